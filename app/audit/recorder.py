@@ -1,0 +1,117 @@
+"""Every write leaves an AuditEvent, recorded by the session itself so no service can forget one.
+
+A `before_flush` hook on the session class turns each new, changed or deleted row into an event in the
+same flush, hence the same transaction: a write and its audit event commit or roll back together. The
+unit of work puts the principal and request id in `session.info`; rows written without one (migrations,
+the command line) are attributed to the system.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+from app.auth.principal import SYSTEM, Principal
+from app.core.request_context import current_request_id
+
+PRINCIPAL_KEY = "principal"
+
+# Bookkeeping that is not domain data: recording it would only add noise (and token digests).
+_NOT_AUDITED = frozenset({"audit_event", "refresh_token", "login_throttle"})
+# Never copied into an event, whatever the table: a column whose name says it holds a secret.
+_SECRET_MARKERS = ("password", "secret", "hash", "digest", "token")
+# Bumped on every write; the event's own position says as much.
+_NOISE = frozenset({"updated_at", "version"})
+
+
+class AuditedSession(Session):
+    """The synchronous session class behind every `AsyncSession` of the app."""
+
+
+def bind_principal(session: Any, principal: Principal) -> None:
+    """Attribute the session's writes to `principal` (accepts an AsyncSession or a Session)."""
+    session.info[PRINCIPAL_KEY] = principal
+
+
+def _is_secret(column: str) -> bool:
+    return any(marker in column for marker in _SECRET_MARKERS)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _snapshot(row: Any) -> dict[str, Any]:
+    return {
+        attr.key: _jsonable(getattr(row, attr.key))
+        for attr in inspect(row).mapper.column_attrs
+        if not _is_secret(attr.key)
+    }
+
+
+def _changes(row: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    state = inspect(row)
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if not history.has_changes() or attr.key in _NOISE:
+            continue
+        if _is_secret(attr.key):
+            # Say that it changed (a password reset is worth knowing), never what it was.
+            before[attr.key] = after[attr.key] = "[redacted]"
+            continue
+        before[attr.key] = _jsonable(history.deleted[0]) if history.deleted else None
+        after[attr.key] = _jsonable(history.added[0]) if history.added else None
+    return before, after
+
+
+def _event(session: Session, row: Any, verb: str, before: Any, after: Any) -> AuditEvent:
+    principal: Principal = session.info.get(PRINCIPAL_KEY, SYSTEM)
+    table = row.__tablename__
+    district_id = row.id if table == "district" else getattr(row, "district_id", None)
+    return AuditEvent(
+        district_id=district_id,
+        actor_kind=principal.kind.value,
+        actor_id=principal.id,
+        actor_label=principal.label,
+        action=f"{table}.{verb}",
+        entity_type=table,
+        entity_id=getattr(row, "id", None),
+        before=before,
+        after=after,
+        request_id=current_request_id(),
+    )
+
+
+@event.listens_for(AuditedSession, "before_flush")
+def _record_writes(session: Session, flush_context: Any, instances: Any) -> None:
+    events: list[AuditEvent] = []
+    for row in session.new:
+        if getattr(row, "__tablename__", None) not in _NOT_AUDITED:
+            events.append(_event(session, row, "create", None, _snapshot(row)))
+    for row in session.dirty:
+        if getattr(row, "__tablename__", None) in _NOT_AUDITED or not session.is_modified(row):
+            continue
+        before, after = _changes(row)
+        if after:
+            events.append(_event(session, row, "update", before, after))
+    for row in session.deleted:
+        if getattr(row, "__tablename__", None) not in _NOT_AUDITED:
+            events.append(_event(session, row, "delete", _snapshot(row), None))
+    session.add_all(events)

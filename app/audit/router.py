@@ -1,0 +1,43 @@
+"""REST for the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.audit import service
+from app.audit.schemas import AuditEventPublic
+from app.core.problems import problem_responses
+from app.core.rest import Caller, ListParams, Session, list_body, require_zone
+from app.core.schemas import ListResponse
+
+router = APIRouter(tags=["audit"], responses=problem_responses(401, 403, 422))
+
+
+@router.get("/audit-events", operation_id="listAuditEvents", response_model=ListResponse[AuditEventPublic])
+async def list_audit_events(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    entity_type: Annotated[str | None, Query(max_length=64, examples=["school"])] = None,
+    entity_id: uuid.UUID | None = None,
+    actor_id: uuid.UUID | None = None,
+    occurred_from: Annotated[datetime | None, Query(description="Inclusive, ISO 8601 with a zone.")] = None,
+    occurred_until: Annotated[datetime | None, Query(description="Exclusive, ISO 8601 with a zone.")] = None,
+) -> dict[str, object]:
+    """Every write in your district: who (user, client or the system), what, before and after, and the
+    request id. District admins only. Secrets never appear in it."""
+    filters = service.AuditFilter(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor_id=actor_id,
+        occurred_from=require_zone(occurred_from, "occurred_from"),
+        occurred_until=require_zone(occurred_until, "occurred_until"),
+    )
+    result = await service.list_audit_events(session, principal, page, filters)
+    return list_body(request, response, result, AuditEventPublic)

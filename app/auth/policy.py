@@ -1,0 +1,196 @@
+"""The one place that decides who may do what: role × scope (district, school) × action × object.
+
+Services call two functions, whatever the transport:
+
+- `visible(stmt, model, principal, action)` narrows a query to the rows the principal may see. Every
+  read goes through it; no route or resolver writes a tenant filter of its own.
+- `authorize(principal, action, district_id=…, school_id=…)` checks one operation on one object.
+
+Another district's object is reported as not found (404), never as forbidden: a caller must not learn
+that it exists. Inside the district, a refused action is `PermissionDenied` (403) with a reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import (
+    DENIAL_REASONS,
+    DIRECTORY_ACTIONS,
+    PUBLISHED_COMPANION,
+    ROLE_ACTIONS,
+    SCOPE_ACTIONS,
+    Action,
+)
+from app.auth.principal import Principal, PrincipalKind
+from app.core.errors import NotFound, PermissionDenied, Unauthenticated
+
+S = TypeVar("S", bound=Select[Any])
+M = TypeVar("M")
+
+
+def allowed_schools(principal: Principal, action: Action) -> frozenset[uuid.UUID] | None:
+    """Where in its district the principal may perform `action`.
+
+    None means everywhere in the district; a set names the only schools; an empty set means nowhere.
+    """
+    if principal.kind is PrincipalKind.SYSTEM:
+        return None
+    if principal.kind is PrincipalKind.CLIENT:
+        granted = any(action in SCOPE_ACTIONS.get(scope, ()) for scope in principal.scopes)
+        return None if granted else frozenset()
+    schools: set[uuid.UUID] = set()
+    for grant in principal.grants:
+        if action not in ROLE_ACTIONS[grant.role]:
+            continue
+        if grant.school_id is None or action in DIRECTORY_ACTIONS:
+            return None
+        schools.add(grant.school_id)
+    return frozenset(schools)
+
+
+def require_authenticated(principal: Principal) -> None:
+    """`Unauthenticated` unless the caller presented a valid token (or is the operator)."""
+    if not principal.is_authenticated:
+        raise Unauthenticated("Send a bearer token: Authorization: Bearer <access token>.")
+
+
+def _denied(action: Action) -> PermissionDenied:
+    reason = DENIAL_REASONS.get(action, "Your role does not allow this.")
+    return PermissionDenied(reason, extra={"action": action.value})
+
+
+def authorize(
+    principal: Principal, action: Action, *, district_id: uuid.UUID, school_id: uuid.UUID | None = None
+) -> None:
+    """Allow `action` on an object of `district_id` (at `school_id`, for school-owned objects).
+
+    Raises `Unauthenticated` for an anonymous caller, `NotFound` for another district's object and
+    `PermissionDenied` when the principal's roles or scopes do not cover the action there.
+    """
+    require_authenticated(principal)
+    if principal.kind is PrincipalKind.SYSTEM:
+        return
+    if district_id != principal.district_id:
+        raise NotFound("Not found.")
+    schools = allowed_schools(principal, action)
+    if schools is None:
+        return
+    if school_id is not None and school_id in schools:
+        return
+    raise _denied(action)
+
+
+def require(principal: Principal, action: Action) -> None:
+    """Allow `action` somewhere in the principal's own district (for lists and creates with no object
+    yet). Raises `Unauthenticated` or `PermissionDenied`."""
+    require_authenticated(principal)
+    if allowed_schools(principal, action) == frozenset():
+        raise _denied(action)
+
+
+def visible(stmt: S, model: Any, principal: Principal, *actions: Action, also: Any = None) -> S:
+    """`stmt` narrowed to the rows of `model` on which the principal may perform any of `actions`.
+
+    The district filter always applies (a District row is filtered on its own id). Where the principal's
+    rights are limited to some schools, rows of other schools drop out, and so do district-level rows,
+    which only district-wide grants cover. A principal with none of the rights anywhere gets
+    `PermissionDenied` (403, naming the first action): its role cannot do this at all, which is no
+    secret. Passing a write action too lets a principal that may write but not read (a roster sync
+    client) reach the rows it writes. `also` is a condition under which a row is visible too, within
+    the district (the activities a person took part in, say).
+    """
+    require_authenticated(principal)
+    if principal.kind is PrincipalKind.SYSTEM:
+        return stmt
+    district_column = model.id if model.__tablename__ == "district" else model.district_id
+    stmt = stmt.where(district_column == principal.district_id)
+    # A school row belongs to itself; other rows name their school (or none, for district-level rows).
+    school_column = model.id if model.__tablename__ == "school" else getattr(model, "school_id", None)
+    schools: set[uuid.UUID] = set()
+    for action in actions:
+        allowed = allowed_schools(principal, action)
+        if allowed is None:
+            return stmt
+        schools |= allowed
+    # Rows the district has published are open to principals who may read published work.
+    published_column = getattr(model, "published", None)
+    sees_published = published_column is not None and any(
+        action in PUBLISHED_COMPANION
+        and allowed_schools(principal, PUBLISHED_COMPANION[action]) != frozenset()
+        for action in actions
+    )
+    if not schools and not sees_published and also is None:
+        raise _denied(actions[0])
+    conditions = [also] if also is not None else []
+    if schools and school_column is not None:
+        conditions.append(school_column.in_(schools))
+    if sees_published:
+        conditions.append(published_column.is_(True))
+    return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
+
+
+async def get_visible(
+    session: AsyncSession,
+    model: type[M],
+    row_id: uuid.UUID,
+    principal: Principal,
+    *actions: Action,
+    what: str,
+    lock: bool = False,
+) -> M:
+    """One row on which the principal may perform any of `actions`, or `NotFound` (absent, another
+    district's, or not visible: the three are indistinguishable to the caller). `PermissionDenied` when
+    the principal holds none of the rights at all. With `lock`, the row is locked for update so a version
+    check that follows cannot race.
+
+    To update, pass the read action and the write action, then `authorize` the write on the row: a
+    reader who may not write gets 403, a writer who may not read (a sync client) still gets through.
+    """
+    try:
+        stmt = visible(select(model).where(model.id == row_id), model, principal, *actions)  # type: ignore[attr-defined]
+    except PermissionDenied:
+        # No right to this kind of row at all: say so for rows of the principal's own district, but
+        # another district's row (or none) stays a plain 404, whoever asks.
+        if await _in_own_district(session, model, row_id, principal):
+            raise
+        raise NotFound(f"No {what} with id {row_id}.") from None
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"No {what} with id {row_id}.")
+    return row
+
+
+async def _in_own_district(
+    session: AsyncSession, model: Any, row_id: uuid.UUID, principal: Principal
+) -> bool:
+    district_column = model.id if model.__tablename__ == "district" else model.district_id
+    found = await session.scalar(select(district_column).where(model.id == row_id))
+    return found is not None and found == principal.district_id
+
+
+async def get_visible_many(
+    session: AsyncSession, model: type[M], row_ids: list[uuid.UUID], principal: Principal, *actions: Action
+) -> dict[uuid.UUID, M]:
+    """The rows among `row_ids` the principal may see, by id (for DataLoaders and Relay `node`).
+
+    Rows it may not see are simply absent, as `get_visible` would answer 404; when it holds no right
+    to this kind of row at all and one of the ids is in its own district, `PermissionDenied`.
+    """
+    try:
+        stmt = visible(select(model).where(model.id.in_(row_ids)), model, principal, *actions)  # type: ignore[attr-defined]
+    except PermissionDenied:
+        district_column = model.id if model.__tablename__ == "district" else model.district_id  # type: ignore[attr-defined]
+        own = await session.scalar(
+            select(func.count()).where(model.id.in_(row_ids), district_column == principal.district_id)  # type: ignore[attr-defined]
+        )
+        if own:
+            raise
+        return {}
+    return {row.id: row for row in (await session.execute(stmt)).scalars()}  # type: ignore[attr-defined]

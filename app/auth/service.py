@@ -1,0 +1,334 @@
+"""Token grants (RFC 6749): password, client credentials and refresh token, plus revocation (RFC 7009).
+
+Access tokens are short-lived signed JWTs carrying who the caller is, its district and its roles or
+scopes. Refresh tokens are opaque random strings stored only as digests, so they can be revoked:
+logout, a password change and deactivation end them. Failed sign-ins are throttled per account and per
+address, counted in PostgreSQL so every worker sees the same numbers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth.models import LoginThrottle, RefreshToken
+from app.auth.permissions import Scope
+from app.auth.principal import Grant, Principal, PrincipalKind
+from app.core.config import Settings
+from app.core.db import session_scope
+from app.core.errors import DomainError, RateLimited
+from app.core.models import utcnow
+from app.core.security import (
+    InvalidToken,
+    TokenSigner,
+    burn_verify_time,
+    fingerprint,
+    new_token_secret,
+    verify_secret,
+)
+from app.identity.models import ApiClient, RoleAssignment, User
+
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  RFC 9068: an access token can never be mistaken for another kind
+
+
+class OAuthError(DomainError):
+    """An RFC 6749 §5.2 error: rendered as `{"error": …, "error_description": …}`, not a problem."""
+
+    code = "oauth_error"
+    title = "OAuth error"
+    status = 400
+    description = "The token request was refused; `error` says why (RFC 6749 §5.2)."
+    error: ClassVar[str] = "invalid_request"
+
+
+class InvalidRequest(OAuthError):
+    code = "invalid_request"
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    code = "invalid_client"
+    error = "invalid_client"
+    status = 401
+
+
+class InvalidGrant(OAuthError):
+    code = "invalid_grant"
+    error = "invalid_grant"
+
+
+class InvalidScope(OAuthError):
+    code = "invalid_scope"
+    error = "invalid_scope"
+
+
+class UnsupportedGrantType(OAuthError):
+    code = "unsupported_grant_type"
+    error = "unsupported_grant_type"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+
+
+# --- principals in and out of tokens ----------------------------------------------------------------
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """The principal a verified access token describes; a token of unknown shape is invalid."""
+    try:
+        kind = PrincipalKind(claims["kind"])
+        district_id = uuid.UUID(claims["district"])
+        subject = uuid.UUID(claims["sub"])
+        if kind is PrincipalKind.USER:
+            grants = tuple(
+                Grant(role=role, school_id=uuid.UUID(school) if school else None)
+                for role, school in claims["roles"]
+            )
+            return Principal(
+                kind=kind, id=subject, district_id=district_id, grants=grants, label=claims.get("name")
+            )
+        if kind is PrincipalKind.CLIENT:
+            scopes = frozenset(str(claims["scope"]).split())
+            return Principal(
+                kind=kind, id=subject, district_id=district_id, scopes=scopes, label=claims.get("name")
+            )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidToken("unexpected claims") from exc
+    raise InvalidToken("unexpected principal kind")
+
+
+def _user_claims(user: User, grants: list[RoleAssignment]) -> dict[str, Any]:
+    return {
+        "kind": PrincipalKind.USER.value,
+        "district": str(user.district_id),
+        "name": user.email,
+        "roles": [[g.role.value, str(g.school_id) if g.school_id else None] for g in grants],
+    }
+
+
+def _issue_access(signer: TokenSigner, settings: Settings, subject: uuid.UUID, claims: dict[str, Any]) -> str:
+    return signer.issue(
+        subject=str(subject),
+        audience=settings.jwt_audience,
+        ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        token_type=ACCESS_TOKEN_TYPE,
+        claims=claims,
+    )
+
+
+def verify_access_token(signer: TokenSigner, settings: Settings, token: str) -> Principal:
+    """The principal of a valid access token; `InvalidToken` for anything else."""
+    claims = signer.verify(token, audience=settings.jwt_audience, token_type=ACCESS_TOKEN_TYPE)
+    return principal_from_claims(claims)
+
+
+# --- grants -----------------------------------------------------------------------------------------
+
+
+async def password_grant(
+    factory: async_sessionmaker[AsyncSession],
+    signer: TokenSigner,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    address: str,
+) -> IssuedTokens:
+    """Sign a person in. `RateLimited` while the account or address is locked out, `InvalidGrant` for
+    a wrong email or password or an inactive account (the same answer for each, so accounts cannot be
+    enumerated)."""
+    account_key = f"account:{username.strip().lower()}"
+    address_key = f"address:{address}"
+    async with session_scope(factory) as session:
+        await _refuse_if_locked(session, [account_key, address_key])
+        user = await session.scalar(select(User).where(func.lower(User.email) == username.strip().lower()))
+        if user is None:
+            burn_verify_time(password)
+        ok = user is not None and verify_secret(user.password_hash, password) and user.is_active
+    if not ok or user is None:
+        async with session_scope(factory) as session:
+            await _record_failure(session, account_key, settings, settings.login_max_failures_per_account)
+            await _record_failure(session, address_key, settings, settings.login_max_failures_per_address)
+        raise InvalidGrant("The email or password is wrong, or the account is not active.")
+
+    async with session_scope(factory) as session:
+        await session.execute(LoginThrottle.__table__.delete().where(LoginThrottle.key == account_key))
+        grants = await _grants_of(session, user.id)
+        refresh = await _new_refresh_token(session, settings, user.id, family_id=uuid.uuid4())
+    access = _issue_access(signer, settings, user.id, _user_claims(user, grants))
+    return IssuedTokens(access, settings.access_token_ttl_seconds, "", refresh)
+
+
+async def client_credentials_grant(
+    factory: async_sessionmaker[AsyncSession],
+    signer: TokenSigner,
+    settings: Settings,
+    *,
+    client_id: str,
+    client_secret: str,
+    requested_scope: str | None,
+    address: str,
+) -> IssuedTokens:
+    """Authenticate an integrator's ApiClient. `InvalidClient` for an unknown, revoked or wrongly
+    authenticated client; `InvalidScope` when it asks for a scope it was not granted. No refresh token:
+    a client simply asks again (RFC 6749 §4.4.3)."""
+    address_key = f"address:{address}"
+    async with session_scope(factory) as session:
+        await _refuse_if_locked(session, [address_key])
+        client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+        if client is None:
+            burn_verify_time(client_secret)
+        ok = (
+            client is not None
+            and verify_secret(client.secret_hash, client_secret)
+            and client.revoked_at is None
+        )
+    if not ok or client is None:
+        async with session_scope(factory) as session:
+            await _record_failure(session, address_key, settings, settings.login_max_failures_per_address)
+        raise InvalidClient("Unknown client, wrong secret, or the client was revoked.")
+
+    granted = set(client.scopes)
+    scopes = granted if not requested_scope else set(requested_scope.split())
+    if not scopes <= granted or not scopes <= {s.value for s in Scope}:
+        raise InvalidScope(f"This client may ask only for: {' '.join(sorted(granted))}.")
+    scope = " ".join(sorted(scopes))
+    claims = {
+        "kind": PrincipalKind.CLIENT.value,
+        "district": str(client.district_id),
+        "name": client.name,
+        "scope": scope,
+    }
+    access = _issue_access(signer, settings, client.id, claims)
+    return IssuedTokens(access, settings.access_token_ttl_seconds, scope)
+
+
+async def refresh_token_grant(
+    factory: async_sessionmaker[AsyncSession], signer: TokenSigner, settings: Settings, *, refresh_token: str
+) -> IssuedTokens:
+    """Trade a refresh token for a new access token and a new refresh token (rotation).
+
+    Roles are read again from the database, so a role granted or revoked since sign-in takes effect.
+    A refresh token used twice means it was stolen: its whole family is revoked and the grant refused.
+    """
+    reuse_detected = False
+    async with session_scope(factory) as session:
+        # Locked, so two concurrent uses of one token cannot both rotate it.
+        stored = await session.scalar(
+            select(RefreshToken)
+            .where(RefreshToken.token_digest == fingerprint(refresh_token))
+            .with_for_update()
+        )
+        if stored is None:
+            raise InvalidGrant("Unknown refresh token.")
+        now = utcnow()
+        if stored.revoked_at is not None:
+            await _revoke_family(session, stored.family_id, now)  # committed: the refusal must stick
+            reuse_detected = True
+        else:
+            if stored.expires_at <= now:
+                raise InvalidGrant("The refresh token has expired; sign in again.")
+            user = await session.get(User, stored.user_id)
+            if user is None or not user.is_active:
+                raise InvalidGrant("The account is not active.")
+            stored.revoked_at = now
+            grants = await _grants_of(session, user.id)
+            new_refresh = await _new_refresh_token(session, settings, user.id, family_id=stored.family_id)
+    if reuse_detected:
+        raise InvalidGrant("This refresh token was already used or revoked; sign in again.")
+    access = _issue_access(signer, settings, user.id, _user_claims(user, grants))
+    return IssuedTokens(access, settings.access_token_ttl_seconds, "", new_refresh)
+
+
+async def revoke_refresh_token(factory: async_sessionmaker[AsyncSession], token: str) -> None:
+    """Log out: end the refresh token's whole family. Unknown tokens are ignored (RFC 7009 §2.2)."""
+    async with session_scope(factory) as session:
+        stored = await session.scalar(
+            select(RefreshToken).where(RefreshToken.token_digest == fingerprint(token))
+        )
+        if stored is not None:
+            await _revoke_family(session, stored.family_id, utcnow())
+
+
+async def revoke_all_refresh_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """End every session of a user (password change, deactivation). Flushes; the caller commits."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+async def _grants_of(session: AsyncSession, user_id: uuid.UUID) -> list[RoleAssignment]:
+    stmt = select(RoleAssignment).where(RoleAssignment.user_id == user_id).order_by(RoleAssignment.created_at)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def _new_refresh_token(
+    session: AsyncSession, settings: Settings, user_id: uuid.UUID, family_id: uuid.UUID
+) -> str:
+    token = new_token_secret()
+    session.add(
+        RefreshToken(
+            user_id=user_id,
+            family_id=family_id,
+            token_digest=fingerprint(token),
+            expires_at=utcnow() + timedelta(days=settings.refresh_token_ttl_days),
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def _refuse_if_locked(session: AsyncSession, keys: list[str]) -> None:
+    now = utcnow()
+    locked_until = await session.scalar(
+        select(func.max(LoginThrottle.locked_until)).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
+        )
+    )
+    if locked_until is not None:
+        retry_after = max(1, int((locked_until - now).total_seconds()))
+        raise RateLimited(
+            f"Too many failed sign-ins; try again in {retry_after} seconds.",
+            extra={"retry_after": retry_after},
+        )
+
+
+async def _record_failure(session: AsyncSession, key: str, settings: Settings, limit: int) -> None:
+    """Count one failure for `key` in the current window; lock the key when it reaches `limit`."""
+    now = utcnow()
+    await session.execute(
+        insert(LoginThrottle).values(key=key, failures=0, window_started_at=now).on_conflict_do_nothing()
+    )
+    row = (
+        await session.execute(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update())
+    ).scalar_one()
+    if row.window_started_at < now - timedelta(seconds=settings.login_window_seconds):
+        row.failures, row.window_started_at = 0, now
+    row.failures += 1
+    if row.failures >= limit:
+        row.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+        row.failures, row.window_started_at = 0, now

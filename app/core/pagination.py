@@ -1,0 +1,147 @@
+"""Keyset (cursor) pagination, shared by REST lists and GraphQL connections.
+
+Every list is ordered by `(created_at, id)`: both are immutable, so paging never skips or repeats a row
+while others write. A cursor is the opaque, URL-safe encoding of the last row's key. `updated_since`
+filters on `updated_at >= since` (inclusive, so an integrator that pulls with the time of its last pull
+misses nothing written in the same microsecond).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.core.errors import FieldError, ValidationFailed
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """What a caller asked for: at most `limit` rows after `cursor`, changed since `updated_since`.
+
+    Transports bound `limit` before building this (REST `Query(ge=1, le=200)`, GraphQL argument checks),
+    so a negative or huge limit never reaches the database.
+    """
+
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    updated_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+    has_previous: bool = False
+
+    def cursor_of(self, item: Any) -> str:
+        return encode_cursor(item.created_at, item.id)
+
+
+def require_aware(value: datetime | None, path: tuple[str | int, ...]) -> datetime | None:
+    """A time filter must say its zone: "since 09:00" means nothing across districts' time zones."""
+    if value is not None and value.tzinfo is None:
+        raise ValidationFailed(
+            f"{path[-1]} needs a time zone.",
+            errors=[FieldError(path, "Give a zone, e.g. 2026-09-01T00:00:00Z.", "naive_datetime")],
+        )
+    return value
+
+
+def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(row_id)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(
+    cursor: str, *, path: tuple[str | int, ...] = ("query", "cursor")
+) -> tuple[datetime, uuid.UUID]:
+    """The key inside a cursor; a cursor the service did not issue is a validation error, not a 500."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at_text, id_text = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        created_at = datetime.fromisoformat(created_at_text)
+        if created_at.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return created_at, uuid.UUID(id_text)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationFailed(
+            "The cursor is not one this service issued.",
+            errors=[
+                FieldError(
+                    path, "Invalid cursor; use a next_cursor value exactly as returned.", "invalid_cursor"
+                )
+            ],
+        ) from exc
+
+
+def apply_filters(
+    stmt: Select[Any], model: Any, page: PageRequest, *, path_prefix: str = "query"
+) -> Select[Any]:
+    if page.updated_since is not None:
+        stmt = stmt.where(model.updated_at >= page.updated_since)
+    if page.cursor is not None:
+        created_at, row_id = decode_cursor(page.cursor, path=(path_prefix, "cursor"))
+        stmt = stmt.where(tuple_(model.created_at, model.id) > tuple_(created_at, row_id))
+    return stmt
+
+
+async def paginate(session: AsyncSession, stmt: Select[Any], model: Any, page: PageRequest) -> Page[Any]:
+    """One page of `stmt` (a `select(model)` already scoped by the caller) in key order."""
+    stmt = apply_filters(stmt, model, page).order_by(model.created_at, model.id).limit(page.limit + 1)
+    rows = list((await session.execute(stmt)).scalars().all())
+    return _page_from(rows, page)
+
+
+async def paginate_per_parent(
+    session: AsyncSession,
+    stmt: Select[Any],
+    model: Any,
+    parent_column: Any,
+    parent_ids: Sequence[uuid.UUID],
+    page: PageRequest,
+) -> dict[uuid.UUID, Page[Any]]:
+    """A page of children for each of many parents, in one query (for DataLoaders).
+
+    A window function numbers each parent's children in key order, so `first: 10` on a list of 100
+    parents is still a single statement.
+    """
+    position = func.row_number().over(partition_by=parent_column, order_by=(model.created_at, model.id))
+    inner = (
+        apply_filters(stmt, model, page)
+        .where(parent_column.in_(parent_ids))
+        .add_columns(position.label("position"))
+    )
+    numbered = inner.subquery()
+    entity = aliased(model, numbered)
+    outer = (
+        select(entity)
+        .where(numbered.c.position <= page.limit + 1)
+        .order_by(numbered.c[parent_column.key], numbered.c.position)
+    )
+    rows = (await session.execute(outer)).scalars().all()
+    grouped: dict[uuid.UUID, list[Any]] = {parent_id: [] for parent_id in parent_ids}
+    for row in rows:
+        grouped[getattr(row, parent_column.key)].append(row)
+    return {parent_id: _page_from(children, page) for parent_id, children in grouped.items()}
+
+
+def _page_from(rows: list[Any], page: PageRequest) -> Page[Any]:
+    has_next = len(rows) > page.limit
+    items = rows[: page.limit]
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if has_next and items else None
+    return Page(items=items, next_cursor=next_cursor, has_previous=page.cursor is not None)

@@ -1,0 +1,153 @@
+"""RFC 9457 problem details: the one shape of every REST error.
+
+Handlers here turn domain errors, request-validation errors, routing errors and unexpected exceptions
+into `application/problem+json`. Unexpected exceptions are not handled here: they reach
+`RequestContextMiddleware`, which logs them and answers a masked 500 carrying only the request id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import DomainError, FieldError, ValidationFailed
+from app.core.request_context import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "/problems/"
+
+
+class ProblemFieldError(BaseModel):
+    path: list[str | int] = Field(description="Where the error is, e.g. `['body', 'name']`.")
+    message: str
+    code: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI reference naming the problem type; GET it for a description.")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = Field(default=None, description="The request path that failed.")
+    request_id: str | None = Field(default=None, description="Quote this when reporting a problem.")
+    errors: list[ProblemFieldError] = Field(default_factory=list)
+
+
+def problem_response(
+    request: Request,
+    *,
+    code: str,
+    title: str,
+    status: int,
+    detail: str | None,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": current_request_id(),
+        "errors": [e.as_dict() for e in errors or []],
+    }
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+REQUEST_LOCATIONS = frozenset({"body", "query", "path", "header"})
+
+
+def placed_in_body(errors: list[FieldError]) -> list[FieldError]:
+    """Service field paths are relative to the input; in REST the input is the request body."""
+    return [
+        e if e.path and e.path[0] in REQUEST_LOCATIONS else FieldError(("body", *e.path), e.message, e.code)
+        for e in errors
+    ]
+
+
+def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem_response(
+        request,
+        code=exc.code,
+        title=exc.title,
+        status=exc.status,
+        detail=exc.detail,
+        errors=placed_in_body(exc.errors),
+        extra=exc.extra,
+        headers=headers,
+    )
+
+
+def field_errors_from_pydantic(raw: list[Any]) -> list[FieldError]:
+    """Pydantic's error list as field errors, without echoing the rejected input back."""
+    return [
+        FieldError(path=tuple(err.get("loc", ())), message=err.get("msg", "Invalid value"), code=err["type"])
+        for err in raw
+    ]
+
+
+def _request_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = field_errors_from_pydantic(list(exc.errors()))
+    return problem_response(
+        request,
+        code=ValidationFailed.code,
+        title=ValidationFailed.title,
+        status=422,
+        detail=f"{len(errors)} invalid field(s) in the request.",
+        errors=errors,
+    )
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Routing errors (unknown path, wrong method) in the same problem shape as everything else."""
+    kind = next((k for k in DomainError.registry.values() if k.status == exc.status_code), None)
+    return problem_response(
+        request,
+        code=kind.code if kind else f"http_{exc.status_code}",
+        title=kind.title if kind else "HTTP error",
+        status=exc.status_code,
+        detail=str(exc.detail) if exc.detail else None,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _request_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the problem documents an operation can answer with."""
+    descriptions = {
+        400: "Malformed request.",
+        401: "Missing or invalid bearer token.",
+        403: "The caller's role or scopes do not allow this.",
+        404: "Not found (or in another district).",
+        409: "Conflicts with the current state (e.g. a duplicate).",
+        412: "`If-Match` names a stale version; nothing was written.",
+        422: "Validation failed; `errors` lists each field.",
+        429: "Too many requests.",
+    }
+    return {
+        status: {
+            "model": Problem,
+            "description": descriptions[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

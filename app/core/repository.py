@@ -1,0 +1,71 @@
+"""Small helpers every service uses to load, lock and write rows the same way."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Conflict, FieldError, NotFound, StaleVersion
+
+M = TypeVar("M")
+
+
+async def get_or_404(
+    session: AsyncSession, model: type[M], row_id: uuid.UUID, *, what: str, lock: bool = False
+) -> M:
+    stmt = select(model).where(model.id == row_id)  # type: ignore[attr-defined]
+    if lock:
+        # Serialises concurrent writers of the same row, so the version check below cannot race.
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"No {what} with id {row_id}.")
+    return row
+
+
+def check_version(row: Any, expected_version: int | None, *, what: str) -> None:
+    """Refuse a write based on a stale read. `None` means the client did not ask for the check."""
+    if expected_version is not None and row.version != expected_version:
+        raise StaleVersion(
+            f"The {what} is at version {row.version}, not {expected_version}; nothing was written.",
+            extra={"current_version": row.version},
+        )
+
+
+def apply_changes(row: Any, changes: Mapping[str, Any]) -> bool:
+    """Set changed attributes; bump `version` when anything really changed. Returns whether it did."""
+    changed = False
+    for name, value in changes.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if changed and hasattr(row, "version"):
+        row.version += 1
+    return changed
+
+
+def constraint_name(exc: IntegrityError) -> str | None:
+    """The name of the constraint a failed statement violated, as PostgreSQL reported it."""
+    cause = getattr(exc.orig, "__cause__", None)
+    return getattr(cause, "constraint_name", None) or getattr(exc.orig, "constraint_name", None)
+
+
+async def flush_or_conflict(session: AsyncSession, unique_fields: Mapping[str, tuple[str, str]]) -> None:
+    """Flush, turning a unique violation into a `Conflict` that names the field.
+
+    `unique_fields` maps a constraint name to (field, message). The transaction is unusable after the
+    violation; the caller's unit of work rolls it back, so nothing is half-written.
+    """
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        name = constraint_name(exc)
+        if name in unique_fields:
+            field, message = unique_fields[name]
+            raise Conflict(message, errors=[FieldError((field,), message, "duplicate")]) from exc
+        raise

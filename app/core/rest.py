@@ -1,0 +1,106 @@
+"""Shared REST plumbing: the unit of work, list parameters, `Link` headers, ETags and `If-Match`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import get_principal
+from app.auth.principal import Principal
+from app.core.db import session_scope
+from app.core.errors import FieldError, ValidationFailed
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
+
+
+async def _unit_of_work(
+    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> AsyncIterator[AsyncSession]:
+    """One session and one transaction per request, committed before the response is sent.
+
+    Declared with `scope="function"` so the commit runs when the route returns, not after the response
+    has gone out (FastAPI >= 0.118 otherwise runs teardown after sending): a failed commit is reported to
+    the client instead of being lost behind a 2xx. Writes are audited as the calling principal.
+    """
+    async with session_scope(request.app.state.session_factory, principal) as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]
+# The caller, resolved once per request (FastAPI caches the dependency, shared with the unit of work).
+Caller = Annotated[Principal, Depends(get_principal)]
+
+
+def require_zone(value: datetime | None, parameter: str) -> datetime | None:
+    return require_aware(value, ("query", parameter))
+
+
+def _page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+    ] = None,
+    updated_since: Annotated[
+        datetime | None,
+        Query(description="Only rows changed at or after this time (ISO 8601 with a zone)."),
+    ] = None,
+) -> PageRequest:
+    if updated_since is not None and updated_since.tzinfo is None:
+        raise ValidationFailed(
+            "updated_since needs a time zone.",
+            errors=[
+                FieldError(
+                    ("query", "updated_since"), "Give a zone, e.g. 2026-09-01T00:00:00Z.", "naive_datetime"
+                )
+            ],
+        )
+    return PageRequest(limit=limit, cursor=cursor, updated_since=updated_since)
+
+
+ListParams = Annotated[PageRequest, Depends(_page_request)]
+
+
+def list_body(request: Request, response: Response, page: Page[Any], public_model: Any) -> dict[str, Any]:
+    """The list body, plus an RFC 8288 `Link: <…>; rel="next"` header when there is a next page."""
+    if page.next_cursor is not None:
+        next_url = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return {
+        "items": [public_model.model_validate(item) for item in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+
+
+def _expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The `ETag` you read (e.g. `"3"`). A stale one gets 412 and nothing is written.',
+        ),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.match(if_match)
+    if match is None:
+        raise ValidationFailed(
+            'If-Match must be an ETag this service returned, such as "3".',
+            errors=[
+                FieldError(("header", "If-Match"), "Not an ETag issued by this service.", "invalid_etag")
+            ],
+        )
+    return int(match.group(1))
+
+
+ExpectedVersion = Annotated[int | None, Depends(_expected_version)]

@@ -1,0 +1,361 @@
+"""Provisioning a district from the command line, and the demo data set built the same way.
+
+Everything goes through the services as the installation's operator (the SYSTEM principal), so demo
+data obeys every rule the APIs enforce and leaves the same audit trail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import SYSTEM, Principal
+from app.core.config import Settings
+from app.core.db import create_engine, create_session_factory, session_scope
+from app.identity import service as identity
+from app.identity.models import PersonKind, Role
+from app.identity.schemas import RoleGrantInput, UserCreate
+from app.initiatives import service as initiatives
+from app.initiatives.models import (
+    CapacityCategory,
+    CapacityStatus,
+    Direction,
+    IndicatorKind,
+    ParticipationLevel,
+    Stage,
+    StakeholderCategory,
+    Stance,
+)
+from app.initiatives.schemas import (
+    CapacityItemCreate,
+    IndicatorCreate,
+    InitiativeCreate,
+    InitiativeUpdate,
+    PlacementCreate,
+    PlacementUpdate,
+    StakeholderCreate,
+)
+from app.tenancy import service as tenancy
+from app.tenancy.models import District
+from app.tenancy.schemas import DistrictCreate, SchoolCreate
+
+# One account per role; the school roles (and the coach) work at the district's first school.
+DEMO_ROLES: list[tuple[Role, bool, str]] = [
+    (Role.DISTRICT_ADMIN, False, "Dana Okafor"),
+    (Role.DISTRICT_LEADER, False, "Luis Ortega"),
+    (Role.SCHOOL_LEADER, True, "Priya Raman"),
+    (Role.COACH, True, "Sam Whitfield"),
+    (Role.TEACHER, True, "Maria Chen"),
+    (Role.COMMUNITY_MEMBER, False, "Grace Mbeki"),
+    (Role.VIEWER, False, "Tom Alvarez"),
+]
+
+
+@dataclass(frozen=True)
+class DistrictSpec:
+    district: DistrictCreate
+    email_domain: str
+    schools: list[SchoolCreate]
+
+
+@dataclass
+class ProvisionedDistrict:
+    district_id: uuid.UUID
+    name: str
+    school_ids: list[uuid.UUID]
+    # role -> (user id, email)
+    users: dict[Role, tuple[uuid.UUID, str]] = field(default_factory=dict)
+    existed: bool = False
+
+
+DEMO_DISTRICTS = [
+    DistrictSpec(
+        DistrictCreate(
+            name="Riverside Unified (demo)", timezone="America/Los_Angeles", sourced_id="demo-riverside"
+        ),
+        "riverside.example.org",
+        [
+            SchoolCreate(
+                name="Riverside Elementary", sourced_id="demo-rv-es", grade_low="KG", grade_high="05"
+            ),
+            SchoolCreate(name="Cedar Hill Middle", sourced_id="demo-rv-ms", grade_low="06", grade_high="08"),
+            SchoolCreate(name="Riverside High", sourced_id="demo-rv-hs", grade_low="09", grade_high="12"),
+        ],
+    ),
+    DistrictSpec(
+        DistrictCreate(
+            name="Lakeview School District (demo)", timezone="America/Chicago", sourced_id="demo-lakeview"
+        ),
+        "lakeview.example.org",
+        [
+            SchoolCreate(name="Lakeview Primary", sourced_id="demo-lv-es", grade_low="PK", grade_high="04"),
+            SchoolCreate(
+                name="Lakeview Junior-Senior High", sourced_id="demo-lv-hs", grade_low="07", grade_high="12"
+            ),
+        ],
+    ),
+]
+
+
+def operator_of(district_id: uuid.UUID) -> Principal:
+    """The installation's operator, acting inside one district."""
+    return Principal(kind=SYSTEM.kind, district_id=district_id, label="system")
+
+
+async def find_district(session: AsyncSession, name: str) -> District | None:
+    return await session.scalar(select(District).where(func.lower(District.name) == name.strip().lower()))
+
+
+async def provision_district(session: AsyncSession, spec: DistrictSpec, password: str) -> ProvisionedDistrict:
+    """Create a district, its schools and one account per role, all with `password`."""
+    district = await tenancy.create_district(session, SYSTEM, spec.district)
+    operator = operator_of(district.id)
+    schools = [await tenancy.create_school(session, operator, district.id, s) for s in spec.schools]
+    result = ProvisionedDistrict(district.id, district.name, [s.id for s in schools])
+    for role, at_school, display_name in DEMO_ROLES:
+        email = f"{role.value.replace('_', '.')}@{spec.email_domain}"
+        grant = RoleGrantInput(role=role, school_id=schools[0].id if at_school else None)
+        kind = PersonKind.COMMUNITY_MEMBER if role is Role.COMMUNITY_MEMBER else PersonKind.STAFF
+        user = await identity.create_user(
+            session,
+            operator,
+            UserCreate(email=email, password=password, display_name=display_name, kind=kind, roles=[grant]),
+        )
+        result.users[role] = (user.id, email)
+    return result
+
+
+async def create_admin(
+    session: AsyncSession, district_name: str, email: str, password: str
+) -> tuple[District, bool]:
+    """`triangle create-admin`: the district (created if new) and a district_admin account in it.
+    Returns the district and whether it was created."""
+    district = await find_district(session, district_name)
+    created = district is None
+    if district is None:
+        district = await tenancy.create_district(session, SYSTEM, DistrictCreate(name=district_name))
+    await identity.create_user(
+        session,
+        operator_of(district.id),
+        UserCreate(
+            email=email,
+            password=password,
+            display_name=email.split("@")[0],
+            roles=[RoleGrantInput(role=Role.DISTRICT_ADMIN)],
+        ),
+    )
+    return district, created
+
+
+async def load_demo(database_url: str, settings: Settings, password: str) -> list[ProvisionedDistrict]:
+    """The demo data set. Idempotent: a demo district that exists is left as it is."""
+    engine = create_engine(database_url, settings)
+    results: list[ProvisionedDistrict] = []
+    try:
+        factory = create_session_factory(engine)
+        for spec in DEMO_DISTRICTS:
+            async with session_scope(factory, SYSTEM) as session:
+                existing = await find_district(session, spec.district.name)
+                if existing is not None:
+                    results.append(ProvisionedDistrict(existing.id, existing.name, [], existed=True))
+                    continue
+                provisioned = await provision_district(session, spec, password)
+                await seed_initiatives(session, provisioned.district_id)
+                results.append(provisioned)
+    finally:
+        await engine.dispose()
+    return results
+
+
+# --- initiatives with realistic authorizing environments ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Placement:
+    stakeholder: str
+    power: int
+    interest: int
+    stances: tuple[Stance, ...]  # the history, oldest first
+    level: ParticipationLevel = ParticipationLevel.INFORM
+    key: bool = False
+
+
+DEMO_STAKEHOLDERS = [
+    StakeholderCreate(
+        name="Board of Education", category=StakeholderCategory.BOARD, is_group=True, formal_authority=True
+    ),
+    StakeholderCreate(
+        name="Teachers' association", category=StakeholderCategory.UNION, is_group=True, formal_authority=True
+    ),
+    StakeholderCreate(name="District PTA council", category=StakeholderCategory.FAMILY, is_group=True),
+    StakeholderCreate(name="Literacy coaches", category=StakeholderCategory.TEACHER, is_group=True),
+    StakeholderCreate(
+        name="Eastside Community Coalition",
+        category=StakeholderCategory.COMMUNITY_ORGANIZATION,
+        is_group=True,
+    ),
+    StakeholderCreate(
+        name="Principals' leadership network", category=StakeholderCategory.SCHOOL_LEADERSHIP, is_group=True
+    ),
+    StakeholderCreate(
+        name="City public library", category=StakeholderCategory.COMMUNITY_ORGANIZATION, is_group=True
+    ),
+]
+
+_S = Stance
+DEMO_INITIATIVES: list[
+    tuple[InitiativeCreate, Stage, list[IndicatorCreate], list[CapacityItemCreate], list[_Placement]]
+] = [
+    (
+        InitiativeCreate(
+            title="Every child reads by grade 3",
+            public_value="Every student reads on grade level by the end of grade 3.",
+            beneficiaries="Students in kindergarten to grade 3 and their families",
+            published=True,
+        ),
+        Stage.IMPLEMENTING,
+        [
+            IndicatorCreate(
+                name="Grade 3 students reading on grade level",
+                unit="% of students",
+                direction=Direction.INCREASE,
+                baseline_value=Decimal("54"),
+                baseline_date=date(2025, 6, 1),
+                target_value=Decimal("80"),
+                target_date=date(2028, 6, 1),
+            ),
+            IndicatorCreate(
+                name="Classrooms using the structured-literacy block",
+                kind=IndicatorKind.IMPLEMENTATION,
+                unit="% of classrooms",
+                direction=Direction.INCREASE,
+                target_value=Decimal("90"),
+                target_date=date(2027, 6, 1),
+            ),
+        ],
+        [
+            CapacityItemCreate(
+                category=CapacityCategory.PEOPLE,
+                description="A literacy coach in every elementary school",
+                status=CapacityStatus.BUILDING,
+            ),
+            CapacityItemCreate(
+                category=CapacityCategory.SKILLS,
+                description="Structured-literacy training for K-3 teachers",
+                status=CapacityStatus.IN_PLACE,
+            ),
+            CapacityItemCreate(
+                category=CapacityCategory.SYSTEMS,
+                description="A screening data system teachers can use weekly",
+                status=CapacityStatus.MISSING,
+            ),
+        ],
+        [
+            _Placement("Board of Education", 5, 4, (_S.SUPPORTIVE,), ParticipationLevel.CONSULT, key=True),
+            _Placement(
+                "Teachers' association",
+                5,
+                5,
+                (_S.NEUTRAL, _S.SUPPORTIVE, _S.SKEPTICAL),
+                ParticipationLevel.INVOLVE,
+                key=True,
+            ),
+            _Placement(
+                "Literacy coaches", 3, 5, (_S.SUPPORTIVE, _S.CHAMPION), ParticipationLevel.COLLABORATE
+            ),
+            _Placement("District PTA council", 2, 4, (_S.NEUTRAL,)),
+        ],
+    ),
+    (
+        InitiativeCreate(
+            title="Community schools on the Eastside",
+            public_value="Families on the Eastside find health, food and learning support at their school.",
+            beneficiaries="Eastside families and students",
+        ),
+        Stage.CO_DESIGNING,
+        [],
+        [
+            CapacityItemCreate(
+                category=CapacityCategory.PEOPLE,
+                description="A community-school coordinator",
+                status=CapacityStatus.MISSING,
+            )
+        ],
+        [
+            _Placement("Eastside Community Coalition", 3, 5, (_S.CHAMPION,), ParticipationLevel.COLLABORATE),
+            _Placement("City public library", 2, 3, (_S.SUPPORTIVE,), ParticipationLevel.INVOLVE),
+            _Placement("Board of Education", 5, 2, (_S.NEUTRAL,), ParticipationLevel.INFORM, key=True),
+        ],
+    ),
+    (
+        InitiativeCreate(
+            title="Teacher-led professional learning communities",
+            public_value="Teachers improve instruction together, using their own students' work.",
+            beneficiaries="Teachers and their students",
+        ),
+        Stage.EXPLORING,
+        [
+            IndicatorCreate(
+                name="Teachers who say PLC time improves their teaching",
+                kind=IndicatorKind.PERCEPTION,
+                unit="% of teachers",
+                direction=Direction.INCREASE,
+            )
+        ],
+        [],
+        [
+            _Placement("Principals' leadership network", 4, 4, (_S.SUPPORTIVE,), ParticipationLevel.CONSULT),
+            _Placement("Teachers' association", 5, 4, (_S.SKEPTICAL,), ParticipationLevel.INFORM, key=True),
+        ],
+    ),
+]
+
+_STAGE_PATH = [Stage.EXPLORING, Stage.CO_DESIGNING, Stage.APPROVED, Stage.IMPLEMENTING]
+
+
+async def seed_initiatives(session: AsyncSession, district_id: uuid.UUID) -> int:
+    """Two or three initiatives with value measures, capacity and an authorizing environment whose
+    stances have moved over time. Returns how many were created."""
+    operator = operator_of(district_id)
+    stakeholders = {
+        s.name: await initiatives.create_stakeholder(session, operator, s) for s in DEMO_STAKEHOLDERS
+    }
+    for data, stage, measures, capacity, placements in DEMO_INITIATIVES:
+        initiative = await initiatives.create_initiative(session, operator, data)
+        for measure in measures:
+            await initiatives.add_measure(session, operator, initiative.id, measure)
+        for item in capacity:
+            await initiatives.add_capacity_item(session, operator, initiative.id, item)
+        for p in placements:
+            first, *later = p.stances
+            placement = await initiatives.place_stakeholder(
+                session,
+                operator,
+                initiative.id,
+                PlacementCreate(
+                    stakeholder_id=stakeholders[p.stakeholder].id,
+                    power=p.power,
+                    interest=p.interest,
+                    stance=first,
+                    participation_level=p.level,
+                    key_authorizer=p.key,
+                    evidence="Recorded at the first mapping of the authorizing environment.",
+                ),
+            )
+            for stance in later:
+                await initiatives.update_placement(
+                    session,
+                    operator,
+                    placement.id,
+                    PlacementUpdate(stance=stance, evidence="Heard at a listening session."),
+                )
+        for next_stage in _STAGE_PATH[1 : _STAGE_PATH.index(stage) + 1] if stage in _STAGE_PATH else []:
+            await initiatives.update_initiative(
+                session, operator, initiative.id, InitiativeUpdate(stage=next_stage)
+            )
+    return len(DEMO_INITIATIVES)

@@ -1,0 +1,176 @@
+"""Request and response models for activities, participations, inputs and the reports built on them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from app.core.schemas import EntityPublic, PublicModel, RequestModel, UpdateModel, VersionedEntityPublic
+from app.engagement.models import (
+    ActivityKind,
+    ActivityStatus,
+    ChangeTarget,
+    Disposition,
+    InputKind,
+    Mode,
+    ParticipantRole,
+)
+from app.initiatives.models import ParticipationLevel, StakeholderCategory
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+FieldName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class ActivityCreate(RequestModel):
+    mode: Mode = Field(description="`co_creation` shapes a design; `co_production` keeps people in the work.")
+    kind: ActivityKind
+    title: Title
+    held_on: date = Field(description="When it takes (or took) place.")
+    participation_level: ParticipationLevel = Field(description="The IAP2 level the activity offers.")
+    initiative_id: uuid.UUID | None = None
+    school_id: uuid.UUID | None = Field(default=None, description="Defaults to the initiative's school.")
+    status: ActivityStatus = ActivityStatus.PLANNED
+    summary: Prose | None = None
+    published: bool = False
+
+
+class ActivityUpdate(UpdateModel):
+    title: Title = None  # type: ignore[assignment]
+    held_on: date = None  # type: ignore[assignment]
+    participation_level: ParticipationLevel = None  # type: ignore[assignment]
+    status: ActivityStatus = None  # type: ignore[assignment]
+    summary: Prose | None = None
+    published: bool = None  # type: ignore[assignment]
+
+
+class ActivityPublic(VersionedEntityPublic):
+    district_id: uuid.UUID
+    school_id: uuid.UUID | None
+    initiative_id: uuid.UUID | None
+    mode: Mode
+    kind: ActivityKind
+    title: str
+    held_on: date
+    status: ActivityStatus
+    participation_level: ParticipationLevel
+    summary: str | None
+    published: bool
+
+
+class ParticipationCreate(RequestModel):
+    """Give exactly one of `stakeholder_id` (a person or a group of the authorizing environment) or
+    `person_id`."""
+
+    stakeholder_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+    role: ParticipantRole = ParticipantRole.PARTICIPANT
+    attended: bool = True
+    may_be_named: bool = Field(
+        default=False, description="The participant agreed to be named in published reports."
+    )
+
+
+class ParticipationUpdate(UpdateModel):
+    role: ParticipantRole = None  # type: ignore[assignment]
+    attended: bool = None  # type: ignore[assignment]
+    may_be_named: bool = None  # type: ignore[assignment]
+
+
+class ParticipationPublic(EntityPublic):
+    activity_id: uuid.UUID
+    stakeholder_id: uuid.UUID | None
+    person_id: uuid.UUID | None
+    role: ParticipantRole
+    attended: bool
+    may_be_named: bool
+
+
+class InputCreate(RequestModel):
+    participation_id: uuid.UUID = Field(description="The contributor: a participation in this activity.")
+    kind: InputKind
+    text: Prose
+
+
+class InputUpdate(UpdateModel):
+    """Record what became of an input. A declined or adapted input needs a `reason`; a `response` is what
+    was said back to the contributor (its time is recorded)."""
+
+    disposition: Disposition = None  # type: ignore[assignment]
+    reason: Prose | None = None
+    response: Prose | None = None
+
+
+class InputPublic(VersionedEntityPublic):
+    activity_id: uuid.UUID
+    participation_id: uuid.UUID
+    kind: InputKind
+    text: str
+    disposition: Disposition
+    reason: str | None
+    response: str | None
+    responded_at: datetime | None
+
+
+class InputLinkCreate(RequestModel):
+    target: ChangeTarget
+    target_id: uuid.UUID = Field(description="The initiative (for a field) or the capacity item.")
+    field_name: FieldName | None = Field(default=None, description="For `initiative_field`: which field.")
+    note: Prose | None = None
+
+
+class InputLinkPublic(EntityPublic):
+    input_id: uuid.UUID
+    target: ChangeTarget
+    target_id: uuid.UUID
+    field_name: str | None
+    note: str | None
+
+
+# --- reports ----------------------------------------------------------------------------------------
+
+
+class ReportedInput(PublicModel):
+    id: uuid.UUID
+    kind: InputKind
+    text: str
+    activity_title: str
+    contributor: str | None = Field(
+        description="Named only to staff who run the work, or when the contributor agreed to be named."
+    )
+    reason: str | None
+    response: str | None
+    responded_at: datetime | None
+    changed: list[InputLinkPublic]
+
+
+class DispositionGroup(PublicModel):
+    disposition: Disposition
+    inputs: list[ReportedInput]
+
+
+class YouSaidWeDid(PublicModel):
+    """Every input to an initiative's activities, grouped by what became of it."""
+
+    initiative_id: uuid.UUID
+    groups: list[DispositionGroup]
+    total_inputs: int
+    responded_share: float | None = Field(
+        description="Share of inputs that got a response (0..1); null if none."
+    )
+    median_days_to_response: float | None
+
+
+class Representation(PublicModel):
+    """Which stakeholder categories of the authorizing environment took part, by mode, and which never did."""
+
+    initiative_id: uuid.UUID
+    environment_categories: list[StakeholderCategory]
+    co_creation: list[StakeholderCategory]
+    co_production: list[StakeholderCategory]
+    missing_from_co_creation: list[StakeholderCategory]
+    missing_from_co_production: list[StakeholderCategory]
+    never_took_part: list[StakeholderCategory]

@@ -1,0 +1,63 @@
+"""DataLoader factories: one batched query per level of a nested GraphQL query, whatever its size.
+
+Each batch opens its own short session (see `app.graphql.context`) and calls a service function, so
+loaders apply the same visibility rules as every other read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from app.auth.principal import Principal
+from app.core.pagination import Page, PageRequest
+from app.graphql.context import Context
+
+ByIds = Callable[[AsyncSession, Principal, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Any]]]
+PagesByParents = Callable[
+    [AsyncSession, Principal, list[uuid.UUID], PageRequest], Awaitable[dict[uuid.UUID, Page[Any]]]
+]
+
+
+def by_id(fetch: ByIds) -> Callable[[Context], DataLoader[uuid.UUID, Any]]:
+    """A loader of rows by id; an id the principal may not see loads as None."""
+
+    def factory(context: Context) -> DataLoader[uuid.UUID, Any]:
+        async def batch(ids: Sequence[uuid.UUID]) -> list[Any]:
+            async with context.session_factory() as session:
+                found = await fetch(session, context.principal, list(ids))
+            return [found.get(row_id) for row_id in ids]
+
+        return DataLoader(load_fn=batch)
+
+    return factory
+
+
+def page_per_parent(
+    fetch: PagesByParents,
+) -> Callable[[Context], DataLoader[tuple[uuid.UUID, PageRequest], Page[Any]]]:
+    """A loader of one page of children per parent, keyed by (parent id, page request).
+
+    Keys asking for the same page shape (the usual case: one field in a nested query) share a query.
+    """
+
+    def factory(context: Context) -> DataLoader[tuple[uuid.UUID, PageRequest], Page[Any]]:
+        async def batch(keys: Sequence[tuple[uuid.UUID, PageRequest]]) -> list[Page[Any]]:
+            by_shape: dict[PageRequest, list[uuid.UUID]] = defaultdict(list)
+            for parent_id, page in keys:
+                by_shape[page].append(parent_id)
+            results: dict[tuple[uuid.UUID, PageRequest], Page[Any]] = {}
+            async with context.session_factory() as session:
+                for page, parent_ids in by_shape.items():
+                    pages = await fetch(session, context.principal, parent_ids, page)
+                    results.update({(parent_id, page): pages[parent_id] for parent_id in parent_ids})
+            return [results[key] for key in keys]
+
+        return DataLoader(load_fn=batch)
+
+    return factory

@@ -1,0 +1,97 @@
+"""Relay building blocks: connections over the shared keyset pagination, and global id parsing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from app.core.errors import FieldError, NotFound, ValidationFailed
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, encode_cursor
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type(description="An edge in a connection: a node and the cursor to resume after it.")
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type(description="A page of a list, in the Relay connection shape.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: relay.PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[Any], convert: Callable[[Any], NodeT]) -> Connection[NodeT]:
+        edges = [Edge(cursor=encode_cursor(row.created_at, row.id), node=convert(row)) for row in page.items]
+        return cls(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=page.next_cursor is not None,
+                has_previous_page=page.has_previous,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+
+def page_request(first: int | None, after: str | None, updated_since: datetime | None = None) -> PageRequest:
+    """Bound connection arguments at the edge, as REST bounds `limit`."""
+    limit = DEFAULT_LIMIT if first is None else first
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(
+            f"first must be between 1 and {MAX_LIMIT}.",
+            errors=[FieldError(("first",), f"Must be between 1 and {MAX_LIMIT}.", "out_of_range")],
+        )
+    if updated_since is not None and updated_since.tzinfo is None:
+        raise ValidationFailed(
+            "updatedSince needs a time zone.",
+            errors=[
+                FieldError(("updatedSince",), "Give a zone, e.g. 2026-09-01T00:00:00Z.", "naive_datetime")
+            ],
+        )
+    return PageRequest(limit=limit, cursor=after, updated_since=updated_since)
+
+
+def node_uuid(value: relay.GlobalID, expected_type: str) -> uuid.UUID | None:
+    """The UUID inside a global id of `expected_type`, or None: lookups answer null for an id of
+    another type, as they do for an id that does not exist (Relay's `node` semantics)."""
+    if value.type_name != expected_type:
+        return None
+    try:
+        return uuid.UUID(value.node_id)
+    except ValueError:
+        return None
+
+
+def parse_global_id(value: relay.GlobalID, expected_type: str, *, field: str = "id") -> uuid.UUID:
+    """The UUID inside a global id of `expected_type`; anything else is a `NotFound` naming the field.
+
+    A well-formed id of the wrong type or a mangled one are both "no such object", as REST answers 404.
+    """
+    row_id = node_uuid(value, expected_type)
+    if row_id is not None:
+        return row_id
+    raise NotFound(
+        f"No {expected_type} with id {value}.",
+        errors=[FieldError((field,), f"Not the id of a {expected_type}.", "not_found")],
+    )
+
+
+def present_fields(graphql_input: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields a client actually sent in an input object (UNSET ones dropped), by Python name.
+
+    PATCH-style mutations pass this to the same `XUpdate` model REST uses: absent means unchanged,
+    an explicit null is validated like REST's.
+    """
+    return {
+        name: value
+        for name, value in vars(graphql_input).items()
+        if value is not strawberry.UNSET and name not in exclude
+    }

@@ -1,0 +1,486 @@
+"""GraphQL for people, accounts, roles, API clients and `me`. Types, queries, mutations; no rules."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.types import Info
+
+from app.core.errors import NotFound, PermissionDenied
+from app.graphql.context import Context
+from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.permissions import AUTHENTICATED
+from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
+from app.identity import service
+from app.identity.models import ApiClient, Person, PersonKind, Role
+from app.identity.schemas import (
+    ApiClientCreate,
+    ApiClientCreated,
+    Me,
+    PasswordChange,
+    PasswordReset,
+    PersonCreate,
+    PersonUpdate,
+    RoleAssignmentCreate,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+
+PersonKindEnum = strawberry.enum(PersonKind, name="PersonKind")
+RoleEnum = strawberry.enum(Role, name="Role")
+
+
+def _global(type_name: str, row_id: uuid.UUID | None) -> relay.GlobalID | None:
+    return relay.GlobalID(type_name, str(row_id)) if row_id is not None else None
+
+
+async def _lookup(info: Info[Context, None], fetch: Any, node_ids: Iterable[str], convert: Any) -> list[Any]:
+    """Relay node resolution through the service (which applies the policy); not visible -> null."""
+    results: list[Any] = []
+    async with info.context.session_factory() as session:
+        for node_id in node_ids:
+            try:
+                results.append(convert(await fetch(session, info.context.principal, uuid.UUID(node_id))))
+            except (ValueError, NotFound, PermissionDenied):
+                results.append(None)
+    return results
+
+
+@strawberry.type(
+    name="Person", description="Anyone the work involves: staff, family, community member, partner."
+)
+class PersonType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID
+    display_name: str
+    kind: PersonKindEnum  # type: ignore[valid-type]
+    email: str | None
+    sourced_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, person: Person) -> PersonType:
+        return cls(
+            id=str(person.id),
+            database_id=person.id,
+            display_name=person.display_name,
+            kind=person.kind,
+            email=person.email,
+            sourced_id=person.sourced_id,
+            version=person.version,
+            created_at=person.created_at,
+            updated_at=person.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[PersonType | None]:
+        return await _lookup(info, service.get_person, node_ids, cls.from_model)
+
+
+@strawberry.type(name="RoleAssignment", description="A role held in the district, or at one school.")
+class RoleAssignmentType:
+    id: relay.GlobalID
+    role: RoleEnum  # type: ignore[valid-type]
+    school_id: relay.GlobalID | None = strawberry.field(description="Null for a district-wide grant.")
+    user_id: relay.GlobalID
+
+    @classmethod
+    def from_model(cls, assignment: Any) -> RoleAssignmentType:
+        return cls(
+            id=relay.GlobalID("RoleAssignment", str(assignment.id)),
+            role=assignment.role,
+            school_id=_global("School", assignment.school_id),
+            user_id=relay.GlobalID("User", str(assignment.user_id)),
+        )
+
+
+@strawberry.type(name="User", description="A login, with its roles.")
+class UserType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID
+    email: str
+    is_active: bool
+    person_id: relay.GlobalID
+    roles: list[RoleAssignmentType]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_public(cls, user: UserPublic) -> UserType:
+        return cls(
+            id=str(user.id),
+            database_id=user.id,
+            email=user.email,
+            is_active=user.is_active,
+            person_id=relay.GlobalID("Person", str(user.person_id)),
+            roles=[RoleAssignmentType.from_model(r) for r in user.roles],
+            version=user.version,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[UserType | None]:
+        return await _lookup(info, service.get_user, node_ids, cls.from_public)
+
+
+@strawberry.type(name="ApiClient", description="An integrator's machine identity, with scopes.")
+class ApiClientType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID
+    name: str
+    client_id: str
+    scopes: list[str]
+    revoked_at: datetime | None
+    version: int
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, client: ApiClient | ApiClientCreated) -> ApiClientType:
+        return cls(
+            id=str(client.id),
+            database_id=client.id,
+            name=client.name,
+            client_id=client.client_id,
+            scopes=list(client.scopes),
+            revoked_at=client.revoked_at,
+            version=client.version,
+            created_at=client.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ApiClientType | None]:
+        return await _lookup(info, service.get_api_client, node_ids, cls.from_model)
+
+
+@strawberry.type(name="RoleGrant")
+class RoleGrantType:
+    role: RoleEnum  # type: ignore[valid-type]
+    school_id: relay.GlobalID | None
+
+
+@strawberry.type(
+    name="Me", description="Who is calling: an account and its roles, or an API client and its scopes."
+)
+class MeType:
+    kind: str
+    database_id: uuid.UUID
+    district_id: relay.GlobalID
+    email: str | None
+    display_name: str | None
+    roles: list[RoleGrantType]
+    scopes: list[str]
+
+    @classmethod
+    def from_public(cls, me: Me) -> MeType:
+        return cls(
+            kind=me.kind,
+            database_id=me.id,
+            district_id=relay.GlobalID("District", str(me.district_id)),
+            email=me.email,
+            display_name=me.display_name,
+            roles=[RoleGrantType(role=r.role, school_id=_global("School", r.school_id)) for r in me.roles],
+            scopes=me.scopes,
+        )
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(permission_classes=AUTHENTICATED, description="Who you are.")
+    async def me(self, info: Info[Context, None]) -> MeType:
+        async with info.context.session_factory() as session:
+            return MeType.from_public(await service.me(session, info.context.principal))
+
+    @strawberry.field(permission_classes=AUTHENTICATED, description="The people of your district.")
+    async def people(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[PersonType]:
+        page = page_request(first, after, updated_since)
+        async with info.context.session_factory() as session:
+            result = await service.list_people(session, info.context.principal, page)
+        return Connection.from_page(result, PersonType.from_model)
+
+    @strawberry.field(permission_classes=AUTHENTICATED, description="Accounts of your district (admins).")
+    async def users(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[UserType]:
+        page = page_request(first, after, updated_since)
+        async with info.context.session_factory() as session:
+            result = await service.list_users(session, info.context.principal, page)
+        return Connection.from_page(result, UserType.from_public)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED, description="Integrator clients of your district (admins)."
+    )
+    async def api_clients(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[ApiClientType]:
+        page = page_request(first, after, updated_since)
+        async with info.context.session_factory() as session:
+            result = await service.list_api_clients(session, info.context.principal, page)
+        return Connection.from_page(result, ApiClientType.from_model)
+
+
+# --- mutations --------------------------------------------------------------------------------------
+
+
+@strawberry.input
+class CreatePersonInput:
+    display_name: str
+    kind: PersonKindEnum  # type: ignore[valid-type]
+    email: str | None = strawberry.UNSET
+    sourced_id: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a person: omitted fields stay as they are.")
+class UpdatePersonInput:
+    id: relay.GlobalID
+    expected_version: int | None = None
+    display_name: str | None = strawberry.UNSET
+    kind: PersonKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    email: str | None = strawberry.UNSET
+    sourced_id: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class PersonPayload:
+    person: PersonType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RoleGrantInput:
+    role: RoleEnum  # type: ignore[valid-type]
+    school_id: relay.GlobalID | None = None
+
+
+@strawberry.input(description="A login for an existing person (personId) or a new one (displayName).")
+class CreateUserInput:
+    email: str
+    password: str
+    person_id: relay.GlobalID | None = None
+    display_name: str | None = strawberry.UNSET
+    kind: PersonKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    roles: list[RoleGrantInput] | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to an account; isActive false ends its sessions.")
+class UpdateUserInput:
+    id: relay.GlobalID
+    expected_version: int | None = None
+    email: str | None = strawberry.UNSET
+    is_active: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class UserPayload:
+    user: UserType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ResetUserPasswordInput:
+    id: relay.GlobalID
+    new_password: str
+
+
+@strawberry.input
+class ChangeMyPasswordInput:
+    current_password: str
+    new_password: str
+
+
+@strawberry.type
+class DonePayload:
+    ok: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class GrantRoleInput:
+    user_id: relay.GlobalID
+    role: RoleEnum  # type: ignore[valid-type]
+    school_id: relay.GlobalID | None = None
+
+
+@strawberry.type
+class RoleAssignmentPayload:
+    role_assignment: RoleAssignmentType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateApiClientInput:
+    name: str
+    scopes: list[str]
+
+
+@strawberry.type
+class ApiClientPayload:
+    api_client: ApiClientType | None = None
+    client_secret: str | None = strawberry.field(
+        default=None, description="Only in createApiClient's answer, once. Store it now."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _uuid_or_none(value: relay.GlobalID | None, type_name: str, field: str) -> uuid.UUID | None:
+    return parse_global_id(value, type_name, field=field) if value is not None else None
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a person to your district.")
+    async def create_person(self, info: Info[Context, None], input: CreatePersonInput) -> PersonPayload:
+        async def work(session: AsyncSession) -> PersonPayload:
+            data = validate_input(PersonCreate, present_fields(input))
+            person = await service.create_person(session, info.context.principal, data)
+            return PersonPayload(person=PersonType.from_model(person))
+
+        return await run_mutation(info.context, work, lambda errors: PersonPayload(user_errors=errors))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a person.")
+    async def update_person(self, info: Info[Context, None], input: UpdatePersonInput) -> PersonPayload:
+        async def work(session: AsyncSession) -> PersonPayload:
+            person_id = parse_global_id(input.id, "Person")
+            data = validate_input(
+                PersonUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
+            )
+            person = await service.update_person(
+                session, info.context.principal, person_id, data, expected_version=input.expected_version
+            )
+            return PersonPayload(person=PersonType.from_model(person))
+
+        return await run_mutation(info.context, work, lambda errors: PersonPayload(user_errors=errors))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create an account (district admins).")
+    async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> UserPayload:
+        async def work(session: AsyncSession) -> UserPayload:
+            fields = present_fields(input, exclude=frozenset({"person_id", "roles"}))
+            fields["person_id"] = _uuid_or_none(input.person_id, "Person", "personId")
+            fields["roles"] = [
+                {"role": grant.role, "school_id": _uuid_or_none(grant.school_id, "School", "schoolId")}
+                for grant in (input.roles or [])
+            ]
+            data = validate_input(UserCreate, fields)
+            user = await service.create_user(session, info.context.principal, data)
+            return UserPayload(user=UserType.from_public(user))
+
+        return await run_mutation(info.context, work, lambda errors: UserPayload(user_errors=errors))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change or deactivate an account.")
+    async def update_user(self, info: Info[Context, None], input: UpdateUserInput) -> UserPayload:
+        async def work(session: AsyncSession) -> UserPayload:
+            user_id = parse_global_id(input.id, "User")
+            data = validate_input(
+                UserUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
+            )
+            user = await service.update_user(
+                session, info.context.principal, user_id, data, expected_version=input.expected_version
+            )
+            return UserPayload(user=UserType.from_public(user))
+
+        return await run_mutation(info.context, work, lambda errors: UserPayload(user_errors=errors))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Set an account's password (admins).")
+    async def reset_user_password(
+        self, info: Info[Context, None], input: ResetUserPasswordInput
+    ) -> DonePayload:
+        async def work(session: AsyncSession) -> DonePayload:
+            user_id = parse_global_id(input.id, "User")
+            data = validate_input(PasswordReset, {"new_password": input.new_password})
+            await service.reset_password(session, info.context.principal, user_id, data.new_password)
+            return DonePayload(ok=True)
+
+        return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change your own password.")
+    async def change_my_password(
+        self, info: Info[Context, None], input: ChangeMyPasswordInput
+    ) -> DonePayload:
+        async def work(session: AsyncSession) -> DonePayload:
+            data = validate_input(PasswordChange, present_fields(input))
+            await service.change_own_password(session, info.context.principal, data)
+            return DonePayload(ok=True)
+
+        return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Grant a role (admins).")
+    async def grant_role(self, info: Info[Context, None], input: GrantRoleInput) -> RoleAssignmentPayload:
+        async def work(session: AsyncSession) -> RoleAssignmentPayload:
+            data = RoleAssignmentCreate(
+                user_id=parse_global_id(input.user_id, "User", field="userId"),
+                role=input.role,
+                school_id=_uuid_or_none(input.school_id, "School", "schoolId"),
+            )
+            assignment = await service.grant_role(session, info.context.principal, data)
+            return RoleAssignmentPayload(role_assignment=RoleAssignmentType.from_model(assignment))
+
+        return await run_mutation(
+            info.context, work, lambda errors: RoleAssignmentPayload(user_errors=errors)
+        )
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take a role away (admins).")
+    async def revoke_role(self, info: Info[Context, None], id: relay.GlobalID) -> DonePayload:
+        async def work(session: AsyncSession) -> DonePayload:
+            await service.revoke_role(session, info.context.principal, parse_global_id(id, "RoleAssignment"))
+            return DonePayload(ok=True)
+
+        return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Register an integrator; the secret is in this answer only.",
+    )
+    async def create_api_client(
+        self, info: Info[Context, None], input: CreateApiClientInput
+    ) -> ApiClientPayload:
+        async def work(session: AsyncSession) -> ApiClientPayload:
+            data = validate_input(ApiClientCreate, present_fields(input))
+            created = await service.create_api_client(session, info.context.principal, data)
+            return ApiClientPayload(
+                api_client=ApiClientType.from_model(created), client_secret=created.client_secret
+            )
+
+        return await run_mutation(info.context, work, lambda errors: ApiClientPayload(user_errors=errors))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Revoke an integrator (idempotent).")
+    async def revoke_api_client(self, info: Info[Context, None], id: relay.GlobalID) -> ApiClientPayload:
+        async def work(session: AsyncSession) -> ApiClientPayload:
+            client = await service.revoke_api_client(
+                session, info.context.principal, parse_global_id(id, "ApiClient")
+            )
+            return ApiClientPayload(api_client=ApiClientType.from_model(client))
+
+        return await run_mutation(info.context, work, lambda errors: ApiClientPayload(user_errors=errors))

@@ -1,0 +1,284 @@
+"""REST for people, accounts, roles, API clients and `me`. Parse, call the service, shape the reply."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from app.core.problems import problem_responses
+from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.schemas import ListResponse
+from app.identity import service
+from app.identity.schemas import (
+    ApiClientCreate,
+    ApiClientCreated,
+    ApiClientPublic,
+    Me,
+    PasswordChange,
+    PasswordReset,
+    PersonCreate,
+    PersonPublic,
+    PersonUpdate,
+    RoleAssignmentCreate,
+    RoleAssignmentPublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+
+router = APIRouter(tags=["identity"], responses=problem_responses(401, 403, 422))
+
+PersonId = Annotated[uuid.UUID, Path(description="The person's id.")]
+UserId = Annotated[uuid.UUID, Path(description="The account's id.")]
+
+
+@router.get("/me", operation_id="getMe", response_model=Me)
+async def get_me(session: Session, principal: Caller) -> Me:
+    """Who you are: your account and roles, or your API client and its scopes."""
+    return await service.me(session, principal)
+
+
+@router.put("/me/password", operation_id="changeMyPassword", status_code=204, response_class=Response)
+async def change_my_password(body: PasswordChange, session: Session, principal: Caller) -> Response:
+    """Change your password (at least 12 characters). Every session of yours ends: sign in again."""
+    await service.change_own_password(session, principal, body)
+    return Response(status_code=204)
+
+
+# --- people -----------------------------------------------------------------------------------------
+
+
+@router.get("/people", operation_id="listPeople", response_model=ListResponse[PersonPublic])
+async def list_people(
+    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+) -> dict[str, object]:
+    """The people of your district (staff, families, community members, partners)."""
+    return list_body(request, response, await service.list_people(session, principal, page), PersonPublic)
+
+
+@router.post(
+    "/people",
+    operation_id="createPerson",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PersonPublic,
+    responses=problem_responses(409),
+)
+async def create_person(
+    body: PersonCreate, response: Response, session: Session, principal: Caller
+) -> PersonPublic:
+    """Add a person to your district (district admins, roster sync clients)."""
+    person = await service.create_person(session, principal, body)
+    set_etag(response, person.version)
+    return PersonPublic.model_validate(person)
+
+
+@router.get(
+    "/people/{person_id}",
+    operation_id="getPerson",
+    response_model=PersonPublic,
+    responses=problem_responses(404),
+)
+async def get_person(
+    person_id: PersonId, response: Response, session: Session, principal: Caller
+) -> PersonPublic:
+    """One person, with its version in the `ETag` header."""
+    person = await service.get_person(session, principal, person_id)
+    set_etag(response, person.version)
+    return PersonPublic.model_validate(person)
+
+
+@router.patch(
+    "/people/{person_id}",
+    operation_id="updatePerson",
+    response_model=PersonPublic,
+    responses=problem_responses(404, 409, 412),
+)
+async def update_person(
+    person_id: PersonId,
+    body: PersonUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> PersonPublic:
+    """Change the fields you send; `If-Match` guards against overwriting a newer write."""
+    person = await service.update_person(
+        session, principal, person_id, body, expected_version=expected_version
+    )
+    set_etag(response, person.version)
+    return PersonPublic.model_validate(person)
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+
+@router.get("/users", operation_id="listUsers", response_model=ListResponse[UserPublic])
+async def list_users(
+    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+) -> dict[str, object]:
+    """Accounts of your district with their roles (district admins)."""
+    return list_body(request, response, await service.list_users(session, principal, page), UserPublic)
+
+
+@router.post(
+    "/users",
+    operation_id="createUser",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=problem_responses(404, 409),
+)
+async def create_user(
+    body: UserCreate, response: Response, session: Session, principal: Caller
+) -> UserPublic:
+    """Create an account for an existing person (`person_id`) or a new one (`display_name`, `kind`),
+    with its first roles. Passwords need at least 12 characters."""
+    user = await service.create_user(session, principal, body)
+    set_etag(response, user.version)
+    return user
+
+
+@router.get(
+    "/users/{user_id}", operation_id="getUser", response_model=UserPublic, responses=problem_responses(404)
+)
+async def get_user(user_id: UserId, response: Response, session: Session, principal: Caller) -> UserPublic:
+    """One account with its roles."""
+    user = await service.get_user(session, principal, user_id)
+    set_etag(response, user.version)
+    return user
+
+
+@router.patch(
+    "/users/{user_id}",
+    operation_id="updateUser",
+    response_model=UserPublic,
+    responses=problem_responses(404, 409, 412),
+)
+async def update_user(
+    user_id: UserId,
+    body: UserUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> UserPublic:
+    """Change an account's email, or deactivate it (`is_active: false`), which ends its sessions."""
+    user = await service.update_user(session, principal, user_id, body, expected_version=expected_version)
+    set_etag(response, user.version)
+    return user
+
+
+@router.put(
+    "/users/{user_id}/password",
+    operation_id="resetUserPassword",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404),
+)
+async def reset_user_password(
+    user_id: UserId, body: PasswordReset, session: Session, principal: Caller
+) -> Response:
+    """Set a new password for an account (district admins). Its sessions end."""
+    await service.reset_password(session, principal, user_id, body.new_password)
+    return Response(status_code=204)
+
+
+# --- roles ------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/role-assignments", operation_id="listRoleAssignments", response_model=ListResponse[RoleAssignmentPublic]
+)
+async def list_role_assignments(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    user_id: Annotated[uuid.UUID | None, Query(description="Only this account's roles.")] = None,
+) -> dict[str, object]:
+    """Who holds which role where (district admins)."""
+    result = await service.list_role_assignments(session, principal, page, user_id=user_id)
+    return list_body(request, response, result, RoleAssignmentPublic)
+
+
+@router.post(
+    "/role-assignments",
+    operation_id="grantRole",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RoleAssignmentPublic,
+    responses=problem_responses(404, 409),
+)
+async def grant_role(body: RoleAssignmentCreate, session: Session, principal: Caller) -> RoleAssignmentPublic:
+    """Grant a role in the district or at a school. It applies from the user's next token."""
+    return RoleAssignmentPublic.model_validate(await service.grant_role(session, principal, body))
+
+
+@router.delete(
+    "/role-assignments/{assignment_id}",
+    operation_id="revokeRole",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404),
+)
+async def revoke_role(
+    assignment_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
+) -> Response:
+    """Take a role away. It applies from the user's next token."""
+    await service.revoke_role(session, principal, assignment_id)
+    return Response(status_code=204)
+
+
+# --- API clients ------------------------------------------------------------------------------------
+
+
+@router.get("/api-clients", operation_id="listApiClients", response_model=ListResponse[ApiClientPublic])
+async def list_api_clients(
+    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+) -> dict[str, object]:
+    """Your district's integrator clients, revoked ones included (district admins)."""
+    return list_body(
+        request, response, await service.list_api_clients(session, principal, page), ApiClientPublic
+    )
+
+
+@router.post(
+    "/api-clients",
+    operation_id="createApiClient",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiClientCreated,
+)
+async def create_api_client(body: ApiClientCreate, session: Session, principal: Caller) -> ApiClientCreated:
+    """Register an integrator with scopes (`read`, `roster:write`, `referrals:write`, `monitoring:write`).
+
+    The answer holds `client_secret` once; only its hash is kept. The integrator then calls
+    `POST /api/v1/auth/token` with `grant_type=client_credentials`.
+    """
+    return await service.create_api_client(session, principal, body)
+
+
+@router.get(
+    "/api-clients/{api_client_id}",
+    operation_id="getApiClient",
+    response_model=ApiClientPublic,
+    responses=problem_responses(404),
+)
+async def get_api_client(
+    api_client_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
+) -> ApiClientPublic:
+    """One client (never its secret)."""
+    return ApiClientPublic.model_validate(await service.get_api_client(session, principal, api_client_id))
+
+
+@router.post(
+    "/api-clients/{api_client_id}/revoke",
+    operation_id="revokeApiClient",
+    response_model=ApiClientPublic,
+    responses=problem_responses(404),
+)
+async def revoke_api_client(
+    api_client_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
+) -> ApiClientPublic:
+    """Revoke a client: it gets no new tokens. Idempotent."""
+    return ApiClientPublic.model_validate(await service.revoke_api_client(session, principal, api_client_id))

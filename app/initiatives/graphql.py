@@ -1,0 +1,1045 @@
+"""GraphQL for initiatives, their measures and capacity, stakeholders and the authorizing environment.
+
+Types, queries, mutations and loaders. No rules here: who may see or change what, stage transitions and
+stance history all live in `app.initiatives.service`, which REST calls too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.types import Info
+
+from app.graphql.context import Context
+from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.permissions import AUTHENTICATED
+from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.initiatives import service
+from app.initiatives.models import (
+    CapacityCategory,
+    CapacityItem,
+    CapacityStatus,
+    Direction,
+    Indicator,
+    IndicatorKind,
+    Initiative,
+    InitiativeStakeholder,
+    ParticipationLevel,
+    Stage,
+    Stakeholder,
+    StakeholderCategory,
+    Stance,
+    StanceChange,
+)
+from app.initiatives.schemas import (
+    AuthorizingEnvironmentMap,
+    CapacityItemCreate,
+    CapacityItemUpdate,
+    CornerScore,
+    Finding,
+    IndicatorCreate,
+    IndicatorUpdate,
+    InitiativeCreate,
+    InitiativeUpdate,
+    MapEntry,
+    PlacementCreate,
+    PlacementUpdate,
+    StakeholderCreate,
+    StakeholderPublic,
+    StakeholderUpdate,
+    TriangleDiagnosis,
+)
+from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+
+StageEnum = strawberry.enum(Stage, name="Stage")
+IndicatorKindEnum = strawberry.enum(IndicatorKind, name="IndicatorKind")
+DirectionEnum = strawberry.enum(Direction, name="Direction")
+CapacityCategoryEnum = strawberry.enum(CapacityCategory, name="CapacityCategory")
+CapacityStatusEnum = strawberry.enum(CapacityStatus, name="CapacityStatus")
+StakeholderCategoryEnum = strawberry.enum(StakeholderCategory, name="StakeholderCategory")
+StanceEnum = strawberry.enum(Stance, name="Stance")
+ParticipationLevelEnum = strawberry.enum(ParticipationLevel, name="ParticipationLevel")
+
+
+# The diagnosis speaks in string literals (`schemas.Corner` and friends); GraphQL clients get enums.
+@strawberry.enum(name="Corner", description="A corner of the strategic triangle.")
+class CornerEnum(StrEnum):
+    PUBLIC_VALUE = "public_value"
+    CAPACITY = "capacity"
+    LEGITIMACY = "legitimacy"
+
+
+@strawberry.enum(name="Severity", description="`CREDIT` findings add to a corner; the others take away.")
+class SeverityEnum(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    CREDIT = "credit"
+
+
+@strawberry.enum(name="Quadrant", description="A cell of the power/interest grid.")
+class QuadrantEnum(StrEnum):
+    KEY_PLAYERS = "key_players"
+    KEEP_SATISFIED = "keep_satisfied"
+    KEEP_INFORMED = "keep_informed"
+    MONITOR = "monitor"
+
+
+initiative_by_id = by_id(service.initiatives_by_id)
+stakeholder_by_id = by_id(service.stakeholders_by_id)
+measures_by_initiative = page_per_parent(service.measures_of_initiatives)
+capacity_by_initiative = page_per_parent(service.capacity_of_initiatives)
+placements_by_initiative = page_per_parent(service.placements_of_initiatives)
+stance_history_by_placement = page_per_parent(service.stance_history_of_placements)
+
+
+def _global(type_name: str, row_id: uuid.UUID | None) -> relay.GlobalID | None:
+    return relay.GlobalID(type_name, str(row_id)) if row_id is not None else None
+
+
+def _with_ids(fields: dict[str, Any], *ids: tuple[str, str, str]) -> dict[str, Any]:
+    """`fields` with the global ids it holds replaced by UUIDs: (Python name, type, GraphQL field name).
+
+    An explicit null stays null (PATCH semantics); an id of another type is `NotFound` on that field.
+    """
+    for name, type_name, field in ids:
+        value = fields.get(name)
+        if value is not None:
+            fields[name] = parse_global_id(value, type_name, field=field)
+    return fields
+
+
+# --- types -------------------------------------------------------------------------------------------
+
+
+@strawberry.type(name="Indicator", description="A measure of an initiative's public value.")
+class IndicatorType:
+    id: relay.GlobalID
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this measure.")
+    initiative_id: relay.GlobalID | None
+    school_id: relay.GlobalID | None
+    name: str
+    kind: IndicatorKindEnum  # type: ignore[valid-type]
+    unit: str
+    direction: DirectionEnum = strawberry.field(description="Which way is better.")  # type: ignore[valid-type]
+    baseline_value: Decimal | None
+    baseline_date: date | None
+    target_value: Decimal | None
+    target_date: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, indicator: Indicator) -> IndicatorType:
+        return cls(
+            id=relay.GlobalID("Indicator", str(indicator.id)),
+            database_id=indicator.id,
+            initiative_id=_global("Initiative", indicator.initiative_id),
+            school_id=_global("School", indicator.school_id),
+            name=indicator.name,
+            kind=indicator.kind,
+            unit=indicator.unit,
+            direction=indicator.direction,
+            baseline_value=indicator.baseline_value,
+            baseline_date=indicator.baseline_date,
+            target_value=indicator.target_value,
+            target_date=indicator.target_date,
+            version=indicator.version,
+            created_at=indicator.created_at,
+            updated_at=indicator.updated_at,
+        )
+
+
+@strawberry.type(
+    name="CapacityItem", description="Something the initiative needs in order to deliver, and how far it is."
+)
+class CapacityItemType:
+    id: relay.GlobalID
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this item.")
+    initiative_id: relay.GlobalID
+    category: CapacityCategoryEnum  # type: ignore[valid-type]
+    description: str
+    status: CapacityStatusEnum  # type: ignore[valid-type]
+    owner_person_id: relay.GlobalID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, item: CapacityItem) -> CapacityItemType:
+        return cls(
+            id=relay.GlobalID("CapacityItem", str(item.id)),
+            database_id=item.id,
+            initiative_id=relay.GlobalID("Initiative", str(item.initiative_id)),
+            category=item.category,
+            description=item.description,
+            status=item.status,
+            owner_person_id=_global("Person", item.owner_person_id),
+            version=item.version,
+            created_at=item.created_at,
+            updated_at=item.updated_at,
+        )
+
+
+@strawberry.type(
+    name="Stakeholder",
+    description="A member of the district's authorizing environment: a person, or a group or body.",
+)
+class StakeholderType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this stakeholder.")
+    district_id: relay.GlobalID
+    name: str
+    category: StakeholderCategoryEnum  # type: ignore[valid-type]
+    is_group: bool = strawberry.field(description="A group or body (a board, a union) rather than a person.")
+    person_id: relay.GlobalID | None
+    formal_authority: bool = strawberry.field(description="Can formally approve or block initiatives.")
+    description: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, stakeholder: Stakeholder | StakeholderPublic | None) -> StakeholderType | None:
+        return cls.from_row(stakeholder) if stakeholder is not None else None
+
+    @classmethod
+    def from_row(cls, stakeholder: Stakeholder | StakeholderPublic) -> StakeholderType:
+        return cls(
+            id=str(stakeholder.id),
+            database_id=stakeholder.id,
+            district_id=relay.GlobalID("District", str(stakeholder.district_id)),
+            name=stakeholder.name,
+            category=stakeholder.category,
+            is_group=stakeholder.is_group,
+            person_id=_global("Person", stakeholder.person_id),
+            formal_authority=stakeholder.formal_authority,
+            description=stakeholder.description,
+            version=stakeholder.version,
+            created_at=stakeholder.created_at,
+            updated_at=stakeholder.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[StakeholderType | None]:
+        return await _nodes(info, "stakeholder_by_id", stakeholder_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(name="StanceChange", description="One recorded stance of a stakeholder, with its evidence.")
+class StanceChangeType:
+    database_id: uuid.UUID
+    from_stance: StanceEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="Null on the first entry: the stance recorded when the stakeholder was placed."
+    )
+    to_stance: StanceEnum  # type: ignore[valid-type]
+    evidence: str | None
+    activity_id: uuid.UUID | None
+    recorded_by_kind: str
+    recorded_by_id: uuid.UUID | None
+    recorded_by_label: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, change: StanceChange) -> StanceChangeType:
+        return cls(
+            database_id=change.id,
+            from_stance=change.from_stance,
+            to_stance=change.to_stance,
+            evidence=change.evidence,
+            activity_id=change.activity_id,
+            recorded_by_kind=change.recorded_by_kind,
+            recorded_by_id=change.recorded_by_id,
+            recorded_by_label=change.recorded_by_label,
+            created_at=change.created_at,
+        )
+
+
+@strawberry.type(
+    name="InitiativeStakeholder",
+    description="A stakeholder's place in one initiative's authorizing environment.",
+)
+class PlacementType:
+    id: relay.GlobalID
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this placement.")
+    initiative_id: relay.GlobalID
+    stakeholder_id: relay.GlobalID
+    power: int = strawberry.field(description="1 (low) to 5 (high).")
+    interest: int = strawberry.field(description="1 (low) to 5 (high).")
+    stance: StanceEnum  # type: ignore[valid-type]
+    participation_level: ParticipationLevelEnum  # type: ignore[valid-type]
+    key_authorizer: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    stakeholder_uuid: strawberry.Private[uuid.UUID]
+    initiative_uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, placement: InitiativeStakeholder) -> PlacementType:
+        return cls(
+            id=relay.GlobalID("InitiativeStakeholder", str(placement.id)),
+            database_id=placement.id,
+            initiative_id=relay.GlobalID("Initiative", str(placement.initiative_id)),
+            stakeholder_id=relay.GlobalID("Stakeholder", str(placement.stakeholder_id)),
+            power=placement.power,
+            interest=placement.interest,
+            stance=placement.stance,
+            participation_level=placement.participation_level,
+            key_authorizer=placement.key_authorizer,
+            version=placement.version,
+            created_at=placement.created_at,
+            updated_at=placement.updated_at,
+            stakeholder_uuid=placement.stakeholder_id,
+            initiative_uuid=placement.initiative_id,
+        )
+
+    @strawberry.field(description="Who is placed.")
+    async def stakeholder(self, info: Info[Context, None]) -> StakeholderType | None:
+        loader = info.context.loader("stakeholder_by_id", stakeholder_by_id)
+        return StakeholderType.from_model(await loader.load(self.stakeholder_uuid))
+
+    @strawberry.field(description="The initiative this placement belongs to.")
+    async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
+        loader = info.context.loader("initiative_by_id", initiative_by_id)
+        return InitiativeType.from_model(await loader.load(self.initiative_uuid))
+
+    @strawberry.field(description="Every recorded stance, oldest first (the first is the one placed with).")
+    async def stance_history(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[StanceChangeType]:
+        page = page_request(first, after)
+        loader = info.context.loader("stance_history_by_placement", stance_history_by_placement)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, StanceChangeType.from_model)
+
+
+@strawberry.type(description="Something a diagnosis rule saw in the initiative's triangle.")
+class TriangleFinding:
+    code: str = strawberry.field(description="Stable code, e.g. `legitimacy.narrow_coalition`.")
+    corner: CornerEnum
+    severity: SeverityEnum
+    explanation: str
+    subjects: list[uuid.UUID] = strawberry.field(description="Ids of the rows the finding is about.")
+
+    @classmethod
+    def from_schema(cls, finding: Finding) -> TriangleFinding:
+        return cls(
+            code=finding.code,
+            corner=CornerEnum(finding.corner),
+            severity=SeverityEnum(finding.severity),
+            explanation=finding.explanation,
+            subjects=list(finding.subjects),
+        )
+
+
+@strawberry.type(description="One corner's score (0 to 100) and the findings behind it.")
+class TriangleCorner:
+    corner: CornerEnum
+    score: int
+    findings: list[TriangleFinding]
+
+    @classmethod
+    def from_schema(cls, corner: CornerScore) -> TriangleCorner:
+        return cls(
+            corner=CornerEnum(corner.corner),
+            score=corner.score,
+            findings=[TriangleFinding.from_schema(f) for f in corner.findings],
+        )
+
+
+@strawberry.type(description="Where an initiative's strategic triangle is weak, corner by corner.")
+class TriangleDiagnosisType:
+    corners: list[TriangleCorner]
+    weakest: CornerEnum = strawberry.field(description="The lowest-scoring corner (the first, on a tie).")
+
+    @classmethod
+    def from_schema(cls, diagnosis: TriangleDiagnosis) -> TriangleDiagnosisType:
+        return cls(
+            corners=[TriangleCorner.from_schema(c) for c in diagnosis.corners],
+            weakest=CornerEnum(diagnosis.weakest),
+        )
+
+
+@strawberry.type(description="A stakeholder on the power/interest grid.")
+class AuthorizingEnvironmentEntry:
+    placement_id: relay.GlobalID
+    stakeholder: StakeholderType
+    power: int
+    interest: int
+    quadrant: QuadrantEnum
+    stance: StanceEnum  # type: ignore[valid-type]
+    participation_level: ParticipationLevelEnum  # type: ignore[valid-type]
+    key_authorizer: bool
+
+    @classmethod
+    def from_schema(cls, entry: MapEntry) -> AuthorizingEnvironmentEntry:
+        return cls(
+            placement_id=relay.GlobalID("InitiativeStakeholder", str(entry.placement_id)),
+            stakeholder=StakeholderType.from_row(entry.stakeholder),
+            power=entry.power,
+            interest=entry.interest,
+            quadrant=QuadrantEnum(entry.quadrant),
+            stance=entry.stance,
+            participation_level=entry.participation_level,
+            key_authorizer=entry.key_authorizer,
+        )
+
+
+@strawberry.type(description="Mendelow's grid: power and interest of 3 or more count as high.")
+class AuthorizingQuadrants:
+    key_players: list[AuthorizingEnvironmentEntry] = strawberry.field(description="Manage closely.")
+    keep_satisfied: list[AuthorizingEnvironmentEntry] = strawberry.field(
+        description="Powerful, less interested."
+    )
+    keep_informed: list[AuthorizingEnvironmentEntry] = strawberry.field(
+        description="Interested, less powerful."
+    )
+    monitor: list[AuthorizingEnvironmentEntry]
+
+
+@strawberry.type
+class StanceCount:
+    stance: StanceEnum  # type: ignore[valid-type]
+    count: int
+
+
+@strawberry.type(description="The initiative's stakeholders on the grid, with their stances: data to draw.")
+class AuthorizingEnvironment:
+    quadrants: AuthorizingQuadrants
+    stance_counts: list[StanceCount] = strawberry.field(description="Every stance, opposed to champion.")
+
+    @classmethod
+    def from_schema(cls, environment: AuthorizingEnvironmentMap) -> AuthorizingEnvironment:
+        cells = {
+            quadrant: [AuthorizingEnvironmentEntry.from_schema(entry) for entry in entries]
+            for quadrant, entries in environment.quadrants.items()
+        }
+        return cls(
+            quadrants=AuthorizingQuadrants(
+                key_players=cells.get("key_players", []),
+                keep_satisfied=cells.get("keep_satisfied", []),
+                keep_informed=cells.get("keep_informed", []),
+                monitor=cells.get("monitor", []),
+            ),
+            stance_counts=[
+                StanceCount(stance=stance, count=environment.stance_counts.get(stance, 0))
+                for stance in Stance
+            ],
+        )
+
+
+@strawberry.type(
+    name="Initiative",
+    description="A strategic-triangle initiative of the district (no school) or of one school.",
+)
+class InitiativeType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this initiative.")
+    district_id: relay.GlobalID
+    school_id: relay.GlobalID | None = strawberry.field(description="Null for a district initiative.")
+    title: str
+    summary: str | None
+    public_value: str = strawberry.field(description="The benefit to the community, in its own words.")
+    beneficiaries: str | None
+    stage: StageEnum  # type: ignore[valid-type]
+    owner_person_id: relay.GlobalID | None
+    starts_on: date | None
+    ends_on: date | None
+    published: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    school_uuid: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, initiative: Initiative | None) -> InitiativeType | None:
+        if initiative is None:
+            return None
+        return cls(
+            id=str(initiative.id),
+            database_id=initiative.id,
+            district_id=relay.GlobalID("District", str(initiative.district_id)),
+            school_id=_global("School", initiative.school_id),
+            title=initiative.title,
+            summary=initiative.summary,
+            public_value=initiative.public_value,
+            beneficiaries=initiative.beneficiaries,
+            stage=initiative.stage,
+            owner_person_id=_global("Person", initiative.owner_person_id),
+            starts_on=initiative.starts_on,
+            ends_on=initiative.ends_on,
+            published=initiative.published,
+            version=initiative.version,
+            created_at=initiative.created_at,
+            updated_at=initiative.updated_at,
+            school_uuid=initiative.school_id,
+        )
+
+    @strawberry.field(description="The school, for a school's initiative.")
+    async def school(self, info: Info[Context, None]) -> SchoolType | None:
+        if self.school_uuid is None:
+            return None
+        loader = info.context.loader("school_by_id", school_by_id)
+        return SchoolType.from_model(await loader.load(self.school_uuid))
+
+    @strawberry.field(description="The measures of its public value, oldest first.")
+    async def measures(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[IndicatorType]:
+        page = page_request(first, after, updated_since)
+        loader = info.context.loader("measures_by_initiative", measures_by_initiative)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, IndicatorType.from_model)
+
+    @strawberry.field(
+        description="What it needs in order to deliver (organizational capacity), oldest first."
+    )
+    async def capacity_items(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[CapacityItemType]:
+        page = page_request(first, after, updated_since)
+        loader = info.context.loader("capacity_by_initiative", capacity_by_initiative)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, CapacityItemType.from_model)
+
+    @strawberry.field(
+        description="Its authorizing environment: who is placed, and where each stands (leaders, coaches "
+        "and admins; null with a `forbidden` error for other roles)."
+    )
+    async def stakeholders(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[PlacementType] | None:
+        page = page_request(first, after, updated_since)
+        loader = info.context.loader("placements_by_initiative", placements_by_initiative)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, PlacementType.from_model)
+
+    @strawberry.field(
+        description="Where its triangle is weak, with the findings behind each corner's score (leaders, "
+        "coaches and admins). One diagnosis per initiative: ask for it on one initiative, not a long list."
+    )
+    async def triangle(self, info: Info[Context, None]) -> TriangleDiagnosisType | None:
+        async with info.context.session_factory() as session:
+            diagnosis = await service.triangle(session, info.context.principal, self.database_id)
+        return TriangleDiagnosisType.from_schema(diagnosis)
+
+    @strawberry.field(
+        description="Its stakeholders on the power/interest grid, with stance counts (leaders, coaches "
+        "and admins)."
+    )
+    async def authorizing_environment(self, info: Info[Context, None]) -> AuthorizingEnvironment | None:
+        async with info.context.session_factory() as session:
+            environment = await service.authorizing_environment(
+                session, info.context.principal, self.database_id
+            )
+        return AuthorizingEnvironment.from_schema(environment)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[InitiativeType | None]:
+        return await _nodes(info, "initiative_by_id", initiative_by_id, node_ids, cls.from_model)
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class InitiativesQuery:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Initiatives you can see (your school's, the district's for district-wide roles, and "
+        "everything published), oldest first.",
+    )
+    async def initiatives(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+        stage: StageEnum | None = None,  # type: ignore[valid-type]
+        school_id: relay.GlobalID | None = None,
+        owner_person_id: relay.GlobalID | None = None,
+        stakeholder_category: Annotated[
+            StakeholderCategoryEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only initiatives with a stakeholder of this category."),
+        ] = None,
+    ) -> Connection[InitiativeType]:
+        page = page_request(first, after, updated_since)
+        filters = service.InitiativeFilter(
+            stage=stage,
+            school_id=parse_global_id(school_id, "School", field="schoolId") if school_id else None,
+            owner_person_id=(
+                parse_global_id(owner_person_id, "Person", field="ownerPersonId") if owner_person_id else None
+            ),
+            stakeholder_category=stakeholder_category,
+        )
+        async with info.context.session_factory() as session:
+            result = await service.list_initiatives(session, info.context.principal, page, filters)
+        return Connection.from_page(result, InitiativeType.from_model)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One initiative by its global id; null if it is not there for you.",
+    )
+    async def initiative(self, info: Info[Context, None], id: relay.GlobalID) -> InitiativeType | None:
+        initiative_id = node_uuid(id, "Initiative")
+        if initiative_id is None:
+            return None
+        loader = info.context.loader("initiative_by_id", initiative_by_id)
+        return InitiativeType.from_model(await loader.load(initiative_id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="The district's stakeholders, oldest first (leaders, coaches, admins, read clients).",
+    )
+    async def stakeholders(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+        category: StakeholderCategoryEnum | None = None,  # type: ignore[valid-type]
+    ) -> Connection[StakeholderType]:
+        page = page_request(first, after, updated_since)
+        async with info.context.session_factory() as session:
+            result = await service.list_stakeholders(session, info.context.principal, page, category=category)
+        return Connection.from_page(result, StakeholderType.from_model)
+
+
+# --- mutations --------------------------------------------------------------------------------------
+
+_VERSIONED = frozenset({"id", "expected_version"})
+_EXPECTED_VERSION = "The version you read; a stale one is refused and nothing is written."
+
+
+@strawberry.input(description="A new initiative, at the exploring stage.")
+class CreateInitiativeInput:
+    title: str
+    public_value: str
+    summary: str | None = strawberry.UNSET
+    beneficiaries: str | None = strawberry.UNSET
+    school_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Omit for a district initiative."
+    )
+    owner_person_id: relay.GlobalID | None = strawberry.UNSET
+    starts_on: date | None = strawberry.UNSET
+    ends_on: date | None = strawberry.UNSET
+    published: bool | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to an initiative: omitted fields stay as they are.")
+class UpdateInitiativeInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    title: str | None = strawberry.UNSET
+    public_value: str | None = strawberry.UNSET
+    summary: str | None = strawberry.UNSET
+    beneficiaries: str | None = strawberry.UNSET
+    stage: StageEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="Forward one step, back to CO_DESIGNING when needed, RETIRED from anywhere; "
+        "APPROVED needs the approve right.",
+    )
+    owner_person_id: relay.GlobalID | None = strawberry.UNSET
+    starts_on: date | None = strawberry.UNSET
+    ends_on: date | None = strawberry.UNSET
+    published: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class InitiativePayload:
+    initiative: InitiativeType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A new measure of an initiative's public value.")
+class AddMeasureInput:
+    initiative_id: relay.GlobalID
+    name: str
+    unit: str
+    direction: DirectionEnum  # type: ignore[valid-type]
+    kind: IndicatorKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    baseline_value: Decimal | None = strawberry.UNSET
+    baseline_date: date | None = strawberry.UNSET
+    target_value: Decimal | None = strawberry.UNSET
+    target_date: date | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a measure: omitted fields stay as they are.")
+class UpdateMeasureInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    name: str | None = strawberry.UNSET
+    kind: IndicatorKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    unit: str | None = strawberry.UNSET
+    direction: DirectionEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    baseline_value: Decimal | None = strawberry.UNSET
+    baseline_date: date | None = strawberry.UNSET
+    target_value: Decimal | None = strawberry.UNSET
+    target_date: date | None = strawberry.UNSET
+
+
+@strawberry.input
+class RemoveMeasureInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class MeasurePayload:
+    measure: IndicatorType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Something the initiative needs in order to deliver.")
+class AddCapacityItemInput:
+    initiative_id: relay.GlobalID
+    category: CapacityCategoryEnum  # type: ignore[valid-type]
+    description: str
+    status: CapacityStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    owner_person_id: relay.GlobalID | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a capacity item: omitted fields stay as they are.")
+class UpdateCapacityItemInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    category: CapacityCategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    description: str | None = strawberry.UNSET
+    status: CapacityStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    owner_person_id: relay.GlobalID | None = strawberry.UNSET
+
+
+@strawberry.input
+class RemoveCapacityItemInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class CapacityItemPayload:
+    capacity_item: CapacityItemType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A new member of the district's authorizing environment.")
+class CreateStakeholderInput:
+    name: str
+    category: StakeholderCategoryEnum  # type: ignore[valid-type]
+    is_group: bool | None = strawberry.UNSET
+    person_id: relay.GlobalID | None = strawberry.UNSET
+    formal_authority: bool | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a stakeholder: omitted fields stay as they are.")
+class UpdateStakeholderInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    name: str | None = strawberry.UNSET
+    category: StakeholderCategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    is_group: bool | None = strawberry.UNSET
+    person_id: relay.GlobalID | None = strawberry.UNSET
+    formal_authority: bool | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class StakeholderPayload:
+    stakeholder: StakeholderType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(
+    description="Place a stakeholder of the district in an initiative's authorizing environment."
+)
+class PlaceStakeholderInput:
+    initiative_id: relay.GlobalID
+    stakeholder_id: relay.GlobalID
+    power: int = strawberry.field(description="1 (low) to 5 (high).")
+    interest: int = strawberry.field(description="1 (low) to 5 (high).")
+    stance: StanceEnum  # type: ignore[valid-type]
+    participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    key_authorizer: bool | None = strawberry.UNSET
+    evidence: str | None = strawberry.field(
+        default=strawberry.UNSET, description="What the recorded stance is based on."
+    )
+
+
+@strawberry.input(description="Changes to a placement; a new stance is added to its history.")
+class UpdatePlacementInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    power: int | None = strawberry.UNSET
+    interest: int | None = strawberry.UNSET
+    stance: StanceEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    key_authorizer: bool | None = strawberry.UNSET
+    evidence: str | None = strawberry.field(
+        default=strawberry.UNSET, description="With a new stance only: what it is based on."
+    )
+
+
+@strawberry.input
+class RemovePlacementInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class PlacementPayload:
+    placement: PlacementType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The answer to a removal: the id of what is gone, or why nothing was.")
+class RemovalPayload:
+    removed_id: relay.GlobalID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _initiative_failed(errors: list[UserError]) -> InitiativePayload:
+    return InitiativePayload(user_errors=errors)
+
+
+def _measure_failed(errors: list[UserError]) -> MeasurePayload:
+    return MeasurePayload(user_errors=errors)
+
+
+def _capacity_failed(errors: list[UserError]) -> CapacityItemPayload:
+    return CapacityItemPayload(user_errors=errors)
+
+
+def _stakeholder_failed(errors: list[UserError]) -> StakeholderPayload:
+    return StakeholderPayload(user_errors=errors)
+
+
+def _placement_failed(errors: list[UserError]) -> PlacementPayload:
+    return PlacementPayload(user_errors=errors)
+
+
+def _removal_failed(errors: list[UserError]) -> RemovalPayload:
+    return RemovalPayload(user_errors=errors)
+
+
+@strawberry.type
+class InitiativesMutation:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Start an initiative: the district's (no schoolId) or one school's.",
+    )
+    async def create_initiative(
+        self, info: Info[Context, None], input: CreateInitiativeInput
+    ) -> InitiativePayload:
+        async def work(session: AsyncSession) -> InitiativePayload:
+            fields = _with_ids(
+                present_fields(input),
+                ("school_id", "School", "schoolId"),
+                ("owner_person_id", "Person", "ownerPersonId"),
+            )
+            data = validate_input(InitiativeCreate, fields)
+            initiative = await service.create_initiative(session, info.context.principal, data)
+            return InitiativePayload(initiative=InitiativeType.from_model(initiative))
+
+        return await run_mutation(info.context, work, _initiative_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change an initiative, its stage included; send `expectedVersion` to refuse stale writes.",
+    )
+    async def update_initiative(
+        self, info: Info[Context, None], input: UpdateInitiativeInput
+    ) -> InitiativePayload:
+        async def work(session: AsyncSession) -> InitiativePayload:
+            initiative_id = parse_global_id(input.id, "Initiative")
+            fields = _with_ids(
+                present_fields(input, exclude=_VERSIONED), ("owner_person_id", "Person", "ownerPersonId")
+            )
+            data = validate_input(InitiativeUpdate, fields)
+            initiative = await service.update_initiative(
+                session, info.context.principal, initiative_id, data, expected_version=input.expected_version
+            )
+            return InitiativePayload(initiative=InitiativeType.from_model(initiative))
+
+        return await run_mutation(info.context, work, _initiative_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a measure of the public value.")
+    async def add_measure(self, info: Info[Context, None], input: AddMeasureInput) -> MeasurePayload:
+        async def work(session: AsyncSession) -> MeasurePayload:
+            initiative_id = parse_global_id(input.initiative_id, "Initiative", field="initiativeId")
+            data = validate_input(
+                IndicatorCreate, present_fields(input, exclude=frozenset({"initiative_id"}))
+            )
+            measure = await service.add_measure(session, info.context.principal, initiative_id, data)
+            return MeasurePayload(measure=IndicatorType.from_model(measure))
+
+        return await run_mutation(info.context, work, _measure_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a measure.")
+    async def update_measure(self, info: Info[Context, None], input: UpdateMeasureInput) -> MeasurePayload:
+        async def work(session: AsyncSession) -> MeasurePayload:
+            measure_id = parse_global_id(input.id, "Indicator")
+            data = validate_input(IndicatorUpdate, present_fields(input, exclude=_VERSIONED))
+            measure = await service.update_measure(
+                session, info.context.principal, measure_id, data, expected_version=input.expected_version
+            )
+            return MeasurePayload(measure=IndicatorType.from_model(measure))
+
+        return await run_mutation(info.context, work, _measure_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a measure.")
+    async def remove_measure(self, info: Info[Context, None], input: RemoveMeasureInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            await service.remove_measure(
+                session, info.context.principal, parse_global_id(input.id, "Indicator")
+            )
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add something the initiative needs.")
+    async def add_capacity_item(
+        self, info: Info[Context, None], input: AddCapacityItemInput
+    ) -> CapacityItemPayload:
+        async def work(session: AsyncSession) -> CapacityItemPayload:
+            initiative_id = parse_global_id(input.initiative_id, "Initiative", field="initiativeId")
+            fields = _with_ids(
+                present_fields(input, exclude=frozenset({"initiative_id"})),
+                ("owner_person_id", "Person", "ownerPersonId"),
+            )
+            data = validate_input(CapacityItemCreate, fields)
+            item = await service.add_capacity_item(session, info.context.principal, initiative_id, data)
+            return CapacityItemPayload(capacity_item=CapacityItemType.from_model(item))
+
+        return await run_mutation(info.context, work, _capacity_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a capacity item.")
+    async def update_capacity_item(
+        self, info: Info[Context, None], input: UpdateCapacityItemInput
+    ) -> CapacityItemPayload:
+        async def work(session: AsyncSession) -> CapacityItemPayload:
+            item_id = parse_global_id(input.id, "CapacityItem")
+            fields = _with_ids(
+                present_fields(input, exclude=_VERSIONED), ("owner_person_id", "Person", "ownerPersonId")
+            )
+            data = validate_input(CapacityItemUpdate, fields)
+            item = await service.update_capacity_item(
+                session, info.context.principal, item_id, data, expected_version=input.expected_version
+            )
+            return CapacityItemPayload(capacity_item=CapacityItemType.from_model(item))
+
+        return await run_mutation(info.context, work, _capacity_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a capacity item.")
+    async def remove_capacity_item(
+        self, info: Info[Context, None], input: RemoveCapacityItemInput
+    ) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            item_id = parse_global_id(input.id, "CapacityItem")
+            await service.remove_capacity_item(session, info.context.principal, item_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Add a member of the district's authorizing environment.",
+    )
+    async def create_stakeholder(
+        self, info: Info[Context, None], input: CreateStakeholderInput
+    ) -> StakeholderPayload:
+        async def work(session: AsyncSession) -> StakeholderPayload:
+            fields = _with_ids(present_fields(input), ("person_id", "Person", "personId"))
+            data = validate_input(StakeholderCreate, fields)
+            stakeholder = await service.create_stakeholder(session, info.context.principal, data)
+            return StakeholderPayload(stakeholder=StakeholderType.from_model(stakeholder))
+
+        return await run_mutation(info.context, work, _stakeholder_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a stakeholder.")
+    async def update_stakeholder(
+        self, info: Info[Context, None], input: UpdateStakeholderInput
+    ) -> StakeholderPayload:
+        async def work(session: AsyncSession) -> StakeholderPayload:
+            stakeholder_id = parse_global_id(input.id, "Stakeholder")
+            fields = _with_ids(present_fields(input, exclude=_VERSIONED), ("person_id", "Person", "personId"))
+            data = validate_input(StakeholderUpdate, fields)
+            stakeholder = await service.update_stakeholder(
+                session, info.context.principal, stakeholder_id, data, expected_version=input.expected_version
+            )
+            return StakeholderPayload(stakeholder=StakeholderType.from_model(stakeholder))
+
+        return await run_mutation(info.context, work, _stakeholder_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Place a stakeholder in an initiative's authorizing environment; the stance opens its "
+        "stance history.",
+    )
+    async def place_stakeholder(
+        self, info: Info[Context, None], input: PlaceStakeholderInput
+    ) -> PlacementPayload:
+        async def work(session: AsyncSession) -> PlacementPayload:
+            initiative_id = parse_global_id(input.initiative_id, "Initiative", field="initiativeId")
+            fields = _with_ids(
+                present_fields(input, exclude=frozenset({"initiative_id"})),
+                ("stakeholder_id", "Stakeholder", "stakeholderId"),
+            )
+            data = validate_input(PlacementCreate, fields)
+            placement = await service.place_stakeholder(session, info.context.principal, initiative_id, data)
+            return PlacementPayload(placement=PlacementType.from_model(placement))
+
+        return await run_mutation(info.context, work, _placement_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change a stakeholder's place; a new stance goes into its history with the evidence.",
+    )
+    async def update_placement(
+        self, info: Info[Context, None], input: UpdatePlacementInput
+    ) -> PlacementPayload:
+        async def work(session: AsyncSession) -> PlacementPayload:
+            placement_id = parse_global_id(input.id, "InitiativeStakeholder")
+            data = validate_input(PlacementUpdate, present_fields(input, exclude=_VERSIONED))
+            placement = await service.update_placement(
+                session, info.context.principal, placement_id, data, expected_version=input.expected_version
+            )
+            return PlacementPayload(placement=PlacementType.from_model(placement))
+
+        return await run_mutation(info.context, work, _placement_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Take a stakeholder out of an initiative's authorizing environment (its history goes too).",
+    )
+    async def remove_placement(
+        self, info: Info[Context, None], input: RemovePlacementInput
+    ) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            placement_id = parse_global_id(input.id, "InitiativeStakeholder")
+            await service.remove_placement(session, info.context.principal, placement_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)

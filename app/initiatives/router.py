@@ -1,0 +1,459 @@
+"""REST for initiatives, their measures and capacity, stakeholders and the authorizing environment.
+
+Parse, call the service, shape the reply. No rules here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from app.core.problems import problem_responses
+from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.schemas import ListResponse
+from app.initiatives import service
+from app.initiatives.models import Stage, StakeholderCategory
+from app.initiatives.schemas import (
+    AuthorizingEnvironmentMap,
+    CapacityItemCreate,
+    CapacityItemPublic,
+    CapacityItemUpdate,
+    IndicatorCreate,
+    IndicatorPublic,
+    IndicatorUpdate,
+    InitiativeCreate,
+    InitiativePublic,
+    InitiativeUpdate,
+    PlacementCreate,
+    PlacementPublic,
+    PlacementUpdate,
+    StakeholderCreate,
+    StakeholderPublic,
+    StakeholderUpdate,
+    StanceChangePublic,
+    TriangleDiagnosis,
+)
+
+router = APIRouter(tags=["initiatives"], responses=problem_responses(401, 403, 422))
+
+InitiativeId = Annotated[uuid.UUID, Path(description="The initiative's id.")]
+WRITE_ERRORS = problem_responses(404, 409, 412)
+
+
+# --- initiatives ------------------------------------------------------------------------------------
+
+
+@router.get("/initiatives", operation_id="listInitiatives", response_model=ListResponse[InitiativePublic])
+async def list_initiatives(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    stage: Stage | None = None,
+    school_id: uuid.UUID | None = None,
+    owner_person_id: uuid.UUID | None = None,
+    stakeholder_category: Annotated[
+        StakeholderCategory | None, Query(description="Only initiatives with a stakeholder of this category.")
+    ] = None,
+) -> dict[str, object]:
+    """Initiatives you can see: your school's, the district's (district-wide roles), and everything
+    published. Filter by stage, school, owner or stakeholder category; `updated_since` for sync."""
+    filters = service.InitiativeFilter(stage, school_id, owner_person_id, stakeholder_category)
+    result = await service.list_initiatives(session, principal, page, filters)
+    return list_body(request, response, result, InitiativePublic)
+
+
+@router.post(
+    "/initiatives",
+    operation_id="createInitiative",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InitiativePublic,
+    responses=problem_responses(404),
+)
+async def create_initiative(
+    body: InitiativeCreate, response: Response, session: Session, principal: Caller
+) -> InitiativePublic:
+    """Start an initiative at the `exploring` stage: a district initiative (no `school_id`) or one
+    school's. District admins and leaders, or the school's leaders."""
+    initiative = await service.create_initiative(session, principal, body)
+    set_etag(response, initiative.version)
+    return InitiativePublic.model_validate(initiative)
+
+
+@router.get(
+    "/initiatives/{initiative_id}",
+    operation_id="getInitiative",
+    response_model=InitiativePublic,
+    responses=problem_responses(404),
+)
+async def get_initiative(
+    initiative_id: InitiativeId, response: Response, session: Session, principal: Caller
+) -> InitiativePublic:
+    """One initiative, with its version in the `ETag` header."""
+    initiative = await service.get_initiative(session, principal, initiative_id)
+    set_etag(response, initiative.version)
+    return InitiativePublic.model_validate(initiative)
+
+
+@router.patch(
+    "/initiatives/{initiative_id}",
+    operation_id="updateInitiative",
+    response_model=InitiativePublic,
+    responses=WRITE_ERRORS,
+)
+async def update_initiative(
+    initiative_id: InitiativeId,
+    body: InitiativeUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> InitiativePublic:
+    """Change an initiative, its stage included (exploring → co_designing → approved → implementing →
+    sustaining; back to co_designing when needed; retired from anywhere). Send `If-Match`."""
+    initiative = await service.update_initiative(
+        session, principal, initiative_id, body, expected_version=expected_version
+    )
+    set_etag(response, initiative.version)
+    return InitiativePublic.model_validate(initiative)
+
+
+@router.get(
+    "/initiatives/{initiative_id}/triangle",
+    operation_id="getInitiativeTriangle",
+    response_model=TriangleDiagnosis,
+    responses=problem_responses(404),
+)
+async def get_triangle(initiative_id: InitiativeId, session: Session, principal: Caller) -> TriangleDiagnosis:
+    """Where the strategic triangle is weak: a 0–100 score per corner (public value, organizational
+    capacity, legitimacy and support) with the findings behind it, each with a code, a severity and a
+    plain-language explanation."""
+    return await service.triangle(session, principal, initiative_id)
+
+
+@router.get(
+    "/initiatives/{initiative_id}/authorizing-environment",
+    operation_id="getAuthorizingEnvironment",
+    response_model=AuthorizingEnvironmentMap,
+    responses=problem_responses(404),
+)
+async def get_authorizing_environment(
+    initiative_id: InitiativeId, session: Session, principal: Caller
+) -> AuthorizingEnvironmentMap:
+    """The stakeholders on the power/interest grid (key players, keep satisfied, keep informed,
+    monitor) with their stances, ready to draw."""
+    return await service.authorizing_environment(session, principal, initiative_id)
+
+
+# --- value measures ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/initiatives/{initiative_id}/measures",
+    operation_id="listMeasures",
+    response_model=ListResponse[IndicatorPublic],
+    responses=problem_responses(404),
+)
+async def list_measures(
+    initiative_id: InitiativeId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """The indicators that measure the initiative's public value."""
+    result = await service.list_measures(session, principal, initiative_id, page)
+    return list_body(request, response, result, IndicatorPublic)
+
+
+@router.post(
+    "/initiatives/{initiative_id}/measures",
+    operation_id="addMeasure",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IndicatorPublic,
+    responses=problem_responses(404),
+)
+async def add_measure(
+    initiative_id: InitiativeId, body: IndicatorCreate, session: Session, principal: Caller
+) -> IndicatorPublic:
+    """Add a value measure: what is counted, in which unit, which way is better, baseline and target."""
+    return IndicatorPublic.model_validate(await service.add_measure(session, principal, initiative_id, body))
+
+
+@router.patch(
+    "/indicators/{indicator_id}",
+    operation_id="updateMeasure",
+    response_model=IndicatorPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_measure(
+    indicator_id: Annotated[uuid.UUID, Path()],
+    body: IndicatorUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> IndicatorPublic:
+    """Change a value measure (its baseline, once known, say)."""
+    indicator = await service.update_measure(
+        session, principal, indicator_id, body, expected_version=expected_version
+    )
+    set_etag(response, indicator.version)
+    return IndicatorPublic.model_validate(indicator)
+
+
+@router.delete(
+    "/indicators/{indicator_id}",
+    operation_id="removeMeasure",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404),
+)
+async def remove_measure(
+    indicator_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
+) -> Response:
+    """Remove a value measure."""
+    await service.remove_measure(session, principal, indicator_id)
+    return Response(status_code=204)
+
+
+# --- capacity ---------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/initiatives/{initiative_id}/capacity-items",
+    operation_id="listCapacityItems",
+    response_model=ListResponse[CapacityItemPublic],
+    responses=problem_responses(404),
+)
+async def list_capacity_items(
+    initiative_id: InitiativeId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """What the initiative needs to deliver its value, and how far each is in place."""
+    result = await service.list_capacity(session, principal, initiative_id, page)
+    return list_body(request, response, result, CapacityItemPublic)
+
+
+@router.post(
+    "/initiatives/{initiative_id}/capacity-items",
+    operation_id="addCapacityItem",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CapacityItemPublic,
+    responses=problem_responses(404),
+)
+async def add_capacity_item(
+    initiative_id: InitiativeId, body: CapacityItemCreate, session: Session, principal: Caller
+) -> CapacityItemPublic:
+    """Add a capacity item (people, structures, systems, skills or resources)."""
+    item = await service.add_capacity_item(session, principal, initiative_id, body)
+    return CapacityItemPublic.model_validate(item)
+
+
+@router.patch(
+    "/capacity-items/{item_id}",
+    operation_id="updateCapacityItem",
+    response_model=CapacityItemPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_capacity_item(
+    item_id: Annotated[uuid.UUID, Path()],
+    body: CapacityItemUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> CapacityItemPublic:
+    """Change a capacity item, typically its status: missing → building → in_place."""
+    item = await service.update_capacity_item(
+        session, principal, item_id, body, expected_version=expected_version
+    )
+    set_etag(response, item.version)
+    return CapacityItemPublic.model_validate(item)
+
+
+@router.delete(
+    "/capacity-items/{item_id}",
+    operation_id="removeCapacityItem",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404),
+)
+async def remove_capacity_item(
+    item_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
+) -> Response:
+    """Remove a capacity item."""
+    await service.remove_capacity_item(session, principal, item_id)
+    return Response(status_code=204)
+
+
+# --- stakeholders -----------------------------------------------------------------------------------
+
+
+@router.get("/stakeholders", operation_id="listStakeholders", response_model=ListResponse[StakeholderPublic])
+async def list_stakeholders(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    category: StakeholderCategory | None = None,
+) -> dict[str, object]:
+    """The district's stakeholders: people, groups and bodies whose support initiatives need."""
+    result = await service.list_stakeholders(session, principal, page, category=category)
+    return list_body(request, response, result, StakeholderPublic)
+
+
+@router.post(
+    "/stakeholders",
+    operation_id="createStakeholder",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StakeholderPublic,
+    responses=problem_responses(404),
+)
+async def create_stakeholder(
+    body: StakeholderCreate, session: Session, principal: Caller
+) -> StakeholderPublic:
+    """Add a stakeholder to the district (a person, or a group or body such as the board or a union)."""
+    return StakeholderPublic.model_validate(await service.create_stakeholder(session, principal, body))
+
+
+@router.get(
+    "/stakeholders/{stakeholder_id}",
+    operation_id="getStakeholder",
+    response_model=StakeholderPublic,
+    responses=problem_responses(404),
+)
+async def get_stakeholder(
+    stakeholder_id: Annotated[uuid.UUID, Path()], response: Response, session: Session, principal: Caller
+) -> StakeholderPublic:
+    """One stakeholder."""
+    stakeholder = await service.get_stakeholder(session, principal, stakeholder_id)
+    set_etag(response, stakeholder.version)
+    return StakeholderPublic.model_validate(stakeholder)
+
+
+@router.patch(
+    "/stakeholders/{stakeholder_id}",
+    operation_id="updateStakeholder",
+    response_model=StakeholderPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_stakeholder(
+    stakeholder_id: Annotated[uuid.UUID, Path()],
+    body: StakeholderUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> StakeholderPublic:
+    """Change a stakeholder."""
+    stakeholder = await service.update_stakeholder(
+        session, principal, stakeholder_id, body, expected_version=expected_version
+    )
+    set_etag(response, stakeholder.version)
+    return StakeholderPublic.model_validate(stakeholder)
+
+
+# --- the authorizing environment --------------------------------------------------------------------
+
+
+@router.get(
+    "/initiatives/{initiative_id}/stakeholders",
+    operation_id="listPlacements",
+    response_model=ListResponse[PlacementPublic],
+    responses=problem_responses(404),
+)
+async def list_placements(
+    initiative_id: InitiativeId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """The initiative's authorizing environment: each stakeholder's power, interest, stance,
+    participation level and whether it is a key authorizer."""
+    result = await service.list_placements(session, principal, initiative_id, page)
+    return list_body(request, response, result, PlacementPublic)
+
+
+@router.post(
+    "/initiatives/{initiative_id}/stakeholders",
+    operation_id="placeStakeholder",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PlacementPublic,
+    responses=problem_responses(404, 409),
+)
+async def place_stakeholder(
+    initiative_id: InitiativeId, body: PlacementCreate, session: Session, principal: Caller
+) -> PlacementPublic:
+    """Place a stakeholder of the district in the initiative's authorizing environment. The stance
+    given (with its `evidence`) opens the stakeholder's stance history."""
+    placement = await service.place_stakeholder(session, principal, initiative_id, body)
+    return PlacementPublic.model_validate(placement)
+
+
+@router.patch(
+    "/initiative-stakeholders/{placement_id}",
+    operation_id="updatePlacement",
+    response_model=PlacementPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_placement(
+    placement_id: Annotated[uuid.UUID, Path()],
+    body: PlacementUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> PlacementPublic:
+    """Change a stakeholder's place. A new `stance` (with its `evidence`) is added to the history."""
+    placement = await service.update_placement(
+        session, principal, placement_id, body, expected_version=expected_version
+    )
+    set_etag(response, placement.version)
+    return PlacementPublic.model_validate(placement)
+
+
+@router.delete(
+    "/initiative-stakeholders/{placement_id}",
+    operation_id="removePlacement",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404),
+)
+async def remove_placement(
+    placement_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
+) -> Response:
+    """Take a stakeholder out of the initiative's authorizing environment (its history goes too)."""
+    await service.remove_placement(session, principal, placement_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/initiative-stakeholders/{placement_id}/stance-history",
+    operation_id="listStanceHistory",
+    response_model=ListResponse[StanceChangePublic],
+    responses=problem_responses(404),
+)
+async def list_stance_history(
+    placement_id: Annotated[uuid.UUID, Path()],
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """Every stance recorded for the stakeholder on this initiative, oldest first, with who recorded
+    it and the evidence."""
+    result = await service.stance_history(session, principal, placement_id, page)
+    return list_body(request, response, result, StanceChangePublic)

@@ -1,0 +1,678 @@
+"""The rules for initiatives, their measures and capacity, stakeholders and the authorizing environment.
+
+Both transports call these; neither adds rules. Every function takes the session and the principal,
+raises `DomainError`s, flushes and never commits.
+
+Who may do what (see `app.auth.permissions`): staff read their school's initiatives and everyone reads
+what is published; district admins and leaders (and a school's leaders, for their school) create,
+change and approve initiatives; the authorizing environment (stakeholders, stances, the map, the
+triangle) is for leaders, coaches and admins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import app.initiatives.findings  # noqa: F401  (registers this area's triangle findings)
+from app.auth.permissions import Action
+from app.auth.policy import (
+    authorize,
+    get_visible,
+    get_visible_many,
+    require,
+    require_authenticated,
+    visible,
+)
+from app.auth.principal import Principal
+from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
+from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.identity.models import Person
+from app.initiatives.diagnostics import TriangleFacts, diagnose
+from app.initiatives.models import (
+    STAGE_TRANSITIONS,
+    CapacityItem,
+    Indicator,
+    Initiative,
+    InitiativeStakeholder,
+    Stage,
+    Stakeholder,
+    StakeholderCategory,
+    Stance,
+    StanceChange,
+)
+from app.initiatives.schemas import (
+    AuthorizingEnvironmentMap,
+    CapacityItemCreate,
+    CapacityItemUpdate,
+    IndicatorCreate,
+    IndicatorUpdate,
+    InitiativeCreate,
+    InitiativeUpdate,
+    MapEntry,
+    PlacementCreate,
+    PlacementUpdate,
+    Quadrant,
+    StakeholderCreate,
+    StakeholderUpdate,
+    TriangleDiagnosis,
+    stakeholder_public,
+)
+from app.tenancy.models import School
+
+# Power or interest of 3 or more is "high" on the grid.
+GRID_HIGH = 3
+
+_PLACEMENT_UNIQUE = {
+    "uq_initiative_stakeholder_initiative_id_stakeholder_id": (
+        "stakeholder_id",
+        "This stakeholder is already in the initiative's authorizing environment.",
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeFilter:
+    stage: Stage | None = None
+    school_id: uuid.UUID | None = None
+    owner_person_id: uuid.UUID | None = None
+    stakeholder_category: StakeholderCategory | None = None
+
+
+# --- initiatives ------------------------------------------------------------------------------------
+
+
+async def list_initiatives(
+    session: AsyncSession, principal: Principal, page: PageRequest, filters: InitiativeFilter
+) -> Page[Initiative]:
+    """The initiatives the principal may see (its school's, the district's if district-wide, and
+    whatever is published), oldest first, narrowed by `filters`."""
+    stmt = visible(select(Initiative), Initiative, principal, Action.INITIATIVE_READ)
+    if filters.stage is not None:
+        stmt = stmt.where(Initiative.stage == filters.stage)
+    if filters.school_id is not None:
+        stmt = stmt.where(Initiative.school_id == filters.school_id)
+    if filters.owner_person_id is not None:
+        stmt = stmt.where(Initiative.owner_person_id == filters.owner_person_id)
+    if filters.stakeholder_category is not None:
+        placed = (
+            select(InitiativeStakeholder.initiative_id)
+            .join(Stakeholder, Stakeholder.id == InitiativeStakeholder.stakeholder_id)
+            .where(Stakeholder.category == filters.stakeholder_category)
+        )
+        stmt = stmt.where(Initiative.id.in_(placed))
+    return await paginate(session, stmt, Initiative, page)
+
+
+async def get_initiative(session: AsyncSession, principal: Principal, initiative_id: uuid.UUID) -> Initiative:
+    """The initiative; `NotFound` when it is not there for the principal."""
+    return await get_visible(
+        session, Initiative, initiative_id, principal, Action.INITIATIVE_READ, what="initiative"
+    )
+
+
+async def initiatives_by_id(
+    session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Initiative]:
+    return await get_visible_many(session, Initiative, initiative_ids, principal, Action.INITIATIVE_READ)
+
+
+async def create_initiative(
+    session: AsyncSession, principal: Principal, data: InitiativeCreate
+) -> Initiative:
+    """Start an initiative (at the exploring stage) in the principal's district.
+
+    Raises `PermissionDenied`, `NotFound` (a school or owner not in the district, named by field) and
+    `ValidationFailed` (ends before it starts).
+    """
+    district_id = _district_of(principal)
+    authorize(principal, Action.INITIATIVE_CREATE, district_id=district_id, school_id=data.school_id)
+    await _check_references(
+        session, district_id, school_id=data.school_id, owner_person_id=data.owner_person_id
+    )
+    initiative = Initiative(district_id=district_id, **data.model_dump())
+    _check_dates(initiative.starts_on, initiative.ends_on)
+    session.add(initiative)
+    await session.flush()
+    return initiative
+
+
+async def update_initiative(
+    session: AsyncSession,
+    principal: Principal,
+    initiative_id: uuid.UUID,
+    data: InitiativeUpdate,
+    *,
+    expected_version: int | None = None,
+) -> Initiative:
+    """Change an initiative. A stage change must follow `STAGE_TRANSITIONS`, and moving to approved
+    needs the approve right. Raises `NotFound`, `PermissionDenied`, `StaleVersion` and
+    `ValidationFailed` (illegal transition, dates out of order)."""
+    initiative = await _initiative_for_update(session, principal, initiative_id)
+    check_version(initiative, expected_version, what="initiative")
+    changes = data.changes()
+    new_stage = changes.get("stage")
+    if new_stage is not None and new_stage != initiative.stage:
+        if new_stage not in STAGE_TRANSITIONS[initiative.stage]:
+            allowed = ", ".join(sorted(s.value for s in STAGE_TRANSITIONS[initiative.stage])) or "none"
+            raise ValidationFailed(
+                f"An initiative cannot go from {initiative.stage.value} to {new_stage.value}.",
+                errors=[
+                    FieldError(("stage",), f"From {initiative.stage.value}: {allowed}.", "illegal_transition")
+                ],
+            )
+        if new_stage is Stage.APPROVED:
+            authorize(
+                principal,
+                Action.INITIATIVE_APPROVE,
+                district_id=initiative.district_id,
+                school_id=initiative.school_id,
+            )
+    await _check_references(session, initiative.district_id, owner_person_id=changes.get("owner_person_id"))
+    _check_dates(changes.get("starts_on", initiative.starts_on), changes.get("ends_on", initiative.ends_on))
+    apply_changes(initiative, changes)
+    await session.flush()
+    return initiative
+
+
+async def _initiative_for_update(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
+) -> Initiative:
+    """The initiative, locked, once the principal may change it (readers who may not get 403)."""
+    initiative = await get_visible(
+        session,
+        Initiative,
+        initiative_id,
+        principal,
+        Action.INITIATIVE_READ,
+        Action.INITIATIVE_UPDATE,
+        what="initiative",
+        lock=True,
+    )
+    authorize(
+        principal,
+        Action.INITIATIVE_UPDATE,
+        district_id=initiative.district_id,
+        school_id=initiative.school_id,
+    )
+    return initiative
+
+
+# --- value measures ---------------------------------------------------------------------------------
+
+
+async def list_measures(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, page: PageRequest
+) -> Page[Indicator]:
+    await get_initiative(session, principal, initiative_id)
+    return await paginate(
+        session, select(Indicator).where(Indicator.initiative_id == initiative_id), Indicator, page
+    )
+
+
+async def measures_of_initiatives(
+    session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[Indicator]]:
+    """A page of measures per initiative, for initiatives the principal may see (a DataLoader batch)."""
+    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
+    pages = await paginate_per_parent(
+        session, select(Indicator), Indicator, Indicator.initiative_id, visible_ids, page
+    )
+    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+
+
+async def add_measure(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, data: IndicatorCreate
+) -> Indicator:
+    initiative = await _initiative_for_update(session, principal, initiative_id)
+    indicator = Indicator(
+        district_id=initiative.district_id,
+        school_id=initiative.school_id,
+        initiative_id=initiative.id,
+        **data.model_dump(),
+    )
+    _check_dates(indicator.baseline_date, indicator.target_date, fields=("baseline_date", "target_date"))
+    session.add(indicator)
+    await session.flush()
+    return indicator
+
+
+async def update_measure(
+    session: AsyncSession,
+    principal: Principal,
+    indicator_id: uuid.UUID,
+    data: IndicatorUpdate,
+    *,
+    expected_version: int | None = None,
+) -> Indicator:
+    indicator = await _child_for_update(session, principal, Indicator, indicator_id, what="measure")
+    check_version(indicator, expected_version, what="measure")
+    changes = data.changes()
+    _check_dates(
+        changes.get("baseline_date", indicator.baseline_date),
+        changes.get("target_date", indicator.target_date),
+        fields=("baseline_date", "target_date"),
+    )
+    apply_changes(indicator, changes)
+    await session.flush()
+    return indicator
+
+
+async def remove_measure(session: AsyncSession, principal: Principal, indicator_id: uuid.UUID) -> None:
+    indicator = await _child_for_update(session, principal, Indicator, indicator_id, what="measure")
+    await session.delete(indicator)
+    await session.flush()
+
+
+# --- capacity ---------------------------------------------------------------------------------------
+
+
+async def list_capacity(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, page: PageRequest
+) -> Page[CapacityItem]:
+    await get_initiative(session, principal, initiative_id)
+    stmt = select(CapacityItem).where(CapacityItem.initiative_id == initiative_id)
+    return await paginate(session, stmt, CapacityItem, page)
+
+
+async def capacity_of_initiatives(
+    session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[CapacityItem]]:
+    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
+    pages = await paginate_per_parent(
+        session, select(CapacityItem), CapacityItem, CapacityItem.initiative_id, visible_ids, page
+    )
+    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+
+
+async def add_capacity_item(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, data: CapacityItemCreate
+) -> CapacityItem:
+    initiative = await _initiative_for_update(session, principal, initiative_id)
+    await _check_references(session, initiative.district_id, owner_person_id=data.owner_person_id)
+    item = CapacityItem(district_id=initiative.district_id, initiative_id=initiative.id, **data.model_dump())
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def update_capacity_item(
+    session: AsyncSession,
+    principal: Principal,
+    item_id: uuid.UUID,
+    data: CapacityItemUpdate,
+    *,
+    expected_version: int | None = None,
+) -> CapacityItem:
+    item = await _child_for_update(session, principal, CapacityItem, item_id, what="capacity item")
+    check_version(item, expected_version, what="capacity item")
+    changes = data.changes()
+    await _check_references(session, item.district_id, owner_person_id=changes.get("owner_person_id"))
+    apply_changes(item, changes)
+    await session.flush()
+    return item
+
+
+async def remove_capacity_item(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> None:
+    item = await _child_for_update(session, principal, CapacityItem, item_id, what="capacity item")
+    await session.delete(item)
+    await session.flush()
+
+
+# --- stakeholders -----------------------------------------------------------------------------------
+
+
+async def list_stakeholders(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageRequest,
+    *,
+    category: StakeholderCategory | None = None,
+) -> Page[Stakeholder]:
+    """The district's stakeholders (leaders, coaches, admins and `read` clients)."""
+    stmt = visible(select(Stakeholder), Stakeholder, principal, Action.STAKEHOLDER_READ)
+    if category is not None:
+        stmt = stmt.where(Stakeholder.category == category)
+    return await paginate(session, stmt, Stakeholder, page)
+
+
+async def get_stakeholder(
+    session: AsyncSession, principal: Principal, stakeholder_id: uuid.UUID
+) -> Stakeholder:
+    return await get_visible(
+        session, Stakeholder, stakeholder_id, principal, Action.STAKEHOLDER_READ, what="stakeholder"
+    )
+
+
+async def stakeholders_by_id(
+    session: AsyncSession, principal: Principal, stakeholder_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Stakeholder]:
+    return await get_visible_many(session, Stakeholder, stakeholder_ids, principal, Action.STAKEHOLDER_READ)
+
+
+async def create_stakeholder(
+    session: AsyncSession, principal: Principal, data: StakeholderCreate
+) -> Stakeholder:
+    district_id = _district_of(principal)
+    authorize(principal, Action.STAKEHOLDER_MANAGE, district_id=district_id)
+    await _check_references(session, district_id, person_id=data.person_id)
+    stakeholder = Stakeholder(district_id=district_id, **data.model_dump())
+    session.add(stakeholder)
+    await session.flush()
+    return stakeholder
+
+
+async def update_stakeholder(
+    session: AsyncSession,
+    principal: Principal,
+    stakeholder_id: uuid.UUID,
+    data: StakeholderUpdate,
+    *,
+    expected_version: int | None = None,
+) -> Stakeholder:
+    stakeholder = await get_visible(
+        session,
+        Stakeholder,
+        stakeholder_id,
+        principal,
+        Action.STAKEHOLDER_READ,
+        Action.STAKEHOLDER_MANAGE,
+        what="stakeholder",
+        lock=True,
+    )
+    authorize(principal, Action.STAKEHOLDER_MANAGE, district_id=stakeholder.district_id)
+    check_version(stakeholder, expected_version, what="stakeholder")
+    changes = data.changes()
+    await _check_references(session, stakeholder.district_id, person_id=changes.get("person_id"))
+    apply_changes(stakeholder, changes)
+    await session.flush()
+    return stakeholder
+
+
+# --- the authorizing environment --------------------------------------------------------------------
+
+
+async def list_placements(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, page: PageRequest
+) -> Page[InitiativeStakeholder]:
+    """The initiative's authorizing environment: who is in it, and where each stands."""
+    await _initiative_with_environment(session, principal, initiative_id)
+    stmt = select(InitiativeStakeholder).where(InitiativeStakeholder.initiative_id == initiative_id)
+    return await paginate(session, stmt, InitiativeStakeholder, page)
+
+
+async def placements_of_initiatives(
+    session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[InitiativeStakeholder]]:
+    require(principal, Action.STAKEHOLDER_READ)
+    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
+    pages = await paginate_per_parent(
+        session,
+        select(InitiativeStakeholder),
+        InitiativeStakeholder,
+        InitiativeStakeholder.initiative_id,
+        visible_ids,
+        page,
+    )
+    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+
+
+async def place_stakeholder(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, data: PlacementCreate
+) -> InitiativeStakeholder:
+    """Put a stakeholder of the district into the initiative's authorizing environment; the stance
+    given opens its stance history. `NotFound` for a stakeholder of another district (named by field),
+    `Conflict` when it is already placed."""
+    initiative = await _initiative_for_update(session, principal, initiative_id)
+    stakeholder = await session.get(Stakeholder, data.stakeholder_id)
+    if stakeholder is None or stakeholder.district_id != initiative.district_id:
+        raise NotFound(
+            f"No stakeholder with id {data.stakeholder_id} in this district.",
+            errors=[FieldError(("stakeholder_id",), "No such stakeholder in this district.", "not_found")],
+        )
+    placement = InitiativeStakeholder(
+        district_id=initiative.district_id,
+        initiative_id=initiative.id,
+        **data.model_dump(exclude={"evidence"}),
+    )
+    session.add(placement)
+    await flush_or_conflict(session, _PLACEMENT_UNIQUE)
+    _record_stance(session, principal, placement, None, data.stance, data.evidence)
+    await session.flush()
+    return placement
+
+
+async def update_placement(
+    session: AsyncSession,
+    principal: Principal,
+    placement_id: uuid.UUID,
+    data: PlacementUpdate,
+    *,
+    expected_version: int | None = None,
+) -> InitiativeStakeholder:
+    """Change a stakeholder's place; a change of stance is added to its history with the evidence."""
+    placement = await _child_for_update(
+        session, principal, InitiativeStakeholder, placement_id, what="placement"
+    )
+    check_version(placement, expected_version, what="placement")
+    changes = data.changes()
+    new_stance = changes.get("stance")
+    if new_stance is not None and new_stance != placement.stance:
+        _record_stance(session, principal, placement, placement.stance, new_stance, data.evidence)
+    elif data.evidence is not None:
+        raise ValidationFailed(
+            "Evidence is recorded with a change of stance.",
+            errors=[
+                FieldError(("evidence",), "Send it together with a new stance.", "evidence_without_change")
+            ],
+        )
+    apply_changes(placement, changes)
+    await session.flush()
+    return placement
+
+
+async def remove_placement(session: AsyncSession, principal: Principal, placement_id: uuid.UUID) -> None:
+    placement = await _child_for_update(
+        session, principal, InitiativeStakeholder, placement_id, what="placement"
+    )
+    await session.delete(placement)
+    await session.flush()
+
+
+async def stance_history(
+    session: AsyncSession, principal: Principal, placement_id: uuid.UUID, page: PageRequest
+) -> Page[StanceChange]:
+    """Every recorded stance of one placement, oldest first."""
+    placement = await session.get(InitiativeStakeholder, placement_id)
+    if placement is None:
+        raise NotFound(f"No placement with id {placement_id}.")
+    try:
+        await _initiative_with_environment(session, principal, placement.initiative_id)
+    except NotFound:
+        raise NotFound(f"No placement with id {placement_id}.") from None
+    stmt = select(StanceChange).where(StanceChange.initiative_stakeholder_id == placement_id)
+    return await paginate(session, stmt, StanceChange, page)
+
+
+async def stance_history_of_placements(
+    session: AsyncSession, principal: Principal, placement_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[StanceChange]]:
+    """Stance histories of many placements in one query. Callers pass placements they were allowed to
+    list; the district filter here keeps a forged id from reaching across districts."""
+    require(principal, Action.STAKEHOLDER_READ)
+    stmt = visible(select(StanceChange), StanceChange, principal, Action.STAKEHOLDER_READ)
+    return await paginate_per_parent(
+        session, stmt, StanceChange, StanceChange.initiative_stakeholder_id, placement_ids, page
+    )
+
+
+async def authorizing_environment(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
+) -> AuthorizingEnvironmentMap:
+    """The stakeholders on the power/interest grid, with their stances: data to draw directly."""
+    await _initiative_with_environment(session, principal, initiative_id)
+    quadrants: dict[Quadrant, list[MapEntry]] = {
+        "key_players": [],
+        "keep_satisfied": [],
+        "keep_informed": [],
+        "monitor": [],
+    }
+    counts = dict.fromkeys(Stance, 0)
+    for placement, stakeholder in await _placements_with_stakeholders(session, initiative_id):
+        quadrants[quadrant(placement.power, placement.interest)].append(
+            MapEntry(
+                placement_id=placement.id,
+                stakeholder=stakeholder_public(stakeholder),
+                power=placement.power,
+                interest=placement.interest,
+                quadrant=quadrant(placement.power, placement.interest),
+                stance=placement.stance,
+                participation_level=placement.participation_level,
+                key_authorizer=placement.key_authorizer,
+            )
+        )
+        counts[placement.stance] += 1
+    return AuthorizingEnvironmentMap(initiative_id=initiative_id, quadrants=quadrants, stance_counts=counts)
+
+
+def quadrant(power: int, interest: int) -> Quadrant:
+    """Mendelow's grid: manage key players closely, keep the powerful satisfied, keep the interested
+    informed, monitor the rest."""
+    if power >= GRID_HIGH:
+        return "key_players" if interest >= GRID_HIGH else "keep_satisfied"
+    return "keep_informed" if interest >= GRID_HIGH else "monitor"
+
+
+async def triangle(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
+) -> TriangleDiagnosis:
+    """Where the initiative's triangle is weak, corner by corner, with the findings behind each score."""
+    initiative = await _initiative_with_environment(session, principal, initiative_id)
+    return await diagnose(session, await load_facts(session, initiative))
+
+
+async def load_facts(session: AsyncSession, initiative: Initiative) -> TriangleFacts:
+    measures = await _all(session, select(Indicator).where(Indicator.initiative_id == initiative.id))
+    capacity = await _all(session, select(CapacityItem).where(CapacityItem.initiative_id == initiative.id))
+    placements = await _placements_with_stakeholders(session, initiative.id)
+    history: dict[uuid.UUID, list[StanceChange]] = defaultdict(list)
+    if placements:
+        stmt = (
+            select(StanceChange)
+            .where(StanceChange.initiative_stakeholder_id.in_([p.id for p, _ in placements]))
+            .order_by(StanceChange.created_at, StanceChange.id)
+        )
+        for change in await _all(session, stmt):
+            history[change.initiative_stakeholder_id].append(change)
+    return TriangleFacts(initiative, measures, capacity, placements, dict(history))
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+async def _initiative_with_environment(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
+) -> Initiative:
+    """The initiative, for a principal who may also see its authorizing environment."""
+    initiative = await get_initiative(session, principal, initiative_id)
+    authorize(principal, Action.STAKEHOLDER_READ, district_id=initiative.district_id)
+    return initiative
+
+
+async def _child_for_update(
+    session: AsyncSession, principal: Principal, model: type[Any], row_id: uuid.UUID, *, what: str
+) -> Any:
+    """A row belonging to an initiative (a measure, a capacity item, a placement), locked, once the
+    principal may change that initiative. Not visible, or another district's: `NotFound`."""
+    row = await session.get(model, row_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"No {what} with id {row_id}.")
+    try:
+        await _initiative_for_update(session, principal, row.initiative_id)
+    except NotFound:
+        raise NotFound(f"No {what} with id {row_id}.") from None
+    return row
+
+
+async def _placements_with_stakeholders(
+    session: AsyncSession, initiative_id: uuid.UUID
+) -> list[tuple[InitiativeStakeholder, Stakeholder]]:
+    stmt = (
+        select(InitiativeStakeholder, Stakeholder)
+        .join(Stakeholder, Stakeholder.id == InitiativeStakeholder.stakeholder_id)
+        .where(InitiativeStakeholder.initiative_id == initiative_id)
+        .order_by(InitiativeStakeholder.created_at, InitiativeStakeholder.id)
+    )
+    return [(p, s) for p, s in (await session.execute(stmt)).all()]
+
+
+async def _all(session: AsyncSession, stmt: Any) -> list[Any]:
+    return list((await session.execute(stmt)).scalars())
+
+
+def _record_stance(
+    session: AsyncSession,
+    principal: Principal,
+    placement: InitiativeStakeholder,
+    from_stance: Stance | None,
+    to_stance: Stance,
+    evidence: str | None,
+) -> None:
+    session.add(
+        StanceChange(
+            district_id=placement.district_id,
+            initiative_stakeholder_id=placement.id,
+            from_stance=from_stance,
+            to_stance=to_stance,
+            evidence=evidence,
+            recorded_by_kind=principal.kind.value,
+            recorded_by_id=principal.id,
+            recorded_by_label=principal.label,
+        )
+    )
+
+
+def _district_of(principal: Principal) -> uuid.UUID:
+    require_authenticated(principal)
+    if principal.district_id is None:
+        raise PermissionDenied("This action needs a principal of a district.")
+    return principal.district_id
+
+
+async def _check_references(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    school_id: uuid.UUID | None = None,
+    owner_person_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None = None,
+) -> None:
+    """Ids in a body must name rows of the same district; otherwise `NotFound` naming the field."""
+    checks = [
+        ("school_id", School, school_id),
+        ("owner_person_id", Person, owner_person_id),
+        ("person_id", Person, person_id),
+    ]
+    for field, model, row_id in checks:
+        if row_id is None:
+            continue
+        row = await session.get(model, row_id)
+        if row is None or row.district_id != district_id:
+            raise NotFound(
+                f"No {field.removesuffix('_id').replace('_', ' ')} with id {row_id} in this district.",
+                errors=[FieldError((field,), "Not found in this district.", "not_found")],
+            )
+
+
+def _check_dates(start: Any, end: Any, *, fields: tuple[str, str] = ("starts_on", "ends_on")) -> None:
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed(
+            f"{fields[1]} is before {fields[0]}.",
+            errors=[FieldError((fields[1],), f"Must be on or after {fields[0]}.", "dates_out_of_order")],
+        )

@@ -1,0 +1,155 @@
+"""The application factory: `create_app()` wires settings, database, both APIs and operations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+import app.models  # noqa: F401  (every table registered before the first query)
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_session_factory, resolve_database_url
+from app.core.errors import DomainError, NotFound
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.migrations import head_revision
+from app.core.problems import install_problem_handlers
+from app.core.security import KeyRing, TokenSigner
+from app.graphql.router import build_graphql_router
+from app.identity.router import router as identity_router
+from app.initiatives.router import router as initiatives_router
+from app.tenancy.router import router as tenancy_router
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).parent / "static"
+
+DESCRIPTION = """
+Triangle holds the work of district and school improvement done *with* people: strategic-triangle
+initiatives, their authorizing environment, co-creation and co-production, improvement plans, progress
+monitoring and SIS sync.
+
+* Lists are cursor-paginated (`limit`, `cursor`, `next_cursor`, `Link: rel="next"`) and accept
+  `updated_since` for incremental sync.
+* Errors are RFC 9457 problem documents (`application/problem+json`).
+* Updates take `If-Match` with the `ETag` you read; a stale one gets 412 and changes nothing.
+* The same domain is available over GraphQL at `/graphql`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(resolve_database_url(settings), settings)
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        app.state.token_signer = TokenSigner(KeyRing.load_or_create(settings.keys_dir), settings.jwt_issuer)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Triangle",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served below from local assets
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        separate_input_output_schemas=True,
+    )
+    app.state.settings = settings
+    app.add_middleware(RequestContextMiddleware)
+    install_problem_handlers(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_router)
+    api.include_router(tenancy_router)
+    api.include_router(identity_router)
+    api.include_router(initiatives_router)
+    api.include_router(audit_router)
+    app.include_router(api)
+    app.include_router(_operations_router())
+    app.include_router(build_graphql_router(settings), prefix="/graphql", include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    head = head_revision()
+
+    @router.get("/healthz", operation_id="healthz", response_model=dict[str, str])
+    async def healthz() -> dict[str, str]:
+        """The process is alive. Touches nothing else, so it is safe for a liveness probe."""
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz",
+        operation_id="readyz",
+        response_model=dict[str, str | None],
+        responses={503: {"description": "Database unreachable or not migrated to the head revision."}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready to serve: the database answers and is migrated to the revision this build expects."""
+        try:
+            async with request.app.state.engine.connect() as connection:
+                migrated = await connection.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+                current = (
+                    await connection.scalar(text("SELECT version_num FROM alembic_version"))
+                    if migrated
+                    else None
+                )
+        except Exception:
+            logger.warning("readiness check: database unreachable", exc_info=True)
+            return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
+        if current != head:
+            return JSONResponse(
+                {
+                    "status": "unavailable",
+                    "reason": "database not migrated",
+                    "revision": current,
+                    "expected": head,
+                },
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "revision": current})
+
+    @router.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Triangle API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
+
+    @router.get("/problems/{code}", include_in_schema=False)
+    async def problem_type(code: str) -> dict[str, object]:
+        """What a problem `type` means: every problem document's `type` resolves here."""
+        kind = DomainError.registry.get(code)
+        if kind is None:
+            raise NotFound(f"No problem type {code!r}.")
+        return {
+            "type": f"/problems/{code}",
+            "title": kind.title,
+            "status": kind.status,
+            "description": kind.description,
+        }
+
+    return router

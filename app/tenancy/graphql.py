@@ -1,0 +1,289 @@
+"""GraphQL for districts and schools: types, queries, mutations and loaders. No rules here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.types import Info
+
+from app.graphql.context import Context
+from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.permissions import AUTHENTICATED
+from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.tenancy import service
+from app.tenancy.models import District, School
+from app.tenancy.schemas import DistrictUpdate, SchoolCreate, SchoolUpdate
+
+district_by_id = by_id(service.districts_by_id)
+school_by_id = by_id(service.schools_by_id)
+schools_by_district = page_per_parent(service.list_schools_of_districts)
+
+
+async def _nodes(
+    info: Info[Context, None], loader_name: str, factory: Any, node_ids: Iterable[str], convert: Any
+) -> list[Any]:
+    """Relay `node`/`nodes` resolution through the request's loader; a malformed id resolves to null."""
+    ids: list[uuid.UUID | None] = []
+    for node_id in node_ids:
+        try:
+            ids.append(uuid.UUID(node_id))
+        except ValueError:
+            ids.append(None)
+    loader = info.context.loader(loader_name, factory)
+    rows = await loader.load_many([i for i in ids if i is not None])
+    found = iter(rows)
+    return [convert(next(found)) if i is not None else None for i in ids]
+
+
+@strawberry.type(name="District", description="A school district: the tenant every other object belongs to.")
+class DistrictType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this district.")
+    name: str
+    timezone: str
+    min_cell_size: int = strawberry.field(description="Aggregates about fewer students are suppressed.")
+    engagement_lapse_days: int = strawberry.field(
+        description="Days co-production may lapse, or an input wait for an answer, before the triangle flags it."
+    )
+    sourced_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, district: District | None) -> DistrictType | None:
+        if district is None:
+            return None
+        return cls(
+            id=str(district.id),
+            database_id=district.id,
+            name=district.name,
+            timezone=district.timezone,
+            min_cell_size=district.min_cell_size,
+            engagement_lapse_days=district.engagement_lapse_days,
+            sourced_id=district.sourced_id,
+            version=district.version,
+            created_at=district.created_at,
+            updated_at=district.updated_at,
+        )
+
+    @strawberry.field(description="The district's schools, oldest first.")
+    async def schools(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[SchoolType]:
+        page = page_request(first, after, updated_since)
+        loader = info.context.loader("schools_by_district", schools_by_district)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, SchoolType.from_model)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[DistrictType | None]:
+        return await _nodes(info, "district_by_id", district_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(name="School", description="A school of one district.")
+class SchoolType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this school.")
+    district_id: strawberry.Private[uuid.UUID]
+    name: str
+    sourced_id: str | None
+    grade_low: str | None
+    grade_high: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, school: School | None) -> SchoolType | None:
+        if school is None:
+            return None
+        return cls(
+            id=str(school.id),
+            database_id=school.id,
+            district_id=school.district_id,
+            name=school.name,
+            sourced_id=school.sourced_id,
+            grade_low=school.grade_low,
+            grade_high=school.grade_high,
+            version=school.version,
+            created_at=school.created_at,
+            updated_at=school.updated_at,
+        )
+
+    @strawberry.field(description="The district the school belongs to.")
+    async def district(self, info: Info[Context, None]) -> DistrictType | None:
+        loader = info.context.loader("district_by_id", district_by_id)
+        return DistrictType.from_model(await loader.load(self.district_id))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[SchoolType | None]:
+        return await _nodes(info, "school_by_id", school_by_id, node_ids, cls.from_model)
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class TenancyQuery:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED, description="The districts you can see, oldest first."
+    )
+    async def districts(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[DistrictType]:
+        page = page_request(first, after, updated_since)
+        async with info.context.session_factory() as session:
+            result = await service.list_districts(session, info.context.principal, page)
+        return Connection.from_page(result, DistrictType.from_model)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One district by its global id; null if it is not there for you.",
+    )
+    async def district(self, info: Info[Context, None], id: relay.GlobalID) -> DistrictType | None:
+        district_id = node_uuid(id, "District")
+        if district_id is None:
+            return None
+        loader = info.context.loader("district_by_id", district_by_id)
+        return DistrictType.from_model(await loader.load(district_id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One school by its global id; null if it is not there for you.",
+    )
+    async def school(self, info: Info[Context, None], id: relay.GlobalID) -> SchoolType | None:
+        school_id = node_uuid(id, "School")
+        if school_id is None:
+            return None
+        loader = info.context.loader("school_by_id", school_by_id)
+        return SchoolType.from_model(await loader.load(school_id))
+
+
+# --- mutations --------------------------------------------------------------------------------------
+
+
+@strawberry.input(description="Changes to a district: omitted fields stay as they are.")
+class UpdateDistrictInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(
+        default=None, description="The version you read; a stale one is refused and nothing is written."
+    )
+    name: str | None = strawberry.UNSET
+    timezone: str | None = strawberry.UNSET
+    min_cell_size: int | None = strawberry.UNSET
+    engagement_lapse_days: int | None = strawberry.UNSET
+    sourced_id: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class DistrictPayload:
+    district: DistrictType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A new school in a district.")
+class CreateSchoolInput:
+    district_id: relay.GlobalID
+    name: str
+    sourced_id: str | None = strawberry.UNSET
+    grade_low: str | None = strawberry.UNSET
+    grade_high: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a school: omitted fields stay as they are.")
+class UpdateSchoolInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(
+        default=None, description="The version you read; a stale one is refused and nothing is written."
+    )
+    name: str | None = strawberry.UNSET
+    sourced_id: str | None = strawberry.UNSET
+    grade_low: str | None = strawberry.UNSET
+    grade_high: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class SchoolPayload:
+    school: SchoolType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _district_failed(errors: list[UserError]) -> DistrictPayload:
+    return DistrictPayload(user_errors=errors)
+
+
+def _school_failed(errors: list[UserError]) -> SchoolPayload:
+    return SchoolPayload(user_errors=errors)
+
+
+@strawberry.type
+class TenancyMutation:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change a district; send `expectedVersion` to refuse stale writes.",
+    )
+    async def update_district(self, info: Info[Context, None], input: UpdateDistrictInput) -> DistrictPayload:
+        principal = info.context.principal
+
+        async def work(session: AsyncSession) -> DistrictPayload:
+            district_id = parse_global_id(input.id, "District")
+            data = validate_input(
+                DistrictUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
+            )
+            district = await service.update_district(
+                session, principal, district_id, data, expected_version=input.expected_version
+            )
+            return DistrictPayload(district=DistrictType.from_model(district))
+
+        return await run_mutation(info.context, work, _district_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create a school in a district.")
+    async def create_school(self, info: Info[Context, None], input: CreateSchoolInput) -> SchoolPayload:
+        principal = info.context.principal
+
+        async def work(session: AsyncSession) -> SchoolPayload:
+            district_id = parse_global_id(input.district_id, "District", field="districtId")
+            data = validate_input(SchoolCreate, present_fields(input, exclude=frozenset({"district_id"})))
+            school = await service.create_school(session, principal, district_id, data)
+            return SchoolPayload(school=SchoolType.from_model(school))
+
+        return await run_mutation(info.context, work, _school_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change a school; send `expectedVersion` to refuse stale writes.",
+    )
+    async def update_school(self, info: Info[Context, None], input: UpdateSchoolInput) -> SchoolPayload:
+        principal = info.context.principal
+
+        async def work(session: AsyncSession) -> SchoolPayload:
+            school_id = parse_global_id(input.id, "School")
+            data = validate_input(
+                SchoolUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
+            )
+            school = await service.update_school(
+                session, principal, school_id, data, expected_version=input.expected_version
+            )
+            return SchoolPayload(school=SchoolType.from_model(school))
+
+        return await run_mutation(info.context, work, _school_failed)

@@ -1,0 +1,55 @@
+"""Districts and schools: the tenants every other row belongs to."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlmodel import Field
+
+from app.core.models import VersionedEntityBase
+
+DEFAULT_MIN_CELL_SIZE = 10
+DEFAULT_ENGAGEMENT_LAPSE_DAYS = 60
+
+
+class District(VersionedEntityBase, table=True):
+    """A school district: the tenant. Nothing is ever visible across districts."""
+
+    __tablename__ = "district"
+    __table_args__ = (
+        # Names are unique regardless of case: "Riverside USD" and "riverside usd" are one district.
+        Index("uq_district_lower_name", text("lower(name)"), unique=True),
+        CheckConstraint("min_cell_size >= 1", name="min_cell_size_positive"),
+        CheckConstraint("engagement_lapse_days >= 1", name="engagement_lapse_days_positive"),
+    )
+
+    name: str = Field(max_length=200, nullable=False)
+    timezone: str = Field(default="UTC", max_length=64, nullable=False)
+    # Small-cell suppression: aggregates about fewer students than this are never shown.
+    min_cell_size: int = Field(default=DEFAULT_MIN_CELL_SIZE, nullable=False)
+    sourced_id: str | None = Field(default=None, max_length=255, unique=True)
+    # How long co-production may lapse, or an input wait for an answer, before the triangle says so.
+    engagement_lapse_days: int = Field(
+        default=DEFAULT_ENGAGEMENT_LAPSE_DAYS,
+        nullable=False,
+        sa_column_kwargs={"server_default": str(DEFAULT_ENGAGEMENT_LAPSE_DAYS)},
+    )
+
+
+class School(VersionedEntityBase, table=True):
+    """A school of one district. School-scoped roles see only their school's unpublished work."""
+
+    __tablename__ = "school"
+    __table_args__ = (
+        UniqueConstraint("district_id", "sourced_id"),
+        Index("uq_school_district_id_lower_name", "district_id", text("lower(name)"), unique=True),
+        Index("ix_school_district_id_created_at_id", "district_id", "created_at", "id"),
+    )
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    name: str = Field(max_length=200, nullable=False)
+    # The school's id in the district's SIS (OneRoster `orgs.sourcedId`), for roster sync.
+    sourced_id: str | None = Field(default=None, max_length=255)
+    grade_low: str | None = Field(default=None, max_length=8)
+    grade_high: str | None = Field(default=None, max_length=8)

@@ -1,0 +1,153 @@
+"""REST for districts and schools: parse, call the service, shape the reply. No rules here."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
+
+from app.core.problems import problem_responses
+from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.schemas import ListResponse
+from app.tenancy import service
+from app.tenancy.schemas import (
+    DistrictPublic,
+    DistrictUpdate,
+    SchoolCreate,
+    SchoolPublic,
+    SchoolUpdate,
+)
+
+router = APIRouter(tags=["tenancy"], responses=problem_responses(401, 403, 422))
+
+DistrictId = Annotated[uuid.UUID, Path(description="The district's id.")]
+SchoolId = Annotated[uuid.UUID, Path(description="The school's id.")]
+
+
+@router.get("/districts", operation_id="listDistricts", response_model=ListResponse[DistrictPublic])
+async def list_districts(
+    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+) -> dict[str, object]:
+    """List the districts you can see (your own), a page at a time.
+
+    Districts are provisioned by the installation's operator (`triangle create-admin`), not over the API.
+
+    Follow `next_cursor` (or the `Link: rel="next"` header) for the next page. Pass `updated_since`
+    to pull only what changed since your last sync.
+    """
+    result = await service.list_districts(session, principal, page)
+    return list_body(request, response, result, DistrictPublic)
+
+
+@router.get(
+    "/districts/{district_id}",
+    operation_id="getDistrict",
+    response_model=DistrictPublic,
+    responses=problem_responses(404),
+)
+async def get_district(
+    district_id: DistrictId, response: Response, session: Session, principal: Caller
+) -> DistrictPublic:
+    """Get one district. The `ETag` header carries its version for a later `If-Match`."""
+    district = await service.get_district(session, principal, district_id)
+    set_etag(response, district.version)
+    return DistrictPublic.model_validate(district)
+
+
+@router.patch(
+    "/districts/{district_id}",
+    operation_id="updateDistrict",
+    response_model=DistrictPublic,
+    responses=problem_responses(404, 409, 412),
+)
+async def update_district(
+    district_id: DistrictId,
+    body: DistrictUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> DistrictPublic:
+    """Change the fields you send; omitted fields stay as they are.
+
+    Send `If-Match` with the `ETag` you read: if someone changed the district since, you get 412 with
+    `current_version` and nothing is written.
+    """
+    district = await service.update_district(
+        session, principal, district_id, body, expected_version=expected_version
+    )
+    set_etag(response, district.version)
+    return DistrictPublic.model_validate(district)
+
+
+@router.get(
+    "/districts/{district_id}/schools",
+    operation_id="listSchools",
+    response_model=ListResponse[SchoolPublic],
+    responses=problem_responses(404),
+)
+async def list_schools(
+    district_id: DistrictId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """List a district's schools, oldest first, a page at a time (with `updated_since` for sync)."""
+    result = await service.list_schools(session, principal, district_id, page)
+    return list_body(request, response, result, SchoolPublic)
+
+
+@router.post(
+    "/districts/{district_id}/schools",
+    operation_id="createSchool",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SchoolPublic,
+    responses=problem_responses(404, 409),
+)
+async def create_school(
+    district_id: DistrictId, body: SchoolCreate, response: Response, session: Session, principal: Caller
+) -> SchoolPublic:
+    """Create a school in a district. Names and `sourced_id`s are unique within the district."""
+    school = await service.create_school(session, principal, district_id, body)
+    set_etag(response, school.version)
+    return SchoolPublic.model_validate(school)
+
+
+@router.get(
+    "/schools/{school_id}",
+    operation_id="getSchool",
+    response_model=SchoolPublic,
+    responses=problem_responses(404),
+)
+async def get_school(
+    school_id: SchoolId, response: Response, session: Session, principal: Caller
+) -> SchoolPublic:
+    """Get one school, with its version in the `ETag` header."""
+    school = await service.get_school(session, principal, school_id)
+    set_etag(response, school.version)
+    return SchoolPublic.model_validate(school)
+
+
+@router.patch(
+    "/schools/{school_id}",
+    operation_id="updateSchool",
+    response_model=SchoolPublic,
+    responses=problem_responses(404, 409, 412),
+)
+async def update_school(
+    school_id: SchoolId,
+    body: SchoolUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> SchoolPublic:
+    """Change the fields you send; `If-Match` guards against overwriting a newer write (412)."""
+    school = await service.update_school(
+        session, principal, school_id, body, expected_version=expected_version
+    )
+    set_etag(response, school.version)
+    return SchoolPublic.model_validate(school)

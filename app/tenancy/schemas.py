@@ -1,0 +1,96 @@
+"""Request and response models for districts and schools (never the table models themselves)."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from app.core.schemas import Name, RequestModel, SourcedId, UpdateModel, VersionedEntityPublic
+
+# OneRoster 1.2 / CEDS grade codes.
+GradeLevel = Literal[
+    "IT", "PR", "PK", "TK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13",
+    "PS", "UG", "Other",
+]  # fmt: skip
+
+
+def _known_timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+    return name
+
+
+TimeZone = Annotated[
+    str,
+    Field(min_length=1, max_length=64, examples=["America/Chicago"]),
+    AfterValidator(_known_timezone),
+]
+MinCellSize = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=1000,
+        description="Aggregates about fewer students than this are suppressed (small-cell suppression).",
+    ),
+]
+
+
+LapseDays = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=3650,
+        description="Days co-production may lapse, or an input wait for an answer, before the triangle flags it.",
+    ),
+]
+
+
+class DistrictCreate(RequestModel):
+    name: Name
+    timezone: TimeZone = "UTC"
+    min_cell_size: MinCellSize = 10
+    engagement_lapse_days: LapseDays = 60
+    sourced_id: SourcedId | None = None
+
+
+class DistrictUpdate(UpdateModel):
+    name: Name = None  # type: ignore[assignment]
+    timezone: TimeZone = None  # type: ignore[assignment]
+    min_cell_size: MinCellSize = None  # type: ignore[assignment]
+    engagement_lapse_days: LapseDays = None  # type: ignore[assignment]
+    sourced_id: SourcedId | None = None
+
+
+class DistrictPublic(VersionedEntityPublic):
+    name: str
+    timezone: str
+    min_cell_size: int
+    engagement_lapse_days: int
+    sourced_id: str | None
+
+
+class SchoolCreate(RequestModel):
+    name: Name
+    sourced_id: SourcedId | None = None
+    grade_low: GradeLevel | None = None
+    grade_high: GradeLevel | None = None
+
+
+class SchoolUpdate(UpdateModel):
+    name: Name = None  # type: ignore[assignment]
+    sourced_id: SourcedId | None = None
+    grade_low: GradeLevel | None = None
+    grade_high: GradeLevel | None = None
+
+
+class SchoolPublic(VersionedEntityPublic):
+    district_id: uuid.UUID
+    name: str
+    sourced_id: str | None
+    grade_low: str | None
+    grade_high: str | None

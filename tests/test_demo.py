@@ -1,0 +1,71 @@
+"""`triangle demo` builds its data through the services, so a rule change that breaks it fails here."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.cli import main as cli_main
+from app.core.config import Settings, get_settings
+from app.core.migrations import migrate
+from app.demo import DEMO_DISTRICTS, DEMO_INITIATIVES, DEMO_ROLES, load_demo
+from app.identity.models import User
+from app.initiatives.models import Initiative, StanceChange
+
+
+async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_database_url: str) -> None:
+    await migrate(empty_database_url)
+    settings = Settings(database_url=empty_database_url, log_json=False)
+
+    first = await load_demo(empty_database_url, settings, "demo-password")
+    assert [d.existed for d in first] == [False] * len(DEMO_DISTRICTS)
+    assert all(len(d.users) == len(DEMO_ROLES) for d in first)
+
+    second = await load_demo(empty_database_url, settings, "demo-password")
+    assert [d.existed for d in second] == [True] * len(DEMO_DISTRICTS)
+
+    engine = create_async_engine(empty_database_url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(select(func.count()).select_from(User)) == len(DEMO_ROLES) * len(
+                DEMO_DISTRICTS
+            )
+            initiatives = await connection.scalar(select(func.count()).select_from(Initiative))
+            assert initiatives == len(DEMO_INITIATIVES) * len(DEMO_DISTRICTS)
+            # Stances moved over time, so the diagnostics have a history to read.
+            assert await connection.scalar(
+                select(func.count()).select_from(StanceChange).where(StanceChange.from_stance.is_not(None))
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_create_admin_creates_the_district_and_an_admin_who_can_sign_in(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    monkeypatch.setenv("TRIANGLE_ADMIN_PASSWORD", "a long enough password")
+    get_settings.cache_clear()
+    try:
+        arguments = ["create-admin", "--district", "Harbor City Schools", "--email", "ops@harbor.example.org"]
+        assert cli_main(arguments) == 0
+        assert "created district Harbor City Schools" in capsys.readouterr().out
+        # The same email again: refused with the field named, nothing else created.
+        assert cli_main(arguments) == 1
+        assert "email" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+
+    async def admins() -> list[tuple[str, bool]]:
+        engine = create_async_engine(empty_database_url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(select(User.email, User.is_active))
+                return [tuple(row) for row in rows]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(admins()) == [("ops@harbor.example.org", True)]
