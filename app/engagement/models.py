@@ -41,6 +41,15 @@ class ActivityStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# A planned activity is held or called off; a cancelled one can be planned again. Once held, it is part
+# of the record people were promised, and stays held.
+ACTIVITY_TRANSITIONS: dict[ActivityStatus, frozenset[ActivityStatus]] = {
+    ActivityStatus.PLANNED: frozenset({ActivityStatus.HELD, ActivityStatus.CANCELLED}),
+    ActivityStatus.CANCELLED: frozenset({ActivityStatus.PLANNED}),
+    ActivityStatus.HELD: frozenset(),
+}
+
+
 class ParticipantRole(StrEnum):
     FACILITATOR = "facilitator"
     PARTICIPANT = "participant"

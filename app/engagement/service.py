@@ -1,0 +1,835 @@
+"""The rules for co-creation and co-production: activities, who took part, what they said and what
+became of it, and the reports built on that record.
+
+Both transports call these; neither adds rules. Every function takes the session and the principal,
+raises `DomainError`s, flushes and never commits.
+
+Who may do what (see `app.auth.permissions`):
+- An activity belongs to its school (or to the district). Staff read their school's activities,
+  everyone reads published ones, and anyone reads the activities they took part in. District admins
+  and leaders, and a school's leaders and coaches, run them (`ACTIVITY_MANAGE`).
+- Who said what is for the people running the work (`CONTRIBUTOR_READ`). Everyone else sees the
+  participations and inputs of contributors who agreed to be named, and their own.
+- A participant contributes inputs to an activity they took part in; staff who run the activity can
+  record inputs for anyone in it (what was said in the room).
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import app.engagement.findings  # noqa: F401  (registers this area's triangle findings)
+from app.auth.permissions import Action
+from app.auth.policy import allowed_schools, authorize, visible
+from app.auth.principal import Principal, PrincipalKind
+from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.core.models import utcnow
+from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
+from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.engagement.models import (
+    ACTIVITY_TRANSITIONS,
+    DISPOSITION_TRANSITIONS,
+    NEEDS_REASON,
+    Activity,
+    ActivityStatus,
+    ChangeTarget,
+    Disposition,
+    Input,
+    InputLink,
+    Mode,
+    Participation,
+)
+from app.engagement.schemas import (
+    ActivityCreate,
+    ActivityUpdate,
+    DispositionGroup,
+    InputCreate,
+    InputLinkCreate,
+    InputLinkPublic,
+    InputUpdate,
+    ParticipationCreate,
+    ParticipationUpdate,
+    ReportedInput,
+    Representation,
+    YouSaidWeDid,
+)
+from app.identity.models import Person, User
+from app.initiatives import service as initiatives
+from app.initiatives.models import (
+    PARTICIPATION_ORDER,
+    CapacityItem,
+    Initiative,
+    InitiativeStakeholder,
+    Stakeholder,
+    StakeholderCategory,
+)
+
+# The fields of an initiative an input can be said to have changed.
+INITIATIVE_FIELDS = frozenset(
+    {"title", "summary", "public_value", "beneficiaries", "stage", "owner_person_id", "starts_on", "ends_on"}
+)
+
+_PARTICIPATION_UNIQUE = {
+    "uq_participation_activity_id_stakeholder_id": (
+        "stakeholder_id",
+        "This stakeholder is already recorded as taking part in the activity.",
+    ),
+    "uq_participation_activity_id_person_id": (
+        "person_id",
+        "This person is already recorded as taking part in the activity.",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityFilter:
+    initiative_id: uuid.UUID | None = None
+    school_id: uuid.UUID | None = None
+    mode: Mode | None = None
+    status: ActivityStatus | None = None
+
+
+# --- who the principal is in the record -------------------------------------------------------------
+
+
+def _own_participations(principal: Principal) -> Any:
+    """The participations that are the principal's own: as a person, or as the stakeholder that stands
+    for that person. A subquery of participation ids; empty for clients."""
+    if principal.kind is not PrincipalKind.USER or principal.id is None:
+        return select(Participation.id).where(false())
+    person = select(User.person_id).where(User.id == principal.id).scalar_subquery()
+    as_stakeholder = select(Stakeholder.id).where(Stakeholder.person_id == person)
+    return select(Participation.id).where(
+        or_(Participation.person_id == person, Participation.stakeholder_id.in_(as_stakeholder))
+    )
+
+
+def _activities_visible(stmt: Any, principal: Principal) -> Any:
+    """`stmt` over activities, narrowed to those the principal may read: its school's, the published
+    ones, and those it took part in."""
+    took_part = None
+    if principal.kind is PrincipalKind.USER:
+        own = _own_participations(principal)
+        took_part = Activity.id.in_(select(Participation.activity_id).where(Participation.id.in_(own)))
+    return visible(stmt, Activity, principal, Action.ACTIVITY_READ, also=took_part)
+
+
+def _named_to(principal: Principal) -> ColumnElement[bool]:
+    """Participations whose identity the principal may see, for a query already joined to Activity:
+    all of them where it may read contributors, else those who agreed to be named and its own."""
+    schools = allowed_schools(principal, Action.CONTRIBUTOR_READ)
+    if schools is None:
+        return true()
+    own = _own_participations(principal)
+    conditions = [Participation.may_be_named.is_(True), Participation.id.in_(own)]
+    if schools:
+        conditions.append(Activity.school_id.in_(schools))
+    return or_(*conditions)
+
+
+def _names_contributor(principal: Principal, activity: Activity, participation: Participation) -> bool:
+    """The same rule as `_named_to`, for one row already in hand (used by the report)."""
+    schools = allowed_schools(principal, Action.CONTRIBUTOR_READ)
+    if schools is None or participation.may_be_named:
+        return True
+    return activity.school_id is not None and activity.school_id in schools
+
+
+# --- activities -------------------------------------------------------------------------------------
+
+
+async def list_activities(
+    session: AsyncSession, principal: Principal, page: PageRequest, filters: ActivityFilter
+) -> Page[Activity]:
+    """The activities the principal may read, oldest first, narrowed by `filters`."""
+    stmt = _activities_visible(select(Activity), principal)
+    if filters.initiative_id is not None:
+        stmt = stmt.where(Activity.initiative_id == filters.initiative_id)
+    if filters.school_id is not None:
+        stmt = stmt.where(Activity.school_id == filters.school_id)
+    if filters.mode is not None:
+        stmt = stmt.where(Activity.mode == filters.mode)
+    if filters.status is not None:
+        stmt = stmt.where(Activity.status == filters.status)
+    return await paginate(session, stmt, Activity, page)
+
+
+async def get_activity(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Activity:
+    """The activity; `NotFound` when it is not there for the principal."""
+    stmt = _activities_visible(select(Activity).where(Activity.id == activity_id), principal)
+    activity = (await session.execute(stmt)).scalar_one_or_none()
+    if activity is None:
+        raise NotFound(f"No activity with id {activity_id}.")
+    return activity
+
+
+async def activities_by_id(
+    session: AsyncSession, principal: Principal, activity_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Activity]:
+    stmt = _activities_visible(select(Activity).where(Activity.id.in_(activity_ids)), principal)
+    return {a.id: a for a in (await session.execute(stmt)).scalars()}
+
+
+async def activities_of_initiatives(
+    session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[Activity]]:
+    """A page of readable activities per initiative (a DataLoader batch)."""
+    stmt = _activities_visible(select(Activity), principal)
+    pages = await paginate_per_parent(session, stmt, Activity, Activity.initiative_id, initiative_ids, page)
+    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+
+
+async def create_activity(session: AsyncSession, principal: Principal, data: ActivityCreate) -> Activity:
+    """Record an activity. It takes its school from its initiative unless one is given; a school that
+    contradicts a school initiative's is refused. A held activity cannot lie in the future.
+
+    Raises `PermissionDenied`, `NotFound` (an initiative or school not in the district, named by field)
+    and `ValidationFailed`.
+    """
+    district_id = initiatives._district_of(principal)
+    school_id = data.school_id
+    if data.initiative_id is not None:
+        initiative = await _initiative_in_district(session, district_id, data.initiative_id)
+        if initiative.school_id is not None:
+            if school_id is not None and school_id != initiative.school_id:
+                raise ValidationFailed(
+                    "The activity's school differs from its initiative's.",
+                    errors=[
+                        FieldError(
+                            ("school_id",),
+                            "Leave it out, or give the initiative's own school.",
+                            "school_mismatch",
+                        )
+                    ],
+                )
+            school_id = initiative.school_id
+    await initiatives._check_references(session, district_id, school_id=school_id)
+    authorize(principal, Action.ACTIVITY_MANAGE, district_id=district_id, school_id=school_id)
+    activity = Activity(
+        district_id=district_id, **data.model_dump(exclude={"school_id"}), school_id=school_id
+    )
+    _check_held_on(activity)
+    session.add(activity)
+    await session.flush()
+    return activity
+
+
+async def update_activity(
+    session: AsyncSession,
+    principal: Principal,
+    activity_id: uuid.UUID,
+    data: ActivityUpdate,
+    *,
+    expected_version: int | None = None,
+) -> Activity:
+    """Change an activity. Its status follows `ACTIVITY_TRANSITIONS` (planned → held or cancelled;
+    cancelled → planned). Marking it held raises the recorded IAP2 level of those who attended.
+
+    Raises `NotFound`, `PermissionDenied`, `StaleVersion` and `ValidationFailed`.
+    """
+    activity = await _activity_for_update(session, principal, activity_id)
+    check_version(activity, expected_version, what="activity")
+    changes = data.changes()
+    new_status = changes.get("status")
+    if (
+        new_status is not None
+        and new_status != activity.status
+        and new_status not in ACTIVITY_TRANSITIONS[activity.status]
+    ):
+        allowed = ", ".join(sorted(s.value for s in ACTIVITY_TRANSITIONS[activity.status])) or "none"
+        raise ValidationFailed(
+            f"An activity cannot go from {activity.status.value} to {new_status.value}.",
+            errors=[
+                FieldError(("status",), f"From {activity.status.value}: {allowed}.", "illegal_transition")
+            ],
+        )
+    apply_changes(activity, changes)
+    _check_held_on(activity)
+    await session.flush()
+    if activity.status is ActivityStatus.HELD:
+        attended = await _all(
+            session,
+            select(Participation).where(
+                Participation.activity_id == activity.id, Participation.attended.is_(True)
+            ),
+        )
+        await _raise_participation_levels(session, activity, attended)
+    return activity
+
+
+async def _activity_for_update(
+    session: AsyncSession, principal: Principal, activity_id: uuid.UUID
+) -> Activity:
+    """The activity, locked, once the principal may run it (readers who may not get 403)."""
+    stmt = _activities_visible(select(Activity).where(Activity.id == activity_id), principal)
+    activity = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+    if activity is None:
+        raise NotFound(f"No activity with id {activity_id}.")
+    authorize(
+        principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
+    )
+    return activity
+
+
+# --- participations ---------------------------------------------------------------------------------
+
+
+async def list_participations(
+    session: AsyncSession, principal: Principal, activity_id: uuid.UUID, page: PageRequest
+) -> Page[Participation]:
+    """Who took part in the activity: everyone, to those who read contributors; otherwise the
+    participants who agreed to be named, and the caller's own participation."""
+    await get_activity(session, principal, activity_id)
+    return await paginate(
+        session,
+        _participations_named(principal).where(Participation.activity_id == activity_id),
+        Participation,
+        page,
+    )
+
+
+async def participations_of_activities(
+    session: AsyncSession, principal: Principal, activity_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[Participation]]:
+    """A page of participations per readable activity (a DataLoader batch)."""
+    readable = list(await activities_by_id(session, principal, activity_ids))
+    pages = await paginate_per_parent(
+        session, _participations_named(principal), Participation, Participation.activity_id, readable, page
+    )
+    return {i: pages.get(i, Page([], None)) for i in activity_ids}
+
+
+async def get_participation(
+    session: AsyncSession, principal: Principal, participation_id: uuid.UUID
+) -> Participation:
+    stmt = _participations_named(principal).where(Participation.id == participation_id)
+    participation = (await session.execute(stmt)).scalar_one_or_none()
+    if participation is None:
+        raise NotFound(f"No participation with id {participation_id}.")
+    if not await activities_by_id(session, principal, [participation.activity_id]):
+        raise NotFound(f"No participation with id {participation_id}.")
+    return participation
+
+
+def _participations_named(principal: Principal) -> Any:
+    """Participations of the principal's district whose identity it may see (see `_named_to`)."""
+    if principal.kind is PrincipalKind.SYSTEM:
+        return select(Participation)
+    return (
+        select(Participation)
+        .join(Activity, Activity.id == Participation.activity_id)
+        .where(Participation.district_id == principal.district_id, _named_to(principal))
+    )
+
+
+async def add_participation(
+    session: AsyncSession, principal: Principal, activity_id: uuid.UUID, data: ParticipationCreate
+) -> Participation:
+    """Record who took part. Exactly one of a stakeholder or a person, of the activity's district. When
+    the activity is held and linked to an initiative, an attended participation raises the stakeholder's
+    recorded IAP2 level there to the activity's level (never lowers it).
+
+    Raises `NotFound` (activity, or a participant of another district, named by field), `Conflict`
+    (already recorded) and `ValidationFailed` (both or neither given; a cancelled activity).
+    """
+    activity = await _activity_for_update(session, principal, activity_id)
+    if (data.stakeholder_id is None) == (data.person_id is None):
+        raise ValidationFailed(
+            "Give exactly one of stakeholder_id or person_id.",
+            errors=[
+                FieldError(("stakeholder_id",), "Give a stakeholder or a person, not both.", "one_of"),
+                FieldError(("person_id",), "Give a stakeholder or a person, not both.", "one_of"),
+            ],
+        )
+    if activity.status is ActivityStatus.CANCELLED:
+        raise ValidationFailed(
+            "Nobody takes part in a cancelled activity.",
+            errors=[FieldError(("activity_id",), "The activity is cancelled.", "activity_cancelled")],
+        )
+    if data.stakeholder_id is not None:
+        stakeholder = await session.get(Stakeholder, data.stakeholder_id)
+        if stakeholder is None or stakeholder.district_id != activity.district_id:
+            raise NotFound(
+                f"No stakeholder with id {data.stakeholder_id} in this district.",
+                errors=[FieldError(("stakeholder_id",), "Not found in this district.", "not_found")],
+            )
+    await initiatives._check_references(session, activity.district_id, person_id=data.person_id)
+    participation = Participation(
+        district_id=activity.district_id, activity_id=activity.id, **data.model_dump()
+    )
+    session.add(participation)
+    await flush_or_conflict(session, _PARTICIPATION_UNIQUE)
+    await _raise_participation_levels(session, activity, [participation])
+    return participation
+
+
+async def update_participation(
+    session: AsyncSession, principal: Principal, participation_id: uuid.UUID, data: ParticipationUpdate
+) -> Participation:
+    """Change a participation. Those who run the activity change anything; a participant may change
+    only whether they agree to be named (their consent is theirs to give or take back)."""
+    participation = await get_participation(session, principal, participation_id)
+    locked = select(Activity).where(Activity.id == participation.activity_id).with_for_update()
+    activity = (await session.execute(locked)).scalar_one()
+    changes = data.changes()
+    try:
+        authorize(
+            principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
+        )
+    except PermissionDenied:
+        if set(changes) - {"may_be_named"} or not await _is_own(session, principal, participation):
+            raise
+    apply_changes(participation, changes)
+    await session.flush()
+    await _raise_participation_levels(session, activity, [participation])
+    return participation
+
+
+async def remove_participation(
+    session: AsyncSession, principal: Principal, participation_id: uuid.UUID
+) -> None:
+    """Take a participation off the record; refused (409) while it has inputs, which would go with it."""
+    participation = await get_participation(session, principal, participation_id)
+    await _activity_for_update(session, principal, participation.activity_id)
+    has_inputs = await session.scalar(
+        select(Input.id).where(Input.participation_id == participation.id).limit(1)
+    )
+    if has_inputs is not None:
+        raise Conflict(
+            "This participant's inputs are on the record; remove the participation only if they have none.",
+        )
+    await session.delete(participation)
+    await session.flush()
+
+
+async def _is_own(session: AsyncSession, principal: Principal, participation: Participation) -> bool:
+    found = await session.scalar(
+        select(Participation.id).where(
+            Participation.id == participation.id, Participation.id.in_(_own_participations(principal))
+        )
+    )
+    return found is not None
+
+
+async def _raise_participation_levels(
+    session: AsyncSession, activity: Activity, participations: list[Participation]
+) -> None:
+    """Attended participations in a held activity lift the stakeholders' recorded IAP2 level for the
+    activity's initiative to the activity's level. A level is never lowered here: a lower-level activity
+    says nothing against a higher one already reached."""
+    if activity.initiative_id is None or activity.status is not ActivityStatus.HELD:
+        return
+    attended = [p for p in participations if p.attended]
+    stakeholder_ids = {p.stakeholder_id for p in attended if p.stakeholder_id is not None}
+    person_ids = {p.person_id for p in attended if p.person_id is not None}
+    if person_ids:
+        stakeholder_ids |= set(
+            await _all(session, select(Stakeholder.id).where(Stakeholder.person_id.in_(person_ids)))
+        )
+    if not stakeholder_ids:
+        return
+    placements = await _all(
+        session,
+        select(InitiativeStakeholder)
+        .where(
+            InitiativeStakeholder.initiative_id == activity.initiative_id,
+            InitiativeStakeholder.stakeholder_id.in_(stakeholder_ids),
+        )
+        .with_for_update(),
+    )
+    reached = PARTICIPATION_ORDER.index(activity.participation_level)
+    for placement in placements:
+        if PARTICIPATION_ORDER.index(placement.participation_level) < reached:
+            apply_changes(placement, {"participation_level": activity.participation_level})
+    await session.flush()
+
+
+# --- inputs -----------------------------------------------------------------------------------------
+
+
+def _inputs_named(principal: Principal) -> Any:
+    if principal.kind is PrincipalKind.SYSTEM:
+        return select(Input)
+    return (
+        select(Input)
+        .join(Participation, Participation.id == Input.participation_id)
+        .join(Activity, Activity.id == Input.activity_id)
+        .where(Input.district_id == principal.district_id, _named_to(principal))
+    )
+
+
+async def list_inputs(
+    session: AsyncSession,
+    principal: Principal,
+    activity_id: uuid.UUID,
+    page: PageRequest,
+    *,
+    disposition: Disposition | None = None,
+) -> Page[Input]:
+    """What was said in the activity, oldest first: every input to those who read contributors;
+    otherwise those of named contributors and the caller's own (the rest reach everyone anonymised,
+    through the initiative's "you said, we did")."""
+    await get_activity(session, principal, activity_id)
+    stmt = _inputs_named(principal).where(Input.activity_id == activity_id)
+    if disposition is not None:
+        stmt = stmt.where(Input.disposition == disposition)
+    return await paginate(session, stmt, Input, page)
+
+
+async def inputs_of_activities(
+    session: AsyncSession, principal: Principal, activity_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[Input]]:
+    readable = list(await activities_by_id(session, principal, activity_ids))
+    pages = await paginate_per_parent(
+        session, _inputs_named(principal), Input, Input.activity_id, readable, page
+    )
+    return {i: pages.get(i, Page([], None)) for i in activity_ids}
+
+
+async def get_input(session: AsyncSession, principal: Principal, input_id: uuid.UUID) -> Input:
+    row = (await session.execute(_inputs_named(principal).where(Input.id == input_id))).scalar_one_or_none()
+    if row is None or not await activities_by_id(session, principal, [row.activity_id]):
+        raise NotFound(f"No input with id {input_id}.")
+    return row
+
+
+async def add_input(
+    session: AsyncSession, principal: Principal, activity_id: uuid.UUID, data: InputCreate
+) -> Input:
+    """Record what a participant contributed. The activity must have been held; the contributor is a
+    participation in it. A participant records their own; those who run the activity record anyone's.
+
+    Raises `NotFound` (activity; a participation not of this activity, named by field),
+    `PermissionDenied` and `ValidationFailed` (a planned or cancelled activity).
+    """
+    activity = await get_activity(session, principal, activity_id)
+    participation = await session.get(Participation, data.participation_id)
+    if participation is None or participation.activity_id != activity.id:
+        raise NotFound(
+            f"No participation with id {data.participation_id} in this activity.",
+            errors=[FieldError(("participation_id",), "Not a participation in this activity.", "not_found")],
+        )
+    try:
+        authorize(
+            principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
+        )
+    except PermissionDenied:
+        authorize(principal, Action.INPUT_CONTRIBUTE, district_id=activity.district_id)
+        if not await _is_own(session, principal, participation):
+            raise PermissionDenied(
+                "You can contribute only as yourself, through your own participation.",
+                extra={"action": Action.INPUT_CONTRIBUTE.value},
+            ) from None
+    if activity.status is not ActivityStatus.HELD:
+        raise ValidationFailed(
+            f"Inputs are recorded for held activities; this one is {activity.status.value}.",
+            errors=[
+                FieldError(("activity_id",), f"The activity is {activity.status.value}.", "activity_not_held")
+            ],
+        )
+    row = Input(district_id=activity.district_id, activity_id=activity.id, **data.model_dump())
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def update_input(
+    session: AsyncSession,
+    principal: Principal,
+    input_id: uuid.UUID,
+    data: InputUpdate,
+    *,
+    expected_version: int | None = None,
+) -> Input:
+    """Record what became of an input. Dispositions follow `DISPOSITION_TRANSITIONS`; adapted and
+    declined need a reason; a new response is stamped with the time it was given.
+
+    Raises `NotFound`, `PermissionDenied`, `StaleVersion` and `ValidationFailed`.
+    """
+    row = await _input_for_update(session, principal, input_id)
+    check_version(row, expected_version, what="input")
+    changes = data.changes()
+    new = changes.get("disposition")
+    if new is not None and new != row.disposition and new not in DISPOSITION_TRANSITIONS[row.disposition]:
+        allowed = ", ".join(sorted(d.value for d in DISPOSITION_TRANSITIONS[row.disposition])) or "none"
+        raise ValidationFailed(
+            f"An input cannot go from {row.disposition.value} to {new.value}.",
+            errors=[
+                FieldError(
+                    ("disposition",), f"From {row.disposition.value}: {allowed}.", "illegal_transition"
+                )
+            ],
+        )
+    disposition = new or row.disposition
+    reason = changes.get("reason", row.reason)
+    if disposition in NEEDS_REASON and not reason:
+        raise ValidationFailed(
+            f"An input that is {disposition.value} needs a reason the contributor can read.",
+            errors=[FieldError(("reason",), f"Required when {disposition.value}.", "reason_required")],
+        )
+    if "response" in changes and changes["response"] != row.response:
+        changes["responded_at"] = utcnow() if changes["response"] is not None else None
+    apply_changes(row, changes)
+    await session.flush()
+    return row
+
+
+async def _input_for_update(session: AsyncSession, principal: Principal, input_id: uuid.UUID) -> Input:
+    row = await session.get(Input, input_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"No input with id {input_id}.")
+    try:
+        await _activity_for_update(session, principal, row.activity_id)
+    except NotFound:
+        raise NotFound(f"No input with id {input_id}.") from None
+    return row
+
+
+# --- what an input changed --------------------------------------------------------------------------
+
+
+async def list_input_links(
+    session: AsyncSession, principal: Principal, input_id: uuid.UUID, page: PageRequest
+) -> Page[InputLink]:
+    await get_input(session, principal, input_id)
+    return await paginate(session, select(InputLink).where(InputLink.input_id == input_id), InputLink, page)
+
+
+async def links_of_inputs(
+    session: AsyncSession, principal: Principal, input_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[InputLink]]:
+    """Links of inputs the caller was allowed to list; the district filter keeps forged ids out."""
+    stmt = select(InputLink).where(InputLink.district_id == principal.district_id)
+    if principal.kind is PrincipalKind.SYSTEM:
+        stmt = select(InputLink)
+    pages = await paginate_per_parent(session, stmt, InputLink, InputLink.input_id, input_ids, page)
+    return {i: pages.get(i, Page([], None)) for i in input_ids}
+
+
+async def link_input(
+    session: AsyncSession, principal: Principal, input_id: uuid.UUID, data: InputLinkCreate
+) -> InputLink:
+    """Record what an input changed: a field of its initiative (`field_name` required), or one of that
+    initiative's capacity items. The target must belong to the activity's initiative.
+
+    Raises `NotFound` (the input; a target elsewhere, named by field) and `ValidationFailed`.
+    """
+    row = await _input_for_update(session, principal, input_id)
+    activity = (await session.execute(select(Activity).where(Activity.id == row.activity_id))).scalar_one()
+    if data.target is ChangeTarget.INITIATIVE_FIELD:
+        if data.field_name not in INITIATIVE_FIELDS:
+            raise ValidationFailed(
+                "Name the initiative field the input changed.",
+                errors=[
+                    FieldError(
+                        ("field_name",), f"One of: {', '.join(sorted(INITIATIVE_FIELDS))}.", "unknown_field"
+                    )
+                ],
+            )
+        found = data.target_id == activity.initiative_id
+    else:
+        if data.field_name is not None:
+            raise ValidationFailed(
+                "field_name is for initiative fields only.",
+                errors=[FieldError(("field_name",), "Leave it out for a capacity item.", "not_applicable")],
+            )
+        item = await session.get(CapacityItem, data.target_id)
+        found = (
+            item is not None
+            and activity.initiative_id is not None
+            and item.initiative_id == activity.initiative_id
+        )
+    if not found:
+        raise NotFound(
+            f"No {data.target.value.replace('_', ' ')} with id {data.target_id} in this input's initiative.",
+            errors=[FieldError(("target_id",), "Not part of the activity's initiative.", "not_found")],
+        )
+    link = InputLink(district_id=row.district_id, input_id=row.id, **data.model_dump())
+    session.add(link)
+    await session.flush()
+    return link
+
+
+async def unlink_input(session: AsyncSession, principal: Principal, link_id: uuid.UUID) -> None:
+    link = await session.get(InputLink, link_id)
+    if link is None:
+        raise NotFound(f"No input link with id {link_id}.")
+    try:
+        await _input_for_update(session, principal, link.input_id)
+    except NotFound:
+        raise NotFound(f"No input link with id {link_id}.") from None
+    await session.delete(link)
+    await session.flush()
+
+
+# --- reports ----------------------------------------------------------------------------------------
+
+
+async def you_said_we_did(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
+) -> YouSaidWeDid:
+    """Every input to the initiative's activities, grouped by disposition, with the response and what
+    it changed; the share that got a response and the median days it took. Whoever may read the
+    initiative (everyone, once published) reads it; contributors are named only to those who read
+    contributors, or where they agreed to be named."""
+    initiative = await initiatives.get_initiative(session, principal, initiative_id)
+    stmt = (
+        select(Input, Participation, Activity)
+        .join(Participation, Participation.id == Input.participation_id)
+        .join(Activity, Activity.id == Input.activity_id)
+        .where(Activity.initiative_id == initiative.id)
+        .order_by(Input.created_at, Input.id)
+    )
+    rows = (await session.execute(stmt)).all()
+    names = await _contributor_names(session, [p for _, p, _ in rows])
+    links: dict[uuid.UUID, list[InputLinkPublic]] = defaultdict(list)
+    if rows:
+        link_rows = await _all(
+            session,
+            select(InputLink)
+            .where(InputLink.input_id.in_([i.id for i, _, _ in rows]))
+            .order_by(InputLink.created_at, InputLink.id),
+        )
+        for link in link_rows:
+            links[link.input_id].append(InputLinkPublic.model_validate(link))
+    grouped: dict[Disposition, list[ReportedInput]] = {d: [] for d in Disposition}
+    for row, participation, activity in rows:
+        grouped[row.disposition].append(
+            ReportedInput(
+                id=row.id,
+                kind=row.kind,
+                text=row.text,
+                activity_title=activity.title,
+                contributor=names.get(participation.id)
+                if _names_contributor(principal, activity, participation)
+                else None,
+                reason=row.reason,
+                response=row.response,
+                responded_at=row.responded_at,
+                changed=links[row.id],
+            )
+        )
+    responded = [i for i, _, _ in rows if i.responded_at is not None]
+    days = [(i.responded_at - i.created_at).total_seconds() / 86_400 for i in responded]  # type: ignore[operator]
+    return YouSaidWeDid(
+        initiative_id=initiative.id,
+        groups=[DispositionGroup(disposition=d, inputs=inputs) for d, inputs in grouped.items() if inputs],
+        total_inputs=len(rows),
+        responded_share=round(len(responded) / len(rows), 4) if rows else None,
+        median_days_to_response=round(statistics.median(days), 2) if days else None,
+    )
+
+
+async def representation(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
+) -> Representation:
+    """Which stakeholder categories of the initiative's authorizing environment attended its held
+    co-creation and co-production activities, and which never did. A person takes the category of
+    the stakeholder that stands for them. For those who see the authorizing environment."""
+    initiative = await initiatives._initiative_with_environment(session, principal, initiative_id)
+    environment = {
+        s.category for _, s in await initiatives._placements_with_stakeholders(session, initiative.id)
+    }
+    as_stakeholder = Stakeholder.id == Participation.stakeholder_id
+    as_person = and_(Participation.person_id.is_not(None), Stakeholder.person_id == Participation.person_id)
+    stmt = (
+        select(Activity.mode, Stakeholder.category)
+        .join(Participation, Participation.activity_id == Activity.id)
+        .join(
+            Stakeholder, and_(Stakeholder.district_id == Activity.district_id, or_(as_stakeholder, as_person))
+        )
+        .where(
+            Activity.initiative_id == initiative.id,
+            Activity.status == ActivityStatus.HELD,
+            Participation.attended.is_(True),
+        )
+        .distinct()
+    )
+    took_part: dict[Mode, set[StakeholderCategory]] = {Mode.CO_CREATION: set(), Mode.CO_PRODUCTION: set()}
+    for mode, category in (await session.execute(stmt)).all():
+        took_part[mode].add(category)
+    order = list(StakeholderCategory)
+
+    def ordered(categories: set[StakeholderCategory]) -> list[StakeholderCategory]:
+        return sorted(categories, key=order.index)
+
+    creation, production = took_part[Mode.CO_CREATION], took_part[Mode.CO_PRODUCTION]
+    return Representation(
+        initiative_id=initiative.id,
+        environment_categories=ordered(environment),
+        co_creation=ordered(creation),
+        co_production=ordered(production),
+        missing_from_co_creation=ordered(environment - creation),
+        missing_from_co_production=ordered(environment - production),
+        never_took_part=ordered(environment - creation - production),
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+async def _contributor_names(
+    session: AsyncSession, participations: list[Participation]
+) -> dict[uuid.UUID, str]:
+    """Display names of participants: the stakeholder's name, or the person's."""
+    stakeholder_ids = {p.stakeholder_id for p in participations if p.stakeholder_id is not None}
+    person_ids = {p.person_id for p in participations if p.person_id is not None}
+    stakeholders = (
+        dict(
+            (
+                await session.execute(
+                    select(Stakeholder.id, Stakeholder.name).where(Stakeholder.id.in_(stakeholder_ids))
+                )
+            )
+            .tuples()
+            .all()
+        )
+        if stakeholder_ids
+        else {}
+    )
+    people = (
+        dict(
+            (await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids))))
+            .tuples()
+            .all()
+        )
+        if person_ids
+        else {}
+    )
+    names: dict[uuid.UUID, str] = {}
+    for p in participations:
+        name = stakeholders.get(p.stakeholder_id) if p.stakeholder_id else people.get(p.person_id)
+        if name is not None:
+            names[p.id] = name
+    return names
+
+
+async def _initiative_in_district(
+    session: AsyncSession, district_id: uuid.UUID, initiative_id: uuid.UUID
+) -> Initiative:
+    initiative = await session.get(Initiative, initiative_id)
+    if initiative is None or initiative.district_id != district_id:
+        raise NotFound(
+            f"No initiative with id {initiative_id} in this district.",
+            errors=[FieldError(("initiative_id",), "Not found in this district.", "not_found")],
+        )
+    return initiative
+
+
+def _check_held_on(activity: Activity) -> None:
+    if activity.status is ActivityStatus.HELD and activity.held_on > utcnow().date():
+        raise ValidationFailed(
+            "A held activity cannot be dated in the future.",
+            errors=[FieldError(("held_on",), "On or before today for a held activity.", "held_in_future")],
+        )
+
+
+async def _all(session: AsyncSession, stmt: Any) -> list[Any]:
+    return list((await session.execute(stmt)).scalars())
