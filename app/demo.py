@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -17,17 +17,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import SYSTEM, Principal
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory, session_scope
+from app.core.models import utcnow
+from app.engagement import service as engagement
+from app.engagement.models import ActivityKind, ActivityStatus, ChangeTarget, Disposition, InputKind, Mode
+from app.engagement.schemas import (
+    ActivityCreate,
+    InputCreate,
+    InputLinkCreate,
+    InputUpdate,
+    ParticipationCreate,
+)
 from app.identity import service as identity
 from app.identity.models import PersonKind, Role
 from app.identity.schemas import RoleGrantInput, UserCreate
 from app.initiatives import service as initiatives
 from app.initiatives.models import (
     CapacityCategory,
+    CapacityItem,
     CapacityStatus,
     Direction,
     IndicatorKind,
+    Initiative,
     ParticipationLevel,
     Stage,
+    Stakeholder,
     StakeholderCategory,
     Stance,
 )
@@ -166,6 +179,7 @@ async def load_demo(database_url: str, settings: Settings, password: str) -> lis
                     continue
                 provisioned = await provision_district(session, spec, password)
                 await seed_initiatives(session, provisioned.district_id)
+                await seed_engagement(session, provisioned.district_id)
                 results.append(provisioned)
     finally:
         await engine.dispose()
@@ -359,3 +373,206 @@ async def seed_initiatives(session: AsyncSession, district_id: uuid.UUID) -> int
                 session, operator, initiative.id, InitiativeUpdate(stage=next_stage)
             )
     return len(DEMO_INITIATIVES)
+
+
+# --- co-creation and co-production, so "you said, we did" has something to say ------------------------
+
+
+@dataclass(frozen=True)
+class _Said:
+    who: str  # a stakeholder's name
+    kind: InputKind
+    text: str
+    disposition: Disposition = Disposition.OPEN
+    reason: str | None = None
+    response: str | None = None
+    days_to_response: int = 14
+    changed: tuple[str, str] | None = None  # ("field", name) or ("capacity", description)
+
+
+@dataclass(frozen=True)
+class _Activity:
+    initiative: str
+    mode: Mode
+    kind: ActivityKind
+    title: str
+    days_ago: int
+    level: ParticipationLevel
+    attended: tuple[str, ...]
+    named: tuple[str, ...] = ()  # participants who agreed to be named in published reports
+    said: tuple[_Said, ...] = ()
+    published: bool = True
+
+
+_READS = "Every child reads by grade 3"
+_EASTSIDE = "Community schools on the Eastside"
+DEMO_ACTIVITIES = [
+    _Activity(
+        _READS,
+        Mode.CO_CREATION,
+        ActivityKind.DESIGN_SESSION,
+        "Designing the K-3 literacy block with teachers and families",
+        days_ago=240,
+        level=ParticipationLevel.INVOLVE,
+        attended=("Teachers' association", "Literacy coaches", "District PTA council", "Board of Education"),
+        named=("District PTA council",),
+        said=(
+            _Said(
+                "Teachers' association",
+                InputKind.CONCERN,
+                "Weekly screening on paper will eat the planning time teachers have.",
+                Disposition.ADAPTED,
+                reason="Screening stays weekly, but only for students below benchmark.",
+                response="We kept weekly screening for students below benchmark and are buying a data "
+                "system so results are entered once.",
+                days_to_response=21,
+                changed=("capacity", "A screening data system teachers can use weekly"),
+            ),
+            _Said(
+                "District PTA council",
+                InputKind.IDEA,
+                "Hold family reading nights so parents learn the same routines.",
+                Disposition.ADOPTED,
+                response="Every elementary school now holds a family reading night each term.",
+                days_to_response=10,
+                changed=("field", "beneficiaries"),
+            ),
+            _Said(
+                "Literacy coaches",
+                InputKind.BARRIER,
+                "The master schedule has no protected 90-minute block in grades 2-3.",
+                Disposition.UNDER_CONSIDERATION,
+                response="Principals are testing two schedule models this spring.",
+                days_to_response=30,
+            ),
+            _Said(
+                "Board of Education",
+                InputKind.QUESTION,
+                "Can we buy decodable readers for every classroom this year?",
+                Disposition.DECLINED,
+                reason="This year's budget covers grades K-1 only; grades 2-3 follow next year.",
+                response="Not this year: K-1 classrooms get decodable readers now, grades 2-3 next year.",
+                days_to_response=45,
+            ),
+        ),
+    ),
+    _Activity(
+        _READS,
+        Mode.CO_PRODUCTION,
+        ActivityKind.CO_LED_PLC,
+        "Co-led PLC: looking at grade 2 running records",
+        days_ago=20,
+        level=ParticipationLevel.COLLABORATE,
+        attended=("Literacy coaches", "Teachers' association"),
+        said=(
+            _Said(
+                "Literacy coaches",
+                InputKind.LEVERAGE_POINT,
+                "Grade 2 teams that share running records weekly move twice as many students.",
+            ),
+        ),
+        published=False,
+    ),
+    _Activity(
+        _EASTSIDE,
+        Mode.CO_CREATION,
+        ActivityKind.LISTENING_SESSION,
+        "Listening session with Eastside families",
+        days_ago=35,
+        level=ParticipationLevel.CONSULT,
+        attended=("Eastside Community Coalition", "City public library"),
+        named=("City public library",),
+        said=(
+            _Said(
+                "Eastside Community Coalition",
+                InputKind.IDEA,
+                "Open the school clinic in the evenings, when parents are off work.",
+            ),
+            _Said(
+                "City public library",
+                InputKind.IDEA,
+                "Run the homework help desk from the library branch next door.",
+                Disposition.DEFERRED,
+                response="A good idea for year two, once the coordinator is hired.",
+                days_to_response=7,
+            ),
+        ),
+    ),
+]
+
+
+async def seed_engagement(session: AsyncSession, district_id: uuid.UUID) -> int:
+    """Activities, who attended and what they said about the demo initiatives, with what became of it.
+    Dates are set relative to today so the lapse findings and response times mean something."""
+    operator = operator_of(district_id)
+    by_title = {
+        i.title: i
+        for i in (
+            await session.execute(select(Initiative).where(Initiative.district_id == district_id))
+        ).scalars()
+    }
+    stakeholders = {
+        s.name: s
+        for s in (
+            await session.execute(select(Stakeholder).where(Stakeholder.district_id == district_id))
+        ).scalars()
+    }
+    today = utcnow()
+    for spec in DEMO_ACTIVITIES:
+        initiative = by_title[spec.initiative]
+        held = today - timedelta(days=spec.days_ago)
+        activity = await engagement.create_activity(
+            session,
+            operator,
+            ActivityCreate(
+                mode=spec.mode,
+                kind=spec.kind,
+                title=spec.title,
+                held_on=held.date(),
+                participation_level=spec.level,
+                initiative_id=initiative.id,
+                status=ActivityStatus.HELD,
+                published=spec.published,
+            ),
+        )
+        participations = {
+            name: await engagement.add_participation(
+                session,
+                operator,
+                activity.id,
+                ParticipationCreate(stakeholder_id=stakeholders[name].id, may_be_named=name in spec.named),
+            )
+            for name in spec.attended
+        }
+        for said in spec.said:
+            row = await engagement.add_input(
+                session,
+                operator,
+                activity.id,
+                InputCreate(participation_id=participations[said.who].id, kind=said.kind, text=said.text),
+            )
+            row.created_at = held  # said in the room, on the day
+            if said.disposition is not Disposition.OPEN:
+                await engagement.update_input(
+                    session,
+                    operator,
+                    row.id,
+                    InputUpdate(disposition=said.disposition, reason=said.reason, response=said.response),
+                )
+                row.responded_at = held + timedelta(days=said.days_to_response)
+            if said.changed is not None:
+                target, name = said.changed
+                if target == "field":
+                    link = InputLinkCreate(
+                        target=ChangeTarget.INITIATIVE_FIELD, target_id=initiative.id, field_name=name
+                    )
+                else:
+                    item = await session.scalar(
+                        select(CapacityItem).where(
+                            CapacityItem.initiative_id == initiative.id, CapacityItem.description == name
+                        )
+                    )
+                    link = InputLinkCreate(target=ChangeTarget.CAPACITY_ITEM, target_id=item.id)  # type: ignore[union-attr]
+                await engagement.link_input(session, operator, row.id, link)
+    await session.flush()
+    return len(DEMO_ACTIVITIES)

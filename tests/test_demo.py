@@ -10,9 +10,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.cli import main as cli_main
 from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_session_factory, session_scope
 from app.core.migrations import migrate
-from app.demo import DEMO_DISTRICTS, DEMO_INITIATIVES, DEMO_ROLES, load_demo
+from app.demo import DEMO_ACTIVITIES, DEMO_DISTRICTS, DEMO_INITIATIVES, DEMO_ROLES, load_demo, operator_of
+from app.engagement import service as engagement
+from app.engagement.models import Activity
 from app.identity.models import User
+from app.initiatives import service as initiatives
 from app.initiatives.models import Initiative, StanceChange
 
 
@@ -33,14 +37,44 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
             assert await connection.scalar(select(func.count()).select_from(User)) == len(DEMO_ROLES) * len(
                 DEMO_DISTRICTS
             )
-            initiatives = await connection.scalar(select(func.count()).select_from(Initiative))
-            assert initiatives == len(DEMO_INITIATIVES) * len(DEMO_DISTRICTS)
+            initiative_count = await connection.scalar(select(func.count()).select_from(Initiative))
+            assert initiative_count == len(DEMO_INITIATIVES) * len(DEMO_DISTRICTS)
             # Stances moved over time, so the diagnostics have a history to read.
             assert await connection.scalar(
                 select(func.count()).select_from(StanceChange).where(StanceChange.from_stance.is_not(None))
             )
+            activities = await connection.scalar(select(func.count()).select_from(Activity))
+            assert activities == len(DEMO_ACTIVITIES) * len(DEMO_DISTRICTS)
+            reads = await connection.execute(
+                select(Initiative.id, Initiative.district_id).where(
+                    Initiative.title == "Every child reads by grade 3"
+                )
+            )
+            initiative_id, district_id = reads.first()  # type: ignore[misc]
     finally:
         await engine.dispose()
+
+    # On a fresh install, the published initiative's "you said, we did" has something to say.
+    app_engine = create_engine(empty_database_url, settings)
+    try:
+        async with session_scope(create_session_factory(app_engine), operator_of(district_id)) as session:
+            report = await engagement.you_said_we_did(session, operator_of(district_id), initiative_id)
+            triangle = await initiatives.triangle(session, operator_of(district_id), initiative_id)
+    finally:
+        await app_engine.dispose()
+    assert {g.disposition.value for g in report.groups} == {
+        "adapted",
+        "adopted",
+        "under_consideration",
+        "declined",
+        "open",
+    }
+    assert report.total_inputs == 5
+    assert report.responded_share == 0.8
+    assert report.median_days_to_response == 25.5
+    codes = {f.code for corner in triangle.corners for f in corner.findings}
+    assert "legitimacy.co_creation_credit" in codes
+    assert "legitimacy.built_then_asked" not in codes
 
 
 def test_create_admin_creates_the_district_and_an_admin_who_can_sign_in(

@@ -318,6 +318,19 @@ async def get_participation(
     return participation
 
 
+async def participations_by_id(
+    session: AsyncSession, principal: Principal, participation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Participation]:
+    """The participations among `participation_ids` that `get_participation` would answer (a DataLoader
+    batch): named to the principal, in an activity it may read."""
+    stmt = _participations_named(principal).where(Participation.id.in_(participation_ids))
+    rows = list((await session.execute(stmt)).scalars())
+    if not rows:
+        return {}
+    readable = await activities_by_id(session, principal, list({p.activity_id for p in rows}))
+    return {p.id: p for p in rows if p.activity_id in readable}
+
+
 def _participations_named(principal: Principal) -> Any:
     """Participations of the principal's district whose identity it may see (see `_named_to`)."""
     if principal.kind is PrincipalKind.SYSTEM:
@@ -781,28 +794,16 @@ async def _contributor_names(
     """Display names of participants: the stakeholder's name, or the person's."""
     stakeholder_ids = {p.stakeholder_id for p in participations if p.stakeholder_id is not None}
     person_ids = {p.person_id for p in participations if p.person_id is not None}
-    stakeholders = (
-        dict(
-            (
-                await session.execute(
-                    select(Stakeholder.id, Stakeholder.name).where(Stakeholder.id.in_(stakeholder_ids))
-                )
-            )
-            .tuples()
-            .all()
+    stakeholders: dict[uuid.UUID, str] = {}
+    if stakeholder_ids:
+        found = await session.execute(
+            select(Stakeholder.id, Stakeholder.name).where(Stakeholder.id.in_(stakeholder_ids))
         )
-        if stakeholder_ids
-        else {}
-    )
-    people = (
-        dict(
-            (await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids))))
-            .tuples()
-            .all()
-        )
-        if person_ids
-        else {}
-    )
+        stakeholders = dict(found.all())
+    people: dict[uuid.UUID, str] = {}
+    if person_ids:
+        found = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids)))
+        people = dict(found.all())
     names: dict[uuid.UUID, str] = {}
     for p in participations:
         name = stakeholders.get(p.stakeholder_id) if p.stakeholder_id else people.get(p.person_id)
