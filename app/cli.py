@@ -5,6 +5,7 @@ triangle migrate
 triangle demo
 triangle export-openapi [--output openapi/openapi.json]
 triangle export-schema [--output schema/schema.graphql]
+triangle import-oneroster BUNDLE.zip --district NAME [--partial] [--archive-missing]
 """
 
 from __future__ import annotations
@@ -116,6 +117,22 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_oneroster(args: argparse.Namespace) -> int:
+    from app.core.migrations import migrate
+    from app.sis.console import import_bundle
+
+    url = _database_url()
+    asyncio.run(migrate(url))
+    return import_bundle(
+        url,
+        get_settings(),
+        Path(args.bundle),
+        args.district,
+        partial=args.partial,
+        archive_missing=args.archive_missing,
+    )
+
+
 def openapi_document() -> dict[str, object]:
     from app.core.config import Settings
     from app.main import create_app
@@ -167,6 +184,21 @@ def build_parser() -> argparse.ArgumentParser:
     export_openapi = commands.add_parser("export-openapi", help="write the OpenAPI document")
     export_openapi.add_argument("--output", default="openapi/openapi.json")
     export_openapi.set_defaults(handler=cmd_export_openapi)
+
+    oneroster = commands.add_parser(
+        "import-oneroster", help="import a OneRoster 1.2 CSV bundle (zip) into a district"
+    )
+    oneroster.add_argument("bundle", help="the zip: manifest.csv, orgs.csv, users.csv, …")
+    oneroster.add_argument("--district", required=True, help="the district's name")
+    oneroster.add_argument(
+        "--partial", action="store_true", help="apply the valid records even when some are refused"
+    )
+    oneroster.add_argument(
+        "--archive-missing",
+        action="store_true",
+        help="for bulk-mode files, archive records absent from the file (otherwise only counted)",
+    )
+    oneroster.set_defaults(handler=cmd_import_oneroster)
 
     export_schema = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export_schema.add_argument("--output", default="schema/schema.graphql")

@@ -28,7 +28,7 @@ from app.engagement.schemas import (
     ParticipationCreate,
 )
 from app.identity import service as identity
-from app.identity.models import PersonKind, Role
+from app.identity.models import PersonKind, Role, RoleAssignment, User
 from app.identity.schemas import RoleGrantInput, UserCreate
 from app.initiatives import service as initiatives
 from app.initiatives.models import (
@@ -53,8 +53,26 @@ from app.initiatives.schemas import (
     PlacementUpdate,
     StakeholderCreate,
 )
+from app.plans import service as plans
+from app.plans.models import CauseKind, CollaboratorRole, EvidenceKind, PlanStatus, StepStatus
+from app.plans.schemas import (
+    ActionStepCreate,
+    CauseRef,
+    Change,
+    CheckpointSchedule,
+    CheckpointUpdate,
+    CollaboratorCreate,
+    EvidenceCreate,
+    GoalCreate,
+    PlanCreate,
+    PlanUpdate,
+    RevisionCreate,
+    RevisionDecision,
+    StrategyCreate,
+)
+from app.sis.demo import seed_sis
 from app.tenancy import service as tenancy
-from app.tenancy.models import District
+from app.tenancy.models import District, School
 from app.tenancy.schemas import DistrictCreate, SchoolCreate
 
 # One account per role; the school roles (and the coach) work at the district's first school.
@@ -180,6 +198,8 @@ async def load_demo(database_url: str, settings: Settings, password: str) -> lis
                 provisioned = await provision_district(session, spec, password)
                 await seed_initiatives(session, provisioned.district_id)
                 await seed_engagement(session, provisioned.district_id)
+                await seed_sis(session, provisioned.district_id)
+                await seed_plans(session, provisioned.district_id)
                 results.append(provisioned)
     finally:
         await engine.dispose()
@@ -576,3 +596,235 @@ async def seed_engagement(session: AsyncSession, district_id: uuid.UUID) -> int:
                 await engagement.link_input(session, operator, row.id, link)
     await session.flush()
     return len(DEMO_ACTIVITIES)
+
+
+# --- improvement plans, one per demo school at different stages --------------------------------------
+
+
+async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
+    """An active plan with its history at the first school, one in review at the second, a draft still
+    short of co-creation at the third. Returns how many plans were created."""
+    operator = operator_of(district_id)
+    schools = list(
+        (
+            await session.execute(
+                select(School).where(School.district_id == district_id).order_by(School.created_at, School.id)
+            )
+        ).scalars()
+    )
+    reads = await session.scalar(
+        select(Initiative).where(Initiative.district_id == district_id, Initiative.title == _READS)
+    )
+    coaches = await session.scalar(
+        select(Stakeholder).where(
+            Stakeholder.district_id == district_id, Stakeholder.name == "Literacy coaches"
+        )
+    )
+    staff = dict(
+        (
+            await session.execute(
+                select(RoleAssignment.role, User.person_id)
+                .join(User, User.id == RoleAssignment.user_id)
+                .where(RoleAssignment.district_id == district_id)
+            )
+        ).all()
+    )
+    today = utcnow().date()
+    start = today.year if today.month >= 7 else today.year - 1  # school years start in the summer
+    cycle = f"{start}-{(start + 1) % 100:02d}"
+
+    async def co_create(plan_id: uuid.UUID, title: str, days_ago: int) -> None:
+        activity = await engagement.create_activity(
+            session,
+            operator,
+            ActivityCreate(
+                mode=Mode.CO_CREATION,
+                kind=ActivityKind.DESIGN_TEAM_MEETING,
+                title=title,
+                held_on=today - timedelta(days=days_ago),
+                participation_level=ParticipationLevel.COLLABORATE,
+                plan_id=plan_id,
+                status=ActivityStatus.HELD,
+            ),
+        )
+        participation = await engagement.add_participation(
+            session,
+            operator,
+            activity.id,
+            ParticipationCreate(stakeholder_id=coaches.id),  # type: ignore[union-attr]
+        )
+        await engagement.add_input(
+            session,
+            operator,
+            activity.id,
+            InputCreate(
+                participation_id=participation.id,
+                kind=InputKind.BARRIER,
+                text="Intervention groups meet during science, so students miss it twice a week.",
+            ),
+        )
+        await engagement.add_input(
+            session,
+            operator,
+            activity.id,
+            InputCreate(
+                participation_id=participation.id,
+                kind=InputKind.LEVERAGE_POINT,
+                text="Two grade 2 teachers already run daily phonics warm-ups that work.",
+            ),
+        )
+
+    async def tree(
+        plan_id: uuid.UUID, goal: str, strategies: list[tuple[str, list[tuple[str, StepStatus]]]]
+    ) -> list[uuid.UUID]:
+        view = await plans.add_goal(
+            session,
+            operator,
+            plan_id,
+            GoalCreate(
+                statement=goal,
+                indicator=IndicatorCreate(
+                    name="Students at benchmark on the spring screener",
+                    unit="% of students",
+                    direction=Direction.INCREASE,
+                    baseline_value=Decimal("48"),
+                    baseline_date=date(today.year - 1, 9, 15),
+                    target_value=Decimal("65"),
+                    target_date=date(today.year + 1, 5, 30),
+                ),
+            ),
+        )
+        step_ids = []
+        for title, steps in strategies:
+            strategy = await plans.add_strategy(
+                session, operator, view.goal.id, StrategyCreate(title=title, driver="Core instruction")
+            )
+            for step_title, status in steps:
+                step = await plans.add_action_step(
+                    session,
+                    operator,
+                    strategy.id,
+                    ActionStepCreate(
+                        title=step_title,
+                        owner_person_id=staff.get(Role.COACH),
+                        starts_on=today - timedelta(days=60),
+                        due_on=today + timedelta(days=30),
+                        status=status,
+                        blocked_reason="Waiting for the new schedule."
+                        if status is StepStatus.BLOCKED
+                        else None,
+                        pilot_group="Two grade 2 classrooms" if "pilot" in step_title.lower() else None,
+                        scale_up_criteria="Running records improve in both classrooms for six weeks"
+                        if "pilot" in step_title.lower()
+                        else None,
+                    ),
+                )
+                step_ids.append(step.id)
+        return step_ids
+
+    created = 0
+    for index, school in enumerate(schools[:3]):
+        plan = await plans.create_plan(
+            session,
+            operator,
+            PlanCreate(
+                cycle=cycle,
+                title=f"{school.name}: reading and belonging {cycle}",
+                summary="Our school's plan, written with our teachers and families.",
+                school_id=school.id,
+                initiative_id=reads.id if reads and index == 0 else None,
+            ),
+        )
+        created += 1
+        for role, collaborator_role in (
+            (Role.SCHOOL_LEADER, CollaboratorRole.LEAD),
+            (Role.TEACHER, CollaboratorRole.CO_AUTHOR),
+        ):
+            if index == 0 and role in staff:
+                await plans.add_collaborator(
+                    session,
+                    operator,
+                    plan.id,
+                    CollaboratorCreate(person_id=staff[role], role=collaborator_role),
+                )
+        steps = await tree(
+            plan.id,
+            "More students read on grade level by spring.",
+            [
+                (
+                    "Daily structured-literacy block",
+                    [
+                        ("Pilot the phonics warm-up", StepStatus.DONE),
+                        ("Train every K-3 teacher", StepStatus.IN_PROGRESS),
+                    ],
+                ),
+                ("Protected intervention time", [("Move intervention out of science", StepStatus.BLOCKED)]),
+            ],
+        )
+        await plans.add_evidence(
+            session,
+            operator,
+            plan.id,
+            EvidenceCreate(
+                kind=EvidenceKind.EXEMPLAR,
+                title="Grade 2 phonics warm-up: running records, fall to winter",
+                description="An island of excellence: two classrooms doubled the share of students at benchmark.",
+                exemplar_school_id=school.id,
+            ),
+        )
+        if index == 2:
+            continue  # a draft: no co-creation yet, so the policy check says what is missing
+        await co_create(plan.id, "Design team: barriers and bright spots", days_ago=90 - 30 * index)
+        await plans.update_plan(session, operator, plan.id, PlanUpdate(status=PlanStatus.IN_REVIEW))
+        if index == 1:
+            continue
+        await plans.update_plan(
+            session, operator, plan.id, PlanUpdate(status=PlanStatus.APPROVED, published=True)
+        )
+        await plans.update_plan(session, operator, plan.id, PlanUpdate(status=PlanStatus.ACTIVE))
+        review, *_upcoming = await plans.schedule_checkpoints(
+            session,
+            operator,
+            plan.id,
+            CheckpointSchedule(
+                first_on=today - timedelta(days=14), every_weeks=6, until=today + timedelta(days=40)
+            ),
+        )
+        await plans.update_checkpoint(
+            session,
+            operator,
+            review.id,
+            CheckpointUpdate(
+                held_on=today - timedelta(days=13),
+                attendee_person_ids=[
+                    p for r, p in staff.items() if r in (Role.SCHOOL_LEADER, Role.TEACHER, Role.COACH)
+                ],
+                summary="The intervention move is blocked on the schedule; give it until the new term.",
+                decisions="Push the due date of the schedule change; keep the pilot going.",
+            ),
+        )
+        revision = await plans.propose_revision(
+            session,
+            operator,
+            plan.id,
+            RevisionCreate(
+                reason="The six-week review found the schedule change cannot land before the new term.",
+                changes=[
+                    Change(
+                        op="update",
+                        entity="action_step",
+                        id=steps[-1],
+                        fields={"due_on": (today + timedelta(days=75)).isoformat()},
+                    )
+                ],
+                caused_by=[CauseRef(kind=CauseKind.CHECKPOINT, id=review.id)],
+            ),
+        )
+        await plans.accept_revision(
+            session, operator, revision.revision.id, RevisionDecision(note="Agreed at the review.")
+        )
+        await plans.update_checkpoint(
+            session, operator, review.id, CheckpointUpdate(revision_id=revision.revision.id)
+        )
+    await session.flush()
+    return created

@@ -24,9 +24,12 @@ from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
 from app.core.problems import install_problem_handlers
 from app.core.security import KeyRing, TokenSigner
+from app.engagement.router import router as engagement_router
 from app.graphql.router import build_graphql_router
 from app.identity.router import router as identity_router
 from app.initiatives.router import router as initiatives_router
+from app.plans.router import router as plans_router
+from app.sis.router import router as sis_router
 from app.tenancy.router import router as tenancy_router
 
 logger = logging.getLogger(__name__)
@@ -81,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(tenancy_router)
     api.include_router(identity_router)
     api.include_router(initiatives_router)
+    api.include_router(engagement_router)
+    api.include_router(plans_router)
+    api.include_router(sis_router)
     api.include_router(audit_router)
     app.include_router(api)
     app.include_router(_operations_router())

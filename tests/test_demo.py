@@ -18,6 +18,7 @@ from app.engagement.models import Activity
 from app.identity.models import User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Initiative, StanceChange
+from app.plans.models import Plan, PlanRevision
 
 
 async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_database_url: str) -> None:
@@ -43,8 +44,18 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
             assert await connection.scalar(
                 select(func.count()).select_from(StanceChange).where(StanceChange.from_stance.is_not(None))
             )
-            activities = await connection.scalar(select(func.count()).select_from(Activity))
+            activities = await connection.scalar(
+                select(func.count()).select_from(Activity).where(Activity.plan_id.is_(None))
+            )
             assert activities == len(DEMO_ACTIVITIES) * len(DEMO_DISTRICTS)
+            # One plan per school at different stages; the active one carries its history.
+            statuses = (
+                (await connection.execute(select(Plan.status).order_by(Plan.created_at))).scalars().all()
+            )
+            expected = [s for d in DEMO_DISTRICTS for s in ["active", "in_review", "draft"][: len(d.schools)]]
+            assert sorted(s.value for s in statuses) == sorted(expected)
+            numbers = (await connection.execute(select(PlanRevision.number))).scalars().all()
+            assert sorted(numbers) == [0, 0, 1, 1]
             reads = await connection.execute(
                 select(Initiative.id, Initiative.district_id).where(
                     Initiative.title == "Every child reads by grade 3"
@@ -69,8 +80,9 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
         "declined",
         "open",
     }
-    assert report.total_inputs == 5
-    assert report.responded_share == 0.8
+    # Five inputs to the initiative's own activities, two from the co-creation of a plan that carries it out.
+    assert report.total_inputs == 7
+    assert report.responded_share == 0.5714
     assert report.median_days_to_response == 25.5
     codes = {f.code for corner in triangle.corners for f in corner.findings}
     assert "legitimacy.co_creation_credit" in codes

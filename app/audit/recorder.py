@@ -44,6 +44,12 @@ def _is_secret(column: str) -> bool:
     return any(marker in column for marker in _SECRET_MARKERS)
 
 
+def _is_private(row: Any, column: str) -> bool:
+    """A secret by name, or a column the model declares private (`__audit_redacted__`): data only some
+    people may read (a teacher's feedback results, a PLC's notes) must not reach every audit reader."""
+    return _is_secret(column) or column in getattr(type(row), "__audit_redacted__", ())
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
@@ -60,7 +66,7 @@ def _snapshot(row: Any) -> dict[str, Any]:
     return {
         attr.key: _jsonable(getattr(row, attr.key))
         for attr in inspect(row).mapper.column_attrs
-        if not _is_secret(attr.key)
+        if not _is_private(row, attr.key)
     }
 
 
@@ -72,7 +78,7 @@ def _changes(row: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         history = state.attrs[attr.key].history
         if not history.has_changes() or attr.key in _NOISE:
             continue
-        if _is_secret(attr.key):
+        if _is_private(row, attr.key):
             # Say that it changed (a password reset is worth knowing), never what it was.
             before[attr.key] = after[attr.key] = "[redacted]"
             continue

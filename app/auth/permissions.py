@@ -45,6 +45,44 @@ class Action(StrEnum):
     INPUT_CONTRIBUTE = "input:contribute"
     # Seeing who said what, beyond contributors who agreed to be named.
     CONTRIBUTOR_READ = "contributor:read"
+    # Improvement plans. Full read covers a school's plans (drafts too); "read published" covers
+    # approved plans the district published. PLAN_EDIT edits any plan in reach; PLAN_AUTHOR edits only
+    # plans one collaborates on as lead or co-author (checked against the collaborator list).
+    PLAN_READ = "plan:read"
+    PLAN_READ_PUBLISHED = "plan:read_published"
+    PLAN_CREATE = "plan:create"
+    PLAN_EDIT = "plan:edit"
+    PLAN_AUTHOR = "plan:author"
+    # A school plan is approved by a school leader; a district plan by a district leader.
+    PLAN_APPROVE_SCHOOL = "plan:approve_school"
+    PLAN_APPROVE_DISTRICT = "plan:approve_district"
+    # Progress monitoring. Measurements are read wherever their indicator's initiative or plan is.
+    MEASUREMENT_RECORD = "measurement:record"
+    # Walkthroughs: the aggregate picture is for the school's staff; who was observed at which level
+    # and who needs which support is for those who support teachers (leaders, coaches). A teacher
+    # always sees their own observations (checked against the observation, not granted here).
+    WALKTHROUGH_READ = "walkthrough:read"
+    WALKTHROUGH_DETAIL_READ = "walkthrough:detail_read"
+    WALKTHROUGH_MANAGE = "walkthrough:manage"
+    # PLC meetings belong to the teachers in them: the school's teachers and coaches read all of them;
+    # leadership reads only what a PLC shared with it.
+    PLC_RECORD = "plc:record"
+    PLC_READ = "plc:read"
+    PLC_READ_SHARED = "plc:read_shared"
+    # Student feedback about a teacher's class is the teacher's. No role reads another teacher's
+    # results; leaders read suppressed school-level aggregates. Recording is for the teacher (checked
+    # against the result) and for survey integrations.
+    FEEDBACK_RECORD = "feedback:record"
+    FEEDBACK_AGGREGATE_READ = "feedback:aggregate_read"
+    # SIS sync. Roster rows (students, staff, classes, enrollments) are pseudonymous; behaviour rows
+    # (referrals, tier assignments) are about single students, so reading them back is its own right.
+    ROSTER_SYNC = "roster:sync"
+    ROSTER_READ = "roster:read"
+    BEHAVIOR_SYNC = "behavior:sync"
+    BEHAVIOR_READ = "behavior:read"
+    SYNC_RUN_READ = "sync_run:read"
+    # Behaviour analytics: suppressed aggregates per school (tiers, referral counts, teachers).
+    BEHAVIOR_ANALYTICS_READ = "behavior_analytics:read"
 
 
 # Reads of the district's directory (the district itself, its schools, its people): a grant at any
@@ -59,6 +97,9 @@ DIRECTORY_ACTIONS = frozenset(
         Action.INITIATIVE_READ_PUBLISHED,
         Action.ACTIVITY_READ_PUBLISHED,
         Action.INPUT_CONTRIBUTE,
+        Action.PLAN_READ_PUBLISHED,
+        # Authoring is granted per plan by the collaborator list, wherever the plan belongs.
+        Action.PLAN_AUTHOR,
     }
 )
 
@@ -66,6 +107,7 @@ DIRECTORY_ACTIONS = frozenset(
 PUBLISHED_COMPANION: dict[Action, Action] = {
     Action.INITIATIVE_READ: Action.INITIATIVE_READ_PUBLISHED,
     Action.ACTIVITY_READ: Action.ACTIVITY_READ_PUBLISHED,
+    Action.PLAN_READ: Action.PLAN_READ_PUBLISHED,
 }
 
 _EVERYONE = frozenset(
@@ -75,10 +117,27 @@ _EVERYONE = frozenset(
         Action.INITIATIVE_READ_PUBLISHED,
         Action.ACTIVITY_READ_PUBLISHED,
         Action.INPUT_CONTRIBUTE,
+        Action.PLAN_READ_PUBLISHED,
     }
 )
-_STAFF = _EVERYONE | {Action.INITIATIVE_READ, Action.ACTIVITY_READ}
-_STAFF_LEADERSHIP = _STAFF | {Action.PERSON_READ, Action.STAKEHOLDER_READ, Action.CONTRIBUTOR_READ}
+_STAFF = _EVERYONE | {
+    Action.INITIATIVE_READ,
+    Action.ACTIVITY_READ,
+    Action.PLAN_READ,
+    Action.PLAN_AUTHOR,
+    Action.WALKTHROUGH_READ,
+}
+_STAFF_LEADERSHIP = _STAFF | {
+    Action.PERSON_READ,
+    Action.STAKEHOLDER_READ,
+    Action.CONTRIBUTOR_READ,
+    Action.WALKTHROUGH_DETAIL_READ,
+    Action.WALKTHROUGH_MANAGE,
+    Action.MEASUREMENT_RECORD,
+    Action.FEEDBACK_AGGREGATE_READ,
+}
+# The teachers' own spaces: PLC notes nobody outside the PLC community reads unless shared.
+_PLC_COMMUNITY = frozenset({Action.PLC_RECORD, Action.PLC_READ})
 _INITIATIVE_LEADERSHIP = frozenset(
     {
         Action.INITIATIVE_CREATE,
@@ -86,17 +145,29 @@ _INITIATIVE_LEADERSHIP = frozenset(
         Action.INITIATIVE_APPROVE,
         Action.STAKEHOLDER_MANAGE,
         Action.ACTIVITY_MANAGE,
+        Action.PLAN_CREATE,
+        Action.PLAN_EDIT,
     }
 )
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.DISTRICT_ADMIN: frozenset(Action) - {Action.DISTRICT_CREATE},
-    Role.DISTRICT_LEADER: _STAFF_LEADERSHIP | _INITIATIVE_LEADERSHIP,
+    Role.DISTRICT_ADMIN: frozenset(Action) - {Action.DISTRICT_CREATE} - _PLC_COMMUNITY
+    | {Action.PLC_READ_SHARED},
+    Role.DISTRICT_LEADER: _STAFF_LEADERSHIP
+    | _INITIATIVE_LEADERSHIP
+    | {Action.BEHAVIOR_ANALYTICS_READ, Action.PLAN_APPROVE_DISTRICT, Action.PLC_READ_SHARED},
     # At their own school: its initiatives (create, edit, approve) and its school record.
-    Role.SCHOOL_LEADER: _STAFF_LEADERSHIP | _INITIATIVE_LEADERSHIP | {Action.SCHOOL_UPDATE},
+    Role.SCHOOL_LEADER: _STAFF_LEADERSHIP
+    | _INITIATIVE_LEADERSHIP
+    | {
+        Action.SCHOOL_UPDATE,
+        Action.BEHAVIOR_ANALYTICS_READ,
+        Action.PLAN_APPROVE_SCHOOL,
+        Action.PLC_READ_SHARED,
+    },
     # Coaches run activities (co-teaching, coaching cycles, walkthrough debriefs) at their school.
-    Role.COACH: _STAFF_LEADERSHIP | {Action.ACTIVITY_MANAGE},
-    Role.TEACHER: _STAFF,
+    Role.COACH: _STAFF_LEADERSHIP | _PLC_COMMUNITY | {Action.ACTIVITY_MANAGE},
+    Role.TEACHER: _STAFF | _PLC_COMMUNITY | {Action.FEEDBACK_RECORD},
     Role.COMMUNITY_MEMBER: _EVERYONE,
     Role.VIEWER: _EVERYONE,
 }
@@ -113,6 +184,8 @@ class Scope(StrEnum):
     ROSTER_WRITE = "roster:write"
     REFERRALS_WRITE = "referrals:write"
     MONITORING_WRITE = "monitoring:write"
+    # Reading single students' referrals and tiers back: never implied by `referrals:write`.
+    REFERRALS_READ = "referrals:read"
 
 
 SCOPE_ACTIONS: dict[Scope, frozenset[Action]] = {
@@ -126,13 +199,30 @@ SCOPE_ACTIONS: dict[Scope, frozenset[Action]] = {
             Action.STAKEHOLDER_READ,
             Action.ACTIVITY_READ,
             Action.ACTIVITY_READ_PUBLISHED,
+            Action.PLAN_READ,
+            Action.PLAN_READ_PUBLISHED,
+            Action.ROSTER_READ,
+            Action.SYNC_RUN_READ,
+            Action.BEHAVIOR_ANALYTICS_READ,
         }
     ),
-    Scope.ROSTER_WRITE: frozenset({Action.SCHOOL_CREATE, Action.SCHOOL_UPDATE, Action.PERSON_MANAGE}),
-    # Behaviour data and measurements arrive with their areas; the scopes exist so clients can be
-    # provisioned ahead of time.
-    Scope.REFERRALS_WRITE: frozenset(),
-    Scope.MONITORING_WRITE: frozenset(),
+    # A roster client may read back the pseudonymous roster it writes, and its runs.
+    Scope.ROSTER_WRITE: frozenset(
+        {
+            Action.SCHOOL_CREATE,
+            Action.SCHOOL_UPDATE,
+            Action.PERSON_MANAGE,
+            Action.ROSTER_SYNC,
+            Action.ROSTER_READ,
+            Action.SYNC_RUN_READ,
+        }
+    ),
+    # Integrators write referrals; they do not read single students' referrals back unless granted
+    # `referrals:read`.
+    Scope.REFERRALS_WRITE: frozenset({Action.BEHAVIOR_SYNC, Action.SYNC_RUN_READ}),
+    Scope.REFERRALS_READ: frozenset({Action.BEHAVIOR_READ}),
+    # Survey and assessment integrations push measurements and feedback results; they read nothing back.
+    Scope.MONITORING_WRITE: frozenset({Action.MEASUREMENT_RECORD, Action.FEEDBACK_RECORD}),
 }
 
 # Why an action is refused, in words an integrator or a front end can show.
@@ -158,4 +248,27 @@ DENIAL_REASONS: dict[Action, str] = {
     Action.ACTIVITY_MANAGE: "Only district admins and leaders, or a school's leaders and coaches, run activities.",
     Action.INPUT_CONTRIBUTE: "Only people who took part in an activity contribute to it.",
     Action.CONTRIBUTOR_READ: "Contributors are named only to staff who run the work, or with their agreement.",
+    Action.PLAN_READ: "Your role sees only approved plans the district has published.",
+    Action.PLAN_READ_PUBLISHED: "Your role or scopes do not cover plans.",
+    Action.PLAN_CREATE: "Only district admins and leaders, or a school's leaders for their school, start plans.",
+    Action.PLAN_EDIT: "Only a plan's lead, or leaders within reach of the plan, decide this.",
+    Action.PLAN_AUTHOR: "Only the plan's lead and co-authors, or leaders, edit it.",
+    Action.PLAN_APPROVE_SCHOOL: "A school plan is approved by a leader of that school.",
+    Action.PLAN_APPROVE_DISTRICT: "A district plan is approved by a district leader.",
+    Action.MEASUREMENT_RECORD: "Only leaders, coaches and monitoring integrations record measurements.",
+    Action.WALKTHROUGH_READ: "Walkthroughs are for the school's staff.",
+    Action.WALKTHROUGH_DETAIL_READ: "Who was observed at which level is for school leaders and coaches; "
+    "teachers see their own observations.",
+    Action.WALKTHROUGH_MANAGE: "Only school leaders, coaches and district leaders run walkthroughs.",
+    Action.PLC_RECORD: "PLC meetings are recorded by the school's teachers and coaches.",
+    Action.PLC_READ: "Leadership sees only what a PLC shared with it.",
+    Action.PLC_READ_SHARED: "Your role does not cover PLC meetings.",
+    Action.FEEDBACK_RECORD: "Feedback results are recorded by the teacher or a survey integration.",
+    Action.FEEDBACK_AGGREGATE_READ: "School-level feedback aggregates are for leaders and coaches.",
+    Action.ROSTER_SYNC: "Only district admins and clients with the roster:write scope sync the roster.",
+    Action.ROSTER_READ: "Only district admins and clients with the read or roster:write scope read the synced roster.",
+    Action.BEHAVIOR_SYNC: "Only district admins and clients with the referrals:write scope sync behaviour data.",
+    Action.BEHAVIOR_READ: "Single students' referrals and tiers are read only by district admins and clients with the referrals:read scope.",
+    Action.SYNC_RUN_READ: "Only district admins and sync clients see sync runs.",
+    Action.BEHAVIOR_ANALYTICS_READ: "Only district admins and leaders, or a school's leaders for their school, see behaviour analytics.",
 }

@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0, le=200)
 
     # GraphQL abuse limits (api.md): depth, aliases and tokens are capped.
-    graphql_max_depth: int = Field(default=10, ge=2, le=50)
+    # Relay spends two levels per list (edges, node): 14 reaches plans → goals → strategies → action
+    # steps → their fields, and no further.
+    graphql_max_depth: int = Field(default=14, ge=2, le=50)
     graphql_max_aliases: int = Field(default=30, ge=1, le=1000)
     graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
     graphql_introspection: bool = True

@@ -104,6 +104,9 @@ class ChangeTarget(StrEnum):
 
     INITIATIVE_FIELD = "initiative_field"
     CAPACITY_ITEM = "capacity_item"
+    GOAL = "goal"
+    STRATEGY = "strategy"
+    ACTION_STEP = "action_step"
 
 
 class Activity(VersionedEntityBase, table=True):
@@ -118,6 +121,8 @@ class Activity(VersionedEntityBase, table=True):
     district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
     school_id: uuid.UUID | None = Field(default=None, foreign_key="school.id", ondelete="CASCADE")
     initiative_id: uuid.UUID | None = Field(default=None, foreign_key="initiative.id", ondelete="SET NULL")
+    # Co-creation for a plan's pre-planning: its inputs are the plan's barriers and leverage points.
+    plan_id: uuid.UUID | None = Field(default=None, foreign_key="plan.id", index=True, ondelete="SET NULL")
     mode: Mode = Field(sa_type=db_enum(Mode), nullable=False)
     kind: ActivityKind = Field(sa_type=db_enum(ActivityKind), nullable=False)
     title: str = Field(max_length=200, nullable=False)

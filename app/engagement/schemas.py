@@ -32,7 +32,12 @@ class ActivityCreate(RequestModel):
     held_on: date = Field(description="When it takes (or took) place.")
     participation_level: ParticipationLevel = Field(description="The IAP2 level the activity offers.")
     initiative_id: uuid.UUID | None = None
-    school_id: uuid.UUID | None = Field(default=None, description="Defaults to the initiative's school.")
+    plan_id: uuid.UUID | None = Field(
+        default=None, description="The improvement plan whose pre-planning this co-creation serves."
+    )
+    school_id: uuid.UUID | None = Field(
+        default=None, description="Defaults to the initiative's (or the plan's) school."
+    )
     status: ActivityStatus = ActivityStatus.PLANNED
     summary: Prose | None = None
     published: bool = False
@@ -51,6 +56,7 @@ class ActivityPublic(VersionedEntityPublic):
     district_id: uuid.UUID
     school_id: uuid.UUID | None
     initiative_id: uuid.UUID | None
+    plan_id: uuid.UUID | None
     mode: Mode
     kind: ActivityKind
     title: str
@@ -133,6 +139,10 @@ class InputLinkPublic(EntityPublic):
 # --- reports ----------------------------------------------------------------------------------------
 
 
+class ReportedChange(InputLinkPublic):
+    label: str | None = Field(default=None, description="What was changed, in words.")
+
+
 class ReportedInput(PublicModel):
     id: uuid.UUID
     kind: InputKind
@@ -144,7 +154,7 @@ class ReportedInput(PublicModel):
     reason: str | None
     response: str | None
     responded_at: datetime | None
-    changed: list[InputLinkPublic]
+    changed: list[ReportedChange]
 
 
 class DispositionGroup(PublicModel):
@@ -153,9 +163,10 @@ class DispositionGroup(PublicModel):
 
 
 class YouSaidWeDid(PublicModel):
-    """Every input to an initiative's activities, grouped by what became of it."""
+    """Every input to an initiative's (or a plan's) activities, grouped by what became of it."""
 
-    initiative_id: uuid.UUID
+    initiative_id: uuid.UUID | None = Field(default=None, description="The initiative reported on.")
+    plan_id: uuid.UUID | None = Field(default=None, description="The plan reported on.")
     groups: list[DispositionGroup]
     total_inputs: int
     responded_share: float | None = Field(
@@ -165,7 +176,9 @@ class YouSaidWeDid(PublicModel):
 
 
 class Representation(PublicModel):
-    """Which stakeholder categories of the authorizing environment took part, by mode, and which never did."""
+    """Which stakeholder categories took part in held co-creation and co-production (any category that
+    attended, in the environment or not), and which categories of the initiative's authorizing
+    environment are missing from each, or never took part: missing voices, named."""
 
     initiative_id: uuid.UUID
     environment_categories: list[StakeholderCategory]

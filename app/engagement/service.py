@@ -52,10 +52,10 @@ from app.engagement.schemas import (
     DispositionGroup,
     InputCreate,
     InputLinkCreate,
-    InputLinkPublic,
     InputUpdate,
     ParticipationCreate,
     ParticipationUpdate,
+    ReportedChange,
     ReportedInput,
     Representation,
     YouSaidWeDid,
@@ -70,6 +70,14 @@ from app.initiatives.models import (
     Stakeholder,
     StakeholderCategory,
 )
+from app.plans.models import ActionStep, Goal, Plan, Strategy
+
+# The plan items an input can have changed, by link target.
+PLAN_ITEMS: dict[ChangeTarget, type[Goal] | type[Strategy] | type[ActionStep]] = {
+    ChangeTarget.GOAL: Goal,
+    ChangeTarget.STRATEGY: Strategy,
+    ChangeTarget.ACTION_STEP: ActionStep,
+}
 
 # The fields of an initiative an input can be said to have changed.
 INITIATIVE_FIELDS = frozenset(
@@ -134,10 +142,16 @@ def _named_to(principal: Principal) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
-def _names_contributor(principal: Principal, activity: Activity, participation: Participation) -> bool:
-    """The same rule as `_named_to`, for one row already in hand (used by the report)."""
+def _names_contributor(
+    principal: Principal,
+    activity: Activity,
+    participation: Participation,
+    own: frozenset[uuid.UUID] = frozenset(),
+) -> bool:
+    """The same rule as `_named_to`, for one row already in hand (used by the report); `own` holds the
+    ids of the principal's own participations among those in hand."""
     schools = allowed_schools(principal, Action.CONTRIBUTOR_READ)
-    if schools is None or participation.may_be_named:
+    if schools is None or participation.may_be_named or participation.id in own:
         return True
     return activity.school_id is not None and activity.school_id in schools
 
@@ -163,17 +177,42 @@ async def list_activities(
 
 async def get_activity(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Activity:
     """The activity; `NotFound` when it is not there for the principal."""
-    stmt = _activities_visible(select(Activity).where(Activity.id == activity_id), principal)
+    stmt = await _activity_stmt(session, principal, activity_id)
     activity = (await session.execute(stmt)).scalar_one_or_none()
     if activity is None:
         raise NotFound(f"No activity with id {activity_id}.")
     return activity
 
 
+async def _activity_stmt(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Any:
+    """The query for one activity, narrowed as `_activities_visible`. A principal with no right to
+    activities at all (a roster client) hears so about its own district's; another district's
+    activity, or none, stays `NotFound` whoever asks (as `app.auth.policy.get_visible`)."""
+    try:
+        return _activities_visible(select(Activity).where(Activity.id == activity_id), principal)
+    except PermissionDenied:
+        district_id = await session.scalar(select(Activity.district_id).where(Activity.id == activity_id))
+        if district_id is not None and district_id == principal.district_id:
+            raise
+        raise NotFound(f"No activity with id {activity_id}.") from None
+
+
 async def activities_by_id(
     session: AsyncSession, principal: Principal, activity_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Activity]:
-    stmt = _activities_visible(select(Activity).where(Activity.id.in_(activity_ids)), principal)
+    """The readable activities among `activity_ids`, by id (as `app.auth.policy.get_visible_many`: a
+    principal with no right to activities at all is refused only for ids of its own district)."""
+    try:
+        stmt = _activities_visible(select(Activity).where(Activity.id.in_(activity_ids)), principal)
+    except PermissionDenied:
+        own = await session.scalar(
+            select(Activity.id)
+            .where(Activity.id.in_(activity_ids), Activity.district_id == principal.district_id)
+            .limit(1)
+        )
+        if own is not None:
+            raise
+        return {}
     return {a.id: a for a in (await session.execute(stmt)).scalars()}
 
 
@@ -195,21 +234,26 @@ async def create_activity(session: AsyncSession, principal: Principal, data: Act
     """
     district_id = initiatives._district_of(principal)
     school_id = data.school_id
+    owners: list[tuple[str, Initiative | Plan]] = []
     if data.initiative_id is not None:
-        initiative = await _initiative_in_district(session, district_id, data.initiative_id)
-        if initiative.school_id is not None:
-            if school_id is not None and school_id != initiative.school_id:
-                raise ValidationFailed(
-                    "The activity's school differs from its initiative's.",
-                    errors=[
-                        FieldError(
-                            ("school_id",),
-                            "Leave it out, or give the initiative's own school.",
-                            "school_mismatch",
-                        )
-                    ],
-                )
-            school_id = initiative.school_id
+        owners.append(("initiative", await _initiative_in_district(session, district_id, data.initiative_id)))
+    if data.plan_id is not None:
+        owners.append(("plan", await _plan_in_district(session, district_id, data.plan_id)))
+    for what, owner in owners:
+        if owner.school_id is None:
+            continue
+        if school_id is not None and school_id != owner.school_id:
+            raise ValidationFailed(
+                f"The activity's school differs from its {what}'s.",
+                errors=[
+                    FieldError(
+                        ("school_id",) if data.school_id is not None else (f"{what}_id",),
+                        f"The {what} belongs to another school.",
+                        "school_mismatch",
+                    )
+                ],
+            )
+        school_id = owner.school_id
     await initiatives._check_references(session, district_id, school_id=school_id)
     authorize(principal, Action.ACTIVITY_MANAGE, district_id=district_id, school_id=school_id)
     activity = Activity(
@@ -268,7 +312,7 @@ async def _activity_for_update(
     session: AsyncSession, principal: Principal, activity_id: uuid.UUID
 ) -> Activity:
     """The activity, locked, once the principal may run it (readers who may not get 403)."""
-    stmt = _activities_visible(select(Activity).where(Activity.id == activity_id), principal)
+    stmt = await _activity_stmt(session, principal, activity_id)
     activity = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
     if activity is None:
         raise NotFound(f"No activity with id {activity_id}.")
@@ -513,6 +557,20 @@ async def get_input(session: AsyncSession, principal: Principal, input_id: uuid.
     return row
 
 
+async def inputs_of_plan(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> list[Input]:
+    """What was said in the co-creation activities held for a plan's pre-planning, oldest first: the
+    plan's barriers and leverage points are these inputs, not copies. Contributors are shown as
+    everywhere in this area (callers check the plan is readable)."""
+    stmt = (
+        _inputs_named(principal)
+        .where(Activity.plan_id == plan_id, Activity.mode == Mode.CO_CREATION)
+        .order_by(Input.created_at, Input.id)
+    )
+    if principal.kind is PrincipalKind.SYSTEM:
+        stmt = stmt.join(Activity, Activity.id == Input.activity_id)
+    return await _all(session, stmt)
+
+
 async def add_input(
     session: AsyncSession, principal: Principal, activity_id: uuid.UUID, data: InputCreate
 ) -> Input:
@@ -636,6 +694,11 @@ async def link_input(
     """
     row = await _input_for_update(session, principal, input_id)
     activity = (await session.execute(select(Activity).where(Activity.id == row.activity_id))).scalar_one()
+    if data.target is not ChangeTarget.INITIATIVE_FIELD and data.field_name is not None:
+        raise ValidationFailed(
+            "field_name is for initiative fields only.",
+            errors=[FieldError(("field_name",), "Leave it out for this target.", "not_applicable")],
+        )
     if data.target is ChangeTarget.INITIATIVE_FIELD:
         if data.field_name not in INITIATIVE_FIELDS:
             raise ValidationFailed(
@@ -647,22 +710,23 @@ async def link_input(
                 ],
             )
         found = data.target_id == activity.initiative_id
-    else:
-        if data.field_name is not None:
-            raise ValidationFailed(
-                "field_name is for initiative fields only.",
-                errors=[FieldError(("field_name",), "Leave it out for a capacity item.", "not_applicable")],
-            )
+    elif data.target is ChangeTarget.CAPACITY_ITEM:
         item = await session.get(CapacityItem, data.target_id)
         found = (
             item is not None
             and activity.initiative_id is not None
             and item.initiative_id == activity.initiative_id
         )
+    else:
+        plan_item = await session.get(PLAN_ITEMS[data.target], data.target_id)
+        found = plan_item is not None and await _serves_plan(session, activity, plan_item.plan_id)
     if not found:
         raise NotFound(
-            f"No {data.target.value.replace('_', ' ')} with id {data.target_id} in this input's initiative.",
-            errors=[FieldError(("target_id",), "Not part of the activity's initiative.", "not_found")],
+            f"No {data.target.value.replace('_', ' ')} with id {data.target_id} in this input's initiative "
+            "or plan.",
+            errors=[
+                FieldError(("target_id",), "Not part of the activity's initiative or plan.", "not_found")
+            ],
         )
     link = InputLink(district_id=row.district_id, input_id=row.id, **data.model_dump())
     session.add(link)
@@ -688,30 +752,63 @@ async def unlink_input(session: AsyncSession, principal: Principal, link_id: uui
 async def you_said_we_did(
     session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
 ) -> YouSaidWeDid:
-    """Every input to the initiative's activities, grouped by disposition, with the response and what
-    it changed; the share that got a response and the median days it took. Whoever may read the
-    initiative (everyone, once published) reads it; contributors are named only to those who read
-    contributors, or where they agreed to be named."""
+    """Every input to the initiative's activities (and to those held for its plans), grouped by
+    disposition, with the response and what it changed; the share that got a response and the median
+    days it took. Whoever may read the initiative (everyone, once published) reads it; contributors are
+    named only to those who read contributors, to themselves, or where they agreed to be named."""
     initiative = await initiatives.get_initiative(session, principal, initiative_id)
+    its_plans = select(Plan.id).where(Plan.initiative_id == initiative.id)
+    condition = or_(Activity.initiative_id == initiative.id, Activity.plan_id.in_(its_plans))
+    report = await _report(session, principal, condition)
+    return report.model_copy(update={"initiative_id": initiative.id})
+
+
+async def you_said_we_did_for_plan(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
+) -> YouSaidWeDid:
+    """The same report for one plan: inputs of the activities held for it, and inputs that changed its
+    goals, strategies or action steps. Whoever may read the plan reads it."""
+    from app.plans import service as plans  # plans reads this area's inputs too; import on use
+
+    plan = await plans.get_plan(session, principal, plan_id)
+    items = [
+        select(model.id).where(model.plan_id == plan.id)
+        for model in PLAN_ITEMS.values()  # type: ignore[attr-defined]
+    ]
+    changed_it = select(InputLink.input_id).where(
+        InputLink.target.in_(list(PLAN_ITEMS)), InputLink.target_id.in_(items[0].union(*items[1:]))
+    )
+    condition = or_(Activity.plan_id == plan.id, Input.id.in_(changed_it))
+    report = await _report(session, principal, condition)
+    return report.model_copy(update={"plan_id": plan.id})
+
+
+async def _report(session: AsyncSession, principal: Principal, condition: Any) -> YouSaidWeDid:
     stmt = (
         select(Input, Participation, Activity)
         .join(Participation, Participation.id == Input.participation_id)
         .join(Activity, Activity.id == Input.activity_id)
-        .where(Activity.initiative_id == initiative.id)
+        .where(condition)
         .order_by(Input.created_at, Input.id)
     )
     rows = (await session.execute(stmt)).all()
     names = await _contributor_names(session, [p for _, p, _ in rows])
-    links: dict[uuid.UUID, list[InputLinkPublic]] = defaultdict(list)
+    own: frozenset[uuid.UUID] = frozenset()
+    links: dict[uuid.UUID, list[ReportedChange]] = defaultdict(list)
     if rows:
+        mine = _own_participations(principal).where(Participation.id.in_([p.id for _, p, _ in rows]))
+        own = frozenset(await _all(session, mine))
         link_rows = await _all(
             session,
             select(InputLink)
             .where(InputLink.input_id.in_([i.id for i, _, _ in rows]))
             .order_by(InputLink.created_at, InputLink.id),
         )
+        labels = await _link_labels(session, link_rows)
         for link in link_rows:
-            links[link.input_id].append(InputLinkPublic.model_validate(link))
+            links[link.input_id].append(
+                ReportedChange.model_validate(link).model_copy(update={"label": labels.get(link.id)})
+            )
     grouped: dict[Disposition, list[ReportedInput]] = {d: [] for d in Disposition}
     for row, participation, activity in rows:
         grouped[row.disposition].append(
@@ -721,7 +818,7 @@ async def you_said_we_did(
                 text=row.text,
                 activity_title=activity.title,
                 contributor=names.get(participation.id)
-                if _names_contributor(principal, activity, participation)
+                if _names_contributor(principal, activity, participation, own)
                 else None,
                 reason=row.reason,
                 response=row.response,
@@ -732,12 +829,34 @@ async def you_said_we_did(
     responded = [i for i, _, _ in rows if i.responded_at is not None]
     days = [(i.responded_at - i.created_at).total_seconds() / 86_400 for i in responded]  # type: ignore[operator]
     return YouSaidWeDid(
-        initiative_id=initiative.id,
+        initiative_id=None,
         groups=[DispositionGroup(disposition=d, inputs=inputs) for d, inputs in grouped.items() if inputs],
         total_inputs=len(rows),
         responded_share=round(len(responded) / len(rows), 4) if rows else None,
         median_days_to_response=round(statistics.median(days), 2) if days else None,
     )
+
+
+async def _link_labels(session: AsyncSession, links: list[InputLink]) -> dict[uuid.UUID, str]:
+    """What each link changed, in words a reader of the report understands."""
+    columns: dict[ChangeTarget, Any] = {
+        ChangeTarget.CAPACITY_ITEM: (CapacityItem.id, CapacityItem.description),
+        ChangeTarget.GOAL: (Goal.id, Goal.statement),
+        ChangeTarget.STRATEGY: (Strategy.id, Strategy.title),
+        ChangeTarget.ACTION_STEP: (ActionStep.id, ActionStep.title),
+    }
+    labels: dict[uuid.UUID, str] = {}
+    for target, (id_column, label_column) in columns.items():
+        wanted = {link.target_id for link in links if link.target is target}
+        if wanted:
+            found = dict(
+                (await session.execute(select(id_column, label_column).where(id_column.in_(wanted)))).all()
+            )
+            labels |= {link.id: found[link.target_id] for link in links if link.target_id in found}
+    for link in links:
+        if link.target is ChangeTarget.INITIATIVE_FIELD and link.field_name:
+            labels[link.id] = f"the initiative's {link.field_name.replace('_', ' ')}"
+    return labels
 
 
 async def representation(
@@ -810,6 +929,26 @@ async def _contributor_names(
         if name is not None:
             names[p.id] = name
     return names
+
+
+async def _serves_plan(session: AsyncSession, activity: Activity, plan_id: uuid.UUID) -> bool:
+    """An activity serves a plan when it was held for it, or for the initiative the plan carries out."""
+    if activity.plan_id == plan_id:
+        return True
+    if activity.initiative_id is None:
+        return False
+    plan_initiative = await session.scalar(select(Plan.initiative_id).where(Plan.id == plan_id))
+    return plan_initiative == activity.initiative_id
+
+
+async def _plan_in_district(session: AsyncSession, district_id: uuid.UUID, plan_id: uuid.UUID) -> Plan:
+    plan = await session.get(Plan, plan_id)
+    if plan is None or plan.district_id != district_id:
+        raise NotFound(
+            f"No plan with id {plan_id} in this district.",
+            errors=[FieldError(("plan_id",), "Not found in this district.", "not_found")],
+        )
+    return plan
 
 
 async def _initiative_in_district(

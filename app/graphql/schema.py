@@ -20,16 +20,18 @@ from strawberry.types import Info
 
 from app.audit.graphql import AuditQuery
 from app.core.config import Settings
+from app.engagement.graphql import EngagementMutation, EngagementQuery
 from app.graphql.context import Context
 from app.graphql.errors import ErrorShaping
 from app.graphql.permissions import AUTHENTICATED
 from app.identity.graphql import IdentityMutation, IdentityQuery
 from app.initiatives.graphql import InitiativesMutation, InitiativesQuery
+from app.plans.graphql import PlansMutation, PlansQuery
 from app.tenancy.graphql import TenancyMutation, TenancyQuery
 
 
 @strawberry.type
-class Query(TenancyQuery, IdentityQuery, InitiativesQuery, AuditQuery):
+class Query(TenancyQuery, IdentityQuery, InitiativesQuery, EngagementQuery, PlansQuery, AuditQuery):
     # A plain resolver rather than `relay.node()`: that helper mutates its field when a schema is built,
     # and the app builds one schema per `create_app`.
     @strawberry.field(
@@ -41,7 +43,13 @@ class Query(TenancyQuery, IdentityQuery, InitiativesQuery, AuditQuery):
 
 
 @strawberry.type
-class Mutation(TenancyMutation, IdentityMutation, InitiativesMutation):
+class Mutation(
+    TenancyMutation,
+    IdentityMutation,
+    InitiativesMutation,
+    EngagementMutation,
+    PlansMutation,
+):
     pass
 
 

@@ -20,6 +20,14 @@ class PersonKind(StrEnum):
     PARTNER = "partner"
 
 
+class StaffRole(StrEnum):
+    """What a member of staff does, in OneRoster's words: set on staff the district's SIS syncs."""
+
+    TEACHER = "teacher"
+    ADMINISTRATOR = "administrator"
+    AIDE = "aide"
+
+
 class Role(StrEnum):
     """The roles of domain.md. Granted per district, or per school for the school-level ones."""
 
@@ -47,6 +55,11 @@ class Person(VersionedEntityBase, table=True):
     email: str | None = Field(default=None, max_length=320)
     # The person's id in the district's SIS (OneRoster `users.sourcedId`), for roster sync.
     sourced_id: str | None = Field(default=None, max_length=255)
+    # Staff synced from the SIS: their OneRoster role, the SIS's `dateLastModified`, and when the SIS
+    # marked them `tobedeleted` (the person stays, so history that names them keeps its meaning).
+    staff_role: StaffRole | None = Field(default=None, sa_type=db_enum(StaffRole))
+    sis_date_last_modified: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    sis_deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class User(VersionedEntityBase, table=True):

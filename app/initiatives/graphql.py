@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,6 +59,9 @@ from app.initiatives.schemas import (
     TriangleDiagnosis,
 )
 from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+
+if TYPE_CHECKING:
+    from app.engagement.graphql import ActivityType
 
 StageEnum = strawberry.enum(Stage, name="Stage")
 IndicatorKindEnum = strawberry.enum(IndicatorKind, name="IndicatorKind")
@@ -521,6 +524,26 @@ class InitiativeType(relay.Node):
         loader = info.context.loader("capacity_by_initiative", capacity_by_initiative)
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, CapacityItemType.from_model)
+
+    @strawberry.field(
+        description="Its co-creation and co-production activities you can read (see `activities`), oldest "
+        "first."
+    )
+    async def activities(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[Annotated[ActivityType, strawberry.lazy("app.engagement.graphql")]]:
+        # Engagement builds on initiatives (an activity names its initiative), so its module imports this
+        # one; the way back is lazy.
+        from app.engagement.graphql import ActivityType, activities_by_initiative
+
+        page = page_request(first, after, updated_since)
+        loader = info.context.loader("activities_by_initiative", activities_by_initiative)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, ActivityType.from_row)
 
     @strawberry.field(
         description="Its authorizing environment: who is placed, and where each stands (leaders, coaches "

@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, DateTime, Index, String, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field
 
 from app.core.models import VersionedEntityBase
 
 DEFAULT_MIN_CELL_SIZE = 10
 DEFAULT_ENGAGEMENT_LAPSE_DAYS = 60
+
+
+class Voice(StrEnum):
+    """A group whose voice a plan's co-creation record must include before the plan goes to review."""
+
+    TEACHERS = "teachers"
+    FAMILIES = "families"
+    COMMUNITY = "community"
+    FAMILIES_OR_COMMUNITY = "families_or_community"
+    STUDENTS = "students"
+    SCHOOL_LEADERS = "school_leaders"
+
+
+# The default co-creation policy for plans: teachers took part in shaping every plan, and families or
+# the community in shaping the district's.
+DEFAULT_SCHOOL_PLAN_VOICES = [Voice.TEACHERS]
+DEFAULT_DISTRICT_PLAN_VOICES = [Voice.TEACHERS, Voice.FAMILIES_OR_COMMUNITY]
 
 
 class District(VersionedEntityBase, table=True):
@@ -22,6 +42,7 @@ class District(VersionedEntityBase, table=True):
         Index("uq_district_lower_name", text("lower(name)"), unique=True),
         CheckConstraint("min_cell_size >= 1", name="min_cell_size_positive"),
         CheckConstraint("engagement_lapse_days >= 1", name="engagement_lapse_days_positive"),
+        CheckConstraint("plan_min_co_creation >= 0", name="plan_min_co_creation_not_negative"),
     )
 
     name: str = Field(max_length=200, nullable=False)
@@ -34,6 +55,21 @@ class District(VersionedEntityBase, table=True):
         default=DEFAULT_ENGAGEMENT_LAPSE_DAYS,
         nullable=False,
         sa_column_kwargs={"server_default": str(DEFAULT_ENGAGEMENT_LAPSE_DAYS)},
+    )
+    # The co-creation policy a plan must meet before review: how many co-creation activities linked to
+    # the plan (or its initiative) were held, and whose voices attended them.
+    plan_min_co_creation: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
+    school_plan_voices: list[str] = Field(
+        default_factory=lambda: [v.value for v in DEFAULT_SCHOOL_PLAN_VOICES],
+        sa_type=ARRAY(String(32)),
+        nullable=False,
+        sa_column_kwargs={"server_default": "{teachers}"},
+    )
+    district_plan_voices: list[str] = Field(
+        default_factory=lambda: [v.value for v in DEFAULT_DISTRICT_PLAN_VOICES],
+        sa_type=ARRAY(String(32)),
+        nullable=False,
+        sa_column_kwargs={"server_default": "{teachers,families_or_community}"},
     )
 
 
@@ -53,3 +89,6 @@ class School(VersionedEntityBase, table=True):
     sourced_id: str | None = Field(default=None, max_length=255)
     grade_low: str | None = Field(default=None, max_length=8)
     grade_high: str | None = Field(default=None, max_length=8)
+    # Set by SIS sync: the SIS's `dateLastModified`, and when it marked the school `tobedeleted`.
+    sis_date_last_modified: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    sis_deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

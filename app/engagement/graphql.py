@@ -1,0 +1,895 @@
+"""GraphQL for co-creation and co-production: activities, who took part, what they said, what became of
+it, and the reports built on that record ("you said, we did", representation).
+
+Types, queries, mutations and loaders. No rules here: who may read an activity, whose identity is shown,
+who may record what and how dispositions move all live in `app.engagement.service`, which REST calls too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.types import Info
+
+from app.core.errors import NotFound, PermissionDenied
+from app.core.pagination import MAX_LIMIT, PageRequest
+from app.engagement import service
+from app.engagement.models import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    ChangeTarget,
+    Disposition,
+    Input,
+    InputKind,
+    InputLink,
+    Mode,
+    ParticipantRole,
+    Participation,
+)
+from app.engagement.schemas import (
+    ActivityCreate,
+    ActivityUpdate,
+    DispositionGroup,
+    InputCreate,
+    InputLinkCreate,
+    InputLinkPublic,
+    InputUpdate,
+    ParticipationCreate,
+    ParticipationUpdate,
+    ReportedInput,
+    Representation,
+    YouSaidWeDid,
+)
+from app.graphql.context import Context
+from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.permissions import AUTHENTICATED
+from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.identity.graphql import _lookup
+from app.initiatives.graphql import (
+    _EXPECTED_VERSION,
+    _VERSIONED,
+    InitiativeType,
+    ParticipationLevelEnum,
+    RemovalPayload,
+    StakeholderCategoryEnum,
+    StakeholderType,
+    _global,
+    _with_ids,
+    initiative_by_id,
+    stakeholder_by_id,
+)
+from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+
+ModeEnum = strawberry.enum(
+    Mode,
+    name="Mode",
+    description="`CO_CREATION` shapes a design; `CO_PRODUCTION` keeps people in the work.",
+)
+ActivityKindEnum = strawberry.enum(ActivityKind, name="ActivityKind")
+ActivityStatusEnum = strawberry.enum(
+    ActivityStatus,
+    name="ActivityStatus",
+    description="PLANNED goes to HELD or CANCELLED; CANCELLED can be PLANNED again; HELD stays held.",
+)
+ParticipantRoleEnum = strawberry.enum(ParticipantRole, name="ParticipantRole")
+InputKindEnum = strawberry.enum(InputKind, name="InputKind")
+DispositionEnum = strawberry.enum(
+    Disposition,
+    name="Disposition",
+    description="What became of an input. ADOPTED, ADAPTED and DECLINED are final; ADAPTED and DECLINED "
+    "need a reason.",
+)
+ChangeTargetEnum = strawberry.enum(ChangeTarget, name="ChangeTarget", description="What an input changed.")
+
+activity_by_id = by_id(service.activities_by_id)
+participation_by_id = by_id(service.participations_by_id)
+activities_by_initiative = page_per_parent(service.activities_of_initiatives)
+participations_by_activity = page_per_parent(service.participations_of_activities)
+inputs_by_activity = page_per_parent(service.inputs_of_activities)
+links_by_input = page_per_parent(service.links_of_inputs)
+
+# An input's links are few; `changed` is a plain list, read as one page this long.
+_ALL_LINKS = PageRequest(limit=MAX_LIMIT)
+
+
+# The GraphQL type of what a link's `targetId` names, by its target.
+_TARGET_TYPES: dict[ChangeTarget, str] = {
+    ChangeTarget.INITIATIVE_FIELD: "Initiative",
+    ChangeTarget.CAPACITY_ITEM: "CapacityItem",
+    ChangeTarget.GOAL: "Goal",
+    ChangeTarget.STRATEGY: "Strategy",
+    ChangeTarget.ACTION_STEP: "ActionStep",
+}
+
+
+def _target_type(target: ChangeTarget) -> str:
+    return _TARGET_TYPES[target]
+
+
+# --- types -------------------------------------------------------------------------------------------
+
+
+@strawberry.type(
+    name="InputLink", description="Something an input changed: a field of its initiative, or a capacity item."
+)
+class InputLinkType:
+    id: relay.GlobalID
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this link.")
+    input_id: relay.GlobalID
+    target: ChangeTargetEnum  # type: ignore[valid-type]
+    target_id: relay.GlobalID = strawberry.field(
+        description="The initiative (for `INITIATIVE_FIELD`), the capacity item, or the plan's goal, "
+        "strategy or action step."
+    )
+    field_name: str | None = strawberry.field(
+        description="For `INITIATIVE_FIELD`: which field, e.g. `title`."
+    )
+    note: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, link: InputLink | InputLinkPublic) -> InputLinkType:
+        return cls(
+            id=relay.GlobalID("InputLink", str(link.id)),
+            database_id=link.id,
+            input_id=relay.GlobalID("Input", str(link.input_id)),
+            target=link.target,
+            target_id=relay.GlobalID(_target_type(link.target), str(link.target_id)),
+            field_name=link.field_name,
+            note=link.note,
+            created_at=link.created_at,
+        )
+
+
+@strawberry.type(
+    name="Participation",
+    description="Someone who took part in an activity: a stakeholder (a person or a group) or a person. "
+    "Those who do not run the work see only participants who agreed to be named, and themselves.",
+)
+class ParticipationType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(
+        description="The UUID the REST API uses for this participation."
+    )
+    activity_id: relay.GlobalID
+    stakeholder_id: relay.GlobalID | None = strawberry.field(description="Null when a person took part.")
+    person_id: relay.GlobalID | None = strawberry.field(description="Null when a stakeholder took part.")
+    role: ParticipantRoleEnum  # type: ignore[valid-type]
+    attended: bool
+    may_be_named: bool = strawberry.field(
+        description="The participant agreed to be named in published reports."
+    )
+    created_at: datetime
+    updated_at: datetime
+    activity_uuid: strawberry.Private[uuid.UUID]
+    stakeholder_uuid: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, participation: Participation | None) -> ParticipationType | None:
+        return cls.from_row(participation) if participation is not None else None
+
+    @classmethod
+    def from_row(cls, participation: Participation) -> ParticipationType:
+        return cls(
+            id=str(participation.id),
+            database_id=participation.id,
+            activity_id=relay.GlobalID("Activity", str(participation.activity_id)),
+            stakeholder_id=_global("Stakeholder", participation.stakeholder_id),
+            person_id=_global("Person", participation.person_id),
+            role=participation.role,
+            attended=participation.attended,
+            may_be_named=participation.may_be_named,
+            created_at=participation.created_at,
+            updated_at=participation.updated_at,
+            activity_uuid=participation.activity_id,
+            stakeholder_uuid=participation.stakeholder_id,
+        )
+
+    @strawberry.field(
+        description="The stakeholder who took part: null for a person, and for callers who do not see the "
+        "authorizing environment (leaders, coaches and admins do)."
+    )
+    async def stakeholder(self, info: Info[Context, None]) -> StakeholderType | None:
+        if self.stakeholder_uuid is None:
+            return None
+        loader = info.context.loader("stakeholder_by_id", stakeholder_by_id)
+        try:
+            return StakeholderType.from_model(await loader.load(self.stakeholder_uuid))
+        except PermissionDenied:
+            return None
+
+    @strawberry.field(description="The activity taken part in.")
+    async def activity(self, info: Info[Context, None]) -> ActivityType | None:
+        loader = info.context.loader("activity_by_id", activity_by_id)
+        return ActivityType.from_model(await loader.load(self.activity_uuid))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ParticipationType | None]:
+        return await _nodes(info, "participation_by_id", participation_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(
+    name="Input",
+    description="What a participant contributed to an activity, and what became of it. Those who do not "
+    "run the work see the inputs of contributors who agreed to be named, and their own.",
+)
+class InputType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this input.")
+    activity_id: relay.GlobalID
+    participation_id: relay.GlobalID
+    kind: InputKindEnum  # type: ignore[valid-type]
+    text: str
+    disposition: DispositionEnum  # type: ignore[valid-type]
+    reason: str | None = strawberry.field(description="Why it was adapted or declined.")
+    response: str | None = strawberry.field(description="What was said back to the contributor.")
+    responded_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    activity_uuid: strawberry.Private[uuid.UUID]
+    participation_uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: Input | None) -> InputType | None:
+        return cls.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: Input) -> InputType:
+        return cls(
+            id=str(row.id),
+            database_id=row.id,
+            activity_id=relay.GlobalID("Activity", str(row.activity_id)),
+            participation_id=relay.GlobalID("Participation", str(row.participation_id)),
+            kind=row.kind,
+            text=row.text,
+            disposition=row.disposition,
+            reason=row.reason,
+            response=row.response,
+            responded_at=row.responded_at,
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            activity_uuid=row.activity_id,
+            participation_uuid=row.participation_id,
+        )
+
+    @strawberry.field(description="Who contributed it.")
+    async def participation(self, info: Info[Context, None]) -> ParticipationType | None:
+        loader = info.context.loader("participation_by_id", participation_by_id)
+        return ParticipationType.from_model(await loader.load(self.participation_uuid))
+
+    @strawberry.field(description="The activity it was contributed to.")
+    async def activity(self, info: Info[Context, None]) -> ActivityType | None:
+        loader = info.context.loader("activity_by_id", activity_by_id)
+        return ActivityType.from_model(await loader.load(self.activity_uuid))
+
+    @strawberry.field(description="What it changed, oldest first.")
+    async def changed(self, info: Info[Context, None]) -> list[InputLinkType]:
+        loader = info.context.loader("links_by_input", links_by_input)
+        page = await loader.load((self.database_id, _ALL_LINKS))
+        return [InputLinkType.from_model(link) for link in page.items]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[InputType | None]:
+        return await _lookup(info, service.get_input, node_ids, cls.from_model)
+
+
+@strawberry.type(
+    name="Activity",
+    description="A co-creation or co-production activity: a design session, a listening session, a "
+    "co-led PLC… Staff read their school's; everyone reads published ones and those they took part in.",
+)
+class ActivityType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this activity.")
+    district_id: relay.GlobalID
+    school_id: relay.GlobalID | None = strawberry.field(description="Null for a district activity.")
+    initiative_id: relay.GlobalID | None
+    plan_id: relay.GlobalID | None = strawberry.field(
+        description="The improvement plan whose pre-planning this co-creation serves."
+    )
+    mode: ModeEnum  # type: ignore[valid-type]
+    kind: ActivityKindEnum  # type: ignore[valid-type]
+    title: str
+    held_on: date = strawberry.field(description="When it takes (or took) place.")
+    status: ActivityStatusEnum  # type: ignore[valid-type]
+    participation_level: ParticipationLevelEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The IAP2 level the activity offers."
+    )
+    summary: str | None
+    published: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    school_uuid: strawberry.Private[uuid.UUID | None]
+    initiative_uuid: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, activity: Activity | None) -> ActivityType | None:
+        return cls.from_row(activity) if activity is not None else None
+
+    @classmethod
+    def from_row(cls, activity: Activity) -> ActivityType:
+        return cls(
+            id=str(activity.id),
+            database_id=activity.id,
+            district_id=relay.GlobalID("District", str(activity.district_id)),
+            school_id=_global("School", activity.school_id),
+            initiative_id=_global("Initiative", activity.initiative_id),
+            plan_id=_global("Plan", activity.plan_id),
+            mode=activity.mode,
+            kind=activity.kind,
+            title=activity.title,
+            held_on=activity.held_on,
+            status=activity.status,
+            participation_level=activity.participation_level,
+            summary=activity.summary,
+            published=activity.published,
+            version=activity.version,
+            created_at=activity.created_at,
+            updated_at=activity.updated_at,
+            school_uuid=activity.school_id,
+            initiative_uuid=activity.initiative_id,
+        )
+
+    @strawberry.field(description="The initiative it serves; null if none, or if it is not there for you.")
+    async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
+        if self.initiative_uuid is None:
+            return None
+        loader = info.context.loader("initiative_by_id", initiative_by_id)
+        return InitiativeType.from_model(await loader.load(self.initiative_uuid))
+
+    @strawberry.field(description="The school, for a school's activity.")
+    async def school(self, info: Info[Context, None]) -> SchoolType | None:
+        if self.school_uuid is None:
+            return None
+        loader = info.context.loader("school_by_id", school_by_id)
+        return SchoolType.from_model(await loader.load(self.school_uuid))
+
+    @strawberry.field(
+        description="Who took part, oldest first: everyone, to those who run the work; otherwise those who "
+        "agreed to be named, and you."
+    )
+    async def participations(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[ParticipationType]:
+        page = page_request(first, after, updated_since)
+        loader = info.context.loader("participations_by_activity", participations_by_activity)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, ParticipationType.from_row)
+
+    @strawberry.field(
+        description="What was said, oldest first: every input, to those who run the work; otherwise those "
+        "of contributors who agreed to be named, and your own (the rest reach everyone anonymised, "
+        "through `youSaidWeDid`)."
+    )
+    async def inputs(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[InputType]:
+        page = page_request(first, after, updated_since)
+        loader = info.context.loader("inputs_by_activity", inputs_by_activity)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, InputType.from_row)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ActivityType | None]:
+        return await _nodes(info, "activity_by_id", activity_by_id, node_ids, cls.from_model)
+
+
+# --- reports -----------------------------------------------------------------------------------------
+
+
+@strawberry.type(
+    name="ReportedInput", description='An input as the community reads it in "you said, we did".'
+)
+class ReportedInputType:
+    id: relay.GlobalID
+    database_id: uuid.UUID
+    kind: InputKindEnum  # type: ignore[valid-type]
+    text: str
+    activity_title: str
+    contributor: str | None = strawberry.field(
+        description="Named only to staff who run the work, or when the contributor agreed to be named."
+    )
+    reason: str | None
+    response: str | None
+    responded_at: datetime | None
+    changed: list[InputLinkType]
+
+    @classmethod
+    def from_schema(cls, reported: ReportedInput) -> ReportedInputType:
+        return cls(
+            id=relay.GlobalID("Input", str(reported.id)),
+            database_id=reported.id,
+            kind=reported.kind,
+            text=reported.text,
+            activity_title=reported.activity_title,
+            contributor=reported.contributor,
+            reason=reported.reason,
+            response=reported.response,
+            responded_at=reported.responded_at,
+            changed=[InputLinkType.from_model(link) for link in reported.changed],
+        )
+
+
+@strawberry.type(name="DispositionGroup", description="The inputs that share a disposition.")
+class DispositionGroupType:
+    disposition: DispositionEnum  # type: ignore[valid-type]
+    inputs: list[ReportedInputType]
+
+    @classmethod
+    def from_schema(cls, group: DispositionGroup) -> DispositionGroupType:
+        return cls(
+            disposition=group.disposition, inputs=[ReportedInputType.from_schema(i) for i in group.inputs]
+        )
+
+
+@strawberry.type(
+    name="YouSaidWeDid",
+    description="Every input to an initiative's activities, grouped by what became of it, with the "
+    "responses given and what each changed.",
+)
+class YouSaidWeDidType:
+    initiative_id: relay.GlobalID
+    groups: list[DispositionGroupType] = strawberry.field(description="Only dispositions that have inputs.")
+    total_inputs: int
+    responded_share: float | None = strawberry.field(
+        description="Share of inputs that got a response (0 to 1); null if there are none."
+    )
+    median_days_to_response: float | None
+
+    @classmethod
+    def from_schema(cls, report: YouSaidWeDid) -> YouSaidWeDidType:
+        return cls(
+            initiative_id=relay.GlobalID("Initiative", str(report.initiative_id)),
+            groups=[DispositionGroupType.from_schema(g) for g in report.groups],
+            total_inputs=report.total_inputs,
+            responded_share=report.responded_share,
+            median_days_to_response=report.median_days_to_response,
+        )
+
+
+@strawberry.type(
+    name="Representation",
+    description="Which stakeholder categories of an initiative's authorizing environment attended its held "
+    "activities, by mode, and which never did.",
+)
+class RepresentationType:
+    initiative_id: relay.GlobalID
+    environment_categories: list[StakeholderCategoryEnum]  # type: ignore[valid-type]
+    co_creation: list[StakeholderCategoryEnum]  # type: ignore[valid-type]
+    co_production: list[StakeholderCategoryEnum]  # type: ignore[valid-type]
+    missing_from_co_creation: list[StakeholderCategoryEnum]  # type: ignore[valid-type]
+    missing_from_co_production: list[StakeholderCategoryEnum]  # type: ignore[valid-type]
+    never_took_part: list[StakeholderCategoryEnum]  # type: ignore[valid-type]
+
+    @classmethod
+    def from_schema(cls, report: Representation) -> RepresentationType:
+        return cls(
+            initiative_id=relay.GlobalID("Initiative", str(report.initiative_id)),
+            environment_categories=report.environment_categories,
+            co_creation=report.co_creation,
+            co_production=report.co_production,
+            missing_from_co_creation=report.missing_from_co_creation,
+            missing_from_co_production=report.missing_from_co_production,
+            never_took_part=report.never_took_part,
+        )
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class EngagementQuery:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Activities you can read (your school's, the district's for district-wide roles, the "
+        "published ones and those you took part in), oldest first.",
+    )
+    async def activities(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+        initiative_id: relay.GlobalID | None = None,
+        school_id: relay.GlobalID | None = None,
+        mode: ModeEnum | None = None,  # type: ignore[valid-type]
+        status: ActivityStatusEnum | None = None,  # type: ignore[valid-type]
+    ) -> Connection[ActivityType]:
+        page = page_request(first, after, updated_since)
+        filters = service.ActivityFilter(
+            initiative_id=(
+                parse_global_id(initiative_id, "Initiative", field="initiativeId") if initiative_id else None
+            ),
+            school_id=parse_global_id(school_id, "School", field="schoolId") if school_id else None,
+            mode=mode,
+            status=status,
+        )
+        async with info.context.session_factory() as session:
+            result = await service.list_activities(session, info.context.principal, page, filters)
+        return Connection.from_page(result, ActivityType.from_row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One activity by its global id; null if it is not there for you.",
+    )
+    async def activity(self, info: Info[Context, None], id: relay.GlobalID) -> ActivityType | None:
+        activity_id = node_uuid(id, "Activity")
+        if activity_id is None:
+            return None
+        loader = info.context.loader("activity_by_id", activity_by_id)
+        return ActivityType.from_model(await loader.load(activity_id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description='"You said, we did" for an initiative: whoever reads the initiative reads it; '
+        "contributors are named only where they agreed or to those who run the work. Null if the "
+        "initiative is not there for you.",
+    )
+    async def you_said_we_did(
+        self, info: Info[Context, None], initiative_id: relay.GlobalID
+    ) -> YouSaidWeDidType | None:
+        row_id = node_uuid(initiative_id, "Initiative")
+        if row_id is None:
+            return None
+        async with info.context.session_factory() as session:
+            try:
+                report = await service.you_said_we_did(session, info.context.principal, row_id)
+            except NotFound:
+                return None
+        return YouSaidWeDidType.from_schema(report)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Which stakeholder categories of an initiative's authorizing environment took part in "
+        "its held activities (leaders, coaches and admins; a `forbidden` error for other roles). Null if "
+        "the initiative is not there for you.",
+    )
+    async def representation(
+        self, info: Info[Context, None], initiative_id: relay.GlobalID
+    ) -> RepresentationType | None:
+        row_id = node_uuid(initiative_id, "Initiative")
+        if row_id is None:
+            return None
+        async with info.context.session_factory() as session:
+            try:
+                report = await service.representation(session, info.context.principal, row_id)
+            except NotFound:
+                return None
+        return RepresentationType.from_schema(report)
+
+
+# --- mutations --------------------------------------------------------------------------------------
+
+
+@strawberry.input(
+    description="A new activity; it takes its initiative's (or plan's) school unless given one."
+)
+class CreateActivityInput:
+    mode: ModeEnum  # type: ignore[valid-type]
+    kind: ActivityKindEnum  # type: ignore[valid-type]
+    title: str
+    held_on: date
+    participation_level: ParticipationLevelEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The IAP2 level the activity offers."
+    )
+    initiative_id: relay.GlobalID | None = strawberry.UNSET
+    plan_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The improvement plan whose pre-planning this co-creation serves.",
+    )
+    school_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Omit to take the initiative's (or the plan's) school, or none."
+    )
+    status: ActivityStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET, description="PLANNED unless given; a HELD activity cannot be in the future."
+    )
+    summary: str | None = strawberry.UNSET
+    published: bool | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to an activity: omitted fields stay as they are.")
+class UpdateActivityInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    title: str | None = strawberry.UNSET
+    held_on: date | None = strawberry.UNSET
+    participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    status: ActivityStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="PLANNED goes to HELD or CANCELLED; CANCELLED back to PLANNED. Marking it HELD raises "
+        "the recorded IAP2 level of those who attended.",
+    )
+    summary: str | None = strawberry.UNSET
+    published: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class ActivityPayload:
+    activity: ActivityType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Who took part: exactly one of a stakeholder or a person of the district.")
+class AddParticipationInput:
+    activity_id: relay.GlobalID
+    stakeholder_id: relay.GlobalID | None = strawberry.UNSET
+    person_id: relay.GlobalID | None = strawberry.UNSET
+    role: ParticipantRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    attended: bool | None = strawberry.field(default=strawberry.UNSET, description="True unless given.")
+    may_be_named: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The participant agreed to be named in published reports (false unless given).",
+    )
+
+
+@strawberry.input(
+    description="Changes to a participation. Participants may change only `mayBeNamed` on their own."
+)
+class UpdateParticipationInput:
+    id: relay.GlobalID
+    role: ParticipantRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    attended: bool | None = strawberry.UNSET
+    may_be_named: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class RemoveParticipationInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class ParticipationPayload:
+    participation: ParticipationType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="What a participant contributed to a held activity.")
+class AddInputInput:
+    activity_id: relay.GlobalID
+    participation_id: relay.GlobalID = strawberry.field(
+        description="The contributor: a participation in this activity (your own, unless you run it)."
+    )
+    kind: InputKindEnum  # type: ignore[valid-type]
+    text: str
+
+
+@strawberry.input(description="What became of an input: omitted fields stay as they are.")
+class UpdateInputInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    disposition: DispositionEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET, description="ADAPTED and DECLINED need a reason."
+    )
+    reason: str | None = strawberry.UNSET
+    response: str | None = strawberry.field(
+        default=strawberry.UNSET, description="What is said back to the contributor; its time is recorded."
+    )
+
+
+@strawberry.type
+class InputPayload:
+    input: InputType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Record what an input changed, within its activity's initiative.")
+class LinkInputInput:
+    input_id: relay.GlobalID
+    target: ChangeTargetEnum  # type: ignore[valid-type]
+    target_id: relay.GlobalID = strawberry.field(
+        description="The initiative (for `INITIATIVE_FIELD`), the capacity item, or the plan's goal, "
+        "strategy or action step."
+    )
+    field_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="For `INITIATIVE_FIELD`: which field, e.g. `title`."
+    )
+    note: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class UnlinkInputInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class InputLinkPayload:
+    input_link: InputLinkType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _activity_failed(errors: list[UserError]) -> ActivityPayload:
+    return ActivityPayload(user_errors=errors)
+
+
+def _participation_failed(errors: list[UserError]) -> ParticipationPayload:
+    return ParticipationPayload(user_errors=errors)
+
+
+def _input_failed(errors: list[UserError]) -> InputPayload:
+    return InputPayload(user_errors=errors)
+
+
+def _link_failed(errors: list[UserError]) -> InputLinkPayload:
+    return InputLinkPayload(user_errors=errors)
+
+
+def _removal_failed(errors: list[UserError]) -> RemovalPayload:
+    return RemovalPayload(user_errors=errors)
+
+
+@strawberry.type
+class EngagementMutation:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record a co-creation or co-production activity (district admins and leaders, a "
+        "school's leaders and coaches).",
+    )
+    async def create_activity(self, info: Info[Context, None], input: CreateActivityInput) -> ActivityPayload:
+        async def work(session: AsyncSession) -> ActivityPayload:
+            fields = _with_ids(
+                present_fields(input),
+                ("initiative_id", "Initiative", "initiativeId"),
+                ("plan_id", "Plan", "planId"),
+                ("school_id", "School", "schoolId"),
+            )
+            data = validate_input(ActivityCreate, fields)
+            activity = await service.create_activity(session, info.context.principal, data)
+            return ActivityPayload(activity=ActivityType.from_row(activity))
+
+        return await run_mutation(info.context, work, _activity_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change an activity, its status included; send `expectedVersion` to refuse stale writes.",
+    )
+    async def update_activity(self, info: Info[Context, None], input: UpdateActivityInput) -> ActivityPayload:
+        async def work(session: AsyncSession) -> ActivityPayload:
+            activity_id = parse_global_id(input.id, "Activity")
+            data = validate_input(ActivityUpdate, present_fields(input, exclude=_VERSIONED))
+            activity = await service.update_activity(
+                session, info.context.principal, activity_id, data, expected_version=input.expected_version
+            )
+            return ActivityPayload(activity=ActivityType.from_row(activity))
+
+        return await run_mutation(info.context, work, _activity_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record who took part in an activity; attending a held activity raises the stakeholder's "
+        "recorded IAP2 level in its initiative.",
+    )
+    async def add_participation(
+        self, info: Info[Context, None], input: AddParticipationInput
+    ) -> ParticipationPayload:
+        async def work(session: AsyncSession) -> ParticipationPayload:
+            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
+            fields = _with_ids(
+                present_fields(input, exclude=frozenset({"activity_id"})),
+                ("stakeholder_id", "Stakeholder", "stakeholderId"),
+                ("person_id", "Person", "personId"),
+            )
+            data = validate_input(ParticipationCreate, fields)
+            participation = await service.add_participation(
+                session, info.context.principal, activity_id, data
+            )
+            return ParticipationPayload(participation=ParticipationType.from_row(participation))
+
+        return await run_mutation(info.context, work, _participation_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change a participation; a participant may change whether they agree to be named.",
+    )
+    async def update_participation(
+        self, info: Info[Context, None], input: UpdateParticipationInput
+    ) -> ParticipationPayload:
+        async def work(session: AsyncSession) -> ParticipationPayload:
+            participation_id = parse_global_id(input.id, "Participation")
+            data = validate_input(ParticipationUpdate, present_fields(input, exclude=frozenset({"id"})))
+            participation = await service.update_participation(
+                session, info.context.principal, participation_id, data
+            )
+            return ParticipationPayload(participation=ParticipationType.from_row(participation))
+
+        return await run_mutation(info.context, work, _participation_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Take a participation off the record; refused (`conflict`) while it has inputs.",
+    )
+    async def remove_participation(
+        self, info: Info[Context, None], input: RemoveParticipationInput
+    ) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            participation_id = parse_global_id(input.id, "Participation")
+            await service.remove_participation(session, info.context.principal, participation_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record what a participant contributed to a held activity: your own, or anyone's in an "
+        "activity you run.",
+    )
+    async def add_input(self, info: Info[Context, None], input: AddInputInput) -> InputPayload:
+        async def work(session: AsyncSession) -> InputPayload:
+            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
+            fields = _with_ids(
+                present_fields(input, exclude=frozenset({"activity_id"})),
+                ("participation_id", "Participation", "participationId"),
+            )
+            data = validate_input(InputCreate, fields)
+            row = await service.add_input(session, info.context.principal, activity_id, data)
+            return InputPayload(input=InputType.from_row(row))
+
+        return await run_mutation(info.context, work, _input_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record what became of an input and the response; send `expectedVersion` to refuse "
+        "stale writes.",
+    )
+    async def update_input(self, info: Info[Context, None], input: UpdateInputInput) -> InputPayload:
+        async def work(session: AsyncSession) -> InputPayload:
+            input_id = parse_global_id(input.id, "Input")
+            data = validate_input(InputUpdate, present_fields(input, exclude=_VERSIONED))
+            row = await service.update_input(
+                session, info.context.principal, input_id, data, expected_version=input.expected_version
+            )
+            return InputPayload(input=InputType.from_row(row))
+
+        return await run_mutation(info.context, work, _input_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record what an input changed: a field of its initiative, or one of its capacity items.",
+    )
+    async def link_input(self, info: Info[Context, None], input: LinkInputInput) -> InputLinkPayload:
+        async def work(session: AsyncSession) -> InputLinkPayload:
+            input_id = parse_global_id(input.input_id, "Input", field="inputId")
+            fields = present_fields(input, exclude=frozenset({"input_id"}))
+            fields["target_id"] = parse_global_id(
+                input.target_id, _target_type(input.target), field="targetId"
+            )
+            data = validate_input(InputLinkCreate, fields)
+            link = await service.link_input(session, info.context.principal, input_id, data)
+            return InputLinkPayload(input_link=InputLinkType.from_model(link))
+
+        return await run_mutation(info.context, work, _link_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Remove a record of what an input changed."
+    )
+    async def unlink_input(self, info: Info[Context, None], input: UnlinkInputInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            await service.unlink_input(
+                session, info.context.principal, parse_global_id(input.id, "InputLink")
+            )
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)

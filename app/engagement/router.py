@@ -1,0 +1,383 @@
+"""REST for co-creation and co-production: activities, who took part, what they said, what became of
+it, and the reports built on that record ("you said, we did"; representation).
+
+Parse, call the service, shape the reply. No rules here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from app.core.problems import problem_responses
+from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.schemas import ListResponse
+from app.engagement import service
+from app.engagement.models import ActivityStatus, Disposition, Mode
+from app.engagement.schemas import (
+    ActivityCreate,
+    ActivityPublic,
+    ActivityUpdate,
+    InputCreate,
+    InputLinkCreate,
+    InputLinkPublic,
+    InputPublic,
+    InputUpdate,
+    ParticipationCreate,
+    ParticipationPublic,
+    ParticipationUpdate,
+    Representation,
+    YouSaidWeDid,
+)
+
+router = APIRouter(tags=["engagement"], responses=problem_responses(401, 403, 422))
+
+ActivityId = Annotated[uuid.UUID, Path(description="The activity's id.")]
+ParticipationId = Annotated[uuid.UUID, Path(description="The participation's id.")]
+InputId = Annotated[uuid.UUID, Path(description="The input's id.")]
+InitiativeId = Annotated[uuid.UUID, Path(description="The initiative's id.")]
+WRITE_ERRORS = problem_responses(404, 409, 412)
+
+
+# --- activities -------------------------------------------------------------------------------------
+
+
+@router.get("/activities", operation_id="listActivities", response_model=ListResponse[ActivityPublic])
+async def list_activities(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    initiative_id: Annotated[
+        uuid.UUID | None, Query(description="Only this initiative's activities.")
+    ] = None,
+    school_id: Annotated[uuid.UUID | None, Query(description="Only this school's activities.")] = None,
+    mode: Annotated[Mode | None, Query(description="`co_creation` or `co_production`.")] = None,
+    status: Annotated[ActivityStatus | None, Query(description="planned, held or cancelled.")] = None,
+) -> dict[str, object]:
+    """Co-creation and co-production activities you can see, oldest first: your school's (all of the
+    district's, for district-wide roles), every published one, and those you took part in. Filter by
+    initiative, school, mode or status; `updated_since` for sync."""
+    filters = service.ActivityFilter(initiative_id, school_id, mode, status)
+    result = await service.list_activities(session, principal, page, filters)
+    return list_body(request, response, result, ActivityPublic)
+
+
+@router.post(
+    "/activities",
+    operation_id="createActivity",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActivityPublic,
+    responses=problem_responses(404),
+)
+async def create_activity(
+    body: ActivityCreate, response: Response, session: Session, principal: Caller
+) -> ActivityPublic:
+    """Record a co-creation or co-production activity (a design session, a listening session, a
+    co-led PLC…), usually `planned`. It takes its initiative's school unless `school_id` is given; a
+    school that contradicts a school initiative's is refused, and a `held` activity cannot be dated
+    in the future. District admins and leaders, or the school's leaders and coaches."""
+    activity = await service.create_activity(session, principal, body)
+    set_etag(response, activity.version)
+    return ActivityPublic.model_validate(activity)
+
+
+@router.get(
+    "/activities/{activity_id}",
+    operation_id="getActivity",
+    response_model=ActivityPublic,
+    responses=problem_responses(404),
+)
+async def get_activity(
+    activity_id: ActivityId, response: Response, session: Session, principal: Caller
+) -> ActivityPublic:
+    """One activity, with its version in the `ETag` header."""
+    activity = await service.get_activity(session, principal, activity_id)
+    set_etag(response, activity.version)
+    return ActivityPublic.model_validate(activity)
+
+
+@router.patch(
+    "/activities/{activity_id}",
+    operation_id="updateActivity",
+    response_model=ActivityPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_activity(
+    activity_id: ActivityId,
+    body: ActivityUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> ActivityPublic:
+    """Change an activity, its status included (planned → held or cancelled; cancelled → planned; a
+    held activity stays held). Marking it held raises the recorded participation level of the
+    stakeholders who attended, on its initiative, to the activity's level. Send `If-Match`."""
+    activity = await service.update_activity(
+        session, principal, activity_id, body, expected_version=expected_version
+    )
+    set_etag(response, activity.version)
+    return ActivityPublic.model_validate(activity)
+
+
+# --- participations ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/activities/{activity_id}/participations",
+    operation_id="listParticipations",
+    response_model=ListResponse[ParticipationPublic],
+    responses=problem_responses(404),
+)
+async def list_participations(
+    activity_id: ActivityId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """Who took part in the activity. Staff who run the work see everyone; others see the
+    participants who agreed to be named, and their own participation."""
+    result = await service.list_participations(session, principal, activity_id, page)
+    return list_body(request, response, result, ParticipationPublic)
+
+
+@router.post(
+    "/activities/{activity_id}/participations",
+    operation_id="addParticipation",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ParticipationPublic,
+    responses=problem_responses(404, 409),
+)
+async def add_participation(
+    activity_id: ActivityId, body: ParticipationCreate, session: Session, principal: Caller
+) -> ParticipationPublic:
+    """Record who took part: exactly one of a stakeholder or a person of the district (either is
+    recorded once per activity; a second time is 409). Nobody takes part in a cancelled activity. An
+    attended participation in a held activity of an initiative raises the stakeholder's recorded
+    participation level there to the activity's level; it never lowers it."""
+    participation = await service.add_participation(session, principal, activity_id, body)
+    return ParticipationPublic.model_validate(participation)
+
+
+@router.get(
+    "/participations/{participation_id}",
+    operation_id="getParticipation",
+    response_model=ParticipationPublic,
+    responses=problem_responses(404),
+)
+async def get_participation(
+    participation_id: ParticipationId, session: Session, principal: Caller
+) -> ParticipationPublic:
+    """One participation, if you may see who it is (see `listParticipations`)."""
+    participation = await service.get_participation(session, principal, participation_id)
+    return ParticipationPublic.model_validate(participation)
+
+
+@router.patch(
+    "/participations/{participation_id}",
+    operation_id="updateParticipation",
+    response_model=ParticipationPublic,
+    responses=problem_responses(404),
+)
+async def update_participation(
+    participation_id: ParticipationId, body: ParticipationUpdate, session: Session, principal: Caller
+) -> ParticipationPublic:
+    """Change a participation. Those who run the activity change anything; a participant may change
+    only `may_be_named` on their own (their consent to be named is theirs to give or take back)."""
+    participation = await service.update_participation(session, principal, participation_id, body)
+    return ParticipationPublic.model_validate(participation)
+
+
+@router.delete(
+    "/participations/{participation_id}",
+    operation_id="removeParticipation",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404, 409),
+)
+async def remove_participation(
+    participation_id: ParticipationId, session: Session, principal: Caller
+) -> Response:
+    """Take a participation off the record. Refused (409) while the participant has inputs on the
+    record, which would go with it."""
+    await service.remove_participation(session, principal, participation_id)
+    return Response(status_code=204)
+
+
+# --- inputs -----------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/activities/{activity_id}/inputs",
+    operation_id="listInputs",
+    response_model=ListResponse[InputPublic],
+    responses=problem_responses(404),
+)
+async def list_inputs(
+    activity_id: ActivityId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    disposition: Annotated[
+        Disposition | None, Query(description="Only inputs with this disposition.")
+    ] = None,
+) -> dict[str, object]:
+    """What was said in the activity, oldest first. Staff who run the work see every input; others
+    see those of contributors who agreed to be named, and their own (everyone reads the rest,
+    anonymised, in the initiative's "you said, we did")."""
+    result = await service.list_inputs(session, principal, activity_id, page, disposition=disposition)
+    return list_body(request, response, result, InputPublic)
+
+
+@router.post(
+    "/activities/{activity_id}/inputs",
+    operation_id="addInput",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InputPublic,
+    responses=problem_responses(404),
+)
+async def add_input(
+    activity_id: ActivityId, body: InputCreate, response: Response, session: Session, principal: Caller
+) -> InputPublic:
+    """Record what a participant contributed (an idea, a concern, a barrier…) to a held activity.
+    `participation_id` names the contributor, a participation in this activity: a participant
+    contributes through their own; those who run the activity record anyone's. It starts `open`."""
+    row = await service.add_input(session, principal, activity_id, body)
+    set_etag(response, row.version)
+    return InputPublic.model_validate(row)
+
+
+@router.get(
+    "/inputs/{input_id}",
+    operation_id="getInput",
+    response_model=InputPublic,
+    responses=problem_responses(404),
+)
+async def get_input(
+    input_id: InputId, response: Response, session: Session, principal: Caller
+) -> InputPublic:
+    """One input, with its version in the `ETag` header, if you may see who gave it."""
+    row = await service.get_input(session, principal, input_id)
+    set_etag(response, row.version)
+    return InputPublic.model_validate(row)
+
+
+@router.patch(
+    "/inputs/{input_id}",
+    operation_id="updateInput",
+    response_model=InputPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_input(
+    input_id: InputId,
+    body: InputUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> InputPublic:
+    """Record what became of an input. Its `disposition` goes open → under_consideration → adopted,
+    adapted, declined or deferred (deferred can be taken up again; adopted, adapted and declined are
+    final); adapted and declined need a `reason`. A `response` is what was said back to the
+    contributor, stamped with `responded_at`. Those who run the activity. Send `If-Match`."""
+    row = await service.update_input(session, principal, input_id, body, expected_version=expected_version)
+    set_etag(response, row.version)
+    return InputPublic.model_validate(row)
+
+
+# --- what an input changed --------------------------------------------------------------------------
+
+
+@router.get(
+    "/inputs/{input_id}/links",
+    operation_id="listInputLinks",
+    response_model=ListResponse[InputLinkPublic],
+    responses=problem_responses(404),
+)
+async def list_input_links(
+    input_id: InputId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """What the input changed: fields of its initiative and capacity items."""
+    result = await service.list_input_links(session, principal, input_id, page)
+    return list_body(request, response, result, InputLinkPublic)
+
+
+@router.post(
+    "/inputs/{input_id}/links",
+    operation_id="linkInput",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InputLinkPublic,
+    responses=problem_responses(404),
+)
+async def link_input(
+    input_id: InputId, body: InputLinkCreate, session: Session, principal: Caller
+) -> InputLinkPublic:
+    """Record something the input changed: a field of the activity's initiative (`target`
+    `initiative_field`, `target_id` the initiative, `field_name` the field) or one of that
+    initiative's capacity items (`capacity_item`, no `field_name`). Those who run the activity."""
+    link = await service.link_input(session, principal, input_id, body)
+    return InputLinkPublic.model_validate(link)
+
+
+@router.delete(
+    "/input-links/{link_id}",
+    operation_id="unlinkInput",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404),
+)
+async def unlink_input(
+    link_id: Annotated[uuid.UUID, Path(description="The input link's id.")],
+    session: Session,
+    principal: Caller,
+) -> Response:
+    """Remove a record of what an input changed."""
+    await service.unlink_input(session, principal, link_id)
+    return Response(status_code=204)
+
+
+# --- reports ----------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/initiatives/{initiative_id}/you-said-we-did",
+    operation_id="getYouSaidWeDid",
+    response_model=YouSaidWeDid,
+    responses=problem_responses(404),
+)
+async def get_you_said_we_did(
+    initiative_id: InitiativeId, session: Session, principal: Caller
+) -> YouSaidWeDid:
+    """ "You said, we did": every input to the initiative's activities, grouped by disposition, with
+    the reason, the response and what it changed; the share of inputs that got a response and the
+    median days it took. Whoever reads the initiative reads it; contributors are named only to staff
+    who run the work, or where they agreed to be named (otherwise `contributor` is null)."""
+    return await service.you_said_we_did(session, principal, initiative_id)
+
+
+@router.get(
+    "/initiatives/{initiative_id}/representation",
+    operation_id="getRepresentation",
+    response_model=Representation,
+    responses=problem_responses(404),
+)
+async def get_representation(
+    initiative_id: InitiativeId, session: Session, principal: Caller
+) -> Representation:
+    """Which stakeholder categories of the initiative's authorizing environment attended its held
+    co-creation and co-production activities, and which are missing from each or never took part. For
+    those who see the authorizing environment."""
+    return await service.representation(session, principal, initiative_id)

@@ -1,0 +1,178 @@
+"""Progress monitoring: is the practice in classrooms, and is it moving outcomes?
+
+Measurements feed indicators (the same Indicator model initiatives and plan goals use); walkthroughs
+look for a practice after professional learning; PDSA cycles test a strategy at small scale; PLC
+meetings surface needs for the building leadership team; student feedback is the teacher's own.
+
+None of this is evaluation. Who sees what is set in `app.auth.permissions` and enforced by the
+services: a teacher's observations and feedback are theirs; leaders see school-level aggregates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Field
+
+from app.core.models import EntityBase, VersionedEntityBase, db_enum
+
+
+class ImplementationLevel(StrEnum):
+    NOT_OBSERVED = "not_observed"
+    BEGINNING = "beginning"
+    DEVELOPING = "developing"
+    PROFICIENT = "proficient"
+
+
+class SupportNeeded(StrEnum):
+    NONE = "none"
+    COACHING = "coaching"
+    PLC = "plc"
+    FEEDBACK = "feedback"
+
+
+class PdsaDecision(StrEnum):
+    ADOPT = "adopt"
+    ADAPT = "adapt"
+    ABANDON = "abandon"
+
+
+class Measurement(EntityBase, table=True):
+    """One value of an indicator: when, how many it was drawn from, from where."""
+
+    __tablename__ = "measurement"
+    __table_args__ = (
+        Index("ix_measurement_indicator_id_measured_on", "indicator_id", "measured_on"),
+        Index("ix_measurement_indicator_id_created_at_id", "indicator_id", "created_at", "id"),
+        # A client's key makes a bulk add idempotent: the same key twice is the same measurement.
+        UniqueConstraint("district_id", "client_key"),
+        CheckConstraint("n IS NULL OR n >= 0", name="n_not_negative"),
+    )
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    indicator_id: uuid.UUID = Field(foreign_key="indicator.id", nullable=False, ondelete="CASCADE")
+    school_id: uuid.UUID | None = Field(default=None, foreign_key="school.id", ondelete="CASCADE")
+    value: Decimal = Field(sa_type=Numeric(14, 4), nullable=False)
+    measured_on: date = Field(nullable=False)
+    n: int | None = None
+    source: str | None = Field(default=None, max_length=200)
+    client_key: str | None = Field(default=None, max_length=200)
+
+
+class Walkthrough(VersionedEntityBase, table=True):
+    """A walk through classrooms looking for one practice, after the professional learning on it."""
+
+    __tablename__ = "walkthrough"
+    __table_args__ = (Index("ix_walkthrough_district_id_created_at_id", "district_id", "created_at", "id"),)
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    school_id: uuid.UUID = Field(foreign_key="school.id", nullable=False, index=True, ondelete="CASCADE")
+    practice: str = Field(max_length=200, nullable=False)
+    observed_on: date = Field(nullable=False)
+    observer_person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    plan_id: uuid.UUID | None = Field(default=None, foreign_key="plan.id", index=True, ondelete="SET NULL")
+    # The professional learning the walkthrough follows up on.
+    activity_id: uuid.UUID | None = Field(default=None, foreign_key="activity.id", ondelete="SET NULL")
+    notes: str | None = Field(default=None, sa_type=Text)
+
+
+class WalkthroughObservation(EntityBase, table=True):
+    """One classroom in a walkthrough: whose, how far the practice is in it, what support would help."""
+
+    __tablename__ = "walkthrough_observation"
+    __table_args__ = (
+        UniqueConstraint("walkthrough_id", "teacher_person_id"),
+        Index(
+            "ix_walkthrough_observation_walkthrough_id_created_at_id", "walkthrough_id", "created_at", "id"
+        ),
+    )
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    walkthrough_id: uuid.UUID = Field(foreign_key="walkthrough.id", nullable=False, ondelete="CASCADE")
+    teacher_person_id: uuid.UUID = Field(
+        foreign_key="person.id", nullable=False, index=True, ondelete="CASCADE"
+    )
+    level: ImplementationLevel = Field(sa_type=db_enum(ImplementationLevel), nullable=False)
+    support: SupportNeeded = Field(default=SupportNeeded.NONE, sa_type=db_enum(SupportNeeded), nullable=False)
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class PdsaCycle(VersionedEntityBase, table=True):
+    """Plan-do-study-act on a strategy: a small test whose decision can propose a plan revision."""
+
+    __tablename__ = "pdsa_cycle"
+    __table_args__ = (Index("ix_pdsa_cycle_strategy_id_created_at_id", "strategy_id", "created_at", "id"),)
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    plan_id: uuid.UUID = Field(foreign_key="plan.id", nullable=False, index=True, ondelete="CASCADE")
+    strategy_id: uuid.UUID = Field(foreign_key="strategy.id", nullable=False, ondelete="CASCADE")
+    question: str = Field(sa_type=Text, nullable=False)
+    prediction: str = Field(sa_type=Text, nullable=False)
+    plan: str = Field(sa_type=Text, nullable=False)
+    started_on: date | None = None
+    done: str | None = Field(default=None, sa_type=Text)
+    results: str | None = Field(default=None, sa_type=Text)
+    decision: PdsaDecision | None = Field(default=None, sa_type=db_enum(PdsaDecision))
+    decided_on: date | None = None
+    # The plan revision the decision proposed, if any.
+    revision_id: uuid.UUID | None = Field(default=None, foreign_key="plan_revision.id", ondelete="SET NULL")
+
+
+class PlcMeeting(VersionedEntityBase, table=True):
+    """A professional learning community meeting; its needs reach the leadership team only if shared."""
+
+    __tablename__ = "plc_meeting"
+    __table_args__ = (Index("ix_plc_meeting_school_id_created_at_id", "school_id", "created_at", "id"),)
+    # District admins read the audit trail but not PLC notes: the trail says a meeting changed, not what
+    # the teachers wrote.
+    __audit_redacted__ = frozenset({"agenda", "notes", "needs"})
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    school_id: uuid.UUID = Field(foreign_key="school.id", nullable=False, ondelete="CASCADE")
+    team: str = Field(max_length=200, nullable=False)
+    met_on: date = Field(nullable=False)
+    agenda: str | None = Field(default=None, sa_type=Text)
+    notes: str | None = Field(default=None, sa_type=Text)
+    needs: list[str] = Field(default_factory=list, sa_type=ARRAY(String(64)), nullable=False)
+    shared_with_leadership: bool = Field(default=False, nullable=False)
+
+
+class FeedbackResult(EntityBase, table=True):
+    """A formative student survey result about one teacher's class. The teacher's own: see the
+    monitoring service for who else may ever see it (nobody, unless the teacher shares it)."""
+
+    __tablename__ = "feedback_result"
+    __table_args__ = (
+        UniqueConstraint("teacher_person_id", "measure", "period"),
+        Index("ix_feedback_result_teacher_person_id_created_at_id", "teacher_person_id", "created_at", "id"),
+        CheckConstraint("favourable_share >= 0 AND favourable_share <= 1", name="share_in_range"),
+        CheckConstraint("respondents >= 0", name="respondents_not_negative"),
+    )
+    # The audit trail records that a result was written, never the result: its readers are not the teacher.
+    __audit_redacted__ = frozenset({"favourable_share", "respondents"})
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    school_id: uuid.UUID = Field(foreign_key="school.id", nullable=False, index=True, ondelete="CASCADE")
+    teacher_person_id: uuid.UUID = Field(foreign_key="person.id", nullable=False, ondelete="CASCADE")
+    measure: str = Field(max_length=100, nullable=False)
+    favourable_share: Decimal = Field(sa_type=Numeric(5, 4), nullable=False)
+    respondents: int = Field(nullable=False)
+    period: str = Field(max_length=32, nullable=False)
+
+
+class FeedbackShare(EntityBase, table=True):
+    """A teacher's choice to let one named person (a coach, say) see their feedback results."""
+
+    __tablename__ = "feedback_share"
+    __table_args__ = (UniqueConstraint("teacher_person_id", "person_id"),)
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    teacher_person_id: uuid.UUID = Field(
+        foreign_key="person.id", nullable=False, index=True, ondelete="CASCADE"
+    )
+    person_id: uuid.UUID = Field(foreign_key="person.id", nullable=False, index=True, ondelete="CASCADE")

@@ -1,0 +1,1734 @@
+"""GraphQL for improvement plans: the plan, its collaborators, its goal tree (goals measured by an
+indicator, strategies, action steps), pre-planning evidence, revisions and review checkpoints.
+
+Types, queries, mutations and loaders. No rules here: who may read or write a plan, the co-creation
+policy for review, approval, and "after approval, by revision only" all live in `app.plans.service`,
+which REST calls too.
+
+The JSON fields of revisions (`changes`, a proposal's `fields`, a diff's `before`/`after`) are the
+revision record itself, shared with REST: their keys are the REST field names (`owner_person_id`,
+`indicator: {baseline_value}`) and ids in them are database UUIDs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from app.auth.permissions import Action
+from app.auth.policy import get_visible_many
+from app.auth.principal import Principal
+from app.core.errors import FieldError, NotFound, PermissionDenied
+from app.core.pagination import MAX_LIMIT, PageRequest
+from app.engagement.graphql import InputType
+from app.graphql.context import Context
+from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.permissions import AUTHENTICATED
+from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.identity.graphql import PersonType, _lookup
+from app.identity.models import Person
+from app.initiatives.graphql import (
+    _EXPECTED_VERSION,
+    _VERSIONED,
+    DirectionEnum,
+    IndicatorKindEnum,
+    IndicatorType,
+    InitiativeType,
+    RemovalPayload,
+    _global,
+    _with_ids,
+    initiative_by_id,
+)
+from app.initiatives.models import Indicator
+from app.plans import service
+from app.plans.models import (
+    ActionStep,
+    CauseKind,
+    CollaboratorRole,
+    Evidence,
+    EvidenceKind,
+    Goal,
+    Plan,
+    PlanCollaborator,
+    PlanRevision,
+    PlanRevisionCause,
+    PlanStatus,
+    ReviewCheckpoint,
+    RevisionStatus,
+    StepStatus,
+    Strategy,
+)
+from app.plans.schemas import (
+    ActionStepCreate,
+    ActionStepUpdate,
+    CheckpointCreate,
+    CheckpointSchedule,
+    CheckpointUpdate,
+    CollaboratorCreate,
+    CollaboratorUpdate,
+    EvidenceCreate,
+    GoalCreate,
+    GoalProgress,
+    GoalUpdate,
+    PlanCreate,
+    PlanProgress,
+    PlanUpdate,
+    PolicyCheck,
+    RevisionCreate,
+    RevisionDecision,
+    RevisionDiff,
+    StepProgress,
+    StrategyCreate,
+    StrategyProgress,
+    StrategyUpdate,
+)
+from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+from app.tenancy.models import Voice
+
+PlanStatusEnum = strawberry.enum(
+    PlanStatus,
+    name="PlanStatus",
+    description="DRAFT → IN_REVIEW → APPROVED → ACTIVE → CLOSED; review can send a plan back to DRAFT; "
+    "an approved plan may also close. From APPROVED on, content changes by revision only.",
+)
+CollaboratorRoleEnum = strawberry.enum(
+    CollaboratorRole,
+    name="CollaboratorRole",
+    description="LEAD and CO_AUTHOR write the plan; a REVIEWER reads it and follows its revisions.",
+)
+StepStatusEnum = strawberry.enum(
+    StepStatus, name="StepStatus", description="BLOCKED needs the reason it is blocked."
+)
+EvidenceKindEnum = strawberry.enum(
+    EvidenceKind,
+    name="EvidenceKind",
+    description="EXEMPLAR: from an island of excellence, a classroom or school where it already works.",
+)
+RevisionStatusEnum = strawberry.enum(RevisionStatus, name="RevisionStatus")
+CauseKindEnum = strawberry.enum(CauseKind, name="CauseKind", description="What led to a revision.")
+VoiceEnum = strawberry.enum(
+    Voice, name="Voice", description="A group whose voice a plan's co-creation must include."
+)
+
+
+@strawberry.enum(name="RevisionOp", description="What a revision's change does.")
+class RevisionOpEnum(StrEnum):
+    ADD = "add"
+    UPDATE = "update"
+    REMOVE = "remove"
+
+
+@strawberry.enum(name="RevisionEntity", description="What a revision's change (or a diff entry) is about.")
+class RevisionEntityEnum(StrEnum):
+    PLAN = "plan"
+    GOAL = "goal"
+    STRATEGY = "strategy"
+    ACTION_STEP = "action_step"
+
+
+@strawberry.enum(name="DiffChange", description="How a part of the plan differs between two revisions.")
+class DiffChangeEnum(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
+@strawberry.enum(name="DocumentFormat", description="How a plan is rendered as a document.")
+class DocumentFormatEnum(StrEnum):
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+# The GraphQL type of the rows a revision's change names, and of what a cause points at.
+_ENTITY_TYPES = {"plan": "Plan", "goal": "Goal", "strategy": "Strategy", "action_step": "ActionStep"}
+_PARENT_TYPES = {"strategy": "Goal", "action_step": "Strategy"}
+_CAUSE_TYPES = {
+    CauseKind.INPUT: "Input",
+    CauseKind.CHECKPOINT: "ReviewCheckpoint",
+    CauseKind.MEASUREMENT: "Measurement",
+}
+
+
+async def _persons_by_id(
+    session: AsyncSession, principal: Principal, person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Person]:
+    return await get_visible_many(session, Person, person_ids, principal, Action.PERSON_READ)
+
+
+plan_by_id = by_id(service.plans_by_id)
+collaborators_by_plan = page_per_parent(service.collaborators_of_plans)
+goals_by_plan = page_per_parent(service.goals_of_plans)
+goal_indicator_by_id = by_id(service.indicators_by_id)
+strategies_by_goal = page_per_parent(service.strategies_of_goals)
+steps_by_strategy = page_per_parent(service.steps_of_strategies)
+evidence_by_plan = page_per_parent(service.evidence_of_plans)
+revisions_by_plan = page_per_parent(service.revisions_of_plans)
+causes_by_revision = by_id(service.causes_of_revisions)
+checkpoints_by_plan = page_per_parent(service.checkpoints_of_plans)
+plan_person_by_id = by_id(_persons_by_id)
+
+# Collaborators, evidence and checkpoints are short lists, read as one page this long.
+_ALL = PageRequest(limit=MAX_LIMIT)
+
+
+async def _person(info: Info[Context, None], person_id: uuid.UUID | None) -> PersonType | None:
+    """A person through the request's loader; null for callers who do not read the directory."""
+    if person_id is None:
+        return None
+    loader = info.context.loader("plan_person_by_id", plan_person_by_id)
+    try:
+        person = await loader.load(person_id)
+    except PermissionDenied:
+        return None
+    return PersonType.from_model(person) if person is not None else None
+
+
+async def _get_strategy(session: AsyncSession, principal: Principal, strategy_id: uuid.UUID) -> Strategy:
+    strategy, _ = await service._plan_child(session, principal, Strategy, strategy_id, "strategy", lock=False)
+    return strategy
+
+
+async def _get_checkpoint(
+    session: AsyncSession, principal: Principal, checkpoint_id: uuid.UUID
+) -> ReviewCheckpoint:
+    checkpoint, _ = await service._plan_child(
+        session, principal, ReviewCheckpoint, checkpoint_id, "review checkpoint", lock=False
+    )
+    return checkpoint
+
+
+# --- types -------------------------------------------------------------------------------------------
+
+
+@strawberry.type(
+    name="PlanCollaborator", description="Someone who writes (lead, co-author) or reviews a plan."
+)
+class CollaboratorType:
+    id: relay.GlobalID
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this collaborator.")
+    plan_id: relay.GlobalID
+    person_id: relay.GlobalID
+    role: CollaboratorRoleEnum  # type: ignore[valid-type]
+    created_at: datetime
+    updated_at: datetime
+    person_uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: PlanCollaborator) -> CollaboratorType:
+        return cls(
+            id=relay.GlobalID("PlanCollaborator", str(row.id)),
+            database_id=row.id,
+            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
+            person_id=relay.GlobalID("Person", str(row.person_id)),
+            role=row.role,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            person_uuid=row.person_id,
+        )
+
+    @strawberry.field(description="The person; null for callers who do not read the district's people.")
+    async def person(self, info: Info[Context, None]) -> PersonType | None:
+        return await _person(info, self.person_uuid)
+
+
+@strawberry.type(
+    name="ActionStep",
+    description="Who does what by when under a strategy. A pilot tries it with a small group first.",
+)
+class ActionStepType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this action step.")
+    plan_id: relay.GlobalID
+    strategy_id: relay.GlobalID
+    title: str
+    description: str | None
+    owner_person_id: relay.GlobalID | None
+    starts_on: date | None
+    due_on: date | None
+    status: StepStatusEnum  # type: ignore[valid-type]
+    blocked_reason: str | None
+    progress: int | None = strawberry.field(
+        description="Percent done as set; null when derived from the status."
+    )
+    effective_progress: int = strawberry.field(
+        description="The progress that counts: 100 when done, else as set, else what the status says."
+    )
+    weight: Decimal = strawberry.field(description="How much it counts in its strategy's progress.")
+    pilot_group: str | None = strawberry.field(description="The small group that tries it first.")
+    scale_up_criteria: str | None = strawberry.field(description="What would make it go whole-staff.")
+    is_pilot: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    owner_uuid: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, step: ActionStep | None) -> ActionStepType | None:
+        return cls.from_row(step) if step is not None else None
+
+    @classmethod
+    def from_row(cls, step: ActionStep) -> ActionStepType:
+        return cls(
+            id=str(step.id),
+            database_id=step.id,
+            plan_id=relay.GlobalID("Plan", str(step.plan_id)),
+            strategy_id=relay.GlobalID("Strategy", str(step.strategy_id)),
+            title=step.title,
+            description=step.description,
+            owner_person_id=_global("Person", step.owner_person_id),
+            starts_on=step.starts_on,
+            due_on=step.due_on,
+            status=step.status,
+            blocked_reason=step.blocked_reason,
+            progress=step.progress,
+            effective_progress=step.effective_progress,
+            weight=step.weight,
+            pilot_group=step.pilot_group,
+            scale_up_criteria=step.scale_up_criteria,
+            is_pilot=step.is_pilot,
+            version=step.version,
+            created_at=step.created_at,
+            updated_at=step.updated_at,
+            owner_uuid=step.owner_person_id,
+        )
+
+    @strawberry.field(description="Who owns it; null if nobody, or for callers who do not read people.")
+    async def owner(self, info: Info[Context, None]) -> PersonType | None:
+        return await _person(info, self.owner_uuid)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ActionStepType | None]:
+        return await _lookup(info, service.get_action_step, node_ids, cls.from_model)
+
+
+@strawberry.type(
+    name="Strategy", description="A change idea under a goal, optionally naming the driver it acts on."
+)
+class StrategyType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this strategy.")
+    plan_id: relay.GlobalID
+    goal_id: relay.GlobalID
+    title: str
+    description: str | None
+    driver: str | None = strawberry.field(description="The driver (of a driver diagram) it acts on.")
+    weight: Decimal = strawberry.field(description="How much it counts in its goal's progress.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, strategy: Strategy | None) -> StrategyType | None:
+        return cls.from_row(strategy) if strategy is not None else None
+
+    @classmethod
+    def from_row(cls, strategy: Strategy) -> StrategyType:
+        return cls(
+            id=str(strategy.id),
+            database_id=strategy.id,
+            plan_id=relay.GlobalID("Plan", str(strategy.plan_id)),
+            goal_id=relay.GlobalID("Goal", str(strategy.goal_id)),
+            title=strategy.title,
+            description=strategy.description,
+            driver=strategy.driver,
+            weight=strategy.weight,
+            version=strategy.version,
+            created_at=strategy.created_at,
+            updated_at=strategy.updated_at,
+        )
+
+    @strawberry.field(description="Its action steps, oldest first.")
+    async def action_steps(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[ActionStepType]:
+        page = page_request(first, after)
+        loader = info.context.loader("plan_steps_by_strategy", steps_by_strategy)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, ActionStepType.from_row)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[StrategyType | None]:
+        return await _lookup(info, _get_strategy, node_ids, cls.from_model)
+
+
+@strawberry.type(
+    name="Goal", description="A measurable goal of a plan: its indicator holds the baseline and the target."
+)
+class GoalType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this goal.")
+    plan_id: relay.GlobalID
+    statement: str
+    weight: Decimal = strawberry.field(description="How much it counts in the plan's progress.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    indicator_uuid: strawberry.Private[uuid.UUID]
+    indicator_row: strawberry.Private[Indicator | None] = None
+
+    @classmethod
+    def from_row(cls, goal: Goal, indicator: Indicator | None = None) -> GoalType:
+        return cls(
+            id=str(goal.id),
+            database_id=goal.id,
+            plan_id=relay.GlobalID("Plan", str(goal.plan_id)),
+            statement=goal.statement,
+            weight=goal.weight,
+            version=goal.version,
+            created_at=goal.created_at,
+            updated_at=goal.updated_at,
+            indicator_uuid=goal.indicator_id,
+            indicator_row=indicator,
+        )
+
+    @classmethod
+    def from_view(cls, view: service.GoalView | None) -> GoalType | None:
+        return cls.from_row(view.goal, view.indicator) if view is not None else None
+
+    @strawberry.field(description="How the goal is measured: unit, direction, baseline and target.")
+    async def indicator(self, info: Info[Context, None]) -> IndicatorType | None:
+        row = self.indicator_row
+        if row is None:
+            loader = info.context.loader("plan_goal_indicator_by_id", goal_indicator_by_id)
+            row = await loader.load(self.indicator_uuid)
+        return IndicatorType.from_model(row) if row is not None else None
+
+    @strawberry.field(description="Its strategies, oldest first.")
+    async def strategies(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[StrategyType]:
+        page = page_request(first, after)
+        loader = info.context.loader("plan_strategies_by_goal", strategies_by_goal)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, StrategyType.from_row)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[GoalType | None]:
+        return await _lookup(info, service.get_goal, node_ids, cls.from_view)
+
+
+@strawberry.type(name="Evidence", description="Something pre-planning collected for a plan.")
+class EvidenceType:
+    id: relay.GlobalID
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this item.")
+    plan_id: relay.GlobalID
+    kind: EvidenceKindEnum  # type: ignore[valid-type]
+    title: str
+    description: str | None
+    source_url: str | None
+    collected_on: date | None
+    exemplar_school_id: relay.GlobalID | None = strawberry.field(
+        description="For an exemplar: the school where the practice already works."
+    )
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: Evidence) -> EvidenceType:
+        return cls(
+            id=relay.GlobalID("Evidence", str(row.id)),
+            database_id=row.id,
+            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
+            kind=row.kind,
+            title=row.title,
+            description=row.description,
+            source_url=row.source_url,
+            collected_on=row.collected_on,
+            exemplar_school_id=_global("School", row.exemplar_school_id),
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(
+    name="RevisionCause", description="What led to a revision: an input, a review or a measurement."
+)
+class RevisionCauseType:
+    kind: CauseKindEnum  # type: ignore[valid-type]
+    target_id: relay.GlobalID = strawberry.field(
+        description="The global id of the Input, ReviewCheckpoint or Measurement."
+    )
+    target_database_id: uuid.UUID
+
+    @classmethod
+    def from_model(cls, cause: PlanRevisionCause) -> RevisionCauseType:
+        return cls(
+            kind=cause.kind,
+            target_id=relay.GlobalID(_CAUSE_TYPES[cause.kind], str(cause.target_id)),
+            target_database_id=cause.target_id,
+        )
+
+
+@strawberry.type(
+    name="PlanRevision",
+    description="A change to an approved plan: proposed with a reason and its causes, then accepted "
+    "(applied, and numbered) or rejected by the lead. Number 0 is the plan as approved.",
+)
+class PlanRevisionType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this revision.")
+    plan_id: relay.GlobalID
+    number: int | None = strawberry.field(description="Given on acceptance, in order; null until then.")
+    status: RevisionStatusEnum  # type: ignore[valid-type]
+    reason: str
+    changes: JSON = strawberry.field(
+        description="The changes, as recorded: a list of {op, entity, id, parent_id, fields} with REST "
+        "field names and database UUIDs."
+    )
+    proposed_by_label: str | None
+    decided_by_label: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    created_at: datetime
+    causes: strawberry.Private[list[PlanRevisionCause] | None] = None
+    plan_uuid: strawberry.Private[uuid.UUID | None] = None
+
+    @classmethod
+    def from_row(
+        cls, revision: PlanRevision, causes: list[PlanRevisionCause] | None = None
+    ) -> PlanRevisionType:
+        return cls(
+            id=str(revision.id),
+            database_id=revision.id,
+            plan_id=relay.GlobalID("Plan", str(revision.plan_id)),
+            number=revision.number,
+            status=revision.status,
+            reason=revision.reason,
+            changes=revision.changes,
+            proposed_by_label=revision.proposed_by_label,
+            decided_by_label=revision.decided_by_label,
+            decided_at=revision.decided_at,
+            decision_note=revision.decision_note,
+            created_at=revision.created_at,
+            causes=causes,
+            plan_uuid=revision.plan_id,
+        )
+
+    @classmethod
+    def from_view(cls, view: service.RevisionView | None) -> PlanRevisionType | None:
+        return cls.from_row(view.revision, view.causes) if view is not None else None
+
+    @strawberry.field(description="What led to it: inputs, review checkpoints, measurements.")
+    async def caused_by(self, info: Info[Context, None]) -> list[RevisionCauseType]:
+        causes = self.causes
+        if causes is None:
+            loader = info.context.loader("plan_causes_by_revision", causes_by_revision)
+            causes = await loader.load(self.database_id) or []
+        return [RevisionCauseType.from_model(c) for c in causes]
+
+    @strawberry.field(description="The plan it revises (after an acceptance, at its new version).")
+    async def plan(self, info: Info[Context, None]) -> PlanType | None:
+        loader = info.context.loader("plan_by_id", plan_by_id)
+        return PlanType.from_model(await loader.load(self.plan_uuid))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[PlanRevisionType | None]:
+        return await _lookup(info, service.get_revision, node_ids, cls.from_view)
+
+
+@strawberry.type(
+    name="ReviewCheckpoint",
+    description="A scheduled review of a plan: when, who came, what was found and decided, and the "
+    "revision it produced.",
+)
+class ReviewCheckpointType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this checkpoint.")
+    plan_id: relay.GlobalID
+    scheduled_on: date
+    held_on: date | None
+    attendee_person_ids: list[relay.GlobalID]
+    summary: str | None
+    decisions: str | None
+    overdue: bool = strawberry.field(description="Its date has passed and it has not been held.")
+    revision_id: relay.GlobalID | None = strawberry.field(description="The revision this review produced.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, checkpoint: ReviewCheckpoint | None) -> ReviewCheckpointType | None:
+        return cls.from_row(checkpoint) if checkpoint is not None else None
+
+    @classmethod
+    def from_row(cls, checkpoint: ReviewCheckpoint) -> ReviewCheckpointType:
+        return cls(
+            id=str(checkpoint.id),
+            database_id=checkpoint.id,
+            plan_id=relay.GlobalID("Plan", str(checkpoint.plan_id)),
+            scheduled_on=checkpoint.scheduled_on,
+            held_on=checkpoint.held_on,
+            attendee_person_ids=[relay.GlobalID("Person", str(p)) for p in checkpoint.attendee_person_ids],
+            summary=checkpoint.summary,
+            decisions=checkpoint.decisions,
+            overdue=checkpoint.overdue,
+            revision_id=_global("PlanRevision", checkpoint.revision_id),
+            version=checkpoint.version,
+            created_at=checkpoint.created_at,
+            updated_at=checkpoint.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ReviewCheckpointType | None]:
+        return await _lookup(info, _get_checkpoint, node_ids, cls.from_model)
+
+
+@strawberry.type(name="StepProgress", description="An action step's progress, as it counts.")
+class StepProgressType:
+    action_step_id: relay.GlobalID
+    title: str
+    status: StepStatusEnum  # type: ignore[valid-type]
+    weight: Decimal
+    progress: int
+
+    @classmethod
+    def from_schema(cls, step: StepProgress) -> StepProgressType:
+        return cls(
+            action_step_id=relay.GlobalID("ActionStep", str(step.id)),
+            title=step.title,
+            status=step.status,
+            weight=step.weight,
+            progress=step.progress,
+        )
+
+
+@strawberry.type(
+    name="StrategyProgress", description="A strategy's progress: the weighted mean of its steps."
+)
+class StrategyProgressType:
+    strategy_id: relay.GlobalID
+    title: str
+    weight: Decimal
+    progress: float | None = strawberry.field(description="Null with no action steps.")
+    action_steps: list[StepProgressType]
+
+    @classmethod
+    def from_schema(cls, strategy: StrategyProgress) -> StrategyProgressType:
+        return cls(
+            strategy_id=relay.GlobalID("Strategy", str(strategy.id)),
+            title=strategy.title,
+            weight=strategy.weight,
+            progress=strategy.progress,
+            action_steps=[StepProgressType.from_schema(s) for s in strategy.action_steps],
+        )
+
+
+@strawberry.type(name="GoalProgress", description="A goal's progress: the weighted mean of its strategies.")
+class GoalProgressType:
+    goal_id: relay.GlobalID
+    statement: str
+    weight: Decimal
+    progress: float | None = strawberry.field(description="Null while nothing under it has progress.")
+    strategies: list[StrategyProgressType]
+
+    @classmethod
+    def from_schema(cls, goal: GoalProgress) -> GoalProgressType:
+        return cls(
+            goal_id=relay.GlobalID("Goal", str(goal.id)),
+            statement=goal.statement,
+            weight=goal.weight,
+            progress=goal.progress,
+            strategies=[StrategyProgressType.from_schema(s) for s in goal.strategies],
+        )
+
+
+@strawberry.type(
+    name="PlanProgress", description="How far along the plan is: one number, with the tree behind it."
+)
+class PlanProgressType:
+    plan_id: relay.GlobalID
+    progress: float | None = strawberry.field(
+        description="Weighted mean of the goals' progress; null when empty."
+    )
+    goals: list[GoalProgressType]
+
+    @classmethod
+    def from_schema(cls, progress: PlanProgress) -> PlanProgressType:
+        return cls(
+            plan_id=relay.GlobalID("Plan", str(progress.plan_id)),
+            progress=progress.progress,
+            goals=[GoalProgressType.from_schema(g) for g in progress.goals],
+        )
+
+
+@strawberry.type(
+    name="PolicyCheck",
+    description="Whether the plan's co-creation record meets the district's policy for going to review.",
+)
+class PolicyCheckType:
+    plan_id: relay.GlobalID
+    met: bool
+    co_creation_activities: int = strawberry.field(
+        description="Held co-creation activities linked to the plan or its initiative."
+    )
+    required_activities: int
+    voices_heard: list[VoiceEnum]  # type: ignore[valid-type]
+    voices_required: list[VoiceEnum]  # type: ignore[valid-type]
+    missing: list[str] = strawberry.field(description="What is missing, in words; empty when met.")
+
+    @classmethod
+    def from_schema(cls, check: PolicyCheck) -> PolicyCheckType:
+        return cls(
+            plan_id=relay.GlobalID("Plan", str(check.plan_id)),
+            met=check.met,
+            co_creation_activities=check.co_creation_activities,
+            required_activities=check.required_activities,
+            voices_heard=[Voice(v) for v in check.voices_heard],
+            voices_required=[Voice(v) for v in check.voices_required],
+            missing=list(check.missing),
+        )
+
+
+@strawberry.type(
+    name="PrePlanning",
+    description="The barriers and leverage points raised in the co-creation activities held for the plan: "
+    "the inputs themselves, with contributors shown as the engagement rules allow.",
+)
+class PrePlanningType:
+    barriers: list[InputType]
+    leverage_points: list[InputType]
+
+
+@strawberry.type(name="DiffEntry", description="A part of the plan that differs between two revisions.")
+class DiffEntryType:
+    entity: RevisionEntityEnum
+    entity_id: relay.GlobalID
+    change: DiffChangeEnum
+    before: JSON | None = strawberry.field(description="Its fields that differ, before; null when added.")
+    after: JSON | None = strawberry.field(description="Its fields that differ, after; null when removed.")
+
+
+@strawberry.type(name="RevisionDiff", description="What changed between two accepted revisions of a plan.")
+class RevisionDiffType:
+    plan_id: relay.GlobalID
+    from_number: int
+    to_number: int
+    entries: list[DiffEntryType]
+
+    @classmethod
+    def from_schema(cls, diff: RevisionDiff) -> RevisionDiffType:
+        return cls(
+            plan_id=relay.GlobalID("Plan", str(diff.plan_id)),
+            from_number=diff.from_number,
+            to_number=diff.to_number,
+            entries=[
+                DiffEntryType(
+                    entity=RevisionEntityEnum(e.entity),
+                    entity_id=relay.GlobalID(_ENTITY_TYPES[e.entity], str(e.id)),
+                    change=DiffChangeEnum(e.change),
+                    before=e.before,
+                    after=e.after,
+                )
+                for e in diff.entries
+            ],
+        )
+
+
+@strawberry.type(
+    name="Plan",
+    description="An improvement plan of one school (or of the district) for one cycle: co-authored, "
+    "approved under the district's co-creation policy, and revised on evidence. Staff read their "
+    "school's plans, collaborators the plans they work on, everyone the approved plans the district "
+    "published.",
+)
+class PlanType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this plan.")
+    district_id: relay.GlobalID
+    school_id: relay.GlobalID | None = strawberry.field(description="Null for a district plan.")
+    initiative_id: relay.GlobalID | None
+    cycle: str = strawberry.field(description="The school year, such as `2026-27`.")
+    title: str
+    summary: str | None
+    status: PlanStatusEnum  # type: ignore[valid-type]
+    published: bool = strawberry.field(description="Readable by the whole district (approved plans only).")
+    approved_at: datetime | None
+    approved_by_label: str | None
+    version: int = strawberry.field(description="Send it back as `expectedVersion` when you update.")
+    created_at: datetime
+    updated_at: datetime
+    school_uuid: strawberry.Private[uuid.UUID | None]
+    initiative_uuid: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, plan: Plan | None) -> PlanType | None:
+        return cls.from_row(plan) if plan is not None else None
+
+    @classmethod
+    def from_row(cls, plan: Plan) -> PlanType:
+        return cls(
+            id=str(plan.id),
+            database_id=plan.id,
+            district_id=relay.GlobalID("District", str(plan.district_id)),
+            school_id=_global("School", plan.school_id),
+            initiative_id=_global("Initiative", plan.initiative_id),
+            cycle=plan.cycle,
+            title=plan.title,
+            summary=plan.summary,
+            status=plan.status,
+            published=plan.published,
+            approved_at=plan.approved_at,
+            approved_by_label=plan.approved_by_label,
+            version=plan.version,
+            created_at=plan.created_at,
+            updated_at=plan.updated_at,
+            school_uuid=plan.school_id,
+            initiative_uuid=plan.initiative_id,
+        )
+
+    @strawberry.field(description="The school, for a school's plan.")
+    async def school(self, info: Info[Context, None]) -> SchoolType | None:
+        if self.school_uuid is None:
+            return None
+        loader = info.context.loader("school_by_id", school_by_id)
+        return SchoolType.from_model(await loader.load(self.school_uuid))
+
+    @strawberry.field(
+        description="The initiative it carries out; null if none, or if it is not there for you."
+    )
+    async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
+        if self.initiative_uuid is None:
+            return None
+        loader = info.context.loader("initiative_by_id", initiative_by_id)
+        try:
+            return InitiativeType.from_model(await loader.load(self.initiative_uuid))
+        except PermissionDenied:
+            return None
+
+    @strawberry.field(description=f"Who writes and reviews it, oldest first (at most {MAX_LIMIT}).")
+    async def collaborators(self, info: Info[Context, None]) -> list[CollaboratorType]:
+        loader = info.context.loader("plan_collaborators_by_plan", collaborators_by_plan)
+        page = await loader.load((self.database_id, _ALL))
+        return [CollaboratorType.from_model(c) for c in page.items]
+
+    @strawberry.field(description="Its goals, oldest first.")
+    async def goals(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[GoalType]:
+        page = page_request(first, after)
+        loader = info.context.loader("plan_goals_by_plan", goals_by_plan)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, GoalType.from_row)
+
+    @strawberry.field(description=f"The evidence pre-planning collected, oldest first (at most {MAX_LIMIT}).")
+    async def evidence(self, info: Info[Context, None]) -> list[EvidenceType]:
+        loader = info.context.loader("plan_evidence_by_plan", evidence_by_plan)
+        page = await loader.load((self.database_id, _ALL))
+        return [EvidenceType.from_model(e) for e in page.items]
+
+    @strawberry.field(description="Its revisions, proposed, accepted and rejected, oldest first.")
+    async def revisions(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[PlanRevisionType]:
+        page = page_request(first, after)
+        loader = info.context.loader("plan_revisions_by_plan", revisions_by_plan)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, PlanRevisionType.from_row)
+
+    @strawberry.field(
+        description=f"Its review checkpoints, oldest first (at most {MAX_LIMIT}); `overdue` narrows to the "
+        "overdue ones (true) or the others (false)."
+    )
+    async def checkpoints(
+        self, info: Info[Context, None], overdue: bool | None = None
+    ) -> list[ReviewCheckpointType]:
+        loader = info.context.loader("plan_checkpoints_by_plan", checkpoints_by_plan)
+        page = await loader.load((self.database_id, _ALL))
+        return [
+            ReviewCheckpointType.from_row(c) for c in page.items if overdue is None or c.overdue is overdue
+        ]
+
+    @strawberry.field(
+        description="How far along it is, with the goal tree behind the number. Computed per plan: ask "
+        "for it on one plan, not a long list."
+    )
+    async def progress(self, info: Info[Context, None]) -> PlanProgressType:
+        async with info.context.session_factory() as session:
+            progress = await service.plan_progress(session, info.context.principal, self.database_id)
+        return PlanProgressType.from_schema(progress)
+
+    @strawberry.field(
+        description="Whether its co-creation record meets the district's policy for going to review, and "
+        "what is missing. Computed per plan."
+    )
+    async def policy_check(self, info: Info[Context, None]) -> PolicyCheckType:
+        async with info.context.session_factory() as session:
+            check = await service.policy_check(session, info.context.principal, self.database_id)
+        return PolicyCheckType.from_schema(check)
+
+    @strawberry.field(
+        description="The barriers and leverage points its co-creation activities raised. Computed per plan."
+    )
+    async def pre_planning(self, info: Info[Context, None]) -> PrePlanningType:
+        async with info.context.session_factory() as session:
+            barriers, leverage = await service.pre_planning_inputs(
+                session, info.context.principal, self.database_id
+            )
+        return PrePlanningType(
+            barriers=[InputType.from_row(i) for i in barriers],
+            leverage_points=[InputType.from_row(i) for i in leverage],
+        )
+
+    @strawberry.field(description="The plan as a document a school can share. Computed per plan.")
+    async def document(
+        self, info: Info[Context, None], format: DocumentFormatEnum = DocumentFormatEnum.MARKDOWN
+    ) -> str:
+        async with info.context.session_factory() as session:
+            return await service.plan_document(
+                session,
+                info.context.principal,
+                self.database_id,
+                as_html=format is DocumentFormatEnum.HTML,
+            )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[PlanType | None]:
+        return await _nodes(info, "plan_by_id", plan_by_id, node_ids, cls.from_model)
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class PlansQuery:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Plans you can read (your school's, all of them for district-wide roles, those you "
+        "collaborate on, and the approved plans the district published), oldest first.",
+    )
+    async def plans(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+        school_id: relay.GlobalID | None = None,
+        status: PlanStatusEnum | None = None,  # type: ignore[valid-type]
+        cycle: Annotated[str | None, strawberry.argument(description="Such as `2026-27`.")] = None,
+        initiative_id: relay.GlobalID | None = None,
+    ) -> Connection[PlanType]:
+        page = page_request(first, after, updated_since)
+        filters = service.PlanFilter(
+            school_id=parse_global_id(school_id, "School", field="schoolId") if school_id else None,
+            status=status,
+            cycle=cycle,
+            initiative_id=(
+                parse_global_id(initiative_id, "Initiative", field="initiativeId") if initiative_id else None
+            ),
+        )
+        async with info.context.session_factory() as session:
+            result = await service.list_plans(session, info.context.principal, page, filters)
+        return Connection.from_page(result, PlanType.from_row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One plan by its global id; null if it is not there for you.",
+    )
+    async def plan(self, info: Info[Context, None], id: relay.GlobalID) -> PlanType | None:
+        plan_id = node_uuid(id, "Plan")
+        if plan_id is None:
+            return None
+        loader = info.context.loader("plan_by_id", plan_by_id)
+        return PlanType.from_model(await loader.load(plan_id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="What changed between two accepted revisions of a plan (0 is the plan as approved). "
+        "Null if the plan is not there for you; a `not_found` error for a revision number it does not have.",
+    )
+    async def plan_revision_diff(
+        self,
+        info: Info[Context, None],
+        plan_id: relay.GlobalID,
+        from_: Annotated[int, strawberry.argument(name="from", description="A revision number.")],
+        to: Annotated[int, strawberry.argument(description="A revision number.")],
+    ) -> RevisionDiffType | None:
+        row_id = node_uuid(plan_id, "Plan")
+        if row_id is None:
+            return None
+        async with info.context.session_factory() as session:
+            try:
+                await service.get_plan(session, info.context.principal, row_id)
+            except NotFound:
+                return None
+            diff = await service.diff_revisions(session, info.context.principal, row_id, from_, to)
+        return RevisionDiffType.from_schema(diff)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Overdue review checkpoints of every plan you can read, oldest first.",
+    )
+    async def overdue_checkpoints(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[ReviewCheckpointType]:
+        page = page_request(first, after)
+        async with info.context.session_factory() as session:
+            result = await service.overdue_checkpoints(session, info.context.principal, page)
+        return Connection.from_page(result, ReviewCheckpointType.from_row)
+
+
+# --- mutations --------------------------------------------------------------------------------------
+
+
+@strawberry.input(description="A new plan, as a draft; a person who starts it becomes its lead.")
+class CreatePlanInput:
+    cycle: str = strawberry.field(description="The school year, such as `2026-27`.")
+    title: str
+    summary: str | None = strawberry.UNSET
+    school_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Omit for a district plan."
+    )
+    initiative_id: relay.GlobalID | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a plan: omitted fields stay as they are.")
+class UpdatePlanInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    title: str | None = strawberry.UNSET
+    summary: str | None = strawberry.UNSET
+    initiative_id: relay.GlobalID | None = strawberry.UNSET
+    status: PlanStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="IN_REVIEW needs the co-creation policy met (the refusal lists what is missing); "
+        "APPROVED needs an approver (a school leader for a school plan, a district leader for a district "
+        "plan).",
+    )
+    published: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Publish an approved plan to the whole district."
+    )
+
+
+@strawberry.type
+class PlanPayload:
+    plan: PlanType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Invite a person of the district to write or review a plan.")
+class AddCollaboratorInput:
+    plan_id: relay.GlobalID
+    person_id: relay.GlobalID
+    role: CollaboratorRoleEnum  # type: ignore[valid-type]
+
+
+@strawberry.input
+class UpdateCollaboratorInput:
+    id: relay.GlobalID
+    role: CollaboratorRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+
+
+@strawberry.input
+class RemoveCollaboratorInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class CollaboratorPayload:
+    collaborator: CollaboratorType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(name="GoalIndicatorInput", description="How a new goal is measured.")
+class GoalIndicatorInput:
+    name: str
+    unit: str
+    direction: DirectionEnum  # type: ignore[valid-type]
+    kind: IndicatorKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    baseline_value: Decimal | None = strawberry.UNSET
+    baseline_date: date | None = strawberry.UNSET
+    target_value: Decimal | None = strawberry.UNSET
+    target_date: date | None = strawberry.UNSET
+
+
+@strawberry.input(name="UpdateGoalIndicatorInput", description="Changes to a goal's measure.")
+class UpdateGoalIndicatorInput:
+    name: str | None = strawberry.UNSET
+    unit: str | None = strawberry.UNSET
+    direction: DirectionEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    kind: IndicatorKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    baseline_value: Decimal | None = strawberry.UNSET
+    baseline_date: date | None = strawberry.UNSET
+    target_value: Decimal | None = strawberry.UNSET
+    target_date: date | None = strawberry.UNSET
+
+
+@strawberry.input(description="A measurable goal for a plan that is not yet approved.")
+class AddGoalInput:
+    plan_id: relay.GlobalID
+    statement: str
+    indicator: GoalIndicatorInput
+    weight: Decimal | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a goal (before approval): omitted fields stay as they are.")
+class UpdateGoalInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    statement: str | None = strawberry.UNSET
+    weight: Decimal | None = strawberry.UNSET
+    indicator: UpdateGoalIndicatorInput | None = strawberry.UNSET
+
+
+@strawberry.input
+class RemoveGoalInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class GoalPayload:
+    goal: GoalType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A change idea under a goal.")
+class AddStrategyInput:
+    goal_id: relay.GlobalID
+    title: str
+    description: str | None = strawberry.UNSET
+    driver: str | None = strawberry.UNSET
+    weight: Decimal | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a strategy (before approval): omitted fields stay as they are.")
+class UpdateStrategyInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    driver: str | None = strawberry.UNSET
+    weight: Decimal | None = strawberry.UNSET
+
+
+@strawberry.input
+class RemoveStrategyInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class StrategyPayload:
+    strategy: StrategyType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Who does what by when under a strategy.")
+class AddActionStepInput:
+    strategy_id: relay.GlobalID
+    title: str
+    description: str | None = strawberry.UNSET
+    owner_person_id: relay.GlobalID | None = strawberry.UNSET
+    starts_on: date | None = strawberry.UNSET
+    due_on: date | None = strawberry.UNSET
+    status: StepStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    blocked_reason: str | None = strawberry.UNSET
+    progress: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Percent done; omit to derive it from the status."
+    )
+    weight: Decimal | None = strawberry.UNSET
+    pilot_group: str | None = strawberry.UNSET
+    scale_up_criteria: str | None = strawberry.UNSET
+
+
+@strawberry.input(
+    description="Changes to an action step. In an approved or active plan, `status`, `progress` and "
+    "`blockedReason` are progress reports (its owner may send them too); anything else needs a revision."
+)
+class UpdateActionStepInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    owner_person_id: relay.GlobalID | None = strawberry.UNSET
+    starts_on: date | None = strawberry.UNSET
+    due_on: date | None = strawberry.UNSET
+    status: StepStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    blocked_reason: str | None = strawberry.UNSET
+    progress: int | None = strawberry.UNSET
+    weight: Decimal | None = strawberry.UNSET
+    pilot_group: str | None = strawberry.UNSET
+    scale_up_criteria: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class RemoveActionStepInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class ActionStepPayload:
+    action_step: ActionStepType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Something pre-planning collected; it can be added at any stage but closed.")
+class AddEvidenceInput:
+    plan_id: relay.GlobalID
+    kind: EvidenceKindEnum  # type: ignore[valid-type]
+    title: str
+    description: str | None = strawberry.UNSET
+    source_url: str | None = strawberry.UNSET
+    collected_on: date | None = strawberry.UNSET
+    exemplar_school_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="For an exemplar: the school where the practice already works."
+    )
+
+
+@strawberry.input
+class RemoveEvidenceInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class EvidencePayload:
+    evidence: EvidenceType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(
+    name="RevisionChangeInput",
+    description="One change a revision makes: ADD a GOAL (to the plan), a STRATEGY (`parentId`: its goal) "
+    "or an ACTION_STEP (`parentId`: its strategy); UPDATE or REMOVE one by `id`; UPDATE the PLAN itself.",
+)
+class RevisionChangeInput:
+    op: RevisionOpEnum
+    entity: RevisionEntityEnum
+    id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The Goal, Strategy or ActionStep updated or removed."
+    )
+    parent_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="For ADD: the Goal of a new strategy, the Strategy of a new step."
+    )
+    fields: JSON | None = strawberry.field(
+        default=None,
+        description="The values, with the REST field names (`title`, `owner_person_id`, "
+        "`indicator: {target_value}`), as the revision records them; ids are database UUIDs.",
+    )
+
+
+@strawberry.input(name="RevisionCauseInput", description="What led to a revision.")
+class RevisionCauseInput:
+    kind: CauseKindEnum  # type: ignore[valid-type]
+    id: relay.GlobalID = strawberry.field(description="The Input, ReviewCheckpoint or Measurement.")
+
+
+@strawberry.input(description="Propose a change to an approved or active plan; its lead decides.")
+class ProposeRevisionInput:
+    plan_id: relay.GlobalID
+    reason: str = strawberry.field(description="Why the plan changes: what was learned.")
+    changes: list[RevisionChangeInput]
+    caused_by: list[RevisionCauseInput] | None = strawberry.UNSET
+
+
+@strawberry.input(description="Accept a proposed revision: its changes apply together, or none does.")
+class AcceptRevisionInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The plan's version you read; a stale one is refused and nothing is written.",
+    )
+    note: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Turn down a proposed revision, saying why.")
+class RejectRevisionInput:
+    id: relay.GlobalID
+    note: str = strawberry.field(description="Why; its proposer reads it.")
+
+
+@strawberry.type
+class PlanRevisionPayload:
+    revision: PlanRevisionType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A review of the plan, on a date.")
+class AddCheckpointInput:
+    plan_id: relay.GlobalID
+    scheduled_on: date
+
+
+@strawberry.input(description="A series of reviews: every `everyWeeks` weeks from `firstOn` through `until`.")
+class ScheduleCheckpointsInput:
+    plan_id: relay.GlobalID
+    first_on: date
+    until: date
+    every_weeks: int | None = strawberry.field(default=strawberry.UNSET, description="6 unless given.")
+
+
+@strawberry.input(description="Record a review: omitted fields stay as they are.")
+class UpdateCheckpointInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    scheduled_on: date | None = strawberry.UNSET
+    held_on: date | None = strawberry.UNSET
+    attendee_person_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=strawberry.UNSET, description="People of the district who came."
+    )
+    summary: str | None = strawberry.UNSET
+    decisions: str | None = strawberry.UNSET
+    revision_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The revision (of this plan) the review produced."
+    )
+
+
+@strawberry.input
+class RemoveCheckpointInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class CheckpointPayload:
+    checkpoint: ReviewCheckpointType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CheckpointsPayload:
+    checkpoints: list[ReviewCheckpointType] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _plan_failed(errors: list[UserError]) -> PlanPayload:
+    return PlanPayload(user_errors=errors)
+
+
+def _collaborator_failed(errors: list[UserError]) -> CollaboratorPayload:
+    return CollaboratorPayload(user_errors=errors)
+
+
+def _goal_failed(errors: list[UserError]) -> GoalPayload:
+    return GoalPayload(user_errors=errors)
+
+
+def _strategy_failed(errors: list[UserError]) -> StrategyPayload:
+    return StrategyPayload(user_errors=errors)
+
+
+def _step_failed(errors: list[UserError]) -> ActionStepPayload:
+    return ActionStepPayload(user_errors=errors)
+
+
+def _evidence_failed(errors: list[UserError]) -> EvidencePayload:
+    return EvidencePayload(user_errors=errors)
+
+
+def _revision_failed(errors: list[UserError]) -> PlanRevisionPayload:
+    return PlanRevisionPayload(user_errors=errors)
+
+
+def _checkpoint_failed(errors: list[UserError]) -> CheckpointPayload:
+    return CheckpointPayload(user_errors=errors)
+
+
+def _checkpoints_failed(errors: list[UserError]) -> CheckpointsPayload:
+    return CheckpointsPayload(user_errors=errors)
+
+
+def _removal_failed(errors: list[UserError]) -> RemovalPayload:
+    return RemovalPayload(user_errors=errors)
+
+
+def _ref(value: relay.GlobalID, type_name: str, path: tuple[str | int, ...]) -> uuid.UUID:
+    """The UUID in a global id of `type_name` found at `path` of the input; `NotFound` naming it if not."""
+    row_id = node_uuid(value, type_name)
+    if row_id is None:
+        raise NotFound(
+            f"No {type_name} with id {value}.",
+            errors=[FieldError(path, f"Not the id of a {type_name}.", "not_found")],
+        )
+    return row_id
+
+
+def _nested(fields: dict[str, Any], name: str) -> dict[str, Any]:
+    """`fields` with the nested input object under `name` turned into its present fields."""
+    value = fields.get(name)
+    if value is not None:
+        fields[name] = present_fields(value)
+    return fields
+
+
+def _revision_data(input: ProposeRevisionInput) -> RevisionCreate:
+    changes = []
+    for index, change in enumerate(input.changes):
+        entity = change.entity.value
+        changes.append(
+            {
+                "op": change.op.value,
+                "entity": entity,
+                "id": _ref(change.id, _ENTITY_TYPES[entity], ("changes", index, "id"))
+                if change.id is not None
+                else None,
+                "parent_id": _ref(
+                    change.parent_id, _PARENT_TYPES.get(entity, "Plan"), ("changes", index, "parent_id")
+                )
+                if change.parent_id is not None
+                else None,
+                "fields": {} if change.fields is None else change.fields,
+            }
+        )
+    causes = [
+        {"kind": cause.kind, "id": _ref(cause.id, _CAUSE_TYPES[cause.kind], ("caused_by", index, "id"))}
+        for index, cause in enumerate(input.caused_by or [])
+    ]
+    return validate_input(RevisionCreate, {"reason": input.reason, "changes": changes, "caused_by": causes})
+
+
+@strawberry.type
+class PlansMutation:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Start a plan as a draft: the district's (no schoolId) or one school's (district admins "
+        "and leaders, a school's leaders for their school).",
+    )
+    async def create_plan(self, info: Info[Context, None], input: CreatePlanInput) -> PlanPayload:
+        async def work(session: AsyncSession) -> PlanPayload:
+            fields = _with_ids(
+                present_fields(input),
+                ("school_id", "School", "schoolId"),
+                ("initiative_id", "Initiative", "initiativeId"),
+            )
+            data = validate_input(PlanCreate, fields)
+            plan = await service.create_plan(session, info.context.principal, data)
+            return PlanPayload(plan=PlanType.from_row(plan))
+
+        return await run_mutation(info.context, work, _plan_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change a plan or move it along; send `expectedVersion` to refuse stale writes. Content "
+        "changes to an approved or active plan are refused (`conflict`): propose a revision.",
+    )
+    async def update_plan(self, info: Info[Context, None], input: UpdatePlanInput) -> PlanPayload:
+        async def work(session: AsyncSession) -> PlanPayload:
+            plan_id = parse_global_id(input.id, "Plan")
+            fields = _with_ids(
+                present_fields(input, exclude=_VERSIONED), ("initiative_id", "Initiative", "initiativeId")
+            )
+            data = validate_input(PlanUpdate, fields)
+            plan = await service.update_plan(
+                session, info.context.principal, plan_id, data, expected_version=input.expected_version
+            )
+            return PlanPayload(plan=PlanType.from_row(plan))
+
+        return await run_mutation(info.context, work, _plan_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Invite a person of the district to write or review a plan (its lead, or a leader).",
+    )
+    async def add_collaborator(
+        self, info: Info[Context, None], input: AddCollaboratorInput
+    ) -> CollaboratorPayload:
+        async def work(session: AsyncSession) -> CollaboratorPayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            fields = _with_ids(
+                present_fields(input, exclude=frozenset({"plan_id"})), ("person_id", "Person", "personId")
+            )
+            data = validate_input(CollaboratorCreate, fields)
+            row = await service.add_collaborator(session, info.context.principal, plan_id, data)
+            return CollaboratorPayload(collaborator=CollaboratorType.from_model(row))
+
+        return await run_mutation(info.context, work, _collaborator_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a collaborator's role.")
+    async def update_collaborator(
+        self, info: Info[Context, None], input: UpdateCollaboratorInput
+    ) -> CollaboratorPayload:
+        async def work(session: AsyncSession) -> CollaboratorPayload:
+            collaborator_id = parse_global_id(input.id, "PlanCollaborator")
+            data = validate_input(CollaboratorUpdate, present_fields(input, exclude=frozenset({"id"})))
+            row = await service.update_collaborator(session, info.context.principal, collaborator_id, data)
+            return CollaboratorPayload(collaborator=CollaboratorType.from_model(row))
+
+        return await run_mutation(info.context, work, _collaborator_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take a collaborator off a plan.")
+    async def remove_collaborator(
+        self, info: Info[Context, None], input: RemoveCollaboratorInput
+    ) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            collaborator_id = parse_global_id(input.id, "PlanCollaborator")
+            await service.remove_collaborator(session, info.context.principal, collaborator_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Add a measurable goal, with the indicator that measures it (before approval).",
+    )
+    async def add_goal(self, info: Info[Context, None], input: AddGoalInput) -> GoalPayload:
+        async def work(session: AsyncSession) -> GoalPayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            fields = _nested(present_fields(input, exclude=frozenset({"plan_id"})), "indicator")
+            data = validate_input(GoalCreate, fields)
+            view = await service.add_goal(session, info.context.principal, plan_id, data)
+            return GoalPayload(goal=GoalType.from_view(view))
+
+        return await run_mutation(info.context, work, _goal_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a goal or its measure.")
+    async def update_goal(self, info: Info[Context, None], input: UpdateGoalInput) -> GoalPayload:
+        async def work(session: AsyncSession) -> GoalPayload:
+            goal_id = parse_global_id(input.id, "Goal")
+            fields = _nested(present_fields(input, exclude=_VERSIONED), "indicator")
+            data = validate_input(GoalUpdate, fields)
+            view = await service.update_goal(
+                session, info.context.principal, goal_id, data, expected_version=input.expected_version
+            )
+            return GoalPayload(goal=GoalType.from_view(view))
+
+        return await run_mutation(info.context, work, _goal_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Remove a goal with its strategies, action steps and indicator (before approval).",
+    )
+    async def remove_goal(self, info: Info[Context, None], input: RemoveGoalInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            await service.remove_goal(session, info.context.principal, parse_global_id(input.id, "Goal"))
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a strategy under a goal.")
+    async def add_strategy(self, info: Info[Context, None], input: AddStrategyInput) -> StrategyPayload:
+        async def work(session: AsyncSession) -> StrategyPayload:
+            goal_id = parse_global_id(input.goal_id, "Goal", field="goalId")
+            data = validate_input(StrategyCreate, present_fields(input, exclude=frozenset({"goal_id"})))
+            strategy = await service.add_strategy(session, info.context.principal, goal_id, data)
+            return StrategyPayload(strategy=StrategyType.from_row(strategy))
+
+        return await run_mutation(info.context, work, _strategy_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a strategy.")
+    async def update_strategy(self, info: Info[Context, None], input: UpdateStrategyInput) -> StrategyPayload:
+        async def work(session: AsyncSession) -> StrategyPayload:
+            strategy_id = parse_global_id(input.id, "Strategy")
+            data = validate_input(StrategyUpdate, present_fields(input, exclude=_VERSIONED))
+            strategy = await service.update_strategy(
+                session, info.context.principal, strategy_id, data, expected_version=input.expected_version
+            )
+            return StrategyPayload(strategy=StrategyType.from_row(strategy))
+
+        return await run_mutation(info.context, work, _strategy_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Remove a strategy with its action steps."
+    )
+    async def remove_strategy(self, info: Info[Context, None], input: RemoveStrategyInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            strategy_id = parse_global_id(input.id, "Strategy")
+            await service.remove_strategy(session, info.context.principal, strategy_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add an action step under a strategy.")
+    async def add_action_step(
+        self, info: Info[Context, None], input: AddActionStepInput
+    ) -> ActionStepPayload:
+        async def work(session: AsyncSession) -> ActionStepPayload:
+            strategy_id = parse_global_id(input.strategy_id, "Strategy", field="strategyId")
+            fields = _with_ids(
+                present_fields(input, exclude=frozenset({"strategy_id"})),
+                ("owner_person_id", "Person", "ownerPersonId"),
+            )
+            data = validate_input(ActionStepCreate, fields)
+            step = await service.add_action_step(session, info.context.principal, strategy_id, data)
+            return ActionStepPayload(action_step=ActionStepType.from_row(step))
+
+        return await run_mutation(info.context, work, _step_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change an action step, or report its progress (status, progress, blocked reason) once "
+        "the plan is approved; send `expectedVersion` to refuse stale writes.",
+    )
+    async def update_action_step(
+        self, info: Info[Context, None], input: UpdateActionStepInput
+    ) -> ActionStepPayload:
+        async def work(session: AsyncSession) -> ActionStepPayload:
+            step_id = parse_global_id(input.id, "ActionStep")
+            fields = _with_ids(
+                present_fields(input, exclude=_VERSIONED), ("owner_person_id", "Person", "ownerPersonId")
+            )
+            data = validate_input(ActionStepUpdate, fields)
+            step = await service.update_action_step(
+                session, info.context.principal, step_id, data, expected_version=input.expected_version
+            )
+            return ActionStepPayload(action_step=ActionStepType.from_row(step))
+
+        return await run_mutation(info.context, work, _step_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an action step.")
+    async def remove_action_step(
+        self, info: Info[Context, None], input: RemoveActionStepInput
+    ) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            step_id = parse_global_id(input.id, "ActionStep")
+            await service.remove_action_step(session, info.context.principal, step_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Add evidence pre-planning collected for a plan."
+    )
+    async def add_evidence(self, info: Info[Context, None], input: AddEvidenceInput) -> EvidencePayload:
+        async def work(session: AsyncSession) -> EvidencePayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            fields = _with_ids(
+                present_fields(input, exclude=frozenset({"plan_id"})),
+                ("exemplar_school_id", "School", "exemplarSchoolId"),
+            )
+            data = validate_input(EvidenceCreate, fields)
+            row = await service.add_evidence(session, info.context.principal, plan_id, data)
+            return EvidencePayload(evidence=EvidenceType.from_model(row))
+
+        return await run_mutation(info.context, work, _evidence_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an evidence item.")
+    async def remove_evidence(self, info: Info[Context, None], input: RemoveEvidenceInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            await service.remove_evidence(
+                session, info.context.principal, parse_global_id(input.id, "Evidence")
+            )
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Propose a revision of an approved or active plan (its lead, co-authors or leaders): "
+        "the changes are checked now and applied when the lead accepts.",
+    )
+    async def propose_revision(
+        self, info: Info[Context, None], input: ProposeRevisionInput
+    ) -> PlanRevisionPayload:
+        async def work(session: AsyncSession) -> PlanRevisionPayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            data = _revision_data(input)
+            view = await service.propose_revision(session, info.context.principal, plan_id, data)
+            return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
+
+        return await run_mutation(info.context, work, _revision_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Accept a proposed revision (the plan's lead, or its approver): every change applies or "
+        "none does; the revision is numbered and the plan's version moves on.",
+    )
+    async def accept_revision(
+        self, info: Info[Context, None], input: AcceptRevisionInput
+    ) -> PlanRevisionPayload:
+        async def work(session: AsyncSession) -> PlanRevisionPayload:
+            revision_id = parse_global_id(input.id, "PlanRevision")
+            data = validate_input(RevisionDecision, present_fields(input, exclude=_VERSIONED))
+            view = await service.accept_revision(
+                session, info.context.principal, revision_id, data, expected_version=input.expected_version
+            )
+            return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
+
+        return await run_mutation(info.context, work, _revision_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Reject a proposed revision, saying why (the plan's lead, or its approver).",
+    )
+    async def reject_revision(
+        self, info: Info[Context, None], input: RejectRevisionInput
+    ) -> PlanRevisionPayload:
+        async def work(session: AsyncSession) -> PlanRevisionPayload:
+            revision_id = parse_global_id(input.id, "PlanRevision")
+            data = validate_input(RevisionDecision, {"note": input.note})
+            view = await service.reject_revision(session, info.context.principal, revision_id, data)
+            return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
+
+        return await run_mutation(info.context, work, _revision_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Schedule a review of a plan.")
+    async def add_checkpoint(self, info: Info[Context, None], input: AddCheckpointInput) -> CheckpointPayload:
+        async def work(session: AsyncSession) -> CheckpointPayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            data = validate_input(CheckpointCreate, present_fields(input, exclude=frozenset({"plan_id"})))
+            row = await service.add_checkpoint(session, info.context.principal, plan_id, data)
+            return CheckpointPayload(checkpoint=ReviewCheckpointType.from_row(row))
+
+        return await run_mutation(info.context, work, _checkpoint_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Schedule a series of reviews, every `everyWeeks` weeks (6 unless given).",
+    )
+    async def schedule_checkpoints(
+        self, info: Info[Context, None], input: ScheduleCheckpointsInput
+    ) -> CheckpointsPayload:
+        async def work(session: AsyncSession) -> CheckpointsPayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            data = validate_input(CheckpointSchedule, present_fields(input, exclude=frozenset({"plan_id"})))
+            rows = await service.schedule_checkpoints(session, info.context.principal, plan_id, data)
+            return CheckpointsPayload(checkpoints=[ReviewCheckpointType.from_row(r) for r in rows])
+
+        return await run_mutation(info.context, work, _checkpoints_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record a review: when it was held, who came, what it found and decided, and the "
+        "revision it produced.",
+    )
+    async def update_checkpoint(
+        self, info: Info[Context, None], input: UpdateCheckpointInput
+    ) -> CheckpointPayload:
+        async def work(session: AsyncSession) -> CheckpointPayload:
+            checkpoint_id = parse_global_id(input.id, "ReviewCheckpoint")
+            fields = _with_ids(
+                present_fields(input, exclude=_VERSIONED), ("revision_id", "PlanRevision", "revisionId")
+            )
+            if fields.get("attendee_person_ids") is not None:
+                fields["attendee_person_ids"] = [
+                    _ref(person, "Person", ("attendee_person_ids", index))
+                    for index, person in enumerate(fields["attendee_person_ids"])
+                ]
+            data = validate_input(CheckpointUpdate, fields)
+            row = await service.update_checkpoint(
+                session, info.context.principal, checkpoint_id, data, expected_version=input.expected_version
+            )
+            return CheckpointPayload(checkpoint=ReviewCheckpointType.from_row(row))
+
+        return await run_mutation(info.context, work, _checkpoint_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Remove a review that was not held (a held review stays on the record).",
+    )
+    async def remove_checkpoint(
+        self, info: Info[Context, None], input: RemoveCheckpointInput
+    ) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            checkpoint_id = parse_global_id(input.id, "ReviewCheckpoint")
+            await service.remove_checkpoint(session, info.context.principal, checkpoint_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _removal_failed)

@@ -1,0 +1,830 @@
+"""REST for improvement plans: the plan and its collaborators, the goal tree (goals, strategies, action
+steps) and its progress, pre-planning (evidence, barriers and leverage points), the co-creation policy,
+revisions and their diffs, review checkpoints, and the plan as a shareable document.
+
+Parse, call the service, shape the reply. No rules here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
+
+from app.core.problems import problem_responses
+from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.schemas import ListResponse
+from app.plans import service
+from app.plans.models import PlanStatus, RevisionStatus
+from app.plans.schemas import (
+    ActionStepCreate,
+    ActionStepPublic,
+    ActionStepUpdate,
+    CheckpointCreate,
+    CheckpointPublic,
+    CheckpointSchedule,
+    CheckpointUpdate,
+    CollaboratorCreate,
+    CollaboratorPublic,
+    CollaboratorUpdate,
+    EvidenceCreate,
+    EvidencePublic,
+    GoalCreate,
+    GoalPublic,
+    GoalUpdate,
+    PlanCreate,
+    PlanExport,
+    PlanProgress,
+    PlanPublic,
+    PlanUpdate,
+    PolicyCheck,
+    PrePlanning,
+    RevisionCreate,
+    RevisionDecision,
+    RevisionDiff,
+    RevisionPublic,
+    StrategyCreate,
+    StrategyPublic,
+    StrategyUpdate,
+)
+
+router = APIRouter(tags=["plans"], responses=problem_responses(401, 403, 422))
+
+PlanId = Annotated[uuid.UUID, Path(description="The plan's id.")]
+GoalId = Annotated[uuid.UUID, Path(description="The goal's id.")]
+StrategyId = Annotated[uuid.UUID, Path(description="The strategy's id.")]
+StepId = Annotated[uuid.UUID, Path(description="The action step's id.")]
+RevisionId = Annotated[uuid.UUID, Path(description="The revision's id.")]
+CheckpointId = Annotated[uuid.UUID, Path(description="The review checkpoint's id.")]
+WRITE_ERRORS = problem_responses(404, 409, 412)
+
+
+class ExportFormat(StrEnum):
+    JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+# --- plans ------------------------------------------------------------------------------------------
+
+
+@router.get("/plans", operation_id="listPlans", response_model=ListResponse[PlanPublic])
+async def list_plans(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    school_id: Annotated[uuid.UUID | None, Query(description="Only this school's plans.")] = None,
+    status: Annotated[PlanStatus | None, Query(description="Only plans with this status.")] = None,
+    cycle: Annotated[
+        str | None,
+        Query(pattern=r"^\d{4}-\d{2}$", description="Only plans of this cycle, such as `2026-27`."),
+    ] = None,
+    initiative_id: Annotated[
+        uuid.UUID | None, Query(description="Only plans that carry out this initiative.")
+    ] = None,
+) -> dict[str, object]:
+    """Plans you can read, oldest first: your school's (all of the district's, for district-wide
+    roles), those you collaborate on, and approved plans the district has published. Filter by school,
+    status, cycle or initiative; `updated_since` for sync."""
+    filters = service.PlanFilter(school_id, status, cycle, initiative_id)
+    result = await service.list_plans(session, principal, page, filters)
+    return list_body(request, response, result, PlanPublic)
+
+
+@router.post(
+    "/plans",
+    operation_id="createPlan",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PlanPublic,
+    responses=problem_responses(404),
+)
+async def create_plan(
+    body: PlanCreate, response: Response, session: Session, principal: Caller
+) -> PlanPublic:
+    """Start an improvement plan as a `draft`: a school's (`school_id`) or the district's (no
+    `school_id`), for one cycle, optionally carrying out an initiative. Whoever starts it becomes its
+    lead. District admins and leaders, or the school's leaders."""
+    plan = await service.create_plan(session, principal, body)
+    set_etag(response, plan.version)
+    return PlanPublic.model_validate(plan)
+
+
+@router.get(
+    "/plans/{plan_id}",
+    operation_id="getPlan",
+    response_model=PlanPublic,
+    responses=problem_responses(404),
+)
+async def get_plan(plan_id: PlanId, response: Response, session: Session, principal: Caller) -> PlanPublic:
+    """One plan, with its version in the `ETag` header. For the whole plan in one document, see
+    `exportPlan`."""
+    plan = await service.get_plan(session, principal, plan_id)
+    set_etag(response, plan.version)
+    return PlanPublic.model_validate(plan)
+
+
+@router.patch(
+    "/plans/{plan_id}",
+    operation_id="updatePlan",
+    response_model=PlanPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_plan(
+    plan_id: PlanId,
+    body: PlanUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> PlanPublic:
+    """Change a plan or move it along: draft → in_review → approved → active → closed (in_review →
+    draft sends it back). Going to review needs the co-creation record the district's policy asks for
+    (see `getPlanPolicyCheck`; a refusal lists what is `missing`); approving needs a leader of the
+    plan's school (a district leader, for a district plan). From approval on, its content changes
+    through revisions only (409 here). `published` opens an approved plan to the whole district. Its
+    lead and co-authors, or leaders. Send `If-Match`: a stale one gets 412 with the `current_version`."""
+    plan = await service.update_plan(session, principal, plan_id, body, expected_version=expected_version)
+    set_etag(response, plan.version)
+    return PlanPublic.model_validate(plan)
+
+
+@router.get(
+    "/plans/{plan_id}/export",
+    operation_id="exportPlan",
+    response_model=PlanExport,
+    responses={
+        **problem_responses(404),
+        200: {
+            "description": "The plan as JSON, Markdown or printable HTML.",
+            "content": {
+                "text/markdown": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        },
+    },
+)
+async def export_plan(
+    plan_id: PlanId,
+    session: Session,
+    principal: Caller,
+    export_format: Annotated[
+        ExportFormat,
+        Query(alias="format", description="`json` (default), `markdown` or `html` (printable)."),
+    ] = ExportFormat.JSON,
+) -> PlanExport | Response:
+    """The whole plan in one document a school can share: its collaborators, goals with their
+    measures, strategies and action steps, the evidence behind it, its reviews and its accepted
+    revisions, with its overall progress. As JSON, Markdown (`text/markdown`) or printable HTML."""
+    if export_format is ExportFormat.JSON:
+        return await service.export_plan(session, principal, plan_id)
+    as_html = export_format is ExportFormat.HTML
+    document = await service.plan_document(session, principal, plan_id, as_html=as_html)
+    if as_html:
+        return HTMLResponse(document)
+    return Response(document, media_type="text/markdown; charset=utf-8")
+
+
+@router.get(
+    "/plans/{plan_id}/progress",
+    operation_id="getPlanProgress",
+    response_model=PlanProgress,
+    responses=problem_responses(404),
+)
+async def get_plan_progress(plan_id: PlanId, session: Session, principal: Caller) -> PlanProgress:
+    """How far along the plan is, as one number with the tree behind it. An action step counts its
+    progress as set, or as its status says (not started and blocked 0, in progress 50, done 100); a
+    strategy is the weighted mean of its steps, a goal of its strategies, the plan of its goals. Parts
+    with nothing under them have no progress (null) and do not count."""
+    return await service.plan_progress(session, principal, plan_id)
+
+
+@router.get(
+    "/plans/{plan_id}/policy-check",
+    operation_id="getPlanPolicyCheck",
+    response_model=PolicyCheck,
+    responses=problem_responses(404),
+)
+async def get_policy_check(plan_id: PlanId, session: Session, principal: Caller) -> PolicyCheck:
+    """Whether the plan may go to review under the district's co-creation policy: how many held
+    co-creation activities are linked to the plan (or its initiative), whose voices attended them,
+    and, in words, what is `missing`."""
+    return await service.policy_check(session, principal, plan_id)
+
+
+# --- collaborators ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/plans/{plan_id}/collaborators",
+    operation_id="listPlanCollaborators",
+    response_model=ListResponse[CollaboratorPublic],
+    responses=problem_responses(404),
+)
+async def list_collaborators(
+    plan_id: PlanId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """Who writes (lead, co-authors) and who reviews the plan."""
+    result = await service.list_collaborators(session, principal, plan_id, page)
+    return list_body(request, response, result, CollaboratorPublic)
+
+
+@router.post(
+    "/plans/{plan_id}/collaborators",
+    operation_id="addPlanCollaborator",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CollaboratorPublic,
+    responses=problem_responses(404, 409),
+)
+async def add_collaborator(
+    plan_id: PlanId, body: CollaboratorCreate, session: Session, principal: Caller
+) -> CollaboratorPublic:
+    """Invite a person of the district to the plan as `lead`, `co_author` or `reviewer` (once per
+    person; a second time is 409). The plan's lead, or whoever approves it."""
+    collaborator = await service.add_collaborator(session, principal, plan_id, body)
+    return CollaboratorPublic.model_validate(collaborator)
+
+
+@router.patch(
+    "/plan-collaborators/{collaborator_id}",
+    operation_id="updatePlanCollaborator",
+    response_model=CollaboratorPublic,
+    responses=problem_responses(404),
+)
+async def update_collaborator(
+    collaborator_id: Annotated[uuid.UUID, Path(description="The collaborator's id.")],
+    body: CollaboratorUpdate,
+    session: Session,
+    principal: Caller,
+) -> CollaboratorPublic:
+    """Change a collaborator's role. The plan's lead, or whoever approves it."""
+    collaborator = await service.update_collaborator(session, principal, collaborator_id, body)
+    return CollaboratorPublic.model_validate(collaborator)
+
+
+@router.delete(
+    "/plan-collaborators/{collaborator_id}",
+    operation_id="removePlanCollaborator",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404),
+)
+async def remove_collaborator(
+    collaborator_id: Annotated[uuid.UUID, Path(description="The collaborator's id.")],
+    session: Session,
+    principal: Caller,
+) -> Response:
+    """Take someone off the plan. The plan's lead, or whoever approves it."""
+    await service.remove_collaborator(session, principal, collaborator_id)
+    return Response(status_code=204)
+
+
+# --- goals ------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/plans/{plan_id}/goals",
+    operation_id="listGoals",
+    response_model=ListResponse[GoalPublic],
+    responses=problem_responses(404),
+)
+async def list_goals(
+    plan_id: PlanId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """The plan's goals, oldest first, each with the indicator that measures it."""
+    result = await service.list_goals(session, principal, plan_id, page)
+    goals = dataclasses.replace(result, items=[GoalPublic.from_view(v) for v in result.items])
+    return list_body(request, response, goals, GoalPublic)
+
+
+@router.post(
+    "/plans/{plan_id}/goals",
+    operation_id="addGoal",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GoalPublic,
+    responses=problem_responses(404, 409),
+)
+async def add_goal(
+    plan_id: PlanId, body: GoalCreate, response: Response, session: Session, principal: Caller
+) -> GoalPublic:
+    """Add a measurable goal with its `indicator` (what is counted, baseline, target, target date).
+    Before approval only; then propose a revision (409 here). Its lead and co-authors, or leaders."""
+    view = await service.add_goal(session, principal, plan_id, body)
+    set_etag(response, view.goal.version)
+    return GoalPublic.from_view(view)
+
+
+@router.get(
+    "/goals/{goal_id}",
+    operation_id="getGoal",
+    response_model=GoalPublic,
+    responses=problem_responses(404),
+)
+async def get_goal(goal_id: GoalId, response: Response, session: Session, principal: Caller) -> GoalPublic:
+    """One goal with its indicator, and its version in the `ETag` header."""
+    view = await service.get_goal(session, principal, goal_id)
+    set_etag(response, view.goal.version)
+    return GoalPublic.from_view(view)
+
+
+@router.patch(
+    "/goals/{goal_id}",
+    operation_id="updateGoal",
+    response_model=GoalPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_goal(
+    goal_id: GoalId,
+    body: GoalUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> GoalPublic:
+    """Change a goal or its `indicator` (a change to the indicator is a change to the goal: its version
+    moves). Before approval only; then propose a revision (409 here). Send `If-Match`."""
+    view = await service.update_goal(session, principal, goal_id, body, expected_version=expected_version)
+    set_etag(response, view.goal.version)
+    return GoalPublic.from_view(view)
+
+
+@router.delete(
+    "/goals/{goal_id}",
+    operation_id="removeGoal",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404, 409),
+)
+async def remove_goal(goal_id: GoalId, session: Session, principal: Caller) -> Response:
+    """Remove a goal with its indicator, strategies and action steps. Before approval only."""
+    await service.remove_goal(session, principal, goal_id)
+    return Response(status_code=204)
+
+
+# --- strategies -------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/goals/{goal_id}/strategies",
+    operation_id="listStrategies",
+    response_model=ListResponse[StrategyPublic],
+    responses=problem_responses(404),
+)
+async def list_strategies(
+    goal_id: GoalId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """The change ideas under a goal, oldest first."""
+    result = await service.list_strategies(session, principal, goal_id, page)
+    return list_body(request, response, result, StrategyPublic)
+
+
+@router.post(
+    "/goals/{goal_id}/strategies",
+    operation_id="addStrategy",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StrategyPublic,
+    responses=problem_responses(404, 409),
+)
+async def add_strategy(
+    goal_id: GoalId, body: StrategyCreate, response: Response, session: Session, principal: Caller
+) -> StrategyPublic:
+    """Add a change idea under the goal, optionally naming the `driver` it acts on, with its `weight`
+    in the goal's progress. Before approval only."""
+    strategy = await service.add_strategy(session, principal, goal_id, body)
+    set_etag(response, strategy.version)
+    return StrategyPublic.model_validate(strategy)
+
+
+@router.patch(
+    "/strategies/{strategy_id}",
+    operation_id="updateStrategy",
+    response_model=StrategyPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_strategy(
+    strategy_id: StrategyId,
+    body: StrategyUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> StrategyPublic:
+    """Change a strategy. Before approval only. Send `If-Match`."""
+    strategy = await service.update_strategy(
+        session, principal, strategy_id, body, expected_version=expected_version
+    )
+    set_etag(response, strategy.version)
+    return StrategyPublic.model_validate(strategy)
+
+
+@router.delete(
+    "/strategies/{strategy_id}",
+    operation_id="removeStrategy",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404, 409),
+)
+async def remove_strategy(strategy_id: StrategyId, session: Session, principal: Caller) -> Response:
+    """Remove a strategy with its action steps. Before approval only."""
+    await service.remove_strategy(session, principal, strategy_id)
+    return Response(status_code=204)
+
+
+# --- action steps -----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/strategies/{strategy_id}/action-steps",
+    operation_id="listActionSteps",
+    response_model=ListResponse[ActionStepPublic],
+    responses=problem_responses(404),
+)
+async def list_action_steps(
+    strategy_id: StrategyId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """Who does what by when under the strategy, oldest first, with each step's progress."""
+    result = await service.list_action_steps(session, principal, strategy_id, page)
+    return list_body(request, response, result, ActionStepPublic)
+
+
+@router.post(
+    "/strategies/{strategy_id}/action-steps",
+    operation_id="addActionStep",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActionStepPublic,
+    responses=problem_responses(404, 409),
+)
+async def add_action_step(
+    strategy_id: StrategyId, body: ActionStepCreate, response: Response, session: Session, principal: Caller
+) -> ActionStepPublic:
+    """Add an action step: its owner (a person of the district), start and due dates, status (a
+    `blocked` step needs its `blocked_reason`), progress (leave out to derive it from the status),
+    weight, and for a pilot the `pilot_group` that tries it first and the `scale_up_criteria` for
+    going whole-staff. Before approval only."""
+    step = await service.add_action_step(session, principal, strategy_id, body)
+    set_etag(response, step.version)
+    return ActionStepPublic.model_validate(step)
+
+
+@router.get(
+    "/action-steps/{step_id}",
+    operation_id="getActionStep",
+    response_model=ActionStepPublic,
+    responses=problem_responses(404),
+)
+async def get_action_step(
+    step_id: StepId, response: Response, session: Session, principal: Caller
+) -> ActionStepPublic:
+    """One action step, with its version in the `ETag` header."""
+    step = await service.get_action_step(session, principal, step_id)
+    set_etag(response, step.version)
+    return ActionStepPublic.model_validate(step)
+
+
+@router.patch(
+    "/action-steps/{step_id}",
+    operation_id="updateActionStep",
+    response_model=ActionStepPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_action_step(
+    step_id: StepId,
+    body: ActionStepUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> ActionStepPublic:
+    """Change an action step. In an approved or active plan only its `status`, `progress` and
+    `blocked_reason` change here (carrying out the plan is not changing it; its owner may report
+    them too); anything else takes a revision (409). Unblocking clears the reason. Send `If-Match`."""
+    step = await service.update_action_step(
+        session, principal, step_id, body, expected_version=expected_version
+    )
+    set_etag(response, step.version)
+    return ActionStepPublic.model_validate(step)
+
+
+@router.delete(
+    "/action-steps/{step_id}",
+    operation_id="removeActionStep",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404, 409),
+)
+async def remove_action_step(step_id: StepId, session: Session, principal: Caller) -> Response:
+    """Remove an action step. Before approval only."""
+    await service.remove_action_step(session, principal, step_id)
+    return Response(status_code=204)
+
+
+# --- pre-planning -----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/plans/{plan_id}/evidence",
+    operation_id="listEvidence",
+    response_model=ListResponse[EvidencePublic],
+    responses=problem_responses(404),
+)
+async def list_evidence(
+    plan_id: PlanId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """The evidence pre-planning collected for the plan, oldest first."""
+    result = await service.list_evidence(session, principal, plan_id, page)
+    return list_body(request, response, result, EvidencePublic)
+
+
+@router.post(
+    "/plans/{plan_id}/evidence",
+    operation_id="addEvidence",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidencePublic,
+    responses=problem_responses(404, 409),
+)
+async def add_evidence(
+    plan_id: PlanId, body: EvidenceCreate, session: Session, principal: Caller
+) -> EvidencePublic:
+    """Add evidence: student work, a lesson plan, data, an exemplar from an "island of excellence"
+    (`exemplar_school_id`: where the practice already works) or research. At any stage but closed:
+    evidence is the record behind the plan, not a change to it."""
+    evidence = await service.add_evidence(session, principal, plan_id, body)
+    return EvidencePublic.model_validate(evidence)
+
+
+@router.delete(
+    "/evidence/{evidence_id}",
+    operation_id="removeEvidence",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404),
+)
+async def remove_evidence(
+    evidence_id: Annotated[uuid.UUID, Path(description="The evidence item's id.")],
+    session: Session,
+    principal: Caller,
+) -> Response:
+    """Remove an evidence item."""
+    await service.remove_evidence(session, principal, evidence_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/plans/{plan_id}/pre-planning",
+    operation_id="getPrePlanning",
+    response_model=PrePlanning,
+    responses=problem_responses(404),
+)
+async def get_pre_planning(plan_id: PlanId, session: Session, principal: Caller) -> PrePlanning:
+    """What pre-planning surfaced: every evidence item, and the barriers and leverage points raised in
+    the co-creation activities held for the plan (the inputs themselves, shown as the engagement
+    record allows)."""
+    return await service.pre_planning(session, principal, plan_id)
+
+
+# --- revisions --------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/plans/{plan_id}/revisions",
+    operation_id="listPlanRevisions",
+    response_model=ListResponse[RevisionPublic],
+    responses=problem_responses(404),
+)
+async def list_revisions(
+    plan_id: PlanId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    status: Annotated[RevisionStatus | None, Query(description="proposed, accepted or rejected.")] = None,
+) -> dict[str, object]:
+    """The plan's revision history, oldest first: 0 is the plan as approved; each accepted revision
+    has the next number. Each with its reason, its changes and what caused it."""
+    result = await service.list_revisions(session, principal, plan_id, page, status=status)
+    revisions = dataclasses.replace(result, items=[RevisionPublic.from_view(v) for v in result.items])
+    return list_body(request, response, revisions, RevisionPublic)
+
+
+@router.post(
+    "/plans/{plan_id}/revisions",
+    operation_id="proposePlanRevision",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RevisionPublic,
+    responses=problem_responses(404, 409),
+)
+async def propose_revision(
+    plan_id: PlanId, body: RevisionCreate, session: Session, principal: Caller
+) -> RevisionPublic:
+    """Propose a change to an approved or active plan: the `reason` (what was learned), what caused it
+    (`caused_by`: inputs, review checkpoints or measurements) and the `changes`, each an `add`,
+    `update` or `remove` of a goal, strategy or action step (or an `update` of the plan). Changes are
+    checked now and applied only when accepted. Its lead and co-authors, or leaders."""
+    view = await service.propose_revision(session, principal, plan_id, body)
+    return RevisionPublic.from_view(view)
+
+
+@router.get(
+    "/plans/{plan_id}/revisions/diff",
+    operation_id="diffPlanRevisions",
+    response_model=RevisionDiff,
+    responses=problem_responses(404),
+)
+async def diff_revisions(
+    plan_id: PlanId,
+    session: Session,
+    principal: Caller,
+    from_number: Annotated[int, Query(alias="from", ge=0, description="An accepted revision's number.")],
+    to_number: Annotated[int, Query(alias="to", ge=0, description="An accepted revision's number.")],
+) -> RevisionDiff:
+    """What changed between two accepted revisions (0 is the plan as approved): every goal, strategy and
+    action step added, removed or changed, with the fields that differ before and after."""
+    return await service.diff_revisions(session, principal, plan_id, from_number, to_number)
+
+
+@router.get(
+    "/plan-revisions/{revision_id}",
+    operation_id="getPlanRevision",
+    response_model=RevisionPublic,
+    responses=problem_responses(404),
+)
+async def get_revision(revision_id: RevisionId, session: Session, principal: Caller) -> RevisionPublic:
+    """One revision, with its causes."""
+    return RevisionPublic.from_view(await service.get_revision(session, principal, revision_id))
+
+
+@router.post(
+    "/plan-revisions/{revision_id}/accept",
+    operation_id="acceptPlanRevision",
+    response_model=RevisionPublic,
+    responses=WRITE_ERRORS,
+)
+async def accept_revision(
+    revision_id: RevisionId,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+    body: Annotated[RevisionDecision | None, Body()] = None,
+) -> RevisionPublic:
+    """Accept a proposed revision: all its changes apply, in order, or none does (a change that no
+    longer applies, say its goal was removed meanwhile, is 409 and nothing changes). It gets the next
+    number and a snapshot of the plan it produced, and the plan's version moves on. The plan's lead, or
+    whoever approves it. `If-Match` is the plan's `ETag`."""
+    view = await service.accept_revision(
+        session, principal, revision_id, body or RevisionDecision(), expected_version=expected_version
+    )
+    return RevisionPublic.from_view(view)
+
+
+@router.post(
+    "/plan-revisions/{revision_id}/reject",
+    operation_id="rejectPlanRevision",
+    response_model=RevisionPublic,
+    responses=problem_responses(404, 409),
+)
+async def reject_revision(
+    revision_id: RevisionId, body: RevisionDecision, session: Session, principal: Caller
+) -> RevisionPublic:
+    """Reject a proposed revision; the `note` (required) tells its proposer why. The plan's lead, or
+    whoever approves it."""
+    view = await service.reject_revision(session, principal, revision_id, body)
+    return RevisionPublic.from_view(view)
+
+
+# --- review checkpoints -----------------------------------------------------------------------------
+
+
+@router.get(
+    "/plans/{plan_id}/checkpoints",
+    operation_id="listReviewCheckpoints",
+    response_model=ListResponse[CheckpointPublic],
+    responses=problem_responses(404),
+)
+async def list_checkpoints(
+    plan_id: PlanId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    overdue: Annotated[
+        bool | None, Query(description="Only overdue reviews (true) or only the others (false).")
+    ] = None,
+) -> dict[str, object]:
+    """The plan's scheduled reviews, oldest first. A review is overdue when its date has passed and it
+    has not been held."""
+    result = await service.list_checkpoints(session, principal, plan_id, page, overdue=overdue)
+    return list_body(request, response, result, CheckpointPublic)
+
+
+@router.post(
+    "/plans/{plan_id}/checkpoints",
+    operation_id="addReviewCheckpoint",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CheckpointPublic,
+    responses=problem_responses(404, 409),
+)
+async def add_checkpoint(
+    plan_id: PlanId, body: CheckpointCreate, response: Response, session: Session, principal: Caller
+) -> CheckpointPublic:
+    """Schedule one review of the plan. Its lead and co-authors, or leaders; not on a closed plan."""
+    checkpoint = await service.add_checkpoint(session, principal, plan_id, body)
+    set_etag(response, checkpoint.version)
+    return CheckpointPublic.model_validate(checkpoint)
+
+
+@router.post(
+    "/plans/{plan_id}/checkpoints/schedule",
+    operation_id="scheduleReviewCheckpoints",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[CheckpointPublic],
+    responses=problem_responses(404, 409),
+)
+async def schedule_checkpoints(
+    plan_id: PlanId, body: CheckpointSchedule, session: Session, principal: Caller
+) -> list[CheckpointPublic]:
+    """Schedule a series of reviews: every `every_weeks` weeks (6 by default) from `first_on` through
+    `until`. Answers the reviews it scheduled, in date order."""
+    checkpoints = await service.schedule_checkpoints(session, principal, plan_id, body)
+    return [CheckpointPublic.model_validate(c) for c in checkpoints]
+
+
+@router.get(
+    "/checkpoints/overdue",
+    operation_id="listOverdueCheckpoints",
+    response_model=ListResponse[CheckpointPublic],
+)
+async def list_overdue_checkpoints(
+    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+) -> dict[str, object]:
+    """Every overdue review of the plans you can read, across the district, oldest first."""
+    result = await service.overdue_checkpoints(session, principal, page)
+    return list_body(request, response, result, CheckpointPublic)
+
+
+@router.patch(
+    "/checkpoints/{checkpoint_id}",
+    operation_id="updateReviewCheckpoint",
+    response_model=CheckpointPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_checkpoint(
+    checkpoint_id: CheckpointId,
+    body: CheckpointUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> CheckpointPublic:
+    """Record a review: when it was `held_on` (not in the future), who attended (people of the
+    district), the summary and decisions, and the revision it produced (one of this plan's). Send
+    `If-Match`."""
+    checkpoint = await service.update_checkpoint(
+        session, principal, checkpoint_id, body, expected_version=expected_version
+    )
+    set_etag(response, checkpoint.version)
+    return CheckpointPublic.model_validate(checkpoint)
+
+
+@router.delete(
+    "/checkpoints/{checkpoint_id}",
+    operation_id="removeReviewCheckpoint",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404, 409),
+)
+async def remove_checkpoint(checkpoint_id: CheckpointId, session: Session, principal: Caller) -> Response:
+    """Cancel a review that has not been held (a held review stays on the record: 409)."""
+    await service.remove_checkpoint(session, principal, checkpoint_id)
+    return Response(status_code=204)

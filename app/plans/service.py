@@ -1,0 +1,1780 @@
+"""The rules for improvement plans: who writes them, what the goal tree holds, when a plan may go to
+review, who approves it, and how an approved plan changes (by revision only).
+
+Both transports call these; neither adds rules. Every function takes the session and the principal,
+raises `DomainError`s, flushes and never commits.
+
+Who may do what (see `app.auth.permissions`):
+- Staff read their school's plans (district roles, all of them); everyone reads approved plans the
+  district has published; collaborators read the plans they work on.
+- Leaders (`PLAN_EDIT`: a school's leaders for its plans, district leaders and admins) edit any plan in
+  their reach. Teachers and coaches (`PLAN_AUTHOR`) edit only plans they collaborate on as lead or
+  co-author. Reviewers read and comment, through revisions' decisions; they do not edit.
+- Approving takes a school leader for a school plan (`PLAN_APPROVE_SCHOOL`) and a district leader for a
+  district plan (`PLAN_APPROVE_DISTRICT`); admins may do both.
+- From approval on, content changes only through revisions: a collaborator proposes, the lead (or an
+  approver) accepts, and the changes apply together or not at all. Carrying out the plan (an action
+  step's status, progress, blocking reason) is not changing it and needs no revision.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import Action
+from app.auth.policy import authorize, require_authenticated, visible
+from app.auth.principal import Principal, PrincipalKind
+from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.core.models import utcnow
+from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
+from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.engagement.models import Activity, ActivityStatus, Input, Mode, Participation
+from app.engagement.schemas import InputPublic
+from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
+from app.initiatives import service as initiatives
+from app.initiatives.models import Indicator, Initiative, Stakeholder, StakeholderCategory
+from app.plans.models import (
+    PLAN_TRANSITIONS,
+    REVISED_STATUSES,
+    ActionStep,
+    CauseKind,
+    CollaboratorRole,
+    Evidence,
+    Goal,
+    Plan,
+    PlanCollaborator,
+    PlanRevision,
+    PlanRevisionCause,
+    PlanStatus,
+    ReviewCheckpoint,
+    RevisionStatus,
+    Strategy,
+)
+from app.plans.schemas import (
+    PROGRESS_FIELDS,
+    ActionStepCreate,
+    ActionStepUpdate,
+    Change,
+    CheckpointCreate,
+    CheckpointSchedule,
+    CheckpointUpdate,
+    CollaboratorCreate,
+    CollaboratorUpdate,
+    DiffEntry,
+    EvidenceCreate,
+    EvidencePublic,
+    GoalCreate,
+    GoalProgress,
+    GoalTree,
+    GoalUpdate,
+    PlanCreate,
+    PlanExport,
+    PlanProgress,
+    PlanPublic,
+    PlanUpdate,
+    PolicyCheck,
+    PrePlanning,
+    RevisionCreate,
+    RevisionDecision,
+    RevisionDiff,
+    RevisionPublic,
+    StepProgress,
+    StrategyCreate,
+    StrategyProgress,
+    StrategyPublic,
+    StrategyTree,
+    StrategyUpdate,
+)
+from app.tenancy.models import District, Voice
+
+WRITERS = frozenset({CollaboratorRole.LEAD, CollaboratorRole.CO_AUTHOR})
+
+_COLLABORATOR_UNIQUE = {
+    "uq_plan_collaborator_plan_id_person_id": ("person_id", "This person already collaborates on the plan.")
+}
+
+# Whose voice a participant brings, by the category of the stakeholder they are or stand for.
+CATEGORY_VOICES: dict[StakeholderCategory, Voice] = {
+    StakeholderCategory.TEACHER: Voice.TEACHERS,
+    StakeholderCategory.UNION: Voice.TEACHERS,
+    StakeholderCategory.FAMILY: Voice.FAMILIES,
+    StakeholderCategory.STUDENT: Voice.STUDENTS,
+    StakeholderCategory.COMMUNITY_ORGANIZATION: Voice.COMMUNITY,
+    StakeholderCategory.BUSINESS: Voice.COMMUNITY,
+    StakeholderCategory.HIGHER_EDUCATION: Voice.COMMUNITY,
+    StakeholderCategory.SCHOOL_LEADERSHIP: Voice.SCHOOL_LEADERS,
+}
+# ... or by who the person is, for a person taking part in their own name.
+PERSON_KIND_VOICES: dict[PersonKind, Voice] = {
+    PersonKind.FAMILY: Voice.FAMILIES,
+    PersonKind.STUDENT: Voice.STUDENTS,
+    PersonKind.COMMUNITY_MEMBER: Voice.COMMUNITY,
+    PersonKind.PARTNER: Voice.COMMUNITY,
+}
+ROLE_VOICES: dict[Role, Voice] = {
+    Role.TEACHER: Voice.TEACHERS,
+    Role.COACH: Voice.TEACHERS,
+    Role.SCHOOL_LEADER: Voice.SCHOOL_LEADERS,
+    Role.COMMUNITY_MEMBER: Voice.COMMUNITY,
+}
+VOICE_WORDS: dict[Voice, str] = {
+    Voice.TEACHERS: "teachers",
+    Voice.FAMILIES: "families",
+    Voice.COMMUNITY: "community members",
+    Voice.FAMILIES_OR_COMMUNITY: "families or community members",
+    Voice.STUDENTS: "students",
+    Voice.SCHOOL_LEADERS: "school leaders",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFilter:
+    school_id: uuid.UUID | None = None
+    status: PlanStatus | None = None
+    cycle: str | None = None
+    initiative_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GoalView:
+    """A goal with the indicator that measures it."""
+
+    goal: Goal
+    indicator: Indicator
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionView:
+    revision: PlanRevision
+    causes: list[PlanRevisionCause]
+
+
+# --- who the principal is to a plan -----------------------------------------------------------------
+
+
+def _own_person(principal: Principal) -> Any:
+    return select(User.person_id).where(User.id == principal.id).scalar_subquery()
+
+
+def _collaborating_on(principal: Principal, roles: frozenset[CollaboratorRole] | None = None) -> Any:
+    """Ids of the plans the principal collaborates on (in any of `roles`)."""
+    if principal.kind is not PrincipalKind.USER or principal.id is None:
+        return select(PlanCollaborator.plan_id).where(False)
+    stmt = select(PlanCollaborator.plan_id).where(PlanCollaborator.person_id == _own_person(principal))
+    if roles is not None:
+        stmt = stmt.where(PlanCollaborator.role.in_(roles))
+    return stmt
+
+
+async def _collaborator_role(
+    session: AsyncSession, principal: Principal, plan: Plan
+) -> CollaboratorRole | None:
+    if principal.kind is not PrincipalKind.USER or principal.id is None:
+        return None
+    return await session.scalar(
+        select(PlanCollaborator.role).where(
+            PlanCollaborator.plan_id == plan.id, PlanCollaborator.person_id == _own_person(principal)
+        )
+    )
+
+
+def _plans_visible(stmt: Any, principal: Principal) -> Any:
+    also = Plan.id.in_(_collaborating_on(principal)) if principal.kind is PrincipalKind.USER else None
+    return visible(stmt, Plan, principal, Action.PLAN_READ, also=also)
+
+
+async def _authorize_author(session: AsyncSession, principal: Principal, plan: Plan) -> None:
+    """Leaders in reach of the plan, or its lead and co-authors (who hold the author right)."""
+    try:
+        authorize(principal, Action.PLAN_EDIT, district_id=plan.district_id, school_id=plan.school_id)
+    except PermissionDenied:
+        authorize(principal, Action.PLAN_AUTHOR, district_id=plan.district_id, school_id=plan.school_id)
+        if await _collaborator_role(session, principal, plan) not in WRITERS:
+            raise PermissionDenied(
+                "Only the plan's lead and co-authors, or leaders, edit it.",
+                extra={"action": Action.PLAN_AUTHOR.value},
+            ) from None
+
+
+def _authorize_approver(principal: Principal, plan: Plan) -> None:
+    action = Action.PLAN_APPROVE_SCHOOL if plan.school_id is not None else Action.PLAN_APPROVE_DISTRICT
+    authorize(principal, action, district_id=plan.district_id, school_id=plan.school_id)
+
+
+async def _authorize_lead(session: AsyncSession, principal: Principal, plan: Plan) -> None:
+    """The plan's lead, or whoever may approve it, decides on revisions and its life cycle."""
+    try:
+        _authorize_approver(principal, plan)
+    except PermissionDenied:
+        if await _collaborator_role(session, principal, plan) is not CollaboratorRole.LEAD:
+            raise PermissionDenied(
+                "Only the plan's lead, or whoever approves it, decides this.",
+                extra={"action": Action.PLAN_EDIT.value},
+            ) from None
+
+
+# --- plans ------------------------------------------------------------------------------------------
+
+
+async def list_plans(
+    session: AsyncSession, principal: Principal, page: PageRequest, filters: PlanFilter
+) -> Page[Plan]:
+    """The plans the principal may read, oldest first, narrowed by `filters`."""
+    stmt = _plans_visible(select(Plan), principal)
+    if filters.school_id is not None:
+        stmt = stmt.where(Plan.school_id == filters.school_id)
+    if filters.status is not None:
+        stmt = stmt.where(Plan.status == filters.status)
+    if filters.cycle is not None:
+        stmt = stmt.where(Plan.cycle == filters.cycle)
+    if filters.initiative_id is not None:
+        stmt = stmt.where(Plan.initiative_id == filters.initiative_id)
+    return await paginate(session, stmt, Plan, page)
+
+
+async def get_plan(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, lock: bool = False
+) -> Plan:
+    """The plan; `NotFound` when it is not there for the principal."""
+    try:
+        stmt = _plans_visible(select(Plan).where(Plan.id == plan_id), principal)
+    except PermissionDenied:
+        # No right to plans at all (a sync client): say so for its own district's plans, but another
+        # district's plan (or none) stays a plain 404, as `get_visible` answers.
+        if await session.scalar(select(Plan.district_id).where(Plan.id == plan_id)) == principal.district_id:
+            raise
+        raise NotFound(f"No plan with id {plan_id}.") from None
+    if lock:
+        stmt = stmt.with_for_update()
+    plan = (await session.execute(stmt)).scalar_one_or_none()
+    if plan is None:
+        raise NotFound(f"No plan with id {plan_id}.")
+    return plan
+
+
+async def plans_by_id(
+    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Plan]:
+    try:
+        stmt = _plans_visible(select(Plan).where(Plan.id.in_(plan_ids)), principal)
+    except PermissionDenied:
+        # As `get_plan`: refused for its own district's plans, absent for another district's.
+        own = select(func.count()).where(Plan.id.in_(plan_ids), Plan.district_id == principal.district_id)
+        if await session.scalar(own):
+            raise
+        return {}
+    return {p.id: p for p in (await session.execute(stmt)).scalars()}
+
+
+async def create_plan(session: AsyncSession, principal: Principal, data: PlanCreate) -> Plan:
+    """Start a plan as a draft. A user who starts it becomes its lead.
+
+    Raises `PermissionDenied`, `NotFound` (a school or initiative not in the district, named by field).
+    """
+    district_id = initiatives._district_of(principal)
+    await initiatives._check_references(session, district_id, school_id=data.school_id)
+    if data.initiative_id is not None:
+        await _initiative_in_district(session, district_id, data.initiative_id)
+    authorize(principal, Action.PLAN_CREATE, district_id=district_id, school_id=data.school_id)
+    plan = Plan(district_id=district_id, **data.model_dump())
+    session.add(plan)
+    await session.flush()
+    if principal.kind is PrincipalKind.USER and principal.id is not None:
+        person_id = await session.scalar(select(User.person_id).where(User.id == principal.id))
+        session.add(
+            PlanCollaborator(
+                district_id=district_id, plan_id=plan.id, person_id=person_id, role=CollaboratorRole.LEAD
+            )
+        )
+        await session.flush()
+    return plan
+
+
+async def update_plan(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    data: PlanUpdate,
+    *,
+    expected_version: int | None = None,
+) -> Plan:
+    """Change a plan or move it along. Submitting for review needs the co-creation record the district's
+    policy asks for (the refusal lists what is missing); approving needs an approver; content changes
+    to an approved or active plan go through revisions. Raises `NotFound`, `PermissionDenied`,
+    `StaleVersion`, `Conflict` and `ValidationFailed`."""
+    plan = await get_plan(session, principal, plan_id, lock=True)
+    changes = data.changes()
+    new_status = changes.pop("status", None)
+    publish = changes.pop("published", None)
+    # A status or publication the plan already has moves nothing: it needs the author's right like any
+    # other edit, not no right at all.
+    if new_status == plan.status:
+        new_status = None
+    if publish == plan.published:
+        publish = None
+    if changes or (new_status is None and publish is None):
+        await _authorize_author(session, principal, plan)
+    check_version(plan, expected_version, what="plan")
+    if changes:
+        _require_editable(plan)
+        if changes.get("initiative_id") is not None:
+            await _initiative_in_district(session, plan.district_id, changes["initiative_id"])
+    if new_status is not None and new_status != plan.status:
+        await _move(session, principal, plan, new_status)
+        changes["status"] = new_status
+    if publish is not None and publish != plan.published:
+        authorize(principal, Action.PLAN_EDIT, district_id=plan.district_id, school_id=plan.school_id)
+        status = changes.get("status", plan.status)
+        if publish and status not in (PlanStatus.APPROVED, PlanStatus.ACTIVE, PlanStatus.CLOSED):
+            raise ValidationFailed(
+                "Only an approved plan can be published.",
+                errors=[FieldError(("published",), "Approve the plan first.", "not_approved")],
+            )
+        changes["published"] = publish
+    apply_changes(plan, changes)
+    await session.flush()
+    if changes.get("status") is PlanStatus.APPROVED:
+        await _record_approval(session, principal, plan)
+    return plan
+
+
+async def _move(session: AsyncSession, principal: Principal, plan: Plan, new_status: PlanStatus) -> None:
+    if new_status not in PLAN_TRANSITIONS[plan.status]:
+        allowed = ", ".join(sorted(s.value for s in PLAN_TRANSITIONS[plan.status])) or "none"
+        raise ValidationFailed(
+            f"A plan cannot go from {plan.status.value} to {new_status.value}.",
+            errors=[FieldError(("status",), f"From {plan.status.value}: {allowed}.", "illegal_transition")],
+        )
+    if new_status is PlanStatus.IN_REVIEW:
+        await _authorize_author(session, principal, plan)
+        check = await policy_check(session, principal, plan.id)
+        if not check.met:
+            raise ValidationFailed(
+                "The plan's co-creation record does not yet meet the district's policy: "
+                + "; ".join(check.missing),
+                errors=[FieldError(("status",), m, "co_creation_policy") for m in check.missing],
+                extra={"missing": check.missing},
+            )
+    elif new_status is PlanStatus.APPROVED:
+        _authorize_approver(principal, plan)
+    elif new_status is PlanStatus.DRAFT:
+        # Sent back by review, or taken back by its authors.
+        try:
+            _authorize_approver(principal, plan)
+        except PermissionDenied:
+            await _authorize_author(session, principal, plan)
+    else:
+        await _authorize_lead(session, principal, plan)
+
+
+async def _record_approval(session: AsyncSession, principal: Principal, plan: Plan) -> None:
+    """Stamp the approval, and keep the plan as approved as revision 0, the base of every diff."""
+    plan.approved_at = utcnow()
+    plan.approved_by_label = principal.label
+    session.add(
+        PlanRevision(
+            district_id=plan.district_id,
+            plan_id=plan.id,
+            number=0,
+            status=RevisionStatus.ACCEPTED,
+            reason="Approved.",
+            snapshot=await snapshot(session, plan),
+            proposed_by_label=principal.label,
+            decided_by_label=principal.label,
+            decided_at=plan.approved_at,
+        )
+    )
+    await session.flush()
+
+
+def _require_editable(plan: Plan, *, revising: bool = False) -> None:
+    if plan.status is PlanStatus.CLOSED:
+        raise Conflict("The plan is closed; start the next cycle's plan instead.")
+    if plan.status in REVISED_STATUSES and not revising:
+        raise Conflict(
+            f"The plan is {plan.status.value}: propose a revision (POST /plans/{plan.id}/revisions) "
+            "with the reason for the change.",
+            extra={"plan_status": plan.status.value},
+        )
+
+
+# --- the co-creation policy -------------------------------------------------------------------------
+
+
+async def policy_check(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> PolicyCheck:
+    """Whether the plan may go to review: enough held co-creation activities linked to the plan (or
+    its initiative), attended by the voices the district requires. `missing` says what is not there."""
+    plan = await get_plan(session, principal, plan_id)
+    district = await session.get(District, plan.district_id)
+    assert district is not None  # noqa: S101 (a plan's district exists: foreign key)
+    linked = [Activity.plan_id == plan.id]
+    if plan.initiative_id is not None:
+        linked.append(Activity.initiative_id == plan.initiative_id)
+    activities = select(Activity.id).where(
+        Activity.district_id == plan.district_id,
+        or_(*linked),
+        Activity.mode == Mode.CO_CREATION,
+        Activity.status == ActivityStatus.HELD,
+    )
+    activity_ids = list((await session.execute(activities)).scalars())
+    heard = await _voices_heard(session, activity_ids)
+    required = [
+        Voice(v) for v in (district.school_plan_voices if plan.school_id else district.district_plan_voices)
+    ]
+    missing: list[str] = []
+    if len(activity_ids) < district.plan_min_co_creation:
+        missing.append(
+            f"{district.plan_min_co_creation} held co-creation activit"
+            f"{'y' if district.plan_min_co_creation == 1 else 'ies'} linked to the plan or its initiative "
+            f"({len(activity_ids)} so far)"
+        )
+    for voice in required:
+        if not _voice_satisfied(voice, heard):
+            missing.append(f"{VOICE_WORDS[voice]} among the participants of its co-creation")
+    return PolicyCheck(
+        plan_id=plan.id,
+        met=not missing,
+        co_creation_activities=len(activity_ids),
+        required_activities=district.plan_min_co_creation,
+        voices_heard=sorted(v.value for v in heard),
+        voices_required=[v.value for v in required],
+        missing=missing,
+    )
+
+
+def _voice_satisfied(voice: Voice, heard: set[Voice]) -> bool:
+    if voice is Voice.FAMILIES_OR_COMMUNITY:
+        return bool(heard & {Voice.FAMILIES, Voice.COMMUNITY})
+    return voice in heard
+
+
+async def _voices_heard(session: AsyncSession, activity_ids: list[uuid.UUID]) -> set[Voice]:
+    """The voices among those who attended the activities: by stakeholder category, by the kind of
+    person, and by the roles a person's account holds."""
+    if not activity_ids:
+        return set()
+    attended = and_(Participation.activity_id.in_(activity_ids), Participation.attended.is_(True))
+    heard: set[Voice] = set()
+    by_stakeholder = (
+        select(Stakeholder.category)
+        .join(
+            Participation,
+            or_(
+                Participation.stakeholder_id == Stakeholder.id,
+                and_(Participation.person_id.is_not(None), Participation.person_id == Stakeholder.person_id),
+            ),
+        )
+        .where(attended)
+    )
+    heard |= {
+        CATEGORY_VOICES[c] for c in (await session.execute(by_stakeholder)).scalars() if c in CATEGORY_VOICES
+    }
+    by_person = select(Person.kind).join(Participation, Participation.person_id == Person.id).where(attended)
+    heard |= {
+        PERSON_KIND_VOICES[k] for k in (await session.execute(by_person)).scalars() if k in PERSON_KIND_VOICES
+    }
+    by_role = (
+        select(RoleAssignment.role)
+        .join(User, User.id == RoleAssignment.user_id)
+        .join(Participation, Participation.person_id == User.person_id)
+        .where(attended)
+    )
+    heard |= {ROLE_VOICES[r] for r in (await session.execute(by_role)).scalars() if r in ROLE_VOICES}
+    return heard
+
+
+# --- collaborators ----------------------------------------------------------------------------------
+
+
+async def list_collaborators(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
+) -> Page[PlanCollaborator]:
+    await get_plan(session, principal, plan_id)
+    stmt = select(PlanCollaborator).where(PlanCollaborator.plan_id == plan_id)
+    return await paginate(session, stmt, PlanCollaborator, page)
+
+
+async def collaborators_of_plans(
+    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[PlanCollaborator]]:
+    readable = list(await plans_by_id(session, principal, plan_ids))
+    return await _per_plan(session, PlanCollaborator, readable, plan_ids, page)
+
+
+async def add_collaborator(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: CollaboratorCreate
+) -> PlanCollaborator:
+    """Invite a person of the district to write or review the plan (its lead or a leader decides)."""
+    plan = await get_plan(session, principal, plan_id, lock=True)
+    await _authorize_lead(session, principal, plan)
+    await initiatives._check_references(session, plan.district_id, person_id=data.person_id)
+    collaborator = PlanCollaborator(district_id=plan.district_id, plan_id=plan.id, **data.model_dump())
+    session.add(collaborator)
+    await flush_or_conflict(session, _COLLABORATOR_UNIQUE)
+    return collaborator
+
+
+async def update_collaborator(
+    session: AsyncSession, principal: Principal, collaborator_id: uuid.UUID, data: CollaboratorUpdate
+) -> PlanCollaborator:
+    collaborator, plan = await _plan_child(
+        session, principal, PlanCollaborator, collaborator_id, "collaborator"
+    )
+    await _authorize_lead(session, principal, plan)
+    apply_changes(collaborator, data.changes())
+    await session.flush()
+    return collaborator
+
+
+async def remove_collaborator(
+    session: AsyncSession, principal: Principal, collaborator_id: uuid.UUID
+) -> None:
+    collaborator, plan = await _plan_child(
+        session, principal, PlanCollaborator, collaborator_id, "collaborator"
+    )
+    await _authorize_lead(session, principal, plan)
+    await session.delete(collaborator)
+    await session.flush()
+
+
+# --- the goal tree ----------------------------------------------------------------------------------
+
+
+async def list_goals(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
+) -> Page[GoalView]:
+    await get_plan(session, principal, plan_id)
+    result = await paginate(session, select(Goal).where(Goal.plan_id == plan_id), Goal, page)
+    return Page(await _with_indicators(session, result.items), result.next_cursor, result.has_previous)
+
+
+async def goals_of_plans(
+    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[Goal]]:
+    readable = list(await plans_by_id(session, principal, plan_ids))
+    return await _per_plan(session, Goal, readable, plan_ids, page)
+
+
+async def indicators_by_id(
+    session: AsyncSession, principal: Principal, indicator_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Indicator]:
+    """Indicators of goals the caller was allowed to list (the district filter keeps forged ids out)."""
+    stmt = select(Indicator).where(Indicator.id.in_(indicator_ids))
+    if principal.kind is not PrincipalKind.SYSTEM:
+        stmt = stmt.where(Indicator.district_id == principal.district_id)
+    return {i.id: i for i in (await session.execute(stmt)).scalars()}
+
+
+async def get_goal(session: AsyncSession, principal: Principal, goal_id: uuid.UUID) -> GoalView:
+    goal, _ = await _plan_child(session, principal, Goal, goal_id, "goal", lock=False)
+    (view,) = await _with_indicators(session, [goal])
+    return view
+
+
+async def add_goal(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    data: GoalCreate,
+    *,
+    revising: bool = False,
+) -> GoalView:
+    """Add a measurable goal; its indicator (baseline, target, target date) is created with it."""
+    plan = await _plan_for_edit(session, principal, plan_id, revising=revising)
+    indicator = Indicator(
+        district_id=plan.district_id, school_id=plan.school_id, **data.indicator.model_dump()
+    )
+    initiatives._check_dates(
+        indicator.baseline_date,
+        indicator.target_date,
+        fields=("indicator.baseline_date", "indicator.target_date"),
+    )
+    session.add(indicator)
+    await session.flush()
+    goal = Goal(
+        district_id=plan.district_id,
+        plan_id=plan.id,
+        indicator_id=indicator.id,
+        **data.model_dump(exclude={"indicator"}),
+    )
+    session.add(goal)
+    await session.flush()
+    return GoalView(goal, indicator)
+
+
+async def update_goal(
+    session: AsyncSession,
+    principal: Principal,
+    goal_id: uuid.UUID,
+    data: GoalUpdate,
+    *,
+    expected_version: int | None = None,
+    revising: bool = False,
+) -> GoalView:
+    goal, plan = await _plan_child(session, principal, Goal, goal_id, "goal")
+    await _check_edit(session, principal, plan, revising=revising)
+    check_version(goal, expected_version, what="goal")
+    changes = data.changes()
+    indicator_changes = changes.pop("indicator", None) or {}
+    indicator = await session.get(Indicator, goal.indicator_id, with_for_update=True)
+    assert indicator is not None  # noqa: S101 (foreign key)
+    initiatives._check_dates(
+        indicator_changes.get("baseline_date", indicator.baseline_date),
+        indicator_changes.get("target_date", indicator.target_date),
+        fields=("indicator.baseline_date", "indicator.target_date"),
+    )
+    changed = apply_changes(indicator, indicator_changes)
+    if not apply_changes(goal, changes) and changed:
+        goal.version += 1  # the goal's measure changed: the goal changed
+    await session.flush()
+    return GoalView(goal, indicator)
+
+
+async def remove_goal(
+    session: AsyncSession, principal: Principal, goal_id: uuid.UUID, *, revising: bool = False
+) -> None:
+    """Remove a goal with its strategies and action steps, and its indicator."""
+    goal, plan = await _plan_child(session, principal, Goal, goal_id, "goal")
+    await _check_edit(session, principal, plan, revising=revising)
+    indicator_id = goal.indicator_id
+    await session.delete(goal)
+    await session.flush()
+    await session.execute(delete(Indicator).where(Indicator.id == indicator_id))
+
+
+async def list_strategies(
+    session: AsyncSession, principal: Principal, goal_id: uuid.UUID, page: PageRequest
+) -> Page[Strategy]:
+    await _plan_child(session, principal, Goal, goal_id, "goal", lock=False)
+    return await paginate(session, select(Strategy).where(Strategy.goal_id == goal_id), Strategy, page)
+
+
+async def strategies_of_goals(
+    session: AsyncSession, principal: Principal, goal_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[Strategy]]:
+    """Strategies of goals the caller was allowed to list; the district filter keeps forged ids out."""
+    stmt = _in_district(select(Strategy), Strategy, principal)
+    pages = await paginate_per_parent(session, stmt, Strategy, Strategy.goal_id, goal_ids, page)
+    return {i: pages.get(i, Page([], None)) for i in goal_ids}
+
+
+async def add_strategy(
+    session: AsyncSession,
+    principal: Principal,
+    goal_id: uuid.UUID,
+    data: StrategyCreate,
+    *,
+    revising: bool = False,
+) -> Strategy:
+    goal, plan = await _plan_child(session, principal, Goal, goal_id, "goal", lock=False)
+    await _check_edit(session, principal, plan, revising=revising)
+    strategy = Strategy(district_id=plan.district_id, plan_id=plan.id, goal_id=goal.id, **data.model_dump())
+    session.add(strategy)
+    await session.flush()
+    return strategy
+
+
+async def update_strategy(
+    session: AsyncSession,
+    principal: Principal,
+    strategy_id: uuid.UUID,
+    data: StrategyUpdate,
+    *,
+    expected_version: int | None = None,
+    revising: bool = False,
+) -> Strategy:
+    strategy, plan = await _plan_child(session, principal, Strategy, strategy_id, "strategy")
+    await _check_edit(session, principal, plan, revising=revising)
+    check_version(strategy, expected_version, what="strategy")
+    apply_changes(strategy, data.changes())
+    await session.flush()
+    return strategy
+
+
+async def remove_strategy(
+    session: AsyncSession, principal: Principal, strategy_id: uuid.UUID, *, revising: bool = False
+) -> None:
+    strategy, plan = await _plan_child(session, principal, Strategy, strategy_id, "strategy")
+    await _check_edit(session, principal, plan, revising=revising)
+    await session.delete(strategy)
+    await session.flush()
+
+
+async def list_action_steps(
+    session: AsyncSession, principal: Principal, strategy_id: uuid.UUID, page: PageRequest
+) -> Page[ActionStep]:
+    await _plan_child(session, principal, Strategy, strategy_id, "strategy", lock=False)
+    stmt = select(ActionStep).where(ActionStep.strategy_id == strategy_id)
+    return await paginate(session, stmt, ActionStep, page)
+
+
+async def steps_of_strategies(
+    session: AsyncSession, principal: Principal, strategy_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[ActionStep]]:
+    stmt = _in_district(select(ActionStep), ActionStep, principal)
+    pages = await paginate_per_parent(session, stmt, ActionStep, ActionStep.strategy_id, strategy_ids, page)
+    return {i: pages.get(i, Page([], None)) for i in strategy_ids}
+
+
+async def get_action_step(session: AsyncSession, principal: Principal, step_id: uuid.UUID) -> ActionStep:
+    step, _ = await _plan_child(session, principal, ActionStep, step_id, "action step", lock=False)
+    return step
+
+
+async def add_action_step(
+    session: AsyncSession,
+    principal: Principal,
+    strategy_id: uuid.UUID,
+    data: ActionStepCreate,
+    *,
+    revising: bool = False,
+) -> ActionStep:
+    strategy, plan = await _plan_child(session, principal, Strategy, strategy_id, "strategy", lock=False)
+    await _check_edit(session, principal, plan, revising=revising)
+    await initiatives._check_references(session, plan.district_id, owner_person_id=data.owner_person_id)
+    step = ActionStep(
+        district_id=plan.district_id, plan_id=plan.id, strategy_id=strategy.id, **data.model_dump()
+    )
+    _check_step(step)
+    session.add(step)
+    await session.flush()
+    return step
+
+
+async def update_action_step(
+    session: AsyncSession,
+    principal: Principal,
+    step_id: uuid.UUID,
+    data: ActionStepUpdate,
+    *,
+    expected_version: int | None = None,
+    revising: bool = False,
+) -> ActionStep:
+    """Change an action step. In an approved or active plan, its status, progress and blocking reason
+    are progress reports (its owner may send them too); anything else needs a revision."""
+    step, plan = await _plan_child(session, principal, ActionStep, step_id, "action step")
+    changes = data.changes()
+    reporting = plan.status in REVISED_STATUSES and set(changes) <= PROGRESS_FIELDS
+    if reporting and not revising:
+        await _authorize_reporter(session, principal, plan, step)
+    else:
+        await _check_edit(session, principal, plan, revising=revising)
+    check_version(step, expected_version, what="action step")
+    await initiatives._check_references(
+        session, plan.district_id, owner_person_id=changes.get("owner_person_id")
+    )
+    if (
+        changes.get("status") is not None
+        and changes["status"].value != "blocked"
+        and "blocked_reason" not in changes
+    ):
+        changes["blocked_reason"] = None  # unblocked: the reason no longer holds
+    apply_changes(step, changes)
+    _check_step(step)
+    await session.flush()
+    return step
+
+
+async def remove_action_step(
+    session: AsyncSession, principal: Principal, step_id: uuid.UUID, *, revising: bool = False
+) -> None:
+    step, plan = await _plan_child(session, principal, ActionStep, step_id, "action step")
+    await _check_edit(session, principal, plan, revising=revising)
+    await session.delete(step)
+    await session.flush()
+
+
+async def _authorize_reporter(
+    session: AsyncSession, principal: Principal, plan: Plan, step: ActionStep
+) -> None:
+    if plan.status is PlanStatus.CLOSED:
+        raise Conflict("The plan is closed.")
+    if principal.kind is PrincipalKind.USER and step.owner_person_id is not None:
+        owner = await session.scalar(
+            select(User.id).where(User.id == principal.id, User.person_id == step.owner_person_id)
+        )
+        if owner is not None:
+            return
+    await _authorize_author(session, principal, plan)
+
+
+def _check_step(step: ActionStep) -> None:
+    initiatives._check_dates(step.starts_on, step.due_on, fields=("starts_on", "due_on"))
+    if step.status.value == "blocked" and not step.blocked_reason:
+        raise ValidationFailed(
+            "A blocked action step needs the reason it is blocked.",
+            errors=[FieldError(("blocked_reason",), "Required when blocked.", "reason_required")],
+        )
+
+
+# --- progress ---------------------------------------------------------------------------------------
+
+
+async def plan_progress(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> PlanProgress:
+    """How far along the plan is. An action step counts its progress (as set, or from its status); a
+    strategy, the weighted mean of its steps; a goal, of its strategies; the plan, of its goals. Parts
+    with nothing under them yet have no progress and do not count in their parent's mean."""
+    plan = await get_plan(session, principal, plan_id)
+    goals = await _all(
+        session, select(Goal).where(Goal.plan_id == plan.id).order_by(Goal.created_at, Goal.id)
+    )
+    strategies = await _all(
+        session,
+        select(Strategy).where(Strategy.plan_id == plan.id).order_by(Strategy.created_at, Strategy.id),
+    )
+    steps = await _all(
+        session,
+        select(ActionStep)
+        .where(ActionStep.plan_id == plan.id)
+        .order_by(ActionStep.created_at, ActionStep.id),
+    )
+    steps_of: dict[uuid.UUID, list[ActionStep]] = defaultdict(list)
+    for step in steps:
+        steps_of[step.strategy_id].append(step)
+    strategies_of: dict[uuid.UUID, list[StrategyProgress]] = defaultdict(list)
+    for strategy in strategies:
+        mine = [
+            StepProgress(
+                id=s.id, title=s.title, status=s.status, weight=s.weight, progress=s.effective_progress
+            )
+            for s in steps_of[strategy.id]
+        ]
+        strategies_of[strategy.goal_id].append(
+            StrategyProgress(
+                id=strategy.id,
+                title=strategy.title,
+                weight=strategy.weight,
+                progress=_weighted([(s.weight, s.progress) for s in mine]),
+                action_steps=mine,
+            )
+        )
+    goal_progress = [
+        GoalProgress(
+            id=g.id,
+            statement=g.statement,
+            weight=g.weight,
+            progress=_weighted([(s.weight, s.progress) for s in strategies_of[g.id]]),
+            strategies=strategies_of[g.id],
+        )
+        for g in goals
+    ]
+    return PlanProgress(
+        plan_id=plan.id,
+        progress=_weighted([(g.weight, g.progress) for g in goal_progress]),
+        goals=goal_progress,
+    )
+
+
+def _weighted(parts: list[tuple[Decimal, float | int | None]]) -> float | None:
+    counted = [(w, p) for w, p in parts if p is not None]
+    total = sum((w for w, _ in counted), Decimal(0))
+    if not counted or total == 0:
+        return None
+    return round(float(sum(w * Decimal(str(p)) for w, p in counted) / total), 2)
+
+
+# --- pre-planning -----------------------------------------------------------------------------------
+
+
+async def list_evidence(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
+) -> Page[Evidence]:
+    await get_plan(session, principal, plan_id)
+    return await paginate(session, select(Evidence).where(Evidence.plan_id == plan_id), Evidence, page)
+
+
+async def evidence_of_plans(
+    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[Evidence]]:
+    readable = list(await plans_by_id(session, principal, plan_ids))
+    return await _per_plan(session, Evidence, readable, plan_ids, page)
+
+
+async def add_evidence(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: EvidenceCreate
+) -> Evidence:
+    """Add what pre-planning collected. Evidence can be added at any stage: it is the record behind the
+    plan, not a change to it."""
+    plan = await get_plan(session, principal, plan_id)
+    await _authorize_author(session, principal, plan)
+    if plan.status is PlanStatus.CLOSED:
+        raise Conflict("The plan is closed.")
+    if data.exemplar_school_id is not None:
+        try:
+            await initiatives._check_references(session, plan.district_id, school_id=data.exemplar_school_id)
+        except NotFound as exc:  # name the field the client sent, not `school_id`
+            raise NotFound(
+                exc.detail,
+                errors=[FieldError(("exemplar_school_id",), "Not found in this district.", "not_found")],
+            ) from None
+    evidence = Evidence(district_id=plan.district_id, plan_id=plan.id, **data.model_dump())
+    session.add(evidence)
+    await session.flush()
+    return evidence
+
+
+async def remove_evidence(session: AsyncSession, principal: Principal, evidence_id: uuid.UUID) -> None:
+    evidence, plan = await _plan_child(session, principal, Evidence, evidence_id, "evidence")
+    await _authorize_author(session, principal, plan)
+    await session.delete(evidence)
+    await session.flush()
+
+
+async def pre_planning_inputs(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
+) -> tuple[list[Input], list[Input]]:
+    """The barriers and the leverage points raised in co-creation activities linked to the plan, as the
+    engagement record holds them (contributors shown as the engagement rules allow)."""
+    from app.engagement import service as engagement  # the engagement area owns who sees which input
+
+    plan = await get_plan(session, principal, plan_id)
+    inputs = await engagement.inputs_of_plan(session, principal, plan.id)
+    barriers = [i for i in inputs if i.kind.value == "barrier"]
+    leverage = [i for i in inputs if i.kind.value == "leverage_point"]
+    return barriers, leverage
+
+
+async def pre_planning(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> PrePlanning:
+    """What pre-planning surfaced, in one piece: every evidence item collected for the plan, oldest
+    first, and the barriers and leverage points of its co-creation activities."""
+    plan = await get_plan(session, principal, plan_id)
+    evidence = await _all(
+        session,
+        select(Evidence).where(Evidence.plan_id == plan.id).order_by(Evidence.created_at, Evidence.id),
+    )
+    barriers, leverage = await pre_planning_inputs(session, principal, plan.id)
+    return PrePlanning(
+        plan_id=plan.id,
+        evidence=[EvidencePublic.model_validate(e) for e in evidence],
+        barriers=[InputPublic.model_validate(i) for i in barriers],
+        leverage_points=[InputPublic.model_validate(i) for i in leverage],
+    )
+
+
+# --- revisions --------------------------------------------------------------------------------------
+
+_ENTITY_MODELS: dict[str, type[Any]] = {"goal": Goal, "strategy": Strategy, "action_step": ActionStep}
+_CREATE_SCHEMAS: dict[str, type[BaseModel]] = {
+    "goal": GoalCreate,
+    "strategy": StrategyCreate,
+    "action_step": ActionStepCreate,
+}
+_UPDATE_SCHEMAS: dict[str, type[BaseModel]] = {
+    "plan": PlanUpdate,
+    "goal": GoalUpdate,
+    "strategy": StrategyUpdate,
+    "action_step": ActionStepUpdate,
+}
+_PARENTS: dict[str, type[Any]] = {"strategy": Goal, "action_step": Strategy}
+
+
+async def list_revisions(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    page: PageRequest,
+    *,
+    status: RevisionStatus | None = None,
+) -> Page[RevisionView]:
+    await get_plan(session, principal, plan_id)
+    stmt = select(PlanRevision).where(PlanRevision.plan_id == plan_id)
+    if status is not None:
+        stmt = stmt.where(PlanRevision.status == status)
+    result = await paginate(session, stmt, PlanRevision, page)
+    return Page(await _with_causes(session, result.items), result.next_cursor, result.has_previous)
+
+
+async def revisions_of_plans(
+    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[PlanRevision]]:
+    readable = list(await plans_by_id(session, principal, plan_ids))
+    return await _per_plan(session, PlanRevision, readable, plan_ids, page)
+
+
+async def causes_of_revisions(
+    session: AsyncSession, principal: Principal, revision_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[PlanRevisionCause]]:
+    stmt = _in_district(select(PlanRevisionCause), PlanRevisionCause, principal).where(
+        PlanRevisionCause.revision_id.in_(revision_ids)
+    )
+    found: dict[uuid.UUID, list[PlanRevisionCause]] = {i: [] for i in revision_ids}
+    for cause in (await session.execute(stmt.order_by(PlanRevisionCause.created_at))).scalars():
+        found[cause.revision_id].append(cause)
+    return found
+
+
+async def get_revision(session: AsyncSession, principal: Principal, revision_id: uuid.UUID) -> RevisionView:
+    revision, _ = await _plan_child(session, principal, PlanRevision, revision_id, "revision", lock=False)
+    (view,) = await _with_causes(session, [revision])
+    return view
+
+
+async def propose_revision(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: RevisionCreate
+) -> RevisionView:
+    """Propose a change to an approved or active plan: its reason, what caused it, and the changes. The
+    changes are checked now (fields, ids in this plan) and applied only when the lead accepts."""
+    plan = await get_plan(session, principal, plan_id)
+    await _authorize_author(session, principal, plan)
+    if plan.status not in REVISED_STATUSES:
+        raise Conflict(
+            f"The plan is {plan.status.value}: "
+            + ("edit it directly." if plan.status is not PlanStatus.CLOSED else "it no longer changes.")
+        )
+    for index, change in enumerate(data.changes):
+        await _check_change(session, plan, index, change)
+    await _check_causes(session, plan, data)
+    person_id = None
+    if principal.kind is PrincipalKind.USER:
+        person_id = await session.scalar(select(User.person_id).where(User.id == principal.id))
+    revision = PlanRevision(
+        district_id=plan.district_id,
+        plan_id=plan.id,
+        reason=data.reason,
+        changes=[c.model_dump(mode="json", exclude_none=True) for c in data.changes],
+        proposed_by_label=principal.label,
+        proposed_by_person_id=person_id,
+    )
+    session.add(revision)
+    await session.flush()
+    causes = [
+        PlanRevisionCause(district_id=plan.district_id, revision_id=revision.id, kind=c.kind, target_id=c.id)
+        for c in {(c.kind, c.id): c for c in data.caused_by}.values()
+    ]
+    session.add_all(causes)
+    await session.flush()
+    return RevisionView(revision, causes)
+
+
+async def accept_revision(
+    session: AsyncSession,
+    principal: Principal,
+    revision_id: uuid.UUID,
+    data: RevisionDecision,
+    *,
+    expected_version: int | None = None,
+) -> RevisionView:
+    """Accept a proposed revision: every change applies, in order, or none does; the revision gets the
+    next number and a snapshot of the plan it produced, and the plan's version moves on.
+    `expected_version` is the plan's."""
+    revision, plan = await _decidable(session, principal, revision_id)
+    check_version(plan, expected_version, what="plan")
+    for index, raw in enumerate(revision.changes):
+        change = Change.model_validate(raw)
+        try:
+            await _apply_change(session, principal, plan, change)
+        except (NotFound, ValidationFailed) as exc:
+            raise Conflict(
+                f"Change {index + 1} no longer applies ({exc.detail}); nothing was changed. Propose it again.",
+                extra={"change": index},
+            ) from exc
+    number = await session.scalar(
+        select(func.max(PlanRevision.number)).where(PlanRevision.plan_id == plan.id)
+    )
+    revision.number = (number or 0) + 1
+    revision.status = RevisionStatus.ACCEPTED
+    _decide(revision, principal, data)
+    plan.version += 1
+    await session.flush()
+    revision.snapshot = await snapshot(session, plan)
+    await session.flush()
+    return (await _with_causes(session, [revision]))[0]
+
+
+async def reject_revision(
+    session: AsyncSession, principal: Principal, revision_id: uuid.UUID, data: RevisionDecision
+) -> RevisionView:
+    revision, _ = await _decidable(session, principal, revision_id)
+    if not data.note:
+        raise ValidationFailed(
+            "Say why the revision is not accepted; its proposer reads it.",
+            errors=[FieldError(("note",), "Required when rejecting.", "reason_required")],
+        )
+    revision.status = RevisionStatus.REJECTED
+    _decide(revision, principal, data)
+    await session.flush()
+    return (await _with_causes(session, [revision]))[0]
+
+
+async def _decidable(
+    session: AsyncSession, principal: Principal, revision_id: uuid.UUID
+) -> tuple[PlanRevision, Plan]:
+    revision, plan = await _plan_child(session, principal, PlanRevision, revision_id, "revision")
+    plan = await get_plan(session, principal, plan.id, lock=True)
+    await _authorize_lead(session, principal, plan)
+    if revision.status is not RevisionStatus.PROPOSED:
+        raise Conflict(f"The revision was already {revision.status.value}.")
+    if plan.status not in REVISED_STATUSES:
+        raise Conflict(f"The plan is {plan.status.value}; revisions apply to approved and active plans.")
+    return revision, plan
+
+
+def _decide(revision: PlanRevision, principal: Principal, data: RevisionDecision) -> None:
+    revision.decided_by_label = principal.label
+    revision.decided_at = utcnow()
+    revision.decision_note = data.note
+
+
+async def _check_change(session: AsyncSession, plan: Plan, index: int, change: Change) -> None:
+    """Validate one proposed change against its schema and the plan, naming where it is wrong."""
+    path: tuple[str | int, ...] = ("changes", index)
+    schema = _CREATE_SCHEMAS[change.entity] if change.op == "add" else _UPDATE_SCHEMAS[change.entity]
+    if change.op != "remove":
+        try:
+            schema.model_validate(change.fields)
+        except PydanticValidationError as exc:
+            raise ValidationFailed(
+                f"Change {index + 1} is not a valid {change.entity} {change.op}.",
+                errors=[FieldError((*path, "fields", *e["loc"]), e["msg"], e["type"]) for e in exc.errors()],
+            ) from None
+        if change.entity == "plan" and {"status", "published"} & set(change.fields):
+            raise ValidationFailed(
+                "A revision changes the plan's content, not its status or publication.",
+                errors=[FieldError((*path, "fields"), "Leave out status and published.", "not_revisable")],
+            )
+    targets = []
+    if change.op in ("update", "remove") and change.entity != "plan":
+        targets.append(("id", _ENTITY_MODELS[change.entity], change.id))
+    if change.op == "add" and change.entity in _PARENTS:
+        targets.append(("parent_id", _PARENTS[change.entity], change.parent_id))
+    for field, model, row_id in targets:
+        row = await session.get(model, row_id)
+        if row is None or row.plan_id != plan.id:
+            raise NotFound(
+                f"Change {index + 1}: no {model.__tablename__.replace('_', ' ')} with id {row_id} in this plan.",
+                errors=[FieldError((*path, field), "Not part of this plan.", "not_found")],
+            )
+
+
+async def _check_causes(session: AsyncSession, plan: Plan, data: RevisionCreate) -> None:
+    for index, cause in enumerate(data.caused_by):
+        if cause.kind is CauseKind.INPUT:
+            row = await session.get(Input, cause.id)
+            found = row is not None and row.district_id == plan.district_id
+        elif cause.kind is CauseKind.CHECKPOINT:
+            checkpoint = await session.get(ReviewCheckpoint, cause.id)
+            found = checkpoint is not None and checkpoint.plan_id == plan.id
+        else:
+            found = await _measurement_exists(session, plan, cause.id)
+        if not found:
+            raise NotFound(
+                f"No {cause.kind.value} with id {cause.id} for this plan.",
+                errors=[FieldError(("caused_by", index, "id"), "Not found for this plan.", "not_found")],
+            )
+
+
+async def _measurement_exists(session: AsyncSession, plan: Plan, measurement_id: uuid.UUID) -> bool:
+    """Measurements are recorded by progress monitoring; until that area holds them, none exists."""
+    return False
+
+
+async def _apply_change(session: AsyncSession, principal: Principal, plan: Plan, change: Change) -> None:
+    fields = change.fields
+    if change.entity == "plan":
+        updates = PlanUpdate.model_validate(fields).changes()
+        if updates.get("initiative_id") is not None:
+            await _initiative_in_district(session, plan.district_id, updates["initiative_id"])
+        for name, value in updates.items():
+            setattr(plan, name, value)  # the acceptance moves the plan's version, once
+        await session.flush()
+        return
+    handlers: dict[tuple[str, str], Callable[[], Any]] = {
+        ("add", "goal"): lambda: add_goal(
+            session, principal, plan.id, GoalCreate.model_validate(fields), revising=True
+        ),
+        ("update", "goal"): lambda: update_goal(
+            session,
+            principal,
+            change.id,
+            GoalUpdate.model_validate(fields),
+            revising=True,  # type: ignore[arg-type]
+        ),
+        ("remove", "goal"): lambda: remove_goal(session, principal, change.id, revising=True),  # type: ignore[arg-type]
+        ("add", "strategy"): lambda: add_strategy(
+            session,
+            principal,
+            change.parent_id,
+            StrategyCreate.model_validate(fields),
+            revising=True,  # type: ignore[arg-type]
+        ),
+        ("update", "strategy"): lambda: update_strategy(
+            session,
+            principal,
+            change.id,
+            StrategyUpdate.model_validate(fields),
+            revising=True,  # type: ignore[arg-type]
+        ),
+        ("remove", "strategy"): lambda: remove_strategy(session, principal, change.id, revising=True),  # type: ignore[arg-type]
+        ("add", "action_step"): lambda: add_action_step(
+            session,
+            principal,
+            change.parent_id,
+            ActionStepCreate.model_validate(fields),
+            revising=True,  # type: ignore[arg-type]
+        ),
+        ("update", "action_step"): lambda: update_action_step(
+            session,
+            principal,
+            change.id,
+            ActionStepUpdate.model_validate(fields),
+            revising=True,  # type: ignore[arg-type]
+        ),
+        ("remove", "action_step"): lambda: remove_action_step(session, principal, change.id, revising=True),  # type: ignore[arg-type]
+    }
+    await handlers[(change.op, change.entity)]()
+
+
+async def snapshot(session: AsyncSession, plan: Plan) -> dict[str, Any]:
+    """The plan's content as plain JSON, for the revision record and for diffs."""
+    goals = await _all(
+        session, select(Goal).where(Goal.plan_id == plan.id).order_by(Goal.created_at, Goal.id)
+    )
+    views = await _with_indicators(session, goals)
+    strategies = await _all(
+        session,
+        select(Strategy).where(Strategy.plan_id == plan.id).order_by(Strategy.created_at, Strategy.id),
+    )
+    steps = await _all(
+        session,
+        select(ActionStep)
+        .where(ActionStep.plan_id == plan.id)
+        .order_by(ActionStep.created_at, ActionStep.id),
+    )
+    indicator_fields = (
+        "name",
+        "unit",
+        "direction",
+        "baseline_value",
+        "baseline_date",
+        "target_value",
+        "target_date",
+    )
+    return {
+        "plan": _plain(
+            {"id": plan.id, "title": plan.title, "summary": plan.summary, "initiative_id": plan.initiative_id}
+        ),
+        "goals": [
+            _plain(
+                {
+                    "id": v.goal.id,
+                    "statement": v.goal.statement,
+                    "weight": v.goal.weight,
+                    **{f"indicator.{f}": getattr(v.indicator, f) for f in indicator_fields},
+                }
+            )
+            for v in views
+        ],
+        "strategies": [
+            _plain(
+                {
+                    "id": s.id,
+                    "goal_id": s.goal_id,
+                    "title": s.title,
+                    "description": s.description,
+                    "driver": s.driver,
+                    "weight": s.weight,
+                }
+            )
+            for s in strategies
+        ],
+        "action_steps": [
+            _plain(
+                {
+                    "id": s.id,
+                    "strategy_id": s.strategy_id,
+                    "title": s.title,
+                    "description": s.description,
+                    "owner_person_id": s.owner_person_id,
+                    "starts_on": s.starts_on,
+                    "due_on": s.due_on,
+                    "weight": s.weight,
+                    "pilot_group": s.pilot_group,
+                    "scale_up_criteria": s.scale_up_criteria,
+                }
+            )
+            for s in steps
+        ],
+    }
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        if isinstance(value, Decimal):
+            return f"{value.normalize():f}" if value == value.to_integral() else str(value)
+        return str(value.value) if hasattr(value, "value") else str(value)
+
+    return {k: plain(v) for k, v in values.items()}
+
+
+async def diff_revisions(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, from_number: int, to_number: int
+) -> RevisionDiff:
+    """What changed between two accepted revisions (0 is the plan as approved): each goal, strategy
+    or action step added, removed or changed, with its fields before and after."""
+    plan = await get_plan(session, principal, plan_id)
+    found = {
+        r.number: r
+        for r in await _all(
+            session,
+            select(PlanRevision).where(
+                PlanRevision.plan_id == plan.id, PlanRevision.number.in_([from_number, to_number])
+            ),
+        )
+    }
+    for parameter, number in (("from", from_number), ("to", to_number)):
+        if number not in found:
+            raise NotFound(
+                f"The plan has no accepted revision number {number}.",
+                errors=[FieldError(("query", parameter), "No such revision number.", "not_found")],
+            )
+    before, after = found[from_number].snapshot or {}, found[to_number].snapshot or {}
+    entries: list[DiffEntry] = []
+    for key, entity in (
+        ("plan", "plan"),
+        ("goals", "goal"),
+        ("strategies", "strategy"),
+        ("action_steps", "action_step"),
+    ):
+        old = _by_id(before.get(key))
+        new = _by_id(after.get(key))
+        for row_id in [*old, *(i for i in new if i not in old)]:
+            a, b = old.get(row_id), new.get(row_id)
+            if a == b:
+                continue
+            change = "added" if a is None else "removed" if b is None else "changed"
+            if change == "changed":
+                keys = {k for k in {*a, *b} if a.get(k) != b.get(k)}  # type: ignore[union-attr]
+                a = {k: a.get(k) for k in keys}  # type: ignore[union-attr]
+                b = {k: b.get(k) for k in keys}  # type: ignore[union-attr]
+            entries.append(DiffEntry(entity=entity, id=uuid.UUID(row_id), change=change, before=a, after=b))  # type: ignore[arg-type]
+    return RevisionDiff(plan_id=plan.id, from_number=from_number, to_number=to_number, entries=entries)
+
+
+def _by_id(rows: Any) -> dict[str, dict[str, Any]]:
+    if rows is None:
+        return {}
+    if isinstance(rows, dict):
+        rows = [rows]
+    return {row["id"]: {k: v for k, v in row.items() if k != "id"} for row in rows}
+
+
+# --- review checkpoints -----------------------------------------------------------------------------
+
+
+async def list_checkpoints(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    page: PageRequest,
+    *,
+    overdue: bool | None = None,
+) -> Page[ReviewCheckpoint]:
+    await get_plan(session, principal, plan_id)
+    stmt = select(ReviewCheckpoint).where(ReviewCheckpoint.plan_id == plan_id)
+    if overdue is not None:
+        stmt = stmt.where(_overdue() if overdue else ~_overdue())
+    return await paginate(session, stmt, ReviewCheckpoint, page)
+
+
+async def overdue_checkpoints(
+    session: AsyncSession, principal: Principal, page: PageRequest
+) -> Page[ReviewCheckpoint]:
+    """Every overdue review of the plans the principal may read, across the district."""
+    readable = _plans_visible(select(Plan.id), principal)
+    stmt = select(ReviewCheckpoint).where(ReviewCheckpoint.plan_id.in_(readable), _overdue())
+    return await paginate(session, stmt, ReviewCheckpoint, page)
+
+
+async def checkpoints_of_plans(
+    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[ReviewCheckpoint]]:
+    readable = list(await plans_by_id(session, principal, plan_ids))
+    return await _per_plan(session, ReviewCheckpoint, readable, plan_ids, page)
+
+
+def _overdue() -> Any:
+    return and_(ReviewCheckpoint.held_on.is_(None), ReviewCheckpoint.scheduled_on < utcnow().date())
+
+
+async def add_checkpoint(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: CheckpointCreate
+) -> ReviewCheckpoint:
+    plan = await _plan_for_review(session, principal, plan_id)
+    checkpoint = ReviewCheckpoint(
+        district_id=plan.district_id, plan_id=plan.id, scheduled_on=data.scheduled_on
+    )
+    session.add(checkpoint)
+    await session.flush()
+    return checkpoint
+
+
+async def schedule_checkpoints(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: CheckpointSchedule
+) -> list[ReviewCheckpoint]:
+    """Schedule a series of reviews, every `every_weeks` weeks from `first_on` through `until`."""
+    plan = await _plan_for_review(session, principal, plan_id)
+    dates: list[date] = []
+    day = data.first_on
+    while day <= data.until:
+        dates.append(day)
+        day += timedelta(weeks=data.every_weeks)
+    checkpoints = [
+        ReviewCheckpoint(district_id=plan.district_id, plan_id=plan.id, scheduled_on=d) for d in dates
+    ]
+    session.add_all(checkpoints)
+    await session.flush()
+    return checkpoints
+
+
+async def update_checkpoint(
+    session: AsyncSession,
+    principal: Principal,
+    checkpoint_id: uuid.UUID,
+    data: CheckpointUpdate,
+    *,
+    expected_version: int | None = None,
+) -> ReviewCheckpoint:
+    """Record a review: when it was held, who came (people of the district), what it found and decided,
+    and the revision it produced (one of this plan's)."""
+    checkpoint, plan = await _plan_child(
+        session, principal, ReviewCheckpoint, checkpoint_id, "review checkpoint"
+    )
+    await _authorize_author(session, principal, plan)
+    check_version(checkpoint, expected_version, what="review checkpoint")
+    changes = data.changes()
+    attendees = changes.get("attendee_person_ids") or []
+    if attendees:
+        found = set(
+            await _all(
+                session,
+                select(Person.id).where(Person.id.in_(attendees), Person.district_id == plan.district_id),
+            )
+        )
+        for index, person_id in enumerate(attendees):
+            if person_id not in found:
+                raise NotFound(
+                    f"No person with id {person_id} in this district.",
+                    errors=[
+                        FieldError(("attendee_person_ids", index), "Not found in this district.", "not_found")
+                    ],
+                )
+        changes["attendee_person_ids"] = list(dict.fromkeys(attendees))
+    if changes.get("revision_id") is not None:
+        revision = await session.get(PlanRevision, changes["revision_id"])
+        if revision is None or revision.plan_id != plan.id:
+            raise NotFound(
+                f"No revision with id {changes['revision_id']} of this plan.",
+                errors=[FieldError(("revision_id",), "Not a revision of this plan.", "not_found")],
+            )
+    if changes.get("held_on") is not None and changes["held_on"] > utcnow().date():
+        raise ValidationFailed(
+            "A review cannot have been held in the future.",
+            errors=[FieldError(("held_on",), "On or before today.", "held_in_future")],
+        )
+    apply_changes(checkpoint, changes)
+    await session.flush()
+    return checkpoint
+
+
+async def remove_checkpoint(session: AsyncSession, principal: Principal, checkpoint_id: uuid.UUID) -> None:
+    checkpoint, plan = await _plan_child(
+        session, principal, ReviewCheckpoint, checkpoint_id, "review checkpoint"
+    )
+    await _authorize_author(session, principal, plan)
+    if checkpoint.held_on is not None:
+        raise Conflict("A review that was held stays on the record.")
+    await session.delete(checkpoint)
+    await session.flush()
+
+
+async def _plan_for_review(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> Plan:
+    plan = await get_plan(session, principal, plan_id)
+    await _authorize_author(session, principal, plan)
+    if plan.status is PlanStatus.CLOSED:
+        raise Conflict("The plan is closed.")
+    return plan
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+
+async def export_plan(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> PlanExport:
+    """The whole plan as one JSON document: its collaborators, the goal tree (each goal with its
+    indicator, strategies and action steps, oldest first), the evidence, the review checkpoints (by
+    date) and the accepted revisions (by number, with their causes)."""
+    plan = await get_plan(session, principal, plan_id)
+    progress = await plan_progress(session, principal, plan.id)
+
+    def of_plan(model: Any) -> Any:
+        return select(model).where(model.plan_id == plan.id).order_by(model.created_at, model.id)
+
+    collaborators = await _all(session, of_plan(PlanCollaborator))
+    goals = await _with_indicators(session, await _all(session, of_plan(Goal)))
+    strategies = await _all(session, of_plan(Strategy))
+    steps = await _all(session, of_plan(ActionStep))
+    evidence = await _all(session, of_plan(Evidence))
+    checkpoints = await _all(
+        session,
+        select(ReviewCheckpoint)
+        .where(ReviewCheckpoint.plan_id == plan.id)
+        .order_by(ReviewCheckpoint.scheduled_on, ReviewCheckpoint.id),
+    )
+    revisions = await _with_causes(
+        session,
+        await _all(
+            session,
+            select(PlanRevision)
+            .where(PlanRevision.plan_id == plan.id, PlanRevision.status == RevisionStatus.ACCEPTED)
+            .order_by(PlanRevision.number),
+        ),
+    )
+    steps_of: dict[uuid.UUID, list[ActionStep]] = defaultdict(list)
+    for step in steps:
+        steps_of[step.strategy_id].append(step)
+    strategies_of: dict[uuid.UUID, list[StrategyTree]] = defaultdict(list)
+    for strategy in strategies:
+        strategies_of[strategy.goal_id].append(
+            StrategyTree.model_validate(
+                {
+                    **{name: getattr(strategy, name) for name in StrategyPublic.model_fields},
+                    "action_steps": steps_of[strategy.id],
+                }
+            )
+        )
+    return PlanExport.model_validate(
+        {
+            **PlanPublic.model_validate(plan).model_dump(),
+            "progress": progress.progress,
+            "collaborators": collaborators,
+            "goals": [GoalTree.from_view(v, strategies=strategies_of[v.goal.id]) for v in goals],
+            "evidence": evidence,
+            "checkpoints": checkpoints,
+            "revisions": [RevisionPublic.from_view(r) for r in revisions],
+        }
+    )
+
+
+async def plan_document(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, as_html: bool
+) -> str:
+    """The plan as a document a school can share: Markdown, or printable HTML."""
+    plan = await get_plan(session, principal, plan_id)
+    progress = await plan_progress(session, principal, plan.id)
+    views = {
+        v.goal.id: v
+        for v in await _with_indicators(
+            session, await _all(session, select(Goal).where(Goal.plan_id == plan.id))
+        )
+    }
+    steps = {s.id: s for s in await _all(session, select(ActionStep).where(ActionStep.plan_id == plan.id))}
+    evidence = await _all(
+        session, select(Evidence).where(Evidence.plan_id == plan.id).order_by(Evidence.created_at)
+    )
+    checkpoints = await _all(
+        session,
+        select(ReviewCheckpoint)
+        .where(ReviewCheckpoint.plan_id == plan.id)
+        .order_by(ReviewCheckpoint.scheduled_on),
+    )
+    revisions = await _all(
+        session,
+        select(PlanRevision)
+        .where(PlanRevision.plan_id == plan.id, PlanRevision.status == RevisionStatus.ACCEPTED)
+        .order_by(PlanRevision.number),
+    )
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value:g}%"
+
+    lines = [
+        f"# {plan.title}",
+        "",
+        f"**Cycle** {plan.cycle} · **Status** {plan.status.value.replace('_', ' ')}"
+        f" · **Progress** {pct(progress.progress)}",
+        "",
+    ]
+    if plan.summary:
+        lines += [plan.summary, ""]
+    for goal in progress.goals:
+        indicator = views[goal.id].indicator
+        lines += [
+            f"## Goal: {goal.statement}",
+            "",
+            f"Measured by *{indicator.name}* ({indicator.unit}): baseline "
+            f"{_num(indicator.baseline_value)}, target {_num(indicator.target_value)}"
+            f"{' by ' + indicator.target_date.isoformat() if indicator.target_date else ''}. "
+            f"Progress {pct(goal.progress)}.",
+            "",
+        ]
+        for strategy in goal.strategies:
+            lines += [f"### Strategy: {strategy.title} ({pct(strategy.progress)})", ""]
+            for s in strategy.action_steps:
+                step = steps[s.id]
+                due = f", due {step.due_on.isoformat()}" if step.due_on else ""
+                pilot = f" — pilot with {step.pilot_group}" if step.pilot_group else ""
+                lines.append(
+                    f"- {step.title} ({step.status.value.replace('_', ' ')}, {s.progress}%{due}){pilot}"
+                )
+            lines.append("")
+    if evidence:
+        lines += (
+            ["## Evidence", ""] + [f"- {e.title} ({e.kind.value.replace('_', ' ')})" for e in evidence] + [""]
+        )
+    if checkpoints:
+        lines += ["## Reviews", ""]
+        for c in checkpoints:
+            state = (
+                f"held {c.held_on.isoformat()}" if c.held_on else ("overdue" if c.overdue else "scheduled")
+            )
+            lines.append(f"- {c.scheduled_on.isoformat()}: {state}{' — ' + c.summary if c.summary else ''}")
+        lines.append("")
+    if revisions:
+        lines += ["## Revisions", ""] + [f"- {r.number}: {r.reason}" for r in revisions] + [""]
+    markdown = "\n".join(lines)
+    return _html(plan.title, lines) if as_html else markdown
+
+
+def _num(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value.normalize():f}"
+
+
+def _html(title: str, lines: list[str]) -> str:
+    """A small, printable rendering of the Markdown lines above (headings, bold, lists, paragraphs)."""
+    body: list[str] = []
+    in_list = False
+    for line in lines:
+        text = html.escape(line)
+        if line.startswith("- "):
+            if not in_list:
+                body.append("<ul>")
+                in_list = True
+            body.append(f"<li>{text[2:]}</li>")
+            continue
+        if in_list:
+            body.append("</ul>")
+            in_list = False
+        if line.startswith("### "):
+            body.append(f"<h3>{text[4:]}</h3>")
+        elif line.startswith("## "):
+            body.append(f"<h2>{text[3:]}</h2>")
+        elif line.startswith("# "):
+            body.append(f"<h1>{text[2:]}</h1>")
+        elif line:
+            rendered = text
+            while "**" in rendered:
+                rendered = rendered.replace("**", "<strong>", 1).replace("**", "</strong>", 1)
+            body.append(f"<p>{rendered}</p>")
+    if in_list:
+        body.append("</ul>")
+    style = "body{font:14px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;color:#222}h2{margin-top:2rem}"
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>"
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+async def _plan_for_edit(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, revising: bool
+) -> Plan:
+    plan = await get_plan(session, principal, plan_id)
+    await _check_edit(session, principal, plan, revising=revising)
+    return plan
+
+
+async def _check_edit(session: AsyncSession, principal: Principal, plan: Plan, *, revising: bool) -> None:
+    if not revising:
+        await _authorize_author(session, principal, plan)
+    _require_editable(plan, revising=revising)
+
+
+async def _plan_child(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[Any],
+    row_id: uuid.UUID,
+    what: str,
+    *,
+    lock: bool = True,
+) -> tuple[Any, Plan]:
+    """A row of a plan the principal may read, with its plan. Absent, another district's or not
+    readable: `NotFound`, all three alike. An anonymous caller is `Unauthenticated`, as everywhere."""
+    require_authenticated(principal)
+    row = await session.get(model, row_id, with_for_update=lock)
+    if row is None or (
+        principal.kind is not PrincipalKind.SYSTEM and row.district_id != principal.district_id
+    ):
+        raise NotFound(f"No {what} with id {row_id}.")
+    plan_id = row.plan_id if hasattr(row, "plan_id") else None
+    try:
+        plan = await get_plan(session, principal, plan_id)  # type: ignore[arg-type]
+    except NotFound:
+        raise NotFound(f"No {what} with id {row_id}.") from None
+    return row, plan
+
+
+async def _per_plan(
+    session: AsyncSession,
+    model: type[Any],
+    readable: list[uuid.UUID],
+    plan_ids: list[uuid.UUID],
+    page: PageRequest,
+) -> dict[uuid.UUID, Page[Any]]:
+    pages = await paginate_per_parent(session, select(model), model, model.plan_id, readable, page)
+    return {i: pages.get(i, Page([], None)) for i in plan_ids}
+
+
+def _in_district(stmt: Any, model: Any, principal: Principal) -> Any:
+    if principal.kind is PrincipalKind.SYSTEM:
+        return stmt
+    return stmt.where(model.district_id == principal.district_id)
+
+
+async def _with_indicators(session: AsyncSession, goals: list[Goal]) -> list[GoalView]:
+    if not goals:
+        return []
+    found = await _all(session, select(Indicator).where(Indicator.id.in_([g.indicator_id for g in goals])))
+    by_id = {i.id: i for i in found}
+    return [GoalView(g, by_id[g.indicator_id]) for g in goals]
+
+
+async def _with_causes(session: AsyncSession, revisions: list[PlanRevision]) -> list[RevisionView]:
+    if not revisions:
+        return []
+    stmt = select(PlanRevisionCause).where(PlanRevisionCause.revision_id.in_([r.id for r in revisions]))
+    causes: dict[uuid.UUID, list[PlanRevisionCause]] = defaultdict(list)
+    for cause in (await session.execute(stmt.order_by(PlanRevisionCause.created_at))).scalars():
+        causes[cause.revision_id].append(cause)
+    return [RevisionView(r, causes[r.id]) for r in revisions]
+
+
+async def _initiative_in_district(
+    session: AsyncSession, district_id: uuid.UUID, initiative_id: uuid.UUID
+) -> Initiative:
+    initiative = await session.get(Initiative, initiative_id)
+    if initiative is None or initiative.district_id != district_id:
+        raise NotFound(
+            f"No initiative with id {initiative_id} in this district.",
+            errors=[FieldError(("initiative_id",), "Not found in this district.", "not_found")],
+        )
+    return initiative
+
+
+async def _all(session: AsyncSession, stmt: Any) -> list[Any]:
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,566 @@
+"""Reading a OneRoster 1.2 CSV bundle: a zip with `manifest.csv` and one CSV file per kind of record.
+
+The bundle is read as a stream: each CSV file is decoded and parsed row by row and handed to the bulk
+writer in chunks, so memory stays flat however large the district. What the importer keeps between
+chunks lives in temporary tables of the import's own transaction (the sourcedIds seen so far, for
+duplicates and for archiving; the roles of `roles.csv`), not in Python.
+
+Files read, in this order (a file's references must exist before it): `orgs.csv` (type `school`),
+`roles.csv` (who is a student, teacher, administrator or aide, and where), `users.csv`, `classes.csv`,
+`enrollments.csv`, and two Triangle extensions: `referrals.csv` and `tierAssignments.csv` (named in the
+manifest as `file.referrals` and `file.tierAssignments`). Other files of the binding (courses,
+academic sessions, demographics, …) are allowed and not read.
+
+Defences, each a clear problem rather than a 500: a file that is not a zip, too many members, a
+member that inflates past the size limit or more than `MAX_RATIO` times its compressed size (a zip
+bomb), a missing manifest or file, an unknown mode, text that is not UTF-8, a header that lacks a
+required column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import asyncpg
+
+from app.sis.bulk import MAX_KEPT_ERRORS, BulkWriter, Counts, Prepared, RowError, missing_sql
+from app.sis.schemas import SyncEntity
+
+# Zip-bomb and abuse limits. CSV text compresses about 5–20×; a ratio past 100 is not a roster.
+MAX_MEMBERS = 64
+MAX_MEMBER_BYTES = 2 * 1024**3
+MAX_TOTAL_BYTES = 8 * 1024**3
+MAX_RATIO = 100
+RATIO_CHECKED_FROM = 1024**2
+# Records per chunk handed to the bulk writer.
+CHUNK_ROWS = 5_000
+# csv's own limit on one field; a SIS field is never near it.
+csv.field_size_limit(1024**2)
+
+Progress = Callable[[str, int, int, int], None]
+
+
+class BundleError(Exception):
+    """The bundle as a whole cannot be read: nothing of it is applied."""
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None, code: str) -> None:
+        super().__init__(message)
+        self.error = RowError(row=row, field=None, message=message, code=code, file=file)
+
+
+@dataclass(frozen=True, slots=True)
+class FileSpec:
+    key: str  # the manifest's `file.<key>`
+    required: tuple[str, ...]
+    entity: SyncEntity | None  # None: users (students and staff)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.key}.csv"
+
+
+FILES = (
+    FileSpec("orgs", ("sourcedId", "name", "type"), SyncEntity.SCHOOLS),
+    FileSpec("users", ("sourcedId", "givenName", "familyName"), None),
+    FileSpec("classes", ("sourcedId", "title", "schoolSourcedId"), SyncEntity.CLASSES),
+    FileSpec("enrollments", ("sourcedId", "classSourcedId", "userSourcedId", "role"), SyncEntity.ENROLLMENTS),
+    FileSpec(
+        "referrals",
+        ("sourcedId", "studentSourcedId", "schoolSourcedId", "date", "category", "severity"),
+        SyncEntity.REFERRALS,
+    ),
+    FileSpec(
+        "tierAssignments",
+        ("sourcedId", "studentSourcedId", "domain", "tier", "effectiveFrom"),
+        SyncEntity.TIER_ASSIGNMENTS,
+    ),
+)
+ROLES = FileSpec("roles", ("userSourcedId", "role"), None)
+ROSTER_FILES = frozenset({"orgs", "users", "classes", "enrollments"})
+BEHAVIOR_FILES = frozenset({"referrals", "tierAssignments"})
+MODES = frozenset({"bulk", "delta", "absent"})
+
+# OneRoster roles -> what the service keeps (family and other roles are not synced).
+STAFF_ROLES = {
+    "teacher": "teacher",
+    "aide": "aide",
+    "administrator": "administrator",
+    "principal": "administrator",
+    "siteAdministrator": "administrator",
+    "districtAdministrator": "administrator",
+    "systemAdministrator": "administrator",
+}
+
+
+@dataclass
+class Manifest:
+    version: str
+    modes: dict[str, str]  # file key -> bulk | delta (absent files left out)
+
+
+@dataclass
+class ImportResult:
+    counts: dict[str, Counts] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+
+    def refuse(self, errors: list[RowError]) -> None:
+        self.error_count += len(errors)
+        room = MAX_KEPT_ERRORS - len(self.errors)
+        if room > 0:
+            self.errors.extend(errors[:room])
+
+
+# --- the zip -----------------------------------------------------------------------------------------
+
+
+def open_bundle(stream: IO[bytes]) -> zipfile.ZipFile:
+    """The zip, once its directory passes the size, count and ratio limits."""
+    try:
+        bundle = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BundleError("The upload is not a zip file.", code="not_a_zip") from exc
+    members = bundle.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise BundleError(
+            f"The zip holds {len(members)} files; at most {MAX_MEMBERS} are read.", code="too_many_files"
+        )
+    total = 0
+    for info in members:
+        total += info.file_size
+        if info.flag_bits & 0x1:
+            raise BundleError(
+                "Encrypted zip members are not supported.", file=info.filename, code="encrypted"
+            )
+        if info.file_size > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
+            raise BundleError(
+                f"{info.filename} inflates to {info.file_size:,} bytes, past the limit: refused as a zip bomb.",
+                file=info.filename,
+                code="zip_bomb",
+            )
+        if info.file_size > RATIO_CHECKED_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise BundleError(
+                f"{info.filename} inflates {info.file_size // max(info.compress_size, 1):,} times its "
+                f"compressed size (at most {MAX_RATIO}): refused as a zip bomb.",
+                file=info.filename,
+                code="zip_bomb",
+            )
+    return bundle
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes a member yields (for progress); zipfile already stops at the declared size."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+
+def _member(bundle: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
+    """A member by name, at the top of the zip or in one folder (zips made from a folder)."""
+    for info in bundle.infolist():
+        if info.filename == name or (
+            info.filename.rsplit("/", 1)[-1] == name and info.filename.count("/") <= 1
+        ):
+            return info
+    return None
+
+
+@dataclass
+class CsvFile:
+    """A CSV member opened for streaming: its header and an iterator of (line, {column: value})."""
+
+    name: str
+    columns: list[str]
+    rows: Iterator[tuple[int, dict[str, str]]]
+    reader: _CountingReader
+    size: int
+
+
+def open_csv(bundle: zipfile.ZipFile, name: str, required: tuple[str, ...]) -> CsvFile:
+    info = _member(bundle, name)
+    if info is None:
+        raise BundleError(
+            f"The manifest lists {name}, but the zip has no such file.", file=name, code="missing_file"
+        )
+    counting = _CountingReader(bundle.open(info))
+    text = io.TextIOWrapper(
+        io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig", errors="strict", newline=""
+    )
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _unreadable(name, 1, exc) from exc
+    if header is None:
+        raise BundleError(
+            f"{name} is empty: it needs at least a header row.", file=name, row=1, code="missing_header"
+        )
+    columns = [c.strip() for c in header]
+    lacking = [c for c in required if c not in columns]
+    if lacking:
+        raise BundleError(
+            f"{name} lacks required column(s): {', '.join(lacking)}.",
+            file=name,
+            row=1,
+            code="missing_columns",
+        )
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        width = len(columns)
+        try:
+            for values in reader:
+                if not values or (len(values) == 1 and not values[0].strip()):
+                    continue  # blank line
+                if len(values) != width:
+                    yield reader.line_num, {"__width__": f"{len(values)} fields where the header has {width}"}
+                    continue
+                yield reader.line_num, dict(zip(columns, values, strict=True))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise _unreadable(name, reader.line_num + 1, exc) from exc
+
+    return CsvFile(name, columns, rows(), counting, info.file_size)
+
+
+def _unreadable(name: str, line: int, exc: Exception) -> BundleError:
+    if isinstance(exc, UnicodeDecodeError):
+        return BundleError(
+            f"{name} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} near line {line}); "
+            "OneRoster CSV files must be UTF-8.",
+            file=name,
+            row=line,
+            code="wrong_encoding",
+        )
+    return BundleError(
+        f"{name} is not valid CSV near line {line}: {exc}.", file=name, row=line, code="invalid_csv"
+    )
+
+
+def read_manifest(bundle: zipfile.ZipFile) -> Manifest:
+    """`manifest.csv`: `propertyName,value` rows naming the OneRoster version and each file's mode."""
+    manifest = open_csv(bundle, "manifest.csv", ("propertyName", "value"))
+    properties: dict[str, str] = {}
+    for _, row in manifest.rows:
+        if "__width__" in row:
+            continue
+        properties[row["propertyName"].strip()] = row["value"].strip()
+    version = properties.get("oneroster.version", "")
+    if version not in {"1.1", "1.2"}:
+        raise BundleError(
+            f"manifest.csv names oneroster.version {version!r}; this service reads 1.2 (and 1.1).",
+            file="manifest.csv",
+            code="unsupported_version",
+        )
+    modes: dict[str, str] = {}
+    for spec in (*FILES, ROLES):
+        mode = properties.get(f"file.{spec.key}", "absent")
+        if mode not in MODES:
+            raise BundleError(
+                f"manifest.csv: file.{spec.key} is {mode!r}; use bulk, delta or absent.",
+                file="manifest.csv",
+                code="invalid_mode",
+            )
+        if mode != "absent":
+            modes[spec.key] = mode
+    if not modes.keys() & {spec.key for spec in FILES}:
+        raise BundleError(
+            "manifest.csv names no file to import.", file="manifest.csv", code="nothing_to_import"
+        )
+    return Manifest(version, modes)
+
+
+# --- rows -> records ---------------------------------------------------------------------------------
+
+
+def _record(row: dict[str, str], mapping: dict[str, str]) -> dict[str, Any]:
+    """The CSV row as a sync record (OneRoster field names), empty cells left out."""
+    record: dict[str, Any] = {}
+    for column, name in mapping.items():
+        value = row.get(column)
+        if value is not None and value.strip() != "":
+            record[name] = value.strip()
+    return record
+
+
+_COMMON = {"sourcedId": "sourcedId", "status": "status", "dateLastModified": "dateLastModified"}
+MAPPINGS: dict[str, dict[str, str]] = {
+    "orgs": {**_COMMON, "name": "name"},
+    "classes": {**_COMMON, "title": "title", "schoolSourcedId": "school", "classCode": "classCode"},
+    "enrollments": {
+        **_COMMON,
+        "classSourcedId": "class",
+        "userSourcedId": "user",
+        "role": "role",
+        "primary": "primary",
+        "beginDate": "beginDate",
+        "endDate": "endDate",
+    },
+    "referrals": {
+        **_COMMON,
+        "studentSourcedId": "student",
+        "schoolSourcedId": "school",
+        "staffSourcedId": "staff",
+        "date": "date",
+        "category": "category",
+        "severity": "severity",
+    },
+    "tierAssignments": {
+        **_COMMON,
+        "studentSourcedId": "student",
+        "domain": "domain",
+        "tier": "tier",
+        "effectiveFrom": "effectiveFrom",
+        "effectiveTo": "effectiveTo",
+    },
+}
+
+
+def _first(value: str | None) -> str | None:
+    """The first of a OneRoster list field (`grades`, `orgSourcedIds`: comma-separated)."""
+    if not value:
+        return None
+    head = value.split(",")[0].strip()
+    return head or None
+
+
+# --- the import --------------------------------------------------------------------------------------
+
+
+class BundleImport:
+    """One bundle into one district, on the writer's connection, inside a transaction it does not own.
+
+    `run` writes as it reads. The caller wraps it in a savepoint and rolls the savepoint back when the
+    result has errors and the caller did not ask for partial application.
+    """
+
+    def __init__(
+        self,
+        writer: BulkWriter,
+        bundle: zipfile.ZipFile,
+        manifest: Manifest,
+        *,
+        partial: bool,
+        archive_missing: bool,
+        progress: Progress | None = None,
+    ) -> None:
+        self.writer = writer
+        self.connection: asyncpg.Connection = writer.connection
+        self.bundle = bundle
+        self.manifest = manifest
+        self.partial = partial
+        self.archive_missing = archive_missing
+        self.progress = progress
+        self.result = ImportResult()
+        self._suffix = uuid.uuid4().hex[:12]
+        self._roles_table: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.result.error_count > 0 and not self.partial
+
+    async def run(self) -> ImportResult:
+        if "roles" in self.manifest.modes and "users" in self.manifest.modes:
+            await self._load_roles()
+        for spec in FILES:
+            mode = self.manifest.modes.get(spec.key)
+            if mode is None:
+                continue
+            counts = Counts(mode=mode)
+            self.result.counts[spec.key] = counts
+            await self._import_file(spec, mode, counts)
+        return self.result
+
+    async def _import_file(self, spec: FileSpec, mode: str, counts: Counts) -> None:
+        csv_file = open_csv(self.bundle, spec.filename, spec.required)
+        if spec.key == "users" and "role" not in csv_file.columns and self._roles_table is None:
+            raise BundleError(
+                "users.csv has no role column, so roles.csv is needed (file.roles in the manifest).",
+                file="users.csv",
+                code="missing_roles",
+            )
+        seen = f"seen_{spec.key.lower()}_{self._suffix}"
+        await self.connection.execute(
+            f"CREATE TEMP TABLE {seen} (sourced_id text PRIMARY KEY) ON COMMIT DROP"
+        )
+        chunk: list[tuple[int, dict[str, str]]] = []
+        done = 0
+        for line, row in csv_file.rows:
+            chunk.append((line, row))
+            if len(chunk) >= CHUNK_ROWS:
+                await self._chunk(spec, chunk, counts, seen)
+                done += len(chunk)
+                chunk = []
+                if self.progress:
+                    self.progress(spec.filename, done, csv_file.reader.count, csv_file.size)
+        if chunk:
+            await self._chunk(spec, chunk, counts, seen)
+            done += len(chunk)
+        if self.progress:
+            self.progress(spec.filename, done, csv_file.size, csv_file.size)
+        if mode == "bulk":
+            await self._missing(spec, counts, seen)
+
+    async def _chunk(
+        self, spec: FileSpec, chunk: list[tuple[int, dict[str, str]]], counts: Counts, seen: str
+    ) -> None:
+        width_errors = [
+            RowError(
+                line, None, f"The line has {row['__width__']}.", "wrong_field_count", None, spec.filename
+            )
+            for line, row in chunk
+            if "__width__" in row
+        ]
+        rows = [(line, row) for line, row in chunk if "__width__" not in row]
+        if width_errors:
+            counts.received += len(width_errors)
+            counts.rejected += len(width_errors)
+            self.result.refuse(width_errors)
+        if spec.key == "users":
+            groups, role_errors = await self._users(rows, spec.filename)
+            if role_errors:
+                counts.received += len(role_errors)
+                counts.rejected += len(role_errors)
+                self.result.refuse(role_errors)
+        elif spec.key == "orgs":
+            # Only schools: the district itself and other kinds of org are not synced.
+            schools = [(line, row) for line, row in rows if row.get("type", "").strip() == "school"]
+            groups = {SyncEntity.SCHOOLS: [(line, _record(row, MAPPINGS["orgs"])) for line, row in schools]}
+        else:
+            entity: SyncEntity = spec.entity  # type: ignore[assignment]  (set for every file but users)
+            groups = {entity: [(line, _record(row, MAPPINGS[spec.key])) for line, row in rows]}
+        for entity, records in groups.items():
+            prepared = await self.writer.prepare(entity, records, file=spec.filename, seen_table=seen)
+            self.result.refuse(prepared.errors)
+            await self._write(prepared, counts)
+
+    async def _write(self, prepared: Prepared, counts: Counts) -> None:
+        if self.failed:
+            # Nothing of this import will be kept: go on only to report every invalid record.
+            counts.received += prepared.received
+            counts.rejected += prepared.rejected_rows
+            return
+        counts.add(await self.writer.write(prepared))
+
+    async def _missing(self, spec: FileSpec, counts: Counts, seen: str) -> None:
+        entities = [SyncEntity.STUDENTS, SyncEntity.STAFF] if spec.entity is None else [spec.entity]
+        # A refused line may be a record the SIS still has: never archive from a file with refused lines.
+        archive = self.archive_missing and not self.failed and counts.rejected == 0
+        missing = 0
+        for entity in entities:
+            found = await self.connection.fetchval(
+                missing_sql(entity, seen, archive=archive), self.writer.district_id
+            )
+            missing += found
+        counts.missing = missing
+        if archive:
+            counts.deleted += missing
+
+    # users.csv: students and staff, by role
+
+    async def _load_roles(self) -> None:
+        """roles.csv into a temporary table: user -> role and org, primary roles first."""
+        self._roles_table = f"roles_{self._suffix}"
+        await self.connection.execute(
+            f"CREATE TEMP TABLE {self._roles_table} "
+            "(user_sourced_id text, role text, org_sourced_id text, is_primary bool) ON COMMIT DROP"
+        )
+        csv_file = open_csv(self.bundle, ROLES.filename, ROLES.required)
+        batch: list[tuple[str, str, str | None, bool]] = []
+        for _, row in csv_file.rows:
+            if "__width__" in row or row.get("status", "").strip() == "tobedeleted":
+                continue
+            batch.append(
+                (
+                    row["userSourcedId"].strip(),
+                    row["role"].strip(),
+                    (row.get("orgSourcedId") or "").strip() or None,
+                    (row.get("roleType") or "").strip() == "primary",
+                )
+            )
+            if len(batch) >= CHUNK_ROWS:
+                await self.connection.copy_records_to_table(self._roles_table, records=batch)
+                batch = []
+        if batch:
+            await self.connection.copy_records_to_table(self._roles_table, records=batch)
+        await self.connection.execute(f"CREATE INDEX ON {self._roles_table} (user_sourced_id)")
+
+    async def _users(
+        self, rows: list[tuple[int, dict[str, str]]], filename: str
+    ) -> tuple[dict[SyncEntity, list[tuple[int, Any]]], list[RowError]]:
+        """The chunk's users split into students and staff by their role; users with no role at all are
+        refused (family members and other roles are skipped: the service keeps no record of them)."""
+        roles: dict[str, tuple[str, str | None]] = {}
+        if self._roles_table is not None:
+            found = await self.connection.fetch(
+                f"SELECT DISTINCT ON (user_sourced_id) user_sourced_id, role, org_sourced_id "  # noqa: S608
+                f"FROM {self._roles_table} WHERE user_sourced_id = ANY($1::text[]) "
+                "ORDER BY user_sourced_id, is_primary DESC",
+                [row.get("sourcedId", "").strip() for _, row in rows],
+            )
+            roles = {r["user_sourced_id"]: (r["role"], r["org_sourced_id"]) for r in found}
+        students: list[tuple[int, Any]] = []
+        staff: list[tuple[int, Any]] = []
+        unknown_deletions: list[tuple[int, dict[str, Any]]] = []
+        errors: list[RowError] = []
+        for line, row in rows:
+            sourced_id = row.get("sourcedId", "").strip()
+            role, org = roles.get(sourced_id, (None, None))
+            if "role" in row and row["role"].strip():
+                role, org = row["role"].strip(), _first(row.get("orgSourcedIds"))
+            base = _record(row, _COMMON)
+            if role is None and base.get("status") == "tobedeleted":
+                unknown_deletions.append((line, base))
+            elif role == "student":
+                # Names and contact details are never read for students.
+                student = {**base, "school": (row.get("primaryOrg") or "").strip() or org}
+                student["grade"] = _first(row.get("grades"))
+                students.append((line, {k: v for k, v in student.items() if v is not None}))
+            elif role in STAFF_ROLES:
+                staff.append(
+                    (
+                        line,
+                        {
+                            **base,
+                            **_record(
+                                row, {"givenName": "givenName", "familyName": "familyName", "email": "email"}
+                            ),
+                            "role": STAFF_ROLES[role],
+                        },
+                    )
+                )
+            elif role is None:
+                errors.append(
+                    RowError(
+                        line,
+                        "role",
+                        "No role for this user (roles.csv or a role column).",
+                        "unknown_role",
+                        sourced_id or None,
+                        filename,
+                    )
+                )
+        if unknown_deletions:
+            known = await self.connection.fetch(
+                "SELECT sourced_id FROM student WHERE district_id = $1 AND sourced_id = ANY($2::text[])",
+                self.writer.district_id,
+                [r["sourcedId"] for _, r in unknown_deletions if "sourcedId" in r],
+            )
+            are_students = {r["sourced_id"] for r in known}
+            for line, record in unknown_deletions:
+                (students if record.get("sourcedId") in are_students else staff).append((line, record))
+        return {SyncEntity.STUDENTS: students, SyncEntity.STAFF: staff}, errors

@@ -1,0 +1,295 @@
+"""REST for SIS sync (bulk upserts, the OneRoster CSV import, the change feed, sync runs) and for
+behaviour analytics.
+
+Parse, call the service, shape the reply. No rules here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+
+from app.core.errors import FieldError
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.problems import problem_response, problem_responses
+from app.core.rest import Caller, ListParams, Session, list_body, require_zone
+from app.core.schemas import ListResponse
+from app.sis import analytics, service
+from app.sis.models import SyncRun, SyncRunStatus
+from app.sis.schemas import (
+    MAX_BATCH,
+    PUBLIC_MODELS,
+    BehaviorOverview,
+    DeletedRecord,
+    DeletedRecordList,
+    SchoolBehaviorReport,
+    SyncBatch,
+    SyncEntity,
+    SyncRunPublic,
+)
+from app.sis.service import BatchRejected, InvalidBundle
+
+sync_router = APIRouter(prefix="/sync", tags=["sync"], responses=problem_responses(401, 403, 422))
+analytics_router = APIRouter(
+    prefix="/behavior-analytics", tags=["behavior analytics"], responses=problem_responses(401, 403, 422)
+)
+
+_REJECTION = {
+    **problem_responses(422)[422],
+    "description": "Nothing was applied: `errors` names each refused record and `sync_run` is the "
+    "recorded run (or a field of the request is invalid).",
+}
+
+# --- bulk upserts and the change feed, one set of routes per entity ---------------------------------
+
+
+def _operation_name(entity: SyncEntity) -> str:
+    return "".join(part.capitalize() for part in entity.value.split("-"))
+
+
+def _rejection(request: Request, run: SyncRun, *, bundle: bool) -> JSONResponse:
+    """A rejected run as a problem document; its `errors` point at each refused record."""
+    errors = []
+    for error in run.errors:
+        if bundle:
+            where: list[str | int] = ["body", "bundle"]
+            where += [error["file"]] if error["file"] else []
+        else:
+            where = ["body", "records"]
+        where += [error["row"]] if error["row"] is not None else []
+        where += [error["field"]] if error["field"] else []
+        errors.append(FieldError(tuple(where), error["message"], error["code"]))
+    invalid_bundle = bundle and not run.counts
+    kind = InvalidBundle if invalid_bundle else BatchRejected
+    detail = (
+        run.errors[0]["message"]
+        if invalid_bundle and run.errors
+        else f"{run.error_count} record(s) refused; nothing was applied. Fix them, or send `partial=true` "
+        "to apply the valid records."
+    )
+    return problem_response(
+        request,
+        code=kind.code,
+        title=kind.title,
+        status=kind.status,
+        detail=detail,
+        errors=errors,
+        extra={"sync_run": SyncRunPublic.model_validate(run).model_dump(mode="json")},
+    )
+
+
+def _add_entity_routes(entity: SyncEntity) -> None:
+    name = _operation_name(entity)
+    public = PUBLIC_MODELS[entity]
+    words = entity.value.replace("-", " ")
+
+    async def put_records(
+        request: Request,
+        body: SyncBatch,
+        session: Session,
+        principal: Caller,
+        partial: Annotated[
+            bool, Query(description="Apply the valid records and report the rest, instead of nothing.")
+        ] = False,
+    ) -> Any:
+        run = await service.sync_batch(session, principal, entity, body.records, partial=partial)
+        if run.status is SyncRunStatus.REJECTED:
+            return _rejection(request, run, bundle=False)
+        return SyncRunPublic.model_validate(run)
+
+    put_records.__doc__ = (
+        f"Upsert up to {MAX_BATCH:,} {words} by `sourcedId`, in one transaction.\n\n"
+        "Idempotent: records equal to what is stored are counted `unchanged` and not touched, so the same "
+        "batch twice changes nothing. `status: tobedeleted` soft-deletes a record. References to other "
+        "records are sourcedIds of this district. If any record is invalid nothing is applied (422, each "
+        "refused record named by row, field and message) unless `partial=true`. The answer is the "
+        "recorded sync run, with created/updated/unchanged/deleted counts."
+    )
+    sync_router.put(
+        f"/{entity.value}",
+        operation_id=f"sync{name}",
+        response_model=SyncRunPublic,
+        responses={422: _REJECTION},
+        summary=f"Sync {words}",
+    )(put_records)
+
+    async def list_records(
+        request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+    ) -> dict[str, object]:
+        result = await service.list_records(session, principal, entity, page)
+        return list_body(request, response, result, public)
+
+    list_records.__doc__ = (
+        f"The district's live {words} as OneRoster records, oldest first. Pass `updated_since` (the time "
+        f"of your last pull) to get only what changed; deletions are at `/sync/{entity.value}/deletes`."
+    )
+    sync_router.get(
+        f"/{entity.value}",
+        operation_id=f"listSynced{name}",
+        response_model=ListResponse[public],  # type: ignore[valid-type]
+        summary=f"List synced {words}",
+    )(list_records)
+
+    async def list_deletes(
+        request: Request,
+        response: Response,
+        session: Session,
+        principal: Caller,
+        since: Annotated[
+            datetime | None, Query(description="Only deletions at or after this time (ISO 8601 with a zone).")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+        cursor: Annotated[
+            str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+        ] = None,
+    ) -> DeletedRecordList:
+        result = await service.list_deletes(
+            session, principal, entity, since=require_zone(since, "since"), limit=limit, cursor=cursor
+        )
+        if result.next_cursor is not None:
+            next_url = request.url.include_query_params(cursor=result.next_cursor)
+            response.headers["Link"] = f'<{next_url}>; rel="next"'
+        return DeletedRecordList(
+            items=[DeletedRecord(sourced_id=d.sourced_id, deleted_at=d.deleted_at) for d in result.items],
+            next_cursor=result.next_cursor,
+        )
+
+    list_deletes.__doc__ = (
+        f"{words.capitalize()} deleted by the SIS (`status: tobedeleted`) or archived by a bulk import, "
+        "by `sourcedId`, oldest deletion first, so a downstream system can apply the deletes without "
+        "knowing this service's ids."
+    )
+    sync_router.get(
+        f"/{entity.value}/deletes",
+        operation_id=f"listDeleted{name}",
+        response_model=DeletedRecordList,
+        response_model_by_alias=True,
+        summary=f"List deleted {words}",
+    )(list_deletes)
+
+
+# --- sync runs ---------------------------------------------------------------------------------------
+
+
+@sync_router.get("/runs", operation_id="listSyncRuns", response_model=ListResponse[SyncRunPublic])
+async def list_runs(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    entity: Annotated[str | None, Query(max_length=32, description="Only runs of this entity.")] = None,
+    status: Annotated[SyncRunStatus | None, Query(description="Only runs with this outcome.")] = None,
+) -> dict[str, object]:
+    """Every sync of the district, oldest first, with who ran it, when, its counts and refused records.
+    `updated_since` gives the runs since a time (what last night's sync did)."""
+    result = await service.list_runs(session, principal, page, entity=entity, status=status)
+    return list_body(request, response, result, SyncRunPublic)
+
+
+@sync_router.get(
+    "/runs/{run_id}",
+    operation_id="getSyncRun",
+    response_model=SyncRunPublic,
+    responses=problem_responses(404),
+)
+async def get_run(
+    run_id: Annotated[uuid.UUID, Path(description="The run's id.")], session: Session, principal: Caller
+) -> SyncRunPublic:
+    """One sync run."""
+    return SyncRunPublic.model_validate(await service.get_run(session, principal, run_id))
+
+
+# --- the OneRoster CSV bundle ------------------------------------------------------------------------
+
+
+@sync_router.post(
+    "/oneroster",
+    operation_id="importOneRosterBundle",
+    response_model=SyncRunPublic,
+    responses={422: _REJECTION},
+)
+async def import_oneroster(
+    request: Request,
+    session: Session,
+    principal: Caller,
+    bundle: Annotated[UploadFile, File(description="The OneRoster 1.2 CSV bundle: a zip with manifest.csv.")],
+    partial: Annotated[
+        bool, Query(description="Apply the valid records and report the rest, instead of nothing.")
+    ] = False,
+    archive_missing: Annotated[
+        bool,
+        Query(
+            description="For files in `bulk` mode, archive (soft-delete) the records held here but absent "
+            "from the file. Without it they are only counted as `missing`. A file with refused lines "
+            "archives nothing."
+        ),
+    ] = False,
+) -> Any:
+    """Import a OneRoster 1.2 CSV bundle (`multipart/form-data`, field `bundle`).
+
+    `manifest.csv` names each file's mode: `bulk` (the file is the whole set), `delta` (only changes;
+    `status: tobedeleted` deletes) or `absent`. Read: orgs (type school), roles, users, classes,
+    enrollments, and Triangle's `referrals.csv` and `tierAssignments.csv`. Student names in users.csv
+    are never read. Files are streamed, so bundles of any size use the same memory. A bundle that cannot
+    be read (not a zip, a zip bomb, missing manifest, file or column, not UTF-8) or that holds invalid
+    records applies nothing (422), unless `partial=true` for invalid records."""
+    run = await service.import_oneroster(
+        session, principal, bundle.file, partial=partial, archive_missing=archive_missing
+    )
+    if run.status is SyncRunStatus.REJECTED:
+        return _rejection(request, run, bundle=True)
+    return SyncRunPublic.model_validate(run)
+
+
+for _entity in SyncEntity:
+    _add_entity_routes(_entity)
+
+
+# --- behaviour analytics -----------------------------------------------------------------------------
+
+PeriodStart = Annotated[
+    date | None, Query(description="First day of the period (default: 1 July of the current school year).")
+]
+PeriodEnd = Annotated[date | None, Query(description="Last day of the period (default: 30 June after it).")]
+
+
+@analytics_router.get("", operation_id="getBehaviorOverview", response_model=BehaviorOverview)
+async def behavior_overview(
+    session: Session, principal: Caller, period_start: PeriodStart = None, period_end: PeriodEnd = None
+) -> BehaviorOverview:
+    """For each school you may see (and the district as a whole, for district-wide roles): the share of
+    enrolled students at each tier of behaviour and academic support, and with 0, 1, 2–5 and 6+
+    referrals in the period. Cells about fewer students than the district's minimum n are suppressed,
+    and so are the cells that would let them be worked out from a total."""
+    return await analytics.overview(session, principal, analytics.period(period_start, period_end))
+
+
+@analytics_router.get(
+    "/schools/{school_id}",
+    operation_id="getSchoolBehaviorReport",
+    response_model=SchoolBehaviorReport,
+    responses=problem_responses(404),
+)
+async def school_report(
+    school_id: Annotated[uuid.UUID, Path(description="The school's id.")],
+    session: Session,
+    principal: Caller,
+    period_start: PeriodStart = None,
+    period_end: PeriodEnd = None,
+) -> SchoolBehaviorReport:
+    """One school in depth: its tiers and referral counts, referrals per enrolled student for each
+    teacher next to the school's rate, and the breakdowns by grade and by category. School leaders see
+    their school; district roles every school. Small cells are suppressed as in the overview."""
+    return await analytics.school_report(
+        session, principal, school_id, analytics.period(period_start, period_end)
+    )
+
+
+router = APIRouter()
+router.include_router(sync_router)
+router.include_router(analytics_router)

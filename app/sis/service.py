@@ -1,0 +1,493 @@
+"""The rules of SIS sync: bulk upserts by sourcedId, the OneRoster CSV import, the change feed and runs.
+
+Who may do what (see `app.auth.permissions`): clients with `roster:write` sync schools, staff, students,
+classes and enrollments and read that pseudonymous roster back; clients with `referrals:write` sync
+referrals and tier assignments but do not read single students' behaviour back (that takes
+`referrals:read`); `read` clients read the roster; district admins do everything. Every row is scoped to
+the caller's district: a sourcedId of another district is simply unknown here.
+
+Every sync is recorded as a `SyncRun`, including the ones that applied nothing: a batch with an invalid
+record applies nothing unless the caller asked for `partial`, and the run that says so is committed
+all the same (the service returns it rather than raising, so the unit of work keeps it).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+import asyncpg
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.auth.permissions import Action
+from app.auth.policy import get_visible, require, require_authenticated, visible
+from app.auth.principal import Principal
+from app.core.errors import DomainError, PermissionDenied
+from app.core.models import utcnow
+from app.core.pagination import Page, PageRequest, apply_filters, decode_cursor, encode_cursor, paginate
+from app.identity.models import Person
+from app.sis.bulk import BulkWriter, Counts, RowError, driver_connection
+from app.sis.models import (
+    BehaviorReferral,
+    Enrollment,
+    Section,
+    Student,
+    SyncRun,
+    SyncRunStatus,
+    SyncSource,
+    TierAssignment,
+)
+from app.sis.oneroster import (
+    BEHAVIOR_FILES,
+    ROSTER_FILES,
+    BundleError,
+    BundleImport,
+    ImportResult,
+    Progress,
+    open_bundle,
+    read_manifest,
+)
+from app.sis.schemas import BEHAVIOR_ENTITIES, SyncEntity
+from app.tenancy.models import School
+
+logger = logging.getLogger(__name__)
+
+
+def write_action(entity: SyncEntity) -> Action:
+    return Action.BEHAVIOR_SYNC if entity in BEHAVIOR_ENTITIES else Action.ROSTER_SYNC
+
+
+def read_action(entity: SyncEntity) -> Action:
+    return Action.BEHAVIOR_READ if entity in BEHAVIOR_ENTITIES else Action.ROSTER_READ
+
+
+def _district_of(principal: Principal) -> uuid.UUID:
+    require_authenticated(principal)
+    if principal.district_id is None:
+        raise PermissionDenied("Syncing needs a principal of a district.")
+    return principal.district_id
+
+
+class BatchRejected(DomainError):
+    """How REST reports a rejected run (the run itself is committed: see the module docstring)."""
+
+    code = "batch_rejected"
+    title = "Batch rejected"
+    status = 422
+    description = (
+        "Some records are invalid, so nothing was applied. `errors` names each one (row, field, message); "
+        "`sync_run` is the recorded run. Fix them, or send `partial=true` to apply the valid records."
+    )
+
+
+class InvalidBundle(DomainError):
+    code = "invalid_bundle"
+    title = "Invalid OneRoster bundle"
+    status = 422
+    description = (
+        "The upload cannot be read as a OneRoster CSV bundle (not a zip, a zip bomb, no manifest, a missing "
+        "file or column, text that is not UTF-8). Nothing was applied."
+    )
+
+
+class _Rejected(Exception):
+    """Rolls back a savepoint whose writes must not stay."""
+
+
+# --- writes ------------------------------------------------------------------------------------------
+
+
+async def sync_batch(
+    session: AsyncSession,
+    principal: Principal,
+    entity: SyncEntity,
+    records: list[Any],
+    *,
+    partial: bool = False,
+) -> SyncRun:
+    """Upsert up to 10,000 `records` of `entity` by sourcedId in one transaction, and record the run.
+
+    Records equal to what is stored change nothing (the same batch twice: all `unchanged`); records with
+    `status=tobedeleted` are soft-deleted. When any record is invalid (a field, an unknown reference, a
+    duplicate sourcedId) nothing is applied and the run's status is `rejected`, unless `partial`: then
+    the valid records apply and the run is `partially_applied`. Either way every refused record is listed
+    with its row, field and message. Raises `PermissionDenied` when the caller may not sync `entity`.
+    """
+    district_id = _district_of(principal)
+    require(principal, write_action(entity))
+    started = utcnow()
+    writer = BulkWriter(await driver_connection(session), district_id)
+    prepared = await writer.prepare(entity, enumerate(records))
+    counts = Counts(received=prepared.received, rejected=prepared.rejected_rows)
+    errors = prepared.errors
+    if not errors or partial:
+        try:
+            async with writer.connection.transaction():
+                counts = await writer.write(prepared)
+        except asyncpg.PostgresError as exc:
+            # Every rule is checked before writing; this is the database refusing what slipped through.
+            logger.warning(
+                "sync batch refused by the database", extra={"entity": entity.value, "error": str(exc)}
+            )
+            counts = Counts(received=prepared.received, rejected=prepared.received)
+            errors = [
+                *errors,
+                RowError(None, None, f"The batch could not be applied: {exc}", "database_refused"),
+            ]
+    status = _status(errors, partial)
+    if status is SyncRunStatus.REJECTED:
+        counts = Counts(received=counts.received, rejected=counts.rejected)
+    return await _record_run(
+        session,
+        principal,
+        district_id,
+        source=SyncSource.BULK_API,
+        entity=entity.value,
+        started=started,
+        status=status,
+        partial=partial,
+        counts={entity.value: counts},
+        errors=errors,
+        error_count=len(errors),
+    )
+
+
+async def import_oneroster(
+    session: AsyncSession,
+    principal: Principal,
+    bundle: IO[bytes],
+    *,
+    partial: bool = False,
+    archive_missing: bool = False,
+    progress: Progress | None = None,
+) -> SyncRun:
+    """Import a OneRoster 1.2 CSV bundle (a zip with `manifest.csv`) into the caller's district.
+
+    Each file is read in the mode its manifest names. In `bulk` mode, records held here but absent from
+    the file are counted as `missing` and archived (soft-deleted) only when `archive_missing` is asked
+    for. A bundle that cannot be read (not a zip, a zip bomb, no manifest, a missing file or column,
+    text that is not UTF-8) applies nothing; invalid records apply nothing unless `partial`. Either way
+    the run is recorded and returned. Raises `PermissionDenied` when the bundle holds files the caller
+    may not sync (roster files need `roster:write`, behaviour files `referrals:write`).
+    """
+    district_id = _district_of(principal)
+    started = utcnow()
+    result = ImportResult()
+    try:
+        zipped = open_bundle(bundle)
+        manifest = read_manifest(zipped)
+    except BundleError as exc:
+        return await _bundle_rejected(session, principal, district_id, started, partial, archive_missing, exc)
+    if manifest.modes.keys() & ROSTER_FILES:
+        require(principal, Action.ROSTER_SYNC)
+    if manifest.modes.keys() & BEHAVIOR_FILES:
+        require(principal, Action.BEHAVIOR_SYNC)
+    writer = BulkWriter(await driver_connection(session), district_id)
+    importer = BundleImport(
+        writer, zipped, manifest, partial=partial, archive_missing=archive_missing, progress=progress
+    )
+    try:
+        async with writer.connection.transaction():
+            result = await importer.run()
+            if importer.failed:
+                raise _Rejected
+    except _Rejected:
+        pass
+    except BundleError as exc:
+        return await _bundle_rejected(session, principal, district_id, started, partial, archive_missing, exc)
+    except asyncpg.PostgresError as exc:
+        # Every rule is checked before writing; this is the database refusing what slipped through.
+        logger.warning("bundle refused by the database", extra={"error": str(exc)})
+        refused = BundleError(f"The bundle could not be applied: {exc}", code="database_refused")
+        return await _bundle_rejected(
+            session, principal, district_id, started, partial, archive_missing, refused
+        )
+    status = _status(result.errors, partial)
+    if status is SyncRunStatus.REJECTED:
+        for counts in result.counts.values():
+            counts.created = counts.updated = counts.unchanged = counts.deleted = 0
+            counts.missing = None
+    return await _record_run(
+        session,
+        principal,
+        district_id,
+        source=SyncSource.ONEROSTER_CSV,
+        entity=None,
+        started=started,
+        status=status,
+        partial=partial,
+        archive_missing=archive_missing,
+        counts=result.counts,
+        errors=result.errors,
+        error_count=result.error_count,
+    )
+
+
+async def _bundle_rejected(
+    session: AsyncSession,
+    principal: Principal,
+    district_id: uuid.UUID,
+    started: datetime,
+    partial: bool,
+    archive_missing: bool,
+    exc: BundleError,
+) -> SyncRun:
+    return await _record_run(
+        session,
+        principal,
+        district_id,
+        source=SyncSource.ONEROSTER_CSV,
+        entity=None,
+        started=started,
+        status=SyncRunStatus.REJECTED,
+        partial=partial,
+        archive_missing=archive_missing,
+        counts={},
+        errors=[exc.error],
+        error_count=1,
+    )
+
+
+def _status(errors: list[RowError], partial: bool) -> SyncRunStatus:
+    if not errors:
+        return SyncRunStatus.APPLIED
+    if partial and not any(e.code == "database_refused" for e in errors):
+        return SyncRunStatus.PARTIALLY_APPLIED
+    return SyncRunStatus.REJECTED
+
+
+async def _record_run(
+    session: AsyncSession,
+    principal: Principal,
+    district_id: uuid.UUID,
+    *,
+    source: SyncSource,
+    entity: str | None,
+    started: datetime,
+    status: SyncRunStatus,
+    partial: bool,
+    counts: dict[str, Counts],
+    errors: list[RowError],
+    error_count: int,
+    archive_missing: bool = False,
+) -> SyncRun:
+    total = Counts()
+    for part in counts.values():
+        total.add(part)
+    run = SyncRun(
+        district_id=district_id,
+        source=source,
+        entity=entity,
+        status=status,
+        partial=partial,
+        archive_missing=archive_missing,
+        actor_kind=principal.kind.value,
+        actor_id=principal.id,
+        actor_label=principal.label,
+        started_at=started,
+        finished_at=utcnow(),
+        received=total.received,
+        created=total.created,
+        updated=total.updated,
+        unchanged=total.unchanged,
+        deleted=total.deleted,
+        rejected=total.rejected,
+        counts={name: part.as_dict() for name, part in counts.items()},
+        errors=[e.as_dict() for e in errors[:1000]],
+        error_count=error_count,
+    )
+    session.add(run)
+    await session.flush()
+    return run
+
+
+# --- the change feed ---------------------------------------------------------------------------------
+
+_school = aliased(School)
+_student = aliased(Student)
+_section = aliased(Section)
+_staff = aliased(Person)
+
+
+def _record_query(entity: SyncEntity) -> tuple[Any, Select[Any]]:
+    """The entity's primary model and a select of its live rows as OneRoster records (by field name)."""
+    if entity is SyncEntity.SCHOOLS:
+        return School, select(
+            School.id,
+            School.sourced_id,
+            School.sis_date_last_modified.label("date_last_modified"),
+            School.updated_at,
+            School.name,
+        ).where(School.sourced_id.is_not(None), School.sis_deleted_at.is_(None))
+    if entity is SyncEntity.STAFF:
+        return Person, select(
+            Person.id,
+            Person.sourced_id,
+            Person.sis_date_last_modified.label("date_last_modified"),
+            Person.updated_at,
+            Person.staff_role.label("role"),
+            Person.display_name,
+            Person.email,
+        ).where(Person.staff_role.is_not(None), Person.sis_deleted_at.is_(None))
+    if entity is SyncEntity.STUDENTS:
+        return Student, (
+            select(*_common(Student), _school.sourced_id.label("school"), Student.grade)
+            .join(_school, _school.id == Student.school_id)
+            .where(Student.deleted_at.is_(None))
+        )
+    if entity is SyncEntity.CLASSES:
+        return Section, (
+            select(*_common(Section), Section.title, _school.sourced_id.label("school"), Section.class_code)
+            .join(_school, _school.id == Section.school_id)
+            .where(Section.deleted_at.is_(None))
+        )
+    if entity is SyncEntity.ENROLLMENTS:
+        return Enrollment, (
+            select(
+                *_common(Enrollment),
+                _section.sourced_id.label("section"),
+                _school.sourced_id.label("school"),
+                _student.sourced_id.label("student_sid"),
+                _staff.sourced_id.label("staff_sid"),
+                Enrollment.role,
+                Enrollment.is_primary.label("primary"),
+                Enrollment.begin_date,
+                Enrollment.end_date,
+            )
+            .join(_section, _section.id == Enrollment.section_id)
+            .join(_school, _school.id == Enrollment.school_id)
+            .outerjoin(_student, _student.id == Enrollment.student_id)
+            .outerjoin(_staff, _staff.id == Enrollment.person_id)
+            .where(Enrollment.deleted_at.is_(None))
+        )
+    if entity is SyncEntity.REFERRALS:
+        return BehaviorReferral, (
+            select(
+                *_common(BehaviorReferral),
+                _student.sourced_id.label("student"),
+                _school.sourced_id.label("school"),
+                _staff.sourced_id.label("staff"),
+                BehaviorReferral.occurred_on,
+                BehaviorReferral.category,
+                BehaviorReferral.severity,
+            )
+            .join(_student, _student.id == BehaviorReferral.student_id)
+            .join(_school, _school.id == BehaviorReferral.school_id)
+            .outerjoin(_staff, _staff.id == BehaviorReferral.reporter_person_id)
+            .where(BehaviorReferral.deleted_at.is_(None))
+        )
+    return TierAssignment, (
+        select(
+            *_common(TierAssignment),
+            _student.sourced_id.label("student"),
+            TierAssignment.domain,
+            TierAssignment.tier,
+            TierAssignment.effective_from,
+            TierAssignment.effective_to,
+        )
+        .join(_student, _student.id == TierAssignment.student_id)
+        .where(TierAssignment.deleted_at.is_(None))
+    )
+
+
+def _common(model: Any) -> tuple[Any, ...]:
+    return (model.id, model.sourced_id, model.date_last_modified, model.updated_at)
+
+
+async def list_records(
+    session: AsyncSession, principal: Principal, entity: SyncEntity, page: PageRequest
+) -> Page[dict[str, Any]]:
+    """The district's live records of `entity`, oldest first, as OneRoster records; `updated_since`
+    narrows them to what changed. Raises `PermissionDenied` when the caller may not read them (single
+    students' referrals and tiers need `referrals:read`)."""
+    model, stmt = _record_query(entity)
+    stmt = visible(stmt, model, principal, read_action(entity))
+    stmt = apply_filters(stmt, model, page).add_columns(model.created_at)
+    stmt = stmt.order_by(model.created_at, model.id).limit(page.limit + 1)
+    rows = [dict(row._mapping) for row in await session.execute(stmt)]
+    for row in rows:
+        row["status"] = "active"
+        if entity is SyncEntity.ENROLLMENTS:
+            student_sid, staff_sid = row.pop("student_sid"), row.pop("staff_sid")
+            row["user"] = student_sid if student_sid is not None else staff_sid
+    has_next = len(rows) > page.limit
+    items = rows[: page.limit]
+    cursor = encode_cursor(items[-1]["created_at"], items[-1]["id"]) if has_next and items else None
+    return Page(items=items, next_cursor=cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    sourced_id: str
+    deleted_at: datetime
+    id: uuid.UUID
+
+
+_DELETED_COLUMN = {SyncEntity.SCHOOLS: "sis_deleted_at", SyncEntity.STAFF: "sis_deleted_at"}
+
+
+async def list_deletes(
+    session: AsyncSession,
+    principal: Principal,
+    entity: SyncEntity,
+    *,
+    since: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Deleted]:
+    """Records of `entity` deleted (or archived) at or after `since`, by sourcedId, oldest deletion
+    first, so a downstream system can apply the deletes without knowing the service's ids. Readers of
+    the entity and its sync clients may ask."""
+    model, _ = _record_query(entity)
+    deleted_at = getattr(model, _DELETED_COLUMN.get(entity, "deleted_at"))
+    stmt = visible(
+        select(model.sourced_id, deleted_at.label("deleted_at"), model.id).where(
+            deleted_at.is_not(None), model.sourced_id.is_not(None)
+        ),
+        model,
+        principal,
+        read_action(entity),
+        write_action(entity),
+    )
+    if since is not None:
+        stmt = stmt.where(deleted_at >= since)
+    if cursor is not None:
+        after, row_id = decode_cursor(cursor)
+        stmt = stmt.where(tuple_(deleted_at, model.id) > tuple_(after, row_id))
+    stmt = stmt.order_by(deleted_at, model.id).limit(limit + 1)
+    rows = [Deleted(r.sourced_id, r.deleted_at, r.id) for r in await session.execute(stmt)]
+    has_next = len(rows) > limit
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1].deleted_at, items[-1].id) if has_next and items else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+# --- runs --------------------------------------------------------------------------------------------
+
+
+async def list_runs(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageRequest,
+    *,
+    entity: str | None = None,
+    status: SyncRunStatus | None = None,
+) -> Page[SyncRun]:
+    """The district's sync runs, oldest first (use `updated_since` for last night's), narrowed by entity
+    (`students`, …) or status. Admins and sync clients may read them."""
+    stmt = visible(select(SyncRun), SyncRun, principal, Action.SYNC_RUN_READ)
+    if entity is not None:
+        stmt = stmt.where(SyncRun.entity == entity)
+    if status is not None:
+        stmt = stmt.where(SyncRun.status == status)
+    return await paginate(session, stmt, SyncRun, page)
+
+
+async def get_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> SyncRun:
+    """One sync run; `NotFound` when it is not the caller's district's."""
+    return await get_visible(session, SyncRun, run_id, principal, Action.SYNC_RUN_READ, what="sync run")
