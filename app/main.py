@@ -28,6 +28,8 @@ from app.engagement.router import router as engagement_router
 from app.graphql.router import build_graphql_router
 from app.identity.router import router as identity_router
 from app.initiatives.router import router as initiatives_router
+from app.monitoring.practice_router import router as practice_router
+from app.monitoring.router import router as monitoring_router
 from app.plans.router import router as plans_router
 from app.sis.router import router as sis_router
 from app.tenancy.router import router as tenancy_router
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(initiatives_router)
     api.include_router(engagement_router)
     api.include_router(plans_router)
+    api.include_router(practice_router)
+    api.include_router(monitoring_router)
     api.include_router(sis_router)
     api.include_router(audit_router)
     app.include_router(api)

@@ -71,7 +71,7 @@ async def admin_engine(database_server_url: str) -> AsyncIterator[AsyncEngine]:
 @dataclass
 class World:
     """What every test database starts with: two districts (A and B), each with two schools, one
-    account per role (school roles at the first school) and three API clients."""
+    account per role (school roles at the first school) and four API clients."""
 
     districts: dict[str, ProvisionedDistrict]
     # district key -> scope label -> (client_id, client_secret)
@@ -106,7 +106,12 @@ WORLD_SPECS = {
         ],
     ),
 }
-CLIENT_SCOPES = {"read": [Scope.READ], "roster": [Scope.ROSTER_WRITE], "referrals": [Scope.REFERRALS_WRITE]}
+CLIENT_SCOPES = {
+    "read": [Scope.READ],
+    "roster": [Scope.ROSTER_WRITE],
+    "referrals": [Scope.REFERRALS_WRITE],
+    "monitoring": [Scope.MONITORING_WRITE],
+}
 
 
 async def _seed_world(database_url: str) -> World:

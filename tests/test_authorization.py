@@ -35,6 +35,14 @@ from app.identity.models import Role, User
 from app.identity.schemas import PersonCreate
 from app.initiatives import service as initiatives
 from app.initiatives.schemas import InitiativeCreate
+from app.monitoring import feedback, measurements, practice
+from app.monitoring.practice_schemas import (
+    FeedbackResultCreate,
+    ObservationCreate,
+    PdsaCycleCreate,
+    PlcMeetingCreate,
+    WalkthroughCreate,
+)
 from app.plans import service as plans
 from app.plans.models import PlanStatus
 from app.plans.schemas import (
@@ -49,7 +57,7 @@ from app.plans.schemas import (
 from tests.conftest import Tokens, World
 
 ROLES = list(Role)
-CLIENTS = ["read", "roster", "referrals"]
+CLIENTS = ["read", "roster", "referrals", "monitoring"]
 PRINCIPALS = [r.value for r in ROLES] + [f"client:{c}" for c in CLIENTS]
 
 ADMIN = {"district_admin"}
@@ -91,6 +99,10 @@ class Seeded:
     input_of_b: uuid.UUID
     # Improvement plans, by name (see `_seed_plans`).
     plans: dict[str, uuid.UUID] = dataclasses.field(default_factory=dict)
+    # Progress monitoring's practice rows, by name (see `_seed_practice`).
+    practice: dict[str, uuid.UUID] = dataclasses.field(default_factory=dict)
+    # Measurements, status and the dashboard: goal indicators and measurements (see `_seed_monitoring`).
+    monitoring: dict[str, uuid.UUID] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +111,9 @@ class Call:
     headers: dict[str, str]
     world: World
     seeded: Seeded
+    # Who calls ("teacher", "client:read", …; empty for anonymous), for the few operations whose
+    # well-formed request depends on the caller.
+    principal: str = ""
 
     async def rest(self, method: str, url: str, body: Any = None) -> str:
         response = await self.http.request(method, url, json=body, headers=self.headers)
@@ -140,6 +155,15 @@ class Row:
     allowed: set[str]
     other_district: bool = False
     hidden: frozenset[str] = frozenset()
+
+
+def _named_teacher(c: Call, field: str, *, graphql: bool = False) -> dict[str, Any]:
+    """An integration names the teacher a feedback result is about (the first school's other teacher);
+    a person names nobody and records their own."""
+    if not c.principal.startswith("client:"):
+        return {}
+    teacher = c.seeded.practice["other_teacher"]
+    return {field: gid("Person", teacher) if graphql else str(teacher)}
 
 
 def _a(world: World) -> uuid.UUID:
@@ -745,6 +769,462 @@ ROWS: list[Row] = [
     ),
 ]
 
+# Progress monitoring: walkthroughs, PDSA cycles, PLC meetings and student feedback. Walkthroughs are
+# for the school's staff, who needs support for leaders and coaches, a teacher's observation for them
+# and those; PDSA cycles follow their plan; a PLC's meetings are its teachers' and coaches', leadership
+# reads what was shared; a teacher's feedback result exists for the teacher alone (here: no shares).
+WALKTHROUGH_READERS = {"district_admin", "district_leader", "school_leader", "coach", "teacher"}
+WALKTHROUGH_DETAIL = {"district_admin", "district_leader", "school_leader", "coach"}
+PLC_COMMUNITY = {"coach", "teacher"}
+PLC_LEADERSHIP = {"district_admin", "district_leader", "school_leader"}
+FEEDBACK_AGGREGATE_READERS = {"district_admin", "district_leader", "school_leader", "coach"}
+NOT_A_PERSON_OBSERVED = frozenset({"teacher", "community_member", "viewer"})
+
+
+def _p(c: Call, name: str) -> uuid.UUID:
+    return c.seeded.practice[name]
+
+
+PRACTICE_ROWS: list[Row] = [
+    Row(
+        "list walkthroughs",
+        lambda c: c.rest("GET", "/api/v1/walkthroughs"),
+        lambda c: c.graphql("{ walkthroughs { edges { node { practice } } } }"),
+        WALKTHROUGH_READERS,
+    ),
+    Row(
+        "read a walkthrough of the first school",
+        lambda c: c.rest("GET", f"/api/v1/walkthroughs/{_p(c, 'walkthrough')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { walkthrough(id: $id) { practice } }",
+            {"id": gid("Walkthrough", _p(c, "walkthrough"))},
+        ),
+        WALKTHROUGH_READERS,
+    ),
+    Row(
+        "read a walkthrough's summary",
+        lambda c: c.rest("GET", f"/api/v1/walkthroughs/{_p(c, 'walkthrough')}/summary"),
+        lambda c: c.graphql(
+            "query($id: ID!) { walkthrough(id: $id) { summary { suppressed } } }",
+            {"id": gid("Walkthrough", _p(c, "walkthrough"))},
+        ),
+        WALKTHROUGH_READERS,
+    ),
+    Row(
+        "read who needs which support after a walkthrough",
+        lambda c: c.rest("GET", f"/api/v1/walkthroughs/{_p(c, 'walkthrough')}/support"),
+        lambda c: c.graphql(
+            "query($id: ID!) { whoNeedsSupport(walkthroughId: $id) { walkthroughId } }",
+            {"id": gid("Walkthrough", _p(c, "walkthrough"))},
+        ),
+        WALKTHROUGH_DETAIL,
+    ),
+    Row(
+        "list a walkthrough's observations",
+        lambda c: c.rest("GET", f"/api/v1/walkthroughs/{_p(c, 'walkthrough')}/observations"),
+        lambda c: c.graphql(
+            "query($id: ID!) { walkthrough(id: $id) { observations { edges { node { level } } } } }",
+            {"id": gid("Walkthrough", _p(c, "walkthrough"))},
+        ),
+        WALKTHROUGH_READERS,
+    ),
+    Row(
+        "read the teacher's own observation",
+        lambda c: c.rest("GET", f"/api/v1/observations/{_p(c, 'own_observation')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { observation(id: $id) { level } }",
+            {"id": gid("WalkthroughObservation", _p(c, "own_observation"))},
+        ),
+        WALKTHROUGH_DETAIL | {"teacher"},
+        hidden=frozenset({"community_member", "viewer"}),
+    ),
+    Row(
+        "read another teacher's observation",
+        lambda c: c.rest("GET", f"/api/v1/observations/{_p(c, 'other_observation')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { observation(id: $id) { level } }",
+            {"id": gid("WalkthroughObservation", _p(c, "other_observation"))},
+        ),
+        WALKTHROUGH_DETAIL,
+        hidden=NOT_A_PERSON_OBSERVED,
+    ),
+    Row(
+        "change another teacher's observation",
+        lambda c: c.rest("PATCH", f"/api/v1/observations/{_p(c, 'other_observation')}", {"support": "plc"}),
+        lambda c: c.graphql(
+            "mutation($id: ID!) { updateObservation(input: {id: $id, support: PLC}) { userErrors { code } } }",
+            {"id": gid("WalkthroughObservation", _p(c, "other_observation"))},
+        ),
+        WALKTHROUGH_DETAIL,
+        hidden=NOT_A_PERSON_OBSERVED,
+    ),
+    Row(
+        "list one's own observations",
+        lambda c: c.rest("GET", "/api/v1/me/observations"),
+        lambda c: c.graphql("{ myObservations { edges { node { level } } } }"),
+        EVERY_ROLE,
+    ),
+    Row(
+        "record a walkthrough at the first school",
+        lambda c: c.rest(
+            "POST",
+            "/api/v1/walkthroughs",
+            {"school_id": str(c.world.school_ids("A")[0]), "practice": "P", "observed_on": HELD_ON},
+        ),
+        lambda c: c.graphql(
+            'mutation($s: ID!, $d: Date!) { createWalkthrough(input: {schoolId: $s, practice: "P", observedOn: $d}) '
+            "{ userErrors { code } } }",
+            {"s": gid("School", c.world.school_ids("A")[0]), "d": HELD_ON},
+        ),
+        WALKTHROUGH_DETAIL,
+    ),
+    Row(
+        "read district B's walkthrough",
+        lambda c: c.rest("GET", f"/api/v1/walkthroughs/{_p(c, 'walkthrough_of_b')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { walkthrough(id: $id) { practice } }",
+            {"id": gid("Walkthrough", _p(c, "walkthrough_of_b"))},
+        ),
+        set(),
+        other_district=True,
+    ),
+    Row(
+        "list PDSA cycles of a draft plan of the first school",
+        lambda c: c.rest("GET", f"/api/v1/pdsa-cycles?plan_id={_p(c, 'pdsa_plan')}"),
+        lambda c: c.graphql(
+            "query($p: ID!) { pdsaCycles(planId: $p) { edges { node { question } } } }",
+            {"p": gid("Plan", _p(c, "pdsa_plan"))},
+        ),
+        SCHOOL_1_STAFF,
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "read a PDSA cycle of a draft plan of the first school",
+        lambda c: c.rest("GET", f"/api/v1/pdsa-cycles/{_p(c, 'pdsa_cycle')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { pdsaCycle(id: $id) { question } }",
+            {"id": gid("PdsaCycle", _p(c, "pdsa_cycle"))},
+        ),
+        SCHOOL_1_STAFF,
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "start a PDSA cycle on a plan the teacher co-authors",
+        lambda c: c.rest(
+            "POST",
+            f"/api/v1/strategies/{_p(c, 'pdsa_strategy')}/pdsa-cycles",
+            {"question": "Q", "prediction": "P", "plan": "Pl"},
+        ),
+        lambda c: c.graphql(
+            'mutation($s: ID!) { createPdsaCycle(input: {strategyId: $s, question: "Q", prediction: "P", '
+            'plan: "Pl"}) { userErrors { code } } }',
+            {"s": gid("Strategy", _p(c, "pdsa_strategy"))},
+        ),
+        INITIATIVE_LEADERS | {"school_leader", "teacher"},
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "record a PDSA cycle's results",
+        lambda c: c.rest("PATCH", f"/api/v1/pdsa-cycles/{_p(c, 'pdsa_cycle')}", {"results": "R"}),
+        lambda c: c.graphql(
+            'mutation($id: ID!) { updatePdsaCycle(input: {id: $id, results: "R"}) { userErrors { code } } }',
+            {"id": gid("PdsaCycle", _p(c, "pdsa_cycle"))},
+        ),
+        INITIATIVE_LEADERS | {"school_leader", "teacher"},
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "read district B's PDSA cycle",
+        lambda c: c.rest("GET", f"/api/v1/pdsa-cycles/{_p(c, 'pdsa_cycle_of_b')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { pdsaCycle(id: $id) { question } }",
+            {"id": gid("PdsaCycle", _p(c, "pdsa_cycle_of_b"))},
+        ),
+        set(),
+        other_district=True,
+    ),
+    Row(
+        "list PLC meetings",
+        lambda c: c.rest("GET", "/api/v1/plc-meetings"),
+        lambda c: c.graphql("{ plcMeetings { edges { node { team } } } }"),
+        PLC_COMMUNITY | PLC_LEADERSHIP,
+    ),
+    Row(
+        "read an unshared PLC meeting of the first school",
+        lambda c: c.rest("GET", f"/api/v1/plc-meetings/{_p(c, 'plc_unshared')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { plcMeeting(id: $id) { notes } }",
+            {"id": gid("PlcMeeting", _p(c, "plc_unshared"))},
+        ),
+        PLC_COMMUNITY,
+        hidden=frozenset(PLC_LEADERSHIP),
+    ),
+    Row(
+        "read a PLC meeting shared with leadership",
+        lambda c: c.rest("GET", f"/api/v1/plc-meetings/{_p(c, 'plc_shared')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { plcMeeting(id: $id) { notes } }",
+            {"id": gid("PlcMeeting", _p(c, "plc_shared"))},
+        ),
+        PLC_COMMUNITY | PLC_LEADERSHIP,
+    ),
+    Row(
+        "record a PLC meeting at the first school",
+        lambda c: c.rest(
+            "POST",
+            "/api/v1/plc-meetings",
+            {"school_id": str(c.world.school_ids("A")[0]), "team": "T", "met_on": HELD_ON},
+        ),
+        lambda c: c.graphql(
+            'mutation($s: ID!, $d: Date!) { createPlcMeeting(input: {schoolId: $s, team: "T", metOn: $d}) '
+            "{ userErrors { code } } }",
+            {"s": gid("School", c.world.school_ids("A")[0]), "d": HELD_ON},
+        ),
+        PLC_COMMUNITY,
+    ),
+    Row(
+        "change an unshared PLC meeting",
+        lambda c: c.rest("PATCH", f"/api/v1/plc-meetings/{_p(c, 'plc_unshared')}", {"notes": "N"}),
+        lambda c: c.graphql(
+            'mutation($id: ID!) { updatePlcMeeting(input: {id: $id, notes: "N"}) { userErrors { code } } }',
+            {"id": gid("PlcMeeting", _p(c, "plc_unshared"))},
+        ),
+        PLC_COMMUNITY,
+        hidden=frozenset(PLC_LEADERSHIP),
+    ),
+    Row(
+        "read the needs PLCs shared",
+        lambda c: c.rest("GET", "/api/v1/plc-needs"),
+        lambda c: c.graphql("{ plcNeeds { meetings } }"),
+        PLC_COMMUNITY | PLC_LEADERSHIP,
+    ),
+    Row(
+        "read district B's PLC meeting",
+        lambda c: c.rest("GET", f"/api/v1/plc-meetings/{_p(c, 'plc_shared_of_b')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { plcMeeting(id: $id) { notes } }",
+            {"id": gid("PlcMeeting", _p(c, "plc_shared_of_b"))},
+        ),
+        set(),
+        other_district=True,
+    ),
+    Row(
+        # A person records their own; a survey integration has no classes and names the teacher.
+        "record a feedback result at the first school",
+        lambda c: c.rest(
+            "POST",
+            "/api/v1/feedback-results",
+            {
+                "measure": "m",
+                "period": "p",
+                "favourable_share": "0.5",
+                "respondents": 12,
+                "school_id": str(c.world.school_ids("A")[0]),
+            }
+            | _named_teacher(c, "teacher_person_id"),
+        ),
+        lambda c: c.graphql(
+            'mutation($s: ID!, $t: ID) { recordFeedbackResult(input: {measure: "m", period: "p", '
+            'favourableShare: "0.5", respondents: 12, schoolId: $s, teacherPersonId: $t}) { userErrors { code } } }',
+            {"s": gid("School", c.world.school_ids("A")[0])} | _named_teacher(c, "t", graphql=True),
+        ),
+        {"district_admin", "teacher", "client:monitoring"},
+    ),
+    Row(
+        "read the teacher's feedback result",
+        lambda c: c.rest("GET", f"/api/v1/feedback-results/{_p(c, 'feedback')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { feedbackResult(id: $id) { respondents } }",
+            {"id": gid("FeedbackResult", _p(c, "feedback"))},
+        ),
+        {"teacher"},
+        # Nobody else, whatever their role or scope: for them the result does not exist.
+        hidden=frozenset(PRINCIPALS) - {"teacher"},
+    ),
+    Row(
+        "list feedback results one may read",
+        lambda c: c.rest("GET", "/api/v1/feedback-results"),
+        lambda c: c.graphql("{ feedbackResults { edges { node { respondents } } } }"),
+        EVERY_ROLE,
+    ),
+    Row(
+        "share one's feedback results",
+        lambda c: c.rest("POST", "/api/v1/feedback-shares", {"person_id": str(c.seeded.person)}),
+        lambda c: c.graphql(
+            "mutation($p: ID!) { shareFeedback(input: {personId: $p}) { userErrors { code } } }",
+            {"p": gid("Person", c.seeded.person)},
+        ),
+        EVERY_ROLE,
+    ),
+    Row(
+        "read feedback aggregates of the first school",
+        lambda c: c.rest("GET", f"/api/v1/feedback-aggregates?school_id={c.world.school_ids('A')[0]}"),
+        lambda c: c.graphql(
+            "query($s: ID!) { feedbackAggregates(schoolId: $s) { minTeachers } }",
+            {"s": gid("School", c.world.school_ids("A")[0])},
+        ),
+        FEEDBACK_AGGREGATE_READERS,
+    ),
+    Row(
+        "read feedback aggregates of another school of the district",
+        lambda c: c.rest("GET", f"/api/v1/feedback-aggregates?school_id={c.world.school_ids('A')[1]}"),
+        lambda c: c.graphql(
+            "query($s: ID!) { feedbackAggregates(schoolId: $s) { minTeachers } }",
+            {"s": gid("School", c.world.school_ids("A")[1])},
+        ),
+        {"district_admin", "district_leader"},
+    ),
+    Row(
+        "read feedback aggregates of a school of district B",
+        lambda c: c.rest("GET", f"/api/v1/feedback-aggregates?school_id={c.world.school_ids('B')[0]}"),
+        lambda c: c.graphql(
+            "query($s: ID!) { feedbackAggregates(schoolId: $s) { minTeachers } }",
+            {"s": gid("School", c.world.school_ids("B")[0])},
+        ),
+        set(),
+        other_district=True,
+    ),
+    Row(
+        "read district B's feedback result",
+        lambda c: c.rest("GET", f"/api/v1/feedback-results/{_p(c, 'feedback_of_b')}"),
+        lambda c: c.graphql(
+            "query($id: ID!) { feedbackResult(id: $id) { respondents } }",
+            {"id": gid("FeedbackResult", _p(c, "feedback_of_b"))},
+        ),
+        set(),
+        other_district=True,
+    ),
+]
+ROWS += PRACTICE_ROWS
+
+# Measurements, indicator status and the plan dashboard: a goal's indicator is read wherever its plan
+# is; leaders and coaches (within their reach) and monitoring integrations record; an integration reads
+# nothing back.
+MEASUREMENT_RECORDERS = {"district_admin", "district_leader", "school_leader", "coach", "client:monitoring"}
+
+
+def _m(c: Call, name: str) -> uuid.UUID:
+    return c.seeded.monitoring[name]
+
+
+RECORD_BODY = {"value": "12.5", "measured_on": HELD_ON}
+
+
+MEASUREMENT_ROWS: list[Row] = [
+    Row(
+        "record a measurement on a goal of a draft plan of the first school",
+        lambda c: c.rest("POST", f"/api/v1/indicators/{_m(c, 'indicator')}/measurements", RECORD_BODY),
+        lambda c: c.graphql(
+            'mutation($i: ID!, $d: Date!) { recordMeasurement(input: {indicatorId: $i, value: "12.5", '
+            "measuredOn: $d}) { userErrors { code } } }",
+            {"i": gid("Indicator", _m(c, "indicator")), "d": HELD_ON},
+        ),
+        MEASUREMENT_RECORDERS,
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "record measurements in bulk",
+        lambda c: c.rest(
+            "POST",
+            "/api/v1/measurements/bulk",
+            {"measurements": [{"indicator_id": str(_m(c, "indicator")), **RECORD_BODY}]},
+        ),
+        lambda c: c.graphql(
+            "mutation($i: ID!, $d: Date!) { recordMeasurements(input: {measurements: [{indicatorId: $i, "
+            'value: "12.5", measuredOn: $d}]}) { userErrors { code } } }',
+            {"i": gid("Indicator", _m(c, "indicator")), "d": HELD_ON},
+        ),
+        MEASUREMENT_RECORDERS,
+    ),
+    Row(
+        "list measurements of a goal of a draft plan of the first school",
+        lambda c: c.rest("GET", f"/api/v1/indicators/{_m(c, 'indicator')}/measurements"),
+        lambda c: c.graphql(
+            "query($i: ID!) { indicator(id: $i) { measurements { edges { node { value } } } } }",
+            {"i": gid("Indicator", _m(c, "indicator"))},
+        ),
+        SCHOOL_1_STAFF,
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "read the status of a goal of a draft plan of the first school",
+        lambda c: c.rest("GET", f"/api/v1/indicators/{_m(c, 'indicator')}/status"),
+        lambda c: c.graphql(
+            "query($i: ID!) { indicatorStatus(indicatorId: $i) { status } }",
+            {"i": gid("Indicator", _m(c, "indicator"))},
+        ),
+        SCHOOL_1_STAFF,
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "read the run chart of a goal of a draft plan of the first school",
+        lambda c: c.rest("GET", f"/api/v1/indicators/{_m(c, 'indicator')}/chart.svg"),
+        None,
+        SCHOOL_1_STAFF,
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "read the dashboard of a draft plan of the first school",
+        lambda c: c.rest("GET", f"/api/v1/plans/{_m(c, 'plan')}/dashboard"),
+        lambda c: c.graphql(
+            "query($p: ID!) { planDashboard(planId: $p) { asOf } }", {"p": gid("Plan", _m(c, "plan"))}
+        ),
+        SCHOOL_1_STAFF,
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "remove a measurement of a goal of a draft plan of the first school",
+        lambda c: c.rest("DELETE", f"/api/v1/measurements/{_m(c, 'measurement')}"),
+        lambda c: c.graphql(
+            "mutation($id: ID!) { removeMeasurement(input: {id: $id}) { userErrors { code } } }",
+            {"id": gid("Measurement", _m(c, "measurement"))},
+        ),
+        MEASUREMENT_RECORDERS,
+        hidden=PUBLISHED_ONLY,
+    ),
+    Row(
+        "record a measurement on district B's goal",
+        lambda c: c.rest("POST", f"/api/v1/indicators/{_m(c, 'indicator_of_b')}/measurements", RECORD_BODY),
+        lambda c: c.graphql(
+            'mutation($i: ID!, $d: Date!) { recordMeasurement(input: {indicatorId: $i, value: "12.5", '
+            "measuredOn: $d}) { userErrors { code } } }",
+            {"i": gid("Indicator", _m(c, "indicator_of_b")), "d": HELD_ON},
+        ),
+        set(),
+        other_district=True,
+    ),
+    Row(
+        "read the status of district B's goal",
+        lambda c: c.rest("GET", f"/api/v1/indicators/{_m(c, 'indicator_of_b')}/status"),
+        lambda c: c.graphql(
+            "query($i: ID!) { indicatorStatus(indicatorId: $i) { status } }",
+            {"i": gid("Indicator", _m(c, "indicator_of_b"))},
+        ),
+        set(),
+        other_district=True,
+    ),
+    Row(
+        "read district B's plan dashboard",
+        lambda c: c.rest("GET", f"/api/v1/plans/{_m(c, 'plan_of_b')}/dashboard"),
+        lambda c: c.graphql(
+            "query($p: ID!) { planDashboard(planId: $p) { asOf } }", {"p": gid("Plan", _m(c, "plan_of_b"))}
+        ),
+        set(),
+        other_district=True,
+    ),
+    Row(
+        "remove district B's measurement",
+        lambda c: c.rest("DELETE", f"/api/v1/measurements/{_m(c, 'measurement_of_b')}"),
+        lambda c: c.graphql(
+            "mutation($id: ID!) { removeMeasurement(input: {id: $id}) { userErrors { code } } }",
+            {"id": gid("Measurement", _m(c, "measurement_of_b"))},
+        ),
+        set(),
+        other_district=True,
+    ),
+]
+ROWS += MEASUREMENT_ROWS
+
 
 @pytest.fixture
 async def seeded(app: FastAPI, world: World) -> Seeded:
@@ -823,6 +1303,8 @@ async def seeded(app: FastAPI, world: World) -> Seeded:
         activity_of_b=made["B"]["activity"],
         input_of_b=made["B"]["input"],
         plans=await _seed_plans(app, world),
+        practice=await _seed_practice(app, world),
+        monitoring=await _seed_monitoring(app, world),
     )
 
 
@@ -883,6 +1365,131 @@ async def _seed_plans(app: FastAPI, world: World) -> dict[str, uuid.UUID]:
     return made
 
 
+async def _seed_practice(app: FastAPI, world: World) -> dict[str, uuid.UUID]:
+    """Progress monitoring rows made by the operator, at each district's first school: a walkthrough
+    observing the teacher's classroom and another teacher's, a draft plan the teacher co-authors with
+    a strategy and a PDSA cycle on it, an unshared and a shared PLC meeting, and the teacher's feedback
+    result. District B's rows are named `…_of_b`."""
+    made: dict[str, uuid.UUID] = {}
+    for key in ("A", "B"):
+        operator = operator_of(world.district_id(key))
+        school_1 = world.school_ids(key)[0]
+        today = date.today()
+        async with session_scope(app.state.session_factory, operator) as session:
+            teacher = await session.scalar(
+                select(User.person_id).where(User.id == world.user(key, Role.TEACHER)[0])
+            )
+            other = await identity.create_person(
+                session, operator, PersonCreate(display_name=f"{key}'s other teacher", kind="staff")
+            )
+            walk = await practice.create_walkthrough(
+                session,
+                operator,
+                WalkthroughCreate(school_id=school_1, practice="Turn and talk", observed_on=today),
+            )
+            own = await practice.add_observation(
+                session, operator, walk.id, ObservationCreate(teacher_person_id=teacher, level="developing")
+            )
+            theirs = await practice.add_observation(
+                session,
+                operator,
+                walk.id,
+                ObservationCreate(teacher_person_id=other.id, level="beginning", support="coaching"),
+            )
+            plan = await plans.create_plan(
+                session, operator, PlanCreate(cycle="2026-27", title="Monitored", school_id=school_1)
+            )
+            await plans.add_collaborator(
+                session, operator, plan.id, CollaboratorCreate(person_id=teacher, role="co_author")
+            )
+            goal = await plans.add_goal(
+                session,
+                operator,
+                plan.id,
+                GoalCreate.model_validate(
+                    {"statement": "S", "indicator": {"name": "N", "unit": "u", "direction": "increase"}}
+                ),
+            )
+            strategy = await plans.add_strategy(session, operator, goal.goal.id, StrategyCreate(title="T"))
+            cycle = await practice.create_pdsa_cycle(
+                session, operator, strategy.id, PdsaCycleCreate(question="Q", prediction="P", plan="Pl")
+            )
+            unshared = await practice.create_plc_meeting(
+                session,
+                operator,
+                PlcMeetingCreate(school_id=school_1, team="Grade 3", met_on=today, notes="N"),
+            )
+            shared = await practice.create_plc_meeting(
+                session,
+                operator,
+                PlcMeetingCreate(
+                    school_id=school_1,
+                    team="Grade 4",
+                    met_on=today,
+                    needs=["data"],
+                    shared_with_leadership=True,
+                ),
+            )
+            result, _ = await feedback.record_feedback_result(
+                session,
+                operator,
+                FeedbackResultCreate.model_validate(
+                    {
+                        "measure": "belonging",
+                        "period": "2026-fall",
+                        "favourable_share": "0.7",
+                        "respondents": 20,
+                        "school_id": school_1,
+                        "teacher_person_id": teacher,
+                    }
+                ),
+            )
+        rows = {
+            "walkthrough": walk.id,
+            "own_observation": own.id,
+            "other_observation": theirs.id,
+            "pdsa_plan": plan.id,
+            "pdsa_strategy": strategy.id,
+            "pdsa_cycle": cycle.id,
+            "plc_unshared": unshared.id,
+            "plc_shared": shared.id,
+            "feedback": result.id,
+            "other_teacher": other.id,
+        }
+        made |= rows if key == "A" else {f"{name}_of_b": row_id for name, row_id in rows.items()}
+    return made
+
+
+async def _seed_monitoring(app: FastAPI, world: World) -> dict[str, uuid.UUID]:
+    """A draft plan of each district's first school with a goal and one measurement on its indicator,
+    made by the operator. District B's rows are named `…_of_b`."""
+    made: dict[str, uuid.UUID] = {}
+    for key in ("A", "B"):
+        operator = operator_of(world.district_id(key))
+        async with session_scope(app.state.session_factory, operator) as session:
+            plan = await plans.create_plan(
+                session,
+                operator,
+                PlanCreate(cycle="2026-27", title="Measured", school_id=world.school_ids(key)[0]),
+            )
+            goal = await plans.add_goal(
+                session,
+                operator,
+                plan.id,
+                GoalCreate.model_validate(
+                    {"statement": "S", "indicator": {"name": "N", "unit": "u", "direction": "increase"}}
+                ),
+            )
+            result = await measurements.record_measurements(
+                session,
+                operator,
+                [{"indicator_id": goal.indicator.id, "value": "1", "measured_on": HELD_ON}],
+            )
+        rows = {"plan": plan.id, "indicator": goal.indicator.id, "measurement": result.items[0].id}
+        made |= rows if key == "A" else {f"{name}_of_b": row_id for name, row_id in rows.items()}
+    return made
+
+
 async def _headers(tokens: Tokens, principal: str) -> dict[str, str]:
     if principal.startswith("client:"):
         return await tokens.client_headers("A", principal.removeprefix("client:"))
@@ -894,7 +1501,7 @@ async def _headers(tokens: Tokens, principal: str) -> dict[str, str]:
 async def test_matrix(
     client: httpx.AsyncClient, tokens: Tokens, world: World, seeded: Seeded, principal: str, transport: str
 ) -> None:
-    call = Call(client, await _headers(tokens, principal), world, seeded)
+    call = Call(client, await _headers(tokens, principal), world, seeded, principal)
     mismatches = []
     for row in ROWS:
         if row.other_district or principal in row.hidden:
@@ -928,6 +1535,7 @@ async def test_lists_never_show_another_districts_rows(
     b_ids |= {str(seeded.activity_of_b), str(seeded.input_of_b)}
     b_ids |= {str(seeded.plans["plan_of_b"]), str(seeded.plans["goal_of_b"])}
     b_ids |= {str(user_id) for user_id, _ in world.districts["B"].users.values()}
+    b_ids |= {str(row_id) for name, row_id in seeded.practice.items() if name.endswith("_of_b")}
     for principal in PRINCIPALS:
         headers = await _headers(tokens, principal)
         for url in (
@@ -943,6 +1551,13 @@ async def test_lists_never_show_another_districts_rows(
             f"/api/v1/activities/{seeded.published_activity}/participations",
             "/api/v1/plans",
             "/api/v1/checkpoints/overdue",
+            "/api/v1/walkthroughs",
+            "/api/v1/me/observations",
+            "/api/v1/pdsa-cycles",
+            "/api/v1/plc-meetings",
+            "/api/v1/plc-needs",
+            "/api/v1/feedback-results",
+            "/api/v1/feedback-aggregates",
         ):
             response = await client.get(url, headers=headers, params={"limit": 200})
             assert not any(b_id in response.text for b_id in b_ids), f"{principal} sees B's rows at {url}"

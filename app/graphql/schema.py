@@ -26,12 +26,23 @@ from app.graphql.errors import ErrorShaping
 from app.graphql.permissions import AUTHENTICATED
 from app.identity.graphql import IdentityMutation, IdentityQuery
 from app.initiatives.graphql import InitiativesMutation, InitiativesQuery
+from app.monitoring.graphql import MonitoringMutation, MonitoringQuery
+from app.monitoring.practice_graphql import PracticeMutation, PracticeQuery
 from app.plans.graphql import PlansMutation, PlansQuery
 from app.tenancy.graphql import TenancyMutation, TenancyQuery
 
 
 @strawberry.type
-class Query(TenancyQuery, IdentityQuery, InitiativesQuery, EngagementQuery, PlansQuery, AuditQuery):
+class Query(
+    TenancyQuery,
+    IdentityQuery,
+    InitiativesQuery,
+    EngagementQuery,
+    PlansQuery,
+    PracticeQuery,
+    MonitoringQuery,
+    AuditQuery,
+):
     # A plain resolver rather than `relay.node()`: that helper mutates its field when a schema is built,
     # and the app builds one schema per `create_app`.
     @strawberry.field(
@@ -49,6 +60,8 @@ class Mutation(
     InitiativesMutation,
     EngagementMutation,
     PlansMutation,
+    PracticeMutation,
+    MonitoringMutation,
 ):
     pass
 

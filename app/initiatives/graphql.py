@@ -62,6 +62,7 @@ from app.tenancy.graphql import SchoolType, _nodes, school_by_id
 
 if TYPE_CHECKING:
     from app.engagement.graphql import ActivityType
+    from app.monitoring.graphql import IndicatorStatusReportType, MeasurementType
 
 StageEnum = strawberry.enum(Stage, name="Stage")
 IndicatorKindEnum = strawberry.enum(IndicatorKind, name="IndicatorKind")
@@ -161,6 +162,35 @@ class IndicatorType:
             created_at=indicator.created_at,
             updated_at=indicator.updated_at,
         )
+
+    # Progress monitoring builds on indicators (its module imports this one); the way back is lazy.
+    @strawberry.field(
+        description="Its measurements in the order they were recorded (for whoever reads what it measures)."
+    )
+    async def measurements(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[Annotated[MeasurementType, strawberry.lazy("app.monitoring.graphql")]]:
+        from app.monitoring.graphql import MeasurementType, measurements_by_indicator
+
+        page = page_request(first, after, updated_since)
+        loader = info.context.loader("measurements_by_indicator", measurements_by_indicator)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, MeasurementType.from_row)
+
+    @strawberry.field(
+        description="Where it stands (on track, at risk, off track, no data) and what its run chart signals."
+    )
+    async def status(
+        self, info: Info[Context, None]
+    ) -> Annotated[IndicatorStatusReportType, strawberry.lazy("app.monitoring.graphql")] | None:
+        from app.monitoring.graphql import IndicatorStatusReportType, indicator_status_by_id
+
+        loader = info.context.loader("indicator_status_by_id", indicator_status_by_id)
+        return IndicatorStatusReportType.from_schema(await loader.load(self.database_id))
 
 
 @strawberry.type(

@@ -45,6 +45,7 @@ from app.engagement.schemas import InputPublic
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Indicator, Initiative, Stakeholder, StakeholderCategory
+from app.monitoring.models import Measurement
 from app.plans.models import (
     PLAN_TRANSITIONS,
     REVISED_STATUSES,
@@ -1176,8 +1177,9 @@ async def _check_causes(session: AsyncSession, plan: Plan, data: RevisionCreate)
 
 
 async def _measurement_exists(session: AsyncSession, plan: Plan, measurement_id: uuid.UUID) -> bool:
-    """Measurements are recorded by progress monitoring; until that area holds them, none exists."""
-    return False
+    """A measurement of the plan's district (of any indicator: a district measure can move a school plan)."""
+    measurement = await session.get(Measurement, measurement_id)
+    return measurement is not None and measurement.district_id == plan.district_id
 
 
 async def _apply_change(session: AsyncSession, principal: Principal, plan: Plan, change: Change) -> None:

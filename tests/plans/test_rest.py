@@ -1327,7 +1327,16 @@ async def test_revisions_are_for_approved_plans_and_their_causes_must_exist(
     )
     assert "edit it directly" in problem["detail"]
 
-    plan, _ = await approved_plan(leader, tokens, world)
+    plan, parts = await approved_plan(leader, tokens, world)
+    # A measurement of the goal's indicator is evidence a revision can name.
+    measurement = await leader.post(
+        f"/api/v1/indicators/{parts['goal']['indicator']['id']}/measurements",
+        json={"value": 51, "measured_on": days(-1), "source": "Winter screener"},
+    )
+    assert measurement.status_code == 201, measurement.text
+    cause = [{"kind": "measurement", "id": measurement.json()["id"]}]
+    revision = await propose(leader, plan, body["changes"], caused_by=cause)
+    assert revision["caused_by"] == cause
     for kind in ("input", "checkpoint", "measurement"):
         response = await leader.post(
             f"{PLANS}/{plan['id']}/revisions",

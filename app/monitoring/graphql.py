@@ -1,0 +1,548 @@
+"""GraphQL for measurements, indicator status and run-chart signals, and the plan dashboard.
+
+Types, queries, mutations and loaders. No rules here: who may read an indicator, who may record on
+it, idempotency by key and the status and signal rules all live in `app.monitoring.measurements`,
+`app.monitoring.signals` and `app.monitoring.dashboard`, which REST calls too. `Indicator.measurements`
+and `Indicator.status` (declared on the indicator type in `app.initiatives.graphql`) load through the
+loaders here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.types import Info
+
+from app.core.errors import NotFound
+from app.engagement.graphql import InputType
+from app.graphql.context import Context
+from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.permissions import AUTHENTICATED
+from app.graphql.relay import node_uuid, parse_global_id, present_fields
+from app.initiatives.graphql import IndicatorType, RemovalPayload, _global
+from app.monitoring import dashboard, measurements
+from app.monitoring.models import Measurement
+from app.monitoring.practice_graphql import WalkthroughSummaryType
+from app.monitoring.schemas import (
+    BulkResult,
+    IndicatorStatusPublic,
+    MeasurementCreate,
+    RecordOutcome,
+    RunChartPublic,
+    SeriesPoint,
+    SignalPublic,
+)
+from app.monitoring.signals import (
+    BaselineSource,
+    IndicatorStatus,
+    RuleOutcome,
+    RunChartRule,
+    RunChartRuleSet,
+    SignalSide,
+    StatusBasis,
+)
+from app.plans.graphql import ActionStepType, GoalType, PlanType, ReviewCheckpointType
+from app.tenancy.graphql import _nodes
+
+IndicatorStatusEnum = strawberry.enum(
+    IndicatorStatus,
+    name="IndicatorStatus",
+    description="ON_TRACK, AT_RISK (short of the path by at most 10% of the baseline-to-target "
+    "distance), OFF_TRACK, or NO_DATA.",
+)
+StatusBasisEnum = strawberry.enum(
+    StatusBasis,
+    name="StatusBasis",
+    description="TRAJECTORY: the path from baseline to target by the target date; DIRECTION: no target "
+    "date or value, judged against the baseline; LEVEL: a level to maintain; NONE: not judged.",
+)
+BaselineSourceEnum = strawberry.enum(BaselineSource, name="BaselineSource")
+RunChartRuleSetEnum = strawberry.enum(
+    RunChartRuleSet, name="RunChartRuleSet", description="IHI (Provost & Murray) or ANHOEJ (Anhøj & Olesen)."
+)
+RunChartRuleEnum = strawberry.enum(RunChartRule, name="RunChartRule")
+RuleOutcomeEnum = strawberry.enum(
+    RuleOutcome, name="RuleOutcome", description="INSUFFICIENT_DATA: the series is too short for the rule."
+)
+SignalSideEnum = strawberry.enum(
+    SignalSide, name="SignalSide", description="ABOVE / BELOW the median (runs), UP / DOWN (trends)."
+)
+MeasurementOutcomeEnum = strawberry.enum(
+    RecordOutcome,
+    name="MeasurementOutcome",
+    description="What recording did: CREATED, or for a key already stored UPDATED or UNCHANGED.",
+)
+
+measurements_by_indicator = page_per_parent(measurements.measurements_of_indicators)
+indicator_status_by_id = by_id(measurements.statuses_of_indicators)
+measurement_by_id = by_id(measurements.measurements_by_id)
+
+
+# --- types -------------------------------------------------------------------------------------------
+
+
+@strawberry.type(
+    name="Measurement", description="One value of an indicator: when, from how many, from where."
+)
+class MeasurementType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this measurement.")
+    indicator_id: relay.GlobalID
+    school_id: relay.GlobalID | None = strawberry.field(
+        description="The school it is about; null: the district."
+    )
+    value: Decimal
+    measured_on: date
+    n: int | None = strawberry.field(description="How many it was drawn from.")
+    source: str | None
+    key: str | None = strawberry.field(description="The client's own id, which makes adding idempotent.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, row: Measurement | None) -> MeasurementType | None:
+        return cls.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: Measurement) -> MeasurementType:
+        return cls(
+            id=str(row.id),
+            database_id=row.id,
+            indicator_id=relay.GlobalID("Indicator", str(row.indicator_id)),
+            school_id=_global("School", row.school_id),
+            value=row.value,
+            measured_on=row.measured_on,
+            n=row.n,
+            source=row.source,
+            key=row.client_key,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[MeasurementType | None]:
+        return await _nodes(info, "measurement_by_id", measurement_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(name="SeriesPoint", description="A dated value of an indicator's series.")
+class SeriesPointType:
+    measured_on: date
+    value: Decimal
+
+    @classmethod
+    def from_schema(cls, point: SeriesPoint | None) -> SeriesPointType | None:
+        return cls(measured_on=point.measured_on, value=point.value) if point is not None else None
+
+
+@strawberry.type(name="SignalPoint", description="A point behind a run-chart signal.")
+class SignalPointType:
+    index: int = strawberry.field(description="Position in the series, oldest first, from 0.")
+    measured_on: date
+    value: Decimal
+    measurement_id: relay.GlobalID
+
+
+@strawberry.type(
+    name="RunChartSignal", description="Something the run chart says, with the points behind it."
+)
+class RunChartSignalType:
+    rule_set: RunChartRuleSetEnum  # type: ignore[valid-type]
+    rule: RunChartRuleEnum  # type: ignore[valid-type]
+    side: SignalSideEnum | None  # type: ignore[valid-type]
+    favourable: bool | None = strawberry.field(
+        description="Whether it points the better way for the indicator; null without a side or for a level."
+    )
+    detail: str
+    points: list[SignalPointType]
+
+    @classmethod
+    def from_schema(cls, signal: SignalPublic) -> RunChartSignalType:
+        return cls(
+            rule_set=signal.rule_set,
+            rule=signal.rule,
+            side=signal.side,
+            favourable=signal.favourable,
+            detail=signal.detail,
+            points=[
+                SignalPointType(
+                    index=p.index,
+                    measured_on=p.measured_on,
+                    value=p.value,
+                    measurement_id=relay.GlobalID("Measurement", str(p.measurement_id)),
+                )
+                for p in signal.points
+            ],
+        )
+
+
+@strawberry.type(name="RunChartRuleResult", description="One rule applied to the series.")
+class RunChartRuleResultType:
+    rule_set: RunChartRuleSetEnum  # type: ignore[valid-type]
+    rule: RunChartRuleEnum  # type: ignore[valid-type]
+    outcome: RuleOutcomeEnum  # type: ignore[valid-type]
+    detail: str
+    observed: int | None
+    limit: int | None
+
+
+@strawberry.type(name="RunChart", description="The run-chart reading of a series: its median and every rule.")
+class RunChartType:
+    points: int
+    median: Decimal | None
+    useful_observations: int = strawberry.field(description="Points not on the median.")
+    runs: int
+    crossings: int
+    longest_run: int
+    rules: list[RunChartRuleResultType]
+    signals: list[RunChartSignalType]
+
+    @classmethod
+    def from_schema(cls, chart: RunChartPublic) -> RunChartType:
+        return cls(
+            points=chart.points,
+            median=chart.median,
+            useful_observations=chart.useful_observations,
+            runs=chart.runs,
+            crossings=chart.crossings,
+            longest_run=chart.longest_run,
+            rules=[RunChartRuleResultType(**r.model_dump()) for r in chart.rules],
+            signals=[RunChartSignalType.from_schema(s) for s in chart.signals],
+        )
+
+
+@strawberry.type(
+    name="IndicatorStatusReport",
+    description="Where an indicator stands (the latest value against the path from baseline to target) and "
+    "what its run chart signals.",
+)
+class IndicatorStatusReportType:
+    indicator_id: relay.GlobalID
+    school_id: relay.GlobalID | None = strawberry.field(description="Whose series; null: the district's.")
+    status: IndicatorStatusEnum  # type: ignore[valid-type]
+    basis: StatusBasisEnum  # type: ignore[valid-type]
+    reason: str
+    latest: SeriesPointType | None
+    baseline: SeriesPointType | None
+    baseline_source: BaselineSourceEnum | None  # type: ignore[valid-type]
+    target: SeriesPointType | None
+    expected: Decimal | None
+    shortfall: Decimal | None = strawberry.field(
+        description="How far the latest value falls short of `expected` the better way (negative: ahead)."
+    )
+    band: Decimal | None = strawberry.field(description="Shortfalls within it are AT_RISK.")
+    run_chart: RunChartType
+
+    @classmethod
+    def from_schema(cls, report: IndicatorStatusPublic | None) -> IndicatorStatusReportType | None:
+        if report is None:
+            return None
+        return cls(
+            indicator_id=relay.GlobalID("Indicator", str(report.indicator_id)),
+            school_id=_global("School", report.school_id),
+            status=report.status,
+            basis=report.basis,
+            reason=report.reason,
+            latest=SeriesPointType.from_schema(report.latest),
+            baseline=SeriesPointType.from_schema(report.baseline),
+            baseline_source=report.baseline_source,
+            target=SeriesPointType.from_schema(report.target),
+            expected=report.expected,
+            shortfall=report.shortfall,
+            band=report.band,
+            run_chart=RunChartType.from_schema(report.run_chart),
+        )
+
+
+@strawberry.type(name="GoalDashboard", description="A goal, its indicator and where the indicator stands.")
+class GoalDashboardType:
+    goal: GoalType
+    indicator: IndicatorType
+    status: IndicatorStatusReportType
+
+
+@strawberry.type(name="DashboardInputs", description="The open inputs of a plan's co-creation activities.")
+class DashboardInputsType:
+    count: int = strawberry.field(description="Every open input, whoever raised it.")
+    items: list[InputType] = strawberry.field(description="Those you may see with their contributor.")
+
+
+@strawberry.type(
+    name="PlanDashboard",
+    description="A plan at a glance: goals with their indicators' status and signals, overdue action steps, "
+    "checkpoints overdue or due within 14 days, the latest walkthrough's levels, and open inputs.",
+)
+class PlanDashboardType:
+    plan: PlanType
+    as_of: date = strawberry.field(description="The day (UTC) overdue and due are judged on.")
+    goals: list[GoalDashboardType]
+    overdue_action_steps: list[ActionStepType]
+    overdue_checkpoints: list[ReviewCheckpointType]
+    due_checkpoints: list[ReviewCheckpointType]
+    latest_walkthrough: WalkthroughSummaryType | None = strawberry.field(
+        description="Null when the plan has no walkthrough you may read."
+    )
+    open_inputs: DashboardInputsType
+
+    @classmethod
+    def from_view(cls, view: dashboard.DashboardView) -> PlanDashboardType:
+        return cls(
+            plan=PlanType.from_row(view.plan),
+            as_of=view.as_of,
+            goals=[
+                GoalDashboardType(
+                    goal=GoalType.from_row(g.goal, g.indicator),
+                    indicator=IndicatorType.from_model(g.indicator),
+                    status=IndicatorStatusReportType.from_schema(g.status),  # type: ignore[arg-type]
+                )
+                for g in view.goals
+            ],
+            overdue_action_steps=[ActionStepType.from_row(s) for s in view.overdue_steps],
+            overdue_checkpoints=[ReviewCheckpointType.from_row(c) for c in view.overdue_checkpoints],
+            due_checkpoints=[ReviewCheckpointType.from_row(c) for c in view.due_checkpoints],
+            latest_walkthrough=WalkthroughSummaryType.from_schema(view.walkthrough)
+            if view.walkthrough
+            else None,
+            open_inputs=DashboardInputsType(
+                count=view.open_input_count, items=[InputType.from_row(i) for i in view.open_inputs]
+            ),
+        )
+
+
+@strawberry.type(name="RecordedMeasurement", description="One applied row of a bulk add.")
+class RecordedMeasurementType:
+    index: int = strawberry.field(description="The row's position in the input, from 0.")
+    measurement_id: relay.GlobalID
+    key: str | None
+    outcome: MeasurementOutcomeEnum  # type: ignore[valid-type]
+
+
+@strawberry.type(name="MeasurementRowError", description="A refused row of a bulk add.")
+class MeasurementRowErrorType:
+    index: int
+    field: str | None = strawberry.field(description="The field at fault, as REST names it (snake_case).")
+    message: str
+    code: str
+
+
+@strawberry.type(name="MeasurementBatchResult", description="What a bulk add did.")
+class MeasurementBatchResultType:
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int = strawberry.field(description="Rows refused (in `errors`); with `partial: true` only.")
+    items: list[RecordedMeasurementType]
+    errors: list[MeasurementRowErrorType]
+
+    @classmethod
+    def from_schema(cls, result: BulkResult) -> MeasurementBatchResultType:
+        return cls(
+            received=result.received,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            rejected=result.rejected,
+            items=[
+                RecordedMeasurementType(
+                    index=i.index,
+                    measurement_id=relay.GlobalID("Measurement", str(i.id)),
+                    key=i.key,
+                    outcome=i.outcome,
+                )
+                for i in result.items
+            ],
+            errors=[
+                MeasurementRowErrorType(index=e.index, field=e.field, message=e.message, code=e.code)
+                for e in result.errors
+            ],
+        )
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class MonitoringQuery:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One indicator by its global id, for whoever may read the initiative or plan it "
+        "measures; null if it is not there for you.",
+    )
+    async def indicator(self, info: Info[Context, None], id: relay.GlobalID) -> IndicatorType | None:
+        indicator_id = node_uuid(id, "Indicator")
+        if indicator_id is None:
+            return None
+        async with info.context.session_factory() as session:
+            try:
+                indicator = await measurements.get_indicator(session, info.context.principal, indicator_id)
+            except NotFound:
+                return None
+        return IndicatorType.from_model(indicator)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Where an indicator stands and what its run chart signals: its own series, or one "
+        "school's with `schoolId`. Null if the indicator is not there for you.",
+    )
+    async def indicator_status(
+        self, info: Info[Context, None], indicator_id: relay.GlobalID, school_id: relay.GlobalID | None = None
+    ) -> IndicatorStatusReportType | None:
+        target = node_uuid(indicator_id, "Indicator")
+        if target is None:
+            return None
+        school = parse_global_id(school_id, "School", field="schoolId") if school_id is not None else None
+        async with info.context.session_factory() as session:
+            try:
+                report = await measurements.indicator_status(
+                    session, info.context.principal, target, school_id=school
+                )
+            except NotFound:
+                return None
+        return IndicatorStatusReportType.from_schema(report)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="A plan at a glance, in one call; null if the plan is not there for you.",
+    )
+    async def plan_dashboard(
+        self, info: Info[Context, None], plan_id: relay.GlobalID
+    ) -> PlanDashboardType | None:
+        target = node_uuid(plan_id, "Plan")
+        if target is None:
+            return None
+        async with info.context.session_factory() as session:
+            try:
+                view = await dashboard.dashboard_view(session, info.context.principal, target)
+            except NotFound:
+                return None
+        return PlanDashboardType.from_view(view)
+
+
+# --- mutations --------------------------------------------------------------------------------------
+
+
+@strawberry.input(description="A value of an indicator.")
+class RecordMeasurementInput:
+    indicator_id: relay.GlobalID
+    value: Decimal
+    measured_on: date
+    n: int | None = strawberry.field(default=strawberry.UNSET, description="How many it was drawn from.")
+    source: str | None = strawberry.UNSET
+    school_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="For a district indicator: the school the value is about."
+    )
+    key: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Your own id for it: sending the same key again never adds a second measurement.",
+    )
+
+
+@strawberry.type
+class RecordMeasurementPayload:
+    measurement: MeasurementType | None = None
+    outcome: MeasurementOutcomeEnum | None = None  # type: ignore[valid-type]
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Up to 5,000 values across indicators, applied in one transaction.")
+class RecordMeasurementsInput:
+    measurements: list[RecordMeasurementInput]
+    partial: bool = strawberry.field(
+        default=False, description="Apply the valid rows and report the rest, instead of nothing."
+    )
+
+
+@strawberry.type
+class RecordMeasurementsPayload:
+    result: MeasurementBatchResultType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RemoveMeasurementInput:
+    id: relay.GlobalID
+
+
+def _row(row: RecordMeasurementInput) -> dict[str, Any]:
+    """A mutation row as the bulk service takes it (REST's field names). An id of the wrong type is left
+    as sent, so the service refuses that row by index rather than the whole input."""
+    fields: dict[str, Any] = {
+        name: value
+        for name, value in vars(row).items()
+        if value is not strawberry.UNSET and name not in {"indicator_id", "school_id"}
+    }
+    fields["indicator_id"] = node_uuid(row.indicator_id, "Indicator") or str(row.indicator_id)
+    if row.school_id is not strawberry.UNSET:
+        school = row.school_id
+        fields["school_id"] = None if school is None else node_uuid(school, "School") or str(school)
+    return fields
+
+
+@strawberry.type
+class MonitoringMutation:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record a value of an indicator (leaders and coaches within their reach, monitoring "
+        "integrations). With a key used before for this indicator nothing is added: the outcome says "
+        "UNCHANGED or UPDATED.",
+    )
+    async def record_measurement(
+        self, info: Info[Context, None], input: RecordMeasurementInput
+    ) -> RecordMeasurementPayload:
+        async def work(session: AsyncSession) -> RecordMeasurementPayload:
+            indicator_id = parse_global_id(input.indicator_id, "Indicator", field="indicatorId")
+            fields = present_fields(input, exclude=frozenset({"indicator_id", "school_id"}))
+            if input.school_id is not strawberry.UNSET and input.school_id is not None:
+                fields["school_id"] = parse_global_id(input.school_id, "School", field="schoolId")
+            data = validate_input(MeasurementCreate, fields)
+            recorded = await measurements.record_measurement(
+                session, info.context.principal, indicator_id, data
+            )
+            return RecordMeasurementPayload(
+                measurement=MeasurementType.from_row(recorded.measurement), outcome=recorded.outcome
+            )
+
+        return await run_mutation(
+            info.context, work, lambda errors: RecordMeasurementPayload(user_errors=errors)
+        )
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record up to 5,000 values across indicators in one transaction, idempotent by key. If "
+        "any row is refused nothing is applied and `userErrors` names each by `input.measurements.<index>`, "
+        "unless `partial: true`.",
+    )
+    async def record_measurements(
+        self, info: Info[Context, None], input: RecordMeasurementsInput
+    ) -> RecordMeasurementsPayload:
+        async def work(session: AsyncSession) -> RecordMeasurementsPayload:
+            rows = [_row(row) for row in input.measurements]
+            result = await measurements.record_measurements(
+                session, info.context.principal, rows, partial=input.partial
+            )
+            return RecordMeasurementsPayload(result=MeasurementBatchResultType.from_schema(result))
+
+        return await run_mutation(
+            info.context, work, lambda errors: RecordMeasurementsPayload(user_errors=errors)
+        )
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a measurement.")
+    async def remove_measurement(
+        self, info: Info[Context, None], input: RemoveMeasurementInput
+    ) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            measurement_id = parse_global_id(input.id, "Measurement")
+            await measurements.remove_measurement(session, info.context.principal, measurement_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, lambda errors: RemovalPayload(user_errors=errors))

@@ -1,0 +1,882 @@
+"""The rules for monitoring practice: walkthroughs and their observations, PDSA cycles and PLC meetings.
+(Student feedback, with its stricter privacy, is `app.monitoring.feedback`.)
+
+Both transports call these; neither adds rules. Every function takes the session and the principal,
+raises `DomainError`s, flushes and never commits.
+
+Who may do what (see `app.auth.permissions`):
+- Walkthroughs belong to their school. Its staff read them and their aggregate picture
+  (`WALKTHROUGH_READ`); who was observed at which level, and who needs which support, is for leaders
+  and coaches (`WALKTHROUGH_DETAIL_READ`); leaders and coaches run them (`WALKTHROUGH_MANAGE`). A
+  teacher always reads their own observations, and never another teacher's. A walkthrough of fewer than
+  three classrooms shows no levels to anyone: its "share" would be one or two teachers' observations.
+- PDSA cycles belong to a strategy of a plan: whoever reads the plan reads them, whoever authors it
+  (`app.plans.service`'s rule) runs them. A decision may propose a revision of an approved plan.
+- PLC meetings belong to the teachers in them: the school's teachers and coaches read and record them
+  (`PLC_READ`, `PLC_RECORD`); leadership reads only the meetings a PLC shared (`PLC_READ_SHARED`), and
+  the roll-up of needs counts only shared meetings, whoever reads it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import Action
+from app.auth.policy import authorize, require_authenticated, visible
+from app.auth.principal import Principal, PrincipalKind
+from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.core.models import utcnow
+from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
+from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.engagement.models import Activity
+from app.identity.models import Person, PersonKind, User
+from app.initiatives.service import _district_of
+from app.monitoring.models import (
+    ImplementationLevel,
+    PdsaCycle,
+    PdsaDecision,
+    PlcMeeting,
+    SupportNeeded,
+    Walkthrough,
+    WalkthroughObservation,
+)
+from app.monitoring.practice_schemas import (
+    LevelShare,
+    NeedRollup,
+    ObservationCreate,
+    ObservationUpdate,
+    PdsaCycleCreate,
+    PdsaCycleUpdate,
+    PdsaDecisionCreate,
+    PlcMeetingCreate,
+    PlcMeetingUpdate,
+    PlcNeeds,
+    SupportEntry,
+    SupportGroup,
+    WalkthroughCreate,
+    WalkthroughSummary,
+    WalkthroughTrend,
+    WalkthroughUpdate,
+    WhoNeedsSupport,
+)
+from app.plans import service as plans
+from app.plans.models import Plan, PlanStatus, Strategy
+from app.plans.schemas import RevisionCreate
+from app.tenancy.models import School
+
+# Fewer classrooms than this and a walkthrough's levels would describe one or two teachers.
+MIN_CLASSROOMS = 3
+_DEVELOPING_OR_ABOVE = frozenset({ImplementationLevel.DEVELOPING, ImplementationLevel.PROFICIENT})
+
+_OBSERVATION_UNIQUE = {
+    "uq_walkthrough_observation_walkthrough_id_teacher_person_id": (
+        "teacher_person_id",
+        "This teacher's classroom is already recorded in the walkthrough.",
+    )
+}
+
+
+# --- who the principal is ---------------------------------------------------------------------------
+
+
+def own_person(principal: Principal) -> Any:
+    """The principal's person, as a scalar subquery (NULL for API clients and the operator, so a
+    comparison with it matches nothing)."""
+    if principal.kind is not PrincipalKind.USER or principal.id is None:
+        return select(User.person_id).where(False).scalar_subquery()
+    return select(User.person_id).where(User.id == principal.id).scalar_subquery()
+
+
+async def own_person_id(session: AsyncSession, principal: Principal) -> uuid.UUID | None:
+    """The principal's person id; None for API clients and the operator."""
+    if principal.kind is not PrincipalKind.USER or principal.id is None:
+        return None
+    return await session.scalar(select(User.person_id).where(User.id == principal.id))
+
+
+async def require_person(session: AsyncSession, principal: Principal, why: str) -> uuid.UUID:
+    """The principal's person id; `Unauthenticated` without a token, `PermissionDenied` for callers who
+    are not a person."""
+    require_authenticated(principal)
+    person_id = await own_person_id(session, principal)
+    if person_id is None:
+        raise PermissionDenied(why)
+    return person_id
+
+
+# --- shared helpers ---------------------------------------------------------------------------------
+
+
+async def _one(
+    session: AsyncSession,
+    principal: Principal,
+    model: Any,
+    row_id: uuid.UUID,
+    what: str,
+    scope: Callable[[Any], Any],
+    *,
+    lock: bool = False,
+) -> Any:
+    """One row through `scope` (a function narrowing a select to what the principal may read), or
+    `NotFound`: absent, another district's and not readable are indistinguishable. A principal with no
+    right to such rows at all hears so (403) about its own district's rows only, as
+    `app.auth.policy.get_visible`."""
+    try:
+        stmt = scope(select(model).where(model.id == row_id))
+    except PermissionDenied:
+        district_id = await session.scalar(select(model.district_id).where(model.id == row_id))
+        if district_id is not None and district_id == principal.district_id:
+            raise
+        raise NotFound(f"No {what} with id {row_id}.") from None
+    if lock:
+        stmt = stmt.with_for_update(of=model)
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"No {what} with id {row_id}.")
+    return row
+
+
+async def _many(
+    session: AsyncSession,
+    principal: Principal,
+    model: Any,
+    row_ids: list[uuid.UUID],
+    scope: Callable[[Any], Any],
+) -> dict[uuid.UUID, Any]:
+    """The readable rows among `row_ids`, by id (a DataLoader batch), refused as `_one` refuses."""
+    try:
+        stmt = scope(select(model).where(model.id.in_(row_ids)))
+    except PermissionDenied:
+        own = await session.scalar(
+            select(model.id).where(model.id.in_(row_ids), model.district_id == principal.district_id).limit(1)
+        )
+        if own is not None:
+            raise
+        return {}
+    return {row.id: row for row in (await session.execute(stmt)).scalars()}
+
+
+async def _in_district(
+    session: AsyncSession,
+    model: Any,
+    row_id: uuid.UUID,
+    district_id: uuid.UUID,
+    path: tuple[str, ...],
+    what: str,
+) -> Any:
+    """The row an id in a request names, of the same district; otherwise `NotFound` naming the field."""
+    row = await session.get(model, row_id)
+    if row is None or row.district_id != district_id:
+        raise NotFound(
+            f"No {what} with id {row_id} in this district.",
+            errors=[FieldError(path, "Not found in this district.", "not_found")],
+        )
+    return row
+
+
+async def _staff_member(
+    session: AsyncSession, district_id: uuid.UUID, person_id: uuid.UUID, field: str
+) -> Person:
+    person = await _in_district(session, Person, person_id, district_id, (field,), "person")
+    if person.kind is not PersonKind.STAFF:
+        raise ValidationFailed(
+            "Only staff teach classes.",
+            errors=[FieldError((field,), "Name a member of staff.", "not_staff")],
+        )
+    return person
+
+
+async def _all(session: AsyncSession, stmt: Any) -> list[Any]:
+    return list((await session.execute(stmt)).scalars())
+
+
+# --- walkthroughs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WalkthroughFilter:
+    school_id: uuid.UUID | None = None
+    plan_id: uuid.UUID | None = None
+    practice: str | None = None
+
+
+def _walkthroughs_visible(stmt: Any, principal: Principal) -> Any:
+    """Walkthroughs of the schools where the principal reads walkthroughs (a teacher's own observations
+    are readable wherever they are: see `_observations_visible`)."""
+    return visible(stmt, Walkthrough, principal, Action.WALKTHROUGH_READ)
+
+
+async def list_walkthroughs(
+    session: AsyncSession, principal: Principal, page: PageRequest, filters: WalkthroughFilter
+) -> Page[Walkthrough]:
+    """The walkthroughs of the schools where the principal reads walkthroughs, oldest first, narrowed by
+    `filters` (a practice matches whatever its case)."""
+    stmt = _walkthroughs_visible(select(Walkthrough), principal)
+    if filters.school_id is not None:
+        stmt = stmt.where(Walkthrough.school_id == filters.school_id)
+    if filters.plan_id is not None:
+        stmt = stmt.where(Walkthrough.plan_id == filters.plan_id)
+    if filters.practice is not None:
+        stmt = stmt.where(func.lower(Walkthrough.practice) == filters.practice.strip().lower())
+    return await paginate(session, stmt, Walkthrough, page)
+
+
+async def get_walkthrough(
+    session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID, *, lock: bool = False
+) -> Walkthrough:
+    """The walkthrough; `NotFound` when it is not there for the principal."""
+    scope = lambda stmt: _walkthroughs_visible(stmt, principal)  # noqa: E731
+    return await _one(session, principal, Walkthrough, walkthrough_id, "walkthrough", scope, lock=lock)
+
+
+async def walkthroughs_by_id(
+    session: AsyncSession, principal: Principal, walkthrough_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Walkthrough]:
+    return await _many(
+        session, principal, Walkthrough, walkthrough_ids, lambda stmt: _walkthroughs_visible(stmt, principal)
+    )
+
+
+async def _walkthrough_for_update(
+    session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID
+) -> Walkthrough:
+    walkthrough = await get_walkthrough(session, principal, walkthrough_id, lock=True)
+    authorize(
+        principal,
+        Action.WALKTHROUGH_MANAGE,
+        district_id=walkthrough.district_id,
+        school_id=walkthrough.school_id,
+    )
+    return walkthrough
+
+
+async def _check_walkthrough_links(
+    session: AsyncSession, district_id: uuid.UUID, school_id: uuid.UUID, fields: dict[str, Any]
+) -> None:
+    """The observer, plan and professional learning a walkthrough names are of its district; a school
+    plan or activity is of its school."""
+    if fields.get("observer_person_id") is not None:
+        await _in_district(
+            session, Person, fields["observer_person_id"], district_id, ("observer_person_id",), "person"
+        )
+    for field, model, what in (("plan_id", Plan, "plan"), ("activity_id", Activity, "activity")):
+        if fields.get(field) is None:
+            continue
+        row = await _in_district(session, model, fields[field], district_id, (field,), what)
+        if row.school_id is not None and row.school_id != school_id:
+            raise ValidationFailed(
+                f"The {what} belongs to another school.",
+                errors=[
+                    FieldError((field,), f"Name a {what} of the walkthrough's school.", "school_mismatch")
+                ],
+            )
+
+
+async def create_walkthrough(
+    session: AsyncSession, principal: Principal, data: WalkthroughCreate
+) -> Walkthrough:
+    """Record a walkthrough at a school. The observer defaults to the caller.
+
+    Raises `PermissionDenied` (not a leader or coach there), `NotFound` (a school, person, plan or
+    activity not in the district, named by field) and `ValidationFailed` (a plan or activity of
+    another school).
+    """
+    district_id = _district_of(principal)
+    await _in_district(session, School, data.school_id, district_id, ("school_id",), "school")
+    authorize(principal, Action.WALKTHROUGH_MANAGE, district_id=district_id, school_id=data.school_id)
+    fields = data.model_dump()
+    await _check_walkthrough_links(session, district_id, data.school_id, fields)
+    if fields["observer_person_id"] is None:
+        fields["observer_person_id"] = await own_person_id(session, principal)
+    walkthrough = Walkthrough(district_id=district_id, **fields)
+    session.add(walkthrough)
+    await session.flush()
+    return walkthrough
+
+
+async def update_walkthrough(
+    session: AsyncSession,
+    principal: Principal,
+    walkthrough_id: uuid.UUID,
+    data: WalkthroughUpdate,
+    *,
+    expected_version: int | None = None,
+) -> Walkthrough:
+    """Change a walkthrough (not its school). Raises `NotFound`, `PermissionDenied`, `StaleVersion` and
+    `ValidationFailed`."""
+    walkthrough = await _walkthrough_for_update(session, principal, walkthrough_id)
+    check_version(walkthrough, expected_version, what="walkthrough")
+    changes = data.changes()
+    await _check_walkthrough_links(session, walkthrough.district_id, walkthrough.school_id, changes)
+    apply_changes(walkthrough, changes)
+    await session.flush()
+    return walkthrough
+
+
+async def remove_walkthrough(session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID) -> None:
+    """Remove a walkthrough with its observations."""
+    walkthrough = await _walkthrough_for_update(session, principal, walkthrough_id)
+    await session.delete(walkthrough)
+    await session.flush()
+
+
+# --- observations -----------------------------------------------------------------------------------
+
+
+def _observations_visible(stmt: Any, principal: Principal) -> Any:
+    """`stmt` over observations, joined to their walkthrough and narrowed to those the principal may read
+    one by one: every observation where it reads walkthrough detail, and its own."""
+    stmt = stmt.join(Walkthrough, Walkthrough.id == WalkthroughObservation.walkthrough_id)
+    mine = None
+    if principal.kind is PrincipalKind.USER:
+        mine = WalkthroughObservation.teacher_person_id == own_person(principal)
+    return visible(stmt, Walkthrough, principal, Action.WALKTHROUGH_DETAIL_READ, also=mine)
+
+
+async def list_observations(
+    session: AsyncSession,
+    principal: Principal,
+    walkthrough_id: uuid.UUID,
+    page: PageRequest,
+    *,
+    teacher_person_id: uuid.UUID | None = None,
+) -> Page[WalkthroughObservation]:
+    """The walkthrough's observations the principal may read: all of them for leaders and coaches, a
+    teacher's own for a teacher (another teacher's never, whatever the filter)."""
+    await get_walkthrough(session, principal, walkthrough_id)
+    stmt = _observations_visible(select(WalkthroughObservation), principal).where(
+        WalkthroughObservation.walkthrough_id == walkthrough_id
+    )
+    if teacher_person_id is not None:
+        stmt = stmt.where(WalkthroughObservation.teacher_person_id == teacher_person_id)
+    return await paginate(session, stmt, WalkthroughObservation, page)
+
+
+async def observations_of_walkthroughs(
+    session: AsyncSession, principal: Principal, walkthrough_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[WalkthroughObservation]]:
+    """A page of readable observations per walkthrough (a DataLoader batch)."""
+    readable = list(await walkthroughs_by_id(session, principal, walkthrough_ids))
+    stmt = _observations_visible(select(WalkthroughObservation), principal)
+    pages = await paginate_per_parent(
+        session, stmt, WalkthroughObservation, WalkthroughObservation.walkthrough_id, readable, page
+    )
+    return {i: pages.get(i, Page([], None)) for i in walkthrough_ids}
+
+
+async def list_my_observations(
+    session: AsyncSession, principal: Principal, page: PageRequest
+) -> Page[WalkthroughObservation]:
+    """The caller's own observations, across every walkthrough that observed their classroom."""
+    person_id = await require_person(session, principal, "Observations are of people's classrooms.")
+    stmt = select(WalkthroughObservation).where(
+        WalkthroughObservation.teacher_person_id == person_id,
+        WalkthroughObservation.district_id == principal.district_id,
+    )
+    return await paginate(session, stmt, WalkthroughObservation, page)
+
+
+async def get_observation(
+    session: AsyncSession, principal: Principal, observation_id: uuid.UUID, *, lock: bool = False
+) -> WalkthroughObservation:
+    """One observation, to leaders and coaches of its school and to the teacher observed; anyone else
+    gets `NotFound`, as for an id that does not exist."""
+    scope = lambda stmt: _observations_visible(stmt, principal)  # noqa: E731
+    return await _one(
+        session, principal, WalkthroughObservation, observation_id, "observation", scope, lock=lock
+    )
+
+
+async def observations_by_id(
+    session: AsyncSession, principal: Principal, observation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, WalkthroughObservation]:
+    scope = lambda stmt: _observations_visible(stmt, principal)  # noqa: E731
+    return await _many(session, principal, WalkthroughObservation, observation_ids, scope)
+
+
+async def add_observation(
+    session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID, data: ObservationCreate
+) -> WalkthroughObservation:
+    """Record one classroom: whose (a member of staff), the level, the support that would help. Each
+    teacher's classroom is recorded once per walkthrough (again: `Conflict`)."""
+    walkthrough = await _walkthrough_for_update(session, principal, walkthrough_id)
+    await _staff_member(session, walkthrough.district_id, data.teacher_person_id, "teacher_person_id")
+    observation = WalkthroughObservation(
+        district_id=walkthrough.district_id, walkthrough_id=walkthrough.id, **data.model_dump()
+    )
+    session.add(observation)
+    await flush_or_conflict(session, _OBSERVATION_UNIQUE)
+    return observation
+
+
+async def _observation_for_update(
+    session: AsyncSession, principal: Principal, observation_id: uuid.UUID
+) -> WalkthroughObservation:
+    observation = await get_observation(session, principal, observation_id, lock=True)
+    try:
+        await _walkthrough_for_update(session, principal, observation.walkthrough_id)
+    except NotFound:
+        raise NotFound(f"No observation with id {observation_id}.") from None
+    return observation
+
+
+async def update_observation(
+    session: AsyncSession, principal: Principal, observation_id: uuid.UUID, data: ObservationUpdate
+) -> WalkthroughObservation:
+    observation = await _observation_for_update(session, principal, observation_id)
+    apply_changes(observation, data.changes())
+    await session.flush()
+    return observation
+
+
+async def remove_observation(session: AsyncSession, principal: Principal, observation_id: uuid.UUID) -> None:
+    observation = await _observation_for_update(session, principal, observation_id)
+    await session.delete(observation)
+    await session.flush()
+
+
+# --- the walkthrough picture ------------------------------------------------------------------------
+
+
+def _summary(walkthrough: Walkthrough, counts: dict[ImplementationLevel, int]) -> WalkthroughSummary:
+    total = sum(counts.values())
+    suppressed = total < MIN_CLASSROOMS
+    levels = [
+        LevelShare(
+            level=level,
+            classrooms=None if suppressed else counts.get(level, 0),
+            share=None if suppressed else round(counts.get(level, 0) / total, 4),
+        )
+        for level in ImplementationLevel
+    ]
+    implementing = sum(n for level, n in counts.items() if level in _DEVELOPING_OR_ABOVE)
+    return WalkthroughSummary(
+        walkthrough_id=walkthrough.id,
+        school_id=walkthrough.school_id,
+        practice=walkthrough.practice,
+        observed_on=walkthrough.observed_on,
+        classrooms=total,
+        suppressed=suppressed,
+        levels=levels,
+        developing_or_above=None if suppressed else round(implementing / total, 4),
+    )
+
+
+async def summaries_of(session: AsyncSession, walkthroughs: list[Walkthrough]) -> list[WalkthroughSummary]:
+    """The summary of each walkthrough, in one query; the caller has checked it may read them."""
+    counts: dict[uuid.UUID, dict[ImplementationLevel, int]] = defaultdict(dict)
+    if walkthroughs:
+        stmt = (
+            select(WalkthroughObservation.walkthrough_id, WalkthroughObservation.level, func.count())
+            .where(WalkthroughObservation.walkthrough_id.in_([w.id for w in walkthroughs]))
+            .group_by(WalkthroughObservation.walkthrough_id, WalkthroughObservation.level)
+        )
+        for walkthrough_id, level, n in (await session.execute(stmt)).all():
+            counts[walkthrough_id][level] = n
+    return [_summary(w, counts[w.id]) for w in walkthroughs]
+
+
+async def walkthrough_summary(
+    session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID
+) -> WalkthroughSummary:
+    """The share of classrooms at each level, for whoever reads the walkthrough. Fewer than three
+    classrooms: suppressed for everyone (levels null)."""
+    walkthrough = await get_walkthrough(session, principal, walkthrough_id)
+    (summary,) = await summaries_of(session, [walkthrough])
+    return summary
+
+
+async def walkthrough_summaries(
+    session: AsyncSession, principal: Principal, walkthrough_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, WalkthroughSummary]:
+    """Summaries of the readable walkthroughs among `walkthrough_ids` (a DataLoader batch; the plan
+    dashboard's "latest walkthrough level")."""
+    readable = await walkthroughs_by_id(session, principal, walkthrough_ids)
+    return {s.walkthrough_id: s for s in await summaries_of(session, list(readable.values()))}
+
+
+async def walkthrough_trend(
+    session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID
+) -> WalkthroughTrend:
+    """Every readable walkthrough of the same practice (whatever its case) at the same school, oldest
+    first, each with its summary."""
+    walkthrough = await get_walkthrough(session, principal, walkthrough_id)
+    stmt = _walkthroughs_visible(select(Walkthrough), principal).where(
+        Walkthrough.school_id == walkthrough.school_id,
+        func.lower(Walkthrough.practice) == walkthrough.practice.lower(),
+    )
+    same = await _all(session, stmt.order_by(Walkthrough.observed_on, Walkthrough.created_at, Walkthrough.id))
+    return WalkthroughTrend(
+        school_id=walkthrough.school_id,
+        practice=walkthrough.practice,
+        walkthroughs=await summaries_of(session, same),
+    )
+
+
+async def who_needs_support(
+    session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID
+) -> WhoNeedsSupport:
+    """Who needs which support after the walkthrough (coaching, PLC, feedback), by name. For leaders and
+    coaches of the school (`PermissionDenied` for other readers of the walkthrough)."""
+    walkthrough = await get_walkthrough(session, principal, walkthrough_id)
+    authorize(
+        principal,
+        Action.WALKTHROUGH_DETAIL_READ,
+        district_id=walkthrough.district_id,
+        school_id=walkthrough.school_id,
+    )
+    stmt = (
+        select(WalkthroughObservation, Person.display_name)
+        .join(Person, Person.id == WalkthroughObservation.teacher_person_id)
+        .where(
+            WalkthroughObservation.walkthrough_id == walkthrough.id,
+            WalkthroughObservation.support != SupportNeeded.NONE,
+        )
+        .order_by(Person.display_name, WalkthroughObservation.id)
+    )
+    groups: dict[SupportNeeded, list[SupportEntry]] = defaultdict(list)
+    for observation, name in (await session.execute(stmt)).all():
+        groups[observation.support].append(
+            SupportEntry(
+                observation_id=observation.id,
+                teacher_person_id=observation.teacher_person_id,
+                teacher_name=name,
+                level=observation.level,
+                note=observation.note,
+            )
+        )
+    return WhoNeedsSupport(
+        walkthrough_id=walkthrough.id,
+        groups=[SupportGroup(support=s, teachers=groups[s]) for s in SupportNeeded if groups.get(s)],
+    )
+
+
+# --- PDSA cycles ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PdsaFilter:
+    plan_id: uuid.UUID | None = None
+    strategy_id: uuid.UUID | None = None
+    decision: PdsaDecision | None = None
+
+
+async def list_pdsa_cycles(
+    session: AsyncSession, principal: Principal, page: PageRequest, filters: PdsaFilter
+) -> Page[PdsaCycle]:
+    """The PDSA cycles of the plans the principal may read, oldest first. A plan or strategy named in
+    `filters` must be readable (`NotFound` otherwise)."""
+    if filters.plan_id is not None:
+        await plans.get_plan(session, principal, filters.plan_id)
+    if filters.strategy_id is not None:
+        await plans._plan_child(session, principal, Strategy, filters.strategy_id, "strategy", lock=False)
+    readable = plans._plans_visible(select(Plan.id), principal)
+    stmt = select(PdsaCycle).where(PdsaCycle.plan_id.in_(readable))
+    if filters.plan_id is not None:
+        stmt = stmt.where(PdsaCycle.plan_id == filters.plan_id)
+    if filters.strategy_id is not None:
+        stmt = stmt.where(PdsaCycle.strategy_id == filters.strategy_id)
+    if filters.decision is not None:
+        stmt = stmt.where(PdsaCycle.decision == filters.decision)
+    return await paginate(session, stmt, PdsaCycle, page)
+
+
+async def get_pdsa_cycle(
+    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, lock: bool = False
+) -> PdsaCycle:
+    """The cycle, for whoever reads its plan; `NotFound` otherwise."""
+    cycle, _ = await plans._plan_child(session, principal, PdsaCycle, cycle_id, "PDSA cycle", lock=lock)
+    return cycle
+
+
+async def pdsa_cycles_by_id(
+    session: AsyncSession, principal: Principal, cycle_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, PdsaCycle]:
+    rows = await _all(
+        session,
+        select(PdsaCycle).where(PdsaCycle.id.in_(cycle_ids), PdsaCycle.district_id == principal.district_id),
+    )
+    if not rows:
+        return {}
+    readable = await plans.plans_by_id(session, principal, list({c.plan_id for c in rows}))
+    return {c.id: c for c in rows if c.plan_id in readable}
+
+
+async def _cycle_for_edit(
+    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID
+) -> tuple[PdsaCycle, Plan]:
+    cycle, plan = await plans._plan_child(session, principal, PdsaCycle, cycle_id, "PDSA cycle")
+    await plans._authorize_author(session, principal, plan)
+    return cycle, plan
+
+
+def _require_open(cycle: PdsaCycle) -> None:
+    if cycle.decision is not None:
+        raise Conflict(f"The cycle was decided ({cycle.decision.value}); its record stays as it was.")
+
+
+async def create_pdsa_cycle(
+    session: AsyncSession, principal: Principal, strategy_id: uuid.UUID, data: PdsaCycleCreate
+) -> PdsaCycle:
+    """Start a PDSA cycle on a strategy: its question, prediction and plan. For the plan's authors
+    (its lead and co-authors, or leaders in reach); not on a closed plan (`Conflict`)."""
+    strategy, plan = await plans._plan_child(
+        session, principal, Strategy, strategy_id, "strategy", lock=False
+    )
+    await plans._authorize_author(session, principal, plan)
+    if plan.status is PlanStatus.CLOSED:
+        raise Conflict("The plan is closed; it no longer changes.")
+    cycle = PdsaCycle(
+        district_id=plan.district_id, plan_id=plan.id, strategy_id=strategy.id, **data.model_dump()
+    )
+    session.add(cycle)
+    await session.flush()
+    return cycle
+
+
+async def update_pdsa_cycle(
+    session: AsyncSession,
+    principal: Principal,
+    cycle_id: uuid.UUID,
+    data: PdsaCycleUpdate,
+    *,
+    expected_version: int | None = None,
+) -> PdsaCycle:
+    """Record what was done and the results, or change the plan of the cycle. The question and the
+    prediction stay as written once results are in (a prediction rewritten after the fact teaches
+    nothing); a decided cycle no longer changes (`Conflict` for both)."""
+    cycle, _ = await _cycle_for_edit(session, principal, cycle_id)
+    check_version(cycle, expected_version, what="PDSA cycle")
+    _require_open(cycle)
+    changes = data.changes()
+    frozen = [f for f in ("question", "prediction") if f in changes and changes[f] != getattr(cycle, f)]
+    if cycle.results is not None and frozen:
+        raise Conflict(
+            "The results are in: the question and prediction stay as they were written.",
+            errors=[
+                FieldError((f,), "Written before the results; not changed after.", "frozen") for f in frozen
+            ],
+        )
+    apply_changes(cycle, changes)
+    await session.flush()
+    return cycle
+
+
+async def decide_pdsa_cycle(
+    session: AsyncSession,
+    principal: Principal,
+    cycle_id: uuid.UUID,
+    data: PdsaDecisionCreate,
+    *,
+    expected_version: int | None = None,
+) -> PdsaCycle:
+    """Act on what the cycle showed: adopt, adapt or abandon. A decision needs results (recorded before,
+    or given with it) and is made once (`Conflict` after). With `revision`, it proposes a revision of
+    the plan (`app.plans.service.propose_revision`: the plan must be approved or active, or `Conflict`)
+    and the cycle keeps its id."""
+    cycle, plan = await _cycle_for_edit(session, principal, cycle_id)
+    check_version(cycle, expected_version, what="PDSA cycle")
+    _require_open(cycle)
+    results = data.results or cycle.results
+    if results is None:
+        raise ValidationFailed(
+            "Record the results before deciding: the decision acts on what the cycle showed.",
+            errors=[FieldError(("results",), "Required before a decision.", "results_required")],
+        )
+    changes: dict[str, Any] = {
+        "results": results,
+        "decision": data.decision,
+        "decided_on": data.decided_on or utcnow().date(),
+    }
+    if data.revision is not None:
+        reason = data.revision.reason or f"PDSA cycle ({data.decision.value}): {cycle.question}"[:20_000]
+        proposal = RevisionCreate(
+            reason=reason, changes=data.revision.changes, caused_by=data.revision.caused_by
+        )
+        try:
+            view = await plans.propose_revision(session, principal, plan.id, proposal)
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                exc.detail, errors=[FieldError(("revision", *e.path), e.message, e.code) for e in exc.errors]
+            ) from exc
+        except NotFound as exc:
+            if not exc.errors:
+                raise
+            raise NotFound(
+                exc.detail, errors=[FieldError(("revision", *e.path), e.message, e.code) for e in exc.errors]
+            ) from exc
+        changes["revision_id"] = view.revision.id
+    apply_changes(cycle, changes)
+    await session.flush()
+    return cycle
+
+
+async def remove_pdsa_cycle(session: AsyncSession, principal: Principal, cycle_id: uuid.UUID) -> None:
+    """Remove a cycle. A revision it proposed stays with the plan."""
+    cycle, _ = await _cycle_for_edit(session, principal, cycle_id)
+    await session.delete(cycle)
+    await session.flush()
+
+
+# --- PLC meetings -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlcFilter:
+    school_id: uuid.UUID | None = None
+    team: str | None = None
+    shared_with_leadership: bool | None = None
+    need: str | None = None
+
+
+def _plc_visible(stmt: Any, principal: Principal) -> Any:
+    """PLC meetings the principal may read: all of a school's, for its teachers and coaches; the shared
+    ones, for its leadership. A principal with neither right gets `PermissionDenied`."""
+    try:
+        shared = visible(select(PlcMeeting.id), PlcMeeting, principal, Action.PLC_READ_SHARED).where(
+            PlcMeeting.shared_with_leadership.is_(True)
+        )
+    except PermissionDenied as no_right:
+        try:
+            return visible(stmt, PlcMeeting, principal, Action.PLC_READ)
+        except PermissionDenied:
+            raise no_right from None
+    return visible(stmt, PlcMeeting, principal, Action.PLC_READ, also=PlcMeeting.id.in_(shared))
+
+
+async def list_plc_meetings(
+    session: AsyncSession, principal: Principal, page: PageRequest, filters: PlcFilter
+) -> Page[PlcMeeting]:
+    """The PLC meetings the principal may read, oldest first, narrowed by `filters` (a team matches
+    whatever its case; `need` is one tag)."""
+    stmt = _plc_visible(select(PlcMeeting), principal)
+    if filters.school_id is not None:
+        stmt = stmt.where(PlcMeeting.school_id == filters.school_id)
+    if filters.team is not None:
+        stmt = stmt.where(func.lower(PlcMeeting.team) == filters.team.strip().lower())
+    if filters.shared_with_leadership is not None:
+        stmt = stmt.where(PlcMeeting.shared_with_leadership.is_(filters.shared_with_leadership))
+    if filters.need is not None:
+        stmt = stmt.where(PlcMeeting.needs.contains([" ".join(filters.need.lower().split())]))
+    return await paginate(session, stmt, PlcMeeting, page)
+
+
+async def get_plc_meeting(
+    session: AsyncSession, principal: Principal, meeting_id: uuid.UUID, *, lock: bool = False
+) -> PlcMeeting:
+    """The meeting; `NotFound` when it is not there for the principal (for leadership: not shared)."""
+    scope = lambda stmt: _plc_visible(stmt, principal)  # noqa: E731
+    return await _one(session, principal, PlcMeeting, meeting_id, "PLC meeting", scope, lock=lock)
+
+
+async def plc_meetings_by_id(
+    session: AsyncSession, principal: Principal, meeting_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, PlcMeeting]:
+    return await _many(
+        session, principal, PlcMeeting, meeting_ids, lambda stmt: _plc_visible(stmt, principal)
+    )
+
+
+async def create_plc_meeting(
+    session: AsyncSession, principal: Principal, data: PlcMeetingCreate
+) -> PlcMeeting:
+    """Record a PLC meeting at a school (its teachers and coaches). Not shared with leadership unless
+    the PLC says so."""
+    district_id = _district_of(principal)
+    await _in_district(session, School, data.school_id, district_id, ("school_id",), "school")
+    authorize(principal, Action.PLC_RECORD, district_id=district_id, school_id=data.school_id)
+    meeting = PlcMeeting(district_id=district_id, **data.model_dump())
+    session.add(meeting)
+    await session.flush()
+    return meeting
+
+
+async def _meeting_for_update(
+    session: AsyncSession, principal: Principal, meeting_id: uuid.UUID
+) -> PlcMeeting:
+    meeting = await get_plc_meeting(session, principal, meeting_id, lock=True)
+    authorize(principal, Action.PLC_RECORD, district_id=meeting.district_id, school_id=meeting.school_id)
+    return meeting
+
+
+async def update_plc_meeting(
+    session: AsyncSession,
+    principal: Principal,
+    meeting_id: uuid.UUID,
+    data: PlcMeetingUpdate,
+    *,
+    expected_version: int | None = None,
+) -> PlcMeeting:
+    """Change a meeting, sharing with leadership included (its teachers and coaches)."""
+    meeting = await _meeting_for_update(session, principal, meeting_id)
+    check_version(meeting, expected_version, what="PLC meeting")
+    apply_changes(meeting, data.changes())
+    await session.flush()
+    return meeting
+
+
+async def remove_plc_meeting(session: AsyncSession, principal: Principal, meeting_id: uuid.UUID) -> None:
+    meeting = await _meeting_for_update(session, principal, meeting_id)
+    await session.delete(meeting)
+    await session.flush()
+
+
+async def plc_needs(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    school_id: uuid.UUID | None = None,
+    since: date | None = None,
+) -> PlcNeeds:
+    """Common needs across the PLC meetings shared with leadership, at one school or (for district
+    roles) at every school in reach: each need with how many meetings and teams raised it and when,
+    most frequent first, then most recent. Meetings not shared never count, whoever asks, so everyone
+    who reads the roll-up reads the same one.
+
+    Raises `NotFound` (a school not in the district) and `PermissionDenied` (no PLC right there).
+    """
+    district_id = _district_of(principal)
+    if school_id is not None:
+        await _in_district(session, School, school_id, district_id, ("query", "school_id"), "school")
+        try:
+            authorize(principal, Action.PLC_READ_SHARED, district_id=district_id, school_id=school_id)
+        except PermissionDenied:
+            authorize(principal, Action.PLC_READ, district_id=district_id, school_id=school_id)
+    columns = select(PlcMeeting.school_id, PlcMeeting.team, PlcMeeting.met_on, PlcMeeting.needs)
+    stmt = _plc_visible(columns, principal).where(
+        PlcMeeting.district_id == district_id, PlcMeeting.shared_with_leadership.is_(True)
+    )
+    if school_id is not None:
+        stmt = stmt.where(PlcMeeting.school_id == school_id)
+    if since is not None:
+        stmt = stmt.where(PlcMeeting.met_on >= since)
+    rows = (await session.execute(stmt)).all()
+    meetings: dict[str, int] = defaultdict(int)
+    teams: dict[str, set[tuple[uuid.UUID, str]]] = defaultdict(set)
+    dates: dict[str, list[date]] = defaultdict(list)
+    for school, team, met_on, needs in rows:
+        for need in set(needs):
+            meetings[need] += 1
+            teams[need].add((school, team.lower()))
+            dates[need].append(met_on)
+    rollup = [
+        NeedRollup(
+            need=need,
+            meetings=meetings[need],
+            teams=len(teams[need]),
+            schools=len({school for school, _ in teams[need]}),
+            first_raised_on=min(dates[need]),
+            last_raised_on=max(dates[need]),
+        )
+        for need in meetings
+    ]
+    rollup.sort(key=lambda r: (-r.meetings, -r.last_raised_on.toordinal(), r.need))
+    return PlcNeeds(school_id=school_id, since=since, meetings=len(rows), needs=rollup)

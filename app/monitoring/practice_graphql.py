@@ -1,0 +1,1306 @@
+"""GraphQL for the practice side of progress monitoring: walkthroughs and their observations, PDSA
+cycles, PLC meetings and their needs, and student feedback results.
+
+Types, queries, mutations and loaders. No rules here: who reads which observation, meeting or result
+lives in `app.monitoring.practice` and `app.monitoring.feedback`, which REST calls too. Reads of
+teacher-level feedback are audited by the service in the resolver's own unit of work, which commits:
+a read and its audit event are one transaction here as over REST.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.types import Info
+
+from app.core.db import session_scope
+from app.core.errors import NotFound
+from app.graphql.context import Context
+from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.permissions import AUTHENTICATED
+from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.initiatives.graphql import _EXPECTED_VERSION, _VERSIONED, RemovalPayload, _global, _with_ids
+from app.monitoring import feedback, practice
+from app.monitoring.models import (
+    FeedbackResult,
+    FeedbackShare,
+    ImplementationLevel,
+    PdsaCycle,
+    PdsaDecision,
+    PlcMeeting,
+    SupportNeeded,
+    Walkthrough,
+    WalkthroughObservation,
+)
+from app.monitoring.practice_schemas import (
+    FeedbackAggregates,
+    FeedbackResultCreate,
+    FeedbackShareCreate,
+    ObservationCreate,
+    ObservationUpdate,
+    PdsaCycleCreate,
+    PdsaCycleUpdate,
+    PdsaDecisionCreate,
+    PlcMeetingCreate,
+    PlcMeetingUpdate,
+    PlcNeeds,
+    WalkthroughCreate,
+    WalkthroughSummary,
+    WalkthroughTrend,
+    WalkthroughUpdate,
+    WhoNeedsSupport,
+)
+from app.plans.graphql import ProposeRevisionInput, RevisionCauseInput, RevisionChangeInput, _revision_data
+from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+
+ImplementationLevelEnum = strawberry.enum(
+    ImplementationLevel,
+    name="ImplementationLevel",
+    description="How far a practice is in a classroom: NOT_OBSERVED, BEGINNING, DEVELOPING, PROFICIENT.",
+)
+SupportNeededEnum = strawberry.enum(
+    SupportNeeded,
+    name="SupportNeeded",
+    description="What would help a teacher: NONE, COACHING, PLC, FEEDBACK.",
+)
+PdsaDecisionEnum = strawberry.enum(PdsaDecision, name="PdsaDecision", description="ADOPT, ADAPT or ABANDON.")
+
+walkthrough_by_id = by_id(practice.walkthroughs_by_id)
+walkthrough_summary_by_id = by_id(practice.walkthrough_summaries)
+observation_by_id = by_id(practice.observations_by_id)
+observations_by_walkthrough = page_per_parent(practice.observations_of_walkthroughs)
+pdsa_cycle_by_id = by_id(practice.pdsa_cycles_by_id)
+plc_meeting_by_id = by_id(practice.plc_meetings_by_id)
+
+
+def _uuid(value: relay.GlobalID | None, type_name: str, field: str) -> uuid.UUID | None:
+    return parse_global_id(value, type_name, field=field) if value is not None else None
+
+
+# --- walkthroughs -----------------------------------------------------------------------------------
+
+
+@strawberry.type(name="LevelShare", description="The classrooms at one implementation level.")
+class LevelShareType:
+    level: ImplementationLevelEnum  # type: ignore[valid-type]
+    classrooms: int | None = strawberry.field(description="Null when the walkthrough is suppressed.")
+    share: float | None = strawberry.field(description="0 to 1; null when suppressed.")
+
+
+@strawberry.type(
+    name="WalkthroughSummary",
+    description="How much of the practice was in classrooms. Fewer than three classrooms: suppressed (levels "
+    "null) for everyone, since the shares would single teachers out.",
+)
+class WalkthroughSummaryType:
+    walkthrough_id: relay.GlobalID
+    school_id: relay.GlobalID
+    practice: str
+    observed_on: date
+    classrooms: int
+    suppressed: bool
+    levels: list[LevelShareType]
+    developing_or_above: float | None = strawberry.field(
+        description="Share of classrooms at DEVELOPING or PROFICIENT; null when suppressed."
+    )
+
+    @classmethod
+    def from_schema(cls, summary: WalkthroughSummary) -> WalkthroughSummaryType:
+        return cls(
+            walkthrough_id=relay.GlobalID("Walkthrough", str(summary.walkthrough_id)),
+            school_id=relay.GlobalID("School", str(summary.school_id)),
+            practice=summary.practice,
+            observed_on=summary.observed_on,
+            classrooms=summary.classrooms,
+            suppressed=summary.suppressed,
+            levels=[
+                LevelShareType(level=s.level, classrooms=s.classrooms, share=s.share) for s in summary.levels
+            ],
+            developing_or_above=summary.developing_or_above,
+        )
+
+
+@strawberry.type(
+    name="WalkthroughTrend", description="A school's walkthroughs of one practice, oldest first."
+)
+class WalkthroughTrendType:
+    school_id: relay.GlobalID
+    practice: str
+    walkthroughs: list[WalkthroughSummaryType]
+
+    @classmethod
+    def from_schema(cls, trend: WalkthroughTrend) -> WalkthroughTrendType:
+        return cls(
+            school_id=relay.GlobalID("School", str(trend.school_id)),
+            practice=trend.practice,
+            walkthroughs=[WalkthroughSummaryType.from_schema(s) for s in trend.walkthroughs],
+        )
+
+
+@strawberry.type(
+    name="WalkthroughObservation",
+    description="One classroom in a walkthrough. Read by the teacher observed and the school's leaders and "
+    "coaches; never by other teachers.",
+)
+class ObservationType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this observation.")
+    walkthrough_id: relay.GlobalID
+    teacher_person_id: relay.GlobalID
+    level: ImplementationLevelEnum  # type: ignore[valid-type]
+    support: SupportNeededEnum  # type: ignore[valid-type]
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+    walkthrough_uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: WalkthroughObservation | None) -> ObservationType | None:
+        return cls.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: WalkthroughObservation) -> ObservationType:
+        return cls(
+            id=str(row.id),
+            database_id=row.id,
+            walkthrough_id=relay.GlobalID("Walkthrough", str(row.walkthrough_id)),
+            teacher_person_id=relay.GlobalID("Person", str(row.teacher_person_id)),
+            level=row.level,
+            support=row.support,
+            note=row.note,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            walkthrough_uuid=row.walkthrough_id,
+        )
+
+    @strawberry.field(description="The walkthrough it is part of.")
+    async def walkthrough(self, info: Info[Context, None]) -> WalkthroughType | None:
+        loader = info.context.loader("walkthrough_by_id", walkthrough_by_id)
+        return WalkthroughType.from_model(await loader.load(self.walkthrough_uuid))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ObservationType | None]:
+        return await _nodes(info, "observation_by_id", observation_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(
+    name="Walkthrough",
+    description="A walk through a school's classrooms looking for one practice, usually after the professional "
+    "learning on it. Read by the school's staff, and by anyone it observed.",
+)
+class WalkthroughType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this walkthrough.")
+    district_id: relay.GlobalID
+    school_id: relay.GlobalID
+    practice: str
+    observed_on: date
+    observer_person_id: relay.GlobalID | None
+    plan_id: relay.GlobalID | None
+    activity_id: relay.GlobalID | None = strawberry.field(
+        description="The professional learning it follows up."
+    )
+    notes: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    school_uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: Walkthrough | None) -> WalkthroughType | None:
+        return cls.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: Walkthrough) -> WalkthroughType:
+        return cls(
+            id=str(row.id),
+            database_id=row.id,
+            district_id=relay.GlobalID("District", str(row.district_id)),
+            school_id=relay.GlobalID("School", str(row.school_id)),
+            practice=row.practice,
+            observed_on=row.observed_on,
+            observer_person_id=_global("Person", row.observer_person_id),
+            plan_id=_global("Plan", row.plan_id),
+            activity_id=_global("Activity", row.activity_id),
+            notes=row.notes,
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            school_uuid=row.school_id,
+        )
+
+    @strawberry.field(description="The school walked through.")
+    async def school(self, info: Info[Context, None]) -> SchoolType | None:
+        loader = info.context.loader("school_by_id", school_by_id)
+        return SchoolType.from_model(await loader.load(self.school_uuid))
+
+    @strawberry.field(
+        description="The share of classrooms at each level (suppressed below three classrooms)."
+    )
+    async def summary(self, info: Info[Context, None]) -> WalkthroughSummaryType | None:
+        loader = info.context.loader("walkthrough_summary_by_id", walkthrough_summary_by_id)
+        summary = await loader.load(self.database_id)
+        return WalkthroughSummaryType.from_schema(summary) if summary is not None else None
+
+    @strawberry.field(
+        description="The classrooms observed, oldest first: all of them for leaders and coaches, your own for a "
+        "teacher."
+    )
+    async def observations(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> Connection[ObservationType]:
+        page = page_request(first, after, updated_since)
+        loader = info.context.loader("observations_by_walkthrough", observations_by_walkthrough)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, ObservationType.from_row)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[WalkthroughType | None]:
+        return await _nodes(info, "walkthrough_by_id", walkthrough_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(name="SupportEntry", description="A teacher who needs a kind of support, and why.")
+class SupportEntryType:
+    observation_id: relay.GlobalID
+    teacher_person_id: relay.GlobalID
+    teacher_name: str
+    level: ImplementationLevelEnum  # type: ignore[valid-type]
+    note: str | None
+
+
+@strawberry.type(name="SupportGroup", description="The teachers who need one kind of support.")
+class SupportGroupType:
+    support: SupportNeededEnum  # type: ignore[valid-type]
+    teachers: list[SupportEntryType]
+
+
+@strawberry.type(
+    name="WhoNeedsSupport",
+    description="Who needs which support after a walkthrough (school leaders, coaches, district roles).",
+)
+class WhoNeedsSupportType:
+    walkthrough_id: relay.GlobalID
+    groups: list[SupportGroupType]
+
+    @classmethod
+    def from_schema(cls, report: WhoNeedsSupport) -> WhoNeedsSupportType:
+        return cls(
+            walkthrough_id=relay.GlobalID("Walkthrough", str(report.walkthrough_id)),
+            groups=[
+                SupportGroupType(
+                    support=group.support,
+                    teachers=[
+                        SupportEntryType(
+                            observation_id=relay.GlobalID("WalkthroughObservation", str(e.observation_id)),
+                            teacher_person_id=relay.GlobalID("Person", str(e.teacher_person_id)),
+                            teacher_name=e.teacher_name,
+                            level=e.level,
+                            note=e.note,
+                        )
+                        for e in group.teachers
+                    ],
+                )
+                for group in report.groups
+            ],
+        )
+
+
+# --- PDSA cycles ------------------------------------------------------------------------------------
+
+
+@strawberry.type(
+    name="PdsaCycle",
+    description="A plan-do-study-act cycle on a strategy: the question, the prediction, what was done, the "
+    "results and the decision, which may have proposed a plan revision. Read by the plan's readers.",
+)
+class PdsaCycleType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this cycle.")
+    plan_id: relay.GlobalID
+    strategy_id: relay.GlobalID
+    question: str
+    prediction: str
+    plan: str = strawberry.field(description="Who does what, when; what data is collected.")
+    started_on: date | None
+    done: str | None
+    results: str | None
+    decision: PdsaDecisionEnum | None  # type: ignore[valid-type]
+    decided_on: date | None
+    revision_id: relay.GlobalID | None = strawberry.field(
+        description="The plan revision the decision proposed."
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, row: PdsaCycle | None) -> PdsaCycleType | None:
+        return cls.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: PdsaCycle) -> PdsaCycleType:
+        return cls(
+            id=str(row.id),
+            database_id=row.id,
+            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
+            strategy_id=relay.GlobalID("Strategy", str(row.strategy_id)),
+            question=row.question,
+            prediction=row.prediction,
+            plan=row.plan,
+            started_on=row.started_on,
+            done=row.done,
+            results=row.results,
+            decision=row.decision,
+            decided_on=row.decided_on,
+            revision_id=_global("PlanRevision", row.revision_id),
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[PdsaCycleType | None]:
+        return await _nodes(info, "pdsa_cycle_by_id", pdsa_cycle_by_id, node_ids, cls.from_model)
+
+
+# --- PLC meetings -----------------------------------------------------------------------------------
+
+
+@strawberry.type(
+    name="PlcMeeting",
+    description="A professional learning community meeting. Its school's teachers and coaches read it; "
+    "leadership only if the PLC shared it.",
+)
+class PlcMeetingType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this meeting.")
+    school_id: relay.GlobalID
+    team: str
+    met_on: date
+    agenda: str | None
+    notes: str | None
+    needs: list[str]
+    shared_with_leadership: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, row: PlcMeeting | None) -> PlcMeetingType | None:
+        return cls.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: PlcMeeting) -> PlcMeetingType:
+        return cls(
+            id=str(row.id),
+            database_id=row.id,
+            school_id=relay.GlobalID("School", str(row.school_id)),
+            team=row.team,
+            met_on=row.met_on,
+            agenda=row.agenda,
+            notes=row.notes,
+            needs=list(row.needs),
+            shared_with_leadership=row.shared_with_leadership,
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[PlcMeetingType | None]:
+        return await _nodes(info, "plc_meeting_by_id", plc_meeting_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(name="NeedRollup", description="A need raised by PLCs that shared with leadership.")
+class NeedRollupType:
+    need: str
+    meetings: int
+    teams: int
+    schools: int
+    first_raised_on: date
+    last_raised_on: date
+
+
+@strawberry.type(
+    name="PlcNeeds",
+    description="Common needs across the PLCs that shared with leadership: most frequent first, then most "
+    "recent. Unshared meetings never count.",
+)
+class PlcNeedsType:
+    school_id: relay.GlobalID | None
+    since: date | None
+    meetings: int
+    needs: list[NeedRollupType]
+
+    @classmethod
+    def from_schema(cls, report: PlcNeeds) -> PlcNeedsType:
+        return cls(
+            school_id=_global("School", report.school_id),
+            since=report.since,
+            meetings=report.meetings,
+            needs=[NeedRollupType(**n.model_dump()) for n in report.needs],
+        )
+
+
+# --- student feedback -------------------------------------------------------------------------------
+
+
+@strawberry.type(
+    name="FeedbackResult",
+    description="A formative student survey result about a teacher's class. Only the teacher, and the people "
+    "the teacher shared with, can ever read it; every read is audited.",
+)
+class FeedbackResultType(relay.Node):
+    id: relay.NodeID[str]
+    database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this result.")
+    school_id: relay.GlobalID
+    teacher_person_id: relay.GlobalID
+    measure: str
+    period: str
+    favourable_share: Decimal = strawberry.field(description="0 to 1.")
+    respondents: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, row: FeedbackResult | None) -> FeedbackResultType | None:
+        return cls.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: FeedbackResult) -> FeedbackResultType:
+        return cls(
+            id=str(row.id),
+            database_id=row.id,
+            school_id=relay.GlobalID("School", str(row.school_id)),
+            teacher_person_id=relay.GlobalID("Person", str(row.teacher_person_id)),
+            measure=row.measure,
+            period=row.period,
+            favourable_share=row.favourable_share,
+            respondents=row.respondents,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[FeedbackResultType | None]:
+        ids: list[uuid.UUID | None] = []
+        for node_id in node_ids:
+            try:
+                ids.append(uuid.UUID(node_id))
+            except ValueError:
+                ids.append(None)
+        # A unit of work that commits: the reads are audited.
+        async with session_scope(info.context.session_factory, info.context.principal) as session:
+            found = await feedback.feedback_results_by_id(
+                session, info.context.principal, [i for i in ids if i is not None]
+            )
+        return [cls.from_model(found.get(i)) if i is not None else None for i in ids]
+
+
+@strawberry.type(
+    name="FeedbackShare", description="A teacher's choice to let a named person read their results."
+)
+class FeedbackShareType:
+    id: relay.GlobalID
+    database_id: uuid.UUID
+    teacher_person_id: relay.GlobalID
+    person_id: relay.GlobalID
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: FeedbackShare) -> FeedbackShareType:
+        return cls(
+            id=relay.GlobalID("FeedbackShare", str(row.id)),
+            database_id=row.id,
+            teacher_person_id=relay.GlobalID("Person", str(row.teacher_person_id)),
+            person_id=relay.GlobalID("Person", str(row.person_id)),
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(
+    name="FeedbackCell",
+    description="One school, measure and period. Suppressed (figures null) below the district's minimum n of "
+    "students or below three teachers' classes.",
+)
+class FeedbackCellType:
+    school_id: relay.GlobalID
+    measure: str
+    period: str
+    suppressed: bool
+    favourable_share: float | None = strawberry.field(description="Weighted by respondents.")
+    respondents: int | None
+    teachers: int | None
+
+
+@strawberry.type(
+    name="FeedbackAggregates", description="School-level student feedback, suppressed where small."
+)
+class FeedbackAggregatesType:
+    min_cell_size: int
+    min_teachers: int
+    cells: list[FeedbackCellType]
+
+    @classmethod
+    def from_schema(cls, report: FeedbackAggregates) -> FeedbackAggregatesType:
+        return cls(
+            min_cell_size=report.min_cell_size,
+            min_teachers=report.min_teachers,
+            cells=[
+                FeedbackCellType(
+                    school_id=relay.GlobalID("School", str(c.school_id)),
+                    measure=c.measure,
+                    period=c.period,
+                    suppressed=c.suppressed,
+                    favourable_share=c.favourable_share,
+                    respondents=c.respondents,
+                    teachers=c.teachers,
+                )
+                for c in report.cells
+            ],
+        )
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class PracticeQuery:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Walkthroughs you can read (your school's, the district's for district-wide roles, and those "
+        "that observed you), oldest first.",
+    )
+    async def walkthroughs(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+        school_id: relay.GlobalID | None = None,
+        plan_id: relay.GlobalID | None = None,
+        practice_name: Annotated[str | None, strawberry.argument(name="practice")] = None,
+    ) -> Connection[WalkthroughType]:
+        page = page_request(first, after, updated_since)
+        filters = practice.WalkthroughFilter(
+            _uuid(school_id, "School", "schoolId"), _uuid(plan_id, "Plan", "planId"), practice_name
+        )
+        async with info.context.session_factory() as session:
+            result = await practice.list_walkthroughs(session, info.context.principal, page, filters)
+        return Connection.from_page(result, WalkthroughType.from_row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED, description="One walkthrough; null if it is not there for you."
+    )
+    async def walkthrough(self, info: Info[Context, None], id: relay.GlobalID) -> WalkthroughType | None:
+        row_id = node_uuid(id, "Walkthrough")
+        if row_id is None:
+            return None
+        loader = info.context.loader("walkthrough_by_id", walkthrough_by_id)
+        return WalkthroughType.from_model(await loader.load(row_id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Every walkthrough of the same practice at the same school as this one, oldest first, each "
+        "with its summary. Null if the walkthrough is not there for you.",
+    )
+    async def walkthrough_trend(
+        self, info: Info[Context, None], walkthrough_id: relay.GlobalID
+    ) -> WalkthroughTrendType | None:
+        row_id = node_uuid(walkthrough_id, "Walkthrough")
+        if row_id is None:
+            return None
+        async with info.context.session_factory() as session:
+            try:
+                trend = await practice.walkthrough_trend(session, info.context.principal, row_id)
+            except NotFound:
+                return None
+        return WalkthroughTrendType.from_schema(trend)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Who needs which support after a walkthrough (school leaders, coaches, district roles; a "
+        "`forbidden` error for teachers). Null if the walkthrough is not there for you.",
+    )
+    async def who_needs_support(
+        self, info: Info[Context, None], walkthrough_id: relay.GlobalID
+    ) -> WhoNeedsSupportType | None:
+        row_id = node_uuid(walkthrough_id, "Walkthrough")
+        if row_id is None:
+            return None
+        async with info.context.session_factory() as session:
+            try:
+                report = await practice.who_needs_support(session, info.context.principal, row_id)
+            except NotFound:
+                return None
+        return WhoNeedsSupportType.from_schema(report)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Your own classroom's observations across every walkthrough, oldest first.",
+    )
+    async def my_observations(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[ObservationType]:
+        page = page_request(first, after)
+        async with info.context.session_factory() as session:
+            result = await practice.list_my_observations(session, info.context.principal, page)
+        return Connection.from_page(result, ObservationType.from_row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One observation (the teacher observed, the school's leaders and coaches); null otherwise.",
+    )
+    async def observation(self, info: Info[Context, None], id: relay.GlobalID) -> ObservationType | None:
+        row_id = node_uuid(id, "WalkthroughObservation")
+        if row_id is None:
+            return None
+        loader = info.context.loader("observation_by_id", observation_by_id)
+        return ObservationType.from_model(await loader.load(row_id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED, description="PDSA cycles of the plans you can read, oldest first."
+    )
+    async def pdsa_cycles(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+        plan_id: relay.GlobalID | None = None,
+        strategy_id: relay.GlobalID | None = None,
+        decision: PdsaDecisionEnum | None = None,  # type: ignore[valid-type]
+    ) -> Connection[PdsaCycleType]:
+        page = page_request(first, after, updated_since)
+        filters = practice.PdsaFilter(
+            _uuid(plan_id, "Plan", "planId"), _uuid(strategy_id, "Strategy", "strategyId"), decision
+        )
+        async with info.context.session_factory() as session:
+            result = await practice.list_pdsa_cycles(session, info.context.principal, page, filters)
+        return Connection.from_page(result, PdsaCycleType.from_row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED, description="One PDSA cycle; null if not there for you."
+    )
+    async def pdsa_cycle(self, info: Info[Context, None], id: relay.GlobalID) -> PdsaCycleType | None:
+        row_id = node_uuid(id, "PdsaCycle")
+        if row_id is None:
+            return None
+        loader = info.context.loader("pdsa_cycle_by_id", pdsa_cycle_by_id)
+        return PdsaCycleType.from_model(await loader.load(row_id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="PLC meetings you can read, oldest first: all of your school's for its teachers and coaches, "
+        "the shared ones for leadership.",
+    )
+    async def plc_meetings(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+        school_id: relay.GlobalID | None = None,
+        team: str | None = None,
+        shared_with_leadership: bool | None = None,
+        need: str | None = None,
+    ) -> Connection[PlcMeetingType]:
+        page = page_request(first, after, updated_since)
+        filters = practice.PlcFilter(
+            _uuid(school_id, "School", "schoolId"), team, shared_with_leadership, need
+        )
+        async with info.context.session_factory() as session:
+            result = await practice.list_plc_meetings(session, info.context.principal, page, filters)
+        return Connection.from_page(result, PlcMeetingType.from_row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One PLC meeting; null if it is not there for you (for leadership: not shared).",
+    )
+    async def plc_meeting(self, info: Info[Context, None], id: relay.GlobalID) -> PlcMeetingType | None:
+        row_id = node_uuid(id, "PlcMeeting")
+        if row_id is None:
+            return None
+        loader = info.context.loader("plc_meeting_by_id", plc_meeting_by_id)
+        return PlcMeetingType.from_model(await loader.load(row_id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Common needs across the PLCs that shared with leadership, at one school or every school "
+        "in your reach.",
+    )
+    async def plc_needs(
+        self, info: Info[Context, None], school_id: relay.GlobalID | None = None, since: date | None = None
+    ) -> PlcNeedsType:
+        school = _uuid(school_id, "School", "schoolId")
+        async with info.context.session_factory() as session:
+            report = await practice.plc_needs(session, info.context.principal, school_id=school, since=since)
+        return PlcNeedsType.from_schema(report)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Feedback results you may read: your own and those shared with you, whatever the filter. "
+        "Every result returned is recorded in the audit trail as read by you.",
+    )
+    async def feedback_results(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+        teacher_person_id: relay.GlobalID | None = None,
+        measure: str | None = None,
+        period: str | None = None,
+    ) -> Connection[FeedbackResultType]:
+        page = page_request(first, after, updated_since)
+        filters = feedback.FeedbackFilter(
+            _uuid(teacher_person_id, "Person", "teacherPersonId"), measure, period
+        )
+        async with session_scope(info.context.session_factory, info.context.principal) as session:
+            result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
+        return Connection.from_page(result, FeedbackResultType.from_row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Your own feedback results, oldest first (each read is audited).",
+    )
+    async def my_feedback_results(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        measure: str | None = None,
+        period: str | None = None,
+    ) -> Connection[FeedbackResultType]:
+        page = page_request(first, after)
+        filters = feedback.FeedbackFilter(None, measure, period, mine=True)
+        async with session_scope(info.context.session_factory, info.context.principal) as session:
+            result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
+        return Connection.from_page(result, FeedbackResultType.from_row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One feedback result, for its teacher and those they shared with (audited); null for "
+        "everyone else, as for an id that does not exist.",
+    )
+    async def feedback_result(
+        self, info: Info[Context, None], id: relay.GlobalID
+    ) -> FeedbackResultType | None:
+        row_id = node_uuid(id, "FeedbackResult")
+        if row_id is None:
+            return None
+        async with session_scope(info.context.session_factory, info.context.principal) as session:
+            found = await feedback.feedback_results_by_id(session, info.context.principal, [row_id])
+        return FeedbackResultType.from_model(found.get(row_id))
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED, description="The shares you made, and those made with you."
+    )
+    async def feedback_shares(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[FeedbackShareType]:
+        page = page_request(first, after)
+        async with info.context.session_factory() as session:
+            result = await feedback.list_feedback_shares(session, info.context.principal, page)
+        return Connection.from_page(result, FeedbackShareType.from_row)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="School-level student feedback in your reach (leaders, coaches, district roles), one cell "
+        "per school, measure and period; small cells suppressed.",
+    )
+    async def feedback_aggregates(
+        self,
+        info: Info[Context, None],
+        school_id: relay.GlobalID | None = None,
+        measure: str | None = None,
+        period: str | None = None,
+    ) -> FeedbackAggregatesType:
+        filters = feedback.AggregateFilter(_uuid(school_id, "School", "schoolId"), measure, period)
+        async with info.context.session_factory() as session:
+            report = await feedback.feedback_aggregates(session, info.context.principal, filters)
+        return FeedbackAggregatesType.from_schema(report)
+
+
+# --- mutations --------------------------------------------------------------------------------------
+
+
+@strawberry.input(description="A walkthrough looking for a practice at a school.")
+class CreateWalkthroughInput:
+    school_id: relay.GlobalID
+    practice: str
+    observed_on: date
+    observer_person_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to you."
+    )
+    plan_id: relay.GlobalID | None = strawberry.UNSET
+    activity_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="The professional learning it follows up on."
+    )
+    notes: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a walkthrough: omitted fields stay as they are.")
+class UpdateWalkthroughInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    practice: str | None = strawberry.UNSET
+    observed_on: date | None = strawberry.UNSET
+    observer_person_id: relay.GlobalID | None = strawberry.UNSET
+    plan_id: relay.GlobalID | None = strawberry.UNSET
+    activity_id: relay.GlobalID | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class RemoveInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class WalkthroughPayload:
+    walkthrough: WalkthroughType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="One classroom in a walkthrough.")
+class AddObservationInput:
+    walkthrough_id: relay.GlobalID
+    teacher_person_id: relay.GlobalID = strawberry.field(description="Whose classroom: a member of staff.")
+    level: ImplementationLevelEnum  # type: ignore[valid-type]
+    support: SupportNeededEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    note: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to an observation: omitted fields stay as they are.")
+class UpdateObservationInput:
+    id: relay.GlobalID
+    level: ImplementationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    support: SupportNeededEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    note: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class ObservationPayload:
+    observation: ObservationType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Start a PDSA cycle on a strategy.")
+class CreatePdsaCycleInput:
+    strategy_id: relay.GlobalID
+    question: str
+    prediction: str
+    plan: str
+    started_on: date | None = strawberry.UNSET
+
+
+@strawberry.input(
+    description="Record what was done and the results; the question and prediction stay once results are in."
+)
+class UpdatePdsaCycleInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    question: str | None = strawberry.UNSET
+    prediction: str | None = strawberry.UNSET
+    plan: str | None = strawberry.UNSET
+    started_on: date | None = strawberry.UNSET
+    done: str | None = strawberry.UNSET
+    results: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="The plan revision a PDSA decision proposes.")
+class PdsaRevisionInput:
+    reason: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to the cycle's question and decision."
+    )
+    changes: list[RevisionChangeInput]
+    caused_by: list[RevisionCauseInput] | None = strawberry.UNSET
+
+
+@strawberry.input(description="Adopt, adapt or abandon, once, on the results.")
+class DecidePdsaCycleInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    decision: PdsaDecisionEnum  # type: ignore[valid-type]
+    decided_on: date | None = strawberry.UNSET
+    results: str | None = strawberry.field(default=strawberry.UNSET, description="If not recorded yet.")
+    revision: PdsaRevisionInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Propose a revision of the (approved or active) plan."
+    )
+
+
+@strawberry.type
+class PdsaCyclePayload:
+    pdsa_cycle: PdsaCycleType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A PLC meeting at a school.")
+class CreatePlcMeetingInput:
+    school_id: relay.GlobalID
+    team: str
+    met_on: date
+    agenda: str | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    needs: list[str] | None = strawberry.UNSET
+    shared_with_leadership: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="False unless given."
+    )
+
+
+@strawberry.input(description="Changes to a PLC meeting: omitted fields stay as they are.")
+class UpdatePlcMeetingInput:
+    id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    team: str | None = strawberry.UNSET
+    met_on: date | None = strawberry.UNSET
+    agenda: str | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    needs: list[str] | None = strawberry.UNSET
+    shared_with_leadership: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class PlcMeetingPayload:
+    plc_meeting: PlcMeetingType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(
+    description="A student feedback result about a class: yours, or (survey integrations) a named teacher's. "
+    "The same teacher, measure and period again replaces it."
+)
+class RecordFeedbackResultInput:
+    measure: str
+    period: str
+    favourable_share: Decimal = strawberry.field(description="0 to 1.")
+    respondents: int
+    school_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to your school, if you teach at one only."
+    )
+    teacher_person_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET, description="Survey integrations only."
+    )
+
+
+@strawberry.type
+class FeedbackResultPayload:
+    feedback_result: FeedbackResultType | None = None
+    created: bool | None = strawberry.field(default=None, description="False when it replaced a result.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Let a named person read your feedback results.")
+class ShareFeedbackInput:
+    person_id: relay.GlobalID
+
+
+@strawberry.type
+class FeedbackSharePayload:
+    feedback_share: FeedbackShareType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _failed(payload: type[Any]) -> Any:
+    def on_error(errors: list[UserError]) -> Any:
+        return payload(user_errors=errors)
+
+    return on_error
+
+
+def _decision_data(input: DecidePdsaCycleInput) -> PdsaDecisionCreate:
+    fields = present_fields(input, exclude=_VERSIONED | {"revision"})
+    if input.revision:
+        revision = input.revision
+        proposal = _revision_data(
+            ProposeRevisionInput(
+                plan_id=relay.GlobalID("Plan", ""),
+                reason=revision.reason or "-",
+                changes=revision.changes,
+                caused_by=revision.caused_by,
+            )
+        )
+        fields["revision"] = {
+            "reason": revision.reason or None,
+            "changes": proposal.changes,
+            "caused_by": proposal.caused_by,
+        }
+    return validate_input(PdsaDecisionCreate, fields)
+
+
+@strawberry.type
+class PracticeMutation:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record a walkthrough (school leaders, coaches and district leaders).",
+    )
+    async def create_walkthrough(
+        self, info: Info[Context, None], input: CreateWalkthroughInput
+    ) -> WalkthroughPayload:
+        async def work(session: AsyncSession) -> WalkthroughPayload:
+            fields = _with_ids(
+                present_fields(input),
+                ("school_id", "School", "schoolId"),
+                ("observer_person_id", "Person", "observerPersonId"),
+                ("plan_id", "Plan", "planId"),
+                ("activity_id", "Activity", "activityId"),
+            )
+            data = validate_input(WalkthroughCreate, fields)
+            row = await practice.create_walkthrough(session, info.context.principal, data)
+            return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(WalkthroughPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change a walkthrough; send `expectedVersion` to refuse stale writes.",
+    )
+    async def update_walkthrough(
+        self, info: Info[Context, None], input: UpdateWalkthroughInput
+    ) -> WalkthroughPayload:
+        async def work(session: AsyncSession) -> WalkthroughPayload:
+            row_id = parse_global_id(input.id, "Walkthrough")
+            fields = _with_ids(
+                present_fields(input, exclude=_VERSIONED),
+                ("observer_person_id", "Person", "observerPersonId"),
+                ("plan_id", "Plan", "planId"),
+                ("activity_id", "Activity", "activityId"),
+            )
+            data = validate_input(WalkthroughUpdate, fields)
+            row = await practice.update_walkthrough(
+                session, info.context.principal, row_id, data, expected_version=input.expected_version
+            )
+            return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(WalkthroughPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Remove a walkthrough with its observations."
+    )
+    async def remove_walkthrough(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            await practice.remove_walkthrough(
+                session, info.context.principal, parse_global_id(input.id, "Walkthrough")
+            )
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _failed(RemovalPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record one classroom in a walkthrough: the teacher, the level, the support that would help.",
+    )
+    async def add_observation(
+        self, info: Info[Context, None], input: AddObservationInput
+    ) -> ObservationPayload:
+        async def work(session: AsyncSession) -> ObservationPayload:
+            walkthrough_id = parse_global_id(input.walkthrough_id, "Walkthrough", field="walkthroughId")
+            fields = _with_ids(
+                present_fields(input, exclude=frozenset({"walkthrough_id"})),
+                ("teacher_person_id", "Person", "teacherPersonId"),
+            )
+            data = validate_input(ObservationCreate, fields)
+            row = await practice.add_observation(session, info.context.principal, walkthrough_id, data)
+            return ObservationPayload(observation=ObservationType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(ObservationPayload))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change an observation.")
+    async def update_observation(
+        self, info: Info[Context, None], input: UpdateObservationInput
+    ) -> ObservationPayload:
+        async def work(session: AsyncSession) -> ObservationPayload:
+            row_id = parse_global_id(input.id, "WalkthroughObservation")
+            data = validate_input(ObservationUpdate, present_fields(input, exclude=frozenset({"id"})))
+            row = await practice.update_observation(session, info.context.principal, row_id, data)
+            return ObservationPayload(observation=ObservationType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(ObservationPayload))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an observation.")
+    async def remove_observation(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            row_id = parse_global_id(input.id, "WalkthroughObservation")
+            await practice.remove_observation(session, info.context.principal, row_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _failed(RemovalPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Start a PDSA cycle on a strategy (the plan's lead and co-authors, leaders in reach).",
+    )
+    async def create_pdsa_cycle(
+        self, info: Info[Context, None], input: CreatePdsaCycleInput
+    ) -> PdsaCyclePayload:
+        async def work(session: AsyncSession) -> PdsaCyclePayload:
+            strategy_id = parse_global_id(input.strategy_id, "Strategy", field="strategyId")
+            data = validate_input(PdsaCycleCreate, present_fields(input, exclude=frozenset({"strategy_id"})))
+            row = await practice.create_pdsa_cycle(session, info.context.principal, strategy_id, data)
+            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record what was done and the results of a PDSA cycle; send `expectedVersion`.",
+    )
+    async def update_pdsa_cycle(
+        self, info: Info[Context, None], input: UpdatePdsaCycleInput
+    ) -> PdsaCyclePayload:
+        async def work(session: AsyncSession) -> PdsaCyclePayload:
+            row_id = parse_global_id(input.id, "PdsaCycle")
+            data = validate_input(PdsaCycleUpdate, present_fields(input, exclude=_VERSIONED))
+            row = await practice.update_pdsa_cycle(
+                session, info.context.principal, row_id, data, expected_version=input.expected_version
+            )
+            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Decide a PDSA cycle (adopt, adapt, abandon), optionally proposing a plan revision.",
+    )
+    async def decide_pdsa_cycle(
+        self, info: Info[Context, None], input: DecidePdsaCycleInput
+    ) -> PdsaCyclePayload:
+        async def work(session: AsyncSession) -> PdsaCyclePayload:
+            row_id = parse_global_id(input.id, "PdsaCycle")
+            data = _decision_data(input)
+            row = await practice.decide_pdsa_cycle(
+                session, info.context.principal, row_id, data, expected_version=input.expected_version
+            )
+            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a PDSA cycle.")
+    async def remove_pdsa_cycle(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            await practice.remove_pdsa_cycle(
+                session, info.context.principal, parse_global_id(input.id, "PdsaCycle")
+            )
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _failed(RemovalPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record a PLC meeting (the school's teachers and coaches).",
+    )
+    async def create_plc_meeting(
+        self, info: Info[Context, None], input: CreatePlcMeetingInput
+    ) -> PlcMeetingPayload:
+        async def work(session: AsyncSession) -> PlcMeetingPayload:
+            fields = _with_ids(present_fields(input), ("school_id", "School", "schoolId"))
+            data = validate_input(PlcMeetingCreate, fields)
+            row = await practice.create_plc_meeting(session, info.context.principal, data)
+            return PlcMeetingPayload(plc_meeting=PlcMeetingType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(PlcMeetingPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Change a PLC meeting, sharing it with leadership or not; send `expectedVersion`.",
+    )
+    async def update_plc_meeting(
+        self, info: Info[Context, None], input: UpdatePlcMeetingInput
+    ) -> PlcMeetingPayload:
+        async def work(session: AsyncSession) -> PlcMeetingPayload:
+            row_id = parse_global_id(input.id, "PlcMeeting")
+            data = validate_input(PlcMeetingUpdate, present_fields(input, exclude=_VERSIONED))
+            row = await practice.update_plc_meeting(
+                session, info.context.principal, row_id, data, expected_version=input.expected_version
+            )
+            return PlcMeetingPayload(plc_meeting=PlcMeetingType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(PlcMeetingPayload))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a PLC meeting.")
+    async def remove_plc_meeting(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            await practice.remove_plc_meeting(
+                session, info.context.principal, parse_global_id(input.id, "PlcMeeting")
+            )
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _failed(RemovalPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record a student feedback result: yours, or (survey integrations) a named teacher's.",
+    )
+    async def record_feedback_result(
+        self, info: Info[Context, None], input: RecordFeedbackResultInput
+    ) -> FeedbackResultPayload:
+        async def work(session: AsyncSession) -> FeedbackResultPayload:
+            fields = _with_ids(
+                present_fields(input),
+                ("school_id", "School", "schoolId"),
+                ("teacher_person_id", "Person", "teacherPersonId"),
+            )
+            data = validate_input(FeedbackResultCreate, fields)
+            row, created = await feedback.record_feedback_result(session, info.context.principal, data)
+            return FeedbackResultPayload(feedback_result=FeedbackResultType.from_row(row), created=created)
+
+        return await run_mutation(info.context, work, _failed(FeedbackResultPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Take one of your results off the record."
+    )
+    async def remove_feedback_result(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            row_id = parse_global_id(input.id, "FeedbackResult")
+            await feedback.remove_feedback_result(session, info.context.principal, row_id)
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _failed(RemovalPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Let a named person read your feedback results."
+    )
+    async def share_feedback(
+        self, info: Info[Context, None], input: ShareFeedbackInput
+    ) -> FeedbackSharePayload:
+        async def work(session: AsyncSession) -> FeedbackSharePayload:
+            person_id = parse_global_id(input.person_id, "Person", field="personId")
+            share = await feedback.share_feedback(
+                session, info.context.principal, FeedbackShareCreate(person_id=person_id)
+            )
+            return FeedbackSharePayload(feedback_share=FeedbackShareType.from_row(share))
+
+        return await run_mutation(info.context, work, _failed(FeedbackSharePayload))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Withdraw a share you made.")
+    async def unshare_feedback(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
+        async def work(session: AsyncSession) -> RemovalPayload:
+            await feedback.unshare_feedback(
+                session, info.context.principal, parse_global_id(input.id, "FeedbackShare")
+            )
+            return RemovalPayload(removed_id=input.id)
+
+        return await run_mutation(info.context, work, _failed(RemovalPayload))

@@ -1,0 +1,664 @@
+"""REST for the practice side of progress monitoring: walkthroughs and their observations, PDSA cycles,
+PLC meetings and the needs they surface, and student feedback results.
+
+Parse, call the service, shape the reply. No rules here: who may read what lives in
+`app.monitoring.practice` and `app.monitoring.feedback`, which GraphQL calls too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from app.core.problems import problem_responses
+from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.schemas import ListResponse
+from app.monitoring import feedback, practice
+from app.monitoring.models import PdsaDecision
+from app.monitoring.practice_schemas import (
+    FeedbackAggregates,
+    FeedbackResultCreate,
+    FeedbackResultPublic,
+    FeedbackShareCreate,
+    FeedbackSharePublic,
+    ObservationCreate,
+    ObservationPublic,
+    ObservationUpdate,
+    PdsaCycleCreate,
+    PdsaCyclePublic,
+    PdsaCycleUpdate,
+    PdsaDecisionCreate,
+    PlcMeetingCreate,
+    PlcMeetingPublic,
+    PlcMeetingUpdate,
+    PlcNeeds,
+    WalkthroughCreate,
+    WalkthroughPublic,
+    WalkthroughSummary,
+    WalkthroughTrend,
+    WalkthroughUpdate,
+    WhoNeedsSupport,
+)
+
+router = APIRouter(tags=["progress monitoring"], responses=problem_responses(401, 403, 422))
+
+WalkthroughId = Annotated[uuid.UUID, Path(description="The walkthrough's id.")]
+ObservationId = Annotated[uuid.UUID, Path(description="The observation's id.")]
+StrategyId = Annotated[uuid.UUID, Path(description="The strategy's id.")]
+CycleId = Annotated[uuid.UUID, Path(description="The PDSA cycle's id.")]
+MeetingId = Annotated[uuid.UUID, Path(description="The PLC meeting's id.")]
+ResultId = Annotated[uuid.UUID, Path(description="The feedback result's id.")]
+ShareId = Annotated[uuid.UUID, Path(description="The feedback share's id.")]
+SchoolFilter = Annotated[uuid.UUID | None, Query(description="Only this school's.")]
+Text = Annotated[str | None, Query(min_length=1, max_length=200)]
+WRITE_ERRORS = problem_responses(404, 409, 412)
+NOT_FOUND = problem_responses(404)
+
+
+# --- walkthroughs -----------------------------------------------------------------------------------
+
+
+@router.get("/walkthroughs", operation_id="listWalkthroughs", response_model=ListResponse[WalkthroughPublic])
+async def list_walkthroughs(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    school_id: SchoolFilter = None,
+    plan_id: Annotated[uuid.UUID | None, Query(description="Only walkthroughs monitoring this plan.")] = None,
+    practice_name: Annotated[
+        str | None, Query(alias="practice", min_length=1, max_length=200, description="Whatever its case.")
+    ] = None,
+) -> dict[str, object]:
+    """Walkthroughs you can see, oldest first: your school's (all of the district's, for district-wide
+    roles), and any that observed your classroom."""
+    filters = practice.WalkthroughFilter(school_id, plan_id, practice_name)
+    result = await practice.list_walkthroughs(session, principal, page, filters)
+    return list_body(request, response, result, WalkthroughPublic)
+
+
+@router.post(
+    "/walkthroughs",
+    operation_id="createWalkthrough",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WalkthroughPublic,
+    responses=NOT_FOUND,
+)
+async def create_walkthrough(
+    body: WalkthroughCreate, response: Response, session: Session, principal: Caller
+) -> WalkthroughPublic:
+    """Record a walkthrough looking for a practice at a school, usually after the professional learning
+    on it (`activity_id`). School leaders, coaches and district leaders. The observer defaults to you."""
+    walkthrough = await practice.create_walkthrough(session, principal, body)
+    set_etag(response, walkthrough.version)
+    return WalkthroughPublic.model_validate(walkthrough)
+
+
+@router.get(
+    "/walkthroughs/{walkthrough_id}",
+    operation_id="getWalkthrough",
+    response_model=WalkthroughPublic,
+    responses=NOT_FOUND,
+)
+async def get_walkthrough(
+    walkthrough_id: WalkthroughId, response: Response, session: Session, principal: Caller
+) -> WalkthroughPublic:
+    """One walkthrough, with its version in the `ETag` header."""
+    walkthrough = await practice.get_walkthrough(session, principal, walkthrough_id)
+    set_etag(response, walkthrough.version)
+    return WalkthroughPublic.model_validate(walkthrough)
+
+
+@router.patch(
+    "/walkthroughs/{walkthrough_id}",
+    operation_id="updateWalkthrough",
+    response_model=WalkthroughPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_walkthrough(
+    walkthrough_id: WalkthroughId,
+    body: WalkthroughUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> WalkthroughPublic:
+    """Change a walkthrough (its school stays). Send `If-Match`."""
+    walkthrough = await practice.update_walkthrough(
+        session, principal, walkthrough_id, body, expected_version=expected_version
+    )
+    set_etag(response, walkthrough.version)
+    return WalkthroughPublic.model_validate(walkthrough)
+
+
+@router.delete(
+    "/walkthroughs/{walkthrough_id}",
+    operation_id="removeWalkthrough",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+)
+async def remove_walkthrough(walkthrough_id: WalkthroughId, session: Session, principal: Caller) -> Response:
+    """Remove a walkthrough with its observations."""
+    await practice.remove_walkthrough(session, principal, walkthrough_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/walkthroughs/{walkthrough_id}/summary",
+    operation_id="getWalkthroughSummary",
+    response_model=WalkthroughSummary,
+    responses=NOT_FOUND,
+)
+async def walkthrough_summary(
+    walkthrough_id: WalkthroughId, session: Session, principal: Caller
+) -> WalkthroughSummary:
+    """How much of the practice was in classrooms: the share at each level. A walkthrough of fewer than
+    three classrooms is `suppressed` (levels null) for everyone: its shares would single teachers out."""
+    return await practice.walkthrough_summary(session, principal, walkthrough_id)
+
+
+@router.get(
+    "/walkthroughs/{walkthrough_id}/trend",
+    operation_id="getWalkthroughTrend",
+    response_model=WalkthroughTrend,
+    responses=NOT_FOUND,
+)
+async def walkthrough_trend(
+    walkthrough_id: WalkthroughId, session: Session, principal: Caller
+) -> WalkthroughTrend:
+    """The summaries of every walkthrough of the same practice at the same school, oldest first."""
+    return await practice.walkthrough_trend(session, principal, walkthrough_id)
+
+
+@router.get(
+    "/walkthroughs/{walkthrough_id}/support",
+    operation_id="getWhoNeedsSupport",
+    response_model=WhoNeedsSupport,
+    responses=NOT_FOUND,
+)
+async def who_needs_support(
+    walkthrough_id: WalkthroughId, session: Session, principal: Caller
+) -> WhoNeedsSupport:
+    """Who needs which support (coaching, PLC, feedback) after the walkthrough, by name. School
+    leaders, coaches and district roles only; never other teachers."""
+    return await practice.who_needs_support(session, principal, walkthrough_id)
+
+
+@router.get(
+    "/walkthroughs/{walkthrough_id}/observations",
+    operation_id="listObservations",
+    response_model=ListResponse[ObservationPublic],
+    responses=NOT_FOUND,
+)
+async def list_observations(
+    walkthrough_id: WalkthroughId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    teacher_person_id: Annotated[
+        uuid.UUID | None, Query(description="Only this teacher's classroom.")
+    ] = None,
+) -> dict[str, object]:
+    """The classrooms observed. Leaders and coaches see every one; a teacher sees only their own."""
+    result = await practice.list_observations(
+        session, principal, walkthrough_id, page, teacher_person_id=teacher_person_id
+    )
+    return list_body(request, response, result, ObservationPublic)
+
+
+@router.post(
+    "/walkthroughs/{walkthrough_id}/observations",
+    operation_id="addObservation",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ObservationPublic,
+    responses=problem_responses(404, 409),
+)
+async def add_observation(
+    walkthrough_id: WalkthroughId, body: ObservationCreate, session: Session, principal: Caller
+) -> ObservationPublic:
+    """Record one classroom: the teacher (a member of staff; once per walkthrough), the implementation
+    level and the support that would help."""
+    observation = await practice.add_observation(session, principal, walkthrough_id, body)
+    return ObservationPublic.model_validate(observation)
+
+
+@router.get(
+    "/me/observations",
+    operation_id="listMyObservations",
+    response_model=ListResponse[ObservationPublic],
+)
+async def list_my_observations(
+    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+) -> dict[str, object]:
+    """Your own classroom's observations, across every walkthrough, oldest first."""
+    result = await practice.list_my_observations(session, principal, page)
+    return list_body(request, response, result, ObservationPublic)
+
+
+@router.get(
+    "/observations/{observation_id}",
+    operation_id="getObservation",
+    response_model=ObservationPublic,
+    responses=NOT_FOUND,
+)
+async def get_observation(
+    observation_id: ObservationId, session: Session, principal: Caller
+) -> ObservationPublic:
+    """One observation: for the teacher observed, and the school's leaders and coaches."""
+    observation = await practice.get_observation(session, principal, observation_id)
+    return ObservationPublic.model_validate(observation)
+
+
+@router.patch(
+    "/observations/{observation_id}",
+    operation_id="updateObservation",
+    response_model=ObservationPublic,
+    responses=NOT_FOUND,
+)
+async def update_observation(
+    observation_id: ObservationId, body: ObservationUpdate, session: Session, principal: Caller
+) -> ObservationPublic:
+    """Change the level, support or note of an observation."""
+    observation = await practice.update_observation(session, principal, observation_id, body)
+    return ObservationPublic.model_validate(observation)
+
+
+@router.delete(
+    "/observations/{observation_id}",
+    operation_id="removeObservation",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+)
+async def remove_observation(observation_id: ObservationId, session: Session, principal: Caller) -> Response:
+    await practice.remove_observation(session, principal, observation_id)
+    return Response(status_code=204)
+
+
+# --- PDSA cycles ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/pdsa-cycles",
+    operation_id="listPdsaCycles",
+    response_model=ListResponse[PdsaCyclePublic],
+    responses=NOT_FOUND,
+)
+async def list_pdsa_cycles(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    plan_id: Annotated[uuid.UUID | None, Query(description="Only this plan's cycles.")] = None,
+    strategy_id: Annotated[uuid.UUID | None, Query(description="Only this strategy's cycles.")] = None,
+    decision: Annotated[PdsaDecision | None, Query(description="adopt, adapt or abandon.")] = None,
+) -> dict[str, object]:
+    """PDSA cycles of the plans you can read, oldest first."""
+    filters = practice.PdsaFilter(plan_id, strategy_id, decision)
+    result = await practice.list_pdsa_cycles(session, principal, page, filters)
+    return list_body(request, response, result, PdsaCyclePublic)
+
+
+@router.post(
+    "/strategies/{strategy_id}/pdsa-cycles",
+    operation_id="createPdsaCycle",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PdsaCyclePublic,
+    responses=problem_responses(404, 409),
+)
+async def create_pdsa_cycle(
+    strategy_id: StrategyId, body: PdsaCycleCreate, response: Response, session: Session, principal: Caller
+) -> PdsaCyclePublic:
+    """Start a plan-do-study-act cycle on a strategy: the question, the prediction and the plan. For
+    the plan's lead and co-authors, and leaders in reach of it."""
+    cycle = await practice.create_pdsa_cycle(session, principal, strategy_id, body)
+    set_etag(response, cycle.version)
+    return PdsaCyclePublic.model_validate(cycle)
+
+
+@router.get(
+    "/pdsa-cycles/{cycle_id}",
+    operation_id="getPdsaCycle",
+    response_model=PdsaCyclePublic,
+    responses=NOT_FOUND,
+)
+async def get_pdsa_cycle(
+    cycle_id: CycleId, response: Response, session: Session, principal: Caller
+) -> PdsaCyclePublic:
+    """One PDSA cycle, with its version in the `ETag` header."""
+    cycle = await practice.get_pdsa_cycle(session, principal, cycle_id)
+    set_etag(response, cycle.version)
+    return PdsaCyclePublic.model_validate(cycle)
+
+
+@router.patch(
+    "/pdsa-cycles/{cycle_id}",
+    operation_id="updatePdsaCycle",
+    response_model=PdsaCyclePublic,
+    responses=WRITE_ERRORS,
+)
+async def update_pdsa_cycle(
+    cycle_id: CycleId,
+    body: PdsaCycleUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> PdsaCyclePublic:
+    """Record what was done (`done`) and what happened (`results`). Once results are in, the question
+    and prediction stay as written (409); a decided cycle no longer changes (409). Send `If-Match`."""
+    cycle = await practice.update_pdsa_cycle(
+        session, principal, cycle_id, body, expected_version=expected_version
+    )
+    set_etag(response, cycle.version)
+    return PdsaCyclePublic.model_validate(cycle)
+
+
+@router.post(
+    "/pdsa-cycles/{cycle_id}/decision",
+    operation_id="decidePdsaCycle",
+    response_model=PdsaCyclePublic,
+    responses=WRITE_ERRORS,
+)
+async def decide_pdsa_cycle(
+    cycle_id: CycleId,
+    body: PdsaDecisionCreate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> PdsaCyclePublic:
+    """Adopt, adapt or abandon, once, on the results (422 without them). With `revision`, propose a
+    revision of the plan (approved or active plans; 409 otherwise); its id is kept as `revision_id`
+    for the plan's lead to accept or reject."""
+    cycle = await practice.decide_pdsa_cycle(
+        session, principal, cycle_id, body, expected_version=expected_version
+    )
+    set_etag(response, cycle.version)
+    return PdsaCyclePublic.model_validate(cycle)
+
+
+@router.delete(
+    "/pdsa-cycles/{cycle_id}",
+    operation_id="removePdsaCycle",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+)
+async def remove_pdsa_cycle(cycle_id: CycleId, session: Session, principal: Caller) -> Response:
+    """Remove a cycle; a revision it proposed stays with the plan."""
+    await practice.remove_pdsa_cycle(session, principal, cycle_id)
+    return Response(status_code=204)
+
+
+# --- PLC meetings -----------------------------------------------------------------------------------
+
+
+@router.get("/plc-meetings", operation_id="listPlcMeetings", response_model=ListResponse[PlcMeetingPublic])
+async def list_plc_meetings(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    school_id: SchoolFilter = None,
+    team: Annotated[str | None, Query(min_length=1, max_length=200, description="Whatever its case.")] = None,
+    shared_with_leadership: Annotated[
+        bool | None, Query(description="Only shared, or only unshared.")
+    ] = None,
+    need: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Meetings tagging this need.")
+    ] = None,
+) -> dict[str, object]:
+    """PLC meetings you can read, oldest first: all of your school's, for its teachers and coaches;
+    only those shared with leadership, for leaders."""
+    filters = practice.PlcFilter(school_id, team, shared_with_leadership, need)
+    result = await practice.list_plc_meetings(session, principal, page, filters)
+    return list_body(request, response, result, PlcMeetingPublic)
+
+
+@router.post(
+    "/plc-meetings",
+    operation_id="createPlcMeeting",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PlcMeetingPublic,
+    responses=NOT_FOUND,
+)
+async def create_plc_meeting(
+    body: PlcMeetingCreate, response: Response, session: Session, principal: Caller
+) -> PlcMeetingPublic:
+    """Record a PLC meeting (the school's teachers and coaches): team, date, agenda, notes and the
+    needs it surfaced. Leadership reads it only with `shared_with_leadership`."""
+    meeting = await practice.create_plc_meeting(session, principal, body)
+    set_etag(response, meeting.version)
+    return PlcMeetingPublic.model_validate(meeting)
+
+
+@router.get(
+    "/plc-meetings/{meeting_id}",
+    operation_id="getPlcMeeting",
+    response_model=PlcMeetingPublic,
+    responses=NOT_FOUND,
+)
+async def get_plc_meeting(
+    meeting_id: MeetingId, response: Response, session: Session, principal: Caller
+) -> PlcMeetingPublic:
+    """One PLC meeting (for leadership: only if shared), with its version in the `ETag` header."""
+    meeting = await practice.get_plc_meeting(session, principal, meeting_id)
+    set_etag(response, meeting.version)
+    return PlcMeetingPublic.model_validate(meeting)
+
+
+@router.patch(
+    "/plc-meetings/{meeting_id}",
+    operation_id="updatePlcMeeting",
+    response_model=PlcMeetingPublic,
+    responses=WRITE_ERRORS,
+)
+async def update_plc_meeting(
+    meeting_id: MeetingId,
+    body: PlcMeetingUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> PlcMeetingPublic:
+    """Change a PLC meeting, sharing it with leadership or not. Send `If-Match`."""
+    meeting = await practice.update_plc_meeting(
+        session, principal, meeting_id, body, expected_version=expected_version
+    )
+    set_etag(response, meeting.version)
+    return PlcMeetingPublic.model_validate(meeting)
+
+
+@router.delete(
+    "/plc-meetings/{meeting_id}",
+    operation_id="removePlcMeeting",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+)
+async def remove_plc_meeting(meeting_id: MeetingId, session: Session, principal: Caller) -> Response:
+    await practice.remove_plc_meeting(session, principal, meeting_id)
+    return Response(status_code=204)
+
+
+@router.get("/plc-needs", operation_id="getPlcNeeds", response_model=PlcNeeds, responses=NOT_FOUND)
+async def plc_needs(
+    session: Session,
+    principal: Caller,
+    school_id: SchoolFilter = None,
+    since: Annotated[date | None, Query(description="Only meetings on or after this date.")] = None,
+) -> PlcNeeds:
+    """The needs common across the PLCs that shared with the leadership team, most frequent first, then
+    most recent: at one school, or every school in your reach. Unshared meetings never count."""
+    return await practice.plc_needs(session, principal, school_id=school_id, since=since)
+
+
+# --- student feedback -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/feedback-results",
+    operation_id="recordFeedbackResult",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FeedbackResultPublic,
+    responses={
+        200: {
+            "model": FeedbackResultPublic,
+            "description": "Replaced the result of this teacher, measure and period.",
+        },
+        **problem_responses(404, 409),
+    },
+)
+async def record_feedback_result(
+    body: FeedbackResultCreate, response: Response, session: Session, principal: Caller
+) -> FeedbackResultPublic:
+    """Record a student feedback result about a class: a teacher their own, a survey integration
+    (`monitoring:write`) anyone's, naming `teacher_person_id`. The same teacher, measure and period
+    again replaces the result (200); the first time is 201. Results are private to the teacher."""
+    row, created = await feedback.record_feedback_result(session, principal, body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return FeedbackResultPublic.model_validate(row)
+
+
+@router.get(
+    "/feedback-results",
+    operation_id="listFeedbackResults",
+    response_model=ListResponse[FeedbackResultPublic],
+)
+async def list_feedback_results(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    teacher_person_id: Annotated[
+        uuid.UUID | None, Query(description="Only this teacher's (yours, or one who shared with you).")
+    ] = None,
+    measure: Text = None,
+    period: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> dict[str, object]:
+    """Feedback results you may read: your own, and those teachers shared with you. Nobody else's,
+    whatever your role and whatever the filter. Every result returned is recorded in the audit trail
+    as read by you."""
+    filters = feedback.FeedbackFilter(teacher_person_id, measure, period)
+    result = await feedback.list_feedback_results(session, principal, page, filters)
+    return list_body(request, response, result, FeedbackResultPublic)
+
+
+@router.get(
+    "/me/feedback-results",
+    operation_id="listMyFeedbackResults",
+    response_model=ListResponse[FeedbackResultPublic],
+)
+async def list_my_feedback_results(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    measure: Text = None,
+    period: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> dict[str, object]:
+    """Your own feedback results, oldest first (each read is recorded in the audit trail)."""
+    filters = feedback.FeedbackFilter(None, measure, period, mine=True)
+    result = await feedback.list_feedback_results(session, principal, page, filters)
+    return list_body(request, response, result, FeedbackResultPublic)
+
+
+@router.get(
+    "/feedback-results/{result_id}",
+    operation_id="getFeedbackResult",
+    response_model=FeedbackResultPublic,
+    responses=NOT_FOUND,
+)
+async def get_feedback_result(
+    result_id: ResultId, session: Session, principal: Caller
+) -> FeedbackResultPublic:
+    """One result, for its teacher and those the teacher shared with; for anyone else it does not exist
+    (404). The read is recorded in the audit trail."""
+    row = await feedback.get_feedback_result(session, principal, result_id)
+    return FeedbackResultPublic.model_validate(row)
+
+
+@router.delete(
+    "/feedback-results/{result_id}",
+    operation_id="removeFeedbackResult",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+)
+async def remove_feedback_result(result_id: ResultId, session: Session, principal: Caller) -> Response:
+    """The teacher takes one of their results off the record."""
+    await feedback.remove_feedback_result(session, principal, result_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/feedback-shares", operation_id="listFeedbackShares", response_model=ListResponse[FeedbackSharePublic]
+)
+async def list_feedback_shares(
+    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+) -> dict[str, object]:
+    """The shares you made, and those made with you."""
+    result = await feedback.list_feedback_shares(session, principal, page)
+    return list_body(request, response, result, FeedbackSharePublic)
+
+
+@router.post(
+    "/feedback-shares",
+    operation_id="shareFeedback",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FeedbackSharePublic,
+    responses=problem_responses(404, 409),
+)
+async def share_feedback(
+    body: FeedbackShareCreate, session: Session, principal: Caller
+) -> FeedbackSharePublic:
+    """Let a named person of the district (a coach, say) read your feedback results. Withdraw it
+    whenever you like."""
+    share = await feedback.share_feedback(session, principal, body)
+    return FeedbackSharePublic.model_validate(share)
+
+
+@router.delete(
+    "/feedback-shares/{share_id}",
+    operation_id="unshareFeedback",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+)
+async def unshare_feedback(share_id: ShareId, session: Session, principal: Caller) -> Response:
+    """Withdraw a share you made."""
+    await feedback.unshare_feedback(session, principal, share_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/feedback-aggregates",
+    operation_id="getFeedbackAggregates",
+    response_model=FeedbackAggregates,
+    responses=NOT_FOUND,
+)
+async def feedback_aggregates(
+    session: Session,
+    principal: Caller,
+    school_id: SchoolFilter = None,
+    measure: Text = None,
+    period: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> FeedbackAggregates:
+    """School-level feedback, one cell per school, measure and period in your reach (leaders, coaches,
+    district roles). A cell is suppressed (figures null) below the district's minimum n of students or
+    below three teachers' classes. Filters choose cells; they never change what a cell is drawn from."""
+    filters = feedback.AggregateFilter(school_id, measure, period)
+    return await feedback.feedback_aggregates(session, principal, filters)
