@@ -53,6 +53,7 @@ from app.initiatives.schemas import (
     PlacementUpdate,
     StakeholderCreate,
 )
+from app.monitoring.demo import seed_monitoring
 from app.plans import service as plans
 from app.plans.models import CauseKind, CollaboratorRole, EvidenceKind, PlanStatus, StepStatus
 from app.plans.schemas import (
@@ -200,6 +201,7 @@ async def load_demo(database_url: str, settings: Settings, password: str) -> lis
                 await seed_engagement(session, provisioned.district_id)
                 await seed_sis(session, provisioned.district_id)
                 await seed_plans(session, provisioned.district_id)
+                await seed_monitoring(session, provisioned.district_id, _READS)
                 results.append(provisioned)
     finally:
         await engine.dispose()
@@ -708,7 +710,8 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
                         title=step_title,
                         owner_person_id=staff.get(Role.COACH),
                         starts_on=today - timedelta(days=60),
-                        due_on=today + timedelta(days=30),
+                        # Training runs late, so the dashboard has an overdue step to show.
+                        due_on=today + timedelta(days=-5 if status is StepStatus.IN_PROGRESS else 30),
                         status=status,
                         blocked_reason="Waiting for the new schedule."
                         if status is StepStatus.BLOCKED
@@ -787,7 +790,7 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
             operator,
             plan.id,
             CheckpointSchedule(
-                first_on=today - timedelta(days=14), every_weeks=6, until=today + timedelta(days=40)
+                first_on=today - timedelta(days=14), every_weeks=3, until=today + timedelta(days=40)
             ),
         )
         await plans.update_checkpoint(
@@ -808,7 +811,7 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
             operator,
             plan.id,
             RevisionCreate(
-                reason="The six-week review found the schedule change cannot land before the new term.",
+                reason="The first review found the schedule change cannot land before the new term.",
                 changes=[
                     Change(
                         op="update",

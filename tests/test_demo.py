@@ -18,7 +18,11 @@ from app.engagement.models import Activity
 from app.identity.models import User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Initiative, StanceChange
-from app.plans.models import Plan, PlanRevision
+from app.monitoring import feedback, practice
+from app.monitoring.dashboard import plan_dashboard
+from app.monitoring.feedback import AggregateFilter
+from app.monitoring.models import PdsaCycle
+from app.plans.models import Plan, PlanRevision, PlanStatus
 
 
 async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_database_url: str) -> None:
@@ -65,12 +69,21 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     finally:
         await engine.dispose()
 
-    # On a fresh install, the published initiative's "you said, we did" has something to say.
+    # On a fresh install the published initiative's "you said, we did" has something to say, and the
+    # active plan's dashboard has something in every part.
+    operator = operator_of(district_id)
     app_engine = create_engine(empty_database_url, settings)
     try:
-        async with session_scope(create_session_factory(app_engine), operator_of(district_id)) as session:
-            report = await engagement.you_said_we_did(session, operator_of(district_id), initiative_id)
-            triangle = await initiatives.triangle(session, operator_of(district_id), initiative_id)
+        async with session_scope(create_session_factory(app_engine), operator) as session:
+            report = await engagement.you_said_we_did(session, operator, initiative_id)
+            triangle = await initiatives.triangle(session, operator, initiative_id)
+            plan_id = await session.scalar(
+                select(Plan.id).where(Plan.district_id == district_id, Plan.status == PlanStatus.ACTIVE)
+            )
+            dashboard = await plan_dashboard(session, operator, plan_id)
+            aggregates = await feedback.feedback_aggregates(session, operator, AggregateFilter())
+            needs = await practice.plc_needs(session, operator)
+            cycles = (await session.execute(select(PdsaCycle.decision))).scalars().all()
     finally:
         await app_engine.dispose()
     assert {g.disposition.value for g in report.groups} == {
@@ -87,6 +100,25 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     codes = {f.code for corner in triangle.corners for f in corner.findings}
     assert "legitimacy.co_creation_credit" in codes
     assert "legitimacy.built_then_asked" not in codes
+
+    (goal,) = dashboard.goals
+    assert goal.status.run_chart.points >= 10
+    assert {(s.rule_set.value, s.rule.value) for s in goal.status.run_chart.signals} >= {("ihi", "shift")}
+    assert dashboard.overdue_action_steps
+    assert dashboard.due_checkpoints
+    assert dashboard.latest_walkthrough is not None
+    assert not dashboard.latest_walkthrough.suppressed
+    assert dashboard.latest_walkthrough.classrooms == 5
+    assert dashboard.open_inputs.count == 2
+    cells = {c.measure: c for c in aggregates.cells if c.school_id == dashboard.latest_walkthrough.school_id}
+    assert cells["belonging"].teachers == 4
+    assert not cells["belonging"].suppressed
+    assert cells["challenge"].suppressed
+    assert cells["challenge"].favourable_share is None
+    assert needs.needs[0].need == "decodable texts"
+    assert needs.needs[0].meetings == 3
+    assert "classroom routines" not in {n.need for n in needs.needs}
+    assert sorted(c.value for c in cycles if c is not None) == ["adopt", "adopt"]  # one per demo district
 
 
 def test_create_admin_creates_the_district_and_an_admin_who_can_sign_in(
