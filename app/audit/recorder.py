@@ -9,12 +9,15 @@ the command line) are attributed to the system.
 from __future__ import annotations
 
 import enum
+import json
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
@@ -45,9 +48,13 @@ def _is_secret(column: str) -> bool:
 
 
 def _is_private(row: Any, column: str) -> bool:
+    return _is_private_column(type(row), column)
+
+
+def _is_private_column(model: type, column: str) -> bool:
     """A secret by name, or a column the model declares private (`__audit_redacted__`): data only some
     people may read (a teacher's feedback results, a PLC's notes) must not reach every audit reader."""
-    return _is_secret(column) or column in getattr(type(row), "__audit_redacted__", ())
+    return _is_secret(column) or column in getattr(model, "__audit_redacted__", ())
 
 
 def _jsonable(value: Any) -> Any:
@@ -121,3 +128,40 @@ def _record_writes(session: Session, flush_context: Any, instances: Any) -> None
         if getattr(row, "__tablename__", None) not in _NOT_AUDITED:
             events.append(_event(session, row, "delete", _snapshot(row), None))
     session.add_all(events)
+
+
+async def record_inserted(session: AsyncSession, model: type, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The `<table>.create` events of rows a bulk path inserted with one SQL statement rather than
+    through the session (so the flush hook cannot see them), written with one more statement in the
+    same transaction. `rows` hold every column as inserted; each event's `after` is built by
+    `_jsonable` with the same rules as the hook's `_snapshot` (private columns left out)."""
+    if not rows:
+        return
+    table = model.__table__
+    principal: Principal = session.info.get(PRINCIPAL_KEY, SYSTEM)
+    columns = [c.key for c in table.columns if not _is_private_column(model, c.key)]
+    statement = text(
+        "INSERT INTO audit_event (id, created_at, updated_at, district_id, actor_kind, actor_id, "
+        "actor_label, action, entity_type, entity_id, before, after, request_id) "
+        "SELECT gen_random_uuid(), now(), now(), u.district_id, CAST(:actor_kind AS text), "
+        "CAST(:actor_id AS uuid), CAST(:actor_label AS text), CAST(:action AS text), "
+        "CAST(:entity_type AS text), u.entity_id, NULL, CAST(u.after AS jsonb), CAST(:request_id AS text) "
+        "FROM unnest(CAST(:district_ids AS uuid[]), CAST(:entity_ids AS uuid[]), CAST(:afters AS text[])) "
+        "AS u(district_id, entity_id, after)"
+    )
+    await session.execute(
+        statement,
+        {
+            "actor_kind": principal.kind.value,
+            "actor_id": principal.id,
+            "actor_label": principal.label,
+            "action": f"{table.name}.create",
+            "entity_type": table.name,
+            "request_id": current_request_id(),
+            "district_ids": [
+                row["id"] if table.name == "district" else row.get("district_id") for row in rows
+            ],
+            "entity_ids": [row["id"] for row in rows],
+            "afters": [json.dumps({c: _jsonable(row[c]) for c in columns}) for row in rows],
+        },
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -64,8 +64,31 @@ async def flush_or_conflict(session: AsyncSession, unique_fields: Mapping[str, t
     try:
         await session.flush()
     except IntegrityError as exc:
-        name = constraint_name(exc)
-        if name in unique_fields:
-            field, message = unique_fields[name]
-            raise Conflict(message, errors=[FieldError((field,), message, "duplicate")]) from exc
-        raise
+        conflict = _conflict(exc, unique_fields)
+        if conflict is None:
+            raise
+        raise conflict from exc
+
+
+async def execute_or_conflict(
+    session: AsyncSession,
+    statement: Any,
+    parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    unique_fields: Mapping[str, tuple[str, str]],
+) -> None:
+    """Run a set-based write (an INSERT of many rows, say) as `flush_or_conflict` flushes."""
+    try:
+        await session.execute(statement, parameters)
+    except IntegrityError as exc:
+        conflict = _conflict(exc, unique_fields)
+        if conflict is None:
+            raise
+        raise conflict from exc
+
+
+def _conflict(exc: IntegrityError, unique_fields: Mapping[str, tuple[str, str]]) -> Conflict | None:
+    name = constraint_name(exc)
+    if name not in unique_fields:
+        return None
+    field, message = unique_fields[name]
+    return Conflict(message, errors=[FieldError((field,), message, "duplicate")])

@@ -13,8 +13,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.recorder import _snapshot
 from app.identity.models import ApiClient, Role, User
+from app.monitoring.models import Measurement
 from tests.conftest import TEST_PASSWORD, Tokens, World
+from tests.monitoring.helpers import initiative_measure
 
 API = "/api/v1"
 TOKEN = f"{API}/auth/token"
@@ -439,3 +442,47 @@ async def test_secrets_and_tokens_never_reach_the_logs(
         texts = [record.getMessage(), *(repr(value) for value in record.__dict__.values())]
         for what, secret in secrets.items():
             assert not any(secret in text for text in texts), f"{what} logged by {record.name}: {record.msg}"
+
+
+async def test_bulk_measurements_leave_one_event_each_as_the_flush_would_write_it(
+    admin: httpx.AsyncClient, tokens: Tokens, session: AsyncSession
+) -> None:
+    """Bulk measurements are inserted with one statement and audited with one more
+    (`record_inserted`); each event must read as the flush hook would have written it."""
+    indicator = await initiative_measure(admin, {})
+    rows = [
+        {"indicator_id": indicator, "value": v, "measured_on": f"2026-0{m}-01", "n": 30, "key": f"k-{m}"}
+        for m, v in ((1, "41.5"), (2, "43"), (3, "44.25"))
+    ]
+    monitoring = await tokens.client_headers("A", "monitoring")
+    response = await admin.post(f"{API}/measurements/bulk", json={"measurements": rows}, headers=monitoring)
+    assert response.status_code == 200, response.text
+    ids = [item["id"] for item in response.json()["items"]]
+
+    events = of_request(await all_events(admin, entity_type="measurement"), response)
+    assert sorted(e["entity_id"] for e in events) == sorted(ids)
+    stored = {
+        str(m.id): m
+        for m in (await session.execute(select(Measurement).where(Measurement.id.in_(ids)))).scalars()
+    }
+    for event in events:
+        assert event["action"] == "measurement.create"
+        assert event["actor_kind"] == "client"
+        assert event["before"] is None
+        assert event["after"] == _snapshot(stored[event["entity_id"]])
+    assert {e["after"]["value"] for e in events} == {"41.5000", "43.0000", "44.2500"}
+
+    # The same batch again changes nothing and records nothing; a changed value is an update event.
+    again = await admin.post(f"{API}/measurements/bulk", json={"measurements": rows}, headers=monitoring)
+    assert again.json()["unchanged"] == 3
+    rows[0]["value"] = "42"
+    changed = await admin.post(f"{API}/measurements/bulk", json={"measurements": rows}, headers=monitoring)
+    assert changed.json()["updated"] == 1
+    events = await all_events(admin, entity_type="measurement")
+    assert of_request(events, again) == []
+    (update,) = of_request(events, changed)
+    assert (update["action"], update["before"], update["after"]) == (
+        "measurement.update",
+        {"value": "41.5000"},
+        {"value": "42.0000"},
+    )
