@@ -859,7 +859,9 @@ class CreateWalkthroughInput:
     activity_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="The professional learning it follows up on."
     )
-    notes: str | None = strawberry.UNSET
+    notes: str | None = strawberry.field(
+        default=strawberry.UNSET, description=WalkthroughCreate.model_fields["notes"].description
+    )
 
 
 @strawberry.input(description="Changes to a walkthrough: omitted fields stay as they are.")
@@ -891,7 +893,9 @@ class AddObservationInput:
     teacher_person_id: relay.GlobalID = strawberry.field(description="Whose classroom: a member of staff.")
     level: ImplementationLevelEnum  # type: ignore[valid-type]
     support: SupportNeededEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    note: str | None = strawberry.UNSET
+    note: str | None = strawberry.field(
+        default=strawberry.UNSET, description=ObservationCreate.model_fields["note"].description
+    )
 
 
 @strawberry.input(description="Changes to an observation: omitted fields stay as they are.")
