@@ -687,17 +687,7 @@ def _run_chart(
         runs=chart.runs,
         crossings=chart.crossings,
         longest_run=chart.longest_run,
-        rules=[
-            RuleResultPublic(
-                rule_set=r.rule_set,
-                rule=r.rule,
-                outcome=r.outcome,
-                detail=r.detail,
-                observed=r.observed,
-                limit=r.limit,
-            )
-            for r in chart.rules
-        ],
+        rules=[RuleResultPublic.model_validate(r) for r in chart.rules],
         signals=[
             SignalPublic(
                 rule_set=s.rule_set,
