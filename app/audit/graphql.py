@@ -72,6 +72,6 @@ class AuditQuery:
             require_aware(occurred_from, ("occurredFrom",)),
             require_aware(occurred_until, ("occurredUntil",)),
         )
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.list_audit_events(session, info.context.principal, page, filters)
         return Connection.from_page(result, AuditEventType.from_model)

@@ -28,6 +28,7 @@ from app.auth.permissions import (
 )
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import NotFound, PermissionDenied, Unauthenticated
+from app.core.sql import any_of
 
 S = TypeVar("S", bound=Select[Any])
 M = TypeVar("M")
@@ -128,7 +129,7 @@ def visible(stmt: S, model: Any, principal: Principal, *actions: Action, also: A
         raise _denied(actions[0])
     conditions = [also] if also is not None else []
     if schools and school_column is not None:
-        conditions.append(school_column.in_(schools))
+        conditions.append(any_of(school_column, schools))
     if sees_published:
         conditions.append(published_column.is_(True))
     return stmt.where(or_(*conditions)) if conditions else stmt.where(false())
@@ -184,11 +185,11 @@ async def get_visible_many(
     to this kind of row at all and one of the ids is in its own district, `PermissionDenied`.
     """
     try:
-        stmt = visible(select(model).where(model.id.in_(row_ids)), model, principal, *actions)  # type: ignore[attr-defined]
+        stmt = visible(select(model).where(any_of(model.id, row_ids)), model, principal, *actions)  # type: ignore[attr-defined]
     except PermissionDenied:
         district_column = model.id if model.__tablename__ == "district" else model.district_id  # type: ignore[attr-defined]
         own = await session.scalar(
-            select(func.count()).where(model.id.in_(row_ids), district_column == principal.district_id)  # type: ignore[attr-defined]
+            select(func.count()).where(any_of(model.id, row_ids), district_column == principal.district_id)  # type: ignore[attr-defined]
         )
         if own:
             raise

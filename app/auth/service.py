@@ -32,6 +32,7 @@ from app.core.security import (
     new_token_secret,
     verify_secret,
 )
+from app.core.sql import any_of
 from app.identity.models import ApiClient, RoleAssignment, User
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  RFC 9068: an access token can never be mistaken for another kind
@@ -306,7 +307,7 @@ async def _refuse_if_locked(session: AsyncSession, keys: list[str]) -> None:
     now = utcnow()
     locked_until = await session.scalar(
         select(func.max(LoginThrottle.locked_until)).where(
-            LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
+            any_of(LoginThrottle.key, keys), LoginThrottle.locked_until > now
         )
     )
     if locked_until is not None:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Connections are replaced after this long, before servers, proxies or firewalls drop idle ones.
+    db_pool_recycle_seconds: int = Field(default=1800, ge=30, le=86_400)
 
     # GraphQL abuse limits (api.md): depth, aliases and tokens are capped.
     # Relay spends two levels per list (edges, node): 14 reaches plans → goals → strategies → action
@@ -44,6 +46,11 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=1, le=1000)
     graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
     graphql_introspection: bool = True
+    # Queries seen before run from compiled plans (app.graphql.execution); this many are kept.
+    graphql_compiled_queries: int = Field(default=256, ge=0, le=10_000)
+    # Run every query both ways and fail loudly when the plan's answer differs from the interpreter's.
+    # For the test suite: it doubles the work of every query.
+    graphql_verify_compiled: bool = False
     graphql_ide: bool = True
 
     # Tokens (RFC 6749, RFC 7519/8725). Signing keys are `<kid>.pem` files in `jwt_keys_dir` (default

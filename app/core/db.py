@@ -6,6 +6,7 @@ attribute access can trigger hidden I/O in async code: what a reader needs is lo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.audit.recorder import AuditedSession, bind_principal
@@ -27,20 +29,109 @@ logger = logging.getLogger(__name__)
 
 
 def create_engine(database_url: str, settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a `BEGIN; ROLLBACK` round trip before every request. Connections are
+        # recycled before servers and proxies time them out instead, and a connection that died anyway
+        # is invalidated by the error it raises, so the pool never hands it out again.
+        pool_pre_ping=False,
+        pool_recycle=settings.db_pool_recycle_seconds,
         # Every connection speaks UTC, so `now()` and timestamptz round-trips are unambiguous.
         connect_args={"server_settings": {"timezone": "UTC", "application_name": "triangle"}},
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Hand out no connection the server has already closed (a restart, an idle timeout).
+
+    asyncpg notices the socket closing without a round trip, so this costs nothing; raising
+    `DisconnectionError` makes the pool discard the connection and try another or a new one.
+    """
+    raw = getattr(dbapi_connection, "driver_connection", None)
+    if raw is not None and raw.is_closed():
+        raise DisconnectionError("connection closed by the server")
+
+
+class _TaskReentrantLock:
+    """An `asyncio.Lock` the task holding it may take again (`scalars()` calls `execute()`)."""
+
+    __slots__ = ("_depth", "_lock", "_owner")
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+        self._depth = 0
+
+    async def __aenter__(self) -> None:
+        task = asyncio.current_task()
+        if self._owner is task and task is not None:
+            self._depth += 1
+            return
+        await self._lock.acquire()
+        self._owner, self._depth = task, 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+
+def _serialized(name: str) -> Any:
+    method = getattr(AsyncSession, name)
+
+    async def call(self: RequestSession, *args: Any, **kwargs: Any) -> Any:
+        async with self._statement_lock:
+            return await method(self, *args, **kwargs)
+
+    call.__name__ = name
+    call.__doc__ = method.__doc__
+    return call
+
+
+class RequestSession(AsyncSession):
+    """An `AsyncSession` that concurrent coroutines of one request may share.
+
+    Strawberry resolves sibling fields concurrently, and an `AsyncSession` refuses a second operation
+    while one is in flight. One connection runs one statement at a time anyway, so the request's
+    resolvers and DataLoader batches take turns on this session statement by statement: a request is
+    one connection and one transaction, whichever transport and however many loaders it wakes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._statement_lock = _TaskReentrantLock()
+
+    execute = _serialized("execute")
+    scalar = _serialized("scalar")
+    scalars = _serialized("scalars")
+    get = _serialized("get")
+    get_one = _serialized("get_one")
+    stream = _serialized("stream")
+    stream_scalars = _serialized("stream_scalars")
+    delete = _serialized("delete")
+    merge = _serialized("merge")
+    flush = _serialized("flush")
+    refresh = _serialized("refresh")
+    run_sync = _serialized("run_sync")
+    connection = _serialized("connection")
+    commit = _serialized("commit")
+    rollback = _serialized("rollback")
+    close = _serialized("close")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Every session is audited: its flushes record an AuditEvent per written row (app.audit.recorder).
     return async_sessionmaker(
-        engine, expire_on_commit=False, autoflush=False, sync_session_class=AuditedSession
+        engine,
+        class_=RequestSession,
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=AuditedSession,
     )
 
 
@@ -64,21 +155,34 @@ async def session_scope(
 
 
 class StatementCounter:
-    """Counts SQL statements sent through an engine; tests use it to prove there is no N+1."""
+    """Counts what requests cost the database: SQL statements, transactions and connections taken
+    from the pool. Tests use it to prove there is no N+1 and that a request is one transaction."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine.sync_engine
         self.statements: list[str] = []
+        self.transactions = 0
+        self.checkouts = 0
 
     def _on_execute(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         self.statements.append(statement)
 
+    def _on_begin(self, conn: Any) -> None:
+        self.transactions += 1
+
+    def _on_checkout(self, *args: Any) -> None:
+        self.checkouts += 1
+
     def __enter__(self) -> StatementCounter:
         event.listen(self._engine, "before_cursor_execute", self._on_execute)
+        event.listen(self._engine, "begin", self._on_begin)
+        event.listen(self._engine.pool, "checkout", self._on_checkout)
         return self
 
     def __exit__(self, *exc: object) -> None:
         event.remove(self._engine, "before_cursor_execute", self._on_execute)
+        event.remove(self._engine, "begin", self._on_begin)
+        event.remove(self._engine.pool, "checkout", self._on_checkout)
 
     @property
     def count(self) -> int:

@@ -15,13 +15,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.core.errors import FieldError, ValidationFailed
+from app.core.rows import columns_of, read_rows
+from app.core.sql import any_of
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -118,26 +120,44 @@ async def paginate_per_parent(
     """A page of children for each of many parents, in one query (for DataLoaders).
 
     A window function numbers each parent's children in key order, so `first: 10` on a list of 100
-    parents is still a single statement.
+    parents is still a single statement. The children are read rows (`app.core.rows`), not entities:
+    a DataLoader's pages are for display.
     """
     position = func.row_number().over(partition_by=parent_column, order_by=(model.created_at, model.id))
     inner = (
         apply_filters(stmt, model, page)
-        .where(parent_column.in_(parent_ids))
-        .add_columns(position.label("position"))
+        .where(any_of(parent_column, parent_ids))
+        .with_only_columns(*columns_of(model), position.label("position"))
     )
-    numbered = inner.subquery()
-    entity = aliased(model, numbered)
+    outer_columns, position_column, order = _numbered_columns(model, parent_column.name)
     outer = (
-        select(entity)
-        .where(numbered.c.position <= page.limit + 1)
-        .order_by(numbered.c[parent_column.key], numbered.c.position)
+        select(*outer_columns)
+        .select_from(inner.subquery("numbered"))
+        .where(position_column <= page.limit + 1)
+        .order_by(*order)
     )
-    rows = (await session.execute(outer)).scalars().all()
+    rows = read_rows(model, (await session.execute(outer)).all())
     grouped: dict[uuid.UUID, list[Any]] = {parent_id: [] for parent_id in parent_ids}
     for row in rows:
         grouped[getattr(row, parent_column.key)].append(row)
     return {parent_id: _page_from(children, page) for parent_id, children in grouped.items()}
+
+
+@cache
+def _numbered_columns(model: Any, parent_column: str) -> tuple[list[Any], Any, tuple[Any, ...]]:
+    """The outer query's columns over the `numbered` subquery, built once per model.
+
+    Reaching them through `subquery.c` would build a proxy for every column of the subquery on every
+    batch; named columns of the subquery's alias, typed like the table's, render the same SQL and
+    decode the same values (enums, decimals) for a fraction of the work.
+    """
+
+    def of_numbered(name: str, type_: Any = None) -> Any:
+        return literal_column(f'numbered."{name}"', type_=type_)
+
+    columns = [of_numbered(column.name, column.type) for column in columns_of(model)]
+    position = of_numbered("position")
+    return columns, position, (of_numbered(parent_column), position)
 
 
 def _page_from(rows: list[Any], page: PageRequest) -> Page[Any]:

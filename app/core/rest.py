@@ -39,7 +39,7 @@ def require_zone(value: datetime | None, parameter: str) -> datetime | None:
     return require_aware(value, ("query", parameter))
 
 
-def _page_request(
+async def _page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
@@ -82,7 +82,7 @@ def set_etag(response: Response, version: int) -> None:
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
 
 
-def _expected_version(
+async def _expected_version(
     if_match: Annotated[
         str | None,
         Header(

@@ -9,6 +9,7 @@ import fcntl
 import hashlib
 import os
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -161,6 +162,10 @@ def _write_key(directory: Path, kid: str, key: ec.EllipticCurvePrivateKey) -> No
     os.replace(temporary, directory / f"{kid}.pem")
 
 
+# Enough for every client of a busy district at once; a few MB at most.
+_VERIFIED_TOKENS_KEPT = 10_000
+
+
 class TokenSigner:
     """Issues and verifies JWTs following RFC 8725 (JWT best current practice)."""
 
@@ -179,6 +184,8 @@ class TokenSigner:
         self.issuer = issuer
         self.algorithms = algorithms
         self.leeway = leeway_seconds
+        # Tokens this process has already verified, by (token, audience, type): their claims and key id.
+        self._verified: dict[tuple[str, str, str], tuple[dict[str, Any], str]] = {}
 
     def issue(
         self,
@@ -218,7 +225,28 @@ class TokenSigner:
         - `typ` must match, so a token of one kind cannot be replayed as another (RFC 8725 §3.11).
         - `exp`, `iat`, `nbf`, `iss`, `aud`, `sub` and `jti` are required and checked; PyJWT's defaults
           would accept a token without `exp`.
+
+        A client presents the same access token on every call for its lifetime, and an ES256
+        verification costs more than the rest of a small read. So a verified token's claims are
+        remembered until it expires, or until the key that signed it leaves the ring; the claims are a
+        pure function of the token and our keys, so every worker and replica would reach the same
+        answer. What the claims describe (an account, a grant) is for the caller to check each time.
         """
+        key_of_call = (token, audience, token_type)
+        remembered = self._verified.get(key_of_call)
+        if remembered is not None:
+            claims, kid = remembered
+            if time.time() < claims["exp"] + self.leeway and self.keyring.public_key(kid) is not None:
+                return claims
+            del self._verified[key_of_call]
+        claims = self._verify(token, audience=audience, token_type=token_type)
+        if len(self._verified) >= _VERIFIED_TOKENS_KEPT:
+            # Oldest first: dicts keep insertion order.
+            del self._verified[next(iter(self._verified))]
+        self._verified[key_of_call] = (claims, jwt.get_unverified_header(token)["kid"])
+        return claims
+
+    def _verify(self, token: str, *, audience: str, token_type: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

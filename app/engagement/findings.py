@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.models import utcnow
+from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Disposition, Input, Mode, Participation
 from app.initiatives.diagnostics import TriangleFacts, facts_loader, finding_rule
 from app.initiatives.models import PARTICIPATION_ORDER, ParticipationLevel, Stage, Stakeholder
@@ -61,14 +62,14 @@ async def load_engagement(session: AsyncSession, facts: TriangleFacts) -> Engage
             ),
         )
         .where(
-            Participation.activity_id.in_([a.id for a in found.held]),
+            any_of(Participation.activity_id, [a.id for a in found.held]),
             Participation.attended.is_(True),
         )
     )
     for activity_id, stakeholder_id in (await session.execute(attended)).all():
         found.attendees.setdefault(activity_id, set()).add(stakeholder_id)
     anyone = select(Participation.activity_id).where(
-        Participation.activity_id.in_([a.id for a in found.held]), Participation.attended.is_(True)
+        any_of(Participation.activity_id, [a.id for a in found.held]), Participation.attended.is_(True)
     )
     found.with_attendance = set((await session.execute(anyone.distinct())).scalars())
     open_inputs = (

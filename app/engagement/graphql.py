@@ -528,7 +528,7 @@ class EngagementQuery:
             mode=mode,
             status=status,
         )
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.list_activities(session, info.context.principal, page, filters)
         return Connection.from_page(result, ActivityType.from_row)
 
@@ -555,7 +555,7 @@ class EngagementQuery:
         row_id = node_uuid(initiative_id, "Initiative")
         if row_id is None:
             return None
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             try:
                 report = await service.you_said_we_did(session, info.context.principal, row_id)
             except NotFound:
@@ -574,7 +574,7 @@ class EngagementQuery:
         row_id = node_uuid(initiative_id, "Initiative")
         if row_id is None:
             return None
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             try:
                 report = await service.representation(session, info.context.principal, row_id)
             except NotFound:

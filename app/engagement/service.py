@@ -33,6 +33,7 @@ from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, Va
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.sql import any_of
 from app.engagement.models import (
     ACTIVITY_TRANSITIONS,
     DISPOSITION_TRANSITIONS,
@@ -203,11 +204,11 @@ async def activities_by_id(
     """The readable activities among `activity_ids`, by id (as `app.auth.policy.get_visible_many`: a
     principal with no right to activities at all is refused only for ids of its own district)."""
     try:
-        stmt = _activities_visible(select(Activity).where(Activity.id.in_(activity_ids)), principal)
+        stmt = _activities_visible(select(Activity).where(any_of(Activity.id, activity_ids)), principal)
     except PermissionDenied:
         own = await session.scalar(
             select(Activity.id)
-            .where(Activity.id.in_(activity_ids), Activity.district_id == principal.district_id)
+            .where(any_of(Activity.id, activity_ids), Activity.district_id == principal.district_id)
             .limit(1)
         )
         if own is not None:
@@ -367,7 +368,7 @@ async def participations_by_id(
 ) -> dict[uuid.UUID, Participation]:
     """The participations among `participation_ids` that `get_participation` would answer (a DataLoader
     batch): named to the principal, in an activity it may read."""
-    stmt = _participations_named(principal).where(Participation.id.in_(participation_ids))
+    stmt = _participations_named(principal).where(any_of(Participation.id, participation_ids))
     rows = list((await session.execute(stmt)).scalars())
     if not rows:
         return {}
@@ -488,7 +489,7 @@ async def _raise_participation_levels(
     person_ids = {p.person_id for p in attended if p.person_id is not None}
     if person_ids:
         stakeholder_ids |= set(
-            await _all(session, select(Stakeholder.id).where(Stakeholder.person_id.in_(person_ids)))
+            await _all(session, select(Stakeholder.id).where(any_of(Stakeholder.person_id, person_ids)))
         )
     if not stakeholder_ids:
         return
@@ -497,7 +498,7 @@ async def _raise_participation_levels(
         select(InitiativeStakeholder)
         .where(
             InitiativeStakeholder.initiative_id == activity.initiative_id,
-            InitiativeStakeholder.stakeholder_id.in_(stakeholder_ids),
+            any_of(InitiativeStakeholder.stakeholder_id, stakeholder_ids),
         )
         .with_for_update(),
     )
@@ -801,7 +802,7 @@ async def _report(session: AsyncSession, principal: Principal, condition: Any) -
         link_rows = await _all(
             session,
             select(InputLink)
-            .where(InputLink.input_id.in_([i.id for i, _, _ in rows]))
+            .where(any_of(InputLink.input_id, [i.id for i, _, _ in rows]))
             .order_by(InputLink.created_at, InputLink.id),
         )
         labels = await _link_labels(session, link_rows)
@@ -916,12 +917,14 @@ async def _contributor_names(
     stakeholders: dict[uuid.UUID, str] = {}
     if stakeholder_ids:
         found = await session.execute(
-            select(Stakeholder.id, Stakeholder.name).where(Stakeholder.id.in_(stakeholder_ids))
+            select(Stakeholder.id, Stakeholder.name).where(any_of(Stakeholder.id, stakeholder_ids))
         )
         stakeholders = dict(found.all())
     people: dict[uuid.UUID, str] = {}
     if person_ids:
-        found = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids)))
+        found = await session.execute(
+            select(Person.id, Person.display_name).where(any_of(Person.id, person_ids))
+        )
         people = dict(found.all())
     names: dict[uuid.UUID, str] = {}
     for p in participations:

@@ -1,13 +1,20 @@
-"""The per-request GraphQL context: who is calling, how to reach the database, and the DataLoaders.
+"""The per-request GraphQL context: who is calling, the request's one database session, and the loaders.
+
+A GraphQL request is one connection and one transaction, like a REST request. Every resolver and every
+DataLoader batch of the request reads through `context.session()`; the session (`RequestSession`)
+serializes their statements, because strawberry resolves sibling fields concurrently and one connection
+runs one statement at a time anyway. A mutation field writes inside `context.transaction()`, which
+commits when the field succeeds and rolls back when it raises, so each mutation field stays its own unit
+of work (GraphQL runs mutation fields one after another).
 
 DataLoaders are built here, per request, never at module level: a module-level loader would cache rows
-across requests and across districts. Each loader batch opens its own short session, and so does every
-top-level resolver, because strawberry resolves sibling fields concurrently and one `AsyncSession`
-cannot serve two operations at once.
+across requests and across districts.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -15,6 +22,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.fastapi import BaseContext
 
+from app.audit.recorder import bind_principal
 from app.auth.dependencies import get_principal
 from app.auth.principal import Principal
 
@@ -24,6 +32,9 @@ class Context(BaseContext):
     principal: Principal
     session_factory: async_sessionmaker[AsyncSession]
     _loaders: dict[str, Any] = field(default_factory=dict)
+    _session: AsyncSession | None = None
+    # Whether a unit of work committed in this request (a mutation, or a read that is audited).
+    wrote: bool = False
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -35,6 +46,52 @@ class Context(BaseContext):
             existing = self._loaders[name] = factory(self)
         return existing
 
+    def _shared_session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self.session_factory()
+            # Writes in the request are attributed to the caller in the audit trail.
+            bind_principal(self._session, self.principal)
+        return self._session
 
-async def get_context(request: Request, principal: Annotated[Principal, Depends(get_principal)]) -> Context:
-    return Context(principal=principal, session_factory=request.app.state.session_factory)
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, for reads. Leaving the block keeps it open for the next reader."""
+        yield self._shared_session()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """The request's session as one unit of work: commit on success, roll back when it raises.
+
+        Either way the loaders are dropped: what they cached was read before the write (or may have
+        been rolled back), and a payload must show the state after it.
+        """
+        session = self._shared_session()
+        self.wrote = True
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            self.forget_loaded()
+
+    def forget_loaded(self) -> None:
+        """Drop the loaders and what they cached, so the next read goes to the database again."""
+        self._loaders.clear()
+
+    async def close(self) -> None:
+        """End the request's transaction (nothing is left to commit: mutations commit themselves)."""
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+
+async def get_context(
+    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> AsyncIterator[Context]:
+    context = Context(principal=principal, session_factory=request.app.state.session_factory)
+    try:
+        yield context
+    finally:
+        await context.close()

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
-from app.core.db import session_scope
 from app.core.errors import DomainError, InternalError, ValidationFailed
 from app.core.problems import field_errors_from_pydantic
 from app.core.request_context import current_request_id
@@ -72,7 +71,7 @@ async def run_mutation(
 ) -> R:
     """One unit of work per mutation field: commit on success, roll back and report on a domain error."""
     try:
-        async with session_scope(context.session_factory, context.principal) as session:
+        async with context.transaction() as session:
             return await work(session)
     except DomainError as exc:
         return on_error(user_errors(exc))
@@ -85,10 +84,11 @@ class ErrorShaping(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and getattr(result, "errors", None):
-            result.errors = [_shape(error) for error in result.errors]
+            result.errors = [shape_error(error) for error in result.errors]
 
 
-def _shape(error: GraphQLError) -> GraphQLError:
+def shape_error(error: GraphQLError) -> GraphQLError:
+    """`extensions.code` for a domain error; anything unexpected logged and masked."""
     original = error.original_error
     if original is None:  # syntax, validation and limit errors: the client's own, safe to show
         return error

@@ -1,7 +1,7 @@
 """DataLoader factories: one batched query per level of a nested GraphQL query, whatever its size.
 
-Each batch opens its own short session (see `app.graphql.context`) and calls a service function, so
-loaders apply the same visibility rules as every other read.
+Each batch reads through the request's one session (see `app.graphql.context`) and calls a service
+function, so loaders apply the same visibility rules as every other read.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def by_id(fetch: ByIds) -> Callable[[Context], DataLoader[uuid.UUID, Any]]:
 
     def factory(context: Context) -> DataLoader[uuid.UUID, Any]:
         async def batch(ids: Sequence[uuid.UUID]) -> list[Any]:
-            async with context.session_factory() as session:
+            async with context.session() as session:
                 found = await fetch(session, context.principal, list(ids))
             return [found.get(row_id) for row_id in ids]
 
@@ -52,7 +52,7 @@ def page_per_parent(
             for parent_id, page in keys:
                 by_shape[page].append(parent_id)
             results: dict[tuple[uuid.UUID, PageRequest], Page[Any]] = {}
-            async with context.session_factory() as session:
+            async with context.session() as session:
                 for page, parent_ids in by_shape.items():
                     pages = await fetch(session, context.principal, parent_ids, page)
                     results.update({(parent_id, page): pages[parent_id] for parent_id in parent_ids})

@@ -16,10 +16,16 @@ from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, enc
 NodeT = TypeVar("NodeT")
 
 
+def _edge_cursor(self: Any) -> str:
+    return encode_cursor(self.row.created_at, self.row.id)
+
+
 @strawberry.type(description="An edge in a connection: a node and the cursor to resume after it.")
 class Edge(Generic[NodeT]):
-    cursor: str
+    # Encoded only when a client selects it, from the row the node was made of.
+    cursor: str = strawberry.field(resolver=_edge_cursor)
     node: NodeT
+    row: strawberry.Private[Any]
 
 
 @strawberry.type(description="A page of a list, in the Relay connection shape.")
@@ -29,14 +35,14 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def from_page(cls, page: Page[Any], convert: Callable[[Any], NodeT]) -> Connection[NodeT]:
-        edges = [Edge(cursor=encode_cursor(row.created_at, row.id), node=convert(row)) for row in page.items]
+        items = page.items
         return cls(
-            edges=edges,
+            edges=[Edge(row=row, node=convert(row)) for row in items],
             page_info=relay.PageInfo(
                 has_next_page=page.next_cursor is not None,
                 has_previous_page=page.has_previous,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                start_cursor=encode_cursor(items[0].created_at, items[0].id) if items else None,
+                end_cursor=encode_cursor(items[-1].created_at, items[-1].id) if items else None,
             ),
         )
 

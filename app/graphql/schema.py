@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import strawberry
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql import OperationType
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -16,13 +19,14 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import Info
+from strawberry.types import ExecutionResult, Info
 
 from app.audit.graphql import AuditQuery
 from app.core.config import Settings
 from app.engagement.graphql import EngagementMutation, EngagementQuery
 from app.graphql.context import Context
-from app.graphql.errors import ErrorShaping
+from app.graphql.errors import ErrorShaping, shape_error
+from app.graphql.execution import PlanCache, QueryPlan, coerce_variables, compile_text, run_plan
 from app.graphql.permissions import AUTHENTICATED
 from app.identity.graphql import IdentityMutation, IdentityQuery
 from app.initiatives.graphql import InitiativesMutation, InitiativesQuery
@@ -66,20 +70,127 @@ class Mutation(
     pass
 
 
+def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The depth and alias limits (and, when switched off, introspection) as validation rules.
+
+    Built once per schema: strawberry's limiters make a new rule class each time they are constructed,
+    and the rule classes are part of the validation cache's key, so limiters built per request would
+    make every request miss the cache and validate its document again.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
+    if not settings.graphql_introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+class CompiledSchema(strawberry.Schema):
+    """Strawberry's schema, running the queries it has seen before from compiled plans.
+
+    A document's first run goes through the interpreter (parsing, limits, validation, execution);
+    when it validated, its plan is kept, and later requests with the same text run the plan
+    (`app.graphql.execution`). Mutations and anything the plan does not cover always take the
+    interpreter. With `verify`, every query runs through the interpreter and then through its plan,
+    and a difference between the two answers is an error (the test suite runs this way).
+    """
+
+    def __init__(self, *args: Any, plans_kept: int = 256, verify: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plans = PlanCache(plans_kept)
+        self.verify = verify
+
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        key = (query, operation_name) if isinstance(query, str) and self.plans.maxsize else None
+        plan = self.plans.get(key) if key is not None else None
+        if plan and not self.verify:
+            result = await self._run_plan(plan, variable_values, context_value, root_value)
+            if result is not None:
+                return result
+        result = await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
+        if key is None or not _validated(result):
+            return result
+        if plan is False:
+            plan = compile_text(self._schema, key[0], operation_name)
+            self.plans.put(key, plan)
+        if plan and self.verify and not getattr(context_value, "wrote", True):
+            context_value.forget_loaded()
+            compiled = await self._run_plan(plan, variable_values, context_value, root_value)
+            if compiled is not None:
+                _require_same(key[0], result, compiled)
+        return result
+
+    async def _run_plan(
+        self, plan: QueryPlan, variable_values: dict[str, Any] | None, context: Any, root_value: Any
+    ) -> ExecutionResult | None:
+        """The plan's answer; None when the variables do not coerce (the interpreter says why)."""
+        variables = coerce_variables(self._schema, plan, variable_values)
+        if variables is None:
+            return None
+        data, errors = await run_plan(self._schema, plan, variables, context, root_value)
+        self.plans.runs += 1
+        if errors:
+            self._process_errors(errors)
+            errors = [shape_error(error) for error in errors]
+        return ExecutionResult(data=data, errors=errors or None)
+
+
+def _validated(result: ExecutionResult) -> bool:
+    """The document parsed and validated: any error it met came from executing it (it has a path)."""
+    return result.data is not None and all(error.path for error in result.errors or ())
+
+
+def _require_same(query: str, interpreted: ExecutionResult, compiled: ExecutionResult) -> None:
+    def errors(result: ExecutionResult) -> list[tuple[Any, ...]]:
+        return sorted(
+            (e.message, tuple(map(str, e.path or ())), str((e.extensions or {}).get("code")))
+            for e in result.errors or ()
+        )
+
+    if interpreted.data != compiled.data or errors(interpreted) != errors(compiled):
+        raise CompiledPlanMismatch(
+            f"compiled plan answered differently from the interpreter for:\n{query}\n"
+            f"interpreter: {interpreted.data} {errors(interpreted)}\n"
+            f"plan: {compiled.data} {errors(compiled)}"
+        )
+
+
+class CompiledPlanMismatch(AssertionError):
+    """A compiled plan's answer differs from the interpreter's: a bug in app.graphql.execution."""
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
+    rules = limit_rules(settings)
     extensions: list[object] = [
         ErrorShaping,
         # Limits run at validation, before any resolver: a hostile document costs parsing only.
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         # Measured on this stack: about +55% throughput on small queries.
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
-    if not settings.graphql_introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+    return CompiledSchema(
+        plans_kept=settings.graphql_compiled_queries,
+        verify=settings.graphql_verify_compiled,
         query=Query,
         mutation=Mutation,
         extensions=extensions,  # type: ignore[arg-type]

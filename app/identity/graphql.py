@@ -44,7 +44,7 @@ def _global(type_name: str, row_id: uuid.UUID | None) -> relay.GlobalID | None:
 async def _lookup(info: Info[Context, None], fetch: Any, node_ids: Iterable[str], convert: Any) -> list[Any]:
     """Relay node resolution through the service (which applies the policy); not visible -> null."""
     results: list[Any] = []
-    async with info.context.session_factory() as session:
+    async with info.context.session() as session:
         for node_id in node_ids:
             try:
                 results.append(convert(await fetch(session, info.context.principal, uuid.UUID(node_id))))
@@ -207,7 +207,7 @@ class MeType:
 class IdentityQuery:
     @strawberry.field(permission_classes=AUTHENTICATED, description="Who you are.")
     async def me(self, info: Info[Context, None]) -> MeType:
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             return MeType.from_public(await service.me(session, info.context.principal))
 
     @strawberry.field(permission_classes=AUTHENTICATED, description="The people of your district.")
@@ -219,7 +219,7 @@ class IdentityQuery:
         updated_since: datetime | None = None,
     ) -> Connection[PersonType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.list_people(session, info.context.principal, page)
         return Connection.from_page(result, PersonType.from_model)
 
@@ -232,7 +232,7 @@ class IdentityQuery:
         updated_since: datetime | None = None,
     ) -> Connection[UserType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.list_users(session, info.context.principal, page)
         return Connection.from_page(result, UserType.from_public)
 
@@ -247,7 +247,7 @@ class IdentityQuery:
         updated_since: datetime | None = None,
     ) -> Connection[ApiClientType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.list_api_clients(session, info.context.principal, page)
         return Connection.from_page(result, ApiClientType.from_model)
 

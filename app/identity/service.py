@@ -22,6 +22,7 @@ from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import apply_changes, check_version, flush_or_conflict
 from app.core.security import hash_secret, new_token_secret, verify_secret
+from app.core.sql import any_of
 from app.identity.models import ApiClient, Person, Role, RoleAssignment, User
 from app.identity.schemas import (
     ApiClientCreate,
@@ -372,7 +373,7 @@ async def _roles_of(
     if user_ids:
         stmt = (
             select(RoleAssignment)
-            .where(RoleAssignment.user_id.in_(user_ids))
+            .where(any_of(RoleAssignment.user_id, user_ids))
             .order_by(RoleAssignment.created_at, RoleAssignment.id)
         )
         for assignment in (await session.execute(stmt)).scalars():

@@ -596,7 +596,7 @@ class InitiativeType(relay.Node):
         "coaches and admins). One diagnosis per initiative: ask for it on one initiative, not a long list."
     )
     async def triangle(self, info: Info[Context, None]) -> TriangleDiagnosisType | None:
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             diagnosis = await service.triangle(session, info.context.principal, self.database_id)
         return TriangleDiagnosisType.from_schema(diagnosis)
 
@@ -605,7 +605,7 @@ class InitiativeType(relay.Node):
         "and admins)."
     )
     async def authorizing_environment(self, info: Info[Context, None]) -> AuthorizingEnvironment | None:
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             environment = await service.authorizing_environment(
                 session, info.context.principal, self.database_id
             )
@@ -651,7 +651,7 @@ class InitiativesQuery:
             ),
             stakeholder_category=stakeholder_category,
         )
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.list_initiatives(session, info.context.principal, page, filters)
         return Connection.from_page(result, InitiativeType.from_model)
 
@@ -679,7 +679,7 @@ class InitiativesQuery:
         category: StakeholderCategoryEnum | None = None,  # type: ignore[valid-type]
     ) -> Connection[StakeholderType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.list_stakeholders(session, info.context.principal, page, category=category)
         return Connection.from_page(result, StakeholderType.from_model)
 

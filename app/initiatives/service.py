@@ -33,6 +33,7 @@ from app.auth.principal import Principal
 from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.diagnostics import TriangleFacts, diagnose
 from app.initiatives.models import (
@@ -565,7 +566,7 @@ async def load_facts(session: AsyncSession, initiative: Initiative) -> TriangleF
     if placements:
         stmt = (
             select(StanceChange)
-            .where(StanceChange.initiative_stakeholder_id.in_([p.id for p, _ in placements]))
+            .where(any_of(StanceChange.initiative_stakeholder_id, [p.id for p, _ in placements]))
             .order_by(StanceChange.created_at, StanceChange.id)
         )
         for change in await _all(session, stmt):

@@ -39,6 +39,7 @@ from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFa
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import apply_changes, flush_or_conflict
 from app.core.request_context import current_request_id
+from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.service import _district_of
 from app.monitoring.models import FeedbackResult, FeedbackShare
@@ -175,7 +176,7 @@ async def feedback_results_by_id(
     if reader is None or not result_ids:
         return {}
     stmt = select(FeedbackResult).where(
-        FeedbackResult.id.in_(result_ids), _readable(reader, principal.district_id)
+        any_of(FeedbackResult.id, result_ids), _readable(reader, principal.district_id)
     )
     rows = list((await session.execute(stmt)).scalars())
     await _record_reads(session, principal, reader, rows)

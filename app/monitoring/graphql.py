@@ -382,7 +382,7 @@ class MonitoringQuery:
         indicator_id = node_uuid(id, "Indicator")
         if indicator_id is None:
             return None
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             try:
                 indicator = await measurements.get_indicator(session, info.context.principal, indicator_id)
             except NotFound:
@@ -401,7 +401,7 @@ class MonitoringQuery:
         if target is None:
             return None
         school = parse_global_id(school_id, "School", field="schoolId") if school_id is not None else None
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             try:
                 report = await measurements.indicator_status(
                     session, info.context.principal, target, school_id=school
@@ -420,7 +420,7 @@ class MonitoringQuery:
         target = node_uuid(plan_id, "Plan")
         if target is None:
             return None
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             try:
                 view = await dashboard.dashboard_view(session, info.context.principal, target)
             except NotFound:

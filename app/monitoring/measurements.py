@@ -36,6 +36,7 @@ from app.core.errors import Conflict, DomainError, FieldError, NotFound, Permiss
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import execute_or_conflict, flush_or_conflict
+from app.core.sql import any_of
 from app.initiatives import service as initiatives
 from app.initiatives.models import Direction, Indicator
 from app.monitoring import signals
@@ -108,7 +109,7 @@ async def readable_indicators(
     stmt = (
         select(Indicator, Goal.plan_id)
         .outerjoin(Goal, Goal.indicator_id == Indicator.id)
-        .where(Indicator.id.in_(list(indicator_ids)))
+        .where(any_of(Indicator.id, list(indicator_ids)))
     )
     if principal.kind is not PrincipalKind.SYSTEM:
         stmt = stmt.where(Indicator.district_id == principal.district_id)
@@ -183,7 +184,7 @@ async def _indicators_in_district(
     if not indicator_ids:
         return {}
     stmt = select(Indicator).where(
-        Indicator.id.in_(list(indicator_ids)), Indicator.district_id == district_id
+        any_of(Indicator.id, list(indicator_ids)), Indicator.district_id == district_id
     )
     return {i.id: i for i in (await session.execute(stmt)).scalars()}
 
@@ -233,7 +234,7 @@ async def measurements_by_id(
     """The measurements among `measurement_ids` whose indicator the principal may read, by id (for
     Relay `node`); others are absent."""
     require_authenticated(principal)
-    stmt = select(Measurement).where(Measurement.id.in_(measurement_ids))
+    stmt = select(Measurement).where(any_of(Measurement.id, measurement_ids))
     if principal.kind is not PrincipalKind.SYSTEM:
         stmt = stmt.where(Measurement.district_id == principal.district_id)
     found = list((await session.execute(stmt)).scalars())
@@ -583,7 +584,7 @@ async def series_of_indicators(
         select(Measurement)
         .join(Indicator, Indicator.id == Measurement.indicator_id)
         .where(
-            Measurement.indicator_id.in_(list(found)),
+            any_of(Measurement.indicator_id, list(found)),
             Measurement.school_id.is_not_distinct_from(Indicator.school_id),
         )
         .order_by(Measurement.indicator_id, *series_order())

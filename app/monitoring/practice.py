@@ -36,6 +36,7 @@ from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, Va
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.sql import any_of
 from app.engagement.models import Activity
 from app.identity.models import Person, PersonKind, User
 from app.initiatives.service import _district_of
@@ -153,10 +154,12 @@ async def _many(
 ) -> dict[uuid.UUID, Any]:
     """The readable rows among `row_ids`, by id (a DataLoader batch), refused as `_one` refuses."""
     try:
-        stmt = scope(select(model).where(model.id.in_(row_ids)))
+        stmt = scope(select(model).where(any_of(model.id, row_ids)))
     except PermissionDenied:
         own = await session.scalar(
-            select(model.id).where(model.id.in_(row_ids), model.district_id == principal.district_id).limit(1)
+            select(model.id)
+            .where(any_of(model.id, row_ids), model.district_id == principal.district_id)
+            .limit(1)
         )
         if own is not None:
             raise
@@ -476,7 +479,7 @@ async def summaries_of(session: AsyncSession, walkthroughs: list[Walkthrough]) -
     if walkthroughs:
         stmt = (
             select(WalkthroughObservation.walkthrough_id, WalkthroughObservation.level, func.count())
-            .where(WalkthroughObservation.walkthrough_id.in_([w.id for w in walkthroughs]))
+            .where(any_of(WalkthroughObservation.walkthrough_id, [w.id for w in walkthroughs]))
             .group_by(WalkthroughObservation.walkthrough_id, WalkthroughObservation.level)
         )
         for walkthrough_id, level, n in (await session.execute(stmt)).all():
@@ -602,7 +605,9 @@ async def pdsa_cycles_by_id(
 ) -> dict[uuid.UUID, PdsaCycle]:
     rows = await _all(
         session,
-        select(PdsaCycle).where(PdsaCycle.id.in_(cycle_ids), PdsaCycle.district_id == principal.district_id),
+        select(PdsaCycle).where(
+            any_of(PdsaCycle.id, cycle_ids), PdsaCycle.district_id == principal.district_id
+        ),
     )
     if not rows:
         return {}

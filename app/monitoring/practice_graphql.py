@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
-from app.core.db import session_scope
 from app.core.errors import NotFound
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
@@ -512,7 +511,7 @@ class FeedbackResultType(relay.Node):
             except ValueError:
                 ids.append(None)
         # A unit of work that commits: the reads are audited.
-        async with session_scope(info.context.session_factory, info.context.principal) as session:
+        async with info.context.transaction() as session:
             found = await feedback.feedback_results_by_id(
                 session, info.context.principal, [i for i in ids if i is not None]
             )
@@ -607,7 +606,7 @@ class PracticeQuery:
         filters = practice.WalkthroughFilter(
             _uuid(school_id, "School", "schoolId"), _uuid(plan_id, "Plan", "planId"), practice_name
         )
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await practice.list_walkthroughs(session, info.context.principal, page, filters)
         return Connection.from_page(result, WalkthroughType.from_row)
 
@@ -632,7 +631,7 @@ class PracticeQuery:
         row_id = node_uuid(walkthrough_id, "Walkthrough")
         if row_id is None:
             return None
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             try:
                 trend = await practice.walkthrough_trend(session, info.context.principal, row_id)
             except NotFound:
@@ -650,7 +649,7 @@ class PracticeQuery:
         row_id = node_uuid(walkthrough_id, "Walkthrough")
         if row_id is None:
             return None
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             try:
                 report = await practice.who_needs_support(session, info.context.principal, row_id)
             except NotFound:
@@ -665,7 +664,7 @@ class PracticeQuery:
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None
     ) -> Connection[ObservationType]:
         page = page_request(first, after)
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await practice.list_my_observations(session, info.context.principal, page)
         return Connection.from_page(result, ObservationType.from_row)
 
@@ -697,7 +696,7 @@ class PracticeQuery:
         filters = practice.PdsaFilter(
             _uuid(plan_id, "Plan", "planId"), _uuid(strategy_id, "Strategy", "strategyId"), decision
         )
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await practice.list_pdsa_cycles(session, info.context.principal, page, filters)
         return Connection.from_page(result, PdsaCycleType.from_row)
 
@@ -731,7 +730,7 @@ class PracticeQuery:
         filters = practice.PlcFilter(
             _uuid(school_id, "School", "schoolId"), team, shared_with_leadership, need
         )
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await practice.list_plc_meetings(session, info.context.principal, page, filters)
         return Connection.from_page(result, PlcMeetingType.from_row)
 
@@ -755,7 +754,7 @@ class PracticeQuery:
         self, info: Info[Context, None], school_id: relay.GlobalID | None = None, since: date | None = None
     ) -> PlcNeedsType:
         school = _uuid(school_id, "School", "schoolId")
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             report = await practice.plc_needs(session, info.context.principal, school_id=school, since=since)
         return PlcNeedsType.from_schema(report)
 
@@ -778,7 +777,7 @@ class PracticeQuery:
         filters = feedback.FeedbackFilter(
             _uuid(teacher_person_id, "Person", "teacherPersonId"), measure, period
         )
-        async with session_scope(info.context.session_factory, info.context.principal) as session:
+        async with info.context.transaction() as session:
             result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
         return Connection.from_page(result, FeedbackResultType.from_row)
 
@@ -796,7 +795,7 @@ class PracticeQuery:
     ) -> Connection[FeedbackResultType]:
         page = page_request(first, after)
         filters = feedback.FeedbackFilter(None, measure, period, mine=True)
-        async with session_scope(info.context.session_factory, info.context.principal) as session:
+        async with info.context.transaction() as session:
             result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
         return Connection.from_page(result, FeedbackResultType.from_row)
 
@@ -811,7 +810,7 @@ class PracticeQuery:
         row_id = node_uuid(id, "FeedbackResult")
         if row_id is None:
             return None
-        async with session_scope(info.context.session_factory, info.context.principal) as session:
+        async with info.context.transaction() as session:
             found = await feedback.feedback_results_by_id(session, info.context.principal, [row_id])
         return FeedbackResultType.from_model(found.get(row_id))
 
@@ -822,7 +821,7 @@ class PracticeQuery:
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None
     ) -> Connection[FeedbackShareType]:
         page = page_request(first, after)
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await feedback.list_feedback_shares(session, info.context.principal, page)
         return Connection.from_page(result, FeedbackShareType.from_row)
 
@@ -839,7 +838,7 @@ class PracticeQuery:
         period: str | None = None,
     ) -> FeedbackAggregatesType:
         filters = feedback.AggregateFilter(_uuid(school_id, "School", "schoolId"), measure, period)
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             report = await feedback.feedback_aggregates(session, info.context.principal, filters)
         return FeedbackAggregatesType.from_schema(report)
 

@@ -862,7 +862,7 @@ class PlanType(relay.Node):
         "for it on one plan, not a long list."
     )
     async def progress(self, info: Info[Context, None]) -> PlanProgressType:
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             progress = await service.plan_progress(session, info.context.principal, self.database_id)
         return PlanProgressType.from_schema(progress)
 
@@ -871,7 +871,7 @@ class PlanType(relay.Node):
         "what is missing. Computed per plan."
     )
     async def policy_check(self, info: Info[Context, None]) -> PolicyCheckType:
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             check = await service.policy_check(session, info.context.principal, self.database_id)
         return PolicyCheckType.from_schema(check)
 
@@ -879,7 +879,7 @@ class PlanType(relay.Node):
         description="The barriers and leverage points its co-creation activities raised. Computed per plan."
     )
     async def pre_planning(self, info: Info[Context, None]) -> PrePlanningType:
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             barriers, leverage = await service.pre_planning_inputs(
                 session, info.context.principal, self.database_id
             )
@@ -892,7 +892,7 @@ class PlanType(relay.Node):
     async def document(
         self, info: Info[Context, None], format: DocumentFormatEnum = DocumentFormatEnum.MARKDOWN
     ) -> str:
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             return await service.plan_document(
                 session,
                 info.context.principal,
@@ -937,7 +937,7 @@ class PlansQuery:
                 parse_global_id(initiative_id, "Initiative", field="initiativeId") if initiative_id else None
             ),
         )
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.list_plans(session, info.context.principal, page, filters)
         return Connection.from_page(result, PlanType.from_row)
 
@@ -967,7 +967,7 @@ class PlansQuery:
         row_id = node_uuid(plan_id, "Plan")
         if row_id is None:
             return None
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             try:
                 await service.get_plan(session, info.context.principal, row_id)
             except NotFound:
@@ -983,7 +983,7 @@ class PlansQuery:
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None
     ) -> Connection[ReviewCheckpointType]:
         page = page_request(first, after)
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.overdue_checkpoints(session, info.context.principal, page)
         return Connection.from_page(result, ReviewCheckpointType.from_row)
 

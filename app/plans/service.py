@@ -40,6 +40,7 @@ from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, Va
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Input, Mode, Participation
 from app.engagement.schemas import InputPublic
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
@@ -269,10 +270,10 @@ async def plans_by_id(
     session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Plan]:
     try:
-        stmt = _plans_visible(select(Plan).where(Plan.id.in_(plan_ids)), principal)
+        stmt = _plans_visible(select(Plan).where(any_of(Plan.id, plan_ids)), principal)
     except PermissionDenied:
         # As `get_plan`: refused for its own district's plans, absent for another district's.
-        own = select(func.count()).where(Plan.id.in_(plan_ids), Plan.district_id == principal.district_id)
+        own = select(func.count()).where(any_of(Plan.id, plan_ids), Plan.district_id == principal.district_id)
         if await session.scalar(own):
             raise
         return {}
@@ -564,15 +565,19 @@ async def list_goals(
 async def goals_of_plans(
     session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[Goal]]:
-    readable = list(await plans_by_id(session, principal, plan_ids))
-    return await _per_plan(session, Goal, readable, plan_ids, page)
+    """Goals of plans the caller was allowed to read (a DataLoader batch under plans it already
+    loaded through the policy, so the plans are not read again); the district filter keeps forged ids
+    out."""
+    stmt = _in_district(select(Goal), Goal, principal)
+    pages = await paginate_per_parent(session, stmt, Goal, Goal.plan_id, plan_ids, page)
+    return {i: pages.get(i, Page([], None)) for i in plan_ids}
 
 
 async def indicators_by_id(
     session: AsyncSession, principal: Principal, indicator_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Indicator]:
     """Indicators of goals the caller was allowed to list (the district filter keeps forged ids out)."""
-    stmt = select(Indicator).where(Indicator.id.in_(indicator_ids))
+    stmt = select(Indicator).where(any_of(Indicator.id, indicator_ids))
     if principal.kind is not PrincipalKind.SYSTEM:
         stmt = stmt.where(Indicator.district_id == principal.district_id)
     return {i.id: i for i in (await session.execute(stmt)).scalars()}
@@ -1008,7 +1013,7 @@ async def causes_of_revisions(
     session: AsyncSession, principal: Principal, revision_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[PlanRevisionCause]]:
     stmt = _in_district(select(PlanRevisionCause), PlanRevisionCause, principal).where(
-        PlanRevisionCause.revision_id.in_(revision_ids)
+        any_of(PlanRevisionCause.revision_id, revision_ids)
     )
     found: dict[uuid.UUID, list[PlanRevisionCause]] = {i: [] for i in revision_ids}
     for cause in (await session.execute(stmt.order_by(PlanRevisionCause.created_at))).scalars():
@@ -1751,7 +1756,9 @@ def _in_district(stmt: Any, model: Any, principal: Principal) -> Any:
 async def _with_indicators(session: AsyncSession, goals: list[Goal]) -> list[GoalView]:
     if not goals:
         return []
-    found = await _all(session, select(Indicator).where(Indicator.id.in_([g.indicator_id for g in goals])))
+    found = await _all(
+        session, select(Indicator).where(any_of(Indicator.id, [g.indicator_id for g in goals]))
+    )
     by_id = {i.id: i for i in found}
     return [GoalView(g, by_id[g.indicator_id]) for g in goals]
 
@@ -1759,7 +1766,7 @@ async def _with_indicators(session: AsyncSession, goals: list[Goal]) -> list[Goa
 async def _with_causes(session: AsyncSession, revisions: list[PlanRevision]) -> list[RevisionView]:
     if not revisions:
         return []
-    stmt = select(PlanRevisionCause).where(PlanRevisionCause.revision_id.in_([r.id for r in revisions]))
+    stmt = select(PlanRevisionCause).where(any_of(PlanRevisionCause.revision_id, [r.id for r in revisions]))
     causes: dict[uuid.UUID, list[PlanRevisionCause]] = defaultdict(list)
     for cause in (await session.execute(stmt.order_by(PlanRevisionCause.created_at))).scalars():
         causes[cause.revision_id].append(cause)

@@ -152,7 +152,7 @@ class TenancyQuery:
         updated_since: datetime | None = None,
     ) -> Connection[DistrictType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session_factory() as session:
+        async with info.context.session() as session:
             result = await service.list_districts(session, info.context.principal, page)
         return Connection.from_page(result, DistrictType.from_model)
 

@@ -15,10 +15,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import StatementCounter
 from app.core.models import utcnow
 from app.identity.models import Role, User
-from tests.conftest import GraphQLClient, Tokens, World
+from tests.conftest import GraphQLClient, Tokens, World, count_statements
 from tests.initiatives.test_graphql import (
     ADD_CAPACITY_ITEM,
     codes_by_field,
@@ -786,7 +785,7 @@ async def test_a_nested_query_costs_the_same_statements_for_1x1x1x1_or_3x3x3x3(
     inputs (the same two); stakeholders by id; the links of the inputs: one batch per level."""
 
     async def statements() -> tuple[list[str], dict[str, Any]]:
-        with StatementCounter(app.state.engine) as counter:
+        with count_statements(app) as counter:
             data = await leader(NESTED)
         return counter.statements, data
 

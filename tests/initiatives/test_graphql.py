@@ -14,9 +14,8 @@ import pytest
 from fastapi import FastAPI
 from strawberry import relay
 
-from app.core.db import StatementCounter
 from app.identity.models import Role
-from tests.conftest import GraphQLClient, Tokens, World
+from tests.conftest import GraphQLClient, Tokens, World, count_statements
 
 USER_ERRORS = "userErrors { field message code }"
 INITIATIVE_FIELDS = "id databaseId title publicValue stage version published school { name }"
@@ -490,7 +489,7 @@ async def test_a_nested_query_costs_the_same_statements_for_1x1_or_5x4_initiativ
     stakeholders by id; stance histories: one batch per level, whatever the sizes."""
 
     async def statements() -> tuple[list[str], dict[str, Any]]:
-        with StatementCounter(app.state.engine) as counter:
+        with count_statements(app) as counter:
             data = await leader(NESTED)
         return counter.statements, data
 

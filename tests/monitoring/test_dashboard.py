@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.core.db import StatementCounter, session_scope
+from app.core.db import session_scope
 from app.demo import operator_of
 from app.engagement import service as engagement
 from app.engagement.schemas import ActivityCreate, InputCreate, InputUpdate, ParticipationCreate
@@ -38,7 +38,7 @@ from app.plans.schemas import (
     PlanCreate,
     StrategyCreate,
 )
-from tests.conftest import GraphQLClient, Tokens, World
+from tests.conftest import GraphQLClient, Tokens, World, count_statements
 from tests.monitoring.helpers import API, gid
 
 TODAY = date.today()
@@ -392,7 +392,7 @@ async def test_graphql_dashboard_issues_a_constant_number_of_statements(
     with more steps, checkpoints and classrooms."""
 
     async def statements(plan_id: uuid.UUID) -> tuple[int, dict[str, Any]]:
-        with StatementCounter(app.state.engine) as counter:
+        with count_statements(app) as counter:
             data = await leader(DASHBOARD, {"id": gid("Plan", plan_id)})
         return counter.count, data["planDashboard"]
 

@@ -10,9 +10,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from app.core.db import StatementCounter
 from app.identity.models import Role
-from tests.conftest import GraphQLClient, Tokens, World
+from tests.conftest import GraphQLClient, Tokens, World, count_statements
 from tests.initiatives.test_graphql import codes_by_field, error_codes, gid
 from tests.monitoring.practice_helpers import Headers, days, make_staff, monitoring_client, world_person
 from tests.plans.test_rest import approved_plan
@@ -285,7 +284,7 @@ async def test_a_nested_walkthrough_query_issues_a_constant_number_of_statements
 
     async def measure() -> tuple[int, dict[str, Any]]:
         gql.headers = coach
-        with StatementCounter(app.state.engine) as counter:
+        with count_statements(app) as counter:
             data = await gql(NESTED)
         return counter.count, data
 

@@ -19,7 +19,7 @@ from strawberry import relay
 
 from app.auth.principal import SYSTEM
 from app.core.config import Settings
-from app.core.db import StatementCounter, session_scope
+from app.core.db import session_scope
 from app.demo import operator_of
 from app.graphql.context import Context
 from app.graphql.schema import build_schema
@@ -27,7 +27,7 @@ from app.identity.models import Role
 from app.main import create_app
 from app.tenancy import service
 from app.tenancy.schemas import DistrictCreate, SchoolCreate
-from tests.conftest import GraphQLClient, Tokens, World
+from tests.conftest import GraphQLClient, Tokens, World, count_statements
 
 NOWHERE = "00000000-0000-0000-0000-000000000000"
 
@@ -439,7 +439,7 @@ async def test_a_nested_query_over_http_costs_the_same_statements_for_2_or_12_sc
     app: FastAPI, admin_gql: GraphQLClient, district_a: str
 ) -> None:
     async def statements() -> list[str]:
-        with StatementCounter(app.state.engine) as counter:
+        with count_statements(app) as counter:
             data = await admin_gql(NESTED)
         assert data["districts"]["edges"][0]["node"]["name"] == "District A"
         return counter.statements
@@ -491,7 +491,7 @@ async def test_a_nested_query_costs_three_statements_for_2x2_or_6x5_districts_an
     """districts, then schools of all districts in one batch, then their districts by id in one batch."""
 
     async def run() -> tuple[list[str], dict[str, Any]]:
-        with StatementCounter(app.state.engine) as counter:
+        with count_statements(app) as counter:
             data = await operator(NESTED)
         return counter.statements, data
 
@@ -549,7 +549,7 @@ async def test_queries_deeper_than_the_limit_are_refused_before_any_sql(
 ) -> None:
     assert "errors" not in await admin_gql.raw(query_of_depth(settings.graphql_max_depth))
 
-    with StatementCounter(app.state.engine) as counter:
+    with count_statements(app) as counter:
         body = await admin_gql.raw(query_of_depth(settings.graphql_max_depth + 1))
 
     assert body.get("data") is None
@@ -569,7 +569,7 @@ async def test_queries_with_too_many_aliases_are_refused_before_any_sql(
 
     assert "errors" not in await admin_gql.raw(aliases(settings.graphql_max_aliases))
 
-    with StatementCounter(app.state.engine) as counter:
+    with count_statements(app) as counter:
         body = await admin_gql.raw(aliases(settings.graphql_max_aliases + 1))
 
     assert body.get("data") is None
@@ -582,7 +582,7 @@ async def test_queries_with_too_many_tokens_are_refused_before_any_sql(
 ) -> None:
     document = "{ districts { edges { node { " + " ".join(["name"] * settings.graphql_max_tokens) + " } } } }"
 
-    with StatementCounter(app.state.engine) as counter:
+    with count_statements(app) as counter:
         body = await admin_gql.raw(document)
 
     assert body.get("data") is None
