@@ -18,7 +18,12 @@ import app.models  # noqa: F401  (every table registered before the first query)
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.config import Settings, get_settings
-from app.core.db import create_engine, create_session_factory, resolve_database_url
+from app.core.db import (
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+    resolve_database_url,
+)
 from app.core.errors import DomainError, NotFound
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
@@ -62,11 +67,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(resolve_database_url(settings), settings)
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
+        app.state.read_session_factory = create_read_session_factory(engine)
         app.state.token_signer = TokenSigner(KeyRing.load_or_create(settings.keys_dir), settings.jwt_issuer)
         _freeze_startup_objects()
         try:
             yield
         finally:
+            # What start-up made may now be garbage (an app built for a test, a CLI run): let the
+            # collector reach it again.
+            gc.unfreeze()
             await engine.dispose()
 
     app = FastAPI(

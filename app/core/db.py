@@ -135,6 +135,18 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     )
 
 
+def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read (REST GET/HEAD, GraphQL queries): no BEGIN, no COMMIT.
+
+    Under READ COMMITTED, PostgreSQL gives every statement of a transaction its own snapshot, so
+    wrapping reads in BEGIN … COMMIT makes them no more consistent with each other; it only costs
+    two round trips. Each statement runs on its own, on the request's one connection. The writes a
+    read may make (the audit record of reading a teacher's feedback) are single statements, flushed
+    before the answer is given, so they stay all-or-nothing.
+    """
+    return create_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 @asynccontextmanager
 async def session_scope(
     factory: async_sessionmaker[AsyncSession], principal: Principal | None = None

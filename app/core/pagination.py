@@ -103,9 +103,17 @@ def apply_filters(
 
 
 async def paginate(session: AsyncSession, stmt: Select[Any], model: Any, page: PageRequest) -> Page[Any]:
-    """One page of `stmt` (a `select(model)` already scoped by the caller) in key order."""
-    stmt = apply_filters(stmt, model, page).order_by(model.created_at, model.id).limit(page.limit + 1)
-    rows = list((await session.execute(stmt)).scalars().all())
+    """One page of `stmt` (a `select(model)` already scoped by the caller) in key order.
+
+    The page holds read rows (`app.core.rows`), not entities: a page is read for a reply.
+    """
+    stmt = (
+        apply_filters(stmt, model, page)
+        .with_only_columns(*columns_of(model))
+        .order_by(model.created_at, model.id)
+        .limit(page.limit + 1)
+    )
+    rows = read_rows(model, (await session.execute(stmt)).all())
     return _page_from(rows, page)
 
 

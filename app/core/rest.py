@@ -20,14 +20,21 @@ from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, req
 async def _unit_of_work(
     request: Request, principal: Annotated[Principal, Depends(get_principal)]
 ) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request, committed before the response is sent.
+    """One session on one connection per request; for writes, one transaction committed before the
+    response is sent.
 
     Declared with `scope="function"` so the commit runs when the route returns, not after the response
     has gone out (FastAPI >= 0.118 otherwise runs teardown after sending): a failed commit is reported to
-    the client instead of being lost behind a 2xx. Writes are audited as the calling principal.
+    the client instead of being lost behind a 2xx. Writes are audited as the calling principal. A GET
+    or HEAD only reads, and its statements go without BEGIN and COMMIT (`create_read_session_factory`).
     """
-    async with session_scope(request.app.state.session_factory, principal) as session:
+    state = request.app.state
+    factory = state.read_session_factory if request.method in _READS else state.session_factory
+    async with session_scope(factory, principal) as session:
         yield session
+
+
+_READS = frozenset({"GET", "HEAD"})
 
 
 Session = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]

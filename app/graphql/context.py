@@ -31,6 +31,10 @@ from app.auth.principal import Principal
 class Context(BaseContext):
     principal: Principal
     session_factory: async_sessionmaker[AsyncSession]
+    # For query operations: statements without BEGIN/COMMIT (`app.core.db.create_read_session_factory`).
+    read_session_factory: async_sessionmaker[AsyncSession] | None = None
+    # Set once the operation is known to be a query, before the first resolver reads.
+    read_only: bool = False
     _loaders: dict[str, Any] = field(default_factory=dict)
     _session: AsyncSession | None = None
     # Whether a unit of work committed in this request (a mutation, or a read that is audited).
@@ -48,7 +52,10 @@ class Context(BaseContext):
 
     def _shared_session(self) -> AsyncSession:
         if self._session is None:
-            self._session = self.session_factory()
+            factory = self.session_factory
+            if self.read_only and self.read_session_factory is not None:
+                factory = self.read_session_factory
+            self._session = factory()
             # Writes in the request are attributed to the caller in the audit trail.
             bind_principal(self._session, self.principal)
         return self._session
@@ -90,7 +97,12 @@ class Context(BaseContext):
 async def get_context(
     request: Request, principal: Annotated[Principal, Depends(get_principal)]
 ) -> AsyncIterator[Context]:
-    context = Context(principal=principal, session_factory=request.app.state.session_factory)
+    state = request.app.state
+    context = Context(
+        principal=principal,
+        session_factory=state.session_factory,
+        read_session_factory=state.read_session_factory,
+    )
     try:
         yield context
     finally:

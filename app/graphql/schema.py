@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +16,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -145,12 +146,24 @@ class CompiledSchema(strawberry.Schema):
         variables = coerce_variables(self._schema, plan, variable_values)
         if variables is None:
             return None
+        context.read_only = True  # plans are queries
         data, errors = await run_plan(self._schema, plan, variables, context, root_value)
         self.plans.runs += 1
         if errors:
             self._process_errors(errors)
             errors = [shape_error(error) for error in errors]
         return ExecutionResult(data=data, errors=errors or None)
+
+
+class QueriesOnlyRead(SchemaExtension):
+    """A query operation reads through the request's read session (no BEGIN/COMMIT); a mutation
+    writes in transactions. Runs once the operation is known, before any resolver."""
+
+    def on_execute(self) -> Iterator[None]:
+        execution_context = self.execution_context
+        if execution_context.operation_type.value == "query":
+            execution_context.context.read_only = True
+        yield
 
 
 def _validated(result: ExecutionResult) -> bool:
@@ -181,6 +194,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     rules = limit_rules(settings)
     extensions: list[object] = [
         ErrorShaping,
+        QueriesOnlyRead,
         # Limits run at validation, before any resolver: a hostile document costs parsing only.
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
