@@ -58,6 +58,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path
 from strawberry import relay
+from strawberry.relay.utils import to_base64
 from strawberry.types import ExecutionResult, Info
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
@@ -76,6 +77,9 @@ _DIRECT = 5  # a resolver with scalar arguments only and no permissions: called 
 
 # Scalars whose coerced value is what strawberry hands a resolver, unchanged.
 _PLAIN_ARGUMENT_SCALARS = frozenset({"Int", "Float", "String", "Boolean", "ID", "DateTime", "Date", "UUID"})
+
+
+_MISSING = object()
 
 
 class NotCompilable(Exception):
@@ -120,6 +124,9 @@ class _Selection:
     type_name: str
     fields: list[_Field] = field(default_factory=list)
     is_async: bool = False
+    # Per field, in order: (response key, the attribute when it is a plain leaf else None, its
+    # serializer, whether it may be null, the field). Plain leaves are most of any response.
+    steps: list[tuple[str, str | None, Any, bool, _Field]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -171,6 +178,7 @@ class _Compiler:
         for key, nodes in grouped.items():
             compiled = self._field(object_type, key, nodes)
             selection.fields.append(compiled)
+            selection.steps.append(_step(compiled, object_type.name))
             if compiled.kind >= _RESOLVER or compiled.completion.is_async:
                 selection.is_async = True
         return selection
@@ -252,10 +260,32 @@ class _Compiler:
         raise NotCompilable(f"abstract type {graphql_type}")
 
 
+def _step(compiled: _Field, type_name: str) -> tuple[str, str | None, Any, bool, _Field]:
+    """How a selection reads one field: inline for plain leaves and Relay ids, else the general way."""
+    completion = compiled.completion
+    if compiled.kind is _PLAIN and completion.serialize is not None:
+        return compiled.key, compiled.attr, completion.serialize, completion.nullable, compiled
+    if compiled.kind is _NODE_ID:
+
+        def global_id(raw: Any) -> str:
+            return to_base64(type_name, str(raw))
+
+        return compiled.key, compiled.attr, global_id, False, compiled
+    return compiled.key, None, None, completion.nullable, compiled
+
+
 def _serializer(graphql_type: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
     """The type's own serializer, short-circuited for values that are already what it would return."""
     serialize = graphql_type.serialize
     native = _NATIVE_SCALARS.get(graphql_type.name) if isinstance(graphql_type, GraphQLScalarType) else None
+    if graphql_type.name == "ID":
+
+        def id_or_serialize(value: Any) -> Any:
+            if type(value) is relay.GlobalID:
+                return to_base64(value.type_name, value.node_id)
+            return value if type(value) is str else serialize(value)
+
+        return id_or_serialize
     if native is None:
         return serialize
     if native is int:
@@ -402,8 +432,23 @@ class PlanRun:
 
     def object_sync(self, selection: _Selection, source: Any, path: Path | None) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        for compiled in selection.fields:
-            result[compiled.key] = self._field_sync(compiled, source, path)
+        for key, attribute, serialize, nullable, compiled in selection.steps:
+            if attribute is not None:
+                # A plain leaf, inline: read, serialize. Anything unusual (a missing attribute, a
+                # null where none may be, a value the serializer refuses) takes the general path,
+                # which reports it as the interpreter would.
+                value = getattr(source, attribute, _MISSING)
+                if value is None:
+                    if nullable:
+                        result[key] = None
+                        continue
+                elif value is not _MISSING:
+                    try:
+                        result[key] = serialize(value)
+                        continue
+                    except Exception:  # noqa: S110 - reported by the general path below
+                        pass
+            result[key] = self._field_sync(compiled, source, path)
         return result
 
     def _field_sync(self, compiled: _Field, source: Any, path: Path | None) -> Any:
@@ -428,11 +473,23 @@ class PlanRun:
     async def object_async(self, selection: _Selection, source: Any, path: Path | None) -> dict[str, Any]:
         result: dict[str, Any] = {}
         pending: list[tuple[_Field, Any]] = []
-        for compiled in selection.fields:
+        for key, attribute, serialize, nullable, compiled in selection.steps:
+            if attribute is not None:
+                value = getattr(source, attribute, _MISSING)  # a plain leaf, as in object_sync
+                if value is None:
+                    if nullable:
+                        result[key] = None
+                        continue
+                elif value is not _MISSING:
+                    try:
+                        result[key] = serialize(value)
+                        continue
+                    except Exception:  # noqa: S110 - reported by the general path below
+                        pass
             if compiled.kind < _RESOLVER and not compiled.completion.is_async:
-                result[compiled.key] = self._field_sync(compiled, source, path)
+                result[key] = self._field_sync(compiled, source, path)
                 continue
-            result[compiled.key] = None  # keeps the response's key order
+            result[key] = None  # keeps the response's key order
             pending.append((compiled, self._resolve(compiled, source, path)))
         if len(pending) == 1:
             compiled, awaitable = pending[0]

@@ -38,7 +38,7 @@ from app.auth.policy import authorize, require_authenticated, visible
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
-from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
+from app.core.pagination import Page, PageRequest, paginate, paginate_children, paginate_per_parent
 from app.core.repository import apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Input, Mode, Participation
@@ -568,9 +568,9 @@ async def goals_of_plans(
     """Goals of plans the caller was allowed to read (a DataLoader batch under plans it already
     loaded through the policy, so the plans are not read again); the district filter keeps forged ids
     out."""
-    stmt = _in_district(select(Goal), Goal, principal)
-    pages = await paginate_per_parent(session, stmt, Goal, Goal.plan_id, plan_ids, page)
-    return {i: pages.get(i, Page([], None)) for i in plan_ids}
+    return await paginate_children(
+        session, Goal, Goal.plan_id, plan_ids, page, district_id=_district_of(principal)
+    )
 
 
 async def indicators_by_id(
@@ -671,9 +671,9 @@ async def strategies_of_goals(
     session: AsyncSession, principal: Principal, goal_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[Strategy]]:
     """Strategies of goals the caller was allowed to list; the district filter keeps forged ids out."""
-    stmt = _in_district(select(Strategy), Strategy, principal)
-    pages = await paginate_per_parent(session, stmt, Strategy, Strategy.goal_id, goal_ids, page)
-    return {i: pages.get(i, Page([], None)) for i in goal_ids}
+    return await paginate_children(
+        session, Strategy, Strategy.goal_id, goal_ids, page, district_id=_district_of(principal)
+    )
 
 
 async def add_strategy(
@@ -729,9 +729,9 @@ async def list_action_steps(
 async def steps_of_strategies(
     session: AsyncSession, principal: Principal, strategy_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[ActionStep]]:
-    stmt = _in_district(select(ActionStep), ActionStep, principal)
-    pages = await paginate_per_parent(session, stmt, ActionStep, ActionStep.strategy_id, strategy_ids, page)
-    return {i: pages.get(i, Page([], None)) for i in strategy_ids}
+    return await paginate_children(
+        session, ActionStep, ActionStep.strategy_id, strategy_ids, page, district_id=_district_of(principal)
+    )
 
 
 async def get_action_step(session: AsyncSession, principal: Principal, step_id: uuid.UUID) -> ActionStep:
@@ -1745,6 +1745,11 @@ async def _per_plan(
 ) -> dict[uuid.UUID, Page[Any]]:
     pages = await paginate_per_parent(session, select(model), model, model.plan_id, readable, page)
     return {i: pages.get(i, Page([], None)) for i in plan_ids}
+
+
+def _district_of(principal: Principal) -> uuid.UUID | None:
+    """The district a read is kept in; None for the operator, who reads across districts."""
+    return None if principal.kind is PrincipalKind.SYSTEM else principal.district_id
 
 
 def _in_district(stmt: Any, model: Any, principal: Principal) -> Any:
