@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
@@ -17,10 +18,19 @@ _GRAPHIQL_HTML = (Path(__file__).parent.parent / "static" / "graphiql.html").rea
 
 class OfflineGraphQLRouter(GraphQLRouter):
     """Strawberry's router, but GraphiQL loads React and GraphiQL from `/static`, not a CDN, so the IDE
-    works inside a district's closed network."""
+    works inside a district's closed network, and answers are encoded by orjson."""
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(_GRAPHIQL_HTML)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """UTF-8 JSON, as REST answers (the standard library's encoder is a tenth of a plan page's
+        time, orjson's a hundredth). What orjson refuses (an integer beyond 64 bits inside a JSON
+        scalar) falls back to the standard library."""
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return super().encode_json(data)
 
 
 def build_graphql_router(settings: Settings) -> GraphQLRouter:
