@@ -103,11 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(monitoring_router)
     api.include_router(sis_router)
     api.include_router(audit_router)
-    app.include_router(api)
-    app.include_router(_operations_router())
+    # FastAPI matches a request against the routes in order, every route of an included router before
+    # the next: /graphql first, or each GraphQL request would first be tried against every REST route.
     graphql_router = build_graphql_router(settings)
     app.state.graphql_schema = graphql_router.schema
     app.include_router(graphql_router, prefix="/graphql", include_in_schema=False)
+    app.include_router(api)
+    app.include_router(_operations_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

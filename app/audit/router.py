@@ -6,15 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.audit import service
 from app.audit.schemas import AuditEventPublic
 from app.core.problems import problem_responses
-from app.core.rest import Caller, ListParams, Session, list_body, require_zone
+from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body, require_zone
 from app.core.schemas import ListResponse
 
-router = APIRouter(tags=["audit"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["audit"], responses=problem_responses(401, 403, 422))
 
 
 @router.get("/audit-events", operation_id="listAuditEvents", response_model=ListResponse[AuditEventPublic])

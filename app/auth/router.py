@@ -7,7 +7,7 @@ import binascii
 from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -15,8 +15,9 @@ from app.auth import service
 from app.auth.service import InvalidClient, InvalidRequest, OAuthError, UnsupportedGrantType
 from app.core.errors import RateLimited
 from app.core.problems import problem_responses
+from app.core.rest import AreaRouter
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(422))
+router = AreaRouter(prefix="/auth", tags=["auth"], responses=problem_responses(422))
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

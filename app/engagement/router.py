@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.engagement import service
 from app.engagement.models import ActivityStatus, Disposition, Mode
@@ -32,7 +32,7 @@ from app.engagement.schemas import (
     YouSaidWeDid,
 )
 
-router = APIRouter(tags=["engagement"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["engagement"], responses=problem_responses(401, 403, 422))
 
 ActivityId = Annotated[uuid.UUID, Path(description="The activity's id.")]
 ParticipationId = Annotated[uuid.UUID, Path(description="The participation's id.")]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.identity import service
 from app.identity.schemas import (
@@ -28,7 +28,7 @@ from app.identity.schemas import (
     UserUpdate,
 )
 
-router = APIRouter(tags=["identity"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["identity"], responses=problem_responses(401, 403, 422))
 
 PersonId = Annotated[uuid.UUID, Path(description="The person's id.")]
 UserId = Annotated[uuid.UUID, Path(description="The account's id.")]

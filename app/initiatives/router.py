@@ -8,10 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.initiatives import service
 from app.initiatives.models import Stage, StakeholderCategory
@@ -36,7 +36,7 @@ from app.initiatives.schemas import (
     TriangleDiagnosis,
 )
 
-router = APIRouter(tags=["initiatives"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["initiatives"], responses=problem_responses(401, 403, 422))
 
 InitiativeId = Annotated[uuid.UUID, Path(description="The initiative's id.")]
 WRITE_ERRORS = problem_responses(404, 409, 412)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import Caller, ListParams, Session, list_body
+from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body
 from app.core.schemas import ListResponse
 from app.monitoring import chart, dashboard, measurements
 from app.monitoring.schemas import (
@@ -25,7 +25,7 @@ from app.monitoring.schemas import (
     RecordOutcome,
 )
 
-router = APIRouter(tags=["progress monitoring"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["progress monitoring"], responses=problem_responses(401, 403, 422))
 
 IndicatorId = Annotated[
     uuid.UUID, Path(description="The indicator's id (an initiative measure or a goal's).")

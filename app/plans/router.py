@@ -12,11 +12,11 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response, status
+from fastapi import Body, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.core.problems import problem_responses
-from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.plans import service
 from app.plans.models import PlanStatus, RevisionStatus
@@ -52,7 +52,7 @@ from app.plans.schemas import (
     StrategyUpdate,
 )
 
-router = APIRouter(tags=["plans"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["plans"], responses=problem_responses(401, 403, 422))
 
 PlanId = Annotated[uuid.UUID, Path(description="The plan's id.")]
 GoalId = Annotated[uuid.UUID, Path(description="The goal's id.")]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import Path, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.tenancy import service
 from app.tenancy.schemas import (
@@ -19,7 +19,7 @@ from app.tenancy.schemas import (
     SchoolUpdate,
 )
 
-router = APIRouter(tags=["tenancy"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["tenancy"], responses=problem_responses(401, 403, 422))
 
 DistrictId = Annotated[uuid.UUID, Path(description="The district's id.")]
 SchoolId = Annotated[uuid.UUID, Path(description="The school's id.")]
