@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -193,3 +194,33 @@ async def test_compiled_plans_answer_as_the_interpreter_does_for_every_role(
                 error["extensions"].pop("request_id", None)  # each request has its own
             answers.append(answer)
         assert answers[0] == answers[1] == answers[2], document
+
+
+async def test_a_front_end_sends_a_document_by_its_hash_once_the_service_knows_it(
+    app: FastAPI, client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Automatic persisted queries: the hash alone is refused until the text has been sent with it;
+    a hash that is not the text's is refused, and registers nothing."""
+    await seed_initiatives(app, world, 2)
+    headers = await tokens.headers("A", Role.DISTRICT_LEADER)
+    digest = hashlib.sha256(FLAT.encode()).hexdigest()
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+
+    async def post(body: dict[str, Any]) -> dict[str, Any]:
+        response = await client.post("/graphql", json=body, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    unknown = await post({"extensions": persisted})
+    assert [e["extensions"]["code"] for e in unknown["errors"]] == ["PERSISTED_QUERY_NOT_FOUND"]
+    assert unknown["errors"][0]["message"] == "PersistedQueryNotFound"
+
+    forged = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    mismatch = await post({"query": FLAT, "extensions": forged})
+    assert [e["extensions"]["code"] for e in mismatch["errors"]] == ["PERSISTED_QUERY_HASH_MISMATCH"]
+    assert "errors" in await post({"extensions": forged})  # the forged hash registered nothing
+
+    full = await post({"query": FLAT, "extensions": persisted})
+    assert "errors" not in full
+    assert len(full["data"]["initiatives"]["edges"]) == 2
+    assert await post({"extensions": persisted}) == full

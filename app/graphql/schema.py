@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import OperationType
+from graphql import GraphQLError, OperationType
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
@@ -95,12 +97,16 @@ class CompiledSchema(strawberry.Schema):
     (`app.graphql.execution`). Mutations and anything the plan does not cover always take the
     interpreter. With `verify`, every query runs through the interpreter and then through its plan,
     and a difference between the two answers is an error (the test suite runs this way).
+
+    Automatic persisted queries (Apollo's protocol, which Apollo Client, urql and Relay's tooling
+    speak): a client may send `extensions.persistedQuery.sha256Hash` instead of the document's text.
     """
 
     def __init__(self, *args: Any, plans_kept: int = 256, verify: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.plans = PlanCache(plans_kept)
         self.verify = verify
+        self.documents = PersistedDocuments(max(1024, plans_kept))
 
     async def execute(  # type: ignore[override]
         self,
@@ -112,6 +118,9 @@ class CompiledSchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        query, refusal = self.documents.resolve(query, operation_extensions)
+        if refusal is not None:
+            return ExecutionResult(data=None, errors=[refusal])
         key = (query, operation_name) if isinstance(query, str) and self.plans.maxsize else None
         plan = self.plans.get(key) if key is not None else None
         if plan and not self.verify:
@@ -164,6 +173,54 @@ class QueriesOnlyRead(SchemaExtension):
         if execution_context.operation_type.value == "query":
             execution_context.context.read_only = True
         yield
+
+
+class PersistedDocuments:
+    """Query documents by their SHA-256, for automatic persisted queries.
+
+    A client sends the hash alone; when it is unknown here (a new operation, another worker or
+    replica, a restart) the answer is `PersistedQueryNotFound` and the client sends the hash with the
+    text once, which registers it. Only text whose hash matches is kept, so a client cannot make one
+    hash answer for another document. Least recently used documents are forgotten first.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._texts: OrderedDict[str, str] = OrderedDict()
+
+    def resolve(
+        self, query: str | None, extensions: dict[str, Any] | None
+    ) -> tuple[str | None, GraphQLError | None]:
+        """The document to run, or the error to answer with."""
+        persisted = (extensions or {}).get("persistedQuery")
+        if not isinstance(persisted, dict):
+            return query, None
+        digest = persisted.get("sha256Hash")
+        if persisted.get("version") != 1 or not isinstance(digest, str):
+            return query, _persisted_error(
+                "Unsupported persistedQuery: send version 1 and a sha256Hash.",
+                "PERSISTED_QUERY_NOT_SUPPORTED",
+            )
+        if query is None:
+            text = self._texts.get(digest)
+            if text is None:
+                return None, _persisted_error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+            self._texts.move_to_end(digest)
+            return text, None
+        if hashlib.sha256(query.encode()).hexdigest() != digest:
+            return query, _persisted_error(
+                "provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH"
+            )
+        self._texts[digest] = query
+        self._texts.move_to_end(digest)
+        while len(self._texts) > self.maxsize:
+            self._texts.popitem(last=False)
+        return query, None
+
+
+def _persisted_error(message: str, code: str) -> GraphQLError:
+    # Apollo's messages and codes, upper-case as its clients look for them.
+    return GraphQLError(message, extensions={"code": code})
 
 
 def _validated(result: ExecutionResult) -> bool:
