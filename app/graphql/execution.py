@@ -52,10 +52,13 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
     located_error,
     parse,
+    visit,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.language import Visitor
 from graphql.pyutils import Path
 from strawberry import relay
 from strawberry.relay.utils import to_base64
@@ -375,18 +378,17 @@ def _direct_parameters(field_def: GraphQLField, strawberry_field: StrawberryFiel
     return names
 
 
+class _VariableFinder(Visitor):
+    found = False
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        self.found = True
+
+
 def _uses_variables(nodes: Iterable[FieldNode]) -> bool:
-    from graphql import VariableNode, visit
-    from graphql.language import Visitor
-
-    class _Finder(Visitor):
-        found = False
-
-        def enter_variable(self, node: VariableNode, *_: Any) -> None:
-            self.found = True
-
+    """Whether a field's arguments name a variable (then they are coerced per request, else once)."""
     for node in nodes:
-        finder = _Finder()
+        finder = _VariableFinder()
         for argument in node.arguments or ():
             visit(argument, finder)
         if finder.found:
