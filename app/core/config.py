@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # A request holds one connection from its first statement to its end, so the pool is sized for the
+    # requests one worker serves at once: connections beyond it are opened and closed per burst.
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     # Connections are replaced after this long, before servers, proxies or firewalls drop idle ones.
     db_pool_recycle_seconds: int = Field(default=1800, ge=30, le=86_400)
