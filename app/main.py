@@ -73,9 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            # What start-up made may now be garbage (an app built for a test, a CLI run): let the
-            # collector reach it again.
-            gc.unfreeze()
             await engine.dispose()
 
     app = FastAPI(
@@ -120,9 +117,18 @@ def _freeze_startup_objects() -> None:
 
     They live as long as the process, yet every full collection would walk them again, pausing
     requests for tenths of a second. Frozen, the collector only looks at what requests create.
+    Once per process: a process that starts apps again (the test suite) freezes only the first
+    start-up, so what later apps leave behind stays collectable.
     """
+    global _startup_frozen
+    if _startup_frozen:
+        return
+    _startup_frozen = True
     gc.collect()
     gc.freeze()
+
+
+_startup_frozen = False
 
 
 def _operations_router() -> APIRouter:
