@@ -242,6 +242,14 @@ class CollaboratorType:
         return await _person(info, self.person_uuid)
 
 
+def _effective_progress(self: Any) -> int:
+    return self.step.effective_progress
+
+
+def _is_pilot(self: Any) -> bool:
+    return self.step.is_pilot
+
+
 @strawberry.type(
     name="ActionStep",
     description="Who does what by when under a strategy. A pilot tries it with a small group first.",
@@ -261,17 +269,20 @@ class ActionStepType(relay.Node):
     progress: int | None = strawberry.field(
         description="Percent done as set; null when derived from the status."
     )
+    # Derived from the step when a client selects them, not for every step loaded.
     effective_progress: int = strawberry.field(
-        description="The progress that counts: 100 when done, else as set, else what the status says."
+        resolver=_effective_progress,
+        description="The progress that counts: 100 when done, else as set, else what the status says.",
     )
     weight: Decimal = strawberry.field(description="How much it counts in its strategy's progress.")
     pilot_group: str | None = strawberry.field(description="The small group that tries it first.")
     scale_up_criteria: str | None = strawberry.field(description="What would make it go whole-staff.")
-    is_pilot: bool
+    is_pilot: bool = strawberry.field(resolver=_is_pilot)
     version: int
     created_at: datetime
     updated_at: datetime
     owner_uuid: strawberry.Private[uuid.UUID | None]
+    step: strawberry.Private[Any]
 
     @classmethod
     def from_model(cls, step: ActionStep | None) -> ActionStepType | None:
@@ -292,15 +303,14 @@ class ActionStepType(relay.Node):
             status=step.status,
             blocked_reason=step.blocked_reason,
             progress=step.progress,
-            effective_progress=step.effective_progress,
             weight=step.weight,
             pilot_group=step.pilot_group,
             scale_up_criteria=step.scale_up_criteria,
-            is_pilot=step.is_pilot,
             version=step.version,
             created_at=step.created_at,
             updated_at=step.updated_at,
             owner_uuid=step.owner_person_id,
+            step=step,
         )
 
     @strawberry.field(description="Who owns it; null if nobody, or for callers who do not read people.")

@@ -22,7 +22,6 @@ from app.core.config import Settings
 from app.core.db import session_scope
 from app.demo import operator_of
 from app.graphql.context import Context
-from app.graphql.schema import build_schema
 from app.identity.models import Role
 from app.main import create_app
 from app.tenancy import service
@@ -276,7 +275,7 @@ async def test_a_stale_expected_version_is_refused_and_the_district_is_unchanged
 
     second = await admin_gql(
         UPDATE_DISTRICT,
-        {"input": {"id": district_a, "expectedVersion": read_by_both, "minCellSize": 5, "name": "Late"}},
+        {"input": {"id": district_a, "expectedVersion": read_by_both, "minCellSize": 20, "name": "Late"}},
     )
 
     assert second["updateDistrict"]["district"] is None
@@ -307,7 +306,7 @@ async def test_a_viewer_updating_the_district_gets_a_forbidden_user_error(
     gql.headers = await tokens.headers("A", Role.VIEWER)
     before = await read_district(gql, district_a)
 
-    payload = (await gql(UPDATE_DISTRICT, {"input": {"id": district_a, "minCellSize": 1}}))["updateDistrict"]
+    payload = (await gql(UPDATE_DISTRICT, {"input": {"id": district_a, "minCellSize": 11}}))["updateDistrict"]
 
     assert payload["district"] is None
     assert codes_by_field(payload["userErrors"]) == [(None, "forbidden")]
@@ -457,11 +456,19 @@ class Operator:
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
-        self.schema = build_schema(app.state.settings)
 
     async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        context = Context(principal=SYSTEM, session_factory=self.app.state.session_factory)
-        result = await self.schema.execute(query, variable_values=variables, context_value=context)
+        context = Context(
+            principal=SYSTEM,
+            session_factory=self.app.state.session_factory,
+            read_session_factory=self.app.state.read_session_factory,
+        )
+        try:
+            result = await self.app.state.graphql_schema.execute(
+                query, variable_values=variables, context_value=context
+            )
+        finally:
+            await context.close()  # the request's end, as the router's context dependency does
         assert result.errors is None, result.errors
         assert result.data is not None
         return result.data
