@@ -106,6 +106,14 @@ class RequestSession(AsyncSession):
         super().__init__(*args, **kwargs)
         self._statement_lock = _TaskReentrantLock()
 
+    async def rows(self, statement: Any, parameters: dict[str, Any] | None = None) -> list[Any]:
+        """The rows of a Core statement (columns, not entities), run on the session's connection
+        without the ORM's execution machinery: for read paths that build read rows themselves."""
+        async with self._statement_lock:
+            connection = await AsyncSession.connection(self)
+            result = await connection.execute(statement, parameters)
+            return list(result.all())
+
     execute = _serialized("execute")
     scalar = _serialized("scalar")
     scalars = _serialized("scalars")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from binascii import b2a_base64
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -61,7 +62,6 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.language import Visitor
 from graphql.pyutils import Path
 from strawberry import relay
-from strawberry.relay.utils import to_base64
 from strawberry.types import ExecutionResult, Info
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
@@ -83,6 +83,10 @@ _PLAIN_ARGUMENT_SCALARS = frozenset({"Int", "Float", "String", "Boolean", "ID", 
 
 
 _MISSING = object()
+
+
+def _base64(text: str) -> str:
+    return b2a_base64(text.encode(), newline=False).decode()
 
 
 class NotCompilable(Exception):
@@ -269,9 +273,10 @@ def _step(compiled: _Field, type_name: str) -> tuple[str, str | None, Any, bool,
     if compiled.kind is _PLAIN and completion.serialize is not None:
         return compiled.key, compiled.attr, completion.serialize, completion.nullable, compiled
     if compiled.kind is _NODE_ID:
+        prefix = f"{type_name}:"
 
         def global_id(raw: Any) -> str:
-            return to_base64(type_name, str(raw))
+            return _base64(prefix + str(raw))
 
         return compiled.key, compiled.attr, global_id, False, compiled
     return compiled.key, None, None, completion.nullable, compiled
@@ -284,11 +289,25 @@ def _serializer(graphql_type: GraphQLScalarType | GraphQLEnumType) -> Callable[[
     if graphql_type.name == "ID":
 
         def id_or_serialize(value: Any) -> Any:
-            if type(value) is relay.GlobalID:
-                return to_base64(value.type_name, value.node_id)
+            if type(value) is relay.GlobalID:  # what strawberry's to_base64 makes of it
+                return _base64(f"{value.type_name}:{value.node_id}")
             return value if type(value) is str else serialize(value)
 
         return id_or_serialize
+    wrapped = getattr(graphql_type, "wrapped_cls", None)
+    if isinstance(graphql_type, GraphQLEnumType) and isinstance(wrapped, type):
+        # Strawberry names a member by the first value equal to the member's value.
+        names: dict[Any, str] = {}
+        for name, enum_value in graphql_type.values.items():
+            for member in wrapped:  # type: ignore[attr-defined]
+                if member.value == enum_value.value:
+                    names.setdefault(member, name)
+
+        def name_or_serialize(value: Any) -> Any:
+            name = names.get(value) if type(value) is wrapped else None
+            return name if name is not None else serialize(value)
+
+        return name_or_serialize
     if native is None:
         return serialize
     if native is int:

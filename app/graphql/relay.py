@@ -28,21 +28,46 @@ class Edge(Generic[NodeT]):
     row: strawberry.Private[Any]
 
 
+def _start_cursor(self: Any) -> str | None:
+    return encode_cursor(self.first.created_at, self.first.id) if self.first is not None else None
+
+
+def _end_cursor(self: Any) -> str | None:
+    return encode_cursor(self.last.created_at, self.last.id) if self.last is not None else None
+
+
+@strawberry.type(description="Information to aid in pagination.")
+class PageInfo:
+    """Relay's page info (the same type strawberry's `relay.PageInfo` declares), with the cursors
+    encoded only when a client selects them."""
+
+    has_next_page: bool = strawberry.field(description="When paginating forwards, are there more items?")
+    has_previous_page: bool = strawberry.field(description="When paginating backwards, are there more items?")
+    start_cursor: str | None = strawberry.field(
+        resolver=_start_cursor, description="When paginating backwards, the cursor to continue."
+    )
+    end_cursor: str | None = strawberry.field(
+        resolver=_end_cursor, description="When paginating forwards, the cursor to continue."
+    )
+    first: strawberry.Private[Any] = None
+    last: strawberry.Private[Any] = None
+
+
 @strawberry.type(description="A page of a list, in the Relay connection shape.")
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
-    page_info: relay.PageInfo
+    page_info: PageInfo
 
     @classmethod
     def from_page(cls, page: Page[Any], convert: Callable[[Any], NodeT]) -> Connection[NodeT]:
         items = page.items
         return cls(
             edges=[Edge(row=row, node=convert(row)) for row in items],
-            page_info=relay.PageInfo(
+            page_info=PageInfo(
                 has_next_page=page.next_cursor is not None,
                 has_previous_page=page.has_previous,
-                start_cursor=encode_cursor(items[0].created_at, items[0].id) if items else None,
-                end_cursor=encode_cursor(items[-1].created_at, items[-1].id) if items else None,
+                first=items[0] if items else None,
+                last=items[-1] if items else None,
             ),
         )
 
