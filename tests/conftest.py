@@ -93,6 +93,57 @@ async def admin_engine(database_server_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+class Databases:
+    """Statements on the server, and databases dropped in the background.
+
+    `DROP DATABASE` takes from tens of milliseconds to over a second on a busy server; no test needs
+    to wait for it. A few at a time, so a backlog never takes every connection of the admin engine.
+    """
+
+    def __init__(self, admin: AsyncEngine) -> None:
+        self.admin = admin
+        self.dropping: set[asyncio.Task[None]] = set()
+        self.failures: list[BaseException] = []
+        self.droppers = asyncio.Semaphore(3)
+
+    async def execute(self, statement: str) -> None:
+        async with self.admin.connect() as connection:
+            await connection.execute(text(statement))
+
+    async def drop(self, name: str) -> None:
+        """Drop `name` now, ending any connection to it."""
+        await self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    async def _drop_soon(self, name: str) -> None:
+        async with self.droppers:
+            await self.drop(name)
+
+    def drop_later(self, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._drop_soon(name))
+        self.dropping.add(task)
+        task.add_done_callback(self._dropped)
+
+    def _dropped(self, task: asyncio.Task[None]) -> None:
+        self.dropping.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.failures.append(task.exception())  # type: ignore[arg-type]
+
+    def raise_failure(self) -> None:
+        if self.failures:
+            raise self.failures.pop()
+
+    async def close(self) -> None:
+        await asyncio.gather(*self.dropping)
+        self.raise_failure()
+
+
+@pytest.fixture(scope="session")
+async def databases(admin_engine: AsyncEngine) -> AsyncIterator[Databases]:
+    made = Databases(admin_engine)
+    yield made
+    await made.close()
+
+
 @dataclass
 class World:
     """What every test database starts with: two districts (A and B), each with two schools, one
@@ -162,28 +213,24 @@ async def _seed_world(database_url: str) -> World:
 
 
 @pytest.fixture(scope="session")
-async def template(admin_engine: AsyncEngine, database_server_url: str) -> AsyncIterator[tuple[str, World]]:
+async def template(databases: Databases, database_server_url: str) -> AsyncIterator[tuple[str, World]]:
     """A database migrated to head and seeded with the `World`, cloned for each test."""
     name = f"triangle_template_{uuid.uuid4().hex[:8]}"
-    async with admin_engine.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await databases.execute(f'CREATE DATABASE "{name}"')
     url = url_for_database(database_server_url, name)
     await migrate(url)
     world = await _seed_world(url)
     yield name, world
-    async with admin_engine.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    databases.drop_later(name)
 
 
 @pytest.fixture
-async def empty_database_url(admin_engine: AsyncEngine, database_server_url: str) -> AsyncIterator[str]:
+async def empty_database_url(databases: Databases, database_server_url: str) -> AsyncIterator[str]:
     """A database with no tables at all (for migration and readiness tests)."""
     name = f"triangle_empty_{uuid.uuid4().hex[:12]}"
-    async with admin_engine.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await databases.execute(f'CREATE DATABASE "{name}"')
     yield url_for_database(database_server_url, name)
-    async with admin_engine.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    databases.drop_later(name)
 
 
 @pytest.fixture(scope="session")
@@ -194,34 +241,20 @@ def world(template: tuple[str, World]) -> World:
 class Clones:
     """Clones of the template, each made in the background while the test before it runs.
 
-    `CREATE DATABASE … TEMPLATE` copies the template's files (a few hundred milliseconds); a test only
+    `CREATE DATABASE … TEMPLATE` copies the template (tens to hundreds of milliseconds); a test only
     waits for the rename of the clone made for it to the name the app under test is configured with (a
     catalog update), and its database is renamed away after it and dropped in the background.
     """
 
-    def __init__(self, admin: AsyncEngine, template: str) -> None:
-        self.admin = admin
+    def __init__(self, databases: Databases, template: str) -> None:
+        self.databases = databases
         self.template = template
         self.next: asyncio.Task[str] | None = None
-        self.dropping: set[asyncio.Task[None]] = set()
-        self.failures: list[BaseException] = []
-
-    async def _execute(self, statement: str) -> None:
-        async with self.admin.connect() as connection:
-            await connection.execute(text(statement))
 
     async def _clone(self) -> str:
         name = f"triangle_clone_{uuid.uuid4().hex[:12]}"
-        await self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY WAL_LOG')
+        await self.databases.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY WAL_LOG')
         return name
-
-    async def _drop(self, name: str) -> None:
-        await self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def _dropped(self, task: asyncio.Task[None]) -> None:
-        self.dropping.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self.failures.append(task.exception())  # type: ignore[arg-type]
 
     def prepare_next(self) -> None:
         if self.next is None:
@@ -229,19 +262,17 @@ class Clones:
 
     async def install(self, name: str) -> None:
         """A fresh clone of the template, under `name` (which must not exist)."""
-        if self.failures:
-            raise self.failures.pop()
+        self.databases.raise_failure()
         self.prepare_next()
         assert self.next is not None
         made, self.next = self.next, None
         clone = await made
-        await self._execute(f'ALTER DATABASE "{clone}" RENAME TO "{name}"')
+        await self.databases.execute(f'ALTER DATABASE "{clone}" RENAME TO "{name}"')
         self.prepare_next()
 
     async def retire(self, name: str) -> None:
         """Free `name` at once; the database is dropped in the background."""
-        retired = f"triangle_done_{uuid.uuid4().hex[:12]}"
-        async with self.admin.connect() as connection:
+        async with self.databases.admin.connect() as connection:
             connected = await connection.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity"
@@ -252,29 +283,25 @@ class Clones:
         # A rename waits five seconds for connections to leave before it gives up; a forced drop ends
         # them at once.
         if connected:  # the test left a connection open: end it with the database
-            await self._drop(name)
+            await self.databases.drop(name)
             return
+        retired = f"triangle_done_{uuid.uuid4().hex[:12]}"
         try:
-            await self._execute(f'ALTER DATABASE "{name}" RENAME TO "{retired}"')
+            await self.databases.execute(f'ALTER DATABASE "{name}" RENAME TO "{retired}"')
         except DBAPIError:  # a connection came after all
-            await self._drop(name)
+            await self.databases.drop(name)
             return
-        task = asyncio.get_running_loop().create_task(self._drop(retired))
-        self.dropping.add(task)
-        task.add_done_callback(self._dropped)
+        self.databases.drop_later(retired)
 
     async def close(self) -> None:
         if self.next is not None:
-            await self._drop(await self.next)
+            self.databases.drop_later(await self.next)
             self.next = None
-        await asyncio.gather(*self.dropping)
-        if self.failures:
-            raise self.failures[0]
 
 
 @pytest.fixture(scope="session")
-async def clones(admin_engine: AsyncEngine, template: tuple[str, World]) -> AsyncIterator[Clones]:
-    made = Clones(admin_engine, template[0])
+async def clones(databases: Databases, template: tuple[str, World]) -> AsyncIterator[Clones]:
+    made = Clones(databases, template[0])
     made.prepare_next()
     yield made
     await made.close()
