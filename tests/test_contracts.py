@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from app.cli import main as cli_main
 from app.cli import openapi_document
@@ -12,9 +15,16 @@ from app.graphql.schema import export_schema_sdl
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_openapi_json_is_fresh() -> None:
+@pytest.fixture(scope="module")
+def exported() -> dict[str, object]:
+    """What `triangle export-openapi` exports, built once for these tests (an app and its whole
+    OpenAPI document: seconds)."""
+    return openapi_document()
+
+
+def test_openapi_json_is_fresh(exported: dict[str, object]) -> None:
     committed = json.loads((ROOT / "openapi" / "openapi.json").read_text())
-    assert committed == openapi_document(), "openapi/openapi.json is stale: run `triangle export-openapi`"
+    assert committed == exported, "openapi/openapi.json is stale: run `triangle export-openapi`"
 
 
 def test_graphql_schema_is_fresh() -> None:
@@ -22,8 +32,8 @@ def test_graphql_schema_is_fresh() -> None:
     assert committed == export_schema_sdl(), "schema/schema.graphql is stale: run `triangle export-schema`"
 
 
-def test_every_operation_has_a_stable_id_a_tag_and_documented_errors() -> None:
-    document = openapi_document()
+def test_every_operation_has_a_stable_id_a_tag_and_documented_errors(exported: dict[str, Any]) -> None:
+    document = exported
     operation_ids: list[str] = []
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -39,8 +49,8 @@ def test_every_operation_has_a_stable_id_a_tag_and_documented_errors() -> None:
     assert len(operation_ids) == len(set(operation_ids)), "operationIds must be unique"
 
 
-def test_the_cli_writes_both_contracts(tmp_path: Path) -> None:
+def test_the_cli_writes_both_contracts(tmp_path: Path, exported: dict[str, object]) -> None:
     assert cli_main(["export-openapi", "--output", str(tmp_path / "o.json")]) == 0
     assert cli_main(["export-schema", "--output", str(tmp_path / "s.graphql")]) == 0
-    assert json.loads((tmp_path / "o.json").read_text()) == openapi_document()
+    assert json.loads((tmp_path / "o.json").read_text()) == exported
     assert (tmp_path / "s.graphql").read_text() == export_schema_sdl()
