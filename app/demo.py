@@ -71,6 +71,9 @@ from app.plans.schemas import (
     RevisionDecision,
     StrategyCreate,
 )
+from app.releases import service as releases
+from app.releases.models import ReleaseSubject
+from app.releases.schemas import ReleaseCreate
 from app.sis.demo import seed_sis
 from app.tenancy import service as tenancy
 from app.tenancy.models import District, School
@@ -202,10 +205,29 @@ async def load_demo(database_url: str, settings: Settings, password: str) -> lis
                 await seed_sis(session, provisioned.district_id)
                 await seed_plans(session, provisioned.district_id)
                 await seed_monitoring(session, provisioned.district_id, _READS)
+                await release_demo_figures(session, operator_of(provisioned.district_id))
                 results.append(provisioned)
     finally:
         await engine.dispose()
     return results
+
+
+async def release_demo_figures(session: AsyncSession, operator: Principal) -> None:
+    """Release what a district would have released by now: last month's behaviour figures and this
+    school year's fall term of student feedback."""
+    today = utcnow().date()
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    fall = f"{today.year if today.month >= 7 else today.year - 1}-fall"
+    for data in (
+        ReleaseCreate(
+            subject=ReleaseSubject.BEHAVIOR,
+            period=last_month_end.strftime("%Y-%m"),
+            period_start=last_month_end.replace(day=1),
+            period_end=last_month_end,
+        ),
+        ReleaseCreate(subject=ReleaseSubject.FEEDBACK, period=fall),
+    ):
+        await releases.create_release(session, operator, data)
 
 
 # --- initiatives with realistic authorizing environments ---------------------------------------------

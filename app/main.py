@@ -37,6 +37,7 @@ from app.initiatives.router import router as initiatives_router
 from app.monitoring.practice_router import router as practice_router
 from app.monitoring.router import router as monitoring_router
 from app.plans.router import router as plans_router
+from app.releases.router import router as releases_router
 from app.sis.router import router as sis_router
 from app.tenancy.router import router as tenancy_router
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(practice_router)
     api.include_router(monitoring_router)
     api.include_router(sis_router)
+    api.include_router(releases_router)
     api.include_router(audit_router)
     # FastAPI matches a request against the routes in order, every route of an included router before
     # the next: /graphql first, or each GraphQL request would first be tried against every REST route.

@@ -32,6 +32,7 @@ from app.plans.models import (
     ReviewCheckpoint,
     Strategy,
 )
+from app.releases.models import Release
 from app.sis.models import (
     BehaviorReferral,
     Enrollment,
@@ -71,6 +72,7 @@ __all__ = [
     "PlanRevisionCause",
     "PlcMeeting",
     "RefreshToken",
+    "Release",
     "ReviewCheckpoint",
     "RoleAssignment",
     "School",

@@ -32,7 +32,7 @@ from app.graphql.permissions import AUTHENTICATED, PUBLIC_FIELDS
 from app.graphql.schema import build_schema
 from app.identity import service as identity
 from app.identity.models import Role, User
-from app.identity.schemas import PersonCreate
+from app.identity.schemas import PersonCreate, UserCreate
 from app.initiatives import service as initiatives
 from app.initiatives.schemas import InitiativeCreate
 from app.monitoring import feedback, measurements, practice
@@ -54,6 +54,8 @@ from app.plans.schemas import (
     RevisionCreate,
     StrategyCreate,
 )
+from app.releases import service as releases
+from app.releases.schemas import ReleaseCreate
 from tests.conftest import Tokens, World
 
 ROLES = list(Role)
@@ -761,6 +763,27 @@ ROWS: list[Row] = [
         ADMIN | {"district_leader", "client:read"},
     ),
     Row(
+        "release a closed period's behaviour figures",
+        lambda c: c.rest(
+            "POST",
+            "/api/v1/releases",
+            {
+                "subject": "behavior",
+                "period": "2026-09",
+                "period_start": "2026-09-01",
+                "period_end": "2026-09-30",
+            },
+        ),
+        None,
+        ADMIN | {"district_leader"},
+    ),
+    Row(
+        "list releases",
+        lambda c: c.rest("GET", "/api/v1/releases"),
+        None,
+        set(PRINCIPALS),
+    ),
+    Row(
         "behaviour analytics of a school of district B",
         lambda c: c.rest("GET", f"/api/v1/behavior-analytics/schools/{c.world.school_ids('B')[0]}"),
         None,
@@ -1284,6 +1307,17 @@ async def seeded(app: FastAPI, world: World) -> Seeded:
                     }
                 ),
             )
+            # A released period, so behaviour analytics have something to answer with.
+            await releases.create_release(
+                session,
+                operator,
+                ReleaseCreate(
+                    subject="behavior",
+                    period="2026-10",
+                    period_start=date(2026, 10, 1),
+                    period_end=date(2026, 10, 31),
+                ),
+            )
             made[key] = {
                 "initiative": initiative.id,
                 "activity": activity.id,
@@ -1379,8 +1413,18 @@ async def _seed_practice(app: FastAPI, world: World) -> dict[str, uuid.UUID]:
             teacher = await session.scalar(
                 select(User.person_id).where(User.id == world.user(key, Role.TEACHER)[0])
             )
-            other = await identity.create_person(
-                session, operator, PersonCreate(display_name=f"{key}'s other teacher", kind="staff")
+            # A teacher of the school with a login: integrations record results for teachers only.
+            other = await identity.create_user(
+                session,
+                operator,
+                UserCreate.model_validate(
+                    {
+                        "email": f"other.teacher@{key.lower()}.example.org",
+                        "password": "another long test password",
+                        "display_name": f"{key}'s other teacher",
+                        "roles": [{"role": "teacher", "school_id": school_1}],
+                    }
+                ),
             )
             walk = await practice.create_walkthrough(
                 session,
@@ -1394,7 +1438,7 @@ async def _seed_practice(app: FastAPI, world: World) -> dict[str, uuid.UUID]:
                 session,
                 operator,
                 walk.id,
-                ObservationCreate(teacher_person_id=other.id, level="beginning", support="coaching"),
+                ObservationCreate(teacher_person_id=other.person_id, level="beginning", support="coaching"),
             )
             plan = await plans.create_plan(
                 session, operator, PlanCreate(cycle="2026-27", title="Monitored", school_id=school_1)
@@ -1454,7 +1498,7 @@ async def _seed_practice(app: FastAPI, world: World) -> dict[str, uuid.UUID]:
             "plc_unshared": unshared.id,
             "plc_shared": shared.id,
             "feedback": result.id,
-            "other_teacher": other.id,
+            "other_teacher": other.person_id,
         }
         made |= rows if key == "A" else {f"{name}_of_b": row_id for name, row_id in rows.items()}
     return made

@@ -83,6 +83,8 @@ class Action(StrEnum):
     SYNC_RUN_READ = "sync_run:read"
     # Behaviour analytics: suppressed aggregates per school (tiers, referral counts, teachers).
     BEHAVIOR_ANALYTICS_READ = "behavior_analytics:read"
+    # Releasing a closed period's pooled figures (behaviour analytics, feedback aggregates).
+    RELEASE_PUBLISH = "release:publish"
 
 
 # Reads of the district's directory (the district itself, its schools, its people): a grant at any
@@ -155,7 +157,12 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     | {Action.PLC_READ_SHARED},
     Role.DISTRICT_LEADER: _STAFF_LEADERSHIP
     | _INITIATIVE_LEADERSHIP
-    | {Action.BEHAVIOR_ANALYTICS_READ, Action.PLAN_APPROVE_DISTRICT, Action.PLC_READ_SHARED},
+    | {
+        Action.BEHAVIOR_ANALYTICS_READ,
+        Action.PLAN_APPROVE_DISTRICT,
+        Action.PLC_READ_SHARED,
+        Action.RELEASE_PUBLISH,
+    },
     # At their own school: its initiatives (create, edit, approve) and its school record.
     Role.SCHOOL_LEADER: _STAFF_LEADERSHIP
     | _INITIATIVE_LEADERSHIP
@@ -236,6 +243,7 @@ DENIAL_REASONS: dict[Action, str] = {
     Action.USER_MANAGE: "Only district admins manage accounts and roles.",
     Action.API_CLIENT_MANAGE: "Only district admins manage API clients.",
     Action.AUDIT_READ: "Only district admins read the audit trail.",
+    Action.RELEASE_PUBLISH: "Only district admins and district leaders release a period's figures.",
     Action.INITIATIVE_READ: "Your role sees only published initiatives.",
     Action.INITIATIVE_READ_PUBLISHED: "Your role or scopes do not cover initiatives.",
     Action.INITIATIVE_CREATE: "Only district admins and leaders, or a school's leaders for their school, start initiatives.",

@@ -10,14 +10,21 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import column, exists, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import DISTRICT_ONLY_ROLES, SCHOOL_ONLY_ROLES, Action
 from app.auth.policy import authorize, get_visible, require, visible
 from app.auth.principal import Principal, PrincipalKind
 from app.auth.service import revoke_all_refresh_tokens
-from app.core.errors import FieldError, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from app.core.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    ValidationFailed,
+)
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import apply_changes, check_version, flush_or_conflict
@@ -135,6 +142,16 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
         person = await get_visible(
             session, Person, data.person_id, principal, Action.PERSON_READ, what="person"
         )
+        if await _has_private_history(session, person.id):
+            # A login inherits everything recorded about its person. Teacher-private records (feedback
+            # results, walkthrough observations) are read only by the teacher, whatever the reader's role,
+            # so an admin cannot make a login that would read them as "own".
+            raise Conflict(
+                "This person has teacher-private records (feedback results or walkthrough observations): a "
+                "login for them would read those records as theirs. The teacher's account is made with a "
+                "new person, or by the teacher through the district's identity provider.",
+                errors=[FieldError(("person_id",), "Holds teacher-private records.", "private_history")],
+            )
     else:
         person = Person(
             district_id=district_id, display_name=data.display_name, kind=data.kind, email=data.email
@@ -154,6 +171,20 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
     ]
     await flush_or_conflict(session, _ROLE_UNIQUE)
     return _user_public(user, assignments)
+
+
+# Lower areas do not import the monitoring models; these two columns are all this check needs.
+_PRIVATE_HISTORY = (
+    table("feedback_result", column("teacher_person_id")),
+    table("walkthrough_observation", column("teacher_person_id")),
+)
+
+
+async def _has_private_history(session: AsyncSession, person_id: uuid.UUID) -> bool:
+    for private in _PRIVATE_HISTORY:
+        if await session.scalar(select(exists().where(private.c.teacher_person_id == person_id))):
+            return True
+    return False
 
 
 async def update_user(

@@ -194,5 +194,5 @@ async def latest_walkthrough(
     ).scalar_one_or_none()
     if latest is None:
         return None
-    (summary,) = await practice.summaries_of(session, [latest])
+    (summary,) = await practice.summaries_of(session, principal, [latest])
     return summary

@@ -241,6 +241,8 @@ async def seed_monitoring(session: AsyncSession, district_id: uuid.UUID, reads_t
                     walkthrough.id,
                     ObservationCreate(teacher_person_id=teachers[index], level=level, support=support),
                 )
+        # Done walkthroughs are closed: their summaries are published, their classrooms locked.
+        await practice.close_walkthrough(session, operator, walkthrough.id)
 
     # A PDSA cycle that led to adopting the warm-up, and one still running on intervention time.
     counts["pdsa_cycles"] = 0

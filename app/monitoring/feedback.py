@@ -5,19 +5,23 @@ raises `DomainError`s, flushes and never commits.
 
 The rules, which no role map can loosen:
 - A result is read only by its teacher (the caller's person is the result's teacher) and by the people
-  the teacher named in a `FeedbackShare`. For anyone else, whatever their role, a result does not exist:
+  the teacher named in a `FeedbackShare`, for periods not yet released when the share was made. For anyone else, whatever their role, a result does not exist:
   reading it is `NotFound`, worded exactly as for an id that was never issued; lists hold only what the
   caller may read, so a filter naming another teacher finds nothing.
 - Every read of a result (a list page, one result, a GraphQL node) appends a `feedback.read` audit
   event in the reader's own transaction: no read without its record.
 - A teacher records their own results (`FEEDBACK_RECORD` at the school); a survey integration
-  (`monitoring:write`) records anyone's. The same teacher, measure and period again replaces the result.
-- Leaders, coaches and district roles read school-level aggregates only (`FEEDBACK_AGGREGATE_READ`): one
-  cell per school, measure and period, never split further and never summed across schools, so no
-  cell can be recovered by subtracting others. A cell is suppressed (every figure null) when it would
-  describe fewer students than the district's minimum n or fewer than three teachers' classes; the
-  results the reader may already see (their own, those shared with them) do not count toward either,
-  because the reader could subtract them.
+  (`monitoring:write`) records results of the school's teachers only (an active teacher role there),
+  and never replaces a result it did not write. The same teacher, measure and period again replaces
+  the result.
+- Leaders, coaches and district roles read school-level aggregates only (`FEEDBACK_AGGREGATE_READ`),
+  and only as released (`app.releases`): one cell per school, measure and released period, computed
+  once when the district releases the period and never recomputed, so a result recorded, replaced or
+  removed later changes nothing a reader can difference. Cells are never split further nor summed
+  across schools. A cell counts only the results of the school's teachers when it was released; it is
+  suppressed (every figure null) below the district's minimum n of students or minimum number of
+  teachers (three at least), and, for a reader, when the results that reader may see one by one
+  (their own, those shared with them) leave fewer than those minimums: they could subtract them.
 """
 
 from __future__ import annotations
@@ -28,14 +32,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.auth.permissions import Action
-from app.auth.policy import allowed_schools, authorize, require, require_authenticated, visible
-from app.auth.principal import Principal
-from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.auth.policy import allowed_schools, authorize, require, require_authenticated
+from app.auth.principal import Principal, PrincipalKind
+from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import apply_changes, flush_or_conflict
 from app.core.request_context import current_request_id
@@ -43,18 +47,23 @@ from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.service import _district_of
 from app.monitoring.models import FeedbackResult, FeedbackShare
-from app.monitoring.practice import _in_district, _staff_member, own_person_id, require_person
+from app.monitoring.practice import (
+    _in_district,
+    _staff_member,
+    is_teacher_of,
+    own_person_id,
+    require_person,
+    teachers_of_school,
+)
 from app.monitoring.practice_schemas import (
     FeedbackAggregates,
     FeedbackCell,
     FeedbackResultCreate,
     FeedbackShareCreate,
 )
+from app.releases.models import Release, ReleaseSubject
 from app.tenancy.models import District, School
 
-# A "school average" of fewer teachers than this is a teacher's result, or two teachers' one of whom
-# can subtract their own.
-MIN_TEACHERS = 3
 READ_ACTION = "feedback.read"
 
 _RESULT_UNIQUE = {
@@ -98,12 +107,32 @@ def _shared_with(person_id: uuid.UUID) -> Any:
 
 
 def _readable(person_id: uuid.UUID | None, district_id: uuid.UUID | None) -> ColumnElement[bool]:
-    """Results `person_id` may read: their own and those shared with them, in their district."""
+    """Results `person_id` may read: their own and those shared with them, in their district. A share
+    reaches the results of periods still unreleased when it was made: a reader who read a released
+    aggregate before the share could otherwise subtract the shared result from it."""
     if person_id is None or district_id is None:
         return false()
+    released_before_share = (
+        select(Release.id)
+        .where(
+            Release.district_id == FeedbackResult.district_id,
+            Release.subject == ReleaseSubject.FEEDBACK,
+            Release.period == FeedbackResult.period,
+            Release.created_at < FeedbackShare.created_at,
+        )
+        .exists()
+    )
+    shared = (
+        select(FeedbackShare.id)
+        .where(
+            FeedbackShare.person_id == person_id,
+            FeedbackShare.teacher_person_id == FeedbackResult.teacher_person_id,
+            ~released_before_share,
+        )
+        .exists()
+    )
     return (FeedbackResult.district_id == district_id) & or_(
-        FeedbackResult.teacher_person_id == person_id,
-        FeedbackResult.teacher_person_id.in_(_shared_with(person_id)),
+        FeedbackResult.teacher_person_id == person_id, shared
     )
 
 
@@ -230,6 +259,14 @@ async def record_feedback_result(
     authorize(principal, Action.FEEDBACK_RECORD, district_id=district_id, school_id=school_id)
     if own is None:
         await _staff_member(session, district_id, teacher, "teacher_person_id")
+        # An integration records for the school's teachers only: a result for anyone else would pad
+        # a small group with values its writer knows.
+        if not await is_teacher_of(session, teacher, school_id):
+            raise ValidationFailed(
+                "The person is not a teacher of the school.",
+                errors=[FieldError(("teacher_person_id",), "Name a teacher of the school.", "not_a_teacher")],
+            )
+    client_id = principal.id if own is None and principal.kind is PrincipalKind.CLIENT else None
     values = {
         "school_id": school_id,
         "favourable_share": data.favourable_share,
@@ -245,11 +282,25 @@ async def record_feedback_result(
         .with_for_update()
     )
     if existing is not None:
+        if own is None and existing.recorded_by_client_id != client_id:
+            # Replacing a result and reading the aggregate again would be the old result's difference.
+            raise Conflict(
+                "This teacher's result for the measure and period was written by someone else; an "
+                "integration replaces only the results it wrote.",
+                errors=[
+                    FieldError(("teacher_person_id",), "Already recorded by another writer.", "not_yours")
+                ],
+            )
         apply_changes(existing, values)
         await session.flush()
         return existing, False
     row = FeedbackResult(
-        district_id=district_id, teacher_person_id=teacher, measure=data.measure, period=data.period, **values
+        district_id=district_id,
+        teacher_person_id=teacher,
+        measure=data.measure,
+        period=data.period,
+        recorded_by_client_id=client_id,
+        **values,
     )
     session.add(row)
     await flush_or_conflict(session, _RESULT_UNIQUE)
@@ -329,12 +380,79 @@ async def unshare_feedback(session: AsyncSession, principal: Principal, share_id
 # --- school-level aggregates ------------------------------------------------------------------------
 
 
+@dataclass
+class FeedbackRelease:
+    """What a feedback release stores: the published cells, whose results each was drawn from."""
+
+    tables: dict[str, Any]
+    basis: dict[str, Any]
+    audit: dict[str, Any]
+    items: int
+
+
+async def compute_release(
+    session: AsyncSession, district_id: uuid.UUID, period: str, min_n: int, min_teachers: int
+) -> FeedbackRelease:
+    """Every school and measure of the period, from the results of each school's teachers (an active
+    teacher role at the school now), each cell suppressed below `min_n` respondents or
+    `min_teachers` teachers. No cell is a sum of others, so suppression needs no complements."""
+    stmt = select(
+        FeedbackResult.school_id,
+        FeedbackResult.measure,
+        FeedbackResult.teacher_person_id,
+        FeedbackResult.favourable_share,
+        FeedbackResult.respondents,
+    ).where(
+        FeedbackResult.district_id == district_id,
+        FeedbackResult.period == period,
+        FeedbackResult.respondents > 0,
+        FeedbackResult.teacher_person_id.in_(teachers_of_school(FeedbackResult.school_id)),
+    )
+    groups: dict[tuple[uuid.UUID, str], list[Any]] = defaultdict(list)
+    items = 0
+    for row in (await session.execute(stmt)).all():
+        groups[(row.school_id, row.measure)].append(row)
+        items += 1
+    cells: dict[str, Any] = {}
+    basis: dict[str, Any] = {}
+    for (school_id, measure), rows in sorted(groups.items(), key=lambda g: (g[0][1], str(g[0][0]))):
+        key = f"{school_id}|{measure}"
+        respondents = sum(r.respondents for r in rows)
+        hidden = len(rows) < min_teachers or respondents < min_n
+        favourable = sum((Decimal(r.favourable_share) * r.respondents for r in rows), Decimal(0))
+        cells[key] = {
+            "school_id": str(school_id),
+            "measure": measure,
+            "respondents": {"value": None if hidden else respondents, "suppressed": hidden},
+            "teachers": {"value": None if hidden else len(rows), "suppressed": hidden},
+            "favourable_share": {
+                "value": None if hidden else round(float(favourable / respondents), 2),
+                "suppressed": hidden,
+            },
+        }
+        basis[key] = [[str(r.teacher_person_id), r.respondents] for r in rows]
+    suppressed = sum(1 for c in cells.values() if c["respondents"]["suppressed"])
+    return FeedbackRelease(
+        tables={"cells": cells},
+        basis=basis,
+        audit={
+            "cells": len(cells),
+            "suppressed": suppressed,
+            "narrowest_interval": None,
+            "required_width": min_n,
+            "safe": True,
+        },
+        items=items,
+    )
+
+
 async def feedback_aggregates(
     session: AsyncSession, principal: Principal, filters: AggregateFilter
 ) -> FeedbackAggregates:
-    """Per school, measure and period within the caller's reach: the respondent-weighted favourable
-    share, respondents and teachers, or a suppressed cell (see the module's rules). Filters only choose
-    which cells are returned; they never change what a cell is computed from.
+    """Per school, measure and released period within the caller's reach: the respondent-weighted
+    favourable share, respondents and teachers, or a suppressed cell (see the module's rules), from
+    the latest revision of each release. Filters only choose which cells are returned; they never
+    change what a cell is computed from.
 
     Raises `PermissionDenied` (no aggregate right, or not at the school asked for) and `NotFound` (a
     school not in the district).
@@ -345,71 +463,90 @@ async def feedback_aggregates(
         authorize(
             principal, Action.FEEDBACK_AGGREGATE_READ, district_id=district_id, school_id=filters.school_id
         )
-    columns = select(
-        FeedbackResult.school_id,
-        FeedbackResult.measure,
-        FeedbackResult.period,
-        FeedbackResult.teacher_person_id,
-        FeedbackResult.favourable_share,
-        FeedbackResult.respondents,
+    require(principal, Action.FEEDBACK_AGGREGATE_READ)
+    allowed = allowed_schools(principal, Action.FEEDBACK_AGGREGATE_READ)
+    district = await session.get(District, district_id)
+    if district is None:
+        raise PermissionDenied("Aggregates belong to a district.")
+    latest = (
+        select(Release)
+        .where(Release.district_id == district_id, Release.subject == ReleaseSubject.FEEDBACK)
+        .distinct(Release.period)
+        .order_by(Release.period, Release.revision.desc())
     )
-    stmt = visible(columns, FeedbackResult, principal, Action.FEEDBACK_AGGREGATE_READ).where(
-        FeedbackResult.district_id == district_id, FeedbackResult.respondents > 0
-    )
-    if filters.school_id is not None:
-        stmt = stmt.where(FeedbackResult.school_id == filters.school_id)
-    if filters.measure is not None:
-        stmt = stmt.where(FeedbackResult.measure == filters.measure)
     if filters.period is not None:
-        stmt = stmt.where(FeedbackResult.period == filters.period)
-    min_n = await session.scalar(select(District.min_cell_size).where(District.id == district_id))
+        latest = latest.where(Release.period == filters.period)
+    releases = list((await session.execute(latest)).scalars())
     known = await _known_teachers(session, principal)
-    cells: dict[tuple[uuid.UUID, str, str], list[Any]] = defaultdict(list)
-    for row in (await session.execute(stmt)).all():
-        cells[(row.school_id, row.measure, row.period)].append(row)
+    late = await _late_results(session, district_id, releases)
+    cells = []
+    for release in releases:
+        for key, stored in release.tables["cells"].items():
+            school_id = uuid.UUID(stored["school_id"])
+            if allowed is not None and school_id not in allowed:
+                continue
+            if filters.school_id is not None and school_id != filters.school_id:
+                continue
+            if filters.measure is not None and stored["measure"] != filters.measure:
+                continue
+            cells.append(_released_cell(release, stored, release.basis.get(key, []), known, late))
+    cells.sort(key=lambda c: (c.measure, c.period, str(c.school_id)))
     return FeedbackAggregates(
-        min_cell_size=min_n,
-        min_teachers=MIN_TEACHERS,
-        cells=[
-            _cell(key, rows, known, min_n)
-            for key, rows in sorted(cells.items(), key=lambda item: (item[0][1], item[0][2], str(item[0][0])))
-        ],
+        min_cell_size=district.min_cell_size, min_teachers=district.min_teachers, cells=cells
     )
 
 
-async def _known_teachers(session: AsyncSession, principal: Principal) -> frozenset[uuid.UUID]:
+async def _late_results(
+    session: AsyncSession, district_id: uuid.UUID, releases: list[Release]
+) -> dict[tuple[str, str, str], int]:
+    """Results recorded or changed after their period's release, per period, school and measure."""
+    late: dict[tuple[str, str, str], int] = {}
+    for release in releases:
+        stmt = (
+            select(FeedbackResult.school_id, FeedbackResult.measure, func.count())
+            .where(
+                FeedbackResult.district_id == district_id,
+                FeedbackResult.period == release.period,
+                FeedbackResult.updated_at > release.created_at,
+            )
+            .group_by(FeedbackResult.school_id, FeedbackResult.measure)
+        )
+        for school_id, measure, n in (await session.execute(stmt)).all():
+            late[(release.period, str(school_id), measure)] = n
+    return late
+
+
+async def _known_teachers(session: AsyncSession, principal: Principal) -> frozenset[str]:
     """Teachers whose results the caller may read one by one: themselves and those who shared."""
     person = await own_person_id(session, principal)
     if person is None:
         return frozenset()
     shared = await session.scalars(_shared_with(person))
-    return frozenset({person, *shared})
+    return frozenset({str(person), *(str(p) for p in shared)})
 
 
-def _cell(
-    key: tuple[uuid.UUID, str, str], rows: list[Any], known: frozenset[uuid.UUID], min_n: int
+def _released_cell(
+    release: Release,
+    stored: dict[str, Any],
+    basis: list[list[Any]],
+    known: frozenset[str],
+    late: dict[tuple[str, str, str], int],
 ) -> FeedbackCell:
-    school_id, measure, period = key
-    unknown = [r for r in rows if r.teacher_person_id not in known]
-    suppressed = len(unknown) < MIN_TEACHERS or sum(r.respondents for r in unknown) < min_n
-    if suppressed:
-        return FeedbackCell(
-            school_id=school_id,
-            measure=measure,
-            period=period,
-            suppressed=True,
-            favourable_share=None,
-            respondents=None,
-            teachers=None,
-        )
-    respondents = sum(r.respondents for r in rows)
-    favourable = sum((Decimal(r.favourable_share) * r.respondents for r in rows), Decimal(0))
+    unknown = [respondents for teacher, respondents in basis if teacher not in known]
+    suppressed = (
+        stored["respondents"]["suppressed"]
+        or len(unknown) < release.min_people
+        or sum(unknown) < release.min_cell_size
+    )
     return FeedbackCell(
-        school_id=school_id,
-        measure=measure,
-        period=period,
-        suppressed=False,
-        favourable_share=round(float(favourable / respondents), 2),
-        respondents=respondents,
-        teachers=len(rows),
+        school_id=uuid.UUID(stored["school_id"]),
+        measure=stored["measure"],
+        period=release.period,
+        revision=release.revision,
+        released_at=release.created_at,
+        suppressed=suppressed,
+        favourable_share=None if suppressed else stored["favourable_share"]["value"],
+        respondents=None if suppressed else stored["respondents"]["value"],
+        teachers=None if suppressed else stored["teachers"]["value"],
+        late_results=late.get((release.period, stored["school_id"], stored["measure"]), 0),
     )

@@ -11,12 +11,13 @@ services: a teacher's observations and feedback are theirs; leaders see school-l
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
 
 from app.core.models import EntityBase, VersionedEntityBase, db_enum
@@ -79,6 +80,13 @@ class Walkthrough(VersionedEntityBase, table=True):
     # The professional learning the walkthrough follows up on.
     activity_id: uuid.UUID | None = Field(default=None, foreign_key="activity.id", ondelete="SET NULL")
     notes: str | None = Field(default=None, sa_type=Text)
+    # Closing publishes the summary, computed once and kept (`released_summary`), and locks the
+    # observations: a classroom added or changed after a read would be the difference of two reads.
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The level counts of the classrooms that counted when it closed, and whose they were (never
+    # returned: it says whether the reader's own classroom is among them).
+    released_summary: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
+    __audit_redacted__ = frozenset({"released_summary"})
 
 
 class WalkthroughObservation(EntityBase, table=True):
@@ -91,6 +99,10 @@ class WalkthroughObservation(EntityBase, table=True):
             "ix_walkthrough_observation_walkthrough_id_created_at_id", "walkthrough_id", "created_at", "id"
         ),
     )
+
+    # The audit trail's readers (district admins) may not read a classroom's level, support or note:
+    # the trail says a classroom was recorded, not what was seen in it.
+    __audit_redacted__ = frozenset({"level", "support", "note"})
 
     district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
     walkthrough_id: uuid.UUID = Field(foreign_key="walkthrough.id", nullable=False, ondelete="CASCADE")
@@ -163,6 +175,11 @@ class FeedbackResult(EntityBase, table=True):
     favourable_share: Decimal = Field(sa_type=Numeric(5, 4), nullable=False)
     respondents: int = Field(nullable=False)
     period: str = Field(max_length=32, nullable=False)
+    # Who wrote the result: the teacher's own login, or a survey integration's client. A client never
+    # replaces a result it did not write.
+    recorded_by_client_id: uuid.UUID | None = Field(
+        default=None, foreign_key="api_client.id", ondelete="SET NULL"
+    )
 
 
 class FeedbackShare(EntityBase, table=True):

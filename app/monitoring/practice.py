@@ -8,8 +8,15 @@ Who may do what (see `app.auth.permissions`):
 - Walkthroughs belong to their school. Its staff read them and their aggregate picture
   (`WALKTHROUGH_READ`); who was observed at which level, and who needs which support, is for leaders
   and coaches (`WALKTHROUGH_DETAIL_READ`); leaders and coaches run them (`WALKTHROUGH_MANAGE`). A
-  teacher always reads their own observations, and never another teacher's. A walkthrough of fewer than
-  three classrooms shows no levels to anyone: its "share" would be one or two teachers' observations.
+  teacher always reads their own observations, and never another teacher's. Every read of an
+  observation (one, a list, the support list, a GraphQL node) is audited as read, in the reader's own
+  transaction.
+- A walkthrough's summary is published when it is closed (`close_walkthrough`): the level counts are
+  computed then, from the classrooms of the school's teachers (an active teacher role there), stored,
+  and the observations are locked, so no classroom added, changed or removed after a read can be
+  differenced out of two reads. Below the district's minimum of classrooms (three at least) it shows
+  no levels; the reader's own classroom never counts toward that minimum for them, since they know
+  their own level and could subtract it.
 - PDSA cycles belong to a strategy of a plan: whoever reads the plan reads them, whoever authors it
   (`app.plans.service`'s rule) runs them. A decision may propose a revision of an approved plan.
 - PLC meetings belong to the teachers in them: the school's teachers and coaches read and record them
@@ -26,9 +33,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, literal, literal_column, select, table, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.models import AuditEvent
 from app.auth.permissions import Action
 from app.auth.policy import authorize, require_authenticated, visible
 from app.auth.principal import Principal, PrincipalKind
@@ -36,9 +44,10 @@ from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, Va
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.request_context import current_request_id
 from app.core.sql import any_of
 from app.engagement.models import Activity
-from app.identity.models import Person, PersonKind, User
+from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
 from app.initiatives.service import _district_of
 from app.monitoring.models import (
     ImplementationLevel,
@@ -71,10 +80,9 @@ from app.monitoring.practice_schemas import (
 from app.plans import service as plans
 from app.plans.models import Plan, PlanStatus, Strategy
 from app.plans.schemas import RevisionCreate
-from app.tenancy.models import School
+from app.tenancy.models import District, School
 
-# Fewer classrooms than this and a walkthrough's levels would describe one or two teachers.
-MIN_CLASSROOMS = 3
+OBSERVATION_READ = "walkthrough_observation.read"
 _DEVELOPING_OR_ABOVE = frozenset({ImplementationLevel.DEVELOPING, ImplementationLevel.PROFICIENT})
 
 _OBSERVATION_UNIQUE = {
@@ -195,6 +203,45 @@ async def _staff_member(
             errors=[FieldError((field,), "Name a member of staff.", "not_staff")],
         )
     return person
+
+
+# The roster's tables belong to the SIS area, which builds on this one: the two columns this rule needs
+# are named here rather than importing its models.
+_ENROLLMENT = table(
+    "enrollment", column("person_id"), column("section_id"), column("role"), column("deleted_at")
+)
+_SECTION = table("section", column("id"), column("school_id"), column("deleted_at"))
+
+
+def teachers_of_school(school_id: Any) -> Any:
+    """The people who count as teachers of a school toward a privacy minimum: an active login holding
+    the teacher role there, or a teacher the SIS rosters in a live class of the school. Never people
+    an admin or an integration made up with neither, so invented staff cannot pad a small group until
+    it shows."""
+    by_role = (
+        select(User.person_id)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.school_id == school_id,
+            RoleAssignment.role == Role.TEACHER,
+            User.is_active.is_(True),
+        )
+    )
+    by_roster = (
+        select(_ENROLLMENT.c.person_id)
+        .join(_SECTION, _SECTION.c.id == _ENROLLMENT.c.section_id)
+        .where(
+            _SECTION.c.school_id == school_id,
+            _SECTION.c.deleted_at.is_(None),
+            _ENROLLMENT.c.deleted_at.is_(None),
+            _ENROLLMENT.c.role == literal_column("'teacher'"),
+        )
+    )
+    return union(by_role, by_roster)
+
+
+async def is_teacher_of(session: AsyncSession, person_id: uuid.UUID, school_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(select(literal(person_id).in_(teachers_of_school(school_id)))))
 
 
 async def _all(session: AsyncSession, stmt: Any) -> list[Any]:
@@ -334,6 +381,33 @@ async def remove_walkthrough(session: AsyncSession, principal: Principal, walkth
 # --- observations -----------------------------------------------------------------------------------
 
 
+async def _record_observation_reads(session: AsyncSession, principal: Principal, rows: list[Any]) -> None:
+    """One `walkthrough_observation.read` audit event per observation read, flushed now: if the record
+    cannot be written, the read fails with it. The event names whose classroom was read, never what
+    was seen in it."""
+    if not rows:
+        return
+    reader = await own_person_id(session, principal)
+    session.add_all(
+        AuditEvent(
+            district_id=row.district_id,
+            actor_kind=principal.kind.value,
+            actor_id=principal.id,
+            actor_label=principal.label,
+            action=OBSERVATION_READ,
+            entity_type="walkthrough_observation",
+            entity_id=row.id,
+            after={
+                "teacher_person_id": str(row.teacher_person_id),
+                "access": "own" if row.teacher_person_id == reader else "leadership",
+            },
+            request_id=current_request_id(),
+        )
+        for row in rows
+    )
+    await session.flush()
+
+
 def _observations_visible(stmt: Any, principal: Principal) -> Any:
     """`stmt` over observations, joined to their walkthrough and narrowed to those the principal may read
     one by one: every observation where it reads walkthrough detail, and its own."""
@@ -360,7 +434,9 @@ async def list_observations(
     )
     if teacher_person_id is not None:
         stmt = stmt.where(WalkthroughObservation.teacher_person_id == teacher_person_id)
-    return await paginate(session, stmt, WalkthroughObservation, page)
+    result = await paginate(session, stmt, WalkthroughObservation, page)
+    await _record_observation_reads(session, principal, result.items)
+    return result
 
 
 async def observations_of_walkthroughs(
@@ -372,6 +448,7 @@ async def observations_of_walkthroughs(
     pages = await paginate_per_parent(
         session, stmt, WalkthroughObservation, WalkthroughObservation.walkthrough_id, readable, page
     )
+    await _record_observation_reads(session, principal, [row for p in pages.values() for row in p.items])
     return {i: pages.get(i, Page([], None)) for i in walkthrough_ids}
 
 
@@ -384,7 +461,9 @@ async def list_my_observations(
         WalkthroughObservation.teacher_person_id == person_id,
         WalkthroughObservation.district_id == principal.district_id,
     )
-    return await paginate(session, stmt, WalkthroughObservation, page)
+    result = await paginate(session, stmt, WalkthroughObservation, page)
+    await _record_observation_reads(session, principal, result.items)
+    return result
 
 
 async def get_observation(
@@ -393,16 +472,20 @@ async def get_observation(
     """One observation, to leaders and coaches of its school and to the teacher observed; anyone else
     gets `NotFound`, as for an id that does not exist."""
     scope = lambda stmt: _observations_visible(stmt, principal)  # noqa: E731
-    return await _one(
+    observation = await _one(
         session, principal, WalkthroughObservation, observation_id, "observation", scope, lock=lock
     )
+    await _record_observation_reads(session, principal, [observation])
+    return observation
 
 
 async def observations_by_id(
     session: AsyncSession, principal: Principal, observation_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, WalkthroughObservation]:
     scope = lambda stmt: _observations_visible(stmt, principal)  # noqa: E731
-    return await _many(session, principal, WalkthroughObservation, observation_ids, scope)
+    found = await _many(session, principal, WalkthroughObservation, observation_ids, scope)
+    await _record_observation_reads(session, principal, list(found.values()))
+    return found
 
 
 async def add_observation(
@@ -411,6 +494,7 @@ async def add_observation(
     """Record one classroom: whose (a member of staff), the level, the support that would help. Each
     teacher's classroom is recorded once per walkthrough (again: `Conflict`)."""
     walkthrough = await _walkthrough_for_update(session, principal, walkthrough_id)
+    _require_open_walkthrough(walkthrough)
     await _staff_member(session, walkthrough.district_id, data.teacher_person_id, "teacher_person_id")
     observation = WalkthroughObservation(
         district_id=walkthrough.district_id, walkthrough_id=walkthrough.id, **data.model_dump()
@@ -423,12 +507,54 @@ async def add_observation(
 async def _observation_for_update(
     session: AsyncSession, principal: Principal, observation_id: uuid.UUID
 ) -> WalkthroughObservation:
-    observation = await get_observation(session, principal, observation_id, lock=True)
+    observation = await _one(
+        session,
+        principal,
+        WalkthroughObservation,
+        observation_id,
+        "observation",
+        lambda stmt: _observations_visible(stmt, principal),
+        lock=True,
+    )
     try:
-        await _walkthrough_for_update(session, principal, observation.walkthrough_id)
+        walkthrough = await _walkthrough_for_update(session, principal, observation.walkthrough_id)
     except NotFound:
         raise NotFound(f"No observation with id {observation_id}.") from None
+    _require_open_walkthrough(walkthrough)
     return observation
+
+
+def _require_open_walkthrough(walkthrough: Walkthrough) -> None:
+    if walkthrough.closed_at is not None:
+        raise Conflict(
+            "The walkthrough is closed and its summary published: its classrooms no longer change."
+        )
+
+
+async def close_walkthrough(
+    session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID
+) -> Walkthrough:
+    """Close a walkthrough: its summary is computed from the classrooms of the school's teachers,
+    stored and published, and its observations are locked. Closing twice changes nothing. Raises
+    `NotFound` and `PermissionDenied` (not a leader or coach of the school)."""
+    walkthrough = await _walkthrough_for_update(session, principal, walkthrough_id)
+    if walkthrough.closed_at is not None:
+        return walkthrough
+    stmt = select(WalkthroughObservation.teacher_person_id, WalkthroughObservation.level).where(
+        WalkthroughObservation.walkthrough_id == walkthrough.id,
+        WalkthroughObservation.teacher_person_id.in_(teachers_of_school(walkthrough.school_id)),
+    )
+    counted = (await session.execute(stmt)).all()
+    counts: dict[str, int] = defaultdict(int)
+    for _, level in counted:
+        counts[level.value] += 1
+    walkthrough.released_summary = {
+        "counts": dict(counts),
+        "teachers": sorted(str(teacher) for teacher, _ in counted),
+    }
+    walkthrough.closed_at = utcnow()
+    await session.flush()
+    return walkthrough
 
 
 async def update_observation(
@@ -449,23 +575,35 @@ async def remove_observation(session: AsyncSession, principal: Principal, observ
 # --- the walkthrough picture ------------------------------------------------------------------------
 
 
-def _summary(walkthrough: Walkthrough, counts: dict[ImplementationLevel, int]) -> WalkthroughSummary:
-    total = sum(counts.values())
-    suppressed = total < MIN_CLASSROOMS
+def _summary(
+    walkthrough: Walkthrough, observed: int, reader: uuid.UUID | None, min_classrooms: int
+) -> WalkthroughSummary:
+    released = walkthrough.released_summary if walkthrough.closed_at is not None else None
+    if released is None:
+        counts: dict[str, int] = {}
+        total = observed
+        suppressed = True
+    else:
+        counts = released["counts"]
+        total = sum(counts.values())
+        # The reader's own classroom is theirs to know: it does not help hide the others from them.
+        others = total - (1 if reader is not None and str(reader) in released["teachers"] else 0)
+        suppressed = others < min_classrooms
     levels = [
         LevelShare(
             level=level,
-            classrooms=None if suppressed else counts.get(level, 0),
-            share=None if suppressed else round(counts.get(level, 0) / total, 4),
+            classrooms=None if suppressed else counts.get(level.value, 0),
+            share=None if suppressed else round(counts.get(level.value, 0) / total, 4),
         )
         for level in ImplementationLevel
     ]
-    implementing = sum(n for level, n in counts.items() if level in _DEVELOPING_OR_ABOVE)
+    implementing = sum(counts.get(level.value, 0) for level in _DEVELOPING_OR_ABOVE)
     return WalkthroughSummary(
         walkthrough_id=walkthrough.id,
         school_id=walkthrough.school_id,
         practice=walkthrough.practice,
         observed_on=walkthrough.observed_on,
+        closed=walkthrough.closed_at is not None,
         classrooms=total,
         suppressed=suppressed,
         levels=levels,
@@ -473,27 +611,43 @@ def _summary(walkthrough: Walkthrough, counts: dict[ImplementationLevel, int]) -
     )
 
 
-async def summaries_of(session: AsyncSession, walkthroughs: list[Walkthrough]) -> list[WalkthroughSummary]:
-    """The summary of each walkthrough, in one query; the caller has checked it may read them."""
-    counts: dict[uuid.UUID, dict[ImplementationLevel, int]] = defaultdict(dict)
-    if walkthroughs:
+async def summaries_of(
+    session: AsyncSession, principal: Principal, walkthroughs: list[Any]
+) -> list[WalkthroughSummary]:
+    """The summary of each walkthrough as `principal` may see it; the caller has checked it may read
+    them. Open walkthroughs show how many classrooms were observed so far, and no levels."""
+    observed: dict[uuid.UUID, int] = {}
+    open_ids = [w.id for w in walkthroughs if w.closed_at is None]
+    if open_ids:
         stmt = (
-            select(WalkthroughObservation.walkthrough_id, WalkthroughObservation.level, func.count())
-            .where(any_of(WalkthroughObservation.walkthrough_id, [w.id for w in walkthroughs]))
-            .group_by(WalkthroughObservation.walkthrough_id, WalkthroughObservation.level)
+            select(WalkthroughObservation.walkthrough_id, func.count())
+            .where(any_of(WalkthroughObservation.walkthrough_id, open_ids))
+            .group_by(WalkthroughObservation.walkthrough_id)
         )
-        for walkthrough_id, level, n in (await session.execute(stmt)).all():
-            counts[walkthrough_id][level] = n
-    return [_summary(w, counts[w.id]) for w in walkthroughs]
+        observed = dict((await session.execute(stmt)).tuples().all())
+    reader, min_classrooms = None, 3
+    if walkthroughs:
+        # The reader's person and the district's minimum, in one statement.
+        row = (
+            await session.execute(
+                select(own_person(principal), District.min_classrooms).where(
+                    District.id == walkthroughs[0].district_id
+                )
+            )
+        ).one_or_none()
+        if row is not None:
+            reader, min_classrooms = row
+    return [_summary(w, observed.get(w.id, 0), reader, min_classrooms) for w in walkthroughs]
 
 
 async def walkthrough_summary(
     session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID
 ) -> WalkthroughSummary:
-    """The share of classrooms at each level, for whoever reads the walkthrough. Fewer than three
-    classrooms: suppressed for everyone (levels null)."""
+    """The share of classrooms at each level, once the walkthrough is closed, for whoever reads it.
+    Suppressed (levels null) while open, and below the district's minimum of classrooms not counting
+    the reader's own."""
     walkthrough = await get_walkthrough(session, principal, walkthrough_id)
-    (summary,) = await summaries_of(session, [walkthrough])
+    (summary,) = await summaries_of(session, principal, [walkthrough])
     return summary
 
 
@@ -503,7 +657,7 @@ async def walkthrough_summaries(
     """Summaries of the readable walkthroughs among `walkthrough_ids` (a DataLoader batch; the plan
     dashboard's "latest walkthrough level")."""
     readable = await walkthroughs_by_id(session, principal, walkthrough_ids)
-    return {s.walkthrough_id: s for s in await summaries_of(session, list(readable.values()))}
+    return {s.walkthrough_id: s for s in await summaries_of(session, principal, list(readable.values()))}
 
 
 async def walkthrough_trend(
@@ -520,7 +674,7 @@ async def walkthrough_trend(
     return WalkthroughTrend(
         school_id=walkthrough.school_id,
         practice=walkthrough.practice,
-        walkthroughs=await summaries_of(session, same),
+        walkthroughs=await summaries_of(session, principal, same),
     )
 
 
@@ -546,7 +700,9 @@ async def who_needs_support(
         .order_by(Person.display_name, WalkthroughObservation.id)
     )
     groups: dict[SupportNeeded, list[SupportEntry]] = defaultdict(list)
-    for observation, name in (await session.execute(stmt)).all():
+    rows = (await session.execute(stmt)).all()
+    await _record_observation_reads(session, principal, [observation for observation, _ in rows])
+    for observation, name in rows:
         groups[observation.support].append(
             SupportEntry(
                 observation_id=observation.id,

@@ -96,14 +96,16 @@ class LevelShareType:
 
 @strawberry.type(
     name="WalkthroughSummary",
-    description="How much of the practice was in classrooms. Fewer than three classrooms: suppressed (levels "
-    "null) for everyone, since the shares would single teachers out.",
+    description="How much of the practice was in classrooms, published when the walkthrough is closed. While "
+    "open, and below the district's minimum of classrooms (your own not counted for you): suppressed (levels "
+    "null), since the shares would single teachers out.",
 )
 class WalkthroughSummaryType:
     walkthrough_id: relay.GlobalID
     school_id: relay.GlobalID
     practice: str
     observed_on: date
+    closed: bool
     classrooms: int
     suppressed: bool
     levels: list[LevelShareType]
@@ -118,6 +120,7 @@ class WalkthroughSummaryType:
             school_id=relay.GlobalID("School", str(summary.school_id)),
             practice=summary.practice,
             observed_on=summary.observed_on,
+            closed=summary.closed,
             classrooms=summary.classrooms,
             suppressed=summary.suppressed,
             levels=[
@@ -189,7 +192,9 @@ class ObservationType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ObservationType | None]:
-        return await _nodes(info, "observation_by_id", observation_by_id, node_ids, cls.from_model)
+        # Reading an observation is audited: a unit of work that commits.
+        async with info.context.transaction():
+            return await _nodes(info, "observation_by_id", observation_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(
@@ -264,7 +269,8 @@ class WalkthroughType(relay.Node):
     ) -> Connection[ObservationType]:
         page = page_request(first, after, updated_since)
         loader = info.context.loader("observations_by_walkthrough", observations_by_walkthrough)
-        result = await loader.load((self.database_id, page))
+        async with info.context.transaction():  # the reads are audited
+            result = await loader.load((self.database_id, page))
         return Connection.from_page(result, ObservationType.from_row)
 
     @classmethod
@@ -541,17 +547,23 @@ class FeedbackShareType:
 
 @strawberry.type(
     name="FeedbackCell",
-    description="One school, measure and period. Suppressed (figures null) below the district's minimum n of "
-    "students or below three teachers' classes.",
+    description="One school, measure and released period. Suppressed (figures null) below the district's "
+    "minimum n of students or its minimum of teachers' classes (three at least), counting neither results you "
+    "can read one by one nor people who are not teachers of the school.",
 )
 class FeedbackCellType:
     school_id: relay.GlobalID
     measure: str
     period: str
+    revision: int = strawberry.field(description="The release's revision (1, or a correction's number).")
+    released_at: datetime
     suppressed: bool
     favourable_share: float | None = strawberry.field(description="Weighted by respondents.")
     respondents: int | None
     teachers: int | None
+    late_results: int = strawberry.field(
+        description="Results recorded or changed since the release: not in it."
+    )
 
 
 @strawberry.type(
@@ -572,10 +584,13 @@ class FeedbackAggregatesType:
                     school_id=relay.GlobalID("School", str(c.school_id)),
                     measure=c.measure,
                     period=c.period,
+                    revision=c.revision,
+                    released_at=c.released_at,
                     suppressed=c.suppressed,
                     favourable_share=c.favourable_share,
                     respondents=c.respondents,
                     teachers=c.teachers,
+                    late_results=c.late_results,
                 )
                 for c in report.cells
             ],
@@ -649,7 +664,7 @@ class PracticeQuery:
         row_id = node_uuid(walkthrough_id, "Walkthrough")
         if row_id is None:
             return None
-        async with info.context.session() as session:
+        async with info.context.transaction() as session:  # the reads are audited
             try:
                 report = await practice.who_needs_support(session, info.context.principal, row_id)
             except NotFound:
@@ -664,7 +679,7 @@ class PracticeQuery:
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None
     ) -> Connection[ObservationType]:
         page = page_request(first, after)
-        async with info.context.session() as session:
+        async with info.context.transaction() as session:  # the reads are audited
             result = await practice.list_my_observations(session, info.context.principal, page)
         return Connection.from_page(result, ObservationType.from_row)
 
@@ -677,7 +692,8 @@ class PracticeQuery:
         if row_id is None:
             return None
         loader = info.context.loader("observation_by_id", observation_by_id)
-        return ObservationType.from_model(await loader.load(row_id))
+        async with info.context.transaction():  # the read is audited
+            return ObservationType.from_model(await loader.load(row_id))
 
     @strawberry.field(
         permission_classes=AUTHENTICATED, description="PDSA cycles of the plans you can read, oldest first."
@@ -1095,6 +1111,20 @@ class PracticeMutation:
             data = validate_input(WalkthroughUpdate, fields)
             row = await practice.update_walkthrough(
                 session, info.context.principal, row_id, data, expected_version=input.expected_version
+            )
+            return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
+
+        return await run_mutation(info.context, work, _failed(WalkthroughPayload))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Close a walkthrough: its summary is computed, stored and published, and its observations "
+        "are locked. School leaders, coaches and district leaders.",
+    )
+    async def close_walkthrough(self, info: Info[Context, None], input: RemoveInput) -> WalkthroughPayload:
+        async def work(session: AsyncSession) -> WalkthroughPayload:
+            row = await practice.close_walkthrough(
+                session, info.context.principal, parse_global_id(input.id, "Walkthrough")
             )
             return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
 

@@ -148,6 +148,23 @@ async def remove_walkthrough(walkthrough_id: WalkthroughId, session: Session, pr
     return Response(status_code=204)
 
 
+@router.post(
+    "/walkthroughs/{walkthrough_id}/close",
+    operation_id="closeWalkthrough",
+    response_model=WalkthroughPublic,
+    responses=NOT_FOUND,
+)
+async def close_walkthrough(
+    walkthrough_id: WalkthroughId, response: Response, session: Session, principal: Caller
+) -> WalkthroughPublic:
+    """Close the walkthrough: its summary is computed from the classrooms of the school's teachers,
+    stored and published, and its observations can no longer be added, changed or removed (409).
+    Closing a closed walkthrough changes nothing. School leaders, coaches and district leaders."""
+    walkthrough = await practice.close_walkthrough(session, principal, walkthrough_id)
+    set_etag(response, walkthrough.version)
+    return WalkthroughPublic.model_validate(walkthrough)
+
+
 @router.get(
     "/walkthroughs/{walkthrough_id}/summary",
     operation_id="getWalkthroughSummary",
@@ -157,8 +174,10 @@ async def remove_walkthrough(walkthrough_id: WalkthroughId, session: Session, pr
 async def walkthrough_summary(
     walkthrough_id: WalkthroughId, session: Session, principal: Caller
 ) -> WalkthroughSummary:
-    """How much of the practice was in classrooms: the share at each level. A walkthrough of fewer than
-    three classrooms is `suppressed` (levels null) for everyone: its shares would single teachers out."""
+    """How much of the practice was in classrooms: the share at each level, published once the
+    walkthrough is closed. While open, and below the district's minimum of classrooms (three at least,
+    your own classroom not counted for you), it is `suppressed` (levels null): its shares would single
+    teachers out."""
     return await practice.walkthrough_summary(session, principal, walkthrough_id)
 
 

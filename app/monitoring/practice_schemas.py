@@ -4,7 +4,7 @@ observations, PDSA cycles, PLC meetings and student feedback results."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -111,8 +111,15 @@ class WalkthroughSummary(PublicModel):
     school_id: uuid.UUID
     practice: str
     observed_on: date
-    classrooms: int = Field(description="Classrooms observed.")
-    suppressed: bool = Field(description="True when too few classrooms were observed to show levels.")
+    closed: bool = Field(description="Levels are published only once the walkthrough is closed.")
+    classrooms: int = Field(
+        description="Classrooms counted: observed so far while open; once closed, those of the school's "
+        "teachers when it closed."
+    )
+    suppressed: bool = Field(
+        description="True while the walkthrough is open, and when too few classrooms count (your own "
+        "classroom never counts for you)."
+    )
     levels: list[LevelShare] = Field(description="Every level, in order from not observed to proficient.")
     developing_or_above: float | None = Field(
         description="Share of classrooms at developing or proficient; null when suppressed."
@@ -306,16 +313,26 @@ class FeedbackCell(PublicModel):
     school_id: uuid.UUID
     measure: str
     period: str
+    revision: int = Field(description="The release's revision (1, or a correction's number).")
+    released_at: datetime
     suppressed: bool = Field(
         description="True when the cell would describe fewer students than the district's minimum n, "
-        "or fewer than three teachers' classes: then every figure is null."
+        "or fewer than the minimum number of teachers' classes (three at least), counting neither "
+        "results you can read one by one nor people who are not teachers of the school: then every "
+        "figure is null."
     )
     favourable_share: float | None = Field(description="Weighted by respondents; null when suppressed.")
     respondents: int | None
     teachers: int | None = Field(description="Teachers whose classes contributed; null when suppressed.")
+    late_results: int = Field(
+        description="Results of the school, measure and period recorded or changed since the release: "
+        "not in it."
+    )
 
 
 class FeedbackAggregates(PublicModel):
     min_cell_size: int
     min_teachers: int
-    cells: list[FeedbackCell] = Field(description="One per school, measure and period.")
+    cells: list[FeedbackCell] = Field(
+        description="One per school, measure and released period (the latest revision of each)."
+    )

@@ -1,38 +1,47 @@
 """Behaviour analytics: what share of students need tier 2 or 3 support, and how referral patterns
-differ among teachers, with every small cell suppressed (`app.sis.suppression`).
+differ among teachers, published as releases (`app.releases`) with every small cell suppressed over
+the whole district at once (`app.sis.suppression`).
 
 Definitions, where the words leave room:
 
-- *Enrolled*: the school's live students (not deleted by the SIS).
+- *Enrolled*: the school's live students (not deleted by the SIS) when the release is computed.
 - *Tier*: a student's highest tier in a domain among the assignments in force during the period; a
   student with none is at tier 1 (universal support is everyone's).
 - *Referrals*: live referrals dated in the period, at the school, of its enrolled students.
 - *A teacher's students*: enrolled students in the live classes at the school where the teacher has a
   live teacher enrollment; their rate is the referrals they reported per such student, next to the
   school's referrals per enrolled student.
-- A referral count is suppressed by the number of distinct students behind it; a teacher's figures by
-  the number of students they teach.
+- A referral count is suppressed by the number of distinct students behind it, a teacher's referrals
+  included (they describe the students referred, whatever the size of the class); a teacher's class
+  size by the number of students they teach.
+- *Categories*: every category referred anywhere in the district in the period is listed for every
+  school, zeros included (a row shown only when not zero would say "none" of the others).
 
-School leaders see their school; district admins and leaders (and `read` clients) every school and the
-district as a whole. The suppression pattern is computed over the whole district whoever asks.
+Everything derivable from one release is one system: the district's schools × buckets and tiers, the
+district totals, each school's referrals, grades, categories and teachers, with the sums and bounds
+that tie them together. Suppression and its interval audit run over all of it, once, when the release
+is made; a read returns what was stored. School leaders see their school; district admins and leaders
+(and `read` clients) every school and the district as a whole.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, get_args
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.models import AuditEvent
 from app.auth.permissions import Action
 from app.auth.policy import allowed_schools, authorize, get_visible, require
 from app.auth.principal import Principal
-from app.core.errors import FieldError, PermissionDenied, ValidationFailed
-from app.core.models import utcnow
-from app.sis.models import SupportDomain
+from app.core.errors import FieldError, NotFound, PermissionDenied
+from app.core.request_context import current_request_id
+from app.releases.models import Release, ReleaseSubject
+from app.sis.models import BehaviorReferral, SupportDomain
 from app.sis.schemas import (
     BehaviorOverview,
     CategoryRow,
@@ -40,12 +49,13 @@ from app.sis.schemas import (
     DomainTiers,
     GradeRow,
     ReferralBucketRow,
+    SchoolBehaviorDetail,
     SchoolBehaviorReport,
     SchoolBehaviorSummary,
     TeacherRow,
     TierRow,
 )
-from app.sis.suppression import Figure, Partition, suppress
+from app.sis.suppression import Bound, Figure, Interval, Partition, suppress
 from app.tenancy.models import District, School
 from app.tenancy.schemas import GradeLevel
 
@@ -55,31 +65,13 @@ DOMAINS = tuple(SupportDomain)
 GRADE_ORDER = {grade: position for position, grade in enumerate(get_args(GradeLevel))}
 UNSPECIFIED_GRADE = "unspecified"
 DISTRICT = "district"
+TEACHER_RATES_READ = "behavior_teacher_rates.read"
 
 
 @dataclass(frozen=True, slots=True)
 class Period:
     start: date
     end: date
-
-
-def period(start: date | None, end: date | None) -> Period:
-    """The period asked for; by default the school year (1 July – 30 June) that holds today.
-    `ValidationFailed` when it ends before it starts."""
-    today = utcnow().date()
-    year_start = date(today.year if today.month >= 7 else today.year - 1, 7, 1)
-    if start is None:
-        start = year_start if end is None else end - timedelta(days=364)
-    if end is None:
-        end = (
-            date(start.year + 1, 6, 30) if (start.month, start.day) == (7, 1) else start + timedelta(days=364)
-        )
-    if end < start:
-        raise ValidationFailed(
-            "The period ends before it starts.",
-            errors=[FieldError(("query", "period_end"), "Must be on or after period_start.", "period_order")],
-        )
-    return Period(start, end)
 
 
 def _cell(figure: Figure | None, *, digits: int | None = None) -> Cell:
@@ -97,10 +89,6 @@ def _ratio(numerator: Figure, denominator: Figure, *, scale_n: int | None = None
         scale_n if scale_n is not None else denominator.n,
         numerator.suppressed or denominator.suppressed,
     )
-
-
-async def _min_cell_size(session: AsyncSession, district_id: uuid.UUID) -> int:
-    return await session.scalar(select(District.min_cell_size).where(District.id == district_id)) or 10
 
 
 def _district_of(principal: Principal) -> uuid.UUID:
@@ -149,136 +137,14 @@ _TIERS = text(
 )
 
 
-@dataclass
-class DistrictTable:
-    cells: dict[Any, Figure]
-    schools: list[uuid.UUID]  # schools with enrolled students, by name
-    names: dict[uuid.UUID, str]
-    referrals: dict[uuid.UUID, int]
-
-
-async def _district_table(
-    session: AsyncSession, district_id: uuid.UUID, when: Period, min_n: int
-) -> DistrictTable:
-    params = {"district": district_id, "start": when.start, "end": when.end}
-    base = {row.school_id: row for row in await session.execute(_ENROLLED_AND_BUCKETS, params)}
-    above_one: dict[tuple[uuid.UUID, str, int], int] = {
-        (row.school_id, row.domain, row.tier): row.students for row in await session.execute(_TIERS, params)
-    }
-    names = {
-        row.id: row.name
-        for row in await session.execute(
-            select(School.id, School.name).where(School.district_id == district_id)
-        )
-    }
-    schools = sorted(base, key=lambda school_id: names.get(school_id, "").lower())
-    cells: dict[Any, Figure] = {}
-    partitions: list[Partition] = []
-    for key in [*schools, DISTRICT]:
-        cells[("enrolled", key)] = Figure(0, 0)
-        for bucket in BUCKETS:
-            cells[("bucket", key, bucket)] = Figure(0, 0)
-        for domain in DOMAINS:
-            for tier in TIERS:
-                cells[("tier", key, domain.value, tier)] = Figure(0, 0)
-    for school_id in schools:
-        row = base[school_id]
-        counts = {
-            ("enrolled", school_id): row.enrolled,
-            ("bucket", school_id, "0"): row.b0,
-            ("bucket", school_id, "1"): row.b1,
-            ("bucket", school_id, "2-5"): row.b2_5,
-            ("bucket", school_id, "6+"): row.b6,
-        }
-        for domain in DOMAINS:
-            t2 = above_one.get((school_id, domain.value, 2), 0)
-            t3 = above_one.get((school_id, domain.value, 3), 0)
-            counts |= {
-                ("tier", school_id, domain.value, 1): row.enrolled - t2 - t3,
-                ("tier", school_id, domain.value, 2): t2,
-                ("tier", school_id, domain.value, 3): t3,
-            }
-        for key, count in counts.items():
-            cells[key] = Figure(count, count)
-            total = cells[(key[0], DISTRICT, *key[2:])]
-            total.value += count
-            total.n += count
-    for key in [*schools, DISTRICT]:
-        enrolled = ("enrolled", key)
-        partitions.append(Partition(tuple(("bucket", key, b) for b in BUCKETS), enrolled))
-        for domain in DOMAINS:
-            partitions.append(Partition(tuple(("tier", key, domain.value, t) for t in TIERS), enrolled))
-    # Columns: each school's cell is part of the district's.
-    partitions.append(Partition(tuple(("enrolled", s) for s in schools), ("enrolled", DISTRICT)))
-    for bucket in BUCKETS:
-        partitions.append(
-            Partition(tuple(("bucket", s, bucket) for s in schools), ("bucket", DISTRICT, bucket))
-        )
-    for domain in DOMAINS:
-        for tier in TIERS:
-            partitions.append(
-                Partition(
-                    tuple(("tier", s, domain.value, tier) for s in schools),
-                    ("tier", DISTRICT, domain.value, tier),
-                )
-            )
-    suppress(cells, partitions, min_n)
-    referrals = {school_id: int(base[school_id].referrals) for school_id in schools}
-    return DistrictTable(cells, schools, names, referrals)
-
-
-def _summary(table: DistrictTable, key: Any, name: str) -> SchoolBehaviorSummary:
-    cells = table.cells
-    enrolled = cells[("enrolled", key)]
-    return SchoolBehaviorSummary(
-        school_id=None if key == DISTRICT else key,
-        school_name=name,
-        enrolled=_cell(enrolled),
-        tiers=[
-            DomainTiers(
-                domain=domain,
-                tiers=[
-                    TierRow(
-                        tier=tier,
-                        students=_cell(cells[("tier", key, domain.value, tier)]),
-                        share=_cell(_ratio(cells[("tier", key, domain.value, tier)], enrolled), digits=4),
-                    )
-                    for tier in TIERS
-                ],
-            )
-            for domain in DOMAINS
-        ],
-        referral_buckets=[
-            ReferralBucketRow(
-                bucket=bucket,  # type: ignore[arg-type]
-                students=_cell(cells[("bucket", key, bucket)]),
-                share=_cell(_ratio(cells[("bucket", key, bucket)], enrolled), digits=4),
-            )
-            for bucket in BUCKETS
-        ],
-    )
-
-
-async def overview(session: AsyncSession, principal: Principal, when: Period) -> BehaviorOverview:
-    """Tiers and referral buckets for each school the principal may see, and for the district when it
-    sees them all. Raises `PermissionDenied` for roles without behaviour analytics."""
-    require(principal, Action.BEHAVIOR_ANALYTICS_READ)
-    district_id = _district_of(principal)
-    min_n = await _min_cell_size(session, district_id)
-    table = await _district_table(session, district_id, when, min_n)
-    allowed = allowed_schools(principal, Action.BEHAVIOR_ANALYTICS_READ)
-    shown = [s for s in table.schools if allowed is None or s in allowed]
-    district_name = await session.scalar(select(District.name).where(District.id == district_id))
-    return BehaviorOverview(
-        period_start=when.start,
-        period_end=when.end,
-        min_cell_size=min_n,
-        district=_summary(table, DISTRICT, district_name or "") if allowed is None else None,
-        schools=[_summary(table, s, table.names.get(s, "")) for s in shown],
-    )
-
-
-# --- one school in depth -----------------------------------------------------------------------------
+_CATEGORIES = text(
+    """
+    SELECT DISTINCT r.category FROM behavior_referral AS r
+    JOIN student AS s ON s.id = r.student_id AND s.school_id = r.school_id AND s.deleted_at IS NULL
+    WHERE r.district_id = :district AND r.deleted_at IS NULL AND r.occurred_on BETWEEN :start AND :end
+    ORDER BY r.category
+    """
+)
 
 _BY_GRADE = text(
     """
@@ -319,14 +185,15 @@ _TEACHERS = text(
         JOIN student AS s ON s.id = e.student_id AND s.school_id = :school AND s.deleted_at IS NULL
         GROUP BY t.person_id
     ), reported AS (
-        SELECT r.reporter_person_id AS person_id, count(*) AS referrals
+        SELECT r.reporter_person_id AS person_id, count(*) AS referrals,
+            count(DISTINCT r.student_id) AS referred
         FROM behavior_referral AS r JOIN student AS s ON s.id = r.student_id AND s.school_id = r.school_id
         WHERE r.school_id = :school AND r.deleted_at IS NULL AND s.deleted_at IS NULL
             AND r.occurred_on BETWEEN :start AND :end AND r.reporter_person_id IS NOT NULL
         GROUP BY r.reporter_person_id
     )
     SELECT p.id, p.sourced_id, p.display_name, coalesce(taught.students, 0) AS students,
-        coalesce(reported.referrals, 0) AS referrals
+        coalesce(reported.referrals, 0) AS referrals, coalesce(reported.referred, 0) AS referred
     FROM (SELECT DISTINCT person_id FROM teaching) AS t
     JOIN person AS p ON p.id = t.person_id
     LEFT JOIN taught ON taught.person_id = t.person_id
@@ -336,115 +203,398 @@ _TEACHERS = text(
 )
 
 
-async def school_report(
-    session: AsyncSession, principal: Principal, school_id: uuid.UUID, when: Period
-) -> SchoolBehaviorReport:
-    """One school: its summary, the school's referral rate, each teacher's next to it, and the
-    breakdowns by grade and category. `NotFound` for a school of another district; `PermissionDenied`
-    for a school the principal may not see analytics of."""
-    school = await get_visible(session, School, school_id, principal, Action.SCHOOL_READ, what="school")
-    authorize(principal, Action.BEHAVIOR_ANALYTICS_READ, district_id=school.district_id, school_id=school.id)
-    min_n = await _min_cell_size(session, school.district_id)
-    table = await _district_table(session, school.district_id, when, min_n)
-    params = {"school": school.id, "start": when.start, "end": when.end, "unspecified": UNSPECIFIED_GRADE}
-    cells = table.cells
-    known = ("enrolled", school.id) in cells
-    if known:
-        decided = cells[("enrolled", school.id)]
-        enrolled = Figure(decided.value, decided.n, decided.suppressed)
-        b0 = cells[("bucket", school.id, "0")]
-        with_referrals_n = int(enrolled.value - b0.value)
-        referrals_count = table.referrals[school.id]
-    else:
-        enrolled = Figure(0, 0, True)
-        b0 = Figure(0, 0, True)
-        with_referrals_n = 0
-        referrals_count = 0
+@dataclass
+class System:
+    """Every cell of a release and the relations among them, before and after suppression."""
 
-    # The school's own figures, fixed as the district table decided them.
-    local: dict[Any, Figure] = {
-        "enrolled": enrolled,
-        "with_referrals": Figure(with_referrals_n, with_referrals_n, enrolled.suppressed or b0.suppressed),
-        "referrals": Figure(referrals_count, with_referrals_n),
+    cells: dict[Any, Figure]
+    partitions: list[Partition]
+    bounds: list[Bound]
+    schools: list[uuid.UUID]  # schools with enrolled students, by name
+    names: dict[uuid.UUID, str]
+    categories: list[str]
+    grades: dict[uuid.UUID, list[str]]
+    teachers: dict[uuid.UUID, list[Any]]
+
+
+def _add(system: System, key: Any, value: Any, n: Any) -> None:
+    # SQL sums arrive as Decimal; the audit's linear programmes want plain numbers.
+    system.cells[key] = Figure(int(value), int(n))
+
+
+async def _district_cells(session: AsyncSession, district_id: uuid.UUID, when: Period) -> System:
+    """The district-wide table: enrolled, tiers and referral buckets per school and for the district."""
+    params = {"district": district_id, "start": when.start, "end": when.end}
+    base = {row.school_id: row for row in await session.execute(_ENROLLED_AND_BUCKETS, params)}
+    above_one: dict[tuple[uuid.UUID, str, int], int] = {
+        (row.school_id, row.domain, row.tier): row.students for row in await session.execute(_TIERS, params)
     }
-    partitions: list[Partition] = []
+    names = {
+        row.id: row.name
+        for row in await session.execute(
+            select(School.id, School.name).where(School.district_id == district_id)
+        )
+    }
+    schools = sorted(base, key=lambda school_id: (names.get(school_id, "").lower(), str(school_id)))
+    categories = [row.category for row in await session.execute(_CATEGORIES, params)]
+    system = System({}, [], [], schools, names, categories, {}, {})
+    cells = system.cells
+    for key in [*schools, DISTRICT]:
+        _add(system, ("enrolled", key), 0, 0)
+        for bucket in BUCKETS:
+            _add(system, ("bucket", key, bucket), 0, 0)
+        for domain in DOMAINS:
+            for tier in TIERS:
+                _add(system, ("tier", key, domain.value, tier), 0, 0)
+    for school_id in schools:
+        row = base[school_id]
+        counts = {
+            ("enrolled", school_id): row.enrolled,
+            ("bucket", school_id, "0"): row.b0,
+            ("bucket", school_id, "1"): row.b1,
+            ("bucket", school_id, "2-5"): row.b2_5,
+            ("bucket", school_id, "6+"): row.b6,
+        }
+        for domain in DOMAINS:
+            t2 = above_one.get((school_id, domain.value, 2), 0)
+            t3 = above_one.get((school_id, domain.value, 3), 0)
+            counts |= {
+                ("tier", school_id, domain.value, 1): row.enrolled - t2 - t3,
+                ("tier", school_id, domain.value, 2): t2,
+                ("tier", school_id, domain.value, 3): t3,
+            }
+        for key, count in counts.items():
+            cells[key] = Figure(int(count), int(count))
+            total = cells[(key[0], DISTRICT, *key[2:])]
+            total.value += count
+            total.n += count
+        with_referrals = row.b1 + row.b2_5 + row.b6
+        _add(system, ("with", school_id), with_referrals, with_referrals)
+        _add(system, ("referrals", school_id), int(row.referrals), with_referrals)
+        system.partitions.append(
+            Partition(tuple(("bucket", school_id, b) for b in BUCKETS[1:]), ("with", school_id))
+        )
+        system.bounds.append(Bound((("with", school_id),), ("referrals", school_id)))
+    for key in [*schools, DISTRICT]:
+        enrolled = ("enrolled", key)
+        system.partitions.append(Partition(tuple(("bucket", key, b) for b in BUCKETS), enrolled))
+        for domain in DOMAINS:
+            system.partitions.append(
+                Partition(tuple(("tier", key, domain.value, t) for t in TIERS), enrolled)
+            )
+    # Columns: each school's cell is part of the district's.
+    system.partitions.append(Partition(tuple(("enrolled", s) for s in schools), ("enrolled", DISTRICT)))
+    for bucket in BUCKETS:
+        system.partitions.append(
+            Partition(tuple(("bucket", s, bucket) for s in schools), ("bucket", DISTRICT, bucket))
+        )
+    for domain in DOMAINS:
+        for tier in TIERS:
+            system.partitions.append(
+                Partition(
+                    tuple(("tier", s, domain.value, tier) for s in schools),
+                    ("tier", DISTRICT, domain.value, tier),
+                )
+            )
+    return system
+
+
+async def _school_cells(
+    session: AsyncSession, system: System, school_id: uuid.UUID, when: Period, min_n: int
+) -> None:
+    """One school's breakdowns, tied to its row of the district table."""
+    params = {"school": school_id, "start": when.start, "end": when.end, "unspecified": UNSPECIFIED_GRADE}
     grades = sorted(
         (await session.execute(_BY_GRADE, params)).all(),
         key=lambda row: (GRADE_ORDER.get(row.grade, len(GRADE_ORDER)), row.grade),
     )
+    system.grades[school_id] = [row.grade for row in grades]
     for row in grades:
-        local[("enrolled", row.grade)] = Figure(row.enrolled, row.enrolled)
-        local[("with_referrals", row.grade)] = Figure(row.with_referrals, row.with_referrals)
-        local[("referrals", row.grade)] = Figure(row.referrals, row.with_referrals)
+        _add(system, ("g_enrolled", school_id, row.grade), row.enrolled, row.enrolled)
+        _add(system, ("g_with", school_id, row.grade), row.with_referrals, row.with_referrals)
+        _add(system, ("g_referrals", school_id, row.grade), row.referrals, row.with_referrals)
         # A grade too small to show hides everything about it.
         if row.enrolled < min_n:
-            local[("with_referrals", row.grade)].suppressed = True
-            local[("referrals", row.grade)].suppressed = True
-    for measure in ("enrolled", "with_referrals", "referrals"):
-        partitions.append(Partition(tuple((measure, row.grade) for row in grades), measure))
-    categories = (await session.execute(_BY_CATEGORY, params)).all()
-    for row in categories:
-        local[("category_referrals", row.category)] = Figure(row.referrals, row.students)
-        local[("category_students", row.category)] = Figure(row.students, row.students)
-    partitions.append(
-        Partition(tuple(("category_referrals", row.category) for row in categories), "referrals")
+            system.cells[("g_with", school_id, row.grade)].suppressed = True
+            system.cells[("g_referrals", school_id, row.grade)].suppressed = True
+        system.bounds.append(Bound((("g_with", school_id, row.grade),), ("g_enrolled", school_id, row.grade)))
+        system.bounds.append(
+            Bound((("g_with", school_id, row.grade),), ("g_referrals", school_id, row.grade))
+        )
+    for measure, total in (("g_enrolled", "enrolled"), ("g_with", "with"), ("g_referrals", "referrals")):
+        system.partitions.append(
+            Partition(tuple((measure, school_id, row.grade) for row in grades), (total, school_id))
+        )
+    by_category = {row.category: row for row in (await session.execute(_BY_CATEGORY, params)).all()}
+    for category in system.categories:
+        row = by_category.get(category)
+        referrals, students = (row.referrals, row.students) if row is not None else (0, 0)
+        _add(system, ("c_referrals", school_id, category), referrals, students)
+        _add(system, ("c_students", school_id, category), students, students)
+        system.bounds.append(
+            Bound((("c_students", school_id, category),), ("c_referrals", school_id, category))
+        )
+        system.bounds.append(Bound((("c_students", school_id, category),), ("with", school_id)))
+    system.partitions.append(
+        Partition(tuple(("c_referrals", school_id, c) for c in system.categories), ("referrals", school_id))
     )
     teachers = (await session.execute(_TEACHERS, params)).all()
+    system.teachers[school_id] = teachers
     for row in teachers:
-        local[("teacher_students", row.id)] = Figure(row.students, row.students)
-        local[("teacher_referrals", row.id)] = Figure(row.referrals, row.students)
-    suppress(local, partitions, min_n)
+        _add(system, ("t_students", school_id, row.id), row.students, row.students)
+        _add(system, ("t_referrals", school_id, row.id), row.referrals, row.referred)
+        system.bounds.append(Bound((("t_students", school_id, row.id),), ("enrolled", school_id)))
+    # What teachers reported is part of the school's referrals (the rest came from other staff).
+    system.bounds.append(
+        Bound(tuple(("t_referrals", school_id, row.id) for row in teachers), ("referrals", school_id))
+    )
 
-    school_rate = _ratio(local["referrals"], enrolled)
-    return SchoolBehaviorReport(
-        period_start=when.start,
-        period_end=when.end,
-        min_cell_size=min_n,
-        summary=_summary(table, school.id, school.name) if known else _empty_summary(school),
-        referrals=_cell(local["referrals"]),
-        referrals_per_student=_cell(school_rate, digits=4),
-        teachers=[
+
+@dataclass
+class BehaviorRelease:
+    """What a behaviour release stores: the published tables, the audit's verdict, its size."""
+
+    tables: dict[str, Any]
+    audit: dict[str, Any]
+    items: int
+
+
+async def compute_release(
+    session: AsyncSession, district_id: uuid.UUID, when: Period, min_n: int, *, period: str
+) -> BehaviorRelease:
+    """Every behaviour table of the district for `when`, suppressed as one system and audited: no
+    suppressed cell's interval is narrower than `min_n`."""
+    system = await _district_cells(session, district_id, when)
+    for school_id in system.schools:
+        await _school_cells(session, system, school_id, when, min_n)
+    sensitive = {key for key, cell in system.cells.items() if cell.n < min_n or cell.suppressed}
+    intervals = suppress(system.cells, system.partitions, min_n, system.bounds)
+    district_name = await session.scalar(select(District.name).where(District.id == district_id))
+    reports = {
+        str(school_id): _report(system, school_id, system.names.get(school_id, "")).model_dump(mode="json")
+        for school_id in system.schools
+    }
+    items = await session.scalar(
+        select(func.count())
+        .select_from(BehaviorReferral)
+        .where(
+            BehaviorReferral.district_id == district_id,
+            BehaviorReferral.deleted_at.is_(None),
+            BehaviorReferral.occurred_on.between(when.start, when.end),
+        )
+    )
+    return BehaviorRelease(
+        tables={
+            "district": _summary(system, DISTRICT, district_name or "").model_dump(mode="json"),
+            "schools": reports,
+        },
+        audit=_verdict(system.cells, {k: i for k, i in intervals.items() if k in sensitive}, min_n),
+        items=int(items or 0),
+    )
+
+
+def _verdict(cells: dict[Any, Figure], intervals: dict[Any, Interval], min_n: int) -> dict[str, Any]:
+    narrowest = min((i.width for i in intervals.values()), default=None)
+    return {
+        "cells": len(cells),
+        "suppressed": sum(1 for c in cells.values() if c.suppressed),
+        "narrowest_interval": None if narrowest is None or narrowest == float("inf") else narrowest,
+        "required_width": min_n,
+        "safe": narrowest is None or narrowest >= min_n,
+    }
+
+
+def _summary(system: System, key: Any, name: str) -> SchoolBehaviorSummary:
+    cells = system.cells
+    enrolled = cells[("enrolled", key)]
+    return SchoolBehaviorSummary(
+        school_id=None if key == DISTRICT else key,
+        school_name=name,
+        enrolled=_cell(enrolled),
+        tiers=[
+            DomainTiers(
+                domain=domain,
+                tiers=[
+                    TierRow(
+                        tier=tier,
+                        students=_cell(cells[("tier", key, domain.value, tier)]),
+                        share=_cell(_ratio(cells[("tier", key, domain.value, tier)], enrolled), digits=4),
+                    )
+                    for tier in TIERS
+                ],
+            )
+            for domain in DOMAINS
+        ],
+        referral_buckets=[
+            ReferralBucketRow(
+                bucket=bucket,  # type: ignore[arg-type]
+                students=_cell(cells[("bucket", key, bucket)]),
+                share=_cell(_ratio(cells[("bucket", key, bucket)], enrolled), digits=4),
+            )
+            for bucket in BUCKETS
+        ],
+    )
+
+
+def _report(system: System, school_id: uuid.UUID, name: str) -> SchoolBehaviorDetail:
+    cells = system.cells
+    enrolled = cells[("enrolled", school_id)]
+    referrals = cells[("referrals", school_id)]
+    school_rate = _ratio(referrals, enrolled)
+    teachers = []
+    for row in system.teachers[school_id]:
+        rate = _ratio(cells[("t_referrals", school_id, row.id)], cells[("t_students", school_id, row.id)])
+        teachers.append(
             TeacherRow(
                 person_id=row.id,
                 sourced_id=row.sourced_id,
                 display_name=row.display_name,
-                enrolled_students=_cell(local[("teacher_students", row.id)]),
-                referrals=_cell(local[("teacher_referrals", row.id)]),
-                referrals_per_student=_cell(rate := _teacher_rate(local, row.id), digits=4),
+                enrolled_students=_cell(cells[("t_students", school_id, row.id)]),
+                referrals=_cell(cells[("t_referrals", school_id, row.id)]),
+                referrals_per_student=_cell(rate, digits=4),
                 relative_to_school=_cell(_ratio(rate, school_rate), digits=2),
             )
-            for row in teachers
-        ],
+        )
+    return SchoolBehaviorDetail(
+        summary=_summary(system, school_id, name),
+        referrals=_cell(referrals),
+        referrals_per_student=_cell(school_rate, digits=4),
+        teachers=teachers,
         by_grade=[
             GradeRow(
-                grade=row.grade,
-                enrolled=_cell(local[("enrolled", row.grade)]),
-                students_with_referrals=_cell(local[("with_referrals", row.grade)]),
-                referrals=_cell(local[("referrals", row.grade)]),
+                grade=grade,
+                enrolled=_cell(cells[("g_enrolled", school_id, grade)]),
+                students_with_referrals=_cell(cells[("g_with", school_id, grade)]),
+                referrals=_cell(cells[("g_referrals", school_id, grade)]),
                 referrals_per_student=_cell(
-                    _ratio(local[("referrals", row.grade)], local[("enrolled", row.grade)]), digits=4
+                    _ratio(cells[("g_referrals", school_id, grade)], cells[("g_enrolled", school_id, grade)]),
+                    digits=4,
                 ),
             )
-            for row in grades
+            for grade in system.grades[school_id]
         ],
         by_category=[
             CategoryRow(
-                category=row.category,
-                referrals=_cell(local[("category_referrals", row.category)]),
-                students=_cell(local[("category_students", row.category)]),
+                category=category,
+                referrals=_cell(cells[("c_referrals", school_id, category)]),
+                students=_cell(cells[("c_students", school_id, category)]),
             )
-            for row in categories
+            for category in system.categories
         ],
     )
 
 
-def _teacher_rate(local: dict[Any, Figure], person_id: uuid.UUID) -> Figure:
-    return _ratio(local[("teacher_referrals", person_id)], local[("teacher_students", person_id)])
+# --- reading a release -------------------------------------------------------------------------------
 
 
-def _empty_summary(school: School) -> SchoolBehaviorSummary:
+async def latest_release(
+    session: AsyncSession, district_id: uuid.UUID, subject: ReleaseSubject, period: str | None
+) -> Release:
+    """The latest revision of the release of `period` (the latest period released, without one);
+    `NotFound` when nothing was released."""
+    stmt = select(Release).where(Release.district_id == district_id, Release.subject == subject)
+    if period is not None:
+        stmt = stmt.where(Release.period == period)
+    stmt = stmt.order_by(
+        Release.period_end.desc().nulls_last(), Release.created_at.desc(), Release.revision.desc()
+    )
+    release = (await session.execute(stmt.limit(1))).scalar_one_or_none()
+    if release is None:
+        what = f"for the period {period!r}" if period is not None else "yet"
+        raise NotFound(
+            f"No behaviour figures were released {what}.",
+            errors=[
+                FieldError(("query", "period"), "Name a released period (GET /releases).", "not_released")
+            ],
+        )
+    return release
+
+
+async def _late_referrals(session: AsyncSession, release: Release) -> int:
+    """Referrals of the period recorded, changed or removed since the release: waiting for a correction."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(BehaviorReferral)
+            .where(
+                BehaviorReferral.district_id == release.district_id,
+                BehaviorReferral.occurred_on.between(release.period_start, release.period_end),
+                BehaviorReferral.updated_at > release.created_at,
+            )
+        )
+        or 0
+    )
+
+
+def _particulars(release: Release, late: int) -> dict[str, Any]:
+    return {
+        "period": release.period,
+        "period_start": release.period_start,
+        "period_end": release.period_end,
+        "revision": release.revision,
+        "released_at": release.created_at,
+        "late_referrals": late,
+        "min_cell_size": release.min_cell_size,
+    }
+
+
+async def overview(session: AsyncSession, principal: Principal, period: str | None) -> BehaviorOverview:
+    """Tiers and referral buckets of the released `period` (the latest, without one) for each school
+    the principal may see, and for the district when it sees them all. Raises `PermissionDenied` for
+    roles without behaviour analytics and `NotFound` when the period was not released."""
+    require(principal, Action.BEHAVIOR_ANALYTICS_READ)
+    district_id = _district_of(principal)
+    release = await latest_release(session, district_id, ReleaseSubject.BEHAVIOR, period)
+    allowed = allowed_schools(principal, Action.BEHAVIOR_ANALYTICS_READ)
+    schools = [
+        SchoolBehaviorSummary.model_validate(report["summary"])
+        for school_id, report in release.tables["schools"].items()
+        if allowed is None or uuid.UUID(school_id) in allowed
+    ]
+    return BehaviorOverview(
+        **_particulars(release, await _late_referrals(session, release)),
+        district=SchoolBehaviorSummary.model_validate(release.tables["district"])
+        if allowed is None
+        else None,
+        schools=schools,
+    )
+
+
+async def school_report(
+    session: AsyncSession, principal: Principal, school_id: uuid.UUID, period: str | None
+) -> SchoolBehaviorReport:
+    """One school in the released `period`: its summary, the school's referral rate, each teacher's
+    next to it, and the breakdowns by grade and category. The read of teachers' rates is audited.
+    `NotFound` for a school of another district or a period not released; `PermissionDenied` for a
+    school the principal may not see analytics of."""
+    school = await get_visible(session, School, school_id, principal, Action.SCHOOL_READ, what="school")
+    authorize(principal, Action.BEHAVIOR_ANALYTICS_READ, district_id=school.district_id, school_id=school.id)
+    release = await latest_release(session, school.district_id, ReleaseSubject.BEHAVIOR, period)
+    stored = release.tables["schools"].get(str(school.id))
+    body = stored if stored is not None else _empty_report(school)
+    report = SchoolBehaviorReport(**_particulars(release, await _late_referrals(session, release)), **body)
+    if report.teachers:
+        # Teachers' referral rates are teacher-level figures: who read them, and when, is on record.
+        session.add(
+            AuditEvent(
+                district_id=school.district_id,
+                actor_kind=principal.kind.value,
+                actor_id=principal.id,
+                actor_label=principal.label,
+                action=TEACHER_RATES_READ,
+                entity_type="school",
+                entity_id=school.id,
+                after={"release_id": str(release.id), "teachers": len(report.teachers)},
+                request_id=current_request_id(),
+            )
+        )
+        await session.flush()
+    return report
+
+
+def _empty_report(school: School) -> dict[str, Any]:
     hidden = Cell(value=None, suppressed=True)
-    return SchoolBehaviorSummary(
+    summary = SchoolBehaviorSummary(
         school_id=school.id,
         school_name=school.name,
         enrolled=hidden,
@@ -457,3 +607,11 @@ def _empty_summary(school: School) -> SchoolBehaviorSummary:
             for b in BUCKETS
         ],
     )
+    return {
+        "summary": summary.model_dump(mode="json"),
+        "referrals": hidden.model_dump(),
+        "referrals_per_student": hidden.model_dump(),
+        "teachers": [],
+        "by_grade": [],
+        "by_category": [],
+    }

@@ -7,7 +7,7 @@ Parse, call the service, shape the reply. No rules here.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
@@ -252,21 +252,31 @@ for _entity in SyncEntity:
 
 # --- behaviour analytics -----------------------------------------------------------------------------
 
-PeriodStart = Annotated[
-    date | None, Query(description="First day of the period (default: 1 July of the current school year).")
+ReleasedPeriod = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=32,
+        description="A released period (`GET /releases`); the latest released period when left out. "
+        "There are no arbitrary date windows: two windows' difference is a third, unsuppressed.",
+        examples=["2026-10"],
+    ),
 ]
-PeriodEnd = Annotated[date | None, Query(description="Last day of the period (default: 30 June after it).")]
 
 
-@analytics_router.get("", operation_id="getBehaviorOverview", response_model=BehaviorOverview)
+@analytics_router.get(
+    "", operation_id="getBehaviorOverview", response_model=BehaviorOverview, responses=problem_responses(404)
+)
 async def behavior_overview(
-    session: Session, principal: Caller, period_start: PeriodStart = None, period_end: PeriodEnd = None
+    session: Session, principal: Caller, period: ReleasedPeriod = None
 ) -> BehaviorOverview:
     """For each school you may see (and the district as a whole, for district-wide roles): the share of
     enrolled students at each tier of behaviour and academic support, and with 0, 1, 2–5 and 6+
-    referrals in the period. Cells about fewer students than the district's minimum n are suppressed,
-    and so are the cells that would let them be worked out from a total."""
-    return await analytics.overview(session, principal, analytics.period(period_start, period_end))
+    referrals, in a released period. Figures are computed once when the district releases a closed
+    period and never change; cells about fewer students than the district's minimum n are suppressed,
+    with every cell that would let them be worked out from anything else published. 404 when the
+    period was not released."""
+    return await analytics.overview(session, principal, period)
 
 
 @analytics_router.get(
@@ -279,15 +289,13 @@ async def school_report(
     school_id: Annotated[uuid.UUID, Path(description="The school's id.")],
     session: Session,
     principal: Caller,
-    period_start: PeriodStart = None,
-    period_end: PeriodEnd = None,
+    period: ReleasedPeriod = None,
 ) -> SchoolBehaviorReport:
-    """One school in depth: its tiers and referral counts, referrals per enrolled student for each
-    teacher next to the school's rate, and the breakdowns by grade and by category. School leaders see
-    their school; district roles every school. Small cells are suppressed as in the overview."""
-    return await analytics.school_report(
-        session, principal, school_id, analytics.period(period_start, period_end)
-    )
+    """One school in a released period: its tiers and referral counts, referrals per enrolled student
+    for each teacher next to the school's rate, and the breakdowns by grade and by category (every
+    category of the district, zeros included). School leaders see their school; district roles every
+    school. Reading teachers' rates is recorded in the audit trail."""
+    return await analytics.school_report(session, principal, school_id, period)
 
 
 router = APIRouter()

@@ -392,13 +392,25 @@ class SchoolBehaviorSummary(BaseModel):
     referral_buckets: list[ReferralBucketRow]
 
 
-class BehaviorOverview(BaseModel):
-    """Per school (and for the district, for district-wide roles) the share of students at each tier
-    and with 0, 1, 2–5 and 6+ referrals in the period."""
+class BehaviorRelease(BaseModel):
+    """Which release the figures come from. Figures are published only for closed periods, computed
+    once and never changed; data that arrives later waits for a correction release."""
 
+    period: str = Field(description="The released period's name, e.g. `2026-10`.")
     period_start: date
     period_end: date
-    min_cell_size: int
+    revision: int = Field(description="1 for the first release of the period; corrections count up.")
+    released_at: datetime
+    late_referrals: int = Field(
+        description="Referrals of the period recorded, changed or removed since the release: not in it."
+    )
+    min_cell_size: int = Field(description="The minimum n the release was suppressed under.")
+
+
+class BehaviorOverview(BehaviorRelease):
+    """Per school (and for the district, for district-wide roles) the share of students at each tier
+    and with 0, 1, 2–5 and 6+ referrals in the released period."""
+
     district: SchoolBehaviorSummary | None = Field(
         description="The district as a whole; only for callers who see every school."
     )
@@ -431,16 +443,19 @@ class CategoryRow(BaseModel):
     students: Cell = Field(description="Distinct students with a referral of this category.")
 
 
-class SchoolBehaviorReport(BaseModel):
-    """One school in depth: its summary, referral rates per teacher against the school's, and the
-    breakdowns by grade and by category."""
+class SchoolBehaviorDetail(BaseModel):
+    """One school in depth, as a release stores it."""
 
-    period_start: date
-    period_end: date
-    min_cell_size: int
     summary: SchoolBehaviorSummary
     referrals: Cell = Field(description="Referrals of the school's enrolled students in the period.")
     referrals_per_student: Cell
     teachers: list[TeacherRow]
     by_grade: list[GradeRow]
-    by_category: list[CategoryRow]
+    by_category: list[CategoryRow] = Field(
+        description="Every category referred in the district in the period, zeros included."
+    )
+
+
+class SchoolBehaviorReport(BehaviorRelease, SchoolBehaviorDetail):
+    """One school in depth: its summary, referral rates per teacher against the school's, and the
+    breakdowns by grade and by category."""

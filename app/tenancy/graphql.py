@@ -48,7 +48,15 @@ class DistrictType(relay.Node):
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this district.")
     name: str
     timezone: str
-    min_cell_size: int = strawberry.field(description="Aggregates about fewer students are suppressed.")
+    min_cell_size: int = strawberry.field(
+        description="Aggregates about fewer students are suppressed. At least 10; only rises."
+    )
+    min_teachers: int = strawberry.field(
+        description="Teachers a feedback aggregate needs (fewer: suppressed). At least 3; only rises."
+    )
+    min_classrooms: int = strawberry.field(
+        description="Classrooms a walkthrough summary needs (fewer: suppressed). At least 3; only rises."
+    )
     engagement_lapse_days: int = strawberry.field(
         description="Days co-production may lapse, or an input wait for an answer, before the triangle flags it."
     )
@@ -67,6 +75,8 @@ class DistrictType(relay.Node):
             name=district.name,
             timezone=district.timezone,
             min_cell_size=district.min_cell_size,
+            min_teachers=district.min_teachers,
+            min_classrooms=district.min_classrooms,
             engagement_lapse_days=district.engagement_lapse_days,
             sourced_id=district.sourced_id,
             version=district.version,
@@ -191,6 +201,8 @@ class UpdateDistrictInput:
     name: str | None = strawberry.UNSET
     timezone: str | None = strawberry.UNSET
     min_cell_size: int | None = strawberry.UNSET
+    min_teachers: int | None = strawberry.UNSET
+    min_classrooms: int | None = strawberry.UNSET
     engagement_lapse_days: int | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
 

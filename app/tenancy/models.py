@@ -40,7 +40,9 @@ class District(VersionedEntityBase, table=True):
     __table_args__ = (
         # Names are unique regardless of case: "Riverside USD" and "riverside usd" are one district.
         Index("uq_district_lower_name", text("lower(name)"), unique=True),
-        CheckConstraint("min_cell_size >= 1", name="min_cell_size_positive"),
+        CheckConstraint("min_cell_size >= 10", name="min_cell_size_floor"),
+        CheckConstraint("min_teachers >= 3", name="min_teachers_floor"),
+        CheckConstraint("min_classrooms >= 3", name="min_classrooms_floor"),
         CheckConstraint("engagement_lapse_days >= 1", name="engagement_lapse_days_positive"),
         CheckConstraint("plan_min_co_creation >= 0", name="plan_min_co_creation_not_negative"),
     )
@@ -49,6 +51,10 @@ class District(VersionedEntityBase, table=True):
     timezone: str = Field(default="UTC", max_length=64, nullable=False)
     # Small-cell suppression: aggregates about fewer students than this are never shown.
     min_cell_size: int = Field(default=DEFAULT_MIN_CELL_SIZE, nullable=False)
+    # A feedback aggregate of fewer teachers, or a walkthrough summary of fewer classrooms, describes
+    # one or two people. Like the minimum n, these only rise (`app.tenancy.service.update_district`).
+    min_teachers: int = Field(default=3, nullable=False, sa_column_kwargs={"server_default": "3"})
+    min_classrooms: int = Field(default=3, nullable=False, sa_column_kwargs={"server_default": "3"})
     sourced_id: str | None = Field(default=None, max_length=255, unique=True)
     # How long co-production may lapse, or an input wait for an answer, before the triangle says so.
     engagement_lapse_days: int = Field(

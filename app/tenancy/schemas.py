@@ -30,13 +30,22 @@ TimeZone = Annotated[
     Field(min_length=1, max_length=64, examples=["America/Chicago"]),
     AfterValidator(_known_timezone),
 ]
+# Floors no district setting goes under: below them an aggregate describes a handful of people.
+MIN_CELL_FLOOR = 10
+MIN_PEOPLE_FLOOR = 3
 MinCellSize = Annotated[
     int,
     Field(
-        ge=1,
+        ge=MIN_CELL_FLOOR,
         le=1000,
-        description="Aggregates about fewer students than this are suppressed (small-cell suppression).",
+        description="Aggregates about fewer students than this are suppressed (small-cell suppression). "
+        "At least 10, and it only rises: a figure released under a higher minimum must not reappear "
+        "under a lower one.",
     ),
+]
+MinPeople = Annotated[
+    int,
+    Field(ge=MIN_PEOPLE_FLOOR, le=100, description="At least 3; it only rises."),
 ]
 
 
@@ -54,6 +63,10 @@ class DistrictCreate(RequestModel):
     name: Name
     timezone: TimeZone = "UTC"
     min_cell_size: MinCellSize = 10
+    min_teachers: MinPeople = Field(default=3, description="Teachers a feedback aggregate needs; at least 3.")
+    min_classrooms: MinPeople = Field(
+        default=3, description="Classrooms a walkthrough summary needs; at least 3."
+    )
     engagement_lapse_days: LapseDays = 60
     sourced_id: SourcedId | None = None
 
@@ -62,6 +75,12 @@ class DistrictUpdate(UpdateModel):
     name: Name = None  # type: ignore[assignment]
     timezone: TimeZone = None  # type: ignore[assignment]
     min_cell_size: MinCellSize = None  # type: ignore[assignment]
+    min_teachers: MinPeople = Field(  # type: ignore[assignment]
+        default=None, description="Teachers a feedback aggregate needs; only rises."
+    )
+    min_classrooms: MinPeople = Field(  # type: ignore[assignment]
+        default=None, description="Classrooms a walkthrough summary needs; only rises."
+    )
     engagement_lapse_days: LapseDays = None  # type: ignore[assignment]
     sourced_id: SourcedId | None = None
 
@@ -70,6 +89,8 @@ class DistrictPublic(VersionedEntityPublic):
     name: str
     timezone: str
     min_cell_size: int
+    min_teachers: int
+    min_classrooms: int
     engagement_lapse_days: int
     sourced_id: str | None
 

@@ -7,6 +7,7 @@ the transport's unit of work commits once per request (REST) or per mutation fie
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,9 +87,32 @@ async def update_district(
     )
     authorize(principal, Action.DISTRICT_UPDATE, district_id=district.id)
     check_version(district, expected_version, what="district")
-    apply_changes(district, data.changes())
+    changes = data.changes()
+    _only_rising(district, changes)
+    apply_changes(district, changes)
     await flush_or_conflict(session, _DISTRICT_UNIQUE)
     return district
+
+
+# The suppression minimums only rise: lowering one would publish, next to figures released under the
+# higher one, cells that combine with them into exactly what the higher one hid.
+_RAISE_ONLY = ("min_cell_size", "min_teachers", "min_classrooms")
+
+
+def _only_rising(district: District, changes: dict[str, Any]) -> None:
+    lowered = [
+        field
+        for field in _RAISE_ONLY
+        if changes.get(field) is not None and changes[field] < getattr(district, field)
+    ]
+    if lowered:
+        raise ValidationFailed(
+            "Suppression minimums only rise.",
+            errors=[
+                FieldError((field,), f"At least {getattr(district, field)}, the current value.", "raise_only")
+                for field in lowered
+            ],
+        )
 
 
 # --- schools ----------------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ from app.engagement import service as engagement
 from app.engagement.schemas import ActivityCreate, InputCreate, InputUpdate, ParticipationCreate
 from app.identity import service as identity
 from app.identity.models import PersonKind, Role
-from app.identity.schemas import PersonCreate
-from app.monitoring import measurements
+from app.identity.schemas import PersonCreate, UserCreate
+from app.monitoring import measurements, practice
 from app.monitoring.models import ImplementationLevel, SupportNeeded, Walkthrough, WalkthroughObservation
 from app.plans import service as plans
 from app.plans.models import PlanStatus
@@ -157,10 +157,20 @@ async def build_plan(
         )
 
         for c in range(max(classrooms, 1)):
-            teacher = await identity.create_person(
-                session, operator, PersonCreate(display_name=f"Teacher {c}", kind=PersonKind.STAFF)
+            # Teachers of the school (a login with the teacher role there): only they count in a summary.
+            teacher = await identity.create_user(
+                session,
+                operator,
+                UserCreate.model_validate(
+                    {
+                        "email": f"teacher.{uuid.uuid4().hex[:10]}@a.example.org",
+                        "password": "a long enough test password",
+                        "display_name": f"Teacher {c}",
+                        "roles": [{"role": "teacher", "school_id": school_id}],
+                    }
+                ),
             )
-            built.teacher_ids.append(teacher.id)
+            built.teacher_ids.append(teacher.person_id)
         older = Walkthrough(
             district_id=plan.district_id,
             school_id=school_id,
@@ -201,6 +211,11 @@ async def build_plan(
                     level=ImplementationLevel.NOT_OBSERVED,
                 )
             )
+
+        await session.flush()
+        # Levels are published when a walkthrough closes.
+        for walked in (older, latest):
+            await practice.close_walkthrough(session, operator, walked.id)
 
         activity = await engagement.create_activity(
             session,

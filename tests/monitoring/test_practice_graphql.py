@@ -160,8 +160,36 @@ async def test_walkthroughs_through_mutations_and_queries(
     assert first["walkthrough"] == {"practice": "Turn and talk"}
 
     read = (await call(gql, coach, WALKTHROUGH, id=made["id"]))["walkthrough"]
-    assert read["summary"]["classrooms"] == 3
-    assert read["summary"]["developingOrAbove"] == 0.6667
+    # Open: the classrooms seen so far, and no levels until it is closed.
+    assert (read["summary"]["classrooms"], read["summary"]["developingOrAbove"]) == (3, None)
+    published = await create_walkthrough(gql, coach, world, practice="Exit tickets")
+    for teacher, level in zip(teachers, ("PROFICIENT", "BEGINNING", "DEVELOPING"), strict=True):
+        await add_observation(gql, coach, published, teacher.person_id, level)
+    closed = (
+        await call(
+            gql,
+            coach,
+            "mutation($id: ID!) { closeWalkthrough(input: {id: $id}) { walkthrough { id } userErrors { code } } }",
+            id=published["id"],
+        )
+    )["closeWalkthrough"]
+    assert closed == {"walkthrough": {"id": published["id"]}, "userErrors": []}
+    summary = (await call(gql, coach, WALKTHROUGH, id=published["id"]))["walkthrough"]["summary"]
+    assert (summary["classrooms"], summary["developingOrAbove"]) == (3, 0.6667)
+    late = await make_staff(client, tokens, world, name="Late")
+    refused = (
+        await call(
+            gql,
+            coach,
+            ADD_OBSERVATION,
+            input={
+                "walkthroughId": published["id"],
+                "teacherPersonId": gid("Person", late.person_id),
+                "level": "BEGINNING",
+            },
+        )
+    )["addObservation"]
+    assert codes_by_field(refused["userErrors"]) == [(None, "conflict")]
     assert [e["node"]["level"] for e in read["observations"]["edges"]] == [
         "PROFICIENT",
         "BEGINNING",
@@ -195,7 +223,10 @@ async def test_walkthroughs_through_mutations_and_queries(
     own = (await call(gql, teachers[1].headers, "{ myObservations { edges { node { level note } } } }"))[
         "myObservations"
     ]
-    assert own["edges"] == [{"node": {"level": "BEGINNING", "note": "Modelling"}}]
+    assert own["edges"] == [
+        {"node": {"level": "BEGINNING", "note": "Modelling"}},
+        {"node": {"level": "BEGINNING", "note": None}},  # in the closed walkthrough
+    ]
 
     later = await create_walkthrough(gql, coach, world, practice="turn AND talk", observedOn=days(-1))
     trend = (
@@ -519,6 +550,12 @@ async def test_feedback_through_graphql(
             )
         )["recordFeedbackResult"]
         assert made["created"] is True
+    released = await client.post(
+        "/api/v1/releases",
+        json={"subject": "feedback", "period": "2026-fall"},
+        headers=await tokens.headers("A", Role.DISTRICT_ADMIN),
+    )
+    assert released.status_code == 201, released.text
     cells = (
         await call(
             gql,

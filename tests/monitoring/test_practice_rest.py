@@ -47,17 +47,6 @@ async def test_a_coach_runs_a_walkthrough_and_reads_its_picture(
             client, made["id"], teacher.person_id, coach, level, support, note=f"{teacher.name} note"
         )
 
-    summary = await get(client, f"/walkthroughs/{made['id']}/summary", coach)
-    assert summary["classrooms"] == 4
-    assert summary["suppressed"] is False
-    assert {s["level"]: (s["classrooms"], s["share"]) for s in summary["levels"]} == {
-        "not_observed": (0, 0.0),
-        "beginning": (2, 0.5),
-        "developing": (1, 0.25),
-        "proficient": (1, 0.25),
-    }
-    assert summary["developing_or_above"] == 0.5
-
     support = await get(client, f"/walkthroughs/{made['id']}/support", coach)
     groups = {g["support"]: [t["teacher_name"] for t in g["teachers"]] for g in support["groups"]}
     assert groups == {"coaching": ["Teacher 2", "Teacher 3"], "plc": ["Teacher 1"]}
@@ -72,6 +61,24 @@ async def test_a_coach_runs_a_walkthrough_and_reads_its_picture(
     assert changed.status_code == 200
     assert changed.json()["level"] == "developing"
 
+    # While open, the walkthrough shows how many classrooms were seen, and no levels.
+    opened = await get(client, f"/walkthroughs/{made['id']}/summary", coach)
+    assert (opened["closed"], opened["classrooms"], opened["suppressed"]) == (False, 4, True)
+    closed = await post(client, f"/walkthroughs/{made['id']}/close", {}, coach, status=200)
+    assert closed["id"] == made["id"]
+    summary = await get(client, f"/walkthroughs/{made['id']}/summary", coach)
+    assert (summary["closed"], summary["classrooms"], summary["suppressed"]) == (True, 4, False)
+    assert {s["level"]: (s["classrooms"], s["share"]) for s in summary["levels"]} == {
+        "not_observed": (0, 0.0),
+        "beginning": (2, 0.5),
+        "developing": (2, 0.5),
+        "proficient": (0, 0.0),
+    }
+    assert summary["developing_or_above"] == 0.5
+    # Closed: its classrooms no longer change.
+    late = await client.patch(f"{API}/observations/{one['id']}", json={"level": "beginning"}, headers=coach)
+    assert late.status_code == 409
+
 
 async def test_the_trend_follows_one_practice_at_one_school(
     client: httpx.AsyncClient, tokens: Tokens, world: World
@@ -85,6 +92,8 @@ async def test_the_trend_follows_one_practice_at_one_school(
         await observe(client, first["id"], teacher.person_id, leader, "beginning")
         await observe(client, second["id"], teacher.person_id, leader, "proficient")
         await observe(client, other["id"], teacher.person_id, leader, "developing")
+    for made in (first, second, other):
+        await post(client, f"/walkthroughs/{made['id']}/close", {}, leader, status=200)
     # A walkthrough at another school, by a district leader, never joins the first school's trend.
     await walkthrough(client, world, await tokens.headers("A", Role.DISTRICT_LEADER), school=1)
 
@@ -623,17 +632,23 @@ async def test_school_aggregates_are_weighted_and_suppressed_when_small(
         await record(client, survey, teacher_person_id=other.person_id, school_id=school_2, respondents=3)
 
     leader = await tokens.headers("A", Role.DISTRICT_LEADER)
+    # Nothing is published before the period is released.
+    assert (await get(client, "/feedback-aggregates", leader))["cells"] == []
+    await post(client, "/releases", {"subject": "feedback", "period": "2026-fall"}, leader)
     report = await get(client, "/feedback-aggregates", leader)
     assert (report["min_cell_size"], report["min_teachers"]) == (10, 3)
     cells = {(c["school_id"], c["measure"]): c for c in report["cells"]}
-    assert cells[(school_1, "belonging")] | {} == {
+    released = cells[(school_1, "belonging")]
+    assert {k: v for k, v in released.items() if k != "released_at"} == {
         "school_id": school_1,
         "measure": "belonging",
         "period": "2026-fall",
+        "revision": 1,
         "suppressed": False,
         "favourable_share": 0.75,
         "respondents": 40,
         "teachers": 3,
+        "late_results": 0,
     }
     for key in ((school_1, "challenge"), (school_2, "belonging")):
         assert cells[key]["suppressed"] is True
@@ -656,11 +671,10 @@ async def test_school_aggregates_are_weighted_and_suppressed_when_small(
         403,
         "forbidden",
     )
-    # A district with a smaller minimum n publishes the second school's cell.
-    await client.patch(
+    # The minimum n never goes under 10, whatever the district wants.
+    lowered = await client.patch(
         f"{API}/districts/{world.district_id('A')}",
         json={"min_cell_size": 5},
         headers=await admin_headers(tokens),
     )
-    lowered = await get(client, "/feedback-aggregates", leader, school_id=school_2)
-    assert [(c["suppressed"], c["respondents"]) for c in lowered["cells"]] == [(False, 9)]
+    assert lowered.status_code == 422

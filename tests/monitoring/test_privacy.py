@@ -408,11 +408,21 @@ async def _cells(
     return {(c["school_id"], c["measure"], c["period"]): c for c in report["cells"]}
 
 
+async def _release(
+    client: httpx.AsyncClient, tokens: Tokens, period: str = "2026-fall", status: int = 201
+) -> None:
+    response = await client.post(
+        f"{API}/releases", json={"subject": "feedback", "period": period}, headers=await admin_headers(tokens)
+    )
+    assert response.status_code == status, response.text
+
+
 async def test_a_two_teacher_school_is_never_an_average(
     client: httpx.AsyncClient, scene: Scene, tokens: Tokens, world: World
 ) -> None:
     # The teacher and one peer at the first school, each with plenty of students.
     await record(client, scene.peers[0].headers, respondents=300)
+    await _release(client, tokens)
     school_1 = str(world.school_ids("A")[0])
     for who in AGGREGATE_READERS:
         for params in ({}, {"school_id": school_1}, {"measure": "belonging"}, {"period": "2026-fall"}):
@@ -427,6 +437,7 @@ async def test_a_two_teacher_school_is_never_an_average(
             }
     # Nor does a zero-respondent result make a third teacher.
     await record(client, scene.peers[1].headers, respondents=0)
+    await _release(client, tokens)  # a correction: nothing it publishes moves
     cells = await _cells(client, scene.others["school_leader"])
     assert cells[(school_1, "belonging", "2026-fall")]["suppressed"] is True
 
@@ -444,6 +455,8 @@ async def test_filters_choose_cells_and_never_change_them(
     for _ in range(2):
         elsewhere = await make_staff(client, tokens, world, school=1)
         await record(client, elsewhere.headers, respondents=50)
+    await _release(client, tokens)
+    await _release(client, tokens, "2027-spring")
     leader = scene.others["district_leader"]
     everything = await _cells(client, leader)
     assert all(key[0] in (school_1, school_2) for key in everything)
@@ -471,10 +484,17 @@ async def test_a_reader_cannot_subtract_the_results_they_already_see(
     key = (school_1, "belonging", "2026-fall")
     for peer in scene.peers[:2]:
         await record(client, peer.headers, respondents=30)
+    await _release(client, tokens)
     assert (await _cells(client, scene.others["school_leader"]))[key]["teachers"] == 3
     assert (await _cells(client, scene.coach))[key]["suppressed"] is True
+    # A correction adding one class is refused: the difference of two revisions would be that class.
     await record(client, scene.peers[2].headers, respondents=30)
-    assert (await _cells(client, scene.coach))[key]["teachers"] == 4
+    await _release(client, tokens, status=409)
+    # The next period has four teachers: three the coach knows nothing of, so the coach reads it too.
+    for who in (scene.teacher, *(peer.headers for peer in scene.peers)):
+        await record(client, who, respondents=30, period="2027-spring")
+    await _release(client, tokens, "2027-spring")
+    assert (await _cells(client, scene.coach))[(school_1, "belonging", "2027-spring")]["teachers"] == 4
 
 
 async def test_aggregates_are_for_leaders_and_coaches_only(client: httpx.AsyncClient, scene: Scene) -> None:

@@ -14,7 +14,13 @@ from tests.conftest import Tokens, World
 from tests.sis.helpers import put_ok
 
 ANALYTICS = "/api/v1/behavior-analytics"
-PERIOD = {"period_start": "2026-07-01", "period_end": "2027-06-30"}
+PERIOD = {"period": "2026-10"}
+OCTOBER = {
+    "subject": "behavior",
+    "period": "2026-10",
+    "period_start": "2026-10-01",
+    "period_end": "2026-10-31",
+}
 HIDDEN = {"value": None, "suppressed": True}
 
 
@@ -113,6 +119,13 @@ async def school(client: httpx.AsyncClient, tokens: Tokens, world: World) -> str
     return str(world.school_ids("A")[0])
 
 
+async def release(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    response = await client.post(
+        "/api/v1/releases", json=OCTOBER, headers=await tokens.headers("A", Role.DISTRICT_ADMIN)
+    )
+    assert response.status_code == 201, response.text
+
+
 async def report(client: httpx.AsyncClient, headers: dict[str, str], school_id: str) -> dict[str, Any]:
     response = await client.get(f"{ANALYTICS}/schools/{school_id}", params=PERIOD, headers=headers)
     assert response.status_code == 200, response.text
@@ -122,6 +135,7 @@ async def report(client: httpx.AsyncClient, headers: dict[str, str], school_id: 
 async def test_tier_shares_and_referral_buckets_with_complementary_suppression(
     client: httpx.AsyncClient, tokens: Tokens, school: str
 ) -> None:
+    await release(client, tokens)
     body = await report(client, await tokens.headers("A", Role.SCHOOL_LEADER), school)
     assert body["min_cell_size"] == 10
     summary = body["summary"]
@@ -150,13 +164,16 @@ async def test_tier_shares_and_referral_buckets_with_complementary_suppression(
 async def test_teachers_against_the_school_and_the_breakdowns(
     client: httpx.AsyncClient, tokens: Tokens, school: str
 ) -> None:
+    await release(client, tokens)
     body = await report(client, await tokens.headers("A", Role.DISTRICT_LEADER), school)
     teachers = {t["sourced_id"]: t for t in body["teachers"]}
     assert teachers["t-1"]["display_name"] == "Ana Ruiz"
     assert teachers["t-1"]["enrolled_students"] == shown(20)
-    assert teachers["t-1"]["referrals"] == shown(28)
-    assert teachers["t-1"]["referrals_per_student"] == shown(1.4)
-    assert teachers["t-1"]["relative_to_school"] == shown(round(1.4 / (35 / 30), 2))
+    # t-2's 7 referrals (one student) are hidden; the school's 35 are shown and the teachers' rows are
+    # part of them, so t-1's 28 would pin t-2's to at most 7: the audit hides t-1's too.
+    assert teachers["t-1"]["referrals"] == HIDDEN
+    assert teachers["t-1"]["referrals_per_student"] == HIDDEN
+    assert teachers["t-1"]["relative_to_school"] == HIDDEN
     # Four students: nothing about this class is shown.
     assert {
         k: teachers["t-2"][k]
@@ -190,18 +207,21 @@ async def test_the_district_minimum_n_is_the_districts_setting(
     district = await client.get(f"/api/v1/districts/{world.district_id('A')}", headers=admin)
     updated = await client.patch(
         f"/api/v1/districts/{world.district_id('A')}",
-        json={"min_cell_size": 3},
+        json={"min_cell_size": 16},
         headers={**admin, "If-Match": f'"{district.json()["version"]}"'},
     )
     assert updated.status_code == 200, updated.text
+    await release(client, tokens)
     body = await report(client, admin, school)
-    assert body["min_cell_size"] == 3
-    assert [t["students"] for t in body["summary"]["tiers"][0]["tiers"]] == [shown(15), shown(12), shown(3)]
+    assert body["min_cell_size"] == 16
+    # Tier 1 (15 students) is now too small too.
+    assert [t["students"] for t in body["summary"]["tiers"][0]["tiers"]] == [HIDDEN, HIDDEN, HIDDEN]
 
 
 async def test_who_sees_which_school(
     client: httpx.AsyncClient, tokens: Tokens, world: World, school: str
 ) -> None:
+    await release(client, tokens)
     other_school = world.school_ids("A")[1]
     leader = await tokens.headers("A", Role.SCHOOL_LEADER)
     assert (await client.get(f"{ANALYTICS}/schools/{other_school}", headers=leader)).status_code == 403
@@ -224,11 +244,9 @@ async def test_who_sees_which_school(
     for label, status in (("read", 200), ("roster", 403), ("referrals", 403)):
         response = await client.get(ANALYTICS, headers=await tokens.client_headers("A", label))
         assert response.status_code == status, label
-    backwards = await client.get(
-        ANALYTICS, params={"period_start": "2027-01-01", "period_end": "2026-01-01"}, headers=district_leader
-    )
-    assert backwards.status_code == 422
-    # District B sees nothing of A's students.
-    b_overview = (await client.get(ANALYTICS, headers=await tokens.headers("B", Role.DISTRICT_LEADER))).json()
-    assert b_overview["schools"] == []
-    assert b_overview["district"]["enrolled"] == HIDDEN
+    # A period never released is not there; arbitrary windows do not exist.
+    unreleased = await client.get(ANALYTICS, params={"period": "2026-11"}, headers=district_leader)
+    assert unreleased.status_code == 404
+    # District B sees nothing of A's students: it released nothing of its own.
+    b_overview = await client.get(ANALYTICS, headers=await tokens.headers("B", Role.DISTRICT_LEADER))
+    assert b_overview.status_code == 404

@@ -7,7 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.core.db import session_scope
-from app.demo import operator_of
+from app.demo import operator_of, release_demo_figures
 from app.identity.models import Role
 from app.sis.demo import STUDENTS_PER_SCHOOL, generate, seed_sis
 from app.sis.schemas import SyncEntity
@@ -43,6 +43,9 @@ async def test_the_demo_data_loads_and_the_analytics_have_something_to_say(
     async with session_scope(app.state.session_factory, operator_of(district_id)) as session:
         again = await seed_sis(session, district_id)
     assert set(again.values()) == {0}  # idempotent, like any sync
+    # Figures are published by release: last month's, as the demo releases them.
+    async with session_scope(app.state.session_factory, operator_of(district_id)) as session:
+        await release_demo_figures(session, operator_of(district_id))
 
     overview = (
         await client.get(

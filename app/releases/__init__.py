@@ -1,0 +1,1 @@
+"""Releases: figures that pool people, computed once for a closed period, stored and never changed."""

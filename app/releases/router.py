@@ -1,0 +1,66 @@
+"""REST for releases: publish a closed period's figures, and list what was published."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response, status
+
+from app.core.pagination import Page
+from app.core.problems import problem_responses
+from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body
+from app.core.schemas import ListResponse
+from app.releases import service
+from app.releases.models import Release, ReleaseSubject
+from app.releases.schemas import ReleaseAudit, ReleaseCreate, ReleasePublic
+
+router = AreaRouter(tags=["releases"], responses=problem_responses(401, 403, 422))
+
+
+def _public(release: Release | Any) -> ReleasePublic:
+    return ReleasePublic(
+        id=release.id,
+        subject=release.subject,
+        period=release.period,
+        period_start=release.period_start,
+        period_end=release.period_end,
+        revision=release.revision,
+        released_at=release.created_at,
+        min_cell_size=release.min_cell_size,
+        min_people=release.min_people,
+        audit=ReleaseAudit.model_validate(release.audit),
+    )
+
+
+@router.post(
+    "/releases",
+    operation_id="createRelease",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReleasePublic,
+    responses=problem_responses(409),
+)
+async def create_release(body: ReleaseCreate, session: Session, principal: Caller) -> ReleasePublic:
+    """Publish a closed period's figures: behaviour analytics (`subject: behavior`, with the period's
+    dates, which must be past and must not overlap another released period) or student feedback
+    aggregates (`subject: feedback`, naming the period the results carry). The figures are computed
+    once, suppressed over every table they make up together, audited, and stored; they never change.
+    Releasing the same period again is a correction (a new revision), refused with 409 when a figure
+    would move by less than the district's minimum. District admins and district leaders."""
+    return _public(await service.create_release(session, principal, body))
+
+
+@router.get("/releases", operation_id="listReleases", response_model=ListResponse[ReleasePublic])
+async def list_releases(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    subject: ReleaseSubject | None = None,
+) -> dict[str, object]:
+    """Every release of your district, oldest first, each revision on its own, with its suppression
+    audit's verdict."""
+    result = await service.list_releases(session, principal, page, subject)
+    return list_body(
+        request, response, Page([_public(row) for row in result.items], result.next_cursor), ReleasePublic
+    )

@@ -1,0 +1,227 @@
+"""Releases: the only way a figure that pools people is published.
+
+The rules:
+- A release is for one subject (behaviour analytics, student feedback) and one period the district
+  names. Behaviour periods have dates, must be over (the last day past in the district's time zone)
+  and never overlap another released period, so no two releases subtract into a window nobody
+  suppressed. A feedback period is the name results carry; releasing it closes it.
+- It is computed once, stored, and never updated or deleted. Later records, deletes, shares and roster
+  changes do not change it; reads say how many late items it leaves out.
+- Releasing the same period again is a correction: a new revision, allowed only when every
+  difference from the previous revision passes suppression itself (`Conflict` otherwise), because
+  two revisions read one after the other are a table of differences.
+- District admins and district leaders release (`RELEASE_PUBLISH`); any signed-in person of the
+  district may list what was released.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import Action
+from app.auth.policy import require, require_authenticated
+from app.auth.principal import Principal
+from app.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from app.core.pagination import Page, PageRequest, paginate
+from app.core.repository import flush_or_conflict
+from app.monitoring import feedback
+from app.releases.models import Release, ReleaseSubject
+from app.releases.schemas import ReleaseCreate
+from app.sis import analytics
+from app.tenancy.models import District
+
+_UNIQUE = {
+    "uq_release_district_id_subject_period_revision": (
+        "period",
+        "The period was released at the same moment; read the releases and try again.",
+    )
+}
+# Cells whose value is a count; shares and rates follow from counts, so only counts are compared.
+_RATIOS = frozenset({"share", "referrals_per_student", "relative_to_school", "favourable_share"})
+
+
+def _district_of(principal: Principal) -> uuid.UUID:
+    if principal.district_id is None:
+        raise PermissionDenied("Releases belong to a district.")
+    return principal.district_id
+
+
+async def list_releases(
+    session: AsyncSession, principal: Principal, page: PageRequest, subject: ReleaseSubject | None = None
+) -> Page[Release]:
+    """The district's releases, oldest first (every revision)."""
+    require_authenticated(principal)
+    stmt = select(Release).where(Release.district_id == _district_of(principal))
+    if subject is not None:
+        stmt = stmt.where(Release.subject == subject)
+    return await paginate(session, stmt, Release, page)
+
+
+async def create_release(session: AsyncSession, principal: Principal, data: ReleaseCreate) -> Release:
+    """Compute, suppress, audit and store a period's figures. Raises `PermissionDenied` (not a district
+    admin or leader), `ValidationFailed` (dates missing, backwards or not yet past) and `Conflict`
+    (overlapping another released period, or a correction whose differences would be too small)."""
+    require(principal, Action.RELEASE_PUBLISH)
+    district_id = _district_of(principal)
+    district = await session.get(District, district_id, with_for_update=True)  # one release at a time
+    if district is None:
+        raise PermissionDenied("Releases belong to a district.")
+    previous = (
+        await session.execute(
+            select(Release)
+            .where(
+                Release.district_id == district_id,
+                Release.subject == data.subject,
+                Release.period == data.period,
+            )
+            .order_by(Release.revision.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if data.subject is ReleaseSubject.BEHAVIOR:
+        when = await _behavior_period(session, district, data, previous)
+        computed = await analytics.compute_release(
+            session, district_id, when, district.min_cell_size, period=data.period
+        )
+        tables, basis, audit, items = computed.tables, {}, computed.audit, computed.items
+        min_people = 0
+    else:
+        if data.period_start is not None or data.period_end is not None:
+            raise ValidationFailed(
+                "Feedback periods are named, not dated.",
+                errors=[FieldError(("period_start",), "Leave out for feedback.", "not_applicable")],
+            )
+        computed_feedback = await feedback.compute_release(
+            session, district_id, data.period, district.min_cell_size, district.min_teachers
+        )
+        tables, basis = computed_feedback.tables, computed_feedback.basis
+        audit, items = computed_feedback.audit, computed_feedback.items
+        min_people = district.min_teachers
+        when = None
+    if previous is not None:
+        _check_correction(previous, tables, district.min_cell_size, min_people)
+    release = Release(
+        district_id=district_id,
+        subject=data.subject,
+        period=data.period,
+        period_start=when.start if when else None,
+        period_end=when.end if when else None,
+        revision=previous.revision + 1 if previous is not None else 1,
+        min_cell_size=district.min_cell_size,
+        min_people=min_people,
+        items=items,
+        tables=tables,
+        basis=basis,
+        audit=audit,
+    )
+    session.add(release)
+    await flush_or_conflict(session, _UNIQUE)
+    return release
+
+
+async def _behavior_period(
+    session: AsyncSession, district: District, data: ReleaseCreate, previous: Release | None
+) -> analytics.Period:
+    if data.period_start is None or data.period_end is None:
+        raise ValidationFailed(
+            "A behaviour release needs the period's dates.",
+            errors=[
+                FieldError((field,), "Required for behaviour.", "required")
+                for field in ("period_start", "period_end")
+                if getattr(data, field) is None
+            ],
+        )
+    if data.period_end < data.period_start:
+        raise ValidationFailed(
+            "The period ends before it starts.",
+            errors=[FieldError(("period_end",), "Must be on or after period_start.", "period_order")],
+        )
+    today = datetime.now(zoneinfo.ZoneInfo(district.timezone)).date()
+    if data.period_end >= today:
+        raise ValidationFailed(
+            "Only a closed period is released: figures of an open one would move with every record.",
+            errors=[FieldError(("period_end",), "Must be before today in the district.", "period_open")],
+        )
+    if previous is not None and (previous.period_start, previous.period_end) != (
+        data.period_start,
+        data.period_end,
+    ):
+        raise Conflict(
+            f"The period {data.period!r} was released as {previous.period_start} to {previous.period_end}.",
+            errors=[FieldError(("period",), "A correction keeps the period's dates.", "period_changed")],
+        )
+    overlapping = await session.scalar(
+        select(func.count())
+        .select_from(Release)
+        .where(
+            Release.district_id == district.id,
+            Release.subject == ReleaseSubject.BEHAVIOR,
+            Release.period != data.period,
+            Release.period_start <= data.period_end,
+            Release.period_end >= data.period_start,
+        )
+    )
+    if overlapping:
+        raise Conflict(
+            "The period overlaps one already released: the two would subtract into a window never suppressed.",
+            errors=[FieldError(("period_start",), "Release periods that do not overlap.", "overlap")],
+        )
+    return analytics.Period(data.period_start, data.period_end)
+
+
+def _counts(node: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Every count cell of a release's tables by a stable path (rows keyed by their id or name)."""
+    found: dict[tuple[str, ...], dict[str, Any]] = {}
+    if isinstance(node, dict):
+        if set(node) == {"value", "suppressed"}:
+            if path[-1] not in _RATIOS:
+                found[path] = node
+            return found
+        for key, value in node.items():
+            found |= _counts(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for item in node:
+            label = next(
+                (
+                    str(item[k])
+                    for k in ("person_id", "grade", "category", "bucket", "tier", "domain", "key")
+                    if isinstance(item, dict) and k in item
+                ),
+                None,
+            )
+            found |= _counts(item, (*path, label or str(len(found))))
+    return found
+
+
+def _check_correction(previous: Release, tables: dict[str, Any], min_n: int, min_people: int) -> None:
+    """A correction may only differ from the previous revision where the difference itself could be
+    published: a cell hidden before stays hidden, and a shown count moves by zero or by at least the
+    minimum n (feedback: teachers by at least the minimum number of teachers)."""
+    before, after = _counts(previous.tables), _counts(tables)
+    too_small = []
+    for path, old in before.items():
+        new = after.get(path)
+        if new is None:
+            continue
+        if old["suppressed"]:
+            if not new["suppressed"]:
+                too_small.append(path)
+            continue
+        if new["suppressed"]:
+            continue
+        change = abs((new["value"] or 0) - (old["value"] or 0))
+        required = min_people if path[-1] == "teachers" else min_n
+        if change and change < required:
+            too_small.append(path)
+    if too_small:
+        raise Conflict(
+            f"A correction would change {len(too_small)} figure(s) by less than the minimum, and the "
+            "difference would describe that few people. The late data waits for a change big enough "
+            "to publish.",
+        )
