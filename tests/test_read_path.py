@@ -11,21 +11,27 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions.validation_cache import _get_validate_cache
 
+from app.auth.permissions import Action
+from app.auth.policy import StatementCache, visible
+from app.auth.principal import Grant, Principal, PrincipalKind
 from app.core.db import session_scope
 from app.demo import operator_of
 from app.identity.models import Role
 from app.initiatives import service as initiatives
 from app.initiatives.schemas import IndicatorCreate, InitiativeCreate
 from app.plans import service as plans
+from app.plans.models import Plan
 from app.plans.schemas import ActionStepCreate, GoalCreate, PlanCreate, StrategyCreate
 from tests.conftest import Tokens, World, count_statements
 
@@ -224,3 +230,30 @@ async def test_a_front_end_sends_a_document_by_its_hash_once_the_service_knows_i
     assert "errors" not in full
     assert len(full["data"]["initiatives"]["edges"]) == 2
     assert await post({"extensions": persisted}) == full
+
+
+def test_a_kept_statement_belongs_to_one_principal() -> None:
+    """Statements are kept per principal, with the principal's own scope bound into them: another
+    principal (another district, another school, the same person with another grant) gets its own."""
+    district_a, district_b, school_1, school_2 = (uuid.uuid4() for _ in range(4))
+    person = uuid.uuid4()
+
+    def leader(district: uuid.UUID, school: uuid.UUID) -> Principal:
+        grant = Grant(role=Role.SCHOOL_LEADER, school_id=school)
+        return Principal(kind=PrincipalKind.USER, id=person, district_id=district, grants=(grant,))
+
+    cache = StatementCache(maxsize=2)
+    principals = [leader(district_a, school_1), leader(district_b, school_1), leader(district_a, school_2)]
+    built = [
+        cache.get("plans", p, lambda p=p: visible(select(Plan), Plan, p, Action.PLAN_READ))
+        for p in principals
+    ]
+    for principal, statement in zip(principals, built, strict=True):
+        bound = list(statement.compile().params.values())
+        values = [v for value in bound for v in (value if isinstance(value, list) else [value])]
+        assert principal.district_id in values
+        assert principal.grants[0].school_id in values
+    assert len({id(statement) for statement in built}) == 3
+    # Kept: the same principal gets the same statement back; the least recently used leaves first.
+    assert cache.get("plans", principals[2], lambda: pytest.fail("built again")) is built[2]
+    assert cache.get("plans", principals[0], lambda: "rebuilt") == "rebuilt"

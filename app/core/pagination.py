@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, any_, bindparam, func, literal_column, select, tuple_
+from sqlalchemy import Integer, Select, any_, bindparam, func, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,6 +118,55 @@ async def paginate(session: AsyncSession, stmt: Select[Any], model: Any, page: P
     )
     rows = read_rows(model, await _rows(session, stmt))
     return _page_from(rows, page)
+
+
+async def paginate_kept(
+    session: AsyncSession,
+    kept: Any,
+    model: Any,
+    page: PageRequest,
+    values: dict[str, Any],
+) -> Page[Any]:
+    """`paginate` for a statement kept per principal (`app.auth.policy.statements`).
+
+    `kept` is `page_statement(base, model, page)` as the caller's cache returned it: its filters,
+    the page's cursor and `updated_since` and its size are bound parameters, given here by `values`
+    and `page`, so the statement object (and with it SQLAlchemy's cache key and asyncpg's prepared
+    statement) is the same on every request of that principal with that shape.
+    """
+    parameters = dict(values, page_limit=page.limit + 1)
+    if page.updated_since is not None:
+        parameters["updated_since"] = page.updated_since
+    if page.cursor is not None:
+        parameters["cursor_created_at"], parameters["cursor_id"] = decode_cursor(page.cursor)
+    rows = read_rows(model, await _rows(session, kept, parameters))
+    return _page_from(rows, page)
+
+
+def page_shape(page: PageRequest) -> tuple[bool, bool]:
+    """What of a page request changes a kept statement's shape: a cursor, an `updated_since`."""
+    return page.cursor is not None, page.updated_since is not None
+
+
+def page_statement(base: Select[Any], model: Any, page: PageRequest) -> Select[Any]:
+    """`base` as one page in key order, with the page's values as bound parameters (see
+    `paginate_kept`)."""
+    stmt = base
+    if page.updated_since is not None:
+        stmt = stmt.where(model.updated_at >= bindparam("updated_since", type_=model.updated_at.type))
+    if page.cursor is not None:
+        stmt = stmt.where(
+            tuple_(model.created_at, model.id)
+            > tuple_(
+                bindparam("cursor_created_at", type_=model.created_at.type),
+                bindparam("cursor_id", type_=model.id.type),
+            )
+        )
+    return (
+        stmt.with_only_columns(*columns_of(model))
+        .order_by(model.created_at, model.id)
+        .limit(bindparam("page_limit", type_=Integer))
+    )
 
 
 async def paginate_per_parent(

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.initiatives.findings  # noqa: F401  (registers this area's triangle findings)
@@ -27,11 +27,20 @@ from app.auth.policy import (
     get_visible_many,
     require,
     require_authenticated,
+    statements,
     visible,
 )
 from app.auth.principal import Principal
 from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
-from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
+from app.core.pagination import (
+    Page,
+    PageRequest,
+    page_shape,
+    page_statement,
+    paginate,
+    paginate_kept,
+    paginate_per_parent,
+)
 from app.core.repository import apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
 from app.identity.models import Person
@@ -94,21 +103,33 @@ async def list_initiatives(
 ) -> Page[Initiative]:
     """The initiatives the principal may see (its school's, the district's if district-wide, and
     whatever is published), oldest first, narrowed by `filters`."""
+    values = {
+        f.name: getattr(filters, f.name) for f in fields(filters) if getattr(filters, f.name) is not None
+    }
+    shape = ("list_initiatives", frozenset(values), page_shape(page))
+    kept = statements.get(shape, principal, lambda: _initiatives_page(principal, frozenset(values), page))
+    return await paginate_kept(session, kept, Initiative, page, values)
+
+
+def _initiatives_page(principal: Principal, filtered: frozenset[str], page: PageRequest) -> Any:
+    """The list's statement for the filters given, their values as bound parameters."""
     stmt = visible(select(Initiative), Initiative, principal, Action.INITIATIVE_READ)
-    if filters.stage is not None:
-        stmt = stmt.where(Initiative.stage == filters.stage)
-    if filters.school_id is not None:
-        stmt = stmt.where(Initiative.school_id == filters.school_id)
-    if filters.owner_person_id is not None:
-        stmt = stmt.where(Initiative.owner_person_id == filters.owner_person_id)
-    if filters.stakeholder_category is not None:
+    if "stage" in filtered:
+        stmt = stmt.where(Initiative.stage == bindparam("stage", type_=Initiative.stage.type))
+    if "school_id" in filtered:
+        stmt = stmt.where(Initiative.school_id == bindparam("school_id", type_=Initiative.school_id.type))
+    if "owner_person_id" in filtered:
+        stmt = stmt.where(
+            Initiative.owner_person_id == bindparam("owner_person_id", type_=Initiative.owner_person_id.type)
+        )
+    if "stakeholder_category" in filtered:
         placed = (
             select(InitiativeStakeholder.initiative_id)
             .join(Stakeholder, Stakeholder.id == InitiativeStakeholder.stakeholder_id)
-            .where(Stakeholder.category == filters.stakeholder_category)
+            .where(Stakeholder.category == bindparam("stakeholder_category", type_=Stakeholder.category.type))
         )
         stmt = stmt.where(Initiative.id.in_(placed))
-    return await paginate(session, stmt, Initiative, page)
+    return page_statement(stmt, Initiative, page)
 
 
 async def get_initiative(session: AsyncSession, principal: Principal, initiative_id: uuid.UUID) -> Initiative:

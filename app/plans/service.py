@@ -23,22 +23,31 @@ import html
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Action
-from app.auth.policy import authorize, require_authenticated, visible
+from app.auth.policy import authorize, require_authenticated, statements, visible
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
-from app.core.pagination import Page, PageRequest, paginate, paginate_children, paginate_per_parent
+from app.core.pagination import (
+    Page,
+    PageRequest,
+    page_shape,
+    page_statement,
+    paginate,
+    paginate_children,
+    paginate_kept,
+    paginate_per_parent,
+)
 from app.core.repository import apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Input, Mode, Participation
@@ -234,16 +243,21 @@ async def list_plans(
     session: AsyncSession, principal: Principal, page: PageRequest, filters: PlanFilter
 ) -> Page[Plan]:
     """The plans the principal may read, oldest first, narrowed by `filters`."""
+    values = {
+        f.name: getattr(filters, f.name) for f in fields(filters) if getattr(filters, f.name) is not None
+    }
+    shape = ("list_plans", frozenset(values), page_shape(page))
+    kept = statements.get(shape, principal, lambda: _plans_page(principal, frozenset(values), page))
+    return await paginate_kept(session, kept, Plan, page, values)
+
+
+def _plans_page(principal: Principal, filtered: frozenset[str], page: PageRequest) -> Any:
+    """The list's statement for the filters given (each a column of the plan), values bound later."""
     stmt = _plans_visible(select(Plan), principal)
-    if filters.school_id is not None:
-        stmt = stmt.where(Plan.school_id == filters.school_id)
-    if filters.status is not None:
-        stmt = stmt.where(Plan.status == filters.status)
-    if filters.cycle is not None:
-        stmt = stmt.where(Plan.cycle == filters.cycle)
-    if filters.initiative_id is not None:
-        stmt = stmt.where(Plan.initiative_id == filters.initiative_id)
-    return await paginate(session, stmt, Plan, page)
+    for name in sorted(filtered):
+        column = getattr(Plan, name)
+        stmt = stmt.where(column == bindparam(name, type_=column.type))
+    return page_statement(stmt, Plan, page)
 
 
 async def get_plan(
@@ -251,19 +265,22 @@ async def get_plan(
 ) -> Plan:
     """The plan; `NotFound` when it is not there for the principal."""
     try:
-        stmt = _plans_visible(select(Plan).where(Plan.id == plan_id), principal)
+        stmt = statements.get(("get_plan", lock), principal, lambda: _one_plan(principal, lock))
     except PermissionDenied:
         # No right to plans at all (a sync client): say so for its own district's plans, but another
         # district's plan (or none) stays a plain 404, as `get_visible` answers.
         if await session.scalar(select(Plan.district_id).where(Plan.id == plan_id)) == principal.district_id:
             raise
         raise NotFound(f"No plan with id {plan_id}.") from None
-    if lock:
-        stmt = stmt.with_for_update()
-    plan = (await session.execute(stmt)).scalar_one_or_none()
+    plan = (await session.execute(stmt, {"plan_id": plan_id})).scalar_one_or_none()
     if plan is None:
         raise NotFound(f"No plan with id {plan_id}.")
     return plan
+
+
+def _one_plan(principal: Principal, lock: bool) -> Any:
+    stmt = _plans_visible(select(Plan).where(Plan.id == bindparam("plan_id")), principal)
+    return stmt.with_for_update() if lock else stmt
 
 
 async def plans_by_id(
