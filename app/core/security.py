@@ -135,6 +135,9 @@ class KeyRing:
     def signing_key(self) -> ec.EllipticCurvePrivateKey:
         return self._keys[self.signing_kid]
 
+    def __contains__(self, kid: str) -> bool:
+        return kid in self._keys
+
     def public_key(self, kid: str) -> ec.EllipticCurvePublicKey | None:
         key = self._keys.get(kid)
         return key.public_key() if key is not None else None
@@ -252,7 +255,7 @@ class TokenSigner:
         remembered = self._verified.get(key_of_call)
         if remembered is not None:
             claims, kid = remembered
-            if time.time() < claims["exp"] + self.leeway and self.keyring.public_key(kid) is not None:
+            if time.time() < claims["exp"] + self.leeway and kid in self.keyring:
                 return claims
             del self._verified[key_of_call]
         claims = self._verify(token, audience=audience, token_type=token_type)

@@ -213,6 +213,39 @@ def test_expired_token_is_refused(signer: TokenSigner) -> None:
     refused(signer, token)
 
 
+def test_a_remembered_token_is_refused_once_it_expires(
+    signer: TokenSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verified tokens are remembered (an ES256 check per request is the costliest part of a small
+    read), but only until they expire: the next call after `exp` is refused, remembered or not."""
+    token = signer.issue(subject="p", audience=AUDIENCE, ttl=TTL)
+    claims = signer.verify(token, audience=AUDIENCE)
+    assert signer.verify(token, audience=AUDIENCE) is claims  # the remembered answer
+    later = claims["exp"] + 1
+    monkeypatch.setattr("app.core.security.time.time", lambda: later)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", _FrozenDatetime(later))
+    refused(signer, token)
+
+
+def test_a_remembered_token_is_refused_for_another_audience_or_type(signer: TokenSigner) -> None:
+    token = signer.issue(subject="p", audience=AUDIENCE, ttl=TTL)
+    signer.verify(token, audience=AUDIENCE)
+    with pytest.raises(InvalidToken):
+        signer.verify(token, audience="someone-else")
+    with pytest.raises(InvalidToken):
+        signer.verify(token, audience=AUDIENCE, token_type="refresh+jwt")
+
+
+class _FrozenDatetime:
+    """PyJWT's clock, stopped at `timestamp` (it reads `datetime.now(tz=timezone.utc)`)."""
+
+    def __init__(self, timestamp: float) -> None:
+        self.timestamp = timestamp
+
+    def now(self, tz: Any = None) -> datetime:
+        return datetime.fromtimestamp(self.timestamp, tz=tz)
+
+
 def test_leeway_is_configuration(keyring: KeyRing) -> None:
     issued = datetime.now(UTC) - TTL - timedelta(seconds=5)
     token = TokenSigner(keyring, ISSUER).issue(subject="p", audience=AUDIENCE, ttl=TTL, now=issued)
