@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
@@ -471,7 +472,7 @@ async def feedback_aggregates(
     latest = (
         select(Release)
         .where(Release.district_id == district_id, Release.subject == ReleaseSubject.FEEDBACK)
-        .distinct(Release.period)
+        .ext(distinct_on(Release.period))
         .order_by(Release.period, Release.revision.desc())
     )
     if filters.period is not None:

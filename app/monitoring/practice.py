@@ -624,7 +624,7 @@ async def summaries_of(
             .where(any_of(WalkthroughObservation.walkthrough_id, open_ids))
             .group_by(WalkthroughObservation.walkthrough_id)
         )
-        observed = dict((await session.execute(stmt)).tuples().all())
+        observed = dict((await session.execute(stmt)).all())
     reader, min_classrooms = None, 3
     if walkthroughs:
         # The reader's person and the district's minimum, in one statement.
