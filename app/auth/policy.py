@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import fields
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, false, func, or_, select
@@ -30,6 +31,7 @@ from app.auth.permissions import (
 )
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import NotFound, PermissionDenied, Unauthenticated
+from app.core.pagination import Page, PageRequest, page_shape, paginate_kept
 from app.core.sql import any_of
 
 S = TypeVar("S", bound=Select[Any])
@@ -165,6 +167,29 @@ class StatementCache:
 
 
 statements = StatementCache()
+
+
+async def visible_page(
+    session: AsyncSession,
+    principal: Principal,
+    what: str,
+    filters: Any,
+    page: PageRequest,
+    model: Any,
+    build: Callable[[Principal, frozenset[str], PageRequest], Any],
+) -> Page[Any]:
+    """A page of a list the principal may read, its statement kept per principal and shape.
+
+    `filters` is a dataclass of optional filter values; `build(principal, names, page)` makes the
+    statement for the filters given (`names`), each bound as a parameter of that name, ending in
+    `page_statement`. Only which filters are given and the page's shape make a new statement.
+    """
+    values = {
+        f.name: getattr(filters, f.name) for f in fields(filters) if getattr(filters, f.name) is not None
+    }
+    given = frozenset(values)
+    kept = statements.get((what, given, page_shape(page)), principal, lambda: build(principal, given, page))
+    return await paginate_kept(session, kept, model, page, values)
 
 
 async def get_visible(

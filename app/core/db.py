@@ -166,12 +166,19 @@ async def session_scope(
     async with factory() as session:
         if principal is not None:
             bind_principal(session, principal)
-        try:
+        async with committed(session):
             yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+
+
+@asynccontextmanager
+async def committed(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Commit `session` when the block succeeds, roll it back when it raises."""
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
 
 
 class StatementCounter:

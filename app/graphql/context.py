@@ -25,6 +25,7 @@ from strawberry.fastapi import BaseContext
 from app.audit.recorder import bind_principal
 from app.auth.dependencies import get_principal
 from app.auth.principal import Principal
+from app.core.db import committed
 
 
 @dataclass
@@ -72,14 +73,10 @@ class Context(BaseContext):
         Either way the loaders are dropped: what they cached was read before the write (or may have
         been rolled back), and a payload must show the state after it.
         """
-        session = self._shared_session()
         self.wrote = True
         try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+            async with committed(self._shared_session()) as session:
+                yield session
         finally:
             self.forget_loaded()
 

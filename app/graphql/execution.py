@@ -455,20 +455,10 @@ class PlanRun:
         result: dict[str, Any] = {}
         for key, attribute, serialize, nullable, compiled in selection.steps:
             if attribute is not None:
-                # A plain leaf, inline: read, serialize. Anything unusual (a missing attribute, a
-                # null where none may be, a value the serializer refuses) takes the general path,
-                # which reports it as the interpreter would.
-                value = getattr(source, attribute, _MISSING)
-                if value is None:
-                    if nullable:
-                        result[key] = None
-                        continue
-                elif value is not _MISSING:
-                    try:
-                        result[key] = serialize(value)
-                        continue
-                    except Exception:  # noqa: S110 - reported by the general path below
-                        pass
+                value = _read_leaf(source, attribute, serialize, nullable)
+                if value is not _MISSING:
+                    result[key] = value
+                    continue
             result[key] = self._field_sync(compiled, source, path)
         return result
 
@@ -496,17 +486,10 @@ class PlanRun:
         pending: list[tuple[_Field, Any]] = []
         for key, attribute, serialize, nullable, compiled in selection.steps:
             if attribute is not None:
-                value = getattr(source, attribute, _MISSING)  # a plain leaf, as in object_sync
-                if value is None:
-                    if nullable:
-                        result[key] = None
-                        continue
-                elif value is not _MISSING:
-                    try:
-                        result[key] = serialize(value)
-                        continue
-                    except Exception:  # noqa: S110 - reported by the general path below
-                        pass
+                value = _read_leaf(source, attribute, serialize, nullable)
+                if value is not _MISSING:
+                    result[key] = value
+                    continue
             if compiled.kind < _RESOLVER and not compiled.completion.is_async:
                 result[key] = self._field_sync(compiled, source, path)
                 continue
@@ -645,6 +628,21 @@ class PlanRun:
         if compiled.completion.nullable:
             return
         raise _NullBubble from exc
+
+
+def _read_leaf(source: Any, attribute: str, serialize: Callable[[Any], Any], nullable: bool) -> Any:
+    """A plain leaf's response value, or `_MISSING` when anything is unusual (a missing attribute, a
+    null where none may be, a value the serializer refuses): the general path then reports it as the
+    interpreter would."""
+    value = getattr(source, attribute, _MISSING)
+    if value is None:
+        return None if nullable else _MISSING
+    if value is _MISSING:
+        return _MISSING
+    try:
+        return serialize(value)
+    except Exception:
+        return _MISSING
 
 
 def _info_extras() -> tuple[Any, ...]:

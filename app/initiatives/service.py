@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -27,18 +27,16 @@ from app.auth.policy import (
     get_visible_many,
     require,
     require_authenticated,
-    statements,
     visible,
+    visible_page,
 )
 from app.auth.principal import Principal
 from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import (
     Page,
     PageRequest,
-    page_shape,
     page_statement,
     paginate,
-    paginate_kept,
     paginate_per_parent,
 )
 from app.core.repository import apply_changes, check_version, flush_or_conflict
@@ -103,12 +101,9 @@ async def list_initiatives(
 ) -> Page[Initiative]:
     """The initiatives the principal may see (its school's, the district's if district-wide, and
     whatever is published), oldest first, narrowed by `filters`."""
-    values = {
-        f.name: getattr(filters, f.name) for f in fields(filters) if getattr(filters, f.name) is not None
-    }
-    shape = ("list_initiatives", frozenset(values), page_shape(page))
-    kept = statements.get(shape, principal, lambda: _initiatives_page(principal, frozenset(values), page))
-    return await paginate_kept(session, kept, Initiative, page, values)
+    return await visible_page(
+        session, principal, "list_initiatives", filters, page, Initiative, _initiatives_page
+    )
 
 
 def _initiatives_page(principal: Principal, filtered: frozenset[str], page: PageRequest) -> Any:

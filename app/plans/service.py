@@ -23,7 +23,7 @@ import html
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,18 +34,16 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Action
-from app.auth.policy import authorize, require_authenticated, statements, visible
+from app.auth.policy import authorize, require_authenticated, statements, visible, visible_page
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import (
     Page,
     PageRequest,
-    page_shape,
     page_statement,
     paginate,
     paginate_children,
-    paginate_kept,
     paginate_per_parent,
 )
 from app.core.repository import apply_changes, check_version, flush_or_conflict
@@ -243,12 +241,7 @@ async def list_plans(
     session: AsyncSession, principal: Principal, page: PageRequest, filters: PlanFilter
 ) -> Page[Plan]:
     """The plans the principal may read, oldest first, narrowed by `filters`."""
-    values = {
-        f.name: getattr(filters, f.name) for f in fields(filters) if getattr(filters, f.name) is not None
-    }
-    shape = ("list_plans", frozenset(values), page_shape(page))
-    kept = statements.get(shape, principal, lambda: _plans_page(principal, frozenset(values), page))
-    return await paginate_kept(session, kept, Plan, page, values)
+    return await visible_page(session, principal, "list_plans", filters, page, Plan, _plans_page)
 
 
 def _plans_page(principal: Principal, filtered: frozenset[str], page: PageRequest) -> Any:
