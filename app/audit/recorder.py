@@ -43,6 +43,30 @@ def bind_principal(session: Any, principal: Principal) -> None:
     session.info[PRINCIPAL_KEY] = principal
 
 
+def read_event(
+    principal: Principal,
+    action: str,
+    *,
+    district_id: uuid.UUID,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    after: dict[str, Any],
+) -> AuditEvent:
+    """The audit record of a read (a teacher's result, an observation, per-teacher rates): who read
+    what, and how; never the values read. The caller adds it to the session and flushes."""
+    return AuditEvent(
+        district_id=district_id,
+        actor_kind=principal.kind.value,
+        actor_id=principal.id,
+        actor_label=principal.label,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        after=after,
+        request_id=current_request_id(),
+    )
+
+
 def _is_secret(column: str) -> bool:
     return any(marker in column for marker in _SECRET_MARKERS)
 

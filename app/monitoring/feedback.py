@@ -36,14 +36,13 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.models import AuditEvent
+from app.audit.recorder import read_event
 from app.auth.permissions import Action
 from app.auth.policy import allowed_schools, authorize, require, require_authenticated
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import apply_changes, flush_or_conflict
-from app.core.request_context import current_request_id
 from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.service import _district_of
@@ -143,19 +142,16 @@ async def _record_reads(
     """One `feedback.read` audit event per result read, flushed now: if the record cannot be written,
     the read fails with it. The event names whose result was read and how, never the result."""
     session.add_all(
-        AuditEvent(
+        read_event(
+            principal,
+            READ_ACTION,
             district_id=row.district_id,
-            actor_kind=principal.kind.value,
-            actor_id=principal.id,
-            actor_label=principal.label,
-            action=READ_ACTION,
             entity_type="feedback_result",
             entity_id=row.id,
             after={
                 "teacher_person_id": str(row.teacher_person_id),
                 "access": "own" if row.teacher_person_id == reader else "shared",
             },
-            request_id=current_request_id(),
         )
         for row in rows
     )

@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import column, func, literal, literal_column, select, table, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.models import AuditEvent
+from app.audit.recorder import read_event
 from app.auth.permissions import Action
 from app.auth.policy import authorize, require_authenticated, visible
 from app.auth.principal import Principal, PrincipalKind
@@ -44,7 +44,6 @@ from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, Va
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import apply_changes, check_version, flush_or_conflict
-from app.core.request_context import current_request_id
 from app.core.sql import any_of
 from app.engagement.models import Activity
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
@@ -389,19 +388,16 @@ async def _record_observation_reads(session: AsyncSession, principal: Principal,
         return
     reader = await own_person_id(session, principal)
     session.add_all(
-        AuditEvent(
+        read_event(
+            principal,
+            OBSERVATION_READ,
             district_id=row.district_id,
-            actor_kind=principal.kind.value,
-            actor_id=principal.id,
-            actor_label=principal.label,
-            action=OBSERVATION_READ,
             entity_type="walkthrough_observation",
             entity_id=row.id,
             after={
                 "teacher_person_id": str(row.teacher_person_id),
                 "access": "own" if row.teacher_person_id == reader else "leadership",
             },
-            request_id=current_request_id(),
         )
         for row in rows
     )

@@ -34,12 +34,11 @@ from typing import Any, get_args
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.models import AuditEvent
+from app.audit.recorder import read_event
 from app.auth.permissions import Action
 from app.auth.policy import allowed_schools, authorize, get_visible, require
 from app.auth.principal import Principal
 from app.core.errors import FieldError, NotFound, PermissionDenied
-from app.core.request_context import current_request_id
 from app.releases.models import Release, ReleaseSubject
 from app.sis.models import BehaviorReferral, SupportDomain
 from app.sis.schemas import (
@@ -576,16 +575,13 @@ async def school_report(
     if report.teachers:
         # Teachers' referral rates are teacher-level figures: who read them, and when, is on record.
         session.add(
-            AuditEvent(
+            read_event(
+                principal,
+                TEACHER_RATES_READ,
                 district_id=school.district_id,
-                actor_kind=principal.kind.value,
-                actor_id=principal.id,
-                actor_label=principal.label,
-                action=TEACHER_RATES_READ,
                 entity_type="school",
                 entity_id=school.id,
                 after={"release_id": str(release.id), "teachers": len(report.teachers)},
-                request_id=current_request_id(),
             )
         )
         await session.flush()
