@@ -78,13 +78,13 @@ NESTED_QUERY = f"""query ReadPathNested {{
     edges {{ node {{
       id databaseId districtId schoolId initiativeId cycle title summary status published approvedAt
       approvedByLabel version createdAt updatedAt
-      goals {{
+      goals(first: 10) {{
         edges {{ node {{
           id databaseId planId statement weight version createdAt updatedAt
-          strategies {{
+          strategies(first: 10) {{
             edges {{ node {{
               id databaseId planId goalId title description driver weight version createdAt updatedAt
-              actionSteps {{
+              actionSteps(first: 10) {{
                 edges {{ node {{
                   id databaseId planId strategyId title description ownerPersonId startsOn dueOn status
                   blockedReason progress weight pilotGroup scaleUpCriteria version createdAt updatedAt

@@ -35,11 +35,11 @@ from app.plans.models import Plan
 from app.plans.schemas import ActionStepCreate, GoalCreate, PlanCreate, StrategyCreate
 from tests.conftest import Tokens, World, count_statements
 
-NESTED = """query($cycle: String) { plans(first: 50, cycle: $cycle) { edges { cursor node {
+NESTED = """query($cycle: String) { plans(first: 20, cycle: $cycle) { edges { cursor node {
   id databaseId title status cycle version createdAt updatedAt
-  goals(first: 50) { edges { node { id statement weight
-    strategies(first: 50) { edges { node { id title driver weight
-      actionSteps(first: 50) { edges { node { id title status dueOn effectiveProgress isPilot } }
+  goals(first: 5) { edges { node { id statement weight
+    strategies(first: 5) { edges { node { id title driver weight
+      actionSteps(first: 5) { edges { node { id title status dueOn effectiveProgress isPilot } }
         pageInfo { hasNextPage endCursor } } } } } } } }
 } } pageInfo { hasNextPage endCursor } } }"""
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=14, ge=2, le=50)
     graphql_max_aliases: int = Field(default=30, ge=1, le=1000)
     graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
+    # The most an operation may cost before it runs: objects it may read (page sizes multiplied down
+    # nested connections) plus the declared weight of fields computed per object (app/graphql/cost.py).
+    graphql_max_cost: int = Field(default=500_000, ge=100, le=100_000_000)
     graphql_introspection: bool = True
     # Queries seen before run from compiled plans (app.graphql.execution); this many are kept.
     graphql_compiled_queries: int = Field(default=256, ge=0, le=10_000)

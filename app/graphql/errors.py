@@ -3,6 +3,9 @@
 - Mutations return a payload whose `userErrors` lists what the client got wrong (field path, message,
   code): validation failures, conflicts, stale versions and authorization failures alike.
 - Errors raised while resolving a query field carry `extensions.code` from the domain error.
+- Errors before execution are the client's and say which with a code: `graphql_parse_failed` (not
+  GraphQL), `graphql_validation_failed` (not valid against the schema or over a limit), and
+  `bad_user_input` (a value of the wrong type, inline or in a variable). They are logged at info.
 - Anything unexpected is logged and masked: the client sees "Unexpected error." and the request id.
 """
 
@@ -13,10 +16,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
 from app.core.errors import DomainError, InternalError, ValidationFailed
@@ -25,6 +27,8 @@ from app.core.request_context import current_request_id
 from app.graphql.context import Context
 
 logger = logging.getLogger(__name__)
+
+BAD_USER_INPUT = "bad_user_input"
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
@@ -77,20 +81,12 @@ async def run_mutation(
         return on_error(user_errors(exc))
 
 
-class ErrorShaping(SchemaExtension):
-    """Adds `extensions.code` to domain errors and masks everything unexpected."""
-
-    def on_operation(self) -> Any:
-        yield
-        result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [shape_error(error) for error in result.errors]
-
-
 def shape_error(error: GraphQLError) -> GraphQLError:
     """`extensions.code` for a domain error; anything unexpected logged and masked."""
     original = error.original_error
-    if original is None:  # syntax, validation and limit errors: the client's own, safe to show
+    if not error.path:  # before execution: the request itself is at fault
+        return _request_error(error)
+    if original is None:
         return error
     if isinstance(original, DomainError):
         code = original.code
@@ -100,6 +96,31 @@ def shape_error(error: GraphQLError) -> GraphQLError:
     else:
         logger.error("unhandled error in a resolver", exc_info=original)
         code, message = InternalError.code, "Unexpected error."
+    return _with_code(error, message, code)
+
+
+def _request_error(error: GraphQLError) -> GraphQLError:
+    """An error met before any resolver ran: a syntax error, a document the schema refuses, or a
+    variable whose value does not coerce (graphql-core reports the reason, whatever a scalar's parser
+    raised, as a `GraphQLError` in `original_error`). All are the client's to fix, so the message is
+    shown and nothing is logged above info. Anything else that failed before execution is ours."""
+    original = error.original_error
+    if original is None and "code" in (error.extensions or {}):
+        return error
+    if isinstance(error, GraphQLSyntaxError):
+        code = "graphql_parse_failed"
+    elif isinstance(original, GraphQLError):
+        code = BAD_USER_INPUT
+    elif original is None:
+        code = "graphql_validation_failed"
+    else:
+        logger.error("unhandled error before execution", exc_info=original)
+        return _with_code(error, "Unexpected error.", InternalError.code)
+    logger.info("graphql request refused: %s", error.message, extra={"code": code})
+    return _with_code(error, error.message, code)
+
+
+def _with_code(error: GraphQLError, message: str, code: str) -> GraphQLError:
     return GraphQLError(
         message,
         nodes=error.nodes,

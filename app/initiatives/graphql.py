@@ -19,6 +19,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.graphql.context import Context
+from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
@@ -593,7 +594,8 @@ class InitiativeType(relay.Node):
 
     @strawberry.field(
         description="Where its triangle is weak, with the findings behind each corner's score (leaders, "
-        "coaches and admins). One diagnosis per initiative: ask for it on one initiative, not a long list."
+        "coaches and admins). One diagnosis per initiative: ask for it on one initiative, not a long list.",
+        metadata=cost(2_500),
     )
     async def triangle(self, info: Info[Context, None]) -> TriangleDiagnosisType | None:
         async with info.context.session() as session:
@@ -602,7 +604,8 @@ class InitiativeType(relay.Node):
 
     @strawberry.field(
         description="Its stakeholders on the power/interest grid, with stance counts (leaders, coaches "
-        "and admins)."
+        "and admins).",
+        metadata=cost(2_500),
     )
     async def authorizing_environment(self, info: Info[Context, None]) -> AuthorizingEnvironment | None:
         async with info.context.session() as session:

@@ -32,6 +32,7 @@ from app.core.errors import FieldError, NotFound, PermissionDenied
 from app.core.pagination import MAX_LIMIT, PageRequest
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
+from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
@@ -869,7 +870,8 @@ class PlanType(relay.Node):
 
     @strawberry.field(
         description="How far along it is, with the goal tree behind the number. Computed per plan: ask "
-        "for it on one plan, not a long list."
+        "for it on one plan, not a long list.",
+        metadata=cost(5_000),
     )
     async def progress(self, info: Info[Context, None]) -> PlanProgressType:
         async with info.context.session() as session:
@@ -878,7 +880,8 @@ class PlanType(relay.Node):
 
     @strawberry.field(
         description="Whether its co-creation record meets the district's policy for going to review, and "
-        "what is missing. Computed per plan."
+        "what is missing. Computed per plan.",
+        metadata=cost(2_500),
     )
     async def policy_check(self, info: Info[Context, None]) -> PolicyCheckType:
         async with info.context.session() as session:
@@ -886,7 +889,8 @@ class PlanType(relay.Node):
         return PolicyCheckType.from_schema(check)
 
     @strawberry.field(
-        description="The barriers and leverage points its co-creation activities raised. Computed per plan."
+        description="The barriers and leverage points its co-creation activities raised. Computed per plan.",
+        metadata=cost(2_500),
     )
     async def pre_planning(self, info: Info[Context, None]) -> PrePlanningType:
         async with info.context.session() as session:
@@ -898,7 +902,9 @@ class PlanType(relay.Node):
             leverage_points=[InputType.from_row(i) for i in leverage],
         )
 
-    @strawberry.field(description="The plan as a document a school can share. Computed per plan.")
+    @strawberry.field(
+        description="The plan as a document a school can share. Computed per plan.", metadata=cost(25_000)
+    )
     async def document(
         self, info: Info[Context, None], format: DocumentFormatEnum = DocumentFormatEnum.MARKDOWN
     ) -> str:

@@ -86,10 +86,10 @@ query($id: ID!) { representation(initiativeId: $id) {
   neverTookPart
 } }"""
 NESTED = """
-{ initiatives { edges { node { title
-    activities { edges { node { title
-        participations { edges { node { role stakeholder { name } } } }
-        inputs { edges { node { text changed { target fieldName } } } }
+{ initiatives(first: 10) { edges { node { title
+    activities(first: 10) { edges { node { title
+        participations(first: 10) { edges { node { role stakeholder { name } } } }
+        inputs(first: 10) { edges { node { text changed { target fieldName } } } }
     } } }
 } } } }"""
 

@@ -143,10 +143,10 @@ query($plan: ID!, $from: Int!, $to: Int!) { planRevisionDiff(planId: $plan, from
 NESTED = """
 { plans { edges { node { title
     collaborators { role person { displayName } }
-    goals { edges { node { statement indicator { name targetValue }
-        strategies { edges { node { title
-            actionSteps { edges { node { title effectiveProgress } } } } } } } } }
-    revisions { edges { node { number status causedBy { kind } } } }
+    goals(first: 10) { edges { node { statement indicator { name targetValue }
+        strategies(first: 10) { edges { node { title
+            actionSteps(first: 10) { edges { node { title effectiveProgress } } } } } } } } }
+    revisions(first: 10) { edges { node { number status causedBy { kind } } } }
 } } } }"""
 
 PAST = (utcnow().date() - timedelta(days=7)).isoformat()

@@ -1,0 +1,161 @@
+"""What GraphQL answers to requests it will not run: values of the wrong type (a client's mistake, coded
+`bad_user_input` whether written inline or sent as a variable), documents it cannot parse or validate,
+and operations that would cost more than the limit (`query_too_costly`, refused before any SQL). Every
+answer carries its price in `extensions.cost`, through the interpreter and through a compiled plan alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from app.identity.models import Role
+from tests.conftest import GraphQLClient, Tokens, count_statements
+
+
+@pytest.fixture
+async def leader(gql: GraphQLClient, tokens: Tokens) -> GraphQLClient:
+    gql.headers.update(await tokens.headers("A", Role.DISTRICT_LEADER))
+    return gql
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", ())]
+
+
+BAD_VARIABLES = [
+    pytest.param(
+        "query($s: Stage) { initiatives(stage: $s) { edges { node { id } } } }",
+        {"s": "exploring"},
+        id="enum-by-its-value-not-its-name",
+    ),
+    pytest.param(
+        "query($n: Int) { initiatives(first: $n) { edges { node { id } } } }", {"n": "ten"}, id="int"
+    ),
+    pytest.param(
+        "mutation($input: CreateInitiativeInput!) { createInitiative(input: $input) { userErrors { code } } }",
+        {"input": {"title": "T", "publicValue": "V", "startsOn": "not-a-date"}},
+        id="date-inside-an-input",
+    ),
+    pytest.param(
+        "mutation($input: CreateInitiativeInput!) { createInitiative(input: $input) { userErrors { code } } }",
+        {"input": {"title": "T", "publicValue": "V", "startsOn": 20260901}},
+        id="number-as-a-date",
+    ),
+    pytest.param(
+        "mutation($input: AddGoalInput!) { addGoal(input: $input) { userErrors { code } } }",
+        {"input": {"planId": "UGxhbjox", "statement": "S", "weight": "abc"}},
+        id="decimal",
+    ),
+    pytest.param(
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": {"nested": ["object"]}},
+        id="object-for-an-id",
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), BAD_VARIABLES)
+async def test_a_variable_of_the_wrong_type_is_the_clients_mistake(
+    app: FastAPI,
+    leader: GraphQLClient,
+    caplog: pytest.LogCaptureFixture,
+    query: str,
+    variables: dict[str, Any],
+) -> None:
+    with caplog.at_level(logging.INFO), count_statements(app) as counter:
+        body = await leader.raw(query, variables)
+
+    assert body["data"] is None
+    assert codes(body), body
+    assert set(codes(body)) == {"bad_user_input"}, body
+    assert "Unexpected error" not in body["errors"][0]["message"]
+    assert "$" in body["errors"][0]["message"]  # says which variable
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert counter.count == 0  # nothing ran, nothing was written
+
+
+async def test_the_same_mistake_written_inline_has_the_same_code(leader: GraphQLClient) -> None:
+    inline = await leader.raw('{ initiatives(first: "ten") { edges { node { id } } } }')
+    as_variable = await leader.raw(
+        "query($n: Int) { initiatives(first: $n) { edges { node { id } } } }", {"n": "ten"}
+    )
+
+    assert codes(inline) == codes(as_variable) == ["bad_user_input"]
+
+
+async def test_documents_that_do_not_parse_or_validate_say_so_with_a_code(leader: GraphQLClient) -> None:
+    unparsable = await leader.raw("{ initiatives { edges { node { id }")
+    invalid = await leader.raw("{ initiatives { edges { node { noSuchField } } } }")
+
+    assert codes(unparsable) == ["graphql_parse_failed"]
+    assert codes(invalid) == ["graphql_validation_failed"]
+
+
+# --- cost ---------------------------------------------------------------------------------------------
+
+FOUR_LEVELS = """query($n: Int) { plans(first: $n) { edges { node {
+  goals(first: $n) { edges { node { strategies(first: $n) { edges { node {
+    actionSteps(first: $n) { edges { node { id } } } } } } } } } } } } }"""
+
+
+async def test_four_nested_pages_of_200_are_refused_before_any_sql(
+    app: FastAPI, leader: GraphQLClient
+) -> None:
+    for attempt in range(2):  # the interpreter's first run, then the compiled plan's
+        with count_statements(app) as counter:
+            body = await leader.raw(FOUR_LEVELS, {"n": 200})
+
+        assert body["data"] is None, attempt
+        assert codes(body) == ["query_too_costly"]
+        assert body["extensions"]["cost"]["requested"] == 200 + 200**2 + 200**3 + 200**4
+        assert body["extensions"]["cost"]["requested"] > body["extensions"]["cost"]["limit"]
+        assert counter.count == 0
+
+
+async def test_the_price_is_pages_multiplied_down_the_tree_and_is_in_every_answer(
+    leader: GraphQLClient,
+) -> None:
+    for attempt in range(3):  # interpreted, then from the compiled plan (twice)
+        body = await leader.raw(FOUR_LEVELS, {"n": 3})
+
+        assert "errors" not in body, body
+        assert body["extensions"]["cost"] == {
+            "requested": 3 + 9 + 27 + 81,
+            "objects": 3 + 9 + 27 + 81,
+            "computed": 0,
+            "limit": 500_000,
+        }, attempt
+
+
+async def test_a_default_page_is_priced_at_its_default_and_pageinfo_once_per_connection(
+    leader: GraphQLClient,
+) -> None:
+    body = await leader.raw(
+        "{ plans { pageInfo { hasNextPage } edges { cursor node { id goals(first: 2) { edges { node { id } } } } } } }"
+    )
+
+    assert body["extensions"]["cost"]["objects"] == 50 + 50 * 2
+
+
+async def test_fields_computed_per_object_are_weighted_and_refused_on_long_lists(
+    app: FastAPI, leader: GraphQLClient
+) -> None:
+    one = await leader.raw("{ plans(first: 1) { edges { node { progress { __typename } } } } }")
+    assert "errors" not in one, one
+    assert one["extensions"]["cost"]["computed"] > 0
+
+    through_a_fragment = await leader.raw(
+        "query($id: ID!) { node(id: $id) { ... on Plan { document } } }", {"id": "UGxhbjox"}
+    )
+    assert through_a_fragment["extensions"]["cost"]["computed"] > one["extensions"]["cost"]["computed"]
+
+    with count_statements(app) as counter:
+        many = await leader.raw(
+            "{ plans(first: 200) { edges { node { progress { __typename } policyCheck { met } document } } } }"
+        )
+    assert codes(many) == ["query_too_costly"]
+    assert counter.count == 0
