@@ -159,3 +159,33 @@ async def test_fields_computed_per_object_are_weighted_and_refused_on_long_lists
         )
     assert codes(many) == ["query_too_costly"]
     assert counter.count == 0
+
+
+# --- tokens -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        pytest.param(None, id="missing"),
+        pytest.param("Bearer not-a-token", id="malformed"),
+        pytest.param("Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", id="unsigned"),
+        pytest.param("Basic dXNlcjpwYXNz", id="another-scheme"),
+    ],
+)
+async def test_a_bad_token_answers_in_graphqls_shape_like_a_missing_one(
+    gql: GraphQLClient, authorization: str | None
+) -> None:
+    if authorization is not None:
+        gql.headers["Authorization"] = authorization
+
+    response = await gql.http.post(
+        "/graphql", json={"query": "{ initiatives { edges { node { id } } } }"}, headers=gql.headers
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["data"] is None
+    assert codes(body) == ["unauthenticated"]
+    assert body["errors"][0]["path"] == ["initiatives"]

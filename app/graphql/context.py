@@ -16,16 +16,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.fastapi import BaseContext
 
 from app.audit.recorder import bind_principal
 from app.auth.dependencies import get_principal
-from app.auth.principal import Principal
+from app.auth.principal import ANONYMOUS, Principal
 from app.core.db import committed
+from app.core.errors import Unauthenticated
 
 
 @dataclass
@@ -40,6 +41,10 @@ class Context(BaseContext):
     _session: AsyncSession | None = None
     # Whether a unit of work committed in this request (a mutation, or a read that is audited).
     wrote: bool = False
+    # Why the request's bearer token was refused (bad, expired, revoked), if it was: the caller is then
+    # anonymous, and every field that needs a caller answers with this error (code `unauthenticated`),
+    # in GraphQL's shape like a missing token, not as a REST problem document.
+    token_refusal: Unauthenticated | None = None
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -91,14 +96,17 @@ class Context(BaseContext):
             await session.close()
 
 
-async def get_context(
-    request: Request, principal: Annotated[Principal, Depends(get_principal)]
-) -> AsyncIterator[Context]:
+async def get_context(request: Request) -> AsyncIterator[Context]:
     state = request.app.state
+    try:
+        principal, refusal = await get_principal(request), None
+    except Unauthenticated as exc:
+        principal, refusal = ANONYMOUS, exc
     context = Context(
         principal=principal,
         session_factory=state.session_factory,
         read_session_factory=state.read_session_factory,
+        token_refusal=refusal,
     )
     try:
         yield context

@@ -24,7 +24,10 @@ class IsAuthenticated(BasePermission):
     message = "Send a bearer token: Authorization: Bearer <access token>."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        # Raises `Unauthenticated` (a domain error, reported with extensions.code) for anonymous callers.
+        # Raises `Unauthenticated` (a domain error, reported with extensions.code) for anonymous callers,
+        # saying why when a token was sent and refused.
+        if info.context.token_refusal is not None:
+            raise info.context.token_refusal
         require_authenticated(info.context.principal)
         return True
 

@@ -664,14 +664,6 @@ async def test_an_unexpected_resolver_error_is_masked(
     assert "Traceback" not in response.text
 
 
-async def test_an_invalid_token_on_graphql_is_a_401_problem(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/graphql", json={"query": "{ me { kind } }"}, headers={"Authorization": "Bearer nope"}
-    )
-    assert response.status_code == 401
-    assert response.headers["content-type"] == "application/problem+json"
-
-
 async def test_anonymous_queries_get_an_unauthenticated_error(gql: GraphQLClient) -> None:
     body = await gql.raw("{ districts { edges { cursor } } }")
     assert body["data"] is None
