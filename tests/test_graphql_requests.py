@@ -189,3 +189,39 @@ async def test_a_bad_token_answers_in_graphqls_shape_like_a_missing_one(
     assert body["data"] is None
     assert codes(body) == ["unauthenticated"]
     assert body["errors"][0]["path"] == ["initiatives"]
+
+
+# --- user errors --------------------------------------------------------------------------------------
+
+
+def test_every_domain_error_has_a_user_error_kind() -> None:
+    """`UserError.kind` is an enum a front end switches on: a domain error without a member would make
+    its mutation fail to answer at all."""
+    import app.main  # noqa: F401  (every area's errors are defined)
+    from app.core.errors import DomainError
+    from app.graphql.errors import UserErrorKind
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in subclasses(sub))]
+
+    codes = {cls.code for cls in subclasses(DomainError) if "code" in vars(cls)}
+    assert codes <= {kind.value for kind in UserErrorKind}, codes - {kind.value for kind in UserErrorKind}
+
+
+async def test_a_stale_version_says_which_version_is_current(leader: GraphQLClient) -> None:
+    made = await leader(
+        'mutation { createInitiative(input: {title: "Reading", publicValue: "More readers"}) '
+        "{ initiative { id version } userErrors { code } } }"
+    )
+    initiative = made["createInitiative"]["initiative"]
+    update = """mutation($id: ID!, $v: Int!, $t: String!) {
+      updateInitiative(input: {id: $id, expectedVersion: $v, title: $t}) {
+        initiative { version } userErrors { field message code kind currentVersion } } }"""
+    await leader(update, {"id": initiative["id"], "v": initiative["version"], "t": "Reading for all"})
+
+    stale = await leader(update, {"id": initiative["id"], "v": initiative["version"], "t": "Lost"})
+
+    [error] = stale["updateInitiative"]["userErrors"]
+    assert error["kind"] == "STALE_VERSION"
+    assert error["code"] == "stale_version"
+    assert error["currentVersion"] == initiative["version"] + 1

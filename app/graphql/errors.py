@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
@@ -34,11 +35,45 @@ M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
 
+@strawberry.enum(
+    description="What kind of mistake a user error is: one value per kind of domain error, to switch on."
+)
+class UserErrorKind(Enum):
+    VALIDATION_FAILED = "validation_failed"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    STALE_VERSION = "stale_version"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    RATE_LIMITED = "rate_limited"
+    BAD_REQUEST = "bad_request"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNAVAILABLE = "unavailable"
+    INTERNAL_ERROR = "internal_error"
+    BATCH_REJECTED = "batch_rejected"
+    INVALID_BUNDLE = "invalid_bundle"
+    # The token endpoint's (RFC 6749 §5.2), for mutations that check credentials.
+    OAUTH_ERROR = "oauth_error"
+    INVALID_REQUEST = "invalid_request"
+    INVALID_CLIENT = "invalid_client"
+    INVALID_GRANT = "invalid_grant"
+    INVALID_SCOPE = "invalid_scope"
+    UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+
+
 @strawberry.type(description="Something the client sent that could not be done; nothing was written.")
 class UserError:
     field: list[str] | None = strawberry.field(description="Path to the input field at fault, if any.")
     message: str
-    code: str = strawberry.field(description="Stable machine-readable code, e.g. `stale_version`.")
+    code: str = strawberry.field(
+        description="Stable machine-readable code: the kind, or for a field the rule it broke "
+        "(e.g. `string_too_short`, `out_of_range`)."
+    )
+    kind: UserErrorKind = strawberry.field(description="The kind of mistake; `code` may say more.")
+    current_version: int | None = strawberry.field(
+        default=None,
+        description="With `STALE_VERSION`: the version stored now, to merge against and send back.",
+    )
 
 
 def _camel(part: str | int) -> str:
@@ -51,10 +86,23 @@ def _camel(part: str | int) -> str:
 def user_errors(exc: DomainError) -> list[UserError]:
     """A domain error as user errors: one per field error (path under `input`, in GraphQL's camelCase),
     or one for the whole input."""
+    kind = UserErrorKind(exc.code)
+    current_version = exc.extra.get("current_version")
     if not exc.errors:
-        return [UserError(field=None, message=exc.detail, code=exc.code)]
+        return [
+            UserError(
+                field=None, message=exc.detail, code=exc.code, kind=kind, current_version=current_version
+            )
+        ]
     return [
-        UserError(field=["input", *map(_camel, e.path)], message=e.message, code=e.code) for e in exc.errors
+        UserError(
+            field=["input", *map(_camel, e.path)],
+            message=e.message,
+            code=e.code,
+            kind=kind,
+            current_version=current_version,
+        )
+        for e in exc.errors
     ]
 
 
