@@ -28,6 +28,7 @@ from app.core.errors import DomainError, NotFound
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
+from app.core.openapi import install_openapi
 from app.core.problems import install_problem_handlers
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
+    install_openapi(app)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)

@@ -54,3 +54,47 @@ def test_the_cli_writes_both_contracts(tmp_path: Path, exported: dict[str, objec
     assert cli_main(["export-schema", "--output", str(tmp_path / "s.graphql")]) == 0
     assert json.loads((tmp_path / "o.json").read_text()) == exported
     assert (tmp_path / "s.graphql").read_text() == export_schema_sdl()
+
+
+# Operations anyone may call: the token endpoint (RFC 6749 §3.2 authenticates in the body), token
+# revocation (RFC 7009) and the health probes.
+PUBLIC_OPERATIONS = {
+    ("/api/v1/auth/token", "post"),
+    ("/api/v1/auth/revoke", "post"),
+    ("/healthz", "get"),
+    ("/readyz", "get"),
+}
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, op) for path, ops in document["paths"].items() for method, op in ops.items()]
+
+
+def test_every_operation_that_needs_a_token_says_so(exported: dict[str, Any]) -> None:
+    schemes = exported["components"]["securitySchemes"]
+    flows = schemes["OAuth2"]["flows"]
+    assert flows["password"]["tokenUrl"] == flows["clientCredentials"]["tokenUrl"] == "/api/v1/auth/token"
+    assert {"read", "roster:write"} <= set(flows["clientCredentials"]["scopes"])
+    assert schemes["BearerToken"] == {**schemes["BearerToken"], "type": "http", "scheme": "bearer"}
+
+    for path, method, operation in _operations(exported):
+        if (path, method) in PUBLIC_OPERATIONS:
+            assert "security" not in operation, (path, method)
+        else:
+            assert operation.get("security") == [{"OAuth2": []}, {"BearerToken": []}], (path, method)
+
+
+def test_response_headers_are_declared(exported: dict[str, Any]) -> None:
+    for path, method, operation in _operations(exported):
+        for status, response in operation["responses"].items():
+            assert "X-Request-ID" in response.get("headers", {}), (path, method, status)
+
+    plan = exported["paths"]["/api/v1/plans/{plan_id}"]
+    assert "ETag" in plan["get"]["responses"]["200"]["headers"]
+    assert "ETag" in plan["patch"]["responses"]["200"]["headers"]
+    assert "Link" in exported["paths"]["/api/v1/plans"]["get"]["responses"]["200"]["headers"]
+    assert "Link" not in plan["get"]["responses"]["200"]["headers"]
+    for _path, _method, operation in _operations(exported):
+        for status in ("429", "503"):
+            if status in operation["responses"]:
+                assert "Retry-After" in operation["responses"][status]["headers"]

@@ -1,0 +1,151 @@
+"""What the OpenAPI document says beyond FastAPI's defaults, so generated clients learn the truth.
+
+- **Security**: the OAuth 2 flows of `POST /api/v1/auth/token` (a person's password grant, an API
+  client's client-credentials grant, with the scopes a client may hold) and plain bearer tokens, and a
+  `security` requirement on every operation whose route resolves the caller, so Swagger UI shows its
+  Authorize button and generators attach the token. Routes that do not resolve a caller (the token
+  endpoint itself, health probes) carry none.
+- **Response headers**: `X-Request-ID` on every response; `ETag` on reads and writes of versioned
+  resources (the paths whose `PATCH` takes `If-Match`); `Link` (`rel="next"`) on cursor-paginated lists;
+  `Retry-After` on 429 and 503.
+
+It is derived from the routes themselves, not listed by hand, so a new route is described the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI, routing
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import _get_api_route_for_openapi
+from fastapi.routing import APIRoute
+
+from app.auth.dependencies import get_principal
+from app.auth.permissions import Scope
+
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a path, not a secret)
+OAUTH2 = "OAuth2"
+BEARER = "BearerToken"
+
+_SCOPE_DESCRIPTIONS = {
+    Scope.READ: "Read what the client's district holds (no single student's referrals).",
+    Scope.ROSTER_WRITE: "Sync rosters (OneRoster) into the district.",
+    Scope.REFERRALS_WRITE: "Send behaviour referrals and tiers.",
+    Scope.MONITORING_WRITE: "Record measurements.",
+    Scope.REFERRALS_READ: "Read single students' referrals and tiers back.",
+}
+
+_HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "This request's id: quote it when reporting a problem (it is in every log line).",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": 'The version you read, e.g. `"3"`: send it back as `If-Match` to write.',
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'RFC 8288 `<…>; rel="next"` when there is a next page.',
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Wrap `app.openapi`: FastAPI's document (which it builds once and keeps) plus what this module
+    adds, added once."""
+    fastapi_document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            describe(fastapi_document(), app)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def describe(document: dict[str, Any], app: FastAPI) -> None:
+    components = document.setdefault("components", {})
+    components["securitySchemes"] = _security_schemes()
+    components.setdefault("headers", {}).update(_HEADERS)
+    authenticated = {
+        (route.path_format, method.lower())
+        for route in _api_routes(app)
+        if _resolves_caller(route.dependant)
+        for method in route.methods
+    }
+    paths: dict[str, dict[str, Any]] = document.get("paths", {})
+    versioned = {path for path, operations in paths.items() if _takes_if_match(operations.get("patch"))}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            if (path, method) in authenticated:
+                operation["security"] = [{OAUTH2: []}, {BEARER: []}]
+            for status, response in operation["responses"].items():
+                headers = response.setdefault("headers", {})
+                headers["X-Request-ID"] = {"$ref": "#/components/headers/X-Request-ID"}
+                if status in ("429", "503"):
+                    headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+                if not status.startswith("2"):
+                    continue
+                if path in versioned and method in ("get", "patch"):
+                    headers["ETag"] = {"$ref": "#/components/headers/ETag"}
+                if method == "get" and _has_query_parameter(operation, "cursor"):
+                    headers["Link"] = {"$ref": "#/components/headers/Link"}
+
+
+def _security_schemes() -> dict[str, Any]:
+    scopes = {scope.value: _SCOPE_DESCRIPTIONS.get(scope, scope.value) for scope in Scope}
+    return {
+        OAUTH2: {
+            "type": "oauth2",
+            "description": "A person signs in with the password grant; an API client uses client "
+            "credentials with the scopes it was granted. Access tokens are short-lived JWTs (ES256).",
+            "flows": {
+                "password": {"tokenUrl": TOKEN_URL, "refreshUrl": TOKEN_URL, "scopes": {}},
+                "clientCredentials": {"tokenUrl": TOKEN_URL, "scopes": scopes},
+            },
+        },
+        BEARER: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An access token from the token endpoint: `Authorization: Bearer <token>`.",
+        },
+    }
+
+
+def _api_routes(app: FastAPI) -> Iterator[APIRoute]:
+    """Every API route as the OpenAPI document sees it (FastAPI keeps included routers lazily)."""
+    for context in routing.iter_route_contexts(app.routes):
+        route = _get_api_route_for_openapi(context)
+        if route is not None:
+            yield route
+
+
+def _resolves_caller(dependant: Dependant) -> bool:
+    return any(d.call is get_principal for d in _dependants(dependant))
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _dependants(sub)
+
+
+def _takes_if_match(operation: dict[str, Any] | None) -> bool:
+    return operation is not None and any(
+        p.get("in") == "header" and p.get("name", "").lower() == "if-match"
+        for p in operation.get("parameters", ())
+    )
+
+
+def _has_query_parameter(operation: dict[str, Any], name: str) -> bool:
+    return any(p.get("in") == "query" and p.get("name") == name for p in operation.get("parameters", ()))
