@@ -37,6 +37,8 @@ from app.identity.router import router as identity_router
 from app.initiatives.router import router as initiatives_router
 from app.monitoring.practice_router import router as practice_router
 from app.monitoring.router import router as monitoring_router
+from app.opendata.router import public as open_data_public
+from app.opendata.router import router as open_data_router
 from app.plans.router import router as plans_router
 from app.releases.router import router as releases_router
 from app.sis.router import router as sis_router
@@ -108,12 +110,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(releases_router)
     api.include_router(audit_router)
     api.include_router(webhooks_router)
+    api.include_router(open_data_router)
     # FastAPI matches a request against the routes in order, every route of an included router before
     # the next: /graphql first, or each GraphQL request would first be tried against every REST route.
     graphql_router = build_graphql_router(settings)
     app.state.graphql_schema = graphql_router.schema
     app.include_router(graphql_router, prefix="/graphql", include_in_schema=False)
     app.include_router(api)
+    app.include_router(open_data_public)
     app.include_router(_operations_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
