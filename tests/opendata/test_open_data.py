@@ -183,13 +183,15 @@ async def test_every_public_file_and_page_holds_only_what_was_published(
         assert str(user_id) not in everything
     # Released figures are exactly the release's, suppressed cells empty; no other period.
     figures = json.loads(files["/open-data/district-a/released_figures.json"])
-    assert figures and {f["release_id"] for f in figures} == {published_world["release"]["id"]}
+    assert figures
+    assert {f["release_id"] for f in figures} == {published_world["release"]["id"]}
     assert all(f["value"] is None for f in figures if f["suppressed"])
     assert any(f["value"] is not None for f in figures)
     assert {f["school"] for f in figures} == {"District A", "A Elementary"}
     # Pages are for phones, cacheable, in the district's language.
     page = files["/open-data/district-a/"].decode()
-    assert 'name="viewport"' in page and '<html lang="en">' in page
+    assert 'name="viewport"' in page
+    assert '<html lang="en">' in page
 
 
 async def test_the_bundle_validates_as_a_data_package(
@@ -201,9 +203,11 @@ async def test_the_bundle_validates_as_a_data_package(
     report = frictionless.validate(str(tmp_path / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
     descriptor = json.loads((tmp_path / "datapackage.json").read_text())
-    assert descriptor["licenses"][0]["name"] == "CC-BY-4.0" and descriptor["sources"]
+    assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
+    assert descriptor["sources"]
     everything = b"".join(p.read_bytes() for p in written).decode()
-    assert "Private Pete" not in everything and "Consenting Carla" in everything
+    assert "Private Pete" not in everything
+    assert "Consenting Carla" in everything
 
 
 async def test_pages_carry_an_etag_and_cache_control(admin: httpx.AsyncClient, published_world: Json) -> None:
@@ -211,12 +215,15 @@ async def test_pages_carry_an_etag_and_cache_control(admin: httpx.AsyncClient, p
     first = await admin.get("/open-data/district-a/")
     assert first.headers["cache-control"].startswith("public, max-age=")
     again = await admin.get("/open-data/district-a/", headers={"If-None-Match": first.headers["etag"]})
-    assert again.status_code == 304 and again.content == b""
+    assert again.status_code == 304
+    assert again.content == b""
     spanish = await admin.get("/open-data/district-a/", params={"lang": "es"})
-    assert '<html lang="es">' in spanish.text and spanish.headers["content-language"] == "es"
+    assert '<html lang="es">' in spanish.text
+    assert spanish.headers["content-language"] == "es"
     assert (await admin.get("/open-data/district-a/", params={"lang": "fr"})).status_code == 422
     page = await admin.get(f"/open-data/district-a/initiatives/{published_world['public']['id']}")
-    assert page.status_code == 200 and "Open the library on Saturdays." in page.text
+    assert page.status_code == 200
+    assert "Open the library on Saturdays." in page.text
     assert (await admin.get("/open-data/district-a/nothing.csv")).status_code == 404
 
 
