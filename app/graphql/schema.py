@@ -37,6 +37,7 @@ from app.monitoring.graphql import MonitoringMutation, MonitoringQuery
 from app.monitoring.practice_graphql import PracticeMutation, PracticeQuery
 from app.plans.graphql import PlansMutation, PlansQuery
 from app.tenancy.graphql import TenancyMutation, TenancyQuery
+from app.webhooks.graphql import WebhooksMutation, WebhooksQuery
 
 
 @strawberry.type
@@ -49,6 +50,7 @@ class Query(
     PracticeQuery,
     MonitoringQuery,
     AuditQuery,
+    WebhooksQuery,
 ):
     # A plain resolver rather than `relay.node()`: that helper mutates its field when a schema is built,
     # and the app builds one schema per `create_app`.
@@ -69,6 +71,7 @@ class Mutation(
     PlansMutation,
     PracticeMutation,
     MonitoringMutation,
+    WebhooksMutation,
 ):
     pass
 

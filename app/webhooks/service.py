@@ -168,8 +168,7 @@ async def update_subscription(
         changes["event_types"] = _check_events(client, data.event_types or [])
     if changes.get("enabled") and not subscription.enabled:
         changes |= {"disabled_reason": None, "failing_since": None}
-    if apply_changes(subscription, changes):
-        subscription.version += 1
+    apply_changes(subscription, changes)
     await session.flush()
     return subscription
 

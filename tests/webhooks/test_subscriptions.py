@@ -135,7 +135,7 @@ async def test_addresses_are_judged_by_every_address_a_host_resolves_to() -> Non
         "::1",
         "fc00::1",
         "::ffff:10.0.0.1",
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104 (an address refused, not bound)
         "224.0.0.1",
         "100.64.0.1",
     ):
