@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Action
@@ -204,7 +204,7 @@ async def published_district_by_name(session: AsyncSession, name: str) -> tuple[
         await session.execute(
             select(OpenDataSetting, District)
             .join(District, District.id == OpenDataSetting.district_id)
-            .where(District.name.ilike(name), OpenDataSetting.enabled.is_(True))
+            .where(func.lower(District.name) == name.lower(), OpenDataSetting.enabled.is_(True))
         )
     ).first()
     if found is None:

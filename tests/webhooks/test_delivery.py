@@ -280,3 +280,21 @@ async def test_a_day_of_failures_disables_the_subscription_until_enabled_again(
     await drain(worker)
     assert len(receiver.received) == 3
     assert receiver.received[-1].headers["webhook-id"] == receiver.received[0].headers["webhook-id"]
+
+
+async def test_the_app_runs_a_worker_when_told_to_as_triangle_serve_does(
+    client: httpx.AsyncClient, tokens: Tokens, receiver: Receiver, hook_application: FastAPI
+) -> None:
+    await subscribe(client, tokens, receiver.url, ["sync_run.finished"])
+    await sync_students(client, tokens)
+    serving = create_app(
+        hook_application.state.settings.model_copy(
+            update={"webhook_worker": True, "webhook_poll_seconds": 0.05}
+        )
+    )
+    async with serving.router.lifespan_context(serving):
+        for _ in range(200):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.05)
+    assert [r.json["type"] for r in receiver.received] == ["sync_run.finished"]
