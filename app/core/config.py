@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(default=30.0, ge=0)
     webhook_retry_max_seconds: float = Field(default=3600.0, ge=0)
     webhook_disable_after_seconds: int = Field(default=86_400, ge=1)
+    # Sent and given-up deliveries (and their events) are kept this long for the delivery log. Longer
+    # than the week a due checkpoint is looked back for, so a pruned `checkpoint.due` is never raised again.
+    webhook_retention_days: int = Field(default=30, ge=8)
 
     # Open data: requests per address per minute, counted in PostgreSQL so every worker agrees.
     open_data_requests_per_minute: int = Field(default=120, ge=1)

@@ -51,6 +51,7 @@ API_PREFIX = "/api/v1"
 # time does not flood receivers with a school year of old reviews.
 CHECKPOINT_DUE_LOOKBACK_DAYS = 7
 
+# A checkpoint falls due on its date in its district's time zone.
 _CHECKPOINTS_DUE = text(
     """
     INSERT INTO webhook_event (id, created_at, updated_at, district_id, type, subject_id, data, dedup_key)
@@ -58,11 +59,23 @@ _CHECKPOINTS_DUE = text(
            jsonb_build_object('plan_id', c.plan_id::text, 'scheduled_on', c.scheduled_on::text),
            'checkpoint.due:' || c.id::text || ':' || c.scheduled_on::text
     FROM review_checkpoint c
+    JOIN district d ON d.id = c.district_id
     WHERE c.held_on IS NULL
-      AND c.scheduled_on <= CAST(now() AT TIME ZONE 'UTC' AS date)
-      AND c.scheduled_on > CAST(now() AT TIME ZONE 'UTC' AS date) - CAST(:lookback AS integer)
+      AND c.scheduled_on <= CAST(now() AT TIME ZONE d.timezone AS date)
+      AND c.scheduled_on > CAST(now() AT TIME ZONE d.timezone AS date) - CAST(:lookback AS integer)
     ON CONFLICT (dedup_key) DO NOTHING
     """
+)
+# Sent deliveries and fanned-out events are kept this long for the delivery log, then removed.
+_PRUNE = (
+    text(
+        "DELETE FROM webhook_delivery WHERE status <> 'pending' "
+        "AND updated_at < now() - make_interval(days => CAST(:days AS integer))"
+    ),
+    text(
+        "DELETE FROM webhook_event e WHERE e.dispatched_at < now() - make_interval(days => CAST(:days AS integer)) "
+        "AND NOT EXISTS (SELECT 1 FROM webhook_delivery d WHERE d.event_id = e.id)"
+    ),
 )
 
 
@@ -94,9 +107,14 @@ class Worker:
         self._http = http
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set, sleeping `webhook_poll_seconds` when there was nothing to do."""
+        """Work until `stop` is set, sleeping `webhook_poll_seconds` when there was nothing to do, and
+        pruning old log entries about once an hour."""
+        pruned_at = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() - pruned_at > 3600:
+                    await self.prune()
+                    pruned_at = time.monotonic()
                 busy = await self.run_once()
             except Exception:  # a bad round must not end the worker; the next one retries
                 logger.exception("webhook worker round failed")
@@ -115,6 +133,12 @@ class Worker:
     async def raise_due_checkpoints(self) -> None:
         async with session_scope(self.session_factory, SYSTEM) as session:
             await session.execute(_CHECKPOINTS_DUE, {"lookback": CHECKPOINT_DUE_LOOKBACK_DAYS})
+
+    async def prune(self) -> None:
+        """Remove what the delivery log no longer needs (`webhook_retention_days`)."""
+        async with session_scope(self.session_factory, SYSTEM) as session:
+            for statement in _PRUNE:
+                await session.execute(statement, {"days": self.settings.webhook_retention_days})
 
     async def dispatch(self) -> int:
         """Turn undispatched events into one delivery per enabled subscription that asked for them, and

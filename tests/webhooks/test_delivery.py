@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy import update as sql_update
 
 from app.auth.principal import Grant, Principal, PrincipalKind
@@ -117,7 +117,7 @@ async def test_every_event_type_arrives_signed_with_ids_and_a_link_only(
     subscription = await subscribe(leader, tokens, receiver.url)
     plan, parts = await approved_plan(leader, tokens, world)  # plan.submitted, plan.approved
     checkpoint = (
-        await leader.post(f"{API}/plans/{plan['id']}/checkpoints", json={"scheduled_on": days(0)})
+        await leader.post(f"{API}/plans/{plan['id']}/checkpoints", json={"scheduled_on": days(-1)})
     ).json()
     session = await create_activity(leader, plan_id=plan["id"], status="held")
     parents = await create_stakeholder(leader, "Parents")
@@ -298,3 +298,39 @@ async def test_the_app_runs_a_worker_when_told_to_as_triangle_serve_does(
                 break
             await asyncio.sleep(0.05)
     assert [r.json["type"] for r in receiver.received] == ["sync_run.finished"]
+
+
+async def test_a_checkpoint_falls_due_once_and_old_log_entries_are_pruned(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World, receiver: Receiver, worker: Worker, app: FastAPI
+) -> None:
+    await subscribe(leader, tokens, receiver.url, ["checkpoint.due", "sync_run.finished"])
+    plan, _ = await approved_plan(leader, tokens, world)
+    due = (await leader.post(f"{API}/plans/{plan['id']}/checkpoints", json={"scheduled_on": days(-1)})).json()
+    await leader.post(f"{API}/plans/{plan['id']}/checkpoints", json={"scheduled_on": days(3)})  # not yet
+    await leader.post(f"{API}/plans/{plan['id']}/checkpoints", json={"scheduled_on": days(-30)})  # long past
+    await drain(worker)
+    await drain(worker)
+    assert [r.json["data"]["id"] for r in receiver.received] == [due["id"]]
+    await sync_students(leader, tokens)
+    async with session_scope(app.state.session_factory) as session:
+        # The checkpoint's delivery is two months old; the sync run's event is not even fanned out yet.
+        await session.execute(
+            text(
+                "UPDATE webhook_delivery SET updated_at = now() - interval '60 days' WHERE status = 'delivered'"
+            )
+        )
+        await session.execute(text("UPDATE review_checkpoint SET scheduled_on = scheduled_on - 60"))
+        await session.execute(
+            text(
+                "UPDATE webhook_event SET dispatched_at = now() - interval '60 days' "
+                "WHERE dispatched_at IS NOT NULL"
+            )
+        )
+    await worker.prune()
+    async with app.state.session_factory() as session:
+        kept = (await session.execute(text("SELECT type FROM webhook_event"))).scalars().all()
+        deliveries = await session.scalar(text("SELECT count(*) FROM webhook_delivery"))
+    assert kept == ["sync_run.finished"]
+    assert deliveries == 0
+    await drain(worker)
+    assert [r.json["type"] for r in receiver.received] == ["checkpoint.due", "sync_run.finished"]
