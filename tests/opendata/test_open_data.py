@@ -19,7 +19,7 @@ from app.core.errors import RateLimited
 from app.identity.models import Role
 from app.opendata import service
 from app.opendata.bundle import write_bundle
-from tests.conftest import Tokens, World
+from tests.conftest import Tokens, World, count_statements
 from tests.engagement.test_rest import add_input, create_activity, participate
 from tests.initiatives.test_rest import create_initiative, create_stakeholder
 from tests.plans.test_rest import approved_plan, school_plan, update_plan
@@ -250,3 +250,24 @@ async def test_requests_are_limited_per_address_with_the_count_in_postgresql(
         with pytest.raises(RateLimited):
             await service.check_rate(session, "192.0.2.7", 2)
         await session.rollback()
+
+
+async def test_a_page_costs_the_same_statements_however_much_is_published(
+    app: FastAPI, admin: httpx.AsyncClient, published_world: Json
+) -> None:
+    await publish(admin)
+
+    async def statements() -> int:
+        with count_statements(app) as counter:
+            assert (await admin.get("/open-data/district-a/you_said_we_did.json")).status_code == 200
+        return counter.count
+
+    before = await statements()
+    for n in range(3):
+        more = await create_initiative(admin, title=f"More {n}", published=True)
+        activity = await create_activity(admin, initiative_id=more["id"], status="held", published=True)
+        said = await participate(
+            admin, activity["id"], stakeholder_id=(await create_stakeholder(admin, f"Group {n}"))["id"]
+        )
+        await add_input(admin, activity["id"], said["id"], text=f"Idea {n}")
+    assert await statements() == before
