@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 
 class RefusedAddress(ValueError):
@@ -39,11 +39,12 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def check_url(url: str, *, allow_private: bool) -> None:
-    """Raise `RefusedAddress` unless `url` may receive webhooks now."""
+async def check_url(url: str, *, allow_private: bool) -> list[str]:
+    """The public addresses `url`'s host resolves to now (none are checked, and none returned, where
+    private addresses are allowed). Raises `RefusedAddress` unless `url` may receive webhooks."""
     host = check_url_shape(url, allow_private=allow_private)
     if allow_private:
-        return
+        return []
     port = urlsplit(url).port or 443
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -55,3 +56,16 @@ async def check_url(url: str, *, allow_private: bool) -> None:
         raise RefusedAddress(
             f"The host {host!r} resolves to an address that is not public ({', '.join(private)})."
         )
+    return sorted(addresses)
+
+
+def pinned(url: str, address: str) -> tuple[str, str, str]:
+    """`url` sent to `address`, the address just checked, so a second DNS answer (rebinding) cannot
+    send the request elsewhere: the URL with the address for its host, the `Host` header, and the
+    name TLS must present and verify (SNI)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal + (f":{parts.port}" if parts.port else "")
+    host_header = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc)), host_header, host

@@ -283,15 +283,19 @@ class Worker:
         ):
             return done(None, "skipped: the client's scopes no longer cover this event")
         try:
-            await addresses.check_url(
+            resolved = await addresses.check_url(
                 subscription.url, allow_private=self.settings.webhook_allow_private_addresses
             )
         except addresses.RefusedAddress as exc:
             return done(None, f"refused: {exc}")
         body = json.dumps(payload(event, self.settings.public_base_url), separators=(",", ":")).encode()
         headers = signing.headers(subscription.secret, str(event.id), body)
+        url, extensions = subscription.url, {}
+        if resolved:  # connect to the address just checked, not to whatever DNS answers next
+            url, headers["host"], sni = addresses.pinned(subscription.url, resolved[0])
+            extensions = {"sni_hostname": sni}
         try:
-            response = await self._client().post(subscription.url, content=body, headers=headers)
+            response = await self._client().post(url, content=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as exc:
             return done(None, f"{type(exc).__name__}: {exc}"[:500])
         return done(response.status_code, None if response.is_success else response.text[:500])

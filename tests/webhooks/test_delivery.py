@@ -24,7 +24,7 @@ from app.engagement import service as engagement
 from app.engagement.schemas import InputCreate
 from app.identity.models import Role
 from app.main import create_app
-from app.webhooks import signing
+from app.webhooks import addresses, signing
 from app.webhooks.events import EventType
 from app.webhooks.models import WebhookEvent, WebhookSubscription
 from app.webhooks.worker import Worker
@@ -334,3 +334,44 @@ async def test_a_checkpoint_falls_due_once_and_old_log_entries_are_pruned(
     assert deliveries == 0
     await drain(worker)
     assert [r.json["type"] for r in receiver.received] == ["checkpoint.due", "sync_run.finished"]
+
+
+async def test_a_delivery_goes_to_the_address_that_was_checked_not_a_second_dns_answer(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    receiver: Receiver,
+    app: FastAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = receiver.url.split(":")[2].split("/")[0]
+    # A host that resolves nowhere: only the pinned address can reach the receiver.
+    await subscribe(client, tokens, f"http://hooks.example.invalid:{port}/hooks", ["sync_run.finished"])
+    await sync_students(client, tokens)
+    checked: list[str] = []
+
+    async def check_url(url: str, *, allow_private: bool) -> list[str]:
+        checked.append(url)
+        return ["127.0.0.1"]  # as if the host had resolved to this (public) address when checked
+
+    monkeypatch.setattr(addresses, "check_url", check_url)
+    strict = Worker(
+        app.state.session_factory,
+        app.state.settings.model_copy(update={"webhook_allow_private_addresses": False}),
+    )
+    try:
+        await drain(strict)
+    finally:
+        await strict.aclose()
+    assert checked == [f"http://hooks.example.invalid:{port}/hooks"]
+    (received,) = receiver.received
+    assert received.headers["host"] == f"hooks.example.invalid:{port}"
+    assert addresses.pinned("https://hooks.example.org/x?y=1", "203.0.113.9") == (
+        "https://203.0.113.9/x?y=1",
+        "hooks.example.org",
+        "hooks.example.org",
+    )
+    assert addresses.pinned("https://hooks.example.org:8443/x", "2001:db8::1") == (
+        "https://[2001:db8::1]:8443/x",
+        "hooks.example.org:8443",
+        "hooks.example.org",
+    )
