@@ -77,6 +77,9 @@ _PRUNE = (
         "AND NOT EXISTS (SELECT 1 FROM webhook_delivery d WHERE d.event_id = e.id)"
     ),
 )
+# The worker is also the installation's housekeeper: open-data request counters of addresses not seen
+# for a day go (a counter only matters for its minute).
+_PRUNE_RATES = text("DELETE FROM open_data_rate WHERE window_started_at < now() - interval '1 day'")
 
 
 @dataclass
@@ -139,6 +142,7 @@ class Worker:
         async with session_scope(self.session_factory, SYSTEM) as session:
             for statement in _PRUNE:
                 await session.execute(statement, {"days": self.settings.webhook_retention_days})
+            await session.execute(_PRUNE_RATES)
 
     async def dispatch(self) -> int:
         """Turn undispatched events into one delivery per enabled subscription that asked for them, and

@@ -326,12 +326,20 @@ async def test_a_checkpoint_falls_due_once_and_old_log_entries_are_pruned(
                 "WHERE dispatched_at IS NOT NULL"
             )
         )
+        await session.execute(
+            text(
+                "INSERT INTO open_data_rate VALUES ('192.0.2.1', now() - interval '2 days', 5), "
+                "('192.0.2.2', now(), 5)"
+            )
+        )
     await worker.prune()
     async with app.state.session_factory() as session:
         kept = (await session.execute(text("SELECT type FROM webhook_event"))).scalars().all()
         deliveries = await session.scalar(text("SELECT count(*) FROM webhook_delivery"))
+        counters = (await session.execute(text("SELECT address FROM open_data_rate"))).scalars().all()
     assert kept == ["sync_run.finished"]
     assert deliveries == 0
+    assert counters == ["192.0.2.2"]
     await drain(worker)
     assert [r.json["type"] for r in receiver.received] == ["checkpoint.due", "sync_run.finished"]
 
