@@ -241,6 +241,7 @@ async def test_requests_are_limited_per_address_with_the_count_in_postgresql(
     assert (await admin.get("/open-data/district-a/")).status_code == 200
     response = await admin.get("/open-data/district-a/")
     assert response.status_code == 429, response.text
+    assert response.headers["retry-after"] == "60"
     assert (
         await admin.get("/open-data/district-a/", headers={"x-forwarded-for": "10.9.9.9"})
     ).status_code == 429
