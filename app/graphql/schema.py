@@ -35,6 +35,7 @@ from app.identity.graphql import IdentityMutation, IdentityQuery
 from app.initiatives.graphql import InitiativesMutation, InitiativesQuery
 from app.monitoring.graphql import MonitoringMutation, MonitoringQuery
 from app.monitoring.practice_graphql import PracticeMutation, PracticeQuery
+from app.opendata.graphql import OpenDataMutation, OpenDataQuery
 from app.plans.graphql import PlansMutation, PlansQuery
 from app.tenancy.graphql import TenancyMutation, TenancyQuery
 from app.webhooks.graphql import WebhooksMutation, WebhooksQuery
@@ -51,6 +52,7 @@ class Query(
     MonitoringQuery,
     AuditQuery,
     WebhooksQuery,
+    OpenDataQuery,
 ):
     # A plain resolver rather than `relay.node()`: that helper mutates its field when a schema is built,
     # and the app builds one schema per `create_app`.
@@ -72,6 +74,7 @@ class Mutation(
     PracticeMutation,
     MonitoringMutation,
     WebhooksMutation,
+    OpenDataMutation,
 ):
     pass
 

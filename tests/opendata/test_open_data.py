@@ -19,7 +19,7 @@ from app.core.errors import RateLimited
 from app.identity.models import Role
 from app.opendata import service
 from app.opendata.bundle import write_bundle
-from tests.conftest import Tokens, World, count_statements
+from tests.conftest import GraphQLClient, Tokens, World, count_statements
 from tests.engagement.test_rest import add_input, create_activity, participate
 from tests.initiatives.test_rest import create_initiative, create_stakeholder
 from tests.plans.test_rest import approved_plan, school_plan, update_plan
@@ -272,3 +272,24 @@ async def test_a_page_costs_the_same_statements_however_much_is_published(
         )
         await add_input(admin, activity["id"], said["id"], text=f"Idea {n}")
     assert await statements() == before
+
+
+async def test_admins_opt_in_over_graphql_too(
+    gql: GraphQLClient, tokens: Tokens, client: httpx.AsyncClient
+) -> None:
+    gql.headers = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    assert (await gql("{ openDataSetting { slug } }"))["openDataSetting"] is None
+    set_it = """mutation($input: SetOpenDataSettingInput!) {
+      setOpenDataSetting(input: $input) { setting { enabled slug licence languages } userErrors { field code } }
+    }"""
+    made = await gql(set_it, {"input": {"enabled": True, "slug": "district-a", "languages": ["en", "es"]}})
+    assert made["setOpenDataSetting"] == {
+        "setting": {"enabled": True, "slug": "district-a", "licence": "CC-BY-4.0", "languages": ["en", "es"]},
+        "userErrors": [],
+    }
+    assert (await client.get("/open-data/district-a/")).status_code == 200
+    bad = await gql(set_it, {"input": {"enabled": True, "slug": "Not A Slug"}})
+    assert bad["setOpenDataSetting"]["userErrors"][0]["field"] == ["input", "slug"]
+    gql.headers = await tokens.headers("A", Role.DISTRICT_LEADER)
+    refused = await gql(set_it, {"input": {"enabled": False, "slug": "district-a"}})
+    assert refused["setOpenDataSetting"]["userErrors"][0]["code"] == "forbidden"
