@@ -6,6 +6,8 @@ triangle demo
 triangle export-openapi [--output openapi/openapi.json]
 triangle export-schema [--output schema/schema.graphql]
 triangle import-oneroster BUNDLE.zip --district NAME [--partial] [--archive-missing]
+triangle worker
+triangle export-open-data --district NAME DIR
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import getpass
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -41,6 +44,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Create the first signing key here, once, rather than in each worker as it starts.
     KeyRing.load_or_create(get_settings().keys_dir)
     os.environ["DATABASE_URL"] = url
+    if not args.no_worker:
+        os.environ["TRIANGLE_WEBHOOK_WORKER"] = "true"
     get_settings.cache_clear()
     uvicorn.run(
         "app.main:create_app",
@@ -52,6 +57,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
     )
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.core.db import create_engine, create_session_factory
+    from app.core.migrations import migrate
+    from app.webhooks.worker import Worker
+
+    settings = get_settings()
+    url = _database_url()
+    asyncio.run(migrate(url))
+
+    async def run() -> None:
+        engine = create_engine(url, settings)
+        worker = Worker(create_session_factory(engine), settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await worker.run(stop)
+        finally:
+            await worker.aclose()
+            await engine.dispose()
+
+    print("webhook worker running; stop with Ctrl-C", flush=True)
+    asyncio.run(run())
+    return 0
+
+
+def cmd_export_open_data(args: argparse.Namespace) -> int:
+    from app.core.migrations import migrate
+    from app.opendata.bundle import export_bundle
+
+    url = _database_url()
+    asyncio.run(migrate(url))
+    return export_bundle(url, get_settings(), args.district, Path(args.directory))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -167,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations first")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="deliver no webhooks here (run `triangle worker` instead)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="upgrade the database to the latest revision").set_defaults(
@@ -180,6 +224,17 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--district", required=True, help="district name; created when no district has it")
     admin.add_argument("--email", required=True)
     admin.set_defaults(handler=cmd_create_admin)
+
+    commands.add_parser(
+        "worker", help="deliver webhooks from the outbox (alone, or beside `serve --no-worker`)"
+    ).set_defaults(handler=cmd_worker)
+
+    open_data = commands.add_parser(
+        "export-open-data", help="write a district's open data as CSV files and a Data Package"
+    )
+    open_data.add_argument("--district", required=True, help="the district's name")
+    open_data.add_argument("directory", help="where to write datapackage.json and the CSV files")
+    open_data.set_defaults(handler=cmd_export_open_data)
 
     export_openapi = commands.add_parser("export-openapi", help="write the OpenAPI document")
     export_openapi.add_argument("--output", default="openapi/openapi.json")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -37,10 +38,13 @@ from app.identity.router import router as identity_router
 from app.initiatives.router import router as initiatives_router
 from app.monitoring.practice_router import router as practice_router
 from app.monitoring.router import router as monitoring_router
+from app.opendata.router import public as open_data_public
+from app.opendata.router import router as open_data_router
 from app.plans.router import router as plans_router
 from app.releases.router import router as releases_router
 from app.sis.router import router as sis_router
 from app.tenancy.router import router as tenancy_router
+from app.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_session_factory = create_read_session_factory(engine)
         app.state.token_signer = TokenSigner(KeyRing.load_or_create(settings.keys_dir), settings.jwt_issuer)
         _freeze_startup_objects()
+        stop_worker = _start_webhook_worker(app, settings) if settings.webhook_worker else None
         try:
             yield
         finally:
+            if stop_worker is not None:
+                await stop_worker()
             await engine.dispose()
 
     app = FastAPI(
@@ -104,15 +111,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(sis_router)
     api.include_router(releases_router)
     api.include_router(audit_router)
+    api.include_router(webhooks_router)
+    api.include_router(open_data_router)
     # FastAPI matches a request against the routes in order, every route of an included router before
     # the next: /graphql first, or each GraphQL request would first be tried against every REST route.
     graphql_router = build_graphql_router(settings)
     app.state.graphql_schema = graphql_router.schema
     app.include_router(graphql_router, prefix="/graphql", include_in_schema=False)
     app.include_router(api)
+    app.include_router(open_data_public)
     app.include_router(_operations_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _start_webhook_worker(app: FastAPI, settings: Settings) -> Callable[[], Awaitable[None]]:
+    """Run the webhook delivery worker beside the requests of this process; returns its stop."""
+    from app.webhooks.worker import Worker
+
+    worker = Worker(app.state.session_factory, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="webhook-worker")
+
+    async def stop_worker() -> None:
+        stop.set()
+        await task
+        await worker.aclose()
+
+    return stop_worker
 
 
 def _freeze_startup_objects() -> None:

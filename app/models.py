@@ -21,6 +21,7 @@ from app.monitoring.models import (
     Walkthrough,
     WalkthroughObservation,
 )
+from app.opendata.models import OpenDataRate, OpenDataSetting
 from app.plans.models import (
     ActionStep,
     Evidence,
@@ -42,6 +43,13 @@ from app.sis.models import (
     TierAssignment,
 )
 from app.tenancy.models import District, School
+from app.webhooks.models import (
+    IndicatorStatusSeen,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ActionStep",
@@ -57,12 +65,15 @@ __all__ = [
     "FeedbackShare",
     "Goal",
     "Indicator",
+    "IndicatorStatusSeen",
     "Initiative",
     "InitiativeStakeholder",
     "Input",
     "InputLink",
     "LoginThrottle",
     "Measurement",
+    "OpenDataRate",
+    "OpenDataSetting",
     "Participation",
     "PdsaCycle",
     "Person",
@@ -86,4 +97,8 @@ __all__ = [
     "User",
     "Walkthrough",
     "WalkthroughObservation",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -27,7 +27,19 @@ from app.core.request_context import current_request_id
 PRINCIPAL_KEY = "principal"
 
 # Bookkeeping that is not domain data: recording it would only add noise (and token digests).
-_NOT_AUDITED = frozenset({"audit_event", "refresh_token", "login_throttle"})
+# The webhook outbox and delivery log, and the open-data request counter, are machinery, not edits.
+_NOT_AUDITED = frozenset(
+    {
+        "audit_event",
+        "refresh_token",
+        "login_throttle",
+        "webhook_event",
+        "webhook_delivery",
+        "webhook_attempt",
+        "webhook_indicator_status",
+        "open_data_rate",
+    }
+)
 # Never copied into an event, whatever the table: a column whose name says it holds a secret.
 _SECRET_MARKERS = ("password", "secret", "hash", "digest", "token")
 # Bumped on every write; the event's own position says as much.

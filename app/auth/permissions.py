@@ -85,6 +85,10 @@ class Action(StrEnum):
     BEHAVIOR_ANALYTICS_READ = "behavior_analytics:read"
     # Releasing a closed period's pooled figures (behaviour analytics, feedback aggregates).
     RELEASE_PUBLISH = "release:publish"
+    # Webhook subscriptions of any API client of the district (a client always manages its own).
+    WEBHOOK_MANAGE = "webhook:manage"
+    # Whether the district publishes open data, and under which licence.
+    OPEN_DATA_MANAGE = "open_data:manage"
 
 
 # Reads of the district's directory (the district itself, its schools, its people): a grant at any
@@ -244,6 +248,8 @@ DENIAL_REASONS: dict[Action, str] = {
     Action.API_CLIENT_MANAGE: "Only district admins manage API clients.",
     Action.AUDIT_READ: "Only district admins read the audit trail.",
     Action.RELEASE_PUBLISH: "Only district admins and district leaders release a period's figures.",
+    Action.WEBHOOK_MANAGE: "Only district admins, or the API client itself, manage its webhook subscriptions.",
+    Action.OPEN_DATA_MANAGE: "Only district admins decide what the district publishes as open data.",
     Action.INITIATIVE_READ: "Your role sees only published initiatives.",
     Action.INITIATIVE_READ_PUBLISHED: "Your role or scopes do not cover initiatives.",
     Action.INITIATIVE_CREATE: "Only district admins and leaders, or a school's leaders for their school, start initiatives.",

@@ -259,3 +259,20 @@ async def get_visible_many(
             raise
         return {}
     return {row.id: row for row in (await session.execute(stmt)).scalars()}  # type: ignore[attr-defined]
+
+
+def scopes_cover(scopes: list[str] | frozenset[str], action: Action) -> bool:
+    """Whether an API client holding `scopes` may perform `action` (webhook events are sent only to
+    clients whose scopes would let them read the event's subject)."""
+    return any(action in SCOPE_ACTIONS.get(scope, ()) for scope in scopes)  # type: ignore[call-overload]
+
+
+def authorize_for_client(principal: Principal, api_client_id: uuid.UUID, district_id: uuid.UUID) -> None:
+    """Allow managing what belongs to one API client (its webhook subscriptions): the client itself,
+    or someone who holds `WEBHOOK_MANAGE` in the client's district. Another district's is not found."""
+    require_authenticated(principal)
+    if principal.kind is PrincipalKind.CLIENT:
+        if principal.id == api_client_id and principal.district_id == district_id:
+            return
+        raise NotFound("Not found.")  # another client's subscriptions are not its business
+    authorize(principal, Action.WEBHOOK_MANAGE, district_id=district_id)

@@ -75,6 +75,31 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=900, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
 
+    # Where links in webhook payloads and open-data files point: this service's public address.
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Webhooks: a subscription URL must resolve to public addresses only (no loopback, private or
+    # link-local targets) unless this is set, for a receiver on the same machine or network.
+    webhook_allow_private_addresses: bool = False
+    # Run the webhook delivery worker inside this app's process. `triangle serve` turns it on (unless
+    # `--no-worker`: then run `triangle worker` on its own); an app made elsewhere (tests) runs none.
+    webhook_worker: bool = False
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Retries back off exponentially from the base to the cap; a subscription failing for
+    # `webhook_disable_after_seconds` is disabled.
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, ge=0)
+    webhook_disable_after_seconds: int = Field(default=86_400, ge=1)
+    # Sent and given-up deliveries (and their events) are kept this long for the delivery log. Longer
+    # than the week a due checkpoint is looked back for, so a pruned `checkpoint.due` is never raised again.
+    webhook_retention_days: int = Field(default=30, ge=8)
+
+    # Open data: requests per address per minute, counted in PostgreSQL so every worker agrees.
+    open_data_requests_per_minute: int = Field(default=120, ge=1)
+    # The open-data pages may be cached this long by browsers and CDNs.
+    open_data_max_age_seconds: int = Field(default=300, ge=0)
+
     @property
     def keys_dir(self) -> Path:
         return self.jwt_keys_dir or self.data_dir / "keys"

@@ -72,6 +72,7 @@ from app.initiatives.models import (
     StakeholderCategory,
 )
 from app.plans.models import ActionStep, Goal, Plan, Strategy
+from app.webhooks import events as webhooks
 
 # The plan items an input can have changed, by link target.
 PLAN_ITEMS: dict[ChangeTarget, type[Goal] | type[Strategy] | type[ActionStep]] = {
@@ -608,6 +609,9 @@ async def add_input(
         )
     row = Input(district_id=activity.district_id, activity_id=activity.id, **data.model_dump())
     session.add(row)
+    webhooks.emit(
+        session, row.district_id, webhooks.EventType.INPUT_RECORDED, row.id, activity_id=activity.id
+    )
     await session.flush()
     return row
 
@@ -648,6 +652,14 @@ async def update_input(
         )
     if "response" in changes and changes["response"] != row.response:
         changes["responded_at"] = utcnow() if changes["response"] is not None else None
+        if changes["response"] is not None:
+            webhooks.emit(
+                session,
+                row.district_id,
+                webhooks.EventType.INPUT_ANSWERED,
+                row.id,
+                activity_id=row.activity_id,
+            )
     apply_changes(row, changes)
     await session.flush()
     return row

@@ -41,8 +41,10 @@ from app.identity.graphql import IdentityMutation, IdentityQuery
 from app.initiatives.graphql import InitiativesMutation, InitiativesQuery
 from app.monitoring.graphql import MonitoringMutation, MonitoringQuery
 from app.monitoring.practice_graphql import PracticeMutation, PracticeQuery
+from app.opendata.graphql import OpenDataMutation, OpenDataQuery
 from app.plans.graphql import PlansMutation, PlansQuery
 from app.tenancy.graphql import TenancyMutation, TenancyQuery
+from app.webhooks.graphql import WebhooksMutation, WebhooksQuery
 
 
 @strawberry.type
@@ -55,6 +57,8 @@ class Query(
     PracticeQuery,
     MonitoringQuery,
     AuditQuery,
+    WebhooksQuery,
+    OpenDataQuery,
 ):
     # A plain resolver rather than `relay.node()`: that helper mutates its field when a schema is built,
     # and the app builds one schema per `create_app`.
@@ -75,6 +79,8 @@ class Mutation(
     PlansMutation,
     PracticeMutation,
     MonitoringMutation,
+    WebhooksMutation,
+    OpenDataMutation,
 ):
     pass
 

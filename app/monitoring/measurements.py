@@ -59,6 +59,7 @@ from app.monitoring.schemas import (
 from app.plans import service as plans
 from app.plans.models import Goal
 from app.tenancy.models import School
+from app.webhooks import events as webhooks
 
 _KEY_UNIQUE = {
     "uq_measurement_district_id_client_key": (
@@ -507,6 +508,16 @@ class _Batch:
                 session, _INSERT, {"district_id": self.district_id, **columns}, _KEY_UNIQUE
             )
             await record_inserted(session, Measurement, inserts)
+        await webhooks.emit_many(
+            session,
+            self.district_id,
+            webhooks.EventType.MEASUREMENT_RECORDED,
+            [
+                (row_id, {"indicator_id": self.indicators[row.indicator_id].id})
+                for (index, row), (_, row_id, _, outcome) in zip(self.rows, applied, strict=True)
+                if outcome is not RecordOutcome.UNCHANGED
+            ],
+        )
         return applied
 
     def rejection(self, received: int) -> DomainError:

@@ -107,6 +107,7 @@ from app.plans.schemas import (
     StrategyUpdate,
 )
 from app.tenancy.models import District, Voice
+from app.webhooks import events as webhooks
 
 WRITERS = frozenset({CollaboratorRole.LEAD, CollaboratorRole.CO_AUTHOR})
 
@@ -356,6 +357,7 @@ async def update_plan(
             )
         changes["published"] = publish
     apply_changes(plan, changes)
+    webhooks.plan_moved(session, plan, changes.get("status"))
     await session.flush()
     if changes.get("status") is PlanStatus.APPROVED:
         await _record_approval(session, principal, plan)
@@ -1070,6 +1072,9 @@ async def propose_revision(
         for c in {(c.kind, c.id): c for c in data.caused_by}.values()
     ]
     session.add_all(causes)
+    webhooks.emit(
+        session, plan.district_id, webhooks.EventType.REVISION_PROPOSED, revision.id, plan_id=plan.id
+    )
     await session.flush()
     return RevisionView(revision, causes)
 
@@ -1102,6 +1107,9 @@ async def accept_revision(
     revision.number = (number or 0) + 1
     revision.status = RevisionStatus.ACCEPTED
     _decide(revision, principal, data)
+    webhooks.emit(
+        session, plan.district_id, webhooks.EventType.REVISION_DECIDED, revision.id, plan_id=plan.id
+    )
     plan.version += 1
     await session.flush()
     revision.snapshot = await snapshot(session, plan)
@@ -1120,6 +1128,13 @@ async def reject_revision(
         )
     revision.status = RevisionStatus.REJECTED
     _decide(revision, principal, data)
+    webhooks.emit(
+        session,
+        revision.district_id,
+        webhooks.EventType.REVISION_DECIDED,
+        revision.id,
+        plan_id=revision.plan_id,
+    )
     await session.flush()
     return (await _with_causes(session, [revision]))[0]
 
@@ -1501,6 +1516,10 @@ async def update_checkpoint(
         raise ValidationFailed(
             "A review cannot have been held in the future.",
             errors=[FieldError(("held_on",), "On or before today.", "held_in_future")],
+        )
+    if changes.get("held_on") is not None and checkpoint.held_on is None:
+        webhooks.emit(
+            session, plan.district_id, webhooks.EventType.CHECKPOINT_HELD, checkpoint.id, plan_id=plan.id
         )
     apply_changes(checkpoint, changes)
     await session.flush()

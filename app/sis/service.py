@@ -54,6 +54,7 @@ from app.sis.oneroster import (
 )
 from app.sis.schemas import BEHAVIOR_ENTITIES, SyncEntity
 from app.tenancy.models import School
+from app.webhooks import events as webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -302,6 +303,7 @@ async def _record_run(
         error_count=error_count,
     )
     session.add(run)
+    webhooks.emit(session, district_id, webhooks.EventType.SYNC_RUN_FINISHED, run.id, entity=entity)
     await session.flush()
     return run
 

@@ -1,0 +1,90 @@
+"""GraphQL for the district's open-data choice. No rules here: `app.opendata.service`."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from app.graphql.context import Context
+from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.permissions import AUTHENTICATED
+from app.graphql.relay import present_fields
+from app.opendata import service
+from app.opendata.models import OpenDataSetting
+from app.opendata.schemas import OpenDataSettingUpdate
+
+
+@strawberry.type(
+    name="OpenDataSetting",
+    description="Whether the district publishes open data, at `/open-data/{slug}/`, and under which licence.",
+)
+class OpenDataSettingType:
+    database_id: uuid.UUID
+    enabled: bool
+    slug: str
+    licence: str
+    languages: list[str]
+    contact: str | None
+    version: int
+
+    @classmethod
+    def from_model(cls, row: OpenDataSetting) -> OpenDataSettingType:
+        return cls(
+            database_id=row.id,
+            enabled=row.enabled,
+            slug=row.slug,
+            licence=row.licence,
+            languages=list(row.languages),
+            contact=row.contact,
+            version=row.version,
+        )
+
+
+@strawberry.type
+class OpenDataQuery:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Your district's open-data choice; null until it was ever set. District admins.",
+    )
+    async def open_data_setting(self, info: Info[Context, None]) -> OpenDataSettingType | None:
+        async with info.context.session() as session:
+            row = await service.setting_of(session, info.context.principal)
+        return OpenDataSettingType.from_model(row) if row is not None else None
+
+
+@strawberry.input
+class SetOpenDataSettingInput:
+    enabled: bool
+    slug: str
+    licence: str | None = strawberry.UNSET
+    languages: list[str] | None = strawberry.UNSET
+    contact: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class OpenDataSettingPayload:
+    setting: OpenDataSettingType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OpenDataMutation:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Opt in to open data (or out): what the district published becomes readable by anyone "
+        "at `/open-data/{slug}/`. District admins.",
+    )
+    async def set_open_data_setting(
+        self, info: Info[Context, None], input: SetOpenDataSettingInput
+    ) -> OpenDataSettingPayload:
+        principal = info.context.principal
+
+        async def work(session: AsyncSession) -> OpenDataSettingPayload:
+            data = validate_input(OpenDataSettingUpdate, present_fields(input))
+            row = await service.set_setting(session, principal, data)
+            return OpenDataSettingPayload(setting=OpenDataSettingType.from_model(row))
+
+        return await run_mutation(info.context, work, lambda e: OpenDataSettingPayload(user_errors=e))

@@ -1,0 +1,1 @@
+"""Webhooks: events recorded in a transactional outbox and delivered to integrators, signed."""
