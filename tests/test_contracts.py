@@ -57,13 +57,17 @@ def test_the_cli_writes_both_contracts(tmp_path: Path, exported: dict[str, objec
 
 
 # Operations anyone may call: the token endpoint (RFC 6749 §3.2 authenticates in the body), token
-# revocation (RFC 7009) and the health probes.
+# revocation (RFC 7009), the health probes, and what a district publishes as open data.
 PUBLIC_OPERATIONS = {
     ("/api/v1/auth/token", "post"),
     ("/api/v1/auth/revoke", "post"),
     ("/healthz", "get"),
     ("/readyz", "get"),
 }
+
+
+def _public(path: str, method: str) -> bool:
+    return (path, method) in PUBLIC_OPERATIONS or (path.startswith("/open-data/") and method == "get")
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -78,7 +82,7 @@ def test_every_operation_that_needs_a_token_says_so(exported: dict[str, Any]) ->
     assert schemes["BearerToken"] == {**schemes["BearerToken"], "type": "http", "scheme": "bearer"}
 
     for path, method, operation in _operations(exported):
-        if (path, method) in PUBLIC_OPERATIONS:
+        if _public(path, method):
             assert "security" not in operation, (path, method)
         else:
             assert operation.get("security") == [{"OAuth2": []}, {"BearerToken": []}], (path, method)
