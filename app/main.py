@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 import app.models  # noqa: F401  (every table registered before the first query)
 from app.audit.router import router as audit_router
+from app.auth.grants import GrantVersions
 from app.auth.router import router as auth_router
 from app.core.config import Settings, get_settings
 from app.core.db import (
@@ -25,10 +26,11 @@ from app.core.db import (
     resolve_database_url,
 )
 from app.core.errors import DomainError, NotFound
+from app.core.input_guard import InputGuard
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
-from app.core.problems import install_problem_handlers
+from app.core.problems import declare_transport_problems, install_problem_handlers
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.router import build_graphql_router
@@ -70,10 +72,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = create_session_factory(engine)
         app.state.read_session_factory = create_read_session_factory(engine)
         app.state.token_signer = TokenSigner(KeyRing.load_or_create(settings.keys_dir), settings.jwt_issuer)
+        app.state.grant_versions = GrantVersions(
+            engine.url.render_as_string(hide_password=False), settings.grant_cache_seconds
+        )
+        await app.state.grant_versions.start()
         _freeze_startup_objects()
         try:
             yield
         finally:
+            await app.state.grant_versions.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -87,8 +94,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         separate_input_output_schemas=True,
     )
     app.state.settings = settings
+    # Added first, so it runs inside the request context (its refusals carry the request id).
+    app.add_middleware(InputGuard, graphql_path="/graphql")
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
+    _declare_transport_problems(app)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
@@ -111,6 +121,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(_operations_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _declare_transport_problems(app: FastAPI) -> None:
+    """The OpenAPI document also lists the problems answered before a route runs (a 400 for a body
+    that does not parse, a 422 for forbidden text): a generated client must expect every answer."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_transport_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _freeze_startup_objects() -> None:

@@ -64,13 +64,23 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
 
-    # Failed sign-ins: after `login_max_failures_per_account` failures for one account (or
-    # `login_max_failures_per_address` from one address) within `login_window_seconds`, further
-    # attempts are refused for `login_lockout_seconds`.
+    # Failed password attempts (sign-in, and changing one's own password), see `app.auth.throttle`:
+    # `login_max_failures_per_account` for one account from one address, or
+    # `login_max_failures_per_account_from_new_addresses` for one account from addresses it never
+    # signed in from, or `login_max_failures_per_address` from one address across accounts, within
+    # `login_window_seconds`, lock that attempt for `login_lockout_seconds`, doubling with each lock
+    # in a row up to `login_max_lockout_seconds`. The owner at an address they signed in from before
+    # is never locked by others' failures; a valid API client never by its address's.
     login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_account_from_new_addresses: int = Field(default=20, ge=1)
     login_max_failures_per_address: int = Field(default=30, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
-    login_lockout_seconds: int = Field(default=900, ge=1)
+    login_lockout_seconds: int = Field(default=60, ge=1)
+    login_max_lockout_seconds: int = Field(default=86_400, ge=1)
+
+    # How long a worker trusts a grant version it looked up without hearing from PostgreSQL
+    # (`app.auth.grants`): the bound on a revoked token's life if change notifications stall.
+    grant_cache_seconds: int = Field(default=30, ge=0, le=3600)
 
     @property
     def keys_dir(self) -> Path:

@@ -18,6 +18,7 @@ from app.auth.principal import Principal
 from app.core.db import session_scope
 from app.core.errors import FieldError, ValidationFailed
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
+from app.core.schemas import IsoDateTime
 
 
 class AreaRouter(APIRouter):
@@ -86,7 +87,7 @@ async def _page_request(
         str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
     ] = None,
     updated_since: Annotated[
-        datetime | None,
+        IsoDateTime | None,
         Query(description="Only rows changed at or after this time (ISO 8601 with a zone)."),
     ] = None,
 ) -> PageRequest:

@@ -26,6 +26,7 @@ from strawberry.types import ExecutionResult, Info
 
 from app.audit.graphql import AuditQuery
 from app.core.config import Settings
+from app.core.input_guard import ForbiddenTextInDocument
 from app.engagement.graphql import EngagementMutation, EngagementQuery
 from app.graphql.context import Context
 from app.graphql.errors import ErrorShaping, shape_error
@@ -81,6 +82,7 @@ def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     make every request miss the cache and validate its document again.
     """
     rules = [
+        ForbiddenTextInDocument,
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]

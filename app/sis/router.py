@@ -7,7 +7,6 @@ Parse, call the service, shape the reply. No rules here.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
@@ -17,7 +16,7 @@ from app.core.errors import FieldError
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.problems import problem_response, problem_responses
 from app.core.rest import Caller, ListParams, Session, list_body, require_zone
-from app.core.schemas import ListResponse
+from app.core.schemas import IsoDateTime, ListResponse
 from app.sis import analytics, service
 from app.sis.models import SyncRun, SyncRunStatus
 from app.sis.schemas import (
@@ -140,7 +139,8 @@ def _add_entity_routes(entity: SyncEntity) -> None:
         session: Session,
         principal: Caller,
         since: Annotated[
-            datetime | None, Query(description="Only deletions at or after this time (ISO 8601 with a zone).")
+            IsoDateTime | None,
+            Query(description="Only deletions at or after this time (ISO 8601 with a zone)."),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
         cursor: Annotated[
