@@ -173,13 +173,22 @@ async def password_grant(
 ) -> IssuedTokens:
     """Sign a person in. `RateLimited` while the attempt is locked out (`app.auth.throttle`),
     `InvalidGrant` for a wrong email or password or an inactive account (the same answer for each, so
-    accounts cannot be enumerated)."""
+    accounts cannot be enumerated).
+
+    Emails are unique per district, not across districts: with accounts in several districts under
+    one email, the password opens the oldest account it matches."""
     async with session_scope(factory) as session:
-        user = await session.scalar(select(User).where(func.lower(User.email) == username.strip().lower()))
-    ok = await throttle.check_password(
-        factory, settings, email=username, user=user, password=password, address=address
+        accounts = list(
+            await session.scalars(
+                select(User)
+                .where(func.lower(User.email) == username.strip().lower())
+                .order_by(User.created_at, User.id)
+            )
+        )
+    user = await throttle.check_passwords(
+        factory, settings, email=username, accounts=accounts, password=password, address=address
     )
-    if not ok or user is None:
+    if user is None:
         raise InvalidGrant("The email or password is wrong, or the account is not active.")
 
     async with session_scope(factory) as session:

@@ -49,50 +49,50 @@ def _keys(email: str, address: str) -> tuple[str, str, str]:
     return f"pair:{email}|{address}", f"account:{email}", f"address:{address}"
 
 
-async def check_password(
+async def check_passwords(
     factory: async_sessionmaker[AsyncSession],
     settings: Settings,
     *,
     email: str,
-    user: User | None,
+    accounts: list[User],
     password: str,
     address: str,
     remember: bool = True,
-) -> bool:
-    """Whether `password` is the active account `user`'s (None: no such account), counted.
+) -> User | None:
+    """The first active account of `accounts` (those with `email`, oldest first; none for an unknown
+    email) that `password` opens, or None; counted either way.
 
     Raises `RateLimited` (with `retry_after`) while the attempt is locked out, before spending a hash
     verification. A failure is counted in its own committed transaction, so the caller's rollback
-    cannot undo it. An unknown account costs as much time as a known one.
+    cannot undo it. An unknown email costs as much time as a known one. With `remember`, a success
+    makes the address known for the account.
     """
     pair, account, place = _keys(email, address)
     async with session_scope(factory) as session:
-        known = user is not None and await _is_known(session, user.id, address)
+        known = bool(accounts) and await _is_known(session, [a.id for a in accounts], address)
         await refuse_if_locked(session, [pair] if known else [pair, account, place])
-    if user is None:
+    if not accounts:
         burn_verify_time(password)
-        ok = False
-    else:
-        ok = verify_secret(user.password_hash, password) and user.is_active
+    opened = next((a for a in accounts if verify_secret(a.password_hash, password) and a.is_active), None)
     async with session_scope(factory) as session:
-        if ok and user is not None:
-            await session.execute(LoginThrottle.__table__.delete().where(LoginThrottle.key == pair))
-        if ok and user is not None and remember:
-            await session.execute(
-                insert(KnownSignInAddress)
-                .values(user_id=user.id, address=address, last_signed_in_at=utcnow())
-                .on_conflict_do_update(
-                    index_elements=["user_id", "address"], set_={"last_signed_in_at": utcnow()}
-                )
-            )
-        else:
+        if opened is None:
             await record_failure(session, pair, settings, settings.login_max_failures_per_account)
             if not known:
                 await record_failure(
                     session, account, settings, settings.login_max_failures_per_account_from_new_addresses
                 )
                 await record_failure(session, place, settings, settings.login_max_failures_per_address)
-    return ok
+            return None
+        await session.execute(LoginThrottle.__table__.delete().where(LoginThrottle.key == pair))
+        if remember:
+            await session.execute(
+                insert(KnownSignInAddress)
+                .values(user_id=opened.id, address=address, last_signed_in_at=utcnow())
+                .on_conflict_do_update(
+                    index_elements=["user_id", "address"], set_={"last_signed_in_at": utcnow()}
+                )
+            )
+    return opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,26 +108,27 @@ class PasswordAttempt:
     async def check(self, user: User, password: str) -> bool:
         """Whether `password` is `user`'s; counted, and `RateLimited` while locked out. The address is
         not remembered as the user's: only a sign-in does that."""
-        return await check_password(
+        opened = await check_passwords(
             self.factory,
             self.settings,
             email=user.email,
-            user=user,
+            accounts=[user],
             password=password,
             address=self.address,
             remember=False,
         )
+        return opened is not None
 
 
 def address_key(address: str) -> str:
     return f"address:{address}"
 
 
-async def _is_known(session: AsyncSession, user_id: uuid.UUID, address: str) -> bool:
+async def _is_known(session: AsyncSession, user_ids: list[uuid.UUID], address: str) -> bool:
     found = await session.scalar(
         select(func.count())
         .select_from(KnownSignInAddress)
-        .where(KnownSignInAddress.user_id == user_id, KnownSignInAddress.address == address)
+        .where(any_of(KnownSignInAddress.user_id, user_ids), KnownSignInAddress.address == address)
     )
     return bool(found)
 

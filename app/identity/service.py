@@ -52,7 +52,10 @@ from app.tenancy.models import School
 
 _PERSON_UNIQUE = {"uq_person_district_id_sourced_id": ("sourced_id", "A person with this sourced_id exists.")}
 _USER_UNIQUE = {
-    "uq_user_account_lower_email": ("email", "An account with this email already exists."),
+    "uq_user_account_district_id_lower_email": (
+        "email",
+        "An account with this email already exists in this district.",
+    ),
     "uq_user_account_person_id": ("person_id", "This person already has an account."),
 }
 _ROLE_UNIQUE = {

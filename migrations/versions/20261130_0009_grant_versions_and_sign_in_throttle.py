@@ -1,4 +1,4 @@
-"""grant versions, known sign-in addresses and throttle back-off
+"""grant versions, known sign-in addresses, throttle back-off, account emails unique per district
 
 Revision ID: 0009
 Revises: 0008
@@ -39,9 +39,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "address", name=op.f("pk_known_sign_in_address")),
     )
     op.add_column("login_throttle", sa.Column("lockouts", sa.Integer(), server_default="0", nullable=False))
+    op.drop_index("uq_user_account_lower_email", table_name="user_account")
+    op.create_index(
+        "uq_user_account_district_id_lower_email",
+        "user_account",
+        ["district_id", sa.literal_column("lower(email)")],
+        unique=True,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_user_account_district_id_lower_email", table_name="user_account")
+    op.create_index(
+        "uq_user_account_lower_email", "user_account", [sa.literal_column("lower(email)")], unique=True
+    )
     op.drop_column("login_throttle", "lockouts")
     op.drop_table("known_sign_in_address")
     op.drop_table("grant_version")

@@ -342,3 +342,36 @@ async def test_each_lock_in_a_row_lasts_twice_as_long(
             await session.commit()
     base = settings.login_lockout_seconds
     assert [round(r / base) for r in retry_afters] == [1, 2, 4]
+
+
+# --- no cross-district enumeration -------------------------------------------------------------------
+
+
+async def test_creating_an_account_says_nothing_about_other_districts(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    _, taken_elsewhere = world.user("B", Role.VIEWER)
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    created = await client.post(
+        f"{API}/users",
+        json={"email": taken_elsewhere.upper(), "password": NEW_PASSWORD, "display_name": "Same address"},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+
+    # Each password opens its own district's account.
+    theirs = await sign_in(client, taken_elsewhere)
+    ours = await sign_in(client, taken_elsewhere, NEW_PASSWORD)
+    assert (await client.get(ME, headers=bearer(theirs["access_token"]))).json()["district_id"] == str(
+        world.district_id("B")
+    )
+    assert (await client.get(ME, headers=bearer(ours["access_token"]))).json()["district_id"] == str(
+        world.district_id("A")
+    )
+    # Within the district an email is still one account.
+    again = await client.post(
+        f"{API}/users",
+        json={"email": taken_elsewhere, "password": NEW_PASSWORD, "display_name": "Twice"},
+        headers=admin,
+    )
+    assert again.status_code == 409, again.text
