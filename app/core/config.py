@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(default=60, ge=1)
     login_max_lockout_seconds: int = Field(default=86_400, ge=1)
 
+    # The largest OneRoster bundle `POST /sync/oneroster` accepts; larger uploads are refused (413)
+    # as they arrive, before they are stored.
+    sync_max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+
     # How long a worker trusts a grant version it looked up without hearing from PostgreSQL
     # (`app.auth.grants`): the bound on a revoked token's life if change notifications stall.
     grant_cache_seconds: int = Field(default=30, ge=0, le=3600)

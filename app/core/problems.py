@@ -189,6 +189,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found (or in another district).",
         409: "Conflicts with the current state (e.g. a duplicate).",
         412: "`If-Match` names a stale version; nothing was written.",
+        413: "The body is larger than this operation accepts.",
         422: "Validation failed; `errors` lists each field.",
         429: "Too many requests.",
     }

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData, UploadFile
 from starlette.routing import Match
-from starlette.types import Scope
+from starlette.types import Message, Scope
 
 from app.auth.dependencies import get_principal
 from app.auth.principal import Principal
 from app.core.db import session_scope
-from app.core.errors import FieldError, ValidationFailed
+from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
 from app.core.schemas import IsoDateTime
 
@@ -75,6 +76,40 @@ _READS = frozenset({"GET", "HEAD"})
 Session = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]
 # The caller, resolved once per request (FastAPI caches the dependency, shared with the unit of work).
 Caller = Annotated[Principal, Depends(get_principal)]
+
+
+async def upload_field(request: Request, name: str, limit: int) -> tuple[UploadFile, FormData]:
+    """The file in multipart field `name`, read only up to `limit` bytes of request body:
+    `PayloadTooLarge` (413) as soon as the body is longer, whatever `Content-Length` claims, and
+    `ValidationFailed` when there is no such file. The caller closes the form.
+
+    For routes that must decide something (who may upload) before a byte of the upload is read:
+    a route that declares `File(...)` has FastAPI read the whole body before the route runs.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Uploads are limited to {limit} bytes.", extra={"limit": limit})
+    received = 0
+    receive = request.receive
+
+    async def capped() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise PayloadTooLarge(f"Uploads are limited to {limit} bytes.", extra={"limit": limit})
+        return message
+
+    form = await Request(request.scope, capped).form(max_files=1, max_fields=10)
+    upload = form.get(name)
+    if not isinstance(upload, UploadFile):
+        await form.close()
+        raise ValidationFailed(
+            f"Send the file as multipart field `{name}`.",
+            errors=[FieldError(("body", name), "Field required.", "missing")],
+        )
+    return upload, form
 
 
 def require_zone(value: datetime | None, parameter: str) -> datetime | None:
