@@ -28,7 +28,7 @@ from app.core.db import (
 from app.core.errors import DomainError, NotFound
 from app.core.input_guard import InputGuard
 from app.core.logging import configure_logging
-from app.core.middleware import RequestContextMiddleware
+from app.core.middleware import RequestContextMiddleware, page_policy
 from app.core.migrations import head_revision
 from app.core.problems import declare_transport_problems, install_problem_handlers
 from app.core.security import KeyRing, TokenSigner
@@ -198,13 +198,15 @@ def _operations_router() -> APIRouter:
 
     @router.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="Triangle API",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
         )
+        page.headers["Content-Security-Policy"] = page_policy(bytes(page.body).decode())
+        return page
 
     @router.get("/problems/{code}", include_in_schema=False)
     async def problem_type(code: str) -> dict[str, object]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=14, ge=2, le=50)
     graphql_max_aliases: int = Field(default=30, ge=1, le=1000)
     graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
+    # Introspection and GraphiQL: on in development, off when `environment` is `production` unless
+    # set explicitly (`_production_defaults`).
     graphql_introspection: bool = True
     # Queries seen before run from compiled plans (app.graphql.execution); this many are kept.
     graphql_compiled_queries: int = Field(default=256, ge=0, le=10_000)
@@ -85,6 +88,16 @@ class Settings(BaseSettings):
     # How long a worker trusts a grant version it looked up without hearing from PostgreSQL
     # (`app.auth.grants`): the bound on a revoked token's life if change notifications stall.
     grant_cache_seconds: int = Field(default=30, ge=0, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _production_defaults(cls, values: Any) -> Any:
+        """In production, GraphQL introspection and GraphiQL are off unless switched on explicitly:
+        a production schema is for the clients built against the committed SDL, not for exploring."""
+        if isinstance(values, dict) and str(values.get("environment", "")).lower() == "production":
+            values.setdefault("graphql_introspection", False)
+            values.setdefault("graphql_ide", False)
+        return values
 
     @property
     def keys_dir(self) -> Path:

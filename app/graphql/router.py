@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
 from app.core.config import Settings
+from app.core.middleware import page_policy
 from app.graphql.context import get_context
 from app.graphql.schema import build_schema
 
 _GRAPHIQL_HTML = (Path(__file__).parent.parent / "static" / "graphiql.html").read_text()
+_GRAPHIQL_POLICY = page_policy(_GRAPHIQL_HTML)
 
 # Deeper than any input of this schema (its deepest input is a handful of levels), shallow enough that
 # nothing downstream that walks a value recursively comes near Python's recursion limit.
@@ -44,7 +46,7 @@ class OfflineGraphQLRouter(GraphQLRouter):
     works inside a district's closed network, and answers are encoded by orjson."""
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(_GRAPHIQL_HTML)
+        return HTMLResponse(_GRAPHIQL_HTML, headers={"Content-Security-Policy": _GRAPHIQL_POLICY})
 
     def decode_json(self, data: str | bytes) -> object:
         """The request's JSON (a POST body, or a GET's `variables`). Bytes that are not UTF-8, and
