@@ -92,6 +92,17 @@ def shape_error(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if original is None:  # syntax, validation and limit errors: the client's own, safe to show
         return error
+    if not error.path and not isinstance(original, DomainError):
+        # No path: raised before any resolver ran, while coercing the request's variables (an Int
+        # beyond 32 bits, a number where a Date goes). The client's own input, not a server fault.
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            original_error=None,
+            extensions={**(error.extensions or {}), "code": "bad_user_input"},
+        )
     if isinstance(original, DomainError):
         code = original.code
         message = error.message
