@@ -95,9 +95,9 @@ def _first_forbidden_pair(raw: bytes) -> tuple[str, bytes] | None:
 class InputGuard:
     """Pure ASGI middleware refusing forbidden text anywhere in a request (see the module docstring).
 
-    Costs nothing measurable on the common path: a query string of plain ASCII is passed without
-    decoding, and a JSON body is parsed here only when it holds a `\\u` escape, the only way a valid
-    JSON document can carry NUL or a surrogate.
+    Kept cheap on the common path (not benchmarked separately): a query string of plain ASCII is
+    passed without decoding, and a JSON body is only scanned for `\\u`, parsed here only when it holds
+    one (the only way a valid JSON document can carry NUL or a surrogate).
     """
 
     def __init__(self, app: ASGIApp, graphql_path: str = "/graphql") -> None:
