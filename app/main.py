@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 import app.models  # noqa: F401  (every table registered before the first query)
 from app.audit.router import router as audit_router
+from app.auth.grants import GrantVersions
 from app.auth.router import router as auth_router
 from app.core.config import Settings, get_settings
 from app.core.db import (
@@ -26,11 +27,12 @@ from app.core.db import (
     resolve_database_url,
 )
 from app.core.errors import DomainError, NotFound
+from app.core.input_guard import InputGuard
 from app.core.logging import configure_logging
-from app.core.middleware import RequestContextMiddleware
+from app.core.middleware import RequestContextMiddleware, page_policy
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
-from app.core.problems import install_problem_handlers
+from app.core.problems import declare_transport_problems, install_problem_handlers
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.router import build_graphql_router
@@ -75,6 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = create_session_factory(engine)
         app.state.read_session_factory = create_read_session_factory(engine)
         app.state.token_signer = TokenSigner(KeyRing.load_or_create(settings.keys_dir), settings.jwt_issuer)
+        app.state.grant_versions = GrantVersions(
+            engine.url.render_as_string(hide_password=False), settings.grant_cache_seconds
+        )
+        await app.state.grant_versions.start()
         _freeze_startup_objects()
         stop_worker = _start_webhook_worker(app, settings) if settings.webhook_worker else None
         try:
@@ -82,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if stop_worker is not None:
                 await stop_worker()
+            await app.state.grant_versions.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -95,8 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         separate_input_output_schemas=True,
     )
     app.state.settings = settings
+    # Added first, so it runs inside the request context (its refusals carry the request id).
+    app.add_middleware(InputGuard, graphql_path="/graphql")
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
+    _declare_transport_problems(app)
     install_openapi(app)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -139,6 +149,19 @@ def _start_webhook_worker(app: FastAPI, settings: Settings) -> Callable[[], Awai
         await worker.aclose()
 
     return stop_worker
+
+
+def _declare_transport_problems(app: FastAPI) -> None:
+    """The OpenAPI document also lists the problems answered before a route runs (a 400 for a body
+    that does not parse, a 422 for forbidden text): a generated client must expect every answer."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_transport_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _freeze_startup_objects() -> None:
@@ -203,13 +226,15 @@ def _operations_router() -> APIRouter:
 
     @router.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="Triangle API",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
         )
+        page.headers["Content-Security-Policy"] = page_policy(bytes(page.body).decode())
+        return page
 
     @router.get("/problems/{code}", include_in_schema=False)
     async def problem_type(code: str) -> dict[str, object]:

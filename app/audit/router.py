@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query, Request, Response
@@ -12,7 +11,7 @@ from app.audit import service
 from app.audit.schemas import AuditEventPublic
 from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body, require_zone
-from app.core.schemas import ListResponse
+from app.core.schemas import IsoDateTime, ListResponse
 
 router = AreaRouter(tags=["audit"], responses=problem_responses(401, 403, 422))
 
@@ -27,8 +26,12 @@ async def list_audit_events(
     entity_type: Annotated[str | None, Query(max_length=64, examples=["school"])] = None,
     entity_id: uuid.UUID | None = None,
     actor_id: uuid.UUID | None = None,
-    occurred_from: Annotated[datetime | None, Query(description="Inclusive, ISO 8601 with a zone.")] = None,
-    occurred_until: Annotated[datetime | None, Query(description="Exclusive, ISO 8601 with a zone.")] = None,
+    occurred_from: Annotated[
+        IsoDateTime | None, Query(description="Inclusive, ISO 8601 with a zone.")
+    ] = None,
+    occurred_until: Annotated[
+        IsoDateTime | None, Query(description="Exclusive, ISO 8601 with a zone.")
+    ] = None,
 ) -> dict[str, object]:
     """Every write in your district: who (user, client or the system), what, before and after, and the
     request id. District admins only. Secrets never appear in it."""

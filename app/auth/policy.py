@@ -147,7 +147,10 @@ class StatementCache:
     row. Built afresh per request it costs its construction and, more, SQLAlchemy's cache key on
     every execution (measured on a one-plan read: 0.9 ms against 0.4 ms). Keyed by what the
     statement is and the principal itself: a principal is immutable and a changed grant comes with a
-    new token, so a kept statement never answers for anyone else. Least recently used first out.
+    new token, so a kept statement never answers for anyone else. A stale principal never reaches
+    it: a token whose grant has ended (a role taken away, say) is refused before any statement is
+    looked up (`app.auth.grants`), so a statement kept for its old grants is never used again.
+    Least recently used first out.
     """
 
     def __init__(self, maxsize: int = 4096) -> None:

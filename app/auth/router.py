@@ -161,10 +161,13 @@ async def issue_token(
     "/revoke", operation_id="revokeToken", status_code=200, responses={200: {"description": "Revoked."}}
 )
 async def revoke_token(request: Request, token: Annotated[str, Form(max_length=4096)]) -> Response:
-    """Log out (RFC 7009): revoke a refresh token and every token rotated from it.
+    """Log out (RFC 7009): revoke a refresh token and every token rotated from it, or an access
+    token, which ends (with every other access token of its account or client issued so far) from
+    the next request on.
 
     Always answers 200, even for a token that was unknown or already revoked, so the endpoint says
     nothing about which tokens exist.
     """
-    await service.revoke_refresh_token(request.app.state.session_factory, token)
+    state = request.app.state
+    await service.revoke_token(state.session_factory, state.token_signer, state.settings, token)
     return Response(status_code=200, headers=NO_STORE)

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.models import LoginThrottle, RefreshToken
+from app.auth import throttle
+from app.auth.grants import GrantVersions, end_grant, grant_version
+from app.auth.models import RefreshToken
 from app.auth.permissions import Scope
 from app.auth.principal import Grant, Principal, PrincipalKind
 from app.core.config import Settings
@@ -32,10 +33,11 @@ from app.core.security import (
     new_token_secret,
     verify_secret,
 )
-from app.core.sql import any_of
 from app.identity.models import ApiClient, RoleAssignment, User
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  RFC 9068: an access token can never be mistaken for another kind
+# The grant version an access token was issued under (`app.auth.grants`).
+GRANT_VERSION_CLAIM = "gv"
 
 
 class OAuthError(DomainError):
@@ -109,12 +111,13 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     raise InvalidToken("unexpected principal kind")
 
 
-def _user_claims(user: User, grants: list[RoleAssignment]) -> dict[str, Any]:
+def _user_claims(user: User, grants: list[RoleAssignment], version: int) -> dict[str, Any]:
     return {
         "kind": PrincipalKind.USER.value,
         "district": str(user.district_id),
         "name": user.email,
         "roles": [[g.role.value, str(g.school_id) if g.school_id else None] for g in grants],
+        GRANT_VERSION_CLAIM: version,
     }
 
 
@@ -129,9 +132,31 @@ def _issue_access(signer: TokenSigner, settings: Settings, subject: uuid.UUID, c
 
 
 def verify_access_token(signer: TokenSigner, settings: Settings, token: str) -> Principal:
-    """The principal of a valid access token; `InvalidToken` for anything else."""
+    """The principal of a validly signed access token; `InvalidToken` for anything else. Says
+    nothing about whether its grant still holds: `authenticate` does."""
     claims = signer.verify(token, audience=settings.jwt_audience, token_type=ACCESS_TOKEN_TYPE)
     return principal_from_claims(claims)
+
+
+async def authenticate(
+    signer: TokenSigner, settings: Settings, versions: GrantVersions, token: str
+) -> Principal:
+    """The principal of an access token that is validly signed, unexpired, and issued under the
+    principal's current grant; `InvalidToken` for anything else.
+
+    The signature check is cached per token (`TokenSigner.verify`): a pure function of the token and
+    our keys. The grant is checked on every request, against a version this worker keeps until
+    PostgreSQL says it changed (`app.auth.grants`), so a deactivated account, a removed role, a
+    revoked client or a revoked token is refused from the next request on.
+    """
+    claims = signer.verify(token, audience=settings.jwt_audience, token_type=ACCESS_TOKEN_TYPE)
+    principal = principal_from_claims(claims)
+    issued_under = claims.get(GRANT_VERSION_CLAIM, 0)
+    if not isinstance(issued_under, int) or principal.id is None:
+        raise InvalidToken("unexpected claims")
+    if issued_under < await versions.current(principal.id):
+        raise InvalidToken("grant ended")
+    return principal
 
 
 # --- grants -----------------------------------------------------------------------------------------
@@ -146,28 +171,31 @@ async def password_grant(
     password: str,
     address: str,
 ) -> IssuedTokens:
-    """Sign a person in. `RateLimited` while the account or address is locked out, `InvalidGrant` for
-    a wrong email or password or an inactive account (the same answer for each, so accounts cannot be
-    enumerated)."""
-    account_key = f"account:{username.strip().lower()}"
-    address_key = f"address:{address}"
+    """Sign a person in. `RateLimited` while the attempt is locked out (`app.auth.throttle`),
+    `InvalidGrant` for a wrong email or password or an inactive account (the same answer for each, so
+    accounts cannot be enumerated).
+
+    Emails are unique per district, not across districts: with accounts in several districts under
+    one email, the password opens the oldest account it matches."""
     async with session_scope(factory) as session:
-        await _refuse_if_locked(session, [account_key, address_key])
-        user = await session.scalar(select(User).where(func.lower(User.email) == username.strip().lower()))
-        if user is None:
-            burn_verify_time(password)
-        ok = user is not None and verify_secret(user.password_hash, password) and user.is_active
-    if not ok or user is None:
-        async with session_scope(factory) as session:
-            await _record_failure(session, account_key, settings, settings.login_max_failures_per_account)
-            await _record_failure(session, address_key, settings, settings.login_max_failures_per_address)
+        accounts = list(
+            await session.scalars(
+                select(User)
+                .where(func.lower(User.email) == username.strip().lower())
+                .order_by(User.created_at, User.id)
+            )
+        )
+    user = await throttle.check_passwords(
+        factory, settings, email=username, accounts=accounts, password=password, address=address
+    )
+    if user is None:
         raise InvalidGrant("The email or password is wrong, or the account is not active.")
 
     async with session_scope(factory) as session:
-        await session.execute(LoginThrottle.__table__.delete().where(LoginThrottle.key == account_key))
         grants = await _grants_of(session, user.id)
+        version = await grant_version(session, user.id)
         refresh = await _new_refresh_token(session, settings, user.id, family_id=uuid.uuid4())
-    access = _issue_access(signer, settings, user.id, _user_claims(user, grants))
+    access = _issue_access(signer, settings, user.id, _user_claims(user, grants, version))
     return IssuedTokens(access, settings.access_token_ttl_seconds, "", refresh)
 
 
@@ -183,21 +211,26 @@ async def client_credentials_grant(
 ) -> IssuedTokens:
     """Authenticate an integrator's ApiClient. `InvalidClient` for an unknown, revoked or wrongly
     authenticated client; `InvalidScope` when it asks for a scope it was not granted. No refresh token:
-    a client simply asks again (RFC 6749 §4.4.3)."""
-    address_key = f"address:{address}"
+    a client simply asks again (RFC 6749 §4.4.3).
+
+    An address locked out for failed attempts still serves a client whose secret is right (a SIS
+    host may share its address with a guesser); a wrong one from there is refused with
+    `RateLimited` before its hash is checked."""
+    place = throttle.address_key(address)
     async with session_scope(factory) as session:
-        await _refuse_if_locked(session, [address_key])
+        locked = await throttle.locked_for(session, [place])
         client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
-        if client is None:
-            burn_verify_time(client_secret)
-        ok = (
-            client is not None
-            and verify_secret(client.secret_hash, client_secret)
-            and client.revoked_at is None
-        )
+        version = await grant_version(session, client.id) if client is not None else 0
+    if client is None and locked is None:
+        burn_verify_time(client_secret)
+    ok = client is not None and client.revoked_at is None and verify_secret(client.secret_hash, client_secret)
     if not ok or client is None:
+        if locked is not None:
+            raise RateLimited(
+                f"Too many failed attempts; try again in {locked} seconds.", extra={"retry_after": locked}
+            )
         async with session_scope(factory) as session:
-            await _record_failure(session, address_key, settings, settings.login_max_failures_per_address)
+            await throttle.record_failure(session, place, settings, settings.login_max_failures_per_address)
         raise InvalidClient("Unknown client, wrong secret, or the client was revoked.")
 
     granted = set(client.scopes)
@@ -210,6 +243,7 @@ async def client_credentials_grant(
         "district": str(client.district_id),
         "name": client.name,
         "scope": scope,
+        GRANT_VERSION_CLAIM: version,
     }
     access = _issue_access(signer, settings, client.id, claims)
     return IssuedTokens(access, settings.access_token_ttl_seconds, scope)
@@ -245,10 +279,11 @@ async def refresh_token_grant(
                 raise InvalidGrant("The account is not active.")
             stored.revoked_at = now
             grants = await _grants_of(session, user.id)
+            version = await grant_version(session, user.id)
             new_refresh = await _new_refresh_token(session, settings, user.id, family_id=stored.family_id)
     if reuse_detected:
         raise InvalidGrant("This refresh token was already used or revoked; sign in again.")
-    access = _issue_access(signer, settings, user.id, _user_claims(user, grants))
+    access = _issue_access(signer, settings, user.id, _user_claims(user, grants, version))
     return IssuedTokens(access, settings.access_token_ttl_seconds, "", new_refresh)
 
 
@@ -260,6 +295,23 @@ async def revoke_refresh_token(factory: async_sessionmaker[AsyncSession], token:
         )
         if stored is not None:
             await _revoke_family(session, stored.family_id, utcnow())
+
+
+async def revoke_token(
+    factory: async_sessionmaker[AsyncSession], signer: TokenSigner, settings: Settings, token: str
+) -> None:
+    """RFC 7009 revocation of either kind of token. A refresh token ends its family; an access token
+    ends with every other access token of its user or client issued so far (a grant version cannot
+    single one out), from the next request on. Refresh tokens of the user's other sessions still
+    work, so those sessions simply refresh. Anything else is ignored, as RFC 7009 §2.2 asks."""
+    try:
+        principal = verify_access_token(signer, settings, token)
+    except InvalidToken:
+        await revoke_refresh_token(factory, token)
+        return
+    if principal.id is not None:
+        async with session_scope(factory) as session:
+            await end_grant(session, principal.id)
 
 
 async def revoke_all_refresh_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -301,35 +353,3 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datet
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-
-
-async def _refuse_if_locked(session: AsyncSession, keys: list[str]) -> None:
-    now = utcnow()
-    locked_until = await session.scalar(
-        select(func.max(LoginThrottle.locked_until)).where(
-            any_of(LoginThrottle.key, keys), LoginThrottle.locked_until > now
-        )
-    )
-    if locked_until is not None:
-        retry_after = max(1, int((locked_until - now).total_seconds()))
-        raise RateLimited(
-            f"Too many failed sign-ins; try again in {retry_after} seconds.",
-            extra={"retry_after": retry_after},
-        )
-
-
-async def _record_failure(session: AsyncSession, key: str, settings: Settings, limit: int) -> None:
-    """Count one failure for `key` in the current window; lock the key when it reaches `limit`."""
-    now = utcnow()
-    await session.execute(
-        insert(LoginThrottle).values(key=key, failures=0, window_started_at=now).on_conflict_do_nothing()
-    )
-    row = (
-        await session.execute(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update())
-    ).scalar_one()
-    if row.window_started_at < now - timedelta(seconds=settings.login_window_seconds):
-        row.failures, row.window_started_at = 0, now
-    row.failures += 1
-    if row.failures >= limit:
-        row.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
-        row.failures, row.window_started_at = 0, now

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,6 +51,8 @@ class Settings(BaseSettings):
     # The most an operation may cost before it runs: objects it may read (page sizes multiplied down
     # nested connections) plus the declared weight of fields computed per object (app/graphql/cost.py).
     graphql_max_cost: int = Field(default=500_000, ge=100, le=100_000_000)
+    # Introspection and GraphiQL: on in development, off when `environment` is `production` unless
+    # set explicitly (`_production_defaults`).
     graphql_introspection: bool = True
     # Queries seen before run from compiled plans (app.graphql.execution); this many are kept.
     graphql_compiled_queries: int = Field(default=256, ge=0, le=10_000)
@@ -67,13 +70,37 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
 
-    # Failed sign-ins: after `login_max_failures_per_account` failures for one account (or
-    # `login_max_failures_per_address` from one address) within `login_window_seconds`, further
-    # attempts are refused for `login_lockout_seconds`.
+    # Failed password attempts (sign-in, and changing one's own password), see `app.auth.throttle`:
+    # `login_max_failures_per_account` for one account from one address, or
+    # `login_max_failures_per_account_from_new_addresses` for one account from addresses it never
+    # signed in from, or `login_max_failures_per_address` from one address across accounts, within
+    # `login_window_seconds`, lock that attempt for `login_lockout_seconds`, doubling with each lock
+    # in a row up to `login_max_lockout_seconds`. The owner at an address they signed in from before
+    # is never locked by others' failures; a valid API client never by its address's.
     login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_account_from_new_addresses: int = Field(default=20, ge=1)
     login_max_failures_per_address: int = Field(default=30, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
-    login_lockout_seconds: int = Field(default=900, ge=1)
+    login_lockout_seconds: int = Field(default=60, ge=1)
+    login_max_lockout_seconds: int = Field(default=86_400, ge=1)
+
+    # The largest OneRoster bundle `POST /sync/oneroster` accepts; larger uploads are refused (413)
+    # as they arrive, before they are stored.
+    sync_max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+
+    # How long a worker trusts a grant version it looked up without hearing from PostgreSQL
+    # (`app.auth.grants`): the bound on a revoked token's life if change notifications stall.
+    grant_cache_seconds: int = Field(default=30, ge=0, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _production_defaults(cls, values: Any) -> Any:
+        """In production, GraphQL introspection and GraphiQL are off unless switched on explicitly:
+        a production schema is for the clients built against the committed SDL, not for exploring."""
+        if isinstance(values, dict) and str(values.get("environment", "")).lower() == "production":
+            values.setdefault("graphql_introspection", False)
+            values.setdefault("graphql_ide", False)
+        return values
 
     # Where links in webhook payloads and open-data files point: this service's public address.
     public_base_url: str = "http://127.0.0.1:8000"

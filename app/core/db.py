@@ -38,6 +38,9 @@ def create_engine(database_url: str, settings: Settings) -> AsyncEngine:
         # is invalidated by the error it raises, so the pool never hands it out again.
         pool_pre_ping=False,
         pool_recycle=settings.db_pool_recycle_seconds,
+        # A failed statement's error never carries its bound values into the log: they are people's
+        # private text (PLC notes, emails, feedback), not diagnostics.
+        hide_parameters=True,
         # Every connection speaks UTC, so `now()` and timestamptz round-trips are unambiguous.
         connect_args={"server_settings": {"timezone": "UTC", "application_name": "triangle"}},
     )

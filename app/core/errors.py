@@ -118,6 +118,13 @@ class RateLimited(DomainError):
     description = "Too many attempts; wait before trying again."
 
 
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    title = "Payload too large"
+    status = 413
+    description = "The request body is larger than this service accepts for the operation."
+
+
 class InternalError(DomainError):
     """Never raised by services: the masked form of an unexpected failure."""
 

@@ -6,6 +6,8 @@ outermost layer we own, so it sees every response, including the masked 500 it r
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import re
@@ -21,6 +23,37 @@ from app.core.request_context import set_request_id
 logger = logging.getLogger("triangle.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
+CSP_HEADER = b"content-security-policy"
+
+# Every answer: no MIME sniffing (a JSON or SVG answer is never run as something else) and no
+# Referer leaving the service (URLs hold ids). A page that needs more (GraphiQL, the docs) sets its
+# own Content-Security-Policy (`page_policy`); everything else gets one that runs no script at all,
+# which is what a plan exported as HTML or a run chart in SVG should be held to.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+DEFAULT_POLICY = (
+    b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def page_policy(html: str) -> str:
+    """The Content-Security-Policy of one of our own HTML pages: scripts and styles from this service,
+    and the page's own inline scripts by hash (CSP 3), nothing from anywhere else, never framed."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(html)
+    )
+    return (
+        f"default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+
+
 # A caller may pass its own id to correlate logs; accept only short, printable ones.
 _ACCEPTABLE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -46,8 +79,14 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER, request_id.encode())]
+                headers = [
+                    *message.get("headers", ()),
+                    (REQUEST_ID_HEADER, request_id.encode()),
+                    *SECURITY_HEADERS,
+                ]
+                if not any(name == CSP_HEADER for name, _ in headers):
+                    headers.append((CSP_HEADER, DEFAULT_POLICY))
+                message["headers"] = headers
             await send(message)
 
         try:

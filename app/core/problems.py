@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -117,14 +118,60 @@ def _request_validation_error(request: Request, exc: RequestValidationError) -> 
 def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     """Routing errors (unknown path, wrong method) in the same problem shape as everything else."""
     kind = next((k for k in DomainError.registry.values() if k.status == exc.status_code), None)
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(methods_of_path(request))
     return problem_response(
         request,
         code=kind.code if kind else f"http_{exc.status_code}",
         title=kind.title if kind else "HTTP error",
         status=exc.status_code,
         detail=str(exc.detail) if exc.detail else None,
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
+
+
+def methods_of_path(request: Request) -> list[str]:
+    """Every method some route serves at this request's path (RFC 9110 §15.5.6: `Allow` on a 405).
+
+    Starlette names only the methods of the first route whose path matched, but one path is often
+    served by several routes (GET and PATCH of one resource are two operations).
+    """
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(route.methods or ())
+    return sorted(methods)
+
+
+TRANSPORT_PROBLEMS: dict[str, dict[str, Any]] = {
+    "400": {
+        "description": "The body could not be parsed (not JSON, not UTF-8, or nested too deeply).",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    },
+    "422": {
+        "description": "Validation failed; `errors` lists each field. Text holding NUL or an unpaired "
+        "surrogate is refused so, wherever it is sent.",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    },
+}
+
+
+def declare_transport_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare in the OpenAPI document the problems any operation may answer before its route runs:
+    422 for forbidden text in a path or query (every operation), and 400 for an unparseable body
+    (every operation that takes one). Operations that declare their own keep their own."""
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in {"get", "put", "post", "patch", "delete", "head", "options"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("422", TRANSPORT_PROBLEMS["422"])
+            if "requestBody" in operation:
+                responses.setdefault("400", TRANSPORT_PROBLEMS["400"])
+    return schema
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -142,6 +189,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found (or in another district).",
         409: "Conflicts with the current state (e.g. a duplicate).",
         412: "`If-Match` names a stale version; nothing was written.",
+        413: "The body is larger than this operation accepts.",
         422: "Validation failed; `errors` lists each field.",
         429: "Too many requests.",
     }

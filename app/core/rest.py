@@ -10,14 +10,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData, UploadFile
 from starlette.routing import Match
-from starlette.types import Scope
+from starlette.types import Message, Scope
 
 from app.auth.dependencies import get_principal
 from app.auth.principal import Principal
 from app.core.db import session_scope
-from app.core.errors import FieldError, ValidationFailed
+from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
+from app.core.schemas import IsoDateTime
 
 
 class AreaRouter(APIRouter):
@@ -76,6 +78,40 @@ Session = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]
 Caller = Annotated[Principal, Depends(get_principal)]
 
 
+async def upload_field(request: Request, name: str, limit: int) -> tuple[UploadFile, FormData]:
+    """The file in multipart field `name`, read only up to `limit` bytes of request body:
+    `PayloadTooLarge` (413) as soon as the body is longer, whatever `Content-Length` claims, and
+    `ValidationFailed` when there is no such file. The caller closes the form.
+
+    For routes that must decide something (who may upload) before a byte of the upload is read:
+    a route that declares `File(...)` has FastAPI read the whole body before the route runs.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Uploads are limited to {limit} bytes.", extra={"limit": limit})
+    received = 0
+    receive = request.receive
+
+    async def capped() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise PayloadTooLarge(f"Uploads are limited to {limit} bytes.", extra={"limit": limit})
+        return message
+
+    form = await Request(request.scope, capped).form(max_files=1, max_fields=10)
+    upload = form.get(name)
+    if not isinstance(upload, UploadFile):
+        await form.close()
+        raise ValidationFailed(
+            f"Send the file as multipart field `{name}`.",
+            errors=[FieldError(("body", name), "Field required.", "missing")],
+        )
+    return upload, form
+
+
 def require_zone(value: datetime | None, parameter: str) -> datetime | None:
     return require_aware(value, ("query", parameter))
 
@@ -86,7 +122,7 @@ async def _page_request(
         str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
     ] = None,
     updated_since: Annotated[
-        datetime | None,
+        IsoDateTime | None,
         Query(description="Only rows changed at or after this time (ISO 8601 with a zone)."),
     ] = None,
 ) -> PageRequest:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import types
 import uuid
-from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
@@ -16,11 +19,60 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 SourcedId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
+# The largest value a PostgreSQL `integer` column holds: integer inputs are bounded by it, so an
+# overflow is a 422, never a driver error.
+INT4_MAX = 2_147_483_647
+
+_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def refuse_numbers_as_time(value: Any) -> Any:
+    """Dates and times are ISO 8601 text: pydantic would otherwise read `0.5` or `1700000000` as
+    seconds since 1970, a number no caller means as a date."""
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+        isinstance(value, (str, bytes)) and _NUMBER.match(value if isinstance(value, str) else value.decode())
+    ):
+        raise PydanticCustomError("iso8601_required", "Give an ISO 8601 date or time, not a number.")
+    return value
+
+
+# Query parameters and fields of dates and times, in ISO 8601 only.
+IsoDate = Annotated[date, BeforeValidator(refuse_numbers_as_time)]
+IsoDateTime = Annotated[datetime, BeforeValidator(refuse_numbers_as_time)]
+
+
+def _is_temporal(annotation: Any) -> bool:
+    if annotation in (date, datetime):
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_temporal(arg) for arg in get_args(annotation))
+    if get_origin(annotation) is Annotated:
+        return _is_temporal(get_args(annotation)[0])
+    return False
+
+
 class RequestModel(BaseModel):
     """Base of every request body: unknown fields are rejected, so a misspelt field is never dropped
-    silently and no client can set a field it should not (mass assignment)."""
+    silently and no client can set a field it should not (mass assignment). Dates and times are read
+    from ISO 8601 text only (`refuse_numbers_as_time`), in every request model at once."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _temporal_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._temporal_fields = frozenset(
+            name for name, field in cls.model_fields.items() if _is_temporal(field.annotation)
+        )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _iso_8601_times(cls, value: Any, info: Any) -> Any:
+        if info.field_name in cls._temporal_fields:
+            return refuse_numbers_as_time(value)
+        return value
 
 
 class UpdateModel(RequestModel):

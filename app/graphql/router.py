@@ -5,15 +5,40 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+from cross_web import HTTPException
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
 from app.core.config import Settings
+from app.core.middleware import page_policy
 from app.graphql.context import get_context
 from app.graphql.schema import build_schema
 
 _GRAPHIQL_HTML = (Path(__file__).parent.parent / "static" / "graphiql.html").read_text()
+_GRAPHIQL_POLICY = page_policy(_GRAPHIQL_HTML)
+
+# Deeper than any input of this schema (its deepest input is a handful of levels), shallow enough that
+# nothing downstream that walks a value recursively comes near Python's recursion limit.
+MAX_JSON_DEPTH = 64
+
+
+def json_depth(value: object) -> int:
+    """How deeply a decoded JSON value nests (0 for a scalar), walked without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    return deepest
+            stack.extend((child, depth) for child in item)
+    return deepest
 
 
 class OfflineGraphQLRouter(GraphQLRouter):
@@ -21,7 +46,19 @@ class OfflineGraphQLRouter(GraphQLRouter):
     works inside a district's closed network, and answers are encoded by orjson."""
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(_GRAPHIQL_HTML)
+        return HTMLResponse(_GRAPHIQL_HTML, headers={"Content-Security-Policy": _GRAPHIQL_POLICY})
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The request's JSON (a POST body, or a GET's `variables`). Bytes that are not UTF-8, and
+        documents nested deeper than `MAX_JSON_DEPTH`, are malformed requests: 400, as in REST."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            # orjson refuses invalid UTF-8 and nesting beyond 1024 levels as malformed JSON too.
+            raise HTTPException(400, "Unable to parse request body as UTF-8 JSON.") from exc
+        if json_depth(value) > MAX_JSON_DEPTH:
+            raise HTTPException(400, f"The request nests deeper than {MAX_JSON_DEPTH} levels.")
+        return value
 
     def encode_json(self, data: object) -> str | bytes:
         """UTF-8 JSON, as REST answers (the standard library's encoder is a tenth of a plan page's

@@ -31,6 +31,7 @@ from strawberry.types import ExecutionResult, Info
 
 from app.audit.graphql import AuditQuery
 from app.core.config import Settings
+from app.core.input_guard import ForbiddenTextInDocument
 from app.engagement.graphql import EngagementMutation, EngagementQuery
 from app.graphql.context import Context
 from app.graphql.cost import OperationCost, operation_cost, price
@@ -96,6 +97,7 @@ def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     """
     rules = [
         *(CodedValuesOfCorrectType if rule is ValuesOfCorrectTypeRule else rule for rule in specified_rules),
+        ForbiddenTextInDocument,
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
+from app.auth.dependencies import password_attempt
 from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
@@ -431,7 +432,8 @@ class IdentityMutation:
     ) -> DonePayload:
         async def work(session: AsyncSession) -> DonePayload:
             data = validate_input(PasswordChange, present_fields(input))
-            await service.change_own_password(session, info.context.principal, data)
+            attempt = password_attempt(info.context.request)
+            await service.change_own_password(session, info.context.principal, data, attempt)
             return DonePayload(ok=True)
 
         return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))

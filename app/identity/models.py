@@ -63,12 +63,17 @@ class Person(VersionedEntityBase, table=True):
 
 
 class User(VersionedEntityBase, table=True):
-    """A login. One account belongs to one district; its email is unique across the installation
-    because the password grant names no district."""
+    """A login. One account belongs to one district, and its email is unique within the district.
+
+    Not across the installation: a district admin creating an account must learn nothing about
+    other districts' accounts, and a refusal for an email taken elsewhere would tell them it is.
+    The password grant names no district, so it tries the password against every account with the
+    email (oldest first) and signs in to the one it opens (`app.auth.service.password_grant`).
+    """
 
     __tablename__ = "user_account"
     __table_args__ = (
-        Index("uq_user_account_lower_email", text("lower(email)"), unique=True),
+        Index("uq_user_account_district_id_lower_email", "district_id", text("lower(email)"), unique=True),
         Index("ix_user_account_district_id_created_at_id", "district_id", "created_at", "id"),
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request, Response, status
 
+from app.auth.dependencies import password_attempt
 from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
@@ -40,10 +41,20 @@ async def get_me(session: Session, principal: Caller) -> Me:
     return await service.me(session, principal)
 
 
-@router.put("/me/password", operation_id="changeMyPassword", status_code=204, response_class=Response)
-async def change_my_password(body: PasswordChange, session: Session, principal: Caller) -> Response:
-    """Change your password (at least 12 characters). Every session of yours ends: sign in again."""
-    await service.change_own_password(session, principal, body)
+@router.put(
+    "/me/password",
+    operation_id="changeMyPassword",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(429),
+)
+async def change_my_password(
+    request: Request, body: PasswordChange, session: Session, principal: Caller
+) -> Response:
+    """Change your password (at least 12 characters), giving the current one. Every session of yours
+    ends, this one included: sign in again. Wrong current passwords are throttled as sign-ins are
+    (429 with `Retry-After`)."""
+    await service.change_own_password(session, principal, body, password_attempt(request))
     return Response(status_code=204)
 
 
@@ -179,7 +190,9 @@ async def update_user(
 async def reset_user_password(
     user_id: UserId, body: PasswordReset, session: Session, principal: Caller
 ) -> Response:
-    """Set a new password for an account (district admins). Its sessions end."""
+    """Set a new password for another account (district admins). Every session of that account ends
+    at once, and the audit trail records who reset it. Your own password is changed with
+    `PUT /me/password`, which asks for the current one (403 here)."""
     await service.reset_password(session, principal, user_id, body.new_password)
     return Response(status_code=204)
 

@@ -13,10 +13,12 @@ from collections import defaultdict
 from sqlalchemy import column, exists, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.grants import end_grant
 from app.auth.permissions import DISTRICT_ONLY_ROLES, SCHOOL_ONLY_ROLES, Action
 from app.auth.policy import authorize, get_visible, require, visible
 from app.auth.principal import Principal, PrincipalKind
 from app.auth.service import revoke_all_refresh_tokens
+from app.auth.throttle import PasswordAttempt
 from app.core.errors import (
     Conflict,
     FieldError,
@@ -28,7 +30,7 @@ from app.core.errors import (
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import apply_changes, check_version, flush_or_conflict
-from app.core.security import hash_secret, new_token_secret, verify_secret
+from app.core.security import hash_secret, new_token_secret
 from app.core.sql import any_of
 from app.identity.models import ApiClient, Person, Role, RoleAssignment, User
 from app.identity.schemas import (
@@ -50,7 +52,10 @@ from app.tenancy.models import School
 
 _PERSON_UNIQUE = {"uq_person_district_id_sourced_id": ("sourced_id", "A person with this sourced_id exists.")}
 _USER_UNIQUE = {
-    "uq_user_account_lower_email": ("email", "An account with this email already exists."),
+    "uq_user_account_district_id_lower_email": (
+        "email",
+        "An account with this email already exists in this district.",
+    ),
     "uq_user_account_person_id": ("person_id", "This person already has an account."),
 }
 _ROLE_UNIQUE = {
@@ -195,8 +200,9 @@ async def update_user(
     *,
     expected_version: int | None = None,
 ) -> UserPublic:
-    """Change an account's email or active flag. Deactivating ends its refresh tokens. An admin cannot
-    deactivate themself (a district must not lock out its last admin by accident)."""
+    """Change an account's email or active flag. Deactivating ends its sessions: its refresh tokens,
+    and its access tokens from the next request on. An admin cannot deactivate themself (a district
+    must not lock out its last admin by accident)."""
     user = await get_visible(session, User, user_id, principal, Action.USER_MANAGE, what="user", lock=True)
     check_version(user, expected_version, what="user")
     changes = data.changes()
@@ -207,6 +213,7 @@ async def update_user(
         )
     if changes.get("is_active") is False and user.is_active:
         await revoke_all_refresh_tokens(session, user.id)
+        await end_grant(session, user.id)
     apply_changes(user, changes)
     await flush_or_conflict(session, _USER_UNIQUE)
     return _user_public(user, (await _roles_of(session, [user.id]))[user.id])
@@ -215,19 +222,34 @@ async def update_user(
 async def reset_password(
     session: AsyncSession, principal: Principal, user_id: uuid.UUID, new_password: str
 ) -> None:
-    """An admin sets a new password; the account's sessions end."""
+    """An admin sets another account's password: every session of that account ends (refresh
+    tokens now, access tokens from the next request), and the audit trail records that the password
+    changed and who changed it. `PermissionDenied` for one's own account: changing one's own password
+    always takes the current one (`change_own_password`), so a stolen access token cannot be turned
+    into a permanent takeover."""
     user = await get_visible(session, User, user_id, principal, Action.USER_MANAGE, what="user", lock=True)
+    if user.id == principal.id:
+        raise PermissionDenied(
+            "Change your own password with PUT /me/password (GraphQL: changeMyPassword), giving the "
+            "current one.",
+            extra={"action": "own_password_reset"},
+        )
     await _set_password(session, user, new_password)
 
 
-async def change_own_password(session: AsyncSession, principal: Principal, data: PasswordChange) -> None:
-    """A person changes their own password, proving the current one; every session of theirs ends."""
-    user = await _own_account(session, principal, lock=True)
-    if not verify_secret(user.password_hash, data.current_password):
+async def change_own_password(
+    session: AsyncSession, principal: Principal, data: PasswordChange, attempt: PasswordAttempt
+) -> None:
+    """A person changes their own password, proving the current one; every session of theirs ends,
+    this one's access token included. Wrong current passwords are throttled as sign-ins are
+    (`app.auth.throttle`): `RateLimited` while locked out, `ValidationFailed` for a wrong one."""
+    user = await _own_account(session, principal)
+    if not await attempt.check(user, data.current_password):
         raise ValidationFailed(
             "The current password is wrong.",
             errors=[FieldError(("current_password",), "Wrong password.", "wrong_password")],
         )
+    user = await _own_account(session, principal, lock=True)
     await _set_password(session, user, data.new_password)
 
 
@@ -276,7 +298,8 @@ async def grant_role(
 
 
 async def revoke_role(session: AsyncSession, principal: Principal, assignment_id: uuid.UUID) -> None:
-    """Take a role away (from the user's next token). An admin cannot drop their own admin role."""
+    """Take a role away, from the user's next request: their access tokens end, and a refresh gives
+    one without it. An admin cannot drop their own admin role."""
     assignment = await get_visible(
         session, RoleAssignment, assignment_id, principal, Action.USER_MANAGE, what="role assignment"
     )
@@ -284,6 +307,8 @@ async def revoke_role(session: AsyncSession, principal: Principal, assignment_id
         raise ValidationFailed("You cannot revoke your own district_admin role; ask another admin.")
     await session.delete(assignment)
     await session.flush()
+    # Tokens carry roles: the user's tokens end, and the next one (a refresh) is without this role.
+    await end_grant(session, assignment.user_id)
 
 
 # --- API clients ------------------------------------------------------------------------------------
@@ -323,13 +348,15 @@ async def create_api_client(
 async def revoke_api_client(
     session: AsyncSession, principal: Principal, api_client_id: uuid.UUID
 ) -> ApiClient:
-    """Revoke a client: it can get no new token (tokens already issued expire within minutes)."""
+    """Revoke a client: it can get no new token, and the tokens it holds are refused from the next
+    request on."""
     client = await get_visible(
         session, ApiClient, api_client_id, principal, Action.API_CLIENT_MANAGE, what="API client", lock=True
     )
     if client.revoked_at is None:
         apply_changes(client, {"revoked_at": utcnow()})
         await session.flush()
+        await end_grant(session, client.id)
     return client
 
 
@@ -359,6 +386,7 @@ async def _own_account(session: AsyncSession, principal: Principal, *, lock: boo
 async def _set_password(session: AsyncSession, user: User, new_password: str) -> None:
     apply_changes(user, {"password_hash": hash_secret(new_password), "password_changed_at": utcnow()})
     await revoke_all_refresh_tokens(session, user.id)
+    await end_grant(session, user.id)
     await session.flush()
 
 

@@ -8,14 +8,13 @@ Parse, call the service, shape the reply. No rules here: who may read what lives
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
-from app.core.schemas import ListResponse
+from app.core.schemas import IsoDate, ListResponse
 from app.monitoring import feedback, practice
 from app.monitoring.models import PdsaDecision
 from app.monitoring.practice_schemas import (
@@ -515,7 +514,7 @@ async def plc_needs(
     session: Session,
     principal: Caller,
     school_id: SchoolFilter = None,
-    since: Annotated[date | None, Query(description="Only meetings on or after this date.")] = None,
+    since: Annotated[IsoDate | None, Query(description="Only meetings on or after this date.")] = None,
 ) -> PlcNeeds:
     """The needs common across the PLCs that shared with the leadership team, most frequent first, then
     most recent: at one school, or every school in your reach. Unshared meetings never count."""

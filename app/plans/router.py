@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
-from app.core.schemas import ListResponse
+from app.core.schemas import INT4_MAX, ListResponse
 from app.plans import service
 from app.plans.models import PlanStatus, RevisionStatus
 from app.plans.schemas import (
@@ -665,8 +665,12 @@ async def diff_revisions(
     plan_id: PlanId,
     session: Session,
     principal: Caller,
-    from_number: Annotated[int, Query(alias="from", ge=0, description="An accepted revision's number.")],
-    to_number: Annotated[int, Query(alias="to", ge=0, description="An accepted revision's number.")],
+    from_number: Annotated[
+        int, Query(alias="from", ge=0, le=INT4_MAX, description="An accepted revision's number.")
+    ],
+    to_number: Annotated[
+        int, Query(alias="to", ge=0, le=INT4_MAX, description="An accepted revision's number.")
+    ],
 ) -> RevisionDiff:
     """What changed between two accepted revisions (0 is the plan as approved): every goal, strategy and
     action step added, removed or changed, with the fields that differ before and after."""

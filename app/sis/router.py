@@ -7,17 +7,16 @@ Parse, call the service, shape the reply. No rules here.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.core.errors import FieldError
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.problems import problem_response, problem_responses
-from app.core.rest import Caller, ListParams, Session, list_body, require_zone
-from app.core.schemas import ListResponse
+from app.core.rest import Caller, ListParams, Session, list_body, require_zone, upload_field
+from app.core.schemas import IsoDateTime, ListResponse
 from app.sis import analytics, service
 from app.sis.models import SyncRun, SyncRunStatus
 from app.sis.schemas import (
@@ -140,7 +139,8 @@ def _add_entity_routes(entity: SyncEntity) -> None:
         session: Session,
         principal: Caller,
         since: Annotated[
-            datetime | None, Query(description="Only deletions at or after this time (ISO 8601 with a zone).")
+            IsoDateTime | None,
+            Query(description="Only deletions at or after this time (ISO 8601 with a zone)."),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
         cursor: Annotated[
@@ -211,13 +211,32 @@ async def get_run(
     "/oneroster",
     operation_id="importOneRosterBundle",
     response_model=SyncRunPublic,
-    responses={422: _REJECTION},
+    responses={422: _REJECTION, **problem_responses(413)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["bundle"],
+                        "properties": {
+                            "bundle": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "The OneRoster 1.2 CSV bundle: a zip with manifest.csv.",
+                            }
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 async def import_oneroster(
     request: Request,
     session: Session,
     principal: Caller,
-    bundle: Annotated[UploadFile, File(description="The OneRoster 1.2 CSV bundle: a zip with manifest.csv.")],
     partial: Annotated[
         bool, Query(description="Apply the valid records and report the rest, instead of nothing.")
     ] = False,
@@ -237,10 +256,18 @@ async def import_oneroster(
     enrollments, and Triangle's `referrals.csv` and `tierAssignments.csv`. Student names in users.csv
     are never read. Files are streamed, so bundles of any size use the same memory. A bundle that cannot
     be read (not a zip, a zip bomb, missing manifest, file or column, not UTF-8) or that holds invalid
-    records applies nothing (422), unless `partial=true` for invalid records."""
-    run = await service.import_oneroster(
-        session, principal, bundle.file, partial=partial, archive_missing=archive_missing
-    )
+    records applies nothing (422), unless `partial=true` for invalid records. Who may sync is
+    checked before the upload is read (403 with nothing recorded); an upload over the configured size
+    (`TRIANGLE_SYNC_MAX_UPLOAD_BYTES`) is refused with 413 as it arrives."""
+    service.require_may_import(principal)
+    limit = request.app.state.settings.sync_max_upload_bytes
+    bundle, form = await upload_field(request, "bundle", limit)
+    try:
+        run = await service.import_oneroster(
+            session, principal, bundle.file, partial=partial, archive_missing=archive_missing
+        )
+    finally:
+        await form.close()
     if run.status is SyncRunStatus.REJECTED:
         return _rejection(request, run, bundle=True)
     return SyncRunPublic.model_validate(run)

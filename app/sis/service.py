@@ -158,6 +158,15 @@ async def sync_batch(
     )
 
 
+def require_may_import(principal: Principal) -> None:
+    """`PermissionDenied` (or `Unauthenticated`) unless the caller may sync something a bundle can
+    hold: checked before an upload is read, so nobody else's upload costs a byte or records a run."""
+    try:
+        require(principal, Action.ROSTER_SYNC)
+    except PermissionDenied:
+        require(principal, Action.BEHAVIOR_SYNC)
+
+
 async def import_oneroster(
     session: AsyncSession,
     principal: Principal,
@@ -176,6 +185,7 @@ async def import_oneroster(
     the run is recorded and returned. Raises `PermissionDenied` when the bundle holds files the caller
     may not sync (roster files need `roster:write`, behaviour files `referrals:write`).
     """
+    require_may_import(principal)
     district_id = _district_of(principal)
     started = utcnow()
     result = ImportResult()
