@@ -17,6 +17,8 @@ from sqlalchemy import text
 import app.models  # noqa: F401  (every table registered before the first query)
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.core.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable, outage
+from app.core.availability import watch as watch_availability
 from app.core.config import Settings, get_settings
 from app.core.db import (
     create_engine,
@@ -28,7 +30,7 @@ from app.core.errors import DomainError, NotFound
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
-from app.core.problems import install_problem_handlers
+from app.core.problems import install_problem_handlers, problem_response
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.router import build_graphql_router
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(resolve_database_url(settings), settings)
         app.state.engine = engine
+        watch_availability(engine)
         app.state.session_factory = create_session_factory(engine)
         app.state.read_session_factory = create_read_session_factory(engine)
         app.state.token_signer = TokenSigner(KeyRing.load_or_create(settings.keys_dir), settings.jwt_issuer)
@@ -133,6 +136,18 @@ def _freeze_startup_objects() -> None:
 _startup_frozen = False
 
 
+def _not_ready(request: Request, reason: str, detail: str, **extra: str | None) -> JSONResponse:
+    return problem_response(
+        request,
+        code=DatabaseUnavailable.code,
+        title=DatabaseUnavailable.title,
+        status=503,
+        detail=detail,
+        extra={"reason": reason, **extra},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def _operations_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
     head = head_revision()
@@ -146,7 +161,12 @@ def _operations_router() -> APIRouter:
         "/readyz",
         operation_id="readyz",
         response_model=dict[str, str | None],
-        responses={503: {"description": "Database unreachable or not migrated to the head revision."}},
+        responses={
+            503: {
+                "description": "Database unreachable or not migrated to the head revision: a problem "
+                "document with `reason` and `Retry-After`."
+            }
+        },
     )
     async def readyz(request: Request) -> JSONResponse:
         """Ready to serve: the database answers and is migrated to the revision this build expects."""
@@ -158,18 +178,17 @@ def _operations_router() -> APIRouter:
                     if migrated
                     else None
                 )
-        except Exception:
-            logger.warning("readiness check: database unreachable", exc_info=True)
-            return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
+        except Exception as exc:
+            # Logged once per outage (not per probe), whatever the error: a probe has nothing else to do.
+            outage.failed(exc, "/readyz")
+            return _not_ready(request, "database unreachable", "The database cannot be reached.")
         if current != head:
-            return JSONResponse(
-                {
-                    "status": "unavailable",
-                    "reason": "database not migrated",
-                    "revision": current,
-                    "expected": head,
-                },
-                status_code=503,
+            return _not_ready(
+                request,
+                "database not migrated",
+                f"The database is at revision {current}; this build expects {head}.",
+                revision=current,
+                expected=head,
             )
         return JSONResponse({"status": "ok", "revision": current})
 

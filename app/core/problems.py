@@ -80,6 +80,10 @@ def placed_in_body(errors: list[FieldError]) -> list[FieldError]:
 
 def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if exc.status == 503:
+        from app.core.availability import RETRY_AFTER_SECONDS
+
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return problem_response(
         request,
         code=exc.code,
@@ -142,6 +146,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "`If-Match` names a stale version; nothing was written.",
         422: "Validation failed; `errors` lists each field.",
         429: "Too many requests.",
+        503: "The database cannot be reached just now; retry after `Retry-After` seconds.",
     }
     return {
         status: {

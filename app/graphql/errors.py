@@ -3,6 +3,7 @@
 - Mutations return a payload whose `userErrors` lists what the client got wrong (field path, message,
   code): validation failures, conflicts, stale versions and authorization failures alike.
 - Errors raised while resolving a query field carry `extensions.code` from the domain error.
+- The database out of reach is `unavailable` (and the response a 503 with `Retry-After`).
 - Anything unexpected is logged and masked: the client sees "Unexpected error." and the request id.
 """
 
@@ -19,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
+from app.core.availability import DatabaseUnavailable, is_database_unavailable, outage
 from app.core.errors import DomainError, InternalError, ValidationFailed
 from app.core.problems import field_errors_from_pydantic
-from app.core.request_context import current_request_id
+from app.core.request_context import current_request_id, note_database_unavailable
 from app.graphql.context import Context
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,11 @@ def shape_error(error: GraphQLError) -> GraphQLError:
         message = error.message
     elif isinstance(original, GlobalIDValueError):
         code, message = "invalid_id", error.message
+    elif is_database_unavailable(original):
+        # Not a bug: logged once per outage, answered `unavailable` (and 503 by the middleware).
+        outage.failed(original, "/graphql")
+        note_database_unavailable()
+        code, message = DatabaseUnavailable.code, "The database cannot be reached just now; retry shortly."
     else:
         logger.error("unhandled error in a resolver", exc_info=original)
         code, message = InternalError.code, "Unexpected error."

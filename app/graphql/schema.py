@@ -148,6 +148,11 @@ class CompiledSchema(strawberry.Schema):
                 _require_same(key[0], result, compiled)
         return result
 
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log nothing here: strawberry would log every error at error level with its traceback, a
+        client's mistakes (a missing token, a bad query) included. `ErrorShaping` logs what is
+        unexpected, once, and the database being out of reach once per outage."""
+
     async def _run_plan(
         self, plan: QueryPlan, variable_values: dict[str, Any] | None, context: Any, root_value: Any
     ) -> ExecutionResult | None:
