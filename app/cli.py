@@ -1,6 +1,7 @@
 """`triangle`: serve, migrate, demo data and contract exports.
 
-triangle serve [--host H] [--port P] [--workers N] [--no-migrate]
+triangle --version
+triangle serve [--host H] [--port P] [--workers N] [--no-migrate] [--forwarded-allow-ips IPS]
 triangle migrate
 triangle demo
 triangle export-openapi [--output openapi/openapi.json]
@@ -21,6 +22,10 @@ from pathlib import Path
 from app.core.config import get_settings
 
 
+class CommandError(Exception):
+    """A mistake in what the operator asked for: printed as one line, exit status 2."""
+
+
 def _database_url() -> str:
     from app.core.db import resolve_database_url
 
@@ -28,30 +33,66 @@ def _database_url() -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import tempfile
+
     import uvicorn
 
+    from app.core.embedded import EmbeddedDatabase
+    from app.core.logging import configure_logging
     from app.core.migrations import migrate
     from app.core.security import KeyRing
 
-    # Resolve once in this process: with the embedded server, every uvicorn worker then joins the one
-    # this process started instead of racing to start their own.
-    url = _database_url()
-    if not args.no_migrate:
-        asyncio.run(migrate(url))
-    # Create the first signing key here, once, rather than in each worker as it starts.
-    KeyRing.load_or_create(get_settings().keys_dir)
-    os.environ["DATABASE_URL"] = url
-    get_settings.cache_clear()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_config=None,  # ours: JSON lines with the request id
-        proxy_headers=True,
-    )
+    settings = get_settings()
+    # Logging first, so everything from here on (the embedded server starting, migrations) is logged
+    # in the same shape as the requests.
+    configure_logging(settings.log_level, settings.log_json)
+    log = logging.getLogger("triangle.serve")
+    # uvicorn re-raises SIGTERM once it has shut down gracefully, and Python's default action for it
+    # ends the process without `finally` or `atexit`: the embedded server would be left running.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    embedded = EmbeddedDatabase(settings.data_dir) if settings.database_url is None else None
+    try:
+        # Resolve once in this process: with the embedded server, every uvicorn worker then joins the
+        # one this process started instead of racing to start their own.
+        url = embedded.start() if embedded else settings.database_url
+        assert url is not None
+        if not args.no_migrate:
+            asyncio.run(migrate(url))
+        # Create the first signing key here, once, rather than in each worker as it starts.
+        KeyRing.load_or_create(settings.keys_dir)
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+        if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            # Each worker keeps its metrics in files here; /metrics adds them up, whichever answers.
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="triangle-metrics-")
+        if embedded:
+            embedded.watch()
+        log.info(
+            "serving",
+            extra={"host": args.host, "port": args.port, "workers": args.workers, "embedded": bool(embedded)},
+        )
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_config=None,  # ours: JSON lines with the request id
+            proxy_headers=True,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        )
+    finally:
+        if embedded:
+            embedded.stop()
+        log.info("stopped")
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -81,6 +122,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from app.auth.principal import SYSTEM
     from app.core.db import create_engine, create_session_factory, session_scope
     from app.core.errors import DomainError
@@ -107,11 +150,14 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
     try:
         district, created = asyncio.run(run())
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else ""
+        named = {"email": "--email", "name": "--district", "password": "the password"}.get(field, field)
+        raise CommandError(f"{named}: {error['msg']}; nothing was created") from None
     except DomainError as exc:
-        for error in exc.errors or []:
-            print(f"{'.'.join(map(str, error.path))}: {error.message}", file=sys.stderr)
-        print(exc.detail, file=sys.stderr)
-        return 1
+        details = "; ".join(f"{'.'.join(map(str, e.path))}: {e.message}" for e in exc.errors or [])
+        raise CommandError(f"{exc.detail}{' (' + details + ')' if details else ''}") from None
     print(f"{'created' if created else 'found'} district {district}")
     print(f"district_admin {args.email} can now sign in: POST /api/v1/auth/token (grant_type=password)")
     return 0
@@ -158,15 +204,57 @@ def _write(path: Path, content: str) -> None:
     print(f"wrote {path}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="triangle", description="The Triangle API service.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (1-65535)")
+    return port
 
-    serve = commands.add_parser("serve", help="migrate, then serve REST and GraphQL")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+
+def _workers(text: str) -> int:
+    try:
+        workers = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= workers <= 256:
+        raise argparse.ArgumentTypeError(f"{workers} workers: give 1 to 256")
+    return workers
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from app.version import package_version
+
+    parser = argparse.ArgumentParser(prog="triangle", description="The Triangle API service.")
+    parser.add_argument(
+        "--version", action="store_true", help="print the version, git revision and schema revision"
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser(
+        "serve",
+        help="migrate, then serve REST and GraphQL",
+        description=f"Migrate the database, then serve REST and GraphQL (Triangle {package_version()}). "
+        "Every other setting comes from the environment: see the README's configuration reference.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="worker processes; each has its own connection pool (TRIANGLE_DB_POOL_SIZE)",
+    )
     serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations first")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=argparse.SUPPRESS,
+        help="proxies whose X-Forwarded-For is believed (comma-separated; default: "
+        "$FORWARDED_ALLOW_IPS, else 127.0.0.1)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="upgrade the database to the latest revision").set_defaults(
@@ -207,8 +295,52 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.handler(args) or 0)
+    """Run a command. A bad setting or argument is one line on stderr and a non-zero exit status,
+    never a traceback."""
+    from pydantic import ValidationError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from app.version import build_info
+
+        info = build_info()
+        print(
+            f"triangle {info['version']} (git {info['git_revision'] or 'unknown'}, "
+            f"schema {info['schema_revision']})"
+        )
+        return 0
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print("triangle: error: name a command (triangle --help lists them)", file=sys.stderr)
+        return 2
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        print(f"triangle: error: {_describe_settings_error(exc)}", file=sys.stderr)
+        return 2
+    if args.command == "serve" and "forwarded_allow_ips" not in vars(args):
+        args.forwarded_allow_ips = settings.forwarded_allow_ips
+    try:
+        return int(args.handler(args) or 0)
+    except CommandError as exc:
+        print(f"triangle: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _describe_settings_error(exc: Exception) -> str:
+    """The first invalid setting, named as the variable an operator sets."""
+    errors = exc.errors()  # type: ignore[attr-defined]
+    first = errors[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    variable = field.upper() if field.isupper() else f"TRIANGLE_{field.upper()}"
+    if field.lower() == "database_url":
+        variable = "DATABASE_URL"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{variable}: {message}{more}"
 
 
 if __name__ == "__main__":

