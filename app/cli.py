@@ -56,8 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         # Resolve once in this process: with the embedded server, every uvicorn worker then joins the
         # one this process started instead of racing to start their own.
-        url = embedded.start() if embedded else settings.database_url
-        assert url is not None
+        url = embedded.start() if embedded else str(settings.database_url)
         if not args.no_migrate:
             asyncio.run(migrate(url))
         # Create the first signing key here, once, rather than in each worker as it starts.

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.audit.recorder import AuditedSession, bind_principal
 from app.auth.principal import Principal
-from app.core.config import Settings, to_asyncpg_url
+from app.core.config import Settings
 from app.core.models import metadata
 
 __all__ = ["metadata"]

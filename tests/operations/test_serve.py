@@ -31,7 +31,7 @@ def _free_port() -> int:
 
 def _status(port: int, path: str) -> int | None:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -109,10 +109,11 @@ def test_serve_restarts_a_dead_database_and_stops_it_on_sigterm(data_dir: Path) 
         postgres.wait(10)
         _wait_for(lambda: _postmaster(pgdata) is not None and serve.ready(), 60, "the database's restart")
         restarted = _postmaster(pgdata)
-        assert restarted is not None and restarted.pid != postgres.pid
+        assert restarted is not None
+        assert restarted.pid != postgres.pid
 
         # A PID whose process is long gone, as a killed CLI run leaves behind.
-        gone = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
         gone.wait()
         handles = pgdata / ".handle_pids.json"
         handles.write_text(json.dumps([*json.loads(handles.read_text()), gone.pid]))
