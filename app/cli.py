@@ -162,6 +162,16 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_signing_key(args: argparse.Namespace) -> int:
+    from app.core.security import KeyRing
+
+    directory = get_settings().keys_dir
+    kid = KeyRing.add_key(directory)
+    print(f"new signing key {kid} in {directory}: it signs from now on; remove older keys once the")
+    print("tokens they signed have expired (refresh tokens are not signed: they are unaffected)")
+    return 0
+
+
 def cmd_import_oneroster(args: argparse.Namespace) -> int:
     from app.core.migrations import migrate
     from app.sis.console import import_bundle
@@ -267,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--district", required=True, help="district name; created when no district has it")
     admin.add_argument("--email", required=True)
     admin.set_defaults(handler=cmd_create_admin)
+
+    commands.add_parser(
+        "add-signing-key", help="rotate: add a new token signing key to the (shared) keys directory"
+    ).set_defaults(handler=cmd_add_signing_key)
 
     export_openapi = commands.add_parser("export-openapi", help="write the OpenAPI document")
     export_openapi.add_argument("--output", default="openapi/openapi.json")
