@@ -66,6 +66,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
             # Each worker keeps its metrics in files here; /metrics adds them up, whichever answers.
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="triangle-metrics-")
+        if settings.metrics_port is not None:
+            _serve_metrics(args.host, settings.metrics_port)
         if embedded:
             embedded.watch()
         log.info(
@@ -88,6 +90,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
             embedded.stop()
         log.info("stopped")
     return 0
+
+
+def _serve_metrics(host: str, port: int) -> None:
+    """`/metrics` on a port of its own (TRIANGLE_METRICS_PORT), from this process: it reads every
+    worker's values from PROMETHEUS_MULTIPROC_DIR, or the one in-process worker's."""
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import multiprocess as prometheus_multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        prometheus_multiprocess.MultiProcessCollector(registry)
+        start_http_server(port, addr=host, registry=registry)
+    else:
+        start_http_server(port, addr=host)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

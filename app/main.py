@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import gc
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 import app.models  # noqa: F401  (every table registered before the first query)
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.core import metrics
 from app.core.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable, outage
 from app.core.availability import watch as watch_availability
 from app.core.config import Settings, get_settings
@@ -26,7 +28,7 @@ from app.core.db import (
     create_session_factory,
     resolve_database_url,
 )
-from app.core.errors import DomainError, NotFound
+from app.core.errors import DomainError, NotFound, Unauthenticated
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.migrations import head_revision
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(resolve_database_url(settings), settings)
         app.state.engine = engine
         watch_availability(engine)
+        capacity = settings.db_pool_size + settings.db_max_overflow
+        metrics.instrument_pool(engine, capacity)
         app.state.session_factory = create_session_factory(engine)
         app.state.read_session_factory = create_read_session_factory(engine)
         app.state.token_signer = TokenSigner(KeyRing.load_or_create(settings.keys_dir), settings.jwt_issuer)
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await engine.dispose()
+            metrics.release_pool(capacity)
 
     app = FastAPI(
         title="Triangle",
@@ -112,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(graphql_router, prefix="/graphql", include_in_schema=False)
     app.include_router(api)
     app.include_router(_operations_router())
+    if settings.metrics_port is None:
+        app.include_router(_metrics_router(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
@@ -134,6 +141,23 @@ def _freeze_startup_objects() -> None:
 
 
 _startup_frozen = False
+
+
+def _metrics_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus metrics; with `TRIANGLE_METRICS_TOKEN` set, only for `Authorization: Bearer` it."""
+        if settings.metrics_token is not None:
+            scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+            if scheme.lower() != "bearer" or not secrets.compare_digest(
+                given.strip().encode(), settings.metrics_token.encode()
+            ):
+                raise Unauthenticated("`/metrics` needs `Authorization: Bearer <TRIANGLE_METRICS_TOKEN>`.")
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
+
+    return router
 
 
 def _not_ready(request: Request, reason: str, detail: str, **extra: str | None) -> JSONResponse:

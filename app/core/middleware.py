@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_database_unavailable, outage
 from app.core.errors import InternalError
+from app.core.metrics import observe_request, route_of
 from app.core.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 from app.core.request_context import RequestFacts, begin_request, set_request_id
 
@@ -71,13 +72,17 @@ class RequestContextMiddleware:
                 if not response_started:
                     await _send_masked_error(scope, send_with_request_id, request_id)
         finally:
+            seconds = time.perf_counter() - started
+            route = route_of(scope)
+            observe_request(scope.get("method", ""), route, status, seconds)
             logger.info(
                 "request",
                 extra={
                     "method": scope.get("method"),
                     "path": scope.get("path"),
+                    "route": route,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
 

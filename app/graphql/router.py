@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 from fastapi import Request
@@ -10,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
 from app.core.config import Settings
+from app.core.metrics import observe_graphql, operation_of
 from app.graphql.context import get_context
 from app.graphql.schema import build_schema
 
@@ -22,6 +25,21 @@ class OfflineGraphQLRouter(GraphQLRouter):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(_GRAPHIQL_HTML)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        """Strawberry's execution, counted and timed per operation name for `/metrics`."""
+        request_data = kwargs.get("request_data", args[-1] if args else None)
+        name, kind = operation_of(
+            getattr(request_data, "query", None), getattr(request_data, "operation_name", None)
+        )
+        started = time.perf_counter()
+        ok = False
+        try:
+            result = await super().execute_single(*args, **kwargs)
+            ok = not getattr(result, "errors", None)
+            return result
+        finally:
+            observe_graphql(name, kind, ok, time.perf_counter() - started)
 
     def encode_json(self, data: object) -> str | bytes:
         """UTF-8 JSON, as REST answers (the standard library's encoder is a tenth of a plan page's
