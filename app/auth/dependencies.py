@@ -9,6 +9,7 @@ from fastapi import Request
 from app.auth.principal import ANONYMOUS, Principal
 from app.auth.service import verify_access_token
 from app.core.errors import Unauthenticated
+from app.core.request_context import note_principal
 from app.core.security import InvalidToken
 
 logger = logging.getLogger(__name__)
@@ -27,8 +28,12 @@ async def get_principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Use `Authorization: Bearer <access token>`.")
     try:
-        return verify_access_token(request.app.state.token_signer, request.app.state.settings, token.strip())
+        principal = verify_access_token(
+            request.app.state.token_signer, request.app.state.settings, token.strip()
+        )
     except InvalidToken as exc:
         # The reason is logged for operators, never the token itself.
         logger.info("access token refused", extra={"reason": str(exc)})
         raise Unauthenticated("The access token is invalid or expired.") from exc
+    note_principal(principal.id)  # the request's log lines name the caller
+    return principal
