@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -44,6 +45,7 @@ from app.plans.router import router as plans_router
 from app.releases.router import router as releases_router
 from app.sis.router import router as sis_router
 from app.tenancy.router import router as tenancy_router
+from app.version import build_info, package_version
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Triangle",
-        version="1.0.0",
+        version=package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,  # served below from local assets
@@ -96,6 +98,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(RequestContextMiddleware)
+    if settings.cors_origins:
+        # Outside the request-context layer: a preflight is answered here, before any routing (the
+        # routes know no OPTIONS), and answers carry the CORS headers even when they are problems.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
+            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
+            # Bearer tokens, never cookies: credentials mode stays off.
+            allow_credentials=False,
+            max_age=600,
+        )
     install_problem_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -215,6 +230,24 @@ def _operations_router() -> APIRouter:
                 expected=head,
             )
         return JSONResponse({"status": "ok", "revision": current})
+
+    @router.get("/version", operation_id="version", response_model=dict[str, str | None])
+    async def version() -> dict[str, str | None]:
+        """This build: the package version, the git revision when known, and the schema revision it
+        migrates to."""
+        return build_info()
+
+    @router.get("/", include_in_schema=False)
+    async def root() -> dict[str, str]:
+        """Where to go from here."""
+        return {
+            "name": "Triangle",
+            "version": package_version(),
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+            "graphql": "/graphql",
+            "api": API_PREFIX,
+        }
 
     @router.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

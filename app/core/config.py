@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def default_data_dir() -> Path:
@@ -51,10 +52,10 @@ class Settings(BaseSettings):
         "is believed; the client address (logs, login throttles) comes from it only for those. "
         "`*` trusts everyone: only when nothing but the proxy can reach the service.",
     )
-    cors_origins: list[str] = Field(
+    cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins allowed to call the APIs from a browser (CORS), as a JSON list: "
-        '`["https://app.example.org"]`. Empty: no cross-origin calls.',
+        description="Origins allowed to call the APIs from a browser (CORS), comma-separated: "
+        "`https://app.example.org,https://admin.example.org`. Empty: no cross-origin calls.",
     )
     metrics_token: str | None = Field(
         default=None,
@@ -109,6 +110,13 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.jwt_keys_dir or self.data_dir / "keys"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("log_level")
     @classmethod
