@@ -18,6 +18,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from app.core.config import get_settings
 
@@ -249,14 +250,21 @@ def _workers(text: str) -> int:
     return workers
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (and where to look), not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from app.version import package_version
 
-    parser = argparse.ArgumentParser(prog="triangle", description="The Triangle API service.")
+    parser = _Parser(prog="triangle", description="The Triangle API service.")
     parser.add_argument(
         "--version", action="store_true", help="print the version, git revision and schema revision"
     )
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     serve = commands.add_parser(
         "serve",
