@@ -189,6 +189,13 @@ def cmd_add_signing_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings_reference(args: argparse.Namespace) -> int:
+    from app.core.config import settings_reference
+
+    print(settings_reference(), end="")
+    return 0
+
+
 def cmd_import_oneroster(args: argparse.Namespace) -> int:
     from app.core.migrations import migrate
     from app.sis.console import import_bundle
@@ -305,6 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "add-signing-key", help="rotate: add a new token signing key to the (shared) keys directory"
     ).set_defaults(handler=cmd_add_signing_key)
+
+    commands.add_parser(
+        "settings-reference", help="print every setting, its default and meaning (Markdown)"
+    ).set_defaults(handler=cmd_settings_reference)
 
     export_openapi = commands.add_parser("export-openapi", help="write the OpenAPI document")
     export_openapi.add_argument("--output", default="openapi/openapi.json")

@@ -54,3 +54,15 @@ def test_the_cli_writes_both_contracts(tmp_path: Path, exported: dict[str, objec
     assert cli_main(["export-schema", "--output", str(tmp_path / "s.graphql")]) == 0
     assert json.loads((tmp_path / "o.json").read_text()) == exported
     assert (tmp_path / "s.graphql").read_text() == export_schema_sdl()
+
+
+def test_readme_configuration_reference_is_current() -> None:
+    from pathlib import Path
+
+    from app.core.config import settings_reference
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("<!-- settings-reference:begin -->\n")[1].split("<!-- settings-reference:end -->")[0]
+    assert table == settings_reference(), (
+        "README configuration reference is stale: triangle settings-reference"
+    )

@@ -29,7 +29,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "TRIANGLE_DATABASE_URL"),
         description="PostgreSQL URL. Unset: start the embedded PostgreSQL in `data_dir`.",
     )
-    data_dir: Path = Field(default_factory=default_data_dir)
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="The signing keys (`keys/`) and, without `DATABASE_URL`, the embedded PostgreSQL "
+        "(`pgdata/`). Default `$XDG_DATA_HOME/triangle`, else `~/.local/share/triangle`.",
+    )
 
     environment: str = Field(
         default="development", description="A label for logs: `production`, `staging`, …"
@@ -71,41 +75,80 @@ class Settings(BaseSettings):
 
     # A request holds one connection from its first statement to its end, so the pool is sized for the
     # requests one worker serves at once: connections beyond it are opened and closed per burst.
-    db_pool_size: int = Field(default=20, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Connections kept per worker; a request holds one while it runs, so size it for "
+        "the requests a worker serves at once.",
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=200, description="Connections opened beyond the pool for bursts, then closed."
+    )
     # Connections are replaced after this long, before servers, proxies or firewalls drop idle ones.
-    db_pool_recycle_seconds: int = Field(default=1800, ge=30, le=86_400)
+    db_pool_recycle_seconds: int = Field(
+        default=1800,
+        ge=30,
+        le=86_400,
+        description="Connections are replaced after this long (keep it below your proxy's or "
+        "firewall's idle timeout).",
+    )
 
     # GraphQL abuse limits (api.md): depth, aliases and tokens are capped.
     # Relay spends two levels per list (edges, node): 14 reaches plans → goals → strategies → action
     # steps → their fields, and no further.
-    graphql_max_depth: int = Field(default=14, ge=2, le=50)
-    graphql_max_aliases: int = Field(default=30, ge=1, le=1000)
-    graphql_max_tokens: int = Field(default=2000, ge=100, le=100_000)
-    graphql_introspection: bool = True
+    graphql_max_depth: int = Field(default=14, ge=2, le=50, description="Deepest GraphQL query accepted.")
+    graphql_max_aliases: int = Field(
+        default=30, ge=1, le=1000, description="Most aliases in one GraphQL document."
+    )
+    graphql_max_tokens: int = Field(
+        default=2000, ge=100, le=100_000, description="Most tokens in one GraphQL document."
+    )
+    graphql_introspection: bool = Field(default=True, description="`false` turns GraphQL introspection off.")
     # Queries seen before run from compiled plans (app.graphql.execution); this many are kept.
-    graphql_compiled_queries: int = Field(default=256, ge=0, le=10_000)
+    graphql_compiled_queries: int = Field(
+        default=256,
+        ge=0,
+        le=10_000,
+        description="Query documents kept compiled per worker; `0` interprets every request.",
+    )
     # Run every query both ways and fail loudly when the plan's answer differs from the interpreter's.
     # For the test suite: it doubles the work of every query.
-    graphql_verify_compiled: bool = False
-    graphql_ide: bool = True
+    graphql_verify_compiled: bool = Field(
+        default=False,
+        description="Run every query through the interpreter and its plan and fail on a difference "
+        "(the test suite's setting; doubles the work).",
+    )
+    graphql_ide: bool = Field(default=True, description="`false` stops serving GraphiQL at `/graphql`.")
 
     # Tokens (RFC 6749, RFC 7519/8725). Signing keys are `<kid>.pem` files in `jwt_keys_dir` (default
     # `data_dir/keys`, created with one key on first start): the newest signs, every one verifies, so a
     # key is rotated by adding a new file and removed once the tokens it signed have expired.
-    jwt_issuer: str = "triangle"
-    jwt_audience: str = "triangle-api"
-    jwt_keys_dir: Path | None = None
-    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
-    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    jwt_issuer: str = Field(default="triangle", description="The `iss` of issued tokens.")
+    jwt_audience: str = Field(default="triangle-api", description="The `aud` of issued access tokens.")
+    jwt_keys_dir: Path | None = Field(
+        default=None,
+        description="ES256 signing keys, `<kid>.pem`; unset: `data_dir/keys`. Created with one key on "
+        "first start. Every worker and replica must see the same folder (a shared volume or a "
+        "mounted secret): a key added there signs from the next token on, in every process.",
+    )
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400, description="Access token lifetime.")
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365, description="Refresh token lifetime.")
 
     # Failed sign-ins: after `login_max_failures_per_account` failures for one account (or
     # `login_max_failures_per_address` from one address) within `login_window_seconds`, further
     # attempts are refused for `login_lockout_seconds`.
-    login_max_failures_per_account: int = Field(default=5, ge=1)
-    login_max_failures_per_address: int = Field(default=30, ge=1)
-    login_window_seconds: int = Field(default=900, ge=1)
-    login_lockout_seconds: int = Field(default=900, ge=1)
+    login_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins for one account before it is locked out."
+    )
+    login_max_failures_per_address: int = Field(
+        default=30,
+        ge=1,
+        description="Failed sign-ins from one client address before it is locked out (behind a proxy, "
+        "see `FORWARDED_ALLOW_IPS`).",
+    )
+    login_window_seconds: int = Field(default=900, ge=1, description="The window failures are counted in.")
+    login_lockout_seconds: int = Field(default=900, ge=1, description="How long a lockout lasts.")
 
     @property
     def keys_dir(self) -> Path:
@@ -129,6 +172,25 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, url: str | None) -> str | None:
         return to_asyncpg_url(url) if url else None
+
+
+def settings_reference() -> str:
+    """The configuration reference (a Markdown table of every setting: variable, default, meaning),
+    made from this class so it cannot drift; the README carries it (`triangle settings-reference`)."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        variables = alias.choices if isinstance(alias, AliasChoices) else [f"TRIANGLE_{name.upper()}"]
+        if name == "data_dir":
+            default = "`~/.local/share/triangle`"
+        elif field.default_factory is not None:
+            default = "empty"
+        elif field.default is None:
+            default = "unset"
+        else:
+            default = f"`{str(field.default).lower() if isinstance(field.default, bool) else field.default}`"
+        rows.append(f"| `{variables[0]}` | {default} | {field.description} |")
+    return "\n".join(rows) + "\n"
 
 
 def to_asyncpg_url(url: str) -> str:
