@@ -77,7 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         capacity = settings.db_pool_size + settings.db_max_overflow
         metrics.instrument_pool(engine, capacity)
         app.state.session_factory = create_session_factory(engine)
-        app.state.read_session_factory = create_read_session_factory(engine)
+        replica = None
+        if settings.database_read_url:
+            replica = create_engine(settings.database_read_url, settings)
+            watch_availability(replica)
+            metrics.instrument_pool(replica, capacity)
+        app.state.read_engine = replica
+        app.state.read_session_factory = create_read_session_factory(engine, replica)
         app.state.token_signer = TokenSigner(KeyRing.load_or_create(settings.keys_dir), settings.jwt_issuer)
         _freeze_startup_objects()
         try:
@@ -85,6 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await engine.dispose()
             metrics.release_pool(capacity)
+            if replica is not None:
+                await replica.dispose()
+                metrics.release_pool(capacity)
 
     app = FastAPI(
         title="Triangle",

@@ -29,6 +29,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "TRIANGLE_DATABASE_URL"),
         description="PostgreSQL URL. Unset: start the embedded PostgreSQL in `data_dir`.",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_READ_URL", "TRIANGLE_DATABASE_READ_URL"),
+        description="Optional PostgreSQL URL of a read replica: requests that only read (REST GET, "
+        "GraphQL queries) run their SELECTs there; everything a request writes, and every request "
+        "that writes, uses `DATABASE_URL`.",
+    )
     data_dir: Path = Field(
         default_factory=default_data_dir,
         description="The signing keys (`keys/`) and, without `DATABASE_URL`, the embedded PostgreSQL "
@@ -168,7 +175,7 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level.upper()
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
     def _async_driver(cls, url: str | None) -> str | None:
         return to_asyncpg_url(url) if url else None

@@ -143,7 +143,9 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     )
 
 
-def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_read_session_factory(
+    engine: AsyncEngine, replica: AsyncEngine | None = None
+) -> async_sessionmaker[AsyncSession]:
     """Sessions for requests that only read (REST GET/HEAD, GraphQL queries): no BEGIN, no COMMIT.
 
     Under READ COMMITTED, PostgreSQL gives every statement of a transaction its own snapshot, so
@@ -151,8 +153,24 @@ def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Async
     two round trips. Each statement runs on its own, on the request's one connection. The writes a
     read may make (the audit record of reading a teacher's feedback) are single statements, flushed
     before the answer is given, so they stay all-or-nothing.
+
+    With a `replica` (`DATABASE_READ_URL`), the statements that read go there and the writes such a
+    request makes go to `engine` (`app.core.replica`).
     """
-    return create_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    primary = engine.execution_options(isolation_level="AUTOCOMMIT")
+    if replica is None:
+        return create_session_factory(primary)
+    from app.core.replica import replica_session_class
+
+    return async_sessionmaker(
+        primary,
+        class_=RequestSession,
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=replica_session_class(
+            replica.execution_options(isolation_level="AUTOCOMMIT").sync_engine
+        ),
+    )
 
 
 @asynccontextmanager
