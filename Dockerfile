@@ -20,10 +20,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 COPY --from=build /wheels /wheels
 RUN python -m pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
     && useradd --system --create-home --uid 10001 triangle \
-    && mkdir -p /var/lib/triangle && chown triangle /var/lib/triangle
+    && mkdir -p /var/lib/triangle/keys && chown -R triangle /var/lib/triangle && chmod 700 /var/lib/triangle/keys
 USER triangle
 WORKDIR /home/triangle
 # Keys and data outlive the container; replicas mount the same keys (a named volume, a Secret).
+# A fresh named volume copies keys/ with its owner from here, so the non-root user can write it.
 VOLUME ["/var/lib/triangle"]
 EXPOSE 8000
 # Ready, not merely alive: the database answers and is migrated (503 otherwise).
