@@ -189,6 +189,67 @@ def cmd_add_signing_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pg_tool(name: str) -> str:
+    """`pg_dump`/`pg_restore`: the embedded server's own for the embedded server; for another server
+    the client tools on PATH (a dump from a newer pg_dump may not restore into an older server)."""
+    import shutil
+
+    found = shutil.which(name) if get_settings().database_url else None
+    if found:
+        return found
+    try:
+        from app.core.embedded import _pgserver
+
+        utils = _pgserver().utils
+        bundled = Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION]) / name
+        if bundled.exists():
+            return str(bundled)
+    except Exception:  # noqa: S110  (no bundled binaries on this platform)
+        pass
+    raise CommandError(f"{name} not found: install the PostgreSQL client tools")
+
+
+def _libpq_url() -> str:
+    return _database_url().replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    import subprocess
+
+    done = subprocess.run(  # noqa: S603
+        [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", args.file, _libpq_url()],
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CommandError(f"pg_dump failed (exit status {done.returncode}); {args.file} is not a backup")
+    print(f"wrote {args.file} (restore with: triangle restore {args.file})")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    import subprocess
+
+    if not Path(args.file).is_file():
+        raise CommandError(f"no such backup: {args.file}")
+    done = subprocess.run(  # noqa: S603
+        [
+            _pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--dbname",
+            _libpq_url(),
+            args.file,
+        ],
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CommandError(f"pg_restore failed (exit status {done.returncode}); nothing was changed")
+    print(f"restored {args.file}")
+    return 0
+
+
 def cmd_settings_reference(args: argparse.Namespace) -> int:
     from app.core.config import settings_reference
 
@@ -312,6 +373,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "add-signing-key", help="rotate: add a new token signing key to the (shared) keys directory"
     ).set_defaults(handler=cmd_add_signing_key)
+
+    backup = commands.add_parser(
+        "backup", help="write the database (embedded or DATABASE_URL) to a file, while serving"
+    )
+    backup.add_argument("file", help="the backup to write (pg_dump's custom format)")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser(
+        "restore", help="replace the database's contents with a backup, in one transaction"
+    )
+    restore.add_argument("file", help="a file `triangle backup` wrote")
+    restore.set_defaults(handler=cmd_restore)
 
     commands.add_parser(
         "settings-reference", help="print every setting, its default and meaning (Markdown)"
