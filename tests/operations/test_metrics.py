@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from app.core.config import Settings
 from app.identity.models import Role
@@ -58,11 +59,18 @@ async def test_metrics_expose_requests_pool_graphql_and_sync(
     assert grew("triangle_http_request_duration_seconds_count", route="/api/v1/me") == 1
     assert grew("triangle_graphql_operations_total", operation="PlanList", type="query", outcome="ok") == 1
     assert grew("triangle_sync_rows_total", entity="students", result="created") == 2
-    # The app under test holds an engine: its pool's capacity is there, and nothing is checked out
-    # between requests.
+    # The app under test holds an engine: its pool's capacity is there.
     assert _value(after["triangle_db_pool_capacity"]) >= 1
     assert "triangle_db_pool_waiting" in after
-    assert _value(after["triangle_db_pool_in_use"]) == 0
+
+
+async def test_pool_in_use_counts_held_connections(app: FastAPI, client: httpx.AsyncClient) -> None:
+    idle = _value(_samples((await client.get("/metrics")).text)["triangle_db_pool_in_use"])
+    async with app.state.session_factory() as session:
+        await session.execute(text("SELECT 1"))  # holds a connection until the session ends
+        held = _value(_samples((await client.get("/metrics")).text)["triangle_db_pool_in_use"])
+    released = _value(_samples((await client.get("/metrics")).text)["triangle_db_pool_in_use"])
+    assert (held - idle, released - idle) == (1, 0)
 
 
 async def test_metrics_token_protects_the_endpoint(app_settings: Settings) -> None:
