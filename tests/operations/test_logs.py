@@ -22,7 +22,8 @@ def json_lines() -> io.StringIO:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
-    level, root.level = root.level, logging.INFO
+    level = root.level
+    root.setLevel(logging.INFO)  # setLevel, not the attribute: loggers cache what is enabled
     root.addHandler(handler)
     yield stream
     root.removeHandler(handler)
