@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,3 +87,33 @@ async def test_create_admin_refuses_bad_input_and_writes_nothing(
     line = _one_line(capsys.readouterr().err)
     assert line.startswith(f"triangle: error: {says}")
     assert await session.scalar(text("SELECT count(*) FROM district")) == districts
+
+
+@pytest.mark.parametrize(
+    ("argv", "trusted"),
+    [([], "10.0.0.0/8"), (["--forwarded-allow-ips", "192.168.1.7"], "192.168.1.7")],
+)
+def test_serve_trusts_forwarded_addresses_only_from_the_configured_proxies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str], trusted: str
+) -> None:
+    import signal
+
+    import uvicorn
+
+    ran: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: ran.update(kwargs))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # never reached
+    monkeypatch.setenv("TRIANGLE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.0/8")
+    monkeypatch.setenv("TRIANGLE_SHUTDOWN_TIMEOUT_SECONDS", "7")
+    # `serve` configures logging for the process: as the suite's apps do.
+    monkeypatch.setenv("TRIANGLE_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("TRIANGLE_LOG_JSON", "false")
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(["serve", "--no-migrate", *argv]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+    assert ran["proxy_headers"] is True
+    assert ran["forwarded_allow_ips"] == trusted
+    assert ran["timeout_graceful_shutdown"] == 7
