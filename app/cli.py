@@ -24,7 +24,12 @@ from app.core.config import get_settings
 
 
 class CommandError(Exception):
-    """A mistake in what the operator asked for: printed as one line, exit status 2."""
+    """A mistake in what the operator asked for: printed as one line, exit status 2 (1 when the
+    request was well-formed but refused, such as an email already taken)."""
+
+    def __init__(self, message: str, exit_status: int = 2) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
 
 
 def _database_url() -> str:
@@ -173,7 +178,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         raise CommandError(f"{named}: {error['msg']}; nothing was created") from None
     except DomainError as exc:
         details = "; ".join(f"{'.'.join(map(str, e.path))}: {e.message}" for e in exc.errors or [])
-        raise CommandError(f"{exc.detail}{' (' + details + ')' if details else ''}") from None
+        raise CommandError(f"{exc.detail}{' (' + details + ')' if details else ''}", exit_status=1) from None
     print(f"{'created' if created else 'found'} district {district}")
     print(f"district_admin {args.email} can now sign in: POST /api/v1/auth/token (grant_type=password)")
     return 0
@@ -190,23 +195,50 @@ def cmd_add_signing_key(args: argparse.Namespace) -> int:
 
 
 def _pg_tool(name: str) -> str:
-    """`pg_dump`/`pg_restore`: the embedded server's own for the embedded server; for another server
-    the client tools on PATH (a dump from a newer pg_dump may not restore into an older server)."""
+    """`pg_dump`/`pg_restore` of the server's own major version when there is one (PATH's, or the
+    embedded server's bundled one); else the oldest newer one. pg_dump refuses a newer server, and
+    a newer pg_dump's output may not restore into an older server."""
+    import re
     import shutil
+    import subprocess
 
-    found = shutil.which(name) if get_settings().database_url else None
-    if found:
-        return found
+    candidates = [found] if (found := shutil.which(name)) else []
     try:
         from app.core.embedded import _pgserver
 
         utils = _pgserver().utils
         bundled = Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION]) / name
         if bundled.exists():
-            return str(bundled)
+            candidates.append(str(bundled))
     except Exception:  # noqa: S110  (no bundled binaries on this platform)
         pass
-    raise CommandError(f"{name} not found: install the PostgreSQL client tools")
+    server = _server_major()
+
+    def major(tool: str) -> int:
+        out = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False).stdout  # noqa: S603
+        match = re.search(r"(\d+)(?:\.\d+)?", out)
+        return int(match.group(1)) if match else 0
+
+    usable = sorted((major(tool), tool) for tool in candidates if major(tool) >= server)
+    if not usable:
+        raise CommandError(f"no {name} for PostgreSQL {server}: install its client tools")
+    return usable[0][1]
+
+
+def _server_major() -> int:
+    from sqlalchemy import text
+
+    from app.core.db import create_engine
+
+    async def ask() -> int:
+        engine = create_engine(_database_url(), get_settings())
+        try:
+            async with engine.connect() as connection:
+                return int(await connection.scalar(text("SHOW server_version_num"))) // 10000
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(ask())
 
 
 def _libpq_url() -> str:
@@ -445,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except CommandError as exc:
         print(f"triangle: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_status
     except KeyboardInterrupt:
         return 130
 
