@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -19,6 +21,9 @@ import app.models  # noqa: F401  (every table registered before the first query)
 from app.audit.router import router as audit_router
 from app.auth.grants import GrantVersions
 from app.auth.router import router as auth_router
+from app.core import metrics
+from app.core.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable, outage
+from app.core.availability import watch as watch_availability
 from app.core.config import Settings, get_settings
 from app.core.db import (
     create_engine,
@@ -26,13 +31,13 @@ from app.core.db import (
     create_session_factory,
     resolve_database_url,
 )
-from app.core.errors import DomainError, NotFound
+from app.core.errors import DomainError, NotFound, Unauthenticated
 from app.core.input_guard import InputGuard
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware, page_policy
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
-from app.core.problems import declare_transport_problems, install_problem_handlers
+from app.core.problems import declare_transport_problems, install_problem_handlers, problem_response
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.router import build_graphql_router
@@ -46,6 +51,7 @@ from app.plans.router import router as plans_router
 from app.releases.router import router as releases_router
 from app.sis.router import router as sis_router
 from app.tenancy.router import router as tenancy_router
+from app.version import build_info, package_version
 from app.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger(__name__)
@@ -74,8 +80,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(resolve_database_url(settings), settings)
         app.state.engine = engine
+        watch_availability(engine)
+        capacity = settings.db_pool_size + settings.db_max_overflow
+        metrics.instrument_pool(engine, capacity)
         app.state.session_factory = create_session_factory(engine)
-        app.state.read_session_factory = create_read_session_factory(engine)
+        replica = None
+        if settings.database_read_url:
+            replica = create_engine(settings.database_read_url, settings)
+            watch_availability(replica)
+            metrics.instrument_pool(replica, capacity)
+        app.state.read_engine = replica
+        app.state.read_session_factory = create_read_session_factory(engine, replica)
         app.state.token_signer = TokenSigner(KeyRing.load_or_create(settings.keys_dir), settings.jwt_issuer)
         app.state.grant_versions = GrantVersions(
             engine.url.render_as_string(hide_password=False), settings.grant_cache_seconds
@@ -90,10 +105,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stop_worker()
             await app.state.grant_versions.close()
             await engine.dispose()
+            metrics.release_pool(capacity)
+            if replica is not None:
+                await replica.dispose()
+                metrics.release_pool(capacity)
 
     app = FastAPI(
         title="Triangle",
-        version="1.0.0",
+        version=package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,  # served below from local assets
@@ -105,6 +124,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added first, so it runs inside the request context (its refusals carry the request id).
     app.add_middleware(InputGuard, graphql_path="/graphql")
     app.add_middleware(RequestContextMiddleware)
+    if settings.cors_origins:
+        # Outside the request-context layer: a preflight is answered here, before any routing (the
+        # routes know no OPTIONS), and answers carry the CORS headers even when they are problems.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
+            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
+            # Bearer tokens, never cookies: credentials mode stays off.
+            allow_credentials=False,
+            max_age=600,
+        )
     install_problem_handlers(app)
     _declare_transport_problems(app)
     install_openapi(app)
@@ -131,6 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(open_data_public)
     app.include_router(_operations_router())
+    if settings.metrics_port is None:
+        app.include_router(_metrics_router(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
@@ -184,6 +218,35 @@ def _freeze_startup_objects() -> None:
 _startup_frozen = False
 
 
+def _metrics_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus metrics; with `TRIANGLE_METRICS_TOKEN` set, only for `Authorization: Bearer` it."""
+        if settings.metrics_token is not None:
+            scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+            if scheme.lower() != "bearer" or not secrets.compare_digest(
+                given.strip().encode(), settings.metrics_token.encode()
+            ):
+                raise Unauthenticated("`/metrics` needs `Authorization: Bearer <TRIANGLE_METRICS_TOKEN>`.")
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def _not_ready(request: Request, reason: str, detail: str, **extra: str | None) -> JSONResponse:
+    return problem_response(
+        request,
+        code=DatabaseUnavailable.code,
+        title=DatabaseUnavailable.title,
+        status=503,
+        detail=detail,
+        extra={"reason": reason, **extra},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def _operations_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
     head = head_revision()
@@ -197,7 +260,12 @@ def _operations_router() -> APIRouter:
         "/readyz",
         operation_id="readyz",
         response_model=dict[str, str | None],
-        responses={503: {"description": "Database unreachable or not migrated to the head revision."}},
+        responses={
+            503: {
+                "description": "Database unreachable or not migrated to the head revision: a problem "
+                "document with `reason` and `Retry-After`."
+            }
+        },
     )
     async def readyz(request: Request) -> JSONResponse:
         """Ready to serve: the database answers and is migrated to the revision this build expects."""
@@ -209,20 +277,37 @@ def _operations_router() -> APIRouter:
                     if migrated
                     else None
                 )
-        except Exception:
-            logger.warning("readiness check: database unreachable", exc_info=True)
-            return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
+        except Exception as exc:
+            # Logged once per outage (not per probe), whatever the error: a probe has nothing else to do.
+            outage.failed(exc, "/readyz")
+            return _not_ready(request, "database unreachable", "The database cannot be reached.")
         if current != head:
-            return JSONResponse(
-                {
-                    "status": "unavailable",
-                    "reason": "database not migrated",
-                    "revision": current,
-                    "expected": head,
-                },
-                status_code=503,
+            return _not_ready(
+                request,
+                "database not migrated",
+                f"The database is at revision {current}; this build expects {head}.",
+                revision=current,
+                expected=head,
             )
         return JSONResponse({"status": "ok", "revision": current})
+
+    @router.get("/version", operation_id="version", response_model=dict[str, str | None])
+    async def version() -> dict[str, str | None]:
+        """This build: the package version, the git revision when known, and the schema revision it
+        migrates to."""
+        return build_info()
+
+    @router.get("/", include_in_schema=False)
+    async def root() -> dict[str, str]:
+        """Where to go from here."""
+        return {
+            "name": "Triangle",
+            "version": package_version(),
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+            "graphql": "/graphql",
+            "api": API_PREFIX,
+        }
 
     @router.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -57,12 +57,15 @@ def test_the_cli_writes_both_contracts(tmp_path: Path, exported: dict[str, objec
 
 
 # Operations anyone may call: the token endpoint (RFC 6749 §3.2 authenticates in the body), token
-# revocation (RFC 7009), the health probes, and what a district publishes as open data.
+# revocation (RFC 7009), the health probes, the build's version, the index of links, and what a district
+# publishes as open data.
 PUBLIC_OPERATIONS = {
     ("/api/v1/auth/token", "post"),
     ("/api/v1/auth/revoke", "post"),
     ("/healthz", "get"),
     ("/readyz", "get"),
+    ("/version", "get"),
+    ("/", "get"),
 }
 
 
@@ -102,3 +105,15 @@ def test_response_headers_are_declared(exported: dict[str, Any]) -> None:
         for status in ("429", "503"):
             if status in operation["responses"]:
                 assert "Retry-After" in operation["responses"][status]["headers"]
+
+
+def test_readme_configuration_reference_is_current() -> None:
+    from pathlib import Path
+
+    from app.core.config import settings_reference
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("<!-- settings-reference:begin -->\n")[1].split("<!-- settings-reference:end -->")[0]
+    assert table == settings_reference(), (
+        "README configuration reference is stale: triangle settings-reference"
+    )

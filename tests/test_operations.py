@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from app.core.config import Settings
@@ -98,3 +99,37 @@ async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
     response = await client.get("/openapi.json")
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "Triangle"
+
+
+async def test_version_names_the_package_and_schema(client: httpx.AsyncClient) -> None:
+    from app.core.migrations import head_revision
+    from app.version import package_version
+
+    body = (await client.get("/version")).json()
+    assert body["version"] == package_version()
+    assert body["schema_revision"] == head_revision()
+    assert (await client.get("/openapi.json")).json()["info"]["version"] == package_version()
+
+
+async def test_the_root_points_to_the_docs(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/")).json()
+    assert body["docs"] == "/docs"
+    assert (await client.get(body["docs"])).status_code == 200
+
+
+async def test_cors_preflight_for_graphql_from_an_allowed_origin(app_settings: Settings) -> None:
+    app = create_app(app_settings.model_copy(update={"cors_origins": ["https://app.example.org"]}))
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        allowed = await http.options("/graphql", headers={"Origin": "https://app.example.org", **preflight})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example.org"
+        assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+
+        refused = await http.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+        assert "access-control-allow-origin" not in refused.headers
+
+
+def test_cors_origins_read_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIANGLE_CORS_ORIGINS", "https://a.example.org, https://b.example.org/")
+    assert Settings().cors_origins == ["https://a.example.org", "https://b.example.org"]

@@ -10,6 +10,7 @@ from app.auth.principal import ANONYMOUS, Principal
 from app.auth.service import authenticate
 from app.auth.throttle import PasswordAttempt
 from app.core.errors import Unauthenticated
+from app.core.request_context import note_principal
 from app.core.security import InvalidToken
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,12 @@ async def get_principal(request: Request) -> Principal:
         raise Unauthenticated("Use `Authorization: Bearer <access token>`.")
     try:
         state = request.app.state
-        return await authenticate(state.token_signer, state.settings, state.grant_versions, token.strip())
+        principal = await authenticate(
+            state.token_signer, state.settings, state.grant_versions, token.strip()
+        )
     except InvalidToken as exc:
         # The reason is logged for operators, never the token itself.
         logger.info("access token refused", extra={"reason": str(exc)})
         raise Unauthenticated("The access token is invalid or expired.") from exc
+    note_principal(principal.id)  # the request's log lines name the caller
+    return principal

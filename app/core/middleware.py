@@ -16,9 +16,11 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_database_unavailable, outage
 from app.core.errors import InternalError
+from app.core.metrics import observe_request, route_of
 from app.core.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
-from app.core.request_context import set_request_id
+from app.core.request_context import RequestFacts, begin_request, set_request_id
 
 logger = logging.getLogger("triangle.access")
 
@@ -69,6 +71,9 @@ class RequestContextMiddleware:
 
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         set_request_id(request_id)
+        client = scope.get("client")
+        facts = RequestFacts(client_address=client[0] if client else None)
+        begin_request(facts)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -78,7 +83,6 @@ class RequestContextMiddleware:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
-                status = message["status"]
                 headers = [
                     *message.get("headers", ()),
                     (REQUEST_ID_HEADER, request_id.encode()),
@@ -86,23 +90,38 @@ class RequestContextMiddleware:
                 ]
                 if not any(name == CSP_HEADER for name, _ in headers):
                     headers.append((CSP_HEADER, DEFAULT_POLICY))
+                if facts.database_unavailable and message["status"] < 500:
+                    # A GraphQL answer whose resolvers found the database down: the errors say
+                    # `unavailable`, and the status lets clients and proxies retry it as such.
+                    message["status"] = 503
+                    headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
                 message["headers"] = headers
+                status = message["status"]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_request_id)
-        except Exception:
-            logger.exception("unhandled error", extra={"path": scope.get("path")})
-            if not response_started:
-                await _send_masked_error(scope, send_with_request_id, request_id)
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                outage.failed(exc, scope.get("path"))
+                if not response_started:
+                    await _send_unavailable(scope, send_with_request_id, request_id)
+            else:
+                logger.exception("unhandled error", extra={"path": scope.get("path")})
+                if not response_started:
+                    await _send_masked_error(scope, send_with_request_id, request_id)
         finally:
+            seconds = time.perf_counter() - started
+            route = route_of(scope)
+            observe_request(scope.get("method", ""), route, status, seconds)
             logger.info(
                 "request",
                 extra={
                     "method": scope.get("method"),
                     "path": scope.get("path"),
+                    "route": route,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
 
@@ -112,6 +131,46 @@ def _incoming_request_id(scope: Scope) -> str | None:
         if name == REQUEST_ID_HEADER and _ACCEPTABLE_REQUEST_ID.match(value):
             return value.decode()
     return None
+
+
+async def _send_unavailable(scope: Scope, send: Send, request_id: str) -> None:
+    """503 with `Retry-After`: a problem document, or a GraphQL error response on `/graphql`."""
+    detail = "The database cannot be reached just now; nothing was written. Retry shortly."
+    if scope.get("path", "").startswith("/graphql"):
+        content_type = b"application/json"
+        document: dict[str, object] = {
+            "data": None,
+            "errors": [
+                {
+                    "message": detail,
+                    "extensions": {"code": DatabaseUnavailable.code, "request_id": request_id},
+                }
+            ],
+        }
+    else:
+        content_type = PROBLEM_MEDIA_TYPE.encode()
+        document = {
+            "type": PROBLEM_TYPE_BASE + DatabaseUnavailable.code,
+            "title": DatabaseUnavailable.title,
+            "status": 503,
+            "detail": detail,
+            "instance": scope.get("path"),
+            "request_id": request_id,
+            "errors": [],
+        }
+    body = json.dumps(document).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _send_masked_error(scope: Scope, send: Send, request_id: str) -> None:

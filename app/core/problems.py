@@ -83,6 +83,10 @@ def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if exc.status == 429 and exc.extra and "retry_after" in exc.extra:
         headers = {"Retry-After": str(exc.extra["retry_after"])}
+    elif exc.status == 503:
+        from app.core.availability import RETRY_AFTER_SECONDS
+
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return problem_response(
         request,
         code=exc.code,
@@ -192,6 +196,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The body is larger than this operation accepts.",
         422: "Validation failed; `errors` lists each field.",
         429: "Too many requests.",
+        503: "The database cannot be reached just now; retry after `Retry-After` seconds.",
     }
     return {
         status: {

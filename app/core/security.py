@@ -87,12 +87,22 @@ class InvalidToken(Exception):
 
 class KeyRing:
     """ES256 signing keys by key id (`kid`). The newest key (the last kid in sort order) signs; every
-    key verifies. Rotation: add a key, and remove the old one once the tokens it signed have expired."""
+    key verifies. Rotation: add a key, and remove the old one once the tokens it signed have expired.
 
-    def __init__(self, keys: dict[str, ec.EllipticCurvePrivateKey]) -> None:
+    A ring loaded from a directory knows it, so every worker and replica sharing the directory (a
+    mounted volume) picks up a key added or removed there without a restart (`refreshed`)."""
+
+    def __init__(
+        self,
+        keys: dict[str, ec.EllipticCurvePrivateKey],
+        directory: Path | None = None,
+        stamp: object = None,
+    ) -> None:
         if not keys:
             raise ValueError("a key ring needs at least one key")
         self._keys = dict(keys)
+        self.directory = directory
+        self._stamp = stamp
 
     @staticmethod
     def new_kid() -> str:
@@ -112,17 +122,59 @@ class KeyRing:
         renamed into place, so no reader ever sees half a key.
         """
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not os.access(directory, os.W_OK):
+            # A read-only mount (a Kubernetes Secret, a shared volume mounted `:ro`): keys are managed
+            # outside; there is nothing to create and nothing to lock.
+            return cls._load(directory)
         lock_fd = os.open(directory / ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX)
-            keys = {path.stem: _load_key(path) for path in sorted(directory.glob("*.pem"))}
-            if not keys:
+            if not any(directory.glob("*.pem")):
                 kid = cls.new_kid()
-                keys[kid] = ec.generate_private_key(ec.SECP256R1())
-                _write_key(directory, kid, keys[kid])
+                _write_key(directory, kid, ec.generate_private_key(ec.SECP256R1()))
+            return cls._load(directory)
         finally:
             os.close(lock_fd)  # closing releases the lock
-        return cls(keys)
+
+    @classmethod
+    def add_key(cls, directory: Path) -> str:
+        """Write a new key into `directory`; it signs from now on, in every process sharing the
+        directory (each picks it up at its next token). The new key's id."""
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock_fd = os.open(directory / ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            newest = max((path.stem for path in directory.glob("*.pem")), default="")
+            kid = cls.new_kid()
+            if kid <= newest:  # made in the same second as the newest key: still sort after it
+                kid = f"{newest}-{secrets.token_hex(3)}"
+            _write_key(directory, kid, ec.generate_private_key(ec.SECP256R1()))
+        finally:
+            os.close(lock_fd)
+        return kid
+
+    @classmethod
+    def _load(cls, directory: Path) -> KeyRing:
+        stamp = _directory_stamp(directory)
+        keys = {path.stem: _load_key(path) for path in sorted(directory.glob("*.pem"))}
+        if not keys:
+            raise ValueError(f"no signing keys (<kid>.pem) in {directory}")
+        return cls(keys, directory, stamp)
+
+    def refreshed(self) -> KeyRing | None:
+        """The ring as its directory holds it now, when that changed since it was loaded; else None.
+
+        Costs one `stat` when nothing changed. A directory emptied by mistake keeps the current ring:
+        signing must not stop.
+        """
+        if self.directory is None:
+            return None
+        try:
+            if _directory_stamp(self.directory) == self._stamp:
+                return None
+            return self._load(self.directory)
+        except (OSError, ValueError):
+            return None
 
     @property
     def signing_kid(self) -> str:
@@ -151,6 +203,12 @@ class KeyRing:
 
     def without(self, kid: str) -> KeyRing:
         return KeyRing({k: v for k, v in self._keys.items() if k != kid})
+
+
+def _directory_stamp(directory: Path) -> object:
+    # The directory's mtime changes when a key is added, removed or renamed into place (and when a
+    # Kubernetes Secret volume swaps its `..data` link).
+    return directory.stat().st_mtime_ns
 
 
 # --- tokens -----------------------------------------------------------------------------------------
@@ -220,6 +278,7 @@ class TokenSigner:
         if clash := _REGISTERED & extra.keys():
             raise ValueError(f"extra claims may not override registered ones: {sorted(clash)}")
         issued_at = now or datetime.now(UTC)
+        self.refresh_keys()
         payload = {
             **extra,
             "iss": self.issuer,
@@ -265,6 +324,14 @@ class TokenSigner:
         self._verified[key_of_call] = (claims, jwt.get_unverified_header(token)["kid"])
         return claims
 
+    def refresh_keys(self) -> bool:
+        """Pick up keys added to or removed from the shared keys directory; whether the ring changed."""
+        refreshed = self.keyring.refreshed()
+        if refreshed is None:
+            return False
+        self.keyring = refreshed
+        return True
+
     def _verify(self, token: str, *, audience: str, token_type: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
@@ -276,6 +343,8 @@ class TokenSigner:
         if not isinstance(kid, str):
             raise InvalidToken("missing key id")
         key = self.keyring.public_key(kid)
+        if key is None and self.refresh_keys():  # a key another worker or replica added since
+            key = self.keyring.public_key(kid)
         if key is None:
             raise InvalidToken("unknown key id")
         if header.get("typ") != token_type:

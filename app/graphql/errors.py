@@ -6,6 +6,7 @@
 - Errors before execution are the client's and say which with a code: `graphql_parse_failed` (not
   GraphQL), `graphql_validation_failed` (not valid against the schema or over a limit), and
   `bad_user_input` (a value of the wrong type, inline or in a variable). They are logged at info.
+- The database out of reach is `unavailable` (and the response a 503 with `Retry-After`).
 - Anything unexpected is logged and masked: the client sees "Unexpected error." and the request id.
 """
 
@@ -22,9 +23,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay.types import GlobalIDValueError
 
+from app.core.availability import DatabaseUnavailable, is_database_unavailable, outage
 from app.core.errors import DomainError, InternalError, ValidationFailed
 from app.core.problems import field_errors_from_pydantic
-from app.core.request_context import current_request_id
+from app.core.request_context import current_request_id, note_database_unavailable
 from app.graphql.context import Context
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ class UserErrorKind(Enum):
     FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"
     BAD_REQUEST = "bad_request"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
@@ -141,6 +144,11 @@ def shape_error(error: GraphQLError) -> GraphQLError:
         message = error.message
     elif isinstance(original, GlobalIDValueError):
         code, message = "invalid_id", error.message
+    elif is_database_unavailable(original):
+        # Not a bug: logged once per outage, answered `unavailable` (and 503 by the middleware).
+        outage.failed(original, "/graphql")
+        note_database_unavailable()
+        code, message = DatabaseUnavailable.code, "The database cannot be reached just now; retry shortly."
     else:
         logger.error("unhandled error in a resolver", exc_info=original)
         code, message = InternalError.code, "Unexpected error."

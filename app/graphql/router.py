@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 from cross_web import HTTPException
@@ -11,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
 from app.core.config import Settings
+from app.core.metrics import observe_graphql, operation_of
 from app.core.middleware import page_policy
 from app.graphql.context import get_context
 from app.graphql.schema import build_schema
@@ -59,6 +62,21 @@ class OfflineGraphQLRouter(GraphQLRouter):
         if json_depth(value) > MAX_JSON_DEPTH:
             raise HTTPException(400, f"The request nests deeper than {MAX_JSON_DEPTH} levels.")
         return value
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        """Strawberry's execution, counted and timed per operation name for `/metrics`."""
+        request_data = kwargs.get("request_data", args[-1] if args else None)
+        name, kind = operation_of(
+            getattr(request_data, "query", None), getattr(request_data, "operation_name", None)
+        )
+        started = time.perf_counter()
+        ok = False
+        try:
+            result = await super().execute_single(*args, **kwargs)
+            ok = not getattr(result, "errors", None)
+            return result
+        finally:
+            observe_graphql(name, kind, ok, time.perf_counter() - started)
 
     def encode_json(self, data: object) -> str | bytes:
         """UTF-8 JSON, as REST answers (the standard library's encoder is a tenth of a plan page's

@@ -199,9 +199,10 @@ class CompiledSchema(strawberry.Schema):
         return result
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Strawberry logs every error at error level here, a client's mistakes included; errors are
-        logged once, by `shape_error`: unexpected ones at error level with their traceback, the
-        client's at info."""
+        """Log nothing here: strawberry would log every error at error level with its traceback, a
+        client's mistakes (a missing token, a bad query) included. Errors are logged once, by
+        `shape_error`: unexpected ones at error level with their traceback, the client's at info, and
+        the database being out of reach once per outage."""
 
     async def _run_plan(
         self, plan: QueryPlan, variable_values: dict[str, Any] | None, context: Any, root_value: Any

@@ -28,6 +28,7 @@ from app.auth.permissions import Action
 from app.auth.policy import get_visible, require, require_authenticated, visible
 from app.auth.principal import Principal
 from app.core.errors import DomainError, PermissionDenied
+from app.core.metrics import observe_sync
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, apply_filters, decode_cursor, encode_cursor, paginate
 from app.identity.models import Person
@@ -315,6 +316,8 @@ async def _record_run(
     session.add(run)
     webhooks.emit(session, district_id, webhooks.EventType.SYNC_RUN_FINISHED, run.id, entity=entity)
     await session.flush()
+    for name, part in counts.items():
+        observe_sync(name, source.value, part.as_dict())
     return run
 
 
