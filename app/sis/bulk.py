@@ -189,6 +189,10 @@ TABLES: dict[SyncEntity, Table] = {
 }
 
 
+# The writing transaction's id: the row's change version (see `app.core.models.change_version_column`).
+CHANGE_VERSION = "pg_current_xact_id()::text::bigint"
+
+
 def _upsert_sql(table: Table) -> str:
     columns = [*table.columns, Column(table.modified, "timestamptz")]
     names = [c.name for c in columns]
@@ -201,11 +205,13 @@ def _upsert_sql(table: Table) -> str:
     version = ", version = t.version + 1" if table.versioned else ""
     return f"""
         WITH up AS (
-            INSERT INTO {table.name} AS t (id, district_id, sourced_id, {", ".join(names + constant_names)})
-            SELECT gen_random_uuid(), $1, u.sourced_id, {selected}{constant_values}
+            INSERT INTO {table.name} AS t
+                (id, district_id, sourced_id, change_version, {", ".join(names + constant_names)})
+            SELECT gen_random_uuid(), $1, u.sourced_id, {CHANGE_VERSION}, {selected}{constant_values}
             FROM unnest($2::text[], {arrays}) AS u(sourced_id, {", ".join(names)})
             ON CONFLICT (district_id, sourced_id) DO UPDATE
-            SET {assignments}, {table.deleted} = NULL, updated_at = now(){version}
+            SET {assignments}, {table.deleted} = NULL, updated_at = now(),
+                change_version = excluded.change_version{version}
             WHERE ({", ".join(f"t.{n}" for n in compared)}, t.{table.deleted})
                 IS DISTINCT FROM ({", ".join(f"excluded.{n}" for n in compared)}, NULL)
             RETURNING (xmax = 0) AS created
@@ -220,7 +226,7 @@ def _delete_sql(table: Table) -> str:
         WITH gone AS (
             UPDATE {table.name} AS t
             SET {table.deleted} = now(), {table.modified} = coalesce(u.modified, t.{table.modified}),
-                updated_at = now(){version}
+                updated_at = now(), change_version = {CHANGE_VERSION}{version}
             FROM unnest($2::text[], $3::timestamptz[]) AS u(sourced_id, modified)
             WHERE t.district_id = $1 AND t.sourced_id = u.sourced_id AND t.{table.deleted} IS NULL
                 AND {table.owned}
@@ -246,7 +252,8 @@ def missing_sql(entity: SyncEntity, seen_table: str, *, archive: bool) -> str:
     version = ", version = t.version + 1" if table.versioned else ""
     return f"""
         WITH gone AS (
-            UPDATE {table.name} AS t SET {table.deleted} = now(), updated_at = now(){version}
+            UPDATE {table.name} AS t
+            SET {table.deleted} = now(), updated_at = now(), change_version = {CHANGE_VERSION}{version}
             WHERE {where} RETURNING 1
         )
         SELECT count(*) FROM gone

@@ -23,6 +23,7 @@ from app.sis.models import SyncRun, SyncRunStatus
 from app.sis.schemas import (
     MAX_BATCH,
     PUBLIC_MODELS,
+    AvailableChangeVersions,
     BehaviorOverview,
     DeletedRecord,
     DeletedRecordList,
@@ -31,7 +32,7 @@ from app.sis.schemas import (
     SyncEntity,
     SyncRunPublic,
 )
-from app.sis.service import BatchRejected, InvalidBundle
+from app.sis.service import BatchRejected, ChangeWindow, InvalidBundle
 
 sync_router = APIRouter(prefix="/sync", tags=["sync"], responses=problem_responses(401, 403, 422))
 analytics_router = APIRouter(
@@ -45,6 +46,39 @@ _REJECTION = {
 }
 
 # --- bulk upserts and the change feed, one set of routes per entity ---------------------------------
+
+MinChangeVersion = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="Only changes at or above this version: the `newest_change_version` of your last "
+        "pull plus one (`GET /sync/change-versions`).",
+    ),
+]
+MaxChangeVersion = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="Only changes at or below this version: the `newest_change_version` you read before "
+        "this pull. Versions a running transaction may still write are never served.",
+    ),
+]
+
+
+@sync_router.get(
+    "/change-versions", operation_id="getAvailableChangeVersions", response_model=AvailableChangeVersions
+)
+async def available_change_versions(session: Session, principal: Caller) -> AvailableChangeVersions:
+    """The change versions the feed can serve now (Ed-Fi's `availableChangeVersions`).
+
+    To pull changes without ever missing one: read `newest_change_version` here, then page through
+    `GET /sync/{entity}?min_change_version=<last newest + 1>&max_change_version=<newest>` and
+    `GET /sync/{entity}/deletes` with the same window, and keep `newest` for the next pull. A sync that
+    is still running when you pull has versions above `newest`; you get its rows on a later pull."""
+    versions = await service.available_change_versions(session, principal)
+    return AvailableChangeVersions(
+        oldest_change_version=versions.oldest, newest_change_version=versions.newest
+    )
 
 
 def _operation_name(entity: SyncEntity) -> str:
@@ -118,14 +152,24 @@ def _add_entity_routes(entity: SyncEntity) -> None:
     )(put_records)
 
     async def list_records(
-        request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+        request: Request,
+        response: Response,
+        session: Session,
+        principal: Caller,
+        page: ListParams,
+        min_change_version: MinChangeVersion = None,
+        max_change_version: MaxChangeVersion = None,
     ) -> dict[str, object]:
-        result = await service.list_records(session, principal, entity, page)
+        window = ChangeWindow(min_change_version, max_change_version)
+        result = await service.list_records(session, principal, entity, page, window)
         return list_body(request, response, result, public)
 
     list_records.__doc__ = (
-        f"The district's live {words} as OneRoster records, oldest first. Pass `updated_since` (the time "
-        f"of your last pull) to get only what changed; deletions are at `/sync/{entity.value}/deletes`."
+        f"The district's live {words} as OneRoster records, oldest first. To get only what changed, "
+        "pass `min_change_version` and `max_change_version` (see `GET /sync/change-versions`): no change "
+        "is ever skipped. `updated_since` still works but can skip rows: a sync that began before that "
+        "time and committed after it has earlier `updatedAt` values than the time you pass. Deletions "
+        f"are at `/sync/{entity.value}/deletes`."
     )
     sync_router.get(
         f"/{entity.value}",
@@ -146,22 +190,36 @@ def _add_entity_routes(entity: SyncEntity) -> None:
         cursor: Annotated[
             str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
         ] = None,
+        min_change_version: MinChangeVersion = None,
+        max_change_version: MaxChangeVersion = None,
     ) -> DeletedRecordList:
         result = await service.list_deletes(
-            session, principal, entity, since=require_zone(since, "since"), limit=limit, cursor=cursor
+            session,
+            principal,
+            entity,
+            since=require_zone(since, "since"),
+            limit=limit,
+            cursor=cursor,
+            window=ChangeWindow(min_change_version, max_change_version),
         )
         if result.next_cursor is not None:
             next_url = request.url.include_query_params(cursor=result.next_cursor)
             response.headers["Link"] = f'<{next_url}>; rel="next"'
         return DeletedRecordList(
-            items=[DeletedRecord(sourced_id=d.sourced_id, deleted_at=d.deleted_at) for d in result.items],
+            items=[
+                DeletedRecord(
+                    sourced_id=d.sourced_id, deleted_at=d.deleted_at, change_version=d.change_version
+                )
+                for d in result.items
+            ],
             next_cursor=result.next_cursor,
         )
 
     list_deletes.__doc__ = (
         f"{words.capitalize()} deleted by the SIS (`status: tobedeleted`) or archived by a bulk import, "
         "by `sourcedId`, oldest deletion first, so a downstream system can apply the deletes without "
-        "knowing this service's ids."
+        "knowing this service's ids. Pull by `min_change_version`/`max_change_version` (never skips a "
+        "deletion); `since` (a time) can skip deletions committed late, like `updated_since`."
     )
     sync_router.get(
         f"/{entity.value}/deletes",

@@ -218,6 +218,10 @@ class RecordPublic(BaseModel):
     status: RecordStatus
     date_last_modified: datetime | None
     updated_at: datetime
+    change_version: int = Field(
+        description="The version of the row's last change: pass the highest you have applied, plus one, "
+        "as `min_change_version` (see `GET /sync/change-versions`)."
+    )
 
 
 class SchoolRecordPublic(RecordPublic):
@@ -284,6 +288,18 @@ class DeletedRecord(BaseModel):
 
     sourced_id: str = Field(serialization_alias="sourcedId")
     deleted_at: datetime
+    change_version: int = Field(serialization_alias="changeVersion")
+
+
+class AvailableChangeVersions(BaseModel):
+    """The change versions the feed can serve now (Ed-Fi's `availableChangeVersions`)."""
+
+    oldest_change_version: int = Field(description="The lowest version a row can have.")
+    newest_change_version: int = Field(
+        description="The highest version no running transaction can still write. Pull with "
+        "`min_change_version` = the `newest_change_version` of your last pull + 1 and "
+        "`max_change_version` = this; keep this as the start of your next pull."
+    )
 
 
 class DeletedRecordList(BaseModel):

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import IO, Any
 
 import asyncpg
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -322,6 +322,7 @@ def _record_query(entity: SyncEntity) -> tuple[Any, Select[Any]]:
             School.sourced_id,
             School.sis_date_last_modified.label("date_last_modified"),
             School.updated_at,
+            School.change_version,
             School.name,
         ).where(School.sourced_id.is_not(None), School.sis_deleted_at.is_(None))
     if entity is SyncEntity.STAFF:
@@ -330,6 +331,7 @@ def _record_query(entity: SyncEntity) -> tuple[Any, Select[Any]]:
             Person.sourced_id,
             Person.sis_date_last_modified.label("date_last_modified"),
             Person.updated_at,
+            Person.change_version,
             Person.staff_role.label("role"),
             Person.display_name,
             Person.email,
@@ -396,17 +398,72 @@ def _record_query(entity: SyncEntity) -> tuple[Any, Select[Any]]:
 
 
 def _common(model: Any) -> tuple[Any, ...]:
-    return (model.id, model.sourced_id, model.date_last_modified, model.updated_at)
+    return (model.id, model.sourced_id, model.date_last_modified, model.updated_at, model.change_version)
+
+
+# The change version below which no transaction is still running: every row at or under it that will
+# ever be visible already is. Evaluated inside the feed's own statement.
+_WATERMARK = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeVersions:
+    oldest: int
+    newest: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeWindow:
+    """The change versions a caller asks for: `min_version` and `max_version`, both inclusive."""
+
+    min_version: int | None = None
+    max_version: int | None = None
+
+    @property
+    def asked(self) -> bool:
+        return self.min_version is not None or self.max_version is not None
+
+
+async def available_change_versions(session: AsyncSession, principal: Principal) -> ChangeVersions:
+    """The change versions the feed can serve now (Ed-Fi's `availableChangeVersions`).
+
+    `newest` is the highest version no running transaction can still write: ask the feed for
+    `min_change_version` = your last `newest` + 1 and `max_change_version` = this `newest`, and no
+    change is ever skipped, however long a sync that is still running takes to commit. Any principal
+    of a district may ask (the number says nothing about the district's data)."""
+    _district_of(principal)
+    watermark = (await session.execute(select(_WATERMARK))).scalar_one()
+    return ChangeVersions(oldest=0, newest=watermark - 1)
+
+
+def _in_window(stmt: Select[Any], column: Any, window: ChangeWindow) -> Select[Any]:
+    """Rows of `stmt` whose `column` is in `window`, and never above the watermark."""
+    stmt = stmt.where(column < _WATERMARK)
+    if window.min_version is not None:
+        stmt = stmt.where(column >= window.min_version)
+    if window.max_version is not None:
+        stmt = stmt.where(column <= window.max_version)
+    return stmt
 
 
 async def list_records(
-    session: AsyncSession, principal: Principal, entity: SyncEntity, page: PageRequest
+    session: AsyncSession,
+    principal: Principal,
+    entity: SyncEntity,
+    page: PageRequest,
+    window: ChangeWindow = ChangeWindow(),
 ) -> Page[dict[str, Any]]:
-    """The district's live records of `entity`, oldest first, as OneRoster records; `updated_since`
-    narrows them to what changed. Raises `PermissionDenied` when the caller may not read them (single
-    students' referrals and tiers need `referrals:read`)."""
+    """The district's live records of `entity`, oldest first, as OneRoster records.
+
+    `window` (change versions, see `available_change_versions`) narrows them to what changed without
+    ever skipping a change. `updated_since` narrows them by time, as before, but a row written by a
+    transaction that began before that time and committed after it is never served by it: a poller
+    that passes the time of its last pull can miss such rows. Raises `PermissionDenied` when the caller
+    may not read them (single students' referrals and tiers need `referrals:read`)."""
     model, stmt = _record_query(entity)
     stmt = visible(stmt, model, principal, read_action(entity))
+    if window.asked:
+        stmt = _in_window(stmt, model.change_version, window)
     stmt = apply_filters(stmt, model, page).add_columns(model.created_at)
     stmt = stmt.order_by(model.created_at, model.id).limit(page.limit + 1)
     rows = [dict(row._mapping) for row in await session.execute(stmt)]
@@ -426,6 +483,7 @@ class Deleted:
     sourced_id: str
     deleted_at: datetime
     id: uuid.UUID
+    change_version: int
 
 
 _DELETED_COLUMN = {SyncEntity.SCHOOLS: "sis_deleted_at", SyncEntity.STAFF: "sis_deleted_at"}
@@ -439,14 +497,16 @@ async def list_deletes(
     since: datetime | None,
     limit: int,
     cursor: str | None,
+    window: ChangeWindow = ChangeWindow(),
 ) -> Page[Deleted]:
-    """Records of `entity` deleted (or archived) at or after `since`, by sourcedId, oldest deletion
-    first, so a downstream system can apply the deletes without knowing the service's ids. Readers of
-    the entity and its sync clients may ask."""
+    """Records of `entity` deleted (or archived), by sourcedId, oldest deletion first, so a downstream
+    system can apply the deletes without knowing the service's ids. `window` (change versions) never
+    skips a deletion; `since` (a time) can, like `updated_since` (see `list_records`). Readers of the
+    entity and its sync clients may ask."""
     model, _ = _record_query(entity)
     deleted_at = getattr(model, _DELETED_COLUMN.get(entity, "deleted_at"))
     stmt = visible(
-        select(model.sourced_id, deleted_at.label("deleted_at"), model.id).where(
+        select(model.sourced_id, deleted_at.label("deleted_at"), model.id, model.change_version).where(
             deleted_at.is_not(None), model.sourced_id.is_not(None)
         ),
         model,
@@ -456,11 +516,13 @@ async def list_deletes(
     )
     if since is not None:
         stmt = stmt.where(deleted_at >= since)
+    if window.asked:
+        stmt = _in_window(stmt, model.change_version, window)
     if cursor is not None:
         after, row_id = decode_cursor(cursor)
         stmt = stmt.where(tuple_(deleted_at, model.id) > tuple_(after, row_id))
     stmt = stmt.order_by(deleted_at, model.id).limit(limit + 1)
-    rows = [Deleted(r.sourced_id, r.deleted_at, r.id) for r in await session.execute(stmt)]
+    rows = [Deleted(r.sourced_id, r.deleted_at, r.id, r.change_version) for r in await session.execute(stmt)]
     has_next = len(rows) > limit
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1].deleted_at, items[-1].id) if has_next and items else None
