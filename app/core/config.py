@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # Connections are replaced after this long, before servers, proxies or firewalls drop idle ones.
     db_pool_recycle_seconds: int = Field(default=1800, ge=30, le=86_400)
 
+    # SIS sync: the largest request body a sync route reads (a OneRoster zip, a JSON batch), in bytes.
+    # Larger ones are refused with 413 before they are read. A 50,000-student bundle zips to ~10 MB.
+    sis_max_upload_bytes: int = Field(default=256 * 1024**2, ge=1024)
+
     # GraphQL abuse limits (api.md): depth, aliases and tokens are capped.
     # Relay spends two levels per list (edges, node): 14 reaches plans → goals → strategies → action
     # steps → their fields, and no further.

@@ -140,8 +140,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found (or in another district).",
         409: "Conflicts with the current state (e.g. a duplicate).",
         412: "`If-Match` names a stale version; nothing was written.",
+        413: "The request body is larger than the server accepts; nothing was read.",
         422: "Validation failed; `errors` lists each field.",
         429: "Too many requests.",
+        503: "Busy for a moment; nothing was written. Retry after `Retry-After` seconds.",
     }
     return {
         status: {

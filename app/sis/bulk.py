@@ -17,8 +17,9 @@ the service records for the batch is the audit trail of these writes.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -382,6 +383,35 @@ def parse_record(
         ]
 
 
+def _validate(
+    entity: SyncEntity,
+    rows: Iterable[tuple[int, Any]],
+    prepared: Prepared,
+    refuse: Callable[[int, str | None, str | None, str, str], None],
+) -> tuple[list[tuple[int, SyncRecord | DeletionRecord]], set[str]]:
+    """Parse `rows`, refusing invalid records and sourcedIds repeated within them (run in a thread)."""
+    parsed: list[tuple[int, SyncRecord | DeletionRecord]] = []
+    seen_here: set[str] = set()
+    for row, raw in rows:
+        prepared.received += 1
+        result = parse_record(entity, raw)
+        raw_id = raw.get("sourcedId") if isinstance(raw, dict) else None
+        sourced_id = raw_id if isinstance(raw_id, str) else None
+        if sourced_id is not None:
+            if sourced_id in seen_here:
+                refuse(
+                    row, sourced_id, "sourcedId", "This sourcedId appears earlier in the batch.", "duplicate"
+                )
+                continue
+            seen_here.add(sourced_id)
+        if isinstance(result, list):
+            for fld, message, code in result:
+                refuse(row, sourced_id, fld, message, code)
+            continue
+        parsed.append((row, result))
+    return parsed, seen_here
+
+
 # --- prepare and write -------------------------------------------------------------------------------
 
 
@@ -426,35 +456,15 @@ class BulkWriter:
         """Validate `rows` (row number, raw record) of `entity`. With `seen_table`, sourcedIds seen in
         earlier chunks of the same file count as duplicates too (and are remembered for archiving)."""
         prepared = Prepared(entity)
-        parsed: list[tuple[int, SyncRecord | DeletionRecord]] = []
-        seen_here: set[str] = set()
         bad_rows: set[int] = set()
 
         def refuse(row: int, sourced_id: str | None, fld: str | None, message: str, code: str) -> None:
             prepared.errors.append(RowError(row, fld, message, code, sourced_id, file))
             bad_rows.add(row)
 
-        for row, raw in rows:
-            prepared.received += 1
-            result = parse_record(entity, raw)
-            raw_id = raw.get("sourcedId") if isinstance(raw, dict) else None
-            sourced_id = raw_id if isinstance(raw_id, str) else None
-            if sourced_id is not None:
-                if sourced_id in seen_here:
-                    refuse(
-                        row,
-                        sourced_id,
-                        "sourcedId",
-                        "This sourcedId appears earlier in the batch.",
-                        "duplicate",
-                    )
-                    continue
-                seen_here.add(sourced_id)
-            if isinstance(result, list):
-                for fld, message, code in result:
-                    refuse(row, sourced_id, fld, message, code)
-                continue
-            parsed.append((row, result))
+        # Validation is CPU work with no I/O: a worker thread does it, so the event loop keeps serving
+        # other requests while a large chunk is checked.
+        parsed, seen_here = await asyncio.to_thread(_validate, entity, rows, prepared, refuse)
 
         if seen_table is not None and seen_here:
             fresh = await self.connection.fetch(

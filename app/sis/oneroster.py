@@ -19,8 +19,10 @@ required column.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import itertools
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -341,6 +343,17 @@ def _first(value: str | None) -> str | None:
 # --- the import --------------------------------------------------------------------------------------
 
 
+def _take(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> list[tuple[int, dict[str, str]]]:
+    return list(itertools.islice(rows, size))
+
+
+async def next_chunk(rows: Iterator[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str]]]:
+    """The next `CHUNK_ROWS` rows of a CSV file (empty at its end). Inflating and parsing them is CPU
+    work with no I/O, done in a worker thread so the event loop keeps serving other requests (a bundle
+    of nothing but malformed lines never reaches the database, so it would otherwise never yield)."""
+    return await asyncio.to_thread(_take, rows, CHUNK_ROWS)
+
+
 class BundleImport:
     """One bundle into one district, on the writer's connection, inside a transaction it does not own.
 
@@ -397,19 +410,12 @@ class BundleImport:
         await self.connection.execute(
             f"CREATE TEMP TABLE {seen} (sourced_id text PRIMARY KEY) ON COMMIT DROP"
         )
-        chunk: list[tuple[int, dict[str, str]]] = []
         done = 0
-        for line, row in csv_file.rows:
-            chunk.append((line, row))
-            if len(chunk) >= CHUNK_ROWS:
-                await self._chunk(spec, chunk, counts, seen)
-                done += len(chunk)
-                chunk = []
-                if self.progress:
-                    self.progress(spec.filename, done, csv_file.reader.count, csv_file.size)
-        if chunk:
+        while chunk := await next_chunk(csv_file.rows):
             await self._chunk(spec, chunk, counts, seen)
             done += len(chunk)
+            if self.progress and len(chunk) == CHUNK_ROWS:
+                self.progress(spec.filename, done, csv_file.reader.count, csv_file.size)
         if self.progress:
             self.progress(spec.filename, done, csv_file.size, csv_file.size)
         if mode == "bulk":
@@ -480,23 +486,19 @@ class BundleImport:
             "(user_sourced_id text, role text, org_sourced_id text, is_primary bool) ON COMMIT DROP"
         )
         csv_file = open_csv(self.bundle, ROLES.filename, ROLES.required)
-        batch: list[tuple[str, str, str | None, bool]] = []
-        for _, row in csv_file.rows:
-            if "__width__" in row or row.get("status", "").strip() == "tobedeleted":
-                continue
-            batch.append(
+        while chunk := await next_chunk(csv_file.rows):
+            batch = [
                 (
                     row["userSourcedId"].strip(),
                     row["role"].strip(),
                     (row.get("orgSourcedId") or "").strip() or None,
                     (row.get("roleType") or "").strip() == "primary",
                 )
-            )
-            if len(batch) >= CHUNK_ROWS:
+                for _, row in chunk
+                if "__width__" not in row and row.get("status", "").strip() != "tobedeleted"
+            ]
+            if batch:
                 await self.connection.copy_records_to_table(self._roles_table, records=batch)
-                batch = []
-        if batch:
-            await self.connection.copy_records_to_table(self._roles_table, records=batch)
         await self.connection.execute(f"CREATE INDEX ON {self._roles_table} (user_sourced_id)")
 
     async def _users(

@@ -7,11 +7,15 @@ Parse, call the service, shape the reply. No rules here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.types import Message
 
 from app.core.errors import FieldError
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -34,7 +38,66 @@ from app.sis.schemas import (
 )
 from app.sis.service import BatchRejected, ChangeWindow, InvalidBundle
 
-sync_router = APIRouter(prefix="/sync", tags=["sync"], responses=problem_responses(401, 403, 422))
+
+class _BodyTooLarge(Exception):
+    """The request body grew past the limit while it was being read."""
+
+
+class LimitedBodyRoute(APIRoute):
+    """A route that refuses a request body larger than `settings.sis_max_upload_bytes` (413), by its
+    declared length before reading anything, and by counting what arrives when no length is declared."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            limit: int = request.app.state.settings.sis_max_upload_bytes
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                return _too_large(request, limit)
+            receive = request._receive
+            received = 0
+
+            async def counting() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise _BodyTooLarge
+                return message
+
+            request._receive = counting
+            try:
+                return await handler(request)
+            except _BodyTooLarge:
+                return _too_large(request, limit)
+            except HTTPException as exc:
+                # FastAPI reports any failure while reading a body as a 400: say what it was.
+                if isinstance(exc.__cause__, _BodyTooLarge):
+                    return _too_large(request, limit)
+                raise
+
+        return limited
+
+
+def _too_large(request: Request, limit: int) -> JSONResponse:
+    return problem_response(
+        request,
+        code="payload_too_large",
+        title="Request body too large",
+        status=413,
+        detail=f"The request body is larger than {limit:,} bytes, the most a sync request may send. "
+        "Split the batch, or ask the operator to raise TRIANGLE_SIS_MAX_UPLOAD_BYTES.",
+    )
+
+
+sync_router = APIRouter(
+    prefix="/sync",
+    tags=["sync"],
+    responses=problem_responses(401, 403, 413, 422),
+    route_class=LimitedBodyRoute,
+)
 analytics_router = APIRouter(
     prefix="/behavior-analytics", tags=["behavior analytics"], responses=problem_responses(401, 403, 422)
 )
