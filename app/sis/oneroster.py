@@ -13,8 +13,8 @@ academic sessions, demographics, …) are allowed and not read.
 
 Defences, each a clear problem rather than a 500: a file that is not a zip, too many members, a
 member that inflates past the size limit or more than `MAX_RATIO` times its compressed size (a zip
-bomb), a missing manifest or file, an unknown mode, text that is not UTF-8, a header that lacks a
-required column.
+bomb), a damaged member (bad CRC, broken deflate stream), a missing manifest or file, an unknown mode,
+text that is not UTF-8, a header that lacks a required column.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import io
 import itertools
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -207,7 +208,7 @@ def open_csv(bundle: zipfile.ZipFile, name: str, required: tuple[str, ...]) -> C
     reader = csv.reader(text)
     try:
         header = next(reader, None)
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UNREADABLE as exc:
         raise _unreadable(name, 1, exc) from exc
     if header is None:
         raise BundleError(
@@ -233,13 +234,27 @@ def open_csv(bundle: zipfile.ZipFile, name: str, required: tuple[str, ...]) -> C
                     yield reader.line_num, {"__width__": f"{len(values)} fields where the header has {width}"}
                     continue
                 yield reader.line_num, dict(zip(columns, values, strict=True))
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except UNREADABLE as exc:
             raise _unreadable(name, reader.line_num + 1, exc) from exc
 
     return CsvFile(name, columns, rows(), counting, info.file_size)
 
 
+# What reading a member can raise: text that is not UTF-8, CSV that is not CSV, and a damaged member
+# (zipfile's "Bad CRC-32" once the data does not match its checksum, zlib's error for a damaged deflate
+# stream, EOFError for a truncated one).
+UNREADABLE = (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, zlib.error, EOFError)
+
+
 def _unreadable(name: str, line: int, exc: Exception) -> BundleError:
+    if isinstance(exc, zipfile.BadZipFile | zlib.error | EOFError):
+        return BundleError(
+            f"{name} is damaged in the zip (near line {line}: {exc}); make the zip again from the SIS "
+            "export.",
+            file=name,
+            row=line,
+            code="corrupt_file",
+        )
     if isinstance(exc, UnicodeDecodeError):
         return BundleError(
             f"{name} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} near line {line}); "

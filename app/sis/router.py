@@ -357,7 +357,7 @@ async def import_oneroster(
     `status: tobedeleted` deletes) or `absent`. Read: orgs (type school), roles, users, classes,
     enrollments, and Triangle's `referrals.csv` and `tierAssignments.csv`. Student names in users.csv
     are never read. Files are streamed, so bundles of any size use the same memory. A bundle that cannot
-    be read (not a zip, a zip bomb, missing manifest, file or column, not UTF-8) or that holds invalid
+    be read (not a zip, a zip bomb, missing manifest, file or column, a damaged member, not UTF-8) or that holds invalid
     records applies nothing (422), unless `partial=true` for invalid records."""
     run = await service.import_oneroster(
         session, principal, bundle.file, partial=partial, archive_missing=archive_missing

@@ -91,7 +91,7 @@ class InvalidBundle(DomainError):
     status = 422
     description = (
         "The upload cannot be read as a OneRoster CSV bundle (not a zip, a zip bomb, no manifest, a missing "
-        "file or column, text that is not UTF-8). Nothing was applied."
+        "file or column, a damaged member, text that is not UTF-8). Nothing was applied."
     )
 
 
@@ -171,7 +171,7 @@ async def import_oneroster(
     Each file is read in the mode its manifest names. In `bulk` mode, records held here but absent from
     the file are counted as `missing` and archived (soft-deleted) only when `archive_missing` is asked
     for. A bundle that cannot be read (not a zip, a zip bomb, no manifest, a missing file or column,
-    text that is not UTF-8) applies nothing; invalid records apply nothing unless `partial`. Either way
+    a damaged member, text that is not UTF-8) applies nothing; invalid records apply nothing unless `partial`. Either way
     the run is recorded and returned. Raises `PermissionDenied` when the bundle holds files the caller
     may not sync (roster files need `roster:write`, behaviour files `referrals:write`).
     """

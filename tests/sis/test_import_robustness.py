@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import zipfile
+from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cli import main as cli_main
+from app.core.config import get_settings
 from app.demo import operator_of
 from app.identity.models import Role
 from app.sis import service
@@ -81,3 +86,54 @@ async def test_a_body_past_the_limit_is_refused_before_it_is_read(
         app.state.settings = settings
     small = await client.put(f"{SYNC}/students", json={"records": students("s-1")}, headers=roster)
     assert small.status_code == 200, small.text
+
+
+def damaged(kind: str) -> bytes:
+    """A bundle whose classes.csv is damaged in the zip: a flipped byte (its CRC no longer matches) or
+    a broken deflate stream."""
+    classes = "sourcedId,title,schoolSourcedId\n" + "".join(f"c-{i},Class {i},a-es\n" for i in range(2000))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.csv", manifest(classes="bulk"), zipfile.ZIP_DEFLATED)
+        stored = zipfile.ZIP_STORED if kind == "crc" else zipfile.ZIP_DEFLATED
+        archive.writestr("classes.csv", classes, stored)
+    data = bytearray(buffer.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("classes.csv")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    if kind == "crc":
+        data[start + info.compress_size // 2] ^= 0x01
+    else:
+        data[start : start + 4] = b"\xff" * 4  # a deflate block of the reserved type: invalid
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", ["crc", "deflate"])
+async def test_a_damaged_member_is_a_problem_and_a_recorded_run(
+    client: httpx.AsyncClient, tokens: Tokens, kind: str
+) -> None:
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    response = await upload(client, damaged(kind), admin)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["type"] == "/problems/invalid_bundle"
+    assert [e["code"] for e in body["sync_run"]["errors"]] == ["corrupt_file"]
+    assert "classes.csv is damaged" in body["detail"]
+    runs = (await client.get(f"{SYNC}/runs", params={"status": "rejected"}, headers=admin)).json()["items"]
+    assert [r["id"] for r in runs] == [body["sync_run"]["id"]]
+    assert (await client.get(f"{SYNC}/classes", headers=admin)).json()["items"] == []
+
+
+def test_the_command_line_says_which_member_is_damaged(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(damaged("deflate"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        assert cli_main(["import-oneroster", str(path), "--district", "District A"]) == 1
+        out = capsys.readouterr().out
+        assert "classes.csv:1: classes.csv is damaged in the zip" in out
+        assert "REJECTED" in out
+    finally:
+        get_settings.cache_clear()
