@@ -56,6 +56,8 @@ class RowError:
     code: str
     sourced_id: str | None = None
     file: str | None = None
+    # CSV import: how many later records were skipped because they depend on this refused one.
+    dependents: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,7 @@ class RowError:
             "field": self.field,
             "message": self.message,
             "code": self.code,
+            "dependents": self.dependents,
         }
 
 
@@ -78,6 +81,8 @@ class Counts:
     rejected: int = 0
     missing: int | None = None
     mode: str | None = None
+    # CSV import: records not applied because a record they refer to was refused (see `Prepared`).
+    skipped: int | None = None
 
     def add(self, other: Counts) -> None:
         self.received += other.received
@@ -86,6 +91,8 @@ class Counts:
         self.unchanged += other.unchanged
         self.deleted += other.deleted
         self.rejected += other.rejected
+        if other.skipped is not None:
+            self.skipped = (self.skipped or 0) + other.skipped
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -100,6 +107,8 @@ class Counts:
             data["mode"] = self.mode
         if self.missing is not None:
             data["missing"] = self.missing
+        if self.skipped is not None:
+            data["skipped"] = self.skipped
         return data
 
 
@@ -426,6 +435,67 @@ class Prepared:
     deletions: list[tuple[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     rejected_rows: int = 0
+    # Valid records that point at a record the import refused: (sourcedId, the root cause's file and
+    # row). They are counted `skipped`, not reported as errors of their own: one bad school is one
+    # error, not one per student, class and enrollment under it.
+    skipped: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+    # Valid records that point only at records the import holds back (valid, but not written because
+    # the import is being rejected): neither written nor refused.
+    held: list[str] = field(default_factory=list)
+
+
+# entity -> the kind of reference its records are to others (see `_REFERENCE_LOOKUPS`).
+REFERENCE_KIND = {
+    SyncEntity.SCHOOLS: "school",
+    SyncEntity.STAFF: "staff",
+    SyncEntity.STUDENTS: "student",
+    SyncEntity.CLASSES: "section",
+}
+
+
+class NotWritten:
+    """The sourcedIds one import refused or held back, by kind, with the root cause of each.
+
+    A temporary table of the import's transaction (memory stays flat however many records are
+    refused). A record whose missing references are all here is a dependant, not an error of its own.
+    """
+
+    def __init__(self, connection: asyncpg.Connection, suffix: str) -> None:
+        self.connection = connection
+        self.table = f"not_written_{suffix}"
+        self.created = False
+
+    async def add(self, kind: str, rows: Sequence[tuple[str, str | None, int | None]]) -> None:
+        """Remember (sourcedId, cause file, cause row) of `kind`; a null cause means held back."""
+        if not rows:
+            return
+        if not self.created:
+            await self.connection.execute(
+                f"CREATE TEMP TABLE {self.table} (kind text, sourced_id text, file text, row int, "
+                "PRIMARY KEY (kind, sourced_id)) ON COMMIT DROP"
+            )
+            self.created = True
+        await self.connection.execute(
+            f"INSERT INTO {self.table} SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[]) "  # noqa: S608
+            "ON CONFLICT DO NOTHING",
+            kind,
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+        )
+
+    async def find(
+        self, wanted: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[str | None, int | None]]:
+        if not wanted or not self.created:
+            return {}
+        rows = await self.connection.fetch(
+            f"SELECT n.kind, n.sourced_id, n.file, n.row FROM unnest($1::text[], $2::text[]) "  # noqa: S608
+            f"AS u(kind, sourced_id) JOIN {self.table} AS n USING (kind, sourced_id)",
+            [k for k, _ in wanted],
+            [sid for _, sid in wanted],
+        )
+        return {(r["kind"], r["sourced_id"]): (r["file"], r["row"]) for r in rows}
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
@@ -452,9 +522,12 @@ class BulkWriter:
         *,
         file: str | None = None,
         seen_table: str | None = None,
+        not_written: NotWritten | None = None,
     ) -> Prepared:
         """Validate `rows` (row number, raw record) of `entity`. With `seen_table`, sourcedIds seen in
-        earlier chunks of the same file count as duplicates too (and are remembered for archiving)."""
+        earlier chunks of the same file count as duplicates too (and are remembered for archiving).
+        With `not_written`, records that point only at records refused (or held back) earlier are
+        counted as skipped dependants of those, not refused themselves."""
         prepared = Prepared(entity)
         bad_rows: set[int] = set()
 
@@ -489,6 +562,17 @@ class BulkWriter:
                 parsed = kept
 
         refs = await self._resolve(entity, [r for _, r in parsed if isinstance(r, SyncRecord)])
+        causes: dict[tuple[str, str], tuple[str | None, int | None]] = {}
+        if not_written is not None:
+            causes = await not_written.find(
+                {
+                    (kind, sid)
+                    for _, record in parsed
+                    if isinstance(record, SyncRecord)
+                    for kind, sid, _ in _references(entity, record)
+                    if sid not in refs.get(kind, {})
+                }
+            )
         names_taken = await self._school_names_taken(parsed) if entity is SyncEntity.SCHOOLS else {}
         for row, record in parsed:
             if isinstance(record, DeletionRecord):
@@ -499,6 +583,14 @@ class BulkWriter:
                 for kind, sid, fld in _references(entity, record)
                 if sid not in refs.get(kind, {})
             ]
+            if unresolved and all((kind, sid) in causes for kind, sid, _ in unresolved):
+                roots = [causes[kind, sid] for kind, sid, _ in unresolved if causes[kind, sid][0] is not None]
+                if roots:
+                    prepared.skipped.append((record.sourced_id, *roots[0]))
+                else:
+                    prepared.held.append(record.sourced_id)
+                continue
+            unresolved = [(kind, sid, fld) for kind, sid, fld in unresolved if (kind, sid) not in causes]
             for kind, sid, fld in unresolved:
                 refuse(
                     row,
@@ -558,7 +650,9 @@ class BulkWriter:
     async def write(self, prepared: Prepared) -> Counts:
         """Apply a prepared chunk. Records already as sent are left untouched and counted unchanged."""
         entity = prepared.entity
-        counts = Counts(received=prepared.received, rejected=prepared.rejected_rows)
+        counts = Counts(
+            received=prepared.received, rejected=prepared.rejected_rows, skipped=len(prepared.skipped) or None
+        )
         if prepared.deletions:
             ids, modified = zip(*sorted(prepared.deletions, key=lambda pair: pair[0]), strict=True)
             counts.deleted = await self.connection.fetchval(

@@ -32,7 +32,16 @@ from typing import IO, Any
 
 import asyncpg
 
-from app.sis.bulk import MAX_KEPT_ERRORS, BulkWriter, Counts, Prepared, RowError, missing_sql
+from app.sis.bulk import (
+    MAX_KEPT_ERRORS,
+    REFERENCE_KIND,
+    BulkWriter,
+    Counts,
+    NotWritten,
+    Prepared,
+    RowError,
+    missing_sql,
+)
 from app.sis.schemas import SyncEntity
 
 # Zip-bomb and abuse limits. CSV text compresses about 5–20×; a ratio past 100 is not a roster.
@@ -113,11 +122,23 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
 
+    # (file, row) of a refused record -> how many records were skipped because they depend on it.
+    dependents: dict[tuple[str | None, int | None], int] = field(default_factory=dict)
+
     def refuse(self, errors: list[RowError]) -> None:
         self.error_count += len(errors)
         room = MAX_KEPT_ERRORS - len(self.errors)
         if room > 0:
             self.errors.extend(errors[:room])
+
+    def skip(self, skipped: list[tuple[str, str | None, int | None]]) -> None:
+        for _, file, row in skipped:
+            self.dependents[file, row] = self.dependents.get((file, row), 0) + 1
+
+    def finish(self) -> None:
+        """Tell each kept root cause how many records it took down with it."""
+        for error in self.errors:
+            error.dependents = self.dependents.get((error.file, error.row), 0)
 
 
 # --- the zip -----------------------------------------------------------------------------------------
@@ -396,6 +417,7 @@ class BundleImport:
         self.result = ImportResult()
         self._suffix = uuid.uuid4().hex[:12]
         self._roles_table: str | None = None
+        self.not_written = NotWritten(self.connection, self._suffix)
 
     @property
     def failed(self) -> bool:
@@ -408,9 +430,10 @@ class BundleImport:
             mode = self.manifest.modes.get(spec.key)
             if mode is None:
                 continue
-            counts = Counts(mode=mode)
+            counts = Counts(mode=mode, skipped=0)
             self.result.counts[spec.key] = counts
             await self._import_file(spec, mode, counts)
+        self.result.finish()
         return self.result
 
     async def _import_file(self, spec: FileSpec, mode: str, counts: Counts) -> None:
@@ -457,6 +480,9 @@ class BundleImport:
                 counts.received += len(role_errors)
                 counts.rejected += len(role_errors)
                 self.result.refuse(role_errors)
+                roots = [(e.sourced_id, e.file, e.row) for e in role_errors if e.sourced_id]
+                await self.not_written.add("student", roots)
+                await self.not_written.add("staff", roots)
         elif spec.key == "orgs":
             # Only schools: the district itself and other kinds of org are not synced.
             schools = [(line, row) for line, row in rows if row.get("type", "").strip() == "school"]
@@ -465,15 +491,35 @@ class BundleImport:
             entity: SyncEntity = spec.entity  # type: ignore[assignment]  (set for every file but users)
             groups = {entity: [(line, _record(row, MAPPINGS[spec.key])) for line, row in rows]}
         for entity, records in groups.items():
-            prepared = await self.writer.prepare(entity, records, file=spec.filename, seen_table=seen)
+            prepared = await self.writer.prepare(
+                entity, records, file=spec.filename, seen_table=seen, not_written=self.not_written
+            )
             self.result.refuse(prepared.errors)
+            self.result.skip(prepared.skipped)
+            await self._remember_not_written(prepared)
             await self._write(prepared, counts)
+
+    async def _remember_not_written(self, prepared: Prepared) -> None:
+        """What of this chunk later files may point at but will not find: its refused and skipped
+        records (with their root cause), and, once the import is failing, its valid records too."""
+        kind = REFERENCE_KIND.get(prepared.entity)
+        if kind is None:
+            return
+        roots: dict[str, tuple[str, str | None, int | None]] = {}
+        for error in prepared.errors:
+            if error.sourced_id is not None and error.sourced_id not in roots:
+                roots[error.sourced_id] = (error.sourced_id, error.file, error.row)
+        held = prepared.held + (prepared.upsert_ids if self.failed else [])
+        await self.not_written.add(
+            kind, [*roots.values(), *prepared.skipped, *((sid, None, None) for sid in held)]
+        )
 
     async def _write(self, prepared: Prepared, counts: Counts) -> None:
         if self.failed:
             # Nothing of this import will be kept: go on only to report every invalid record.
             counts.received += prepared.received
             counts.rejected += prepared.rejected_rows
+            counts.skipped = (counts.skipped or 0) + len(prepared.skipped)
             return
         counts.add(await self.writer.write(prepared))
 

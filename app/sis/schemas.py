@@ -324,6 +324,11 @@ class RowErrorPublic(BaseModel):
     field: str | None = Field(description="The OneRoster field (or CSV column); null for the whole record.")
     message: str
     code: str
+    dependents: int = Field(
+        default=0,
+        description="CSV import: how many later records were skipped because they refer to this one "
+        "(counted `skipped` in their file, not listed as errors of their own).",
+    )
 
 
 class EntityCounts(BaseModel):
@@ -340,6 +345,11 @@ class EntityCounts(BaseModel):
         default=None,
         description="Bulk-mode CSV file: records held here but absent from the file. They are archived "
         "(and counted in `deleted`) only when the import asked for `archive_missing`.",
+    )
+    skipped: int | None = Field(
+        default=None,
+        description="CSV import: records not applied because a record they refer to was refused; the "
+        "refused record's error counts them in `dependents`.",
     )
 
 

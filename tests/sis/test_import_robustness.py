@@ -21,7 +21,17 @@ from app.identity.models import Role
 from app.sis import service
 from app.sis.models import SyncRunStatus
 from tests.conftest import Tokens, World
-from tests.sis.helpers import SYNC, bundle, manifest, students, upload
+from tests.sis.helpers import (
+    CLASSES,
+    ENROLLMENTS,
+    ORGS,
+    SYNC,
+    bundle,
+    full_bundle,
+    manifest,
+    students,
+    upload,
+)
 
 
 async def test_a_large_parse_leaves_the_event_loop_free(
@@ -137,3 +147,33 @@ def test_the_command_line_says_which_member_is_damaged(
         assert "REJECTED" in out
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("partial", [False, True])
+async def test_one_bad_row_is_one_error_and_its_dependants_are_counted_skipped(
+    client: httpx.AsyncClient, tokens: Tokens, partial: bool
+) -> None:
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    orgs = ORGS.replace("a-ms,,,A Middle,school", "a-ms,,,,school")  # a school with no name
+    classes = CLASSES + "c-2,,,Grade 7 Science,07,crs-1,S7,scheduled,,a-ms,term-1,,,\n"
+    enrollments = ENROLLMENTS + "e-4,,,c-2,a-ms,s-3,student,false,,\ne-9,,,c-1,a-es,nobody,student,false,,\n"
+    data = full_bundle(**{"orgs.csv": orgs, "classes.csv": classes, "enrollments.csv": enrollments})
+    response = await upload(client, data, admin, partial=str(partial).lower())
+    run = response.json() if partial else response.json()["sync_run"]
+    assert response.status_code == (200 if partial else 422), response.text
+    # The root causes, and nothing else: s-3 (at a-ms), c-2 (at a-ms) and e-4 (in c-2, of s-3) are
+    # not errors of their own.
+    assert [(e["file"], e["row"], e["code"], e["dependents"]) for e in run["errors"]] == [
+        ("orgs.csv", 4, "missing", 3),
+        ("enrollments.csv", 6, "unknown_reference", 0),
+    ], run["errors"]
+    assert run["error_count"] == 2
+    skipped = {name: c["skipped"] for name, c in run["counts"].items()}
+    assert skipped == {
+        "orgs": 0,
+        "users": 1,
+        "classes": 1,
+        "enrollments": 1,
+        "referrals": 0,
+        "tierAssignments": 0,
+    }
