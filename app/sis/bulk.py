@@ -44,6 +44,9 @@ from app.sis.schemas import (
     TierAssignmentRecord,
 )
 
+# The code of a record refused for referring to a deleted one (REST answers 409 when that is all).
+DELETED_REFERENCE = "deleted_reference"
+
 # The most row errors a run keeps (the count is always complete).
 MAX_KEPT_ERRORS = 1_000
 
@@ -240,9 +243,9 @@ def _delete_sql(table: Table) -> str:
             FROM unnest($2::text[], $3::timestamptz[]) AS u(sourced_id, modified)
             WHERE t.district_id = $1 AND t.sourced_id = u.sourced_id AND t.{table.deleted} IS NULL
                 AND {table.owned}
-            RETURNING 1
+            RETURNING t.id
         )
-        SELECT count(*) FROM gone
+        SELECT id FROM gone
     """  # noqa: S608
 
 
@@ -251,7 +254,8 @@ DELETE_SQL = {entity: _delete_sql(table) for entity, table in TABLES.items()}
 
 
 def missing_sql(entity: SyncEntity, seen_table: str, *, archive: bool) -> str:
-    """Count (or archive) the district's live records of `entity` whose sourcedId is not in `seen_table`."""
+    """Count the district's live records of `entity` whose sourcedId is not in `seen_table` (or, with
+    `archive`, archive them and return their ids)."""
     table = TABLES[entity]
     where = f"""
         t.district_id = $1 AND t.{table.deleted} IS NULL AND t.sourced_id IS NOT NULL AND {table.owned}
@@ -264,9 +268,9 @@ def missing_sql(entity: SyncEntity, seen_table: str, *, archive: bool) -> str:
         WITH gone AS (
             UPDATE {table.name} AS t
             SET {table.deleted} = now(), updated_at = now(), change_version = {CHANGE_VERSION}{version}
-            WHERE {where} RETURNING 1
+            WHERE {where} RETURNING t.id
         )
-        SELECT count(*) FROM gone
+        SELECT id FROM gone
     """  # noqa: S608
 
 
@@ -276,19 +280,57 @@ def missing_sql(entity: SyncEntity, seen_table: str, *, archive: bool) -> str:
 # kind of reference -> the lookup of its sourcedIds. A join on `unnest` rather than `= ANY($2)`: rows
 # written earlier in the same transaction have no statistics yet, and a sequential scan testing each
 # row against a 5,000-element array is quadratic.
-def _lookup(table: str, columns: str = "t.id") -> str:
+def _lookup(table: str, columns: str = "t.id", deleted: str = "deleted_at") -> str:
     return (
-        f"SELECT t.sourced_id, {columns} FROM unnest($2::text[]) AS u(sourced_id) "  # noqa: S608
+        f"SELECT t.sourced_id, {columns}, t.{deleted} IS NOT NULL AS deleted "  # noqa: S608
+        f"FROM unnest($2::text[]) AS u(sourced_id) "
         f"JOIN {table} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id"
     )
 
 
 _REFERENCE_LOOKUPS = {
-    "school": _lookup("school"),
+    "school": _lookup("school", deleted="sis_deleted_at"),
     "student": _lookup("student"),
-    "staff": _lookup("person"),
+    "staff": _lookup("person", deleted="sis_deleted_at"),
     "section": _lookup("section", "t.id, t.school_id"),
 }
+
+# What a deletion ends: entity -> (table, column pointing at the deleted row, the child's own entity
+# when its deletion ends more). Referrals are history and stay.
+_DEPENDANTS: dict[SyncEntity, tuple[tuple[str, str, SyncEntity | None], ...]] = {
+    SyncEntity.SCHOOLS: (
+        ("student", "school_id", SyncEntity.STUDENTS),
+        ("section", "school_id", SyncEntity.CLASSES),
+    ),
+    SyncEntity.STUDENTS: (("enrollment", "student_id", None), ("tier_assignment", "student_id", None)),
+    SyncEntity.STAFF: (("enrollment", "person_id", None),),
+    SyncEntity.CLASSES: (("enrollment", "section_id", None),),
+}
+
+
+async def end_dependants(
+    connection: asyncpg.Connection, district_id: uuid.UUID, entity: SyncEntity, ids: list[uuid.UUID]
+) -> int:
+    """Soft-delete the live records that depend on the deleted `ids` of `entity` (a deleted student's
+    enrollments and tiers, a deleted class's enrollments, a deleted school's students and classes and
+    theirs), as their own deletions in the change feed. Returns how many were ended."""
+    ended = 0
+    if not ids:
+        return ended
+    for table, column, child in _DEPENDANTS.get(entity, ()):
+        rows = await connection.fetch(
+            f"UPDATE {table} SET deleted_at = now(), updated_at = now(), "  # noqa: S608
+            f"change_version = {CHANGE_VERSION} WHERE district_id = $1 AND {column} = ANY($2::uuid[]) "
+            "AND deleted_at IS NULL RETURNING id",
+            district_id,
+            ids,
+        )
+        ended += len(rows)
+        if child is not None:
+            ended += await end_dependants(connection, district_id, child, [r["id"] for r in rows])
+    return ended
+
+
 _REFERENCE_WORDS = {"school": "school", "student": "student", "staff": "member of staff", "section": "class"}
 
 
@@ -592,6 +634,15 @@ class BulkWriter:
                 continue
             unresolved = [(kind, sid, fld) for kind, sid, fld in unresolved if (kind, sid) not in causes]
             for kind, sid, fld in unresolved:
+                if sid in refs.get(f"deleted {kind}", {}):
+                    refuse(
+                        row,
+                        record.sourced_id,
+                        fld,
+                        f"The {_REFERENCE_WORDS[kind]} {sid!r} was deleted: nothing new may refer to it.",
+                        DELETED_REFERENCE,
+                    )
+                    continue
                 refuse(
                     row,
                     record.sourced_id,
@@ -630,9 +681,10 @@ class BulkWriter:
         for kind, ids in wanted.items():
             rows = await self.connection.fetch(_REFERENCE_LOOKUPS[kind], self.district_id, list(ids))
             if kind == "section":
-                found[kind] = {r["sourced_id"]: (r["id"], r["school_id"]) for r in rows}
+                found[kind] = {r["sourced_id"]: (r["id"], r["school_id"]) for r in rows if not r["deleted"]}
             else:
-                found[kind] = {r["sourced_id"]: r["id"] for r in rows}
+                found[kind] = {r["sourced_id"]: r["id"] for r in rows if not r["deleted"]}
+            found[f"deleted {kind}"] = {r["sourced_id"]: None for r in rows if r["deleted"]}
         return found
 
     async def _school_names_taken(self, parsed: list[tuple[int, Any]]) -> dict[str, str | None]:
@@ -655,9 +707,11 @@ class BulkWriter:
         )
         if prepared.deletions:
             ids, modified = zip(*sorted(prepared.deletions, key=lambda pair: pair[0]), strict=True)
-            counts.deleted = await self.connection.fetchval(
+            gone = await self.connection.fetch(
                 DELETE_SQL[entity], self.district_id, list(ids), list(modified)
             )
+            counts.deleted = len(gone)
+            await end_dependants(self.connection, self.district_id, entity, [r["id"] for r in gone])
         if prepared.upserts:
             # In sourcedId order, so two syncs racing over the same records lock them in the same order.
             ordered = sorted(

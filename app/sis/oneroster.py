@@ -40,6 +40,7 @@ from app.sis.bulk import (
     NotWritten,
     Prepared,
     RowError,
+    end_dependants,
     missing_sql,
 )
 from app.sis.schemas import SyncEntity
@@ -529,10 +530,13 @@ class BundleImport:
         archive = self.archive_missing and not self.failed and counts.rejected == 0
         missing = 0
         for entity in entities:
-            found = await self.connection.fetchval(
-                missing_sql(entity, seen, archive=archive), self.writer.district_id
-            )
-            missing += found
+            query = missing_sql(entity, seen, archive=archive)
+            if not archive:
+                missing += await self.connection.fetchval(query, self.writer.district_id)
+                continue
+            gone = [r["id"] for r in await self.connection.fetch(query, self.writer.district_id)]
+            missing += len(gone)
+            await end_dependants(self.connection, self.writer.district_id, entity, gone)
         counts.missing = missing
         if archive:
             counts.deleted += missing

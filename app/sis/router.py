@@ -23,6 +23,7 @@ from app.core.problems import problem_response, problem_responses
 from app.core.rest import Caller, ListParams, Session, list_body, require_zone
 from app.core.schemas import ListResponse
 from app.sis import analytics, service
+from app.sis.bulk import DELETED_REFERENCE
 from app.sis.models import SyncRun, SyncRunStatus
 from app.sis.schemas import (
     MAX_BATCH,
@@ -36,7 +37,7 @@ from app.sis.schemas import (
     SyncEntity,
     SyncRunPublic,
 )
-from app.sis.service import BatchRejected, ChangeWindow, InvalidBundle
+from app.sis.service import BatchRejected, ChangeWindow, InvalidBundle, ReferenceToDeleted
 
 
 class _BodyTooLarge(Exception):
@@ -102,6 +103,11 @@ analytics_router = APIRouter(
     prefix="/behavior-analytics", tags=["behavior analytics"], responses=problem_responses(401, 403, 422)
 )
 
+_CONFLICT = {
+    **problem_responses(409)[409],
+    "description": "Nothing was applied: every refused record refers to a record that was deleted "
+    "(`errors` names each one; `sync_run` is the recorded run).",
+}
 _REJECTION = {
     **problem_responses(422)[422],
     "description": "Nothing was applied: `errors` names each refused record and `sync_run` is the "
@@ -162,6 +168,8 @@ def _rejection(request: Request, run: SyncRun, *, bundle: bool) -> JSONResponse:
         errors.append(FieldError(tuple(where), error["message"], error["code"]))
     invalid_bundle = bundle and not run.counts
     kind = InvalidBundle if invalid_bundle else BatchRejected
+    if run.errors and all(error["code"] == DELETED_REFERENCE for error in run.errors):
+        kind = ReferenceToDeleted
     detail = (
         run.errors[0]["message"]
         if invalid_bundle and run.errors
@@ -210,7 +218,7 @@ def _add_entity_routes(entity: SyncEntity) -> None:
         f"/{entity.value}",
         operation_id=f"sync{name}",
         response_model=SyncRunPublic,
-        responses={422: _REJECTION},
+        responses={409: _CONFLICT, 422: _REJECTION},
         summary=f"Sync {words}",
     )(put_records)
 
@@ -332,7 +340,7 @@ async def get_run(
     "/oneroster",
     operation_id="importOneRosterBundle",
     response_model=SyncRunPublic,
-    responses={422: _REJECTION},
+    responses={409: _CONFLICT, 422: _REJECTION},
 )
 async def import_oneroster(
     request: Request,

@@ -85,6 +85,18 @@ class BatchRejected(DomainError):
     )
 
 
+class ReferenceToDeleted(DomainError):
+    """How REST reports a run refused only because its records refer to deleted ones (like Ed-Fi)."""
+
+    code = "reference_to_deleted"
+    title = "Reference to a deleted record"
+    status = 409
+    description = (
+        "Records refer to records the SIS deleted (`status: tobedeleted`) or an import archived, so "
+        "nothing was applied. `errors` names each one; `sync_run` is the recorded run."
+    )
+
+
 class InvalidBundle(DomainError):
     code = "invalid_bundle"
     title = "Invalid OneRoster bundle"
