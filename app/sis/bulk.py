@@ -84,8 +84,11 @@ class Counts:
     rejected: int = 0
     missing: int | None = None
     mode: str | None = None
-    # CSV import: records not applied because a record they refer to was refused (see `Prepared`).
+    # CSV import: records not applied because a record they refer to was refused (see `Prepared`), and
+    # rows the service keeps no record of (district orgs, parents and guardians).
     skipped: int | None = None
+    # Records whose dateLastModified is older than the stored one: not applied (present when any).
+    stale: int | None = None
 
     def add(self, other: Counts) -> None:
         self.received += other.received
@@ -96,6 +99,8 @@ class Counts:
         self.rejected += other.rejected
         if other.skipped is not None:
             self.skipped = (self.skipped or 0) + other.skipped
+        if other.stale:
+            self.stale = (self.stale or 0) + other.stale
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -112,6 +117,8 @@ class Counts:
             data["missing"] = self.missing
         if self.skipped is not None:
             data["skipped"] = self.skipped
+        if self.stale:
+            data["stale"] = self.stale
         return data
 
 
@@ -227,9 +234,18 @@ def _upsert_sql(table: Table) -> str:
                 change_version = excluded.change_version{version}
             WHERE ({", ".join(f"t.{n}" for n in compared)}, t.{table.deleted})
                 IS DISTINCT FROM ({", ".join(f"excluded.{n}" for n in compared)}, NULL)
+                AND NOT coalesce(excluded.{table.modified} < t.{table.modified}, FALSE)
             RETURNING (xmax = 0) AS created
+        ),
+        -- Records the SIS sent with a dateLastModified older than the one stored: never applied.
+        stale AS (
+            SELECT count(*) AS n
+            FROM unnest($2::text[], ${len(columns) + 2}::timestamptz[]) AS s(sourced_id, modified)
+            JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = s.sourced_id
+            WHERE s.modified < t.{table.modified}
         )
-        SELECT count(*) FILTER (WHERE created) AS created, count(*) AS written FROM up
+        SELECT count(*) FILTER (WHERE created) AS created, count(*) AS written, (SELECT n FROM stale) AS stale
+        FROM up
     """  # noqa: S608  (identifiers come from the constant TABLES above; values are parameters)
 
 
@@ -722,7 +738,13 @@ class BulkWriter:
             result = await self.connection.fetchrow(UPSERT_SQL[entity], self.district_id, ids, *columns)
             counts.created = result["created"]
             counts.updated = result["written"] - result["created"]
+            counts.stale = result["stale"] or None
         counts.unchanged = (
-            len(prepared.upserts) + len(prepared.deletions) - counts.created - counts.updated - counts.deleted
+            len(prepared.upserts)
+            + len(prepared.deletions)
+            - counts.created
+            - counts.updated
+            - counts.deleted
+            - (counts.stale or 0)
         )
         return counts

@@ -83,10 +83,14 @@ def import_bundle(
     *,
     partial: bool,
     archive_missing: bool,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Run the import; print the summary. Exit status: 0 applied, 1 nothing applied, 2 bad arguments."""
+    # Resolved per call, not bound at import: a default of `sys.stderr` would keep whatever stream
+    # was current when the module was first imported (a closed capture, under pytest).
+    out = out or sys.stdout
+    err = err or sys.stderr
     import asyncio
 
     from app.demo import find_district, operator_of

@@ -419,6 +419,17 @@ class BundleImport:
         self._suffix = uuid.uuid4().hex[:12]
         self._roles_table: str | None = None
         self.not_written = NotWritten(self.connection, self._suffix)
+        # sourcedIds of orgs.csv rows that are not schools (the district, …): few, kept here.
+        self._non_school_orgs: set[str] = set()
+        self.not_kept = 0
+
+    def _school_of(self, org_sourced_ids: str | None) -> str | None:
+        """The school among a user's `orgSourcedIds` (a comma-separated list that may name the district
+        too): the first that orgs.csv did not call something else."""
+        for org in (org_sourced_ids or "").split(","):
+            if org.strip() and org.strip() not in self._non_school_orgs:
+                return org.strip()
+        return None
 
     @property
     def failed(self) -> bool:
@@ -476,7 +487,10 @@ class BundleImport:
             counts.rejected += len(width_errors)
             self.result.refuse(width_errors)
         if spec.key == "users":
+            self.not_kept = 0
             groups, role_errors = await self._users(rows, spec.filename)
+            counts.received += self.not_kept
+            counts.skipped = (counts.skipped or 0) + self.not_kept
             if role_errors:
                 counts.received += len(role_errors)
                 counts.rejected += len(role_errors)
@@ -487,6 +501,12 @@ class BundleImport:
         elif spec.key == "orgs":
             # Only schools: the district itself and other kinds of org are not synced.
             schools = [(line, row) for line, row in rows if row.get("type", "").strip() == "school"]
+            others = [
+                row.get("sourcedId", "").strip() for _, row in rows if row.get("type", "").strip() != "school"
+            ]
+            self._non_school_orgs.update(others)
+            counts.received += len(others)
+            counts.skipped = (counts.skipped or 0) + len(others)
             groups = {SyncEntity.SCHOOLS: [(line, _record(row, MAPPINGS["orgs"])) for line, row in schools]}
         else:
             entity: SyncEntity = spec.entity  # type: ignore[assignment]  (set for every file but users)
@@ -588,13 +608,16 @@ class BundleImport:
             sourced_id = row.get("sourcedId", "").strip()
             role, org = roles.get(sourced_id, (None, None))
             if "role" in row and row["role"].strip():
-                role, org = row["role"].strip(), _first(row.get("orgSourcedIds"))
+                role, org = row["role"].strip(), self._school_of(row.get("orgSourcedIds"))
             base = _record(row, _COMMON)
             if role is None and base.get("status") == "tobedeleted":
                 unknown_deletions.append((line, base))
             elif role == "student":
                 # Names and contact details are never read for students.
-                student = {**base, "school": (row.get("primaryOrg") or "").strip() or org}
+                # OneRoster 1.2's CSV binding names the column primaryOrgSourcedId; some exports
+                # write primaryOrg (the REST binding's name).
+                primary = row.get("primaryOrgSourcedId") or row.get("primaryOrg") or ""
+                student = {**base, "school": primary.strip() or org}
                 student["grade"] = _first(row.get("grades"))
                 students.append((line, {k: v for k, v in student.items() if v is not None}))
             elif role in STAFF_ROLES:
@@ -610,7 +633,9 @@ class BundleImport:
                         },
                     )
                 )
-            elif role is None:
+            elif role is not None:
+                self.not_kept += 1  # parents, guardians, relatives, …: the service keeps no record
+            else:
                 errors.append(
                     RowError(
                         line,

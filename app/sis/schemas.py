@@ -348,8 +348,14 @@ class EntityCounts(BaseModel):
     )
     skipped: int | None = Field(
         default=None,
-        description="CSV import: records not applied because a record they refer to was refused; the "
-        "refused record's error counts them in `dependents`.",
+        description="CSV import: rows not applied: rows the service keeps no record of (district and "
+        "other non-school orgs, parents, guardians and other roles), and records that refer to a "
+        "refused record (whose error counts them in `dependents`).",
+    )
+    stale: int | None = Field(
+        default=None,
+        description="Records sent with a `dateLastModified` older than the one stored: not applied "
+        "(present when there were any).",
     )
 
 
