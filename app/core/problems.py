@@ -80,6 +80,8 @@ def placed_in_body(errors: list[FieldError]) -> list[FieldError]:
 
 def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if exc.retry_after is not None:
+        headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(
         request,
         code=exc.code,

@@ -96,7 +96,7 @@ def _too_large(request: Request, limit: int) -> JSONResponse:
 sync_router = APIRouter(
     prefix="/sync",
     tags=["sync"],
-    responses=problem_responses(401, 403, 413, 422),
+    responses=problem_responses(401, 403, 413, 422, 503),
     route_class=LimitedBodyRoute,
 )
 analytics_router = APIRouter(

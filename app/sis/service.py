@@ -13,11 +13,14 @@ all the same (the service returns it rather than raising, so the unit of work ke
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import asyncpg
 from sqlalchemy import Select, literal_column, select, tuple_
@@ -56,6 +59,7 @@ from app.sis.schemas import BEHAVIOR_ENTITIES, SyncEntity
 from app.tenancy.models import School
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def write_action(entity: SyncEntity) -> Action:
@@ -97,6 +101,38 @@ class ReferenceToDeleted(DomainError):
     )
 
 
+class SyncBusy(DomainError):
+    """Concurrent syncs kept deadlocking over the same rows, even after retries."""
+
+    code = "sync_busy"
+    title = "Sync busy"
+    status = 503
+    retry_after = 5
+    description = (
+        "Another sync is writing the same records at this moment and the two kept getting in each "
+        "other's way. Nothing was applied; send the same request again after `Retry-After` seconds."
+    )
+
+
+# A deadlock (or a serialization failure) between concurrent syncs is transient: PostgreSQL rolls one
+# of them back, and running it again usually succeeds once the other has committed.
+_TRANSIENT = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+WRITE_ATTEMPTS = 4
+
+
+async def _retrying(connection: asyncpg.Connection, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` in a savepoint, again (after a short randomized pause) when it deadlocks with a
+    concurrent sync; `SyncBusy` when it still does after `WRITE_ATTEMPTS`."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            async with connection.transaction():
+                return await work()
+        except _TRANSIENT as exc:
+            logger.info("sync write deadlocked; retrying", extra={"attempt": attempt + 1, "error": str(exc)})
+            await asyncio.sleep(0.05 * 2**attempt * (1 + random.random()))  # noqa: S311 (jitter, not secrets)
+    raise SyncBusy("Another sync is writing the same records; nothing was applied. Try again shortly.")
+
+
 class InvalidBundle(DomainError):
     code = "invalid_bundle"
     title = "Invalid OneRoster bundle"
@@ -108,7 +144,11 @@ class InvalidBundle(DomainError):
 
 
 class _Rejected(Exception):
-    """Rolls back a savepoint whose writes must not stay."""
+    """Rolls back a savepoint whose writes must not stay (carrying what the import found)."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("rejected")
+        self.result = result
 
 
 # --- writes ------------------------------------------------------------------------------------------
@@ -139,8 +179,7 @@ async def sync_batch(
     errors = prepared.errors
     if not errors or partial:
         try:
-            async with writer.connection.transaction():
-                counts = await writer.write(prepared)
+            counts = await _retrying(writer.connection, lambda: writer.write(prepared))
         except asyncpg.PostgresError as exc:
             # Every rule is checked before writing; this is the database refusing what slipped through.
             logger.warning(
@@ -149,7 +188,13 @@ async def sync_batch(
             counts = Counts(received=prepared.received, rejected=prepared.received)
             errors = [
                 *errors,
-                RowError(None, None, f"The batch could not be applied: {exc}", "database_refused"),
+                RowError(
+                    None,
+                    None,
+                    "The batch could not be applied: the database refused it. Nothing was applied; the "
+                    "server log has the details.",
+                    "database_refused",
+                ),
             ]
     status = _status(errors, partial)
     if status is SyncRunStatus.REJECTED:
@@ -200,22 +245,31 @@ async def import_oneroster(
     if manifest.modes.keys() & BEHAVIOR_FILES:
         require(principal, Action.BEHAVIOR_SYNC)
     writer = BulkWriter(await driver_connection(session), district_id)
-    importer = BundleImport(
-        writer, zipped, manifest, partial=partial, archive_missing=archive_missing, progress=progress
-    )
+
+    async def attempt() -> ImportResult:
+        # A fresh importer each attempt: what a rolled-back attempt counted must not stay.
+        importer = BundleImport(
+            writer, zipped, manifest, partial=partial, archive_missing=archive_missing, progress=progress
+        )
+        outcome = await importer.run()
+        if importer.failed:
+            raise _Rejected(outcome)
+        return outcome
+
     try:
-        async with writer.connection.transaction():
-            result = await importer.run()
-            if importer.failed:
-                raise _Rejected
-    except _Rejected:
-        pass
+        result = await _retrying(writer.connection, attempt)
+    except _Rejected as rejected:
+        result = rejected.result
     except BundleError as exc:
         return await _bundle_rejected(session, principal, district_id, started, partial, archive_missing, exc)
     except asyncpg.PostgresError as exc:
         # Every rule is checked before writing; this is the database refusing what slipped through.
         logger.warning("bundle refused by the database", extra={"error": str(exc)})
-        refused = BundleError(f"The bundle could not be applied: {exc}", code="database_refused")
+        refused = BundleError(
+            "The bundle could not be applied: the database refused it. Nothing was applied; the server "
+            "log has the details.",
+            code="database_refused",
+        )
         return await _bundle_rejected(
             session, principal, district_id, started, partial, archive_missing, refused
         )
