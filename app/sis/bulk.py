@@ -265,6 +265,33 @@ def _delete_sql(table: Table) -> str:
     """  # noqa: S608
 
 
+def _adopt_sql(table: str, column: str) -> str:
+    """Give the SIS's sourcedId to the one row of the district without one whose `column` matches
+    (case-insensitively), when exactly one matches and the sourcedId is not taken yet."""
+    return f"""
+        WITH sent AS (
+            SELECT DISTINCT ON (lower(u.value)) u.sourced_id, lower(u.value) AS value
+            FROM unnest($2::text[], $3::text[]) AS u(sourced_id, value)
+            WHERE u.value IS NOT NULL
+            ORDER BY lower(u.value), u.sourced_id
+        ),
+        candidates AS (
+            SELECT lower(t.{column}) AS value, min(t.id::text)::uuid AS id, count(*) AS n
+            FROM {table} AS t
+            WHERE t.district_id = $1 AND t.sourced_id IS NULL AND lower(t.{column}) IN (SELECT value FROM sent)
+            GROUP BY lower(t.{column})
+        )
+        UPDATE {table} AS t SET sourced_id = s.sourced_id
+        FROM sent AS s JOIN candidates AS c ON c.value = s.value AND c.n = 1
+        WHERE t.id = c.id
+            AND NOT EXISTS (SELECT 1 FROM {table} AS o WHERE o.district_id = $1 AND o.sourced_id = s.sourced_id)
+    """  # noqa: S608
+
+
+ADOPT_SQL = {
+    SyncEntity.SCHOOLS: _adopt_sql("school", "name"),
+    SyncEntity.STAFF: _adopt_sql("person", "email"),
+}
 UPSERT_SQL = {entity: _upsert_sql(table) for entity, table in TABLES.items()}
 DELETE_SQL = {entity: _delete_sql(table) for entity, table in TABLES.items()}
 
@@ -668,7 +695,8 @@ class BulkWriter:
                 )
             if isinstance(record, SchoolRecord) and record.name.lower() in names_taken:
                 other = names_taken[record.name.lower()]
-                if other != record.sourced_id:
+                # A school made by hand (no sourcedId) is adopted by the SIS record of its name.
+                if other is not None and other != record.sourced_id:
                     refuse(
                         row,
                         record.sourced_id,
@@ -728,6 +756,16 @@ class BulkWriter:
             )
             counts.deleted = len(gone)
             await end_dependants(self.connection, self.district_id, entity, [r["id"] for r in gone])
+        if prepared.upserts and entity in ADOPT_SQL:
+            # Rows made here before the SIS knew them (a school made by hand, a teacher who signed up)
+            # become the SIS's records, rather than duplicates: schools by name, staff by email.
+            key = 0 if entity is SyncEntity.SCHOOLS else 1  # name / email among the columns
+            await self.connection.execute(
+                ADOPT_SQL[entity],
+                self.district_id,
+                prepared.upsert_ids,
+                [values[key] for values in prepared.upserts],
+            )
         if prepared.upserts:
             # In sourcedId order, so two syncs racing over the same records lock them in the same order.
             ordered = sorted(
