@@ -457,7 +457,9 @@ class TeacherRow(BaseModel):
     referrals: Cell = Field(description="Referrals the teacher reported at the school in the period.")
     referrals_per_student: Cell
     relative_to_school: Cell = Field(
-        description="The teacher's referrals per student divided by the school's (1.0 = the same rate)."
+        description="The teacher's referrals per student divided by the school's referrals per student "
+        "per teacher (what all its teachers reported over all their teacher-student pairs): 1.0 = the "
+        "school's rate, however many teachers each student has."
     )
 
 
