@@ -40,6 +40,8 @@ class DomainError(Exception):
     title: ClassVar[str] = "Bad request"
     status: ClassVar[int] = 400
     description: ClassVar[str] = "The request cannot be processed as sent."
+    # Seconds a client should wait before retrying (sent as `Retry-After`); None: do not retry as is.
+    retry_after: ClassVar[int | None] = None
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import BigInteger, DateTime, MetaData, func
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -32,6 +33,17 @@ def db_enum(kind: type[StrEnum]) -> SAEnum:
     return SAEnum(
         kind, name=kind.__name__.lower(), values_callable=lambda members: [m.value for m in members]
     )
+
+
+def change_version_column() -> Any:
+    """A `change_version` column: the id of the transaction that last wrote the row (a 64-bit xid8).
+
+    A trigger of migration 0010 stamps it on every INSERT and UPDATE that does not set it (the bulk
+    SIS writer sets it itself), so no writer can forget. The SIS change feed serves rows below
+    `pg_snapshot_xmin(pg_current_snapshot())`: every transaction with a smaller id has ended, so no row
+    can still turn up behind that watermark (unlike a timestamp, taken at a transaction's start).
+    """
+    return Field(default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"})
 
 
 class EntityBase(SQLModel):

@@ -81,7 +81,9 @@ def placed_in_body(errors: list[FieldError]) -> list[FieldError]:
 
 def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if exc.status == 429 and exc.extra and "retry_after" in exc.extra:
+    if exc.retry_after is not None:
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif exc.status == 429 and exc.extra and "retry_after" in exc.extra:
         headers = {"Retry-After": str(exc.extra["retry_after"])}
     elif exc.status == 503:
         from app.core.availability import RETRY_AFTER_SECONDS
@@ -193,10 +195,11 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found (or in another district).",
         409: "Conflicts with the current state (e.g. a duplicate).",
         412: "`If-Match` names a stale version; nothing was written.",
-        413: "The body is larger than this operation accepts.",
+        413: "The request body is larger than this operation accepts; nothing was written.",
         422: "Validation failed; `errors` lists each field.",
         429: "Too many requests.",
-        503: "The database cannot be reached just now; retry after `Retry-After` seconds.",
+        503: "Unavailable for a moment (the database out of reach, or busy); nothing was written. Retry "
+        "after `Retry-After` seconds.",
     }
     return {
         status: {

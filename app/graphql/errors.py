@@ -54,6 +54,8 @@ class UserErrorKind(Enum):
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
     BATCH_REJECTED = "batch_rejected"
+    REFERENCE_TO_DELETED = "reference_to_deleted"
+    SYNC_BUSY = "sync_busy"
     INVALID_BUNDLE = "invalid_bundle"
     # The token endpoint's (RFC 6749 §5.2), for mutations that check credentials.
     OAUTH_ERROR = "oauth_error"

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ARRAY, DateTime, Index, String, UniqueConstraint, text
 from sqlmodel import Field
 
-from app.core.models import EntityBase, VersionedEntityBase, db_enum, utcnow
+from app.core.models import EntityBase, VersionedEntityBase, change_version_column, db_enum, utcnow
 
 
 class PersonKind(StrEnum):
@@ -60,6 +60,8 @@ class Person(VersionedEntityBase, table=True):
     staff_role: StaffRole | None = Field(default=None, sa_type=db_enum(StaffRole))
     sis_date_last_modified: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     sis_deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The SIS change feed's version of the row (see `change_version_column`).
+    change_version: int = change_version_column()
 
 
 class User(VersionedEntityBase, table=True):

@@ -435,11 +435,29 @@ def _summary(system: System, key: Any, name: str) -> SchoolBehaviorSummary:
     )
 
 
+def _teaching_rate(system: System, school_id: uuid.UUID) -> Figure:
+    """The school's referrals per student per teacher: what its teachers reported over all their
+    (teacher, student) pairs. A student with five teachers counts once for each, so a teacher whose
+    students are referred as often as the school's are, by each of their teachers, is at exactly 1.0
+    (dividing by referrals per enrolled student would put every teacher of such a school near 1/5).
+    Hidden when any teacher's figures are: it would give them away."""
+    rows = system.teachers[school_id]
+    referrals = [system.cells[("t_referrals", school_id, row.id)] for row in rows]
+    pairs = [system.cells[("t_students", school_id, row.id)] for row in rows]
+    total_pairs = sum(f.value for f in pairs)
+    return Figure(
+        sum(f.value for f in referrals) / total_pairs if total_pairs else 0.0,
+        int(total_pairs),
+        any(f.suppressed for f in (*referrals, *pairs)),
+    )
+
+
 def _report(system: System, school_id: uuid.UUID, name: str) -> SchoolBehaviorDetail:
     cells = system.cells
     enrolled = cells[("enrolled", school_id)]
     referrals = cells[("referrals", school_id)]
     school_rate = _ratio(referrals, enrolled)
+    teaching_rate = _teaching_rate(system, school_id)
     teachers = []
     for row in system.teachers[school_id]:
         rate = _ratio(cells[("t_referrals", school_id, row.id)], cells[("t_students", school_id, row.id)])
@@ -451,7 +469,7 @@ def _report(system: System, school_id: uuid.UUID, name: str) -> SchoolBehaviorDe
                 enrolled_students=_cell(cells[("t_students", school_id, row.id)]),
                 referrals=_cell(cells[("t_referrals", school_id, row.id)]),
                 referrals_per_student=_cell(rate, digits=4),
-                relative_to_school=_cell(_ratio(rate, school_rate), digits=2),
+                relative_to_school=_cell(_ratio(rate, teaching_rate), digits=2),
             )
         )
     return SchoolBehaviorDetail(

@@ -17,8 +17,9 @@ the service records for the batch is the audit trail of these writes.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,9 @@ from app.sis.schemas import (
     TierAssignmentRecord,
 )
 
+# The code of a record refused for referring to a deleted one (REST answers 409 when that is all).
+DELETED_REFERENCE = "deleted_reference"
+
 # The most row errors a run keeps (the count is always complete).
 MAX_KEPT_ERRORS = 1_000
 
@@ -55,6 +59,8 @@ class RowError:
     code: str
     sourced_id: str | None = None
     file: str | None = None
+    # CSV import: how many later records were skipped because they depend on this refused one.
+    dependents: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +70,7 @@ class RowError:
             "field": self.field,
             "message": self.message,
             "code": self.code,
+            "dependents": self.dependents,
         }
 
 
@@ -77,6 +84,11 @@ class Counts:
     rejected: int = 0
     missing: int | None = None
     mode: str | None = None
+    # CSV import: records not applied because a record they refer to was refused (see `Prepared`), and
+    # rows the service keeps no record of (district orgs, parents and guardians).
+    skipped: int | None = None
+    # Records whose dateLastModified is older than the stored one: not applied (present when any).
+    stale: int | None = None
 
     def add(self, other: Counts) -> None:
         self.received += other.received
@@ -85,6 +97,10 @@ class Counts:
         self.unchanged += other.unchanged
         self.deleted += other.deleted
         self.rejected += other.rejected
+        if other.skipped is not None:
+            self.skipped = (self.skipped or 0) + other.skipped
+        if other.stale:
+            self.stale = (self.stale or 0) + other.stale
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -99,6 +115,10 @@ class Counts:
             data["mode"] = self.mode
         if self.missing is not None:
             data["missing"] = self.missing
+        if self.skipped is not None:
+            data["skipped"] = self.skipped
+        if self.stale:
+            data["stale"] = self.stale
         return data
 
 
@@ -189,6 +209,10 @@ TABLES: dict[SyncEntity, Table] = {
 }
 
 
+# The writing transaction's id: the row's change version (see `app.core.models.change_version_column`).
+CHANGE_VERSION = "pg_current_xact_id()::text::bigint"
+
+
 def _upsert_sql(table: Table) -> str:
     columns = [*table.columns, Column(table.modified, "timestamptz")]
     names = [c.name for c in columns]
@@ -201,16 +225,27 @@ def _upsert_sql(table: Table) -> str:
     version = ", version = t.version + 1" if table.versioned else ""
     return f"""
         WITH up AS (
-            INSERT INTO {table.name} AS t (id, district_id, sourced_id, {", ".join(names + constant_names)})
-            SELECT gen_random_uuid(), $1, u.sourced_id, {selected}{constant_values}
+            INSERT INTO {table.name} AS t
+                (id, district_id, sourced_id, change_version, {", ".join(names + constant_names)})
+            SELECT gen_random_uuid(), $1, u.sourced_id, {CHANGE_VERSION}, {selected}{constant_values}
             FROM unnest($2::text[], {arrays}) AS u(sourced_id, {", ".join(names)})
             ON CONFLICT (district_id, sourced_id) DO UPDATE
-            SET {assignments}, {table.deleted} = NULL, updated_at = now(){version}
+            SET {assignments}, {table.deleted} = NULL, updated_at = now(),
+                change_version = excluded.change_version{version}
             WHERE ({", ".join(f"t.{n}" for n in compared)}, t.{table.deleted})
                 IS DISTINCT FROM ({", ".join(f"excluded.{n}" for n in compared)}, NULL)
+                AND NOT coalesce(excluded.{table.modified} < t.{table.modified}, FALSE)
             RETURNING (xmax = 0) AS created
+        ),
+        -- Records the SIS sent with a dateLastModified older than the one stored: never applied.
+        stale AS (
+            SELECT count(*) AS n
+            FROM unnest($2::text[], ${len(columns) + 2}::timestamptz[]) AS s(sourced_id, modified)
+            JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = s.sourced_id
+            WHERE s.modified < t.{table.modified}
         )
-        SELECT count(*) FILTER (WHERE created) AS created, count(*) AS written FROM up
+        SELECT count(*) FILTER (WHERE created) AS created, count(*) AS written, (SELECT n FROM stale) AS stale
+        FROM up
     """  # noqa: S608  (identifiers come from the constant TABLES above; values are parameters)
 
 
@@ -220,22 +255,50 @@ def _delete_sql(table: Table) -> str:
         WITH gone AS (
             UPDATE {table.name} AS t
             SET {table.deleted} = now(), {table.modified} = coalesce(u.modified, t.{table.modified}),
-                updated_at = now(){version}
+                updated_at = now(), change_version = {CHANGE_VERSION}{version}
             FROM unnest($2::text[], $3::timestamptz[]) AS u(sourced_id, modified)
             WHERE t.district_id = $1 AND t.sourced_id = u.sourced_id AND t.{table.deleted} IS NULL
                 AND {table.owned}
-            RETURNING 1
+            RETURNING t.id
         )
-        SELECT count(*) FROM gone
+        SELECT id FROM gone
     """  # noqa: S608
 
 
+def _adopt_sql(table: str, column: str) -> str:
+    """Give the SIS's sourcedId to the one row of the district without one whose `column` matches
+    (case-insensitively), when exactly one matches and the sourcedId is not taken yet."""
+    return f"""
+        WITH sent AS (
+            SELECT DISTINCT ON (lower(u.value)) u.sourced_id, lower(u.value) AS value
+            FROM unnest($2::text[], $3::text[]) AS u(sourced_id, value)
+            WHERE u.value IS NOT NULL
+            ORDER BY lower(u.value), u.sourced_id
+        ),
+        candidates AS (
+            SELECT lower(t.{column}) AS value, min(t.id::text)::uuid AS id, count(*) AS n
+            FROM {table} AS t
+            WHERE t.district_id = $1 AND t.sourced_id IS NULL AND lower(t.{column}) IN (SELECT value FROM sent)
+            GROUP BY lower(t.{column})
+        )
+        UPDATE {table} AS t SET sourced_id = s.sourced_id
+        FROM sent AS s JOIN candidates AS c ON c.value = s.value AND c.n = 1
+        WHERE t.id = c.id
+            AND NOT EXISTS (SELECT 1 FROM {table} AS o WHERE o.district_id = $1 AND o.sourced_id = s.sourced_id)
+    """  # noqa: S608
+
+
+ADOPT_SQL = {
+    SyncEntity.SCHOOLS: _adopt_sql("school", "name"),
+    SyncEntity.STAFF: _adopt_sql("person", "email"),
+}
 UPSERT_SQL = {entity: _upsert_sql(table) for entity, table in TABLES.items()}
 DELETE_SQL = {entity: _delete_sql(table) for entity, table in TABLES.items()}
 
 
 def missing_sql(entity: SyncEntity, seen_table: str, *, archive: bool) -> str:
-    """Count (or archive) the district's live records of `entity` whose sourcedId is not in `seen_table`."""
+    """Count the district's live records of `entity` whose sourcedId is not in `seen_table` (or, with
+    `archive`, archive them and return their ids)."""
     table = TABLES[entity]
     where = f"""
         t.district_id = $1 AND t.{table.deleted} IS NULL AND t.sourced_id IS NOT NULL AND {table.owned}
@@ -246,10 +309,11 @@ def missing_sql(entity: SyncEntity, seen_table: str, *, archive: bool) -> str:
     version = ", version = t.version + 1" if table.versioned else ""
     return f"""
         WITH gone AS (
-            UPDATE {table.name} AS t SET {table.deleted} = now(), updated_at = now(){version}
-            WHERE {where} RETURNING 1
+            UPDATE {table.name} AS t
+            SET {table.deleted} = now(), updated_at = now(), change_version = {CHANGE_VERSION}{version}
+            WHERE {where} RETURNING t.id
         )
-        SELECT count(*) FROM gone
+        SELECT id FROM gone
     """  # noqa: S608
 
 
@@ -259,19 +323,57 @@ def missing_sql(entity: SyncEntity, seen_table: str, *, archive: bool) -> str:
 # kind of reference -> the lookup of its sourcedIds. A join on `unnest` rather than `= ANY($2)`: rows
 # written earlier in the same transaction have no statistics yet, and a sequential scan testing each
 # row against a 5,000-element array is quadratic.
-def _lookup(table: str, columns: str = "t.id") -> str:
+def _lookup(table: str, columns: str = "t.id", deleted: str = "deleted_at") -> str:
     return (
-        f"SELECT t.sourced_id, {columns} FROM unnest($2::text[]) AS u(sourced_id) "  # noqa: S608
+        f"SELECT t.sourced_id, {columns}, t.{deleted} IS NOT NULL AS deleted "  # noqa: S608
+        f"FROM unnest($2::text[]) AS u(sourced_id) "
         f"JOIN {table} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id"
     )
 
 
 _REFERENCE_LOOKUPS = {
-    "school": _lookup("school"),
+    "school": _lookup("school", deleted="sis_deleted_at"),
     "student": _lookup("student"),
-    "staff": _lookup("person"),
+    "staff": _lookup("person", deleted="sis_deleted_at"),
     "section": _lookup("section", "t.id, t.school_id"),
 }
+
+# What a deletion ends: entity -> (table, column pointing at the deleted row, the child's own entity
+# when its deletion ends more). Referrals are history and stay.
+_DEPENDANTS: dict[SyncEntity, tuple[tuple[str, str, SyncEntity | None], ...]] = {
+    SyncEntity.SCHOOLS: (
+        ("student", "school_id", SyncEntity.STUDENTS),
+        ("section", "school_id", SyncEntity.CLASSES),
+    ),
+    SyncEntity.STUDENTS: (("enrollment", "student_id", None), ("tier_assignment", "student_id", None)),
+    SyncEntity.STAFF: (("enrollment", "person_id", None),),
+    SyncEntity.CLASSES: (("enrollment", "section_id", None),),
+}
+
+
+async def end_dependants(
+    connection: asyncpg.Connection, district_id: uuid.UUID, entity: SyncEntity, ids: list[uuid.UUID]
+) -> int:
+    """Soft-delete the live records that depend on the deleted `ids` of `entity` (a deleted student's
+    enrollments and tiers, a deleted class's enrollments, a deleted school's students and classes and
+    theirs), as their own deletions in the change feed. Returns how many were ended."""
+    ended = 0
+    if not ids:
+        return ended
+    for table, column, child in _DEPENDANTS.get(entity, ()):
+        rows = await connection.fetch(
+            f"UPDATE {table} SET deleted_at = now(), updated_at = now(), "  # noqa: S608
+            f"change_version = {CHANGE_VERSION} WHERE district_id = $1 AND {column} = ANY($2::uuid[]) "
+            "AND deleted_at IS NULL RETURNING id",
+            district_id,
+            ids,
+        )
+        ended += len(rows)
+        if child is not None:
+            ended += await end_dependants(connection, district_id, child, [r["id"] for r in rows])
+    return ended
+
+
 _REFERENCE_WORDS = {"school": "school", "student": "student", "staff": "member of staff", "section": "class"}
 
 
@@ -375,6 +477,35 @@ def parse_record(
         ]
 
 
+def _validate(
+    entity: SyncEntity,
+    rows: Iterable[tuple[int, Any]],
+    prepared: Prepared,
+    refuse: Callable[[int, str | None, str | None, str, str], None],
+) -> tuple[list[tuple[int, SyncRecord | DeletionRecord]], set[str]]:
+    """Parse `rows`, refusing invalid records and sourcedIds repeated within them (run in a thread)."""
+    parsed: list[tuple[int, SyncRecord | DeletionRecord]] = []
+    seen_here: set[str] = set()
+    for row, raw in rows:
+        prepared.received += 1
+        result = parse_record(entity, raw)
+        raw_id = raw.get("sourcedId") if isinstance(raw, dict) else None
+        sourced_id = raw_id if isinstance(raw_id, str) else None
+        if sourced_id is not None:
+            if sourced_id in seen_here:
+                refuse(
+                    row, sourced_id, "sourcedId", "This sourcedId appears earlier in the batch.", "duplicate"
+                )
+                continue
+            seen_here.add(sourced_id)
+        if isinstance(result, list):
+            for fld, message, code in result:
+                refuse(row, sourced_id, fld, message, code)
+            continue
+        parsed.append((row, result))
+    return parsed, seen_here
+
+
 # --- prepare and write -------------------------------------------------------------------------------
 
 
@@ -389,6 +520,67 @@ class Prepared:
     deletions: list[tuple[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     rejected_rows: int = 0
+    # Valid records that point at a record the import refused: (sourcedId, the root cause's file and
+    # row). They are counted `skipped`, not reported as errors of their own: one bad school is one
+    # error, not one per student, class and enrollment under it.
+    skipped: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+    # Valid records that point only at records the import holds back (valid, but not written because
+    # the import is being rejected): neither written nor refused.
+    held: list[str] = field(default_factory=list)
+
+
+# entity -> the kind of reference its records are to others (see `_REFERENCE_LOOKUPS`).
+REFERENCE_KIND = {
+    SyncEntity.SCHOOLS: "school",
+    SyncEntity.STAFF: "staff",
+    SyncEntity.STUDENTS: "student",
+    SyncEntity.CLASSES: "section",
+}
+
+
+class NotWritten:
+    """The sourcedIds one import refused or held back, by kind, with the root cause of each.
+
+    A temporary table of the import's transaction (memory stays flat however many records are
+    refused). A record whose missing references are all here is a dependant, not an error of its own.
+    """
+
+    def __init__(self, connection: asyncpg.Connection, suffix: str) -> None:
+        self.connection = connection
+        self.table = f"not_written_{suffix}"
+        self.created = False
+
+    async def add(self, kind: str, rows: Sequence[tuple[str, str | None, int | None]]) -> None:
+        """Remember (sourcedId, cause file, cause row) of `kind`; a null cause means held back."""
+        if not rows:
+            return
+        if not self.created:
+            await self.connection.execute(
+                f"CREATE TEMP TABLE {self.table} (kind text, sourced_id text, file text, row int, "
+                "PRIMARY KEY (kind, sourced_id)) ON COMMIT DROP"
+            )
+            self.created = True
+        await self.connection.execute(
+            f"INSERT INTO {self.table} SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[]) "  # noqa: S608
+            "ON CONFLICT DO NOTHING",
+            kind,
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+        )
+
+    async def find(
+        self, wanted: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[str | None, int | None]]:
+        if not wanted or not self.created:
+            return {}
+        rows = await self.connection.fetch(
+            f"SELECT n.kind, n.sourced_id, n.file, n.row FROM unnest($1::text[], $2::text[]) "  # noqa: S608
+            f"AS u(kind, sourced_id) JOIN {self.table} AS n USING (kind, sourced_id)",
+            [k for k, _ in wanted],
+            [sid for _, sid in wanted],
+        )
+        return {(r["kind"], r["sourced_id"]): (r["file"], r["row"]) for r in rows}
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
@@ -415,39 +607,22 @@ class BulkWriter:
         *,
         file: str | None = None,
         seen_table: str | None = None,
+        not_written: NotWritten | None = None,
     ) -> Prepared:
         """Validate `rows` (row number, raw record) of `entity`. With `seen_table`, sourcedIds seen in
-        earlier chunks of the same file count as duplicates too (and are remembered for archiving)."""
+        earlier chunks of the same file count as duplicates too (and are remembered for archiving).
+        With `not_written`, records that point only at records refused (or held back) earlier are
+        counted as skipped dependants of those, not refused themselves."""
         prepared = Prepared(entity)
-        parsed: list[tuple[int, SyncRecord | DeletionRecord]] = []
-        seen_here: set[str] = set()
         bad_rows: set[int] = set()
 
         def refuse(row: int, sourced_id: str | None, fld: str | None, message: str, code: str) -> None:
             prepared.errors.append(RowError(row, fld, message, code, sourced_id, file))
             bad_rows.add(row)
 
-        for row, raw in rows:
-            prepared.received += 1
-            result = parse_record(entity, raw)
-            raw_id = raw.get("sourcedId") if isinstance(raw, dict) else None
-            sourced_id = raw_id if isinstance(raw_id, str) else None
-            if sourced_id is not None:
-                if sourced_id in seen_here:
-                    refuse(
-                        row,
-                        sourced_id,
-                        "sourcedId",
-                        "This sourcedId appears earlier in the batch.",
-                        "duplicate",
-                    )
-                    continue
-                seen_here.add(sourced_id)
-            if isinstance(result, list):
-                for fld, message, code in result:
-                    refuse(row, sourced_id, fld, message, code)
-                continue
-            parsed.append((row, result))
+        # Validation is CPU work with no I/O: a worker thread does it, so the event loop keeps serving
+        # other requests while a large chunk is checked.
+        parsed, seen_here = await asyncio.to_thread(_validate, entity, rows, prepared, refuse)
 
         if seen_table is not None and seen_here:
             fresh = await self.connection.fetch(
@@ -472,6 +647,17 @@ class BulkWriter:
                 parsed = kept
 
         refs = await self._resolve(entity, [r for _, r in parsed if isinstance(r, SyncRecord)])
+        causes: dict[tuple[str, str], tuple[str | None, int | None]] = {}
+        if not_written is not None:
+            causes = await not_written.find(
+                {
+                    (kind, sid)
+                    for _, record in parsed
+                    if isinstance(record, SyncRecord)
+                    for kind, sid, _ in _references(entity, record)
+                    if sid not in refs.get(kind, {})
+                }
+            )
         names_taken = await self._school_names_taken(parsed) if entity is SyncEntity.SCHOOLS else {}
         for row, record in parsed:
             if isinstance(record, DeletionRecord):
@@ -482,7 +668,24 @@ class BulkWriter:
                 for kind, sid, fld in _references(entity, record)
                 if sid not in refs.get(kind, {})
             ]
+            if unresolved and all((kind, sid) in causes for kind, sid, _ in unresolved):
+                roots = [causes[kind, sid] for kind, sid, _ in unresolved if causes[kind, sid][0] is not None]
+                if roots:
+                    prepared.skipped.append((record.sourced_id, *roots[0]))
+                else:
+                    prepared.held.append(record.sourced_id)
+                continue
+            unresolved = [(kind, sid, fld) for kind, sid, fld in unresolved if (kind, sid) not in causes]
             for kind, sid, fld in unresolved:
+                if sid in refs.get(f"deleted {kind}", {}):
+                    refuse(
+                        row,
+                        record.sourced_id,
+                        fld,
+                        f"The {_REFERENCE_WORDS[kind]} {sid!r} was deleted: nothing new may refer to it.",
+                        DELETED_REFERENCE,
+                    )
+                    continue
                 refuse(
                     row,
                     record.sourced_id,
@@ -492,7 +695,8 @@ class BulkWriter:
                 )
             if isinstance(record, SchoolRecord) and record.name.lower() in names_taken:
                 other = names_taken[record.name.lower()]
-                if other != record.sourced_id:
+                # A school made by hand (no sourcedId) is adopted by the SIS record of its name.
+                if other is not None and other != record.sourced_id:
                     refuse(
                         row,
                         record.sourced_id,
@@ -521,9 +725,10 @@ class BulkWriter:
         for kind, ids in wanted.items():
             rows = await self.connection.fetch(_REFERENCE_LOOKUPS[kind], self.district_id, list(ids))
             if kind == "section":
-                found[kind] = {r["sourced_id"]: (r["id"], r["school_id"]) for r in rows}
+                found[kind] = {r["sourced_id"]: (r["id"], r["school_id"]) for r in rows if not r["deleted"]}
             else:
-                found[kind] = {r["sourced_id"]: r["id"] for r in rows}
+                found[kind] = {r["sourced_id"]: r["id"] for r in rows if not r["deleted"]}
+            found[f"deleted {kind}"] = {r["sourced_id"]: None for r in rows if r["deleted"]}
         return found
 
     async def _school_names_taken(self, parsed: list[tuple[int, Any]]) -> dict[str, str | None]:
@@ -541,11 +746,25 @@ class BulkWriter:
     async def write(self, prepared: Prepared) -> Counts:
         """Apply a prepared chunk. Records already as sent are left untouched and counted unchanged."""
         entity = prepared.entity
-        counts = Counts(received=prepared.received, rejected=prepared.rejected_rows)
+        counts = Counts(
+            received=prepared.received, rejected=prepared.rejected_rows, skipped=len(prepared.skipped) or None
+        )
         if prepared.deletions:
             ids, modified = zip(*sorted(prepared.deletions, key=lambda pair: pair[0]), strict=True)
-            counts.deleted = await self.connection.fetchval(
+            gone = await self.connection.fetch(
                 DELETE_SQL[entity], self.district_id, list(ids), list(modified)
+            )
+            counts.deleted = len(gone)
+            await end_dependants(self.connection, self.district_id, entity, [r["id"] for r in gone])
+        if prepared.upserts and entity in ADOPT_SQL:
+            # Rows made here before the SIS knew them (a school made by hand, a teacher who signed up)
+            # become the SIS's records, rather than duplicates: schools by name, staff by email.
+            key = 0 if entity is SyncEntity.SCHOOLS else 1  # name / email among the columns
+            await self.connection.execute(
+                ADOPT_SQL[entity],
+                self.district_id,
+                prepared.upsert_ids,
+                [values[key] for values in prepared.upserts],
             )
         if prepared.upserts:
             # In sourcedId order, so two syncs racing over the same records lock them in the same order.
@@ -557,7 +776,13 @@ class BulkWriter:
             result = await self.connection.fetchrow(UPSERT_SQL[entity], self.district_id, ids, *columns)
             counts.created = result["created"]
             counts.updated = result["written"] - result["created"]
+            counts.stale = result["stale"] or None
         counts.unchanged = (
-            len(prepared.upserts) + len(prepared.deletions) - counts.created - counts.updated - counts.deleted
+            len(prepared.upserts)
+            + len(prepared.deletions)
+            - counts.created
+            - counts.updated
+            - counts.deleted
+            - (counts.stale or 0)
         )
         return counts

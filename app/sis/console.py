@@ -16,7 +16,7 @@ from app.core.db import create_engine, create_session_factory, session_scope
 from app.sis import service
 from app.sis.models import SyncRun, SyncRunStatus
 
-COLUMNS = ("received", "created", "updated", "unchanged", "deleted", "rejected", "missing")
+COLUMNS = ("received", "created", "updated", "unchanged", "deleted", "rejected", "skipped", "missing")
 SHOWN_ERRORS = 20
 
 
@@ -59,7 +59,11 @@ def summary_table(run: SyncRun) -> str:
         )
         for name, counts in run.counts.items()
     ]
-    total = ("total", "", *(f"{getattr(run, c):,}" if c != "missing" else "" for c in COLUMNS))
+    total = (
+        "total",
+        "",
+        *(f"{getattr(run, c):,}" if hasattr(run, c) and c != "missing" else "" for c in COLUMNS),
+    )
     widths = [max(len(str(row[i])) for row in (header, *rows, total)) for i in range(len(header))]
 
     def line(cells: tuple[str, ...]) -> str:
@@ -79,10 +83,14 @@ def import_bundle(
     *,
     partial: bool,
     archive_missing: bool,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Run the import; print the summary. Exit status: 0 applied, 1 nothing applied, 2 bad arguments."""
+    # Resolved per call, not bound at import: a default of `sys.stderr` would keep whatever stream
+    # was current when the module was first imported (a closed capture, under pytest).
+    out = out or sys.stdout
+    err = err or sys.stderr
     import asyncio
 
     from app.demo import find_district, operator_of
@@ -121,7 +129,10 @@ def import_bundle(
     for error in run_result.errors[:SHOWN_ERRORS]:
         where = ":".join(str(p) for p in (error.get("file"), error.get("row")) if p is not None)
         field = f" {error['field']}" if error.get("field") else ""
-        out.write(f"  {where}{field}: {error['message']}\n")
+        dependents = (
+            f" ({error['dependents']:,} records that refer to it skipped)" if error.get("dependents") else ""
+        )
+        out.write(f"  {where}{field}: {error['message']}{dependents}\n")
     if run_result.error_count > SHOWN_ERRORS:
         out.write(
             f"  … and {run_result.error_count - SHOWN_ERRORS:,} more (GET /api/v1/sync/runs/{run_result.id})\n"

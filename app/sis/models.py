@@ -21,7 +21,7 @@ from sqlalchemy import CheckConstraint, DateTime, Index, SmallInteger, UniqueCon
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from app.core.models import EntityBase, db_enum
+from app.core.models import EntityBase, change_version_column, db_enum
 
 
 class EnrollmentRole(StrEnum):
@@ -70,6 +70,8 @@ class SisRecord(EntityBase):
     date_last_modified: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # Set when the SIS sends `status=tobedeleted` (or a bulk import archives a missing record).
     deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The id of the transaction that last wrote the row (see `change_version_column`).
+    change_version: int = change_version_column()
 
 
 class Student(SisRecord, table=True):
@@ -80,6 +82,7 @@ class Student(SisRecord, table=True):
         UniqueConstraint("district_id", "sourced_id"),
         Index("ix_student_district_id_created_at_id", "district_id", "created_at", "id"),
         Index("ix_student_district_id_deleted_at", "district_id", "deleted_at"),
+        Index("ix_student_district_id_change_version", "district_id", "change_version"),
     )
 
     school_id: uuid.UUID = Field(foreign_key="school.id", nullable=False, index=True, ondelete="CASCADE")
@@ -95,6 +98,7 @@ class Section(SisRecord, table=True):
         UniqueConstraint("district_id", "sourced_id"),
         Index("ix_section_district_id_created_at_id", "district_id", "created_at", "id"),
         Index("ix_section_district_id_deleted_at", "district_id", "deleted_at"),
+        Index("ix_section_district_id_change_version", "district_id", "change_version"),
     )
 
     school_id: uuid.UUID = Field(foreign_key="school.id", nullable=False, index=True, ondelete="CASCADE")
@@ -110,6 +114,7 @@ class Enrollment(SisRecord, table=True):
         UniqueConstraint("district_id", "sourced_id"),
         Index("ix_enrollment_district_id_created_at_id", "district_id", "created_at", "id"),
         Index("ix_enrollment_district_id_deleted_at", "district_id", "deleted_at"),
+        Index("ix_enrollment_district_id_change_version", "district_id", "change_version"),
         CheckConstraint("(student_id IS NULL) <> (person_id IS NULL)", name="student_or_staff"),
         CheckConstraint(
             "end_date IS NULL OR begin_date IS NULL OR end_date >= begin_date", name="dates_in_order"
@@ -136,6 +141,7 @@ class BehaviorReferral(SisRecord, table=True):
         UniqueConstraint("district_id", "sourced_id"),
         Index("ix_behavior_referral_district_id_created_at_id", "district_id", "created_at", "id"),
         Index("ix_behavior_referral_district_id_deleted_at", "district_id", "deleted_at"),
+        Index("ix_behavior_referral_district_id_change_version", "district_id", "change_version"),
         Index("ix_behavior_referral_school_id_occurred_on", "school_id", "occurred_on"),
     )
 
@@ -159,6 +165,7 @@ class TierAssignment(SisRecord, table=True):
         UniqueConstraint("district_id", "sourced_id"),
         Index("ix_tier_assignment_district_id_created_at_id", "district_id", "created_at", "id"),
         Index("ix_tier_assignment_district_id_deleted_at", "district_id", "deleted_at"),
+        Index("ix_tier_assignment_district_id_change_version", "district_id", "change_version"),
         CheckConstraint("tier BETWEEN 1 AND 3", name="tier_range"),
         CheckConstraint(
             "effective_to IS NULL OR effective_to >= effective_from", name="effective_dates_in_order"

@@ -13,23 +13,36 @@ academic sessions, demographics, …) are allowed and not read.
 
 Defences, each a clear problem rather than a 500: a file that is not a zip, too many members, a
 member that inflates past the size limit or more than `MAX_RATIO` times its compressed size (a zip
-bomb), a missing manifest or file, an unknown mode, text that is not UTF-8, a header that lacks a
-required column.
+bomb), a damaged member (bad CRC, broken deflate stream), a missing manifest or file, an unknown mode,
+text that is not UTF-8, a header that lacks a required column.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import itertools
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import asyncpg
 
-from app.sis.bulk import MAX_KEPT_ERRORS, BulkWriter, Counts, Prepared, RowError, missing_sql
+from app.sis.bulk import (
+    MAX_KEPT_ERRORS,
+    REFERENCE_KIND,
+    BulkWriter,
+    Counts,
+    NotWritten,
+    Prepared,
+    RowError,
+    end_dependants,
+    missing_sql,
+)
 from app.sis.schemas import SyncEntity
 
 # Zip-bomb and abuse limits. CSV text compresses about 5–20×; a ratio past 100 is not a roster.
@@ -110,11 +123,23 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
 
+    # (file, row) of a refused record -> how many records were skipped because they depend on it.
+    dependents: dict[tuple[str | None, int | None], int] = field(default_factory=dict)
+
     def refuse(self, errors: list[RowError]) -> None:
         self.error_count += len(errors)
         room = MAX_KEPT_ERRORS - len(self.errors)
         if room > 0:
             self.errors.extend(errors[:room])
+
+    def skip(self, skipped: list[tuple[str, str | None, int | None]]) -> None:
+        for _, file, row in skipped:
+            self.dependents[file, row] = self.dependents.get((file, row), 0) + 1
+
+    def finish(self) -> None:
+        """Tell each kept root cause how many records it took down with it."""
+        for error in self.errors:
+            error.dependents = self.dependents.get((error.file, error.row), 0)
 
 
 # --- the zip -----------------------------------------------------------------------------------------
@@ -205,7 +230,7 @@ def open_csv(bundle: zipfile.ZipFile, name: str, required: tuple[str, ...]) -> C
     reader = csv.reader(text)
     try:
         header = next(reader, None)
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UNREADABLE as exc:
         raise _unreadable(name, 1, exc) from exc
     if header is None:
         raise BundleError(
@@ -231,13 +256,27 @@ def open_csv(bundle: zipfile.ZipFile, name: str, required: tuple[str, ...]) -> C
                     yield reader.line_num, {"__width__": f"{len(values)} fields where the header has {width}"}
                     continue
                 yield reader.line_num, dict(zip(columns, values, strict=True))
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except UNREADABLE as exc:
             raise _unreadable(name, reader.line_num + 1, exc) from exc
 
     return CsvFile(name, columns, rows(), counting, info.file_size)
 
 
+# What reading a member can raise: text that is not UTF-8, CSV that is not CSV, and a damaged member
+# (zipfile's "Bad CRC-32" once the data does not match its checksum, zlib's error for a damaged deflate
+# stream, EOFError for a truncated one).
+UNREADABLE = (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, zlib.error, EOFError)
+
+
 def _unreadable(name: str, line: int, exc: Exception) -> BundleError:
+    if isinstance(exc, zipfile.BadZipFile | zlib.error | EOFError):
+        return BundleError(
+            f"{name} is damaged in the zip (near line {line}: {exc}); make the zip again from the SIS "
+            "export.",
+            file=name,
+            row=line,
+            code="corrupt_file",
+        )
     if isinstance(exc, UnicodeDecodeError):
         return BundleError(
             f"{name} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} near line {line}); "
@@ -341,6 +380,17 @@ def _first(value: str | None) -> str | None:
 # --- the import --------------------------------------------------------------------------------------
 
 
+def _take(rows: Iterator[tuple[int, dict[str, str]]], size: int) -> list[tuple[int, dict[str, str]]]:
+    return list(itertools.islice(rows, size))
+
+
+async def next_chunk(rows: Iterator[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str]]]:
+    """The next `CHUNK_ROWS` rows of a CSV file (empty at its end). Inflating and parsing them is CPU
+    work with no I/O, done in a worker thread so the event loop keeps serving other requests (a bundle
+    of nothing but malformed lines never reaches the database, so it would otherwise never yield)."""
+    return await asyncio.to_thread(_take, rows, CHUNK_ROWS)
+
+
 class BundleImport:
     """One bundle into one district, on the writer's connection, inside a transaction it does not own.
 
@@ -368,6 +418,18 @@ class BundleImport:
         self.result = ImportResult()
         self._suffix = uuid.uuid4().hex[:12]
         self._roles_table: str | None = None
+        self.not_written = NotWritten(self.connection, self._suffix)
+        # sourcedIds of orgs.csv rows that are not schools (the district, …): few, kept here.
+        self._non_school_orgs: set[str] = set()
+        self.not_kept = 0
+
+    def _school_of(self, org_sourced_ids: str | None) -> str | None:
+        """The school among a user's `orgSourcedIds` (a comma-separated list that may name the district
+        too): the first that orgs.csv did not call something else."""
+        for org in (org_sourced_ids or "").split(","):
+            if org.strip() and org.strip() not in self._non_school_orgs:
+                return org.strip()
+        return None
 
     @property
     def failed(self) -> bool:
@@ -380,9 +442,10 @@ class BundleImport:
             mode = self.manifest.modes.get(spec.key)
             if mode is None:
                 continue
-            counts = Counts(mode=mode)
+            counts = Counts(mode=mode, skipped=0)
             self.result.counts[spec.key] = counts
             await self._import_file(spec, mode, counts)
+        self.result.finish()
         return self.result
 
     async def _import_file(self, spec: FileSpec, mode: str, counts: Counts) -> None:
@@ -397,19 +460,12 @@ class BundleImport:
         await self.connection.execute(
             f"CREATE TEMP TABLE {seen} (sourced_id text PRIMARY KEY) ON COMMIT DROP"
         )
-        chunk: list[tuple[int, dict[str, str]]] = []
         done = 0
-        for line, row in csv_file.rows:
-            chunk.append((line, row))
-            if len(chunk) >= CHUNK_ROWS:
-                await self._chunk(spec, chunk, counts, seen)
-                done += len(chunk)
-                chunk = []
-                if self.progress:
-                    self.progress(spec.filename, done, csv_file.reader.count, csv_file.size)
-        if chunk:
+        while chunk := await next_chunk(csv_file.rows):
             await self._chunk(spec, chunk, counts, seen)
             done += len(chunk)
+            if self.progress and len(chunk) == CHUNK_ROWS:
+                self.progress(spec.filename, done, csv_file.reader.count, csv_file.size)
         if self.progress:
             self.progress(spec.filename, done, csv_file.size, csv_file.size)
         if mode == "bulk":
@@ -431,28 +487,60 @@ class BundleImport:
             counts.rejected += len(width_errors)
             self.result.refuse(width_errors)
         if spec.key == "users":
+            self.not_kept = 0
             groups, role_errors = await self._users(rows, spec.filename)
+            counts.received += self.not_kept
+            counts.skipped = (counts.skipped or 0) + self.not_kept
             if role_errors:
                 counts.received += len(role_errors)
                 counts.rejected += len(role_errors)
                 self.result.refuse(role_errors)
+                roots = [(e.sourced_id, e.file, e.row) for e in role_errors if e.sourced_id]
+                await self.not_written.add("student", roots)
+                await self.not_written.add("staff", roots)
         elif spec.key == "orgs":
             # Only schools: the district itself and other kinds of org are not synced.
             schools = [(line, row) for line, row in rows if row.get("type", "").strip() == "school"]
+            others = [
+                row.get("sourcedId", "").strip() for _, row in rows if row.get("type", "").strip() != "school"
+            ]
+            self._non_school_orgs.update(others)
+            counts.received += len(others)
+            counts.skipped = (counts.skipped or 0) + len(others)
             groups = {SyncEntity.SCHOOLS: [(line, _record(row, MAPPINGS["orgs"])) for line, row in schools]}
         else:
             entity: SyncEntity = spec.entity  # type: ignore[assignment]  (set for every file but users)
             groups = {entity: [(line, _record(row, MAPPINGS[spec.key])) for line, row in rows]}
         for entity, records in groups.items():
-            prepared = await self.writer.prepare(entity, records, file=spec.filename, seen_table=seen)
+            prepared = await self.writer.prepare(
+                entity, records, file=spec.filename, seen_table=seen, not_written=self.not_written
+            )
             self.result.refuse(prepared.errors)
+            self.result.skip(prepared.skipped)
+            await self._remember_not_written(prepared)
             await self._write(prepared, counts)
+
+    async def _remember_not_written(self, prepared: Prepared) -> None:
+        """What of this chunk later files may point at but will not find: its refused and skipped
+        records (with their root cause), and, once the import is failing, its valid records too."""
+        kind = REFERENCE_KIND.get(prepared.entity)
+        if kind is None:
+            return
+        roots: dict[str, tuple[str, str | None, int | None]] = {}
+        for error in prepared.errors:
+            if error.sourced_id is not None and error.sourced_id not in roots:
+                roots[error.sourced_id] = (error.sourced_id, error.file, error.row)
+        held = prepared.held + (prepared.upsert_ids if self.failed else [])
+        await self.not_written.add(
+            kind, [*roots.values(), *prepared.skipped, *((sid, None, None) for sid in held)]
+        )
 
     async def _write(self, prepared: Prepared, counts: Counts) -> None:
         if self.failed:
             # Nothing of this import will be kept: go on only to report every invalid record.
             counts.received += prepared.received
             counts.rejected += prepared.rejected_rows
+            counts.skipped = (counts.skipped or 0) + len(prepared.skipped)
             return
         counts.add(await self.writer.write(prepared))
 
@@ -462,10 +550,13 @@ class BundleImport:
         archive = self.archive_missing and not self.failed and counts.rejected == 0
         missing = 0
         for entity in entities:
-            found = await self.connection.fetchval(
-                missing_sql(entity, seen, archive=archive), self.writer.district_id
-            )
-            missing += found
+            query = missing_sql(entity, seen, archive=archive)
+            if not archive:
+                missing += await self.connection.fetchval(query, self.writer.district_id)
+                continue
+            gone = [r["id"] for r in await self.connection.fetch(query, self.writer.district_id)]
+            missing += len(gone)
+            await end_dependants(self.connection, self.writer.district_id, entity, gone)
         counts.missing = missing
         if archive:
             counts.deleted += missing
@@ -480,23 +571,19 @@ class BundleImport:
             "(user_sourced_id text, role text, org_sourced_id text, is_primary bool) ON COMMIT DROP"
         )
         csv_file = open_csv(self.bundle, ROLES.filename, ROLES.required)
-        batch: list[tuple[str, str, str | None, bool]] = []
-        for _, row in csv_file.rows:
-            if "__width__" in row or row.get("status", "").strip() == "tobedeleted":
-                continue
-            batch.append(
+        while chunk := await next_chunk(csv_file.rows):
+            batch = [
                 (
                     row["userSourcedId"].strip(),
                     row["role"].strip(),
                     (row.get("orgSourcedId") or "").strip() or None,
                     (row.get("roleType") or "").strip() == "primary",
                 )
-            )
-            if len(batch) >= CHUNK_ROWS:
+                for _, row in chunk
+                if "__width__" not in row and row.get("status", "").strip() != "tobedeleted"
+            ]
+            if batch:
                 await self.connection.copy_records_to_table(self._roles_table, records=batch)
-                batch = []
-        if batch:
-            await self.connection.copy_records_to_table(self._roles_table, records=batch)
         await self.connection.execute(f"CREATE INDEX ON {self._roles_table} (user_sourced_id)")
 
     async def _users(
@@ -521,13 +608,16 @@ class BundleImport:
             sourced_id = row.get("sourcedId", "").strip()
             role, org = roles.get(sourced_id, (None, None))
             if "role" in row and row["role"].strip():
-                role, org = row["role"].strip(), _first(row.get("orgSourcedIds"))
+                role, org = row["role"].strip(), self._school_of(row.get("orgSourcedIds"))
             base = _record(row, _COMMON)
             if role is None and base.get("status") == "tobedeleted":
                 unknown_deletions.append((line, base))
             elif role == "student":
                 # Names and contact details are never read for students.
-                student = {**base, "school": (row.get("primaryOrg") or "").strip() or org}
+                # OneRoster 1.2's CSV binding names the column primaryOrgSourcedId; some exports
+                # write primaryOrg (the REST binding's name).
+                primary = row.get("primaryOrgSourcedId") or row.get("primaryOrg") or ""
+                student = {**base, "school": primary.strip() or org}
                 student["grade"] = _first(row.get("grades"))
                 students.append((line, {k: v for k, v in student.items() if v is not None}))
             elif role in STAFF_ROLES:
@@ -543,7 +633,9 @@ class BundleImport:
                         },
                     )
                 )
-            elif role is None:
+            elif role is not None:
+                self.not_kept += 1  # parents, guardians, relatives, …: the service keeps no record
+            else:
                 errors.append(
                     RowError(
                         line,

@@ -7,10 +7,14 @@ Parse, call the service, shape the reply. No rules here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.types import Message
 
 from app.core.errors import FieldError
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -18,10 +22,12 @@ from app.core.problems import problem_response, problem_responses
 from app.core.rest import Caller, ListParams, Session, list_body, require_zone, upload_field
 from app.core.schemas import IsoDateTime, ListResponse
 from app.sis import analytics, service
+from app.sis.bulk import DELETED_REFERENCE
 from app.sis.models import SyncRun, SyncRunStatus
 from app.sis.schemas import (
     MAX_BATCH,
     PUBLIC_MODELS,
+    AvailableChangeVersions,
     BehaviorOverview,
     DeletedRecord,
     DeletedRecordList,
@@ -30,13 +36,77 @@ from app.sis.schemas import (
     SyncEntity,
     SyncRunPublic,
 )
-from app.sis.service import BatchRejected, InvalidBundle
+from app.sis.service import BatchRejected, ChangeWindow, InvalidBundle, ReferenceToDeleted
 
-sync_router = APIRouter(prefix="/sync", tags=["sync"], responses=problem_responses(401, 403, 422))
+
+class _BodyTooLarge(Exception):
+    """The request body grew past the limit while it was being read."""
+
+
+class LimitedBodyRoute(APIRoute):
+    """A route that refuses a request body larger than `settings.sync_max_upload_bytes` (413), by its
+    declared length before reading anything, and by counting what arrives when no length is declared."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            limit: int = request.app.state.settings.sync_max_upload_bytes
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                return _too_large(request, limit)
+            receive = request._receive
+            received = 0
+
+            async def counting() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise _BodyTooLarge
+                return message
+
+            request._receive = counting
+            try:
+                return await handler(request)
+            except _BodyTooLarge:
+                return _too_large(request, limit)
+            except HTTPException as exc:
+                # FastAPI reports any failure while reading a body as a 400: say what it was.
+                if isinstance(exc.__cause__, _BodyTooLarge):
+                    return _too_large(request, limit)
+                raise
+
+        return limited
+
+
+def _too_large(request: Request, limit: int) -> JSONResponse:
+    return problem_response(
+        request,
+        code="payload_too_large",
+        title="Request body too large",
+        status=413,
+        detail=f"The request body is larger than {limit:,} bytes, the most a sync request may send. "
+        "Split the batch, or ask the operator to raise TRIANGLE_SYNC_MAX_UPLOAD_BYTES.",
+    )
+
+
+sync_router = APIRouter(
+    prefix="/sync",
+    tags=["sync"],
+    responses=problem_responses(401, 403, 413, 422, 503),
+    route_class=LimitedBodyRoute,
+)
 analytics_router = APIRouter(
     prefix="/behavior-analytics", tags=["behavior analytics"], responses=problem_responses(401, 403, 422)
 )
 
+_CONFLICT = {
+    **problem_responses(409)[409],
+    "description": "Nothing was applied: every refused record refers to a record that was deleted "
+    "(`errors` names each one; `sync_run` is the recorded run).",
+}
 _REJECTION = {
     **problem_responses(422)[422],
     "description": "Nothing was applied: `errors` names each refused record and `sync_run` is the "
@@ -44,6 +114,39 @@ _REJECTION = {
 }
 
 # --- bulk upserts and the change feed, one set of routes per entity ---------------------------------
+
+MinChangeVersion = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="Only changes at or above this version: the `newest_change_version` of your last "
+        "pull plus one (`GET /sync/change-versions`).",
+    ),
+]
+MaxChangeVersion = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="Only changes at or below this version: the `newest_change_version` you read before "
+        "this pull. Versions a running transaction may still write are never served.",
+    ),
+]
+
+
+@sync_router.get(
+    "/change-versions", operation_id="getAvailableChangeVersions", response_model=AvailableChangeVersions
+)
+async def available_change_versions(session: Session, principal: Caller) -> AvailableChangeVersions:
+    """The change versions the feed can serve now (Ed-Fi's `availableChangeVersions`).
+
+    To pull changes without ever missing one: read `newest_change_version` here, then page through
+    `GET /sync/{entity}?min_change_version=<last newest + 1>&max_change_version=<newest>` and
+    `GET /sync/{entity}/deletes` with the same window, and keep `newest` for the next pull. A sync that
+    is still running when you pull has versions above `newest`; you get its rows on a later pull."""
+    versions = await service.available_change_versions(session, principal)
+    return AvailableChangeVersions(
+        oldest_change_version=versions.oldest, newest_change_version=versions.newest
+    )
 
 
 def _operation_name(entity: SyncEntity) -> str:
@@ -64,6 +167,8 @@ def _rejection(request: Request, run: SyncRun, *, bundle: bool) -> JSONResponse:
         errors.append(FieldError(tuple(where), error["message"], error["code"]))
     invalid_bundle = bundle and not run.counts
     kind = InvalidBundle if invalid_bundle else BatchRejected
+    if run.errors and all(error["code"] == DELETED_REFERENCE for error in run.errors):
+        kind = ReferenceToDeleted
     detail = (
         run.errors[0]["message"]
         if invalid_bundle and run.errors
@@ -112,19 +217,29 @@ def _add_entity_routes(entity: SyncEntity) -> None:
         f"/{entity.value}",
         operation_id=f"sync{name}",
         response_model=SyncRunPublic,
-        responses={422: _REJECTION},
+        responses={409: _CONFLICT, 422: _REJECTION},
         summary=f"Sync {words}",
     )(put_records)
 
     async def list_records(
-        request: Request, response: Response, session: Session, principal: Caller, page: ListParams
+        request: Request,
+        response: Response,
+        session: Session,
+        principal: Caller,
+        page: ListParams,
+        min_change_version: MinChangeVersion = None,
+        max_change_version: MaxChangeVersion = None,
     ) -> dict[str, object]:
-        result = await service.list_records(session, principal, entity, page)
+        window = ChangeWindow(min_change_version, max_change_version)
+        result = await service.list_records(session, principal, entity, page, window)
         return list_body(request, response, result, public)
 
     list_records.__doc__ = (
-        f"The district's live {words} as OneRoster records, oldest first. Pass `updated_since` (the time "
-        f"of your last pull) to get only what changed; deletions are at `/sync/{entity.value}/deletes`."
+        f"The district's live {words} as OneRoster records, oldest first. To get only what changed, "
+        "pass `min_change_version` and `max_change_version` (see `GET /sync/change-versions`): no change "
+        "is ever skipped. `updated_since` still works but can skip rows: a sync that began before that "
+        "time and committed after it has earlier `updatedAt` values than the time you pass. Deletions "
+        f"are at `/sync/{entity.value}/deletes`."
     )
     sync_router.get(
         f"/{entity.value}",
@@ -146,22 +261,36 @@ def _add_entity_routes(entity: SyncEntity) -> None:
         cursor: Annotated[
             str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
         ] = None,
+        min_change_version: MinChangeVersion = None,
+        max_change_version: MaxChangeVersion = None,
     ) -> DeletedRecordList:
         result = await service.list_deletes(
-            session, principal, entity, since=require_zone(since, "since"), limit=limit, cursor=cursor
+            session,
+            principal,
+            entity,
+            since=require_zone(since, "since"),
+            limit=limit,
+            cursor=cursor,
+            window=ChangeWindow(min_change_version, max_change_version),
         )
         if result.next_cursor is not None:
             next_url = request.url.include_query_params(cursor=result.next_cursor)
             response.headers["Link"] = f'<{next_url}>; rel="next"'
         return DeletedRecordList(
-            items=[DeletedRecord(sourced_id=d.sourced_id, deleted_at=d.deleted_at) for d in result.items],
+            items=[
+                DeletedRecord(
+                    sourced_id=d.sourced_id, deleted_at=d.deleted_at, change_version=d.change_version
+                )
+                for d in result.items
+            ],
             next_cursor=result.next_cursor,
         )
 
     list_deletes.__doc__ = (
         f"{words.capitalize()} deleted by the SIS (`status: tobedeleted`) or archived by a bulk import, "
         "by `sourcedId`, oldest deletion first, so a downstream system can apply the deletes without "
-        "knowing this service's ids."
+        "knowing this service's ids. Pull by `min_change_version`/`max_change_version` (never skips a "
+        "deletion); `since` (a time) can skip deletions committed late, like `updated_since`."
     )
     sync_router.get(
         f"/{entity.value}/deletes",
@@ -211,7 +340,7 @@ async def get_run(
     "/oneroster",
     operation_id="importOneRosterBundle",
     response_model=SyncRunPublic,
-    responses={422: _REJECTION, **problem_responses(413)},
+    responses={409: _CONFLICT, 422: _REJECTION, **problem_responses(413)},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -255,7 +384,8 @@ async def import_oneroster(
     `status: tobedeleted` deletes) or `absent`. Read: orgs (type school), roles, users, classes,
     enrollments, and Triangle's `referrals.csv` and `tierAssignments.csv`. Student names in users.csv
     are never read. Files are streamed, so bundles of any size use the same memory. A bundle that cannot
-    be read (not a zip, a zip bomb, missing manifest, file or column, not UTF-8) or that holds invalid
+    be read (not a zip, a zip bomb, missing manifest, file or column, a damaged member, not UTF-8) or
+    that holds invalid
     records applies nothing (422), unless `partial=true` for invalid records. Who may sync is
     checked before the upload is read (403 with nothing recorded); an upload over the configured size
     (`TRIANGLE_SYNC_MAX_UPLOAD_BYTES`) is refused with 413 as it arrives."""

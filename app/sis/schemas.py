@@ -218,6 +218,10 @@ class RecordPublic(BaseModel):
     status: RecordStatus
     date_last_modified: datetime | None
     updated_at: datetime
+    change_version: int = Field(
+        description="The version of the row's last change: pass the highest you have applied, plus one, "
+        "as `min_change_version` (see `GET /sync/change-versions`)."
+    )
 
 
 class SchoolRecordPublic(RecordPublic):
@@ -284,6 +288,18 @@ class DeletedRecord(BaseModel):
 
     sourced_id: str = Field(serialization_alias="sourcedId")
     deleted_at: datetime
+    change_version: int = Field(serialization_alias="changeVersion")
+
+
+class AvailableChangeVersions(BaseModel):
+    """The change versions the feed can serve now (Ed-Fi's `availableChangeVersions`)."""
+
+    oldest_change_version: int = Field(description="The lowest version a row can have.")
+    newest_change_version: int = Field(
+        description="The highest version no running transaction can still write. Pull with "
+        "`min_change_version` = the `newest_change_version` of your last pull + 1 and "
+        "`max_change_version` = this; keep this as the start of your next pull."
+    )
 
 
 class DeletedRecordList(BaseModel):
@@ -308,6 +324,11 @@ class RowErrorPublic(BaseModel):
     field: str | None = Field(description="The OneRoster field (or CSV column); null for the whole record.")
     message: str
     code: str
+    dependents: int = Field(
+        default=0,
+        description="CSV import: how many later records were skipped because they refer to this one "
+        "(counted `skipped` in their file, not listed as errors of their own).",
+    )
 
 
 class EntityCounts(BaseModel):
@@ -324,6 +345,17 @@ class EntityCounts(BaseModel):
         default=None,
         description="Bulk-mode CSV file: records held here but absent from the file. They are archived "
         "(and counted in `deleted`) only when the import asked for `archive_missing`.",
+    )
+    skipped: int | None = Field(
+        default=None,
+        description="CSV import: rows not applied: rows the service keeps no record of (district and "
+        "other non-school orgs, parents, guardians and other roles), and records that refer to a "
+        "refused record (whose error counts them in `dependents`).",
+    )
+    stale: int | None = Field(
+        default=None,
+        description="Records sent with a `dateLastModified` older than the one stored: not applied "
+        "(present when there were any).",
     )
 
 
@@ -425,7 +457,9 @@ class TeacherRow(BaseModel):
     referrals: Cell = Field(description="Referrals the teacher reported at the school in the period.")
     referrals_per_student: Cell
     relative_to_school: Cell = Field(
-        description="The teacher's referrals per student divided by the school's (1.0 = the same rate)."
+        description="The teacher's referrals per student divided by the school's referrals per student "
+        "per teacher (what all its teachers reported over all their teacher-student pairs): 1.0 = the "
+        "school's rate, however many teachers each student has."
     )
 
 

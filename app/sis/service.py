@@ -13,14 +13,17 @@ all the same (the service returns it rather than raising, so the unit of work ke
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import asyncpg
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -58,6 +61,7 @@ from app.tenancy.models import School
 from app.webhooks import events as webhooks
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def write_action(entity: SyncEntity) -> Action:
@@ -87,18 +91,66 @@ class BatchRejected(DomainError):
     )
 
 
+class ReferenceToDeleted(DomainError):
+    """How REST reports a run refused only because its records refer to deleted ones (like Ed-Fi)."""
+
+    code = "reference_to_deleted"
+    title = "Reference to a deleted record"
+    status = 409
+    description = (
+        "Records refer to records the SIS deleted (`status: tobedeleted`) or an import archived, so "
+        "nothing was applied. `errors` names each one; `sync_run` is the recorded run."
+    )
+
+
+class SyncBusy(DomainError):
+    """Concurrent syncs kept deadlocking over the same rows, even after retries."""
+
+    code = "sync_busy"
+    title = "Sync busy"
+    status = 503
+    retry_after = 5
+    description = (
+        "Another sync is writing the same records at this moment and the two kept getting in each "
+        "other's way. Nothing was applied; send the same request again after `Retry-After` seconds."
+    )
+
+
+# A deadlock (or a serialization failure) between concurrent syncs is transient: PostgreSQL rolls one
+# of them back, and running it again usually succeeds once the other has committed.
+_TRANSIENT = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+WRITE_ATTEMPTS = 4
+
+
+async def _retrying(connection: asyncpg.Connection, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` in a savepoint, again (after a short randomized pause) when it deadlocks with a
+    concurrent sync; `SyncBusy` when it still does after `WRITE_ATTEMPTS`."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            async with connection.transaction():
+                return await work()
+        except _TRANSIENT as exc:
+            logger.info("sync write deadlocked; retrying", extra={"attempt": attempt + 1, "error": str(exc)})
+            await asyncio.sleep(0.05 * 2**attempt * (1 + random.random()))  # noqa: S311 (jitter, not secrets)
+    raise SyncBusy("Another sync is writing the same records; nothing was applied. Try again shortly.")
+
+
 class InvalidBundle(DomainError):
     code = "invalid_bundle"
     title = "Invalid OneRoster bundle"
     status = 422
     description = (
         "The upload cannot be read as a OneRoster CSV bundle (not a zip, a zip bomb, no manifest, a missing "
-        "file or column, text that is not UTF-8). Nothing was applied."
+        "file or column, a damaged member, text that is not UTF-8). Nothing was applied."
     )
 
 
 class _Rejected(Exception):
-    """Rolls back a savepoint whose writes must not stay."""
+    """Rolls back a savepoint whose writes must not stay (carrying what the import found)."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("rejected")
+        self.result = result
 
 
 # --- writes ------------------------------------------------------------------------------------------
@@ -129,8 +181,7 @@ async def sync_batch(
     errors = prepared.errors
     if not errors or partial:
         try:
-            async with writer.connection.transaction():
-                counts = await writer.write(prepared)
+            counts = await _retrying(writer.connection, lambda: writer.write(prepared))
         except asyncpg.PostgresError as exc:
             # Every rule is checked before writing; this is the database refusing what slipped through.
             logger.warning(
@@ -139,7 +190,13 @@ async def sync_batch(
             counts = Counts(received=prepared.received, rejected=prepared.received)
             errors = [
                 *errors,
-                RowError(None, None, f"The batch could not be applied: {exc}", "database_refused"),
+                RowError(
+                    None,
+                    None,
+                    "The batch could not be applied: the database refused it. Nothing was applied; the "
+                    "server log has the details.",
+                    "database_refused",
+                ),
             ]
     status = _status(errors, partial)
     if status is SyncRunStatus.REJECTED:
@@ -182,7 +239,7 @@ async def import_oneroster(
     Each file is read in the mode its manifest names. In `bulk` mode, records held here but absent from
     the file are counted as `missing` and archived (soft-deleted) only when `archive_missing` is asked
     for. A bundle that cannot be read (not a zip, a zip bomb, no manifest, a missing file or column,
-    text that is not UTF-8) applies nothing; invalid records apply nothing unless `partial`. Either way
+    a damaged member, text that is not UTF-8) applies nothing; invalid records apply nothing unless `partial`. Either way
     the run is recorded and returned. Raises `PermissionDenied` when the bundle holds files the caller
     may not sync (roster files need `roster:write`, behaviour files `referrals:write`).
     """
@@ -200,22 +257,31 @@ async def import_oneroster(
     if manifest.modes.keys() & BEHAVIOR_FILES:
         require(principal, Action.BEHAVIOR_SYNC)
     writer = BulkWriter(await driver_connection(session), district_id)
-    importer = BundleImport(
-        writer, zipped, manifest, partial=partial, archive_missing=archive_missing, progress=progress
-    )
+
+    async def attempt() -> ImportResult:
+        # A fresh importer each attempt: what a rolled-back attempt counted must not stay.
+        importer = BundleImport(
+            writer, zipped, manifest, partial=partial, archive_missing=archive_missing, progress=progress
+        )
+        outcome = await importer.run()
+        if importer.failed:
+            raise _Rejected(outcome)
+        return outcome
+
     try:
-        async with writer.connection.transaction():
-            result = await importer.run()
-            if importer.failed:
-                raise _Rejected
-    except _Rejected:
-        pass
+        result = await _retrying(writer.connection, attempt)
+    except _Rejected as rejected:
+        result = rejected.result
     except BundleError as exc:
         return await _bundle_rejected(session, principal, district_id, started, partial, archive_missing, exc)
     except asyncpg.PostgresError as exc:
         # Every rule is checked before writing; this is the database refusing what slipped through.
         logger.warning("bundle refused by the database", extra={"error": str(exc)})
-        refused = BundleError(f"The bundle could not be applied: {exc}", code="database_refused")
+        refused = BundleError(
+            "The bundle could not be applied: the database refused it. Nothing was applied; the server "
+            "log has the details.",
+            code="database_refused",
+        )
         return await _bundle_rejected(
             session, principal, district_id, started, partial, archive_missing, refused
         )
@@ -337,6 +403,7 @@ def _record_query(entity: SyncEntity) -> tuple[Any, Select[Any]]:
             School.sourced_id,
             School.sis_date_last_modified.label("date_last_modified"),
             School.updated_at,
+            School.change_version,
             School.name,
         ).where(School.sourced_id.is_not(None), School.sis_deleted_at.is_(None))
     if entity is SyncEntity.STAFF:
@@ -345,6 +412,7 @@ def _record_query(entity: SyncEntity) -> tuple[Any, Select[Any]]:
             Person.sourced_id,
             Person.sis_date_last_modified.label("date_last_modified"),
             Person.updated_at,
+            Person.change_version,
             Person.staff_role.label("role"),
             Person.display_name,
             Person.email,
@@ -411,17 +479,72 @@ def _record_query(entity: SyncEntity) -> tuple[Any, Select[Any]]:
 
 
 def _common(model: Any) -> tuple[Any, ...]:
-    return (model.id, model.sourced_id, model.date_last_modified, model.updated_at)
+    return (model.id, model.sourced_id, model.date_last_modified, model.updated_at, model.change_version)
+
+
+# The change version below which no transaction is still running: every row at or under it that will
+# ever be visible already is. Evaluated inside the feed's own statement.
+_WATERMARK = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeVersions:
+    oldest: int
+    newest: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeWindow:
+    """The change versions a caller asks for: `min_version` and `max_version`, both inclusive."""
+
+    min_version: int | None = None
+    max_version: int | None = None
+
+    @property
+    def asked(self) -> bool:
+        return self.min_version is not None or self.max_version is not None
+
+
+async def available_change_versions(session: AsyncSession, principal: Principal) -> ChangeVersions:
+    """The change versions the feed can serve now (Ed-Fi's `availableChangeVersions`).
+
+    `newest` is the highest version no running transaction can still write: ask the feed for
+    `min_change_version` = your last `newest` + 1 and `max_change_version` = this `newest`, and no
+    change is ever skipped, however long a sync that is still running takes to commit. Any principal
+    of a district may ask (the number says nothing about the district's data)."""
+    _district_of(principal)
+    watermark = (await session.execute(select(_WATERMARK))).scalar_one()
+    return ChangeVersions(oldest=0, newest=watermark - 1)
+
+
+def _in_window(stmt: Select[Any], column: Any, window: ChangeWindow) -> Select[Any]:
+    """Rows of `stmt` whose `column` is in `window`, and never above the watermark."""
+    stmt = stmt.where(column < _WATERMARK)
+    if window.min_version is not None:
+        stmt = stmt.where(column >= window.min_version)
+    if window.max_version is not None:
+        stmt = stmt.where(column <= window.max_version)
+    return stmt
 
 
 async def list_records(
-    session: AsyncSession, principal: Principal, entity: SyncEntity, page: PageRequest
+    session: AsyncSession,
+    principal: Principal,
+    entity: SyncEntity,
+    page: PageRequest,
+    window: ChangeWindow = ChangeWindow(),
 ) -> Page[dict[str, Any]]:
-    """The district's live records of `entity`, oldest first, as OneRoster records; `updated_since`
-    narrows them to what changed. Raises `PermissionDenied` when the caller may not read them (single
-    students' referrals and tiers need `referrals:read`)."""
+    """The district's live records of `entity`, oldest first, as OneRoster records.
+
+    `window` (change versions, see `available_change_versions`) narrows them to what changed without
+    ever skipping a change. `updated_since` narrows them by time, as before, but a row written by a
+    transaction that began before that time and committed after it is never served by it: a poller
+    that passes the time of its last pull can miss such rows. Raises `PermissionDenied` when the caller
+    may not read them (single students' referrals and tiers need `referrals:read`)."""
     model, stmt = _record_query(entity)
     stmt = visible(stmt, model, principal, read_action(entity))
+    if window.asked:
+        stmt = _in_window(stmt, model.change_version, window)
     stmt = apply_filters(stmt, model, page).add_columns(model.created_at)
     stmt = stmt.order_by(model.created_at, model.id).limit(page.limit + 1)
     rows = [dict(row._mapping) for row in await session.execute(stmt)]
@@ -441,6 +564,7 @@ class Deleted:
     sourced_id: str
     deleted_at: datetime
     id: uuid.UUID
+    change_version: int
 
 
 _DELETED_COLUMN = {SyncEntity.SCHOOLS: "sis_deleted_at", SyncEntity.STAFF: "sis_deleted_at"}
@@ -454,14 +578,16 @@ async def list_deletes(
     since: datetime | None,
     limit: int,
     cursor: str | None,
+    window: ChangeWindow = ChangeWindow(),
 ) -> Page[Deleted]:
-    """Records of `entity` deleted (or archived) at or after `since`, by sourcedId, oldest deletion
-    first, so a downstream system can apply the deletes without knowing the service's ids. Readers of
-    the entity and its sync clients may ask."""
+    """Records of `entity` deleted (or archived), by sourcedId, oldest deletion first, so a downstream
+    system can apply the deletes without knowing the service's ids. `window` (change versions) never
+    skips a deletion; `since` (a time) can, like `updated_since` (see `list_records`). Readers of the
+    entity and its sync clients may ask."""
     model, _ = _record_query(entity)
     deleted_at = getattr(model, _DELETED_COLUMN.get(entity, "deleted_at"))
     stmt = visible(
-        select(model.sourced_id, deleted_at.label("deleted_at"), model.id).where(
+        select(model.sourced_id, deleted_at.label("deleted_at"), model.id, model.change_version).where(
             deleted_at.is_not(None), model.sourced_id.is_not(None)
         ),
         model,
@@ -471,11 +597,13 @@ async def list_deletes(
     )
     if since is not None:
         stmt = stmt.where(deleted_at >= since)
+    if window.asked:
+        stmt = _in_window(stmt, model.change_version, window)
     if cursor is not None:
         after, row_id = decode_cursor(cursor)
         stmt = stmt.where(tuple_(deleted_at, model.id) > tuple_(after, row_id))
     stmt = stmt.order_by(deleted_at, model.id).limit(limit + 1)
-    rows = [Deleted(r.sourced_id, r.deleted_at, r.id) for r in await session.execute(stmt)]
+    rows = [Deleted(r.sourced_id, r.deleted_at, r.id, r.change_version) for r in await session.execute(stmt)]
     has_next = len(rows) > limit
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1].deleted_at, items[-1].id) if has_next and items else None

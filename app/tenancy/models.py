@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, DateTime, Index, String, UniqueConstrain
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field
 
-from app.core.models import VersionedEntityBase
+from app.core.models import VersionedEntityBase, change_version_column
 
 DEFAULT_MIN_CELL_SIZE = 10
 DEFAULT_ENGAGEMENT_LAPSE_DAYS = 60
@@ -98,3 +98,5 @@ class School(VersionedEntityBase, table=True):
     # Set by SIS sync: the SIS's `dateLastModified`, and when it marked the school `tobedeleted`.
     sis_date_last_modified: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     sis_deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The SIS change feed's version of the row (see `change_version_column`).
+    change_version: int = change_version_column()

@@ -250,3 +250,52 @@ async def test_who_sees_which_school(
     # District B sees nothing of A's students: it released nothing of its own.
     b_overview = await client.get(ANALYTICS, headers=await tokens.headers("B", Role.DISTRICT_LEADER))
     assert b_overview.status_code == 404
+
+
+async def test_relative_to_school_is_one_at_the_schools_rate_when_students_have_several_teachers(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """40 students, each in both classes: t-1 (math) referred 30 of them once, t-2 (reading) 10. The
+    school's teachers referred 40 times over 80 teacher-student pairs, 0.5 per pair: t-1's 0.75 per
+    student is 1.5 times that, t-2's 0.25 half. (Against referrals per enrolled student, 1.0, both
+    would look half as referring as they are.)"""
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    ids = [f"s-{i:02}" for i in range(40)]
+    await put_ok(client, "students", [{"sourcedId": s, "school": "a-es", "grade": "03"} for s in ids], admin)
+    staff = [
+        {"sourcedId": "t-1", "role": "teacher", "givenName": "Ana", "familyName": "Ruiz"},
+        {"sourcedId": "t-2", "role": "teacher", "givenName": "Ben", "familyName": "Cole"},
+    ]
+    await put_ok(client, "staff", staff, admin)
+    classes = [
+        {"sourcedId": "c-1", "title": "Math", "school": "a-es"},
+        {"sourcedId": "c-2", "title": "Reading", "school": "a-es"},
+    ]
+    await put_ok(client, "classes", classes, admin)
+    enrollments = [
+        {"sourcedId": "e-t1", "class": "c-1", "user": "t-1", "role": "teacher"},
+        {"sourcedId": "e-t2", "class": "c-2", "user": "t-2", "role": "teacher"},
+    ]
+    for c in ("c-1", "c-2"):
+        enrollments += [{"sourcedId": f"e-{c}-{s}", "class": c, "user": s, "role": "student"} for s in ids]
+    await put_ok(client, "enrollments", enrollments, admin)
+    referrals = [
+        {
+            "sourcedId": f"r-{i}",
+            "student": s,
+            "school": "a-es",
+            "staff": "t-1" if i < 30 else "t-2",
+            "date": "2026-10-01",
+            "category": "disruption",
+            "severity": "minor",
+        }
+        for i, s in enumerate(ids)
+    ]
+    await put_ok(client, "referrals", referrals, admin)
+    await release(client, tokens)
+    body = await report(client, admin, str(world.school_ids("A")[0]))
+    teachers = {t["sourced_id"]: t for t in body["teachers"]}
+    assert teachers["t-1"]["referrals_per_student"] == shown(0.75)
+    assert teachers["t-2"]["referrals_per_student"] == shown(0.25)
+    assert teachers["t-1"]["relative_to_school"] == shown(1.5)
+    assert teachers["t-2"]["relative_to_school"] == shown(0.5)

@@ -138,7 +138,7 @@ async def test_delta_files_apply_changes_and_deletions(
     assert run["counts"] == {
         "users": {
             "mode": "delta", "received": 2, "created": 1, "updated": 0, "unchanged": 0, "deleted": 1,
-            "rejected": 0, "missing": None,
+            "rejected": 0, "missing": None, "skipped": 0, "stale": None,
         }
     }  # fmt: skip
     assert sorted(s["sourcedId"] for s in await list_all(client, f"{SYNC}/students", sync_client)) == [
@@ -247,9 +247,9 @@ def test_the_command_line_import_prints_a_summary(
         assert table[0].split() == [
             "file",
             "mode",
-            *["received", "created", "updated", "unchanged", "deleted", "rejected", "missing"],
+            *["received", "created", "updated", "unchanged", "deleted", "rejected", "skipped", "missing"],
         ]
-        assert any(line.split()[:4] == ["users.csv", "bulk", "4", "4"] for line in table), captured.out
+        assert any(line.split()[:4] == ["users.csv", "bulk", "5", "4"] for line in table), captured.out
         assert "applied" in table[-1]
 
         path.write_bytes(

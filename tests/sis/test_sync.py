@@ -182,6 +182,7 @@ async def test_students_are_pseudonymous_whatever_the_feed_sends(
         "status": "active",
         "dateLastModified": None,
         "updatedAt": stored["updatedAt"],
+        "changeVersion": stored["changeVersion"],
         "school": "a-es",
         "grade": "KG",
     }
