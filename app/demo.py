@@ -40,6 +40,7 @@ from app.initiatives.models import (
     Initiative,
     ParticipationLevel,
     Stage,
+    StageChange,
     Stakeholder,
     StakeholderCategory,
     Stance,
@@ -374,6 +375,14 @@ DEMO_INITIATIVES: list[
 ]
 
 _STAGE_PATH = [Stage.EXPLORING, Stage.CO_DESIGNING, Stage.APPROVED, Stage.IMPLEMENTING]
+# When each demo initiative entered each stage, in days before the demo is loaded: the literacy design
+# session (240 days ago, `DEMO_ACTIVITIES`) came before its approval, as the sequence rule asks.
+_STAGE_DAYS_AGO = {
+    Stage.EXPLORING: 300,
+    Stage.CO_DESIGNING: 260,
+    Stage.APPROVED: 200,
+    Stage.IMPLEMENTING: 180,
+}
 
 
 async def seed_initiatives(session: AsyncSession, district_id: uuid.UUID) -> int:
@@ -416,6 +425,11 @@ async def seed_initiatives(session: AsyncSession, district_id: uuid.UUID) -> int
             await initiatives.update_initiative(
                 session, operator, initiative.id, InitiativeUpdate(stage=next_stage)
             )
+        # The demo tells a year that has already happened: each move is dated when it would have been.
+        moves = await session.execute(select(StageChange).where(StageChange.initiative_id == initiative.id))
+        for move in moves.scalars():
+            move.created_at = utcnow() - timedelta(days=_STAGE_DAYS_AGO[move.to_stage])
+    await session.flush()
     return len(DEMO_INITIATIVES)
 
 
@@ -579,6 +593,7 @@ async def seed_engagement(session: AsyncSession, district_id: uuid.UUID) -> int:
                 published=spec.published,
             ),
         )
+        activity.created_at = held  # recorded on the day it was held
         participations = {
             name: await engagement.add_participation(
                 session,
@@ -588,6 +603,8 @@ async def seed_engagement(session: AsyncSession, district_id: uuid.UUID) -> int:
             )
             for name in spec.attended
         }
+        for participation in participations.values():
+            participation.created_at = held
         for said in spec.said:
             row = await engagement.add_input(
                 session,

@@ -1,0 +1,72 @@
+"""co-creation that cannot be gamed: stage history, plan sign-offs and accepted risks, policy settings
+
+Revision ID: 0012
+Revises: 0008
+Create Date: 2026-11-30 01:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0012"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+STAGE = postgresql.ENUM(name="stage", create_type=False)
+
+
+def _timestamps() -> list[sa.Column]:
+    return [
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "stage_change",
+        *_timestamps(),
+        sa.Column("district_id", sa.Uuid(), nullable=False),
+        sa.Column("initiative_id", sa.Uuid(), nullable=False),
+        sa.Column("from_stage", STAGE, nullable=True),
+        sa.Column("to_stage", STAGE, nullable=False),
+        sa.Column("changed_by_kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("changed_by_id", sa.Uuid(), nullable=True),
+        sa.Column("changed_by_label", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["district_id"],
+            ["district.id"],
+            name=op.f("fk_stage_change_district_id_district"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["initiative_id"],
+            ["initiative.id"],
+            name=op.f("fk_stage_change_initiative_id_initiative"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stage_change")),
+    )
+    op.create_index(
+        "ix_stage_change_initiative_id_created_at_id", "stage_change", ["initiative_id", "created_at", "id"]
+    )
+    op.create_index(op.f("ix_stage_change_updated_at"), "stage_change", ["updated_at"])
+    # Initiatives from before the history was kept: one entry, at their last change, saying where they
+    # stand. Without an entry into `approved`, the sequence rule has no date to judge them by and
+    # counts their co-creation as before (see app.engagement.findings.design_settled_at).
+    op.execute(
+        "INSERT INTO stage_change (id, created_at, updated_at, district_id, initiative_id, from_stage, "
+        "to_stage, changed_by_kind, changed_by_label) "
+        "SELECT gen_random_uuid(), updated_at, updated_at, district_id, id, NULL, stage, 'system', "
+        "'Stage history began' FROM initiative"
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("stage_change")
