@@ -93,7 +93,7 @@ from app.plans.schemas import (
     StrategyProgress,
     StrategyUpdate,
 )
-from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+from app.tenancy.graphql import SchoolType, VoiceEnum, _nodes, school_by_id
 from app.tenancy.models import Voice
 
 PlanStatusEnum = strawberry.enum(
@@ -117,9 +117,6 @@ EvidenceKindEnum = strawberry.enum(
 )
 RevisionStatusEnum = strawberry.enum(RevisionStatus, name="RevisionStatus")
 CauseKindEnum = strawberry.enum(CauseKind, name="CauseKind", description="What led to a revision.")
-VoiceEnum = strawberry.enum(
-    Voice, name="Voice", description="A group whose voice a plan's co-creation must include."
-)
 
 
 @strawberry.enum(name="RevisionOp", description="What a revision's change does.")

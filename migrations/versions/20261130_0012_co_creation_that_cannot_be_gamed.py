@@ -67,6 +67,12 @@ def upgrade() -> None:
         "'Stage history began' FROM initiative"
     )
 
+    op.add_column(
+        "district",
+        sa.Column("separate_plan_approval", sa.Boolean(), server_default=sa.text("true"), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_column("district", "separate_plan_approval")
     op.drop_table("stage_change")
