@@ -674,7 +674,8 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
     start = today.year if today.month >= 7 else today.year - 1  # school years start in the summer
     cycle = f"{start}-{(start + 1) % 100:02d}"
 
-    async def co_create(plan_id: uuid.UUID, title: str, days_ago: int) -> None:
+    async def co_create(plan_id: uuid.UUID, title: str, days_ago: int) -> uuid.UUID:
+        """Hold a design-team meeting for the plan; returns the barrier it raised."""
         activity = await engagement.create_activity(
             session,
             operator,
@@ -694,7 +695,7 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
             activity.id,
             ParticipationCreate(stakeholder_id=coaches.id),  # type: ignore[union-attr]
         )
-        await engagement.add_input(
+        barrier = await engagement.add_input(
             session,
             operator,
             activity.id,
@@ -714,6 +715,7 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
                 text="Two grade 2 teachers already run daily phonics warm-ups that work.",
             ),
         )
+        return barrier.id
 
     async def tree(
         plan_id: uuid.UUID, goal: str, strategies: list[tuple[str, list[tuple[str, StepStatus]]]]
@@ -816,10 +818,23 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
         )
         if index == 2:
             continue  # a draft: no co-creation yet, so the policy check says what is missing
-        await co_create(plan.id, "Design team: barriers and bright spots", days_ago=90 - 30 * index)
+        barrier = await co_create(plan.id, "Design team: barriers and bright spots", days_ago=90 - 30 * index)
         await plans.update_plan(session, operator, plan.id, PlanUpdate(status=PlanStatus.IN_REVIEW))
         if index == 1:
-            continue
+            continue  # in review, its barrier still unanswered: the policy check shows approval waits
+        # Approval needs the barrier answered: the plan moves intervention out of science, ten days after
+        # the design team raised it.
+        answered = await engagement.update_input(
+            session,
+            operator,
+            barrier,
+            InputUpdate(
+                disposition=Disposition.ADOPTED,
+                response="Intervention moves out of science: see 'Protected intervention time' in the plan.",
+            ),
+        )
+        raised = utcnow() - timedelta(days=90 - 30 * index)
+        answered.created_at, answered.responded_at = raised, raised + timedelta(days=10)
         await plans.update_plan(
             session, operator, plan.id, PlanUpdate(status=PlanStatus.APPROVED, published=True)
         )

@@ -82,7 +82,7 @@ async def load_engagement(session: AsyncSession, facts: TriangleFacts) -> Engage
         )
         .group_by(Participation.activity_id)
     )
-    found.with_attendance = dict((await session.execute(anyone)).tuples().all())
+    found.with_attendance = {row[0]: row[1] for row in (await session.execute(anyone)).all()}
     open_inputs = (
         select(Input.id, Input.created_at)
         .join(Activity, Activity.id == Input.activity_id)

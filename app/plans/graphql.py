@@ -53,6 +53,7 @@ from app.initiatives.graphql import (
 from app.initiatives.models import Indicator
 from app.plans import service
 from app.plans.models import (
+    AcceptedRisk,
     ActionStep,
     CauseKind,
     CollaboratorRole,
@@ -70,6 +71,7 @@ from app.plans.models import (
     Strategy,
 )
 from app.plans.schemas import (
+    AcceptedRiskCreate,
     ActionStepCreate,
     ActionStepUpdate,
     CheckpointCreate,
@@ -170,6 +172,7 @@ goal_indicator_by_id = by_id(service.indicators_by_id)
 strategies_by_goal = page_per_parent(service.strategies_of_goals)
 steps_by_strategy = page_per_parent(service.steps_of_strategies)
 evidence_by_plan = page_per_parent(service.evidence_of_plans)
+accepted_risks_by_plan = page_per_parent(service.accepted_risks_of_plans)
 revisions_by_plan = page_per_parent(service.revisions_of_plans)
 causes_by_revision = by_id(service.causes_of_revisions)
 checkpoints_by_plan = page_per_parent(service.checkpoints_of_plans)
@@ -429,6 +432,34 @@ class GoalType(relay.Node):
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[GoalType | None]:
         return await _lookup(info, service.get_goal, node_ids, cls.from_view)
+
+
+@strawberry.type(
+    name="AcceptedRisk",
+    description="A barrier raised in the plan's co-creation that the plan carries unanswered, and why.",
+)
+class AcceptedRiskType:
+    database_id: uuid.UUID
+    plan_id: relay.GlobalID
+    input_id: relay.GlobalID = strawberry.field(description="The barrier (an Input) carried unanswered.")
+    reason: str
+    accepted_by_kind: str
+    accepted_by_id: uuid.UUID | None
+    accepted_by_label: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: AcceptedRisk) -> AcceptedRiskType:
+        return cls(
+            database_id=row.id,
+            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
+            input_id=relay.GlobalID("Input", str(row.input_id)),
+            reason=row.reason,
+            accepted_by_kind=row.accepted_by_kind,
+            accepted_by_id=row.accepted_by_id,
+            accepted_by_label=row.accepted_by_label,
+            created_at=row.created_at,
+        )
 
 
 @strawberry.type(name="Evidence", description="Something pre-planning collected for a plan.")
@@ -691,6 +722,15 @@ class PolicyCheckType:
     voices_heard: list[VoiceEnum]  # type: ignore[valid-type]
     voices_required: list[VoiceEnum]  # type: ignore[valid-type]
     missing: list[str] = strawberry.field(description="What is missing, in words; empty when met.")
+    judged_at: datetime | None = strawberry.field(
+        description="When the record is judged as of: when the plan went to review (null for a draft: now)."
+    )
+    unanswered_barriers: list[relay.GlobalID] = strawberry.field(
+        description="Barriers of its co-creation (Inputs) neither answered nor carried as accepted risks."
+    )
+    ready_for_approval: bool = strawberry.field(
+        description="The policy is met and no barrier is left unanswered."
+    )
 
     @classmethod
     def from_schema(cls, check: PolicyCheck) -> PolicyCheckType:
@@ -702,6 +742,9 @@ class PolicyCheckType:
             voices_heard=[Voice(v) for v in check.voices_heard],
             voices_required=[Voice(v) for v in check.voices_required],
             missing=list(check.missing),
+            judged_at=check.judged_at,
+            unanswered_barriers=[relay.GlobalID("Input", str(b)) for b in check.unanswered_barriers],
+            ready_for_approval=check.ready_for_approval,
         )
 
 
@@ -770,6 +813,9 @@ class PlanType(relay.Node):
     published: bool = strawberry.field(description="Readable by the whole district (approved plans only).")
     approved_at: datetime | None
     approved_by_label: str | None
+    submitted_at: datetime | None = strawberry.field(
+        description="When it last went to review: its co-creation record is judged as it stood then."
+    )
     version: int = strawberry.field(description="Send it back as `expectedVersion` when you update.")
     created_at: datetime
     updated_at: datetime
@@ -795,6 +841,7 @@ class PlanType(relay.Node):
             published=plan.published,
             approved_at=plan.approved_at,
             approved_by_label=plan.approved_by_label,
+            submitted_at=plan.submitted_at,
             version=plan.version,
             created_at=plan.created_at,
             updated_at=plan.updated_at,
@@ -841,6 +888,15 @@ class PlanType(relay.Node):
         loader = info.context.loader("plan_evidence_by_plan", evidence_by_plan)
         page = await loader.load((self.database_id, _ALL))
         return [EvidenceType.from_model(e) for e in page.items]
+
+    @strawberry.field(
+        description=f"The barriers of its co-creation it carries unanswered, with the reasons, oldest first "
+        f"(at most {MAX_LIMIT})."
+    )
+    async def accepted_risks(self, info: Info[Context, None]) -> list[AcceptedRiskType]:
+        loader = info.context.loader("plan_accepted_risks_by_plan", accepted_risks_by_plan)
+        page = await loader.load((self.database_id, _ALL))
+        return [AcceptedRiskType.from_model(r) for r in page.items]
 
     @strawberry.field(description="Its revisions, proposed, accepted and rejected, oldest first.")
     async def revisions(
@@ -1199,6 +1255,21 @@ class AddEvidenceInput:
     exemplar_school_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="For an exemplar: the school where the practice already works."
     )
+
+
+@strawberry.input(description="A barrier of the plan's co-creation to carry unanswered, and why.")
+class AcceptPlanRiskInput:
+    plan_id: relay.GlobalID
+    input_id: relay.GlobalID = strawberry.field(
+        description="The barrier: an Input of the plan's co-creation."
+    )
+    reason: str
+
+
+@strawberry.type
+class AcceptedRiskPayload:
+    accepted_risk: AcceptedRiskType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -1615,6 +1686,23 @@ class PlansMutation:
             return EvidencePayload(evidence=EvidenceType.from_model(row))
 
         return await run_mutation(info.context, work, _evidence_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Carry a barrier of the plan's co-creation as an accepted risk, with the reason: approval "
+        "needs every barrier answered or carried. The plan's lead or an approver, before approval.",
+    )
+    async def accept_plan_risk(
+        self, info: Info[Context, None], input: AcceptPlanRiskInput
+    ) -> AcceptedRiskPayload:
+        async def work(session: AsyncSession) -> AcceptedRiskPayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            input_id = parse_global_id(input.input_id, "Input", field="inputId")
+            data = validate_input(AcceptedRiskCreate, {"input_id": input_id, "reason": input.reason})
+            risk = await service.accept_risk(session, info.context.principal, plan_id, data)
+            return AcceptedRiskPayload(accepted_risk=AcceptedRiskType.from_model(risk))
+
+        return await run_mutation(info.context, work, lambda errors: AcceptedRiskPayload(user_errors=errors))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an evidence item.")
     async def remove_evidence(self, info: Info[Context, None], input: RemoveEvidenceInput) -> RemovalPayload:

@@ -109,6 +109,9 @@ class Plan(VersionedEntityBase, table=True):
     published: bool = Field(default=False, nullable=False)
     approved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     approved_by_label: str | None = Field(default=None, max_length=320)
+    # When it last went to review: its co-creation record is judged as it stood then, so sessions held
+    # (or attendance written in) while it waits for approval do not count for it.
+    submitted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class PlanCollaborator(EntityBase, table=True):
@@ -201,6 +204,26 @@ class ActionStep(VersionedEntityBase, table=True):
     @property
     def is_pilot(self) -> bool:
         return self.pilot_group is not None
+
+
+class AcceptedRisk(EntityBase, table=True):
+    """A barrier raised in the plan's co-creation that the plan goes ahead without answering, carried
+    explicitly with the reason, by whoever decided it. An open barrier blocks approval unless it is
+    answered or carried like this."""
+
+    __tablename__ = "accepted_risk"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "input_id"),
+        Index("ix_accepted_risk_plan_id_created_at_id", "plan_id", "created_at", "id"),
+    )
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    plan_id: uuid.UUID = Field(foreign_key="plan.id", nullable=False, ondelete="CASCADE")
+    input_id: uuid.UUID = Field(foreign_key="input.id", nullable=False, ondelete="CASCADE")
+    reason: str = Field(sa_type=Text, nullable=False)
+    accepted_by_kind: str = Field(max_length=16, nullable=False)
+    accepted_by_id: uuid.UUID | None = None
+    accepted_by_label: str | None = Field(default=None, max_length=320)
 
 
 class Evidence(EntityBase, table=True):

@@ -21,6 +21,8 @@ from app.core.schemas import ListResponse
 from app.plans import service
 from app.plans.models import PlanStatus, RevisionStatus
 from app.plans.schemas import (
+    AcceptedRiskCreate,
+    AcceptedRiskPublic,
     ActionStepCreate,
     ActionStepPublic,
     ActionStepUpdate,
@@ -580,6 +582,43 @@ async def add_evidence(
     evidence is the record behind the plan, not a change to it."""
     evidence = await service.add_evidence(session, principal, plan_id, body)
     return EvidencePublic.model_validate(evidence)
+
+
+@router.get(
+    "/plans/{plan_id}/accepted-risks",
+    operation_id="listAcceptedRisks",
+    response_model=ListResponse[AcceptedRiskPublic],
+    responses=problem_responses(404),
+)
+async def list_accepted_risks(
+    plan_id: PlanId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """The barriers raised in the plan's co-creation that it carries unanswered, each with the reason
+    and who decided, oldest first."""
+    result = await service.list_accepted_risks(session, principal, plan_id, page)
+    return list_body(request, response, result, AcceptedRiskPublic)
+
+
+@router.post(
+    "/plans/{plan_id}/accepted-risks",
+    operation_id="acceptPlanRisk",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AcceptedRiskPublic,
+    responses=problem_responses(404, 409),
+)
+async def accept_plan_risk(
+    plan_id: PlanId, body: AcceptedRiskCreate, session: Session, principal: Caller
+) -> AcceptedRiskPublic:
+    """Carry a barrier raised in the plan's co-creation as an accepted risk, with the reason. A plan is
+    approved only when every such barrier is answered (a disposition other than open or under
+    consideration) or carried like this. The plan's lead or an approver decides, before approval."""
+    risk = await service.accept_risk(session, principal, plan_id, body)
+    return AcceptedRiskPublic.model_validate(risk)
 
 
 @router.delete(

@@ -77,6 +77,9 @@ class PlanPublic(VersionedEntityPublic):
     published: bool
     approved_at: datetime | None
     approved_by_label: str | None
+    submitted_at: datetime | None = Field(
+        description="When it last went to review: its co-creation record is judged as it stood then."
+    )
 
 
 def _check_cycle(cycle: str) -> None:
@@ -282,6 +285,31 @@ class PolicyCheck(PublicModel):
     voices_heard: list[str]
     voices_required: list[str]
     missing: list[str] = Field(description="What is missing, in words; empty when the policy is met.")
+    judged_at: datetime | None = Field(
+        description="The moment the record is judged as of: when the plan went to review (null for a "
+        "draft, judged as of now). Co-creation counts only if held, recorded and attended by then."
+    )
+    unanswered_barriers: list[uuid.UUID] = Field(
+        description="Barriers raised in the plan's co-creation that are neither answered (a disposition "
+        "other than open or under consideration) nor carried as accepted risks: approval waits for them."
+    )
+    ready_for_approval: bool = Field(
+        description="The policy is met and no barrier is left unanswered (approval also needs an approver)."
+    )
+
+
+class AcceptedRiskCreate(RequestModel):
+    input_id: uuid.UUID = Field(description="A barrier raised in one of the plan's co-creation activities.")
+    reason: Prose = Field(description="Why the plan goes ahead with this barrier unanswered.")
+
+
+class AcceptedRiskPublic(EntityPublic):
+    plan_id: uuid.UUID
+    input_id: uuid.UUID
+    reason: str
+    accepted_by_kind: str
+    accepted_by_id: uuid.UUID | None
+    accepted_by_label: str | None
 
 
 # --- revisions --------------------------------------------------------------------------------------

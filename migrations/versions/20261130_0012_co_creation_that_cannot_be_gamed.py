@@ -71,8 +71,42 @@ def upgrade() -> None:
         "district",
         sa.Column("separate_plan_approval", sa.Boolean(), server_default=sa.text("true"), nullable=False),
     )
+    op.add_column("plan", sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True))
+    # Plans past draft went to review at some point before their approval (or their last change).
+    op.execute("UPDATE plan SET submitted_at = COALESCE(approved_at, updated_at) WHERE status <> 'draft'")
+    op.create_table(
+        "accepted_risk",
+        *_timestamps(),
+        sa.Column("district_id", sa.Uuid(), nullable=False),
+        sa.Column("plan_id", sa.Uuid(), nullable=False),
+        sa.Column("input_id", sa.Uuid(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("accepted_by_kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("accepted_by_id", sa.Uuid(), nullable=True),
+        sa.Column("accepted_by_label", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["district_id"],
+            ["district.id"],
+            name=op.f("fk_accepted_risk_district_id_district"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["input_id"], ["input.id"], name=op.f("fk_accepted_risk_input_id_input"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["plan.id"], name=op.f("fk_accepted_risk_plan_id_plan"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accepted_risk")),
+        sa.UniqueConstraint("plan_id", "input_id", name=op.f("uq_accepted_risk_plan_id_input_id")),
+    )
+    op.create_index(
+        "ix_accepted_risk_plan_id_created_at_id", "accepted_risk", ["plan_id", "created_at", "id"]
+    )
+    op.create_index(op.f("ix_accepted_risk_updated_at"), "accepted_risk", ["updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("accepted_risk")
+    op.drop_column("plan", "submitted_at")
     op.drop_column("district", "separate_plan_approval")
     op.drop_table("stage_change")

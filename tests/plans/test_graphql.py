@@ -22,7 +22,7 @@ from app.core.models import utcnow
 from app.identity.models import Role
 from app.plans.models import ActionStep, Goal, Plan, PlanRevision, Strategy
 from tests.conftest import GraphQLClient, Tokens, World, count_statements
-from tests.engagement.test_graphql import add_participation, create_activity, nodes, person_of
+from tests.engagement.test_graphql import ADD_INPUT, add_participation, create_activity, nodes, person_of
 from tests.initiatives.test_graphql import codes_by_field, create_initiative, error_codes, gid
 
 USER_ERRORS = "userErrors { field message code }"
@@ -579,6 +579,74 @@ async def test_review_needs_the_co_creation_record_and_approval_needs_the_school
     reopened = await update_plan(leader, plan["id"], status="ACTIVE")
     assert codes_by_field(reopened["userErrors"]) == [(["input", "status"], "illegal_transition")]
     assert "From closed: none." in reopened["userErrors"][0]["message"]
+
+
+GATE = """
+query($id: ID!) { plan(id: $id) { status submittedAt acceptedRisks { inputId reason acceptedByLabel }
+  policyCheck { met coCreationActivities judgedAt unansweredBarriers readyForApproval } } }"""
+ACCEPT_RISK = f"""
+mutation($input: AcceptPlanRiskInput!) {{
+  acceptPlanRisk(input: $input) {{ acceptedRisk {{ inputId reason }} {USER_ERRORS} }}
+}}"""
+
+
+async def test_the_plan_gate_counts_only_attended_sessions_and_approval_waits_for_every_barrier(
+    leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
+) -> None:
+    """Over GraphQL: a held session nobody attended does not open review, and an open barrier stops
+    approval until it is carried as an accepted risk with a reason."""
+    plan = await create_plan(leader, world)
+    empty = await create_activity(leader, "Nobody came", status="HELD", planId=plan["id"])
+    check = (await leader(GATE, {"id": plan["id"]}))["plan"]["policyCheck"]
+    assert (check["met"], check["coCreationActivities"]) == (False, 0)
+    refused = await update_plan(leader, plan["id"], status="IN_REVIEW")
+    assert refused["plan"] is None
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "co_creation_policy")] * 2
+
+    teacher = await person_of(session, world, "A", Role.TEACHER)
+    said = await add_participation(leader, empty["id"], personId=teacher)
+    barrier = (
+        await leader(
+            ADD_INPUT,
+            {
+                "input": {
+                    "activityId": empty["id"],
+                    "participationId": said["id"],
+                    "kind": "BARRIER",
+                    "text": "Intervention clashes with science.",
+                }
+            },
+        )
+    )["addInput"]["input"]
+    in_review = await update_plan(leader, plan["id"], status="IN_REVIEW")
+    assert in_review["userErrors"] == []
+    gate = (await leader(GATE, {"id": plan["id"]}))["plan"]
+    assert gate["policyCheck"]["judgedAt"] == gate["submittedAt"]
+    assert gate["policyCheck"]["unansweredBarriers"] == [barrier["id"]]
+    assert gate["policyCheck"]["readyForApproval"] is False
+
+    approver = await as_role(leader, tokens, Role.DISTRICT_ADMIN)
+    refused = await update_plan(approver, plan["id"], status="APPROVED")
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "unanswered_barrier")]
+
+    no_reason = await mutate(
+        leader, ACCEPT_RISK, "acceptPlanRisk", {"planId": plan["id"], "inputId": barrier["id"], "reason": " "}
+    )
+    assert [e["field"] for e in no_reason["userErrors"]] == [["input", "reason"]]
+    reason = "Science moves to the afternoon in January; until then we accept the clash."
+    risk = await ok(
+        leader,
+        ACCEPT_RISK,
+        "acceptPlanRisk",
+        {"planId": plan["id"], "inputId": barrier["id"], "reason": reason},
+        "acceptedRisk",
+    )
+    assert risk == {"inputId": barrier["id"], "reason": reason}
+    gate = (await leader(GATE, {"id": plan["id"]}))["plan"]
+    assert gate["acceptedRisks"][0]["reason"] == reason
+    assert (gate["policyCheck"]["unansweredBarriers"], gate["policyCheck"]["readyForApproval"]) == ([], True)
+    approved = await update_plan(approver, plan["id"], status="APPROVED")
+    assert approved["userErrors"] == []
 
 
 async def test_an_approved_plan_changes_only_by_revision_but_its_steps_report_progress(
