@@ -110,7 +110,9 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     assert dashboard.latest_walkthrough is not None
     assert not dashboard.latest_walkthrough.suppressed
     assert dashboard.latest_walkthrough.classrooms == 5
-    assert dashboard.open_inputs.count == 1  # its barrier was answered before approval; a leverage point waits
+    assert (
+        dashboard.open_inputs.count == 1
+    )  # its barrier was answered before approval; a leverage point waits
     cells = {c.measure: c for c in aggregates.cells if c.school_id == dashboard.latest_walkthrough.school_id}
     assert cells["belonging"].teachers == 4
     assert not cells["belonging"].suppressed

@@ -64,9 +64,11 @@ from app.plans.models import (
     PlanCollaborator,
     PlanRevision,
     PlanRevisionCause,
+    PlanSignOff,
     PlanStatus,
     ReviewCheckpoint,
     RevisionStatus,
+    SignOffKind,
     StepStatus,
     Strategy,
 )
@@ -90,6 +92,7 @@ from app.plans.schemas import (
     RevisionCreate,
     RevisionDecision,
     RevisionDiff,
+    SignOffCreate,
     StepProgress,
     StrategyCreate,
     StrategyProgress,
@@ -173,6 +176,7 @@ strategies_by_goal = page_per_parent(service.strategies_of_goals)
 steps_by_strategy = page_per_parent(service.steps_of_strategies)
 evidence_by_plan = page_per_parent(service.evidence_of_plans)
 accepted_risks_by_plan = page_per_parent(service.accepted_risks_of_plans)
+sign_offs_by_plan = page_per_parent(service.sign_offs_of_plans)
 revisions_by_plan = page_per_parent(service.revisions_of_plans)
 causes_by_revision = by_id(service.causes_of_revisions)
 checkpoints_by_plan = page_per_parent(service.checkpoints_of_plans)
@@ -432,6 +436,38 @@ class GoalType(relay.Node):
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[GoalType | None]:
         return await _lookup(info, service.get_goal, node_ids, cls.from_view)
+
+
+SignOffKindEnum = strawberry.enum(
+    SignOffKind, name="SignOffKind", description="REVIEW: a reviewer's; APPROVAL: the approver's."
+)
+
+
+@strawberry.type(name="PlanSignOff", description="Who signed a plan off, when, with what note.")
+class PlanSignOffType:
+    database_id: uuid.UUID
+    plan_id: relay.GlobalID
+    kind: SignOffKindEnum  # type: ignore[valid-type]
+    person_id: relay.GlobalID | None
+    signed_by_kind: str
+    signed_by_id: uuid.UUID | None
+    signed_by_label: str | None
+    note: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: PlanSignOff) -> PlanSignOffType:
+        return cls(
+            database_id=row.id,
+            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
+            kind=row.kind,
+            person_id=_global("Person", row.person_id),
+            signed_by_kind=row.signed_by_kind,
+            signed_by_id=row.signed_by_id,
+            signed_by_label=row.signed_by_label,
+            note=row.note,
+            created_at=row.created_at,
+        )
 
 
 @strawberry.type(
@@ -890,6 +926,15 @@ class PlanType(relay.Node):
         return [EvidenceType.from_model(e) for e in page.items]
 
     @strawberry.field(
+        description=f"Who signed it off (its reviewers, and its approver with the approval), oldest first "
+        f"(at most {MAX_LIMIT})."
+    )
+    async def sign_offs(self, info: Info[Context, None]) -> list[PlanSignOffType]:
+        loader = info.context.loader("plan_sign_offs_by_plan", sign_offs_by_plan)
+        page = await loader.load((self.database_id, _ALL))
+        return [PlanSignOffType.from_model(r) for r in page.items]
+
+    @strawberry.field(
         description=f"The barriers of its co-creation it carries unanswered, with the reasons, oldest first "
         f"(at most {MAX_LIMIT})."
     )
@@ -1255,6 +1300,18 @@ class AddEvidenceInput:
     exemplar_school_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="For an exemplar: the school where the practice already works."
     )
+
+
+@strawberry.input(description="A reviewer's sign-off on a plan in review.")
+class SignOffPlanInput:
+    plan_id: relay.GlobalID
+    note: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class PlanSignOffPayload:
+    sign_off: PlanSignOffType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="A barrier of the plan's co-creation to carry unanswered, and why.")
@@ -1686,6 +1743,20 @@ class PlansMutation:
             return EvidencePayload(evidence=EvidenceType.from_model(row))
 
         return await run_mutation(info.context, work, _evidence_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Sign off a plan in review, as one of its reviewers (or one who may approve it), once per "
+        "submission. Approval takes someone other than the plan's lead, where the district separates duties.",
+    )
+    async def sign_off_plan(self, info: Info[Context, None], input: SignOffPlanInput) -> PlanSignOffPayload:
+        async def work(session: AsyncSession) -> PlanSignOffPayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            data = validate_input(SignOffCreate, present_fields(input, exclude=frozenset({"plan_id"})))
+            row = await service.sign_off(session, info.context.principal, plan_id, data)
+            return PlanSignOffPayload(sign_off=PlanSignOffType.from_model(row))
+
+        return await run_mutation(info.context, work, lambda errors: PlanSignOffPayload(user_errors=errors))
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,

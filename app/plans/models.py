@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import Uuid
 from sqlmodel import Field
@@ -112,15 +112,20 @@ class Plan(VersionedEntityBase, table=True):
     # When it last went to review: its co-creation record is judged as it stood then, so sessions held
     # (or attendance written in) while it waits for approval do not count for it.
     submitted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Who sent it to review (a user's or client's id): under separation of duties they do not approve it.
+    submitted_by_id: uuid.UUID | None = None
 
 
 class PlanCollaborator(EntityBase, table=True):
-    """Someone who writes (lead, co-author) or reviews the plan."""
+    """Someone who writes (lead, co-author) or reviews the plan. A plan has one lead at most."""
 
     __tablename__ = "plan_collaborator"
     __table_args__ = (
         UniqueConstraint("plan_id", "person_id"),
         Index("ix_plan_collaborator_plan_id_created_at_id", "plan_id", "created_at", "id"),
+        Index(
+            "uq_plan_collaborator_one_lead", "plan_id", unique=True, postgresql_where=text("role = 'lead'")
+        ),
     )
 
     district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
@@ -204,6 +209,28 @@ class ActionStep(VersionedEntityBase, table=True):
     @property
     def is_pilot(self) -> bool:
         return self.pilot_group is not None
+
+
+class SignOffKind(StrEnum):
+    REVIEW = "review"  # a reviewer read the plan in review and signs it off
+    APPROVAL = "approval"  # the approver's own sign-off, recorded with the approval
+
+
+class PlanSignOff(EntityBase, table=True):
+    """A sign-off on a plan in review: who (a reviewer, or the approver), when, with what note. Kept,
+    and shown with the plan, so a board can see who read it before it was approved."""
+
+    __tablename__ = "plan_sign_off"
+    __table_args__ = (Index("ix_plan_sign_off_plan_id_created_at_id", "plan_id", "created_at", "id"),)
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    plan_id: uuid.UUID = Field(foreign_key="plan.id", nullable=False, ondelete="CASCADE")
+    kind: SignOffKind = Field(sa_type=db_enum(SignOffKind), nullable=False)
+    person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    signed_by_kind: str = Field(max_length=16, nullable=False)
+    signed_by_id: uuid.UUID | None = None
+    signed_by_label: str | None = Field(default=None, max_length=320)
+    note: str | None = Field(default=None, sa_type=Text)
 
 
 class AcceptedRisk(EntityBase, table=True):

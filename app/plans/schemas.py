@@ -18,6 +18,7 @@ from app.plans.models import (
     EvidenceKind,
     PlanStatus,
     RevisionStatus,
+    SignOffKind,
     StepStatus,
 )
 
@@ -296,6 +297,20 @@ class PolicyCheck(PublicModel):
     ready_for_approval: bool = Field(
         description="The policy is met and no barrier is left unanswered (approval also needs an approver)."
     )
+
+
+class SignOffCreate(RequestModel):
+    note: Prose | None = Field(default=None, description="What the reviewer wants on the record.")
+
+
+class SignOffPublic(EntityPublic):
+    plan_id: uuid.UUID
+    kind: SignOffKind = Field(description="`review`: a reviewer's; `approval`: the approver's.")
+    person_id: uuid.UUID | None
+    signed_by_kind: str
+    signed_by_id: uuid.UUID | None
+    signed_by_label: str | None
+    note: str | None
 
 
 class AcceptedRiskCreate(RequestModel):

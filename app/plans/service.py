@@ -67,9 +67,11 @@ from app.plans.models import (
     PlanCollaborator,
     PlanRevision,
     PlanRevisionCause,
+    PlanSignOff,
     PlanStatus,
     ReviewCheckpoint,
     RevisionStatus,
+    SignOffKind,
     Strategy,
 )
 from app.plans.schemas import (
@@ -101,6 +103,7 @@ from app.plans.schemas import (
     RevisionDecision,
     RevisionDiff,
     RevisionPublic,
+    SignOffCreate,
     StepProgress,
     StrategyCreate,
     StrategyProgress,
@@ -113,7 +116,8 @@ from app.tenancy.models import District, Voice
 WRITERS = frozenset({CollaboratorRole.LEAD, CollaboratorRole.CO_AUTHOR})
 
 _COLLABORATOR_UNIQUE = {
-    "uq_plan_collaborator_plan_id_person_id": ("person_id", "This person already collaborates on the plan.")
+    "uq_plan_collaborator_plan_id_person_id": ("person_id", "This person already collaborates on the plan."),
+    "uq_plan_collaborator_one_lead": ("role", "The plan already has a lead."),
 }
 
 # Whose voice a participant brings, by the category of the stakeholder they are or stand for.
@@ -383,8 +387,10 @@ async def _move(session: AsyncSession, principal: Principal, plan: Plan, new_sta
                 extra={"missing": check.missing},
             )
         plan.submitted_at = submitted_at
+        plan.submitted_by_id = principal.id
     elif new_status is PlanStatus.APPROVED:
         _authorize_approver(principal, plan)
+        await _check_separation_of_duties(session, principal, plan)
         await _check_ready_for_approval(session, plan)
     elif new_status is PlanStatus.DRAFT:
         # Sent back by review, or taken back by its authors.
@@ -396,10 +402,47 @@ async def _move(session: AsyncSession, principal: Principal, plan: Plan, new_sta
         await _authorize_lead(session, principal, plan)
 
 
+async def _check_separation_of_duties(session: AsyncSession, principal: Principal, plan: Plan) -> None:
+    """Where the district separates duties (its `separate_plan_approval`, on by default), the plan's
+    lead does not approve it, nor does whoever sent it to review (so a lead who steps down to
+    co-author on the way does not approve their own plan either)."""
+    separate = await session.scalar(
+        select(District.separate_plan_approval).where(District.id == plan.district_id)
+    )
+    if not separate:
+        return
+    is_lead = await _collaborator_role(session, principal, plan) is CollaboratorRole.LEAD
+    submitted = principal.id is not None and principal.id == plan.submitted_by_id
+    if is_lead or submitted:
+        who = "its lead" if is_lead else "who sent it to review"
+        raise PermissionDenied(
+            f"Separation of duties: a plan is approved by someone other than {who}. Ask another approver.",
+            extra={"action": "plan:approve", "reason": "separation_of_duties"},
+        )
+
+
+async def _person_of(session: AsyncSession, principal: Principal) -> uuid.UUID | None:
+    if principal.kind is not PrincipalKind.USER or principal.id is None:
+        return None
+    return await session.scalar(select(User.person_id).where(User.id == principal.id))
+
+
 async def _record_approval(session: AsyncSession, principal: Principal, plan: Plan) -> None:
-    """Stamp the approval, and keep the plan as approved as revision 0, the base of every diff."""
+    """Stamp the approval with the approver's sign-off, and keep the plan as approved as revision 0,
+    the base of every diff."""
     plan.approved_at = utcnow()
     plan.approved_by_label = principal.label
+    session.add(
+        PlanSignOff(
+            district_id=plan.district_id,
+            plan_id=plan.id,
+            kind=SignOffKind.APPROVAL,
+            person_id=await _person_of(session, principal),
+            signed_by_kind=principal.kind.value,
+            signed_by_id=principal.id,
+            signed_by_label=principal.label,
+        )
+    )
     session.add(
         PlanRevision(
             district_id=plan.district_id,
@@ -547,6 +590,68 @@ async def _check_ready_for_approval(session: AsyncSession, plan: Plan) -> None:
     )
 
 
+# --- sign-offs --------------------------------------------------------------------------------------
+
+
+async def list_sign_offs(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
+) -> Page[PlanSignOff]:
+    """Who signed the plan off (reviewers, and the approver with the approval), oldest first."""
+    await get_plan(session, principal, plan_id)
+    return await paginate(
+        session, select(PlanSignOff).where(PlanSignOff.plan_id == plan_id), PlanSignOff, page
+    )
+
+
+async def sign_offs_of_plans(
+    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[PlanSignOff]]:
+    readable = list(await plans_by_id(session, principal, plan_ids))
+    return await _per_plan(session, PlanSignOff, readable, plan_ids, page)
+
+
+async def sign_off(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: SignOffCreate
+) -> PlanSignOff:
+    """A reviewer of the plan (or one who may approve it) signs it off while it is in review, once per
+    submission. The sign-off is recorded and shown with the plan; approval stays the approver's.
+
+    Raises `NotFound`, `PermissionDenied` (not a reviewer or approver), `Conflict` (not in review;
+    already signed off since it went to review).
+    """
+    plan = await get_plan(session, principal, plan_id, lock=True)
+    if await _collaborator_role(session, principal, plan) is not CollaboratorRole.REVIEWER:
+        try:
+            _authorize_approver(principal, plan)
+        except PermissionDenied:
+            raise PermissionDenied(
+                "Only the plan's reviewers, or whoever may approve it, sign it off.",
+                extra={"action": "plan:sign_off"},
+            ) from None
+    if plan.status is not PlanStatus.IN_REVIEW:
+        raise Conflict(f"The plan is {plan.status.value}: reviewers sign off a plan in review.")
+    already = select(PlanSignOff.id).where(
+        PlanSignOff.plan_id == plan.id,
+        PlanSignOff.signed_by_id == principal.id,
+        PlanSignOff.created_at >= plan.submitted_at,
+    )
+    if principal.id is not None and await session.scalar(already) is not None:
+        raise Conflict("You have already signed off this plan since it went to review.")
+    row = PlanSignOff(
+        district_id=plan.district_id,
+        plan_id=plan.id,
+        kind=SignOffKind.REVIEW,
+        person_id=await _person_of(session, principal),
+        signed_by_kind=principal.kind.value,
+        signed_by_id=principal.id,
+        signed_by_label=principal.label,
+        note=data.note,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
 # --- accepted risks ---------------------------------------------------------------------------------
 
 
@@ -682,6 +787,8 @@ async def add_collaborator(
     plan = await get_plan(session, principal, plan_id, lock=True)
     await _authorize_lead(session, principal, plan)
     await initiatives._check_references(session, plan.district_id, person_id=data.person_id)
+    if data.role is CollaboratorRole.LEAD:
+        await _check_one_lead(session, plan, data.person_id)
     collaborator = PlanCollaborator(district_id=plan.district_id, plan_id=plan.id, **data.model_dump())
     session.add(collaborator)
     await flush_or_conflict(session, _COLLABORATOR_UNIQUE)
@@ -695,9 +802,26 @@ async def update_collaborator(
         session, principal, PlanCollaborator, collaborator_id, "collaborator"
     )
     await _authorize_lead(session, principal, plan)
-    apply_changes(collaborator, data.changes())
+    changes = data.changes()
+    if changes.get("role") is CollaboratorRole.LEAD:
+        await _check_one_lead(session, plan, collaborator.person_id)
+    apply_changes(collaborator, changes)
     await session.flush()
     return collaborator
+
+
+async def _check_one_lead(session: AsyncSession, plan: Plan, person_id: uuid.UUID) -> None:
+    """A plan has one lead: making someone else lead needs the current one to step down first."""
+    current = await session.scalar(
+        select(PlanCollaborator.person_id).where(
+            PlanCollaborator.plan_id == plan.id, PlanCollaborator.role == CollaboratorRole.LEAD
+        )
+    )
+    if current is not None and current != person_id:
+        raise Conflict(
+            "The plan already has a lead: change the current lead's role first.",
+            errors=[FieldError(("role",), "A plan has one lead.", "one_lead")],
+        )
 
 
 async def remove_collaborator(

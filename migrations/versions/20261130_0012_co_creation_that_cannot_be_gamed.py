@@ -104,8 +104,56 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_accepted_risk_updated_at"), "accepted_risk", ["updated_at"])
 
+    op.add_column("plan", sa.Column("submitted_by_id", sa.Uuid(), nullable=True))
+    op.create_table(
+        "plan_sign_off",
+        *_timestamps(),
+        sa.Column("district_id", sa.Uuid(), nullable=False),
+        sa.Column("plan_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.Enum("review", "approval", name="signoffkind"), nullable=False),
+        sa.Column("person_id", sa.Uuid(), nullable=True),
+        sa.Column("signed_by_kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("signed_by_id", sa.Uuid(), nullable=True),
+        sa.Column("signed_by_label", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["district_id"],
+            ["district.id"],
+            name=op.f("fk_plan_sign_off_district_id_district"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_plan_sign_off_person_id_person"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["plan.id"], name=op.f("fk_plan_sign_off_plan_id_plan"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_sign_off")),
+    )
+    op.create_index(
+        "ix_plan_sign_off_plan_id_created_at_id", "plan_sign_off", ["plan_id", "created_at", "id"]
+    )
+    op.create_index(op.f("ix_plan_sign_off_updated_at"), "plan_sign_off", ["updated_at"])
+    # One lead per plan: where a plan had several, the first stays lead and the others co-author it.
+    op.execute(
+        "UPDATE plan_collaborator c SET role = 'co_author' WHERE role = 'lead' AND EXISTS ("
+        "SELECT 1 FROM plan_collaborator f WHERE f.plan_id = c.plan_id AND f.role = 'lead' "
+        "AND (f.created_at, f.id) < (c.created_at, c.id))"
+    )
+    op.create_index(
+        "uq_plan_collaborator_one_lead",
+        "plan_collaborator",
+        ["plan_id"],
+        unique=True,
+        postgresql_where=sa.text("role = 'lead'"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("uq_plan_collaborator_one_lead", table_name="plan_collaborator")
+    op.drop_table("plan_sign_off")
+    op.execute("DROP TYPE signoffkind")
+    op.drop_column("plan", "submitted_by_id")
     op.drop_table("accepted_risk")
     op.drop_column("plan", "submitted_at")
     op.drop_column("district", "separate_plan_approval")

@@ -417,7 +417,8 @@ async def test_illegal_transitions_are_422_and_write_nothing(
     await meet_policy(leader, plan)
     admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
     for status in route:
-        plan = await update_plan(leader, plan, admin, status=status)
+        # Its lead submits it; under separation of duties, the admin approves and moves it on.
+        plan = await update_plan(leader, plan, None if status == "in_review" else admin, status=status)
     response = await leader.patch(f"{PLANS}/{plan['id']}", json={"status": to}, headers=admin)
     problem = assert_problem(response, 422, "validation_failed")
     assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "status"], "illegal_transition")]
@@ -650,11 +651,71 @@ async def test_a_district_plan_also_needs_families_or_community_and_counts_its_i
     assert (check["met"], check["voices_heard"]) == (True, ["community", "teachers"])
     plan = await update_plan(leader, plan, status="in_review")
 
-    # A school leader neither sees nor approves a district plan; a district leader approves it.
+    # A school leader neither sees nor approves a district plan; a district approver other than its
+    # lead approves it.
     response = await leader.patch(
         url, json={"status": "approved"}, headers=await tokens.headers("A", Role.SCHOOL_LEADER)
     )
     assert_problem(response, 404, "not_found")
+    plan = await update_plan(leader, plan, await tokens.headers("A", Role.DISTRICT_ADMIN), status="approved")
+    assert plan["approved_by_label"] == world.user("A", Role.DISTRICT_ADMIN)[1]
+
+
+async def test_a_leader_does_not_approve_their_own_plan(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The gaming attempt: a district leader creates a district plan (becoming its lead), submits it
+    and approves it alone. Separation of duties refuses; another approver's approval is recorded as a
+    sign-off next to the reviewers'."""
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    plan = await create_plan(leader)
+    url = f"{PLANS}/{plan['id']}"
+    await meet_policy(leader, plan, families=True)
+    plan = await update_plan(leader, plan, status="in_review")
+    problem = assert_problem(await leader.patch(url, json={"status": "approved"}), 403, "forbidden")
+    assert problem["reason"] == "separation_of_duties"
+    assert "its lead" in problem["detail"]
+
+    # Stepping down as lead on the way does not help: whoever sent it to review does not approve it.
+    (mine,) = await list_all(leader, f"{url}/collaborators")
+    response = await leader.patch(f"{COLLABORATORS}/{mine['id']}", json={"role": "co_author"})
+    assert response.status_code == 200, response.text
+    problem = assert_problem(await leader.patch(url, json={"status": "approved"}), 403, "forbidden")
+    assert problem["reason"] == "separation_of_duties"
+    assert (await get_plan(leader, plan["id"]))["status"] == "in_review"
+
+    # A reviewer signs it off (once), a teacher who is not one cannot; the admin approves.
+    reviewer = await person_of(leader, tokens, world, Role.COACH)
+    await add_collaborator(leader, plan["id"], reviewer, "reviewer", admin)
+    coach = await tokens.headers("A", Role.COACH)
+    sign_offs = f"{url}/sign-offs"
+    response = await leader.post(sign_offs, json={"note": "Families' concerns are answered."}, headers=coach)
+    assert response.status_code == 201, response.text
+    assert_problem(await leader.post(sign_offs, json={}, headers=coach), 409, "conflict")
+    teacher = await tokens.headers("A", Role.TEACHER)
+    assert_problem(await leader.post(sign_offs, json={}, headers=teacher), 404, "not_found")
+    plan = await update_plan(leader, await get_plan(leader, plan["id"]), admin, status="approved")
+    signed = await list_all(leader, sign_offs)
+    assert [(s["kind"], s["signed_by_label"], s["note"]) for s in signed] == [
+        ("review", world.user("A", Role.COACH)[1], "Families' concerns are answered."),
+        ("approval", world.user("A", Role.DISTRICT_ADMIN)[1], None),
+    ]
+    assert signed[0]["person_id"] == reviewer
+    assert_problem(await leader.post(sign_offs, json={}, headers=coach), 409, "conflict")
+
+
+async def test_where_the_district_does_not_separate_duties_a_lead_approves(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    response = await leader.patch(
+        f"{API}/districts/{world.district_id('A')}",
+        json={"separate_plan_approval": False},
+        headers=await tokens.headers("A", Role.DISTRICT_ADMIN),
+    )
+    assert response.status_code == 200, response.text
+    plan = await create_plan(leader)
+    await meet_policy(leader, plan, families=True)
+    plan = await update_plan(leader, plan, status="in_review")
     plan = await update_plan(leader, plan, status="approved")
     assert plan["approved_by_label"] == world.user("A", Role.DISTRICT_LEADER)[1]
 
@@ -748,9 +809,22 @@ async def test_a_teacher_who_leads_a_plan_decides_its_revisions_but_does_not_app
     plan = await school_plan(leader, world)
     (mine,) = await list_all(leader, f"{PLANS}/{plan['id']}/collaborators")
     me = await person_of(leader, tokens, world, Role.TEACHER)
-    await add_collaborator(leader, plan["id"], me, "lead")
-    response = await leader.delete(f"{COLLABORATORS}/{mine['id']}")  # the district leader hands over
+    # One lead per plan: a second is refused until the first steps down.
+    response = await leader.post(
+        f"{PLANS}/{plan['id']}/collaborators", json={"person_id": me, "role": "lead"}
+    )
+    problem = assert_problem(response, 409, "conflict")
+    assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "role"], "one_lead")]
+    co_author = await add_collaborator(leader, plan["id"], me, "co_author")
+    response = await leader.patch(f"{COLLABORATORS}/{co_author['id']}", json={"role": "lead"})
+    assert_problem(response, 409, "conflict")
+    # The school's leader hands the plan over: the district leader steps down, the teacher leads.
+    response = await leader.delete(f"{COLLABORATORS}/{mine['id']}", headers=school_leader)
     assert response.status_code == 204
+    response = await leader.patch(
+        f"{COLLABORATORS}/{co_author['id']}", json={"role": "lead"}, headers=school_leader
+    )
+    assert response.status_code == 200, response.text
     parts = await tree(leader, plan)
     await meet_policy(leader, plan)
     plan = await update_plan(leader, plan, teacher, status="in_review")
