@@ -944,7 +944,7 @@ PRACTICE_ROWS: list[Row] = [
             'plan: "Pl"}) { userErrors { code } } }',
             {"s": gid("Strategy", _p(c, "pdsa_strategy"))},
         ),
-        INITIATIVE_LEADERS | {"school_leader", "teacher"},
+        INITIATIVE_LEADERS | {"school_leader", "teacher", "coach"},  # coaches of its school run cycles
         hidden=PUBLISHED_ONLY,
     ),
     Row(
@@ -954,7 +954,7 @@ PRACTICE_ROWS: list[Row] = [
             'mutation($id: ID!) { updatePdsaCycle(input: {id: $id, results: "R"}) { userErrors { code } } }',
             {"id": gid("PdsaCycle", _p(c, "pdsa_cycle"))},
         ),
-        INITIATIVE_LEADERS | {"school_leader", "teacher"},
+        INITIATIVE_LEADERS | {"school_leader", "teacher", "coach"},  # coaches of its school run cycles
         hidden=PUBLISHED_ONLY,
     ),
     Row(

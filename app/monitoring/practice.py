@@ -771,7 +771,7 @@ async def _cycle_for_edit(
     session: AsyncSession, principal: Principal, cycle_id: uuid.UUID
 ) -> tuple[PdsaCycle, Plan]:
     cycle, plan = await plans._plan_child(session, principal, PdsaCycle, cycle_id, "PDSA cycle")
-    await plans._authorize_author(session, principal, plan)
+    await plans.authorize_pdsa(session, principal, plan)
     return cycle, plan
 
 
@@ -788,7 +788,7 @@ async def create_pdsa_cycle(
     strategy, plan = await plans._plan_child(
         session, principal, Strategy, strategy_id, "strategy", lock=False
     )
-    await plans._authorize_author(session, principal, plan)
+    await plans.authorize_pdsa(session, principal, plan)
     if plan.status is PlanStatus.CLOSED:
         raise Conflict("The plan is closed; it no longer changes.")
     cycle = PdsaCycle(

@@ -34,7 +34,7 @@ from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Action
-from app.auth.policy import authorize, require_authenticated, statements, visible, visible_page
+from app.auth.policy import authorize, require, require_authenticated, statements, visible, visible_page
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
@@ -221,6 +221,29 @@ async def _authorize_author(session: AsyncSession, principal: Principal, plan: P
                 "Only the plan's lead and co-authors, or leaders, edit it.",
                 extra={"action": Action.PLAN_AUTHOR.value},
             ) from None
+
+
+async def authorize_pdsa(session: AsyncSession, principal: Principal, plan: Plan) -> None:
+    """Who runs PDSA cycles on the plan's strategies: its authors (as `_authorize_author`), and coaches
+    of its school (a district-wide coach: any school) or among its reviewers. Raises `PermissionDenied`
+    naming `pdsa:run`."""
+    try:
+        await _authorize_author(session, principal, plan)
+        return
+    except PermissionDenied:
+        pass
+    try:
+        authorize(principal, Action.PDSA_RUN, district_id=plan.district_id, school_id=plan.school_id)
+        return
+    except PermissionDenied:
+        pass
+    require(principal, Action.PDSA_RUN)
+    if await _collaborator_role(session, principal, plan) is not CollaboratorRole.REVIEWER:
+        raise PermissionDenied(
+            "Only the plan's authors, leaders, and coaches of its school or among its reviewers run its "
+            "PDSA cycles.",
+            extra={"action": Action.PDSA_RUN.value},
+        )
 
 
 def _authorize_approver(principal: Principal, plan: Plan) -> None:
