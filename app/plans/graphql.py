@@ -159,6 +159,8 @@ _CAUSE_TYPES = {
     CauseKind.INPUT: "Input",
     CauseKind.CHECKPOINT: "ReviewCheckpoint",
     CauseKind.MEASUREMENT: "Measurement",
+    CauseKind.PDSA_CYCLE: "PdsaCycle",
+    CauseKind.WALKTHROUGH: "Walkthrough",
 }
 
 
@@ -1364,7 +1366,9 @@ class RevisionChangeInput:
 @strawberry.input(name="RevisionCauseInput", description="What led to a revision.")
 class RevisionCauseInput:
     kind: CauseKindEnum  # type: ignore[valid-type]
-    id: relay.GlobalID = strawberry.field(description="The Input, ReviewCheckpoint or Measurement.")
+    id: relay.GlobalID = strawberry.field(
+        description="The Input, ReviewCheckpoint, Measurement, PdsaCycle or Walkthrough."
+    )
 
 
 @strawberry.input(description="Propose a change to an approved or active plan; its lead decides.")

@@ -88,6 +88,8 @@ class CauseKind(StrEnum):
     INPUT = "input"
     CHECKPOINT = "checkpoint"
     MEASUREMENT = "measurement"
+    PDSA_CYCLE = "pdsa_cycle"  # what a small test showed
+    WALKTHROUGH = "walkthrough"  # what was (or was not) seen in classrooms
 
 
 class Plan(VersionedEntityBase, table=True):
@@ -300,7 +302,7 @@ class PlanRevision(EntityBase, table=True):
 
 
 class PlanRevisionCause(EntityBase, table=True):
-    """What led to a revision: an input, a review checkpoint or a measurement."""
+    """What led to a revision: an input, a review checkpoint, a measurement, a PDSA cycle or a walkthrough."""
 
     __tablename__ = "plan_revision_cause"
     __table_args__ = (UniqueConstraint("revision_id", "kind", "target_id"),)

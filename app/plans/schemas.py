@@ -355,6 +355,10 @@ class Change(RequestModel):
         return self
 
 
+# Causes one revision may cite.
+MAX_CAUSES = 50
+
+
 class CauseRef(RequestModel):
     kind: CauseKind
     id: uuid.UUID
@@ -364,7 +368,10 @@ class RevisionCreate(RequestModel):
     reason: Prose = Field(description="Why the plan changes: what was learned.")
     changes: list[Change] = Field(min_length=1, max_length=200)
     caused_by: list[CauseRef] = Field(
-        default_factory=list, max_length=50, description="Inputs, review checkpoints or measurements."
+        default_factory=list,
+        max_length=MAX_CAUSES,
+        description="Inputs, review checkpoints, measurements, PDSA cycles of the plan, or walkthroughs (of the "
+        "plan, or at its school).",
     )
 
 

@@ -53,7 +53,7 @@ from app.engagement.schemas import InputPublic
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Indicator, Initiative, Stakeholder, StakeholderCategory
-from app.monitoring.models import Measurement
+from app.monitoring.models import Measurement, PdsaCycle, Walkthrough
 from app.plans.models import (
     PLAN_TRANSITIONS,
     REVISED_STATUSES,
@@ -1479,6 +1479,15 @@ async def _check_causes(session: AsyncSession, plan: Plan, data: RevisionCreate)
         elif cause.kind is CauseKind.CHECKPOINT:
             checkpoint = await session.get(ReviewCheckpoint, cause.id)
             found = checkpoint is not None and checkpoint.plan_id == plan.id
+        elif cause.kind is CauseKind.PDSA_CYCLE:
+            cycle = await session.get(PdsaCycle, cause.id)
+            found = cycle is not None and cycle.plan_id == plan.id
+        elif cause.kind is CauseKind.WALKTHROUGH:
+            walkthrough = await session.get(Walkthrough, cause.id)
+            found = walkthrough is not None and (
+                walkthrough.plan_id == plan.id
+                or (walkthrough.district_id == plan.district_id and walkthrough.school_id == plan.school_id)
+            )
         else:
             found = await _measurement_exists(session, plan, cause.id)
         if not found:

@@ -147,9 +147,14 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("role = 'lead'"),
     )
+    # Revisions can cite what a PDSA cycle showed, or a walkthrough.
+    op.execute("ALTER TYPE causekind ADD VALUE IF NOT EXISTS 'pdsa_cycle'")
+    op.execute("ALTER TYPE causekind ADD VALUE IF NOT EXISTS 'walkthrough'")
 
 
 def downgrade() -> None:
+    # PostgreSQL cannot drop an enum value: causes of the new kinds go, the type keeps its values.
+    op.execute("DELETE FROM plan_revision_cause WHERE kind IN ('pdsa_cycle', 'walkthrough')")
     op.drop_index("uq_plan_collaborator_one_lead", table_name="plan_collaborator")
     op.drop_table("plan_sign_off")
     op.execute("DROP TYPE signoffkind")

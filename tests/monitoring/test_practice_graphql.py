@@ -399,11 +399,16 @@ async def test_a_pdsa_cycle_through_graphql(
         await call(
             gql,
             teacher,
-            "query($id: ID!) { node(id: $id) { ... on PlanRevision { reason status } } }",
+            "query($id: ID!) { node(id: $id) { ... on PlanRevision { reason status causedBy { kind targetId } } } }",
             id=revision_id,
         )
     )["node"]
-    assert revision == {"reason": "It worked.", "status": "PROPOSED"}
+    # The cycle that proposed the revision is its cause, cited without being asked.
+    assert revision == {
+        "reason": "It worked.",
+        "status": "PROPOSED",
+        "causedBy": [{"kind": "PDSA_CYCLE", "targetId": cycle["id"]}],
+    }
 
     listed = (
         await call(

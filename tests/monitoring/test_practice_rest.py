@@ -258,6 +258,8 @@ async def test_a_pdsa_cycle_runs_from_question_to_a_proposed_revision(
     assert revision["status"] == "proposed"
     assert revision["plan_id"] == plan["id"]
     assert revision["reason"].startswith("PDSA cycle (adapt): Do 10-minute")
+    # The revision cites the cycle that proposed it, without being asked to.
+    assert revision["caused_by"] == [{"kind": "pdsa_cycle", "id": cycle["id"]}]
 
     again = await client.post(
         f"{API}/pdsa-cycles/{cycle['id']}/decision", json={"decision": "adopt"}, headers=teacher
@@ -700,3 +702,33 @@ async def test_school_aggregates_are_weighted_and_suppressed_when_small(
         headers=await admin_headers(tokens),
     )
     assert lowered.status_code == 422
+
+
+async def test_a_revision_cites_a_walkthrough_or_a_pdsa_cycle_as_its_cause(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    client.headers.update(await tokens.headers("A", Role.DISTRICT_LEADER))
+    plan, parts = await approved_plan(client, tokens, world)
+    coach = await tokens.headers("A", Role.COACH)
+    seen = await walkthrough(client, world, coach)  # at the plan's school
+    cycle = await post(
+        client,
+        f"/strategies/{parts['strategy']['id']}/pdsa-cycles",
+        {"question": "Q", "prediction": "P", "plan": "Pl"},
+        coach,
+    )
+    change = {"op": "update", "entity": "plan", "fields": {"summary": "Walkthroughs first."}}
+    body = {
+        "reason": "Walkthroughs found the routine in 2 of 5 rooms; the small test showed why.",
+        "changes": [change],
+        "caused_by": [{"kind": "walkthrough", "id": seen["id"]}, {"kind": "pdsa_cycle", "id": cycle["id"]}],
+    }
+    revision = await post(client, f"/plans/{plan['id']}/revisions", body, client.headers)
+    assert revision["caused_by"] == body["caused_by"]
+    # A walkthrough at another school, or a cycle of another plan, is not this plan's cause.
+    elsewhere = await walkthrough(client, world, await tokens.headers("A", Role.DISTRICT_LEADER), school=1)
+    bad = {**body, "caused_by": [{"kind": "walkthrough", "id": elsewhere["id"]}]}
+    problem = assert_problem(
+        await client.post(f"{API}/plans/{plan['id']}/revisions", json=bad), 404, "not_found"
+    )
+    assert error_paths(problem) == [["body", "caused_by", 0, "id"]]
