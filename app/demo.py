@@ -40,6 +40,7 @@ from app.initiatives.models import (
     Initiative,
     ParticipationLevel,
     Stage,
+    StageChange,
     Stakeholder,
     StakeholderCategory,
     Stance,
@@ -374,6 +375,14 @@ DEMO_INITIATIVES: list[
 ]
 
 _STAGE_PATH = [Stage.EXPLORING, Stage.CO_DESIGNING, Stage.APPROVED, Stage.IMPLEMENTING]
+# When each demo initiative entered each stage, in days before the demo is loaded: the literacy design
+# session (240 days ago, `DEMO_ACTIVITIES`) came before its approval, as the sequence rule asks.
+_STAGE_DAYS_AGO = {
+    Stage.EXPLORING: 300,
+    Stage.CO_DESIGNING: 260,
+    Stage.APPROVED: 200,
+    Stage.IMPLEMENTING: 180,
+}
 
 
 async def seed_initiatives(session: AsyncSession, district_id: uuid.UUID) -> int:
@@ -416,6 +425,11 @@ async def seed_initiatives(session: AsyncSession, district_id: uuid.UUID) -> int
             await initiatives.update_initiative(
                 session, operator, initiative.id, InitiativeUpdate(stage=next_stage)
             )
+        # The demo tells a year that has already happened: each move is dated when it would have been.
+        moves = await session.execute(select(StageChange).where(StageChange.initiative_id == initiative.id))
+        for move in moves.scalars():
+            move.created_at = utcnow() - timedelta(days=_STAGE_DAYS_AGO[move.to_stage])
+    await session.flush()
     return len(DEMO_INITIATIVES)
 
 
@@ -579,6 +593,7 @@ async def seed_engagement(session: AsyncSession, district_id: uuid.UUID) -> int:
                 published=spec.published,
             ),
         )
+        activity.created_at = held  # recorded on the day it was held
         participations = {
             name: await engagement.add_participation(
                 session,
@@ -588,6 +603,8 @@ async def seed_engagement(session: AsyncSession, district_id: uuid.UUID) -> int:
             )
             for name in spec.attended
         }
+        for participation in participations.values():
+            participation.created_at = held
         for said in spec.said:
             row = await engagement.add_input(
                 session,
@@ -657,7 +674,8 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
     start = today.year if today.month >= 7 else today.year - 1  # school years start in the summer
     cycle = f"{start}-{(start + 1) % 100:02d}"
 
-    async def co_create(plan_id: uuid.UUID, title: str, days_ago: int) -> None:
+    async def co_create(plan_id: uuid.UUID, title: str, days_ago: int) -> uuid.UUID:
+        """Hold a design-team meeting for the plan; returns the barrier it raised."""
         activity = await engagement.create_activity(
             session,
             operator,
@@ -677,7 +695,7 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
             activity.id,
             ParticipationCreate(stakeholder_id=coaches.id),  # type: ignore[union-attr]
         )
-        await engagement.add_input(
+        barrier = await engagement.add_input(
             session,
             operator,
             activity.id,
@@ -697,6 +715,7 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
                 text="Two grade 2 teachers already run daily phonics warm-ups that work.",
             ),
         )
+        return barrier.id
 
     async def tree(
         plan_id: uuid.UUID, goal: str, strategies: list[tuple[str, list[tuple[str, StepStatus]]]]
@@ -799,10 +818,23 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
         )
         if index == 2:
             continue  # a draft: no co-creation yet, so the policy check says what is missing
-        await co_create(plan.id, "Design team: barriers and bright spots", days_ago=90 - 30 * index)
+        barrier = await co_create(plan.id, "Design team: barriers and bright spots", days_ago=90 - 30 * index)
         await plans.update_plan(session, operator, plan.id, PlanUpdate(status=PlanStatus.IN_REVIEW))
         if index == 1:
-            continue
+            continue  # in review, its barrier still unanswered: the policy check shows approval waits
+        # Approval needs the barrier answered: the plan moves intervention out of science, ten days after
+        # the design team raised it.
+        answered = await engagement.update_input(
+            session,
+            operator,
+            barrier,
+            InputUpdate(
+                disposition=Disposition.ADOPTED,
+                response="Intervention moves out of science: see 'Protected intervention time' in the plan.",
+            ),
+        )
+        raised = utcnow() - timedelta(days=90 - 30 * index)
+        answered.created_at, answered.responded_at = raised, raised + timedelta(days=10)
         await plans.update_plan(
             session, operator, plan.id, PlanUpdate(status=PlanStatus.APPROVED, published=True)
         )

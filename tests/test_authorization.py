@@ -56,6 +56,7 @@ from app.plans.schemas import (
 )
 from app.releases import service as releases
 from app.releases.schemas import ReleaseCreate
+from app.tenancy.models import District
 from tests.conftest import Tokens, World
 
 ROLES = list(Role)
@@ -943,7 +944,7 @@ PRACTICE_ROWS: list[Row] = [
             'plan: "Pl"}) { userErrors { code } } }',
             {"s": gid("Strategy", _p(c, "pdsa_strategy"))},
         ),
-        INITIATIVE_LEADERS | {"school_leader", "teacher"},
+        INITIATIVE_LEADERS | {"school_leader", "teacher", "coach"},  # coaches of its school run cycles
         hidden=PUBLISHED_ONLY,
     ),
     Row(
@@ -953,7 +954,7 @@ PRACTICE_ROWS: list[Row] = [
             'mutation($id: ID!) { updatePdsaCycle(input: {id: $id, results: "R"}) { userErrors { code } } }',
             {"id": gid("PdsaCycle", _p(c, "pdsa_cycle"))},
         ),
-        INITIATIVE_LEADERS | {"school_leader", "teacher"},
+        INITIATIVE_LEADERS | {"school_leader", "teacher", "coach"},  # coaches of its school run cycles
         hidden=PUBLISHED_ONLY,
     ),
     Row(
@@ -1366,6 +1367,14 @@ async def _seed_plans(app: FastAPI, world: World) -> dict[str, uuid.UUID]:
                 )
                 return await plans.add_goal(session, operator, plan_id, data)  # noqa: B023
 
+            # Approval re-checks the co-creation record; here nobody co-created anything, so the
+            # district asks for nothing (the policy itself is tested in tests/plans).
+            district = await session.get(District, world.district_id(key))
+            district.plan_min_co_creation, district.school_plan_voices, district.district_plan_voices = (
+                0,
+                [],
+                [],
+            )
             if key == "B":
                 theirs = await plan("B's plan", None)
                 made["plan_of_b"] = theirs.id

@@ -95,8 +95,9 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     }
     # Five inputs to the initiative's own activities, two from the co-creation of a plan that carries it out.
     assert report.total_inputs == 7
-    assert report.responded_share == 0.5714
-    assert report.median_days_to_response == 25.5
+    # The approved plan's barrier is answered (approval waits for it), ten days after it was raised.
+    assert report.responded_share == 0.7143
+    assert report.median_days_to_response == 21.0
     codes = {f.code for corner in triangle.corners for f in corner.findings}
     assert "legitimacy.co_creation_credit" in codes
     assert "legitimacy.built_then_asked" not in codes
@@ -109,7 +110,9 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     assert dashboard.latest_walkthrough is not None
     assert not dashboard.latest_walkthrough.suppressed
     assert dashboard.latest_walkthrough.classrooms == 5
-    assert dashboard.open_inputs.count == 2
+    assert (
+        dashboard.open_inputs.count == 1
+    )  # its barrier was answered before approval; a leverage point waits
     cells = {c.measure: c for c in aggregates.cells if c.school_id == dashboard.latest_walkthrough.school_id}
     assert cells["belonging"].teachers == 4
     assert not cells["belonging"].suppressed

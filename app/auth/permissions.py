@@ -53,6 +53,8 @@ class Action(StrEnum):
     PLAN_CREATE = "plan:create"
     PLAN_EDIT = "plan:edit"
     PLAN_AUTHOR = "plan:author"
+    # Running PDSA cycles on a plan's strategies: its authors, and the coaches of its school.
+    PDSA_RUN = "pdsa:run"
     # A school plan is approved by a school leader; a district plan by a district leader.
     PLAN_APPROVE_SCHOOL = "plan:approve_school"
     PLAN_APPROVE_DISTRICT = "plan:approve_district"
@@ -177,7 +179,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         Action.PLC_READ_SHARED,
     },
     # Coaches run activities (co-teaching, coaching cycles, walkthrough debriefs) at their school.
-    Role.COACH: _STAFF_LEADERSHIP | _PLC_COMMUNITY | {Action.ACTIVITY_MANAGE},
+    # ... and PDSA cycles on the plans of their school (or of plans they review).
+    Role.COACH: _STAFF_LEADERSHIP | _PLC_COMMUNITY | {Action.ACTIVITY_MANAGE, Action.PDSA_RUN},
     Role.TEACHER: _STAFF | _PLC_COMMUNITY | {Action.FEEDBACK_RECORD},
     Role.COMMUNITY_MEMBER: _EVERYONE,
     Role.VIEWER: _EVERYONE,
@@ -267,6 +270,8 @@ DENIAL_REASONS: dict[Action, str] = {
     Action.PLAN_CREATE: "Only district admins and leaders, or a school's leaders for their school, start plans.",
     Action.PLAN_EDIT: "Only a plan's lead, or leaders within reach of the plan, decide this.",
     Action.PLAN_AUTHOR: "Only the plan's lead and co-authors, or leaders, edit it.",
+    Action.PDSA_RUN: "Only the plan's authors, leaders, and coaches of its school or among its reviewers run "
+    "its PDSA cycles.",
     Action.PLAN_APPROVE_SCHOOL: "A school plan is approved by a leader of that school.",
     Action.PLAN_APPROVE_DISTRICT: "A district plan is approved by a district leader.",
     Action.MEASUREMENT_RECORD: "Only leaders, coaches and monitoring integrations record measurements.",

@@ -839,8 +839,10 @@ async def _report(session: AsyncSession, principal: Principal, condition: Any) -
                 changed=links[row.id],
             )
         )
-    responded = [i for i, _, _ in rows if i.responded_at is not None]
-    days = [(i.responded_at - i.created_at).total_seconds() / 86_400 for i in responded]  # type: ignore[operator]
+    responded = [(i, a) for i, _, a in rows if i.responded_at is not None]
+    # Counted from when the input was given (the day of its activity), not from when it was typed in:
+    # notes written up a month later must not make a month's wait look like a day's.
+    days = [max(0, (i.responded_at.date() - a.held_on).days) for i, a in responded]  # type: ignore[union-attr]
     return YouSaidWeDid(
         initiative_id=None,
         groups=[DispositionGroup(disposition=d, inputs=inputs) for d, inputs in grouped.items() if inputs],

@@ -23,6 +23,7 @@ from app.initiatives.models import (
     Indicator,
     Initiative,
     InitiativeStakeholder,
+    StageChange,
     Stakeholder,
     StanceChange,
 )
@@ -42,6 +43,8 @@ class TriangleFacts:
     placements: list[tuple[InitiativeStakeholder, Stakeholder]]
     # placement id -> its stance changes, oldest first
     stance_history: dict[uuid.UUID, list[StanceChange]]
+    # the initiative's moves from stage to stage, oldest first
+    stage_history: list[StageChange] = field(default_factory=list)
     # contributed by other areas' facts loaders, by loader name
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -36,6 +36,7 @@ from app.initiatives.models import (
     InitiativeStakeholder,
     ParticipationLevel,
     Stage,
+    StageChange,
     Stakeholder,
     StakeholderCategory,
     Stance,
@@ -105,6 +106,7 @@ measures_by_initiative = page_per_parent(service.measures_of_initiatives)
 capacity_by_initiative = page_per_parent(service.capacity_of_initiatives)
 placements_by_initiative = page_per_parent(service.placements_of_initiatives)
 stance_history_by_placement = page_per_parent(service.stance_history_of_placements)
+stage_history_by_initiative = page_per_parent(service.stage_history_of_initiatives)
 
 
 def _global(type_name: str, row_id: uuid.UUID | None) -> relay.GlobalID | None:
@@ -269,6 +271,34 @@ class StakeholderType(relay.Node):
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[StakeholderType | None]:
         return await _nodes(info, "stakeholder_by_id", stakeholder_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(
+    name="StageChange",
+    description="One move of an initiative between stages: who, from where to where, when.",
+)
+class StageChangeType:
+    database_id: uuid.UUID
+    from_stage: StageEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="Null on the first entry: the stage the initiative was started at."
+    )
+    to_stage: StageEnum  # type: ignore[valid-type]
+    changed_by_kind: str
+    changed_by_id: uuid.UUID | None
+    changed_by_label: str | None
+    created_at: datetime = strawberry.field(description="When it was moved.")
+
+    @classmethod
+    def from_model(cls, change: StageChange) -> StageChangeType:
+        return cls(
+            database_id=change.id,
+            from_stage=change.from_stage,
+            to_stage=change.to_stage,
+            changed_by_kind=change.changed_by_kind,
+            changed_by_id=change.changed_by_id,
+            changed_by_label=change.changed_by_label,
+            created_at=change.created_at,
+        )
 
 
 @strawberry.type(name="StanceChange", description="One recorded stance of a stakeholder, with its evidence.")
@@ -555,6 +585,18 @@ class InitiativeType(relay.Node):
         loader = info.context.loader("capacity_by_initiative", capacity_by_initiative)
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, CapacityItemType.from_model)
+
+    @strawberry.field(
+        description="Every move between stages, oldest first: who moved it, from which stage to which, "
+        "and when. Co-creation counts for a stage only if held, and recorded, before it was entered."
+    )
+    async def stage_history(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[StageChangeType]:
+        page = page_request(first, after)
+        loader = info.context.loader("stage_history_by_initiative", stage_history_by_initiative)
+        result = await loader.load((self.database_id, page))
+        return Connection.from_page(result, StageChangeType.from_model)
 
     @strawberry.field(
         description="Its co-creation and co-production activities you can read (see `activities`), oldest "

@@ -236,3 +236,24 @@ class StanceChange(EntityBase, table=True):
     recorded_by_kind: str = Field(max_length=16, nullable=False)
     recorded_by_id: uuid.UUID | None = None
     recorded_by_label: str | None = Field(default=None, max_length=320)
+
+
+class StageChange(EntityBase, table=True):
+    """One move of an initiative from a stage to another: who moved it, and when (`created_at`).
+
+    The first entry (from_stage null) is the stage the initiative was started at. Kept forever: dates
+    decide sequence, so co-creation counts for a stage only if it was held, and recorded, before the
+    initiative entered that stage (see `app.engagement.findings`)."""
+
+    __tablename__ = "stage_change"
+    __table_args__ = (
+        Index("ix_stage_change_initiative_id_created_at_id", "initiative_id", "created_at", "id"),
+    )
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    initiative_id: uuid.UUID = Field(foreign_key="initiative.id", nullable=False, ondelete="CASCADE")
+    from_stage: Stage | None = Field(default=None, sa_type=db_enum(Stage))
+    to_stage: Stage = Field(sa_type=db_enum(Stage), nullable=False)
+    changed_by_kind: str = Field(max_length=16, nullable=False)
+    changed_by_id: uuid.UUID | None = None
+    changed_by_label: str | None = Field(default=None, max_length=320)

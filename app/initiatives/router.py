@@ -29,6 +29,7 @@ from app.initiatives.schemas import (
     PlacementCreate,
     PlacementPublic,
     PlacementUpdate,
+    StageChangePublic,
     StakeholderCreate,
     StakeholderPublic,
     StakeholderUpdate,
@@ -437,6 +438,27 @@ async def remove_placement(
     """Take a stakeholder out of the initiative's authorizing environment (its history goes too)."""
     await service.remove_placement(session, principal, placement_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/initiatives/{initiative_id}/stage-history",
+    operation_id="listStageHistory",
+    response_model=ListResponse[StageChangePublic],
+    responses=problem_responses(404),
+)
+async def list_stage_history(
+    initiative_id: InitiativeId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """Every move of the initiative from stage to stage, oldest first: who moved it, from which stage
+    to which, and when (`created_at`). Co-creation counts for a stage only if it was held, and
+    recorded, before the initiative entered that stage. Readable by whoever reads the initiative."""
+    result = await service.stage_history(session, principal, initiative_id, page)
+    return list_body(request, response, result, StageChangePublic)
 
 
 @router.get(

@@ -214,6 +214,17 @@ class StanceChangePublic(EntityPublic):
     recorded_by_label: str | None
 
 
+class StageChangePublic(EntityPublic):
+    """One move of an initiative between stages; `created_at` is when it was moved."""
+
+    initiative_id: uuid.UUID
+    from_stage: Stage | None = Field(description="Null on the first entry: the stage it was started at.")
+    to_stage: Stage
+    changed_by_kind: str
+    changed_by_id: uuid.UUID | None
+    changed_by_label: str | None
+
+
 class PlacementPublic(VersionedEntityPublic):
     district_id: uuid.UUID
     initiative_id: uuid.UUID

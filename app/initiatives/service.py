@@ -50,6 +50,7 @@ from app.initiatives.models import (
     Initiative,
     InitiativeStakeholder,
     Stage,
+    StageChange,
     Stakeholder,
     StakeholderCategory,
     Stance,
@@ -157,6 +158,8 @@ async def create_initiative(
     _check_dates(initiative.starts_on, initiative.ends_on)
     session.add(initiative)
     await session.flush()
+    _record_stage(session, principal, initiative, None, initiative.stage)
+    await session.flush()
     return initiative
 
 
@@ -193,9 +196,52 @@ async def update_initiative(
             )
     await _check_references(session, initiative.district_id, owner_person_id=changes.get("owner_person_id"))
     _check_dates(changes.get("starts_on", initiative.starts_on), changes.get("ends_on", initiative.ends_on))
+    if new_stage is not None and new_stage != initiative.stage:
+        _record_stage(session, principal, initiative, initiative.stage, new_stage)
     apply_changes(initiative, changes)
     await session.flush()
     return initiative
+
+
+async def stage_history(
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, page: PageRequest
+) -> Page[StageChange]:
+    """Every move of the initiative from stage to stage, oldest first: who moved it, from where to
+    where, and when. Whoever reads the initiative reads its history; `NotFound` otherwise."""
+    await get_initiative(session, principal, initiative_id)
+    stmt = select(StageChange).where(StageChange.initiative_id == initiative_id)
+    return await paginate(session, stmt, StageChange, page)
+
+
+async def stage_history_of_initiatives(
+    session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[StageChange]]:
+    """A page of stage history per initiative the principal may read (a DataLoader batch)."""
+    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
+    pages = await paginate_per_parent(
+        session, select(StageChange), StageChange, StageChange.initiative_id, visible_ids, page
+    )
+    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+
+
+def _record_stage(
+    session: AsyncSession,
+    principal: Principal,
+    initiative: Initiative,
+    from_stage: Stage | None,
+    to_stage: Stage,
+) -> None:
+    session.add(
+        StageChange(
+            district_id=initiative.district_id,
+            initiative_id=initiative.id,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            changed_by_kind=principal.kind.value,
+            changed_by_id=principal.id,
+            changed_by_label=principal.label,
+        )
+    )
 
 
 async def _initiative_for_update(
@@ -587,7 +633,13 @@ async def load_facts(session: AsyncSession, initiative: Initiative) -> TriangleF
         )
         for change in await _all(session, stmt):
             history[change.initiative_stakeholder_id].append(change)
-    return TriangleFacts(initiative, measures, capacity, placements, dict(history))
+    stages = await _all(
+        session,
+        select(StageChange)
+        .where(StageChange.initiative_id == initiative.id)
+        .order_by(StageChange.created_at, StageChange.id),
+    )
+    return TriangleFacts(initiative, measures, capacity, placements, dict(history), stages)
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -77,8 +77,8 @@ from app.monitoring.practice_schemas import (
     WhoNeedsSupport,
 )
 from app.plans import service as plans
-from app.plans.models import Plan, PlanStatus, Strategy
-from app.plans.schemas import RevisionCreate
+from app.plans.models import CauseKind, Plan, PlanStatus, Strategy
+from app.plans.schemas import MAX_CAUSES, CauseRef, RevisionCreate
 from app.tenancy.models import District, School
 
 OBSERVATION_READ = "walkthrough_observation.read"
@@ -771,7 +771,7 @@ async def _cycle_for_edit(
     session: AsyncSession, principal: Principal, cycle_id: uuid.UUID
 ) -> tuple[PdsaCycle, Plan]:
     cycle, plan = await plans._plan_child(session, principal, PdsaCycle, cycle_id, "PDSA cycle")
-    await plans._authorize_author(session, principal, plan)
+    await plans.authorize_pdsa(session, principal, plan)
     return cycle, plan
 
 
@@ -788,7 +788,7 @@ async def create_pdsa_cycle(
     strategy, plan = await plans._plan_child(
         session, principal, Strategy, strategy_id, "strategy", lock=False
     )
-    await plans._authorize_author(session, principal, plan)
+    await plans.authorize_pdsa(session, principal, plan)
     if plan.status is PlanStatus.CLOSED:
         raise Conflict("The plan is closed; it no longer changes.")
     cycle = PdsaCycle(
@@ -855,9 +855,12 @@ async def decide_pdsa_cycle(
     }
     if data.revision is not None:
         reason = data.revision.reason or f"PDSA cycle ({data.decision.value}): {cycle.question}"[:20_000]
-        proposal = RevisionCreate(
-            reason=reason, changes=data.revision.changes, caused_by=data.revision.caused_by
-        )
+        # The cycle is the cause of what it proposes: cited whether or not the caller listed it.
+        causes = list(data.revision.caused_by)
+        cited = any(c.kind is CauseKind.PDSA_CYCLE and c.id == cycle.id for c in causes)
+        if not cited and len(causes) < MAX_CAUSES:
+            causes.append(CauseRef(kind=CauseKind.PDSA_CYCLE, id=cycle.id))
+        proposal = RevisionCreate(reason=reason, changes=data.revision.changes, caused_by=causes)
         try:
             view = await plans.propose_revision(session, principal, plan.id, proposal)
         except ValidationFailed as exc:

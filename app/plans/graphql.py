@@ -54,6 +54,7 @@ from app.initiatives.graphql import (
 from app.initiatives.models import Indicator
 from app.plans import service
 from app.plans.models import (
+    AcceptedRisk,
     ActionStep,
     CauseKind,
     CollaboratorRole,
@@ -64,13 +65,16 @@ from app.plans.models import (
     PlanCollaborator,
     PlanRevision,
     PlanRevisionCause,
+    PlanSignOff,
     PlanStatus,
     ReviewCheckpoint,
     RevisionStatus,
+    SignOffKind,
     StepStatus,
     Strategy,
 )
 from app.plans.schemas import (
+    AcceptedRiskCreate,
     ActionStepCreate,
     ActionStepUpdate,
     CheckpointCreate,
@@ -89,12 +93,13 @@ from app.plans.schemas import (
     RevisionCreate,
     RevisionDecision,
     RevisionDiff,
+    SignOffCreate,
     StepProgress,
     StrategyCreate,
     StrategyProgress,
     StrategyUpdate,
 )
-from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+from app.tenancy.graphql import SchoolType, VoiceEnum, _nodes, school_by_id
 from app.tenancy.models import Voice
 
 PlanStatusEnum = strawberry.enum(
@@ -118,9 +123,6 @@ EvidenceKindEnum = strawberry.enum(
 )
 RevisionStatusEnum = strawberry.enum(RevisionStatus, name="RevisionStatus")
 CauseKindEnum = strawberry.enum(CauseKind, name="CauseKind", description="What led to a revision.")
-VoiceEnum = strawberry.enum(
-    Voice, name="Voice", description="A group whose voice a plan's co-creation must include."
-)
 
 
 @strawberry.enum(name="RevisionOp", description="What a revision's change does.")
@@ -158,6 +160,8 @@ _CAUSE_TYPES = {
     CauseKind.INPUT: "Input",
     CauseKind.CHECKPOINT: "ReviewCheckpoint",
     CauseKind.MEASUREMENT: "Measurement",
+    CauseKind.PDSA_CYCLE: "PdsaCycle",
+    CauseKind.WALKTHROUGH: "Walkthrough",
 }
 
 
@@ -174,6 +178,8 @@ goal_indicator_by_id = by_id(service.indicators_by_id)
 strategies_by_goal = page_per_parent(service.strategies_of_goals)
 steps_by_strategy = page_per_parent(service.steps_of_strategies)
 evidence_by_plan = page_per_parent(service.evidence_of_plans)
+accepted_risks_by_plan = page_per_parent(service.accepted_risks_of_plans)
+sign_offs_by_plan = page_per_parent(service.sign_offs_of_plans)
 revisions_by_plan = page_per_parent(service.revisions_of_plans)
 causes_by_revision = by_id(service.causes_of_revisions)
 checkpoints_by_plan = page_per_parent(service.checkpoints_of_plans)
@@ -433,6 +439,66 @@ class GoalType(relay.Node):
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[GoalType | None]:
         return await _lookup(info, service.get_goal, node_ids, cls.from_view)
+
+
+SignOffKindEnum = strawberry.enum(
+    SignOffKind, name="SignOffKind", description="REVIEW: a reviewer's; APPROVAL: the approver's."
+)
+
+
+@strawberry.type(name="PlanSignOff", description="Who signed a plan off, when, with what note.")
+class PlanSignOffType:
+    database_id: uuid.UUID
+    plan_id: relay.GlobalID
+    kind: SignOffKindEnum  # type: ignore[valid-type]
+    person_id: relay.GlobalID | None
+    signed_by_kind: str
+    signed_by_id: uuid.UUID | None
+    signed_by_label: str | None
+    note: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: PlanSignOff) -> PlanSignOffType:
+        return cls(
+            database_id=row.id,
+            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
+            kind=row.kind,
+            person_id=_global("Person", row.person_id),
+            signed_by_kind=row.signed_by_kind,
+            signed_by_id=row.signed_by_id,
+            signed_by_label=row.signed_by_label,
+            note=row.note,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(
+    name="AcceptedRisk",
+    description="A barrier raised in the plan's co-creation that the plan carries unanswered, and why.",
+)
+class AcceptedRiskType:
+    database_id: uuid.UUID
+    plan_id: relay.GlobalID
+    input_id: relay.GlobalID = strawberry.field(description="The barrier (an Input) carried unanswered.")
+    reason: str
+    accepted_by_kind: str
+    accepted_by_id: uuid.UUID | None
+    accepted_by_label: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: AcceptedRisk) -> AcceptedRiskType:
+        return cls(
+            database_id=row.id,
+            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
+            input_id=relay.GlobalID("Input", str(row.input_id)),
+            reason=row.reason,
+            accepted_by_kind=row.accepted_by_kind,
+            accepted_by_id=row.accepted_by_id,
+            accepted_by_label=row.accepted_by_label,
+            created_at=row.created_at,
+        )
 
 
 @strawberry.type(name="Evidence", description="Something pre-planning collected for a plan.")
@@ -695,6 +761,15 @@ class PolicyCheckType:
     voices_heard: list[VoiceEnum]  # type: ignore[valid-type]
     voices_required: list[VoiceEnum]  # type: ignore[valid-type]
     missing: list[str] = strawberry.field(description="What is missing, in words; empty when met.")
+    judged_at: datetime | None = strawberry.field(
+        description="When the record is judged as of: when the plan went to review (null for a draft: now)."
+    )
+    unanswered_barriers: list[relay.GlobalID] = strawberry.field(
+        description="Barriers of its co-creation (Inputs) neither answered nor carried as accepted risks."
+    )
+    ready_for_approval: bool = strawberry.field(
+        description="The policy is met and no barrier is left unanswered."
+    )
 
     @classmethod
     def from_schema(cls, check: PolicyCheck) -> PolicyCheckType:
@@ -706,6 +781,9 @@ class PolicyCheckType:
             voices_heard=[Voice(v) for v in check.voices_heard],
             voices_required=[Voice(v) for v in check.voices_required],
             missing=list(check.missing),
+            judged_at=check.judged_at,
+            unanswered_barriers=[relay.GlobalID("Input", str(b)) for b in check.unanswered_barriers],
+            ready_for_approval=check.ready_for_approval,
         )
 
 
@@ -774,6 +852,9 @@ class PlanType(relay.Node):
     published: bool = strawberry.field(description="Readable by the whole district (approved plans only).")
     approved_at: datetime | None
     approved_by_label: str | None
+    submitted_at: datetime | None = strawberry.field(
+        description="When it last went to review: its co-creation record is judged as it stood then."
+    )
     version: int = strawberry.field(description="Send it back as `expectedVersion` when you update.")
     created_at: datetime
     updated_at: datetime
@@ -799,6 +880,7 @@ class PlanType(relay.Node):
             published=plan.published,
             approved_at=plan.approved_at,
             approved_by_label=plan.approved_by_label,
+            submitted_at=plan.submitted_at,
             version=plan.version,
             created_at=plan.created_at,
             updated_at=plan.updated_at,
@@ -845,6 +927,24 @@ class PlanType(relay.Node):
         loader = info.context.loader("plan_evidence_by_plan", evidence_by_plan)
         page = await loader.load((self.database_id, _ALL))
         return [EvidenceType.from_model(e) for e in page.items]
+
+    @strawberry.field(
+        description=f"Who signed it off (its reviewers, and its approver with the approval), oldest first "
+        f"(at most {MAX_LIMIT})."
+    )
+    async def sign_offs(self, info: Info[Context, None]) -> list[PlanSignOffType]:
+        loader = info.context.loader("plan_sign_offs_by_plan", sign_offs_by_plan)
+        page = await loader.load((self.database_id, _ALL))
+        return [PlanSignOffType.from_model(r) for r in page.items]
+
+    @strawberry.field(
+        description=f"The barriers of its co-creation it carries unanswered, with the reasons, oldest first "
+        f"(at most {MAX_LIMIT})."
+    )
+    async def accepted_risks(self, info: Info[Context, None]) -> list[AcceptedRiskType]:
+        loader = info.context.loader("plan_accepted_risks_by_plan", accepted_risks_by_plan)
+        page = await loader.load((self.database_id, _ALL))
+        return [AcceptedRiskType.from_model(r) for r in page.items]
 
     @strawberry.field(description="Its revisions, proposed, accepted and rejected, oldest first.")
     async def revisions(
@@ -1210,6 +1310,33 @@ class AddEvidenceInput:
     )
 
 
+@strawberry.input(description="A reviewer's sign-off on a plan in review.")
+class SignOffPlanInput:
+    plan_id: relay.GlobalID
+    note: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class PlanSignOffPayload:
+    sign_off: PlanSignOffType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A barrier of the plan's co-creation to carry unanswered, and why.")
+class AcceptPlanRiskInput:
+    plan_id: relay.GlobalID
+    input_id: relay.GlobalID = strawberry.field(
+        description="The barrier: an Input of the plan's co-creation."
+    )
+    reason: str
+
+
+@strawberry.type
+class AcceptedRiskPayload:
+    accepted_risk: AcceptedRiskType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.input
 class RemoveEvidenceInput:
     id: relay.GlobalID
@@ -1245,7 +1372,9 @@ class RevisionChangeInput:
 @strawberry.input(name="RevisionCauseInput", description="What led to a revision.")
 class RevisionCauseInput:
     kind: CauseKindEnum  # type: ignore[valid-type]
-    id: relay.GlobalID = strawberry.field(description="The Input, ReviewCheckpoint or Measurement.")
+    id: relay.GlobalID = strawberry.field(
+        description="The Input, ReviewCheckpoint, Measurement, PdsaCycle or Walkthrough."
+    )
 
 
 @strawberry.input(description="Propose a change to an approved or active plan; its lead decides.")
@@ -1624,6 +1753,37 @@ class PlansMutation:
             return EvidencePayload(evidence=EvidenceType.from_model(row))
 
         return await run_mutation(info.context, work, _evidence_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Sign off a plan in review, as one of its reviewers (or one who may approve it), once per "
+        "submission. Approval takes someone other than the plan's lead, where the district separates duties.",
+    )
+    async def sign_off_plan(self, info: Info[Context, None], input: SignOffPlanInput) -> PlanSignOffPayload:
+        async def work(session: AsyncSession) -> PlanSignOffPayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            data = validate_input(SignOffCreate, present_fields(input, exclude=frozenset({"plan_id"})))
+            row = await service.sign_off(session, info.context.principal, plan_id, data)
+            return PlanSignOffPayload(sign_off=PlanSignOffType.from_model(row))
+
+        return await run_mutation(info.context, work, lambda errors: PlanSignOffPayload(user_errors=errors))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Carry a barrier of the plan's co-creation as an accepted risk, with the reason: approval "
+        "needs every barrier answered or carried. The plan's lead or an approver, before approval.",
+    )
+    async def accept_plan_risk(
+        self, info: Info[Context, None], input: AcceptPlanRiskInput
+    ) -> AcceptedRiskPayload:
+        async def work(session: AsyncSession) -> AcceptedRiskPayload:
+            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
+            input_id = parse_global_id(input.input_id, "Input", field="inputId")
+            data = validate_input(AcceptedRiskCreate, {"input_id": input_id, "reason": input.reason})
+            risk = await service.accept_risk(session, info.context.principal, plan_id, data)
+            return AcceptedRiskPayload(accepted_risk=AcceptedRiskType.from_model(risk))
+
+        return await run_mutation(info.context, work, lambda errors: AcceptedRiskPayload(user_errors=errors))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an evidence item.")
     async def remove_evidence(self, info: Info[Context, None], input: RemoveEvidenceInput) -> RemovalPayload:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import Uuid
 from sqlmodel import Field
@@ -88,6 +88,8 @@ class CauseKind(StrEnum):
     INPUT = "input"
     CHECKPOINT = "checkpoint"
     MEASUREMENT = "measurement"
+    PDSA_CYCLE = "pdsa_cycle"  # what a small test showed
+    WALKTHROUGH = "walkthrough"  # what was (or was not) seen in classrooms
 
 
 class Plan(VersionedEntityBase, table=True):
@@ -109,15 +111,23 @@ class Plan(VersionedEntityBase, table=True):
     published: bool = Field(default=False, nullable=False)
     approved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     approved_by_label: str | None = Field(default=None, max_length=320)
+    # When it last went to review: its co-creation record is judged as it stood then, so sessions held
+    # (or attendance written in) while it waits for approval do not count for it.
+    submitted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Who sent it to review (a user's or client's id): under separation of duties they do not approve it.
+    submitted_by_id: uuid.UUID | None = None
 
 
 class PlanCollaborator(EntityBase, table=True):
-    """Someone who writes (lead, co-author) or reviews the plan."""
+    """Someone who writes (lead, co-author) or reviews the plan. A plan has one lead at most."""
 
     __tablename__ = "plan_collaborator"
     __table_args__ = (
         UniqueConstraint("plan_id", "person_id"),
         Index("ix_plan_collaborator_plan_id_created_at_id", "plan_id", "created_at", "id"),
+        Index(
+            "uq_plan_collaborator_one_lead", "plan_id", unique=True, postgresql_where=text("role = 'lead'")
+        ),
     )
 
     district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
@@ -203,6 +213,48 @@ class ActionStep(VersionedEntityBase, table=True):
         return self.pilot_group is not None
 
 
+class SignOffKind(StrEnum):
+    REVIEW = "review"  # a reviewer read the plan in review and signs it off
+    APPROVAL = "approval"  # the approver's own sign-off, recorded with the approval
+
+
+class PlanSignOff(EntityBase, table=True):
+    """A sign-off on a plan in review: who (a reviewer, or the approver), when, with what note. Kept,
+    and shown with the plan, so a board can see who read it before it was approved."""
+
+    __tablename__ = "plan_sign_off"
+    __table_args__ = (Index("ix_plan_sign_off_plan_id_created_at_id", "plan_id", "created_at", "id"),)
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    plan_id: uuid.UUID = Field(foreign_key="plan.id", nullable=False, ondelete="CASCADE")
+    kind: SignOffKind = Field(sa_type=db_enum(SignOffKind), nullable=False)
+    person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    signed_by_kind: str = Field(max_length=16, nullable=False)
+    signed_by_id: uuid.UUID | None = None
+    signed_by_label: str | None = Field(default=None, max_length=320)
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class AcceptedRisk(EntityBase, table=True):
+    """A barrier raised in the plan's co-creation that the plan goes ahead without answering, carried
+    explicitly with the reason, by whoever decided it. An open barrier blocks approval unless it is
+    answered or carried like this."""
+
+    __tablename__ = "accepted_risk"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "input_id"),
+        Index("ix_accepted_risk_plan_id_created_at_id", "plan_id", "created_at", "id"),
+    )
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    plan_id: uuid.UUID = Field(foreign_key="plan.id", nullable=False, ondelete="CASCADE")
+    input_id: uuid.UUID = Field(foreign_key="input.id", nullable=False, ondelete="CASCADE")
+    reason: str = Field(sa_type=Text, nullable=False)
+    accepted_by_kind: str = Field(max_length=16, nullable=False)
+    accepted_by_id: uuid.UUID | None = None
+    accepted_by_label: str | None = Field(default=None, max_length=320)
+
+
 class Evidence(EntityBase, table=True):
     """Something pre-planning collected: student work, lesson plans, data, exemplars, research."""
 
@@ -250,7 +302,7 @@ class PlanRevision(EntityBase, table=True):
 
 
 class PlanRevisionCause(EntityBase, table=True):
-    """What led to a revision: an input, a review checkpoint or a measurement."""
+    """What led to a revision: an input, a review checkpoint, a measurement, a PDSA cycle or a walkthrough."""
 
     __tablename__ = "plan_revision_cause"
     __table_args__ = (UniqueConstraint("revision_id", "kind", "target_id"),)

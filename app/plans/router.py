@@ -21,6 +21,8 @@ from app.core.schemas import INT4_MAX, ListResponse
 from app.plans import service
 from app.plans.models import PlanStatus, RevisionStatus
 from app.plans.schemas import (
+    AcceptedRiskCreate,
+    AcceptedRiskPublic,
     ActionStepCreate,
     ActionStepPublic,
     ActionStepUpdate,
@@ -47,6 +49,8 @@ from app.plans.schemas import (
     RevisionDecision,
     RevisionDiff,
     RevisionPublic,
+    SignOffCreate,
+    SignOffPublic,
     StrategyCreate,
     StrategyPublic,
     StrategyUpdate,
@@ -580,6 +584,80 @@ async def add_evidence(
     evidence is the record behind the plan, not a change to it."""
     evidence = await service.add_evidence(session, principal, plan_id, body)
     return EvidencePublic.model_validate(evidence)
+
+
+@router.get(
+    "/plans/{plan_id}/sign-offs",
+    operation_id="listPlanSignOffs",
+    response_model=ListResponse[SignOffPublic],
+    responses=problem_responses(404),
+)
+async def list_plan_sign_offs(
+    plan_id: PlanId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """Who signed the plan off, oldest first: its reviewers while it was in review (`review`), and its
+    approver with the approval (`approval`)."""
+    result = await service.list_sign_offs(session, principal, plan_id, page)
+    return list_body(request, response, result, SignOffPublic)
+
+
+@router.post(
+    "/plans/{plan_id}/sign-offs",
+    operation_id="signOffPlan",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SignOffPublic,
+    responses=problem_responses(404, 409),
+)
+async def sign_off_plan(
+    plan_id: PlanId, body: SignOffCreate, session: Session, principal: Caller
+) -> SignOffPublic:
+    """Sign off a plan in review, as one of its reviewers (or one who may approve it), with an optional
+    note; once per submission. Approval itself takes someone other than the plan's lead and other
+    than whoever sent it to review, where the district separates duties (the default)."""
+    row = await service.sign_off(session, principal, plan_id, body)
+    return SignOffPublic.model_validate(row)
+
+
+@router.get(
+    "/plans/{plan_id}/accepted-risks",
+    operation_id="listAcceptedRisks",
+    response_model=ListResponse[AcceptedRiskPublic],
+    responses=problem_responses(404),
+)
+async def list_accepted_risks(
+    plan_id: PlanId,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+) -> dict[str, object]:
+    """The barriers raised in the plan's co-creation that it carries unanswered, each with the reason
+    and who decided, oldest first."""
+    result = await service.list_accepted_risks(session, principal, plan_id, page)
+    return list_body(request, response, result, AcceptedRiskPublic)
+
+
+@router.post(
+    "/plans/{plan_id}/accepted-risks",
+    operation_id="acceptPlanRisk",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AcceptedRiskPublic,
+    responses=problem_responses(404, 409),
+)
+async def accept_plan_risk(
+    plan_id: PlanId, body: AcceptedRiskCreate, session: Session, principal: Caller
+) -> AcceptedRiskPublic:
+    """Carry a barrier raised in the plan's co-creation as an accepted risk, with the reason. A plan is
+    approved only when every such barrier is answered (a disposition other than open or under
+    consideration) or carried like this. The plan's lead or an approver decides, before approval."""
+    risk = await service.accept_risk(session, principal, plan_id, body)
+    return AcceptedRiskPublic.model_validate(risk)
 
 
 @router.delete(

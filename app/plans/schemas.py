@@ -18,6 +18,7 @@ from app.plans.models import (
     EvidenceKind,
     PlanStatus,
     RevisionStatus,
+    SignOffKind,
     StepStatus,
 )
 
@@ -77,6 +78,9 @@ class PlanPublic(VersionedEntityPublic):
     published: bool
     approved_at: datetime | None
     approved_by_label: str | None
+    submitted_at: datetime | None = Field(
+        description="When it last went to review: its co-creation record is judged as it stood then."
+    )
 
 
 def _check_cycle(cycle: str) -> None:
@@ -282,6 +286,45 @@ class PolicyCheck(PublicModel):
     voices_heard: list[str]
     voices_required: list[str]
     missing: list[str] = Field(description="What is missing, in words; empty when the policy is met.")
+    judged_at: datetime | None = Field(
+        description="The moment the record is judged as of: when the plan went to review (null for a "
+        "draft, judged as of now). Co-creation counts only if held, recorded and attended by then."
+    )
+    unanswered_barriers: list[uuid.UUID] = Field(
+        description="Barriers raised in the plan's co-creation that are neither answered (a disposition "
+        "other than open or under consideration) nor carried as accepted risks: approval waits for them."
+    )
+    ready_for_approval: bool = Field(
+        description="The policy is met and no barrier is left unanswered (approval also needs an approver)."
+    )
+
+
+class SignOffCreate(RequestModel):
+    note: Prose | None = Field(default=None, description="What the reviewer wants on the record.")
+
+
+class SignOffPublic(EntityPublic):
+    plan_id: uuid.UUID
+    kind: SignOffKind = Field(description="`review`: a reviewer's; `approval`: the approver's.")
+    person_id: uuid.UUID | None
+    signed_by_kind: str
+    signed_by_id: uuid.UUID | None
+    signed_by_label: str | None
+    note: str | None
+
+
+class AcceptedRiskCreate(RequestModel):
+    input_id: uuid.UUID = Field(description="A barrier raised in one of the plan's co-creation activities.")
+    reason: Prose = Field(description="Why the plan goes ahead with this barrier unanswered.")
+
+
+class AcceptedRiskPublic(EntityPublic):
+    plan_id: uuid.UUID
+    input_id: uuid.UUID
+    reason: str
+    accepted_by_kind: str
+    accepted_by_id: uuid.UUID | None
+    accepted_by_label: str | None
 
 
 # --- revisions --------------------------------------------------------------------------------------
@@ -312,6 +355,10 @@ class Change(RequestModel):
         return self
 
 
+# Causes one revision may cite.
+MAX_CAUSES = 50
+
+
 class CauseRef(RequestModel):
     kind: CauseKind
     id: uuid.UUID
@@ -321,7 +368,10 @@ class RevisionCreate(RequestModel):
     reason: Prose = Field(description="Why the plan changes: what was learned.")
     changes: list[Change] = Field(min_length=1, max_length=200)
     caused_by: list[CauseRef] = Field(
-        default_factory=list, max_length=50, description="Inputs, review checkpoints or measurements."
+        default_factory=list,
+        max_length=MAX_CAUSES,
+        description="Inputs, review checkpoints, measurements, PDSA cycles of the plan, or walkthroughs (of the "
+        "plan, or at its school).",
     )
 
 

@@ -24,17 +24,17 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import and_, bindparam, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Action
-from app.auth.policy import authorize, require_authenticated, statements, visible, visible_page
+from app.auth.policy import authorize, require, require_authenticated, statements, visible, visible_page
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
@@ -48,15 +48,16 @@ from app.core.pagination import (
 )
 from app.core.repository import apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
-from app.engagement.models import Activity, ActivityStatus, Input, Mode, Participation
+from app.engagement.models import Activity, ActivityStatus, Disposition, Input, InputKind, Mode, Participation
 from app.engagement.schemas import InputPublic
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Indicator, Initiative, Stakeholder, StakeholderCategory
-from app.monitoring.models import Measurement
+from app.monitoring.models import Measurement, PdsaCycle, Walkthrough
 from app.plans.models import (
     PLAN_TRANSITIONS,
     REVISED_STATUSES,
+    AcceptedRisk,
     ActionStep,
     CauseKind,
     CollaboratorRole,
@@ -66,13 +67,16 @@ from app.plans.models import (
     PlanCollaborator,
     PlanRevision,
     PlanRevisionCause,
+    PlanSignOff,
     PlanStatus,
     ReviewCheckpoint,
     RevisionStatus,
+    SignOffKind,
     Strategy,
 )
 from app.plans.schemas import (
     PROGRESS_FIELDS,
+    AcceptedRiskCreate,
     ActionStepCreate,
     ActionStepUpdate,
     Change,
@@ -99,6 +103,7 @@ from app.plans.schemas import (
     RevisionDecision,
     RevisionDiff,
     RevisionPublic,
+    SignOffCreate,
     StepProgress,
     StrategyCreate,
     StrategyProgress,
@@ -112,7 +117,8 @@ from app.webhooks import events as webhooks
 WRITERS = frozenset({CollaboratorRole.LEAD, CollaboratorRole.CO_AUTHOR})
 
 _COLLABORATOR_UNIQUE = {
-    "uq_plan_collaborator_plan_id_person_id": ("person_id", "This person already collaborates on the plan.")
+    "uq_plan_collaborator_plan_id_person_id": ("person_id", "This person already collaborates on the plan."),
+    "uq_plan_collaborator_one_lead": ("role", "The plan already has a lead."),
 }
 
 # Whose voice a participant brings, by the category of the stakeholder they are or stand for.
@@ -216,6 +222,29 @@ async def _authorize_author(session: AsyncSession, principal: Principal, plan: P
                 "Only the plan's lead and co-authors, or leaders, edit it.",
                 extra={"action": Action.PLAN_AUTHOR.value},
             ) from None
+
+
+async def authorize_pdsa(session: AsyncSession, principal: Principal, plan: Plan) -> None:
+    """Who runs PDSA cycles on the plan's strategies: its authors (as `_authorize_author`), and coaches
+    of its school (a district-wide coach: any school) or among its reviewers. Raises `PermissionDenied`
+    naming `pdsa:run`."""
+    try:
+        await _authorize_author(session, principal, plan)
+        return
+    except PermissionDenied:
+        pass
+    try:
+        authorize(principal, Action.PDSA_RUN, district_id=plan.district_id, school_id=plan.school_id)
+        return
+    except PermissionDenied:
+        pass
+    require(principal, Action.PDSA_RUN)
+    if await _collaborator_role(session, principal, plan) is not CollaboratorRole.REVIEWER:
+        raise PermissionDenied(
+            "Only the plan's authors, leaders, and coaches of its school or among its reviewers run its "
+            "PDSA cycles.",
+            extra={"action": Action.PDSA_RUN.value},
+        )
 
 
 def _authorize_approver(principal: Principal, plan: Plan) -> None:
@@ -373,7 +402,8 @@ async def _move(session: AsyncSession, principal: Principal, plan: Plan, new_sta
         )
     if new_status is PlanStatus.IN_REVIEW:
         await _authorize_author(session, principal, plan)
-        check = await policy_check(session, principal, plan.id)
+        submitted_at = utcnow()
+        check = await _judge(session, plan, submitted_at)
         if not check.met:
             raise ValidationFailed(
                 "The plan's co-creation record does not yet meet the district's policy: "
@@ -381,8 +411,12 @@ async def _move(session: AsyncSession, principal: Principal, plan: Plan, new_sta
                 errors=[FieldError(("status",), m, "co_creation_policy") for m in check.missing],
                 extra={"missing": check.missing},
             )
+        plan.submitted_at = submitted_at
+        plan.submitted_by_id = principal.id
     elif new_status is PlanStatus.APPROVED:
         _authorize_approver(principal, plan)
+        await _check_separation_of_duties(session, principal, plan)
+        await _check_ready_for_approval(session, plan)
     elif new_status is PlanStatus.DRAFT:
         # Sent back by review, or taken back by its authors.
         try:
@@ -393,10 +427,47 @@ async def _move(session: AsyncSession, principal: Principal, plan: Plan, new_sta
         await _authorize_lead(session, principal, plan)
 
 
+async def _check_separation_of_duties(session: AsyncSession, principal: Principal, plan: Plan) -> None:
+    """Where the district separates duties (its `separate_plan_approval`, on by default), the plan's
+    lead does not approve it, nor does whoever sent it to review (so a lead who steps down to
+    co-author on the way does not approve their own plan either)."""
+    separate = await session.scalar(
+        select(District.separate_plan_approval).where(District.id == plan.district_id)
+    )
+    if not separate:
+        return
+    is_lead = await _collaborator_role(session, principal, plan) is CollaboratorRole.LEAD
+    submitted = principal.id is not None and principal.id == plan.submitted_by_id
+    if is_lead or submitted:
+        who = "its lead" if is_lead else "who sent it to review"
+        raise PermissionDenied(
+            f"Separation of duties: a plan is approved by someone other than {who}. Ask another approver.",
+            extra={"action": "plan:approve", "reason": "separation_of_duties"},
+        )
+
+
+async def _person_of(session: AsyncSession, principal: Principal) -> uuid.UUID | None:
+    if principal.kind is not PrincipalKind.USER or principal.id is None:
+        return None
+    return await session.scalar(select(User.person_id).where(User.id == principal.id))
+
+
 async def _record_approval(session: AsyncSession, principal: Principal, plan: Plan) -> None:
-    """Stamp the approval, and keep the plan as approved as revision 0, the base of every diff."""
+    """Stamp the approval with the approver's sign-off, and keep the plan as approved as revision 0,
+    the base of every diff."""
     plan.approved_at = utcnow()
     plan.approved_by_label = principal.label
+    session.add(
+        PlanSignOff(
+            district_id=plan.district_id,
+            plan_id=plan.id,
+            kind=SignOffKind.APPROVAL,
+            person_id=await _person_of(session, principal),
+            signed_by_kind=principal.kind.value,
+            signed_by_id=principal.id,
+            signed_by_label=principal.label,
+        )
+    )
     session.add(
         PlanRevision(
             district_id=plan.district_id,
@@ -428,22 +499,49 @@ def _require_editable(plan: Plan, *, revising: bool = False) -> None:
 
 
 async def policy_check(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> PolicyCheck:
-    """Whether the plan may go to review: enough held co-creation activities linked to the plan (or
-    its initiative), attended by the voices the district requires. `missing` says what is not there."""
+    """Whether the plan may go to review, and then be approved.
+
+    Going to review needs enough held co-creation activities linked to the plan (or its initiative),
+    each attended by someone, and among those who attended, the voices the district requires. Dates
+    decide: once the plan has gone to review, its record is judged as it stood at that moment
+    (`judged_at`), so a session held, or attendance written in, while it waits for approval does not
+    count for it. Approval also needs every barrier raised in the plan's co-creation answered or
+    carried as an accepted risk (`unanswered_barriers`). `missing` says, in words, what is not there.
+    """
     plan = await get_plan(session, principal, plan_id)
+    return await _judge(session, plan, _judged_at(plan))
+
+
+def _judged_at(plan: Plan) -> datetime:
+    """When a plan's co-creation record is judged: when it went to review, or now for a draft."""
+    if plan.status is not PlanStatus.DRAFT and plan.submitted_at is not None:
+        return plan.submitted_at
+    return utcnow()
+
+
+async def _judge(session: AsyncSession, plan: Plan, as_of: datetime) -> PolicyCheck:
     district = await session.get(District, plan.district_id)
     assert district is not None  # noqa: S101 (a plan's district exists: foreign key)
     linked = [Activity.plan_id == plan.id]
     if plan.initiative_id is not None:
         linked.append(Activity.initiative_id == plan.initiative_id)
+    attended = and_(
+        Participation.activity_id == Activity.id,
+        Participation.attended.is_(True),
+        Participation.created_at <= as_of,
+    )
     activities = select(Activity.id).where(
         Activity.district_id == plan.district_id,
         or_(*linked),
         Activity.mode == Mode.CO_CREATION,
         Activity.status == ActivityStatus.HELD,
+        # Held, and recorded, by the moment of judgment; and someone came.
+        Activity.held_on <= as_of.date(),
+        Activity.created_at <= as_of,
+        exists(select(Participation.id).where(attended)),
     )
     activity_ids = list((await session.execute(activities)).scalars())
-    heard = await _voices_heard(session, activity_ids)
+    heard = await _voices_heard(session, activity_ids, as_of)
     required = [
         Voice(v) for v in (district.school_plan_voices if plan.school_id else district.district_plan_voices)
     ]
@@ -451,12 +549,13 @@ async def policy_check(session: AsyncSession, principal: Principal, plan_id: uui
     if len(activity_ids) < district.plan_min_co_creation:
         missing.append(
             f"{district.plan_min_co_creation} held co-creation activit"
-            f"{'y' if district.plan_min_co_creation == 1 else 'ies'} linked to the plan or its initiative "
-            f"({len(activity_ids)} so far)"
+            f"{'y' if district.plan_min_co_creation == 1 else 'ies'} linked to the plan or its initiative, "
+            f"attended ({len(activity_ids)} so far)"
         )
     for voice in required:
         if not _voice_satisfied(voice, heard):
             missing.append(f"{VOICE_WORDS[voice]} among the participants of its co-creation")
+    barriers = await _unanswered_barriers(session, plan)
     return PolicyCheck(
         plan_id=plan.id,
         met=not missing,
@@ -465,7 +564,182 @@ async def policy_check(session: AsyncSession, principal: Principal, plan_id: uui
         voices_heard=sorted(v.value for v in heard),
         voices_required=[v.value for v in required],
         missing=missing,
+        judged_at=None if plan.status is PlanStatus.DRAFT else as_of,
+        unanswered_barriers=barriers,
+        ready_for_approval=not missing and not barriers,
     )
+
+
+# A barrier is answered once it has a disposition that tells its contributor something.
+UNANSWERED = (Disposition.OPEN, Disposition.UNDER_CONSIDERATION)
+
+
+async def _unanswered_barriers(session: AsyncSession, plan: Plan) -> list[uuid.UUID]:
+    """Barriers raised in the plan's co-creation, still open or under consideration, and not carried as
+    accepted risks, oldest first."""
+    carried = select(AcceptedRisk.input_id).where(AcceptedRisk.plan_id == plan.id)
+    stmt = (
+        select(Input.id)
+        .join(Activity, Activity.id == Input.activity_id)
+        .where(
+            Activity.plan_id == plan.id,
+            Activity.mode == Mode.CO_CREATION,
+            Input.kind == InputKind.BARRIER,
+            Input.disposition.in_(UNANSWERED),
+            Input.id.not_in(carried),
+        )
+        .order_by(Input.created_at, Input.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def _check_ready_for_approval(session: AsyncSession, plan: Plan) -> None:
+    """The co-creation record as it stood when the plan went to review still meets the policy (the
+    district may have raised it since), and no barrier is left unanswered."""
+    check = await _judge(session, plan, _judged_at(plan))
+    if check.ready_for_approval:
+        return
+    errors = [FieldError(("status",), m, "co_creation_policy") for m in check.missing]
+    errors += [
+        FieldError(
+            ("status",),
+            f"Barrier {b} is unanswered: answer it, or carry it as an accepted risk with a reason.",
+            "unanswered_barrier",
+        )
+        for b in check.unanswered_barriers
+    ]
+    raise ValidationFailed(
+        "The plan is not ready for approval: " + "; ".join(e.message for e in errors),
+        errors=errors,
+        extra={"missing": check.missing, "unanswered_barriers": [str(b) for b in check.unanswered_barriers]},
+    )
+
+
+# --- sign-offs --------------------------------------------------------------------------------------
+
+
+async def list_sign_offs(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
+) -> Page[PlanSignOff]:
+    """Who signed the plan off (reviewers, and the approver with the approval), oldest first."""
+    await get_plan(session, principal, plan_id)
+    return await paginate(
+        session, select(PlanSignOff).where(PlanSignOff.plan_id == plan_id), PlanSignOff, page
+    )
+
+
+async def sign_offs_of_plans(
+    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[PlanSignOff]]:
+    readable = list(await plans_by_id(session, principal, plan_ids))
+    return await _per_plan(session, PlanSignOff, readable, plan_ids, page)
+
+
+async def sign_off(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: SignOffCreate
+) -> PlanSignOff:
+    """A reviewer of the plan (or one who may approve it) signs it off while it is in review, once per
+    submission. The sign-off is recorded and shown with the plan; approval stays the approver's.
+
+    Raises `NotFound`, `PermissionDenied` (not a reviewer or approver), `Conflict` (not in review;
+    already signed off since it went to review).
+    """
+    plan = await get_plan(session, principal, plan_id, lock=True)
+    if await _collaborator_role(session, principal, plan) is not CollaboratorRole.REVIEWER:
+        try:
+            _authorize_approver(principal, plan)
+        except PermissionDenied:
+            raise PermissionDenied(
+                "Only the plan's reviewers, or whoever may approve it, sign it off.",
+                extra={"action": "plan:sign_off"},
+            ) from None
+    if plan.status is not PlanStatus.IN_REVIEW:
+        raise Conflict(f"The plan is {plan.status.value}: reviewers sign off a plan in review.")
+    already = select(PlanSignOff.id).where(
+        PlanSignOff.plan_id == plan.id,
+        PlanSignOff.signed_by_id == principal.id,
+        PlanSignOff.created_at >= plan.submitted_at,
+    )
+    if principal.id is not None and await session.scalar(already) is not None:
+        raise Conflict("You have already signed off this plan since it went to review.")
+    row = PlanSignOff(
+        district_id=plan.district_id,
+        plan_id=plan.id,
+        kind=SignOffKind.REVIEW,
+        person_id=await _person_of(session, principal),
+        signed_by_kind=principal.kind.value,
+        signed_by_id=principal.id,
+        signed_by_label=principal.label,
+        note=data.note,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+# --- accepted risks ---------------------------------------------------------------------------------
+
+
+async def list_accepted_risks(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
+) -> Page[AcceptedRisk]:
+    """The barriers the plan carries unanswered, with the reason and who decided, oldest first."""
+    await get_plan(session, principal, plan_id)
+    return await paginate(
+        session, select(AcceptedRisk).where(AcceptedRisk.plan_id == plan_id), AcceptedRisk, page
+    )
+
+
+async def accepted_risks_of_plans(
+    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
+) -> dict[uuid.UUID, Page[AcceptedRisk]]:
+    readable = list(await plans_by_id(session, principal, plan_ids))
+    return await _per_plan(session, AcceptedRisk, readable, plan_ids, page)
+
+
+async def accept_risk(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: AcceptedRiskCreate
+) -> AcceptedRisk:
+    """Carry a barrier of the plan's co-creation as an accepted risk, with the reason, so the plan can
+    be approved without answering it. The plan's lead or an approver decides, before approval.
+
+    Raises `NotFound` (plan; an input that is not a barrier of this plan's co-creation, named by
+    field), `PermissionDenied`, `Conflict` (already carried; the plan is past approval).
+    """
+    plan = await get_plan(session, principal, plan_id, lock=True)
+    await _authorize_lead(session, principal, plan)
+    if plan.status not in (PlanStatus.DRAFT, PlanStatus.IN_REVIEW):
+        raise Conflict(f"The plan is {plan.status.value}: risks are accepted before approval.")
+    barrier = await session.scalar(
+        select(Input)
+        .join(Activity, Activity.id == Input.activity_id)
+        .where(
+            Input.id == data.input_id,
+            Activity.plan_id == plan.id,
+            Activity.mode == Mode.CO_CREATION,
+            Input.kind == InputKind.BARRIER,
+        )
+    )
+    if barrier is None:
+        raise NotFound(
+            f"No barrier with id {data.input_id} in this plan's co-creation.",
+            errors=[FieldError(("input_id",), "Not a barrier raised for this plan.", "not_found")],
+        )
+    risk = AcceptedRisk(
+        district_id=plan.district_id,
+        plan_id=plan.id,
+        input_id=barrier.id,
+        reason=data.reason,
+        accepted_by_kind=principal.kind.value,
+        accepted_by_id=principal.id,
+        accepted_by_label=principal.label,
+    )
+    session.add(risk)
+    await flush_or_conflict(
+        session,
+        {"uq_accepted_risk_plan_id_input_id": ("input_id", "This barrier is already carried as a risk.")},
+    )
+    return risk
 
 
 def _voice_satisfied(voice: Voice, heard: set[Voice]) -> bool:
@@ -474,12 +748,16 @@ def _voice_satisfied(voice: Voice, heard: set[Voice]) -> bool:
     return voice in heard
 
 
-async def _voices_heard(session: AsyncSession, activity_ids: list[uuid.UUID]) -> set[Voice]:
-    """The voices among those who attended the activities: by stakeholder category, by the kind of
-    person, and by the roles a person's account holds."""
+async def _voices_heard(session: AsyncSession, activity_ids: list[uuid.UUID], as_of: datetime) -> set[Voice]:
+    """The voices among those who attended the activities (as recorded by `as_of`): by stakeholder
+    category, by the kind of person, and by the roles a person's account holds."""
     if not activity_ids:
         return set()
-    attended = and_(Participation.activity_id.in_(activity_ids), Participation.attended.is_(True))
+    attended = and_(
+        Participation.activity_id.in_(activity_ids),
+        Participation.attended.is_(True),
+        Participation.created_at <= as_of,
+    )
     heard: set[Voice] = set()
     by_stakeholder = (
         select(Stakeholder.category)
@@ -534,6 +812,8 @@ async def add_collaborator(
     plan = await get_plan(session, principal, plan_id, lock=True)
     await _authorize_lead(session, principal, plan)
     await initiatives._check_references(session, plan.district_id, person_id=data.person_id)
+    if data.role is CollaboratorRole.LEAD:
+        await _check_one_lead(session, plan, data.person_id)
     collaborator = PlanCollaborator(district_id=plan.district_id, plan_id=plan.id, **data.model_dump())
     session.add(collaborator)
     await flush_or_conflict(session, _COLLABORATOR_UNIQUE)
@@ -547,9 +827,26 @@ async def update_collaborator(
         session, principal, PlanCollaborator, collaborator_id, "collaborator"
     )
     await _authorize_lead(session, principal, plan)
-    apply_changes(collaborator, data.changes())
+    changes = data.changes()
+    if changes.get("role") is CollaboratorRole.LEAD:
+        await _check_one_lead(session, plan, collaborator.person_id)
+    apply_changes(collaborator, changes)
     await session.flush()
     return collaborator
+
+
+async def _check_one_lead(session: AsyncSession, plan: Plan, person_id: uuid.UUID) -> None:
+    """A plan has one lead: making someone else lead needs the current one to step down first."""
+    current = await session.scalar(
+        select(PlanCollaborator.person_id).where(
+            PlanCollaborator.plan_id == plan.id, PlanCollaborator.role == CollaboratorRole.LEAD
+        )
+    )
+    if current is not None and current != person_id:
+        raise Conflict(
+            "The plan already has a lead: change the current lead's role first.",
+            errors=[FieldError(("role",), "A plan has one lead.", "one_lead")],
+        )
 
 
 async def remove_collaborator(
@@ -1197,6 +1494,15 @@ async def _check_causes(session: AsyncSession, plan: Plan, data: RevisionCreate)
         elif cause.kind is CauseKind.CHECKPOINT:
             checkpoint = await session.get(ReviewCheckpoint, cause.id)
             found = checkpoint is not None and checkpoint.plan_id == plan.id
+        elif cause.kind is CauseKind.PDSA_CYCLE:
+            cycle = await session.get(PdsaCycle, cause.id)
+            found = cycle is not None and cycle.plan_id == plan.id
+        elif cause.kind is CauseKind.WALKTHROUGH:
+            walkthrough = await session.get(Walkthrough, cause.id)
+            found = walkthrough is not None and (
+                walkthrough.plan_id == plan.id
+                or (walkthrough.district_id == plan.district_id and walkthrough.school_id == plan.school_id)
+            )
         else:
             found = await _measurement_exists(session, plan, cause.id)
         if not found:

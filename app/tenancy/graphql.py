@@ -18,7 +18,7 @@ from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.tenancy import service
-from app.tenancy.models import District, School
+from app.tenancy.models import District, School, Voice
 from app.tenancy.schemas import DistrictUpdate, SchoolCreate, SchoolUpdate
 
 district_by_id = by_id(service.districts_by_id)
@@ -42,6 +42,11 @@ async def _nodes(
     return [convert(next(found)) if i is not None else None for i in ids]
 
 
+VoiceEnum = strawberry.enum(
+    Voice, name="Voice", description="A group whose voice a plan's co-creation must include."
+)
+
+
 @strawberry.type(name="District", description="A school district: the tenant every other object belongs to.")
 class DistrictType(relay.Node):
     id: relay.NodeID[str]
@@ -59,6 +64,18 @@ class DistrictType(relay.Node):
     )
     engagement_lapse_days: int = strawberry.field(
         description="Days co-production may lapse, or an input wait for an answer, before the triangle flags it."
+    )
+    plan_min_co_creation: int = strawberry.field(
+        description="Held, attended co-creation activities a plan needs before it goes to review."
+    )
+    school_plan_voices: list[VoiceEnum] = strawberry.field(  # type: ignore[valid-type]
+        description="Voices a school plan's co-creation must include."
+    )
+    district_plan_voices: list[VoiceEnum] = strawberry.field(  # type: ignore[valid-type]
+        description="Voices a district plan's co-creation must include."
+    )
+    separate_plan_approval: bool = strawberry.field(
+        description="Separation of duties: a plan is approved by someone other than its lead."
     )
     sourced_id: str | None
     version: int
@@ -78,6 +95,10 @@ class DistrictType(relay.Node):
             min_teachers=district.min_teachers,
             min_classrooms=district.min_classrooms,
             engagement_lapse_days=district.engagement_lapse_days,
+            plan_min_co_creation=district.plan_min_co_creation,
+            school_plan_voices=[Voice(v) for v in district.school_plan_voices],
+            district_plan_voices=[Voice(v) for v in district.district_plan_voices],
+            separate_plan_approval=district.separate_plan_approval,
             sourced_id=district.sourced_id,
             version=district.version,
             created_at=district.created_at,
@@ -204,6 +225,10 @@ class UpdateDistrictInput:
     min_teachers: int | None = strawberry.UNSET
     min_classrooms: int | None = strawberry.UNSET
     engagement_lapse_days: int | None = strawberry.UNSET
+    plan_min_co_creation: int | None = strawberry.UNSET
+    school_plan_voices: list[VoiceEnum] | None = strawberry.UNSET  # type: ignore[valid-type]
+    district_plan_voices: list[VoiceEnum] | None = strawberry.UNSET  # type: ignore[valid-type]
+    separate_plan_approval: bool | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
 
 

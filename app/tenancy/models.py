@@ -77,6 +77,10 @@ class District(VersionedEntityBase, table=True):
         nullable=False,
         sa_column_kwargs={"server_default": "{teachers,families_or_community}"},
     )
+    # Separation of duties: a plan is approved by someone other than its lead.
+    separate_plan_approval: bool = Field(
+        default=True, nullable=False, sa_column_kwargs={"server_default": "true"}
+    )
 
 
 class School(VersionedEntityBase, table=True):

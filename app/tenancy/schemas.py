@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from app.core.schemas import Name, RequestModel, SourcedId, UpdateModel, VersionedEntityPublic
+from app.tenancy.models import Voice
 
 # OneRoster 1.2 / CEDS grade codes.
 GradeLevel = Literal[
@@ -59,6 +60,38 @@ LapseDays = Annotated[
 ]
 
 
+def _distinct_voices(voices: list[Voice]) -> list[Voice]:
+    if len(set(voices)) != len(voices):
+        raise ValueError("each voice at most once")
+    return voices
+
+
+MinCoCreation = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=50,
+        description="Held co-creation activities, linked to a plan or its initiative and attended, that a "
+        "plan needs before it goes to review (0: no minimum).",
+    ),
+]
+Voices = Annotated[
+    list[Voice],
+    Field(
+        max_length=len(Voice),
+        description="Whose voices must be among those who attended a plan's co-creation before it goes to "
+        "review (`families_or_community`: either will do).",
+    ),
+    AfterValidator(_distinct_voices),
+]
+SeparatePlanApproval = Annotated[
+    bool,
+    Field(
+        description="Separation of duties: a plan is approved by someone other than its lead (on by default)."
+    ),
+]
+
+
 class DistrictCreate(RequestModel):
     name: Name
     timezone: TimeZone = "UTC"
@@ -82,6 +115,10 @@ class DistrictUpdate(UpdateModel):
         default=None, description="Classrooms a walkthrough summary needs; only rises."
     )
     engagement_lapse_days: LapseDays = None  # type: ignore[assignment]
+    plan_min_co_creation: MinCoCreation = None  # type: ignore[assignment]
+    school_plan_voices: Voices = None  # type: ignore[assignment]
+    district_plan_voices: Voices = None  # type: ignore[assignment]
+    separate_plan_approval: SeparatePlanApproval = None  # type: ignore[assignment]
     sourced_id: SourcedId | None = None
 
 
@@ -92,6 +129,12 @@ class DistrictPublic(VersionedEntityPublic):
     min_teachers: int
     min_classrooms: int
     engagement_lapse_days: int
+    plan_min_co_creation: MinCoCreation
+    school_plan_voices: list[Voice] = Field(description="Voices a school plan's co-creation must include.")
+    district_plan_voices: list[Voice] = Field(
+        description="Voices a district plan's co-creation must include."
+    )
+    separate_plan_approval: SeparatePlanApproval
     sourced_id: str | None
 
 

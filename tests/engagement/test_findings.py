@@ -155,7 +155,7 @@ async def test_built_then_asked_appears_once_approved_without_co_creation(record
 async def test_built_then_asked_until_a_key_authorizer_attends_held_co_creation(record: Record) -> None:
     board = await record.stakeholder("School board", "board", key_authorizer=True)
     families = await record.stakeholder("Parent association", "family")
-    await record.move_to("co_designing", "approved")
+    await record.move_to("co_designing")
 
     # Co-creation with families only, co-production with the board, a planned session with the board,
     # and a held one the board was invited to but did not attend: none included a key authorizer.
@@ -164,12 +164,49 @@ async def test_built_then_asked_until_a_key_authorizer_attends_held_co_creation(
     await record.attend(await record.activity("co_production"), board)
     await record.attend(await record.activity("co_creation", status="planned", days_ago=-7), board)
     await record.attend(await record.activity("co_creation"), board, attended=False)
+    await record.move_to("approved")
     (finding,) = findings(await record.diagnosis(), "legitimacy.built_then_asked")
     assert finding["subjects"] == [board]
     assert "School board" in finding["explanation"]
 
+    # Sent back to co-design, the board takes part, and the design is approved again: now it counts.
+    await record.move_to("co_designing")
     await record.attend(with_families, board)
+    await record.move_to("approved")
     assert "legitimacy.built_then_asked" not in codes(await record.diagnosis())
+
+
+async def test_co_creation_recorded_after_approval_does_not_clear_built_then_asked(record: Record) -> None:
+    """The gaming attempt: approve first, then add a held `involve` session (dated in the past, or
+    today) with the key authorizer attending. It neither clears the finding nor earns credit."""
+    board = await record.stakeholder("School board", "board", key_authorizer=True)
+    await record.move_to("co_designing", "approved")
+    backdated = await record.activity("co_creation", level="involve", days_ago=30)
+    await record.attend(backdated, board)
+    today = await record.activity("co_creation", level="collaborate", days_ago=0)
+    await record.attend(today, board)
+    diagnosis = await record.diagnosis()
+    (finding,) = findings(diagnosis, "legitimacy.built_then_asked")
+    assert "2 held or recorded afterwards do not count" in finding["explanation"]
+    assert "legitimacy.co_creation_credit" not in codes(diagnosis)
+
+    # Implementing changes nothing: the approval is still the moment co-creation had to come before.
+    await record.move_to("implementing")
+    assert "legitimacy.built_then_asked" in codes(await record.diagnosis())
+
+
+async def test_a_key_authorizer_added_to_a_session_after_approval_does_not_count(record: Record) -> None:
+    board = await record.stakeholder("School board", "board", key_authorizer=True)
+    families = await record.stakeholder("Parent association", "family")
+    await record.move_to("co_designing")
+    session_id = await record.activity("co_creation")
+    await record.attend(session_id, families)
+    await record.move_to("approved")
+    await record.attend(session_id, board)  # written into the attendance after the fact
+    (finding,) = findings(await record.diagnosis(), "legitimacy.built_then_asked")
+    assert finding["subjects"] == [board]
+    # The session itself was held and attended before approval: its credit stands.
+    assert "legitimacy.co_creation_credit" in codes(await record.diagnosis())
 
 
 # --- co-production lapsing -------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity.models import Role
@@ -1001,26 +1000,25 @@ async def test_a_teacher_cannot_link_or_unlink_inputs(
 # --- you said, we did -------------------------------------------------------------------------------
 
 
-async def _backdate(session: AsyncSession, input_id: str, days: int) -> None:
-    """Pretend the input was recorded `days` before its response (or before now, if it has none)."""
-    await session.execute(
-        text(
-            "UPDATE input SET created_at = coalesce(responded_at, now()) - make_interval(days => :d) "
-            "WHERE id = :id"
-        ),
-        {"d": days, "id": uuid.UUID(input_id)},
-    )
-    await session.commit()
-
-
 async def test_you_said_we_did_groups_inputs_and_measures_the_responses(
     leader: httpx.AsyncClient, tokens: Tokens, world: World, session: AsyncSession
 ) -> None:
     initiative = await create_initiative(leader, published=True)
     capacity = await add_capacity_item(leader, initiative["id"], description="Saturday building access")
-    design = await held_activity(leader, initiative_id=initiative["id"], title="Design night")
+    # Inputs are typed in today, but were given at their activity, 4 and 10 days ago: days to response
+    # count from then (they counted from the typing, and came out as 0).
+    design = await held_activity(
+        leader,
+        initiative_id=initiative["id"],
+        title="Design night",
+        held_on=(TODAY - timedelta(days=4)).isoformat(),
+    )
     listening = await held_activity(
-        leader, initiative_id=initiative["id"], title="Listening session", kind="listening_session"
+        leader,
+        initiative_id=initiative["id"],
+        title="Listening session",
+        kind="listening_session",
+        held_on=(TODAY - timedelta(days=10)).isoformat(),
     )
     unrelated = await held_activity(leader, title="Another initiative's session")
     ana = await participate(leader, design["id"], person_id=await new_person(leader, tokens, "Ana Reyes"))
@@ -1038,7 +1036,7 @@ async def test_you_said_we_did_groups_inputs_and_measures_the_responses(
     saturdays = await add_input(leader, design["id"], ana["id"], text="Saturdays")
     childcare = await add_input(leader, design["id"], ana["id"], kind="concern", text="Childcare")
     buses = await add_input(leader, listening["id"], pta["id"], kind="barrier", text="Buses")
-    spanish = await add_input(leader, listening["id"], pta["id"], text="Spanish books")
+    await add_input(leader, listening["id"], pta["id"], text="Spanish books")
 
     saturdays = await update_input(leader, saturdays, disposition="adopted", response="Two nights moved.")
     childcare = await update_input(
@@ -1053,8 +1051,6 @@ async def test_you_said_we_did_groups_inputs_and_measures_the_responses(
     )
     assert response.status_code == 201, response.text
     link = response.json()
-    for row, days in ((saturdays, 2), (childcare, 4), (buses, 10), (spanish, 1)):
-        await _backdate(session, row["id"], days)
 
     report = await you_said_we_did(leader, initiative["id"])
     assert report["initiative_id"] == initiative["id"]

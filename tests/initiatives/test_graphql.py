@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from strawberry import relay
@@ -38,7 +39,7 @@ mutation($input: AddCapacityItemInput!) {{
 }}"""
 CREATE_STAKEHOLDER = f"""
 mutation($input: CreateStakeholderInput!) {{
-  createStakeholder(input: $input) {{ stakeholder {{ id name category }} {USER_ERRORS} }}
+  createStakeholder(input: $input) {{ stakeholder {{ id databaseId name category }} {USER_ERRORS} }}
 }}"""
 PLACE_STAKEHOLDER = f"""
 mutation($input: PlaceStakeholderInput!) {{
@@ -407,6 +408,65 @@ async def test_staff_see_their_schools_and_published_initiatives_the_community_o
     assert await titles(leader) == ["Published plan"]
     assert await read_initiative(leader, school_draft["id"]) is None
     assert (await read_initiative(leader, published["id"]))["title"] == "Published plan"  # type: ignore[index]
+
+
+STAGE_HISTORY = """
+query($id: ID!) { initiative(id: $id) {
+  stageHistory { edges { node { fromStage toStage changedByKind changedByLabel createdAt } } }
+  triangle { corners { corner findings { code explanation } } }
+} }
+"""
+
+
+async def test_the_stage_history_is_read_with_the_initiative_and_decides_sequence(
+    leader: GraphQLClient, tokens: Tokens, world: World, client: httpx.AsyncClient
+) -> None:
+    """The gaming attempt over GraphQL: approve, then record a held `involve` session with the key
+    authorizer. The history shows when approval came; the finding stays."""
+    initiative = await create_initiative(leader, "Late co-creation", published=True)
+    for stage in ("CO_DESIGNING", "APPROVED"):
+        payload = (await leader(UPDATE_INITIATIVE, {"input": {"id": initiative["id"], "stage": stage}}))[
+            "updateInitiative"
+        ]
+        assert payload["userErrors"] == []
+    board = await create_stakeholder(leader, "School board", "BOARD")
+    assert (await place(leader, initiative["id"], board["id"], keyAuthorizer=True))["userErrors"] == []
+    rest = await tokens.headers("A", Role.DISTRICT_LEADER)
+    body = {
+        "initiative_id": initiative["databaseId"],
+        "mode": "co_creation",
+        "kind": "design_session",
+        "title": "Design session, written in afterwards",
+        "held_on": "2026-01-15",
+        "participation_level": "involve",
+        "status": "held",
+    }
+    response = await client.post("/api/v1/activities", json=body, headers=rest)
+    assert response.status_code == 201, response.text
+    response = await client.post(
+        f"/api/v1/activities/{response.json()['id']}/participations",
+        json={"stakeholder_id": board["databaseId"]},
+        headers=rest,
+    )
+    assert response.status_code == 201, response.text
+
+    data = (await leader(STAGE_HISTORY, {"id": initiative["id"]}))["initiative"]
+    moves = [e["node"] for e in data["stageHistory"]["edges"]]
+    assert [(m["fromStage"], m["toStage"]) for m in moves] == [
+        (None, "EXPLORING"),
+        ("EXPLORING", "CO_DESIGNING"),
+        ("CO_DESIGNING", "APPROVED"),
+    ]
+    assert {m["changedByLabel"] for m in moves} == {world.user("A", Role.DISTRICT_LEADER)[1]}
+    found = {f["code"] for c in data["triangle"]["corners"] for f in c["findings"]}
+    assert "legitimacy.built_then_asked" in found
+    assert "legitimacy.co_creation_credit" not in found
+
+    # A community member reads the published initiative's history too.
+    leader.headers = await tokens.headers("A", Role.COMMUNITY_MEMBER)
+    query = "query($id: ID!) { initiative(id: $id) { stageHistory { edges { node { toStage } } } } }"
+    data = (await leader(query, {"id": initiative["id"]}))["initiative"]
+    assert len(data["stageHistory"]["edges"]) == 3
 
 
 async def test_a_teacher_cannot_see_the_triangle_or_the_stakeholders(

@@ -331,6 +331,36 @@ async def test_a_district_leader_walks_an_initiative_through_every_stage_to_reti
     assert (await get_initiative(leader, initiative["id"]))["stage"] == "retired"
 
 
+async def test_the_stage_history_says_who_moved_it_from_where_to_where_and_when(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    initiative = await create_initiative(leader, published=True)
+    initiative = await move(leader, initiative, "co_designing", "approved")
+    # A refused move leaves no trace.
+    response = await leader.patch(f"{API}/initiatives/{initiative['id']}", json={"stage": "sustaining"})
+    assert_problem(response, 422, "validation_failed")
+    url = f"{API}/initiatives/{initiative['id']}/stage-history"
+    history = await list_all(leader, url)
+    assert [(h["from_stage"], h["to_stage"]) for h in history] == [
+        (None, "exploring"),
+        ("exploring", "co_designing"),
+        ("co_designing", "approved"),
+    ]
+    label = world.user("A", Role.DISTRICT_LEADER)[1]
+    assert {(h["changed_by_kind"], h["changed_by_label"]) for h in history} == {("user", label)}
+    assert [h["created_at"] for h in history] == sorted(h["created_at"] for h in history)
+
+    # Whoever reads the initiative reads its history (not only the admin audit) ...
+    community = await tokens.headers("A", Role.COMMUNITY_MEMBER)
+    assert len(await list_all(leader, url, community)) == 3
+    # ... and nobody else does.
+    other = await create_initiative(leader)
+    other_url = f"{API}/initiatives/{other['id']}/stage-history"
+    assert_problem(await leader.get(other_url, headers=community), 404, "not_found")
+    b_admin = await tokens.headers("B", Role.DISTRICT_ADMIN)
+    assert_problem(await leader.get(url, headers=b_admin), 404, "not_found")
+
+
 @pytest.mark.parametrize(
     ("start", "to"),
     [

@@ -399,11 +399,16 @@ async def test_a_pdsa_cycle_through_graphql(
         await call(
             gql,
             teacher,
-            "query($id: ID!) { node(id: $id) { ... on PlanRevision { reason status } } }",
+            "query($id: ID!) { node(id: $id) { ... on PlanRevision { reason status causedBy { kind targetId } } } }",
             id=revision_id,
         )
     )["node"]
-    assert revision == {"reason": "It worked.", "status": "PROPOSED"}
+    # The cycle that proposed the revision is its cause, cited without being asked.
+    assert revision == {
+        "reason": "It worked.",
+        "status": "PROPOSED",
+        "causedBy": [{"kind": "PDSA_CYCLE", "targetId": cycle["id"]}],
+    }
 
     listed = (
         await call(
@@ -421,6 +426,8 @@ async def test_a_pdsa_cycle_through_graphql(
         id=cycle["id"],
     )
     assert one["pdsaCycle"] == {"decision": "ADOPT"}
+    # A coach of the plan's school runs cycles too (it was `forbidden`); a teacher who does not write
+    # the plan does not.
     coach = (
         await call(
             gql,
@@ -429,7 +436,18 @@ async def test_a_pdsa_cycle_through_graphql(
             input={"strategyId": strategy, "question": "Q", "prediction": "P", "plan": "Pl"},
         )
     )["createPdsaCycle"]
-    assert codes_by_field(coach["userErrors"]) == [(None, "forbidden")]
+    assert coach["userErrors"] == []
+    assert coach["pdsaCycle"]["planId"] == gid("Plan", plan["id"])
+    outsider = await make_staff(client, tokens, world, Role.TEACHER, school=0)
+    refused = (
+        await call(
+            gql,
+            outsider.headers,
+            CREATE_CYCLE,
+            input={"strategyId": strategy, "question": "Q", "prediction": "P", "plan": "Pl"},
+        )
+    )["createPdsaCycle"]
+    assert codes_by_field(refused["userErrors"]) == [(None, "forbidden")]
 
 
 # --- PLC meetings -----------------------------------------------------------------------------------

@@ -258,6 +258,8 @@ async def test_a_pdsa_cycle_runs_from_question_to_a_proposed_revision(
     assert revision["status"] == "proposed"
     assert revision["plan_id"] == plan["id"]
     assert revision["reason"].startswith("PDSA cycle (adapt): Do 10-minute")
+    # The revision cites the cycle that proposed it, without being asked to.
+    assert revision["caused_by"] == [{"kind": "pdsa_cycle", "id": cycle["id"]}]
 
     again = await client.post(
         f"{API}/pdsa-cycles/{cycle['id']}/decision", json={"decision": "adopt"}, headers=teacher
@@ -269,19 +271,41 @@ async def test_a_pdsa_cycle_runs_from_question_to_a_proposed_revision(
     for params in ({"plan_id": plan["id"]}, {"strategy_id": strategy["id"]}, {"decision": "adapt"}):
         assert ids(await list_all(client, f"{API}/pdsa-cycles", teacher, **params)) == [cycle["id"]]
     assert await list_all(client, f"{API}/pdsa-cycles", teacher, decision="abandon") == []
-    # Plan readers read cycles; only its authors run them.
+    # Plan readers read cycles; its authors run them, and so do the coaches of its school.
     school_leader = await tokens.headers("A", Role.SCHOOL_LEADER)
     assert (await get(client, f"/pdsa-cycles/{cycle['id']}", school_leader))["decision"] == "adapt"
-    coach = await tokens.headers("A", Role.COACH)
-    assert_problem(
-        await client.post(
-            f"{API}/strategies/{strategy['id']}/pdsa-cycles",
-            json={"question": "Q", "prediction": "P", "plan": "Pl"},
-            headers=coach,
-        ),
-        403,
-        "forbidden",
+
+
+async def test_a_coach_of_the_plans_school_or_among_its_reviewers_runs_pdsa_cycles(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Coaches run PDSA cycles (the domain says so); this was `403 plan:author` for any coach who did
+    not co-author the plan."""
+    client.headers.update(await tokens.headers("A", Role.DISTRICT_LEADER))
+    plan, parts = await approved_plan(client, tokens, world)
+    url = f"/strategies/{parts['strategy']['id']}/pdsa-cycles"
+    body = {"question": "Does a warm-up routine help?", "prediction": "Yes, for most.", "plan": "Grade 2."}
+    coach = await tokens.headers("A", Role.COACH)  # a coach of the plan's school
+    cycle = await post(client, url, body, coach)
+    done = await client.patch(f"{API}/pdsa-cycles/{cycle['id']}", json={"results": "8 of 10."}, headers=coach)
+    assert done.status_code == 200, done.text
+    decided = await client.post(
+        f"{API}/pdsa-cycles/{cycle['id']}/decision", json={"decision": "adopt"}, headers=coach
     )
+    assert decided.status_code == 200, decided.text
+
+    # A coach of another school reads the plan (it is not theirs to see) only once they review it.
+    other = await make_staff(client, tokens, world, Role.COACH, school=1)
+    refused = await client.post(f"{API}{url}", json=body, headers=other.headers)
+    assert refused.status_code in (403, 404), refused.text
+    response = await client.post(
+        f"{API}/plans/{plan['id']}/collaborators", json={"person_id": other.person_id, "role": "reviewer"}
+    )
+    assert response.status_code == 201, response.text
+    await post(client, url, body, other.headers)
+    # A teacher who does not write the plan still does not run its cycles.
+    outsider = await make_staff(client, tokens, world, Role.TEACHER, school=0)
+    assert_problem(await client.post(f"{API}{url}", json=body, headers=outsider.headers), 403, "forbidden")
 
 
 async def test_a_decision_needs_results_and_revises_only_approved_plans(
@@ -678,3 +702,33 @@ async def test_school_aggregates_are_weighted_and_suppressed_when_small(
         headers=await admin_headers(tokens),
     )
     assert lowered.status_code == 422
+
+
+async def test_a_revision_cites_a_walkthrough_or_a_pdsa_cycle_as_its_cause(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    client.headers.update(await tokens.headers("A", Role.DISTRICT_LEADER))
+    plan, parts = await approved_plan(client, tokens, world)
+    coach = await tokens.headers("A", Role.COACH)
+    seen = await walkthrough(client, world, coach)  # at the plan's school
+    cycle = await post(
+        client,
+        f"/strategies/{parts['strategy']['id']}/pdsa-cycles",
+        {"question": "Q", "prediction": "P", "plan": "Pl"},
+        coach,
+    )
+    change = {"op": "update", "entity": "plan", "fields": {"summary": "Walkthroughs first."}}
+    body = {
+        "reason": "Walkthroughs found the routine in 2 of 5 rooms; the small test showed why.",
+        "changes": [change],
+        "caused_by": [{"kind": "walkthrough", "id": seen["id"]}, {"kind": "pdsa_cycle", "id": cycle["id"]}],
+    }
+    revision = await post(client, f"/plans/{plan['id']}/revisions", body, client.headers)
+    assert revision["caused_by"] == body["caused_by"]
+    # A walkthrough at another school, or a cycle of another plan, is not this plan's cause.
+    elsewhere = await walkthrough(client, world, await tokens.headers("A", Role.DISTRICT_LEADER), school=1)
+    bad = {**body, "caused_by": [{"kind": "walkthrough", "id": elsewhere["id"]}]}
+    problem = assert_problem(
+        await client.post(f"{API}/plans/{plan['id']}/revisions", json=bad), 404, "not_found"
+    )
+    assert error_paths(problem) == [["body", "caused_by", 0, "id"]]

@@ -22,7 +22,7 @@ from app.core.models import utcnow
 from app.identity.models import Role
 from app.plans.models import ActionStep, Goal, Plan, PlanRevision, Strategy
 from tests.conftest import GraphQLClient, Tokens, World, count_statements
-from tests.engagement.test_graphql import add_participation, create_activity, nodes, person_of
+from tests.engagement.test_graphql import ADD_INPUT, add_participation, create_activity, nodes, person_of
 from tests.initiatives.test_graphql import codes_by_field, create_initiative, error_codes, gid
 
 USER_ERRORS = "userErrors { field message code }"
@@ -232,13 +232,16 @@ async def meet_policy(gql: GraphQLClient, teacher: str, **owner: str) -> dict:
     return activity
 
 
-async def approve(gql: GraphQLClient, plan: dict, teacher: str | None = None) -> dict:
-    """Review and approve the plan, holding a co-creation activity for it first if `teacher` is given."""
+async def approve(gql: GraphQLClient, tokens: Tokens, plan: dict, teacher: str | None = None) -> dict:
+    """Review the plan (as `gql`, its lead) and approve it (as the district admin: separation of duties
+    keeps a plan's lead from approving it), holding a co-creation activity for it first if `teacher`
+    is given."""
     if teacher is not None:
         await meet_policy(gql, teacher, planId=plan["id"])
     in_review = await update_plan(gql, plan["id"], status="IN_REVIEW")
     assert in_review["userErrors"] == [], in_review["userErrors"]
-    approved = await update_plan(gql, plan["id"], status="APPROVED")
+    approver = await as_role(gql, tokens, Role.DISTRICT_ADMIN)
+    approved = await update_plan(approver, plan["id"], status="APPROVED")
     assert approved["userErrors"] == [], approved["userErrors"]
     return approved["plan"]
 
@@ -461,7 +464,7 @@ async def test_the_lead_invites_collaborators_and_only_writers_edit(
 
 
 async def test_evidence_is_collected_and_removed_and_bad_evidence_writes_nothing(
-    leader: GraphQLClient, session: AsyncSession, world: World
+    leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
 ) -> None:
     plan = await create_plan(leader, world)
     exemplar = await ok(
@@ -561,9 +564,32 @@ async def test_review_needs_the_co_creation_record_and_approval_needs_the_school
     early = await update_plan(leader, plan["id"], published=True)
     assert codes_by_field(early["userErrors"]) == [(["input", "published"], "not_approved")]
 
-    approved = await update_plan(leader, plan["id"], status="APPROVED")
+    # Separation of duties: the school leader leads this plan, so another approver approves it, after
+    # a reviewer's sign-off; both sign-offs are shown with the plan.
+    own = await update_plan(leader, plan["id"], status="APPROVED")
+    assert codes_by_field(own["userErrors"]) == [(None, "forbidden")]
+    assert "Separation of duties" in own["userErrors"][0]["message"]
+    coach = await person_of(session, world, "A", Role.COACH)
+    await ok(
+        leader,
+        ADD_COLLABORATOR,
+        "addCollaborator",
+        {"planId": plan["id"], "personId": coach, "role": "REVIEWER"},
+        "collaborator",
+    )
+    reviewer = await as_role(leader, tokens, Role.COACH)
+    signed = await ok(reviewer, SIGN_OFF, "signOffPlan", {"planId": plan["id"], "note": "Ready."}, "signOff")
+    assert (signed["kind"], signed["note"]) == ("REVIEW", "Ready.")
+    again = await mutate(reviewer, SIGN_OFF, "signOffPlan", {"planId": plan["id"]})
+    assert [e["code"] for e in again["userErrors"]] == ["conflict"]
+    approved = await update_plan(
+        await as_role(leader, tokens, Role.DISTRICT_ADMIN), plan["id"], status="APPROVED"
+    )
     assert approved["userErrors"] == []
     approved_plan = approved["plan"]
+    sign_offs = (await leader(SIGN_OFFS, {"id": plan["id"]}))["plan"]["signOffs"]
+    assert [(o["kind"], o["note"]) for o in sign_offs] == [("REVIEW", "Ready."), ("APPROVAL", None)]
+    assert sign_offs[1]["signedByLabel"] == world.user("A", Role.DISTRICT_ADMIN)[1]
     assert (approved_plan["status"], approved_plan["version"]) == ("APPROVED", 3)
     assert approved_plan["approvedAt"] is not None
     assert approved_plan["approvedByLabel"]
@@ -581,6 +607,77 @@ async def test_review_needs_the_co_creation_record_and_approval_needs_the_school
     assert "From closed: none." in reopened["userErrors"][0]["message"]
 
 
+SIGN_OFF = f"""
+mutation($input: SignOffPlanInput!) {{ signOffPlan(input: $input) {{ signOff {{ kind note }} {USER_ERRORS} }} }}"""
+SIGN_OFFS = "query($id: ID!) { plan(id: $id) { signOffs { kind note signedByLabel } } }"
+GATE = """
+query($id: ID!) { plan(id: $id) { status submittedAt acceptedRisks { inputId reason acceptedByLabel }
+  policyCheck { met coCreationActivities judgedAt unansweredBarriers readyForApproval } } }"""
+ACCEPT_RISK = f"""
+mutation($input: AcceptPlanRiskInput!) {{
+  acceptPlanRisk(input: $input) {{ acceptedRisk {{ inputId reason }} {USER_ERRORS} }}
+}}"""
+
+
+async def test_the_plan_gate_counts_only_attended_sessions_and_approval_waits_for_every_barrier(
+    leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
+) -> None:
+    """Over GraphQL: a held session nobody attended does not open review, and an open barrier stops
+    approval until it is carried as an accepted risk with a reason."""
+    plan = await create_plan(leader, world)
+    empty = await create_activity(leader, "Nobody came", status="HELD", planId=plan["id"])
+    check = (await leader(GATE, {"id": plan["id"]}))["plan"]["policyCheck"]
+    assert (check["met"], check["coCreationActivities"]) == (False, 0)
+    refused = await update_plan(leader, plan["id"], status="IN_REVIEW")
+    assert refused["plan"] is None
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "co_creation_policy")] * 2
+
+    teacher = await person_of(session, world, "A", Role.TEACHER)
+    said = await add_participation(leader, empty["id"], personId=teacher)
+    barrier = (
+        await leader(
+            ADD_INPUT,
+            {
+                "input": {
+                    "activityId": empty["id"],
+                    "participationId": said["id"],
+                    "kind": "BARRIER",
+                    "text": "Intervention clashes with science.",
+                }
+            },
+        )
+    )["addInput"]["input"]
+    in_review = await update_plan(leader, plan["id"], status="IN_REVIEW")
+    assert in_review["userErrors"] == []
+    gate = (await leader(GATE, {"id": plan["id"]}))["plan"]
+    assert gate["policyCheck"]["judgedAt"] == gate["submittedAt"]
+    assert gate["policyCheck"]["unansweredBarriers"] == [barrier["id"]]
+    assert gate["policyCheck"]["readyForApproval"] is False
+
+    approver = await as_role(leader, tokens, Role.DISTRICT_ADMIN)
+    refused = await update_plan(approver, plan["id"], status="APPROVED")
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "unanswered_barrier")]
+
+    no_reason = await mutate(
+        leader, ACCEPT_RISK, "acceptPlanRisk", {"planId": plan["id"], "inputId": barrier["id"], "reason": " "}
+    )
+    assert [e["field"] for e in no_reason["userErrors"]] == [["input", "reason"]]
+    reason = "Science moves to the afternoon in January; until then we accept the clash."
+    risk = await ok(
+        leader,
+        ACCEPT_RISK,
+        "acceptPlanRisk",
+        {"planId": plan["id"], "inputId": barrier["id"], "reason": reason},
+        "acceptedRisk",
+    )
+    assert risk == {"inputId": barrier["id"], "reason": reason}
+    gate = (await leader(GATE, {"id": plan["id"]}))["plan"]
+    assert gate["acceptedRisks"][0]["reason"] == reason
+    assert (gate["policyCheck"]["unansweredBarriers"], gate["policyCheck"]["readyForApproval"]) == ([], True)
+    approved = await update_plan(approver, plan["id"], status="APPROVED")
+    assert approved["userErrors"] == []
+
+
 async def test_an_approved_plan_changes_only_by_revision_but_its_steps_report_progress(
     leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
 ) -> None:
@@ -589,7 +686,7 @@ async def test_an_approved_plan_changes_only_by_revision_but_its_steps_report_pr
     strategy = await add_strategy(leader, goal["id"])
     teacher_person = await person_of(session, world, "A", Role.TEACHER)
     step = await add_step(leader, strategy["id"], ownerPersonId=teacher_person)
-    approved = await approve(leader, plan, teacher_person)
+    approved = await approve(leader, tokens, plan, teacher_person)
 
     attempts = [
         (UPDATE_PLAN, "updatePlan", {"id": plan["id"], "title": "Something else"}),
@@ -705,7 +802,7 @@ async def test_a_co_author_proposes_a_revision_the_lead_accepts_and_any_two_revi
         },
     )
     assert codes_by_field(early["userErrors"]) == [(None, "conflict")]
-    approved = await approve(leader, plan, teacher_person)
+    approved = await approve(leader, tokens, plan, teacher_person)
 
     review = await ok(
         leader, ADD_CHECKPOINT, "addCheckpoint", {"planId": plan["id"], "scheduledOn": PAST}, "checkpoint"
@@ -935,7 +1032,7 @@ async def test_a_co_author_proposes_a_revision_the_lead_accepts_and_any_two_revi
 
 
 async def test_reviews_are_scheduled_recorded_and_overdue_ones_show(
-    leader: GraphQLClient, session: AsyncSession, world: World
+    leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
 ) -> None:
     plan = await create_plan(leader, world)
     late = await ok(
@@ -992,7 +1089,7 @@ async def test_reviews_are_scheduled_recorded_and_overdue_ones_show(
     future = await mutate(leader, UPDATE_CHECKPOINT, "updateCheckpoint", {"id": late["id"], "heldOn": FUTURE})
     assert codes_by_field(future["userErrors"]) == [(["input", "heldOn"], "held_in_future")]
 
-    await approve(leader, plan, teacher)
+    await approve(leader, tokens, plan, teacher)
     [base] = nodes((await read_plan(leader, plan["id"]))["revisions"])  # type: ignore[index]
     held = await ok(
         leader,
@@ -1044,9 +1141,11 @@ async def test_community_members_read_only_approved_published_plans_and_staff_th
     teacher_person = await person_of(session, world, "A", Role.TEACHER)
     initiative = await create_initiative(leader, "Reading for all", schoolId=school(world))
     draft = await create_plan(leader, world, "Draft plan", initiativeId=initiative["id"])
-    unpublished = await approve(leader, await create_plan(leader, world, "Approved plan"), teacher_person)
+    unpublished = await approve(
+        leader, tokens, await create_plan(leader, world, "Approved plan"), teacher_person
+    )
     published = await approve(
-        leader, await create_plan(leader, world, "Published plan", cycle="2027-28"), teacher_person
+        leader, tokens, await create_plan(leader, world, "Published plan", cycle="2027-28"), teacher_person
     )
     await update_plan(leader, published["id"], published=True)
     district_leader = await as_role(leader, tokens, Role.DISTRICT_LEADER)
@@ -1098,7 +1197,7 @@ async def test_community_members_read_only_approved_published_plans_and_staff_th
 
 
 async def test_activities_held_for_a_plan_name_it_and_their_barriers_and_leverage_points_are_its_preplanning(
-    leader: GraphQLClient, session: AsyncSession, world: World
+    leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
 ) -> None:
     plan = await create_plan(leader, world)
     activity = await create_activity(leader, "Barriers workshop", status="HELD", planId=plan["id"])
@@ -1200,7 +1299,7 @@ async def batch(
 
 
 async def test_a_nested_query_costs_the_same_statements_for_one_plan_or_three_by_three_by_three_by_three(
-    app: FastAPI, leader: GraphQLClient, session: AsyncSession, world: World
+    app: FastAPI, leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
 ) -> None:
     """plans; collaborators (readable plans, then their collaborators) and their people; goals (under
     plans already read through the policy) and their indicators; strategies; action steps; revisions
@@ -1247,7 +1346,7 @@ async def test_a_nested_query_costs_the_same_statements_for_one_plan_or_three_by
             "actionStep",
             [{"strategyId": strategy, "title": f"Step {n}"} for strategy in strategies for n in range(size)],
         )
-        await approve(leader, plan)
+        await approve(leader, tokens, plan)
         review = await ok(
             leader, ADD_CHECKPOINT, "addCheckpoint", {"planId": plan["id"], "scheduledOn": PAST}, "checkpoint"
         )
@@ -1298,3 +1397,20 @@ async def test_a_nested_query_costs_the_same_statements_for_one_plan_or_three_by
 
     assert len(small) == len(large) == 11, large
     assert [statement.lstrip().split()[0].upper() for statement in large] == ["SELECT"] * 11
+
+
+async def test_a_plan_has_one_lead(leader: GraphQLClient, session: AsyncSession, world: World) -> None:
+    """A second `lead` collaborator was accepted; now it is a user error on the role, and nothing is
+    written."""
+    plan = await create_plan(leader, world)
+    teacher = await person_of(session, world, "A", Role.TEACHER)
+    refused = await mutate(
+        leader,
+        ADD_COLLABORATOR,
+        "addCollaborator",
+        {"planId": plan["id"], "personId": teacher, "role": "LEAD"},
+    )
+    assert refused["collaborator"] is None
+    assert codes_by_field(refused["userErrors"]) == [(["input", "role"], "one_lead")]
+    collaborators = (await read_plan(leader, plan["id"]))["collaborators"]  # type: ignore[index]
+    assert [c["role"] for c in collaborators] == ["LEAD"]

@@ -16,7 +16,7 @@ import pytest
 from app.identity.models import Role
 from app.plans import service as plans
 from tests.conftest import Tokens, World
-from tests.engagement.test_rest import add_input, create_activity, participate, person_of
+from tests.engagement.test_rest import add_input, create_activity, participate, person_of, update_input
 from tests.initiatives.test_rest import (
     assert_problem,
     create_initiative,
@@ -417,7 +417,8 @@ async def test_illegal_transitions_are_422_and_write_nothing(
     await meet_policy(leader, plan)
     admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
     for status in route:
-        plan = await update_plan(leader, plan, admin, status=status)
+        # Its lead submits it; under separation of duties, the admin approves and moves it on.
+        plan = await update_plan(leader, plan, None if status == "in_review" else admin, status=status)
     response = await leader.patch(f"{PLANS}/{plan['id']}", json={"status": to}, headers=admin)
     problem = assert_problem(response, 422, "validation_failed")
     assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "status"], "illegal_transition")]
@@ -453,6 +454,7 @@ async def test_going_to_review_needs_the_co_creation_the_policy_asks_for(
     plan = await school_plan(leader, world)
     url = f"{PLANS}/{plan['id']}"
     check = await get_json(leader, f"{url}/policy-check")
+    assert check.pop("judged_at") is None  # a draft is judged as of now
     assert check == {
         "plan_id": plan["id"],
         "met": False,
@@ -461,9 +463,11 @@ async def test_going_to_review_needs_the_co_creation_the_policy_asks_for(
         "voices_heard": [],
         "voices_required": ["teachers"],
         "missing": [
-            "1 held co-creation activity linked to the plan or its initiative (0 so far)",
+            "1 held co-creation activity linked to the plan or its initiative, attended (0 so far)",
             "teachers among the participants of its co-creation",
         ],
+        "unanswered_barriers": [],
+        "ready_for_approval": False,
     }
     refused = assert_problem(await leader.patch(url, json={"status": "in_review"}), 422, "validation_failed")
     assert refused["missing"] == check["missing"]
@@ -504,6 +508,126 @@ async def test_going_to_review_needs_the_co_creation_the_policy_asks_for(
     assert plan["status"] == "in_review"
 
 
+async def set_policy(client: httpx.AsyncClient, tokens: Tokens, world: World, **policy: Any) -> None:
+    response = await client.patch(
+        f"{API}/districts/{world.district_id('A')}",
+        json=policy,
+        headers=await tokens.headers("A", Role.DISTRICT_ADMIN),
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_held_session_nobody_attended_does_not_count_for_the_plan_gate(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The gaming attempt: mark a co-creation session held and record nobody (or only absentees)."""
+    await set_policy(leader, tokens, world, school_plan_voices=[])
+    plan = await school_plan(leader, world)
+    url = f"{PLANS}/{plan['id']}"
+    await create_activity(leader, plan_id=plan["id"], status="held", title="Empty room")
+    stayed_away = await create_activity(leader, plan_id=plan["id"], status="held", title="Nobody came")
+    teachers = await create_stakeholder(leader, "K-3 teachers", "teacher")
+    await participate(leader, stayed_away["id"], stakeholder_id=teachers["id"], attended=False)
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["met"], check["co_creation_activities"]) == (False, 0)
+    assert_problem(await leader.patch(url, json={"status": "in_review"}), 422, "validation_failed")
+
+    await participate(
+        leader, stayed_away["id"], person_id=await person_of(leader, tokens, world, Role.TEACHER)
+    )
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["met"], check["co_creation_activities"]) == (True, 1)
+
+
+async def test_co_creation_after_the_plan_went_to_review_does_not_count_for_its_approval(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The gaming attempt: submit on a thin record, then hold sessions while the plan waits for
+    approval. The record is judged as it stood when the plan went to review."""
+    school_leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    plan = await school_plan(leader, world)
+    url = f"{PLANS}/{plan['id']}"
+    await meet_policy(leader, plan)
+    plan = await update_plan(leader, plan, status="in_review")
+    assert plan["submitted_at"] is not None
+    await set_policy(leader, tokens, world, plan_min_co_creation=2)
+    await meet_policy(leader, plan)  # held and attended, but after the plan went to review
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["co_creation_activities"], check["met"], check["judged_at"]) == (
+        1,
+        False,
+        plan["submitted_at"],
+    )
+    response = await leader.patch(url, json={"status": "approved"}, headers=school_leader)
+    problem = assert_problem(response, 422, "validation_failed")
+    assert [e["code"] for e in problem["errors"]] == ["co_creation_policy"]
+    assert (await get_plan(leader, plan["id"]))["status"] == "in_review"
+
+    # Sent back and submitted again, the second session was held before it went to review: it counts.
+    plan = await update_plan(leader, plan, school_leader, status="draft")
+    plan = await update_plan(leader, plan, status="in_review")
+    assert (await get_json(leader, f"{url}/policy-check"))["co_creation_activities"] == 2
+    plan = await update_plan(leader, plan, school_leader, status="approved")
+    assert plan["status"] == "approved"
+
+
+async def test_open_barriers_block_approval_until_answered_or_carried_as_accepted_risks(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    school_leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    plan = await school_plan(leader, world)
+    url = f"{PLANS}/{plan['id']}"
+    activity = await create_activity(leader, plan_id=plan["id"], status="held")
+    teachers = await create_stakeholder(leader, "K-3 teachers", "teacher")
+    said = await participate(leader, activity["id"], stakeholder_id=teachers["id"])
+    schedule = await add_input(
+        leader, activity["id"], said["id"], kind="barrier", text="No time in the schedule."
+    )
+    books = await add_input(leader, activity["id"], said["id"], kind="barrier", text="No decodable books.")
+    idea = await add_input(leader, activity["id"], said["id"], kind="idea")
+    plan = await update_plan(leader, plan, status="in_review")  # barriers do not stop review ...
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["met"], check["ready_for_approval"]) == (True, False)
+    assert check["unanswered_barriers"] == [schedule["id"], books["id"]]
+    response = await leader.patch(url, json={"status": "approved"}, headers=school_leader)
+    problem = assert_problem(response, 422, "validation_failed")  # ... they stop approval
+    assert [e["code"] for e in problem["errors"]] == ["unanswered_barrier", "unanswered_barrier"]
+    assert problem["unanswered_barriers"] == [schedule["id"], books["id"]]
+
+    # Under consideration is not an answer; adopted is.
+    schedule = await update_input(leader, schedule, disposition="under_consideration")
+    assert (await get_json(leader, f"{url}/policy-check"))["unanswered_barriers"] == [
+        schedule["id"],
+        books["id"],
+    ]
+    await update_input(leader, schedule, disposition="adopted", response="A protected 30-minute block.")
+
+    # The other is carried as an accepted risk, with a reason, by the plan's lead; not by a teacher,
+    # and only a barrier of this plan's co-creation can be.
+    risks = f"{url}/accepted-risks"
+    body = {"input_id": books["id"], "reason": "Books arrive in January; until then, teacher-made texts."}
+    teacher = await tokens.headers("A", Role.TEACHER)
+    assert_problem(await leader.post(risks, json=body, headers=teacher), 403, "forbidden")
+    problem = assert_problem(
+        await leader.post(risks, json={**body, "input_id": idea["id"]}), 404, "not_found"
+    )
+    assert error_paths(problem) == [["body", "input_id"]]
+    assert_problem(await leader.post(risks, json={**body, "reason": ""}), 422, "validation_failed")
+    response = await leader.post(risks, json=body)
+    assert response.status_code == 201, response.text
+    risk = response.json()
+    assert (risk["input_id"], risk["reason"]) == (books["id"], body["reason"])
+    assert risk["accepted_by_label"] == world.user("A", Role.DISTRICT_LEADER)[1]
+    assert_problem(await leader.post(risks, json=body), 409, "conflict")
+    assert ids(await list_all(leader, risks)) == [risk["id"]]
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["unanswered_barriers"], check["ready_for_approval"]) == ([], True)
+
+    plan = await update_plan(leader, plan, school_leader, status="approved")
+    assert plan["status"] == "approved"
+    assert_problem(await leader.post(risks, json=body), 409, "conflict")
+
+
 async def test_a_district_plan_also_needs_families_or_community_and_counts_its_initiatives_activities(
     leader: httpx.AsyncClient, tokens: Tokens, world: World
 ) -> None:
@@ -527,11 +651,71 @@ async def test_a_district_plan_also_needs_families_or_community_and_counts_its_i
     assert (check["met"], check["voices_heard"]) == (True, ["community", "teachers"])
     plan = await update_plan(leader, plan, status="in_review")
 
-    # A school leader neither sees nor approves a district plan; a district leader approves it.
+    # A school leader neither sees nor approves a district plan; a district approver other than its
+    # lead approves it.
     response = await leader.patch(
         url, json={"status": "approved"}, headers=await tokens.headers("A", Role.SCHOOL_LEADER)
     )
     assert_problem(response, 404, "not_found")
+    plan = await update_plan(leader, plan, await tokens.headers("A", Role.DISTRICT_ADMIN), status="approved")
+    assert plan["approved_by_label"] == world.user("A", Role.DISTRICT_ADMIN)[1]
+
+
+async def test_a_leader_does_not_approve_their_own_plan(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The gaming attempt: a district leader creates a district plan (becoming its lead), submits it
+    and approves it alone. Separation of duties refuses; another approver's approval is recorded as a
+    sign-off next to the reviewers'."""
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    plan = await create_plan(leader)
+    url = f"{PLANS}/{plan['id']}"
+    await meet_policy(leader, plan, families=True)
+    plan = await update_plan(leader, plan, status="in_review")
+    problem = assert_problem(await leader.patch(url, json={"status": "approved"}), 403, "forbidden")
+    assert problem["reason"] == "separation_of_duties"
+    assert "its lead" in problem["detail"]
+
+    # Stepping down as lead on the way does not help: whoever sent it to review does not approve it.
+    (mine,) = await list_all(leader, f"{url}/collaborators")
+    response = await leader.patch(f"{COLLABORATORS}/{mine['id']}", json={"role": "co_author"})
+    assert response.status_code == 200, response.text
+    problem = assert_problem(await leader.patch(url, json={"status": "approved"}), 403, "forbidden")
+    assert problem["reason"] == "separation_of_duties"
+    assert (await get_plan(leader, plan["id"]))["status"] == "in_review"
+
+    # A reviewer signs it off (once), a teacher who is not one cannot; the admin approves.
+    reviewer = await person_of(leader, tokens, world, Role.COACH)
+    await add_collaborator(leader, plan["id"], reviewer, "reviewer", admin)
+    coach = await tokens.headers("A", Role.COACH)
+    sign_offs = f"{url}/sign-offs"
+    response = await leader.post(sign_offs, json={"note": "Families' concerns are answered."}, headers=coach)
+    assert response.status_code == 201, response.text
+    assert_problem(await leader.post(sign_offs, json={}, headers=coach), 409, "conflict")
+    teacher = await tokens.headers("A", Role.TEACHER)
+    assert_problem(await leader.post(sign_offs, json={}, headers=teacher), 404, "not_found")
+    plan = await update_plan(leader, await get_plan(leader, plan["id"]), admin, status="approved")
+    signed = await list_all(leader, sign_offs)
+    assert [(s["kind"], s["signed_by_label"], s["note"]) for s in signed] == [
+        ("review", world.user("A", Role.COACH)[1], "Families' concerns are answered."),
+        ("approval", world.user("A", Role.DISTRICT_ADMIN)[1], None),
+    ]
+    assert signed[0]["person_id"] == reviewer
+    assert_problem(await leader.post(sign_offs, json={}, headers=coach), 409, "conflict")
+
+
+async def test_where_the_district_does_not_separate_duties_a_lead_approves(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    response = await leader.patch(
+        f"{API}/districts/{world.district_id('A')}",
+        json={"separate_plan_approval": False},
+        headers=await tokens.headers("A", Role.DISTRICT_ADMIN),
+    )
+    assert response.status_code == 200, response.text
+    plan = await create_plan(leader)
+    await meet_policy(leader, plan, families=True)
+    plan = await update_plan(leader, plan, status="in_review")
     plan = await update_plan(leader, plan, status="approved")
     assert plan["approved_by_label"] == world.user("A", Role.DISTRICT_LEADER)[1]
 
@@ -625,9 +809,22 @@ async def test_a_teacher_who_leads_a_plan_decides_its_revisions_but_does_not_app
     plan = await school_plan(leader, world)
     (mine,) = await list_all(leader, f"{PLANS}/{plan['id']}/collaborators")
     me = await person_of(leader, tokens, world, Role.TEACHER)
-    await add_collaborator(leader, plan["id"], me, "lead")
-    response = await leader.delete(f"{COLLABORATORS}/{mine['id']}")  # the district leader hands over
+    # One lead per plan: a second is refused until the first steps down.
+    response = await leader.post(
+        f"{PLANS}/{plan['id']}/collaborators", json={"person_id": me, "role": "lead"}
+    )
+    problem = assert_problem(response, 409, "conflict")
+    assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "role"], "one_lead")]
+    co_author = await add_collaborator(leader, plan["id"], me, "co_author")
+    response = await leader.patch(f"{COLLABORATORS}/{co_author['id']}", json={"role": "lead"})
+    assert_problem(response, 409, "conflict")
+    # The school's leader hands the plan over: the district leader steps down, the teacher leads.
+    response = await leader.delete(f"{COLLABORATORS}/{mine['id']}", headers=school_leader)
     assert response.status_code == 204
+    response = await leader.patch(
+        f"{COLLABORATORS}/{co_author['id']}", json={"role": "lead"}, headers=school_leader
+    )
+    assert response.status_code == 200, response.text
     parts = await tree(leader, plan)
     await meet_policy(leader, plan)
     plan = await update_plan(leader, plan, teacher, status="in_review")

@@ -668,3 +668,58 @@ async def test_anonymous_queries_get_an_unauthenticated_error(gql: GraphQLClient
     body = await gql.raw("{ districts { edges { cursor } } }")
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "unauthenticated"
+
+
+POLICY = "planMinCoCreation schoolPlanVoices districtPlanVoices separatePlanApproval version"
+UPDATE_POLICY = f"""
+mutation($input: UpdateDistrictInput!) {{
+  updateDistrict(input: $input) {{ district {{ {POLICY} }} userErrors {{ field message code }} }}
+}}"""
+
+
+async def test_the_co_creation_policy_is_read_and_written_in_graphql_and_audited(
+    admin_gql: GraphQLClient, district_a: str, tokens: Tokens
+) -> None:
+    read = f"query($id: ID!) {{ district(id: $id) {{ {POLICY} }} }}"
+    before = (await admin_gql(read, {"id": district_a}))["district"]
+    assert before == {
+        "planMinCoCreation": 1,
+        "schoolPlanVoices": ["TEACHERS"],
+        "districtPlanVoices": ["TEACHERS", "FAMILIES_OR_COMMUNITY"],
+        "separatePlanApproval": True,
+        "version": before["version"],
+    }
+    events = await audit_event_count(admin_gql, uuid.UUID(relay.GlobalID.from_id(district_a).node_id))
+    payload = (
+        await admin_gql(
+            UPDATE_POLICY,
+            {
+                "input": {
+                    "id": district_a,
+                    "planMinCoCreation": 3,
+                    "schoolPlanVoices": ["TEACHERS", "STUDENTS"],
+                    "separatePlanApproval": False,
+                }
+            },
+        )
+    )["updateDistrict"]
+    assert payload["userErrors"] == []
+    assert payload["district"]["planMinCoCreation"] == 3
+    assert payload["district"]["schoolPlanVoices"] == ["TEACHERS", "STUDENTS"]
+    assert payload["district"]["separatePlanApproval"] is False
+    assert (
+        await audit_event_count(admin_gql, uuid.UUID(relay.GlobalID.from_id(district_a).node_id))
+        == events + 1
+    )
+
+    payload = (await admin_gql(UPDATE_POLICY, {"input": {"id": district_a, "planMinCoCreation": -2}}))[
+        "updateDistrict"
+    ]
+    assert [e["field"] for e in payload["userErrors"]] == [["input", "planMinCoCreation"]]
+    admin_gql.headers = await tokens.headers("A", Role.DISTRICT_LEADER)
+    payload = (await admin_gql(UPDATE_POLICY, {"input": {"id": district_a, "planMinCoCreation": 0}}))[
+        "updateDistrict"
+    ]
+    assert [e["code"] for e in payload["userErrors"]] == ["forbidden"]
+    after = (await admin_gql(read, {"id": district_a}))["district"]
+    assert after["planMinCoCreation"] == 3

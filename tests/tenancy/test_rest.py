@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.conftest import World
+from app.identity.models import Role
+from tests.conftest import Tokens, World
 
 DISTRICTS = "/api/v1/districts"
 
@@ -287,3 +288,57 @@ async def test_times_are_utc(admin: httpx.AsyncClient, world: World) -> None:
     for field in ("created_at", "updated_at"):
         parsed = datetime.fromisoformat(district[field].replace("Z", "+00:00"))
         assert parsed.utcoffset() == timedelta(0)
+
+
+async def test_the_co_creation_policy_is_a_district_setting_read_written_and_audited(
+    admin: httpx.AsyncClient, world: World, tokens: Tokens
+) -> None:
+    """Until now a PATCH of the policy answered `extra_forbidden`: the district could not set it."""
+    district = await own_district(admin, world)
+    assert (
+        district["plan_min_co_creation"],
+        district["school_plan_voices"],
+        district["district_plan_voices"],
+        district["separate_plan_approval"],
+    ) == (1, ["teachers"], ["teachers", "families_or_community"], True)
+    url = f"{DISTRICTS}/{district['id']}"
+    response = await admin.patch(
+        url,
+        json={
+            "plan_min_co_creation": 2,
+            "school_plan_voices": ["teachers", "families"],
+            "district_plan_voices": ["students"],
+        },
+    )
+    assert response.status_code == 200, response.text
+    changed = await own_district(admin, world)
+    assert (
+        changed["plan_min_co_creation"],
+        changed["school_plan_voices"],
+        changed["district_plan_voices"],
+    ) == (
+        2,
+        ["teachers", "families"],
+        ["students"],
+    )
+    events = (
+        await admin.get("/api/v1/audit-events", params={"entity_id": district["id"], "limit": 200})
+    ).json()["items"]
+    (event,) = [e for e in events if e["action"] == "district.update"]
+    assert event["before"]["plan_min_co_creation"] == 1
+    assert event["after"]["school_plan_voices"] == ["teachers", "families"]
+    assert event["request_id"] == response.headers["x-request-id"]
+
+    # Bad values are 422 on the field and write nothing; only an admin changes the policy.
+    for body, path in (
+        ({"plan_min_co_creation": -1}, ["body", "plan_min_co_creation"]),
+        ({"school_plan_voices": ["parents"]}, ["body", "school_plan_voices", 0]),
+        ({"district_plan_voices": ["teachers", "teachers"]}, ["body", "district_plan_voices"]),
+        ({"separate_plan_approval": None}, ["body", "separate_plan_approval"]),
+    ):
+        problem = assert_problem(await admin.patch(url, json=body), 422, "validation_failed")
+        assert path in [e["path"] for e in problem["errors"]], problem
+    leader = await tokens.headers("A", Role.DISTRICT_LEADER)
+    response = await admin.patch(url, json={"plan_min_co_creation": 0}, headers=leader)
+    assert_problem(response, 403, "forbidden")
+    assert await own_district(admin, world) == changed
