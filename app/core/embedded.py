@@ -94,7 +94,12 @@ class EmbeddedDatabase:
     def _watch(self) -> None:
         postgres_server = _pgserver().postgres_server
         while not self._stopping.wait(self.watch_interval):
-            info = postgres_server.PostmasterInfo.read_from_pgdata(self.pgdata)
+            try:
+                info = postgres_server.PostmasterInfo.read_from_pgdata(self.pgdata)
+            except (AssertionError, ValueError, OSError):
+                # `postmaster.pid` is written line by line while a postmaster starts: read it again at
+                # the next tick rather than let the watcher die on a half-written file.
+                continue
             if info is not None and info.is_running():
                 continue
             if self._stopping.is_set():

@@ -49,7 +49,10 @@ def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-
 
 
 def _postmaster(pgdata: Path) -> psutil.Process | None:
-    info = _pgserver().postgres_server.PostmasterInfo.read_from_pgdata(pgdata)
+    try:
+        info = _pgserver().postgres_server.PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError, OSError):
+        return None  # `postmaster.pid` half-written by a postmaster that is starting
     return info.process if info is not None and info.is_running() else None
 
 
