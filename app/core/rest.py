@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -151,6 +152,27 @@ async def _page_request(
 
 
 ListParams = Annotated[PageRequest, Depends(_page_request)]
+
+
+class ListOrder(StrEnum):
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
+async def _newest_first(
+    order: Annotated[
+        ListOrder,
+        Query(
+            description="`oldest` first (the default, for catching up with `updated_since`) or "
+            "`newest` first (for reading the latest). `next_cursor` continues in the same order."
+        ),
+    ] = ListOrder.OLDEST,
+) -> bool:
+    return order is ListOrder.NEWEST
+
+
+# `?order=newest` on lists that people read from the latest end (audit events, sync runs).
+NewestFirst = Annotated[bool, Depends(_newest_first)]
 
 
 def list_body(request: Request, response: Response, page: Page[Any], public_model: Any) -> dict[str, Any]:
