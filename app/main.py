@@ -34,7 +34,7 @@ from app.core.db import (
 from app.core.errors import DomainError, NotFound, Unauthenticated
 from app.core.input_guard import InputGuard
 from app.core.logging import configure_logging
-from app.core.middleware import RequestContextMiddleware, page_policy
+from app.core.middleware import ConditionalGet, RequestContextMiddleware, page_policy
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
 from app.core.problems import declare_transport_problems, install_problem_handlers, problem_response
@@ -67,7 +67,9 @@ monitoring and SIS sync.
 * Lists are cursor-paginated (`limit`, `cursor`, `next_cursor`, `Link: rel="next"`) and accept
   `updated_since` for incremental sync.
 * Errors are RFC 9457 problem documents (`application/problem+json`).
-* Updates take `If-Match` with the `ETag` you read; a stale one gets 412 and changes nothing.
+* Updates take `If-Match` with the `ETag` you read; a stale one gets 412 and changes nothing. A read
+  with `If-None-Match: <the ETag you hold>` answers 304 with no body when nothing changed.
+* A `POST` that creates takes an `Idempotency-Key`: a retry with the same key gets the first answer.
 * The same domain is available over GraphQL at `/graphql`.
 """
 
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     # Added first, so it runs inside the request context (its refusals carry the request id).
+    app.add_middleware(ConditionalGet)  # innermost: it sees the route's ETag, the others see its 304
     app.add_middleware(InputGuard, graphql_path="/graphql")
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:

@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import LoginThrottle, RefreshToken
+from app.core.idempotency import IdempotencyKey
 from app.engagement.models import Activity, Input, InputLink, Participation
 from app.identity.models import ApiClient, Person, RoleAssignment, User
 from app.initiatives.models import (
@@ -64,6 +65,7 @@ __all__ = [
     "FeedbackResult",
     "FeedbackShare",
     "Goal",
+    "IdempotencyKey",
     "Indicator",
     "IndicatorStatusSeen",
     "Initiative",

@@ -40,5 +40,6 @@ def test_tenant_tables_carry_district_id() -> None:
             "grant_version",
             "known_sign_in_address",
             "open_data_rate",
+            "idempotency_key",
         }, f"{name} lacks district_id: give it the column, or document why in docs/scale-out.md"
         assert len(key) > 20, f"{name}: say why it is not distributed on district_id"

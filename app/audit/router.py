@@ -10,7 +10,7 @@ from fastapi import Query, Request, Response
 from app.audit import service
 from app.audit.schemas import AuditEventPublic
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body, require_zone
+from app.core.rest import AreaRouter, Caller, ListParams, NewestFirst, Session, list_body, require_zone
 from app.core.schemas import IsoDateTime, ListResponse
 
 router = AreaRouter(tags=["audit"], responses=problem_responses(401, 403, 422))
@@ -23,6 +23,7 @@ async def list_audit_events(
     session: Session,
     principal: Caller,
     page: ListParams,
+    newest_first: NewestFirst,
     entity_type: Annotated[str | None, Query(max_length=64, examples=["school"])] = None,
     entity_id: uuid.UUID | None = None,
     actor_id: uuid.UUID | None = None,
@@ -34,13 +35,14 @@ async def list_audit_events(
     ] = None,
 ) -> dict[str, object]:
     """Every write in your district: who (user, client or the system), what, before and after, and the
-    request id. District admins only. Secrets never appear in it."""
+    request id. District admins only. Secrets never appear in it. Oldest first, or `order=newest`."""
     filters = service.AuditFilter(
         entity_type=entity_type,
         entity_id=entity_id,
         actor_id=actor_id,
         occurred_from=require_zone(occurred_from, "occurred_from"),
         occurred_until=require_zone(occurred_until, "occurred_until"),
+        newest_first=newest_first,
     )
     result = await service.list_audit_events(session, principal, page, filters)
     return list_body(request, response, result, AuditEventPublic)

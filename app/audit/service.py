@@ -23,12 +23,14 @@ class AuditFilter:
     actor_id: uuid.UUID | None = None
     occurred_from: datetime | None = None
     occurred_until: datetime | None = None
+    newest_first: bool = False
 
 
 async def list_audit_events(
     session: AsyncSession, principal: Principal, page: PageRequest, filters: AuditFilter
 ) -> Page[AuditEvent]:
-    """The district's audit events, oldest first, narrowed by `filters`. District admins only."""
+    """The district's audit events, oldest first (newest first with `filters.newest_first`), narrowed
+    by `filters`. District admins only."""
     require(principal, Action.AUDIT_READ)
     stmt = visible(select(AuditEvent), AuditEvent, principal, Action.AUDIT_READ)
     if filters.entity_type is not None:
@@ -41,4 +43,4 @@ async def list_audit_events(
         stmt = stmt.where(AuditEvent.created_at >= filters.occurred_from)
     if filters.occurred_until is not None:
         stmt = stmt.where(AuditEvent.created_at < filters.occurred_until)
-    return await paginate(session, stmt, AuditEvent, page)
+    return await paginate(session, stmt, AuditEvent, page, newest_first=filters.newest_first)

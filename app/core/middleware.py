@@ -196,3 +196,58 @@ async def _send_masked_error(scope: Scope, send: Send, request_id: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class ConditionalGet:
+    """`If-None-Match` on every read that carries an `ETag` (RFC 9110 §13.1.2): when the caller already
+    holds the current version, answer 304 with the `ETag` and no body.
+
+    One ASGI layer for every route, so no route has to remember it: the route still runs (it is the one
+    that knows the version, and checks who may see it), only its body is not sent. Comparison is weak, as
+    the RFC asks for `If-None-Match`: `W/"3"` matches `"3"`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        held = _if_none_match(scope)
+        if held is None:
+            await self.app(scope, receive, send)
+            return
+        not_modified = False
+
+        async def send_conditionally(message: Message) -> None:
+            nonlocal not_modified
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                etag = next((v for n, v in message.get("headers", ()) if n == b"etag"), None)
+                if etag is not None and (b"*" in held or _opaque(etag) in held):
+                    not_modified = True
+                    kept = [(n, v) for n, v in message["headers"] if n not in _NOT_FOR_304]
+                    await send({"type": "http.response.start", "status": 304, "headers": kept})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            if not_modified:
+                return  # the body of a response already answered with 304
+            await send(message)
+
+        await self.app(scope, receive, send_conditionally)
+
+
+# A 304 carries the validators and caching headers of the 200 it stands for, not a description of a body.
+_NOT_FOR_304 = frozenset({b"content-type", b"content-length", b"content-encoding", b"transfer-encoding"})
+
+
+def _opaque(tag: bytes) -> bytes:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith(b"W/") else tag
+
+
+def _if_none_match(scope: Scope) -> set[bytes] | None:
+    values = [v for n, v in scope.get("headers", ()) if n == b"if-none-match"]
+    if not values:
+        return None
+    return {_opaque(tag) for value in values for tag in value.split(b",") if tag.strip()}

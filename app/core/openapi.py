@@ -5,6 +5,7 @@
   `security` requirement on every operation whose route resolves the caller, so Swagger UI shows its
   Authorize button and generators attach the token. Routes that do not resolve a caller (the token
   endpoint itself, health probes) carry none.
+- **Conditional reads**: `If-None-Match` and its 304 on reads of versioned resources.
 - **Response headers**: `X-Request-ID` on every response; `ETag` on reads and writes of versioned
   resources (the paths whose `PATCH` takes `If-Match`); `Link` (`rel="next"`) on cursor-paginated lists;
   `Retry-After` on 429 and 503.
@@ -86,6 +87,8 @@ def describe(document: dict[str, Any], app: FastAPI) -> None:
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            if path in versioned and method == "get":
+                _declare_if_none_match(operation)
             if (path, method) in authenticated:
                 operation["security"] = [{OAUTH2: []}, {BEARER: []}]
             for status, response in operation["responses"].items():
@@ -99,6 +102,20 @@ def describe(document: dict[str, Any], app: FastAPI) -> None:
                     headers["ETag"] = {"$ref": "#/components/headers/ETag"}
                 if method == "get" and _has_query_parameter(operation, "cursor"):
                     headers["Link"] = {"$ref": "#/components/headers/Link"}
+
+
+def _declare_if_none_match(operation: dict[str, Any]) -> None:
+    """A read of a versioned resource answers `If-None-Match` with 304 (`app.core.middleware`)."""
+    operation.setdefault("parameters", []).append(
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "description": 'The `ETag` you hold (e.g. `"3"`): 304 and no body when it is still current.',
+            "schema": {"type": "string"},
+        }
+    )
+    operation["responses"]["304"] = {"description": "Not modified: the version you hold is current."}
 
 
 def _security_schemes() -> dict[str, Any]:

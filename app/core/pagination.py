@@ -95,25 +95,36 @@ def decode_cursor(
 
 
 def apply_filters(
-    stmt: Select[Any], model: Any, page: PageRequest, *, path_prefix: str = "query"
+    stmt: Select[Any],
+    model: Any,
+    page: PageRequest,
+    *,
+    path_prefix: str = "query",
+    newest_first: bool = False,
 ) -> Select[Any]:
     if page.updated_since is not None:
         stmt = stmt.where(model.updated_at >= page.updated_since)
     if page.cursor is not None:
         created_at, row_id = decode_cursor(page.cursor, path=(path_prefix, "cursor"))
-        stmt = stmt.where(tuple_(model.created_at, model.id) > tuple_(created_at, row_id))
+        key, position = tuple_(model.created_at, model.id), tuple_(created_at, row_id)
+        # A cursor is a position in the key order; "after it" depends on which way the list runs.
+        stmt = stmt.where(key < position if newest_first else key > position)
     return stmt
 
 
-async def paginate(session: AsyncSession, stmt: Select[Any], model: Any, page: PageRequest) -> Page[Any]:
-    """One page of `stmt` (a `select(model)` already scoped by the caller) in key order.
+async def paginate(
+    session: AsyncSession, stmt: Select[Any], model: Any, page: PageRequest, *, newest_first: bool = False
+) -> Page[Any]:
+    """One page of `stmt` (a `select(model)` already scoped by the caller) in key order, or in reverse
+    key order (`newest_first`, for lists read from the latest end: audit events, sync runs).
 
     The page holds read rows (`app.core.rows`), not entities: a page is read for a reply.
     """
+    order = (model.created_at.desc(), model.id.desc()) if newest_first else (model.created_at, model.id)
     stmt = (
-        apply_filters(stmt, model, page)
+        apply_filters(stmt, model, page, newest_first=newest_first)
         .with_only_columns(*columns_of(model))
-        .order_by(model.created_at, model.id)
+        .order_by(*order)
         .limit(page.limit + 1)
     )
     rows = read_rows(model, await _rows(session, stmt))

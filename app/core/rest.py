@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -18,6 +19,7 @@ from app.auth.dependencies import get_principal
 from app.auth.principal import Principal
 from app.core.db import session_scope
 from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
+from app.core.idempotency import IdempotentRoute, idempotency_dependency
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
 from app.core.schemas import IsoDateTime
 
@@ -33,6 +35,16 @@ class AreaRouter(APIRouter):
 
     _segments: frozenset[str] | None = None
     _segments_of: int = -1
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        """Every `POST` that creates (status 201) takes an `Idempotency-Key` (`app.core.idempotency`):
+        the dependency declares the header in the contract and claims the key, the route class replays
+        or records the answer."""
+        methods = {m.upper() for m in kwargs.get("methods") or ()}
+        if "POST" in methods and kwargs.get("status_code") == 201:
+            kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()), Depends(_idempotency)]
+            kwargs["route_class_override"] = IdempotentRoute
+        super().add_api_route(path, endpoint, **kwargs)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         segments = self._first_segments()
@@ -74,6 +86,7 @@ _READS = frozenset({"GET", "HEAD"})
 
 
 Session = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]
+_idempotency = idempotency_dependency(_unit_of_work)
 # The caller, resolved once per request (FastAPI caches the dependency, shared with the unit of work).
 Caller = Annotated[Principal, Depends(get_principal)]
 
@@ -139,6 +152,27 @@ async def _page_request(
 
 
 ListParams = Annotated[PageRequest, Depends(_page_request)]
+
+
+class ListOrder(StrEnum):
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
+async def _newest_first(
+    order: Annotated[
+        ListOrder,
+        Query(
+            description="`oldest` first (the default, for catching up with `updated_since`) or "
+            "`newest` first (for reading the latest). `next_cursor` continues in the same order."
+        ),
+    ] = ListOrder.OLDEST,
+) -> bool:
+    return order is ListOrder.NEWEST
+
+
+# `?order=newest` on lists that people read from the latest end (audit events, sync runs).
+NewestFirst = Annotated[bool, Depends(_newest_first)]
 
 
 def list_body(request: Request, response: Response, page: Page[Any], public_model: Any) -> dict[str, Any]:

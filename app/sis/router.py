@@ -19,7 +19,7 @@ from starlette.types import Message
 from app.core.errors import FieldError
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.problems import problem_response, problem_responses
-from app.core.rest import Caller, ListParams, Session, list_body, require_zone, upload_field
+from app.core.rest import Caller, ListParams, NewestFirst, Session, list_body, require_zone, upload_field
 from app.core.schemas import IsoDateTime, ListResponse
 from app.sis import analytics, service
 from app.sis.bulk import DELETED_REFERENCE
@@ -311,12 +311,15 @@ async def list_runs(
     session: Session,
     principal: Caller,
     page: ListParams,
+    newest_first: NewestFirst,
     entity: Annotated[str | None, Query(max_length=32, description="Only runs of this entity.")] = None,
     status: Annotated[SyncRunStatus | None, Query(description="Only runs with this outcome.")] = None,
 ) -> dict[str, object]:
-    """Every sync of the district, oldest first, with who ran it, when, its counts and refused records.
+    """Every sync of the district, oldest first (or `order=newest`), with who ran it, when, its counts and refused records.
     `updated_since` gives the runs since a time (what last night's sync did)."""
-    result = await service.list_runs(session, principal, page, entity=entity, status=status)
+    result = await service.list_runs(
+        session, principal, page, entity=entity, status=status, newest_first=newest_first
+    )
     return list_body(request, response, result, SyncRunPublic)
 
 

@@ -620,15 +620,16 @@ async def list_runs(
     *,
     entity: str | None = None,
     status: SyncRunStatus | None = None,
+    newest_first: bool = False,
 ) -> Page[SyncRun]:
-    """The district's sync runs, oldest first (use `updated_since` for last night's), narrowed by entity
+    """The district's sync runs, oldest first (or `newest_first`; `updated_since` for last night's), narrowed by entity
     (`students`, …) or status. Admins and sync clients may read them."""
     stmt = visible(select(SyncRun), SyncRun, principal, Action.SYNC_RUN_READ)
     if entity is not None:
         stmt = stmt.where(SyncRun.entity == entity)
     if status is not None:
         stmt = stmt.where(SyncRun.status == status)
-    return await paginate(session, stmt, SyncRun, page)
+    return await paginate(session, stmt, SyncRun, page, newest_first=newest_first)
 
 
 async def get_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> SyncRun:
