@@ -80,6 +80,9 @@ _PRUNE = (
 # The worker is also the installation's housekeeper: open-data request counters of addresses not seen
 # for a day go (a counter only matters for its minute).
 _PRUNE_RATES = text("DELETE FROM open_data_rate WHERE window_started_at < now() - interval '1 day'")
+# Idempotency keys past their 24 hours answer nothing any more (a returning one is claimed afresh):
+# removing them keeps the table to a day of creating requests.
+_PRUNE_IDEMPOTENCY_KEYS = text("DELETE FROM idempotency_key WHERE expires_at < now()")
 
 
 @dataclass
@@ -138,11 +141,13 @@ class Worker:
             await session.execute(_CHECKPOINTS_DUE, {"lookback": CHECKPOINT_DUE_LOOKBACK_DAYS})
 
     async def prune(self) -> None:
-        """Remove what the delivery log no longer needs (`webhook_retention_days`)."""
+        """Remove what the delivery log no longer needs (`webhook_retention_days`), stale open-data
+        counters and expired idempotency keys."""
         async with session_scope(self.session_factory, SYSTEM) as session:
             for statement in _PRUNE:
                 await session.execute(statement, {"days": self.settings.webhook_retention_days})
             await session.execute(_PRUNE_RATES)
+            await session.execute(_PRUNE_IDEMPOTENCY_KEYS)
 
     async def dispatch(self) -> int:
         """Turn undispatched events into one delivery per enabled subscription that asked for them, and

@@ -332,12 +332,21 @@ async def test_a_checkpoint_falls_due_once_and_old_log_entries_are_pruned(
                 "('192.0.2.2', now(), 5)"
             )
         )
+        await session.execute(
+            text(
+                "INSERT INTO idempotency_key (id, caller, key, request_hash, created_at, expires_at) VALUES "
+                "(gen_random_uuid(), 'user:d:p', 'spent', 'h', now() - interval '2 days', now() - interval '1 day'), "
+                "(gen_random_uuid(), 'user:d:p', 'live', 'h', now(), now() + interval '1 day')"
+            )
+        )
     await worker.prune()
     async with app.state.session_factory() as session:
         kept = (await session.execute(text("SELECT type FROM webhook_event"))).scalars().all()
         deliveries = await session.scalar(text("SELECT count(*) FROM webhook_delivery"))
         counters = (await session.execute(text("SELECT address FROM open_data_rate"))).scalars().all()
+        keys = (await session.execute(text("SELECT key FROM idempotency_key"))).scalars().all()
     assert kept == ["sync_run.finished"]
+    assert keys == ["live"]
     assert deliveries == 0
     assert counters == ["192.0.2.2"]
     await drain(worker)
