@@ -37,7 +37,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import ConditionalGet, RequestContextMiddleware, page_policy
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
-from app.core.problems import declare_transport_problems, install_problem_handlers, problem_response
+from app.core.problems import install_problem_handlers, problem_response
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.router import build_graphql_router
@@ -141,7 +141,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     install_problem_handlers(app)
-    _declare_transport_problems(app)
     install_openapi(app)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -186,19 +185,6 @@ def _start_webhook_worker(app: FastAPI, settings: Settings) -> Callable[[], Awai
         await worker.aclose()
 
     return stop_worker
-
-
-def _declare_transport_problems(app: FastAPI) -> None:
-    """The OpenAPI document also lists the problems answered before a route runs (a 400 for a body
-    that does not parse, a 422 for forbidden text): a generated client must expect every answer."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, object]:
-        if app.openapi_schema is None:
-            app.openapi_schema = declare_transport_problems(generate())
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _freeze_startup_objects() -> None:

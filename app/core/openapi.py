@@ -6,6 +6,8 @@
   Authorize button and generators attach the token. Routes that do not resolve a caller (the token
   endpoint itself, health probes) carry none.
 - **Conditional reads**: `If-None-Match` and its 304 on reads of versioned resources.
+- **Problems answered before a route runs** (`declare_transport_problems`): a 400 for a body that
+  does not parse, a 422 for forbidden text.
 - **Response headers**: `X-Request-ID` on every response; `ETag` on reads and writes of versioned
   resources (the paths whose `PATCH` takes `If-Match`); `Link` (`rel="next"`) on cursor-paginated lists;
   `Retry-After` on 429 and 503.
@@ -25,6 +27,7 @@ from fastapi.routing import APIRoute
 
 from app.auth.dependencies import get_principal
 from app.auth.permissions import Scope
+from app.core.problems import declare_transport_problems
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a path, not a secret)
 OAUTH2 = "OAuth2"
@@ -72,6 +75,7 @@ def install_openapi(app: FastAPI) -> None:
 
 
 def describe(document: dict[str, Any], app: FastAPI) -> None:
+    declare_transport_problems(document)
     components = document.setdefault("components", {})
     components["securitySchemes"] = _security_schemes()
     components.setdefault("headers", {}).update(_HEADERS)
