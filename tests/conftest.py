@@ -183,6 +183,9 @@ class World:
 
 
 TEST_PASSWORD = "correct horse battery staple"
+# `If-Match: *`: write whatever version is current. Versioned writes without any `If-Match` are refused
+# with 428; tests that are not about versions opt out the way a deliberate client would.
+ANY_VERSION = {"If-Match": "*"}
 WORLD_SPECS = {
     "A": DistrictSpec(
         DistrictCreate(name="District A", timezone="America/Chicago", sourced_id="dist-a"),

@@ -119,7 +119,10 @@ class Call:
     principal: str = ""
 
     async def rest(self, method: str, url: str, body: Any = None) -> str:
-        response = await self.http.request(method, url, json=body, headers=self.headers)
+        # Writes say `If-Match: *` (no version check), as a well-formed write must: the matrix is
+        # about who may, not about versions (tests/core/test_preconditions.py is).
+        headers = self.headers if method == "GET" else self.headers | {"If-Match": "*"}
+        response = await self.http.request(method, url, json=body, headers=headers)
         return {
             200: "ok",
             201: "ok",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from app.cli import main as cli_main
 from app.cli import openapi_document
+from app.core.schemas import DECIMAL_PATTERN
 from app.graphql.schema import export_schema_sdl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +119,35 @@ def test_readme_configuration_reference_is_current() -> None:
     assert table == settings_reference(), (
         "README configuration reference is stale: triangle settings-reference"
     )
+
+
+def _decimal_branches(node: Any) -> list[dict[str, Any]]:
+    """Every `anyOf` that reads a number or a string: how pydantic describes a decimal input."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        types = [branch.get("type") for branch in node.get("anyOf", ())]
+        if "number" in types and "string" in types:
+            found.append(node)
+        for value in node.values():
+            found.extend(_decimal_branches(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_decimal_branches(value))
+    return found
+
+
+def test_decimals_say_they_are_numbers_written_as_text(exported: dict[str, Any]) -> None:
+    """A decimal is sent as a string; the contract gives its pattern, so a client does not take
+    `"value": "12.5"` for free text (and a validator checks what the server writes)."""
+    inputs = _decimal_branches(exported)
+    assert inputs, "the contract has decimal inputs (indicators, measurements, weights)"
+    for node in inputs:
+        strings = [branch for branch in node["anyOf"] if branch.get("type") == "string"]
+        assert [branch.get("pattern") for branch in strings] == [DECIMAL_PATTERN]
+    schemas = exported["components"]["schemas"]
+    assert schemas["MeasurementPublic"]["properties"]["value"]["pattern"] == DECIMAL_PATTERN
+    pattern = re.compile(DECIMAL_PATTERN)
+    for written in ("12.5000", "-3", "0.25", "1E+3", ".5"):
+        assert pattern.match(written), written
+    for not_a_number in ("ten", "1,5", "NaN", "", "1.2.3"):
+        assert not pattern.match(not_a_number), not_a_number

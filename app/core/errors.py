@@ -92,6 +92,18 @@ class StaleVersion(DomainError):
     )
 
 
+class PreconditionRequired(DomainError):
+    """A write to a versioned resource came without the version it was based on (RFC 6585)."""
+
+    code = "precondition_required"
+    title = "Precondition required"
+    status = 428
+    description = (
+        "Writes to a versioned resource must say which version they change: send `If-Match` with the "
+        "`ETag` you read, or `If-Match: *` to write whatever the current version is. Nothing was written."
+    )
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
     title = "Authentication required"

@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 
 from app.auth.dependencies import get_principal
 from app.auth.permissions import Scope
-from app.core.problems import declare_transport_problems
+from app.core.problems import declare_transport_problems, problem_responses
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a path, not a secret)
 OAUTH2 = "OAuth2"
@@ -40,6 +40,9 @@ _SCOPE_DESCRIPTIONS = {
     Scope.MONITORING_WRITE: "Record measurements.",
     Scope.REFERRALS_READ: "Read single students' referrals and tiers back.",
 }
+
+# What `app.core.rest` accepts in `If-Match`: one strong or weak ETag this service issued, or `*`.
+_IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"\d{1,9}")\s*$'
 
 _HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-ID": {
@@ -93,6 +96,8 @@ def describe(document: dict[str, Any], app: FastAPI) -> None:
                 continue
             if path in versioned and method == "get":
                 _declare_if_none_match(operation)
+            if _takes_if_match(operation):
+                _require_if_match(operation)
             if (path, method) in authenticated:
                 operation["security"] = [{OAUTH2: []}, {BEARER: []}]
             for status, response in operation["responses"].items():
@@ -106,6 +111,17 @@ def describe(document: dict[str, Any], app: FastAPI) -> None:
                     headers["ETag"] = {"$ref": "#/components/headers/ETag"}
                 if method == "get" and _has_query_parameter(operation, "cursor"):
                     headers["Link"] = {"$ref": "#/components/headers/Link"}
+
+
+def _require_if_match(operation: dict[str, Any]) -> None:
+    """`If-Match` is required on versioned writes (`app.core.rest`): the server answers 428 without it,
+    so the contract says so, and generated clients make it a required argument."""
+    for parameter in operation.get("parameters", ()):
+        if parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match":
+            parameter["required"] = True
+            parameter["schema"] = {"type": "string", "pattern": _IF_MATCH_PATTERN}
+    declared = problem_responses(428)[428]
+    operation["responses"]["428"] = {key: declared[key] for key in ("description", "content")}
 
 
 def _declare_if_none_match(operation: dict[str, Any]) -> None:

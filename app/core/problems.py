@@ -197,6 +197,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "`If-Match` names a stale version; nothing was written.",
         413: "The request body is larger than this operation accepts; nothing was written.",
         422: "Validation failed; `errors` lists each field.",
+        428: "`If-Match` is missing on a write to a versioned resource; nothing was written.",
         429: "Too many requests.",
         503: "Unavailable for a moment (the database out of reach, or busy); nothing was written. Retry "
         "after `Retry-After` seconds.",

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, FieldError, NotFound, StaleVersion
+from app.core.errors import Conflict, FieldError, NotFound, PreconditionRequired, StaleVersion
 
 M = TypeVar("M")
+
+
+class VersionNotSent(Enum):
+    """A REST write to a versioned row came without `If-Match`. The service refuses it with 428 in
+    `check_version`, after it found the row and authorized the caller: another district's row stays
+    404 and a forbidden write 403, whatever the headers."""
+
+    VERSION_NOT_SENT = "version_not_sent"
+
+
+VERSION_NOT_SENT = VersionNotSent.VERSION_NOT_SENT
+# What a write says about the version it was based on: the version read; `None` for no check (REST
+# `If-Match: *`, a GraphQL mutation without `expectedVersion`); or `VERSION_NOT_SENT`.
+VersionCheck = int | None | Literal[VersionNotSent.VERSION_NOT_SENT]
 
 
 async def get_or_404(
@@ -28,8 +43,14 @@ async def get_or_404(
     return row
 
 
-def check_version(row: Any, expected_version: int | None, *, what: str) -> None:
-    """Refuse a write based on a stale read. `None` means the client did not ask for the check."""
+def check_version(row: Any, expected_version: VersionCheck, *, what: str) -> None:
+    """Refuse a write based on a stale read (412), or one that did not say what it read (428). `None`
+    means the client knowingly asked for no check."""
+    if expected_version is VERSION_NOT_SENT:
+        raise PreconditionRequired(
+            f"The {what} is versioned: send `If-Match` with the `ETag` you read (or `If-Match: *`).",
+            errors=[FieldError(("header", "If-Match"), "Required on this write.", "missing")],
+        )
     if expected_version is not None and row.version != expected_version:
         raise StaleVersion(
             f"The {what} is at version {row.version}, not {expected_version}; nothing was written.",

@@ -21,6 +21,7 @@ from app.core.db import session_scope
 from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
 from app.core.idempotency import IdempotentRoute, idempotency_dependency
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
+from app.core.repository import VERSION_NOT_SENT, VersionCheck
 from app.core.schemas import IsoDateTime
 
 
@@ -197,11 +198,18 @@ async def _expected_version(
     if_match: Annotated[
         str | None,
         Header(
-            description='The `ETag` you read (e.g. `"3"`). A stale one gets 412 and nothing is written.',
+            description='The `ETag` you read (e.g. `"3"`); a stale one gets 412 and nothing is written. '
+            "`*` writes over whatever version is current. Without the header the write is refused "
+            "with 428.",
         ),
     ] = None,
-) -> int | None:
-    if if_match is None or if_match.strip() == "*":
+) -> VersionCheck:
+    # Required, not optional: a client that forgets the header would otherwise silently overwrite
+    # someone else's newer write (the lost update RFC 6585's 428 exists for). `*` opts out knowingly.
+    # The refusal itself is the service's (`check_version`), once it knows the caller may write.
+    if if_match is None:
+        return VERSION_NOT_SENT
+    if if_match.strip() == "*":
         return None
     match = _ETAG.match(if_match)
     if match is None:
@@ -214,4 +222,4 @@ async def _expected_version(
     return int(match.group(1))
 
 
-ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
+ExpectedVersion = Annotated[VersionCheck, Depends(_expected_version)]

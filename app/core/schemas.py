@@ -6,10 +6,20 @@ import re
 import types
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 T = TypeVar("T")
 
@@ -35,6 +45,28 @@ def refuse_numbers_as_time(value: Any) -> Any:
         raise PydanticCustomError("iso8601_required", "Give an ISO 8601 date or time, not a number.")
     return value
 
+
+# What a decimal looks like as JSON text: the server writes decimals as strings (exact, unlike binary
+# floats) and reads either a number or such a string.
+DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+class _DecimalText:
+    """JSON Schema of a decimal with its `pattern`, so generated clients and validators know the string
+    is a number (pydantic leaves the pattern out unless asked)."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        for branch in json_schema.get("anyOf", [json_schema]):
+            if branch.get("type") == "string":
+                branch["pattern"] = DECIMAL_PATTERN
+        return json_schema
+
+
+# Every decimal in a request or response model: the same value, with the pattern in the contract.
+DecimalNumber = Annotated[Decimal, _DecimalText()]
 
 # Query parameters and fields of dates and times, in ISO 8601 only.
 IsoDate = Annotated[date, BeforeValidator(refuse_numbers_as_time)]

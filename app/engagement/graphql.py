@@ -166,6 +166,7 @@ class ParticipationType(relay.Node):
     may_be_named: bool = strawberry.field(
         description="The participant agreed to be named in published reports."
     )
+    version: int
     created_at: datetime
     updated_at: datetime
     activity_uuid: strawberry.Private[uuid.UUID]
@@ -186,6 +187,7 @@ class ParticipationType(relay.Node):
             role=participation.role,
             attended=participation.attended,
             may_be_named=participation.may_be_named,
+            version=participation.version,
             created_at=participation.created_at,
             updated_at=participation.updated_at,
             activity_uuid=participation.activity_id,
@@ -651,6 +653,7 @@ class AddParticipationInput:
 )
 class UpdateParticipationInput:
     id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
     role: ParticipantRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     attended: bool | None = strawberry.UNSET
     may_be_named: bool | None = strawberry.UNSET
@@ -809,9 +812,13 @@ class EngagementMutation:
     ) -> ParticipationPayload:
         async def work(session: AsyncSession) -> ParticipationPayload:
             participation_id = parse_global_id(input.id, "Participation")
-            data = validate_input(ParticipationUpdate, present_fields(input, exclude=frozenset({"id"})))
+            data = validate_input(ParticipationUpdate, present_fields(input, exclude=_VERSIONED))
             participation = await service.update_participation(
-                session, info.context.principal, participation_id, data
+                session,
+                info.context.principal,
+                participation_id,
+                data,
+                expected_version=input.expected_version,
             )
             return ParticipationPayload(participation=ParticipationType.from_row(participation))
 

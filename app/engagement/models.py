@@ -135,7 +135,7 @@ class Activity(VersionedEntityBase, table=True):
     published: bool = Field(default=False, nullable=False)
 
 
-class Participation(EntityBase, table=True):
+class Participation(VersionedEntityBase, table=True):
     """Who took part in an activity: a stakeholder (a person or a group) or a person, and in what role."""
 
     __tablename__ = "participation"

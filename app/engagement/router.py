@@ -172,10 +172,12 @@ async def add_participation(
     responses=problem_responses(404),
 )
 async def get_participation(
-    participation_id: ParticipationId, session: Session, principal: Caller
+    participation_id: ParticipationId, session: Session, principal: Caller, response: Response
 ) -> ParticipationPublic:
-    """One participation, if you may see who it is (see `listParticipations`)."""
+    """One participation, if you may see who it is (see `listParticipations`). The `ETag` header
+    carries its version for a later `If-Match`."""
     participation = await service.get_participation(session, principal, participation_id)
+    set_etag(response, participation.version)
     return ParticipationPublic.model_validate(participation)
 
 
@@ -183,14 +185,23 @@ async def get_participation(
     "/participations/{participation_id}",
     operation_id="updateParticipation",
     response_model=ParticipationPublic,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 412),
 )
 async def update_participation(
-    participation_id: ParticipationId, body: ParticipationUpdate, session: Session, principal: Caller
+    participation_id: ParticipationId,
+    body: ParticipationUpdate,
+    session: Session,
+    principal: Caller,
+    response: Response,
+    expected_version: ExpectedVersion,
 ) -> ParticipationPublic:
     """Change a participation. Those who run the activity change anything; a participant may change
-    only `may_be_named` on their own (their consent to be named is theirs to give or take back)."""
-    participation = await service.update_participation(session, principal, participation_id, body)
+    only `may_be_named` on their own (their consent to be named is theirs to give or take back).
+    Send `If-Match`."""
+    participation = await service.update_participation(
+        session, principal, participation_id, body, expected_version=expected_version
+    )
+    set_etag(response, participation.version)
     return ParticipationPublic.model_validate(participation)
 
 

@@ -86,7 +86,7 @@ class ParticipationUpdate(UpdateModel):
     may_be_named: bool = None  # type: ignore[assignment]
 
 
-class ParticipationPublic(EntityPublic):
+class ParticipationPublic(VersionedEntityPublic):
     activity_id: uuid.UUID
     stakeholder_id: uuid.UUID | None
     person_id: uuid.UUID | None

@@ -32,7 +32,7 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
 from app.engagement.models import (
     ACTIVITY_TRANSITIONS,
@@ -273,7 +273,7 @@ async def update_activity(
     activity_id: uuid.UUID,
     data: ActivityUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> Activity:
     """Change an activity. Its status follows `ACTIVITY_TRANSITIONS` (planned → held or cancelled;
     cancelled → planned). Marking it held raises the recorded IAP2 level of those who attended.
@@ -430,7 +430,12 @@ async def add_participation(
 
 
 async def update_participation(
-    session: AsyncSession, principal: Principal, participation_id: uuid.UUID, data: ParticipationUpdate
+    session: AsyncSession,
+    principal: Principal,
+    participation_id: uuid.UUID,
+    data: ParticipationUpdate,
+    *,
+    expected_version: VersionCheck = None,
 ) -> Participation:
     """Change a participation. Those who run the activity change anything; a participant may change
     only whether they agree to be named (their consent is theirs to give or take back)."""
@@ -445,6 +450,8 @@ async def update_participation(
     except PermissionDenied:
         if set(changes) - {"may_be_named"} or not await _is_own(session, principal, participation):
             raise
+    # The activity's row lock (above) serialises writers of its participations, so this cannot race.
+    check_version(participation, expected_version, what="participation")
     apply_changes(participation, changes)
     await session.flush()
     await _raise_participation_levels(session, activity, [participation])
@@ -622,7 +629,7 @@ async def update_input(
     input_id: uuid.UUID,
     data: InputUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> Input:
     """Record what became of an input. Dispositions follow `DISPOSITION_TRANSITIONS`; adapted and
     declined need a reason; a new response is stamped with the time it was given.

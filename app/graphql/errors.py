@@ -45,6 +45,7 @@ class UserErrorKind(Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     STALE_VERSION = "stale_version"
+    PRECONDITION_REQUIRED = "precondition_required"
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"

@@ -29,7 +29,7 @@ from app.core.errors import (
 )
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.core.security import hash_secret, new_token_secret
 from app.core.sql import any_of
 from app.identity.models import ApiClient, Person, Role, RoleAssignment, User
@@ -94,7 +94,7 @@ async def update_person(
     person_id: uuid.UUID,
     data: PersonUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> Person:
     person = await get_visible(
         session,
@@ -198,7 +198,7 @@ async def update_user(
     user_id: uuid.UUID,
     data: UserUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> UserPublic:
     """Change an account's email or active flag. Deactivating ends its sessions: its refresh tokens,
     and its access tokens from the next request on. An admin cannot deactivate themself (a district

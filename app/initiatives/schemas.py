@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
 from app.core.schemas import (
+    DecimalNumber,
     EntityPublic,
     Name,
     PublicModel,
@@ -33,7 +33,7 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Score = Annotated[int, Field(ge=1, le=5, description="1 (low) to 5 (high).")]
-Measure = Annotated[Decimal, Field(max_digits=14, decimal_places=4)]
+Measure = Annotated[DecimalNumber, Field(max_digits=14, decimal_places=4)]
 
 
 # --- initiatives ------------------------------------------------------------------------------------
@@ -113,9 +113,9 @@ class IndicatorPublic(VersionedEntityPublic):
     kind: IndicatorKind
     unit: str
     direction: Direction
-    baseline_value: Decimal | None
+    baseline_value: DecimalNumber | None
     baseline_date: date | None
-    target_value: Decimal | None
+    target_value: DecimalNumber | None
     target_date: date | None
 
 

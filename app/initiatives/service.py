@@ -39,7 +39,7 @@ from app.core.pagination import (
     paginate,
     paginate_per_parent,
 )
-from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.diagnostics import TriangleFacts, diagnose
@@ -169,7 +169,7 @@ async def update_initiative(
     initiative_id: uuid.UUID,
     data: InitiativeUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> Initiative:
     """Change an initiative. A stage change must follow `STAGE_TRANSITIONS`, and moving to approved
     needs the approve right. Raises `NotFound`, `PermissionDenied`, `StaleVersion` and
@@ -312,7 +312,7 @@ async def update_measure(
     indicator_id: uuid.UUID,
     data: IndicatorUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> Indicator:
     indicator = await _child_for_update(session, principal, Indicator, indicator_id, what="measure")
     check_version(indicator, expected_version, what="measure")
@@ -371,7 +371,7 @@ async def update_capacity_item(
     item_id: uuid.UUID,
     data: CapacityItemUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> CapacityItem:
     item = await _child_for_update(session, principal, CapacityItem, item_id, what="capacity item")
     check_version(item, expected_version, what="capacity item")
@@ -437,7 +437,7 @@ async def update_stakeholder(
     stakeholder_id: uuid.UUID,
     data: StakeholderUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> Stakeholder:
     stakeholder = await get_visible(
         session,
@@ -517,7 +517,7 @@ async def update_placement(
     placement_id: uuid.UUID,
     data: PlacementUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> InitiativeStakeholder:
     """Change a stakeholder's place; a change of stance is added to its history with the evidence."""
     placement = await _child_for_update(

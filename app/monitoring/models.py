@@ -89,7 +89,7 @@ class Walkthrough(VersionedEntityBase, table=True):
     __audit_redacted__ = frozenset({"released_summary"})
 
 
-class WalkthroughObservation(EntityBase, table=True):
+class WalkthroughObservation(VersionedEntityBase, table=True):
     """One classroom in a walkthrough: whose, how far the practice is in it, what support would help."""
 
     __tablename__ = "walkthrough_observation"

@@ -43,7 +43,7 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
 from app.engagement.models import Activity
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
@@ -357,7 +357,7 @@ async def update_walkthrough(
     walkthrough_id: uuid.UUID,
     data: WalkthroughUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> Walkthrough:
     """Change a walkthrough (not its school). Raises `NotFound`, `PermissionDenied`, `StaleVersion` and
     `ValidationFailed`."""
@@ -554,9 +554,15 @@ async def close_walkthrough(
 
 
 async def update_observation(
-    session: AsyncSession, principal: Principal, observation_id: uuid.UUID, data: ObservationUpdate
+    session: AsyncSession,
+    principal: Principal,
+    observation_id: uuid.UUID,
+    data: ObservationUpdate,
+    *,
+    expected_version: VersionCheck = None,
 ) -> WalkthroughObservation:
     observation = await _observation_for_update(session, principal, observation_id)
+    check_version(observation, expected_version, what="observation")
     apply_changes(observation, data.changes())
     await session.flush()
     return observation
@@ -805,7 +811,7 @@ async def update_pdsa_cycle(
     cycle_id: uuid.UUID,
     data: PdsaCycleUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> PdsaCycle:
     """Record what was done and the results, or change the plan of the cycle. The question and the
     prediction stay as written once results are in (a prediction rewritten after the fact teaches
@@ -833,7 +839,7 @@ async def decide_pdsa_cycle(
     cycle_id: uuid.UUID,
     data: PdsaDecisionCreate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> PdsaCycle:
     """Act on what the cycle showed: adopt, adapt or abandon. A decision needs results (recorded before,
     or given with it) and is made once (`Conflict` after). With `revision`, it proposes a revision of
@@ -973,7 +979,7 @@ async def update_plc_meeting(
     meeting_id: uuid.UUID,
     data: PlcMeetingUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> PlcMeeting:
     """Change a meeting, sharing with leadership included (its teachers and coaches)."""
     meeting = await _meeting_for_update(session, principal, meeting_id)

@@ -160,6 +160,7 @@ class ObservationType(relay.Node):
     level: ImplementationLevelEnum  # type: ignore[valid-type]
     support: SupportNeededEnum  # type: ignore[valid-type]
     note: str | None
+    version: int
     created_at: datetime
     updated_at: datetime
     walkthrough_uuid: strawberry.Private[uuid.UUID]
@@ -178,6 +179,7 @@ class ObservationType(relay.Node):
             level=row.level,
             support=row.support,
             note=row.note,
+            version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
             walkthrough_uuid=row.walkthrough_id,
@@ -916,6 +918,7 @@ class AddObservationInput:
 @strawberry.input(description="Changes to an observation: omitted fields stay as they are.")
 class UpdateObservationInput:
     id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
     level: ImplementationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     support: SupportNeededEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     note: str | None = strawberry.UNSET
@@ -1167,8 +1170,10 @@ class PracticeMutation:
     ) -> ObservationPayload:
         async def work(session: AsyncSession) -> ObservationPayload:
             row_id = parse_global_id(input.id, "WalkthroughObservation")
-            data = validate_input(ObservationUpdate, present_fields(input, exclude=frozenset({"id"})))
-            row = await practice.update_observation(session, info.context.principal, row_id, data)
+            data = validate_input(ObservationUpdate, present_fields(input, exclude=_VERSIONED))
+            row = await practice.update_observation(
+                session, info.context.principal, row_id, data, expected_version=input.expected_version
+            )
             return ObservationPayload(observation=ObservationType.from_row(row))
 
         return await run_mutation(info.context, work, _failed(ObservationPayload))

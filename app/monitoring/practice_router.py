@@ -267,10 +267,12 @@ async def list_my_observations(
     responses=NOT_FOUND,
 )
 async def get_observation(
-    observation_id: ObservationId, session: Session, principal: Caller
+    observation_id: ObservationId, session: Session, principal: Caller, response: Response
 ) -> ObservationPublic:
-    """One observation: for the teacher observed, and the school's leaders and coaches."""
+    """One observation: for the teacher observed, and the school's leaders and coaches. The `ETag`
+    header carries its version for a later `If-Match`."""
     observation = await practice.get_observation(session, principal, observation_id)
+    set_etag(response, observation.version)
     return ObservationPublic.model_validate(observation)
 
 
@@ -278,13 +280,21 @@ async def get_observation(
     "/observations/{observation_id}",
     operation_id="updateObservation",
     response_model=ObservationPublic,
-    responses=NOT_FOUND,
+    responses=WRITE_ERRORS,
 )
 async def update_observation(
-    observation_id: ObservationId, body: ObservationUpdate, session: Session, principal: Caller
+    observation_id: ObservationId,
+    body: ObservationUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
 ) -> ObservationPublic:
-    """Change the level, support or note of an observation."""
-    observation = await practice.update_observation(session, principal, observation_id, body)
+    """Change the level, support or note of an observation. Send `If-Match`."""
+    observation = await practice.update_observation(
+        session, principal, observation_id, body, expected_version=expected_version
+    )
+    set_etag(response, observation.version)
     return ObservationPublic.model_validate(observation)
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from app.core.schemas import EntityPublic, PublicModel, RequestModel, UpdateModel, VersionedEntityPublic
+from app.core.schemas import (
+    DecimalNumber,
+    EntityPublic,
+    PublicModel,
+    RequestModel,
+    UpdateModel,
+    VersionedEntityPublic,
+)
 from app.monitoring.models import ImplementationLevel, PdsaDecision, SupportNeeded
 from app.plans.schemas import CauseRef, Change
 
@@ -19,7 +25,7 @@ Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Measure = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Period = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Need = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+Share = Annotated[DecimalNumber, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
 
 MAX_NEEDS = 20
 
@@ -89,7 +95,7 @@ class ObservationUpdate(UpdateModel):
     note: Prose | None = None
 
 
-class ObservationPublic(EntityPublic):
+class ObservationPublic(VersionedEntityPublic):
     walkthrough_id: uuid.UUID
     teacher_person_id: uuid.UUID
     level: ImplementationLevel
@@ -296,7 +302,7 @@ class FeedbackResultPublic(EntityPublic):
     teacher_person_id: uuid.UUID
     measure: str
     period: str
-    favourable_share: Decimal
+    favourable_share: DecimalNumber
     respondents: int
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, StringConstraints
 
-from app.core.schemas import EntityPublic, PublicModel, RequestModel
+from app.core.schemas import DecimalNumber, EntityPublic, PublicModel, RequestModel
 from app.engagement.schemas import InputPublic
 from app.initiatives.models import Direction
 from app.initiatives.schemas import IndicatorPublic, Measure
@@ -78,7 +77,7 @@ class MeasurementPublic(EntityPublic):
     district_id: uuid.UUID
     indicator_id: uuid.UUID
     school_id: uuid.UUID | None
-    value: Decimal
+    value: DecimalNumber
     measured_on: date
     n: int | None
     source: str | None
@@ -122,7 +121,7 @@ class BulkResult(PublicModel):
 
 class SeriesPoint(PublicModel):
     measured_on: date
-    value: Decimal
+    value: DecimalNumber
 
 
 class SignalPoint(SeriesPoint):
@@ -155,7 +154,7 @@ class RunChartPublic(PublicModel):
     """The run-chart reading of the series: its median and every rule of both rule sets."""
 
     points: int
-    median: Decimal | None
+    median: DecimalNumber | None
     useful_observations: int = Field(description="Points not on the median.")
     runs: int
     crossings: int = Field(description="Times the series crosses its median.")
@@ -182,12 +181,14 @@ class IndicatorStatusPublic(PublicModel):
     baseline: SeriesPoint | None
     baseline_source: BaselineSource | None
     target: SeriesPoint | None = Field(description="Target value and date, when both are set.")
-    expected: Decimal | None = Field(description="What the path (or the level, or the baseline) expects.")
-    shortfall: Decimal | None = Field(
+    expected: DecimalNumber | None = Field(
+        description="What the path (or the level, or the baseline) expects."
+    )
+    shortfall: DecimalNumber | None = Field(
         description="How far the latest value falls short of `expected` in the better direction (negative: "
         "ahead); for a level to hold, how far from it either way."
     )
-    band: Decimal | None = Field(description="The at-risk band: shortfalls within it are at risk.")
+    band: DecimalNumber | None = Field(description="The at-risk band: shortfalls within it are at risk.")
     run_chart: RunChartPublic
 
 

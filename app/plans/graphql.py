@@ -227,6 +227,7 @@ class CollaboratorType:
     plan_id: relay.GlobalID
     person_id: relay.GlobalID
     role: CollaboratorRoleEnum  # type: ignore[valid-type]
+    version: int
     created_at: datetime
     updated_at: datetime
     person_uuid: strawberry.Private[uuid.UUID]
@@ -239,6 +240,7 @@ class CollaboratorType:
             plan_id=relay.GlobalID("Plan", str(row.plan_id)),
             person_id=relay.GlobalID("Person", str(row.person_id)),
             role=row.role,
+            version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
             person_uuid=row.person_id,
@@ -1152,6 +1154,7 @@ class AddCollaboratorInput:
 @strawberry.input
 class UpdateCollaboratorInput:
     id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
     role: CollaboratorRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
@@ -1602,8 +1605,14 @@ class PlansMutation:
     ) -> CollaboratorPayload:
         async def work(session: AsyncSession) -> CollaboratorPayload:
             collaborator_id = parse_global_id(input.id, "PlanCollaborator")
-            data = validate_input(CollaboratorUpdate, present_fields(input, exclude=frozenset({"id"})))
-            row = await service.update_collaborator(session, info.context.principal, collaborator_id, data)
+            data = validate_input(CollaboratorUpdate, present_fields(input, exclude=_VERSIONED))
+            row = await service.update_collaborator(
+                session,
+                info.context.principal,
+                collaborator_id,
+                data,
+                expected_version=input.expected_version,
+            )
             return CollaboratorPayload(collaborator=CollaboratorType.from_model(row))
 
         return await run_mutation(info.context, work, _collaborator_failed)

@@ -118,7 +118,7 @@ class Plan(VersionedEntityBase, table=True):
     submitted_by_id: uuid.UUID | None = None
 
 
-class PlanCollaborator(EntityBase, table=True):
+class PlanCollaborator(VersionedEntityBase, table=True):
     """Someone who writes (lead, co-author) or reviews the plan. A plan has one lead at most."""
 
     __tablename__ = "plan_collaborator"

@@ -263,16 +263,22 @@ async def add_collaborator(
     "/plan-collaborators/{collaborator_id}",
     operation_id="updatePlanCollaborator",
     response_model=CollaboratorPublic,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409, 412),
 )
 async def update_collaborator(
     collaborator_id: Annotated[uuid.UUID, Path(description="The collaborator's id.")],
     body: CollaboratorUpdate,
     session: Session,
     principal: Caller,
+    response: Response,
+    expected_version: ExpectedVersion,
 ) -> CollaboratorPublic:
-    """Change a collaborator's role. The plan's lead, or whoever approves it."""
-    collaborator = await service.update_collaborator(session, principal, collaborator_id, body)
+    """Change a collaborator's role. The plan's lead, or whoever approves it. Send `If-Match` with the
+    collaborator's `ETag` (its `version`)."""
+    collaborator = await service.update_collaborator(
+        session, principal, collaborator_id, body, expected_version=expected_version
+    )
+    set_etag(response, collaborator.version)
     return CollaboratorPublic.model_validate(collaborator)
 
 

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from app.core.schemas import EntityPublic, PublicModel, RequestModel, UpdateModel, VersionedEntityPublic
+from app.core.schemas import (
+    DecimalNumber,
+    EntityPublic,
+    PublicModel,
+    RequestModel,
+    UpdateModel,
+    VersionedEntityPublic,
+)
 from app.engagement.schemas import InputPublic
 from app.initiatives.schemas import IndicatorCreate, IndicatorPublic, IndicatorUpdate
 from app.plans.models import (
@@ -33,7 +40,7 @@ Cycle = Annotated[
     Field(description="The school year, such as `2026-27`.", examples=["2026-27"]),
 ]
 Weight = Annotated[
-    Decimal,
+    DecimalNumber,
     Field(gt=0, max_digits=8, decimal_places=3, description="How much it counts in its parent's progress."),
 ]
 Progress = Annotated[int, Field(ge=0, le=100, description="Percent done, 0-100.")]
@@ -98,7 +105,7 @@ class CollaboratorUpdate(UpdateModel):
     role: CollaboratorRole = None  # type: ignore[assignment]
 
 
-class CollaboratorPublic(EntityPublic):
+class CollaboratorPublic(VersionedEntityPublic):
     plan_id: uuid.UUID
     person_id: uuid.UUID
     role: CollaboratorRole
@@ -122,7 +129,7 @@ class GoalUpdate(UpdateModel):
 class GoalPublic(VersionedEntityPublic):
     plan_id: uuid.UUID
     statement: str
-    weight: Decimal
+    weight: DecimalNumber
     indicator: IndicatorPublic
 
     @classmethod
@@ -154,7 +161,7 @@ class StrategyPublic(VersionedEntityPublic):
     title: str
     description: str | None
     driver: str | None
-    weight: Decimal
+    weight: DecimalNumber
 
 
 class ActionStepCreate(RequestModel):
@@ -201,7 +208,7 @@ class ActionStepPublic(VersionedEntityPublic):
     blocked_reason: str | None
     progress: int | None = Field(description="As set; null when derived from the status.")
     effective_progress: int = Field(description="The progress that counts: as set, or from the status.")
-    weight: Decimal
+    weight: DecimalNumber
     pilot_group: str | None
     scale_up_criteria: str | None
     is_pilot: bool
@@ -214,14 +221,14 @@ class StepProgress(PublicModel):
     id: uuid.UUID
     title: str
     status: StepStatus
-    weight: Decimal
+    weight: DecimalNumber
     progress: int
 
 
 class StrategyProgress(PublicModel):
     id: uuid.UUID
     title: str
-    weight: Decimal
+    weight: DecimalNumber
     progress: float | None = Field(description="Weighted mean of its steps; null with no steps.")
     action_steps: list[StepProgress]
 
@@ -229,7 +236,7 @@ class StrategyProgress(PublicModel):
 class GoalProgress(PublicModel):
     id: uuid.UUID
     statement: str
-    weight: Decimal
+    weight: DecimalNumber
     progress: float | None
     strategies: list[StrategyProgress]
 

@@ -46,7 +46,7 @@ from app.core.pagination import (
     paginate_children,
     paginate_per_parent,
 )
-from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Disposition, Input, InputKind, Mode, Participation
 from app.engagement.schemas import InputPublic
@@ -350,7 +350,7 @@ async def update_plan(
     plan_id: uuid.UUID,
     data: PlanUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> Plan:
     """Change a plan or move it along. Submitting for review needs the co-creation record the district's
     policy asks for (the refusal lists what is missing); approving needs an approver; content changes
@@ -821,12 +821,18 @@ async def add_collaborator(
 
 
 async def update_collaborator(
-    session: AsyncSession, principal: Principal, collaborator_id: uuid.UUID, data: CollaboratorUpdate
+    session: AsyncSession,
+    principal: Principal,
+    collaborator_id: uuid.UUID,
+    data: CollaboratorUpdate,
+    *,
+    expected_version: VersionCheck = None,
 ) -> PlanCollaborator:
     collaborator, plan = await _plan_child(
         session, principal, PlanCollaborator, collaborator_id, "collaborator"
     )
     await _authorize_lead(session, principal, plan)
+    check_version(collaborator, expected_version, what="collaborator")
     changes = data.changes()
     if changes.get("role") is CollaboratorRole.LEAD:
         await _check_one_lead(session, plan, collaborator.person_id)
@@ -935,7 +941,7 @@ async def update_goal(
     goal_id: uuid.UUID,
     data: GoalUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
     revising: bool = False,
 ) -> GoalView:
     goal, plan = await _plan_child(session, principal, Goal, goal_id, "goal")
@@ -1007,7 +1013,7 @@ async def update_strategy(
     strategy_id: uuid.UUID,
     data: StrategyUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
     revising: bool = False,
 ) -> Strategy:
     strategy, plan = await _plan_child(session, principal, Strategy, strategy_id, "strategy")
@@ -1074,7 +1080,7 @@ async def update_action_step(
     step_id: uuid.UUID,
     data: ActionStepUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
     revising: bool = False,
 ) -> ActionStep:
     """Change an action step. In an approved or active plan, its status, progress and blocking reason
@@ -1382,7 +1388,7 @@ async def accept_revision(
     revision_id: uuid.UUID,
     data: RevisionDecision,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> RevisionView:
     """Accept a proposed revision: every change applies, in order, or none does; the revision gets the
     next number and a snapshot of the plan it produced, and the plan's version moves on.
@@ -1784,7 +1790,7 @@ async def update_checkpoint(
     checkpoint_id: uuid.UUID,
     data: CheckpointUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> ReviewCheckpoint:
     """Record a review: when it was held, who came (people of the district), what it found and decided,
     and the revision it produced (one of this plan's)."""

@@ -17,7 +17,7 @@ from app.auth.policy import authorize, get_visible, get_visible_many, require, v
 from app.auth.principal import Principal
 from app.core.errors import FieldError, NotFound, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.tenancy.models import District, School, Voice
 from app.tenancy.schemas import DistrictCreate, DistrictUpdate, SchoolCreate, SchoolUpdate
 
@@ -68,7 +68,7 @@ async def update_district(
     district_id: uuid.UUID,
     data: DistrictUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> District:
     """Apply the fields present in `data`.
 
@@ -167,7 +167,7 @@ async def update_school(
     school_id: uuid.UUID,
     data: SchoolUpdate,
     *,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> School:
     """Apply the fields present in `data`; the same errors as `create_school`, plus `StaleVersion`.
     District admins change any school, school leaders their own."""

@@ -25,7 +25,7 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import apply_changes, check_version
+from app.core.repository import VersionCheck, apply_changes, check_version
 from app.identity.models import ApiClient
 from app.webhooks import addresses, signing
 from app.webhooks.events import EVENT_ACTIONS, EventType
@@ -150,7 +150,7 @@ async def update_subscription(
     data: SubscriptionUpdate,
     *,
     allow_private: bool,
-    expected_version: int | None = None,
+    expected_version: VersionCheck = None,
 ) -> WebhookSubscription:
     """Change the URL, events or description, or enable it again (which forgets past failures)."""
     subscription = await get_subscription(session, principal, subscription_id, lock=True)

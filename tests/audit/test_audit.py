@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.recorder import _snapshot
 from app.identity.models import ApiClient, Role, User
 from app.monitoring.models import Measurement
-from tests.conftest import TEST_PASSWORD, Tokens, World
+from tests.conftest import ANY_VERSION, TEST_PASSWORD, Tokens, World
 from tests.monitoring.helpers import initiative_measure
 
 API = "/api/v1"
@@ -69,7 +69,9 @@ async def test_a_school_update_leaves_an_event_with_who_what_before_after_and_re
 ) -> None:
     admin_id, admin_email = world.user("A", Role.DISTRICT_ADMIN)
     school = await school_of(admin, world)
-    response = await admin.patch(f"{API}/schools/{school['id']}", json={"name": "A High (renamed)"})
+    response = await admin.patch(
+        f"{API}/schools/{school['id']}", json={"name": "A High (renamed)"}, headers=ANY_VERSION
+    )
     assert response.status_code == 200, response.text
 
     events = await all_events(admin, entity_type="school", entity_id=school["id"])
@@ -91,7 +93,9 @@ async def test_a_school_update_leaves_an_event_with_who_what_before_after_and_re
 async def test_a_callers_request_id_is_the_one_recorded(admin: httpx.AsyncClient, world: World) -> None:
     school = await school_of(admin, world)
     response = await admin.patch(
-        f"{API}/schools/{school['id']}", json={"name": "Traced"}, headers={"X-Request-ID": "sync-run-42"}
+        f"{API}/schools/{school['id']}",
+        json={"name": "Traced"},
+        headers={"X-Request-ID": "sync-run-42"} | ANY_VERSION,
     )
     assert response.headers["x-request-id"] == "sync-run-42"
     (event,) = of_request(await all_events(admin), response)
@@ -102,7 +106,9 @@ async def test_refused_writes_leave_no_event(admin: httpx.AsyncClient, tokens: T
     school = await school_of(admin, world)
     before = await all_events(admin)
 
-    duplicate_name = await admin.patch(f"{API}/schools/{school['id']}", json={"name": "a elementary"})
+    duplicate_name = await admin.patch(
+        f"{API}/schools/{school['id']}", json={"name": "a elementary"}, headers=ANY_VERSION
+    )
     assert_problem(duplicate_name, 409, "conflict")
     duplicate_school = await admin.post(
         f"{API}/districts/{world.district_id('A')}/schools", json={"name": "A HIGH"}
@@ -249,7 +255,9 @@ async def test_deletes_record_the_row_and_no_op_writes_record_nothing(
     assert (await admin.post(f"{API}/api-clients/{client_id}/revoke")).status_code == 200
     assert (await admin.post(f"{API}/api-clients/{client_id}/revoke")).status_code == 200
     school = await school_of(admin, world)
-    unchanged = await admin.patch(f"{API}/schools/{school['id']}", json={"name": school["name"]})
+    unchanged = await admin.patch(
+        f"{API}/schools/{school['id']}", json={"name": school["name"]}, headers=ANY_VERSION
+    )
     assert unchanged.status_code == 200
 
     client_events = await all_events(admin, entity_id=client_id)
@@ -347,7 +355,9 @@ async def test_an_admin_never_sees_another_districts_events(
 ) -> None:
     b_admin = await tokens.headers("B", Role.DISTRICT_ADMIN)
     b_school_id = world.school_ids("B")[1]
-    response = await admin.patch(f"{API}/schools/{b_school_id}", json={"name": "B High 2"}, headers=b_admin)
+    response = await admin.patch(
+        f"{API}/schools/{b_school_id}", json={"name": "B High 2"}, headers=b_admin | ANY_VERSION
+    )
     assert response.status_code == 200, response.text
 
     b_events = await all_events(admin, b_admin, entity_id=str(b_school_id))

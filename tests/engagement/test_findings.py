@@ -22,7 +22,7 @@ from app.demo import operator_of
 from app.engagement import service as engagement
 from app.engagement.schemas import ActivityCreate, InputCreate, InputUpdate, ParticipationCreate
 from app.identity.models import Role
-from tests.conftest import Tokens, World
+from tests.conftest import ANY_VERSION, Tokens, World
 from tests.initiatives.test_rest import codes, diagnose, findings
 
 API = "/api/v1"
@@ -116,7 +116,7 @@ class Record:
     async def move_to(self, *stages: str) -> None:
         for stage in stages:
             response = await self.http.patch(
-                f"{API}/initiatives/{self.initiative['id']}", json={"stage": stage}
+                f"{API}/initiatives/{self.initiative['id']}", json={"stage": stage}, headers=ANY_VERSION
             )
             assert response.status_code == 200, response.text
 
@@ -232,11 +232,11 @@ async def test_co_production_lapsed_while_implementing(
     # The district's own N decides: at 90 days, that session is recent enough.
     admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
     district = f"{API}/districts/{world.district_id('A')}"
-    response = await client.patch(district, json={"engagement_lapse_days": 90}, headers=admin)
+    response = await client.patch(district, json={"engagement_lapse_days": 90}, headers=admin | ANY_VERSION)
     assert response.status_code == 200, response.text
     assert "legitimacy.co_production_lapsed" not in codes(await record.diagnosis())
 
-    response = await client.patch(district, json={"engagement_lapse_days": 60}, headers=admin)
+    response = await client.patch(district, json={"engagement_lapse_days": 60}, headers=admin | ANY_VERSION)
     assert response.status_code == 200, response.text
     await record.activity("co_production", days_ago=60)
     assert "legitimacy.co_production_lapsed" not in codes(await record.diagnosis())

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity.models import Role
-from tests.conftest import Tokens, World
+from tests.conftest import ANY_VERSION, Tokens, World
 from tests.initiatives.test_rest import (
     add_capacity_item,
     assert_problem,
@@ -238,7 +238,7 @@ async def test_illegal_status_transitions_are_422_and_write_nothing(
     activity = await create_activity(leader)
     for status in route:
         activity = await set_status(leader, activity, status)
-    response = await leader.patch(f"{ACTIVITIES}/{activity['id']}", json={"status": to})
+    response = await leader.patch(f"{ACTIVITIES}/{activity['id']}", json={"status": to}, headers=ANY_VERSION)
     problem = assert_problem(response, 422, "validation_failed")
     assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "status"], "illegal_transition")]
     assert await get_activity(leader, activity["id"]) == activity
@@ -266,7 +266,9 @@ async def test_a_held_activity_cannot_be_dated_in_the_future(leader: httpx.Async
     )
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", "held_on"]]
     planned = await create_activity(leader, held_on=FUTURE)
-    response = await leader.patch(f"{ACTIVITIES}/{planned['id']}", json={"status": "held"})
+    response = await leader.patch(
+        f"{ACTIVITIES}/{planned['id']}", json={"status": "held"}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", "held_on"]]
     assert await list_all(leader, ACTIVITIES) == [planned]
 
@@ -305,7 +307,7 @@ async def test_an_activity_at_another_school_than_its_initiative_is_422(
 )
 async def test_invalid_activity_patches_are_422(leader: httpx.AsyncClient, body: Json) -> None:
     activity = await create_activity(leader)
-    response = await leader.patch(f"{ACTIVITIES}/{activity['id']}", json=body)
+    response = await leader.patch(f"{ACTIVITIES}/{activity['id']}", json=body, headers=ANY_VERSION)
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", next(iter(body))]]
     assert await get_activity(leader, activity["id"]) == activity
 
@@ -326,7 +328,9 @@ async def test_roles_that_do_not_run_activities_cannot_record_or_change_them(
         "school_id": school_1,
     }
     assert_problem(await leader.post(ACTIVITIES, json=body, headers=headers), 403, "forbidden")
-    response = await leader.patch(f"{ACTIVITIES}/{activity['id']}", json={"title": "Mine"}, headers=headers)
+    response = await leader.patch(
+        f"{ACTIVITIES}/{activity['id']}", json={"title": "Mine"}, headers=headers | ANY_VERSION
+    )
     assert_problem(response, 403, "forbidden")
     assert await list_all(leader, ACTIVITIES) == [activity]
 
@@ -371,13 +375,15 @@ async def test_another_districts_activity_is_404_for_everyone_and_never_listed(
     url = f"{ACTIVITIES}/{theirs['id']}"
     for headers in principals:
         assert_problem(await leader.get(url, headers=headers), 404, "not_found")
-        assert_problem(await leader.patch(url, json={"title": "Ours"}, headers=headers), 404, "not_found")
+        assert_problem(
+            await leader.patch(url, json={"title": "Ours"}, headers=headers | ANY_VERSION), 404, "not_found"
+        )
         for child in ("participations", "inputs"):
             assert_problem(await leader.get(f"{url}/{child}", headers=headers), 404, "not_found")
         for path in (f"{PARTICIPATIONS}/{their_participation['id']}", f"{INPUTS}/{their_input['id']}"):
             assert_problem(await leader.get(path, headers=headers), 404, "not_found")
         response = await leader.patch(
-            f"{INPUTS}/{their_input['id']}", json={"disposition": "adopted"}, headers=headers
+            f"{INPUTS}/{their_input['id']}", json={"disposition": "adopted"}, headers=headers | ANY_VERSION
         )
         assert_problem(response, 404, "not_found")
         listed = await leader.get(ACTIVITIES, params={"limit": 200}, headers=headers)
@@ -482,11 +488,15 @@ async def test_participations_are_recorded_listed_read_changed_and_removed(
     assert await list_all(leader, url) == [by_stakeholder, by_person]
     assert await get_json(leader, f"{PARTICIPATIONS}/{by_person['id']}") == by_person
 
-    response = await leader.patch(f"{PARTICIPATIONS}/{by_stakeholder['id']}", json={"attended": False})
+    response = await leader.patch(
+        f"{PARTICIPATIONS}/{by_stakeholder['id']}", json={"attended": False}, headers=ANY_VERSION
+    )
     assert response.status_code == 200, response.text
     assert response.json()["attended"] is False
     response = await leader.patch(
-        f"{PARTICIPATIONS}/{by_stakeholder['id']}", json={"activity_id": str(uuid.uuid4())}
+        f"{PARTICIPATIONS}/{by_stakeholder['id']}",
+        json={"activity_id": str(uuid.uuid4())},
+        headers=ANY_VERSION,
     )
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", "activity_id"]]
 
@@ -650,16 +660,16 @@ async def test_a_participant_may_change_only_their_consent_to_be_named(
     )
 
     response = await leader.patch(
-        f"{PARTICIPATIONS}/{mine['id']}", json={"may_be_named": True}, headers=community
+        f"{PARTICIPATIONS}/{mine['id']}", json={"may_be_named": True}, headers=community | ANY_VERSION
     )
     assert response.status_code == 200, response.text
     assert response.json()["may_be_named"] is True
     response = await leader.patch(
-        f"{PARTICIPATIONS}/{mine['id']}", json={"attended": False}, headers=community
+        f"{PARTICIPATIONS}/{mine['id']}", json={"attended": False}, headers=community | ANY_VERSION
     )
     assert_problem(response, 403, "forbidden")
     response = await leader.patch(
-        f"{PARTICIPATIONS}/{theirs['id']}", json={"may_be_named": False}, headers=community
+        f"{PARTICIPATIONS}/{theirs['id']}", json={"may_be_named": False}, headers=community | ANY_VERSION
     )
     assert_problem(response, 403, "forbidden")
     assert (await get_json(leader, f"{PARTICIPATIONS}/{mine['id']}"))["attended"] is True
@@ -743,7 +753,7 @@ async def test_a_community_member_contributes_only_through_their_own_participati
     assert_problem(await leader.post(url, json=body, headers=community), 403, "forbidden")
     # Nor may a participant decide what became of their own input.
     response = await leader.patch(
-        f"{INPUTS}/{said['id']}", json={"disposition": "adopted"}, headers=community
+        f"{INPUTS}/{said['id']}", json={"disposition": "adopted"}, headers=community | ANY_VERSION
     )
     assert_problem(response, 403, "forbidden")
     assert ids(await list_all(leader, url)) == [said["id"]]
@@ -836,7 +846,7 @@ async def test_illegal_disposition_transitions_are_422_and_write_nothing(
     row = an_input
     for disposition in route:
         row = await update_input(leader, row, disposition=disposition)
-    response = await leader.patch(f"{INPUTS}/{row['id']}", json={"disposition": to})
+    response = await leader.patch(f"{INPUTS}/{row['id']}", json={"disposition": to}, headers=ANY_VERSION)
     problem = assert_problem(response, 422, "validation_failed")
     assert [(e["path"], e["code"]) for e in problem["errors"]] == [
         (["body", "disposition"], "illegal_transition")
@@ -857,7 +867,9 @@ async def test_declined_or_adapted_needs_a_reason(
 ) -> None:
     url = f"{INPUTS}/{an_input['id']}"
     for body in ({"disposition": disposition}, {"disposition": disposition, "reason": None}):
-        problem = assert_problem(await leader.patch(url, json=body), 422, "validation_failed")
+        problem = assert_problem(
+            await leader.patch(url, json=body, headers=ANY_VERSION), 422, "validation_failed"
+        )
         assert [(e["path"], e["code"]) for e in problem["errors"]] == [
             (["body", "reason"], "reason_required")
         ]
@@ -868,7 +880,9 @@ async def test_declined_or_adapted_needs_a_reason(
     )
     assert answered["disposition"] == disposition
     # The reason cannot be taken back afterwards.
-    problem = assert_problem(await leader.patch(url, json={"reason": None}), 422, "validation_failed")
+    problem = assert_problem(
+        await leader.patch(url, json={"reason": None}, headers=ANY_VERSION), 422, "validation_failed"
+    )
     assert error_paths(problem) == [["body", "reason"]]
 
 
@@ -907,11 +921,13 @@ async def test_only_those_who_run_the_activity_record_dispositions(
     url = f"{INPUTS}/{row['id']}"
     for role in (Role.TEACHER, Role.COMMUNITY_MEMBER, Role.VIEWER):
         response = await leader.patch(
-            url, json={"disposition": "adopted"}, headers=await tokens.headers("A", role)
+            url, json={"disposition": "adopted"}, headers=await tokens.headers("A", role) | ANY_VERSION
         )
         assert_problem(response, 403, "forbidden")
     coach = await tokens.headers("A", Role.COACH)
-    response = await leader.patch(url, json={"disposition": "under_consideration"}, headers=coach)
+    response = await leader.patch(
+        url, json={"disposition": "under_consideration"}, headers=coach | ANY_VERSION
+    )
     assert response.status_code == 200, response.text
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.identity.models import Role
-from tests.conftest import Tokens, World
+from tests.conftest import ANY_VERSION, Tokens, World
 
 API = "/api/v1"
 INITIATIVES = f"{API}/initiatives"
@@ -337,7 +337,9 @@ async def test_the_stage_history_says_who_moved_it_from_where_to_where_and_when(
     initiative = await create_initiative(leader, published=True)
     initiative = await move(leader, initiative, "co_designing", "approved")
     # A refused move leaves no trace.
-    response = await leader.patch(f"{API}/initiatives/{initiative['id']}", json={"stage": "sustaining"})
+    response = await leader.patch(
+        f"{API}/initiatives/{initiative['id']}", json={"stage": "sustaining"}, headers=ANY_VERSION
+    )
     assert_problem(response, 422, "validation_failed")
     url = f"{API}/initiatives/{initiative['id']}/stage-history"
     history = await list_all(leader, url)
@@ -404,7 +406,9 @@ async def test_illegal_stage_transitions_are_422_and_write_nothing(
     leader: httpx.AsyncClient, start: str, to: str
 ) -> None:
     initiative = await move(leader, await create_initiative(leader), *ROUTE_TO[start])
-    response = await leader.patch(f"{INITIATIVES}/{initiative['id']}", json={"stage": to, "title": "Changed"})
+    response = await leader.patch(
+        f"{INITIATIVES}/{initiative['id']}", json={"stage": to, "title": "Changed"}, headers=ANY_VERSION
+    )
     problem = assert_problem(response, 422, "validation_failed")
     assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "stage"], "illegal_transition")]
     assert await get_initiative(leader, initiative["id"]) == initiative
@@ -412,7 +416,9 @@ async def test_illegal_stage_transitions_are_422_and_write_nothing(
 
 async def test_an_unknown_stage_is_422(leader: httpx.AsyncClient) -> None:
     initiative = await create_initiative(leader)
-    response = await leader.patch(f"{INITIATIVES}/{initiative['id']}", json={"stage": "launched"})
+    response = await leader.patch(
+        f"{INITIATIVES}/{initiative['id']}", json={"stage": "launched"}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", "stage"]]
     assert await get_initiative(leader, initiative["id"]) == initiative
 
@@ -441,7 +447,7 @@ async def test_coaches_and_teachers_cannot_change_an_initiative_they_can_read(
     url = f"{INITIATIVES}/{initiative['id']}"
     assert (await leader.get(url, headers=headers)).status_code == 200
     for change in ({"title": "Mine now"}, {"stage": "approved"}, {"published": True}):
-        assert_problem(await leader.patch(url, json=change, headers=headers), 403, "forbidden")
+        assert_problem(await leader.patch(url, json=change, headers=headers | ANY_VERSION), 403, "forbidden")
     assert await get_initiative(leader, initiative["id"]) == initiative
 
 
@@ -496,7 +502,9 @@ async def test_ends_on_before_starts_on_is_422(leader: httpx.AsyncClient) -> Non
     assert await list_all(leader, INITIATIVES) == []
 
     initiative = await create_initiative(leader, starts_on="2027-01-01")
-    moved_back = await leader.patch(f"{INITIATIVES}/{initiative['id']}", json={"ends_on": "2026-06-30"})
+    moved_back = await leader.patch(
+        f"{INITIATIVES}/{initiative['id']}", json={"ends_on": "2026-06-30"}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(moved_back, 422, "validation_failed")) == [["body", "ends_on"]]
     assert await get_initiative(leader, initiative["id"]) == initiative
 
@@ -513,7 +521,9 @@ async def test_ids_of_another_district_are_404_naming_the_field(
     assert await list_all(leader, INITIATIVES) == []
 
     initiative = await create_initiative(leader)
-    response = await leader.patch(f"{INITIATIVES}/{initiative['id']}", json={"owner_person_id": b_person})
+    response = await leader.patch(
+        f"{INITIATIVES}/{initiative['id']}", json={"owner_person_id": b_person}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(response, 404, "not_found")) == [["body", "owner_person_id"]]
     assert await get_initiative(leader, initiative["id"]) == initiative
 
@@ -555,7 +565,7 @@ async def test_invalid_initiative_patches_are_422_and_write_nothing(
     leader: httpx.AsyncClient, body: Json
 ) -> None:
     initiative = await create_initiative(leader)
-    response = await leader.patch(f"{INITIATIVES}/{initiative['id']}", json=body)
+    response = await leader.patch(f"{INITIATIVES}/{initiative['id']}", json=body, headers=ANY_VERSION)
     problem = assert_problem(response, 422, "validation_failed")
     assert error_paths(problem) == [["body", next(iter(body))]]
     assert await get_initiative(leader, initiative["id"]) == initiative
@@ -644,7 +654,9 @@ async def test_another_districts_initiative_is_404_for_everyone_and_never_listed
     url = f"{INITIATIVES}/{theirs['id']}"
     for headers in principals:
         assert_problem(await leader.get(url, headers=headers), 404, "not_found")
-        assert_problem(await leader.patch(url, json={"title": "Ours"}, headers=headers), 404, "not_found")
+        assert_problem(
+            await leader.patch(url, json={"title": "Ours"}, headers=headers | ANY_VERSION), 404, "not_found"
+        )
         for child in ("measures", "capacity-items", "stakeholders", "triangle", "authorizing-environment"):
             assert_problem(await leader.get(f"{url}/{child}", headers=headers), 404, "not_found")
         listed = await leader.get(INITIATIVES, params={"limit": 200}, headers=headers)
@@ -719,7 +731,9 @@ async def test_a_measure_patch_that_puts_the_target_before_the_baseline_is_422(
 ) -> None:
     initiative = await create_initiative(leader)
     measure = await add_measure(leader, initiative["id"], target_date="2028-06-01")
-    response = await leader.patch(f"{API}/indicators/{measure['id']}", json={"baseline_date": "2028-09-01"})
+    response = await leader.patch(
+        f"{API}/indicators/{measure['id']}", json={"baseline_date": "2028-09-01"}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", "target_date"]]
     assert await list_all(leader, f"{INITIATIVES}/{initiative['id']}/measures") == [measure]
 
@@ -735,7 +749,9 @@ async def test_a_teacher_reads_but_cannot_add_or_change_measures(
     body = {"name": "M", "unit": "count", "direction": "increase"}
     assert_problem(await leader.post(url, json=body, headers=teacher), 403, "forbidden")
     indicator_url = f"{API}/indicators/{measure['id']}"
-    assert_problem(await leader.patch(indicator_url, json={"unit": "n"}, headers=teacher), 403, "forbidden")
+    assert_problem(
+        await leader.patch(indicator_url, json={"unit": "n"}, headers=teacher | ANY_VERSION), 403, "forbidden"
+    )
     assert_problem(await leader.delete(indicator_url, headers=teacher), 403, "forbidden")
     assert await list_all(leader, url) == [measure]
 
@@ -751,7 +767,7 @@ async def test_another_districts_measure_is_404(leader: httpx.AsyncClient, token
     assert response.status_code == 201
     measure = response.json()
     url = f"{API}/indicators/{measure['id']}"
-    assert_problem(await leader.patch(url, json={"unit": "n"}), 404, "not_found")
+    assert_problem(await leader.patch(url, json={"unit": "n"}, headers=ANY_VERSION), 404, "not_found")
     assert_problem(await leader.delete(url), 404, "not_found")
     body = {"name": "M", "unit": "count", "direction": "increase"}
     assert_problem(await leader.post(f"{INITIATIVES}/{theirs['id']}/measures", json=body), 404, "not_found")
@@ -819,7 +835,9 @@ async def test_a_teacher_cannot_add_capacity_and_another_districts_item_is_404(
     response = await leader.post(f"{INITIATIVES}/{theirs['id']}/capacity-items", json=body, headers=b_leader)
     assert response.status_code == 201
     item_url = f"{API}/capacity-items/{response.json()['id']}"
-    assert_problem(await leader.patch(item_url, json={"status": "building"}), 404, "not_found")
+    assert_problem(
+        await leader.patch(item_url, json={"status": "building"}, headers=ANY_VERSION), 404, "not_found"
+    )
     assert_problem(await leader.delete(item_url), 404, "not_found")
     assert (await get_json(leader, f"{INITIATIVES}/{theirs['id']}/capacity-items", b_leader))["items"] == [
         response.json()
@@ -928,7 +946,7 @@ async def test_evidence_without_a_change_of_stance_is_422(leader: httpx.AsyncCli
     placement = await place_new(leader, initiative["id"], "Parent association", stance="neutral")
     url = f"{PLACEMENTS}/{placement['id']}"
     for body in ({"evidence": "Said so"}, {"stance": "neutral", "evidence": "Still neutral"}):
-        response = await leader.patch(url, json=body)
+        response = await leader.patch(url, json=body, headers=ANY_VERSION)
         assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", "evidence"]]
     assert len(await stance_history(leader, placement["id"])) == 1
     assert await list_all(leader, f"{INITIATIVES}/{initiative['id']}/stakeholders") == [placement]
@@ -976,7 +994,7 @@ async def test_a_placement_patch_out_of_range_is_422(leader: httpx.AsyncClient) 
     initiative = await create_initiative(leader)
     placement = await place_new(leader, initiative["id"], "Board", "board")
     for body, path in (({"power": 9}, "power"), ({"interest": 0}, "interest")):
-        response = await leader.patch(f"{PLACEMENTS}/{placement['id']}", json=body)
+        response = await leader.patch(f"{PLACEMENTS}/{placement['id']}", json=body, headers=ANY_VERSION)
         assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", path]]
     assert await list_all(leader, f"{INITIATIVES}/{initiative['id']}/stakeholders") == [placement]
 
@@ -1036,7 +1054,9 @@ async def test_coaches_see_the_authorizing_environment_but_do_not_change_it(
     assert (await get_json(leader, f"{url}/authorizing-environment", coach))["stance_counts"]["neutral"] == 1
     assert (await get_json(leader, f"{url}/triangle", coach))["initiative_id"] == initiative["id"]
 
-    patched = await leader.patch(f"{PLACEMENTS}/{placement['id']}", json={"stance": "opposed"}, headers=coach)
+    patched = await leader.patch(
+        f"{PLACEMENTS}/{placement['id']}", json={"stance": "opposed"}, headers=coach | ANY_VERSION
+    )
     assert_problem(patched, 403, "forbidden")
     body = {"name": "N", "category": "family"}
     assert_problem(await leader.post(STAKEHOLDERS, json=body, headers=coach), 403, "forbidden")

@@ -11,7 +11,7 @@ from decimal import Decimal
 import httpx
 
 from app.identity.models import Role
-from tests.conftest import Tokens, World
+from tests.conftest import ANY_VERSION, Tokens, World
 from tests.initiatives.test_rest import assert_problem, error_paths, ids, list_all
 from tests.monitoring.practice_helpers import (
     API,
@@ -56,7 +56,7 @@ async def test_a_coach_runs_a_walkthrough_and_reads_its_picture(
     one = await get(client, f"/observations/{observations[0]['id']}", coach)
     assert one["level"] == "proficient"
     changed = await client.patch(
-        f"{API}/observations/{one['id']}", json={"level": "developing"}, headers=coach
+        f"{API}/observations/{one['id']}", json={"level": "developing"}, headers=coach | ANY_VERSION
     )
     assert changed.status_code == 200
     assert changed.json()["level"] == "developing"
@@ -76,7 +76,9 @@ async def test_a_coach_runs_a_walkthrough_and_reads_its_picture(
     }
     assert summary["developing_or_above"] == 0.5
     # Closed: its classrooms no longer change.
-    late = await client.patch(f"{API}/observations/{one['id']}", json={"level": "beginning"}, headers=coach)
+    late = await client.patch(
+        f"{API}/observations/{one['id']}", json={"level": "beginning"}, headers=coach | ANY_VERSION
+    )
     assert late.status_code == 409
 
 
@@ -235,7 +237,9 @@ async def test_a_pdsa_cycle_runs_from_question_to_a_proposed_revision(
     assert done.status_code == 200
     assert done.json()["version"] == 2
     rewritten = await client.patch(
-        f"{API}/pdsa-cycles/{cycle['id']}", json={"prediction": "Everyone gains."}, headers=teacher
+        f"{API}/pdsa-cycles/{cycle['id']}",
+        json={"prediction": "Everyone gains."},
+        headers=teacher | ANY_VERSION,
     )
     assert error_paths(assert_problem(rewritten, 409, "conflict")) == [["body", "prediction"]]
 
@@ -248,7 +252,7 @@ async def test_a_pdsa_cycle_runs_from_question_to_a_proposed_revision(
     decided = await client.post(
         f"{API}/pdsa-cycles/{cycle['id']}/decision",
         json={"decision": "adapt", "revision": {"changes": [change]}},
-        headers=teacher,
+        headers=teacher | ANY_VERSION,
     )
     assert decided.status_code == 200, decided.text
     decided_cycle = decided.json()
@@ -262,10 +266,12 @@ async def test_a_pdsa_cycle_runs_from_question_to_a_proposed_revision(
     assert revision["caused_by"] == [{"kind": "pdsa_cycle", "id": cycle["id"]}]
 
     again = await client.post(
-        f"{API}/pdsa-cycles/{cycle['id']}/decision", json={"decision": "adopt"}, headers=teacher
+        f"{API}/pdsa-cycles/{cycle['id']}/decision", json={"decision": "adopt"}, headers=teacher | ANY_VERSION
     )
     assert_problem(again, 409, "conflict")
-    after = await client.patch(f"{API}/pdsa-cycles/{cycle['id']}", json={"done": "More"}, headers=teacher)
+    after = await client.patch(
+        f"{API}/pdsa-cycles/{cycle['id']}", json={"done": "More"}, headers=teacher | ANY_VERSION
+    )
     assert_problem(after, 409, "conflict")
 
     for params in ({"plan_id": plan["id"]}, {"strategy_id": strategy["id"]}, {"decision": "adapt"}):
@@ -287,10 +293,12 @@ async def test_a_coach_of_the_plans_school_or_among_its_reviewers_runs_pdsa_cycl
     body = {"question": "Does a warm-up routine help?", "prediction": "Yes, for most.", "plan": "Grade 2."}
     coach = await tokens.headers("A", Role.COACH)  # a coach of the plan's school
     cycle = await post(client, url, body, coach)
-    done = await client.patch(f"{API}/pdsa-cycles/{cycle['id']}", json={"results": "8 of 10."}, headers=coach)
+    done = await client.patch(
+        f"{API}/pdsa-cycles/{cycle['id']}", json={"results": "8 of 10."}, headers=coach | ANY_VERSION
+    )
     assert done.status_code == 200, done.text
     decided = await client.post(
-        f"{API}/pdsa-cycles/{cycle['id']}/decision", json={"decision": "adopt"}, headers=coach
+        f"{API}/pdsa-cycles/{cycle['id']}/decision", json={"decision": "adopt"}, headers=coach | ANY_VERSION
     )
     assert decided.status_code == 200, decided.text
 
@@ -322,12 +330,15 @@ async def test_a_decision_needs_results_and_revises_only_approved_plans(
         {"question": "Q", "prediction": "P", "plan": "Pl"},
         leader,
     )
-    no_results = await client.post(f"{API}/pdsa-cycles/{cycle['id']}/decision", json={"decision": "adopt"})
+    no_results = await client.post(
+        f"{API}/pdsa-cycles/{cycle['id']}/decision", json={"decision": "adopt"}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(no_results, 422, "validation_failed")) == [["body", "results"]]
     change = {"op": "update", "entity": "plan", "fields": {"summary": "S"}}
     on_draft = await client.post(
         f"{API}/pdsa-cycles/{cycle['id']}/decision",
         json={"decision": "adopt", "results": "It worked.", "revision": {"changes": [change]}},
+        headers=ANY_VERSION,
     )
     assert_problem(on_draft, 409, "conflict")
     unchanged = await get(client, f"/pdsa-cycles/{cycle['id']}", leader)
@@ -335,6 +346,7 @@ async def test_a_decision_needs_results_and_revises_only_approved_plans(
     decided = await client.post(
         f"{API}/pdsa-cycles/{cycle['id']}/decision",
         json={"decision": "abandon", "results": "It did not.", "decided_on": days(-1)},
+        headers=ANY_VERSION,
     )
     assert decided.status_code == 200, decided.text
     assert (decided.json()["decision"], decided.json()["decided_on"]) == ("abandon", days(-1))
@@ -375,7 +387,9 @@ async def test_plc_meetings_are_the_teachers_until_shared(
     assert ids(await list_all(client, f"{API}/plc-meetings", leader)) == [meeting["id"]]
     assert ids(await list_all(client, f"{API}/plc-meetings", leader, need="SMALL GROUPS")) == [meeting["id"]]
     assert_problem(
-        await client.patch(f"{API}/plc-meetings/{meeting['id']}", json={"notes": "Edited"}, headers=leader),
+        await client.patch(
+            f"{API}/plc-meetings/{meeting['id']}", json={"notes": "Edited"}, headers=leader | ANY_VERSION
+        ),
         403,
         "forbidden",
     )
@@ -699,7 +713,7 @@ async def test_school_aggregates_are_weighted_and_suppressed_when_small(
     lowered = await client.patch(
         f"{API}/districts/{world.district_id('A')}",
         json={"min_cell_size": 5},
-        headers=await admin_headers(tokens),
+        headers=await admin_headers(tokens) | ANY_VERSION,
     )
     assert lowered.status_code == 422
 

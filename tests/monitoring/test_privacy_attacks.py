@@ -15,7 +15,7 @@ import pytest
 from strawberry import relay
 
 from app.identity.models import Role
-from tests.conftest import GraphQLClient, Tokens, World
+from tests.conftest import ANY_VERSION, GraphQLClient, Tokens, World
 from tests.monitoring.practice_helpers import (
     API,
     Headers,
@@ -324,7 +324,7 @@ async def test_observations_are_locked_once_the_walkthrough_is_closed(
         headers=coach,
     )
     changed = await client.patch(
-        f"{API}/observations/{first['id']}", json={"level": "beginning"}, headers=coach
+        f"{API}/observations/{first['id']}", json={"level": "beginning"}, headers=coach | ANY_VERSION
     )
     removed = await client.delete(f"{API}/observations/{first['id']}", headers=coach)
     assert (late.status_code, changed.status_code, removed.status_code) == (409, 409, 409)

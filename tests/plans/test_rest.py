@@ -15,7 +15,7 @@ import pytest
 
 from app.identity.models import Role
 from app.plans import service as plans
-from tests.conftest import Tokens, World
+from tests.conftest import ANY_VERSION, Tokens, World
 from tests.engagement.test_rest import add_input, create_activity, participate, person_of, update_input
 from tests.initiatives.test_rest import (
     assert_problem,
@@ -287,7 +287,7 @@ async def test_invalid_plan_patches_are_422_and_write_nothing(
     leader: httpx.AsyncClient, world: World, body: Json
 ) -> None:
     plan = await school_plan(leader, world)
-    response = await leader.patch(f"{PLANS}/{plan['id']}", json=body)
+    response = await leader.patch(f"{PLANS}/{plan['id']}", json=body, headers=ANY_VERSION)
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", next(iter(body))]]
     assert await get_plan(leader, plan["id"]) == plan
 
@@ -310,14 +310,18 @@ async def test_references_to_another_district_are_404_naming_the_field(
         f"{PLANS}/{plan['id']}/collaborators", json={"person_id": bea, "role": "co_author"}
     )
     assert error_paths(assert_problem(response, 404, "not_found")) == [["body", "person_id"]]
-    response = await leader.patch(f"{PLANS}/{plan['id']}", json={"initiative_id": b_initiative["id"]})
+    response = await leader.patch(
+        f"{PLANS}/{plan['id']}", json={"initiative_id": b_initiative["id"]}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(response, 404, "not_found")) == [["body", "initiative_id"]]
 
     parts = await tree(leader, plan)
     url = f"{STRATEGIES}/{parts['strategy']['id']}/action-steps"
     response = await leader.post(url, json={"title": "T", "owner_person_id": bea})
     assert error_paths(assert_problem(response, 404, "not_found")) == [["body", "owner_person_id"]]
-    response = await leader.patch(f"{STEPS}/{parts['first']['id']}", json={"owner_person_id": bea})
+    response = await leader.patch(
+        f"{STEPS}/{parts['first']['id']}", json={"owner_person_id": bea}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(response, 404, "not_found")) == [["body", "owner_person_id"]]
     response = await leader.post(
         f"{PLANS}/{plan['id']}/evidence",
@@ -419,7 +423,7 @@ async def test_illegal_transitions_are_422_and_write_nothing(
     for status in route:
         # Its lead submits it; under separation of duties, the admin approves and moves it on.
         plan = await update_plan(leader, plan, None if status == "in_review" else admin, status=status)
-    response = await leader.patch(f"{PLANS}/{plan['id']}", json={"status": to}, headers=admin)
+    response = await leader.patch(f"{PLANS}/{plan['id']}", json={"status": to}, headers=admin | ANY_VERSION)
     problem = assert_problem(response, 422, "validation_failed")
     assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "status"], "illegal_transition")]
     assert await get_plan(leader, plan["id"]) == plan
@@ -444,7 +448,7 @@ async def test_a_plan_goes_through_its_life_cycle(
     plan = await update_plan(leader, plan, status="active")  # its lead puts it to work
     plan = await update_plan(leader, plan, status="closed")
     assert (plan["status"], plan["version"]) == ("closed", 7)
-    response = await leader.patch(f"{PLANS}/{plan['id']}", json={"title": "Next year"})
+    response = await leader.patch(f"{PLANS}/{plan['id']}", json={"title": "Next year"}, headers=ANY_VERSION)
     assert_problem(response, 409, "conflict")
 
 
@@ -469,7 +473,9 @@ async def test_going_to_review_needs_the_co_creation_the_policy_asks_for(
         "unanswered_barriers": [],
         "ready_for_approval": False,
     }
-    refused = assert_problem(await leader.patch(url, json={"status": "in_review"}), 422, "validation_failed")
+    refused = assert_problem(
+        await leader.patch(url, json={"status": "in_review"}, headers=ANY_VERSION), 422, "validation_failed"
+    )
     assert refused["missing"] == check["missing"]
     assert [(e["path"], e["code"], e["message"]) for e in refused["errors"]] == [
         (["body", "status"], "co_creation_policy", m) for m in check["missing"]
@@ -495,11 +501,15 @@ async def test_going_to_review_needs_the_co_creation_the_policy_asks_for(
     check = await get_json(leader, f"{url}/policy-check")
     assert (check["met"], check["co_creation_activities"], check["voices_heard"]) == (False, 1, ["families"])
     assert check["missing"] == ["teachers among the participants of its co-creation"]
-    refused = assert_problem(await leader.patch(url, json={"status": "in_review"}), 422, "validation_failed")
+    refused = assert_problem(
+        await leader.patch(url, json={"status": "in_review"}, headers=ANY_VERSION), 422, "validation_failed"
+    )
     assert refused["missing"] == check["missing"]
 
     # The teacher came after all.
-    response = await leader.patch(f"{API}/participations/{absent['id']}", json={"attended": True})
+    response = await leader.patch(
+        f"{API}/participations/{absent['id']}", json={"attended": True}, headers=ANY_VERSION
+    )
     assert response.status_code == 200, response.text
     check = await get_json(leader, f"{url}/policy-check")
     assert (check["met"], check["missing"]) == (True, [])
@@ -512,7 +522,7 @@ async def set_policy(client: httpx.AsyncClient, tokens: Tokens, world: World, **
     response = await client.patch(
         f"{API}/districts/{world.district_id('A')}",
         json=policy,
-        headers=await tokens.headers("A", Role.DISTRICT_ADMIN),
+        headers=await tokens.headers("A", Role.DISTRICT_ADMIN) | ANY_VERSION,
     )
     assert response.status_code == 200, response.text
 
@@ -530,7 +540,9 @@ async def test_a_held_session_nobody_attended_does_not_count_for_the_plan_gate(
     await participate(leader, stayed_away["id"], stakeholder_id=teachers["id"], attended=False)
     check = await get_json(leader, f"{url}/policy-check")
     assert (check["met"], check["co_creation_activities"]) == (False, 0)
-    assert_problem(await leader.patch(url, json={"status": "in_review"}), 422, "validation_failed")
+    assert_problem(
+        await leader.patch(url, json={"status": "in_review"}, headers=ANY_VERSION), 422, "validation_failed"
+    )
 
     await participate(
         leader, stayed_away["id"], person_id=await person_of(leader, tokens, world, Role.TEACHER)
@@ -558,7 +570,7 @@ async def test_co_creation_after_the_plan_went_to_review_does_not_count_for_its_
         False,
         plan["submitted_at"],
     )
-    response = await leader.patch(url, json={"status": "approved"}, headers=school_leader)
+    response = await leader.patch(url, json={"status": "approved"}, headers=school_leader | ANY_VERSION)
     problem = assert_problem(response, 422, "validation_failed")
     assert [e["code"] for e in problem["errors"]] == ["co_creation_policy"]
     assert (await get_plan(leader, plan["id"]))["status"] == "in_review"
@@ -589,7 +601,7 @@ async def test_open_barriers_block_approval_until_answered_or_carried_as_accepte
     check = await get_json(leader, f"{url}/policy-check")
     assert (check["met"], check["ready_for_approval"]) == (True, False)
     assert check["unanswered_barriers"] == [schedule["id"], books["id"]]
-    response = await leader.patch(url, json={"status": "approved"}, headers=school_leader)
+    response = await leader.patch(url, json={"status": "approved"}, headers=school_leader | ANY_VERSION)
     problem = assert_problem(response, 422, "validation_failed")  # ... they stop approval
     assert [e["code"] for e in problem["errors"]] == ["unanswered_barrier", "unanswered_barrier"]
     assert problem["unanswered_barriers"] == [schedule["id"], books["id"]]
@@ -642,7 +654,9 @@ async def test_a_district_plan_also_needs_families_or_community_and_counts_its_i
     assert (check["co_creation_activities"], check["voices_heard"]) == (1, ["teachers"])
     assert check["voices_required"] == ["teachers", "families_or_community"]
     assert check["missing"] == ["families or community members among the participants of its co-creation"]
-    refused = assert_problem(await leader.patch(url, json={"status": "in_review"}), 422, "validation_failed")
+    refused = assert_problem(
+        await leader.patch(url, json={"status": "in_review"}, headers=ANY_VERSION), 422, "validation_failed"
+    )
     assert refused["missing"] == check["missing"]
 
     community = await person_of(leader, tokens, world, Role.COMMUNITY_MEMBER)
@@ -654,7 +668,7 @@ async def test_a_district_plan_also_needs_families_or_community_and_counts_its_i
     # A school leader neither sees nor approves a district plan; a district approver other than its
     # lead approves it.
     response = await leader.patch(
-        url, json={"status": "approved"}, headers=await tokens.headers("A", Role.SCHOOL_LEADER)
+        url, json={"status": "approved"}, headers=await tokens.headers("A", Role.SCHOOL_LEADER) | ANY_VERSION
     )
     assert_problem(response, 404, "not_found")
     plan = await update_plan(leader, plan, await tokens.headers("A", Role.DISTRICT_ADMIN), status="approved")
@@ -672,15 +686,21 @@ async def test_a_leader_does_not_approve_their_own_plan(
     url = f"{PLANS}/{plan['id']}"
     await meet_policy(leader, plan, families=True)
     plan = await update_plan(leader, plan, status="in_review")
-    problem = assert_problem(await leader.patch(url, json={"status": "approved"}), 403, "forbidden")
+    problem = assert_problem(
+        await leader.patch(url, json={"status": "approved"}, headers=ANY_VERSION), 403, "forbidden"
+    )
     assert problem["reason"] == "separation_of_duties"
     assert "its lead" in problem["detail"]
 
     # Stepping down as lead on the way does not help: whoever sent it to review does not approve it.
     (mine,) = await list_all(leader, f"{url}/collaborators")
-    response = await leader.patch(f"{COLLABORATORS}/{mine['id']}", json={"role": "co_author"})
+    response = await leader.patch(
+        f"{COLLABORATORS}/{mine['id']}", json={"role": "co_author"}, headers=ANY_VERSION
+    )
     assert response.status_code == 200, response.text
-    problem = assert_problem(await leader.patch(url, json={"status": "approved"}), 403, "forbidden")
+    problem = assert_problem(
+        await leader.patch(url, json={"status": "approved"}, headers=ANY_VERSION), 403, "forbidden"
+    )
     assert problem["reason"] == "separation_of_duties"
     assert (await get_plan(leader, plan["id"]))["status"] == "in_review"
 
@@ -710,7 +730,7 @@ async def test_where_the_district_does_not_separate_duties_a_lead_approves(
     response = await leader.patch(
         f"{API}/districts/{world.district_id('A')}",
         json={"separate_plan_approval": False},
-        headers=await tokens.headers("A", Role.DISTRICT_ADMIN),
+        headers=await tokens.headers("A", Role.DISTRICT_ADMIN) | ANY_VERSION,
     )
     assert response.status_code == 200, response.text
     plan = await create_plan(leader)
@@ -766,16 +786,24 @@ async def test_teachers_edit_only_plans_they_collaborate_on(
     url = f"{PLANS}/{plan['id']}"
     assert await get_plan(leader, plan["id"], teacher) == plan
     goal_body = {"statement": "S", "indicator": {"name": "N", "unit": "u", "direction": "increase"}}
-    assert_problem(await leader.patch(url, json={"summary": "Mine"}, headers=teacher), 403, "forbidden")
+    assert_problem(
+        await leader.patch(url, json={"summary": "Mine"}, headers=teacher | ANY_VERSION), 403, "forbidden"
+    )
     assert_problem(await leader.post(f"{url}/goals", json=goal_body, headers=teacher), 403, "forbidden")
     # Not even a "move" to the status it already has, which changes nothing (it was once let through).
-    response = await leader.patch(url, json={"status": "draft", "published": False}, headers=teacher)
+    response = await leader.patch(
+        url, json={"status": "draft", "published": False}, headers=teacher | ANY_VERSION
+    )
     assert_problem(response, 403, "forbidden")
     reviewer = await add_collaborator(leader, plan["id"], me, "reviewer")
-    assert_problem(await leader.patch(url, json={"summary": "Mine"}, headers=teacher), 403, "forbidden")
+    assert_problem(
+        await leader.patch(url, json={"summary": "Mine"}, headers=teacher | ANY_VERSION), 403, "forbidden"
+    )
     assert await get_plan(leader, plan["id"]) == plan
 
-    response = await leader.patch(f"{COLLABORATORS}/{reviewer['id']}", json={"role": "co_author"})
+    response = await leader.patch(
+        f"{COLLABORATORS}/{reviewer['id']}", json={"role": "co_author"}, headers=ANY_VERSION
+    )
     assert response.status_code == 200, response.text
     plan = await update_plan(leader, plan, teacher, summary="Ours")
     goal = await add_goal(leader, plan["id"], teacher)
@@ -786,14 +814,18 @@ async def test_teachers_edit_only_plans_they_collaborate_on(
         f"{url}/collaborators", json={"person_id": coach, "role": "co_author"}, headers=teacher
     )
     assert_problem(response, 403, "forbidden")
-    response = await leader.patch(f"{COLLABORATORS}/{reviewer['id']}", json={"role": "lead"}, headers=teacher)
+    response = await leader.patch(
+        f"{COLLABORATORS}/{reviewer['id']}", json={"role": "lead"}, headers=teacher | ANY_VERSION
+    )
     assert_problem(response, 403, "forbidden")
 
     # Another school's plan does not exist for them, until they are asked to write it.
     theirs = await school_plan(leader, world, school=1, title="A High's plan")
     their_url = f"{PLANS}/{theirs['id']}"
     assert_problem(await leader.get(their_url, headers=teacher), 404, "not_found")
-    assert_problem(await leader.patch(their_url, json={"summary": "S"}, headers=teacher), 404, "not_found")
+    assert_problem(
+        await leader.patch(their_url, json={"summary": "S"}, headers=teacher | ANY_VERSION), 404, "not_found"
+    )
     assert theirs["id"] not in ids(await list_all(leader, PLANS, teacher))
     await add_collaborator(leader, theirs["id"], me, "co_author")
     assert theirs["id"] in ids(await list_all(leader, PLANS, teacher))
@@ -816,19 +848,23 @@ async def test_a_teacher_who_leads_a_plan_decides_its_revisions_but_does_not_app
     problem = assert_problem(response, 409, "conflict")
     assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "role"], "one_lead")]
     co_author = await add_collaborator(leader, plan["id"], me, "co_author")
-    response = await leader.patch(f"{COLLABORATORS}/{co_author['id']}", json={"role": "lead"})
+    response = await leader.patch(
+        f"{COLLABORATORS}/{co_author['id']}", json={"role": "lead"}, headers=ANY_VERSION
+    )
     assert_problem(response, 409, "conflict")
     # The school's leader hands the plan over: the district leader steps down, the teacher leads.
     response = await leader.delete(f"{COLLABORATORS}/{mine['id']}", headers=school_leader)
     assert response.status_code == 204
     response = await leader.patch(
-        f"{COLLABORATORS}/{co_author['id']}", json={"role": "lead"}, headers=school_leader
+        f"{COLLABORATORS}/{co_author['id']}", json={"role": "lead"}, headers=school_leader | ANY_VERSION
     )
     assert response.status_code == 200, response.text
     parts = await tree(leader, plan)
     await meet_policy(leader, plan)
     plan = await update_plan(leader, plan, teacher, status="in_review")
-    response = await leader.patch(f"{PLANS}/{plan['id']}", json={"status": "approved"}, headers=teacher)
+    response = await leader.patch(
+        f"{PLANS}/{plan['id']}", json={"status": "approved"}, headers=teacher | ANY_VERSION
+    )
     assert_problem(response, 403, "forbidden")
     plan = await update_plan(leader, plan, school_leader, status="approved")
 
@@ -838,7 +874,9 @@ async def test_a_teacher_who_leads_a_plan_decides_its_revisions_but_does_not_app
     plan = await update_plan(leader, await get_plan(leader, plan["id"]), teacher, status="active")
     assert plan["status"] == "active"
     # Publishing is the leaders' call.
-    response = await leader.patch(f"{PLANS}/{plan['id']}", json={"published": True}, headers=teacher)
+    response = await leader.patch(
+        f"{PLANS}/{plan['id']}", json={"published": True}, headers=teacher | ANY_VERSION
+    )
     assert_problem(response, 403, "forbidden")
 
 
@@ -848,7 +886,7 @@ async def test_community_members_read_only_approved_published_plans(
     community = await tokens.headers("A", Role.COMMUNITY_MEMBER)
     admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
     draft = await school_plan(leader, world, title="Draft")
-    response = await leader.patch(f"{PLANS}/{draft['id']}", json={"published": True})
+    response = await leader.patch(f"{PLANS}/{draft['id']}", json={"published": True}, headers=ANY_VERSION)
     problem = assert_problem(response, 422, "validation_failed")
     assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "published"], "not_approved")]
 
@@ -867,10 +905,14 @@ async def test_community_members_read_only_approved_published_plans(
     document = await leader.get(f"{PLANS}/{published['id']}/export?format=markdown", headers=community)
     assert document.status_code == 200
     for body in ({"summary": "S"}, {"published": True}, {"status": "approved"}):
-        response = await leader.patch(f"{PLANS}/{published['id']}", json=body, headers=community)
+        response = await leader.patch(
+            f"{PLANS}/{published['id']}", json=body, headers=community | ANY_VERSION
+        )
         assert_problem(response, 403, "forbidden")
     assert await get_plan(leader, published["id"]) == published
-    response = await leader.patch(f"{STEPS}/{parts['first']['id']}", json={"progress": 80}, headers=community)
+    response = await leader.patch(
+        f"{STEPS}/{parts['first']['id']}", json={"progress": 80}, headers=community | ANY_VERSION
+    )
     assert_problem(response, 403, "forbidden")
 
 
@@ -893,14 +935,18 @@ async def test_collaborators_are_added_listed_changed_and_removed(
     response = await leader.post(url, json={"person_id": teacher, "role": "owner"})
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", "role"]]
 
-    response = await leader.patch(f"{COLLABORATORS}/{added['id']}", json={"role": "reviewer"})
+    response = await leader.patch(
+        f"{COLLABORATORS}/{added['id']}", json={"role": "reviewer"}, headers=ANY_VERSION
+    )
     assert response.status_code == 200, response.text
     assert response.json()["role"] == "reviewer"
     assert (await leader.delete(f"{COLLABORATORS}/{added['id']}")).status_code == 204
     assert await list_all(leader, url) == [lead]
     assert_problem(await leader.delete(f"{COLLABORATORS}/{added['id']}"), 404, "not_found")
     assert_problem(
-        await leader.patch(f"{COLLABORATORS}/{uuid.uuid4()}", json={"role": "lead"}), 404, "not_found"
+        await leader.patch(f"{COLLABORATORS}/{uuid.uuid4()}", json={"role": "lead"}, headers=ANY_VERSION),
+        404,
+        "not_found",
     )
     assert plan == await get_plan(leader, plan["id"])
 
@@ -952,7 +998,9 @@ async def test_goals_strategies_and_action_steps_are_added_read_changed_and_remo
     moved = await patch(leader, f"{GOALS}/{goal['id']}", goal, indicator={"target_value": 65})
     assert (moved["version"], Decimal(moved["indicator"]["target_value"])) == (2, 65)
     assert moved["statement"] == goal["statement"]
-    response = await leader.patch(f"{GOALS}/{goal['id']}", json={"indicator": {"target_date": "2026-01-01"}})
+    response = await leader.patch(
+        f"{GOALS}/{goal['id']}", json={"indicator": {"target_date": "2026-01-01"}}, headers=ANY_VERSION
+    )
     problem = assert_problem(response, 422, "validation_failed")
     assert error_paths(problem) == [["body", "indicator.target_date"]]
 
@@ -1151,25 +1199,31 @@ async def test_an_approved_plan_changes_only_by_revision_but_its_progress_is_rep
     ]
     before = await get_json(leader, f"{PLANS}/{plan['id']}/export")
     for method, url, body in refused:
-        problem = assert_problem(await leader.request(method, url, json=body), 409, "conflict")
+        problem = assert_problem(
+            await leader.request(method, url, json=body, headers=ANY_VERSION), 409, "conflict"
+        )
         assert "propose a revision" in problem["detail"], (method, url)
     assert await get_json(leader, f"{PLANS}/{plan['id']}/export") == before
 
     # Carrying the plan out is not changing it: status, progress and blocking reason are reported.
     step = await patch(leader, f"{STEPS}/{step['id']}", step, status="in_progress", progress=30)
     assert (step["status"], step["effective_progress"]) == ("in_progress", 30)
-    response = await leader.patch(f"{STEPS}/{step['id']}", json={"status": "blocked"})
+    response = await leader.patch(f"{STEPS}/{step['id']}", json={"status": "blocked"}, headers=ANY_VERSION)
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", "blocked_reason"]]
     step = await patch(leader, f"{STEPS}/{step['id']}", step, status="blocked", blocked_reason="No cover")
     # ... by its owner too, who does not write the plan; and by nobody else who does not write it.
     coach_headers = await tokens.headers("A", Role.COACH)
     step = await patch(leader, f"{STEPS}/{step['id']}", step, coach_headers, status="done")
     assert (step["status"], step["blocked_reason"], step["effective_progress"]) == ("done", None, 100)
-    response = await leader.patch(f"{STEPS}/{step['id']}", json={"title": "Mine"}, headers=coach_headers)
+    response = await leader.patch(
+        f"{STEPS}/{step['id']}", json={"title": "Mine"}, headers=coach_headers | ANY_VERSION
+    )
     assert_problem(response, 403, "forbidden")
     teacher = await tokens.headers("A", Role.TEACHER)
     other = parts["second"]
-    response = await leader.patch(f"{STEPS}/{other['id']}", json={"progress": 10}, headers=teacher)
+    response = await leader.patch(
+        f"{STEPS}/{other['id']}", json={"progress": 10}, headers=teacher | ANY_VERSION
+    )
     assert_problem(response, 403, "forbidden")
     assert (await get_json(leader, f"{PLANS}/{plan['id']}/progress"))["progress"] == 50.0
 
@@ -1401,7 +1455,9 @@ async def test_a_rejected_revision_says_why_and_changes_nothing(
         None,
         "The data do not support it.",
     )
-    assert_problem(await leader.post(f"{REVISIONS}/{revision['id']}/accept"), 409, "conflict")
+    assert_problem(
+        await leader.post(f"{REVISIONS}/{revision['id']}/accept", headers=ANY_VERSION), 409, "conflict"
+    )
     assert_problem(await leader.post(url, json={"note": "Again."}), 409, "conflict")
     assert await get_plan(leader, plan["id"]) == plan
     assert (await get_json(leader, f"{GOALS}/{parts['goal']['id']}"))["statement"] == parts["goal"][
@@ -1745,12 +1801,16 @@ async def test_reviews_are_scheduled_held_and_overdue_ones_are_visible(
     assert ids(await list_all(leader, url, overdue="true")) == [scheduled[1]["id"]]
 
     checkpoint_url = f"{CHECKPOINTS}/{scheduled[1]['id']}"
-    response = await leader.patch(checkpoint_url, json={"held_on": days(1)})
+    response = await leader.patch(checkpoint_url, json={"held_on": days(1)}, headers=ANY_VERSION)
     assert error_paths(assert_problem(response, 422, "validation_failed")) == [["body", "held_on"]]
     bea = await person_of_b(leader, tokens)
-    response = await leader.patch(checkpoint_url, json={"attendee_person_ids": [coach, bea]})
+    response = await leader.patch(
+        checkpoint_url, json={"attendee_person_ids": [coach, bea]}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(response, 404, "not_found")) == [["body", "attendee_person_ids", 1]]
-    response = await leader.patch(checkpoint_url, json={"revision_id": str(uuid.uuid4())})
+    response = await leader.patch(
+        checkpoint_url, json={"revision_id": str(uuid.uuid4())}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(response, 404, "not_found")) == [["body", "revision_id"]]
     for bad in ({"every_weeks": 0}, {"until": days(-100)}, {"until": days(2000)}):
         body = {"first_on": days(-84), "until": days(84), **bad}
@@ -1788,7 +1848,9 @@ async def test_a_review_records_the_revision_it_produced(
     assert held["revision_id"] == revision["id"]
     other_plan, _ = await approved_plan(leader, tokens, world)
     theirs = await propose(leader, other_plan, [update("plan", summary="S")])
-    response = await leader.patch(f"{CHECKPOINTS}/{checkpoint['id']}", json={"revision_id": theirs["id"]})
+    response = await leader.patch(
+        f"{CHECKPOINTS}/{checkpoint['id']}", json={"revision_id": theirs["id"]}, headers=ANY_VERSION
+    )
     assert error_paths(assert_problem(response, 404, "not_found")) == [["body", "revision_id"]]
 
 
@@ -1891,13 +1953,15 @@ async def test_reading_needs_a_token_and_the_read_scope(
         response = await leader.get(url, headers={"Authorization": ""})
         assert_problem(response, 401, "unauthenticated")
     response = await leader.patch(
-        f"{GOALS}/{goal['id']}", json={"statement": "S"}, headers={"Authorization": ""}
+        f"{GOALS}/{goal['id']}", json={"statement": "S"}, headers={"Authorization": ""} | ANY_VERSION
     )
     assert_problem(response, 401, "unauthenticated")
     reader = await tokens.client_headers("A", "read")
     assert await get_plan(leader, plan["id"], reader) == plan
     assert_problem(
-        await leader.patch(f"{PLANS}/{plan['id']}", json={"summary": "S"}, headers=reader), 403, "forbidden"
+        await leader.patch(f"{PLANS}/{plan['id']}", json={"summary": "S"}, headers=reader | ANY_VERSION),
+        403,
+        "forbidden",
     )
     for label in ("roster", "referrals"):
         headers = await tokens.client_headers("A", label)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.identity.models import Role
-from tests.conftest import Tokens, World
+from tests.conftest import ANY_VERSION, Tokens, World
 
 DISTRICTS = "/api/v1/districts"
 
@@ -111,7 +111,7 @@ async def test_invalid_district_changes_name_the_field_and_write_nothing(
     admin: httpx.AsyncClient, world: World, body: dict, path: list, code: str
 ) -> None:
     before = await own_district(admin, world)
-    response = await admin.patch(f"{DISTRICTS}/{before['id']}", json=body)
+    response = await admin.patch(f"{DISTRICTS}/{before['id']}", json=body, headers=ANY_VERSION)
     problem = assert_problem(response, 422, "validation_failed")
     assert {"path": path, "code": code} in [{"path": e["path"], "code": e["code"]} for e in problem["errors"]]
     assert await own_district(admin, world) == before
@@ -163,7 +163,9 @@ async def test_patch_changes_only_what_is_sent_and_bumps_the_version(
 ) -> None:
     client = admin
     district = await own_district(client, world)
-    response = await client.patch(f"{DISTRICTS}/{district['id']}", json={"name": "New Name"})
+    response = await client.patch(
+        f"{DISTRICTS}/{district['id']}", json={"name": "New Name"}, headers=ANY_VERSION
+    )
     assert response.status_code == 200
     updated = response.json()
     assert updated["name"] == "New Name"
@@ -172,7 +174,9 @@ async def test_patch_changes_only_what_is_sent_and_bumps_the_version(
     assert response.headers["etag"] == f'"{updated["version"]}"'
     assert updated["updated_at"] > district["updated_at"]
 
-    unchanged = await client.patch(f"{DISTRICTS}/{district['id']}", json={"name": "New Name"})
+    unchanged = await client.patch(
+        f"{DISTRICTS}/{district['id']}", json={"name": "New Name"}, headers=ANY_VERSION
+    )
     assert unchanged.json()["version"] == updated["version"], (
         "a write that changes nothing is not a new version"
     )
@@ -219,7 +223,9 @@ async def test_school_updates_are_versioned_too(admin: httpx.AsyncClient, world:
     assert_problem(
         await client.patch(url, json={"name": "T"}, headers={"If-Match": '"1"'}), 412, "stale_version"
     )
-    assert_problem(await client.patch(url, json={"grade_low": "09"}), 422, "validation_failed")
+    assert_problem(
+        await client.patch(url, json={"grade_low": "09"}, headers=ANY_VERSION), 422, "validation_failed"
+    )
     assert (await client.get(url)).json()["grade_low"] == "KG"
 
 
@@ -274,7 +280,7 @@ async def test_updated_since_returns_only_what_changed(admin: httpx.AsyncClient,
     url = f"{DISTRICTS}/{world.district_id('A')}/schools"
     schools = (await client.get(url)).json()["items"]
     checkpoint = datetime.now(UTC)
-    await client.patch(f"/api/v1/schools/{schools[1]['id']}", json={"grade_low": "09"})
+    await client.patch(f"/api/v1/schools/{schools[1]['id']}", json={"grade_low": "09"}, headers=ANY_VERSION)
     await create_school(client, world.district_id("A"), "Fresh")
 
     response = await client.get(url, params={"updated_since": checkpoint.isoformat()})
@@ -309,6 +315,7 @@ async def test_the_co_creation_policy_is_a_district_setting_read_written_and_aud
             "school_plan_voices": ["teachers", "families"],
             "district_plan_voices": ["students"],
         },
+        headers=ANY_VERSION,
     )
     assert response.status_code == 200, response.text
     changed = await own_district(admin, world)
@@ -336,9 +343,11 @@ async def test_the_co_creation_policy_is_a_district_setting_read_written_and_aud
         ({"district_plan_voices": ["teachers", "teachers"]}, ["body", "district_plan_voices"]),
         ({"separate_plan_approval": None}, ["body", "separate_plan_approval"]),
     ):
-        problem = assert_problem(await admin.patch(url, json=body), 422, "validation_failed")
+        problem = assert_problem(
+            await admin.patch(url, json=body, headers=ANY_VERSION), 422, "validation_failed"
+        )
         assert path in [e["path"] for e in problem["errors"]], problem
     leader = await tokens.headers("A", Role.DISTRICT_LEADER)
-    response = await admin.patch(url, json={"plan_min_co_creation": 0}, headers=leader)
+    response = await admin.patch(url, json={"plan_min_co_creation": 0}, headers=leader | ANY_VERSION)
     assert_problem(response, 403, "forbidden")
     assert await own_district(admin, world) == changed
