@@ -51,7 +51,7 @@ from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
-from app.identity.graphql import _lookup
+from app.identity.graphql import PersonType, _lookup, person_of
 from app.initiatives.graphql import (
     _EXPECTED_VERSION,
     _VERSIONED,
@@ -193,6 +193,13 @@ class ParticipationType(relay.Node):
             activity_uuid=participation.activity_id,
             stakeholder_uuid=participation.stakeholder_id,
         )
+
+    @strawberry.field(
+        description="The person who took part: null for a stakeholder, and for callers who do not read "
+        "the district's people."
+    )
+    async def person(self, info: Info[Context, None]) -> PersonType | None:
+        return await person_of(info, self.person_id)
 
     @strawberry.field(
         description="The stakeholder who took part: null for a person, and for callers who do not see the "

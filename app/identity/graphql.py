@@ -13,11 +13,15 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.auth.dependencies import password_attempt
+from app.auth.permissions import Action
+from app.auth.policy import get_visible_many
+from app.auth.principal import Principal
 from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
+from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity import service
 from app.identity.models import ApiClient, Person, PersonKind, Role
 from app.identity.schemas import (
@@ -52,6 +56,30 @@ async def _lookup(info: Info[Context, None], fetch: Any, node_ids: Iterable[str]
             except (ValueError, NotFound, PermissionDenied):
                 results.append(None)
     return results
+
+
+async def _persons_by_id(
+    session: AsyncSession, principal: Principal, person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Person]:
+    return await get_visible_many(session, Person, person_ids, principal, Action.PERSON_READ)
+
+
+person_by_id = by_id(_persons_by_id)
+
+
+async def person_of(
+    info: Info[Context, None], reference: relay.GlobalID | uuid.UUID | None
+) -> PersonType | None:
+    """The person a reference names, through the request's one loader (one query for every reference
+    in the response): null when there is none, and for callers who do not read the district's people."""
+    person_id = node_uuid(reference, "Person") if isinstance(reference, relay.GlobalID) else reference
+    if person_id is None:
+        return None
+    try:
+        person = await info.context.loader("person_by_id", person_by_id).load(person_id)
+    except PermissionDenied:
+        return None
+    return PersonType.from_model(person) if person is not None else None
 
 
 @strawberry.type(
@@ -187,6 +215,15 @@ class MeType:
     display_name: str | None
     roles: list[RoleGrantType]
     scopes: list[str]
+    person_uuid: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="Your own person record; null for an API client.")
+    async def person(self, info: Info[Context, None]) -> PersonType | None:
+        if self.person_uuid is None:
+            return None
+        async with info.context.session() as session:
+            person = await service.own_person(session, info.context.principal)
+        return PersonType.from_model(person) if person is not None else None
 
     @classmethod
     def from_public(cls, me: Me) -> MeType:
@@ -198,6 +235,7 @@ class MeType:
             display_name=me.display_name,
             roles=[RoleGrantType(role=r.role, school_id=_global("School", r.school_id)) for r in me.roles],
             scopes=me.scopes,
+            person_uuid=me.person_id,
         )
 
 

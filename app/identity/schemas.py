@@ -110,6 +110,9 @@ class Me(PublicModel):
     district_id: uuid.UUID
     email: str | None = None
     display_name: str | None = None
+    person_id: uuid.UUID | None = Field(
+        default=None, description="Your own person record (`GET /people/{id}`); null for an API client."
+    )
     roles: list[RoleGrantInput] = Field(default_factory=list)
     scopes: list[str] = Field(default_factory=list)
 

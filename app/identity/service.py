@@ -268,8 +268,18 @@ async def me(session: AsyncSession, principal: Principal) -> Me:
         district_id=user.district_id,
         email=user.email,
         display_name=person.display_name if person else None,
+        person_id=user.person_id,
         roles=[RoleGrantInput(role=r.role, school_id=r.school_id) for r in roles],
     )
+
+
+async def own_person(session: AsyncSession, principal: Principal) -> Person | None:
+    """The caller's own person record, which everyone reads (whatever their role lets them see of
+    others); None for an API client."""
+    if principal.kind is not PrincipalKind.USER:
+        return None
+    user = await _own_account(session, principal)
+    return await session.get(Person, user.person_id)
 
 
 # --- roles ------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.identity.graphql import PersonType, person_of
 from app.initiatives import service
 from app.initiatives.models import (
     CapacityCategory,
@@ -550,6 +551,13 @@ class InitiativeType(relay.Node):
             updated_at=initiative.updated_at,
             school_uuid=initiative.school_id,
         )
+
+    @strawberry.field(
+        description="The person who owns the initiative; null when none is named, and for "
+        "callers who do not read the district's people."
+    )
+    async def owner(self, info: Info[Context, None]) -> PersonType | None:
+        return await person_of(info, self.owner_person_id)
 
     @strawberry.field(description="The school, for a school's initiative.")
     async def school(self, info: Info[Context, None]) -> SchoolType | None:

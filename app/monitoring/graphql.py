@@ -49,7 +49,7 @@ from app.monitoring.signals import (
     SignalSide,
     StatusBasis,
 )
-from app.plans.graphql import ActionStepType, GoalType, PlanType, ReviewCheckpointType
+from app.plans.graphql import ActionStepType, GoalType, PlanType, ReviewCheckpointType, goal_indicator_by_id
 from app.tenancy.graphql import _nodes
 
 IndicatorStatusEnum = strawberry.enum(
@@ -126,6 +126,14 @@ class MeasurementType(relay.Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+    @strawberry.field(description="The indicator (measure) the value belongs to.")
+    async def indicator(self, info: Info[Context, None]) -> IndicatorType | None:
+        indicator_id = node_uuid(self.indicator_id, "Indicator")
+        if indicator_id is None:
+            return None
+        row = await info.context.loader("plan_goal_indicator_by_id", goal_indicator_by_id).load(indicator_id)
+        return IndicatorType.from_model(row) if row is not None else None
 
     @classmethod
     async def resolve_nodes(

@@ -26,6 +26,7 @@ from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.identity.graphql import PersonType, person_of
 from app.initiatives.graphql import _EXPECTED_VERSION, _VERSIONED, RemovalPayload, _global, _with_ids
 from app.monitoring import feedback, practice
 from app.monitoring.models import (
@@ -57,7 +58,14 @@ from app.monitoring.practice_schemas import (
     WalkthroughUpdate,
     WhoNeedsSupport,
 )
-from app.plans.graphql import ProposeRevisionInput, RevisionCauseInput, RevisionChangeInput, _revision_data
+from app.plans.graphql import (
+    ProposeRevisionInput,
+    RevisionCauseInput,
+    RevisionChangeInput,
+    StrategyType,
+    _revision_data,
+    strategy_by_id,
+)
 from app.tenancy.graphql import SchoolType, _nodes, school_by_id
 
 ImplementationLevelEnum = strawberry.enum(
@@ -165,6 +173,13 @@ class ObservationType(relay.Node):
     updated_at: datetime
     walkthrough_uuid: strawberry.Private[uuid.UUID]
 
+    @strawberry.field(
+        description="The teacher whose classroom it is; null for callers who do not read "
+        "the district's people."
+    )
+    async def teacher(self, info: Info[Context, None]) -> PersonType | None:
+        return await person_of(info, self.teacher_person_id)
+
     @classmethod
     def from_model(cls, row: WalkthroughObservation | None) -> ObservationType | None:
         return cls.from_row(row) if row is not None else None
@@ -244,6 +259,13 @@ class WalkthroughType(relay.Node):
             updated_at=row.updated_at,
             school_uuid=row.school_id,
         )
+
+    @strawberry.field(
+        description="Who walked through; null when not recorded, and for callers who do not "
+        "read the district's people."
+    )
+    async def observer(self, info: Info[Context, None]) -> PersonType | None:
+        return await person_of(info, self.observer_person_id)
 
     @strawberry.field(description="The school walked through.")
     async def school(self, info: Info[Context, None]) -> SchoolType | None:
@@ -381,6 +403,14 @@ class PdsaCycleType(relay.Node):
             updated_at=row.updated_at,
         )
 
+    @strawberry.field(description="The strategy the cycle tests; null when its plan is not yours to read.")
+    async def strategy(self, info: Info[Context, None]) -> StrategyType | None:
+        strategy_id = node_uuid(self.strategy_id, "Strategy")
+        if strategy_id is None:
+            return None
+        strategy = await info.context.loader("strategy_by_id", strategy_by_id).load(strategy_id)
+        return StrategyType.from_model(strategy) if strategy is not None else None
+
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
@@ -430,6 +460,13 @@ class PlcMeetingType(relay.Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+    @strawberry.field(description="The school whose PLC met.")
+    async def school(self, info: Info[Context, None]) -> SchoolType | None:
+        school_id = node_uuid(self.school_id, "School")
+        if school_id is None:
+            return None
+        return SchoolType.from_model(await info.context.loader("school_by_id", school_by_id).load(school_id))
 
     @classmethod
     async def resolve_nodes(

@@ -12,6 +12,7 @@ revision record itself, shared with REST: their keys are the REST field names (`
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -25,8 +26,6 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from app.auth.permissions import Action
-from app.auth.policy import get_visible_many
 from app.auth.principal import Principal
 from app.core.errors import FieldError, NotFound, PermissionDenied
 from app.core.pagination import MAX_LIMIT, PageRequest
@@ -37,8 +36,7 @@ from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
-from app.identity.graphql import PersonType, _lookup
-from app.identity.models import Person
+from app.identity.graphql import PersonType, _lookup, person_of
 from app.initiatives.graphql import (
     _EXPECTED_VERSION,
     _VERSIONED,
@@ -165,13 +163,8 @@ _CAUSE_TYPES = {
 }
 
 
-async def _persons_by_id(
-    session: AsyncSession, principal: Principal, person_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Person]:
-    return await get_visible_many(session, Person, person_ids, principal, Action.PERSON_READ)
-
-
 plan_by_id = by_id(service.plans_by_id)
+strategy_by_id = by_id(service.strategies_by_id)
 collaborators_by_plan = page_per_parent(service.collaborators_of_plans)
 goals_by_plan = page_per_parent(service.goals_of_plans)
 goal_indicator_by_id = by_id(service.indicators_by_id)
@@ -183,22 +176,9 @@ sign_offs_by_plan = page_per_parent(service.sign_offs_of_plans)
 revisions_by_plan = page_per_parent(service.revisions_of_plans)
 causes_by_revision = by_id(service.causes_of_revisions)
 checkpoints_by_plan = page_per_parent(service.checkpoints_of_plans)
-plan_person_by_id = by_id(_persons_by_id)
 
 # Collaborators, evidence and checkpoints are short lists, read as one page this long.
 _ALL = PageRequest(limit=MAX_LIMIT)
-
-
-async def _person(info: Info[Context, None], person_id: uuid.UUID | None) -> PersonType | None:
-    """A person through the request's loader; null for callers who do not read the directory."""
-    if person_id is None:
-        return None
-    loader = info.context.loader("plan_person_by_id", plan_person_by_id)
-    try:
-        person = await loader.load(person_id)
-    except PermissionDenied:
-        return None
-    return PersonType.from_model(person) if person is not None else None
 
 
 async def _get_strategy(session: AsyncSession, principal: Principal, strategy_id: uuid.UUID) -> Strategy:
@@ -248,7 +228,7 @@ class CollaboratorType:
 
     @strawberry.field(description="The person; null for callers who do not read the district's people.")
     async def person(self, info: Info[Context, None]) -> PersonType | None:
-        return await _person(info, self.person_uuid)
+        return await person_of(info, self.person_uuid)
 
 
 def _effective_progress(self: Any) -> int:
@@ -324,7 +304,7 @@ class ActionStepType(relay.Node):
 
     @strawberry.field(description="Who owns it; null if nobody, or for callers who do not read people.")
     async def owner(self, info: Info[Context, None]) -> PersonType | None:
-        return await _person(info, self.owner_uuid)
+        return await person_of(info, self.owner_uuid)
 
     @classmethod
     async def resolve_nodes(
@@ -418,6 +398,14 @@ class GoalType(relay.Node):
     @classmethod
     def from_view(cls, view: service.GoalView | None) -> GoalType | None:
         return cls.from_row(view.goal, view.indicator) if view is not None else None
+
+    @strawberry.field(description="The plan the goal belongs to.")
+    async def plan(self, info: Info[Context, None]) -> PlanType | None:
+        plan_id = node_uuid(self.plan_id, "Plan")
+        if plan_id is None:
+            return None
+        plan = await info.context.loader("plan_by_id", plan_by_id).load(plan_id)
+        return PlanType.from_model(plan) if plan is not None else None
 
     @strawberry.field(description="How the goal is measured: unit, direction, baseline and target.")
     async def indicator(self, info: Info[Context, None]) -> IndicatorType | None:
@@ -663,6 +651,11 @@ class ReviewCheckpointType(relay.Node):
             created_at=checkpoint.created_at,
             updated_at=checkpoint.updated_at,
         )
+
+    @strawberry.field(description="Who attended, as people; those the caller does not read are left out.")
+    async def attendees(self, info: Info[Context, None]) -> list[PersonType]:
+        people = await asyncio.gather(*(person_of(info, p) for p in self.attendee_person_ids))
+        return [person for person in people if person is not None]
 
     @classmethod
     async def resolve_nodes(

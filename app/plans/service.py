@@ -320,6 +320,19 @@ async def plans_by_id(
     return {p.id: p for p in (await session.execute(stmt)).scalars()}
 
 
+async def strategies_by_id(
+    session: AsyncSession, principal: Principal, strategy_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Strategy]:
+    """Strategies of plans the caller reads, in one statement; any other id (another district's, a plan
+    not theirs to read) is simply absent."""
+    joined = select(Strategy).join(Plan, Plan.id == Strategy.plan_id).where(any_of(Strategy.id, strategy_ids))
+    try:
+        stmt = _plans_visible(joined, principal)
+    except PermissionDenied:
+        return {}
+    return {s.id: s for s in (await session.execute(stmt)).scalars()}
+
+
 async def create_plan(session: AsyncSession, principal: Principal, data: PlanCreate) -> Plan:
     """Start a plan as a draft. A user who starts it becomes its lead.
 

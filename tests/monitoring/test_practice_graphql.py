@@ -295,8 +295,8 @@ async def test_walkthroughs_through_mutations_and_queries(
 LEVELS = ["NOT_OBSERVED", "BEGINNING", "DEVELOPING", "PROFICIENT"]
 
 NESTED = """{ walkthroughs(first: 50) { edges { node {
-  practice school { name } summary { classrooms levels { share } }
-  observations { edges { node { level walkthrough { practice } } } }
+  practice school { name } summary { classrooms levels { share } } observer { displayName }
+  observations { edges { node { level walkthrough { practice } teacher { displayName } } } }
 } } } }"""
 
 
@@ -326,6 +326,12 @@ async def test_a_nested_walkthrough_query_issues_a_constant_number_of_statements
     large, data = await measure()
     assert len(data["walkthroughs"]["edges"]) == 6
     assert all(len(e["node"]["observations"]["edges"]) == 4 for e in data["walkthroughs"]["edges"])
+    teachers_seen = {
+        o["node"]["teacher"]["displayName"]
+        for e in data["walkthroughs"]["edges"]
+        for o in e["node"]["observations"]["edges"]
+    }
+    assert len(teachers_seen) == 4
     assert large == small
 
 

@@ -1414,3 +1414,39 @@ async def test_a_plan_has_one_lead(leader: GraphQLClient, session: AsyncSession,
     assert codes_by_field(refused["userErrors"]) == [(["input", "role"], "one_lead")]
     collaborators = (await read_plan(leader, plan["id"]))["collaborators"]  # type: ignore[index]
     assert [c["role"] for c in collaborators] == ["LEAD"]
+
+
+async def test_references_are_objects_to_follow(
+    leader: GraphQLClient, gql: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
+) -> None:
+    """A foreign key is an object field as well as an id: a goal's plan, a review's attendees, the
+    caller's own person, without a second round trip."""
+    plan = await create_plan(leader, world)
+    goal = await add_goal(leader, plan["id"])
+    teacher = await person_of(session, world, "A", Role.TEACHER)
+    checkpoint = await ok(
+        leader, ADD_CHECKPOINT, "addCheckpoint", {"planId": plan["id"], "scheduledOn": PAST}, "checkpoint"
+    )
+    await ok(
+        leader,
+        UPDATE_CHECKPOINT,
+        "updateCheckpoint",
+        {"id": checkpoint["id"], "attendeePersonIds": [teacher]},
+        "checkpoint",
+    )
+    query = """query($goal: ID!, $checkpoint: ID!) {
+      goal: node(id: $goal) { ... on Goal { plan { id title } } }
+      checkpoint: node(id: $checkpoint) { ... on ReviewCheckpoint { attendees { id } } }
+      me { person { id } }
+    }"""
+    data = await leader(query, {"goal": goal["id"], "checkpoint": checkpoint["id"]})
+    assert data["goal"]["plan"] == {"id": plan["id"], "title": plan["title"]}
+    assert data["checkpoint"]["attendees"] == [{"id": teacher}]
+    assert data["me"]["person"] == {"id": await person_of(session, world, "A", Role.SCHOOL_LEADER)}
+
+    # A teacher reads their own person, though not the district's directory.
+    as_teacher = await as_role(gql, tokens, Role.TEACHER)
+    assert (await as_teacher("{ me { person { id } } }"))["me"]["person"] == {"id": teacher}
+    client = GraphQLClient(gql.http)
+    client.headers = await tokens.client_headers("A", "read")
+    assert (await client("{ me { kind person { id } } }"))["me"] == {"kind": "client", "person": None}
