@@ -30,6 +30,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
 
 from app.audit.graphql import AuditQuery
+from app.coaching.graphql import CoachingMutation, CoachingQuery
 from app.core.config import Settings
 from app.core.input_guard import ForbiddenTextInDocument
 from app.engagement.graphql import EngagementMutation, EngagementQuery
@@ -56,6 +57,7 @@ class Query(
     EngagementQuery,
     PlansQuery,
     PracticeQuery,
+    CoachingQuery,
     MonitoringQuery,
     AuditQuery,
     WebhooksQuery,
@@ -79,6 +81,7 @@ class Mutation(
     EngagementMutation,
     PlansMutation,
     PracticeMutation,
+    CoachingMutation,
     MonitoringMutation,
     WebhooksMutation,
     OpenDataMutation,
