@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.cli import main as cli_main
+from app.coaching import service as coaching
+from app.coaching.models import CoachingCycle
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_session_factory, session_scope
 from app.core.migrations import migrate
@@ -21,7 +23,7 @@ from app.initiatives.models import Initiative, StanceChange
 from app.monitoring import feedback, practice
 from app.monitoring.dashboard import plan_dashboard
 from app.monitoring.feedback import AggregateFilter
-from app.monitoring.models import PdsaCycle
+from app.monitoring.models import PdsaCycle, Practice
 from app.plans.models import Plan, PlanRevision, PlanStatus
 
 
@@ -84,6 +86,21 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
             aggregates = await feedback.feedback_aggregates(session, operator, AggregateFilter())
             needs = await practice.plc_needs(session, operator)
             cycles = (await session.execute(select(PdsaCycle.decision))).scalars().all()
+            counts = await coaching.coaching_counts(session, operator)
+            practices = {
+                p.name: p.id
+                for p in (
+                    await session.execute(select(Practice).where(Practice.district_id == district_id))
+                ).scalars()
+            }
+            footprint = await coaching.practice_footprint(
+                session, operator, practices["Structured-literacy block"]
+            )
+            coached = (
+                (await session.execute(select(CoachingCycle).where(CoachingCycle.district_id == district_id)))
+                .scalars()
+                .all()
+            )
     finally:
         await app_engine.dispose()
     assert {g.disposition.value for g in report.groups} == {
@@ -122,6 +139,20 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     assert needs.needs[0].meetings == 3
     assert "classroom routines" not in {n.need for n in needs.needs}
     assert sorted(c.value for c in cycles if c is not None) == ["adopt", "adopt"]  # one per demo district
+    # Coaching: four teachers on the structured-literacy block (shown), one on turn and talk (suppressed);
+    # the practice is learned, tried, discussed and observed at the demo school.
+    shown = {c.practice_id: c for c in counts.cells}
+    assert (
+        shown[practices["Structured-literacy block"]].cycles,
+        shown[practices["Turn and talk"]].suppressed,
+    ) == (4, True)
+    assert footprint.learned[0].teachers == 4
+    assert footprint.tried
+    assert footprint.discussed
+    assert footprint.observed
+    assert footprint.observed[0].count == 2
+    (mine,) = [c for c in coached if c.reflection is not None]
+    assert mine.goal_agreed_at is not None
 
 
 def test_create_admin_creates_the_district_and_an_admin_who_can_sign_in(
