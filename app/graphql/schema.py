@@ -33,7 +33,7 @@ from app.audit.graphql import AuditQuery
 from app.coaching.graphql import CoachingMutation, CoachingQuery
 from app.core.config import Settings
 from app.core.input_guard import ForbiddenTextInDocument
-from app.engagement.graphql import EngagementMutation, EngagementQuery
+from app.engagement.graphql import EngagementMutation, EngagementQuery, TranslationMutation
 from app.graphql.context import Context
 from app.graphql.cost import OperationCost, operation_cost, price
 from app.graphql.errors import BAD_USER_INPUT, shape_error
@@ -79,6 +79,7 @@ class Mutation(
     IdentityMutation,
     InitiativesMutation,
     EngagementMutation,
+    TranslationMutation,
     PlansMutation,
     PracticeMutation,
     CoachingMutation,

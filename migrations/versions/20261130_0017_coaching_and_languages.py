@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0017"
 down_revision: str | None = "0014"
@@ -21,6 +22,28 @@ def upgrade() -> None:
     # Coaching counts are released like feedback aggregates. ADD VALUE commits with the migration; the
     # value is used by no statement of this transaction.
     op.execute("ALTER TYPE releasesubject ADD VALUE IF NOT EXISTS 'coaching'")
+    # Families' languages: a preferred language per person and stakeholder; translations entered by
+    # people, stored with the text they translate.
+    op.add_column(
+        "person", sa.Column("preferred_language", sqlmodel.sql.sqltypes.AutoString(length=35), nullable=True)
+    )
+    op.add_column(
+        "stakeholder",
+        sa.Column("preferred_language", sqlmodel.sql.sqltypes.AutoString(length=35), nullable=True),
+    )
+    op.add_column("activity", sa.Column("invitation", sa.Text(), nullable=True))
+    op.add_column(
+        "activity",
+        sa.Column(
+            "translations", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False
+        ),
+    )
+    op.add_column(
+        "input",
+        sa.Column(
+            "translations", postgresql.JSONB(astext_type=sa.Text()), server_default="{}", nullable=False
+        ),
+    )
     op.create_table(
         "practice",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -233,6 +256,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("stakeholder", "preferred_language")
+    op.drop_column("person", "preferred_language")
+    op.drop_column("input", "translations")
+    op.drop_column("activity", "translations")
+    op.drop_column("activity", "invitation")
     op.drop_constraint(op.f("fk_walkthrough_practice_id_practice"), "walkthrough", type_="foreignkey")
     op.drop_index(op.f("ix_walkthrough_practice_id"), table_name="walkthrough")
     op.drop_column("walkthrough", "practice_id")
