@@ -21,6 +21,7 @@ from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory, session_scope
 from app.core.models import utcnow
 from app.engagement import service as engagement
+from app.engagement.demo import seed_languages
 from app.engagement.models import ActivityKind, ActivityStatus, ChangeTarget, Disposition, InputKind, Mode
 from app.engagement.schemas import (
     ActivityCreate,
@@ -205,6 +206,7 @@ async def load_demo(database_url: str, settings: Settings, password: str) -> lis
                 provisioned = await provision_district(session, spec, password)
                 await seed_initiatives(session, provisioned.district_id)
                 await seed_engagement(session, provisioned.district_id)
+                await seed_languages(session, provisioned.district_id)
                 await seed_sis(session, provisioned.district_id)
                 await seed_plans(session, provisioned.district_id)
                 operator = operator_of(provisioned.district_id)

@@ -78,6 +78,8 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     try:
         async with session_scope(create_session_factory(app_engine), operator) as session:
             report = await engagement.you_said_we_did(session, operator, initiative_id)
+            in_spanish = await engagement.you_said_we_did(session, operator, initiative_id, ["es"])
+            heard = await engagement.representation(session, operator, initiative_id)
             triangle = await initiatives.triangle(session, operator, initiative_id)
             plan_id = await session.scalar(
                 select(Plan.id).where(Plan.district_id == district_id, Plan.status == PlanStatus.ACTIVE)
@@ -115,6 +117,12 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     # The approved plan's barrier is answered (approval waits for it), ten days after it was raised.
     assert report.responded_share == 0.7143
     assert report.median_days_to_response == 21.0
+    # Families' languages: the answers in Spanish beside the originals; English and Spanish heard from.
+    adopted = next(g for g in in_spanish.groups if g.disposition.value == "adopted").inputs[0]
+    assert adopted.language == "es"
+    assert adopted.original is not None
+    assert adopted.response != adopted.original.response
+    assert heard.languages_heard == ["en", "es"]
     codes = {f.code for corner in triangle.corners for f in corner.findings}
     assert "legitimacy.co_creation_credit" in codes
     assert "legitimacy.built_then_asked" not in codes
