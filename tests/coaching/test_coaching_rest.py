@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from app.identity.models import Role
-from tests.conftest import Tokens, World
+from tests.conftest import Tokens, World, count_statements
 from tests.monitoring.practice_helpers import (
     API,
     Headers,
@@ -309,3 +310,27 @@ async def test_only_parties_start_cycles_with_real_teachers_and_coaches(
         f"{API}/coaching-cycles", json={**body, "coach_person_id": coach.person_id}, headers=teacher.headers
     )
     assert ok.status_code == 201, ok.text
+
+
+async def test_reading_cycles_costs_the_same_statements_for_one_or_five(
+    app: FastAPI, client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """A coach's list of cycles (with each read audited) and the released counts cost a constant number
+    of statements, however many cycles there are."""
+    made = await practice(client, tokens)
+    coach = await make_staff(client, tokens, world, Role.COACH)
+
+    async def statements(url: str) -> int:
+        with count_statements(app) as counter:
+            response = await client.get(f"{API}{url}", headers=coach.headers)
+        assert response.status_code == 200, response.text
+        return len(counter.statements)
+
+    await cycle(client, world, coach, await make_staff(client, tokens, world), made["id"])
+    one = await statements("/coaching-cycles")
+    for _ in range(4):
+        await cycle(client, world, coach, await make_staff(client, tokens, world), made["id"])
+    five = await statements("/coaching-cycles")
+    assert one == five, (one, five)
+    assert (await release(client, tokens)).status_code == 201
+    assert await statements("/coaching-counts") == await statements(f"/practices/{made['id']}/footprint") - 4
