@@ -10,7 +10,8 @@ The rules, which no role map can loosen (the trust rule of student feedback, `po
 - A cycle is started by its teacher or its coach (`COACHING_CYCLE_START`): the teacher teaches at the
   school, the coach holds the coach role there or district-wide, the practice is in the district's
   catalogue and not retired. Both parties write the goal; any change to it waits for the teacher's
-  agreement again; only the teacher agrees, writes the reflection and shares the cycle.
+  agreement again; only the teacher agrees, writes the reflection and shares the cycle, and only while
+  the cycle's period is unreleased (a share reaches no cycle of a period released before it was made).
 - Leaders and coaches read counts only (`COACHING_AGGREGATE_READ`), and only as released
   (`app.releases`): per practice and period, district-wide, computed once when the district releases
   the period and never recomputed, so a cycle started or ended later changes nothing a reader can
@@ -102,11 +103,31 @@ def _district_of(principal: Principal) -> uuid.UUID:
     return principal.district_id
 
 
+def _released_before(moment: Any) -> Any:
+    """Whether the cycle's period had its coaching counts released before `moment`."""
+    return (
+        select(Release.id)
+        .where(
+            Release.district_id == CoachingCycle.district_id,
+            Release.subject == ReleaseSubject.COACHING,
+            Release.period == CoachingCycle.period,
+            Release.created_at < moment,
+        )
+        .exists()
+    )
+
+
 def _readable(reader: uuid.UUID | None, district_id: uuid.UUID | None) -> ColumnElement[bool]:
-    """Cycles `reader` may read: theirs as teacher or coach, and those the teacher shared with them."""
+    """Cycles `reader` may read: theirs as teacher or coach, and those the teacher shared with them
+    while the cycle's period was unreleased (as for feedback: a reader who read the released counts
+    before the share could otherwise subtract the shared cycle from them)."""
     shared = (
         select(CoachingShare.id)
-        .where(CoachingShare.cycle_id == CoachingCycle.id, CoachingShare.person_id == reader)
+        .where(
+            CoachingShare.cycle_id == CoachingCycle.id,
+            CoachingShare.person_id == reader,
+            ~_released_before(CoachingShare.created_at),
+        )
         .exists()
     )
     return private_to(
@@ -549,10 +570,17 @@ async def share_cycle(
 ) -> CoachingShare:
     """The teacher lets a named person of the district read the cycle. Raises `NotFound`,
     `PermissionDenied` (not the teacher), `ValidationFailed` (a party to the cycle already) and
-    `Conflict` (already shared)."""
+    `Conflict` (already shared, or the period's counts already released)."""
     cycle, _ = await _party_cycle(
         session, principal, cycle_id, teacher_only="Only the teacher shares their coaching cycle."
     )
+    released = await session.scalar(select(_released_before(func.now())).where(CoachingCycle.id == cycle.id))
+    if released:
+        raise Conflict(
+            f"The coaching counts of {cycle.period} are released: a reader who read them could subtract "
+            "your cycle from them. Cycles of a released period are no longer shared.",
+            errors=[FieldError(("person_id",), "The period's counts are released.", "period_released")],
+        )
     await practice._in_district(session, Person, data.person_id, cycle.district_id, ("person_id",), "person")
     if data.person_id in (cycle.teacher_person_id, cycle.coach_person_id):
         raise ValidationFailed(

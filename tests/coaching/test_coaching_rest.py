@@ -245,6 +245,16 @@ async def test_leaders_read_released_counts_that_no_difference_of_reads_opens(
     await cycle(client, world, coach, fourth, made["id"])
     after = (await get(client, "/coaching-counts", leader, period=PERIOD))["cells"]
     assert after == before
+    # A share after the release would let the leader subtract the shared cycle from what they read.
+    leader_person = await world_person(client, tokens, world, Role.DISTRICT_LEADER)
+    mine = (await get(client, "/coaching-cycles", teachers[0].headers))["items"][0]
+    response = await client.post(
+        f"{API}/coaching-cycles/{mine['id']}/shares",
+        json={"person_id": leader_person},
+        headers=teachers[0].headers,
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["errors"][0]["code"] == "period_released"
     # A correction moving a count by fewer than the minimum of teachers would be that difference.
     response = await release(client, tokens)
     assert response.status_code == 409, response.text
