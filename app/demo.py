@@ -15,10 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import SYSTEM, Principal
+from app.coaching import demo as coaching_demo
+from app.coaching.demo import seed_catalogue
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory, session_scope
 from app.core.models import utcnow
 from app.engagement import service as engagement
+from app.engagement.demo import seed_languages
 from app.engagement.models import ActivityKind, ActivityStatus, ChangeTarget, Disposition, InputKind, Mode
 from app.engagement.schemas import (
     ActivityCreate,
@@ -54,7 +57,7 @@ from app.initiatives.schemas import (
     PlacementUpdate,
     StakeholderCreate,
 )
-from app.monitoring.demo import seed_monitoring
+from app.monitoring.demo import demo_school_teachers, seed_monitoring
 from app.plans import service as plans
 from app.plans.models import CauseKind, CollaboratorRole, EvidenceKind, PlanStatus, StepStatus
 from app.plans.schemas import (
@@ -203,9 +206,17 @@ async def load_demo(database_url: str, settings: Settings, password: str) -> lis
                 provisioned = await provision_district(session, spec, password)
                 await seed_initiatives(session, provisioned.district_id)
                 await seed_engagement(session, provisioned.district_id)
+                await seed_languages(session, provisioned.district_id)
                 await seed_sis(session, provisioned.district_id)
                 await seed_plans(session, provisioned.district_id)
-                await seed_monitoring(session, provisioned.district_id, _READS)
+                operator = operator_of(provisioned.district_id)
+                practices = await seed_catalogue(session, operator)
+                await seed_monitoring(
+                    session, provisioned.district_id, _READS, practices[coaching_demo.STRUCTURED_LITERACY]
+                )
+                where = await demo_school_teachers(session, provisioned.district_id)
+                if where is not None:
+                    await coaching_demo.seed_coaching(session, provisioned.district_id, *where, practices)
                 await release_demo_figures(session, operator_of(provisioned.district_id))
                 results.append(provisioned)
     finally:
@@ -214,8 +225,8 @@ async def load_demo(database_url: str, settings: Settings, password: str) -> lis
 
 
 async def release_demo_figures(session: AsyncSession, operator: Principal) -> None:
-    """Release what a district would have released by now: last month's behaviour figures and this
-    school year's fall term of student feedback."""
+    """Release what a district would have released by now: last month's behaviour figures, this
+    school year's fall term of student feedback, and this school year's coaching counts so far."""
     today = utcnow().date()
     last_month_end = today.replace(day=1) - timedelta(days=1)
     fall = f"{today.year if today.month >= 7 else today.year - 1}-fall"
@@ -227,6 +238,7 @@ async def release_demo_figures(session: AsyncSession, operator: Principal) -> No
             period_end=last_month_end,
         ),
         ReleaseCreate(subject=ReleaseSubject.FEEDBACK, period=fall),
+        ReleaseCreate(subject=ReleaseSubject.COACHING, period=coaching_demo.school_year(utcnow())),
     ):
         await releases.create_release(session, operator, data)
 

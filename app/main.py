@@ -21,6 +21,7 @@ import app.models  # noqa: F401  (every table registered before the first query)
 from app.audit.router import router as audit_router
 from app.auth.grants import GrantVersions
 from app.auth.router import router as auth_router
+from app.coaching.router import router as coaching_router
 from app.core import metrics
 from app.core.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable, outage
 from app.core.availability import watch as watch_availability
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(engagement_router)
     api.include_router(plans_router)
     api.include_router(practice_router)
+    api.include_router(coaching_router)
     api.include_router(monitoring_router)
     api.include_router(sis_router)
     api.include_router(releases_router)

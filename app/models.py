@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import LoginThrottle, RefreshToken
+from app.coaching.models import CoachingCycle, CoachingObservation, CoachingSession, CoachingShare
 from app.core.idempotency import IdempotencyKey
 from app.engagement.models import Activity, Input, InputLink, Participation
 from app.identity.models import ApiClient, Person, RoleAssignment, User
@@ -19,6 +20,7 @@ from app.monitoring.models import (
     Measurement,
     PdsaCycle,
     PlcMeeting,
+    Practice,
     Walkthrough,
     WalkthroughObservation,
 )
@@ -59,6 +61,10 @@ __all__ = [
     "AuditEvent",
     "BehaviorReferral",
     "CapacityItem",
+    "CoachingCycle",
+    "CoachingObservation",
+    "CoachingSession",
+    "CoachingShare",
     "District",
     "Enrollment",
     "Evidence",
@@ -84,6 +90,7 @@ __all__ = [
     "PlanRevision",
     "PlanRevisionCause",
     "PlcMeeting",
+    "Practice",
     "RefreshToken",
     "Release",
     "ReviewCheckpoint",

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.cli import main as cli_main
+from app.coaching import service as coaching
+from app.coaching.models import CoachingCycle
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_session_factory, session_scope
 from app.core.migrations import migrate
@@ -21,7 +23,7 @@ from app.initiatives.models import Initiative, StanceChange
 from app.monitoring import feedback, practice
 from app.monitoring.dashboard import plan_dashboard
 from app.monitoring.feedback import AggregateFilter
-from app.monitoring.models import PdsaCycle
+from app.monitoring.models import PdsaCycle, Practice
 from app.plans.models import Plan, PlanRevision, PlanStatus
 
 
@@ -76,6 +78,8 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     try:
         async with session_scope(create_session_factory(app_engine), operator) as session:
             report = await engagement.you_said_we_did(session, operator, initiative_id)
+            in_spanish = await engagement.you_said_we_did(session, operator, initiative_id, ["es"])
+            heard = await engagement.representation(session, operator, initiative_id)
             triangle = await initiatives.triangle(session, operator, initiative_id)
             plan_id = await session.scalar(
                 select(Plan.id).where(Plan.district_id == district_id, Plan.status == PlanStatus.ACTIVE)
@@ -84,6 +88,21 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
             aggregates = await feedback.feedback_aggregates(session, operator, AggregateFilter())
             needs = await practice.plc_needs(session, operator)
             cycles = (await session.execute(select(PdsaCycle.decision))).scalars().all()
+            counts = await coaching.coaching_counts(session, operator)
+            practices = {
+                p.name: p.id
+                for p in (
+                    await session.execute(select(Practice).where(Practice.district_id == district_id))
+                ).scalars()
+            }
+            footprint = await coaching.practice_footprint(
+                session, operator, practices["Structured-literacy block"]
+            )
+            coached = (
+                (await session.execute(select(CoachingCycle).where(CoachingCycle.district_id == district_id)))
+                .scalars()
+                .all()
+            )
     finally:
         await app_engine.dispose()
     assert {g.disposition.value for g in report.groups} == {
@@ -98,6 +117,12 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     # The approved plan's barrier is answered (approval waits for it), ten days after it was raised.
     assert report.responded_share == 0.7143
     assert report.median_days_to_response == 21.0
+    # Families' languages: the answers in Spanish beside the originals; English and Spanish heard from.
+    adopted = next(g for g in in_spanish.groups if g.disposition.value == "adopted").inputs[0]
+    assert adopted.language == "es"
+    assert adopted.original is not None
+    assert adopted.response != adopted.original.response
+    assert heard.languages_heard == ["en", "es"]
     codes = {f.code for corner in triangle.corners for f in corner.findings}
     assert "legitimacy.co_creation_credit" in codes
     assert "legitimacy.built_then_asked" not in codes
@@ -122,6 +147,20 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     assert needs.needs[0].meetings == 3
     assert "classroom routines" not in {n.need for n in needs.needs}
     assert sorted(c.value for c in cycles if c is not None) == ["adopt", "adopt"]  # one per demo district
+    # Coaching: four teachers on the structured-literacy block (shown), one on turn and talk (suppressed);
+    # the practice is learned, tried, discussed and observed at the demo school.
+    shown = {c.practice_id: c for c in counts.cells}
+    assert (
+        shown[practices["Structured-literacy block"]].cycles,
+        shown[practices["Turn and talk"]].suppressed,
+    ) == (4, True)
+    assert footprint.learned[0].teachers == 4
+    assert footprint.tried
+    assert footprint.discussed
+    assert footprint.observed
+    assert footprint.observed[0].count == 2
+    (mine,) = [c for c in coached if c.reflection is not None]
+    assert mine.goal_agreed_at is not None
 
 
 def test_create_admin_creates_the_district_and_an_admin_who_can_sign_in(

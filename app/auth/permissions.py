@@ -76,6 +76,15 @@ class Action(StrEnum):
     # against the result) and for survey integrations.
     FEEDBACK_RECORD = "feedback:record"
     FEEDBACK_AGGREGATE_READ = "feedback:aggregate_read"
+    # The district's catalogue of evidence-based practices: every member of staff reads it; district
+    # leaders keep it.
+    PRACTICE_READ = "practice:read"
+    PRACTICE_MANAGE = "practice:manage"
+    # Coaching cycles are the teacher's and the coach's: starting one is for teachers and coaches
+    # (each checked against the cycle: a teacher of its school, a coach there or district-wide); no role
+    # reads a cycle it is not party to or shared with. Leaders read released counts only.
+    COACHING_CYCLE_START = "coaching_cycle:start"
+    COACHING_AGGREGATE_READ = "coaching:aggregate_read"
     # SIS sync. Roster rows (students, staff, classes, enrollments) are pseudonymous; behaviour rows
     # (referrals, tier assignments) are about single students, so reading them back is its own right.
     ROSTER_SYNC = "roster:sync"
@@ -106,6 +115,7 @@ DIRECTORY_ACTIONS = frozenset(
         Action.ACTIVITY_READ_PUBLISHED,
         Action.INPUT_CONTRIBUTE,
         Action.PLAN_READ_PUBLISHED,
+        Action.PRACTICE_READ,
         # Authoring is granted per plan by the collaborator list, wherever the plan belongs.
         Action.PLAN_AUTHOR,
     }
@@ -134,6 +144,7 @@ _STAFF = _EVERYONE | {
     Action.PLAN_READ,
     Action.PLAN_AUTHOR,
     Action.WALKTHROUGH_READ,
+    Action.PRACTICE_READ,
 }
 _STAFF_LEADERSHIP = _STAFF | {
     Action.PERSON_READ,
@@ -143,6 +154,7 @@ _STAFF_LEADERSHIP = _STAFF | {
     Action.WALKTHROUGH_MANAGE,
     Action.MEASUREMENT_RECORD,
     Action.FEEDBACK_AGGREGATE_READ,
+    Action.COACHING_AGGREGATE_READ,
 }
 # The teachers' own spaces: PLC notes nobody outside the PLC community reads unless shared.
 _PLC_COMMUNITY = frozenset({Action.PLC_RECORD, Action.PLC_READ})
@@ -168,6 +180,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         Action.PLAN_APPROVE_DISTRICT,
         Action.PLC_READ_SHARED,
         Action.RELEASE_PUBLISH,
+        Action.PRACTICE_MANAGE,
     },
     # At their own school: its initiatives (create, edit, approve) and its school record.
     Role.SCHOOL_LEADER: _STAFF_LEADERSHIP
@@ -180,8 +193,14 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     },
     # Coaches run activities (co-teaching, coaching cycles, walkthrough debriefs) at their school.
     # ... and PDSA cycles on the plans of their school (or of plans they review).
-    Role.COACH: _STAFF_LEADERSHIP | _PLC_COMMUNITY | {Action.ACTIVITY_MANAGE, Action.PDSA_RUN},
-    Role.TEACHER: _STAFF | _PLC_COMMUNITY | {Action.FEEDBACK_RECORD},
+    Role.COACH: _STAFF_LEADERSHIP
+    | _PLC_COMMUNITY
+    | {
+        Action.ACTIVITY_MANAGE,
+        Action.PDSA_RUN,
+        Action.COACHING_CYCLE_START,
+    },
+    Role.TEACHER: _STAFF | _PLC_COMMUNITY | {Action.FEEDBACK_RECORD, Action.COACHING_CYCLE_START},
     Role.COMMUNITY_MEMBER: _EVERYONE,
     Role.VIEWER: _EVERYONE,
 }
@@ -218,6 +237,7 @@ SCOPE_ACTIONS: dict[Scope, frozenset[Action]] = {
             Action.ROSTER_READ,
             Action.SYNC_RUN_READ,
             Action.BEHAVIOR_ANALYTICS_READ,
+            Action.PRACTICE_READ,
         }
     ),
     # A roster client may read back the pseudonymous roster it writes, and its runs.
@@ -284,6 +304,10 @@ DENIAL_REASONS: dict[Action, str] = {
     Action.PLC_READ_SHARED: "Your role does not cover PLC meetings.",
     Action.FEEDBACK_RECORD: "Feedback results are recorded by the teacher or a survey integration.",
     Action.FEEDBACK_AGGREGATE_READ: "School-level feedback aggregates are for leaders and coaches.",
+    Action.PRACTICE_READ: "The practice catalogue is for the district's staff.",
+    Action.PRACTICE_MANAGE: "Only district admins and district leaders keep the practice catalogue.",
+    Action.COACHING_CYCLE_START: "Coaching cycles are started by the teacher or the coach in them.",
+    Action.COACHING_AGGREGATE_READ: "Coaching counts are for leaders and coaches.",
     Action.ROSTER_SYNC: "Only district admins and clients with the roster:write scope sync the roster.",
     Action.ROSTER_READ: "Only district admins and clients with the read or roster:write scope read the synced roster.",
     Action.BEHAVIOR_SYNC: "Only district admins and clients with the referrals:write scope sync behaviour data.",

@@ -98,6 +98,24 @@ def require(principal: Principal, action: Action) -> None:
         raise _denied(action)
 
 
+def private_to(
+    reader: uuid.UUID | None,
+    district_id: uuid.UUID | None,
+    district_column: Any,
+    owners: tuple[Any, ...],
+    shared: Any,
+) -> Any:
+    """The trust rule for a teacher's formative record (student feedback about their class, a coaching
+    cycle): the rows `reader` (a person) may read are those whose `owners` columns name them, and those
+    the teacher shared with them (`shared`, a condition on the row), in the reader's own district. No
+    role loosens it: for anyone else the row does not exist. Callers that are not a person (API
+    clients, the operator) read none.
+    """
+    if reader is None or district_id is None:
+        return false()
+    return (district_column == district_id) & or_(*(owner == reader for owner in owners), shared)
+
+
 def visible(stmt: S, model: Any, principal: Principal, *actions: Action, also: Any = None) -> S:
     """`stmt` narrowed to the rows of `model` on which the principal may perform any of `actions`.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,8 @@ from strawberry.types import Info
 
 from app.core.errors import NotFound, PermissionDenied
 from app.core.pagination import MAX_LIMIT, PageRequest
-from app.engagement import service
+from app.engagement import service, translations
+from app.engagement.localize import ACTIVITY_FIELDS, INPUT_FIELDS, localized, notes
 from app.engagement.models import (
     Activity,
     ActivityKind,
@@ -34,16 +36,19 @@ from app.engagement.models import (
 )
 from app.engagement.schemas import (
     ActivityCreate,
+    ActivityTranslation,
     ActivityUpdate,
     DispositionGroup,
     InputCreate,
     InputLinkCreate,
     InputLinkPublic,
+    InputTranslation,
     InputUpdate,
     ParticipationCreate,
     ParticipationUpdate,
     ReportedInput,
     Representation,
+    TranslationNote,
     YouSaidWeDid,
 )
 from app.graphql.context import Context
@@ -114,6 +119,57 @@ def _target_type(target: ChangeTarget) -> str:
 
 
 # --- types -------------------------------------------------------------------------------------------
+
+
+async def reader_languages(info: Info[Context, None], language: str | None) -> list[str]:
+    """The reader's languages, once per request and argument: the `language` argument, else the
+    request's Accept-Language header, else the reader's preferred language."""
+    cache = info.context.loader("reader_languages", lambda _: {})
+    if language not in cache:
+        asked = language if language is not None else info.context.request.headers.get("accept-language")
+        async with info.context.session() as session:
+            cache[language] = await translations.reader_languages(session, info.context.principal, asked)
+    return cache[language]
+
+
+@strawberry.type(name="TranslationNote", description="One translated field, entered by a person.")
+class TranslationNoteType:
+    language: str
+    field: str
+    entered_by_person_id: relay.GlobalID
+    entered_at: datetime
+    outdated: bool = strawberry.field(description="The original changed after it was entered.")
+
+    @classmethod
+    def from_schema(cls, note: TranslationNote) -> TranslationNoteType:
+        return cls(
+            language=note.language,
+            field=note.field,
+            entered_by_person_id=relay.GlobalID("Person", str(note.entered_by_person_id)),
+            entered_at=note.entered_at,
+            outdated=note.outdated,
+        )
+
+
+@strawberry.type(name="LocalizedActivity", description="An activity's text in the reader's language.")
+class LocalizedActivityType:
+    language: str | None = strawberry.field(description="The translation's language; null: the original.")
+    title: str
+    summary: str | None
+    invitation: str | None
+
+
+@strawberry.type(name="LocalizedInput", description="An input's text in the reader's language.")
+class LocalizedInputType:
+    language: str | None = strawberry.field(description="The translation's language; null: the original.")
+    text: str
+    response: str | None
+
+
+@strawberry.type(name="InputText", description="What was said and answered, as originally written.")
+class InputTextType:
+    text: str
+    response: str | None
 
 
 @strawberry.type(
@@ -245,8 +301,12 @@ class InputType(relay.Node):
     version: int
     created_at: datetime
     updated_at: datetime
+    translated: list[TranslationNoteType] = strawberry.field(
+        description="Every translated field, by whom and when it was entered."
+    )
     activity_uuid: strawberry.Private[uuid.UUID]
     participation_uuid: strawberry.Private[uuid.UUID]
+    row: strawberry.Private[Any]
 
     @classmethod
     def from_model(cls, row: Input | None) -> InputType | None:
@@ -268,9 +328,20 @@ class InputType(relay.Node):
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            translated=[TranslationNoteType.from_schema(n) for n in notes(row, INPUT_FIELDS)],
             activity_uuid=row.activity_id,
             participation_uuid=row.participation_id,
+            row=row,
         )
+
+    @strawberry.field(
+        description="What was said and answered in your language where a person translated it (the "
+        "`language` argument, else your Accept-Language header, else your preferred language); the "
+        "original stays in `text` and `response`."
+    )
+    async def localized(self, info: Info[Context, None], language: str | None = None) -> LocalizedInputType:
+        served, texts = localized(self.row, INPUT_FIELDS, await reader_languages(info, language))
+        return LocalizedInputType(language=served, text=texts["text"], response=texts["response"])
 
     @strawberry.field(description="Who contributed it.")
     async def participation(self, info: Info[Context, None]) -> ParticipationType | None:
@@ -318,12 +389,19 @@ class ActivityType(relay.Node):
         description="The IAP2 level the activity offers."
     )
     summary: str | None
+    invitation: str | None = strawberry.field(
+        description="What the people asked to take part receive: when, where, why it matters."
+    )
     published: bool
     version: int
     created_at: datetime
     updated_at: datetime
+    translated: list[TranslationNoteType] = strawberry.field(
+        description="Every translated field, by whom and when it was entered."
+    )
     school_uuid: strawberry.Private[uuid.UUID | None]
     initiative_uuid: strawberry.Private[uuid.UUID | None]
+    row: strawberry.Private[Any]
 
     @classmethod
     def from_model(cls, activity: Activity | None) -> ActivityType | None:
@@ -345,13 +423,27 @@ class ActivityType(relay.Node):
             status=activity.status,
             participation_level=activity.participation_level,
             summary=activity.summary,
+            invitation=activity.invitation,
             published=activity.published,
             version=activity.version,
             created_at=activity.created_at,
             updated_at=activity.updated_at,
+            translated=[TranslationNoteType.from_schema(n) for n in notes(activity, ACTIVITY_FIELDS)],
             school_uuid=activity.school_id,
             initiative_uuid=activity.initiative_id,
+            row=activity,
         )
+
+    @strawberry.field(
+        description="The title, summary and invitation in your language where a person translated them "
+        "(the `language` argument, else your Accept-Language header, else your preferred language); the "
+        "originals stay in their own fields."
+    )
+    async def localized(
+        self, info: Info[Context, None], language: str | None = None
+    ) -> LocalizedActivityType:
+        served, texts = localized(self.row, ACTIVITY_FIELDS, await reader_languages(info, language))
+        return LocalizedActivityType(language=served, **texts)
 
     @strawberry.field(description="The initiative it serves; null if none, or if it is not there for you.")
     async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
@@ -426,6 +518,11 @@ class ReportedInputType:
     response: str | None
     responded_at: datetime | None
     changed: list[InputLinkType]
+    language: str | None = strawberry.field(
+        description="The language of the translation served in `text`, `response` and `activityTitle`; "
+        "null for the original."
+    )
+    original: InputTextType | None = strawberry.field(description="The original, beside a translation.")
 
     @classmethod
     def from_schema(cls, reported: ReportedInput) -> ReportedInputType:
@@ -440,6 +537,10 @@ class ReportedInputType:
             response=reported.response,
             responded_at=reported.responded_at,
             changed=[InputLinkType.from_model(link) for link in reported.changed],
+            language=reported.language,
+            original=InputTextType(text=reported.original.text, response=reported.original.response)
+            if reported.original
+            else None,
         )
 
 
@@ -493,6 +594,9 @@ class RepresentationType:
     missing_from_co_creation: list[StakeholderCategoryEnum]  # type: ignore[valid-type]
     missing_from_co_production: list[StakeholderCategoryEnum]  # type: ignore[valid-type]
     never_took_part: list[StakeholderCategoryEnum]  # type: ignore[valid-type]
+    languages_heard: list[str] = strawberry.field(
+        description="The preferred languages (BCP 47) of those who attended its held activities."
+    )
 
     @classmethod
     def from_schema(cls, report: Representation) -> RepresentationType:
@@ -504,6 +608,7 @@ class RepresentationType:
             missing_from_co_creation=report.missing_from_co_creation,
             missing_from_co_production=report.missing_from_co_production,
             never_took_part=report.never_took_part,
+            languages_heard=report.languages_heard,
         )
 
 
@@ -559,14 +664,24 @@ class EngagementQuery:
         "initiative is not there for you.",
     )
     async def you_said_we_did(
-        self, info: Info[Context, None], initiative_id: relay.GlobalID
+        self,
+        info: Info[Context, None],
+        initiative_id: relay.GlobalID,
+        language: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The languages you read (`es`, or `es-MX, es;q=0.9`); else your "
+                "Accept-Language header, else your preferred language."
+            ),
+        ] = None,
     ) -> YouSaidWeDidType | None:
         row_id = node_uuid(initiative_id, "Initiative")
         if row_id is None:
             return None
+        wanted = await reader_languages(info, language)
         async with info.context.session() as session:
             try:
-                report = await service.you_said_we_did(session, info.context.principal, row_id)
+                report = await service.you_said_we_did(session, info.context.principal, row_id, wanted)
             except NotFound:
                 return None
         return YouSaidWeDidType.from_schema(report)
@@ -617,6 +732,7 @@ class CreateActivityInput:
         default=strawberry.UNSET, description="PLANNED unless given; a HELD activity cannot be in the future."
     )
     summary: str | None = strawberry.UNSET
+    invitation: str | None = strawberry.UNSET
     published: bool | None = strawberry.UNSET
 
 
@@ -633,6 +749,7 @@ class UpdateActivityInput:
         "the recorded IAP2 level of those who attended.",
     )
     summary: str | None = strawberry.UNSET
+    invitation: str | None = strawberry.UNSET
     published: bool | None = strawberry.UNSET
 
 
@@ -907,3 +1024,77 @@ class EngagementMutation:
             return RemovalPayload(removed_id=input.id)
 
         return await run_mutation(info.context, work, _removal_failed)
+
+
+@strawberry.input(description="An activity's text in one language, entered by you; fields left out stay.")
+class TranslateActivityInput:
+    activity_id: relay.GlobalID
+    language: str = strawberry.field(description="A BCP 47 tag, e.g. `es` or `zh-Hant`.")
+    title: str | None = strawberry.UNSET
+    summary: str | None = strawberry.UNSET
+    invitation: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Take an activity's translation in one language off.")
+class RemoveActivityTranslationInput:
+    activity_id: relay.GlobalID
+    language: str
+
+
+@strawberry.input(description="What was said, or the answer given, in one language, entered by you.")
+class TranslateInputInput:
+    input_id: relay.GlobalID
+    language: str
+    text: str | None = strawberry.UNSET
+    response: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class TranslationMutation:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Enter an activity's title, summary or invitation in a language (those who run it; "
+        "people only, never an API client).",
+    )
+    async def translate_activity(
+        self, info: Info[Context, None], input: TranslateActivityInput
+    ) -> ActivityPayload:
+        async def work(session: AsyncSession) -> ActivityPayload:
+            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
+            fields = present_fields(input, exclude=frozenset({"activity_id", "language"}))
+            data = validate_input(ActivityTranslation, fields)
+            activity = await translations.translate_activity(
+                session, info.context.principal, activity_id, input.language, data
+            )
+            return ActivityPayload(activity=ActivityType.from_row(activity))
+
+        return await run_mutation(info.context, work, _activity_failed)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take an activity's translation off.")
+    async def remove_activity_translation(
+        self, info: Info[Context, None], input: RemoveActivityTranslationInput
+    ) -> ActivityPayload:
+        async def work(session: AsyncSession) -> ActivityPayload:
+            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
+            activity = await translations.remove_activity_translation(
+                session, info.context.principal, activity_id, input.language
+            )
+            return ActivityPayload(activity=ActivityType.from_row(activity))
+
+        return await run_mutation(info.context, work, _activity_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Enter what was said, or the answer given, in a language (those who run its activity).",
+    )
+    async def translate_input(self, info: Info[Context, None], input: TranslateInputInput) -> InputPayload:
+        async def work(session: AsyncSession) -> InputPayload:
+            input_id = parse_global_id(input.input_id, "Input", field="inputId")
+            fields = present_fields(input, exclude=frozenset({"input_id", "language"}))
+            data = validate_input(InputTranslation, fields)
+            row = await translations.translate_input(
+                session, info.context.principal, input_id, input.language, data
+            )
+            return InputPayload(input=InputType.from_row(row))
+
+        return await run_mutation(info.context, work, _input_failed)

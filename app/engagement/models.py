@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
 from app.core.models import EntityBase, VersionedEntityBase, db_enum
@@ -132,7 +134,14 @@ class Activity(VersionedEntityBase, table=True):
     )
     participation_level: ParticipationLevel = Field(sa_type=db_enum(ParticipationLevel), nullable=False)
     summary: str | None = Field(default=None, sa_type=Text)
+    # What the people asked to take part receive: when, where, why their voice matters.
+    invitation: str | None = Field(default=None, sa_type=Text)
     published: bool = Field(default=False, nullable=False)
+    # Translations entered by people, stored with the text they translate: language tag → field →
+    # {"text", "entered_by_person_id", "entered_at"}. Never machine-made (`app.engagement.translations`).
+    translations: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSONB, nullable=False, sa_column_kwargs={"server_default": "{}"}
+    )
 
 
 class Participation(VersionedEntityBase, table=True):
@@ -173,6 +182,11 @@ class Input(VersionedEntityBase, table=True):
     reason: str | None = Field(default=None, sa_type=Text)
     response: str | None = Field(default=None, sa_type=Text)
     responded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Translations entered by people, stored with the text they translate: language tag → field →
+    # {"text", "entered_by_person_id", "entered_at"}. Never machine-made (`app.engagement.translations`).
+    translations: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSONB, nullable=False, sa_column_kwargs={"server_default": "{}"}
+    )
 
 
 class InputLink(EntityBase, table=True):

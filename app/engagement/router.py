@@ -9,21 +9,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Request, Response, status
+from fastapi import Header, Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
-from app.engagement import service
+from app.engagement import service, translations
 from app.engagement.models import ActivityStatus, Disposition, Mode
 from app.engagement.schemas import (
     ActivityCreate,
     ActivityPublic,
+    ActivityTranslation,
     ActivityUpdate,
     InputCreate,
     InputLinkCreate,
     InputLinkPublic,
     InputPublic,
+    InputTranslation,
     InputUpdate,
     ParticipationCreate,
     ParticipationPublic,
@@ -39,6 +41,23 @@ ParticipationId = Annotated[uuid.UUID, Path(description="The participation's id.
 InputId = Annotated[uuid.UUID, Path(description="The input's id.")]
 InitiativeId = Annotated[uuid.UUID, Path(description="The initiative's id.")]
 WRITE_ERRORS = problem_responses(404, 409, 412)
+AcceptLanguage = Annotated[
+    str | None,
+    Header(
+        alias="Accept-Language",
+        description="The languages you read, e.g. `es-MX, es;q=0.9`. Text comes in the first a person "
+        "translated it into, with the original beside it; without the header, in your preferred language.",
+    ),
+]
+Language = Annotated[str, Path(max_length=35, description="A BCP 47 language tag, e.g. `es` or `zh-Hant`.")]
+
+
+async def _wanted(
+    session: Session, principal: Caller, accept_language: str | None, response: Response
+) -> list[str]:
+    # Replies differ by language for the same version: caches must keep them apart.
+    response.headers["Vary"] = "Accept-Language"
+    return await translations.reader_languages(session, principal, accept_language)
 
 
 # --- activities -------------------------------------------------------------------------------------
@@ -57,13 +76,15 @@ async def list_activities(
     school_id: Annotated[uuid.UUID | None, Query(description="Only this school's activities.")] = None,
     mode: Annotated[Mode | None, Query(description="`co_creation` or `co_production`.")] = None,
     status: Annotated[ActivityStatus | None, Query(description="planned, held or cancelled.")] = None,
+    accept_language: AcceptLanguage = None,
 ) -> dict[str, object]:
     """Co-creation and co-production activities you can see, oldest first: your school's (all of the
     district's, for district-wide roles), every published one, and those you took part in. Filter by
     initiative, school, mode or status; `updated_since` for sync."""
     filters = service.ActivityFilter(initiative_id, school_id, mode, status)
     result = await service.list_activities(session, principal, page, filters)
-    return list_body(request, response, result, ActivityPublic)
+    wanted = await _wanted(session, principal, accept_language, response)
+    return list_body(request, response, result, translations.Localizer(translations.activity_public, wanted))
 
 
 @router.post(
@@ -82,7 +103,7 @@ async def create_activity(
     in the future. District admins and leaders, or the school's leaders and coaches."""
     activity = await service.create_activity(session, principal, body)
     set_etag(response, activity.version)
-    return ActivityPublic.model_validate(activity)
+    return translations.activity_public(activity, [])
 
 
 @router.get(
@@ -92,12 +113,19 @@ async def create_activity(
     responses=problem_responses(404),
 )
 async def get_activity(
-    activity_id: ActivityId, response: Response, session: Session, principal: Caller
+    activity_id: ActivityId,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    accept_language: AcceptLanguage = None,
 ) -> ActivityPublic:
-    """One activity, with its version in the `ETag` header."""
+    """One activity, with its version in the `ETag` header, in your language where someone translated
+    it (the original beside it)."""
     activity = await service.get_activity(session, principal, activity_id)
     set_etag(response, activity.version)
-    return ActivityPublic.model_validate(activity)
+    return translations.activity_public(
+        activity, await _wanted(session, principal, accept_language, response)
+    )
 
 
 @router.patch(
@@ -121,7 +149,44 @@ async def update_activity(
         session, principal, activity_id, body, expected_version=expected_version
     )
     set_etag(response, activity.version)
-    return ActivityPublic.model_validate(activity)
+    return translations.activity_public(activity, [])
+
+
+@router.put(
+    "/activities/{activity_id}/translations/{language}",
+    operation_id="translateActivity",
+    response_model=ActivityPublic,
+    responses=WRITE_ERRORS,
+)
+async def translate_activity(
+    activity_id: ActivityId,
+    language: Language,
+    body: ActivityTranslation,
+    response: Response,
+    session: Session,
+    principal: Caller,
+) -> ActivityPublic:
+    """Enter the activity's title, summary or invitation in a language, as the person who translated
+    it (those who run the activity; never an API client: translations are people's). The reply is in
+    that language, the original beside it."""
+    activity = await translations.translate_activity(session, principal, activity_id, language, body)
+    set_etag(response, activity.version)
+    return translations.activity_public(activity, [translations.language_of_path(language)])
+
+
+@router.delete(
+    "/activities/{activity_id}/translations/{language}",
+    operation_id="removeActivityTranslation",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(404),
+)
+async def remove_activity_translation(
+    activity_id: ActivityId, language: Language, session: Session, principal: Caller
+) -> Response:
+    """Take a translation of the activity off."""
+    await translations.remove_activity_translation(session, principal, activity_id, language)
+    return Response(status_code=204)
 
 
 # --- participations ---------------------------------------------------------------------------------
@@ -240,12 +305,14 @@ async def list_inputs(
     disposition: Annotated[
         Disposition | None, Query(description="Only inputs with this disposition.")
     ] = None,
+    accept_language: AcceptLanguage = None,
 ) -> dict[str, object]:
     """What was said in the activity, oldest first. Staff who run the work see every input; others
     see those of contributors who agreed to be named, and their own (everyone reads the rest,
     anonymised, in the initiative's "you said, we did")."""
     result = await service.list_inputs(session, principal, activity_id, page, disposition=disposition)
-    return list_body(request, response, result, InputPublic)
+    wanted = await _wanted(session, principal, accept_language, response)
+    return list_body(request, response, result, translations.Localizer(translations.input_public, wanted))
 
 
 @router.post(
@@ -263,7 +330,7 @@ async def add_input(
     contributes through their own; those who run the activity record anyone's. It starts `open`."""
     row = await service.add_input(session, principal, activity_id, body)
     set_etag(response, row.version)
-    return InputPublic.model_validate(row)
+    return translations.input_public(row, [])
 
 
 @router.get(
@@ -273,12 +340,17 @@ async def add_input(
     responses=problem_responses(404),
 )
 async def get_input(
-    input_id: InputId, response: Response, session: Session, principal: Caller
+    input_id: InputId,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    accept_language: AcceptLanguage = None,
 ) -> InputPublic:
-    """One input, with its version in the `ETag` header, if you may see who gave it."""
+    """One input, with its version in the `ETag` header, if you may see who gave it; in your language
+    where someone translated it (the original beside it)."""
     row = await service.get_input(session, principal, input_id)
     set_etag(response, row.version)
-    return InputPublic.model_validate(row)
+    return translations.input_public(row, await _wanted(session, principal, accept_language, response))
 
 
 @router.patch(
@@ -301,7 +373,28 @@ async def update_input(
     contributor, stamped with `responded_at`. Those who run the activity. Send `If-Match`."""
     row = await service.update_input(session, principal, input_id, body, expected_version=expected_version)
     set_etag(response, row.version)
-    return InputPublic.model_validate(row)
+    return translations.input_public(row, [])
+
+
+@router.put(
+    "/inputs/{input_id}/translations/{language}",
+    operation_id="translateInput",
+    response_model=InputPublic,
+    responses=WRITE_ERRORS,
+)
+async def translate_input(
+    input_id: InputId,
+    language: Language,
+    body: InputTranslation,
+    response: Response,
+    session: Session,
+    principal: Caller,
+) -> InputPublic:
+    """Enter what was said, or the "we did" answer, in a language, as the person who translated it
+    (those who run its activity). The reply is in that language, the original beside it."""
+    row = await translations.translate_input(session, principal, input_id, language, body)
+    set_etag(response, row.version)
+    return translations.input_public(row, [translations.language_of_path(language)])
 
 
 # --- what an input changed --------------------------------------------------------------------------
@@ -370,13 +463,19 @@ async def unlink_input(
     responses=problem_responses(404),
 )
 async def get_you_said_we_did(
-    initiative_id: InitiativeId, session: Session, principal: Caller
+    initiative_id: InitiativeId,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    accept_language: AcceptLanguage = None,
 ) -> YouSaidWeDid:
     """ "You said, we did": every input to the initiative's activities, grouped by disposition, with
     the reason, the response and what it changed; the share of inputs that got a response and the
     median days it took. Whoever reads the initiative reads it; contributors are named only to staff
-    who run the work, or where they agreed to be named (otherwise `contributor` is null)."""
-    return await service.you_said_we_did(session, principal, initiative_id)
+    who run the work, or where they agreed to be named (otherwise `contributor` is null). What was
+    said and answered comes in your language where a person translated it, the original beside it."""
+    wanted = await _wanted(session, principal, accept_language, response)
+    return await service.you_said_we_did(session, principal, initiative_id, wanted)
 
 
 @router.get(
@@ -389,6 +488,6 @@ async def get_representation(
     initiative_id: InitiativeId, session: Session, principal: Caller
 ) -> Representation:
     """Which stakeholder categories of the initiative's authorizing environment attended its held
-    co-creation and co-production activities, and which are missing from each or never took part. For
-    those who see the authorizing environment."""
+    co-creation and co-production activities, and which are missing from each or never took part, and
+    the languages it heard from. For those who see the authorizing environment."""
     return await service.representation(session, principal, initiative_id)

@@ -40,6 +40,9 @@ class ActivityCreate(RequestModel):
     )
     status: ActivityStatus = ActivityStatus.PLANNED
     summary: Prose | None = None
+    invitation: Prose | None = Field(
+        default=None, description="What the people asked to take part receive: when, where, why it matters."
+    )
     published: bool = False
 
 
@@ -49,6 +52,7 @@ class ActivityUpdate(UpdateModel):
     participation_level: ParticipationLevel = None  # type: ignore[assignment]
     status: ActivityStatus = None  # type: ignore[assignment]
     summary: Prose | None = None
+    invitation: Prose | None = None
     published: bool = None  # type: ignore[assignment]
 
 
@@ -64,7 +68,19 @@ class ActivityPublic(VersionedEntityPublic):
     status: ActivityStatus
     participation_level: ParticipationLevel
     summary: str | None
+    invitation: str | None
     published: bool
+    language: str | None = Field(
+        default=None,
+        description="The language of the translation served in `title`, `summary` and `invitation` "
+        "(your `Accept-Language`, or your preferred language); null when they are the original.",
+    )
+    original: ActivityText | None = Field(
+        default=None, description="The original text, beside a translation; null when none is served."
+    )
+    translated: list[TranslationNote] = Field(
+        default_factory=list, description="Every translated field, by whom and when it was entered."
+    )
 
 
 class ParticipationCreate(RequestModel):
@@ -119,6 +135,11 @@ class InputPublic(VersionedEntityPublic):
     reason: str | None
     response: str | None
     responded_at: datetime | None
+    language: str | None = Field(default=None, description="The language served; null for the original.")
+    original: InputText | None = Field(default=None, description="The original text, beside a translation.")
+    translated: list[TranslationNote] = Field(
+        default_factory=list, description="Every translated field, by whom and when it was entered."
+    )
 
 
 class InputLinkCreate(RequestModel):
@@ -155,6 +176,10 @@ class ReportedInput(PublicModel):
     response: str | None
     responded_at: datetime | None
     changed: list[ReportedChange]
+    language: str | None = Field(
+        default=None, description="The language of the translation served in `text` and `response`."
+    )
+    original: InputText | None = Field(default=None, description="The original, beside a translation.")
 
 
 class DispositionGroup(PublicModel):
@@ -187,3 +212,47 @@ class Representation(PublicModel):
     missing_from_co_creation: list[StakeholderCategory]
     missing_from_co_production: list[StakeholderCategory]
     never_took_part: list[StakeholderCategory]
+    languages_heard: list[str] = Field(
+        default_factory=list,
+        description="The preferred languages (BCP 47) of the people and stakeholders who attended its held "
+        "activities: which languages the initiative heard from.",
+    )
+
+
+# --- translations -----------------------------------------------------------------------------------
+
+
+class ActivityText(PublicModel):
+    title: str
+    summary: str | None
+    invitation: str | None
+
+
+class InputText(PublicModel):
+    text: str
+    response: str | None
+
+
+class TranslationNote(PublicModel):
+    """One translated field: entered by a person, never by a machine."""
+
+    language: str
+    field: str
+    entered_by_person_id: uuid.UUID
+    entered_at: datetime
+    outdated: bool = Field(description="The original changed after the translation was entered.")
+
+
+class ActivityTranslation(RequestModel):
+    """The activity's text in one language, entered by you; fields left out keep their translation."""
+
+    title: Title | None = None
+    summary: Prose | None = None
+    invitation: Prose | None = None
+
+
+class InputTranslation(RequestModel):
+    """What was said, and the "we did" answer, in one language, entered by you."""
+
+    text: Prose | None = None
+    response: Prose | None = None

@@ -19,11 +19,13 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 import app.engagement.findings  # noqa: F401  (registers this area's triangle findings)
 from app.auth.permissions import Action
@@ -34,6 +36,7 @@ from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
+from app.engagement.localize import ACTIVITY_FIELDS, INPUT_FIELDS, localized
 from app.engagement.models import (
     ACTIVITY_TRANSITIONS,
     DISPOSITION_TRANSITIONS,
@@ -53,6 +56,7 @@ from app.engagement.schemas import (
     DispositionGroup,
     InputCreate,
     InputLinkCreate,
+    InputText,
     InputUpdate,
     ParticipationCreate,
     ParticipationUpdate,
@@ -770,21 +774,23 @@ async def unlink_input(session: AsyncSession, principal: Principal, link_id: uui
 
 
 async def you_said_we_did(
-    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
+    session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, languages: Sequence[str] = ()
 ) -> YouSaidWeDid:
     """Every input to the initiative's activities (and to those held for its plans), grouped by
     disposition, with the response and what it changed; the share that got a response and the median
     days it took. Whoever may read the initiative (everyone, once published) reads it; contributors are
-    named only to those who read contributors, to themselves, or where they agreed to be named."""
+    named only to those who read contributors, to themselves, or where they agreed to be named. Each
+    input's text, answer and activity title come in the first of `languages` a person translated them
+    into, with the original beside them."""
     initiative = await initiatives.get_initiative(session, principal, initiative_id)
     its_plans = select(Plan.id).where(Plan.initiative_id == initiative.id)
     condition = or_(Activity.initiative_id == initiative.id, Activity.plan_id.in_(its_plans))
-    report = await _report(session, principal, condition)
+    report = await _report(session, principal, condition, languages)
     return report.model_copy(update={"initiative_id": initiative.id})
 
 
 async def you_said_we_did_for_plan(
-    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, languages: Sequence[str] = ()
 ) -> YouSaidWeDid:
     """The same report for one plan: inputs of the activities held for it, and inputs that changed its
     goals, strategies or action steps. Whoever may read the plan reads it."""
@@ -799,11 +805,13 @@ async def you_said_we_did_for_plan(
         InputLink.target.in_(list(PLAN_ITEMS)), InputLink.target_id.in_(items[0].union(*items[1:]))
     )
     condition = or_(Activity.plan_id == plan.id, Input.id.in_(changed_it))
-    report = await _report(session, principal, condition)
+    report = await _report(session, principal, condition, languages)
     return report.model_copy(update={"plan_id": plan.id})
 
 
-async def _report(session: AsyncSession, principal: Principal, condition: Any) -> YouSaidWeDid:
+async def _report(
+    session: AsyncSession, principal: Principal, condition: Any, languages: Sequence[str] = ()
+) -> YouSaidWeDid:
     stmt = (
         select(Input, Participation, Activity)
         .join(Participation, Participation.id == Input.participation_id)
@@ -831,17 +839,21 @@ async def _report(session: AsyncSession, principal: Principal, condition: Any) -
             )
     grouped: dict[Disposition, list[ReportedInput]] = {d: [] for d in Disposition}
     for row, participation, activity in rows:
+        language, texts = localized(row, INPUT_FIELDS, languages)
+        _, titled = localized(activity, ACTIVITY_FIELDS, languages)
         grouped[row.disposition].append(
             ReportedInput(
                 id=row.id,
                 kind=row.kind,
-                text=row.text,
-                activity_title=activity.title,
+                text=texts["text"],
+                activity_title=titled["title"],
+                language=language,
+                original=InputText(text=row.text, response=row.response) if language else None,
                 contributor=names.get(participation.id)
                 if _names_contributor(principal, activity, participation, own)
                 else None,
                 reason=row.reason,
-                response=row.response,
+                response=texts["response"],
                 responded_at=row.responded_at,
                 changed=links[row.id],
             )
@@ -915,6 +927,23 @@ async def representation(
         return sorted(categories, key=order.index)
 
     creation, production = took_part[Mode.CO_CREATION], took_part[Mode.CO_PRODUCTION]
+    # Which languages it heard from: those the attending people and stakeholders prefer (a stakeholder
+    # standing for a person without a language of its own takes the person's).
+    speaker = aliased(Stakeholder)
+    heard = (
+        select(func.coalesce(speaker.preferred_language, Person.preferred_language))
+        .select_from(Participation)
+        .join(Activity, Activity.id == Participation.activity_id)
+        .outerjoin(speaker, speaker.id == Participation.stakeholder_id)
+        .outerjoin(Person, Person.id == func.coalesce(Participation.person_id, speaker.person_id))
+        .where(
+            Activity.initiative_id == initiative.id,
+            Activity.status == ActivityStatus.HELD,
+            Participation.attended.is_(True),
+        )
+        .distinct()
+    )
+    languages_heard = sorted(lang for lang in (await session.execute(heard)).scalars() if lang)
     return Representation(
         initiative_id=initiative.id,
         environment_categories=ordered(environment),
@@ -923,6 +952,7 @@ async def representation(
         missing_from_co_creation=ordered(environment - creation),
         missing_from_co_production=ordered(environment - production),
         never_took_part=ordered(environment - creation - production),
+        languages_heard=languages_heard,
     )
 
 

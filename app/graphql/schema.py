@@ -30,9 +30,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
 
 from app.audit.graphql import AuditQuery
+from app.coaching.graphql import CoachingMutation, CoachingQuery
 from app.core.config import Settings
 from app.core.input_guard import ForbiddenTextInDocument
-from app.engagement.graphql import EngagementMutation, EngagementQuery
+from app.engagement.graphql import EngagementMutation, EngagementQuery, TranslationMutation
 from app.graphql.context import Context
 from app.graphql.cost import OperationCost, operation_cost, price
 from app.graphql.errors import BAD_USER_INPUT, shape_error
@@ -56,6 +57,7 @@ class Query(
     EngagementQuery,
     PlansQuery,
     PracticeQuery,
+    CoachingQuery,
     MonitoringQuery,
     AuditQuery,
     WebhooksQuery,
@@ -77,8 +79,10 @@ class Mutation(
     IdentityMutation,
     InitiativesMutation,
     EngagementMutation,
+    TranslationMutation,
     PlansMutation,
     PracticeMutation,
+    CoachingMutation,
     MonitoringMutation,
     WebhooksMutation,
     OpenDataMutation,

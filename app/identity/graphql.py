@@ -92,6 +92,9 @@ class PersonType(relay.Node):
     kind: PersonKindEnum  # type: ignore[valid-type]
     email: str | None
     sourced_id: str | None
+    preferred_language: str | None = strawberry.field(
+        description="A BCP 47 tag: the language to reach them in."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -105,6 +108,7 @@ class PersonType(relay.Node):
             kind=person.kind,
             email=person.email,
             sourced_id=person.sourced_id,
+            preferred_language=person.preferred_language,
             version=person.version,
             created_at=person.created_at,
             updated_at=person.updated_at,
@@ -300,6 +304,7 @@ class CreatePersonInput:
     kind: PersonKindEnum  # type: ignore[valid-type]
     email: str | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
+    preferred_language: str | None = strawberry.UNSET
 
 
 @strawberry.input(description="Changes to a person: omitted fields stay as they are.")
@@ -310,6 +315,7 @@ class UpdatePersonInput:
     kind: PersonKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     email: str | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
+    preferred_language: str | None = strawberry.UNSET
 
 
 @strawberry.type

@@ -53,6 +53,8 @@ class Person(VersionedEntityBase, table=True):
     display_name: str = Field(max_length=200, nullable=False)
     kind: PersonKind = Field(sa_type=db_enum(PersonKind), nullable=False)
     email: str | None = Field(default=None, max_length=320)
+    # The language the person reads and speaks, as a BCP 47 tag (`es`, `vi`, `zh-Hant`).
+    preferred_language: str | None = Field(default=None, max_length=35)
     # The person's id in the district's SIS (OneRoster `users.sourcedId`), for roster sync.
     sourced_id: str | None = Field(default=None, max_length=255)
     # Staff synced from the SIS: their OneRoster role, the SIS's `dateLastModified`, and when the SIS

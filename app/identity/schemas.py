@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import EmailStr, Field, StringConstraints
 
 from app.auth.permissions import Scope
+from app.core.languages import LanguageTag
 from app.core.schemas import (
     EntityPublic,
     Name,
@@ -30,6 +31,9 @@ class PersonCreate(RequestModel):
     kind: PersonKind
     email: Email | None = None
     sourced_id: SourcedId | None = None
+    preferred_language: LanguageTag | None = Field(
+        default=None, description="A BCP 47 tag (`es`, `vi`, `zh-Hant`): the language to reach them in."
+    )
 
 
 class PersonUpdate(UpdateModel):
@@ -37,6 +41,7 @@ class PersonUpdate(UpdateModel):
     kind: PersonKind = None  # type: ignore[assignment]
     email: Email | None = None
     sourced_id: SourcedId | None = None
+    preferred_language: LanguageTag | None = None
 
 
 class PersonPublic(VersionedEntityPublic):
@@ -45,6 +50,7 @@ class PersonPublic(VersionedEntityPublic):
     kind: PersonKind
     email: str | None
     sourced_id: str | None
+    preferred_language: str | None
 
 
 class RoleGrantInput(RequestModel):

@@ -242,6 +242,9 @@ class StakeholderType(relay.Node):
     person_id: relay.GlobalID | None
     formal_authority: bool = strawberry.field(description="Can formally approve or block initiatives.")
     description: str | None
+    preferred_language: str | None = strawberry.field(
+        description="A BCP 47 tag: the language to reach them in."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -262,6 +265,7 @@ class StakeholderType(relay.Node):
             person_id=_global("Person", stakeholder.person_id),
             formal_authority=stakeholder.formal_authority,
             description=stakeholder.description,
+            preferred_language=stakeholder.preferred_language,
             version=stakeholder.version,
             created_at=stakeholder.created_at,
             updated_at=stakeholder.updated_at,
@@ -859,6 +863,7 @@ class CreateStakeholderInput:
     person_id: relay.GlobalID | None = strawberry.UNSET
     formal_authority: bool | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
+    preferred_language: str | None = strawberry.UNSET
 
 
 @strawberry.input(description="Changes to a stakeholder: omitted fields stay as they are.")
@@ -871,6 +876,7 @@ class UpdateStakeholderInput:
     person_id: relay.GlobalID | None = strawberry.UNSET
     formal_authority: bool | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
+    preferred_language: str | None = strawberry.UNSET
 
 
 @strawberry.type

@@ -188,6 +188,8 @@ class Stakeholder(VersionedEntityBase, table=True):
     person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     formal_authority: bool = Field(default=False, nullable=False)
     description: str | None = Field(default=None, sa_type=Text)
+    # The language the stakeholder (a person, or a group's members) is best reached in, as a BCP 47 tag.
+    preferred_language: str | None = Field(default=None, max_length=35)
 
 
 class InitiativeStakeholder(VersionedEntityBase, table=True):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from app.core.languages import LanguageTag
 from app.core.schemas import (
     DecimalNumber,
     EntityPublic,
@@ -157,6 +158,9 @@ class StakeholderCreate(RequestModel):
     person_id: uuid.UUID | None = None
     formal_authority: bool = Field(default=False, description="Can formally approve or block initiatives.")
     description: Prose | None = None
+    preferred_language: LanguageTag | None = Field(
+        default=None, description="A BCP 47 tag (`es`, `vi`, `zh-Hant`): the language to reach them in."
+    )
 
 
 class StakeholderUpdate(UpdateModel):
@@ -166,6 +170,7 @@ class StakeholderUpdate(UpdateModel):
     person_id: uuid.UUID | None = None
     formal_authority: bool = None  # type: ignore[assignment]
     description: Prose | None = None
+    preferred_language: LanguageTag | None = None
 
 
 class StakeholderPublic(VersionedEntityPublic):
@@ -176,6 +181,7 @@ class StakeholderPublic(VersionedEntityPublic):
     person_id: uuid.UUID | None
     formal_authority: bool
     description: str | None
+    preferred_language: str | None
 
 
 class PlacementCreate(RequestModel):

@@ -168,9 +168,20 @@ async def _setting(session: AsyncSession, district_id: uuid.UUID) -> _Setting | 
     )
 
 
-async def seed_monitoring(session: AsyncSession, district_id: uuid.UUID, reads_title: str) -> dict[str, int]:
+async def demo_school_teachers(
+    session: AsyncSession, district_id: uuid.UUID
+) -> tuple[uuid.UUID, list[uuid.UUID]] | None:
+    """The active demo plan's school and its teachers (the demo teacher account's person first)."""
+    setting = await _setting(session, district_id)
+    return (setting.school.id, setting.teachers) if setting is not None else None
+
+
+async def seed_monitoring(
+    session: AsyncSession, district_id: uuid.UUID, reads_title: str, practice_id: uuid.UUID | None = None
+) -> dict[str, int]:
     """The active demo plan's monitoring: measurements, walkthroughs, PDSA cycles, PLC meetings and
-    feedback results. Returns how many of each were created (nothing without an active plan)."""
+    feedback results, tagged with the catalogue's `practice_id` where given. Returns how many of each
+    were created (nothing without an active plan)."""
     operator = Principal(kind=SYSTEM.kind, district_id=district_id, label="system")
     setting = await _setting(session, district_id)
     if setting is None:
@@ -226,6 +237,7 @@ async def seed_monitoring(session: AsyncSession, district_id: uuid.UUID, reads_t
             WalkthroughCreate(
                 school_id=setting.school.id,
                 practice=PRACTICE,
+                practice_id=practice_id,
                 observed_on=today - timedelta(days=days_ago),
                 observer_person_id=setting.coach_person_id,
                 plan_id=setting.plan.id,
@@ -258,6 +270,7 @@ async def seed_monitoring(session: AsyncSession, district_id: uuid.UUID, reads_t
                 "grade-level word list.",
                 plan="Both teachers run the warm-up daily; the coach takes running records every two weeks.",
                 started_on=today - timedelta(days=75),
+                practice_id=practice_id,
             ),
         )
         await practice.update_pdsa_cycle(
@@ -303,6 +316,7 @@ async def seed_monitoring(session: AsyncSession, district_id: uuid.UUID, reads_t
                 team=team,
                 met_on=today - timedelta(days=days_ago),
                 agenda="Student work from the warm-up; who needs what next.",
+                practice_id=practice_id,
                 needs=needs,
                 shared_with_leadership=shared,
             ),

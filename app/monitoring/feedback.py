@@ -32,13 +32,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.recorder import read_event
 from app.auth.permissions import Action
-from app.auth.policy import allowed_schools, authorize, require, require_authenticated
+from app.auth.policy import allowed_schools, authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
@@ -110,8 +110,6 @@ def _readable(person_id: uuid.UUID | None, district_id: uuid.UUID | None) -> Col
     """Results `person_id` may read: their own and those shared with them, in their district. A share
     reaches the results of periods still unreleased when it was made: a reader who read a released
     aggregate before the share could otherwise subtract the shared result from it."""
-    if person_id is None or district_id is None:
-        return false()
     released_before_share = (
         select(Release.id)
         .where(
@@ -131,8 +129,8 @@ def _readable(person_id: uuid.UUID | None, district_id: uuid.UUID | None) -> Col
         )
         .exists()
     )
-    return (FeedbackResult.district_id == district_id) & or_(
-        FeedbackResult.teacher_person_id == person_id, shared
+    return private_to(
+        person_id, district_id, FeedbackResult.district_id, (FeedbackResult.teacher_person_id,), shared
     )
 
 
@@ -522,6 +520,17 @@ async def _known_teachers(session: AsyncSession, principal: Principal) -> frozen
     return frozenset({str(person), *(str(p) for p in shared)})
 
 
+def hidden_from_reader(
+    suppressed: bool, basis: list[list[Any]], known: frozenset[str], min_people: int, min_n: int
+) -> bool:
+    """Whether a released cell is hidden from one reader: suppressed when released, or, without the
+    people whose records the reader may read one by one (`known`: their own, those shared with them),
+    drawn from fewer than `min_people` people or `min_n` counted items (`basis` pairs a person with
+    the items of theirs in the cell). The reader could otherwise subtract what they know from it."""
+    unknown = [items for person, items in basis if person not in known]
+    return suppressed or len(unknown) < min_people or sum(unknown) < min_n
+
+
 def _released_cell(
     release: Release,
     stored: dict[str, Any],
@@ -529,11 +538,8 @@ def _released_cell(
     known: frozenset[str],
     late: dict[tuple[str, str, str], int],
 ) -> FeedbackCell:
-    unknown = [respondents for teacher, respondents in basis if teacher not in known]
-    suppressed = (
-        stored["respondents"]["suppressed"]
-        or len(unknown) < release.min_people
-        or sum(unknown) < release.min_cell_size
+    suppressed = hidden_from_reader(
+        stored["respondents"]["suppressed"], basis, known, release.min_people, release.min_cell_size
     )
     return FeedbackCell(
         school_id=uuid.UUID(stored["school_id"]),

@@ -43,6 +43,30 @@ class PdsaDecision(StrEnum):
     ABANDON = "abandon"
 
 
+class Practice(EntityBase, table=True):
+    """An evidence-based instructional practice in the district's catalogue, kept by district leaders.
+
+    Coaching cycles, walkthroughs, PDSA cycles and PLC meetings name a practice from here rather than
+    in free text, so the district can see where one practice is learned, tried and observed. A
+    practice is retired rather than removed while anything names it.
+    """
+
+    __tablename__ = "practice"
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+
+    district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
+    name: str = Field(max_length=200, nullable=False)
+    description: str | None = Field(default=None, sa_type=Text)
+    # The research or guidance the practice rests on (a citation, a clearinghouse link).
+    evidence: str | None = Field(default=None, sa_type=Text)
+    retired: bool = Field(default=False, nullable=False)
+
+
+def practice_reference() -> Any:
+    """A nullable reference to the practice catalogue; removing a practice is refused while named."""
+    return Field(default=None, foreign_key="practice.id", index=True, ondelete="RESTRICT")
+
+
 class Measurement(EntityBase, table=True):
     """One value of an indicator: when, how many it was drawn from, from where."""
 
@@ -74,6 +98,7 @@ class Walkthrough(VersionedEntityBase, table=True):
     district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
     school_id: uuid.UUID = Field(foreign_key="school.id", nullable=False, index=True, ondelete="CASCADE")
     practice: str = Field(max_length=200, nullable=False)
+    practice_id: uuid.UUID | None = practice_reference()
     observed_on: date = Field(nullable=False)
     observer_person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     plan_id: uuid.UUID | None = Field(default=None, foreign_key="plan.id", index=True, ondelete="SET NULL")
@@ -123,6 +148,7 @@ class PdsaCycle(VersionedEntityBase, table=True):
     district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
     plan_id: uuid.UUID = Field(foreign_key="plan.id", nullable=False, index=True, ondelete="CASCADE")
     strategy_id: uuid.UUID = Field(foreign_key="strategy.id", nullable=False, ondelete="CASCADE")
+    practice_id: uuid.UUID | None = practice_reference()
     question: str = Field(sa_type=Text, nullable=False)
     prediction: str = Field(sa_type=Text, nullable=False)
     plan: str = Field(sa_type=Text, nullable=False)
@@ -147,6 +173,7 @@ class PlcMeeting(VersionedEntityBase, table=True):
     district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
     school_id: uuid.UUID = Field(foreign_key="school.id", nullable=False, ondelete="CASCADE")
     team: str = Field(max_length=200, nullable=False)
+    practice_id: uuid.UUID | None = practice_reference()
     met_on: date = Field(nullable=False)
     agenda: str | None = Field(default=None, sa_type=Text)
     notes: str | None = Field(default=None, sa_type=Text)

@@ -48,6 +48,7 @@ from app.core.sql import any_of
 from app.engagement.models import Activity
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
 from app.initiatives.service import _district_of
+from app.monitoring import catalogue
 from app.monitoring.models import (
     ImplementationLevel,
     PdsaCycle,
@@ -308,10 +309,15 @@ async def _walkthrough_for_update(
 
 
 async def _check_walkthrough_links(
-    session: AsyncSession, district_id: uuid.UUID, school_id: uuid.UUID, fields: dict[str, Any]
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    school_id: uuid.UUID,
+    fields: dict[str, Any],
+    keep_practice: uuid.UUID | None = None,
 ) -> None:
-    """The observer, plan and professional learning a walkthrough names are of its district; a school
-    plan or activity is of its school."""
+    """The observer, plan, professional learning and practice a walkthrough names are of its district;
+    a school plan or activity is of its school."""
+    await catalogue.check_practice(session, district_id, fields.get("practice_id"), unchanged=keep_practice)
     if fields.get("observer_person_id") is not None:
         await _in_district(
             session, Person, fields["observer_person_id"], district_id, ("observer_person_id",), "person"
@@ -364,7 +370,9 @@ async def update_walkthrough(
     walkthrough = await _walkthrough_for_update(session, principal, walkthrough_id)
     check_version(walkthrough, expected_version, what="walkthrough")
     changes = data.changes()
-    await _check_walkthrough_links(session, walkthrough.district_id, walkthrough.school_id, changes)
+    await _check_walkthrough_links(
+        session, walkthrough.district_id, walkthrough.school_id, changes, walkthrough.practice_id
+    )
     apply_changes(walkthrough, changes)
     await session.flush()
     return walkthrough
@@ -797,6 +805,7 @@ async def create_pdsa_cycle(
     await plans.authorize_pdsa(session, principal, plan)
     if plan.status is PlanStatus.CLOSED:
         raise Conflict("The plan is closed; it no longer changes.")
+    await catalogue.check_practice(session, plan.district_id, data.practice_id)
     cycle = PdsaCycle(
         district_id=plan.district_id, plan_id=plan.id, strategy_id=strategy.id, **data.model_dump()
     )
@@ -820,6 +829,10 @@ async def update_pdsa_cycle(
     check_version(cycle, expected_version, what="PDSA cycle")
     _require_open(cycle)
     changes = data.changes()
+    if "practice_id" in changes:
+        await catalogue.check_practice(
+            session, cycle.district_id, changes["practice_id"], unchanged=cycle.practice_id
+        )
     frozen = [f for f in ("question", "prediction") if f in changes and changes[f] != getattr(cycle, f)]
     if cycle.results is not None and frozen:
         raise Conflict(
@@ -959,6 +972,7 @@ async def create_plc_meeting(
     district_id = _district_of(principal)
     await _in_district(session, School, data.school_id, district_id, ("school_id",), "school")
     authorize(principal, Action.PLC_RECORD, district_id=district_id, school_id=data.school_id)
+    await catalogue.check_practice(session, district_id, data.practice_id)
     meeting = PlcMeeting(district_id=district_id, **data.model_dump())
     session.add(meeting)
     await session.flush()
@@ -984,7 +998,12 @@ async def update_plc_meeting(
     """Change a meeting, sharing with leadership included (its teachers and coaches)."""
     meeting = await _meeting_for_update(session, principal, meeting_id)
     check_version(meeting, expected_version, what="PLC meeting")
-    apply_changes(meeting, data.changes())
+    changes = data.changes()
+    if "practice_id" in changes:
+        await catalogue.check_practice(
+            session, meeting.district_id, changes["practice_id"], unchanged=meeting.practice_id
+        )
+    apply_changes(meeting, changes)
     await session.flush()
     return meeting
 

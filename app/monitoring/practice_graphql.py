@@ -225,6 +225,9 @@ class WalkthroughType(relay.Node):
     district_id: relay.GlobalID
     school_id: relay.GlobalID
     practice: str
+    practice_id: relay.GlobalID | None = strawberry.field(
+        description="The practice of the district's catalogue."
+    )
     observed_on: date
     observer_person_id: relay.GlobalID | None
     plan_id: relay.GlobalID | None
@@ -249,6 +252,7 @@ class WalkthroughType(relay.Node):
             district_id=relay.GlobalID("District", str(row.district_id)),
             school_id=relay.GlobalID("School", str(row.school_id)),
             practice=row.practice,
+            practice_id=_global("Practice", row.practice_id),
             observed_on=row.observed_on,
             observer_person_id=_global("Person", row.observer_person_id),
             plan_id=_global("Plan", row.plan_id),
@@ -363,6 +367,9 @@ class PdsaCycleType(relay.Node):
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this cycle.")
     plan_id: relay.GlobalID
     strategy_id: relay.GlobalID
+    practice_id: relay.GlobalID | None = strawberry.field(
+        description="The practice of the district's catalogue."
+    )
     question: str
     prediction: str
     plan: str = strawberry.field(description="Who does what, when; what data is collected.")
@@ -389,6 +396,7 @@ class PdsaCycleType(relay.Node):
             database_id=row.id,
             plan_id=relay.GlobalID("Plan", str(row.plan_id)),
             strategy_id=relay.GlobalID("Strategy", str(row.strategy_id)),
+            practice_id=_global("Practice", row.practice_id),
             question=row.question,
             prediction=row.prediction,
             plan=row.plan,
@@ -431,6 +439,9 @@ class PlcMeetingType(relay.Node):
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this meeting.")
     school_id: relay.GlobalID
     team: str
+    practice_id: relay.GlobalID | None = strawberry.field(
+        description="The practice of the district's catalogue."
+    )
     met_on: date
     agenda: str | None
     notes: str | None
@@ -451,6 +462,7 @@ class PlcMeetingType(relay.Node):
             database_id=row.id,
             school_id=relay.GlobalID("School", str(row.school_id)),
             team=row.team,
+            practice_id=_global("Practice", row.practice_id),
             met_on=row.met_on,
             agenda=row.agenda,
             notes=row.notes,
@@ -905,6 +917,7 @@ class PracticeQuery:
 class CreateWalkthroughInput:
     school_id: relay.GlobalID
     practice: str
+    practice_id: relay.GlobalID | None = strawberry.UNSET
     observed_on: date
     observer_person_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="Defaults to you."
@@ -923,6 +936,7 @@ class UpdateWalkthroughInput:
     id: relay.GlobalID
     expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
     practice: str | None = strawberry.UNSET
+    practice_id: relay.GlobalID | None = strawberry.UNSET
     observed_on: date | None = strawberry.UNSET
     observer_person_id: relay.GlobalID | None = strawberry.UNSET
     plan_id: relay.GlobalID | None = strawberry.UNSET
@@ -974,6 +988,7 @@ class CreatePdsaCycleInput:
     prediction: str
     plan: str
     started_on: date | None = strawberry.UNSET
+    practice_id: relay.GlobalID | None = strawberry.UNSET
 
 
 @strawberry.input(
@@ -988,6 +1003,7 @@ class UpdatePdsaCycleInput:
     started_on: date | None = strawberry.UNSET
     done: str | None = strawberry.UNSET
     results: str | None = strawberry.UNSET
+    practice_id: relay.GlobalID | None = strawberry.UNSET
 
 
 @strawberry.input(description="The plan revision a PDSA decision proposes.")
@@ -1028,6 +1044,7 @@ class CreatePlcMeetingInput:
     shared_with_leadership: bool | None = strawberry.field(
         default=strawberry.UNSET, description="False unless given."
     )
+    practice_id: relay.GlobalID | None = strawberry.UNSET
 
 
 @strawberry.input(description="Changes to a PLC meeting: omitted fields stay as they are.")
@@ -1040,6 +1057,7 @@ class UpdatePlcMeetingInput:
     notes: str | None = strawberry.UNSET
     needs: list[str] | None = strawberry.UNSET
     shared_with_leadership: bool | None = strawberry.UNSET
+    practice_id: relay.GlobalID | None = strawberry.UNSET
 
 
 @strawberry.type
@@ -1123,6 +1141,7 @@ class PracticeMutation:
             fields = _with_ids(
                 present_fields(input),
                 ("school_id", "School", "schoolId"),
+                ("practice_id", "Practice", "practiceId"),
                 ("observer_person_id", "Person", "observerPersonId"),
                 ("plan_id", "Plan", "planId"),
                 ("activity_id", "Activity", "activityId"),
@@ -1144,6 +1163,7 @@ class PracticeMutation:
             row_id = parse_global_id(input.id, "Walkthrough")
             fields = _with_ids(
                 present_fields(input, exclude=_VERSIONED),
+                ("practice_id", "Practice", "practiceId"),
                 ("observer_person_id", "Person", "observerPersonId"),
                 ("plan_id", "Plan", "planId"),
                 ("activity_id", "Activity", "activityId"),
@@ -1233,7 +1253,13 @@ class PracticeMutation:
     ) -> PdsaCyclePayload:
         async def work(session: AsyncSession) -> PdsaCyclePayload:
             strategy_id = parse_global_id(input.strategy_id, "Strategy", field="strategyId")
-            data = validate_input(PdsaCycleCreate, present_fields(input, exclude=frozenset({"strategy_id"})))
+            data = validate_input(
+                PdsaCycleCreate,
+                _with_ids(
+                    present_fields(input, exclude=frozenset({"strategy_id"})),
+                    ("practice_id", "Practice", "practiceId"),
+                ),
+            )
             row = await practice.create_pdsa_cycle(session, info.context.principal, strategy_id, data)
             return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_row(row))
 
@@ -1248,7 +1274,12 @@ class PracticeMutation:
     ) -> PdsaCyclePayload:
         async def work(session: AsyncSession) -> PdsaCyclePayload:
             row_id = parse_global_id(input.id, "PdsaCycle")
-            data = validate_input(PdsaCycleUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(
+                PdsaCycleUpdate,
+                _with_ids(
+                    present_fields(input, exclude=_VERSIONED), ("practice_id", "Practice", "practiceId")
+                ),
+            )
             row = await practice.update_pdsa_cycle(
                 session, info.context.principal, row_id, data, expected_version=input.expected_version
             )
@@ -1291,7 +1322,11 @@ class PracticeMutation:
         self, info: Info[Context, None], input: CreatePlcMeetingInput
     ) -> PlcMeetingPayload:
         async def work(session: AsyncSession) -> PlcMeetingPayload:
-            fields = _with_ids(present_fields(input), ("school_id", "School", "schoolId"))
+            fields = _with_ids(
+                present_fields(input),
+                ("school_id", "School", "schoolId"),
+                ("practice_id", "Practice", "practiceId"),
+            )
             data = validate_input(PlcMeetingCreate, fields)
             row = await practice.create_plc_meeting(session, info.context.principal, data)
             return PlcMeetingPayload(plc_meeting=PlcMeetingType.from_row(row))
@@ -1307,7 +1342,12 @@ class PracticeMutation:
     ) -> PlcMeetingPayload:
         async def work(session: AsyncSession) -> PlcMeetingPayload:
             row_id = parse_global_id(input.id, "PlcMeeting")
-            data = validate_input(PlcMeetingUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(
+                PlcMeetingUpdate,
+                _with_ids(
+                    present_fields(input, exclude=_VERSIONED), ("practice_id", "Practice", "practiceId")
+                ),
+            )
             row = await practice.update_plc_meeting(
                 session, info.context.principal, row_id, data, expected_version=input.expected_version
             )

@@ -44,6 +44,9 @@ def normalise_needs(needs: list[str]) -> list[str]:
 class WalkthroughCreate(RequestModel):
     school_id: uuid.UUID
     practice: Title = Field(description="The practice looked for, e.g. `Turn and talk`.")
+    practice_id: uuid.UUID | None = Field(
+        default=None, description="The practice of the district's catalogue it concerns (`/practices`)."
+    )
     observed_on: date
     observer_person_id: uuid.UUID | None = Field(
         default=None, description="Who walked through; defaults to you."
@@ -61,6 +64,7 @@ class WalkthroughCreate(RequestModel):
 
 class WalkthroughUpdate(UpdateModel):
     practice: Title = None  # type: ignore[assignment]
+    practice_id: uuid.UUID | None = None
     observed_on: date = None  # type: ignore[assignment]
     observer_person_id: uuid.UUID | None = None
     plan_id: uuid.UUID | None = None
@@ -72,6 +76,7 @@ class WalkthroughPublic(VersionedEntityPublic):
     district_id: uuid.UUID
     school_id: uuid.UUID
     practice: str
+    practice_id: uuid.UUID | None = Field(description="The practice of the district's catalogue, if tagged.")
     observed_on: date
     observer_person_id: uuid.UUID | None
     plan_id: uuid.UUID | None
@@ -164,6 +169,9 @@ class PdsaCycleCreate(RequestModel):
     prediction: Prose = Field(description="What you expect to happen, written before you try.")
     plan: Prose = Field(description="Who does what, when, with whom, and what data is collected.")
     started_on: date | None = None
+    practice_id: uuid.UUID | None = Field(
+        default=None, description="The practice of the district's catalogue it concerns (`/practices`)."
+    )
 
 
 class PdsaCycleUpdate(UpdateModel):
@@ -171,6 +179,7 @@ class PdsaCycleUpdate(UpdateModel):
     prediction: Prose = None  # type: ignore[assignment]
     plan: Prose = None  # type: ignore[assignment]
     started_on: date | None = None
+    practice_id: uuid.UUID | None = None
     done: Prose | None = Field(default=None, description="What was actually done.")
     results: Prose | None = Field(default=None, description="What happened, against the prediction.")
 
@@ -209,6 +218,7 @@ class PdsaCyclePublic(VersionedEntityPublic):
     decision: PdsaDecision | None
     decided_on: date | None
     revision_id: uuid.UUID | None = Field(description="The plan revision the decision proposed.")
+    practice_id: uuid.UUID | None = Field(description="The practice of the district's catalogue, if tagged.")
 
 
 # --- PLC meetings -----------------------------------------------------------------------------------
@@ -217,6 +227,9 @@ class PdsaCyclePublic(VersionedEntityPublic):
 class PlcMeetingCreate(RequestModel):
     school_id: uuid.UUID
     team: Title = Field(description="The PLC, e.g. `Grade 3 team`.")
+    practice_id: uuid.UUID | None = Field(
+        default=None, description="The practice of the district's catalogue it concerns (`/practices`)."
+    )
     met_on: date
     agenda: Prose | None = None
     notes: Prose | None = None
@@ -237,6 +250,7 @@ class PlcMeetingCreate(RequestModel):
 
 class PlcMeetingUpdate(UpdateModel):
     team: Title = None  # type: ignore[assignment]
+    practice_id: uuid.UUID | None = None
     met_on: date = None  # type: ignore[assignment]
     agenda: Prose | None = None
     notes: Prose | None = None
@@ -258,6 +272,7 @@ class PlcMeetingPublic(VersionedEntityPublic):
     notes: str | None
     needs: list[str]
     shared_with_leadership: bool
+    practice_id: uuid.UUID | None = Field(description="The practice of the district's catalogue, if tagged.")
 
 
 class NeedRollup(PublicModel):
@@ -342,3 +357,34 @@ class FeedbackAggregates(PublicModel):
     cells: list[FeedbackCell] = Field(
         description="One per school, measure and released period (the latest revision of each)."
     )
+
+
+# --- the practice catalogue -------------------------------------------------------------------------
+
+
+class PracticeCreate(RequestModel):
+    """An evidence-based practice for the district's catalogue."""
+
+    name: Title = Field(description="Unique in the district, whatever its case, e.g. `Turn and talk`.")
+    description: Prose | None = Field(default=None, description="What the practice looks like in class.")
+    evidence: Prose | None = Field(
+        default=None, description="The research or guidance it rests on (a citation, a clearinghouse link)."
+    )
+
+
+class PracticeUpdate(UpdateModel):
+    name: Title = None  # type: ignore[assignment]
+    description: Prose | None = None
+    evidence: Prose | None = None
+    retired: bool = Field(
+        default=None,  # type: ignore[assignment]
+        description="A retired practice stays on what named it but is not named by anything new.",
+    )
+
+
+class PracticePublic(EntityPublic):
+    district_id: uuid.UUID
+    name: str
+    description: str | None
+    evidence: str | None
+    retired: bool

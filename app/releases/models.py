@@ -21,6 +21,7 @@ from app.core.models import EntityBase, db_enum
 class ReleaseSubject(StrEnum):
     BEHAVIOR = "behavior"
     FEEDBACK = "feedback"
+    COACHING = "coaching"
 
 
 class Release(EntityBase, table=True):

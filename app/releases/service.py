@@ -1,7 +1,7 @@
 """Releases: the only way a figure that pools people is published.
 
 The rules:
-- A release is for one subject (behaviour analytics, student feedback) and one period the district
+- A release is for one subject (behaviour analytics, student feedback, coaching counts) and one period the district
   names. Behaviour periods have dates, must be over (the last day past in the district's time zone)
   and never overlap another released period, so no two releases subtract into a window nobody
   suppressed. A feedback period is the name results carry; releasing it closes it.
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import Action
 from app.auth.policy import require, require_authenticated
 from app.auth.principal import Principal
+from app.coaching import service as coaching
 from app.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import flush_or_conflict
@@ -94,18 +95,28 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
     else:
         if data.period_start is not None or data.period_end is not None:
             raise ValidationFailed(
-                "Feedback periods are named, not dated.",
-                errors=[FieldError(("period_start",), "Leave out for feedback.", "not_applicable")],
+                "Feedback and coaching periods are named, not dated.",
+                errors=[FieldError(("period_start",), "Leave out for a named period.", "not_applicable")],
             )
+        when = None
+    if data.subject is ReleaseSubject.COACHING:
+        computed_coaching = await coaching.compute_release(
+            session, district_id, data.period, district.min_teachers
+        )
+        tables, basis = computed_coaching.tables, computed_coaching.basis
+        audit, items = computed_coaching.audit, computed_coaching.items
+        min_people = district.min_teachers
+    elif data.subject is ReleaseSubject.FEEDBACK:
         computed_feedback = await feedback.compute_release(
             session, district_id, data.period, district.min_cell_size, district.min_teachers
         )
         tables, basis = computed_feedback.tables, computed_feedback.basis
         audit, items = computed_feedback.audit, computed_feedback.items
         min_people = district.min_teachers
-        when = None
     if previous is not None:
-        _check_correction(previous, tables, district.min_cell_size, min_people)
+        # Coaching cells count teachers' cycles: a correction moves them by the minimum of teachers.
+        min_n = min_people if data.subject is ReleaseSubject.COACHING else district.min_cell_size
+        _check_correction(previous, tables, min_n, min_people)
     release = Release(
         district_id=district_id,
         subject=data.subject,

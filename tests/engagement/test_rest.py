@@ -1187,6 +1187,7 @@ async def test_representation_names_the_categories_that_never_took_part(
         "missing_from_co_creation": ["student", "union", "board"],
         "missing_from_co_production": ["family", "student", "union", "board"],
         "never_took_part": ["student", "union", "board"],
+        "languages_heard": [],
     }
 
 

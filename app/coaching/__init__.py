@@ -1,0 +1,1 @@
+"""Coaching cycles: job-embedded learning of one practice from the district's catalogue."""

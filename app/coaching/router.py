@@ -1,0 +1,358 @@
+"""REST for the practice catalogue and coaching cycles.
+
+Parse, call the service, shape the reply. No rules here: who reads which cycle lives in
+`app.coaching.service` (and the catalogue's in `app.monitoring.catalogue`), which GraphQL calls too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Path, Query, Request, Response, status
+
+from app.coaching import service as coaching
+from app.coaching.models import CoachingStatus
+from app.coaching.schemas import (
+    CoachingCounts,
+    CoachingCycleCreate,
+    CoachingCyclePublic,
+    CoachingCycleUpdate,
+    CoachingObservationCreate,
+    CoachingObservationPublic,
+    CoachingObservationUpdate,
+    CoachingSessionCreate,
+    CoachingSessionPublic,
+    CoachingShareCreate,
+    CoachingSharePublic,
+    PracticeFootprint,
+)
+from app.core.problems import problem_responses
+from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.schemas import ListResponse
+from app.monitoring import catalogue
+from app.monitoring.practice_schemas import PracticeCreate, PracticePublic, PracticeUpdate
+
+router = AreaRouter(tags=["coaching"], responses=problem_responses(401, 403, 422))
+
+PracticeId = Annotated[uuid.UUID, Path(description="The practice's id.")]
+CycleId = Annotated[uuid.UUID, Path(description="The coaching cycle's id.")]
+Period = Annotated[str | None, Query(min_length=1, max_length=32, description="Only this period's.")]
+NOT_FOUND = problem_responses(404)
+WRITE_ERRORS = problem_responses(404, 409, 412)
+
+
+# --- the practice catalogue -------------------------------------------------------------------------
+
+
+@router.get("/practices", operation_id="listPractices", response_model=ListResponse[PracticePublic])
+async def list_practices(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    include_retired: Annotated[bool, Query(description="Retired practices too.")] = False,
+    name: Annotated[str | None, Query(min_length=1, max_length=200, description="Whatever its case.")] = None,
+) -> dict[str, object]:
+    """The district's catalogue of evidence-based practices, oldest first. Coaching cycles,
+    walkthroughs, PDSA cycles and PLC meetings name a practice from here (`practice_id`)."""
+    result = await catalogue.list_practices(
+        session, principal, page, catalogue.PracticeFilter(include_retired, name)
+    )
+    return list_body(request, response, result, PracticePublic)
+
+
+@router.post(
+    "/practices",
+    operation_id="createPractice",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PracticePublic,
+    responses=problem_responses(409),
+)
+async def create_practice(body: PracticeCreate, session: Session, principal: Caller) -> PracticePublic:
+    """Add a practice to the catalogue (district admins and district leaders)."""
+    return PracticePublic.model_validate(await catalogue.create_practice(session, principal, body))
+
+
+@router.get(
+    "/practices/{practice_id}", operation_id="getPractice", response_model=PracticePublic, responses=NOT_FOUND
+)
+async def get_practice(practice_id: PracticeId, session: Session, principal: Caller) -> PracticePublic:
+    """One practice of the catalogue."""
+    return PracticePublic.model_validate(await catalogue.get_practice(session, principal, practice_id))
+
+
+@router.patch(
+    "/practices/{practice_id}",
+    operation_id="updatePractice",
+    response_model=PracticePublic,
+    responses=WRITE_ERRORS,
+)
+async def update_practice(
+    practice_id: PracticeId, body: PracticeUpdate, session: Session, principal: Caller
+) -> PracticePublic:
+    """Rename, describe, retire (`retired: true`) or bring back a practice (district admins and
+    leaders). A retired practice stays on what named it; nothing new names it."""
+    return PracticePublic.model_validate(
+        await catalogue.update_practice(session, principal, practice_id, body)
+    )
+
+
+@router.get(
+    "/practices/{practice_id}/footprint",
+    operation_id="getPracticeFootprint",
+    response_model=PracticeFootprint,
+    responses=NOT_FOUND,
+)
+async def practice_footprint(
+    practice_id: PracticeId, session: Session, principal: Caller
+) -> PracticeFootprint:
+    """Where the practice is being learned (released coaching counts), tried (PDSA cycles), discussed
+    (PLC meetings) and observed (walkthroughs), per school, as far as your role reads each; a part you
+    cannot read is null."""
+    return await coaching.practice_footprint(session, principal, practice_id)
+
+
+# --- coaching cycles --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/coaching-cycles", operation_id="listCoachingCycles", response_model=ListResponse[CoachingCyclePublic]
+)
+async def list_cycles(
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    page: ListParams,
+    practice_id: Annotated[uuid.UUID | None, Query(description="Only cycles on this practice.")] = None,
+    period: Period = None,
+    status_filter: Annotated[CoachingStatus | None, Query(alias="status")] = None,
+    role: Annotated[
+        str | None,
+        Query(
+            pattern="^(teacher|coach)$", description="Only cycles where you are the teacher, or the coach."
+        ),
+    ] = None,
+) -> dict[str, object]:
+    """Coaching cycles you may read: yours as teacher or coach, and those a teacher shared with you.
+    Nobody else's, whatever your role and whatever the filter. Every cycle returned is recorded in the
+    audit trail as read by you. Leaders read counts (`/coaching-counts`)."""
+    filters = coaching.CycleFilter(practice_id, period, status_filter, role == "teacher", role == "coach")
+    result = await coaching.list_cycles(session, principal, page, filters)
+    return list_body(request, response, result, CoachingCyclePublic)
+
+
+@router.post(
+    "/coaching-cycles",
+    operation_id="startCoachingCycle",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CoachingCyclePublic,
+    responses=NOT_FOUND,
+)
+async def start_cycle(
+    body: CoachingCycleCreate, response: Response, session: Session, principal: Caller
+) -> CoachingCyclePublic:
+    """Start a coaching cycle as its teacher or its coach, around a practice of the catalogue."""
+    cycle = await coaching.start_cycle(session, principal, body)
+    set_etag(response, cycle.version)
+    return CoachingCyclePublic.model_validate(cycle)
+
+
+@router.get(
+    "/coaching-cycles/{cycle_id}",
+    operation_id="getCoachingCycle",
+    response_model=CoachingCyclePublic,
+    responses=NOT_FOUND,
+)
+async def get_cycle(
+    cycle_id: CycleId, response: Response, session: Session, principal: Caller
+) -> CoachingCyclePublic:
+    """One cycle, for its teacher, its coach and those the teacher shared it with; for anyone else it
+    does not exist (404). The read is recorded in the audit trail."""
+    cycle = await coaching.get_cycle(session, principal, cycle_id)
+    set_etag(response, cycle.version)
+    return CoachingCyclePublic.model_validate(cycle)
+
+
+@router.patch(
+    "/coaching-cycles/{cycle_id}",
+    operation_id="updateCoachingCycle",
+    response_model=CoachingCyclePublic,
+    responses=WRITE_ERRORS,
+)
+async def update_cycle(
+    cycle_id: CycleId,
+    body: CoachingCycleUpdate,
+    response: Response,
+    session: Session,
+    principal: Caller,
+    expected_version: ExpectedVersion,
+) -> CoachingCyclePublic:
+    """Co-write the goal (either of the two; a change waits for the teacher's agreement), agree to it
+    or write the reflection (the teacher), complete or reopen the cycle. Send `If-Match`."""
+    cycle = await coaching.update_cycle(session, principal, cycle_id, body, expected_version=expected_version)
+    set_etag(response, cycle.version)
+    return CoachingCyclePublic.model_validate(cycle)
+
+
+@router.get(
+    "/coaching-cycles/{cycle_id}/sessions",
+    operation_id="listCoachingSessions",
+    response_model=list[CoachingSessionPublic],
+    responses=NOT_FOUND,
+)
+async def list_sessions(
+    cycle_id: CycleId, session: Session, principal: Caller
+) -> list[CoachingSessionPublic]:
+    """The cycle's sessions in time order."""
+    rows = await coaching.list_sessions(session, principal, cycle_id)
+    return [CoachingSessionPublic.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/coaching-cycles/{cycle_id}/sessions",
+    operation_id="scheduleCoachingSession",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CoachingSessionPublic,
+    responses=WRITE_ERRORS,
+)
+async def schedule_session(
+    cycle_id: CycleId, body: CoachingSessionCreate, session: Session, principal: Caller
+) -> CoachingSessionPublic:
+    """Schedule a plan, observe or debrief session (the teacher or the coach)."""
+    return CoachingSessionPublic.model_validate(
+        await coaching.schedule_session(session, principal, cycle_id, body)
+    )
+
+
+@router.delete(
+    "/coaching-sessions/{session_id}",
+    operation_id="cancelCoachingSession",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+)
+async def cancel_session(
+    session_id: Annotated[uuid.UUID, Path(description="The session's id.")],
+    session: Session,
+    principal: Caller,
+) -> Response:
+    """Take a session off the cycle (the teacher or the coach)."""
+    await coaching.cancel_session(session, principal, session_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/coaching-cycles/{cycle_id}/observations",
+    operation_id="listCoachingObservations",
+    response_model=list[CoachingObservationPublic],
+    responses=NOT_FOUND,
+)
+async def list_observations(
+    cycle_id: CycleId, session: Session, principal: Caller
+) -> list[CoachingObservationPublic]:
+    """Walkthrough observations of the teacher's classroom linked to the cycle: the level seen, the
+    support the walkthrough said was needed, and whether it was given."""
+    return await coaching.list_observations(session, principal, cycle_id)
+
+
+@router.post(
+    "/coaching-cycles/{cycle_id}/observations",
+    operation_id="linkCoachingObservation",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CoachingObservationPublic,
+    responses=WRITE_ERRORS,
+)
+async def link_observation(
+    cycle_id: CycleId, body: CoachingObservationCreate, session: Session, principal: Caller
+) -> CoachingObservationPublic:
+    """Link a walkthrough observation of the teacher's classroom (the teacher or the coach)."""
+    return await coaching.link_observation(session, principal, cycle_id, body)
+
+
+LinkId = Annotated[uuid.UUID, Path(description="The link's id.")]
+
+
+@router.patch(
+    "/coaching-observations/{link_id}",
+    operation_id="updateCoachingObservation",
+    response_model=CoachingObservationPublic,
+    responses=NOT_FOUND,
+)
+async def update_observation(
+    link_id: LinkId, body: CoachingObservationUpdate, session: Session, principal: Caller
+) -> CoachingObservationPublic:
+    """Say whether the support the observation called for was given."""
+    return await coaching.set_support_given(session, principal, link_id, body.support_given)
+
+
+@router.delete(
+    "/coaching-observations/{link_id}",
+    operation_id="unlinkCoachingObservation",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+)
+async def unlink_observation(link_id: LinkId, session: Session, principal: Caller) -> Response:
+    """Unlink an observation from the cycle (the observation itself stays)."""
+    await coaching.unlink_observation(session, principal, link_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/coaching-cycles/{cycle_id}/shares",
+    operation_id="listCoachingShares",
+    response_model=list[CoachingSharePublic],
+    responses=NOT_FOUND,
+)
+async def list_shares(cycle_id: CycleId, session: Session, principal: Caller) -> list[CoachingSharePublic]:
+    """Whom the teacher shared the cycle with."""
+    return [
+        CoachingSharePublic.model_validate(r)
+        for r in await coaching.list_shares(session, principal, cycle_id)
+    ]
+
+
+@router.post(
+    "/coaching-cycles/{cycle_id}/shares",
+    operation_id="shareCoachingCycle",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CoachingSharePublic,
+    responses=WRITE_ERRORS,
+)
+async def share_cycle(
+    cycle_id: CycleId, body: CoachingShareCreate, session: Session, principal: Caller
+) -> CoachingSharePublic:
+    """The teacher lets a named person of the district read the cycle."""
+    return CoachingSharePublic.model_validate(await coaching.share_cycle(session, principal, cycle_id, body))
+
+
+@router.delete(
+    "/coaching-shares/{share_id}",
+    operation_id="unshareCoachingCycle",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+)
+async def unshare_cycle(
+    share_id: Annotated[uuid.UUID, Path(description="The share's id.")], session: Session, principal: Caller
+) -> Response:
+    """The teacher withdraws a share."""
+    await coaching.unshare_cycle(session, principal, share_id)
+    return Response(status_code=204)
+
+
+@router.get("/coaching-counts", operation_id="getCoachingCounts", response_model=CoachingCounts)
+async def coaching_counts(
+    session: Session,
+    principal: Caller,
+    period: Period = None,
+    practice_id: Annotated[uuid.UUID | None, Query(description="Only this practice's.")] = None,
+) -> CoachingCounts:
+    """How many coaching cycles, on which practices: per practice and released period, district-wide
+    (leaders, coaches, district roles). Only released periods (`POST /releases` with subject
+    `coaching`); a cell under the district's minimum of teachers, not counting teachers whose cycles
+    you read one by one, is suppressed (figures null)."""
+    return await coaching.coaching_counts(session, principal, period=period, practice_id=practice_id)
