@@ -1,7 +1,7 @@
 """coaching cycles, the practice catalogue, and families' languages
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0020
 Create Date: 2026-11-30 04:03:36.204775
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0017"
-down_revision: str | None = "0014"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

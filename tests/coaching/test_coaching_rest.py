@@ -11,7 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.identity.models import Role
-from tests.conftest import Tokens, World, count_statements
+from tests.conftest import ANY_VERSION, Tokens, World, count_statements
 from tests.monitoring.practice_helpers import (
     API,
     Headers,
@@ -75,7 +75,9 @@ async def test_catalogue_is_kept_by_district_leaders_and_named_not_free_text(
     coach = await make_staff(client, tokens, world, Role.COACH)
     tagged = await walkthrough(client, world, coach.headers, practice_id=made["id"])
     assert tagged["practice_id"] == made["id"]
-    retired = await client.patch(f"{API}/practices/{made['id']}", json={"retired": True}, headers=leader)
+    retired = await client.patch(
+        f"{API}/practices/{made['id']}", json={"retired": True}, headers=leader | ANY_VERSION
+    )
     assert retired.status_code == 200, retired.text
     response = await client.post(
         f"{API}/walkthroughs",
@@ -104,17 +106,19 @@ async def test_a_cycle_is_the_teachers_and_the_coachs_and_no_one_elses(
     agreed = await client.patch(
         f"{API}/coaching-cycles/{cycle_id}",
         json={"goal_agreed": True, "reflection": "Pairs work."},
-        headers=teacher.headers,
+        headers=teacher.headers | ANY_VERSION,
     )
     assert agreed.status_code == 200, agreed.text
     assert agreed.json()["goal_agreed_at"] is not None
     response = await client.patch(
-        f"{API}/coaching-cycles/{cycle_id}", json={"reflection": "x"}, headers=coach.headers
+        f"{API}/coaching-cycles/{cycle_id}", json={"reflection": "x"}, headers=coach.headers | ANY_VERSION
     )
     assert response.status_code == 403
     # A change to the goal waits for the teacher's agreement again.
     changed = await client.patch(
-        f"{API}/coaching-cycles/{cycle_id}", json={"goal": "Three times."}, headers=coach.headers
+        f"{API}/coaching-cycles/{cycle_id}",
+        json={"goal": "Three times."},
+        headers=coach.headers | ANY_VERSION,
     )
     assert changed.json()["goal_agreed_at"] is None
     await post(
@@ -149,7 +153,7 @@ async def test_a_cycle_is_the_teachers_and_the_coachs_and_no_one_elses(
         assert listed.status_code == 200, who
         assert listed.json()["items"] == [], who
         response = await client.patch(
-            f"{API}/coaching-cycles/{cycle_id}", json={"goal": "mine"}, headers=headers
+            f"{API}/coaching-cycles/{cycle_id}", json={"goal": "mine"}, headers=headers | ANY_VERSION
         )
         assert response.status_code == 404, who
 
@@ -165,7 +169,9 @@ async def test_a_cycle_is_the_teachers_and_the_coachs_and_no_one_elses(
     assert response.status_code == 200
     assert (
         await client.patch(
-            f"{API}/coaching-cycles/{cycle_id}", json={"goal": "x"}, headers=outsiders["principal"]
+            f"{API}/coaching-cycles/{cycle_id}",
+            json={"goal": "x"},
+            headers=outsiders["principal"] | ANY_VERSION,
         )
     ).status_code == 403
     # The coach cannot share it on, nor withdraw the teacher's share.
@@ -217,7 +223,9 @@ async def test_links_the_teachers_observations_and_whether_support_was_given(
     )
     assert response.status_code == 422
     given = await client.patch(
-        f"{API}/coaching-observations/{link['id']}", json={"support_given": True}, headers=coach.headers
+        f"{API}/coaching-observations/{link['id']}",
+        json={"support_given": True},
+        headers=coach.headers | ANY_VERSION,
     )
     assert given.json()["support_given"] is True
 
