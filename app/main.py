@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 import app.models  # noqa: F401  (every table registered before the first query)
+from app.agenda.router import router as agenda_router
 from app.audit.router import router as audit_router
 from app.auth.grants import GrantVersions
 from app.auth.router import router as auth_router
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(tenancy_router)
     api.include_router(identity_router)
+    api.include_router(agenda_router)
     api.include_router(initiatives_router)
     api.include_router(engagement_router)
     api.include_router(plans_router)

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.agenda.service import my_agenda
+from app.auth.principal import Grant, Principal, PrincipalKind
 from app.cli import main as cli_main
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_session_factory, session_scope
@@ -15,7 +17,7 @@ from app.core.migrations import migrate
 from app.demo import DEMO_ACTIVITIES, DEMO_DISTRICTS, DEMO_INITIATIVES, DEMO_ROLES, load_demo, operator_of
 from app.engagement import service as engagement
 from app.engagement.models import Activity
-from app.identity.models import User
+from app.identity.models import Role, User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Initiative, StanceChange
 from app.monitoring import feedback, practice
@@ -59,7 +61,9 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
             expected = [s for d in DEMO_DISTRICTS for s in ["active", "in_review", "draft"][: len(d.schools)]]
             assert sorted(s.value for s in statuses) == sorted(expected)
             numbers = (await connection.execute(select(PlanRevision.number))).scalars().all()
-            assert sorted(numbers) == [0, 0, 1, 1]
+            assert sorted(n for n in numbers if n is not None) == [0, 0, 1, 1]
+            # One proposal per district waits for the active plan's lead (it is on her agenda).
+            assert numbers.count(None) == len(DEMO_DISTRICTS)
             reads = await connection.execute(
                 select(Initiative.id, Initiative.district_id).where(
                     Initiative.title == "Every child reads by grade 3"
@@ -84,6 +88,19 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
             aggregates = await feedback.feedback_aggregates(session, operator, AggregateFilter())
             needs = await practice.plc_needs(session, operator)
             cycles = (await session.execute(select(PdsaCycle.decision))).scalars().all()
+            leader_id = await session.scalar(
+                select(User.id).where(
+                    User.district_id == district_id, User.email.startswith("school.leader@")
+                )
+            )
+            school_id = await session.scalar(select(Plan.school_id).where(Plan.id == plan_id))
+            leader = Principal(
+                kind=PrincipalKind.USER,
+                id=leader_id,
+                district_id=district_id,
+                grants=(Grant(Role.SCHOOL_LEADER, school_id),),
+            )
+            leaders_agenda = await my_agenda(session, leader)
     finally:
         await app_engine.dispose()
     assert {g.disposition.value for g in report.groups} == {
@@ -93,10 +110,11 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
         "declined",
         "open",
     }
-    # Five inputs to the initiative's own activities, two from the co-creation of a plan that carries it out.
-    assert report.total_inputs == 7
+    # Five inputs to the initiative's own activities, two from the co-creation of a plan that carries it
+    # out, and a family's question from the plan's listening session, still waiting (on the lead's agenda).
+    assert report.total_inputs == 8
     # The approved plan's barrier is answered (approval waits for it), ten days after it was raised.
-    assert report.responded_share == 0.7143
+    assert report.responded_share == 0.625
     assert report.median_days_to_response == 21.0
     codes = {f.code for corner in triangle.corners for f in corner.findings}
     assert "legitimacy.co_creation_credit" in codes
@@ -122,6 +140,12 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     assert needs.needs[0].meetings == 3
     assert "classroom routines" not in {n.need for n in needs.needs}
     assert sorted(c.value for c in cycles if c is not None) == ["adopt", "adopt"]  # one per demo district
+    # The active plan's lead has a revision to decide, a family's question to answer, the next review.
+    assert {i.kind for i in leaders_agenda.items} >= {
+        "revision_to_decide",
+        "input_to_answer",
+        "review_checkpoint",
+    }
 
 
 def test_create_admin_creates_the_district_and_an_admin_who_can_sign_in(

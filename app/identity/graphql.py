@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from strawberry.types import Info
 from app.auth.dependencies import password_attempt
 from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
+from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
@@ -33,6 +34,9 @@ from app.identity.schemas import (
     UserPublic,
     UserUpdate,
 )
+
+if TYPE_CHECKING:
+    from app.agenda.graphql import AgendaType
 
 PersonKindEnum = strawberry.enum(PersonKind, name="PersonKind")
 RoleEnum = strawberry.enum(Role, name="Role")
@@ -187,6 +191,18 @@ class MeType:
     display_name: str | None
     roles: list[RoleGrantType]
     scopes: list[str]
+
+    @strawberry.field(
+        description="What needs you now: due steps, reviews, inputs to answer, revisions to decide, "
+        "PDSA studies, walkthrough support; most urgent first.",
+        metadata=cost(1),
+    )
+    async def agenda(
+        self, info: Info[Context, None]
+    ) -> Annotated[AgendaType, strawberry.lazy("app.agenda.graphql")]:
+        from app.agenda.graphql import resolve_agenda
+
+        return await resolve_agenda(info)
 
     @classmethod
     def from_public(cls, me: Me) -> MeType:
