@@ -49,6 +49,7 @@ from app.monitoring.router import router as monitoring_router
 from app.opendata.router import public as open_data_public
 from app.opendata.router import router as open_data_router
 from app.plans.router import router as plans_router
+from app.portfolio.router import router as portfolio_router
 from app.releases.router import router as releases_router
 from app.sis.router import router as sis_router
 from app.tenancy.router import router as tenancy_router
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(initiatives_router)
     api.include_router(engagement_router)
     api.include_router(plans_router)
+    api.include_router(portfolio_router)
     api.include_router(practice_router)
     api.include_router(monitoring_router)
     api.include_router(sis_router)

@@ -25,6 +25,7 @@ from app.monitoring.dashboard import plan_dashboard
 from app.monitoring.feedback import AggregateFilter
 from app.monitoring.models import PdsaCycle
 from app.plans.models import Plan, PlanRevision, PlanStatus
+from app.portfolio.service import district_portfolio
 
 
 async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_database_url: str) -> None:
@@ -101,6 +102,7 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
                 grants=(Grant(Role.SCHOOL_LEADER, school_id),),
             )
             leaders_agenda = await my_agenda(session, leader)
+            portfolio = await district_portfolio(session, operator)
     finally:
         await app_engine.dispose()
     assert {g.disposition.value for g in report.groups} == {
@@ -146,6 +148,12 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
         "input_to_answer",
         "review_checkpoint",
     }
+    # The district portfolio has every school plan, the active one with its goal's status and walkthrough.
+    assert len(portfolio.plans) == 3
+    active = next(r for r in portfolio.plans if r.plan.id == plan_id)
+    assert active.goals.at_risk + active.goals.on_track + active.goals.off_track == 1
+    assert active.walkthrough is not None
+    assert portfolio.practices
 
 
 def test_create_admin_creates_the_district_and_an_admin_who_can_sign_in(

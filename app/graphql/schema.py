@@ -44,6 +44,7 @@ from app.monitoring.graphql import MonitoringMutation, MonitoringQuery
 from app.monitoring.practice_graphql import PracticeMutation, PracticeQuery
 from app.opendata.graphql import OpenDataMutation, OpenDataQuery
 from app.plans.graphql import PlansMutation, PlansQuery
+from app.portfolio.graphql import PortfolioQuery
 from app.tenancy.graphql import TenancyMutation, TenancyQuery
 from app.webhooks.graphql import WebhooksMutation, WebhooksQuery
 
@@ -55,6 +56,7 @@ class Query(
     InitiativesQuery,
     EngagementQuery,
     PlansQuery,
+    PortfolioQuery,
     PracticeQuery,
     MonitoringQuery,
     AuditQuery,
