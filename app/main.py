@@ -22,6 +22,7 @@ from app.agenda.router import router as agenda_router
 from app.audit.router import router as audit_router
 from app.auth.grants import GrantVersions
 from app.auth.router import router as auth_router
+from app.continuity.router import router as continuity_router
 from app.core import metrics
 from app.core.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable, outage
 from app.core.availability import watch as watch_availability
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(initiatives_router)
     api.include_router(engagement_router)
     api.include_router(plans_router)
+    api.include_router(continuity_router)
     api.include_router(portfolio_router)
     api.include_router(practice_router)
     api.include_router(monitoring_router)

@@ -30,6 +30,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
 
 from app.audit.graphql import AuditQuery
+from app.continuity.graphql import ContinuityMutation, ContinuityQuery
 from app.core.config import Settings
 from app.core.input_guard import ForbiddenTextInDocument
 from app.engagement.graphql import EngagementMutation, EngagementQuery
@@ -56,6 +57,7 @@ class Query(
     InitiativesQuery,
     EngagementQuery,
     PlansQuery,
+    ContinuityQuery,
     PortfolioQuery,
     PracticeQuery,
     MonitoringQuery,
@@ -80,6 +82,7 @@ class Mutation(
     InitiativesMutation,
     EngagementMutation,
     PlansMutation,
+    ContinuityMutation,
     PracticeMutation,
     MonitoringMutation,
     WebhooksMutation,

@@ -81,6 +81,10 @@ class PlanPublic(VersionedEntityPublic):
     submitted_at: datetime | None = Field(
         description="When it last went to review: its co-creation record is judged as it stood then."
     )
+    previous_plan_id: uuid.UUID | None = Field(
+        default=None,
+        description="The closed plan of the previous cycle this one continues (`GET /plans/{id}/lineage`).",
+    )
 
 
 def _check_cycle(cycle: str) -> None:
@@ -123,6 +127,9 @@ class GoalPublic(VersionedEntityPublic):
     plan_id: uuid.UUID
     statement: str
     weight: Decimal
+    carried_from_id: uuid.UUID | None = Field(
+        default=None, description="The goal of the previous cycle's plan this one carries forward."
+    )
     indicator: IndicatorPublic
 
     @classmethod
@@ -155,6 +162,9 @@ class StrategyPublic(VersionedEntityPublic):
     description: str | None
     driver: str | None
     weight: Decimal
+    carried_from_id: uuid.UUID | None = Field(
+        default=None, description="The strategy of the previous cycle's plan this one carries forward."
+    )
 
 
 class ActionStepCreate(RequestModel):

@@ -981,13 +981,18 @@ async def update_goal(
 async def remove_goal(
     session: AsyncSession, principal: Principal, goal_id: uuid.UUID, *, revising: bool = False
 ) -> None:
-    """Remove a goal with its strategies and action steps, and its indicator."""
+    """Remove a goal with its strategies and action steps, and its indicator unless the goal it was
+    carried from (or one carried from it) still measures with it: the series belongs to them too."""
     goal, plan = await _plan_child(session, principal, Goal, goal_id, "goal")
     await _check_edit(session, principal, plan, revising=revising)
     indicator_id = goal.indicator_id
     await session.delete(goal)
     await session.flush()
-    await session.execute(delete(Indicator).where(Indicator.id == indicator_id))
+    await session.execute(
+        delete(Indicator).where(
+            Indicator.id == indicator_id, ~exists(select(Goal.id).where(Goal.indicator_id == indicator_id))
+        )
+    )
 
 
 async def list_strategies(
