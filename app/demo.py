@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agenda.demo import seed_agenda
 from app.auth.principal import SYSTEM, Principal
+from app.continuity.demo import seed_next_year
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory, session_scope
 from app.core.models import utcnow
@@ -208,6 +209,7 @@ async def load_demo(database_url: str, settings: Settings, password: str) -> lis
                 await seed_plans(session, provisioned.district_id)
                 await seed_monitoring(session, provisioned.district_id, _READS)
                 await seed_agenda(session, provisioned.district_id)
+                await seed_next_year(session, provisioned.district_id)
                 await release_demo_figures(session, operator_of(provisioned.district_id))
                 results.append(provisioned)
     finally:

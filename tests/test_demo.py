@@ -59,10 +59,16 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
             statuses = (
                 (await connection.execute(select(Plan.status).order_by(Plan.created_at))).scalars().all()
             )
-            expected = [s for d in DEMO_DISTRICTS for s in ["active", "in_review", "draft"][: len(d.schools)]]
+            # ... and at the first school, last cycle's closed plan and this cycle's started from it.
+            expected = [
+                s
+                for d in DEMO_DISTRICTS
+                for s in [*["active", "in_review", "draft"][: len(d.schools)], "closed", "draft"]
+            ]
             assert sorted(s.value for s in statuses) == sorted(expected)
             numbers = (await connection.execute(select(PlanRevision.number))).scalars().all()
-            assert sorted(n for n in numbers if n is not None) == [0, 0, 1, 1]
+            # The active plans (approved, then revised once) and last cycle's closed plans (approved).
+            assert sorted(n for n in numbers if n is not None) == [0, 0, 0, 0, 1, 1]
             # One proposal per district waits for the active plan's lead (it is on her agenda).
             assert numbers.count(None) == len(DEMO_DISTRICTS)
             reads = await connection.execute(
@@ -149,7 +155,7 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
         "review_checkpoint",
     }
     # The district portfolio has every school plan, the active one with its goal's status and walkthrough.
-    assert len(portfolio.plans) == 3
+    assert len(portfolio.plans) == 4  # the closed plan is not in it; the plan started from it is
     active = next(r for r in portfolio.plans if r.plan.id == plan_id)
     assert active.goals.at_risk + active.goals.on_track + active.goals.off_track == 1
     assert active.walkthrough is not None
