@@ -163,21 +163,25 @@ def action_steps(principal: Principal, today: date) -> Any:
 
 def review_checkpoints(principal: Principal, today: date) -> Any:
     """Reviews not yet held, overdue or due within `DUE_WITHIN`, of live plans the person leads,
-    co-writes or reviews."""
-    return select(
-        *_row(
-            AgendaKind.REVIEW_CHECKPOINT,
-            ReviewCheckpoint.id,
-            literal("Review of the plan"),
-            ReviewCheckpoint.scheduled_on,
-            ReviewCheckpoint.plan_id,
-            ReviewCheckpoint.plan_id,
+    co-writes or reviews; titled with the plan's title."""
+    return (
+        select(
+            *_row(
+                AgendaKind.REVIEW_CHECKPOINT,
+                ReviewCheckpoint.id,
+                func.concat(literal("Review of "), Plan.title),
+                ReviewCheckpoint.scheduled_on,
+                ReviewCheckpoint.plan_id,
+                ReviewCheckpoint.plan_id,
+            )
         )
-    ).where(
-        ReviewCheckpoint.held_on.is_(None),
-        ReviewCheckpoint.scheduled_on <= today + DUE_WITHIN,
-        ReviewCheckpoint.plan_id.in_(_live_plans(principal)),
-        ReviewCheckpoint.plan_id.in_(_my_plans(principal, frozenset(CollaboratorRole))),
+        .join(Plan, Plan.id == ReviewCheckpoint.plan_id)
+        .where(
+            ReviewCheckpoint.held_on.is_(None),
+            ReviewCheckpoint.scheduled_on <= today + DUE_WITHIN,
+            ReviewCheckpoint.plan_id.in_(_live_plans(principal)),
+            ReviewCheckpoint.plan_id.in_(_my_plans(principal, frozenset(CollaboratorRole))),
+        )
     )
 
 

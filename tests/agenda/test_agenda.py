@@ -218,6 +218,8 @@ async def test_the_teachers_agenda_lists_what_needs_them_most_urgent_first(
     assert body["total"] == 7
     due = [i["due_on"] for i in body["items"]]
     assert due == sorted(due)
+    review = next(i for i in body["items"] if i["kind"] == "review_checkpoint")
+    assert review["title"] == "Review of Every child reads"
     first = body["items"][0]
     assert first["link"] == f"{API}/inputs/{ids['input']}"
     steps = [i for i in body["items"] if i["kind"] == "action_step"]
