@@ -14,9 +14,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.agenda.demo import seed_agenda
 from app.auth.principal import SYSTEM, Principal
 from app.coaching import demo as coaching_demo
 from app.coaching.demo import seed_catalogue
+from app.continuity.demo import seed_next_year
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory, session_scope
 from app.core.models import utcnow
@@ -217,6 +219,8 @@ async def load_demo(database_url: str, settings: Settings, password: str) -> lis
                 where = await demo_school_teachers(session, provisioned.district_id)
                 if where is not None:
                     await coaching_demo.seed_coaching(session, provisioned.district_id, *where, practices)
+                await seed_agenda(session, provisioned.district_id)
+                await seed_next_year(session, provisioned.district_id)
                 await release_demo_figures(session, operator_of(provisioned.district_id))
                 results.append(provisioned)
     finally:

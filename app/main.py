@@ -18,10 +18,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 import app.models  # noqa: F401  (every table registered before the first query)
+from app.agenda.router import router as agenda_router
 from app.audit.router import router as audit_router
 from app.auth.grants import GrantVersions
 from app.auth.router import router as auth_router
 from app.coaching.router import router as coaching_router
+from app.continuity.router import router as continuity_router
 from app.core import metrics
 from app.core.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable, outage
 from app.core.availability import watch as watch_availability
@@ -49,6 +51,7 @@ from app.monitoring.router import router as monitoring_router
 from app.opendata.router import public as open_data_public
 from app.opendata.router import router as open_data_router
 from app.plans.router import router as plans_router
+from app.portfolio.router import router as portfolio_router
 from app.releases.router import router as releases_router
 from app.sis.router import router as sis_router
 from app.tenancy.router import router as tenancy_router
@@ -148,9 +151,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(tenancy_router)
     api.include_router(identity_router)
+    api.include_router(agenda_router)
     api.include_router(initiatives_router)
     api.include_router(engagement_router)
     api.include_router(plans_router)
+    api.include_router(continuity_router)
+    api.include_router(portfolio_router)
     api.include_router(practice_router)
     api.include_router(coaching_router)
     api.include_router(monitoring_router)

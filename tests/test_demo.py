@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.agenda.service import my_agenda
+from app.auth.principal import Grant, Principal, PrincipalKind
 from app.cli import main as cli_main
 from app.coaching import service as coaching
 from app.coaching.models import CoachingCycle
@@ -17,7 +19,7 @@ from app.core.migrations import migrate
 from app.demo import DEMO_ACTIVITIES, DEMO_DISTRICTS, DEMO_INITIATIVES, DEMO_ROLES, load_demo, operator_of
 from app.engagement import service as engagement
 from app.engagement.models import Activity
-from app.identity.models import User
+from app.identity.models import Role, User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Initiative, StanceChange
 from app.monitoring import feedback, practice
@@ -25,6 +27,7 @@ from app.monitoring.dashboard import plan_dashboard
 from app.monitoring.feedback import AggregateFilter
 from app.monitoring.models import PdsaCycle, Practice
 from app.plans.models import Plan, PlanRevision, PlanStatus
+from app.portfolio.service import district_portfolio
 
 
 async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_database_url: str) -> None:
@@ -58,10 +61,18 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
             statuses = (
                 (await connection.execute(select(Plan.status).order_by(Plan.created_at))).scalars().all()
             )
-            expected = [s for d in DEMO_DISTRICTS for s in ["active", "in_review", "draft"][: len(d.schools)]]
+            # ... and at the first school, last cycle's closed plan and this cycle's started from it.
+            expected = [
+                s
+                for d in DEMO_DISTRICTS
+                for s in [*["active", "in_review", "draft"][: len(d.schools)], "closed", "draft"]
+            ]
             assert sorted(s.value for s in statuses) == sorted(expected)
             numbers = (await connection.execute(select(PlanRevision.number))).scalars().all()
-            assert sorted(numbers) == [0, 0, 1, 1]
+            # The active plans (approved, then revised once) and last cycle's closed plans (approved).
+            assert sorted(n for n in numbers if n is not None) == [0, 0, 0, 0, 1, 1]
+            # One proposal per district waits for the active plan's lead (it is on her agenda).
+            assert numbers.count(None) == len(DEMO_DISTRICTS)
             reads = await connection.execute(
                 select(Initiative.id, Initiative.district_id).where(
                     Initiative.title == "Every child reads by grade 3"
@@ -103,6 +114,20 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
                 .scalars()
                 .all()
             )
+            leader_id = await session.scalar(
+                select(User.id).where(
+                    User.district_id == district_id, User.email.startswith("school.leader@")
+                )
+            )
+            school_id = await session.scalar(select(Plan.school_id).where(Plan.id == plan_id))
+            leader = Principal(
+                kind=PrincipalKind.USER,
+                id=leader_id,
+                district_id=district_id,
+                grants=(Grant(Role.SCHOOL_LEADER, school_id),),
+            )
+            leaders_agenda = await my_agenda(session, leader)
+            portfolio = await district_portfolio(session, operator)
     finally:
         await app_engine.dispose()
     assert {g.disposition.value for g in report.groups} == {
@@ -112,10 +137,11 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
         "declined",
         "open",
     }
-    # Five inputs to the initiative's own activities, two from the co-creation of a plan that carries it out.
-    assert report.total_inputs == 7
+    # Five inputs to the initiative's own activities, two from the co-creation of a plan that carries it
+    # out, and a family's question from the plan's listening session, still waiting (on the lead's agenda).
+    assert report.total_inputs == 8
     # The approved plan's barrier is answered (approval waits for it), ten days after it was raised.
-    assert report.responded_share == 0.7143
+    assert report.responded_share == 0.625
     assert report.median_days_to_response == 21.0
     # Families' languages: the answers in Spanish beside the originals; English and Spanish heard from.
     adopted = next(g for g in in_spanish.groups if g.disposition.value == "adopted").inputs[0]
@@ -161,6 +187,18 @@ async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_dat
     assert footprint.observed[0].count == 2
     (mine,) = [c for c in coached if c.reflection is not None]
     assert mine.goal_agreed_at is not None
+    # The active plan's lead has a revision to decide, a family's question to answer, the next review.
+    assert {i.kind for i in leaders_agenda.items} >= {
+        "revision_to_decide",
+        "input_to_answer",
+        "review_checkpoint",
+    }
+    # The district portfolio has every school plan, the active one with its goal's status and walkthrough.
+    assert len(portfolio.plans) == 4  # the closed plan is not in it; the plan started from it is
+    active = next(r for r in portfolio.plans if r.plan.id == plan_id)
+    assert active.goals.at_risk + active.goals.on_track + active.goals.off_track == 1
+    assert active.walkthrough is not None
+    assert portfolio.practices
 
 
 def test_create_admin_creates_the_district_and_an_admin_who_can_sign_in(

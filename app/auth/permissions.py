@@ -100,6 +100,8 @@ class Action(StrEnum):
     WEBHOOK_MANAGE = "webhook:manage"
     # Whether the district publishes open data, and under which licence.
     OPEN_DATA_MANAGE = "open_data:manage"
+    # The district portfolio: every school plan side by side, for those who lead the district.
+    PORTFOLIO_READ = "portfolio:read"
 
 
 # Reads of the district's directory (the district itself, its schools, its people): a grant at any
@@ -176,6 +178,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.DISTRICT_LEADER: _STAFF_LEADERSHIP
     | _INITIATIVE_LEADERSHIP
     | {
+        Action.PORTFOLIO_READ,
         Action.BEHAVIOR_ANALYTICS_READ,
         Action.PLAN_APPROVE_DISTRICT,
         Action.PLC_READ_SHARED,
@@ -273,6 +276,7 @@ DENIAL_REASONS: dict[Action, str] = {
     Action.RELEASE_PUBLISH: "Only district admins and district leaders release a period's figures.",
     Action.WEBHOOK_MANAGE: "Only district admins, or the API client itself, manage its webhook subscriptions.",
     Action.OPEN_DATA_MANAGE: "Only district admins decide what the district publishes as open data.",
+    Action.PORTFOLIO_READ: "The district portfolio is for district leaders and admins.",
     Action.INITIATIVE_READ: "Your role sees only published initiatives.",
     Action.INITIATIVE_READ_PUBLISHED: "Your role or scopes do not cover initiatives.",
     Action.INITIATIVE_CREATE: "Only district admins and leaders, or a school's leaders for their school, start initiatives.",

@@ -31,6 +31,7 @@ from strawberry.types import ExecutionResult, Info
 
 from app.audit.graphql import AuditQuery
 from app.coaching.graphql import CoachingMutation, CoachingQuery
+from app.continuity.graphql import ContinuityMutation, ContinuityQuery
 from app.core.config import Settings
 from app.core.input_guard import ForbiddenTextInDocument
 from app.engagement.graphql import EngagementMutation, EngagementQuery, TranslationMutation
@@ -45,6 +46,7 @@ from app.monitoring.graphql import MonitoringMutation, MonitoringQuery
 from app.monitoring.practice_graphql import PracticeMutation, PracticeQuery
 from app.opendata.graphql import OpenDataMutation, OpenDataQuery
 from app.plans.graphql import PlansMutation, PlansQuery
+from app.portfolio.graphql import PortfolioQuery
 from app.tenancy.graphql import TenancyMutation, TenancyQuery
 from app.webhooks.graphql import WebhooksMutation, WebhooksQuery
 
@@ -56,6 +58,8 @@ class Query(
     InitiativesQuery,
     EngagementQuery,
     PlansQuery,
+    ContinuityQuery,
+    PortfolioQuery,
     PracticeQuery,
     CoachingQuery,
     MonitoringQuery,
@@ -81,6 +85,7 @@ class Mutation(
     EngagementMutation,
     TranslationMutation,
     PlansMutation,
+    ContinuityMutation,
     PracticeMutation,
     CoachingMutation,
     MonitoringMutation,

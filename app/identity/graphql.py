@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from app.auth.policy import get_visible_many
 from app.auth.principal import Principal
 from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
+from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
@@ -37,6 +38,9 @@ from app.identity.schemas import (
     UserPublic,
     UserUpdate,
 )
+
+if TYPE_CHECKING:
+    from app.agenda.graphql import AgendaType
 
 PersonKindEnum = strawberry.enum(PersonKind, name="PersonKind")
 RoleEnum = strawberry.enum(Role, name="Role")
@@ -228,6 +232,18 @@ class MeType:
         async with info.context.session() as session:
             person = await service.own_person(session, info.context.principal)
         return PersonType.from_model(person) if person is not None else None
+
+    @strawberry.field(
+        description="What needs you now: due steps, reviews, inputs to answer, revisions to decide, "
+        "PDSA studies, walkthrough support; most urgent first.",
+        metadata=cost(1),
+    )
+    async def agenda(
+        self, info: Info[Context, None]
+    ) -> Annotated[AgendaType, strawberry.lazy("app.agenda.graphql")]:
+        from app.agenda.graphql import resolve_agenda
+
+        return await resolve_agenda(info)
 
     @classmethod
     def from_public(cls, me: Me) -> MeType:

@@ -325,6 +325,9 @@ class StrategyType(relay.Node):
     description: str | None
     driver: str | None = strawberry.field(description="The driver (of a driver diagram) it acts on.")
     weight: Decimal = strawberry.field(description="How much it counts in its goal's progress.")
+    carried_from_id: relay.GlobalID | None = strawberry.field(
+        description="The strategy of the previous cycle's plan this one carries forward."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -344,6 +347,7 @@ class StrategyType(relay.Node):
             description=strategy.description,
             driver=strategy.driver,
             weight=strategy.weight,
+            carried_from_id=_global("Strategy", strategy.carried_from_id),
             version=strategy.version,
             created_at=strategy.created_at,
             updated_at=strategy.updated_at,
@@ -374,6 +378,9 @@ class GoalType(relay.Node):
     plan_id: relay.GlobalID
     statement: str
     weight: Decimal = strawberry.field(description="How much it counts in the plan's progress.")
+    carried_from_id: relay.GlobalID | None = strawberry.field(
+        description="The goal of the previous cycle's plan this one carries forward (same indicator)."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -388,6 +395,7 @@ class GoalType(relay.Node):
             plan_id=relay.GlobalID("Plan", str(goal.plan_id)),
             statement=goal.statement,
             weight=goal.weight,
+            carried_from_id=_global("Goal", goal.carried_from_id),
             version=goal.version,
             created_at=goal.created_at,
             updated_at=goal.updated_at,
@@ -850,6 +858,9 @@ class PlanType(relay.Node):
     submitted_at: datetime | None = strawberry.field(
         description="When it last went to review: its co-creation record is judged as it stood then."
     )
+    previous_plan_id: relay.GlobalID | None = strawberry.field(
+        description="The closed plan of the previous cycle this one continues."
+    )
     version: int = strawberry.field(description="Send it back as `expectedVersion` when you update.")
     created_at: datetime
     updated_at: datetime
@@ -876,6 +887,7 @@ class PlanType(relay.Node):
             approved_at=plan.approved_at,
             approved_by_label=plan.approved_by_label,
             submitted_at=plan.submitted_at,
+            previous_plan_id=_global("Plan", plan.previous_plan_id),
             version=plan.version,
             created_at=plan.created_at,
             updated_at=plan.updated_at,

@@ -116,6 +116,11 @@ class Plan(VersionedEntityBase, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # Who sent it to review (a user's or client's id): under separation of duties they do not approve it.
     submitted_by_id: uuid.UUID | None = None
+    # The closed plan of the previous cycle this one continues (its lineage); a plan starts one next
+    # plan at most.
+    previous_plan_id: uuid.UUID | None = Field(
+        default=None, foreign_key="plan.id", unique=True, ondelete="SET NULL"
+    )
 
 
 class PlanCollaborator(VersionedEntityBase, table=True):
@@ -137,21 +142,27 @@ class PlanCollaborator(VersionedEntityBase, table=True):
 
 
 class Goal(VersionedEntityBase, table=True):
-    """A measurable goal: its indicator holds the baseline, target and target date."""
+    """A measurable goal: its indicator holds the baseline, target and target date.
+
+    A goal carried into the next cycle's plan is measured by the same indicator, so its series (and
+    run chart) spans the years; one plan measures an indicator with one goal at most."""
 
     __tablename__ = "goal"
     __table_args__ = (
         Index("ix_goal_plan_id_created_at_id", "plan_id", "created_at", "id"),
+        UniqueConstraint("plan_id", "indicator_id"),
         CheckConstraint("weight > 0", name="weight_positive"),
     )
 
     district_id: uuid.UUID = Field(foreign_key="district.id", nullable=False, ondelete="CASCADE")
     plan_id: uuid.UUID = Field(foreign_key="plan.id", nullable=False, ondelete="CASCADE")
     indicator_id: uuid.UUID = Field(
-        foreign_key="indicator.id", nullable=False, unique=True, ondelete="RESTRICT"
+        foreign_key="indicator.id", nullable=False, index=True, ondelete="RESTRICT"
     )
     statement: str = Field(sa_type=Text, nullable=False)
     weight: Decimal = Field(default=Decimal(1), sa_type=Numeric(8, 3), nullable=False)
+    # The goal of the previous cycle's plan this one carries forward (not met when that plan closed).
+    carried_from_id: uuid.UUID | None = Field(default=None, foreign_key="goal.id", ondelete="SET NULL")
 
 
 class Strategy(VersionedEntityBase, table=True):
@@ -170,6 +181,8 @@ class Strategy(VersionedEntityBase, table=True):
     description: str | None = Field(default=None, sa_type=Text)
     driver: str | None = Field(default=None, max_length=200)
     weight: Decimal = Field(default=Decimal(1), sa_type=Numeric(8, 3), nullable=False)
+    # The strategy of the previous cycle's plan this one carries forward (not complete when it closed).
+    carried_from_id: uuid.UUID | None = Field(default=None, foreign_key="strategy.id", ondelete="SET NULL")
 
 
 class ActionStep(VersionedEntityBase, table=True):

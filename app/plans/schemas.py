@@ -88,6 +88,10 @@ class PlanPublic(VersionedEntityPublic):
     submitted_at: datetime | None = Field(
         description="When it last went to review: its co-creation record is judged as it stood then."
     )
+    previous_plan_id: uuid.UUID | None = Field(
+        default=None,
+        description="The closed plan of the previous cycle this one continues (`GET /plans/{id}/lineage`).",
+    )
 
 
 def _check_cycle(cycle: str) -> None:
@@ -130,6 +134,9 @@ class GoalPublic(VersionedEntityPublic):
     plan_id: uuid.UUID
     statement: str
     weight: DecimalNumber
+    carried_from_id: uuid.UUID | None = Field(
+        default=None, description="The goal of the previous cycle's plan this one carries forward."
+    )
     indicator: IndicatorPublic
 
     @classmethod
@@ -162,6 +169,9 @@ class StrategyPublic(VersionedEntityPublic):
     description: str | None
     driver: str | None
     weight: DecimalNumber
+    carried_from_id: uuid.UUID | None = Field(
+        default=None, description="The strategy of the previous cycle's plan this one carries forward."
+    )
 
 
 class ActionStepCreate(RequestModel):

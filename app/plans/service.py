@@ -764,16 +764,26 @@ def _voice_satisfied(voice: Voice, heard: set[Voice]) -> bool:
 async def _voices_heard(session: AsyncSession, activity_ids: list[uuid.UUID], as_of: datetime) -> set[Voice]:
     """The voices among those who attended the activities (as recorded by `as_of`): by stakeholder
     category, by the kind of person, and by the roles a person's account holds."""
+    heard: set[Voice] = set()
+    for voices in (await voices_by_activity(session, activity_ids, as_of)).values():
+        heard |= voices
+    return heard
+
+
+async def voices_by_activity(
+    session: AsyncSession, activity_ids: list[uuid.UUID], as_of: datetime
+) -> dict[uuid.UUID, set[Voice]]:
+    """The voices heard at each activity (as `_voices_heard` counts them), in three queries."""
+    found: dict[uuid.UUID, set[Voice]] = defaultdict(set)
     if not activity_ids:
-        return set()
+        return found
     attended = and_(
-        Participation.activity_id.in_(activity_ids),
+        any_of(Participation.activity_id, activity_ids),
         Participation.attended.is_(True),
         Participation.created_at <= as_of,
     )
-    heard: set[Voice] = set()
     by_stakeholder = (
-        select(Stakeholder.category)
+        select(Participation.activity_id, Stakeholder.category)
         .join(
             Participation,
             or_(
@@ -783,21 +793,32 @@ async def _voices_heard(session: AsyncSession, activity_ids: list[uuid.UUID], as
         )
         .where(attended)
     )
-    heard |= {
-        CATEGORY_VOICES[c] for c in (await session.execute(by_stakeholder)).scalars() if c in CATEGORY_VOICES
-    }
-    by_person = select(Person.kind).join(Participation, Participation.person_id == Person.id).where(attended)
-    heard |= {
-        PERSON_KIND_VOICES[k] for k in (await session.execute(by_person)).scalars() if k in PERSON_KIND_VOICES
-    }
+    for activity_id, category in (await session.execute(by_stakeholder)).all():
+        if category in CATEGORY_VOICES:
+            found[activity_id].add(CATEGORY_VOICES[category])
+    by_person = (
+        select(Participation.activity_id, Person.kind)
+        .join(Participation, Participation.person_id == Person.id)
+        .where(attended)
+    )
+    for activity_id, kind in (await session.execute(by_person)).all():
+        if kind in PERSON_KIND_VOICES:
+            found[activity_id].add(PERSON_KIND_VOICES[kind])
     by_role = (
-        select(RoleAssignment.role)
+        select(Participation.activity_id, RoleAssignment.role)
         .join(User, User.id == RoleAssignment.user_id)
         .join(Participation, Participation.person_id == User.person_id)
         .where(attended)
     )
-    heard |= {ROLE_VOICES[r] for r in (await session.execute(by_role)).scalars() if r in ROLE_VOICES}
-    return heard
+    for activity_id, role in (await session.execute(by_role)).all():
+        if role in ROLE_VOICES:
+            found[activity_id].add(ROLE_VOICES[role])
+    return found
+
+
+def voice_satisfied(voice: Voice, heard: set[Voice]) -> bool:
+    """Whether `heard` includes the voice the district requires (families or community: either)."""
+    return _voice_satisfied(voice, heard)
 
 
 # --- collaborators ----------------------------------------------------------------------------------
@@ -979,13 +1000,18 @@ async def update_goal(
 async def remove_goal(
     session: AsyncSession, principal: Principal, goal_id: uuid.UUID, *, revising: bool = False
 ) -> None:
-    """Remove a goal with its strategies and action steps, and its indicator."""
+    """Remove a goal with its strategies and action steps, and its indicator unless the goal it was
+    carried from (or one carried from it) still measures with it: the series belongs to them too."""
     goal, plan = await _plan_child(session, principal, Goal, goal_id, "goal")
     await _check_edit(session, principal, plan, revising=revising)
     indicator_id = goal.indicator_id
     await session.delete(goal)
     await session.flush()
-    await session.execute(delete(Indicator).where(Indicator.id == indicator_id))
+    await session.execute(
+        delete(Indicator).where(
+            Indicator.id == indicator_id, ~exists(select(Goal.id).where(Goal.indicator_id == indicator_id))
+        )
+    )
 
 
 async def list_strategies(
@@ -1161,19 +1187,35 @@ async def plan_progress(session: AsyncSession, principal: Principal, plan_id: uu
     strategy, the weighted mean of its steps; a goal, of its strategies; the plan, of its goals. Parts
     with nothing under them yet have no progress and do not count in their parent's mean."""
     plan = await get_plan(session, principal, plan_id)
+    return (await progress_of_plans(session, [plan.id]))[plan.id]
+
+
+async def progress_of_plans(
+    session: AsyncSession, plan_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, PlanProgress]:
+    """The progress of each plan (as `plan_progress` computes it), in three queries whatever the number
+    of plans. The caller has checked the plans are readable."""
     goals = await _all(
-        session, select(Goal).where(Goal.plan_id == plan.id).order_by(Goal.created_at, Goal.id)
+        session, select(Goal).where(any_of(Goal.plan_id, plan_ids)).order_by(Goal.created_at, Goal.id)
     )
     strategies = await _all(
         session,
-        select(Strategy).where(Strategy.plan_id == plan.id).order_by(Strategy.created_at, Strategy.id),
+        select(Strategy).where(any_of(Strategy.plan_id, plan_ids)).order_by(Strategy.created_at, Strategy.id),
     )
     steps = await _all(
         session,
         select(ActionStep)
-        .where(ActionStep.plan_id == plan.id)
+        .where(any_of(ActionStep.plan_id, plan_ids))
         .order_by(ActionStep.created_at, ActionStep.id),
     )
+    return progress_trees(plan_ids, goals, strategies, steps)
+
+
+def progress_trees(
+    plan_ids: list[uuid.UUID], goals: list[Goal], strategies: list[Strategy], steps: list[ActionStep]
+) -> dict[uuid.UUID, PlanProgress]:
+    """Each plan's progress tree from its rows (goals, strategies, steps in their order): the one place
+    weighted progress is computed."""
     steps_of: dict[uuid.UUID, list[ActionStep]] = defaultdict(list)
     for step in steps:
         steps_of[step.strategy_id].append(step)
@@ -1194,21 +1236,25 @@ async def plan_progress(session: AsyncSession, principal: Principal, plan_id: uu
                 action_steps=mine,
             )
         )
-    goal_progress = [
-        GoalProgress(
-            id=g.id,
-            statement=g.statement,
-            weight=g.weight,
-            progress=_weighted([(s.weight, s.progress) for s in strategies_of[g.id]]),
-            strategies=strategies_of[g.id],
+    goals_of: dict[uuid.UUID, list[GoalProgress]] = defaultdict(list)
+    for g in goals:
+        goals_of[g.plan_id].append(
+            GoalProgress(
+                id=g.id,
+                statement=g.statement,
+                weight=g.weight,
+                progress=_weighted([(s.weight, s.progress) for s in strategies_of[g.id]]),
+                strategies=strategies_of[g.id],
+            )
         )
-        for g in goals
-    ]
-    return PlanProgress(
-        plan_id=plan.id,
-        progress=_weighted([(g.weight, g.progress) for g in goal_progress]),
-        goals=goal_progress,
-    )
+    return {
+        plan_id: PlanProgress(
+            plan_id=plan_id,
+            progress=_weighted([(g.weight, g.progress) for g in goals_of[plan_id]]),
+            goals=goals_of[plan_id],
+        )
+        for plan_id in plan_ids
+    }
 
 
 def _weighted(parts: list[tuple[Decimal, float | int | None]]) -> float | None:

@@ -5,6 +5,7 @@ teacher."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -352,3 +353,44 @@ async def test_reading_cycles_costs_the_same_statements_for_one_or_five(
     assert one == five, (one, five)
     assert (await release(client, tokens)).status_code == 201
     assert await statements("/coaching-counts") == await statements(f"/practices/{made['id']}/footprint") - 4
+
+
+async def test_this_weeks_sessions_are_on_the_teachers_and_the_coachs_agenda_alone(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    made = await practice(client, tokens)
+    coach = await make_staff(client, tokens, world, Role.COACH)
+    teacher = await make_staff(client, tokens, world)
+    started = await cycle(client, world, coach, teacher, made["id"])
+    now = datetime.now(UTC).replace(microsecond=0)
+    for kind, days in (("plan", 2), ("debrief", 20)):
+        starts = now + timedelta(days=days)
+        await post(
+            client,
+            f"/coaching-cycles/{started['id']}/sessions",
+            {
+                "kind": kind,
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=1)).isoformat(),
+            },
+            coach.headers,
+        )
+
+    async def coaching_items(headers: Headers) -> list[tuple[str, str, str]]:
+        agenda = await get(client, "/me/agenda", headers)
+        return [
+            (i["title"], i["due_on"], i["link"]) for i in agenda["items"] if i["kind"] == "coaching_session"
+        ]
+
+    expected = [
+        (
+            "plan coaching session on Turn and talk",
+            (now + timedelta(days=2)).date().isoformat(),
+            f"{API}/coaching-cycles/{started['id']}/sessions",
+        )
+    ]
+    assert await coaching_items(teacher.headers) == expected
+    assert await coaching_items(coach.headers) == expected
+    # Nobody else's agenda shows them: not the principal, not another coach.
+    assert await coaching_items(await tokens.headers("A", Role.SCHOOL_LEADER)) == []
+    assert await coaching_items((await make_staff(client, tokens, world, Role.COACH)).headers) == []
