@@ -60,7 +60,7 @@ async def load_engagement(session: AsyncSession, facts: TriangleFacts) -> Engage
     )
     found.held = list((await session.execute(held.order_by(Activity.held_on, Activity.id))).scalars())
     attended = (
-        select(Participation.activity_id, Stakeholder.id, Participation.created_at)
+        select(Participation.activity_id, Stakeholder.id, Participation.attendance_recorded_at)
         .join(
             Stakeholder,
             or_(
@@ -76,7 +76,7 @@ async def load_engagement(session: AsyncSession, facts: TriangleFacts) -> Engage
     for activity_id, stakeholder_id, recorded_at in (await session.execute(attended)).all():
         found.attendees.setdefault(activity_id, []).append((stakeholder_id, recorded_at))
     anyone = (
-        select(Participation.activity_id, func.min(Participation.created_at))
+        select(Participation.activity_id, func.min(Participation.attendance_recorded_at))
         .where(
             any_of(Participation.activity_id, [a.id for a in found.held]), Participation.attended.is_(True)
         )

@@ -64,6 +64,10 @@ class PersonType(relay.Node):
     kind: PersonKindEnum  # type: ignore[valid-type]
     email: str | None
     sourced_id: str | None
+    preferred_language: str | None
+    neighbourhood: str | None
+    community_role: str | None
+    tags: list[str]
     version: int
     created_at: datetime
     updated_at: datetime
@@ -77,6 +81,10 @@ class PersonType(relay.Node):
             kind=person.kind,
             email=person.email,
             sourced_id=person.sourced_id,
+            preferred_language=person.preferred_language,
+            neighbourhood=person.neighbourhood,
+            community_role=person.community_role,
+            tags=list(person.tags),
             version=person.version,
             created_at=person.created_at,
             updated_at=person.updated_at,
@@ -262,6 +270,10 @@ class CreatePersonInput:
     kind: PersonKindEnum  # type: ignore[valid-type]
     email: str | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
+    preferred_language: str | None = strawberry.UNSET
+    neighbourhood: str | None = strawberry.UNSET
+    community_role: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
 
 
 @strawberry.input(description="Changes to a person: omitted fields stay as they are.")
@@ -272,6 +284,10 @@ class UpdatePersonInput:
     kind: PersonKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     email: str | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
+    preferred_language: str | None = strawberry.UNSET
+    neighbourhood: str | None = strawberry.UNSET
+    community_role: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
 
 
 @strawberry.type

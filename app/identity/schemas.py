@@ -10,11 +10,15 @@ from pydantic import EmailStr, Field, StringConstraints
 
 from app.auth.permissions import Scope
 from app.core.schemas import (
+    CommunityRole,
     EntityPublic,
     Name,
+    Neighbourhood,
+    PreferredLanguage,
     PublicModel,
     RequestModel,
     SourcedId,
+    Tags,
     UpdateModel,
     VersionedEntityPublic,
 )
@@ -30,6 +34,10 @@ class PersonCreate(RequestModel):
     kind: PersonKind
     email: Email | None = None
     sourced_id: SourcedId | None = None
+    preferred_language: PreferredLanguage | None = None
+    neighbourhood: Neighbourhood | None = None
+    community_role: CommunityRole | None = None
+    tags: Tags = []
 
 
 class PersonUpdate(UpdateModel):
@@ -37,6 +45,10 @@ class PersonUpdate(UpdateModel):
     kind: PersonKind = None  # type: ignore[assignment]
     email: Email | None = None
     sourced_id: SourcedId | None = None
+    preferred_language: PreferredLanguage | None = None
+    neighbourhood: Neighbourhood | None = None
+    community_role: CommunityRole | None = None
+    tags: Tags = None  # type: ignore[assignment]
 
 
 class PersonPublic(VersionedEntityPublic):
@@ -45,6 +57,10 @@ class PersonPublic(VersionedEntityPublic):
     kind: PersonKind
     email: str | None
     sourced_id: str | None
+    preferred_language: str | None
+    neighbourhood: str | None
+    community_role: str | None
+    tags: list[str]
 
 
 class RoleGrantInput(RequestModel):

@@ -241,6 +241,10 @@ class StakeholderType(relay.Node):
     person_id: relay.GlobalID | None
     formal_authority: bool = strawberry.field(description="Can formally approve or block initiatives.")
     description: str | None
+    preferred_language: str | None
+    neighbourhood: str | None
+    community_role: str | None
+    tags: list[str]
     version: int
     created_at: datetime
     updated_at: datetime
@@ -261,6 +265,10 @@ class StakeholderType(relay.Node):
             person_id=_global("Person", stakeholder.person_id),
             formal_authority=stakeholder.formal_authority,
             description=stakeholder.description,
+            preferred_language=stakeholder.preferred_language,
+            neighbourhood=stakeholder.neighbourhood,
+            community_role=stakeholder.community_role,
+            tags=list(stakeholder.tags),
             version=stakeholder.version,
             created_at=stakeholder.created_at,
             updated_at=stakeholder.updated_at,
@@ -851,6 +859,10 @@ class CreateStakeholderInput:
     person_id: relay.GlobalID | None = strawberry.UNSET
     formal_authority: bool | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
+    preferred_language: str | None = strawberry.UNSET
+    neighbourhood: str | None = strawberry.UNSET
+    community_role: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
 
 
 @strawberry.input(description="Changes to a stakeholder: omitted fields stay as they are.")
@@ -863,6 +875,10 @@ class UpdateStakeholderInput:
     person_id: relay.GlobalID | None = strawberry.UNSET
     formal_authority: bool | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
+    preferred_language: str | None = strawberry.UNSET
+    neighbourhood: str | None = strawberry.UNSET
+    community_role: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
 
 
 @strawberry.type

@@ -12,7 +12,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field
 
 from app.core.models import EntityBase, VersionedEntityBase, db_enum
@@ -188,6 +189,16 @@ class Stakeholder(VersionedEntityBase, table=True):
     person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     formal_authority: bool = Field(default=False, nullable=False)
     description: str | None = Field(default=None, sa_type=Text)
+    # What a district uses to see who is missing from its co-creation (see `app.engagement.voices`).
+    preferred_language: str | None = Field(default=None, max_length=64)
+    neighbourhood: str | None = Field(default=None, max_length=100)
+    community_role: str | None = Field(default=None, max_length=100)
+    tags: list[str] = Field(
+        default_factory=list,
+        sa_type=ARRAY(String(64)),
+        nullable=False,
+        sa_column_kwargs={"server_default": "{}"},
+    )
 
 
 class InitiativeStakeholder(VersionedEntityBase, table=True):

@@ -10,10 +10,14 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from app.core.schemas import (
+    CommunityRole,
     EntityPublic,
     Name,
+    Neighbourhood,
+    PreferredLanguage,
     PublicModel,
     RequestModel,
+    Tags,
     UpdateModel,
     VersionedEntityPublic,
 )
@@ -157,6 +161,10 @@ class StakeholderCreate(RequestModel):
     person_id: uuid.UUID | None = None
     formal_authority: bool = Field(default=False, description="Can formally approve or block initiatives.")
     description: Prose | None = None
+    preferred_language: PreferredLanguage | None = None
+    neighbourhood: Neighbourhood | None = None
+    community_role: CommunityRole | None = None
+    tags: Tags = []
 
 
 class StakeholderUpdate(UpdateModel):
@@ -166,6 +174,10 @@ class StakeholderUpdate(UpdateModel):
     person_id: uuid.UUID | None = None
     formal_authority: bool = None  # type: ignore[assignment]
     description: Prose | None = None
+    preferred_language: PreferredLanguage | None = None
+    neighbourhood: Neighbourhood | None = None
+    community_role: CommunityRole | None = None
+    tags: Tags = None  # type: ignore[assignment]
 
 
 class StakeholderPublic(VersionedEntityPublic):
@@ -176,6 +188,10 @@ class StakeholderPublic(VersionedEntityPublic):
     person_id: uuid.UUID | None
     formal_authority: bool
     description: str | None
+    preferred_language: str | None
+    neighbourhood: str | None
+    community_role: str | None
+    tags: list[str]
 
 
 class PlacementCreate(RequestModel):

@@ -528,7 +528,7 @@ async def _judge(session: AsyncSession, plan: Plan, as_of: datetime) -> PolicyCh
     attended = and_(
         Participation.activity_id == Activity.id,
         Participation.attended.is_(True),
-        Participation.created_at <= as_of,
+        Participation.attendance_recorded_at <= as_of,
     )
     activities = select(Activity.id).where(
         Activity.district_id == plan.district_id,
@@ -756,7 +756,7 @@ async def _voices_heard(session: AsyncSession, activity_ids: list[uuid.UUID], as
     attended = and_(
         Participation.activity_id.in_(activity_ids),
         Participation.attended.is_(True),
-        Participation.created_at <= as_of,
+        Participation.attendance_recorded_at <= as_of,
     )
     heard: set[Voice] = set()
     by_stakeholder = (
