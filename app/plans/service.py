@@ -505,7 +505,10 @@ async def policy_check(session: AsyncSession, principal: Principal, plan_id: uui
     each attended by someone, and among those who attended, the voices the district requires. Dates
     decide: once the plan has gone to review, its record is judged as it stood at that moment
     (`judged_at`), so a session held, or attendance written in, while it waits for approval does not
-    count for it. Approval also needs every barrier raised in the plan's co-creation answered or
+    count for it: attendance is dated when it is written (`attendance_recorded_at`), so an absence
+    turned into attendance after review never counts for the plan, and attendance withdrawn at any time
+    no longer counts, even after approval (an approved plan's check then says its record no longer
+    meets the policy). Approval also needs every barrier raised in the plan's co-creation answered or
     carried as an accepted risk (`unanswered_barriers`). `missing` says, in words, what is not there.
     """
     plan = await get_plan(session, principal, plan_id)

@@ -22,7 +22,14 @@ from app.core.models import utcnow
 from app.identity.models import Role
 from app.plans.models import ActionStep, Goal, Plan, PlanRevision, Strategy
 from tests.conftest import GraphQLClient, Tokens, World, count_statements
-from tests.engagement.test_graphql import ADD_INPUT, add_participation, create_activity, nodes, person_of
+from tests.engagement.test_graphql import (
+    ADD_INPUT,
+    UPDATE_PARTICIPATION,
+    add_participation,
+    create_activity,
+    nodes,
+    person_of,
+)
 from tests.initiatives.test_graphql import codes_by_field, create_initiative, error_codes, gid
 
 USER_ERRORS = "userErrors { field message code }"
@@ -1414,3 +1421,49 @@ async def test_a_plan_has_one_lead(leader: GraphQLClient, session: AsyncSession,
     assert codes_by_field(refused["userErrors"]) == [(["input", "role"], "one_lead")]
     collaborators = (await read_plan(leader, plan["id"]))["collaborators"]  # type: ignore[index]
     assert [c["role"] for c in collaborators] == ["LEAD"]
+
+
+async def test_attendance_turned_on_after_review_does_not_carry_approval_and_withdrawn_attendance_stops_counting(
+    leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
+) -> None:
+    """Over GraphQL, the same rule as REST: attendance counts for a plan as it stood when the plan went
+    to review; turned on afterwards it does not count, withdrawn it no longer counts."""
+    plan = await create_plan(leader, world)
+    teacher = await person_of(session, world, "A", Role.TEACHER)
+    absent_from = await create_activity(leader, "Design night", status="HELD", planId=plan["id"])
+    absent = await add_participation(leader, absent_from["id"], personId=teacher, attended=False)
+    came = await meet_policy(leader, teacher, planId=plan["id"])
+    assert (await update_plan(leader, plan["id"], status="IN_REVIEW"))["userErrors"] == []
+    admin = await as_role(leader, tokens, Role.DISTRICT_ADMIN)
+    district = gid("District", world.district_id("A"))
+    raised = await admin(
+        "mutation($input: UpdateDistrictInput!) { updateDistrict(input: $input) { userErrors { code } } }",
+        {"input": {"id": district, "planMinCoCreation": 2}},
+    )
+    assert raised["updateDistrict"]["userErrors"] == []
+    turned = await mutate(
+        leader, UPDATE_PARTICIPATION, "updateParticipation", {"id": absent["id"], "attended": True}
+    )
+    assert turned["userErrors"] == []
+    check = (await leader(GATE, {"id": plan["id"]}))["plan"]["policyCheck"]
+    assert (check["coCreationActivities"], check["met"]) == (1, False)
+    refused = await update_plan(admin, plan["id"], status="APPROVED")
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "co_creation_policy")]
+
+    await admin(
+        "mutation($input: UpdateDistrictInput!) { updateDistrict(input: $input) { userErrors { code } } }",
+        {"input": {"id": district, "planMinCoCreation": 1}},
+    )
+    assert (await update_plan(admin, plan["id"], status="APPROVED"))["userErrors"] == []
+    participation_id = (
+        await leader(
+            "query($id: ID!) { activity(id: $id) { participations { edges { node { id } } } } }",
+            {"id": came["id"]},
+        )
+    )["activity"]["participations"]["edges"][0]["node"]["id"]
+    withdrawn = await mutate(
+        leader, UPDATE_PARTICIPATION, "updateParticipation", {"id": participation_id, "attended": False}
+    )
+    assert withdrawn["userErrors"] == []
+    check = (await leader(GATE, {"id": plan["id"]}))["plan"]["policyCheck"]
+    assert (check["coCreationActivities"], check["met"]) == (0, False)

@@ -571,6 +571,55 @@ async def test_co_creation_after_the_plan_went_to_review_does_not_count_for_its_
     assert plan["status"] == "approved"
 
 
+async def test_attendance_counts_for_a_plan_only_as_it_stood_when_the_plan_went_to_review(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The gaming attempts: record a participant as absent, send the plan to review, then turn the
+    absence into attendance to carry the approval; or approve on a record and quietly withdraw the
+    attendance afterwards. Attendance is dated when it is written: what was turned on after review
+    never counts for the plan, and what is withdrawn no longer counts either, so an approved plan's
+    check says its record no longer meets the policy."""
+    await set_policy(leader, tokens, world, school_plan_voices=[])
+    school_leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    plan = await school_plan(leader, world)
+    url = f"{PLANS}/{plan['id']}"
+    teachers = await create_stakeholder(leader, "K-3 teachers", "teacher")
+    came = await create_activity(leader, plan_id=plan["id"], status="held", title="Design session")
+    attended = await participate(leader, came["id"], stakeholder_id=teachers["id"])
+    absent_from = await create_activity(leader, plan_id=plan["id"], status="held", title="Second session")
+    absent = await participate(
+        leader,
+        absent_from["id"],
+        person_id=await person_of(leader, tokens, world, Role.TEACHER),
+        attended=False,
+    )
+    plan = await update_plan(leader, plan, status="in_review")
+    await set_policy(leader, tokens, world, plan_min_co_creation=2)
+
+    turned = await leader.patch(f"{API}/participations/{absent['id']}", json={"attended": True})
+    assert turned.status_code == 200, turned.text
+    assert turned.json()["attendance_recorded_at"] > plan["submitted_at"]
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["co_creation_activities"], check["met"]) == (1, False)
+    problem = assert_problem(
+        await leader.patch(url, json={"status": "approved"}, headers=school_leader), 422, "validation_failed"
+    )
+    assert [e["code"] for e in problem["errors"]] == ["co_creation_policy"]
+
+    await set_policy(leader, tokens, world, plan_min_co_creation=1)
+    plan = await update_plan(leader, plan, school_leader, status="approved")
+    assert (await get_json(leader, f"{url}/policy-check"))["met"] is True
+    withdrawn = await leader.patch(f"{API}/participations/{attended['id']}", json={"attended": False})
+    assert withdrawn.status_code == 200, withdrawn.text
+    check = await get_json(leader, f"{url}/policy-check")
+    # The withdrawn attendance no longer counts, and the one turned on after review never did.
+    assert (check["co_creation_activities"], check["met"], check["judged_at"]) == (
+        0,
+        False,
+        plan["submitted_at"],
+    )
+
+
 async def test_open_barriers_block_approval_until_answered_or_carried_as_accepted_risks(
     leader: httpx.AsyncClient, tokens: Tokens, world: World
 ) -> None:
