@@ -72,6 +72,7 @@ from app.plans.models import (
     ReviewCheckpoint,
     RevisionStatus,
     SignOffKind,
+    StepStatus,
     Strategy,
 )
 from app.plans.schemas import (
@@ -103,6 +104,7 @@ from app.plans.schemas import (
     RevisionDecision,
     RevisionDiff,
     RevisionPublic,
+    ScaleUpRecord,
     SignOffCreate,
     StepProgress,
     StrategyCreate,
@@ -1066,6 +1068,7 @@ async def add_action_step(
         district_id=plan.district_id, plan_id=plan.id, strategy_id=strategy.id, **data.model_dump()
     )
     _check_step(step)
+    await _check_rollout(session, plan, step)
     session.add(step)
     await session.flush()
     return step
@@ -1101,8 +1104,77 @@ async def update_action_step(
         changes["blocked_reason"] = None  # unblocked: the reason no longer holds
     apply_changes(step, changes)
     _check_step(step)
+    await _check_rollout(session, plan, step)
     await session.flush()
     return step
+
+
+async def record_scale_up(
+    session: AsyncSession, principal: Principal, step_id: uuid.UUID, data: ScaleUpRecord
+) -> ActionStep:
+    """Record that a pilot's scale-up criteria were met, by whom (the caller) and on what evidence, so
+    the rollouts that scale it may start. The plan's authors or those who may approve it record it, once.
+
+    Raises `ValidationFailed` (the step is not a pilot with scale-up criteria, or is not done yet),
+    `Conflict` (already recorded, or the plan is closed), `PermissionDenied` and `NotFound`."""
+    step, plan = await _plan_child(session, principal, ActionStep, step_id, "action step")
+    try:
+        _authorize_approver(principal, plan)
+    except PermissionDenied:
+        await _authorize_author(session, principal, plan)
+    if plan.status is PlanStatus.CLOSED:
+        raise Conflict("The plan is closed.")
+    if not step.is_pilot or not step.scale_up_criteria:
+        raise ValidationFailed(
+            "Only a pilot with scale-up criteria can have them met.",
+            errors=[FieldError(("step_id",), "Not a pilot with scale-up criteria.", "not_a_pilot")],
+        )
+    if step.status is not StepStatus.DONE:
+        raise ValidationFailed(
+            "A pilot's scale-up criteria are met once the pilot is done.",
+            errors=[FieldError(("step_id",), f"The pilot is {step.status.value}.", "pilot_not_done")],
+        )
+    if step.scale_up_met_at is not None:
+        raise Conflict(
+            f"The scale-up criteria were recorded as met on {step.scale_up_met_at.date().isoformat()} by "
+            f"{step.scale_up_met_by_label}."
+        )
+    apply_changes(
+        step,
+        {
+            "scale_up_met_at": utcnow(),
+            "scale_up_met_by_label": principal.label,
+            "scale_up_evidence": data.evidence,
+        },
+    )
+    await session.flush()
+    return step
+
+
+async def _check_rollout(session: AsyncSession, plan: Plan, step: ActionStep) -> None:
+    """A rollout names a pilot of its own plan, and starts (in progress, or done) only once that pilot
+    is done and its scale-up criteria are recorded as met: the whole staff follows a pilot that worked."""
+    if step.scales_pilot_id is None:
+        return
+    pilot = await session.scalar(
+        select(ActionStep).where(ActionStep.id == step.scales_pilot_id, ActionStep.plan_id == plan.id)
+    )
+    if pilot is None or pilot.id == step.id or not pilot.is_pilot:
+        raise ValidationFailed(
+            "A rollout scales a pilot step of the same plan.",
+            errors=[FieldError(("scales_pilot_id",), "Not a pilot of this plan.", "not_a_pilot")],
+        )
+    starting = step.status in (StepStatus.IN_PROGRESS, StepStatus.DONE)
+    if starting and (pilot.status is not StepStatus.DONE or pilot.scale_up_met_at is None):
+        why = (
+            f"its pilot '{pilot.title}' is {pilot.status.value}"
+            if pilot.status is not StepStatus.DONE
+            else f"the scale-up criteria of its pilot '{pilot.title}' are not recorded as met"
+        )
+        raise ValidationFailed(
+            f"The rollout cannot start: {why}.",
+            errors=[FieldError(("status",), f"Not before the pilot: {why}.", "pilot_not_scaled")],
+        )
 
 
 async def remove_action_step(

@@ -1467,3 +1467,60 @@ async def test_attendance_turned_on_after_review_does_not_carry_approval_and_wit
     assert withdrawn["userErrors"] == []
     check = (await leader(GATE, {"id": plan["id"]}))["plan"]["policyCheck"]
     assert (check["coCreationActivities"], check["met"]) == (0, False)
+
+
+RECORD_SCALE_UP = f"""
+mutation($input: RecordScaleUpInput!) {{
+  recordScaleUp(input: $input) {{ actionStep {{ id scaleUpMetAt scaleUpMetByLabel scaleUpEvidence }} {USER_ERRORS} }}
+}}"""
+
+
+async def test_a_rollout_waits_for_its_pilot_and_its_scale_up_criteria_over_graphql(
+    leader: GraphQLClient, world: World
+) -> None:
+    plan = await create_plan(leader, world)
+    goal = await add_goal(leader, plan["id"])
+    strategy = await add_strategy(leader, goal["id"])
+    pilot = await add_step(
+        leader,
+        strategy["id"],
+        "Grade 2 tries it",
+        pilotGroup="Grade 2 team",
+        scaleUpCriteria="Most rooms consistent",
+    )
+    rollout = (
+        await mutate(
+            leader,
+            ADD_STEP.replace("version }", "version scalesPilotId }"),
+            "addActionStep",
+            {"strategyId": strategy["id"], "title": "Every K-3 room", "scalesPilotId": pilot["id"]},
+        )
+    )["actionStep"]
+    assert rollout["scalesPilotId"] == pilot["id"]
+    refused = await mutate(
+        leader, UPDATE_STEP, "updateActionStep", {"id": rollout["id"], "status": "IN_PROGRESS"}
+    )
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "pilot_not_scaled")]
+    await ok(leader, UPDATE_STEP, "updateActionStep", {"id": pilot["id"], "status": "DONE"}, "actionStep")
+    refused = await mutate(
+        leader, UPDATE_STEP, "updateActionStep", {"id": rollout["id"], "status": "IN_PROGRESS"}
+    )
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "pilot_not_scaled")]
+    met = await ok(
+        leader,
+        RECORD_SCALE_UP,
+        "recordScaleUp",
+        {"stepId": pilot["id"], "evidence": "5 of 6 pilot rooms consistent in the spring walkthrough."},
+        "actionStep",
+    )
+    assert met["scaleUpEvidence"].startswith("5 of 6")
+    assert met["scaleUpMetByLabel"]
+    again = await mutate(
+        leader, RECORD_SCALE_UP, "recordScaleUp", {"stepId": pilot["id"], "evidence": "Again."}
+    )
+    assert again["actionStep"] is None
+    assert again["userErrors"][0]["code"] == "conflict"
+    started = await ok(
+        leader, UPDATE_STEP, "updateActionStep", {"id": rollout["id"], "status": "IN_PROGRESS"}, "actionStep"
+    )
+    assert started["status"] == "IN_PROGRESS"

@@ -1112,6 +1112,97 @@ async def test_invalid_parts_of_the_tree_are_422_naming_the_field(
     assert count == (1 if what == "goal" else 1 if what == "strategy" else 0)
 
 
+async def test_a_rollout_starts_only_after_its_pilot_is_done_and_its_scale_up_criteria_are_met(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """No whole-staff rollout before the pilot: the rollout names the pilot it scales, and cannot go in
+    progress until the pilot is done and someone recorded, on evidence, that its criteria were met."""
+    plan = await school_plan(leader, world)
+    parts = await tree(leader, plan)
+    pilot = await add_step(
+        leader,
+        parts["strategy"]["id"],
+        title="Grade 2 team tries decodable readers",
+        pilot_group="Grade 2 team",
+        scale_up_criteria="Two thirds of the pilot classrooms at 'consistent' by the spring walkthrough",
+    )
+    rollout = await add_step(
+        leader,
+        parts["strategy"]["id"],
+        title="Decodable readers in every K-3 room",
+        scales_pilot_id=pilot["id"],
+    )
+    assert rollout["scales_pilot_id"] == pilot["id"]
+    starting = await leader.patch(
+        f"{STEPS}/{rollout['id']}",
+        json={"status": "in_progress"},
+        headers={"If-Match": f'"{rollout["version"]}"'},
+    )
+    problem = assert_problem(starting, 422, "validation_failed")
+    assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "status"], "pilot_not_scaled")]
+    early = await leader.post(f"{STEPS}/{pilot['id']}/scale-up", json={"evidence": "Looks good."})
+    assert [e["code"] for e in assert_problem(early, 422, "validation_failed")["errors"]] == [
+        "pilot_not_done"
+    ]
+    not_a_pilot = await leader.post(f"{STEPS}/{parts['first']['id']}/scale-up", json={"evidence": "Yes."})
+    assert [e["code"] for e in assert_problem(not_a_pilot, 422, "validation_failed")["errors"]] == [
+        "not_a_pilot"
+    ]
+    for target in (parts["first"]["id"], rollout["id"], str(uuid.uuid4())):
+        wrong = await leader.patch(
+            f"{STEPS}/{rollout['id']}",
+            json={"scales_pilot_id": target},
+            headers={"If-Match": f'"{rollout["version"]}"'},
+        )
+        assert [e["code"] for e in assert_problem(wrong, 422, "validation_failed")["errors"]] == [
+            "not_a_pilot"
+        ]
+    with_pilot_elsewhere = await add_step(
+        leader,
+        parts["strategy"]["id"],
+        title="Rollout elsewhere",
+        status="blocked",
+        blocked_reason="Pilot first",
+    )
+    other = await school_plan(leader, world, title="Another plan")
+    other_pilot = await add_step(
+        leader, (await tree(leader, other))["strategy"]["id"], title="Elsewhere", pilot_group="Grade 1"
+    )
+    elsewhere = await leader.patch(
+        f"{STEPS}/{with_pilot_elsewhere['id']}",
+        json={"scales_pilot_id": other_pilot["id"]},
+        headers={"If-Match": f'"{with_pilot_elsewhere["version"]}"'},
+    )
+    assert [e["code"] for e in assert_problem(elsewhere, 422, "validation_failed")["errors"]] == [
+        "not_a_pilot"
+    ]
+
+    pilot = await patch(leader, f"{STEPS}/{pilot['id']}", pilot, status="done")
+    starting = await leader.patch(
+        f"{STEPS}/{rollout['id']}",
+        json={"status": "in_progress"},
+        headers={"If-Match": f'"{rollout["version"]}"'},
+    )
+    assert [e["code"] for e in assert_problem(starting, 422, "validation_failed")["errors"]] == [
+        "pilot_not_scaled"
+    ]
+    assert (await get_json(leader, f"{STEPS}/{rollout['id']}"))["status"] == "not_started"
+
+    evidence = "Spring walkthrough: 5 of 6 pilot classrooms at 'consistent'."
+    met = await leader.post(f"{STEPS}/{pilot['id']}/scale-up", json={"evidence": evidence})
+    assert met.status_code == 200, met.text
+    assert met.json()["scale_up_evidence"] == evidence
+    assert met.json()["scale_up_met_by_label"]
+    assert met.json()["scale_up_met_at"] is not None
+    again = await leader.post(f"{STEPS}/{pilot['id']}/scale-up", json={"evidence": "Again."})
+    assert_problem(again, 409, "conflict")
+    assert_problem(
+        await leader.post(f"{STEPS}/{pilot['id']}/scale-up", json={"evidence": " "}), 422, "validation_failed"
+    )
+    rollout = await patch(leader, f"{STEPS}/{rollout['id']}", rollout, status="in_progress")
+    assert rollout["status"] == "in_progress"
+
+
 async def test_progress_rolls_up_by_weight_from_set_and_derived_step_progress(
     leader: httpx.AsyncClient, world: World
 ) -> None:
