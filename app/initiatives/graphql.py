@@ -142,6 +142,9 @@ class IndicatorType:
     baseline_date: date | None
     target_value: Decimal | None
     target_date: date | None
+    feedback_measure: str | None = strawberry.field(
+        description="Measured by student feedback: the survey measure whose released aggregate it reads."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -161,6 +164,7 @@ class IndicatorType:
             baseline_date=indicator.baseline_date,
             target_value=indicator.target_value,
             target_date=indicator.target_date,
+            feedback_measure=indicator.feedback_measure,
             version=indicator.version,
             created_at=indicator.created_at,
             updated_at=indicator.updated_at,
@@ -794,6 +798,7 @@ class AddMeasureInput:
     baseline_date: date | None = strawberry.UNSET
     target_value: Decimal | None = strawberry.UNSET
     target_date: date | None = strawberry.UNSET
+    feedback_measure: str | None = strawberry.UNSET
 
 
 @strawberry.input(description="Changes to a measure: omitted fields stay as they are.")
@@ -808,6 +813,7 @@ class UpdateMeasureInput:
     baseline_date: date | None = strawberry.UNSET
     target_value: Decimal | None = strawberry.UNSET
     target_date: date | None = strawberry.UNSET
+    feedback_measure: str | None = strawberry.UNSET
 
 
 @strawberry.input

@@ -154,6 +154,8 @@ class Indicator(VersionedEntityBase, table=True):
     baseline_date: date | None = None
     target_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 4))
     target_date: date | None = None
+    # Measured by student feedback: the survey measure whose released school aggregate it reads.
+    feedback_measure: str | None = Field(default=None, max_length=100)
 
 
 class CapacityItem(VersionedEntityBase, table=True):

@@ -88,6 +88,16 @@ class InitiativePublic(VersionedEntityPublic):
 # --- value measures ---------------------------------------------------------------------------------
 
 
+FeedbackMeasure = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(
+        description="For a measure taken by student feedback: the survey measure (as feedback results "
+        "name it) whose released school aggregate a plan's dashboard reads for it."
+    ),
+]
+
+
 class IndicatorCreate(RequestModel):
     name: Name
     kind: IndicatorKind = IndicatorKind.OUTCOME
@@ -97,6 +107,7 @@ class IndicatorCreate(RequestModel):
     baseline_date: date | None = None
     target_value: Measure | None = None
     target_date: date | None = None
+    feedback_measure: FeedbackMeasure | None = None
 
 
 class IndicatorUpdate(UpdateModel):
@@ -108,6 +119,7 @@ class IndicatorUpdate(UpdateModel):
     baseline_date: date | None = None
     target_value: Measure | None = None
     target_date: date | None = None
+    feedback_measure: FeedbackMeasure | None = None
 
 
 class IndicatorPublic(VersionedEntityPublic):
@@ -121,6 +133,9 @@ class IndicatorPublic(VersionedEntityPublic):
     baseline_date: date | None
     target_value: Decimal | None
     target_date: date | None
+    feedback_measure: str | None = Field(
+        description="Measured by student feedback: the survey measure whose released aggregate it reads."
+    )
 
 
 # --- capacity ---------------------------------------------------------------------------------------

@@ -1190,6 +1190,7 @@ class GoalIndicatorInput:
     baseline_date: date | None = strawberry.UNSET
     target_value: Decimal | None = strawberry.UNSET
     target_date: date | None = strawberry.UNSET
+    feedback_measure: str | None = strawberry.UNSET
 
 
 @strawberry.input(name="UpdateGoalIndicatorInput", description="Changes to a goal's measure.")
@@ -1202,6 +1203,7 @@ class UpdateGoalIndicatorInput:
     baseline_date: date | None = strawberry.UNSET
     target_value: Decimal | None = strawberry.UNSET
     target_date: date | None = strawberry.UNSET
+    feedback_measure: str | None = strawberry.UNSET
 
 
 @strawberry.input(description="A measurable goal for a plan that is not yet approved.")

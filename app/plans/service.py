@@ -37,6 +37,7 @@ from app.auth.permissions import Action
 from app.auth.policy import authorize, require, require_authenticated, statements, visible, visible_page
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.core.labels import label
 from app.core.models import utcnow
 from app.core.pagination import (
     Page,
@@ -2020,8 +2021,7 @@ async def plan_document(
     lines = [
         f"# {plan.title}",
         "",
-        f"**Cycle** {plan.cycle} · **Status** {plan.status.value.replace('_', ' ')}"
-        f" · **Progress** {pct(progress.progress)}",
+        f"**Cycle** {plan.cycle} · **Status** {label(plan.status)} · **Progress** {pct(progress.progress)}",
         "",
     ]
     if plan.summary:
@@ -2043,14 +2043,10 @@ async def plan_document(
                 step = steps[s.id]
                 due = f", due {step.due_on.isoformat()}" if step.due_on else ""
                 pilot = f" — pilot with {step.pilot_group}" if step.pilot_group else ""
-                lines.append(
-                    f"- {step.title} ({step.status.value.replace('_', ' ')}, {s.progress}%{due}){pilot}"
-                )
+                lines.append(f"- {step.title} ({label(step.status)}, {s.progress}%{due}){pilot}")
             lines.append("")
     if evidence:
-        lines += (
-            ["## Evidence", ""] + [f"- {e.title} ({e.kind.value.replace('_', ' ')})" for e in evidence] + [""]
-        )
+        lines += ["## Evidence", ""] + [f"- {e.title} ({label(e.kind)})" for e in evidence] + [""]
     if checkpoints:
         lines += ["## Reviews", ""]
         for c in checkpoints:

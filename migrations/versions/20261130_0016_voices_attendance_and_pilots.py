@@ -1,5 +1,6 @@
 """voices (attributes of stakeholders and people, the groups a district expects to hear from), when
-attendance was recorded, pilots and the rollouts that scale them
+attendance was recorded, pilots and the rollouts that scale them, indicators measured by student
+feedback
 
 Revision ID: 0016
 Revises: 0014
@@ -50,6 +51,7 @@ def upgrade() -> None:
     op.execute("UPDATE participation SET attendance_recorded_at = created_at")
     op.alter_column("participation", "attendance_recorded_at", nullable=False)
 
+    op.add_column("indicator", sa.Column("feedback_measure", sa.String(length=100), nullable=True))
     op.add_column("action_step", sa.Column("scale_up_met_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("action_step", sa.Column("scale_up_met_by_label", sa.String(length=320), nullable=True))
     op.add_column("action_step", sa.Column("scale_up_evidence", sa.Text(), nullable=True))
@@ -68,6 +70,7 @@ def downgrade() -> None:
     op.drop_constraint(op.f("fk_action_step_scales_pilot_id_action_step"), "action_step", type_="foreignkey")
     for column in ("scales_pilot_id", "scale_up_evidence", "scale_up_met_by_label", "scale_up_met_at"):
         op.drop_column("action_step", column)
+    op.drop_column("indicator", "feedback_measure")
     op.drop_column("participation", "attendance_recorded_at")
     op.drop_column("district", "expected_groups")
     for table in ("stakeholder", "person"):
