@@ -20,6 +20,7 @@ Who may do what (see `app.auth.permissions`):
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -1989,7 +1990,11 @@ async def export_plan(session: AsyncSession, principal: Principal, plan_id: uuid
 async def plan_document(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, as_html: bool
 ) -> str:
-    """The plan as a document a school can share: Markdown, or printable HTML."""
+    """The plan as a document a school can share (and hand to its board): Markdown, or printable HTML.
+    Its authors by name, the goal tree with each pilot's scale-up criteria (and when they were met, by
+    whom, on what evidence) and each rollout's pilot, the evidence, the co-creation record (the policy
+    as judged, the sessions held and how many attended, the barriers raised and what became of them,
+    the risks carried), the sign-offs, the reviews and the revisions."""
     plan = await get_plan(session, principal, plan_id)
     progress = await plan_progress(session, principal, plan.id)
     views = {
@@ -2026,6 +2031,7 @@ async def plan_document(
     ]
     if plan.summary:
         lines += [plan.summary, ""]
+    lines += await _authors_section(session, plan)
     for goal in progress.goals:
         indicator = views[goal.id].indicator
         lines += [
@@ -2043,10 +2049,20 @@ async def plan_document(
                 step = steps[s.id]
                 due = f", due {step.due_on.isoformat()}" if step.due_on else ""
                 pilot = f" — pilot with {step.pilot_group}" if step.pilot_group else ""
+                if step.pilot_group and step.scale_up_criteria:
+                    pilot += f"; scales up when: {step.scale_up_criteria}"
+                if step.scale_up_met_at is not None:
+                    pilot += (
+                        f" (met {step.scale_up_met_at.date().isoformat()}, recorded by "
+                        f"{step.scale_up_met_by_label}: {step.scale_up_evidence})"
+                    )
+                if step.scales_pilot_id is not None and step.scales_pilot_id in steps:
+                    pilot += f" — scales up the pilot *{steps[step.scales_pilot_id].title}*"
                 lines.append(f"- {step.title} ({label(step.status)}, {s.progress}%{due}){pilot}")
             lines.append("")
     if evidence:
         lines += ["## Evidence", ""] + [f"- {e.title} ({label(e.kind)})" for e in evidence] + [""]
+    lines += await _co_creation_section(session, plan)
     if checkpoints:
         lines += ["## Reviews", ""]
         for c in checkpoints:
@@ -2061,8 +2077,122 @@ async def plan_document(
     return _html(plan.title, lines) if as_html else markdown
 
 
+async def _authors_section(session: AsyncSession, plan: Plan) -> list[str]:
+    """Who wrote the plan and who reviews it, by name."""
+    rows = (
+        await session.execute(
+            select(PlanCollaborator.role, Person.display_name)
+            .join(Person, Person.id == PlanCollaborator.person_id)
+            .where(PlanCollaborator.plan_id == plan.id)
+            .order_by(PlanCollaborator.created_at, PlanCollaborator.id)
+        )
+    ).all()
+    if not rows:
+        return []
+    words = {
+        CollaboratorRole.LEAD: "Lead",
+        CollaboratorRole.CO_AUTHOR: "Co-authors",
+        CollaboratorRole.REVIEWER: "Reviewers",
+    }
+    lines = ["## Who wrote it", ""]
+    for role in CollaboratorRole:
+        names = [name for r, name in rows if r is role]
+        if names:
+            lines.append(f"- **{words[role]}**: {', '.join(names)}")
+    return [*lines, ""]
+
+
+async def _co_creation_section(session: AsyncSession, plan: Plan) -> list[str]:
+    """The plan's co-creation record as a board would read it: the district's policy as judged, the
+    co-creation sessions held for the plan or its initiative and how many attended each, the barriers
+    raised and what became of them (or the risk carried, and why), and the sign-offs."""
+    check = await _judge(session, plan, _judged_at(plan))
+    linked = [Activity.plan_id == plan.id]
+    if plan.initiative_id is not None:
+        linked.append(Activity.initiative_id == plan.initiative_id)
+    attended = (
+        select(func.count())
+        .where(Participation.activity_id == Activity.id, Participation.attended.is_(True))
+        .correlate(Activity)
+        .scalar_subquery()
+    )
+    sessions = (
+        await session.execute(
+            select(Activity, attended)
+            .where(
+                Activity.district_id == plan.district_id,
+                or_(*linked),
+                Activity.mode == Mode.CO_CREATION,
+                Activity.status == ActivityStatus.HELD,
+            )
+            .order_by(Activity.held_on, Activity.id)
+        )
+    ).all()
+    barriers = (
+        await session.execute(
+            select(Input, AcceptedRisk)
+            .join(Activity, Activity.id == Input.activity_id)
+            .outerjoin(AcceptedRisk, and_(AcceptedRisk.input_id == Input.id, AcceptedRisk.plan_id == plan.id))
+            .where(Activity.plan_id == plan.id, Input.kind == InputKind.BARRIER)
+            .order_by(Input.created_at, Input.id)
+        )
+    ).all()
+    sign_offs = await _all(
+        session,
+        select(PlanSignOff)
+        .where(PlanSignOff.plan_id == plan.id)
+        .order_by(PlanSignOff.created_at, PlanSignOff.id),
+    )
+    judged = f" as it stood on {check.judged_at.date().isoformat()}" if check.judged_at else ""
+    met = "meets" if check.met else "does not meet"
+    voices = (
+        f"; voices heard: {', '.join(label(v) for v in check.voices_heard)}" if check.voices_heard else ""
+    )
+    lines = [
+        "## Co-creation",
+        "",
+        f"The co-creation record{judged} **{met}** the district's policy: {check.co_creation_activities} of "
+        f"{check.required_activities} required session(s) held and attended{voices}.",
+        "",
+    ]
+    if check.missing:
+        lines += [*(f"- Still missing: {m}" for m in check.missing), ""]
+    if sessions:
+        lines += ["### Sessions", ""]
+        lines += [
+            f"- {a.held_on.isoformat()}: {a.title} ({label(a.kind)}, {label(a.participation_level)}), "
+            f"{n} attended"
+            for a, n in sessions
+        ]
+        lines.append("")
+    if barriers:
+        lines += ["### Barriers raised", ""]
+        for barrier, risk in barriers:
+            if risk is not None:
+                fate = f"carried as an accepted risk: {risk.reason}"
+            else:
+                fate = label(barrier.disposition) + (f": {barrier.response}" if barrier.response else "")
+            lines.append(f"- {barrier.text} — *{fate}*")
+        lines.append("")
+    if sign_offs:
+        lines += ["### Sign-offs", ""]
+        lines += [
+            f"- {'Approved' if o.kind is SignOffKind.APPROVAL else 'Reviewed'} by {o.signed_by_label} on "
+            f"{o.created_at.date().isoformat()}{': ' + o.note if o.note else ''}"
+            for o in sign_offs
+        ]
+        lines.append("")
+    return lines
+
+
 def _num(value: Decimal | None) -> str:
     return "—" if value is None else f"{value.normalize():f}"
+
+
+def _inline(text: str) -> str:
+    """Markdown's emphasis in escaped text: **strong**, then *emphasis*."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])", r"<em>\1</em>", text)
 
 
 def _html(title: str, lines: list[str]) -> str:
@@ -2075,22 +2205,19 @@ def _html(title: str, lines: list[str]) -> str:
             if not in_list:
                 body.append("<ul>")
                 in_list = True
-            body.append(f"<li>{text[2:]}</li>")
+            body.append(f"<li>{_inline(text[2:])}</li>")
             continue
         if in_list:
             body.append("</ul>")
             in_list = False
         if line.startswith("### "):
-            body.append(f"<h3>{text[4:]}</h3>")
+            body.append(f"<h3>{_inline(text[4:])}</h3>")
         elif line.startswith("## "):
-            body.append(f"<h2>{text[3:]}</h2>")
+            body.append(f"<h2>{_inline(text[3:])}</h2>")
         elif line.startswith("# "):
             body.append(f"<h1>{text[2:]}</h1>")
         elif line:
-            rendered = text
-            while "**" in rendered:
-                rendered = rendered.replace("**", "<strong>", 1).replace("**", "</strong>", 1)
-            body.append(f"<p>{rendered}</p>")
+            body.append(f"<p>{_inline(text)}</p>")
     if in_list:
         body.append("</ul>")
     style = "body{font:14px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;color:#222}h2{margin-top:2rem}"

@@ -683,6 +683,20 @@ async def test_the_plan_gate_counts_only_attended_sessions_and_approval_waits_fo
     assert (gate["policyCheck"]["unansweredBarriers"], gate["policyCheck"]["readyForApproval"]) == ([], True)
     approved = await update_plan(approver, plan["id"], status="APPROVED")
     assert approved["userErrors"] == []
+    # The plan's document carries its co-creation record: the session, the barrier and the risk carried.
+    document = (
+        await leader(
+            "query($id: ID!) { plan(id: $id) { md: document html: document(format: HTML) } }",
+            {"id": plan["id"]},
+        )
+    )["plan"]
+    assert "**meets** the district's policy: 1 of 1 required session(s) held and attended" in document["md"]
+    assert (
+        "- Intervention clashes with science. — *carried as an accepted risk: " + reason + "*"
+        in document["md"]
+    )
+    assert "<li>Intervention clashes with science. — <em>carried as an accepted risk: " in document["html"]
+    assert "Nobody came (design session, involve), 1 attended" in document["md"]
 
 
 async def test_an_approved_plan_changes_only_by_revision_but_its_steps_report_progress(

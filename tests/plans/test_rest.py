@@ -1946,6 +1946,7 @@ async def test_a_plan_exports_as_json_markdown_and_html(
         parts["first"],
         due_on="2026-11-30",
         pilot_group="Two grade 1 classrooms",
+        scale_up_criteria="Both rooms at 'consistent' by December",
         status="in_progress",
     )
     evidence = (
@@ -2004,8 +2005,18 @@ async def test_a_plan_exports_as_json_markdown_and_html(
         "## Evidence\n\n- Fall MAP (data)",
         f"- {days(-3)}: overdue",
         "## Revisions\n\n- 0: Approved.\n- 1: " + revision["reason"],
+        # Who wrote it, by name; each pilot's scale-up criteria; the co-creation record.
+        "## Who wrote it\n\n- **Lead**: ",
+        "- **Reviewers**: ",
+        "— pilot with Two grade 1 classrooms; scales up when: Both rooms at 'consistent' by December",
+        "## Co-creation\n\nThe co-creation record as it stood on "
+        f"{plan['submitted_at'][:10]} **meets** the district's policy: 1 of 1 required session(s) held and "
+        "attended; voices heard: teachers.",
+        f"### Sessions\n\n- {days(-3)}: Design session (design session, involve), 1 attended",
+        "### Sign-offs\n\n- Approved by ",
     ):
         assert expected in text, expected
+    assert "_" not in text.split("## Co-creation")[1].split("### Sign-offs")[0]
 
     page = await leader.get(f"{PLANS}/{plan['id']}/export", params={"format": "html"})
     assert page.status_code == 200
@@ -2016,6 +2027,11 @@ async def test_a_plan_exports_as_json_markdown_and_html(
     assert "<h2>Goal: Sharper goal</h2>" in page.text
     assert "<li>Buy decodable readers (not started, 0%)</li>" in page.text
     assert "<strong>Cycle</strong>" in page.text
+    # Its own formatting, rendered: emphasis in paragraphs and list items, nothing left as asterisks.
+    assert "Measured by <em>Grade 3 reading proficiency</em>" in page.text
+    assert "<li><strong>Lead</strong>: " in page.text
+    assert "<strong>meets</strong>" in page.text
+    assert "*" not in page.text.split("<body>")[1]
     assert "<everywhere>" not in page.text
 
     response = await leader.get(f"{PLANS}/{plan['id']}/export", params={"format": "pdf"})
