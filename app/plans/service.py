@@ -55,6 +55,7 @@ from app.engagement.schemas import InputPublic
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Indicator, Initiative, Stakeholder, StakeholderCategory
+from app.initiatives.schemas import IndicatorUpdate
 from app.monitoring.models import Measurement, PdsaCycle, Walkthrough
 from app.plans.models import (
     PLAN_TRANSITIONS,
@@ -962,6 +963,64 @@ async def update_goal(
         goal.version += 1  # the goal's measure changed: the goal changed
     await session.flush()
     return GoalView(goal, indicator)
+
+
+async def _goal_of_indicator(
+    session: AsyncSession, principal: Principal, indicator_id: uuid.UUID
+) -> tuple[Goal, Plan] | None:
+    """The goal an indicator measures and its plan, locked; None when it measures no goal. A goal the
+    principal cannot see is `NotFound`, worded for the indicator."""
+    goal_id = await session.scalar(select(Goal.id).where(Goal.indicator_id == indicator_id))
+    if goal_id is None:
+        return None
+    try:
+        return await _plan_child(session, principal, Goal, goal_id, "goal")
+    except NotFound:
+        raise NotFound(f"No measure with id {indicator_id}.") from None
+
+
+async def update_goal_indicator(
+    session: AsyncSession,
+    principal: Principal,
+    indicator_id: uuid.UUID,
+    data: IndicatorUpdate,
+    *,
+    expected_version: int | None = None,
+) -> Indicator | None:
+    """Change a goal's indicator through the indicator endpoints, by the goal's rules: its plan's
+    authors, before approval (an approved plan's goals change by revision: `Conflict`). The goal's
+    version moves with its measure. None when the indicator measures no goal."""
+    found = await _goal_of_indicator(session, principal, indicator_id)
+    if found is None:
+        return None
+    goal, plan = found
+    await _check_edit(session, principal, plan, revising=False)
+    indicator = await session.get(Indicator, indicator_id, with_for_update=True)
+    assert indicator is not None  # noqa: S101 (foreign key)
+    check_version(indicator, expected_version, what="measure")
+    changes = data.changes()
+    initiatives._check_dates(
+        changes.get("baseline_date", indicator.baseline_date),
+        changes.get("target_date", indicator.target_date),
+        fields=("baseline_date", "target_date"),
+    )
+    if apply_changes(indicator, changes):
+        goal.version += 1  # the goal's measure changed: the goal changed
+    await session.flush()
+    return indicator
+
+
+async def remove_goal_indicator(session: AsyncSession, principal: Principal, indicator_id: uuid.UUID) -> bool:
+    """A goal's indicator goes with its goal: `Conflict` (remove the goal, or change its measure).
+    False when the indicator measures no goal."""
+    if await _goal_of_indicator(session, principal, indicator_id) is None:
+        return False
+    raise Conflict("A goal's measure goes with its goal: remove the goal, or change the measure.")
+
+
+initiatives.INDICATOR_OWNERS.append(
+    initiatives.IndicatorOwner(update=update_goal_indicator, remove=remove_goal_indicator)
+)
 
 
 async def remove_goal(

@@ -1538,3 +1538,62 @@ async def test_a_rollout_waits_for_its_pilot_and_its_scale_up_criteria_over_grap
         leader, UPDATE_STEP, "updateActionStep", {"id": rollout["id"], "status": "IN_PROGRESS"}, "actionStep"
     )
     assert started["status"] == "IN_PROGRESS"
+
+
+GOAL_INDICATOR = (
+    "query($id: ID!) { goal: node(id: $id) { ... on Goal { version "
+    "indicator { id version targetValue feedbackMeasure } } } }"
+)
+UPDATE_MEASURE = f"""
+mutation($input: UpdateMeasureInput!) {{
+  updateMeasure(input: $input) {{ measure {{ id version targetValue feedbackMeasure }} {USER_ERRORS} }}
+}}"""
+REMOVE_MEASURE = f"""
+mutation($input: RemoveMeasureInput!) {{ removeMeasure(input: $input) {{ removedId {USER_ERRORS} }} }}"""
+
+
+async def test_a_goals_indicator_changes_through_update_measure_before_approval(
+    leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
+) -> None:
+    """The same rule as REST, from the same service: a goal's indicator is changed like any measure
+    before approval (the goal's version moves with it), never removed apart from its goal, and refused
+    once its plan is approved."""
+    plan = await create_plan(leader, world)
+    goal = await add_goal(leader, plan["id"])
+    before = (await leader(GOAL_INDICATOR, {"id": goal["id"]}))["goal"]
+    indicator = before["indicator"]
+    read = await leader("query($id: ID!) { indicator(id: $id) { id targetValue } }", {"id": indicator["id"]})
+    assert read["indicator"]["id"] == indicator["id"]
+    changed = await ok(
+        leader,
+        UPDATE_MEASURE,
+        "updateMeasure",
+        {
+            "id": indicator["id"],
+            "expectedVersion": indicator["version"],
+            "targetValue": "65",
+            "feedbackMeasure": "belonging",
+        },
+        "measure",
+    )
+    assert (changed["targetValue"], changed["feedbackMeasure"]) == ("65", "belonging")
+    after = (await leader(GOAL_INDICATOR, {"id": goal["id"]}))["goal"]
+    assert after["version"] == before["version"] + 1
+    assert after["indicator"]["targetValue"] == "65.0000"
+    stale = await mutate(
+        leader,
+        UPDATE_MEASURE,
+        "updateMeasure",
+        {"id": indicator["id"], "expectedVersion": indicator["version"], "targetValue": "1"},
+    )
+    assert [e["code"] for e in stale["userErrors"]] == ["stale_version"]
+    removed = await mutate(leader, REMOVE_MEASURE, "removeMeasure", {"id": indicator["id"]})
+    assert [e["code"] for e in removed["userErrors"]] == ["conflict"]
+
+    teacher = await person_of(session, world, "A", Role.TEACHER)
+    await approve(leader, tokens, plan, teacher)
+    refused = await mutate(
+        leader, UPDATE_MEASURE, "updateMeasure", {"id": indicator["id"], "targetValue": "70"}
+    )
+    assert refused["measure"] is None
+    assert [e["code"] for e in refused["userErrors"]] == ["conflict"]

@@ -957,6 +957,54 @@ async def test_collaborators_are_added_listed_changed_and_removed(
 # --- the goal tree ----------------------------------------------------------------------------------
 
 
+async def test_a_goals_indicator_is_read_and_changed_through_the_indicator_endpoints_before_approval(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Like any other indicator: read, changed with `If-Match` (the goal's version moves with it),
+    measured by student feedback if the district says so; refused once the plan is approved (a revision
+    changes it then), and never removed apart from its goal."""
+    plan = await school_plan(leader, world)
+    goal = await add_goal(leader, plan["id"])
+    url = f"{API}/indicators/{goal['indicator']['id']}"
+    read = await leader.get(url)
+    assert read.status_code == 200, read.text
+    assert normal(read.json()) == normal(goal["indicator"])
+    assert read.headers["etag"] == f'"{goal["indicator"]["version"]}"'
+    changed = await patch(leader, url, read.json(), baseline_value=45, feedback_measure="belonging")
+    assert (changed["baseline_value"], changed["feedback_measure"]) == ("45", "belonging")
+    after = await get_json(leader, f"{GOALS}/{goal['id']}")
+    assert normal(after["indicator"]) == normal(changed)
+    assert after["version"] == goal["version"] + 1
+    stale = await leader.patch(
+        url, json={"target_value": 70}, headers={"If-Match": f'"{read.json()["version"]}"'}
+    )
+    assert_problem(stale, 412, "stale_version")
+    bad_dates = await leader.patch(
+        url,
+        json={"baseline_date": "2027-09-01", "target_date": "2027-06-01"},
+        headers={"If-Match": f'"{changed["version"]}"'},
+    )
+    assert_problem(bad_dates, 422, "validation_failed")
+    assert_problem(await leader.delete(url), 409, "conflict")
+    teacher = await leader.patch(
+        url,
+        json={"target_value": 70},
+        headers={**await tokens.headers("A", Role.TEACHER), "If-Match": f'"{changed["version"]}"'},
+    )
+    assert teacher.status_code in (403, 404), teacher.text
+    other_district = await leader.get(url, headers=await b_headers(tokens))
+    assert_problem(other_district, 404, "not_found")
+
+    plan = await approve(
+        leader, await get_plan(leader, plan["id"]), await tokens.headers("A", Role.SCHOOL_LEADER)
+    )
+    refused = await leader.patch(
+        url, json={"target_value": 70}, headers={"If-Match": f'"{changed["version"]}"'}
+    )
+    assert_problem(refused, 409, "conflict")
+    assert (await get_json(leader, url))["target_value"] == changed["target_value"]
+
+
 async def test_goals_strategies_and_action_steps_are_added_read_changed_and_removed(
     leader: httpx.AsyncClient, tokens: Tokens, world: World
 ) -> None:
