@@ -620,7 +620,7 @@ async def seed_engagement(session: AsyncSession, district_id: uuid.UUID) -> int:
             for name in spec.attended
         }
         for participation in participations.values():
-            participation.created_at = held
+            participation.created_at = participation.attendance_recorded_at = held
         for said in spec.said:
             row = await engagement.add_input(
                 session,

@@ -25,6 +25,23 @@ T = TypeVar("T")
 
 # A human-facing name: trimmed, never blank.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# What a district records on people and stakeholders to see who is missing from its co-creation
+# (with their preferred language, `app.core.languages.LanguageTag`).
+Neighbourhood = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(description="Where they live or work, in the district's own areas."),
+]
+CommunityRole = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(description="Their role in the school community (parent, paraprofessional, PTA chair)."),
+]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Tags = Annotated[
+    list[Tag],
+    Field(max_length=20, description="District-defined tags (`newcomer family`, `IEP parent`): at most 20."),
+]
 # An identifier from the district's SIS (OneRoster sourcedId).
 SourcedId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 

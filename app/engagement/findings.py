@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.labels import label
 from app.core.models import utcnow
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Disposition, Input, Mode, Participation
@@ -60,7 +61,7 @@ async def load_engagement(session: AsyncSession, facts: TriangleFacts) -> Engage
     )
     found.held = list((await session.execute(held.order_by(Activity.held_on, Activity.id))).scalars())
     attended = (
-        select(Participation.activity_id, Stakeholder.id, Participation.created_at)
+        select(Participation.activity_id, Stakeholder.id, Participation.attendance_recorded_at)
         .join(
             Stakeholder,
             or_(
@@ -76,7 +77,7 @@ async def load_engagement(session: AsyncSession, facts: TriangleFacts) -> Engage
     for activity_id, stakeholder_id, recorded_at in (await session.execute(attended)).all():
         found.attendees.setdefault(activity_id, []).append((stakeholder_id, recorded_at))
     anyone = (
-        select(Participation.activity_id, func.min(Participation.created_at))
+        select(Participation.activity_id, func.min(Participation.attendance_recorded_at))
         .where(
             any_of(Participation.activity_id, [a.id for a in found.held]), Participation.attended.is_(True)
         )
@@ -140,7 +141,7 @@ def built_then_asked(facts: TriangleFacts) -> Iterator[Finding]:
     seen = _engagement(facts)
     co_creation, settled = _counted_co_creation(facts)
     key = {s.id: s for p, s in facts.placements if p.key_authorizer}
-    stage = facts.initiative.stage.value
+    stage = label(facts.initiative.stage)
     when = f" before it was approved on {settled.created_at.date().isoformat()}" if settled else ""
     if not co_creation:
         late = [a for a in seen.held if a.mode is Mode.CO_CREATION]
@@ -228,6 +229,6 @@ def co_creation_credit(facts: TriangleFacts) -> Iterator[Finding]:
             corner="legitimacy",
             severity="credit",
             explanation=f"Co-creation gave stakeholders real influence on the design (at least "
-            f"'{CREDITED_LEVEL.value}'): {titles}.",
+            f"'{label(CREDITED_LEVEL)}'): {titles}.",
             subjects=[a.id for a in reached],
         )

@@ -25,6 +25,7 @@ from app.engagement.models import (
     Activity,
     ActivityKind,
     ActivityStatus,
+    AttendeeKind,
     ChangeTarget,
     Disposition,
     Input,
@@ -44,6 +45,7 @@ from app.engagement.schemas import (
     InputLinkPublic,
     InputTranslation,
     InputUpdate,
+    NamedStakeholder,
     ParticipationCreate,
     ParticipationUpdate,
     ReportedInput,
@@ -70,7 +72,7 @@ from app.initiatives.graphql import (
     initiative_by_id,
     stakeholder_by_id,
 )
-from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+from app.tenancy.graphql import GroupDimensionEnum, SchoolType, _nodes, school_by_id
 
 ModeEnum = strawberry.enum(
     Mode,
@@ -219,6 +221,7 @@ class ParticipationType(relay.Node):
     person_id: relay.GlobalID | None = strawberry.field(description="Null when a stakeholder took part.")
     role: ParticipantRoleEnum  # type: ignore[valid-type]
     attended: bool
+    attendance_recorded_at: datetime = strawberry.field(description="When `attended` was last written.")
     may_be_named: bool = strawberry.field(
         description="The participant agreed to be named in published reports."
     )
@@ -242,6 +245,7 @@ class ParticipationType(relay.Node):
             person_id=_global("Person", participation.person_id),
             role=participation.role,
             attended=participation.attended,
+            attendance_recorded_at=participation.attendance_recorded_at,
             may_be_named=participation.may_be_named,
             version=participation.version,
             created_at=participation.created_at,
@@ -581,10 +585,72 @@ class YouSaidWeDidType:
         )
 
 
+AttendeeKindEnum = strawberry.enum(
+    AttendeeKind, name="AttendeeKind", description="What kind of person attended an activity."
+)
+
+
+@strawberry.type(name="NamedStakeholder", description="A mapped stakeholder, by name.")
+class NamedStakeholderType:
+    stakeholder_id: relay.GlobalID
+    name: str
+    category: StakeholderCategoryEnum  # type: ignore[valid-type]
+
+
+@strawberry.type(name="ModeCount", description="People who attended in one mode; null when suppressed.")
+class ModeCountType:
+    mode: ModeEnum  # type: ignore[valid-type]
+    people: int | None
+    suppressed: bool
+
+
+@strawberry.type(name="KindCount", description="People of one kind who attended; null when suppressed.")
+class KindCountType:
+    mode: ModeEnum  # type: ignore[valid-type]
+    kind: AttendeeKindEnum  # type: ignore[valid-type]
+    people: int | None
+    suppressed: bool
+
+
+@strawberry.type(
+    name="BreakdownCell",
+    description="People with one value of an attribute who attended (value null: none recorded); null "
+    "when suppressed.",
+)
+class BreakdownCellType:
+    mode: ModeEnum  # type: ignore[valid-type]
+    dimension: GroupDimensionEnum  # type: ignore[valid-type]
+    value: str | None
+    people: int | None
+    suppressed: bool
+
+
+@strawberry.type(
+    name="ExpectedGroupCoverage", description="Whether a group the district expects to hear from was heard."
+)
+class ExpectedGroupCoverageType:
+    dimension: GroupDimensionEnum  # type: ignore[valid-type]
+    value: str
+    heard_in_co_creation: bool
+    heard_in_co_production: bool
+
+
+def _named(rows: list[NamedStakeholder]) -> list[NamedStakeholderType]:
+    return [
+        NamedStakeholderType(
+            stakeholder_id=relay.GlobalID("Stakeholder", str(r.stakeholder_id)),
+            name=r.name,
+            category=r.category,
+        )
+        for r in rows
+    ]
+
+
 @strawberry.type(
     name="Representation",
-    description="Which stakeholder categories of an initiative's authorizing environment attended its held "
-    "activities, by mode, and which never did.",
+    description="Who took part in an initiative's held activities, by mode, and who did not: stakeholder "
+    "categories, mapped stakeholders by name, people counted by kind and by the district's attributes "
+    "(small-cell suppressed), and the groups the district expects to hear from.",
 )
 class RepresentationType:
     initiative_id: relay.GlobalID
@@ -597,6 +663,12 @@ class RepresentationType:
     languages_heard: list[str] = strawberry.field(
         description="The preferred languages (BCP 47) of those who attended its held activities."
     )
+    stakeholders_never_took_part: list[NamedStakeholderType]
+    stakeholders_missing_from_co_creation: list[NamedStakeholderType]
+    people: list[ModeCountType]
+    people_by_kind: list[KindCountType]
+    breakdown: list[BreakdownCellType]
+    expected_groups: list[ExpectedGroupCoverageType]
 
     @classmethod
     def from_schema(cls, report: Representation) -> RepresentationType:
@@ -609,6 +681,12 @@ class RepresentationType:
             missing_from_co_production=report.missing_from_co_production,
             never_took_part=report.never_took_part,
             languages_heard=report.languages_heard,
+            stakeholders_never_took_part=_named(report.stakeholders_never_took_part),
+            stakeholders_missing_from_co_creation=_named(report.stakeholders_missing_from_co_creation),
+            people=[ModeCountType(**c.model_dump()) for c in report.people],
+            people_by_kind=[KindCountType(**c.model_dump()) for c in report.people_by_kind],
+            breakdown=[BreakdownCellType(**c.model_dump()) for c in report.breakdown],
+            expected_groups=[ExpectedGroupCoverageType(**c.model_dump()) for c in report.expected_groups],
         )
 
 

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Index, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from app.core.models import EntityBase, VersionedEntityBase, db_enum
+from app.core.models import EntityBase, VersionedEntityBase, db_enum, utcnow
 from app.initiatives.models import ParticipationLevel
 
 
@@ -57,6 +57,19 @@ class ParticipantRole(StrEnum):
     PARTICIPANT = "participant"
     DECISION_MAKER = "decision_maker"
     OBSERVER = "observer"
+
+
+class AttendeeKind(StrEnum):
+    """What kind of person attended: a person's kind, and for staff what their roles say."""
+
+    TEACHER = "teacher"
+    SCHOOL_LEADER = "school_leader"
+    DISTRICT_STAFF = "district_staff"
+    OTHER_STAFF = "other_staff"
+    FAMILY = "family"
+    STUDENT = "student"
+    COMMUNITY_MEMBER = "community_member"
+    PARTNER = "partner"
 
 
 class InputKind(StrEnum):
@@ -163,6 +176,14 @@ class Participation(VersionedEntityBase, table=True):
         default=ParticipantRole.PARTICIPANT, sa_type=db_enum(ParticipantRole), nullable=False
     )
     attended: bool = Field(default=True, nullable=False)
+    # When `attended` was last written: the co-creation policy counts attendance as it stood when a plan
+    # went to review, so an absence turned into attendance afterwards does not count for it.
+    attendance_recorded_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),
+        nullable=False,
+        sa_column_kwargs={"server_default": func.now()},
+    )
     # Published reports name a contributor only with their agreement.
     may_be_named: bool = Field(default=False, nullable=False)
 

@@ -12,6 +12,7 @@ from app.core.schemas import EntityPublic, PublicModel, RequestModel, UpdateMode
 from app.engagement.models import (
     ActivityKind,
     ActivityStatus,
+    AttendeeKind,
     ChangeTarget,
     Disposition,
     InputKind,
@@ -19,6 +20,7 @@ from app.engagement.models import (
     ParticipantRole,
 )
 from app.initiatives.models import ParticipationLevel, StakeholderCategory
+from app.tenancy.models import GroupDimension
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
@@ -108,6 +110,7 @@ class ParticipationPublic(VersionedEntityPublic):
     person_id: uuid.UUID | None
     role: ParticipantRole
     attended: bool
+    attendance_recorded_at: datetime = Field(description="When `attended` was last written.")
     may_be_named: bool
 
 
@@ -200,10 +203,50 @@ class YouSaidWeDid(PublicModel):
     median_days_to_response: float | None
 
 
+class NamedStakeholder(PublicModel):
+    stakeholder_id: uuid.UUID
+    name: str
+    category: StakeholderCategory
+
+
+class ModeCount(PublicModel):
+    mode: Mode
+    people: int | None = Field(description="People who attended; null when suppressed.")
+    suppressed: bool
+
+
+class KindCount(PublicModel):
+    mode: Mode
+    kind: AttendeeKind
+    people: int | None = Field(description="People of this kind who attended; null when suppressed.")
+    suppressed: bool
+
+
+class BreakdownCell(PublicModel):
+    mode: Mode
+    dimension: GroupDimension
+    value: str | None = Field(description="The attribute's value; null for people with none recorded.")
+    people: int | None = Field(description="People with this value who attended; null when suppressed.")
+    suppressed: bool
+
+
+class ExpectedGroupCoverage(PublicModel):
+    dimension: GroupDimension
+    value: str
+    heard_in_co_creation: bool
+    heard_in_co_production: bool
+
+
 class Representation(PublicModel):
-    """Which stakeholder categories took part in held co-creation and co-production (any category that
-    attended, in the environment or not), and which categories of the initiative's authorizing
-    environment are missing from each, or never took part: missing voices, named."""
+    """Who took part in an initiative's held co-creation and co-production, and who did not.
+
+    Categories: which stakeholder categories attended (a person takes the category of any stakeholder
+    that stands for them, and the one their own kind and roles give: a teacher, a family member…), and
+    which categories of the authorizing environment are missing. Stakeholders: every mapped stakeholder
+    that has not taken part, by name, whatever its category. People: how many attended, by kind and by
+    the attributes the district records (preferred language, neighbourhood, community role, tags),
+    small-cell suppressed (`people` null and `suppressed` true). Expected groups: for each group the
+    district expects to hear from, whether it was heard."""
 
     initiative_id: uuid.UUID
     environment_categories: list[StakeholderCategory]
@@ -212,6 +255,12 @@ class Representation(PublicModel):
     missing_from_co_creation: list[StakeholderCategory]
     missing_from_co_production: list[StakeholderCategory]
     never_took_part: list[StakeholderCategory]
+    stakeholders_never_took_part: list[NamedStakeholder]
+    stakeholders_missing_from_co_creation: list[NamedStakeholder]
+    people: list[ModeCount]
+    people_by_kind: list[KindCount]
+    breakdown: list[BreakdownCell]
+    expected_groups: list[ExpectedGroupCoverage]
     languages_heard: list[str] = Field(
         default_factory=list,
         description="The preferred languages (BCP 47) of the people and stakeholders who attended its held "

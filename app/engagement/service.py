@@ -23,9 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 import app.engagement.findings  # noqa: F401  (registers this area's triangle findings)
 from app.auth.permissions import Action
@@ -36,6 +35,7 @@ from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
+from app.engagement import voices
 from app.engagement.localize import ACTIVITY_FIELDS, INPUT_FIELDS, localized
 from app.engagement.models import (
     ACTIVITY_TRANSITIONS,
@@ -76,6 +76,7 @@ from app.initiatives.models import (
     StakeholderCategory,
 )
 from app.plans.models import ActionStep, Goal, Plan, Strategy
+from app.tenancy.models import District
 from app.webhooks import events as webhooks
 
 # The plan items an input can have changed, by link target.
@@ -442,7 +443,9 @@ async def update_participation(
     expected_version: VersionCheck = None,
 ) -> Participation:
     """Change a participation. Those who run the activity change anything; a participant may change
-    only whether they agree to be named (their consent is theirs to give or take back)."""
+    only whether they agree to be named (their consent is theirs to give or take back). A change of
+    `attended` is dated (`attendance_recorded_at`): a plan already in review was judged on attendance as
+    it stood then, so an absence turned into attendance afterwards does not count for it."""
     participation = await get_participation(session, principal, participation_id)
     locked = select(Activity).where(Activity.id == participation.activity_id).with_for_update()
     activity = (await session.execute(locked)).scalar_one()
@@ -456,6 +459,9 @@ async def update_participation(
             raise
     # The activity's row lock (above) serialises writers of its participations, so this cannot race.
     check_version(participation, expected_version, what="participation")
+    if "attended" in changes and changes["attended"] != participation.attended:
+        # Dates decide: attendance counts for a plan only as it stood when the plan went to review.
+        participation.attendance_recorded_at = utcnow()
     apply_changes(participation, changes)
     await session.flush()
     await _raise_participation_levels(session, activity, [participation])
@@ -896,54 +902,25 @@ async def _link_labels(session: AsyncSession, links: list[InputLink]) -> dict[uu
 async def representation(
     session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
 ) -> Representation:
-    """Which stakeholder categories of the initiative's authorizing environment attended its held
-    co-creation and co-production activities, and which never did. A person takes the category of
-    the stakeholder that stands for them. For those who see the authorizing environment."""
+    """Who took part in the initiative's held co-creation and co-production, and who did not: stakeholder
+    categories, every mapped stakeholder that never took part by name, people counted by kind and by
+    the district's attributes (small-cell suppressed), and the district's expected groups, heard or not
+    (see `app.engagement.voices`). For those who see the authorizing environment."""
     initiative = await initiatives._initiative_with_environment(session, principal, initiative_id)
-    environment = {
-        s.category for _, s in await initiatives._placements_with_stakeholders(session, initiative.id)
-    }
-    as_stakeholder = Stakeholder.id == Participation.stakeholder_id
-    as_person = and_(Participation.person_id.is_not(None), Stakeholder.person_id == Participation.person_id)
-    stmt = (
-        select(Activity.mode, Stakeholder.category)
-        .join(Participation, Participation.activity_id == Activity.id)
-        .join(
-            Stakeholder, and_(Stakeholder.district_id == Activity.district_id, or_(as_stakeholder, as_person))
-        )
-        .where(
-            Activity.initiative_id == initiative.id,
-            Activity.status == ActivityStatus.HELD,
-            Participation.attended.is_(True),
-        )
-        .distinct()
-    )
-    took_part: dict[Mode, set[StakeholderCategory]] = {Mode.CO_CREATION: set(), Mode.CO_PRODUCTION: set()}
-    for mode, category in (await session.execute(stmt)).all():
-        took_part[mode].add(category)
+    placements = await initiatives._placements_with_stakeholders(session, initiative.id)
+    district = await session.get(District, initiative.district_id)
+    assert district is not None  # noqa: S101 (an initiative's district exists: foreign key)
+    environment = {s.category for _, s in placements}
+    heard = await voices.load_voices(session, initiative.district_id, initiative.id)
+    creation = voices.categories_heard(heard, Mode.CO_CREATION)
+    production = voices.categories_heard(heard, Mode.CO_PRODUCTION)
     order = list(StakeholderCategory)
 
     def ordered(categories: set[StakeholderCategory]) -> list[StakeholderCategory]:
         return sorted(categories, key=order.index)
 
-    creation, production = took_part[Mode.CO_CREATION], took_part[Mode.CO_PRODUCTION]
-    # Which languages it heard from: those the attending people and stakeholders prefer (a stakeholder
-    # standing for a person without a language of its own takes the person's).
-    speaker = aliased(Stakeholder)
-    heard = (
-        select(func.coalesce(speaker.preferred_language, Person.preferred_language))
-        .select_from(Participation)
-        .join(Activity, Activity.id == Participation.activity_id)
-        .outerjoin(speaker, speaker.id == Participation.stakeholder_id)
-        .outerjoin(Person, Person.id == func.coalesce(Participation.person_id, speaker.person_id))
-        .where(
-            Activity.initiative_id == initiative.id,
-            Activity.status == ActivityStatus.HELD,
-            Participation.attended.is_(True),
-        )
-        .distinct()
-    )
-    languages_heard = sorted(lang for lang in (await session.execute(heard)).scalars() if lang)
+    people, by_kind, breakdown = voices.counted(heard, district)
+    languages_heard = voices.languages_heard(heard)
     return Representation(
         initiative_id=initiative.id,
         environment_categories=ordered(environment),
@@ -952,6 +929,12 @@ async def representation(
         missing_from_co_creation=ordered(environment - creation),
         missing_from_co_production=ordered(environment - production),
         never_took_part=ordered(environment - creation - production),
+        stakeholders_never_took_part=voices.not_heard(heard, placements, list(Mode)),
+        stakeholders_missing_from_co_creation=voices.not_heard(heard, placements, [Mode.CO_CREATION]),
+        people=people,
+        people_by_kind=by_kind,
+        breakdown=breakdown,
+        expected_groups=voices.coverage(heard, district),
         languages_heard=languages_heard,
     )
 

@@ -99,6 +99,9 @@ class PersonType(relay.Node):
     preferred_language: str | None = strawberry.field(
         description="A BCP 47 tag: the language to reach them in."
     )
+    neighbourhood: str | None
+    community_role: str | None
+    tags: list[str]
     version: int
     created_at: datetime
     updated_at: datetime
@@ -113,6 +116,9 @@ class PersonType(relay.Node):
             email=person.email,
             sourced_id=person.sourced_id,
             preferred_language=person.preferred_language,
+            neighbourhood=person.neighbourhood,
+            community_role=person.community_role,
+            tags=list(person.tags),
             version=person.version,
             created_at=person.created_at,
             updated_at=person.updated_at,
@@ -321,6 +327,9 @@ class CreatePersonInput:
     email: str | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
     preferred_language: str | None = strawberry.UNSET
+    neighbourhood: str | None = strawberry.UNSET
+    community_role: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
 
 
 @strawberry.input(description="Changes to a person: omitted fields stay as they are.")
@@ -332,6 +341,9 @@ class UpdatePersonInput:
     email: str | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
     preferred_language: str | None = strawberry.UNSET
+    neighbourhood: str | None = strawberry.UNSET
+    community_role: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
 
 
 @strawberry.type

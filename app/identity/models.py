@@ -62,6 +62,16 @@ class Person(VersionedEntityBase, table=True):
     staff_role: StaffRole | None = Field(default=None, sa_type=db_enum(StaffRole))
     sis_date_last_modified: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     sis_deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # What a district uses to see who is missing from its co-creation (see `app.engagement.voices`),
+    # with `preferred_language` above.
+    neighbourhood: str | None = Field(default=None, max_length=100)
+    community_role: str | None = Field(default=None, max_length=100)
+    tags: list[str] = Field(
+        default_factory=list,
+        sa_type=ARRAY(String(64)),
+        nullable=False,
+        sa_column_kwargs={"server_default": "{}"},
+    )
     # The SIS change feed's version of the row (see `change_version_column`).
     change_version: int = change_version_column()
 

@@ -11,11 +11,14 @@ from pydantic import EmailStr, Field, StringConstraints
 from app.auth.permissions import Scope
 from app.core.languages import LanguageTag
 from app.core.schemas import (
+    CommunityRole,
     EntityPublic,
     Name,
+    Neighbourhood,
     PublicModel,
     RequestModel,
     SourcedId,
+    Tags,
     UpdateModel,
     VersionedEntityPublic,
 )
@@ -34,6 +37,9 @@ class PersonCreate(RequestModel):
     preferred_language: LanguageTag | None = Field(
         default=None, description="A BCP 47 tag (`es`, `vi`, `zh-Hant`): the language to reach them in."
     )
+    neighbourhood: Neighbourhood | None = None
+    community_role: CommunityRole | None = None
+    tags: Tags = []
 
 
 class PersonUpdate(UpdateModel):
@@ -42,6 +48,9 @@ class PersonUpdate(UpdateModel):
     email: Email | None = None
     sourced_id: SourcedId | None = None
     preferred_language: LanguageTag | None = None
+    neighbourhood: Neighbourhood | None = None
+    community_role: CommunityRole | None = None
+    tags: Tags = None  # type: ignore[assignment]
 
 
 class PersonPublic(VersionedEntityPublic):
@@ -51,6 +60,9 @@ class PersonPublic(VersionedEntityPublic):
     email: str | None
     sourced_id: str | None
     preferred_language: str | None
+    neighbourhood: str | None
+    community_role: str | None
+    tags: list[str]
 
 
 class RoleGrantInput(RequestModel):

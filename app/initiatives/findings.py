@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from app.core.labels import label
 from app.initiatives.diagnostics import TriangleFacts, finding_rule
 from app.initiatives.models import (
     STANCE_ORDER,
@@ -51,7 +52,7 @@ def no_baseline(facts: TriangleFacts) -> Iterator[Finding]:
 def capacity_missing_while_implementing(facts: TriangleFacts) -> Iterator[Finding]:
     missing = [c for c in facts.capacity if c.status is CapacityStatus.MISSING]
     if facts.initiative.stage is Stage.IMPLEMENTING and missing:
-        described = "; ".join(f"{c.category.value}: {c.description}" for c in missing)
+        described = "; ".join(f"{label(c.category)}: {c.description}" for c in missing)
         yield Finding(
             code="capacity.missing_while_implementing",
             corner="capacity",
@@ -71,7 +72,7 @@ def key_stakeholders_resisting(facts: TriangleFacts) -> Iterator[Finding]:
                 code="legitimacy.key_stakeholder_resisting",
                 corner="legitimacy",
                 severity="high" if placement.stance is Stance.OPPOSED else "medium",
-                explanation=f"{stakeholder.name}, {why}, is {placement.stance.value}. Their authorization "
+                explanation=f"{stakeholder.name}, {why}, is {label(placement.stance)}. Their authorization "
                 "is needed; engage them before going further.",
                 subjects=[placement.id],
             )
@@ -138,8 +139,8 @@ def stance_trending_down(facts: TriangleFacts) -> Iterator[Finding]:
                 code="legitimacy.stance_trending_down",
                 corner="legitimacy",
                 severity="medium",
-                explanation=f"{stakeholder.name} has moved from {first.to_stance.value} to "
-                f"{latest.to_stance.value}. Find out what changed.",
+                explanation=f"{stakeholder.name} has moved from {label(first.to_stance)} to "
+                f"{label(latest.to_stance)}. Find out what changed.",
                 subjects=[placement.id],
             )
 

@@ -143,6 +143,9 @@ class IndicatorType:
     baseline_date: date | None
     target_value: Decimal | None
     target_date: date | None
+    feedback_measure: str | None = strawberry.field(
+        description="Measured by student feedback: the survey measure whose released aggregate it reads."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -162,6 +165,7 @@ class IndicatorType:
             baseline_date=indicator.baseline_date,
             target_value=indicator.target_value,
             target_date=indicator.target_date,
+            feedback_measure=indicator.feedback_measure,
             version=indicator.version,
             created_at=indicator.created_at,
             updated_at=indicator.updated_at,
@@ -245,6 +249,9 @@ class StakeholderType(relay.Node):
     preferred_language: str | None = strawberry.field(
         description="A BCP 47 tag: the language to reach them in."
     )
+    neighbourhood: str | None
+    community_role: str | None
+    tags: list[str]
     version: int
     created_at: datetime
     updated_at: datetime
@@ -266,6 +273,9 @@ class StakeholderType(relay.Node):
             formal_authority=stakeholder.formal_authority,
             description=stakeholder.description,
             preferred_language=stakeholder.preferred_language,
+            neighbourhood=stakeholder.neighbourhood,
+            community_role=stakeholder.community_role,
+            tags=list(stakeholder.tags),
             version=stakeholder.version,
             created_at=stakeholder.created_at,
             updated_at=stakeholder.updated_at,
@@ -798,6 +808,7 @@ class AddMeasureInput:
     baseline_date: date | None = strawberry.UNSET
     target_value: Decimal | None = strawberry.UNSET
     target_date: date | None = strawberry.UNSET
+    feedback_measure: str | None = strawberry.UNSET
 
 
 @strawberry.input(description="Changes to a measure: omitted fields stay as they are.")
@@ -812,6 +823,7 @@ class UpdateMeasureInput:
     baseline_date: date | None = strawberry.UNSET
     target_value: Decimal | None = strawberry.UNSET
     target_date: date | None = strawberry.UNSET
+    feedback_measure: str | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -864,6 +876,9 @@ class CreateStakeholderInput:
     formal_authority: bool | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     preferred_language: str | None = strawberry.UNSET
+    neighbourhood: str | None = strawberry.UNSET
+    community_role: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
 
 
 @strawberry.input(description="Changes to a stakeholder: omitted fields stay as they are.")
@@ -877,6 +892,9 @@ class UpdateStakeholderInput:
     formal_authority: bool | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     preferred_language: str | None = strawberry.UNSET
+    neighbourhood: str | None = strawberry.UNSET
+    community_role: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
 
 
 @strawberry.type

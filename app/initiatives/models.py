@@ -12,7 +12,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field
 
 from app.core.models import EntityBase, VersionedEntityBase, db_enum
@@ -153,6 +154,8 @@ class Indicator(VersionedEntityBase, table=True):
     baseline_date: date | None = None
     target_value: Decimal | None = Field(default=None, sa_type=Numeric(14, 4))
     target_date: date | None = None
+    # Measured by student feedback: the survey measure whose released school aggregate it reads.
+    feedback_measure: str | None = Field(default=None, max_length=100)
 
 
 class CapacityItem(VersionedEntityBase, table=True):
@@ -190,6 +193,16 @@ class Stakeholder(VersionedEntityBase, table=True):
     description: str | None = Field(default=None, sa_type=Text)
     # The language the stakeholder (a person, or a group's members) is best reached in, as a BCP 47 tag.
     preferred_language: str | None = Field(default=None, max_length=35)
+    # What a district uses to see who is missing from its co-creation (see `app.engagement.voices`),
+    # with `preferred_language` above.
+    neighbourhood: str | None = Field(default=None, max_length=100)
+    community_role: str | None = Field(default=None, max_length=100)
+    tags: list[str] = Field(
+        default_factory=list,
+        sa_type=ARRAY(String(64)),
+        nullable=False,
+        sa_column_kwargs={"server_default": "{}"},
+    )
 
 
 class InitiativeStakeholder(VersionedEntityBase, table=True):

@@ -199,7 +199,9 @@ async def update_measure(
     principal: Caller,
     expected_version: ExpectedVersion,
 ) -> IndicatorPublic:
-    """Change a value measure (its baseline, once known, say)."""
+    """Change an indicator: an initiative's value measure (its baseline, once known, say), or a plan
+    goal's (by its plan's authors before approval; an approved plan's goals change by revision, 409).
+    Send `If-Match` with the version read."""
     indicator = await service.update_measure(
         session, principal, indicator_id, body, expected_version=expected_version
     )
@@ -212,12 +214,12 @@ async def update_measure(
     operation_id="removeMeasure",
     status_code=204,
     response_class=Response,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
 )
 async def remove_measure(
     indicator_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
 ) -> Response:
-    """Remove a value measure."""
+    """Remove an initiative's value measure. A goal's measure goes with its goal (409)."""
     await service.remove_measure(session, principal, indicator_id)
     return Response(status_code=204)
 

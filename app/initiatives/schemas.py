@@ -10,11 +10,14 @@ from pydantic import Field, StringConstraints
 
 from app.core.languages import LanguageTag
 from app.core.schemas import (
+    CommunityRole,
     DecimalNumber,
     EntityPublic,
     Name,
+    Neighbourhood,
     PublicModel,
     RequestModel,
+    Tags,
     UpdateModel,
     VersionedEntityPublic,
 )
@@ -85,6 +88,16 @@ class InitiativePublic(VersionedEntityPublic):
 # --- value measures ---------------------------------------------------------------------------------
 
 
+FeedbackMeasure = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(
+        description="For a measure taken by student feedback: the survey measure (as feedback results "
+        "name it) whose released school aggregate a plan's dashboard reads for it."
+    ),
+]
+
+
 class IndicatorCreate(RequestModel):
     name: Name
     kind: IndicatorKind = IndicatorKind.OUTCOME
@@ -94,6 +107,7 @@ class IndicatorCreate(RequestModel):
     baseline_date: date | None = None
     target_value: Measure | None = None
     target_date: date | None = None
+    feedback_measure: FeedbackMeasure | None = None
 
 
 class IndicatorUpdate(UpdateModel):
@@ -105,6 +119,7 @@ class IndicatorUpdate(UpdateModel):
     baseline_date: date | None = None
     target_value: Measure | None = None
     target_date: date | None = None
+    feedback_measure: FeedbackMeasure | None = None
 
 
 class IndicatorPublic(VersionedEntityPublic):
@@ -118,6 +133,9 @@ class IndicatorPublic(VersionedEntityPublic):
     baseline_date: date | None
     target_value: DecimalNumber | None
     target_date: date | None
+    feedback_measure: str | None = Field(
+        description="Measured by student feedback: the survey measure whose released aggregate it reads."
+    )
 
 
 # --- capacity ---------------------------------------------------------------------------------------
@@ -161,6 +179,9 @@ class StakeholderCreate(RequestModel):
     preferred_language: LanguageTag | None = Field(
         default=None, description="A BCP 47 tag (`es`, `vi`, `zh-Hant`): the language to reach them in."
     )
+    neighbourhood: Neighbourhood | None = None
+    community_role: CommunityRole | None = None
+    tags: Tags = []
 
 
 class StakeholderUpdate(UpdateModel):
@@ -171,6 +192,9 @@ class StakeholderUpdate(UpdateModel):
     formal_authority: bool = None  # type: ignore[assignment]
     description: Prose | None = None
     preferred_language: LanguageTag | None = None
+    neighbourhood: Neighbourhood | None = None
+    community_role: CommunityRole | None = None
+    tags: Tags = None  # type: ignore[assignment]
 
 
 class StakeholderPublic(VersionedEntityPublic):
@@ -182,6 +206,9 @@ class StakeholderPublic(VersionedEntityPublic):
     formal_authority: bool
     description: str | None
     preferred_language: str | None
+    neighbourhood: str | None
+    community_role: str | None
+    tags: list[str]
 
 
 class PlacementCreate(RequestModel):

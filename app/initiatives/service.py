@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,6 +307,19 @@ async def add_measure(
     return indicator
 
 
+@dataclass(frozen=True, slots=True)
+class IndicatorOwner:
+    """How an area that owns indicators of its own (a plan's goals) changes and removes them: each
+    returns None (or False) for an indicator that is not the area's. Registered by that area on import,
+    so the one indicator endpoint serves every indicator without this area importing those above it."""
+
+    update: Callable[..., Awaitable[Indicator | None]]
+    remove: Callable[[AsyncSession, Principal, uuid.UUID], Awaitable[bool]]
+
+
+INDICATOR_OWNERS: list[IndicatorOwner] = []
+
+
 async def update_measure(
     session: AsyncSession,
     principal: Principal,
@@ -314,6 +328,12 @@ async def update_measure(
     *,
     expected_version: VersionCheck = None,
 ) -> Indicator:
+    """Change an indicator: an initiative's value measure as its editors may, or one another area owns
+    (a plan goal's, by that area's rules: see `INDICATOR_OWNERS`)."""
+    for owner in INDICATOR_OWNERS:
+        owned = await owner.update(session, principal, indicator_id, data, expected_version=expected_version)
+        if owned is not None:
+            return owned
     indicator = await _child_for_update(session, principal, Indicator, indicator_id, what="measure")
     check_version(indicator, expected_version, what="measure")
     changes = data.changes()
@@ -328,6 +348,10 @@ async def update_measure(
 
 
 async def remove_measure(session: AsyncSession, principal: Principal, indicator_id: uuid.UUID) -> None:
+    """Remove an initiative's value measure (an indicator another area owns goes by its rules)."""
+    for owner in INDICATOR_OWNERS:
+        if await owner.remove(session, principal, indicator_id):
+            return
     indicator = await _child_for_update(session, principal, Indicator, indicator_id, what="measure")
     await session.delete(indicator)
     await session.flush()

@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core.labels import label
 from app.initiatives.models import Indicator
 from app.monitoring import measurements as service
 from app.monitoring.models import Measurement
@@ -137,7 +138,7 @@ def _description(
     if status is not None:
         words.append(f"Status: {STATUS_WORDS.get(status, status)}.")
     signalled = analysis.signalled_points
-    rules = sorted({f"{s.rule_set.value} {s.rule.value.replace('_', ' ')}" for s in analysis.signals})
+    rules = sorted({f"{label(s.rule_set)} {label(s.rule)}" for s in analysis.signals})
     words.append(
         f"{len(signalled)} point(s) behind signals ({', '.join(rules)})."
         if rules
@@ -290,7 +291,7 @@ def _series(add: Emit, scale: _Scale, rows: Sequence[Measurement], analysis: Run
     rules_of: dict[int, list[str]] = {}
     for signal in analysis.signals:
         for index in signal.points:
-            rules_of.setdefault(index, []).append(f"{signal.rule_set.value} {signal.rule.value}")
+            rules_of.setdefault(index, []).append(f"{label(signal.rule_set)} {label(signal.rule)}")
     add('<g id="points">')
     for index, (row, (x, y)) in enumerate(zip(rows, coordinates, strict=True)):
         rules = rules_of.get(index)

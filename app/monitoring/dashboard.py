@@ -2,8 +2,10 @@
 
 For whoever may read the plan (`app.plans.service.get_plan`): each goal's indicator with its status
 and run-chart signals (a goal's indicator is read wherever its plan is), the action steps overdue, the
-review checkpoints overdue or due within `DUE_WITHIN`, the latest walkthrough of the plan as shares of
-classrooms per level, and the inputs of the plan's co-creation activities still open.
+review checkpoints overdue or due within `DUE_WITHIN`, the latest walkthrough of the plan whose levels
+can be shown, as shares of classrooms per level, and the inputs of the plan's co-creation activities
+still open. A goal measured by student feedback (its indicator names a `feedback_measure`) carries the
+released school aggregates of that measure, suppressed as they are everywhere.
 
 Walkthrough levels are an aggregate of the walkthrough tables: no teacher is named, only callers who
 read the school's walkthroughs (`WALKTHROUGH_READ`) get them, and a walkthrough of fewer than
@@ -33,9 +35,9 @@ from app.engagement.models import Activity, Disposition, Input, Mode
 from app.engagement.schemas import InputPublic
 from app.initiatives.models import Indicator
 from app.initiatives.schemas import IndicatorPublic
-from app.monitoring import measurements, practice
+from app.monitoring import feedback, measurements, practice
 from app.monitoring.models import Walkthrough
-from app.monitoring.practice_schemas import WalkthroughSummary
+from app.monitoring.practice_schemas import FeedbackCell, WalkthroughSummary
 from app.monitoring.schemas import (
     GoalDashboard,
     IndicatorStatusPublic,
@@ -55,6 +57,8 @@ class GoalView:
     goal: Goal
     indicator: Indicator
     status: IndicatorStatusPublic
+    # For a goal measured by student feedback: the released school aggregates of its measure.
+    feedback: list[FeedbackCell]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +92,14 @@ async def dashboard_view(
         )
     ).all()
     series = await measurements.series_of_indicators(session, [indicator for _, indicator in rows])
+    cells = await _feedback_cells(session, principal, plan, {i.feedback_measure for _, i in rows})
     goals = [
-        GoalView(goal, indicator, measurements.assess(indicator, series[indicator.id]))
+        GoalView(
+            goal,
+            indicator,
+            measurements.assess(indicator, series[indicator.id]),
+            [c for c in cells if c.measure == indicator.feedback_measure],
+        )
         for goal, indicator in rows
     ]
     overdue_steps = list(
@@ -163,6 +173,7 @@ async def plan_dashboard(
                 statement=g.goal.statement,
                 indicator=IndicatorPublic.model_validate(g.indicator),
                 status=g.status,
+                feedback=g.feedback,
             )
             for g in view.goals
         ],
@@ -176,23 +187,51 @@ async def plan_dashboard(
     )
 
 
+# How far back the dashboard looks for a walkthrough whose levels it may show.
+WALKTHROUGHS_LOOKED_AT = 50
+
+
 async def latest_walkthrough(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID
 ) -> WalkthroughSummary | None:
-    """The latest walkthrough of the plan the principal may read, as shares of classrooms per level;
-    None when there is none (or the principal reads no walkthroughs)."""
+    """The latest walkthrough of the plan the principal may read whose levels are shown (closed, and
+    not suppressed for this reader), as shares of classrooms per level: a walkthrough still open, or
+    of too few classrooms, does not hide the last one that can be read. When none of them can, the
+    latest (suppressed) one; None when there is none (or the principal reads no walkthroughs)."""
     try:
         stmt = visible(select(Walkthrough), Walkthrough, principal, Action.WALKTHROUGH_READ)
     except PermissionDenied:
         return None
-    latest = (
-        await session.execute(
-            stmt.where(Walkthrough.plan_id == plan_id)
-            .order_by(Walkthrough.observed_on.desc(), Walkthrough.created_at.desc(), Walkthrough.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if latest is None:
+    recent = list(
+        (
+            await session.execute(
+                stmt.where(Walkthrough.plan_id == plan_id)
+                .order_by(
+                    Walkthrough.observed_on.desc(), Walkthrough.created_at.desc(), Walkthrough.id.desc()
+                )
+                .limit(WALKTHROUGHS_LOOKED_AT)
+            )
+        ).scalars()
+    )
+    if not recent:
         return None
-    (summary,) = await practice.summaries_of(session, principal, [latest])
-    return summary
+    summaries = await practice.summaries_of(session, principal, recent)
+    return next((s for s in summaries if not s.suppressed), summaries[0])
+
+
+async def _feedback_cells(
+    session: AsyncSession, principal: Principal, plan: Plan, measures: set[str | None]
+) -> list[FeedbackCell]:
+    """The released student-feedback aggregates of the plan's school for the measures its goals are
+    measured by, as the principal may read them (suppressed where small); none for a district plan, or
+    for a principal who reads no aggregates."""
+    measures.discard(None)
+    if not measures or plan.school_id is None:
+        return []
+    try:
+        report = await feedback.feedback_aggregates(
+            session, principal, feedback.AggregateFilter(school_id=plan.school_id)
+        )
+    except PermissionDenied:
+        return []
+    return [c for c in report.cells if c.measure in measures]

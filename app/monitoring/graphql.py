@@ -30,7 +30,7 @@ from app.graphql.relay import node_uuid, parse_global_id, present_fields
 from app.initiatives.graphql import IndicatorType, RemovalPayload, _global
 from app.monitoring import dashboard, measurements
 from app.monitoring.models import Measurement
-from app.monitoring.practice_graphql import WalkthroughSummaryType
+from app.monitoring.practice_graphql import FeedbackCellType, WalkthroughSummaryType
 from app.monitoring.schemas import (
     BulkResult,
     IndicatorStatusPublic,
@@ -276,6 +276,10 @@ class GoalDashboardType:
     goal: GoalType
     indicator: IndicatorType
     status: IndicatorStatusReportType
+    feedback: list[FeedbackCellType] = strawberry.field(
+        description="For a goal measured by student feedback: the released aggregates of its measure at the "
+        "plan's school, one per period (suppressed where small; empty if you read no aggregates)."
+    )
 
 
 @strawberry.type(name="DashboardInputs", description="The open inputs of a plan's co-creation activities.")
@@ -311,6 +315,7 @@ class PlanDashboardType:
                     goal=GoalType.from_row(g.goal, g.indicator),
                     indicator=IndicatorType.from_model(g.indicator),
                     status=IndicatorStatusReportType.from_schema(g.status),  # type: ignore[arg-type]
+                    feedback=[FeedbackCellType.from_schema(c) for c in g.feedback],
                 )
                 for g in view.goals
             ],

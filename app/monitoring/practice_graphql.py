@@ -42,6 +42,7 @@ from app.monitoring.models import (
 )
 from app.monitoring.practice_schemas import (
     FeedbackAggregates,
+    FeedbackCell,
     FeedbackResultCreate,
     FeedbackShareCreate,
     ObservationCreate,
@@ -616,6 +617,21 @@ class FeedbackCellType:
         description="Results recorded or changed since the release: not in it."
     )
 
+    @classmethod
+    def from_schema(cls, c: FeedbackCell) -> FeedbackCellType:
+        return cls(
+            school_id=relay.GlobalID("School", str(c.school_id)),
+            measure=c.measure,
+            period=c.period,
+            revision=c.revision,
+            released_at=c.released_at,
+            suppressed=c.suppressed,
+            favourable_share=c.favourable_share,
+            respondents=c.respondents,
+            teachers=c.teachers,
+            late_results=c.late_results,
+        )
+
 
 @strawberry.type(
     name="FeedbackAggregates", description="School-level student feedback, suppressed where small."
@@ -630,21 +646,7 @@ class FeedbackAggregatesType:
         return cls(
             min_cell_size=report.min_cell_size,
             min_teachers=report.min_teachers,
-            cells=[
-                FeedbackCellType(
-                    school_id=relay.GlobalID("School", str(c.school_id)),
-                    measure=c.measure,
-                    period=c.period,
-                    revision=c.revision,
-                    released_at=c.released_at,
-                    suppressed=c.suppressed,
-                    favourable_share=c.favourable_share,
-                    respondents=c.respondents,
-                    teachers=c.teachers,
-                    late_results=c.late_results,
-                )
-                for c in report.cells
-            ],
+            cells=[FeedbackCellType.from_schema(c) for c in report.cells],
         )
 
 

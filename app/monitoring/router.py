@@ -12,8 +12,9 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body
+from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
+from app.initiatives.schemas import IndicatorPublic
 from app.monitoring import chart, dashboard, measurements
 from app.monitoring.schemas import (
     BulkResult,
@@ -34,6 +35,23 @@ SeriesSchool = Annotated[
     uuid.UUID | None,
     Query(description="One school's series of a district indicator; omit for the indicator's own."),
 ]
+
+
+@router.get(
+    "/indicators/{indicator_id}",
+    operation_id="getIndicator",
+    response_model=IndicatorPublic,
+    responses=problem_responses(404),
+)
+async def get_indicator(
+    indicator_id: IndicatorId, response: Response, session: Session, principal: Caller
+) -> IndicatorPublic:
+    """One indicator, an initiative's value measure or a plan goal's, for whoever reads what it
+    measures; its version in the `ETag` header, to send back in `If-Match` when you change it
+    (`PATCH /indicators/{indicator_id}`: a goal's before its plan is approved, by revision after)."""
+    indicator = await measurements.get_indicator(session, principal, indicator_id)
+    set_etag(response, indicator.version)
+    return IndicatorPublic.model_validate(indicator)
 
 
 @router.post(

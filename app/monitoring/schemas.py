@@ -14,7 +14,7 @@ from app.core.schemas import DecimalNumber, EntityPublic, PublicModel, RequestMo
 from app.engagement.schemas import InputPublic
 from app.initiatives.models import Direction
 from app.initiatives.schemas import IndicatorPublic, Measure
-from app.monitoring.practice_schemas import WalkthroughSummary
+from app.monitoring.practice_schemas import FeedbackCell, WalkthroughSummary
 from app.monitoring.signals import (
     BaselineSource,
     IndicatorStatus,
@@ -200,6 +200,10 @@ class GoalDashboard(PublicModel):
     statement: str
     indicator: IndicatorPublic
     status: IndicatorStatusPublic
+    feedback: list[FeedbackCell] = Field(
+        description="For a goal measured by student feedback: the released aggregates of its measure at "
+        "the plan's school, one per period (suppressed where small; empty if you read no aggregates)."
+    )
 
 
 class OpenInputs(PublicModel):

@@ -91,6 +91,7 @@ from app.plans.schemas import (
     RevisionCreate,
     RevisionDecision,
     RevisionDiff,
+    ScaleUpRecord,
     SignOffCreate,
     StepProgress,
     StrategyCreate,
@@ -267,6 +268,15 @@ class ActionStepType(relay.Node):
     pilot_group: str | None = strawberry.field(description="The small group that tries it first.")
     scale_up_criteria: str | None = strawberry.field(description="What would make it go whole-staff.")
     is_pilot: bool = strawberry.field(resolver=_is_pilot)
+    scale_up_met_at: datetime | None = strawberry.field(
+        description="When a pilot's scale-up criteria were recorded as met."
+    )
+    scale_up_met_by_label: str | None = strawberry.field(description="Who recorded them as met.")
+    scale_up_evidence: str | None = strawberry.field(description="The evidence they were met on.")
+    scales_pilot_id: relay.GlobalID | None = strawberry.field(
+        description="For a rollout: the pilot it scales up; it starts once that pilot is done and its "
+        "scale-up criteria are recorded as met."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -295,6 +305,10 @@ class ActionStepType(relay.Node):
             weight=step.weight,
             pilot_group=step.pilot_group,
             scale_up_criteria=step.scale_up_criteria,
+            scale_up_met_at=step.scale_up_met_at,
+            scale_up_met_by_label=step.scale_up_met_by_label,
+            scale_up_evidence=step.scale_up_evidence,
+            scales_pilot_id=_global("ActionStep", step.scales_pilot_id),
             version=step.version,
             created_at=step.created_at,
             updated_at=step.updated_at,
@@ -1184,6 +1198,7 @@ class GoalIndicatorInput:
     baseline_date: date | None = strawberry.UNSET
     target_value: Decimal | None = strawberry.UNSET
     target_date: date | None = strawberry.UNSET
+    feedback_measure: str | None = strawberry.UNSET
 
 
 @strawberry.input(name="UpdateGoalIndicatorInput", description="Changes to a goal's measure.")
@@ -1196,6 +1211,7 @@ class UpdateGoalIndicatorInput:
     baseline_date: date | None = strawberry.UNSET
     target_value: Decimal | None = strawberry.UNSET
     target_date: date | None = strawberry.UNSET
+    feedback_measure: str | None = strawberry.UNSET
 
 
 @strawberry.input(description="A measurable goal for a plan that is not yet approved.")
@@ -1272,6 +1288,7 @@ class AddActionStepInput:
     weight: Decimal | None = strawberry.UNSET
     pilot_group: str | None = strawberry.UNSET
     scale_up_criteria: str | None = strawberry.UNSET
+    scales_pilot_id: relay.GlobalID | None = strawberry.UNSET
 
 
 @strawberry.input(
@@ -1292,6 +1309,13 @@ class UpdateActionStepInput:
     weight: Decimal | None = strawberry.UNSET
     pilot_group: str | None = strawberry.UNSET
     scale_up_criteria: str | None = strawberry.UNSET
+    scales_pilot_id: relay.GlobalID | None = strawberry.UNSET
+
+
+@strawberry.input(description="A pilot's scale-up criteria, recorded as met, on what evidence.")
+class RecordScaleUpInput:
+    step_id: relay.GlobalID
+    evidence: str
 
 
 @strawberry.input
@@ -1713,6 +1737,7 @@ class PlansMutation:
             fields = _with_ids(
                 present_fields(input, exclude=frozenset({"strategy_id"})),
                 ("owner_person_id", "Person", "ownerPersonId"),
+                ("scales_pilot_id", "ActionStep", "scalesPilotId"),
             )
             data = validate_input(ActionStepCreate, fields)
             step = await service.add_action_step(session, info.context.principal, strategy_id, data)
@@ -1731,12 +1756,30 @@ class PlansMutation:
         async def work(session: AsyncSession) -> ActionStepPayload:
             step_id = parse_global_id(input.id, "ActionStep")
             fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED), ("owner_person_id", "Person", "ownerPersonId")
+                present_fields(input, exclude=_VERSIONED),
+                ("owner_person_id", "Person", "ownerPersonId"),
+                ("scales_pilot_id", "ActionStep", "scalesPilotId"),
             )
             data = validate_input(ActionStepUpdate, fields)
             step = await service.update_action_step(
                 session, info.context.principal, step_id, data, expected_version=input.expected_version
             )
+            return ActionStepPayload(action_step=ActionStepType.from_row(step))
+
+        return await run_mutation(info.context, work, _step_failed)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Record that a done pilot's scale-up criteria were met, on what evidence (you are "
+        "recorded as who decided); once only. Rollouts that scale the pilot may then start.",
+    )
+    async def record_scale_up(
+        self, info: Info[Context, None], input: RecordScaleUpInput
+    ) -> ActionStepPayload:
+        async def work(session: AsyncSession) -> ActionStepPayload:
+            step_id = parse_global_id(input.step_id, "ActionStep", field="stepId")
+            data = validate_input(ScaleUpRecord, {"evidence": input.evidence})
+            step = await service.record_scale_up(session, info.context.principal, step_id, data)
             return ActionStepPayload(action_step=ActionStepType.from_row(step))
 
         return await run_mutation(info.context, work, _step_failed)

@@ -213,6 +213,13 @@ class ActionStep(VersionedEntityBase, table=True):
     # A pilot: the small group that tries it first, and what would make it go whole-staff.
     pilot_group: str | None = Field(default=None, sa_type=Text)
     scale_up_criteria: str | None = Field(default=None, sa_type=Text)
+    # A pilot's scale-up criteria recorded as met: when, by whom, on what evidence.
+    scale_up_met_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    scale_up_met_by_label: str | None = Field(default=None, max_length=320)
+    scale_up_evidence: str | None = Field(default=None, sa_type=Text)
+    # A rollout: the pilot (a step of the same plan) it scales up. It starts once that pilot is done and
+    # its scale-up criteria are recorded as met.
+    scales_pilot_id: uuid.UUID | None = Field(default=None, foreign_key="action_step.id", ondelete="SET NULL")
 
     @property
     def effective_progress(self) -> int:

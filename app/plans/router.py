@@ -49,6 +49,7 @@ from app.plans.schemas import (
     RevisionDecision,
     RevisionDiff,
     RevisionPublic,
+    ScaleUpRecord,
     SignOffCreate,
     SignOffPublic,
     StrategyCreate,
@@ -495,7 +496,8 @@ async def add_action_step(
     """Add an action step: its owner (a person of the district), start and due dates, status (a
     `blocked` step needs its `blocked_reason`), progress (leave out to derive it from the status),
     weight, and for a pilot the `pilot_group` that tries it first and the `scale_up_criteria` for
-    going whole-staff. Before approval only."""
+    going whole-staff. A rollout names the pilot it scales (`scales_pilot_id`) and cannot start before
+    that pilot is done and its criteria are recorded as met. Before approval only."""
     step = await service.add_action_step(session, principal, strategy_id, body)
     set_etag(response, step.version)
     return ActionStepPublic.model_validate(step)
@@ -536,6 +538,23 @@ async def update_action_step(
     step = await service.update_action_step(
         session, principal, step_id, body, expected_version=expected_version
     )
+    set_etag(response, step.version)
+    return ActionStepPublic.model_validate(step)
+
+
+@router.post(
+    "/action-steps/{step_id}/scale-up",
+    operation_id="recordScaleUp",
+    response_model=ActionStepPublic,
+    responses=problem_responses(404, 409),
+)
+async def record_scale_up(
+    step_id: StepId, body: ScaleUpRecord, response: Response, session: Session, principal: Caller
+) -> ActionStepPublic:
+    """Record that a pilot's scale-up criteria were met, and the evidence they were met on; the caller
+    is recorded as who decided. The pilot must be done. Once only (409 after). Until then, a rollout
+    that names this pilot (`scales_pilot_id`) cannot go in progress or done."""
+    step = await service.record_scale_up(session, principal, step_id, body)
     set_etag(response, step.version)
     return ActionStepPublic.model_validate(step)
 

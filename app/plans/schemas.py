@@ -186,6 +186,11 @@ class ActionStepCreate(RequestModel):
     weight: Weight = Decimal(1)
     pilot_group: Prose | None = Field(default=None, description="The small group that tries it first.")
     scale_up_criteria: Prose | None = Field(default=None, description="What would make it go whole-staff.")
+    scales_pilot_id: uuid.UUID | None = Field(
+        default=None,
+        description="For a rollout: the pilot (a step of the same plan) it scales up. It starts once that "
+        "pilot is done and its scale-up criteria are recorded as met.",
+    )
 
 
 class ActionStepUpdate(UpdateModel):
@@ -200,6 +205,7 @@ class ActionStepUpdate(UpdateModel):
     weight: Weight = None  # type: ignore[assignment]
     pilot_group: Prose | None = None
     scale_up_criteria: Prose | None = None
+    scales_pilot_id: uuid.UUID | None = None
 
 
 # What may change in an approved plan without a revision: carrying out the plan is not changing it.
@@ -222,6 +228,18 @@ class ActionStepPublic(VersionedEntityPublic):
     pilot_group: str | None
     scale_up_criteria: str | None
     is_pilot: bool
+    scale_up_met_at: datetime | None = Field(
+        description="When a pilot's scale-up criteria were recorded as met."
+    )
+    scale_up_met_by_label: str | None = Field(description="Who recorded them as met.")
+    scale_up_evidence: str | None = Field(description="The evidence they were met on.")
+    scales_pilot_id: uuid.UUID | None = Field(description="For a rollout: the pilot it scales up.")
+
+
+class ScaleUpRecord(RequestModel):
+    """A pilot's scale-up criteria, recorded as met, and the evidence they were met on."""
+
+    evidence: Prose = Field(description="What showed the criteria were met (walkthrough data, results).")
 
 
 # --- progress ---------------------------------------------------------------------------------------

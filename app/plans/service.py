@@ -20,6 +20,7 @@ Who may do what (see `app.auth.permissions`):
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from app.auth.permissions import Action
 from app.auth.policy import authorize, require, require_authenticated, statements, visible, visible_page
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.core.labels import label
 from app.core.models import utcnow
 from app.core.pagination import (
     Page,
@@ -53,6 +55,7 @@ from app.engagement.schemas import InputPublic
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Indicator, Initiative, Stakeholder, StakeholderCategory
+from app.initiatives.schemas import IndicatorUpdate
 from app.monitoring.models import Measurement, PdsaCycle, Walkthrough
 from app.plans.models import (
     PLAN_TRANSITIONS,
@@ -72,6 +75,7 @@ from app.plans.models import (
     ReviewCheckpoint,
     RevisionStatus,
     SignOffKind,
+    StepStatus,
     Strategy,
 )
 from app.plans.schemas import (
@@ -103,6 +107,7 @@ from app.plans.schemas import (
     RevisionDecision,
     RevisionDiff,
     RevisionPublic,
+    ScaleUpRecord,
     SignOffCreate,
     StepProgress,
     StrategyCreate,
@@ -518,7 +523,10 @@ async def policy_check(session: AsyncSession, principal: Principal, plan_id: uui
     each attended by someone, and among those who attended, the voices the district requires. Dates
     decide: once the plan has gone to review, its record is judged as it stood at that moment
     (`judged_at`), so a session held, or attendance written in, while it waits for approval does not
-    count for it. Approval also needs every barrier raised in the plan's co-creation answered or
+    count for it: attendance is dated when it is written (`attendance_recorded_at`), so an absence
+    turned into attendance after review never counts for the plan, and attendance withdrawn at any time
+    no longer counts, even after approval (an approved plan's check then says its record no longer
+    meets the policy). Approval also needs every barrier raised in the plan's co-creation answered or
     carried as an accepted risk (`unanswered_barriers`). `missing` says, in words, what is not there.
     """
     plan = await get_plan(session, principal, plan_id)
@@ -541,7 +549,7 @@ async def _judge(session: AsyncSession, plan: Plan, as_of: datetime) -> PolicyCh
     attended = and_(
         Participation.activity_id == Activity.id,
         Participation.attended.is_(True),
-        Participation.created_at <= as_of,
+        Participation.attendance_recorded_at <= as_of,
     )
     activities = select(Activity.id).where(
         Activity.district_id == plan.district_id,
@@ -780,7 +788,7 @@ async def voices_by_activity(
     attended = and_(
         any_of(Participation.activity_id, activity_ids),
         Participation.attended.is_(True),
-        Participation.created_at <= as_of,
+        Participation.attendance_recorded_at <= as_of,
     )
     by_stakeholder = (
         select(Participation.activity_id, Stakeholder.category)
@@ -997,6 +1005,64 @@ async def update_goal(
     return GoalView(goal, indicator)
 
 
+async def _goal_of_indicator(
+    session: AsyncSession, principal: Principal, indicator_id: uuid.UUID
+) -> tuple[Goal, Plan] | None:
+    """The goal an indicator measures and its plan, locked; None when it measures no goal. A goal the
+    principal cannot see is `NotFound`, worded for the indicator."""
+    goal_id = await session.scalar(select(Goal.id).where(Goal.indicator_id == indicator_id))
+    if goal_id is None:
+        return None
+    try:
+        return await _plan_child(session, principal, Goal, goal_id, "goal")
+    except NotFound:
+        raise NotFound(f"No measure with id {indicator_id}.") from None
+
+
+async def update_goal_indicator(
+    session: AsyncSession,
+    principal: Principal,
+    indicator_id: uuid.UUID,
+    data: IndicatorUpdate,
+    *,
+    expected_version: int | None = None,
+) -> Indicator | None:
+    """Change a goal's indicator through the indicator endpoints, by the goal's rules: its plan's
+    authors, before approval (an approved plan's goals change by revision: `Conflict`). The goal's
+    version moves with its measure. None when the indicator measures no goal."""
+    found = await _goal_of_indicator(session, principal, indicator_id)
+    if found is None:
+        return None
+    goal, plan = found
+    await _check_edit(session, principal, plan, revising=False)
+    indicator = await session.get(Indicator, indicator_id, with_for_update=True)
+    assert indicator is not None  # noqa: S101 (foreign key)
+    check_version(indicator, expected_version, what="measure")
+    changes = data.changes()
+    initiatives._check_dates(
+        changes.get("baseline_date", indicator.baseline_date),
+        changes.get("target_date", indicator.target_date),
+        fields=("baseline_date", "target_date"),
+    )
+    if apply_changes(indicator, changes):
+        goal.version += 1  # the goal's measure changed: the goal changed
+    await session.flush()
+    return indicator
+
+
+async def remove_goal_indicator(session: AsyncSession, principal: Principal, indicator_id: uuid.UUID) -> bool:
+    """A goal's indicator goes with its goal: `Conflict` (remove the goal, or change its measure).
+    False when the indicator measures no goal."""
+    if await _goal_of_indicator(session, principal, indicator_id) is None:
+        return False
+    raise Conflict("A goal's measure goes with its goal: remove the goal, or change the measure.")
+
+
+initiatives.INDICATOR_OWNERS.append(
+    initiatives.IndicatorOwner(update=update_goal_indicator, remove=remove_goal_indicator)
+)
+
+
 async def remove_goal(
     session: AsyncSession, principal: Principal, goal_id: uuid.UUID, *, revising: bool = False
 ) -> None:
@@ -1108,6 +1174,7 @@ async def add_action_step(
         district_id=plan.district_id, plan_id=plan.id, strategy_id=strategy.id, **data.model_dump()
     )
     _check_step(step)
+    await _check_rollout(session, plan, step)
     session.add(step)
     await session.flush()
     return step
@@ -1143,8 +1210,77 @@ async def update_action_step(
         changes["blocked_reason"] = None  # unblocked: the reason no longer holds
     apply_changes(step, changes)
     _check_step(step)
+    await _check_rollout(session, plan, step)
     await session.flush()
     return step
+
+
+async def record_scale_up(
+    session: AsyncSession, principal: Principal, step_id: uuid.UUID, data: ScaleUpRecord
+) -> ActionStep:
+    """Record that a pilot's scale-up criteria were met, by whom (the caller) and on what evidence, so
+    the rollouts that scale it may start. The plan's authors or those who may approve it record it, once.
+
+    Raises `ValidationFailed` (the step is not a pilot with scale-up criteria, or is not done yet),
+    `Conflict` (already recorded, or the plan is closed), `PermissionDenied` and `NotFound`."""
+    step, plan = await _plan_child(session, principal, ActionStep, step_id, "action step")
+    try:
+        _authorize_approver(principal, plan)
+    except PermissionDenied:
+        await _authorize_author(session, principal, plan)
+    if plan.status is PlanStatus.CLOSED:
+        raise Conflict("The plan is closed.")
+    if not step.is_pilot or not step.scale_up_criteria:
+        raise ValidationFailed(
+            "Only a pilot with scale-up criteria can have them met.",
+            errors=[FieldError(("step_id",), "Not a pilot with scale-up criteria.", "not_a_pilot")],
+        )
+    if step.status is not StepStatus.DONE:
+        raise ValidationFailed(
+            "A pilot's scale-up criteria are met once the pilot is done.",
+            errors=[FieldError(("step_id",), f"The pilot is {step.status.value}.", "pilot_not_done")],
+        )
+    if step.scale_up_met_at is not None:
+        raise Conflict(
+            f"The scale-up criteria were recorded as met on {step.scale_up_met_at.date().isoformat()} by "
+            f"{step.scale_up_met_by_label}."
+        )
+    apply_changes(
+        step,
+        {
+            "scale_up_met_at": utcnow(),
+            "scale_up_met_by_label": principal.label,
+            "scale_up_evidence": data.evidence,
+        },
+    )
+    await session.flush()
+    return step
+
+
+async def _check_rollout(session: AsyncSession, plan: Plan, step: ActionStep) -> None:
+    """A rollout names a pilot of its own plan, and starts (in progress, or done) only once that pilot
+    is done and its scale-up criteria are recorded as met: the whole staff follows a pilot that worked."""
+    if step.scales_pilot_id is None:
+        return
+    pilot = await session.scalar(
+        select(ActionStep).where(ActionStep.id == step.scales_pilot_id, ActionStep.plan_id == plan.id)
+    )
+    if pilot is None or pilot.id == step.id or not pilot.is_pilot:
+        raise ValidationFailed(
+            "A rollout scales a pilot step of the same plan.",
+            errors=[FieldError(("scales_pilot_id",), "Not a pilot of this plan.", "not_a_pilot")],
+        )
+    starting = step.status in (StepStatus.IN_PROGRESS, StepStatus.DONE)
+    if starting and (pilot.status is not StepStatus.DONE or pilot.scale_up_met_at is None):
+        why = (
+            f"its pilot '{pilot.title}' is {pilot.status.value}"
+            if pilot.status is not StepStatus.DONE
+            else f"the scale-up criteria of its pilot '{pilot.title}' are not recorded as met"
+        )
+        raise ValidationFailed(
+            f"The rollout cannot start: {why}.",
+            errors=[FieldError(("status",), f"Not before the pilot: {why}.", "pilot_not_scaled")],
+        )
 
 
 async def remove_action_step(
@@ -1978,7 +2114,11 @@ async def export_plan(session: AsyncSession, principal: Principal, plan_id: uuid
 async def plan_document(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, as_html: bool
 ) -> str:
-    """The plan as a document a school can share: Markdown, or printable HTML."""
+    """The plan as a document a school can share (and hand to its board): Markdown, or printable HTML.
+    Its authors by name, the goal tree with each pilot's scale-up criteria (and when they were met, by
+    whom, on what evidence) and each rollout's pilot, the evidence, the co-creation record (the policy
+    as judged, the sessions held and how many attended, the barriers raised and what became of them,
+    the risks carried), the sign-offs, the reviews and the revisions."""
     plan = await get_plan(session, principal, plan_id)
     progress = await plan_progress(session, principal, plan.id)
     views = {
@@ -2010,12 +2150,12 @@ async def plan_document(
     lines = [
         f"# {plan.title}",
         "",
-        f"**Cycle** {plan.cycle} · **Status** {plan.status.value.replace('_', ' ')}"
-        f" · **Progress** {pct(progress.progress)}",
+        f"**Cycle** {plan.cycle} · **Status** {label(plan.status)} · **Progress** {pct(progress.progress)}",
         "",
     ]
     if plan.summary:
         lines += [plan.summary, ""]
+    lines += await _authors_section(session, plan)
     for goal in progress.goals:
         indicator = views[goal.id].indicator
         lines += [
@@ -2033,14 +2173,20 @@ async def plan_document(
                 step = steps[s.id]
                 due = f", due {step.due_on.isoformat()}" if step.due_on else ""
                 pilot = f" — pilot with {step.pilot_group}" if step.pilot_group else ""
-                lines.append(
-                    f"- {step.title} ({step.status.value.replace('_', ' ')}, {s.progress}%{due}){pilot}"
-                )
+                if step.pilot_group and step.scale_up_criteria:
+                    pilot += f"; scales up when: {step.scale_up_criteria}"
+                if step.scale_up_met_at is not None:
+                    pilot += (
+                        f" (met {step.scale_up_met_at.date().isoformat()}, recorded by "
+                        f"{step.scale_up_met_by_label}: {step.scale_up_evidence})"
+                    )
+                if step.scales_pilot_id is not None and step.scales_pilot_id in steps:
+                    pilot += f" — scales up the pilot *{steps[step.scales_pilot_id].title}*"
+                lines.append(f"- {step.title} ({label(step.status)}, {s.progress}%{due}){pilot}")
             lines.append("")
     if evidence:
-        lines += (
-            ["## Evidence", ""] + [f"- {e.title} ({e.kind.value.replace('_', ' ')})" for e in evidence] + [""]
-        )
+        lines += ["## Evidence", ""] + [f"- {e.title} ({label(e.kind)})" for e in evidence] + [""]
+    lines += await _co_creation_section(session, plan)
     if checkpoints:
         lines += ["## Reviews", ""]
         for c in checkpoints:
@@ -2055,8 +2201,122 @@ async def plan_document(
     return _html(plan.title, lines) if as_html else markdown
 
 
+async def _authors_section(session: AsyncSession, plan: Plan) -> list[str]:
+    """Who wrote the plan and who reviews it, by name."""
+    rows = (
+        await session.execute(
+            select(PlanCollaborator.role, Person.display_name)
+            .join(Person, Person.id == PlanCollaborator.person_id)
+            .where(PlanCollaborator.plan_id == plan.id)
+            .order_by(PlanCollaborator.created_at, PlanCollaborator.id)
+        )
+    ).all()
+    if not rows:
+        return []
+    words = {
+        CollaboratorRole.LEAD: "Lead",
+        CollaboratorRole.CO_AUTHOR: "Co-authors",
+        CollaboratorRole.REVIEWER: "Reviewers",
+    }
+    lines = ["## Who wrote it", ""]
+    for role in CollaboratorRole:
+        names = [name for r, name in rows if r is role]
+        if names:
+            lines.append(f"- **{words[role]}**: {', '.join(names)}")
+    return [*lines, ""]
+
+
+async def _co_creation_section(session: AsyncSession, plan: Plan) -> list[str]:
+    """The plan's co-creation record as a board would read it: the district's policy as judged, the
+    co-creation sessions held for the plan or its initiative and how many attended each, the barriers
+    raised and what became of them (or the risk carried, and why), and the sign-offs."""
+    check = await _judge(session, plan, _judged_at(plan))
+    linked = [Activity.plan_id == plan.id]
+    if plan.initiative_id is not None:
+        linked.append(Activity.initiative_id == plan.initiative_id)
+    attended = (
+        select(func.count())
+        .where(Participation.activity_id == Activity.id, Participation.attended.is_(True))
+        .correlate(Activity)
+        .scalar_subquery()
+    )
+    sessions = (
+        await session.execute(
+            select(Activity, attended)
+            .where(
+                Activity.district_id == plan.district_id,
+                or_(*linked),
+                Activity.mode == Mode.CO_CREATION,
+                Activity.status == ActivityStatus.HELD,
+            )
+            .order_by(Activity.held_on, Activity.id)
+        )
+    ).all()
+    barriers = (
+        await session.execute(
+            select(Input, AcceptedRisk)
+            .join(Activity, Activity.id == Input.activity_id)
+            .outerjoin(AcceptedRisk, and_(AcceptedRisk.input_id == Input.id, AcceptedRisk.plan_id == plan.id))
+            .where(Activity.plan_id == plan.id, Input.kind == InputKind.BARRIER)
+            .order_by(Input.created_at, Input.id)
+        )
+    ).all()
+    sign_offs = await _all(
+        session,
+        select(PlanSignOff)
+        .where(PlanSignOff.plan_id == plan.id)
+        .order_by(PlanSignOff.created_at, PlanSignOff.id),
+    )
+    judged = f" as it stood on {check.judged_at.date().isoformat()}" if check.judged_at else ""
+    met = "meets" if check.met else "does not meet"
+    voices = (
+        f"; voices heard: {', '.join(label(v) for v in check.voices_heard)}" if check.voices_heard else ""
+    )
+    lines = [
+        "## Co-creation",
+        "",
+        f"The co-creation record{judged} **{met}** the district's policy: {check.co_creation_activities} of "
+        f"{check.required_activities} required session(s) held and attended{voices}.",
+        "",
+    ]
+    if check.missing:
+        lines += [*(f"- Still missing: {m}" for m in check.missing), ""]
+    if sessions:
+        lines += ["### Sessions", ""]
+        lines += [
+            f"- {a.held_on.isoformat()}: {a.title} ({label(a.kind)}, {label(a.participation_level)}), "
+            f"{n} attended"
+            for a, n in sessions
+        ]
+        lines.append("")
+    if barriers:
+        lines += ["### Barriers raised", ""]
+        for barrier, risk in barriers:
+            if risk is not None:
+                fate = f"carried as an accepted risk: {risk.reason}"
+            else:
+                fate = label(barrier.disposition) + (f": {barrier.response}" if barrier.response else "")
+            lines.append(f"- {barrier.text} — *{fate}*")
+        lines.append("")
+    if sign_offs:
+        lines += ["### Sign-offs", ""]
+        lines += [
+            f"- {'Approved' if o.kind is SignOffKind.APPROVAL else 'Reviewed'} by {o.signed_by_label} on "
+            f"{o.created_at.date().isoformat()}{': ' + o.note if o.note else ''}"
+            for o in sign_offs
+        ]
+        lines.append("")
+    return lines
+
+
 def _num(value: Decimal | None) -> str:
     return "—" if value is None else f"{value.normalize():f}"
+
+
+def _inline(text: str) -> str:
+    """Markdown's emphasis in escaped text: **strong**, then *emphasis*."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])", r"<em>\1</em>", text)
 
 
 def _html(title: str, lines: list[str]) -> str:
@@ -2069,22 +2329,19 @@ def _html(title: str, lines: list[str]) -> str:
             if not in_list:
                 body.append("<ul>")
                 in_list = True
-            body.append(f"<li>{text[2:]}</li>")
+            body.append(f"<li>{_inline(text[2:])}</li>")
             continue
         if in_list:
             body.append("</ul>")
             in_list = False
         if line.startswith("### "):
-            body.append(f"<h3>{text[4:]}</h3>")
+            body.append(f"<h3>{_inline(text[4:])}</h3>")
         elif line.startswith("## "):
-            body.append(f"<h2>{text[3:]}</h2>")
+            body.append(f"<h2>{_inline(text[3:])}</h2>")
         elif line.startswith("# "):
             body.append(f"<h1>{text[2:]}</h1>")
         elif line:
-            rendered = text
-            while "**" in rendered:
-                rendered = rendered.replace("**", "<strong>", 1).replace("**", "</strong>", 1)
-            body.append(f"<p>{rendered}</p>")
+            body.append(f"<p>{_inline(text)}</p>")
     if in_list:
         body.append("</ul>")
     style = "body{font:14px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;color:#222}h2{margin-top:2rem}"

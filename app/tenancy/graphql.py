@@ -18,7 +18,7 @@ from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.tenancy import service
-from app.tenancy.models import District, School, Voice
+from app.tenancy.models import District, GroupDimension, School, Voice
 from app.tenancy.schemas import DistrictUpdate, SchoolCreate, SchoolUpdate
 
 district_by_id = by_id(service.districts_by_id)
@@ -40,6 +40,23 @@ async def _nodes(
     rows = await loader.load_many([i for i in ids if i is not None])
     found = iter(rows)
     return [convert(next(found)) if i is not None else None for i in ids]
+
+
+GroupDimensionEnum = strawberry.enum(
+    GroupDimension, name="GroupDimension", description="What an expected group is defined by."
+)
+
+
+@strawberry.type(name="ExpectedGroup", description="A group the district expects to hear from.")
+class ExpectedGroupType:
+    dimension: GroupDimensionEnum  # type: ignore[valid-type]
+    value: str
+
+
+@strawberry.input(description="A group the district expects to hear from.")
+class ExpectedGroupInput:
+    dimension: GroupDimensionEnum  # type: ignore[valid-type]
+    value: str
 
 
 VoiceEnum = strawberry.enum(
@@ -77,6 +94,9 @@ class DistrictType(relay.Node):
     separate_plan_approval: bool = strawberry.field(
         description="Separation of duties: a plan is approved by someone other than its lead."
     )
+    expected_groups: list[ExpectedGroupType] = strawberry.field(
+        description="The groups the district expects to hear from (see an initiative's representation)."
+    )
     sourced_id: str | None
     version: int
     created_at: datetime
@@ -99,6 +119,10 @@ class DistrictType(relay.Node):
             school_plan_voices=[Voice(v) for v in district.school_plan_voices],
             district_plan_voices=[Voice(v) for v in district.district_plan_voices],
             separate_plan_approval=district.separate_plan_approval,
+            expected_groups=[
+                ExpectedGroupType(dimension=GroupDimension(g["dimension"]), value=g["value"])
+                for g in district.expected_groups
+            ],
             sourced_id=district.sourced_id,
             version=district.version,
             created_at=district.created_at,
@@ -229,6 +253,7 @@ class UpdateDistrictInput:
     school_plan_voices: list[VoiceEnum] | None = strawberry.UNSET  # type: ignore[valid-type]
     district_plan_voices: list[VoiceEnum] | None = strawberry.UNSET  # type: ignore[valid-type]
     separate_plan_approval: bool | None = strawberry.UNSET
+    expected_groups: list[ExpectedGroupInput] | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
 
 
@@ -284,9 +309,10 @@ class TenancyMutation:
 
         async def work(session: AsyncSession) -> DistrictPayload:
             district_id = parse_global_id(input.id, "District")
-            data = validate_input(
-                DistrictUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
-            )
+            fields = present_fields(input, exclude=frozenset({"id", "expected_version"}))
+            if fields.get("expected_groups"):
+                fields["expected_groups"] = [vars(g) for g in fields["expected_groups"]]
+            data = validate_input(DistrictUpdate, fields)
             district = await service.update_district(
                 session, principal, district_id, data, expected_version=input.expected_version
             )

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, Index, String, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
 
 from app.core.models import VersionedEntityBase, change_version_column
@@ -25,6 +25,18 @@ class Voice(StrEnum):
     FAMILIES_OR_COMMUNITY = "families_or_community"
     STUDENTS = "students"
     SCHOOL_LEADERS = "school_leaders"
+
+
+class GroupDimension(StrEnum):
+    """What an expected group is defined by: a stakeholder category, a kind of person, or one of the
+    attributes stakeholders and people carry."""
+
+    CATEGORY = "category"
+    PERSON_KIND = "person_kind"
+    PREFERRED_LANGUAGE = "preferred_language"
+    NEIGHBOURHOOD = "neighbourhood"
+    COMMUNITY_ROLE = "community_role"
+    TAG = "tag"
 
 
 # The default co-creation policy for plans: teachers took part in shaping every plan, and families or
@@ -80,6 +92,11 @@ class District(VersionedEntityBase, table=True):
     # Separation of duties: a plan is approved by someone other than its lead.
     separate_plan_approval: bool = Field(
         default=True, nullable=False, sa_column_kwargs={"server_default": "true"}
+    )
+    # The groups the district expects to hear from, as {"dimension": GroupDimension, "value": str}:
+    # representation says, for each, whether it was heard (see `app.engagement.voices`).
+    expected_groups: list[dict[str, str]] = Field(
+        default_factory=list, sa_type=JSONB, nullable=False, sa_column_kwargs={"server_default": "[]"}
     )
 
 

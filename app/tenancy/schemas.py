@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from app.core.schemas import Name, RequestModel, SourcedId, UpdateModel, VersionedEntityPublic
-from app.tenancy.models import Voice
+from app.core.schemas import Name, PublicModel, RequestModel, SourcedId, UpdateModel, VersionedEntityPublic
+from app.tenancy.models import GroupDimension, Voice
 
 # OneRoster 1.2 / CEDS grade codes.
 GradeLevel = Literal[
@@ -92,6 +92,38 @@ SeparatePlanApproval = Annotated[
 ]
 
 
+class ExpectedGroup(RequestModel):
+    """A group the district expects to hear from: everyone whose `dimension` is `value` (a stakeholder
+    category or a kind of attendee by its code; a language, neighbourhood, community role or tag as the
+    district records it, case aside)."""
+
+    dimension: GroupDimension
+    value: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class ExpectedGroupPublic(PublicModel):
+    dimension: GroupDimension
+    value: str
+
+
+def _distinct_groups(groups: list[ExpectedGroup]) -> list[ExpectedGroup]:
+    seen = {(g.dimension, g.value.casefold()) for g in groups}
+    if len(seen) != len(groups):
+        raise ValueError("each group at most once")
+    return groups
+
+
+ExpectedGroups = Annotated[
+    list[ExpectedGroup],
+    Field(
+        max_length=50,
+        description="The groups the district expects to hear from; an initiative's representation says, "
+        "for each, whether it was heard in co-creation and in co-production.",
+    ),
+    AfterValidator(_distinct_groups),
+]
+
+
 class DistrictCreate(RequestModel):
     name: Name
     timezone: TimeZone = "UTC"
@@ -119,6 +151,7 @@ class DistrictUpdate(UpdateModel):
     school_plan_voices: Voices = None  # type: ignore[assignment]
     district_plan_voices: Voices = None  # type: ignore[assignment]
     separate_plan_approval: SeparatePlanApproval = None  # type: ignore[assignment]
+    expected_groups: ExpectedGroups = None  # type: ignore[assignment]
     sourced_id: SourcedId | None = None
 
 
@@ -135,6 +168,9 @@ class DistrictPublic(VersionedEntityPublic):
         description="Voices a district plan's co-creation must include."
     )
     separate_plan_approval: SeparatePlanApproval
+    expected_groups: list[ExpectedGroupPublic] = Field(
+        description="The groups the district expects to hear from."
+    )
     sourced_id: str | None
 
 

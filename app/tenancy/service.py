@@ -18,7 +18,7 @@ from app.auth.principal import Principal
 from app.core.errors import FieldError, NotFound, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
 from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
-from app.tenancy.models import District, School, Voice
+from app.tenancy.models import District, GroupDimension, School, Voice
 from app.tenancy.schemas import DistrictCreate, DistrictUpdate, SchoolCreate, SchoolUpdate
 
 _DISTRICT_UNIQUE = {
@@ -92,6 +92,11 @@ async def update_district(
     for voices in ("school_plan_voices", "district_plan_voices"):
         if voices in changes:
             changes[voices] = [Voice(v).value for v in changes[voices]]
+    if "expected_groups" in changes:
+        changes["expected_groups"] = [
+            {"dimension": GroupDimension(g["dimension"]).value, "value": g["value"]}
+            for g in changes["expected_groups"]
+        ]
     apply_changes(district, changes)
     await flush_or_conflict(session, _DISTRICT_UNIQUE)
     return district

@@ -862,3 +862,110 @@ async def test_a_nested_query_costs_the_same_statements_for_1x1x1x1_or_3x3x3x3(
 
     assert len(small) == len(large) == 8, large
     assert [statement.lstrip().split()[0].upper() for statement in large] == ["SELECT"] * 8
+
+
+VOICES = """
+query($id: ID!) { representation(initiativeId: $id) {
+  coCreation coProduction
+  stakeholdersNeverTookPart { stakeholderId name category }
+  people { mode people suppressed }
+  peopleByKind { mode kind people suppressed }
+  breakdown { mode dimension value people suppressed }
+  expectedGroups { dimension value heardInCoCreation heardInCoProduction }
+} }"""
+CREATE_PERSON_WITH = """
+mutation($input: CreatePersonInput!) { createPerson(input: $input) {
+  person { id preferredLanguage neighbourhood communityRole tags } userErrors { field code } } }"""
+EXPECT_GROUPS = """
+mutation($input: UpdateDistrictInput!) { updateDistrict(input: $input) {
+  district { expectedGroups { dimension value } } userErrors { field code } } }"""
+
+
+async def test_representation_counts_and_names_voices_over_graphql(
+    leader: GraphQLClient, tokens: Tokens, world: World, session: AsyncSession
+) -> None:
+    """The same report as REST, from the same service: teachers who came as people count, a mapped group
+    that never came is named, people are counted and broken down (small cells hidden), and the groups
+    the district expects to hear from are said heard or not."""
+    admin_headers = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    leader_headers = leader.headers
+    initiative = await create_initiative(leader)
+    circle = await create_stakeholder(leader, "Spanish-speaking parents circle", "FAMILY", isGroup=True)
+    parents = await create_stakeholder(leader, "Parent association", "FAMILY", isGroup=True)
+    for stakeholder in (circle, parents):
+        await place(leader, initiative["id"], stakeholder["id"])
+    design = await create_activity(leader, initiativeId=initiative["id"], status="HELD")
+    await add_participation(leader, design["id"], stakeholderId=parents["id"])
+    leader.headers = admin_headers
+    people = []
+    for i in range(4):
+        made = (
+            await leader(
+                CREATE_PERSON_WITH,
+                {
+                    "input": {
+                        "displayName": f"Familia {i}",
+                        "kind": "FAMILY",
+                        "preferredLanguage": "es",
+                        "neighbourhood": "Eastside" if i else None,
+                        "tags": ["newcomer"] if i == 0 else [],
+                    }
+                },
+            )
+        )["createPerson"]
+        assert made["userErrors"] == []
+        people.append(made["person"])
+    assert people[1]["preferredLanguage"] == "es"
+    assert people[0]["tags"] == ["newcomer"]
+    district = gid("District", world.district_id("A"))
+    groups = [{"dimension": "PREFERRED_LANGUAGE", "value": "es"}, {"dimension": "TAG", "value": "IEP parent"}]
+    changed = (await leader(EXPECT_GROUPS, {"input": {"id": district, "expectedGroups": groups}}))[
+        "updateDistrict"
+    ]
+    assert changed == {"district": {"expectedGroups": groups}, "userErrors": []}
+    twice = (await leader(EXPECT_GROUPS, {"input": {"id": district, "expectedGroups": groups * 2}}))[
+        "updateDistrict"
+    ]
+    assert twice["district"] is None
+    assert twice["userErrors"][0]["field"][:2] == ["input", "expectedGroups"]
+    leader.headers = leader_headers
+    for person in people:
+        await add_participation(leader, design["id"], personId=person["id"])
+    plc = await create_activity(
+        leader,
+        "Co-led PLC",
+        initiativeId=initiative["id"],
+        status="HELD",
+        mode="CO_PRODUCTION",
+        kind="CO_LED_PLC",
+    )
+    await add_participation(leader, plc["id"], personId=await person_of(session, world, "A", Role.TEACHER))
+
+    report = (await leader(VOICES, {"id": initiative["id"]}))["representation"]
+    assert (report["coCreation"], report["coProduction"]) == (["FAMILY"], ["TEACHER"])
+    assert report["stakeholdersNeverTookPart"] == [
+        {"stakeholderId": circle["id"], "name": "Spanish-speaking parents circle", "category": "FAMILY"}
+    ]
+    assert report["people"] == [
+        {"mode": "CO_CREATION", "people": 4, "suppressed": False},
+        {"mode": "CO_PRODUCTION", "people": None, "suppressed": True},
+    ]
+    assert {"mode": "CO_CREATION", "kind": "FAMILY", "people": 4, "suppressed": False} in report[
+        "peopleByKind"
+    ]
+    cells = {(c["mode"], c["dimension"], c["value"]): c["people"] for c in report["breakdown"]}
+    assert cells[("CO_CREATION", "PREFERRED_LANGUAGE", "es")] == 4
+    # One of the four has no neighbourhood recorded: that cell is hidden, and with the total shown, so is
+    # the other (4 - 3 would give it away).
+    assert cells[("CO_CREATION", "NEIGHBOURHOOD", None)] is None
+    assert cells[("CO_CREATION", "NEIGHBOURHOOD", "Eastside")] is None
+    assert cells[("CO_CREATION", "TAG", "newcomer")] is None
+    assert report["expectedGroups"] == [
+        {
+            "dimension": "PREFERRED_LANGUAGE",
+            "value": "es",
+            "heardInCoCreation": True,
+            "heardInCoProduction": False,
+        },
+        {"dimension": "TAG", "value": "IEP parent", "heardInCoCreation": False, "heardInCoProduction": False},
+    ]

@@ -26,8 +26,15 @@ from app.engagement.schemas import ActivityCreate, InputCreate, InputUpdate, Par
 from app.identity import service as identity
 from app.identity.models import PersonKind, Role
 from app.identity.schemas import PersonCreate, UserCreate
+from app.initiatives.models import Indicator
 from app.monitoring import measurements, practice
-from app.monitoring.models import ImplementationLevel, SupportNeeded, Walkthrough, WalkthroughObservation
+from app.monitoring.models import (
+    FeedbackResult,
+    ImplementationLevel,
+    SupportNeeded,
+    Walkthrough,
+    WalkthroughObservation,
+)
 from app.plans import service as plans
 from app.plans.models import PlanStatus
 from app.plans.schemas import (
@@ -424,3 +431,97 @@ async def test_graphql_dashboard_issues_a_constant_number_of_statements(
     assert many == few, f"{few} statements for the small plan, {many} for the large one"
     assert few <= 16, few
     assert Decimal(board["goals"][0]["status"]["expected"]) > 0
+
+
+# --- the latest walkthrough that can be read, and goals measured by student feedback -----------------
+
+FEEDBACK_BOARD = """
+query($id: ID!) { planDashboard(planId: $id) {
+  latestWalkthrough { walkthroughId suppressed }
+  goals { indicator { feedbackMeasure } feedback { measure period suppressed favourableShare teachers } }
+} }"""
+
+
+async def open_walkthrough_and_feedback(
+    app: FastAPI, client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> Built:
+    """A plan whose latest walkthrough is still open (a newer one than its last closed one), and whose
+    goal is measured by student feedback on `belonging`, released for its school."""
+    built = await build_plan(app, world, goals=1)
+    operator = operator_of(world.district_id("A"))
+    async with session_scope(app.state.session_factory, operator) as session:
+        session.add(
+            Walkthrough(
+                district_id=world.district_id("A"),
+                school_id=world.school_ids("A")[0],
+                practice="Turn and talk",
+                observed_on=day(-1),
+                plan_id=built.plan_id,
+            )
+        )
+        for teacher_id in built.teacher_ids:
+            session.add(
+                FeedbackResult(
+                    district_id=world.district_id("A"),
+                    school_id=world.school_ids("A")[0],
+                    teacher_person_id=teacher_id,
+                    measure="belonging",
+                    favourable_share=Decimal("0.75"),
+                    respondents=12,
+                    period="2026-fall",
+                )
+            )
+        indicator = await session.get(Indicator, built.indicator_ids[0])
+        assert indicator is not None
+        indicator.feedback_measure = "belonging"
+    released = await client.post(
+        f"{API}/releases",
+        json={"subject": "feedback", "period": "2026-fall"},
+        headers=await tokens.headers("A", Role.DISTRICT_ADMIN),
+    )
+    assert released.status_code == 201, released.text
+    return built
+
+
+async def test_the_dashboard_shows_the_latest_readable_walkthrough_and_a_feedback_goals_aggregate(
+    app: FastAPI, client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    built = await open_walkthrough_and_feedback(app, client, tokens, world)
+    board = (await dashboard(client, await tokens.headers("A", Role.SCHOOL_LEADER), built.plan_id)).json()
+    # The newer walkthrough is open (no levels yet): the dashboard shows the last one that has them.
+    assert board["latest_walkthrough"]["walkthrough_id"] == str(built.walkthrough_id)
+    assert board["latest_walkthrough"]["suppressed"] is False
+    [goal] = board["goals"]
+    assert goal["indicator"]["feedback_measure"] == "belonging"
+    assert [
+        (c["measure"], c["period"], c["suppressed"], c["favourable_share"], c["teachers"])
+        for c in goal["feedback"]
+    ] == [("belonging", "2026-fall", False, 0.75, 4)]
+    # A teacher reads no aggregates: the goal is there, its feedback empty.
+    teacher = (await dashboard(client, await tokens.headers("A", Role.TEACHER), built.plan_id)).json()
+    assert teacher["goals"][0]["feedback"] == []
+
+
+async def test_graphql_dashboard_shows_the_latest_readable_walkthrough_and_a_feedback_goals_aggregate(
+    app: FastAPI, client: httpx.AsyncClient, leader: GraphQLClient, tokens: Tokens, world: World
+) -> None:
+    built = await open_walkthrough_and_feedback(app, client, tokens, world)
+    board = (await leader(FEEDBACK_BOARD, {"id": gid("Plan", built.plan_id)}))["planDashboard"]
+    assert board["latestWalkthrough"] == {
+        "walkthroughId": gid("Walkthrough", built.walkthrough_id),
+        "suppressed": False,
+    }
+    assert board["goals"] == [
+        {
+            "indicator": {"feedbackMeasure": "belonging"},
+            "feedback": [
+                {
+                    "measure": "belonging",
+                    "period": "2026-fall",
+                    "suppressed": False,
+                    "favourableShare": 0.75,
+                    "teachers": 4,
+                }
+            ],
+        }
+    ]

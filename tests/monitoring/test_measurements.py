@@ -473,6 +473,12 @@ async def test_the_chart_is_a_standalone_svg_with_points_median_and_target(
     assert "% of students" in texts
     assert "Date measured" in texts
     assert "Median 15.5" in texts
+    # Signals are named in words, not codes: in the description and in each point's tooltip.
+    assert "IHI too few runs" in response.text
+    assert "Anhøj few crossings" in response.text
+    assert "IHI shift" in root.findtext(f".//{SVG}circle[@data-index='0']/{SVG}title", "")
+    assert "_" not in " ".join(t.text or "" for t in root.iter(f"{SVG}title"))
+    assert "too_few_runs" not in response.text
 
 
 async def test_the_chart_of_an_indicator_with_no_data(client: httpx.AsyncClient, admin: Headers) -> None:

@@ -22,7 +22,14 @@ from app.core.models import utcnow
 from app.identity.models import Role
 from app.plans.models import ActionStep, Goal, Plan, PlanRevision, Strategy
 from tests.conftest import GraphQLClient, Tokens, World, count_statements
-from tests.engagement.test_graphql import ADD_INPUT, add_participation, create_activity, nodes, person_of
+from tests.engagement.test_graphql import (
+    ADD_INPUT,
+    UPDATE_PARTICIPATION,
+    add_participation,
+    create_activity,
+    nodes,
+    person_of,
+)
 from tests.initiatives.test_graphql import codes_by_field, create_initiative, error_codes, gid
 
 USER_ERRORS = "userErrors { field message code }"
@@ -676,6 +683,20 @@ async def test_the_plan_gate_counts_only_attended_sessions_and_approval_waits_fo
     assert (gate["policyCheck"]["unansweredBarriers"], gate["policyCheck"]["readyForApproval"]) == ([], True)
     approved = await update_plan(approver, plan["id"], status="APPROVED")
     assert approved["userErrors"] == []
+    # The plan's document carries its co-creation record: the session, the barrier and the risk carried.
+    document = (
+        await leader(
+            "query($id: ID!) { plan(id: $id) { md: document html: document(format: HTML) } }",
+            {"id": plan["id"]},
+        )
+    )["plan"]
+    assert "**meets** the district's policy: 1 of 1 required session(s) held and attended" in document["md"]
+    assert (
+        "- Intervention clashes with science. — *carried as an accepted risk: " + reason + "*"
+        in document["md"]
+    )
+    assert "<li>Intervention clashes with science. — <em>carried as an accepted risk: " in document["html"]
+    assert "Nobody came (design session, involve), 1 attended" in document["md"]
 
 
 async def test_an_approved_plan_changes_only_by_revision_but_its_steps_report_progress(
@@ -1450,3 +1471,165 @@ async def test_references_are_objects_to_follow(
     client = GraphQLClient(gql.http)
     client.headers = await tokens.client_headers("A", "read")
     assert (await client("{ me { kind person { id } } }"))["me"] == {"kind": "client", "person": None}
+
+
+async def test_attendance_turned_on_after_review_does_not_carry_approval_and_withdrawn_attendance_stops_counting(
+    leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
+) -> None:
+    """Over GraphQL, the same rule as REST: attendance counts for a plan as it stood when the plan went
+    to review; turned on afterwards it does not count, withdrawn it no longer counts."""
+    plan = await create_plan(leader, world)
+    teacher = await person_of(session, world, "A", Role.TEACHER)
+    absent_from = await create_activity(leader, "Design night", status="HELD", planId=plan["id"])
+    absent = await add_participation(leader, absent_from["id"], personId=teacher, attended=False)
+    came = await meet_policy(leader, teacher, planId=plan["id"])
+    assert (await update_plan(leader, plan["id"], status="IN_REVIEW"))["userErrors"] == []
+    admin = await as_role(leader, tokens, Role.DISTRICT_ADMIN)
+    district = gid("District", world.district_id("A"))
+    raised = await admin(
+        "mutation($input: UpdateDistrictInput!) { updateDistrict(input: $input) { userErrors { code } } }",
+        {"input": {"id": district, "planMinCoCreation": 2}},
+    )
+    assert raised["updateDistrict"]["userErrors"] == []
+    turned = await mutate(
+        leader, UPDATE_PARTICIPATION, "updateParticipation", {"id": absent["id"], "attended": True}
+    )
+    assert turned["userErrors"] == []
+    check = (await leader(GATE, {"id": plan["id"]}))["plan"]["policyCheck"]
+    assert (check["coCreationActivities"], check["met"]) == (1, False)
+    refused = await update_plan(admin, plan["id"], status="APPROVED")
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "co_creation_policy")]
+
+    await admin(
+        "mutation($input: UpdateDistrictInput!) { updateDistrict(input: $input) { userErrors { code } } }",
+        {"input": {"id": district, "planMinCoCreation": 1}},
+    )
+    assert (await update_plan(admin, plan["id"], status="APPROVED"))["userErrors"] == []
+    participation_id = (
+        await leader(
+            "query($id: ID!) { activity(id: $id) { participations { edges { node { id } } } } }",
+            {"id": came["id"]},
+        )
+    )["activity"]["participations"]["edges"][0]["node"]["id"]
+    withdrawn = await mutate(
+        leader, UPDATE_PARTICIPATION, "updateParticipation", {"id": participation_id, "attended": False}
+    )
+    assert withdrawn["userErrors"] == []
+    check = (await leader(GATE, {"id": plan["id"]}))["plan"]["policyCheck"]
+    assert (check["coCreationActivities"], check["met"]) == (0, False)
+
+
+RECORD_SCALE_UP = f"""
+mutation($input: RecordScaleUpInput!) {{
+  recordScaleUp(input: $input) {{ actionStep {{ id scaleUpMetAt scaleUpMetByLabel scaleUpEvidence }} {USER_ERRORS} }}
+}}"""
+
+
+async def test_a_rollout_waits_for_its_pilot_and_its_scale_up_criteria_over_graphql(
+    leader: GraphQLClient, world: World
+) -> None:
+    plan = await create_plan(leader, world)
+    goal = await add_goal(leader, plan["id"])
+    strategy = await add_strategy(leader, goal["id"])
+    pilot = await add_step(
+        leader,
+        strategy["id"],
+        "Grade 2 tries it",
+        pilotGroup="Grade 2 team",
+        scaleUpCriteria="Most rooms consistent",
+    )
+    rollout = (
+        await mutate(
+            leader,
+            ADD_STEP.replace("version }", "version scalesPilotId }"),
+            "addActionStep",
+            {"strategyId": strategy["id"], "title": "Every K-3 room", "scalesPilotId": pilot["id"]},
+        )
+    )["actionStep"]
+    assert rollout["scalesPilotId"] == pilot["id"]
+    refused = await mutate(
+        leader, UPDATE_STEP, "updateActionStep", {"id": rollout["id"], "status": "IN_PROGRESS"}
+    )
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "pilot_not_scaled")]
+    await ok(leader, UPDATE_STEP, "updateActionStep", {"id": pilot["id"], "status": "DONE"}, "actionStep")
+    refused = await mutate(
+        leader, UPDATE_STEP, "updateActionStep", {"id": rollout["id"], "status": "IN_PROGRESS"}
+    )
+    assert codes_by_field(refused["userErrors"]) == [(["input", "status"], "pilot_not_scaled")]
+    met = await ok(
+        leader,
+        RECORD_SCALE_UP,
+        "recordScaleUp",
+        {"stepId": pilot["id"], "evidence": "5 of 6 pilot rooms consistent in the spring walkthrough."},
+        "actionStep",
+    )
+    assert met["scaleUpEvidence"].startswith("5 of 6")
+    assert met["scaleUpMetByLabel"]
+    again = await mutate(
+        leader, RECORD_SCALE_UP, "recordScaleUp", {"stepId": pilot["id"], "evidence": "Again."}
+    )
+    assert again["actionStep"] is None
+    assert again["userErrors"][0]["code"] == "conflict"
+    started = await ok(
+        leader, UPDATE_STEP, "updateActionStep", {"id": rollout["id"], "status": "IN_PROGRESS"}, "actionStep"
+    )
+    assert started["status"] == "IN_PROGRESS"
+
+
+GOAL_INDICATOR = (
+    "query($id: ID!) { goal: node(id: $id) { ... on Goal { version "
+    "indicator { id version targetValue feedbackMeasure } } } }"
+)
+UPDATE_MEASURE = f"""
+mutation($input: UpdateMeasureInput!) {{
+  updateMeasure(input: $input) {{ measure {{ id version targetValue feedbackMeasure }} {USER_ERRORS} }}
+}}"""
+REMOVE_MEASURE = f"""
+mutation($input: RemoveMeasureInput!) {{ removeMeasure(input: $input) {{ removedId {USER_ERRORS} }} }}"""
+
+
+async def test_a_goals_indicator_changes_through_update_measure_before_approval(
+    leader: GraphQLClient, tokens: Tokens, session: AsyncSession, world: World
+) -> None:
+    """The same rule as REST, from the same service: a goal's indicator is changed like any measure
+    before approval (the goal's version moves with it), never removed apart from its goal, and refused
+    once its plan is approved."""
+    plan = await create_plan(leader, world)
+    goal = await add_goal(leader, plan["id"])
+    before = (await leader(GOAL_INDICATOR, {"id": goal["id"]}))["goal"]
+    indicator = before["indicator"]
+    read = await leader("query($id: ID!) { indicator(id: $id) { id targetValue } }", {"id": indicator["id"]})
+    assert read["indicator"]["id"] == indicator["id"]
+    changed = await ok(
+        leader,
+        UPDATE_MEASURE,
+        "updateMeasure",
+        {
+            "id": indicator["id"],
+            "expectedVersion": indicator["version"],
+            "targetValue": "65",
+            "feedbackMeasure": "belonging",
+        },
+        "measure",
+    )
+    assert (changed["targetValue"], changed["feedbackMeasure"]) == ("65", "belonging")
+    after = (await leader(GOAL_INDICATOR, {"id": goal["id"]}))["goal"]
+    assert after["version"] == before["version"] + 1
+    assert after["indicator"]["targetValue"] == "65.0000"
+    stale = await mutate(
+        leader,
+        UPDATE_MEASURE,
+        "updateMeasure",
+        {"id": indicator["id"], "expectedVersion": indicator["version"], "targetValue": "1"},
+    )
+    assert [e["code"] for e in stale["userErrors"]] == ["stale_version"]
+    removed = await mutate(leader, REMOVE_MEASURE, "removeMeasure", {"id": indicator["id"]})
+    assert [e["code"] for e in removed["userErrors"]] == ["conflict"]
+
+    teacher = await person_of(session, world, "A", Role.TEACHER)
+    await approve(leader, tokens, plan, teacher)
+    refused = await mutate(
+        leader, UPDATE_MEASURE, "updateMeasure", {"id": indicator["id"], "targetValue": "70"}
+    )
+    assert refused["measure"] is None
+    assert [e["code"] for e in refused["userErrors"]] == ["conflict"]

@@ -583,6 +583,61 @@ async def test_co_creation_after_the_plan_went_to_review_does_not_count_for_its_
     assert plan["status"] == "approved"
 
 
+async def test_attendance_counts_for_a_plan_only_as_it_stood_when_the_plan_went_to_review(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The gaming attempts: record a participant as absent, send the plan to review, then turn the
+    absence into attendance to carry the approval; or approve on a record and quietly withdraw the
+    attendance afterwards. Attendance is dated when it is written: what was turned on after review
+    never counts for the plan, and what is withdrawn no longer counts either, so an approved plan's
+    check says its record no longer meets the policy."""
+    await set_policy(leader, tokens, world, school_plan_voices=[])
+    school_leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    plan = await school_plan(leader, world)
+    url = f"{PLANS}/{plan['id']}"
+    teachers = await create_stakeholder(leader, "K-3 teachers", "teacher")
+    came = await create_activity(leader, plan_id=plan["id"], status="held", title="Design session")
+    attended = await participate(leader, came["id"], stakeholder_id=teachers["id"])
+    absent_from = await create_activity(leader, plan_id=plan["id"], status="held", title="Second session")
+    absent = await participate(
+        leader,
+        absent_from["id"],
+        person_id=await person_of(leader, tokens, world, Role.TEACHER),
+        attended=False,
+    )
+    plan = await update_plan(leader, plan, status="in_review")
+    await set_policy(leader, tokens, world, plan_min_co_creation=2)
+
+    turned = await leader.patch(
+        f"{API}/participations/{absent['id']}", json={"attended": True}, headers=ANY_VERSION
+    )
+    assert turned.status_code == 200, turned.text
+    assert turned.json()["attendance_recorded_at"] > plan["submitted_at"]
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["co_creation_activities"], check["met"]) == (1, False)
+    problem = assert_problem(
+        await leader.patch(url, json={"status": "approved"}, headers=school_leader | ANY_VERSION),
+        422,
+        "validation_failed",
+    )
+    assert [e["code"] for e in problem["errors"]] == ["co_creation_policy"]
+
+    await set_policy(leader, tokens, world, plan_min_co_creation=1)
+    plan = await update_plan(leader, plan, school_leader, status="approved")
+    assert (await get_json(leader, f"{url}/policy-check"))["met"] is True
+    withdrawn = await leader.patch(
+        f"{API}/participations/{attended['id']}", json={"attended": False}, headers=ANY_VERSION
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    check = await get_json(leader, f"{url}/policy-check")
+    # The withdrawn attendance no longer counts, and the one turned on after review never did.
+    assert (check["co_creation_activities"], check["met"], check["judged_at"]) == (
+        0,
+        False,
+        plan["submitted_at"],
+    )
+
+
 async def test_open_barriers_block_approval_until_answered_or_carried_as_accepted_risks(
     leader: httpx.AsyncClient, tokens: Tokens, world: World
 ) -> None:
@@ -954,6 +1009,54 @@ async def test_collaborators_are_added_listed_changed_and_removed(
 # --- the goal tree ----------------------------------------------------------------------------------
 
 
+async def test_a_goals_indicator_is_read_and_changed_through_the_indicator_endpoints_before_approval(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Like any other indicator: read, changed with `If-Match` (the goal's version moves with it),
+    measured by student feedback if the district says so; refused once the plan is approved (a revision
+    changes it then), and never removed apart from its goal."""
+    plan = await school_plan(leader, world)
+    goal = await add_goal(leader, plan["id"])
+    url = f"{API}/indicators/{goal['indicator']['id']}"
+    read = await leader.get(url)
+    assert read.status_code == 200, read.text
+    assert normal(read.json()) == normal(goal["indicator"])
+    assert read.headers["etag"] == f'"{goal["indicator"]["version"]}"'
+    changed = await patch(leader, url, read.json(), baseline_value=45, feedback_measure="belonging")
+    assert (changed["baseline_value"], changed["feedback_measure"]) == ("45", "belonging")
+    after = await get_json(leader, f"{GOALS}/{goal['id']}")
+    assert normal(after["indicator"]) == normal(changed)
+    assert after["version"] == goal["version"] + 1
+    stale = await leader.patch(
+        url, json={"target_value": 70}, headers={"If-Match": f'"{read.json()["version"]}"'}
+    )
+    assert_problem(stale, 412, "stale_version")
+    bad_dates = await leader.patch(
+        url,
+        json={"baseline_date": "2027-09-01", "target_date": "2027-06-01"},
+        headers={"If-Match": f'"{changed["version"]}"'},
+    )
+    assert_problem(bad_dates, 422, "validation_failed")
+    assert_problem(await leader.delete(url), 409, "conflict")
+    teacher = await leader.patch(
+        url,
+        json={"target_value": 70},
+        headers={**await tokens.headers("A", Role.TEACHER), "If-Match": f'"{changed["version"]}"'},
+    )
+    assert teacher.status_code in (403, 404), teacher.text
+    other_district = await leader.get(url, headers=await b_headers(tokens))
+    assert_problem(other_district, 404, "not_found")
+
+    plan = await approve(
+        leader, await get_plan(leader, plan["id"]), await tokens.headers("A", Role.SCHOOL_LEADER)
+    )
+    refused = await leader.patch(
+        url, json={"target_value": 70}, headers={"If-Match": f'"{changed["version"]}"'}
+    )
+    assert_problem(refused, 409, "conflict")
+    assert (await get_json(leader, url))["target_value"] == changed["target_value"]
+
+
 async def test_goals_strategies_and_action_steps_are_added_read_changed_and_removed(
     leader: httpx.AsyncClient, tokens: Tokens, world: World
 ) -> None:
@@ -1109,6 +1212,97 @@ async def test_invalid_parts_of_the_tree_are_422_naming_the_field(
     assert [(e["path"], e["code"]) for e in problem["errors"]] == [(path, code)]
     count = len(await list_all(leader, url))
     assert count == (1 if what == "goal" else 1 if what == "strategy" else 0)
+
+
+async def test_a_rollout_starts_only_after_its_pilot_is_done_and_its_scale_up_criteria_are_met(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """No whole-staff rollout before the pilot: the rollout names the pilot it scales, and cannot go in
+    progress until the pilot is done and someone recorded, on evidence, that its criteria were met."""
+    plan = await school_plan(leader, world)
+    parts = await tree(leader, plan)
+    pilot = await add_step(
+        leader,
+        parts["strategy"]["id"],
+        title="Grade 2 team tries decodable readers",
+        pilot_group="Grade 2 team",
+        scale_up_criteria="Two thirds of the pilot classrooms at 'consistent' by the spring walkthrough",
+    )
+    rollout = await add_step(
+        leader,
+        parts["strategy"]["id"],
+        title="Decodable readers in every K-3 room",
+        scales_pilot_id=pilot["id"],
+    )
+    assert rollout["scales_pilot_id"] == pilot["id"]
+    starting = await leader.patch(
+        f"{STEPS}/{rollout['id']}",
+        json={"status": "in_progress"},
+        headers={"If-Match": f'"{rollout["version"]}"'},
+    )
+    problem = assert_problem(starting, 422, "validation_failed")
+    assert [(e["path"], e["code"]) for e in problem["errors"]] == [(["body", "status"], "pilot_not_scaled")]
+    early = await leader.post(f"{STEPS}/{pilot['id']}/scale-up", json={"evidence": "Looks good."})
+    assert [e["code"] for e in assert_problem(early, 422, "validation_failed")["errors"]] == [
+        "pilot_not_done"
+    ]
+    not_a_pilot = await leader.post(f"{STEPS}/{parts['first']['id']}/scale-up", json={"evidence": "Yes."})
+    assert [e["code"] for e in assert_problem(not_a_pilot, 422, "validation_failed")["errors"]] == [
+        "not_a_pilot"
+    ]
+    for target in (parts["first"]["id"], rollout["id"], str(uuid.uuid4())):
+        wrong = await leader.patch(
+            f"{STEPS}/{rollout['id']}",
+            json={"scales_pilot_id": target},
+            headers={"If-Match": f'"{rollout["version"]}"'},
+        )
+        assert [e["code"] for e in assert_problem(wrong, 422, "validation_failed")["errors"]] == [
+            "not_a_pilot"
+        ]
+    with_pilot_elsewhere = await add_step(
+        leader,
+        parts["strategy"]["id"],
+        title="Rollout elsewhere",
+        status="blocked",
+        blocked_reason="Pilot first",
+    )
+    other = await school_plan(leader, world, title="Another plan")
+    other_pilot = await add_step(
+        leader, (await tree(leader, other))["strategy"]["id"], title="Elsewhere", pilot_group="Grade 1"
+    )
+    elsewhere = await leader.patch(
+        f"{STEPS}/{with_pilot_elsewhere['id']}",
+        json={"scales_pilot_id": other_pilot["id"]},
+        headers={"If-Match": f'"{with_pilot_elsewhere["version"]}"'},
+    )
+    assert [e["code"] for e in assert_problem(elsewhere, 422, "validation_failed")["errors"]] == [
+        "not_a_pilot"
+    ]
+
+    pilot = await patch(leader, f"{STEPS}/{pilot['id']}", pilot, status="done")
+    starting = await leader.patch(
+        f"{STEPS}/{rollout['id']}",
+        json={"status": "in_progress"},
+        headers={"If-Match": f'"{rollout["version"]}"'},
+    )
+    assert [e["code"] for e in assert_problem(starting, 422, "validation_failed")["errors"]] == [
+        "pilot_not_scaled"
+    ]
+    assert (await get_json(leader, f"{STEPS}/{rollout['id']}"))["status"] == "not_started"
+
+    evidence = "Spring walkthrough: 5 of 6 pilot classrooms at 'consistent'."
+    met = await leader.post(f"{STEPS}/{pilot['id']}/scale-up", json={"evidence": evidence})
+    assert met.status_code == 200, met.text
+    assert met.json()["scale_up_evidence"] == evidence
+    assert met.json()["scale_up_met_by_label"]
+    assert met.json()["scale_up_met_at"] is not None
+    again = await leader.post(f"{STEPS}/{pilot['id']}/scale-up", json={"evidence": "Again."})
+    assert_problem(again, 409, "conflict")
+    assert_problem(
+        await leader.post(f"{STEPS}/{pilot['id']}/scale-up", json={"evidence": " "}), 422, "validation_failed"
+    )
+    rollout = await patch(leader, f"{STEPS}/{rollout['id']}", rollout, status="in_progress")
+    assert rollout["status"] == "in_progress"
 
 
 async def test_progress_rolls_up_by_weight_from_set_and_derived_step_progress(
@@ -1868,6 +2062,7 @@ async def test_a_plan_exports_as_json_markdown_and_html(
         parts["first"],
         due_on="2026-11-30",
         pilot_group="Two grade 1 classrooms",
+        scale_up_criteria="Both rooms at 'consistent' by December",
         status="in_progress",
     )
     evidence = (
@@ -1926,8 +2121,18 @@ async def test_a_plan_exports_as_json_markdown_and_html(
         "## Evidence\n\n- Fall MAP (data)",
         f"- {days(-3)}: overdue",
         "## Revisions\n\n- 0: Approved.\n- 1: " + revision["reason"],
+        # Who wrote it, by name; each pilot's scale-up criteria; the co-creation record.
+        "## Who wrote it\n\n- **Lead**: ",
+        "- **Reviewers**: ",
+        "— pilot with Two grade 1 classrooms; scales up when: Both rooms at 'consistent' by December",
+        "## Co-creation\n\nThe co-creation record as it stood on "
+        f"{plan['submitted_at'][:10]} **meets** the district's policy: 1 of 1 required session(s) held and "
+        "attended; voices heard: teachers.",
+        f"### Sessions\n\n- {days(-3)}: Design session (design session, involve), 1 attended",
+        "### Sign-offs\n\n- Approved by ",
     ):
         assert expected in text, expected
+    assert "_" not in text.split("## Co-creation")[1].split("### Sign-offs")[0]
 
     page = await leader.get(f"{PLANS}/{plan['id']}/export", params={"format": "html"})
     assert page.status_code == 200
@@ -1938,6 +2143,11 @@ async def test_a_plan_exports_as_json_markdown_and_html(
     assert "<h2>Goal: Sharper goal</h2>" in page.text
     assert "<li>Buy decodable readers (not started, 0%)</li>" in page.text
     assert "<strong>Cycle</strong>" in page.text
+    # Its own formatting, rendered: emphasis in paragraphs and list items, nothing left as asterisks.
+    assert "Measured by <em>Grade 3 reading proficiency</em>" in page.text
+    assert "<li><strong>Lead</strong>: " in page.text
+    assert "<strong>meets</strong>" in page.text
+    assert "*" not in page.text.split("<body>")[1]
     assert "<everywhere>" not in page.text
 
     response = await leader.get(f"{PLANS}/{plan['id']}/export", params={"format": "pdf"})
