@@ -687,6 +687,7 @@ async def test_a_new_api_client_gets_its_secret_once_and_can_call_with_it(
         "district_id": str(world.district_id("A")),
         "email": None,
         "display_name": None,
+        "person_id": None,
         "roles": [],
         "scopes": ["read", "roster:write"],
     }
