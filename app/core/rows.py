@@ -67,3 +67,12 @@ def read_rows(model: type[Any], rows: Any) -> list[Any]:
             set_attribute(item, name, value)
         made.append(item)
     return made
+
+
+async def fetch_rows(session: Any, statement: Any, values: dict[str, Any] | None = None) -> list[Any]:
+    """Result rows of a column statement: on the request's connection directly when the session
+    offers it (`RequestSession.rows`), else through the session."""
+    rows = getattr(session, "rows", None)
+    if rows is not None:
+        return list(await rows(statement, values))
+    return list((await session.execute(statement, values)).all())

@@ -12,7 +12,16 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import (
+    AreaRouter,
+    Caller,
+    ExpectedVersion,
+    ListParams,
+    Session,
+    list_body,
+    one_body,
+    set_etag,
+)
 from app.core.schemas import ListResponse
 from app.engagement import service
 from app.engagement.models import ActivityStatus, Disposition, Mode
@@ -57,7 +66,7 @@ async def list_activities(
     school_id: Annotated[uuid.UUID | None, Query(description="Only this school's activities.")] = None,
     mode: Annotated[Mode | None, Query(description="`co_creation` or `co_production`.")] = None,
     status: Annotated[ActivityStatus | None, Query(description="planned, held or cancelled.")] = None,
-) -> dict[str, object]:
+) -> Response:
     """Co-creation and co-production activities you can see, oldest first: your school's (all of the
     district's, for district-wide roles), every published one, and those you took part in. Filter by
     initiative, school, mode or status; `updated_since` for sync."""
@@ -93,11 +102,10 @@ async def create_activity(
 )
 async def get_activity(
     activity_id: ActivityId, response: Response, session: Session, principal: Caller
-) -> ActivityPublic:
+) -> Response:
     """One activity, with its version in the `ETag` header."""
     activity = await service.get_activity(session, principal, activity_id)
-    set_etag(response, activity.version)
-    return ActivityPublic.model_validate(activity)
+    return one_body(response, activity, ActivityPublic, version=activity.version)
 
 
 @router.patch(
@@ -140,7 +148,7 @@ async def list_participations(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """Who took part in the activity. Staff who run the work see everyone; others see the
     participants who agreed to be named, and their own participation."""
     result = await service.list_participations(session, principal, activity_id, page)
@@ -229,7 +237,7 @@ async def list_inputs(
     disposition: Annotated[
         Disposition | None, Query(description="Only inputs with this disposition.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """What was said in the activity, oldest first. Staff who run the work see every input; others
     see those of contributors who agreed to be named, and their own (everyone reads the rest,
     anonymised, in the initiative's "you said, we did")."""
@@ -261,13 +269,10 @@ async def add_input(
     response_model=InputPublic,
     responses=problem_responses(404),
 )
-async def get_input(
-    input_id: InputId, response: Response, session: Session, principal: Caller
-) -> InputPublic:
+async def get_input(input_id: InputId, response: Response, session: Session, principal: Caller) -> Response:
     """One input, with its version in the `ETag` header, if you may see who gave it."""
     row = await service.get_input(session, principal, input_id)
-    set_etag(response, row.version)
-    return InputPublic.model_validate(row)
+    return one_body(response, row, InputPublic, version=row.version)
 
 
 @router.patch(
@@ -309,7 +314,7 @@ async def list_input_links(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """What the input changed: fields of its initiative and capacity items."""
     result = await service.list_input_links(session, principal, input_id, page)
     return list_body(request, response, result, InputLinkPublic)
