@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import keyword
 import operator
 import types
 import uuid
@@ -100,11 +101,14 @@ def _row_encoder(model: type[BaseModel], row_class: type[ReadRow]) -> Callable[[
     names = plain_projection(model, row_class.model)
     if names is None:
         return None
-    if len(names) == 1:
-        only = names[0]
-        return lambda row: {only: getattr(row, only)}
-    values_of = operator.attrgetter(*names)
-    return lambda row: dict(zip(names, values_of(row), strict=True))
+    if not all(name.isidentifier() and not keyword.iskeyword(name) for name in names):
+        values_of = operator.attrgetter(*names)
+        return lambda row: dict(
+            zip(names, values_of(row) if len(names) > 1 else (values_of(row),), strict=True)
+        )
+    # One dict display with an attribute read per field: the fastest way CPython builds it.
+    entries = ", ".join(f"{name!r}: row.{name}" for name in names)
+    return eval(f"lambda row: {{{entries}}}")  # type: ignore[no-any-return]  # noqa: S307  (field identifiers)
 
 
 def plain_projection(model: type[BaseModel], table: Any) -> tuple[str, ...] | None:
