@@ -41,6 +41,7 @@ from app.core.middleware import ConditionalGet, RequestContextMiddleware, page_p
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
 from app.core.problems import install_problem_handlers, problem_response
+from app.core.read_lane import ReadLane
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.router import build_graphql_router
@@ -128,7 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     # Added first, so it runs inside the request context (its refusals carry the request id).
-    app.add_middleware(ConditionalGet)  # innermost: it sees the route's ETag, the others see its 304
+    app.add_middleware(ReadLane)  # innermost: plain GET reads without FastAPI's dispatch
+    app.add_middleware(ConditionalGet)  # it sees the route's ETag, the others see its 304
     app.add_middleware(InputGuard, graphql_path="/graphql")
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:

@@ -205,7 +205,7 @@ FROM initiative WHERE district_id = $1 ORDER BY created_at, id LIMIT $2"""
 
 SQL_PLAN = """
 SELECT id::text, created_at, updated_at, version, district_id::text, school_id::text, initiative_id::text,
-       cycle, title, summary, status::text, published, approved_at, approved_by_label
+       cycle, title, summary, status::text, published, approved_at, approved_by_label, submitted_at
 FROM plan WHERE id = $1 AND district_id = $2"""
 
 SQL_PLANS = """
@@ -274,6 +274,7 @@ def rest_plan(r: Any) -> dict[str, Any]:
         "published": r[11],
         "approved_at": _rest_time(r[12]),
         "approved_by_label": r[13],
+        "submitted_at": _rest_time(r[14]),
     }
 
 
@@ -419,6 +420,21 @@ async def floor_nested(conn: Any, district: uuid.UUID) -> dict[str, Any]:
     return {"data": {"plans": connection(plans, PLANS, plan_node)}}
 
 
+# Triangle prices every operation before running it and says so in `extensions.cost`
+# (app.graphql.cost): page sizes multiplied down the nested connections, nothing computed. The floor
+# answers the same constant.
+_COST_LIMIT = 500_000
+NESTED_COST = {
+    "cost": {
+        "requested": PLANS + PLANS * 10 + PLANS * 100 + PLANS * 1000,
+        "objects": PLANS + PLANS * 10 + PLANS * 100 + PLANS * 1000,
+        "computed": 0,
+        "limit": _COST_LIMIT,
+    }
+}
+FLAT_COST = {"cost": {"requested": INITIATIVES, "objects": INITIATIVES, "computed": 0, "limit": _COST_LIMIT}}
+
+
 def floor_app(database_url: str, district_id: str) -> Any:
     from contextlib import asynccontextmanager
 
@@ -481,9 +497,11 @@ def floor_app(database_url: str, district_id: str) -> Any:
         async with state["pool"].acquire() as conn:
             if operation == "ReadPathNested":
                 body = await floor_nested(conn, district)
+                body["extensions"] = NESTED_COST
             elif operation == "ReadPathFlat":
                 rows = await conn.fetch(SQL_INITIATIVES, district, INITIATIVES + 1)
                 body = {"data": {"initiatives": connection(rows, INITIATIVES, gql_initiative)}}
+                body["extensions"] = FLAT_COST
             else:
                 return rest({"errors": [{"message": f"unknown operation {operation!r}"}]}, 400)
         # Triangle's GraphQL encoder: orjson, compact UTF-8.
@@ -1004,6 +1022,28 @@ class Sample:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_ms: float  # the server's CPU time (user + system, all its processes) per request answered
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(group: int) -> float:
+    """CPU time (user + system) used so far by the live processes of one process group (a server
+    and, for PostGraphile, node under its launcher). Linux only; 0 elsewhere.
+
+    On a shared machine requests per second move with the others' load; the CPU a server spends per
+    request moves much less, so the ratios of these are the steadier comparison."""
+    total = 0
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = Path(entry.path, "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[2]) == group:  # pgrp
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICK
 
 
 def wrk_script(server: Server, endpoint: Endpoint, token: str, folder: Path) -> tuple[Path, str]:
@@ -1021,6 +1061,7 @@ def wrk_script(server: Server, endpoint: Endpoint, token: str, folder: Path) -> 
 
 def run_wrk(server: Server, endpoint: Endpoint, token: str, seconds: float, folder: Path) -> Sample:
     script, url = wrk_script(server, endpoint, token, folder)
+    cpu_before = cpu_seconds(server.process.pid)
     # A 60 s timeout: today's slowest answers take seconds, and a timed-out request would drop out of
     # the latency figures instead of counting as slow.
     output = subprocess.run(  # noqa: S603
@@ -1029,11 +1070,13 @@ def run_wrk(server: Server, endpoint: Endpoint, token: str, seconds: float, fold
         capture_output=True,
         text=True,
     ).stdout  # fmt: skip
+    cpu = cpu_seconds(server.process.pid) - cpu_before
     line = next((x for x in output.splitlines() if x.startswith("WRK_RESULT")), None)
     if line is None:
         raise SystemExit(f"wrk printed no result for {server.name} {endpoint.key}:\n{output}")
     duration_us, requests, errors, p50_us, p99_us = (int(x) for x in line.split()[1:])
-    return Sample(requests / (duration_us / 1e6), p50_us / 1000, p99_us / 1000, errors)
+    cpu_ms = 1000 * cpu / requests if requests else float("nan")
+    return Sample(requests / (duration_us / 1e6), p50_us / 1000, p99_us / 1000, errors, cpu_ms)
 
 
 @dataclass
@@ -1061,7 +1104,8 @@ def measure(
                 flag = f"  ({sample.errors} ERRORS)" if sample.errors else ""
                 print(
                     f"  {endpoint.key}: round {round_number} {server.name:<12} {sample.rps:>9,.1f} req/s  "
-                    f"p50 {sample.p50_ms:,.1f} ms  p99 {sample.p99_ms:,.1f} ms{flag}"
+                    f"p50 {sample.p50_ms:,.1f} ms  p99 {sample.p99_ms:,.1f} ms  "
+                    f"CPU {sample.cpu_ms:.2f} ms/request{flag}"
                 )
     return measured
 
@@ -1079,6 +1123,10 @@ def _rate(value: float | None) -> str:
 
 def _ratio(a: float | None, b: float | None) -> str:
     return "–" if a is None or b is None or b == 0 else f"{a / b:.2f}"
+
+
+def _cpu(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _ms(value: float) -> str:
@@ -1105,6 +1153,17 @@ def report(
         print(
             f"| {e.label} | {_rate(t)} | {_rate(f)} | {_rate(p)} | {_ratio(t, f)} | {_ratio(t, p)} | {latency} |"
         )
+    print()
+    print("Server CPU per request (user + system time of the server's processes ÷ requests answered;")
+    print("a ratio is the other's CPU ÷ Triangle's, so it reads like a ratio of rates on a free core):")
+    print()
+    print(
+        "| endpoint | Triangle ms | floor ms | PostGraphile ms | floor ÷ Triangle | PostGraphile ÷ Triangle |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    for e in points:
+        t, f, p = (measured.median(s, e.key, "cpu_ms") for s in ("Triangle", "floor", "PostGraphile"))
+        print(f"| {e.label} | {_cpu(t)} | {_cpu(f)} | {_cpu(p)} | {_ratio(f, t)} | {_ratio(p, t)} |")
     print()
     print(
         f"wrk: 1 thread, {CONNECTIONS} connections, {args.duration:g} s × {args.rounds} round(s), medians; "

@@ -131,6 +131,14 @@ async def test_the_price_is_pages_multiplied_down_the_tree_and_is_in_every_answe
         }, attempt
 
 
+async def test_a_compiled_plan_is_priced_for_the_variables_of_each_request(leader: GraphQLClient) -> None:
+    # The plan keeps its price per set of values: a kept price never answers for other values.
+    for n in (3, 2, 3, 200, 2):
+        body = await leader.raw(FOUR_LEVELS, {"n": n})
+        assert body["extensions"]["cost"]["requested"] == n + n**2 + n**3 + n**4, n
+        assert (codes(body) == ["query_too_costly"]) is (n == 200)
+
+
 async def test_a_default_page_is_priced_at_its_default_and_pageinfo_once_per_connection(
     leader: GraphQLClient,
 ) -> None:

@@ -33,7 +33,7 @@ async def list_audit_events(
     occurred_until: Annotated[
         IsoDateTime | None, Query(description="Exclusive, ISO 8601 with a zone.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """Every write in your district: who (user, client or the system), what, before and after, and the
     request id. District admins only. Secrets never appear in it. Oldest first, or `order=newest`."""
     filters = service.AuditFilter(

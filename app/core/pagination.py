@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import FieldError, ValidationFailed
-from app.core.rows import columns_of, read_rows
+from app.core.rows import columns_of, fetch_rows, read_rows
 from app.core.sql import any_of
 
 DEFAULT_LIMIT = 50
@@ -127,7 +127,7 @@ async def paginate(
         .order_by(*order)
         .limit(page.limit + 1)
     )
-    rows = read_rows(model, await _rows(session, stmt))
+    rows = read_rows(model, await fetch_rows(session, stmt))
     return _page_from(rows, page)
 
 
@@ -150,7 +150,7 @@ async def paginate_kept(
         parameters["updated_since"] = page.updated_since
     if page.cursor is not None:
         parameters["cursor_created_at"], parameters["cursor_id"] = decode_cursor(page.cursor)
-    rows = read_rows(model, await _rows(session, kept, parameters))
+    rows = read_rows(model, await fetch_rows(session, kept, parameters))
     return _page_from(rows, page)
 
 
@@ -207,7 +207,7 @@ async def paginate_per_parent(
         .where(position_column <= page.limit + 1)
         .order_by(*order)
     )
-    rows = read_rows(model, await _rows(session, outer))
+    rows = read_rows(model, await fetch_rows(session, outer))
     grouped: dict[uuid.UUID, list[Any]] = {parent_id: [] for parent_id in parent_ids}
     for row in rows:
         grouped[getattr(row, parent_column.key)].append(row)
@@ -241,20 +241,11 @@ async def paginate_children(
         values["updated_since"] = page.updated_since
     if cursor is not None:
         values["cursor_created_at"], values["cursor_id"] = cursor
-    rows = read_rows(model, await _rows(session, statement, values))
+    rows = read_rows(model, await fetch_rows(session, statement, values))
     grouped: dict[uuid.UUID, list[Any]] = {parent_id: [] for parent_id in parent_ids}
     for row in rows:
         grouped[getattr(row, parent_column.key)].append(row)
     return {parent_id: _page_from(children, page) for parent_id, children in grouped.items()}
-
-
-async def _rows(session: AsyncSession, statement: Any, values: dict[str, Any] | None = None) -> list[Any]:
-    """Result rows of a column statement: on the request's connection directly when the session
-    offers it (`RequestSession.rows`), else through the session."""
-    rows = getattr(session, "rows", None)
-    if rows is not None:
-        return await rows(statement, values)
-    return list((await session.execute(statement, values)).all())
 
 
 @cache

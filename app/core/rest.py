@@ -21,6 +21,7 @@ from app.core.db import session_scope
 from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
 from app.core.idempotency import IdempotentRoute, idempotency_dependency
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
+from app.core.replies import json_response, list_json, model_json
 from app.core.repository import VERSION_NOT_SENT, VersionCheck
 from app.core.schemas import IsoDateTime
 
@@ -176,15 +177,33 @@ async def _newest_first(
 NewestFirst = Annotated[bool, Depends(_newest_first)]
 
 
-def list_body(request: Request, response: Response, page: Page[Any], public_model: Any) -> dict[str, Any]:
-    """The list body, plus an RFC 8288 `Link: <…>; rel="next"` header when there is a next page."""
-    if page.next_cursor is not None:
-        next_url = request.url.include_query_params(cursor=page.next_cursor)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return {
-        "items": [public_model.model_validate(item) for item in page.items],
-        "next_cursor": page.next_cursor,
-    }
+def list_body(request: Request, response: Response, page: Page[Any], public_model: Any) -> Response:
+    """The list as its `ListResponse[public_model]` JSON (`app.core.replies`), plus an RFC 8288
+    `Link: <…>; rel="next"` header when there is a next page, and any header the route set on
+    `response`."""
+    return reply(response, list_json(public_model, page.items, page.next_cursor), _next_link(request, page))
+
+
+def one_body(response: Response, value: Any, public_model: Any, *, version: int | None = None) -> Response:
+    """One object as `public_model`'s JSON (`app.core.replies`), with its `ETag` when `version` is
+    given, and any header the route set on `response`."""
+    headers = {"ETag": f'"{version}"'} if version is not None else None
+    return reply(response, model_json(public_model, value), headers)
+
+
+def reply(response: Response, body: bytes, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer written once, carrying what the route set on its `response` (status, headers):
+    FastAPI sends a returned `Response` as it is, without validating it again."""
+    answer = json_response(body, response.status_code or 200, headers)
+    answer.raw_headers.extend(response.raw_headers)
+    return answer
+
+
+def _next_link(request: Request, page: Page[Any]) -> dict[str, str] | None:
+    if page.next_cursor is None:
+        return None
+    next_url = request.url.include_query_params(cursor=page.next_cursor)
+    return {"Link": f'<{next_url}>; rel="next"'}
 
 
 def set_etag(response: Response, version: int) -> None:

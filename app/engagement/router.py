@@ -12,7 +12,15 @@ from typing import Annotated
 from fastapi import Header, Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import (
+    AreaRouter,
+    Caller,
+    ExpectedVersion,
+    ListParams,
+    Session,
+    list_body,
+    set_etag,
+)
 from app.core.schemas import ListResponse
 from app.engagement import service, translations
 from app.engagement.models import ActivityStatus, Disposition, Mode
@@ -205,7 +213,7 @@ async def list_participations(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """Who took part in the activity. Staff who run the work see everyone; others see the
     participants who agreed to be named, and their own participation."""
     result = await service.list_participations(session, principal, activity_id, page)
@@ -238,12 +246,11 @@ async def add_participation(
 )
 async def get_participation(
     participation_id: ParticipationId, session: Session, principal: Caller, response: Response
-) -> ParticipationPublic:
+) -> Response:
     """One participation, if you may see who it is (see `listParticipations`). The `ETag` header
     carries its version for a later `If-Match`."""
     participation = await service.get_participation(session, principal, participation_id)
-    set_etag(response, participation.version)
-    return ParticipationPublic.model_validate(participation)
+    return one_body(response, participation, ParticipationPublic, version=participation.version)
 
 
 @router.patch(
@@ -413,7 +420,7 @@ async def list_input_links(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """What the input changed: fields of its initiative and capacity items."""
     result = await service.list_input_links(session, principal, input_id, page)
     return list_body(request, response, result, InputLinkPublic)

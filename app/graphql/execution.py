@@ -144,6 +144,9 @@ class QueryPlan:
     fragments: dict[str, FragmentDefinitionNode]
     root: _Selection
     root_type: GraphQLObjectType
+    # The operation's price (`app.graphql.cost`) by its variables' values: a pure function of the
+    # two, so a front end's repeated operation is priced once.
+    costs: dict[bytes, Any] = field(default_factory=dict)
 
 
 # --- compiling ---------------------------------------------------------------------------------------

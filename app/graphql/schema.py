@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationType
@@ -213,6 +214,20 @@ class CompiledSchema(strawberry.Schema):
         `shape_error`: unexpected ones at error level with their traceback, the client's at info, and
         the database being out of reach once per outage."""
 
+    def _price(self, plan: QueryPlan, variable_values: dict[str, Any] | None) -> OperationCost | None:
+        """The plan's price for these variables, kept with the plan (for up to 64 sets of values)."""
+        try:
+            key = orjson.dumps(variable_values or {}, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # values orjson cannot write: priced every time
+            return price(self._schema, plan.operation, plan.fragments, variable_values, self.max_cost)
+        if key not in plan.costs:
+            if len(plan.costs) >= 64:
+                plan.costs.clear()
+            plan.costs[key] = price(
+                self._schema, plan.operation, plan.fragments, variable_values, self.max_cost
+            )
+        return plan.costs[key]  # type: ignore[no-any-return]
+
     async def _run_plan(
         self, plan: QueryPlan, variable_values: dict[str, Any] | None, context: Any, root_value: Any
     ) -> ExecutionResult | None:
@@ -220,7 +235,7 @@ class CompiledSchema(strawberry.Schema):
         variables = coerce_variables(self._schema, plan, variable_values)
         if variables is None:
             return None
-        cost = price(self._schema, plan.operation, plan.fragments, variable_values, self.max_cost)
+        cost = self._price(plan, variable_values)
         extensions = {"cost": cost.extension()} if cost is not None else None
         refusal = cost.refusal() if cost is not None else None
         if refusal is not None:

@@ -9,7 +9,16 @@ from fastapi import Path, Query, Request, Response, status
 
 from app.auth.dependencies import password_attempt
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import (
+    AreaRouter,
+    Caller,
+    ExpectedVersion,
+    ListParams,
+    Session,
+    list_body,
+    one_body,
+    set_etag,
+)
 from app.core.schemas import ListResponse
 from app.identity import service
 from app.identity.schemas import (
@@ -64,7 +73,7 @@ async def change_my_password(
 @router.get("/people", operation_id="listPeople", response_model=ListResponse[PersonPublic])
 async def list_people(
     request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> dict[str, object]:
+) -> Response:
     """The people of your district (staff, families, community members, partners)."""
     return list_body(request, response, await service.list_people(session, principal, page), PersonPublic)
 
@@ -93,11 +102,10 @@ async def create_person(
 )
 async def get_person(
     person_id: PersonId, response: Response, session: Session, principal: Caller
-) -> PersonPublic:
+) -> Response:
     """One person, with its version in the `ETag` header."""
     person = await service.get_person(session, principal, person_id)
-    set_etag(response, person.version)
-    return PersonPublic.model_validate(person)
+    return one_body(response, person, PersonPublic, version=person.version)
 
 
 @router.patch(
@@ -128,7 +136,7 @@ async def update_person(
 @router.get("/users", operation_id="listUsers", response_model=ListResponse[UserPublic])
 async def list_users(
     request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> dict[str, object]:
+) -> Response:
     """Accounts of your district with their roles (district admins)."""
     return list_body(request, response, await service.list_users(session, principal, page), UserPublic)
 
@@ -210,7 +218,7 @@ async def list_role_assignments(
     principal: Caller,
     page: ListParams,
     user_id: Annotated[uuid.UUID | None, Query(description="Only this account's roles.")] = None,
-) -> dict[str, object]:
+) -> Response:
     """Who holds which role where (district admins)."""
     result = await service.list_role_assignments(session, principal, page, user_id=user_id)
     return list_body(request, response, result, RoleAssignmentPublic)
@@ -249,7 +257,7 @@ async def revoke_role(
 @router.get("/api-clients", operation_id="listApiClients", response_model=ListResponse[ApiClientPublic])
 async def list_api_clients(
     request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> dict[str, object]:
+) -> Response:
     """Your district's integrator clients, revoked ones included (district admins)."""
     return list_body(
         request, response, await service.list_api_clients(session, principal, page), ApiClientPublic

@@ -11,7 +11,16 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import (
+    AreaRouter,
+    Caller,
+    ExpectedVersion,
+    ListParams,
+    Session,
+    list_body,
+    one_body,
+    set_etag,
+)
 from app.core.schemas import ListResponse
 from app.initiatives import service
 from app.initiatives.models import Stage, StakeholderCategory
@@ -59,7 +68,7 @@ async def list_initiatives(
     stakeholder_category: Annotated[
         StakeholderCategory | None, Query(description="Only initiatives with a stakeholder of this category.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """Initiatives you can see: your school's, the district's (district-wide roles), and everything
     published. Filter by stage, school, owner or stakeholder category; `updated_since` for sync."""
     filters = service.InitiativeFilter(stage, school_id, owner_person_id, stakeholder_category)
@@ -92,11 +101,10 @@ async def create_initiative(
 )
 async def get_initiative(
     initiative_id: InitiativeId, response: Response, session: Session, principal: Caller
-) -> InitiativePublic:
+) -> Response:
     """One initiative, with its version in the `ETag` header."""
     initiative = await service.get_initiative(session, principal, initiative_id)
-    set_etag(response, initiative.version)
-    return InitiativePublic.model_validate(initiative)
+    return one_body(response, initiative, InitiativePublic, version=initiative.version)
 
 
 @router.patch(
@@ -165,7 +173,7 @@ async def list_measures(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """The indicators that measure the initiative's public value."""
     result = await service.list_measures(session, principal, initiative_id, page)
     return list_body(request, response, result, IndicatorPublic)
@@ -240,7 +248,7 @@ async def list_capacity_items(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """What the initiative needs to deliver its value, and how far each is in place."""
     result = await service.list_capacity(session, principal, initiative_id, page)
     return list_body(request, response, result, CapacityItemPublic)
@@ -309,7 +317,7 @@ async def list_stakeholders(
     principal: Caller,
     page: ListParams,
     category: StakeholderCategory | None = None,
-) -> dict[str, object]:
+) -> Response:
     """The district's stakeholders: people, groups and bodies whose support initiatives need."""
     result = await service.list_stakeholders(session, principal, page, category=category)
     return list_body(request, response, result, StakeholderPublic)
@@ -337,11 +345,10 @@ async def create_stakeholder(
 )
 async def get_stakeholder(
     stakeholder_id: Annotated[uuid.UUID, Path()], response: Response, session: Session, principal: Caller
-) -> StakeholderPublic:
+) -> Response:
     """One stakeholder."""
     stakeholder = await service.get_stakeholder(session, principal, stakeholder_id)
-    set_etag(response, stakeholder.version)
-    return StakeholderPublic.model_validate(stakeholder)
+    return one_body(response, stakeholder, StakeholderPublic, version=stakeholder.version)
 
 
 @router.patch(
@@ -382,7 +389,7 @@ async def list_placements(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """The initiative's authorizing environment: each stakeholder's power, interest, stance,
     participation level and whether it is a key authorizer."""
     result = await service.list_placements(session, principal, initiative_id, page)
@@ -455,7 +462,7 @@ async def list_stage_history(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """Every move of the initiative from stage to stage, oldest first: who moved it, from which stage
     to which, and when (`created_at`). Co-creation counts for a stage only if it was held, and
     recorded, before the initiative entered that stage. Readable by whoever reads the initiative."""
@@ -476,7 +483,7 @@ async def list_stance_history(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """Every stance recorded for the stakeholder on this initiative, oldest first, with who recorded
     it and the evidence."""
     result = await service.stance_history(session, principal, placement_id, page)

@@ -13,7 +13,16 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import (
+    AreaRouter,
+    Caller,
+    ExpectedVersion,
+    ListParams,
+    Session,
+    list_body,
+    one_body,
+    set_etag,
+)
 from app.core.schemas import IsoDate, ListResponse
 from app.monitoring import feedback, practice
 from app.monitoring.models import PdsaDecision
@@ -72,7 +81,7 @@ async def list_walkthroughs(
     practice_name: Annotated[
         str | None, Query(alias="practice", min_length=1, max_length=200, description="Whatever its case.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """Walkthroughs you can see, oldest first: your school's (all of the district's, for district-wide
     roles), and any that observed your classroom."""
     filters = practice.WalkthroughFilter(school_id, plan_id, practice_name)
@@ -105,11 +114,10 @@ async def create_walkthrough(
 )
 async def get_walkthrough(
     walkthrough_id: WalkthroughId, response: Response, session: Session, principal: Caller
-) -> WalkthroughPublic:
+) -> Response:
     """One walkthrough, with its version in the `ETag` header."""
     walkthrough = await practice.get_walkthrough(session, principal, walkthrough_id)
-    set_etag(response, walkthrough.version)
-    return WalkthroughPublic.model_validate(walkthrough)
+    return one_body(response, walkthrough, WalkthroughPublic, version=walkthrough.version)
 
 
 @router.patch(
@@ -223,7 +231,7 @@ async def list_observations(
     teacher_person_id: Annotated[
         uuid.UUID | None, Query(description="Only this teacher's classroom.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """The classrooms observed. Leaders and coaches see every one; a teacher sees only their own."""
     result = await practice.list_observations(
         session, principal, walkthrough_id, page, teacher_person_id=teacher_person_id
@@ -254,7 +262,7 @@ async def add_observation(
 )
 async def list_my_observations(
     request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> dict[str, object]:
+) -> Response:
     """Your own classroom's observations, across every walkthrough, oldest first."""
     result = await practice.list_my_observations(session, principal, page)
     return list_body(request, response, result, ObservationPublic)
@@ -268,12 +276,11 @@ async def list_my_observations(
 )
 async def get_observation(
     observation_id: ObservationId, session: Session, principal: Caller, response: Response
-) -> ObservationPublic:
+) -> Response:
     """One observation: for the teacher observed, and the school's leaders and coaches. The `ETag`
     header carries its version for a later `If-Match`."""
     observation = await practice.get_observation(session, principal, observation_id)
-    set_etag(response, observation.version)
-    return ObservationPublic.model_validate(observation)
+    return one_body(response, observation, ObservationPublic, version=observation.version)
 
 
 @router.patch(
@@ -328,7 +335,7 @@ async def list_pdsa_cycles(
     plan_id: Annotated[uuid.UUID | None, Query(description="Only this plan's cycles.")] = None,
     strategy_id: Annotated[uuid.UUID | None, Query(description="Only this strategy's cycles.")] = None,
     decision: Annotated[PdsaDecision | None, Query(description="adopt, adapt or abandon.")] = None,
-) -> dict[str, object]:
+) -> Response:
     """PDSA cycles of the plans you can read, oldest first."""
     filters = practice.PdsaFilter(plan_id, strategy_id, decision)
     result = await practice.list_pdsa_cycles(session, principal, page, filters)
@@ -360,11 +367,10 @@ async def create_pdsa_cycle(
 )
 async def get_pdsa_cycle(
     cycle_id: CycleId, response: Response, session: Session, principal: Caller
-) -> PdsaCyclePublic:
+) -> Response:
     """One PDSA cycle, with its version in the `ETag` header."""
     cycle = await practice.get_pdsa_cycle(session, principal, cycle_id)
-    set_etag(response, cycle.version)
-    return PdsaCyclePublic.model_validate(cycle)
+    return one_body(response, cycle, PdsaCyclePublic, version=cycle.version)
 
 
 @router.patch(
@@ -445,7 +451,7 @@ async def list_plc_meetings(
     need: Annotated[
         str | None, Query(min_length=1, max_length=64, description="Meetings tagging this need.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """PLC meetings you can read, oldest first: all of your school's, for its teachers and coaches;
     only those shared with leadership, for leaders."""
     filters = practice.PlcFilter(school_id, team, shared_with_leadership, need)
@@ -478,11 +484,10 @@ async def create_plc_meeting(
 )
 async def get_plc_meeting(
     meeting_id: MeetingId, response: Response, session: Session, principal: Caller
-) -> PlcMeetingPublic:
+) -> Response:
     """One PLC meeting (for leadership: only if shared), with its version in the `ETag` header."""
     meeting = await practice.get_plc_meeting(session, principal, meeting_id)
-    set_etag(response, meeting.version)
-    return PlcMeetingPublic.model_validate(meeting)
+    return one_body(response, meeting, PlcMeetingPublic, version=meeting.version)
 
 
 @router.patch(
@@ -575,7 +580,7 @@ async def list_feedback_results(
     ] = None,
     measure: Text = None,
     period: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
-) -> dict[str, object]:
+) -> Response:
     """Feedback results you may read: your own, and those teachers shared with you. Nobody else's,
     whatever your role and whatever the filter. Every result returned is recorded in the audit trail
     as read by you."""
@@ -597,7 +602,7 @@ async def list_my_feedback_results(
     page: ListParams,
     measure: Text = None,
     period: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
-) -> dict[str, object]:
+) -> Response:
     """Your own feedback results, oldest first (each read is recorded in the audit trail)."""
     filters = feedback.FeedbackFilter(None, measure, period, mine=True)
     result = await feedback.list_feedback_results(session, principal, page, filters)
@@ -637,7 +642,7 @@ async def remove_feedback_result(result_id: ResultId, session: Session, principa
 )
 async def list_feedback_shares(
     request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> dict[str, object]:
+) -> Response:
     """The shares you made, and those made with you."""
     result = await feedback.list_feedback_shares(session, principal, page)
     return list_body(request, response, result, FeedbackSharePublic)

@@ -123,7 +123,7 @@ async def list_measurements(
     principal: Caller,
     page: ListParams,
     school_id: Annotated[uuid.UUID | None, Query(description="Only this school's values.")] = None,
-) -> dict[str, object]:
+) -> Response:
     """The indicator's measurements in the order they were recorded, for whoever may read the
     initiative or plan it measures. `updated_since` for sync."""
     result = await measurements.list_measurements(session, principal, indicator_id, page, school_id=school_id)

@@ -16,7 +16,16 @@ from fastapi import Body, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import (
+    AreaRouter,
+    Caller,
+    ExpectedVersion,
+    ListParams,
+    Session,
+    list_body,
+    one_body,
+    set_etag,
+)
 from app.core.schemas import INT4_MAX, ListResponse
 from app.plans import service
 from app.plans.models import PlanStatus, RevisionStatus
@@ -93,7 +102,7 @@ async def list_plans(
     initiative_id: Annotated[
         uuid.UUID | None, Query(description="Only plans that carry out this initiative.")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """Plans you can read, oldest first: your school's (all of the district's, for district-wide
     roles), those you collaborate on, and approved plans the district has published. Filter by school,
     status, cycle or initiative; `updated_since` for sync."""
@@ -126,12 +135,11 @@ async def create_plan(
     response_model=PlanPublic,
     responses=problem_responses(404),
 )
-async def get_plan(plan_id: PlanId, response: Response, session: Session, principal: Caller) -> PlanPublic:
+async def get_plan(plan_id: PlanId, response: Response, session: Session, principal: Caller) -> Response:
     """One plan, with its version in the `ETag` header. For the whole plan in one document, see
     `exportPlan`."""
-    plan = await service.get_plan(session, principal, plan_id)
-    set_etag(response, plan.version)
-    return PlanPublic.model_validate(plan)
+    plan = await service.read_plan(session, principal, plan_id)
+    return one_body(response, plan, PlanPublic, version=plan.version)
 
 
 @router.patch(
@@ -238,7 +246,7 @@ async def list_collaborators(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """Who writes (lead, co-authors) and who reviews the plan."""
     result = await service.list_collaborators(session, principal, plan_id, page)
     return list_body(request, response, result, CollaboratorPublic)
@@ -316,7 +324,7 @@ async def list_goals(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """The plan's goals, oldest first, each with the indicator that measures it."""
     result = await service.list_goals(session, principal, plan_id, page)
     goals = dataclasses.replace(result, items=[GoalPublic.from_view(v) for v in result.items])
@@ -403,7 +411,7 @@ async def list_strategies(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """The change ideas under a goal, oldest first."""
     result = await service.list_strategies(session, principal, goal_id, page)
     return list_body(request, response, result, StrategyPublic)
@@ -477,7 +485,7 @@ async def list_action_steps(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """Who does what by when under the strategy, oldest first, with each step's progress."""
     result = await service.list_action_steps(session, principal, strategy_id, page)
     return list_body(request, response, result, ActionStepPublic)
@@ -511,11 +519,10 @@ async def add_action_step(
 )
 async def get_action_step(
     step_id: StepId, response: Response, session: Session, principal: Caller
-) -> ActionStepPublic:
+) -> Response:
     """One action step, with its version in the `ETag` header."""
     step = await service.get_action_step(session, principal, step_id)
-    set_etag(response, step.version)
-    return ActionStepPublic.model_validate(step)
+    return one_body(response, step, ActionStepPublic, version=step.version)
 
 
 @router.patch(
@@ -588,7 +595,7 @@ async def list_evidence(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """The evidence pre-planning collected for the plan, oldest first."""
     result = await service.list_evidence(session, principal, plan_id, page)
     return list_body(request, response, result, EvidencePublic)
@@ -624,7 +631,7 @@ async def list_plan_sign_offs(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """Who signed the plan off, oldest first: its reviewers while it was in review (`review`), and its
     approver with the approval (`approval`)."""
     result = await service.list_sign_offs(session, principal, plan_id, page)
@@ -661,7 +668,7 @@ async def list_accepted_risks(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """The barriers raised in the plan's co-creation that it carries unanswered, each with the reason
     and who decided, oldest first."""
     result = await service.list_accepted_risks(session, principal, plan_id, page)
@@ -732,7 +739,7 @@ async def list_revisions(
     principal: Caller,
     page: ListParams,
     status: Annotated[RevisionStatus | None, Query(description="proposed, accepted or rejected.")] = None,
-) -> dict[str, object]:
+) -> Response:
     """The plan's revision history, oldest first: 0 is the plan as approved; each accepted revision
     has the next number. Each with its reason, its changes and what caused it."""
     result = await service.list_revisions(session, principal, plan_id, page, status=status)
@@ -848,7 +855,7 @@ async def list_checkpoints(
     overdue: Annotated[
         bool | None, Query(description="Only overdue reviews (true) or only the others (false).")
     ] = None,
-) -> dict[str, object]:
+) -> Response:
     """The plan's scheduled reviews, oldest first. A review is overdue when its date has passed and it
     has not been held."""
     result = await service.list_checkpoints(session, principal, plan_id, page, overdue=overdue)
@@ -894,7 +901,7 @@ async def schedule_checkpoints(
 )
 async def list_overdue_checkpoints(
     request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> dict[str, object]:
+) -> Response:
     """Every overdue review of the plans you can read, across the district, oldest first."""
     result = await service.overdue_checkpoints(session, principal, page)
     return list_body(request, response, result, CheckpointPublic)

@@ -49,6 +49,7 @@ from app.core.pagination import (
     paginate_per_parent,
 )
 from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.rows import columns_of, fetch_rows, read_rows
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Disposition, Input, InputKind, Mode, Participation
 from app.engagement.schemas import InputPublic
@@ -292,22 +293,38 @@ async def get_plan(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, lock: bool = False
 ) -> Plan:
     """The plan; `NotFound` when it is not there for the principal."""
-    try:
-        stmt = statements.get(("get_plan", lock), principal, lambda: _one_plan(principal, lock))
-    except PermissionDenied:
-        # No right to plans at all (a sync client): say so for its own district's plans, but another
-        # district's plan (or none) stays a plain 404, as `get_visible` answers.
-        if await session.scalar(select(Plan.district_id).where(Plan.id == plan_id)) == principal.district_id:
-            raise
-        raise NotFound(f"No plan with id {plan_id}.") from None
+    stmt = await _plan_statement(session, principal, plan_id, "entity", lock)
     plan = (await session.execute(stmt, {"plan_id": plan_id})).scalar_one_or_none()
     if plan is None:
         raise NotFound(f"No plan with id {plan_id}.")
     return plan
 
 
-def _one_plan(principal: Principal, lock: bool) -> Any:
-    stmt = _plans_visible(select(Plan).where(Plan.id == bindparam("plan_id")), principal)
+async def read_plan(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> Any:
+    """The plan as a read row (`app.core.rows`), for a reply; what `get_plan` promises otherwise."""
+    stmt = await _plan_statement(session, principal, plan_id, "row", False)
+    found = await fetch_rows(session, stmt, {"plan_id": plan_id})
+    if not found:
+        raise NotFound(f"No plan with id {plan_id}.")
+    return read_rows(Plan, found)[0]
+
+
+async def _plan_statement(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, shape: str, lock: bool
+) -> Any:
+    try:
+        return statements.get(("get_plan", shape, lock), principal, lambda: _one_plan(principal, shape, lock))
+    except PermissionDenied:
+        # No right to plans at all (a sync client): say so for its own district's plans, but another
+        # district's plan (or none) stays a plain 404, as `get_visible` answers.
+        if await session.scalar(select(Plan.district_id).where(Plan.id == plan_id)) == principal.district_id:
+            raise
+        raise NotFound(f"No plan with id {plan_id}.") from None
+
+
+def _one_plan(principal: Principal, shape: str, lock: bool) -> Any:
+    base = select(Plan) if shape == "entity" else select(*columns_of(Plan))
+    stmt = _plans_visible(base.where(Plan.id == bindparam("plan_id")), principal)
     return stmt.with_for_update() if lock else stmt
 
 

@@ -57,7 +57,7 @@ async def list_releases(
     principal: Caller,
     page: ListParams,
     subject: ReleaseSubject | None = None,
-) -> dict[str, object]:
+) -> Response:
     """Every release of your district, oldest first, each revision on its own, with its suppression
     audit's verdict."""
     result = await service.list_releases(session, principal, page, subject)

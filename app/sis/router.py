@@ -229,7 +229,7 @@ def _add_entity_routes(entity: SyncEntity) -> None:
         page: ListParams,
         min_change_version: MinChangeVersion = None,
         max_change_version: MaxChangeVersion = None,
-    ) -> dict[str, object]:
+    ) -> Response:
         window = ChangeWindow(min_change_version, max_change_version)
         result = await service.list_records(session, principal, entity, page, window)
         return list_body(request, response, result, public)
@@ -314,7 +314,7 @@ async def list_runs(
     newest_first: NewestFirst,
     entity: Annotated[str | None, Query(max_length=32, description="Only runs of this entity.")] = None,
     status: Annotated[SyncRunStatus | None, Query(description="Only runs with this outcome.")] = None,
-) -> dict[str, object]:
+) -> Response:
     """Every sync of the district, oldest first (or `order=newest`), with who ran it, when, its counts and refused records.
     `updated_since` gives the runs since a time (what last night's sync did)."""
     result = await service.list_runs(

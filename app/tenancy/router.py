@@ -8,7 +8,16 @@ from typing import Annotated
 from fastapi import Path, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
+from app.core.rest import (
+    AreaRouter,
+    Caller,
+    ExpectedVersion,
+    ListParams,
+    Session,
+    list_body,
+    one_body,
+    set_etag,
+)
 from app.core.schemas import ListResponse
 from app.tenancy import service
 from app.tenancy.schemas import (
@@ -28,7 +37,7 @@ SchoolId = Annotated[uuid.UUID, Path(description="The school's id.")]
 @router.get("/districts", operation_id="listDistricts", response_model=ListResponse[DistrictPublic])
 async def list_districts(
     request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> dict[str, object]:
+) -> Response:
     """List the districts you can see (your own), a page at a time.
 
     Districts are provisioned by the installation's operator (`triangle create-admin`), not over the API.
@@ -48,11 +57,10 @@ async def list_districts(
 )
 async def get_district(
     district_id: DistrictId, response: Response, session: Session, principal: Caller
-) -> DistrictPublic:
+) -> Response:
     """Get one district. The `ETag` header carries its version for a later `If-Match`."""
     district = await service.get_district(session, principal, district_id)
-    set_etag(response, district.version)
-    return DistrictPublic.model_validate(district)
+    return one_body(response, district, DistrictPublic, version=district.version)
 
 
 @router.patch(
@@ -94,7 +102,7 @@ async def list_schools(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """List a district's schools, oldest first, a page at a time (with `updated_since` for sync)."""
     result = await service.list_schools(session, principal, district_id, page)
     return list_body(request, response, result, SchoolPublic)
@@ -124,11 +132,10 @@ async def create_school(
 )
 async def get_school(
     school_id: SchoolId, response: Response, session: Session, principal: Caller
-) -> SchoolPublic:
+) -> Response:
     """Get one school, with its version in the `ETag` header."""
     school = await service.get_school(session, principal, school_id)
-    set_etag(response, school.version)
-    return SchoolPublic.model_validate(school)
+    return one_body(response, school, SchoolPublic, version=school.version)
 
 
 @router.patch(

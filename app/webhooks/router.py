@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path, Request, Response, status
 
@@ -81,7 +81,7 @@ async def create_subscription(
 )
 async def list_subscriptions(
     request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> dict[str, object]:
+) -> Response:
     """A client's own subscriptions; district admins see every client's. Secrets are never listed."""
     return list_body(
         request, response, await service.list_subscriptions(session, principal, page), SubscriptionPublic
@@ -161,13 +161,12 @@ async def list_deliveries(
     principal: Caller,
     page: ListParams,
     status: DeliveryStatus | None = None,
-) -> dict[str, object]:
+) -> Response:
     """The delivery log: every event sent (or being retried) to this subscription, oldest first, with
     the attempts made and the receiver's last answer. Retries back off exponentially."""
     result = await service.list_deliveries(session, principal, subscription_id, page, status)
-    body: dict[str, Any] = list_body(request, response, Page([], result.next_cursor), DeliveryPublic)
-    body["items"] = [_delivery(view) for view in result.items]
-    return body
+    deliveries = Page([_delivery(view) for view in result.items], result.next_cursor)
+    return list_body(request, response, deliveries, DeliveryPublic)
 
 
 @router.get(
@@ -183,7 +182,7 @@ async def list_attempts(
     session: Session,
     principal: Caller,
     page: ListParams,
-) -> dict[str, object]:
+) -> Response:
     """Every try of one delivery: when, the status code or the error, and how long it took."""
     return list_body(
         request, response, await service.list_attempts(session, principal, delivery_id, page), AttemptPublic

@@ -1,0 +1,192 @@
+"""The read path's requests in process: CPU time per request of the app alone, and where it goes.
+
+`read_path.py` measures over HTTP with wrk against a floor, which is what the issue's goals are stated
+in. This one drives the ASGI app directly (no uvicorn, no sockets, no client), one request at a time,
+on the database `read_path.py` seeds, and reports the process CPU time per request: a quick and steady
+number on a shared machine, for comparing commits and profiling a change.
+
+    python bench/read_path_inproc.py                         # every endpoint, 300 requests each
+    python bench/read_path_inproc.py --only rest-list --profile   # and cProfile's top functions
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import gc
+import io
+import os
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import read_path
+
+
+async def call(app: Any, method: str, path: str, body: bytes | None, token: str | None) -> tuple[int, bytes]:
+    """One request through the ASGI app, as uvicorn would hand it over."""
+    target, _, query = path.partition("?")
+    headers = [(b"host", b"bench"), (b"content-type", b"application/json")]
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    if body is not None:
+        headers.append((b"content-length", str(len(body)).encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": target,
+        "raw_path": target.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body or b"", "more_body": False}
+
+    status = 0
+    chunks: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+async def measure(dsn: str, seeded: read_path.Seeded, args: argparse.Namespace) -> None:
+    os.environ.update(
+        DATABASE_URL=dsn,
+        TRIANGLE_JWT_KEYS_DIR=tempfile.mkdtemp(prefix="inproc-keys-"),
+        TRIANGLE_ACCESS_TOKEN_TTL_SECONDS="86400",  # noqa: S106  (a duration, not a secret)
+        TRIANGLE_LOG_LEVEL="WARNING",
+    )
+    from app.main import create_app
+
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        form = f"grant_type=password&username={seeded.email}&password={read_path.PASSWORD}".encode()
+        status, answer = await _token(app, form)
+        token = __import__("json").loads(answer)["access_token"]
+        points = [e for e in read_path.endpoints(seeded) if not args.only or e.key in args.only]
+        points.append(read_path.Endpoint("healthz", "GET /healthz", "GET", "/healthz"))
+        if args.only:
+            points = [e for e in points if e.key in args.only]
+        gc.collect()
+        gc.freeze()
+        for endpoint in points:
+            for _ in range(20):  # warm: statement caches, prepared statements, the token's check
+                status, _answer = await call(app, endpoint.method, endpoint.path, endpoint.body, token)
+                if status != 200:
+                    raise SystemExit(f"{endpoint.key}: {status} {_answer[:500]!r}")
+            best = float("inf")
+            for _ in range(args.rounds):
+                start = time.process_time()
+                for _ in range(args.requests):
+                    await call(app, endpoint.method, endpoint.path, endpoint.body, token)
+                best = min(best, (time.process_time() - start) / args.requests)
+            print(f"{endpoint.key:<11} {best * 1000:7.3f} ms CPU per request (best of {args.rounds})")
+            if args.profile:
+                profiler = cProfile.Profile()
+                profiler.enable()
+                for _ in range(args.requests):
+                    await call(app, endpoint.method, endpoint.path, endpoint.body, token)
+                profiler.disable()
+                out = io.StringIO()
+                stats = pstats.Stats(profiler, stream=out)
+                stats.sort_stats("tottime").print_stats(args.top)
+                stats.sort_stats("cumulative").print_stats(args.top)
+                print(out.getvalue())
+
+
+async def _token(app: Any, form: bytes) -> tuple[int, bytes]:
+    target = "/api/v1/auth/token"
+    headers = [
+        (b"host", b"bench"),
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"content-length", str(len(form)).encode()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": target,
+        "raw_path": target.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    done = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal done
+        if done:
+            await asyncio.sleep(3600)
+        done = True
+        return {"type": "http.request", "body": form, "more_body": False}
+
+    result: dict[str, Any] = {"body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            result["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            result["body"] += message.get("body", b"")
+
+    await app(scope, receive, send)
+    return result["status"], result["body"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=read_path.DEFAULT_SERVER)
+    parser.add_argument("--requests", type=int, default=300, help="requests per round (default 300)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per endpoint; the best is kept")
+    parser.add_argument(
+        "--only", nargs="+", help="endpoint keys (rest-list rest-plan gql-nested gql-flat healthz)"
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile one more round of each endpoint")
+    parser.add_argument("--top", type=int, default=30, help="functions shown per profile listing")
+    args = parser.parse_args()
+    name = f"triangle_bench_{uuid.uuid4().hex[:8]}"
+    dsn = read_path.database_dsn(args.database_url, name)
+    asyncio.run(read_path.create_database(args.database_url, name))
+    try:
+        seeded = asyncio.run(read_path.seed(dsn))
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(measure(dsn, seeded, args))
+    finally:
+        asyncio.run(read_path.drop_database(args.database_url, name))
+
+
+if __name__ == "__main__":
+    main()
