@@ -55,7 +55,7 @@ from app.engagement.schemas import (
 )
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity.graphql import PersonType, _lookup, person_of
@@ -99,7 +99,6 @@ activity_by_id = by_id(service.activities_by_id)
 participation_by_id = by_id(service.participations_by_id)
 activities_by_initiative = page_per_parent(service.activities_of_initiatives)
 participations_by_activity = page_per_parent(service.participations_of_activities)
-inputs_by_activity = page_per_parent(service.inputs_of_activities)
 links_by_input = page_per_parent(service.links_of_inputs)
 
 # An input's links are few; `changed` is a plain list, read as one page this long.
@@ -490,9 +489,15 @@ class ActivityType(relay.Node):
         first: int | None = 50,
         after: str | None = None,
         updated_since: datetime | None = None,
+        disposition: Annotated[
+            DispositionEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only inputs with this disposition."),
+        ] = None,
     ) -> Connection[InputType]:
         page = page_request(first, after, updated_since)
-        loader = info.context.loader("inputs_by_activity", inputs_by_activity)
+        loader = narrowed_page_loader(
+            info.context, "inputs_by_activity", service.inputs_of_activities, disposition=disposition
+        )
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, InputType.from_row)
 

@@ -19,6 +19,7 @@ from app.core.rest import (
     ListParams,
     Session,
     list_body,
+    one_body,
     set_etag,
 )
 from app.core.schemas import ListResponse

@@ -560,12 +560,19 @@ async def list_inputs(
 
 
 async def inputs_of_activities(
-    session: AsyncSession, principal: Principal, activity_ids: list[uuid.UUID], page: PageRequest
+    session: AsyncSession,
+    principal: Principal,
+    activity_ids: list[uuid.UUID],
+    page: PageRequest,
+    *,
+    disposition: Disposition | None = None,
 ) -> dict[uuid.UUID, Page[Input]]:
+    """A page of inputs per readable activity (a DataLoader batch), as `list_inputs` filters them."""
     readable = list(await activities_by_id(session, principal, activity_ids))
-    pages = await paginate_per_parent(
-        session, _inputs_named(principal), Input, Input.activity_id, readable, page
-    )
+    stmt = _inputs_named(principal)
+    if disposition is not None:
+        stmt = stmt.where(Input.disposition == disposition)
+    pages = await paginate_per_parent(session, stmt, Input, Input.activity_id, readable, page)
     return {i: pages.get(i, Page([], None)) for i in activity_ids}
 
 

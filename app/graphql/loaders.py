@@ -6,6 +6,7 @@ function, so loaders apply the same visibility rules as every other read.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -61,3 +62,15 @@ def page_per_parent(
         return DataLoader(load_fn=batch)
 
     return factory
+
+
+def narrowed_page_loader(
+    context: Context, name: str, fetch: Callable[..., Awaitable[dict[uuid.UUID, Page[Any]]]], **filters: Any
+) -> DataLoader[tuple[uuid.UUID, PageRequest], Page[Any]]:
+    """The request's per-parent page loader for one set of filter values (`disposition=…`), so a nested
+    connection takes the same filters as its REST list. Its name carries the values: parents asked with
+    the same filters share one query; other values batch on their own. Without filters it is the
+    plain `name` loader, shared with every other field that reads the same children."""
+    given = {key: value for key, value in filters.items() if value is not None}
+    key = name + "".join(f"|{field}={value}" for field, value in sorted(given.items()))
+    return context.loader(key, page_per_parent(functools.partial(fetch, **given)))

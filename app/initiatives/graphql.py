@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
+from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity.graphql import PersonType, person_of
@@ -181,11 +182,23 @@ class IndicatorType:
         first: int | None = 50,
         after: str | None = None,
         updated_since: datetime | None = None,
+        school_id: Annotated[
+            relay.GlobalID | None, strawberry.argument(description="Only this school's values.")
+        ] = None,
     ) -> Connection[Annotated[MeasurementType, strawberry.lazy("app.monitoring.graphql")]]:
-        from app.monitoring.graphql import MeasurementType, measurements_by_indicator
+        from app.monitoring import measurements
+        from app.monitoring.graphql import MeasurementType
 
         page = page_request(first, after, updated_since)
-        loader = info.context.loader("measurements_by_indicator", measurements_by_indicator)
+        school = node_uuid(school_id, "School") if school_id is not None else None
+        if school_id is not None and school is None:
+            return Connection.from_page(Page([], None), MeasurementType.from_row)
+        loader = narrowed_page_loader(
+            info.context,
+            "measurements_by_indicator",
+            measurements.measurements_of_indicators,
+            school_id=school,
+        )
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, MeasurementType.from_row)
 

@@ -24,7 +24,7 @@ from app.core.errors import NotFound
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import node_uuid, parse_global_id, present_fields
 from app.initiatives.graphql import IndicatorType, RemovalPayload, _global
@@ -81,7 +81,6 @@ MeasurementOutcomeEnum = strawberry.enum(
     description="What recording did: CREATED, or for a key already stored UPDATED or UNCHANGED.",
 )
 
-measurements_by_indicator = page_per_parent(measurements.measurements_of_indicators)
 indicator_status_by_id = by_id(measurements.statuses_of_indicators)
 measurement_by_id = by_id(measurements.measurements_by_id)
 

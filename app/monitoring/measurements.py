@@ -219,13 +219,20 @@ async def list_measurements(
 
 
 async def measurements_of_indicators(
-    session: AsyncSession, principal: Principal, indicator_ids: list[uuid.UUID], page: PageRequest
+    session: AsyncSession,
+    principal: Principal,
+    indicator_ids: list[uuid.UUID],
+    page: PageRequest,
+    *,
+    school_id: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, Page[Measurement]]:
-    """A page of measurements per readable indicator (a DataLoader batch); unreadable ones get none."""
+    """A page of measurements per readable indicator (a DataLoader batch), only one school's when
+    `school_id` is given (as `list_measurements`); unreadable indicators get none."""
     readable = list(await readable_indicators(session, principal, indicator_ids))
-    pages = await paginate_per_parent(
-        session, select(Measurement), Measurement, Measurement.indicator_id, readable, page
-    )
+    stmt = select(Measurement)
+    if school_id is not None:
+        stmt = stmt.where(Measurement.school_id == school_id)
+    pages = await paginate_per_parent(session, stmt, Measurement, Measurement.indicator_id, readable, page)
     return {i: pages.get(i, Page([], None)) for i in indicator_ids}
 
 

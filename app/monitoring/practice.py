@@ -444,11 +444,19 @@ async def list_observations(
 
 
 async def observations_of_walkthroughs(
-    session: AsyncSession, principal: Principal, walkthrough_ids: list[uuid.UUID], page: PageRequest
+    session: AsyncSession,
+    principal: Principal,
+    walkthrough_ids: list[uuid.UUID],
+    page: PageRequest,
+    *,
+    teacher_person_id: uuid.UUID | None = None,
 ) -> dict[uuid.UUID, Page[WalkthroughObservation]]:
-    """A page of readable observations per walkthrough (a DataLoader batch)."""
+    """A page of readable observations per walkthrough (a DataLoader batch), only one teacher's
+    classroom when `teacher_person_id` is given (as `list_observations`)."""
     readable = list(await walkthroughs_by_id(session, principal, walkthrough_ids))
     stmt = _observations_visible(select(WalkthroughObservation), principal)
+    if teacher_person_id is not None:
+        stmt = stmt.where(WalkthroughObservation.teacher_person_id == teacher_person_id)
     pages = await paginate_per_parent(
         session, stmt, WalkthroughObservation, WalkthroughObservation.walkthrough_id, readable, page
     )

@@ -21,9 +21,10 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.core.errors import NotFound
+from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.loaders import by_id, narrowed_page_loader
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity.graphql import PersonType, person_of
@@ -84,7 +85,6 @@ PdsaDecisionEnum = strawberry.enum(PdsaDecision, name="PdsaDecision", descriptio
 walkthrough_by_id = by_id(practice.walkthroughs_by_id)
 walkthrough_summary_by_id = by_id(practice.walkthrough_summaries)
 observation_by_id = by_id(practice.observations_by_id)
-observations_by_walkthrough = page_per_parent(practice.observations_of_walkthroughs)
 pdsa_cycle_by_id = by_id(practice.pdsa_cycles_by_id)
 plc_meeting_by_id = by_id(practice.plc_meetings_by_id)
 
@@ -295,9 +295,20 @@ class WalkthroughType(relay.Node):
         first: int | None = 50,
         after: str | None = None,
         updated_since: datetime | None = None,
+        teacher_person_id: Annotated[
+            relay.GlobalID | None, strawberry.argument(description="Only this teacher's classroom.")
+        ] = None,
     ) -> Connection[ObservationType]:
         page = page_request(first, after, updated_since)
-        loader = info.context.loader("observations_by_walkthrough", observations_by_walkthrough)
+        teacher = node_uuid(teacher_person_id, "Person") if teacher_person_id is not None else None
+        if teacher_person_id is not None and teacher is None:
+            return Connection.from_page(Page([], None), ObservationType.from_row)
+        loader = narrowed_page_loader(
+            info.context,
+            "observations_by_walkthrough",
+            practice.observations_of_walkthroughs,
+            teacher_person_id=teacher,
+        )
         async with info.context.transaction():  # the reads are audited
             result = await loader.load((self.database_id, page))
         return Connection.from_page(result, ObservationType.from_row)

@@ -33,7 +33,7 @@ from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, page_per_parent
+from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity.graphql import PersonType, _lookup, person_of
@@ -174,7 +174,6 @@ steps_by_strategy = page_per_parent(service.steps_of_strategies)
 evidence_by_plan = page_per_parent(service.evidence_of_plans)
 accepted_risks_by_plan = page_per_parent(service.accepted_risks_of_plans)
 sign_offs_by_plan = page_per_parent(service.sign_offs_of_plans)
-revisions_by_plan = page_per_parent(service.revisions_of_plans)
 causes_by_revision = by_id(service.causes_of_revisions)
 checkpoints_by_plan = page_per_parent(service.checkpoints_of_plans)
 
@@ -969,10 +968,20 @@ class PlanType(relay.Node):
 
     @strawberry.field(description="Its revisions, proposed, accepted and rejected, oldest first.")
     async def revisions(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        updated_since: datetime | None = None,
+        status: Annotated[
+            RevisionStatusEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only revisions in this status: proposed, accepted or rejected."),
+        ] = None,
     ) -> Connection[PlanRevisionType]:
-        page = page_request(first, after)
-        loader = info.context.loader("plan_revisions_by_plan", revisions_by_plan)
+        page = page_request(first, after, updated_since)
+        loader = narrowed_page_loader(
+            info.context, "plan_revisions_by_plan", service.revisions_of_plans, status=status
+        )
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, PlanRevisionType.from_row)
 

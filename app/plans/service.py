@@ -1530,10 +1530,20 @@ async def list_revisions(
 
 
 async def revisions_of_plans(
-    session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
+    session: AsyncSession,
+    principal: Principal,
+    plan_ids: list[uuid.UUID],
+    page: PageRequest,
+    *,
+    status: RevisionStatus | None = None,
 ) -> dict[uuid.UUID, Page[PlanRevision]]:
+    """A page of revisions per readable plan (a DataLoader batch), as `list_revisions` filters them."""
     readable = list(await plans_by_id(session, principal, plan_ids))
-    return await _per_plan(session, PlanRevision, readable, plan_ids, page)
+    stmt = select(PlanRevision)
+    if status is not None:
+        stmt = stmt.where(PlanRevision.status == status)
+    pages = await paginate_per_parent(session, stmt, PlanRevision, PlanRevision.plan_id, readable, page)
+    return {i: pages.get(i, Page([], None)) for i in plan_ids}
 
 
 async def causes_of_revisions(

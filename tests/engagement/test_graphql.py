@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -969,3 +970,44 @@ async def test_representation_counts_and_names_voices_over_graphql(
         },
         {"dimension": "TAG", "value": "IEP parent", "heardInCoCreation": False, "heardInCoProduction": False},
     ]
+
+
+async def test_nested_inputs_take_the_rest_lists_disposition_filter(
+    leader: GraphQLClient, client: httpx.AsyncClient, tokens: Tokens, session: AsyncSession, world: World
+) -> None:
+    """Parity: what `GET /activities/{id}/inputs?disposition=` narrows to, `Activity.inputs(disposition:)`
+    answers, batched per filter value across activities."""
+    activities = [await create_activity(leader, f"Session {n}", status="HELD", heldOn=PAST) for n in (1, 2)]
+    teacher = await person_of(session, world, "A", Role.TEACHER)
+    adopted: list[str] = []
+    for activity in activities:
+        took_part = await add_participation(leader, activity["id"], personId=teacher, mayBeNamed=True)
+        kept = await add_input(leader, activity["id"], took_part["id"], "Keep the Saturday slot.")
+        await add_input(leader, activity["id"], took_part["id"], "Add a bus.")
+        payload = (
+            await leader(
+                UPDATE_INPUT, {"input": {"id": kept["id"], "disposition": "ADOPTED", "response": "Done."}}
+            )
+        )["updateInput"]
+        assert payload["userErrors"] == []
+        adopted.append(kept["id"])
+
+    query = """query($a: ID!, $b: ID!) { a: node(id: $a) { ...Inputs } b: node(id: $b) { ...Inputs } }
+    fragment Inputs on Activity {
+      adopted: inputs(disposition: ADOPTED) { edges { node { id databaseId } } }
+      every: inputs { edges { node { id } } }
+    }"""
+    data = await leader(query, {"a": activities[0]["id"], "b": activities[1]["id"]})
+    found = [data["a"], data["b"]]
+    assert [[e["node"]["id"] for e in a["adopted"]["edges"]] for a in found] == [[i] for i in adopted]
+    assert [len(a["every"]["edges"]) for a in found] == [2, 2]
+    headers = await tokens.headers("A", Role.DISTRICT_LEADER)
+    for activity, shown in zip(activities, found, strict=True):
+        rest = await client.get(
+            f"/api/v1/activities/{activity['databaseId']}/inputs",
+            params={"disposition": "adopted"},
+            headers=headers,
+        )
+        assert [i["id"] for i in rest.json()["items"]] == [
+            e["node"]["databaseId"] for e in shown["adopted"]["edges"]
+        ]
