@@ -87,6 +87,7 @@ class PracticeType:
     description: str | None
     evidence: str | None
     retired: bool
+    version: int
     created_at: datetime
 
     @classmethod
@@ -98,6 +99,7 @@ class PracticeType:
             description=row.description,
             evidence=row.evidence,
             retired=row.retired,
+            version=row.version,
             created_at=row.created_at,
         )
 
@@ -199,6 +201,7 @@ class CoachingObservationType:
     level: ImplementationLevelEnum  # type: ignore[valid-type]
     support_needed: SupportNeededEnum  # type: ignore[valid-type]
     support_given: bool
+    version: int
 
     @classmethod
     def from_schema(cls, link: CoachingObservationPublic) -> CoachingObservationType:
@@ -212,6 +215,7 @@ class CoachingObservationType:
             level=link.level,
             support_needed=link.support_needed,
             support_given=link.support_given,
+            version=link.version,
         )
 
 
@@ -458,6 +462,7 @@ class CreatePracticeInput:
 @strawberry.input(description="Change or retire a practice; fields left out stay as they are.")
 class UpdatePracticeInput:
     id: relay.GlobalID
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
     name: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     evidence: str | None = strawberry.UNSET
@@ -522,6 +527,7 @@ class LinkCoachingObservationInput:
 class SetCoachingSupportGivenInput:
     id: relay.GlobalID
     support_given: bool
+    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
 
 
 @strawberry.type
@@ -558,7 +564,9 @@ class CoachingMutation:
         async def work(session: AsyncSession) -> PracticePayload:
             row_id = parse_global_id(input.id, "Practice")
             data = validate_input(PracticeUpdate, present_fields(input, exclude=_VERSIONED))
-            row = await catalogue.update_practice(session, info.context.principal, row_id, data)
+            row = await catalogue.update_practice(
+                session, info.context.principal, row_id, data, expected_version=input.expected_version
+            )
             return PracticePayload(practice=PracticeType.from_row(row))
 
         return await run_mutation(info.context, work, _failed(PracticePayload))
@@ -639,7 +647,11 @@ class CoachingMutation:
         async def work(session: AsyncSession) -> CoachingObservationPayload:
             link_id = parse_global_id(input.id, "CoachingObservation")
             link = await coaching.set_support_given(
-                session, info.context.principal, link_id, input.support_given
+                session,
+                info.context.principal,
+                link_id,
+                input.support_given,
+                expected_version=input.expected_version,
             )
             return CoachingObservationPayload(coaching_observation=CoachingObservationType.from_schema(link))
 

@@ -79,7 +79,7 @@ class CoachingSession(EntityBase, table=True):
     notes: str | None = Field(default=None, sa_type=Text)
 
 
-class CoachingObservation(EntityBase, table=True):
+class CoachingObservation(VersionedEntityBase, table=True):
     """A walkthrough observation of the teacher's classroom, linked into the cycle, with whether the
     support it said was needed was given."""
 

@@ -78,9 +78,13 @@ async def create_practice(body: PracticeCreate, session: Session, principal: Cal
 @router.get(
     "/practices/{practice_id}", operation_id="getPractice", response_model=PracticePublic, responses=NOT_FOUND
 )
-async def get_practice(practice_id: PracticeId, session: Session, principal: Caller) -> PracticePublic:
-    """One practice of the catalogue."""
-    return PracticePublic.model_validate(await catalogue.get_practice(session, principal, practice_id))
+async def get_practice(
+    practice_id: PracticeId, session: Session, principal: Caller, response: Response
+) -> PracticePublic:
+    """One practice of the catalogue, with its version in the `ETag` header."""
+    practice = await catalogue.get_practice(session, principal, practice_id)
+    set_etag(response, practice.version)
+    return PracticePublic.model_validate(practice)
 
 
 @router.patch(
@@ -90,13 +94,20 @@ async def get_practice(practice_id: PracticeId, session: Session, principal: Cal
     responses=WRITE_ERRORS,
 )
 async def update_practice(
-    practice_id: PracticeId, body: PracticeUpdate, session: Session, principal: Caller
+    practice_id: PracticeId,
+    body: PracticeUpdate,
+    session: Session,
+    principal: Caller,
+    response: Response,
+    expected_version: ExpectedVersion,
 ) -> PracticePublic:
     """Rename, describe, retire (`retired: true`) or bring back a practice (district admins and
-    leaders). A retired practice stays on what named it; nothing new names it."""
-    return PracticePublic.model_validate(
-        await catalogue.update_practice(session, principal, practice_id, body)
+    leaders). A retired practice stays on what named it; nothing new names it. Send `If-Match`."""
+    practice = await catalogue.update_practice(
+        session, principal, practice_id, body, expected_version=expected_version
     )
+    set_etag(response, practice.version)
+    return PracticePublic.model_validate(practice)
 
 
 @router.get(
@@ -279,13 +290,23 @@ LinkId = Annotated[uuid.UUID, Path(description="The link's id.")]
     "/coaching-observations/{link_id}",
     operation_id="updateCoachingObservation",
     response_model=CoachingObservationPublic,
-    responses=NOT_FOUND,
+    responses=WRITE_ERRORS,
 )
 async def update_observation(
-    link_id: LinkId, body: CoachingObservationUpdate, session: Session, principal: Caller
+    link_id: LinkId,
+    body: CoachingObservationUpdate,
+    session: Session,
+    principal: Caller,
+    response: Response,
+    expected_version: ExpectedVersion,
 ) -> CoachingObservationPublic:
-    """Say whether the support the observation called for was given."""
-    return await coaching.set_support_given(session, principal, link_id, body.support_given)
+    """Say whether the support the observation called for was given. Send `If-Match` with the link's
+    `version`."""
+    link = await coaching.set_support_given(
+        session, principal, link_id, body.support_given, expected_version=expected_version
+    )
+    set_etag(response, link.version)
+    return link
 
 
 @router.delete(

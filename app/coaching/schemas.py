@@ -104,6 +104,7 @@ class CoachingObservationPublic(PublicModel):
     level: ImplementationLevel
     support_needed: SupportNeeded = Field(description="The support the walkthrough said was needed.")
     support_given: bool
+    version: int = Field(description="Send it back in `If-Match` when you change `support_given`.")
 
 
 class CoachingShareCreate(RequestModel):

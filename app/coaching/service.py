@@ -57,7 +57,7 @@ from app.coaching.schemas import (
 )
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
 from app.identity.models import Person, Role, RoleAssignment, User
 from app.monitoring import catalogue, practice
@@ -452,6 +452,7 @@ def _public_link(
         level=observation.level,
         support_needed=observation.support,
         support_given=link.support_given,
+        version=link.version,
     )
 
 
@@ -533,11 +534,17 @@ async def _link_for_update(
 
 
 async def set_support_given(
-    session: AsyncSession, principal: Principal, link_id: uuid.UUID, support_given: bool
+    session: AsyncSession,
+    principal: Principal,
+    link_id: uuid.UUID,
+    support_given: bool,
+    *,
+    expected_version: VersionCheck = None,
 ) -> CoachingObservationPublic:
     """Say whether the support a linked observation called for was given (the teacher or the coach)."""
     link = await _link_for_update(session, principal, link_id)
-    link.support_given = support_given
+    check_version(link, expected_version, what="linked observation")
+    apply_changes(link, {"support_given": support_given})
     await session.flush()
     rows = (await observations_of_cycles(session, [link.cycle_id]))[link.cycle_id]
     return next(r for r in rows if r.id == link.id)

@@ -86,14 +86,15 @@ async def list_activities(
     mode: Annotated[Mode | None, Query(description="`co_creation` or `co_production`.")] = None,
     status: Annotated[ActivityStatus | None, Query(description="planned, held or cancelled.")] = None,
     accept_language: AcceptLanguage = None,
-) -> dict[str, object]:
+) -> Response:
     """Co-creation and co-production activities you can see, oldest first: your school's (all of the
     district's, for district-wide roles), every published one, and those you took part in. Filter by
     initiative, school, mode or status; `updated_since` for sync."""
     filters = service.ActivityFilter(initiative_id, school_id, mode, status)
     result = await service.list_activities(session, principal, page, filters)
     wanted = await _wanted(session, principal, accept_language, response)
-    return list_body(request, response, result, translations.Localizer(translations.activity_public, wanted))
+    localized = translations.localized_page(result, translations.activity_public, wanted)
+    return list_body(request, response, localized, ActivityPublic)
 
 
 @router.post(
@@ -314,13 +315,14 @@ async def list_inputs(
         Disposition | None, Query(description="Only inputs with this disposition.")
     ] = None,
     accept_language: AcceptLanguage = None,
-) -> dict[str, object]:
+) -> Response:
     """What was said in the activity, oldest first. Staff who run the work see every input; others
     see those of contributors who agreed to be named, and their own (everyone reads the rest,
     anonymised, in the initiative's "you said, we did")."""
     result = await service.list_inputs(session, principal, activity_id, page, disposition=disposition)
     wanted = await _wanted(session, principal, accept_language, response)
-    return list_body(request, response, result, translations.Localizer(translations.input_public, wanted))
+    localized = translations.localized_page(result, translations.input_public, wanted)
+    return list_body(request, response, localized, InputPublic)
 
 
 @router.post(

@@ -15,6 +15,7 @@ The rules:
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from app.auth.policy import require_authenticated
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.languages import accepted_languages, canonical_tag
+from app.core.pagination import Page
 from app.core.repository import apply_changes
 from app.engagement import service as engagement
 from app.engagement.localize import ACTIVITY_FIELDS, INPUT_FIELDS, localized, notes, source_fingerprint
@@ -182,11 +184,7 @@ def input_public(row: Any, wanted: Sequence[str]) -> InputPublic:
     return public.model_copy(update=update)
 
 
-class Localizer:
-    """`model_validate` for a list body: each row in the reader's languages."""
-
-    def __init__(self, build: Any, wanted: Sequence[str]) -> None:
-        self.build, self.wanted = build, wanted
-
-    def model_validate(self, row: Any) -> Any:
-        return self.build(row, self.wanted)
+def localized_page(page: Page[Any], build: Any, wanted: Sequence[str]) -> Page[Any]:
+    """A list page with each row as a reader of `wanted` languages gets it (`activity_public`,
+    `input_public`)."""
+    return dataclasses.replace(page, items=[build(row, wanted) for row in page.items])

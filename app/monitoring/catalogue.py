@@ -21,7 +21,7 @@ from app.auth.policy import get_visible, get_visible_many, require, visible
 from app.auth.principal import Principal
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import apply_changes
+from app.core.repository import VersionCheck, apply_changes, check_version
 from app.monitoring.models import Practice
 from app.monitoring.practice_schemas import PracticeCreate, PracticeUpdate
 
@@ -96,12 +96,18 @@ async def create_practice(session: AsyncSession, principal: Principal, data: Pra
 
 
 async def update_practice(
-    session: AsyncSession, principal: Principal, practice_id: uuid.UUID, data: PracticeUpdate
+    session: AsyncSession,
+    principal: Principal,
+    practice_id: uuid.UUID,
+    data: PracticeUpdate,
+    *,
+    expected_version: VersionCheck = None,
 ) -> Practice:
-    """Rename, describe, retire or bring back a practice. Raises `NotFound`, `PermissionDenied` and
-    `Conflict` (a name taken)."""
+    """Rename, describe, retire or bring back a practice. Raises `NotFound`, `PermissionDenied`,
+    `StaleVersion` and `Conflict` (a name taken)."""
     practice = await get_practice(session, principal, practice_id, lock=True)
     require(principal, Action.PRACTICE_MANAGE)
+    check_version(practice, expected_version, what="practice")
     changes = data.changes()
     if "name" in changes:
         await session.execute(

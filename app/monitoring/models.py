@@ -43,7 +43,7 @@ class PdsaDecision(StrEnum):
     ABANDON = "abandon"
 
 
-class Practice(EntityBase, table=True):
+class Practice(VersionedEntityBase, table=True):
     """An evidence-based instructional practice in the district's catalogue, kept by district leaders.
 
     Coaching cycles, walkthroughs, PDSA cycles and PLC meetings name a practice from here rather than

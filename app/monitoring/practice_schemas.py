@@ -382,7 +382,7 @@ class PracticeUpdate(UpdateModel):
     )
 
 
-class PracticePublic(EntityPublic):
+class PracticePublic(VersionedEntityPublic):
     district_id: uuid.UUID
     name: str
     description: str | None

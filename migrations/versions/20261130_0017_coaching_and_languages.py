@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("evidence", sa.Text(), nullable=True),
         sa.Column("retired", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.ForeignKeyConstraint(
             ["district_id"],
             ["district.id"],
@@ -194,6 +195,7 @@ def upgrade() -> None:
         sa.Column("cycle_id", sa.Uuid(), nullable=False),
         sa.Column("observation_id", sa.Uuid(), nullable=False),
         sa.Column("support_given", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.ForeignKeyConstraint(
             ["cycle_id"],
             ["coaching_cycle.id"],
