@@ -250,18 +250,26 @@ def _upsert_sql(table: Table) -> str:
 
 
 def _delete_sql(table: Table) -> str:
+    """Soft-delete the sent sourcedIds; returns the ids deleted and how many deletions were stale (dated
+    before the stored record's dateLastModified: older news than what is stored, never applied)."""
     version = ", version = t.version + 1" if table.versioned else ""
     return f"""
-        WITH gone AS (
+        WITH sent AS (
+            SELECT * FROM unnest($2::text[], $3::timestamptz[]) AS u(sourced_id, modified)
+        ),
+        gone AS (
             UPDATE {table.name} AS t
             SET {table.deleted} = now(), {table.modified} = coalesce(u.modified, t.{table.modified}),
                 updated_at = now(), change_version = {CHANGE_VERSION}{version}
-            FROM unnest($2::text[], $3::timestamptz[]) AS u(sourced_id, modified)
+            FROM sent AS u
             WHERE t.district_id = $1 AND t.sourced_id = u.sourced_id AND t.{table.deleted} IS NULL
-                AND {table.owned}
+                AND {table.owned} AND NOT coalesce(u.modified < t.{table.modified}, FALSE)
             RETURNING t.id
         )
-        SELECT id FROM gone
+        SELECT coalesce((SELECT array_agg(id) FROM gone), '{{}}') AS ids,
+            (SELECT count(*) FROM sent AS u
+             JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id
+             WHERE t.{table.deleted} IS NULL AND {table.owned} AND u.modified < t.{table.modified}) AS stale
     """  # noqa: S608
 
 
@@ -751,11 +759,12 @@ class BulkWriter:
         )
         if prepared.deletions:
             ids, modified = zip(*sorted(prepared.deletions, key=lambda pair: pair[0]), strict=True)
-            gone = await self.connection.fetch(
+            gone = await self.connection.fetchrow(
                 DELETE_SQL[entity], self.district_id, list(ids), list(modified)
             )
-            counts.deleted = len(gone)
-            await end_dependants(self.connection, self.district_id, entity, [r["id"] for r in gone])
+            counts.deleted = len(gone["ids"])
+            counts.stale = gone["stale"] or None
+            await end_dependants(self.connection, self.district_id, entity, list(gone["ids"]))
         if prepared.upserts and entity in ADOPT_SQL:
             # Rows made here before the SIS knew them (a school made by hand, a teacher who signed up)
             # become the SIS's records, rather than duplicates: schools by name, staff by email.
@@ -776,7 +785,7 @@ class BulkWriter:
             result = await self.connection.fetchrow(UPSERT_SQL[entity], self.district_id, ids, *columns)
             counts.created = result["created"]
             counts.updated = result["written"] - result["created"]
-            counts.stale = result["stale"] or None
+            counts.stale = (counts.stale or 0) + result["stale"] or None
         counts.unchanged = (
             len(prepared.upserts)
             + len(prepared.deletions)
