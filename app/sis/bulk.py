@@ -2,13 +2,17 @@
 
 A chunk of records goes through two steps:
 
-1. `prepare`: validate each record, refuse duplicates, resolve the sourcedIds it refers to (one query
-   per kind of reference, scoped to the district), and collect row-level errors. Nothing is written.
+1. `prepare`: validate each record in Python (a worker thread), refuse duplicates, COPY the valid ones
+   into a temporary stage of their entity (`sis_stage_<entity>`, dropped at commit), and check every
+   sourcedId they refer to in one statement over the stage (missing or deleted references become
+   row-level errors, or skipped dependants of a refused record; their rows leave the stage). Nothing
+   is written to the real tables.
 2. `write`: one `UPDATE … FROM unnest(…)` for the records marked `tobedeleted` and one
-   `INSERT … SELECT FROM unnest(…) ON CONFLICT (district_id, sourced_id) DO UPDATE … WHERE <changed>`
-   for the rest. Rows that already hold what was sent are not touched (so `updated_at` keeps its
-   meaning and the same batch twice changes nothing), and `RETURNING (xmax = 0)` tells created rows from
-   updated ones.
+   `INSERT … SELECT … FROM <stage> JOIN <referenced tables> … ON CONFLICT (district_id, sourced_id)
+   DO UPDATE … WHERE <changed>` for the rest. Staged rows that already match what is stored are left
+   out before the insert, so they are not touched at all (no lock, no new row version, no change
+   version: `updated_at` keeps its meaning and the same batch twice changes nothing), and
+   `RETURNING (xmax = 0)` tells created rows from updated ones.
 
 Statements go straight to asyncpg on the session's own connection, inside the session's transaction:
 the ORM would spend more time building objects than PostgreSQL spends writing them. The SyncRun row
