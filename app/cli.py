@@ -334,6 +334,9 @@ def cmd_import_oneroster(args: argparse.Namespace) -> int:
     from app.core.migrations import migrate
     from app.sis.console import import_bundle
 
+    if not Path(args.bundle).is_file():
+        # Before the database is started or migrated: a mistyped path is answered at once.
+        raise CommandError(f"{args.bundle}: no such file")
     url = _database_url()
     asyncio.run(migrate(url))
     return import_bundle(

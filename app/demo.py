@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agenda.demo import seed_agenda
@@ -83,6 +83,7 @@ from app.releases.schemas import ReleaseCreate
 from app.sis.demo import seed_sis
 from app.tenancy import service as tenancy
 from app.tenancy.models import District, School
+from app.tenancy.operator import find_district, operator_of
 from app.tenancy.schemas import DistrictCreate, SchoolCreate
 
 # One account per role; the school roles (and the coach) work at the district's first school.
@@ -141,15 +142,6 @@ DEMO_DISTRICTS = [
         ],
     ),
 ]
-
-
-def operator_of(district_id: uuid.UUID) -> Principal:
-    """The installation's operator, acting inside one district."""
-    return Principal(kind=SYSTEM.kind, district_id=district_id, label="system")
-
-
-async def find_district(session: AsyncSession, name: str) -> District | None:
-    return await session.scalar(select(District).where(func.lower(District.name) == name.strip().lower()))
 
 
 async def provision_district(session: AsyncSession, spec: DistrictSpec, password: str) -> ProvisionedDistrict:

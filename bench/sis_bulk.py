@@ -54,12 +54,12 @@ from app.auth.principal import SYSTEM
 from app.core.config import Settings, to_asyncpg_url
 from app.core.db import create_engine, create_session_factory, session_scope
 from app.core.migrations import migrate
-from app.demo import find_district, operator_of
 from app.identity import service as identity
 from app.identity.schemas import ApiClientCreate
 from app.main import create_app
 from app.sis import service as sis
 from app.tenancy import service as tenancy
+from app.tenancy.operator import find_district, operator_of
 from app.tenancy.schemas import DistrictCreate, SchoolCreate
 
 DEFAULT_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -176,8 +176,8 @@ def write_bundle(path: Path, district: District) -> None:
             ([c["sourcedId"], "", "", c["title"], c["school"]] for c in district.classes),
         ),
         "enrollments.csv": csv_text(
-            ["sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"],
-            ([e["sourcedId"], "", "", e["class"], "", e["user"], e["role"]] for e in district.enrollments),
+            ["sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId", "userSourcedId", "role", "endDate"],
+            ([e["sourcedId"], "", "", e["class"], "", e["user"], e["role"], e.get("endDate", "")] for e in district.enrollments),
         ),
         "referrals.csv": csv_text(
             [
@@ -271,7 +271,7 @@ async def load_through_api(
 
 async def load_through_csv(
     url: str, settings: Settings, district_name: str, bundle: Path
-) -> tuple[dict[str, float], float]:
+) -> tuple[dict[str, float], float, Any]:
     """Seconds per file (from the importer's own progress reports) and in all."""
     finished: dict[str, float] = {}
     engine = create_engine(url, settings)
@@ -301,11 +301,15 @@ async def load_through_csv(
     for name in order:
         seconds[name] = finished[name] - previous
         previous = finished[name]
-    return {
-        "students": seconds["users.csv"],
-        "enrollments": seconds["enrollments.csv"],
-        "referrals": seconds["referrals.csv"],
-    }, total
+    return (
+        {
+            "students": seconds["users.csv"],
+            "enrollments": seconds["enrollments.csv"],
+            "referrals": seconds["referrals.csv"],
+        },
+        total,
+        run,
+    )
 
 
 # --- 3. COPY -----------------------------------------------------------------------------------------
@@ -315,7 +319,7 @@ FLOOR_TABLES = ("person", "section", "student", "enrollment", "behavior_referral
 
 
 async def load_through_copy(
-    url: str, district_id: uuid.UUID, district: District, *, floor: str
+    url: str, district_id: uuid.UUID, district: District, *, floor: str, tag: int = 0
 ) -> dict[str, float]:
     """The same rows with COPY, ids resolved beforehand (COPY cannot upsert), into fresh tables of the
     real tables' shape: `plain` (columns and defaults only) or `indexed` (the same indexes, unique keys
@@ -326,10 +330,10 @@ async def load_through_copy(
     seconds: dict[str, float] = {}
     including = "INCLUDING ALL" if floor == "indexed" else "INCLUDING DEFAULTS"
     for table in FLOOR_TABLES:
-        await connection.execute(f"CREATE TABLE {floor}_{table} (LIKE {table} {including})")
+        await connection.execute(f"CREATE TABLE {floor}{tag}_{table} (LIKE {table} {including})")
 
     async def copy_into(table: str, **kwargs: Any) -> None:
-        await connection.copy_records_to_table(f"{floor}_{table}", **kwargs)
+        await connection.copy_records_to_table(f"{floor}{tag}_{table}", **kwargs)
 
     try:
         schools = {
@@ -457,7 +461,7 @@ async def child_import(url: str, bundle: Path, district_name: str) -> None:
     # would not do: after fork + exec it still holds the parent's peak.)
     with open("/proc/self/clear_refs", "w") as clear_refs:  # noqa: ASYNC230  (procfs: instant)
         clear_refs.write("5")
-    _, total = await load_through_csv(url, settings, district_name, bundle)
+    _, total, _ = await load_through_csv(url, settings, district_name, bundle)
     peak = _status_mib("VmHWM")
     print(
         json.dumps(
@@ -471,6 +475,107 @@ async def child_import(url: str, bundle: Path, district_name: str) -> None:
 
 
 # --- main --------------------------------------------------------------------------------------------
+
+
+def changed_copy(district: District, share: float, seed: int = 3) -> District:
+    """The same district with `share` of the students, enrollments and referrals changed (a grade, a
+    primary flag, a category): what a nightly export looks like when little happened that day."""
+    rng = random.Random(seed)
+
+    def some(records: list[dict[str, Any]], change: Any) -> list[dict[str, Any]]:
+        return [change(dict(r)) if rng.random() < share else r for r in records]
+
+    def regrade(r: dict[str, Any]) -> dict[str, Any]:
+        r["grade"] = "12" if r["grade"] != "12" else "11"
+        return r
+
+    def recategorise(r: dict[str, Any]) -> dict[str, Any]:
+        r["category"] = "tardiness" if r["category"] != "tardiness" else "defiance"
+        return r
+
+    def reclass(r: dict[str, Any]) -> dict[str, Any]:
+        r["endDate"] = "2027-06-15"
+        return r
+
+    return District(
+        district.schools,
+        district.staff,
+        some(district.students, regrade),
+        district.classes,
+        some(district.enrollments, reclass),
+        some(district.referrals, recategorise),
+    )
+
+
+@dataclass
+class Round:
+    plain: float  # rows/s of the three tables, COPY into plain tables
+    indexed: float  # … COPY into tables with the same indexes and unique keys
+    api: float  # … the bulk API
+    csv: float  # … the CSV import (three files)
+    csv_total: float  # seconds for the whole bundle
+    reimport_total: float  # seconds for the same bundle again
+    delta_total: float  # seconds for the bundle with a few % changed
+    delta_changed: int  # records the delta import updated
+    per_entity: dict[str, tuple[float, float, float, float]]  # entity -> api, csv, plain, indexed rows/s
+
+
+async def one_round(
+    url: str, settings: Settings, district: District, changed: District, number: int, floors_first: bool
+) -> Round:
+    rows = {e: len(getattr(district, e)) for e in MEASURED}
+    total = sum(rows.values())
+    _, client_id, secret = await provision(url, settings, f"Bench API {number}")
+    await provision(url, settings, f"Bench CSV {number}")
+    copy_district, _, _ = await provision(url, settings, f"Bench COPY {number}")
+    floors: dict[str, dict[str, float]] = {}
+
+    async def measure_floors() -> None:
+        print(f"  round {number}: COPY floors …", flush=True)
+        floors["plain"] = await load_through_copy(url, copy_district, district, floor="plain", tag=number)
+        floors["indexed"] = await load_through_copy(url, copy_district, district, floor="indexed", tag=number)
+
+    if floors_first:
+        await measure_floors()
+    print(f"  round {number}: CSV import, re-import, delta …", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        bundle = Path(folder) / "bundle.zip"
+        write_bundle(bundle, district)
+        delta_bundle = Path(folder) / "delta.zip"
+        write_bundle(delta_bundle, changed)
+        csv_seconds, csv_total, _ = await load_through_csv(url, settings, f"Bench CSV {number}", bundle)
+        _, reimport_total, _ = await load_through_csv(url, settings, f"Bench CSV {number}", bundle)
+        _, delta_total, delta_run = await load_through_csv(url, settings, f"Bench CSV {number}", delta_bundle)
+    print(f"  round {number}: bulk API …", flush=True)
+    api = await load_through_api(settings, client_id, secret, district)
+    if not floors_first:
+        await measure_floors()
+    per_entity = {
+        e: (
+            rows[e] / api[e],
+            rows[e] / csv_seconds[e],
+            rows[e] / floors["plain"][e],
+            rows[e] / floors["indexed"][e],
+        )
+        for e in MEASURED
+    }
+    return Round(
+        plain=total / sum(floors["plain"][e] for e in MEASURED),
+        indexed=total / sum(floors["indexed"][e] for e in MEASURED),
+        api=total / sum(api[e] for e in MEASURED),
+        csv=total / sum(csv_seconds[e] for e in MEASURED),
+        csv_total=csv_total,
+        reimport_total=reimport_total,
+        delta_total=delta_total,
+        delta_changed=sum(c.get("updated", 0) for c in delta_run.counts.values()),
+        per_entity=per_entity,
+    )
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -491,64 +596,71 @@ async def main(args: argparse.Namespace) -> None:
             f"generating {args.students:,} students, {args.enrollments:,} enrollments, {args.referrals:,} referrals …"
         )
         district = generate(args.students, args.enrollments, args.referrals)
-        rows = {
-            "students": len(district.students),
-            "enrollments": len(district.enrollments),
-            "referrals": len(district.referrals),
-        }
-        _, client_id, secret = await provision(url, settings, "Bench API")
-        await provision(url, settings, "Bench CSV")
-        copy_district, _, _ = await provision(url, settings, "Bench COPY")
-
-        print("bulk API …")
-        api = await load_through_api(settings, client_id, secret, district)
-        print("CSV import …")
-        with tempfile.TemporaryDirectory() as folder:
-            bundle = Path(folder) / "bundle.zip"
-            write_bundle(bundle, district)
-            size = bundle.stat().st_size
-            csv_seconds, csv_total = await load_through_csv(url, settings, "Bench CSV", bundle)
-            print("CSV re-import (unchanged) …")
-            _, reimport_total = await load_through_csv(url, settings, "Bench CSV", bundle)
-        print("COPY floors …")
-        plain = await load_through_copy(url, copy_district, district, floor="plain")
-        indexed = await load_through_copy(url, copy_district, district, floor="indexed")
-        copy = indexed
-
-        print()
-        print(
-            f"{'rows':<12}{'count':>9}{'bulk API':>14}{'CSV import':>14}{'COPY':>14}{'COPY/API':>10}{'COPY/CSV':>10}"
-        )
-        for entity in MEASURED:
-            n = rows[entity]
-            a, c, p = n / api[entity], n / csv_seconds[entity], n / copy[entity]
-            print(f"{entity:<12}{n:>9,}{a:>12,.0f}/s{c:>12,.0f}/s{p:>12,.0f}/s{p / a:>9.1f}×{p / c:>9.1f}×")
+        changed = changed_copy(district, args.changed)
+        rows = {e: len(getattr(district, e)) for e in MEASURED}
         total = sum(rows.values())
-        a = total / sum(api[e] for e in MEASURED)
-        c = total / sum(csv_seconds[e] for e in MEASURED)
-        p = total / sum(copy[e] for e in MEASURED)
-        print(
-            f"{'all three':<12}{total:>9,}{a:>12,.0f}/s{c:>12,.0f}/s{p:>12,.0f}/s{p / a:>9.1f}×{p / c:>9.1f}×"
-        )
-        print(f"(the whole CSV bundle, {size / 1024**2:.1f} MiB zipped, imported in {csv_total:.1f} s)")
-        print()
-        csv_rate = c
-        p_plain = total / sum(plain[e] for e in MEASURED)
-        floors = {
-            "COPY, plain tables": p_plain,
-            "COPY, same indexes": total / sum(indexed[e] for e in MEASURED),
-        }
-        print(f"{'three tables, rows/s':<32}{'rate':>12}{'import / it':>14}")
-        for label, rate in floors.items():
-            print(f"{label:<32}{rate:>12,.0f}{csv_rate / rate:>14.2f}")
         everything = len(district.schools) + len(district.staff) + len(district.classes) + total
-        print(f"{'bulk API (three tables)':<32}{a:>12,.0f}{a / p_plain:>14.2f}")
-        print(f"{'CSV import (three tables)':<32}{csv_rate:>12,.0f}")
+        rounds: list[Round] = []
+        loads: list[tuple[float, float, float]] = []
+        for number in range(1, args.rounds + 1):
+            # Alternate which goes first, so a change in the machine's load is not charged to one side.
+            rounds.append(
+                await one_round(url, settings, district, changed, number, floors_first=number % 2 == 0)
+            )
+            loads.append(os.getloadavg())
+
+        print()
         print(
-            f"{'CSV re-import, unchanged':<32}{everything / reimport_total:>12,.0f}"
-            f"   ({reimport_total:.1f} s vs {csv_total:.1f} s first: {csv_total / reimport_total:.2f}× faster)"
+            f"{'rows/s, per round':<12}{'count':>9}{'bulk API':>12}{'CSV import':>12}{'COPY plain':>12}{'COPY idx':>12}"
         )
-        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (a shared machine)")
+        for number, result in enumerate(rounds, 1):
+            for entity in MEASURED:
+                a, c, p, i = result.per_entity[entity]
+                print(
+                    f"{entity:<12}{rows[entity]:>9,}{a:>12,.0f}{c:>12,.0f}{p:>12,.0f}{i:>12,.0f}   (round {number})"
+                )
+        print()
+        header = (
+            f"{'three tables (students, enrollments, referrals)':<48}"
+            + "".join(f"{f'round {n}':>12}" for n in range(1, len(rounds) + 1))
+            + f"{'median':>12}"
+        )
+        print(header)
+
+        def line(label: str, values: list[float], fmt: str) -> None:
+            print(f"{label:<48}" + "".join(f"{v:>12{fmt}}" for v in values) + f"{_median(values):>12{fmt}}")
+
+        line("COPY, plain tables (rows/s)", [r.plain for r in rounds], ",.0f")
+        line("COPY, same indexes and unique keys (rows/s)", [r.indexed for r in rounds], ",.0f")
+        line("CSV import (rows/s)", [r.csv for r in rounds], ",.0f")
+        line("bulk API (rows/s)", [r.api for r in rounds], ",.0f")
+        line("CSV re-import, unchanged (records/s)", [everything / r.reimport_total for r in rounds], ",.0f")
+        line(
+            f"CSV import, {args.changed:.0%} changed (records/s)",
+            [everything / r.delta_total for r in rounds],
+            ",.0f",
+        )
+        line("import / COPY plain          (goal ≥ 0.25)", [r.csv / r.plain for r in rounds], ".2f")
+        line("import / COPY same indexes   (goal ≥ 0.5)", [r.csv / r.indexed for r in rounds], ".2f")
+        line("bulk API / COPY plain", [r.api / r.plain for r in rounds], ".2f")
+        line("bulk API / COPY same indexes", [r.api / r.indexed for r in rounds], ".2f")
+        line(
+            "first import s / re-import s (goal ≥ 2)", [r.csv_total / r.reimport_total for r in rounds], ".2f"
+        )
+        line(
+            f"first import s / {args.changed:.0%}-changed import s",
+            [r.csv_total / r.delta_total for r in rounds],
+            ".2f",
+        )
+        line("whole bundle, first import (s)", [r.csv_total for r in rounds], ".1f")
+        line("whole bundle, re-import (s)", [r.reimport_total for r in rounds], ".1f")
+        line(f"whole bundle, {args.changed:.0%} changed (s)", [r.delta_total for r in rounds], ".1f")
+        line("records updated by the changed bundle", [float(r.delta_changed) for r in rounds], ",.0f")
+        print(
+            "load average after each round: "
+            + "; ".join(" ".join(f"{x:.2f}" for x in load) for load in loads)
+            + " (a shared machine: read the ratios, not the rates)"
+        )
 
         if not args.skip_memory:
             await measure_memory(url, settings, args)
@@ -595,6 +707,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--students", type=int, default=50_000)
     parser.add_argument("--enrollments", type=int, default=200_000)
     parser.add_argument("--referrals", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds, alternating which load goes first")
+    parser.add_argument("--changed", type=float, default=0.03, help="share of rows the delta bundle changes")
     parser.add_argument("--skip-memory", action="store_true", help="skip the two peak-memory runs")
     parser.add_argument("--memory-only", action="store_true", help="only the two peak-memory runs")
     parser.add_argument("--child-import", type=Path, help=argparse.SUPPRESS)

@@ -117,3 +117,51 @@ def test_serve_trusts_forwarded_addresses_only_from_the_configured_proxies(
     assert ran["proxy_headers"] is True
     assert ran["forwarded_allow_ips"] == trusted
     assert ran["timeout_graceful_shutdown"] == 7
+
+
+# --- start-up: a console command loads only what it needs -------------------------------------------
+
+# The web framework, the GraphQL schema and the statistics libraries take seconds to import; no console
+# command but `serve` and the contract exports needs them.
+HEAVY = ("fastapi", "strawberry", "scipy", "app.main", "app.models", "app.demo")
+
+
+def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(  # noqa: S603  (this interpreter, our own probe)
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_help_starts_without_the_web_stack() -> None:
+    loaded = _modules_after(
+        "from app.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    )
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_import_oneroster_loads_only_the_import(database_url: str, tmp_path: Path) -> None:
+    """The import against an up-to-date database: no web stack, no Alembic environment (which imports
+    every table model), no demo data set."""
+    import zipfile
+
+    empty = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty, "w").close()
+    loaded = _modules_after(
+        f"from app.cli import main\nassert main(['import-oneroster', {str(empty)!r}, '--district', 'Nope']) == 2",
+        env={"DATABASE_URL": database_url},
+    )
+    assert "app.sis.console" in loaded
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)

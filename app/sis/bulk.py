@@ -2,13 +2,17 @@
 
 A chunk of records goes through two steps:
 
-1. `prepare`: validate each record, refuse duplicates, resolve the sourcedIds it refers to (one query
-   per kind of reference, scoped to the district), and collect row-level errors. Nothing is written.
+1. `prepare`: validate each record in Python (a worker thread), refuse duplicates, COPY the valid ones
+   into a temporary stage of their entity (`sis_stage_<entity>`, dropped at commit), and check every
+   sourcedId they refer to in one statement over the stage (missing or deleted references become
+   row-level errors, or skipped dependants of a refused record; their rows leave the stage). Nothing
+   is written to the real tables.
 2. `write`: one `UPDATE … FROM unnest(…)` for the records marked `tobedeleted` and one
-   `INSERT … SELECT FROM unnest(…) ON CONFLICT (district_id, sourced_id) DO UPDATE … WHERE <changed>`
-   for the rest. Rows that already hold what was sent are not touched (so `updated_at` keeps its
-   meaning and the same batch twice changes nothing), and `RETURNING (xmax = 0)` tells created rows from
-   updated ones.
+   `INSERT … SELECT … FROM <stage> JOIN <referenced tables> … ON CONFLICT (district_id, sourced_id)
+   DO UPDATE … WHERE <changed>` for the rest. Staged rows that already match what is stored are left
+   out before the insert, so they are not touched at all (no lock, no new row version, no change
+   version: `updated_at` keeps its meaning and the same batch twice changes nothing), and
+   `RETURNING (xmax = 0)` tells created rows from updated ones.
 
 Statements go straight to asyncpg on the session's own connection, inside the session's transaction:
 the ORM would spend more time building objects than PostgreSQL spends writing them. The SyncRun row
@@ -213,55 +217,230 @@ TABLES: dict[SyncEntity, Table] = {
 CHANGE_VERSION = "pg_current_xact_id()::text::bigint"
 
 
-def _upsert_sql(table: Table) -> str:
-    columns = [*table.columns, Column(table.modified, "timestamptz")]
-    names = [c.name for c in columns]
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """How a chunk of one entity's records is staged before it is written: the columns of its temporary
+    table (after `row` and `sourced_id`; references as the sourcedIds sent), the references checked
+    set-based, and how each column of the real table is computed from the staged row."""
+
+    columns: tuple[tuple[str, str], ...]
+    # (staging column, kind of reference, the record's field): see `_REFERENCE_TABLES`.
+    references: tuple[tuple[str, str, str], ...] = ()
+    # Joins that resolve the references (the rows pointing at missing ones are gone from the stage).
+    joins: str = ""
+    # Column of the real table -> its expression over the staged row `s` and the joins.
+    select: tuple[tuple[str, str], ...] = ()
+
+
+def _join(table: str, alias: str, column: str, *, outer: bool = False) -> str:
+    join = "LEFT JOIN" if outer else "JOIN"
+    return f" {join} {table} AS {alias} ON {alias}.district_id = $1 AND {alias}.sourced_id = s.{column}"
+
+
+STAGES: dict[SyncEntity, Stage] = {
+    SyncEntity.SCHOOLS: Stage((("name", "text"),), select=(("name", "s.name"),)),
+    SyncEntity.STAFF: Stage(
+        (("display_name", "text"), ("email", "text"), ("staff_role", "text")),
+        select=(
+            ("display_name", "s.display_name"),
+            ("email", "s.email"),
+            ("staff_role", "s.staff_role::staffrole"),
+        ),
+    ),
+    SyncEntity.STUDENTS: Stage(
+        (("school", "text"), ("grade", "text")),
+        (("school", "school", "school"),),
+        _join("school", "sc", "school"),
+        (("school_id", "sc.id"), ("grade", "s.grade")),
+    ),
+    SyncEntity.CLASSES: Stage(
+        (("school", "text"), ("title", "text"), ("class_code", "text")),
+        (("school", "school", "school"),),
+        _join("school", "sc", "school"),
+        (("school_id", "sc.id"), ("title", "s.title"), ("class_code", "s.class_code")),
+    ),
+    SyncEntity.ENROLLMENTS: Stage(
+        (
+            ("section", "text"),
+            ("student", "text"),
+            ("person", "text"),
+            ("role", "text"),
+            ("is_primary", "bool"),
+            ("begin_date", "date"),
+            ("end_date", "date"),
+        ),
+        (("section", "section", "class"), ("student", "student", "user"), ("person", "staff", "user")),
+        _join("section", "sec", "section")
+        + _join("student", "st", "student", outer=True)
+        + _join("person", "p", "person", outer=True),
+        (
+            ("school_id", "sec.school_id"),
+            ("section_id", "sec.id"),
+            ("student_id", "st.id"),
+            ("person_id", "p.id"),
+            ("role", "s.role::enrollmentrole"),
+            ("is_primary", "s.is_primary"),
+            ("begin_date", "s.begin_date"),
+            ("end_date", "s.end_date"),
+        ),
+    ),
+    SyncEntity.REFERRALS: Stage(
+        (
+            ("student", "text"),
+            ("school", "text"),
+            ("staff", "text"),
+            ("occurred_on", "date"),
+            ("category", "text"),
+            ("severity", "text"),
+        ),
+        (("student", "student", "student"), ("school", "school", "school"), ("staff", "staff", "staff")),
+        _join("school", "sc", "school")
+        + _join("student", "st", "student")
+        + _join("person", "p", "staff", outer=True),
+        (
+            ("school_id", "sc.id"),
+            ("student_id", "st.id"),
+            ("reporter_person_id", "p.id"),
+            ("occurred_on", "s.occurred_on"),
+            ("category", "s.category"),
+            ("severity", "s.severity::referralseverity"),
+        ),
+    ),
+    SyncEntity.TIER_ASSIGNMENTS: Stage(
+        (
+            ("student", "text"),
+            ("domain", "text"),
+            ("tier", "int2"),
+            ("effective_from", "date"),
+            ("effective_to", "date"),
+        ),
+        (("student", "student", "student"),),
+        _join("student", "st", "student"),
+        (
+            ("student_id", "st.id"),
+            ("domain", "s.domain::supportdomain"),
+            ("tier", "s.tier"),
+            ("effective_from", "s.effective_from"),
+            ("effective_to", "s.effective_to"),
+        ),
+    ),
+}
+
+
+def stage_table(entity: SyncEntity) -> str:
+    return f"sis_stage_{entity.value.replace('-', '_')}"
+
+
+def _stage_ddl(entity: SyncEntity) -> str:
+    columns = "".join(f", {name} {type_}" for name, type_ in STAGES[entity].columns)
+    return (
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage_table(entity)} "
+        f"(row int, sourced_id text{columns}, modified timestamptz) ON COMMIT DROP"
+    )
+
+
+def _upsert_sql(entity: SyncEntity, table: Table) -> str:
+    """The staged chunk into the real table: rows not there yet are inserted, rows whose columns differ
+    (and whose dateLastModified is not older than the stored one) are updated, rows already as sent
+    are not touched at all (no lock, no new row version, no change version)."""
+    stage = STAGES[entity]
+    select = dict(stage.select)
+    names = [c.name for c in table.columns]
     constant_names = [name for name, _ in table.constants]
-    arrays = ", ".join(f"${i + 3}::{c.array_type}[]" for i, c in enumerate(columns))
-    selected = ", ".join(f"u.{c.name}::{c.cast}" if c.cast else f"u.{c.name}" for c in columns)
-    constant_values = "".join(f", {value}" for _, value in table.constants)
-    compared = [*names, *constant_names]
-    assignments = ", ".join(f"{name} = excluded.{name}" for name in compared)
+    constant_values = [value for _, value in table.constants]
+    src = ", ".join([*(f"{select[n]} AS {n}" for n in names), f"s.modified AS {table.modified}"])
+    cols = [*names, table.modified]
+    compared_t = [*(f"t.{n}" for n in [*names, table.modified, *constant_names])]
+    compared_c = [*(f"c.{n}" for n in cols), *constant_values]
+    assignments = ", ".join(f"{name} = excluded.{name}" for name in [*cols, *constant_names])
     version = ", version = t.version + 1" if table.versioned else ""
     return f"""
-        WITH up AS (
+        WITH src AS MATERIALIZED (
+            SELECT s.sourced_id, {src} FROM {stage_table(entity)} AS s{stage.joins}
+        ),
+        -- Each staged row next to the stored one: new, differing, or sent with an older dateLastModified.
+        compared AS MATERIALIZED (
+            SELECT c.*, t.id IS NULL AS new,
+                coalesce(c.{table.modified} < t.{table.modified}, FALSE) AS stale,
+                ({", ".join(compared_t)}, t.{table.deleted}) IS DISTINCT FROM ({", ".join(compared_c)}, NULL)
+                    AS differs
+            FROM src AS c
+            LEFT JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = c.sourced_id
+        ),
+        changed AS (
+            SELECT * FROM compared AS c WHERE c.new OR (c.differs AND NOT c.stale)
+        ),
+        up AS (
             INSERT INTO {table.name} AS t
-                (id, district_id, sourced_id, change_version, {", ".join(names + constant_names)})
-            SELECT gen_random_uuid(), $1, u.sourced_id, {CHANGE_VERSION}, {selected}{constant_values}
-            FROM unnest($2::text[], {arrays}) AS u(sourced_id, {", ".join(names)})
+                (id, district_id, sourced_id, change_version, {", ".join(cols + constant_names)})
+            SELECT gen_random_uuid(), $1, c.sourced_id, {CHANGE_VERSION},
+                {", ".join([*(f"c.{n}" for n in cols), *constant_values])}
+            FROM changed AS c
+            -- In sourcedId order, so two syncs racing over the same records lock them in the same order.
+            ORDER BY c.sourced_id
             ON CONFLICT (district_id, sourced_id) DO UPDATE
             SET {assignments}, {table.deleted} = NULL, updated_at = now(),
                 change_version = excluded.change_version{version}
-            WHERE ({", ".join(f"t.{n}" for n in compared)}, t.{table.deleted})
-                IS DISTINCT FROM ({", ".join(f"excluded.{n}" for n in compared)}, NULL)
+            WHERE ({", ".join(compared_t)}, t.{table.deleted})
+                IS DISTINCT FROM ({", ".join(f"excluded.{n}" for n in [*cols, *constant_names])}, NULL)
                 AND NOT coalesce(excluded.{table.modified} < t.{table.modified}, FALSE)
             RETURNING (xmax = 0) AS created
         ),
         -- Records the SIS sent with a dateLastModified older than the one stored: never applied.
-        stale AS (
-            SELECT count(*) AS n
-            FROM unnest($2::text[], ${len(columns) + 2}::timestamptz[]) AS s(sourced_id, modified)
-            JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = s.sourced_id
-            WHERE s.modified < t.{table.modified}
-        )
+        stale AS (SELECT count(*) FILTER (WHERE stale) AS n FROM compared)
         SELECT count(*) FILTER (WHERE created) AS created, count(*) AS written, (SELECT n FROM stale) AS stale
         FROM up
-    """  # noqa: S608  (identifiers come from the constant TABLES above; values are parameters)
+    """  # noqa: S608  (identifiers come from the constant TABLES and STAGES; values are parameters)
+
+
+def _check_sql(entity: SyncEntity) -> str | None:
+    """The staged rows whose references do not resolve to a live record: (row, reference index, whether
+    the record referred to exists but is deleted). One statement for every reference of the chunk."""
+    stage = STAGES[entity]
+    if not stage.references:
+        return None
+    parts = []
+    for index, (column, kind, _) in enumerate(stage.references):
+        table, deleted = _REFERENCE_TABLES[kind]
+        parts.append(
+            f"SELECT s.row, {index} AS ref, t.sourced_id IS NOT NULL AS deleted "  # noqa: S608
+            f"FROM {stage_table(entity)} AS s "
+            f"LEFT JOIN {table} AS t ON t.district_id = $1 AND t.sourced_id = s.{column} "
+            f"WHERE s.{column} IS NOT NULL AND (t.sourced_id IS NULL OR t.{deleted} IS NOT NULL)"
+        )
+    return " UNION ALL ".join(parts)
+
+
+# kind of reference -> (table, its deletion column).
+_REFERENCE_TABLES = {
+    "school": ("school", "sis_deleted_at"),
+    "student": ("student", "deleted_at"),
+    "staff": ("person", "sis_deleted_at"),
+    "section": ("section", "deleted_at"),
+}
 
 
 def _delete_sql(table: Table) -> str:
+    """Soft-delete the sent sourcedIds; returns the ids deleted and how many deletions were stale (dated
+    before the stored record's dateLastModified: older news than what is stored, never applied)."""
     version = ", version = t.version + 1" if table.versioned else ""
     return f"""
-        WITH gone AS (
+        WITH sent AS (
+            SELECT * FROM unnest($2::text[], $3::timestamptz[]) AS u(sourced_id, modified)
+        ),
+        gone AS (
             UPDATE {table.name} AS t
             SET {table.deleted} = now(), {table.modified} = coalesce(u.modified, t.{table.modified}),
                 updated_at = now(), change_version = {CHANGE_VERSION}{version}
-            FROM unnest($2::text[], $3::timestamptz[]) AS u(sourced_id, modified)
+            FROM sent AS u
             WHERE t.district_id = $1 AND t.sourced_id = u.sourced_id AND t.{table.deleted} IS NULL
-                AND {table.owned}
+                AND {table.owned} AND NOT coalesce(u.modified < t.{table.modified}, FALSE)
             RETURNING t.id
         )
-        SELECT id FROM gone
+        SELECT coalesce((SELECT array_agg(id) FROM gone), '{{}}') AS ids,
+            (SELECT count(*) FROM sent AS u
+             JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id
+             WHERE t.{table.deleted} IS NULL AND {table.owned} AND u.modified < t.{table.modified}) AS stale
     """  # noqa: S608
 
 
@@ -292,7 +471,9 @@ ADOPT_SQL = {
     SyncEntity.SCHOOLS: _adopt_sql("school", "name"),
     SyncEntity.STAFF: _adopt_sql("person", "email"),
 }
-UPSERT_SQL = {entity: _upsert_sql(table) for entity, table in TABLES.items()}
+UPSERT_SQL = {entity: _upsert_sql(entity, table) for entity, table in TABLES.items()}
+STAGE_DDL = {entity: _stage_ddl(entity) for entity in TABLES}
+CHECK_SQL = {entity: _check_sql(entity) for entity in TABLES}
 DELETE_SQL = {entity: _delete_sql(table) for entity, table in TABLES.items()}
 
 
@@ -319,24 +500,6 @@ def missing_sql(entity: SyncEntity, seen_table: str, *, archive: bool) -> str:
 
 # --- references --------------------------------------------------------------------------------------
 
-
-# kind of reference -> the lookup of its sourcedIds. A join on `unnest` rather than `= ANY($2)`: rows
-# written earlier in the same transaction have no statistics yet, and a sequential scan testing each
-# row against a 5,000-element array is quadratic.
-def _lookup(table: str, columns: str = "t.id", deleted: str = "deleted_at") -> str:
-    return (
-        f"SELECT t.sourced_id, {columns}, t.{deleted} IS NOT NULL AS deleted "  # noqa: S608
-        f"FROM unnest($2::text[]) AS u(sourced_id) "
-        f"JOIN {table} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id"
-    )
-
-
-_REFERENCE_LOOKUPS = {
-    "school": _lookup("school", deleted="sis_deleted_at"),
-    "student": _lookup("student"),
-    "staff": _lookup("person", deleted="sis_deleted_at"),
-    "section": _lookup("section", "t.id, t.school_id"),
-}
 
 # What a deletion ends: entity -> (table, column pointing at the deleted row, the child's own entity
 # when its deletion ends more). Referrals are history and stay.
@@ -377,43 +540,23 @@ async def end_dependants(
 _REFERENCE_WORDS = {"school": "school", "student": "student", "staff": "member of staff", "section": "class"}
 
 
-def _references(entity: SyncEntity, record: SyncRecord) -> list[tuple[str, str, str]]:
-    """(kind, sourcedId, field) for every record this one points at."""
-    if isinstance(record, StudentRecord | ClassRecord):
-        return [("school", record.school, "school")]
-    if isinstance(record, EnrollmentRecord):
-        user_kind = "student" if record.role == "student" else "staff"
-        return [("section", record.section, "class"), (user_kind, record.user, "user")]
-    if isinstance(record, ReferralRecord):
-        found = [("student", record.student, "student"), ("school", record.school, "school")]
-        if record.staff is not None:
-            found.append(("staff", record.staff, "staff"))
-        return found
-    if isinstance(record, TierAssignmentRecord):
-        return [("student", record.student, "student")]
-    return []
-
-
-def _values(record: SyncRecord, refs: dict[str, dict[str, Any]]) -> tuple[Any, ...]:
-    """The record's column values, in its table's column order (date_last_modified last)."""
+def _staged(record: SyncRecord) -> tuple[Any, ...]:
+    """The record's staged columns, in `STAGES` order (references as sourcedIds; dateLastModified last)."""
     if isinstance(record, SchoolRecord):
         return (record.name, record.date_last_modified)
     if isinstance(record, StaffRecord):
         display_name = f"{record.given_name} {record.family_name}"[:200]
         return (display_name, record.email, record.role.value, record.date_last_modified)
     if isinstance(record, StudentRecord):
-        return (refs["school"][record.school], record.grade, record.date_last_modified)
+        return (record.school, record.grade, record.date_last_modified)
     if isinstance(record, ClassRecord):
-        return (refs["school"][record.school], record.title, record.class_code, record.date_last_modified)
+        return (record.school, record.title, record.class_code, record.date_last_modified)
     if isinstance(record, EnrollmentRecord):
-        section_id, school_id = refs["section"][record.section]
         is_student = record.role == "student"
-        user_id = refs["student" if is_student else "staff"][record.user]
         return (
-            school_id,
-            section_id,
-            user_id if is_student else None,
-            None if is_student else user_id,
+            record.section,
+            record.user if is_student else None,
+            None if is_student else record.user,
             record.role.value,
             record.primary,
             record.begin_date,
@@ -422,9 +565,9 @@ def _values(record: SyncRecord, refs: dict[str, dict[str, Any]]) -> tuple[Any, .
         )
     if isinstance(record, ReferralRecord):
         return (
-            refs["school"][record.school],
-            refs["student"][record.student],
-            refs["staff"][record.staff] if record.staff is not None else None,
+            record.student,
+            record.school,
+            record.staff,
             record.occurred_on,
             record.category,
             record.severity.value,
@@ -432,7 +575,7 @@ def _values(record: SyncRecord, refs: dict[str, dict[str, Any]]) -> tuple[Any, .
         )
     if isinstance(record, TierAssignmentRecord):
         return (
-            refs["student"][record.student],
+            record.student,
             record.domain.value,
             record.tier,
             record.effective_from,
@@ -529,7 +672,7 @@ class Prepared:
     held: list[str] = field(default_factory=list)
 
 
-# entity -> the kind of reference its records are to others (see `_REFERENCE_LOOKUPS`).
+# entity -> the kind of reference its records are to others (see `_REFERENCE_TABLES`).
 REFERENCE_KIND = {
     SyncEntity.SCHOOLS: "school",
     SyncEntity.STAFF: "staff",
@@ -646,38 +789,74 @@ class BulkWriter:
                         kept.append((row, record))
                 parsed = kept
 
-        refs = await self._resolve(entity, [r for _, r in parsed if isinstance(r, SyncRecord)])
-        causes: dict[tuple[str, str], tuple[str | None, int | None]] = {}
-        if not_written is not None:
-            causes = await not_written.find(
-                {
-                    (kind, sid)
-                    for _, record in parsed
-                    if isinstance(record, SyncRecord)
-                    for kind, sid, _ in _references(entity, record)
-                    if sid not in refs.get(kind, {})
-                }
-            )
+        # Schools first refuse a name another school of the district holds (schools have no references).
         names_taken = await self._school_names_taken(parsed) if entity is SyncEntity.SCHOOLS else {}
+        candidates: dict[int, tuple[SyncRecord, tuple[Any, ...]]] = {}
         for row, record in parsed:
             if isinstance(record, DeletionRecord):
                 prepared.deletions.append((record.sourced_id, record.date_last_modified))
                 continue
-            unresolved = [
-                (kind, sid, fld)
-                for kind, sid, fld in _references(entity, record)
-                if sid not in refs.get(kind, {})
-            ]
-            if unresolved and all((kind, sid) in causes for kind, sid, _ in unresolved):
-                roots = [causes[kind, sid] for kind, sid, _ in unresolved if causes[kind, sid][0] is not None]
+            if isinstance(record, SchoolRecord):
+                other = names_taken.get(record.name.lower(), record.sourced_id)
+                # A school made by hand (no sourcedId) is adopted by the SIS record of its name.
+                if other is not None and other != record.sourced_id:
+                    refuse(
+                        row,
+                        record.sourced_id,
+                        "name",
+                        "Another school of the district has this name.",
+                        "duplicate",
+                    )
+                    continue
+                names_taken[record.name.lower()] = record.sourced_id
+            candidates[row] = (record, _staged(record))
+
+        # The candidates into the stage (COPY), then their references checked in one statement.
+        stage = stage_table(entity)
+        await self.connection.execute(STAGE_DDL[entity])
+        await self.connection.execute(f"TRUNCATE {stage}")
+        if candidates:
+            await self.connection.copy_records_to_table(
+                stage,
+                records=[(row, record.sourced_id, *values) for row, (record, values) in candidates.items()],
+            )
+            # A temporary table has no statistics until analysed: without them the planner takes the
+            # stage for a handful of rows and joins it to the real tables badly.
+            await self.connection.execute(f"ANALYZE {stage}")
+        unresolved_rows: dict[int, list[tuple[str, str, str, bool]]] = {}
+        if candidates and CHECK_SQL[entity] is not None:
+            references = STAGES[entity].references
+            for found in await self.connection.fetch(CHECK_SQL[entity], self.district_id):
+                column, kind, fld = references[found["ref"]]
+                record, values = candidates[found["row"]]
+                sid = values[[name for name, _ in STAGES[entity].columns].index(column)]
+                unresolved_rows.setdefault(found["row"], []).append((kind, sid, fld, found["deleted"]))
+        causes: dict[tuple[str, str], tuple[str | None, int | None]] = {}
+        if not_written is not None and unresolved_rows:
+            causes = await not_written.find(
+                {(kind, sid) for unresolved in unresolved_rows.values() for kind, sid, _, _ in unresolved}
+            )
+        dropped: list[int] = []
+        for row in sorted(unresolved_rows):
+            record, _ = candidates.pop(row)
+            dropped.append(row)
+            unresolved = sorted(
+                unresolved_rows[row],
+                key=lambda ref: [fld for _, _, fld in STAGES[entity].references].index(ref[2]),
+            )
+            if all((kind, sid) in causes for kind, sid, _, _ in unresolved):
+                roots = [
+                    causes[kind, sid] for kind, sid, _, _ in unresolved if causes[kind, sid][0] is not None
+                ]
                 if roots:
                     prepared.skipped.append((record.sourced_id, *roots[0]))
                 else:
                     prepared.held.append(record.sourced_id)
                 continue
-            unresolved = [(kind, sid, fld) for kind, sid, fld in unresolved if (kind, sid) not in causes]
-            for kind, sid, fld in unresolved:
-                if sid in refs.get(f"deleted {kind}", {}):
+            for kind, sid, fld, deleted in unresolved:
+                if (kind, sid) in causes:
+                    continue
+                if deleted:
                     refuse(
                         row,
                         record.sourced_id,
@@ -693,43 +872,14 @@ class BulkWriter:
                     f"No {_REFERENCE_WORDS[kind]} with sourcedId {sid!r} in this district.",
                     "unknown_reference",
                 )
-            if isinstance(record, SchoolRecord) and record.name.lower() in names_taken:
-                other = names_taken[record.name.lower()]
-                # A school made by hand (no sourcedId) is adopted by the SIS record of its name.
-                if other is not None and other != record.sourced_id:
-                    refuse(
-                        row,
-                        record.sourced_id,
-                        "name",
-                        "Another school of the district has this name.",
-                        "duplicate",
-                    )
-                    continue
-                names_taken[record.name.lower()] = record.sourced_id
-            elif isinstance(record, SchoolRecord):
-                names_taken[record.name.lower()] = record.sourced_id
-            if unresolved:
-                continue
+        if dropped:
+            await self.connection.execute(f"DELETE FROM {stage} WHERE row = ANY($1::int[])", dropped)  # noqa: S608
+        for record, values in candidates.values():
             prepared.upsert_ids.append(record.sourced_id)
-            prepared.upserts.append(_values(record, refs))
+            prepared.upserts.append(values)
         prepared.rejected_rows = len(bad_rows)
         prepared.errors.sort(key=lambda error: error.row if error.row is not None else -1)
         return prepared
-
-    async def _resolve(self, entity: SyncEntity, records: Sequence[SyncRecord]) -> dict[str, dict[str, Any]]:
-        wanted: dict[str, set[str]] = {}
-        for record in records:
-            for kind, sourced_id, _ in _references(entity, record):
-                wanted.setdefault(kind, set()).add(sourced_id)
-        found: dict[str, dict[str, Any]] = {}
-        for kind, ids in wanted.items():
-            rows = await self.connection.fetch(_REFERENCE_LOOKUPS[kind], self.district_id, list(ids))
-            if kind == "section":
-                found[kind] = {r["sourced_id"]: (r["id"], r["school_id"]) for r in rows if not r["deleted"]}
-            else:
-                found[kind] = {r["sourced_id"]: r["id"] for r in rows if not r["deleted"]}
-            found[f"deleted {kind}"] = {r["sourced_id"]: None for r in rows if r["deleted"]}
-        return found
 
     async def _school_names_taken(self, parsed: list[tuple[int, Any]]) -> dict[str, str | None]:
         """Lower-cased names of the district's schools (among those in the chunk) -> their sourcedId."""
@@ -751,11 +901,12 @@ class BulkWriter:
         )
         if prepared.deletions:
             ids, modified = zip(*sorted(prepared.deletions, key=lambda pair: pair[0]), strict=True)
-            gone = await self.connection.fetch(
+            gone = await self.connection.fetchrow(
                 DELETE_SQL[entity], self.district_id, list(ids), list(modified)
             )
-            counts.deleted = len(gone)
-            await end_dependants(self.connection, self.district_id, entity, [r["id"] for r in gone])
+            counts.deleted = len(gone["ids"])
+            counts.stale = gone["stale"] or None
+            await end_dependants(self.connection, self.district_id, entity, list(gone["ids"]))
         if prepared.upserts and entity in ADOPT_SQL:
             # Rows made here before the SIS knew them (a school made by hand, a teacher who signed up)
             # become the SIS's records, rather than duplicates: schools by name, staff by email.
@@ -767,16 +918,11 @@ class BulkWriter:
                 [values[key] for values in prepared.upserts],
             )
         if prepared.upserts:
-            # In sourcedId order, so two syncs racing over the same records lock them in the same order.
-            ordered = sorted(
-                zip(prepared.upsert_ids, prepared.upserts, strict=True), key=lambda pair: pair[0]
-            )
-            ids = [sourced_id for sourced_id, _ in ordered]
-            columns = [list(column) for column in zip(*(values for _, values in ordered), strict=True)]
-            result = await self.connection.fetchrow(UPSERT_SQL[entity], self.district_id, ids, *columns)
+            # The stage `prepare` filled: one set-based statement.
+            result = await self.connection.fetchrow(UPSERT_SQL[entity], self.district_id)
             counts.created = result["created"]
             counts.updated = result["written"] - result["created"]
-            counts.stale = result["stale"] or None
+            counts.stale = (counts.stale or 0) + result["stale"] or None
         counts.unchanged = (
             len(prepared.upserts)
             + len(prepared.deletions)

@@ -93,7 +93,7 @@ def import_bundle(
     err = err or sys.stderr
     import asyncio
 
-    from app.demo import find_district, operator_of
+    from app.tenancy.operator import find_district, operator_of
 
     if not bundle.is_file():
         err.write(f"{bundle}: no such file\n")

@@ -45,3 +45,38 @@ async def test_the_csv_binding_names_and_lists(client: httpx.AsyncClient, tokens
     assert (counts["users"]["received"], counts["users"]["created"], counts["users"]["skipped"]) == (3, 2, 1)
     schools = {s["sourcedId"]: s["school"] for s in await list_all(client, f"{SYNC}/students", admin)}
     assert schools == {"s-1": "a-es", "s-2": "a-ms"}
+
+
+async def test_a_stale_tobedeleted_never_deletes_a_newer_record(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """A deletion the SIS dated before the stored record's dateLastModified is older news: the record
+    stays, and the deletion is counted stale (JSON sync and the CSV bundle alike)."""
+    roster = await tokens.client_headers("A", "roster")
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    stored = [
+        {"sourcedId": s, "school": "a-es", "grade": "03", "dateLastModified": "2026-10-02T00:00:00Z"}
+        for s in ("s-1", "s-2")
+    ]
+    await put_ok(client, "students", stored, roster)
+    old = {"sourcedId": "s-1", "status": "tobedeleted", "dateLastModified": "2026-10-01T00:00:00Z"}
+    run = await put_ok(client, "students", [old], roster)
+    assert run["counts"]["students"]["stale"] == 1
+    assert (run["deleted"], run["unchanged"]) == (0, 0)
+    users = (
+        "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName,grades\n"
+        "s-2,tobedeleted,2026-10-01T00:00:00Z,true,a-es,student,,Zelda,Quimby,03\n"
+    )
+    data = bundle({"manifest.csv": manifest(users="delta"), "users.csv": users})
+    response = await upload(client, data, admin)
+    assert response.status_code == 200, response.text
+    assert (response.json()["counts"]["users"]["deleted"], response.json()["counts"]["users"]["stale"]) == (
+        0,
+        1,
+    )
+    live = {s["sourcedId"]: s["dateLastModified"] for s in await list_all(client, f"{SYNC}/students", roster)}
+    assert live == {"s-1": "2026-10-02T00:00:00Z", "s-2": "2026-10-02T00:00:00Z"}
+    assert await list_all(client, f"{SYNC}/students/deletes", roster) == []
+    # A deletion dated after the stored record applies.
+    newer = {**old, "dateLastModified": "2026-10-03T00:00:00Z"}
+    assert (await put_ok(client, "students", [newer], roster))["deleted"] == 1

@@ -283,3 +283,26 @@ async def test_a_file_with_refused_lines_archives_nothing(
         ("users.csv", 3, "wrong_field_count")
     ]
     assert len(await list_all(client, f"{SYNC}/students", sync_client)) == 3
+
+
+async def test_an_unchanged_reimport_touches_no_row(
+    client: httpx.AsyncClient, tokens: Tokens, session: AsyncSession
+) -> None:
+    """The same bundle twice: the second import writes nothing, not even a row lock (the rows keep their
+    change version and no transaction is recorded on them), and counts every record unchanged."""
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    first = await upload(client, full_bundle(), admin)
+    assert first.status_code == 200, first.text
+    tables = ("student", "person", "section", "enrollment", "behavior_referral", "tier_assignment")
+    query = " UNION ALL ".join(
+        f"SELECT '{t}', sourced_id, change_version::text, xmin::text, xmax::text FROM {t} WHERE sourced_id IS NOT NULL"  # noqa: S608
+        for t in tables
+    )
+    before = sorted(tuple(r) for r in (await session.execute(text(query))).all())
+    await session.rollback()
+    again = await upload(client, full_bundle(), admin)
+    assert again.status_code == 200, again.text
+    counts = again.json()["counts"]
+    assert all(c["created"] == c["updated"] == c["deleted"] == 0 for c in counts.values()), counts
+    after = sorted(tuple(r) for r in (await session.execute(text(query))).all())
+    assert after == before
