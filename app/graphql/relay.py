@@ -90,9 +90,15 @@ def page_request(first: int | None, after: str | None, updated_since: datetime |
     return PageRequest(limit=limit, cursor=after, updated_since=updated_since)
 
 
-def node_uuid(value: relay.GlobalID, expected_type: str) -> uuid.UUID | None:
+def node_uuid(value: relay.GlobalID | str, expected_type: str) -> uuid.UUID | None:
     """The UUID inside a global id of `expected_type`, or None: lookups answer null for an id of
-    another type, as they do for an id that does not exist (Relay's `node` semantics)."""
+    another type, as they do for an id that does not exist (Relay's `node` semantics). An `ID`
+    argument arrives as its text, which is decoded here the same way."""
+    if isinstance(value, str):
+        try:
+            value = relay.GlobalID.from_id(value)
+        except ValueError:  # undecodable text is simply no such node
+            return None
     if value.type_name != expected_type:
         return None
     try:

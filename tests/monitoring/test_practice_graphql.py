@@ -335,6 +335,28 @@ async def test_a_nested_walkthrough_query_issues_a_constant_number_of_statements
     assert large == small
 
 
+async def test_observations_narrow_to_one_teacher_as_the_rest_list_does(
+    gql: GraphQLClient, client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Parity with `GET /walkthroughs/{id}/observations?teacher_person_id=`."""
+    coach = await tokens.headers("A", Role.COACH)
+    teachers = [(await make_staff(client, tokens, world)).person_id for _ in range(2)]
+    made = await create_walkthrough(gql, coach, world)
+    for person in teachers:
+        await add_observation(gql, coach, made, person, "DEVELOPING")
+    query = """query($id: ID!, $teacher: ID) { walkthrough(id: $id) {
+      observations(teacherPersonId: $teacher) { edges { node { teacherPersonId } } } } }"""
+
+    async def teachers_seen(teacher: str | None) -> list[str]:
+        data = await call(gql, coach, query, id=made["id"], teacher=teacher)
+        return [e["node"]["teacherPersonId"] for e in data["walkthrough"]["observations"]["edges"]]
+
+    assert await teachers_seen(gid("Person", teachers[0])) == [gid("Person", teachers[0])]
+    assert sorted(await teachers_seen(None)) == sorted(gid("Person", t) for t in teachers)
+    # An id of another type names no teacher: nothing, as `node` answers null for it.
+    assert await teachers_seen(gid("School", world.school_ids("A")[0])) == []
+
+
 # --- PDSA cycles ------------------------------------------------------------------------------------
 
 
