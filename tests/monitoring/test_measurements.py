@@ -551,6 +551,31 @@ async def test_graphql_record_and_read(gql: GraphQLClient, client: httpx.AsyncCl
     assert await measurements_of(client, admin, indicator_id) == []
 
 
+async def test_graphql_measurements_narrow_to_one_school_as_the_rest_list_does(
+    gql: GraphQLClient, client: httpx.AsyncClient, admin: Headers, world: World
+) -> None:
+    """Parity with `GET /indicators/{id}/measurements?school_id=`."""
+    gql.headers = admin
+    indicator_id = await initiative_measure(client, admin)
+    first, second = world.school_ids("A")[:2]
+    for school, value in ((first, "10"), (second, "20"), (None, "15")):
+        extra = {"school_id": str(school)} if school else {}
+        assert (await record(client, admin, indicator_id, value, days(-2), **extra)).status_code == 201
+    query = """query($id: ID!, $school: ID) { indicator(id: $id) {
+      measurements(schoolId: $school) { edges { node { value } } } } }"""
+
+    async def values(school: str | None) -> list[str]:
+        data = (await gql(query, {"id": gid("Indicator", indicator_id), "school": school}))["indicator"]
+        return sorted(e["node"]["value"] for e in data["measurements"]["edges"])
+
+    assert await values(gid("School", first)) == ["10.0000"]
+    assert await values(None) == ["10.0000", "15.0000", "20.0000"]
+    rest = await client.get(
+        f"/api/v1/indicators/{indicator_id}/measurements", params={"school_id": str(first)}, headers=admin
+    )
+    assert [m["value"] for m in rest.json()["items"]] == ["10.0000"]
+
+
 async def test_graphql_bulk_is_atomic_idempotent_and_can_be_partial(
     gql: GraphQLClient, client: httpx.AsyncClient, admin: Headers, tokens: Tokens
 ) -> None:
