@@ -1047,6 +1047,12 @@ async def test_a_co_author_proposes_a_revision_the_lead_accepts_and_any_two_revi
     assert found["node"] == {"number": None, "status": "REJECTED"}
     statuses = [(r["number"], r["status"]) for r in nodes((await read_plan(leader, plan["id"]))["revisions"])]  # type: ignore[index]
     assert statuses == [(0, "ACCEPTED"), (1, "ACCEPTED"), (None, "REJECTED"), (2, "ACCEPTED")]
+    # Parity with `GET /plans/{id}/revisions?status=`: the same narrowing, nested.
+    narrowed = await leader(
+        "query($id: ID!) { plan(id: $id) { revisions(status: REJECTED) { edges { node { id } } } } }",
+        {"id": plan["id"]},
+    )
+    assert [e["node"]["id"] for e in narrowed["plan"]["revisions"]["edges"]] == [rejected["id"]]
 
 
 # --- review checkpoints -------------------------------------------------------------------------------
