@@ -13,6 +13,8 @@ from app.cli import main as cli_main
 from app.cli import openapi_document
 from app.core.schemas import DECIMAL_PATTERN
 from app.graphql.schema import export_schema_sdl
+from app.sis.bulk import DROPPED_FIELDS
+from app.sis.schemas import MAX_BATCH, RECORD_MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,3 +153,23 @@ def test_decimals_say_they_are_numbers_written_as_text(exported: dict[str, Any])
         assert pattern.match(written), written
     for not_a_number in ("ten", "1,5", "NaN", "", "1.2.3"):
         assert not pattern.match(not_a_number), not_a_number
+
+
+def test_sync_batches_describe_each_record_field_by_field(exported: dict[str, Any]) -> None:
+    """Generated clients get typed sync records (`SchoolRecord`, `StaffRecord`, …), not free-form
+    objects, and the contract admits what the server admits: a `tobedeleted` record with only its
+    sourcedId, and the OneRoster fields a student or staff record may carry that are discarded."""
+    schemas = exported["components"]["schemas"]
+    for entity, model in RECORD_MODELS.items():
+        operation = exported["paths"][f"/api/v1/sync/{entity.value}"]["put"]
+        batch_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        records = schemas[batch_ref.rsplit("/", 1)[1]]["properties"]["records"]
+        assert records["maxItems"] == MAX_BATCH
+        refs = [option["$ref"].rsplit("/", 1)[1] for option in records["items"]["anyOf"]]
+        assert refs == [model.__name__, "DeletionSyncRecord"]
+        record = schemas[model.__name__]
+        assert record["additionalProperties"] is False
+        assert "sourcedId" in record["required"]
+        assert set(DROPPED_FIELDS[entity]) <= set(record["properties"])
+    assert "givenName" in schemas["StudentRecord"]["properties"]
+    assert schemas["DeletionSyncRecord"]["required"] == ["sourcedId", "status"]

@@ -24,6 +24,7 @@ from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import _get_api_route_for_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from app.auth.dependencies import get_principal
 from app.auth.permissions import Scope
@@ -64,6 +65,29 @@ _HEADERS: dict[str, dict[str, Any]] = {
 }
 
 
+# Schemas the contract describes although no route validates a body with them directly (an area adds
+# its own with `document_schema`): they go into `components.schemas` under their names.
+_DOCUMENTED: dict[str, dict[str, Any]] = {}
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+def model_schema(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`model`'s JSON Schema as a request body reads it, and the schemas it refers to."""
+    schema = model.model_json_schema(by_alias=True, ref_template=REF_TEMPLATE, mode="validation")
+    return schema, schema.pop("$defs", {})
+
+
+def document_schema(
+    name: str, schema: dict[str, Any], refers_to: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Put `schema` in the contract as `name` and answer a `$ref` to it: for a body an area checks
+    record by record itself (so one bad record is named, not the whole body refused), which the
+    contract should still describe field by field."""
+    _DOCUMENTED.update(refers_to or {})
+    _DOCUMENTED[name] = schema
+    return {"$ref": REF_TEMPLATE.format(model=name)}
+
+
 def install_openapi(app: FastAPI) -> None:
     """Wrap `app.openapi`: FastAPI's document (which it builds once and keeps) plus what this module
     adds, added once."""
@@ -81,6 +105,8 @@ def describe(document: dict[str, Any], app: FastAPI) -> None:
     declare_transport_problems(document)
     components = document.setdefault("components", {})
     components["securitySchemes"] = _security_schemes()
+    for name, schema in _DOCUMENTED.items():
+        components.setdefault("schemas", {}).setdefault(name, schema)
     components.setdefault("headers", {}).update(_HEADERS)
     authenticated = {
         (route.path_format, method.lower())

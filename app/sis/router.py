@@ -17,20 +17,23 @@ from starlette.exceptions import HTTPException
 from starlette.types import Message
 
 from app.core.errors import FieldError
+from app.core.openapi import document_schema, model_schema
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.problems import problem_response, problem_responses
 from app.core.rest import Caller, ListParams, NewestFirst, Session, list_body, require_zone, upload_field
 from app.core.schemas import IsoDateTime, ListResponse
 from app.sis import analytics, service
-from app.sis.bulk import DELETED_REFERENCE
+from app.sis.bulk import DELETED_REFERENCE, DROPPED_FIELDS
 from app.sis.models import SyncRun, SyncRunStatus
 from app.sis.schemas import (
     MAX_BATCH,
     PUBLIC_MODELS,
+    RECORD_MODELS,
     AvailableChangeVersions,
     BehaviorOverview,
     DeletedRecord,
     DeletedRecordList,
+    DeletionRecord,
     SchoolBehaviorReport,
     SyncBatch,
     SyncEntity,
@@ -186,6 +189,36 @@ def _rejection(request: Request, run: SyncRun, *, bundle: bool) -> JSONResponse:
     )
 
 
+def _documented_batch(entity: SyncEntity, name: str) -> dict[str, str]:
+    """The contract's schema of a sync batch of `entity`: each record as its model checks it (a
+    `status: tobedeleted` record needs only its sourcedId), the OneRoster fields accepted and
+    discarded listed too. The body itself is checked record by record (`service.sync_batch`), so that
+    each refused record is named and `partial=true` can apply the rest."""
+    record, refers_to = model_schema(RECORD_MODELS[entity])
+    for field in sorted(DROPPED_FIELDS[entity]):
+        record["properties"][field] = {"description": "Accepted and discarded: never stored."}
+    deletion, _ = model_schema(DeletionRecord)
+    batch = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["records"],
+        "properties": {
+            "records": {
+                "type": "array",
+                "maxItems": MAX_BATCH,
+                "description": SyncBatch.model_fields["records"].description,
+                "items": {
+                    "anyOf": [
+                        document_schema(RECORD_MODELS[entity].__name__, record, refers_to),
+                        document_schema("DeletionSyncRecord", deletion),
+                    ]
+                },
+            }
+        },
+    }
+    return document_schema(f"{name}SyncBatch", batch)
+
+
 def _add_entity_routes(entity: SyncEntity) -> None:
     name = _operation_name(entity)
     public = PUBLIC_MODELS[entity]
@@ -219,6 +252,9 @@ def _add_entity_routes(entity: SyncEntity) -> None:
         response_model=SyncRunPublic,
         responses={409: _CONFLICT, 422: _REJECTION},
         summary=f"Sync {words}",
+        openapi_extra={
+            "requestBody": {"content": {"application/json": {"schema": _documented_batch(entity, name)}}}
+        },
     )(put_records)
 
     async def list_records(
