@@ -88,6 +88,9 @@ class PracticeSchoolType:
 @strawberry.type(name="PracticeAcrossSchools", description="A practice across the district's schools.")
 class PracticeAcrossSchoolsType:
     practice: str
+    practice_id: relay.GlobalID | None = strawberry.field(
+        description="The practice of the district's catalogue; null for walkthroughs not tagged with one."
+    )
     schools: list[PracticeSchoolType]
     shown_schools: int
     classrooms: int
@@ -126,6 +129,7 @@ class PortfolioQuery:
             practices=[
                 PracticeAcrossSchoolsType(
                     practice=p.practice,
+                    practice_id=relay.GlobalID("Practice", str(p.practice_id)) if p.practice_id else None,
                     schools=[
                         PracticeSchoolType(
                             school_id=relay.GlobalID("School", str(s.school_id)),

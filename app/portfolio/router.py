@@ -64,6 +64,7 @@ def portfolio_public(portfolio: service.Portfolio) -> PortfolioPublic:
         practices=[
             PracticeAcrossSchools(
                 practice=p.practice,
+                practice_id=p.practice_id,
                 schools=[
                     PracticeSchoolPublic(
                         school_id=s.school_id, school_name=s.school_name, walkthrough=s.summary

@@ -63,7 +63,10 @@ class PracticeSchoolPublic(PublicModel):
 
 
 class PracticeAcrossSchools(PublicModel):
-    practice: str
+    practice: str = Field(description="The catalogue's name for it, or a walkthrough's own label.")
+    practice_id: uuid.UUID | None = Field(
+        description="The practice of the district's catalogue; null for walkthroughs not tagged with one."
+    )
     schools: list[PracticeSchoolPublic] = Field(description="Each school's latest closed walkthrough of it.")
     shown_schools: int = Field(description="Schools whose figure is shown (not suppressed).")
     classrooms: int = Field(description="Classrooms behind the pooled share (shown schools only).")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +43,7 @@ from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Mode, Participation
 from app.initiatives.models import Indicator
 from app.monitoring import measurements, practice
-from app.monitoring.models import Walkthrough
+from app.monitoring.models import Practice, Walkthrough
 from app.monitoring.practice_schemas import WalkthroughSummary
 from app.plans import service as plans
 from app.plans.models import (
@@ -122,6 +122,7 @@ class PracticeRow:
     """A practice across schools: each school's latest closed walkthrough of it."""
 
     practice: str
+    practice_id: uuid.UUID | None
     schools: list[PracticeSchool]
     shown_schools: int
     classrooms: int
@@ -356,37 +357,45 @@ async def _latest_walkthroughs(
 
 async def _practices(session: AsyncSession, principal: Principal) -> list[PracticeRow]:
     """Each practice walked through in the district: every school's latest closed walkthrough of it,
-    and the share of classrooms at developing or above pooled over the schools whose figure is shown."""
+    and the share of classrooms at developing or above pooled over the schools whose figure is shown.
+    A walkthrough tagged with a practice of the district's catalogue counts under that practice (by
+    its catalogue name, whatever its free-text label says); an untagged one under its own label."""
     try:
-        stmt = visible(select(Walkthrough, School.name), Walkthrough, principal, Action.WALKTHROUGH_READ)
+        stmt = visible(
+            select(Walkthrough, School.name, Practice.name), Walkthrough, principal, Action.WALKTHROUGH_READ
+        )
     except PermissionDenied:
         return []
+    which = func.coalesce(cast(Walkthrough.practice_id, String), Walkthrough.practice)
     latest = (
         await session.execute(
             stmt.join(School, School.id == Walkthrough.school_id)
+            .outerjoin(Practice, Practice.id == Walkthrough.practice_id)
             .where(Walkthrough.closed_at.is_not(None), Walkthrough.district_id == principal.district_id)
             .order_by(
-                Walkthrough.practice,
+                which,
                 Walkthrough.school_id,
                 Walkthrough.observed_on.desc(),
                 Walkthrough.created_at.desc(),
                 Walkthrough.id.desc(),
             )
-            .ext(distinct_on(Walkthrough.practice, Walkthrough.school_id))
+            .ext(distinct_on(which, Walkthrough.school_id))
         )
     ).all()
-    summaries = await practice.summaries_of(session, principal, [w for w, _ in latest])
-    by_practice: dict[str, list[PracticeSchool]] = defaultdict(list)
-    for (walkthrough, school_name), summary in zip(latest, summaries, strict=True):
-        by_practice[walkthrough.practice].append(PracticeSchool(walkthrough.school_id, school_name, summary))
+    summaries = await practice.summaries_of(session, principal, [w for w, _, _ in latest])
+    by_practice: dict[tuple[uuid.UUID | None, str], list[PracticeSchool]] = defaultdict(list)
+    for (walkthrough, school_name, catalogued), summary in zip(latest, summaries, strict=True):
+        key = (walkthrough.practice_id, catalogued or walkthrough.practice)
+        by_practice[key].append(PracticeSchool(walkthrough.school_id, school_name, summary))
     rows = []
-    for name, schools in by_practice.items():
+    for (practice_id, name), schools in by_practice.items():
         shown = [s.summary for s in schools if not s.summary.suppressed]
         classrooms = sum(s.classrooms for s in shown)
         implementing = sum(round((s.developing_or_above or 0) * s.classrooms) for s in shown)
         rows.append(
             PracticeRow(
                 practice=name,
+                practice_id=practice_id,
                 schools=sorted(schools, key=lambda s: s.school_name),
                 shown_schools=len(shown),
                 classrooms=classrooms,

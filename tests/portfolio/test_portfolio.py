@@ -46,6 +46,7 @@ async def school_plan(
     overdue: int = 0,
     classrooms: int = 5,
     practice: str = "Turn and talk",
+    practice_id: uuid.UUID | None = None,
     district: str = "A",
 ) -> uuid.UUID:
     """A new school of `district` with an active plan: one goal whose indicator rises (`up`, on track)
@@ -110,6 +111,7 @@ async def school_plan(
                 district_id=district_id,
                 school_id=school.id,
                 practice=practice,
+                practice_id=practice_id,
                 observed_on=day(-10),
                 plan_id=plan.id,
                 closed_at=utcnow(),
@@ -182,6 +184,24 @@ async def test_walkthroughs_pool_only_the_figures_already_shown(
     (row,) = [r for r in body["plans"] if r["plan_id"] == str(small)]
     assert row["latest_walkthrough"]["suppressed"] is True
     assert practices["Exit tickets"]["shown_schools"] == 1
+
+
+async def test_walkthroughs_tagged_with_a_catalogue_practice_pool_under_it_whatever_their_label(
+    app: FastAPI, client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    made = await client.post(f"{API}/practices", json={"name": "Structured talk"}, headers=admin)
+    assert made.status_code == 201, made.text
+    practice_id = uuid.UUID(made.json()["id"])
+    await school_plan(app, world, "Juniper Elementary", practice="Turn & talk", practice_id=practice_id)
+    await school_plan(app, world, "Kapok Elementary", practice="turn-and-talk", practice_id=practice_id)
+    await school_plan(app, world, "Larch Elementary", practice="Turn & talk")  # not tagged
+    practices = {p["practice"]: p for p in (await portfolio(client, tokens)).json()["practices"]}
+    tagged = practices["Structured talk"]
+    assert tagged["practice_id"] == str(practice_id)
+    assert [s["school_name"] for s in tagged["schools"]] == ["Juniper Elementary", "Kapok Elementary"]
+    assert practices["Turn & talk"]["practice_id"] is None
+    assert [s["school_name"] for s in practices["Turn & talk"]["schools"]] == ["Larch Elementary"]
 
 
 async def test_only_district_leaders_see_it_and_only_their_districts(
