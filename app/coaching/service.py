@@ -65,6 +65,7 @@ from app.monitoring.feedback import hidden_from_reader
 from app.monitoring.models import PdsaCycle, PlcMeeting, Walkthrough, WalkthroughObservation
 from app.plans import service as plans
 from app.plans.models import Plan
+from app.releases.computed import ComputedRelease
 from app.releases.models import Release, ReleaseSubject
 from app.tenancy.models import District, School
 
@@ -618,17 +619,9 @@ async def unshare_cycle(session: AsyncSession, principal: Principal, share_id: u
 # --- released counts --------------------------------------------------------------------------------
 
 
-@dataclass
-class CoachingRelease:
-    tables: dict[str, Any]
-    basis: dict[str, Any]
-    audit: dict[str, Any]
-    items: int
-
-
 async def compute_release(
     session: AsyncSession, district_id: uuid.UUID, period: str, min_teachers: int
-) -> CoachingRelease:
+) -> ComputedRelease:
     """Per practice, the period's cycles and distinct teachers, district-wide; a cell is suppressed
     below `min_teachers` teachers. No cell is a sum of others, so suppression needs no complements."""
     stmt = (
@@ -653,7 +646,7 @@ async def compute_release(
         }
         basis[key] = [[teacher, n] for teacher, n in rows]
     suppressed = sum(1 for c in cells.values() if c["cycles"]["suppressed"])
-    return CoachingRelease(
+    return ComputedRelease(
         tables={"cells": cells},
         basis=basis,
         audit={

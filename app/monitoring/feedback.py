@@ -61,6 +61,7 @@ from app.monitoring.practice_schemas import (
     FeedbackResultCreate,
     FeedbackShareCreate,
 )
+from app.releases.computed import ComputedRelease
 from app.releases.models import Release, ReleaseSubject
 from app.tenancy.models import District, School
 
@@ -375,19 +376,9 @@ async def unshare_feedback(session: AsyncSession, principal: Principal, share_id
 # --- school-level aggregates ------------------------------------------------------------------------
 
 
-@dataclass
-class FeedbackRelease:
-    """What a feedback release stores: the published cells, whose results each was drawn from."""
-
-    tables: dict[str, Any]
-    basis: dict[str, Any]
-    audit: dict[str, Any]
-    items: int
-
-
 async def compute_release(
     session: AsyncSession, district_id: uuid.UUID, period: str, min_n: int, min_teachers: int
-) -> FeedbackRelease:
+) -> ComputedRelease:
     """Every school and measure of the period, from the results of each school's teachers (an active
     teacher role at the school now), each cell suppressed below `min_n` respondents or
     `min_teachers` teachers. No cell is a sum of others, so suppression needs no complements."""
@@ -427,7 +418,7 @@ async def compute_release(
         }
         basis[key] = [[str(r.teacher_person_id), r.respondents] for r in rows]
     suppressed = sum(1 for c in cells.values() if c["respondents"]["suppressed"])
-    return FeedbackRelease(
+    return ComputedRelease(
         tables={"cells": cells},
         basis=basis,
         audit={

@@ -100,18 +100,14 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
             )
         when = None
     if data.subject is ReleaseSubject.COACHING:
-        computed_coaching = await coaching.compute_release(
-            session, district_id, data.period, district.min_teachers
-        )
-        tables, basis = computed_coaching.tables, computed_coaching.basis
-        audit, items = computed_coaching.audit, computed_coaching.items
+        released = await coaching.compute_release(session, district_id, data.period, district.min_teachers)
+        tables, basis, audit, items = released.tables, released.basis, released.audit, released.items
         min_people = district.min_teachers
     elif data.subject is ReleaseSubject.FEEDBACK:
-        computed_feedback = await feedback.compute_release(
+        released = await feedback.compute_release(
             session, district_id, data.period, district.min_cell_size, district.min_teachers
         )
-        tables, basis = computed_feedback.tables, computed_feedback.basis
-        audit, items = computed_feedback.audit, computed_feedback.items
+        tables, basis, audit, items = released.tables, released.basis, released.audit, released.items
         min_people = district.min_teachers
     if previous is not None:
         # Coaching cells count teachers' cycles: a correction moves them by the minimum of teachers.
