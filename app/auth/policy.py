@@ -282,6 +282,33 @@ async def get_visible_many(
     return {row.id: row for row in (await session.execute(stmt)).scalars()}  # type: ignore[attr-defined]
 
 
+async def children_visible_many(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[M],
+    row_ids: list[uuid.UUID],
+    parent: str,
+    parents_by_id: Callable[[AsyncSession, Principal, list[uuid.UUID]], Any],
+) -> dict[uuid.UUID, M]:
+    """The rows among `row_ids` whose parent (named by the attribute `parent`) the principal may read,
+    by id: a part of an initiative, a plan or an input is there for whoever reads the whole, and for no
+    one else. One statement for the rows (of the principal's district) and one batch for the parents.
+
+    Others are absent; `PermissionDenied` from `parents_by_id` passes through.
+    """
+    require_authenticated(principal)
+    if not row_ids:
+        return {}
+    stmt = select(model).where(any_of(model.id, row_ids))  # type: ignore[attr-defined]
+    if principal.kind is not PrincipalKind.SYSTEM:
+        stmt = stmt.where(model.district_id == principal.district_id)  # type: ignore[attr-defined]
+    rows = list((await session.execute(stmt)).scalars())
+    if not rows:
+        return {}
+    readable = await parents_by_id(session, principal, list({getattr(row, parent) for row in rows}))
+    return {row.id: row for row in rows if getattr(row, parent) in readable}  # type: ignore[attr-defined]
+
+
 def scopes_cover(scopes: list[str] | frozenset[str], action: Action) -> bool:
     """Whether an API client holding `scopes` may perform `action` (webhook events are sent only to
     clients whose scopes would let them read the event's subject)."""

@@ -22,7 +22,7 @@ from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity.graphql import PersonType, person_of
@@ -104,6 +104,8 @@ class QuadrantEnum(StrEnum):
 
 initiative_by_id = by_id(service.initiatives_by_id)
 stakeholder_by_id = by_id(service.stakeholders_by_id)
+capacity_item_by_id = by_id(service.capacity_items_by_id)
+placement_by_id = by_id(service.placements_by_id)
 measures_by_initiative = page_per_parent(service.measures_of_initiatives)
 capacity_by_initiative = page_per_parent(service.capacity_of_initiatives)
 placements_by_initiative = page_per_parent(service.placements_of_initiatives)
@@ -131,8 +133,8 @@ def _with_ids(fields: dict[str, Any], *ids: tuple[str, str, str]) -> dict[str, A
 
 
 @strawberry.type(name="Indicator", description="A measure of an initiative's public value.")
-class IndicatorType:
-    id: relay.GlobalID
+class IndicatorType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this measure.")
     initiative_id: relay.GlobalID | None
     school_id: relay.GlobalID | None
@@ -154,7 +156,7 @@ class IndicatorType:
     @classmethod
     def from_model(cls, indicator: Indicator) -> IndicatorType:
         return cls(
-            id=relay.GlobalID("Indicator", str(indicator.id)),
+            id=str(indicator.id),
             database_id=indicator.id,
             initiative_id=_global("Initiative", indicator.initiative_id),
             school_id=_global("School", indicator.school_id),
@@ -213,12 +215,20 @@ class IndicatorType:
         loader = info.context.loader("indicator_status_by_id", indicator_status_by_id)
         return IndicatorStatusReportType.from_schema(await loader.load(self.database_id))
 
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[IndicatorType | None]:
+        from app.monitoring.measurements import readable_indicators
+
+        return await load_nodes(info, "indicator_by_id", by_id(readable_indicators), node_ids, cls.from_model)
+
 
 @strawberry.type(
     name="CapacityItem", description="Something the initiative needs in order to deliver, and how far it is."
 )
-class CapacityItemType:
-    id: relay.GlobalID
+class CapacityItemType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this item.")
     initiative_id: relay.GlobalID
     category: CapacityCategoryEnum  # type: ignore[valid-type]
@@ -232,7 +242,7 @@ class CapacityItemType:
     @classmethod
     def from_model(cls, item: CapacityItem) -> CapacityItemType:
         return cls(
-            id=relay.GlobalID("CapacityItem", str(item.id)),
+            id=str(item.id),
             database_id=item.id,
             initiative_id=relay.GlobalID("Initiative", str(item.initiative_id)),
             category=item.category,
@@ -243,6 +253,12 @@ class CapacityItemType:
             created_at=item.created_at,
             updated_at=item.updated_at,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[CapacityItemType | None]:
+        return await load_nodes(info, "capacity_item_by_id", capacity_item_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(
@@ -362,8 +378,8 @@ class StanceChangeType:
     name="InitiativeStakeholder",
     description="A stakeholder's place in one initiative's authorizing environment.",
 )
-class PlacementType:
-    id: relay.GlobalID
+class PlacementType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this placement.")
     initiative_id: relay.GlobalID
     stakeholder_id: relay.GlobalID
@@ -381,7 +397,7 @@ class PlacementType:
     @classmethod
     def from_model(cls, placement: InitiativeStakeholder) -> PlacementType:
         return cls(
-            id=relay.GlobalID("InitiativeStakeholder", str(placement.id)),
+            id=str(placement.id),
             database_id=placement.id,
             initiative_id=relay.GlobalID("Initiative", str(placement.initiative_id)),
             stakeholder_id=relay.GlobalID("Stakeholder", str(placement.stakeholder_id)),
@@ -415,6 +431,12 @@ class PlacementType:
         loader = info.context.loader("stance_history_by_placement", stance_history_by_placement)
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, StanceChangeType.from_model)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[PlacementType | None]:
+        return await load_nodes(info, "placement_by_id", placement_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(description="Something a diagnosis rule saw in the initiative's triangle.")
