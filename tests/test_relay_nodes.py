@@ -8,7 +8,9 @@ district A; B's callers of the same role must get null.
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from app.core.db import session_scope
 from app.demo import seed_engagement, seed_initiatives, seed_plans
 from app.engagement.models import InputLink
 from app.identity.models import Role, RoleAssignment, User
+from app.initiatives.graphql import SUBJECT_TYPES
 from app.initiatives.models import CapacityItem, Indicator, InitiativeStakeholder
 from app.monitoring.models import FeedbackShare
 from app.plans.models import Evidence, PlanCollaborator
@@ -94,3 +97,135 @@ async def test_a_node_of_the_district_answers_null_to_a_caller_who_may_not_read_
     assert (await gql(NODE, {"id": share}))["node"] is None
     gql.headers = await tokens.headers("A", Role.COACH)
     assert (await gql(NODE, {"id": share}))["node"] == {"__typename": "FeedbackShare", "id": share}
+
+
+FINDINGS = """
+{ initiatives(first: 20) { edges { node { triangle { corners { findings { code subjects subjectIds } } } } } } }"""
+STANCES = """
+{ initiatives(first: 20) { edges { node { stakeholders(first: 20) { edges { node {
+    stanceHistory(first: 20) { edges { node { activityId activityGlobalId recordedByKind recordedById
+                                               recordedByGlobalId } } } } } } } } } }"""
+CREATE_SCHOOL = """
+mutation($input: CreateSchoolInput!) { createSchool(input: $input) { school { id databaseId } userErrors { code } } }"""
+AUDIT = """
+query($entity: ID, $actor: ID, $entityId: UUID) {
+  auditEvents(first: 200, entityGlobalId: $entity, actorGlobalId: $actor, entityId: $entityId) {
+    edges { node { action entityType entityId entityGlobalId actorKind actorId actorGlobalId } }
+  }
+}"""
+
+
+def _uuid_of(global_id: str) -> str:
+    return relay.GlobalID.from_id(global_id).node_id
+
+
+async def test_triangle_findings_name_their_subjects_by_global_id(
+    app: FastAPI, world: World, gql: GraphQLClient, tokens: Tokens
+) -> None:
+    await _seed(app, world)
+    gql.headers = await tokens.headers("A", Role.DISTRICT_LEADER)
+    data = await gql(FINDINGS)
+    findings = [
+        finding
+        for edge in data["initiatives"]["edges"]
+        for corner in edge["node"]["triangle"]["corners"]
+        for finding in corner["findings"]
+        if finding["subjects"]
+    ]
+    assert len({f["code"] for f in findings}) >= 3
+    for finding in findings:
+        assert [_uuid_of(s) for s in finding["subjectIds"]] == finding["subjects"]
+        for subject in finding["subjectIds"]:
+            found = (await gql(NODE, {"id": subject}))["node"]
+            assert found == {"__typename": SUBJECT_TYPES[finding["code"]], "id": subject}
+
+
+def test_every_finding_with_subjects_says_what_they_are() -> None:
+    """A rule whose finding names subjects has their GraphQL type in `SUBJECT_TYPES`."""
+    root = Path(__file__).parent.parent / "app"
+    source = (root / "initiatives" / "findings.py").read_text() + (
+        root / "engagement" / "findings.py"
+    ).read_text()
+    blocks = re.split(r"\byield Finding\(", source)[1:]
+    assert len(blocks) >= 10
+    for block in blocks:
+        body = block.split("\n        )", 1)[0]
+        code = re.search(r'code="([a-z_.]+)"', body)
+        assert code is not None
+        if "subjects=" in body:
+            assert code.group(1) in SUBJECT_TYPES, code.group(1)
+
+
+async def test_stance_changes_name_their_activity_and_recorder_by_global_id(
+    app: FastAPI, world: World, gql: GraphQLClient, tokens: Tokens
+) -> None:
+    await _seed(app, world)
+    gql.headers = await tokens.headers("A", Role.DISTRICT_LEADER)
+    data = await gql(STANCES)
+    changes = [
+        change["node"]
+        for initiative in data["initiatives"]["edges"]
+        for placement in initiative["node"]["stakeholders"]["edges"]
+        for change in placement["node"]["stanceHistory"]["edges"]
+    ]
+    assert changes
+    for change in changes:
+        if change["activityId"] is None:
+            assert change["activityGlobalId"] is None
+        else:
+            assert change["activityGlobalId"] == str(relay.GlobalID("Activity", change["activityId"]))
+            found = (await gql(NODE, {"id": change["activityGlobalId"]}))["node"]
+            assert found == {"__typename": "Activity", "id": change["activityGlobalId"]}
+        if change["recordedByKind"] == "system":  # the demo seeds write as the operator
+            assert change["recordedByGlobalId"] is None
+        else:
+            assert change["recordedByGlobalId"] == str(relay.GlobalID("User", change["recordedById"]))
+
+
+async def test_audit_events_name_entity_and_actor_by_global_id_and_filter_by_them(
+    world: World, gql: GraphQLClient, tokens: Tokens
+) -> None:
+    gql.headers = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    district = str(relay.GlobalID("District", str(world.district_id("A"))))
+    created = await gql(CREATE_SCHOOL, {"input": {"districtId": district, "name": "A Middle"}})
+    school = created["createSchool"]["school"]
+    admin = str(relay.GlobalID("User", str(world.user("A", Role.DISTRICT_ADMIN)[0])))
+
+    events = (await gql(AUDIT, {"entity": school["id"]}))["auditEvents"]["edges"]
+    assert [e["node"]["action"] for e in events] == ["school.create"]
+    event = events[0]["node"]
+    assert (event["entityType"], event["entityId"], event["entityGlobalId"]) == (
+        "school",
+        school["databaseId"],
+        school["id"],
+    )
+    assert (event["actorKind"], event["actorGlobalId"]) == ("user", admin)
+    assert _uuid_of(event["actorGlobalId"]) == event["actorId"]
+    assert (await gql(NODE, {"id": event["actorGlobalId"]}))["node"] == {"__typename": "User", "id": admin}
+
+    # The filters meet: by actor too; by someone else, or a type that is never written, nothing.
+    assert len((await gql(AUDIT, {"entity": school["id"], "actor": admin}))["auditEvents"]["edges"]) == 1
+    someone_else = str(relay.GlobalID("User", str(world.user("A", Role.TEACHER)[0])))
+    assert (await gql(AUDIT, {"entity": school["id"], "actor": someone_else}))["auditEvents"]["edges"] == []
+    not_written = str(relay.GlobalID("TriangleFinding", school["databaseId"]))
+    assert (await gql(AUDIT, {"entity": not_written}))["auditEvents"]["edges"] == []
+    # The deprecated UUID filter still answers, and disagreeing with the global id answers nothing.
+    assert len((await gql(AUDIT, {"entityId": school["databaseId"]}))["auditEvents"]["edges"]) == 1
+    other = str(uuid.uuid4())
+    assert (await gql(AUDIT, {"entity": school["id"], "entityId": other}))["auditEvents"]["edges"] == []
+
+
+def test_no_field_names_another_object_by_a_bare_uuid_without_a_global_id_beside_it() -> None:
+    """Every `UUID` output field is a row's own `databaseId`, deprecated next to its global id, or one
+    of the few that name what has no `Node` (webhook subscriptions and deliveries, a removed row)."""
+    schema_text = (Path(__file__).parent.parent / "schema" / "schema.graphql").read_text()
+    no_node = {"deletedId", "eventId", "apiClientId", "targetDatabaseId", "id"}
+    bare: list[str] = []
+    lines = schema_text.splitlines()
+    for line in lines:
+        match = re.match(r"^  (\w+): \[?UUID", line)
+        if match is None or match.group(1) == "databaseId" or match.group(1) in no_node:
+            continue
+        if "@deprecated" not in line:
+            bare.append(match.group(1))
+    assert bare == []

@@ -24,7 +24,14 @@ from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.graphql.relay import (
+    Connection,
+    actor_global_id,
+    node_uuid,
+    page_request,
+    parse_global_id,
+    present_fields,
+)
 from app.identity.graphql import PersonType, person_of
 from app.initiatives import service
 from app.initiatives.models import (
@@ -328,7 +335,12 @@ class StageChangeType:
     )
     to_stage: StageEnum  # type: ignore[valid-type]
     changed_by_kind: str
-    changed_by_id: uuid.UUID | None
+    changed_by_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `changedByGlobalId`, the global id `node(id:)` answers."
+    )
+    changed_by_global_id: relay.GlobalID | None = strawberry.field(
+        description="Who moved it: a `User` or an `ApiClient`; null for the installation's operator."
+    )
     changed_by_label: str | None
     created_at: datetime = strawberry.field(description="When it was moved.")
 
@@ -340,6 +352,7 @@ class StageChangeType:
             to_stage=change.to_stage,
             changed_by_kind=change.changed_by_kind,
             changed_by_id=change.changed_by_id,
+            changed_by_global_id=actor_global_id(change.changed_by_kind, change.changed_by_id),
             changed_by_label=change.changed_by_label,
             created_at=change.created_at,
         )
@@ -353,9 +366,19 @@ class StanceChangeType:
     )
     to_stance: StanceEnum  # type: ignore[valid-type]
     evidence: str | None
-    activity_id: uuid.UUID | None
+    activity_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `activityGlobalId`, the global id `node(id:)` answers."
+    )
+    activity_global_id: relay.GlobalID | None = strawberry.field(
+        description="The engagement activity the stance was seen at, if any."
+    )
     recorded_by_kind: str
-    recorded_by_id: uuid.UUID | None
+    recorded_by_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `recordedByGlobalId`, the global id `node(id:)` answers."
+    )
+    recorded_by_global_id: relay.GlobalID | None = strawberry.field(
+        description="Who recorded it: a `User` or an `ApiClient`; null for the installation's operator."
+    )
     recorded_by_label: str | None
     created_at: datetime
 
@@ -367,8 +390,10 @@ class StanceChangeType:
             to_stance=change.to_stance,
             evidence=change.evidence,
             activity_id=change.activity_id,
+            activity_global_id=_global("Activity", change.activity_id),
             recorded_by_kind=change.recorded_by_kind,
             recorded_by_id=change.recorded_by_id,
+            recorded_by_global_id=actor_global_id(change.recorded_by_kind, change.recorded_by_id),
             recorded_by_label=change.recorded_by_label,
             created_at=change.created_at,
         )
@@ -439,13 +464,35 @@ class PlacementType(relay.Node):
         return await load_nodes(info, "placement_by_id", placement_by_id, node_ids, cls.from_model)
 
 
+# What a finding's subjects are, by its code (the rules in `app/initiatives/findings.py` and
+# `app/engagement/findings.py`; codes with no subjects are absent).
+SUBJECT_TYPES: dict[str, str] = {
+    "public_value.no_baseline": "Indicator",
+    "capacity.missing_while_implementing": "CapacityItem",
+    "legitimacy.key_stakeholder_resisting": "InitiativeStakeholder",
+    "legitimacy.narrow_coalition": "InitiativeStakeholder",
+    "legitimacy.formal_authority_only_informed": "InitiativeStakeholder",
+    "legitimacy.stance_trending_down": "InitiativeStakeholder",
+    "legitimacy.built_then_asked": "Stakeholder",
+    "legitimacy.inputs_left_open": "Input",
+    "legitimacy.co_creation_credit": "Activity",
+}
+
+
 @strawberry.type(description="Something a diagnosis rule saw in the initiative's triangle.")
 class TriangleFinding:
     code: str = strawberry.field(description="Stable code, e.g. `legitimacy.narrow_coalition`.")
     corner: CornerEnum
     severity: SeverityEnum
     explanation: str
-    subjects: list[uuid.UUID] = strawberry.field(description="Ids of the rows the finding is about.")
+    subjects: list[uuid.UUID] = strawberry.field(
+        description="Database UUIDs of the rows the finding is about.",
+        deprecation_reason="Database UUIDs; use `subjectIds`, global ids `node(id:)` answers.",
+    )
+    subject_ids: list[relay.GlobalID] = strawberry.field(
+        description="What the finding is about, as its code says: measures (`Indicator`), `CapacityItem`s, "
+        "placements (`InitiativeStakeholder`), `Stakeholder`s, `Input`s or `Activity`s."
+    )
 
     @classmethod
     def from_schema(cls, finding: Finding) -> TriangleFinding:
@@ -455,6 +502,7 @@ class TriangleFinding:
             severity=SeverityEnum(finding.severity),
             explanation=finding.explanation,
             subjects=list(finding.subjects),
+            subject_ids=[relay.GlobalID(SUBJECT_TYPES[finding.code], str(s)) for s in finding.subjects],
         )
 
 

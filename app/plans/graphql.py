@@ -35,7 +35,14 @@ from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.graphql.relay import (
+    Connection,
+    actor_global_id,
+    node_uuid,
+    page_request,
+    parse_global_id,
+    present_fields,
+)
 from app.identity.graphql import PersonType, _lookup, person_of
 from app.initiatives.graphql import (
     _EXPECTED_VERSION,
@@ -472,7 +479,12 @@ class PlanSignOffType:
     kind: SignOffKindEnum  # type: ignore[valid-type]
     person_id: relay.GlobalID | None
     signed_by_kind: str
-    signed_by_id: uuid.UUID | None
+    signed_by_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `signedByGlobalId`, the global id `node(id:)` answers."
+    )
+    signed_by_global_id: relay.GlobalID | None = strawberry.field(
+        description="Who signed: a `User` or an `ApiClient`; null for the installation's operator."
+    )
     signed_by_label: str | None
     note: str | None
     created_at: datetime
@@ -486,6 +498,7 @@ class PlanSignOffType:
             person_id=_global("Person", row.person_id),
             signed_by_kind=row.signed_by_kind,
             signed_by_id=row.signed_by_id,
+            signed_by_global_id=actor_global_id(row.signed_by_kind, row.signed_by_id),
             signed_by_label=row.signed_by_label,
             note=row.note,
             created_at=row.created_at,
@@ -502,7 +515,12 @@ class AcceptedRiskType:
     input_id: relay.GlobalID = strawberry.field(description="The barrier (an Input) carried unanswered.")
     reason: str
     accepted_by_kind: str
-    accepted_by_id: uuid.UUID | None
+    accepted_by_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `acceptedByGlobalId`, the global id `node(id:)` answers."
+    )
+    accepted_by_global_id: relay.GlobalID | None = strawberry.field(
+        description="Who accepted it: a `User` or an `ApiClient`; null for the installation's operator."
+    )
     accepted_by_label: str | None
     created_at: datetime
 
@@ -515,6 +533,7 @@ class AcceptedRiskType:
             reason=row.reason,
             accepted_by_kind=row.accepted_by_kind,
             accepted_by_id=row.accepted_by_id,
+            accepted_by_global_id=actor_global_id(row.accepted_by_kind, row.accepted_by_id),
             accepted_by_label=row.accepted_by_label,
             created_at=row.created_at,
         )
