@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select
 from strawberry import relay
 
 from app.auth.principal import SYSTEM
@@ -229,3 +229,44 @@ def test_no_field_names_another_object_by_a_bare_uuid_without_a_global_id_beside
         if "@deprecated" not in line:
             bare.append(match.group(1))
     assert bare == []
+
+
+COUNTED = """
+query($after: String) {
+  initiatives(first: 2, after: $after) {
+    totalCount pageInfo { endCursor }
+    edges { node { stakeholders(first: 1) { totalCount edges { cursor } } } }
+  }
+  auditEvents(first: 1) { totalCount edges { cursor } }
+}"""
+
+
+async def test_top_level_connections_count_the_whole_list_whatever_the_page(
+    app: FastAPI, world: World, gql: GraphQLClient, tokens: Tokens
+) -> None:
+    from app.audit.models import AuditEvent
+    from app.initiatives.models import Initiative
+
+    await _seed(app, world)
+    district_id = world.district_id("A")
+    async with session_scope(app.state.session_factory, SYSTEM) as session:
+        initiatives = await session.scalar(
+            select(func.count()).select_from(Initiative).where(Initiative.district_id == district_id)
+        )
+        events = await session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.district_id == district_id)
+        )
+    assert initiatives is not None
+    assert initiatives > 2
+    gql.headers = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    first = await gql(COUNTED)
+    assert first["initiatives"]["totalCount"] == initiatives
+    assert first["auditEvents"]["totalCount"] == events
+    # Nested connections are read for many parents at once and do not count.
+    assert {edge["node"]["stakeholders"]["totalCount"] for edge in first["initiatives"]["edges"]} == {None}
+    after = first["initiatives"]["pageInfo"]["endCursor"]
+    second = await gql(COUNTED, {"after": after})
+    assert second["initiatives"]["totalCount"] == initiatives
+    # Another district's caller counts only its own.
+    gql.headers = await tokens.headers("B", Role.DISTRICT_ADMIN)
+    assert (await gql(COUNTED))["initiatives"]["totalCount"] == 0

@@ -210,7 +210,11 @@ async def visible_page(
     }
     given = frozenset(values)
     kept = statements.get((what, given, page_shape(page)), principal, lambda: build(principal, given, page))
-    return await paginate_kept(session, kept, model, page, values)
+    whole = PageRequest(limit=page.limit, updated_since=page.updated_since)
+    first_page = statements.get(
+        (what, given, page_shape(whole)), principal, lambda: build(principal, given, whole)
+    )
+    return await paginate_kept(session, kept, model, page, values, first_page)
 
 
 async def get_visible(

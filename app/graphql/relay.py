@@ -53,10 +53,25 @@ class PageInfo:
     last: strawberry.Private[Any] = None
 
 
+async def _total_count(self: Any, info: strawberry.Info) -> int | None:
+    if self.count is None:
+        return None
+    statement, parameters = self.count
+    async with info.context.session() as session:
+        return int(await session.scalar(statement, parameters) or 0)
+
+
 @strawberry.type(description="A page of a list, in the Relay connection shape.")
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
+    total_count: int | None = strawberry.field(
+        resolver=_total_count,
+        description="How many items the whole list holds (with its filters, whatever the page), counted "
+        "by one statement when asked. Top-level lists count; null on lists nested in another object, "
+        "which are read for many parents at once and are not counted.",
+    )
+    count: strawberry.Private[Any] = None
 
     @classmethod
     def from_page(cls, page: Page[Any], convert: Callable[[Any], NodeT]) -> Connection[NodeT]:
@@ -69,6 +84,7 @@ class Connection(Generic[NodeT]):
                 first=items[0] if items else None,
                 last=items[-1] if items else None,
             ),
+            count=page.count,
         )
 
 
