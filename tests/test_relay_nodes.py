@@ -102,9 +102,8 @@ async def test_a_node_of_the_district_answers_null_to_a_caller_who_may_not_read_
 FINDINGS = """
 { initiatives(first: 20) { edges { node { triangle { corners { findings { code subjects subjectIds } } } } } } }"""
 STANCES = """
-{ initiatives(first: 20) { edges { node { stakeholders(first: 20) { edges { node {
-    stanceHistory(first: 20) { edges { node { activityId activityGlobalId recordedByKind recordedById
-                                               recordedByGlobalId } } } } } } } } } }"""
+query($id: ID!) { node(id: $id) { ... on InitiativeStakeholder { stanceHistory(first: 50) { edges { node {
+    activityId activityGlobalId recordedByKind recordedById recordedByGlobalId } } } } } }"""
 CREATE_SCHOOL = """
 mutation($input: CreateSchoolInput!) { createSchool(input: $input) { school { id databaseId } userErrors { code } } }"""
 AUDIT = """
@@ -159,27 +158,43 @@ def test_every_finding_with_subjects_says_what_they_are() -> None:
 async def test_stance_changes_name_their_activity_and_recorder_by_global_id(
     app: FastAPI, world: World, gql: GraphQLClient, tokens: Tokens
 ) -> None:
-    await _seed(app, world)
+    """One stance recorded at an activity by the district leader, beside the operator's seeded ones."""
+    from app.engagement.models import Activity
+    from app.initiatives.models import Stance, StanceChange
+
+    ids = await _seed(app, world)
+    district_id = world.district_id("A")
+    leader_id = world.user("A", Role.DISTRICT_LEADER)[0]
+    async with session_scope(app.state.session_factory, SYSTEM) as session:
+        activity_id = await session.scalar(
+            select(Activity.id).where(Activity.district_id == district_id).limit(1)
+        )
+        session.add(
+            StanceChange(
+                district_id=district_id,
+                initiative_stakeholder_id=ids["InitiativeStakeholder"],
+                from_stance=None,
+                to_stance=Stance.SUPPORTIVE,
+                activity_id=activity_id,
+                recorded_by_kind="user",
+                recorded_by_id=leader_id,
+            )
+        )
     gql.headers = await tokens.headers("A", Role.DISTRICT_LEADER)
-    data = await gql(STANCES)
-    changes = [
-        change["node"]
-        for initiative in data["initiatives"]["edges"]
-        for placement in initiative["node"]["stakeholders"]["edges"]
-        for change in placement["node"]["stanceHistory"]["edges"]
-    ]
-    assert changes
+    placement = str(relay.GlobalID("InitiativeStakeholder", str(ids["InitiativeStakeholder"])))
+    data = await gql(STANCES, {"id": placement})
+    changes = [edge["node"] for edge in data["node"]["stanceHistory"]["edges"]]
+    at_activity = [change for change in changes if change["activityId"] is not None]
+    assert [change["activityId"] for change in at_activity] == [str(activity_id)]
+    activity = str(relay.GlobalID("Activity", str(activity_id)))
+    assert at_activity[0]["activityGlobalId"] == activity
+    assert at_activity[0]["recordedByGlobalId"] == str(relay.GlobalID("User", str(leader_id)))
+    assert (await gql(NODE, {"id": activity}))["node"] == {"__typename": "Activity", "id": activity}
     for change in changes:
         if change["activityId"] is None:
             assert change["activityGlobalId"] is None
-        else:
-            assert change["activityGlobalId"] == str(relay.GlobalID("Activity", change["activityId"]))
-            found = (await gql(NODE, {"id": change["activityGlobalId"]}))["node"]
-            assert found == {"__typename": "Activity", "id": change["activityGlobalId"]}
         if change["recordedByKind"] == "system":  # the demo seeds write as the operator
             assert change["recordedByGlobalId"] is None
-        else:
-            assert change["recordedByGlobalId"] == str(relay.GlobalID("User", change["recordedById"]))
 
 
 async def test_audit_events_name_entity_and_actor_by_global_id_and_filter_by_them(
