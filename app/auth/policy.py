@@ -210,7 +210,11 @@ async def visible_page(
     }
     given = frozenset(values)
     kept = statements.get((what, given, page_shape(page)), principal, lambda: build(principal, given, page))
-    return await paginate_kept(session, kept, model, page, values)
+    whole = PageRequest(limit=page.limit, updated_since=page.updated_since)
+    first_page = statements.get(
+        (what, given, page_shape(whole)), principal, lambda: build(principal, given, whole)
+    )
+    return await paginate_kept(session, kept, model, page, values, first_page)
 
 
 async def get_visible(
@@ -280,6 +284,33 @@ async def get_visible_many(
             raise
         return {}
     return {row.id: row for row in (await session.execute(stmt)).scalars()}  # type: ignore[attr-defined]
+
+
+async def children_visible_many(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[M],
+    row_ids: list[uuid.UUID],
+    parent: str,
+    parents_by_id: Callable[[AsyncSession, Principal, list[uuid.UUID]], Any],
+) -> dict[uuid.UUID, M]:
+    """The rows among `row_ids` whose parent (named by the attribute `parent`) the principal may read,
+    by id: a part of an initiative, a plan or an input is there for whoever reads the whole, and for no
+    one else. One statement for the rows (of the principal's district) and one batch for the parents.
+
+    Others are absent; `PermissionDenied` from `parents_by_id` passes through.
+    """
+    require_authenticated(principal)
+    if not row_ids:
+        return {}
+    stmt = select(model).where(any_of(model.id, row_ids))  # type: ignore[attr-defined]
+    if principal.kind is not PrincipalKind.SYSTEM:
+        stmt = stmt.where(model.district_id == principal.district_id)  # type: ignore[attr-defined]
+    rows = list((await session.execute(stmt)).scalars())
+    if not rows:
+        return {}
+    readable = await parents_by_id(session, principal, list({getattr(row, parent) for row in rows}))
+    return {row.id: row for row in rows if getattr(row, parent) in readable}  # type: ignore[attr-defined]
 
 
 def scopes_cover(scopes: list[str] | frozenset[str], action: Action) -> bool:

@@ -50,6 +50,9 @@ class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
     has_previous: bool = False
+    # How to count the whole list (its filters, not its cursor): a statement and its parameters, run
+    # only when a client asks (GraphQL `totalCount`). None where the list is not counted.
+    count: tuple[Select[Any], dict[str, Any]] | None = None
 
     def cursor_of(self, item: Any) -> str:
         return encode_cursor(item.created_at, item.id)
@@ -121,6 +124,7 @@ async def paginate(
     The page holds read rows (`app.core.rows`), not entities: a page is read for a reply.
     """
     order = (model.created_at.desc(), model.id.desc()) if newest_first else (model.created_at, model.id)
+    base = stmt
     stmt = (
         apply_filters(stmt, model, page, newest_first=newest_first)
         .with_only_columns(*columns_of(model))
@@ -128,7 +132,20 @@ async def paginate(
         .limit(page.limit + 1)
     )
     rows = read_rows(model, await fetch_rows(session, stmt))
-    return _page_from(rows, page)
+    return _counted(_page_from(rows, page), stmt_counting(apply_filters(base, model, _uncursored(page))), {})
+
+
+def stmt_counting(stmt: Select[Any]) -> Select[Any]:
+    """A statement counting the rows of `stmt` (its order and limit dropped)."""
+    return select(func.count()).select_from(stmt.order_by(None).limit(None).subquery())
+
+
+def _uncursored(page: PageRequest) -> PageRequest:
+    return PageRequest(limit=page.limit, updated_since=page.updated_since)
+
+
+def _counted(page: Page[Any], count: Select[Any], parameters: dict[str, Any]) -> Page[Any]:
+    return Page(page.items, page.next_cursor, page.has_previous, (count, parameters))
 
 
 async def paginate_kept(
@@ -137,6 +154,7 @@ async def paginate_kept(
     model: Any,
     page: PageRequest,
     values: dict[str, Any],
+    first_page: Any = None,
 ) -> Page[Any]:
     """`paginate` for a statement kept per principal (`app.auth.policy.statements`).
 
@@ -144,6 +162,8 @@ async def paginate_kept(
     the page's cursor and `updated_since` and its size are bound parameters, given here by `values`
     and `page`, so the statement object (and with it SQLAlchemy's cache key and asyncpg's prepared
     statement) is the same on every request of that principal with that shape.
+
+    `first_page`, the kept statement of the same list without a cursor, counts the whole list.
     """
     parameters = dict(values, page_limit=page.limit + 1)
     if page.updated_since is not None:
@@ -151,7 +171,13 @@ async def paginate_kept(
     if page.cursor is not None:
         parameters["cursor_created_at"], parameters["cursor_id"] = decode_cursor(page.cursor)
     rows = read_rows(model, await fetch_rows(session, kept, parameters))
-    return _page_from(rows, page)
+    found = _page_from(rows, page)
+    if first_page is None:
+        return found
+    counting = dict(values)
+    if page.updated_since is not None:
+        counting["updated_since"] = page.updated_since
+    return _counted(found, stmt_counting(first_page), counting)
 
 
 def page_shape(page: PageRequest) -> tuple[bool, bool]:

@@ -55,7 +55,7 @@ from app.engagement.schemas import (
 )
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity.graphql import PersonType, _lookup, person_of
@@ -97,6 +97,7 @@ ChangeTargetEnum = strawberry.enum(ChangeTarget, name="ChangeTarget", descriptio
 
 activity_by_id = by_id(service.activities_by_id)
 participation_by_id = by_id(service.participations_by_id)
+input_link_by_id = by_id(service.input_links_by_id)
 activities_by_initiative = page_per_parent(service.activities_of_initiatives)
 participations_by_activity = page_per_parent(service.participations_of_activities)
 links_by_input = page_per_parent(service.links_of_inputs)
@@ -176,8 +177,8 @@ class InputTextType:
 @strawberry.type(
     name="InputLink", description="Something an input changed: a field of its initiative, or a capacity item."
 )
-class InputLinkType:
-    id: relay.GlobalID
+class InputLinkType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this link.")
     input_id: relay.GlobalID
     target: ChangeTargetEnum  # type: ignore[valid-type]
@@ -194,7 +195,7 @@ class InputLinkType:
     @classmethod
     def from_model(cls, link: InputLink | InputLinkPublic) -> InputLinkType:
         return cls(
-            id=relay.GlobalID("InputLink", str(link.id)),
+            id=str(link.id),
             database_id=link.id,
             input_id=relay.GlobalID("Input", str(link.input_id)),
             target=link.target,
@@ -203,6 +204,12 @@ class InputLinkType:
             note=link.note,
             created_at=link.created_at,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[InputLinkType | None]:
+        return await load_nodes(info, "input_link_by_id", input_link_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.engagement.findings  # noqa: F401  (registers this area's triangle findings)
 from app.auth.permissions import Action
-from app.auth.policy import allowed_schools, authorize, visible
+from app.auth.policy import allowed_schools, authorize, children_visible_many, visible
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
@@ -583,6 +583,22 @@ async def get_input(session: AsyncSession, principal: Principal, input_id: uuid.
     return row
 
 
+async def inputs_by_id(
+    session: AsyncSession, principal: Principal, input_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Input]:
+    """The inputs among `input_ids` that `get_input` would answer (a DataLoader batch): named to the
+    principal, in an activity it may read."""
+    if not input_ids:
+        return {}
+    rows = list(
+        (await session.execute(_inputs_named(principal).where(any_of(Input.id, input_ids)))).scalars()
+    )
+    if not rows:
+        return {}
+    readable = await activities_by_id(session, principal, list({row.activity_id for row in rows}))
+    return {row.id: row for row in rows if row.activity_id in readable}
+
+
 async def inputs_of_plan(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> list[Input]:
     """What was said in the co-creation activities held for a plan's pre-planning, oldest first: the
     plan's barriers and leverage points are these inputs, not copies. Contributors are shown as
@@ -719,6 +735,13 @@ async def links_of_inputs(
         stmt = select(InputLink)
     pages = await paginate_per_parent(session, stmt, InputLink, InputLink.input_id, input_ids, page)
     return {i: pages.get(i, Page([], None)) for i in input_ids}
+
+
+async def input_links_by_id(
+    session: AsyncSession, principal: Principal, link_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, InputLink]:
+    """The links among `link_ids` of inputs the principal may read (a DataLoader batch)."""
+    return await children_visible_many(session, principal, InputLink, link_ids, "input_id", inputs_by_id)
 
 
 async def link_input(

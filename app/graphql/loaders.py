@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app.auth.principal import Principal
+from app.core.errors import PermissionDenied
 from app.core.pagination import Page, PageRequest
 from app.graphql.context import Context
 
@@ -74,3 +75,30 @@ def narrowed_page_loader(
     given = {key: value for key, value in filters.items() if value is not None}
     key = name + "".join(f"|{field}={value}" for field, value in sorted(given.items()))
     return context.loader(key, page_per_parent(functools.partial(fetch, **given)))
+
+
+async def load_nodes(
+    info: Any,
+    name: str,
+    factory: Callable[[Context], DataLoader[uuid.UUID, Any]],
+    node_ids: Any,
+    convert: Any,
+) -> list[Any]:
+    """Relay `node`/`nodes` resolution through the request's `name` loader (one batch for all ids): a
+    malformed id, a row the caller may not read and a caller refused the kind altogether all resolve
+    to null, as `node` promises ("null if it is not there for you")."""
+    ids: list[uuid.UUID | None] = []
+    for node_id in node_ids:
+        try:
+            ids.append(uuid.UUID(node_id))
+        except ValueError:
+            ids.append(None)
+    loader = info.context.loader(name, factory)
+    try:
+        rows = await loader.load_many([i for i in ids if i is not None])
+    except PermissionDenied:
+        return [None for _ in ids]
+    found = iter(rows)
+    return [
+        (convert(row) if (row := next(found)) is not None else None) if i is not None else None for i in ids
+    ]

@@ -53,10 +53,25 @@ class PageInfo:
     last: strawberry.Private[Any] = None
 
 
+async def _total_count(self: Any, info: strawberry.Info) -> int | None:
+    if self.count is None:
+        return None
+    statement, parameters = self.count
+    async with info.context.session() as session:
+        return int(await session.scalar(statement, parameters) or 0)
+
+
 @strawberry.type(description="A page of a list, in the Relay connection shape.")
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
+    total_count: int | None = strawberry.field(
+        resolver=_total_count,
+        description="How many items the whole list holds (with its filters, whatever the page), counted "
+        "by one statement when asked. Top-level lists count; null on lists nested in another object, "
+        "which are read for many parents at once and are not counted.",
+    )
+    count: strawberry.Private[Any] = None
 
     @classmethod
     def from_page(cls, page: Page[Any], convert: Callable[[Any], NodeT]) -> Connection[NodeT]:
@@ -69,6 +84,7 @@ class Connection(Generic[NodeT]):
                 first=items[0] if items else None,
                 last=items[-1] if items else None,
             ),
+            count=page.count,
         )
 
 
@@ -132,3 +148,63 @@ def present_fields(graphql_input: Any, *, exclude: frozenset[str] = frozenset())
         for name, value in vars(graphql_input).items()
         if value is not strawberry.UNSET and name not in exclude
     }
+
+
+# --- global ids for what rows record by table or by actor --------------------------------------------
+
+# The GraphQL `Node` type of each table whose rows are nodes (audit events name their entity by table).
+NODE_TYPE_OF_TABLE: dict[str, str] = {
+    "action_step": "ActionStep",
+    "activity": "Activity",
+    "api_client": "ApiClient",
+    "capacity_item": "CapacityItem",
+    "coaching_cycle": "CoachingCycle",
+    "district": "District",
+    "evidence": "Evidence",
+    "feedback_result": "FeedbackResult",
+    "feedback_share": "FeedbackShare",
+    "goal": "Goal",
+    "indicator": "Indicator",
+    "initiative": "Initiative",
+    "initiative_stakeholder": "InitiativeStakeholder",
+    "input": "Input",
+    "input_link": "InputLink",
+    "measurement": "Measurement",
+    "participation": "Participation",
+    "pdsa_cycle": "PdsaCycle",
+    "person": "Person",
+    "plan": "Plan",
+    "plan_collaborator": "PlanCollaborator",
+    "plan_revision": "PlanRevision",
+    "plc_meeting": "PlcMeeting",
+    "review_checkpoint": "ReviewCheckpoint",
+    "role_assignment": "RoleAssignment",
+    "school": "School",
+    "stakeholder": "Stakeholder",
+    "strategy": "Strategy",
+    "user_account": "User",
+    "walkthrough": "Walkthrough",
+    "walkthrough_observation": "WalkthroughObservation",
+}
+TABLE_OF_NODE_TYPE: dict[str, str] = {type_name: table for table, type_name in NODE_TYPE_OF_TABLE.items()}
+
+# The GraphQL `Node` type of who acted, by the actor kind rows record (`user`, `client`; the operator
+# acting from the command line is no node).
+ACTOR_TYPES: dict[str, str] = {"user": "User", "client": "ApiClient"}
+
+
+def global_id(type_name: str | None, row_id: uuid.UUID | None) -> relay.GlobalID | None:
+    """The global id of a row of `type_name`; None when either is unknown."""
+    if type_name is None or row_id is None:
+        return None
+    return relay.GlobalID(type_name, str(row_id))
+
+
+def entity_global_id(table: str, row_id: uuid.UUID | None) -> relay.GlobalID | None:
+    """The global id of a row named by its table, when rows of that table are nodes."""
+    return global_id(NODE_TYPE_OF_TABLE.get(table), row_id)
+
+
+def actor_global_id(kind: str, actor_id: uuid.UUID | None) -> relay.GlobalID | None:
+    """The global id of who acted (a `User` or an `ApiClient`); None for the operator."""
+    return global_id(ACTOR_TYPES.get(kind), actor_id)

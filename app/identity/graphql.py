@@ -20,7 +20,7 @@ from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id
+from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity import service
@@ -69,6 +69,7 @@ async def _persons_by_id(
 
 
 person_by_id = by_id(_persons_by_id)
+role_assignment_by_id = by_id(service.role_assignments_by_id)
 
 
 async def person_of(
@@ -132,8 +133,8 @@ class PersonType(relay.Node):
 
 
 @strawberry.type(name="RoleAssignment", description="A role held in the district, or at one school.")
-class RoleAssignmentType:
-    id: relay.GlobalID
+class RoleAssignmentType(relay.Node):
+    id: relay.NodeID[str]
     role: RoleEnum  # type: ignore[valid-type]
     school_id: relay.GlobalID | None = strawberry.field(description="Null for a district-wide grant.")
     user_id: relay.GlobalID
@@ -141,10 +142,18 @@ class RoleAssignmentType:
     @classmethod
     def from_model(cls, assignment: Any) -> RoleAssignmentType:
         return cls(
-            id=relay.GlobalID("RoleAssignment", str(assignment.id)),
+            id=str(assignment.id),
             role=assignment.role,
             school_id=_global("School", assignment.school_id),
             user_id=relay.GlobalID("User", str(assignment.user_id)),
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[RoleAssignmentType | None]:
+        return await load_nodes(
+            info, "role_assignment_by_id", role_assignment_by_id, node_ids, cls.from_model
         )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.grants import end_grant
 from app.auth.permissions import DISTRICT_ONLY_ROLES, SCHOOL_ONLY_ROLES, Action
-from app.auth.policy import authorize, get_visible, require, visible
+from app.auth.policy import authorize, get_visible, get_visible_many, require, visible
 from app.auth.principal import Principal, PrincipalKind
 from app.auth.service import revoke_all_refresh_tokens
 from app.auth.throttle import PasswordAttempt
@@ -305,6 +305,14 @@ async def grant_role(
     assignment = await _add_role(session, principal, user, data.role, data.school_id, field=())
     await flush_or_conflict(session, _ROLE_UNIQUE)
     return assignment
+
+
+async def role_assignments_by_id(
+    session: AsyncSession, principal: Principal, assignment_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, RoleAssignment]:
+    """The role assignments among `assignment_ids` the principal may see: those it may list, the
+    district's for whoever manages its accounts (a DataLoader batch)."""
+    return await get_visible_many(session, RoleAssignment, assignment_ids, principal, Action.USER_MANAGE)
 
 
 async def revoke_role(session: AsyncSession, principal: Principal, assignment_id: uuid.UUID) -> None:

@@ -22,9 +22,16 @@ from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.graphql.relay import (
+    Connection,
+    actor_global_id,
+    node_uuid,
+    page_request,
+    parse_global_id,
+    present_fields,
+)
 from app.identity.graphql import PersonType, person_of
 from app.initiatives import service
 from app.initiatives.models import (
@@ -104,6 +111,8 @@ class QuadrantEnum(StrEnum):
 
 initiative_by_id = by_id(service.initiatives_by_id)
 stakeholder_by_id = by_id(service.stakeholders_by_id)
+capacity_item_by_id = by_id(service.capacity_items_by_id)
+placement_by_id = by_id(service.placements_by_id)
 measures_by_initiative = page_per_parent(service.measures_of_initiatives)
 capacity_by_initiative = page_per_parent(service.capacity_of_initiatives)
 placements_by_initiative = page_per_parent(service.placements_of_initiatives)
@@ -131,8 +140,8 @@ def _with_ids(fields: dict[str, Any], *ids: tuple[str, str, str]) -> dict[str, A
 
 
 @strawberry.type(name="Indicator", description="A measure of an initiative's public value.")
-class IndicatorType:
-    id: relay.GlobalID
+class IndicatorType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this measure.")
     initiative_id: relay.GlobalID | None
     school_id: relay.GlobalID | None
@@ -154,7 +163,7 @@ class IndicatorType:
     @classmethod
     def from_model(cls, indicator: Indicator) -> IndicatorType:
         return cls(
-            id=relay.GlobalID("Indicator", str(indicator.id)),
+            id=str(indicator.id),
             database_id=indicator.id,
             initiative_id=_global("Initiative", indicator.initiative_id),
             school_id=_global("School", indicator.school_id),
@@ -213,12 +222,20 @@ class IndicatorType:
         loader = info.context.loader("indicator_status_by_id", indicator_status_by_id)
         return IndicatorStatusReportType.from_schema(await loader.load(self.database_id))
 
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[IndicatorType | None]:
+        from app.monitoring.measurements import readable_indicators
+
+        return await load_nodes(info, "indicator_by_id", by_id(readable_indicators), node_ids, cls.from_model)
+
 
 @strawberry.type(
     name="CapacityItem", description="Something the initiative needs in order to deliver, and how far it is."
 )
-class CapacityItemType:
-    id: relay.GlobalID
+class CapacityItemType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this item.")
     initiative_id: relay.GlobalID
     category: CapacityCategoryEnum  # type: ignore[valid-type]
@@ -232,7 +249,7 @@ class CapacityItemType:
     @classmethod
     def from_model(cls, item: CapacityItem) -> CapacityItemType:
         return cls(
-            id=relay.GlobalID("CapacityItem", str(item.id)),
+            id=str(item.id),
             database_id=item.id,
             initiative_id=relay.GlobalID("Initiative", str(item.initiative_id)),
             category=item.category,
@@ -243,6 +260,12 @@ class CapacityItemType:
             created_at=item.created_at,
             updated_at=item.updated_at,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[CapacityItemType | None]:
+        return await load_nodes(info, "capacity_item_by_id", capacity_item_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(
@@ -312,7 +335,12 @@ class StageChangeType:
     )
     to_stage: StageEnum  # type: ignore[valid-type]
     changed_by_kind: str
-    changed_by_id: uuid.UUID | None
+    changed_by_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `changedByGlobalId`, the global id `node(id:)` answers."
+    )
+    changed_by_global_id: relay.GlobalID | None = strawberry.field(
+        description="Who moved it: a `User` or an `ApiClient`; null for the installation's operator."
+    )
     changed_by_label: str | None
     created_at: datetime = strawberry.field(description="When it was moved.")
 
@@ -324,6 +352,7 @@ class StageChangeType:
             to_stage=change.to_stage,
             changed_by_kind=change.changed_by_kind,
             changed_by_id=change.changed_by_id,
+            changed_by_global_id=actor_global_id(change.changed_by_kind, change.changed_by_id),
             changed_by_label=change.changed_by_label,
             created_at=change.created_at,
         )
@@ -337,9 +366,19 @@ class StanceChangeType:
     )
     to_stance: StanceEnum  # type: ignore[valid-type]
     evidence: str | None
-    activity_id: uuid.UUID | None
+    activity_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `activityGlobalId`, the global id `node(id:)` answers."
+    )
+    activity_global_id: relay.GlobalID | None = strawberry.field(
+        description="The engagement activity the stance was seen at, if any."
+    )
     recorded_by_kind: str
-    recorded_by_id: uuid.UUID | None
+    recorded_by_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `recordedByGlobalId`, the global id `node(id:)` answers."
+    )
+    recorded_by_global_id: relay.GlobalID | None = strawberry.field(
+        description="Who recorded it: a `User` or an `ApiClient`; null for the installation's operator."
+    )
     recorded_by_label: str | None
     created_at: datetime
 
@@ -351,8 +390,10 @@ class StanceChangeType:
             to_stance=change.to_stance,
             evidence=change.evidence,
             activity_id=change.activity_id,
+            activity_global_id=_global("Activity", change.activity_id),
             recorded_by_kind=change.recorded_by_kind,
             recorded_by_id=change.recorded_by_id,
+            recorded_by_global_id=actor_global_id(change.recorded_by_kind, change.recorded_by_id),
             recorded_by_label=change.recorded_by_label,
             created_at=change.created_at,
         )
@@ -362,8 +403,8 @@ class StanceChangeType:
     name="InitiativeStakeholder",
     description="A stakeholder's place in one initiative's authorizing environment.",
 )
-class PlacementType:
-    id: relay.GlobalID
+class PlacementType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this placement.")
     initiative_id: relay.GlobalID
     stakeholder_id: relay.GlobalID
@@ -381,7 +422,7 @@ class PlacementType:
     @classmethod
     def from_model(cls, placement: InitiativeStakeholder) -> PlacementType:
         return cls(
-            id=relay.GlobalID("InitiativeStakeholder", str(placement.id)),
+            id=str(placement.id),
             database_id=placement.id,
             initiative_id=relay.GlobalID("Initiative", str(placement.initiative_id)),
             stakeholder_id=relay.GlobalID("Stakeholder", str(placement.stakeholder_id)),
@@ -416,6 +457,27 @@ class PlacementType:
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, StanceChangeType.from_model)
 
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[PlacementType | None]:
+        return await load_nodes(info, "placement_by_id", placement_by_id, node_ids, cls.from_model)
+
+
+# What a finding's subjects are, by its code (the rules in `app/initiatives/findings.py` and
+# `app/engagement/findings.py`; codes with no subjects are absent).
+SUBJECT_TYPES: dict[str, str] = {
+    "public_value.no_baseline": "Indicator",
+    "capacity.missing_while_implementing": "CapacityItem",
+    "legitimacy.key_stakeholder_resisting": "InitiativeStakeholder",
+    "legitimacy.narrow_coalition": "InitiativeStakeholder",
+    "legitimacy.formal_authority_only_informed": "InitiativeStakeholder",
+    "legitimacy.stance_trending_down": "InitiativeStakeholder",
+    "legitimacy.built_then_asked": "Stakeholder",
+    "legitimacy.inputs_left_open": "Input",
+    "legitimacy.co_creation_credit": "Activity",
+}
+
 
 @strawberry.type(description="Something a diagnosis rule saw in the initiative's triangle.")
 class TriangleFinding:
@@ -423,7 +485,14 @@ class TriangleFinding:
     corner: CornerEnum
     severity: SeverityEnum
     explanation: str
-    subjects: list[uuid.UUID] = strawberry.field(description="Ids of the rows the finding is about.")
+    subjects: list[uuid.UUID] = strawberry.field(
+        description="Database UUIDs of the rows the finding is about.",
+        deprecation_reason="Database UUIDs; use `subjectIds`, global ids `node(id:)` answers.",
+    )
+    subject_ids: list[relay.GlobalID] = strawberry.field(
+        description="What the finding is about, as its code says: measures (`Indicator`), `CapacityItem`s, "
+        "placements (`InitiativeStakeholder`), `Stakeholder`s, `Input`s or `Activity`s."
+    )
 
     @classmethod
     def from_schema(cls, finding: Finding) -> TriangleFinding:
@@ -433,6 +502,7 @@ class TriangleFinding:
             severity=SeverityEnum(finding.severity),
             explanation=finding.explanation,
             subjects=list(finding.subjects),
+            subject_ids=[relay.GlobalID(SUBJECT_TYPES[finding.code], str(s)) for s in finding.subjects],
         )
 
 

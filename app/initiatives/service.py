@@ -24,6 +24,7 @@ import app.initiatives.findings  # noqa: F401  (registers this area's triangle f
 from app.auth.permissions import Action
 from app.auth.policy import (
     authorize,
+    children_visible_many,
     get_visible,
     get_visible_many,
     require,
@@ -378,6 +379,15 @@ async def capacity_of_initiatives(
     return {i: pages.get(i, Page([], None)) for i in initiative_ids}
 
 
+async def capacity_items_by_id(
+    session: AsyncSession, principal: Principal, item_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, CapacityItem]:
+    """The capacity items among `item_ids` of initiatives the principal may read (a DataLoader batch)."""
+    return await children_visible_many(
+        session, principal, CapacityItem, item_ids, "initiative_id", initiatives_by_id
+    )
+
+
 async def add_capacity_item(
     session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, data: CapacityItemCreate
 ) -> CapacityItem:
@@ -508,6 +518,17 @@ async def placements_of_initiatives(
         page,
     )
     return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+
+
+async def placements_by_id(
+    session: AsyncSession, principal: Principal, placement_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, InitiativeStakeholder]:
+    """The placements among `placement_ids` that the initiative's authorizing environment shows the
+    principal (as `placements_of_initiatives`): it reads stakeholders and the initiative."""
+    require(principal, Action.STAKEHOLDER_READ)
+    return await children_visible_many(
+        session, principal, InitiativeStakeholder, placement_ids, "initiative_id", initiatives_by_id
+    )
 
 
 async def place_stakeholder(

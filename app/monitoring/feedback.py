@@ -339,6 +339,25 @@ async def list_feedback_shares(
     return await paginate(session, stmt, FeedbackShare, page)
 
 
+async def feedback_shares_by_id(
+    session: AsyncSession, principal: Principal, share_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, FeedbackShare]:
+    """The shares among `share_ids` the caller is party to (as `list_feedback_shares`), by id; a caller
+    who is not a person is party to none."""
+    require_authenticated(principal)
+    if not share_ids or principal.kind is not PrincipalKind.USER:
+        return {}
+    person = await own_person_id(session, principal)
+    if person is None:
+        return {}
+    stmt = select(FeedbackShare).where(
+        any_of(FeedbackShare.id, share_ids),
+        FeedbackShare.district_id == principal.district_id,
+        or_(FeedbackShare.teacher_person_id == person, FeedbackShare.person_id == person),
+    )
+    return {row.id: row for row in (await session.execute(stmt)).scalars()}
+
+
 async def share_feedback(
     session: AsyncSession, principal: Principal, data: FeedbackShareCreate
 ) -> FeedbackShare:

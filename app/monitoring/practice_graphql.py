@@ -24,7 +24,7 @@ from app.core.errors import NotFound
 from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, narrowed_page_loader
+from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity.graphql import PersonType, person_of
@@ -87,6 +87,7 @@ walkthrough_summary_by_id = by_id(practice.walkthrough_summaries)
 observation_by_id = by_id(practice.observations_by_id)
 pdsa_cycle_by_id = by_id(practice.pdsa_cycles_by_id)
 plc_meeting_by_id = by_id(practice.plc_meetings_by_id)
+feedback_share_by_id = by_id(feedback.feedback_shares_by_id)
 
 
 def _uuid(value: relay.GlobalID | None, type_name: str, field: str) -> uuid.UUID | None:
@@ -590,8 +591,8 @@ class FeedbackResultType(relay.Node):
 @strawberry.type(
     name="FeedbackShare", description="A teacher's choice to let a named person read their results."
 )
-class FeedbackShareType:
-    id: relay.GlobalID
+class FeedbackShareType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     teacher_person_id: relay.GlobalID
     person_id: relay.GlobalID
@@ -600,12 +601,18 @@ class FeedbackShareType:
     @classmethod
     def from_row(cls, row: FeedbackShare) -> FeedbackShareType:
         return cls(
-            id=relay.GlobalID("FeedbackShare", str(row.id)),
+            id=str(row.id),
             database_id=row.id,
             teacher_person_id=relay.GlobalID("Person", str(row.teacher_person_id)),
             person_id=relay.GlobalID("Person", str(row.person_id)),
             created_at=row.created_at,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[FeedbackShareType | None]:
+        return await load_nodes(info, "feedback_share_by_id", feedback_share_by_id, node_ids, cls.from_row)
 
 
 @strawberry.type(

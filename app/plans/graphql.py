@@ -33,9 +33,16 @@ from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.graphql.relay import (
+    Connection,
+    actor_global_id,
+    node_uuid,
+    page_request,
+    parse_global_id,
+    present_fields,
+)
 from app.identity.graphql import PersonType, _lookup, person_of
 from app.initiatives.graphql import (
     _EXPECTED_VERSION,
@@ -166,6 +173,8 @@ _CAUSE_TYPES = {
 
 plan_by_id = by_id(service.plans_by_id)
 strategy_by_id = by_id(service.strategies_by_id)
+collaborator_by_id = by_id(service.collaborators_by_id)
+evidence_by_id = by_id(service.evidence_by_id)
 collaborators_by_plan = page_per_parent(service.collaborators_of_plans)
 goals_by_plan = page_per_parent(service.goals_of_plans)
 goal_indicator_by_id = by_id(service.indicators_by_id)
@@ -201,8 +210,8 @@ async def _get_checkpoint(
 @strawberry.type(
     name="PlanCollaborator", description="Someone who writes (lead, co-author) or reviews a plan."
 )
-class CollaboratorType:
-    id: relay.GlobalID
+class CollaboratorType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this collaborator.")
     plan_id: relay.GlobalID
     person_id: relay.GlobalID
@@ -215,7 +224,7 @@ class CollaboratorType:
     @classmethod
     def from_model(cls, row: PlanCollaborator) -> CollaboratorType:
         return cls(
-            id=relay.GlobalID("PlanCollaborator", str(row.id)),
+            id=str(row.id),
             database_id=row.id,
             plan_id=relay.GlobalID("Plan", str(row.plan_id)),
             person_id=relay.GlobalID("Person", str(row.person_id)),
@@ -229,6 +238,12 @@ class CollaboratorType:
     @strawberry.field(description="The person; null for callers who do not read the district's people.")
     async def person(self, info: Info[Context, None]) -> PersonType | None:
         return await person_of(info, self.person_uuid)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[CollaboratorType | None]:
+        return await load_nodes(info, "collaborator_by_id", collaborator_by_id, node_ids, cls.from_model)
 
 
 def _effective_progress(self: Any) -> int:
@@ -464,7 +479,12 @@ class PlanSignOffType:
     kind: SignOffKindEnum  # type: ignore[valid-type]
     person_id: relay.GlobalID | None
     signed_by_kind: str
-    signed_by_id: uuid.UUID | None
+    signed_by_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `signedByGlobalId`, the global id `node(id:)` answers."
+    )
+    signed_by_global_id: relay.GlobalID | None = strawberry.field(
+        description="Who signed: a `User` or an `ApiClient`; null for the installation's operator."
+    )
     signed_by_label: str | None
     note: str | None
     created_at: datetime
@@ -478,6 +498,7 @@ class PlanSignOffType:
             person_id=_global("Person", row.person_id),
             signed_by_kind=row.signed_by_kind,
             signed_by_id=row.signed_by_id,
+            signed_by_global_id=actor_global_id(row.signed_by_kind, row.signed_by_id),
             signed_by_label=row.signed_by_label,
             note=row.note,
             created_at=row.created_at,
@@ -494,7 +515,12 @@ class AcceptedRiskType:
     input_id: relay.GlobalID = strawberry.field(description="The barrier (an Input) carried unanswered.")
     reason: str
     accepted_by_kind: str
-    accepted_by_id: uuid.UUID | None
+    accepted_by_id: uuid.UUID | None = strawberry.field(
+        deprecation_reason="A database UUID; use `acceptedByGlobalId`, the global id `node(id:)` answers."
+    )
+    accepted_by_global_id: relay.GlobalID | None = strawberry.field(
+        description="Who accepted it: a `User` or an `ApiClient`; null for the installation's operator."
+    )
     accepted_by_label: str | None
     created_at: datetime
 
@@ -507,14 +533,15 @@ class AcceptedRiskType:
             reason=row.reason,
             accepted_by_kind=row.accepted_by_kind,
             accepted_by_id=row.accepted_by_id,
+            accepted_by_global_id=actor_global_id(row.accepted_by_kind, row.accepted_by_id),
             accepted_by_label=row.accepted_by_label,
             created_at=row.created_at,
         )
 
 
 @strawberry.type(name="Evidence", description="Something pre-planning collected for a plan.")
-class EvidenceType:
-    id: relay.GlobalID
+class EvidenceType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this item.")
     plan_id: relay.GlobalID
     kind: EvidenceKindEnum  # type: ignore[valid-type]
@@ -530,7 +557,7 @@ class EvidenceType:
     @classmethod
     def from_model(cls, row: Evidence) -> EvidenceType:
         return cls(
-            id=relay.GlobalID("Evidence", str(row.id)),
+            id=str(row.id),
             database_id=row.id,
             plan_id=relay.GlobalID("Plan", str(row.plan_id)),
             kind=row.kind,
@@ -541,6 +568,12 @@ class EvidenceType:
             exemplar_school_id=_global("School", row.exemplar_school_id),
             created_at=row.created_at,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[EvidenceType | None]:
+        return await load_nodes(info, "evidence_by_id", evidence_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(

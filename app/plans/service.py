@@ -35,7 +35,15 @@ from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Action
-from app.auth.policy import authorize, require, require_authenticated, statements, visible, visible_page
+from app.auth.policy import (
+    authorize,
+    children_visible_many,
+    require,
+    require_authenticated,
+    statements,
+    visible,
+    visible_page,
+)
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.labels import label
@@ -864,6 +872,15 @@ async def collaborators_of_plans(
     return await _per_plan(session, PlanCollaborator, readable, plan_ids, page)
 
 
+async def collaborators_by_id(
+    session: AsyncSession, principal: Principal, collaborator_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, PlanCollaborator]:
+    """The collaborators among `collaborator_ids` of plans the principal may read (a DataLoader batch)."""
+    return await children_visible_many(
+        session, principal, PlanCollaborator, collaborator_ids, "plan_id", plans_by_id
+    )
+
+
 async def add_collaborator(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: CollaboratorCreate
 ) -> PlanCollaborator:
@@ -1433,6 +1450,13 @@ async def evidence_of_plans(
 ) -> dict[uuid.UUID, Page[Evidence]]:
     readable = list(await plans_by_id(session, principal, plan_ids))
     return await _per_plan(session, Evidence, readable, plan_ids, page)
+
+
+async def evidence_by_id(
+    session: AsyncSession, principal: Principal, evidence_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Evidence]:
+    """The evidence among `evidence_ids` of plans the principal may read (a DataLoader batch)."""
+    return await children_visible_many(session, principal, Evidence, evidence_ids, "plan_id", plans_by_id)
 
 
 async def add_evidence(
