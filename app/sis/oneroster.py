@@ -528,7 +528,12 @@ class BundleImport:
             groups = {entity: [(line, _record(row, MAPPINGS[spec.key])) for line, row in rows]}
         for entity, records in groups.items():
             prepared = await self.writer.prepare(
-                entity, records, file=spec.filename, seen_table=seen, not_written=self.not_written
+                entity,
+                records,
+                file=spec.filename,
+                seen_table=seen,
+                not_written=self.not_written,
+                csv_records=True,
             )
             self.result.refuse(prepared.errors)
             self.result.skip(prepared.skipped)
