@@ -731,16 +731,21 @@ def _id(value: str | None, *, optional: bool = False) -> str | None:
 
 def _common(record: dict[str, str], fields: frozenset[str]) -> tuple[str, datetime | None]:
     """The sourcedId and dateLastModified of an active record with only known fields."""
-    if not record.keys() <= fields or record.get("status", "active") != "active":
+    sourced_id = record.get("sourcedId")
+    if (
+        sourced_id is None
+        or len(sourced_id) > 255
+        or not record.keys() <= fields
+        or record.get("status", "active") != "active"
+    ):
         raise _Doubt
-    sourced_id = _id(record.get("sourcedId"))
     modified = record.get("dateLastModified")
     if modified is None:
-        return sourced_id, None  # type: ignore[return-value]
+        return sourced_id, None
     if not _DATETIME(modified):
         raise _Doubt
     try:
-        return sourced_id, datetime.fromisoformat(modified)  # type: ignore[return-value]
+        return sourced_id, datetime.fromisoformat(modified)
     except ValueError:
         raise _Doubt from None
 

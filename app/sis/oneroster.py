@@ -333,8 +333,10 @@ def _record(row: dict[str, str], mapping: dict[str, str]) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for column, name in mapping.items():
         value = row.get(column)
-        if value is not None and value.strip() != "":
-            record[name] = value.strip()
+        if value:  # most optional cells are empty: no strip for them
+            value = value.strip()
+            if value:
+                record[name] = value
     return record
 
 
