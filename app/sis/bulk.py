@@ -22,15 +22,18 @@ the service records for the batch is the audit trail of these writes.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date, datetime
+from typing import Any, get_args
 
 import asyncpg
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.sis.models import EnrollmentRole, ReferralSeverity, SupportDomain
 from app.sis.schemas import (
     IGNORED_USER_FIELDS,
     RECORD_MODELS,
@@ -47,6 +50,7 @@ from app.sis.schemas import (
     SyncRecord,
     TierAssignmentRecord,
 )
+from app.tenancy.schemas import GradeLevel
 
 # The code of a record refused for referring to a deleted one (REST answers 409 when that is all).
 DELETED_REFERENCE = "deleted_reference"
@@ -625,13 +629,22 @@ def _validate(
     rows: Iterable[tuple[int, Any]],
     prepared: Prepared,
     refuse: Callable[[int, str | None, str | None, str, str], None],
-) -> tuple[list[tuple[int, SyncRecord | DeletionRecord]], set[str]]:
-    """Parse `rows`, refusing invalid records and sourcedIds repeated within them (run in a thread)."""
-    parsed: list[tuple[int, SyncRecord | DeletionRecord]] = []
+    fast: Callable[[dict[str, str]], Checked] | None = None,
+) -> tuple[list[tuple[int, SyncRecord | DeletionRecord | Checked]], set[str]]:
+    """Parse `rows`, refusing invalid records and sourcedIds repeated within them (run in a thread).
+    With `fast` (CSV records only), records pass its checks first and the model sees only the rest."""
+    parsed: list[tuple[int, SyncRecord | DeletionRecord | Checked]] = []
     seen_here: set[str] = set()
     for row, raw in rows:
         prepared.received += 1
-        result = parse_record(entity, raw)
+        result: SyncRecord | DeletionRecord | Checked | list[tuple[str | None, str, str]]
+        if fast is not None:
+            try:
+                result = fast(raw)
+            except _Doubt:
+                result = parse_record(entity, raw)
+        else:
+            result = parse_record(entity, raw)
         raw_id = raw.get("sourcedId") if isinstance(raw, dict) else None
         sourced_id = raw_id if isinstance(raw_id, str) else None
         if sourced_id is not None:
@@ -647,6 +660,181 @@ def _validate(
             continue
         parsed.append((row, result))
     return parsed, seen_here
+
+
+# --- the fast path for CSV records -------------------------------------------------------------------
+#
+# A CSV import validates hundreds of thousands of records; building a pydantic model for each costs
+# more than PostgreSQL spends writing it. A CSV record (`app.sis.oneroster`: only the columns the
+# importer maps, every value a stripped, non-empty string) is first given to precompiled checks per
+# field that produce its staged columns directly. They accept only what the record's model accepts,
+# with the same values; a record they have any doubt about (a deletion, an unusual date format, a
+# value out of range, an invalid one) goes through `parse_record`, so every message and code is the
+# model's own.
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A record that passed the fast checks: its sourcedId and its staged columns (see `_staged`)."""
+
+    sourced_id: str
+    values: tuple[Any, ...]
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})").fullmatch
+_GRADES = frozenset(get_args(GradeLevel))
+_ENROLLMENT_ROLES = frozenset(role.value for role in EnrollmentRole)
+_SEVERITIES = frozenset(severity.value for severity in ReferralSeverity)
+_DOMAINS = frozenset(domain.value for domain in SupportDomain)
+_BOOLS = {"true": True, "false": False, "1": True, "0": False}
+_TIERS = {"1": 1, "2": 2, "3": 3}
+_COMMON_FIELDS = ("sourcedId", "status", "dateLastModified")
+
+
+class _Doubt(Exception):
+    """The fast checks cannot vouch for the record: the model decides."""
+
+
+# Parsed dates by their text: a roster repeats the same few hundred dates (bounded: cleared when full).
+_DATES: dict[str, date] = {}
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    parsed = _DATES.get(value)
+    if parsed is not None:
+        return parsed
+    if not _DATE(value):
+        raise _Doubt
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise _Doubt from None
+    if len(_DATES) >= 10_000:
+        _DATES.clear()
+    _DATES[value] = parsed
+    return parsed
+
+
+def _id(value: str | None, *, optional: bool = False) -> str | None:
+    # Present values are non-empty and stripped; SourcedId allows up to 255 characters.
+    if value is None:
+        if optional:
+            return None
+        raise _Doubt
+    if len(value) > 255:
+        raise _Doubt
+    return value
+
+
+def _common(record: dict[str, str], fields: frozenset[str]) -> tuple[str, datetime | None]:
+    """The sourcedId and dateLastModified of an active record with only known fields."""
+    sourced_id = record.get("sourcedId")
+    if (
+        sourced_id is None
+        or len(sourced_id) > 255
+        or not record.keys() <= fields
+        or record.get("status", "active") != "active"
+    ):
+        raise _Doubt
+    modified = record.get("dateLastModified")
+    if modified is None:
+        return sourced_id, None
+    if not _DATETIME(modified):
+        raise _Doubt
+    try:
+        return sourced_id, datetime.fromisoformat(modified)
+    except ValueError:
+        raise _Doubt from None
+
+
+def _fields(*names: str) -> frozenset[str]:
+    return frozenset((*_COMMON_FIELDS, *names))
+
+
+_STUDENT_FIELDS = _fields("school", "grade")
+_CLASS_FIELDS = _fields("title", "school", "classCode")
+_ENROLLMENT_FIELDS = _fields("class", "user", "role", "primary", "beginDate", "endDate")
+_REFERRAL_FIELDS = _fields("student", "school", "staff", "date", "category", "severity")
+_TIER_FIELDS = _fields("student", "domain", "tier", "effectiveFrom", "effectiveTo")
+
+
+def _fast_student(r: dict[str, str]) -> Checked:
+    sourced_id, modified = _common(r, _STUDENT_FIELDS)
+    grade = r.get("grade")
+    if grade is not None and grade not in _GRADES:
+        raise _Doubt
+    return Checked(sourced_id, (_id(r.get("school")), grade, modified))
+
+
+def _fast_class(r: dict[str, str]) -> Checked:
+    sourced_id, modified = _common(r, _CLASS_FIELDS)
+    title = r.get("title")
+    code = r.get("classCode")
+    if title is None or len(title) > 200 or (code is not None and len(code) > 64):
+        raise _Doubt
+    return Checked(sourced_id, (_id(r.get("school")), title, code, modified))
+
+
+def _fast_enrollment(r: dict[str, str]) -> Checked:
+    sourced_id, modified = _common(r, _ENROLLMENT_FIELDS)
+    role = r.get("role")
+    if role not in _ENROLLMENT_ROLES:
+        raise _Doubt
+    primary = r.get("primary")
+    is_primary = False if primary is None else _BOOLS.get(primary)
+    if is_primary is None:
+        raise _Doubt
+    begin, end = _date(r.get("beginDate")), _date(r.get("endDate"))
+    if begin and end and end < begin:
+        raise _Doubt
+    section, user = _id(r.get("class")), _id(r.get("user"))
+    student = role == "student"
+    values = (section, user if student else None, None if student else user, role, is_primary, begin, end)
+    return Checked(sourced_id, (*values, modified))
+
+
+def _fast_referral(r: dict[str, str]) -> Checked:
+    sourced_id, modified = _common(r, _REFERRAL_FIELDS)
+    category, severity = r.get("category"), r.get("severity")
+    student, school, staff = r.get("student"), r.get("school"), r.get("staff")
+    if (
+        category is None
+        or len(category) > 64
+        or severity not in _SEVERITIES
+        or student is None
+        or school is None
+        or len(student) > 255
+        or len(school) > 255
+        or (staff is not None and len(staff) > 255)
+    ):
+        raise _Doubt
+    occurred_on = _date(r.get("date"))
+    if occurred_on is None:
+        raise _Doubt
+    return Checked(sourced_id, (student, school, staff, occurred_on, category, severity, modified))
+
+
+def _fast_tier(r: dict[str, str]) -> Checked:
+    sourced_id, modified = _common(r, _TIER_FIELDS)
+    domain, tier = r.get("domain"), _TIERS.get(r.get("tier", ""))
+    if domain not in _DOMAINS or tier is None:
+        raise _Doubt
+    start, end = _date(r.get("effectiveFrom")), _date(r.get("effectiveTo"))
+    if start is None or (end and end < start):
+        raise _Doubt
+    return Checked(sourced_id, (_id(r.get("student")), domain, tier, start, end, modified))
+
+
+FAST_CHECKS: dict[SyncEntity, Callable[[dict[str, str]], Checked]] = {
+    SyncEntity.STUDENTS: _fast_student,
+    SyncEntity.CLASSES: _fast_class,
+    SyncEntity.ENROLLMENTS: _fast_enrollment,
+    SyncEntity.REFERRALS: _fast_referral,
+    SyncEntity.TIER_ASSIGNMENTS: _fast_tier,
+}
 
 
 # --- prepare and write -------------------------------------------------------------------------------
@@ -751,11 +939,14 @@ class BulkWriter:
         file: str | None = None,
         seen_table: str | None = None,
         not_written: NotWritten | None = None,
+        csv_records: bool = False,
     ) -> Prepared:
         """Validate `rows` (row number, raw record) of `entity`. With `seen_table`, sourcedIds seen in
         earlier chunks of the same file count as duplicates too (and are remembered for archiving).
         With `not_written`, records that point only at records refused (or held back) earlier are
-        counted as skipped dependants of those, not refused themselves."""
+        counted as skipped dependants of those, not refused themselves. `csv_records` says the records
+        come from CSV (only mapped fields, every value a stripped non-empty string): they may take the
+        fast checks (`FAST_CHECKS`)."""
         prepared = Prepared(entity)
         bad_rows: set[int] = set()
 
@@ -765,7 +956,8 @@ class BulkWriter:
 
         # Validation is CPU work with no I/O: a worker thread does it, so the event loop keeps serving
         # other requests while a large chunk is checked.
-        parsed, seen_here = await asyncio.to_thread(_validate, entity, rows, prepared, refuse)
+        fast = FAST_CHECKS.get(entity) if csv_records else None
+        parsed, seen_here = await asyncio.to_thread(_validate, entity, rows, prepared, refuse, fast)
 
         if seen_table is not None and seen_here:
             fresh = await self.connection.fetch(
@@ -791,7 +983,7 @@ class BulkWriter:
 
         # Schools first refuse a name another school of the district holds (schools have no references).
         names_taken = await self._school_names_taken(parsed) if entity is SyncEntity.SCHOOLS else {}
-        candidates: dict[int, tuple[SyncRecord, tuple[Any, ...]]] = {}
+        candidates: dict[int, tuple[SyncRecord | Checked, tuple[Any, ...]]] = {}
         for row, record in parsed:
             if isinstance(record, DeletionRecord):
                 prepared.deletions.append((record.sourced_id, record.date_last_modified))
@@ -809,7 +1001,7 @@ class BulkWriter:
                     )
                     continue
                 names_taken[record.name.lower()] = record.sourced_id
-            candidates[row] = (record, _staged(record))
+            candidates[row] = (record, record.values if isinstance(record, Checked) else _staged(record))
 
         # The candidates into the stage (COPY), then their references checked in one statement.
         stage = stage_table(entity)

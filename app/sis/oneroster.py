@@ -333,8 +333,10 @@ def _record(row: dict[str, str], mapping: dict[str, str]) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for column, name in mapping.items():
         value = row.get(column)
-        if value is not None and value.strip() != "":
-            record[name] = value.strip()
+        if value:  # most optional cells are empty: no strip for them
+            value = value.strip()
+            if value:
+                record[name] = value
     return record
 
 
@@ -528,7 +530,12 @@ class BundleImport:
             groups = {entity: [(line, _record(row, MAPPINGS[spec.key])) for line, row in rows]}
         for entity, records in groups.items():
             prepared = await self.writer.prepare(
-                entity, records, file=spec.filename, seen_table=seen, not_written=self.not_written
+                entity,
+                records,
+                file=spec.filename,
+                seen_table=seen,
+                not_written=self.not_written,
+                csv_records=True,
             )
             self.result.refuse(prepared.errors)
             self.result.skip(prepared.skipped)
