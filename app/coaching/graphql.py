@@ -40,7 +40,14 @@ from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.graphql.relay import (
+    Connection,
+    node_uuid,
+    page_request,
+    parse_global_id,
+    present_fields,
+)
+from app.graphql.relay import parse_optional_global_id as _optional_id
 from app.monitoring import catalogue
 from app.monitoring.models import Practice
 from app.monitoring.practice_graphql import (
@@ -59,14 +66,6 @@ CoachingSessionKindEnum = strawberry.enum(
 )
 _VERSIONED = frozenset({"id", "expected_version"})
 _EXPECTED_VERSION = "The version you read; a stale one is refused and nothing is written."
-
-
-def _uuid(value: relay.GlobalID | None, type_name: str, field: str) -> uuid.UUID | None:
-    return parse_global_id(value, type_name, field=field) if value is not None else None
-
-
-def _gid(type_name: str, value: uuid.UUID | None) -> relay.GlobalID | None:
-    return relay.GlobalID(type_name, str(value)) if value is not None else None
 
 
 def _failed(payload: type[Any]) -> Any:
@@ -362,7 +361,7 @@ class CoachingQuery:
     ) -> Connection[CoachingCycleType]:
         page = page_request(first, after)
         filters = coaching.CycleFilter(
-            _uuid(practice_id, "Practice", "practiceId"), period, status, as_teacher, as_coach
+            _optional_id(practice_id, "Practice", field="practiceId"), period, status, as_teacher, as_coach
         )
         async with info.context.transaction() as session:
             result = await coaching.list_cycles(session, info.context.principal, page, filters)
@@ -438,7 +437,7 @@ class CoachingQuery:
     async def coaching_counts(
         self, info: Info[Context, None], period: str | None = None, practice_id: relay.GlobalID | None = None
     ) -> CoachingCountsType:
-        practice = _uuid(practice_id, "Practice", "practiceId")
+        practice = _optional_id(practice_id, "Practice", field="practiceId")
         async with info.context.session() as session:
             report = await coaching.coaching_counts(
                 session, info.context.principal, period=period, practice_id=practice
@@ -579,8 +578,10 @@ class CoachingMutation:
             fields = present_fields(input)
             fields["school_id"] = parse_global_id(input.school_id, "School", field="schoolId")
             fields["practice_id"] = parse_global_id(input.practice_id, "Practice", field="practiceId")
-            fields["teacher_person_id"] = _uuid(input.teacher_person_id, "Person", "teacherPersonId")
-            fields["coach_person_id"] = _uuid(input.coach_person_id, "Person", "coachPersonId")
+            fields["teacher_person_id"] = _optional_id(
+                input.teacher_person_id, "Person", field="teacherPersonId"
+            )
+            fields["coach_person_id"] = _optional_id(input.coach_person_id, "Person", field="coachPersonId")
             data = validate_input(CoachingCycleCreate, fields)
             row = await coaching.start_cycle(session, info.context.principal, data)
             return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_row(row))

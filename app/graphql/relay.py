@@ -123,6 +123,18 @@ def node_uuid(value: relay.GlobalID | str, expected_type: str) -> uuid.UUID | No
         return None
 
 
+def optional_global_id(type_name: str, row_id: uuid.UUID | None) -> relay.GlobalID | None:
+    """The global id of a row a nullable foreign key names, or None."""
+    return relay.GlobalID(type_name, str(row_id)) if row_id is not None else None
+
+
+def parse_optional_global_id(
+    value: relay.GlobalID | None, expected_type: str, *, field: str
+) -> uuid.UUID | None:
+    """`parse_global_id` for an optional argument: None stays None."""
+    return parse_global_id(value, expected_type, field=field) if value is not None else None
+
+
 def parse_global_id(value: relay.GlobalID, expected_type: str, *, field: str = "id") -> uuid.UUID:
     """The UUID inside a global id of `expected_type`; anything else is a `NotFound` naming the field.
 

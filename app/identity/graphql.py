@@ -22,7 +22,14 @@ from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.graphql.relay import (
+    Connection,
+    node_uuid,
+    optional_global_id,
+    page_request,
+    parse_global_id,
+    present_fields,
+)
 from app.identity import service
 from app.identity.models import ApiClient, Person, PersonKind, Role
 from app.identity.schemas import (
@@ -44,10 +51,6 @@ if TYPE_CHECKING:
 
 PersonKindEnum = strawberry.enum(PersonKind, name="PersonKind")
 RoleEnum = strawberry.enum(Role, name="Role")
-
-
-def _global(type_name: str, row_id: uuid.UUID | None) -> relay.GlobalID | None:
-    return relay.GlobalID(type_name, str(row_id)) if row_id is not None else None
 
 
 async def _lookup(info: Info[Context, None], fetch: Any, node_ids: Iterable[str], convert: Any) -> list[Any]:
@@ -144,7 +147,7 @@ class RoleAssignmentType(relay.Node):
         return cls(
             id=str(assignment.id),
             role=assignment.role,
-            school_id=_global("School", assignment.school_id),
+            school_id=optional_global_id("School", assignment.school_id),
             user_id=relay.GlobalID("User", str(assignment.user_id)),
         )
 
@@ -268,7 +271,10 @@ class MeType:
             district_id=relay.GlobalID("District", str(me.district_id)),
             email=me.email,
             display_name=me.display_name,
-            roles=[RoleGrantType(role=r.role, school_id=_global("School", r.school_id)) for r in me.roles],
+            roles=[
+                RoleGrantType(role=r.role, school_id=optional_global_id("School", r.school_id))
+                for r in me.roles
+            ],
             scopes=me.scopes,
             person_uuid=me.person_id,
         )

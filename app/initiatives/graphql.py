@@ -32,6 +32,7 @@ from app.graphql.relay import (
     parse_global_id,
     present_fields,
 )
+from app.graphql.relay import optional_global_id as _global
 from app.identity.graphql import PersonType, person_of
 from app.initiatives import service
 from app.initiatives.models import (
@@ -118,10 +119,6 @@ capacity_by_initiative = page_per_parent(service.capacity_of_initiatives)
 placements_by_initiative = page_per_parent(service.placements_of_initiatives)
 stance_history_by_placement = page_per_parent(service.stance_history_of_placements)
 stage_history_by_initiative = page_per_parent(service.stage_history_of_initiatives)
-
-
-def _global(type_name: str, row_id: uuid.UUID | None) -> relay.GlobalID | None:
-    return relay.GlobalID(type_name, str(row_id)) if row_id is not None else None
 
 
 def _with_ids(fields: dict[str, Any], *ids: tuple[str, str, str]) -> dict[str, Any]:

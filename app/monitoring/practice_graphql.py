@@ -27,6 +27,7 @@ from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.graphql.relay import parse_optional_global_id as _optional_id
 from app.identity.graphql import PersonType, person_of
 from app.initiatives.graphql import _EXPECTED_VERSION, _VERSIONED, RemovalPayload, _global, _with_ids
 from app.monitoring import feedback, practice
@@ -88,10 +89,6 @@ observation_by_id = by_id(practice.observations_by_id)
 pdsa_cycle_by_id = by_id(practice.pdsa_cycles_by_id)
 plc_meeting_by_id = by_id(practice.plc_meetings_by_id)
 feedback_share_by_id = by_id(feedback.feedback_shares_by_id)
-
-
-def _uuid(value: relay.GlobalID | None, type_name: str, field: str) -> uuid.UUID | None:
-    return parse_global_id(value, type_name, field=field) if value is not None else None
 
 
 # --- walkthroughs -----------------------------------------------------------------------------------
@@ -690,7 +687,9 @@ class PracticeQuery:
     ) -> Connection[WalkthroughType]:
         page = page_request(first, after, updated_since)
         filters = practice.WalkthroughFilter(
-            _uuid(school_id, "School", "schoolId"), _uuid(plan_id, "Plan", "planId"), practice_name
+            _optional_id(school_id, "School", field="schoolId"),
+            _optional_id(plan_id, "Plan", field="planId"),
+            practice_name,
         )
         async with info.context.session() as session:
             result = await practice.list_walkthroughs(session, info.context.principal, page, filters)
@@ -781,7 +780,9 @@ class PracticeQuery:
     ) -> Connection[PdsaCycleType]:
         page = page_request(first, after, updated_since)
         filters = practice.PdsaFilter(
-            _uuid(plan_id, "Plan", "planId"), _uuid(strategy_id, "Strategy", "strategyId"), decision
+            _optional_id(plan_id, "Plan", field="planId"),
+            _optional_id(strategy_id, "Strategy", field="strategyId"),
+            decision,
         )
         async with info.context.session() as session:
             result = await practice.list_pdsa_cycles(session, info.context.principal, page, filters)
@@ -815,7 +816,7 @@ class PracticeQuery:
     ) -> Connection[PlcMeetingType]:
         page = page_request(first, after, updated_since)
         filters = practice.PlcFilter(
-            _uuid(school_id, "School", "schoolId"), team, shared_with_leadership, need
+            _optional_id(school_id, "School", field="schoolId"), team, shared_with_leadership, need
         )
         async with info.context.session() as session:
             result = await practice.list_plc_meetings(session, info.context.principal, page, filters)
@@ -840,7 +841,7 @@ class PracticeQuery:
     async def plc_needs(
         self, info: Info[Context, None], school_id: relay.GlobalID | None = None, since: date | None = None
     ) -> PlcNeedsType:
-        school = _uuid(school_id, "School", "schoolId")
+        school = _optional_id(school_id, "School", field="schoolId")
         async with info.context.session() as session:
             report = await practice.plc_needs(session, info.context.principal, school_id=school, since=since)
         return PlcNeedsType.from_schema(report)
@@ -862,7 +863,7 @@ class PracticeQuery:
     ) -> Connection[FeedbackResultType]:
         page = page_request(first, after, updated_since)
         filters = feedback.FeedbackFilter(
-            _uuid(teacher_person_id, "Person", "teacherPersonId"), measure, period
+            _optional_id(teacher_person_id, "Person", field="teacherPersonId"), measure, period
         )
         async with info.context.transaction() as session:
             result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
@@ -924,7 +925,9 @@ class PracticeQuery:
         measure: str | None = None,
         period: str | None = None,
     ) -> FeedbackAggregatesType:
-        filters = feedback.AggregateFilter(_uuid(school_id, "School", "schoolId"), measure, period)
+        filters = feedback.AggregateFilter(
+            _optional_id(school_id, "School", field="schoolId"), measure, period
+        )
         async with info.context.session() as session:
             report = await feedback.feedback_aggregates(session, info.context.principal, filters)
         return FeedbackAggregatesType.from_schema(report)
