@@ -481,6 +481,32 @@ CHECK_SQL = {entity: _check_sql(entity) for entity in TABLES}
 DELETE_SQL = {entity: _delete_sql(table) for entity, table in TABLES.items()}
 
 
+def seen_from_stage_sql(entity: SyncEntity, seen_table: str) -> str:
+    """Remember the staged chunk's sourcedIds in the file's seen-table; return the staged rows whose
+    sourcedId an earlier chunk already had (duplicates). The seen-table has no key: duplicates are
+    found by a join, and a repeated sourcedId stored twice does no harm."""
+    stage = stage_table(entity)
+    return f"""
+        WITH earlier AS (
+            SELECT s.row FROM {stage} AS s
+            WHERE EXISTS (SELECT FROM {seen_table} AS n WHERE n.sourced_id = s.sourced_id)
+        ),
+        remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT s.sourced_id FROM {stage} AS s)
+        SELECT row FROM earlier
+    """  # noqa: S608
+
+
+def seen_from_list_sql(seen_table: str) -> str:
+    """`seen_from_stage_sql` for sourcedIds that are not staged (refused lines, deletions): returns
+    those an earlier chunk already had."""
+    return f"""
+        WITH sent AS (SELECT DISTINCT unnest($1::text[]) AS sourced_id),
+        remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT sourced_id FROM sent)
+        SELECT u.sourced_id FROM sent AS u
+        WHERE EXISTS (SELECT FROM {seen_table} AS n WHERE n.sourced_id = u.sourced_id)
+    """  # noqa: S608
+
+
 def missing_sql(entity: SyncEntity, seen_table: str, *, archive: bool) -> str:
     """Count the district's live records of `entity` whose sourcedId is not in `seen_table` (or, with
     `archive`, archive them and return their ids)."""
@@ -624,19 +650,34 @@ def parse_record(
         ]
 
 
-def _validate(
-    entity: SyncEntity,
-    rows: Iterable[tuple[int, Any]],
-    prepared: Prepared,
-    refuse: Callable[[int, str | None, str | None, str, str], None],
-    fast: Callable[[dict[str, str]], Checked] | None = None,
-) -> tuple[list[tuple[int, SyncRecord | DeletionRecord | Checked]], set[str]]:
-    """Parse `rows`, refusing invalid records and sourcedIds repeated within them (run in a thread).
-    With `fast` (CSV records only), records pass its checks first and the model sees only the rest."""
-    parsed: list[tuple[int, SyncRecord | DeletionRecord | Checked]] = []
-    seen_here: set[str] = set()
+@dataclass(slots=True)
+class Validated:
+    """A chunk's records after validation, before anything is asked of the database."""
+
+    received: int = 0
+    parsed: list[tuple[int, SyncRecord | DeletionRecord | Checked]] = field(default_factory=list)
+    # Every sourcedId of the chunk (valid or not), for the duplicates of later chunks.
+    seen_here: set[str] = field(default_factory=set)
+    errors: list[RowError] = field(default_factory=list)
+    bad_rows: set[int] = field(default_factory=set)
+
+
+def validate(
+    entity: SyncEntity, rows: Iterable[tuple[int, Any]], *, file: str | None = None, csv_records: bool = False
+) -> Validated:
+    """Parse `rows`, refusing invalid records and sourcedIds repeated within them. Pure CPU work: run
+    it in a worker thread. With `csv_records` (CSV records only: mapped fields, stripped non-empty
+    strings), records pass the fast checks (`FAST_CHECKS`) first and the model sees only the rest."""
+    fast = FAST_CHECKS.get(entity) if csv_records else None
+    out = Validated()
+    parsed, seen_here = out.parsed, out.seen_here
+
+    def refuse(row: int, sourced_id: str | None, fld: str | None, message: str, code: str) -> None:
+        out.errors.append(RowError(row, fld, message, code, sourced_id, file))
+        out.bad_rows.add(row)
+
     for row, raw in rows:
-        prepared.received += 1
+        out.received += 1
         result: SyncRecord | DeletionRecord | Checked | list[tuple[str | None, str, str]]
         if fast is not None:
             try:
@@ -659,7 +700,7 @@ def _validate(
                 refuse(row, sourced_id, fld, message, code)
             continue
         parsed.append((row, result))
-    return parsed, seen_here
+    return out
 
 
 # --- the fast path for CSV records -------------------------------------------------------------------
@@ -934,76 +975,42 @@ class BulkWriter:
     async def prepare(
         self,
         entity: SyncEntity,
-        rows: Iterable[tuple[int, Any]],
+        rows: Iterable[tuple[int, Any]] = (),
         *,
         file: str | None = None,
         seen_table: str | None = None,
         not_written: NotWritten | None = None,
         csv_records: bool = False,
+        validated: Validated | None = None,
     ) -> Prepared:
         """Validate `rows` (row number, raw record) of `entity`. With `seen_table`, sourcedIds seen in
         earlier chunks of the same file count as duplicates too (and are remembered for archiving).
         With `not_written`, records that point only at records refused (or held back) earlier are
         counted as skipped dependants of those, not refused themselves. `csv_records` says the records
         come from CSV (only mapped fields, every value a stripped non-empty string): they may take the
-        fast checks (`FAST_CHECKS`)."""
-        prepared = Prepared(entity)
-        bad_rows: set[int] = set()
+        fast checks (`FAST_CHECKS`). `validated` is the outcome of `validate` over the rows when the
+        caller has already run it (the CSV import does, in the thread that reads ahead)."""
+        if validated is None:
+            # Validation is CPU work with no I/O: a worker thread does it, so the event loop keeps
+            # serving other requests while a large chunk is checked.
+            validated = await asyncio.to_thread(validate, entity, rows, file=file, csv_records=csv_records)
+        prepared = Prepared(entity, received=validated.received, errors=validated.errors)
+        bad_rows = validated.bad_rows
+        parsed, seen_here = validated.parsed, validated.seen_here
 
         def refuse(row: int, sourced_id: str | None, fld: str | None, message: str, code: str) -> None:
             prepared.errors.append(RowError(row, fld, message, code, sourced_id, file))
             bad_rows.add(row)
 
-        # Validation is CPU work with no I/O: a worker thread does it, so the event loop keeps serving
-        # other requests while a large chunk is checked.
-        fast = FAST_CHECKS.get(entity) if csv_records else None
-        parsed, seen_here = await asyncio.to_thread(_validate, entity, rows, prepared, refuse, fast)
-
-        if seen_table is not None and seen_here:
-            fresh = await self.connection.fetch(
-                f"INSERT INTO {seen_table} (sourced_id) SELECT unnest($1::text[]) "
-                "ON CONFLICT DO NOTHING RETURNING sourced_id",
-                list(seen_here),
-            )
-            if len(fresh) != len(seen_here):
-                earlier = seen_here - {r[0] for r in fresh}
-                kept = []
-                for row, record in parsed:
-                    if record.sourced_id in earlier:
-                        refuse(
-                            row,
-                            record.sourced_id,
-                            "sourcedId",
-                            "This sourcedId appears earlier in the file.",
-                            "duplicate",
-                        )
-                    else:
-                        kept.append((row, record))
-                parsed = kept
-
-        # Schools first refuse a name another school of the district holds (schools have no references).
-        names_taken = await self._school_names_taken(parsed) if entity is SyncEntity.SCHOOLS else {}
+        # Every valid record but the deletions goes into the stage (COPY); the stage is what the
+        # duplicate check, the school-name check, the reference check and the upsert all read.
         candidates: dict[int, tuple[SyncRecord | Checked, tuple[Any, ...]]] = {}
+        deletions: list[tuple[int, DeletionRecord]] = []
         for row, record in parsed:
             if isinstance(record, DeletionRecord):
-                prepared.deletions.append((record.sourced_id, record.date_last_modified))
-                continue
-            if isinstance(record, SchoolRecord):
-                other = names_taken.get(record.name.lower(), record.sourced_id)
-                # A school made by hand (no sourcedId) is adopted by the SIS record of its name.
-                if other is not None and other != record.sourced_id:
-                    refuse(
-                        row,
-                        record.sourced_id,
-                        "name",
-                        "Another school of the district has this name.",
-                        "duplicate",
-                    )
-                    continue
-                names_taken[record.name.lower()] = record.sourced_id
-            candidates[row] = (record, record.values if isinstance(record, Checked) else _staged(record))
-
-        # The candidates into the stage (COPY), then their references checked in one statement.
+                deletions.append((row, record))
+            else:
+                candidates[row] = (record, record.values if isinstance(record, Checked) else _staged(record))
         stage = stage_table(entity)
         await self.connection.execute(STAGE_DDL[entity])
         await self.connection.execute(f"TRUNCATE {stage}")
@@ -1015,10 +1022,72 @@ class BulkWriter:
             # A temporary table has no statistics until analysed: without them the planner takes the
             # stage for a handful of rows and joins it to the real tables badly.
             await self.connection.execute(f"ANALYZE {stage}")
+        dropped: list[int] = []
+
+        if seen_table is not None and seen_here:
+            # sourcedIds of earlier chunks of the file are duplicates; this chunk's join them. The
+            # staged ones go from stage to seen-table inside the server; only the few others (refused
+            # lines, deletions) travel as a parameter. Only duplicates come back.
+            earlier_rows = set()
+            if candidates:
+                earlier_rows = {
+                    r[0] for r in await self.connection.fetch(seen_from_stage_sql(entity, seen_table))
+                }
+            staged_ids = {record.sourced_id for record, _ in candidates.values()}
+            others = [sid for sid in seen_here if sid not in staged_ids]
+            earlier_ids: set[str] = set()
+            if others:
+                earlier_ids = {
+                    r[0] for r in await self.connection.fetch(seen_from_list_sql(seen_table), others)
+                }
+            for row, record in [
+                *((row, candidates[row][0]) for row in sorted(earlier_rows)),
+                *((row, record) for row, record in deletions if record.sourced_id in earlier_ids),
+            ]:
+                refuse(
+                    row,
+                    record.sourced_id,
+                    "sourcedId",
+                    "This sourcedId appears earlier in the file.",
+                    "duplicate",
+                )
+            for row in earlier_rows:
+                del candidates[row]
+                dropped.append(row)
+            if earlier_ids:
+                deletions = [
+                    (row, record) for row, record in deletions if record.sourced_id not in earlier_ids
+                ]
+        prepared.deletions = [(record.sourced_id, record.date_last_modified) for _, record in deletions]
+
+        if entity is SyncEntity.SCHOOLS:
+            # Schools refuse a name another school of the district holds (schools have no references).
+            names_taken = await self._school_names_taken([(row, r) for row, (r, _) in candidates.items()])
+            for row, (record, _) in list(candidates.items()):
+                if not isinstance(record, SchoolRecord):
+                    continue  # never: schools have no fast checks
+                other = names_taken.get(record.name.lower(), record.sourced_id)
+                # A school made by hand (no sourcedId) is adopted by the SIS record of its name.
+                if other is not None and other != record.sourced_id:
+                    refuse(
+                        row,
+                        record.sourced_id,
+                        "name",
+                        "Another school of the district has this name.",
+                        "duplicate",
+                    )
+                    del candidates[row]
+                    dropped.append(row)
+                    continue
+                names_taken[record.name.lower()] = record.sourced_id
+
+        # Then the references of what is left, checked in one statement.
         unresolved_rows: dict[int, list[tuple[str, str, str, bool]]] = {}
         if candidates and CHECK_SQL[entity] is not None:
             references = STAGES[entity].references
             for found in await self.connection.fetch(CHECK_SQL[entity], self.district_id):
+                if found["row"] not in candidates:
+                    continue  # a duplicate or a school refused for its name: already answered
                 column, kind, fld = references[found["ref"]]
                 record, values = candidates[found["row"]]
                 sid = values[[name for name, _ in STAGES[entity].columns].index(column)]
@@ -1028,7 +1097,6 @@ class BulkWriter:
             causes = await not_written.find(
                 {(kind, sid) for unresolved in unresolved_rows.values() for kind, sid, _, _ in unresolved}
             )
-        dropped: list[int] = []
         for row in sorted(unresolved_rows):
             record, _ = candidates.pop(row)
             dropped.append(row)

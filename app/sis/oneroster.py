@@ -41,8 +41,10 @@ from app.sis.bulk import (
     NotWritten,
     Prepared,
     RowError,
+    Validated,
     end_dependants,
     missing_sql,
+    validate,
 )
 from app.sis.schemas import SyncEntity
 
@@ -395,6 +397,54 @@ async def next_chunk(rows: Iterator[tuple[int, dict[str, str]]]) -> list[tuple[i
     return await asyncio.to_thread(_take, rows, CHUNK_ROWS)
 
 
+@dataclass(slots=True)
+class Chunk:
+    """The next `CHUNK_ROWS` lines of a file, read, mapped and validated: all the Python work on them
+    that needs no database, done in the thread that reads ahead."""
+
+    lines: int
+    width_errors: list[RowError]
+    # users.csv: the rows, to be split by role (that needs roles.csv, in the database).
+    rows: list[tuple[int, dict[str, str]]]
+    # Every other file: its records, validated.
+    validated: dict[SyncEntity, Validated]
+    # orgs.csv: the sourcedIds of orgs that are not schools.
+    other_orgs: list[str]
+
+
+def _read_chunk(spec: FileSpec, rows: Iterator[tuple[int, dict[str, str]]]) -> Chunk:
+    chunk = _take(rows, CHUNK_ROWS)
+    width_errors = [
+        RowError(line, None, f"The line has {row['__width__']}.", "wrong_field_count", None, spec.filename)
+        for line, row in chunk
+        if "__width__" in row
+    ]
+    good = [(line, row) for line, row in chunk if "__width__" not in row] if width_errors else chunk
+    if spec.key == "users":
+        return Chunk(len(chunk), width_errors, good, {}, [])
+    other_orgs: list[str] = []
+    if spec.key == "orgs":
+        # Only schools: the district itself and other kinds of org are not synced.
+        schools = [(line, row) for line, row in good if row.get("type", "").strip() == "school"]
+        other_orgs = [
+            row.get("sourcedId", "").strip() for _, row in good if row.get("type", "").strip() != "school"
+        ]
+        entity, records = (
+            SyncEntity.SCHOOLS,
+            [(line, _record(row, MAPPINGS["orgs"])) for line, row in schools],
+        )
+    else:
+        entity = spec.entity  # type: ignore[assignment]  (set for every file but users)
+        records = [(line, _record(row, MAPPINGS[spec.key])) for line, row in good]
+    validated = validate(entity, records, file=spec.filename, csv_records=True)
+    return Chunk(len(chunk), width_errors, [], {entity: validated}, other_orgs)
+
+
+async def read_chunk(spec: FileSpec, rows: Iterator[tuple[int, dict[str, str]]]) -> Chunk:
+    """`_read_chunk` in a worker thread (see `next_chunk`)."""
+    return await asyncio.to_thread(_read_chunk, spec, rows)
+
+
 class BundleImport:
     """One bundle into one district, on the writer's connection, inside a transaction it does not own.
 
@@ -461,19 +511,18 @@ class BundleImport:
                 code="missing_roles",
             )
         seen = f"seen_{spec.key.lower()}_{self._suffix}"
-        await self.connection.execute(
-            f"CREATE TEMP TABLE {seen} (sourced_id text PRIMARY KEY) ON COMMIT DROP"
-        )
+        await self.connection.execute(f"CREATE TEMP TABLE {seen} (sourced_id text) ON COMMIT DROP")
         done = 0
-        # The next chunk is read and parsed (in a worker thread) while the database writes this one:
-        # the import takes about the longer of the two, not their sum. Two chunks in memory at most.
-        ahead = asyncio.ensure_future(next_chunk(csv_file.rows))
+        # The next chunk is read, parsed and validated (in a worker thread) while the database takes
+        # this one: the import takes about the longer of the two, not their sum. Two chunks in memory
+        # at most.
+        ahead = asyncio.ensure_future(read_chunk(spec, csv_file.rows))
         try:
-            while chunk := await ahead:
-                ahead = asyncio.ensure_future(next_chunk(csv_file.rows))
+            while (chunk := await ahead).lines:
+                ahead = asyncio.ensure_future(read_chunk(spec, csv_file.rows))
                 await self._chunk(spec, chunk, counts, seen)
-                done += len(chunk)
-                if self.progress and len(chunk) == CHUNK_ROWS:
+                done += chunk.lines
+                if self.progress and chunk.lines == CHUNK_ROWS:
                     self.progress(spec.filename, done, csv_file.reader.count, csv_file.size)
         finally:
             # Leaving early (a refused bundle, a rolled-back attempt): let the read in flight finish
@@ -486,26 +535,22 @@ class BundleImport:
         if self.progress:
             self.progress(spec.filename, done, csv_file.size, csv_file.size)
         if mode == "bulk":
+            # The seen-table gets its index only now, built once (kept up row by row it cost more than
+            # the duplicate checks it would serve): the anti-join below needs it whatever the planner
+            # believes of the real table (whose statistics may predate the import).
+            await self.connection.execute(f"CREATE INDEX ON {seen} (sourced_id)")
+            await self.connection.execute(f"ANALYZE {seen}")
             await self._missing(spec, counts, seen)
 
-    async def _chunk(
-        self, spec: FileSpec, chunk: list[tuple[int, dict[str, str]]], counts: Counts, seen: str
-    ) -> None:
-        width_errors = [
-            RowError(
-                line, None, f"The line has {row['__width__']}.", "wrong_field_count", None, spec.filename
-            )
-            for line, row in chunk
-            if "__width__" in row
-        ]
-        rows = [(line, row) for line, row in chunk if "__width__" not in row]
-        if width_errors:
-            counts.received += len(width_errors)
-            counts.rejected += len(width_errors)
-            self.result.refuse(width_errors)
+    async def _chunk(self, spec: FileSpec, chunk: Chunk, counts: Counts, seen: str) -> None:
+        if chunk.width_errors:
+            counts.received += len(chunk.width_errors)
+            counts.rejected += len(chunk.width_errors)
+            self.result.refuse(chunk.width_errors)
+        groups: dict[SyncEntity, list[tuple[int, Any]]] = {}
         if spec.key == "users":
             self.not_kept = 0
-            groups, role_errors = await self._users(rows, spec.filename)
+            groups, role_errors = await self._users(chunk.rows, spec.filename)
             counts.received += self.not_kept
             counts.skipped = (counts.skipped or 0) + self.not_kept
             if role_errors:
@@ -515,27 +560,19 @@ class BundleImport:
                 roots = [(e.sourced_id, e.file, e.row) for e in role_errors if e.sourced_id]
                 await self.not_written.add("student", roots)
                 await self.not_written.add("staff", roots)
-        elif spec.key == "orgs":
-            # Only schools: the district itself and other kinds of org are not synced.
-            schools = [(line, row) for line, row in rows if row.get("type", "").strip() == "school"]
-            others = [
-                row.get("sourcedId", "").strip() for _, row in rows if row.get("type", "").strip() != "school"
-            ]
-            self._non_school_orgs.update(others)
-            counts.received += len(others)
-            counts.skipped = (counts.skipped or 0) + len(others)
-            groups = {SyncEntity.SCHOOLS: [(line, _record(row, MAPPINGS["orgs"])) for line, row in schools]}
-        else:
-            entity: SyncEntity = spec.entity  # type: ignore[assignment]  (set for every file but users)
-            groups = {entity: [(line, _record(row, MAPPINGS[spec.key])) for line, row in rows]}
-        for entity, records in groups.items():
+        if chunk.other_orgs:
+            self._non_school_orgs.update(chunk.other_orgs)
+            counts.received += len(chunk.other_orgs)
+            counts.skipped = (counts.skipped or 0) + len(chunk.other_orgs)
+        for entity in [*groups, *chunk.validated]:
             prepared = await self.writer.prepare(
                 entity,
-                records,
+                groups.get(entity, ()),
                 file=spec.filename,
                 seen_table=seen,
                 not_written=self.not_written,
                 csv_records=True,
+                validated=chunk.validated.get(entity),
             )
             self.result.refuse(prepared.errors)
             self.result.skip(prepared.skipped)
