@@ -331,12 +331,13 @@ def cmd_settings_reference(args: argparse.Namespace) -> int:
 
 
 def cmd_import_oneroster(args: argparse.Namespace) -> int:
+    if not Path(args.bundle).is_file():
+        # Before the database is started or migrated, and before the importer (the whole data model)
+        # is imported: a mistyped path is answered at once.
+        raise CommandError(f"{args.bundle}: no such file")
     from app.core.migrations import migrate
     from app.sis.console import import_bundle
 
-    if not Path(args.bundle).is_file():
-        # Before the database is started or migrated: a mistyped path is answered at once.
-        raise CommandError(f"{args.bundle}: no such file")
     url = _database_url()
     asyncio.run(migrate(url))
     return import_bundle(

@@ -165,3 +165,13 @@ def test_import_oneroster_loads_only_the_import(database_url: str, tmp_path: Pat
     )
     assert "app.sis.console" in loaded
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_a_mistyped_bundle_path_is_answered_before_the_importer_loads(tmp_path: Path) -> None:
+    """`triangle import-oneroster` with a path that is not a file: one line at once, before the
+    importer (and with it the data model and Alembic) is imported."""
+    missing = tmp_path / "no-such.zip"
+    loaded = _modules_after(
+        f"from app.cli import main\nassert main(['import-oneroster', {str(missing)!r}, '--district', 'X']) == 2"
+    )
+    assert not loaded & {"app.sis.console", "app.sis.service", "app.core.migrations", "alembic"}
