@@ -282,19 +282,45 @@ def create_read_session_factory(
     )
 
 
-@asynccontextmanager
-async def session_scope(
+def session_scope(
     factory: async_sessionmaker[AsyncSession], principal: Principal | None = None
-) -> AsyncIterator[AsyncSession]:
+) -> _SessionScope:
     """A unit of work: commit when the block succeeds, roll back when it raises.
 
     Writes are attributed to `principal` in the audit trail (to the system when None).
     """
-    async with factory() as session:
-        if principal is not None:
-            bind_principal(session, principal)
-        async with committed(session):
-            yield session
+    return _SessionScope(factory, principal)
+
+
+class _SessionScope:
+    """`session_scope`'s context manager: `async with factory() as session`, the principal bound, and
+    `committed(session)` inside, written as one class (every request opens one; two generator-based
+    context managers cost as much as the rest of a read's unit of work)."""
+
+    __slots__ = ("_factory", "_principal", "_session")
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], principal: Principal | None) -> None:
+        self._factory, self._principal = factory, principal
+
+    async def __aenter__(self) -> AsyncSession:
+        session = self._session = await self._factory().__aenter__()
+        if self._principal is not None:
+            bind_principal(session, self._principal)
+        return session
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        session = self._session
+        try:
+            if exc_type is None:
+                try:
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+            else:
+                await session.rollback()
+        finally:
+            await session.__aexit__(exc_type, exc, traceback)
 
 
 @asynccontextmanager

@@ -230,3 +230,41 @@ async def test_a_unit_left_early_gives_its_connection_back(app: FastAPI, world: 
     await session.rows(select(Plan.id))
     await session.close()
     assert pool.checkedout() == before
+
+
+async def test_a_unit_of_work_commits_when_its_block_succeeds_and_rolls_back_when_it_raises(
+    app: FastAPI, world: World
+) -> None:
+    """`session_scope` for writes: the block's flush is kept only when the block ends well, and a
+    commit that fails is rolled back and raised; the connection goes back to the pool every time."""
+    operator = operator_of(world.district_id("A"))
+    pool = app.state.engine.pool
+    before = pool.checkedout()
+
+    def event(marker: uuid.UUID) -> AuditEvent:
+        return AuditEvent(
+            district_id=operator.district_id,
+            actor_kind="system",
+            action="x",
+            entity_type="y",
+            entity_id=marker,
+        )
+
+    async def kept(marker: uuid.UUID) -> int:
+        async with session_scope(app.state.session_factory) as check:
+            return int(await check.scalar(select(func.count()).where(AuditEvent.entity_id == marker)) or 0)
+
+    good, bad, failing = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with session_scope(app.state.session_factory, operator) as session:
+        session.add(event(good))
+    with pytest.raises(RuntimeError):
+        async with session_scope(app.state.session_factory, operator) as session:
+            session.add(event(bad))
+            await session.flush()
+            raise RuntimeError("the route failed")
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        async with session_scope(app.state.session_factory, operator) as session:
+            session.add(event(failing))
+            session.add(Plan(district_id=uuid.uuid4(), cycle="2026-27", title="No such district"))
+    assert (await kept(good), await kept(bad), await kept(failing)) == (1, 0, 0)
+    assert pool.checkedout() == before
