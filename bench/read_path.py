@@ -205,7 +205,8 @@ FROM initiative WHERE district_id = $1 ORDER BY created_at, id LIMIT $2"""
 
 SQL_PLAN = """
 SELECT id::text, created_at, updated_at, version, district_id::text, school_id::text, initiative_id::text,
-       cycle, title, summary, status::text, published, approved_at, approved_by_label, submitted_at
+       cycle, title, summary, status::text, published, approved_at, approved_by_label, submitted_at,
+       previous_plan_id::text
 FROM plan WHERE id = $1 AND district_id = $2"""
 
 SQL_PLANS = """
@@ -275,6 +276,7 @@ def rest_plan(r: Any) -> dict[str, Any]:
         "approved_at": _rest_time(r[12]),
         "approved_by_label": r[13],
         "submitted_at": _rest_time(r[14]),
+        "previous_plan_id": r[15],
     }
 
 

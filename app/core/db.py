@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from app.audit.recorder import AuditedSession, bind_principal
 from app.auth.principal import Principal
+from app.core import prepared
 from app.core.config import Settings
 from app.core.models import metadata
 
@@ -135,6 +137,104 @@ class RequestSession(AsyncSession):
     close = _serialized("close")
 
 
+class ReadSession(RequestSession):
+    """The session of a request that only reads (REST GET, GraphQL queries), on an autocommit engine.
+
+    A read that is one statement needs none of the ORM: on its first column read (`rows`) the session
+    takes one connection from the pool and runs the statement straight on it (`app.core.prepared`),
+    without a session transaction, an execution context or a `Result`. The connection is the request's
+    one connection all the same: the session is bound to it, so anything that does use the ORM later
+    in the request (an audited read writing its record, a lookup) runs on it too, and so do later column
+    reads. When the ORM took a connection first, column reads run raw on that one. The session's
+    commit, rollback and close hand the connection back; a session that never reached the ORM skips
+    the ORM's own bookkeeping of them.
+
+    Autocommit makes this exact: there is no BEGIN or COMMIT to send either way, every statement is its
+    own transaction, and the logical transaction begun here is the request's one (`StatementCounter`
+    counts it as before).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unit: Any = None  # the request's connection (sync `Connection`) when taken for column reads
+        self._unit_began: Any = None
+        self._engine_bind: Any = None
+
+    async def rows(self, statement: Any, parameters: dict[str, Any] | None = None) -> list[Any]:
+        async with self._statement_lock:
+            connection = self._unit
+            if connection is None:
+                if self.sync_session.in_transaction():
+                    connection = (await AsyncSession.connection(self)).sync_connection
+                else:
+                    connection = await self._take_connection()
+            found = await prepared.fetch(connection, statement, parameters)
+            if found is not None:
+                return found
+            result = await greenlet_spawn(connection.execute, statement, parameters)
+            return list(result.all())
+
+    async def _take_connection(self) -> Any:
+        sync = self.sync_session
+        engine = sync.bind
+        connection = await greenlet_spawn(engine.connect)
+        try:
+            began = connection.begin()
+        except BaseException:
+            await greenlet_spawn(connection.close)
+            raise
+        self._unit, self._unit_began, self._engine_bind = connection, began, engine
+        sync.bind = connection  # the ORM joins this connection, should the request need it
+        return connection
+
+    async def _end_unit(self, commit: bool) -> None:
+        connection, began = self._unit, self._unit_began
+        if connection is None:
+            return
+        self._unit = self._unit_began = None
+        self.sync_session.bind = self._engine_bind
+
+        def end() -> None:
+            try:
+                if began.is_active:
+                    began.commit() if commit else began.rollback()
+            finally:
+                connection.close()
+
+        await greenlet_spawn(end)
+
+    def _untouched(self) -> bool:
+        """Whether the ORM never began: nothing of its own to commit, roll back or close."""
+        sync = self.sync_session
+        return sync._transaction is None and not sync._new and not sync._deleted and not sync.identity_map
+
+    async def commit(self) -> None:
+        if not self._untouched():
+            await RequestSession.commit(self)
+        await self._end_unit(commit=True)
+
+    async def rollback(self) -> None:
+        try:
+            if not self._untouched():
+                await RequestSession.rollback(self)
+        finally:
+            await self._end_unit(commit=False)
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        # AsyncSession closes in a shielded task, so a cancelled request still hands its connection
+        # back; with nothing taken (committed, or never used) there is nothing to protect.
+        if self._unit is None and self._untouched():
+            return
+        await super().__aexit__(type_, value, traceback)
+
+    async def close(self) -> None:
+        try:
+            if not self._untouched():
+                await RequestSession.close(self)
+        finally:
+            await self._end_unit(commit=False)
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Every session is audited: its flushes record an AuditEvent per written row (app.audit.recorder).
     return async_sessionmaker(
@@ -162,7 +262,13 @@ def create_read_session_factory(
     """
     primary = engine.execution_options(isolation_level="AUTOCOMMIT")
     if replica is None:
-        return create_session_factory(primary)
+        return async_sessionmaker(
+            primary,
+            class_=ReadSession,
+            expire_on_commit=False,
+            autoflush=False,
+            sync_session_class=AuditedSession,
+        )
     from app.core.replica import replica_session_class
 
     return async_sessionmaker(
@@ -176,19 +282,45 @@ def create_read_session_factory(
     )
 
 
-@asynccontextmanager
-async def session_scope(
+def session_scope(
     factory: async_sessionmaker[AsyncSession], principal: Principal | None = None
-) -> AsyncIterator[AsyncSession]:
+) -> _SessionScope:
     """A unit of work: commit when the block succeeds, roll back when it raises.
 
     Writes are attributed to `principal` in the audit trail (to the system when None).
     """
-    async with factory() as session:
-        if principal is not None:
-            bind_principal(session, principal)
-        async with committed(session):
-            yield session
+    return _SessionScope(factory, principal)
+
+
+class _SessionScope:
+    """`session_scope`'s context manager: `async with factory() as session`, the principal bound, and
+    `committed(session)` inside, written as one class (every request opens one; two generator-based
+    context managers cost as much as the rest of a read's unit of work)."""
+
+    __slots__ = ("_factory", "_principal", "_session")
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], principal: Principal | None) -> None:
+        self._factory, self._principal = factory, principal
+
+    async def __aenter__(self) -> AsyncSession:
+        session = self._session = await self._factory().__aenter__()
+        if self._principal is not None:
+            bind_principal(session, self._principal)
+        return session
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        session = self._session
+        try:
+            if exc_type is None:
+                try:
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+            else:
+                await session.rollback()
+        finally:
+            await session.__aexit__(exc_type, exc, traceback)
 
 
 @asynccontextmanager

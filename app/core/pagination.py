@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -177,7 +178,20 @@ async def paginate_kept(
     counting = dict(values)
     if page.updated_since is not None:
         counting["updated_since"] = page.updated_since
-    return _counted(found, stmt_counting(first_page), counting)
+    return _counted(found, _kept_counting(first_page), counting)
+
+
+_counting_kept: weakref.WeakKeyDictionary[Any, Select[Any]] = weakref.WeakKeyDictionary()
+
+
+def _kept_counting(first_page: Any) -> Select[Any]:
+    """`stmt_counting` of a kept statement, built once per statement (it lives as long as that one):
+    a list that is not asked for its total no longer builds a subquery per request, and one that is
+    runs the same statement object every time (`app.core.prepared`)."""
+    counting = _counting_kept.get(first_page)
+    if counting is None:
+        counting = _counting_kept[first_page] = stmt_counting(first_page)
+    return counting
 
 
 def page_shape(page: PageRequest) -> tuple[bool, bool]:
