@@ -60,6 +60,10 @@ def fails(n: int, every: int, at: int) -> bool:
 @strawberry.type
 class Step:
     n: int
+    # Plain leaves read inline by the plan: an Int beyond 32 bits for every ninth step (the
+    # serializer refuses it), a null in a non-null String for every eighth.
+    big: int = 0
+    text: str = ""
 
     @strawberry.field
     async def label(self, info: Info[Ctx, None]) -> str:
@@ -95,22 +99,26 @@ class Step:
 class Group:
     n: int
 
+    @staticmethod
+    def step(n: int) -> Step:
+        return Step(n=n, big=2**40 if fails(n, 9, 2) else n, text=None if fails(n, 8, 5) else "t")  # type: ignore[arg-type]
+
     @strawberry.field
     async def steps(self, info: Info[Ctx, None], first: int = 4) -> list[Step | None]:
         base = await info.context.loader("steps").load(self.n)
-        return [Step(n=base * 10 + i) for i in range(first)]
+        return [Group.step(base * 10 + i) for i in range(first)]
 
     @strawberry.field
     async def strict_steps(self, info: Info[Ctx, None], first: int = 4) -> list[Step]:
         """Non-null items in a nullable list: one failing step nulls the whole list."""
         base = await info.context.loader("strict_steps").load(self.n)
-        return [Step(n=base * 10 + i) for i in range(first)]
+        return [Group.step(base * 10 + i) for i in range(first)]
 
     @strawberry.field
     async def must_steps(self, info: Info[Ctx, None], first: int = 4) -> list[Step]:
         """Non-null list of non-null items: one failing step nulls the group."""
         base = await info.context.loader("must_steps").load(self.n)
-        return [Step(n=base * 10 + i) for i in range(first)]
+        return [Group.step(base * 10 + i) for i in range(first)]
 
     @strawberry.field
     def title(self) -> str:
@@ -173,6 +181,8 @@ DOCUMENTS = [
     """fragment S on Step { n label twice }
        { page(count: 7) { total edges { node { n t: title a: steps(first: 3) { ...S }
          b: mustSteps(first: 9) { ...S note } } } } }""",
+    # Plain leaves the serializer refuses, or null where they may not be.
+    "{ groups(count: 6) { n steps(first: 9) { n big text } mustSteps(first: 9) { big } } }",
     # Nothing fails but a nullable leaf: the common case.
     "{ groups(count: 3) { n steps(first: 2) { n twice note } } }",
 ]

@@ -464,10 +464,20 @@ class PlanRun:
         result: dict[str, Any] = {}
         for key, attribute, serialize, nullable, compiled in selection.steps:
             if attribute is not None:
-                value = _read_leaf(source, attribute, serialize, nullable)
-                if value is not _MISSING:
-                    result[key] = value
-                    continue
+                # A plain leaf, inline (most of any response). Anything unusual (a missing
+                # attribute, a null where none may be, a value the serializer refuses) takes the
+                # general path, which reports it as the interpreter would.
+                value = getattr(source, attribute, _MISSING)
+                if value is None:
+                    if nullable:
+                        result[key] = None
+                        continue
+                elif value is not _MISSING:
+                    try:
+                        result[key] = serialize(value)
+                        continue
+                    except Exception:  # noqa: S110
+                        pass
             result[key] = self._field_sync(compiled, source, path)
         return result
 
@@ -517,10 +527,20 @@ class PlanRun:
         fields queued for the next round."""
         for key, attribute, serialize, nullable, compiled in selection.steps:
             if attribute is not None:
-                value = _read_leaf(source, attribute, serialize, nullable)
-                if value is not _MISSING:
-                    result[key] = value
-                    continue
+                # A plain leaf, inline (most of any response). Anything unusual (a missing
+                # attribute, a null where none may be, a value the serializer refuses) takes the
+                # general path, which reports it as the interpreter would.
+                value = getattr(source, attribute, _MISSING)
+                if value is None:
+                    if nullable:
+                        result[key] = None
+                        continue
+                elif value is not _MISSING:
+                    try:
+                        result[key] = serialize(value)
+                        continue
+                    except Exception:  # noqa: S110
+                        pass
             kind = compiled.kind
             if kind >= _RESOLVER:
                 result[key] = None  # keeps the response's key order
@@ -559,6 +579,7 @@ class PlanRun:
             if completion.nullable:
                 container[key] = None
             else:
+                self._null_error(compiled, path, key)
                 self._null_at(up)
             return
         if not completion.is_async:
@@ -735,7 +756,7 @@ class PlanRun:
         self, completion: _Completion, value: Any, compiled: _Field, path: Path | None, key: str | int
     ) -> Any:
         if value is None:
-            return self._null(completion)
+            return self._null(completion, compiled, path, key)
         if completion.serialize is not None:
             return completion.serialize(value)
         if completion.item is not None:
@@ -752,10 +773,22 @@ class PlanRun:
             return items
         return self.object_sync(completion.selection, value, Path(path, key, None))  # type: ignore[arg-type]
 
-    def _null(self, completion: _Completion) -> None:
+    def _null(self, completion: _Completion, compiled: _Field, path: Path | None, key: str | int) -> None:
+        """A null: fine where null may stand; else an error there, as the interpreter reports it, and
+        the null propagates."""
         if completion.nullable:
             return
+        self._null_error(compiled, path, key)
         raise _NullBubble
+
+    def _null_error(self, compiled: _Field, path: Path | None, key: str | int) -> None:
+        # graphql-core raises a TypeError here (so the client sees it masked, as an internal error).
+        message = f"Cannot return null for non-nullable field {compiled.parent_type.name}.{compiled.name}."
+        self.errors.append(
+            located_error(
+                TypeError(message), compiled.nodes, Path(path, key, compiled.parent_type.name).as_list()
+            )
+        )
 
     def _fail(self, compiled: _Field, path: Path | None, key: str | int, exc: Exception) -> None:
         error = located_error(exc, compiled.nodes, Path(path, key, compiled.parent_type.name).as_list())
@@ -826,21 +859,6 @@ async def _first_done(futures: list[Any]) -> None:
     finally:
         for future in futures:
             future.remove_done_callback(wake)
-
-
-def _read_leaf(source: Any, attribute: str, serialize: Callable[[Any], Any], nullable: bool) -> Any:
-    """A plain leaf's response value, or `_MISSING` when anything is unusual (a missing attribute, a
-    null where none may be, a value the serializer refuses): the general path then reports it as the
-    interpreter would."""
-    value = getattr(source, attribute, _MISSING)
-    if value is None:
-        return None if nullable else _MISSING
-    if value is _MISSING:
-        return _MISSING
-    try:
-        return serialize(value)
-    except Exception:
-        return _MISSING
 
 
 def _info_extras() -> tuple[Any, ...]:
