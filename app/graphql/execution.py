@@ -13,8 +13,9 @@ is compiled once into a plan and the plan runs it from then on:
   `getattr`), a computed attribute (a resolver that needs nothing but its object), a Relay id, the type
   name, or a resolver that must be called (a connection, a lookup, anything with arguments or
   permission classes). Only the last kind goes through strawberry's resolver pipeline, with the same
-  permission checks, argument conversion and DataLoaders as the interpreter; objects of a list are
-  completed concurrently, so loaders still batch one query per level;
+  permission checks, argument conversion and DataLoaders as the interpreter. A query runs level by
+  level: the resolvers of every object of a level are started together and driven in the request's
+  own task (no task per object), so each loader batches one query per level (see "Levels" below);
 - errors are located, shaped and null-propagated as the GraphQL specification says, so a compiled
   answer equals the interpreter's for every caller (tests compare the two for every role).
 
