@@ -44,6 +44,7 @@ from app.core.problems import install_problem_handlers, problem_response
 from app.core.read_lane import ReadLane
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
+from app.graphql.lane import GraphQLLane
 from app.graphql.router import build_graphql_router
 from app.identity.router import router as identity_router
 from app.initiatives.router import router as initiatives_router
@@ -129,7 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     # Added first, so it runs inside the request context (its refusals carry the request id).
-    app.add_middleware(ReadLane)  # innermost: plain GET reads without FastAPI's dispatch
+    app.add_middleware(GraphQLLane)  # innermost: compiled GraphQL queries without FastAPI's dispatch
+    app.add_middleware(ReadLane)  # plain GET reads without FastAPI's dispatch
     app.add_middleware(ConditionalGet)  # it sees the route's ETag, the others see its 304
     app.add_middleware(InputGuard, graphql_path="/graphql")
     app.add_middleware(RequestContextMiddleware)
@@ -171,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the next: /graphql first, or each GraphQL request would first be tried against every REST route.
     graphql_router = build_graphql_router(settings)
     app.state.graphql_schema = graphql_router.schema
+    app.state.graphql_router = graphql_router  # the GraphQL lane answers as it does
     app.include_router(graphql_router, prefix="/graphql", include_in_schema=False)
     app.include_router(api)
     app.include_router(open_data_public)

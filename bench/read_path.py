@@ -834,8 +834,30 @@ def install_postgraphile() -> Path:
     return cli
 
 
+async def name_one_to_one_self_relations(dsn: str) -> None:
+    """PostGraphile names both ends of a unique foreign key from a table to itself the same way
+    (`plan.previous_plan_id`: `planByPreviousPlanId` forward and backward) and refuses to start. A smart
+    comment on the bench's throwaway database names the backward end."""
+    import asyncpg
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT c.conname, t.relname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+            "WHERE c.contype = 'f' AND c.conrelid = c.confrelid"
+        )
+        for n, row in enumerate(rows):
+            await connection.execute(
+                f'COMMENT ON CONSTRAINT "{row["conname"]}" ON "{row["relname"]}" '
+                f"IS E'@foreignSingleFieldName {row['relname']}Following{n}'"
+            )
+    finally:
+        await connection.close()
+
+
 def start_postgraphile(dsn: str, logs: Path) -> Server:
     cli = install_postgraphile()
+    asyncio.run(name_one_to_one_self_relations(dsn))
     command = [
         str(cli), "--connection", dsn, "--schema", "public", "--host", "127.0.0.1", "--port", "{port}",
         "--disable-default-mutations", "--simple-collections", "omit", "--disable-query-log",

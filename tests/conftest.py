@@ -386,11 +386,15 @@ async def app(application: FastAPI, settings: Settings) -> AsyncIterator[FastAPI
 
 def _as_if_new(app: FastAPI) -> None:
     """Forget what an earlier test taught the app and a freshly made one would not know: the GraphQL
-    plans it compiled (a test that counts statements may count a query's first run)."""
+    plans it compiled (a test that counts statements may count a query's first run) and the
+    persisted queries it registered (a hash is unknown until a test sends its text)."""
     schema = getattr(app.state, "graphql_schema", None)
     plans = getattr(schema, "plans", None)
     if plans is not None:
         schema.plans = type(plans)(plans.maxsize)  # type: ignore[union-attr]
+    documents = getattr(schema, "documents", None)
+    if documents is not None:
+        schema.documents = type(documents)(documents.maxsize)  # type: ignore[union-attr]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import Any
 
@@ -61,28 +62,33 @@ def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) ->
         raise DisconnectionError("connection closed by the server")
 
 
-class _TaskReentrantLock:
-    """An `asyncio.Lock` the task holding it may take again (`scalars()` calls `execute()`)."""
+# The statement lock the current context holds, if any (see `_ReentrantLock`).
+_HELD_LOCK: ContextVar[Any] = ContextVar("held_statement_lock", default=None)
 
-    __slots__ = ("_depth", "_lock", "_owner")
+
+class _ReentrantLock:
+    """An `asyncio.Lock` the holder may take again (`scalars()` calls `execute()`).
+
+    The holder is the execution context (a task's, or that of a coroutine the compiled GraphQL plan
+    drives itself, `app.graphql.execution`), not the task: several resolvers driven in one task are
+    different holders, while the nested call of one holder reenters.
+    """
+
+    __slots__ = ("_lock",)
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
-        self._owner: asyncio.Task[Any] | None = None
-        self._depth = 0
 
-    async def __aenter__(self) -> None:
-        task = asyncio.current_task()
-        if self._owner is task and task is not None:
-            self._depth += 1
-            return
+    async def acquire(self) -> Token[Any] | None:
+        """Take the lock (None when the holder already has it); give the result to `release`."""
+        if _HELD_LOCK.get() is self:
+            return None
         await self._lock.acquire()
-        self._owner, self._depth = task, 1
+        return _HELD_LOCK.set(self)
 
-    async def __aexit__(self, *exc: object) -> None:
-        self._depth -= 1
-        if self._depth == 0:
-            self._owner = None
+    def release(self, token: Token[Any] | None) -> None:
+        if token is not None:
+            _HELD_LOCK.reset(token)
             self._lock.release()
 
 
@@ -90,8 +96,12 @@ def _serialized(name: str) -> Any:
     method = getattr(AsyncSession, name)
 
     async def call(self: RequestSession, *args: Any, **kwargs: Any) -> Any:
-        async with self._statement_lock:
+        lock = self._statement_lock
+        token = await lock.acquire()
+        try:
             return await method(self, *args, **kwargs)
+        finally:
+            lock.release(token)
 
     call.__name__ = name
     call.__doc__ = method.__doc__
@@ -109,15 +119,19 @@ class RequestSession(AsyncSession):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._statement_lock = _TaskReentrantLock()
+        self._statement_lock = _ReentrantLock()
 
     async def rows(self, statement: Any, parameters: dict[str, Any] | None = None) -> list[Any]:
         """The rows of a Core statement (columns, not entities), run on the session's connection
         without the ORM's execution machinery: for read paths that build read rows themselves."""
-        async with self._statement_lock:
+        lock = self._statement_lock
+        token = await lock.acquire()
+        try:
             connection = await AsyncSession.connection(self)
             result = await connection.execute(statement, parameters)
             return list(result.all())
+        finally:
+            lock.release(token)
 
     execute = _serialized("execute")
     scalar = _serialized("scalar")

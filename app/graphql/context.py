@@ -96,18 +96,25 @@ class Context(BaseContext):
             await session.close()
 
 
-async def get_context(request: Request) -> AsyncIterator[Context]:
+async def open_context(request: Request) -> Context:
+    """The request's context: its caller (anonymous, with the reason, when the token is refused) and
+    the app's session factories. The caller of this closes it (`Context.close`)."""
     state = request.app.state
     try:
         principal, refusal = await get_principal(request), None
     except Unauthenticated as exc:
         principal, refusal = ANONYMOUS, exc
-    context = Context(
+    return Context(
         principal=principal,
         session_factory=state.session_factory,
         read_session_factory=state.read_session_factory,
         token_refusal=refusal,
     )
+
+
+async def get_context(request: Request) -> AsyncIterator[Context]:
+    """The route's context dependency (the GraphQL lane, `app.graphql.lane`, opens it the same way)."""
+    context = await open_context(request)
     try:
         yield context
     finally:

@@ -13,8 +13,9 @@ is compiled once into a plan and the plan runs it from then on:
   `getattr`), a computed attribute (a resolver that needs nothing but its object), a Relay id, the type
   name, or a resolver that must be called (a connection, a lookup, anything with arguments or
   permission classes). Only the last kind goes through strawberry's resolver pipeline, with the same
-  permission checks, argument conversion and DataLoaders as the interpreter; objects of a list are
-  completed concurrently, so loaders still batch one query per level;
+  permission checks, argument conversion and DataLoaders as the interpreter. A query runs level by
+  level: the resolvers of every object of a level are started together and driven in the request's
+  own task (no task per object), so each loader batches one query per level (see "Levels" below);
 - errors are located, shaped and null-propagated as the GraphQL specification says, so a compiled
   answer equals the interpreter's for every caller (tests compare the two for every role).
 
@@ -31,7 +32,9 @@ import logging
 from binascii import b2a_base64
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from contextvars import Context, copy_context
 from dataclasses import dataclass, field
+from types import CoroutineType
 from typing import Any
 
 from graphql import (
@@ -425,7 +428,9 @@ class PlanRun:
     """One execution of a plan: its variables, context, and the errors it meets."""
 
     __slots__ = (
+        "calls",
         "context",
+        "deaths",
         "errors",
         "fragments",
         "info_extras",
@@ -451,6 +456,8 @@ class PlanRun:
         self.root_value = root_value
         self.errors: list[GraphQLError] = []
         self.info_extras = _info_extras()
+        self.calls: list[_Call] = []  # resolvers queued for the next round
+        self.deaths = 0  # how many times a null propagated (until then nothing is below a null)
 
     # Objects --------------------------------------------------------------------------------------
 
@@ -458,10 +465,20 @@ class PlanRun:
         result: dict[str, Any] = {}
         for key, attribute, serialize, nullable, compiled in selection.steps:
             if attribute is not None:
-                value = _read_leaf(source, attribute, serialize, nullable)
-                if value is not _MISSING:
-                    result[key] = value
-                    continue
+                # A plain leaf, inline (most of any response). Anything unusual (a missing
+                # attribute, a null where none may be, a value the serializer refuses) takes the
+                # general path, which reports it as the interpreter would.
+                value = getattr(source, attribute, _MISSING)
+                if value is None:
+                    if nullable:
+                        result[key] = None
+                        continue
+                elif value is not _MISSING:
+                    try:
+                        result[key] = serialize(value)
+                        continue
+                    except Exception:  # noqa: S110
+                        pass
             result[key] = self._field_sync(compiled, source, path)
         return result
 
@@ -484,66 +501,239 @@ class PlanRun:
         except Exception as exc:
             return self._fail(compiled, path, compiled.key, exc)
 
-    async def object_async(self, selection: _Selection, source: Any, path: Path | None) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        pending: list[tuple[_Field, Any]] = []
+    # Levels ---------------------------------------------------------------------------------------
+    #
+    # A query with resolvers runs level by level rather than object by object: completing an object
+    # answers its leaves at once and queues its resolver fields; once nothing is left to complete, the
+    # queued resolvers of every object are started together (so each DataLoader gets the whole level's
+    # keys in one batch) and driven to completion in this one task, without a task or a gather per
+    # object; their values are completed in turn, queueing the next level. Null propagation climbs
+    # `_Place`s, since an object's dict is in the response before the fields below it are resolved.
+
+    async def run(self, selection: _Selection, root_value: Any) -> dict[str, Any] | None:
+        holder: dict[str, Any] = {"data": None}
+        root = _Place(holder, "data", True, None)
+        data: dict[str, Any] = {}
+        holder["data"] = data
+        self.fill_object(selection, root_value, None, data, root)
+        while self.calls:
+            calls, self.calls = self.calls, []
+            await self._round(calls)
+        return holder["data"]  # type: ignore[no-any-return]
+
+    def fill_object(
+        self, selection: _Selection, source: Any, path: Path | None, result: dict[str, Any], place: _Place
+    ) -> None:
+        """Complete the object whose (empty) dict `result` stands at `place`: leaves now, resolver
+        fields queued for the next round."""
         for key, attribute, serialize, nullable, compiled in selection.steps:
             if attribute is not None:
-                value = _read_leaf(source, attribute, serialize, nullable)
-                if value is not _MISSING:
-                    result[key] = value
-                    continue
-            if compiled.kind < _RESOLVER and not compiled.completion.is_async:
-                result[key] = self._field_sync(compiled, source, path)
+                # A plain leaf, inline (most of any response). Anything unusual (a missing
+                # attribute, a null where none may be, a value the serializer refuses) takes the
+                # general path, which reports it as the interpreter would.
+                value = getattr(source, attribute, _MISSING)
+                if value is None:
+                    if nullable:
+                        result[key] = None
+                        continue
+                elif value is not _MISSING:
+                    try:
+                        result[key] = serialize(value)
+                        continue
+                    except Exception:  # noqa: S110
+                        pass
+            kind = compiled.kind
+            if kind >= _RESOLVER:
+                result[key] = None  # keeps the response's key order
+                self.calls.append(_Call(compiled, source, path, result, place))
                 continue
-            result[key] = None  # keeps the response's key order
-            pending.append((compiled, self._resolve(compiled, source, path)))
-        if len(pending) == 1:
-            compiled, awaitable = pending[0]
-            result[compiled.key] = await awaitable
-        elif pending:
-            values = await asyncio.gather(*(awaitable for _, awaitable in pending))
-            for (compiled, _), value in zip(pending, values, strict=True):
-                result[compiled.key] = value
-        return result
-
-    async def _resolve(self, compiled: _Field, source: Any, path: Path | None) -> Any:
-        key = compiled.key
-        try:
-            if compiled.kind is _DIRECT:
-                arguments = compiled.static_arguments
-                if arguments is None:
-                    arguments = get_argument_values(compiled.field_def, compiled.nodes[0], self.variables)
-                names = compiled.parameter_names
-                keywords = {names[name]: value for name, value in arguments.items()}  # type: ignore[index]
-                if compiled.wants_info:
-                    raw = self._info(compiled, Path(path, key, compiled.parent_type.name))
-                    keywords["info"] = Info(_raw_info=raw, _field=compiled.strawberry_field)  # type: ignore[arg-type]
-                value = compiled.compute(source, **keywords)  # type: ignore[misc]
-                if inspect.isawaitable(value):
-                    value = await value
-            elif compiled.kind is _RESOLVER:
-                field_path = Path(path, key, compiled.parent_type.name)
-                arguments = compiled.static_arguments
-                if arguments is None:
-                    arguments = get_argument_values(compiled.field_def, compiled.nodes[0], self.variables)
-                value = compiled.field_def.resolve(source, self._info(compiled, field_path), **arguments)  # type: ignore[misc]
-                if inspect.isawaitable(value):
-                    value = await value
-            elif compiled.kind is _PLAIN:
-                value = getattr(source, compiled.attr)  # type: ignore[arg-type]
+            if not compiled.completion.is_async:
+                try:
+                    result[key] = self._field_sync(compiled, source, path)
+                except _NullBubble:
+                    self._null_at(place)
+                    return
+                continue
+            # A plain or computed attribute with resolvers below it (a connection's edges, say).
+            result[key] = None
+            try:
+                value = getattr(source, compiled.attr) if kind is _PLAIN else compiled.compute(source)  # type: ignore[arg-type, misc]
+            except Exception as exc:
+                self._fail_at(compiled, path, key, exc, result, place, compiled.completion.nullable)
             else:
-                value = compiled.compute(source)  # type: ignore[misc]
-            completed = self.complete(compiled.completion, value, compiled, path, key)
-            if inspect.isawaitable(completed):
-                completed = await completed
-            return completed
-        except _NullBubble:
-            if compiled.completion.nullable:
-                return None
-            raise
+                self._fill(compiled.completion, value, compiled, path, result, key, place)
+            if place.dead:
+                return
+
+    def _fill(
+        self,
+        completion: _Completion,
+        value: Any,
+        compiled: _Field,
+        path: Path | None,
+        container: Any,
+        key: str | int,
+        up: _Place,
+    ) -> None:
+        """Put the response for `value` at `container[key]`, a position inside the value at `up`."""
+        if value is None:
+            if completion.nullable:
+                container[key] = None
+            else:
+                self._null_error(compiled, path, key)
+                self._null_at(up)
+            return
+        if not completion.is_async:
+            try:
+                container[key] = self.complete_sync(completion, value, compiled, path, key)
+            except _NullBubble:
+                if completion.nullable:
+                    container[key] = None
+                else:
+                    self._null_at(up)
+            except Exception as exc:
+                self._fail_at(compiled, path, key, exc, container, up, completion.nullable)
+            return
+        if completion.item is not None:
+            try:
+                elements = list(value)
+            except Exception as exc:
+                self._fail_at(compiled, path, key, exc, container, up, completion.nullable)
+                return
+            items: list[Any] = [None] * len(elements)
+            container[key] = items
+            place = _Place(container, key, completion.nullable, up)
+            item = completion.item
+            list_path = Path(path, key, None)
+            for index, element in enumerate(elements):
+                self._fill(item, element, compiled, list_path, items, index, place)
+                if place.dead:
+                    return
+            return
+        result: dict[str, Any] = {}
+        container[key] = result
+        place = _Place(container, key, completion.nullable, up)
+        self.fill_object(completion.selection, value, Path(path, key, None), result, place)  # type: ignore[arg-type]
+
+    async def _round(self, calls: list[_Call]) -> None:
+        """Call the queued resolvers, all started before any is awaited, and complete their values."""
+        waiting: list[_Call] = []
+        for call in calls:
+            if self.deaths and self._dropped(call):
+                continue  # below a null: the interpreter would not resolve it either
+            try:
+                value = self._start(call)
+            except Exception as exc:
+                self._call_failed(call, exc)
+                continue
+            if type(value) is not CoroutineType:
+                if not inspect.isawaitable(value):
+                    self._deliver(call, value)
+                    continue
+                value = _awaited(value)
+            call.coroutine = value
+            call.context = copy_context()
+            self._step(call, waiting)
+        while waiting:
+            blocked = [call.future for call in waiting if call.future is not None and not call.future.done()]
+            if len(blocked) == len(waiting):
+                await _first_done(blocked)
+            still: list[_Call] = []
+            for call in waiting:
+                future = call.future
+                if future is not None and not future.done():
+                    still.append(call)
+                else:
+                    self._step(call, still)
+            waiting = still
+
+    def _step(self, call: _Call, waiting: list[_Call]) -> None:
+        """Run `call`'s coroutine to its next suspension, as a task would (in its own context, so
+        context variables and the session's statement lock tell the resolvers apart)."""
+        try:
+            yielded = call.context.run(call.coroutine.send, None)  # type: ignore[union-attr]
+        except StopIteration as stop:
+            self._deliver(call, stop.value)
+            return
         except Exception as exc:
-            return self._fail(compiled, path, key, exc)
+            self._call_failed(call, exc)
+            return
+        if yielded is not None:
+            if not getattr(yielded, "_asyncio_future_blocking", False):
+                call.coroutine.close()  # type: ignore[union-attr]
+                self._call_failed(call, RuntimeError(f"a resolver yielded {yielded!r}, not a future"))
+                return
+            yielded._asyncio_future_blocking = False
+        call.future = yielded
+        waiting.append(call)
+
+    def _start(self, call: _Call) -> Any:
+        compiled, source, path = call.compiled, call.source, call.path
+        arguments = compiled.static_arguments
+        if arguments is None:
+            arguments = get_argument_values(compiled.field_def, compiled.nodes[0], self.variables)
+        if compiled.kind is _DIRECT:
+            names = compiled.parameter_names
+            keywords = {names[name]: value for name, value in arguments.items()}  # type: ignore[index]
+            if compiled.wants_info:
+                raw = self._info(compiled, Path(path, compiled.key, compiled.parent_type.name))
+                keywords["info"] = Info(_raw_info=raw, _field=compiled.strawberry_field)  # type: ignore[arg-type]
+            return compiled.compute(source, **keywords)  # type: ignore[misc]
+        info = self._info(compiled, Path(path, compiled.key, compiled.parent_type.name))
+        return compiled.field_def.resolve(source, info, **arguments)  # type: ignore[misc]
+
+    @staticmethod
+    def _dropped(call: _Call) -> bool:
+        """Whether `call`'s object was nulled (or something above it was). The interpreter cancels
+        what is still running below a null, so it reports only the first error that nulls an object:
+        such a resolver is not started, or its value and error are dropped when it ends (it is left
+        to finish rather than cancelled: it may be half-way through a statement on the request's
+        connection)."""
+        return call.place.gone()
+
+    def _deliver(self, call: _Call, value: Any) -> None:
+        if self.deaths and self._dropped(call):
+            return
+        compiled = call.compiled
+        self._fill(compiled.completion, value, compiled, call.path, call.result, compiled.key, call.place)
+
+    def _call_failed(self, call: _Call, exc: Exception) -> None:
+        if self.deaths and self._dropped(call):
+            return
+        compiled = call.compiled
+        self._fail_at(
+            compiled, call.path, compiled.key, exc, call.result, call.place, compiled.completion.nullable
+        )
+
+    def _fail_at(
+        self,
+        compiled: _Field,
+        path: Path | None,
+        key: str | int,
+        exc: Exception,
+        container: Any,
+        up: _Place,
+        nullable: bool,
+    ) -> None:
+        """Record the error at its path; null the position, or what holds it when it may not be null."""
+        self.errors.append(
+            located_error(exc, compiled.nodes, Path(path, key, compiled.parent_type.name).as_list())
+        )
+        if nullable:
+            container[key] = None
+        else:
+            self._null_at(up)
+
+    def _null_at(self, place: _Place | None) -> None:
+        """A null where `place`'s value had a non-null field: the nearest nullable position from
+        there up becomes null, and everything below it is dropped."""
+        self.deaths += 1
+        while place is not None:
+            place.dead = True
+            if place.nullable:
+                place.container[place.key] = None
+                return
+            place = place.up
 
     def _info(self, compiled: _Field, path: Path) -> GraphQLResolveInfo:
         return GraphQLResolveInfo(
@@ -563,23 +753,11 @@ class PlanRun:
 
     # Values ---------------------------------------------------------------------------------------
 
-    def complete(
-        self, completion: _Completion, value: Any, compiled: _Field, path: Path | None, key: str | int
-    ) -> Any:
-        """The response for `value`, or an awaitable of it when something below must be resolved."""
-        if not completion.is_async:
-            return self.complete_sync(completion, value, compiled, path, key)
-        if value is None:
-            return self._null(completion)
-        if completion.item is not None:
-            return self._list_async(completion.item, value, compiled, Path(path, key, None))
-        return self.object_async(completion.selection, value, Path(path, key, None))  # type: ignore[arg-type]
-
     def complete_sync(
         self, completion: _Completion, value: Any, compiled: _Field, path: Path | None, key: str | int
     ) -> Any:
         if value is None:
-            return self._null(completion)
+            return self._null(completion, compiled, path, key)
         if completion.serialize is not None:
             return completion.serialize(value)
         if completion.item is not None:
@@ -596,34 +774,22 @@ class PlanRun:
             return items
         return self.object_sync(completion.selection, value, Path(path, key, None))  # type: ignore[arg-type]
 
-    async def _list_async(
-        self, item: _Completion, value: Iterable[Any], compiled: _Field, path: Path
-    ) -> list[Any]:
-        # Items are completed concurrently so the loaders of the level below batch into one query.
-        coroutines = [self._item(item, element, compiled, path, i) for i, element in enumerate(value)]
-        results = await asyncio.gather(*coroutines, return_exceptions=True)
-        for result in results:
-            if isinstance(result, _NullBubble):
-                raise result
-            if isinstance(result, BaseException):
-                raise result
-        return results
-
-    async def _item(self, item: _Completion, element: Any, compiled: _Field, path: Path, index: int) -> Any:
-        try:
-            completed = self.complete(item, element, compiled, path, index)
-            if inspect.isawaitable(completed):
-                completed = await completed
-            return completed
-        except _NullBubble:
-            if item.nullable:
-                return None
-            raise
-
-    def _null(self, completion: _Completion) -> None:
+    def _null(self, completion: _Completion, compiled: _Field, path: Path | None, key: str | int) -> None:
+        """A null: fine where null may stand; else an error there, as the interpreter reports it, and
+        the null propagates."""
         if completion.nullable:
             return
+        self._null_error(compiled, path, key)
         raise _NullBubble
+
+    def _null_error(self, compiled: _Field, path: Path | None, key: str | int) -> None:
+        # graphql-core raises a TypeError here (so the client sees it masked, as an internal error).
+        message = f"Cannot return null for non-nullable field {compiled.parent_type.name}.{compiled.name}."
+        self.errors.append(
+            located_error(
+                TypeError(message), compiled.nodes, Path(path, key, compiled.parent_type.name).as_list()
+            )
+        )
 
     def _fail(self, compiled: _Field, path: Path | None, key: str | int, exc: Exception) -> None:
         error = located_error(exc, compiled.nodes, Path(path, key, compiled.parent_type.name).as_list())
@@ -633,19 +799,67 @@ class PlanRun:
         raise _NullBubble from exc
 
 
-def _read_leaf(source: Any, attribute: str, serialize: Callable[[Any], Any], nullable: bool) -> Any:
-    """A plain leaf's response value, or `_MISSING` when anything is unusual (a missing attribute, a
-    null where none may be, a value the serializer refuses): the general path then reports it as the
-    interpreter would."""
-    value = getattr(source, attribute, _MISSING)
-    if value is None:
-        return None if nullable else _MISSING
-    if value is _MISSING:
-        return _MISSING
+class _Place:
+    """Where a value with resolvers below it stands in the response (`container[key]`), whether null
+    may stand there, and the place of what holds it: a null propagates by climbing these."""
+
+    __slots__ = ("container", "dead", "key", "nullable", "up")
+
+    def __init__(self, container: Any, key: str | int, nullable: bool, up: _Place | None) -> None:
+        self.container = container
+        self.key = key
+        self.nullable = nullable
+        self.up = up
+        self.dead = False  # nulled, or a null propagated through it
+
+    def gone(self) -> bool:
+        """Whether this place, or one above it, was nulled."""
+        place: _Place | None = self
+        while place is not None:
+            if place.dead:
+                return True
+            place = place.up
+        return False
+
+
+class _Call:
+    """A resolver field of one object, queued for the next round, and its coroutine once started."""
+
+    __slots__ = ("compiled", "context", "coroutine", "future", "path", "place", "result", "source")
+
+    def __init__(
+        self, compiled: _Field, source: Any, path: Path | None, result: dict[str, Any], place: _Place
+    ) -> None:
+        self.compiled = compiled
+        self.source = source
+        self.path = path
+        self.result = result  # the object's dict, where the field's value goes
+        self.place = place  # the object's place
+        self.coroutine: Any = None
+        self.context: Context | None = None
+        self.future: Any = None
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+async def _first_done(futures: list[Any]) -> None:
+    """Wait until one of `futures` is done (as `asyncio.wait(..., FIRST_COMPLETED)`, without its
+    tasks and sets)."""
+    waiter = asyncio.get_running_loop().create_future()
+
+    def wake(_: Any) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    for future in futures:
+        future.add_done_callback(wake)
     try:
-        return serialize(value)
-    except Exception:
-        return _MISSING
+        await waiter
+    finally:
+        for future in futures:
+            future.remove_done_callback(wake)
 
 
 def _info_extras() -> tuple[Any, ...]:
@@ -661,13 +875,13 @@ async def run_plan(
 ) -> tuple[dict[str, Any] | None, list[GraphQLError]]:
     """Execute `plan`; the data (None when a non-null root field failed) and the located errors."""
     run = PlanRun(schema, plan, variables, context, root_value)
-    try:
-        if plan.root.is_async:
-            data: dict[str, Any] | None = await run.object_async(plan.root, root_value, None)
-        else:
+    if plan.root.is_async:
+        data: dict[str, Any] | None = await run.run(plan.root, root_value)
+    else:
+        try:
             data = run.object_sync(plan.root, root_value, None)
-    except _NullBubble:
-        data = None
+        except _NullBubble:
+            data = None
     return data, run.errors
 
 

@@ -297,6 +297,14 @@ class PersistedDocuments:
         self.maxsize = maxsize
         self._texts: OrderedDict[str, str] = OrderedDict()
 
+    def peek(self, extensions: dict[str, Any] | None) -> str | None:
+        """The known text a hash-only request names, if any; registers and refuses nothing."""
+        persisted = (extensions or {}).get("persistedQuery")
+        if not isinstance(persisted, dict) or persisted.get("version") != 1:
+            return None
+        digest = persisted.get("sha256Hash")
+        return self._texts.get(digest) if isinstance(digest, str) else None
+
     def resolve(
         self, query: str | None, extensions: dict[str, Any] | None
     ) -> tuple[str | None, GraphQLError | None]:
