@@ -39,21 +39,20 @@ from app.coaching.schemas import (
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import EXPECTED_VERSION, VERSIONED, RemovalPayload, RemoveInput
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     node_uuid,
     page_request,
     parse_global_id,
+    parse_optional_global_id,
     present_fields,
 )
-from app.graphql.relay import parse_optional_global_id as _optional_id
 from app.monitoring import catalogue
 from app.monitoring.models import Practice
 from app.monitoring.practice_graphql import (
     ImplementationLevelEnum,
-    RemovalPayload,
-    RemoveInput,
     SupportNeededEnum,
 )
 from app.monitoring.practice_schemas import PracticeCreate, PracticeUpdate
@@ -64,8 +63,6 @@ CoachingStatusEnum = strawberry.enum(
 CoachingSessionKindEnum = strawberry.enum(
     CoachingSessionKind, name="CoachingSessionKind", description="PLAN, OBSERVE or DEBRIEF."
 )
-_VERSIONED = frozenset({"id", "expected_version"})
-_EXPECTED_VERSION = "The version you read; a stale one is refused and nothing is written."
 
 
 def _failed(payload: type[Any]) -> Any:
@@ -361,7 +358,11 @@ class CoachingQuery:
     ) -> Connection[CoachingCycleType]:
         page = page_request(first, after)
         filters = coaching.CycleFilter(
-            _optional_id(practice_id, "Practice", field="practiceId"), period, status, as_teacher, as_coach
+            parse_optional_global_id(practice_id, "Practice", field="practiceId"),
+            period,
+            status,
+            as_teacher,
+            as_coach,
         )
         async with info.context.transaction() as session:
             result = await coaching.list_cycles(session, info.context.principal, page, filters)
@@ -437,7 +438,7 @@ class CoachingQuery:
     async def coaching_counts(
         self, info: Info[Context, None], period: str | None = None, practice_id: relay.GlobalID | None = None
     ) -> CoachingCountsType:
-        practice = _optional_id(practice_id, "Practice", field="practiceId")
+        practice = parse_optional_global_id(practice_id, "Practice", field="practiceId")
         async with info.context.session() as session:
             report = await coaching.coaching_counts(
                 session, info.context.principal, period=period, practice_id=practice
@@ -461,7 +462,7 @@ class CreatePracticeInput:
 @strawberry.input(description="Change or retire a practice; fields left out stay as they are.")
 class UpdatePracticeInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     name: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     evidence: str | None = strawberry.UNSET
@@ -487,7 +488,7 @@ class StartCoachingCycleInput:
 @strawberry.input(description="Co-write the goal, agree to it, reflect, complete; fields left out stay.")
 class UpdateCoachingCycleInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     goal: str | None = strawberry.UNSET
     goal_agreed: bool | None = strawberry.UNSET
     reflection: str | None = strawberry.UNSET
@@ -526,7 +527,7 @@ class LinkCoachingObservationInput:
 class SetCoachingSupportGivenInput:
     id: relay.GlobalID
     support_given: bool
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
 
 
 @strawberry.type
@@ -562,7 +563,7 @@ class CoachingMutation:
     async def update_practice(self, info: Info[Context, None], input: UpdatePracticeInput) -> PracticePayload:
         async def work(session: AsyncSession) -> PracticePayload:
             row_id = parse_global_id(input.id, "Practice")
-            data = validate_input(PracticeUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(PracticeUpdate, present_fields(input, exclude=VERSIONED))
             row = await catalogue.update_practice(
                 session, info.context.principal, row_id, data, expected_version=input.expected_version
             )
@@ -578,10 +579,12 @@ class CoachingMutation:
             fields = present_fields(input)
             fields["school_id"] = parse_global_id(input.school_id, "School", field="schoolId")
             fields["practice_id"] = parse_global_id(input.practice_id, "Practice", field="practiceId")
-            fields["teacher_person_id"] = _optional_id(
+            fields["teacher_person_id"] = parse_optional_global_id(
                 input.teacher_person_id, "Person", field="teacherPersonId"
             )
-            fields["coach_person_id"] = _optional_id(input.coach_person_id, "Person", field="coachPersonId")
+            fields["coach_person_id"] = parse_optional_global_id(
+                input.coach_person_id, "Person", field="coachPersonId"
+            )
             data = validate_input(CoachingCycleCreate, fields)
             row = await coaching.start_cycle(session, info.context.principal, data)
             return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_row(row))
@@ -594,7 +597,7 @@ class CoachingMutation:
     ) -> CoachingCyclePayload:
         async def work(session: AsyncSession) -> CoachingCyclePayload:
             row_id = parse_global_id(input.id, "CoachingCycle")
-            data = validate_input(CoachingCycleUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(CoachingCycleUpdate, present_fields(input, exclude=VERSIONED))
             row = await coaching.update_cycle(
                 session, info.context.principal, row_id, data, expected_version=input.expected_version
             )

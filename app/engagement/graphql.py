@@ -55,24 +55,34 @@ from app.engagement.schemas import (
 )
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import (
+    EXPECTED_VERSION,
+    VERSIONED,
+    RemovalPayload,
+    nodes_via_loader,
+    nodes_via_service,
+    with_ids,
+)
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
-from app.identity.graphql import PersonType, _lookup, person_of
+from app.graphql.relay import (
+    Connection,
+    node_uuid,
+    optional_global_id,
+    page_request,
+    parse_global_id,
+    present_fields,
+)
+from app.identity.graphql import PersonType, person_of
 from app.initiatives.graphql import (
-    _EXPECTED_VERSION,
-    _VERSIONED,
     InitiativeType,
     ParticipationLevelEnum,
-    RemovalPayload,
     StakeholderCategoryEnum,
     StakeholderType,
-    _global,
-    _with_ids,
     initiative_by_id,
     stakeholder_by_id,
 )
-from app.tenancy.graphql import GroupDimensionEnum, SchoolType, _nodes, school_by_id
+from app.tenancy.graphql import GroupDimensionEnum, SchoolType, school_by_id
 
 ModeEnum = strawberry.enum(
     Mode,
@@ -247,8 +257,8 @@ class ParticipationType(relay.Node):
             id=str(participation.id),
             database_id=participation.id,
             activity_id=relay.GlobalID("Activity", str(participation.activity_id)),
-            stakeholder_id=_global("Stakeholder", participation.stakeholder_id),
-            person_id=_global("Person", participation.person_id),
+            stakeholder_id=optional_global_id("Stakeholder", participation.stakeholder_id),
+            person_id=optional_global_id("Person", participation.person_id),
             role=participation.role,
             attended=participation.attended,
             attendance_recorded_at=participation.attendance_recorded_at,
@@ -289,7 +299,9 @@ class ParticipationType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ParticipationType | None]:
-        return await _nodes(info, "participation_by_id", participation_by_id, node_ids, cls.from_model)
+        return await nodes_via_loader(
+            info, "participation_by_id", participation_by_id, node_ids, cls.from_model
+        )
 
 
 @strawberry.type(
@@ -373,7 +385,7 @@ class InputType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[InputType | None]:
-        return await _lookup(info, service.get_input, node_ids, cls.from_model)
+        return await nodes_via_service(info, service.get_input, node_ids, cls.from_model)
 
 
 @strawberry.type(
@@ -423,9 +435,9 @@ class ActivityType(relay.Node):
             id=str(activity.id),
             database_id=activity.id,
             district_id=relay.GlobalID("District", str(activity.district_id)),
-            school_id=_global("School", activity.school_id),
-            initiative_id=_global("Initiative", activity.initiative_id),
-            plan_id=_global("Plan", activity.plan_id),
+            school_id=optional_global_id("School", activity.school_id),
+            initiative_id=optional_global_id("Initiative", activity.initiative_id),
+            plan_id=optional_global_id("Plan", activity.plan_id),
             mode=activity.mode,
             kind=activity.kind,
             title=activity.title,
@@ -512,7 +524,7 @@ class ActivityType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ActivityType | None]:
-        return await _nodes(info, "activity_by_id", activity_by_id, node_ids, cls.from_model)
+        return await nodes_via_loader(info, "activity_by_id", activity_by_id, node_ids, cls.from_model)
 
 
 # --- reports -----------------------------------------------------------------------------------------
@@ -829,7 +841,7 @@ class CreateActivityInput:
 @strawberry.input(description="Changes to an activity: omitted fields stay as they are.")
 class UpdateActivityInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     title: str | None = strawberry.UNSET
     held_on: date | None = strawberry.UNSET
     participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
@@ -867,7 +879,7 @@ class AddParticipationInput:
 )
 class UpdateParticipationInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     role: ParticipantRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     attended: bool | None = strawberry.UNSET
     may_be_named: bool | None = strawberry.UNSET
@@ -897,7 +909,7 @@ class AddInputInput:
 @strawberry.input(description="What became of an input: omitted fields stay as they are.")
 class UpdateInputInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     disposition: DispositionEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="ADAPTED and DECLINED need a reason."
     )
@@ -967,7 +979,7 @@ class EngagementMutation:
     )
     async def create_activity(self, info: Info[Context, None], input: CreateActivityInput) -> ActivityPayload:
         async def work(session: AsyncSession) -> ActivityPayload:
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input),
                 ("initiative_id", "Initiative", "initiativeId"),
                 ("plan_id", "Plan", "planId"),
@@ -986,7 +998,7 @@ class EngagementMutation:
     async def update_activity(self, info: Info[Context, None], input: UpdateActivityInput) -> ActivityPayload:
         async def work(session: AsyncSession) -> ActivityPayload:
             activity_id = parse_global_id(input.id, "Activity")
-            data = validate_input(ActivityUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(ActivityUpdate, present_fields(input, exclude=VERSIONED))
             activity = await service.update_activity(
                 session, info.context.principal, activity_id, data, expected_version=input.expected_version
             )
@@ -1004,7 +1016,7 @@ class EngagementMutation:
     ) -> ParticipationPayload:
         async def work(session: AsyncSession) -> ParticipationPayload:
             activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input, exclude=frozenset({"activity_id"})),
                 ("stakeholder_id", "Stakeholder", "stakeholderId"),
                 ("person_id", "Person", "personId"),
@@ -1026,7 +1038,7 @@ class EngagementMutation:
     ) -> ParticipationPayload:
         async def work(session: AsyncSession) -> ParticipationPayload:
             participation_id = parse_global_id(input.id, "Participation")
-            data = validate_input(ParticipationUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(ParticipationUpdate, present_fields(input, exclude=VERSIONED))
             participation = await service.update_participation(
                 session,
                 info.context.principal,
@@ -1060,7 +1072,7 @@ class EngagementMutation:
     async def add_input(self, info: Info[Context, None], input: AddInputInput) -> InputPayload:
         async def work(session: AsyncSession) -> InputPayload:
             activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input, exclude=frozenset({"activity_id"})),
                 ("participation_id", "Participation", "participationId"),
             )
@@ -1078,7 +1090,7 @@ class EngagementMutation:
     async def update_input(self, info: Info[Context, None], input: UpdateInputInput) -> InputPayload:
         async def work(session: AsyncSession) -> InputPayload:
             input_id = parse_global_id(input.id, "Input")
-            data = validate_input(InputUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(InputUpdate, present_fields(input, exclude=VERSIONED))
             row = await service.update_input(
                 session, info.context.principal, input_id, data, expected_version=input.expected_version
             )

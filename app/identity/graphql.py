@@ -16,10 +16,11 @@ from app.auth.dependencies import password_attempt
 from app.auth.permissions import Action
 from app.auth.policy import get_visible_many
 from app.auth.principal import Principal
-from app.core.errors import NotFound, PermissionDenied
+from app.core.errors import PermissionDenied
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import nodes_via_service
 from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
@@ -51,18 +52,6 @@ if TYPE_CHECKING:
 
 PersonKindEnum = strawberry.enum(PersonKind, name="PersonKind")
 RoleEnum = strawberry.enum(Role, name="Role")
-
-
-async def _lookup(info: Info[Context, None], fetch: Any, node_ids: Iterable[str], convert: Any) -> list[Any]:
-    """Relay node resolution through the service (which applies the policy); not visible -> null."""
-    results: list[Any] = []
-    async with info.context.session() as session:
-        for node_id in node_ids:
-            try:
-                results.append(convert(await fetch(session, info.context.principal, uuid.UUID(node_id))))
-            except (ValueError, NotFound, PermissionDenied):
-                results.append(None)
-    return results
 
 
 async def _persons_by_id(
@@ -132,7 +121,7 @@ class PersonType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[PersonType | None]:
-        return await _lookup(info, service.get_person, node_ids, cls.from_model)
+        return await nodes_via_service(info, service.get_person, node_ids, cls.from_model)
 
 
 @strawberry.type(name="RoleAssignment", description="A role held in the district, or at one school.")
@@ -190,7 +179,7 @@ class UserType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[UserType | None]:
-        return await _lookup(info, service.get_user, node_ids, cls.from_public)
+        return await nodes_via_service(info, service.get_user, node_ids, cls.from_public)
 
 
 @strawberry.type(name="ApiClient", description="An integrator's machine identity, with scopes.")
@@ -221,7 +210,7 @@ class ApiClientType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ApiClientType | None]:
-        return await _lookup(info, service.get_api_client, node_ids, cls.from_model)
+        return await nodes_via_service(info, service.get_api_client, node_ids, cls.from_model)
 
 
 @strawberry.type(name="RoleGrant")

@@ -24,10 +24,13 @@ from app.core.errors import NotFound
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import RemovalPayload, nodes_via_loader
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import node_uuid, parse_global_id, present_fields
-from app.initiatives.graphql import IndicatorType, RemovalPayload, _global
+from app.graphql.relay import node_uuid, optional_global_id, parse_global_id, present_fields
+from app.initiatives.graphql import (
+    IndicatorType,
+)
 from app.monitoring import dashboard, measurements
 from app.monitoring.models import Measurement
 from app.monitoring.practice_graphql import FeedbackCellType, WalkthroughSummaryType
@@ -50,7 +53,6 @@ from app.monitoring.signals import (
     StatusBasis,
 )
 from app.plans.graphql import ActionStepType, GoalType, PlanType, ReviewCheckpointType, goal_indicator_by_id
-from app.tenancy.graphql import _nodes
 
 IndicatorStatusEnum = strawberry.enum(
     IndicatorStatus,
@@ -116,7 +118,7 @@ class MeasurementType(relay.Node):
             id=str(row.id),
             database_id=row.id,
             indicator_id=relay.GlobalID("Indicator", str(row.indicator_id)),
-            school_id=_global("School", row.school_id),
+            school_id=optional_global_id("School", row.school_id),
             value=row.value,
             measured_on=row.measured_on,
             n=row.n,
@@ -138,7 +140,7 @@ class MeasurementType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[MeasurementType | None]:
-        return await _nodes(info, "measurement_by_id", measurement_by_id, node_ids, cls.from_model)
+        return await nodes_via_loader(info, "measurement_by_id", measurement_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(name="SeriesPoint", description="A dated value of an indicator's series.")
@@ -255,7 +257,7 @@ class IndicatorStatusReportType:
             return None
         return cls(
             indicator_id=relay.GlobalID("Indicator", str(report.indicator_id)),
-            school_id=_global("School", report.school_id),
+            school_id=optional_global_id("School", report.school_id),
             status=report.status,
             basis=report.basis,
             reason=report.reason,

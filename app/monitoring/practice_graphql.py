@@ -24,12 +24,26 @@ from app.core.errors import NotFound
 from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import (
+    EXPECTED_VERSION,
+    VERSIONED,
+    RemovalPayload,
+    RemoveInput,
+    nodes_via_loader,
+    with_ids,
+)
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
-from app.graphql.relay import parse_optional_global_id as _optional_id
+from app.graphql.relay import (
+    Connection,
+    node_uuid,
+    optional_global_id,
+    page_request,
+    parse_global_id,
+    parse_optional_global_id,
+    present_fields,
+)
 from app.identity.graphql import PersonType, person_of
-from app.initiatives.graphql import _EXPECTED_VERSION, _VERSIONED, RemovalPayload, _global, _with_ids
 from app.monitoring import feedback, practice
 from app.monitoring.models import (
     FeedbackResult,
@@ -66,10 +80,10 @@ from app.plans.graphql import (
     RevisionCauseInput,
     RevisionChangeInput,
     StrategyType,
-    _revision_data,
+    revision_data,
     strategy_by_id,
 )
-from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+from app.tenancy.graphql import SchoolType, school_by_id
 
 ImplementationLevelEnum = strawberry.enum(
     ImplementationLevel,
@@ -210,7 +224,9 @@ class ObservationType(relay.Node):
     ) -> list[ObservationType | None]:
         # Reading an observation is audited: a unit of work that commits.
         async with info.context.transaction():
-            return await _nodes(info, "observation_by_id", observation_by_id, node_ids, cls.from_model)
+            return await nodes_via_loader(
+                info, "observation_by_id", observation_by_id, node_ids, cls.from_model
+            )
 
 
 @strawberry.type(
@@ -251,11 +267,11 @@ class WalkthroughType(relay.Node):
             district_id=relay.GlobalID("District", str(row.district_id)),
             school_id=relay.GlobalID("School", str(row.school_id)),
             practice=row.practice,
-            practice_id=_global("Practice", row.practice_id),
+            practice_id=optional_global_id("Practice", row.practice_id),
             observed_on=row.observed_on,
-            observer_person_id=_global("Person", row.observer_person_id),
-            plan_id=_global("Plan", row.plan_id),
-            activity_id=_global("Activity", row.activity_id),
+            observer_person_id=optional_global_id("Person", row.observer_person_id),
+            plan_id=optional_global_id("Plan", row.plan_id),
+            activity_id=optional_global_id("Activity", row.activity_id),
             notes=row.notes,
             version=row.version,
             created_at=row.created_at,
@@ -315,7 +331,7 @@ class WalkthroughType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[WalkthroughType | None]:
-        return await _nodes(info, "walkthrough_by_id", walkthrough_by_id, node_ids, cls.from_model)
+        return await nodes_via_loader(info, "walkthrough_by_id", walkthrough_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(name="SupportEntry", description="A teacher who needs a kind of support, and why.")
@@ -406,7 +422,7 @@ class PdsaCycleType(relay.Node):
             database_id=row.id,
             plan_id=relay.GlobalID("Plan", str(row.plan_id)),
             strategy_id=relay.GlobalID("Strategy", str(row.strategy_id)),
-            practice_id=_global("Practice", row.practice_id),
+            practice_id=optional_global_id("Practice", row.practice_id),
             question=row.question,
             prediction=row.prediction,
             plan=row.plan,
@@ -415,7 +431,7 @@ class PdsaCycleType(relay.Node):
             results=row.results,
             decision=row.decision,
             decided_on=row.decided_on,
-            revision_id=_global("PlanRevision", row.revision_id),
+            revision_id=optional_global_id("PlanRevision", row.revision_id),
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -433,7 +449,7 @@ class PdsaCycleType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[PdsaCycleType | None]:
-        return await _nodes(info, "pdsa_cycle_by_id", pdsa_cycle_by_id, node_ids, cls.from_model)
+        return await nodes_via_loader(info, "pdsa_cycle_by_id", pdsa_cycle_by_id, node_ids, cls.from_model)
 
 
 # --- PLC meetings -----------------------------------------------------------------------------------
@@ -472,7 +488,7 @@ class PlcMeetingType(relay.Node):
             database_id=row.id,
             school_id=relay.GlobalID("School", str(row.school_id)),
             team=row.team,
-            practice_id=_global("Practice", row.practice_id),
+            practice_id=optional_global_id("Practice", row.practice_id),
             met_on=row.met_on,
             agenda=row.agenda,
             notes=row.notes,
@@ -494,7 +510,7 @@ class PlcMeetingType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[PlcMeetingType | None]:
-        return await _nodes(info, "plc_meeting_by_id", plc_meeting_by_id, node_ids, cls.from_model)
+        return await nodes_via_loader(info, "plc_meeting_by_id", plc_meeting_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(name="NeedRollup", description="A need raised by PLCs that shared with leadership.")
@@ -521,7 +537,7 @@ class PlcNeedsType:
     @classmethod
     def from_schema(cls, report: PlcNeeds) -> PlcNeedsType:
         return cls(
-            school_id=_global("School", report.school_id),
+            school_id=optional_global_id("School", report.school_id),
             since=report.since,
             meetings=report.meetings,
             needs=[NeedRollupType(**n.model_dump()) for n in report.needs],
@@ -687,8 +703,8 @@ class PracticeQuery:
     ) -> Connection[WalkthroughType]:
         page = page_request(first, after, updated_since)
         filters = practice.WalkthroughFilter(
-            _optional_id(school_id, "School", field="schoolId"),
-            _optional_id(plan_id, "Plan", field="planId"),
+            parse_optional_global_id(school_id, "School", field="schoolId"),
+            parse_optional_global_id(plan_id, "Plan", field="planId"),
             practice_name,
         )
         async with info.context.session() as session:
@@ -780,8 +796,8 @@ class PracticeQuery:
     ) -> Connection[PdsaCycleType]:
         page = page_request(first, after, updated_since)
         filters = practice.PdsaFilter(
-            _optional_id(plan_id, "Plan", field="planId"),
-            _optional_id(strategy_id, "Strategy", field="strategyId"),
+            parse_optional_global_id(plan_id, "Plan", field="planId"),
+            parse_optional_global_id(strategy_id, "Strategy", field="strategyId"),
             decision,
         )
         async with info.context.session() as session:
@@ -816,7 +832,10 @@ class PracticeQuery:
     ) -> Connection[PlcMeetingType]:
         page = page_request(first, after, updated_since)
         filters = practice.PlcFilter(
-            _optional_id(school_id, "School", field="schoolId"), team, shared_with_leadership, need
+            parse_optional_global_id(school_id, "School", field="schoolId"),
+            team,
+            shared_with_leadership,
+            need,
         )
         async with info.context.session() as session:
             result = await practice.list_plc_meetings(session, info.context.principal, page, filters)
@@ -841,7 +860,7 @@ class PracticeQuery:
     async def plc_needs(
         self, info: Info[Context, None], school_id: relay.GlobalID | None = None, since: date | None = None
     ) -> PlcNeedsType:
-        school = _optional_id(school_id, "School", field="schoolId")
+        school = parse_optional_global_id(school_id, "School", field="schoolId")
         async with info.context.session() as session:
             report = await practice.plc_needs(session, info.context.principal, school_id=school, since=since)
         return PlcNeedsType.from_schema(report)
@@ -863,7 +882,7 @@ class PracticeQuery:
     ) -> Connection[FeedbackResultType]:
         page = page_request(first, after, updated_since)
         filters = feedback.FeedbackFilter(
-            _optional_id(teacher_person_id, "Person", field="teacherPersonId"), measure, period
+            parse_optional_global_id(teacher_person_id, "Person", field="teacherPersonId"), measure, period
         )
         async with info.context.transaction() as session:
             result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
@@ -926,7 +945,7 @@ class PracticeQuery:
         period: str | None = None,
     ) -> FeedbackAggregatesType:
         filters = feedback.AggregateFilter(
-            _optional_id(school_id, "School", field="schoolId"), measure, period
+            parse_optional_global_id(school_id, "School", field="schoolId"), measure, period
         )
         async with info.context.session() as session:
             report = await feedback.feedback_aggregates(session, info.context.principal, filters)
@@ -957,7 +976,7 @@ class CreateWalkthroughInput:
 @strawberry.input(description="Changes to a walkthrough: omitted fields stay as they are.")
 class UpdateWalkthroughInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     practice: str | None = strawberry.UNSET
     practice_id: relay.GlobalID | None = strawberry.UNSET
     observed_on: date | None = strawberry.UNSET
@@ -965,11 +984,6 @@ class UpdateWalkthroughInput:
     plan_id: relay.GlobalID | None = strawberry.UNSET
     activity_id: relay.GlobalID | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
-
-
-@strawberry.input
-class RemoveInput:
-    id: relay.GlobalID
 
 
 @strawberry.type
@@ -992,7 +1006,7 @@ class AddObservationInput:
 @strawberry.input(description="Changes to an observation: omitted fields stay as they are.")
 class UpdateObservationInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     level: ImplementationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     support: SupportNeededEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     note: str | None = strawberry.UNSET
@@ -1019,7 +1033,7 @@ class CreatePdsaCycleInput:
 )
 class UpdatePdsaCycleInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     question: str | None = strawberry.UNSET
     prediction: str | None = strawberry.UNSET
     plan: str | None = strawberry.UNSET
@@ -1041,7 +1055,7 @@ class PdsaRevisionInput:
 @strawberry.input(description="Adopt, adapt or abandon, once, on the results.")
 class DecidePdsaCycleInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     decision: PdsaDecisionEnum  # type: ignore[valid-type]
     decided_on: date | None = strawberry.UNSET
     results: str | None = strawberry.field(default=strawberry.UNSET, description="If not recorded yet.")
@@ -1073,7 +1087,7 @@ class CreatePlcMeetingInput:
 @strawberry.input(description="Changes to a PLC meeting: omitted fields stay as they are.")
 class UpdatePlcMeetingInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     team: str | None = strawberry.UNSET
     met_on: date | None = strawberry.UNSET
     agenda: str | None = strawberry.UNSET
@@ -1132,10 +1146,10 @@ def _failed(payload: type[Any]) -> Any:
 
 
 def _decision_data(input: DecidePdsaCycleInput) -> PdsaDecisionCreate:
-    fields = present_fields(input, exclude=_VERSIONED | {"revision"})
+    fields = present_fields(input, exclude=VERSIONED | {"revision"})
     if input.revision:
         revision = input.revision
-        proposal = _revision_data(
+        proposal = revision_data(
             ProposeRevisionInput(
                 plan_id=relay.GlobalID("Plan", ""),
                 reason=revision.reason or "-",
@@ -1161,7 +1175,7 @@ class PracticeMutation:
         self, info: Info[Context, None], input: CreateWalkthroughInput
     ) -> WalkthroughPayload:
         async def work(session: AsyncSession) -> WalkthroughPayload:
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input),
                 ("school_id", "School", "schoolId"),
                 ("practice_id", "Practice", "practiceId"),
@@ -1184,8 +1198,8 @@ class PracticeMutation:
     ) -> WalkthroughPayload:
         async def work(session: AsyncSession) -> WalkthroughPayload:
             row_id = parse_global_id(input.id, "Walkthrough")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED),
+            fields = with_ids(
+                present_fields(input, exclude=VERSIONED),
                 ("practice_id", "Practice", "practiceId"),
                 ("observer_person_id", "Person", "observerPersonId"),
                 ("plan_id", "Plan", "planId"),
@@ -1234,7 +1248,7 @@ class PracticeMutation:
     ) -> ObservationPayload:
         async def work(session: AsyncSession) -> ObservationPayload:
             walkthrough_id = parse_global_id(input.walkthrough_id, "Walkthrough", field="walkthroughId")
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input, exclude=frozenset({"walkthrough_id"})),
                 ("teacher_person_id", "Person", "teacherPersonId"),
             )
@@ -1250,7 +1264,7 @@ class PracticeMutation:
     ) -> ObservationPayload:
         async def work(session: AsyncSession) -> ObservationPayload:
             row_id = parse_global_id(input.id, "WalkthroughObservation")
-            data = validate_input(ObservationUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(ObservationUpdate, present_fields(input, exclude=VERSIONED))
             row = await practice.update_observation(
                 session, info.context.principal, row_id, data, expected_version=input.expected_version
             )
@@ -1278,7 +1292,7 @@ class PracticeMutation:
             strategy_id = parse_global_id(input.strategy_id, "Strategy", field="strategyId")
             data = validate_input(
                 PdsaCycleCreate,
-                _with_ids(
+                with_ids(
                     present_fields(input, exclude=frozenset({"strategy_id"})),
                     ("practice_id", "Practice", "practiceId"),
                 ),
@@ -1299,9 +1313,7 @@ class PracticeMutation:
             row_id = parse_global_id(input.id, "PdsaCycle")
             data = validate_input(
                 PdsaCycleUpdate,
-                _with_ids(
-                    present_fields(input, exclude=_VERSIONED), ("practice_id", "Practice", "practiceId")
-                ),
+                with_ids(present_fields(input, exclude=VERSIONED), ("practice_id", "Practice", "practiceId")),
             )
             row = await practice.update_pdsa_cycle(
                 session, info.context.principal, row_id, data, expected_version=input.expected_version
@@ -1345,7 +1357,7 @@ class PracticeMutation:
         self, info: Info[Context, None], input: CreatePlcMeetingInput
     ) -> PlcMeetingPayload:
         async def work(session: AsyncSession) -> PlcMeetingPayload:
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input),
                 ("school_id", "School", "schoolId"),
                 ("practice_id", "Practice", "practiceId"),
@@ -1367,9 +1379,7 @@ class PracticeMutation:
             row_id = parse_global_id(input.id, "PlcMeeting")
             data = validate_input(
                 PlcMeetingUpdate,
-                _with_ids(
-                    present_fields(input, exclude=_VERSIONED), ("practice_id", "Practice", "practiceId")
-                ),
+                with_ids(present_fields(input, exclude=VERSIONED), ("practice_id", "Practice", "practiceId")),
             )
             row = await practice.update_plc_meeting(
                 session, info.context.principal, row_id, data, expected_version=input.expected_version
@@ -1396,7 +1406,7 @@ class PracticeMutation:
         self, info: Info[Context, None], input: RecordFeedbackResultInput
     ) -> FeedbackResultPayload:
         async def work(session: AsyncSession) -> FeedbackResultPayload:
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input),
                 ("school_id", "School", "schoolId"),
                 ("teacher_person_id", "Person", "teacherPersonId"),

@@ -33,27 +33,31 @@ from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import (
+    EXPECTED_VERSION,
+    VERSIONED,
+    RemovalPayload,
+    nodes_via_loader,
+    nodes_via_service,
+    with_ids,
+)
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     actor_global_id,
     node_uuid,
+    optional_global_id,
     page_request,
     parse_global_id,
     present_fields,
 )
-from app.identity.graphql import PersonType, _lookup, person_of
+from app.identity.graphql import PersonType, person_of
 from app.initiatives.graphql import (
-    _EXPECTED_VERSION,
-    _VERSIONED,
     DirectionEnum,
     IndicatorKindEnum,
     IndicatorType,
     InitiativeType,
-    RemovalPayload,
-    _global,
-    _with_ids,
     initiative_by_id,
 )
 from app.initiatives.models import Indicator
@@ -105,7 +109,7 @@ from app.plans.schemas import (
     StrategyProgress,
     StrategyUpdate,
 )
-from app.tenancy.graphql import SchoolType, VoiceEnum, _nodes, school_by_id
+from app.tenancy.graphql import SchoolType, VoiceEnum, school_by_id
 from app.tenancy.models import Voice
 
 PlanStatusEnum = strawberry.enum(
@@ -310,7 +314,7 @@ class ActionStepType(relay.Node):
             strategy_id=relay.GlobalID("Strategy", str(step.strategy_id)),
             title=step.title,
             description=step.description,
-            owner_person_id=_global("Person", step.owner_person_id),
+            owner_person_id=optional_global_id("Person", step.owner_person_id),
             starts_on=step.starts_on,
             due_on=step.due_on,
             status=step.status,
@@ -322,7 +326,7 @@ class ActionStepType(relay.Node):
             scale_up_met_at=step.scale_up_met_at,
             scale_up_met_by_label=step.scale_up_met_by_label,
             scale_up_evidence=step.scale_up_evidence,
-            scales_pilot_id=_global("ActionStep", step.scales_pilot_id),
+            scales_pilot_id=optional_global_id("ActionStep", step.scales_pilot_id),
             version=step.version,
             created_at=step.created_at,
             updated_at=step.updated_at,
@@ -338,7 +342,7 @@ class ActionStepType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ActionStepType | None]:
-        return await _lookup(info, service.get_action_step, node_ids, cls.from_model)
+        return await nodes_via_service(info, service.get_action_step, node_ids, cls.from_model)
 
 
 @strawberry.type(
@@ -375,7 +379,7 @@ class StrategyType(relay.Node):
             description=strategy.description,
             driver=strategy.driver,
             weight=strategy.weight,
-            carried_from_id=_global("Strategy", strategy.carried_from_id),
+            carried_from_id=optional_global_id("Strategy", strategy.carried_from_id),
             version=strategy.version,
             created_at=strategy.created_at,
             updated_at=strategy.updated_at,
@@ -394,7 +398,7 @@ class StrategyType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[StrategyType | None]:
-        return await _lookup(info, _get_strategy, node_ids, cls.from_model)
+        return await nodes_via_service(info, _get_strategy, node_ids, cls.from_model)
 
 
 @strawberry.type(
@@ -423,7 +427,7 @@ class GoalType(relay.Node):
             plan_id=relay.GlobalID("Plan", str(goal.plan_id)),
             statement=goal.statement,
             weight=goal.weight,
-            carried_from_id=_global("Goal", goal.carried_from_id),
+            carried_from_id=optional_global_id("Goal", goal.carried_from_id),
             version=goal.version,
             created_at=goal.created_at,
             updated_at=goal.updated_at,
@@ -464,7 +468,7 @@ class GoalType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[GoalType | None]:
-        return await _lookup(info, service.get_goal, node_ids, cls.from_view)
+        return await nodes_via_service(info, service.get_goal, node_ids, cls.from_view)
 
 
 SignOffKindEnum = strawberry.enum(
@@ -495,7 +499,7 @@ class PlanSignOffType:
             database_id=row.id,
             plan_id=relay.GlobalID("Plan", str(row.plan_id)),
             kind=row.kind,
-            person_id=_global("Person", row.person_id),
+            person_id=optional_global_id("Person", row.person_id),
             signed_by_kind=row.signed_by_kind,
             signed_by_id=row.signed_by_id,
             signed_by_global_id=actor_global_id(row.signed_by_kind, row.signed_by_id),
@@ -565,7 +569,7 @@ class EvidenceType(relay.Node):
             description=row.description,
             source_url=row.source_url,
             collected_on=row.collected_on,
-            exemplar_school_id=_global("School", row.exemplar_school_id),
+            exemplar_school_id=optional_global_id("School", row.exemplar_school_id),
             created_at=row.created_at,
         )
 
@@ -661,7 +665,7 @@ class PlanRevisionType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[PlanRevisionType | None]:
-        return await _lookup(info, service.get_revision, node_ids, cls.from_view)
+        return await nodes_via_service(info, service.get_revision, node_ids, cls.from_view)
 
 
 @strawberry.type(
@@ -700,7 +704,7 @@ class ReviewCheckpointType(relay.Node):
             summary=checkpoint.summary,
             decisions=checkpoint.decisions,
             overdue=checkpoint.overdue,
-            revision_id=_global("PlanRevision", checkpoint.revision_id),
+            revision_id=optional_global_id("PlanRevision", checkpoint.revision_id),
             version=checkpoint.version,
             created_at=checkpoint.created_at,
             updated_at=checkpoint.updated_at,
@@ -715,7 +719,7 @@ class ReviewCheckpointType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ReviewCheckpointType | None]:
-        return await _lookup(info, _get_checkpoint, node_ids, cls.from_model)
+        return await nodes_via_service(info, _get_checkpoint, node_ids, cls.from_model)
 
 
 @strawberry.type(name="StepProgress", description="An action step's progress, as it counts.")
@@ -923,8 +927,8 @@ class PlanType(relay.Node):
             id=str(plan.id),
             database_id=plan.id,
             district_id=relay.GlobalID("District", str(plan.district_id)),
-            school_id=_global("School", plan.school_id),
-            initiative_id=_global("Initiative", plan.initiative_id),
+            school_id=optional_global_id("School", plan.school_id),
+            initiative_id=optional_global_id("Initiative", plan.initiative_id),
             cycle=plan.cycle,
             title=plan.title,
             summary=plan.summary,
@@ -933,7 +937,7 @@ class PlanType(relay.Node):
             approved_at=plan.approved_at,
             approved_by_label=plan.approved_by_label,
             submitted_at=plan.submitted_at,
-            previous_plan_id=_global("Plan", plan.previous_plan_id),
+            previous_plan_id=optional_global_id("Plan", plan.previous_plan_id),
             version=plan.version,
             created_at=plan.created_at,
             updated_at=plan.updated_at,
@@ -1083,7 +1087,7 @@ class PlanType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[PlanType | None]:
-        return await _nodes(info, "plan_by_id", plan_by_id, node_ids, cls.from_model)
+        return await nodes_via_loader(info, "plan_by_id", plan_by_id, node_ids, cls.from_model)
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -1184,7 +1188,7 @@ class CreatePlanInput:
 @strawberry.input(description="Changes to a plan: omitted fields stay as they are.")
 class UpdatePlanInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     title: str | None = strawberry.UNSET
     summary: str | None = strawberry.UNSET
     initiative_id: relay.GlobalID | None = strawberry.UNSET
@@ -1215,7 +1219,7 @@ class AddCollaboratorInput:
 @strawberry.input
 class UpdateCollaboratorInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     role: CollaboratorRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
@@ -1267,7 +1271,7 @@ class AddGoalInput:
 @strawberry.input(description="Changes to a goal (before approval): omitted fields stay as they are.")
 class UpdateGoalInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     statement: str | None = strawberry.UNSET
     weight: Decimal | None = strawberry.UNSET
     indicator: UpdateGoalIndicatorInput | None = strawberry.UNSET
@@ -1296,7 +1300,7 @@ class AddStrategyInput:
 @strawberry.input(description="Changes to a strategy (before approval): omitted fields stay as they are.")
 class UpdateStrategyInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     title: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     driver: str | None = strawberry.UNSET
@@ -1339,7 +1343,7 @@ class AddActionStepInput:
 )
 class UpdateActionStepInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     title: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     owner_person_id: relay.GlobalID | None = strawberry.UNSET
@@ -1498,7 +1502,7 @@ class ScheduleCheckpointsInput:
 @strawberry.input(description="Record a review: omitted fields stay as they are.")
 class UpdateCheckpointInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     scheduled_on: date | None = strawberry.UNSET
     held_on: date | None = strawberry.UNSET
     attendee_person_ids: list[relay.GlobalID] | None = strawberry.field(
@@ -1587,7 +1591,7 @@ def _nested(fields: dict[str, Any], name: str) -> dict[str, Any]:
     return fields
 
 
-def _revision_data(input: ProposeRevisionInput) -> RevisionCreate:
+def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
     changes = []
     for index, change in enumerate(input.changes):
         entity = change.entity.value
@@ -1622,7 +1626,7 @@ class PlansMutation:
     )
     async def create_plan(self, info: Info[Context, None], input: CreatePlanInput) -> PlanPayload:
         async def work(session: AsyncSession) -> PlanPayload:
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input),
                 ("school_id", "School", "schoolId"),
                 ("initiative_id", "Initiative", "initiativeId"),
@@ -1641,8 +1645,8 @@ class PlansMutation:
     async def update_plan(self, info: Info[Context, None], input: UpdatePlanInput) -> PlanPayload:
         async def work(session: AsyncSession) -> PlanPayload:
             plan_id = parse_global_id(input.id, "Plan")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED), ("initiative_id", "Initiative", "initiativeId")
+            fields = with_ids(
+                present_fields(input, exclude=VERSIONED), ("initiative_id", "Initiative", "initiativeId")
             )
             data = validate_input(PlanUpdate, fields)
             plan = await service.update_plan(
@@ -1661,7 +1665,7 @@ class PlansMutation:
     ) -> CollaboratorPayload:
         async def work(session: AsyncSession) -> CollaboratorPayload:
             plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input, exclude=frozenset({"plan_id"})), ("person_id", "Person", "personId")
             )
             data = validate_input(CollaboratorCreate, fields)
@@ -1676,7 +1680,7 @@ class PlansMutation:
     ) -> CollaboratorPayload:
         async def work(session: AsyncSession) -> CollaboratorPayload:
             collaborator_id = parse_global_id(input.id, "PlanCollaborator")
-            data = validate_input(CollaboratorUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(CollaboratorUpdate, present_fields(input, exclude=VERSIONED))
             row = await service.update_collaborator(
                 session,
                 info.context.principal,
@@ -1717,7 +1721,7 @@ class PlansMutation:
     async def update_goal(self, info: Info[Context, None], input: UpdateGoalInput) -> GoalPayload:
         async def work(session: AsyncSession) -> GoalPayload:
             goal_id = parse_global_id(input.id, "Goal")
-            fields = _nested(present_fields(input, exclude=_VERSIONED), "indicator")
+            fields = _nested(present_fields(input, exclude=VERSIONED), "indicator")
             data = validate_input(GoalUpdate, fields)
             view = await service.update_goal(
                 session, info.context.principal, goal_id, data, expected_version=input.expected_version
@@ -1751,7 +1755,7 @@ class PlansMutation:
     async def update_strategy(self, info: Info[Context, None], input: UpdateStrategyInput) -> StrategyPayload:
         async def work(session: AsyncSession) -> StrategyPayload:
             strategy_id = parse_global_id(input.id, "Strategy")
-            data = validate_input(StrategyUpdate, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(StrategyUpdate, present_fields(input, exclude=VERSIONED))
             strategy = await service.update_strategy(
                 session, info.context.principal, strategy_id, data, expected_version=input.expected_version
             )
@@ -1776,7 +1780,7 @@ class PlansMutation:
     ) -> ActionStepPayload:
         async def work(session: AsyncSession) -> ActionStepPayload:
             strategy_id = parse_global_id(input.strategy_id, "Strategy", field="strategyId")
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input, exclude=frozenset({"strategy_id"})),
                 ("owner_person_id", "Person", "ownerPersonId"),
                 ("scales_pilot_id", "ActionStep", "scalesPilotId"),
@@ -1797,8 +1801,8 @@ class PlansMutation:
     ) -> ActionStepPayload:
         async def work(session: AsyncSession) -> ActionStepPayload:
             step_id = parse_global_id(input.id, "ActionStep")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED),
+            fields = with_ids(
+                present_fields(input, exclude=VERSIONED),
                 ("owner_person_id", "Person", "ownerPersonId"),
                 ("scales_pilot_id", "ActionStep", "scalesPilotId"),
             )
@@ -1843,7 +1847,7 @@ class PlansMutation:
     async def add_evidence(self, info: Info[Context, None], input: AddEvidenceInput) -> EvidencePayload:
         async def work(session: AsyncSession) -> EvidencePayload:
             plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input, exclude=frozenset({"plan_id"})),
                 ("exemplar_school_id", "School", "exemplarSchoolId"),
             )
@@ -1904,7 +1908,7 @@ class PlansMutation:
     ) -> PlanRevisionPayload:
         async def work(session: AsyncSession) -> PlanRevisionPayload:
             plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            data = _revision_data(input)
+            data = revision_data(input)
             view = await service.propose_revision(session, info.context.principal, plan_id, data)
             return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
 
@@ -1920,7 +1924,7 @@ class PlansMutation:
     ) -> PlanRevisionPayload:
         async def work(session: AsyncSession) -> PlanRevisionPayload:
             revision_id = parse_global_id(input.id, "PlanRevision")
-            data = validate_input(RevisionDecision, present_fields(input, exclude=_VERSIONED))
+            data = validate_input(RevisionDecision, present_fields(input, exclude=VERSIONED))
             view = await service.accept_revision(
                 session, info.context.principal, revision_id, data, expected_version=input.expected_version
             )
@@ -1978,8 +1982,8 @@ class PlansMutation:
     ) -> CheckpointPayload:
         async def work(session: AsyncSession) -> CheckpointPayload:
             checkpoint_id = parse_global_id(input.id, "ReviewCheckpoint")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED), ("revision_id", "PlanRevision", "revisionId")
+            fields = with_ids(
+                present_fields(input, exclude=VERSIONED), ("revision_id", "PlanRevision", "revisionId")
             )
             if fields.get("attendee_person_ids") is not None:
                 fields["attendee_person_ids"] = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +13,7 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import nodes_via_loader
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
@@ -24,22 +24,6 @@ from app.tenancy.schemas import DistrictUpdate, SchoolCreate, SchoolUpdate
 district_by_id = by_id(service.districts_by_id)
 school_by_id = by_id(service.schools_by_id)
 schools_by_district = page_per_parent(service.list_schools_of_districts)
-
-
-async def _nodes(
-    info: Info[Context, None], loader_name: str, factory: Any, node_ids: Iterable[str], convert: Any
-) -> list[Any]:
-    """Relay `node`/`nodes` resolution through the request's loader; a malformed id resolves to null."""
-    ids: list[uuid.UUID | None] = []
-    for node_id in node_ids:
-        try:
-            ids.append(uuid.UUID(node_id))
-        except ValueError:
-            ids.append(None)
-    loader = info.context.loader(loader_name, factory)
-    rows = await loader.load_many([i for i in ids if i is not None])
-    found = iter(rows)
-    return [convert(next(found)) if i is not None else None for i in ids]
 
 
 GroupDimensionEnum = strawberry.enum(
@@ -146,7 +130,7 @@ class DistrictType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[DistrictType | None]:
-        return await _nodes(info, "district_by_id", district_by_id, node_ids, cls.from_model)
+        return await nodes_via_loader(info, "district_by_id", district_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(name="School", description="A school of one district.")
@@ -188,7 +172,7 @@ class SchoolType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[SchoolType | None]:
-        return await _nodes(info, "school_by_id", school_by_id, node_ids, cls.from_model)
+        return await nodes_via_loader(info, "school_by_id", school_by_id, node_ids, cls.from_model)
 
 
 # --- queries ----------------------------------------------------------------------------------------
