@@ -39,7 +39,17 @@ from app.coaching.schemas import (
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import EXPECTED_VERSION, VERSIONED, RemovalPayload, RemoveInput
+from app.graphql.kit import (
+    Id,
+    RemovalPayload,
+    RemoveInput,
+    answer,
+    fields,
+    mutate,
+    remove,
+    update,
+    version_field,
+)
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -462,7 +472,7 @@ class CreatePracticeInput:
 @strawberry.input(description="Change or retire a practice; fields left out stay as they are.")
 class UpdatePracticeInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     name: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     evidence: str | None = strawberry.UNSET
@@ -488,7 +498,7 @@ class StartCoachingCycleInput:
 @strawberry.input(description="Co-write the goal, agree to it, reflect, complete; fields left out stay.")
 class UpdateCoachingCycleInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     goal: str | None = strawberry.UNSET
     goal_agreed: bool | None = strawberry.UNSET
     reflection: str | None = strawberry.UNSET
@@ -527,7 +537,7 @@ class LinkCoachingObservationInput:
 class SetCoachingSupportGivenInput:
     id: relay.GlobalID
     support_given: bool
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
 
 
 @strawberry.type
@@ -548,28 +558,23 @@ class CoachingSharePayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+_PRACTICE = answer(PracticePayload, practice=PracticeType.from_row)
+_COACHING_CYCLE = answer(CoachingCyclePayload, coaching_cycle=CoachingCycleType.from_row)
+_COACHING_SESSION = answer(CoachingSessionPayload, coaching_session=CoachingSessionType.from_row)
+_COACHING_OBSERVATION = answer(
+    CoachingObservationPayload, coaching_observation=CoachingObservationType.from_schema
+)
+
+
 @strawberry.type
 class CoachingMutation:
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a practice to the catalogue.")
     async def create_practice(self, info: Info[Context, None], input: CreatePracticeInput) -> PracticePayload:
-        async def work(session: AsyncSession) -> PracticePayload:
-            data = validate_input(PracticeCreate, present_fields(input))
-            row = await catalogue.create_practice(session, info.context.principal, data)
-            return PracticePayload(practice=PracticeType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PracticePayload))
+        return await mutate(info, _PRACTICE, catalogue.create_practice, fields(PracticeCreate, input))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change or retire a practice.")
     async def update_practice(self, info: Info[Context, None], input: UpdatePracticeInput) -> PracticePayload:
-        async def work(session: AsyncSession) -> PracticePayload:
-            row_id = parse_global_id(input.id, "Practice")
-            data = validate_input(PracticeUpdate, present_fields(input, exclude=VERSIONED))
-            row = await catalogue.update_practice(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return PracticePayload(practice=PracticeType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PracticePayload))
+        return await update(info, _PRACTICE, catalogue.update_practice, input, "Practice", PracticeUpdate)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Start a coaching cycle.")
     async def start_coaching_cycle(
@@ -595,39 +600,25 @@ class CoachingMutation:
     async def update_coaching_cycle(
         self, info: Info[Context, None], input: UpdateCoachingCycleInput
     ) -> CoachingCyclePayload:
-        async def work(session: AsyncSession) -> CoachingCyclePayload:
-            row_id = parse_global_id(input.id, "CoachingCycle")
-            data = validate_input(CoachingCycleUpdate, present_fields(input, exclude=VERSIONED))
-            row = await coaching.update_cycle(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(CoachingCyclePayload))
+        return await update(
+            info, _COACHING_CYCLE, coaching.update_cycle, input, "CoachingCycle", CoachingCycleUpdate
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Schedule a coaching session.")
     async def schedule_coaching_session(
         self, info: Info[Context, None], input: ScheduleCoachingSessionInput
     ) -> CoachingSessionPayload:
-        async def work(session: AsyncSession) -> CoachingSessionPayload:
-            cycle_id = parse_global_id(input.cycle_id, "CoachingCycle", field="cycleId")
-            data = validate_input(
-                CoachingSessionCreate, present_fields(input, exclude=frozenset({"cycle_id"}))
-            )
-            row = await coaching.schedule_session(session, info.context.principal, cycle_id, data)
-            return CoachingSessionPayload(coaching_session=CoachingSessionType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(CoachingSessionPayload))
+        return await mutate(
+            info,
+            _COACHING_SESSION,
+            coaching.schedule_session,
+            Id(input.cycle_id, "CoachingCycle", "cycleId"),
+            fields(CoachingSessionCreate, input, exclude={"cycle_id"}),
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Cancel a coaching session.")
     async def cancel_coaching_session(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await coaching.cancel_session(
-                session, info.context.principal, parse_global_id(input.id, "CoachingSession")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, coaching.cancel_session, input, "CoachingSession")
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Link a walkthrough observation.")
     async def link_coaching_observation(
@@ -648,18 +639,14 @@ class CoachingMutation:
     async def set_coaching_support_given(
         self, info: Info[Context, None], input: SetCoachingSupportGivenInput
     ) -> CoachingObservationPayload:
-        async def work(session: AsyncSession) -> CoachingObservationPayload:
-            link_id = parse_global_id(input.id, "CoachingObservation")
-            link = await coaching.set_support_given(
-                session,
-                info.context.principal,
-                link_id,
-                input.support_given,
-                expected_version=input.expected_version,
-            )
-            return CoachingObservationPayload(coaching_observation=CoachingObservationType.from_schema(link))
-
-        return await run_mutation(info.context, work, _failed(CoachingObservationPayload))
+        return await mutate(
+            info,
+            _COACHING_OBSERVATION,
+            coaching.set_support_given,
+            Id(input.id, "CoachingObservation"),
+            input.support_given,
+            expected_version=input.expected_version,
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Share your coaching cycle.")
     async def share_coaching_cycle(
@@ -677,10 +664,4 @@ class CoachingMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Withdraw a share you made.")
     async def unshare_coaching_cycle(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await coaching.unshare_cycle(
-                session, info.context.principal, parse_global_id(input.id, "CoachingShare")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, coaching.unshare_cycle, input, "CoachingShare")

@@ -56,12 +56,16 @@ from app.engagement.schemas import (
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.kit import (
-    EXPECTED_VERSION,
-    VERSIONED,
+    Id,
     RemovalPayload,
+    answer,
+    fields,
+    mutate,
     nodes_via_loader,
     nodes_via_service,
-    with_ids,
+    remove,
+    update,
+    version_field,
 )
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
@@ -841,7 +845,7 @@ class CreateActivityInput:
 @strawberry.input(description="Changes to an activity: omitted fields stay as they are.")
 class UpdateActivityInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     title: str | None = strawberry.UNSET
     held_on: date | None = strawberry.UNSET
     participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
@@ -879,7 +883,7 @@ class AddParticipationInput:
 )
 class UpdateParticipationInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     role: ParticipantRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     attended: bool | None = strawberry.UNSET
     may_be_named: bool | None = strawberry.UNSET
@@ -909,7 +913,7 @@ class AddInputInput:
 @strawberry.input(description="What became of an input: omitted fields stay as they are.")
 class UpdateInputInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     disposition: DispositionEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="ADAPTED and DECLINED need a reason."
     )
@@ -950,24 +954,13 @@ class InputLinkPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _activity_failed(errors: list[UserError]) -> ActivityPayload:
-    return ActivityPayload(user_errors=errors)
-
-
-def _participation_failed(errors: list[UserError]) -> ParticipationPayload:
-    return ParticipationPayload(user_errors=errors)
-
-
-def _input_failed(errors: list[UserError]) -> InputPayload:
-    return InputPayload(user_errors=errors)
-
-
 def _link_failed(errors: list[UserError]) -> InputLinkPayload:
     return InputLinkPayload(user_errors=errors)
 
 
-def _removal_failed(errors: list[UserError]) -> RemovalPayload:
-    return RemovalPayload(user_errors=errors)
+_ACTIVITY = answer(ActivityPayload, activity=ActivityType.from_row)
+_PARTICIPATION = answer(ParticipationPayload, participation=ParticipationType.from_row)
+_INPUT = answer(InputPayload, input=InputType.from_row)
 
 
 @strawberry.type
@@ -978,33 +971,25 @@ class EngagementMutation:
         "school's leaders and coaches).",
     )
     async def create_activity(self, info: Info[Context, None], input: CreateActivityInput) -> ActivityPayload:
-        async def work(session: AsyncSession) -> ActivityPayload:
-            fields = with_ids(
-                present_fields(input),
+        return await mutate(
+            info,
+            _ACTIVITY,
+            service.create_activity,
+            fields(
+                ActivityCreate,
+                input,
                 ("initiative_id", "Initiative", "initiativeId"),
                 ("plan_id", "Plan", "planId"),
                 ("school_id", "School", "schoolId"),
-            )
-            data = validate_input(ActivityCreate, fields)
-            activity = await service.create_activity(session, info.context.principal, data)
-            return ActivityPayload(activity=ActivityType.from_row(activity))
-
-        return await run_mutation(info.context, work, _activity_failed)
+            ),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
         description="Change an activity, its status included; send `expectedVersion` to refuse stale writes.",
     )
     async def update_activity(self, info: Info[Context, None], input: UpdateActivityInput) -> ActivityPayload:
-        async def work(session: AsyncSession) -> ActivityPayload:
-            activity_id = parse_global_id(input.id, "Activity")
-            data = validate_input(ActivityUpdate, present_fields(input, exclude=VERSIONED))
-            activity = await service.update_activity(
-                session, info.context.principal, activity_id, data, expected_version=input.expected_version
-            )
-            return ActivityPayload(activity=ActivityType.from_row(activity))
-
-        return await run_mutation(info.context, work, _activity_failed)
+        return await update(info, _ACTIVITY, service.update_activity, input, "Activity", ActivityUpdate)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1014,20 +999,19 @@ class EngagementMutation:
     async def add_participation(
         self, info: Info[Context, None], input: AddParticipationInput
     ) -> ParticipationPayload:
-        async def work(session: AsyncSession) -> ParticipationPayload:
-            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            fields = with_ids(
-                present_fields(input, exclude=frozenset({"activity_id"})),
+        return await mutate(
+            info,
+            _PARTICIPATION,
+            service.add_participation,
+            Id(input.activity_id, "Activity", "activityId"),
+            fields(
+                ParticipationCreate,
+                input,
                 ("stakeholder_id", "Stakeholder", "stakeholderId"),
                 ("person_id", "Person", "personId"),
-            )
-            data = validate_input(ParticipationCreate, fields)
-            participation = await service.add_participation(
-                session, info.context.principal, activity_id, data
-            )
-            return ParticipationPayload(participation=ParticipationType.from_row(participation))
-
-        return await run_mutation(info.context, work, _participation_failed)
+                exclude={"activity_id"},
+            ),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1036,19 +1020,9 @@ class EngagementMutation:
     async def update_participation(
         self, info: Info[Context, None], input: UpdateParticipationInput
     ) -> ParticipationPayload:
-        async def work(session: AsyncSession) -> ParticipationPayload:
-            participation_id = parse_global_id(input.id, "Participation")
-            data = validate_input(ParticipationUpdate, present_fields(input, exclude=VERSIONED))
-            participation = await service.update_participation(
-                session,
-                info.context.principal,
-                participation_id,
-                data,
-                expected_version=input.expected_version,
-            )
-            return ParticipationPayload(participation=ParticipationType.from_row(participation))
-
-        return await run_mutation(info.context, work, _participation_failed)
+        return await update(
+            info, _PARTICIPATION, service.update_participation, input, "Participation", ParticipationUpdate
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1057,12 +1031,7 @@ class EngagementMutation:
     async def remove_participation(
         self, info: Info[Context, None], input: RemoveParticipationInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            participation_id = parse_global_id(input.id, "Participation")
-            await service.remove_participation(session, info.context.principal, participation_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_participation, input, "Participation")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1070,17 +1039,18 @@ class EngagementMutation:
         "activity you run.",
     )
     async def add_input(self, info: Info[Context, None], input: AddInputInput) -> InputPayload:
-        async def work(session: AsyncSession) -> InputPayload:
-            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            fields = with_ids(
-                present_fields(input, exclude=frozenset({"activity_id"})),
+        return await mutate(
+            info,
+            _INPUT,
+            service.add_input,
+            Id(input.activity_id, "Activity", "activityId"),
+            fields(
+                InputCreate,
+                input,
                 ("participation_id", "Participation", "participationId"),
-            )
-            data = validate_input(InputCreate, fields)
-            row = await service.add_input(session, info.context.principal, activity_id, data)
-            return InputPayload(input=InputType.from_row(row))
-
-        return await run_mutation(info.context, work, _input_failed)
+                exclude={"activity_id"},
+            ),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1088,15 +1058,7 @@ class EngagementMutation:
         "stale writes.",
     )
     async def update_input(self, info: Info[Context, None], input: UpdateInputInput) -> InputPayload:
-        async def work(session: AsyncSession) -> InputPayload:
-            input_id = parse_global_id(input.id, "Input")
-            data = validate_input(InputUpdate, present_fields(input, exclude=VERSIONED))
-            row = await service.update_input(
-                session, info.context.principal, input_id, data, expected_version=input.expected_version
-            )
-            return InputPayload(input=InputType.from_row(row))
-
-        return await run_mutation(info.context, work, _input_failed)
+        return await update(info, _INPUT, service.update_input, input, "Input", InputUpdate)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1119,13 +1081,7 @@ class EngagementMutation:
         permission_classes=AUTHENTICATED, description="Remove a record of what an input changed."
     )
     async def unlink_input(self, info: Info[Context, None], input: UnlinkInputInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await service.unlink_input(
-                session, info.context.principal, parse_global_id(input.id, "InputLink")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.unlink_input, input, "InputLink")
 
 
 @strawberry.input(description="An activity's text in one language, entered by you; fields left out stay.")
@@ -1161,42 +1117,37 @@ class TranslationMutation:
     async def translate_activity(
         self, info: Info[Context, None], input: TranslateActivityInput
     ) -> ActivityPayload:
-        async def work(session: AsyncSession) -> ActivityPayload:
-            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            fields = present_fields(input, exclude=frozenset({"activity_id", "language"}))
-            data = validate_input(ActivityTranslation, fields)
-            activity = await translations.translate_activity(
-                session, info.context.principal, activity_id, input.language, data
-            )
-            return ActivityPayload(activity=ActivityType.from_row(activity))
-
-        return await run_mutation(info.context, work, _activity_failed)
+        return await mutate(
+            info,
+            _ACTIVITY,
+            translations.translate_activity,
+            Id(input.activity_id, "Activity", "activityId"),
+            input.language,
+            fields(ActivityTranslation, input, exclude={"activity_id", "language"}),
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take an activity's translation off.")
     async def remove_activity_translation(
         self, info: Info[Context, None], input: RemoveActivityTranslationInput
     ) -> ActivityPayload:
-        async def work(session: AsyncSession) -> ActivityPayload:
-            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            activity = await translations.remove_activity_translation(
-                session, info.context.principal, activity_id, input.language
-            )
-            return ActivityPayload(activity=ActivityType.from_row(activity))
-
-        return await run_mutation(info.context, work, _activity_failed)
+        return await mutate(
+            info,
+            _ACTIVITY,
+            translations.remove_activity_translation,
+            Id(input.activity_id, "Activity", "activityId"),
+            input.language,
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
         description="Enter what was said, or the answer given, in a language (those who run its activity).",
     )
     async def translate_input(self, info: Info[Context, None], input: TranslateInputInput) -> InputPayload:
-        async def work(session: AsyncSession) -> InputPayload:
-            input_id = parse_global_id(input.input_id, "Input", field="inputId")
-            fields = present_fields(input, exclude=frozenset({"input_id", "language"}))
-            data = validate_input(InputTranslation, fields)
-            row = await translations.translate_input(
-                session, info.context.principal, input_id, input.language, data
-            )
-            return InputPayload(input=InputType.from_row(row))
-
-        return await run_mutation(info.context, work, _input_failed)
+        return await mutate(
+            info,
+            _INPUT,
+            translations.translate_input,
+            Id(input.input_id, "Input", "inputId"),
+            input.language,
+            fields(InputTranslation, input, exclude={"input_id", "language"}),
+        )

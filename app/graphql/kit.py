@@ -31,7 +31,8 @@ from strawberry.types import Info
 from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.relay import parse_global_id, present_fields
+from app.graphql.loaders import load_nodes
+from app.graphql.relay import node_uuid, parse_global_id, present_fields
 
 P = TypeVar("P")
 
@@ -51,9 +52,30 @@ class RemovalPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.input
-class RemoveInput:
-    id: relay.GlobalID
+def payload(name: str, *, description: str | None = None, **fields: Any) -> Any:
+    """A mutation payload type: `payload("GoalPayload", goal=GoalType)` is
+
+    @strawberry.type
+    class GoalPayload:
+        goal: GoalType | None = None
+        user_errors: list[UserError] = strawberry.field(default_factory=list)
+    """
+    namespace: dict[str, Any] = dict.fromkeys(fields)
+    namespace["__annotations__"] = {
+        **{name_: type_ | None for name_, type_ in fields.items()},
+        "user_errors": list[UserError],
+    }
+    namespace["user_errors"] = strawberry.field(default_factory=list)
+    return strawberry.type(type(name, (), namespace), name=name, description=description)
+
+
+def id_input(name: str, *, description: str | None = None) -> Any:
+    """An input that names one object by its global id (`RemoveGoalInput { id }`)."""
+    namespace = {"__annotations__": {"id": relay.GlobalID}}
+    return strawberry.input(type(name, (), namespace), name=name, description=description)
+
+
+RemoveInput = id_input("RemoveInput")
 
 
 # --- global ids in inputs ----------------------------------------------------------------------------
@@ -199,6 +221,36 @@ async def remove(
 
 
 # --- node resolution ---------------------------------------------------------------------------------
+
+
+def node_resolver(loader_name: str, factory: Any, *, via: str = "loader", convert: str = "from_model") -> Any:
+    """A Relay type's `resolve_nodes`: through the request's `loader_name` loader, as `load_nodes`
+    (`via="load_nodes"`: a refused kind resolves to nulls) or `nodes_via_loader` (`via="loader"`),
+    converting each row with the type's `convert` classmethod."""
+
+    async def resolve_nodes(
+        cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        load = load_nodes if via == "load_nodes" else nodes_via_loader
+        return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
+
+    return classmethod(resolve_nodes)
+
+
+async def node_by_id(
+    info: Info[Context, None],
+    id: relay.GlobalID,
+    type_name: str,
+    loader_name: str,
+    factory: Any,
+    convert: Any,
+) -> Any:
+    """One object by its global id through the request's loader; null for an id of another type, one
+    that does not exist, or one the caller may not read (Relay's `node` semantics)."""
+    row_id = node_uuid(id, type_name)
+    if row_id is None:
+        return None
+    return convert(await info.context.loader(loader_name, factory).load(row_id))
 
 
 async def nodes_via_loader(

@@ -20,7 +20,7 @@ from app.core.errors import PermissionDenied
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import nodes_via_service
+from app.graphql.kit import answer, fields, mutate, nodes_via_service, update
 from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
@@ -436,30 +436,19 @@ def _uuid_or_none(value: relay.GlobalID | None, type_name: str, field: str) -> u
     return parse_global_id(value, type_name, field=field) if value is not None else None
 
 
+_PERSON = answer(PersonPayload, person=PersonType.from_model)
+_USER = answer(UserPayload, user=UserType.from_public)
+
+
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a person to your district.")
     async def create_person(self, info: Info[Context, None], input: CreatePersonInput) -> PersonPayload:
-        async def work(session: AsyncSession) -> PersonPayload:
-            data = validate_input(PersonCreate, present_fields(input))
-            person = await service.create_person(session, info.context.principal, data)
-            return PersonPayload(person=PersonType.from_model(person))
-
-        return await run_mutation(info.context, work, lambda errors: PersonPayload(user_errors=errors))
+        return await mutate(info, _PERSON, service.create_person, fields(PersonCreate, input))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a person.")
     async def update_person(self, info: Info[Context, None], input: UpdatePersonInput) -> PersonPayload:
-        async def work(session: AsyncSession) -> PersonPayload:
-            person_id = parse_global_id(input.id, "Person")
-            data = validate_input(
-                PersonUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
-            )
-            person = await service.update_person(
-                session, info.context.principal, person_id, data, expected_version=input.expected_version
-            )
-            return PersonPayload(person=PersonType.from_model(person))
-
-        return await run_mutation(info.context, work, lambda errors: PersonPayload(user_errors=errors))
+        return await update(info, _PERSON, service.update_person, input, "Person", PersonUpdate)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create an account (district admins).")
     async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> UserPayload:
@@ -478,17 +467,7 @@ class IdentityMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change or deactivate an account.")
     async def update_user(self, info: Info[Context, None], input: UpdateUserInput) -> UserPayload:
-        async def work(session: AsyncSession) -> UserPayload:
-            user_id = parse_global_id(input.id, "User")
-            data = validate_input(
-                UserUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
-            )
-            user = await service.update_user(
-                session, info.context.principal, user_id, data, expected_version=input.expected_version
-            )
-            return UserPayload(user=UserType.from_public(user))
-
-        return await run_mutation(info.context, work, lambda errors: UserPayload(user_errors=errors))
+        return await update(info, _USER, service.update_user, input, "User", UserUpdate)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Set an account's password (admins).")
     async def reset_user_password(

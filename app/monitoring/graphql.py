@@ -24,7 +24,7 @@ from app.core.errors import NotFound
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import RemovalPayload, nodes_via_loader
+from app.graphql.kit import RemovalPayload, nodes_via_loader, remove
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import node_uuid, optional_global_id, parse_global_id, present_fields
@@ -554,9 +554,4 @@ class MonitoringMutation:
     async def remove_measurement(
         self, info: Info[Context, None], input: RemoveMeasurementInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            measurement_id = parse_global_id(input.id, "Measurement")
-            await measurements.remove_measurement(session, info.context.principal, measurement_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, lambda errors: RemovalPayload(user_errors=errors))
+        return await remove(info, measurements.remove_measurement, input, "Measurement")

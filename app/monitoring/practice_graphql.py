@@ -25,11 +25,17 @@ from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.kit import (
-    EXPECTED_VERSION,
     VERSIONED,
+    Id,
     RemovalPayload,
     RemoveInput,
+    answer,
+    fields,
+    mutate,
     nodes_via_loader,
+    remove,
+    update,
+    version_field,
     with_ids,
 )
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader
@@ -976,7 +982,7 @@ class CreateWalkthroughInput:
 @strawberry.input(description="Changes to a walkthrough: omitted fields stay as they are.")
 class UpdateWalkthroughInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     practice: str | None = strawberry.UNSET
     practice_id: relay.GlobalID | None = strawberry.UNSET
     observed_on: date | None = strawberry.UNSET
@@ -1006,7 +1012,7 @@ class AddObservationInput:
 @strawberry.input(description="Changes to an observation: omitted fields stay as they are.")
 class UpdateObservationInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     level: ImplementationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     support: SupportNeededEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     note: str | None = strawberry.UNSET
@@ -1033,7 +1039,7 @@ class CreatePdsaCycleInput:
 )
 class UpdatePdsaCycleInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     question: str | None = strawberry.UNSET
     prediction: str | None = strawberry.UNSET
     plan: str | None = strawberry.UNSET
@@ -1055,7 +1061,7 @@ class PdsaRevisionInput:
 @strawberry.input(description="Adopt, adapt or abandon, once, on the results.")
 class DecidePdsaCycleInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     decision: PdsaDecisionEnum  # type: ignore[valid-type]
     decided_on: date | None = strawberry.UNSET
     results: str | None = strawberry.field(default=strawberry.UNSET, description="If not recorded yet.")
@@ -1087,7 +1093,7 @@ class CreatePlcMeetingInput:
 @strawberry.input(description="Changes to a PLC meeting: omitted fields stay as they are.")
 class UpdatePlcMeetingInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     team: str | None = strawberry.UNSET
     met_on: date | None = strawberry.UNSET
     agenda: str | None = strawberry.UNSET
@@ -1165,6 +1171,12 @@ def _decision_data(input: DecidePdsaCycleInput) -> PdsaDecisionCreate:
     return validate_input(PdsaDecisionCreate, fields)
 
 
+_WALKTHROUGH = answer(WalkthroughPayload, walkthrough=WalkthroughType.from_row)
+_OBSERVATION = answer(ObservationPayload, observation=ObservationType.from_row)
+_PDSA_CYCLE = answer(PdsaCyclePayload, pdsa_cycle=PdsaCycleType.from_row)
+_PLC_MEETING = answer(PlcMeetingPayload, plc_meeting=PlcMeetingType.from_row)
+
+
 @strawberry.type
 class PracticeMutation:
     @strawberry.mutation(
@@ -1174,20 +1186,20 @@ class PracticeMutation:
     async def create_walkthrough(
         self, info: Info[Context, None], input: CreateWalkthroughInput
     ) -> WalkthroughPayload:
-        async def work(session: AsyncSession) -> WalkthroughPayload:
-            fields = with_ids(
-                present_fields(input),
+        return await mutate(
+            info,
+            _WALKTHROUGH,
+            practice.create_walkthrough,
+            fields(
+                WalkthroughCreate,
+                input,
                 ("school_id", "School", "schoolId"),
                 ("practice_id", "Practice", "practiceId"),
                 ("observer_person_id", "Person", "observerPersonId"),
                 ("plan_id", "Plan", "planId"),
                 ("activity_id", "Activity", "activityId"),
-            )
-            data = validate_input(WalkthroughCreate, fields)
-            row = await practice.create_walkthrough(session, info.context.principal, data)
-            return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(WalkthroughPayload))
+            ),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1196,22 +1208,18 @@ class PracticeMutation:
     async def update_walkthrough(
         self, info: Info[Context, None], input: UpdateWalkthroughInput
     ) -> WalkthroughPayload:
-        async def work(session: AsyncSession) -> WalkthroughPayload:
-            row_id = parse_global_id(input.id, "Walkthrough")
-            fields = with_ids(
-                present_fields(input, exclude=VERSIONED),
-                ("practice_id", "Practice", "practiceId"),
-                ("observer_person_id", "Person", "observerPersonId"),
-                ("plan_id", "Plan", "planId"),
-                ("activity_id", "Activity", "activityId"),
-            )
-            data = validate_input(WalkthroughUpdate, fields)
-            row = await practice.update_walkthrough(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(WalkthroughPayload))
+        return await update(
+            info,
+            _WALKTHROUGH,
+            practice.update_walkthrough,
+            input,
+            "Walkthrough",
+            WalkthroughUpdate,
+            ("practice_id", "Practice", "practiceId"),
+            ("observer_person_id", "Person", "observerPersonId"),
+            ("plan_id", "Plan", "planId"),
+            ("activity_id", "Activity", "activityId"),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1219,25 +1227,13 @@ class PracticeMutation:
         "are locked. School leaders, coaches and district leaders.",
     )
     async def close_walkthrough(self, info: Info[Context, None], input: RemoveInput) -> WalkthroughPayload:
-        async def work(session: AsyncSession) -> WalkthroughPayload:
-            row = await practice.close_walkthrough(
-                session, info.context.principal, parse_global_id(input.id, "Walkthrough")
-            )
-            return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(WalkthroughPayload))
+        return await mutate(info, _WALKTHROUGH, practice.close_walkthrough, Id(input.id, "Walkthrough"))
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Remove a walkthrough with its observations."
     )
     async def remove_walkthrough(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await practice.remove_walkthrough(
-                session, info.context.principal, parse_global_id(input.id, "Walkthrough")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, practice.remove_walkthrough, input, "Walkthrough")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1246,40 +1242,35 @@ class PracticeMutation:
     async def add_observation(
         self, info: Info[Context, None], input: AddObservationInput
     ) -> ObservationPayload:
-        async def work(session: AsyncSession) -> ObservationPayload:
-            walkthrough_id = parse_global_id(input.walkthrough_id, "Walkthrough", field="walkthroughId")
-            fields = with_ids(
-                present_fields(input, exclude=frozenset({"walkthrough_id"})),
+        return await mutate(
+            info,
+            _OBSERVATION,
+            practice.add_observation,
+            Id(input.walkthrough_id, "Walkthrough", "walkthroughId"),
+            fields(
+                ObservationCreate,
+                input,
                 ("teacher_person_id", "Person", "teacherPersonId"),
-            )
-            data = validate_input(ObservationCreate, fields)
-            row = await practice.add_observation(session, info.context.principal, walkthrough_id, data)
-            return ObservationPayload(observation=ObservationType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(ObservationPayload))
+                exclude={"walkthrough_id"},
+            ),
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change an observation.")
     async def update_observation(
         self, info: Info[Context, None], input: UpdateObservationInput
     ) -> ObservationPayload:
-        async def work(session: AsyncSession) -> ObservationPayload:
-            row_id = parse_global_id(input.id, "WalkthroughObservation")
-            data = validate_input(ObservationUpdate, present_fields(input, exclude=VERSIONED))
-            row = await practice.update_observation(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return ObservationPayload(observation=ObservationType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(ObservationPayload))
+        return await update(
+            info,
+            _OBSERVATION,
+            practice.update_observation,
+            input,
+            "WalkthroughObservation",
+            ObservationUpdate,
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an observation.")
     async def remove_observation(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            row_id = parse_global_id(input.id, "WalkthroughObservation")
-            await practice.remove_observation(session, info.context.principal, row_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, practice.remove_observation, input, "WalkthroughObservation")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1288,19 +1279,15 @@ class PracticeMutation:
     async def create_pdsa_cycle(
         self, info: Info[Context, None], input: CreatePdsaCycleInput
     ) -> PdsaCyclePayload:
-        async def work(session: AsyncSession) -> PdsaCyclePayload:
-            strategy_id = parse_global_id(input.strategy_id, "Strategy", field="strategyId")
-            data = validate_input(
-                PdsaCycleCreate,
-                with_ids(
-                    present_fields(input, exclude=frozenset({"strategy_id"})),
-                    ("practice_id", "Practice", "practiceId"),
-                ),
-            )
-            row = await practice.create_pdsa_cycle(session, info.context.principal, strategy_id, data)
-            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
+        return await mutate(
+            info,
+            _PDSA_CYCLE,
+            practice.create_pdsa_cycle,
+            Id(input.strategy_id, "Strategy", "strategyId"),
+            fields(
+                PdsaCycleCreate, input, ("practice_id", "Practice", "practiceId"), exclude={"strategy_id"}
+            ),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1309,18 +1296,15 @@ class PracticeMutation:
     async def update_pdsa_cycle(
         self, info: Info[Context, None], input: UpdatePdsaCycleInput
     ) -> PdsaCyclePayload:
-        async def work(session: AsyncSession) -> PdsaCyclePayload:
-            row_id = parse_global_id(input.id, "PdsaCycle")
-            data = validate_input(
-                PdsaCycleUpdate,
-                with_ids(present_fields(input, exclude=VERSIONED), ("practice_id", "Practice", "practiceId")),
-            )
-            row = await practice.update_pdsa_cycle(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
+        return await update(
+            info,
+            _PDSA_CYCLE,
+            practice.update_pdsa_cycle,
+            input,
+            "PdsaCycle",
+            PdsaCycleUpdate,
+            ("practice_id", "Practice", "practiceId"),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1341,13 +1325,7 @@ class PracticeMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a PDSA cycle.")
     async def remove_pdsa_cycle(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await practice.remove_pdsa_cycle(
-                session, info.context.principal, parse_global_id(input.id, "PdsaCycle")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, practice.remove_pdsa_cycle, input, "PdsaCycle")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1356,17 +1334,17 @@ class PracticeMutation:
     async def create_plc_meeting(
         self, info: Info[Context, None], input: CreatePlcMeetingInput
     ) -> PlcMeetingPayload:
-        async def work(session: AsyncSession) -> PlcMeetingPayload:
-            fields = with_ids(
-                present_fields(input),
+        return await mutate(
+            info,
+            _PLC_MEETING,
+            practice.create_plc_meeting,
+            fields(
+                PlcMeetingCreate,
+                input,
                 ("school_id", "School", "schoolId"),
                 ("practice_id", "Practice", "practiceId"),
-            )
-            data = validate_input(PlcMeetingCreate, fields)
-            row = await practice.create_plc_meeting(session, info.context.principal, data)
-            return PlcMeetingPayload(plc_meeting=PlcMeetingType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PlcMeetingPayload))
+            ),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1375,28 +1353,19 @@ class PracticeMutation:
     async def update_plc_meeting(
         self, info: Info[Context, None], input: UpdatePlcMeetingInput
     ) -> PlcMeetingPayload:
-        async def work(session: AsyncSession) -> PlcMeetingPayload:
-            row_id = parse_global_id(input.id, "PlcMeeting")
-            data = validate_input(
-                PlcMeetingUpdate,
-                with_ids(present_fields(input, exclude=VERSIONED), ("practice_id", "Practice", "practiceId")),
-            )
-            row = await practice.update_plc_meeting(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return PlcMeetingPayload(plc_meeting=PlcMeetingType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PlcMeetingPayload))
+        return await update(
+            info,
+            _PLC_MEETING,
+            practice.update_plc_meeting,
+            input,
+            "PlcMeeting",
+            PlcMeetingUpdate,
+            ("practice_id", "Practice", "practiceId"),
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a PLC meeting.")
     async def remove_plc_meeting(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await practice.remove_plc_meeting(
-                session, info.context.principal, parse_global_id(input.id, "PlcMeeting")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, practice.remove_plc_meeting, input, "PlcMeeting")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1421,12 +1390,7 @@ class PracticeMutation:
         permission_classes=AUTHENTICATED, description="Take one of your results off the record."
     )
     async def remove_feedback_result(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            row_id = parse_global_id(input.id, "FeedbackResult")
-            await feedback.remove_feedback_result(session, info.context.principal, row_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, feedback.remove_feedback_result, input, "FeedbackResult")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Let a named person read your feedback results."
@@ -1445,10 +1409,4 @@ class PracticeMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Withdraw a share you made.")
     async def unshare_feedback(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await feedback.unshare_feedback(
-                session, info.context.principal, parse_global_id(input.id, "FeedbackShare")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, feedback.unshare_feedback, input, "FeedbackShare")

@@ -34,11 +34,17 @@ from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.kit import (
-    EXPECTED_VERSION,
     VERSIONED,
+    Id,
     RemovalPayload,
+    answer,
+    fields,
+    mutate,
     nodes_via_loader,
     nodes_via_service,
+    remove,
+    update,
+    version_field,
     with_ids,
 )
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
@@ -1188,7 +1194,7 @@ class CreatePlanInput:
 @strawberry.input(description="Changes to a plan: omitted fields stay as they are.")
 class UpdatePlanInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     title: str | None = strawberry.UNSET
     summary: str | None = strawberry.UNSET
     initiative_id: relay.GlobalID | None = strawberry.UNSET
@@ -1219,7 +1225,7 @@ class AddCollaboratorInput:
 @strawberry.input
 class UpdateCollaboratorInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     role: CollaboratorRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
@@ -1271,7 +1277,7 @@ class AddGoalInput:
 @strawberry.input(description="Changes to a goal (before approval): omitted fields stay as they are.")
 class UpdateGoalInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     statement: str | None = strawberry.UNSET
     weight: Decimal | None = strawberry.UNSET
     indicator: UpdateGoalIndicatorInput | None = strawberry.UNSET
@@ -1300,7 +1306,7 @@ class AddStrategyInput:
 @strawberry.input(description="Changes to a strategy (before approval): omitted fields stay as they are.")
 class UpdateStrategyInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     title: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     driver: str | None = strawberry.UNSET
@@ -1343,7 +1349,7 @@ class AddActionStepInput:
 )
 class UpdateActionStepInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     title: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     owner_person_id: relay.GlobalID | None = strawberry.UNSET
@@ -1502,7 +1508,7 @@ class ScheduleCheckpointsInput:
 @strawberry.input(description="Record a review: omitted fields stay as they are.")
 class UpdateCheckpointInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     scheduled_on: date | None = strawberry.UNSET
     held_on: date | None = strawberry.UNSET
     attendee_person_ids: list[relay.GlobalID] | None = strawberry.field(
@@ -1532,28 +1538,12 @@ class CheckpointsPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _plan_failed(errors: list[UserError]) -> PlanPayload:
-    return PlanPayload(user_errors=errors)
-
-
-def _collaborator_failed(errors: list[UserError]) -> CollaboratorPayload:
-    return CollaboratorPayload(user_errors=errors)
-
-
 def _goal_failed(errors: list[UserError]) -> GoalPayload:
     return GoalPayload(user_errors=errors)
 
 
-def _strategy_failed(errors: list[UserError]) -> StrategyPayload:
-    return StrategyPayload(user_errors=errors)
-
-
 def _step_failed(errors: list[UserError]) -> ActionStepPayload:
     return ActionStepPayload(user_errors=errors)
-
-
-def _evidence_failed(errors: list[UserError]) -> EvidencePayload:
-    return EvidencePayload(user_errors=errors)
 
 
 def _revision_failed(errors: list[UserError]) -> PlanRevisionPayload:
@@ -1566,10 +1556,6 @@ def _checkpoint_failed(errors: list[UserError]) -> CheckpointPayload:
 
 def _checkpoints_failed(errors: list[UserError]) -> CheckpointsPayload:
     return CheckpointsPayload(user_errors=errors)
-
-
-def _removal_failed(errors: list[UserError]) -> RemovalPayload:
-    return RemovalPayload(user_errors=errors)
 
 
 def _ref(value: relay.GlobalID, type_name: str, path: tuple[str | int, ...]) -> uuid.UUID:
@@ -1617,6 +1603,16 @@ def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
     return validate_input(RevisionCreate, {"reason": input.reason, "changes": changes, "caused_by": causes})
 
 
+_PLAN = answer(PlanPayload, plan=PlanType.from_row)
+_COLLABORATOR = answer(CollaboratorPayload, collaborator=CollaboratorType.from_model)
+_STRATEGY = answer(StrategyPayload, strategy=StrategyType.from_row)
+_ACTION_STEP = answer(ActionStepPayload, action_step=ActionStepType.from_row)
+_EVIDENCE = answer(EvidencePayload, evidence=EvidenceType.from_model)
+_PLAN_SIGN_OFF = answer(PlanSignOffPayload, sign_off=PlanSignOffType.from_model)
+_PLAN_REVISION = answer(PlanRevisionPayload, revision=PlanRevisionType.from_view)
+_CHECKPOINT = answer(CheckpointPayload, checkpoint=ReviewCheckpointType.from_row)
+
+
 @strawberry.type
 class PlansMutation:
     @strawberry.mutation(
@@ -1625,17 +1621,17 @@ class PlansMutation:
         "and leaders, a school's leaders for their school).",
     )
     async def create_plan(self, info: Info[Context, None], input: CreatePlanInput) -> PlanPayload:
-        async def work(session: AsyncSession) -> PlanPayload:
-            fields = with_ids(
-                present_fields(input),
+        return await mutate(
+            info,
+            _PLAN,
+            service.create_plan,
+            fields(
+                PlanCreate,
+                input,
                 ("school_id", "School", "schoolId"),
                 ("initiative_id", "Initiative", "initiativeId"),
-            )
-            data = validate_input(PlanCreate, fields)
-            plan = await service.create_plan(session, info.context.principal, data)
-            return PlanPayload(plan=PlanType.from_row(plan))
-
-        return await run_mutation(info.context, work, _plan_failed)
+            ),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1643,18 +1639,15 @@ class PlansMutation:
         "changes to an approved or active plan are refused (`conflict`): propose a revision.",
     )
     async def update_plan(self, info: Info[Context, None], input: UpdatePlanInput) -> PlanPayload:
-        async def work(session: AsyncSession) -> PlanPayload:
-            plan_id = parse_global_id(input.id, "Plan")
-            fields = with_ids(
-                present_fields(input, exclude=VERSIONED), ("initiative_id", "Initiative", "initiativeId")
-            )
-            data = validate_input(PlanUpdate, fields)
-            plan = await service.update_plan(
-                session, info.context.principal, plan_id, data, expected_version=input.expected_version
-            )
-            return PlanPayload(plan=PlanType.from_row(plan))
-
-        return await run_mutation(info.context, work, _plan_failed)
+        return await update(
+            info,
+            _PLAN,
+            service.update_plan,
+            input,
+            "Plan",
+            PlanUpdate,
+            ("initiative_id", "Initiative", "initiativeId"),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1663,45 +1656,27 @@ class PlansMutation:
     async def add_collaborator(
         self, info: Info[Context, None], input: AddCollaboratorInput
     ) -> CollaboratorPayload:
-        async def work(session: AsyncSession) -> CollaboratorPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            fields = with_ids(
-                present_fields(input, exclude=frozenset({"plan_id"})), ("person_id", "Person", "personId")
-            )
-            data = validate_input(CollaboratorCreate, fields)
-            row = await service.add_collaborator(session, info.context.principal, plan_id, data)
-            return CollaboratorPayload(collaborator=CollaboratorType.from_model(row))
-
-        return await run_mutation(info.context, work, _collaborator_failed)
+        return await mutate(
+            info,
+            _COLLABORATOR,
+            service.add_collaborator,
+            Id(input.plan_id, "Plan", "planId"),
+            fields(CollaboratorCreate, input, ("person_id", "Person", "personId"), exclude={"plan_id"}),
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a collaborator's role.")
     async def update_collaborator(
         self, info: Info[Context, None], input: UpdateCollaboratorInput
     ) -> CollaboratorPayload:
-        async def work(session: AsyncSession) -> CollaboratorPayload:
-            collaborator_id = parse_global_id(input.id, "PlanCollaborator")
-            data = validate_input(CollaboratorUpdate, present_fields(input, exclude=VERSIONED))
-            row = await service.update_collaborator(
-                session,
-                info.context.principal,
-                collaborator_id,
-                data,
-                expected_version=input.expected_version,
-            )
-            return CollaboratorPayload(collaborator=CollaboratorType.from_model(row))
-
-        return await run_mutation(info.context, work, _collaborator_failed)
+        return await update(
+            info, _COLLABORATOR, service.update_collaborator, input, "PlanCollaborator", CollaboratorUpdate
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take a collaborator off a plan.")
     async def remove_collaborator(
         self, info: Info[Context, None], input: RemoveCollaboratorInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            collaborator_id = parse_global_id(input.id, "PlanCollaborator")
-            await service.remove_collaborator(session, info.context.principal, collaborator_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_collaborator, input, "PlanCollaborator")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1735,61 +1710,45 @@ class PlansMutation:
         description="Remove a goal with its strategies, action steps and indicator (before approval).",
     )
     async def remove_goal(self, info: Info[Context, None], input: RemoveGoalInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await service.remove_goal(session, info.context.principal, parse_global_id(input.id, "Goal"))
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_goal, input, "Goal")
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a strategy under a goal.")
     async def add_strategy(self, info: Info[Context, None], input: AddStrategyInput) -> StrategyPayload:
-        async def work(session: AsyncSession) -> StrategyPayload:
-            goal_id = parse_global_id(input.goal_id, "Goal", field="goalId")
-            data = validate_input(StrategyCreate, present_fields(input, exclude=frozenset({"goal_id"})))
-            strategy = await service.add_strategy(session, info.context.principal, goal_id, data)
-            return StrategyPayload(strategy=StrategyType.from_row(strategy))
-
-        return await run_mutation(info.context, work, _strategy_failed)
+        return await mutate(
+            info,
+            _STRATEGY,
+            service.add_strategy,
+            Id(input.goal_id, "Goal", "goalId"),
+            fields(StrategyCreate, input, exclude={"goal_id"}),
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a strategy.")
     async def update_strategy(self, info: Info[Context, None], input: UpdateStrategyInput) -> StrategyPayload:
-        async def work(session: AsyncSession) -> StrategyPayload:
-            strategy_id = parse_global_id(input.id, "Strategy")
-            data = validate_input(StrategyUpdate, present_fields(input, exclude=VERSIONED))
-            strategy = await service.update_strategy(
-                session, info.context.principal, strategy_id, data, expected_version=input.expected_version
-            )
-            return StrategyPayload(strategy=StrategyType.from_row(strategy))
-
-        return await run_mutation(info.context, work, _strategy_failed)
+        return await update(info, _STRATEGY, service.update_strategy, input, "Strategy", StrategyUpdate)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Remove a strategy with its action steps."
     )
     async def remove_strategy(self, info: Info[Context, None], input: RemoveStrategyInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            strategy_id = parse_global_id(input.id, "Strategy")
-            await service.remove_strategy(session, info.context.principal, strategy_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_strategy, input, "Strategy")
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add an action step under a strategy.")
     async def add_action_step(
         self, info: Info[Context, None], input: AddActionStepInput
     ) -> ActionStepPayload:
-        async def work(session: AsyncSession) -> ActionStepPayload:
-            strategy_id = parse_global_id(input.strategy_id, "Strategy", field="strategyId")
-            fields = with_ids(
-                present_fields(input, exclude=frozenset({"strategy_id"})),
+        return await mutate(
+            info,
+            _ACTION_STEP,
+            service.add_action_step,
+            Id(input.strategy_id, "Strategy", "strategyId"),
+            fields(
+                ActionStepCreate,
+                input,
                 ("owner_person_id", "Person", "ownerPersonId"),
                 ("scales_pilot_id", "ActionStep", "scalesPilotId"),
-            )
-            data = validate_input(ActionStepCreate, fields)
-            step = await service.add_action_step(session, info.context.principal, strategy_id, data)
-            return ActionStepPayload(action_step=ActionStepType.from_row(step))
-
-        return await run_mutation(info.context, work, _step_failed)
+                exclude={"strategy_id"},
+            ),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1799,20 +1758,16 @@ class PlansMutation:
     async def update_action_step(
         self, info: Info[Context, None], input: UpdateActionStepInput
     ) -> ActionStepPayload:
-        async def work(session: AsyncSession) -> ActionStepPayload:
-            step_id = parse_global_id(input.id, "ActionStep")
-            fields = with_ids(
-                present_fields(input, exclude=VERSIONED),
-                ("owner_person_id", "Person", "ownerPersonId"),
-                ("scales_pilot_id", "ActionStep", "scalesPilotId"),
-            )
-            data = validate_input(ActionStepUpdate, fields)
-            step = await service.update_action_step(
-                session, info.context.principal, step_id, data, expected_version=input.expected_version
-            )
-            return ActionStepPayload(action_step=ActionStepType.from_row(step))
-
-        return await run_mutation(info.context, work, _step_failed)
+        return await update(
+            info,
+            _ACTION_STEP,
+            service.update_action_step,
+            input,
+            "ActionStep",
+            ActionStepUpdate,
+            ("owner_person_id", "Person", "ownerPersonId"),
+            ("scales_pilot_id", "ActionStep", "scalesPilotId"),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1834,28 +1789,24 @@ class PlansMutation:
     async def remove_action_step(
         self, info: Info[Context, None], input: RemoveActionStepInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            step_id = parse_global_id(input.id, "ActionStep")
-            await service.remove_action_step(session, info.context.principal, step_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_action_step, input, "ActionStep")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Add evidence pre-planning collected for a plan."
     )
     async def add_evidence(self, info: Info[Context, None], input: AddEvidenceInput) -> EvidencePayload:
-        async def work(session: AsyncSession) -> EvidencePayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            fields = with_ids(
-                present_fields(input, exclude=frozenset({"plan_id"})),
+        return await mutate(
+            info,
+            _EVIDENCE,
+            service.add_evidence,
+            Id(input.plan_id, "Plan", "planId"),
+            fields(
+                EvidenceCreate,
+                input,
                 ("exemplar_school_id", "School", "exemplarSchoolId"),
-            )
-            data = validate_input(EvidenceCreate, fields)
-            row = await service.add_evidence(session, info.context.principal, plan_id, data)
-            return EvidencePayload(evidence=EvidenceType.from_model(row))
-
-        return await run_mutation(info.context, work, _evidence_failed)
+                exclude={"plan_id"},
+            ),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1863,13 +1814,13 @@ class PlansMutation:
         "submission. Approval takes someone other than the plan's lead, where the district separates duties.",
     )
     async def sign_off_plan(self, info: Info[Context, None], input: SignOffPlanInput) -> PlanSignOffPayload:
-        async def work(session: AsyncSession) -> PlanSignOffPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            data = validate_input(SignOffCreate, present_fields(input, exclude=frozenset({"plan_id"})))
-            row = await service.sign_off(session, info.context.principal, plan_id, data)
-            return PlanSignOffPayload(sign_off=PlanSignOffType.from_model(row))
-
-        return await run_mutation(info.context, work, lambda errors: PlanSignOffPayload(user_errors=errors))
+        return await mutate(
+            info,
+            _PLAN_SIGN_OFF,
+            service.sign_off,
+            Id(input.plan_id, "Plan", "planId"),
+            fields(SignOffCreate, input, exclude={"plan_id"}),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1890,13 +1841,7 @@ class PlansMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an evidence item.")
     async def remove_evidence(self, info: Info[Context, None], input: RemoveEvidenceInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await service.remove_evidence(
-                session, info.context.principal, parse_global_id(input.id, "Evidence")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_evidence, input, "Evidence")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1922,15 +1867,9 @@ class PlansMutation:
     async def accept_revision(
         self, info: Info[Context, None], input: AcceptRevisionInput
     ) -> PlanRevisionPayload:
-        async def work(session: AsyncSession) -> PlanRevisionPayload:
-            revision_id = parse_global_id(input.id, "PlanRevision")
-            data = validate_input(RevisionDecision, present_fields(input, exclude=VERSIONED))
-            view = await service.accept_revision(
-                session, info.context.principal, revision_id, data, expected_version=input.expected_version
-            )
-            return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
-
-        return await run_mutation(info.context, work, _revision_failed)
+        return await update(
+            info, _PLAN_REVISION, service.accept_revision, input, "PlanRevision", RevisionDecision
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1949,13 +1888,13 @@ class PlansMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Schedule a review of a plan.")
     async def add_checkpoint(self, info: Info[Context, None], input: AddCheckpointInput) -> CheckpointPayload:
-        async def work(session: AsyncSession) -> CheckpointPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            data = validate_input(CheckpointCreate, present_fields(input, exclude=frozenset({"plan_id"})))
-            row = await service.add_checkpoint(session, info.context.principal, plan_id, data)
-            return CheckpointPayload(checkpoint=ReviewCheckpointType.from_row(row))
-
-        return await run_mutation(info.context, work, _checkpoint_failed)
+        return await mutate(
+            info,
+            _CHECKPOINT,
+            service.add_checkpoint,
+            Id(input.plan_id, "Plan", "planId"),
+            fields(CheckpointCreate, input, exclude={"plan_id"}),
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -2005,9 +1944,4 @@ class PlansMutation:
     async def remove_checkpoint(
         self, info: Info[Context, None], input: RemoveCheckpointInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            checkpoint_id = parse_global_id(input.id, "ReviewCheckpoint")
-            await service.remove_checkpoint(session, info.context.principal, checkpoint_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_checkpoint, input, "ReviewCheckpoint")
