@@ -1,7 +1,7 @@
 """GraphQL for the practice catalogue and coaching cycles.
 
 Types, queries and mutations. No rules here: who reads which cycle lives in `app.coaching.service`
-(the catalogue's in `app.monitoring.catalogue`), which REST calls too. Reads of cycles are audited by
+(the catalogue's in `app.practice.catalogue`), which REST calls too. Reads of cycles are audited by
 the service in the resolver's own unit of work, which commits, as over REST.
 """
 
@@ -59,13 +59,13 @@ from app.graphql.relay import (
     parse_optional_global_id,
     present_fields,
 )
-from app.monitoring import catalogue
-from app.monitoring.models import Practice
-from app.monitoring.practice_graphql import (
+from app.practice import catalogue
+from app.practice.graphql import (
     ImplementationLevelEnum,
     SupportNeededEnum,
 )
-from app.monitoring.practice_schemas import PracticeCreate, PracticeUpdate
+from app.practice.models import Practice
+from app.practice.schemas import PracticeCreate, PracticeUpdate
 
 CoachingStatusEnum = strawberry.enum(
     CoachingStatus, name="CoachingStatus", description="ACTIVE or COMPLETED."

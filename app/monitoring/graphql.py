@@ -33,7 +33,6 @@ from app.initiatives.graphql import (
 )
 from app.monitoring import dashboard, measurements
 from app.monitoring.models import Measurement
-from app.monitoring.practice_graphql import FeedbackCellType, WalkthroughSummaryType
 from app.monitoring.schemas import (
     BulkResult,
     IndicatorStatusPublic,
@@ -53,6 +52,7 @@ from app.monitoring.signals import (
     StatusBasis,
 )
 from app.plans.graphql import ActionStepType, GoalType, PlanType, ReviewCheckpointType, goal_indicator_by_id
+from app.practice.graphql import FeedbackCellType, WalkthroughSummaryType
 
 IndicatorStatusEnum = strawberry.enum(
     IndicatorStatus,

@@ -11,9 +11,9 @@ from strawberry.types import Info
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.permissions import AUTHENTICATED
-from app.monitoring.practice_graphql import WalkthroughSummaryType
 from app.plans.graphql import PlanType
 from app.portfolio import service
+from app.practice.graphql import WalkthroughSummaryType
 
 
 @strawberry.type(name="PortfolioGoalCounts", description="A plan's goals by where their indicators stand.")

@@ -2,7 +2,7 @@
 cycles, PLC meetings and their needs, and student feedback results.
 
 Types, queries, mutations and loaders. No rules here: who reads which observation, meeting or result
-lives in `app.monitoring.practice` and `app.monitoring.feedback`, which REST calls too. Reads of
+lives in `app.practice.service` and `app.practice.feedback`, which REST calls too. Reads of
 teacher-level feedback are audited by the service in the resolver's own unit of work, which commits:
 a read and its audit event are one transaction here as over REST.
 """
@@ -50,8 +50,17 @@ from app.graphql.relay import (
     present_fields,
 )
 from app.identity.graphql import PersonType, person_of
-from app.monitoring import feedback, practice
-from app.monitoring.models import (
+from app.plans.graphql import (
+    ProposeRevisionInput,
+    RevisionCauseInput,
+    RevisionChangeInput,
+    StrategyType,
+    revision_data,
+    strategy_by_id,
+)
+from app.practice import feedback
+from app.practice import service as practice
+from app.practice.models import (
     FeedbackResult,
     FeedbackShare,
     ImplementationLevel,
@@ -62,7 +71,7 @@ from app.monitoring.models import (
     Walkthrough,
     WalkthroughObservation,
 )
-from app.monitoring.practice_schemas import (
+from app.practice.schemas import (
     FeedbackAggregates,
     FeedbackCell,
     FeedbackResultCreate,
@@ -80,14 +89,6 @@ from app.monitoring.practice_schemas import (
     WalkthroughTrend,
     WalkthroughUpdate,
     WhoNeedsSupport,
-)
-from app.plans.graphql import (
-    ProposeRevisionInput,
-    RevisionCauseInput,
-    RevisionChangeInput,
-    StrategyType,
-    revision_data,
-    strategy_by_id,
 )
 from app.tenancy.graphql import SchoolType, school_by_id
 
