@@ -8,7 +8,6 @@ the service in the resolver's own unit of work, which commits, as over REST.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -44,8 +43,10 @@ from app.graphql.kit import (
     RemovalPayload,
     RemoveInput,
     answer,
+    audited_node_resolver,
     fields,
     mutate,
+    payload,
     remove,
     update,
     version_field,
@@ -152,21 +153,7 @@ class CoachingCycleType(relay.Node):
             updated_at=row.updated_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[CoachingCycleType | None]:
-        ids: list[uuid.UUID | None] = []
-        for node_id in node_ids:
-            try:
-                ids.append(uuid.UUID(node_id))
-            except ValueError:
-                ids.append(None)
-        async with info.context.transaction() as session:  # the reads are audited
-            found = await coaching.cycles_by_id(
-                session, info.context.principal, [i for i in ids if i is not None]
-            )
-        return [cls.from_row(found[i]) if i is not None and i in found else None for i in ids]
+    resolve_nodes = audited_node_resolver(coaching.cycles_by_id)
 
 
 @strawberry.type(name="CoachingSession", description="A scheduled plan, observe or debrief session.")
@@ -479,10 +466,7 @@ class UpdatePracticeInput:
     retired: bool | None = strawberry.UNSET
 
 
-@strawberry.type
-class PracticePayload:
-    practice: PracticeType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PracticePayload = payload("PracticePayload", practice=PracticeType)
 
 
 @strawberry.input(description="Start a coaching cycle as its teacher or its coach, naming the other.")
@@ -505,10 +489,7 @@ class UpdateCoachingCycleInput:
     status: CoachingStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
-@strawberry.type
-class CoachingCyclePayload:
-    coaching_cycle: CoachingCycleType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CoachingCyclePayload = payload("CoachingCyclePayload", coaching_cycle=CoachingCycleType)
 
 
 @strawberry.input(description="A plan, observe or debrief session of a cycle.")
@@ -520,10 +501,7 @@ class ScheduleCoachingSessionInput:
     notes: str | None = None
 
 
-@strawberry.type
-class CoachingSessionPayload:
-    coaching_session: CoachingSessionType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CoachingSessionPayload = payload("CoachingSessionPayload", coaching_session=CoachingSessionType)
 
 
 @strawberry.input(description="Link a walkthrough observation of the teacher's classroom.")
@@ -540,10 +518,9 @@ class SetCoachingSupportGivenInput:
     expected_version: int | None = version_field()
 
 
-@strawberry.type
-class CoachingObservationPayload:
-    coaching_observation: CoachingObservationType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CoachingObservationPayload = payload(
+    "CoachingObservationPayload", coaching_observation=CoachingObservationType
+)
 
 
 @strawberry.input(description="Let a named person read your coaching cycle.")
@@ -552,10 +529,7 @@ class ShareCoachingCycleInput:
     person_id: relay.GlobalID
 
 
-@strawberry.type
-class CoachingSharePayload:
-    coaching_share: CoachingShareType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CoachingSharePayload = payload("CoachingSharePayload", coaching_share=CoachingShareType)
 
 
 _PRACTICE = answer(PracticePayload, practice=PracticeType.from_row)

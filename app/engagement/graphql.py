@@ -59,15 +59,19 @@ from app.graphql.kit import (
     Id,
     RemovalPayload,
     answer,
+    children,
     fields,
+    id_input,
     mutate,
-    nodes_via_loader,
+    node_by_id,
+    node_resolver,
     nodes_via_service,
+    payload,
     remove,
     update,
     version_field,
 )
-from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -219,11 +223,7 @@ class InputLinkType(relay.Node):
             created_at=link.created_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[InputLinkType | None]:
-        return await load_nodes(info, "input_link_by_id", input_link_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("input_link_by_id", input_link_by_id, via="load_nodes")
 
 
 @strawberry.type(
@@ -299,13 +299,7 @@ class ParticipationType(relay.Node):
         loader = info.context.loader("activity_by_id", activity_by_id)
         return ActivityType.from_model(await loader.load(self.activity_uuid))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ParticipationType | None]:
-        return await nodes_via_loader(
-            info, "participation_by_id", participation_by_id, node_ids, cls.from_model
-        )
+    resolve_nodes = node_resolver("participation_by_id", participation_by_id)
 
 
 @strawberry.type(
@@ -485,21 +479,14 @@ class ActivityType(relay.Node):
         loader = info.context.loader("school_by_id", school_by_id)
         return SchoolType.from_model(await loader.load(self.school_uuid))
 
-    @strawberry.field(
+    participations = children(
+        ParticipationType,
+        "participations_by_activity",
+        participations_by_activity,
+        convert="from_row",
         description="Who took part, oldest first: everyone, to those who run the work; otherwise those who "
-        "agreed to be named, and you."
+        "agreed to be named, and you.",
     )
-    async def participations(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[ParticipationType]:
-        page = page_request(first, after, updated_since)
-        loader = info.context.loader("participations_by_activity", participations_by_activity)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, ParticipationType.from_row)
 
     @strawberry.field(
         description="What was said, oldest first: every input, to those who run the work; otherwise those "
@@ -524,11 +511,7 @@ class ActivityType(relay.Node):
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, InputType.from_row)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ActivityType | None]:
-        return await nodes_via_loader(info, "activity_by_id", activity_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("activity_by_id", activity_by_id)
 
 
 # --- reports -----------------------------------------------------------------------------------------
@@ -757,11 +740,9 @@ class EngagementQuery:
         description="One activity by its global id; null if it is not there for you.",
     )
     async def activity(self, info: Info[Context, None], id: relay.GlobalID) -> ActivityType | None:
-        activity_id = node_uuid(id, "Activity")
-        if activity_id is None:
-            return None
-        loader = info.context.loader("activity_by_id", activity_by_id)
-        return ActivityType.from_model(await loader.load(activity_id))
+        return await node_by_id(
+            info, id, "Activity", "activity_by_id", activity_by_id, ActivityType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -859,10 +840,7 @@ class UpdateActivityInput:
     published: bool | None = strawberry.UNSET
 
 
-@strawberry.type
-class ActivityPayload:
-    activity: ActivityType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+ActivityPayload = payload("ActivityPayload", activity=ActivityType)
 
 
 @strawberry.input(description="Who took part: exactly one of a stakeholder or a person of the district.")
@@ -889,15 +867,10 @@ class UpdateParticipationInput:
     may_be_named: bool | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveParticipationInput:
-    id: relay.GlobalID
+RemoveParticipationInput = id_input("RemoveParticipationInput")
 
 
-@strawberry.type
-class ParticipationPayload:
-    participation: ParticipationType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+ParticipationPayload = payload("ParticipationPayload", participation=ParticipationType)
 
 
 @strawberry.input(description="What a participant contributed to a held activity.")
@@ -923,10 +896,7 @@ class UpdateInputInput:
     )
 
 
-@strawberry.type
-class InputPayload:
-    input: InputType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+InputPayload = payload("InputPayload", input=InputType)
 
 
 @strawberry.input(description="Record what an input changed, within its activity's initiative.")
@@ -943,15 +913,10 @@ class LinkInputInput:
     note: str | None = strawberry.UNSET
 
 
-@strawberry.input
-class UnlinkInputInput:
-    id: relay.GlobalID
+UnlinkInputInput = id_input("UnlinkInputInput")
 
 
-@strawberry.type
-class InputLinkPayload:
-    input_link: InputLinkType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+InputLinkPayload = payload("InputLinkPayload", input_link=InputLinkType)
 
 
 def _link_failed(errors: list[UserError]) -> InputLinkPayload:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -32,7 +33,7 @@ from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import load_nodes
-from app.graphql.relay import node_uuid, parse_global_id, present_fields
+from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 
 P = TypeVar("P")
 
@@ -220,6 +221,50 @@ async def remove(
     return await mutate(info, removed, call, Id(input.id, type_name), *args)
 
 
+# --- nested connections ------------------------------------------------------------------------------
+
+
+def children(
+    node: Any,
+    loader_name: str,
+    factory: Any,
+    *,
+    convert: str = "from_model",
+    updated_since: bool = True,
+    nullable: bool = False,
+    **field: Any,
+) -> Any:
+    """A connection field of an object's children, read for many parents at once through the
+    request's `loader_name` loader (a `page_per_parent` factory) by the parent's `database_id`:
+
+        measures = children(IndicatorType, "measures_by_initiative", measures_by_initiative,
+                            description="The measures of its public value, oldest first.")
+
+    is the field `measures(first: Int = 50, after: String, updatedSince: DateTime): IndicatorConnection!`
+    (`updated_since=False` leaves that argument out; `nullable=True` lets a refusal answer null)."""
+
+    async def resolve(
+        self: Any, info: Any, first: Any = 50, after: Any = None, updated_since: Any = None
+    ) -> Any:
+        page = page_request(first, after, updated_since)
+        result = await info.context.loader(loader_name, factory).load((self.database_id, page))
+        return Connection.from_page(result, getattr(node, convert))
+
+    async def resolve_without_since(self: Any, info: Any, first: Any = 50, after: Any = None) -> Any:
+        return await resolve(self, info, first, after)
+
+    returns: Any = Connection[node] | None if nullable else Connection[node]
+    resolver: Any = resolve if updated_since else resolve_without_since
+    resolver.__annotations__ = {
+        "info": Info[Context, None],
+        "first": int | None,
+        "after": str | None,
+        **({"updated_since": datetime | None} if updated_since else {}),
+        "return": returns,
+    }
+    return strawberry.field(resolver=resolver, **field)
+
+
 # --- node resolution ---------------------------------------------------------------------------------
 
 
@@ -253,17 +298,39 @@ async def node_by_id(
     return convert(await info.context.loader(loader_name, factory).load(row_id))
 
 
-async def nodes_via_loader(
-    info: Info[Context, None], loader_name: str, factory: Any, node_ids: Iterable[str], convert: Any
-) -> list[Any]:
-    """Relay `node`/`nodes` resolution through the request's loader; a malformed id resolves to null
-    (a refusal of the whole kind is an error, unlike `load_nodes`)."""
+def _node_uuids(node_ids: Iterable[str]) -> list[uuid.UUID | None]:
     ids: list[uuid.UUID | None] = []
     for node_id in node_ids:
         try:
             ids.append(uuid.UUID(node_id))
         except ValueError:
             ids.append(None)
+    return ids
+
+
+def audited_node_resolver(fetch: Any, *, convert: str = "from_row") -> Any:
+    """A Relay type's `resolve_nodes` for objects whose every read is audited (coaching cycles,
+    feedback results): `fetch(session, principal, ids) -> {id: row}` runs in a unit of work that
+    commits, so the audit rows are kept; what is not found or not visible resolves to null."""
+
+    async def resolve_nodes(
+        cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        ids = _node_uuids(node_ids)
+        async with info.context.transaction() as session:
+            found = await fetch(session, info.context.principal, [i for i in ids if i is not None])
+        to_node = getattr(cls, convert)
+        return [to_node(found[i]) if i is not None and i in found else None for i in ids]
+
+    return classmethod(resolve_nodes)
+
+
+async def nodes_via_loader(
+    info: Info[Context, None], loader_name: str, factory: Any, node_ids: Iterable[str], convert: Any
+) -> list[Any]:
+    """Relay `node`/`nodes` resolution through the request's loader; a malformed id resolves to null
+    (a refusal of the whole kind is an error, unlike `load_nodes`)."""
+    ids = _node_uuids(node_ids)
     loader = info.context.loader(loader_name, factory)
     rows = await loader.load_many([i for i in ids if i is not None])
     found = iter(rows)

@@ -20,8 +20,8 @@ from app.core.errors import PermissionDenied
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import answer, fields, mutate, nodes_via_service, update
-from app.graphql.loaders import by_id, load_nodes
+from app.graphql.kit import answer, fields, mutate, node_resolver, nodes_via_service, payload, update
+from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -140,13 +140,7 @@ class RoleAssignmentType(relay.Node):
             user_id=relay.GlobalID("User", str(assignment.user_id)),
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[RoleAssignmentType | None]:
-        return await load_nodes(
-            info, "role_assignment_by_id", role_assignment_by_id, node_ids, cls.from_model
-        )
+    resolve_nodes = node_resolver("role_assignment_by_id", role_assignment_by_id, via="load_nodes")
 
 
 @strawberry.type(name="User", description="A login, with its roles.")
@@ -350,10 +344,7 @@ class UpdatePersonInput:
     tags: list[str] | None = strawberry.UNSET
 
 
-@strawberry.type
-class PersonPayload:
-    person: PersonType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PersonPayload = payload("PersonPayload", person=PersonType)
 
 
 @strawberry.input
@@ -380,10 +371,7 @@ class UpdateUserInput:
     is_active: bool | None = strawberry.UNSET
 
 
-@strawberry.type
-class UserPayload:
-    user: UserType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+UserPayload = payload("UserPayload", user=UserType)
 
 
 @strawberry.input
@@ -411,10 +399,7 @@ class GrantRoleInput:
     school_id: relay.GlobalID | None = None
 
 
-@strawberry.type
-class RoleAssignmentPayload:
-    role_assignment: RoleAssignmentType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+RoleAssignmentPayload = payload("RoleAssignmentPayload", role_assignment=RoleAssignmentType)
 
 
 @strawberry.input

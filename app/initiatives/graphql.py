@@ -20,14 +20,17 @@ from strawberry.types import Info
 from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import UserError
 from app.graphql.kit import (
     Id,
     RemovalPayload,
     answer,
+    children,
     fields,
+    id_input,
     mutate,
-    nodes_via_loader,
+    node_by_id,
+    node_resolver,
+    payload,
     remove,
     update,
     version_field,
@@ -255,11 +258,7 @@ class CapacityItemType(relay.Node):
             updated_at=item.updated_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[CapacityItemType | None]:
-        return await load_nodes(info, "capacity_item_by_id", capacity_item_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("capacity_item_by_id", capacity_item_by_id, via="load_nodes")
 
 
 @strawberry.type(
@@ -311,11 +310,7 @@ class StakeholderType(relay.Node):
             updated_at=stakeholder.updated_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[StakeholderType | None]:
-        return await nodes_via_loader(info, "stakeholder_by_id", stakeholder_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("stakeholder_by_id", stakeholder_by_id)
 
 
 @strawberry.type(
@@ -442,20 +437,15 @@ class PlacementType(relay.Node):
         loader = info.context.loader("initiative_by_id", initiative_by_id)
         return InitiativeType.from_model(await loader.load(self.initiative_uuid))
 
-    @strawberry.field(description="Every recorded stance, oldest first (the first is the one placed with).")
-    async def stance_history(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[StanceChangeType]:
-        page = page_request(first, after)
-        loader = info.context.loader("stance_history_by_placement", stance_history_by_placement)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, StanceChangeType.from_model)
+    stance_history = children(
+        StanceChangeType,
+        "stance_history_by_placement",
+        stance_history_by_placement,
+        updated_since=False,
+        description="Every recorded stance, oldest first (the first is the one placed with).",
+    )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PlacementType | None]:
-        return await load_nodes(info, "placement_by_id", placement_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("placement_by_id", placement_by_id, via="load_nodes")
 
 
 # What a finding's subjects are, by its code (the rules in `app/initiatives/findings.py` and
@@ -657,45 +647,28 @@ class InitiativeType(relay.Node):
         loader = info.context.loader("school_by_id", school_by_id)
         return SchoolType.from_model(await loader.load(self.school_uuid))
 
-    @strawberry.field(description="The measures of its public value, oldest first.")
-    async def measures(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[IndicatorType]:
-        page = page_request(first, after, updated_since)
-        loader = info.context.loader("measures_by_initiative", measures_by_initiative)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, IndicatorType.from_model)
-
-    @strawberry.field(
-        description="What it needs in order to deliver (organizational capacity), oldest first."
+    measures = children(
+        IndicatorType,
+        "measures_by_initiative",
+        measures_by_initiative,
+        description="The measures of its public value, oldest first.",
     )
-    async def capacity_items(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[CapacityItemType]:
-        page = page_request(first, after, updated_since)
-        loader = info.context.loader("capacity_by_initiative", capacity_by_initiative)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, CapacityItemType.from_model)
 
-    @strawberry.field(
+    capacity_items = children(
+        CapacityItemType,
+        "capacity_by_initiative",
+        capacity_by_initiative,
+        description="What it needs in order to deliver (organizational capacity), oldest first.",
+    )
+
+    stage_history = children(
+        StageChangeType,
+        "stage_history_by_initiative",
+        stage_history_by_initiative,
+        updated_since=False,
         description="Every move between stages, oldest first: who moved it, from which stage to which, "
-        "and when. Co-creation counts for a stage only if held, and recorded, before it was entered."
+        "and when. Co-creation counts for a stage only if held, and recorded, before it was entered.",
     )
-    async def stage_history(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[StageChangeType]:
-        page = page_request(first, after)
-        loader = info.context.loader("stage_history_by_initiative", stage_history_by_initiative)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, StageChangeType.from_model)
 
     @strawberry.field(
         description="Its co-creation and co-production activities you can read (see `activities`), oldest "
@@ -717,21 +690,14 @@ class InitiativeType(relay.Node):
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, ActivityType.from_row)
 
-    @strawberry.field(
+    stakeholders = children(
+        PlacementType,
+        "placements_by_initiative",
+        placements_by_initiative,
+        nullable=True,
         description="Its authorizing environment: who is placed, and where each stands (leaders, coaches "
-        "and admins; null with a `forbidden` error for other roles)."
+        "and admins; null with a `forbidden` error for other roles).",
     )
-    async def stakeholders(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[PlacementType] | None:
-        page = page_request(first, after, updated_since)
-        loader = info.context.loader("placements_by_initiative", placements_by_initiative)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, PlacementType.from_model)
 
     @strawberry.field(
         description="Where its triangle is weak, with the findings behind each corner's score (leaders, "
@@ -755,11 +721,7 @@ class InitiativeType(relay.Node):
             )
         return AuthorizingEnvironment.from_schema(environment)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[InitiativeType | None]:
-        return await nodes_via_loader(info, "initiative_by_id", initiative_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("initiative_by_id", initiative_by_id)
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -804,11 +766,9 @@ class InitiativesQuery:
         description="One initiative by its global id; null if it is not there for you.",
     )
     async def initiative(self, info: Info[Context, None], id: relay.GlobalID) -> InitiativeType | None:
-        initiative_id = node_uuid(id, "Initiative")
-        if initiative_id is None:
-            return None
-        loader = info.context.loader("initiative_by_id", initiative_by_id)
-        return InitiativeType.from_model(await loader.load(initiative_id))
+        return await node_by_id(
+            info, id, "Initiative", "initiative_by_id", initiative_by_id, InitiativeType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -865,10 +825,7 @@ class UpdateInitiativeInput:
     published: bool | None = strawberry.UNSET
 
 
-@strawberry.type
-class InitiativePayload:
-    initiative: InitiativeType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+InitiativePayload = payload("InitiativePayload", initiative=InitiativeType)
 
 
 @strawberry.input(description="A new measure of an initiative's public value.")
@@ -900,15 +857,10 @@ class UpdateMeasureInput:
     feedback_measure: str | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveMeasureInput:
-    id: relay.GlobalID
+RemoveMeasureInput = id_input("RemoveMeasureInput")
 
 
-@strawberry.type
-class MeasurePayload:
-    measure: IndicatorType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+MeasurePayload = payload("MeasurePayload", measure=IndicatorType)
 
 
 @strawberry.input(description="Something the initiative needs in order to deliver.")
@@ -930,15 +882,10 @@ class UpdateCapacityItemInput:
     owner_person_id: relay.GlobalID | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveCapacityItemInput:
-    id: relay.GlobalID
+RemoveCapacityItemInput = id_input("RemoveCapacityItemInput")
 
 
-@strawberry.type
-class CapacityItemPayload:
-    capacity_item: CapacityItemType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CapacityItemPayload = payload("CapacityItemPayload", capacity_item=CapacityItemType)
 
 
 @strawberry.input(description="A new member of the district's authorizing environment.")
@@ -971,10 +918,7 @@ class UpdateStakeholderInput:
     tags: list[str] | None = strawberry.UNSET
 
 
-@strawberry.type
-class StakeholderPayload:
-    stakeholder: StakeholderType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+StakeholderPayload = payload("StakeholderPayload", stakeholder=StakeholderType)
 
 
 @strawberry.input(
@@ -1007,15 +951,10 @@ class UpdatePlacementInput:
     )
 
 
-@strawberry.input
-class RemovePlacementInput:
-    id: relay.GlobalID
+RemovePlacementInput = id_input("RemovePlacementInput")
 
 
-@strawberry.type
-class PlacementPayload:
-    placement: PlacementType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlacementPayload = payload("PlacementPayload", placement=PlacementType)
 
 
 INITIATIVE = answer(InitiativePayload, initiative=InitiativeType.from_model)

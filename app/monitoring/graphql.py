@@ -10,7 +10,6 @@ loaders here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,8 +22,8 @@ from strawberry.types import Info
 from app.core.errors import NotFound
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import RemovalPayload, nodes_via_loader, remove
+from app.graphql.errors import run_mutation, validate_input
+from app.graphql.kit import RemovalPayload, id_input, node_resolver, payload, remove
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import node_uuid, optional_global_id, parse_global_id, present_fields
@@ -136,11 +135,7 @@ class MeasurementType(relay.Node):
         row = await info.context.loader("plan_goal_indicator_by_id", goal_indicator_by_id).load(indicator_id)
         return IndicatorType.from_model(row) if row is not None else None
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[MeasurementType | None]:
-        return await nodes_via_loader(info, "measurement_by_id", measurement_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("measurement_by_id", measurement_by_id)
 
 
 @strawberry.type(name="SeriesPoint", description="A dated value of an indicator's series.")
@@ -461,11 +456,9 @@ class RecordMeasurementInput:
     )
 
 
-@strawberry.type
-class RecordMeasurementPayload:
-    measurement: MeasurementType | None = None
-    outcome: MeasurementOutcomeEnum | None = None  # type: ignore[valid-type]
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+RecordMeasurementPayload = payload(
+    "RecordMeasurementPayload", measurement=MeasurementType, outcome=MeasurementOutcomeEnum
+)
 
 
 @strawberry.input(description="Up to 5,000 values across indicators, applied in one transaction.")
@@ -476,15 +469,10 @@ class RecordMeasurementsInput:
     )
 
 
-@strawberry.type
-class RecordMeasurementsPayload:
-    result: MeasurementBatchResultType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+RecordMeasurementsPayload = payload("RecordMeasurementsPayload", result=MeasurementBatchResultType)
 
 
-@strawberry.input
-class RemoveMeasurementInput:
-    id: relay.GlobalID
+RemoveMeasurementInput = id_input("RemoveMeasurementInput")
 
 
 def _row(row: RecordMeasurementInput) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import run_mutation, validate_input
+from app.graphql.kit import payload
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import present_fields
 from app.opendata import service
@@ -64,10 +65,7 @@ class SetOpenDataSettingInput:
     contact: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class OpenDataSettingPayload:
-    setting: OpenDataSettingType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+OpenDataSettingPayload = payload("OpenDataSettingPayload", setting=OpenDataSettingType)
 
 
 @strawberry.type

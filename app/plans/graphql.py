@@ -38,16 +38,20 @@ from app.graphql.kit import (
     Id,
     RemovalPayload,
     answer,
+    children,
     fields,
+    id_input,
     mutate,
-    nodes_via_loader,
+    node_by_id,
+    node_resolver,
     nodes_via_service,
+    payload,
     remove,
     update,
     version_field,
     with_ids,
 )
-from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -249,11 +253,7 @@ class CollaboratorType(relay.Node):
     async def person(self, info: Info[Context, None]) -> PersonType | None:
         return await person_of(info, self.person_uuid)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[CollaboratorType | None]:
-        return await load_nodes(info, "collaborator_by_id", collaborator_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("collaborator_by_id", collaborator_by_id, via="load_nodes")
 
 
 def _effective_progress(self: Any) -> int:
@@ -391,14 +391,14 @@ class StrategyType(relay.Node):
             updated_at=strategy.updated_at,
         )
 
-    @strawberry.field(description="Its action steps, oldest first.")
-    async def action_steps(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[ActionStepType]:
-        page = page_request(first, after)
-        loader = info.context.loader("plan_steps_by_strategy", steps_by_strategy)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, ActionStepType.from_row)
+    action_steps = children(
+        ActionStepType,
+        "plan_steps_by_strategy",
+        steps_by_strategy,
+        convert="from_row",
+        updated_since=False,
+        description="Its action steps, oldest first.",
+    )
 
     @classmethod
     async def resolve_nodes(
@@ -461,14 +461,14 @@ class GoalType(relay.Node):
             row = await loader.load(self.indicator_uuid)
         return IndicatorType.from_model(row) if row is not None else None
 
-    @strawberry.field(description="Its strategies, oldest first.")
-    async def strategies(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[StrategyType]:
-        page = page_request(first, after)
-        loader = info.context.loader("plan_strategies_by_goal", strategies_by_goal)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, StrategyType.from_row)
+    strategies = children(
+        StrategyType,
+        "plan_strategies_by_goal",
+        strategies_by_goal,
+        convert="from_row",
+        updated_since=False,
+        description="Its strategies, oldest first.",
+    )
 
     @classmethod
     async def resolve_nodes(
@@ -579,11 +579,7 @@ class EvidenceType(relay.Node):
             created_at=row.created_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[EvidenceType | None]:
-        return await load_nodes(info, "evidence_by_id", evidence_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("evidence_by_id", evidence_by_id, via="load_nodes")
 
 
 @strawberry.type(
@@ -976,14 +972,14 @@ class PlanType(relay.Node):
         page = await loader.load((self.database_id, _ALL))
         return [CollaboratorType.from_model(c) for c in page.items]
 
-    @strawberry.field(description="Its goals, oldest first.")
-    async def goals(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[GoalType]:
-        page = page_request(first, after)
-        loader = info.context.loader("plan_goals_by_plan", goals_by_plan)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, GoalType.from_row)
+    goals = children(
+        GoalType,
+        "plan_goals_by_plan",
+        goals_by_plan,
+        convert="from_row",
+        updated_since=False,
+        description="Its goals, oldest first.",
+    )
 
     @strawberry.field(description=f"The evidence pre-planning collected, oldest first (at most {MAX_LIMIT}).")
     async def evidence(self, info: Info[Context, None]) -> list[EvidenceType]:
@@ -1089,11 +1085,7 @@ class PlanType(relay.Node):
                 as_html=format is DocumentFormatEnum.HTML,
             )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PlanType | None]:
-        return await nodes_via_loader(info, "plan_by_id", plan_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("plan_by_id", plan_by_id)
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -1135,11 +1127,7 @@ class PlansQuery:
         description="One plan by its global id; null if it is not there for you.",
     )
     async def plan(self, info: Info[Context, None], id: relay.GlobalID) -> PlanType | None:
-        plan_id = node_uuid(id, "Plan")
-        if plan_id is None:
-            return None
-        loader = info.context.loader("plan_by_id", plan_by_id)
-        return PlanType.from_model(await loader.load(plan_id))
+        return await node_by_id(info, id, "Plan", "plan_by_id", plan_by_id, PlanType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -1209,10 +1197,7 @@ class UpdatePlanInput:
     )
 
 
-@strawberry.type
-class PlanPayload:
-    plan: PlanType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlanPayload = payload("PlanPayload", plan=PlanType)
 
 
 @strawberry.input(description="Invite a person of the district to write or review a plan.")
@@ -1229,15 +1214,10 @@ class UpdateCollaboratorInput:
     role: CollaboratorRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
-@strawberry.input
-class RemoveCollaboratorInput:
-    id: relay.GlobalID
+RemoveCollaboratorInput = id_input("RemoveCollaboratorInput")
 
 
-@strawberry.type
-class CollaboratorPayload:
-    collaborator: CollaboratorType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CollaboratorPayload = payload("CollaboratorPayload", collaborator=CollaboratorType)
 
 
 @strawberry.input(name="GoalIndicatorInput", description="How a new goal is measured.")
@@ -1283,15 +1263,10 @@ class UpdateGoalInput:
     indicator: UpdateGoalIndicatorInput | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveGoalInput:
-    id: relay.GlobalID
+RemoveGoalInput = id_input("RemoveGoalInput")
 
 
-@strawberry.type
-class GoalPayload:
-    goal: GoalType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+GoalPayload = payload("GoalPayload", goal=GoalType)
 
 
 @strawberry.input(description="A change idea under a goal.")
@@ -1313,15 +1288,10 @@ class UpdateStrategyInput:
     weight: Decimal | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveStrategyInput:
-    id: relay.GlobalID
+RemoveStrategyInput = id_input("RemoveStrategyInput")
 
 
-@strawberry.type
-class StrategyPayload:
-    strategy: StrategyType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+StrategyPayload = payload("StrategyPayload", strategy=StrategyType)
 
 
 @strawberry.input(description="Who does what by when under a strategy.")
@@ -1370,15 +1340,10 @@ class RecordScaleUpInput:
     evidence: str
 
 
-@strawberry.input
-class RemoveActionStepInput:
-    id: relay.GlobalID
+RemoveActionStepInput = id_input("RemoveActionStepInput")
 
 
-@strawberry.type
-class ActionStepPayload:
-    action_step: ActionStepType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+ActionStepPayload = payload("ActionStepPayload", action_step=ActionStepType)
 
 
 @strawberry.input(description="Something pre-planning collected; it can be added at any stage but closed.")
@@ -1400,10 +1365,7 @@ class SignOffPlanInput:
     note: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class PlanSignOffPayload:
-    sign_off: PlanSignOffType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlanSignOffPayload = payload("PlanSignOffPayload", sign_off=PlanSignOffType)
 
 
 @strawberry.input(description="A barrier of the plan's co-creation to carry unanswered, and why.")
@@ -1415,21 +1377,13 @@ class AcceptPlanRiskInput:
     reason: str
 
 
-@strawberry.type
-class AcceptedRiskPayload:
-    accepted_risk: AcceptedRiskType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+AcceptedRiskPayload = payload("AcceptedRiskPayload", accepted_risk=AcceptedRiskType)
 
 
-@strawberry.input
-class RemoveEvidenceInput:
-    id: relay.GlobalID
+RemoveEvidenceInput = id_input("RemoveEvidenceInput")
 
 
-@strawberry.type
-class EvidencePayload:
-    evidence: EvidenceType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+EvidencePayload = payload("EvidencePayload", evidence=EvidenceType)
 
 
 @strawberry.input(
@@ -1485,10 +1439,7 @@ class RejectRevisionInput:
     note: str = strawberry.field(description="Why; its proposer reads it.")
 
 
-@strawberry.type
-class PlanRevisionPayload:
-    revision: PlanRevisionType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlanRevisionPayload = payload("PlanRevisionPayload", revision=PlanRevisionType)
 
 
 @strawberry.input(description="A review of the plan, on a date.")
@@ -1521,15 +1472,10 @@ class UpdateCheckpointInput:
     )
 
 
-@strawberry.input
-class RemoveCheckpointInput:
-    id: relay.GlobalID
+RemoveCheckpointInput = id_input("RemoveCheckpointInput")
 
 
-@strawberry.type
-class CheckpointPayload:
-    checkpoint: ReviewCheckpointType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CheckpointPayload = payload("CheckpointPayload", checkpoint=ReviewCheckpointType)
 
 
 @strawberry.type

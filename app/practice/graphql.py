@@ -30,15 +30,19 @@ from app.graphql.kit import (
     RemovalPayload,
     RemoveInput,
     answer,
+    audited_node_resolver,
     fields,
     mutate,
+    node_by_id,
+    node_resolver,
     nodes_via_loader,
+    payload,
     remove,
     update,
     version_field,
     with_ids,
 )
-from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader
+from app.graphql.loaders import by_id, narrowed_page_loader
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -334,11 +338,7 @@ class WalkthroughType(relay.Node):
             result = await loader.load((self.database_id, page))
         return Connection.from_page(result, ObservationType.from_row)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[WalkthroughType | None]:
-        return await nodes_via_loader(info, "walkthrough_by_id", walkthrough_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("walkthrough_by_id", walkthrough_by_id)
 
 
 @strawberry.type(name="SupportEntry", description="A teacher who needs a kind of support, and why.")
@@ -452,11 +452,7 @@ class PdsaCycleType(relay.Node):
         strategy = await info.context.loader("strategy_by_id", strategy_by_id).load(strategy_id)
         return StrategyType.from_model(strategy) if strategy is not None else None
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PdsaCycleType | None]:
-        return await nodes_via_loader(info, "pdsa_cycle_by_id", pdsa_cycle_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("pdsa_cycle_by_id", pdsa_cycle_by_id)
 
 
 # --- PLC meetings -----------------------------------------------------------------------------------
@@ -513,11 +509,7 @@ class PlcMeetingType(relay.Node):
             return None
         return SchoolType.from_model(await info.context.loader("school_by_id", school_by_id).load(school_id))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PlcMeetingType | None]:
-        return await nodes_via_loader(info, "plc_meeting_by_id", plc_meeting_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("plc_meeting_by_id", plc_meeting_by_id)
 
 
 @strawberry.type(name="NeedRollup", description="A need raised by PLCs that shared with leadership.")
@@ -590,22 +582,7 @@ class FeedbackResultType(relay.Node):
             updated_at=row.updated_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[FeedbackResultType | None]:
-        ids: list[uuid.UUID | None] = []
-        for node_id in node_ids:
-            try:
-                ids.append(uuid.UUID(node_id))
-            except ValueError:
-                ids.append(None)
-        # A unit of work that commits: the reads are audited.
-        async with info.context.transaction() as session:
-            found = await feedback.feedback_results_by_id(
-                session, info.context.principal, [i for i in ids if i is not None]
-            )
-        return [cls.from_model(found.get(i)) if i is not None else None for i in ids]
+    resolve_nodes = audited_node_resolver(feedback.feedback_results_by_id)
 
 
 @strawberry.type(
@@ -628,11 +605,9 @@ class FeedbackShareType(relay.Node):
             created_at=row.created_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[FeedbackShareType | None]:
-        return await load_nodes(info, "feedback_share_by_id", feedback_share_by_id, node_ids, cls.from_row)
+    resolve_nodes = node_resolver(
+        "feedback_share_by_id", feedback_share_by_id, via="load_nodes", convert="from_row"
+    )
 
 
 @strawberry.type(
@@ -722,11 +697,9 @@ class PracticeQuery:
         permission_classes=AUTHENTICATED, description="One walkthrough; null if it is not there for you."
     )
     async def walkthrough(self, info: Info[Context, None], id: relay.GlobalID) -> WalkthroughType | None:
-        row_id = node_uuid(id, "Walkthrough")
-        if row_id is None:
-            return None
-        loader = info.context.loader("walkthrough_by_id", walkthrough_by_id)
-        return WalkthroughType.from_model(await loader.load(row_id))
+        return await node_by_id(
+            info, id, "Walkthrough", "walkthrough_by_id", walkthrough_by_id, WalkthroughType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -815,11 +788,9 @@ class PracticeQuery:
         permission_classes=AUTHENTICATED, description="One PDSA cycle; null if not there for you."
     )
     async def pdsa_cycle(self, info: Info[Context, None], id: relay.GlobalID) -> PdsaCycleType | None:
-        row_id = node_uuid(id, "PdsaCycle")
-        if row_id is None:
-            return None
-        loader = info.context.loader("pdsa_cycle_by_id", pdsa_cycle_by_id)
-        return PdsaCycleType.from_model(await loader.load(row_id))
+        return await node_by_id(
+            info, id, "PdsaCycle", "pdsa_cycle_by_id", pdsa_cycle_by_id, PdsaCycleType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -853,11 +824,9 @@ class PracticeQuery:
         description="One PLC meeting; null if it is not there for you (for leadership: not shared).",
     )
     async def plc_meeting(self, info: Info[Context, None], id: relay.GlobalID) -> PlcMeetingType | None:
-        row_id = node_uuid(id, "PlcMeeting")
-        if row_id is None:
-            return None
-        loader = info.context.loader("plc_meeting_by_id", plc_meeting_by_id)
-        return PlcMeetingType.from_model(await loader.load(row_id))
+        return await node_by_id(
+            info, id, "PlcMeeting", "plc_meeting_by_id", plc_meeting_by_id, PlcMeetingType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -993,10 +962,7 @@ class UpdateWalkthroughInput:
     notes: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class WalkthroughPayload:
-    walkthrough: WalkthroughType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+WalkthroughPayload = payload("WalkthroughPayload", walkthrough=WalkthroughType)
 
 
 @strawberry.input(description="One classroom in a walkthrough.")
@@ -1019,10 +985,7 @@ class UpdateObservationInput:
     note: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class ObservationPayload:
-    observation: ObservationType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+ObservationPayload = payload("ObservationPayload", observation=ObservationType)
 
 
 @strawberry.input(description="Start a PDSA cycle on a strategy.")
@@ -1071,10 +1034,7 @@ class DecidePdsaCycleInput:
     )
 
 
-@strawberry.type
-class PdsaCyclePayload:
-    pdsa_cycle: PdsaCycleType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PdsaCyclePayload = payload("PdsaCyclePayload", pdsa_cycle=PdsaCycleType)
 
 
 @strawberry.input(description="A PLC meeting at a school.")
@@ -1104,10 +1064,7 @@ class UpdatePlcMeetingInput:
     practice_id: relay.GlobalID | None = strawberry.UNSET
 
 
-@strawberry.type
-class PlcMeetingPayload:
-    plc_meeting: PlcMeetingType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlcMeetingPayload = payload("PlcMeetingPayload", plc_meeting=PlcMeetingType)
 
 
 @strawberry.input(
@@ -1139,10 +1096,7 @@ class ShareFeedbackInput:
     person_id: relay.GlobalID
 
 
-@strawberry.type
-class FeedbackSharePayload:
-    feedback_share: FeedbackShareType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+FeedbackSharePayload = payload("FeedbackSharePayload", feedback_share=FeedbackShareType)
 
 
 def _failed(payload: type[Any]) -> Any:

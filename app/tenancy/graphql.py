@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 
 import strawberry
@@ -13,10 +12,10 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import nodes_via_loader
+from app.graphql.kit import node_by_id, node_resolver, payload
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
 from app.tenancy import service
 from app.tenancy.models import District, GroupDimension, School, Voice
 from app.tenancy.schemas import DistrictUpdate, SchoolCreate, SchoolUpdate
@@ -126,11 +125,7 @@ class DistrictType(relay.Node):
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, SchoolType.from_model)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[DistrictType | None]:
-        return await nodes_via_loader(info, "district_by_id", district_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("district_by_id", district_by_id)
 
 
 @strawberry.type(name="School", description="A school of one district.")
@@ -168,11 +163,7 @@ class SchoolType(relay.Node):
         loader = info.context.loader("district_by_id", district_by_id)
         return DistrictType.from_model(await loader.load(self.district_id))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[SchoolType | None]:
-        return await nodes_via_loader(info, "school_by_id", school_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("school_by_id", school_by_id)
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -200,22 +191,16 @@ class TenancyQuery:
         description="One district by its global id; null if it is not there for you.",
     )
     async def district(self, info: Info[Context, None], id: relay.GlobalID) -> DistrictType | None:
-        district_id = node_uuid(id, "District")
-        if district_id is None:
-            return None
-        loader = info.context.loader("district_by_id", district_by_id)
-        return DistrictType.from_model(await loader.load(district_id))
+        return await node_by_id(
+            info, id, "District", "district_by_id", district_by_id, DistrictType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
         description="One school by its global id; null if it is not there for you.",
     )
     async def school(self, info: Info[Context, None], id: relay.GlobalID) -> SchoolType | None:
-        school_id = node_uuid(id, "School")
-        if school_id is None:
-            return None
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(school_id))
+        return await node_by_id(info, id, "School", "school_by_id", school_by_id, SchoolType.from_model)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -241,10 +226,7 @@ class UpdateDistrictInput:
     sourced_id: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class DistrictPayload:
-    district: DistrictType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+DistrictPayload = payload("DistrictPayload", district=DistrictType)
 
 
 @strawberry.input(description="A new school in a district.")
@@ -268,10 +250,7 @@ class UpdateSchoolInput:
     grade_high: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class SchoolPayload:
-    school: SchoolType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+SchoolPayload = payload("SchoolPayload", school=SchoolType)
 
 
 def _district_failed(errors: list[UserError]) -> DistrictPayload:
