@@ -47,6 +47,7 @@ from app.graphql.kit import (
     fields,
     mutate,
     payload,
+    read,
     remove,
     update,
     version_field,
@@ -333,8 +334,7 @@ class CoachingQuery:
         self, info: Info[Context, None], practice_id: relay.GlobalID
     ) -> PracticeFootprintType:
         row_id = parse_global_id(practice_id, "Practice", field="practiceId")
-        async with info.context.session() as session:
-            report = await coaching.practice_footprint(session, info.context.principal, row_id)
+        report = await read(info, coaching.practice_footprint, row_id)
         return PracticeFootprintType.from_schema(report)
 
     @strawberry.field(
@@ -397,8 +397,7 @@ class CoachingQuery:
     async def my_coaching_sessions(
         self, info: Info[Context, None], start: datetime, end: datetime
     ) -> list[CoachingSessionType]:
-        async with info.context.session() as session:
-            rows = await coaching.coaching_sessions_for(session, info.context.principal, start, end)
+        rows = await read(info, coaching.coaching_sessions_for, start, end)
         return [CoachingSessionType.from_row(s) for s, _ in rows]
 
     @strawberry.field(
@@ -582,13 +581,9 @@ class CoachingMutation:
     async def schedule_coaching_session(
         self, info: Info[Context, None], input: ScheduleCoachingSessionInput
     ) -> CoachingSessionPayload:
-        return await mutate(
-            info,
-            _COACHING_SESSION,
-            coaching.schedule_session,
-            Id(input.cycle_id, "CoachingCycle", "cycleId"),
-            fields(CoachingSessionCreate, input, exclude={"cycle_id"}),
-        )
+        cycle = Id(input.cycle_id, "CoachingCycle", "cycleId")
+        data = fields(CoachingSessionCreate, input, exclude={"cycle_id"})
+        return await mutate(info, _COACHING_SESSION, coaching.schedule_session, cycle, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Cancel a coaching session.")
     async def cancel_coaching_session(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
@@ -613,11 +608,12 @@ class CoachingMutation:
     async def set_coaching_support_given(
         self, info: Info[Context, None], input: SetCoachingSupportGivenInput
     ) -> CoachingObservationPayload:
+        id_ = Id(input.id, "CoachingObservation")
         return await mutate(
             info,
             _COACHING_OBSERVATION,
             coaching.set_support_given,
-            Id(input.id, "CoachingObservation"),
+            id_,
             input.support_given,
             expected_version=input.expected_version,
         )

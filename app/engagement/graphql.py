@@ -67,6 +67,8 @@ from app.graphql.kit import (
     node_resolver,
     nodes_via_service,
     payload,
+    read,
+    ref,
     remove,
     update,
     version_field,
@@ -731,8 +733,7 @@ class EngagementQuery:
             mode=mode,
             status=status,
         )
-        async with info.context.session() as session:
-            result = await service.list_activities(session, info.context.principal, page, filters)
+        result = await read(info, service.list_activities, page, filters)
         return Connection.from_page(result, ActivityType.from_row)
 
     @strawberry.field(
@@ -936,18 +937,14 @@ class EngagementMutation:
         "school's leaders and coaches).",
     )
     async def create_activity(self, info: Info[Context, None], input: CreateActivityInput) -> ActivityPayload:
-        return await mutate(
-            info,
-            _ACTIVITY,
-            service.create_activity,
-            fields(
-                ActivityCreate,
-                input,
-                ("initiative_id", "Initiative", "initiativeId"),
-                ("plan_id", "Plan", "planId"),
-                ("school_id", "School", "schoolId"),
-            ),
+        data = fields(
+            ActivityCreate,
+            input,
+            ref("initiative_id", "Initiative"),
+            ref("plan_id", "Plan"),
+            ref("school_id", "School"),
         )
+        return await mutate(info, _ACTIVITY, service.create_activity, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -964,19 +961,15 @@ class EngagementMutation:
     async def add_participation(
         self, info: Info[Context, None], input: AddParticipationInput
     ) -> ParticipationPayload:
-        return await mutate(
-            info,
-            _PARTICIPATION,
-            service.add_participation,
-            Id(input.activity_id, "Activity", "activityId"),
-            fields(
-                ParticipationCreate,
-                input,
-                ("stakeholder_id", "Stakeholder", "stakeholderId"),
-                ("person_id", "Person", "personId"),
-                exclude={"activity_id"},
-            ),
+        activity = Id(input.activity_id, "Activity", "activityId")
+        data = fields(
+            ParticipationCreate,
+            input,
+            ref("stakeholder_id", "Stakeholder"),
+            ref("person_id", "Person"),
+            exclude={"activity_id"},
         )
+        return await mutate(info, _PARTICIPATION, service.add_participation, activity, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1004,18 +997,14 @@ class EngagementMutation:
         "activity you run.",
     )
     async def add_input(self, info: Info[Context, None], input: AddInputInput) -> InputPayload:
-        return await mutate(
-            info,
-            _INPUT,
-            service.add_input,
-            Id(input.activity_id, "Activity", "activityId"),
-            fields(
-                InputCreate,
-                input,
-                ("participation_id", "Participation", "participationId"),
-                exclude={"activity_id"},
-            ),
+        activity = Id(input.activity_id, "Activity", "activityId")
+        data = fields(
+            InputCreate,
+            input,
+            ref("participation_id", "Participation"),
+            exclude={"activity_id"},
         )
+        return await mutate(info, _INPUT, service.add_input, activity, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1082,25 +1071,17 @@ class TranslationMutation:
     async def translate_activity(
         self, info: Info[Context, None], input: TranslateActivityInput
     ) -> ActivityPayload:
-        return await mutate(
-            info,
-            _ACTIVITY,
-            translations.translate_activity,
-            Id(input.activity_id, "Activity", "activityId"),
-            input.language,
-            fields(ActivityTranslation, input, exclude={"activity_id", "language"}),
-        )
+        activity = Id(input.activity_id, "Activity", "activityId")
+        data = fields(ActivityTranslation, input, exclude={"activity_id", "language"})
+        return await mutate(info, _ACTIVITY, translations.translate_activity, activity, input.language, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take an activity's translation off.")
     async def remove_activity_translation(
         self, info: Info[Context, None], input: RemoveActivityTranslationInput
     ) -> ActivityPayload:
+        activity = Id(input.activity_id, "Activity", "activityId")
         return await mutate(
-            info,
-            _ACTIVITY,
-            translations.remove_activity_translation,
-            Id(input.activity_id, "Activity", "activityId"),
-            input.language,
+            info, _ACTIVITY, translations.remove_activity_translation, activity, input.language
         )
 
     @strawberry.mutation(
@@ -1108,11 +1089,6 @@ class TranslationMutation:
         description="Enter what was said, or the answer given, in a language (those who run its activity).",
     )
     async def translate_input(self, info: Info[Context, None], input: TranslateInputInput) -> InputPayload:
-        return await mutate(
-            info,
-            _INPUT,
-            translations.translate_input,
-            Id(input.input_id, "Input", "inputId"),
-            input.language,
-            fields(InputTranslation, input, exclude={"input_id", "language"}),
-        )
+        input_ = Id(input.input_id, "Input", "inputId")
+        data = fields(InputTranslation, input, exclude={"input_id", "language"})
+        return await mutate(info, _INPUT, translations.translate_input, input_, input.language, data)

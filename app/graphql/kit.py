@@ -36,6 +36,7 @@ from app.graphql.loaders import load_nodes
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 
 P = TypeVar("P")
+R = TypeVar("R")
 
 EXPECTED_VERSION = "The version you read; a stale one is refused and nothing is written."
 # The fields of an update input that name what to change, not how: never part of the request model.
@@ -80,6 +81,13 @@ RemoveInput = id_input("RemoveInput")
 
 
 # --- global ids in inputs ----------------------------------------------------------------------------
+
+
+def ref(name: str, type_name: str) -> tuple[str, str, str]:
+    """An input field holding a global id of `type_name`, for `fields(...)`/`with_ids`: its Python name,
+    the type, and its GraphQL name (for the error's path)."""
+    head, *rest = name.split("_")
+    return name, type_name, head + "".join(word.title() for word in rest)
 
 
 def with_ids(fields: dict[str, Any], *ids: tuple[str, str, str]) -> dict[str, Any]:
@@ -219,6 +227,16 @@ async def remove(
     """A removal: `call(session, principal, id, *args)`, answered with the id that is gone."""
     removed = Answer(RemovalPayload, "removed_id", lambda _: input.id)
     return await mutate(info, removed, call, Id(input.id, type_name), *args)
+
+
+# --- reads -------------------------------------------------------------------------------------------
+
+
+async def read(info: Info[Context, None], call: Callable[..., Awaitable[R]], *args: Any, **kwargs: Any) -> R:
+    """`call(session, principal, *args, **kwargs)` on the request's read session (no unit of work:
+    nothing is written, nothing committed)."""
+    async with info.context.session() as session:
+        return await call(session, info.context.principal, *args, **kwargs)
 
 
 # --- nested connections ------------------------------------------------------------------------------

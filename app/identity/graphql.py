@@ -20,7 +20,7 @@ from app.core.errors import PermissionDenied
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import answer, fields, mutate, node_resolver, nodes_via_service, payload, update
+from app.graphql.kit import answer, fields, mutate, node_resolver, nodes_via_service, payload, read, update
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
@@ -230,8 +230,7 @@ class MeType:
     async def person(self, info: Info[Context, None]) -> PersonType | None:
         if self.person_uuid is None:
             return None
-        async with info.context.session() as session:
-            person = await service.own_person(session, info.context.principal)
+        person = await read(info, service.own_person)
         return PersonType.from_model(person) if person is not None else None
 
     @strawberry.field(
@@ -282,8 +281,7 @@ class IdentityQuery:
         updated_since: datetime | None = None,
     ) -> Connection[PersonType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_people(session, info.context.principal, page)
+        result = await read(info, service.list_people, page)
         return Connection.from_page(result, PersonType.from_model)
 
     @strawberry.field(permission_classes=AUTHENTICATED, description="Accounts of your district (admins).")
@@ -295,8 +293,7 @@ class IdentityQuery:
         updated_since: datetime | None = None,
     ) -> Connection[UserType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_users(session, info.context.principal, page)
+        result = await read(info, service.list_users, page)
         return Connection.from_page(result, UserType.from_public)
 
     @strawberry.field(
@@ -310,8 +307,7 @@ class IdentityQuery:
         updated_since: datetime | None = None,
     ) -> Connection[ApiClientType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_api_clients(session, info.context.principal, page)
+        result = await read(info, service.list_api_clients, page)
         return Connection.from_page(result, ApiClientType.from_model)
 
 

@@ -31,6 +31,8 @@ from app.graphql.kit import (
     node_by_id,
     node_resolver,
     payload,
+    read,
+    ref,
     remove,
     update,
     version_field,
@@ -705,8 +707,7 @@ class InitiativeType(relay.Node):
         metadata=cost(2_500),
     )
     async def triangle(self, info: Info[Context, None]) -> TriangleDiagnosisType | None:
-        async with info.context.session() as session:
-            diagnosis = await service.triangle(session, info.context.principal, self.database_id)
+        diagnosis = await read(info, service.triangle, self.database_id)
         return TriangleDiagnosisType.from_schema(diagnosis)
 
     @strawberry.field(
@@ -757,8 +758,7 @@ class InitiativesQuery:
             ),
             stakeholder_category=stakeholder_category,
         )
-        async with info.context.session() as session:
-            result = await service.list_initiatives(session, info.context.principal, page, filters)
+        result = await read(info, service.list_initiatives, page, filters)
         return Connection.from_page(result, InitiativeType.from_model)
 
     @strawberry.field(
@@ -783,8 +783,7 @@ class InitiativesQuery:
         category: StakeholderCategoryEnum | None = None,  # type: ignore[valid-type]
     ) -> Connection[StakeholderType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_stakeholders(session, info.context.principal, page, category=category)
+        result = await read(info, service.list_stakeholders, page, category=category)
         return Connection.from_page(result, StakeholderType.from_model)
 
 
@@ -962,7 +961,7 @@ MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
 CAPACITY_ITEM = answer(CapacityItemPayload, capacity_item=CapacityItemType.from_model)
 STAKEHOLDER = answer(StakeholderPayload, stakeholder=StakeholderType.from_model)
 PLACEMENT = answer(PlacementPayload, placement=PlacementType.from_model)
-_OWNER = ("owner_person_id", "Person", "ownerPersonId")
+_OWNER = ref("owner_person_id", "Person")
 
 
 @strawberry.type
@@ -974,7 +973,7 @@ class InitiativesMutation:
     async def create_initiative(
         self, info: Info[Context, None], input: CreateInitiativeInput
     ) -> InitiativePayload:
-        school = ("school_id", "School", "schoolId")
+        school = ref("school_id", "School")
         data = fields(InitiativeCreate, input, school, _OWNER)
         return await mutate(info, INITIATIVE, service.create_initiative, data)
 
@@ -1038,14 +1037,14 @@ class InitiativesMutation:
     async def create_stakeholder(
         self, info: Info[Context, None], input: CreateStakeholderInput
     ) -> StakeholderPayload:
-        data = fields(StakeholderCreate, input, ("person_id", "Person", "personId"))
+        data = fields(StakeholderCreate, input, ref("person_id", "Person"))
         return await mutate(info, STAKEHOLDER, service.create_stakeholder, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a stakeholder.")
     async def update_stakeholder(
         self, info: Info[Context, None], input: UpdateStakeholderInput
     ) -> StakeholderPayload:
-        person = ("person_id", "Person", "personId")
+        person = ref("person_id", "Person")
         return await update(
             info, STAKEHOLDER, service.update_stakeholder, input, "Stakeholder", StakeholderUpdate, person
         )
@@ -1059,7 +1058,7 @@ class InitiativesMutation:
         self, info: Info[Context, None], input: PlaceStakeholderInput
     ) -> PlacementPayload:
         initiative = Id(input.initiative_id, "Initiative", "initiativeId")
-        stakeholder = ("stakeholder_id", "Stakeholder", "stakeholderId")
+        stakeholder = ref("stakeholder_id", "Stakeholder")
         data = fields(PlacementCreate, input, stakeholder, exclude={"initiative_id"})
         return await mutate(info, PLACEMENT, service.place_stakeholder, initiative, data)
 

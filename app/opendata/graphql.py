@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.errors import run_mutation, validate_input
-from app.graphql.kit import payload
+from app.graphql.kit import payload, read
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import present_fields
 from app.opendata import service
@@ -51,8 +51,7 @@ class OpenDataQuery:
         description="Your district's open-data choice; null until it was ever set. District admins.",
     )
     async def open_data_setting(self, info: Info[Context, None]) -> OpenDataSettingType | None:
-        async with info.context.session() as session:
-            row = await service.setting_of(session, info.context.principal)
+        row = await read(info, service.setting_of)
         return OpenDataSettingType.from_model(row) if row is not None else None
 
 

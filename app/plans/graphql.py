@@ -46,6 +46,8 @@ from app.graphql.kit import (
     node_resolver,
     nodes_via_service,
     payload,
+    read,
+    ref,
     remove,
     update,
     version_field,
@@ -1043,8 +1045,7 @@ class PlanType(relay.Node):
         metadata=cost(5_000),
     )
     async def progress(self, info: Info[Context, None]) -> PlanProgressType:
-        async with info.context.session() as session:
-            progress = await service.plan_progress(session, info.context.principal, self.database_id)
+        progress = await read(info, service.plan_progress, self.database_id)
         return PlanProgressType.from_schema(progress)
 
     @strawberry.field(
@@ -1053,8 +1054,7 @@ class PlanType(relay.Node):
         metadata=cost(2_500),
     )
     async def policy_check(self, info: Info[Context, None]) -> PolicyCheckType:
-        async with info.context.session() as session:
-            check = await service.policy_check(session, info.context.principal, self.database_id)
+        check = await read(info, service.policy_check, self.database_id)
         return PolicyCheckType.from_schema(check)
 
     @strawberry.field(
@@ -1118,8 +1118,7 @@ class PlansQuery:
                 parse_global_id(initiative_id, "Initiative", field="initiativeId") if initiative_id else None
             ),
         )
-        async with info.context.session() as session:
-            result = await service.list_plans(session, info.context.principal, page, filters)
+        result = await read(info, service.list_plans, page, filters)
         return Connection.from_page(result, PlanType.from_row)
 
     @strawberry.field(
@@ -1160,8 +1159,7 @@ class PlansQuery:
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None
     ) -> Connection[ReviewCheckpointType]:
         page = page_request(first, after)
-        async with info.context.session() as session:
-            result = await service.overdue_checkpoints(session, info.context.principal, page)
+        result = await read(info, service.overdue_checkpoints, page)
         return Connection.from_page(result, ReviewCheckpointType.from_row)
 
 
@@ -1567,17 +1565,13 @@ class PlansMutation:
         "and leaders, a school's leaders for their school).",
     )
     async def create_plan(self, info: Info[Context, None], input: CreatePlanInput) -> PlanPayload:
-        return await mutate(
-            info,
-            _PLAN,
-            service.create_plan,
-            fields(
-                PlanCreate,
-                input,
-                ("school_id", "School", "schoolId"),
-                ("initiative_id", "Initiative", "initiativeId"),
-            ),
+        data = fields(
+            PlanCreate,
+            input,
+            ref("school_id", "School"),
+            ref("initiative_id", "Initiative"),
         )
+        return await mutate(info, _PLAN, service.create_plan, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1585,15 +1579,8 @@ class PlansMutation:
         "changes to an approved or active plan are refused (`conflict`): propose a revision.",
     )
     async def update_plan(self, info: Info[Context, None], input: UpdatePlanInput) -> PlanPayload:
-        return await update(
-            info,
-            _PLAN,
-            service.update_plan,
-            input,
-            "Plan",
-            PlanUpdate,
-            ("initiative_id", "Initiative", "initiativeId"),
-        )
+        initiative = ref("initiative_id", "Initiative")
+        return await update(info, _PLAN, service.update_plan, input, "Plan", PlanUpdate, initiative)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1602,13 +1589,9 @@ class PlansMutation:
     async def add_collaborator(
         self, info: Info[Context, None], input: AddCollaboratorInput
     ) -> CollaboratorPayload:
-        return await mutate(
-            info,
-            _COLLABORATOR,
-            service.add_collaborator,
-            Id(input.plan_id, "Plan", "planId"),
-            fields(CollaboratorCreate, input, ("person_id", "Person", "personId"), exclude={"plan_id"}),
-        )
+        plan = Id(input.plan_id, "Plan", "planId")
+        data = fields(CollaboratorCreate, input, ref("person_id", "Person"), exclude={"plan_id"})
+        return await mutate(info, _COLLABORATOR, service.add_collaborator, plan, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a collaborator's role.")
     async def update_collaborator(
@@ -1660,13 +1643,9 @@ class PlansMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a strategy under a goal.")
     async def add_strategy(self, info: Info[Context, None], input: AddStrategyInput) -> StrategyPayload:
-        return await mutate(
-            info,
-            _STRATEGY,
-            service.add_strategy,
-            Id(input.goal_id, "Goal", "goalId"),
-            fields(StrategyCreate, input, exclude={"goal_id"}),
-        )
+        goal = Id(input.goal_id, "Goal", "goalId")
+        data = fields(StrategyCreate, input, exclude={"goal_id"})
+        return await mutate(info, _STRATEGY, service.add_strategy, goal, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a strategy.")
     async def update_strategy(self, info: Info[Context, None], input: UpdateStrategyInput) -> StrategyPayload:
@@ -1682,19 +1661,15 @@ class PlansMutation:
     async def add_action_step(
         self, info: Info[Context, None], input: AddActionStepInput
     ) -> ActionStepPayload:
-        return await mutate(
-            info,
-            _ACTION_STEP,
-            service.add_action_step,
-            Id(input.strategy_id, "Strategy", "strategyId"),
-            fields(
-                ActionStepCreate,
-                input,
-                ("owner_person_id", "Person", "ownerPersonId"),
-                ("scales_pilot_id", "ActionStep", "scalesPilotId"),
-                exclude={"strategy_id"},
-            ),
+        strategy = Id(input.strategy_id, "Strategy", "strategyId")
+        data = fields(
+            ActionStepCreate,
+            input,
+            ref("owner_person_id", "Person"),
+            ref("scales_pilot_id", "ActionStep"),
+            exclude={"strategy_id"},
         )
+        return await mutate(info, _ACTION_STEP, service.add_action_step, strategy, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1704,6 +1679,8 @@ class PlansMutation:
     async def update_action_step(
         self, info: Info[Context, None], input: UpdateActionStepInput
     ) -> ActionStepPayload:
+        owner_person = ref("owner_person_id", "Person")
+        scales_pilot = ref("scales_pilot_id", "ActionStep")
         return await update(
             info,
             _ACTION_STEP,
@@ -1711,8 +1688,8 @@ class PlansMutation:
             input,
             "ActionStep",
             ActionStepUpdate,
-            ("owner_person_id", "Person", "ownerPersonId"),
-            ("scales_pilot_id", "ActionStep", "scalesPilotId"),
+            owner_person,
+            scales_pilot,
         )
 
     @strawberry.mutation(
@@ -1741,18 +1718,14 @@ class PlansMutation:
         permission_classes=AUTHENTICATED, description="Add evidence pre-planning collected for a plan."
     )
     async def add_evidence(self, info: Info[Context, None], input: AddEvidenceInput) -> EvidencePayload:
-        return await mutate(
-            info,
-            _EVIDENCE,
-            service.add_evidence,
-            Id(input.plan_id, "Plan", "planId"),
-            fields(
-                EvidenceCreate,
-                input,
-                ("exemplar_school_id", "School", "exemplarSchoolId"),
-                exclude={"plan_id"},
-            ),
+        plan = Id(input.plan_id, "Plan", "planId")
+        data = fields(
+            EvidenceCreate,
+            input,
+            ref("exemplar_school_id", "School"),
+            exclude={"plan_id"},
         )
+        return await mutate(info, _EVIDENCE, service.add_evidence, plan, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1760,13 +1733,9 @@ class PlansMutation:
         "submission. Approval takes someone other than the plan's lead, where the district separates duties.",
     )
     async def sign_off_plan(self, info: Info[Context, None], input: SignOffPlanInput) -> PlanSignOffPayload:
-        return await mutate(
-            info,
-            _PLAN_SIGN_OFF,
-            service.sign_off,
-            Id(input.plan_id, "Plan", "planId"),
-            fields(SignOffCreate, input, exclude={"plan_id"}),
-        )
+        plan = Id(input.plan_id, "Plan", "planId")
+        data = fields(SignOffCreate, input, exclude={"plan_id"})
+        return await mutate(info, _PLAN_SIGN_OFF, service.sign_off, plan, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1834,13 +1803,9 @@ class PlansMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Schedule a review of a plan.")
     async def add_checkpoint(self, info: Info[Context, None], input: AddCheckpointInput) -> CheckpointPayload:
-        return await mutate(
-            info,
-            _CHECKPOINT,
-            service.add_checkpoint,
-            Id(input.plan_id, "Plan", "planId"),
-            fields(CheckpointCreate, input, exclude={"plan_id"}),
-        )
+        plan = Id(input.plan_id, "Plan", "planId")
+        data = fields(CheckpointCreate, input, exclude={"plan_id"})
+        return await mutate(info, _CHECKPOINT, service.add_checkpoint, plan, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1867,9 +1832,7 @@ class PlansMutation:
     ) -> CheckpointPayload:
         async def work(session: AsyncSession) -> CheckpointPayload:
             checkpoint_id = parse_global_id(input.id, "ReviewCheckpoint")
-            fields = with_ids(
-                present_fields(input, exclude=VERSIONED), ("revision_id", "PlanRevision", "revisionId")
-            )
+            fields = with_ids(present_fields(input, exclude=VERSIONED), ref("revision_id", "PlanRevision"))
             if fields.get("attendee_person_ids") is not None:
                 fields["attendee_person_ids"] = [
                     _ref(person, "Person", ("attendee_person_ids", index))

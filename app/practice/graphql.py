@@ -37,6 +37,8 @@ from app.graphql.kit import (
     node_resolver,
     nodes_via_loader,
     payload,
+    read,
+    ref,
     remove,
     update,
     version_field,
@@ -689,8 +691,7 @@ class PracticeQuery:
             parse_optional_global_id(plan_id, "Plan", field="planId"),
             practice_name,
         )
-        async with info.context.session() as session:
-            result = await practice.list_walkthroughs(session, info.context.principal, page, filters)
+        result = await read(info, practice.list_walkthroughs, page, filters)
         return Connection.from_page(result, WalkthroughType.from_row)
 
     @strawberry.field(
@@ -780,8 +781,7 @@ class PracticeQuery:
             parse_optional_global_id(strategy_id, "Strategy", field="strategyId"),
             decision,
         )
-        async with info.context.session() as session:
-            result = await practice.list_pdsa_cycles(session, info.context.principal, page, filters)
+        result = await read(info, practice.list_pdsa_cycles, page, filters)
         return Connection.from_page(result, PdsaCycleType.from_row)
 
     @strawberry.field(
@@ -815,8 +815,7 @@ class PracticeQuery:
             shared_with_leadership,
             need,
         )
-        async with info.context.session() as session:
-            result = await practice.list_plc_meetings(session, info.context.principal, page, filters)
+        result = await read(info, practice.list_plc_meetings, page, filters)
         return Connection.from_page(result, PlcMeetingType.from_row)
 
     @strawberry.field(
@@ -837,8 +836,7 @@ class PracticeQuery:
         self, info: Info[Context, None], school_id: relay.GlobalID | None = None, since: date | None = None
     ) -> PlcNeedsType:
         school = parse_optional_global_id(school_id, "School", field="schoolId")
-        async with info.context.session() as session:
-            report = await practice.plc_needs(session, info.context.principal, school_id=school, since=since)
+        report = await read(info, practice.plc_needs, school_id=school, since=since)
         return PlcNeedsType.from_schema(report)
 
     @strawberry.field(
@@ -904,8 +902,7 @@ class PracticeQuery:
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None
     ) -> Connection[FeedbackShareType]:
         page = page_request(first, after)
-        async with info.context.session() as session:
-            result = await feedback.list_feedback_shares(session, info.context.principal, page)
+        result = await read(info, feedback.list_feedback_shares, page)
         return Connection.from_page(result, FeedbackShareType.from_row)
 
     @strawberry.field(
@@ -923,8 +920,7 @@ class PracticeQuery:
         filters = feedback.AggregateFilter(
             parse_optional_global_id(school_id, "School", field="schoolId"), measure, period
         )
-        async with info.context.session() as session:
-            report = await feedback.feedback_aggregates(session, info.context.principal, filters)
+        report = await read(info, feedback.feedback_aggregates, filters)
         return FeedbackAggregatesType.from_schema(report)
 
 
@@ -1126,6 +1122,13 @@ def _decision_data(input: DecidePdsaCycleInput) -> PdsaDecisionCreate:
     return validate_input(PdsaDecisionCreate, fields)
 
 
+_PRACTICE_ID = ref("practice_id", "Practice")
+_WALKTHROUGH_REFS = (
+    _PRACTICE_ID,
+    ref("observer_person_id", "Person"),
+    ref("plan_id", "Plan"),
+    ref("activity_id", "Activity"),
+)
 _WALKTHROUGH = answer(WalkthroughPayload, walkthrough=WalkthroughType.from_row)
 _OBSERVATION = answer(ObservationPayload, observation=ObservationType.from_row)
 _PDSA_CYCLE = answer(PdsaCyclePayload, pdsa_cycle=PdsaCycleType.from_row)
@@ -1141,20 +1144,16 @@ class PracticeMutation:
     async def create_walkthrough(
         self, info: Info[Context, None], input: CreateWalkthroughInput
     ) -> WalkthroughPayload:
-        return await mutate(
-            info,
-            _WALKTHROUGH,
-            practice.create_walkthrough,
-            fields(
-                WalkthroughCreate,
-                input,
-                ("school_id", "School", "schoolId"),
-                ("practice_id", "Practice", "practiceId"),
-                ("observer_person_id", "Person", "observerPersonId"),
-                ("plan_id", "Plan", "planId"),
-                ("activity_id", "Activity", "activityId"),
-            ),
+        data = fields(
+            WalkthroughCreate,
+            input,
+            ref("school_id", "School"),
+            ref("practice_id", "Practice"),
+            ref("observer_person_id", "Person"),
+            ref("plan_id", "Plan"),
+            ref("activity_id", "Activity"),
         )
+        return await mutate(info, _WALKTHROUGH, practice.create_walkthrough, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1170,10 +1169,7 @@ class PracticeMutation:
             input,
             "Walkthrough",
             WalkthroughUpdate,
-            ("practice_id", "Practice", "practiceId"),
-            ("observer_person_id", "Person", "observerPersonId"),
-            ("plan_id", "Plan", "planId"),
-            ("activity_id", "Activity", "activityId"),
+            *_WALKTHROUGH_REFS,
         )
 
     @strawberry.mutation(
@@ -1197,18 +1193,14 @@ class PracticeMutation:
     async def add_observation(
         self, info: Info[Context, None], input: AddObservationInput
     ) -> ObservationPayload:
-        return await mutate(
-            info,
-            _OBSERVATION,
-            practice.add_observation,
-            Id(input.walkthrough_id, "Walkthrough", "walkthroughId"),
-            fields(
-                ObservationCreate,
-                input,
-                ("teacher_person_id", "Person", "teacherPersonId"),
-                exclude={"walkthrough_id"},
-            ),
+        walkthrough = Id(input.walkthrough_id, "Walkthrough", "walkthroughId")
+        data = fields(
+            ObservationCreate,
+            input,
+            ref("teacher_person_id", "Person"),
+            exclude={"walkthrough_id"},
         )
+        return await mutate(info, _OBSERVATION, practice.add_observation, walkthrough, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change an observation.")
     async def update_observation(
@@ -1234,15 +1226,9 @@ class PracticeMutation:
     async def create_pdsa_cycle(
         self, info: Info[Context, None], input: CreatePdsaCycleInput
     ) -> PdsaCyclePayload:
-        return await mutate(
-            info,
-            _PDSA_CYCLE,
-            practice.create_pdsa_cycle,
-            Id(input.strategy_id, "Strategy", "strategyId"),
-            fields(
-                PdsaCycleCreate, input, ("practice_id", "Practice", "practiceId"), exclude={"strategy_id"}
-            ),
-        )
+        strategy = Id(input.strategy_id, "Strategy", "strategyId")
+        data = fields(PdsaCycleCreate, input, ref("practice_id", "Practice"), exclude={"strategy_id"})
+        return await mutate(info, _PDSA_CYCLE, practice.create_pdsa_cycle, strategy, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1252,13 +1238,7 @@ class PracticeMutation:
         self, info: Info[Context, None], input: UpdatePdsaCycleInput
     ) -> PdsaCyclePayload:
         return await update(
-            info,
-            _PDSA_CYCLE,
-            practice.update_pdsa_cycle,
-            input,
-            "PdsaCycle",
-            PdsaCycleUpdate,
-            ("practice_id", "Practice", "practiceId"),
+            info, _PDSA_CYCLE, practice.update_pdsa_cycle, input, "PdsaCycle", PdsaCycleUpdate, _PRACTICE_ID
         )
 
     @strawberry.mutation(
@@ -1289,17 +1269,13 @@ class PracticeMutation:
     async def create_plc_meeting(
         self, info: Info[Context, None], input: CreatePlcMeetingInput
     ) -> PlcMeetingPayload:
-        return await mutate(
-            info,
-            _PLC_MEETING,
-            practice.create_plc_meeting,
-            fields(
-                PlcMeetingCreate,
-                input,
-                ("school_id", "School", "schoolId"),
-                ("practice_id", "Practice", "practiceId"),
-            ),
+        data = fields(
+            PlcMeetingCreate,
+            input,
+            ref("school_id", "School"),
+            ref("practice_id", "Practice"),
         )
+        return await mutate(info, _PLC_MEETING, practice.create_plc_meeting, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1315,7 +1291,7 @@ class PracticeMutation:
             input,
             "PlcMeeting",
             PlcMeetingUpdate,
-            ("practice_id", "Practice", "practiceId"),
+            _PRACTICE_ID,
         )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a PLC meeting.")
@@ -1332,8 +1308,8 @@ class PracticeMutation:
         async def work(session: AsyncSession) -> FeedbackResultPayload:
             fields = with_ids(
                 present_fields(input),
-                ("school_id", "School", "schoolId"),
-                ("teacher_person_id", "Person", "teacherPersonId"),
+                ref("school_id", "School"),
+                ref("teacher_person_id", "Person"),
             )
             data = validate_input(FeedbackResultCreate, fields)
             row, created = await feedback.record_feedback_result(session, info.context.principal, data)

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import node_by_id, node_resolver, payload
+from app.graphql.kit import Id, answer, fields, mutate, node_by_id, node_resolver, payload, read, update
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
@@ -182,8 +182,7 @@ class TenancyQuery:
         updated_since: datetime | None = None,
     ) -> Connection[DistrictType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_districts(session, info.context.principal, page)
+        result = await read(info, service.list_districts, page)
         return Connection.from_page(result, DistrictType.from_model)
 
     @strawberry.field(
@@ -257,8 +256,7 @@ def _district_failed(errors: list[UserError]) -> DistrictPayload:
     return DistrictPayload(user_errors=errors)
 
 
-def _school_failed(errors: list[UserError]) -> SchoolPayload:
-    return SchoolPayload(user_errors=errors)
+_SCHOOL = answer(SchoolPayload, school=SchoolType.from_model)
 
 
 @strawberry.type
@@ -285,31 +283,13 @@ class TenancyMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create a school in a district.")
     async def create_school(self, info: Info[Context, None], input: CreateSchoolInput) -> SchoolPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> SchoolPayload:
-            district_id = parse_global_id(input.district_id, "District", field="districtId")
-            data = validate_input(SchoolCreate, present_fields(input, exclude=frozenset({"district_id"})))
-            school = await service.create_school(session, principal, district_id, data)
-            return SchoolPayload(school=SchoolType.from_model(school))
-
-        return await run_mutation(info.context, work, _school_failed)
+        district = Id(input.district_id, "District", "districtId")
+        data = fields(SchoolCreate, input, exclude={"district_id"})
+        return await mutate(info, _SCHOOL, service.create_school, district, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
         description="Change a school; send `expectedVersion` to refuse stale writes.",
     )
     async def update_school(self, info: Info[Context, None], input: UpdateSchoolInput) -> SchoolPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> SchoolPayload:
-            school_id = parse_global_id(input.id, "School")
-            data = validate_input(
-                SchoolUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
-            )
-            school = await service.update_school(
-                session, principal, school_id, data, expected_version=input.expected_version
-            )
-            return SchoolPayload(school=SchoolType.from_model(school))
-
-        return await run_mutation(info.context, work, _school_failed)
+        return await update(info, _SCHOOL, service.update_school, input, "School", SchoolUpdate)
