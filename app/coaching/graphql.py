@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +36,7 @@ from app.coaching.schemas import (
 )
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import run_mutation, validate_input
 from app.graphql.kit import (
     Id,
     RemovalPayload,
@@ -63,10 +62,13 @@ from app.graphql.relay import (
 )
 from app.practice import catalogue
 from app.practice.graphql import (
+    CreatePracticeInput,
     ImplementationLevelEnum,
+    PracticePayload,
+    PracticeType,
     SupportNeededEnum,
+    UpdatePracticeInput,
 )
-from app.practice.models import Practice
 from app.practice.schemas import PracticeCreate, PracticeUpdate
 
 CoachingStatusEnum = strawberry.enum(
@@ -77,39 +79,7 @@ CoachingSessionKindEnum = strawberry.enum(
 )
 
 
-def _failed(payload: type[Any]) -> Any:
-    def on_error(errors: list[UserError]) -> Any:
-        return payload(user_errors=errors)
-
-    return on_error
-
-
 # --- types ------------------------------------------------------------------------------------------
-
-
-@strawberry.type(name="Practice", description="An evidence-based practice of the district's catalogue.")
-class PracticeType:
-    id: relay.GlobalID
-    database_id: uuid.UUID
-    name: str
-    description: str | None
-    evidence: str | None
-    retired: bool
-    version: int
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Practice) -> PracticeType:
-        return cls(
-            id=relay.GlobalID("Practice", str(row.id)),
-            database_id=row.id,
-            name=row.name,
-            description=row.description,
-            evidence=row.evidence,
-            retired=row.retired,
-            version=row.version,
-            created_at=row.created_at,
-        )
 
 
 @strawberry.type(
@@ -448,26 +418,6 @@ class CoachingQuery:
 # --- mutations --------------------------------------------------------------------------------------
 
 
-@strawberry.input(description="A practice for the district's catalogue.")
-class CreatePracticeInput:
-    name: str
-    description: str | None = None
-    evidence: str | None = None
-
-
-@strawberry.input(description="Change or retire a practice; fields left out stay as they are.")
-class UpdatePracticeInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    evidence: str | None = strawberry.UNSET
-    retired: bool | None = strawberry.UNSET
-
-
-PracticePayload = payload("PracticePayload", practice=PracticeType)
-
-
 @strawberry.input(description="Start a coaching cycle as its teacher or its coach, naming the other.")
 class StartCoachingCycleInput:
     school_id: relay.GlobalID
@@ -567,7 +517,7 @@ class CoachingMutation:
             row = await coaching.start_cycle(session, info.context.principal, data)
             return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_row(row))
 
-        return await run_mutation(info.context, work, _failed(CoachingCyclePayload))
+        return await run_mutation(info.context, work, _COACHING_CYCLE.failed)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a coaching cycle.")
     async def update_coaching_cycle(
@@ -602,7 +552,7 @@ class CoachingMutation:
             link = await coaching.link_observation(session, info.context.principal, cycle_id, data)
             return CoachingObservationPayload(coaching_observation=CoachingObservationType.from_schema(link))
 
-        return await run_mutation(info.context, work, _failed(CoachingObservationPayload))
+        return await run_mutation(info.context, work, _COACHING_OBSERVATION.failed)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Say whether the support was given.")
     async def set_coaching_support_given(
@@ -630,7 +580,7 @@ class CoachingMutation:
             )
             return CoachingSharePayload(coaching_share=CoachingShareType.from_row(share))
 
-        return await run_mutation(info.context, work, _failed(CoachingSharePayload))
+        return await run_mutation(info.context, work, answer(CoachingSharePayload).failed)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Withdraw a share you made.")
     async def unshare_coaching_cycle(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:

@@ -73,6 +73,7 @@ from app.practice.models import (
     PdsaCycle,
     PdsaDecision,
     PlcMeeting,
+    Practice,
     SupportNeeded,
     Walkthrough,
     WalkthroughObservation,
@@ -116,6 +117,54 @@ observation_by_id = by_id(practice.observations_by_id)
 pdsa_cycle_by_id = by_id(practice.pdsa_cycles_by_id)
 plc_meeting_by_id = by_id(practice.plc_meetings_by_id)
 feedback_share_by_id = by_id(feedback.feedback_shares_by_id)
+
+
+# --- the practice catalogue (its queries and mutations are coaching's, which uses it most) ----------
+
+
+@strawberry.type(name="Practice", description="An evidence-based practice of the district's catalogue.")
+class PracticeType:
+    id: relay.GlobalID
+    database_id: uuid.UUID
+    name: str
+    description: str | None
+    evidence: str | None
+    retired: bool
+    version: int
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Practice) -> PracticeType:
+        return cls(
+            id=relay.GlobalID("Practice", str(row.id)),
+            database_id=row.id,
+            name=row.name,
+            description=row.description,
+            evidence=row.evidence,
+            retired=row.retired,
+            version=row.version,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.input(description="A practice for the district's catalogue.")
+class CreatePracticeInput:
+    name: str
+    description: str | None = None
+    evidence: str | None = None
+
+
+@strawberry.input(description="Change or retire a practice; fields left out stay as they are.")
+class UpdatePracticeInput:
+    id: relay.GlobalID
+    expected_version: int | None = version_field()
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    evidence: str | None = strawberry.UNSET
+    retired: bool | None = strawberry.UNSET
+
+
+PracticePayload = payload("PracticePayload", practice=PracticeType)
 
 
 # --- walkthroughs -----------------------------------------------------------------------------------
