@@ -3,11 +3,11 @@ in inputs, node resolution, and the one mutation runner.
 
 An area's mutation is declarative: which service function, which arguments, which payload.
 
-    MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
+    _MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a measure.")
     async def update_measure(self, info: Info[Context, None], input: UpdateMeasureInput) -> MeasurePayload:
-        return await update(info, MEASURE, service.update_measure, input, "Indicator", IndicatorUpdate)
+        return await update(info, _MEASURE, service.update_measure, input, "Indicator", IndicatorUpdate)
 
 `mutate` runs the service in the request's unit of work (one transaction per mutation field) and turns a
 `DomainError` into the payload's `userErrors`; the arguments it is given are resolved inside that unit of

@@ -956,11 +956,11 @@ RemovePlacementInput = id_input("RemovePlacementInput")
 PlacementPayload = payload("PlacementPayload", placement=PlacementType)
 
 
-INITIATIVE = answer(InitiativePayload, initiative=InitiativeType.from_model)
-MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
-CAPACITY_ITEM = answer(CapacityItemPayload, capacity_item=CapacityItemType.from_model)
-STAKEHOLDER = answer(StakeholderPayload, stakeholder=StakeholderType.from_model)
-PLACEMENT = answer(PlacementPayload, placement=PlacementType.from_model)
+_INITIATIVE = answer(InitiativePayload, initiative=InitiativeType.from_model)
+_MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
+_CAPACITY_ITEM = answer(CapacityItemPayload, capacity_item=CapacityItemType.from_model)
+_STAKEHOLDER = answer(StakeholderPayload, stakeholder=StakeholderType.from_model)
+_PLACEMENT = answer(PlacementPayload, placement=PlacementType.from_model)
 _OWNER = ref("owner_person_id", "Person")
 
 
@@ -975,7 +975,7 @@ class InitiativesMutation:
     ) -> InitiativePayload:
         school = ref("school_id", "School")
         data = fields(InitiativeCreate, input, school, _OWNER)
-        return await mutate(info, INITIATIVE, service.create_initiative, data)
+        return await mutate(info, _INITIATIVE, service.create_initiative, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -985,18 +985,18 @@ class InitiativesMutation:
         self, info: Info[Context, None], input: UpdateInitiativeInput
     ) -> InitiativePayload:
         return await update(
-            info, INITIATIVE, service.update_initiative, input, "Initiative", InitiativeUpdate, _OWNER
+            info, _INITIATIVE, service.update_initiative, input, "Initiative", InitiativeUpdate, _OWNER
         )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a measure of the public value.")
     async def add_measure(self, info: Info[Context, None], input: AddMeasureInput) -> MeasurePayload:
         initiative = Id(input.initiative_id, "Initiative", "initiativeId")
         data = fields(IndicatorCreate, input, exclude={"initiative_id"})
-        return await mutate(info, MEASURE, service.add_measure, initiative, data)
+        return await mutate(info, _MEASURE, service.add_measure, initiative, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a measure.")
     async def update_measure(self, info: Info[Context, None], input: UpdateMeasureInput) -> MeasurePayload:
-        return await update(info, MEASURE, service.update_measure, input, "Indicator", IndicatorUpdate)
+        return await update(info, _MEASURE, service.update_measure, input, "Indicator", IndicatorUpdate)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a measure.")
     async def remove_measure(self, info: Info[Context, None], input: RemoveMeasureInput) -> RemovalPayload:
@@ -1008,7 +1008,7 @@ class InitiativesMutation:
     ) -> CapacityItemPayload:
         initiative = Id(input.initiative_id, "Initiative", "initiativeId")
         data = fields(CapacityItemCreate, input, _OWNER, exclude={"initiative_id"})
-        return await mutate(info, CAPACITY_ITEM, service.add_capacity_item, initiative, data)
+        return await mutate(info, _CAPACITY_ITEM, service.add_capacity_item, initiative, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a capacity item.")
     async def update_capacity_item(
@@ -1016,7 +1016,7 @@ class InitiativesMutation:
     ) -> CapacityItemPayload:
         return await update(
             info,
-            CAPACITY_ITEM,
+            _CAPACITY_ITEM,
             service.update_capacity_item,
             input,
             "CapacityItem",
@@ -1038,7 +1038,7 @@ class InitiativesMutation:
         self, info: Info[Context, None], input: CreateStakeholderInput
     ) -> StakeholderPayload:
         data = fields(StakeholderCreate, input, ref("person_id", "Person"))
-        return await mutate(info, STAKEHOLDER, service.create_stakeholder, data)
+        return await mutate(info, _STAKEHOLDER, service.create_stakeholder, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a stakeholder.")
     async def update_stakeholder(
@@ -1046,7 +1046,7 @@ class InitiativesMutation:
     ) -> StakeholderPayload:
         person = ref("person_id", "Person")
         return await update(
-            info, STAKEHOLDER, service.update_stakeholder, input, "Stakeholder", StakeholderUpdate, person
+            info, _STAKEHOLDER, service.update_stakeholder, input, "Stakeholder", StakeholderUpdate, person
         )
 
     @strawberry.mutation(
@@ -1060,7 +1060,7 @@ class InitiativesMutation:
         initiative = Id(input.initiative_id, "Initiative", "initiativeId")
         stakeholder = ref("stakeholder_id", "Stakeholder")
         data = fields(PlacementCreate, input, stakeholder, exclude={"initiative_id"})
-        return await mutate(info, PLACEMENT, service.place_stakeholder, initiative, data)
+        return await mutate(info, _PLACEMENT, service.place_stakeholder, initiative, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1070,7 +1070,7 @@ class InitiativesMutation:
         self, info: Info[Context, None], input: UpdatePlacementInput
     ) -> PlacementPayload:
         return await update(
-            info, PLACEMENT, service.update_placement, input, "InitiativeStakeholder", PlacementUpdate
+            info, _PLACEMENT, service.update_placement, input, "InitiativeStakeholder", PlacementUpdate
         )
 
     @strawberry.mutation(
