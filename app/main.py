@@ -48,12 +48,12 @@ from app.graphql.lane import GraphQLLane
 from app.graphql.router import build_graphql_router
 from app.identity.router import router as identity_router
 from app.initiatives.router import router as initiatives_router
-from app.monitoring.practice_router import router as practice_router
 from app.monitoring.router import router as monitoring_router
 from app.opendata.router import public as open_data_public
 from app.opendata.router import router as open_data_router
 from app.plans.router import router as plans_router
 from app.portfolio.router import router as portfolio_router
+from app.practice.router import router as practice_router
 from app.releases.router import router as releases_router
 from app.sis.router import router as sis_router
 from app.tenancy.router import router as tenancy_router

@@ -14,16 +14,7 @@ from app.initiatives.models import (
     Stakeholder,
     StanceChange,
 )
-from app.monitoring.models import (
-    FeedbackResult,
-    FeedbackShare,
-    Measurement,
-    PdsaCycle,
-    PlcMeeting,
-    Practice,
-    Walkthrough,
-    WalkthroughObservation,
-)
+from app.monitoring.models import Measurement
 from app.opendata.models import OpenDataRate, OpenDataSetting
 from app.plans.models import (
     ActionStep,
@@ -35,6 +26,15 @@ from app.plans.models import (
     PlanRevisionCause,
     ReviewCheckpoint,
     Strategy,
+)
+from app.practice.models import (
+    FeedbackResult,
+    FeedbackShare,
+    PdsaCycle,
+    PlcMeeting,
+    Practice,
+    Walkthrough,
+    WalkthroughObservation,
 )
 from app.releases.models import Release
 from app.sis.models import (

@@ -35,14 +35,7 @@ from app.identity.models import Role, User
 from app.identity.schemas import PersonCreate, UserCreate
 from app.initiatives import service as initiatives
 from app.initiatives.schemas import InitiativeCreate
-from app.monitoring import feedback, measurements, practice
-from app.monitoring.practice_schemas import (
-    FeedbackResultCreate,
-    ObservationCreate,
-    PdsaCycleCreate,
-    PlcMeetingCreate,
-    WalkthroughCreate,
-)
+from app.monitoring import measurements
 from app.plans import service as plans
 from app.plans.models import PlanStatus
 from app.plans.schemas import (
@@ -53,6 +46,15 @@ from app.plans.schemas import (
     PlanUpdate,
     RevisionCreate,
     StrategyCreate,
+)
+from app.practice import feedback
+from app.practice import service as practice
+from app.practice.schemas import (
+    FeedbackResultCreate,
+    ObservationCreate,
+    PdsaCycleCreate,
+    PlcMeetingCreate,
+    WalkthroughCreate,
 )
 from app.releases import service as releases
 from app.releases.schemas import ReleaseCreate

@@ -22,12 +22,13 @@ from app.engagement.models import Activity
 from app.identity.models import Role, User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Initiative, StanceChange
-from app.monitoring import feedback, practice
 from app.monitoring.dashboard import plan_dashboard
-from app.monitoring.feedback import AggregateFilter
-from app.monitoring.models import PdsaCycle, Practice
 from app.plans.models import Plan, PlanRevision, PlanStatus
 from app.portfolio.service import district_portfolio
+from app.practice import feedback
+from app.practice import service as practice
+from app.practice.feedback import AggregateFilter
+from app.practice.models import PdsaCycle, Practice
 
 
 async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_database_url: str) -> None:

@@ -25,8 +25,8 @@ from app.engagement.models import InputLink
 from app.identity.models import Role, RoleAssignment, User
 from app.initiatives.graphql import SUBJECT_TYPES
 from app.initiatives.models import CapacityItem, Indicator, InitiativeStakeholder
-from app.monitoring.models import FeedbackShare
 from app.plans.models import Evidence, PlanCollaborator
+from app.practice.models import FeedbackShare
 from tests.conftest import GraphQLClient, Tokens, World
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from app.agenda import service
 from app.graphql.context import Context
+from app.graphql.kit import read
 
 AgendaKindEnum = strawberry.enum(service.AgendaKind, name="AgendaKind", description="What needs you.")
 
@@ -39,8 +40,7 @@ class AgendaType:
 
 
 async def resolve_agenda(info: Info[Context, None]) -> AgendaType:
-    async with info.context.session() as session:
-        agenda = await service.my_agenda(session, info.context.principal)
+    agenda = await read(info, service.my_agenda)
     return AgendaType(
         as_of=agenda.as_of,
         total=agenda.total,

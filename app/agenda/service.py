@@ -35,8 +35,6 @@ from app.core.errors import PermissionDenied
 from app.core.models import utcnow
 from app.engagement import service as engagement
 from app.engagement.models import Activity, Disposition, Input, ParticipantRole, Participation
-from app.monitoring import practice
-from app.monitoring.models import PdsaCycle, Practice, SupportNeeded, Walkthrough, WalkthroughObservation
 from app.plans import service as plans
 from app.plans.models import (
     ActionStep,
@@ -49,6 +47,8 @@ from app.plans.models import (
     RevisionStatus,
     StepStatus,
 )
+from app.practice import service as practice
+from app.practice.models import PdsaCycle, Practice, SupportNeeded, Walkthrough, WalkthroughObservation
 
 API = "/api/v1"
 # An action step or a review checkpoint is "soon due" from today until this many days ahead.

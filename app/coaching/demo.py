@@ -27,9 +27,9 @@ from app.coaching.schemas import (
 )
 from app.core.models import utcnow
 from app.identity.models import Role, RoleAssignment, User
-from app.monitoring import catalogue
-from app.monitoring.models import SupportNeeded, Walkthrough, WalkthroughObservation
-from app.monitoring.practice_schemas import PracticeCreate
+from app.practice import catalogue
+from app.practice.models import SupportNeeded, Walkthrough, WalkthroughObservation
+from app.practice.schemas import PracticeCreate
 
 STRUCTURED_LITERACY = "Structured-literacy block"
 

@@ -1,16 +1,14 @@
 """GraphQL for the practice catalogue and coaching cycles.
 
 Types, queries and mutations. No rules here: who reads which cycle lives in `app.coaching.service`
-(the catalogue's in `app.monitoring.catalogue`), which REST calls too. Reads of cycles are audited by
+(the catalogue's in `app.practice.catalogue`), which REST calls too. Reads of cycles are audited by
 the service in the resolver's own unit of work, which commits, as over REST.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,25 +36,40 @@ from app.coaching.schemas import (
 )
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import run_mutation, validate_input
+from app.graphql.kit import (
+    Id,
+    RemovalPayload,
+    RemoveInput,
+    answer,
+    audited_node_resolver,
+    fields,
+    mutate,
+    payload,
+    read,
+    remove,
+    update,
+    version_field,
+)
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     node_uuid,
     page_request,
     parse_global_id,
+    parse_optional_global_id,
     present_fields,
 )
-from app.graphql.relay import parse_optional_global_id as _optional_id
-from app.monitoring import catalogue
-from app.monitoring.models import Practice
-from app.monitoring.practice_graphql import (
+from app.practice import catalogue
+from app.practice.graphql import (
+    CreatePracticeInput,
     ImplementationLevelEnum,
-    RemovalPayload,
-    RemoveInput,
+    PracticePayload,
+    PracticeType,
     SupportNeededEnum,
+    UpdatePracticeInput,
 )
-from app.monitoring.practice_schemas import PracticeCreate, PracticeUpdate
+from app.practice.schemas import PracticeCreate, PracticeUpdate
 
 CoachingStatusEnum = strawberry.enum(
     CoachingStatus, name="CoachingStatus", description="ACTIVE or COMPLETED."
@@ -64,43 +77,9 @@ CoachingStatusEnum = strawberry.enum(
 CoachingSessionKindEnum = strawberry.enum(
     CoachingSessionKind, name="CoachingSessionKind", description="PLAN, OBSERVE or DEBRIEF."
 )
-_VERSIONED = frozenset({"id", "expected_version"})
-_EXPECTED_VERSION = "The version you read; a stale one is refused and nothing is written."
-
-
-def _failed(payload: type[Any]) -> Any:
-    def on_error(errors: list[UserError]) -> Any:
-        return payload(user_errors=errors)
-
-    return on_error
 
 
 # --- types ------------------------------------------------------------------------------------------
-
-
-@strawberry.type(name="Practice", description="An evidence-based practice of the district's catalogue.")
-class PracticeType:
-    id: relay.GlobalID
-    database_id: uuid.UUID
-    name: str
-    description: str | None
-    evidence: str | None
-    retired: bool
-    version: int
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Practice) -> PracticeType:
-        return cls(
-            id=relay.GlobalID("Practice", str(row.id)),
-            database_id=row.id,
-            name=row.name,
-            description=row.description,
-            evidence=row.evidence,
-            retired=row.retired,
-            version=row.version,
-            created_at=row.created_at,
-        )
 
 
 @strawberry.type(
@@ -145,21 +124,7 @@ class CoachingCycleType(relay.Node):
             updated_at=row.updated_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[CoachingCycleType | None]:
-        ids: list[uuid.UUID | None] = []
-        for node_id in node_ids:
-            try:
-                ids.append(uuid.UUID(node_id))
-            except ValueError:
-                ids.append(None)
-        async with info.context.transaction() as session:  # the reads are audited
-            found = await coaching.cycles_by_id(
-                session, info.context.principal, [i for i in ids if i is not None]
-            )
-        return [cls.from_row(found[i]) if i is not None and i in found else None for i in ids]
+    resolve_nodes = audited_node_resolver(coaching.cycles_by_id)
 
 
 @strawberry.type(name="CoachingSession", description="A scheduled plan, observe or debrief session.")
@@ -339,8 +304,7 @@ class CoachingQuery:
         self, info: Info[Context, None], practice_id: relay.GlobalID
     ) -> PracticeFootprintType:
         row_id = parse_global_id(practice_id, "Practice", field="practiceId")
-        async with info.context.session() as session:
-            report = await coaching.practice_footprint(session, info.context.principal, row_id)
+        report = await read(info, coaching.practice_footprint, row_id)
         return PracticeFootprintType.from_schema(report)
 
     @strawberry.field(
@@ -361,7 +325,11 @@ class CoachingQuery:
     ) -> Connection[CoachingCycleType]:
         page = page_request(first, after)
         filters = coaching.CycleFilter(
-            _optional_id(practice_id, "Practice", field="practiceId"), period, status, as_teacher, as_coach
+            parse_optional_global_id(practice_id, "Practice", field="practiceId"),
+            period,
+            status,
+            as_teacher,
+            as_coach,
         )
         async with info.context.transaction() as session:
             result = await coaching.list_cycles(session, info.context.principal, page, filters)
@@ -399,8 +367,7 @@ class CoachingQuery:
     async def my_coaching_sessions(
         self, info: Info[Context, None], start: datetime, end: datetime
     ) -> list[CoachingSessionType]:
-        async with info.context.session() as session:
-            rows = await coaching.coaching_sessions_for(session, info.context.principal, start, end)
+        rows = await read(info, coaching.coaching_sessions_for, start, end)
         return [CoachingSessionType.from_row(s) for s, _ in rows]
 
     @strawberry.field(
@@ -437,7 +404,7 @@ class CoachingQuery:
     async def coaching_counts(
         self, info: Info[Context, None], period: str | None = None, practice_id: relay.GlobalID | None = None
     ) -> CoachingCountsType:
-        practice = _optional_id(practice_id, "Practice", field="practiceId")
+        practice = parse_optional_global_id(practice_id, "Practice", field="practiceId")
         async with info.context.session() as session:
             report = await coaching.coaching_counts(
                 session, info.context.principal, period=period, practice_id=practice
@@ -449,29 +416,6 @@ class CoachingQuery:
 
 
 # --- mutations --------------------------------------------------------------------------------------
-
-
-@strawberry.input(description="A practice for the district's catalogue.")
-class CreatePracticeInput:
-    name: str
-    description: str | None = None
-    evidence: str | None = None
-
-
-@strawberry.input(description="Change or retire a practice; fields left out stay as they are.")
-class UpdatePracticeInput:
-    id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    evidence: str | None = strawberry.UNSET
-    retired: bool | None = strawberry.UNSET
-
-
-@strawberry.type
-class PracticePayload:
-    practice: PracticeType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="Start a coaching cycle as its teacher or its coach, naming the other.")
@@ -487,17 +431,14 @@ class StartCoachingCycleInput:
 @strawberry.input(description="Co-write the goal, agree to it, reflect, complete; fields left out stay.")
 class UpdateCoachingCycleInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     goal: str | None = strawberry.UNSET
     goal_agreed: bool | None = strawberry.UNSET
     reflection: str | None = strawberry.UNSET
     status: CoachingStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
-@strawberry.type
-class CoachingCyclePayload:
-    coaching_cycle: CoachingCycleType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CoachingCyclePayload = payload("CoachingCyclePayload", coaching_cycle=CoachingCycleType)
 
 
 @strawberry.input(description="A plan, observe or debrief session of a cycle.")
@@ -509,10 +450,7 @@ class ScheduleCoachingSessionInput:
     notes: str | None = None
 
 
-@strawberry.type
-class CoachingSessionPayload:
-    coaching_session: CoachingSessionType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CoachingSessionPayload = payload("CoachingSessionPayload", coaching_session=CoachingSessionType)
 
 
 @strawberry.input(description="Link a walkthrough observation of the teacher's classroom.")
@@ -526,13 +464,12 @@ class LinkCoachingObservationInput:
 class SetCoachingSupportGivenInput:
     id: relay.GlobalID
     support_given: bool
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
 
 
-@strawberry.type
-class CoachingObservationPayload:
-    coaching_observation: CoachingObservationType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CoachingObservationPayload = payload(
+    "CoachingObservationPayload", coaching_observation=CoachingObservationType
+)
 
 
 @strawberry.input(description="Let a named person read your coaching cycle.")
@@ -541,34 +478,26 @@ class ShareCoachingCycleInput:
     person_id: relay.GlobalID
 
 
-@strawberry.type
-class CoachingSharePayload:
-    coaching_share: CoachingShareType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CoachingSharePayload = payload("CoachingSharePayload", coaching_share=CoachingShareType)
+
+
+_PRACTICE = answer(PracticePayload, practice=PracticeType.from_row)
+_COACHING_CYCLE = answer(CoachingCyclePayload, coaching_cycle=CoachingCycleType.from_row)
+_COACHING_SESSION = answer(CoachingSessionPayload, coaching_session=CoachingSessionType.from_row)
+_COACHING_OBSERVATION = answer(
+    CoachingObservationPayload, coaching_observation=CoachingObservationType.from_schema
+)
 
 
 @strawberry.type
 class CoachingMutation:
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a practice to the catalogue.")
     async def create_practice(self, info: Info[Context, None], input: CreatePracticeInput) -> PracticePayload:
-        async def work(session: AsyncSession) -> PracticePayload:
-            data = validate_input(PracticeCreate, present_fields(input))
-            row = await catalogue.create_practice(session, info.context.principal, data)
-            return PracticePayload(practice=PracticeType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PracticePayload))
+        return await mutate(info, _PRACTICE, catalogue.create_practice, fields(PracticeCreate, input))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change or retire a practice.")
     async def update_practice(self, info: Info[Context, None], input: UpdatePracticeInput) -> PracticePayload:
-        async def work(session: AsyncSession) -> PracticePayload:
-            row_id = parse_global_id(input.id, "Practice")
-            data = validate_input(PracticeUpdate, present_fields(input, exclude=_VERSIONED))
-            row = await catalogue.update_practice(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return PracticePayload(practice=PracticeType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PracticePayload))
+        return await update(info, _PRACTICE, catalogue.update_practice, input, "Practice", PracticeUpdate)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Start a coaching cycle.")
     async def start_coaching_cycle(
@@ -578,53 +507,37 @@ class CoachingMutation:
             fields = present_fields(input)
             fields["school_id"] = parse_global_id(input.school_id, "School", field="schoolId")
             fields["practice_id"] = parse_global_id(input.practice_id, "Practice", field="practiceId")
-            fields["teacher_person_id"] = _optional_id(
+            fields["teacher_person_id"] = parse_optional_global_id(
                 input.teacher_person_id, "Person", field="teacherPersonId"
             )
-            fields["coach_person_id"] = _optional_id(input.coach_person_id, "Person", field="coachPersonId")
+            fields["coach_person_id"] = parse_optional_global_id(
+                input.coach_person_id, "Person", field="coachPersonId"
+            )
             data = validate_input(CoachingCycleCreate, fields)
             row = await coaching.start_cycle(session, info.context.principal, data)
             return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_row(row))
 
-        return await run_mutation(info.context, work, _failed(CoachingCyclePayload))
+        return await run_mutation(info.context, work, _COACHING_CYCLE.failed)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a coaching cycle.")
     async def update_coaching_cycle(
         self, info: Info[Context, None], input: UpdateCoachingCycleInput
     ) -> CoachingCyclePayload:
-        async def work(session: AsyncSession) -> CoachingCyclePayload:
-            row_id = parse_global_id(input.id, "CoachingCycle")
-            data = validate_input(CoachingCycleUpdate, present_fields(input, exclude=_VERSIONED))
-            row = await coaching.update_cycle(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(CoachingCyclePayload))
+        return await update(
+            info, _COACHING_CYCLE, coaching.update_cycle, input, "CoachingCycle", CoachingCycleUpdate
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Schedule a coaching session.")
     async def schedule_coaching_session(
         self, info: Info[Context, None], input: ScheduleCoachingSessionInput
     ) -> CoachingSessionPayload:
-        async def work(session: AsyncSession) -> CoachingSessionPayload:
-            cycle_id = parse_global_id(input.cycle_id, "CoachingCycle", field="cycleId")
-            data = validate_input(
-                CoachingSessionCreate, present_fields(input, exclude=frozenset({"cycle_id"}))
-            )
-            row = await coaching.schedule_session(session, info.context.principal, cycle_id, data)
-            return CoachingSessionPayload(coaching_session=CoachingSessionType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(CoachingSessionPayload))
+        cycle = Id(input.cycle_id, "CoachingCycle", "cycleId")
+        data = fields(CoachingSessionCreate, input, exclude={"cycle_id"})
+        return await mutate(info, _COACHING_SESSION, coaching.schedule_session, cycle, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Cancel a coaching session.")
     async def cancel_coaching_session(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await coaching.cancel_session(
-                session, info.context.principal, parse_global_id(input.id, "CoachingSession")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, coaching.cancel_session, input, "CoachingSession")
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Link a walkthrough observation.")
     async def link_coaching_observation(
@@ -639,24 +552,21 @@ class CoachingMutation:
             link = await coaching.link_observation(session, info.context.principal, cycle_id, data)
             return CoachingObservationPayload(coaching_observation=CoachingObservationType.from_schema(link))
 
-        return await run_mutation(info.context, work, _failed(CoachingObservationPayload))
+        return await run_mutation(info.context, work, _COACHING_OBSERVATION.failed)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Say whether the support was given.")
     async def set_coaching_support_given(
         self, info: Info[Context, None], input: SetCoachingSupportGivenInput
     ) -> CoachingObservationPayload:
-        async def work(session: AsyncSession) -> CoachingObservationPayload:
-            link_id = parse_global_id(input.id, "CoachingObservation")
-            link = await coaching.set_support_given(
-                session,
-                info.context.principal,
-                link_id,
-                input.support_given,
-                expected_version=input.expected_version,
-            )
-            return CoachingObservationPayload(coaching_observation=CoachingObservationType.from_schema(link))
-
-        return await run_mutation(info.context, work, _failed(CoachingObservationPayload))
+        id_ = Id(input.id, "CoachingObservation")
+        return await mutate(
+            info,
+            _COACHING_OBSERVATION,
+            coaching.set_support_given,
+            id_,
+            input.support_given,
+            expected_version=input.expected_version,
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Share your coaching cycle.")
     async def share_coaching_cycle(
@@ -670,14 +580,8 @@ class CoachingMutation:
             )
             return CoachingSharePayload(coaching_share=CoachingShareType.from_row(share))
 
-        return await run_mutation(info.context, work, _failed(CoachingSharePayload))
+        return await run_mutation(info.context, work, answer(CoachingSharePayload).failed)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Withdraw a share you made.")
     async def unshare_coaching_cycle(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await coaching.unshare_cycle(
-                session, info.context.principal, parse_global_id(input.id, "CoachingShare")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, coaching.unshare_cycle, input, "CoachingShare")

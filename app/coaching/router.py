@@ -1,7 +1,7 @@
 """REST for the practice catalogue and coaching cycles.
 
 Parse, call the service, shape the reply. No rules here: who reads which cycle lives in
-`app.coaching.service` (and the catalogue's in `app.monitoring.catalogue`), which GraphQL calls too.
+`app.coaching.service` (and the catalogue's in `app.practice.catalogue`), which GraphQL calls too.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from app.coaching.schemas import (
 from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
-from app.monitoring import catalogue
-from app.monitoring.practice_schemas import PracticeCreate, PracticePublic, PracticeUpdate
+from app.practice import catalogue
+from app.practice.schemas import PracticeCreate, PracticePublic, PracticeUpdate
 
 router = AreaRouter(tags=["coaching"], responses=problem_responses(401, 403, 422))
 

@@ -17,8 +17,8 @@ from app.core.schemas import (
     UpdateModel,
     VersionedEntityPublic,
 )
-from app.monitoring.models import ImplementationLevel, SupportNeeded
-from app.monitoring.practice_schemas import Prose
+from app.practice.models import ImplementationLevel, SupportNeeded
+from app.practice.schemas import Prose
 from app.releases.schemas import PeriodName
 
 

@@ -60,11 +60,12 @@ from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
 from app.core.sql import any_of
 from app.identity.models import Person, Role, RoleAssignment, User
-from app.monitoring import catalogue, practice
-from app.monitoring.feedback import hidden_from_reader
-from app.monitoring.models import PdsaCycle, PlcMeeting, Walkthrough, WalkthroughObservation
 from app.plans import service as plans
 from app.plans.models import Plan
+from app.practice import catalogue
+from app.practice import service as practice
+from app.practice.feedback import hidden_from_reader
+from app.practice.models import PdsaCycle, PlcMeeting, Walkthrough, WalkthroughObservation
 from app.releases.computed import ComputedRelease
 from app.releases.models import Release, ReleaseSubject
 from app.tenancy.models import District, School

@@ -55,24 +55,44 @@ from app.engagement.schemas import (
 )
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
+from app.graphql.kit import (
+    Id,
+    RemovalPayload,
+    answer,
+    children,
+    fields,
+    id_input,
+    mutate,
+    node_by_id,
+    node_resolver,
+    nodes_via_service,
+    payload,
+    read,
+    ref,
+    remove,
+    update,
+    version_field,
+)
+from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
-from app.identity.graphql import PersonType, _lookup, person_of
+from app.graphql.relay import (
+    Connection,
+    node_uuid,
+    optional_global_id,
+    page_request,
+    parse_global_id,
+    present_fields,
+)
+from app.identity.graphql import PersonType, person_of
 from app.initiatives.graphql import (
-    _EXPECTED_VERSION,
-    _VERSIONED,
     InitiativeType,
     ParticipationLevelEnum,
-    RemovalPayload,
     StakeholderCategoryEnum,
     StakeholderType,
-    _global,
-    _with_ids,
     initiative_by_id,
     stakeholder_by_id,
 )
-from app.tenancy.graphql import GroupDimensionEnum, SchoolType, _nodes, school_by_id
+from app.tenancy.graphql import GroupDimensionEnum, SchoolType, school_by_id
 
 ModeEnum = strawberry.enum(
     Mode,
@@ -205,11 +225,7 @@ class InputLinkType(relay.Node):
             created_at=link.created_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[InputLinkType | None]:
-        return await load_nodes(info, "input_link_by_id", input_link_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("input_link_by_id", input_link_by_id, via="load_nodes")
 
 
 @strawberry.type(
@@ -247,8 +263,8 @@ class ParticipationType(relay.Node):
             id=str(participation.id),
             database_id=participation.id,
             activity_id=relay.GlobalID("Activity", str(participation.activity_id)),
-            stakeholder_id=_global("Stakeholder", participation.stakeholder_id),
-            person_id=_global("Person", participation.person_id),
+            stakeholder_id=optional_global_id("Stakeholder", participation.stakeholder_id),
+            person_id=optional_global_id("Person", participation.person_id),
             role=participation.role,
             attended=participation.attended,
             attendance_recorded_at=participation.attendance_recorded_at,
@@ -285,11 +301,7 @@ class ParticipationType(relay.Node):
         loader = info.context.loader("activity_by_id", activity_by_id)
         return ActivityType.from_model(await loader.load(self.activity_uuid))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ParticipationType | None]:
-        return await _nodes(info, "participation_by_id", participation_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("participation_by_id", participation_by_id)
 
 
 @strawberry.type(
@@ -373,7 +385,7 @@ class InputType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[InputType | None]:
-        return await _lookup(info, service.get_input, node_ids, cls.from_model)
+        return await nodes_via_service(info, service.get_input, node_ids, cls.from_model)
 
 
 @strawberry.type(
@@ -423,9 +435,9 @@ class ActivityType(relay.Node):
             id=str(activity.id),
             database_id=activity.id,
             district_id=relay.GlobalID("District", str(activity.district_id)),
-            school_id=_global("School", activity.school_id),
-            initiative_id=_global("Initiative", activity.initiative_id),
-            plan_id=_global("Plan", activity.plan_id),
+            school_id=optional_global_id("School", activity.school_id),
+            initiative_id=optional_global_id("Initiative", activity.initiative_id),
+            plan_id=optional_global_id("Plan", activity.plan_id),
             mode=activity.mode,
             kind=activity.kind,
             title=activity.title,
@@ -469,21 +481,14 @@ class ActivityType(relay.Node):
         loader = info.context.loader("school_by_id", school_by_id)
         return SchoolType.from_model(await loader.load(self.school_uuid))
 
-    @strawberry.field(
+    participations = children(
+        ParticipationType,
+        "participations_by_activity",
+        participations_by_activity,
+        convert="from_row",
         description="Who took part, oldest first: everyone, to those who run the work; otherwise those who "
-        "agreed to be named, and you."
+        "agreed to be named, and you.",
     )
-    async def participations(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[ParticipationType]:
-        page = page_request(first, after, updated_since)
-        loader = info.context.loader("participations_by_activity", participations_by_activity)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, ParticipationType.from_row)
 
     @strawberry.field(
         description="What was said, oldest first: every input, to those who run the work; otherwise those "
@@ -508,11 +513,7 @@ class ActivityType(relay.Node):
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, InputType.from_row)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ActivityType | None]:
-        return await _nodes(info, "activity_by_id", activity_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("activity_by_id", activity_by_id)
 
 
 # --- reports -----------------------------------------------------------------------------------------
@@ -732,8 +733,7 @@ class EngagementQuery:
             mode=mode,
             status=status,
         )
-        async with info.context.session() as session:
-            result = await service.list_activities(session, info.context.principal, page, filters)
+        result = await read(info, service.list_activities, page, filters)
         return Connection.from_page(result, ActivityType.from_row)
 
     @strawberry.field(
@@ -741,11 +741,9 @@ class EngagementQuery:
         description="One activity by its global id; null if it is not there for you.",
     )
     async def activity(self, info: Info[Context, None], id: relay.GlobalID) -> ActivityType | None:
-        activity_id = node_uuid(id, "Activity")
-        if activity_id is None:
-            return None
-        loader = info.context.loader("activity_by_id", activity_by_id)
-        return ActivityType.from_model(await loader.load(activity_id))
+        return await node_by_id(
+            info, id, "Activity", "activity_by_id", activity_by_id, ActivityType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -829,7 +827,7 @@ class CreateActivityInput:
 @strawberry.input(description="Changes to an activity: omitted fields stay as they are.")
 class UpdateActivityInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     title: str | None = strawberry.UNSET
     held_on: date | None = strawberry.UNSET
     participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
@@ -843,10 +841,7 @@ class UpdateActivityInput:
     published: bool | None = strawberry.UNSET
 
 
-@strawberry.type
-class ActivityPayload:
-    activity: ActivityType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+ActivityPayload = payload("ActivityPayload", activity=ActivityType)
 
 
 @strawberry.input(description="Who took part: exactly one of a stakeholder or a person of the district.")
@@ -867,21 +862,16 @@ class AddParticipationInput:
 )
 class UpdateParticipationInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     role: ParticipantRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     attended: bool | None = strawberry.UNSET
     may_be_named: bool | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveParticipationInput:
-    id: relay.GlobalID
+RemoveParticipationInput = id_input("RemoveParticipationInput")
 
 
-@strawberry.type
-class ParticipationPayload:
-    participation: ParticipationType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+ParticipationPayload = payload("ParticipationPayload", participation=ParticipationType)
 
 
 @strawberry.input(description="What a participant contributed to a held activity.")
@@ -897,7 +887,7 @@ class AddInputInput:
 @strawberry.input(description="What became of an input: omitted fields stay as they are.")
 class UpdateInputInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     disposition: DispositionEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="ADAPTED and DECLINED need a reason."
     )
@@ -907,10 +897,7 @@ class UpdateInputInput:
     )
 
 
-@strawberry.type
-class InputPayload:
-    input: InputType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+InputPayload = payload("InputPayload", input=InputType)
 
 
 @strawberry.input(description="Record what an input changed, within its activity's initiative.")
@@ -927,35 +914,19 @@ class LinkInputInput:
     note: str | None = strawberry.UNSET
 
 
-@strawberry.input
-class UnlinkInputInput:
-    id: relay.GlobalID
+UnlinkInputInput = id_input("UnlinkInputInput")
 
 
-@strawberry.type
-class InputLinkPayload:
-    input_link: InputLinkType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def _activity_failed(errors: list[UserError]) -> ActivityPayload:
-    return ActivityPayload(user_errors=errors)
-
-
-def _participation_failed(errors: list[UserError]) -> ParticipationPayload:
-    return ParticipationPayload(user_errors=errors)
-
-
-def _input_failed(errors: list[UserError]) -> InputPayload:
-    return InputPayload(user_errors=errors)
+InputLinkPayload = payload("InputLinkPayload", input_link=InputLinkType)
 
 
 def _link_failed(errors: list[UserError]) -> InputLinkPayload:
     return InputLinkPayload(user_errors=errors)
 
 
-def _removal_failed(errors: list[UserError]) -> RemovalPayload:
-    return RemovalPayload(user_errors=errors)
+_ACTIVITY = answer(ActivityPayload, activity=ActivityType.from_row)
+_PARTICIPATION = answer(ParticipationPayload, participation=ParticipationType.from_row)
+_INPUT = answer(InputPayload, input=InputType.from_row)
 
 
 @strawberry.type
@@ -966,33 +937,21 @@ class EngagementMutation:
         "school's leaders and coaches).",
     )
     async def create_activity(self, info: Info[Context, None], input: CreateActivityInput) -> ActivityPayload:
-        async def work(session: AsyncSession) -> ActivityPayload:
-            fields = _with_ids(
-                present_fields(input),
-                ("initiative_id", "Initiative", "initiativeId"),
-                ("plan_id", "Plan", "planId"),
-                ("school_id", "School", "schoolId"),
-            )
-            data = validate_input(ActivityCreate, fields)
-            activity = await service.create_activity(session, info.context.principal, data)
-            return ActivityPayload(activity=ActivityType.from_row(activity))
-
-        return await run_mutation(info.context, work, _activity_failed)
+        data = fields(
+            ActivityCreate,
+            input,
+            ref("initiative_id", "Initiative"),
+            ref("plan_id", "Plan"),
+            ref("school_id", "School"),
+        )
+        return await mutate(info, _ACTIVITY, service.create_activity, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
         description="Change an activity, its status included; send `expectedVersion` to refuse stale writes.",
     )
     async def update_activity(self, info: Info[Context, None], input: UpdateActivityInput) -> ActivityPayload:
-        async def work(session: AsyncSession) -> ActivityPayload:
-            activity_id = parse_global_id(input.id, "Activity")
-            data = validate_input(ActivityUpdate, present_fields(input, exclude=_VERSIONED))
-            activity = await service.update_activity(
-                session, info.context.principal, activity_id, data, expected_version=input.expected_version
-            )
-            return ActivityPayload(activity=ActivityType.from_row(activity))
-
-        return await run_mutation(info.context, work, _activity_failed)
+        return await update(info, _ACTIVITY, service.update_activity, input, "Activity", ActivityUpdate)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1002,20 +961,15 @@ class EngagementMutation:
     async def add_participation(
         self, info: Info[Context, None], input: AddParticipationInput
     ) -> ParticipationPayload:
-        async def work(session: AsyncSession) -> ParticipationPayload:
-            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            fields = _with_ids(
-                present_fields(input, exclude=frozenset({"activity_id"})),
-                ("stakeholder_id", "Stakeholder", "stakeholderId"),
-                ("person_id", "Person", "personId"),
-            )
-            data = validate_input(ParticipationCreate, fields)
-            participation = await service.add_participation(
-                session, info.context.principal, activity_id, data
-            )
-            return ParticipationPayload(participation=ParticipationType.from_row(participation))
-
-        return await run_mutation(info.context, work, _participation_failed)
+        activity = Id(input.activity_id, "Activity", "activityId")
+        data = fields(
+            ParticipationCreate,
+            input,
+            ref("stakeholder_id", "Stakeholder"),
+            ref("person_id", "Person"),
+            exclude={"activity_id"},
+        )
+        return await mutate(info, _PARTICIPATION, service.add_participation, activity, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1024,19 +978,9 @@ class EngagementMutation:
     async def update_participation(
         self, info: Info[Context, None], input: UpdateParticipationInput
     ) -> ParticipationPayload:
-        async def work(session: AsyncSession) -> ParticipationPayload:
-            participation_id = parse_global_id(input.id, "Participation")
-            data = validate_input(ParticipationUpdate, present_fields(input, exclude=_VERSIONED))
-            participation = await service.update_participation(
-                session,
-                info.context.principal,
-                participation_id,
-                data,
-                expected_version=input.expected_version,
-            )
-            return ParticipationPayload(participation=ParticipationType.from_row(participation))
-
-        return await run_mutation(info.context, work, _participation_failed)
+        return await update(
+            info, _PARTICIPATION, service.update_participation, input, "Participation", ParticipationUpdate
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1045,12 +989,7 @@ class EngagementMutation:
     async def remove_participation(
         self, info: Info[Context, None], input: RemoveParticipationInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            participation_id = parse_global_id(input.id, "Participation")
-            await service.remove_participation(session, info.context.principal, participation_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_participation, input, "Participation")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1058,17 +997,14 @@ class EngagementMutation:
         "activity you run.",
     )
     async def add_input(self, info: Info[Context, None], input: AddInputInput) -> InputPayload:
-        async def work(session: AsyncSession) -> InputPayload:
-            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            fields = _with_ids(
-                present_fields(input, exclude=frozenset({"activity_id"})),
-                ("participation_id", "Participation", "participationId"),
-            )
-            data = validate_input(InputCreate, fields)
-            row = await service.add_input(session, info.context.principal, activity_id, data)
-            return InputPayload(input=InputType.from_row(row))
-
-        return await run_mutation(info.context, work, _input_failed)
+        activity = Id(input.activity_id, "Activity", "activityId")
+        data = fields(
+            InputCreate,
+            input,
+            ref("participation_id", "Participation"),
+            exclude={"activity_id"},
+        )
+        return await mutate(info, _INPUT, service.add_input, activity, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1076,15 +1012,7 @@ class EngagementMutation:
         "stale writes.",
     )
     async def update_input(self, info: Info[Context, None], input: UpdateInputInput) -> InputPayload:
-        async def work(session: AsyncSession) -> InputPayload:
-            input_id = parse_global_id(input.id, "Input")
-            data = validate_input(InputUpdate, present_fields(input, exclude=_VERSIONED))
-            row = await service.update_input(
-                session, info.context.principal, input_id, data, expected_version=input.expected_version
-            )
-            return InputPayload(input=InputType.from_row(row))
-
-        return await run_mutation(info.context, work, _input_failed)
+        return await update(info, _INPUT, service.update_input, input, "Input", InputUpdate)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1107,13 +1035,7 @@ class EngagementMutation:
         permission_classes=AUTHENTICATED, description="Remove a record of what an input changed."
     )
     async def unlink_input(self, info: Info[Context, None], input: UnlinkInputInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await service.unlink_input(
-                session, info.context.principal, parse_global_id(input.id, "InputLink")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.unlink_input, input, "InputLink")
 
 
 @strawberry.input(description="An activity's text in one language, entered by you; fields left out stay.")
@@ -1149,42 +1071,24 @@ class TranslationMutation:
     async def translate_activity(
         self, info: Info[Context, None], input: TranslateActivityInput
     ) -> ActivityPayload:
-        async def work(session: AsyncSession) -> ActivityPayload:
-            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            fields = present_fields(input, exclude=frozenset({"activity_id", "language"}))
-            data = validate_input(ActivityTranslation, fields)
-            activity = await translations.translate_activity(
-                session, info.context.principal, activity_id, input.language, data
-            )
-            return ActivityPayload(activity=ActivityType.from_row(activity))
-
-        return await run_mutation(info.context, work, _activity_failed)
+        activity = Id(input.activity_id, "Activity", "activityId")
+        data = fields(ActivityTranslation, input, exclude={"activity_id", "language"})
+        return await mutate(info, _ACTIVITY, translations.translate_activity, activity, input.language, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take an activity's translation off.")
     async def remove_activity_translation(
         self, info: Info[Context, None], input: RemoveActivityTranslationInput
     ) -> ActivityPayload:
-        async def work(session: AsyncSession) -> ActivityPayload:
-            activity_id = parse_global_id(input.activity_id, "Activity", field="activityId")
-            activity = await translations.remove_activity_translation(
-                session, info.context.principal, activity_id, input.language
-            )
-            return ActivityPayload(activity=ActivityType.from_row(activity))
-
-        return await run_mutation(info.context, work, _activity_failed)
+        activity = Id(input.activity_id, "Activity", "activityId")
+        return await mutate(
+            info, _ACTIVITY, translations.remove_activity_translation, activity, input.language
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
         description="Enter what was said, or the answer given, in a language (those who run its activity).",
     )
     async def translate_input(self, info: Info[Context, None], input: TranslateInputInput) -> InputPayload:
-        async def work(session: AsyncSession) -> InputPayload:
-            input_id = parse_global_id(input.input_id, "Input", field="inputId")
-            fields = present_fields(input, exclude=frozenset({"input_id", "language"}))
-            data = validate_input(InputTranslation, fields)
-            row = await translations.translate_input(
-                session, info.context.principal, input_id, input.language, data
-            )
-            return InputPayload(input=InputType.from_row(row))
-
-        return await run_mutation(info.context, work, _input_failed)
+        input_ = Id(input.input_id, "Input", "inputId")
+        data = fields(InputTranslation, input, exclude={"input_id", "language"})
+        return await mutate(info, _INPUT, translations.translate_input, input_, input.language, data)

@@ -44,10 +44,10 @@ from app.graphql.permissions import AUTHENTICATED
 from app.identity.graphql import IdentityMutation, IdentityQuery
 from app.initiatives.graphql import InitiativesMutation, InitiativesQuery
 from app.monitoring.graphql import MonitoringMutation, MonitoringQuery
-from app.monitoring.practice_graphql import PracticeMutation, PracticeQuery
 from app.opendata.graphql import OpenDataMutation, OpenDataQuery
 from app.plans.graphql import PlansMutation, PlansQuery
 from app.portfolio.graphql import PortfolioQuery
+from app.practice.graphql import PracticeMutation, PracticeQuery
 from app.tenancy.graphql import TenancyMutation, TenancyQuery
 from app.webhooks.graphql import WebhooksMutation, WebhooksQuery
 

@@ -16,11 +16,12 @@ from app.auth.dependencies import password_attempt
 from app.auth.permissions import Action
 from app.auth.policy import get_visible_many
 from app.auth.principal import Principal
-from app.core.errors import NotFound, PermissionDenied
+from app.core.errors import PermissionDenied
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, load_nodes
+from app.graphql.kit import answer, fields, mutate, node_resolver, nodes_via_service, payload, read, update
+from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -51,18 +52,6 @@ if TYPE_CHECKING:
 
 PersonKindEnum = strawberry.enum(PersonKind, name="PersonKind")
 RoleEnum = strawberry.enum(Role, name="Role")
-
-
-async def _lookup(info: Info[Context, None], fetch: Any, node_ids: Iterable[str], convert: Any) -> list[Any]:
-    """Relay node resolution through the service (which applies the policy); not visible -> null."""
-    results: list[Any] = []
-    async with info.context.session() as session:
-        for node_id in node_ids:
-            try:
-                results.append(convert(await fetch(session, info.context.principal, uuid.UUID(node_id))))
-            except (ValueError, NotFound, PermissionDenied):
-                results.append(None)
-    return results
 
 
 async def _persons_by_id(
@@ -132,7 +121,7 @@ class PersonType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[PersonType | None]:
-        return await _lookup(info, service.get_person, node_ids, cls.from_model)
+        return await nodes_via_service(info, service.get_person, node_ids, cls.from_model)
 
 
 @strawberry.type(name="RoleAssignment", description="A role held in the district, or at one school.")
@@ -151,13 +140,7 @@ class RoleAssignmentType(relay.Node):
             user_id=relay.GlobalID("User", str(assignment.user_id)),
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[RoleAssignmentType | None]:
-        return await load_nodes(
-            info, "role_assignment_by_id", role_assignment_by_id, node_ids, cls.from_model
-        )
+    resolve_nodes = node_resolver("role_assignment_by_id", role_assignment_by_id, via="load_nodes")
 
 
 @strawberry.type(name="User", description="A login, with its roles.")
@@ -190,7 +173,7 @@ class UserType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[UserType | None]:
-        return await _lookup(info, service.get_user, node_ids, cls.from_public)
+        return await nodes_via_service(info, service.get_user, node_ids, cls.from_public)
 
 
 @strawberry.type(name="ApiClient", description="An integrator's machine identity, with scopes.")
@@ -221,7 +204,7 @@ class ApiClientType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ApiClientType | None]:
-        return await _lookup(info, service.get_api_client, node_ids, cls.from_model)
+        return await nodes_via_service(info, service.get_api_client, node_ids, cls.from_model)
 
 
 @strawberry.type(name="RoleGrant")
@@ -247,8 +230,7 @@ class MeType:
     async def person(self, info: Info[Context, None]) -> PersonType | None:
         if self.person_uuid is None:
             return None
-        async with info.context.session() as session:
-            person = await service.own_person(session, info.context.principal)
+        person = await read(info, service.own_person)
         return PersonType.from_model(person) if person is not None else None
 
     @strawberry.field(
@@ -299,8 +281,7 @@ class IdentityQuery:
         updated_since: datetime | None = None,
     ) -> Connection[PersonType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_people(session, info.context.principal, page)
+        result = await read(info, service.list_people, page)
         return Connection.from_page(result, PersonType.from_model)
 
     @strawberry.field(permission_classes=AUTHENTICATED, description="Accounts of your district (admins).")
@@ -312,8 +293,7 @@ class IdentityQuery:
         updated_since: datetime | None = None,
     ) -> Connection[UserType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_users(session, info.context.principal, page)
+        result = await read(info, service.list_users, page)
         return Connection.from_page(result, UserType.from_public)
 
     @strawberry.field(
@@ -327,8 +307,7 @@ class IdentityQuery:
         updated_since: datetime | None = None,
     ) -> Connection[ApiClientType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_api_clients(session, info.context.principal, page)
+        result = await read(info, service.list_api_clients, page)
         return Connection.from_page(result, ApiClientType.from_model)
 
 
@@ -361,10 +340,7 @@ class UpdatePersonInput:
     tags: list[str] | None = strawberry.UNSET
 
 
-@strawberry.type
-class PersonPayload:
-    person: PersonType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PersonPayload = payload("PersonPayload", person=PersonType)
 
 
 @strawberry.input
@@ -391,10 +367,7 @@ class UpdateUserInput:
     is_active: bool | None = strawberry.UNSET
 
 
-@strawberry.type
-class UserPayload:
-    user: UserType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+UserPayload = payload("UserPayload", user=UserType)
 
 
 @strawberry.input
@@ -422,10 +395,7 @@ class GrantRoleInput:
     school_id: relay.GlobalID | None = None
 
 
-@strawberry.type
-class RoleAssignmentPayload:
-    role_assignment: RoleAssignmentType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+RoleAssignmentPayload = payload("RoleAssignmentPayload", role_assignment=RoleAssignmentType)
 
 
 @strawberry.input
@@ -447,30 +417,19 @@ def _uuid_or_none(value: relay.GlobalID | None, type_name: str, field: str) -> u
     return parse_global_id(value, type_name, field=field) if value is not None else None
 
 
+_PERSON = answer(PersonPayload, person=PersonType.from_model)
+_USER = answer(UserPayload, user=UserType.from_public)
+
+
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a person to your district.")
     async def create_person(self, info: Info[Context, None], input: CreatePersonInput) -> PersonPayload:
-        async def work(session: AsyncSession) -> PersonPayload:
-            data = validate_input(PersonCreate, present_fields(input))
-            person = await service.create_person(session, info.context.principal, data)
-            return PersonPayload(person=PersonType.from_model(person))
-
-        return await run_mutation(info.context, work, lambda errors: PersonPayload(user_errors=errors))
+        return await mutate(info, _PERSON, service.create_person, fields(PersonCreate, input))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a person.")
     async def update_person(self, info: Info[Context, None], input: UpdatePersonInput) -> PersonPayload:
-        async def work(session: AsyncSession) -> PersonPayload:
-            person_id = parse_global_id(input.id, "Person")
-            data = validate_input(
-                PersonUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
-            )
-            person = await service.update_person(
-                session, info.context.principal, person_id, data, expected_version=input.expected_version
-            )
-            return PersonPayload(person=PersonType.from_model(person))
-
-        return await run_mutation(info.context, work, lambda errors: PersonPayload(user_errors=errors))
+        return await update(info, _PERSON, service.update_person, input, "Person", PersonUpdate)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create an account (district admins).")
     async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> UserPayload:
@@ -489,17 +448,7 @@ class IdentityMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change or deactivate an account.")
     async def update_user(self, info: Info[Context, None], input: UpdateUserInput) -> UserPayload:
-        async def work(session: AsyncSession) -> UserPayload:
-            user_id = parse_global_id(input.id, "User")
-            data = validate_input(
-                UserUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
-            )
-            user = await service.update_user(
-                session, info.context.principal, user_id, data, expected_version=input.expected_version
-            )
-            return UserPayload(user=UserType.from_public(user))
-
-        return await run_mutation(info.context, work, lambda errors: UserPayload(user_errors=errors))
+        return await update(info, _USER, service.update_user, input, "User", UserUpdate)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Set an account's password (admins).")
     async def reset_user_password(

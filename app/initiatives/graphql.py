@@ -11,28 +11,42 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
 from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import (
+    Id,
+    RemovalPayload,
+    answer,
+    children,
+    fields,
+    id_input,
+    mutate,
+    node_by_id,
+    node_resolver,
+    payload,
+    read,
+    ref,
+    remove,
+    update,
+    version_field,
+)
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     actor_global_id,
     node_uuid,
+    optional_global_id,
     page_request,
     parse_global_id,
-    present_fields,
 )
-from app.graphql.relay import optional_global_id as _global
 from app.identity.graphql import PersonType, person_of
 from app.initiatives import service
 from app.initiatives.models import (
@@ -70,7 +84,7 @@ from app.initiatives.schemas import (
     StakeholderUpdate,
     TriangleDiagnosis,
 )
-from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+from app.tenancy.graphql import SchoolType, school_by_id
 
 if TYPE_CHECKING:
     from app.engagement.graphql import ActivityType
@@ -121,18 +135,6 @@ stance_history_by_placement = page_per_parent(service.stance_history_of_placemen
 stage_history_by_initiative = page_per_parent(service.stage_history_of_initiatives)
 
 
-def _with_ids(fields: dict[str, Any], *ids: tuple[str, str, str]) -> dict[str, Any]:
-    """`fields` with the global ids it holds replaced by UUIDs: (Python name, type, GraphQL field name).
-
-    An explicit null stays null (PATCH semantics); an id of another type is `NotFound` on that field.
-    """
-    for name, type_name, field in ids:
-        value = fields.get(name)
-        if value is not None:
-            fields[name] = parse_global_id(value, type_name, field=field)
-    return fields
-
-
 # --- types -------------------------------------------------------------------------------------------
 
 
@@ -162,8 +164,8 @@ class IndicatorType(relay.Node):
         return cls(
             id=str(indicator.id),
             database_id=indicator.id,
-            initiative_id=_global("Initiative", indicator.initiative_id),
-            school_id=_global("School", indicator.school_id),
+            initiative_id=optional_global_id("Initiative", indicator.initiative_id),
+            school_id=optional_global_id("School", indicator.school_id),
             name=indicator.name,
             kind=indicator.kind,
             unit=indicator.unit,
@@ -252,17 +254,13 @@ class CapacityItemType(relay.Node):
             category=item.category,
             description=item.description,
             status=item.status,
-            owner_person_id=_global("Person", item.owner_person_id),
+            owner_person_id=optional_global_id("Person", item.owner_person_id),
             version=item.version,
             created_at=item.created_at,
             updated_at=item.updated_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[CapacityItemType | None]:
-        return await load_nodes(info, "capacity_item_by_id", capacity_item_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("capacity_item_by_id", capacity_item_by_id, via="load_nodes")
 
 
 @strawberry.type(
@@ -302,7 +300,7 @@ class StakeholderType(relay.Node):
             name=stakeholder.name,
             category=stakeholder.category,
             is_group=stakeholder.is_group,
-            person_id=_global("Person", stakeholder.person_id),
+            person_id=optional_global_id("Person", stakeholder.person_id),
             formal_authority=stakeholder.formal_authority,
             description=stakeholder.description,
             preferred_language=stakeholder.preferred_language,
@@ -314,11 +312,7 @@ class StakeholderType(relay.Node):
             updated_at=stakeholder.updated_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[StakeholderType | None]:
-        return await _nodes(info, "stakeholder_by_id", stakeholder_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("stakeholder_by_id", stakeholder_by_id)
 
 
 @strawberry.type(
@@ -387,7 +381,7 @@ class StanceChangeType:
             to_stance=change.to_stance,
             evidence=change.evidence,
             activity_id=change.activity_id,
-            activity_global_id=_global("Activity", change.activity_id),
+            activity_global_id=optional_global_id("Activity", change.activity_id),
             recorded_by_kind=change.recorded_by_kind,
             recorded_by_id=change.recorded_by_id,
             recorded_by_global_id=actor_global_id(change.recorded_by_kind, change.recorded_by_id),
@@ -445,20 +439,15 @@ class PlacementType(relay.Node):
         loader = info.context.loader("initiative_by_id", initiative_by_id)
         return InitiativeType.from_model(await loader.load(self.initiative_uuid))
 
-    @strawberry.field(description="Every recorded stance, oldest first (the first is the one placed with).")
-    async def stance_history(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[StanceChangeType]:
-        page = page_request(first, after)
-        loader = info.context.loader("stance_history_by_placement", stance_history_by_placement)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, StanceChangeType.from_model)
+    stance_history = children(
+        StanceChangeType,
+        "stance_history_by_placement",
+        stance_history_by_placement,
+        updated_since=False,
+        description="Every recorded stance, oldest first (the first is the one placed with).",
+    )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PlacementType | None]:
-        return await load_nodes(info, "placement_by_id", placement_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("placement_by_id", placement_by_id, via="load_nodes")
 
 
 # What a finding's subjects are, by its code (the rules in `app/initiatives/findings.py` and
@@ -630,13 +619,13 @@ class InitiativeType(relay.Node):
             id=str(initiative.id),
             database_id=initiative.id,
             district_id=relay.GlobalID("District", str(initiative.district_id)),
-            school_id=_global("School", initiative.school_id),
+            school_id=optional_global_id("School", initiative.school_id),
             title=initiative.title,
             summary=initiative.summary,
             public_value=initiative.public_value,
             beneficiaries=initiative.beneficiaries,
             stage=initiative.stage,
-            owner_person_id=_global("Person", initiative.owner_person_id),
+            owner_person_id=optional_global_id("Person", initiative.owner_person_id),
             starts_on=initiative.starts_on,
             ends_on=initiative.ends_on,
             published=initiative.published,
@@ -660,45 +649,28 @@ class InitiativeType(relay.Node):
         loader = info.context.loader("school_by_id", school_by_id)
         return SchoolType.from_model(await loader.load(self.school_uuid))
 
-    @strawberry.field(description="The measures of its public value, oldest first.")
-    async def measures(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[IndicatorType]:
-        page = page_request(first, after, updated_since)
-        loader = info.context.loader("measures_by_initiative", measures_by_initiative)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, IndicatorType.from_model)
-
-    @strawberry.field(
-        description="What it needs in order to deliver (organizational capacity), oldest first."
+    measures = children(
+        IndicatorType,
+        "measures_by_initiative",
+        measures_by_initiative,
+        description="The measures of its public value, oldest first.",
     )
-    async def capacity_items(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[CapacityItemType]:
-        page = page_request(first, after, updated_since)
-        loader = info.context.loader("capacity_by_initiative", capacity_by_initiative)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, CapacityItemType.from_model)
 
-    @strawberry.field(
+    capacity_items = children(
+        CapacityItemType,
+        "capacity_by_initiative",
+        capacity_by_initiative,
+        description="What it needs in order to deliver (organizational capacity), oldest first.",
+    )
+
+    stage_history = children(
+        StageChangeType,
+        "stage_history_by_initiative",
+        stage_history_by_initiative,
+        updated_since=False,
         description="Every move between stages, oldest first: who moved it, from which stage to which, "
-        "and when. Co-creation counts for a stage only if held, and recorded, before it was entered."
+        "and when. Co-creation counts for a stage only if held, and recorded, before it was entered.",
     )
-    async def stage_history(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[StageChangeType]:
-        page = page_request(first, after)
-        loader = info.context.loader("stage_history_by_initiative", stage_history_by_initiative)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, StageChangeType.from_model)
 
     @strawberry.field(
         description="Its co-creation and co-production activities you can read (see `activities`), oldest "
@@ -720,21 +692,14 @@ class InitiativeType(relay.Node):
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, ActivityType.from_row)
 
-    @strawberry.field(
+    stakeholders = children(
+        PlacementType,
+        "placements_by_initiative",
+        placements_by_initiative,
+        nullable=True,
         description="Its authorizing environment: who is placed, and where each stands (leaders, coaches "
-        "and admins; null with a `forbidden` error for other roles)."
+        "and admins; null with a `forbidden` error for other roles).",
     )
-    async def stakeholders(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[PlacementType] | None:
-        page = page_request(first, after, updated_since)
-        loader = info.context.loader("placements_by_initiative", placements_by_initiative)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, PlacementType.from_model)
 
     @strawberry.field(
         description="Where its triangle is weak, with the findings behind each corner's score (leaders, "
@@ -742,8 +707,7 @@ class InitiativeType(relay.Node):
         metadata=cost(2_500),
     )
     async def triangle(self, info: Info[Context, None]) -> TriangleDiagnosisType | None:
-        async with info.context.session() as session:
-            diagnosis = await service.triangle(session, info.context.principal, self.database_id)
+        diagnosis = await read(info, service.triangle, self.database_id)
         return TriangleDiagnosisType.from_schema(diagnosis)
 
     @strawberry.field(
@@ -758,11 +722,7 @@ class InitiativeType(relay.Node):
             )
         return AuthorizingEnvironment.from_schema(environment)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[InitiativeType | None]:
-        return await _nodes(info, "initiative_by_id", initiative_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("initiative_by_id", initiative_by_id)
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -798,8 +758,7 @@ class InitiativesQuery:
             ),
             stakeholder_category=stakeholder_category,
         )
-        async with info.context.session() as session:
-            result = await service.list_initiatives(session, info.context.principal, page, filters)
+        result = await read(info, service.list_initiatives, page, filters)
         return Connection.from_page(result, InitiativeType.from_model)
 
     @strawberry.field(
@@ -807,11 +766,9 @@ class InitiativesQuery:
         description="One initiative by its global id; null if it is not there for you.",
     )
     async def initiative(self, info: Info[Context, None], id: relay.GlobalID) -> InitiativeType | None:
-        initiative_id = node_uuid(id, "Initiative")
-        if initiative_id is None:
-            return None
-        loader = info.context.loader("initiative_by_id", initiative_by_id)
-        return InitiativeType.from_model(await loader.load(initiative_id))
+        return await node_by_id(
+            info, id, "Initiative", "initiative_by_id", initiative_by_id, InitiativeType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -826,15 +783,11 @@ class InitiativesQuery:
         category: StakeholderCategoryEnum | None = None,  # type: ignore[valid-type]
     ) -> Connection[StakeholderType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_stakeholders(session, info.context.principal, page, category=category)
+        result = await read(info, service.list_stakeholders, page, category=category)
         return Connection.from_page(result, StakeholderType.from_model)
 
 
 # --- mutations --------------------------------------------------------------------------------------
-
-_VERSIONED = frozenset({"id", "expected_version"})
-_EXPECTED_VERSION = "The version you read; a stale one is refused and nothing is written."
 
 
 @strawberry.input(description="A new initiative, at the exploring stage.")
@@ -855,7 +808,7 @@ class CreateInitiativeInput:
 @strawberry.input(description="Changes to an initiative: omitted fields stay as they are.")
 class UpdateInitiativeInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     title: str | None = strawberry.UNSET
     public_value: str | None = strawberry.UNSET
     summary: str | None = strawberry.UNSET
@@ -871,10 +824,7 @@ class UpdateInitiativeInput:
     published: bool | None = strawberry.UNSET
 
 
-@strawberry.type
-class InitiativePayload:
-    initiative: InitiativeType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+InitiativePayload = payload("InitiativePayload", initiative=InitiativeType)
 
 
 @strawberry.input(description="A new measure of an initiative's public value.")
@@ -894,7 +844,7 @@ class AddMeasureInput:
 @strawberry.input(description="Changes to a measure: omitted fields stay as they are.")
 class UpdateMeasureInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     name: str | None = strawberry.UNSET
     kind: IndicatorKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     unit: str | None = strawberry.UNSET
@@ -906,15 +856,10 @@ class UpdateMeasureInput:
     feedback_measure: str | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveMeasureInput:
-    id: relay.GlobalID
+RemoveMeasureInput = id_input("RemoveMeasureInput")
 
 
-@strawberry.type
-class MeasurePayload:
-    measure: IndicatorType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+MeasurePayload = payload("MeasurePayload", measure=IndicatorType)
 
 
 @strawberry.input(description="Something the initiative needs in order to deliver.")
@@ -929,22 +874,17 @@ class AddCapacityItemInput:
 @strawberry.input(description="Changes to a capacity item: omitted fields stay as they are.")
 class UpdateCapacityItemInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     category: CapacityCategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     description: str | None = strawberry.UNSET
     status: CapacityStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     owner_person_id: relay.GlobalID | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveCapacityItemInput:
-    id: relay.GlobalID
+RemoveCapacityItemInput = id_input("RemoveCapacityItemInput")
 
 
-@strawberry.type
-class CapacityItemPayload:
-    capacity_item: CapacityItemType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CapacityItemPayload = payload("CapacityItemPayload", capacity_item=CapacityItemType)
 
 
 @strawberry.input(description="A new member of the district's authorizing environment.")
@@ -964,7 +904,7 @@ class CreateStakeholderInput:
 @strawberry.input(description="Changes to a stakeholder: omitted fields stay as they are.")
 class UpdateStakeholderInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     name: str | None = strawberry.UNSET
     category: StakeholderCategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     is_group: bool | None = strawberry.UNSET
@@ -977,10 +917,7 @@ class UpdateStakeholderInput:
     tags: list[str] | None = strawberry.UNSET
 
 
-@strawberry.type
-class StakeholderPayload:
-    stakeholder: StakeholderType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+StakeholderPayload = payload("StakeholderPayload", stakeholder=StakeholderType)
 
 
 @strawberry.input(
@@ -1002,7 +939,7 @@ class PlaceStakeholderInput:
 @strawberry.input(description="Changes to a placement; a new stance is added to its history.")
 class UpdatePlacementInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     power: int | None = strawberry.UNSET
     interest: int | None = strawberry.UNSET
     stance: StanceEnum | None = strawberry.UNSET  # type: ignore[valid-type]
@@ -1013,45 +950,18 @@ class UpdatePlacementInput:
     )
 
 
-@strawberry.input
-class RemovePlacementInput:
-    id: relay.GlobalID
+RemovePlacementInput = id_input("RemovePlacementInput")
 
 
-@strawberry.type
-class PlacementPayload:
-    placement: PlacementType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlacementPayload = payload("PlacementPayload", placement=PlacementType)
 
 
-@strawberry.type(description="The answer to a removal: the id of what is gone, or why nothing was.")
-class RemovalPayload:
-    removed_id: relay.GlobalID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def _initiative_failed(errors: list[UserError]) -> InitiativePayload:
-    return InitiativePayload(user_errors=errors)
-
-
-def _measure_failed(errors: list[UserError]) -> MeasurePayload:
-    return MeasurePayload(user_errors=errors)
-
-
-def _capacity_failed(errors: list[UserError]) -> CapacityItemPayload:
-    return CapacityItemPayload(user_errors=errors)
-
-
-def _stakeholder_failed(errors: list[UserError]) -> StakeholderPayload:
-    return StakeholderPayload(user_errors=errors)
-
-
-def _placement_failed(errors: list[UserError]) -> PlacementPayload:
-    return PlacementPayload(user_errors=errors)
-
-
-def _removal_failed(errors: list[UserError]) -> RemovalPayload:
-    return RemovalPayload(user_errors=errors)
+_INITIATIVE = answer(InitiativePayload, initiative=InitiativeType.from_model)
+_MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
+_CAPACITY_ITEM = answer(CapacityItemPayload, capacity_item=CapacityItemType.from_model)
+_STAKEHOLDER = answer(StakeholderPayload, stakeholder=StakeholderType.from_model)
+_PLACEMENT = answer(PlacementPayload, placement=PlacementType.from_model)
+_OWNER = ref("owner_person_id", "Person")
 
 
 @strawberry.type
@@ -1063,17 +973,9 @@ class InitiativesMutation:
     async def create_initiative(
         self, info: Info[Context, None], input: CreateInitiativeInput
     ) -> InitiativePayload:
-        async def work(session: AsyncSession) -> InitiativePayload:
-            fields = _with_ids(
-                present_fields(input),
-                ("school_id", "School", "schoolId"),
-                ("owner_person_id", "Person", "ownerPersonId"),
-            )
-            data = validate_input(InitiativeCreate, fields)
-            initiative = await service.create_initiative(session, info.context.principal, data)
-            return InitiativePayload(initiative=InitiativeType.from_model(initiative))
-
-        return await run_mutation(info.context, work, _initiative_failed)
+        school = ref("school_id", "School")
+        data = fields(InitiativeCreate, input, school, _OWNER)
+        return await mutate(info, _INITIATIVE, service.create_initiative, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1082,96 +984,51 @@ class InitiativesMutation:
     async def update_initiative(
         self, info: Info[Context, None], input: UpdateInitiativeInput
     ) -> InitiativePayload:
-        async def work(session: AsyncSession) -> InitiativePayload:
-            initiative_id = parse_global_id(input.id, "Initiative")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED), ("owner_person_id", "Person", "ownerPersonId")
-            )
-            data = validate_input(InitiativeUpdate, fields)
-            initiative = await service.update_initiative(
-                session, info.context.principal, initiative_id, data, expected_version=input.expected_version
-            )
-            return InitiativePayload(initiative=InitiativeType.from_model(initiative))
-
-        return await run_mutation(info.context, work, _initiative_failed)
+        return await update(
+            info, _INITIATIVE, service.update_initiative, input, "Initiative", InitiativeUpdate, _OWNER
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a measure of the public value.")
     async def add_measure(self, info: Info[Context, None], input: AddMeasureInput) -> MeasurePayload:
-        async def work(session: AsyncSession) -> MeasurePayload:
-            initiative_id = parse_global_id(input.initiative_id, "Initiative", field="initiativeId")
-            data = validate_input(
-                IndicatorCreate, present_fields(input, exclude=frozenset({"initiative_id"}))
-            )
-            measure = await service.add_measure(session, info.context.principal, initiative_id, data)
-            return MeasurePayload(measure=IndicatorType.from_model(measure))
-
-        return await run_mutation(info.context, work, _measure_failed)
+        initiative = Id(input.initiative_id, "Initiative", "initiativeId")
+        data = fields(IndicatorCreate, input, exclude={"initiative_id"})
+        return await mutate(info, _MEASURE, service.add_measure, initiative, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a measure.")
     async def update_measure(self, info: Info[Context, None], input: UpdateMeasureInput) -> MeasurePayload:
-        async def work(session: AsyncSession) -> MeasurePayload:
-            measure_id = parse_global_id(input.id, "Indicator")
-            data = validate_input(IndicatorUpdate, present_fields(input, exclude=_VERSIONED))
-            measure = await service.update_measure(
-                session, info.context.principal, measure_id, data, expected_version=input.expected_version
-            )
-            return MeasurePayload(measure=IndicatorType.from_model(measure))
-
-        return await run_mutation(info.context, work, _measure_failed)
+        return await update(info, _MEASURE, service.update_measure, input, "Indicator", IndicatorUpdate)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a measure.")
     async def remove_measure(self, info: Info[Context, None], input: RemoveMeasureInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await service.remove_measure(
-                session, info.context.principal, parse_global_id(input.id, "Indicator")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_measure, input, "Indicator")
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add something the initiative needs.")
     async def add_capacity_item(
         self, info: Info[Context, None], input: AddCapacityItemInput
     ) -> CapacityItemPayload:
-        async def work(session: AsyncSession) -> CapacityItemPayload:
-            initiative_id = parse_global_id(input.initiative_id, "Initiative", field="initiativeId")
-            fields = _with_ids(
-                present_fields(input, exclude=frozenset({"initiative_id"})),
-                ("owner_person_id", "Person", "ownerPersonId"),
-            )
-            data = validate_input(CapacityItemCreate, fields)
-            item = await service.add_capacity_item(session, info.context.principal, initiative_id, data)
-            return CapacityItemPayload(capacity_item=CapacityItemType.from_model(item))
-
-        return await run_mutation(info.context, work, _capacity_failed)
+        initiative = Id(input.initiative_id, "Initiative", "initiativeId")
+        data = fields(CapacityItemCreate, input, _OWNER, exclude={"initiative_id"})
+        return await mutate(info, _CAPACITY_ITEM, service.add_capacity_item, initiative, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a capacity item.")
     async def update_capacity_item(
         self, info: Info[Context, None], input: UpdateCapacityItemInput
     ) -> CapacityItemPayload:
-        async def work(session: AsyncSession) -> CapacityItemPayload:
-            item_id = parse_global_id(input.id, "CapacityItem")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED), ("owner_person_id", "Person", "ownerPersonId")
-            )
-            data = validate_input(CapacityItemUpdate, fields)
-            item = await service.update_capacity_item(
-                session, info.context.principal, item_id, data, expected_version=input.expected_version
-            )
-            return CapacityItemPayload(capacity_item=CapacityItemType.from_model(item))
-
-        return await run_mutation(info.context, work, _capacity_failed)
+        return await update(
+            info,
+            _CAPACITY_ITEM,
+            service.update_capacity_item,
+            input,
+            "CapacityItem",
+            CapacityItemUpdate,
+            _OWNER,
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a capacity item.")
     async def remove_capacity_item(
         self, info: Info[Context, None], input: RemoveCapacityItemInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            item_id = parse_global_id(input.id, "CapacityItem")
-            await service.remove_capacity_item(session, info.context.principal, item_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_capacity_item, input, "CapacityItem")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1180,28 +1037,17 @@ class InitiativesMutation:
     async def create_stakeholder(
         self, info: Info[Context, None], input: CreateStakeholderInput
     ) -> StakeholderPayload:
-        async def work(session: AsyncSession) -> StakeholderPayload:
-            fields = _with_ids(present_fields(input), ("person_id", "Person", "personId"))
-            data = validate_input(StakeholderCreate, fields)
-            stakeholder = await service.create_stakeholder(session, info.context.principal, data)
-            return StakeholderPayload(stakeholder=StakeholderType.from_model(stakeholder))
-
-        return await run_mutation(info.context, work, _stakeholder_failed)
+        data = fields(StakeholderCreate, input, ref("person_id", "Person"))
+        return await mutate(info, _STAKEHOLDER, service.create_stakeholder, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a stakeholder.")
     async def update_stakeholder(
         self, info: Info[Context, None], input: UpdateStakeholderInput
     ) -> StakeholderPayload:
-        async def work(session: AsyncSession) -> StakeholderPayload:
-            stakeholder_id = parse_global_id(input.id, "Stakeholder")
-            fields = _with_ids(present_fields(input, exclude=_VERSIONED), ("person_id", "Person", "personId"))
-            data = validate_input(StakeholderUpdate, fields)
-            stakeholder = await service.update_stakeholder(
-                session, info.context.principal, stakeholder_id, data, expected_version=input.expected_version
-            )
-            return StakeholderPayload(stakeholder=StakeholderType.from_model(stakeholder))
-
-        return await run_mutation(info.context, work, _stakeholder_failed)
+        person = ref("person_id", "Person")
+        return await update(
+            info, _STAKEHOLDER, service.update_stakeholder, input, "Stakeholder", StakeholderUpdate, person
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1211,17 +1057,10 @@ class InitiativesMutation:
     async def place_stakeholder(
         self, info: Info[Context, None], input: PlaceStakeholderInput
     ) -> PlacementPayload:
-        async def work(session: AsyncSession) -> PlacementPayload:
-            initiative_id = parse_global_id(input.initiative_id, "Initiative", field="initiativeId")
-            fields = _with_ids(
-                present_fields(input, exclude=frozenset({"initiative_id"})),
-                ("stakeholder_id", "Stakeholder", "stakeholderId"),
-            )
-            data = validate_input(PlacementCreate, fields)
-            placement = await service.place_stakeholder(session, info.context.principal, initiative_id, data)
-            return PlacementPayload(placement=PlacementType.from_model(placement))
-
-        return await run_mutation(info.context, work, _placement_failed)
+        initiative = Id(input.initiative_id, "Initiative", "initiativeId")
+        stakeholder = ref("stakeholder_id", "Stakeholder")
+        data = fields(PlacementCreate, input, stakeholder, exclude={"initiative_id"})
+        return await mutate(info, _PLACEMENT, service.place_stakeholder, initiative, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1230,15 +1069,9 @@ class InitiativesMutation:
     async def update_placement(
         self, info: Info[Context, None], input: UpdatePlacementInput
     ) -> PlacementPayload:
-        async def work(session: AsyncSession) -> PlacementPayload:
-            placement_id = parse_global_id(input.id, "InitiativeStakeholder")
-            data = validate_input(PlacementUpdate, present_fields(input, exclude=_VERSIONED))
-            placement = await service.update_placement(
-                session, info.context.principal, placement_id, data, expected_version=input.expected_version
-            )
-            return PlacementPayload(placement=PlacementType.from_model(placement))
-
-        return await run_mutation(info.context, work, _placement_failed)
+        return await update(
+            info, _PLACEMENT, service.update_placement, input, "InitiativeStakeholder", PlacementUpdate
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1247,9 +1080,4 @@ class InitiativesMutation:
     async def remove_placement(
         self, info: Info[Context, None], input: RemovePlacementInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            placement_id = parse_global_id(input.id, "InitiativeStakeholder")
-            await service.remove_placement(session, info.context.principal, placement_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_placement, input, "InitiativeStakeholder")

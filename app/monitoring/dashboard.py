@@ -35,9 +35,7 @@ from app.engagement.models import Activity, Disposition, Input, Mode
 from app.engagement.schemas import InputPublic
 from app.initiatives.models import Indicator
 from app.initiatives.schemas import IndicatorPublic
-from app.monitoring import feedback, measurements, practice
-from app.monitoring.models import Walkthrough
-from app.monitoring.practice_schemas import FeedbackCell, WalkthroughSummary
+from app.monitoring import measurements
 from app.monitoring.schemas import (
     GoalDashboard,
     IndicatorStatusPublic,
@@ -47,6 +45,10 @@ from app.monitoring.schemas import (
 from app.plans import service as plans
 from app.plans.models import ActionStep, Goal, Plan, ReviewCheckpoint, StepStatus
 from app.plans.schemas import ActionStepPublic, CheckpointPublic
+from app.practice import feedback
+from app.practice import service as practice
+from app.practice.models import Walkthrough
+from app.practice.schemas import FeedbackCell, WalkthroughSummary
 
 # A checkpoint not yet held is "due" from today until this many days ahead.
 DUE_WITHIN = timedelta(days=14)

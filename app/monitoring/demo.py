@@ -1,9 +1,8 @@
 """Progress-monitoring demo data: what the active demo plan's first months have produced.
 
 Built through the services like the rest of the demo (`app.demo`), so it obeys the rules the APIs
-enforce: a screener series on the plan's goal that has started to move, classroom walkthroughs of the
-practice the plan relies on, a decided PDSA cycle and an open one, PLC meetings (most shared with the
-leadership team) and one term of student feedback, enough teachers for the school's aggregate to show.
+enforce: a screener series on the plan's goal that has started to move, and the walkthrough share on
+the initiative the plan carries out; what happened in classrooms is `app.practice.demo`'s.
 """
 
 from __future__ import annotations
@@ -16,72 +15,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import SYSTEM, Grant, Principal, PrincipalKind
+from app.auth.principal import SYSTEM, Principal
 from app.core.models import utcnow
 from app.identity.models import Person, Role, RoleAssignment, User
 from app.initiatives.models import Indicator, Initiative
-from app.monitoring import feedback, measurements, practice
-from app.monitoring.models import ImplementationLevel, PdsaDecision, SupportNeeded
-from app.monitoring.practice_schemas import (
-    FeedbackResultCreate,
-    FeedbackShareCreate,
-    ObservationCreate,
-    PdsaCycleCreate,
-    PdsaCycleUpdate,
-    PdsaDecisionCreate,
-    PlcMeetingCreate,
-    WalkthroughCreate,
-)
+from app.monitoring import measurements
 from app.plans.models import Goal, Plan, PlanStatus, Strategy
+from app.practice.demo import seed_practice
 from app.tenancy.models import School
-
-_L = ImplementationLevel
-_S = SupportNeeded
-
-PRACTICE = "Structured-literacy block"
-
-# Two walkthroughs six weeks apart; per classroom (teacher index: 0 is the demo teacher account, 1-4
-# the first SIS-synced teachers of the school) the level and the support that would help.
-WALKTHROUGHS: list[tuple[int, list[tuple[int, ImplementationLevel, SupportNeeded]]]] = [
-    (
-        52,
-        [
-            (0, _L.DEVELOPING, _S.COACHING),
-            (1, _L.BEGINNING, _S.COACHING),
-            (2, _L.NOT_OBSERVED, _S.PLC),
-            (3, _L.DEVELOPING, _S.NONE),
-            (4, _L.PROFICIENT, _S.NONE),
-        ],
-    ),
-    (
-        10,
-        [
-            (0, _L.PROFICIENT, _S.NONE),
-            (1, _L.DEVELOPING, _S.FEEDBACK),
-            (2, _L.BEGINNING, _S.COACHING),
-            (3, _L.PROFICIENT, _S.NONE),
-            (4, _L.PROFICIENT, _S.NONE),
-        ],
-    ),
-]
-
-# (team, days ago, needs, shared with the leadership team)
-PLC_MEETINGS: list[tuple[str, int, list[str], bool]] = [
-    ("Grade 2 team", 35, ["decodable texts", "intervention scheduling"], True),
-    ("Grade 3 team", 28, ["decodable texts", "time to look at student work"], True),
-    ("Kindergarten team", 14, ["classroom routines"], False),
-    ("Grade 2 team", 7, ["intervention scheduling", "decodable texts"], True),
-]
-
-# (teacher index, favourable share, respondents): belonging, this fall. A second measure has results
-# from two classes only, so its school cell stays suppressed — the demo shows both.
-FEEDBACK_BELONGING: list[tuple[int, str, int]] = [
-    (0, "0.81", 24),
-    (1, "0.66", 22),
-    (2, "0.74", 19),
-    (3, "0.70", 25),
-]
-FEEDBACK_CHALLENGE: list[tuple[int, str, int]] = [(0, "0.58", 24), (3, "0.63", 25)]
 
 
 @dataclass(frozen=True)
@@ -227,132 +168,20 @@ async def seed_monitoring(
     result = await measurements.record_measurements(session, operator, rows)
     counts["measurements"] = result.created
 
-    # Walkthroughs of the practice the plan relies on, observed by the coach.
-    teachers = setting.teachers
-    counts["walkthroughs"] = 0
-    for days_ago, classrooms in WALKTHROUGHS:
-        walkthrough = await practice.create_walkthrough(
+    counts.update(
+        await seed_practice(
             session,
             operator,
-            WalkthroughCreate(
-                school_id=setting.school.id,
-                practice=PRACTICE,
-                practice_id=practice_id,
-                observed_on=today - timedelta(days=days_ago),
-                observer_person_id=setting.coach_person_id,
-                plan_id=setting.plan.id,
-                notes="Looked for the daily phonics warm-up and decodable-text practice.",
-            ),
+            district_id,
+            today,
+            school_id=setting.school.id,
+            plan_id=setting.plan.id,
+            strategies=setting.strategies,
+            teachers=setting.teachers,
+            coach_person_id=setting.coach_person_id,
+            teacher_user=setting.teacher_user,
+            practice_id=practice_id,
         )
-        counts["walkthroughs"] += 1
-        for index, level, support in classrooms:
-            if index < len(teachers):
-                await practice.add_observation(
-                    session,
-                    operator,
-                    walkthrough.id,
-                    ObservationCreate(teacher_person_id=teachers[index], level=level, support=support),
-                )
-        # Done walkthroughs are closed: their summaries are published, their classrooms locked.
-        await practice.close_walkthrough(session, operator, walkthrough.id)
-
-    # A PDSA cycle that led to adopting the warm-up, and one still running on intervention time.
-    counts["pdsa_cycles"] = 0
-    literacy = setting.strategies.get("Daily structured-literacy block")
-    if literacy is not None:
-        cycle = await practice.create_pdsa_cycle(
-            session,
-            operator,
-            literacy.id,
-            PdsaCycleCreate(
-                question="Does a ten-minute phonics warm-up raise decoding in two grade 2 classes?",
-                prediction="Within six weeks, at least 60% of the students in both classes decode the "
-                "grade-level word list.",
-                plan="Both teachers run the warm-up daily; the coach takes running records every two weeks.",
-                started_on=today - timedelta(days=75),
-                practice_id=practice_id,
-            ),
-        )
-        await practice.update_pdsa_cycle(
-            session,
-            operator,
-            cycle.id,
-            PdsaCycleUpdate(
-                done="Run on 27 of 30 school days; two days lost to testing, one to a fire drill."
-            ),
-        )
-        await practice.decide_pdsa_cycle(
-            session,
-            operator,
-            cycle.id,
-            PdsaDecisionCreate(
-                decision=PdsaDecision.ADOPT,
-                decided_on=today - timedelta(days=30),
-                results="68% and 71% decode the list, up from 41% and 45%: better than predicted.",
-            ),
-        )
-        counts["pdsa_cycles"] += 1
-    intervention = setting.strategies.get("Protected intervention time")
-    if intervention is not None:
-        await practice.create_pdsa_cycle(
-            session,
-            operator,
-            intervention.id,
-            PdsaCycleCreate(
-                question="Can grade 3 intervention groups meet during the literacy block instead of science?",
-                prediction="No student misses science, and group attendance stays above 90%.",
-                plan="Grade 3 tries it for four weeks; the teachers log attendance daily.",
-                started_on=today - timedelta(days=6),
-            ),
-        )
-        counts["pdsa_cycles"] += 1
-
-    for team, days_ago, needs, shared in PLC_MEETINGS:
-        await practice.create_plc_meeting(
-            session,
-            operator,
-            PlcMeetingCreate(
-                school_id=setting.school.id,
-                team=team,
-                met_on=today - timedelta(days=days_ago),
-                agenda="Student work from the warm-up; who needs what next.",
-                practice_id=practice_id,
-                needs=needs,
-                shared_with_leadership=shared,
-            ),
-        )
-    counts["plc_meetings"] = len(PLC_MEETINGS)
-
-    # One term of student feedback; the demo teacher shares hers with the coach.
-    period = f"{today.year if today.month >= 7 else today.year - 1}-fall"
-    counts["feedback_results"] = 0
-    for measure, results in (("belonging", FEEDBACK_BELONGING), ("challenge", FEEDBACK_CHALLENGE)):
-        for index, share, respondents in results:
-            if index < len(teachers):
-                await feedback.record_feedback_result(
-                    session,
-                    operator,
-                    FeedbackResultCreate(
-                        measure=measure,
-                        period=period,
-                        favourable_share=Decimal(share),
-                        respondents=respondents,
-                        school_id=setting.school.id,
-                        teacher_person_id=teachers[index],
-                    ),
-                )
-                counts["feedback_results"] += 1
-    if setting.teacher_user is not None and setting.coach_person_id is not None:
-        user_id, school_id = setting.teacher_user
-        teacher = Principal(
-            kind=PrincipalKind.USER,
-            id=user_id,
-            district_id=district_id,
-            grants=(Grant(Role.TEACHER, school_id),),
-            label="demo teacher",
-        )
-        await feedback.share_feedback(
-            session, teacher, FeedbackShareCreate(person_id=setting.coach_person_id)
-        )
+    )
     await session.flush()
     return counts

@@ -10,7 +10,6 @@ loaders here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,14 +22,16 @@ from strawberry.types import Info
 from app.core.errors import NotFound
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import run_mutation, validate_input
+from app.graphql.kit import RemovalPayload, id_input, node_resolver, payload, remove
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import node_uuid, parse_global_id, present_fields
-from app.initiatives.graphql import IndicatorType, RemovalPayload, _global
+from app.graphql.relay import node_uuid, optional_global_id, parse_global_id, present_fields
+from app.initiatives.graphql import (
+    IndicatorType,
+)
 from app.monitoring import dashboard, measurements
 from app.monitoring.models import Measurement
-from app.monitoring.practice_graphql import FeedbackCellType, WalkthroughSummaryType
 from app.monitoring.schemas import (
     BulkResult,
     IndicatorStatusPublic,
@@ -50,7 +51,7 @@ from app.monitoring.signals import (
     StatusBasis,
 )
 from app.plans.graphql import ActionStepType, GoalType, PlanType, ReviewCheckpointType, goal_indicator_by_id
-from app.tenancy.graphql import _nodes
+from app.practice.graphql import FeedbackCellType, WalkthroughSummaryType
 
 IndicatorStatusEnum = strawberry.enum(
     IndicatorStatus,
@@ -116,7 +117,7 @@ class MeasurementType(relay.Node):
             id=str(row.id),
             database_id=row.id,
             indicator_id=relay.GlobalID("Indicator", str(row.indicator_id)),
-            school_id=_global("School", row.school_id),
+            school_id=optional_global_id("School", row.school_id),
             value=row.value,
             measured_on=row.measured_on,
             n=row.n,
@@ -134,11 +135,7 @@ class MeasurementType(relay.Node):
         row = await info.context.loader("plan_goal_indicator_by_id", goal_indicator_by_id).load(indicator_id)
         return IndicatorType.from_model(row) if row is not None else None
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[MeasurementType | None]:
-        return await _nodes(info, "measurement_by_id", measurement_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("measurement_by_id", measurement_by_id)
 
 
 @strawberry.type(name="SeriesPoint", description="A dated value of an indicator's series.")
@@ -255,7 +252,7 @@ class IndicatorStatusReportType:
             return None
         return cls(
             indicator_id=relay.GlobalID("Indicator", str(report.indicator_id)),
-            school_id=_global("School", report.school_id),
+            school_id=optional_global_id("School", report.school_id),
             status=report.status,
             basis=report.basis,
             reason=report.reason,
@@ -459,11 +456,9 @@ class RecordMeasurementInput:
     )
 
 
-@strawberry.type
-class RecordMeasurementPayload:
-    measurement: MeasurementType | None = None
-    outcome: MeasurementOutcomeEnum | None = None  # type: ignore[valid-type]
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+RecordMeasurementPayload = payload(
+    "RecordMeasurementPayload", measurement=MeasurementType, outcome=MeasurementOutcomeEnum
+)
 
 
 @strawberry.input(description="Up to 5,000 values across indicators, applied in one transaction.")
@@ -474,15 +469,10 @@ class RecordMeasurementsInput:
     )
 
 
-@strawberry.type
-class RecordMeasurementsPayload:
-    result: MeasurementBatchResultType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+RecordMeasurementsPayload = payload("RecordMeasurementsPayload", result=MeasurementBatchResultType)
 
 
-@strawberry.input
-class RemoveMeasurementInput:
-    id: relay.GlobalID
+RemoveMeasurementInput = id_input("RemoveMeasurementInput")
 
 
 def _row(row: RecordMeasurementInput) -> dict[str, Any]:
@@ -552,9 +542,4 @@ class MonitoringMutation:
     async def remove_measurement(
         self, info: Info[Context, None], input: RemoveMeasurementInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            measurement_id = parse_global_id(input.id, "Measurement")
-            await measurements.remove_measurement(session, info.context.principal, measurement_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, lambda errors: RemovalPayload(user_errors=errors))
+        return await remove(info, measurements.remove_measurement, input, "Measurement")

@@ -14,7 +14,6 @@ from app.core.schemas import DecimalNumber, EntityPublic, PublicModel, RequestMo
 from app.engagement.schemas import InputPublic
 from app.initiatives.models import Direction
 from app.initiatives.schemas import IndicatorPublic, Measure
-from app.monitoring.practice_schemas import FeedbackCell, WalkthroughSummary
 from app.monitoring.signals import (
     BaselineSource,
     IndicatorStatus,
@@ -26,6 +25,7 @@ from app.monitoring.signals import (
 )
 from app.plans.models import PlanStatus
 from app.plans.schemas import ActionStepPublic, CheckpointPublic
+from app.practice.schemas import FeedbackCell, WalkthroughSummary
 
 # The most rows one bulk call takes, across indicators; the whole batch is one transaction.
 MAX_BULK = 5_000

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import run_mutation, validate_input
+from app.graphql.kit import payload, read
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import present_fields
 from app.opendata import service
@@ -50,8 +51,7 @@ class OpenDataQuery:
         description="Your district's open-data choice; null until it was ever set. District admins.",
     )
     async def open_data_setting(self, info: Info[Context, None]) -> OpenDataSettingType | None:
-        async with info.context.session() as session:
-            row = await service.setting_of(session, info.context.principal)
+        row = await read(info, service.setting_of)
         return OpenDataSettingType.from_model(row) if row is not None else None
 
 
@@ -64,10 +64,7 @@ class SetOpenDataSettingInput:
     contact: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class OpenDataSettingPayload:
-    setting: OpenDataSettingType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+OpenDataSettingPayload = payload("OpenDataSettingPayload", setting=OpenDataSettingType)
 
 
 @strawberry.type

@@ -33,27 +33,43 @@ from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
+from app.graphql.kit import (
+    VERSIONED,
+    Id,
+    RemovalPayload,
+    answer,
+    children,
+    fields,
+    id_input,
+    mutate,
+    node_by_id,
+    node_resolver,
+    nodes_via_service,
+    payload,
+    read,
+    ref,
+    remove,
+    update,
+    version_field,
+    with_ids,
+)
+from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     actor_global_id,
     node_uuid,
+    optional_global_id,
     page_request,
     parse_global_id,
     present_fields,
 )
-from app.identity.graphql import PersonType, _lookup, person_of
+from app.identity.graphql import PersonType, person_of
 from app.initiatives.graphql import (
-    _EXPECTED_VERSION,
-    _VERSIONED,
     DirectionEnum,
     IndicatorKindEnum,
     IndicatorType,
     InitiativeType,
-    RemovalPayload,
-    _global,
-    _with_ids,
     initiative_by_id,
 )
 from app.initiatives.models import Indicator
@@ -105,7 +121,7 @@ from app.plans.schemas import (
     StrategyProgress,
     StrategyUpdate,
 )
-from app.tenancy.graphql import SchoolType, VoiceEnum, _nodes, school_by_id
+from app.tenancy.graphql import SchoolType, VoiceEnum, school_by_id
 from app.tenancy.models import Voice
 
 PlanStatusEnum = strawberry.enum(
@@ -239,11 +255,7 @@ class CollaboratorType(relay.Node):
     async def person(self, info: Info[Context, None]) -> PersonType | None:
         return await person_of(info, self.person_uuid)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[CollaboratorType | None]:
-        return await load_nodes(info, "collaborator_by_id", collaborator_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("collaborator_by_id", collaborator_by_id, via="load_nodes")
 
 
 def _effective_progress(self: Any) -> int:
@@ -310,7 +322,7 @@ class ActionStepType(relay.Node):
             strategy_id=relay.GlobalID("Strategy", str(step.strategy_id)),
             title=step.title,
             description=step.description,
-            owner_person_id=_global("Person", step.owner_person_id),
+            owner_person_id=optional_global_id("Person", step.owner_person_id),
             starts_on=step.starts_on,
             due_on=step.due_on,
             status=step.status,
@@ -322,7 +334,7 @@ class ActionStepType(relay.Node):
             scale_up_met_at=step.scale_up_met_at,
             scale_up_met_by_label=step.scale_up_met_by_label,
             scale_up_evidence=step.scale_up_evidence,
-            scales_pilot_id=_global("ActionStep", step.scales_pilot_id),
+            scales_pilot_id=optional_global_id("ActionStep", step.scales_pilot_id),
             version=step.version,
             created_at=step.created_at,
             updated_at=step.updated_at,
@@ -338,7 +350,7 @@ class ActionStepType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ActionStepType | None]:
-        return await _lookup(info, service.get_action_step, node_ids, cls.from_model)
+        return await nodes_via_service(info, service.get_action_step, node_ids, cls.from_model)
 
 
 @strawberry.type(
@@ -375,26 +387,26 @@ class StrategyType(relay.Node):
             description=strategy.description,
             driver=strategy.driver,
             weight=strategy.weight,
-            carried_from_id=_global("Strategy", strategy.carried_from_id),
+            carried_from_id=optional_global_id("Strategy", strategy.carried_from_id),
             version=strategy.version,
             created_at=strategy.created_at,
             updated_at=strategy.updated_at,
         )
 
-    @strawberry.field(description="Its action steps, oldest first.")
-    async def action_steps(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[ActionStepType]:
-        page = page_request(first, after)
-        loader = info.context.loader("plan_steps_by_strategy", steps_by_strategy)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, ActionStepType.from_row)
+    action_steps = children(
+        ActionStepType,
+        "plan_steps_by_strategy",
+        steps_by_strategy,
+        convert="from_row",
+        updated_since=False,
+        description="Its action steps, oldest first.",
+    )
 
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[StrategyType | None]:
-        return await _lookup(info, _get_strategy, node_ids, cls.from_model)
+        return await nodes_via_service(info, _get_strategy, node_ids, cls.from_model)
 
 
 @strawberry.type(
@@ -423,7 +435,7 @@ class GoalType(relay.Node):
             plan_id=relay.GlobalID("Plan", str(goal.plan_id)),
             statement=goal.statement,
             weight=goal.weight,
-            carried_from_id=_global("Goal", goal.carried_from_id),
+            carried_from_id=optional_global_id("Goal", goal.carried_from_id),
             version=goal.version,
             created_at=goal.created_at,
             updated_at=goal.updated_at,
@@ -451,20 +463,20 @@ class GoalType(relay.Node):
             row = await loader.load(self.indicator_uuid)
         return IndicatorType.from_model(row) if row is not None else None
 
-    @strawberry.field(description="Its strategies, oldest first.")
-    async def strategies(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[StrategyType]:
-        page = page_request(first, after)
-        loader = info.context.loader("plan_strategies_by_goal", strategies_by_goal)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, StrategyType.from_row)
+    strategies = children(
+        StrategyType,
+        "plan_strategies_by_goal",
+        strategies_by_goal,
+        convert="from_row",
+        updated_since=False,
+        description="Its strategies, oldest first.",
+    )
 
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[GoalType | None]:
-        return await _lookup(info, service.get_goal, node_ids, cls.from_view)
+        return await nodes_via_service(info, service.get_goal, node_ids, cls.from_view)
 
 
 SignOffKindEnum = strawberry.enum(
@@ -495,7 +507,7 @@ class PlanSignOffType:
             database_id=row.id,
             plan_id=relay.GlobalID("Plan", str(row.plan_id)),
             kind=row.kind,
-            person_id=_global("Person", row.person_id),
+            person_id=optional_global_id("Person", row.person_id),
             signed_by_kind=row.signed_by_kind,
             signed_by_id=row.signed_by_id,
             signed_by_global_id=actor_global_id(row.signed_by_kind, row.signed_by_id),
@@ -565,15 +577,11 @@ class EvidenceType(relay.Node):
             description=row.description,
             source_url=row.source_url,
             collected_on=row.collected_on,
-            exemplar_school_id=_global("School", row.exemplar_school_id),
+            exemplar_school_id=optional_global_id("School", row.exemplar_school_id),
             created_at=row.created_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[EvidenceType | None]:
-        return await load_nodes(info, "evidence_by_id", evidence_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("evidence_by_id", evidence_by_id, via="load_nodes")
 
 
 @strawberry.type(
@@ -661,7 +669,7 @@ class PlanRevisionType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[PlanRevisionType | None]:
-        return await _lookup(info, service.get_revision, node_ids, cls.from_view)
+        return await nodes_via_service(info, service.get_revision, node_ids, cls.from_view)
 
 
 @strawberry.type(
@@ -700,7 +708,7 @@ class ReviewCheckpointType(relay.Node):
             summary=checkpoint.summary,
             decisions=checkpoint.decisions,
             overdue=checkpoint.overdue,
-            revision_id=_global("PlanRevision", checkpoint.revision_id),
+            revision_id=optional_global_id("PlanRevision", checkpoint.revision_id),
             version=checkpoint.version,
             created_at=checkpoint.created_at,
             updated_at=checkpoint.updated_at,
@@ -715,7 +723,7 @@ class ReviewCheckpointType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ReviewCheckpointType | None]:
-        return await _lookup(info, _get_checkpoint, node_ids, cls.from_model)
+        return await nodes_via_service(info, _get_checkpoint, node_ids, cls.from_model)
 
 
 @strawberry.type(name="StepProgress", description="An action step's progress, as it counts.")
@@ -923,8 +931,8 @@ class PlanType(relay.Node):
             id=str(plan.id),
             database_id=plan.id,
             district_id=relay.GlobalID("District", str(plan.district_id)),
-            school_id=_global("School", plan.school_id),
-            initiative_id=_global("Initiative", plan.initiative_id),
+            school_id=optional_global_id("School", plan.school_id),
+            initiative_id=optional_global_id("Initiative", plan.initiative_id),
             cycle=plan.cycle,
             title=plan.title,
             summary=plan.summary,
@@ -933,7 +941,7 @@ class PlanType(relay.Node):
             approved_at=plan.approved_at,
             approved_by_label=plan.approved_by_label,
             submitted_at=plan.submitted_at,
-            previous_plan_id=_global("Plan", plan.previous_plan_id),
+            previous_plan_id=optional_global_id("Plan", plan.previous_plan_id),
             version=plan.version,
             created_at=plan.created_at,
             updated_at=plan.updated_at,
@@ -966,14 +974,14 @@ class PlanType(relay.Node):
         page = await loader.load((self.database_id, _ALL))
         return [CollaboratorType.from_model(c) for c in page.items]
 
-    @strawberry.field(description="Its goals, oldest first.")
-    async def goals(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[GoalType]:
-        page = page_request(first, after)
-        loader = info.context.loader("plan_goals_by_plan", goals_by_plan)
-        result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, GoalType.from_row)
+    goals = children(
+        GoalType,
+        "plan_goals_by_plan",
+        goals_by_plan,
+        convert="from_row",
+        updated_since=False,
+        description="Its goals, oldest first.",
+    )
 
     @strawberry.field(description=f"The evidence pre-planning collected, oldest first (at most {MAX_LIMIT}).")
     async def evidence(self, info: Info[Context, None]) -> list[EvidenceType]:
@@ -1037,8 +1045,7 @@ class PlanType(relay.Node):
         metadata=cost(5_000),
     )
     async def progress(self, info: Info[Context, None]) -> PlanProgressType:
-        async with info.context.session() as session:
-            progress = await service.plan_progress(session, info.context.principal, self.database_id)
+        progress = await read(info, service.plan_progress, self.database_id)
         return PlanProgressType.from_schema(progress)
 
     @strawberry.field(
@@ -1047,8 +1054,7 @@ class PlanType(relay.Node):
         metadata=cost(2_500),
     )
     async def policy_check(self, info: Info[Context, None]) -> PolicyCheckType:
-        async with info.context.session() as session:
-            check = await service.policy_check(session, info.context.principal, self.database_id)
+        check = await read(info, service.policy_check, self.database_id)
         return PolicyCheckType.from_schema(check)
 
     @strawberry.field(
@@ -1079,11 +1085,7 @@ class PlanType(relay.Node):
                 as_html=format is DocumentFormatEnum.HTML,
             )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PlanType | None]:
-        return await _nodes(info, "plan_by_id", plan_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("plan_by_id", plan_by_id)
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -1116,8 +1118,7 @@ class PlansQuery:
                 parse_global_id(initiative_id, "Initiative", field="initiativeId") if initiative_id else None
             ),
         )
-        async with info.context.session() as session:
-            result = await service.list_plans(session, info.context.principal, page, filters)
+        result = await read(info, service.list_plans, page, filters)
         return Connection.from_page(result, PlanType.from_row)
 
     @strawberry.field(
@@ -1125,11 +1126,7 @@ class PlansQuery:
         description="One plan by its global id; null if it is not there for you.",
     )
     async def plan(self, info: Info[Context, None], id: relay.GlobalID) -> PlanType | None:
-        plan_id = node_uuid(id, "Plan")
-        if plan_id is None:
-            return None
-        loader = info.context.loader("plan_by_id", plan_by_id)
-        return PlanType.from_model(await loader.load(plan_id))
+        return await node_by_id(info, id, "Plan", "plan_by_id", plan_by_id, PlanType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -1162,8 +1159,7 @@ class PlansQuery:
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None
     ) -> Connection[ReviewCheckpointType]:
         page = page_request(first, after)
-        async with info.context.session() as session:
-            result = await service.overdue_checkpoints(session, info.context.principal, page)
+        result = await read(info, service.overdue_checkpoints, page)
         return Connection.from_page(result, ReviewCheckpointType.from_row)
 
 
@@ -1184,7 +1180,7 @@ class CreatePlanInput:
 @strawberry.input(description="Changes to a plan: omitted fields stay as they are.")
 class UpdatePlanInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     title: str | None = strawberry.UNSET
     summary: str | None = strawberry.UNSET
     initiative_id: relay.GlobalID | None = strawberry.UNSET
@@ -1199,10 +1195,7 @@ class UpdatePlanInput:
     )
 
 
-@strawberry.type
-class PlanPayload:
-    plan: PlanType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlanPayload = payload("PlanPayload", plan=PlanType)
 
 
 @strawberry.input(description="Invite a person of the district to write or review a plan.")
@@ -1215,19 +1208,14 @@ class AddCollaboratorInput:
 @strawberry.input
 class UpdateCollaboratorInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     role: CollaboratorRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
-@strawberry.input
-class RemoveCollaboratorInput:
-    id: relay.GlobalID
+RemoveCollaboratorInput = id_input("RemoveCollaboratorInput")
 
 
-@strawberry.type
-class CollaboratorPayload:
-    collaborator: CollaboratorType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CollaboratorPayload = payload("CollaboratorPayload", collaborator=CollaboratorType)
 
 
 @strawberry.input(name="GoalIndicatorInput", description="How a new goal is measured.")
@@ -1267,21 +1255,16 @@ class AddGoalInput:
 @strawberry.input(description="Changes to a goal (before approval): omitted fields stay as they are.")
 class UpdateGoalInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     statement: str | None = strawberry.UNSET
     weight: Decimal | None = strawberry.UNSET
     indicator: UpdateGoalIndicatorInput | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveGoalInput:
-    id: relay.GlobalID
+RemoveGoalInput = id_input("RemoveGoalInput")
 
 
-@strawberry.type
-class GoalPayload:
-    goal: GoalType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+GoalPayload = payload("GoalPayload", goal=GoalType)
 
 
 @strawberry.input(description="A change idea under a goal.")
@@ -1296,22 +1279,17 @@ class AddStrategyInput:
 @strawberry.input(description="Changes to a strategy (before approval): omitted fields stay as they are.")
 class UpdateStrategyInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     title: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     driver: str | None = strawberry.UNSET
     weight: Decimal | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveStrategyInput:
-    id: relay.GlobalID
+RemoveStrategyInput = id_input("RemoveStrategyInput")
 
 
-@strawberry.type
-class StrategyPayload:
-    strategy: StrategyType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+StrategyPayload = payload("StrategyPayload", strategy=StrategyType)
 
 
 @strawberry.input(description="Who does what by when under a strategy.")
@@ -1339,7 +1317,7 @@ class AddActionStepInput:
 )
 class UpdateActionStepInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     title: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     owner_person_id: relay.GlobalID | None = strawberry.UNSET
@@ -1360,15 +1338,10 @@ class RecordScaleUpInput:
     evidence: str
 
 
-@strawberry.input
-class RemoveActionStepInput:
-    id: relay.GlobalID
+RemoveActionStepInput = id_input("RemoveActionStepInput")
 
 
-@strawberry.type
-class ActionStepPayload:
-    action_step: ActionStepType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+ActionStepPayload = payload("ActionStepPayload", action_step=ActionStepType)
 
 
 @strawberry.input(description="Something pre-planning collected; it can be added at any stage but closed.")
@@ -1390,10 +1363,7 @@ class SignOffPlanInput:
     note: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class PlanSignOffPayload:
-    sign_off: PlanSignOffType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlanSignOffPayload = payload("PlanSignOffPayload", sign_off=PlanSignOffType)
 
 
 @strawberry.input(description="A barrier of the plan's co-creation to carry unanswered, and why.")
@@ -1405,21 +1375,13 @@ class AcceptPlanRiskInput:
     reason: str
 
 
-@strawberry.type
-class AcceptedRiskPayload:
-    accepted_risk: AcceptedRiskType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+AcceptedRiskPayload = payload("AcceptedRiskPayload", accepted_risk=AcceptedRiskType)
 
 
-@strawberry.input
-class RemoveEvidenceInput:
-    id: relay.GlobalID
+RemoveEvidenceInput = id_input("RemoveEvidenceInput")
 
 
-@strawberry.type
-class EvidencePayload:
-    evidence: EvidenceType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+EvidencePayload = payload("EvidencePayload", evidence=EvidenceType)
 
 
 @strawberry.input(
@@ -1475,10 +1437,7 @@ class RejectRevisionInput:
     note: str = strawberry.field(description="Why; its proposer reads it.")
 
 
-@strawberry.type
-class PlanRevisionPayload:
-    revision: PlanRevisionType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlanRevisionPayload = payload("PlanRevisionPayload", revision=PlanRevisionType)
 
 
 @strawberry.input(description="A review of the plan, on a date.")
@@ -1498,7 +1457,7 @@ class ScheduleCheckpointsInput:
 @strawberry.input(description="Record a review: omitted fields stay as they are.")
 class UpdateCheckpointInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     scheduled_on: date | None = strawberry.UNSET
     held_on: date | None = strawberry.UNSET
     attendee_person_ids: list[relay.GlobalID] | None = strawberry.field(
@@ -1511,15 +1470,10 @@ class UpdateCheckpointInput:
     )
 
 
-@strawberry.input
-class RemoveCheckpointInput:
-    id: relay.GlobalID
+RemoveCheckpointInput = id_input("RemoveCheckpointInput")
 
 
-@strawberry.type
-class CheckpointPayload:
-    checkpoint: ReviewCheckpointType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+CheckpointPayload = payload("CheckpointPayload", checkpoint=ReviewCheckpointType)
 
 
 @strawberry.type
@@ -1528,28 +1482,12 @@ class CheckpointsPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _plan_failed(errors: list[UserError]) -> PlanPayload:
-    return PlanPayload(user_errors=errors)
-
-
-def _collaborator_failed(errors: list[UserError]) -> CollaboratorPayload:
-    return CollaboratorPayload(user_errors=errors)
-
-
 def _goal_failed(errors: list[UserError]) -> GoalPayload:
     return GoalPayload(user_errors=errors)
 
 
-def _strategy_failed(errors: list[UserError]) -> StrategyPayload:
-    return StrategyPayload(user_errors=errors)
-
-
 def _step_failed(errors: list[UserError]) -> ActionStepPayload:
     return ActionStepPayload(user_errors=errors)
-
-
-def _evidence_failed(errors: list[UserError]) -> EvidencePayload:
-    return EvidencePayload(user_errors=errors)
 
 
 def _revision_failed(errors: list[UserError]) -> PlanRevisionPayload:
@@ -1562,10 +1500,6 @@ def _checkpoint_failed(errors: list[UserError]) -> CheckpointPayload:
 
 def _checkpoints_failed(errors: list[UserError]) -> CheckpointsPayload:
     return CheckpointsPayload(user_errors=errors)
-
-
-def _removal_failed(errors: list[UserError]) -> RemovalPayload:
-    return RemovalPayload(user_errors=errors)
 
 
 def _ref(value: relay.GlobalID, type_name: str, path: tuple[str | int, ...]) -> uuid.UUID:
@@ -1587,7 +1521,7 @@ def _nested(fields: dict[str, Any], name: str) -> dict[str, Any]:
     return fields
 
 
-def _revision_data(input: ProposeRevisionInput) -> RevisionCreate:
+def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
     changes = []
     for index, change in enumerate(input.changes):
         entity = change.entity.value
@@ -1613,6 +1547,16 @@ def _revision_data(input: ProposeRevisionInput) -> RevisionCreate:
     return validate_input(RevisionCreate, {"reason": input.reason, "changes": changes, "caused_by": causes})
 
 
+_PLAN = answer(PlanPayload, plan=PlanType.from_row)
+_COLLABORATOR = answer(CollaboratorPayload, collaborator=CollaboratorType.from_model)
+_STRATEGY = answer(StrategyPayload, strategy=StrategyType.from_row)
+_ACTION_STEP = answer(ActionStepPayload, action_step=ActionStepType.from_row)
+_EVIDENCE = answer(EvidencePayload, evidence=EvidenceType.from_model)
+_PLAN_SIGN_OFF = answer(PlanSignOffPayload, sign_off=PlanSignOffType.from_model)
+_PLAN_REVISION = answer(PlanRevisionPayload, revision=PlanRevisionType.from_view)
+_CHECKPOINT = answer(CheckpointPayload, checkpoint=ReviewCheckpointType.from_row)
+
+
 @strawberry.type
 class PlansMutation:
     @strawberry.mutation(
@@ -1621,17 +1565,13 @@ class PlansMutation:
         "and leaders, a school's leaders for their school).",
     )
     async def create_plan(self, info: Info[Context, None], input: CreatePlanInput) -> PlanPayload:
-        async def work(session: AsyncSession) -> PlanPayload:
-            fields = _with_ids(
-                present_fields(input),
-                ("school_id", "School", "schoolId"),
-                ("initiative_id", "Initiative", "initiativeId"),
-            )
-            data = validate_input(PlanCreate, fields)
-            plan = await service.create_plan(session, info.context.principal, data)
-            return PlanPayload(plan=PlanType.from_row(plan))
-
-        return await run_mutation(info.context, work, _plan_failed)
+        data = fields(
+            PlanCreate,
+            input,
+            ref("school_id", "School"),
+            ref("initiative_id", "Initiative"),
+        )
+        return await mutate(info, _PLAN, service.create_plan, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1639,18 +1579,8 @@ class PlansMutation:
         "changes to an approved or active plan are refused (`conflict`): propose a revision.",
     )
     async def update_plan(self, info: Info[Context, None], input: UpdatePlanInput) -> PlanPayload:
-        async def work(session: AsyncSession) -> PlanPayload:
-            plan_id = parse_global_id(input.id, "Plan")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED), ("initiative_id", "Initiative", "initiativeId")
-            )
-            data = validate_input(PlanUpdate, fields)
-            plan = await service.update_plan(
-                session, info.context.principal, plan_id, data, expected_version=input.expected_version
-            )
-            return PlanPayload(plan=PlanType.from_row(plan))
-
-        return await run_mutation(info.context, work, _plan_failed)
+        initiative = ref("initiative_id", "Initiative")
+        return await update(info, _PLAN, service.update_plan, input, "Plan", PlanUpdate, initiative)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1659,45 +1589,23 @@ class PlansMutation:
     async def add_collaborator(
         self, info: Info[Context, None], input: AddCollaboratorInput
     ) -> CollaboratorPayload:
-        async def work(session: AsyncSession) -> CollaboratorPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            fields = _with_ids(
-                present_fields(input, exclude=frozenset({"plan_id"})), ("person_id", "Person", "personId")
-            )
-            data = validate_input(CollaboratorCreate, fields)
-            row = await service.add_collaborator(session, info.context.principal, plan_id, data)
-            return CollaboratorPayload(collaborator=CollaboratorType.from_model(row))
-
-        return await run_mutation(info.context, work, _collaborator_failed)
+        plan = Id(input.plan_id, "Plan", "planId")
+        data = fields(CollaboratorCreate, input, ref("person_id", "Person"), exclude={"plan_id"})
+        return await mutate(info, _COLLABORATOR, service.add_collaborator, plan, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a collaborator's role.")
     async def update_collaborator(
         self, info: Info[Context, None], input: UpdateCollaboratorInput
     ) -> CollaboratorPayload:
-        async def work(session: AsyncSession) -> CollaboratorPayload:
-            collaborator_id = parse_global_id(input.id, "PlanCollaborator")
-            data = validate_input(CollaboratorUpdate, present_fields(input, exclude=_VERSIONED))
-            row = await service.update_collaborator(
-                session,
-                info.context.principal,
-                collaborator_id,
-                data,
-                expected_version=input.expected_version,
-            )
-            return CollaboratorPayload(collaborator=CollaboratorType.from_model(row))
-
-        return await run_mutation(info.context, work, _collaborator_failed)
+        return await update(
+            info, _COLLABORATOR, service.update_collaborator, input, "PlanCollaborator", CollaboratorUpdate
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take a collaborator off a plan.")
     async def remove_collaborator(
         self, info: Info[Context, None], input: RemoveCollaboratorInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            collaborator_id = parse_global_id(input.id, "PlanCollaborator")
-            await service.remove_collaborator(session, info.context.principal, collaborator_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_collaborator, input, "PlanCollaborator")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1717,7 +1625,7 @@ class PlansMutation:
     async def update_goal(self, info: Info[Context, None], input: UpdateGoalInput) -> GoalPayload:
         async def work(session: AsyncSession) -> GoalPayload:
             goal_id = parse_global_id(input.id, "Goal")
-            fields = _nested(present_fields(input, exclude=_VERSIONED), "indicator")
+            fields = _nested(present_fields(input, exclude=VERSIONED), "indicator")
             data = validate_input(GoalUpdate, fields)
             view = await service.update_goal(
                 session, info.context.principal, goal_id, data, expected_version=input.expected_version
@@ -1731,61 +1639,37 @@ class PlansMutation:
         description="Remove a goal with its strategies, action steps and indicator (before approval).",
     )
     async def remove_goal(self, info: Info[Context, None], input: RemoveGoalInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await service.remove_goal(session, info.context.principal, parse_global_id(input.id, "Goal"))
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_goal, input, "Goal")
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a strategy under a goal.")
     async def add_strategy(self, info: Info[Context, None], input: AddStrategyInput) -> StrategyPayload:
-        async def work(session: AsyncSession) -> StrategyPayload:
-            goal_id = parse_global_id(input.goal_id, "Goal", field="goalId")
-            data = validate_input(StrategyCreate, present_fields(input, exclude=frozenset({"goal_id"})))
-            strategy = await service.add_strategy(session, info.context.principal, goal_id, data)
-            return StrategyPayload(strategy=StrategyType.from_row(strategy))
-
-        return await run_mutation(info.context, work, _strategy_failed)
+        goal = Id(input.goal_id, "Goal", "goalId")
+        data = fields(StrategyCreate, input, exclude={"goal_id"})
+        return await mutate(info, _STRATEGY, service.add_strategy, goal, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a strategy.")
     async def update_strategy(self, info: Info[Context, None], input: UpdateStrategyInput) -> StrategyPayload:
-        async def work(session: AsyncSession) -> StrategyPayload:
-            strategy_id = parse_global_id(input.id, "Strategy")
-            data = validate_input(StrategyUpdate, present_fields(input, exclude=_VERSIONED))
-            strategy = await service.update_strategy(
-                session, info.context.principal, strategy_id, data, expected_version=input.expected_version
-            )
-            return StrategyPayload(strategy=StrategyType.from_row(strategy))
-
-        return await run_mutation(info.context, work, _strategy_failed)
+        return await update(info, _STRATEGY, service.update_strategy, input, "Strategy", StrategyUpdate)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Remove a strategy with its action steps."
     )
     async def remove_strategy(self, info: Info[Context, None], input: RemoveStrategyInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            strategy_id = parse_global_id(input.id, "Strategy")
-            await service.remove_strategy(session, info.context.principal, strategy_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_strategy, input, "Strategy")
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add an action step under a strategy.")
     async def add_action_step(
         self, info: Info[Context, None], input: AddActionStepInput
     ) -> ActionStepPayload:
-        async def work(session: AsyncSession) -> ActionStepPayload:
-            strategy_id = parse_global_id(input.strategy_id, "Strategy", field="strategyId")
-            fields = _with_ids(
-                present_fields(input, exclude=frozenset({"strategy_id"})),
-                ("owner_person_id", "Person", "ownerPersonId"),
-                ("scales_pilot_id", "ActionStep", "scalesPilotId"),
-            )
-            data = validate_input(ActionStepCreate, fields)
-            step = await service.add_action_step(session, info.context.principal, strategy_id, data)
-            return ActionStepPayload(action_step=ActionStepType.from_row(step))
-
-        return await run_mutation(info.context, work, _step_failed)
+        strategy = Id(input.strategy_id, "Strategy", "strategyId")
+        data = fields(
+            ActionStepCreate,
+            input,
+            ref("owner_person_id", "Person"),
+            ref("scales_pilot_id", "ActionStep"),
+            exclude={"strategy_id"},
+        )
+        return await mutate(info, _ACTION_STEP, service.add_action_step, strategy, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1795,20 +1679,18 @@ class PlansMutation:
     async def update_action_step(
         self, info: Info[Context, None], input: UpdateActionStepInput
     ) -> ActionStepPayload:
-        async def work(session: AsyncSession) -> ActionStepPayload:
-            step_id = parse_global_id(input.id, "ActionStep")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED),
-                ("owner_person_id", "Person", "ownerPersonId"),
-                ("scales_pilot_id", "ActionStep", "scalesPilotId"),
-            )
-            data = validate_input(ActionStepUpdate, fields)
-            step = await service.update_action_step(
-                session, info.context.principal, step_id, data, expected_version=input.expected_version
-            )
-            return ActionStepPayload(action_step=ActionStepType.from_row(step))
-
-        return await run_mutation(info.context, work, _step_failed)
+        owner_person = ref("owner_person_id", "Person")
+        scales_pilot = ref("scales_pilot_id", "ActionStep")
+        return await update(
+            info,
+            _ACTION_STEP,
+            service.update_action_step,
+            input,
+            "ActionStep",
+            ActionStepUpdate,
+            owner_person,
+            scales_pilot,
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1830,28 +1712,20 @@ class PlansMutation:
     async def remove_action_step(
         self, info: Info[Context, None], input: RemoveActionStepInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            step_id = parse_global_id(input.id, "ActionStep")
-            await service.remove_action_step(session, info.context.principal, step_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_action_step, input, "ActionStep")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Add evidence pre-planning collected for a plan."
     )
     async def add_evidence(self, info: Info[Context, None], input: AddEvidenceInput) -> EvidencePayload:
-        async def work(session: AsyncSession) -> EvidencePayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            fields = _with_ids(
-                present_fields(input, exclude=frozenset({"plan_id"})),
-                ("exemplar_school_id", "School", "exemplarSchoolId"),
-            )
-            data = validate_input(EvidenceCreate, fields)
-            row = await service.add_evidence(session, info.context.principal, plan_id, data)
-            return EvidencePayload(evidence=EvidenceType.from_model(row))
-
-        return await run_mutation(info.context, work, _evidence_failed)
+        plan = Id(input.plan_id, "Plan", "planId")
+        data = fields(
+            EvidenceCreate,
+            input,
+            ref("exemplar_school_id", "School"),
+            exclude={"plan_id"},
+        )
+        return await mutate(info, _EVIDENCE, service.add_evidence, plan, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1859,13 +1733,9 @@ class PlansMutation:
         "submission. Approval takes someone other than the plan's lead, where the district separates duties.",
     )
     async def sign_off_plan(self, info: Info[Context, None], input: SignOffPlanInput) -> PlanSignOffPayload:
-        async def work(session: AsyncSession) -> PlanSignOffPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            data = validate_input(SignOffCreate, present_fields(input, exclude=frozenset({"plan_id"})))
-            row = await service.sign_off(session, info.context.principal, plan_id, data)
-            return PlanSignOffPayload(sign_off=PlanSignOffType.from_model(row))
-
-        return await run_mutation(info.context, work, lambda errors: PlanSignOffPayload(user_errors=errors))
+        plan = Id(input.plan_id, "Plan", "planId")
+        data = fields(SignOffCreate, input, exclude={"plan_id"})
+        return await mutate(info, _PLAN_SIGN_OFF, service.sign_off, plan, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1886,13 +1756,7 @@ class PlansMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an evidence item.")
     async def remove_evidence(self, info: Info[Context, None], input: RemoveEvidenceInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await service.remove_evidence(
-                session, info.context.principal, parse_global_id(input.id, "Evidence")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_evidence, input, "Evidence")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1904,7 +1768,7 @@ class PlansMutation:
     ) -> PlanRevisionPayload:
         async def work(session: AsyncSession) -> PlanRevisionPayload:
             plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            data = _revision_data(input)
+            data = revision_data(input)
             view = await service.propose_revision(session, info.context.principal, plan_id, data)
             return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
 
@@ -1918,15 +1782,9 @@ class PlansMutation:
     async def accept_revision(
         self, info: Info[Context, None], input: AcceptRevisionInput
     ) -> PlanRevisionPayload:
-        async def work(session: AsyncSession) -> PlanRevisionPayload:
-            revision_id = parse_global_id(input.id, "PlanRevision")
-            data = validate_input(RevisionDecision, present_fields(input, exclude=_VERSIONED))
-            view = await service.accept_revision(
-                session, info.context.principal, revision_id, data, expected_version=input.expected_version
-            )
-            return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
-
-        return await run_mutation(info.context, work, _revision_failed)
+        return await update(
+            info, _PLAN_REVISION, service.accept_revision, input, "PlanRevision", RevisionDecision
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1945,13 +1803,9 @@ class PlansMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Schedule a review of a plan.")
     async def add_checkpoint(self, info: Info[Context, None], input: AddCheckpointInput) -> CheckpointPayload:
-        async def work(session: AsyncSession) -> CheckpointPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            data = validate_input(CheckpointCreate, present_fields(input, exclude=frozenset({"plan_id"})))
-            row = await service.add_checkpoint(session, info.context.principal, plan_id, data)
-            return CheckpointPayload(checkpoint=ReviewCheckpointType.from_row(row))
-
-        return await run_mutation(info.context, work, _checkpoint_failed)
+        plan = Id(input.plan_id, "Plan", "planId")
+        data = fields(CheckpointCreate, input, exclude={"plan_id"})
+        return await mutate(info, _CHECKPOINT, service.add_checkpoint, plan, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1978,9 +1832,7 @@ class PlansMutation:
     ) -> CheckpointPayload:
         async def work(session: AsyncSession) -> CheckpointPayload:
             checkpoint_id = parse_global_id(input.id, "ReviewCheckpoint")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED), ("revision_id", "PlanRevision", "revisionId")
-            )
+            fields = with_ids(present_fields(input, exclude=VERSIONED), ref("revision_id", "PlanRevision"))
             if fields.get("attendee_person_ids") is not None:
                 fields["attendee_person_ids"] = [
                     _ref(person, "Person", ("attendee_person_ids", index))
@@ -2001,9 +1853,4 @@ class PlansMutation:
     async def remove_checkpoint(
         self, info: Info[Context, None], input: RemoveCheckpointInput
     ) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            checkpoint_id = parse_global_id(input.id, "ReviewCheckpoint")
-            await service.remove_checkpoint(session, info.context.principal, checkpoint_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _removal_failed)
+        return await remove(info, service.remove_checkpoint, input, "ReviewCheckpoint")

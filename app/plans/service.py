@@ -65,7 +65,7 @@ from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
 from app.initiatives import service as initiatives
 from app.initiatives.models import Indicator, Initiative, Stakeholder, StakeholderCategory
 from app.initiatives.schemas import IndicatorUpdate
-from app.monitoring.models import Measurement, PdsaCycle, Walkthrough
+from app.monitoring.models import Measurement
 from app.plans.models import (
     PLAN_TRANSITIONS,
     REVISED_STATUSES,
@@ -125,6 +125,7 @@ from app.plans.schemas import (
     StrategyTree,
     StrategyUpdate,
 )
+from app.practice.models import PdsaCycle, Walkthrough
 from app.tenancy.models import District, Voice
 from app.webhooks import events as webhooks
 

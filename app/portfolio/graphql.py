@@ -10,10 +10,11 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.cost import cost
+from app.graphql.kit import read
 from app.graphql.permissions import AUTHENTICATED
-from app.monitoring.practice_graphql import WalkthroughSummaryType
 from app.plans.graphql import PlanType
 from app.portfolio import service
+from app.practice.graphql import WalkthroughSummaryType
 
 
 @strawberry.type(name="PortfolioGoalCounts", description="A plan's goals by where their indicators stand.")
@@ -120,8 +121,7 @@ class PortfolioQuery:
         metadata=cost(10),
     )
     async def district_portfolio(self, info: Info[Context, None], cycle: str | None = None) -> PortfolioType:
-        async with info.context.session() as session:
-            portfolio = await service.district_portfolio(session, info.context.principal, cycle=cycle)
+        portfolio = await read(info, service.district_portfolio, cycle=cycle)
         return PortfolioType(
             as_of=portfolio.as_of,
             term_starts_on=portfolio.term_starts_on,

@@ -8,8 +8,8 @@ from datetime import date
 from pydantic import Field
 
 from app.core.schemas import PublicModel
-from app.monitoring.practice_schemas import WalkthroughSummary
 from app.plans.models import PlanStatus
+from app.practice.schemas import WalkthroughSummary
 
 
 class GoalStatusCounts(PublicModel):

@@ -42,9 +42,7 @@ from app.core.models import utcnow
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Mode, Participation
 from app.initiatives.models import Indicator
-from app.monitoring import measurements, practice
-from app.monitoring.models import Practice, Walkthrough
-from app.monitoring.practice_schemas import WalkthroughSummary
+from app.monitoring import measurements
 from app.plans import service as plans
 from app.plans.models import (
     ActionStep,
@@ -56,6 +54,9 @@ from app.plans.models import (
     RevisionStatus,
     StepStatus,
 )
+from app.practice import service as practice
+from app.practice.models import Practice, Walkthrough
+from app.practice.schemas import WalkthroughSummary
 from app.tenancy.models import District, School, Voice
 
 # A checkpoint not yet held is "due" from today until this many days ahead (as on the plan dashboard).

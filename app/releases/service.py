@@ -31,7 +31,7 @@ from app.coaching import service as coaching
 from app.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import flush_or_conflict
-from app.monitoring import feedback
+from app.practice import feedback
 from app.releases.models import Release, ReleaseSubject
 from app.releases.schemas import ReleaseCreate
 from app.sis import analytics

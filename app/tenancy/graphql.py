@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +12,10 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import Id, answer, fields, mutate, node_by_id, node_resolver, payload, read, update
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
 from app.tenancy import service
 from app.tenancy.models import District, GroupDimension, School, Voice
 from app.tenancy.schemas import DistrictUpdate, SchoolCreate, SchoolUpdate
@@ -24,22 +23,6 @@ from app.tenancy.schemas import DistrictUpdate, SchoolCreate, SchoolUpdate
 district_by_id = by_id(service.districts_by_id)
 school_by_id = by_id(service.schools_by_id)
 schools_by_district = page_per_parent(service.list_schools_of_districts)
-
-
-async def _nodes(
-    info: Info[Context, None], loader_name: str, factory: Any, node_ids: Iterable[str], convert: Any
-) -> list[Any]:
-    """Relay `node`/`nodes` resolution through the request's loader; a malformed id resolves to null."""
-    ids: list[uuid.UUID | None] = []
-    for node_id in node_ids:
-        try:
-            ids.append(uuid.UUID(node_id))
-        except ValueError:
-            ids.append(None)
-    loader = info.context.loader(loader_name, factory)
-    rows = await loader.load_many([i for i in ids if i is not None])
-    found = iter(rows)
-    return [convert(next(found)) if i is not None else None for i in ids]
 
 
 GroupDimensionEnum = strawberry.enum(
@@ -142,11 +125,7 @@ class DistrictType(relay.Node):
         result = await loader.load((self.database_id, page))
         return Connection.from_page(result, SchoolType.from_model)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[DistrictType | None]:
-        return await _nodes(info, "district_by_id", district_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("district_by_id", district_by_id)
 
 
 @strawberry.type(name="School", description="A school of one district.")
@@ -184,11 +163,7 @@ class SchoolType(relay.Node):
         loader = info.context.loader("district_by_id", district_by_id)
         return DistrictType.from_model(await loader.load(self.district_id))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[SchoolType | None]:
-        return await _nodes(info, "school_by_id", school_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("school_by_id", school_by_id)
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -207,8 +182,7 @@ class TenancyQuery:
         updated_since: datetime | None = None,
     ) -> Connection[DistrictType]:
         page = page_request(first, after, updated_since)
-        async with info.context.session() as session:
-            result = await service.list_districts(session, info.context.principal, page)
+        result = await read(info, service.list_districts, page)
         return Connection.from_page(result, DistrictType.from_model)
 
     @strawberry.field(
@@ -216,22 +190,16 @@ class TenancyQuery:
         description="One district by its global id; null if it is not there for you.",
     )
     async def district(self, info: Info[Context, None], id: relay.GlobalID) -> DistrictType | None:
-        district_id = node_uuid(id, "District")
-        if district_id is None:
-            return None
-        loader = info.context.loader("district_by_id", district_by_id)
-        return DistrictType.from_model(await loader.load(district_id))
+        return await node_by_id(
+            info, id, "District", "district_by_id", district_by_id, DistrictType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
         description="One school by its global id; null if it is not there for you.",
     )
     async def school(self, info: Info[Context, None], id: relay.GlobalID) -> SchoolType | None:
-        school_id = node_uuid(id, "School")
-        if school_id is None:
-            return None
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(school_id))
+        return await node_by_id(info, id, "School", "school_by_id", school_by_id, SchoolType.from_model)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -257,10 +225,7 @@ class UpdateDistrictInput:
     sourced_id: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class DistrictPayload:
-    district: DistrictType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+DistrictPayload = payload("DistrictPayload", district=DistrictType)
 
 
 @strawberry.input(description="A new school in a district.")
@@ -284,18 +249,14 @@ class UpdateSchoolInput:
     grade_high: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class SchoolPayload:
-    school: SchoolType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+SchoolPayload = payload("SchoolPayload", school=SchoolType)
 
 
 def _district_failed(errors: list[UserError]) -> DistrictPayload:
     return DistrictPayload(user_errors=errors)
 
 
-def _school_failed(errors: list[UserError]) -> SchoolPayload:
-    return SchoolPayload(user_errors=errors)
+_SCHOOL = answer(SchoolPayload, school=SchoolType.from_model)
 
 
 @strawberry.type
@@ -322,31 +283,13 @@ class TenancyMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create a school in a district.")
     async def create_school(self, info: Info[Context, None], input: CreateSchoolInput) -> SchoolPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> SchoolPayload:
-            district_id = parse_global_id(input.district_id, "District", field="districtId")
-            data = validate_input(SchoolCreate, present_fields(input, exclude=frozenset({"district_id"})))
-            school = await service.create_school(session, principal, district_id, data)
-            return SchoolPayload(school=SchoolType.from_model(school))
-
-        return await run_mutation(info.context, work, _school_failed)
+        district = Id(input.district_id, "District", "districtId")
+        data = fields(SchoolCreate, input, exclude={"district_id"})
+        return await mutate(info, _SCHOOL, service.create_school, district, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
         description="Change a school; send `expectedVersion` to refuse stale writes.",
     )
     async def update_school(self, info: Info[Context, None], input: UpdateSchoolInput) -> SchoolPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> SchoolPayload:
-            school_id = parse_global_id(input.id, "School")
-            data = validate_input(
-                SchoolUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
-            )
-            school = await service.update_school(
-                session, principal, school_id, data, expected_version=input.expected_version
-            )
-            return SchoolPayload(school=SchoolType.from_model(school))
-
-        return await run_mutation(info.context, work, _school_failed)
+        return await update(info, _SCHOOL, service.update_school, input, "School", SchoolUpdate)

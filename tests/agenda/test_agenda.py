@@ -20,13 +20,6 @@ from app.demo import operator_of
 from app.engagement import service as engagement
 from app.engagement.schemas import ActivityCreate, InputCreate, ParticipationCreate
 from app.identity.models import Role, User
-from app.monitoring.models import (
-    ImplementationLevel,
-    PdsaCycle,
-    SupportNeeded,
-    Walkthrough,
-    WalkthroughObservation,
-)
 from app.plans import service as plans
 from app.plans.models import CollaboratorRole, Plan, PlanCollaborator, PlanRevision, PlanStatus
 from app.plans.schemas import (
@@ -36,6 +29,13 @@ from app.plans.schemas import (
     GoalCreate,
     PlanCreate,
     StrategyCreate,
+)
+from app.practice.models import (
+    ImplementationLevel,
+    PdsaCycle,
+    SupportNeeded,
+    Walkthrough,
+    WalkthroughObservation,
 )
 from tests.conftest import GraphQLClient, Tokens, World, count_statements
 

@@ -9,7 +9,7 @@ from strawberry import relay
 from app.identity.models import Role
 from tests.coaching.test_coaching_rest import PERIOD, practice, release
 from tests.conftest import GraphQLClient, Tokens, World
-from tests.monitoring.practice_helpers import make_staff, world_person
+from tests.practice.helpers import make_staff, world_person
 
 
 def gid(type_name: str, row_id: str) -> str:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from app.identity.models import Role
 from tests.conftest import ANY_VERSION, Tokens, World, count_statements
-from tests.monitoring.practice_helpers import (
+from tests.practice.helpers import (
     API,
     Headers,
     Staff,

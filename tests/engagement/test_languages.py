@@ -19,7 +19,7 @@ from tests.engagement.test_rest import (
     participate,
 )
 from tests.initiatives.test_rest import create_initiative, create_stakeholder, place
-from tests.monitoring.practice_helpers import monitoring_client
+from tests.practice.helpers import monitoring_client
 
 
 @pytest.fixture

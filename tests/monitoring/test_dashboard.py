@@ -27,14 +27,7 @@ from app.identity import service as identity
 from app.identity.models import PersonKind, Role
 from app.identity.schemas import PersonCreate, UserCreate
 from app.initiatives.models import Indicator
-from app.monitoring import measurements, practice
-from app.monitoring.models import (
-    FeedbackResult,
-    ImplementationLevel,
-    SupportNeeded,
-    Walkthrough,
-    WalkthroughObservation,
-)
+from app.monitoring import measurements
 from app.plans import service as plans
 from app.plans.models import PlanStatus
 from app.plans.schemas import (
@@ -44,6 +37,14 @@ from app.plans.schemas import (
     GoalCreate,
     PlanCreate,
     StrategyCreate,
+)
+from app.practice import service as practice
+from app.practice.models import (
+    FeedbackResult,
+    ImplementationLevel,
+    SupportNeeded,
+    Walkthrough,
+    WalkthroughObservation,
 )
 from tests.conftest import GraphQLClient, Tokens, World, count_statements
 from tests.monitoring.helpers import API, gid

@@ -23,7 +23,7 @@ from strawberry import relay
 from app.identity.models import Role
 from tests.conftest import ANY_VERSION, Tokens, World
 from tests.initiatives.test_rest import list_all
-from tests.monitoring.practice_helpers import (
+from tests.practice.helpers import (
     API,
     Headers,
     Staff,

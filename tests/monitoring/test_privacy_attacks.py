@@ -16,7 +16,7 @@ from strawberry import relay
 
 from app.identity.models import Role
 from tests.conftest import ANY_VERSION, GraphQLClient, Tokens, World
-from tests.monitoring.practice_helpers import (
+from tests.practice.helpers import (
     API,
     Headers,
     Staff,

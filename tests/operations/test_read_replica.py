@@ -16,8 +16,8 @@ from app.core.config import Settings
 from app.identity.models import Role
 from app.main import create_app
 from tests.conftest import Tokens
-from tests.monitoring.practice_helpers import record
 from tests.operations.proxy import SwitchableProxy
+from tests.practice.helpers import record
 
 
 @pytest.fixture

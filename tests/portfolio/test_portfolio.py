@@ -21,10 +21,10 @@ from app.core.models import utcnow
 from app.demo import operator_of
 from app.identity.models import Role
 from app.monitoring import measurements
-from app.monitoring.models import Walkthrough
 from app.plans import service as plans
 from app.plans.models import Plan, PlanStatus
 from app.plans.schemas import ActionStepCreate, CheckpointCreate, GoalCreate, PlanCreate, StrategyCreate
+from app.practice.models import Walkthrough
 from app.tenancy import service as tenancy
 from app.tenancy.schemas import SchoolCreate
 from tests.conftest import GraphQLClient, Tokens, World, count_statements

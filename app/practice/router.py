@@ -2,7 +2,7 @@
 PLC meetings and the needs they surface, and student feedback results.
 
 Parse, call the service, shape the reply. No rules here: who may read what lives in
-`app.monitoring.practice` and `app.monitoring.feedback`, which GraphQL calls too.
+`app.practice.service` and `app.practice.feedback`, which GraphQL calls too.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from app.core.rest import (
     set_etag,
 )
 from app.core.schemas import IsoDate, ListResponse
-from app.monitoring import feedback, practice
-from app.monitoring.models import PdsaDecision
-from app.monitoring.practice_schemas import (
+from app.practice import feedback
+from app.practice import service as practice
+from app.practice.models import PdsaDecision
+from app.practice.schemas import (
     FeedbackAggregates,
     FeedbackResultCreate,
     FeedbackResultPublic,

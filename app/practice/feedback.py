@@ -46,20 +46,20 @@ from app.core.repository import apply_changes, flush_or_conflict
 from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.service import _district_of
-from app.monitoring.models import FeedbackResult, FeedbackShare
-from app.monitoring.practice import (
+from app.practice.models import FeedbackResult, FeedbackShare
+from app.practice.schemas import (
+    FeedbackAggregates,
+    FeedbackCell,
+    FeedbackResultCreate,
+    FeedbackShareCreate,
+)
+from app.practice.service import (
     _in_district,
     _staff_member,
     is_teacher_of,
     own_person_id,
     require_person,
     teachers_of_school,
-)
-from app.monitoring.practice_schemas import (
-    FeedbackAggregates,
-    FeedbackCell,
-    FeedbackResultCreate,
-    FeedbackShareCreate,
 )
 from app.releases.computed import ComputedRelease
 from app.releases.models import Release, ReleaseSubject

@@ -17,8 +17,8 @@ from app.core.schemas import (
     UpdateModel,
     VersionedEntityPublic,
 )
-from app.monitoring.models import ImplementationLevel, PdsaDecision, SupportNeeded
 from app.plans.schemas import CauseRef, Change
+from app.practice.models import ImplementationLevel, PdsaDecision, SupportNeeded
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]

@@ -13,7 +13,8 @@ import httpx
 from app.identity.models import Role
 from tests.conftest import ANY_VERSION, Tokens, World
 from tests.initiatives.test_rest import assert_problem, error_paths, ids, list_all
-from tests.monitoring.practice_helpers import (
+from tests.plans.test_rest import add_goal, add_strategy, approved_plan, school_plan
+from tests.practice.helpers import (
     API,
     admin_headers,
     days,
@@ -27,7 +28,6 @@ from tests.monitoring.practice_helpers import (
     walkthrough,
     world_person,
 )
-from tests.plans.test_rest import add_goal, add_strategy, approved_plan, school_plan
 
 # --- walkthroughs -----------------------------------------------------------------------------------
 

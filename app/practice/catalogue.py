@@ -22,8 +22,8 @@ from app.auth.principal import Principal
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import VersionCheck, apply_changes, check_version
-from app.monitoring.models import Practice
-from app.monitoring.practice_schemas import PracticeCreate, PracticeUpdate
+from app.practice.models import Practice
+from app.practice.schemas import PracticeCreate, PracticeUpdate
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from app.identity.models import Role
 from tests.conftest import GraphQLClient, Tokens, World, count_statements
 from tests.initiatives.test_graphql import codes_by_field, error_codes, gid
-from tests.monitoring.practice_helpers import Headers, days, make_staff, monitoring_client, world_person
 from tests.plans.test_rest import approved_plan
+from tests.practice.helpers import Headers, days, make_staff, monitoring_client, world_person
 
 USER_ERRORS = "userErrors { field message code }"
 WALKTHROUGH_FIELDS = (

@@ -2,7 +2,7 @@
 cycles, PLC meetings and their needs, and student feedback results.
 
 Types, queries, mutations and loaders. No rules here: who reads which observation, meeting or result
-lives in `app.monitoring.practice` and `app.monitoring.feedback`, which REST calls too. Reads of
+lives in `app.practice.service` and `app.practice.feedback`, which REST calls too. Reads of
 teacher-level feedback are audited by the service in the resolver's own unit of work, which commits:
 a read and its audit event are one transaction here as over REST.
 """
@@ -24,25 +24,61 @@ from app.core.errors import NotFound
 from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader
+from app.graphql.kit import (
+    VERSIONED,
+    Id,
+    RemovalPayload,
+    RemoveInput,
+    answer,
+    audited_node_resolver,
+    fields,
+    mutate,
+    node_by_id,
+    node_resolver,
+    nodes_via_loader,
+    payload,
+    read,
+    ref,
+    remove,
+    update,
+    version_field,
+    with_ids,
+)
+from app.graphql.loaders import by_id, narrowed_page_loader
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
-from app.graphql.relay import parse_optional_global_id as _optional_id
+from app.graphql.relay import (
+    Connection,
+    node_uuid,
+    optional_global_id,
+    page_request,
+    parse_global_id,
+    parse_optional_global_id,
+    present_fields,
+)
 from app.identity.graphql import PersonType, person_of
-from app.initiatives.graphql import _EXPECTED_VERSION, _VERSIONED, RemovalPayload, _global, _with_ids
-from app.monitoring import feedback, practice
-from app.monitoring.models import (
+from app.plans.graphql import (
+    ProposeRevisionInput,
+    RevisionCauseInput,
+    RevisionChangeInput,
+    StrategyType,
+    revision_data,
+    strategy_by_id,
+)
+from app.practice import feedback
+from app.practice import service as practice
+from app.practice.models import (
     FeedbackResult,
     FeedbackShare,
     ImplementationLevel,
     PdsaCycle,
     PdsaDecision,
     PlcMeeting,
+    Practice,
     SupportNeeded,
     Walkthrough,
     WalkthroughObservation,
 )
-from app.monitoring.practice_schemas import (
+from app.practice.schemas import (
     FeedbackAggregates,
     FeedbackCell,
     FeedbackResultCreate,
@@ -61,15 +97,7 @@ from app.monitoring.practice_schemas import (
     WalkthroughUpdate,
     WhoNeedsSupport,
 )
-from app.plans.graphql import (
-    ProposeRevisionInput,
-    RevisionCauseInput,
-    RevisionChangeInput,
-    StrategyType,
-    _revision_data,
-    strategy_by_id,
-)
-from app.tenancy.graphql import SchoolType, _nodes, school_by_id
+from app.tenancy.graphql import SchoolType, school_by_id
 
 ImplementationLevelEnum = strawberry.enum(
     ImplementationLevel,
@@ -89,6 +117,54 @@ observation_by_id = by_id(practice.observations_by_id)
 pdsa_cycle_by_id = by_id(practice.pdsa_cycles_by_id)
 plc_meeting_by_id = by_id(practice.plc_meetings_by_id)
 feedback_share_by_id = by_id(feedback.feedback_shares_by_id)
+
+
+# --- the practice catalogue (its queries and mutations are coaching's, which uses it most) ----------
+
+
+@strawberry.type(name="Practice", description="An evidence-based practice of the district's catalogue.")
+class PracticeType:
+    id: relay.GlobalID
+    database_id: uuid.UUID
+    name: str
+    description: str | None
+    evidence: str | None
+    retired: bool
+    version: int
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Practice) -> PracticeType:
+        return cls(
+            id=relay.GlobalID("Practice", str(row.id)),
+            database_id=row.id,
+            name=row.name,
+            description=row.description,
+            evidence=row.evidence,
+            retired=row.retired,
+            version=row.version,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.input(description="A practice for the district's catalogue.")
+class CreatePracticeInput:
+    name: str
+    description: str | None = None
+    evidence: str | None = None
+
+
+@strawberry.input(description="Change or retire a practice; fields left out stay as they are.")
+class UpdatePracticeInput:
+    id: relay.GlobalID
+    expected_version: int | None = version_field()
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    evidence: str | None = strawberry.UNSET
+    retired: bool | None = strawberry.UNSET
+
+
+PracticePayload = payload("PracticePayload", practice=PracticeType)
 
 
 # --- walkthroughs -----------------------------------------------------------------------------------
@@ -210,7 +286,9 @@ class ObservationType(relay.Node):
     ) -> list[ObservationType | None]:
         # Reading an observation is audited: a unit of work that commits.
         async with info.context.transaction():
-            return await _nodes(info, "observation_by_id", observation_by_id, node_ids, cls.from_model)
+            return await nodes_via_loader(
+                info, "observation_by_id", observation_by_id, node_ids, cls.from_model
+            )
 
 
 @strawberry.type(
@@ -251,11 +329,11 @@ class WalkthroughType(relay.Node):
             district_id=relay.GlobalID("District", str(row.district_id)),
             school_id=relay.GlobalID("School", str(row.school_id)),
             practice=row.practice,
-            practice_id=_global("Practice", row.practice_id),
+            practice_id=optional_global_id("Practice", row.practice_id),
             observed_on=row.observed_on,
-            observer_person_id=_global("Person", row.observer_person_id),
-            plan_id=_global("Plan", row.plan_id),
-            activity_id=_global("Activity", row.activity_id),
+            observer_person_id=optional_global_id("Person", row.observer_person_id),
+            plan_id=optional_global_id("Plan", row.plan_id),
+            activity_id=optional_global_id("Activity", row.activity_id),
             notes=row.notes,
             version=row.version,
             created_at=row.created_at,
@@ -311,11 +389,7 @@ class WalkthroughType(relay.Node):
             result = await loader.load((self.database_id, page))
         return Connection.from_page(result, ObservationType.from_row)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[WalkthroughType | None]:
-        return await _nodes(info, "walkthrough_by_id", walkthrough_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("walkthrough_by_id", walkthrough_by_id)
 
 
 @strawberry.type(name="SupportEntry", description="A teacher who needs a kind of support, and why.")
@@ -406,7 +480,7 @@ class PdsaCycleType(relay.Node):
             database_id=row.id,
             plan_id=relay.GlobalID("Plan", str(row.plan_id)),
             strategy_id=relay.GlobalID("Strategy", str(row.strategy_id)),
-            practice_id=_global("Practice", row.practice_id),
+            practice_id=optional_global_id("Practice", row.practice_id),
             question=row.question,
             prediction=row.prediction,
             plan=row.plan,
@@ -415,7 +489,7 @@ class PdsaCycleType(relay.Node):
             results=row.results,
             decision=row.decision,
             decided_on=row.decided_on,
-            revision_id=_global("PlanRevision", row.revision_id),
+            revision_id=optional_global_id("PlanRevision", row.revision_id),
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -429,11 +503,7 @@ class PdsaCycleType(relay.Node):
         strategy = await info.context.loader("strategy_by_id", strategy_by_id).load(strategy_id)
         return StrategyType.from_model(strategy) if strategy is not None else None
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PdsaCycleType | None]:
-        return await _nodes(info, "pdsa_cycle_by_id", pdsa_cycle_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("pdsa_cycle_by_id", pdsa_cycle_by_id)
 
 
 # --- PLC meetings -----------------------------------------------------------------------------------
@@ -472,7 +542,7 @@ class PlcMeetingType(relay.Node):
             database_id=row.id,
             school_id=relay.GlobalID("School", str(row.school_id)),
             team=row.team,
-            practice_id=_global("Practice", row.practice_id),
+            practice_id=optional_global_id("Practice", row.practice_id),
             met_on=row.met_on,
             agenda=row.agenda,
             notes=row.notes,
@@ -490,11 +560,7 @@ class PlcMeetingType(relay.Node):
             return None
         return SchoolType.from_model(await info.context.loader("school_by_id", school_by_id).load(school_id))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PlcMeetingType | None]:
-        return await _nodes(info, "plc_meeting_by_id", plc_meeting_by_id, node_ids, cls.from_model)
+    resolve_nodes = node_resolver("plc_meeting_by_id", plc_meeting_by_id)
 
 
 @strawberry.type(name="NeedRollup", description="A need raised by PLCs that shared with leadership.")
@@ -521,7 +587,7 @@ class PlcNeedsType:
     @classmethod
     def from_schema(cls, report: PlcNeeds) -> PlcNeedsType:
         return cls(
-            school_id=_global("School", report.school_id),
+            school_id=optional_global_id("School", report.school_id),
             since=report.since,
             meetings=report.meetings,
             needs=[NeedRollupType(**n.model_dump()) for n in report.needs],
@@ -567,22 +633,7 @@ class FeedbackResultType(relay.Node):
             updated_at=row.updated_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[FeedbackResultType | None]:
-        ids: list[uuid.UUID | None] = []
-        for node_id in node_ids:
-            try:
-                ids.append(uuid.UUID(node_id))
-            except ValueError:
-                ids.append(None)
-        # A unit of work that commits: the reads are audited.
-        async with info.context.transaction() as session:
-            found = await feedback.feedback_results_by_id(
-                session, info.context.principal, [i for i in ids if i is not None]
-            )
-        return [cls.from_model(found.get(i)) if i is not None else None for i in ids]
+    resolve_nodes = audited_node_resolver(feedback.feedback_results_by_id)
 
 
 @strawberry.type(
@@ -605,11 +656,9 @@ class FeedbackShareType(relay.Node):
             created_at=row.created_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[FeedbackShareType | None]:
-        return await load_nodes(info, "feedback_share_by_id", feedback_share_by_id, node_ids, cls.from_row)
+    resolve_nodes = node_resolver(
+        "feedback_share_by_id", feedback_share_by_id, via="load_nodes", convert="from_row"
+    )
 
 
 @strawberry.type(
@@ -687,23 +736,20 @@ class PracticeQuery:
     ) -> Connection[WalkthroughType]:
         page = page_request(first, after, updated_since)
         filters = practice.WalkthroughFilter(
-            _optional_id(school_id, "School", field="schoolId"),
-            _optional_id(plan_id, "Plan", field="planId"),
+            parse_optional_global_id(school_id, "School", field="schoolId"),
+            parse_optional_global_id(plan_id, "Plan", field="planId"),
             practice_name,
         )
-        async with info.context.session() as session:
-            result = await practice.list_walkthroughs(session, info.context.principal, page, filters)
+        result = await read(info, practice.list_walkthroughs, page, filters)
         return Connection.from_page(result, WalkthroughType.from_row)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED, description="One walkthrough; null if it is not there for you."
     )
     async def walkthrough(self, info: Info[Context, None], id: relay.GlobalID) -> WalkthroughType | None:
-        row_id = node_uuid(id, "Walkthrough")
-        if row_id is None:
-            return None
-        loader = info.context.loader("walkthrough_by_id", walkthrough_by_id)
-        return WalkthroughType.from_model(await loader.load(row_id))
+        return await node_by_id(
+            info, id, "Walkthrough", "walkthrough_by_id", walkthrough_by_id, WalkthroughType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -780,23 +826,20 @@ class PracticeQuery:
     ) -> Connection[PdsaCycleType]:
         page = page_request(first, after, updated_since)
         filters = practice.PdsaFilter(
-            _optional_id(plan_id, "Plan", field="planId"),
-            _optional_id(strategy_id, "Strategy", field="strategyId"),
+            parse_optional_global_id(plan_id, "Plan", field="planId"),
+            parse_optional_global_id(strategy_id, "Strategy", field="strategyId"),
             decision,
         )
-        async with info.context.session() as session:
-            result = await practice.list_pdsa_cycles(session, info.context.principal, page, filters)
+        result = await read(info, practice.list_pdsa_cycles, page, filters)
         return Connection.from_page(result, PdsaCycleType.from_row)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED, description="One PDSA cycle; null if not there for you."
     )
     async def pdsa_cycle(self, info: Info[Context, None], id: relay.GlobalID) -> PdsaCycleType | None:
-        row_id = node_uuid(id, "PdsaCycle")
-        if row_id is None:
-            return None
-        loader = info.context.loader("pdsa_cycle_by_id", pdsa_cycle_by_id)
-        return PdsaCycleType.from_model(await loader.load(row_id))
+        return await node_by_id(
+            info, id, "PdsaCycle", "pdsa_cycle_by_id", pdsa_cycle_by_id, PdsaCycleType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -816,10 +859,12 @@ class PracticeQuery:
     ) -> Connection[PlcMeetingType]:
         page = page_request(first, after, updated_since)
         filters = practice.PlcFilter(
-            _optional_id(school_id, "School", field="schoolId"), team, shared_with_leadership, need
+            parse_optional_global_id(school_id, "School", field="schoolId"),
+            team,
+            shared_with_leadership,
+            need,
         )
-        async with info.context.session() as session:
-            result = await practice.list_plc_meetings(session, info.context.principal, page, filters)
+        result = await read(info, practice.list_plc_meetings, page, filters)
         return Connection.from_page(result, PlcMeetingType.from_row)
 
     @strawberry.field(
@@ -827,11 +872,9 @@ class PracticeQuery:
         description="One PLC meeting; null if it is not there for you (for leadership: not shared).",
     )
     async def plc_meeting(self, info: Info[Context, None], id: relay.GlobalID) -> PlcMeetingType | None:
-        row_id = node_uuid(id, "PlcMeeting")
-        if row_id is None:
-            return None
-        loader = info.context.loader("plc_meeting_by_id", plc_meeting_by_id)
-        return PlcMeetingType.from_model(await loader.load(row_id))
+        return await node_by_id(
+            info, id, "PlcMeeting", "plc_meeting_by_id", plc_meeting_by_id, PlcMeetingType.from_model
+        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -841,9 +884,8 @@ class PracticeQuery:
     async def plc_needs(
         self, info: Info[Context, None], school_id: relay.GlobalID | None = None, since: date | None = None
     ) -> PlcNeedsType:
-        school = _optional_id(school_id, "School", field="schoolId")
-        async with info.context.session() as session:
-            report = await practice.plc_needs(session, info.context.principal, school_id=school, since=since)
+        school = parse_optional_global_id(school_id, "School", field="schoolId")
+        report = await read(info, practice.plc_needs, school_id=school, since=since)
         return PlcNeedsType.from_schema(report)
 
     @strawberry.field(
@@ -863,7 +905,7 @@ class PracticeQuery:
     ) -> Connection[FeedbackResultType]:
         page = page_request(first, after, updated_since)
         filters = feedback.FeedbackFilter(
-            _optional_id(teacher_person_id, "Person", field="teacherPersonId"), measure, period
+            parse_optional_global_id(teacher_person_id, "Person", field="teacherPersonId"), measure, period
         )
         async with info.context.transaction() as session:
             result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
@@ -909,8 +951,7 @@ class PracticeQuery:
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None
     ) -> Connection[FeedbackShareType]:
         page = page_request(first, after)
-        async with info.context.session() as session:
-            result = await feedback.list_feedback_shares(session, info.context.principal, page)
+        result = await read(info, feedback.list_feedback_shares, page)
         return Connection.from_page(result, FeedbackShareType.from_row)
 
     @strawberry.field(
@@ -926,10 +967,9 @@ class PracticeQuery:
         period: str | None = None,
     ) -> FeedbackAggregatesType:
         filters = feedback.AggregateFilter(
-            _optional_id(school_id, "School", field="schoolId"), measure, period
+            parse_optional_global_id(school_id, "School", field="schoolId"), measure, period
         )
-        async with info.context.session() as session:
-            report = await feedback.feedback_aggregates(session, info.context.principal, filters)
+        report = await read(info, feedback.feedback_aggregates, filters)
         return FeedbackAggregatesType.from_schema(report)
 
 
@@ -957,7 +997,7 @@ class CreateWalkthroughInput:
 @strawberry.input(description="Changes to a walkthrough: omitted fields stay as they are.")
 class UpdateWalkthroughInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     practice: str | None = strawberry.UNSET
     practice_id: relay.GlobalID | None = strawberry.UNSET
     observed_on: date | None = strawberry.UNSET
@@ -967,15 +1007,7 @@ class UpdateWalkthroughInput:
     notes: str | None = strawberry.UNSET
 
 
-@strawberry.input
-class RemoveInput:
-    id: relay.GlobalID
-
-
-@strawberry.type
-class WalkthroughPayload:
-    walkthrough: WalkthroughType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+WalkthroughPayload = payload("WalkthroughPayload", walkthrough=WalkthroughType)
 
 
 @strawberry.input(description="One classroom in a walkthrough.")
@@ -992,16 +1024,13 @@ class AddObservationInput:
 @strawberry.input(description="Changes to an observation: omitted fields stay as they are.")
 class UpdateObservationInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     level: ImplementationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     support: SupportNeededEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     note: str | None = strawberry.UNSET
 
 
-@strawberry.type
-class ObservationPayload:
-    observation: ObservationType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+ObservationPayload = payload("ObservationPayload", observation=ObservationType)
 
 
 @strawberry.input(description="Start a PDSA cycle on a strategy.")
@@ -1019,7 +1048,7 @@ class CreatePdsaCycleInput:
 )
 class UpdatePdsaCycleInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     question: str | None = strawberry.UNSET
     prediction: str | None = strawberry.UNSET
     plan: str | None = strawberry.UNSET
@@ -1041,7 +1070,7 @@ class PdsaRevisionInput:
 @strawberry.input(description="Adopt, adapt or abandon, once, on the results.")
 class DecidePdsaCycleInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     decision: PdsaDecisionEnum  # type: ignore[valid-type]
     decided_on: date | None = strawberry.UNSET
     results: str | None = strawberry.field(default=strawberry.UNSET, description="If not recorded yet.")
@@ -1050,10 +1079,7 @@ class DecidePdsaCycleInput:
     )
 
 
-@strawberry.type
-class PdsaCyclePayload:
-    pdsa_cycle: PdsaCycleType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PdsaCyclePayload = payload("PdsaCyclePayload", pdsa_cycle=PdsaCycleType)
 
 
 @strawberry.input(description="A PLC meeting at a school.")
@@ -1073,7 +1099,7 @@ class CreatePlcMeetingInput:
 @strawberry.input(description="Changes to a PLC meeting: omitted fields stay as they are.")
 class UpdatePlcMeetingInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(default=None, description=_EXPECTED_VERSION)
+    expected_version: int | None = version_field()
     team: str | None = strawberry.UNSET
     met_on: date | None = strawberry.UNSET
     agenda: str | None = strawberry.UNSET
@@ -1083,10 +1109,7 @@ class UpdatePlcMeetingInput:
     practice_id: relay.GlobalID | None = strawberry.UNSET
 
 
-@strawberry.type
-class PlcMeetingPayload:
-    plc_meeting: PlcMeetingType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+PlcMeetingPayload = payload("PlcMeetingPayload", plc_meeting=PlcMeetingType)
 
 
 @strawberry.input(
@@ -1118,10 +1141,7 @@ class ShareFeedbackInput:
     person_id: relay.GlobalID
 
 
-@strawberry.type
-class FeedbackSharePayload:
-    feedback_share: FeedbackShareType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+FeedbackSharePayload = payload("FeedbackSharePayload", feedback_share=FeedbackShareType)
 
 
 def _failed(payload: type[Any]) -> Any:
@@ -1132,10 +1152,10 @@ def _failed(payload: type[Any]) -> Any:
 
 
 def _decision_data(input: DecidePdsaCycleInput) -> PdsaDecisionCreate:
-    fields = present_fields(input, exclude=_VERSIONED | {"revision"})
+    fields = present_fields(input, exclude=VERSIONED | {"revision"})
     if input.revision:
         revision = input.revision
-        proposal = _revision_data(
+        proposal = revision_data(
             ProposeRevisionInput(
                 plan_id=relay.GlobalID("Plan", ""),
                 reason=revision.reason or "-",
@@ -1151,6 +1171,19 @@ def _decision_data(input: DecidePdsaCycleInput) -> PdsaDecisionCreate:
     return validate_input(PdsaDecisionCreate, fields)
 
 
+_PRACTICE_ID = ref("practice_id", "Practice")
+_WALKTHROUGH_REFS = (
+    _PRACTICE_ID,
+    ref("observer_person_id", "Person"),
+    ref("plan_id", "Plan"),
+    ref("activity_id", "Activity"),
+)
+_WALKTHROUGH = answer(WalkthroughPayload, walkthrough=WalkthroughType.from_row)
+_OBSERVATION = answer(ObservationPayload, observation=ObservationType.from_row)
+_PDSA_CYCLE = answer(PdsaCyclePayload, pdsa_cycle=PdsaCycleType.from_row)
+_PLC_MEETING = answer(PlcMeetingPayload, plc_meeting=PlcMeetingType.from_row)
+
+
 @strawberry.type
 class PracticeMutation:
     @strawberry.mutation(
@@ -1160,20 +1193,16 @@ class PracticeMutation:
     async def create_walkthrough(
         self, info: Info[Context, None], input: CreateWalkthroughInput
     ) -> WalkthroughPayload:
-        async def work(session: AsyncSession) -> WalkthroughPayload:
-            fields = _with_ids(
-                present_fields(input),
-                ("school_id", "School", "schoolId"),
-                ("practice_id", "Practice", "practiceId"),
-                ("observer_person_id", "Person", "observerPersonId"),
-                ("plan_id", "Plan", "planId"),
-                ("activity_id", "Activity", "activityId"),
-            )
-            data = validate_input(WalkthroughCreate, fields)
-            row = await practice.create_walkthrough(session, info.context.principal, data)
-            return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(WalkthroughPayload))
+        data = fields(
+            WalkthroughCreate,
+            input,
+            ref("school_id", "School"),
+            ref("practice_id", "Practice"),
+            ref("observer_person_id", "Person"),
+            ref("plan_id", "Plan"),
+            ref("activity_id", "Activity"),
+        )
+        return await mutate(info, _WALKTHROUGH, practice.create_walkthrough, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1182,22 +1211,15 @@ class PracticeMutation:
     async def update_walkthrough(
         self, info: Info[Context, None], input: UpdateWalkthroughInput
     ) -> WalkthroughPayload:
-        async def work(session: AsyncSession) -> WalkthroughPayload:
-            row_id = parse_global_id(input.id, "Walkthrough")
-            fields = _with_ids(
-                present_fields(input, exclude=_VERSIONED),
-                ("practice_id", "Practice", "practiceId"),
-                ("observer_person_id", "Person", "observerPersonId"),
-                ("plan_id", "Plan", "planId"),
-                ("activity_id", "Activity", "activityId"),
-            )
-            data = validate_input(WalkthroughUpdate, fields)
-            row = await practice.update_walkthrough(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(WalkthroughPayload))
+        return await update(
+            info,
+            _WALKTHROUGH,
+            practice.update_walkthrough,
+            input,
+            "Walkthrough",
+            WalkthroughUpdate,
+            *_WALKTHROUGH_REFS,
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1205,25 +1227,13 @@ class PracticeMutation:
         "are locked. School leaders, coaches and district leaders.",
     )
     async def close_walkthrough(self, info: Info[Context, None], input: RemoveInput) -> WalkthroughPayload:
-        async def work(session: AsyncSession) -> WalkthroughPayload:
-            row = await practice.close_walkthrough(
-                session, info.context.principal, parse_global_id(input.id, "Walkthrough")
-            )
-            return WalkthroughPayload(walkthrough=WalkthroughType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(WalkthroughPayload))
+        return await mutate(info, _WALKTHROUGH, practice.close_walkthrough, Id(input.id, "Walkthrough"))
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Remove a walkthrough with its observations."
     )
     async def remove_walkthrough(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await practice.remove_walkthrough(
-                session, info.context.principal, parse_global_id(input.id, "Walkthrough")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, practice.remove_walkthrough, input, "Walkthrough")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1232,40 +1242,31 @@ class PracticeMutation:
     async def add_observation(
         self, info: Info[Context, None], input: AddObservationInput
     ) -> ObservationPayload:
-        async def work(session: AsyncSession) -> ObservationPayload:
-            walkthrough_id = parse_global_id(input.walkthrough_id, "Walkthrough", field="walkthroughId")
-            fields = _with_ids(
-                present_fields(input, exclude=frozenset({"walkthrough_id"})),
-                ("teacher_person_id", "Person", "teacherPersonId"),
-            )
-            data = validate_input(ObservationCreate, fields)
-            row = await practice.add_observation(session, info.context.principal, walkthrough_id, data)
-            return ObservationPayload(observation=ObservationType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(ObservationPayload))
+        walkthrough = Id(input.walkthrough_id, "Walkthrough", "walkthroughId")
+        data = fields(
+            ObservationCreate,
+            input,
+            ref("teacher_person_id", "Person"),
+            exclude={"walkthrough_id"},
+        )
+        return await mutate(info, _OBSERVATION, practice.add_observation, walkthrough, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change an observation.")
     async def update_observation(
         self, info: Info[Context, None], input: UpdateObservationInput
     ) -> ObservationPayload:
-        async def work(session: AsyncSession) -> ObservationPayload:
-            row_id = parse_global_id(input.id, "WalkthroughObservation")
-            data = validate_input(ObservationUpdate, present_fields(input, exclude=_VERSIONED))
-            row = await practice.update_observation(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return ObservationPayload(observation=ObservationType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(ObservationPayload))
+        return await update(
+            info,
+            _OBSERVATION,
+            practice.update_observation,
+            input,
+            "WalkthroughObservation",
+            ObservationUpdate,
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an observation.")
     async def remove_observation(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            row_id = parse_global_id(input.id, "WalkthroughObservation")
-            await practice.remove_observation(session, info.context.principal, row_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, practice.remove_observation, input, "WalkthroughObservation")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1274,19 +1275,9 @@ class PracticeMutation:
     async def create_pdsa_cycle(
         self, info: Info[Context, None], input: CreatePdsaCycleInput
     ) -> PdsaCyclePayload:
-        async def work(session: AsyncSession) -> PdsaCyclePayload:
-            strategy_id = parse_global_id(input.strategy_id, "Strategy", field="strategyId")
-            data = validate_input(
-                PdsaCycleCreate,
-                _with_ids(
-                    present_fields(input, exclude=frozenset({"strategy_id"})),
-                    ("practice_id", "Practice", "practiceId"),
-                ),
-            )
-            row = await practice.create_pdsa_cycle(session, info.context.principal, strategy_id, data)
-            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
+        strategy = Id(input.strategy_id, "Strategy", "strategyId")
+        data = fields(PdsaCycleCreate, input, ref("practice_id", "Practice"), exclude={"strategy_id"})
+        return await mutate(info, _PDSA_CYCLE, practice.create_pdsa_cycle, strategy, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1295,20 +1286,9 @@ class PracticeMutation:
     async def update_pdsa_cycle(
         self, info: Info[Context, None], input: UpdatePdsaCycleInput
     ) -> PdsaCyclePayload:
-        async def work(session: AsyncSession) -> PdsaCyclePayload:
-            row_id = parse_global_id(input.id, "PdsaCycle")
-            data = validate_input(
-                PdsaCycleUpdate,
-                _with_ids(
-                    present_fields(input, exclude=_VERSIONED), ("practice_id", "Practice", "practiceId")
-                ),
-            )
-            row = await practice.update_pdsa_cycle(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
+        return await update(
+            info, _PDSA_CYCLE, practice.update_pdsa_cycle, input, "PdsaCycle", PdsaCycleUpdate, _PRACTICE_ID
+        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1329,13 +1309,7 @@ class PracticeMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a PDSA cycle.")
     async def remove_pdsa_cycle(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await practice.remove_pdsa_cycle(
-                session, info.context.principal, parse_global_id(input.id, "PdsaCycle")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, practice.remove_pdsa_cycle, input, "PdsaCycle")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1344,17 +1318,13 @@ class PracticeMutation:
     async def create_plc_meeting(
         self, info: Info[Context, None], input: CreatePlcMeetingInput
     ) -> PlcMeetingPayload:
-        async def work(session: AsyncSession) -> PlcMeetingPayload:
-            fields = _with_ids(
-                present_fields(input),
-                ("school_id", "School", "schoolId"),
-                ("practice_id", "Practice", "practiceId"),
-            )
-            data = validate_input(PlcMeetingCreate, fields)
-            row = await practice.create_plc_meeting(session, info.context.principal, data)
-            return PlcMeetingPayload(plc_meeting=PlcMeetingType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PlcMeetingPayload))
+        data = fields(
+            PlcMeetingCreate,
+            input,
+            ref("school_id", "School"),
+            ref("practice_id", "Practice"),
+        )
+        return await mutate(info, _PLC_MEETING, practice.create_plc_meeting, data)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1363,30 +1333,19 @@ class PracticeMutation:
     async def update_plc_meeting(
         self, info: Info[Context, None], input: UpdatePlcMeetingInput
     ) -> PlcMeetingPayload:
-        async def work(session: AsyncSession) -> PlcMeetingPayload:
-            row_id = parse_global_id(input.id, "PlcMeeting")
-            data = validate_input(
-                PlcMeetingUpdate,
-                _with_ids(
-                    present_fields(input, exclude=_VERSIONED), ("practice_id", "Practice", "practiceId")
-                ),
-            )
-            row = await practice.update_plc_meeting(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return PlcMeetingPayload(plc_meeting=PlcMeetingType.from_row(row))
-
-        return await run_mutation(info.context, work, _failed(PlcMeetingPayload))
+        return await update(
+            info,
+            _PLC_MEETING,
+            practice.update_plc_meeting,
+            input,
+            "PlcMeeting",
+            PlcMeetingUpdate,
+            _PRACTICE_ID,
+        )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a PLC meeting.")
     async def remove_plc_meeting(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await practice.remove_plc_meeting(
-                session, info.context.principal, parse_global_id(input.id, "PlcMeeting")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, practice.remove_plc_meeting, input, "PlcMeeting")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1396,10 +1355,10 @@ class PracticeMutation:
         self, info: Info[Context, None], input: RecordFeedbackResultInput
     ) -> FeedbackResultPayload:
         async def work(session: AsyncSession) -> FeedbackResultPayload:
-            fields = _with_ids(
+            fields = with_ids(
                 present_fields(input),
-                ("school_id", "School", "schoolId"),
-                ("teacher_person_id", "Person", "teacherPersonId"),
+                ref("school_id", "School"),
+                ref("teacher_person_id", "Person"),
             )
             data = validate_input(FeedbackResultCreate, fields)
             row, created = await feedback.record_feedback_result(session, info.context.principal, data)
@@ -1411,12 +1370,7 @@ class PracticeMutation:
         permission_classes=AUTHENTICATED, description="Take one of your results off the record."
     )
     async def remove_feedback_result(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            row_id = parse_global_id(input.id, "FeedbackResult")
-            await feedback.remove_feedback_result(session, info.context.principal, row_id)
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, feedback.remove_feedback_result, input, "FeedbackResult")
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Let a named person read your feedback results."
@@ -1435,10 +1389,4 @@ class PracticeMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Withdraw a share you made.")
     async def unshare_feedback(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        async def work(session: AsyncSession) -> RemovalPayload:
-            await feedback.unshare_feedback(
-                session, info.context.principal, parse_global_id(input.id, "FeedbackShare")
-            )
-            return RemovalPayload(removed_id=input.id)
-
-        return await run_mutation(info.context, work, _failed(RemovalPayload))
+        return await remove(info, feedback.unshare_feedback, input, "FeedbackShare")

@@ -1,5 +1,5 @@
 """The rules for monitoring practice: walkthroughs and their observations, PDSA cycles and PLC meetings.
-(Student feedback, with its stricter privacy, is `app.monitoring.feedback`.)
+(Student feedback, with its stricter privacy, is `app.practice.feedback`.)
 
 Both transports call these; neither adds rules. Every function takes the session and the principal,
 raises `DomainError`s, flushes and never commits.
@@ -48,8 +48,11 @@ from app.core.sql import any_of
 from app.engagement.models import Activity
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
 from app.initiatives.service import _district_of
-from app.monitoring import catalogue
-from app.monitoring.models import (
+from app.plans import service as plans
+from app.plans.models import CauseKind, Plan, PlanStatus, Strategy
+from app.plans.schemas import MAX_CAUSES, CauseRef, RevisionCreate
+from app.practice import catalogue
+from app.practice.models import (
     ImplementationLevel,
     PdsaCycle,
     PdsaDecision,
@@ -58,7 +61,7 @@ from app.monitoring.models import (
     Walkthrough,
     WalkthroughObservation,
 )
-from app.monitoring.practice_schemas import (
+from app.practice.schemas import (
     LevelShare,
     NeedRollup,
     ObservationCreate,
@@ -77,9 +80,6 @@ from app.monitoring.practice_schemas import (
     WalkthroughUpdate,
     WhoNeedsSupport,
 )
-from app.plans import service as plans
-from app.plans.models import CauseKind, Plan, PlanStatus, Strategy
-from app.plans.schemas import MAX_CAUSES, CauseRef, RevisionCreate
 from app.tenancy.models import District, School
 
 OBSERVATION_READ = "walkthrough_observation.read"

@@ -1,0 +1,370 @@
+"""The GraphQL kit every area's module is written with: payloads, removal, the version input, global ids
+in inputs, node resolution, and the one mutation runner.
+
+An area's mutation is declarative: which service function, which arguments, which payload.
+
+    _MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a measure.")
+    async def update_measure(self, info: Info[Context, None], input: UpdateMeasureInput) -> MeasurePayload:
+        return await update(info, _MEASURE, service.update_measure, input, "Indicator", IndicatorUpdate)
+
+`mutate` runs the service in the request's unit of work (one transaction per mutation field) and turns a
+`DomainError` into the payload's `userErrors`; the arguments it is given are resolved inside that unit of
+work, in order, so a bad global id or an input the request model refuses is reported like any other
+domain error, and the first one wins, as it would written by hand.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.types import Info
+
+from app.core.errors import NotFound, PermissionDenied
+from app.graphql.context import Context
+from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import load_nodes
+from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+EXPECTED_VERSION = "The version you read; a stale one is refused and nothing is written."
+# The fields of an update input that name what to change, not how: never part of the request model.
+VERSIONED = frozenset({"id", "expected_version"})
+
+
+def version_field(description: str = EXPECTED_VERSION) -> Any:
+    """The `expectedVersion` field of an update input (optimistic concurrency, as REST's `If-Match`)."""
+    return strawberry.field(default=None, description=description)
+
+
+@strawberry.type(description="The answer to a removal: the id of what is gone, or why nothing was.")
+class RemovalPayload:
+    removed_id: relay.GlobalID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def payload(name: str, *, description: str | None = None, **fields: Any) -> Any:
+    """A mutation payload type: `payload("GoalPayload", goal=GoalType)` is
+
+    @strawberry.type
+    class GoalPayload:
+        goal: GoalType | None = None
+        user_errors: list[UserError] = strawberry.field(default_factory=list)
+    """
+    namespace: dict[str, Any] = dict.fromkeys(fields)
+    namespace["__annotations__"] = {
+        **{name_: type_ | None for name_, type_ in fields.items()},
+        "user_errors": list[UserError],
+    }
+    namespace["user_errors"] = strawberry.field(default_factory=list)
+    return strawberry.type(type(name, (), namespace), name=name, description=description)
+
+
+def id_input(name: str, *, description: str | None = None) -> Any:
+    """An input that names one object by its global id (`RemoveGoalInput { id }`)."""
+    namespace = {"__annotations__": {"id": relay.GlobalID}}
+    return strawberry.input(type(name, (), namespace), name=name, description=description)
+
+
+RemoveInput = id_input("RemoveInput")
+
+
+# --- global ids in inputs ----------------------------------------------------------------------------
+
+
+def ref(name: str, type_name: str) -> tuple[str, str, str]:
+    """An input field holding a global id of `type_name`, for `fields(...)`/`with_ids`: its Python name,
+    the type, and its GraphQL name (for the error's path)."""
+    head, *rest = name.split("_")
+    return name, type_name, head + "".join(word.title() for word in rest)
+
+
+def with_ids(fields: dict[str, Any], *ids: tuple[str, str, str]) -> dict[str, Any]:
+    """`fields` with the global ids it holds replaced by UUIDs: (Python name, type, GraphQL field name).
+
+    An explicit null stays null (PATCH semantics); an id of another type is `NotFound` on that field.
+    """
+    for name, type_name, field_name in ids:
+        value = fields.get(name)
+        if value is not None:
+            fields[name] = parse_global_id(value, type_name, field=field_name)
+    return fields
+
+
+@dataclass(frozen=True)
+class Id:
+    """A mutation argument: the UUID inside a global id of `type_name` (`NotFound` on `field` if not);
+    None for a null one."""
+
+    value: relay.GlobalID | None
+    type_name: str
+    field: str = "id"
+
+    def resolve(self) -> uuid.UUID | None:
+        # An optional id the client left null (or unset) stays None.
+        if self.value is None or self.value is strawberry.UNSET:
+            return None
+        return parse_global_id(self.value, self.type_name, field=self.field)
+
+
+@dataclass(frozen=True)
+class Fields:
+    """A mutation argument: the fields the client sent, global ids made UUIDs, validated against the
+    request model REST uses (so the rules cannot drift). `exclude` are the input's fields that are not
+    the model's (the parent's or the object's id, the expected version)."""
+
+    model: type[BaseModel]
+    input: Any
+    ids: tuple[tuple[str, str, str], ...] = ()
+    exclude: frozenset[str] = VERSIONED
+
+    def resolve(self) -> BaseModel:
+        return validate_input(
+            self.model, with_ids(present_fields(self.input, exclude=self.exclude), *self.ids)
+        )
+
+
+def fields(
+    model: type[BaseModel], input: Any, *ids: tuple[str, str, str], exclude: Iterable[str] = ()
+) -> Fields:
+    """`Fields` of `input` for `model`, without the id, the expected version and `exclude`."""
+    return Fields(model, input, ids, VERSIONED | frozenset(exclude))
+
+
+def _resolve(arg: Any) -> Any:
+    return arg.resolve() if isinstance(arg, (Id, Fields)) else arg
+
+
+# --- payloads ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer(Generic[P]):
+    """How a mutation answers: its payload type, and which field of it the service's result fills,
+    converted by `convert`. A domain error answers the same payload with only `userErrors`."""
+
+    payload: Callable[..., P]
+    field: str | None = None
+    convert: Callable[[Any], Any] | None = None
+
+    def ok(self, result: Any) -> P:
+        if self.field is None:
+            return self.payload()
+        return self.payload(**{self.field: self.convert(result) if self.convert else result})
+
+    def failed(self, errors: list[UserError]) -> P:
+        return self.payload(user_errors=errors)
+
+
+def answer(payload: Callable[..., P], **converted: Callable[[Any], Any]) -> Answer[P]:
+    """`answer(MeasurePayload, measure=IndicatorType.from_model)`: the payload's one result field."""
+    if not converted:
+        return Answer(payload)
+    ((name, convert),) = converted.items()
+    return Answer(payload, name, convert)
+
+
+# --- the mutation runner -----------------------------------------------------------------------------
+
+
+async def mutate(
+    info: Info[Context, None],
+    answer: Answer[P],
+    call: Callable[..., Awaitable[Any]],
+    *args: Any,
+    **kwargs: Any,
+) -> P:
+    """`call(session, principal, *args, **kwargs)` in the request's unit of work, answered by `answer`.
+
+    `Id` and `Fields` arguments are resolved in the unit of work, in order; a `DomainError` from them
+    or from the service rolls back and answers `userErrors`."""
+
+    async def work(session: AsyncSession) -> P:
+        resolved = [_resolve(arg) for arg in args]
+        named = {name: _resolve(value) for name, value in kwargs.items()}
+        return answer.ok(await call(session, info.context.principal, *resolved, **named))
+
+    return await run_mutation(info.context, work, answer.failed)
+
+
+async def update(
+    info: Info[Context, None],
+    answer: Answer[P],
+    call: Callable[..., Awaitable[Any]],
+    input: Any,
+    type_name: str,
+    model: type[BaseModel],
+    *ids: tuple[str, str, str],
+) -> P:
+    """A versioned change: `call(session, principal, id, data, expected_version=…)`."""
+    return await mutate(
+        info,
+        answer,
+        call,
+        Id(input.id, type_name),
+        fields(model, input, *ids),
+        expected_version=input.expected_version,
+    )
+
+
+REMOVED: Answer[RemovalPayload] = Answer(RemovalPayload)
+
+
+async def remove(
+    info: Info[Context, None], call: Callable[..., Awaitable[Any]], input: Any, type_name: str, *args: Any
+) -> RemovalPayload:
+    """A removal: `call(session, principal, id, *args)`, answered with the id that is gone."""
+    removed = Answer(RemovalPayload, "removed_id", lambda _: input.id)
+    return await mutate(info, removed, call, Id(input.id, type_name), *args)
+
+
+# --- reads -------------------------------------------------------------------------------------------
+
+
+async def read(info: Info[Context, None], call: Callable[..., Awaitable[R]], *args: Any, **kwargs: Any) -> R:
+    """`call(session, principal, *args, **kwargs)` on the request's read session (no unit of work:
+    nothing is written, nothing committed)."""
+    async with info.context.session() as session:
+        return await call(session, info.context.principal, *args, **kwargs)
+
+
+# --- nested connections ------------------------------------------------------------------------------
+
+
+def children(
+    node: Any,
+    loader_name: str,
+    factory: Any,
+    *,
+    convert: str = "from_model",
+    updated_since: bool = True,
+    nullable: bool = False,
+    **field: Any,
+) -> Any:
+    """A connection field of an object's children, read for many parents at once through the
+    request's `loader_name` loader (a `page_per_parent` factory) by the parent's `database_id`:
+
+        measures = children(IndicatorType, "measures_by_initiative", measures_by_initiative,
+                            description="The measures of its public value, oldest first.")
+
+    is the field `measures(first: Int = 50, after: String, updatedSince: DateTime): IndicatorConnection!`
+    (`updated_since=False` leaves that argument out; `nullable=True` lets a refusal answer null)."""
+
+    async def resolve(
+        self: Any, info: Any, first: Any = 50, after: Any = None, updated_since: Any = None
+    ) -> Any:
+        page = page_request(first, after, updated_since)
+        result = await info.context.loader(loader_name, factory).load((self.database_id, page))
+        return Connection.from_page(result, getattr(node, convert))
+
+    async def resolve_without_since(self: Any, info: Any, first: Any = 50, after: Any = None) -> Any:
+        return await resolve(self, info, first, after)
+
+    returns: Any = Connection[node] | None if nullable else Connection[node]
+    resolver: Any = resolve if updated_since else resolve_without_since
+    resolver.__annotations__ = {
+        "info": Info[Context, None],
+        "first": int | None,
+        "after": str | None,
+        **({"updated_since": datetime | None} if updated_since else {}),
+        "return": returns,
+    }
+    return strawberry.field(resolver=resolver, **field)
+
+
+# --- node resolution ---------------------------------------------------------------------------------
+
+
+def node_resolver(loader_name: str, factory: Any, *, via: str = "loader", convert: str = "from_model") -> Any:
+    """A Relay type's `resolve_nodes`: through the request's `loader_name` loader, as `load_nodes`
+    (`via="load_nodes"`: a refused kind resolves to nulls) or `nodes_via_loader` (`via="loader"`),
+    converting each row with the type's `convert` classmethod."""
+
+    async def resolve_nodes(
+        cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        load = load_nodes if via == "load_nodes" else nodes_via_loader
+        return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
+
+    return classmethod(resolve_nodes)
+
+
+async def node_by_id(
+    info: Info[Context, None],
+    id: relay.GlobalID,
+    type_name: str,
+    loader_name: str,
+    factory: Any,
+    convert: Any,
+) -> Any:
+    """One object by its global id through the request's loader; null for an id of another type, one
+    that does not exist, or one the caller may not read (Relay's `node` semantics)."""
+    row_id = node_uuid(id, type_name)
+    if row_id is None:
+        return None
+    return convert(await info.context.loader(loader_name, factory).load(row_id))
+
+
+def _node_uuids(node_ids: Iterable[str]) -> list[uuid.UUID | None]:
+    ids: list[uuid.UUID | None] = []
+    for node_id in node_ids:
+        try:
+            ids.append(uuid.UUID(node_id))
+        except ValueError:
+            ids.append(None)
+    return ids
+
+
+def audited_node_resolver(fetch: Any, *, convert: str = "from_row") -> Any:
+    """A Relay type's `resolve_nodes` for objects whose every read is audited (coaching cycles,
+    feedback results): `fetch(session, principal, ids) -> {id: row}` runs in a unit of work that
+    commits, so the audit rows are kept; what is not found or not visible resolves to null."""
+
+    async def resolve_nodes(
+        cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        ids = _node_uuids(node_ids)
+        async with info.context.transaction() as session:
+            found = await fetch(session, info.context.principal, [i for i in ids if i is not None])
+        to_node = getattr(cls, convert)
+        return [to_node(found[i]) if i is not None and i in found else None for i in ids]
+
+    return classmethod(resolve_nodes)
+
+
+async def nodes_via_loader(
+    info: Info[Context, None], loader_name: str, factory: Any, node_ids: Iterable[str], convert: Any
+) -> list[Any]:
+    """Relay `node`/`nodes` resolution through the request's loader; a malformed id resolves to null
+    (a refusal of the whole kind is an error, unlike `load_nodes`)."""
+    ids = _node_uuids(node_ids)
+    loader = info.context.loader(loader_name, factory)
+    rows = await loader.load_many([i for i in ids if i is not None])
+    found = iter(rows)
+    return [convert(next(found)) if i is not None else None for i in ids]
+
+
+async def nodes_via_service(
+    info: Info[Context, None], fetch: Any, node_ids: Iterable[str], convert: Any
+) -> list[Any]:
+    """Relay node resolution through the service, one id at a time (the service applies the policy);
+    what is not there or not visible resolves to null."""
+    results: list[Any] = []
+    async with info.context.session() as session:
+        for node_id in node_ids:
+            try:
+                results.append(convert(await fetch(session, info.context.principal, uuid.UUID(node_id))))
+            except (ValueError, NotFound, PermissionDenied):
+                results.append(None)
+    return results

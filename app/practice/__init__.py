@@ -1,0 +1,1 @@
+"""Practice: the catalogue, classroom walkthroughs, PDSA cycles, PLC meetings and student feedback."""
