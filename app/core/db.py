@@ -175,7 +175,9 @@ class ReadSession(RequestSession):
         self._engine_bind: Any = None
 
     async def rows(self, statement: Any, parameters: dict[str, Any] | None = None) -> list[Any]:
-        async with self._statement_lock:
+        lock = self._statement_lock
+        token = await lock.acquire()
+        try:
             connection = self._unit
             if connection is None:
                 if self.sync_session.in_transaction():
@@ -187,6 +189,8 @@ class ReadSession(RequestSession):
                 return found
             result = await greenlet_spawn(connection.execute, statement, parameters)
             return list(result.all())
+        finally:
+            lock.release(token)
 
     async def _take_connection(self) -> Any:
         sync = self.sync_session
