@@ -54,6 +54,10 @@ class Page(Generic[T]):
     # only when a client asks (GraphQL `totalCount`). None where the list is not counted.
     count: tuple[Select[Any], dict[str, Any]] | None = None
 
+    def with_items(self, items: list[Any]) -> Page[Any]:
+        """The same page (cursors, count) of other items made from these: views of the rows read."""
+        return Page(items, self.next_cursor, self.has_previous, self.count)
+
     def cursor_of(self, item: Any) -> str:
         return encode_cursor(item.created_at, item.id)
 
