@@ -39,6 +39,7 @@ from app.coaching.schemas import (
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -78,9 +79,28 @@ def _failed(payload: type[Any]) -> Any:
 # --- types ------------------------------------------------------------------------------------------
 
 
+async def _audited_nodes(
+    info: Info[Context, None], fetch: Any, node_ids: Iterable[str], convert: Any
+) -> list[Any]:
+    """`node(id:)` for the parts of a cycle: read through the service's rule for the cycle, in a unit
+    of work because reading a cycle is audited (as `CoachingCycle.resolve_nodes` does)."""
+    ids: list[uuid.UUID | None] = []
+    for node_id in node_ids:
+        try:
+            ids.append(uuid.UUID(node_id))
+        except ValueError:
+            ids.append(None)
+    async with info.context.transaction() as session:
+        found = await fetch(session, info.context.principal, [i for i in ids if i is not None])
+    return [convert(found[i]) if i is not None and i in found else None for i in ids]
+
+
+practice_by_id = by_id(catalogue.practices_by_id)
+
+
 @strawberry.type(name="Practice", description="An evidence-based practice of the district's catalogue.")
-class PracticeType:
-    id: relay.GlobalID
+class PracticeType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     name: str
     description: str | None
@@ -92,7 +112,7 @@ class PracticeType:
     @classmethod
     def from_row(cls, row: Practice) -> PracticeType:
         return cls(
-            id=relay.GlobalID("Practice", str(row.id)),
+            id=str(row.id),
             database_id=row.id,
             name=row.name,
             description=row.description,
@@ -101,6 +121,12 @@ class PracticeType:
             version=row.version,
             created_at=row.created_at,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[PracticeType | None]:
+        return await load_nodes(info, "practice_by_id", practice_by_id, node_ids, cls.from_row)
 
 
 @strawberry.type(
@@ -163,8 +189,8 @@ class CoachingCycleType(relay.Node):
 
 
 @strawberry.type(name="CoachingSession", description="A scheduled plan, observe or debrief session.")
-class CoachingSessionType:
-    id: relay.GlobalID
+class CoachingSessionType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     cycle_id: relay.GlobalID
     kind: CoachingSessionKindEnum  # type: ignore[valid-type]
@@ -175,7 +201,7 @@ class CoachingSessionType:
     @classmethod
     def from_row(cls, row: CoachingSession) -> CoachingSessionType:
         return cls(
-            id=relay.GlobalID("CoachingSession", str(row.id)),
+            id=str(row.id),
             database_id=row.id,
             cycle_id=relay.GlobalID("CoachingCycle", str(row.cycle_id)),
             kind=row.kind,
@@ -184,14 +210,20 @@ class CoachingSessionType:
             notes=row.notes,
         )
 
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[CoachingSessionType | None]:
+        return await _audited_nodes(info, coaching.sessions_by_id, node_ids, cls.from_row)
+
 
 @strawberry.type(
     name="CoachingObservation",
     description="A walkthrough observation of the teacher's classroom linked to the cycle: the support "
     "it said was needed and whether it was given.",
 )
-class CoachingObservationType:
-    id: relay.GlobalID
+class CoachingObservationType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     cycle_id: relay.GlobalID
     observation_id: relay.GlobalID
@@ -205,7 +237,7 @@ class CoachingObservationType:
     @classmethod
     def from_schema(cls, link: CoachingObservationPublic) -> CoachingObservationType:
         return cls(
-            id=relay.GlobalID("CoachingObservation", str(link.id)),
+            id=str(link.id),
             database_id=link.id,
             cycle_id=relay.GlobalID("CoachingCycle", str(link.cycle_id)),
             observation_id=relay.GlobalID("WalkthroughObservation", str(link.observation_id)),
@@ -217,12 +249,18 @@ class CoachingObservationType:
             version=link.version,
         )
 
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[CoachingObservationType | None]:
+        return await _audited_nodes(info, coaching.observations_by_id, node_ids, cls.from_schema)
+
 
 @strawberry.type(
     name="CoachingShare", description="The teacher's choice to let a named person read the cycle."
 )
-class CoachingShareType:
-    id: relay.GlobalID
+class CoachingShareType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     cycle_id: relay.GlobalID
     person_id: relay.GlobalID
@@ -231,12 +269,18 @@ class CoachingShareType:
     @classmethod
     def from_row(cls, row: CoachingShare) -> CoachingShareType:
         return cls(
-            id=relay.GlobalID("CoachingShare", str(row.id)),
+            id=str(row.id),
             database_id=row.id,
             cycle_id=relay.GlobalID("CoachingCycle", str(row.cycle_id)),
             person_id=relay.GlobalID("Person", str(row.person_id)),
             created_at=row.created_at,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[CoachingShareType | None]:
+        return await _audited_nodes(info, coaching.shares_by_id, node_ids, cls.from_row)
 
 
 @strawberry.type(

@@ -171,6 +171,9 @@ NODE_TYPE_OF_TABLE: dict[str, str] = {
     "api_client": "ApiClient",
     "capacity_item": "CapacityItem",
     "coaching_cycle": "CoachingCycle",
+    "coaching_observation": "CoachingObservation",
+    "coaching_session": "CoachingSession",
+    "coaching_share": "CoachingShare",
     "district": "District",
     "evidence": "Evidence",
     "feedback_result": "FeedbackResult",
@@ -189,6 +192,7 @@ NODE_TYPE_OF_TABLE: dict[str, str] = {
     "plan_collaborator": "PlanCollaborator",
     "plan_revision": "PlanRevision",
     "plc_meeting": "PlcMeeting",
+    "practice": "Practice",
     "review_checkpoint": "ReviewCheckpoint",
     "role_assignment": "RoleAssignment",
     "school": "School",
@@ -197,6 +201,8 @@ NODE_TYPE_OF_TABLE: dict[str, str] = {
     "user_account": "User",
     "walkthrough": "Walkthrough",
     "walkthrough_observation": "WalkthroughObservation",
+    "webhook_delivery": "WebhookDelivery",
+    "webhook_subscription": "WebhookSubscription",
 }
 TABLE_OF_NODE_TYPE: dict[str, str] = {type_name: table for table, type_name in NODE_TYPE_OF_TABLE.items()}
 
