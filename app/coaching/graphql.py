@@ -128,8 +128,8 @@ class CoachingCycleType(relay.Node):
 
 
 @strawberry.type(name="CoachingSession", description="A scheduled plan, observe or debrief session.")
-class CoachingSessionType:
-    id: relay.GlobalID
+class CoachingSessionType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     cycle_id: relay.GlobalID
     kind: CoachingSessionKindEnum  # type: ignore[valid-type]
@@ -140,7 +140,7 @@ class CoachingSessionType:
     @classmethod
     def from_row(cls, row: CoachingSession) -> CoachingSessionType:
         return cls(
-            id=relay.GlobalID("CoachingSession", str(row.id)),
+            id=str(row.id),
             database_id=row.id,
             cycle_id=relay.GlobalID("CoachingCycle", str(row.cycle_id)),
             kind=row.kind,
@@ -149,14 +149,16 @@ class CoachingSessionType:
             notes=row.notes,
         )
 
+    resolve_nodes = audited_node_resolver(coaching.sessions_by_id)
+
 
 @strawberry.type(
     name="CoachingObservation",
     description="A walkthrough observation of the teacher's classroom linked to the cycle: the support "
     "it said was needed and whether it was given.",
 )
-class CoachingObservationType:
-    id: relay.GlobalID
+class CoachingObservationType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     cycle_id: relay.GlobalID
     observation_id: relay.GlobalID
@@ -170,7 +172,7 @@ class CoachingObservationType:
     @classmethod
     def from_schema(cls, link: CoachingObservationPublic) -> CoachingObservationType:
         return cls(
-            id=relay.GlobalID("CoachingObservation", str(link.id)),
+            id=str(link.id),
             database_id=link.id,
             cycle_id=relay.GlobalID("CoachingCycle", str(link.cycle_id)),
             observation_id=relay.GlobalID("WalkthroughObservation", str(link.observation_id)),
@@ -182,12 +184,14 @@ class CoachingObservationType:
             version=link.version,
         )
 
+    resolve_nodes = audited_node_resolver(coaching.observations_by_id, convert="from_schema")
+
 
 @strawberry.type(
     name="CoachingShare", description="The teacher's choice to let a named person read the cycle."
 )
-class CoachingShareType:
-    id: relay.GlobalID
+class CoachingShareType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     cycle_id: relay.GlobalID
     person_id: relay.GlobalID
@@ -196,12 +200,14 @@ class CoachingShareType:
     @classmethod
     def from_row(cls, row: CoachingShare) -> CoachingShareType:
         return cls(
-            id=relay.GlobalID("CoachingShare", str(row.id)),
+            id=str(row.id),
             database_id=row.id,
             cycle_id=relay.GlobalID("CoachingCycle", str(row.cycle_id)),
             person_id=relay.GlobalID("Person", str(row.person_id)),
             created_at=row.created_at,
         )
+
+    resolve_nodes = audited_node_resolver(coaching.shares_by_id)
 
 
 @strawberry.type(

@@ -212,6 +212,50 @@ async def cycles_by_id(
     return {row.id: row for row in rows}
 
 
+async def _of_readable_cycles(
+    session: AsyncSession, principal: Principal, model: Any, row_ids: list[uuid.UUID]
+) -> list[Any]:
+    """The rows of `model` (a part of a cycle: session, linked observation, share) among `row_ids`
+    whose cycle the caller reads, by the rule of `cycles_by_id`, which audits the cycles as read: a
+    part is read only through its cycle, over REST as here."""
+    if not row_ids:
+        return []
+    rows = list((await session.execute(select(model).where(any_of(model.id, row_ids)))).scalars())
+    readable = await cycles_by_id(session, principal, list({row.cycle_id for row in rows}))
+    return [row for row in rows if row.cycle_id in readable]
+
+
+async def sessions_by_id(
+    session: AsyncSession, principal: Principal, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, CoachingSession]:
+    """The sessions among `session_ids` of cycles the caller reads (for `node(id:)`)."""
+    return {
+        row.id: row for row in await _of_readable_cycles(session, principal, CoachingSession, session_ids)
+    }
+
+
+async def shares_by_id(
+    session: AsyncSession, principal: Principal, share_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, CoachingShare]:
+    """The shares among `share_ids` of cycles the caller reads (for `node(id:)`)."""
+    return {row.id: row for row in await _of_readable_cycles(session, principal, CoachingShare, share_ids)}
+
+
+async def observations_by_id(
+    session: AsyncSession, principal: Principal, link_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, CoachingObservationPublic]:
+    """The linked observations among `link_ids` of cycles the caller reads (for `node(id:)`)."""
+    links = await _of_readable_cycles(session, principal, CoachingObservation, link_ids)
+    if not links:
+        return {}
+    stmt = _observation_rows(
+        select(CoachingObservation, WalkthroughObservation, Walkthrough).where(
+            any_of(CoachingObservation.id, [link.id for link in links])
+        )
+    )
+    return {link.id: _public_link(link, obs, walk) for link, obs, walk in (await session.execute(stmt)).all()}
+
+
 async def get_cycle(
     session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, lock: bool = False
 ) -> CoachingCycle:

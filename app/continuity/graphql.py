@@ -18,20 +18,34 @@ from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import node_uuid, parse_global_id, present_fields
 from app.plans.graphql import PlanType
 
+# Relay and Apollo key their stores by `id`: an `id` that is a Goal's or a Strategy's, on a record that
+# is not that Goal or Strategy, would overwrite it there.
+_NAMES_ANOTHER = (
+    "Names the goal or strategy, not this record; clients key their stores by `id`. Use `itemId`."
+)
+
 
 @strawberry.type(name="CarriedForward", description="A goal or strategy not met, carried into the new plan.")
 class CarriedType:
     kind: str = strawberry.field(description="`goal` or `strategy`.")
-    id: relay.GlobalID = strawberry.field(description="The new goal or strategy, in the new plan.")
+    item_id: relay.GlobalID = strawberry.field(description="The new goal or strategy, in the new plan.")
     carried_from_id: relay.GlobalID = strawberry.field(description="The one it carries, in the closed plan.")
     title: str
+
+    @strawberry.field(deprecation_reason=_NAMES_ANOTHER)
+    def id(self) -> relay.GlobalID:
+        return self.item_id
 
 
 @strawberry.type(name="Archived", description="A goal or strategy met, left in the closed plan.")
 class ArchivedType:
     kind: str = strawberry.field(description="`goal` or `strategy`.")
-    id: relay.GlobalID
+    item_id: relay.GlobalID = strawberry.field(description="The goal or strategy, in the closed plan.")
     title: str
+
+    @strawberry.field(deprecation_reason=_NAMES_ANOTHER)
+    def id(self) -> relay.GlobalID:
+        return self.item_id
 
 
 @strawberry.type
@@ -101,14 +115,16 @@ class ContinuityMutation:
                 carried=[
                     CarriedType(
                         kind=c.kind,
-                        id=relay.GlobalID(_kind_name(c.kind), str(c.id)),
+                        item_id=relay.GlobalID(_kind_name(c.kind), str(c.id)),
                         carried_from_id=relay.GlobalID(_kind_name(c.kind), str(c.carried_from_id)),
                         title=c.title,
                     )
                     for c in started.carried
                 ],
                 archived=[
-                    ArchivedType(kind=a.kind, id=relay.GlobalID(_kind_name(a.kind), str(a.id)), title=a.title)
+                    ArchivedType(
+                        kind=a.kind, item_id=relay.GlobalID(_kind_name(a.kind), str(a.id)), title=a.title
+                    )
                     for a in started.archived
                 ],
             )

@@ -8,6 +8,7 @@ misses nothing written in the same microsecond).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -46,14 +47,61 @@ class PageRequest:
     updated_since: datetime | None = None
 
 
+class GroupedCount:
+    """How many children each parent of one batch has, by one grouped statement over the same filters
+    as the batch's pages (visibility included), run the first time any of them is asked and shared by
+    the rest: a nested `totalCount` costs one statement per level whatever the number of parents, and
+    none when no client asks."""
+
+    __slots__ = ("_counts", "_lock", "parameters", "statement")
+
+    def __init__(self, statement: Select[Any], parameters: dict[str, Any]) -> None:
+        self.statement = statement
+        self.parameters = parameters
+        self._counts: dict[Any, int] | None = None
+        self._lock = asyncio.Lock()
+
+    async def of(self, session: AsyncSession, parent_id: Any) -> int:
+        async with self._lock:  # the parents' fields ask concurrently; the first one reads for all
+            if self._counts is None:
+                rows = await session.execute(self.statement, self.parameters)
+                self._counts = {parent: int(count) for parent, count in rows}
+        return self._counts.get(parent_id, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ParentCount:
+    """The count of one parent's list: its parent in a `GroupedCount`."""
+
+    grouped: GroupedCount
+    parent_id: Any
+
+
+# How to count a whole list (its filters, not its cursor), run only when a client asks (GraphQL
+# `totalCount`): a statement and its parameters for a list of its own, or the list's parent in a
+# batch's grouped count for lists read for many parents at once.
+Count = tuple[Select[Any], dict[str, Any]] | ParentCount
+
+
+async def count_total(session: AsyncSession, count: Count) -> int:
+    """Run (or read the batch's answer of) a page's count."""
+    if isinstance(count, ParentCount):
+        return await count.grouped.of(session, count.parent_id)
+    statement, parameters = count
+    return int(await session.scalar(statement, parameters) or 0)
+
+
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
     has_previous: bool = False
-    # How to count the whole list (its filters, not its cursor): a statement and its parameters, run
-    # only when a client asks (GraphQL `totalCount`). None where the list is not counted.
-    count: tuple[Select[Any], dict[str, Any]] | None = None
+    # How to count the whole list; None where the list is not counted.
+    count: Count | None = None
+
+    def with_items(self, items: list[Any]) -> Page[Any]:
+        """The same page (cursors, count) of other items made from these: views of the rows read."""
+        return Page(items, self.next_cursor, self.has_previous, self.count)
 
     def cursor_of(self, item: Any) -> str:
         return encode_cursor(item.created_at, item.id)
@@ -251,7 +299,27 @@ async def paginate_per_parent(
     grouped: dict[uuid.UUID, list[Any]] = {parent_id: [] for parent_id in parent_ids}
     for row in rows:
         grouped[getattr(row, parent_column.key)].append(row)
-    return {parent_id: _page_from(children, page) for parent_id, children in grouped.items()}
+    # The same statement, filters and parents, without the cursor: each parent's whole list, counted.
+    counting = (
+        apply_filters(stmt, model, _uncursored(page))
+        .where(any_of(parent_column, parent_ids))
+        .with_only_columns(parent_column, func.count())
+        .group_by(parent_column)
+        .order_by(None)
+    )
+    return _per_parent(grouped, page, GroupedCount(counting, {}))
+
+
+def _per_parent(
+    grouped: dict[uuid.UUID, list[Any]], page: PageRequest, count: GroupedCount
+) -> dict[uuid.UUID, Page[Any]]:
+    pages = {}
+    for parent_id, children in grouped.items():
+        found = _page_from(children, page)
+        pages[parent_id] = Page(
+            found.items, found.next_cursor, found.has_previous, ParentCount(count, parent_id)
+        )
+    return pages
 
 
 async def paginate_children(
@@ -285,7 +353,27 @@ async def paginate_children(
     grouped: dict[uuid.UUID, list[Any]] = {parent_id: [] for parent_id in parent_ids}
     for row in rows:
         grouped[getattr(row, parent_column.key)].append(row)
-    return {parent_id: _page_from(children, page) for parent_id, children in grouped.items()}
+    counting = _children_count_statement(
+        model, parent_column.key, district_id is not None, page.updated_since is not None
+    )
+    values.pop("row_limit")
+    values.pop("cursor_created_at", None)
+    values.pop("cursor_id", None)
+    return _per_parent(grouped, page, GroupedCount(counting, values))
+
+
+@cache
+def _children_count_statement(model: Any, parent_key: str, in_district: bool, since: bool) -> Select[Any]:
+    """Each parent's count of the children `_children_statement` pages, with the same bound filters."""
+    parent_column = getattr(model, parent_key)
+    stmt = select(parent_column, func.count()).where(
+        parent_column == any_(bindparam("parent_ids", type_=ARRAY(parent_column.type)))
+    )
+    if in_district:
+        stmt = stmt.where(model.district_id == bindparam("district_id", type_=model.district_id.type))
+    if since:
+        stmt = stmt.where(model.updated_at >= bindparam("updated_since", type_=model.updated_at.type))
+    return stmt.group_by(parent_column)
 
 
 @cache

@@ -523,7 +523,7 @@ class ActivityType(relay.Node):
     name="ReportedInput", description='An input as the community reads it in "you said, we did".'
 )
 class ReportedInputType:
-    id: relay.GlobalID
+    input_id: relay.GlobalID = strawberry.field(description="The input reported, as `node(id:)` answers it.")
     database_id: uuid.UUID
     kind: InputKindEnum  # type: ignore[valid-type]
     text: str
@@ -541,10 +541,17 @@ class ReportedInputType:
     )
     original: InputTextType | None = strawberry.field(description="The original, beside a translation.")
 
+    @strawberry.field(
+        deprecation_reason="Names the Input, not this report of it; clients key their stores by `id`. "
+        "Use `inputId`."
+    )
+    def id(self) -> relay.GlobalID:
+        return self.input_id
+
     @classmethod
     def from_schema(cls, reported: ReportedInput) -> ReportedInputType:
         return cls(
-            id=relay.GlobalID("Input", str(reported.id)),
+            input_id=relay.GlobalID("Input", str(reported.id)),
             database_id=reported.id,
             kind=reported.kind,
             text=reported.text,

@@ -11,7 +11,7 @@ import strawberry
 from strawberry import relay
 
 from app.core.errors import FieldError, NotFound, ValidationFailed
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, count_total, encode_cursor
 
 NodeT = TypeVar("NodeT")
 
@@ -56,9 +56,8 @@ class PageInfo:
 async def _total_count(self: Any, info: strawberry.Info) -> int | None:
     if self.count is None:
         return None
-    statement, parameters = self.count
     async with info.context.session() as session:
-        return int(await session.scalar(statement, parameters) or 0)
+        return await count_total(session, self.count)
 
 
 @strawberry.type(description="A page of a list, in the Relay connection shape.")
@@ -68,8 +67,8 @@ class Connection(Generic[NodeT]):
     total_count: int | None = strawberry.field(
         resolver=_total_count,
         description="How many items the whole list holds (with its filters, whatever the page), counted "
-        "by one statement when asked. Top-level lists count; null on lists nested in another object, "
-        "which are read for many parents at once and are not counted.",
+        "when asked: by one statement for a top-level list, and for a list nested in another object by "
+        "one statement for all the parents of its level. Null only on the few lists not counted.",
     )
     count: strawberry.Private[Any] = None
 
@@ -171,6 +170,9 @@ NODE_TYPE_OF_TABLE: dict[str, str] = {
     "api_client": "ApiClient",
     "capacity_item": "CapacityItem",
     "coaching_cycle": "CoachingCycle",
+    "coaching_observation": "CoachingObservation",
+    "coaching_session": "CoachingSession",
+    "coaching_share": "CoachingShare",
     "district": "District",
     "evidence": "Evidence",
     "feedback_result": "FeedbackResult",
@@ -189,6 +191,7 @@ NODE_TYPE_OF_TABLE: dict[str, str] = {
     "plan_collaborator": "PlanCollaborator",
     "plan_revision": "PlanRevision",
     "plc_meeting": "PlcMeeting",
+    "practice": "Practice",
     "review_checkpoint": "ReviewCheckpoint",
     "role_assignment": "RoleAssignment",
     "school": "School",
@@ -197,6 +200,8 @@ NODE_TYPE_OF_TABLE: dict[str, str] = {
     "user_account": "User",
     "walkthrough": "Walkthrough",
     "walkthrough_observation": "WalkthroughObservation",
+    "webhook_delivery": "WebhookDelivery",
+    "webhook_subscription": "WebhookSubscription",
 }
 TABLE_OF_NODE_TYPE: dict[str, str] = {type_name: table for table, type_name in NODE_TYPE_OF_TABLE.items()}
 

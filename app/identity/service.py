@@ -121,7 +121,7 @@ async def list_users(session: AsyncSession, principal: Principal, page: PageRequ
     require(principal, Action.USER_MANAGE)
     result = await paginate(session, visible(select(User), User, principal, Action.USER_MANAGE), User, page)
     roles = await _roles_of(session, [u.id for u in result.items])
-    return Page([_user_public(u, roles[u.id]) for u in result.items], result.next_cursor, result.has_previous)
+    return result.with_items([_user_public(u, roles[u.id]) for u in result.items])
 
 
 async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserPublic:

@@ -983,7 +983,10 @@ class PlanType(relay.Node):
         description="Its goals, oldest first.",
     )
 
-    @strawberry.field(description=f"The evidence pre-planning collected, oldest first (at most {MAX_LIMIT}).")
+    @strawberry.field(
+        description=f"The evidence pre-planning collected, oldest first (at most {MAX_LIMIT}).",
+        deprecation_reason=f"Stops at {MAX_LIMIT}; use `evidenceConnection`, which pages through all and counts them.",
+    )
     async def evidence(self, info: Info[Context, None]) -> list[EvidenceType]:
         loader = info.context.loader("plan_evidence_by_plan", evidence_by_plan)
         page = await loader.load((self.database_id, _ALL))
@@ -998,14 +1001,34 @@ class PlanType(relay.Node):
         page = await loader.load((self.database_id, _ALL))
         return [PlanSignOffType.from_model(r) for r in page.items]
 
+    @strawberry.field(description="The evidence pre-planning collected, oldest first.")
+    async def evidence_connection(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[EvidenceType]:
+        loader = info.context.loader("plan_evidence_by_plan", evidence_by_plan)
+        result = await loader.load((self.database_id, page_request(first, after)))
+        return Connection.from_page(result, EvidenceType.from_model)
+
     @strawberry.field(
         description=f"The barriers of its co-creation it carries unanswered, with the reasons, oldest first "
-        f"(at most {MAX_LIMIT})."
+        f"(at most {MAX_LIMIT}).",
+        deprecation_reason=f"Stops at {MAX_LIMIT}; use `acceptedRisksConnection`, which pages through all "
+        "and counts them.",
     )
     async def accepted_risks(self, info: Info[Context, None]) -> list[AcceptedRiskType]:
         loader = info.context.loader("plan_accepted_risks_by_plan", accepted_risks_by_plan)
         page = await loader.load((self.database_id, _ALL))
         return [AcceptedRiskType.from_model(r) for r in page.items]
+
+    @strawberry.field(
+        description="The barriers of its co-creation it carries unanswered, with the reasons, oldest first."
+    )
+    async def accepted_risks_connection(
+        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
+    ) -> Connection[AcceptedRiskType]:
+        loader = info.context.loader("plan_accepted_risks_by_plan", accepted_risks_by_plan)
+        result = await loader.load((self.database_id, page_request(first, after)))
+        return Connection.from_page(result, AcceptedRiskType.from_model)
 
     @strawberry.field(description="Its revisions, proposed, accepted and rejected, oldest first.")
     async def revisions(

@@ -951,7 +951,7 @@ async def list_goals(
 ) -> Page[GoalView]:
     await get_plan(session, principal, plan_id)
     result = await paginate(session, select(Goal).where(Goal.plan_id == plan_id), Goal, page)
-    return Page(await _with_indicators(session, result.items), result.next_cursor, result.has_previous)
+    return result.with_items(await _with_indicators(session, result.items))
 
 
 async def goals_of_plans(
@@ -1551,7 +1551,7 @@ async def list_revisions(
     if status is not None:
         stmt = stmt.where(PlanRevision.status == status)
     result = await paginate(session, stmt, PlanRevision, page)
-    return Page(await _with_causes(session, result.items), result.next_cursor, result.has_previous)
+    return result.with_items(await _with_causes(session, result.items))
 
 
 async def revisions_of_plans(

@@ -64,7 +64,7 @@ from app.plans.graphql import (
     revision_data,
     strategy_by_id,
 )
-from app.practice import feedback
+from app.practice import catalogue, feedback
 from app.practice import service as practice
 from app.practice.models import (
     FeedbackResult,
@@ -123,8 +123,8 @@ feedback_share_by_id = by_id(feedback.feedback_shares_by_id)
 
 
 @strawberry.type(name="Practice", description="An evidence-based practice of the district's catalogue.")
-class PracticeType:
-    id: relay.GlobalID
+class PracticeType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     name: str
     description: str | None
@@ -136,7 +136,7 @@ class PracticeType:
     @classmethod
     def from_row(cls, row: Practice) -> PracticeType:
         return cls(
-            id=relay.GlobalID("Practice", str(row.id)),
+            id=str(row.id),
             database_id=row.id,
             name=row.name,
             description=row.description,
@@ -145,6 +145,10 @@ class PracticeType:
             version=row.version,
             created_at=row.created_at,
         )
+
+    resolve_nodes = node_resolver(
+        "practice_by_id", by_id(catalogue.practices_by_id), via="load_nodes", convert="from_row"
+    )
 
 
 @strawberry.input(description="A practice for the district's catalogue.")

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import Request, Response, status
 
-from app.core.pagination import Page
 from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body
 from app.core.schemas import ListResponse
@@ -62,5 +61,5 @@ async def list_releases(
     audit's verdict."""
     result = await service.list_releases(session, principal, page, subject)
     return list_body(
-        request, response, Page([_public(row) for row in result.items], result.next_cursor), ReleasePublic
+        request, response, result.with_items([_public(row) for row in result.items]), ReleasePublic
     )

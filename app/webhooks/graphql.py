@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
 from strawberry.types import Info
 
+from app.auth.permissions import Action
+from app.auth.policy import get_visible_many
+from app.core.errors import FieldError, ValidationFailed
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import Connection, page_request, present_fields
+from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
+from app.identity.graphql import ApiClientType
+from app.identity.models import ApiClient
 from app.webhooks import service
 from app.webhooks.models import DeliveryStatus, WebhookSubscription
 from app.webhooks.schemas import SubscriptionCreate, SubscriptionUpdate
@@ -23,10 +32,35 @@ def _allow_private(info: Info[Context, None]) -> bool:
     return bool(request is not None and request.app.state.settings.webhook_allow_private_addresses)
 
 
+def _either_id(
+    raw: uuid.UUID | None, global_id: relay.GlobalID | None, type_name: str, *, raw_field: str, field: str
+) -> uuid.UUID:
+    """The row named by its global id (`field`) or, as before global ids, by its UUID (`raw_field`,
+    deprecated): exactly one of the two."""
+    if (raw is None) == (global_id is None):
+        raise ValidationFailed(
+            f"Give {field} (or the deprecated {raw_field}), not both or neither.",
+            errors=[FieldError((field,), f"Give the {type_name}'s global id.", "required")],
+        )
+    return raw if raw is not None else parse_global_id(global_id, type_name, field=field)  # type: ignore[arg-type]
+
+
+subscription_by_id = by_id(service.subscriptions_by_id)
+api_client_by_id = by_id(
+    lambda session, principal, ids: get_visible_many(
+        session, ApiClient, ids, principal, Action.API_CLIENT_MANAGE
+    )
+)
+delivery_by_id = by_id(service.deliveries_by_id)
+
+_RAW = "A database UUID; use `{}`, the global id `node(id:)` answers."
+
+
 @strawberry.type(name="WebhookSubscription", description="An API client's subscription to events.")
-class WebhookSubscriptionType:
+class WebhookSubscriptionType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
-    api_client_id: uuid.UUID
+    api_client_id: uuid.UUID = strawberry.field(deprecation_reason=_RAW.format("apiClient { id }"))
     url: str
     description: str | None
     event_types: list[str]
@@ -35,9 +69,17 @@ class WebhookSubscriptionType:
     failing_since: datetime | None
     version: int
 
+    @strawberry.field(description="The API client the events go to (null to whoever may not read it).")
+    async def api_client(self, info: Info[Context, None]) -> ApiClientType | None:
+        found = await load_nodes(
+            info, "api_client_by_id", api_client_by_id, [str(self.api_client_id)], ApiClientType.from_model
+        )
+        return found[0]
+
     @classmethod
     def from_model(cls, row: WebhookSubscription) -> WebhookSubscriptionType:
         return cls(
+            id=str(row.id),
             database_id=row.id,
             api_client_id=row.api_client_id,
             url=row.url,
@@ -49,11 +91,23 @@ class WebhookSubscriptionType:
             version=row.version,
         )
 
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[WebhookSubscriptionType | None]:
+        return await load_nodes(
+            info, "webhook_subscription_by_id", subscription_by_id, node_ids, cls.from_model
+        )
+
 
 @strawberry.type(name="WebhookDelivery", description="One event sent (or being retried) to a subscription.")
-class WebhookDeliveryType:
+class WebhookDeliveryType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
-    event_id: uuid.UUID
+    subscription_id: relay.GlobalID = strawberry.field(description="The subscription it was sent to.")
+    event_id: uuid.UUID = strawberry.field(
+        description="The event's id, sent as the `webhook-id` header (events are no nodes of their own)."
+    )
     event_type: str
     status: str
     attempts: int
@@ -62,11 +116,20 @@ class WebhookDeliveryType:
     last_error: str | None
     delivered_at: datetime | None
 
+    @strawberry.field(description="The subscription it was sent to.")
+    async def subscription(self, info: Info[Context, None]) -> WebhookSubscriptionType | None:
+        found = await WebhookSubscriptionType.resolve_nodes(
+            info=info, node_ids=[self.subscription_id.node_id]
+        )
+        return found[0]
+
     @classmethod
     def from_view(cls, view: service.DeliveryView) -> WebhookDeliveryType:
         d = view.delivery
         return cls(
+            id=str(d.id),
             database_id=d.id,
+            subscription_id=relay.GlobalID("WebhookSubscription", str(d.subscription_id)),
             event_id=d.event_id,
             event_type=view.event_type,
             status=d.status.value,
@@ -76,6 +139,12 @@ class WebhookDeliveryType:
             last_error=d.last_error,
             delivered_at=d.delivered_at,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[WebhookDeliveryType | None]:
+        return await load_nodes(info, "webhook_delivery_by_id", delivery_by_id, node_ids, cls.from_view)
 
 
 @strawberry.type
@@ -98,12 +167,24 @@ class WebhooksQuery:
     async def webhook_deliveries(
         self,
         info: Info[Context, None],
-        subscription_id: uuid.UUID,
+        subscription_id: Annotated[
+            uuid.UUID | None, strawberry.argument(deprecation_reason=_RAW.format("subscriptionGlobalId"))
+        ] = None,
         first: int | None = 50,
         after: str | None = None,
         status: str | None = None,
+        subscription_global_id: Annotated[
+            relay.GlobalID | None, strawberry.argument(description="The subscription.")
+        ] = None,
     ) -> Connection[WebhookDeliveryType]:
         page = page_request(first, after)
+        subscription_id = _either_id(
+            subscription_id,
+            subscription_global_id,
+            "WebhookSubscription",
+            raw_field="subscriptionId",
+            field="subscriptionGlobalId",
+        )
         wanted = DeliveryStatus(status) if status in DeliveryStatus.__members__.values() else None
         async with info.context.session() as session:
             result = await service.list_deliveries(
@@ -117,12 +198,20 @@ class CreateWebhookSubscriptionInput:
     url: str
     event_types: list[str]
     description: str | None = None
-    api_client_id: uuid.UUID | None = None
+    api_client_id: uuid.UUID | None = strawberry.field(
+        default=None, deprecation_reason=_RAW.format("apiClientGlobalId")
+    )
+    api_client_global_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The client to subscribe (district admins); by default yourself."
+    )
 
 
 @strawberry.input
 class UpdateWebhookSubscriptionInput:
-    id: uuid.UUID
+    id: uuid.UUID | None = strawberry.field(
+        default=None, deprecation_reason=_RAW.format("subscriptionGlobalId")
+    )
+    subscription_global_id: relay.GlobalID | None = None
     url: str | None = strawberry.UNSET
     event_types: list[str] | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
@@ -147,7 +236,10 @@ class WebhookDeliveryPayload:
 
 @strawberry.type
 class DeleteWebhookSubscriptionPayload:
-    deleted_id: uuid.UUID | None = None
+    deleted_id: uuid.UUID | None = strawberry.field(
+        default=None, deprecation_reason=_RAW.format("deletedGlobalId")
+    )
+    deleted_global_id: relay.GlobalID | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -164,7 +256,16 @@ class WebhooksMutation:
         principal = info.context.principal
 
         async def work(session: AsyncSession) -> WebhookSubscriptionPayload:
-            data = validate_input(SubscriptionCreate, present_fields(input))
+            fields = present_fields(input, exclude=frozenset({"api_client_global_id"}))
+            if input.api_client_global_id is not None:
+                fields["api_client_id"] = _either_id(
+                    input.api_client_id,
+                    input.api_client_global_id,
+                    "ApiClient",
+                    raw_field="apiClientId",
+                    field="apiClientGlobalId",
+                )
+            data = validate_input(SubscriptionCreate, fields)
             row, secret = await service.create_subscription(
                 session, principal, data, allow_private=_allow_private(info)
             )
@@ -185,12 +286,22 @@ class WebhooksMutation:
 
         async def work(session: AsyncSession) -> WebhookSubscriptionPayload:
             data = validate_input(
-                SubscriptionUpdate, present_fields(input, exclude=frozenset({"id", "expected_version"}))
+                SubscriptionUpdate,
+                present_fields(
+                    input, exclude=frozenset({"id", "subscription_global_id", "expected_version"})
+                ),
+            )
+            subscription_id = _either_id(
+                input.id,
+                input.subscription_global_id,
+                "WebhookSubscription",
+                raw_field="id",
+                field="subscriptionGlobalId",
             )
             row = await service.update_subscription(
                 session,
                 principal,
-                input.id,
+                subscription_id,
                 data,
                 allow_private=_allow_private(info),
                 expected_version=input.expected_version,
@@ -201,13 +312,28 @@ class WebhooksMutation:
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Stop a subscription.")
     async def delete_webhook_subscription(
-        self, info: Info[Context, None], id: uuid.UUID
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            uuid.UUID | None, strawberry.argument(deprecation_reason=_RAW.format("subscriptionGlobalId"))
+        ] = None,
+        subscription_global_id: relay.GlobalID | None = None,
     ) -> DeleteWebhookSubscriptionPayload:
         principal = info.context.principal
 
         async def work(session: AsyncSession) -> DeleteWebhookSubscriptionPayload:
-            await service.delete_subscription(session, principal, id)
-            return DeleteWebhookSubscriptionPayload(deleted_id=id)
+            subscription_id = _either_id(
+                id,
+                subscription_global_id,
+                "WebhookSubscription",
+                raw_field="id",
+                field="subscriptionGlobalId",
+            )
+            await service.delete_subscription(session, principal, subscription_id)
+            return DeleteWebhookSubscriptionPayload(
+                deleted_id=subscription_id,
+                deleted_global_id=relay.GlobalID("WebhookSubscription", str(subscription_id)),
+            )
 
         return await run_mutation(
             info.context, work, lambda e: DeleteWebhookSubscriptionPayload(user_errors=e)
@@ -216,11 +342,21 @@ class WebhooksMutation:
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Send a delivery again, with the same `webhook-id`."
     )
-    async def redeliver_webhook(self, info: Info[Context, None], id: uuid.UUID) -> WebhookDeliveryPayload:
+    async def redeliver_webhook(
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            uuid.UUID | None, strawberry.argument(deprecation_reason=_RAW.format("deliveryGlobalId"))
+        ] = None,
+        delivery_global_id: relay.GlobalID | None = None,
+    ) -> WebhookDeliveryPayload:
         principal = info.context.principal
 
         async def work(session: AsyncSession) -> WebhookDeliveryPayload:
-            view = await service.redeliver(session, principal, id)
+            delivery_id = _either_id(
+                id, delivery_global_id, "WebhookDelivery", raw_field="id", field="deliveryGlobalId"
+            )
+            view = await service.redeliver(session, principal, delivery_id)
             return WebhookDeliveryPayload(delivery=WebhookDeliveryType.from_view(view))
 
         return await run_mutation(info.context, work, lambda e: WebhookDeliveryPayload(user_errors=e))

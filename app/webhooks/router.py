@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Path, Request, Response, status
 
-from app.core.pagination import Page
 from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
@@ -165,7 +164,7 @@ async def list_deliveries(
     """The delivery log: every event sent (or being retried) to this subscription, oldest first, with
     the attempts made and the receiver's last answer. Retries back off exponentially."""
     result = await service.list_deliveries(session, principal, subscription_id, page, status)
-    deliveries = Page([_delivery(view) for view in result.items], result.next_cursor)
+    deliveries = result.with_items([_delivery(view) for view in result.items])
     return list_body(request, response, deliveries, DeliveryPublic)
 
 

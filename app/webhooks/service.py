@@ -26,6 +26,7 @@ from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFa
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import VersionCheck, apply_changes, check_version
+from app.core.sql import any_of
 from app.identity.models import ApiClient
 from app.webhooks import addresses, signing
 from app.webhooks.events import EVENT_ACTIONS, EventType
@@ -143,6 +144,36 @@ async def get_subscription(
     return subscription
 
 
+async def subscriptions_by_id(
+    session: AsyncSession, principal: Principal, subscription_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, WebhookSubscription]:
+    """The subscriptions among `subscription_ids` the caller manages (for DataLoaders and `node(id:)`),
+    by the rule `get_subscription` applies to one: the rest are absent."""
+    require_authenticated(principal)
+    if principal.district_id is None or not subscription_ids:
+        return {}
+    stmt = _visible(principal, principal.district_id).where(any_of(WebhookSubscription.id, subscription_ids))
+    return {row.id: row for row in (await session.execute(stmt)).scalars()}
+
+
+async def deliveries_by_id(
+    session: AsyncSession, principal: Principal, delivery_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, DeliveryView]:
+    """The deliveries among `delivery_ids` of subscriptions the caller manages, with their event's
+    type (for `node(id:)`); the rest are absent, as `list_deliveries` shows none of them."""
+    require_authenticated(principal)
+    if principal.district_id is None or not delivery_ids:
+        return {}
+    visible = _visible(principal, principal.district_id).with_only_columns(WebhookSubscription.id)
+    stmt = (
+        select(WebhookDelivery, WebhookEvent.type)
+        .outerjoin(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(any_of(WebhookDelivery.id, delivery_ids), WebhookDelivery.subscription_id.in_(visible))
+    )
+    rows = (await session.execute(stmt)).all()
+    return {delivery.id: DeliveryView(delivery, event_type or "") for delivery, event_type in rows}
+
+
 async def update_subscription(
     session: AsyncSession,
     principal: Principal,
@@ -206,7 +237,8 @@ async def list_deliveries(
                 )
             ).all()
         )
-    return Page([DeliveryView(d, types.get(d.event_id, "")) for d in found.items], found.next_cursor)
+    views = [DeliveryView(d, types.get(d.event_id, "")) for d in found.items]
+    return found.with_items(views)
 
 
 async def _delivery(session: AsyncSession, principal: Principal, delivery_id: uuid.UUID) -> WebhookDelivery:

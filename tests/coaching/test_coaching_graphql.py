@@ -7,9 +7,9 @@ import httpx
 from strawberry import relay
 
 from app.identity.models import Role
-from tests.coaching.test_coaching_rest import PERIOD, practice, release
+from tests.coaching.test_coaching_rest import PERIOD, cycle, practice, release
 from tests.conftest import GraphQLClient, Tokens, World
-from tests.practice.helpers import make_staff, world_person
+from tests.practice.helpers import make_staff, observe, post, walkthrough, world_person
 
 
 def gid(type_name: str, row_id: str) -> str:
@@ -171,3 +171,52 @@ async def test_plc_meetings_are_tagged_and_the_footprint_counts_them(
         "learned": [],
         "discussed": [{"schoolId": gid("School", str(world.school_ids("A")[0])), "count": 1}],
     }
+
+
+NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
+
+
+async def test_a_cycles_sessions_observations_and_shares_are_nodes_as_private_as_the_cycle(
+    client: httpx.AsyncClient, tokens: Tokens, world: World, gql: GraphQLClient
+) -> None:
+    """A part of a cycle is read through its cycle: `node(id:)` answers it to the teacher, the coach
+    and whom the teacher shared with, and null to everyone else. The catalogue's practices are nodes
+    for the district."""
+    made = await practice(client, tokens)
+    coach = await make_staff(client, tokens, world, Role.COACH)
+    teacher = await make_staff(client, tokens, world)
+    walk = await walkthrough(client, world, coach.headers, practice_id=made["id"])
+    seen = await observe(client, walk["id"], teacher.person_id, coach.headers, support="coaching")
+    started = await cycle(client, world, coach, teacher, made["id"])
+    base = f"/coaching-cycles/{started['id']}"
+    link = await post(client, f"{base}/observations", {"observation_id": seen["id"]}, coach.headers)
+    planned = await post(
+        client,
+        f"{base}/sessions",
+        {"kind": "plan", "starts_at": "2026-12-02T15:00:00Z", "ends_at": "2026-12-02T15:30:00Z"},
+        coach.headers,
+    )
+    leader = await world_person(client, tokens, world, Role.SCHOOL_LEADER)
+    shared = await post(client, f"{base}/shares", {"person_id": leader}, teacher.headers)
+    parts = {
+        "CoachingSession": gid("CoachingSession", planned["id"]),
+        "CoachingObservation": gid("CoachingObservation", link["id"]),
+        "CoachingShare": gid("CoachingShare", shared["id"]),
+    }
+    readers = [teacher.headers, coach.headers, await tokens.headers("A", Role.SCHOOL_LEADER)]
+    others = [
+        await tokens.headers("A", Role.DISTRICT_LEADER),
+        (await make_staff(client, tokens, world)).headers,
+        (await make_staff(client, tokens, world, Role.COACH, district="B")).headers,
+    ]
+    for headers, reads in [(h, True) for h in readers] + [(h, False) for h in others]:
+        gql.headers = headers
+        for type_name, global_id in parts.items():
+            found = (await gql(NODE, {"id": global_id}))["node"]
+            assert found == ({"__typename": type_name, "id": global_id} if reads else None), type_name
+
+    practice_id = gid("Practice", made["id"])
+    gql.headers = await tokens.headers("A", Role.TEACHER)
+    assert (await gql(NODE, {"id": practice_id}))["node"] == {"__typename": "Practice", "id": practice_id}
+    gql.headers = await tokens.headers("B", Role.DISTRICT_LEADER)
+    assert (await gql(NODE, {"id": practice_id}))["node"] is None

@@ -239,8 +239,8 @@ mutation($input: StartNextPlanInput!) {
   startNextPlan(input: $input) {
     plan { cycle title previousPlanId }
     previousPlanId
-    carried { kind id carriedFromId title }
-    archived { kind title }
+    carried { kind id itemId carriedFromId title }
+    archived { kind id itemId title }
     userErrors { kind code message }
   }
 }
@@ -270,6 +270,11 @@ async def test_graphql_next_plan_and_lineage(
     assert started["plan"]["previousPlanId"] == gid
     assert {c["kind"] for c in started["carried"]} == {"goal", "strategy"}
     assert len(started["archived"]) == 3
+    for item in started["carried"] + started["archived"]:  # the deprecated id says the same
+        assert item["id"] == item["itemId"]
+        assert relay.GlobalID.from_id(item["itemId"]).type_name == (
+            "Goal" if item["kind"] == "goal" else "Strategy"
+        )
     again = (await gql(START, {"input": {"planId": gid}}))["startNextPlan"]
     assert again["userErrors"][0]["code"] == "next_plan_exists"
     assert (await gql(LINEAGE, {"id": gid}))["planLineage"] == [

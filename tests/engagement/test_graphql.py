@@ -78,7 +78,7 @@ query($id: ID!) {{ activity(id: $id) {{ {ACTIVITY_FIELDS}
 YOU_SAID_WE_DID = """
 query($id: ID!) { youSaidWeDid(initiativeId: $id) {
   initiativeId totalInputs respondedShare medianDaysToResponse
-  groups { disposition inputs { id kind text activityTitle contributor reason response
+  groups { disposition inputs { id inputId kind text activityTitle contributor reason response
     changed { target fieldName } } }
 } }"""
 REPRESENTATION = """
@@ -333,6 +333,7 @@ async def test_a_leader_records_an_activity_who_took_part_what_they_said_and_wha
     assert group["inputs"] == [
         {
             "id": idea["id"],
+            "inputId": idea["id"],
             "kind": "IDEA",
             "text": "Hold it on Saturdays.",
             "activityTitle": "Design session",

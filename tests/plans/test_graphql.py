@@ -516,6 +516,14 @@ async def test_evidence_is_collected_and_removed_and_bad_evidence_writes_nothing
     assert [e["title"] for e in (await read_plan(leader, plan["id"]))["evidence"]] == [
         "Room 12's reading corner"
     ]  # type: ignore[index]
+    # The connection beside the list (which stops at 200) pages through it and counts it.
+    paged = (
+        await leader(
+            "query($id: ID!) { plan(id: $id) { evidenceConnection(first: 1) { totalCount edges { node { title } } } } }",
+            {"id": plan["id"]},
+        )
+    )["plan"]["evidenceConnection"]
+    assert paged == {"totalCount": 1, "edges": [{"node": {"title": "Room 12's reading corner"}}]}
 
     removed = (await leader(REMOVE_EVIDENCE, {"id": exemplar["id"]}))["removeEvidence"]
     assert (removed["removedId"], removed["userErrors"]) == (exemplar["id"], [])
@@ -619,6 +627,7 @@ mutation($input: SignOffPlanInput!) {{ signOffPlan(input: $input) {{ signOff {{ 
 SIGN_OFFS = "query($id: ID!) { plan(id: $id) { signOffs { kind note signedByLabel } } }"
 GATE = """
 query($id: ID!) { plan(id: $id) { status submittedAt acceptedRisks { inputId reason acceptedByLabel }
+  acceptedRisksConnection { totalCount edges { node { reason } } }
   policyCheck { met coCreationActivities judgedAt unansweredBarriers readyForApproval } } }"""
 ACCEPT_RISK = f"""
 mutation($input: AcceptPlanRiskInput!) {{
@@ -680,6 +689,7 @@ async def test_the_plan_gate_counts_only_attended_sessions_and_approval_waits_fo
     assert risk == {"inputId": barrier["id"], "reason": reason}
     gate = (await leader(GATE, {"id": plan["id"]}))["plan"]
     assert gate["acceptedRisks"][0]["reason"] == reason
+    assert gate["acceptedRisksConnection"] == {"totalCount": 1, "edges": [{"node": {"reason": reason}}]}
     assert (gate["policyCheck"]["unansweredBarriers"], gate["policyCheck"]["readyForApproval"]) == ([], True)
     approved = await update_plan(approver, plan["id"], status="APPROVED")
     assert approved["userErrors"] == []

@@ -639,3 +639,51 @@ async def test_anonymous_callers_get_nothing(gql: GraphQLClient) -> None:
         "{ feedbackAggregates { minTeachers } }",
     ):
         assert error_codes(await raw(gql, {}, query)) == ["unauthenticated"]
+
+
+COUNTED = """query($teacher: ID) { walkthroughs(first: 50) { totalCount edges { node {
+  observations(first: 2) { totalCount edges { node { level } } }
+  one: observations(first: 2, teacherPersonId: $teacher) { totalCount }
+} } } }"""
+
+
+async def test_nested_lists_count_every_parents_children_as_the_caller_sees_them_in_one_statement(
+    gql: GraphQLClient, client: httpx.AsyncClient, tokens: Tokens, world: World, app: FastAPI
+) -> None:
+    """`totalCount` on a list nested in a list: each walkthrough's whole list of observations, whatever
+    the page, by one grouped statement for all walkthroughs of the level (the statement count does not
+    grow with them), narrowed exactly as the items are: a teacher counts only their own classroom, as
+    they read only their own observations."""
+    coach = await tokens.headers("A", Role.COACH)
+    teacher = await tokens.headers("A", Role.TEACHER)
+    teachers = [await world_person(client, tokens, world, Role.TEACHER)]
+    teachers += [(await make_staff(client, tokens, world)).person_id for _ in range(3)]
+
+    async def populate(walkthroughs: int) -> None:
+        for _ in range(walkthroughs):
+            made = await create_walkthrough(gql, coach, world)
+            for person in teachers:
+                await add_observation(gql, coach, made, person, "DEVELOPING")
+
+    async def measure(headers: Headers) -> tuple[int, list[dict[str, Any]]]:
+        gql.headers = headers
+        with count_statements(app) as counter:
+            data = await gql(COUNTED, {"teacher": gid("Person", teachers[1])})
+        assert data["walkthroughs"]["totalCount"] == len(data["walkthroughs"]["edges"])
+        return counter.count, [edge["node"] for edge in data["walkthroughs"]["edges"]]
+
+    await populate(2)
+    small, nodes = await measure(coach)
+    assert [(n["observations"]["totalCount"], len(n["observations"]["edges"])) for n in nodes] == [(4, 2)] * 2
+    assert [n["one"]["totalCount"] for n in nodes] == [1, 1]
+    await populate(4)
+    large, nodes = await measure(coach)
+    assert [n["observations"]["totalCount"] for n in nodes] == [4] * 6
+    assert large == small
+
+    _, nodes = await measure(teacher)
+    assert nodes, "the teacher reads the walkthroughs of their school"
+    assert [(n["observations"]["totalCount"], len(n["observations"]["edges"])) for n in nodes] == [
+        (1, 1)
+    ] * len(nodes)
+    assert [n["one"]["totalCount"] for n in nodes] == [0] * len(nodes)  # another's classroom: none
