@@ -32,7 +32,7 @@ from strawberry.types import Info
 from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.loaders import load_nodes
+from app.graphql.loaders import load_nodes, node_uuids
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 
 P = TypeVar("P")
@@ -316,16 +316,6 @@ async def node_by_id(
     return convert(await info.context.loader(loader_name, factory).load(row_id))
 
 
-def _node_uuids(node_ids: Iterable[str]) -> list[uuid.UUID | None]:
-    ids: list[uuid.UUID | None] = []
-    for node_id in node_ids:
-        try:
-            ids.append(uuid.UUID(node_id))
-        except ValueError:
-            ids.append(None)
-    return ids
-
-
 def audited_node_resolver(fetch: Any, *, convert: str = "from_row") -> Any:
     """A Relay type's `resolve_nodes` for objects whose every read is audited (coaching cycles,
     feedback results): `fetch(session, principal, ids) -> {id: row}` runs in a unit of work that
@@ -334,7 +324,7 @@ def audited_node_resolver(fetch: Any, *, convert: str = "from_row") -> Any:
     async def resolve_nodes(
         cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        ids = _node_uuids(node_ids)
+        ids = node_uuids(node_ids)
         async with info.context.transaction() as session:
             found = await fetch(session, info.context.principal, [i for i in ids if i is not None])
         to_node = getattr(cls, convert)
@@ -348,7 +338,7 @@ async def nodes_via_loader(
 ) -> list[Any]:
     """Relay `node`/`nodes` resolution through the request's loader; a malformed id resolves to null
     (a refusal of the whole kind is an error, unlike `load_nodes`)."""
-    ids = _node_uuids(node_ids)
+    ids = node_uuids(node_ids)
     loader = info.context.loader(loader_name, factory)
     rows = await loader.load_many([i for i in ids if i is not None])
     found = iter(rows)

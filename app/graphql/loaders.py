@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,6 +77,18 @@ def narrowed_page_loader(
     return context.loader(key, page_per_parent(functools.partial(fetch, **given)))
 
 
+def node_uuids(node_ids: Iterable[str]) -> list[uuid.UUID | None]:
+    """The UUIDs inside the node ids Relay hands to `resolve_nodes` (already decoded from global ids),
+    None for any that is not one: such a node does not exist for anybody."""
+    ids: list[uuid.UUID | None] = []
+    for node_id in node_ids:
+        try:
+            ids.append(uuid.UUID(node_id))
+        except ValueError:
+            ids.append(None)
+    return ids
+
+
 async def load_nodes(
     info: Any,
     name: str,
@@ -87,12 +99,7 @@ async def load_nodes(
     """Relay `node`/`nodes` resolution through the request's `name` loader (one batch for all ids): a
     malformed id, a row the caller may not read and a caller refused the kind altogether all resolve
     to null, as `node` promises ("null if it is not there for you")."""
-    ids: list[uuid.UUID | None] = []
-    for node_id in node_ids:
-        try:
-            ids.append(uuid.UUID(node_id))
-        except ValueError:
-            ids.append(None)
+    ids = node_uuids(node_ids)
     loader = info.context.loader(name, factory)
     try:
         rows = await loader.load_many([i for i in ids if i is not None])
