@@ -88,7 +88,10 @@ async def measure(dsn: str, seeded: read_path.Seeded, args: argparse.Namespace) 
     from app.main import create_app
 
     app = create_app()
-    async with app.router.lifespan_context(app):
+    floor = read_path.floor_app(
+        dsn.replace("postgresql+asyncpg://", "postgresql://"), str(seeded.district_id)
+    )
+    async with app.router.lifespan_context(app), floor.router.lifespan_context(floor):
         form = f"grant_type=password&username={seeded.email}&password={read_path.PASSWORD}".encode()
         status, answer = await _token(app, form)
         token = __import__("json").loads(answer)["access_token"]
@@ -109,7 +112,11 @@ async def measure(dsn: str, seeded: read_path.Seeded, args: argparse.Namespace) 
                 for _ in range(args.requests):
                     await call(app, endpoint.method, endpoint.path, endpoint.body, token)
                 best = min(best, (time.process_time() - start) / args.requests)
-            print(f"{endpoint.key:<11} {best * 1000:7.3f} ms CPU per request (best of {args.rounds})")
+            floor_cpu = await _floor_cpu(floor, endpoint, token, args) if floor is not None else None
+            line = f"{endpoint.key:<11} {best * 1000:7.3f} ms CPU per request (best of {args.rounds})"
+            if floor_cpu is not None:
+                line += f"; floor {floor_cpu * 1000:.3f} ms, floor ÷ Triangle {floor_cpu / best:.2f}"
+            print(line)
             if args.profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -121,6 +128,21 @@ async def measure(dsn: str, seeded: read_path.Seeded, args: argparse.Namespace) 
                 stats.sort_stats("tottime").print_stats(args.top)
                 stats.sort_stats("cumulative").print_stats(args.top)
                 print(out.getvalue())
+
+
+async def _floor_cpu(floor: Any, endpoint: Any, token: str, args: argparse.Namespace) -> float:
+    """The floor app (`read_path.floor_app`) on the same endpoint, driven the same way: CPU per request."""
+    for _ in range(20):
+        status, answer = await call(floor, endpoint.method, endpoint.path, endpoint.body, token)
+        if status != 200:
+            raise SystemExit(f"floor {endpoint.key}: {status} {answer[:500]!r}")
+    best = float("inf")
+    for _ in range(args.rounds):
+        start = time.process_time()
+        for _ in range(args.requests):
+            await call(floor, endpoint.method, endpoint.path, endpoint.body, token)
+        best = min(best, (time.process_time() - start) / args.requests)
+    return best
 
 
 async def _token(app: Any, form: bytes) -> tuple[int, bytes]:
@@ -183,7 +205,11 @@ def main() -> None:
     try:
         seeded = asyncio.run(read_path.seed(dsn))
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(measure(dsn, seeded, args))
+            # uvicorn runs on uvloop when it is installed (`uvicorn[standard]`): so does this.
+            runner = getattr(
+                __import__("importlib").util.find_spec("uvloop") and __import__("uvloop"), "run", None
+            )
+            (runner or asyncio.run)(measure(dsn, seeded, args))
     finally:
         asyncio.run(read_path.drop_database(args.database_url, name))
 

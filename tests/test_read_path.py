@@ -102,7 +102,10 @@ async def test_a_graphql_plan_page_is_one_transaction_and_the_same_statements_at
                 for step in strategy["node"]["actionSteps"]["edges"]
             ]
             assert len(steps) == 8 * size
-            assert (counter.checkouts, counter.transactions) == (1, 1), run
+            # One connection; at most one transaction (a read answered by raw statements alone, on the
+            # autocommit read session, begins none: each statement is its own).
+            assert counter.checkouts == 1, run
+            assert counter.transactions <= 1, run
             costs[size, run] = sorted(counter.statements)
     # plans; goals; strategies; action steps
     assert {len(statements) for statements in costs.values()} == {4}
@@ -124,13 +127,15 @@ async def test_a_rest_list_and_one_object_are_one_transaction_and_the_same_state
             response = await client.get("/api/v1/initiatives?limit=200", headers=headers)
         assert response.status_code == 200, response.text
         assert len(response.json()["items"]) == size
-        assert (counter.checkouts, counter.transactions) == (1, 1)
+        assert counter.checkouts == 1
+        assert counter.transactions <= 1
         costs["list", size] = counter.statements
         plan_id = (await client.get("/api/v1/plans?limit=1", headers=headers)).json()["items"][0]["id"]
         with count_statements(app) as counter:
             response = await client.get(f"/api/v1/plans/{plan_id}", headers=headers)
         assert response.status_code == 200, response.text
-        assert (counter.checkouts, counter.transactions) == (1, 1)
+        assert counter.checkouts == 1
+        assert counter.transactions <= 1
         costs["one", size] = counter.statements
     for kind in ("list", "one"):
         assert costs[kind, 1] == costs[kind, 5] == costs[kind, 20]

@@ -138,6 +138,27 @@ def verify_access_token(signer: TokenSigner, settings: Settings, token: str) -> 
     return principal_from_claims(claims)
 
 
+# The principal of each verified token, beside the claims it was made from. `principal_from_claims` is
+# a pure function of the claims, which `TokenSigner.verify` keeps per token while the token is valid,
+# and a `Principal` is immutable: a client presenting the same token call after call gets the same
+# principal without parsing its ids and grants again. An entry is used only with the very claims
+# object it was made from, so a token verified afresh (its key rotated, its cache entry expired) makes
+# its principal afresh too.
+_PRINCIPALS: dict[str, tuple[dict[str, Any], Principal]] = {}
+_PRINCIPALS_KEPT = 10_000
+
+
+def _principal_of(token: str, claims: dict[str, Any]) -> Principal:
+    kept = _PRINCIPALS.get(token)
+    if kept is not None and kept[0] is claims:
+        return kept[1]
+    principal = principal_from_claims(claims)
+    if len(_PRINCIPALS) >= _PRINCIPALS_KEPT:
+        _PRINCIPALS.clear()
+    _PRINCIPALS[token] = (claims, principal)
+    return principal
+
+
 async def authenticate(
     signer: TokenSigner, settings: Settings, versions: GrantVersions, token: str
 ) -> Principal:
@@ -150,7 +171,7 @@ async def authenticate(
     revoked client or a revoked token is refused from the next request on.
     """
     claims = signer.verify(token, audience=settings.jwt_audience, token_type=ACCESS_TOKEN_TYPE)
-    principal = principal_from_claims(claims)
+    principal = _principal_of(token, claims)
     issued_under = claims.get(GRANT_VERSION_CLAIM, 0)
     if not isinstance(issued_under, int) or principal.id is None:
         raise InvalidToken("unexpected claims")

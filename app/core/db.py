@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar, Token
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import greenlet_spawn
@@ -154,23 +156,29 @@ class RequestSession(AsyncSession):
 class ReadSession(RequestSession):
     """The session of a request that only reads (REST GET, GraphQL queries), on an autocommit engine.
 
-    A read that is one statement needs none of the ORM: on its first column read (`rows`) the session
-    takes one connection from the pool and runs the statement straight on it (`app.core.prepared`),
-    without a session transaction, an execution context or a `Result`. The connection is the request's
-    one connection all the same: the session is bound to it, so anything that does use the ORM later
-    in the request (an audited read writing its record, a lookup) runs on it too, and so do later column
-    reads. When the ORM took a connection first, column reads run raw on that one. The session's
-    commit, rollback and close hand the connection back; a session that never reached the ORM skips
-    the ORM's own bookkeeping of them.
+    A read that is one statement needs none of the ORM, and none of SQLAlchemy's `Connection` either:
+    on its first column read (`rows`) the session takes one connection from the pool and runs the
+    statement straight on it (`app.core.prepared`), without a session transaction, an execution
+    context or a `Result`. The connection is the request's one connection all the same: should the
+    request need the ORM or SQLAlchemy's execution later (an audited read writing its record, a lookup,
+    a statement seen for the first time), a `Connection` is made over that same pooled connection and
+    the session is bound to it, so everything after runs there too. When the ORM took a connection
+    first, column reads run raw on that one. The session's commit, rollback and close hand the
+    connection back; a session that never reached the ORM skips the ORM's own bookkeeping of them.
 
-    Autocommit makes this exact: there is no BEGIN or COMMIT to send either way, every statement is its
-    own transaction, and the logical transaction begun here is the request's one (`StatementCounter`
-    counts it as before).
+    Autocommit makes this exact: there is no BEGIN or COMMIT to send either way, and every statement
+    is its own transaction. `StatementCounter` counts a transaction only where SQLAlchemy begins one
+    (once the ORM joins), so a read answered by raw statements alone counts none.
+
+    Taking the pooled connection and giving it back costs two greenlet switches through SQLAlchemy's
+    pool, which is as much CPU as the read itself; when the pool has an idle connection that needs no
+    reconnecting (`_checks_out_now`) or has room for it back (`_checks_in_now`), both run directly.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._unit: Any = None  # the request's connection (sync `Connection`) when taken for column reads
+        self._taken: Any = None  # the request's pooled connection, once a column read took it
+        self._unit: Any = None  # the `Connection` over it, once SQLAlchemy's execution needs it
         self._unit_began: Any = None
         self._engine_bind: Any = None
 
@@ -179,47 +187,74 @@ class ReadSession(RequestSession):
         token = await lock.acquire()
         try:
             connection = self._unit
-            if connection is None:
-                if self.sync_session.in_transaction():
+            if connection is None and not self.sync_session.in_transaction():
+                taken = self._taken
+                if taken is None:
+                    taken = await self._take()
+                found = await prepared.fetch_on(
+                    taken.dbapi_connection, self._engine_bind, statement, parameters
+                )
+                if found is not None:
+                    return found
+                connection = await self._join()
+            else:
+                if connection is None:
                     connection = (await AsyncSession.connection(self)).sync_connection
-                else:
-                    connection = await self._take_connection()
-            found = await prepared.fetch(connection, statement, parameters)
-            if found is not None:
-                return found
+                found = await prepared.fetch(connection, statement, parameters)
+                if found is not None:
+                    return found
             result = await greenlet_spawn(connection.execute, statement, parameters)
             return list(result.all())
         finally:
             lock.release(token)
 
-    async def _take_connection(self) -> Any:
-        sync = self.sync_session
-        engine = sync.bind
-        connection = await greenlet_spawn(engine.connect)
-        try:
-            began = connection.begin()
-        except BaseException:
-            await greenlet_spawn(connection.close)
-            raise
-        self._unit, self._unit_began, self._engine_bind = connection, began, engine
-        sync.bind = connection  # the ORM joins this connection, should the request need it
-        return connection
+    async def _take(self) -> Any:
+        engine = self._engine_bind = self.sync_session.bind
+        pool = engine.pool
+        self._taken = pool.connect() if _checks_out_now(pool) else await greenlet_spawn(pool.connect)
+        return self._taken
+
+    async def _join(self) -> Any:
+        """The `Connection` over the taken connection, begun, with the ORM bound to it."""
+        taken, engine = self._taken, self._engine_bind
+
+        def join() -> tuple[Any, Any]:
+            connection = Connection(engine, connection=taken)
+            return connection, connection.begin()
+
+        self._unit, self._unit_began = await greenlet_spawn(join)
+        self.sync_session.bind = self._unit  # the ORM joins this connection
+        return self._unit
+
+    async def _joined(self) -> None:
+        """Before the ORM runs: join the connection column reads took, if they took one."""
+        if self._taken is not None and self._unit is None:
+            token = await self._statement_lock.acquire()
+            try:
+                if self._taken is not None and self._unit is None:
+                    await self._join()
+            finally:
+                self._statement_lock.release(token)
 
     async def _end_unit(self, commit: bool) -> None:
-        connection, began = self._unit, self._unit_began
-        if connection is None:
-            return
-        self._unit = self._unit_began = None
-        self.sync_session.bind = self._engine_bind
+        connection, began, taken = self._unit, self._unit_began, self._taken
+        self._unit = self._unit_began = self._taken = None
+        if connection is not None:
+            self.sync_session.bind = self._engine_bind
 
-        def end() -> None:
-            try:
-                if began.is_active:
-                    began.commit() if commit else began.rollback()
-            finally:
-                connection.close()
+            def end() -> None:
+                try:
+                    if began.is_active:
+                        began.commit() if commit else began.rollback()
+                finally:
+                    connection.close()
 
-        await greenlet_spawn(end)
+            await greenlet_spawn(end)
+        elif taken is not None:
+            if _checks_in_now(taken):
+                taken.close()
+            else:
+                await greenlet_spawn(taken.close)
 
     def _untouched(self) -> bool:
         """Whether the ORM never began: nothing of its own to commit, roll back or close."""
@@ -228,6 +263,7 @@ class ReadSession(RequestSession):
 
     async def commit(self) -> None:
         if not self._untouched():
+            await self._joined()
             await RequestSession.commit(self)
         await self._end_unit(commit=True)
 
@@ -241,7 +277,7 @@ class ReadSession(RequestSession):
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         # AsyncSession closes in a shielded task, so a cancelled request still hands its connection
         # back; with nothing taken (committed, or never used) there is nothing to protect.
-        if self._unit is None and self._untouched():
+        if self._taken is None and self._untouched():
             return
         await super().__aexit__(type_, value, traceback)
 
@@ -251,6 +287,64 @@ class ReadSession(RequestSession):
                 await RequestSession.close(self)
         finally:
             await self._end_unit(commit=False)
+
+
+def _joining(name: str) -> Any:
+    method = getattr(RequestSession, name)
+
+    async def call(self: ReadSession, *args: Any, **kwargs: Any) -> Any:
+        await self._joined()
+        return await method(self, *args, **kwargs)
+
+    call.__name__ = name
+    call.__doc__ = method.__doc__
+    return call
+
+
+# What reaches the ORM or SQLAlchemy's execution joins the connection column reads took.
+for _name in (
+    "execute", "scalar", "scalars", "get", "get_one", "stream", "stream_scalars", "delete", "merge",
+    "flush", "refresh", "run_sync", "connection",
+):  # fmt: skip
+    setattr(ReadSession, _name, _joining(_name))
+
+
+def _checks_out_now(pool: Any) -> bool:
+    """Whether `pool.connect()` can run outside a greenlet: the connection it would hand out is idle
+    in the pool, open, and due neither for recycling nor for invalidation, so the checkout awaits
+    nothing. Mirrors `_ConnectionRecord.get_connection`'s tests (with a second's margin on the
+    recycle age) and the checkout guard `_refuse_closed_connection`; anything unexpected says no,
+    and the checkout goes through a greenlet as SQLAlchemy's own does."""
+    try:
+        queue = pool._pool._queue
+        idle = queue._queue
+        if not idle:
+            return False
+        record = idle[-1] if isinstance(queue, asyncio.LifoQueue) else idle[0]
+        adapted = record.dbapi_connection
+        if adapted is None or adapted.driver_connection.is_closed():
+            return False
+        started = record.starttime
+        if pool._recycle > -1 and time.time() - started > pool._recycle - 1:
+            return False
+        return bool(pool._invalidate_time <= started and record._soft_invalidate_time <= started)
+    except AttributeError:
+        return False
+
+
+def _checks_in_now(taken: Any) -> bool:
+    """Whether giving `taken` back awaits nothing: it is valid and in no transaction (the reset's
+    rollback has nothing to send), and the pool has room for it (a full pool closes it instead)."""
+    try:
+        adapted = taken.dbapi_connection
+        return bool(
+            taken.is_valid
+            and adapted._transaction is None
+            and not adapted.driver_connection.is_in_transaction()
+            and not taken._pool._pool.full()
+        )
+    except AttributeError:
+        return False
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

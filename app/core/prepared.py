@@ -154,13 +154,26 @@ async def fetch(
     """The rows of `statement` run raw on `connection` (a synchronous `Connection` whose DBAPI
     connection is SQLAlchemy's asyncpg adapter, in autocommit), or None when this statement or
     connection is not for the raw way (the caller then runs it through SQLAlchemy)."""
-    dialect = connection.dialect
-    forms = kept.forms(statement, dialect)
-    if forms is None:
-        return None
     proxied = connection._dbapi_connection  # None once invalidated: SQLAlchemy reconnects
     adapted = proxied.dbapi_connection if proxied is not None else None
     if adapted is None or getattr(adapted, "isolation_level", None) != "autocommit":
+        return None
+    return await fetch_on(adapted, connection, statement, parameters)
+
+
+async def fetch_on(
+    adapted: Any, events: Any, statement: Any, parameters: dict[str, Any] | None
+) -> list[Any] | None:
+    """The rows of `statement` run raw on `adapted` (SQLAlchemy's asyncpg adapter of a connection
+    that is in no transaction, so each statement is its own), or None when the statement is not for
+    the raw way. `events` is the `Connection` the statement counts as run on, or, for a pooled
+    connection no `Connection` wraps (`app.core.db.ReadSession`), its engine: statement events are
+    dispatched there, with no connection to name."""
+    dialect = events.dialect
+    forms = kept.forms(statement, dialect)
+    if forms is None:
+        return None
+    if adapted._transaction is not None:
         return None
     try:
         values = _values(forms, parameters)
@@ -175,10 +188,11 @@ async def fetch(
     if len(attributes) != len(forms.result_types):
         kept.refuse(statement)  # columns SQLAlchemy would match by name: its way from now on
         return None
-    if connection._has_events or connection.engine._has_events:
+    if events._has_events or getattr(events, "engine", events)._has_events:
         # After the fact, so a statement that failed here and runs again is counted once.
-        connection.dispatch.before_cursor_execute(connection, None, forms.sql, values, None, False)
-        connection.dispatch.after_cursor_execute(connection, None, forms.sql, values, None, False)
+        connection = events if isinstance(events, Connection) else None
+        events.dispatch.before_cursor_execute(connection, None, forms.sql, values, None, False)
+        events.dispatch.after_cursor_execute(connection, None, forms.sql, values, None, False)
     processors = forms.results
     if processors is None:
         processors = forms.results = _result_processors(forms, attributes, dialect)

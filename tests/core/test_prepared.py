@@ -8,6 +8,7 @@ the ORM; statements counted as before.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -16,8 +17,10 @@ from typing import Any
 import pytest
 import sqlalchemy.exc
 from fastapi import FastAPI
-from sqlalchemy import Integer, Numeric, bindparam, cast, func, literal, select
+from sqlalchemy import Integer, Numeric, bindparam, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from app.audit.models import AuditEvent
@@ -268,3 +271,71 @@ async def test_a_unit_of_work_commits_when_its_block_succeeds_and_rolls_back_whe
             session.add(Plan(district_id=uuid.uuid4(), cycle="2026-27", title="No such district"))
     assert (await kept(good), await kept(bad), await kept(failing)) == (1, 0, 0)
     assert pool.checkedout() == before
+
+
+async def _pids_of_idle_connections(app: FastAPI) -> set[int]:
+    """The server pids of the connections idle in the app's pool."""
+    pids = set()
+    for record in list(app.state.engine.pool._pool._queue._queue):
+        if record.dbapi_connection is not None:
+            pids.add(record.dbapi_connection.driver_connection.get_server_pid())
+    return pids
+
+
+async def test_a_read_after_the_server_closed_the_idle_connections_still_answers(
+    app: FastAPI, world: World
+) -> None:
+    """A read session takes its connection from the pool without a greenlet when the next idle one is
+    open and fresh (`app.core.db._checks_out_now`). One the server has closed (a restart, an idle
+    timeout, an operator's `pg_terminate_backend`) must still go through SQLAlchemy's checkout, which
+    throws it away and connects anew: the read answers, on a new backend, and nothing is left out."""
+    await _seed(app, world)
+    statement = select(Plan.id).order_by(Plan.id)
+    async with session_scope(app.state.read_session_factory) as session:
+        expected = await session.rows(statement)
+        await session.rows(statement)  # the second run is raw
+    closed = await _pids_of_idle_connections(app)
+    assert closed
+    pool = app.state.engine.pool
+    before = pool.checkedout()
+    # Ended from a connection of its own, as the server would end them.
+    outside = create_async_engine(app.state.settings.database_url, poolclass=NullPool)
+    try:
+        async with outside.connect() as connection:
+            await connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                {"pids": sorted(closed)},
+            )
+    finally:
+        await outside.dispose()
+    for _ in range(50):  # asyncpg notices the closed sockets on the loop's next turns
+        records = list(pool._pool._queue._queue)
+        if all(
+            r.dbapi_connection is None or r.dbapi_connection.driver_connection.is_closed() for r in records
+        ):
+            break
+        await asyncio.sleep(0.01)
+    for _ in range(3):
+        async with session_scope(app.state.read_session_factory) as session:
+            assert await session.rows(statement) == expected
+            pid = (await session.rows(select(func.pg_backend_pid())))[0][0]
+            assert pid not in closed
+    assert pool.checkedout() == before
+
+
+async def test_a_connection_due_for_recycling_is_recycled_not_read_on(app: FastAPI, world: World) -> None:
+    """A pooled connection older than the pool's recycle age is replaced at checkout (SQLAlchemy's
+    `pool_recycle`): the direct checkout leaves that one to SQLAlchemy too."""
+    statement = select(func.pg_backend_pid())
+    async with session_scope(app.state.read_session_factory) as session:
+        await session.rows(statement)
+        old = (await session.rows(statement))[0][0]
+    pool = app.state.engine.pool
+    recycle = pool._recycle
+    pool._recycle = 1  # every pooled connection is older than this in a second
+    try:
+        await asyncio.sleep(1.1)
+        async with session_scope(app.state.read_session_factory) as session:
+            assert (await session.rows(statement))[0][0] != old
+    finally:
+        pool._recycle = recycle
