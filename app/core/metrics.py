@@ -100,9 +100,26 @@ def route_of(scope: dict[str, Any]) -> str:
     return "unmatched"
 
 
+# The methods a series is kept for; any other a client makes up (HTTP lets it send any token) is
+# counted as OTHER, so no caller can grow the number of series, and with it /metrics, at will.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Each (method, route, status)'s counter and histogram children, looked up once: `labels()` takes a
+# lock and builds its key on every call, which on a small read is a measurable share of the request.
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    REQUEST_SECONDS.labels(method, route).observe(seconds)
+    if method not in _METHODS:
+        method = "OTHER"
+    key = (method, route, status)
+    series = _SERIES.get(key)
+    if series is None:
+        series = _SERIES[key] = (
+            REQUESTS.labels(method, route, str(status)),
+            REQUEST_SECONDS.labels(method, route),
+        )
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 _OPERATION = re.compile(r"^\s*(?:#[^\n]*\n\s*)*(query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")

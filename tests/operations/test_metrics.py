@@ -86,3 +86,14 @@ async def test_metrics_token_protects_the_endpoint(app_settings: Settings) -> No
     elsewhere = create_app(app_settings.model_copy(update={"metrics_port": 9464}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=elsewhere), base_url="http://t") as http:
         assert (await http.get("/metrics")).status_code == 404  # served by `triangle serve` on 9464
+
+
+async def test_a_made_up_method_grows_no_series(client: httpx.AsyncClient) -> None:
+    """HTTP lets a client send any token as its method: counted under OTHER, not as a new series per
+    invented method, so nobody can grow /metrics (and the memory behind it) at will."""
+    for n in range(3):
+        await client.request(f"FROBNICATE{n}", "/api/v1/me")
+    families = _samples((await client.get("/metrics")).text)
+    methods = {labels["method"] for labels, _ in families["triangle_http_requests_total"]}
+    assert not [method for method in methods if method.startswith("FROBNICATE")]
+    assert "OTHER" in methods
