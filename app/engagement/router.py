@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Header, Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
@@ -19,7 +20,6 @@ from app.core.rest import (
     ListParams,
     Session,
     list_body,
-    one_body,
     set_etag,
 )
 from app.core.schemas import ListResponse
@@ -240,59 +240,26 @@ async def add_participation(
     return ParticipationPublic.model_validate(participation)
 
 
-@router.get(
-    "/participations/{participation_id}",
-    operation_id="getParticipation",
-    response_model=ParticipationPublic,
-    responses=problem_responses(404),
-)
-async def get_participation(
-    participation_id: ParticipationId, session: Session, principal: Caller, response: Response
-) -> Response:
+PARTICIPATIONS = Resource(router, "/participations/{participation_id}", ParticipationId, ParticipationPublic)
+PARTICIPATIONS.get(
+    service.get_participation,
     """One participation, if you may see who it is (see `listParticipations`). The `ETag` header
-    carries its version for a later `If-Match`."""
-    participation = await service.get_participation(session, principal, participation_id)
-    return one_body(response, participation, ParticipationPublic, version=participation.version)
-
-
-@router.patch(
-    "/participations/{participation_id}",
-    operation_id="updateParticipation",
-    response_model=ParticipationPublic,
-    responses=problem_responses(404, 412),
+    carries its version for a later `If-Match`.""",
 )
-async def update_participation(
-    participation_id: ParticipationId,
-    body: ParticipationUpdate,
-    session: Session,
-    principal: Caller,
-    response: Response,
-    expected_version: ExpectedVersion,
-) -> ParticipationPublic:
+PARTICIPATIONS.update(
+    ParticipationUpdate,
+    service.update_participation,
     """Change a participation. Those who run the activity change anything; a participant may change
     only `may_be_named` on their own (their consent to be named is theirs to give or take back).
-    Send `If-Match`."""
-    participation = await service.update_participation(
-        session, principal, participation_id, body, expected_version=expected_version
-    )
-    set_etag(response, participation.version)
-    return ParticipationPublic.model_validate(participation)
-
-
-@router.delete(
-    "/participations/{participation_id}",
-    operation_id="removeParticipation",
-    status_code=204,
-    response_class=Response,
+    Send `If-Match`.""",
+    responses=problem_responses(404, 412),
+)
+PARTICIPATIONS.remove(
+    service.remove_participation,
+    """Take a participation off the record. Refused (409) while the participant has inputs on the
+    record, which would go with it.""",
     responses=problem_responses(404, 409),
 )
-async def remove_participation(
-    participation_id: ParticipationId, session: Session, principal: Caller
-) -> Response:
-    """Take a participation off the record. Refused (409) while the participant has inputs on the
-    record, which would go with it."""
-    await service.remove_participation(session, principal, participation_id)
-    return Response(status_code=204)
 
 
 # --- inputs -----------------------------------------------------------------------------------------
@@ -446,21 +413,10 @@ async def link_input(
     return InputLinkPublic.model_validate(link)
 
 
-@router.delete(
-    "/input-links/{link_id}",
-    operation_id="unlinkInput",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+INPUT_LINKS = Resource(
+    router, "/input-links/{link_id}", Annotated[uuid.UUID, Path(description="The input link's id.")]
 )
-async def unlink_input(
-    link_id: Annotated[uuid.UUID, Path(description="The input link's id.")],
-    session: Session,
-    principal: Caller,
-) -> Response:
-    """Remove a record of what an input changed."""
-    await service.unlink_input(session, principal, link_id)
-    return Response(status_code=204)
+INPUT_LINKS.remove(service.unlink_input, "Remove a record of what an input changed.")
 
 
 # --- reports ----------------------------------------------------------------------------------------

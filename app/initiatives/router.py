@@ -11,14 +11,13 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
-    ExpectedVersion,
     ListParams,
     Session,
     list_body,
-    one_body,
     set_etag,
 )
 from app.core.schemas import ListResponse
@@ -93,41 +92,14 @@ async def create_initiative(
     return InitiativePublic.model_validate(initiative)
 
 
-@router.get(
-    "/initiatives/{initiative_id}",
-    operation_id="getInitiative",
-    response_model=InitiativePublic,
-    responses=problem_responses(404),
-)
-async def get_initiative(
-    initiative_id: InitiativeId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """One initiative, with its version in the `ETag` header."""
-    initiative = await service.get_initiative(session, principal, initiative_id)
-    return one_body(response, initiative, InitiativePublic, version=initiative.version)
-
-
-@router.patch(
-    "/initiatives/{initiative_id}",
-    operation_id="updateInitiative",
-    response_model=InitiativePublic,
-    responses=WRITE_ERRORS,
-)
-async def update_initiative(
-    initiative_id: InitiativeId,
-    body: InitiativeUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> InitiativePublic:
+INITIATIVES = Resource(router, "/initiatives/{initiative_id}", InitiativeId, InitiativePublic)
+INITIATIVES.get(service.get_initiative, "One initiative, with its version in the `ETag` header.")
+INITIATIVES.update(
+    InitiativeUpdate,
+    service.update_initiative,
     """Change an initiative, its stage included (exploring → co_designing → approved → implementing →
-    sustaining; back to co_designing when needed; retired from anywhere). Send `If-Match`."""
-    initiative = await service.update_initiative(
-        session, principal, initiative_id, body, expected_version=expected_version
-    )
-    set_etag(response, initiative.version)
-    return InitiativePublic.model_validate(initiative)
+    sustaining; back to co_designing when needed; retired from anywhere). Send `If-Match`.""",
+)
 
 
 @router.get(
@@ -193,43 +165,19 @@ async def add_measure(
     return IndicatorPublic.model_validate(await service.add_measure(session, principal, initiative_id, body))
 
 
-@router.patch(
-    "/indicators/{indicator_id}",
-    operation_id="updateMeasure",
-    response_model=IndicatorPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_measure(
-    indicator_id: Annotated[uuid.UUID, Path()],
-    body: IndicatorUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> IndicatorPublic:
+INDICATORS = Resource(router, "/indicators/{indicator_id}", Annotated[uuid.UUID, Path()], IndicatorPublic)
+INDICATORS.update(
+    IndicatorUpdate,
+    service.update_measure,
     """Change an indicator: an initiative's value measure (its baseline, once known, say), or a plan
     goal's (by its plan's authors before approval; an approved plan's goals change by revision, 409).
-    Send `If-Match` with the version read."""
-    indicator = await service.update_measure(
-        session, principal, indicator_id, body, expected_version=expected_version
-    )
-    set_etag(response, indicator.version)
-    return IndicatorPublic.model_validate(indicator)
-
-
-@router.delete(
-    "/indicators/{indicator_id}",
-    operation_id="removeMeasure",
-    status_code=204,
-    response_class=Response,
+    Send `If-Match` with the version read.""",
+)
+INDICATORS.remove(
+    service.remove_measure,
+    "Remove an initiative's value measure. A goal's measure goes with its goal (409).",
     responses=problem_responses(404, 409),
 )
-async def remove_measure(
-    indicator_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
-) -> Response:
-    """Remove an initiative's value measure. A goal's measure goes with its goal (409)."""
-    await service.remove_measure(session, principal, indicator_id)
-    return Response(status_code=204)
 
 
 # --- capacity ---------------------------------------------------------------------------------------
@@ -269,41 +217,15 @@ async def add_capacity_item(
     return CapacityItemPublic.model_validate(item)
 
 
-@router.patch(
-    "/capacity-items/{item_id}",
-    operation_id="updateCapacityItem",
-    response_model=CapacityItemPublic,
-    responses=WRITE_ERRORS,
+CAPACITY_ITEMS = Resource(
+    router, "/capacity-items/{item_id}", Annotated[uuid.UUID, Path()], CapacityItemPublic
 )
-async def update_capacity_item(
-    item_id: Annotated[uuid.UUID, Path()],
-    body: CapacityItemUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> CapacityItemPublic:
-    """Change a capacity item, typically its status: missing → building → in_place."""
-    item = await service.update_capacity_item(
-        session, principal, item_id, body, expected_version=expected_version
-    )
-    set_etag(response, item.version)
-    return CapacityItemPublic.model_validate(item)
-
-
-@router.delete(
-    "/capacity-items/{item_id}",
-    operation_id="removeCapacityItem",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+CAPACITY_ITEMS.update(
+    CapacityItemUpdate,
+    service.update_capacity_item,
+    "Change a capacity item, typically its status: missing → building → in_place.",
 )
-async def remove_capacity_item(
-    item_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
-) -> Response:
-    """Remove a capacity item."""
-    await service.remove_capacity_item(session, principal, item_id)
-    return Response(status_code=204)
+CAPACITY_ITEMS.remove(service.remove_capacity_item, "Remove a capacity item.")
 
 
 # --- stakeholders -----------------------------------------------------------------------------------
@@ -337,40 +259,11 @@ async def create_stakeholder(
     return StakeholderPublic.model_validate(await service.create_stakeholder(session, principal, body))
 
 
-@router.get(
-    "/stakeholders/{stakeholder_id}",
-    operation_id="getStakeholder",
-    response_model=StakeholderPublic,
-    responses=problem_responses(404),
+STAKEHOLDERS = Resource(
+    router, "/stakeholders/{stakeholder_id}", Annotated[uuid.UUID, Path()], StakeholderPublic
 )
-async def get_stakeholder(
-    stakeholder_id: Annotated[uuid.UUID, Path()], response: Response, session: Session, principal: Caller
-) -> Response:
-    """One stakeholder."""
-    stakeholder = await service.get_stakeholder(session, principal, stakeholder_id)
-    return one_body(response, stakeholder, StakeholderPublic, version=stakeholder.version)
-
-
-@router.patch(
-    "/stakeholders/{stakeholder_id}",
-    operation_id="updateStakeholder",
-    response_model=StakeholderPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_stakeholder(
-    stakeholder_id: Annotated[uuid.UUID, Path()],
-    body: StakeholderUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> StakeholderPublic:
-    """Change a stakeholder."""
-    stakeholder = await service.update_stakeholder(
-        session, principal, stakeholder_id, body, expected_version=expected_version
-    )
-    set_etag(response, stakeholder.version)
-    return StakeholderPublic.model_validate(stakeholder)
+STAKEHOLDERS.get(service.get_stakeholder, "One stakeholder.")
+STAKEHOLDERS.update(StakeholderUpdate, service.update_stakeholder, "Change a stakeholder.")
 
 
 # --- the authorizing environment --------------------------------------------------------------------
@@ -412,41 +305,18 @@ async def place_stakeholder(
     return PlacementPublic.model_validate(placement)
 
 
-@router.patch(
-    "/initiative-stakeholders/{placement_id}",
-    operation_id="updatePlacement",
-    response_model=PlacementPublic,
-    responses=WRITE_ERRORS,
+INITIATIVE_STAKEHOLDERS = Resource(
+    router, "/initiative-stakeholders/{placement_id}", Annotated[uuid.UUID, Path()], PlacementPublic
 )
-async def update_placement(
-    placement_id: Annotated[uuid.UUID, Path()],
-    body: PlacementUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> PlacementPublic:
-    """Change a stakeholder's place. A new `stance` (with its `evidence`) is added to the history."""
-    placement = await service.update_placement(
-        session, principal, placement_id, body, expected_version=expected_version
-    )
-    set_etag(response, placement.version)
-    return PlacementPublic.model_validate(placement)
-
-
-@router.delete(
-    "/initiative-stakeholders/{placement_id}",
-    operation_id="removePlacement",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+INITIATIVE_STAKEHOLDERS.update(
+    PlacementUpdate,
+    service.update_placement,
+    "Change a stakeholder's place. A new `stance` (with its `evidence`) is added to the history.",
 )
-async def remove_placement(
-    placement_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
-) -> Response:
-    """Take a stakeholder out of the initiative's authorizing environment (its history goes too)."""
-    await service.remove_placement(session, principal, placement_id)
-    return Response(status_code=204)
+INITIATIVE_STAKEHOLDERS.remove(
+    service.remove_placement,
+    "Take a stakeholder out of the initiative's authorizing environment (its history goes too).",
+)
 
 
 @router.get(

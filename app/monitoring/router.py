@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.initiatives.schemas import IndicatorPublic
@@ -130,21 +131,13 @@ async def list_measurements(
     return list_body(request, response, result, MeasurementPublic)
 
 
-@router.delete(
-    "/measurements/{measurement_id}",
-    operation_id="removeMeasurement",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+MEASUREMENTS = Resource(
+    router, "/measurements/{measurement_id}", Annotated[uuid.UUID, Path(description="The measurement's id.")]
 )
-async def remove_measurement(
-    measurement_id: Annotated[uuid.UUID, Path(description="The measurement's id.")],
-    session: Session,
-    principal: Caller,
-) -> Response:
-    """Remove a measurement (a value recorded by mistake). Whoever may record on its indicator."""
-    await measurements.remove_measurement(session, principal, measurement_id)
-    return Response(status_code=204)
+MEASUREMENTS.remove(
+    measurements.remove_measurement,
+    "Remove a measurement (a value recorded by mistake). Whoever may record on its indicator.",
+)
 
 
 @router.get(

@@ -16,6 +16,7 @@ from fastapi import Body, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
@@ -23,7 +24,6 @@ from app.core.rest import (
     ListParams,
     Session,
     list_body,
-    one_body,
     set_etag,
 )
 from app.core.schemas import INT4_MAX, ListResponse
@@ -129,42 +129,23 @@ async def create_plan(
     return PlanPublic.model_validate(plan)
 
 
-@router.get(
-    "/plans/{plan_id}",
-    operation_id="getPlan",
-    response_model=PlanPublic,
-    responses=problem_responses(404),
-)
-async def get_plan(plan_id: PlanId, response: Response, session: Session, principal: Caller) -> Response:
+PLANS = Resource(router, "/plans/{plan_id}", PlanId, PlanPublic)
+PLANS.get(
+    service.read_plan,
     """One plan, with its version in the `ETag` header. For the whole plan in one document, see
-    `exportPlan`."""
-    plan = await service.read_plan(session, principal, plan_id)
-    return one_body(response, plan, PlanPublic, version=plan.version)
-
-
-@router.patch(
-    "/plans/{plan_id}",
-    operation_id="updatePlan",
-    response_model=PlanPublic,
-    responses=WRITE_ERRORS,
+    `exportPlan`.""",
+    name="get_plan",
 )
-async def update_plan(
-    plan_id: PlanId,
-    body: PlanUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> PlanPublic:
+PLANS.update(
+    PlanUpdate,
+    service.update_plan,
     """Change a plan or move it along: draft → in_review → approved → active → closed (in_review →
     draft sends it back). Going to review needs the co-creation record the district's policy asks for
     (see `getPlanPolicyCheck`; a refusal lists what is `missing`); approving needs a leader of the
     plan's school (a district leader, for a district plan). From approval on, its content changes
     through revisions only (409 here). `published` opens an approved plan to the whole district. Its
-    lead and co-authors, or leaders. Send `If-Match`: a stale one gets 412 with the `current_version`."""
-    plan = await service.update_plan(session, principal, plan_id, body, expected_version=expected_version)
-    set_etag(response, plan.version)
-    return PlanPublic.model_validate(plan)
+    lead and co-authors, or leaders. Send `If-Match`: a stale one gets 412 with the `current_version`.""",
+)
 
 
 @router.get(
@@ -268,44 +249,24 @@ async def add_collaborator(
     return CollaboratorPublic.model_validate(collaborator)
 
 
-@router.patch(
+PLAN_COLLABORATORS = Resource(
+    router,
     "/plan-collaborators/{collaborator_id}",
-    operation_id="updatePlanCollaborator",
-    response_model=CollaboratorPublic,
-    responses=problem_responses(404, 409, 412),
+    Annotated[uuid.UUID, Path(description="The collaborator's id.")],
+    CollaboratorPublic,
 )
-async def update_collaborator(
-    collaborator_id: Annotated[uuid.UUID, Path(description="The collaborator's id.")],
-    body: CollaboratorUpdate,
-    session: Session,
-    principal: Caller,
-    response: Response,
-    expected_version: ExpectedVersion,
-) -> CollaboratorPublic:
+PLAN_COLLABORATORS.update(
+    CollaboratorUpdate,
+    service.update_collaborator,
     """Change a collaborator's role. The plan's lead, or whoever approves it. Send `If-Match` with the
-    collaborator's `ETag` (its `version`)."""
-    collaborator = await service.update_collaborator(
-        session, principal, collaborator_id, body, expected_version=expected_version
-    )
-    set_etag(response, collaborator.version)
-    return CollaboratorPublic.model_validate(collaborator)
-
-
-@router.delete(
-    "/plan-collaborators/{collaborator_id}",
-    operation_id="removePlanCollaborator",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+    collaborator's `ETag` (its `version`).""",
+    operation_id="updatePlanCollaborator",
 )
-async def remove_collaborator(
-    collaborator_id: Annotated[uuid.UUID, Path(description="The collaborator's id.")],
-    session: Session,
-    principal: Caller,
-) -> Response:
-    """Take someone off the plan. The plan's lead, or whoever approves it."""
-    await service.remove_collaborator(session, principal, collaborator_id)
-    return Response(status_code=204)
+PLAN_COLLABORATORS.remove(
+    service.remove_collaborator,
+    "Take someone off the plan. The plan's lead, or whoever approves it.",
+    operation_id="removePlanCollaborator",
+)
 
 
 # --- goals ------------------------------------------------------------------------------------------
@@ -382,17 +343,12 @@ async def update_goal(
     return GoalPublic.from_view(view)
 
 
-@router.delete(
-    "/goals/{goal_id}",
-    operation_id="removeGoal",
-    status_code=204,
-    response_class=Response,
+GOALS = Resource(router, "/goals/{goal_id}", GoalId)
+GOALS.remove(
+    service.remove_goal,
+    "Remove a goal with its indicator, strategies and action steps. Before approval only.",
     responses=problem_responses(404, 409),
 )
-async def remove_goal(goal_id: GoalId, session: Session, principal: Caller) -> Response:
-    """Remove a goal with its indicator, strategies and action steps. Before approval only."""
-    await service.remove_goal(session, principal, goal_id)
-    return Response(status_code=204)
 
 
 # --- strategies -------------------------------------------------------------------------------------
@@ -434,39 +390,15 @@ async def add_strategy(
     return StrategyPublic.model_validate(strategy)
 
 
-@router.patch(
-    "/strategies/{strategy_id}",
-    operation_id="updateStrategy",
-    response_model=StrategyPublic,
-    responses=WRITE_ERRORS,
+STRATEGIES = Resource(router, "/strategies/{strategy_id}", StrategyId, StrategyPublic)
+STRATEGIES.update(
+    StrategyUpdate, service.update_strategy, "Change a strategy. Before approval only. Send `If-Match`."
 )
-async def update_strategy(
-    strategy_id: StrategyId,
-    body: StrategyUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> StrategyPublic:
-    """Change a strategy. Before approval only. Send `If-Match`."""
-    strategy = await service.update_strategy(
-        session, principal, strategy_id, body, expected_version=expected_version
-    )
-    set_etag(response, strategy.version)
-    return StrategyPublic.model_validate(strategy)
-
-
-@router.delete(
-    "/strategies/{strategy_id}",
-    operation_id="removeStrategy",
-    status_code=204,
-    response_class=Response,
+STRATEGIES.remove(
+    service.remove_strategy,
+    "Remove a strategy with its action steps. Before approval only.",
     responses=problem_responses(404, 409),
 )
-async def remove_strategy(strategy_id: StrategyId, session: Session, principal: Caller) -> Response:
-    """Remove a strategy with its action steps. Before approval only."""
-    await service.remove_strategy(session, principal, strategy_id)
-    return Response(status_code=204)
 
 
 # --- action steps -----------------------------------------------------------------------------------
@@ -511,42 +443,15 @@ async def add_action_step(
     return ActionStepPublic.model_validate(step)
 
 
-@router.get(
-    "/action-steps/{step_id}",
-    operation_id="getActionStep",
-    response_model=ActionStepPublic,
-    responses=problem_responses(404),
-)
-async def get_action_step(
-    step_id: StepId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """One action step, with its version in the `ETag` header."""
-    step = await service.get_action_step(session, principal, step_id)
-    return one_body(response, step, ActionStepPublic, version=step.version)
-
-
-@router.patch(
-    "/action-steps/{step_id}",
-    operation_id="updateActionStep",
-    response_model=ActionStepPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_action_step(
-    step_id: StepId,
-    body: ActionStepUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> ActionStepPublic:
+ACTION_STEPS = Resource(router, "/action-steps/{step_id}", StepId, ActionStepPublic)
+ACTION_STEPS.get(service.get_action_step, "One action step, with its version in the `ETag` header.")
+ACTION_STEPS.update(
+    ActionStepUpdate,
+    service.update_action_step,
     """Change an action step. In an approved or active plan only its `status`, `progress` and
     `blocked_reason` change here (carrying out the plan is not changing it; its owner may report
-    them too); anything else takes a revision (409). Unblocking clears the reason. Send `If-Match`."""
-    step = await service.update_action_step(
-        session, principal, step_id, body, expected_version=expected_version
-    )
-    set_etag(response, step.version)
-    return ActionStepPublic.model_validate(step)
+    them too); anything else takes a revision (409). Unblocking clears the reason. Send `If-Match`.""",
+)
 
 
 @router.post(
@@ -566,17 +471,11 @@ async def record_scale_up(
     return ActionStepPublic.model_validate(step)
 
 
-@router.delete(
-    "/action-steps/{step_id}",
-    operation_id="removeActionStep",
-    status_code=204,
-    response_class=Response,
+ACTION_STEPS.remove(
+    service.remove_action_step,
+    "Remove an action step. Before approval only.",
     responses=problem_responses(404, 409),
 )
-async def remove_action_step(step_id: StepId, session: Session, principal: Caller) -> Response:
-    """Remove an action step. Before approval only."""
-    await service.remove_action_step(session, principal, step_id)
-    return Response(status_code=204)
 
 
 # --- pre-planning -----------------------------------------------------------------------------------
@@ -692,21 +591,10 @@ async def accept_plan_risk(
     return AcceptedRiskPublic.model_validate(risk)
 
 
-@router.delete(
-    "/evidence/{evidence_id}",
-    operation_id="removeEvidence",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+EVIDENCE = Resource(
+    router, "/evidence/{evidence_id}", Annotated[uuid.UUID, Path(description="The evidence item's id.")]
 )
-async def remove_evidence(
-    evidence_id: Annotated[uuid.UUID, Path(description="The evidence item's id.")],
-    session: Session,
-    principal: Caller,
-) -> Response:
-    """Remove an evidence item."""
-    await service.remove_evidence(session, principal, evidence_id)
-    return Response(status_code=204)
+EVIDENCE.remove(service.remove_evidence, "Remove an evidence item.")
 
 
 @router.get(
@@ -907,38 +795,18 @@ async def list_overdue_checkpoints(
     return list_body(request, response, result, CheckpointPublic)
 
 
-@router.patch(
-    "/checkpoints/{checkpoint_id}",
-    operation_id="updateReviewCheckpoint",
-    response_model=CheckpointPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_checkpoint(
-    checkpoint_id: CheckpointId,
-    body: CheckpointUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> CheckpointPublic:
+CHECKPOINTS = Resource(router, "/checkpoints/{checkpoint_id}", CheckpointId, CheckpointPublic)
+CHECKPOINTS.update(
+    CheckpointUpdate,
+    service.update_checkpoint,
     """Record a review: when it was `held_on` (not in the future), who attended (people of the
     district), the summary and decisions, and the revision it produced (one of this plan's). Send
-    `If-Match`."""
-    checkpoint = await service.update_checkpoint(
-        session, principal, checkpoint_id, body, expected_version=expected_version
-    )
-    set_etag(response, checkpoint.version)
-    return CheckpointPublic.model_validate(checkpoint)
-
-
-@router.delete(
-    "/checkpoints/{checkpoint_id}",
+    `If-Match`.""",
+    operation_id="updateReviewCheckpoint",
+)
+CHECKPOINTS.remove(
+    service.remove_checkpoint,
+    "Cancel a review that has not been held (a held review stays on the record: 409).",
     operation_id="removeReviewCheckpoint",
-    status_code=204,
-    response_class=Response,
     responses=problem_responses(404, 409),
 )
-async def remove_checkpoint(checkpoint_id: CheckpointId, session: Session, principal: Caller) -> Response:
-    """Cancel a review that has not been held (a held review stays on the record: 409)."""
-    await service.remove_checkpoint(session, principal, checkpoint_id)
-    return Response(status_code=204)
