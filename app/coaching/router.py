@@ -97,19 +97,15 @@ PRACTICES.update(
 )
 
 
-@router.get(
-    "/practices/{practice_id}/footprint",
-    operation_id="getPracticeFootprint",
-    response_model=PracticeFootprint,
-    responses=NOT_FOUND,
-)
-async def practice_footprint(
-    practice_id: PracticeId, session: Session, principal: Caller
-) -> PracticeFootprint:
+PRACTICES.view(
+    "/footprint",
+    PracticeFootprint,
+    coaching.practice_footprint,
     """Where the practice is being learned (released coaching counts), tried (PDSA cycles), discussed
     (PLC meetings) and observed (walkthroughs), per school, as far as your role reads each; a part you
-    cannot read is null."""
-    return await coaching.practice_footprint(session, principal, practice_id)
+    cannot read is null.""",
+    operation_id="getPracticeFootprint",
+)
 
 
 # --- coaching cycles --------------------------------------------------------------------------------
@@ -224,18 +220,14 @@ COACHING_SESSIONS.remove(
 )
 
 
-@router.get(
-    "/coaching-cycles/{cycle_id}/observations",
-    operation_id="listCoachingObservations",
-    response_model=list[CoachingObservationPublic],
-    responses=NOT_FOUND,
-)
-async def list_observations(
-    cycle_id: CycleId, session: Session, principal: Caller
-) -> list[CoachingObservationPublic]:
+COACHING_CYCLES.view(
+    "/observations",
+    list[CoachingObservationPublic],
+    coaching.list_observations,
     """Walkthrough observations of the teacher's classroom linked to the cycle: the level seen, the
-    support the walkthrough said was needed, and whether it was given."""
-    return await coaching.list_observations(session, principal, cycle_id)
+    support the walkthrough said was needed, and whether it was given.""",
+    operation_id="listCoachingObservations",
+)
 
 
 @router.post(

@@ -202,24 +202,14 @@ async def remove_activity_translation(
 # --- participations ---------------------------------------------------------------------------------
 
 
-@router.get(
-    "/activities/{activity_id}/participations",
-    operation_id="listParticipations",
-    response_model=ListResponse[ParticipationPublic],
-    responses=problem_responses(404),
-)
-async def list_participations(
-    activity_id: ActivityId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+ACTIVITIES = Resource(router, "/activities/{activity_id}", ActivityId)
+ACTIVITIES.items(
+    "/participations",
+    ParticipationPublic,
+    service.list_participations,
     """Who took part in the activity. Staff who run the work see everyone; others see the
-    participants who agreed to be named, and their own participation."""
-    result = await service.list_participations(session, principal, activity_id, page)
-    return list_body(request, response, result, ParticipationPublic)
+    participants who agreed to be named, and their own participation.""",
+)
 
 
 @router.post(
@@ -377,23 +367,13 @@ async def translate_input(
 # --- what an input changed --------------------------------------------------------------------------
 
 
-@router.get(
-    "/inputs/{input_id}/links",
-    operation_id="listInputLinks",
-    response_model=ListResponse[InputLinkPublic],
-    responses=problem_responses(404),
+INPUTS = Resource(router, "/inputs/{input_id}", InputId)
+INPUTS.items(
+    "/links",
+    InputLinkPublic,
+    service.list_input_links,
+    "What the input changed: fields of its initiative and capacity items.",
 )
-async def list_input_links(
-    input_id: InputId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """What the input changed: fields of its initiative and capacity items."""
-    result = await service.list_input_links(session, principal, input_id, page)
-    return list_body(request, response, result, InputLinkPublic)
 
 
 @router.post(
@@ -444,16 +424,13 @@ async def get_you_said_we_did(
     return await service.you_said_we_did(session, principal, initiative_id, wanted)
 
 
-@router.get(
-    "/initiatives/{initiative_id}/representation",
-    operation_id="getRepresentation",
-    response_model=Representation,
-    responses=problem_responses(404),
-)
-async def get_representation(
-    initiative_id: InitiativeId, session: Session, principal: Caller
-) -> Representation:
+INITIATIVES = Resource(router, "/initiatives/{initiative_id}", InitiativeId)
+INITIATIVES.view(
+    "/representation",
+    Representation,
+    service.representation,
     """Which stakeholder categories of the initiative's authorizing environment attended its held
     co-creation and co-production activities, and which are missing from each or never took part, and
-    the languages it heard from. For those who see the authorizing environment."""
-    return await service.representation(session, principal, initiative_id)
+    the languages it heard from. For those who see the authorizing environment.""",
+    name="get_representation",
+)

@@ -102,53 +102,37 @@ INITIATIVES.update(
 )
 
 
-@router.get(
-    "/initiatives/{initiative_id}/triangle",
-    operation_id="getInitiativeTriangle",
-    response_model=TriangleDiagnosis,
-    responses=problem_responses(404),
-)
-async def get_triangle(initiative_id: InitiativeId, session: Session, principal: Caller) -> TriangleDiagnosis:
+INITIATIVES.view(
+    "/triangle",
+    TriangleDiagnosis,
+    service.triangle,
     """Where the strategic triangle is weak: a 0–100 score per corner (public value, organizational
     capacity, legitimacy and support) with the findings behind it, each with a code, a severity and a
-    plain-language explanation."""
-    return await service.triangle(session, principal, initiative_id)
-
-
-@router.get(
-    "/initiatives/{initiative_id}/authorizing-environment",
-    operation_id="getAuthorizingEnvironment",
-    response_model=AuthorizingEnvironmentMap,
-    responses=problem_responses(404),
+    plain-language explanation.""",
+    name="get_triangle",
+    operation_id="getInitiativeTriangle",
 )
-async def get_authorizing_environment(
-    initiative_id: InitiativeId, session: Session, principal: Caller
-) -> AuthorizingEnvironmentMap:
+
+
+INITIATIVES.view(
+    "/authorizing-environment",
+    AuthorizingEnvironmentMap,
+    service.authorizing_environment,
     """The stakeholders on the power/interest grid (key players, keep satisfied, keep informed,
-    monitor) with their stances, ready to draw."""
-    return await service.authorizing_environment(session, principal, initiative_id)
+    monitor) with their stances, ready to draw.""",
+    name="get_authorizing_environment",
+)
 
 
 # --- value measures ---------------------------------------------------------------------------------
 
 
-@router.get(
-    "/initiatives/{initiative_id}/measures",
-    operation_id="listMeasures",
-    response_model=ListResponse[IndicatorPublic],
-    responses=problem_responses(404),
+INITIATIVES.items(
+    "/measures",
+    IndicatorPublic,
+    service.list_measures,
+    "The indicators that measure the initiative's public value.",
 )
-async def list_measures(
-    initiative_id: InitiativeId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """The indicators that measure the initiative's public value."""
-    result = await service.list_measures(session, principal, initiative_id, page)
-    return list_body(request, response, result, IndicatorPublic)
 
 
 @router.post(
@@ -183,23 +167,13 @@ INDICATORS.remove(
 # --- capacity ---------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/initiatives/{initiative_id}/capacity-items",
-    operation_id="listCapacityItems",
-    response_model=ListResponse[CapacityItemPublic],
-    responses=problem_responses(404),
+INITIATIVES.items(
+    "/capacity-items",
+    CapacityItemPublic,
+    service.list_capacity,
+    "What the initiative needs to deliver its value, and how far each is in place.",
+    name="list_capacity_items",
 )
-async def list_capacity_items(
-    initiative_id: InitiativeId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """What the initiative needs to deliver its value, and how far each is in place."""
-    result = await service.list_capacity(session, principal, initiative_id, page)
-    return list_body(request, response, result, CapacityItemPublic)
 
 
 @router.post(
@@ -269,24 +243,13 @@ STAKEHOLDERS.update(StakeholderUpdate, service.update_stakeholder, "Change a sta
 # --- the authorizing environment --------------------------------------------------------------------
 
 
-@router.get(
-    "/initiatives/{initiative_id}/stakeholders",
-    operation_id="listPlacements",
-    response_model=ListResponse[PlacementPublic],
-    responses=problem_responses(404),
-)
-async def list_placements(
-    initiative_id: InitiativeId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+INITIATIVES.items(
+    "/stakeholders",
+    PlacementPublic,
+    service.list_placements,
     """The initiative's authorizing environment: each stakeholder's power, interest, stance,
-    participation level and whether it is a key authorizer."""
-    result = await service.list_placements(session, principal, initiative_id, page)
-    return list_body(request, response, result, PlacementPublic)
+    participation level and whether it is a key authorizer.""",
+)
 
 
 @router.post(
@@ -319,42 +282,22 @@ INITIATIVE_STAKEHOLDERS.remove(
 )
 
 
-@router.get(
-    "/initiatives/{initiative_id}/stage-history",
-    operation_id="listStageHistory",
-    response_model=ListResponse[StageChangePublic],
-    responses=problem_responses(404),
-)
-async def list_stage_history(
-    initiative_id: InitiativeId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+INITIATIVES.items(
+    "/stage-history",
+    StageChangePublic,
+    service.stage_history,
     """Every move of the initiative from stage to stage, oldest first: who moved it, from which stage
     to which, and when (`created_at`). Co-creation counts for a stage only if it was held, and
-    recorded, before the initiative entered that stage. Readable by whoever reads the initiative."""
-    result = await service.stage_history(session, principal, initiative_id, page)
-    return list_body(request, response, result, StageChangePublic)
-
-
-@router.get(
-    "/initiative-stakeholders/{placement_id}/stance-history",
-    operation_id="listStanceHistory",
-    response_model=ListResponse[StanceChangePublic],
-    responses=problem_responses(404),
+    recorded, before the initiative entered that stage. Readable by whoever reads the initiative.""",
+    name="list_stage_history",
 )
-async def list_stance_history(
-    placement_id: Annotated[uuid.UUID, Path()],
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+
+
+INITIATIVE_STAKEHOLDERS.items(
+    "/stance-history",
+    StanceChangePublic,
+    service.stance_history,
     """Every stance recorded for the stakeholder on this initiative, oldest first, with who recorded
-    it and the evidence."""
-    result = await service.stance_history(session, principal, placement_id, page)
-    return list_body(request, response, result, StanceChangePublic)
+    it and the evidence.""",
+    name="list_stance_history",
+)

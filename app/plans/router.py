@@ -184,53 +184,40 @@ async def export_plan(
     return Response(document, media_type="text/markdown; charset=utf-8")
 
 
-@router.get(
-    "/plans/{plan_id}/progress",
-    operation_id="getPlanProgress",
-    response_model=PlanProgress,
-    responses=problem_responses(404),
-)
-async def get_plan_progress(plan_id: PlanId, session: Session, principal: Caller) -> PlanProgress:
+PLANS.view(
+    "/progress",
+    PlanProgress,
+    service.plan_progress,
     """How far along the plan is, as one number with the tree behind it. An action step counts its
     progress as set, or as its status says (not started and blocked 0, in progress 50, done 100); a
     strategy is the weighted mean of its steps, a goal of its strategies, the plan of its goals. Parts
-    with nothing under them have no progress (null) and do not count."""
-    return await service.plan_progress(session, principal, plan_id)
-
-
-@router.get(
-    "/plans/{plan_id}/policy-check",
-    operation_id="getPlanPolicyCheck",
-    response_model=PolicyCheck,
-    responses=problem_responses(404),
+    with nothing under them have no progress (null) and do not count.""",
+    name="get_plan_progress",
 )
-async def get_policy_check(plan_id: PlanId, session: Session, principal: Caller) -> PolicyCheck:
+
+
+PLANS.view(
+    "/policy-check",
+    PolicyCheck,
+    service.policy_check,
     """Whether the plan may go to review under the district's co-creation policy: how many held
     co-creation activities are linked to the plan (or its initiative), whose voices attended them,
-    and, in words, what is `missing`."""
-    return await service.policy_check(session, principal, plan_id)
+    and, in words, what is `missing`.""",
+    name="get_policy_check",
+    operation_id="getPlanPolicyCheck",
+)
 
 
 # --- collaborators ----------------------------------------------------------------------------------
 
 
-@router.get(
-    "/plans/{plan_id}/collaborators",
+PLANS.items(
+    "/collaborators",
+    CollaboratorPublic,
+    service.list_collaborators,
+    "Who writes (lead, co-authors) and who reviews the plan.",
     operation_id="listPlanCollaborators",
-    response_model=ListResponse[CollaboratorPublic],
-    responses=problem_responses(404),
 )
-async def list_collaborators(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """Who writes (lead, co-authors) and who reviews the plan."""
-    result = await service.list_collaborators(session, principal, plan_id, page)
-    return list_body(request, response, result, CollaboratorPublic)
 
 
 @router.post(
@@ -354,40 +341,20 @@ GOALS.remove(
 # --- strategies -------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/goals/{goal_id}/strategies",
-    operation_id="listStrategies",
-    response_model=ListResponse[StrategyPublic],
-    responses=problem_responses(404),
+GOALS.items(
+    "/strategies", StrategyPublic, service.list_strategies, "The change ideas under a goal, oldest first."
 )
-async def list_strategies(
-    goal_id: GoalId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """The change ideas under a goal, oldest first."""
-    result = await service.list_strategies(session, principal, goal_id, page)
-    return list_body(request, response, result, StrategyPublic)
 
 
-@router.post(
-    "/goals/{goal_id}/strategies",
-    operation_id="addStrategy",
-    status_code=status.HTTP_201_CREATED,
-    response_model=StrategyPublic,
+GOALS.add(
+    "/strategies",
+    StrategyCreate,
+    StrategyPublic,
+    service.add_strategy,
+    """Add a change idea under the goal, optionally naming the `driver` it acts on, with its `weight`
+    in the goal's progress. Before approval only.""",
     responses=problem_responses(404, 409),
 )
-async def add_strategy(
-    goal_id: GoalId, body: StrategyCreate, response: Response, session: Session, principal: Caller
-) -> StrategyPublic:
-    """Add a change idea under the goal, optionally naming the `driver` it acts on, with its `weight`
-    in the goal's progress. Before approval only."""
-    strategy = await service.add_strategy(session, principal, goal_id, body)
-    set_etag(response, strategy.version)
-    return StrategyPublic.model_validate(strategy)
 
 
 STRATEGIES = Resource(router, "/strategies/{strategy_id}", StrategyId, StrategyPublic)
@@ -404,43 +371,26 @@ STRATEGIES.remove(
 # --- action steps -----------------------------------------------------------------------------------
 
 
-@router.get(
-    "/strategies/{strategy_id}/action-steps",
-    operation_id="listActionSteps",
-    response_model=ListResponse[ActionStepPublic],
-    responses=problem_responses(404),
+STRATEGIES.items(
+    "/action-steps",
+    ActionStepPublic,
+    service.list_action_steps,
+    "Who does what by when under the strategy, oldest first, with each step's progress.",
 )
-async def list_action_steps(
-    strategy_id: StrategyId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """Who does what by when under the strategy, oldest first, with each step's progress."""
-    result = await service.list_action_steps(session, principal, strategy_id, page)
-    return list_body(request, response, result, ActionStepPublic)
 
 
-@router.post(
-    "/strategies/{strategy_id}/action-steps",
-    operation_id="addActionStep",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ActionStepPublic,
-    responses=problem_responses(404, 409),
-)
-async def add_action_step(
-    strategy_id: StrategyId, body: ActionStepCreate, response: Response, session: Session, principal: Caller
-) -> ActionStepPublic:
+STRATEGIES.add(
+    "/action-steps",
+    ActionStepCreate,
+    ActionStepPublic,
+    service.add_action_step,
     """Add an action step: its owner (a person of the district), start and due dates, status (a
     `blocked` step needs its `blocked_reason`), progress (leave out to derive it from the status),
     weight, and for a pilot the `pilot_group` that tries it first and the `scale_up_criteria` for
     going whole-staff. A rollout names the pilot it scales (`scales_pilot_id`) and cannot start before
-    that pilot is done and its criteria are recorded as met. Before approval only."""
-    step = await service.add_action_step(session, principal, strategy_id, body)
-    set_etag(response, step.version)
-    return ActionStepPublic.model_validate(step)
+    that pilot is done and its criteria are recorded as met. Before approval only.""",
+    responses=problem_responses(404, 409),
+)
 
 
 ACTION_STEPS = Resource(router, "/action-steps/{step_id}", StepId, ActionStepPublic)
@@ -481,23 +431,12 @@ ACTION_STEPS.remove(
 # --- pre-planning -----------------------------------------------------------------------------------
 
 
-@router.get(
-    "/plans/{plan_id}/evidence",
-    operation_id="listEvidence",
-    response_model=ListResponse[EvidencePublic],
-    responses=problem_responses(404),
+PLANS.items(
+    "/evidence",
+    EvidencePublic,
+    service.list_evidence,
+    "The evidence pre-planning collected for the plan, oldest first.",
 )
-async def list_evidence(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """The evidence pre-planning collected for the plan, oldest first."""
-    result = await service.list_evidence(session, principal, plan_id, page)
-    return list_body(request, response, result, EvidencePublic)
 
 
 @router.post(
@@ -517,24 +456,14 @@ async def add_evidence(
     return EvidencePublic.model_validate(evidence)
 
 
-@router.get(
-    "/plans/{plan_id}/sign-offs",
-    operation_id="listPlanSignOffs",
-    response_model=ListResponse[SignOffPublic],
-    responses=problem_responses(404),
-)
-async def list_plan_sign_offs(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+PLANS.items(
+    "/sign-offs",
+    SignOffPublic,
+    service.list_sign_offs,
     """Who signed the plan off, oldest first: its reviewers while it was in review (`review`), and its
-    approver with the approval (`approval`)."""
-    result = await service.list_sign_offs(session, principal, plan_id, page)
-    return list_body(request, response, result, SignOffPublic)
+    approver with the approval (`approval`).""",
+    name="list_plan_sign_offs",
+)
 
 
 @router.post(
@@ -554,24 +483,13 @@ async def sign_off_plan(
     return SignOffPublic.model_validate(row)
 
 
-@router.get(
-    "/plans/{plan_id}/accepted-risks",
-    operation_id="listAcceptedRisks",
-    response_model=ListResponse[AcceptedRiskPublic],
-    responses=problem_responses(404),
-)
-async def list_accepted_risks(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+PLANS.items(
+    "/accepted-risks",
+    AcceptedRiskPublic,
+    service.list_accepted_risks,
     """The barriers raised in the plan's co-creation that it carries unanswered, each with the reason
-    and who decided, oldest first."""
-    result = await service.list_accepted_risks(session, principal, plan_id, page)
-    return list_body(request, response, result, AcceptedRiskPublic)
+    and who decided, oldest first.""",
+)
 
 
 @router.post(
@@ -597,17 +515,15 @@ EVIDENCE = Resource(
 EVIDENCE.remove(service.remove_evidence, "Remove an evidence item.")
 
 
-@router.get(
-    "/plans/{plan_id}/pre-planning",
-    operation_id="getPrePlanning",
-    response_model=PrePlanning,
-    responses=problem_responses(404),
-)
-async def get_pre_planning(plan_id: PlanId, session: Session, principal: Caller) -> PrePlanning:
+PLANS.view(
+    "/pre-planning",
+    PrePlanning,
+    service.pre_planning,
     """What pre-planning surfaced: every evidence item, and the barriers and leverage points raised in
     the co-creation activities held for the plan (the inputs themselves, shown as the engagement
-    record allows)."""
-    return await service.pre_planning(session, principal, plan_id)
+    record allows).""",
+    name="get_pre_planning",
+)
 
 
 # --- revisions --------------------------------------------------------------------------------------
@@ -750,20 +666,15 @@ async def list_checkpoints(
     return list_body(request, response, result, CheckpointPublic)
 
 
-@router.post(
-    "/plans/{plan_id}/checkpoints",
+PLANS.add(
+    "/checkpoints",
+    CheckpointCreate,
+    CheckpointPublic,
+    service.add_checkpoint,
+    "Schedule one review of the plan. Its lead and co-authors, or leaders; not on a closed plan.",
     operation_id="addReviewCheckpoint",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CheckpointPublic,
     responses=problem_responses(404, 409),
 )
-async def add_checkpoint(
-    plan_id: PlanId, body: CheckpointCreate, response: Response, session: Session, principal: Caller
-) -> CheckpointPublic:
-    """Schedule one review of the plan. Its lead and co-authors, or leaders; not on a closed plan."""
-    checkpoint = await service.add_checkpoint(session, principal, plan_id, body)
-    set_etag(response, checkpoint.version)
-    return CheckpointPublic.model_validate(checkpoint)
 
 
 @router.post(

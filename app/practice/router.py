@@ -134,47 +134,35 @@ async def close_walkthrough(
     return WalkthroughPublic.model_validate(walkthrough)
 
 
-@router.get(
-    "/walkthroughs/{walkthrough_id}/summary",
-    operation_id="getWalkthroughSummary",
-    response_model=WalkthroughSummary,
-    responses=NOT_FOUND,
-)
-async def walkthrough_summary(
-    walkthrough_id: WalkthroughId, session: Session, principal: Caller
-) -> WalkthroughSummary:
+WALKTHROUGHS.view(
+    "/summary",
+    WalkthroughSummary,
+    practice.walkthrough_summary,
     """How much of the practice was in classrooms: the share at each level, published once the
     walkthrough is closed. While open, and below the district's minimum of classrooms (three at least,
     your own classroom not counted for you), it is `suppressed` (levels null): its shares would single
-    teachers out."""
-    return await practice.walkthrough_summary(session, principal, walkthrough_id)
+    teachers out.""",
+    operation_id="getWalkthroughSummary",
+)
 
 
-@router.get(
-    "/walkthroughs/{walkthrough_id}/trend",
+WALKTHROUGHS.view(
+    "/trend",
+    WalkthroughTrend,
+    practice.walkthrough_trend,
+    "The summaries of every walkthrough of the same practice at the same school, oldest first.",
     operation_id="getWalkthroughTrend",
-    response_model=WalkthroughTrend,
-    responses=NOT_FOUND,
 )
-async def walkthrough_trend(
-    walkthrough_id: WalkthroughId, session: Session, principal: Caller
-) -> WalkthroughTrend:
-    """The summaries of every walkthrough of the same practice at the same school, oldest first."""
-    return await practice.walkthrough_trend(session, principal, walkthrough_id)
 
 
-@router.get(
-    "/walkthroughs/{walkthrough_id}/support",
-    operation_id="getWhoNeedsSupport",
-    response_model=WhoNeedsSupport,
-    responses=NOT_FOUND,
-)
-async def who_needs_support(
-    walkthrough_id: WalkthroughId, session: Session, principal: Caller
-) -> WhoNeedsSupport:
+WALKTHROUGHS.view(
+    "/support",
+    WhoNeedsSupport,
+    practice.who_needs_support,
     """Who needs which support (coaching, PLC, feedback) after the walkthrough, by name. School
-    leaders, coaches and district roles only; never other teachers."""
-    return await practice.who_needs_support(session, principal, walkthrough_id)
+    leaders, coaches and district roles only; never other teachers.""",
+    operation_id="getWhoNeedsSupport",
+)
 
 
 @router.get(
@@ -269,21 +257,16 @@ async def list_pdsa_cycles(
     return list_body(request, response, result, PdsaCyclePublic)
 
 
-@router.post(
-    "/strategies/{strategy_id}/pdsa-cycles",
-    operation_id="createPdsaCycle",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PdsaCyclePublic,
+STRATEGIES = Resource(router, "/strategies/{strategy_id}", StrategyId)
+STRATEGIES.add(
+    "/pdsa-cycles",
+    PdsaCycleCreate,
+    PdsaCyclePublic,
+    practice.create_pdsa_cycle,
+    """Start a plan-do-study-act cycle on a strategy: the question, the prediction and the plan. For
+    the plan's lead and co-authors, and leaders in reach of it.""",
     responses=problem_responses(404, 409),
 )
-async def create_pdsa_cycle(
-    strategy_id: StrategyId, body: PdsaCycleCreate, response: Response, session: Session, principal: Caller
-) -> PdsaCyclePublic:
-    """Start a plan-do-study-act cycle on a strategy: the question, the prediction and the plan. For
-    the plan's lead and co-authors, and leaders in reach of it."""
-    cycle = await practice.create_pdsa_cycle(session, principal, strategy_id, body)
-    set_etag(response, cycle.version)
-    return PdsaCyclePublic.model_validate(cycle)
 
 
 PDSA_CYCLES = Resource(router, "/pdsa-cycles/{cycle_id}", CycleId, PdsaCyclePublic)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Request, Response, status
+from fastapi import Path, Request, Response
 
 from app.core.problems import problem_responses
 from app.core.resources import Resource
@@ -15,7 +15,6 @@ from app.core.rest import (
     ListParams,
     Session,
     list_body,
-    set_etag,
 )
 from app.core.schemas import ListResponse
 from app.tenancy import service
@@ -62,39 +61,22 @@ DISTRICTS.update(
 )
 
 
-@router.get(
-    "/districts/{district_id}/schools",
-    operation_id="listSchools",
-    response_model=ListResponse[SchoolPublic],
-    responses=problem_responses(404),
+DISTRICTS.items(
+    "/schools",
+    SchoolPublic,
+    service.list_schools,
+    "List a district's schools, oldest first, a page at a time (with `updated_since` for sync).",
 )
-async def list_schools(
-    district_id: DistrictId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """List a district's schools, oldest first, a page at a time (with `updated_since` for sync)."""
-    result = await service.list_schools(session, principal, district_id, page)
-    return list_body(request, response, result, SchoolPublic)
 
 
-@router.post(
-    "/districts/{district_id}/schools",
-    operation_id="createSchool",
-    status_code=status.HTTP_201_CREATED,
-    response_model=SchoolPublic,
+DISTRICTS.add(
+    "/schools",
+    SchoolCreate,
+    SchoolPublic,
+    service.create_school,
+    "Create a school in a district. Names and `sourced_id`s are unique within the district.",
     responses=problem_responses(404, 409),
 )
-async def create_school(
-    district_id: DistrictId, body: SchoolCreate, response: Response, session: Session, principal: Caller
-) -> SchoolPublic:
-    """Create a school in a district. Names and `sourced_id`s are unique within the district."""
-    school = await service.create_school(session, principal, district_id, body)
-    set_etag(response, school.version)
-    return SchoolPublic.model_validate(school)
 
 
 SCHOOLS = Resource(router, "/schools/{school_id}", SchoolId, SchoolPublic)
