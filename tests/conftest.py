@@ -59,6 +59,13 @@ use_hash_parameters(replace(PASSWORD_HASH_PARAMETERS, time_cost=1, memory_cost=8
 EMBEDDED_SERVER_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` go first. `--dist worksteal` then fills the workers with the short ones
+    around them; collected in file order, one of them could start near the end and leave one worker
+    running it alone while the other has nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(scope="session")
 def database_server_url() -> Iterator[str]:
     """An asyncpg URL of a PostgreSQL server the tests may create databases on."""

@@ -31,6 +31,7 @@ from app.practice.feedback import AggregateFilter
 from app.practice.models import PdsaCycle, Practice
 
 
+@pytest.mark.long
 async def test_the_demo_loads_once_and_then_leaves_its_districts_alone(empty_database_url: str) -> None:
     await migrate(empty_database_url)
     settings = Settings(database_url=empty_database_url, log_json=False)

@@ -22,6 +22,7 @@ CONTRACT = ROOT / "openapi" / "openapi.json"
 CONFIG = ROOT / "openapi" / "python-client.yaml"
 
 
+@pytest.mark.long
 def test_the_openapi_document_is_valid() -> None:
     validate(json.loads(CONTRACT.read_text()))
 
@@ -58,6 +59,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> str:
     return "triangle_client"
 
 
+@pytest.mark.long
 def test_the_generated_client_holds_every_operation(generated: str) -> None:
     operations = {
         operation["operationId"]
@@ -72,6 +74,7 @@ def test_the_generated_client_holds_every_operation(generated: str) -> None:
     assert snake <= modules, sorted(snake - modules)
 
 
+@pytest.mark.long
 async def test_a_generated_client_signs_in_reads_and_signs_out(
     generated: str, app: FastAPI, world: World
 ) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from graphql import (
     GraphQLEnumType,
@@ -158,6 +159,7 @@ async def rest_attacks(
     return failures
 
 
+@pytest.mark.long
 @EXAMPLES
 @given(data=st.data())
 async def test_no_rest_operation_answers_5xx_to_hostile_input(

@@ -3,7 +3,8 @@
 Every ```sh block runs, in order, in one `bash` with `set -euo pipefail`, except a block the line
 before marks `<!-- readme-test: skip … -->` (installing, the test suite itself, another server, a refusal
 shown on purpose, a webhook receiver of your own, generating a client). `curl` fails on any HTTP error, so a README step that stopped working fails this test. The server is
-`triangle serve` on a database of its own, on a free port the blocks' `127.0.0.1:8000` is pointed at.
+`triangle serve` on a database of its own, on a free port the blocks' `127.0.0.1:8000` is pointed at,
+started as the script starts: the blocks before the first request run while it comes up.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).parent.parent / "README.md"
+SERVER_START_SECONDS = 120
 _BLOCK = re.compile(r"(?P<before>[^\n]*)\n```sh\n(?P<body>.*?)\n```", re.DOTALL)
 
 
@@ -39,14 +41,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
+@pytest.mark.long
 def test_readme_shell_blocks_run_clean(empty_database_url: str) -> None:
     port = _free_port()
     work = Path(tempfile.mkdtemp(prefix="triangle-readme-"))
@@ -67,16 +62,28 @@ def test_readme_shell_blocks_run_clean(empty_database_url: str) -> None:
         stderr=(work / "server.log").open("wb"),
     )
     try:
-        deadline = time.monotonic() + 120
-        while not _ready(port):
-            assert server.poll() is None, (work / "server.log").read_text()
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.3)
-        script = "\n\n".join(shell_blocks(README.read_text())).replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        # As a reader who starts `triangle serve` in one terminal and pastes the blocks into another:
+        # the console commands before the first request (`triangle demo`, `create-admin`) run while
+        # the server starts (each migrates, in turn: `app.core.migrations`), and the first block that
+        # talks to the server waits until it answers `/readyz`.
+        blocks = shell_blocks(README.read_text())
+        first_request = next(
+            i for i, block in enumerate(blocks) if "127.0.0.1:8000" in block or "$API" in block
+        )
+        blocks.insert(first_request, "server_ready")
+        script = "\n\n".join(blocks).replace("127.0.0.1:8000", f"127.0.0.1:{port}")
         prelude = (
             "set -euo pipefail\n"
             # Any HTTP error fails the step (and with `set -e`, the run), showing the answer.
             'curl() { command curl --fail-with-body "$@"; }\n'
+            "server_ready() {\n"
+            f"  for _ in $(seq {SERVER_START_SECONDS * 5}); do\n"
+            f"    command curl -sf -o /dev/null http://127.0.0.1:{port}/readyz && return 0\n"
+            f"    kill -0 {server.pid} 2>/dev/null || {{ echo 'the server exited' >&2; return 1; }}\n"
+            "    sleep 0.2\n"
+            "  done\n"
+            "  echo 'the server did not become ready' >&2; return 1\n"
+            "}\n"
         )
         (work / "readme.sh").write_text(prelude + script + "\n")
         done = subprocess.run(  # noqa: S603
@@ -88,7 +95,10 @@ def test_readme_shell_blocks_run_clean(empty_database_url: str) -> None:
             timeout=240,
             check=False,
         )
-        assert done.returncode == 0, f"stdout:\n{done.stdout[-4000:]}\nstderr:\n{done.stderr[-4000:]}"
+        assert done.returncode == 0, (
+            f"stdout:\n{done.stdout[-4000:]}\nstderr:\n{done.stderr[-4000:]}\n"
+            f"server:\n{(work / 'server.log').read_text()[-4000:]}"
+        )
     finally:
         server.terminate()
         server.wait(30)

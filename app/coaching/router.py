@@ -28,6 +28,7 @@ from app.coaching.schemas import (
     PracticeFootprint,
 )
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.practice import catalogue
@@ -87,42 +88,24 @@ async def get_practice(
     return PracticePublic.model_validate(practice)
 
 
-@router.patch(
-    "/practices/{practice_id}",
-    operation_id="updatePractice",
-    response_model=PracticePublic,
-    responses=WRITE_ERRORS,
-)
-async def update_practice(
-    practice_id: PracticeId,
-    body: PracticeUpdate,
-    session: Session,
-    principal: Caller,
-    response: Response,
-    expected_version: ExpectedVersion,
-) -> PracticePublic:
+PRACTICES = Resource(router, "/practices/{practice_id}", PracticeId, PracticePublic)
+PRACTICES.update(
+    PracticeUpdate,
+    catalogue.update_practice,
     """Rename, describe, retire (`retired: true`) or bring back a practice (district admins and
-    leaders). A retired practice stays on what named it; nothing new names it. Send `If-Match`."""
-    practice = await catalogue.update_practice(
-        session, principal, practice_id, body, expected_version=expected_version
-    )
-    set_etag(response, practice.version)
-    return PracticePublic.model_validate(practice)
-
-
-@router.get(
-    "/practices/{practice_id}/footprint",
-    operation_id="getPracticeFootprint",
-    response_model=PracticeFootprint,
-    responses=NOT_FOUND,
+    leaders). A retired practice stays on what named it; nothing new names it. Send `If-Match`.""",
 )
-async def practice_footprint(
-    practice_id: PracticeId, session: Session, principal: Caller
-) -> PracticeFootprint:
+
+
+PRACTICES.view(
+    "/footprint",
+    PracticeFootprint,
+    coaching.practice_footprint,
     """Where the practice is being learned (released coaching counts), tried (PDSA cycles), discussed
     (PLC meetings) and observed (walkthroughs), per school, as far as your role reads each; a part you
-    cannot read is null."""
-    return await coaching.practice_footprint(session, principal, practice_id)
+    cannot read is null.""",
+    operation_id="getPracticeFootprint",
+)
 
 
 # --- coaching cycles --------------------------------------------------------------------------------
@@ -187,25 +170,14 @@ async def get_cycle(
     return CoachingCyclePublic.model_validate(cycle)
 
 
-@router.patch(
-    "/coaching-cycles/{cycle_id}",
-    operation_id="updateCoachingCycle",
-    response_model=CoachingCyclePublic,
-    responses=WRITE_ERRORS,
-)
-async def update_cycle(
-    cycle_id: CycleId,
-    body: CoachingCycleUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> CoachingCyclePublic:
+COACHING_CYCLES = Resource(router, "/coaching-cycles/{cycle_id}", CycleId, CoachingCyclePublic)
+COACHING_CYCLES.update(
+    CoachingCycleUpdate,
+    coaching.update_cycle,
     """Co-write the goal (either of the two; a change waits for the teacher's agreement), agree to it
-    or write the reflection (the teacher), complete or reopen the cycle. Send `If-Match`."""
-    cycle = await coaching.update_cycle(session, principal, cycle_id, body, expected_version=expected_version)
-    set_etag(response, cycle.version)
-    return CoachingCyclePublic.model_validate(cycle)
+    or write the reflection (the teacher), complete or reopen the cycle. Send `If-Match`.""",
+    operation_id="updateCoachingCycle",
+)
 
 
 @router.get(
@@ -238,35 +210,24 @@ async def schedule_session(
     )
 
 
-@router.delete(
-    "/coaching-sessions/{session_id}",
+COACHING_SESSIONS = Resource(
+    router, "/coaching-sessions/{session_id}", Annotated[uuid.UUID, Path(description="The session's id.")]
+)
+COACHING_SESSIONS.remove(
+    coaching.cancel_session,
+    "Take a session off the cycle (the teacher or the coach).",
     operation_id="cancelCoachingSession",
-    status_code=204,
-    response_class=Response,
-    responses=NOT_FOUND,
 )
-async def cancel_session(
-    session_id: Annotated[uuid.UUID, Path(description="The session's id.")],
-    session: Session,
-    principal: Caller,
-) -> Response:
-    """Take a session off the cycle (the teacher or the coach)."""
-    await coaching.cancel_session(session, principal, session_id)
-    return Response(status_code=204)
 
 
-@router.get(
-    "/coaching-cycles/{cycle_id}/observations",
-    operation_id="listCoachingObservations",
-    response_model=list[CoachingObservationPublic],
-    responses=NOT_FOUND,
-)
-async def list_observations(
-    cycle_id: CycleId, session: Session, principal: Caller
-) -> list[CoachingObservationPublic]:
+COACHING_CYCLES.view(
+    "/observations",
+    list[CoachingObservationPublic],
+    coaching.list_observations,
     """Walkthrough observations of the teacher's classroom linked to the cycle: the level seen, the
-    support the walkthrough said was needed, and whether it was given."""
-    return await coaching.list_observations(session, principal, cycle_id)
+    support the walkthrough said was needed, and whether it was given.""",
+    operation_id="listCoachingObservations",
+)
 
 
 @router.post(
@@ -309,17 +270,12 @@ async def update_observation(
     return link
 
 
-@router.delete(
-    "/coaching-observations/{link_id}",
+COACHING_OBSERVATIONS = Resource(router, "/coaching-observations/{link_id}", LinkId)
+COACHING_OBSERVATIONS.remove(
+    coaching.unlink_observation,
+    "Unlink an observation from the cycle (the observation itself stays).",
     operation_id="unlinkCoachingObservation",
-    status_code=204,
-    response_class=Response,
-    responses=NOT_FOUND,
 )
-async def unlink_observation(link_id: LinkId, session: Session, principal: Caller) -> Response:
-    """Unlink an observation from the cycle (the observation itself stays)."""
-    await coaching.unlink_observation(session, principal, link_id)
-    return Response(status_code=204)
 
 
 @router.get(
@@ -350,19 +306,12 @@ async def share_cycle(
     return CoachingSharePublic.model_validate(await coaching.share_cycle(session, principal, cycle_id, body))
 
 
-@router.delete(
-    "/coaching-shares/{share_id}",
-    operation_id="unshareCoachingCycle",
-    status_code=204,
-    response_class=Response,
-    responses=NOT_FOUND,
+COACHING_SHARES = Resource(
+    router, "/coaching-shares/{share_id}", Annotated[uuid.UUID, Path(description="The share's id.")]
 )
-async def unshare_cycle(
-    share_id: Annotated[uuid.UUID, Path(description="The share's id.")], session: Session, principal: Caller
-) -> Response:
-    """The teacher withdraws a share."""
-    await coaching.unshare_cycle(session, principal, share_id)
-    return Response(status_code=204)
+COACHING_SHARES.remove(
+    coaching.unshare_cycle, "The teacher withdraws a share.", operation_id="unshareCoachingCycle"
+)
 
 
 @router.get("/coaching-counts", operation_id="getCoachingCounts", response_model=CoachingCounts)

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -39,8 +39,14 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+# Held (transaction-scoped) while migrations run, so that processes migrating one database at the same
+# time (`triangle serve` starting while `triangle demo` runs, several instances starting together) take
+# turns: the second finds the database at head once the first has committed, and does nothing.
+_MIGRATION_LOCK = 0x7472_6961_6E67_6C65  # "triangle"
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Apply every pending migration in one transaction."""
+    """Apply every pending migration in one transaction, one migrating process at a time."""
 
     def _upgrade(connection: Connection) -> None:
         config = alembic_config()
@@ -48,6 +54,7 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         await connection.run_sync(_upgrade)
 
 

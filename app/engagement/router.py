@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Header, Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
@@ -19,7 +20,6 @@ from app.core.rest import (
     ListParams,
     Session,
     list_body,
-    one_body,
     set_etag,
 )
 from app.core.schemas import ListResponse
@@ -202,24 +202,14 @@ async def remove_activity_translation(
 # --- participations ---------------------------------------------------------------------------------
 
 
-@router.get(
-    "/activities/{activity_id}/participations",
-    operation_id="listParticipations",
-    response_model=ListResponse[ParticipationPublic],
-    responses=problem_responses(404),
-)
-async def list_participations(
-    activity_id: ActivityId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+ACTIVITIES = Resource(router, "/activities/{activity_id}", ActivityId)
+ACTIVITIES.items(
+    "/participations",
+    ParticipationPublic,
+    service.list_participations,
     """Who took part in the activity. Staff who run the work see everyone; others see the
-    participants who agreed to be named, and their own participation."""
-    result = await service.list_participations(session, principal, activity_id, page)
-    return list_body(request, response, result, ParticipationPublic)
+    participants who agreed to be named, and their own participation.""",
+)
 
 
 @router.post(
@@ -240,59 +230,26 @@ async def add_participation(
     return ParticipationPublic.model_validate(participation)
 
 
-@router.get(
-    "/participations/{participation_id}",
-    operation_id="getParticipation",
-    response_model=ParticipationPublic,
-    responses=problem_responses(404),
-)
-async def get_participation(
-    participation_id: ParticipationId, session: Session, principal: Caller, response: Response
-) -> Response:
+PARTICIPATIONS = Resource(router, "/participations/{participation_id}", ParticipationId, ParticipationPublic)
+PARTICIPATIONS.get(
+    service.get_participation,
     """One participation, if you may see who it is (see `listParticipations`). The `ETag` header
-    carries its version for a later `If-Match`."""
-    participation = await service.get_participation(session, principal, participation_id)
-    return one_body(response, participation, ParticipationPublic, version=participation.version)
-
-
-@router.patch(
-    "/participations/{participation_id}",
-    operation_id="updateParticipation",
-    response_model=ParticipationPublic,
-    responses=problem_responses(404, 412),
+    carries its version for a later `If-Match`.""",
 )
-async def update_participation(
-    participation_id: ParticipationId,
-    body: ParticipationUpdate,
-    session: Session,
-    principal: Caller,
-    response: Response,
-    expected_version: ExpectedVersion,
-) -> ParticipationPublic:
+PARTICIPATIONS.update(
+    ParticipationUpdate,
+    service.update_participation,
     """Change a participation. Those who run the activity change anything; a participant may change
     only `may_be_named` on their own (their consent to be named is theirs to give or take back).
-    Send `If-Match`."""
-    participation = await service.update_participation(
-        session, principal, participation_id, body, expected_version=expected_version
-    )
-    set_etag(response, participation.version)
-    return ParticipationPublic.model_validate(participation)
-
-
-@router.delete(
-    "/participations/{participation_id}",
-    operation_id="removeParticipation",
-    status_code=204,
-    response_class=Response,
+    Send `If-Match`.""",
+    responses=problem_responses(404, 412),
+)
+PARTICIPATIONS.remove(
+    service.remove_participation,
+    """Take a participation off the record. Refused (409) while the participant has inputs on the
+    record, which would go with it.""",
     responses=problem_responses(404, 409),
 )
-async def remove_participation(
-    participation_id: ParticipationId, session: Session, principal: Caller
-) -> Response:
-    """Take a participation off the record. Refused (409) while the participant has inputs on the
-    record, which would go with it."""
-    await service.remove_participation(session, principal, participation_id)
-    return Response(status_code=204)
 
 
 # --- inputs -----------------------------------------------------------------------------------------
@@ -410,23 +367,13 @@ async def translate_input(
 # --- what an input changed --------------------------------------------------------------------------
 
 
-@router.get(
-    "/inputs/{input_id}/links",
-    operation_id="listInputLinks",
-    response_model=ListResponse[InputLinkPublic],
-    responses=problem_responses(404),
+INPUTS = Resource(router, "/inputs/{input_id}", InputId)
+INPUTS.items(
+    "/links",
+    InputLinkPublic,
+    service.list_input_links,
+    "What the input changed: fields of its initiative and capacity items.",
 )
-async def list_input_links(
-    input_id: InputId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """What the input changed: fields of its initiative and capacity items."""
-    result = await service.list_input_links(session, principal, input_id, page)
-    return list_body(request, response, result, InputLinkPublic)
 
 
 @router.post(
@@ -446,21 +393,10 @@ async def link_input(
     return InputLinkPublic.model_validate(link)
 
 
-@router.delete(
-    "/input-links/{link_id}",
-    operation_id="unlinkInput",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+INPUT_LINKS = Resource(
+    router, "/input-links/{link_id}", Annotated[uuid.UUID, Path(description="The input link's id.")]
 )
-async def unlink_input(
-    link_id: Annotated[uuid.UUID, Path(description="The input link's id.")],
-    session: Session,
-    principal: Caller,
-) -> Response:
-    """Remove a record of what an input changed."""
-    await service.unlink_input(session, principal, link_id)
-    return Response(status_code=204)
+INPUT_LINKS.remove(service.unlink_input, "Remove a record of what an input changed.")
 
 
 # --- reports ----------------------------------------------------------------------------------------
@@ -488,16 +424,13 @@ async def get_you_said_we_did(
     return await service.you_said_we_did(session, principal, initiative_id, wanted)
 
 
-@router.get(
-    "/initiatives/{initiative_id}/representation",
-    operation_id="getRepresentation",
-    response_model=Representation,
-    responses=problem_responses(404),
-)
-async def get_representation(
-    initiative_id: InitiativeId, session: Session, principal: Caller
-) -> Representation:
+INITIATIVES = Resource(router, "/initiatives/{initiative_id}", InitiativeId)
+INITIATIVES.view(
+    "/representation",
+    Representation,
+    service.representation,
     """Which stakeholder categories of the initiative's authorizing environment attended its held
     co-creation and co-production activities, and which are missing from each or never took part, and
-    the languages it heard from. For those who see the authorizing environment."""
-    return await service.representation(session, principal, initiative_id)
+    the languages it heard from. For those who see the authorizing environment.""",
+    name="get_representation",
+)

@@ -9,6 +9,7 @@ from fastapi import Path, Query, Request, Response, status
 
 from app.auth.dependencies import password_attempt
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
@@ -16,7 +17,6 @@ from app.core.rest import (
     ListParams,
     Session,
     list_body,
-    one_body,
     set_etag,
 )
 from app.core.schemas import ListResponse
@@ -94,40 +94,13 @@ async def create_person(
     return PersonPublic.model_validate(person)
 
 
-@router.get(
-    "/people/{person_id}",
-    operation_id="getPerson",
-    response_model=PersonPublic,
-    responses=problem_responses(404),
+PEOPLE = Resource(router, "/people/{person_id}", PersonId, PersonPublic)
+PEOPLE.get(service.get_person, "One person, with its version in the `ETag` header.")
+PEOPLE.update(
+    PersonUpdate,
+    service.update_person,
+    "Change the fields you send; `If-Match` guards against overwriting a newer write.",
 )
-async def get_person(
-    person_id: PersonId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """One person, with its version in the `ETag` header."""
-    person = await service.get_person(session, principal, person_id)
-    return one_body(response, person, PersonPublic, version=person.version)
-
-
-@router.patch(
-    "/people/{person_id}",
-    operation_id="updatePerson",
-    response_model=PersonPublic,
-    responses=problem_responses(404, 409, 412),
-)
-async def update_person(
-    person_id: PersonId,
-    body: PersonUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> PersonPublic:
-    """Change the fields you send; `If-Match` guards against overwriting a newer write."""
-    person = await service.update_person(
-        session, principal, person_id, body, expected_version=expected_version
-    )
-    set_etag(response, person.version)
-    return PersonPublic.model_validate(person)
 
 
 # --- accounts ---------------------------------------------------------------------------------------
@@ -236,19 +209,8 @@ async def grant_role(body: RoleAssignmentCreate, session: Session, principal: Ca
     return RoleAssignmentPublic.model_validate(await service.grant_role(session, principal, body))
 
 
-@router.delete(
-    "/role-assignments/{assignment_id}",
-    operation_id="revokeRole",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
-)
-async def revoke_role(
-    assignment_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
-) -> Response:
-    """Take a role away. It applies from the user's next token."""
-    await service.revoke_role(session, principal, assignment_id)
-    return Response(status_code=204)
+ROLE_ASSIGNMENTS = Resource(router, "/role-assignments/{assignment_id}", Annotated[uuid.UUID, Path()])
+ROLE_ASSIGNMENTS.remove(service.revoke_role, "Take a role away. It applies from the user's next token.")
 
 
 # --- API clients ------------------------------------------------------------------------------------

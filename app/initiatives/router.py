@@ -11,14 +11,13 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
-    ExpectedVersion,
     ListParams,
     Session,
     list_body,
-    one_body,
     set_etag,
 )
 from app.core.schemas import ListResponse
@@ -93,90 +92,47 @@ async def create_initiative(
     return InitiativePublic.model_validate(initiative)
 
 
-@router.get(
-    "/initiatives/{initiative_id}",
-    operation_id="getInitiative",
-    response_model=InitiativePublic,
-    responses=problem_responses(404),
-)
-async def get_initiative(
-    initiative_id: InitiativeId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """One initiative, with its version in the `ETag` header."""
-    initiative = await service.get_initiative(session, principal, initiative_id)
-    return one_body(response, initiative, InitiativePublic, version=initiative.version)
-
-
-@router.patch(
-    "/initiatives/{initiative_id}",
-    operation_id="updateInitiative",
-    response_model=InitiativePublic,
-    responses=WRITE_ERRORS,
-)
-async def update_initiative(
-    initiative_id: InitiativeId,
-    body: InitiativeUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> InitiativePublic:
+INITIATIVES = Resource(router, "/initiatives/{initiative_id}", InitiativeId, InitiativePublic)
+INITIATIVES.get(service.get_initiative, "One initiative, with its version in the `ETag` header.")
+INITIATIVES.update(
+    InitiativeUpdate,
+    service.update_initiative,
     """Change an initiative, its stage included (exploring → co_designing → approved → implementing →
-    sustaining; back to co_designing when needed; retired from anywhere). Send `If-Match`."""
-    initiative = await service.update_initiative(
-        session, principal, initiative_id, body, expected_version=expected_version
-    )
-    set_etag(response, initiative.version)
-    return InitiativePublic.model_validate(initiative)
-
-
-@router.get(
-    "/initiatives/{initiative_id}/triangle",
-    operation_id="getInitiativeTriangle",
-    response_model=TriangleDiagnosis,
-    responses=problem_responses(404),
+    sustaining; back to co_designing when needed; retired from anywhere). Send `If-Match`.""",
 )
-async def get_triangle(initiative_id: InitiativeId, session: Session, principal: Caller) -> TriangleDiagnosis:
+
+
+INITIATIVES.view(
+    "/triangle",
+    TriangleDiagnosis,
+    service.triangle,
     """Where the strategic triangle is weak: a 0–100 score per corner (public value, organizational
     capacity, legitimacy and support) with the findings behind it, each with a code, a severity and a
-    plain-language explanation."""
-    return await service.triangle(session, principal, initiative_id)
-
-
-@router.get(
-    "/initiatives/{initiative_id}/authorizing-environment",
-    operation_id="getAuthorizingEnvironment",
-    response_model=AuthorizingEnvironmentMap,
-    responses=problem_responses(404),
+    plain-language explanation.""",
+    name="get_triangle",
+    operation_id="getInitiativeTriangle",
 )
-async def get_authorizing_environment(
-    initiative_id: InitiativeId, session: Session, principal: Caller
-) -> AuthorizingEnvironmentMap:
+
+
+INITIATIVES.view(
+    "/authorizing-environment",
+    AuthorizingEnvironmentMap,
+    service.authorizing_environment,
     """The stakeholders on the power/interest grid (key players, keep satisfied, keep informed,
-    monitor) with their stances, ready to draw."""
-    return await service.authorizing_environment(session, principal, initiative_id)
+    monitor) with their stances, ready to draw.""",
+    name="get_authorizing_environment",
+)
 
 
 # --- value measures ---------------------------------------------------------------------------------
 
 
-@router.get(
-    "/initiatives/{initiative_id}/measures",
-    operation_id="listMeasures",
-    response_model=ListResponse[IndicatorPublic],
-    responses=problem_responses(404),
+INITIATIVES.items(
+    "/measures",
+    IndicatorPublic,
+    service.list_measures,
+    "The indicators that measure the initiative's public value.",
 )
-async def list_measures(
-    initiative_id: InitiativeId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """The indicators that measure the initiative's public value."""
-    result = await service.list_measures(session, principal, initiative_id, page)
-    return list_body(request, response, result, IndicatorPublic)
 
 
 @router.post(
@@ -193,65 +149,31 @@ async def add_measure(
     return IndicatorPublic.model_validate(await service.add_measure(session, principal, initiative_id, body))
 
 
-@router.patch(
-    "/indicators/{indicator_id}",
-    operation_id="updateMeasure",
-    response_model=IndicatorPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_measure(
-    indicator_id: Annotated[uuid.UUID, Path()],
-    body: IndicatorUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> IndicatorPublic:
+INDICATORS = Resource(router, "/indicators/{indicator_id}", Annotated[uuid.UUID, Path()], IndicatorPublic)
+INDICATORS.update(
+    IndicatorUpdate,
+    service.update_measure,
     """Change an indicator: an initiative's value measure (its baseline, once known, say), or a plan
     goal's (by its plan's authors before approval; an approved plan's goals change by revision, 409).
-    Send `If-Match` with the version read."""
-    indicator = await service.update_measure(
-        session, principal, indicator_id, body, expected_version=expected_version
-    )
-    set_etag(response, indicator.version)
-    return IndicatorPublic.model_validate(indicator)
-
-
-@router.delete(
-    "/indicators/{indicator_id}",
-    operation_id="removeMeasure",
-    status_code=204,
-    response_class=Response,
+    Send `If-Match` with the version read.""",
+)
+INDICATORS.remove(
+    service.remove_measure,
+    "Remove an initiative's value measure. A goal's measure goes with its goal (409).",
     responses=problem_responses(404, 409),
 )
-async def remove_measure(
-    indicator_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
-) -> Response:
-    """Remove an initiative's value measure. A goal's measure goes with its goal (409)."""
-    await service.remove_measure(session, principal, indicator_id)
-    return Response(status_code=204)
 
 
 # --- capacity ---------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/initiatives/{initiative_id}/capacity-items",
-    operation_id="listCapacityItems",
-    response_model=ListResponse[CapacityItemPublic],
-    responses=problem_responses(404),
+INITIATIVES.items(
+    "/capacity-items",
+    CapacityItemPublic,
+    service.list_capacity,
+    "What the initiative needs to deliver its value, and how far each is in place.",
+    name="list_capacity_items",
 )
-async def list_capacity_items(
-    initiative_id: InitiativeId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """What the initiative needs to deliver its value, and how far each is in place."""
-    result = await service.list_capacity(session, principal, initiative_id, page)
-    return list_body(request, response, result, CapacityItemPublic)
 
 
 @router.post(
@@ -269,41 +191,15 @@ async def add_capacity_item(
     return CapacityItemPublic.model_validate(item)
 
 
-@router.patch(
-    "/capacity-items/{item_id}",
-    operation_id="updateCapacityItem",
-    response_model=CapacityItemPublic,
-    responses=WRITE_ERRORS,
+CAPACITY_ITEMS = Resource(
+    router, "/capacity-items/{item_id}", Annotated[uuid.UUID, Path()], CapacityItemPublic
 )
-async def update_capacity_item(
-    item_id: Annotated[uuid.UUID, Path()],
-    body: CapacityItemUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> CapacityItemPublic:
-    """Change a capacity item, typically its status: missing → building → in_place."""
-    item = await service.update_capacity_item(
-        session, principal, item_id, body, expected_version=expected_version
-    )
-    set_etag(response, item.version)
-    return CapacityItemPublic.model_validate(item)
-
-
-@router.delete(
-    "/capacity-items/{item_id}",
-    operation_id="removeCapacityItem",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+CAPACITY_ITEMS.update(
+    CapacityItemUpdate,
+    service.update_capacity_item,
+    "Change a capacity item, typically its status: missing → building → in_place.",
 )
-async def remove_capacity_item(
-    item_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
-) -> Response:
-    """Remove a capacity item."""
-    await service.remove_capacity_item(session, principal, item_id)
-    return Response(status_code=204)
+CAPACITY_ITEMS.remove(service.remove_capacity_item, "Remove a capacity item.")
 
 
 # --- stakeholders -----------------------------------------------------------------------------------
@@ -337,63 +233,23 @@ async def create_stakeholder(
     return StakeholderPublic.model_validate(await service.create_stakeholder(session, principal, body))
 
 
-@router.get(
-    "/stakeholders/{stakeholder_id}",
-    operation_id="getStakeholder",
-    response_model=StakeholderPublic,
-    responses=problem_responses(404),
+STAKEHOLDERS = Resource(
+    router, "/stakeholders/{stakeholder_id}", Annotated[uuid.UUID, Path()], StakeholderPublic
 )
-async def get_stakeholder(
-    stakeholder_id: Annotated[uuid.UUID, Path()], response: Response, session: Session, principal: Caller
-) -> Response:
-    """One stakeholder."""
-    stakeholder = await service.get_stakeholder(session, principal, stakeholder_id)
-    return one_body(response, stakeholder, StakeholderPublic, version=stakeholder.version)
-
-
-@router.patch(
-    "/stakeholders/{stakeholder_id}",
-    operation_id="updateStakeholder",
-    response_model=StakeholderPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_stakeholder(
-    stakeholder_id: Annotated[uuid.UUID, Path()],
-    body: StakeholderUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> StakeholderPublic:
-    """Change a stakeholder."""
-    stakeholder = await service.update_stakeholder(
-        session, principal, stakeholder_id, body, expected_version=expected_version
-    )
-    set_etag(response, stakeholder.version)
-    return StakeholderPublic.model_validate(stakeholder)
+STAKEHOLDERS.get(service.get_stakeholder, "One stakeholder.")
+STAKEHOLDERS.update(StakeholderUpdate, service.update_stakeholder, "Change a stakeholder.")
 
 
 # --- the authorizing environment --------------------------------------------------------------------
 
 
-@router.get(
-    "/initiatives/{initiative_id}/stakeholders",
-    operation_id="listPlacements",
-    response_model=ListResponse[PlacementPublic],
-    responses=problem_responses(404),
-)
-async def list_placements(
-    initiative_id: InitiativeId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+INITIATIVES.items(
+    "/stakeholders",
+    PlacementPublic,
+    service.list_placements,
     """The initiative's authorizing environment: each stakeholder's power, interest, stance,
-    participation level and whether it is a key authorizer."""
-    result = await service.list_placements(session, principal, initiative_id, page)
-    return list_body(request, response, result, PlacementPublic)
+    participation level and whether it is a key authorizer.""",
+)
 
 
 @router.post(
@@ -412,79 +268,36 @@ async def place_stakeholder(
     return PlacementPublic.model_validate(placement)
 
 
-@router.patch(
-    "/initiative-stakeholders/{placement_id}",
-    operation_id="updatePlacement",
-    response_model=PlacementPublic,
-    responses=WRITE_ERRORS,
+INITIATIVE_STAKEHOLDERS = Resource(
+    router, "/initiative-stakeholders/{placement_id}", Annotated[uuid.UUID, Path()], PlacementPublic
 )
-async def update_placement(
-    placement_id: Annotated[uuid.UUID, Path()],
-    body: PlacementUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> PlacementPublic:
-    """Change a stakeholder's place. A new `stance` (with its `evidence`) is added to the history."""
-    placement = await service.update_placement(
-        session, principal, placement_id, body, expected_version=expected_version
-    )
-    set_etag(response, placement.version)
-    return PlacementPublic.model_validate(placement)
-
-
-@router.delete(
-    "/initiative-stakeholders/{placement_id}",
-    operation_id="removePlacement",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+INITIATIVE_STAKEHOLDERS.update(
+    PlacementUpdate,
+    service.update_placement,
+    "Change a stakeholder's place. A new `stance` (with its `evidence`) is added to the history.",
 )
-async def remove_placement(
-    placement_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
-) -> Response:
-    """Take a stakeholder out of the initiative's authorizing environment (its history goes too)."""
-    await service.remove_placement(session, principal, placement_id)
-    return Response(status_code=204)
-
-
-@router.get(
-    "/initiatives/{initiative_id}/stage-history",
-    operation_id="listStageHistory",
-    response_model=ListResponse[StageChangePublic],
-    responses=problem_responses(404),
+INITIATIVE_STAKEHOLDERS.remove(
+    service.remove_placement,
+    "Take a stakeholder out of the initiative's authorizing environment (its history goes too).",
 )
-async def list_stage_history(
-    initiative_id: InitiativeId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+
+
+INITIATIVES.items(
+    "/stage-history",
+    StageChangePublic,
+    service.stage_history,
     """Every move of the initiative from stage to stage, oldest first: who moved it, from which stage
     to which, and when (`created_at`). Co-creation counts for a stage only if it was held, and
-    recorded, before the initiative entered that stage. Readable by whoever reads the initiative."""
-    result = await service.stage_history(session, principal, initiative_id, page)
-    return list_body(request, response, result, StageChangePublic)
-
-
-@router.get(
-    "/initiative-stakeholders/{placement_id}/stance-history",
-    operation_id="listStanceHistory",
-    response_model=ListResponse[StanceChangePublic],
-    responses=problem_responses(404),
+    recorded, before the initiative entered that stage. Readable by whoever reads the initiative.""",
+    name="list_stage_history",
 )
-async def list_stance_history(
-    placement_id: Annotated[uuid.UUID, Path()],
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+
+
+INITIATIVE_STAKEHOLDERS.items(
+    "/stance-history",
+    StanceChangePublic,
+    service.stance_history,
     """Every stance recorded for the stakeholder on this initiative, oldest first, with who recorded
-    it and the evidence."""
-    result = await service.stance_history(session, principal, placement_id, page)
-    return list_body(request, response, result, StanceChangePublic)
+    it and the evidence.""",
+    name="list_stance_history",
+)

@@ -7,11 +7,12 @@ Parse, call the service, shape the reply. No rules here.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.initiatives.schemas import IndicatorPublic
@@ -130,21 +131,13 @@ async def list_measurements(
     return list_body(request, response, result, MeasurementPublic)
 
 
-@router.delete(
-    "/measurements/{measurement_id}",
-    operation_id="removeMeasurement",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+MEASUREMENTS = Resource(
+    router, "/measurements/{measurement_id}", Annotated[uuid.UUID, Path(description="The measurement's id.")]
 )
-async def remove_measurement(
-    measurement_id: Annotated[uuid.UUID, Path(description="The measurement's id.")],
-    session: Session,
-    principal: Caller,
-) -> Response:
-    """Remove a measurement (a value recorded by mistake). Whoever may record on its indicator."""
-    await measurements.remove_measurement(session, principal, measurement_id)
-    return Response(status_code=204)
+MEASUREMENTS.remove(
+    measurements.remove_measurement,
+    "Remove a measurement (a value recorded by mistake). Whoever may record on its indicator.",
+)
 
 
 @router.get(
@@ -189,17 +182,14 @@ async def get_indicator_chart(
     return Response(content=svg, media_type="image/svg+xml", headers={"Cache-Control": "private, no-cache"})
 
 
-@router.get(
-    "/plans/{plan_id}/dashboard",
-    operation_id="getPlanDashboard",
-    response_model=PlanDashboard,
-    responses=problem_responses(404),
-)
-async def get_plan_dashboard(
-    plan_id: Annotated[uuid.UUID, Path(description="The plan's id.")], session: Session, principal: Caller
-) -> Any:
+PLANS = Resource(router, "/plans/{plan_id}", Annotated[uuid.UUID, Path(description="The plan's id.")])
+PLANS.view(
+    "/dashboard",
+    PlanDashboard,
+    dashboard.plan_dashboard,
     """The plan at a glance, for whoever may read it: each goal's indicator with its status and
     signals, action steps overdue, review checkpoints overdue or due within 14 days, the latest
     walkthrough's share of classrooms at each level (for the school's staff; no teacher named), and
-    the open inputs of its co-creation activities."""
-    return await dashboard.plan_dashboard(session, principal, plan_id)
+    the open inputs of its co-creation activities.""",
+    name="get_plan_dashboard",
+)

@@ -16,6 +16,7 @@ from fastapi import Body, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
@@ -23,7 +24,6 @@ from app.core.rest import (
     ListParams,
     Session,
     list_body,
-    one_body,
     set_etag,
 )
 from app.core.schemas import INT4_MAX, ListResponse
@@ -129,42 +129,23 @@ async def create_plan(
     return PlanPublic.model_validate(plan)
 
 
-@router.get(
-    "/plans/{plan_id}",
-    operation_id="getPlan",
-    response_model=PlanPublic,
-    responses=problem_responses(404),
-)
-async def get_plan(plan_id: PlanId, response: Response, session: Session, principal: Caller) -> Response:
+PLANS = Resource(router, "/plans/{plan_id}", PlanId, PlanPublic)
+PLANS.get(
+    service.read_plan,
     """One plan, with its version in the `ETag` header. For the whole plan in one document, see
-    `exportPlan`."""
-    plan = await service.read_plan(session, principal, plan_id)
-    return one_body(response, plan, PlanPublic, version=plan.version)
-
-
-@router.patch(
-    "/plans/{plan_id}",
-    operation_id="updatePlan",
-    response_model=PlanPublic,
-    responses=WRITE_ERRORS,
+    `exportPlan`.""",
+    name="get_plan",
 )
-async def update_plan(
-    plan_id: PlanId,
-    body: PlanUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> PlanPublic:
+PLANS.update(
+    PlanUpdate,
+    service.update_plan,
     """Change a plan or move it along: draft → in_review → approved → active → closed (in_review →
     draft sends it back). Going to review needs the co-creation record the district's policy asks for
     (see `getPlanPolicyCheck`; a refusal lists what is `missing`); approving needs a leader of the
     plan's school (a district leader, for a district plan). From approval on, its content changes
     through revisions only (409 here). `published` opens an approved plan to the whole district. Its
-    lead and co-authors, or leaders. Send `If-Match`: a stale one gets 412 with the `current_version`."""
-    plan = await service.update_plan(session, principal, plan_id, body, expected_version=expected_version)
-    set_etag(response, plan.version)
-    return PlanPublic.model_validate(plan)
+    lead and co-authors, or leaders. Send `If-Match`: a stale one gets 412 with the `current_version`.""",
+)
 
 
 @router.get(
@@ -203,53 +184,40 @@ async def export_plan(
     return Response(document, media_type="text/markdown; charset=utf-8")
 
 
-@router.get(
-    "/plans/{plan_id}/progress",
-    operation_id="getPlanProgress",
-    response_model=PlanProgress,
-    responses=problem_responses(404),
-)
-async def get_plan_progress(plan_id: PlanId, session: Session, principal: Caller) -> PlanProgress:
+PLANS.view(
+    "/progress",
+    PlanProgress,
+    service.plan_progress,
     """How far along the plan is, as one number with the tree behind it. An action step counts its
     progress as set, or as its status says (not started and blocked 0, in progress 50, done 100); a
     strategy is the weighted mean of its steps, a goal of its strategies, the plan of its goals. Parts
-    with nothing under them have no progress (null) and do not count."""
-    return await service.plan_progress(session, principal, plan_id)
-
-
-@router.get(
-    "/plans/{plan_id}/policy-check",
-    operation_id="getPlanPolicyCheck",
-    response_model=PolicyCheck,
-    responses=problem_responses(404),
+    with nothing under them have no progress (null) and do not count.""",
+    name="get_plan_progress",
 )
-async def get_policy_check(plan_id: PlanId, session: Session, principal: Caller) -> PolicyCheck:
+
+
+PLANS.view(
+    "/policy-check",
+    PolicyCheck,
+    service.policy_check,
     """Whether the plan may go to review under the district's co-creation policy: how many held
     co-creation activities are linked to the plan (or its initiative), whose voices attended them,
-    and, in words, what is `missing`."""
-    return await service.policy_check(session, principal, plan_id)
+    and, in words, what is `missing`.""",
+    name="get_policy_check",
+    operation_id="getPlanPolicyCheck",
+)
 
 
 # --- collaborators ----------------------------------------------------------------------------------
 
 
-@router.get(
-    "/plans/{plan_id}/collaborators",
+PLANS.items(
+    "/collaborators",
+    CollaboratorPublic,
+    service.list_collaborators,
+    "Who writes (lead, co-authors) and who reviews the plan.",
     operation_id="listPlanCollaborators",
-    response_model=ListResponse[CollaboratorPublic],
-    responses=problem_responses(404),
 )
-async def list_collaborators(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """Who writes (lead, co-authors) and who reviews the plan."""
-    result = await service.list_collaborators(session, principal, plan_id, page)
-    return list_body(request, response, result, CollaboratorPublic)
 
 
 @router.post(
@@ -268,44 +236,24 @@ async def add_collaborator(
     return CollaboratorPublic.model_validate(collaborator)
 
 
-@router.patch(
+PLAN_COLLABORATORS = Resource(
+    router,
     "/plan-collaborators/{collaborator_id}",
-    operation_id="updatePlanCollaborator",
-    response_model=CollaboratorPublic,
-    responses=problem_responses(404, 409, 412),
+    Annotated[uuid.UUID, Path(description="The collaborator's id.")],
+    CollaboratorPublic,
 )
-async def update_collaborator(
-    collaborator_id: Annotated[uuid.UUID, Path(description="The collaborator's id.")],
-    body: CollaboratorUpdate,
-    session: Session,
-    principal: Caller,
-    response: Response,
-    expected_version: ExpectedVersion,
-) -> CollaboratorPublic:
+PLAN_COLLABORATORS.update(
+    CollaboratorUpdate,
+    service.update_collaborator,
     """Change a collaborator's role. The plan's lead, or whoever approves it. Send `If-Match` with the
-    collaborator's `ETag` (its `version`)."""
-    collaborator = await service.update_collaborator(
-        session, principal, collaborator_id, body, expected_version=expected_version
-    )
-    set_etag(response, collaborator.version)
-    return CollaboratorPublic.model_validate(collaborator)
-
-
-@router.delete(
-    "/plan-collaborators/{collaborator_id}",
-    operation_id="removePlanCollaborator",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+    collaborator's `ETag` (its `version`).""",
+    operation_id="updatePlanCollaborator",
 )
-async def remove_collaborator(
-    collaborator_id: Annotated[uuid.UUID, Path(description="The collaborator's id.")],
-    session: Session,
-    principal: Caller,
-) -> Response:
-    """Take someone off the plan. The plan's lead, or whoever approves it."""
-    await service.remove_collaborator(session, principal, collaborator_id)
-    return Response(status_code=204)
+PLAN_COLLABORATORS.remove(
+    service.remove_collaborator,
+    "Take someone off the plan. The plan's lead, or whoever approves it.",
+    operation_id="removePlanCollaborator",
+)
 
 
 # --- goals ------------------------------------------------------------------------------------------
@@ -382,171 +330,78 @@ async def update_goal(
     return GoalPublic.from_view(view)
 
 
-@router.delete(
-    "/goals/{goal_id}",
-    operation_id="removeGoal",
-    status_code=204,
-    response_class=Response,
+GOALS = Resource(router, "/goals/{goal_id}", GoalId)
+GOALS.remove(
+    service.remove_goal,
+    "Remove a goal with its indicator, strategies and action steps. Before approval only.",
     responses=problem_responses(404, 409),
 )
-async def remove_goal(goal_id: GoalId, session: Session, principal: Caller) -> Response:
-    """Remove a goal with its indicator, strategies and action steps. Before approval only."""
-    await service.remove_goal(session, principal, goal_id)
-    return Response(status_code=204)
 
 
 # --- strategies -------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/goals/{goal_id}/strategies",
-    operation_id="listStrategies",
-    response_model=ListResponse[StrategyPublic],
-    responses=problem_responses(404),
+GOALS.items(
+    "/strategies", StrategyPublic, service.list_strategies, "The change ideas under a goal, oldest first."
 )
-async def list_strategies(
-    goal_id: GoalId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """The change ideas under a goal, oldest first."""
-    result = await service.list_strategies(session, principal, goal_id, page)
-    return list_body(request, response, result, StrategyPublic)
 
 
-@router.post(
-    "/goals/{goal_id}/strategies",
-    operation_id="addStrategy",
-    status_code=status.HTTP_201_CREATED,
-    response_model=StrategyPublic,
-    responses=problem_responses(404, 409),
-)
-async def add_strategy(
-    goal_id: GoalId, body: StrategyCreate, response: Response, session: Session, principal: Caller
-) -> StrategyPublic:
+GOALS.add(
+    "/strategies",
+    StrategyCreate,
+    StrategyPublic,
+    service.add_strategy,
     """Add a change idea under the goal, optionally naming the `driver` it acts on, with its `weight`
-    in the goal's progress. Before approval only."""
-    strategy = await service.add_strategy(session, principal, goal_id, body)
-    set_etag(response, strategy.version)
-    return StrategyPublic.model_validate(strategy)
-
-
-@router.patch(
-    "/strategies/{strategy_id}",
-    operation_id="updateStrategy",
-    response_model=StrategyPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_strategy(
-    strategy_id: StrategyId,
-    body: StrategyUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> StrategyPublic:
-    """Change a strategy. Before approval only. Send `If-Match`."""
-    strategy = await service.update_strategy(
-        session, principal, strategy_id, body, expected_version=expected_version
-    )
-    set_etag(response, strategy.version)
-    return StrategyPublic.model_validate(strategy)
-
-
-@router.delete(
-    "/strategies/{strategy_id}",
-    operation_id="removeStrategy",
-    status_code=204,
-    response_class=Response,
+    in the goal's progress. Before approval only.""",
     responses=problem_responses(404, 409),
 )
-async def remove_strategy(strategy_id: StrategyId, session: Session, principal: Caller) -> Response:
-    """Remove a strategy with its action steps. Before approval only."""
-    await service.remove_strategy(session, principal, strategy_id)
-    return Response(status_code=204)
+
+
+STRATEGIES = Resource(router, "/strategies/{strategy_id}", StrategyId, StrategyPublic)
+STRATEGIES.update(
+    StrategyUpdate, service.update_strategy, "Change a strategy. Before approval only. Send `If-Match`."
+)
+STRATEGIES.remove(
+    service.remove_strategy,
+    "Remove a strategy with its action steps. Before approval only.",
+    responses=problem_responses(404, 409),
+)
 
 
 # --- action steps -----------------------------------------------------------------------------------
 
 
-@router.get(
-    "/strategies/{strategy_id}/action-steps",
-    operation_id="listActionSteps",
-    response_model=ListResponse[ActionStepPublic],
-    responses=problem_responses(404),
+STRATEGIES.items(
+    "/action-steps",
+    ActionStepPublic,
+    service.list_action_steps,
+    "Who does what by when under the strategy, oldest first, with each step's progress.",
 )
-async def list_action_steps(
-    strategy_id: StrategyId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """Who does what by when under the strategy, oldest first, with each step's progress."""
-    result = await service.list_action_steps(session, principal, strategy_id, page)
-    return list_body(request, response, result, ActionStepPublic)
 
 
-@router.post(
-    "/strategies/{strategy_id}/action-steps",
-    operation_id="addActionStep",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ActionStepPublic,
-    responses=problem_responses(404, 409),
-)
-async def add_action_step(
-    strategy_id: StrategyId, body: ActionStepCreate, response: Response, session: Session, principal: Caller
-) -> ActionStepPublic:
+STRATEGIES.add(
+    "/action-steps",
+    ActionStepCreate,
+    ActionStepPublic,
+    service.add_action_step,
     """Add an action step: its owner (a person of the district), start and due dates, status (a
     `blocked` step needs its `blocked_reason`), progress (leave out to derive it from the status),
     weight, and for a pilot the `pilot_group` that tries it first and the `scale_up_criteria` for
     going whole-staff. A rollout names the pilot it scales (`scales_pilot_id`) and cannot start before
-    that pilot is done and its criteria are recorded as met. Before approval only."""
-    step = await service.add_action_step(session, principal, strategy_id, body)
-    set_etag(response, step.version)
-    return ActionStepPublic.model_validate(step)
-
-
-@router.get(
-    "/action-steps/{step_id}",
-    operation_id="getActionStep",
-    response_model=ActionStepPublic,
-    responses=problem_responses(404),
+    that pilot is done and its criteria are recorded as met. Before approval only.""",
+    responses=problem_responses(404, 409),
 )
-async def get_action_step(
-    step_id: StepId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """One action step, with its version in the `ETag` header."""
-    step = await service.get_action_step(session, principal, step_id)
-    return one_body(response, step, ActionStepPublic, version=step.version)
 
 
-@router.patch(
-    "/action-steps/{step_id}",
-    operation_id="updateActionStep",
-    response_model=ActionStepPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_action_step(
-    step_id: StepId,
-    body: ActionStepUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> ActionStepPublic:
+ACTION_STEPS = Resource(router, "/action-steps/{step_id}", StepId, ActionStepPublic)
+ACTION_STEPS.get(service.get_action_step, "One action step, with its version in the `ETag` header.")
+ACTION_STEPS.update(
+    ActionStepUpdate,
+    service.update_action_step,
     """Change an action step. In an approved or active plan only its `status`, `progress` and
     `blocked_reason` change here (carrying out the plan is not changing it; its owner may report
-    them too); anything else takes a revision (409). Unblocking clears the reason. Send `If-Match`."""
-    step = await service.update_action_step(
-        session, principal, step_id, body, expected_version=expected_version
-    )
-    set_etag(response, step.version)
-    return ActionStepPublic.model_validate(step)
+    them too); anything else takes a revision (409). Unblocking clears the reason. Send `If-Match`.""",
+)
 
 
 @router.post(
@@ -566,39 +421,22 @@ async def record_scale_up(
     return ActionStepPublic.model_validate(step)
 
 
-@router.delete(
-    "/action-steps/{step_id}",
-    operation_id="removeActionStep",
-    status_code=204,
-    response_class=Response,
+ACTION_STEPS.remove(
+    service.remove_action_step,
+    "Remove an action step. Before approval only.",
     responses=problem_responses(404, 409),
 )
-async def remove_action_step(step_id: StepId, session: Session, principal: Caller) -> Response:
-    """Remove an action step. Before approval only."""
-    await service.remove_action_step(session, principal, step_id)
-    return Response(status_code=204)
 
 
 # --- pre-planning -----------------------------------------------------------------------------------
 
 
-@router.get(
-    "/plans/{plan_id}/evidence",
-    operation_id="listEvidence",
-    response_model=ListResponse[EvidencePublic],
-    responses=problem_responses(404),
+PLANS.items(
+    "/evidence",
+    EvidencePublic,
+    service.list_evidence,
+    "The evidence pre-planning collected for the plan, oldest first.",
 )
-async def list_evidence(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """The evidence pre-planning collected for the plan, oldest first."""
-    result = await service.list_evidence(session, principal, plan_id, page)
-    return list_body(request, response, result, EvidencePublic)
 
 
 @router.post(
@@ -618,24 +456,14 @@ async def add_evidence(
     return EvidencePublic.model_validate(evidence)
 
 
-@router.get(
-    "/plans/{plan_id}/sign-offs",
-    operation_id="listPlanSignOffs",
-    response_model=ListResponse[SignOffPublic],
-    responses=problem_responses(404),
-)
-async def list_plan_sign_offs(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+PLANS.items(
+    "/sign-offs",
+    SignOffPublic,
+    service.list_sign_offs,
     """Who signed the plan off, oldest first: its reviewers while it was in review (`review`), and its
-    approver with the approval (`approval`)."""
-    result = await service.list_sign_offs(session, principal, plan_id, page)
-    return list_body(request, response, result, SignOffPublic)
+    approver with the approval (`approval`).""",
+    name="list_plan_sign_offs",
+)
 
 
 @router.post(
@@ -655,24 +483,13 @@ async def sign_off_plan(
     return SignOffPublic.model_validate(row)
 
 
-@router.get(
-    "/plans/{plan_id}/accepted-risks",
-    operation_id="listAcceptedRisks",
-    response_model=ListResponse[AcceptedRiskPublic],
-    responses=problem_responses(404),
-)
-async def list_accepted_risks(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
+PLANS.items(
+    "/accepted-risks",
+    AcceptedRiskPublic,
+    service.list_accepted_risks,
     """The barriers raised in the plan's co-creation that it carries unanswered, each with the reason
-    and who decided, oldest first."""
-    result = await service.list_accepted_risks(session, principal, plan_id, page)
-    return list_body(request, response, result, AcceptedRiskPublic)
+    and who decided, oldest first.""",
+)
 
 
 @router.post(
@@ -692,34 +509,21 @@ async def accept_plan_risk(
     return AcceptedRiskPublic.model_validate(risk)
 
 
-@router.delete(
-    "/evidence/{evidence_id}",
-    operation_id="removeEvidence",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
+EVIDENCE = Resource(
+    router, "/evidence/{evidence_id}", Annotated[uuid.UUID, Path(description="The evidence item's id.")]
 )
-async def remove_evidence(
-    evidence_id: Annotated[uuid.UUID, Path(description="The evidence item's id.")],
-    session: Session,
-    principal: Caller,
-) -> Response:
-    """Remove an evidence item."""
-    await service.remove_evidence(session, principal, evidence_id)
-    return Response(status_code=204)
+EVIDENCE.remove(service.remove_evidence, "Remove an evidence item.")
 
 
-@router.get(
-    "/plans/{plan_id}/pre-planning",
-    operation_id="getPrePlanning",
-    response_model=PrePlanning,
-    responses=problem_responses(404),
-)
-async def get_pre_planning(plan_id: PlanId, session: Session, principal: Caller) -> PrePlanning:
+PLANS.view(
+    "/pre-planning",
+    PrePlanning,
+    service.pre_planning,
     """What pre-planning surfaced: every evidence item, and the barriers and leverage points raised in
     the co-creation activities held for the plan (the inputs themselves, shown as the engagement
-    record allows)."""
-    return await service.pre_planning(session, principal, plan_id)
+    record allows).""",
+    name="get_pre_planning",
+)
 
 
 # --- revisions --------------------------------------------------------------------------------------
@@ -862,20 +666,15 @@ async def list_checkpoints(
     return list_body(request, response, result, CheckpointPublic)
 
 
-@router.post(
-    "/plans/{plan_id}/checkpoints",
+PLANS.add(
+    "/checkpoints",
+    CheckpointCreate,
+    CheckpointPublic,
+    service.add_checkpoint,
+    "Schedule one review of the plan. Its lead and co-authors, or leaders; not on a closed plan.",
     operation_id="addReviewCheckpoint",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CheckpointPublic,
     responses=problem_responses(404, 409),
 )
-async def add_checkpoint(
-    plan_id: PlanId, body: CheckpointCreate, response: Response, session: Session, principal: Caller
-) -> CheckpointPublic:
-    """Schedule one review of the plan. Its lead and co-authors, or leaders; not on a closed plan."""
-    checkpoint = await service.add_checkpoint(session, principal, plan_id, body)
-    set_etag(response, checkpoint.version)
-    return CheckpointPublic.model_validate(checkpoint)
 
 
 @router.post(
@@ -907,38 +706,18 @@ async def list_overdue_checkpoints(
     return list_body(request, response, result, CheckpointPublic)
 
 
-@router.patch(
-    "/checkpoints/{checkpoint_id}",
-    operation_id="updateReviewCheckpoint",
-    response_model=CheckpointPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_checkpoint(
-    checkpoint_id: CheckpointId,
-    body: CheckpointUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> CheckpointPublic:
+CHECKPOINTS = Resource(router, "/checkpoints/{checkpoint_id}", CheckpointId, CheckpointPublic)
+CHECKPOINTS.update(
+    CheckpointUpdate,
+    service.update_checkpoint,
     """Record a review: when it was `held_on` (not in the future), who attended (people of the
     district), the summary and decisions, and the revision it produced (one of this plan's). Send
-    `If-Match`."""
-    checkpoint = await service.update_checkpoint(
-        session, principal, checkpoint_id, body, expected_version=expected_version
-    )
-    set_etag(response, checkpoint.version)
-    return CheckpointPublic.model_validate(checkpoint)
-
-
-@router.delete(
-    "/checkpoints/{checkpoint_id}",
+    `If-Match`.""",
+    operation_id="updateReviewCheckpoint",
+)
+CHECKPOINTS.remove(
+    service.remove_checkpoint,
+    "Cancel a review that has not been held (a held review stays on the record: 409).",
     operation_id="removeReviewCheckpoint",
-    status_code=204,
-    response_class=Response,
     responses=problem_responses(404, 409),
 )
-async def remove_checkpoint(checkpoint_id: CheckpointId, session: Session, principal: Caller) -> Response:
-    """Cancel a review that has not been held (a held review stays on the record: 409)."""
-    await service.remove_checkpoint(session, principal, checkpoint_id)
-    return Response(status_code=204)

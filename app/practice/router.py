@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
@@ -20,7 +21,6 @@ from app.core.rest import (
     ListParams,
     Session,
     list_body,
-    one_body,
     set_etag,
 )
 from app.core.schemas import IsoDate, ListResponse
@@ -107,53 +107,14 @@ async def create_walkthrough(
     return WalkthroughPublic.model_validate(walkthrough)
 
 
-@router.get(
-    "/walkthroughs/{walkthrough_id}",
-    operation_id="getWalkthrough",
-    response_model=WalkthroughPublic,
-    responses=NOT_FOUND,
+WALKTHROUGHS = Resource(router, "/walkthroughs/{walkthrough_id}", WalkthroughId, WalkthroughPublic)
+WALKTHROUGHS.get(practice.get_walkthrough, "One walkthrough, with its version in the `ETag` header.")
+WALKTHROUGHS.update(
+    WalkthroughUpdate,
+    practice.update_walkthrough,
+    "Change a walkthrough (its school stays). Send `If-Match`.",
 )
-async def get_walkthrough(
-    walkthrough_id: WalkthroughId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """One walkthrough, with its version in the `ETag` header."""
-    walkthrough = await practice.get_walkthrough(session, principal, walkthrough_id)
-    return one_body(response, walkthrough, WalkthroughPublic, version=walkthrough.version)
-
-
-@router.patch(
-    "/walkthroughs/{walkthrough_id}",
-    operation_id="updateWalkthrough",
-    response_model=WalkthroughPublic,
-    responses=WRITE_ERRORS,
-)
-async def update_walkthrough(
-    walkthrough_id: WalkthroughId,
-    body: WalkthroughUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> WalkthroughPublic:
-    """Change a walkthrough (its school stays). Send `If-Match`."""
-    walkthrough = await practice.update_walkthrough(
-        session, principal, walkthrough_id, body, expected_version=expected_version
-    )
-    set_etag(response, walkthrough.version)
-    return WalkthroughPublic.model_validate(walkthrough)
-
-
-@router.delete(
-    "/walkthroughs/{walkthrough_id}",
-    operation_id="removeWalkthrough",
-    status_code=204,
-    response_class=Response,
-    responses=NOT_FOUND,
-)
-async def remove_walkthrough(walkthrough_id: WalkthroughId, session: Session, principal: Caller) -> Response:
-    """Remove a walkthrough with its observations."""
-    await practice.remove_walkthrough(session, principal, walkthrough_id)
-    return Response(status_code=204)
+WALKTHROUGHS.remove(practice.remove_walkthrough, "Remove a walkthrough with its observations.")
 
 
 @router.post(
@@ -173,47 +134,35 @@ async def close_walkthrough(
     return WalkthroughPublic.model_validate(walkthrough)
 
 
-@router.get(
-    "/walkthroughs/{walkthrough_id}/summary",
-    operation_id="getWalkthroughSummary",
-    response_model=WalkthroughSummary,
-    responses=NOT_FOUND,
-)
-async def walkthrough_summary(
-    walkthrough_id: WalkthroughId, session: Session, principal: Caller
-) -> WalkthroughSummary:
+WALKTHROUGHS.view(
+    "/summary",
+    WalkthroughSummary,
+    practice.walkthrough_summary,
     """How much of the practice was in classrooms: the share at each level, published once the
     walkthrough is closed. While open, and below the district's minimum of classrooms (three at least,
     your own classroom not counted for you), it is `suppressed` (levels null): its shares would single
-    teachers out."""
-    return await practice.walkthrough_summary(session, principal, walkthrough_id)
+    teachers out.""",
+    operation_id="getWalkthroughSummary",
+)
 
 
-@router.get(
-    "/walkthroughs/{walkthrough_id}/trend",
+WALKTHROUGHS.view(
+    "/trend",
+    WalkthroughTrend,
+    practice.walkthrough_trend,
+    "The summaries of every walkthrough of the same practice at the same school, oldest first.",
     operation_id="getWalkthroughTrend",
-    response_model=WalkthroughTrend,
-    responses=NOT_FOUND,
 )
-async def walkthrough_trend(
-    walkthrough_id: WalkthroughId, session: Session, principal: Caller
-) -> WalkthroughTrend:
-    """The summaries of every walkthrough of the same practice at the same school, oldest first."""
-    return await practice.walkthrough_trend(session, principal, walkthrough_id)
 
 
-@router.get(
-    "/walkthroughs/{walkthrough_id}/support",
-    operation_id="getWhoNeedsSupport",
-    response_model=WhoNeedsSupport,
-    responses=NOT_FOUND,
-)
-async def who_needs_support(
-    walkthrough_id: WalkthroughId, session: Session, principal: Caller
-) -> WhoNeedsSupport:
+WALKTHROUGHS.view(
+    "/support",
+    WhoNeedsSupport,
+    practice.who_needs_support,
     """Who needs which support (coaching, PLC, feedback) after the walkthrough, by name. School
-    leaders, coaches and district roles only; never other teachers."""
-    return await practice.who_needs_support(session, principal, walkthrough_id)
+    leaders, coaches and district roles only; never other teachers.""",
+    operation_id="getWhoNeedsSupport",
+)
 
 
 @router.get(
@@ -269,53 +218,18 @@ async def list_my_observations(
     return list_body(request, response, result, ObservationPublic)
 
 
-@router.get(
-    "/observations/{observation_id}",
-    operation_id="getObservation",
-    response_model=ObservationPublic,
-    responses=NOT_FOUND,
-)
-async def get_observation(
-    observation_id: ObservationId, session: Session, principal: Caller, response: Response
-) -> Response:
+OBSERVATIONS = Resource(router, "/observations/{observation_id}", ObservationId, ObservationPublic)
+OBSERVATIONS.get(
+    practice.get_observation,
     """One observation: for the teacher observed, and the school's leaders and coaches. The `ETag`
-    header carries its version for a later `If-Match`."""
-    observation = await practice.get_observation(session, principal, observation_id)
-    return one_body(response, observation, ObservationPublic, version=observation.version)
-
-
-@router.patch(
-    "/observations/{observation_id}",
-    operation_id="updateObservation",
-    response_model=ObservationPublic,
-    responses=WRITE_ERRORS,
+    header carries its version for a later `If-Match`.""",
 )
-async def update_observation(
-    observation_id: ObservationId,
-    body: ObservationUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> ObservationPublic:
-    """Change the level, support or note of an observation. Send `If-Match`."""
-    observation = await practice.update_observation(
-        session, principal, observation_id, body, expected_version=expected_version
-    )
-    set_etag(response, observation.version)
-    return ObservationPublic.model_validate(observation)
-
-
-@router.delete(
-    "/observations/{observation_id}",
-    operation_id="removeObservation",
-    status_code=204,
-    response_class=Response,
-    responses=NOT_FOUND,
+OBSERVATIONS.update(
+    ObservationUpdate,
+    practice.update_observation,
+    "Change the level, support or note of an observation. Send `If-Match`.",
 )
-async def remove_observation(observation_id: ObservationId, session: Session, principal: Caller) -> Response:
-    await practice.remove_observation(session, principal, observation_id)
-    return Response(status_code=204)
+OBSERVATIONS.remove(practice.remove_observation)
 
 
 # --- PDSA cycles ------------------------------------------------------------------------------------
@@ -343,58 +257,26 @@ async def list_pdsa_cycles(
     return list_body(request, response, result, PdsaCyclePublic)
 
 
-@router.post(
-    "/strategies/{strategy_id}/pdsa-cycles",
-    operation_id="createPdsaCycle",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PdsaCyclePublic,
+STRATEGIES = Resource(router, "/strategies/{strategy_id}", StrategyId)
+STRATEGIES.add(
+    "/pdsa-cycles",
+    PdsaCycleCreate,
+    PdsaCyclePublic,
+    practice.create_pdsa_cycle,
+    """Start a plan-do-study-act cycle on a strategy: the question, the prediction and the plan. For
+    the plan's lead and co-authors, and leaders in reach of it.""",
     responses=problem_responses(404, 409),
 )
-async def create_pdsa_cycle(
-    strategy_id: StrategyId, body: PdsaCycleCreate, response: Response, session: Session, principal: Caller
-) -> PdsaCyclePublic:
-    """Start a plan-do-study-act cycle on a strategy: the question, the prediction and the plan. For
-    the plan's lead and co-authors, and leaders in reach of it."""
-    cycle = await practice.create_pdsa_cycle(session, principal, strategy_id, body)
-    set_etag(response, cycle.version)
-    return PdsaCyclePublic.model_validate(cycle)
 
 
-@router.get(
-    "/pdsa-cycles/{cycle_id}",
-    operation_id="getPdsaCycle",
-    response_model=PdsaCyclePublic,
-    responses=NOT_FOUND,
-)
-async def get_pdsa_cycle(
-    cycle_id: CycleId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """One PDSA cycle, with its version in the `ETag` header."""
-    cycle = await practice.get_pdsa_cycle(session, principal, cycle_id)
-    return one_body(response, cycle, PdsaCyclePublic, version=cycle.version)
-
-
-@router.patch(
-    "/pdsa-cycles/{cycle_id}",
-    operation_id="updatePdsaCycle",
-    response_model=PdsaCyclePublic,
-    responses=WRITE_ERRORS,
-)
-async def update_pdsa_cycle(
-    cycle_id: CycleId,
-    body: PdsaCycleUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> PdsaCyclePublic:
+PDSA_CYCLES = Resource(router, "/pdsa-cycles/{cycle_id}", CycleId, PdsaCyclePublic)
+PDSA_CYCLES.get(practice.get_pdsa_cycle, "One PDSA cycle, with its version in the `ETag` header.")
+PDSA_CYCLES.update(
+    PdsaCycleUpdate,
+    practice.update_pdsa_cycle,
     """Record what was done (`done`) and what happened (`results`). Once results are in, the question
-    and prediction stay as written (409); a decided cycle no longer changes (409). Send `If-Match`."""
-    cycle = await practice.update_pdsa_cycle(
-        session, principal, cycle_id, body, expected_version=expected_version
-    )
-    set_etag(response, cycle.version)
-    return PdsaCyclePublic.model_validate(cycle)
+    and prediction stay as written (409); a decided cycle no longer changes (409). Send `If-Match`.""",
+)
 
 
 @router.post(
@@ -421,17 +303,7 @@ async def decide_pdsa_cycle(
     return PdsaCyclePublic.model_validate(cycle)
 
 
-@router.delete(
-    "/pdsa-cycles/{cycle_id}",
-    operation_id="removePdsaCycle",
-    status_code=204,
-    response_class=Response,
-    responses=NOT_FOUND,
-)
-async def remove_pdsa_cycle(cycle_id: CycleId, session: Session, principal: Caller) -> Response:
-    """Remove a cycle; a revision it proposed stays with the plan."""
-    await practice.remove_pdsa_cycle(session, principal, cycle_id)
-    return Response(status_code=204)
+PDSA_CYCLES.remove(practice.remove_pdsa_cycle, "Remove a cycle; a revision it proposed stays with the plan.")
 
 
 # --- PLC meetings -----------------------------------------------------------------------------------
@@ -477,52 +349,17 @@ async def create_plc_meeting(
     return PlcMeetingPublic.model_validate(meeting)
 
 
-@router.get(
-    "/plc-meetings/{meeting_id}",
-    operation_id="getPlcMeeting",
-    response_model=PlcMeetingPublic,
-    responses=NOT_FOUND,
+PLC_MEETINGS = Resource(router, "/plc-meetings/{meeting_id}", MeetingId, PlcMeetingPublic)
+PLC_MEETINGS.get(
+    practice.get_plc_meeting,
+    "One PLC meeting (for leadership: only if shared), with its version in the `ETag` header.",
 )
-async def get_plc_meeting(
-    meeting_id: MeetingId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """One PLC meeting (for leadership: only if shared), with its version in the `ETag` header."""
-    meeting = await practice.get_plc_meeting(session, principal, meeting_id)
-    return one_body(response, meeting, PlcMeetingPublic, version=meeting.version)
-
-
-@router.patch(
-    "/plc-meetings/{meeting_id}",
-    operation_id="updatePlcMeeting",
-    response_model=PlcMeetingPublic,
-    responses=WRITE_ERRORS,
+PLC_MEETINGS.update(
+    PlcMeetingUpdate,
+    practice.update_plc_meeting,
+    "Change a PLC meeting, sharing it with leadership or not. Send `If-Match`.",
 )
-async def update_plc_meeting(
-    meeting_id: MeetingId,
-    body: PlcMeetingUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> PlcMeetingPublic:
-    """Change a PLC meeting, sharing it with leadership or not. Send `If-Match`."""
-    meeting = await practice.update_plc_meeting(
-        session, principal, meeting_id, body, expected_version=expected_version
-    )
-    set_etag(response, meeting.version)
-    return PlcMeetingPublic.model_validate(meeting)
-
-
-@router.delete(
-    "/plc-meetings/{meeting_id}",
-    operation_id="removePlcMeeting",
-    status_code=204,
-    response_class=Response,
-    responses=NOT_FOUND,
-)
-async def remove_plc_meeting(meeting_id: MeetingId, session: Session, principal: Caller) -> Response:
-    await practice.remove_plc_meeting(session, principal, meeting_id)
-    return Response(status_code=204)
+PLC_MEETINGS.remove(practice.remove_plc_meeting)
 
 
 @router.get("/plc-needs", operation_id="getPlcNeeds", response_model=PlcNeeds, responses=NOT_FOUND)
@@ -625,17 +462,10 @@ async def get_feedback_result(
     return FeedbackResultPublic.model_validate(row)
 
 
-@router.delete(
-    "/feedback-results/{result_id}",
-    operation_id="removeFeedbackResult",
-    status_code=204,
-    response_class=Response,
-    responses=NOT_FOUND,
+FEEDBACK_RESULTS = Resource(router, "/feedback-results/{result_id}", ResultId)
+FEEDBACK_RESULTS.remove(
+    feedback.remove_feedback_result, "The teacher takes one of their results off the record."
 )
-async def remove_feedback_result(result_id: ResultId, session: Session, principal: Caller) -> Response:
-    """The teacher takes one of their results off the record."""
-    await feedback.remove_feedback_result(session, principal, result_id)
-    return Response(status_code=204)
 
 
 @router.get(
@@ -665,17 +495,8 @@ async def share_feedback(
     return FeedbackSharePublic.model_validate(share)
 
 
-@router.delete(
-    "/feedback-shares/{share_id}",
-    operation_id="unshareFeedback",
-    status_code=204,
-    response_class=Response,
-    responses=NOT_FOUND,
-)
-async def unshare_feedback(share_id: ShareId, session: Session, principal: Caller) -> Response:
-    """Withdraw a share you made."""
-    await feedback.unshare_feedback(session, principal, share_id)
-    return Response(status_code=204)
+FEEDBACK_SHARES = Resource(router, "/feedback-shares/{share_id}", ShareId)
+FEEDBACK_SHARES.remove(feedback.unshare_feedback, "Withdraw a share you made.")
 
 
 @router.get(

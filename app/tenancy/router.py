@@ -5,18 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Request, Response, status
+from fastapi import Path, Request, Response
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
-    ExpectedVersion,
     ListParams,
     Session,
     list_body,
-    one_body,
-    set_etag,
 )
 from app.core.schemas import ListResponse
 from app.tenancy import service
@@ -49,112 +47,42 @@ async def list_districts(
     return list_body(request, response, result, DistrictPublic)
 
 
-@router.get(
-    "/districts/{district_id}",
-    operation_id="getDistrict",
-    response_model=DistrictPublic,
-    responses=problem_responses(404),
+DISTRICTS = Resource(router, "/districts/{district_id}", DistrictId, DistrictPublic)
+DISTRICTS.get(
+    service.get_district, "Get one district. The `ETag` header carries its version for a later `If-Match`."
 )
-async def get_district(
-    district_id: DistrictId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """Get one district. The `ETag` header carries its version for a later `If-Match`."""
-    district = await service.get_district(session, principal, district_id)
-    return one_body(response, district, DistrictPublic, version=district.version)
-
-
-@router.patch(
-    "/districts/{district_id}",
-    operation_id="updateDistrict",
-    response_model=DistrictPublic,
-    responses=problem_responses(404, 409, 412),
-)
-async def update_district(
-    district_id: DistrictId,
-    body: DistrictUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> DistrictPublic:
+DISTRICTS.update(
+    DistrictUpdate,
+    service.update_district,
     """Change the fields you send; omitted fields stay as they are.
 
     Send `If-Match` with the `ETag` you read: if someone changed the district since, you get 412 with
-    `current_version` and nothing is written.
-    """
-    district = await service.update_district(
-        session, principal, district_id, body, expected_version=expected_version
-    )
-    set_etag(response, district.version)
-    return DistrictPublic.model_validate(district)
-
-
-@router.get(
-    "/districts/{district_id}/schools",
-    operation_id="listSchools",
-    response_model=ListResponse[SchoolPublic],
-    responses=problem_responses(404),
+    `current_version` and nothing is written.""",
 )
-async def list_schools(
-    district_id: DistrictId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """List a district's schools, oldest first, a page at a time (with `updated_since` for sync)."""
-    result = await service.list_schools(session, principal, district_id, page)
-    return list_body(request, response, result, SchoolPublic)
 
 
-@router.post(
-    "/districts/{district_id}/schools",
-    operation_id="createSchool",
-    status_code=status.HTTP_201_CREATED,
-    response_model=SchoolPublic,
+DISTRICTS.items(
+    "/schools",
+    SchoolPublic,
+    service.list_schools,
+    "List a district's schools, oldest first, a page at a time (with `updated_since` for sync).",
+)
+
+
+DISTRICTS.add(
+    "/schools",
+    SchoolCreate,
+    SchoolPublic,
+    service.create_school,
+    "Create a school in a district. Names and `sourced_id`s are unique within the district.",
     responses=problem_responses(404, 409),
 )
-async def create_school(
-    district_id: DistrictId, body: SchoolCreate, response: Response, session: Session, principal: Caller
-) -> SchoolPublic:
-    """Create a school in a district. Names and `sourced_id`s are unique within the district."""
-    school = await service.create_school(session, principal, district_id, body)
-    set_etag(response, school.version)
-    return SchoolPublic.model_validate(school)
 
 
-@router.get(
-    "/schools/{school_id}",
-    operation_id="getSchool",
-    response_model=SchoolPublic,
-    responses=problem_responses(404),
+SCHOOLS = Resource(router, "/schools/{school_id}", SchoolId, SchoolPublic)
+SCHOOLS.get(service.get_school, "Get one school, with its version in the `ETag` header.")
+SCHOOLS.update(
+    SchoolUpdate,
+    service.update_school,
+    "Change the fields you send; `If-Match` guards against overwriting a newer write (412).",
 )
-async def get_school(
-    school_id: SchoolId, response: Response, session: Session, principal: Caller
-) -> Response:
-    """Get one school, with its version in the `ETag` header."""
-    school = await service.get_school(session, principal, school_id)
-    return one_body(response, school, SchoolPublic, version=school.version)
-
-
-@router.patch(
-    "/schools/{school_id}",
-    operation_id="updateSchool",
-    response_model=SchoolPublic,
-    responses=problem_responses(404, 409, 412),
-)
-async def update_school(
-    school_id: SchoolId,
-    body: SchoolUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> SchoolPublic:
-    """Change the fields you send; `If-Match` guards against overwriting a newer write (412)."""
-    school = await service.update_school(
-        session, principal, school_id, body, expected_version=expected_version
-    )
-    set_etag(response, school.version)
-    return SchoolPublic.model_validate(school)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Path, Request, Response, status
 
 from app.core.problems import problem_responses
+from app.core.resources import Resource
 from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.webhooks import service
@@ -131,19 +132,12 @@ async def update_subscription(
     return subscription
 
 
-@router.delete(
-    "/webhook-subscriptions/{subscription_id}",
+WEBHOOK_SUBSCRIPTIONS = Resource(router, "/webhook-subscriptions/{subscription_id}", SubscriptionId)
+WEBHOOK_SUBSCRIPTIONS.remove(
+    service.delete_subscription,
+    "Stop the subscription; nothing more is sent, pending deliveries included.",
     operation_id="deleteWebhookSubscription",
-    status_code=204,
-    response_class=Response,
-    responses=problem_responses(404),
 )
-async def delete_subscription(
-    subscription_id: SubscriptionId, session: Session, principal: Caller
-) -> Response:
-    """Stop the subscription; nothing more is sent, pending deliveries included."""
-    await service.delete_subscription(session, principal, subscription_id)
-    return Response(status_code=204)
 
 
 @router.get(

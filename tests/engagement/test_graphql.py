@@ -780,6 +780,7 @@ async def test_contributors_are_hidden_unless_named_from_those_who_do_not_run_th
 # --- no N+1 -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.long
 async def test_a_nested_query_costs_the_same_statements_for_1x1x1x1_or_3x3x3x3(
     app: FastAPI, leader: GraphQLClient
 ) -> None:

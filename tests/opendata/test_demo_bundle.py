@@ -24,6 +24,7 @@ from app.opendata.schemas import OpenDataSettingUpdate
 from app.plans.models import Plan
 
 
+@pytest.mark.long
 async def test_the_demo_districts_bundle_validates_and_holds_nothing_private(
     empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -46,6 +46,7 @@ async def replica(database_url: str, admin_engine: AsyncEngine) -> AsyncIterator
             await connection.execute(text(f'DROP ROLE "{role}"'))
 
 
+@pytest.mark.long
 async def test_reads_go_to_the_replica_and_writes_to_the_primary(
     replica: tuple[str, SwitchableProxy],
     database_url: str,

@@ -100,6 +100,7 @@ def data_dir() -> Iterator[Path]:
     shutil.rmtree(made, ignore_errors=True)
 
 
+@pytest.mark.long
 def test_serve_restarts_a_dead_database_and_stops_it_on_sigterm(data_dir: Path) -> None:
     serve = Serve(data_dir, workers=2)
     try:
@@ -133,6 +134,7 @@ def test_serve_restarts_a_dead_database_and_stops_it_on_sigterm(data_dir: Path) 
     assert "embedded PostgreSQL stopped" in messages
 
 
+@pytest.mark.long
 def test_sigterm_with_one_worker_stops_the_database(data_dir: Path) -> None:
     serve = Serve(data_dir, workers=1)
     try:

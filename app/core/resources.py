@@ -1,0 +1,242 @@
+"""An object's REST routes, declared in a line each: read it, change it with `If-Match`, remove it, list
+or add the things under it, and read what the service computes about it.
+
+Most areas expose their objects the same way: `GET /things/{thing_id}` answers the object with its
+version in `ETag`, `PATCH` changes it with the version the client read, `DELETE` removes it with 204,
+`GET /things/{thing_id}/parts` pages through its parts with a `Link` header, and `POST` there adds one.
+The route only parses, calls the service and shapes the reply (rules stay in the service, who may do
+what in `app.auth.policy`), so those routes are written here once and an area declares them:
+
+    WALKTHROUGHS = Resource(router, "/walkthroughs/{walkthrough_id}", WalkthroughId, WalkthroughPublic)
+    WALKTHROUGHS.get(practice.get_walkthrough, "One walkthrough, with its version in the `ETag` header.")
+
+Each declaration makes the route a hand-written one would: the same path, operation id (the camel case
+of the service function's name unless given), summary (from that name, as FastAPI derives it from a
+route function's), description, parameters in the same order, request body and responses, so the
+OpenAPI document does not change. Reads reply through `one_body` and `list_body` (`app.core.rest`), as
+the hand-written reads do. A route that does anything else stays hand-written in its router.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.pagination import Page, PageRequest
+from app.core.problems import problem_responses
+from app.core.repository import VersionCheck
+from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, one_body, set_etag
+from app.core.schemas import ListResponse
+
+NOT_FOUND = problem_responses(404)
+WRITE_ERRORS = problem_responses(404, 409, 412)
+
+Read = Callable[[AsyncSession, Principal, Any], Awaitable[Any]]
+Write = Callable[..., Awaitable[Any]]
+Remove = Callable[[AsyncSession, Principal, Any], Awaitable[Any]]
+List = Callable[[AsyncSession, Principal, Any, PageRequest], Awaitable[Page[Any]]]
+# The session and the caller, as every route takes them.
+_CALLER = {"session": Session, "principal": Caller}
+
+_PATH_KEY = re.compile(r"\{(\w+)\}$")
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+
+def _parameter(name: str, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, _KEYWORD, annotation=annotation)
+
+
+def _endpoint(
+    name: str, doc: str | None, parameters: list[inspect.Parameter], returns: Any, run: Callable[..., Any]
+) -> Callable[..., Any]:
+    """A route function FastAPI reads as it reads a written one: its signature names the parameters
+    (and so the dependencies), its docstring is the operation's description."""
+
+    async def endpoint(**values: Any) -> Any:
+        return await run(**values)
+
+    endpoint.__name__ = endpoint.__qualname__ = name
+    endpoint.__doc__ = doc
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    return endpoint
+
+
+class Resource:
+    """The routes of one kind of object at `path`, whose last segment is its id (`{thing_id}`, of
+    type `key`, an `Annotated` path parameter); `public` is its reply model. `sub` routes hang below
+    the object (`/things/{thing_id}/parts`)."""
+
+    def __init__(self, router: APIRouter, path: str, key: Any, public: Any = None) -> None:
+        found = _PATH_KEY.search(path)
+        if found is None:
+            raise ValueError(f"{path!r} does not end with an id parameter")
+        self.router, self.path, self.key, self.public = router, path, key, public
+        self.key_name = found.group(1)
+
+    def get(self, read: Read, doc: str | None = None, **route: Any) -> None:
+        """`GET path`: `read(session, principal, id)`, answered with its `ETag`."""
+        public, key_name = self.public, self.key_name
+
+        async def run(
+            response: Response, session: AsyncSession, principal: Principal, **key: Any
+        ) -> Response:
+            found = await read(session, principal, key[key_name])
+            return one_body(response, found, public, version=found.version)
+
+        parameters = {"response": Response, **_CALLER}
+        self._add("GET", read, doc, run, Response, parameters, response_model=public, **route)
+
+    def update(self, body: Any, write: Write, doc: str | None = None, **route: Any) -> None:
+        """`PATCH path` with `body`: `write(session, principal, id, body, expected_version=…)`, answered
+        with the changed object and its `ETag`."""
+        public, key_name = self.public, self.key_name
+
+        async def run(
+            response: Response,
+            session: AsyncSession,
+            principal: Principal,
+            body: Any,
+            expected_version: VersionCheck,
+            **key: Any,
+        ) -> Any:
+            changed = await write(session, principal, key[key_name], body, expected_version=expected_version)
+            set_etag(response, changed.version)
+            return public.model_validate(changed)
+
+        parameters = {"body": body, "response": Response, **_CALLER, "expected_version": ExpectedVersion}
+        route.setdefault("responses", WRITE_ERRORS)
+        self._add("PATCH", write, doc, run, public, parameters, response_model=public, **route)
+
+    def remove(self, remove: Remove, doc: str | None = None, **route: Any) -> None:
+        """`DELETE path`: `remove(session, principal, id)`, answered with 204 and no body."""
+        key_name = self.key_name
+
+        async def run(session: AsyncSession, principal: Principal, **key: Any) -> Response:
+            await remove(session, principal, key[key_name])
+            return Response(status_code=204)
+
+        self._add(
+            "DELETE", remove, doc, run, Response, _CALLER, status_code=204, response_class=Response, **route
+        )
+
+    def items(self, sub: str, public: Any, read: List, doc: str | None = None, **route: Any) -> None:
+        """`GET path/sub`: a page of `read(session, principal, id, page)` as `ListResponse[public]`, with
+        its `Link` header."""
+        key_name = self.key_name
+
+        async def run(
+            request: Request,
+            response: Response,
+            session: AsyncSession,
+            principal: Principal,
+            page: Any,
+            **key: Any,
+        ) -> Response:
+            result = await read(session, principal, key[key_name], page)
+            return list_body(request, response, result, public)
+
+        parameters = {"request": Request, "response": Response, **_CALLER, "page": ListParams}
+        self._add(
+            "GET", read, doc, run, Response, parameters, sub=sub, response_model=ListResponse[public], **route
+        )
+
+    def add(
+        self, sub: str, body: Any, public: Any, create: Write, doc: str | None = None, **route: Any
+    ) -> None:
+        """`POST path/sub` with `body`: `create(session, principal, id, body)`, answered 201 with the new
+        object and its `ETag` (and, as every create, taking an `Idempotency-Key`: `AreaRouter`)."""
+        key_name = self.key_name
+
+        async def run(
+            response: Response, session: AsyncSession, principal: Principal, body: Any, **key: Any
+        ) -> Any:
+            made = await create(session, principal, key[key_name], body)
+            set_etag(response, made.version)
+            return public.model_validate(made)
+
+        parameters = {"body": body, "response": Response, **_CALLER}
+        self._add(
+            "POST",
+            create,
+            doc,
+            run,
+            public,
+            parameters,
+            sub=sub,
+            status_code=201,
+            response_model=public,
+            **route,
+        )
+
+    def view(self, sub: str, model: Any, read: Read, doc: str | None = None, **route: Any) -> None:
+        """`GET path/sub`: what `read(session, principal, id)` makes of the object, as `model`."""
+        key_name = self.key_name
+
+        async def run(session: AsyncSession, principal: Principal, **key: Any) -> Any:
+            return await read(session, principal, key[key_name])
+
+        self._add("GET", read, doc, run, model, _CALLER, sub=sub, response_model=model, **route)
+
+    def _add(
+        self,
+        method: str,
+        service: Callable[..., Any],
+        doc: str | None,
+        run: Callable[..., Any],
+        returns: Any,
+        parameters: dict[str, Any],
+        *,
+        sub: str = "",
+        **route: Any,
+    ) -> None:
+        _route(
+            self.router,
+            method,
+            self.path + sub,
+            service,
+            doc,
+            run,
+            returns,
+            {self.key_name: self.key, **parameters},
+            **route,
+        )
+
+
+def _route(
+    router: APIRouter,
+    method: str,
+    path: str,
+    service: Callable[..., Any],
+    doc: str | None,
+    run: Callable[..., Any],
+    returns: Any,
+    parameters: dict[str, Any],
+    *,
+    name: str | None = None,
+    operation_id: str | None = None,
+    **route: Any,
+) -> None:
+    """Add the route, named as `service` unless `name` says otherwise; `parameters` are the route
+    function's, in order, by name."""
+    name = name or service.__name__
+    signature = [_parameter(parameter, annotation) for parameter, annotation in parameters.items()]
+    route.setdefault("responses", NOT_FOUND)
+    router.add_api_route(
+        path,
+        _endpoint(name, doc, signature, returns, run),
+        methods=[method],
+        operation_id=operation_id or _camel(name),
+        name=name,
+        **route,
+    )
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
