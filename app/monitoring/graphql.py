@@ -23,7 +23,7 @@ from app.core.errors import NotFound
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.errors import run_mutation, validate_input
-from app.graphql.kit import RemovalPayload, id_input, node_resolver, payload, remove
+from app.graphql.kit import RemovalPayload, converter, id_input, node_resolver, payload, remove
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import node_uuid, optional_global_id, parse_global_id, present_fields
@@ -89,6 +89,7 @@ measurement_by_id = by_id(measurements.measurements_by_id)
 # --- types -------------------------------------------------------------------------------------------
 
 
+@converter(Measurement, ids={"indicator_id": "Indicator", "school_id": "School"}, key="row.client_key")
 @strawberry.type(
     name="Measurement", description="One value of an indicator: when, from how many, from where."
 )
@@ -106,26 +107,6 @@ class MeasurementType(relay.Node):
     key: str | None = strawberry.field(description="The client's own id, which makes adding idempotent.")
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def from_model(cls, row: Measurement | None) -> MeasurementType | None:
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: Measurement) -> MeasurementType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            indicator_id=relay.GlobalID("Indicator", str(row.indicator_id)),
-            school_id=optional_global_id("School", row.school_id),
-            value=row.value,
-            measured_on=row.measured_on,
-            n=row.n,
-            source=row.source,
-            key=row.client_key,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
 
     @strawberry.field(description="The indicator (measure) the value belongs to.")
     async def indicator(self, info: Info[Context, None]) -> IndicatorType | None:
@@ -156,6 +137,18 @@ class SignalPointType:
     measurement_id: relay.GlobalID
 
 
+@converter(
+    SignalPublic,
+    points=lambda row: [
+        SignalPointType(
+            index=p.index,
+            measured_on=p.measured_on,
+            value=p.value,
+            measurement_id=relay.GlobalID("Measurement", str(p.measurement_id)),
+        )
+        for p in row.points
+    ],
+)
 @strawberry.type(
     name="RunChartSignal", description="Something the run chart says, with the points behind it."
 )
@@ -169,25 +162,6 @@ class RunChartSignalType:
     detail: str
     points: list[SignalPointType]
 
-    @classmethod
-    def from_schema(cls, signal: SignalPublic) -> RunChartSignalType:
-        return cls(
-            rule_set=signal.rule_set,
-            rule=signal.rule,
-            side=signal.side,
-            favourable=signal.favourable,
-            detail=signal.detail,
-            points=[
-                SignalPointType(
-                    index=p.index,
-                    measured_on=p.measured_on,
-                    value=p.value,
-                    measurement_id=relay.GlobalID("Measurement", str(p.measurement_id)),
-                )
-                for p in signal.points
-            ],
-        )
-
 
 @strawberry.type(name="RunChartRuleResult", description="One rule applied to the series.")
 class RunChartRuleResultType:
@@ -199,6 +173,11 @@ class RunChartRuleResultType:
     limit: int | None
 
 
+@converter(
+    RunChartPublic,
+    rules=lambda row: [RunChartRuleResultType(**r.model_dump()) for r in row.rules],
+    signals=lambda row: [RunChartSignalType.from_model(s) for s in row.signals],
+)
 @strawberry.type(name="RunChart", description="The run-chart reading of a series: its median and every rule.")
 class RunChartType:
     points: int
@@ -209,19 +188,6 @@ class RunChartType:
     longest_run: int
     rules: list[RunChartRuleResultType]
     signals: list[RunChartSignalType]
-
-    @classmethod
-    def from_schema(cls, chart: RunChartPublic) -> RunChartType:
-        return cls(
-            points=chart.points,
-            median=chart.median,
-            useful_observations=chart.useful_observations,
-            runs=chart.runs,
-            crossings=chart.crossings,
-            longest_run=chart.longest_run,
-            rules=[RunChartRuleResultType(**r.model_dump()) for r in chart.rules],
-            signals=[RunChartSignalType.from_schema(s) for s in chart.signals],
-        )
 
 
 @strawberry.type(
@@ -263,7 +229,7 @@ class IndicatorStatusReportType:
             expected=report.expected,
             shortfall=report.shortfall,
             band=report.band,
-            run_chart=RunChartType.from_schema(report.run_chart),
+            run_chart=RunChartType.from_model(report.run_chart),
         )
 
 
@@ -304,25 +270,25 @@ class PlanDashboardType:
     @classmethod
     def from_view(cls, view: dashboard.DashboardView) -> PlanDashboardType:
         return cls(
-            plan=PlanType.from_row(view.plan),
+            plan=PlanType.from_model(view.plan),
             as_of=view.as_of,
             goals=[
                 GoalDashboardType(
                     goal=GoalType.from_row(g.goal, g.indicator),
                     indicator=IndicatorType.from_model(g.indicator),
                     status=IndicatorStatusReportType.from_schema(g.status),  # type: ignore[arg-type]
-                    feedback=[FeedbackCellType.from_schema(c) for c in g.feedback],
+                    feedback=[FeedbackCellType.from_model(c) for c in g.feedback],
                 )
                 for g in view.goals
             ],
-            overdue_action_steps=[ActionStepType.from_row(s) for s in view.overdue_steps],
-            overdue_checkpoints=[ReviewCheckpointType.from_row(c) for c in view.overdue_checkpoints],
-            due_checkpoints=[ReviewCheckpointType.from_row(c) for c in view.due_checkpoints],
-            latest_walkthrough=WalkthroughSummaryType.from_schema(view.walkthrough)
+            overdue_action_steps=[ActionStepType.from_model(s) for s in view.overdue_steps],
+            overdue_checkpoints=[ReviewCheckpointType.from_model(c) for c in view.overdue_checkpoints],
+            due_checkpoints=[ReviewCheckpointType.from_model(c) for c in view.due_checkpoints],
+            latest_walkthrough=WalkthroughSummaryType.from_model(view.walkthrough)
             if view.walkthrough
             else None,
             open_inputs=DashboardInputsType(
-                count=view.open_input_count, items=[InputType.from_row(i) for i in view.open_inputs]
+                count=view.open_input_count, items=[InputType.from_model(i) for i in view.open_inputs]
             ),
         )
 
@@ -343,6 +309,22 @@ class MeasurementRowErrorType:
     code: str
 
 
+@converter(
+    BulkResult,
+    items=lambda row: [
+        RecordedMeasurementType(
+            index=i.index,
+            measurement_id=relay.GlobalID("Measurement", str(i.id)),
+            key=i.key,
+            outcome=i.outcome,
+        )
+        for i in row.items
+    ],
+    errors=lambda row: [
+        MeasurementRowErrorType(index=e.index, field=e.field, message=e.message, code=e.code)
+        for e in row.errors
+    ],
+)
 @strawberry.type(name="MeasurementBatchResult", description="What a bulk add did.")
 class MeasurementBatchResultType:
     received: int
@@ -352,29 +334,6 @@ class MeasurementBatchResultType:
     rejected: int = strawberry.field(description="Rows refused (in `errors`); with `partial: true` only.")
     items: list[RecordedMeasurementType]
     errors: list[MeasurementRowErrorType]
-
-    @classmethod
-    def from_schema(cls, result: BulkResult) -> MeasurementBatchResultType:
-        return cls(
-            received=result.received,
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            rejected=result.rejected,
-            items=[
-                RecordedMeasurementType(
-                    index=i.index,
-                    measurement_id=relay.GlobalID("Measurement", str(i.id)),
-                    key=i.key,
-                    outcome=i.outcome,
-                )
-                for i in result.items
-            ],
-            errors=[
-                MeasurementRowErrorType(index=e.index, field=e.field, message=e.message, code=e.code)
-                for e in result.errors
-            ],
-        )
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -511,7 +470,7 @@ class MonitoringMutation:
                 session, info.context.principal, indicator_id, data
             )
             return RecordMeasurementPayload(
-                measurement=MeasurementType.from_row(recorded.measurement), outcome=recorded.outcome
+                measurement=MeasurementType.from_model(recorded.measurement), outcome=recorded.outcome
             )
 
         return await run_mutation(
@@ -532,7 +491,7 @@ class MonitoringMutation:
             result = await measurements.record_measurements(
                 session, info.context.principal, rows, partial=input.partial
             )
-            return RecordMeasurementsPayload(result=MeasurementBatchResultType.from_schema(result))
+            return RecordMeasurementsPayload(result=MeasurementBatchResultType.from_model(result))
 
         return await run_mutation(
             info.context, work, lambda errors: RecordMeasurementsPayload(user_errors=errors)
