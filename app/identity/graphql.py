@@ -455,7 +455,7 @@ class IdentityMutation:
             await service.revoke_role(session, info.context.principal, parse_global_id(id, "RoleAssignment"))
             return DonePayload(ok=True)
 
-        return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))
+        return await run_mutation(info.context, work, answer(DonePayload).failed, under=None)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -481,4 +481,4 @@ class IdentityMutation:
             )
             return ApiClientPayload(api_client=ApiClientType.from_model(client))
 
-        return await run_mutation(info.context, work, lambda errors: ApiClientPayload(user_errors=errors))
+        return await run_mutation(info.context, work, answer(ApiClientPayload).failed, under=None)

@@ -17,7 +17,7 @@ from app.auth.policy import get_visible_many
 from app.core.errors import FieldError, ValidationFailed
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import converter
+from app.graphql.kit import answer, converter
 from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
@@ -322,9 +322,8 @@ class WebhooksMutation:
                 deleted_global_id=relay.GlobalID("WebhookSubscription", str(subscription_id)),
             )
 
-        return await run_mutation(
-            info.context, work, lambda e: DeleteWebhookSubscriptionPayload(user_errors=e)
-        )
+        failed = answer(DeleteWebhookSubscriptionPayload).failed
+        return await run_mutation(info.context, work, failed, under=None)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Send a delivery again, with the same `webhook-id`."
@@ -346,4 +345,4 @@ class WebhooksMutation:
             view = await service.redeliver(session, principal, delivery_id)
             return WebhookDeliveryPayload(delivery=WebhookDeliveryType.from_view(view))
 
-        return await run_mutation(info.context, work, lambda e: WebhookDeliveryPayload(user_errors=e))
+        return await run_mutation(info.context, work, answer(WebhookDeliveryPayload).failed, under=None)
