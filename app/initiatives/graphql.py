@@ -38,7 +38,7 @@ from app.graphql.kit import (
     update,
     version_field,
 )
-from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent, parts_by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -128,6 +128,8 @@ initiative_by_id = by_id(service.initiatives_by_id)
 stakeholder_by_id = by_id(service.stakeholders_by_id)
 capacity_item_by_id = by_id(service.capacity_items_by_id)
 placement_by_id = by_id(service.placements_by_id)
+stage_change_by_id = parts_by_id(StageChange, "initiative_id", service.initiatives_by_id)
+stance_change_by_id = parts_by_id(StanceChange, "initiative_stakeholder_id", service.placements_by_id)
 measures_by_initiative = page_per_parent(service.measures_of_initiatives)
 capacity_by_initiative = page_per_parent(service.capacity_of_initiatives)
 placements_by_initiative = page_per_parent(service.placements_of_initiatives)
@@ -266,7 +268,8 @@ class StakeholderType(relay.Node):
     name="StageChange",
     description="One move of an initiative between stages: who, from where to where, when.",
 )
-class StageChangeType:
+class StageChangeType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     from_stage: StageEnum | None = strawberry.field(  # type: ignore[valid-type]
         description="Null on the first entry: the stage the initiative was started at."
@@ -282,6 +285,8 @@ class StageChangeType:
     changed_by_label: str | None
     created_at: datetime = strawberry.field(description="When it was moved.")
 
+    resolve_nodes = node_resolver("stage_change_by_id", stage_change_by_id, via="load_nodes")
+
 
 @converter(
     StanceChange,
@@ -289,7 +294,8 @@ class StageChangeType:
     recorded_by_global_id=lambda row: actor_global_id(row.recorded_by_kind, row.recorded_by_id),
 )
 @strawberry.type(name="StanceChange", description="One recorded stance of a stakeholder, with its evidence.")
-class StanceChangeType:
+class StanceChangeType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     from_stance: StanceEnum | None = strawberry.field(  # type: ignore[valid-type]
         description="Null on the first entry: the stance recorded when the stakeholder was placed."
@@ -311,6 +317,8 @@ class StanceChangeType:
     )
     recorded_by_label: str | None
     created_at: datetime
+
+    resolve_nodes = node_resolver("stance_change_by_id", stance_change_by_id, via="load_nodes")
 
 
 @converter(

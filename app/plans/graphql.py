@@ -54,7 +54,7 @@ from app.graphql.kit import (
     version_field,
     with_ids,
 )
-from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent, parts_by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -192,6 +192,8 @@ plan_by_id = by_id(service.plans_by_id)
 strategy_by_id = by_id(service.strategies_by_id)
 collaborator_by_id = by_id(service.collaborators_by_id)
 evidence_by_id = by_id(service.evidence_by_id)
+sign_off_by_id = parts_by_id(PlanSignOff, "plan_id", service.plans_by_id)
+accepted_risk_by_id = parts_by_id(AcceptedRisk, "plan_id", service.plans_by_id)
 collaborators_by_plan = page_per_parent(service.collaborators_of_plans)
 goals_by_plan = page_per_parent(service.goals_of_plans)
 goal_indicator_by_id = by_id(service.indicators_by_id)
@@ -434,7 +436,8 @@ SignOffKindEnum = strawberry.enum(
     signed_by_global_id=lambda row: actor_global_id(row.signed_by_kind, row.signed_by_id),
 )
 @strawberry.type(name="PlanSignOff", description="Who signed a plan off, when, with what note.")
-class PlanSignOffType:
+class PlanSignOffType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     plan_id: relay.GlobalID
     kind: SignOffKindEnum  # type: ignore[valid-type]
@@ -450,6 +453,8 @@ class PlanSignOffType:
     note: str | None
     created_at: datetime
 
+    resolve_nodes = node_resolver("sign_off_by_id", sign_off_by_id, via="load_nodes")
+
 
 @converter(
     AcceptedRisk,
@@ -460,7 +465,8 @@ class PlanSignOffType:
     name="AcceptedRisk",
     description="A barrier raised in the plan's co-creation that the plan carries unanswered, and why.",
 )
-class AcceptedRiskType:
+class AcceptedRiskType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     plan_id: relay.GlobalID
     input_id: relay.GlobalID = strawberry.field(description="The barrier (an Input) carried unanswered.")
@@ -474,6 +480,8 @@ class AcceptedRiskType:
     )
     accepted_by_label: str | None
     created_at: datetime
+
+    resolve_nodes = node_resolver("accepted_risk_by_id", accepted_risk_by_id, via="load_nodes")
 
 
 @converter(Evidence, ids={"plan_id": "Plan", "exemplar_school_id": "School"})
