@@ -58,6 +58,7 @@ from app.graphql.kit import (
     Id,
     RemovalPayload,
     answer,
+    changes_of,
     children,
     converter,
     fields,
@@ -71,7 +72,6 @@ from app.graphql.kit import (
     ref,
     remove,
     update,
-    version_field,
 )
 from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
@@ -725,20 +725,14 @@ class CreateActivityInput:
 
 
 @strawberry.input(description="Changes to an activity: omitted fields stay as they are.")
+@changes_of(CreateActivityInput, exclude={"mode", "kind", "initiative_id", "plan_id", "school_id"})
 class UpdateActivityInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    title: str | None = strawberry.UNSET
-    held_on: date | None = strawberry.UNSET
     participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     status: ActivityStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET,
         description="PLANNED goes to HELD or CANCELLED; CANCELLED back to PLANNED. Marking it HELD raises "
         "the recorded IAP2 level of those who attended.",
     )
-    summary: str | None = strawberry.UNSET
-    invitation: str | None = strawberry.UNSET
-    published: bool | None = strawberry.UNSET
 
 
 ActivityPayload = payload("ActivityPayload", activity=ActivityType)
@@ -760,10 +754,8 @@ class AddParticipationInput:
 @strawberry.input(
     description="Changes to a participation. Participants may change only `mayBeNamed` on their own."
 )
+@changes_of(AddParticipationInput, exclude={"activity_id", "stakeholder_id", "person_id"})
 class UpdateParticipationInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    role: ParticipantRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     attended: bool | None = strawberry.UNSET
     may_be_named: bool | None = strawberry.UNSET
 
@@ -785,9 +777,8 @@ class AddInputInput:
 
 
 @strawberry.input(description="What became of an input: omitted fields stay as they are.")
+@changes_of(AddInputInput, exclude={"activity_id", "participation_id", "kind", "text"})
 class UpdateInputInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
     disposition: DispositionEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="ADAPTED and DECLINED need a reason."
     )

@@ -18,6 +18,7 @@ domain error, and the first one wins, as it would written by hand.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -181,6 +182,58 @@ def _build_converter(
     converter = scope["factory"](**bound)
     converter.__qualname__ = f"{cls.__name__}.from_model"
     return converter
+
+
+# --- update inputs derived from creation inputs ------------------------------------------------------
+
+
+def changes_of(
+    base: type, *, exclude: Iterable[str] = (), versioned: bool = True
+) -> Callable[[type[T]], type[T]]:
+    """Make the (not yet strawberry) input class it decorates an update input of the creation input
+    `base`: `id` and `expectedVersion` first (unless `versioned=False`), then every field of `base` but
+    `exclude`, optional and unset unless sent (PATCH semantics), with its description and GraphQL name;
+    then the class's own fields (one named as a field of `base` replaces it, in its place). Put it
+    under `@strawberry.input(...)`.
+
+        @strawberry.input(description="Changes to a strategy: omitted fields stay as they are.")
+        @changes_of(AddStrategyInput, exclude={"goal_id"})
+        class UpdateStrategyInput:
+            pass
+    """
+    skip = frozenset(exclude)
+
+    def decorate(cls: type[T]) -> type[T]:
+        own = dict(inspect.get_annotations(cls))
+        annotations: dict[str, Any] = {}
+        if versioned:
+            annotations["id"] = relay.GlobalID
+            annotations["expected_version"] = int | None
+            cls.expected_version = version_field()  # type: ignore[attr-defined]
+        for field in base.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+            if field.python_name in skip:
+                continue
+            if field.python_name in own:  # said again, differently: in the base's place
+                annotations[field.python_name] = own.pop(field.python_name)
+                continue
+            type_ = field.type
+            annotations[field.python_name] = (
+                type_ if isinstance(type_, StrawberryOptional) else (StrawberryOptional(type_))
+            )
+            setattr(
+                cls,
+                field.python_name,
+                strawberry.field(
+                    default=strawberry.UNSET,
+                    name=field.graphql_name,
+                    description=field.description,
+                    deprecation_reason=field.deprecation_reason,
+                ),
+            )
+        cls.__annotations__ = {**annotations, **own}
+        return cls
+
+    return decorate
 
 
 # --- global ids in inputs ----------------------------------------------------------------------------

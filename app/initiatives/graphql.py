@@ -24,6 +24,7 @@ from app.graphql.kit import (
     Id,
     RemovalPayload,
     answer,
+    changes_of,
     children,
     converter,
     fields,
@@ -774,13 +775,9 @@ class AddCapacityItemInput:
 
 
 @strawberry.input(description="Changes to a capacity item: omitted fields stay as they are.")
+@changes_of(AddCapacityItemInput, exclude={"initiative_id"})
 class UpdateCapacityItemInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    category: CapacityCategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    description: str | None = strawberry.UNSET
-    status: CapacityStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    owner_person_id: relay.GlobalID | None = strawberry.UNSET
+    pass
 
 
 RemoveCapacityItemInput = id_input("RemoveCapacityItemInput")
@@ -804,19 +801,9 @@ class CreateStakeholderInput:
 
 
 @strawberry.input(description="Changes to a stakeholder: omitted fields stay as they are.")
+@changes_of(CreateStakeholderInput)
 class UpdateStakeholderInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    name: str | None = strawberry.UNSET
-    category: StakeholderCategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    is_group: bool | None = strawberry.UNSET
-    person_id: relay.GlobalID | None = strawberry.UNSET
-    formal_authority: bool | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    preferred_language: str | None = strawberry.UNSET
-    neighbourhood: str | None = strawberry.UNSET
-    community_role: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    pass
 
 
 StakeholderPayload = payload("StakeholderPayload", stakeholder=StakeholderType)

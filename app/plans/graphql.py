@@ -38,6 +38,7 @@ from app.graphql.kit import (
     Id,
     RemovalPayload,
     answer,
+    changes_of,
     children,
     converter,
     fields,
@@ -1047,12 +1048,8 @@ class CreatePlanInput:
 
 
 @strawberry.input(description="Changes to a plan: omitted fields stay as they are.")
+@changes_of(CreatePlanInput, exclude={"cycle", "school_id"})
 class UpdatePlanInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    title: str | None = strawberry.UNSET
-    summary: str | None = strawberry.UNSET
-    initiative_id: relay.GlobalID | None = strawberry.UNSET
     status: PlanStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET,
         description="IN_REVIEW needs the co-creation policy met (the refusal lists what is missing); "
@@ -1075,10 +1072,9 @@ class AddCollaboratorInput:
 
 
 @strawberry.input
+@changes_of(AddCollaboratorInput, exclude={"plan_id", "person_id"})
 class UpdateCollaboratorInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    role: CollaboratorRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    pass
 
 
 RemoveCollaboratorInput = id_input("RemoveCollaboratorInput")
@@ -1101,16 +1097,9 @@ class GoalIndicatorInput:
 
 
 @strawberry.input(name="UpdateGoalIndicatorInput", description="Changes to a goal's measure.")
+@changes_of(GoalIndicatorInput, versioned=False)
 class UpdateGoalIndicatorInput:
-    name: str | None = strawberry.UNSET
-    unit: str | None = strawberry.UNSET
-    direction: DirectionEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    kind: IndicatorKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    baseline_value: Decimal | None = strawberry.UNSET
-    baseline_date: date | None = strawberry.UNSET
-    target_value: Decimal | None = strawberry.UNSET
-    target_date: date | None = strawberry.UNSET
-    feedback_measure: str | None = strawberry.UNSET
+    pass
 
 
 @strawberry.input(description="A measurable goal for a plan that is not yet approved.")
@@ -1146,13 +1135,9 @@ class AddStrategyInput:
 
 
 @strawberry.input(description="Changes to a strategy (before approval): omitted fields stay as they are.")
+@changes_of(AddStrategyInput, exclude={"goal_id"})
 class UpdateStrategyInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    driver: str | None = strawberry.UNSET
-    weight: Decimal | None = strawberry.UNSET
+    pass
 
 
 RemoveStrategyInput = id_input("RemoveStrategyInput")
@@ -1184,21 +1169,9 @@ class AddActionStepInput:
     description="Changes to an action step. In an approved or active plan, `status`, `progress` and "
     "`blockedReason` are progress reports (its owner may send them too); anything else needs a revision."
 )
+@changes_of(AddActionStepInput, exclude={"strategy_id"})
 class UpdateActionStepInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    owner_person_id: relay.GlobalID | None = strawberry.UNSET
-    starts_on: date | None = strawberry.UNSET
-    due_on: date | None = strawberry.UNSET
-    status: StepStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    blocked_reason: str | None = strawberry.UNSET
     progress: int | None = strawberry.UNSET
-    weight: Decimal | None = strawberry.UNSET
-    pilot_group: str | None = strawberry.UNSET
-    scale_up_criteria: str | None = strawberry.UNSET
-    scales_pilot_id: relay.GlobalID | None = strawberry.UNSET
 
 
 @strawberry.input(description="A pilot's scale-up criteria, recorded as met, on what evidence.")
@@ -1324,10 +1297,8 @@ class ScheduleCheckpointsInput:
 
 
 @strawberry.input(description="Record a review: omitted fields stay as they are.")
+@changes_of(AddCheckpointInput, exclude={"plan_id"})
 class UpdateCheckpointInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    scheduled_on: date | None = strawberry.UNSET
     held_on: date | None = strawberry.UNSET
     attendee_person_ids: list[relay.GlobalID] | None = strawberry.field(
         default=strawberry.UNSET, description="People of the district who came."

@@ -31,6 +31,7 @@ from app.graphql.kit import (
     RemoveInput,
     answer,
     audited_node_resolver,
+    changes_of,
     converter,
     fields,
     mutate,
@@ -145,12 +146,8 @@ class CreatePracticeInput:
 
 
 @strawberry.input(description="Change or retire a practice; fields left out stay as they are.")
+@changes_of(CreatePracticeInput)
 class UpdatePracticeInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    evidence: str | None = strawberry.UNSET
     retired: bool | None = strawberry.UNSET
 
 
@@ -854,14 +851,9 @@ class CreateWalkthroughInput:
 
 
 @strawberry.input(description="Changes to a walkthrough: omitted fields stay as they are.")
+@changes_of(CreateWalkthroughInput, exclude={"school_id"})
 class UpdateWalkthroughInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    practice: str | None = strawberry.UNSET
-    practice_id: relay.GlobalID | None = strawberry.UNSET
-    observed_on: date | None = strawberry.UNSET
     observer_person_id: relay.GlobalID | None = strawberry.UNSET
-    plan_id: relay.GlobalID | None = strawberry.UNSET
     activity_id: relay.GlobalID | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
 
@@ -881,11 +873,8 @@ class AddObservationInput:
 
 
 @strawberry.input(description="Changes to an observation: omitted fields stay as they are.")
+@changes_of(AddObservationInput, exclude={"walkthrough_id", "teacher_person_id"})
 class UpdateObservationInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    level: ImplementationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    support: SupportNeededEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     note: str | None = strawberry.UNSET
 
 
@@ -956,16 +945,9 @@ class CreatePlcMeetingInput:
 
 
 @strawberry.input(description="Changes to a PLC meeting: omitted fields stay as they are.")
+@changes_of(CreatePlcMeetingInput, exclude={"school_id"})
 class UpdatePlcMeetingInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    team: str | None = strawberry.UNSET
-    met_on: date | None = strawberry.UNSET
-    agenda: str | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
-    needs: list[str] | None = strawberry.UNSET
     shared_with_leadership: bool | None = strawberry.UNSET
-    practice_id: relay.GlobalID | None = strawberry.UNSET
 
 
 PlcMeetingPayload = payload("PlcMeetingPayload", plc_meeting=PlcMeetingType)

@@ -12,7 +12,18 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import Id, answer, fields, mutate, node_by_id, node_resolver, payload, read, update
+from app.graphql.kit import (
+    Id,
+    answer,
+    changes_of,
+    fields,
+    mutate,
+    node_by_id,
+    node_resolver,
+    payload,
+    read,
+    update,
+)
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
@@ -238,15 +249,9 @@ class CreateSchoolInput:
 
 
 @strawberry.input(description="Changes to a school: omitted fields stay as they are.")
+@changes_of(CreateSchoolInput, exclude={"district_id"})
 class UpdateSchoolInput:
-    id: relay.GlobalID
-    expected_version: int | None = strawberry.field(
-        default=None, description="The version you read; a stale one is refused and nothing is written."
-    )
-    name: str | None = strawberry.UNSET
-    sourced_id: str | None = strawberry.UNSET
-    grade_low: str | None = strawberry.UNSET
-    grade_high: str | None = strawberry.UNSET
+    pass
 
 
 SchoolPayload = payload("SchoolPayload", school=SchoolType)
