@@ -45,7 +45,6 @@ from app.graphql.relay import (
     Connection,
     actor_global_id,
     node_uuid,
-    optional_global_id,
     page_request,
     parse_global_id,
 )
@@ -202,7 +201,7 @@ class IndicatorType(relay.Node):
         from app.monitoring.graphql import IndicatorStatusReportType, indicator_status_by_id
 
         loader = info.context.loader("indicator_status_by_id", indicator_status_by_id)
-        return IndicatorStatusReportType.from_schema(await loader.load(self.database_id))
+        return IndicatorStatusReportType.from_model(await loader.load(self.database_id))
 
     @classmethod
     async def resolve_nodes(
@@ -491,6 +490,11 @@ class AuthorizingEnvironment:
         )
 
 
+@converter(
+    Initiative,
+    ids={"district_id": "District", "school_id": "School", "owner_person_id": "Person"},
+    school_uuid="row.school_id",
+)
 @strawberry.type(
     name="Initiative",
     description="A strategic-triangle initiative of the district (no school) or of one school.",
@@ -513,30 +517,6 @@ class InitiativeType(relay.Node):
     created_at: datetime
     updated_at: datetime
     school_uuid: strawberry.Private[uuid.UUID | None]
-
-    @classmethod
-    def from_model(cls, initiative: Initiative | None) -> InitiativeType | None:
-        if initiative is None:
-            return None
-        return cls(
-            id=str(initiative.id),
-            database_id=initiative.id,
-            district_id=relay.GlobalID("District", str(initiative.district_id)),
-            school_id=optional_global_id("School", initiative.school_id),
-            title=initiative.title,
-            summary=initiative.summary,
-            public_value=initiative.public_value,
-            beneficiaries=initiative.beneficiaries,
-            stage=initiative.stage,
-            owner_person_id=optional_global_id("Person", initiative.owner_person_id),
-            starts_on=initiative.starts_on,
-            ends_on=initiative.ends_on,
-            published=initiative.published,
-            version=initiative.version,
-            created_at=initiative.created_at,
-            updated_at=initiative.updated_at,
-            school_uuid=initiative.school_id,
-        )
 
     @strawberry.field(
         description="The person who owns the initiative; null when none is named, and for "

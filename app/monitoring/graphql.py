@@ -26,7 +26,7 @@ from app.graphql.errors import run_mutation, validate_input
 from app.graphql.kit import RemovalPayload, converter, id_input, node_resolver, payload, remove
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import node_uuid, optional_global_id, parse_global_id, present_fields
+from app.graphql.relay import node_uuid, parse_global_id, present_fields
 from app.initiatives.graphql import (
     IndicatorType,
 )
@@ -119,14 +119,11 @@ class MeasurementType(relay.Node):
     resolve_nodes = node_resolver("measurement_by_id", measurement_by_id)
 
 
+@converter(SeriesPoint)
 @strawberry.type(name="SeriesPoint", description="A dated value of an indicator's series.")
 class SeriesPointType:
     measured_on: date
     value: Decimal
-
-    @classmethod
-    def from_schema(cls, point: SeriesPoint | None) -> SeriesPointType | None:
-        return cls(measured_on=point.measured_on, value=point.value) if point is not None else None
 
 
 @strawberry.type(name="SignalPoint", description="A point behind a run-chart signal.")
@@ -190,6 +187,14 @@ class RunChartType:
     signals: list[RunChartSignalType]
 
 
+@converter(
+    IndicatorStatusPublic,
+    ids={"indicator_id": "Indicator", "school_id": "School"},
+    latest=lambda row: SeriesPointType.from_model(row.latest),
+    baseline=lambda row: SeriesPointType.from_model(row.baseline),
+    target=lambda row: SeriesPointType.from_model(row.target),
+    run_chart=lambda row: RunChartType.from_model(row.run_chart),
+)
 @strawberry.type(
     name="IndicatorStatusReport",
     description="Where an indicator stands (the latest value against the path from baseline to target) and "
@@ -211,26 +216,6 @@ class IndicatorStatusReportType:
     )
     band: Decimal | None = strawberry.field(description="Shortfalls within it are AT_RISK.")
     run_chart: RunChartType
-
-    @classmethod
-    def from_schema(cls, report: IndicatorStatusPublic | None) -> IndicatorStatusReportType | None:
-        if report is None:
-            return None
-        return cls(
-            indicator_id=relay.GlobalID("Indicator", str(report.indicator_id)),
-            school_id=optional_global_id("School", report.school_id),
-            status=report.status,
-            basis=report.basis,
-            reason=report.reason,
-            latest=SeriesPointType.from_schema(report.latest),
-            baseline=SeriesPointType.from_schema(report.baseline),
-            baseline_source=report.baseline_source,
-            target=SeriesPointType.from_schema(report.target),
-            expected=report.expected,
-            shortfall=report.shortfall,
-            band=report.band,
-            run_chart=RunChartType.from_model(report.run_chart),
-        )
 
 
 @strawberry.type(name="GoalDashboard", description="A goal, its indicator and where the indicator stands.")
@@ -276,7 +261,7 @@ class PlanDashboardType:
                 GoalDashboardType(
                     goal=GoalType.from_row(g.goal, g.indicator),
                     indicator=IndicatorType.from_model(g.indicator),
-                    status=IndicatorStatusReportType.from_schema(g.status),  # type: ignore[arg-type]
+                    status=IndicatorStatusReportType.from_model(g.status),  # type: ignore[arg-type]
                     feedback=[FeedbackCellType.from_model(c) for c in g.feedback],
                 )
                 for g in view.goals
@@ -376,7 +361,7 @@ class MonitoringQuery:
                 )
             except NotFound:
                 return None
-        return IndicatorStatusReportType.from_schema(report)
+        return IndicatorStatusReportType.from_model(report)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
