@@ -126,6 +126,7 @@ class SeriesPointType:
     value: Decimal
 
 
+@converter(ids={"measurement_id": "Measurement"})
 @strawberry.type(name="SignalPoint", description="A point behind a run-chart signal.")
 class SignalPointType:
     index: int = strawberry.field(description="Position in the series, oldest first, from 0.")
@@ -136,15 +137,7 @@ class SignalPointType:
 
 @converter(
     SignalPublic,
-    points=lambda row: [
-        SignalPointType(
-            index=p.index,
-            measured_on=p.measured_on,
-            value=p.value,
-            measurement_id=relay.GlobalID("Measurement", str(p.measurement_id)),
-        )
-        for p in row.points
-    ],
+    points=lambda row: [SignalPointType.from_model(p) for p in row.points],
 )
 @strawberry.type(
     name="RunChartSignal", description="Something the run chart says, with the points behind it."
@@ -278,6 +271,7 @@ class PlanDashboardType:
         )
 
 
+@converter(ids={"measurement_id": ("Measurement", "id")})
 @strawberry.type(name="RecordedMeasurement", description="One applied row of a bulk add.")
 class RecordedMeasurementType:
     index: int = strawberry.field(description="The row's position in the input, from 0.")
@@ -286,6 +280,7 @@ class RecordedMeasurementType:
     outcome: MeasurementOutcomeEnum  # type: ignore[valid-type]
 
 
+@converter()
 @strawberry.type(name="MeasurementRowError", description="A refused row of a bulk add.")
 class MeasurementRowErrorType:
     index: int
@@ -296,19 +291,8 @@ class MeasurementRowErrorType:
 
 @converter(
     BulkResult,
-    items=lambda row: [
-        RecordedMeasurementType(
-            index=i.index,
-            measurement_id=relay.GlobalID("Measurement", str(i.id)),
-            key=i.key,
-            outcome=i.outcome,
-        )
-        for i in row.items
-    ],
-    errors=lambda row: [
-        MeasurementRowErrorType(index=e.index, field=e.field, message=e.message, code=e.code)
-        for e in row.errors
-    ],
+    items=lambda row: [RecordedMeasurementType.from_model(i) for i in row.items],
+    errors=lambda row: [MeasurementRowErrorType.from_model(e) for e in row.errors],
 )
 @strawberry.type(name="MeasurementBatchResult", description="What a bulk add did.")
 class MeasurementBatchResultType:

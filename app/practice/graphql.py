@@ -157,6 +157,7 @@ PracticePayload = payload("PracticePayload", practice=PracticeType)
 # --- walkthroughs -----------------------------------------------------------------------------------
 
 
+@converter()
 @strawberry.type(name="LevelShare", description="The classrooms at one implementation level.")
 class LevelShareType:
     level: ImplementationLevelEnum  # type: ignore[valid-type]
@@ -167,9 +168,7 @@ class LevelShareType:
 @converter(
     WalkthroughSummary,
     ids={"walkthrough_id": "Walkthrough", "school_id": "School"},
-    levels=lambda row: [
-        LevelShareType(level=s.level, classrooms=s.classrooms, share=s.share) for s in row.levels
-    ],
+    levels=lambda row: [LevelShareType.from_model(s) for s in row.levels],
 )
 @strawberry.type(
     name="WalkthroughSummary",
@@ -340,6 +339,7 @@ class WalkthroughType(relay.Node):
     resolve_nodes = node_resolver("walkthrough_by_id", walkthrough_by_id)
 
 
+@converter(ids={"observation_id": "WalkthroughObservation", "teacher_person_id": "Person"})
 @strawberry.type(name="SupportEntry", description="A teacher who needs a kind of support, and why.")
 class SupportEntryType:
     observation_id: relay.GlobalID
@@ -349,6 +349,7 @@ class SupportEntryType:
     note: str | None
 
 
+@converter(teachers=lambda row: [SupportEntryType.from_model(e) for e in row.teachers])
 @strawberry.type(name="SupportGroup", description="The teachers who need one kind of support.")
 class SupportGroupType:
     support: SupportNeededEnum  # type: ignore[valid-type]
@@ -358,22 +359,7 @@ class SupportGroupType:
 @converter(
     WhoNeedsSupport,
     ids={"walkthrough_id": "Walkthrough"},
-    groups=lambda row: [
-        SupportGroupType(
-            support=group.support,
-            teachers=[
-                SupportEntryType(
-                    observation_id=relay.GlobalID("WalkthroughObservation", str(e.observation_id)),
-                    teacher_person_id=relay.GlobalID("Person", str(e.teacher_person_id)),
-                    teacher_name=e.teacher_name,
-                    level=e.level,
-                    note=e.note,
-                )
-                for e in group.teachers
-            ],
-        )
-        for group in row.groups
-    ],
+    groups=lambda row: [SupportGroupType.from_model(group) for group in row.groups],
 )
 @strawberry.type(
     name="WhoNeedsSupport",
