@@ -233,3 +233,16 @@ async def test_a_stale_version_says_which_version_is_current(leader: GraphQLClie
     assert error["kind"] == "STALE_VERSION"
     assert error["code"] == "stale_version"
     assert error["currentVersion"] == initiative["version"] + 1
+
+
+async def test_a_mutation_with_plain_arguments_names_the_argument_at_fault(
+    gql: GraphQLClient, tokens: Tokens
+) -> None:
+    """`userErrors.field` starts at the argument: `["id"]` for `revokeRole(id:)`, not `["input", "id"]`
+    (there is no `input` to point into)."""
+    gql.headers.update(await tokens.headers("A", Role.DISTRICT_ADMIN))
+    body = await gql(
+        'mutation { revokeRole(id: "UGxhbjox") { ok userErrors { field code } } }'  # a Plan's id
+    )
+    assert body["revokeRole"]["ok"] is not True
+    assert [error["field"] for error in body["revokeRole"]["userErrors"]] == [["id"]]

@@ -21,11 +21,11 @@ from strawberry import relay
 from app.auth.principal import SYSTEM
 from app.core.db import session_scope
 from app.demo import seed_engagement, seed_initiatives, seed_plans
-from app.engagement.models import InputLink
+from app.engagement.models import Input, InputLink
 from app.identity.models import Role, RoleAssignment, User
 from app.initiatives.graphql import SUBJECT_TYPES
-from app.initiatives.models import CapacityItem, Indicator, InitiativeStakeholder
-from app.plans.models import Evidence, PlanCollaborator
+from app.initiatives.models import CapacityItem, Indicator, InitiativeStakeholder, StageChange, StanceChange
+from app.plans.models import AcceptedRisk, Evidence, Plan, PlanCollaborator, PlanSignOff, SignOffKind
 from app.practice.models import FeedbackShare
 from tests.conftest import GraphQLClient, Tokens, World
 
@@ -41,6 +41,10 @@ CASES: dict[str, tuple[Any, Role]] = {
     "InputLink": (InputLink, Role.DISTRICT_LEADER),
     "FeedbackShare": (FeedbackShare, Role.TEACHER),
     "RoleAssignment": (RoleAssignment, Role.DISTRICT_ADMIN),
+    "PlanSignOff": (PlanSignOff, Role.DISTRICT_LEADER),
+    "AcceptedRisk": (AcceptedRisk, Role.DISTRICT_LEADER),
+    "StageChange": (StageChange, Role.DISTRICT_LEADER),
+    "StanceChange": (StanceChange, Role.DISTRICT_LEADER),
 }
 
 
@@ -56,6 +60,22 @@ async def _seed(app: FastAPI, world: World) -> dict[str, uuid.UUID]:
         )
         coach = await session.scalar(select(User.person_id).where(User.id == world.user("A", Role.COACH)[0]))
         session.add(FeedbackShare(district_id=district_id, teacher_person_id=teacher, person_id=coach))
+        plan_id = await session.scalar(select(Plan.id).where(Plan.district_id == district_id).limit(1))
+        input_id = await session.scalar(select(Input.id).where(Input.district_id == district_id).limit(1))
+        session.add(
+            PlanSignOff(
+                district_id=district_id, plan_id=plan_id, kind=SignOffKind.REVIEW, signed_by_kind="user"
+            )
+        )
+        session.add(
+            AcceptedRisk(
+                district_id=district_id,
+                plan_id=plan_id,
+                input_id=input_id,
+                reason="R",
+                accepted_by_kind="user",
+            )
+        )
     found: dict[str, uuid.UUID] = {}
     async with session_scope(app.state.session_factory, SYSTEM) as session:
         for type_name, (model, _) in CASES.items():
@@ -87,7 +107,11 @@ async def test_a_node_of_the_district_answers_null_to_a_caller_who_may_not_read_
     environment; a coach is not party to a teacher's share with someone else; only account managers
     see role assignments."""
     ids = await _seed(app, world)
-    refused = {"InitiativeStakeholder": Role.VIEWER, "RoleAssignment": Role.TEACHER}
+    refused = {
+        "InitiativeStakeholder": Role.VIEWER,
+        "StanceChange": Role.VIEWER,
+        "RoleAssignment": Role.TEACHER,
+    }
     for type_name, role in refused.items():
         gql.headers = await tokens.headers("A", role)
         global_id = str(relay.GlobalID(type_name, str(ids[type_name])))

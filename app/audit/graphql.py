@@ -15,6 +15,7 @@ from app.audit import service
 from app.audit.models import AuditEvent
 from app.core.pagination import require_aware
 from app.graphql.context import Context
+from app.graphql.kit import converter
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     ACTOR_TYPES,
@@ -27,6 +28,12 @@ from app.graphql.relay import (
 )
 
 
+@converter(
+    AuditEvent,
+    occurred_at="row.created_at",
+    actor_global_id=lambda row: actor_global_id(row.actor_kind, row.actor_id),
+    entity_global_id=lambda row: entity_global_id(row.entity_type, row.entity_id),
+)
 @strawberry.type(
     name="AuditEvent", description="One write: who, what, before and after, when, which request."
 )
@@ -53,24 +60,6 @@ class AuditEventType:
     before: JSON | None
     after: JSON | None
     request_id: str | None
-
-    @classmethod
-    def from_model(cls, event: AuditEvent) -> AuditEventType:
-        return cls(
-            database_id=event.id,
-            occurred_at=event.created_at,
-            actor_kind=event.actor_kind,
-            actor_id=event.actor_id,
-            actor_global_id=actor_global_id(event.actor_kind, event.actor_id),
-            actor_label=event.actor_label,
-            action=event.action,
-            entity_type=event.entity_type,
-            entity_id=event.entity_id,
-            entity_global_id=entity_global_id(event.entity_type, event.entity_id),
-            before=event.before,
-            after=event.after,
-            request_id=event.request_id,
-        )
 
 
 # A filter no row meets: a global id of a type that is never written, or two filters that disagree.

@@ -43,6 +43,7 @@ from app.graphql.kit import (
     RemoveInput,
     answer,
     audited_node_resolver,
+    converter,
     fields,
     mutate,
     payload,
@@ -82,6 +83,15 @@ CoachingSessionKindEnum = strawberry.enum(
 # --- types ------------------------------------------------------------------------------------------
 
 
+@converter(
+    CoachingCycle,
+    ids={
+        "school_id": "School",
+        "teacher_person_id": "Person",
+        "coach_person_id": "Person",
+        "practice_id": "Practice",
+    },
+)
 @strawberry.type(
     name="CoachingCycle",
     description="A teacher and a coach around one practice. Only the two, and the people the teacher "
@@ -105,28 +115,10 @@ class CoachingCycleType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_row(cls, row: CoachingCycle) -> CoachingCycleType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            school_id=relay.GlobalID("School", str(row.school_id)),
-            teacher_person_id=relay.GlobalID("Person", str(row.teacher_person_id)),
-            coach_person_id=relay.GlobalID("Person", str(row.coach_person_id)),
-            practice_id=relay.GlobalID("Practice", str(row.practice_id)),
-            period=row.period,
-            goal=row.goal,
-            goal_agreed_at=row.goal_agreed_at,
-            reflection=row.reflection,
-            status=row.status,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
     resolve_nodes = audited_node_resolver(coaching.cycles_by_id)
 
 
+@converter(CoachingSession, ids={"cycle_id": "CoachingCycle"})
 @strawberry.type(name="CoachingSession", description="A scheduled plan, observe or debrief session.")
 class CoachingSessionType(relay.Node):
     id: relay.NodeID[str]
@@ -137,21 +129,17 @@ class CoachingSessionType(relay.Node):
     ends_at: datetime
     notes: str | None
 
-    @classmethod
-    def from_row(cls, row: CoachingSession) -> CoachingSessionType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            cycle_id=relay.GlobalID("CoachingCycle", str(row.cycle_id)),
-            kind=row.kind,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            notes=row.notes,
-        )
-
     resolve_nodes = audited_node_resolver(coaching.sessions_by_id)
 
 
+@converter(
+    CoachingObservationPublic,
+    ids={
+        "cycle_id": "CoachingCycle",
+        "observation_id": "WalkthroughObservation",
+        "walkthrough_id": "Walkthrough",
+    },
+)
 @strawberry.type(
     name="CoachingObservation",
     description="A walkthrough observation of the teacher's classroom linked to the cycle: the support "
@@ -169,24 +157,10 @@ class CoachingObservationType(relay.Node):
     support_given: bool
     version: int
 
-    @classmethod
-    def from_schema(cls, link: CoachingObservationPublic) -> CoachingObservationType:
-        return cls(
-            id=str(link.id),
-            database_id=link.id,
-            cycle_id=relay.GlobalID("CoachingCycle", str(link.cycle_id)),
-            observation_id=relay.GlobalID("WalkthroughObservation", str(link.observation_id)),
-            walkthrough_id=relay.GlobalID("Walkthrough", str(link.walkthrough_id)),
-            observed_on=link.observed_on,
-            level=link.level,
-            support_needed=link.support_needed,
-            support_given=link.support_given,
-            version=link.version,
-        )
-
-    resolve_nodes = audited_node_resolver(coaching.observations_by_id, convert="from_schema")
+    resolve_nodes = audited_node_resolver(coaching.observations_by_id)
 
 
+@converter(CoachingShare, ids={"cycle_id": "CoachingCycle", "person_id": "Person"})
 @strawberry.type(
     name="CoachingShare", description="The teacher's choice to let a named person read the cycle."
 )
@@ -197,19 +171,10 @@ class CoachingShareType(relay.Node):
     person_id: relay.GlobalID
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: CoachingShare) -> CoachingShareType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            cycle_id=relay.GlobalID("CoachingCycle", str(row.cycle_id)),
-            person_id=relay.GlobalID("Person", str(row.person_id)),
-            created_at=row.created_at,
-        )
-
     resolve_nodes = audited_node_resolver(coaching.shares_by_id)
 
 
+@converter(CoachingCountCell, ids={"practice_id": "Practice"})
 @strawberry.type(
     name="CoachingCountCell",
     description="Cycles and teachers on one practice in one released period, district-wide; suppressed "
@@ -223,18 +188,6 @@ class CoachingCountCellType:
     suppressed: bool
     cycles: int | None
     teachers: int | None
-
-    @classmethod
-    def from_schema(cls, cell: CoachingCountCell) -> CoachingCountCellType:
-        return cls(
-            practice_id=relay.GlobalID("Practice", str(cell.practice_id)),
-            period=cell.period,
-            revision=cell.revision,
-            released_at=cell.released_at,
-            suppressed=cell.suppressed,
-            cycles=cell.cycles,
-            teachers=cell.teachers,
-        )
 
 
 @strawberry.type(name="CoachingCounts", description="Released coaching counts, per practice and period.")
@@ -257,6 +210,14 @@ def _schools(counts: list[SchoolCount] | None) -> list[SchoolCountType] | None:
     ]
 
 
+@converter(
+    PracticeFootprint,
+    ids={"practice_id": "Practice"},
+    learned=lambda row: [CoachingCountCellType.from_model(c) for c in row.learned],
+    tried=lambda row: _schools(row.tried),
+    discussed=lambda row: _schools(row.discussed),
+    observed=lambda row: _schools(row.observed),
+)
 @strawberry.type(
     name="PracticeFootprint",
     description="Where a practice is being learned (coaching), tried (PDSA), discussed (PLC) and observed "
@@ -268,16 +229,6 @@ class PracticeFootprintType:
     tried: list[SchoolCountType] | None
     discussed: list[SchoolCountType] | None
     observed: list[SchoolCountType] | None
-
-    @classmethod
-    def from_schema(cls, report: PracticeFootprint) -> PracticeFootprintType:
-        return cls(
-            practice_id=relay.GlobalID("Practice", str(report.practice_id)),
-            learned=[CoachingCountCellType.from_schema(c) for c in report.learned],
-            tried=_schools(report.tried),
-            discussed=_schools(report.discussed),
-            observed=_schools(report.observed),
-        )
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -299,7 +250,7 @@ class CoachingQuery:
             result = await catalogue.list_practices(
                 session, info.context.principal, page, catalogue.PracticeFilter(include_retired, name)
             )
-        return Connection.from_page(result, PracticeType.from_row)
+        return Connection.from_page(result, PracticeType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -311,7 +262,7 @@ class CoachingQuery:
     ) -> PracticeFootprintType:
         row_id = parse_global_id(practice_id, "Practice", field="practiceId")
         report = await read(info, coaching.practice_footprint, row_id)
-        return PracticeFootprintType.from_schema(report)
+        return PracticeFootprintType.from_model(report)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -339,7 +290,7 @@ class CoachingQuery:
         )
         async with info.context.transaction() as session:
             result = await coaching.list_cycles(session, info.context.principal, page, filters)
-        return Connection.from_page(result, CoachingCycleType.from_row)
+        return Connection.from_page(result, CoachingCycleType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -352,7 +303,7 @@ class CoachingQuery:
             return None
         async with info.context.transaction() as session:
             found = await coaching.cycles_by_id(session, info.context.principal, [row_id])
-        return CoachingCycleType.from_row(found[row_id]) if row_id in found else None
+        return CoachingCycleType.from_model(found[row_id]) if row_id in found else None
 
     @strawberry.field(
         permission_classes=AUTHENTICATED, description="A cycle's sessions in time order.", metadata=cost(20)
@@ -363,7 +314,7 @@ class CoachingQuery:
         row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
         async with info.context.transaction() as session:
             rows = await coaching.list_sessions(session, info.context.principal, row_id)
-        return [CoachingSessionType.from_row(r) for r in rows]
+        return [CoachingSessionType.from_model(r) for r in rows]
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -374,7 +325,7 @@ class CoachingQuery:
         self, info: Info[Context, None], start: datetime, end: datetime
     ) -> list[CoachingSessionType]:
         rows = await read(info, coaching.coaching_sessions_for, start, end)
-        return [CoachingSessionType.from_row(s) for s, _ in rows]
+        return [CoachingSessionType.from_model(s) for s, _ in rows]
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -387,7 +338,7 @@ class CoachingQuery:
         row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
         async with info.context.transaction() as session:
             links = await coaching.list_observations(session, info.context.principal, row_id)
-        return [CoachingObservationType.from_schema(link) for link in links]
+        return [CoachingObservationType.from_model(link) for link in links]
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -400,7 +351,7 @@ class CoachingQuery:
         row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
         async with info.context.transaction() as session:
             rows = await coaching.list_shares(session, info.context.principal, row_id)
-        return [CoachingShareType.from_row(r) for r in rows]
+        return [CoachingShareType.from_model(r) for r in rows]
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -417,7 +368,7 @@ class CoachingQuery:
             )
         return CoachingCountsType(
             min_teachers=report.min_teachers,
-            cells=[CoachingCountCellType.from_schema(c) for c in report.cells],
+            cells=[CoachingCountCellType.from_model(c) for c in report.cells],
         )
 
 
@@ -487,11 +438,11 @@ class ShareCoachingCycleInput:
 CoachingSharePayload = payload("CoachingSharePayload", coaching_share=CoachingShareType)
 
 
-_PRACTICE = answer(PracticePayload, practice=PracticeType.from_row)
-_COACHING_CYCLE = answer(CoachingCyclePayload, coaching_cycle=CoachingCycleType.from_row)
-_COACHING_SESSION = answer(CoachingSessionPayload, coaching_session=CoachingSessionType.from_row)
+_PRACTICE = answer(PracticePayload, practice=PracticeType.from_model)
+_COACHING_CYCLE = answer(CoachingCyclePayload, coaching_cycle=CoachingCycleType.from_model)
+_COACHING_SESSION = answer(CoachingSessionPayload, coaching_session=CoachingSessionType.from_model)
 _COACHING_OBSERVATION = answer(
-    CoachingObservationPayload, coaching_observation=CoachingObservationType.from_schema
+    CoachingObservationPayload, coaching_observation=CoachingObservationType.from_model
 )
 
 
@@ -521,7 +472,7 @@ class CoachingMutation:
             )
             data = validate_input(CoachingCycleCreate, fields)
             row = await coaching.start_cycle(session, info.context.principal, data)
-            return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_row(row))
+            return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_model(row))
 
         return await run_mutation(info.context, work, _COACHING_CYCLE.failed)
 
@@ -556,7 +507,7 @@ class CoachingMutation:
             )
             data = CoachingObservationCreate(observation_id=observation, support_given=input.support_given)
             link = await coaching.link_observation(session, info.context.principal, cycle_id, data)
-            return CoachingObservationPayload(coaching_observation=CoachingObservationType.from_schema(link))
+            return CoachingObservationPayload(coaching_observation=CoachingObservationType.from_model(link))
 
         return await run_mutation(info.context, work, _COACHING_OBSERVATION.failed)
 
@@ -584,7 +535,7 @@ class CoachingMutation:
             share = await coaching.share_cycle(
                 session, info.context.principal, cycle_id, CoachingShareCreate(person_id=person_id)
             )
-            return CoachingSharePayload(coaching_share=CoachingShareType.from_row(share))
+            return CoachingSharePayload(coaching_share=CoachingShareType.from_model(share))
 
         return await run_mutation(info.context, work, answer(CoachingSharePayload).failed)
 

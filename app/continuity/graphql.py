@@ -90,7 +90,7 @@ class ContinuityQuery:
                 found = await service.lineage(session, info.context.principal, target)
             except NotFound:
                 return None
-        return [PlanType.from_row(p) for p in found.plans]
+        return [PlanType.from_model(p) for p in found.plans]
 
 
 @strawberry.type
@@ -110,7 +110,7 @@ class ContinuityMutation:
                 session, info.context.principal, plan_id, title=data.title
             )
             return NextPlanPayload(
-                plan=PlanType.from_row(started.plan),
+                plan=PlanType.from_model(started.plan),
                 previous_plan_id=relay.GlobalID("Plan", str(started.previous.id)),
                 carried=[
                     CarriedType(

@@ -42,7 +42,6 @@ from app.engagement.schemas import (
     DispositionGroup,
     InputCreate,
     InputLinkCreate,
-    InputLinkPublic,
     InputTranslation,
     InputUpdate,
     NamedStakeholder,
@@ -59,7 +58,9 @@ from app.graphql.kit import (
     Id,
     RemovalPayload,
     answer,
+    changes_of,
     children,
+    converter,
     fields,
     id_input,
     mutate,
@@ -71,14 +72,12 @@ from app.graphql.kit import (
     ref,
     remove,
     update,
-    version_field,
 )
 from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     node_uuid,
-    optional_global_id,
     page_request,
     parse_global_id,
     present_fields,
@@ -154,6 +153,7 @@ async def reader_languages(info: Info[Context, None], language: str | None) -> l
     return cache[language]
 
 
+@converter(TranslationNote, ids={"entered_by_person_id": "Person"})
 @strawberry.type(name="TranslationNote", description="One translated field, entered by a person.")
 class TranslationNoteType:
     language: str
@@ -161,16 +161,6 @@ class TranslationNoteType:
     entered_by_person_id: relay.GlobalID
     entered_at: datetime
     outdated: bool = strawberry.field(description="The original changed after it was entered.")
-
-    @classmethod
-    def from_schema(cls, note: TranslationNote) -> TranslationNoteType:
-        return cls(
-            language=note.language,
-            field=note.field,
-            entered_by_person_id=relay.GlobalID("Person", str(note.entered_by_person_id)),
-            entered_at=note.entered_at,
-            outdated=note.outdated,
-        )
 
 
 @strawberry.type(name="LocalizedActivity", description="An activity's text in the reader's language.")
@@ -194,6 +184,11 @@ class InputTextType:
     response: str | None
 
 
+@converter(
+    InputLink,
+    ids={"input_id": "Input"},
+    target_id=lambda row: relay.GlobalID(_target_type(row.target), str(row.target_id)),
+)
 @strawberry.type(
     name="InputLink", description="Something an input changed: a field of its initiative, or a capacity item."
 )
@@ -212,22 +207,15 @@ class InputLinkType(relay.Node):
     note: str | None
     created_at: datetime
 
-    @classmethod
-    def from_model(cls, link: InputLink | InputLinkPublic) -> InputLinkType:
-        return cls(
-            id=str(link.id),
-            database_id=link.id,
-            input_id=relay.GlobalID("Input", str(link.input_id)),
-            target=link.target,
-            target_id=relay.GlobalID(_target_type(link.target), str(link.target_id)),
-            field_name=link.field_name,
-            note=link.note,
-            created_at=link.created_at,
-        )
-
     resolve_nodes = node_resolver("input_link_by_id", input_link_by_id, via="load_nodes")
 
 
+@converter(
+    Participation,
+    ids={"activity_id": "Activity", "stakeholder_id": "Stakeholder", "person_id": "Person"},
+    activity_uuid="row.activity_id",
+    stakeholder_uuid="row.stakeholder_id",
+)
 @strawberry.type(
     name="Participation",
     description="Someone who took part in an activity: a stakeholder (a person or a group) or a person. "
@@ -252,29 +240,6 @@ class ParticipationType(relay.Node):
     updated_at: datetime
     activity_uuid: strawberry.Private[uuid.UUID]
     stakeholder_uuid: strawberry.Private[uuid.UUID | None]
-
-    @classmethod
-    def from_model(cls, participation: Participation | None) -> ParticipationType | None:
-        return cls.from_row(participation) if participation is not None else None
-
-    @classmethod
-    def from_row(cls, participation: Participation) -> ParticipationType:
-        return cls(
-            id=str(participation.id),
-            database_id=participation.id,
-            activity_id=relay.GlobalID("Activity", str(participation.activity_id)),
-            stakeholder_id=optional_global_id("Stakeholder", participation.stakeholder_id),
-            person_id=optional_global_id("Person", participation.person_id),
-            role=participation.role,
-            attended=participation.attended,
-            attendance_recorded_at=participation.attendance_recorded_at,
-            may_be_named=participation.may_be_named,
-            version=participation.version,
-            created_at=participation.created_at,
-            updated_at=participation.updated_at,
-            activity_uuid=participation.activity_id,
-            stakeholder_uuid=participation.stakeholder_id,
-        )
 
     @strawberry.field(
         description="The person who took part: null for a stakeholder, and for callers who do not read "
@@ -304,6 +269,14 @@ class ParticipationType(relay.Node):
     resolve_nodes = node_resolver("participation_by_id", participation_by_id)
 
 
+@converter(
+    Input,
+    ids={"activity_id": "Activity", "participation_id": "Participation"},
+    translated=lambda row: [TranslationNoteType.from_model(n) for n in notes(row, INPUT_FIELDS)],
+    activity_uuid="row.activity_id",
+    participation_uuid="row.participation_id",
+    row="row",
+)
 @strawberry.type(
     name="Input",
     description="What a participant contributed to an activity, and what became of it. Those who do not "
@@ -329,32 +302,6 @@ class InputType(relay.Node):
     activity_uuid: strawberry.Private[uuid.UUID]
     participation_uuid: strawberry.Private[uuid.UUID]
     row: strawberry.Private[Any]
-
-    @classmethod
-    def from_model(cls, row: Input | None) -> InputType | None:
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: Input) -> InputType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            activity_id=relay.GlobalID("Activity", str(row.activity_id)),
-            participation_id=relay.GlobalID("Participation", str(row.participation_id)),
-            kind=row.kind,
-            text=row.text,
-            disposition=row.disposition,
-            reason=row.reason,
-            response=row.response,
-            responded_at=row.responded_at,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            translated=[TranslationNoteType.from_schema(n) for n in notes(row, INPUT_FIELDS)],
-            activity_uuid=row.activity_id,
-            participation_uuid=row.participation_id,
-            row=row,
-        )
 
     @strawberry.field(
         description="What was said and answered in your language where a person translated it (the "
@@ -388,6 +335,14 @@ class InputType(relay.Node):
         return await nodes_via_service(info, service.get_input, node_ids, cls.from_model)
 
 
+@converter(
+    Activity,
+    ids={"district_id": "District", "school_id": "School", "initiative_id": "Initiative", "plan_id": "Plan"},
+    translated=lambda row: [TranslationNoteType.from_model(n) for n in notes(row, ACTIVITY_FIELDS)],
+    school_uuid="row.school_id",
+    initiative_uuid="row.initiative_id",
+    row="row",
+)
 @strawberry.type(
     name="Activity",
     description="A co-creation or co-production activity: a design session, a listening session, a "
@@ -425,37 +380,6 @@ class ActivityType(relay.Node):
     initiative_uuid: strawberry.Private[uuid.UUID | None]
     row: strawberry.Private[Any]
 
-    @classmethod
-    def from_model(cls, activity: Activity | None) -> ActivityType | None:
-        return cls.from_row(activity) if activity is not None else None
-
-    @classmethod
-    def from_row(cls, activity: Activity) -> ActivityType:
-        return cls(
-            id=str(activity.id),
-            database_id=activity.id,
-            district_id=relay.GlobalID("District", str(activity.district_id)),
-            school_id=optional_global_id("School", activity.school_id),
-            initiative_id=optional_global_id("Initiative", activity.initiative_id),
-            plan_id=optional_global_id("Plan", activity.plan_id),
-            mode=activity.mode,
-            kind=activity.kind,
-            title=activity.title,
-            held_on=activity.held_on,
-            status=activity.status,
-            participation_level=activity.participation_level,
-            summary=activity.summary,
-            invitation=activity.invitation,
-            published=activity.published,
-            version=activity.version,
-            created_at=activity.created_at,
-            updated_at=activity.updated_at,
-            translated=[TranslationNoteType.from_schema(n) for n in notes(activity, ACTIVITY_FIELDS)],
-            school_uuid=activity.school_id,
-            initiative_uuid=activity.initiative_id,
-            row=activity,
-        )
-
     @strawberry.field(
         description="The title, summary and invitation in your language where a person translated them "
         "(the `language` argument, else your Accept-Language header, else your preferred language); the "
@@ -485,7 +409,6 @@ class ActivityType(relay.Node):
         ParticipationType,
         "participations_by_activity",
         participations_by_activity,
-        convert="from_row",
         description="Who took part, oldest first: everyone, to those who run the work; otherwise those who "
         "agreed to be named, and you.",
     )
@@ -511,7 +434,7 @@ class ActivityType(relay.Node):
             info.context, "inputs_by_activity", service.inputs_of_activities, disposition=disposition
         )
         result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, InputType.from_row)
+        return Connection.from_page(result, InputType.from_model)
 
     resolve_nodes = node_resolver("activity_by_id", activity_by_id)
 
@@ -519,6 +442,14 @@ class ActivityType(relay.Node):
 # --- reports -----------------------------------------------------------------------------------------
 
 
+@converter(
+    ReportedInput,
+    ids={"input_id": ("Input", "id")},
+    changed=lambda row: [InputLinkType.from_model(link) for link in row.changed],
+    original=lambda row: (
+        InputTextType(text=row.original.text, response=row.original.response) if row.original else None
+    ),
+)
 @strawberry.type(
     name="ReportedInput", description='An input as the community reads it in "you said, we did".'
 )
@@ -548,38 +479,19 @@ class ReportedInputType:
     def id(self) -> relay.GlobalID:
         return self.input_id
 
-    @classmethod
-    def from_schema(cls, reported: ReportedInput) -> ReportedInputType:
-        return cls(
-            input_id=relay.GlobalID("Input", str(reported.id)),
-            database_id=reported.id,
-            kind=reported.kind,
-            text=reported.text,
-            activity_title=reported.activity_title,
-            contributor=reported.contributor,
-            reason=reported.reason,
-            response=reported.response,
-            responded_at=reported.responded_at,
-            changed=[InputLinkType.from_model(link) for link in reported.changed],
-            language=reported.language,
-            original=InputTextType(text=reported.original.text, response=reported.original.response)
-            if reported.original
-            else None,
-        )
 
-
+@converter(DispositionGroup, inputs=lambda row: [ReportedInputType.from_model(i) for i in row.inputs])
 @strawberry.type(name="DispositionGroup", description="The inputs that share a disposition.")
 class DispositionGroupType:
     disposition: DispositionEnum  # type: ignore[valid-type]
     inputs: list[ReportedInputType]
 
-    @classmethod
-    def from_schema(cls, group: DispositionGroup) -> DispositionGroupType:
-        return cls(
-            disposition=group.disposition, inputs=[ReportedInputType.from_schema(i) for i in group.inputs]
-        )
 
-
+@converter(
+    YouSaidWeDid,
+    ids={"initiative_id": "Initiative"},
+    groups=lambda row: [DispositionGroupType.from_model(g) for g in row.groups],
+)
 @strawberry.type(
     name="YouSaidWeDid",
     description="Every input to an initiative's activities, grouped by what became of it, with the "
@@ -593,16 +505,6 @@ class YouSaidWeDidType:
         description="Share of inputs that got a response (0 to 1); null if there are none."
     )
     median_days_to_response: float | None
-
-    @classmethod
-    def from_schema(cls, report: YouSaidWeDid) -> YouSaidWeDidType:
-        return cls(
-            initiative_id=relay.GlobalID("Initiative", str(report.initiative_id)),
-            groups=[DispositionGroupType.from_schema(g) for g in report.groups],
-            total_inputs=report.total_inputs,
-            responded_share=report.responded_share,
-            median_days_to_response=report.median_days_to_response,
-        )
 
 
 AttendeeKindEnum = strawberry.enum(
@@ -666,6 +568,16 @@ def _named(rows: list[NamedStakeholder]) -> list[NamedStakeholderType]:
     ]
 
 
+@converter(
+    Representation,
+    ids={"initiative_id": "Initiative"},
+    stakeholders_never_took_part=lambda row: _named(row.stakeholders_never_took_part),
+    stakeholders_missing_from_co_creation=lambda row: _named(row.stakeholders_missing_from_co_creation),
+    people=lambda row: [ModeCountType(**c.model_dump()) for c in row.people],
+    people_by_kind=lambda row: [KindCountType(**c.model_dump()) for c in row.people_by_kind],
+    breakdown=lambda row: [BreakdownCellType(**c.model_dump()) for c in row.breakdown],
+    expected_groups=lambda row: [ExpectedGroupCoverageType(**c.model_dump()) for c in row.expected_groups],
+)
 @strawberry.type(
     name="Representation",
     description="Who took part in an initiative's held activities, by mode, and who did not: stakeholder "
@@ -689,25 +601,6 @@ class RepresentationType:
     people_by_kind: list[KindCountType]
     breakdown: list[BreakdownCellType]
     expected_groups: list[ExpectedGroupCoverageType]
-
-    @classmethod
-    def from_schema(cls, report: Representation) -> RepresentationType:
-        return cls(
-            initiative_id=relay.GlobalID("Initiative", str(report.initiative_id)),
-            environment_categories=report.environment_categories,
-            co_creation=report.co_creation,
-            co_production=report.co_production,
-            missing_from_co_creation=report.missing_from_co_creation,
-            missing_from_co_production=report.missing_from_co_production,
-            never_took_part=report.never_took_part,
-            languages_heard=report.languages_heard,
-            stakeholders_never_took_part=_named(report.stakeholders_never_took_part),
-            stakeholders_missing_from_co_creation=_named(report.stakeholders_missing_from_co_creation),
-            people=[ModeCountType(**c.model_dump()) for c in report.people],
-            people_by_kind=[KindCountType(**c.model_dump()) for c in report.people_by_kind],
-            breakdown=[BreakdownCellType(**c.model_dump()) for c in report.breakdown],
-            expected_groups=[ExpectedGroupCoverageType(**c.model_dump()) for c in report.expected_groups],
-        )
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -741,7 +634,7 @@ class EngagementQuery:
             status=status,
         )
         result = await read(info, service.list_activities, page, filters)
-        return Connection.from_page(result, ActivityType.from_row)
+        return Connection.from_page(result, ActivityType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -779,7 +672,7 @@ class EngagementQuery:
                 report = await service.you_said_we_did(session, info.context.principal, row_id, wanted)
             except NotFound:
                 return None
-        return YouSaidWeDidType.from_schema(report)
+        return YouSaidWeDidType.from_model(report)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -798,7 +691,7 @@ class EngagementQuery:
                 report = await service.representation(session, info.context.principal, row_id)
             except NotFound:
                 return None
-        return RepresentationType.from_schema(report)
+        return RepresentationType.from_model(report)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -832,20 +725,14 @@ class CreateActivityInput:
 
 
 @strawberry.input(description="Changes to an activity: omitted fields stay as they are.")
+@changes_of(CreateActivityInput, exclude={"mode", "kind", "initiative_id", "plan_id", "school_id"})
 class UpdateActivityInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    title: str | None = strawberry.UNSET
-    held_on: date | None = strawberry.UNSET
     participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     status: ActivityStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET,
         description="PLANNED goes to HELD or CANCELLED; CANCELLED back to PLANNED. Marking it HELD raises "
         "the recorded IAP2 level of those who attended.",
     )
-    summary: str | None = strawberry.UNSET
-    invitation: str | None = strawberry.UNSET
-    published: bool | None = strawberry.UNSET
 
 
 ActivityPayload = payload("ActivityPayload", activity=ActivityType)
@@ -867,10 +754,8 @@ class AddParticipationInput:
 @strawberry.input(
     description="Changes to a participation. Participants may change only `mayBeNamed` on their own."
 )
+@changes_of(AddParticipationInput, exclude={"activity_id", "stakeholder_id", "person_id"})
 class UpdateParticipationInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    role: ParticipantRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     attended: bool | None = strawberry.UNSET
     may_be_named: bool | None = strawberry.UNSET
 
@@ -892,9 +777,8 @@ class AddInputInput:
 
 
 @strawberry.input(description="What became of an input: omitted fields stay as they are.")
+@changes_of(AddInputInput, exclude={"activity_id", "participation_id", "kind", "text"})
 class UpdateInputInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
     disposition: DispositionEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="ADAPTED and DECLINED need a reason."
     )
@@ -931,9 +815,9 @@ def _link_failed(errors: list[UserError]) -> InputLinkPayload:
     return InputLinkPayload(user_errors=errors)
 
 
-_ACTIVITY = answer(ActivityPayload, activity=ActivityType.from_row)
-_PARTICIPATION = answer(ParticipationPayload, participation=ParticipationType.from_row)
-_INPUT = answer(InputPayload, input=InputType.from_row)
+_ACTIVITY = answer(ActivityPayload, activity=ActivityType.from_model)
+_PARTICIPATION = answer(ParticipationPayload, participation=ParticipationType.from_model)
+_INPUT = answer(InputPayload, input=InputType.from_model)
 
 
 @strawberry.type

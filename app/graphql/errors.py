@@ -89,9 +89,10 @@ def _camel(part: str | int) -> str:
     return head + "".join(word.title() for word in rest)
 
 
-def user_errors(exc: DomainError) -> list[UserError]:
-    """A domain error as user errors: one per field error (path under `input`, in GraphQL's camelCase),
-    or one for the whole input."""
+def user_errors(exc: DomainError, under: str | None = "input") -> list[UserError]:
+    """A domain error as user errors: one per field error (path under the `under` argument, in
+    GraphQL's camelCase; `under=None` for a mutation with plain arguments, whose path starts with the
+    argument's name), or one for the whole input."""
     kind = UserErrorKind(exc.code)
     current_version = exc.extra.get("current_version")
     if not exc.errors:
@@ -102,7 +103,7 @@ def user_errors(exc: DomainError) -> list[UserError]:
         ]
     return [
         UserError(
-            field=["input", *map(_camel, e.path)],
+            field=[*([under] if under else []), *map(_camel, e.path)],
             message=e.message,
             code=e.code,
             kind=kind,
@@ -126,13 +127,16 @@ async def run_mutation(
     context: Context,
     work: Callable[[AsyncSession], Awaitable[R]],
     on_error: Callable[[list[UserError]], R],
+    *,
+    under: str | None = "input",
 ) -> R:
-    """One unit of work per mutation field: commit on success, roll back and report on a domain error."""
+    """One unit of work per mutation field: commit on success, roll back and report on a domain error
+    (field paths under the `under` argument; None where the mutation takes plain arguments)."""
     try:
         async with context.transaction() as session:
             return await work(session)
     except DomainError as exc:
-        return on_error(user_errors(exc))
+        return on_error(user_errors(exc, under))
 
 
 def shape_error(error: GraphQLError) -> GraphQLError:

@@ -17,6 +17,9 @@ domain error, and the first one wins, as it would written by hand.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
+from strawberry.types.base import StrawberryList, StrawberryOptional
 
 from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
@@ -78,6 +82,158 @@ def id_input(name: str, *, description: str | None = None) -> Any:
 
 
 RemoveInput = id_input("RemoveInput")
+
+
+# --- converters: a row to its GraphQL type --------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def converter(
+    source: Any = None,
+    /,
+    *,
+    ids: dict[str, str | tuple[str, str]] | None = None,
+    **overrides: str | Callable[[Any], Any],
+) -> Callable[[type[T]], type[T]]:
+    """Give a strawberry type its `from_model(row)` (null for a null row): each constructor field is the
+    row's attribute of the same name, except
+
+    - `id` is `str(row.id)` and `database_id` is `row.id` (a Relay node and its REST UUID);
+    - `ids={"plan_id": "Plan"}`: the global id of a `Plan` from `row.plan_id` (null for a null one; a list
+      field maps each); `ids={"action_step_id": ("ActionStep", "id")}` takes it from another attribute;
+    - `overrides`: a string is a Python expression in `row`, evaluated in the type's module
+      (`person_uuid="row.person_id"`, `step="row"`); a callable is called with the row;
+    - a field with a default that `source` (the model, schema or view the rows are) does not have keeps
+      its default.
+
+    The converter is generated once, here, as one plain function (`cls(id=str(row.id), title=row.title,
+    ...)`): no reflection per row, as if written by hand. `source` is checked now, so a field the model
+    does not have fails at import, not on the first query.
+    """
+
+    def decorate(cls: type[T]) -> type[T]:
+        cls.from_model = classmethod(_build_converter(cls, source, ids or {}, overrides))  # type: ignore[attr-defined]
+        return cls
+
+    return decorate
+
+
+def _has(source: Any, name: str) -> bool:
+    if source is None:
+        return True
+    known = getattr(source, "model_fields", None) or getattr(source, "__dataclass_fields__", None) or {}
+    return name in known or hasattr(source, name)
+
+
+def _build_converter(
+    cls: type, source: Any, ids: dict[str, str | tuple[str, str]], overrides: dict[str, Any]
+) -> Callable[..., Any]:
+    public = {f.python_name: f for f in cls.__strawberry_definition__.fields}  # type: ignore[attr-defined]
+    bound: dict[str, Any] = {"_GlobalID": relay.GlobalID}
+    args: list[str] = []
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        name = field.name
+        if not field.init:
+            continue
+        if name in overrides:
+            value = overrides[name]
+            if callable(value):
+                bound[f"_f_{name}"] = value
+                value = f"_f_{name}(row)"
+            args.append(f"{name}={value}")
+        elif name in ids:
+            spec = ids[name]
+            type_name, attribute = spec if isinstance(spec, tuple) else (spec, name)
+            if not _has(source, attribute):
+                raise TypeError(f"{cls.__name__}.{name}: {source!r} has no {attribute!r}")
+            gid = f"_GlobalID({type_name!r}, str(v))"
+            type_ = public[name].type
+            if isinstance(type_, StrawberryList):
+                args.append(f"{name}=[{gid} for v in row.{attribute}]")
+            elif isinstance(type_, StrawberryOptional):
+                args.append(f"{name}={gid} if (v := row.{attribute}) is not None else None")
+            else:
+                args.append(f"{name}=_GlobalID({type_name!r}, str(row.{attribute}))")
+        elif name == "id":
+            args.append("id=str(row.id)")
+        elif name == "database_id":
+            args.append("database_id=row.id")
+        elif _has(source, name):
+            args.append(f"{name}=row.{name}")
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise TypeError(f"{cls.__name__}.{name}: {source!r} has no {name!r}; map it")
+    unknown = (set(overrides) | set(ids)) - {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    if unknown:
+        raise TypeError(f"{cls.__name__}: no fields {sorted(unknown)}")
+    # A factory whose parameters the converter closes over; the expressions are evaluated in the type's
+    # module (its names looked up when called, so a type defined further down is found).
+    code = (
+        f"def factory({', '.join(bound)}):\n"
+        "    def from_model(cls, row):\n"
+        "        if row is None:\n"
+        "            return None\n"
+        f"        return cls({', '.join(args)})\n"
+        "    return from_model\n"
+    )
+    scope: dict[str, Any] = {}
+    module = sys.modules[cls.__module__].__dict__
+    exec(compile(code, f"<converter of {cls.__name__}>", "exec"), module, scope)  # noqa: S102
+    converter = scope["factory"](**bound)
+    converter.__qualname__ = f"{cls.__name__}.from_model"
+    return converter
+
+
+# --- update inputs derived from creation inputs ------------------------------------------------------
+
+
+def changes_of(
+    base: type, *, exclude: Iterable[str] = (), versioned: bool = True
+) -> Callable[[type[T]], type[T]]:
+    """Make the (not yet strawberry) input class it decorates an update input of the creation input
+    `base`: `id` and `expectedVersion` first (unless `versioned=False`), then every field of `base` but
+    `exclude`, optional and unset unless sent (PATCH semantics), with its description and GraphQL name;
+    then the class's own fields (one named as a field of `base` replaces it, in its place). Put it
+    under `@strawberry.input(...)`.
+
+        @strawberry.input(description="Changes to a strategy: omitted fields stay as they are.")
+        @changes_of(AddStrategyInput, exclude={"goal_id"})
+        class UpdateStrategyInput:
+            pass
+    """
+    skip = frozenset(exclude)
+
+    def decorate(cls: type[T]) -> type[T]:
+        own = dict(inspect.get_annotations(cls))
+        annotations: dict[str, Any] = {}
+        if versioned:
+            annotations["id"] = relay.GlobalID
+            annotations["expected_version"] = int | None
+            cls.expected_version = version_field()  # type: ignore[attr-defined]
+        for field in base.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+            if field.python_name in skip:
+                continue
+            if field.python_name in own:  # said again, differently: in the base's place
+                annotations[field.python_name] = own.pop(field.python_name)
+                continue
+            type_ = field.type
+            annotations[field.python_name] = (
+                type_ if isinstance(type_, StrawberryOptional) else (StrawberryOptional(type_))
+            )
+            setattr(
+                cls,
+                field.python_name,
+                strawberry.field(
+                    default=strawberry.UNSET,
+                    name=field.graphql_name,
+                    description=field.description,
+                    deprecation_reason=field.deprecation_reason,
+                ),
+            )
+        cls.__annotations__ = {**annotations, **own}
+        return cls
+
+    return decorate
 
 
 # --- global ids in inputs ----------------------------------------------------------------------------
@@ -316,7 +472,7 @@ async def node_by_id(
     return convert(await info.context.loader(loader_name, factory).load(row_id))
 
 
-def audited_node_resolver(fetch: Any, *, convert: str = "from_row") -> Any:
+def audited_node_resolver(fetch: Any, *, convert: str = "from_model") -> Any:
     """A Relay type's `resolve_nodes` for objects whose every read is audited (coaching cycles,
     feedback results): `fetch(session, principal, ids) -> {id: row}` runs in a unit of work that
     commits, so the audit rows are kept; what is not found or not visible resolves to null."""

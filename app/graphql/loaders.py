@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from app.auth.policy import children_visible_many
 from app.auth.principal import Principal
 from app.core.errors import PermissionDenied
 from app.core.pagination import Page, PageRequest
@@ -38,6 +39,21 @@ def by_id(fetch: ByIds) -> Callable[[Context], DataLoader[uuid.UUID, Any]]:
         return DataLoader(load_fn=batch)
 
     return factory
+
+
+def parts_by_id(
+    model: Any, parent: str, parents_by_id: ByIds
+) -> Callable[[Context], DataLoader[uuid.UUID, Any]]:
+    """A loader of the parts of a whole (a plan's sign-offs, …) by id: a part is there for whoever reads
+    its whole (`parents_by_id`, by the part's `parent` attribute), as the policy's
+    `children_visible_many` decides."""
+
+    async def fetch(
+        session: AsyncSession, principal: Principal, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Any]:
+        return await children_visible_many(session, principal, model, ids, parent, parents_by_id)
+
+    return by_id(fetch)
 
 
 def page_per_parent(

@@ -165,6 +165,7 @@ def present_fields(graphql_input: Any, *, exclude: frozenset[str] = frozenset())
 
 # The GraphQL `Node` type of each table whose rows are nodes (audit events name their entity by table).
 NODE_TYPE_OF_TABLE: dict[str, str] = {
+    "accepted_risk": "AcceptedRisk",
     "action_step": "ActionStep",
     "activity": "Activity",
     "api_client": "ApiClient",
@@ -190,12 +191,15 @@ NODE_TYPE_OF_TABLE: dict[str, str] = {
     "plan": "Plan",
     "plan_collaborator": "PlanCollaborator",
     "plan_revision": "PlanRevision",
+    "plan_sign_off": "PlanSignOff",
     "plc_meeting": "PlcMeeting",
     "practice": "Practice",
     "review_checkpoint": "ReviewCheckpoint",
     "role_assignment": "RoleAssignment",
     "school": "School",
+    "stage_change": "StageChange",
     "stakeholder": "Stakeholder",
+    "stance_change": "StanceChange",
     "strategy": "Strategy",
     "user_account": "User",
     "walkthrough": "Walkthrough",

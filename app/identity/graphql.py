@@ -20,7 +20,17 @@ from app.core.errors import PermissionDenied
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import answer, fields, mutate, node_resolver, nodes_via_service, payload, read, update
+from app.graphql.kit import (
+    answer,
+    converter,
+    fields,
+    mutate,
+    node_resolver,
+    nodes_via_service,
+    payload,
+    read,
+    update,
+)
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
@@ -35,7 +45,6 @@ from app.identity import service
 from app.identity.models import ApiClient, Person, PersonKind, Role
 from app.identity.schemas import (
     ApiClientCreate,
-    ApiClientCreated,
     Me,
     PasswordChange,
     PasswordReset,
@@ -79,6 +88,7 @@ async def person_of(
     return PersonType.from_model(person) if person is not None else None
 
 
+@converter(Person, tags=lambda row: list(row.tags))
 @strawberry.type(
     name="Person", description="Anyone the work involves: staff, family, community member, partner."
 )
@@ -100,30 +110,18 @@ class PersonType(relay.Node):
     updated_at: datetime
 
     @classmethod
-    def from_model(cls, person: Person) -> PersonType:
-        return cls(
-            id=str(person.id),
-            database_id=person.id,
-            display_name=person.display_name,
-            kind=person.kind,
-            email=person.email,
-            sourced_id=person.sourced_id,
-            preferred_language=person.preferred_language,
-            neighbourhood=person.neighbourhood,
-            community_role=person.community_role,
-            tags=list(person.tags),
-            version=person.version,
-            created_at=person.created_at,
-            updated_at=person.updated_at,
-        )
-
-    @classmethod
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[PersonType | None]:
         return await nodes_via_service(info, service.get_person, node_ids, cls.from_model)
 
 
+@converter(
+    Any,
+    role="row.role",
+    school_id=lambda row: optional_global_id("School", row.school_id),
+    user_id=lambda row: relay.GlobalID("User", str(row.user_id)),
+)
 @strawberry.type(name="RoleAssignment", description="A role held in the district, or at one school.")
 class RoleAssignmentType(relay.Node):
     id: relay.NodeID[str]
@@ -131,18 +129,14 @@ class RoleAssignmentType(relay.Node):
     school_id: relay.GlobalID | None = strawberry.field(description="Null for a district-wide grant.")
     user_id: relay.GlobalID
 
-    @classmethod
-    def from_model(cls, assignment: Any) -> RoleAssignmentType:
-        return cls(
-            id=str(assignment.id),
-            role=assignment.role,
-            school_id=optional_global_id("School", assignment.school_id),
-            user_id=relay.GlobalID("User", str(assignment.user_id)),
-        )
-
     resolve_nodes = node_resolver("role_assignment_by_id", role_assignment_by_id, via="load_nodes")
 
 
+@converter(
+    UserPublic,
+    ids={"person_id": "Person"},
+    roles=lambda row: [RoleAssignmentType.from_model(r) for r in row.roles],
+)
 @strawberry.type(name="User", description="A login, with its roles.")
 class UserType(relay.Node):
     id: relay.NodeID[str]
@@ -156,26 +150,13 @@ class UserType(relay.Node):
     updated_at: datetime
 
     @classmethod
-    def from_public(cls, user: UserPublic) -> UserType:
-        return cls(
-            id=str(user.id),
-            database_id=user.id,
-            email=user.email,
-            is_active=user.is_active,
-            person_id=relay.GlobalID("Person", str(user.person_id)),
-            roles=[RoleAssignmentType.from_model(r) for r in user.roles],
-            version=user.version,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-        )
-
-    @classmethod
     async def resolve_nodes(
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[UserType | None]:
-        return await nodes_via_service(info, service.get_user, node_ids, cls.from_public)
+        return await nodes_via_service(info, service.get_user, node_ids, cls.from_model)
 
 
+@converter(ApiClient, scopes=lambda row: list(row.scopes))
 @strawberry.type(name="ApiClient", description="An integrator's machine identity, with scopes.")
 class ApiClientType(relay.Node):
     id: relay.NodeID[str]
@@ -186,19 +167,6 @@ class ApiClientType(relay.Node):
     revoked_at: datetime | None
     version: int
     created_at: datetime
-
-    @classmethod
-    def from_model(cls, client: ApiClient | ApiClientCreated) -> ApiClientType:
-        return cls(
-            id=str(client.id),
-            database_id=client.id,
-            name=client.name,
-            client_id=client.client_id,
-            scopes=list(client.scopes),
-            revoked_at=client.revoked_at,
-            version=client.version,
-            created_at=client.created_at,
-        )
 
     @classmethod
     async def resolve_nodes(
@@ -213,6 +181,14 @@ class RoleGrantType:
     school_id: relay.GlobalID | None
 
 
+@converter(
+    Me,
+    ids={"district_id": "District"},
+    roles=lambda row: [
+        RoleGrantType(role=r.role, school_id=optional_global_id("School", r.school_id)) for r in row.roles
+    ],
+    person_uuid="row.person_id",
+)
 @strawberry.type(
     name="Me", description="Who is calling: an account and its roles, or an API client and its scopes."
 )
@@ -245,22 +221,6 @@ class MeType:
 
         return await resolve_agenda(info)
 
-    @classmethod
-    def from_public(cls, me: Me) -> MeType:
-        return cls(
-            kind=me.kind,
-            database_id=me.id,
-            district_id=relay.GlobalID("District", str(me.district_id)),
-            email=me.email,
-            display_name=me.display_name,
-            roles=[
-                RoleGrantType(role=r.role, school_id=optional_global_id("School", r.school_id))
-                for r in me.roles
-            ],
-            scopes=me.scopes,
-            person_uuid=me.person_id,
-        )
-
 
 # --- queries ----------------------------------------------------------------------------------------
 
@@ -270,7 +230,7 @@ class IdentityQuery:
     @strawberry.field(permission_classes=AUTHENTICATED, description="Who you are.")
     async def me(self, info: Info[Context, None]) -> MeType:
         async with info.context.session() as session:
-            return MeType.from_public(await service.me(session, info.context.principal))
+            return MeType.from_model(await service.me(session, info.context.principal))
 
     @strawberry.field(permission_classes=AUTHENTICATED, description="The people of your district.")
     async def people(
@@ -294,7 +254,7 @@ class IdentityQuery:
     ) -> Connection[UserType]:
         page = page_request(first, after, updated_since)
         result = await read(info, service.list_users, page)
-        return Connection.from_page(result, UserType.from_public)
+        return Connection.from_page(result, UserType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED, description="Integrator clients of your district (admins)."
@@ -418,7 +378,7 @@ def _uuid_or_none(value: relay.GlobalID | None, type_name: str, field: str) -> u
 
 
 _PERSON = answer(PersonPayload, person=PersonType.from_model)
-_USER = answer(UserPayload, user=UserType.from_public)
+_USER = answer(UserPayload, user=UserType.from_model)
 
 
 @strawberry.type
@@ -442,7 +402,7 @@ class IdentityMutation:
             ]
             data = validate_input(UserCreate, fields)
             user = await service.create_user(session, info.context.principal, data)
-            return UserPayload(user=UserType.from_public(user))
+            return UserPayload(user=UserType.from_model(user))
 
         return await run_mutation(info.context, work, lambda errors: UserPayload(user_errors=errors))
 
@@ -495,7 +455,7 @@ class IdentityMutation:
             await service.revoke_role(session, info.context.principal, parse_global_id(id, "RoleAssignment"))
             return DonePayload(ok=True)
 
-        return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))
+        return await run_mutation(info.context, work, answer(DonePayload).failed, under=None)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -521,4 +481,4 @@ class IdentityMutation:
             )
             return ApiClientPayload(api_client=ApiClientType.from_model(client))
 
-        return await run_mutation(info.context, work, lambda errors: ApiClientPayload(user_errors=errors))
+        return await run_mutation(info.context, work, answer(ApiClientPayload).failed, under=None)

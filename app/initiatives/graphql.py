@@ -24,7 +24,9 @@ from app.graphql.kit import (
     Id,
     RemovalPayload,
     answer,
+    changes_of,
     children,
+    converter,
     fields,
     id_input,
     mutate,
@@ -37,13 +39,12 @@ from app.graphql.kit import (
     update,
     version_field,
 )
-from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent, parts_by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     actor_global_id,
     node_uuid,
-    optional_global_id,
     page_request,
     parse_global_id,
 )
@@ -80,7 +81,6 @@ from app.initiatives.schemas import (
     PlacementCreate,
     PlacementUpdate,
     StakeholderCreate,
-    StakeholderPublic,
     StakeholderUpdate,
     TriangleDiagnosis,
 )
@@ -128,6 +128,8 @@ initiative_by_id = by_id(service.initiatives_by_id)
 stakeholder_by_id = by_id(service.stakeholders_by_id)
 capacity_item_by_id = by_id(service.capacity_items_by_id)
 placement_by_id = by_id(service.placements_by_id)
+stage_change_by_id = parts_by_id(StageChange, "initiative_id", service.initiatives_by_id)
+stance_change_by_id = parts_by_id(StanceChange, "initiative_stakeholder_id", service.placements_by_id)
 measures_by_initiative = page_per_parent(service.measures_of_initiatives)
 capacity_by_initiative = page_per_parent(service.capacity_of_initiatives)
 placements_by_initiative = page_per_parent(service.placements_of_initiatives)
@@ -138,6 +140,7 @@ stage_history_by_initiative = page_per_parent(service.stage_history_of_initiativ
 # --- types -------------------------------------------------------------------------------------------
 
 
+@converter(Indicator, ids={"initiative_id": "Initiative", "school_id": "School"})
 @strawberry.type(name="Indicator", description="A measure of an initiative's public value.")
 class IndicatorType(relay.Node):
     id: relay.NodeID[str]
@@ -159,27 +162,6 @@ class IndicatorType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, indicator: Indicator) -> IndicatorType:
-        return cls(
-            id=str(indicator.id),
-            database_id=indicator.id,
-            initiative_id=optional_global_id("Initiative", indicator.initiative_id),
-            school_id=optional_global_id("School", indicator.school_id),
-            name=indicator.name,
-            kind=indicator.kind,
-            unit=indicator.unit,
-            direction=indicator.direction,
-            baseline_value=indicator.baseline_value,
-            baseline_date=indicator.baseline_date,
-            target_value=indicator.target_value,
-            target_date=indicator.target_date,
-            feedback_measure=indicator.feedback_measure,
-            version=indicator.version,
-            created_at=indicator.created_at,
-            updated_at=indicator.updated_at,
-        )
-
     # Progress monitoring builds on indicators (its module imports this one); the way back is lazy.
     @strawberry.field(
         description="Its measurements in the order they were recorded (for whoever reads what it measures)."
@@ -200,7 +182,7 @@ class IndicatorType(relay.Node):
         page = page_request(first, after, updated_since)
         school = node_uuid(school_id, "School") if school_id is not None else None
         if school_id is not None and school is None:
-            return Connection.from_page(Page([], None), MeasurementType.from_row)
+            return Connection.from_page(Page([], None), MeasurementType.from_model)
         loader = narrowed_page_loader(
             info.context,
             "measurements_by_indicator",
@@ -208,7 +190,7 @@ class IndicatorType(relay.Node):
             school_id=school,
         )
         result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, MeasurementType.from_row)
+        return Connection.from_page(result, MeasurementType.from_model)
 
     @strawberry.field(
         description="Where it stands (on track, at risk, off track, no data) and what its run chart signals."
@@ -219,7 +201,7 @@ class IndicatorType(relay.Node):
         from app.monitoring.graphql import IndicatorStatusReportType, indicator_status_by_id
 
         loader = info.context.loader("indicator_status_by_id", indicator_status_by_id)
-        return IndicatorStatusReportType.from_schema(await loader.load(self.database_id))
+        return IndicatorStatusReportType.from_model(await loader.load(self.database_id))
 
     @classmethod
     async def resolve_nodes(
@@ -230,6 +212,7 @@ class IndicatorType(relay.Node):
         return await load_nodes(info, "indicator_by_id", by_id(readable_indicators), node_ids, cls.from_model)
 
 
+@converter(CapacityItem, ids={"initiative_id": "Initiative", "owner_person_id": "Person"})
 @strawberry.type(
     name="CapacityItem", description="Something the initiative needs in order to deliver, and how far it is."
 )
@@ -245,24 +228,12 @@ class CapacityItemType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, item: CapacityItem) -> CapacityItemType:
-        return cls(
-            id=str(item.id),
-            database_id=item.id,
-            initiative_id=relay.GlobalID("Initiative", str(item.initiative_id)),
-            category=item.category,
-            description=item.description,
-            status=item.status,
-            owner_person_id=optional_global_id("Person", item.owner_person_id),
-            version=item.version,
-            created_at=item.created_at,
-            updated_at=item.updated_at,
-        )
-
     resolve_nodes = node_resolver("capacity_item_by_id", capacity_item_by_id, via="load_nodes")
 
 
+@converter(
+    Stakeholder, ids={"district_id": "District", "person_id": "Person"}, tags=lambda row: list(row.tags)
+)
 @strawberry.type(
     name="Stakeholder",
     description="A member of the district's authorizing environment: a person, or a group or body.",
@@ -287,39 +258,18 @@ class StakeholderType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, stakeholder: Stakeholder | StakeholderPublic | None) -> StakeholderType | None:
-        return cls.from_row(stakeholder) if stakeholder is not None else None
-
-    @classmethod
-    def from_row(cls, stakeholder: Stakeholder | StakeholderPublic) -> StakeholderType:
-        return cls(
-            id=str(stakeholder.id),
-            database_id=stakeholder.id,
-            district_id=relay.GlobalID("District", str(stakeholder.district_id)),
-            name=stakeholder.name,
-            category=stakeholder.category,
-            is_group=stakeholder.is_group,
-            person_id=optional_global_id("Person", stakeholder.person_id),
-            formal_authority=stakeholder.formal_authority,
-            description=stakeholder.description,
-            preferred_language=stakeholder.preferred_language,
-            neighbourhood=stakeholder.neighbourhood,
-            community_role=stakeholder.community_role,
-            tags=list(stakeholder.tags),
-            version=stakeholder.version,
-            created_at=stakeholder.created_at,
-            updated_at=stakeholder.updated_at,
-        )
-
     resolve_nodes = node_resolver("stakeholder_by_id", stakeholder_by_id)
 
 
+@converter(
+    StageChange, changed_by_global_id=lambda row: actor_global_id(row.changed_by_kind, row.changed_by_id)
+)
 @strawberry.type(
     name="StageChange",
     description="One move of an initiative between stages: who, from where to where, when.",
 )
-class StageChangeType:
+class StageChangeType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     from_stage: StageEnum | None = strawberry.field(  # type: ignore[valid-type]
         description="Null on the first entry: the stage the initiative was started at."
@@ -335,22 +285,17 @@ class StageChangeType:
     changed_by_label: str | None
     created_at: datetime = strawberry.field(description="When it was moved.")
 
-    @classmethod
-    def from_model(cls, change: StageChange) -> StageChangeType:
-        return cls(
-            database_id=change.id,
-            from_stage=change.from_stage,
-            to_stage=change.to_stage,
-            changed_by_kind=change.changed_by_kind,
-            changed_by_id=change.changed_by_id,
-            changed_by_global_id=actor_global_id(change.changed_by_kind, change.changed_by_id),
-            changed_by_label=change.changed_by_label,
-            created_at=change.created_at,
-        )
+    resolve_nodes = node_resolver("stage_change_by_id", stage_change_by_id, via="load_nodes")
 
 
+@converter(
+    StanceChange,
+    ids={"activity_global_id": ("Activity", "activity_id")},
+    recorded_by_global_id=lambda row: actor_global_id(row.recorded_by_kind, row.recorded_by_id),
+)
 @strawberry.type(name="StanceChange", description="One recorded stance of a stakeholder, with its evidence.")
-class StanceChangeType:
+class StanceChangeType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     from_stance: StanceEnum | None = strawberry.field(  # type: ignore[valid-type]
         description="Null on the first entry: the stance recorded when the stakeholder was placed."
@@ -373,23 +318,15 @@ class StanceChangeType:
     recorded_by_label: str | None
     created_at: datetime
 
-    @classmethod
-    def from_model(cls, change: StanceChange) -> StanceChangeType:
-        return cls(
-            database_id=change.id,
-            from_stance=change.from_stance,
-            to_stance=change.to_stance,
-            evidence=change.evidence,
-            activity_id=change.activity_id,
-            activity_global_id=optional_global_id("Activity", change.activity_id),
-            recorded_by_kind=change.recorded_by_kind,
-            recorded_by_id=change.recorded_by_id,
-            recorded_by_global_id=actor_global_id(change.recorded_by_kind, change.recorded_by_id),
-            recorded_by_label=change.recorded_by_label,
-            created_at=change.created_at,
-        )
+    resolve_nodes = node_resolver("stance_change_by_id", stance_change_by_id, via="load_nodes")
 
 
+@converter(
+    InitiativeStakeholder,
+    ids={"initiative_id": "Initiative", "stakeholder_id": "Stakeholder"},
+    stakeholder_uuid="row.stakeholder_id",
+    initiative_uuid="row.initiative_id",
+)
 @strawberry.type(
     name="InitiativeStakeholder",
     description="A stakeholder's place in one initiative's authorizing environment.",
@@ -409,25 +346,6 @@ class PlacementType(relay.Node):
     updated_at: datetime
     stakeholder_uuid: strawberry.Private[uuid.UUID]
     initiative_uuid: strawberry.Private[uuid.UUID]
-
-    @classmethod
-    def from_model(cls, placement: InitiativeStakeholder) -> PlacementType:
-        return cls(
-            id=str(placement.id),
-            database_id=placement.id,
-            initiative_id=relay.GlobalID("Initiative", str(placement.initiative_id)),
-            stakeholder_id=relay.GlobalID("Stakeholder", str(placement.stakeholder_id)),
-            power=placement.power,
-            interest=placement.interest,
-            stance=placement.stance,
-            participation_level=placement.participation_level,
-            key_authorizer=placement.key_authorizer,
-            version=placement.version,
-            created_at=placement.created_at,
-            updated_at=placement.updated_at,
-            stakeholder_uuid=placement.stakeholder_id,
-            initiative_uuid=placement.initiative_id,
-        )
 
     @strawberry.field(description="Who is placed.")
     async def stakeholder(self, info: Info[Context, None]) -> StakeholderType | None:
@@ -465,6 +383,13 @@ SUBJECT_TYPES: dict[str, str] = {
 }
 
 
+@converter(
+    Finding,
+    corner=lambda row: CornerEnum(row.corner),
+    severity=lambda row: SeverityEnum(row.severity),
+    subjects=lambda row: list(row.subjects),
+    subject_ids=lambda row: [relay.GlobalID(SUBJECT_TYPES[row.code], str(s)) for s in row.subjects],
+)
 @strawberry.type(description="Something a diagnosis rule saw in the initiative's triangle.")
 class TriangleFinding:
     code: str = strawberry.field(description="Stable code, e.g. `legitimacy.narrow_coalition`.")
@@ -480,46 +405,36 @@ class TriangleFinding:
         "placements (`InitiativeStakeholder`), `Stakeholder`s, `Input`s or `Activity`s."
     )
 
-    @classmethod
-    def from_schema(cls, finding: Finding) -> TriangleFinding:
-        return cls(
-            code=finding.code,
-            corner=CornerEnum(finding.corner),
-            severity=SeverityEnum(finding.severity),
-            explanation=finding.explanation,
-            subjects=list(finding.subjects),
-            subject_ids=[relay.GlobalID(SUBJECT_TYPES[finding.code], str(s)) for s in finding.subjects],
-        )
 
-
+@converter(
+    CornerScore,
+    corner=lambda row: CornerEnum(row.corner),
+    findings=lambda row: [TriangleFinding.from_model(f) for f in row.findings],
+)
 @strawberry.type(description="One corner's score (0 to 100) and the findings behind it.")
 class TriangleCorner:
     corner: CornerEnum
     score: int
     findings: list[TriangleFinding]
 
-    @classmethod
-    def from_schema(cls, corner: CornerScore) -> TriangleCorner:
-        return cls(
-            corner=CornerEnum(corner.corner),
-            score=corner.score,
-            findings=[TriangleFinding.from_schema(f) for f in corner.findings],
-        )
 
-
+@converter(
+    TriangleDiagnosis,
+    corners=lambda row: [TriangleCorner.from_model(c) for c in row.corners],
+    weakest=lambda row: CornerEnum(row.weakest),
+)
 @strawberry.type(description="Where an initiative's strategic triangle is weak, corner by corner.")
 class TriangleDiagnosisType:
     corners: list[TriangleCorner]
     weakest: CornerEnum = strawberry.field(description="The lowest-scoring corner (the first, on a tie).")
 
-    @classmethod
-    def from_schema(cls, diagnosis: TriangleDiagnosis) -> TriangleDiagnosisType:
-        return cls(
-            corners=[TriangleCorner.from_schema(c) for c in diagnosis.corners],
-            weakest=CornerEnum(diagnosis.weakest),
-        )
 
-
+@converter(
+    MapEntry,
+    ids={"placement_id": "InitiativeStakeholder"},
+    stakeholder=lambda row: StakeholderType.from_model(row.stakeholder),
+    quadrant=lambda row: QuadrantEnum(row.quadrant),
+)
 @strawberry.type(description="A stakeholder on the power/interest grid.")
 class AuthorizingEnvironmentEntry:
     placement_id: relay.GlobalID
@@ -530,19 +445,6 @@ class AuthorizingEnvironmentEntry:
     stance: StanceEnum  # type: ignore[valid-type]
     participation_level: ParticipationLevelEnum  # type: ignore[valid-type]
     key_authorizer: bool
-
-    @classmethod
-    def from_schema(cls, entry: MapEntry) -> AuthorizingEnvironmentEntry:
-        return cls(
-            placement_id=relay.GlobalID("InitiativeStakeholder", str(entry.placement_id)),
-            stakeholder=StakeholderType.from_row(entry.stakeholder),
-            power=entry.power,
-            interest=entry.interest,
-            quadrant=QuadrantEnum(entry.quadrant),
-            stance=entry.stance,
-            participation_level=entry.participation_level,
-            key_authorizer=entry.key_authorizer,
-        )
 
 
 @strawberry.type(description="Mendelow's grid: power and interest of 3 or more count as high.")
@@ -571,7 +473,7 @@ class AuthorizingEnvironment:
     @classmethod
     def from_schema(cls, environment: AuthorizingEnvironmentMap) -> AuthorizingEnvironment:
         cells = {
-            quadrant: [AuthorizingEnvironmentEntry.from_schema(entry) for entry in entries]
+            quadrant: [AuthorizingEnvironmentEntry.from_model(entry) for entry in entries]
             for quadrant, entries in environment.quadrants.items()
         }
         return cls(
@@ -588,6 +490,11 @@ class AuthorizingEnvironment:
         )
 
 
+@converter(
+    Initiative,
+    ids={"district_id": "District", "school_id": "School", "owner_person_id": "Person"},
+    school_uuid="row.school_id",
+)
 @strawberry.type(
     name="Initiative",
     description="A strategic-triangle initiative of the district (no school) or of one school.",
@@ -610,30 +517,6 @@ class InitiativeType(relay.Node):
     created_at: datetime
     updated_at: datetime
     school_uuid: strawberry.Private[uuid.UUID | None]
-
-    @classmethod
-    def from_model(cls, initiative: Initiative | None) -> InitiativeType | None:
-        if initiative is None:
-            return None
-        return cls(
-            id=str(initiative.id),
-            database_id=initiative.id,
-            district_id=relay.GlobalID("District", str(initiative.district_id)),
-            school_id=optional_global_id("School", initiative.school_id),
-            title=initiative.title,
-            summary=initiative.summary,
-            public_value=initiative.public_value,
-            beneficiaries=initiative.beneficiaries,
-            stage=initiative.stage,
-            owner_person_id=optional_global_id("Person", initiative.owner_person_id),
-            starts_on=initiative.starts_on,
-            ends_on=initiative.ends_on,
-            published=initiative.published,
-            version=initiative.version,
-            created_at=initiative.created_at,
-            updated_at=initiative.updated_at,
-            school_uuid=initiative.school_id,
-        )
 
     @strawberry.field(
         description="The person who owns the initiative; null when none is named, and for "
@@ -690,7 +573,7 @@ class InitiativeType(relay.Node):
         page = page_request(first, after, updated_since)
         loader = info.context.loader("activities_by_initiative", activities_by_initiative)
         result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, ActivityType.from_row)
+        return Connection.from_page(result, ActivityType.from_model)
 
     stakeholders = children(
         PlacementType,
@@ -708,7 +591,7 @@ class InitiativeType(relay.Node):
     )
     async def triangle(self, info: Info[Context, None]) -> TriangleDiagnosisType | None:
         diagnosis = await read(info, service.triangle, self.database_id)
-        return TriangleDiagnosisType.from_schema(diagnosis)
+        return TriangleDiagnosisType.from_model(diagnosis)
 
     @strawberry.field(
         description="Its stakeholders on the power/interest grid, with stance counts (leaders, coaches "
@@ -872,13 +755,9 @@ class AddCapacityItemInput:
 
 
 @strawberry.input(description="Changes to a capacity item: omitted fields stay as they are.")
+@changes_of(AddCapacityItemInput, exclude={"initiative_id"})
 class UpdateCapacityItemInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    category: CapacityCategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    description: str | None = strawberry.UNSET
-    status: CapacityStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    owner_person_id: relay.GlobalID | None = strawberry.UNSET
+    pass
 
 
 RemoveCapacityItemInput = id_input("RemoveCapacityItemInput")
@@ -902,19 +781,9 @@ class CreateStakeholderInput:
 
 
 @strawberry.input(description="Changes to a stakeholder: omitted fields stay as they are.")
+@changes_of(CreateStakeholderInput)
 class UpdateStakeholderInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    name: str | None = strawberry.UNSET
-    category: StakeholderCategoryEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    is_group: bool | None = strawberry.UNSET
-    person_id: relay.GlobalID | None = strawberry.UNSET
-    formal_authority: bool | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    preferred_language: str | None = strawberry.UNSET
-    neighbourhood: str | None = strawberry.UNSET
-    community_role: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    pass
 
 
 StakeholderPayload = payload("StakeholderPayload", stakeholder=StakeholderType)

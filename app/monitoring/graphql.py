@@ -23,10 +23,10 @@ from app.core.errors import NotFound
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.errors import run_mutation, validate_input
-from app.graphql.kit import RemovalPayload, id_input, node_resolver, payload, remove
+from app.graphql.kit import RemovalPayload, converter, id_input, node_resolver, payload, remove
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import node_uuid, optional_global_id, parse_global_id, present_fields
+from app.graphql.relay import node_uuid, parse_global_id, present_fields
 from app.initiatives.graphql import (
     IndicatorType,
 )
@@ -89,6 +89,7 @@ measurement_by_id = by_id(measurements.measurements_by_id)
 # --- types -------------------------------------------------------------------------------------------
 
 
+@converter(Measurement, ids={"indicator_id": "Indicator", "school_id": "School"}, key="row.client_key")
 @strawberry.type(
     name="Measurement", description="One value of an indicator: when, from how many, from where."
 )
@@ -107,26 +108,6 @@ class MeasurementType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, row: Measurement | None) -> MeasurementType | None:
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: Measurement) -> MeasurementType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            indicator_id=relay.GlobalID("Indicator", str(row.indicator_id)),
-            school_id=optional_global_id("School", row.school_id),
-            value=row.value,
-            measured_on=row.measured_on,
-            n=row.n,
-            source=row.source,
-            key=row.client_key,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
     @strawberry.field(description="The indicator (measure) the value belongs to.")
     async def indicator(self, info: Info[Context, None]) -> IndicatorType | None:
         indicator_id = node_uuid(self.indicator_id, "Indicator")
@@ -138,16 +119,14 @@ class MeasurementType(relay.Node):
     resolve_nodes = node_resolver("measurement_by_id", measurement_by_id)
 
 
+@converter(SeriesPoint)
 @strawberry.type(name="SeriesPoint", description="A dated value of an indicator's series.")
 class SeriesPointType:
     measured_on: date
     value: Decimal
 
-    @classmethod
-    def from_schema(cls, point: SeriesPoint | None) -> SeriesPointType | None:
-        return cls(measured_on=point.measured_on, value=point.value) if point is not None else None
 
-
+@converter(ids={"measurement_id": "Measurement"})
 @strawberry.type(name="SignalPoint", description="A point behind a run-chart signal.")
 class SignalPointType:
     index: int = strawberry.field(description="Position in the series, oldest first, from 0.")
@@ -156,6 +135,10 @@ class SignalPointType:
     measurement_id: relay.GlobalID
 
 
+@converter(
+    SignalPublic,
+    points=lambda row: [SignalPointType.from_model(p) for p in row.points],
+)
 @strawberry.type(
     name="RunChartSignal", description="Something the run chart says, with the points behind it."
 )
@@ -169,25 +152,6 @@ class RunChartSignalType:
     detail: str
     points: list[SignalPointType]
 
-    @classmethod
-    def from_schema(cls, signal: SignalPublic) -> RunChartSignalType:
-        return cls(
-            rule_set=signal.rule_set,
-            rule=signal.rule,
-            side=signal.side,
-            favourable=signal.favourable,
-            detail=signal.detail,
-            points=[
-                SignalPointType(
-                    index=p.index,
-                    measured_on=p.measured_on,
-                    value=p.value,
-                    measurement_id=relay.GlobalID("Measurement", str(p.measurement_id)),
-                )
-                for p in signal.points
-            ],
-        )
-
 
 @strawberry.type(name="RunChartRuleResult", description="One rule applied to the series.")
 class RunChartRuleResultType:
@@ -199,6 +163,11 @@ class RunChartRuleResultType:
     limit: int | None
 
 
+@converter(
+    RunChartPublic,
+    rules=lambda row: [RunChartRuleResultType(**r.model_dump()) for r in row.rules],
+    signals=lambda row: [RunChartSignalType.from_model(s) for s in row.signals],
+)
 @strawberry.type(name="RunChart", description="The run-chart reading of a series: its median and every rule.")
 class RunChartType:
     points: int
@@ -210,20 +179,15 @@ class RunChartType:
     rules: list[RunChartRuleResultType]
     signals: list[RunChartSignalType]
 
-    @classmethod
-    def from_schema(cls, chart: RunChartPublic) -> RunChartType:
-        return cls(
-            points=chart.points,
-            median=chart.median,
-            useful_observations=chart.useful_observations,
-            runs=chart.runs,
-            crossings=chart.crossings,
-            longest_run=chart.longest_run,
-            rules=[RunChartRuleResultType(**r.model_dump()) for r in chart.rules],
-            signals=[RunChartSignalType.from_schema(s) for s in chart.signals],
-        )
 
-
+@converter(
+    IndicatorStatusPublic,
+    ids={"indicator_id": "Indicator", "school_id": "School"},
+    latest=lambda row: SeriesPointType.from_model(row.latest),
+    baseline=lambda row: SeriesPointType.from_model(row.baseline),
+    target=lambda row: SeriesPointType.from_model(row.target),
+    run_chart=lambda row: RunChartType.from_model(row.run_chart),
+)
 @strawberry.type(
     name="IndicatorStatusReport",
     description="Where an indicator stands (the latest value against the path from baseline to target) and "
@@ -245,26 +209,6 @@ class IndicatorStatusReportType:
     )
     band: Decimal | None = strawberry.field(description="Shortfalls within it are AT_RISK.")
     run_chart: RunChartType
-
-    @classmethod
-    def from_schema(cls, report: IndicatorStatusPublic | None) -> IndicatorStatusReportType | None:
-        if report is None:
-            return None
-        return cls(
-            indicator_id=relay.GlobalID("Indicator", str(report.indicator_id)),
-            school_id=optional_global_id("School", report.school_id),
-            status=report.status,
-            basis=report.basis,
-            reason=report.reason,
-            latest=SeriesPointType.from_schema(report.latest),
-            baseline=SeriesPointType.from_schema(report.baseline),
-            baseline_source=report.baseline_source,
-            target=SeriesPointType.from_schema(report.target),
-            expected=report.expected,
-            shortfall=report.shortfall,
-            band=report.band,
-            run_chart=RunChartType.from_schema(report.run_chart),
-        )
 
 
 @strawberry.type(name="GoalDashboard", description="A goal, its indicator and where the indicator stands.")
@@ -304,29 +248,30 @@ class PlanDashboardType:
     @classmethod
     def from_view(cls, view: dashboard.DashboardView) -> PlanDashboardType:
         return cls(
-            plan=PlanType.from_row(view.plan),
+            plan=PlanType.from_model(view.plan),
             as_of=view.as_of,
             goals=[
                 GoalDashboardType(
                     goal=GoalType.from_row(g.goal, g.indicator),
                     indicator=IndicatorType.from_model(g.indicator),
-                    status=IndicatorStatusReportType.from_schema(g.status),  # type: ignore[arg-type]
-                    feedback=[FeedbackCellType.from_schema(c) for c in g.feedback],
+                    status=IndicatorStatusReportType.from_model(g.status),  # type: ignore[arg-type]
+                    feedback=[FeedbackCellType.from_model(c) for c in g.feedback],
                 )
                 for g in view.goals
             ],
-            overdue_action_steps=[ActionStepType.from_row(s) for s in view.overdue_steps],
-            overdue_checkpoints=[ReviewCheckpointType.from_row(c) for c in view.overdue_checkpoints],
-            due_checkpoints=[ReviewCheckpointType.from_row(c) for c in view.due_checkpoints],
-            latest_walkthrough=WalkthroughSummaryType.from_schema(view.walkthrough)
+            overdue_action_steps=[ActionStepType.from_model(s) for s in view.overdue_steps],
+            overdue_checkpoints=[ReviewCheckpointType.from_model(c) for c in view.overdue_checkpoints],
+            due_checkpoints=[ReviewCheckpointType.from_model(c) for c in view.due_checkpoints],
+            latest_walkthrough=WalkthroughSummaryType.from_model(view.walkthrough)
             if view.walkthrough
             else None,
             open_inputs=DashboardInputsType(
-                count=view.open_input_count, items=[InputType.from_row(i) for i in view.open_inputs]
+                count=view.open_input_count, items=[InputType.from_model(i) for i in view.open_inputs]
             ),
         )
 
 
+@converter(ids={"measurement_id": ("Measurement", "id")})
 @strawberry.type(name="RecordedMeasurement", description="One applied row of a bulk add.")
 class RecordedMeasurementType:
     index: int = strawberry.field(description="The row's position in the input, from 0.")
@@ -335,6 +280,7 @@ class RecordedMeasurementType:
     outcome: MeasurementOutcomeEnum  # type: ignore[valid-type]
 
 
+@converter()
 @strawberry.type(name="MeasurementRowError", description="A refused row of a bulk add.")
 class MeasurementRowErrorType:
     index: int
@@ -343,6 +289,11 @@ class MeasurementRowErrorType:
     code: str
 
 
+@converter(
+    BulkResult,
+    items=lambda row: [RecordedMeasurementType.from_model(i) for i in row.items],
+    errors=lambda row: [MeasurementRowErrorType.from_model(e) for e in row.errors],
+)
 @strawberry.type(name="MeasurementBatchResult", description="What a bulk add did.")
 class MeasurementBatchResultType:
     received: int
@@ -352,29 +303,6 @@ class MeasurementBatchResultType:
     rejected: int = strawberry.field(description="Rows refused (in `errors`); with `partial: true` only.")
     items: list[RecordedMeasurementType]
     errors: list[MeasurementRowErrorType]
-
-    @classmethod
-    def from_schema(cls, result: BulkResult) -> MeasurementBatchResultType:
-        return cls(
-            received=result.received,
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            rejected=result.rejected,
-            items=[
-                RecordedMeasurementType(
-                    index=i.index,
-                    measurement_id=relay.GlobalID("Measurement", str(i.id)),
-                    key=i.key,
-                    outcome=i.outcome,
-                )
-                for i in result.items
-            ],
-            errors=[
-                MeasurementRowErrorType(index=e.index, field=e.field, message=e.message, code=e.code)
-                for e in result.errors
-            ],
-        )
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -417,7 +345,7 @@ class MonitoringQuery:
                 )
             except NotFound:
                 return None
-        return IndicatorStatusReportType.from_schema(report)
+        return IndicatorStatusReportType.from_model(report)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -511,7 +439,7 @@ class MonitoringMutation:
                 session, info.context.principal, indicator_id, data
             )
             return RecordMeasurementPayload(
-                measurement=MeasurementType.from_row(recorded.measurement), outcome=recorded.outcome
+                measurement=MeasurementType.from_model(recorded.measurement), outcome=recorded.outcome
             )
 
         return await run_mutation(
@@ -532,7 +460,7 @@ class MonitoringMutation:
             result = await measurements.record_measurements(
                 session, info.context.principal, rows, partial=input.partial
             )
-            return RecordMeasurementsPayload(result=MeasurementBatchResultType.from_schema(result))
+            return RecordMeasurementsPayload(result=MeasurementBatchResultType.from_model(result))
 
         return await run_mutation(
             info.context, work, lambda errors: RecordMeasurementsPayload(user_errors=errors)

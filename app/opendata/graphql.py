@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.errors import run_mutation, validate_input
-from app.graphql.kit import payload, read
+from app.graphql.kit import converter, payload, read
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import present_fields
 from app.opendata import service
@@ -18,6 +18,7 @@ from app.opendata.models import OpenDataSetting
 from app.opendata.schemas import OpenDataSettingUpdate
 
 
+@converter(OpenDataSetting, languages=lambda row: list(row.languages))
 @strawberry.type(
     name="OpenDataSetting",
     description="Whether the district publishes open data, at `/open-data/{slug}/`, and under which licence.",
@@ -30,18 +31,6 @@ class OpenDataSettingType:
     languages: list[str]
     contact: str | None
     version: int
-
-    @classmethod
-    def from_model(cls, row: OpenDataSetting) -> OpenDataSettingType:
-        return cls(
-            database_id=row.id,
-            enabled=row.enabled,
-            slug=row.slug,
-            licence=row.licence,
-            languages=list(row.languages),
-            contact=row.contact,
-            version=row.version,
-        )
 
 
 @strawberry.type

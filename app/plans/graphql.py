@@ -38,7 +38,9 @@ from app.graphql.kit import (
     Id,
     RemovalPayload,
     answer,
+    changes_of,
     children,
+    converter,
     fields,
     id_input,
     mutate,
@@ -53,7 +55,7 @@ from app.graphql.kit import (
     version_field,
     with_ids,
 )
-from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
+from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent, parts_by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
@@ -191,6 +193,8 @@ plan_by_id = by_id(service.plans_by_id)
 strategy_by_id = by_id(service.strategies_by_id)
 collaborator_by_id = by_id(service.collaborators_by_id)
 evidence_by_id = by_id(service.evidence_by_id)
+sign_off_by_id = parts_by_id(PlanSignOff, "plan_id", service.plans_by_id)
+accepted_risk_by_id = parts_by_id(AcceptedRisk, "plan_id", service.plans_by_id)
 collaborators_by_plan = page_per_parent(service.collaborators_of_plans)
 goals_by_plan = page_per_parent(service.goals_of_plans)
 goal_indicator_by_id = by_id(service.indicators_by_id)
@@ -223,6 +227,7 @@ async def _get_checkpoint(
 # --- types -------------------------------------------------------------------------------------------
 
 
+@converter(PlanCollaborator, ids={"plan_id": "Plan", "person_id": "Person"}, person_uuid="row.person_id")
 @strawberry.type(
     name="PlanCollaborator", description="Someone who writes (lead, co-author) or reviews a plan."
 )
@@ -236,20 +241,6 @@ class CollaboratorType(relay.Node):
     created_at: datetime
     updated_at: datetime
     person_uuid: strawberry.Private[uuid.UUID]
-
-    @classmethod
-    def from_model(cls, row: PlanCollaborator) -> CollaboratorType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
-            person_id=relay.GlobalID("Person", str(row.person_id)),
-            role=row.role,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            person_uuid=row.person_id,
-        )
 
     @strawberry.field(description="The person; null for callers who do not read the district's people.")
     async def person(self, info: Info[Context, None]) -> PersonType | None:
@@ -266,6 +257,17 @@ def _is_pilot(self: Any) -> bool:
     return self.step.is_pilot
 
 
+@converter(
+    ActionStep,
+    ids={
+        "plan_id": "Plan",
+        "strategy_id": "Strategy",
+        "owner_person_id": "Person",
+        "scales_pilot_id": "ActionStep",
+    },
+    owner_uuid="row.owner_person_id",
+    step="row",
+)
 @strawberry.type(
     name="ActionStep",
     description="Who does what by when under a strategy. A pilot tries it with a small group first.",
@@ -309,39 +311,6 @@ class ActionStepType(relay.Node):
     owner_uuid: strawberry.Private[uuid.UUID | None]
     step: strawberry.Private[Any]
 
-    @classmethod
-    def from_model(cls, step: ActionStep | None) -> ActionStepType | None:
-        return cls.from_row(step) if step is not None else None
-
-    @classmethod
-    def from_row(cls, step: ActionStep) -> ActionStepType:
-        return cls(
-            id=str(step.id),
-            database_id=step.id,
-            plan_id=relay.GlobalID("Plan", str(step.plan_id)),
-            strategy_id=relay.GlobalID("Strategy", str(step.strategy_id)),
-            title=step.title,
-            description=step.description,
-            owner_person_id=optional_global_id("Person", step.owner_person_id),
-            starts_on=step.starts_on,
-            due_on=step.due_on,
-            status=step.status,
-            blocked_reason=step.blocked_reason,
-            progress=step.progress,
-            weight=step.weight,
-            pilot_group=step.pilot_group,
-            scale_up_criteria=step.scale_up_criteria,
-            scale_up_met_at=step.scale_up_met_at,
-            scale_up_met_by_label=step.scale_up_met_by_label,
-            scale_up_evidence=step.scale_up_evidence,
-            scales_pilot_id=optional_global_id("ActionStep", step.scales_pilot_id),
-            version=step.version,
-            created_at=step.created_at,
-            updated_at=step.updated_at,
-            owner_uuid=step.owner_person_id,
-            step=step,
-        )
-
     @strawberry.field(description="Who owns it; null if nobody, or for callers who do not read people.")
     async def owner(self, info: Info[Context, None]) -> PersonType | None:
         return await person_of(info, self.owner_uuid)
@@ -353,6 +322,7 @@ class ActionStepType(relay.Node):
         return await nodes_via_service(info, service.get_action_step, node_ids, cls.from_model)
 
 
+@converter(Strategy, ids={"plan_id": "Plan", "goal_id": "Goal", "carried_from_id": "Strategy"})
 @strawberry.type(
     name="Strategy", description="A change idea under a goal, optionally naming the driver it acts on."
 )
@@ -372,32 +342,10 @@ class StrategyType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, strategy: Strategy | None) -> StrategyType | None:
-        return cls.from_row(strategy) if strategy is not None else None
-
-    @classmethod
-    def from_row(cls, strategy: Strategy) -> StrategyType:
-        return cls(
-            id=str(strategy.id),
-            database_id=strategy.id,
-            plan_id=relay.GlobalID("Plan", str(strategy.plan_id)),
-            goal_id=relay.GlobalID("Goal", str(strategy.goal_id)),
-            title=strategy.title,
-            description=strategy.description,
-            driver=strategy.driver,
-            weight=strategy.weight,
-            carried_from_id=optional_global_id("Strategy", strategy.carried_from_id),
-            version=strategy.version,
-            created_at=strategy.created_at,
-            updated_at=strategy.updated_at,
-        )
-
     action_steps = children(
         ActionStepType,
         "plan_steps_by_strategy",
         steps_by_strategy,
-        convert="from_row",
         updated_since=False,
         description="Its action steps, oldest first.",
     )
@@ -467,7 +415,6 @@ class GoalType(relay.Node):
         StrategyType,
         "plan_strategies_by_goal",
         strategies_by_goal,
-        convert="from_row",
         updated_since=False,
         description="Its strategies, oldest first.",
     )
@@ -484,8 +431,14 @@ SignOffKindEnum = strawberry.enum(
 )
 
 
+@converter(
+    PlanSignOff,
+    ids={"plan_id": "Plan", "person_id": "Person"},
+    signed_by_global_id=lambda row: actor_global_id(row.signed_by_kind, row.signed_by_id),
+)
 @strawberry.type(name="PlanSignOff", description="Who signed a plan off, when, with what note.")
-class PlanSignOffType:
+class PlanSignOffType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     plan_id: relay.GlobalID
     kind: SignOffKindEnum  # type: ignore[valid-type]
@@ -501,27 +454,20 @@ class PlanSignOffType:
     note: str | None
     created_at: datetime
 
-    @classmethod
-    def from_model(cls, row: PlanSignOff) -> PlanSignOffType:
-        return cls(
-            database_id=row.id,
-            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
-            kind=row.kind,
-            person_id=optional_global_id("Person", row.person_id),
-            signed_by_kind=row.signed_by_kind,
-            signed_by_id=row.signed_by_id,
-            signed_by_global_id=actor_global_id(row.signed_by_kind, row.signed_by_id),
-            signed_by_label=row.signed_by_label,
-            note=row.note,
-            created_at=row.created_at,
-        )
+    resolve_nodes = node_resolver("sign_off_by_id", sign_off_by_id, via="load_nodes")
 
 
+@converter(
+    AcceptedRisk,
+    ids={"plan_id": "Plan", "input_id": "Input"},
+    accepted_by_global_id=lambda row: actor_global_id(row.accepted_by_kind, row.accepted_by_id),
+)
 @strawberry.type(
     name="AcceptedRisk",
     description="A barrier raised in the plan's co-creation that the plan carries unanswered, and why.",
 )
-class AcceptedRiskType:
+class AcceptedRiskType(relay.Node):
+    id: relay.NodeID[str]
     database_id: uuid.UUID
     plan_id: relay.GlobalID
     input_id: relay.GlobalID = strawberry.field(description="The barrier (an Input) carried unanswered.")
@@ -536,21 +482,10 @@ class AcceptedRiskType:
     accepted_by_label: str | None
     created_at: datetime
 
-    @classmethod
-    def from_model(cls, row: AcceptedRisk) -> AcceptedRiskType:
-        return cls(
-            database_id=row.id,
-            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
-            input_id=relay.GlobalID("Input", str(row.input_id)),
-            reason=row.reason,
-            accepted_by_kind=row.accepted_by_kind,
-            accepted_by_id=row.accepted_by_id,
-            accepted_by_global_id=actor_global_id(row.accepted_by_kind, row.accepted_by_id),
-            accepted_by_label=row.accepted_by_label,
-            created_at=row.created_at,
-        )
+    resolve_nodes = node_resolver("accepted_risk_by_id", accepted_risk_by_id, via="load_nodes")
 
 
+@converter(Evidence, ids={"plan_id": "Plan", "exemplar_school_id": "School"})
 @strawberry.type(name="Evidence", description="Something pre-planning collected for a plan.")
 class EvidenceType(relay.Node):
     id: relay.NodeID[str]
@@ -566,24 +501,14 @@ class EvidenceType(relay.Node):
     )
     created_at: datetime
 
-    @classmethod
-    def from_model(cls, row: Evidence) -> EvidenceType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
-            kind=row.kind,
-            title=row.title,
-            description=row.description,
-            source_url=row.source_url,
-            collected_on=row.collected_on,
-            exemplar_school_id=optional_global_id("School", row.exemplar_school_id),
-            created_at=row.created_at,
-        )
-
     resolve_nodes = node_resolver("evidence_by_id", evidence_by_id, via="load_nodes")
 
 
+@converter(
+    PlanRevisionCause,
+    target_id=lambda row: relay.GlobalID(_CAUSE_TYPES[row.kind], str(row.target_id)),
+    target_database_id="row.target_id",
+)
 @strawberry.type(
     name="RevisionCause", description="What led to a revision: an input, a review or a measurement."
 )
@@ -593,14 +518,6 @@ class RevisionCauseType:
         description="The global id of the Input, ReviewCheckpoint or Measurement."
     )
     target_database_id: uuid.UUID
-
-    @classmethod
-    def from_model(cls, cause: PlanRevisionCause) -> RevisionCauseType:
-        return cls(
-            kind=cause.kind,
-            target_id=relay.GlobalID(_CAUSE_TYPES[cause.kind], str(cause.target_id)),
-            target_database_id=cause.target_id,
-        )
 
 
 @strawberry.type(
@@ -672,6 +589,9 @@ class PlanRevisionType(relay.Node):
         return await nodes_via_service(info, service.get_revision, node_ids, cls.from_view)
 
 
+@converter(
+    ReviewCheckpoint, ids={"plan_id": "Plan", "attendee_person_ids": "Person", "revision_id": "PlanRevision"}
+)
 @strawberry.type(
     name="ReviewCheckpoint",
     description="A scheduled review of a plan: when, who came, what was found and decided, and the "
@@ -692,28 +612,6 @@ class ReviewCheckpointType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, checkpoint: ReviewCheckpoint | None) -> ReviewCheckpointType | None:
-        return cls.from_row(checkpoint) if checkpoint is not None else None
-
-    @classmethod
-    def from_row(cls, checkpoint: ReviewCheckpoint) -> ReviewCheckpointType:
-        return cls(
-            id=str(checkpoint.id),
-            database_id=checkpoint.id,
-            plan_id=relay.GlobalID("Plan", str(checkpoint.plan_id)),
-            scheduled_on=checkpoint.scheduled_on,
-            held_on=checkpoint.held_on,
-            attendee_person_ids=[relay.GlobalID("Person", str(p)) for p in checkpoint.attendee_person_ids],
-            summary=checkpoint.summary,
-            decisions=checkpoint.decisions,
-            overdue=checkpoint.overdue,
-            revision_id=optional_global_id("PlanRevision", checkpoint.revision_id),
-            version=checkpoint.version,
-            created_at=checkpoint.created_at,
-            updated_at=checkpoint.updated_at,
-        )
-
     @strawberry.field(description="Who attended, as people; those the caller does not read are left out.")
     async def attendees(self, info: Info[Context, None]) -> list[PersonType]:
         people = await asyncio.gather(*(person_of(info, p) for p in self.attendee_person_ids))
@@ -726,6 +624,7 @@ class ReviewCheckpointType(relay.Node):
         return await nodes_via_service(info, _get_checkpoint, node_ids, cls.from_model)
 
 
+@converter(StepProgress, ids={"action_step_id": ("ActionStep", "id")})
 @strawberry.type(name="StepProgress", description="An action step's progress, as it counts.")
 class StepProgressType:
     action_step_id: relay.GlobalID
@@ -734,17 +633,12 @@ class StepProgressType:
     weight: Decimal
     progress: int
 
-    @classmethod
-    def from_schema(cls, step: StepProgress) -> StepProgressType:
-        return cls(
-            action_step_id=relay.GlobalID("ActionStep", str(step.id)),
-            title=step.title,
-            status=step.status,
-            weight=step.weight,
-            progress=step.progress,
-        )
 
-
+@converter(
+    StrategyProgress,
+    ids={"strategy_id": ("Strategy", "id")},
+    action_steps=lambda row: [StepProgressType.from_model(s) for s in row.action_steps],
+)
 @strawberry.type(
     name="StrategyProgress", description="A strategy's progress: the weighted mean of its steps."
 )
@@ -755,17 +649,12 @@ class StrategyProgressType:
     progress: float | None = strawberry.field(description="Null with no action steps.")
     action_steps: list[StepProgressType]
 
-    @classmethod
-    def from_schema(cls, strategy: StrategyProgress) -> StrategyProgressType:
-        return cls(
-            strategy_id=relay.GlobalID("Strategy", str(strategy.id)),
-            title=strategy.title,
-            weight=strategy.weight,
-            progress=strategy.progress,
-            action_steps=[StepProgressType.from_schema(s) for s in strategy.action_steps],
-        )
 
-
+@converter(
+    GoalProgress,
+    ids={"goal_id": ("Goal", "id")},
+    strategies=lambda row: [StrategyProgressType.from_model(s) for s in row.strategies],
+)
 @strawberry.type(name="GoalProgress", description="A goal's progress: the weighted mean of its strategies.")
 class GoalProgressType:
     goal_id: relay.GlobalID
@@ -774,17 +663,12 @@ class GoalProgressType:
     progress: float | None = strawberry.field(description="Null while nothing under it has progress.")
     strategies: list[StrategyProgressType]
 
-    @classmethod
-    def from_schema(cls, goal: GoalProgress) -> GoalProgressType:
-        return cls(
-            goal_id=relay.GlobalID("Goal", str(goal.id)),
-            statement=goal.statement,
-            weight=goal.weight,
-            progress=goal.progress,
-            strategies=[StrategyProgressType.from_schema(s) for s in goal.strategies],
-        )
 
-
+@converter(
+    PlanProgress,
+    ids={"plan_id": "Plan"},
+    goals=lambda row: [GoalProgressType.from_model(g) for g in row.goals],
+)
 @strawberry.type(
     name="PlanProgress", description="How far along the plan is: one number, with the tree behind it."
 )
@@ -795,15 +679,14 @@ class PlanProgressType:
     )
     goals: list[GoalProgressType]
 
-    @classmethod
-    def from_schema(cls, progress: PlanProgress) -> PlanProgressType:
-        return cls(
-            plan_id=relay.GlobalID("Plan", str(progress.plan_id)),
-            progress=progress.progress,
-            goals=[GoalProgressType.from_schema(g) for g in progress.goals],
-        )
 
-
+@converter(
+    PolicyCheck,
+    ids={"plan_id": "Plan", "unanswered_barriers": "Input"},
+    voices_heard=lambda row: [Voice(v) for v in row.voices_heard],
+    voices_required=lambda row: [Voice(v) for v in row.voices_required],
+    missing=lambda row: list(row.missing),
+)
 @strawberry.type(
     name="PolicyCheck",
     description="Whether the plan's co-creation record meets the district's policy for going to review.",
@@ -828,21 +711,6 @@ class PolicyCheckType:
         description="The policy is met and no barrier is left unanswered."
     )
 
-    @classmethod
-    def from_schema(cls, check: PolicyCheck) -> PolicyCheckType:
-        return cls(
-            plan_id=relay.GlobalID("Plan", str(check.plan_id)),
-            met=check.met,
-            co_creation_activities=check.co_creation_activities,
-            required_activities=check.required_activities,
-            voices_heard=[Voice(v) for v in check.voices_heard],
-            voices_required=[Voice(v) for v in check.voices_required],
-            missing=list(check.missing),
-            judged_at=check.judged_at,
-            unanswered_barriers=[relay.GlobalID("Input", str(b)) for b in check.unanswered_barriers],
-            ready_for_approval=check.ready_for_approval,
-        )
-
 
 @strawberry.type(
     name="PrePlanning",
@@ -863,6 +731,20 @@ class DiffEntryType:
     after: JSON | None = strawberry.field(description="Its fields that differ, after; null when removed.")
 
 
+@converter(
+    RevisionDiff,
+    ids={"plan_id": "Plan"},
+    entries=lambda row: [
+        DiffEntryType(
+            entity=RevisionEntityEnum(e.entity),
+            entity_id=relay.GlobalID(_ENTITY_TYPES[e.entity], str(e.id)),
+            change=DiffChangeEnum(e.change),
+            before=e.before,
+            after=e.after,
+        )
+        for e in row.entries
+    ],
+)
 @strawberry.type(name="RevisionDiff", description="What changed between two accepted revisions of a plan.")
 class RevisionDiffType:
     plan_id: relay.GlobalID
@@ -870,25 +752,18 @@ class RevisionDiffType:
     to_number: int
     entries: list[DiffEntryType]
 
-    @classmethod
-    def from_schema(cls, diff: RevisionDiff) -> RevisionDiffType:
-        return cls(
-            plan_id=relay.GlobalID("Plan", str(diff.plan_id)),
-            from_number=diff.from_number,
-            to_number=diff.to_number,
-            entries=[
-                DiffEntryType(
-                    entity=RevisionEntityEnum(e.entity),
-                    entity_id=relay.GlobalID(_ENTITY_TYPES[e.entity], str(e.id)),
-                    change=DiffChangeEnum(e.change),
-                    before=e.before,
-                    after=e.after,
-                )
-                for e in diff.entries
-            ],
-        )
 
-
+@converter(
+    Plan,
+    ids={
+        "district_id": "District",
+        "school_id": "School",
+        "initiative_id": "Initiative",
+        "previous_plan_id": "Plan",
+    },
+    school_uuid="row.school_id",
+    initiative_uuid="row.initiative_id",
+)
 @strawberry.type(
     name="Plan",
     description="An improvement plan of one school (or of the district) for one cycle: co-authored, "
@@ -920,34 +795,6 @@ class PlanType(relay.Node):
     updated_at: datetime
     school_uuid: strawberry.Private[uuid.UUID | None]
     initiative_uuid: strawberry.Private[uuid.UUID | None]
-
-    @classmethod
-    def from_model(cls, plan: Plan | None) -> PlanType | None:
-        return cls.from_row(plan) if plan is not None else None
-
-    @classmethod
-    def from_row(cls, plan: Plan) -> PlanType:
-        return cls(
-            id=str(plan.id),
-            database_id=plan.id,
-            district_id=relay.GlobalID("District", str(plan.district_id)),
-            school_id=optional_global_id("School", plan.school_id),
-            initiative_id=optional_global_id("Initiative", plan.initiative_id),
-            cycle=plan.cycle,
-            title=plan.title,
-            summary=plan.summary,
-            status=plan.status,
-            published=plan.published,
-            approved_at=plan.approved_at,
-            approved_by_label=plan.approved_by_label,
-            submitted_at=plan.submitted_at,
-            previous_plan_id=optional_global_id("Plan", plan.previous_plan_id),
-            version=plan.version,
-            created_at=plan.created_at,
-            updated_at=plan.updated_at,
-            school_uuid=plan.school_id,
-            initiative_uuid=plan.initiative_id,
-        )
 
     @strawberry.field(description="The school, for a school's plan.")
     async def school(self, info: Info[Context, None]) -> SchoolType | None:
@@ -1059,7 +906,7 @@ class PlanType(relay.Node):
         loader = info.context.loader("plan_checkpoints_by_plan", checkpoints_by_plan)
         page = await loader.load((self.database_id, _ALL))
         return [
-            ReviewCheckpointType.from_row(c) for c in page.items if overdue is None or c.overdue is overdue
+            ReviewCheckpointType.from_model(c) for c in page.items if overdue is None or c.overdue is overdue
         ]
 
     @strawberry.field(
@@ -1069,7 +916,7 @@ class PlanType(relay.Node):
     )
     async def progress(self, info: Info[Context, None]) -> PlanProgressType:
         progress = await read(info, service.plan_progress, self.database_id)
-        return PlanProgressType.from_schema(progress)
+        return PlanProgressType.from_model(progress)
 
     @strawberry.field(
         description="Whether its co-creation record meets the district's policy for going to review, and "
@@ -1078,7 +925,7 @@ class PlanType(relay.Node):
     )
     async def policy_check(self, info: Info[Context, None]) -> PolicyCheckType:
         check = await read(info, service.policy_check, self.database_id)
-        return PolicyCheckType.from_schema(check)
+        return PolicyCheckType.from_model(check)
 
     @strawberry.field(
         description="The barriers and leverage points its co-creation activities raised. Computed per plan.",
@@ -1090,8 +937,8 @@ class PlanType(relay.Node):
                 session, info.context.principal, self.database_id
             )
         return PrePlanningType(
-            barriers=[InputType.from_row(i) for i in barriers],
-            leverage_points=[InputType.from_row(i) for i in leverage],
+            barriers=[InputType.from_model(i) for i in barriers],
+            leverage_points=[InputType.from_model(i) for i in leverage],
         )
 
     @strawberry.field(
@@ -1142,7 +989,7 @@ class PlansQuery:
             ),
         )
         result = await read(info, service.list_plans, page, filters)
-        return Connection.from_page(result, PlanType.from_row)
+        return Connection.from_page(result, PlanType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -1172,7 +1019,7 @@ class PlansQuery:
             except NotFound:
                 return None
             diff = await service.diff_revisions(session, info.context.principal, row_id, from_, to)
-        return RevisionDiffType.from_schema(diff)
+        return RevisionDiffType.from_model(diff)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -1183,7 +1030,7 @@ class PlansQuery:
     ) -> Connection[ReviewCheckpointType]:
         page = page_request(first, after)
         result = await read(info, service.overdue_checkpoints, page)
-        return Connection.from_page(result, ReviewCheckpointType.from_row)
+        return Connection.from_page(result, ReviewCheckpointType.from_model)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -1201,12 +1048,8 @@ class CreatePlanInput:
 
 
 @strawberry.input(description="Changes to a plan: omitted fields stay as they are.")
+@changes_of(CreatePlanInput, exclude={"cycle", "school_id"})
 class UpdatePlanInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    title: str | None = strawberry.UNSET
-    summary: str | None = strawberry.UNSET
-    initiative_id: relay.GlobalID | None = strawberry.UNSET
     status: PlanStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET,
         description="IN_REVIEW needs the co-creation policy met (the refusal lists what is missing); "
@@ -1229,10 +1072,9 @@ class AddCollaboratorInput:
 
 
 @strawberry.input
+@changes_of(AddCollaboratorInput, exclude={"plan_id", "person_id"})
 class UpdateCollaboratorInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    role: CollaboratorRoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    pass
 
 
 RemoveCollaboratorInput = id_input("RemoveCollaboratorInput")
@@ -1255,16 +1097,9 @@ class GoalIndicatorInput:
 
 
 @strawberry.input(name="UpdateGoalIndicatorInput", description="Changes to a goal's measure.")
+@changes_of(GoalIndicatorInput, versioned=False)
 class UpdateGoalIndicatorInput:
-    name: str | None = strawberry.UNSET
-    unit: str | None = strawberry.UNSET
-    direction: DirectionEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    kind: IndicatorKindEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    baseline_value: Decimal | None = strawberry.UNSET
-    baseline_date: date | None = strawberry.UNSET
-    target_value: Decimal | None = strawberry.UNSET
-    target_date: date | None = strawberry.UNSET
-    feedback_measure: str | None = strawberry.UNSET
+    pass
 
 
 @strawberry.input(description="A measurable goal for a plan that is not yet approved.")
@@ -1300,13 +1135,9 @@ class AddStrategyInput:
 
 
 @strawberry.input(description="Changes to a strategy (before approval): omitted fields stay as they are.")
+@changes_of(AddStrategyInput, exclude={"goal_id"})
 class UpdateStrategyInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    driver: str | None = strawberry.UNSET
-    weight: Decimal | None = strawberry.UNSET
+    pass
 
 
 RemoveStrategyInput = id_input("RemoveStrategyInput")
@@ -1338,21 +1169,9 @@ class AddActionStepInput:
     description="Changes to an action step. In an approved or active plan, `status`, `progress` and "
     "`blockedReason` are progress reports (its owner may send them too); anything else needs a revision."
 )
+@changes_of(AddActionStepInput, exclude={"strategy_id"})
 class UpdateActionStepInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    owner_person_id: relay.GlobalID | None = strawberry.UNSET
-    starts_on: date | None = strawberry.UNSET
-    due_on: date | None = strawberry.UNSET
-    status: StepStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    blocked_reason: str | None = strawberry.UNSET
     progress: int | None = strawberry.UNSET
-    weight: Decimal | None = strawberry.UNSET
-    pilot_group: str | None = strawberry.UNSET
-    scale_up_criteria: str | None = strawberry.UNSET
-    scales_pilot_id: relay.GlobalID | None = strawberry.UNSET
 
 
 @strawberry.input(description="A pilot's scale-up criteria, recorded as met, on what evidence.")
@@ -1478,10 +1297,8 @@ class ScheduleCheckpointsInput:
 
 
 @strawberry.input(description="Record a review: omitted fields stay as they are.")
+@changes_of(AddCheckpointInput, exclude={"plan_id"})
 class UpdateCheckpointInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    scheduled_on: date | None = strawberry.UNSET
     held_on: date | None = strawberry.UNSET
     attendee_person_ids: list[relay.GlobalID] | None = strawberry.field(
         default=strawberry.UNSET, description="People of the district who came."
@@ -1570,14 +1387,14 @@ def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
     return validate_input(RevisionCreate, {"reason": input.reason, "changes": changes, "caused_by": causes})
 
 
-_PLAN = answer(PlanPayload, plan=PlanType.from_row)
+_PLAN = answer(PlanPayload, plan=PlanType.from_model)
 _COLLABORATOR = answer(CollaboratorPayload, collaborator=CollaboratorType.from_model)
-_STRATEGY = answer(StrategyPayload, strategy=StrategyType.from_row)
-_ACTION_STEP = answer(ActionStepPayload, action_step=ActionStepType.from_row)
+_STRATEGY = answer(StrategyPayload, strategy=StrategyType.from_model)
+_ACTION_STEP = answer(ActionStepPayload, action_step=ActionStepType.from_model)
 _EVIDENCE = answer(EvidencePayload, evidence=EvidenceType.from_model)
 _PLAN_SIGN_OFF = answer(PlanSignOffPayload, sign_off=PlanSignOffType.from_model)
 _PLAN_REVISION = answer(PlanRevisionPayload, revision=PlanRevisionType.from_view)
-_CHECKPOINT = answer(CheckpointPayload, checkpoint=ReviewCheckpointType.from_row)
+_CHECKPOINT = answer(CheckpointPayload, checkpoint=ReviewCheckpointType.from_model)
 
 
 @strawberry.type
@@ -1727,7 +1544,7 @@ class PlansMutation:
             step_id = parse_global_id(input.step_id, "ActionStep", field="stepId")
             data = validate_input(ScaleUpRecord, {"evidence": input.evidence})
             step = await service.record_scale_up(session, info.context.principal, step_id, data)
-            return ActionStepPayload(action_step=ActionStepType.from_row(step))
+            return ActionStepPayload(action_step=ActionStepType.from_model(step))
 
         return await run_mutation(info.context, work, _step_failed)
 
@@ -1841,7 +1658,7 @@ class PlansMutation:
             plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
             data = validate_input(CheckpointSchedule, present_fields(input, exclude=frozenset({"plan_id"})))
             rows = await service.schedule_checkpoints(session, info.context.principal, plan_id, data)
-            return CheckpointsPayload(checkpoints=[ReviewCheckpointType.from_row(r) for r in rows])
+            return CheckpointsPayload(checkpoints=[ReviewCheckpointType.from_model(r) for r in rows])
 
         return await run_mutation(info.context, work, _checkpoints_failed)
 
@@ -1865,7 +1682,7 @@ class PlansMutation:
             row = await service.update_checkpoint(
                 session, info.context.principal, checkpoint_id, data, expected_version=input.expected_version
             )
-            return CheckpointPayload(checkpoint=ReviewCheckpointType.from_row(row))
+            return CheckpointPayload(checkpoint=ReviewCheckpointType.from_model(row))
 
         return await run_mutation(info.context, work, _checkpoint_failed)
 

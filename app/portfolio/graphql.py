@@ -51,7 +51,7 @@ class PortfolioPlanType:
     def from_row(cls, row: service.PlanRow) -> PortfolioPlanType:
         return cls(
             rank=row.rank,
-            plan=PlanType.from_row(row.plan),
+            plan=PlanType.from_model(row.plan),
             school_id=relay.GlobalID("School", str(row.plan.school_id)),
             school_name=row.school_name,
             progress=row.progress,
@@ -72,7 +72,7 @@ class PortfolioPlanType:
             voices_required=row.voices_required,
             voices_missing=row.voices_missing,
             revisions_this_term=row.revisions_this_term,
-            latest_walkthrough=WalkthroughSummaryType.from_schema(row.walkthrough)
+            latest_walkthrough=WalkthroughSummaryType.from_model(row.walkthrough)
             if row.walkthrough
             else None,
             attention=row.attention,
@@ -134,7 +134,7 @@ class PortfolioQuery:
                         PracticeSchoolType(
                             school_id=relay.GlobalID("School", str(s.school_id)),
                             school_name=s.school_name,
-                            walkthrough=WalkthroughSummaryType.from_schema(s.summary),
+                            walkthrough=WalkthroughSummaryType.from_model(s.summary),
                         )
                         for s in p.schools
                     ],

@@ -31,6 +31,8 @@ from app.graphql.kit import (
     RemoveInput,
     answer,
     audited_node_resolver,
+    changes_of,
+    converter,
     fields,
     mutate,
     node_by_id,
@@ -49,7 +51,6 @@ from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     node_uuid,
-    optional_global_id,
     page_request,
     parse_global_id,
     parse_optional_global_id,
@@ -122,6 +123,7 @@ feedback_share_by_id = by_id(feedback.feedback_shares_by_id)
 # --- the practice catalogue (its queries and mutations are coaching's, which uses it most) ----------
 
 
+@converter(Practice)
 @strawberry.type(name="Practice", description="An evidence-based practice of the district's catalogue.")
 class PracticeType(relay.Node):
     id: relay.NodeID[str]
@@ -133,22 +135,7 @@ class PracticeType(relay.Node):
     version: int
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: Practice) -> PracticeType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            name=row.name,
-            description=row.description,
-            evidence=row.evidence,
-            retired=row.retired,
-            version=row.version,
-            created_at=row.created_at,
-        )
-
-    resolve_nodes = node_resolver(
-        "practice_by_id", by_id(catalogue.practices_by_id), via="load_nodes", convert="from_row"
-    )
+    resolve_nodes = node_resolver("practice_by_id", by_id(catalogue.practices_by_id), via="load_nodes")
 
 
 @strawberry.input(description="A practice for the district's catalogue.")
@@ -159,12 +146,8 @@ class CreatePracticeInput:
 
 
 @strawberry.input(description="Change or retire a practice; fields left out stay as they are.")
+@changes_of(CreatePracticeInput)
 class UpdatePracticeInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    evidence: str | None = strawberry.UNSET
     retired: bool | None = strawberry.UNSET
 
 
@@ -174,6 +157,7 @@ PracticePayload = payload("PracticePayload", practice=PracticeType)
 # --- walkthroughs -----------------------------------------------------------------------------------
 
 
+@converter()
 @strawberry.type(name="LevelShare", description="The classrooms at one implementation level.")
 class LevelShareType:
     level: ImplementationLevelEnum  # type: ignore[valid-type]
@@ -181,6 +165,11 @@ class LevelShareType:
     share: float | None = strawberry.field(description="0 to 1; null when suppressed.")
 
 
+@converter(
+    WalkthroughSummary,
+    ids={"walkthrough_id": "Walkthrough", "school_id": "School"},
+    levels=lambda row: [LevelShareType.from_model(s) for s in row.levels],
+)
 @strawberry.type(
     name="WalkthroughSummary",
     description="How much of the practice was in classrooms, published when the walkthrough is closed. While "
@@ -200,23 +189,12 @@ class WalkthroughSummaryType:
         description="Share of classrooms at DEVELOPING or PROFICIENT; null when suppressed."
     )
 
-    @classmethod
-    def from_schema(cls, summary: WalkthroughSummary) -> WalkthroughSummaryType:
-        return cls(
-            walkthrough_id=relay.GlobalID("Walkthrough", str(summary.walkthrough_id)),
-            school_id=relay.GlobalID("School", str(summary.school_id)),
-            practice=summary.practice,
-            observed_on=summary.observed_on,
-            closed=summary.closed,
-            classrooms=summary.classrooms,
-            suppressed=summary.suppressed,
-            levels=[
-                LevelShareType(level=s.level, classrooms=s.classrooms, share=s.share) for s in summary.levels
-            ],
-            developing_or_above=summary.developing_or_above,
-        )
 
-
+@converter(
+    WalkthroughTrend,
+    ids={"school_id": "School"},
+    walkthroughs=lambda row: [WalkthroughSummaryType.from_model(s) for s in row.walkthroughs],
+)
 @strawberry.type(
     name="WalkthroughTrend", description="A school's walkthroughs of one practice, oldest first."
 )
@@ -225,15 +203,12 @@ class WalkthroughTrendType:
     practice: str
     walkthroughs: list[WalkthroughSummaryType]
 
-    @classmethod
-    def from_schema(cls, trend: WalkthroughTrend) -> WalkthroughTrendType:
-        return cls(
-            school_id=relay.GlobalID("School", str(trend.school_id)),
-            practice=trend.practice,
-            walkthroughs=[WalkthroughSummaryType.from_schema(s) for s in trend.walkthroughs],
-        )
 
-
+@converter(
+    WalkthroughObservation,
+    ids={"walkthrough_id": "Walkthrough", "teacher_person_id": "Person"},
+    walkthrough_uuid="row.walkthrough_id",
+)
 @strawberry.type(
     name="WalkthroughObservation",
     description="One classroom in a walkthrough. Read by the teacher observed and the school's leaders and "
@@ -259,26 +234,6 @@ class ObservationType(relay.Node):
     async def teacher(self, info: Info[Context, None]) -> PersonType | None:
         return await person_of(info, self.teacher_person_id)
 
-    @classmethod
-    def from_model(cls, row: WalkthroughObservation | None) -> ObservationType | None:
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: WalkthroughObservation) -> ObservationType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            walkthrough_id=relay.GlobalID("Walkthrough", str(row.walkthrough_id)),
-            teacher_person_id=relay.GlobalID("Person", str(row.teacher_person_id)),
-            level=row.level,
-            support=row.support,
-            note=row.note,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            walkthrough_uuid=row.walkthrough_id,
-        )
-
     @strawberry.field(description="The walkthrough it is part of.")
     async def walkthrough(self, info: Info[Context, None]) -> WalkthroughType | None:
         loader = info.context.loader("walkthrough_by_id", walkthrough_by_id)
@@ -295,6 +250,18 @@ class ObservationType(relay.Node):
             )
 
 
+@converter(
+    Walkthrough,
+    ids={
+        "district_id": "District",
+        "school_id": "School",
+        "practice_id": "Practice",
+        "observer_person_id": "Person",
+        "plan_id": "Plan",
+        "activity_id": "Activity",
+    },
+    school_uuid="row.school_id",
+)
 @strawberry.type(
     name="Walkthrough",
     description="A walk through a school's classrooms looking for one practice, usually after the professional "
@@ -321,30 +288,6 @@ class WalkthroughType(relay.Node):
     updated_at: datetime
     school_uuid: strawberry.Private[uuid.UUID]
 
-    @classmethod
-    def from_model(cls, row: Walkthrough | None) -> WalkthroughType | None:
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: Walkthrough) -> WalkthroughType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            district_id=relay.GlobalID("District", str(row.district_id)),
-            school_id=relay.GlobalID("School", str(row.school_id)),
-            practice=row.practice,
-            practice_id=optional_global_id("Practice", row.practice_id),
-            observed_on=row.observed_on,
-            observer_person_id=optional_global_id("Person", row.observer_person_id),
-            plan_id=optional_global_id("Plan", row.plan_id),
-            activity_id=optional_global_id("Activity", row.activity_id),
-            notes=row.notes,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            school_uuid=row.school_id,
-        )
-
     @strawberry.field(
         description="Who walked through; null when not recorded, and for callers who do not "
         "read the district's people."
@@ -363,7 +306,7 @@ class WalkthroughType(relay.Node):
     async def summary(self, info: Info[Context, None]) -> WalkthroughSummaryType | None:
         loader = info.context.loader("walkthrough_summary_by_id", walkthrough_summary_by_id)
         summary = await loader.load(self.database_id)
-        return WalkthroughSummaryType.from_schema(summary) if summary is not None else None
+        return WalkthroughSummaryType.from_model(summary) if summary is not None else None
 
     @strawberry.field(
         description="The classrooms observed, oldest first: all of them for leaders and coaches, your own for a "
@@ -382,7 +325,7 @@ class WalkthroughType(relay.Node):
         page = page_request(first, after, updated_since)
         teacher = node_uuid(teacher_person_id, "Person") if teacher_person_id is not None else None
         if teacher_person_id is not None and teacher is None:
-            return Connection.from_page(Page([], None), ObservationType.from_row)
+            return Connection.from_page(Page([], None), ObservationType.from_model)
         loader = narrowed_page_loader(
             info.context,
             "observations_by_walkthrough",
@@ -391,11 +334,12 @@ class WalkthroughType(relay.Node):
         )
         async with info.context.transaction():  # the reads are audited
             result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, ObservationType.from_row)
+        return Connection.from_page(result, ObservationType.from_model)
 
     resolve_nodes = node_resolver("walkthrough_by_id", walkthrough_by_id)
 
 
+@converter(ids={"observation_id": "WalkthroughObservation", "teacher_person_id": "Person"})
 @strawberry.type(name="SupportEntry", description="A teacher who needs a kind of support, and why.")
 class SupportEntryType:
     observation_id: relay.GlobalID
@@ -405,12 +349,18 @@ class SupportEntryType:
     note: str | None
 
 
+@converter(teachers=lambda row: [SupportEntryType.from_model(e) for e in row.teachers])
 @strawberry.type(name="SupportGroup", description="The teachers who need one kind of support.")
 class SupportGroupType:
     support: SupportNeededEnum  # type: ignore[valid-type]
     teachers: list[SupportEntryType]
 
 
+@converter(
+    WhoNeedsSupport,
+    ids={"walkthrough_id": "Walkthrough"},
+    groups=lambda row: [SupportGroupType.from_model(group) for group in row.groups],
+)
 @strawberry.type(
     name="WhoNeedsSupport",
     description="Who needs which support after a walkthrough (school leaders, coaches, district roles).",
@@ -419,32 +369,19 @@ class WhoNeedsSupportType:
     walkthrough_id: relay.GlobalID
     groups: list[SupportGroupType]
 
-    @classmethod
-    def from_schema(cls, report: WhoNeedsSupport) -> WhoNeedsSupportType:
-        return cls(
-            walkthrough_id=relay.GlobalID("Walkthrough", str(report.walkthrough_id)),
-            groups=[
-                SupportGroupType(
-                    support=group.support,
-                    teachers=[
-                        SupportEntryType(
-                            observation_id=relay.GlobalID("WalkthroughObservation", str(e.observation_id)),
-                            teacher_person_id=relay.GlobalID("Person", str(e.teacher_person_id)),
-                            teacher_name=e.teacher_name,
-                            level=e.level,
-                            note=e.note,
-                        )
-                        for e in group.teachers
-                    ],
-                )
-                for group in report.groups
-            ],
-        )
-
 
 # --- PDSA cycles ------------------------------------------------------------------------------------
 
 
+@converter(
+    PdsaCycle,
+    ids={
+        "plan_id": "Plan",
+        "strategy_id": "Strategy",
+        "practice_id": "Practice",
+        "revision_id": "PlanRevision",
+    },
+)
 @strawberry.type(
     name="PdsaCycle",
     description="A plan-do-study-act cycle on a strategy: the question, the prediction, what was done, the "
@@ -473,32 +410,6 @@ class PdsaCycleType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, row: PdsaCycle | None) -> PdsaCycleType | None:
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: PdsaCycle) -> PdsaCycleType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            plan_id=relay.GlobalID("Plan", str(row.plan_id)),
-            strategy_id=relay.GlobalID("Strategy", str(row.strategy_id)),
-            practice_id=optional_global_id("Practice", row.practice_id),
-            question=row.question,
-            prediction=row.prediction,
-            plan=row.plan,
-            started_on=row.started_on,
-            done=row.done,
-            results=row.results,
-            decision=row.decision,
-            decided_on=row.decided_on,
-            revision_id=optional_global_id("PlanRevision", row.revision_id),
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
     @strawberry.field(description="The strategy the cycle tests; null when its plan is not yours to read.")
     async def strategy(self, info: Info[Context, None]) -> StrategyType | None:
         strategy_id = node_uuid(self.strategy_id, "Strategy")
@@ -513,6 +424,9 @@ class PdsaCycleType(relay.Node):
 # --- PLC meetings -----------------------------------------------------------------------------------
 
 
+@converter(
+    PlcMeeting, ids={"school_id": "School", "practice_id": "Practice"}, needs=lambda row: list(row.needs)
+)
 @strawberry.type(
     name="PlcMeeting",
     description="A professional learning community meeting. Its school's teachers and coaches read it; "
@@ -535,28 +449,6 @@ class PlcMeetingType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, row: PlcMeeting | None) -> PlcMeetingType | None:
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: PlcMeeting) -> PlcMeetingType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            school_id=relay.GlobalID("School", str(row.school_id)),
-            team=row.team,
-            practice_id=optional_global_id("Practice", row.practice_id),
-            met_on=row.met_on,
-            agenda=row.agenda,
-            notes=row.notes,
-            needs=list(row.needs),
-            shared_with_leadership=row.shared_with_leadership,
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
     @strawberry.field(description="The school whose PLC met.")
     async def school(self, info: Info[Context, None]) -> SchoolType | None:
         school_id = node_uuid(self.school_id, "School")
@@ -577,6 +469,11 @@ class NeedRollupType:
     last_raised_on: date
 
 
+@converter(
+    PlcNeeds,
+    ids={"school_id": "School"},
+    needs=lambda row: [NeedRollupType(**n.model_dump()) for n in row.needs],
+)
 @strawberry.type(
     name="PlcNeeds",
     description="Common needs across the PLCs that shared with leadership: most frequent first, then most "
@@ -588,19 +485,11 @@ class PlcNeedsType:
     meetings: int
     needs: list[NeedRollupType]
 
-    @classmethod
-    def from_schema(cls, report: PlcNeeds) -> PlcNeedsType:
-        return cls(
-            school_id=optional_global_id("School", report.school_id),
-            since=report.since,
-            meetings=report.meetings,
-            needs=[NeedRollupType(**n.model_dump()) for n in report.needs],
-        )
-
 
 # --- student feedback -------------------------------------------------------------------------------
 
 
+@converter(FeedbackResult, ids={"school_id": "School", "teacher_person_id": "Person"})
 @strawberry.type(
     name="FeedbackResult",
     description="A formative student survey result about a teacher's class. Only the teacher, and the people "
@@ -618,28 +507,10 @@ class FeedbackResultType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, row: FeedbackResult | None) -> FeedbackResultType | None:
-        return cls.from_row(row) if row is not None else None
-
-    @classmethod
-    def from_row(cls, row: FeedbackResult) -> FeedbackResultType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            school_id=relay.GlobalID("School", str(row.school_id)),
-            teacher_person_id=relay.GlobalID("Person", str(row.teacher_person_id)),
-            measure=row.measure,
-            period=row.period,
-            favourable_share=row.favourable_share,
-            respondents=row.respondents,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
     resolve_nodes = audited_node_resolver(feedback.feedback_results_by_id)
 
 
+@converter(FeedbackShare, ids={"teacher_person_id": "Person", "person_id": "Person"})
 @strawberry.type(
     name="FeedbackShare", description="A teacher's choice to let a named person read their results."
 )
@@ -650,21 +521,10 @@ class FeedbackShareType(relay.Node):
     person_id: relay.GlobalID
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: FeedbackShare) -> FeedbackShareType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            teacher_person_id=relay.GlobalID("Person", str(row.teacher_person_id)),
-            person_id=relay.GlobalID("Person", str(row.person_id)),
-            created_at=row.created_at,
-        )
-
-    resolve_nodes = node_resolver(
-        "feedback_share_by_id", feedback_share_by_id, via="load_nodes", convert="from_row"
-    )
+    resolve_nodes = node_resolver("feedback_share_by_id", feedback_share_by_id, via="load_nodes")
 
 
+@converter(FeedbackCell, ids={"school_id": "School"})
 @strawberry.type(
     name="FeedbackCell",
     description="One school, measure and released period. Suppressed (figures null) below the district's "
@@ -685,22 +545,8 @@ class FeedbackCellType:
         description="Results recorded or changed since the release: not in it."
     )
 
-    @classmethod
-    def from_schema(cls, c: FeedbackCell) -> FeedbackCellType:
-        return cls(
-            school_id=relay.GlobalID("School", str(c.school_id)),
-            measure=c.measure,
-            period=c.period,
-            revision=c.revision,
-            released_at=c.released_at,
-            suppressed=c.suppressed,
-            favourable_share=c.favourable_share,
-            respondents=c.respondents,
-            teachers=c.teachers,
-            late_results=c.late_results,
-        )
 
-
+@converter(FeedbackAggregates, cells=lambda row: [FeedbackCellType.from_model(c) for c in row.cells])
 @strawberry.type(
     name="FeedbackAggregates", description="School-level student feedback, suppressed where small."
 )
@@ -708,14 +554,6 @@ class FeedbackAggregatesType:
     min_cell_size: int
     min_teachers: int
     cells: list[FeedbackCellType]
-
-    @classmethod
-    def from_schema(cls, report: FeedbackAggregates) -> FeedbackAggregatesType:
-        return cls(
-            min_cell_size=report.min_cell_size,
-            min_teachers=report.min_teachers,
-            cells=[FeedbackCellType.from_schema(c) for c in report.cells],
-        )
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -745,7 +583,7 @@ class PracticeQuery:
             practice_name,
         )
         result = await read(info, practice.list_walkthroughs, page, filters)
-        return Connection.from_page(result, WalkthroughType.from_row)
+        return Connection.from_page(result, WalkthroughType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED, description="One walkthrough; null if it is not there for you."
@@ -771,7 +609,7 @@ class PracticeQuery:
                 trend = await practice.walkthrough_trend(session, info.context.principal, row_id)
             except NotFound:
                 return None
-        return WalkthroughTrendType.from_schema(trend)
+        return WalkthroughTrendType.from_model(trend)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -789,7 +627,7 @@ class PracticeQuery:
                 report = await practice.who_needs_support(session, info.context.principal, row_id)
             except NotFound:
                 return None
-        return WhoNeedsSupportType.from_schema(report)
+        return WhoNeedsSupportType.from_model(report)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -801,7 +639,7 @@ class PracticeQuery:
         page = page_request(first, after)
         async with info.context.transaction() as session:  # the reads are audited
             result = await practice.list_my_observations(session, info.context.principal, page)
-        return Connection.from_page(result, ObservationType.from_row)
+        return Connection.from_page(result, ObservationType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -835,7 +673,7 @@ class PracticeQuery:
             decision,
         )
         result = await read(info, practice.list_pdsa_cycles, page, filters)
-        return Connection.from_page(result, PdsaCycleType.from_row)
+        return Connection.from_page(result, PdsaCycleType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED, description="One PDSA cycle; null if not there for you."
@@ -869,7 +707,7 @@ class PracticeQuery:
             need,
         )
         result = await read(info, practice.list_plc_meetings, page, filters)
-        return Connection.from_page(result, PlcMeetingType.from_row)
+        return Connection.from_page(result, PlcMeetingType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -890,7 +728,7 @@ class PracticeQuery:
     ) -> PlcNeedsType:
         school = parse_optional_global_id(school_id, "School", field="schoolId")
         report = await read(info, practice.plc_needs, school_id=school, since=since)
-        return PlcNeedsType.from_schema(report)
+        return PlcNeedsType.from_model(report)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -913,7 +751,7 @@ class PracticeQuery:
         )
         async with info.context.transaction() as session:
             result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
-        return Connection.from_page(result, FeedbackResultType.from_row)
+        return Connection.from_page(result, FeedbackResultType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -931,7 +769,7 @@ class PracticeQuery:
         filters = feedback.FeedbackFilter(None, measure, period, mine=True)
         async with info.context.transaction() as session:
             result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
-        return Connection.from_page(result, FeedbackResultType.from_row)
+        return Connection.from_page(result, FeedbackResultType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -956,7 +794,7 @@ class PracticeQuery:
     ) -> Connection[FeedbackShareType]:
         page = page_request(first, after)
         result = await read(info, feedback.list_feedback_shares, page)
-        return Connection.from_page(result, FeedbackShareType.from_row)
+        return Connection.from_page(result, FeedbackShareType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -974,7 +812,7 @@ class PracticeQuery:
             parse_optional_global_id(school_id, "School", field="schoolId"), measure, period
         )
         report = await read(info, feedback.feedback_aggregates, filters)
-        return FeedbackAggregatesType.from_schema(report)
+        return FeedbackAggregatesType.from_model(report)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -999,14 +837,9 @@ class CreateWalkthroughInput:
 
 
 @strawberry.input(description="Changes to a walkthrough: omitted fields stay as they are.")
+@changes_of(CreateWalkthroughInput, exclude={"school_id"})
 class UpdateWalkthroughInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    practice: str | None = strawberry.UNSET
-    practice_id: relay.GlobalID | None = strawberry.UNSET
-    observed_on: date | None = strawberry.UNSET
     observer_person_id: relay.GlobalID | None = strawberry.UNSET
-    plan_id: relay.GlobalID | None = strawberry.UNSET
     activity_id: relay.GlobalID | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
 
@@ -1026,11 +859,8 @@ class AddObservationInput:
 
 
 @strawberry.input(description="Changes to an observation: omitted fields stay as they are.")
+@changes_of(AddObservationInput, exclude={"walkthrough_id", "teacher_person_id"})
 class UpdateObservationInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    level: ImplementationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    support: SupportNeededEnum | None = strawberry.UNSET  # type: ignore[valid-type]
     note: str | None = strawberry.UNSET
 
 
@@ -1101,16 +931,9 @@ class CreatePlcMeetingInput:
 
 
 @strawberry.input(description="Changes to a PLC meeting: omitted fields stay as they are.")
+@changes_of(CreatePlcMeetingInput, exclude={"school_id"})
 class UpdatePlcMeetingInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
-    team: str | None = strawberry.UNSET
-    met_on: date | None = strawberry.UNSET
-    agenda: str | None = strawberry.UNSET
-    notes: str | None = strawberry.UNSET
-    needs: list[str] | None = strawberry.UNSET
     shared_with_leadership: bool | None = strawberry.UNSET
-    practice_id: relay.GlobalID | None = strawberry.UNSET
 
 
 PlcMeetingPayload = payload("PlcMeetingPayload", plc_meeting=PlcMeetingType)
@@ -1182,10 +1005,10 @@ _WALKTHROUGH_REFS = (
     ref("plan_id", "Plan"),
     ref("activity_id", "Activity"),
 )
-_WALKTHROUGH = answer(WalkthroughPayload, walkthrough=WalkthroughType.from_row)
-_OBSERVATION = answer(ObservationPayload, observation=ObservationType.from_row)
-_PDSA_CYCLE = answer(PdsaCyclePayload, pdsa_cycle=PdsaCycleType.from_row)
-_PLC_MEETING = answer(PlcMeetingPayload, plc_meeting=PlcMeetingType.from_row)
+_WALKTHROUGH = answer(WalkthroughPayload, walkthrough=WalkthroughType.from_model)
+_OBSERVATION = answer(ObservationPayload, observation=ObservationType.from_model)
+_PDSA_CYCLE = answer(PdsaCyclePayload, pdsa_cycle=PdsaCycleType.from_model)
+_PLC_MEETING = answer(PlcMeetingPayload, plc_meeting=PlcMeetingType.from_model)
 
 
 @strawberry.type
@@ -1307,7 +1130,7 @@ class PracticeMutation:
             row = await practice.decide_pdsa_cycle(
                 session, info.context.principal, row_id, data, expected_version=input.expected_version
             )
-            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_row(row))
+            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_model(row))
 
         return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
 
@@ -1366,7 +1189,7 @@ class PracticeMutation:
             )
             data = validate_input(FeedbackResultCreate, fields)
             row, created = await feedback.record_feedback_result(session, info.context.principal, data)
-            return FeedbackResultPayload(feedback_result=FeedbackResultType.from_row(row), created=created)
+            return FeedbackResultPayload(feedback_result=FeedbackResultType.from_model(row), created=created)
 
         return await run_mutation(info.context, work, _failed(FeedbackResultPayload))
 
@@ -1387,7 +1210,7 @@ class PracticeMutation:
             share = await feedback.share_feedback(
                 session, info.context.principal, FeedbackShareCreate(person_id=person_id)
             )
-            return FeedbackSharePayload(feedback_share=FeedbackShareType.from_row(share))
+            return FeedbackSharePayload(feedback_share=FeedbackShareType.from_model(share))
 
         return await run_mutation(info.context, work, _failed(FeedbackSharePayload))
 

@@ -12,7 +12,19 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import Id, answer, fields, mutate, node_by_id, node_resolver, payload, read, update
+from app.graphql.kit import (
+    Id,
+    answer,
+    changes_of,
+    converter,
+    fields,
+    mutate,
+    node_by_id,
+    node_resolver,
+    payload,
+    read,
+    update,
+)
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
@@ -47,6 +59,15 @@ VoiceEnum = strawberry.enum(
 )
 
 
+@converter(
+    District,
+    school_plan_voices=lambda row: [Voice(v) for v in row.school_plan_voices],
+    district_plan_voices=lambda row: [Voice(v) for v in row.district_plan_voices],
+    expected_groups=lambda row: [
+        ExpectedGroupType(dimension=GroupDimension(g["dimension"]), value=g["value"])
+        for g in row.expected_groups
+    ],
+)
 @strawberry.type(name="District", description="A school district: the tenant every other object belongs to.")
 class DistrictType(relay.Node):
     id: relay.NodeID[str]
@@ -85,33 +106,6 @@ class DistrictType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_model(cls, district: District | None) -> DistrictType | None:
-        if district is None:
-            return None
-        return cls(
-            id=str(district.id),
-            database_id=district.id,
-            name=district.name,
-            timezone=district.timezone,
-            min_cell_size=district.min_cell_size,
-            min_teachers=district.min_teachers,
-            min_classrooms=district.min_classrooms,
-            engagement_lapse_days=district.engagement_lapse_days,
-            plan_min_co_creation=district.plan_min_co_creation,
-            school_plan_voices=[Voice(v) for v in district.school_plan_voices],
-            district_plan_voices=[Voice(v) for v in district.district_plan_voices],
-            separate_plan_approval=district.separate_plan_approval,
-            expected_groups=[
-                ExpectedGroupType(dimension=GroupDimension(g["dimension"]), value=g["value"])
-                for g in district.expected_groups
-            ],
-            sourced_id=district.sourced_id,
-            version=district.version,
-            created_at=district.created_at,
-            updated_at=district.updated_at,
-        )
-
     @strawberry.field(description="The district's schools, oldest first.")
     async def schools(
         self,
@@ -128,6 +122,7 @@ class DistrictType(relay.Node):
     resolve_nodes = node_resolver("district_by_id", district_by_id)
 
 
+@converter(School)
 @strawberry.type(name="School", description="A school of one district.")
 class SchoolType(relay.Node):
     id: relay.NodeID[str]
@@ -140,23 +135,6 @@ class SchoolType(relay.Node):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def from_model(cls, school: School | None) -> SchoolType | None:
-        if school is None:
-            return None
-        return cls(
-            id=str(school.id),
-            database_id=school.id,
-            district_id=school.district_id,
-            name=school.name,
-            sourced_id=school.sourced_id,
-            grade_low=school.grade_low,
-            grade_high=school.grade_high,
-            version=school.version,
-            created_at=school.created_at,
-            updated_at=school.updated_at,
-        )
 
     @strawberry.field(description="The district the school belongs to.")
     async def district(self, info: Info[Context, None]) -> DistrictType | None:
@@ -238,15 +216,9 @@ class CreateSchoolInput:
 
 
 @strawberry.input(description="Changes to a school: omitted fields stay as they are.")
+@changes_of(CreateSchoolInput, exclude={"district_id"})
 class UpdateSchoolInput:
-    id: relay.GlobalID
-    expected_version: int | None = strawberry.field(
-        default=None, description="The version you read; a stale one is refused and nothing is written."
-    )
-    name: str | None = strawberry.UNSET
-    sourced_id: str | None = strawberry.UNSET
-    grade_low: str | None = strawberry.UNSET
-    grade_high: str | None = strawberry.UNSET
+    pass
 
 
 SchoolPayload = payload("SchoolPayload", school=SchoolType)

@@ -17,6 +17,7 @@ from app.auth.policy import get_visible_many
 from app.core.errors import FieldError, ValidationFailed
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.kit import answer, converter
 from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
@@ -56,6 +57,7 @@ delivery_by_id = by_id(service.deliveries_by_id)
 _RAW = "A database UUID; use `{}`, the global id `node(id:)` answers."
 
 
+@converter(WebhookSubscription, event_types=lambda row: list(row.event_types))
 @strawberry.type(name="WebhookSubscription", description="An API client's subscription to events.")
 class WebhookSubscriptionType(relay.Node):
     id: relay.NodeID[str]
@@ -75,21 +77,6 @@ class WebhookSubscriptionType(relay.Node):
             info, "api_client_by_id", api_client_by_id, [str(self.api_client_id)], ApiClientType.from_model
         )
         return found[0]
-
-    @classmethod
-    def from_model(cls, row: WebhookSubscription) -> WebhookSubscriptionType:
-        return cls(
-            id=str(row.id),
-            database_id=row.id,
-            api_client_id=row.api_client_id,
-            url=row.url,
-            description=row.description,
-            event_types=list(row.event_types),
-            enabled=row.enabled,
-            disabled_reason=row.disabled_reason,
-            failing_since=row.failing_since,
-            version=row.version,
-        )
 
     @classmethod
     async def resolve_nodes(
@@ -335,9 +322,8 @@ class WebhooksMutation:
                 deleted_global_id=relay.GlobalID("WebhookSubscription", str(subscription_id)),
             )
 
-        return await run_mutation(
-            info.context, work, lambda e: DeleteWebhookSubscriptionPayload(user_errors=e)
-        )
+        failed = answer(DeleteWebhookSubscriptionPayload).failed
+        return await run_mutation(info.context, work, failed, under=None)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Send a delivery again, with the same `webhook-id`."
@@ -359,4 +345,4 @@ class WebhooksMutation:
             view = await service.redeliver(session, principal, delivery_id)
             return WebhookDeliveryPayload(delivery=WebhookDeliveryType.from_view(view))
 
-        return await run_mutation(info.context, work, lambda e: WebhookDeliveryPayload(user_errors=e))
+        return await run_mutation(info.context, work, answer(WebhookDeliveryPayload).failed, under=None)

@@ -150,7 +150,7 @@ async def test_a_subscription_is_named_by_its_global_id_or_its_deprecated_uuid(
     )
     assert neither["deleteWebhookSubscription"]["deletedGlobalId"] is None
     [error] = neither["deleteWebhookSubscription"]["userErrors"]
-    assert (error["field"][-1], error["code"]) == ("subscriptionGlobalId", "required")
+    assert (error["field"], error["code"]) == (["subscriptionGlobalId"], "required")
     gone = await gql(
         "mutation($id: ID) { deleteWebhookSubscription(subscriptionGlobalId: $id) { deletedGlobalId userErrors { code } } }",
         {"id": subscription["id"]},
