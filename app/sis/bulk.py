@@ -152,6 +152,11 @@ class Table:
     constants: tuple[tuple[str, str], ...] = ()
     # Which rows of the table the SIS owns (persons who are not synced staff are never archived).
     owned: str = "TRUE"
+    # Whether the table keeps the CSV import's digest of each row (`sis_hash`, see `match_sql`), and
+    # its references as (column, table referred to, that table's deletion column): a row counts as
+    # unchanged by digest only while every record it refers to is live.
+    hashed: bool = False
+    refers: tuple[tuple[str, str, str], ...] = ()
 
 
 TABLES: dict[SyncEntity, Table] = {
@@ -176,9 +181,17 @@ TABLES: dict[SyncEntity, Table] = {
         constants=(("kind", "'staff'::personkind"),),
         owned="t.staff_role IS NOT NULL",
     ),
-    SyncEntity.STUDENTS: Table("student", (Column("school_id", "uuid"), Column("grade", "text"))),
+    SyncEntity.STUDENTS: Table(
+        "student",
+        (Column("school_id", "uuid"), Column("grade", "text")),
+        hashed=True,
+        refers=(("school_id", "school", "sis_deleted_at"),),
+    ),
     SyncEntity.CLASSES: Table(
-        "section", (Column("school_id", "uuid"), Column("title", "text"), Column("class_code", "text"))
+        "section",
+        (Column("school_id", "uuid"), Column("title", "text"), Column("class_code", "text")),
+        hashed=True,
+        refers=(("school_id", "school", "sis_deleted_at"),),
     ),
     SyncEntity.ENROLLMENTS: Table(
         "enrollment",
@@ -192,6 +205,12 @@ TABLES: dict[SyncEntity, Table] = {
             Column("begin_date", "date"),
             Column("end_date", "date"),
         ),
+        hashed=True,
+        refers=(
+            ("section_id", "section", "deleted_at"),
+            ("student_id", "student", "deleted_at"),
+            ("person_id", "person", "sis_deleted_at"),
+        ),
     ),
     SyncEntity.REFERRALS: Table(
         "behavior_referral",
@@ -203,6 +222,12 @@ TABLES: dict[SyncEntity, Table] = {
             Column("category", "text"),
             Column("severity", "text", "referralseverity"),
         ),
+        hashed=True,
+        refers=(
+            ("school_id", "school", "sis_deleted_at"),
+            ("student_id", "student", "deleted_at"),
+            ("reporter_person_id", "person", "sis_deleted_at"),
+        ),
     ),
     SyncEntity.TIER_ASSIGNMENTS: Table(
         "tier_assignment",
@@ -213,6 +238,8 @@ TABLES: dict[SyncEntity, Table] = {
             Column("effective_from", "date"),
             Column("effective_to", "date"),
         ),
+        hashed=True,
+        refers=(("student_id", "student", "deleted_at"),),
     ),
 }
 
@@ -339,7 +366,7 @@ def _stage_ddl(entity: SyncEntity) -> str:
     columns = "".join(f", {name} {type_}" for name, type_ in STAGES[entity].columns)
     return (
         f"CREATE TEMP TABLE IF NOT EXISTS {stage_table(entity)} "
-        f"(row int, sourced_id text{columns}, modified timestamptz) ON COMMIT DROP"
+        f"(row int, sourced_id text{columns}, modified timestamptz, hash bytea) ON COMMIT DROP"
     )
 
 
@@ -354,13 +381,31 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
     constant_values = [value for _, value in table.constants]
     src = ", ".join([*(f"{select[n]} AS {n}" for n in names), f"s.modified AS {table.modified}"])
     cols = [*names, table.modified]
+    # The digest is written with the row but is not part of what "differs" compares: a row already as
+    # sent is not rewritten for a new digest; `rehash` only records the digest on it (no new change
+    # version: nothing a reader sees changed).
+    hash_src = ", s.hash AS sis_hash" if table.hashed else ""
+    hash_col = ", sis_hash" if table.hashed else ""
+    hash_val = ", c.sis_hash" if table.hashed else ""
+    hash_set = ", sis_hash = excluded.sis_hash" if table.hashed else ""
+    rehash = (
+        f"""
+        rehash AS (
+            UPDATE {table.name} AS t SET sis_hash = c.sis_hash
+            FROM compared AS c
+            WHERE t.district_id = $1 AND t.sourced_id = c.sourced_id AND NOT c.new AND NOT c.differs
+                AND c.sis_hash IS NOT NULL AND t.sis_hash IS DISTINCT FROM c.sis_hash
+        ),"""  # noqa: S608
+        if table.hashed
+        else ""
+    )
     compared_t = [*(f"t.{n}" for n in [*names, table.modified, *constant_names])]
     compared_c = [*(f"c.{n}" for n in cols), *constant_values]
     assignments = ", ".join(f"{name} = excluded.{name}" for name in [*cols, *constant_names])
     version = ", version = t.version + 1" if table.versioned else ""
     return f"""
         WITH src AS MATERIALIZED (
-            SELECT s.sourced_id, {src} FROM {stage_table(entity)} AS s{stage.joins}
+            SELECT s.sourced_id, {src}{hash_src} FROM {stage_table(entity)} AS s{stage.joins}
         ),
         -- Each staged row next to the stored one: new, differing, or sent with an older dateLastModified.
         compared AS MATERIALIZED (
@@ -373,18 +418,18 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
         ),
         changed AS (
             SELECT * FROM compared AS c WHERE c.new OR (c.differs AND NOT c.stale)
-        ),
+        ),{rehash}
         up AS (
             INSERT INTO {table.name} AS t
-                (id, district_id, sourced_id, change_version, {", ".join(cols + constant_names)})
+                (id, district_id, sourced_id, change_version, {", ".join(cols + constant_names)}{hash_col})
             SELECT gen_random_uuid(), $1, c.sourced_id, {CHANGE_VERSION},
-                {", ".join([*(f"c.{n}" for n in cols), *constant_values])}
+                {", ".join([*(f"c.{n}" for n in cols), *constant_values])}{hash_val}
             FROM changed AS c
             -- In sourcedId order, so two syncs racing over the same records lock them in the same order.
             ORDER BY c.sourced_id
             ON CONFLICT (district_id, sourced_id) DO UPDATE
             SET {assignments}, {table.deleted} = NULL, updated_at = now(),
-                change_version = excluded.change_version{version}
+                change_version = excluded.change_version{version}{hash_set}
             WHERE ({", ".join(compared_t)}, t.{table.deleted})
                 IS DISTINCT FROM ({", ".join(f"excluded.{n}" for n in [*cols, *constant_names])}, NULL)
                 AND NOT coalesce(excluded.{table.modified} < t.{table.modified}, FALSE)
@@ -494,6 +539,51 @@ def seen_from_stage_sql(entity: SyncEntity, seen_table: str) -> str:
         remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT s.sourced_id FROM {stage} AS s)
         SELECT row FROM earlier
     """  # noqa: S608
+
+
+def match_sql(entity: SyncEntity, seen_table: str) -> str:
+    """The CSV lines known unchanged by their digest: (sourcedId, digest) pairs whose live row carries
+    that digest, every record it refers to live, and whose sourcedId no earlier chunk of the file had
+    (an earlier one makes it a duplicate: the full path reports that). They are remembered in the
+    file's seen-table (for later duplicates and for archiving) and returned; nothing else of them
+    needs doing. Lines the import would refuse never match: a digest is only stored for a record the
+    import validated and wrote, and a reference deleted since is checked here."""
+    table = TABLES[entity]
+    live = "".join(
+        f" AND (t.{column} IS NULL OR EXISTS "
+        f"(SELECT FROM {referred} AS r WHERE r.id = t.{column} AND r.{deleted} IS NULL))"
+        for column, referred, deleted in table.refers
+    )
+    return f"""
+        WITH matched AS (
+            SELECT u.sourced_id FROM unnest($2::text[], $3::bytea[]) AS u(sourced_id, hash)
+            JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id
+                AND t.sis_hash = u.hash AND t.{table.deleted} IS NULL
+            WHERE NOT EXISTS (SELECT FROM {seen_table} AS n WHERE n.sourced_id = u.sourced_id){live}
+        ),
+        remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT sourced_id FROM matched)
+        SELECT sourced_id FROM matched
+    """  # noqa: S608
+
+
+def has_hashes_sql(entity: SyncEntity) -> str:
+    """Whether any live row of the district carries a digest (if none, matching is not worth a query)."""
+    table = TABLES[entity]
+    return (
+        f"SELECT EXISTS (SELECT FROM {table.name} WHERE district_id = $1 "  # noqa: S608
+        f"AND {table.deleted} IS NULL AND sis_hash IS NOT NULL)"
+    )
+
+
+def without_rows(validated: Validated, rows: set[int], sourced_ids: set[str]) -> Validated:
+    """`validated` less the given rows (lines already known unchanged by their digest)."""
+    return Validated(
+        received=validated.received - len(rows),
+        parsed=[(row, record) for row, record in validated.parsed if row not in rows],
+        seen_here=validated.seen_here - sourced_ids,
+        errors=[error for error in validated.errors if error.row not in rows],
+        bad_rows=validated.bad_rows - rows,
+    )
 
 
 def seen_from_list_sql(seen_table: str) -> str:
@@ -982,6 +1072,7 @@ class BulkWriter:
         not_written: NotWritten | None = None,
         csv_records: bool = False,
         validated: Validated | None = None,
+        hashes: dict[int, bytes] | None = None,
     ) -> Prepared:
         """Validate `rows` (row number, raw record) of `entity`. With `seen_table`, sourcedIds seen in
         earlier chunks of the same file count as duplicates too (and are remembered for archiving).
@@ -989,7 +1080,8 @@ class BulkWriter:
         counted as skipped dependants of those, not refused themselves. `csv_records` says the records
         come from CSV (only mapped fields, every value a stripped non-empty string): they may take the
         fast checks (`FAST_CHECKS`). `validated` is the outcome of `validate` over the rows when the
-        caller has already run it (the CSV import does, in the thread that reads ahead)."""
+        caller has already run it (the CSV import does, in the thread that reads ahead). `hashes` are the
+        CSV import's digests of the records by row, written with them (see `match_sql`)."""
         if validated is None:
             # Validation is CPU work with no I/O: a worker thread does it, so the event loop keeps
             # serving other requests while a large chunk is checked.
@@ -1017,7 +1109,10 @@ class BulkWriter:
         if candidates:
             await self.connection.copy_records_to_table(
                 stage,
-                records=[(row, record.sourced_id, *values) for row, (record, values) in candidates.items()],
+                records=[
+                    (row, record.sourced_id, *values, hashes.get(row) if hashes else None)
+                    for row, (record, values) in candidates.items()
+                ],
             )
             # A temporary table has no statistics until analysed: without them the planner takes the
             # stage for a handful of rows and joins it to the real tables badly.
