@@ -153,10 +153,11 @@ class Table:
     # Which rows of the table the SIS owns (persons who are not synced staff are never archived).
     owned: str = "TRUE"
     # Whether the table keeps the CSV import's digest of each row (`sis_hash`, see `match_sql`), and
-    # its references as (column, table referred to, that table's deletion column): a row counts as
-    # unchanged by digest only while every record it refers to is live.
+    # its references as (column, table referred to, that table's deletion column, a condition on the
+    # referred row `r` and the row `t` for columns derived from it): a row counts as unchanged by
+    # digest only while every record it refers to is live and what it took from them still holds.
     hashed: bool = False
-    refers: tuple[tuple[str, str, str], ...] = ()
+    refers: tuple[tuple[str, str, str, str], ...] = ()
 
 
 TABLES: dict[SyncEntity, Table] = {
@@ -185,13 +186,13 @@ TABLES: dict[SyncEntity, Table] = {
         "student",
         (Column("school_id", "uuid"), Column("grade", "text")),
         hashed=True,
-        refers=(("school_id", "school", "sis_deleted_at"),),
+        refers=(("school_id", "school", "sis_deleted_at", ""),),
     ),
     SyncEntity.CLASSES: Table(
         "section",
         (Column("school_id", "uuid"), Column("title", "text"), Column("class_code", "text")),
         hashed=True,
-        refers=(("school_id", "school", "sis_deleted_at"),),
+        refers=(("school_id", "school", "sis_deleted_at", ""),),
     ),
     SyncEntity.ENROLLMENTS: Table(
         "enrollment",
@@ -207,9 +208,10 @@ TABLES: dict[SyncEntity, Table] = {
         ),
         hashed=True,
         refers=(
-            ("section_id", "section", "deleted_at"),
-            ("student_id", "student", "deleted_at"),
-            ("person_id", "person", "sis_deleted_at"),
+            # An enrollment's school is its class's: a class moved to another school moves it.
+            ("section_id", "section", "deleted_at", " AND r.school_id = t.school_id"),
+            ("student_id", "student", "deleted_at", ""),
+            ("person_id", "person", "sis_deleted_at", ""),
         ),
     ),
     SyncEntity.REFERRALS: Table(
@@ -224,9 +226,9 @@ TABLES: dict[SyncEntity, Table] = {
         ),
         hashed=True,
         refers=(
-            ("school_id", "school", "sis_deleted_at"),
-            ("student_id", "student", "deleted_at"),
-            ("reporter_person_id", "person", "sis_deleted_at"),
+            ("school_id", "school", "sis_deleted_at", ""),
+            ("student_id", "student", "deleted_at", ""),
+            ("reporter_person_id", "person", "sis_deleted_at", ""),
         ),
     ),
     SyncEntity.TIER_ASSIGNMENTS: Table(
@@ -239,7 +241,7 @@ TABLES: dict[SyncEntity, Table] = {
             Column("effective_to", "date"),
         ),
         hashed=True,
-        refers=(("student_id", "student", "deleted_at"),),
+        refers=(("student_id", "student", "deleted_at", ""),),
     ),
 }
 
@@ -551,8 +553,8 @@ def match_sql(entity: SyncEntity, seen_table: str) -> str:
     table = TABLES[entity]
     live = "".join(
         f" AND (t.{column} IS NULL OR EXISTS "
-        f"(SELECT FROM {referred} AS r WHERE r.id = t.{column} AND r.{deleted} IS NULL))"
-        for column, referred, deleted in table.refers
+        f"(SELECT FROM {referred} AS r WHERE r.id = t.{column} AND r.{deleted} IS NULL{derived}))"
+        for column, referred, deleted, derived in table.refers
     )
     return f"""
         WITH matched AS (

@@ -13,7 +13,17 @@ from app.sis import oneroster
 from app.sis.bulk import BulkWriter
 from app.sis.schemas import SyncEntity
 from tests.conftest import Tokens
-from tests.sis.helpers import REFERRALS, SYNC, bundle, full_bundle, list_all, manifest, put_ok, upload
+from tests.sis.helpers import (
+    CLASSES,
+    REFERRALS,
+    SYNC,
+    bundle,
+    full_bundle,
+    list_all,
+    manifest,
+    put_ok,
+    upload,
+)
 
 REFERRALS_HEADER = REFERRALS.splitlines()[0] + "\n"
 
@@ -132,3 +142,19 @@ async def test_a_row_written_without_a_digest_gets_one_without_a_new_change_vers
         assert prepared == expected
     # Recording a digest is not a change: the change feed has nothing new.
     assert await list_all(client, f"{SYNC}/referrals", headers) == before
+
+
+async def test_an_unchanged_enrollment_follows_its_class_to_another_school(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    headers = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    assert (await upload(client, full_bundle(), headers)).status_code == 200
+    moved = full_bundle(**{"classes.csv": CLASSES.replace(",a-es,term-1", ",a-ms,term-1")})
+    response = await upload(client, moved, headers)
+    assert response.status_code == 200, response.text
+    counts = response.json()["counts"]
+    assert counts["classes"]["updated"] == 1
+    # Every enrollment line is as before, but an enrollment's school is its class's.
+    assert counts["enrollments"]["updated"] == 3, counts["enrollments"]
+    stored = await list_all(client, f"{SYNC}/enrollments", headers)
+    assert {e["school"] for e in stored} == {"a-ms"}
