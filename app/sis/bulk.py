@@ -543,11 +543,18 @@ def seen_from_stage_sql(entity: SyncEntity, seen_table: str) -> str:
     """  # noqa: S608
 
 
+# The (sourcedId, digest) pairs of a chunk's lines, COPYed and analysed before `match_sql` reads them:
+# an array parameter would be estimated at a handful of rows, and the planner would then check the
+# (keyless) seen-table once per line.
+DIGESTS_TABLE = "sis_line_digests"
+DIGESTS_DDL = f"CREATE TEMP TABLE IF NOT EXISTS {DIGESTS_TABLE} (sourced_id text, hash bytea) ON COMMIT DROP"
+
+
 def match_sql(entity: SyncEntity, seen_table: str) -> str:
-    """The CSV lines known unchanged by their digest: (sourcedId, digest) pairs whose live row carries
-    that digest, every record it refers to live, and whose sourcedId no earlier chunk of the file had
-    (an earlier one makes it a duplicate: the full path reports that). They are remembered in the
-    file's seen-table (for later duplicates and for archiving) and returned; nothing else of them
+    """The CSV lines known unchanged by their digest: the pairs of `DIGESTS_TABLE` whose live row
+    carries that digest, every record it refers to live, and whose sourcedId no earlier chunk of the
+    file had (an earlier one makes it a duplicate: the full path reports that). They are remembered in
+    the file's seen-table (for later duplicates and for archiving) and returned; nothing else of them
     needs doing. Lines the import would refuse never match: a digest is only stored for a record the
     import validated and wrote, and a reference deleted since is checked here."""
     table = TABLES[entity]
@@ -557,11 +564,17 @@ def match_sql(entity: SyncEntity, seen_table: str) -> str:
         for column, referred, deleted, derived in table.refers
     )
     return f"""
-        WITH matched AS (
-            SELECT u.sourced_id FROM unnest($2::text[], $3::bytea[]) AS u(sourced_id, hash)
+        -- Earlier chunks' sourcedIds first, on their own: joined to the table first, the digest
+        -- comparison would be estimated at a row or two and the seen-table scanned once per line.
+        WITH fresh AS MATERIALIZED (
+            SELECT u.sourced_id, u.hash FROM {DIGESTS_TABLE} AS u
+            WHERE NOT EXISTS (SELECT FROM {seen_table} AS n WHERE n.sourced_id = u.sourced_id)
+        ),
+        matched AS MATERIALIZED (
+            SELECT u.sourced_id FROM fresh AS u
             JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id
                 AND t.sis_hash = u.hash AND t.{table.deleted} IS NULL
-            WHERE NOT EXISTS (SELECT FROM {seen_table} AS n WHERE n.sourced_id = u.sourced_id){live}
+            WHERE TRUE{live}
         ),
         remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT sourced_id FROM matched)
         SELECT sourced_id FROM matched
@@ -1054,7 +1067,12 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     # raw statements below join it rather than autocommit.
     await connection.exec_driver_sql("SELECT 1")
     raw = await connection.get_raw_connection()
-    return raw.driver_connection  # type: ignore[return-value]
+    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    # The bulk statements join tens of thousands of staged rows: their estimated cost passes the
+    # server's JIT threshold, and compiling them (hundreds of milliseconds, every statement) costs
+    # more than it saves on statements that run in about that time. For this transaction only.
+    await driver.execute("SET LOCAL jit = off")
+    return driver
 
 
 class BulkWriter:

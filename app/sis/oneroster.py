@@ -36,6 +36,8 @@ from typing import IO, Any
 import asyncpg
 
 from app.sis.bulk import (
+    DIGESTS_DDL,
+    DIGESTS_TABLE,
     MAX_KEPT_ERRORS,
     REFERENCE_KIND,
     TABLES,
@@ -676,12 +678,11 @@ class BundleImport:
             hashes.append(digest)
         if not ids:
             return set(), set()
-        found = {
-            r[0]
-            for r in await self.connection.fetch(
-                match_sql(entity, seen), self.writer.district_id, ids, hashes
-            )
-        }
+        await self.connection.execute(DIGESTS_DDL)
+        await self.connection.execute(f"TRUNCATE {DIGESTS_TABLE}")
+        await self.connection.copy_records_to_table(DIGESTS_TABLE, records=zip(ids, hashes, strict=True))
+        await self.connection.execute(f"ANALYZE {DIGESTS_TABLE}")
+        found = {r[0] for r in await self.connection.fetch(match_sql(entity, seen), self.writer.district_id)}
         return {lines[sourced_id] for sourced_id in found}, found
 
     async def _remember_not_written(self, prepared: Prepared) -> None:
