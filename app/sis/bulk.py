@@ -543,9 +543,9 @@ def seen_from_stage_sql(entity: SyncEntity, seen_table: str) -> str:
     """  # noqa: S608
 
 
-# The (sourcedId, digest) pairs of a chunk's lines, COPYed before `match_sql` reads them: an array
-# parameter would be estimated at a handful of rows, and the planner would then check the (keyless)
-# seen-table once per line; a table is estimated by its size.
+# The (sourcedId, digest) pairs of a chunk's lines, COPYed and analysed before `match_sql` reads them:
+# an array parameter would be estimated at a handful of rows, and the planner would then check the
+# (keyless) seen-table once per line.
 DIGESTS_TABLE = "sis_line_digests"
 DIGESTS_DDL = f"CREATE TEMP TABLE IF NOT EXISTS {DIGESTS_TABLE} (sourced_id text, hash bytea) ON COMMIT DROP"
 
@@ -570,31 +570,15 @@ def match_sql(entity: SyncEntity, seen_table: str) -> str:
             SELECT u.sourced_id, u.hash FROM {DIGESTS_TABLE} AS u
             WHERE NOT EXISTS (SELECT FROM {seen_table} AS n WHERE n.sourced_id = u.sourced_id)
         ),
-        -- One lookup of the (district_id, sourced_id) key per line (`OFFSET 0` keeps the subquery a
-        -- nested loop): right after an import the table's statistics may still say it is empty, and
-        -- the planner would then scan the district's every row for every chunk instead.
         matched AS MATERIALIZED (
             SELECT u.sourced_id FROM fresh AS u
-            CROSS JOIN LATERAL (
-                SELECT FROM {table.name} AS t
-                WHERE t.district_id = $1 AND t.sourced_id = u.sourced_id AND t.sis_hash = u.hash
-                    AND t.{table.deleted} IS NULL{live}
-                OFFSET 0
-            ) AS hit
+            JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id
+                AND t.sis_hash = u.hash AND t.{table.deleted} IS NULL
+            WHERE TRUE{live}
         ),
         remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT sourced_id FROM matched)
         SELECT sourced_id FROM matched
     """  # noqa: S608
-
-
-def stale_statistics_sql(entity: SyncEntity) -> str:
-    """Whether the table changed by more than a tenth since it was last analysed (as right after the
-    import that a re-import follows, before autovacuum has come round)."""
-    return (
-        "SELECT coalesce(n_mod_since_analyze > greatest(reltuples, 0) / 10 + 1000, TRUE) "  # noqa: S608
-        "FROM pg_class AS c LEFT JOIN pg_stat_user_tables AS s ON s.relid = c.oid "
-        f"WHERE c.oid = '{TABLES[entity].name}'::regclass"
-    )
 
 
 def has_hashes_sql(entity: SyncEntity) -> str:

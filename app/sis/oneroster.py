@@ -51,7 +51,6 @@ from app.sis.bulk import (
     has_hashes_sql,
     match_sql,
     missing_sql,
-    stale_statistics_sql,
     validate,
     without_rows,
 )
@@ -653,19 +652,6 @@ class BundleImport:
             await self._write(prepared, counts)
         self._mostly_unchanged = lines > 0 and unchanged * 2 >= lines
 
-    async def _fresh_statistics(self, entity: SyncEntity) -> None:
-        """ANALYZE the table when its statistics are stale: planned on statistics that say the
-        district has no rows, the digest lookup scans all of them once per line. Within a second of
-        waiting for a concurrent ANALYZE of the same table, or not at all (the plan is then the
-        planner's)."""
-        if not await self.connection.fetchval(stale_statistics_sql(entity)):
-            return
-        with contextlib.suppress(asyncpg.LockNotAvailableError):
-            async with self.connection.transaction():
-                await self.connection.execute("SET LOCAL lock_timeout = '1s'")
-                await self.connection.execute(f"ANALYZE {TABLES[entity].name}")
-                await self.connection.execute("SET LOCAL lock_timeout TO DEFAULT")
-
     async def _unchanged(
         self, entity: SyncEntity, records: list[tuple[int, dict[str, Any]]], digests: list[bytes], seen: str
     ) -> tuple[set[int], set[str]]:
@@ -677,8 +663,6 @@ class BundleImport:
             self._has_digests[entity] = await self.connection.fetchval(
                 has_hashes_sql(entity), self.writer.district_id
             )
-            if self._has_digests[entity]:
-                await self._fresh_statistics(entity)
         if not self._has_digests[entity]:
             return set(), set()
         repeated = Counter(record.get("sourcedId") for _, record in records)
@@ -697,6 +681,7 @@ class BundleImport:
         await self.connection.execute(DIGESTS_DDL)
         await self.connection.execute(f"TRUNCATE {DIGESTS_TABLE}")
         await self.connection.copy_records_to_table(DIGESTS_TABLE, records=zip(ids, hashes, strict=True))
+        await self.connection.execute(f"ANALYZE {DIGESTS_TABLE}")
         found = {r[0] for r in await self.connection.fetch(match_sql(entity, seen), self.writer.district_id)}
         return {lines[sourced_id] for sourced_id in found}, found
 
