@@ -558,10 +558,15 @@ def match_sql(entity: SyncEntity, seen_table: str) -> str:
     needs doing. Lines the import would refuse never match: a digest is only stored for a record the
     import validated and wrote, and a reference deleted since is checked here."""
     table = TABLES[entity]
-    live = "".join(
-        f" AND (t.{column} IS NULL OR EXISTS "
-        f"(SELECT FROM {referred} AS r WHERE r.id = t.{column} AND r.{deleted} IS NULL{derived}))"
+    live = " AND ".join(
+        f"(m.{column} IS NULL OR EXISTS "
+        f"(SELECT FROM {referred} AS r WHERE r.id = m.{column} AND r.{deleted} IS NULL"
+        f"{derived.replace('t.', 'm.')}))"
         for column, referred, deleted, derived in table.refers
+    )
+    columns = "".join(
+        f", t.{name}"
+        for name in dict.fromkeys(c for ref in table.refers for c in (ref[0], *_derived_columns(ref[3])))
     )
     return f"""
         -- Earlier chunks' sourcedIds first, on their own: joined to the table first, the digest
@@ -570,15 +575,24 @@ def match_sql(entity: SyncEntity, seen_table: str) -> str:
             SELECT u.sourced_id, u.hash FROM {DIGESTS_TABLE} AS u
             WHERE NOT EXISTS (SELECT FROM {seen_table} AS n WHERE n.sourced_id = u.sourced_id)
         ),
-        matched AS MATERIALIZED (
-            SELECT u.sourced_id FROM fresh AS u
+        -- The liveness of what a row refers to is checked only for the rows that matched: as a
+        -- filter of the join, the planner may check it for every row of the district.
+        found AS MATERIALIZED (
+            SELECT u.sourced_id{columns} FROM fresh AS u
             JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id
                 AND t.sis_hash = u.hash AND t.{table.deleted} IS NULL
-            WHERE TRUE{live}
+        ),
+        matched AS MATERIALIZED (
+            SELECT m.sourced_id FROM found AS m WHERE {live or "TRUE"}
         ),
         remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT sourced_id FROM matched)
         SELECT sourced_id FROM matched
     """  # noqa: S608
+
+
+def _derived_columns(derived: str) -> list[str]:
+    """The columns of `t` a derived condition of `Table.refers` reads (`" AND r.x = t.y"` -> `["y"]`)."""
+    return re.findall(r"\bt\.(\w+)", derived)
 
 
 def has_hashes_sql(entity: SyncEntity) -> str:
