@@ -165,6 +165,14 @@ def test_import_oneroster_loads_only_the_import(database_url: str, tmp_path: Pat
     )
     assert "app.sis.console" in loaded
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+    # The database is at head: read from alembic_version and the migration files, Alembic not imported.
+    assert "alembic" not in loaded
+
+
+def test_the_head_revision_is_read_from_the_files_as_alembic_reads_it() -> None:
+    from app.core.migrations import head_revision, script_head
+
+    assert script_head() == head_revision()
 
 
 def test_a_mistyped_bundle_path_is_answered_before_the_importer_loads(tmp_path: Path) -> None:

@@ -152,6 +152,12 @@ class Table:
     constants: tuple[tuple[str, str], ...] = ()
     # Which rows of the table the SIS owns (persons who are not synced staff are never archived).
     owned: str = "TRUE"
+    # Whether the table keeps the CSV import's digest of each row (`sis_hash`, see `match_sql`), and
+    # its references as (column, table referred to, that table's deletion column, a condition on the
+    # referred row `r` and the row `t` for columns derived from it): a row counts as unchanged by
+    # digest only while every record it refers to is live and what it took from them still holds.
+    hashed: bool = False
+    refers: tuple[tuple[str, str, str, str], ...] = ()
 
 
 TABLES: dict[SyncEntity, Table] = {
@@ -176,9 +182,17 @@ TABLES: dict[SyncEntity, Table] = {
         constants=(("kind", "'staff'::personkind"),),
         owned="t.staff_role IS NOT NULL",
     ),
-    SyncEntity.STUDENTS: Table("student", (Column("school_id", "uuid"), Column("grade", "text"))),
+    SyncEntity.STUDENTS: Table(
+        "student",
+        (Column("school_id", "uuid"), Column("grade", "text")),
+        hashed=True,
+        refers=(("school_id", "school", "sis_deleted_at", ""),),
+    ),
     SyncEntity.CLASSES: Table(
-        "section", (Column("school_id", "uuid"), Column("title", "text"), Column("class_code", "text"))
+        "section",
+        (Column("school_id", "uuid"), Column("title", "text"), Column("class_code", "text")),
+        hashed=True,
+        refers=(("school_id", "school", "sis_deleted_at", ""),),
     ),
     SyncEntity.ENROLLMENTS: Table(
         "enrollment",
@@ -192,6 +206,13 @@ TABLES: dict[SyncEntity, Table] = {
             Column("begin_date", "date"),
             Column("end_date", "date"),
         ),
+        hashed=True,
+        refers=(
+            # An enrollment's school is its class's: a class moved to another school moves it.
+            ("section_id", "section", "deleted_at", " AND r.school_id = t.school_id"),
+            ("student_id", "student", "deleted_at", ""),
+            ("person_id", "person", "sis_deleted_at", ""),
+        ),
     ),
     SyncEntity.REFERRALS: Table(
         "behavior_referral",
@@ -203,6 +224,12 @@ TABLES: dict[SyncEntity, Table] = {
             Column("category", "text"),
             Column("severity", "text", "referralseverity"),
         ),
+        hashed=True,
+        refers=(
+            ("school_id", "school", "sis_deleted_at", ""),
+            ("student_id", "student", "deleted_at", ""),
+            ("reporter_person_id", "person", "sis_deleted_at", ""),
+        ),
     ),
     SyncEntity.TIER_ASSIGNMENTS: Table(
         "tier_assignment",
@@ -213,6 +240,8 @@ TABLES: dict[SyncEntity, Table] = {
             Column("effective_from", "date"),
             Column("effective_to", "date"),
         ),
+        hashed=True,
+        refers=(("student_id", "student", "deleted_at", ""),),
     ),
 }
 
@@ -339,7 +368,7 @@ def _stage_ddl(entity: SyncEntity) -> str:
     columns = "".join(f", {name} {type_}" for name, type_ in STAGES[entity].columns)
     return (
         f"CREATE TEMP TABLE IF NOT EXISTS {stage_table(entity)} "
-        f"(row int, sourced_id text{columns}, modified timestamptz) ON COMMIT DROP"
+        f"(row int, sourced_id text{columns}, modified timestamptz, hash bytea) ON COMMIT DROP"
     )
 
 
@@ -354,13 +383,31 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
     constant_values = [value for _, value in table.constants]
     src = ", ".join([*(f"{select[n]} AS {n}" for n in names), f"s.modified AS {table.modified}"])
     cols = [*names, table.modified]
+    # The digest is written with the row but is not part of what "differs" compares: a row already as
+    # sent is not rewritten for a new digest; `rehash` only records the digest on it (no new change
+    # version: nothing a reader sees changed).
+    hash_src = ", s.hash AS sis_hash" if table.hashed else ""
+    hash_col = ", sis_hash" if table.hashed else ""
+    hash_val = ", c.sis_hash" if table.hashed else ""
+    hash_set = ", sis_hash = excluded.sis_hash" if table.hashed else ""
+    rehash = (
+        f"""
+        rehash AS (
+            UPDATE {table.name} AS t SET sis_hash = c.sis_hash
+            FROM compared AS c
+            WHERE t.district_id = $1 AND t.sourced_id = c.sourced_id AND NOT c.new AND NOT c.differs
+                AND c.sis_hash IS NOT NULL AND t.sis_hash IS DISTINCT FROM c.sis_hash
+        ),"""  # noqa: S608
+        if table.hashed
+        else ""
+    )
     compared_t = [*(f"t.{n}" for n in [*names, table.modified, *constant_names])]
     compared_c = [*(f"c.{n}" for n in cols), *constant_values]
     assignments = ", ".join(f"{name} = excluded.{name}" for name in [*cols, *constant_names])
     version = ", version = t.version + 1" if table.versioned else ""
     return f"""
         WITH src AS MATERIALIZED (
-            SELECT s.sourced_id, {src} FROM {stage_table(entity)} AS s{stage.joins}
+            SELECT s.sourced_id, {src}{hash_src} FROM {stage_table(entity)} AS s{stage.joins}
         ),
         -- Each staged row next to the stored one: new, differing, or sent with an older dateLastModified.
         compared AS MATERIALIZED (
@@ -373,18 +420,18 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
         ),
         changed AS (
             SELECT * FROM compared AS c WHERE c.new OR (c.differs AND NOT c.stale)
-        ),
+        ),{rehash}
         up AS (
             INSERT INTO {table.name} AS t
-                (id, district_id, sourced_id, change_version, {", ".join(cols + constant_names)})
+                (id, district_id, sourced_id, change_version, {", ".join(cols + constant_names)}{hash_col})
             SELECT gen_random_uuid(), $1, c.sourced_id, {CHANGE_VERSION},
-                {", ".join([*(f"c.{n}" for n in cols), *constant_values])}
+                {", ".join([*(f"c.{n}" for n in cols), *constant_values])}{hash_val}
             FROM changed AS c
             -- In sourcedId order, so two syncs racing over the same records lock them in the same order.
             ORDER BY c.sourced_id
             ON CONFLICT (district_id, sourced_id) DO UPDATE
             SET {assignments}, {table.deleted} = NULL, updated_at = now(),
-                change_version = excluded.change_version{version}
+                change_version = excluded.change_version{version}{hash_set}
             WHERE ({", ".join(compared_t)}, t.{table.deleted})
                 IS DISTINCT FROM ({", ".join(f"excluded.{n}" for n in [*cols, *constant_names])}, NULL)
                 AND NOT coalesce(excluded.{table.modified} < t.{table.modified}, FALSE)
@@ -494,6 +541,78 @@ def seen_from_stage_sql(entity: SyncEntity, seen_table: str) -> str:
         remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT s.sourced_id FROM {stage} AS s)
         SELECT row FROM earlier
     """  # noqa: S608
+
+
+# The (sourcedId, digest) pairs of a chunk's lines, COPYed and analysed before `match_sql` reads them:
+# an array parameter would be estimated at a handful of rows, and the planner would then check the
+# (keyless) seen-table once per line.
+DIGESTS_TABLE = "sis_line_digests"
+DIGESTS_DDL = f"CREATE TEMP TABLE IF NOT EXISTS {DIGESTS_TABLE} (sourced_id text, hash bytea) ON COMMIT DROP"
+
+
+def match_sql(entity: SyncEntity, seen_table: str) -> str:
+    """The CSV lines known unchanged by their digest: the pairs of `DIGESTS_TABLE` whose live row
+    carries that digest, every record it refers to live, and whose sourcedId no earlier chunk of the
+    file had (an earlier one makes it a duplicate: the full path reports that). They are remembered in
+    the file's seen-table (for later duplicates and for archiving) and returned; nothing else of them
+    needs doing. Lines the import would refuse never match: a digest is only stored for a record the
+    import validated and wrote, and a reference deleted since is checked here."""
+    table = TABLES[entity]
+    live = " AND ".join(
+        f"(m.{column} IS NULL OR EXISTS "
+        f"(SELECT FROM {referred} AS r WHERE r.id = m.{column} AND r.{deleted} IS NULL"
+        f"{derived.replace('t.', 'm.')}))"
+        for column, referred, deleted, derived in table.refers
+    )
+    columns = "".join(
+        f", t.{name}"
+        for name in dict.fromkeys(c for ref in table.refers for c in (ref[0], *_derived_columns(ref[3])))
+    )
+    return f"""
+        -- Earlier chunks' sourcedIds first, on their own: joined to the table first, the digest
+        -- comparison would be estimated at a row or two and the seen-table scanned once per line.
+        WITH fresh AS MATERIALIZED (
+            SELECT u.sourced_id, u.hash FROM {DIGESTS_TABLE} AS u
+            WHERE NOT EXISTS (SELECT FROM {seen_table} AS n WHERE n.sourced_id = u.sourced_id)
+        ),
+        -- The liveness of what a row refers to is checked only for the rows that matched: as a
+        -- filter of the join, the planner may check it for every row of the district.
+        found AS MATERIALIZED (
+            SELECT u.sourced_id{columns} FROM fresh AS u
+            JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id
+                AND t.sis_hash = u.hash AND t.{table.deleted} IS NULL
+        ),
+        matched AS MATERIALIZED (
+            SELECT m.sourced_id FROM found AS m WHERE {live or "TRUE"}
+        ),
+        remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT sourced_id FROM matched)
+        SELECT sourced_id FROM matched
+    """  # noqa: S608
+
+
+def _derived_columns(derived: str) -> list[str]:
+    """The columns of `t` a derived condition of `Table.refers` reads (`" AND r.x = t.y"` -> `["y"]`)."""
+    return re.findall(r"\bt\.(\w+)", derived)
+
+
+def has_hashes_sql(entity: SyncEntity) -> str:
+    """Whether any live row of the district carries a digest (if none, matching is not worth a query)."""
+    table = TABLES[entity]
+    return (
+        f"SELECT EXISTS (SELECT FROM {table.name} WHERE district_id = $1 "  # noqa: S608
+        f"AND {table.deleted} IS NULL AND sis_hash IS NOT NULL)"
+    )
+
+
+def without_rows(validated: Validated, rows: set[int], sourced_ids: set[str]) -> Validated:
+    """`validated` less the given rows (lines already known unchanged by their digest)."""
+    return Validated(
+        received=validated.received - len(rows),
+        parsed=[(row, record) for row, record in validated.parsed if row not in rows],
+        seen_here=validated.seen_here - sourced_ids,
+        errors=[error for error in validated.errors if error.row not in rows],
+        bad_rows=validated.bad_rows - rows,
+    )
 
 
 def seen_from_list_sql(seen_table: str) -> str:
@@ -962,7 +1081,12 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     # raw statements below join it rather than autocommit.
     await connection.exec_driver_sql("SELECT 1")
     raw = await connection.get_raw_connection()
-    return raw.driver_connection  # type: ignore[return-value]
+    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    # The bulk statements join tens of thousands of staged rows: their estimated cost passes the
+    # server's JIT threshold, and compiling them (hundreds of milliseconds, every statement) costs
+    # more than it saves on statements that run in about that time. For this transaction only.
+    await driver.execute("SET LOCAL jit = off")
+    return driver
 
 
 class BulkWriter:
@@ -982,6 +1106,7 @@ class BulkWriter:
         not_written: NotWritten | None = None,
         csv_records: bool = False,
         validated: Validated | None = None,
+        hashes: dict[int, bytes] | None = None,
     ) -> Prepared:
         """Validate `rows` (row number, raw record) of `entity`. With `seen_table`, sourcedIds seen in
         earlier chunks of the same file count as duplicates too (and are remembered for archiving).
@@ -989,7 +1114,8 @@ class BulkWriter:
         counted as skipped dependants of those, not refused themselves. `csv_records` says the records
         come from CSV (only mapped fields, every value a stripped non-empty string): they may take the
         fast checks (`FAST_CHECKS`). `validated` is the outcome of `validate` over the rows when the
-        caller has already run it (the CSV import does, in the thread that reads ahead)."""
+        caller has already run it (the CSV import does, in the thread that reads ahead). `hashes` are the
+        CSV import's digests of the records by row, written with them (see `match_sql`)."""
         if validated is None:
             # Validation is CPU work with no I/O: a worker thread does it, so the event loop keeps
             # serving other requests while a large chunk is checked.
@@ -1017,7 +1143,10 @@ class BulkWriter:
         if candidates:
             await self.connection.copy_records_to_table(
                 stage,
-                records=[(row, record.sourced_id, *values) for row, (record, values) in candidates.items()],
+                records=[
+                    (row, record.sourced_id, *values, hashes.get(row) if hashes else None)
+                    for row, (record, values) in candidates.items()
+                ],
             )
             # A temporary table has no statistics until analysed: without them the planner takes the
             # stage for a handful of rows and joins it to the real tables badly.

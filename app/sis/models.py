@@ -17,7 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Index, SmallInteger, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Index, LargeBinary, SmallInteger, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -72,6 +72,10 @@ class SisRecord(EntityBase):
     deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # The id of the transaction that last wrote the row (see `change_version_column`).
     change_version: int = change_version_column()
+    # The OneRoster CSV import's digest of the record it last wrote here (`app.sis.oneroster`): a line
+    # of a later import with the same digest is known unchanged without being parsed or validated.
+    # Null when the row was last written otherwise (the JSON sync API).
+    sis_hash: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
 class Student(SisRecord, table=True):

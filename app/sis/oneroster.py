@@ -22,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import hashlib
 import io
 import itertools
 import uuid
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -34,8 +36,11 @@ from typing import IO, Any
 import asyncpg
 
 from app.sis.bulk import (
+    DIGESTS_DDL,
+    DIGESTS_TABLE,
     MAX_KEPT_ERRORS,
     REFERENCE_KIND,
+    TABLES,
     BulkWriter,
     Counts,
     NotWritten,
@@ -43,8 +48,11 @@ from app.sis.bulk import (
     RowError,
     Validated,
     end_dependants,
+    has_hashes_sql,
+    match_sql,
     missing_sql,
     validate,
+    without_rows,
 )
 from app.sis.schemas import SyncEntity
 
@@ -375,6 +383,20 @@ MAPPINGS: dict[str, dict[str, str]] = {
 }
 
 
+# Part of every digest: bump it when what a CSV record becomes changes (the mappings, the checks, the
+# staged columns), so digests stored by an older version match nothing and every line is read in full
+# once more.
+DIGEST_VERSION = "1"
+
+
+def record_digest(entity: SyncEntity, record: dict[str, Any]) -> bytes:
+    """A digest of the record a CSV line maps to (a dict of strings, in the mapping's order; its repr
+    is unambiguous). Stored with the row the record writes (`sis_hash`): a later line with the same
+    digest maps to the same record, so it is known unchanged without being validated or staged."""
+    text = f"{DIGEST_VERSION}|{entity.value}|{record!r}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def _first(value: str | None) -> str | None:
     """The first of a OneRoster list field (`grades`, `orgSourcedIds`: comma-separated)."""
     if not value:
@@ -406,13 +428,19 @@ class Chunk:
     width_errors: list[RowError]
     # users.csv: the rows, to be split by role (that needs roles.csv, in the database).
     rows: list[tuple[int, dict[str, str]]]
-    # Every other file: its records, validated.
+    # Every other file: its records, validated (unless the reader was told most lines will turn out
+    # unchanged by their digests: then only the others are validated, once they are known).
     validated: dict[SyncEntity, Validated]
     # orgs.csv: the sourcedIds of orgs that are not schools.
     other_orgs: list[str]
+    # Every other file: its records (line, record) and, for tables that keep digests, each one's digest.
+    records: dict[SyncEntity, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    digests: dict[SyncEntity, list[bytes]] = field(default_factory=dict)
 
 
-def _read_chunk(spec: FileSpec, rows: Iterator[tuple[int, dict[str, str]]]) -> Chunk:
+def _read_chunk(
+    spec: FileSpec, rows: Iterator[tuple[int, dict[str, str]]], validate_ahead: bool = True
+) -> Chunk:
     chunk = _take(rows, CHUNK_ROWS)
     width_errors = [
         RowError(line, None, f"The line has {row['__width__']}.", "wrong_field_count", None, spec.filename)
@@ -436,13 +464,20 @@ def _read_chunk(spec: FileSpec, rows: Iterator[tuple[int, dict[str, str]]]) -> C
     else:
         entity = spec.entity  # type: ignore[assignment]  (set for every file but users)
         records = [(line, _record(row, MAPPINGS[spec.key])) for line, row in good]
-    validated = validate(entity, records, file=spec.filename, csv_records=True)
-    return Chunk(len(chunk), width_errors, [], {entity: validated}, other_orgs)
+    digests = {}
+    if TABLES[entity].hashed:
+        digests[entity] = [record_digest(entity, record) for _, record in records]
+    validated = (
+        {entity: validate(entity, records, file=spec.filename, csv_records=True)} if validate_ahead else {}
+    )
+    return Chunk(len(chunk), width_errors, [], validated, other_orgs, {entity: records}, digests)
 
 
-async def read_chunk(spec: FileSpec, rows: Iterator[tuple[int, dict[str, str]]]) -> Chunk:
+async def read_chunk(
+    spec: FileSpec, rows: Iterator[tuple[int, dict[str, str]]], validate_ahead: bool = True
+) -> Chunk:
     """`_read_chunk` in a worker thread (see `next_chunk`)."""
-    return await asyncio.to_thread(_read_chunk, spec, rows)
+    return await asyncio.to_thread(_read_chunk, spec, rows, validate_ahead)
 
 
 class BundleImport:
@@ -476,6 +511,11 @@ class BundleImport:
         # sourcedIds of orgs.csv rows that are not schools (the district, …): few, kept here.
         self._non_school_orgs: set[str] = set()
         self.not_kept = 0
+        # entity -> whether the district has rows with digests at all (asked once per import).
+        self._has_digests: dict[SyncEntity, bool] = {}
+        # Whether most lines of the file's last chunk were known unchanged by their digests: then the
+        # reader stops validating ahead (it would validate lines that turn out not to need it).
+        self._mostly_unchanged = False
 
     def _school_of(self, org_sourced_ids: str | None) -> str | None:
         """The school among a user's `orgSourcedIds` (a comma-separated list that may name the district
@@ -513,13 +553,16 @@ class BundleImport:
         seen = f"seen_{spec.key.lower()}_{self._suffix}"
         await self.connection.execute(f"CREATE TEMP TABLE {seen} (sourced_id text) ON COMMIT DROP")
         done = 0
+        self._mostly_unchanged = False
         # The next chunk is read, parsed and validated (in a worker thread) while the database takes
         # this one: the import takes about the longer of the two, not their sum. Two chunks in memory
         # at most.
         ahead = asyncio.ensure_future(read_chunk(spec, csv_file.rows))
         try:
             while (chunk := await ahead).lines:
-                ahead = asyncio.ensure_future(read_chunk(spec, csv_file.rows))
+                ahead = asyncio.ensure_future(
+                    read_chunk(spec, csv_file.rows, validate_ahead=not self._mostly_unchanged)
+                )
                 await self._chunk(spec, chunk, counts, seen)
                 done += chunk.lines
                 if self.progress and chunk.lines == CHUNK_ROWS:
@@ -564,20 +607,83 @@ class BundleImport:
             self._non_school_orgs.update(chunk.other_orgs)
             counts.received += len(chunk.other_orgs)
             counts.skipped = (counts.skipped or 0) + len(chunk.other_orgs)
-        for entity in [*groups, *chunk.validated]:
+        digests = dict(chunk.digests)
+        if SyncEntity.STUDENTS in groups:
+            digests[SyncEntity.STUDENTS] = [
+                record_digest(SyncEntity.STUDENTS, record) for _, record in groups[SyncEntity.STUDENTS]
+            ]
+        lines = unchanged = 0
+        for entity in [*groups, *chunk.records]:
+            records = groups[entity] if entity in groups else chunk.records[entity]
+            validated = chunk.validated.get(entity)
+            known_rows: set[int] = set()
+            hashes: dict[int, bytes] | None = None
+            if entity in digests:
+                hashes = {line: digest for (line, _), digest in zip(records, digests[entity], strict=True)}
+                known_rows, known_ids = await self._unchanged(entity, records, digests[entity], seen)
+                lines += len(records)
+                unchanged += len(known_rows)
+                if known_rows:
+                    counts.received += len(known_rows)
+                    if not self.failed:
+                        counts.unchanged += len(known_rows)
+                    records = [(line, record) for line, record in records if line not in known_rows]
+                    if validated is not None:
+                        validated = without_rows(validated, known_rows, known_ids)
+            if entity not in groups and validated is None:
+                validated = await asyncio.to_thread(
+                    validate, entity, records, file=spec.filename, csv_records=True
+                )
+            if not records and (validated is None or not validated.received):
+                continue
             prepared = await self.writer.prepare(
                 entity,
-                groups.get(entity, ()),
+                records if entity in groups else (),
                 file=spec.filename,
                 seen_table=seen,
                 not_written=self.not_written,
                 csv_records=True,
-                validated=chunk.validated.get(entity),
+                validated=validated,
+                hashes=hashes,
             )
             self.result.refuse(prepared.errors)
             self.result.skip(prepared.skipped)
             await self._remember_not_written(prepared)
             await self._write(prepared, counts)
+        self._mostly_unchanged = lines > 0 and unchanged * 2 >= lines
+
+    async def _unchanged(
+        self, entity: SyncEntity, records: list[tuple[int, dict[str, Any]]], digests: list[bytes], seen: str
+    ) -> tuple[set[int], set[str]]:
+        """The lines (and their sourcedIds) known unchanged by their digest (see `match_sql`): active
+        records whose sourcedId is not repeated in the chunk. Remembered in the seen-table there."""
+        if not records:
+            return set(), set()
+        if entity not in self._has_digests:
+            self._has_digests[entity] = await self.connection.fetchval(
+                has_hashes_sql(entity), self.writer.district_id
+            )
+        if not self._has_digests[entity]:
+            return set(), set()
+        repeated = Counter(record.get("sourcedId") for _, record in records)
+        lines: dict[str, int] = {}
+        ids: list[str] = []
+        hashes: list[bytes] = []
+        for (line, record), digest in zip(records, digests, strict=True):
+            sourced_id = record.get("sourcedId")
+            if sourced_id is None or repeated[sourced_id] > 1 or record.get("status", "active") != "active":
+                continue
+            lines[sourced_id] = line
+            ids.append(sourced_id)
+            hashes.append(digest)
+        if not ids:
+            return set(), set()
+        await self.connection.execute(DIGESTS_DDL)
+        await self.connection.execute(f"TRUNCATE {DIGESTS_TABLE}")
+        await self.connection.copy_records_to_table(DIGESTS_TABLE, records=zip(ids, hashes, strict=True))
+        await self.connection.execute(f"ANALYZE {DIGESTS_TABLE}")
+        found = {r[0] for r in await self.connection.fetch(match_sql(entity, seen), self.writer.district_id)}
+        return {lines[sourced_id] for sourced_id in found}, found
 
     async def _remember_not_written(self, prepared: Prepared) -> None:
         """What of this chunk later files may point at but will not find: its refused and skipped
