@@ -91,10 +91,7 @@ class _Route:
     response_field: Any
     status_code: int | None
     by_alias: bool
-
-    @property
-    def needs_principal(self) -> bool:
-        return any(step.kind in ("principal", "session") for step in self.steps)
+    needs_principal: bool  # whether a step takes the caller (or the unit of work bound to it)
 
 
 class ReadLane:
@@ -112,7 +109,7 @@ class ReadLane:
             return
         lane = self._lane_of(scope)
         parts = scope["path"].split("/")
-        key = tuple(_PARAMETER if _UUID.match(part) else part for part in parts)
+        key = tuple(_PARAMETER if len(part) == 36 and _UUID.match(part) else part for part in parts)
         found = lane.get(key)
         if found is None:
             await self.app(scope, receive, send)
@@ -283,6 +280,7 @@ def _servable(context: Any) -> _Route | None:
         response_field=context.response_field,
         status_code=context.status_code,
         by_alias=context.response_model_by_alias,
+        needs_principal=any(step.kind in ("principal", "session") for step in steps),
     )
 
 
