@@ -2,8 +2,9 @@
 
 `read_path.py` measures over HTTP with wrk against a floor, which is what the issue's goals are stated
 in. This one drives the ASGI app directly (no uvicorn, no sockets, no client), one request at a time,
-on the database `read_path.py` seeds, and reports the process CPU time per request: a quick and steady
-number on a shared machine, for comparing commits and profiling a change.
+on the database `read_path.py` seeds, and reports the process CPU time per request, beside that of the
+floor app (`read_path.floor_app`) driven the same way in the same process: a quick and steady number
+and ratio on a shared machine, for comparing commits and profiling a change.
 
     python bench/read_path_inproc.py                         # every endpoint, 300 requests each
     python bench/read_path_inproc.py --only rest-list --profile   # and cProfile's top functions
@@ -94,6 +95,8 @@ async def measure(dsn: str, seeded: read_path.Seeded, args: argparse.Namespace) 
     async with app.router.lifespan_context(app), floor.router.lifespan_context(floor):
         form = f"grant_type=password&username={seeded.email}&password={read_path.PASSWORD}".encode()
         status, answer = await _token(app, form)
+        if status != 200:
+            raise SystemExit(f"token: {status} {answer[:500]!r}")
         token = __import__("json").loads(answer)["access_token"]
         points = [e for e in read_path.endpoints(seeded) if not args.only or e.key in args.only]
         points.append(read_path.Endpoint("healthz", "GET /healthz", "GET", "/healthz"))
@@ -102,20 +105,10 @@ async def measure(dsn: str, seeded: read_path.Seeded, args: argparse.Namespace) 
         gc.collect()
         gc.freeze()
         for endpoint in points:
-            for _ in range(20):  # warm: statement caches, prepared statements, the token's check
-                status, _answer = await call(app, endpoint.method, endpoint.path, endpoint.body, token)
-                if status != 200:
-                    raise SystemExit(f"{endpoint.key}: {status} {_answer[:500]!r}")
-            best = float("inf")
-            for _ in range(args.rounds):
-                start = time.process_time()
-                for _ in range(args.requests):
-                    await call(app, endpoint.method, endpoint.path, endpoint.body, token)
-                best = min(best, (time.process_time() - start) / args.requests)
-            floor_cpu = await _floor_cpu(floor, endpoint, token, args) if floor is not None else None
+            best = await _cpu_per_request(app, "Triangle", endpoint, token, args)
+            floor_cpu = await _cpu_per_request(floor, "floor", endpoint, token, args)
             line = f"{endpoint.key:<11} {best * 1000:7.3f} ms CPU per request (best of {args.rounds})"
-            if floor_cpu is not None:
-                line += f"; floor {floor_cpu * 1000:.3f} ms, floor ÷ Triangle {floor_cpu / best:.2f}"
+            line += f"; floor {floor_cpu * 1000:.3f} ms, floor ÷ Triangle {floor_cpu / best:.2f}"
             print(line)
             if args.profile:
                 profiler = cProfile.Profile()
@@ -130,17 +123,21 @@ async def measure(dsn: str, seeded: read_path.Seeded, args: argparse.Namespace) 
                 print(out.getvalue())
 
 
-async def _floor_cpu(floor: Any, endpoint: Any, token: str, args: argparse.Namespace) -> float:
-    """The floor app (`read_path.floor_app`) on the same endpoint, driven the same way: CPU per request."""
+async def _cpu_per_request(
+    target: Any, name: str, endpoint: Any, token: str, args: argparse.Namespace
+) -> float:
+    """CPU seconds per request of `target` (Triangle, or the floor app `read_path.floor_app`) on one
+    endpoint: warmed (statement caches, prepared statements, the token's check), then the best of
+    `args.rounds` rounds."""
     for _ in range(20):
-        status, answer = await call(floor, endpoint.method, endpoint.path, endpoint.body, token)
+        status, answer = await call(target, endpoint.method, endpoint.path, endpoint.body, token)
         if status != 200:
-            raise SystemExit(f"floor {endpoint.key}: {status} {answer[:500]!r}")
+            raise SystemExit(f"{name} {endpoint.key}: {status} {answer[:500]!r}")
     best = float("inf")
     for _ in range(args.rounds):
         start = time.process_time()
         for _ in range(args.requests):
-            await call(floor, endpoint.method, endpoint.path, endpoint.body, token)
+            await call(target, endpoint.method, endpoint.path, endpoint.body, token)
         best = min(best, (time.process_time() - start) / args.requests)
     return best
 
