@@ -90,7 +90,15 @@ class Context(BaseContext):
         self._loaders.clear()
 
     async def close(self) -> None:
-        """End the request's transaction (nothing is left to commit: mutations commit themselves)."""
+        """End the request's transaction (nothing is left to commit: mutations commit themselves).
+
+        The loaders go too. Each loader's batch function holds this context, and the context holds
+        the loaders: a reference cycle that would keep every row, page and future the request loaded
+        alive until the cyclic collector's next full run. Broken here, they are freed the moment the
+        request ends, so a nested query leaves the collector nothing to do (and under concurrency,
+        nothing for it to walk again and again).
+        """
+        self.forget_loaded()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
