@@ -96,6 +96,13 @@ class GrantVersions:
         self._dsn = url.render_as_string(hide_password=False)
         self.keep_seconds = keep_seconds
         self._known: dict[uuid.UUID, tuple[int, float]] = {}
+        # Lookups under way, by principal, with the `_changes` they began under: the requests that
+        # find a principal's version unknown at once (every request in flight, when it expires) share
+        # one statement instead of queueing one each on the connection.
+        self._looking: dict[uuid.UUID, tuple[int, asyncio.Future[int]]] = {}
+        # Counts what may have made a version looked up earlier wrong: a notification, a commit that
+        # ended grants here, a lost or new connection. A lookup that began before one is not kept.
+        self._changes = 0
         self._connection: asyncpg.Connection | None = None
         self._listening = False
         self._lock = asyncio.Lock()
@@ -118,6 +125,7 @@ class GrantVersions:
         _caches.discard(self)
 
     def forget(self, principal_ids: Any) -> None:
+        self._changes += 1
         for principal_id in principal_ids:
             self._known.pop(principal_id, None)
 
@@ -127,34 +135,59 @@ class GrantVersions:
         now = time.monotonic()
         if kept is not None and self._listening and now - kept[1] < self.keep_seconds:
             return kept[0]
+        looking = self._looking.get(principal_id)
+        if looking is None or looking[0] != self._changes:
+            # Only a lookup begun since the last change may answer: one begun before it may have
+            # read the version the change replaced.
+            lookup = asyncio.ensure_future(self._look_up(principal_id, now))
+            looking = self._looking[principal_id] = (self._changes, lookup)
+            lookup.add_done_callback(lambda done: self._done_looking(principal_id, done))
+        # Shielded: a request that goes away (a client disconnecting) does not cancel the others'.
+        return await asyncio.shield(looking[1])
+
+    async def _look_up(self, principal_id: uuid.UUID, now: float) -> int:
+        changes = self._changes
         async with self._lock:
             connection = self._connection
             if connection is None or connection.is_closed():
                 connection = await self._connect()
+                changes = self._changes
             found = await connection.fetchval(_VERSION_OF, principal_id)
         version = int(found or 0)
-        if self._listening:
+        # Kept only if nothing changed while the statement ran: a notification that arrived in the
+        # meantime may be about the very version just read.
+        if self._listening and self._changes == changes:
             self._known[principal_id] = (version, now)
         return version
+
+    def _done_looking(self, principal_id: uuid.UUID, lookup: asyncio.Future[int]) -> None:
+        looking = self._looking.get(principal_id)
+        if looking is not None and looking[1] is lookup:
+            del self._looking[principal_id]
+        if not lookup.cancelled():
+            lookup.exception()  # retrieved: each waiter raises it; nobody waiting is no error to log
 
     async def _connect(self) -> asyncpg.Connection:
         """(Re)open the connection and listen on it; what was kept before may have been missed."""
         self._listening = False
+        self._changes += 1
         self._known.clear()
         connection = await asyncpg.connect(self._dsn, server_settings={"application_name": "triangle-grants"})
         await connection.add_listener(CHANNEL, self._on_notification)
         connection.add_termination_listener(self._on_termination)
         self._connection = connection
+        self._changes += 1
         self._known.clear()
         self._listening = True
         return connection
 
     def _on_notification(self, connection: Any, pid: int, channel: str, payload: str) -> None:
         with contextlib.suppress(ValueError):
-            self._known.pop(uuid.UUID(payload), None)
+            self.forget([uuid.UUID(payload)])
 
     def _on_termination(self, connection: Any) -> None:
         self._listening = False
+        self._changes += 1
         self._known.clear()
 
     async def _keep_listening(self) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
+from app.auth.grants import end_grant
 from app.core.config import Settings
 from app.identity.models import Role
 from app.main import create_app
@@ -187,6 +188,66 @@ async def test_a_grant_ended_in_a_rolled_back_transaction_still_holds(
     )
     assert refused.status_code == 422, refused.text
     assert (await client.get(ME, headers=bearer(token))).status_code == 200
+
+
+class _Watched:
+    """The grant cache's own connection, watched: counts its lookups, and can hold a lookup's answer
+    back while something else runs, as the network does to a statement whose snapshot predates a
+    commit that PostgreSQL then notifies of before the answer arrives."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection, self.lookups = connection, 0
+        self.meanwhile: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+    async def fetchval(self, *args: Any) -> Any:
+        self.lookups += 1
+        found = await self.connection.fetchval(*args)
+        if self.meanwhile is not None:
+            await self.meanwhile()
+        return found
+
+
+async def test_a_grant_ended_while_its_version_is_read_is_not_kept_stale(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    """The notification arrives while the cache's lookup of the old version is on the wire: the old
+    version must not be kept for the cache's 30 seconds after it."""
+    user_id, email = world.user("A", Role.TEACHER)
+    token = (await sign_in(client, email))["access_token"]
+    versions = app.state.grant_versions
+    versions.forget([user_id])
+    watched = _Watched(versions._connection)
+    versions._connection = watched
+
+    async def end_it() -> None:
+        # The commit tells this process's caches at once (as the notification tells other workers'):
+        # while the lookup's answer, the version it ends, is still on its way.
+        await end_grant(session, user_id)
+        await session.commit()
+
+    watched.meanwhile = end_it
+    read_before = await versions.current(user_id)
+    watched.meanwhile = None
+    assert (await client.get(ME, headers=bearer(token))).status_code == 401
+    assert await versions.current(user_id) == read_before + 1
+
+
+async def test_requests_that_find_a_version_unknown_together_share_one_lookup(
+    app: FastAPI, world: World
+) -> None:
+    """Every request in flight finds a principal's version expired at the same moment; they wait for
+    one statement, not one each in a queue on the cache's one connection."""
+    user_id, _ = world.user("A", Role.TEACHER)
+    versions = app.state.grant_versions
+    versions.forget([user_id])
+    watched = _Watched(versions._connection)
+    versions._connection = watched
+    found = await asyncio.gather(*(versions.current(user_id) for _ in range(16)))
+    assert len(set(found)) == 1
+    assert watched.lookups == 1
 
 
 # --- passwords ---------------------------------------------------------------------------------------
