@@ -9,15 +9,13 @@ from fastapi import Path, Query, Request, Response, status
 
 from app.auth.dependencies import password_attempt
 from app.core.problems import problem_responses
-from app.core.resources import Resource
+from app.core.resources import Collection, Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
-    ExpectedVersion,
     ListParams,
     Session,
     list_body,
-    set_etag,
 )
 from app.core.schemas import ListResponse
 from app.identity import service
@@ -70,28 +68,16 @@ async def change_my_password(
 # --- people -----------------------------------------------------------------------------------------
 
 
-@router.get("/people", operation_id="listPeople", response_model=ListResponse[PersonPublic])
-async def list_people(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """The people of your district (staff, families, community members, partners)."""
-    return list_body(request, response, await service.list_people(session, principal, page), PersonPublic)
-
-
-@router.post(
-    "/people",
-    operation_id="createPerson",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PersonPublic,
+PEOPLE_OF_DISTRICT = Collection(router, "/people", PersonPublic)
+PEOPLE_OF_DISTRICT.list(
+    service.list_people, "The people of your district (staff, families, community members, partners)."
+)
+PEOPLE_OF_DISTRICT.create(
+    PersonCreate,
+    service.create_person,
+    "Add a person to your district (district admins, roster sync clients).",
     responses=problem_responses(409),
 )
-async def create_person(
-    body: PersonCreate, response: Response, session: Session, principal: Caller
-) -> PersonPublic:
-    """Add a person to your district (district admins, roster sync clients)."""
-    person = await service.create_person(session, principal, body)
-    set_etag(response, person.version)
-    return PersonPublic.model_validate(person)
 
 
 PEOPLE = Resource(router, "/people/{person_id}", PersonId, PersonPublic)
@@ -106,59 +92,23 @@ PEOPLE.update(
 # --- accounts ---------------------------------------------------------------------------------------
 
 
-@router.get("/users", operation_id="listUsers", response_model=ListResponse[UserPublic])
-async def list_users(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """Accounts of your district with their roles (district admins)."""
-    return list_body(request, response, await service.list_users(session, principal, page), UserPublic)
-
-
-@router.post(
-    "/users",
-    operation_id="createUser",
-    status_code=status.HTTP_201_CREATED,
-    response_model=UserPublic,
+ACCOUNTS = Collection(router, "/users", UserPublic)
+ACCOUNTS.list(service.list_users, "Accounts of your district with their roles (district admins).")
+ACCOUNTS.create(
+    UserCreate,
+    service.create_user,
+    """Create an account for an existing person (`person_id`) or a new one (`display_name`, `kind`),
+    with its first roles. Passwords need at least 12 characters.""",
     responses=problem_responses(404, 409),
 )
-async def create_user(
-    body: UserCreate, response: Response, session: Session, principal: Caller
-) -> UserPublic:
-    """Create an account for an existing person (`person_id`) or a new one (`display_name`, `kind`),
-    with its first roles. Passwords need at least 12 characters."""
-    user = await service.create_user(session, principal, body)
-    set_etag(response, user.version)
-    return user
 
-
-@router.get(
-    "/users/{user_id}", operation_id="getUser", response_model=UserPublic, responses=problem_responses(404)
+USERS = Resource(router, "/users/{user_id}", UserId, UserPublic)
+USERS.get(service.get_user, "One account with its roles.")
+USERS.update(
+    UserUpdate,
+    service.update_user,
+    "Change an account's email, or deactivate it (`is_active: false`), which ends its sessions.",
 )
-async def get_user(user_id: UserId, response: Response, session: Session, principal: Caller) -> UserPublic:
-    """One account with its roles."""
-    user = await service.get_user(session, principal, user_id)
-    set_etag(response, user.version)
-    return user
-
-
-@router.patch(
-    "/users/{user_id}",
-    operation_id="updateUser",
-    response_model=UserPublic,
-    responses=problem_responses(404, 409, 412),
-)
-async def update_user(
-    user_id: UserId,
-    body: UserUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> UserPublic:
-    """Change an account's email, or deactivate it (`is_active: false`), which ends its sessions."""
-    user = await service.update_user(session, principal, user_id, body, expected_version=expected_version)
-    set_etag(response, user.version)
-    return user
 
 
 @router.put(
@@ -216,14 +166,10 @@ ROLE_ASSIGNMENTS.remove(service.revoke_role, "Take a role away. It applies from 
 # --- API clients ------------------------------------------------------------------------------------
 
 
-@router.get("/api-clients", operation_id="listApiClients", response_model=ListResponse[ApiClientPublic])
-async def list_api_clients(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """Your district's integrator clients, revoked ones included (district admins)."""
-    return list_body(
-        request, response, await service.list_api_clients(session, principal, page), ApiClientPublic
-    )
+API_CLIENTS = Collection(router, "/api-clients", ApiClientPublic)
+API_CLIENTS.list(
+    service.list_api_clients, "Your district's integrator clients, revoked ones included (district admins)."
+)
 
 
 @router.post(
