@@ -33,7 +33,13 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import (
+    VersionCheck,
+    apply_changes,
+    check_version,
+    flush_or_conflict,
+    get_part_or_404,
+)
 from app.core.sql import any_of
 from app.engagement import voices
 from app.engagement.localize import ACTIVITY_FIELDS, INPUT_FIELDS, localized
@@ -228,8 +234,9 @@ async def activities_of_initiatives(
 ) -> dict[uuid.UUID, Page[Activity]]:
     """A page of readable activities per initiative (a DataLoader batch)."""
     stmt = _activities_visible(select(Activity), principal)
-    pages = await paginate_per_parent(session, stmt, Activity, Activity.initiative_id, initiative_ids, page)
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+    return await paginate_per_parent(
+        session, stmt, Activity, Activity.initiative_id, initiative_ids, page, answer_for=initiative_ids
+    )
 
 
 async def create_activity(session: AsyncSession, principal: Principal, data: ActivityCreate) -> Activity:
@@ -351,10 +358,15 @@ async def participations_of_activities(
 ) -> dict[uuid.UUID, Page[Participation]]:
     """A page of participations per readable activity (a DataLoader batch)."""
     readable = list(await activities_by_id(session, principal, activity_ids))
-    pages = await paginate_per_parent(
-        session, _participations_named(principal), Participation, Participation.activity_id, readable, page
+    return await paginate_per_parent(
+        session,
+        _participations_named(principal),
+        Participation,
+        Participation.activity_id,
+        readable,
+        page,
+        answer_for=activity_ids,
     )
-    return {i: pages.get(i, Page([], None)) for i in activity_ids}
 
 
 async def get_participation(
@@ -572,8 +584,9 @@ async def inputs_of_activities(
     stmt = _inputs_named(principal)
     if disposition is not None:
         stmt = stmt.where(Input.disposition == disposition)
-    pages = await paginate_per_parent(session, stmt, Input, Input.activity_id, readable, page)
-    return {i: pages.get(i, Page([], None)) for i in activity_ids}
+    return await paginate_per_parent(
+        session, stmt, Input, Input.activity_id, readable, page, answer_for=activity_ids
+    )
 
 
 async def get_input(session: AsyncSession, principal: Principal, input_id: uuid.UUID) -> Input:
@@ -706,14 +719,10 @@ async def update_input(
 
 
 async def _input_for_update(session: AsyncSession, principal: Principal, input_id: uuid.UUID) -> Input:
-    row = await session.get(Input, input_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"No input with id {input_id}.")
-    try:
+    async def of_activity_to_change(row: Input) -> None:
         await _activity_for_update(session, principal, row.activity_id)
-    except NotFound:
-        raise NotFound(f"No input with id {input_id}.") from None
-    return row
+
+    return await get_part_or_404(session, Input, input_id, of_activity_to_change, what="input", lock=True)
 
 
 # --- what an input changed --------------------------------------------------------------------------
@@ -733,8 +742,9 @@ async def links_of_inputs(
     stmt = select(InputLink).where(InputLink.district_id == principal.district_id)
     if principal.kind is PrincipalKind.SYSTEM:
         stmt = select(InputLink)
-    pages = await paginate_per_parent(session, stmt, InputLink, InputLink.input_id, input_ids, page)
-    return {i: pages.get(i, Page([], None)) for i in input_ids}
+    return await paginate_per_parent(
+        session, stmt, InputLink, InputLink.input_id, input_ids, page, answer_for=input_ids
+    )
 
 
 async def input_links_by_id(
@@ -795,13 +805,10 @@ async def link_input(
 
 
 async def unlink_input(session: AsyncSession, principal: Principal, link_id: uuid.UUID) -> None:
-    link = await session.get(InputLink, link_id)
-    if link is None:
-        raise NotFound(f"No input link with id {link_id}.")
-    try:
-        await _input_for_update(session, principal, link.input_id)
-    except NotFound:
-        raise NotFound(f"No input link with id {link_id}.") from None
+    async def of_input_to_change(row: InputLink) -> None:
+        await _input_for_update(session, principal, row.input_id)
+
+    link = await get_part_or_404(session, InputLink, link_id, of_input_to_change, what="input link")
     await session.delete(link)
     await session.flush()
 

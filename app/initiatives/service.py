@@ -41,7 +41,13 @@ from app.core.pagination import (
     paginate,
     paginate_per_parent,
 )
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import (
+    VersionCheck,
+    apply_changes,
+    check_version,
+    flush_or_conflict,
+    get_part_or_404,
+)
 from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.diagnostics import TriangleFacts, diagnose
@@ -220,10 +226,15 @@ async def stage_history_of_initiatives(
 ) -> dict[uuid.UUID, Page[StageChange]]:
     """A page of stage history per initiative the principal may read (a DataLoader batch)."""
     visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    pages = await paginate_per_parent(
-        session, select(StageChange), StageChange, StageChange.initiative_id, visible_ids, page
+    return await paginate_per_parent(
+        session,
+        select(StageChange),
+        StageChange,
+        StageChange.initiative_id,
+        visible_ids,
+        page,
+        answer_for=initiative_ids,
     )
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
 
 
 def _record_stage(
@@ -286,10 +297,15 @@ async def measures_of_initiatives(
 ) -> dict[uuid.UUID, Page[Indicator]]:
     """A page of measures per initiative, for initiatives the principal may see (a DataLoader batch)."""
     visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    pages = await paginate_per_parent(
-        session, select(Indicator), Indicator, Indicator.initiative_id, visible_ids, page
+    return await paginate_per_parent(
+        session,
+        select(Indicator),
+        Indicator,
+        Indicator.initiative_id,
+        visible_ids,
+        page,
+        answer_for=initiative_ids,
     )
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
 
 
 async def add_measure(
@@ -373,10 +389,15 @@ async def capacity_of_initiatives(
     session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[CapacityItem]]:
     visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    pages = await paginate_per_parent(
-        session, select(CapacityItem), CapacityItem, CapacityItem.initiative_id, visible_ids, page
+    return await paginate_per_parent(
+        session,
+        select(CapacityItem),
+        CapacityItem,
+        CapacityItem.initiative_id,
+        visible_ids,
+        page,
+        answer_for=initiative_ids,
     )
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
 
 
 async def capacity_items_by_id(
@@ -509,15 +530,15 @@ async def placements_of_initiatives(
 ) -> dict[uuid.UUID, Page[InitiativeStakeholder]]:
     require(principal, Action.STAKEHOLDER_READ)
     visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    pages = await paginate_per_parent(
+    return await paginate_per_parent(
         session,
         select(InitiativeStakeholder),
         InitiativeStakeholder,
         InitiativeStakeholder.initiative_id,
         visible_ids,
         page,
+        answer_for=initiative_ids,
     )
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
 
 
 async def placements_by_id(
@@ -597,13 +618,13 @@ async def stance_history(
     session: AsyncSession, principal: Principal, placement_id: uuid.UUID, page: PageRequest
 ) -> Page[StanceChange]:
     """Every recorded stance of one placement, oldest first."""
-    placement = await session.get(InitiativeStakeholder, placement_id)
-    if placement is None:
-        raise NotFound(f"No placement with id {placement_id}.")
-    try:
-        await _initiative_with_environment(session, principal, placement.initiative_id)
-    except NotFound:
-        raise NotFound(f"No placement with id {placement_id}.") from None
+
+    async def of_readable_initiative(row: InitiativeStakeholder) -> None:
+        await _initiative_with_environment(session, principal, row.initiative_id)
+
+    await get_part_or_404(
+        session, InitiativeStakeholder, placement_id, of_readable_initiative, what="placement"
+    )
     stmt = select(StanceChange).where(StanceChange.initiative_stakeholder_id == placement_id)
     return await paginate(session, stmt, StanceChange, page)
 
@@ -704,14 +725,11 @@ async def _child_for_update(
 ) -> Any:
     """A row belonging to an initiative (a measure, a capacity item, a placement), locked, once the
     principal may change that initiative. Not visible, or another district's: `NotFound`."""
-    row = await session.get(model, row_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"No {what} with id {row_id}.")
-    try:
+
+    async def of_initiative_to_change(row: Any) -> None:
         await _initiative_for_update(session, principal, row.initiative_id)
-    except NotFound:
-        raise NotFound(f"No {what} with id {row_id}.") from None
-    return row
+
+    return await get_part_or_404(session, model, row_id, of_initiative_to_change, what=what, lock=True)
 
 
 async def _placements_with_stakeholders(

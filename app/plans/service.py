@@ -1567,8 +1567,9 @@ async def revisions_of_plans(
     stmt = select(PlanRevision)
     if status is not None:
         stmt = stmt.where(PlanRevision.status == status)
-    pages = await paginate_per_parent(session, stmt, PlanRevision, PlanRevision.plan_id, readable, page)
-    return {i: pages.get(i, Page([], None)) for i in plan_ids}
+    return await paginate_per_parent(
+        session, stmt, PlanRevision, PlanRevision.plan_id, readable, page, answer_for=plan_ids
+    )
 
 
 async def causes_of_revisions(
@@ -2452,8 +2453,9 @@ async def _per_plan(
     plan_ids: list[uuid.UUID],
     page: PageRequest,
 ) -> dict[uuid.UUID, Page[Any]]:
-    pages = await paginate_per_parent(session, select(model), model, model.plan_id, readable, page)
-    return {i: pages.get(i, Page([], None)) for i in plan_ids}
+    return await paginate_per_parent(
+        session, select(model), model, model.plan_id, readable, page, answer_for=plan_ids
+    )
 
 
 def _district_of(principal: Principal) -> uuid.UUID | None:

@@ -458,10 +458,16 @@ async def observations_of_walkthroughs(
     if teacher_person_id is not None:
         stmt = stmt.where(WalkthroughObservation.teacher_person_id == teacher_person_id)
     pages = await paginate_per_parent(
-        session, stmt, WalkthroughObservation, WalkthroughObservation.walkthrough_id, readable, page
+        session,
+        stmt,
+        WalkthroughObservation,
+        WalkthroughObservation.walkthrough_id,
+        readable,
+        page,
+        answer_for=walkthrough_ids,
     )
     await _record_observation_reads(session, principal, [row for p in pages.values() for row in p.items])
-    return {i: pages.get(i, Page([], None)) for i in walkthrough_ids}
+    return pages
 
 
 async def list_my_observations(
