@@ -63,6 +63,7 @@ from app.core.repository import (
     check_version,
     flush_or_conflict,
     get_part_or_404,
+    where_equal,
 )
 from app.core.sql import any_of
 from app.identity.models import Person, Role, RoleAssignment, User
@@ -189,12 +190,7 @@ async def list_cycles(
         stmt = stmt.where(CoachingCycle.teacher_person_id == reader)
     if filters.as_coach:
         stmt = stmt.where(CoachingCycle.coach_person_id == reader)
-    if filters.practice_id is not None:
-        stmt = stmt.where(CoachingCycle.practice_id == filters.practice_id)
-    if filters.period is not None:
-        stmt = stmt.where(CoachingCycle.period == filters.period)
-    if filters.status is not None:
-        stmt = stmt.where(CoachingCycle.status == filters.status)
+    stmt = where_equal(stmt, CoachingCycle, filters, "practice_id", "period", "status")
     result = await paginate(session, stmt, CoachingCycle, page)
     await _record_reads(session, principal, reader, result.items)
     return result

@@ -67,6 +67,16 @@ async def get_part_or_404(
     return row
 
 
+def where_equal(stmt: Any, model: Any, filters: Any, *names: str) -> Any:
+    """`stmt` narrowed, for each of `names` that `filters` gives (not None), to the rows of `model`
+    whose column of that name equals it: a list's equality filters, each named once."""
+    for name in names:
+        value = getattr(filters, name)
+        if value is not None:
+            stmt = stmt.where(getattr(model, name) == value)
+    return stmt
+
+
 def check_version(row: Any, expected_version: VersionCheck, *, what: str) -> None:
     """Refuse a write based on a stale read (412), or one that did not say what it read (428). `None`
     means the client knowingly asked for no check."""

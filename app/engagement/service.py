@@ -39,6 +39,7 @@ from app.core.repository import (
     check_version,
     flush_or_conflict,
     get_part_or_404,
+    where_equal,
 )
 from app.core.sql import any_of
 from app.engagement import voices
@@ -177,14 +178,7 @@ async def list_activities(
 ) -> Page[Activity]:
     """The activities the principal may read, oldest first, narrowed by `filters`."""
     stmt = _activities_visible(select(Activity), principal)
-    if filters.initiative_id is not None:
-        stmt = stmt.where(Activity.initiative_id == filters.initiative_id)
-    if filters.school_id is not None:
-        stmt = stmt.where(Activity.school_id == filters.school_id)
-    if filters.mode is not None:
-        stmt = stmt.where(Activity.mode == filters.mode)
-    if filters.status is not None:
-        stmt = stmt.where(Activity.status == filters.status)
+    stmt = where_equal(stmt, Activity, filters, "initiative_id", "school_id", "mode", "status")
     return await paginate(session, stmt, Activity, page)
 
 

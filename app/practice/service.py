@@ -43,7 +43,7 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict, where_equal
 from app.core.sql import any_of
 from app.engagement.models import Activity
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
@@ -270,10 +270,7 @@ async def list_walkthroughs(
     """The walkthroughs of the schools where the principal reads walkthroughs, oldest first, narrowed by
     `filters` (a practice matches whatever its case)."""
     stmt = _walkthroughs_visible(select(Walkthrough), principal)
-    if filters.school_id is not None:
-        stmt = stmt.where(Walkthrough.school_id == filters.school_id)
-    if filters.plan_id is not None:
-        stmt = stmt.where(Walkthrough.plan_id == filters.plan_id)
+    stmt = where_equal(stmt, Walkthrough, filters, "school_id", "plan_id")
     if filters.practice is not None:
         stmt = stmt.where(func.lower(Walkthrough.practice) == filters.practice.strip().lower())
     return await paginate(session, stmt, Walkthrough, page)
@@ -763,12 +760,7 @@ async def list_pdsa_cycles(
         await plans._plan_child(session, principal, Strategy, filters.strategy_id, "strategy", lock=False)
     readable = plans._plans_visible(select(Plan.id), principal)
     stmt = select(PdsaCycle).where(PdsaCycle.plan_id.in_(readable))
-    if filters.plan_id is not None:
-        stmt = stmt.where(PdsaCycle.plan_id == filters.plan_id)
-    if filters.strategy_id is not None:
-        stmt = stmt.where(PdsaCycle.strategy_id == filters.strategy_id)
-    if filters.decision is not None:
-        stmt = stmt.where(PdsaCycle.decision == filters.decision)
+    stmt = where_equal(stmt, PdsaCycle, filters, "plan_id", "strategy_id", "decision")
     return await paginate(session, stmt, PdsaCycle, page)
 
 
