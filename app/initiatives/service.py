@@ -217,24 +217,14 @@ async def stage_history(
     """Every move of the initiative from stage to stage, oldest first: who moved it, from where to
     where, and when. Whoever reads the initiative reads its history; `NotFound` otherwise."""
     await get_initiative(session, principal, initiative_id)
-    stmt = select(StageChange).where(StageChange.initiative_id == initiative_id)
-    return await paginate(session, stmt, StageChange, page)
+    return await _parts_of_initiative(session, StageChange, initiative_id, page)
 
 
 async def stage_history_of_initiatives(
     session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[StageChange]]:
     """A page of stage history per initiative the principal may read (a DataLoader batch)."""
-    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    return await paginate_per_parent(
-        session,
-        select(StageChange),
-        StageChange,
-        StageChange.initiative_id,
-        visible_ids,
-        page,
-        answer_for=initiative_ids,
-    )
+    return await _parts_per_initiative(session, principal, StageChange, initiative_ids, page)
 
 
 def _record_stage(
@@ -287,25 +277,14 @@ async def list_measures(
     session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, page: PageRequest
 ) -> Page[Indicator]:
     await get_initiative(session, principal, initiative_id)
-    return await paginate(
-        session, select(Indicator).where(Indicator.initiative_id == initiative_id), Indicator, page
-    )
+    return await _parts_of_initiative(session, Indicator, initiative_id, page)
 
 
 async def measures_of_initiatives(
     session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[Indicator]]:
     """A page of measures per initiative, for initiatives the principal may see (a DataLoader batch)."""
-    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    return await paginate_per_parent(
-        session,
-        select(Indicator),
-        Indicator,
-        Indicator.initiative_id,
-        visible_ids,
-        page,
-        answer_for=initiative_ids,
-    )
+    return await _parts_per_initiative(session, principal, Indicator, initiative_ids, page)
 
 
 async def add_measure(
@@ -381,23 +360,13 @@ async def list_capacity(
     session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, page: PageRequest
 ) -> Page[CapacityItem]:
     await get_initiative(session, principal, initiative_id)
-    stmt = select(CapacityItem).where(CapacityItem.initiative_id == initiative_id)
-    return await paginate(session, stmt, CapacityItem, page)
+    return await _parts_of_initiative(session, CapacityItem, initiative_id, page)
 
 
 async def capacity_of_initiatives(
     session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[CapacityItem]]:
-    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    return await paginate_per_parent(
-        session,
-        select(CapacityItem),
-        CapacityItem,
-        CapacityItem.initiative_id,
-        visible_ids,
-        page,
-        answer_for=initiative_ids,
-    )
+    return await _parts_per_initiative(session, principal, CapacityItem, initiative_ids, page)
 
 
 async def capacity_items_by_id(
@@ -521,24 +490,14 @@ async def list_placements(
 ) -> Page[InitiativeStakeholder]:
     """The initiative's authorizing environment: who is in it, and where each stands."""
     await _initiative_with_environment(session, principal, initiative_id)
-    stmt = select(InitiativeStakeholder).where(InitiativeStakeholder.initiative_id == initiative_id)
-    return await paginate(session, stmt, InitiativeStakeholder, page)
+    return await _parts_of_initiative(session, InitiativeStakeholder, initiative_id, page)
 
 
 async def placements_of_initiatives(
     session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[InitiativeStakeholder]]:
     require(principal, Action.STAKEHOLDER_READ)
-    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    return await paginate_per_parent(
-        session,
-        select(InitiativeStakeholder),
-        InitiativeStakeholder,
-        InitiativeStakeholder.initiative_id,
-        visible_ids,
-        page,
-        answer_for=initiative_ids,
-    )
+    return await _parts_per_initiative(session, principal, InitiativeStakeholder, initiative_ids, page)
 
 
 async def placements_by_id(
@@ -718,6 +677,30 @@ async def _initiative_with_environment(
     initiative = await get_initiative(session, principal, initiative_id)
     authorize(principal, Action.STAKEHOLDER_READ, district_id=initiative.district_id)
     return initiative
+
+
+async def _parts_of_initiative(
+    session: AsyncSession, model: type[Any], initiative_id: uuid.UUID, page: PageRequest
+) -> Page[Any]:
+    """A page of the initiative's rows of `model` (its measures, capacity items, placements, stage
+    history), oldest first, once the caller was found to read the initiative."""
+    stmt = select(model).where(model.initiative_id == initiative_id)
+    return await paginate(session, stmt, model, page)
+
+
+async def _parts_per_initiative(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[Any],
+    initiative_ids: list[uuid.UUID],
+    page: PageRequest,
+) -> dict[uuid.UUID, Page[Any]]:
+    """A page of rows of `model` per initiative asked about (a DataLoader batch): empty for one the
+    principal may not read."""
+    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
+    return await paginate_per_parent(
+        session, select(model), model, model.initiative_id, visible_ids, page, answer_for=initiative_ids
+    )
 
 
 async def _child_for_update(
