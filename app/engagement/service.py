@@ -28,7 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.engagement.findings  # noqa: F401  (registers this area's triangle findings)
 from app.auth.permissions import Action
-from app.auth.policy import allowed_schools, authorize, children_visible_many, visible
+from app.auth.policy import (
+    allowed_schools,
+    authorize,
+    children_visible_many,
+    get_scoped,
+    get_scoped_many,
+    visible,
+)
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
@@ -184,24 +191,14 @@ async def list_activities(
 
 async def get_activity(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Activity:
     """The activity; `NotFound` when it is not there for the principal."""
-    stmt = await _activity_stmt(session, principal, activity_id)
-    activity = (await session.execute(stmt)).scalar_one_or_none()
-    if activity is None:
-        raise NotFound(f"No activity with id {activity_id}.")
-    return activity
-
-
-async def _activity_stmt(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Any:
-    """The query for one activity, narrowed as `_activities_visible`. A principal with no right to
-    activities at all (a roster client) hears so about its own district's; another district's
-    activity, or none, stays `NotFound` whoever asks (as `app.auth.policy.get_visible`)."""
-    try:
-        return _activities_visible(select(Activity).where(Activity.id == activity_id), principal)
-    except PermissionDenied:
-        district_id = await session.scalar(select(Activity.district_id).where(Activity.id == activity_id))
-        if district_id is not None and district_id == principal.district_id:
-            raise
-        raise NotFound(f"No activity with id {activity_id}.") from None
+    return await get_scoped(
+        session,
+        principal,
+        Activity,
+        activity_id,
+        "activity",
+        lambda stmt: _activities_visible(stmt, principal),
+    )
 
 
 async def activities_by_id(
@@ -209,18 +206,9 @@ async def activities_by_id(
 ) -> dict[uuid.UUID, Activity]:
     """The readable activities among `activity_ids`, by id (as `app.auth.policy.get_visible_many`: a
     principal with no right to activities at all is refused only for ids of its own district)."""
-    try:
-        stmt = _activities_visible(select(Activity).where(any_of(Activity.id, activity_ids)), principal)
-    except PermissionDenied:
-        own = await session.scalar(
-            select(Activity.id)
-            .where(any_of(Activity.id, activity_ids), Activity.district_id == principal.district_id)
-            .limit(1)
-        )
-        if own is not None:
-            raise
-        return {}
-    return {a.id: a for a in (await session.execute(stmt)).scalars()}
+    return await get_scoped_many(
+        session, principal, Activity, activity_ids, lambda stmt: _activities_visible(stmt, principal)
+    )
 
 
 async def activities_of_initiatives(
@@ -320,10 +308,15 @@ async def _activity_for_update(
     session: AsyncSession, principal: Principal, activity_id: uuid.UUID
 ) -> Activity:
     """The activity, locked, once the principal may run it (readers who may not get 403)."""
-    stmt = await _activity_stmt(session, principal, activity_id)
-    activity = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
-    if activity is None:
-        raise NotFound(f"No activity with id {activity_id}.")
+    activity = await get_scoped(
+        session,
+        principal,
+        Activity,
+        activity_id,
+        "activity",
+        lambda stmt: _activities_visible(stmt, principal),
+        lock=True,
+    )
     authorize(
         principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
     )

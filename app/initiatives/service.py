@@ -25,6 +25,7 @@ from app.auth.permissions import Action
 from app.auth.policy import (
     authorize,
     children_visible_many,
+    get_to_change,
     get_visible,
     get_visible_many,
     require,
@@ -251,7 +252,7 @@ async def _initiative_for_update(
     session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
 ) -> Initiative:
     """The initiative, locked, once the principal may change it (readers who may not get 403)."""
-    initiative = await get_visible(
+    return await get_to_change(
         session,
         Initiative,
         initiative_id,
@@ -259,15 +260,8 @@ async def _initiative_for_update(
         Action.INITIATIVE_READ,
         Action.INITIATIVE_UPDATE,
         what="initiative",
-        lock=True,
+        at_school=True,
     )
-    authorize(
-        principal,
-        Action.INITIATIVE_UPDATE,
-        district_id=initiative.district_id,
-        school_id=initiative.school_id,
-    )
-    return initiative
 
 
 # --- value measures ---------------------------------------------------------------------------------
@@ -463,7 +457,7 @@ async def update_stakeholder(
     *,
     expected_version: VersionCheck = None,
 ) -> Stakeholder:
-    stakeholder = await get_visible(
+    stakeholder = await get_to_change(
         session,
         Stakeholder,
         stakeholder_id,
@@ -471,9 +465,7 @@ async def update_stakeholder(
         Action.STAKEHOLDER_READ,
         Action.STAKEHOLDER_MANAGE,
         what="stakeholder",
-        lock=True,
     )
-    authorize(principal, Action.STAKEHOLDER_MANAGE, district_id=stakeholder.district_id)
     check_version(stakeholder, expected_version, what="stakeholder")
     changes = data.changes()
     await _check_references(session, stakeholder.district_id, person_id=changes.get("person_id"))

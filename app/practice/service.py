@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -38,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.recorder import read_event
 from app.auth.permissions import Action
-from app.auth.policy import authorize, require_authenticated, visible
+from app.auth.policy import authorize, get_scoped, get_scoped_many, require_authenticated, visible
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
@@ -122,57 +121,6 @@ async def require_person(session: AsyncSession, principal: Principal, why: str) 
 
 
 # --- shared helpers ---------------------------------------------------------------------------------
-
-
-async def _one(
-    session: AsyncSession,
-    principal: Principal,
-    model: Any,
-    row_id: uuid.UUID,
-    what: str,
-    scope: Callable[[Any], Any],
-    *,
-    lock: bool = False,
-) -> Any:
-    """One row through `scope` (a function narrowing a select to what the principal may read), or
-    `NotFound`: absent, another district's and not readable are indistinguishable. A principal with no
-    right to such rows at all hears so (403) about its own district's rows only, as
-    `app.auth.policy.get_visible`."""
-    try:
-        stmt = scope(select(model).where(model.id == row_id))
-    except PermissionDenied:
-        district_id = await session.scalar(select(model.district_id).where(model.id == row_id))
-        if district_id is not None and district_id == principal.district_id:
-            raise
-        raise NotFound(f"No {what} with id {row_id}.") from None
-    if lock:
-        stmt = stmt.with_for_update(of=model)
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"No {what} with id {row_id}.")
-    return row
-
-
-async def _many(
-    session: AsyncSession,
-    principal: Principal,
-    model: Any,
-    row_ids: list[uuid.UUID],
-    scope: Callable[[Any], Any],
-) -> dict[uuid.UUID, Any]:
-    """The readable rows among `row_ids`, by id (a DataLoader batch), refused as `_one` refuses."""
-    try:
-        stmt = scope(select(model).where(any_of(model.id, row_ids)))
-    except PermissionDenied:
-        own = await session.scalar(
-            select(model.id)
-            .where(any_of(model.id, row_ids), model.district_id == principal.district_id)
-            .limit(1)
-        )
-        if own is not None:
-            raise
-        return {}
-    return {row.id: row for row in (await session.execute(stmt)).scalars()}
 
 
 async def _in_district(
@@ -281,13 +229,13 @@ async def get_walkthrough(
 ) -> Walkthrough:
     """The walkthrough; `NotFound` when it is not there for the principal."""
     scope = lambda stmt: _walkthroughs_visible(stmt, principal)  # noqa: E731
-    return await _one(session, principal, Walkthrough, walkthrough_id, "walkthrough", scope, lock=lock)
+    return await get_scoped(session, principal, Walkthrough, walkthrough_id, "walkthrough", scope, lock=lock)
 
 
 async def walkthroughs_by_id(
     session: AsyncSession, principal: Principal, walkthrough_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Walkthrough]:
-    return await _many(
+    return await get_scoped_many(
         session, principal, Walkthrough, walkthrough_ids, lambda stmt: _walkthroughs_visible(stmt, principal)
     )
 
@@ -487,7 +435,7 @@ async def get_observation(
     """One observation, to leaders and coaches of its school and to the teacher observed; anyone else
     gets `NotFound`, as for an id that does not exist."""
     scope = lambda stmt: _observations_visible(stmt, principal)  # noqa: E731
-    observation = await _one(
+    observation = await get_scoped(
         session, principal, WalkthroughObservation, observation_id, "observation", scope, lock=lock
     )
     await _record_observation_reads(session, principal, [observation])
@@ -498,7 +446,7 @@ async def observations_by_id(
     session: AsyncSession, principal: Principal, observation_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, WalkthroughObservation]:
     scope = lambda stmt: _observations_visible(stmt, principal)  # noqa: E731
-    found = await _many(session, principal, WalkthroughObservation, observation_ids, scope)
+    found = await get_scoped_many(session, principal, WalkthroughObservation, observation_ids, scope)
     await _record_observation_reads(session, principal, list(found.values()))
     return found
 
@@ -522,7 +470,7 @@ async def add_observation(
 async def _observation_for_update(
     session: AsyncSession, principal: Principal, observation_id: uuid.UUID
 ) -> WalkthroughObservation:
-    observation = await _one(
+    observation = await get_scoped(
         session,
         principal,
         WalkthroughObservation,
@@ -959,13 +907,13 @@ async def get_plc_meeting(
 ) -> PlcMeeting:
     """The meeting; `NotFound` when it is not there for the principal (for leadership: not shared)."""
     scope = lambda stmt: _plc_visible(stmt, principal)  # noqa: E731
-    return await _one(session, principal, PlcMeeting, meeting_id, "PLC meeting", scope, lock=lock)
+    return await get_scoped(session, principal, PlcMeeting, meeting_id, "PLC meeting", scope, lock=lock)
 
 
 async def plc_meetings_by_id(
     session: AsyncSession, principal: Principal, meeting_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, PlcMeeting]:
-    return await _many(
+    return await get_scoped_many(
         session, principal, PlcMeeting, meeting_ids, lambda stmt: _plc_visible(stmt, principal)
     )
 
