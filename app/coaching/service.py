@@ -425,12 +425,7 @@ async def list_sessions(
 ) -> list[CoachingSession]:
     """The cycle's sessions in time order, for whoever reads the cycle."""
     await get_cycle(session, principal, cycle_id)
-    stmt = (
-        select(CoachingSession)
-        .where(CoachingSession.cycle_id == cycle_id)
-        .order_by(CoachingSession.starts_at, CoachingSession.id)
-    )
-    return list((await session.execute(stmt)).scalars())
+    return (await sessions_of_cycles(session, [cycle_id])).get(cycle_id, [])
 
 
 async def sessions_of_cycles(
