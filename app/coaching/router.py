@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response
 
 from app.coaching import service as coaching
 from app.coaching.models import CoachingStatus
@@ -64,16 +64,13 @@ async def list_practices(
     return list_body(request, response, result, PracticePublic)
 
 
-@router.post(
-    "/practices",
-    operation_id="createPractice",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PracticePublic,
+Collection(router, "/practices", PracticePublic).create(
+    PracticeCreate,
+    catalogue.create_practice,
+    "Add a practice to the catalogue (district admins and district leaders).",
+    etag=False,
     responses=problem_responses(409),
 )
-async def create_practice(body: PracticeCreate, session: Session, principal: Caller) -> PracticePublic:
-    """Add a practice to the catalogue (district admins and district leaders)."""
-    return PracticePublic.model_validate(await catalogue.create_practice(session, principal, body))
 
 
 PRACTICES = Resource(router, "/practices/{practice_id}", PracticeId, PracticePublic)

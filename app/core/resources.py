@@ -159,9 +159,7 @@ class Resource:
         ) -> Response:
             chosen = {name: values[name] for name in filters}
             result = await read(session, principal, values[key_name], page, **chosen)
-            if each is not None:
-                result = result.with_items([each(item) for item in result.items])
-            return list_body(request, response, result, public)
+            return list_body(request, response, _made(result, each), public)
 
         parameters = {"request": Request, "response": Response, **_CALLER, "page": ListParams}
         self._add(
@@ -260,15 +258,29 @@ class Collection:
     def __init__(self, router: APIRouter, path: str, public: Any) -> None:
         self.router, self.path, self.public = router, path, public
 
-    def list(self, read: Listing, doc: str | None = None, **route: Any) -> None:
+    def list(
+        self,
+        read: Listing,
+        doc: str | None = None,
+        *,
+        filters: dict[str, Any] | None = None,
+        each: Callable[[Any], Any] | None = None,
+        **route: Any,
+    ) -> None:
         """`GET path`: a page of `read(session, principal, page)` as `ListResponse[public]`, with its
-        `Link` header."""
-        public = self.public
+        `Link` header; `filters` and `each` as for `Resource.items`."""
+        public, filters = self.public, filters or {}
 
         async def run(
-            request: Request, response: Response, session: AsyncSession, principal: Principal, page: Any
+            request: Request,
+            response: Response,
+            session: AsyncSession,
+            principal: Principal,
+            page: Any,
+            **values: Any,
         ) -> Response:
-            return list_body(request, response, await read(session, principal, page), public)
+            result = await read(session, principal, page, **values)
+            return list_body(request, response, _made(result, each), public)
 
         parameters = {"request": Request, "response": Response, **_CALLER, "page": ListParams}
         route.setdefault("responses", None)
@@ -281,6 +293,7 @@ class Collection:
             run,
             Response,
             parameters,
+            optional=filters,
             response_model=ListResponse[public],
             **route,
         )
@@ -315,6 +328,11 @@ class Collection:
             response_model=public,
             **route,
         )
+
+
+def _made(result: Page[Any], each: Callable[[Any], Any] | None) -> Page[Any]:
+    """The page as the reply lists it: each item made by `each`, where the service answers views."""
+    return result if each is None else result.with_items([each(item) for item in result.items])
 
 
 def _route(

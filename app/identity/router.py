@@ -13,11 +13,8 @@ from app.core.resources import Collection, Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
-    ListParams,
     Session,
-    list_body,
 )
-from app.core.schemas import ListResponse
 from app.identity import service
 from app.identity.schemas import (
     ApiClientCreate,
@@ -68,11 +65,11 @@ async def change_my_password(
 # --- people -----------------------------------------------------------------------------------------
 
 
-PEOPLE_OF_DISTRICT = Collection(router, "/people", PersonPublic)
-PEOPLE_OF_DISTRICT.list(
+PEOPLE_LIST = Collection(router, "/people", PersonPublic)
+PEOPLE_LIST.list(
     service.list_people, "The people of your district (staff, families, community members, partners)."
 )
-PEOPLE_OF_DISTRICT.create(
+PEOPLE_LIST.create(
     PersonCreate,
     service.create_person,
     "Add a person to your district (district admins, roster sync clients).",
@@ -92,9 +89,9 @@ PEOPLE.update(
 # --- accounts ---------------------------------------------------------------------------------------
 
 
-ACCOUNTS = Collection(router, "/users", UserPublic)
-ACCOUNTS.list(service.list_users, "Accounts of your district with their roles (district admins).")
-ACCOUNTS.create(
+USER_LIST = Collection(router, "/users", UserPublic)
+USER_LIST.list(service.list_users, "Accounts of your district with their roles (district admins).")
+USER_LIST.create(
     UserCreate,
     service.create_user,
     """Create an account for an existing person (`person_id`) or a new one (`display_name`, `kind`),
@@ -131,32 +128,21 @@ async def reset_user_password(
 # --- roles ------------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/role-assignments", operation_id="listRoleAssignments", response_model=ListResponse[RoleAssignmentPublic]
+ROLE_ASSIGNMENT_LIST = Collection(router, "/role-assignments", RoleAssignmentPublic)
+ROLE_ASSIGNMENT_LIST.list(
+    service.list_role_assignments,
+    "Who holds which role where (district admins).",
+    filters={"user_id": Annotated[uuid.UUID | None, Query(description="Only this account's roles.")]},
 )
-async def list_role_assignments(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    user_id: Annotated[uuid.UUID | None, Query(description="Only this account's roles.")] = None,
-) -> Response:
-    """Who holds which role where (district admins)."""
-    result = await service.list_role_assignments(session, principal, page, user_id=user_id)
-    return list_body(request, response, result, RoleAssignmentPublic)
 
 
-@router.post(
-    "/role-assignments",
-    operation_id="grantRole",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RoleAssignmentPublic,
+ROLE_ASSIGNMENT_LIST.create(
+    RoleAssignmentCreate,
+    service.grant_role,
+    "Grant a role in the district or at a school. It applies from the user's next token.",
+    etag=False,
     responses=problem_responses(404, 409),
 )
-async def grant_role(body: RoleAssignmentCreate, session: Session, principal: Caller) -> RoleAssignmentPublic:
-    """Grant a role in the district or at a school. It applies from the user's next token."""
-    return RoleAssignmentPublic.model_validate(await service.grant_role(session, principal, body))
 
 
 ROLE_ASSIGNMENTS = Resource(router, "/role-assignments/{assignment_id}", Annotated[uuid.UUID, Path()])
@@ -166,8 +152,8 @@ ROLE_ASSIGNMENTS.remove(service.revoke_role, "Take a role away. It applies from 
 # --- API clients ------------------------------------------------------------------------------------
 
 
-API_CLIENTS = Collection(router, "/api-clients", ApiClientPublic)
-API_CLIENTS.list(
+API_CLIENT_LIST = Collection(router, "/api-clients", ApiClientPublic)
+API_CLIENT_LIST.list(
     service.list_api_clients, "Your district's integrator clients, revoked ones included (district admins)."
 )
 

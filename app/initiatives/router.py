@@ -186,21 +186,13 @@ CAPACITY_ITEMS.remove(service.remove_capacity_item, "Remove a capacity item.")
 # --- stakeholders -----------------------------------------------------------------------------------
 
 
-@router.get("/stakeholders", operation_id="listStakeholders", response_model=ListResponse[StakeholderPublic])
-async def list_stakeholders(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    category: StakeholderCategory | None = None,
-) -> Response:
-    """The district's stakeholders: people, groups and bodies whose support initiatives need."""
-    result = await service.list_stakeholders(session, principal, page, category=category)
-    return list_body(request, response, result, StakeholderPublic)
-
-
-Collection(router, "/stakeholders", StakeholderPublic).create(
+STAKEHOLDER_LIST = Collection(router, "/stakeholders", StakeholderPublic)
+STAKEHOLDER_LIST.list(
+    service.list_stakeholders,
+    "The district's stakeholders: people, groups and bodies whose support initiatives need.",
+    filters={"category": StakeholderCategory | None},
+)
+STAKEHOLDER_LIST.create(
     StakeholderCreate,
     service.create_stakeholder,
     "Add a stakeholder to the district (a person, or a group or body such as the board or a union).",

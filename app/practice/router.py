@@ -426,9 +426,9 @@ FEEDBACK_RESULTS.remove(
 )
 
 
-FEEDBACK_SHARING = Collection(router, "/feedback-shares", FeedbackSharePublic)
-FEEDBACK_SHARING.list(feedback.list_feedback_shares, "The shares you made, and those made with you.")
-FEEDBACK_SHARING.create(
+FEEDBACK_SHARE_LIST = Collection(router, "/feedback-shares", FeedbackSharePublic)
+FEEDBACK_SHARE_LIST.list(feedback.list_feedback_shares, "The shares you made, and those made with you.")
+FEEDBACK_SHARE_LIST.create(
     FeedbackShareCreate,
     feedback.share_feedback,
     """Let a named person of the district (a coach, say) read your feedback results. Withdraw it
