@@ -14,6 +14,7 @@ from app.auth.permissions import Action
 from app.auth.policy import require, visible
 from app.auth.principal import Principal
 from app.core.pagination import Page, PageRequest, paginate
+from app.core.repository import where_equal
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +34,7 @@ async def list_audit_events(
     by `filters`. District admins only."""
     require(principal, Action.AUDIT_READ)
     stmt = visible(select(AuditEvent), AuditEvent, principal, Action.AUDIT_READ)
-    if filters.entity_type is not None:
-        stmt = stmt.where(AuditEvent.entity_type == filters.entity_type)
-    if filters.entity_id is not None:
-        stmt = stmt.where(AuditEvent.entity_id == filters.entity_id)
-    if filters.actor_id is not None:
-        stmt = stmt.where(AuditEvent.actor_id == filters.actor_id)
+    stmt = where_equal(stmt, AuditEvent, filters, "entity_type", "entity_id", "actor_id")
     if filters.occurred_from is not None:
         stmt = stmt.where(AuditEvent.created_at >= filters.occurred_from)
     if filters.occurred_until is not None:

@@ -252,6 +252,78 @@ async def get_visible(
     return row
 
 
+async def get_to_change(
+    session: AsyncSession,
+    model: type[M],
+    row_id: uuid.UUID,
+    principal: Principal,
+    read: Action,
+    change: Action,
+    *,
+    what: str,
+    at_school: bool = False,
+) -> M:
+    """One row, locked, that the principal may `change`, found as `get_visible` says to find a row to
+    update: visible with `read` or `change`, then `change` authorized on the row's district (and, with
+    `at_school`, its `school_id`). A reader who may not change it gets 403; a writer who may not read it
+    (a sync client) still gets through; anyone else, `NotFound`."""
+    row = await get_visible(session, model, row_id, principal, read, change, what=what, lock=True)
+    school_id = row.school_id if at_school else None  # type: ignore[attr-defined]
+    authorize(principal, change, district_id=row.district_id, school_id=school_id)  # type: ignore[attr-defined]
+    return row
+
+
+async def get_scoped(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[M],
+    row_id: uuid.UUID,
+    what: str,
+    scope: Callable[[Any], Any],
+    *,
+    lock: bool = False,
+) -> M:
+    """One row through `scope` (an area's function narrowing a select to what the principal may read,
+    built on `visible`), or `NotFound`: absent, another district's and not readable are
+    indistinguishable. A principal with no right to such rows at all hears so (403) about its own
+    district's rows only, as with `get_visible`. With `lock`, the row is locked for update."""
+    try:
+        stmt = scope(select(model).where(model.id == row_id))  # type: ignore[attr-defined]
+    except PermissionDenied:
+        if await _in_own_district(session, model, row_id, principal):
+            raise
+        raise NotFound(f"No {what} with id {row_id}.") from None
+    if lock:
+        stmt = stmt.with_for_update(of=model)
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"No {what} with id {row_id}.")
+    return row  # type: ignore[no-any-return]
+
+
+async def get_scoped_many(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[M],
+    row_ids: list[uuid.UUID],
+    scope: Callable[[Any], Any],
+) -> dict[uuid.UUID, M]:
+    """The rows among `row_ids` readable through `scope`, by id (a DataLoader batch), refused as
+    `get_scoped` refuses: 403 only when some of the ids are of the principal's own district."""
+    try:
+        stmt = scope(select(model).where(any_of(model.id, row_ids)))  # type: ignore[attr-defined]
+    except PermissionDenied:
+        own = await session.scalar(
+            select(model.id)  # type: ignore[attr-defined]
+            .where(any_of(model.id, row_ids), model.district_id == principal.district_id)  # type: ignore[attr-defined]
+            .limit(1)
+        )
+        if own is not None:
+            raise
+        return {}
+    return {row.id: row for row in (await session.execute(stmt)).scalars()}
+
+
 def _one_visible(model: Any, principal: Principal, actions: tuple[Action, ...], lock: bool) -> Any:
     stmt = visible(select(model).where(model.id == bindparam("row_id")), model, principal, *actions)
     return stmt.with_for_update() if lock else stmt

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response
 
 from app.coaching import service as coaching
 from app.coaching.models import CoachingStatus
@@ -28,7 +28,7 @@ from app.coaching.schemas import (
     PracticeFootprint,
 )
 from app.core.problems import problem_responses
-from app.core.resources import Resource
+from app.core.resources import Collection, Resource
 from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
 from app.core.schemas import ListResponse
 from app.practice import catalogue
@@ -64,31 +64,17 @@ async def list_practices(
     return list_body(request, response, result, PracticePublic)
 
 
-@router.post(
-    "/practices",
-    operation_id="createPractice",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PracticePublic,
+Collection(router, "/practices", PracticePublic).create(
+    PracticeCreate,
+    catalogue.create_practice,
+    "Add a practice to the catalogue (district admins and district leaders).",
+    etag=False,
     responses=problem_responses(409),
 )
-async def create_practice(body: PracticeCreate, session: Session, principal: Caller) -> PracticePublic:
-    """Add a practice to the catalogue (district admins and district leaders)."""
-    return PracticePublic.model_validate(await catalogue.create_practice(session, principal, body))
-
-
-@router.get(
-    "/practices/{practice_id}", operation_id="getPractice", response_model=PracticePublic, responses=NOT_FOUND
-)
-async def get_practice(
-    practice_id: PracticeId, session: Session, principal: Caller, response: Response
-) -> PracticePublic:
-    """One practice of the catalogue, with its version in the `ETag` header."""
-    practice = await catalogue.get_practice(session, principal, practice_id)
-    set_etag(response, practice.version)
-    return PracticePublic.model_validate(practice)
 
 
 PRACTICES = Resource(router, "/practices/{practice_id}", PracticeId, PracticePublic)
+PRACTICES.get(catalogue.get_practice, "One practice of the catalogue, with its version in the `ETag` header.")
 PRACTICES.update(
     PracticeUpdate,
     catalogue.update_practice,
@@ -138,39 +124,20 @@ async def list_cycles(
     return list_body(request, response, result, CoachingCyclePublic)
 
 
-@router.post(
-    "/coaching-cycles",
+Collection(router, "/coaching-cycles", CoachingCyclePublic).create(
+    CoachingCycleCreate,
+    coaching.start_cycle,
+    "Start a coaching cycle as its teacher or its coach, around a practice of the catalogue.",
     operation_id="startCoachingCycle",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CoachingCyclePublic,
-    responses=NOT_FOUND,
 )
-async def start_cycle(
-    body: CoachingCycleCreate, response: Response, session: Session, principal: Caller
-) -> CoachingCyclePublic:
-    """Start a coaching cycle as its teacher or its coach, around a practice of the catalogue."""
-    cycle = await coaching.start_cycle(session, principal, body)
-    set_etag(response, cycle.version)
-    return CoachingCyclePublic.model_validate(cycle)
-
-
-@router.get(
-    "/coaching-cycles/{cycle_id}",
-    operation_id="getCoachingCycle",
-    response_model=CoachingCyclePublic,
-    responses=NOT_FOUND,
-)
-async def get_cycle(
-    cycle_id: CycleId, response: Response, session: Session, principal: Caller
-) -> CoachingCyclePublic:
-    """One cycle, for its teacher, its coach and those the teacher shared it with; for anyone else it
-    does not exist (404). The read is recorded in the audit trail."""
-    cycle = await coaching.get_cycle(session, principal, cycle_id)
-    set_etag(response, cycle.version)
-    return CoachingCyclePublic.model_validate(cycle)
-
 
 COACHING_CYCLES = Resource(router, "/coaching-cycles/{cycle_id}", CycleId, CoachingCyclePublic)
+COACHING_CYCLES.get(
+    coaching.get_cycle,
+    """One cycle, for its teacher, its coach and those the teacher shared it with; for anyone else it
+    does not exist (404). The read is recorded in the audit trail.""",
+    operation_id="getCoachingCycle",
+)
 COACHING_CYCLES.update(
     CoachingCycleUpdate,
     coaching.update_cycle,
@@ -180,34 +147,23 @@ COACHING_CYCLES.update(
 )
 
 
-@router.get(
-    "/coaching-cycles/{cycle_id}/sessions",
+COACHING_CYCLES.view(
+    "/sessions",
+    list[CoachingSessionPublic],
+    coaching.list_sessions,
+    "The cycle's sessions in time order.",
     operation_id="listCoachingSessions",
-    response_model=list[CoachingSessionPublic],
-    responses=NOT_FOUND,
 )
-async def list_sessions(
-    cycle_id: CycleId, session: Session, principal: Caller
-) -> list[CoachingSessionPublic]:
-    """The cycle's sessions in time order."""
-    rows = await coaching.list_sessions(session, principal, cycle_id)
-    return [CoachingSessionPublic.model_validate(r) for r in rows]
-
-
-@router.post(
-    "/coaching-cycles/{cycle_id}/sessions",
+COACHING_CYCLES.add(
+    "/sessions",
+    CoachingSessionCreate,
+    CoachingSessionPublic,
+    coaching.schedule_session,
+    "Schedule a plan, observe or debrief session (the teacher or the coach).",
+    etag=False,
     operation_id="scheduleCoachingSession",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CoachingSessionPublic,
     responses=WRITE_ERRORS,
 )
-async def schedule_session(
-    cycle_id: CycleId, body: CoachingSessionCreate, session: Session, principal: Caller
-) -> CoachingSessionPublic:
-    """Schedule a plan, observe or debrief session (the teacher or the coach)."""
-    return CoachingSessionPublic.model_validate(
-        await coaching.schedule_session(session, principal, cycle_id, body)
-    )
 
 
 COACHING_SESSIONS = Resource(
@@ -230,18 +186,16 @@ COACHING_CYCLES.view(
 )
 
 
-@router.post(
-    "/coaching-cycles/{cycle_id}/observations",
+COACHING_CYCLES.add(
+    "/observations",
+    CoachingObservationCreate,
+    CoachingObservationPublic,
+    coaching.link_observation,
+    "Link a walkthrough observation of the teacher's classroom (the teacher or the coach).",
+    etag=False,
     operation_id="linkCoachingObservation",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CoachingObservationPublic,
     responses=WRITE_ERRORS,
 )
-async def link_observation(
-    cycle_id: CycleId, body: CoachingObservationCreate, session: Session, principal: Caller
-) -> CoachingObservationPublic:
-    """Link a walkthrough observation of the teacher's classroom (the teacher or the coach)."""
-    return await coaching.link_observation(session, principal, cycle_id, body)
 
 
 LinkId = Annotated[uuid.UUID, Path(description="The link's id.")]
@@ -278,32 +232,23 @@ COACHING_OBSERVATIONS.remove(
 )
 
 
-@router.get(
-    "/coaching-cycles/{cycle_id}/shares",
+COACHING_CYCLES.view(
+    "/shares",
+    list[CoachingSharePublic],
+    coaching.list_shares,
+    "Whom the teacher shared the cycle with.",
     operation_id="listCoachingShares",
-    response_model=list[CoachingSharePublic],
-    responses=NOT_FOUND,
 )
-async def list_shares(cycle_id: CycleId, session: Session, principal: Caller) -> list[CoachingSharePublic]:
-    """Whom the teacher shared the cycle with."""
-    return [
-        CoachingSharePublic.model_validate(r)
-        for r in await coaching.list_shares(session, principal, cycle_id)
-    ]
-
-
-@router.post(
-    "/coaching-cycles/{cycle_id}/shares",
+COACHING_CYCLES.add(
+    "/shares",
+    CoachingShareCreate,
+    CoachingSharePublic,
+    coaching.share_cycle,
+    "The teacher lets a named person of the district read the cycle.",
+    etag=False,
     operation_id="shareCoachingCycle",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CoachingSharePublic,
     responses=WRITE_ERRORS,
 )
-async def share_cycle(
-    cycle_id: CycleId, body: CoachingShareCreate, session: Session, principal: Caller
-) -> CoachingSharePublic:
-    """The teacher lets a named person of the district read the cycle."""
-    return CoachingSharePublic.model_validate(await coaching.share_cycle(session, principal, cycle_id, body))
 
 
 COACHING_SHARES = Resource(

@@ -12,13 +12,13 @@ from app.coaching.models import CoachingSessionKind, CoachingStatus
 from app.core.schemas import (
     EntityPublic,
     IsoDateTime,
+    Prose,
     PublicModel,
     RequestModel,
     UpdateModel,
     VersionedEntityPublic,
 )
 from app.practice.models import ImplementationLevel, SupportNeeded
-from app.practice.schemas import Prose
 from app.releases.schemas import PeriodName
 
 

@@ -57,7 +57,14 @@ from app.coaching.schemas import (
 )
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import (
+    VersionCheck,
+    apply_changes,
+    check_version,
+    flush_or_conflict,
+    get_part_or_404,
+    where_equal,
+)
 from app.core.sql import any_of
 from app.identity.models import Person, Role, RoleAssignment, User
 from app.plans import service as plans
@@ -183,12 +190,7 @@ async def list_cycles(
         stmt = stmt.where(CoachingCycle.teacher_person_id == reader)
     if filters.as_coach:
         stmt = stmt.where(CoachingCycle.coach_person_id == reader)
-    if filters.practice_id is not None:
-        stmt = stmt.where(CoachingCycle.practice_id == filters.practice_id)
-    if filters.period is not None:
-        stmt = stmt.where(CoachingCycle.period == filters.period)
-    if filters.status is not None:
-        stmt = stmt.where(CoachingCycle.status == filters.status)
+    stmt = where_equal(stmt, CoachingCycle, filters, "practice_id", "period", "status")
     result = await paginate(session, stmt, CoachingCycle, page)
     await _record_reads(session, principal, reader, result.items)
     return result
@@ -278,6 +280,26 @@ async def _party_cycle(
     if person not in parties:
         raise PermissionDenied(teacher_only or "Only the cycle's teacher and coach change it.")
     return cycle, person  # type: ignore[return-value]
+
+
+async def _part_of_cycle(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[Any],
+    row_id: uuid.UUID,
+    *,
+    what: str,
+    teacher_only: str | None = None,
+) -> Any:
+    """A part of a cycle (a session, a linked observation, a share), locked, for the cycle's parties to
+    change as `_party_cycle` says; `NotFound` for anyone who cannot read the cycle."""
+
+    async def of_party_cycle(row: Any) -> None:
+        await _party_cycle(session, principal, row.cycle_id, teacher_only=teacher_only)
+
+    return await get_part_or_404(
+        session, model, row_id, of_party_cycle, what=what, lock=True, district_id=principal.district_id
+    )
 
 
 # --- starting and changing cycles -------------------------------------------------------------------
@@ -403,12 +425,7 @@ async def list_sessions(
 ) -> list[CoachingSession]:
     """The cycle's sessions in time order, for whoever reads the cycle."""
     await get_cycle(session, principal, cycle_id)
-    stmt = (
-        select(CoachingSession)
-        .where(CoachingSession.cycle_id == cycle_id)
-        .order_by(CoachingSession.starts_at, CoachingSession.id)
-    )
-    return list((await session.execute(stmt)).scalars())
+    return (await sessions_of_cycles(session, [cycle_id])).get(cycle_id, [])
 
 
 async def sessions_of_cycles(
@@ -442,13 +459,7 @@ async def schedule_session(
 
 async def cancel_session(session: AsyncSession, principal: Principal, session_id: uuid.UUID) -> None:
     """Take a session off the cycle (the teacher or the coach); `NotFound` for anyone else."""
-    row = await session.get(CoachingSession, session_id, with_for_update=True)
-    if row is None or row.district_id != principal.district_id:
-        raise NotFound(f"No coaching session with id {session_id}.")
-    try:
-        await _party_cycle(session, principal, row.cycle_id)
-    except NotFound:
-        raise NotFound(f"No coaching session with id {session_id}.") from None
+    row = await _part_of_cycle(session, principal, CoachingSession, session_id, what="coaching session")
     await session.delete(row)
     await session.flush()
 
@@ -569,14 +580,7 @@ async def link_observation(
 async def _link_for_update(
     session: AsyncSession, principal: Principal, link_id: uuid.UUID
 ) -> CoachingObservation:
-    link = await session.get(CoachingObservation, link_id, with_for_update=True)
-    if link is None or link.district_id != principal.district_id:
-        raise NotFound(f"No linked observation with id {link_id}.")
-    try:
-        await _party_cycle(session, principal, link.cycle_id)
-    except NotFound:
-        raise NotFound(f"No linked observation with id {link_id}.") from None
-    return link
+    return await _part_of_cycle(session, principal, CoachingObservation, link_id, what="linked observation")
 
 
 async def set_support_given(
@@ -648,15 +652,14 @@ async def share_cycle(
 
 async def unshare_cycle(session: AsyncSession, principal: Principal, share_id: uuid.UUID) -> None:
     """The teacher withdraws a share; `NotFound` for anyone who cannot read the cycle."""
-    share = await session.get(CoachingShare, share_id, with_for_update=True)
-    if share is None or share.district_id != principal.district_id:
-        raise NotFound(f"No coaching share with id {share_id}.")
-    try:
-        await _party_cycle(
-            session, principal, share.cycle_id, teacher_only="Only the teacher withdraws a share."
-        )
-    except NotFound:
-        raise NotFound(f"No coaching share with id {share_id}.") from None
+    share = await _part_of_cycle(
+        session,
+        principal,
+        CoachingShare,
+        share_id,
+        what="coaching share",
+        teacher_only="Only the teacher withdraws a share.",
+    )
     await session.delete(share)
     await session.flush()
 

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.core.schemas import PublicModel, RequestModel
-from app.plans.schemas import PlanPublic, Title
+from app.core.schemas import PublicModel, RequestModel, Title
+from app.plans.schemas import PlanPublic
 
 
 class NextPlanCreate(RequestModel):

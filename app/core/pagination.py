@@ -275,12 +275,15 @@ async def paginate_per_parent(
     parent_column: Any,
     parent_ids: Sequence[uuid.UUID],
     page: PageRequest,
+    *,
+    answer_for: Sequence[uuid.UUID] | None = None,
 ) -> dict[uuid.UUID, Page[Any]]:
     """A page of children for each of many parents, in one query (for DataLoaders).
 
     A window function numbers each parent's children in key order, so `first: 10` on a list of 100
     parents is still a single statement. The children are read rows (`app.core.rows`), not entities:
-    a DataLoader's pages are for display.
+    a DataLoader's pages are for display. `answer_for`, the parents a DataLoader was asked about, are
+    each answered: those not among `parent_ids` (the ones the caller may read) with an empty page.
     """
     position = func.row_number().over(partition_by=parent_column, order_by=(model.created_at, model.id))
     inner = (
@@ -307,7 +310,10 @@ async def paginate_per_parent(
         .group_by(parent_column)
         .order_by(None)
     )
-    return _per_parent(grouped, page, GroupedCount(counting, {}))
+    pages = _per_parent(grouped, page, GroupedCount(counting, {}))
+    if answer_for is None:
+        return pages
+    return {parent_id: pages.get(parent_id, Page([], None)) for parent_id in answer_for}
 
 
 def _per_parent(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
@@ -41,6 +41,40 @@ async def get_or_404(
     if row is None:
         raise NotFound(f"No {what} with id {row_id}.")
     return row
+
+
+async def get_part_or_404(
+    session: AsyncSession,
+    model: type[M],
+    row_id: uuid.UUID,
+    owner: Callable[[M], Awaitable[Any]],
+    *,
+    what: str,
+    lock: bool = False,
+    district_id: uuid.UUID | None = None,
+) -> M:
+    """A row that is part of another object (an activity's input, an initiative's measure), found only
+    through that object: `owner(row)` checks that the caller may reach it, raising `NotFound` if not.
+    A missing row, one outside `district_id` (when given), and one whose owner the caller cannot reach
+    are the same `NotFound`, worded for the part, so a probe learns nothing. `lock` locks the row."""
+    row = await session.get(model, row_id, with_for_update=lock)
+    if row is None or (district_id is not None and row.district_id != district_id):  # type: ignore[attr-defined]
+        raise NotFound(f"No {what} with id {row_id}.")
+    try:
+        await owner(row)
+    except NotFound:
+        raise NotFound(f"No {what} with id {row_id}.") from None
+    return row
+
+
+def where_equal(stmt: Any, model: Any, filters: Any, *names: str) -> Any:
+    """`stmt` narrowed, for each of `names` that `filters` gives (not None), to the rows of `model`
+    whose column of that name equals it: a list's equality filters, each named once."""
+    for name in names:
+        value = getattr(filters, name)
+        if value is not None:
+            stmt = stmt.where(getattr(model, name) == value)
+    return stmt
 
 
 def check_version(row: Any, expected_version: VersionCheck, *, what: str) -> None:

@@ -1,5 +1,6 @@
 """An object's REST routes, declared in a line each: read it, change it with `If-Match`, remove it, list
-or add the things under it, and read what the service computes about it.
+or add the things under it, and read what the service computes about it; and the routes of a kind of
+object as a whole (`Collection`): page through them, add one.
 
 Most areas expose their objects the same way: `GET /things/{thing_id}` answers the object with its
 version in `ETag`, `PATCH` changes it with the version the client read, `DELETE` removes it with 204,
@@ -7,6 +8,8 @@ version in `ETag`, `PATCH` changes it with the version the client read, `DELETE`
 The route only parses, calls the service and shapes the reply (rules stay in the service, who may do
 what in `app.auth.policy`), so those routes are written here once and an area declares them:
 
+    WALKTHROUGH_LIST = Collection(router, "/walkthroughs", WalkthroughPublic)
+    WALKTHROUGH_LIST.create(WalkthroughCreate, practice.create_walkthrough, "Record a walkthrough …")
     WALKTHROUGHS = Resource(router, "/walkthroughs/{walkthrough_id}", WalkthroughId, WalkthroughPublic)
     WALKTHROUGHS.get(practice.get_walkthrough, "One walkthrough, with its version in the `ETag` header.")
 
@@ -14,7 +17,9 @@ Each declaration makes the route a hand-written one would: the same path, operat
 of the service function's name unless given), summary (from that name, as FastAPI derives it from a
 route function's), description, parameters in the same order, request body and responses, so the
 OpenAPI document does not change. Reads reply through `one_body` and `list_body` (`app.core.rest`), as
-the hand-written reads do. A route that does anything else stays hand-written in its router.
+the hand-written reads do. A list's optional query filters are declared by name and annotation and
+handed to the service by name. A route that does anything else (shapes its reply in its own way,
+answers another status, reads a header) stays hand-written in its router.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ Read = Callable[[AsyncSession, Principal, Any], Awaitable[Any]]
 Write = Callable[..., Awaitable[Any]]
 Remove = Callable[[AsyncSession, Principal, Any], Awaitable[Any]]
 List = Callable[[AsyncSession, Principal, Any, PageRequest], Awaitable[Page[Any]]]
+Listing = Callable[[AsyncSession, Principal, PageRequest], Awaitable[Page[Any]]]
+Create = Callable[[AsyncSession, Principal, Any], Awaitable[Any]]
 # The session and the caller, as every route takes them.
 _CALLER = {"session": Session, "principal": Caller}
 
@@ -125,10 +132,22 @@ class Resource:
             "DELETE", remove, doc, run, Response, _CALLER, status_code=204, response_class=Response, **route
         )
 
-    def items(self, sub: str, public: Any, read: List, doc: str | None = None, **route: Any) -> None:
+    def items(
+        self,
+        sub: str,
+        public: Any,
+        read: List,
+        doc: str | None = None,
+        *,
+        filters: dict[str, Any] | None = None,
+        each: Callable[[Any], Any] | None = None,
+        **route: Any,
+    ) -> None:
         """`GET path/sub`: a page of `read(session, principal, id, page)` as `ListResponse[public]`, with
-        its `Link` header."""
-        key_name = self.key_name
+        its `Link` header. `filters` are the optional query parameters the list takes (name and
+        annotation, absent = None), passed on to `read` by name; `each` makes an item of the reply from
+        each the service answers, where the service answers views (`GoalPublic.from_view`)."""
+        key_name, filters = self.key_name, filters or {}
 
         async def run(
             request: Request,
@@ -136,31 +155,55 @@ class Resource:
             session: AsyncSession,
             principal: Principal,
             page: Any,
-            **key: Any,
+            **values: Any,
         ) -> Response:
-            result = await read(session, principal, key[key_name], page)
-            return list_body(request, response, result, public)
+            chosen = {name: values[name] for name in filters}
+            result = await read(session, principal, values[key_name], page, **chosen)
+            return list_body(request, response, _made(result, each), public)
 
         parameters = {"request": Request, "response": Response, **_CALLER, "page": ListParams}
         self._add(
-            "GET", read, doc, run, Response, parameters, sub=sub, response_model=ListResponse[public], **route
+            "GET",
+            read,
+            doc,
+            run,
+            Response,
+            parameters,
+            optional=filters,
+            sub=sub,
+            response_model=ListResponse[public],
+            **route,
         )
 
     def add(
-        self, sub: str, body: Any, public: Any, create: Write, doc: str | None = None, **route: Any
+        self,
+        sub: str,
+        body: Any,
+        public: Any,
+        create: Write,
+        doc: str | None = None,
+        *,
+        etag: bool = True,
+        **route: Any,
     ) -> None:
         """`POST path/sub` with `body`: `create(session, principal, id, body)`, answered 201 with the new
-        object and its `ETag` (and, as every create, taking an `Idempotency-Key`: `AreaRouter`)."""
+        object and its `ETag` (none with `etag=False`, for parts that carry no version), and, as every
+        create, taking an `Idempotency-Key` (`AreaRouter`)."""
         key_name = self.key_name
 
         async def run(
-            response: Response, session: AsyncSession, principal: Principal, body: Any, **key: Any
+            session: AsyncSession,
+            principal: Principal,
+            body: Any,
+            response: Response | None = None,
+            **key: Any,
         ) -> Any:
             made = await create(session, principal, key[key_name], body)
-            set_etag(response, made.version)
+            if response is not None:
+                set_etag(response, made.version)
             return public.model_validate(made)
 
-        parameters = {"body": body, "response": Response, **_CALLER}
+        parameters = {"body": body, "response": Response, **_CALLER} if etag else {"body": body, **_CALLER}
         self._add(
             "POST",
             create,
@@ -208,6 +251,90 @@ class Resource:
         )
 
 
+class Collection:
+    """The routes of a kind of object as a whole, at `path` (`/things`): page through those the caller
+    may read, and add one. `public` is the reply model."""
+
+    def __init__(self, router: APIRouter, path: str, public: Any) -> None:
+        self.router, self.path, self.public = router, path, public
+
+    def list(
+        self,
+        read: Listing,
+        doc: str | None = None,
+        *,
+        filters: dict[str, Any] | None = None,
+        each: Callable[[Any], Any] | None = None,
+        **route: Any,
+    ) -> None:
+        """`GET path`: a page of `read(session, principal, page)` as `ListResponse[public]`, with its
+        `Link` header; `filters` and `each` as for `Resource.items`."""
+        public, filters = self.public, filters or {}
+
+        async def run(
+            request: Request,
+            response: Response,
+            session: AsyncSession,
+            principal: Principal,
+            page: Any,
+            **values: Any,
+        ) -> Response:
+            result = await read(session, principal, page, **values)
+            return list_body(request, response, _made(result, each), public)
+
+        parameters = {"request": Request, "response": Response, **_CALLER, "page": ListParams}
+        route.setdefault("responses", None)
+        _route(
+            self.router,
+            "GET",
+            self.path,
+            read,
+            doc,
+            run,
+            Response,
+            parameters,
+            optional=filters,
+            response_model=ListResponse[public],
+            **route,
+        )
+
+    def create(
+        self, body: Any, create: Create, doc: str | None = None, *, etag: bool = True, **route: Any
+    ) -> None:
+        """`POST path` with `body`: `create(session, principal, body)`, answered 201 with the new object
+        and its `ETag` (none with `etag=False`, for objects that carry no version), and, as every
+        create, taking an `Idempotency-Key` (`AreaRouter`)."""
+        public = self.public
+
+        async def run(
+            session: AsyncSession, principal: Principal, body: Any, response: Response | None = None
+        ) -> Any:
+            made = await create(session, principal, body)
+            if response is not None:
+                set_etag(response, made.version)
+            return public.model_validate(made)
+
+        parameters = {"body": body, "response": Response, **_CALLER} if etag else {"body": body, **_CALLER}
+        _route(
+            self.router,
+            "POST",
+            self.path,
+            create,
+            doc,
+            run,
+            public,
+            parameters,
+            status_code=201,
+            response_model=public,
+            **route,
+        )
+
+
+def _made(result: Page[Any], each: Callable[[Any], Any] | None) -> Page[Any]:
+    """The page as the reply lists it: each item made by `each`, where the service answers views."""
+    return result if each is None else result.with_items([each(item) for item in result.items])
+
+
 def _route(
     router: APIRouter,
     method: str,
@@ -218,14 +345,19 @@ def _route(
     returns: Any,
     parameters: dict[str, Any],
     *,
+    optional: dict[str, Any] | None = None,
     name: str | None = None,
     operation_id: str | None = None,
     **route: Any,
 ) -> None:
     """Add the route, named as `service` unless `name` says otherwise; `parameters` are the route
-    function's, in order, by name."""
+    function's, in order, by name, then the `optional` ones (None when not sent)."""
     name = name or service.__name__
     signature = [_parameter(parameter, annotation) for parameter, annotation in parameters.items()]
+    signature += [
+        inspect.Parameter(parameter, _KEYWORD, annotation=annotation, default=None)
+        for parameter, annotation in (optional or {}).items()
+    ]
     route.setdefault("responses", NOT_FOUND)
     router.add_api_route(
         path,

@@ -25,6 +25,10 @@ T = TypeVar("T")
 
 # A human-facing name: trimmed, never blank.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The title of a thing (an initiative, a plan, an activity…) and the prose written about it (a summary,
+# notes, a reason): trimmed, never blank, the same bounds in every area.
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 # What a district records on people and stakeholders to see who is missing from its co-creation
 # (with their preferred language, `app.core.languages.LanguageTag`).
 Neighbourhood = Annotated[

@@ -212,22 +212,18 @@ ACTIVITIES.items(
 )
 
 
-@router.post(
-    "/activities/{activity_id}/participations",
-    operation_id="addParticipation",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ParticipationPublic,
-    responses=problem_responses(404, 409),
-)
-async def add_participation(
-    activity_id: ActivityId, body: ParticipationCreate, session: Session, principal: Caller
-) -> ParticipationPublic:
+ACTIVITIES.add(
+    "/participations",
+    ParticipationCreate,
+    ParticipationPublic,
+    service.add_participation,
     """Record who took part: exactly one of a stakeholder or a person of the district (either is
     recorded once per activity; a second time is 409). Nobody takes part in a cancelled activity. An
     attended participation in a held activity of an initiative raises the stakeholder's recorded
-    participation level there to the activity's level; it never lowers it."""
-    participation = await service.add_participation(session, principal, activity_id, body)
-    return ParticipationPublic.model_validate(participation)
+    participation level there to the activity's level; it never lowers it.""",
+    etag=False,
+    responses=problem_responses(404, 409),
+)
 
 
 PARTICIPATIONS = Resource(router, "/participations/{participation_id}", ParticipationId, ParticipationPublic)
@@ -376,21 +372,16 @@ INPUTS.items(
 )
 
 
-@router.post(
-    "/inputs/{input_id}/links",
-    operation_id="linkInput",
-    status_code=status.HTTP_201_CREATED,
-    response_model=InputLinkPublic,
-    responses=problem_responses(404),
-)
-async def link_input(
-    input_id: InputId, body: InputLinkCreate, session: Session, principal: Caller
-) -> InputLinkPublic:
+INPUTS.add(
+    "/links",
+    InputLinkCreate,
+    InputLinkPublic,
+    service.link_input,
     """Record something the input changed: a field of the activity's initiative (`target`
     `initiative_field`, `target_id` the initiative, `field_name` the field) or one of that
-    initiative's capacity items (`capacity_item`, no `field_name`). Those who run the activity."""
-    link = await service.link_input(session, principal, input_id, body)
-    return InputLinkPublic.model_validate(link)
+    initiative's capacity items (`capacity_item`, no `field_name`). Those who run the activity.""",
+    etag=False,
+)
 
 
 INPUT_LINKS = Resource(

@@ -8,7 +8,15 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from app.core.schemas import EntityPublic, PublicModel, RequestModel, UpdateModel, VersionedEntityPublic
+from app.core.schemas import (
+    EntityPublic,
+    Prose,
+    PublicModel,
+    RequestModel,
+    Title,
+    UpdateModel,
+    VersionedEntityPublic,
+)
 from app.engagement.models import (
     ActivityKind,
     ActivityStatus,
@@ -22,8 +30,6 @@ from app.engagement.models import (
 from app.initiatives.models import ParticipationLevel, StakeholderCategory
 from app.tenancy.models import GroupDimension
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 FieldName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 

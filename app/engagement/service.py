@@ -28,12 +28,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.engagement.findings  # noqa: F401  (registers this area's triangle findings)
 from app.auth.permissions import Action
-from app.auth.policy import allowed_schools, authorize, children_visible_many, visible
+from app.auth.policy import (
+    allowed_schools,
+    authorize,
+    children_visible_many,
+    get_scoped,
+    get_scoped_many,
+    visible,
+)
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import (
+    VersionCheck,
+    apply_changes,
+    check_version,
+    flush_or_conflict,
+    get_part_or_404,
+    where_equal,
+)
 from app.core.sql import any_of
 from app.engagement import voices
 from app.engagement.localize import ACTIVITY_FIELDS, INPUT_FIELDS, localized
@@ -171,37 +185,20 @@ async def list_activities(
 ) -> Page[Activity]:
     """The activities the principal may read, oldest first, narrowed by `filters`."""
     stmt = _activities_visible(select(Activity), principal)
-    if filters.initiative_id is not None:
-        stmt = stmt.where(Activity.initiative_id == filters.initiative_id)
-    if filters.school_id is not None:
-        stmt = stmt.where(Activity.school_id == filters.school_id)
-    if filters.mode is not None:
-        stmt = stmt.where(Activity.mode == filters.mode)
-    if filters.status is not None:
-        stmt = stmt.where(Activity.status == filters.status)
+    stmt = where_equal(stmt, Activity, filters, "initiative_id", "school_id", "mode", "status")
     return await paginate(session, stmt, Activity, page)
 
 
 async def get_activity(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Activity:
     """The activity; `NotFound` when it is not there for the principal."""
-    stmt = await _activity_stmt(session, principal, activity_id)
-    activity = (await session.execute(stmt)).scalar_one_or_none()
-    if activity is None:
-        raise NotFound(f"No activity with id {activity_id}.")
-    return activity
-
-
-async def _activity_stmt(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Any:
-    """The query for one activity, narrowed as `_activities_visible`. A principal with no right to
-    activities at all (a roster client) hears so about its own district's; another district's
-    activity, or none, stays `NotFound` whoever asks (as `app.auth.policy.get_visible`)."""
-    try:
-        return _activities_visible(select(Activity).where(Activity.id == activity_id), principal)
-    except PermissionDenied:
-        district_id = await session.scalar(select(Activity.district_id).where(Activity.id == activity_id))
-        if district_id is not None and district_id == principal.district_id:
-            raise
-        raise NotFound(f"No activity with id {activity_id}.") from None
+    return await get_scoped(
+        session,
+        principal,
+        Activity,
+        activity_id,
+        "activity",
+        lambda stmt: _activities_visible(stmt, principal),
+    )
 
 
 async def activities_by_id(
@@ -209,18 +206,9 @@ async def activities_by_id(
 ) -> dict[uuid.UUID, Activity]:
     """The readable activities among `activity_ids`, by id (as `app.auth.policy.get_visible_many`: a
     principal with no right to activities at all is refused only for ids of its own district)."""
-    try:
-        stmt = _activities_visible(select(Activity).where(any_of(Activity.id, activity_ids)), principal)
-    except PermissionDenied:
-        own = await session.scalar(
-            select(Activity.id)
-            .where(any_of(Activity.id, activity_ids), Activity.district_id == principal.district_id)
-            .limit(1)
-        )
-        if own is not None:
-            raise
-        return {}
-    return {a.id: a for a in (await session.execute(stmt)).scalars()}
+    return await get_scoped_many(
+        session, principal, Activity, activity_ids, lambda stmt: _activities_visible(stmt, principal)
+    )
 
 
 async def activities_of_initiatives(
@@ -228,8 +216,9 @@ async def activities_of_initiatives(
 ) -> dict[uuid.UUID, Page[Activity]]:
     """A page of readable activities per initiative (a DataLoader batch)."""
     stmt = _activities_visible(select(Activity), principal)
-    pages = await paginate_per_parent(session, stmt, Activity, Activity.initiative_id, initiative_ids, page)
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+    return await paginate_per_parent(
+        session, stmt, Activity, Activity.initiative_id, initiative_ids, page, answer_for=initiative_ids
+    )
 
 
 async def create_activity(session: AsyncSession, principal: Principal, data: ActivityCreate) -> Activity:
@@ -319,10 +308,15 @@ async def _activity_for_update(
     session: AsyncSession, principal: Principal, activity_id: uuid.UUID
 ) -> Activity:
     """The activity, locked, once the principal may run it (readers who may not get 403)."""
-    stmt = await _activity_stmt(session, principal, activity_id)
-    activity = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
-    if activity is None:
-        raise NotFound(f"No activity with id {activity_id}.")
+    activity = await get_scoped(
+        session,
+        principal,
+        Activity,
+        activity_id,
+        "activity",
+        lambda stmt: _activities_visible(stmt, principal),
+        lock=True,
+    )
     authorize(
         principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
     )
@@ -351,10 +345,15 @@ async def participations_of_activities(
 ) -> dict[uuid.UUID, Page[Participation]]:
     """A page of participations per readable activity (a DataLoader batch)."""
     readable = list(await activities_by_id(session, principal, activity_ids))
-    pages = await paginate_per_parent(
-        session, _participations_named(principal), Participation, Participation.activity_id, readable, page
+    return await paginate_per_parent(
+        session,
+        _participations_named(principal),
+        Participation,
+        Participation.activity_id,
+        readable,
+        page,
+        answer_for=activity_ids,
     )
-    return {i: pages.get(i, Page([], None)) for i in activity_ids}
 
 
 async def get_participation(
@@ -572,8 +571,9 @@ async def inputs_of_activities(
     stmt = _inputs_named(principal)
     if disposition is not None:
         stmt = stmt.where(Input.disposition == disposition)
-    pages = await paginate_per_parent(session, stmt, Input, Input.activity_id, readable, page)
-    return {i: pages.get(i, Page([], None)) for i in activity_ids}
+    return await paginate_per_parent(
+        session, stmt, Input, Input.activity_id, readable, page, answer_for=activity_ids
+    )
 
 
 async def get_input(session: AsyncSession, principal: Principal, input_id: uuid.UUID) -> Input:
@@ -706,14 +706,10 @@ async def update_input(
 
 
 async def _input_for_update(session: AsyncSession, principal: Principal, input_id: uuid.UUID) -> Input:
-    row = await session.get(Input, input_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"No input with id {input_id}.")
-    try:
+    async def of_activity_to_change(row: Input) -> None:
         await _activity_for_update(session, principal, row.activity_id)
-    except NotFound:
-        raise NotFound(f"No input with id {input_id}.") from None
-    return row
+
+    return await get_part_or_404(session, Input, input_id, of_activity_to_change, what="input", lock=True)
 
 
 # --- what an input changed --------------------------------------------------------------------------
@@ -733,8 +729,9 @@ async def links_of_inputs(
     stmt = select(InputLink).where(InputLink.district_id == principal.district_id)
     if principal.kind is PrincipalKind.SYSTEM:
         stmt = select(InputLink)
-    pages = await paginate_per_parent(session, stmt, InputLink, InputLink.input_id, input_ids, page)
-    return {i: pages.get(i, Page([], None)) for i in input_ids}
+    return await paginate_per_parent(
+        session, stmt, InputLink, InputLink.input_id, input_ids, page, answer_for=input_ids
+    )
 
 
 async def input_links_by_id(
@@ -795,13 +792,10 @@ async def link_input(
 
 
 async def unlink_input(session: AsyncSession, principal: Principal, link_id: uuid.UUID) -> None:
-    link = await session.get(InputLink, link_id)
-    if link is None:
-        raise NotFound(f"No input link with id {link_id}.")
-    try:
-        await _input_for_update(session, principal, link.input_id)
-    except NotFound:
-        raise NotFound(f"No input link with id {link_id}.") from None
+    async def of_input_to_change(row: InputLink) -> None:
+        await _input_for_update(session, principal, row.input_id)
+
+    link = await get_part_or_404(session, InputLink, link_id, of_input_to_change, what="input link")
     await session.delete(link)
     await session.flush()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,13 +122,14 @@ async def translate_activity(
 ) -> Activity:
     """Enter the activity's title, summary or invitation in `language` (those who run the activity).
     Raises `NotFound`, `PermissionDenied` (not a person, or not running it) and `ValidationFailed`."""
-    language = language_of_path(language)
-    person = await _translator(session, principal)
-    activity = await engagement._activity_for_update(session, principal, activity_id)
-    translations = _entered(activity, ACTIVITY_FIELDS, language, data.model_dump(exclude_unset=True), person)
-    apply_changes(activity, {"translations": translations})
-    await session.flush()
-    return activity
+    return await _translate(
+        session,
+        principal,
+        language,
+        data,
+        ACTIVITY_FIELDS,
+        lambda: engagement._activity_for_update(session, principal, activity_id),
+    )
 
 
 async def remove_activity_translation(
@@ -151,10 +152,30 @@ async def translate_input(
     session: AsyncSession, principal: Principal, input_id: uuid.UUID, language: str, data: InputTranslation
 ) -> Input:
     """Enter an input's text or its "we did" answer in `language` (those who run its activity)."""
+    return await _translate(
+        session,
+        principal,
+        language,
+        data,
+        INPUT_FIELDS,
+        lambda: engagement._input_for_update(session, principal, input_id),
+    )
+
+
+async def _translate(
+    session: AsyncSession,
+    principal: Principal,
+    language: str,
+    data: ActivityTranslation | InputTranslation,
+    fields: tuple[str, ...],
+    row_to_change: Callable[[], Awaitable[Any]],
+) -> Any:
+    """Enter the `fields` sent in `data` in `language` on the row `row_to_change` finds (and locks),
+    once the principal is found to be a translator."""
     language = language_of_path(language)
     person = await _translator(session, principal)
-    row = await engagement._input_for_update(session, principal, input_id)
-    translations = _entered(row, INPUT_FIELDS, language, data.model_dump(exclude_unset=True), person)
+    row = await row_to_change()
+    translations = _entered(row, fields, language, data.model_dump(exclude_unset=True), person)
     apply_changes(row, {"translations": translations})
     await session.flush()
     return row
@@ -166,21 +187,24 @@ async def translate_input(
 def activity_public(row: Any, wanted: Sequence[str]) -> ActivityPublic:
     """The activity as a reader of `wanted` languages gets it: their language where it exists, the
     original beside it."""
-    public = ActivityPublic.model_validate(row)
-    language, texts = localized(row, ACTIVITY_FIELDS, wanted)
-    update: dict[str, Any] = {"translated": notes(row, ACTIVITY_FIELDS)}
-    if language is not None:
-        update |= {**texts, "language": language, "original": ActivityText.model_validate(row)}
-    return public.model_copy(update=update)
+    return _as_read(row, wanted, ActivityPublic, ActivityText, ACTIVITY_FIELDS)
 
 
 def input_public(row: Any, wanted: Sequence[str]) -> InputPublic:
     """The input as a reader of `wanted` languages gets it, the original beside it."""
-    public = InputPublic.model_validate(row)
-    language, texts = localized(row, INPUT_FIELDS, wanted)
-    update: dict[str, Any] = {"translated": notes(row, INPUT_FIELDS)}
+    return _as_read(row, wanted, InputPublic, InputText, INPUT_FIELDS)
+
+
+def _as_read(
+    row: Any, wanted: Sequence[str], public_model: Any, text_model: Any, fields: tuple[str, ...]
+) -> Any:
+    """`row` as `public_model`, its translatable `fields` in the first of the `wanted` languages it has,
+    with the original (`text_model`) beside them; which languages it has either way."""
+    public = public_model.model_validate(row)
+    language, texts = localized(row, fields, wanted)
+    update: dict[str, Any] = {"translated": notes(row, fields)}
     if language is not None:
-        update |= {**texts, "language": language, "original": InputText.model_validate(row)}
+        update |= {**texts, "language": language, "original": text_model.model_validate(row)}
     return public.model_copy(update=update)
 
 

@@ -9,17 +9,12 @@ from fastapi import Path, Query, Request, Response, status
 
 from app.auth.dependencies import password_attempt
 from app.core.problems import problem_responses
-from app.core.resources import Resource
+from app.core.resources import Collection, Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
-    ExpectedVersion,
-    ListParams,
     Session,
-    list_body,
-    set_etag,
 )
-from app.core.schemas import ListResponse
 from app.identity import service
 from app.identity.schemas import (
     ApiClientCreate,
@@ -70,28 +65,16 @@ async def change_my_password(
 # --- people -----------------------------------------------------------------------------------------
 
 
-@router.get("/people", operation_id="listPeople", response_model=ListResponse[PersonPublic])
-async def list_people(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """The people of your district (staff, families, community members, partners)."""
-    return list_body(request, response, await service.list_people(session, principal, page), PersonPublic)
-
-
-@router.post(
-    "/people",
-    operation_id="createPerson",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PersonPublic,
+PEOPLE_LIST = Collection(router, "/people", PersonPublic)
+PEOPLE_LIST.list(
+    service.list_people, "The people of your district (staff, families, community members, partners)."
+)
+PEOPLE_LIST.create(
+    PersonCreate,
+    service.create_person,
+    "Add a person to your district (district admins, roster sync clients).",
     responses=problem_responses(409),
 )
-async def create_person(
-    body: PersonCreate, response: Response, session: Session, principal: Caller
-) -> PersonPublic:
-    """Add a person to your district (district admins, roster sync clients)."""
-    person = await service.create_person(session, principal, body)
-    set_etag(response, person.version)
-    return PersonPublic.model_validate(person)
 
 
 PEOPLE = Resource(router, "/people/{person_id}", PersonId, PersonPublic)
@@ -106,59 +89,23 @@ PEOPLE.update(
 # --- accounts ---------------------------------------------------------------------------------------
 
 
-@router.get("/users", operation_id="listUsers", response_model=ListResponse[UserPublic])
-async def list_users(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """Accounts of your district with their roles (district admins)."""
-    return list_body(request, response, await service.list_users(session, principal, page), UserPublic)
-
-
-@router.post(
-    "/users",
-    operation_id="createUser",
-    status_code=status.HTTP_201_CREATED,
-    response_model=UserPublic,
+USER_LIST = Collection(router, "/users", UserPublic)
+USER_LIST.list(service.list_users, "Accounts of your district with their roles (district admins).")
+USER_LIST.create(
+    UserCreate,
+    service.create_user,
+    """Create an account for an existing person (`person_id`) or a new one (`display_name`, `kind`),
+    with its first roles. Passwords need at least 12 characters.""",
     responses=problem_responses(404, 409),
 )
-async def create_user(
-    body: UserCreate, response: Response, session: Session, principal: Caller
-) -> UserPublic:
-    """Create an account for an existing person (`person_id`) or a new one (`display_name`, `kind`),
-    with its first roles. Passwords need at least 12 characters."""
-    user = await service.create_user(session, principal, body)
-    set_etag(response, user.version)
-    return user
 
-
-@router.get(
-    "/users/{user_id}", operation_id="getUser", response_model=UserPublic, responses=problem_responses(404)
+USERS = Resource(router, "/users/{user_id}", UserId, UserPublic)
+USERS.get(service.get_user, "One account with its roles.")
+USERS.update(
+    UserUpdate,
+    service.update_user,
+    "Change an account's email, or deactivate it (`is_active: false`), which ends its sessions.",
 )
-async def get_user(user_id: UserId, response: Response, session: Session, principal: Caller) -> UserPublic:
-    """One account with its roles."""
-    user = await service.get_user(session, principal, user_id)
-    set_etag(response, user.version)
-    return user
-
-
-@router.patch(
-    "/users/{user_id}",
-    operation_id="updateUser",
-    response_model=UserPublic,
-    responses=problem_responses(404, 409, 412),
-)
-async def update_user(
-    user_id: UserId,
-    body: UserUpdate,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    expected_version: ExpectedVersion,
-) -> UserPublic:
-    """Change an account's email, or deactivate it (`is_active: false`), which ends its sessions."""
-    user = await service.update_user(session, principal, user_id, body, expected_version=expected_version)
-    set_etag(response, user.version)
-    return user
 
 
 @router.put(
@@ -181,32 +128,21 @@ async def reset_user_password(
 # --- roles ------------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/role-assignments", operation_id="listRoleAssignments", response_model=ListResponse[RoleAssignmentPublic]
+ROLE_ASSIGNMENT_LIST = Collection(router, "/role-assignments", RoleAssignmentPublic)
+ROLE_ASSIGNMENT_LIST.list(
+    service.list_role_assignments,
+    "Who holds which role where (district admins).",
+    filters={"user_id": Annotated[uuid.UUID | None, Query(description="Only this account's roles.")]},
 )
-async def list_role_assignments(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    user_id: Annotated[uuid.UUID | None, Query(description="Only this account's roles.")] = None,
-) -> Response:
-    """Who holds which role where (district admins)."""
-    result = await service.list_role_assignments(session, principal, page, user_id=user_id)
-    return list_body(request, response, result, RoleAssignmentPublic)
 
 
-@router.post(
-    "/role-assignments",
-    operation_id="grantRole",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RoleAssignmentPublic,
+ROLE_ASSIGNMENT_LIST.create(
+    RoleAssignmentCreate,
+    service.grant_role,
+    "Grant a role in the district or at a school. It applies from the user's next token.",
+    etag=False,
     responses=problem_responses(404, 409),
 )
-async def grant_role(body: RoleAssignmentCreate, session: Session, principal: Caller) -> RoleAssignmentPublic:
-    """Grant a role in the district or at a school. It applies from the user's next token."""
-    return RoleAssignmentPublic.model_validate(await service.grant_role(session, principal, body))
 
 
 ROLE_ASSIGNMENTS = Resource(router, "/role-assignments/{assignment_id}", Annotated[uuid.UUID, Path()])
@@ -216,14 +152,10 @@ ROLE_ASSIGNMENTS.remove(service.revoke_role, "Take a role away. It applies from 
 # --- API clients ------------------------------------------------------------------------------------
 
 
-@router.get("/api-clients", operation_id="listApiClients", response_model=ListResponse[ApiClientPublic])
-async def list_api_clients(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """Your district's integrator clients, revoked ones included (district admins)."""
-    return list_body(
-        request, response, await service.list_api_clients(session, principal, page), ApiClientPublic
-    )
+API_CLIENT_LIST = Collection(router, "/api-clients", ApiClientPublic)
+API_CLIENT_LIST.list(
+    service.list_api_clients, "Your district's integrator clients, revoked ones included (district admins)."
+)
 
 
 @router.post(

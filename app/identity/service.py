@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.grants import end_grant
 from app.auth.permissions import DISTRICT_ONLY_ROLES, SCHOOL_ONLY_ROLES, Action
-from app.auth.policy import authorize, get_visible, get_visible_many, require, visible
+from app.auth.policy import authorize, get_to_change, get_visible, get_visible_many, require, visible
 from app.auth.principal import Principal, PrincipalKind
 from app.auth.service import revoke_all_refresh_tokens
 from app.auth.throttle import PasswordAttempt
@@ -96,17 +96,9 @@ async def update_person(
     *,
     expected_version: VersionCheck = None,
 ) -> Person:
-    person = await get_visible(
-        session,
-        Person,
-        person_id,
-        principal,
-        Action.PERSON_READ,
-        Action.PERSON_MANAGE,
-        what="person",
-        lock=True,
+    person = await get_to_change(
+        session, Person, person_id, principal, Action.PERSON_READ, Action.PERSON_MANAGE, what="person"
     )
-    authorize(principal, Action.PERSON_MANAGE, district_id=person.district_id)
     check_version(person, expected_version, what="person")
     apply_changes(person, data.changes())
     await flush_or_conflict(session, _PERSON_UNIQUE)

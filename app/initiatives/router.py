@@ -8,17 +8,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response
 
 from app.core.problems import problem_responses
-from app.core.resources import Resource
+from app.core.resources import Collection, Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
     ListParams,
     Session,
     list_body,
-    set_etag,
 )
 from app.core.schemas import ListResponse
 from app.initiatives import service
@@ -75,21 +74,12 @@ async def list_initiatives(
     return list_body(request, response, result, InitiativePublic)
 
 
-@router.post(
-    "/initiatives",
-    operation_id="createInitiative",
-    status_code=status.HTTP_201_CREATED,
-    response_model=InitiativePublic,
-    responses=problem_responses(404),
-)
-async def create_initiative(
-    body: InitiativeCreate, response: Response, session: Session, principal: Caller
-) -> InitiativePublic:
+Collection(router, "/initiatives", InitiativePublic).create(
+    InitiativeCreate,
+    service.create_initiative,
     """Start an initiative at the `exploring` stage: a district initiative (no `school_id`) or one
-    school's. District admins and leaders, or the school's leaders."""
-    initiative = await service.create_initiative(session, principal, body)
-    set_etag(response, initiative.version)
-    return InitiativePublic.model_validate(initiative)
+    school's. District admins and leaders, or the school's leaders.""",
+)
 
 
 INITIATIVES = Resource(router, "/initiatives/{initiative_id}", InitiativeId, InitiativePublic)
@@ -135,18 +125,14 @@ INITIATIVES.items(
 )
 
 
-@router.post(
-    "/initiatives/{initiative_id}/measures",
-    operation_id="addMeasure",
-    status_code=status.HTTP_201_CREATED,
-    response_model=IndicatorPublic,
-    responses=problem_responses(404),
+INITIATIVES.add(
+    "/measures",
+    IndicatorCreate,
+    IndicatorPublic,
+    service.add_measure,
+    "Add a value measure: what is counted, in which unit, which way is better, baseline and target.",
+    etag=False,
 )
-async def add_measure(
-    initiative_id: InitiativeId, body: IndicatorCreate, session: Session, principal: Caller
-) -> IndicatorPublic:
-    """Add a value measure: what is counted, in which unit, which way is better, baseline and target."""
-    return IndicatorPublic.model_validate(await service.add_measure(session, principal, initiative_id, body))
 
 
 INDICATORS = Resource(router, "/indicators/{indicator_id}", Annotated[uuid.UUID, Path()], IndicatorPublic)
@@ -176,19 +162,14 @@ INITIATIVES.items(
 )
 
 
-@router.post(
-    "/initiatives/{initiative_id}/capacity-items",
-    operation_id="addCapacityItem",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CapacityItemPublic,
-    responses=problem_responses(404),
+INITIATIVES.add(
+    "/capacity-items",
+    CapacityItemCreate,
+    CapacityItemPublic,
+    service.add_capacity_item,
+    "Add a capacity item (people, structures, systems, skills or resources).",
+    etag=False,
 )
-async def add_capacity_item(
-    initiative_id: InitiativeId, body: CapacityItemCreate, session: Session, principal: Caller
-) -> CapacityItemPublic:
-    """Add a capacity item (people, structures, systems, skills or resources)."""
-    item = await service.add_capacity_item(session, principal, initiative_id, body)
-    return CapacityItemPublic.model_validate(item)
 
 
 CAPACITY_ITEMS = Resource(
@@ -205,32 +186,18 @@ CAPACITY_ITEMS.remove(service.remove_capacity_item, "Remove a capacity item.")
 # --- stakeholders -----------------------------------------------------------------------------------
 
 
-@router.get("/stakeholders", operation_id="listStakeholders", response_model=ListResponse[StakeholderPublic])
-async def list_stakeholders(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    category: StakeholderCategory | None = None,
-) -> Response:
-    """The district's stakeholders: people, groups and bodies whose support initiatives need."""
-    result = await service.list_stakeholders(session, principal, page, category=category)
-    return list_body(request, response, result, StakeholderPublic)
-
-
-@router.post(
-    "/stakeholders",
-    operation_id="createStakeholder",
-    status_code=status.HTTP_201_CREATED,
-    response_model=StakeholderPublic,
-    responses=problem_responses(404),
+STAKEHOLDER_LIST = Collection(router, "/stakeholders", StakeholderPublic)
+STAKEHOLDER_LIST.list(
+    service.list_stakeholders,
+    "The district's stakeholders: people, groups and bodies whose support initiatives need.",
+    filters={"category": StakeholderCategory | None},
 )
-async def create_stakeholder(
-    body: StakeholderCreate, session: Session, principal: Caller
-) -> StakeholderPublic:
-    """Add a stakeholder to the district (a person, or a group or body such as the board or a union)."""
-    return StakeholderPublic.model_validate(await service.create_stakeholder(session, principal, body))
+STAKEHOLDER_LIST.create(
+    StakeholderCreate,
+    service.create_stakeholder,
+    "Add a stakeholder to the district (a person, or a group or body such as the board or a union).",
+    etag=False,
+)
 
 
 STAKEHOLDERS = Resource(
@@ -252,20 +219,16 @@ INITIATIVES.items(
 )
 
 
-@router.post(
-    "/initiatives/{initiative_id}/stakeholders",
-    operation_id="placeStakeholder",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PlacementPublic,
+INITIATIVES.add(
+    "/stakeholders",
+    PlacementCreate,
+    PlacementPublic,
+    service.place_stakeholder,
+    """Place a stakeholder of the district in the initiative's authorizing environment. The stance
+    given (with its `evidence`) opens the stakeholder's stance history.""",
+    etag=False,
     responses=problem_responses(404, 409),
 )
-async def place_stakeholder(
-    initiative_id: InitiativeId, body: PlacementCreate, session: Session, principal: Caller
-) -> PlacementPublic:
-    """Place a stakeholder of the district in the initiative's authorizing environment. The stance
-    given (with its `evidence`) opens the stakeholder's stance history."""
-    placement = await service.place_stakeholder(session, principal, initiative_id, body)
-    return PlacementPublic.model_validate(placement)
 
 
 INITIATIVE_STAKEHOLDERS = Resource(

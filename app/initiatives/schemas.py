@@ -15,9 +15,11 @@ from app.core.schemas import (
     EntityPublic,
     Name,
     Neighbourhood,
+    Prose,
     PublicModel,
     RequestModel,
     Tags,
+    Title,
     UpdateModel,
     VersionedEntityPublic,
 )
@@ -33,8 +35,6 @@ from app.initiatives.models import (
     Stance,
 )
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Score = Annotated[int, Field(ge=1, le=5, description="1 (low) to 5 (high).")]
 Measure = Annotated[DecimalNumber, Field(max_digits=14, decimal_places=4)]

@@ -25,6 +25,7 @@ from app.auth.permissions import Action
 from app.auth.policy import (
     authorize,
     children_visible_many,
+    get_to_change,
     get_visible,
     get_visible_many,
     require,
@@ -41,7 +42,13 @@ from app.core.pagination import (
     paginate,
     paginate_per_parent,
 )
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import (
+    VersionCheck,
+    apply_changes,
+    check_version,
+    flush_or_conflict,
+    get_part_or_404,
+)
 from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.diagnostics import TriangleFacts, diagnose
@@ -211,19 +218,14 @@ async def stage_history(
     """Every move of the initiative from stage to stage, oldest first: who moved it, from where to
     where, and when. Whoever reads the initiative reads its history; `NotFound` otherwise."""
     await get_initiative(session, principal, initiative_id)
-    stmt = select(StageChange).where(StageChange.initiative_id == initiative_id)
-    return await paginate(session, stmt, StageChange, page)
+    return await _parts_of_initiative(session, StageChange, initiative_id, page)
 
 
 async def stage_history_of_initiatives(
     session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[StageChange]]:
     """A page of stage history per initiative the principal may read (a DataLoader batch)."""
-    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    pages = await paginate_per_parent(
-        session, select(StageChange), StageChange, StageChange.initiative_id, visible_ids, page
-    )
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+    return await _parts_per_initiative(session, principal, StageChange, initiative_ids, page)
 
 
 def _record_stage(
@@ -250,7 +252,7 @@ async def _initiative_for_update(
     session: AsyncSession, principal: Principal, initiative_id: uuid.UUID
 ) -> Initiative:
     """The initiative, locked, once the principal may change it (readers who may not get 403)."""
-    initiative = await get_visible(
+    return await get_to_change(
         session,
         Initiative,
         initiative_id,
@@ -258,15 +260,8 @@ async def _initiative_for_update(
         Action.INITIATIVE_READ,
         Action.INITIATIVE_UPDATE,
         what="initiative",
-        lock=True,
+        at_school=True,
     )
-    authorize(
-        principal,
-        Action.INITIATIVE_UPDATE,
-        district_id=initiative.district_id,
-        school_id=initiative.school_id,
-    )
-    return initiative
 
 
 # --- value measures ---------------------------------------------------------------------------------
@@ -276,20 +271,14 @@ async def list_measures(
     session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, page: PageRequest
 ) -> Page[Indicator]:
     await get_initiative(session, principal, initiative_id)
-    return await paginate(
-        session, select(Indicator).where(Indicator.initiative_id == initiative_id), Indicator, page
-    )
+    return await _parts_of_initiative(session, Indicator, initiative_id, page)
 
 
 async def measures_of_initiatives(
     session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[Indicator]]:
     """A page of measures per initiative, for initiatives the principal may see (a DataLoader batch)."""
-    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    pages = await paginate_per_parent(
-        session, select(Indicator), Indicator, Indicator.initiative_id, visible_ids, page
-    )
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+    return await _parts_per_initiative(session, principal, Indicator, initiative_ids, page)
 
 
 async def add_measure(
@@ -365,18 +354,13 @@ async def list_capacity(
     session: AsyncSession, principal: Principal, initiative_id: uuid.UUID, page: PageRequest
 ) -> Page[CapacityItem]:
     await get_initiative(session, principal, initiative_id)
-    stmt = select(CapacityItem).where(CapacityItem.initiative_id == initiative_id)
-    return await paginate(session, stmt, CapacityItem, page)
+    return await _parts_of_initiative(session, CapacityItem, initiative_id, page)
 
 
 async def capacity_of_initiatives(
     session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[CapacityItem]]:
-    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    pages = await paginate_per_parent(
-        session, select(CapacityItem), CapacityItem, CapacityItem.initiative_id, visible_ids, page
-    )
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+    return await _parts_per_initiative(session, principal, CapacityItem, initiative_ids, page)
 
 
 async def capacity_items_by_id(
@@ -473,7 +457,7 @@ async def update_stakeholder(
     *,
     expected_version: VersionCheck = None,
 ) -> Stakeholder:
-    stakeholder = await get_visible(
+    stakeholder = await get_to_change(
         session,
         Stakeholder,
         stakeholder_id,
@@ -481,9 +465,7 @@ async def update_stakeholder(
         Action.STAKEHOLDER_READ,
         Action.STAKEHOLDER_MANAGE,
         what="stakeholder",
-        lock=True,
     )
-    authorize(principal, Action.STAKEHOLDER_MANAGE, district_id=stakeholder.district_id)
     check_version(stakeholder, expected_version, what="stakeholder")
     changes = data.changes()
     await _check_references(session, stakeholder.district_id, person_id=changes.get("person_id"))
@@ -500,24 +482,14 @@ async def list_placements(
 ) -> Page[InitiativeStakeholder]:
     """The initiative's authorizing environment: who is in it, and where each stands."""
     await _initiative_with_environment(session, principal, initiative_id)
-    stmt = select(InitiativeStakeholder).where(InitiativeStakeholder.initiative_id == initiative_id)
-    return await paginate(session, stmt, InitiativeStakeholder, page)
+    return await _parts_of_initiative(session, InitiativeStakeholder, initiative_id, page)
 
 
 async def placements_of_initiatives(
     session: AsyncSession, principal: Principal, initiative_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[InitiativeStakeholder]]:
     require(principal, Action.STAKEHOLDER_READ)
-    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
-    pages = await paginate_per_parent(
-        session,
-        select(InitiativeStakeholder),
-        InitiativeStakeholder,
-        InitiativeStakeholder.initiative_id,
-        visible_ids,
-        page,
-    )
-    return {i: pages.get(i, Page([], None)) for i in initiative_ids}
+    return await _parts_per_initiative(session, principal, InitiativeStakeholder, initiative_ids, page)
 
 
 async def placements_by_id(
@@ -597,13 +569,13 @@ async def stance_history(
     session: AsyncSession, principal: Principal, placement_id: uuid.UUID, page: PageRequest
 ) -> Page[StanceChange]:
     """Every recorded stance of one placement, oldest first."""
-    placement = await session.get(InitiativeStakeholder, placement_id)
-    if placement is None:
-        raise NotFound(f"No placement with id {placement_id}.")
-    try:
-        await _initiative_with_environment(session, principal, placement.initiative_id)
-    except NotFound:
-        raise NotFound(f"No placement with id {placement_id}.") from None
+
+    async def of_readable_initiative(row: InitiativeStakeholder) -> None:
+        await _initiative_with_environment(session, principal, row.initiative_id)
+
+    await get_part_or_404(
+        session, InitiativeStakeholder, placement_id, of_readable_initiative, what="placement"
+    )
     stmt = select(StanceChange).where(StanceChange.initiative_stakeholder_id == placement_id)
     return await paginate(session, stmt, StanceChange, page)
 
@@ -699,19 +671,40 @@ async def _initiative_with_environment(
     return initiative
 
 
+async def _parts_of_initiative(
+    session: AsyncSession, model: type[Any], initiative_id: uuid.UUID, page: PageRequest
+) -> Page[Any]:
+    """A page of the initiative's rows of `model` (its measures, capacity items, placements, stage
+    history), oldest first, once the caller was found to read the initiative."""
+    stmt = select(model).where(model.initiative_id == initiative_id)
+    return await paginate(session, stmt, model, page)
+
+
+async def _parts_per_initiative(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[Any],
+    initiative_ids: list[uuid.UUID],
+    page: PageRequest,
+) -> dict[uuid.UUID, Page[Any]]:
+    """A page of rows of `model` per initiative asked about (a DataLoader batch): empty for one the
+    principal may not read."""
+    visible_ids = list(await initiatives_by_id(session, principal, initiative_ids))
+    return await paginate_per_parent(
+        session, select(model), model, model.initiative_id, visible_ids, page, answer_for=initiative_ids
+    )
+
+
 async def _child_for_update(
     session: AsyncSession, principal: Principal, model: type[Any], row_id: uuid.UUID, *, what: str
 ) -> Any:
     """A row belonging to an initiative (a measure, a capacity item, a placement), locked, once the
     principal may change that initiative. Not visible, or another district's: `NotFound`."""
-    row = await session.get(model, row_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"No {what} with id {row_id}.")
-    try:
+
+    async def of_initiative_to_change(row: Any) -> None:
         await _initiative_for_update(session, principal, row.initiative_id)
-    except NotFound:
-        raise NotFound(f"No {what} with id {row_id}.") from None
-    return row
+
+    return await get_part_or_404(session, model, row_id, of_initiative_to_change, what=what, lock=True)
 
 
 async def _placements_with_stakeholders(

@@ -232,8 +232,9 @@ async def measurements_of_indicators(
     stmt = select(Measurement)
     if school_id is not None:
         stmt = stmt.where(Measurement.school_id == school_id)
-    pages = await paginate_per_parent(session, stmt, Measurement, Measurement.indicator_id, readable, page)
-    return {i: pages.get(i, Page([], None)) for i in indicator_ids}
+    return await paginate_per_parent(
+        session, stmt, Measurement, Measurement.indicator_id, readable, page, answer_for=indicator_ids
+    )
 
 
 async def measurements_by_id(

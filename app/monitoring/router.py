@@ -9,12 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Request, Response, status
+from fastapi import Path, Query, Response, status
 
 from app.core.problems import problem_responses
 from app.core.resources import Resource
-from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body, set_etag
-from app.core.schemas import ListResponse
+from app.core.rest import AreaRouter, Caller, Session
 from app.initiatives.schemas import IndicatorPublic
 from app.monitoring import chart, dashboard, measurements
 from app.monitoring.schemas import (
@@ -38,21 +37,13 @@ SeriesSchool = Annotated[
 ]
 
 
-@router.get(
-    "/indicators/{indicator_id}",
-    operation_id="getIndicator",
-    response_model=IndicatorPublic,
-    responses=problem_responses(404),
-)
-async def get_indicator(
-    indicator_id: IndicatorId, response: Response, session: Session, principal: Caller
-) -> IndicatorPublic:
+INDICATORS = Resource(router, "/indicators/{indicator_id}", IndicatorId, IndicatorPublic)
+INDICATORS.get(
+    measurements.get_indicator,
     """One indicator, an initiative's value measure or a plan goal's, for whoever reads what it
     measures; its version in the `ETag` header, to send back in `If-Match` when you change it
-    (`PATCH /indicators/{indicator_id}`: a goal's before its plan is approved, by revision after)."""
-    indicator = await measurements.get_indicator(session, principal, indicator_id)
-    set_etag(response, indicator.version)
-    return IndicatorPublic.model_validate(indicator)
+    (`PATCH /indicators/{indicator_id}`: a goal's before its plan is approved, by revision after).""",
+)
 
 
 @router.post(
@@ -110,25 +101,14 @@ async def record_measurements(
     return await measurements.record_measurements(session, principal, body.measurements, partial=partial)
 
 
-@router.get(
-    "/indicators/{indicator_id}/measurements",
-    operation_id="listMeasurements",
-    response_model=ListResponse[MeasurementPublic],
-    responses=problem_responses(404),
-)
-async def list_measurements(
-    indicator_id: IndicatorId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    school_id: Annotated[uuid.UUID | None, Query(description="Only this school's values.")] = None,
-) -> Response:
+INDICATORS.items(
+    "/measurements",
+    MeasurementPublic,
+    measurements.list_measurements,
     """The indicator's measurements in the order they were recorded, for whoever may read the
-    initiative or plan it measures. `updated_since` for sync."""
-    result = await measurements.list_measurements(session, principal, indicator_id, page, school_id=school_id)
-    return list_body(request, response, result, MeasurementPublic)
+    initiative or plan it measures. `updated_since` for sync.""",
+    filters={"school_id": Annotated[uuid.UUID | None, Query(description="Only this school's values.")]},
+)
 
 
 MEASUREMENTS = Resource(

@@ -7,7 +7,6 @@ Parse, call the service, shape the reply. No rules here.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from enum import StrEnum
 from typing import Annotated
@@ -16,7 +15,7 @@ from fastapi import Body, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.core.problems import problem_responses
-from app.core.resources import Resource
+from app.core.resources import Collection, Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
@@ -111,22 +110,13 @@ async def list_plans(
     return list_body(request, response, result, PlanPublic)
 
 
-@router.post(
-    "/plans",
-    operation_id="createPlan",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PlanPublic,
-    responses=problem_responses(404),
-)
-async def create_plan(
-    body: PlanCreate, response: Response, session: Session, principal: Caller
-) -> PlanPublic:
+Collection(router, "/plans", PlanPublic).create(
+    PlanCreate,
+    service.create_plan,
     """Start an improvement plan as a `draft`: a school's (`school_id`) or the district's (no
     `school_id`), for one cycle, optionally carrying out an initiative. Whoever starts it becomes its
-    lead. District admins and leaders, or the school's leaders."""
-    plan = await service.create_plan(session, principal, body)
-    set_etag(response, plan.version)
-    return PlanPublic.model_validate(plan)
+    lead. District admins and leaders, or the school's leaders.""",
+)
 
 
 PLANS = Resource(router, "/plans/{plan_id}", PlanId, PlanPublic)
@@ -220,20 +210,17 @@ PLANS.items(
 )
 
 
-@router.post(
-    "/plans/{plan_id}/collaborators",
+PLANS.add(
+    "/collaborators",
+    CollaboratorCreate,
+    CollaboratorPublic,
+    service.add_collaborator,
+    """Invite a person of the district to the plan as `lead`, `co_author` or `reviewer` (once per
+    person; a second time is 409). The plan's lead, or whoever approves it.""",
+    etag=False,
     operation_id="addPlanCollaborator",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CollaboratorPublic,
     responses=problem_responses(404, 409),
 )
-async def add_collaborator(
-    plan_id: PlanId, body: CollaboratorCreate, session: Session, principal: Caller
-) -> CollaboratorPublic:
-    """Invite a person of the district to the plan as `lead`, `co_author` or `reviewer` (once per
-    person; a second time is 409). The plan's lead, or whoever approves it."""
-    collaborator = await service.add_collaborator(session, principal, plan_id, body)
-    return CollaboratorPublic.model_validate(collaborator)
 
 
 PLAN_COLLABORATORS = Resource(
@@ -259,24 +246,13 @@ PLAN_COLLABORATORS.remove(
 # --- goals ------------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/plans/{plan_id}/goals",
-    operation_id="listGoals",
-    response_model=ListResponse[GoalPublic],
-    responses=problem_responses(404),
+PLANS.items(
+    "/goals",
+    GoalPublic,
+    service.list_goals,
+    "The plan's goals, oldest first, each with the indicator that measures it.",
+    each=GoalPublic.from_view,
 )
-async def list_goals(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """The plan's goals, oldest first, each with the indicator that measures it."""
-    result = await service.list_goals(session, principal, plan_id, page)
-    goals = dataclasses.replace(result, items=[GoalPublic.from_view(v) for v in result.items])
-    return list_body(request, response, goals, GoalPublic)
 
 
 @router.post(
@@ -439,21 +415,17 @@ PLANS.items(
 )
 
 
-@router.post(
-    "/plans/{plan_id}/evidence",
-    operation_id="addEvidence",
-    status_code=status.HTTP_201_CREATED,
-    response_model=EvidencePublic,
-    responses=problem_responses(404, 409),
-)
-async def add_evidence(
-    plan_id: PlanId, body: EvidenceCreate, session: Session, principal: Caller
-) -> EvidencePublic:
+PLANS.add(
+    "/evidence",
+    EvidenceCreate,
+    EvidencePublic,
+    service.add_evidence,
     """Add evidence: student work, a lesson plan, data, an exemplar from an "island of excellence"
     (`exemplar_school_id`: where the practice already works) or research. At any stage but closed:
-    evidence is the record behind the plan, not a change to it."""
-    evidence = await service.add_evidence(session, principal, plan_id, body)
-    return EvidencePublic.model_validate(evidence)
+    evidence is the record behind the plan, not a change to it.""",
+    etag=False,
+    responses=problem_responses(404, 409),
+)
 
 
 PLANS.items(
@@ -466,21 +438,18 @@ PLANS.items(
 )
 
 
-@router.post(
-    "/plans/{plan_id}/sign-offs",
-    operation_id="signOffPlan",
-    status_code=status.HTTP_201_CREATED,
-    response_model=SignOffPublic,
-    responses=problem_responses(404, 409),
-)
-async def sign_off_plan(
-    plan_id: PlanId, body: SignOffCreate, session: Session, principal: Caller
-) -> SignOffPublic:
+PLANS.add(
+    "/sign-offs",
+    SignOffCreate,
+    SignOffPublic,
+    service.sign_off,
     """Sign off a plan in review, as one of its reviewers (or one who may approve it), with an optional
     note; once per submission. Approval itself takes someone other than the plan's lead and other
-    than whoever sent it to review, where the district separates duties (the default)."""
-    row = await service.sign_off(session, principal, plan_id, body)
-    return SignOffPublic.model_validate(row)
+    than whoever sent it to review, where the district separates duties (the default).""",
+    etag=False,
+    name="sign_off_plan",
+    responses=problem_responses(404, 409),
+)
 
 
 PLANS.items(
@@ -492,21 +461,18 @@ PLANS.items(
 )
 
 
-@router.post(
-    "/plans/{plan_id}/accepted-risks",
-    operation_id="acceptPlanRisk",
-    status_code=status.HTTP_201_CREATED,
-    response_model=AcceptedRiskPublic,
-    responses=problem_responses(404, 409),
-)
-async def accept_plan_risk(
-    plan_id: PlanId, body: AcceptedRiskCreate, session: Session, principal: Caller
-) -> AcceptedRiskPublic:
+PLANS.add(
+    "/accepted-risks",
+    AcceptedRiskCreate,
+    AcceptedRiskPublic,
+    service.accept_risk,
     """Carry a barrier raised in the plan's co-creation as an accepted risk, with the reason. A plan is
     approved only when every such barrier is answered (a disposition other than open or under
-    consideration) or carried like this. The plan's lead or an approver decides, before approval."""
-    risk = await service.accept_risk(session, principal, plan_id, body)
-    return AcceptedRiskPublic.model_validate(risk)
+    consideration) or carried like this. The plan's lead or an approver decides, before approval.""",
+    etag=False,
+    name="accept_plan_risk",
+    responses=problem_responses(404, 409),
+)
 
 
 EVIDENCE = Resource(
@@ -529,26 +495,18 @@ PLANS.view(
 # --- revisions --------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/plans/{plan_id}/revisions",
-    operation_id="listPlanRevisions",
-    response_model=ListResponse[RevisionPublic],
-    responses=problem_responses(404),
-)
-async def list_revisions(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    status: Annotated[RevisionStatus | None, Query(description="proposed, accepted or rejected.")] = None,
-) -> Response:
+PLANS.items(
+    "/revisions",
+    RevisionPublic,
+    service.list_revisions,
     """The plan's revision history, oldest first: 0 is the plan as approved; each accepted revision
-    has the next number. Each with its reason, its changes and what caused it."""
-    result = await service.list_revisions(session, principal, plan_id, page, status=status)
-    revisions = dataclasses.replace(result, items=[RevisionPublic.from_view(v) for v in result.items])
-    return list_body(request, response, revisions, RevisionPublic)
+    has the next number. Each with its reason, its changes and what caused it.""",
+    filters={
+        "status": Annotated[RevisionStatus | None, Query(description="proposed, accepted or rejected.")]
+    },
+    each=RevisionPublic.from_view,
+    operation_id="listPlanRevisions",
+)
 
 
 @router.post(
@@ -643,27 +601,19 @@ async def reject_revision(
 # --- review checkpoints -----------------------------------------------------------------------------
 
 
-@router.get(
-    "/plans/{plan_id}/checkpoints",
-    operation_id="listReviewCheckpoints",
-    response_model=ListResponse[CheckpointPublic],
-    responses=problem_responses(404),
-)
-async def list_checkpoints(
-    plan_id: PlanId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    overdue: Annotated[
-        bool | None, Query(description="Only overdue reviews (true) or only the others (false).")
-    ] = None,
-) -> Response:
+PLANS.items(
+    "/checkpoints",
+    CheckpointPublic,
+    service.list_checkpoints,
     """The plan's scheduled reviews, oldest first. A review is overdue when its date has passed and it
-    has not been held."""
-    result = await service.list_checkpoints(session, principal, plan_id, page, overdue=overdue)
-    return list_body(request, response, result, CheckpointPublic)
+    has not been held.""",
+    filters={
+        "overdue": Annotated[
+            bool | None, Query(description="Only overdue reviews (true) or only the others (false).")
+        ]
+    },
+    operation_id="listReviewCheckpoints",
+)
 
 
 PLANS.add(
@@ -693,17 +643,11 @@ async def schedule_checkpoints(
     return [CheckpointPublic.model_validate(c) for c in checkpoints]
 
 
-@router.get(
-    "/checkpoints/overdue",
-    operation_id="listOverdueCheckpoints",
-    response_model=ListResponse[CheckpointPublic],
+Collection(router, "/checkpoints/overdue", CheckpointPublic).list(
+    service.overdue_checkpoints,
+    "Every overdue review of the plans you can read, across the district, oldest first.",
+    name="list_overdue_checkpoints",
 )
-async def list_overdue_checkpoints(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """Every overdue review of the plans you can read, across the district, oldest first."""
-    result = await service.overdue_checkpoints(session, principal, page)
-    return list_body(request, response, result, CheckpointPublic)
 
 
 CHECKPOINTS = Resource(router, "/checkpoints/{checkpoint_id}", CheckpointId, CheckpointPublic)

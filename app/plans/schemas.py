@@ -12,8 +12,10 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from app.core.schemas import (
     DecimalNumber,
     EntityPublic,
+    Prose,
     PublicModel,
     RequestModel,
+    Title,
     UpdateModel,
     VersionedEntityPublic,
 )
@@ -32,8 +34,6 @@ from app.plans.models import (
 if TYPE_CHECKING:
     from app.plans.service import GoalView, RevisionView
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Cycle = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^\d{4}-\d{2}$"),

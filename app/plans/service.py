@@ -23,7 +23,6 @@ import html
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -669,17 +668,13 @@ async def list_sign_offs(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
 ) -> Page[PlanSignOff]:
     """Who signed the plan off (reviewers, and the approver with the approval), oldest first."""
-    await get_plan(session, principal, plan_id)
-    return await paginate(
-        session, select(PlanSignOff).where(PlanSignOff.plan_id == plan_id), PlanSignOff, page
-    )
+    return await _parts_of_plan(session, principal, PlanSignOff, plan_id, page)
 
 
 async def sign_offs_of_plans(
     session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[PlanSignOff]]:
-    readable = list(await plans_by_id(session, principal, plan_ids))
-    return await _per_plan(session, PlanSignOff, readable, plan_ids, page)
+    return await _per_plan(session, principal, PlanSignOff, plan_ids, page)
 
 
 async def sign_off(
@@ -731,17 +726,13 @@ async def list_accepted_risks(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
 ) -> Page[AcceptedRisk]:
     """The barriers the plan carries unanswered, with the reason and who decided, oldest first."""
-    await get_plan(session, principal, plan_id)
-    return await paginate(
-        session, select(AcceptedRisk).where(AcceptedRisk.plan_id == plan_id), AcceptedRisk, page
-    )
+    return await _parts_of_plan(session, principal, AcceptedRisk, plan_id, page)
 
 
 async def accepted_risks_of_plans(
     session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[AcceptedRisk]]:
-    readable = list(await plans_by_id(session, principal, plan_ids))
-    return await _per_plan(session, AcceptedRisk, readable, plan_ids, page)
+    return await _per_plan(session, principal, AcceptedRisk, plan_ids, page)
 
 
 async def accept_risk(
@@ -861,16 +852,13 @@ def voice_satisfied(voice: Voice, heard: set[Voice]) -> bool:
 async def list_collaborators(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
 ) -> Page[PlanCollaborator]:
-    await get_plan(session, principal, plan_id)
-    stmt = select(PlanCollaborator).where(PlanCollaborator.plan_id == plan_id)
-    return await paginate(session, stmt, PlanCollaborator, page)
+    return await _parts_of_plan(session, principal, PlanCollaborator, plan_id, page)
 
 
 async def collaborators_of_plans(
     session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[PlanCollaborator]]:
-    readable = list(await plans_by_id(session, principal, plan_ids))
-    return await _per_plan(session, PlanCollaborator, readable, plan_ids, page)
+    return await _per_plan(session, principal, PlanCollaborator, plan_ids, page)
 
 
 async def collaborators_by_id(
@@ -1442,15 +1430,13 @@ def _weighted(parts: list[tuple[Decimal, float | int | None]]) -> float | None:
 async def list_evidence(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, page: PageRequest
 ) -> Page[Evidence]:
-    await get_plan(session, principal, plan_id)
-    return await paginate(session, select(Evidence).where(Evidence.plan_id == plan_id), Evidence, page)
+    return await _parts_of_plan(session, principal, Evidence, plan_id, page)
 
 
 async def evidence_of_plans(
     session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[Evidence]]:
-    readable = list(await plans_by_id(session, principal, plan_ids))
-    return await _per_plan(session, Evidence, readable, plan_ids, page)
+    return await _per_plan(session, principal, Evidence, plan_ids, page)
 
 
 async def evidence_by_id(
@@ -1567,8 +1553,9 @@ async def revisions_of_plans(
     stmt = select(PlanRevision)
     if status is not None:
         stmt = stmt.where(PlanRevision.status == status)
-    pages = await paginate_per_parent(session, stmt, PlanRevision, PlanRevision.plan_id, readable, page)
-    return {i: pages.get(i, Page([], None)) for i in plan_ids}
+    return await paginate_per_parent(
+        session, stmt, PlanRevision, PlanRevision.plan_id, readable, page, answer_for=plan_ids
+    )
 
 
 async def causes_of_revisions(
@@ -1781,50 +1768,27 @@ async def _apply_change(session: AsyncSession, principal: Principal, plan: Plan,
             setattr(plan, name, value)  # the acceptance moves the plan's version, once
         await session.flush()
         return
-    handlers: dict[tuple[str, str], Callable[[], Any]] = {
-        ("add", "goal"): lambda: add_goal(
-            session, principal, plan.id, GoalCreate.model_validate(fields), revising=True
+    # Each part of the tree is added, changed and removed by the same service functions as outside a
+    # revision (their checks included), told that a revision does it.
+    add, create_model, update, update_model, remove = {
+        "goal": (add_goal, GoalCreate, update_goal, GoalUpdate, remove_goal),
+        "strategy": (add_strategy, StrategyCreate, update_strategy, StrategyUpdate, remove_strategy),
+        "action_step": (
+            add_action_step,
+            ActionStepCreate,
+            update_action_step,
+            ActionStepUpdate,
+            remove_action_step,
         ),
-        ("update", "goal"): lambda: update_goal(
-            session,
-            principal,
-            change.id,
-            GoalUpdate.model_validate(fields),
-            revising=True,  # type: ignore[arg-type]
-        ),
-        ("remove", "goal"): lambda: remove_goal(session, principal, change.id, revising=True),  # type: ignore[arg-type]
-        ("add", "strategy"): lambda: add_strategy(
-            session,
-            principal,
-            change.parent_id,
-            StrategyCreate.model_validate(fields),
-            revising=True,  # type: ignore[arg-type]
-        ),
-        ("update", "strategy"): lambda: update_strategy(
-            session,
-            principal,
-            change.id,
-            StrategyUpdate.model_validate(fields),
-            revising=True,  # type: ignore[arg-type]
-        ),
-        ("remove", "strategy"): lambda: remove_strategy(session, principal, change.id, revising=True),  # type: ignore[arg-type]
-        ("add", "action_step"): lambda: add_action_step(
-            session,
-            principal,
-            change.parent_id,
-            ActionStepCreate.model_validate(fields),
-            revising=True,  # type: ignore[arg-type]
-        ),
-        ("update", "action_step"): lambda: update_action_step(
-            session,
-            principal,
-            change.id,
-            ActionStepUpdate.model_validate(fields),
-            revising=True,  # type: ignore[arg-type]
-        ),
-        ("remove", "action_step"): lambda: remove_action_step(session, principal, change.id, revising=True),  # type: ignore[arg-type]
-    }
-    await handlers[(change.op, change.entity)]()
+    }[change.entity]
+    if change.op == "add":
+        # A goal is added to the plan; a strategy or an action step under its `parent_id`.
+        parent_id = plan.id if change.entity == "goal" else change.parent_id
+        await add(session, principal, parent_id, create_model.model_validate(fields), revising=True)
+    elif change.op == "update":
+        await update(session, principal, change.id, update_model.model_validate(fields), revising=True)
+    else:
+        await remove(session, principal, change.id, revising=True)
 
 
 async def snapshot(session: AsyncSession, plan: Plan) -> dict[str, Any]:
@@ -1993,8 +1957,7 @@ async def overdue_checkpoints(
 async def checkpoints_of_plans(
     session: AsyncSession, principal: Principal, plan_ids: list[uuid.UUID], page: PageRequest
 ) -> dict[uuid.UUID, Page[ReviewCheckpoint]]:
-    readable = list(await plans_by_id(session, principal, plan_ids))
-    return await _per_plan(session, ReviewCheckpoint, readable, plan_ids, page)
+    return await _per_plan(session, principal, ReviewCheckpoint, plan_ids, page)
 
 
 def _overdue() -> Any:
@@ -2445,15 +2408,28 @@ async def _plan_child(
     return row, plan
 
 
+async def _parts_of_plan(
+    session: AsyncSession, principal: Principal, model: type[Any], plan_id: uuid.UUID, page: PageRequest
+) -> Page[Any]:
+    """A page of the plan's rows of `model` (its collaborators, evidence, sign-offs, accepted risks),
+    oldest first, for whoever reads the plan; `NotFound` otherwise."""
+    await get_plan(session, principal, plan_id)
+    return await paginate(session, select(model).where(model.plan_id == plan_id), model, page)
+
+
 async def _per_plan(
     session: AsyncSession,
+    principal: Principal,
     model: type[Any],
-    readable: list[uuid.UUID],
     plan_ids: list[uuid.UUID],
     page: PageRequest,
 ) -> dict[uuid.UUID, Page[Any]]:
-    pages = await paginate_per_parent(session, select(model), model, model.plan_id, readable, page)
-    return {i: pages.get(i, Page([], None)) for i in plan_ids}
+    """A page of rows of `model` per plan asked about (a DataLoader batch): empty for one the principal
+    may not read."""
+    readable = list(await plans_by_id(session, principal, plan_ids))
+    return await paginate_per_parent(
+        session, select(model), model, model.plan_id, readable, page, answer_for=plan_ids
+    )
 
 
 def _district_of(principal: Principal) -> uuid.UUID | None:

@@ -42,7 +42,7 @@ from app.auth.policy import allowed_schools, authorize, private_to, require, req
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import apply_changes, flush_or_conflict
+from app.core.repository import apply_changes, flush_or_conflict, where_equal
 from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.service import _district_of
@@ -170,12 +170,7 @@ async def list_feedback_results(
     stmt = select(FeedbackResult).where(_readable(reader, principal.district_id))
     if filters.mine:
         stmt = stmt.where(FeedbackResult.teacher_person_id == reader)
-    if filters.teacher_person_id is not None:
-        stmt = stmt.where(FeedbackResult.teacher_person_id == filters.teacher_person_id)
-    if filters.measure is not None:
-        stmt = stmt.where(FeedbackResult.measure == filters.measure)
-    if filters.period is not None:
-        stmt = stmt.where(FeedbackResult.period == filters.period)
+    stmt = where_equal(stmt, FeedbackResult, filters, "teacher_person_id", "measure", "period")
     result = await paginate(session, stmt, FeedbackResult, page)
     await _record_reads(session, principal, reader, result.items)
     return result

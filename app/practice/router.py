@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.resources import Resource
+from app.core.resources import Collection, Resource
 from app.core.rest import (
     AreaRouter,
     Caller,
@@ -90,21 +90,12 @@ async def list_walkthroughs(
     return list_body(request, response, result, WalkthroughPublic)
 
 
-@router.post(
-    "/walkthroughs",
-    operation_id="createWalkthrough",
-    status_code=status.HTTP_201_CREATED,
-    response_model=WalkthroughPublic,
-    responses=NOT_FOUND,
-)
-async def create_walkthrough(
-    body: WalkthroughCreate, response: Response, session: Session, principal: Caller
-) -> WalkthroughPublic:
+Collection(router, "/walkthroughs", WalkthroughPublic).create(
+    WalkthroughCreate,
+    practice.create_walkthrough,
     """Record a walkthrough looking for a practice at a school, usually after the professional learning
-    on it (`activity_id`). School leaders, coaches and district leaders. The observer defaults to you."""
-    walkthrough = await practice.create_walkthrough(session, principal, body)
-    set_etag(response, walkthrough.version)
-    return WalkthroughPublic.model_validate(walkthrough)
+    on it (`activity_id`). School leaders, coaches and district leaders. The observer defaults to you.""",
+)
 
 
 WALKTHROUGHS = Resource(router, "/walkthroughs/{walkthrough_id}", WalkthroughId, WalkthroughPublic)
@@ -165,57 +156,33 @@ WALKTHROUGHS.view(
 )
 
 
-@router.get(
-    "/walkthroughs/{walkthrough_id}/observations",
-    operation_id="listObservations",
-    response_model=ListResponse[ObservationPublic],
-    responses=NOT_FOUND,
+WALKTHROUGHS.items(
+    "/observations",
+    ObservationPublic,
+    practice.list_observations,
+    "The classrooms observed. Leaders and coaches see every one; a teacher sees only their own.",
+    filters={
+        "teacher_person_id": Annotated[uuid.UUID | None, Query(description="Only this teacher's classroom.")]
+    },
 )
-async def list_observations(
-    walkthrough_id: WalkthroughId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    teacher_person_id: Annotated[
-        uuid.UUID | None, Query(description="Only this teacher's classroom.")
-    ] = None,
-) -> Response:
-    """The classrooms observed. Leaders and coaches see every one; a teacher sees only their own."""
-    result = await practice.list_observations(
-        session, principal, walkthrough_id, page, teacher_person_id=teacher_person_id
-    )
-    return list_body(request, response, result, ObservationPublic)
 
 
-@router.post(
-    "/walkthroughs/{walkthrough_id}/observations",
-    operation_id="addObservation",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ObservationPublic,
+WALKTHROUGHS.add(
+    "/observations",
+    ObservationCreate,
+    ObservationPublic,
+    practice.add_observation,
+    """Record one classroom: the teacher (a member of staff; once per walkthrough), the implementation
+    level and the support that would help.""",
+    etag=False,
     responses=problem_responses(404, 409),
 )
-async def add_observation(
-    walkthrough_id: WalkthroughId, body: ObservationCreate, session: Session, principal: Caller
-) -> ObservationPublic:
-    """Record one classroom: the teacher (a member of staff; once per walkthrough), the implementation
-    level and the support that would help."""
-    observation = await practice.add_observation(session, principal, walkthrough_id, body)
-    return ObservationPublic.model_validate(observation)
 
 
-@router.get(
-    "/me/observations",
-    operation_id="listMyObservations",
-    response_model=ListResponse[ObservationPublic],
+Collection(router, "/me/observations", ObservationPublic).list(
+    practice.list_my_observations,
+    "Your own classroom's observations, across every walkthrough, oldest first.",
 )
-async def list_my_observations(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """Your own classroom's observations, across every walkthrough, oldest first."""
-    result = await practice.list_my_observations(session, principal, page)
-    return list_body(request, response, result, ObservationPublic)
 
 
 OBSERVATIONS = Resource(router, "/observations/{observation_id}", ObservationId, ObservationPublic)
@@ -332,21 +299,12 @@ async def list_plc_meetings(
     return list_body(request, response, result, PlcMeetingPublic)
 
 
-@router.post(
-    "/plc-meetings",
-    operation_id="createPlcMeeting",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PlcMeetingPublic,
-    responses=NOT_FOUND,
-)
-async def create_plc_meeting(
-    body: PlcMeetingCreate, response: Response, session: Session, principal: Caller
-) -> PlcMeetingPublic:
+Collection(router, "/plc-meetings", PlcMeetingPublic).create(
+    PlcMeetingCreate,
+    practice.create_plc_meeting,
     """Record a PLC meeting (the school's teachers and coaches): team, date, agenda, notes and the
-    needs it surfaced. Leadership reads it only with `shared_with_leadership`."""
-    meeting = await practice.create_plc_meeting(session, principal, body)
-    set_etag(response, meeting.version)
-    return PlcMeetingPublic.model_validate(meeting)
+    needs it surfaced. Leadership reads it only with `shared_with_leadership`.""",
+)
 
 
 PLC_MEETINGS = Resource(router, "/plc-meetings/{meeting_id}", MeetingId, PlcMeetingPublic)
@@ -468,31 +426,16 @@ FEEDBACK_RESULTS.remove(
 )
 
 
-@router.get(
-    "/feedback-shares", operation_id="listFeedbackShares", response_model=ListResponse[FeedbackSharePublic]
-)
-async def list_feedback_shares(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """The shares you made, and those made with you."""
-    result = await feedback.list_feedback_shares(session, principal, page)
-    return list_body(request, response, result, FeedbackSharePublic)
-
-
-@router.post(
-    "/feedback-shares",
-    operation_id="shareFeedback",
-    status_code=status.HTTP_201_CREATED,
-    response_model=FeedbackSharePublic,
+FEEDBACK_SHARE_LIST = Collection(router, "/feedback-shares", FeedbackSharePublic)
+FEEDBACK_SHARE_LIST.list(feedback.list_feedback_shares, "The shares you made, and those made with you.")
+FEEDBACK_SHARE_LIST.create(
+    FeedbackShareCreate,
+    feedback.share_feedback,
+    """Let a named person of the district (a coach, say) read your feedback results. Withdraw it
+    whenever you like.""",
+    etag=False,
     responses=problem_responses(404, 409),
 )
-async def share_feedback(
-    body: FeedbackShareCreate, session: Session, principal: Caller
-) -> FeedbackSharePublic:
-    """Let a named person of the district (a coach, say) read your feedback results. Withdraw it
-    whenever you like."""
-    share = await feedback.share_feedback(session, principal, body)
-    return FeedbackSharePublic.model_validate(share)
 
 
 FEEDBACK_SHARES = Resource(router, "/feedback-shares/{share_id}", ShareId)

@@ -12,16 +12,16 @@ from pydantic import Field, StringConstraints, field_validator
 from app.core.schemas import (
     DecimalNumber,
     EntityPublic,
+    Prose,
     PublicModel,
     RequestModel,
+    Title,
     UpdateModel,
     VersionedEntityPublic,
 )
 from app.plans.schemas import CauseRef, Change
 from app.practice.models import ImplementationLevel, PdsaDecision, SupportNeeded
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Measure = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Period = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Need = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -38,12 +37,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.recorder import read_event
 from app.auth.permissions import Action
-from app.auth.policy import authorize, require_authenticated, visible
+from app.auth.policy import authorize, get_scoped, get_scoped_many, require_authenticated, visible
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict, where_equal
 from app.core.sql import any_of
 from app.engagement.models import Activity
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
@@ -122,57 +121,6 @@ async def require_person(session: AsyncSession, principal: Principal, why: str) 
 
 
 # --- shared helpers ---------------------------------------------------------------------------------
-
-
-async def _one(
-    session: AsyncSession,
-    principal: Principal,
-    model: Any,
-    row_id: uuid.UUID,
-    what: str,
-    scope: Callable[[Any], Any],
-    *,
-    lock: bool = False,
-) -> Any:
-    """One row through `scope` (a function narrowing a select to what the principal may read), or
-    `NotFound`: absent, another district's and not readable are indistinguishable. A principal with no
-    right to such rows at all hears so (403) about its own district's rows only, as
-    `app.auth.policy.get_visible`."""
-    try:
-        stmt = scope(select(model).where(model.id == row_id))
-    except PermissionDenied:
-        district_id = await session.scalar(select(model.district_id).where(model.id == row_id))
-        if district_id is not None and district_id == principal.district_id:
-            raise
-        raise NotFound(f"No {what} with id {row_id}.") from None
-    if lock:
-        stmt = stmt.with_for_update(of=model)
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"No {what} with id {row_id}.")
-    return row
-
-
-async def _many(
-    session: AsyncSession,
-    principal: Principal,
-    model: Any,
-    row_ids: list[uuid.UUID],
-    scope: Callable[[Any], Any],
-) -> dict[uuid.UUID, Any]:
-    """The readable rows among `row_ids`, by id (a DataLoader batch), refused as `_one` refuses."""
-    try:
-        stmt = scope(select(model).where(any_of(model.id, row_ids)))
-    except PermissionDenied:
-        own = await session.scalar(
-            select(model.id)
-            .where(any_of(model.id, row_ids), model.district_id == principal.district_id)
-            .limit(1)
-        )
-        if own is not None:
-            raise
-        return {}
-    return {row.id: row for row in (await session.execute(stmt)).scalars()}
 
 
 async def _in_district(
@@ -270,10 +218,7 @@ async def list_walkthroughs(
     """The walkthroughs of the schools where the principal reads walkthroughs, oldest first, narrowed by
     `filters` (a practice matches whatever its case)."""
     stmt = _walkthroughs_visible(select(Walkthrough), principal)
-    if filters.school_id is not None:
-        stmt = stmt.where(Walkthrough.school_id == filters.school_id)
-    if filters.plan_id is not None:
-        stmt = stmt.where(Walkthrough.plan_id == filters.plan_id)
+    stmt = where_equal(stmt, Walkthrough, filters, "school_id", "plan_id")
     if filters.practice is not None:
         stmt = stmt.where(func.lower(Walkthrough.practice) == filters.practice.strip().lower())
     return await paginate(session, stmt, Walkthrough, page)
@@ -284,13 +229,13 @@ async def get_walkthrough(
 ) -> Walkthrough:
     """The walkthrough; `NotFound` when it is not there for the principal."""
     scope = lambda stmt: _walkthroughs_visible(stmt, principal)  # noqa: E731
-    return await _one(session, principal, Walkthrough, walkthrough_id, "walkthrough", scope, lock=lock)
+    return await get_scoped(session, principal, Walkthrough, walkthrough_id, "walkthrough", scope, lock=lock)
 
 
 async def walkthroughs_by_id(
     session: AsyncSession, principal: Principal, walkthrough_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Walkthrough]:
-    return await _many(
+    return await get_scoped_many(
         session, principal, Walkthrough, walkthrough_ids, lambda stmt: _walkthroughs_visible(stmt, principal)
     )
 
@@ -458,10 +403,16 @@ async def observations_of_walkthroughs(
     if teacher_person_id is not None:
         stmt = stmt.where(WalkthroughObservation.teacher_person_id == teacher_person_id)
     pages = await paginate_per_parent(
-        session, stmt, WalkthroughObservation, WalkthroughObservation.walkthrough_id, readable, page
+        session,
+        stmt,
+        WalkthroughObservation,
+        WalkthroughObservation.walkthrough_id,
+        readable,
+        page,
+        answer_for=walkthrough_ids,
     )
     await _record_observation_reads(session, principal, [row for p in pages.values() for row in p.items])
-    return {i: pages.get(i, Page([], None)) for i in walkthrough_ids}
+    return pages
 
 
 async def list_my_observations(
@@ -484,7 +435,7 @@ async def get_observation(
     """One observation, to leaders and coaches of its school and to the teacher observed; anyone else
     gets `NotFound`, as for an id that does not exist."""
     scope = lambda stmt: _observations_visible(stmt, principal)  # noqa: E731
-    observation = await _one(
+    observation = await get_scoped(
         session, principal, WalkthroughObservation, observation_id, "observation", scope, lock=lock
     )
     await _record_observation_reads(session, principal, [observation])
@@ -495,7 +446,7 @@ async def observations_by_id(
     session: AsyncSession, principal: Principal, observation_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, WalkthroughObservation]:
     scope = lambda stmt: _observations_visible(stmt, principal)  # noqa: E731
-    found = await _many(session, principal, WalkthroughObservation, observation_ids, scope)
+    found = await get_scoped_many(session, principal, WalkthroughObservation, observation_ids, scope)
     await _record_observation_reads(session, principal, list(found.values()))
     return found
 
@@ -519,7 +470,7 @@ async def add_observation(
 async def _observation_for_update(
     session: AsyncSession, principal: Principal, observation_id: uuid.UUID
 ) -> WalkthroughObservation:
-    observation = await _one(
+    observation = await get_scoped(
         session,
         principal,
         WalkthroughObservation,
@@ -757,12 +708,7 @@ async def list_pdsa_cycles(
         await plans._plan_child(session, principal, Strategy, filters.strategy_id, "strategy", lock=False)
     readable = plans._plans_visible(select(Plan.id), principal)
     stmt = select(PdsaCycle).where(PdsaCycle.plan_id.in_(readable))
-    if filters.plan_id is not None:
-        stmt = stmt.where(PdsaCycle.plan_id == filters.plan_id)
-    if filters.strategy_id is not None:
-        stmt = stmt.where(PdsaCycle.strategy_id == filters.strategy_id)
-    if filters.decision is not None:
-        stmt = stmt.where(PdsaCycle.decision == filters.decision)
+    stmt = where_equal(stmt, PdsaCycle, filters, "plan_id", "strategy_id", "decision")
     return await paginate(session, stmt, PdsaCycle, page)
 
 
@@ -961,13 +907,13 @@ async def get_plc_meeting(
 ) -> PlcMeeting:
     """The meeting; `NotFound` when it is not there for the principal (for leadership: not shared)."""
     scope = lambda stmt: _plc_visible(stmt, principal)  # noqa: E731
-    return await _one(session, principal, PlcMeeting, meeting_id, "PLC meeting", scope, lock=lock)
+    return await get_scoped(session, principal, PlcMeeting, meeting_id, "PLC meeting", scope, lock=lock)
 
 
 async def plc_meetings_by_id(
     session: AsyncSession, principal: Principal, meeting_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, PlcMeeting]:
-    return await _many(
+    return await get_scoped_many(
         session, principal, PlcMeeting, meeting_ids, lambda stmt: _plc_visible(stmt, principal)
     )
 

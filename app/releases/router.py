@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request, Response, status
+from fastapi import status
 
 from app.core.problems import problem_responses
-from app.core.rest import AreaRouter, Caller, ListParams, Session, list_body
-from app.core.schemas import ListResponse
+from app.core.resources import Collection
+from app.core.rest import AreaRouter, Caller, Session
 from app.releases import service
 from app.releases.models import Release, ReleaseSubject
 from app.releases.schemas import ReleaseAudit, ReleaseCreate, ReleasePublic
@@ -48,18 +48,10 @@ async def create_release(body: ReleaseCreate, session: Session, principal: Calle
     return _public(await service.create_release(session, principal, body))
 
 
-@router.get("/releases", operation_id="listReleases", response_model=ListResponse[ReleasePublic])
-async def list_releases(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    subject: ReleaseSubject | None = None,
-) -> Response:
+Collection(router, "/releases", ReleasePublic).list(
+    service.list_releases,
     """Every release of your district, oldest first, each revision on its own, with its suppression
-    audit's verdict."""
-    result = await service.list_releases(session, principal, page, subject)
-    return list_body(
-        request, response, result.with_items([_public(row) for row in result.items]), ReleasePublic
-    )
+    audit's verdict.""",
+    filters={"subject": ReleaseSubject | None},
+    each=_public,
+)

@@ -5,18 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Request, Response
+from fastapi import Path
 
 from app.core.problems import problem_responses
-from app.core.resources import Resource
+from app.core.resources import Collection, Resource
 from app.core.rest import (
     AreaRouter,
-    Caller,
-    ListParams,
-    Session,
-    list_body,
 )
-from app.core.schemas import ListResponse
 from app.tenancy import service
 from app.tenancy.schemas import (
     DistrictPublic,
@@ -32,19 +27,16 @@ DistrictId = Annotated[uuid.UUID, Path(description="The district's id.")]
 SchoolId = Annotated[uuid.UUID, Path(description="The school's id.")]
 
 
-@router.get("/districts", operation_id="listDistricts", response_model=ListResponse[DistrictPublic])
-async def list_districts(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
+Collection(router, "/districts", DistrictPublic).list(
+    service.list_districts,
     """List the districts you can see (your own), a page at a time.
 
     Districts are provisioned by the installation's operator (`triangle create-admin`), not over the API.
 
     Follow `next_cursor` (or the `Link: rel="next"` header) for the next page. Pass `updated_since`
     to pull only what changed since your last sync.
-    """
-    result = await service.list_districts(session, principal, page)
-    return list_body(request, response, result, DistrictPublic)
+    """,
+)
 
 
 DISTRICTS = Resource(router, "/districts/{district_id}", DistrictId, DistrictPublic)

@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import Path, Request, Response, status
 
 from app.core.problems import problem_responses
-from app.core.resources import Resource
-from app.core.rest import AreaRouter, Caller, ExpectedVersion, ListParams, Session, list_body, set_etag
-from app.core.schemas import ListResponse
+from app.core.resources import Collection, Resource
+from app.core.rest import AreaRouter, Caller, ExpectedVersion, Session, set_etag
 from app.webhooks import service
 from app.webhooks.models import DeliveryStatus, WebhookSubscription
 from app.webhooks.schemas import (
@@ -74,33 +73,21 @@ async def create_subscription(
     return SubscriptionCreated(**SubscriptionPublic.model_validate(subscription).model_dump(), secret=secret)
 
 
-@router.get(
-    "/webhook-subscriptions",
+Collection(router, "/webhook-subscriptions", SubscriptionPublic).list(
+    service.list_subscriptions,
+    "A client's own subscriptions; district admins see every client's. Secrets are never listed.",
     operation_id="listWebhookSubscriptions",
-    response_model=ListResponse[SubscriptionPublic],
 )
-async def list_subscriptions(
-    request: Request, response: Response, session: Session, principal: Caller, page: ListParams
-) -> Response:
-    """A client's own subscriptions; district admins see every client's. Secrets are never listed."""
-    return list_body(
-        request, response, await service.list_subscriptions(session, principal, page), SubscriptionPublic
-    )
 
 
-@router.get(
-    "/webhook-subscriptions/{subscription_id}",
+WEBHOOK_SUBSCRIPTIONS = Resource(
+    router, "/webhook-subscriptions/{subscription_id}", SubscriptionId, SubscriptionPublic
+)
+WEBHOOK_SUBSCRIPTIONS.get(
+    service.get_subscription,
+    "One subscription: whether it is enabled, and since when it has been failing, if it is.",
     operation_id="getWebhookSubscription",
-    response_model=SubscriptionPublic,
-    responses=problem_responses(404),
 )
-async def get_subscription(
-    subscription_id: SubscriptionId, response: Response, session: Session, principal: Caller
-) -> WebhookSubscription:
-    """One subscription: whether it is enabled, and since when it has been failing, if it is."""
-    subscription = await service.get_subscription(session, principal, subscription_id)
-    set_etag(response, subscription.version)
-    return subscription
 
 
 @router.patch(
@@ -132,7 +119,6 @@ async def update_subscription(
     return subscription
 
 
-WEBHOOK_SUBSCRIPTIONS = Resource(router, "/webhook-subscriptions/{subscription_id}", SubscriptionId)
 WEBHOOK_SUBSCRIPTIONS.remove(
     service.delete_subscription,
     "Stop the subscription; nothing more is sent, pending deliveries included.",
@@ -140,46 +126,26 @@ WEBHOOK_SUBSCRIPTIONS.remove(
 )
 
 
-@router.get(
-    "/webhook-subscriptions/{subscription_id}/deliveries",
-    operation_id="listWebhookDeliveries",
-    response_model=ListResponse[DeliveryPublic],
-    responses=problem_responses(404),
-)
-async def list_deliveries(
-    subscription_id: SubscriptionId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    status: DeliveryStatus | None = None,
-) -> Response:
+WEBHOOK_SUBSCRIPTIONS.items(
+    "/deliveries",
+    DeliveryPublic,
+    service.list_deliveries,
     """The delivery log: every event sent (or being retried) to this subscription, oldest first, with
-    the attempts made and the receiver's last answer. Retries back off exponentially."""
-    result = await service.list_deliveries(session, principal, subscription_id, page, status)
-    deliveries = result.with_items([_delivery(view) for view in result.items])
-    return list_body(request, response, deliveries, DeliveryPublic)
-
-
-@router.get(
-    "/webhook-deliveries/{delivery_id}/attempts",
-    operation_id="listWebhookAttempts",
-    response_model=ListResponse[AttemptPublic],
-    responses=problem_responses(404),
+    the attempts made and the receiver's last answer. Retries back off exponentially.""",
+    filters={"status": DeliveryStatus | None},
+    each=_delivery,
+    operation_id="listWebhookDeliveries",
 )
-async def list_attempts(
-    delivery_id: DeliveryId,
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-) -> Response:
-    """Every try of one delivery: when, the status code or the error, and how long it took."""
-    return list_body(
-        request, response, await service.list_attempts(session, principal, delivery_id, page), AttemptPublic
-    )
+
+
+WEBHOOK_DELIVERIES = Resource(router, "/webhook-deliveries/{delivery_id}", DeliveryId)
+WEBHOOK_DELIVERIES.items(
+    "/attempts",
+    AttemptPublic,
+    service.list_attempts,
+    "Every try of one delivery: when, the status code or the error, and how long it took.",
+    operation_id="listWebhookAttempts",
+)
 
 
 @router.post(

@@ -25,7 +25,7 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import VersionCheck, apply_changes, check_version
+from app.core.repository import VersionCheck, apply_changes, check_version, get_part_or_404
 from app.core.sql import any_of
 from app.identity.models import ApiClient
 from app.webhooks import addresses, signing
@@ -242,14 +242,12 @@ async def list_deliveries(
 
 
 async def _delivery(session: AsyncSession, principal: Principal, delivery_id: uuid.UUID) -> WebhookDelivery:
-    delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
-    if delivery is None:
-        raise NotFound(f"No webhook delivery with id {delivery_id}.")
-    try:
-        await get_subscription(session, principal, delivery.subscription_id)
-    except NotFound:
-        raise NotFound(f"No webhook delivery with id {delivery_id}.") from None
-    return delivery
+    async def of_managed_subscription(row: WebhookDelivery) -> None:
+        await get_subscription(session, principal, row.subscription_id)
+
+    return await get_part_or_404(
+        session, WebhookDelivery, delivery_id, of_managed_subscription, what="webhook delivery", lock=True
+    )
 
 
 async def list_attempts(
