@@ -39,17 +39,17 @@ from app.graphql.cost import cost
 from app.graphql.errors import run_mutation, validate_input
 from app.graphql.kit import (
     Id,
-    RemovalPayload,
     RemoveInput,
     answer,
     audited_node_resolver,
+    change,
     converter,
-    fields,
+    create,
     mutate,
+    mutation,
     payload,
     read,
-    remove,
-    update,
+    removal,
     version_field,
 )
 from app.graphql.permissions import AUTHENTICATED
@@ -441,6 +441,7 @@ CoachingSharePayload = payload("CoachingSharePayload", coaching_share=CoachingSh
 _PRACTICE = answer(PracticePayload, practice=PracticeType.from_model)
 _COACHING_CYCLE = answer(CoachingCyclePayload, coaching_cycle=CoachingCycleType.from_model)
 _COACHING_SESSION = answer(CoachingSessionPayload, coaching_session=CoachingSessionType.from_model)
+_COACHING_SHARE = answer(CoachingSharePayload, coaching_share=CoachingShareType.from_model)
 _COACHING_OBSERVATION = answer(
     CoachingObservationPayload, coaching_observation=CoachingObservationType.from_model
 )
@@ -448,13 +449,15 @@ _COACHING_OBSERVATION = answer(
 
 @strawberry.type
 class CoachingMutation:
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a practice to the catalogue.")
-    async def create_practice(self, info: Info[Context, None], input: CreatePracticeInput) -> PracticePayload:
-        return await mutate(info, _PRACTICE, catalogue.create_practice, fields(PracticeCreate, input))
+    create_practice = mutation(
+        "Add a practice to the catalogue.",
+        create(CreatePracticeInput, _PRACTICE, catalogue.create_practice, PracticeCreate),
+    )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change or retire a practice.")
-    async def update_practice(self, info: Info[Context, None], input: UpdatePracticeInput) -> PracticePayload:
-        return await update(info, _PRACTICE, catalogue.update_practice, input, "Practice", PracticeUpdate)
+    update_practice = mutation(
+        "Change or retire a practice.",
+        change(UpdatePracticeInput, _PRACTICE, catalogue.update_practice, PracticeUpdate),
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Start a coaching cycle.")
     async def start_coaching_cycle(
@@ -476,40 +479,33 @@ class CoachingMutation:
 
         return await run_mutation(info.context, work, _COACHING_CYCLE.failed)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a coaching cycle.")
-    async def update_coaching_cycle(
-        self, info: Info[Context, None], input: UpdateCoachingCycleInput
-    ) -> CoachingCyclePayload:
-        return await update(
-            info, _COACHING_CYCLE, coaching.update_cycle, input, "CoachingCycle", CoachingCycleUpdate
+    update_coaching_cycle = mutation(
+        "Change a coaching cycle.",
+        change(UpdateCoachingCycleInput, _COACHING_CYCLE, coaching.update_cycle, CoachingCycleUpdate),
+    )
+
+    schedule_coaching_session = mutation(
+        "Schedule a coaching session.",
+        create(
+            ScheduleCoachingSessionInput, _COACHING_SESSION, coaching.schedule_session, CoachingSessionCreate
+        ).under("cycle_id", "CoachingCycle"),
+    )
+
+    cancel_coaching_session = mutation(
+        "Cancel a coaching session.", removal(RemoveInput, coaching.cancel_session, "CoachingSession")
+    )
+
+    link_coaching_observation = mutation(
+        "Link a walkthrough observation.",
+        create(
+            LinkCoachingObservationInput,
+            _COACHING_OBSERVATION,
+            coaching.link_observation,
+            CoachingObservationCreate,
         )
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Schedule a coaching session.")
-    async def schedule_coaching_session(
-        self, info: Info[Context, None], input: ScheduleCoachingSessionInput
-    ) -> CoachingSessionPayload:
-        cycle = Id(input.cycle_id, "CoachingCycle", "cycleId")
-        data = fields(CoachingSessionCreate, input, exclude={"cycle_id"})
-        return await mutate(info, _COACHING_SESSION, coaching.schedule_session, cycle, data)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Cancel a coaching session.")
-    async def cancel_coaching_session(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, coaching.cancel_session, input, "CoachingSession")
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Link a walkthrough observation.")
-    async def link_coaching_observation(
-        self, info: Info[Context, None], input: LinkCoachingObservationInput
-    ) -> CoachingObservationPayload:
-        async def work(session: AsyncSession) -> CoachingObservationPayload:
-            cycle_id = parse_global_id(input.cycle_id, "CoachingCycle", field="cycleId")
-            observation = parse_global_id(
-                input.observation_id, "WalkthroughObservation", field="observationId"
-            )
-            data = CoachingObservationCreate(observation_id=observation, support_given=input.support_given)
-            link = await coaching.link_observation(session, info.context.principal, cycle_id, data)
-            return CoachingObservationPayload(coaching_observation=CoachingObservationType.from_model(link))
-
-        return await run_mutation(info.context, work, _COACHING_OBSERVATION.failed)
+        .under("cycle_id", "CoachingCycle")
+        .ids(observation_id="WalkthroughObservation"),
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Say whether the support was given.")
     async def set_coaching_support_given(
@@ -525,20 +521,13 @@ class CoachingMutation:
             expected_version=input.expected_version,
         )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Share your coaching cycle.")
-    async def share_coaching_cycle(
-        self, info: Info[Context, None], input: ShareCoachingCycleInput
-    ) -> CoachingSharePayload:
-        async def work(session: AsyncSession) -> CoachingSharePayload:
-            cycle_id = parse_global_id(input.cycle_id, "CoachingCycle", field="cycleId")
-            person_id = parse_global_id(input.person_id, "Person", field="personId")
-            share = await coaching.share_cycle(
-                session, info.context.principal, cycle_id, CoachingShareCreate(person_id=person_id)
-            )
-            return CoachingSharePayload(coaching_share=CoachingShareType.from_model(share))
+    share_coaching_cycle = mutation(
+        "Share your coaching cycle.",
+        create(ShareCoachingCycleInput, _COACHING_SHARE, coaching.share_cycle, CoachingShareCreate)
+        .under("cycle_id", "CoachingCycle")
+        .ids(person_id="Person"),
+    )
 
-        return await run_mutation(info.context, work, answer(CoachingSharePayload).failed)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Withdraw a share you made.")
-    async def unshare_coaching_cycle(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, coaching.unshare_cycle, input, "CoachingShare")
+    unshare_coaching_cycle = mutation(
+        "Withdraw a share you made.", removal(RemoveInput, coaching.unshare_cycle, "CoachingShare")
+    )
