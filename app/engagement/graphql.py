@@ -8,7 +8,6 @@ who may record what and how dispositions move all live in `app.engagement.servic
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -64,13 +63,14 @@ from app.graphql.kit import (
     converter,
     create,
     fields,
+    follow,
     id_arg,
     id_input,
     listing,
     mutate,
     mutation,
     node_resolver,
-    nodes_via_service,
+    node_resolver_via_service,
     one,
     payload,
     removal,
@@ -314,10 +314,13 @@ class InputType(relay.Node):
         served, texts = localized(self.row, INPUT_FIELDS, await reader_languages(info, language))
         return LocalizedInputType(language=served, text=texts["text"], response=texts["response"])
 
-    @strawberry.field(description="Who contributed it.")
-    async def participation(self, info: Info[Context, None]) -> ParticipationType | None:
-        loader = info.context.loader("participation_by_id", participation_by_id)
-        return ParticipationType.from_model(await loader.load(self.participation_uuid))
+    participation = follow(
+        "Who contributed it.",
+        ParticipationType,
+        "participation_by_id",
+        participation_by_id,
+        "participation_uuid",
+    )
 
     @strawberry.field(description="The activity it was contributed to.")
     async def activity(self, info: Info[Context, None]) -> ActivityType | None:
@@ -330,11 +333,7 @@ class InputType(relay.Node):
         page = await loader.load((self.database_id, _ALL_LINKS))
         return [InputLinkType.from_model(link) for link in page.items]
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[InputType | None]:
-        return await nodes_via_service(info, service.get_input, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_input)
 
 
 @converter(
@@ -393,19 +392,17 @@ class ActivityType(relay.Node):
         served, texts = localized(self.row, ACTIVITY_FIELDS, await reader_languages(info, language))
         return LocalizedActivityType(language=served, **texts)
 
-    @strawberry.field(description="The initiative it serves; null if none, or if it is not there for you.")
-    async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
-        if self.initiative_uuid is None:
-            return None
-        loader = info.context.loader("initiative_by_id", initiative_by_id)
-        return InitiativeType.from_model(await loader.load(self.initiative_uuid))
+    initiative = follow(
+        "The initiative it serves; null if none, or if it is not there for you.",
+        InitiativeType,
+        "initiative_by_id",
+        initiative_by_id,
+        "initiative_uuid",
+    )
 
-    @strawberry.field(description="The school, for a school's activity.")
-    async def school(self, info: Info[Context, None]) -> SchoolType | None:
-        if self.school_uuid is None:
-            return None
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(self.school_uuid))
+    school = follow(
+        "The school, for a school's activity.", SchoolType, "school_by_id", school_by_id, "school_uuid"
+    )
 
     participations = children(
         ParticipationType,

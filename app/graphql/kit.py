@@ -646,6 +646,31 @@ def children(
     return strawberry.field(resolver=resolver, **field)
 
 
+# --- references ---------------------------------------------------------------------------------------
+
+
+def follow(
+    description: str, node: Any, loader_name: str, factory: Any, key: str, *, convert: str = "from_model"
+) -> Any:
+    """The field of the object a row's foreign key names, read for many rows at once through the
+    request's `loader_name` loader by the row's private UUID attribute `key`; null when the key is
+    null, or when the loader finds nothing there for the caller:
+
+        school = follow("The school, for a school's plan.", SchoolType, "school_by_id", school_by_id,
+                        "school_uuid")
+    """
+
+    async def resolve(self: Any, info: Any) -> Any:
+        row_id = getattr(self, key)
+        if row_id is None:
+            return None
+        row = await info.context.loader(loader_name, factory).load(row_id)
+        return getattr(node, convert)(row)
+
+    resolve.__annotations__ = {"info": Info[Context, None], "return": node | None}
+    return strawberry.field(resolver=resolve, description=description)
+
+
 # --- node resolution ---------------------------------------------------------------------------------
 
 
@@ -659,6 +684,18 @@ def node_resolver(loader_name: str, factory: Any, *, via: str = "loader", conver
     ) -> list[Any]:
         load = load_nodes if via == "load_nodes" else nodes_via_loader
         return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
+
+    return classmethod(resolve_nodes)
+
+
+def node_resolver_via_service(fetch: Any, *, convert: str = "from_model") -> Any:
+    """A Relay type's `resolve_nodes` through the service's `fetch(session, principal, id)`, one id at
+    a time (see `nodes_via_service`), converting each with the type's `convert` classmethod."""
+
+    async def resolve_nodes(
+        cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return await nodes_via_service(info, fetch, node_ids, getattr(cls, convert))
 
     return classmethod(resolve_nodes)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,7 +27,7 @@ from app.graphql.kit import (
     listing,
     mutation,
     node_resolver,
-    nodes_via_service,
+    node_resolver_via_service,
     payload,
     read,
 )
@@ -108,11 +107,7 @@ class PersonType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PersonType | None]:
-        return await nodes_via_service(info, service.get_person, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_person)
 
 
 @converter(
@@ -148,11 +143,7 @@ class UserType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[UserType | None]:
-        return await nodes_via_service(info, service.get_user, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_user)
 
 
 @converter(ApiClient, scopes=lambda row: list(row.scopes))
@@ -167,11 +158,7 @@ class ApiClientType(relay.Node):
     version: int
     created_at: datetime
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ApiClientType | None]:
-        return await nodes_via_service(info, service.get_api_client, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_api_client)
 
 
 @strawberry.type(name="RoleGrant")

@@ -28,6 +28,7 @@ from app.graphql.kit import (
     children,
     converter,
     create,
+    follow,
     id_arg,
     id_input,
     listing,
@@ -346,10 +347,9 @@ class PlacementType(relay.Node):
     stakeholder_uuid: strawberry.Private[uuid.UUID]
     initiative_uuid: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="Who is placed.")
-    async def stakeholder(self, info: Info[Context, None]) -> StakeholderType | None:
-        loader = info.context.loader("stakeholder_by_id", stakeholder_by_id)
-        return StakeholderType.from_model(await loader.load(self.stakeholder_uuid))
+    stakeholder = follow(
+        "Who is placed.", StakeholderType, "stakeholder_by_id", stakeholder_by_id, "stakeholder_uuid"
+    )
 
     @strawberry.field(description="The initiative this placement belongs to.")
     async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
@@ -524,12 +524,9 @@ class InitiativeType(relay.Node):
     async def owner(self, info: Info[Context, None]) -> PersonType | None:
         return await person_of(info, self.owner_person_id)
 
-    @strawberry.field(description="The school, for a school's initiative.")
-    async def school(self, info: Info[Context, None]) -> SchoolType | None:
-        if self.school_uuid is None:
-            return None
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(self.school_uuid))
+    school = follow(
+        "The school, for a school's initiative.", SchoolType, "school_by_id", school_by_id, "school_uuid"
+    )
 
     measures = children(
         IndicatorType,

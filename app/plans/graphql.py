@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -44,13 +43,14 @@ from app.graphql.kit import (
     converter,
     create,
     fields,
+    follow,
     id_arg,
     id_input,
     listing,
     mutate,
     mutation,
     node_resolver,
-    nodes_via_service,
+    node_resolver_via_service,
     one,
     payload,
     read,
@@ -319,11 +319,7 @@ class ActionStepType(relay.Node):
     async def owner(self, info: Info[Context, None]) -> PersonType | None:
         return await person_of(info, self.owner_uuid)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ActionStepType | None]:
-        return await nodes_via_service(info, service.get_action_step, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_action_step)
 
 
 @converter(Strategy, ids={"plan_id": "Plan", "goal_id": "Goal", "carried_from_id": "Strategy"})
@@ -354,11 +350,7 @@ class StrategyType(relay.Node):
         description="Its action steps, oldest first.",
     )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[StrategyType | None]:
-        return await nodes_via_service(info, _get_strategy, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(_get_strategy)
 
 
 @strawberry.type(
@@ -423,11 +415,7 @@ class GoalType(relay.Node):
         description="Its strategies, oldest first.",
     )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[GoalType | None]:
-        return await nodes_via_service(info, service.get_goal, node_ids, cls.from_view)
+    resolve_nodes = node_resolver_via_service(service.get_goal, convert="from_view")
 
 
 SignOffKindEnum = strawberry.enum(
@@ -586,11 +574,7 @@ class PlanRevisionType(relay.Node):
         loader = info.context.loader("plan_by_id", plan_by_id)
         return PlanType.from_model(await loader.load(self.plan_uuid))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PlanRevisionType | None]:
-        return await nodes_via_service(info, service.get_revision, node_ids, cls.from_view)
+    resolve_nodes = node_resolver_via_service(service.get_revision, convert="from_view")
 
 
 @converter(
@@ -621,11 +605,7 @@ class ReviewCheckpointType(relay.Node):
         people = await asyncio.gather(*(person_of(info, p) for p in self.attendee_person_ids))
         return [person for person in people if person is not None]
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ReviewCheckpointType | None]:
-        return await nodes_via_service(info, _get_checkpoint, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(_get_checkpoint)
 
 
 @converter(StepProgress, ids={"action_step_id": ("ActionStep", "id")})
@@ -800,12 +780,9 @@ class PlanType(relay.Node):
     school_uuid: strawberry.Private[uuid.UUID | None]
     initiative_uuid: strawberry.Private[uuid.UUID | None]
 
-    @strawberry.field(description="The school, for a school's plan.")
-    async def school(self, info: Info[Context, None]) -> SchoolType | None:
-        if self.school_uuid is None:
-            return None
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(self.school_uuid))
+    school = follow(
+        "The school, for a school's plan.", SchoolType, "school_by_id", school_by_id, "school_uuid"
+    )
 
     @strawberry.field(
         description="The initiative it carries out; null if none, or if it is not there for you."

@@ -35,6 +35,7 @@ from app.graphql.kit import (
     changes_of,
     converter,
     create,
+    follow,
     id_arg,
     listing,
     mutation,
@@ -297,10 +298,7 @@ class WalkthroughType(relay.Node):
     async def observer(self, info: Info[Context, None]) -> PersonType | None:
         return await person_of(info, self.observer_person_id)
 
-    @strawberry.field(description="The school walked through.")
-    async def school(self, info: Info[Context, None]) -> SchoolType | None:
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(self.school_uuid))
+    school = follow("The school walked through.", SchoolType, "school_by_id", school_by_id, "school_uuid")
 
     @strawberry.field(
         description="The share of classrooms at each level (suppressed below three classrooms)."

@@ -18,6 +18,7 @@ from app.graphql.kit import (
     changes_of,
     converter,
     create,
+    follow,
     mutation,
     node_resolver,
     one,
@@ -135,10 +136,9 @@ class SchoolType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @strawberry.field(description="The district the school belongs to.")
-    async def district(self, info: Info[Context, None]) -> DistrictType | None:
-        loader = info.context.loader("district_by_id", district_by_id)
-        return DistrictType.from_model(await loader.load(self.district_id))
+    district = follow(
+        "The district the school belongs to.", DistrictType, "district_by_id", district_by_id, "district_id"
+    )
 
     resolve_nodes = node_resolver("school_by_id", school_by_id)
 
