@@ -829,13 +829,13 @@ class PlanType(relay.Node):
         page = await loader.load((self.database_id, _ALL))
         return [PlanSignOffType.from_model(r) for r in page.items]
 
-    @strawberry.field(description="The evidence pre-planning collected, oldest first.")
-    async def evidence_connection(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[EvidenceType]:
-        loader = info.context.loader("plan_evidence_by_plan", evidence_by_plan)
-        result = await loader.load((self.database_id, page_request(first, after)))
-        return Connection.from_page(result, EvidenceType.from_model)
+    evidence_connection = children(
+        EvidenceType,
+        "plan_evidence_by_plan",
+        evidence_by_plan,
+        updated_since=False,
+        description="The evidence pre-planning collected, oldest first.",
+    )
 
     @strawberry.field(
         description=f"The barriers of its co-creation it carries unanswered, with the reasons, oldest first "
@@ -848,15 +848,13 @@ class PlanType(relay.Node):
         page = await loader.load((self.database_id, _ALL))
         return [AcceptedRiskType.from_model(r) for r in page.items]
 
-    @strawberry.field(
-        description="The barriers of its co-creation it carries unanswered, with the reasons, oldest first."
+    accepted_risks_connection = children(
+        AcceptedRiskType,
+        "plan_accepted_risks_by_plan",
+        accepted_risks_by_plan,
+        updated_since=False,
+        description="The barriers of its co-creation it carries unanswered, with the reasons, oldest first.",
     )
-    async def accepted_risks_connection(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[AcceptedRiskType]:
-        loader = info.context.loader("plan_accepted_risks_by_plan", accepted_risks_by_plan)
-        result = await loader.load((self.database_id, page_request(first, after)))
-        return Connection.from_page(result, AcceptedRiskType.from_model)
 
     @strawberry.field(description="Its revisions, proposed, accepted and rejected, oldest first.")
     async def revisions(
