@@ -84,7 +84,7 @@ from app.graphql.relay import (
     parse_global_id,
     present_fields,
 )
-from app.identity.graphql import PersonType, person_of
+from app.identity.graphql import person_field
 from app.initiatives.graphql import (
     InitiativeType,
     ParticipationLevelEnum,
@@ -243,12 +243,11 @@ class ParticipationType(relay.Node):
     activity_uuid: strawberry.Private[uuid.UUID]
     stakeholder_uuid: strawberry.Private[uuid.UUID | None]
 
-    @strawberry.field(
-        description="The person who took part: null for a stakeholder, and for callers who do not read "
-        "the district's people."
+    person = person_field(
+        "The person who took part: null for a stakeholder, and for callers who do not read "
+        "the district's people.",
+        "person_id",
     )
-    async def person(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.person_id)
 
     @strawberry.field(
         description="The stakeholder who took part: null for a person, and for callers who do not see the "

@@ -86,6 +86,16 @@ async def person_of(
     return PersonType.from_model(person) if person is not None else None
 
 
+def person_field(description: str, reference: str) -> Any:
+    """The field of the person the object's `reference` attribute names (a global id or a UUID), read
+    as `person_of` reads it: `owner = person_field("Who owns it; ...", "owner_person_id")`."""
+
+    async def resolve(self: Any, info: Info[Context, None]) -> PersonType | None:
+        return await person_of(info, getattr(self, reference))
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
 @converter(Person, tags=lambda row: list(row.tags))
 @strawberry.type(
     name="Person", description="Anyone the work involves: staff, family, community member, partner."

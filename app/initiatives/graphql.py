@@ -48,7 +48,7 @@ from app.graphql.relay import (
     node_uuid,
     page_request,
 )
-from app.identity.graphql import PersonType, person_of
+from app.identity.graphql import person_field
 from app.initiatives import service
 from app.initiatives.models import (
     CapacityCategory,
@@ -517,12 +517,11 @@ class InitiativeType(relay.Node):
     updated_at: datetime
     school_uuid: strawberry.Private[uuid.UUID | None]
 
-    @strawberry.field(
-        description="The person who owns the initiative; null when none is named, and for "
-        "callers who do not read the district's people."
+    owner = person_field(
+        "The person who owns the initiative; null when none is named, and for "
+        "callers who do not read the district's people.",
+        "owner_person_id",
     )
-    async def owner(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.owner_person_id)
 
     school = follow(
         "The school, for a school's initiative.", SchoolType, "school_by_id", school_by_id, "school_uuid"

@@ -70,7 +70,7 @@ from app.graphql.relay import (
     parse_global_id,
     present_fields,
 )
-from app.identity.graphql import PersonType, person_of
+from app.identity.graphql import PersonType, person_field, person_of
 from app.initiatives.graphql import (
     DirectionEnum,
     IndicatorKindEnum,
@@ -246,9 +246,9 @@ class CollaboratorType(relay.Node):
     updated_at: datetime
     person_uuid: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="The person; null for callers who do not read the district's people.")
-    async def person(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.person_uuid)
+    person = person_field(
+        "The person; null for callers who do not read the district's people.", "person_uuid"
+    )
 
     resolve_nodes = node_resolver("collaborator_by_id", collaborator_by_id, via="load_nodes")
 
@@ -315,9 +315,7 @@ class ActionStepType(relay.Node):
     owner_uuid: strawberry.Private[uuid.UUID | None]
     step: strawberry.Private[Any]
 
-    @strawberry.field(description="Who owns it; null if nobody, or for callers who do not read people.")
-    async def owner(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.owner_uuid)
+    owner = person_field("Who owns it; null if nobody, or for callers who do not read people.", "owner_uuid")
 
     resolve_nodes = node_resolver_via_service(service.get_action_step)
 

@@ -59,7 +59,7 @@ from app.graphql.relay import (
     parse_optional_global_id,
     present_fields,
 )
-from app.identity.graphql import PersonType, person_of
+from app.identity.graphql import person_field
 from app.plans.graphql import (
     ProposeRevisionInput,
     RevisionCauseInput,
@@ -230,12 +230,10 @@ class ObservationType(relay.Node):
     updated_at: datetime
     walkthrough_uuid: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(
-        description="The teacher whose classroom it is; null for callers who do not read "
-        "the district's people."
+    teacher = person_field(
+        "The teacher whose classroom it is; null for callers who do not read the district's people.",
+        "teacher_person_id",
     )
-    async def teacher(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.teacher_person_id)
 
     @strawberry.field(description="The walkthrough it is part of.")
     async def walkthrough(self, info: Info[Context, None]) -> WalkthroughType | None:
@@ -291,12 +289,10 @@ class WalkthroughType(relay.Node):
     updated_at: datetime
     school_uuid: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(
-        description="Who walked through; null when not recorded, and for callers who do not "
-        "read the district's people."
+    observer = person_field(
+        "Who walked through; null when not recorded, and for callers who do not read the district's people.",
+        "observer_person_id",
     )
-    async def observer(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.observer_person_id)
 
     school = follow("The school walked through.", SchoolType, "school_by_id", school_by_id, "school_uuid")
 
