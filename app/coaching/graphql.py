@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -234,6 +235,23 @@ class PracticeFootprintType:
 # --- queries ----------------------------------------------------------------------------------------
 
 
+def _of_cycle(description: str, node: Any, call: Any) -> Any:
+    """A top-level list of what one coaching cycle holds, by the cycle's global id (`cycleId`, a
+    `not_found` error for anything else); the reads are audited, so they run in a unit of work that
+    commits."""
+
+    async def resolve(self: Any, info: Info[Context, None], cycle_id: relay.GlobalID) -> Any:
+        row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
+        async with info.context.transaction() as session:
+            rows = await call(session, info.context.principal, row_id)
+        return [node.from_model(row) for row in rows]
+
+    resolve.__annotations__["return"] = list[node]
+    return strawberry.field(
+        resolver=resolve, permission_classes=AUTHENTICATED, description=description, metadata=cost(20)
+    )
+
+
 @strawberry.type
 class CoachingQuery:
     @strawberry.field(permission_classes=AUTHENTICATED, description="The district's practice catalogue.")
@@ -305,16 +323,9 @@ class CoachingQuery:
             found = await coaching.cycles_by_id(session, info.context.principal, [row_id])
         return CoachingCycleType.from_model(found[row_id]) if row_id in found else None
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED, description="A cycle's sessions in time order.", metadata=cost(20)
+    coaching_sessions = _of_cycle(
+        "A cycle's sessions in time order.", CoachingSessionType, coaching.list_sessions
     )
-    async def coaching_sessions(
-        self, info: Info[Context, None], cycle_id: relay.GlobalID
-    ) -> list[CoachingSessionType]:
-        row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
-        async with info.context.transaction() as session:
-            rows = await coaching.list_sessions(session, info.context.principal, row_id)
-        return [CoachingSessionType.from_model(r) for r in rows]
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -327,31 +338,13 @@ class CoachingQuery:
         rows = await read(info, coaching.coaching_sessions_for, start, end)
         return [CoachingSessionType.from_model(s) for s, _ in rows]
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Walkthrough observations linked to a cycle.",
-        metadata=cost(20),
+    coaching_observations = _of_cycle(
+        "Walkthrough observations linked to a cycle.", CoachingObservationType, coaching.list_observations
     )
-    async def coaching_observations(
-        self, info: Info[Context, None], cycle_id: relay.GlobalID
-    ) -> list[CoachingObservationType]:
-        row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
-        async with info.context.transaction() as session:
-            links = await coaching.list_observations(session, info.context.principal, row_id)
-        return [CoachingObservationType.from_model(link) for link in links]
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Whom the teacher shared a cycle with.",
-        metadata=cost(20),
+    coaching_shares = _of_cycle(
+        "Whom the teacher shared a cycle with.", CoachingShareType, coaching.list_shares
     )
-    async def coaching_shares(
-        self, info: Info[Context, None], cycle_id: relay.GlobalID
-    ) -> list[CoachingShareType]:
-        row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
-        async with info.context.transaction() as session:
-            rows = await coaching.list_shares(session, info.context.principal, row_id)
-        return [CoachingShareType.from_model(r) for r in rows]
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
