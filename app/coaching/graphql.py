@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,17 +40,17 @@ from app.graphql.cost import cost
 from app.graphql.errors import run_mutation, validate_input
 from app.graphql.kit import (
     Id,
-    RemovalPayload,
     RemoveInput,
     answer,
     audited_node_resolver,
+    change,
     converter,
-    fields,
+    create,
     mutate,
+    mutation,
     payload,
     read,
-    remove,
-    update,
+    removal,
     version_field,
 )
 from app.graphql.permissions import AUTHENTICATED
@@ -234,6 +235,23 @@ class PracticeFootprintType:
 # --- queries ----------------------------------------------------------------------------------------
 
 
+def _of_cycle(description: str, node: Any, call: Any) -> Any:
+    """A top-level list of what one coaching cycle holds, by the cycle's global id (`cycleId`, a
+    `not_found` error for anything else); the reads are audited, so they run in a unit of work that
+    commits."""
+
+    async def resolve(self: Any, info: Info[Context, None], cycle_id: relay.GlobalID) -> Any:
+        row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
+        async with info.context.transaction() as session:
+            rows = await call(session, info.context.principal, row_id)
+        return [node.from_model(row) for row in rows]
+
+    resolve.__annotations__["return"] = list[node]
+    return strawberry.field(
+        resolver=resolve, permission_classes=AUTHENTICATED, description=description, metadata=cost(20)
+    )
+
+
 @strawberry.type
 class CoachingQuery:
     @strawberry.field(permission_classes=AUTHENTICATED, description="The district's practice catalogue.")
@@ -305,16 +323,9 @@ class CoachingQuery:
             found = await coaching.cycles_by_id(session, info.context.principal, [row_id])
         return CoachingCycleType.from_model(found[row_id]) if row_id in found else None
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED, description="A cycle's sessions in time order.", metadata=cost(20)
+    coaching_sessions = _of_cycle(
+        "A cycle's sessions in time order.", CoachingSessionType, coaching.list_sessions
     )
-    async def coaching_sessions(
-        self, info: Info[Context, None], cycle_id: relay.GlobalID
-    ) -> list[CoachingSessionType]:
-        row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
-        async with info.context.transaction() as session:
-            rows = await coaching.list_sessions(session, info.context.principal, row_id)
-        return [CoachingSessionType.from_model(r) for r in rows]
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -327,31 +338,13 @@ class CoachingQuery:
         rows = await read(info, coaching.coaching_sessions_for, start, end)
         return [CoachingSessionType.from_model(s) for s, _ in rows]
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Walkthrough observations linked to a cycle.",
-        metadata=cost(20),
+    coaching_observations = _of_cycle(
+        "Walkthrough observations linked to a cycle.", CoachingObservationType, coaching.list_observations
     )
-    async def coaching_observations(
-        self, info: Info[Context, None], cycle_id: relay.GlobalID
-    ) -> list[CoachingObservationType]:
-        row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
-        async with info.context.transaction() as session:
-            links = await coaching.list_observations(session, info.context.principal, row_id)
-        return [CoachingObservationType.from_model(link) for link in links]
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Whom the teacher shared a cycle with.",
-        metadata=cost(20),
+    coaching_shares = _of_cycle(
+        "Whom the teacher shared a cycle with.", CoachingShareType, coaching.list_shares
     )
-    async def coaching_shares(
-        self, info: Info[Context, None], cycle_id: relay.GlobalID
-    ) -> list[CoachingShareType]:
-        row_id = parse_global_id(cycle_id, "CoachingCycle", field="cycleId")
-        async with info.context.transaction() as session:
-            rows = await coaching.list_shares(session, info.context.principal, row_id)
-        return [CoachingShareType.from_model(r) for r in rows]
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -441,6 +434,7 @@ CoachingSharePayload = payload("CoachingSharePayload", coaching_share=CoachingSh
 _PRACTICE = answer(PracticePayload, practice=PracticeType.from_model)
 _COACHING_CYCLE = answer(CoachingCyclePayload, coaching_cycle=CoachingCycleType.from_model)
 _COACHING_SESSION = answer(CoachingSessionPayload, coaching_session=CoachingSessionType.from_model)
+_COACHING_SHARE = answer(CoachingSharePayload, coaching_share=CoachingShareType.from_model)
 _COACHING_OBSERVATION = answer(
     CoachingObservationPayload, coaching_observation=CoachingObservationType.from_model
 )
@@ -448,13 +442,15 @@ _COACHING_OBSERVATION = answer(
 
 @strawberry.type
 class CoachingMutation:
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a practice to the catalogue.")
-    async def create_practice(self, info: Info[Context, None], input: CreatePracticeInput) -> PracticePayload:
-        return await mutate(info, _PRACTICE, catalogue.create_practice, fields(PracticeCreate, input))
+    create_practice = mutation(
+        "Add a practice to the catalogue.",
+        create(CreatePracticeInput, _PRACTICE, catalogue.create_practice, PracticeCreate),
+    )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change or retire a practice.")
-    async def update_practice(self, info: Info[Context, None], input: UpdatePracticeInput) -> PracticePayload:
-        return await update(info, _PRACTICE, catalogue.update_practice, input, "Practice", PracticeUpdate)
+    update_practice = mutation(
+        "Change or retire a practice.",
+        change(UpdatePracticeInput, _PRACTICE, catalogue.update_practice, PracticeUpdate),
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Start a coaching cycle.")
     async def start_coaching_cycle(
@@ -476,40 +472,33 @@ class CoachingMutation:
 
         return await run_mutation(info.context, work, _COACHING_CYCLE.failed)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a coaching cycle.")
-    async def update_coaching_cycle(
-        self, info: Info[Context, None], input: UpdateCoachingCycleInput
-    ) -> CoachingCyclePayload:
-        return await update(
-            info, _COACHING_CYCLE, coaching.update_cycle, input, "CoachingCycle", CoachingCycleUpdate
+    update_coaching_cycle = mutation(
+        "Change a coaching cycle.",
+        change(UpdateCoachingCycleInput, _COACHING_CYCLE, coaching.update_cycle, CoachingCycleUpdate),
+    )
+
+    schedule_coaching_session = mutation(
+        "Schedule a coaching session.",
+        create(
+            ScheduleCoachingSessionInput, _COACHING_SESSION, coaching.schedule_session, CoachingSessionCreate
+        ).under("cycle_id", "CoachingCycle"),
+    )
+
+    cancel_coaching_session = mutation(
+        "Cancel a coaching session.", removal(RemoveInput, coaching.cancel_session, "CoachingSession")
+    )
+
+    link_coaching_observation = mutation(
+        "Link a walkthrough observation.",
+        create(
+            LinkCoachingObservationInput,
+            _COACHING_OBSERVATION,
+            coaching.link_observation,
+            CoachingObservationCreate,
         )
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Schedule a coaching session.")
-    async def schedule_coaching_session(
-        self, info: Info[Context, None], input: ScheduleCoachingSessionInput
-    ) -> CoachingSessionPayload:
-        cycle = Id(input.cycle_id, "CoachingCycle", "cycleId")
-        data = fields(CoachingSessionCreate, input, exclude={"cycle_id"})
-        return await mutate(info, _COACHING_SESSION, coaching.schedule_session, cycle, data)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Cancel a coaching session.")
-    async def cancel_coaching_session(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, coaching.cancel_session, input, "CoachingSession")
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Link a walkthrough observation.")
-    async def link_coaching_observation(
-        self, info: Info[Context, None], input: LinkCoachingObservationInput
-    ) -> CoachingObservationPayload:
-        async def work(session: AsyncSession) -> CoachingObservationPayload:
-            cycle_id = parse_global_id(input.cycle_id, "CoachingCycle", field="cycleId")
-            observation = parse_global_id(
-                input.observation_id, "WalkthroughObservation", field="observationId"
-            )
-            data = CoachingObservationCreate(observation_id=observation, support_given=input.support_given)
-            link = await coaching.link_observation(session, info.context.principal, cycle_id, data)
-            return CoachingObservationPayload(coaching_observation=CoachingObservationType.from_model(link))
-
-        return await run_mutation(info.context, work, _COACHING_OBSERVATION.failed)
+        .under("cycle_id", "CoachingCycle")
+        .ids(observation_id="WalkthroughObservation"),
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Say whether the support was given.")
     async def set_coaching_support_given(
@@ -525,20 +514,13 @@ class CoachingMutation:
             expected_version=input.expected_version,
         )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Share your coaching cycle.")
-    async def share_coaching_cycle(
-        self, info: Info[Context, None], input: ShareCoachingCycleInput
-    ) -> CoachingSharePayload:
-        async def work(session: AsyncSession) -> CoachingSharePayload:
-            cycle_id = parse_global_id(input.cycle_id, "CoachingCycle", field="cycleId")
-            person_id = parse_global_id(input.person_id, "Person", field="personId")
-            share = await coaching.share_cycle(
-                session, info.context.principal, cycle_id, CoachingShareCreate(person_id=person_id)
-            )
-            return CoachingSharePayload(coaching_share=CoachingShareType.from_model(share))
+    share_coaching_cycle = mutation(
+        "Share your coaching cycle.",
+        create(ShareCoachingCycleInput, _COACHING_SHARE, coaching.share_cycle, CoachingShareCreate)
+        .under("cycle_id", "CoachingCycle")
+        .ids(person_id="Person"),
+    )
 
-        return await run_mutation(info.context, work, answer(CoachingSharePayload).failed)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Withdraw a share you made.")
-    async def unshare_coaching_cycle(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, coaching.unshare_cycle, input, "CoachingShare")
+    unshare_coaching_cycle = mutation(
+        "Withdraw a share you made.", removal(RemoveInput, coaching.unshare_cycle, "CoachingShare")
+    )

@@ -8,7 +8,6 @@ who may record what and how dispositions move all live in `app.engagement.servic
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -56,22 +55,25 @@ from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.kit import (
     Id,
-    RemovalPayload,
     answer,
+    arg,
+    change,
     changes_of,
     children,
     converter,
+    create,
     fields,
+    follow,
+    id_arg,
     id_input,
+    listing,
     mutate,
-    node_by_id,
+    mutation,
     node_resolver,
-    nodes_via_service,
+    node_resolver_via_service,
+    one,
     payload,
-    read,
-    ref,
-    remove,
-    update,
+    removal,
 )
 from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
@@ -82,7 +84,7 @@ from app.graphql.relay import (
     parse_global_id,
     present_fields,
 )
-from app.identity.graphql import PersonType, person_of
+from app.identity.graphql import person_field
 from app.initiatives.graphql import (
     InitiativeType,
     ParticipationLevelEnum,
@@ -241,12 +243,11 @@ class ParticipationType(relay.Node):
     activity_uuid: strawberry.Private[uuid.UUID]
     stakeholder_uuid: strawberry.Private[uuid.UUID | None]
 
-    @strawberry.field(
-        description="The person who took part: null for a stakeholder, and for callers who do not read "
-        "the district's people."
+    person = person_field(
+        "The person who took part: null for a stakeholder, and for callers who do not read "
+        "the district's people.",
+        "person_id",
     )
-    async def person(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.person_id)
 
     @strawberry.field(
         description="The stakeholder who took part: null for a person, and for callers who do not see the "
@@ -312,10 +313,13 @@ class InputType(relay.Node):
         served, texts = localized(self.row, INPUT_FIELDS, await reader_languages(info, language))
         return LocalizedInputType(language=served, text=texts["text"], response=texts["response"])
 
-    @strawberry.field(description="Who contributed it.")
-    async def participation(self, info: Info[Context, None]) -> ParticipationType | None:
-        loader = info.context.loader("participation_by_id", participation_by_id)
-        return ParticipationType.from_model(await loader.load(self.participation_uuid))
+    participation = follow(
+        "Who contributed it.",
+        ParticipationType,
+        "participation_by_id",
+        participation_by_id,
+        "participation_uuid",
+    )
 
     @strawberry.field(description="The activity it was contributed to.")
     async def activity(self, info: Info[Context, None]) -> ActivityType | None:
@@ -328,11 +332,7 @@ class InputType(relay.Node):
         page = await loader.load((self.database_id, _ALL_LINKS))
         return [InputLinkType.from_model(link) for link in page.items]
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[InputType | None]:
-        return await nodes_via_service(info, service.get_input, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_input)
 
 
 @converter(
@@ -391,19 +391,17 @@ class ActivityType(relay.Node):
         served, texts = localized(self.row, ACTIVITY_FIELDS, await reader_languages(info, language))
         return LocalizedActivityType(language=served, **texts)
 
-    @strawberry.field(description="The initiative it serves; null if none, or if it is not there for you.")
-    async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
-        if self.initiative_uuid is None:
-            return None
-        loader = info.context.loader("initiative_by_id", initiative_by_id)
-        return InitiativeType.from_model(await loader.load(self.initiative_uuid))
+    initiative = follow(
+        "The initiative it serves; null if none, or if it is not there for you.",
+        InitiativeType,
+        "initiative_by_id",
+        initiative_by_id,
+        "initiative_uuid",
+    )
 
-    @strawberry.field(description="The school, for a school's activity.")
-    async def school(self, info: Info[Context, None]) -> SchoolType | None:
-        if self.school_uuid is None:
-            return None
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(self.school_uuid))
+    school = follow(
+        "The school, for a school's activity.", SchoolType, "school_by_id", school_by_id, "school_uuid"
+    )
 
     participations = children(
         ParticipationType,
@@ -608,42 +606,24 @@ class RepresentationType:
 
 @strawberry.type
 class EngagementQuery:
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Activities you can read (your school's, the district's for district-wide roles, the "
-        "published ones and those you took part in), oldest first.",
+    activities = listing(
+        "Activities you can read (your school's, the district's for district-wide roles, the published ones "
+        "and those you took part in), oldest first.",
+        ActivityType,
+        service.list_activities,
+        service.ActivityFilter,
+        initiative_id=id_arg("Initiative"),
+        school_id=id_arg("School"),
+        mode=arg(ModeEnum),
+        status=arg(ActivityStatusEnum),
     )
-    async def activities(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-        initiative_id: relay.GlobalID | None = None,
-        school_id: relay.GlobalID | None = None,
-        mode: ModeEnum | None = None,  # type: ignore[valid-type]
-        status: ActivityStatusEnum | None = None,  # type: ignore[valid-type]
-    ) -> Connection[ActivityType]:
-        page = page_request(first, after, updated_since)
-        filters = service.ActivityFilter(
-            initiative_id=(
-                parse_global_id(initiative_id, "Initiative", field="initiativeId") if initiative_id else None
-            ),
-            school_id=parse_global_id(school_id, "School", field="schoolId") if school_id else None,
-            mode=mode,
-            status=status,
-        )
-        result = await read(info, service.list_activities, page, filters)
-        return Connection.from_page(result, ActivityType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One activity by its global id; null if it is not there for you.",
+    activity = one(
+        "One activity by its global id; null if it is not there for you.",
+        ActivityType,
+        "activity_by_id",
+        activity_by_id,
     )
-    async def activity(self, info: Info[Context, None], id: relay.GlobalID) -> ActivityType | None:
-        return await node_by_id(
-            info, id, "Activity", "activity_by_id", activity_by_id, ActivityType.from_model
-        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -822,88 +802,49 @@ _INPUT = answer(InputPayload, input=InputType.from_model)
 
 @strawberry.type
 class EngagementMutation:
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record a co-creation or co-production activity (district admins and leaders, a "
+    create_activity = mutation(
+        "Record a co-creation or co-production activity (district admins and leaders, a "
         "school's leaders and coaches).",
+        create(CreateActivityInput, _ACTIVITY, service.create_activity, ActivityCreate).ids(
+            initiative_id="Initiative", plan_id="Plan", school_id="School"
+        ),
     )
-    async def create_activity(self, info: Info[Context, None], input: CreateActivityInput) -> ActivityPayload:
-        data = fields(
-            ActivityCreate,
-            input,
-            ref("initiative_id", "Initiative"),
-            ref("plan_id", "Plan"),
-            ref("school_id", "School"),
-        )
-        return await mutate(info, _ACTIVITY, service.create_activity, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change an activity, its status included; send `expectedVersion` to refuse stale writes.",
+    update_activity = mutation(
+        "Change an activity, its status included; send `expectedVersion` to refuse stale writes.",
+        change(UpdateActivityInput, _ACTIVITY, service.update_activity, ActivityUpdate),
     )
-    async def update_activity(self, info: Info[Context, None], input: UpdateActivityInput) -> ActivityPayload:
-        return await update(info, _ACTIVITY, service.update_activity, input, "Activity", ActivityUpdate)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record who took part in an activity; attending a held activity raises the stakeholder's "
+    add_participation = mutation(
+        "Record who took part in an activity; attending a held activity raises the stakeholder's "
         "recorded IAP2 level in its initiative.",
+        create(AddParticipationInput, _PARTICIPATION, service.add_participation, ParticipationCreate)
+        .under("activity_id", "Activity")
+        .ids(stakeholder_id="Stakeholder", person_id="Person"),
     )
-    async def add_participation(
-        self, info: Info[Context, None], input: AddParticipationInput
-    ) -> ParticipationPayload:
-        activity = Id(input.activity_id, "Activity", "activityId")
-        data = fields(
-            ParticipationCreate,
-            input,
-            ref("stakeholder_id", "Stakeholder"),
-            ref("person_id", "Person"),
-            exclude={"activity_id"},
-        )
-        return await mutate(info, _PARTICIPATION, service.add_participation, activity, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change a participation; a participant may change whether they agree to be named.",
+    update_participation = mutation(
+        "Change a participation; a participant may change whether they agree to be named.",
+        change(UpdateParticipationInput, _PARTICIPATION, service.update_participation, ParticipationUpdate),
     )
-    async def update_participation(
-        self, info: Info[Context, None], input: UpdateParticipationInput
-    ) -> ParticipationPayload:
-        return await update(
-            info, _PARTICIPATION, service.update_participation, input, "Participation", ParticipationUpdate
-        )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Take a participation off the record; refused (`conflict`) while it has inputs.",
+    remove_participation = mutation(
+        "Take a participation off the record; refused (`conflict`) while it has inputs.",
+        removal(RemoveParticipationInput, service.remove_participation, "Participation"),
     )
-    async def remove_participation(
-        self, info: Info[Context, None], input: RemoveParticipationInput
-    ) -> RemovalPayload:
-        return await remove(info, service.remove_participation, input, "Participation")
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record what a participant contributed to a held activity: your own, or anyone's in an "
+    add_input = mutation(
+        "Record what a participant contributed to a held activity: your own, or anyone's in an "
         "activity you run.",
+        create(AddInputInput, _INPUT, service.add_input, InputCreate)
+        .under("activity_id", "Activity")
+        .ids(participation_id="Participation"),
     )
-    async def add_input(self, info: Info[Context, None], input: AddInputInput) -> InputPayload:
-        activity = Id(input.activity_id, "Activity", "activityId")
-        data = fields(
-            InputCreate,
-            input,
-            ref("participation_id", "Participation"),
-            exclude={"activity_id"},
-        )
-        return await mutate(info, _INPUT, service.add_input, activity, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record what became of an input and the response; send `expectedVersion` to refuse "
-        "stale writes.",
+    update_input = mutation(
+        "Record what became of an input and the response; send `expectedVersion` to refuse stale writes.",
+        change(UpdateInputInput, _INPUT, service.update_input, InputUpdate),
     )
-    async def update_input(self, info: Info[Context, None], input: UpdateInputInput) -> InputPayload:
-        return await update(info, _INPUT, service.update_input, input, "Input", InputUpdate)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -922,11 +863,10 @@ class EngagementMutation:
 
         return await run_mutation(info.context, work, _link_failed)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED, description="Remove a record of what an input changed."
+    unlink_input = mutation(
+        "Remove a record of what an input changed.",
+        removal(UnlinkInputInput, service.unlink_input, "InputLink"),
     )
-    async def unlink_input(self, info: Info[Context, None], input: UnlinkInputInput) -> RemovalPayload:
-        return await remove(info, service.unlink_input, input, "InputLink")
 
 
 @strawberry.input(description="An activity's text in one language, entered by you; fields left out stay.")

@@ -24,7 +24,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from inspect import Parameter
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from pydantic import BaseModel
@@ -37,6 +38,7 @@ from app.core.errors import NotFound, PermissionDenied
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import load_nodes, node_uuids
+from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 
 P = TypeVar("P")
@@ -314,6 +316,15 @@ class Answer(Generic[P]):
     field: str | None = None
     convert: Callable[[Any], Any] | None = None
 
+    @property
+    def type_name(self) -> str:
+        """The GraphQL type of the object the payload answers (the type its converter belongs to): what
+        the input's `id` of a change to it names."""
+        owner = getattr(self.convert, "__self__", None)
+        if owner is None:
+            raise TypeError(f"{self.payload!r}: its answer is not one object's; name the type")
+        return owner.__strawberry_definition__.name
+
     def ok(self, result: Any) -> P:
         if self.field is None:
             return self.payload()
@@ -385,6 +396,98 @@ async def remove(
     return await mutate(info, removed, call, Id(input.id, type_name), *args)
 
 
+# --- mutation fields ---------------------------------------------------------------------------------
+# An area's mutation in one statement: what it does for the caller (its description), then how: which
+# input, which service function, how it answers. Each is the mutation field `name(input: Input!):
+# Payload!` for an authenticated caller that the hand-written `async def name(self, info, input)` was:
+#
+#     add_evidence = mutation(
+#         "Add evidence pre-planning collected for a plan.",
+#         create(AddEvidenceInput, _EVIDENCE, service.add_evidence, EvidenceCreate)
+#         .under("plan_id", "Plan")
+#         .ids(exemplar_school_id="School"),
+#     )
+
+
+@dataclass(frozen=True)
+class Write:
+    """How a mutation resolves its `input`: `kind` says what it does with the service's `call` (create,
+    change, act, remove; see the functions of those names), answered by `answer`."""
+
+    kind: str
+    input: type
+    answer: Answer[Any]
+    call: Callable[..., Awaitable[Any]]
+    model: type[BaseModel] | None = None
+    type_name: str | None = None
+    parent: tuple[str, str, str] | None = None
+    refs: tuple[tuple[str, str, str], ...] = ()
+
+    def under(self, name: str, type_name: str) -> Write:
+        """Created under the `type_name` the input's field `name` holds the global id of (the parent's
+        id is the service's argument before the data, not part of the request model)."""
+        return dataclasses.replace(self, parent=ref(name, type_name))
+
+    def ids(self, *refs: tuple[str, str, str], **named: str) -> Write:
+        """The input's fields that hold global ids: `ref(...)` tuples, or `owner_person_id="Person"`."""
+        more = tuple(ref(name, type_name) for name, type_name in named.items())
+        return dataclasses.replace(self, refs=self.refs + refs + more)
+
+    async def run(self, info: Info[Context, None], input: Any) -> Any:
+        if self.kind == "remove":
+            return await remove(info, self.call, input, self.type_name)
+        if self.kind == "act":
+            return await mutate(info, self.answer, self.call, Id(input.id, self.type_name))
+        if self.kind == "change":
+            return await update(info, self.answer, self.call, input, self.type_name, self.model, *self.refs)
+        if self.parent is None:
+            return await mutate(info, self.answer, self.call, fields(self.model, input, *self.refs))
+        name, type_name, field = self.parent
+        under = Id(getattr(input, name), type_name, field)
+        data = fields(self.model, input, *self.refs, exclude={name})
+        return await mutate(info, self.answer, self.call, under, data)
+
+
+def mutation(description: str, write: Write) -> Any:
+    """The mutation field that `write` resolves, with its description."""
+
+    async def resolve(self: Any, info: Any, input: Any) -> Any:
+        return await write.run(info, input)
+
+    resolve.__annotations__ = {
+        "info": Info[Context, None],
+        "input": write.input,
+        "return": write.answer.payload,
+    }
+    return strawberry.mutation(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
+
+
+def create(
+    input: type, answer: Answer[Any], call: Callable[..., Awaitable[Any]], model: type[BaseModel]
+) -> Write:
+    """A new object from the input's fields, validated against the request model REST uses:
+    `call(session, principal, data)`, or `call(session, principal, parent_id, data)` `.under(...)` one."""
+    return Write("create", input, answer, call, model)
+
+
+def change(
+    input: type, answer: Answer[Any], call: Callable[..., Awaitable[Any]], model: type[BaseModel]
+) -> Write:
+    """A versioned change (see `update`) of the object the payload answers, named by the input's `id`."""
+    return Write("change", input, answer, call, model, answer.type_name)
+
+
+def act(input: type, answer: Answer[Any], call: Callable[..., Awaitable[Any]]) -> Write:
+    """A step in the life of the object the payload answers, named by the input's `id` (close,
+    publish, withdraw): `call(session, principal, id)`."""
+    return Write("act", input, answer, call, type_name=answer.type_name)
+
+
+def removal(input: type, call: Callable[..., Awaitable[Any]], type_name: str) -> Write:
+    """The removal of the `type_name` the input's `id` names (see `remove`)."""
+    return Write("remove", input, REMOVED, call, type_name=type_name)
+
+
 # --- reads -------------------------------------------------------------------------------------------
 
 
@@ -393,6 +496,110 @@ async def read(info: Info[Context, None], call: Callable[..., Awaitable[R]], *ar
     nothing is written, nothing committed)."""
     async with info.context.session() as session:
         return await call(session, info.context.principal, *args, **kwargs)
+
+
+# --- query fields ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A filter argument of a list field: its GraphQL type (nullable, null by default), and for a global
+    id the type it must name (the filter is given the UUID; an id of another type is `NotFound` on the
+    argument)."""
+
+    type: Any
+    node: str | None = None
+    name: str | None = None
+    description: str | None = None
+
+    def annotation(self) -> Any:
+        type_ = relay.GlobalID if self.node is not None else self.type
+        if self.name is None and self.description is None:
+            return type_ | None
+        return Annotated[type_ | None, strawberry.argument(name=self.name, description=self.description)]
+
+    def value(self, python_name: str, given: Any) -> Any:
+        if self.node is None or given is None:
+            return given
+        return parse_global_id(given, self.node, field=self.name or ref(python_name, self.node)[2])
+
+
+def arg(type_: Any, *, name: str | None = None, description: str | None = None) -> Arg:
+    """A filter argument of `type_`, given to the filter as sent."""
+    return Arg(type_, None, name, description)
+
+
+def id_arg(type_name: str, *, description: str | None = None) -> Arg:
+    """A filter argument holding the global id of a `type_name`."""
+    return Arg(relay.GlobalID, type_name, None, description)
+
+
+def listing(
+    description: str,
+    node: Any,
+    call: Callable[..., Awaitable[Any]],
+    filter: Callable[..., Any] | None = None,
+    *,
+    convert: str = "from_model",
+    updated_since: bool = True,
+    **arguments: Arg,
+) -> Any:
+    """A top-level list field for an authenticated caller, as a connection of `node`:
+
+        plans = listing("Plans you can read, oldest first.", PlanType, service.list_plans,
+                        service.PlanFilter, school_id=id_arg("School"), status=arg(PlanStatusEnum))
+
+    is `plans(first: Int = 50, after: String, updatedSince: DateTime, schoolId: ID, status: PlanStatus):
+    PlanConnection!`, resolved as `call(session, principal, page, PlanFilter(school_id=…, status=…))` on
+    the read session (without `filter`, the arguments are `call`'s keyword arguments).
+    `updated_since=False` leaves that argument out."""
+    if filter is not None:
+        unknown = set(arguments) - set(inspect.signature(filter).parameters)
+        if unknown:
+            raise TypeError(f"{filter!r} has no {sorted(unknown)}")
+
+    async def resolve(
+        self: Any, info: Any, first: Any = 50, after: Any = None, updated_since: Any = None, **given: Any
+    ) -> Any:
+        page = page_request(first, after, updated_since)
+        values = {name: spec.value(name, given.get(name)) for name, spec in arguments.items()}
+        if filter is None:
+            result = await read(info, call, page, **values)
+        else:
+            result = await read(info, call, page, filter(**values))
+        return Connection.from_page(result, getattr(node, convert))
+
+    parameters = [
+        Parameter("self", Parameter.POSITIONAL_OR_KEYWORD),
+        Parameter("info", Parameter.POSITIONAL_OR_KEYWORD, annotation=Info[Context, None]),
+        Parameter("first", Parameter.POSITIONAL_OR_KEYWORD, default=50, annotation=int | None),
+        Parameter("after", Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=str | None),
+    ]
+    if updated_since:
+        parameters.append(
+            Parameter(
+                "updated_since", Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=datetime | None
+            )
+        )
+    parameters += [
+        Parameter(name, Parameter.KEYWORD_ONLY, default=None, annotation=spec.annotation())
+        for name, spec in arguments.items()
+    ]
+    resolve.__signature__ = inspect.Signature(parameters, return_annotation=Connection[node])  # type: ignore[attr-defined]
+    resolve.__annotations__ = {p.name: p.annotation for p in parameters[1:]} | {"return": Connection[node]}
+    return strawberry.field(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
+
+
+def one(description: str, node: Any, loader_name: str, factory: Any, *, convert: str = "from_model") -> Any:
+    """A top-level field answering one `node` by its global id through the request's loader (see
+    `node_by_id`): `plan(id: ID!): Plan`."""
+    type_name = node.__strawberry_definition__.name
+
+    async def resolve(self: Any, info: Any, id: relay.GlobalID) -> Any:
+        return await node_by_id(info, id, type_name, loader_name, factory, getattr(node, convert))
+
+    resolve.__annotations__ = {"info": Info[Context, None], "id": relay.GlobalID, "return": node | None}
+    return strawberry.field(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
 
 
 # --- nested connections ------------------------------------------------------------------------------
@@ -439,6 +646,31 @@ def children(
     return strawberry.field(resolver=resolver, **field)
 
 
+# --- references ---------------------------------------------------------------------------------------
+
+
+def follow(
+    description: str, node: Any, loader_name: str, factory: Any, key: str, *, convert: str = "from_model"
+) -> Any:
+    """The field of the object a row's foreign key names, read for many rows at once through the
+    request's `loader_name` loader by the row's private UUID attribute `key`; null when the key is
+    null, or when the loader finds nothing there for the caller:
+
+        school = follow("The school, for a school's plan.", SchoolType, "school_by_id", school_by_id,
+                        "school_uuid")
+    """
+
+    async def resolve(self: Any, info: Any) -> Any:
+        row_id = getattr(self, key)
+        if row_id is None:
+            return None
+        row = await info.context.loader(loader_name, factory).load(row_id)
+        return getattr(node, convert)(row)
+
+    resolve.__annotations__ = {"info": Info[Context, None], "return": node | None}
+    return strawberry.field(resolver=resolve, description=description)
+
+
 # --- node resolution ---------------------------------------------------------------------------------
 
 
@@ -452,6 +684,18 @@ def node_resolver(loader_name: str, factory: Any, *, via: str = "loader", conver
     ) -> list[Any]:
         load = load_nodes if via == "load_nodes" else nodes_via_loader
         return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
+
+    return classmethod(resolve_nodes)
+
+
+def node_resolver_via_service(fetch: Any, *, convert: str = "from_model") -> Any:
+    """A Relay type's `resolve_nodes` through the service's `fetch(session, principal, id)`, one id at
+    a time (see `nodes_via_service`), converting each with the type's `convert` classmethod."""
+
+    async def resolve_nodes(
+        cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return await nodes_via_service(info, fetch, node_ids, getattr(cls, convert))
 
     return classmethod(resolve_nodes)
 

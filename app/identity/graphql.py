@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,22 +21,21 @@ from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.kit import (
     answer,
+    change,
     converter,
-    fields,
-    mutate,
+    create,
+    listing,
+    mutation,
     node_resolver,
-    nodes_via_service,
+    node_resolver_via_service,
     payload,
     read,
-    update,
 )
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
-    Connection,
     node_uuid,
     optional_global_id,
-    page_request,
     parse_global_id,
     present_fields,
 )
@@ -88,6 +86,16 @@ async def person_of(
     return PersonType.from_model(person) if person is not None else None
 
 
+def person_field(description: str, reference: str) -> Any:
+    """The field of the person the object's `reference` attribute names (a global id or a UUID), read
+    as `person_of` reads it: `owner = person_field("Who owns it; ...", "owner_person_id")`."""
+
+    async def resolve(self: Any, info: Info[Context, None]) -> PersonType | None:
+        return await person_of(info, getattr(self, reference))
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
 @converter(Person, tags=lambda row: list(row.tags))
 @strawberry.type(
     name="Person", description="Anyone the work involves: staff, family, community member, partner."
@@ -109,11 +117,7 @@ class PersonType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PersonType | None]:
-        return await nodes_via_service(info, service.get_person, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_person)
 
 
 @converter(
@@ -149,11 +153,7 @@ class UserType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[UserType | None]:
-        return await nodes_via_service(info, service.get_user, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_user)
 
 
 @converter(ApiClient, scopes=lambda row: list(row.scopes))
@@ -168,11 +168,7 @@ class ApiClientType(relay.Node):
     version: int
     created_at: datetime
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ApiClientType | None]:
-        return await nodes_via_service(info, service.get_api_client, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_api_client)
 
 
 @strawberry.type(name="RoleGrant")
@@ -232,43 +228,13 @@ class IdentityQuery:
         async with info.context.session() as session:
             return MeType.from_model(await service.me(session, info.context.principal))
 
-    @strawberry.field(permission_classes=AUTHENTICATED, description="The people of your district.")
-    async def people(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[PersonType]:
-        page = page_request(first, after, updated_since)
-        result = await read(info, service.list_people, page)
-        return Connection.from_page(result, PersonType.from_model)
+    people = listing("The people of your district.", PersonType, service.list_people)
 
-    @strawberry.field(permission_classes=AUTHENTICATED, description="Accounts of your district (admins).")
-    async def users(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[UserType]:
-        page = page_request(first, after, updated_since)
-        result = await read(info, service.list_users, page)
-        return Connection.from_page(result, UserType.from_model)
+    users = listing("Accounts of your district (admins).", UserType, service.list_users)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED, description="Integrator clients of your district (admins)."
+    api_clients = listing(
+        "Integrator clients of your district (admins).", ApiClientType, service.list_api_clients
     )
-    async def api_clients(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-    ) -> Connection[ApiClientType]:
-        page = page_request(first, after, updated_since)
-        result = await read(info, service.list_api_clients, page)
-        return Connection.from_page(result, ApiClientType.from_model)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -383,13 +349,14 @@ _USER = answer(UserPayload, user=UserType.from_model)
 
 @strawberry.type
 class IdentityMutation:
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a person to your district.")
-    async def create_person(self, info: Info[Context, None], input: CreatePersonInput) -> PersonPayload:
-        return await mutate(info, _PERSON, service.create_person, fields(PersonCreate, input))
+    create_person = mutation(
+        "Add a person to your district.",
+        create(CreatePersonInput, _PERSON, service.create_person, PersonCreate),
+    )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a person.")
-    async def update_person(self, info: Info[Context, None], input: UpdatePersonInput) -> PersonPayload:
-        return await update(info, _PERSON, service.update_person, input, "Person", PersonUpdate)
+    update_person = mutation(
+        "Change a person.", change(UpdatePersonInput, _PERSON, service.update_person, PersonUpdate)
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create an account (district admins).")
     async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> UserPayload:
@@ -406,9 +373,9 @@ class IdentityMutation:
 
         return await run_mutation(info.context, work, lambda errors: UserPayload(user_errors=errors))
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change or deactivate an account.")
-    async def update_user(self, info: Info[Context, None], input: UpdateUserInput) -> UserPayload:
-        return await update(info, _USER, service.update_user, input, "User", UserUpdate)
+    update_user = mutation(
+        "Change or deactivate an account.", change(UpdateUserInput, _USER, service.update_user, UserUpdate)
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Set an account's password (admins).")
     async def reset_user_password(

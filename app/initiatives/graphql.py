@@ -21,34 +21,34 @@ from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.kit import (
-    Id,
-    RemovalPayload,
     answer,
+    arg,
+    change,
     changes_of,
     children,
     converter,
-    fields,
+    create,
+    follow,
+    id_arg,
     id_input,
-    mutate,
-    node_by_id,
+    listing,
+    mutation,
     node_resolver,
+    one,
     payload,
     read,
     ref,
-    remove,
-    update,
+    removal,
     version_field,
 )
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent, parts_by_id
-from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     actor_global_id,
     node_uuid,
     page_request,
-    parse_global_id,
 )
-from app.identity.graphql import PersonType, person_of
+from app.identity.graphql import person_field
 from app.initiatives import service
 from app.initiatives.models import (
     CapacityCategory,
@@ -347,10 +347,9 @@ class PlacementType(relay.Node):
     stakeholder_uuid: strawberry.Private[uuid.UUID]
     initiative_uuid: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="Who is placed.")
-    async def stakeholder(self, info: Info[Context, None]) -> StakeholderType | None:
-        loader = info.context.loader("stakeholder_by_id", stakeholder_by_id)
-        return StakeholderType.from_model(await loader.load(self.stakeholder_uuid))
+    stakeholder = follow(
+        "Who is placed.", StakeholderType, "stakeholder_by_id", stakeholder_by_id, "stakeholder_uuid"
+    )
 
     @strawberry.field(description="The initiative this placement belongs to.")
     async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
@@ -518,19 +517,15 @@ class InitiativeType(relay.Node):
     updated_at: datetime
     school_uuid: strawberry.Private[uuid.UUID | None]
 
-    @strawberry.field(
-        description="The person who owns the initiative; null when none is named, and for "
-        "callers who do not read the district's people."
+    owner = person_field(
+        "The person who owns the initiative; null when none is named, and for "
+        "callers who do not read the district's people.",
+        "owner_person_id",
     )
-    async def owner(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.owner_person_id)
 
-    @strawberry.field(description="The school, for a school's initiative.")
-    async def school(self, info: Info[Context, None]) -> SchoolType | None:
-        if self.school_uuid is None:
-            return None
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(self.school_uuid))
+    school = follow(
+        "The school, for a school's initiative.", SchoolType, "school_by_id", school_by_id, "school_uuid"
+    )
 
     measures = children(
         IndicatorType,
@@ -613,61 +608,33 @@ class InitiativeType(relay.Node):
 
 @strawberry.type
 class InitiativesQuery:
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Initiatives you can see (your school's, the district's for district-wide roles, and "
-        "everything published), oldest first.",
+    initiatives = listing(
+        "Initiatives you can see (your school's, the district's for district-wide roles, and everything "
+        "published), oldest first.",
+        InitiativeType,
+        service.list_initiatives,
+        service.InitiativeFilter,
+        stage=arg(StageEnum),
+        school_id=id_arg("School"),
+        owner_person_id=id_arg("Person"),
+        stakeholder_category=arg(
+            StakeholderCategoryEnum, description="Only initiatives with a stakeholder of this category."
+        ),
     )
-    async def initiatives(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-        stage: StageEnum | None = None,  # type: ignore[valid-type]
-        school_id: relay.GlobalID | None = None,
-        owner_person_id: relay.GlobalID | None = None,
-        stakeholder_category: Annotated[
-            StakeholderCategoryEnum | None,  # type: ignore[valid-type]
-            strawberry.argument(description="Only initiatives with a stakeholder of this category."),
-        ] = None,
-    ) -> Connection[InitiativeType]:
-        page = page_request(first, after, updated_since)
-        filters = service.InitiativeFilter(
-            stage=stage,
-            school_id=parse_global_id(school_id, "School", field="schoolId") if school_id else None,
-            owner_person_id=(
-                parse_global_id(owner_person_id, "Person", field="ownerPersonId") if owner_person_id else None
-            ),
-            stakeholder_category=stakeholder_category,
-        )
-        result = await read(info, service.list_initiatives, page, filters)
-        return Connection.from_page(result, InitiativeType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One initiative by its global id; null if it is not there for you.",
+    initiative = one(
+        "One initiative by its global id; null if it is not there for you.",
+        InitiativeType,
+        "initiative_by_id",
+        initiative_by_id,
     )
-    async def initiative(self, info: Info[Context, None], id: relay.GlobalID) -> InitiativeType | None:
-        return await node_by_id(
-            info, id, "Initiative", "initiative_by_id", initiative_by_id, InitiativeType.from_model
-        )
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="The district's stakeholders, oldest first (leaders, coaches, admins, read clients).",
+    stakeholders = listing(
+        "The district's stakeholders, oldest first (leaders, coaches, admins, read clients).",
+        StakeholderType,
+        service.list_stakeholders,
+        category=arg(StakeholderCategoryEnum),
     )
-    async def stakeholders(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-        category: StakeholderCategoryEnum | None = None,  # type: ignore[valid-type]
-    ) -> Connection[StakeholderType]:
-        page = page_request(first, after, updated_since)
-        result = await read(info, service.list_stakeholders, page, category=category)
-        return Connection.from_page(result, StakeholderType.from_model)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -835,118 +802,80 @@ _OWNER = ref("owner_person_id", "Person")
 
 @strawberry.type
 class InitiativesMutation:
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Start an initiative: the district's (no schoolId) or one school's.",
+    create_initiative = mutation(
+        "Start an initiative: the district's (no schoolId) or one school's.",
+        create(CreateInitiativeInput, _INITIATIVE, service.create_initiative, InitiativeCreate).ids(
+            _OWNER, school_id="School"
+        ),
     )
-    async def create_initiative(
-        self, info: Info[Context, None], input: CreateInitiativeInput
-    ) -> InitiativePayload:
-        school = ref("school_id", "School")
-        data = fields(InitiativeCreate, input, school, _OWNER)
-        return await mutate(info, _INITIATIVE, service.create_initiative, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change an initiative, its stage included; send `expectedVersion` to refuse stale writes.",
+    update_initiative = mutation(
+        "Change an initiative, its stage included; send `expectedVersion` to refuse stale writes.",
+        change(UpdateInitiativeInput, _INITIATIVE, service.update_initiative, InitiativeUpdate).ids(_OWNER),
     )
-    async def update_initiative(
-        self, info: Info[Context, None], input: UpdateInitiativeInput
-    ) -> InitiativePayload:
-        return await update(
-            info, _INITIATIVE, service.update_initiative, input, "Initiative", InitiativeUpdate, _OWNER
-        )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a measure of the public value.")
-    async def add_measure(self, info: Info[Context, None], input: AddMeasureInput) -> MeasurePayload:
-        initiative = Id(input.initiative_id, "Initiative", "initiativeId")
-        data = fields(IndicatorCreate, input, exclude={"initiative_id"})
-        return await mutate(info, _MEASURE, service.add_measure, initiative, data)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a measure.")
-    async def update_measure(self, info: Info[Context, None], input: UpdateMeasureInput) -> MeasurePayload:
-        return await update(info, _MEASURE, service.update_measure, input, "Indicator", IndicatorUpdate)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a measure.")
-    async def remove_measure(self, info: Info[Context, None], input: RemoveMeasureInput) -> RemovalPayload:
-        return await remove(info, service.remove_measure, input, "Indicator")
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add something the initiative needs.")
-    async def add_capacity_item(
-        self, info: Info[Context, None], input: AddCapacityItemInput
-    ) -> CapacityItemPayload:
-        initiative = Id(input.initiative_id, "Initiative", "initiativeId")
-        data = fields(CapacityItemCreate, input, _OWNER, exclude={"initiative_id"})
-        return await mutate(info, _CAPACITY_ITEM, service.add_capacity_item, initiative, data)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a capacity item.")
-    async def update_capacity_item(
-        self, info: Info[Context, None], input: UpdateCapacityItemInput
-    ) -> CapacityItemPayload:
-        return await update(
-            info,
-            _CAPACITY_ITEM,
-            service.update_capacity_item,
-            input,
-            "CapacityItem",
-            CapacityItemUpdate,
-            _OWNER,
-        )
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a capacity item.")
-    async def remove_capacity_item(
-        self, info: Info[Context, None], input: RemoveCapacityItemInput
-    ) -> RemovalPayload:
-        return await remove(info, service.remove_capacity_item, input, "CapacityItem")
-
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Add a member of the district's authorizing environment.",
+    add_measure = mutation(
+        "Add a measure of the public value.",
+        create(AddMeasureInput, _MEASURE, service.add_measure, IndicatorCreate).under(
+            "initiative_id", "Initiative"
+        ),
     )
-    async def create_stakeholder(
-        self, info: Info[Context, None], input: CreateStakeholderInput
-    ) -> StakeholderPayload:
-        data = fields(StakeholderCreate, input, ref("person_id", "Person"))
-        return await mutate(info, _STAKEHOLDER, service.create_stakeholder, data)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a stakeholder.")
-    async def update_stakeholder(
-        self, info: Info[Context, None], input: UpdateStakeholderInput
-    ) -> StakeholderPayload:
-        person = ref("person_id", "Person")
-        return await update(
-            info, _STAKEHOLDER, service.update_stakeholder, input, "Stakeholder", StakeholderUpdate, person
-        )
+    update_measure = mutation(
+        "Change a measure.", change(UpdateMeasureInput, _MEASURE, service.update_measure, IndicatorUpdate)
+    )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Place a stakeholder in an initiative's authorizing environment; the stance opens its "
+    remove_measure = mutation(
+        "Remove a measure.", removal(RemoveMeasureInput, service.remove_measure, "Indicator")
+    )
+
+    add_capacity_item = mutation(
+        "Add something the initiative needs.",
+        create(AddCapacityItemInput, _CAPACITY_ITEM, service.add_capacity_item, CapacityItemCreate)
+        .under("initiative_id", "Initiative")
+        .ids(_OWNER),
+    )
+
+    update_capacity_item = mutation(
+        "Change a capacity item.",
+        change(UpdateCapacityItemInput, _CAPACITY_ITEM, service.update_capacity_item, CapacityItemUpdate).ids(
+            _OWNER
+        ),
+    )
+
+    remove_capacity_item = mutation(
+        "Remove a capacity item.",
+        removal(RemoveCapacityItemInput, service.remove_capacity_item, "CapacityItem"),
+    )
+
+    create_stakeholder = mutation(
+        "Add a member of the district's authorizing environment.",
+        create(CreateStakeholderInput, _STAKEHOLDER, service.create_stakeholder, StakeholderCreate).ids(
+            person_id="Person"
+        ),
+    )
+
+    update_stakeholder = mutation(
+        "Change a stakeholder.",
+        change(UpdateStakeholderInput, _STAKEHOLDER, service.update_stakeholder, StakeholderUpdate).ids(
+            person_id="Person"
+        ),
+    )
+
+    place_stakeholder = mutation(
+        "Place a stakeholder in an initiative's authorizing environment; the stance opens its "
         "stance history.",
+        create(PlaceStakeholderInput, _PLACEMENT, service.place_stakeholder, PlacementCreate)
+        .under("initiative_id", "Initiative")
+        .ids(stakeholder_id="Stakeholder"),
     )
-    async def place_stakeholder(
-        self, info: Info[Context, None], input: PlaceStakeholderInput
-    ) -> PlacementPayload:
-        initiative = Id(input.initiative_id, "Initiative", "initiativeId")
-        stakeholder = ref("stakeholder_id", "Stakeholder")
-        data = fields(PlacementCreate, input, stakeholder, exclude={"initiative_id"})
-        return await mutate(info, _PLACEMENT, service.place_stakeholder, initiative, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change a stakeholder's place; a new stance goes into its history with the evidence.",
+    update_placement = mutation(
+        "Change a stakeholder's place; a new stance goes into its history with the evidence.",
+        change(UpdatePlacementInput, _PLACEMENT, service.update_placement, PlacementUpdate),
     )
-    async def update_placement(
-        self, info: Info[Context, None], input: UpdatePlacementInput
-    ) -> PlacementPayload:
-        return await update(
-            info, _PLACEMENT, service.update_placement, input, "InitiativeStakeholder", PlacementUpdate
-        )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Take a stakeholder out of an initiative's authorizing environment (its history goes too).",
+    remove_placement = mutation(
+        "Take a stakeholder out of an initiative's authorizing environment (its history goes too).",
+        removal(RemovePlacementInput, service.remove_placement, "InitiativeStakeholder"),
     )
-    async def remove_placement(
-        self, info: Info[Context, None], input: RemovePlacementInput
-    ) -> RemovalPayload:
-        return await remove(info, service.remove_placement, input, "InitiativeStakeholder")

@@ -23,7 +23,14 @@ from app.core.errors import NotFound
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.errors import run_mutation, validate_input
-from app.graphql.kit import RemovalPayload, converter, id_input, node_resolver, payload, remove
+from app.graphql.kit import (
+    converter,
+    id_input,
+    mutation,
+    node_resolver,
+    payload,
+    removal,
+)
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import node_uuid, parse_global_id, present_fields
@@ -466,8 +473,7 @@ class MonitoringMutation:
             info.context, work, lambda errors: RecordMeasurementsPayload(user_errors=errors)
         )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a measurement.")
-    async def remove_measurement(
-        self, info: Info[Context, None], input: RemoveMeasurementInput
-    ) -> RemovalPayload:
-        return await remove(info, measurements.remove_measurement, input, "Measurement")
+    remove_measurement = mutation(
+        "Remove a measurement.",
+        removal(RemoveMeasurementInput, measurements.remove_measurement, "Measurement"),
+    )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -36,22 +35,27 @@ from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.kit import (
     VERSIONED,
     Id,
-    RemovalPayload,
     answer,
+    arg,
+    change,
     changes_of,
     children,
     converter,
+    create,
     fields,
+    follow,
+    id_arg,
     id_input,
+    listing,
     mutate,
-    node_by_id,
+    mutation,
     node_resolver,
-    nodes_via_service,
+    node_resolver_via_service,
+    one,
     payload,
     read,
     ref,
-    remove,
-    update,
+    removal,
     version_field,
     with_ids,
 )
@@ -66,7 +70,7 @@ from app.graphql.relay import (
     parse_global_id,
     present_fields,
 )
-from app.identity.graphql import PersonType, person_of
+from app.identity.graphql import PersonType, person_field, person_of
 from app.initiatives.graphql import (
     DirectionEnum,
     IndicatorKindEnum,
@@ -242,9 +246,9 @@ class CollaboratorType(relay.Node):
     updated_at: datetime
     person_uuid: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="The person; null for callers who do not read the district's people.")
-    async def person(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.person_uuid)
+    person = person_field(
+        "The person; null for callers who do not read the district's people.", "person_uuid"
+    )
 
     resolve_nodes = node_resolver("collaborator_by_id", collaborator_by_id, via="load_nodes")
 
@@ -311,15 +315,9 @@ class ActionStepType(relay.Node):
     owner_uuid: strawberry.Private[uuid.UUID | None]
     step: strawberry.Private[Any]
 
-    @strawberry.field(description="Who owns it; null if nobody, or for callers who do not read people.")
-    async def owner(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.owner_uuid)
+    owner = person_field("Who owns it; null if nobody, or for callers who do not read people.", "owner_uuid")
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ActionStepType | None]:
-        return await nodes_via_service(info, service.get_action_step, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(service.get_action_step)
 
 
 @converter(Strategy, ids={"plan_id": "Plan", "goal_id": "Goal", "carried_from_id": "Strategy"})
@@ -350,11 +348,7 @@ class StrategyType(relay.Node):
         description="Its action steps, oldest first.",
     )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[StrategyType | None]:
-        return await nodes_via_service(info, _get_strategy, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(_get_strategy)
 
 
 @strawberry.type(
@@ -419,11 +413,7 @@ class GoalType(relay.Node):
         description="Its strategies, oldest first.",
     )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[GoalType | None]:
-        return await nodes_via_service(info, service.get_goal, node_ids, cls.from_view)
+    resolve_nodes = node_resolver_via_service(service.get_goal, convert="from_view")
 
 
 SignOffKindEnum = strawberry.enum(
@@ -582,11 +572,7 @@ class PlanRevisionType(relay.Node):
         loader = info.context.loader("plan_by_id", plan_by_id)
         return PlanType.from_model(await loader.load(self.plan_uuid))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[PlanRevisionType | None]:
-        return await nodes_via_service(info, service.get_revision, node_ids, cls.from_view)
+    resolve_nodes = node_resolver_via_service(service.get_revision, convert="from_view")
 
 
 @converter(
@@ -617,11 +603,7 @@ class ReviewCheckpointType(relay.Node):
         people = await asyncio.gather(*(person_of(info, p) for p in self.attendee_person_ids))
         return [person for person in people if person is not None]
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ReviewCheckpointType | None]:
-        return await nodes_via_service(info, _get_checkpoint, node_ids, cls.from_model)
+    resolve_nodes = node_resolver_via_service(_get_checkpoint)
 
 
 @converter(StepProgress, ids={"action_step_id": ("ActionStep", "id")})
@@ -796,12 +778,9 @@ class PlanType(relay.Node):
     school_uuid: strawberry.Private[uuid.UUID | None]
     initiative_uuid: strawberry.Private[uuid.UUID | None]
 
-    @strawberry.field(description="The school, for a school's plan.")
-    async def school(self, info: Info[Context, None]) -> SchoolType | None:
-        if self.school_uuid is None:
-            return None
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(self.school_uuid))
+    school = follow(
+        "The school, for a school's plan.", SchoolType, "school_by_id", school_by_id, "school_uuid"
+    )
 
     @strawberry.field(
         description="The initiative it carries out; null if none, or if it is not there for you."
@@ -848,13 +827,13 @@ class PlanType(relay.Node):
         page = await loader.load((self.database_id, _ALL))
         return [PlanSignOffType.from_model(r) for r in page.items]
 
-    @strawberry.field(description="The evidence pre-planning collected, oldest first.")
-    async def evidence_connection(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[EvidenceType]:
-        loader = info.context.loader("plan_evidence_by_plan", evidence_by_plan)
-        result = await loader.load((self.database_id, page_request(first, after)))
-        return Connection.from_page(result, EvidenceType.from_model)
+    evidence_connection = children(
+        EvidenceType,
+        "plan_evidence_by_plan",
+        evidence_by_plan,
+        updated_since=False,
+        description="The evidence pre-planning collected, oldest first.",
+    )
 
     @strawberry.field(
         description=f"The barriers of its co-creation it carries unanswered, with the reasons, oldest first "
@@ -867,15 +846,13 @@ class PlanType(relay.Node):
         page = await loader.load((self.database_id, _ALL))
         return [AcceptedRiskType.from_model(r) for r in page.items]
 
-    @strawberry.field(
-        description="The barriers of its co-creation it carries unanswered, with the reasons, oldest first."
+    accepted_risks_connection = children(
+        AcceptedRiskType,
+        "plan_accepted_risks_by_plan",
+        accepted_risks_by_plan,
+        updated_since=False,
+        description="The barriers of its co-creation it carries unanswered, with the reasons, oldest first.",
     )
-    async def accepted_risks_connection(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[AcceptedRiskType]:
-        loader = info.context.loader("plan_accepted_risks_by_plan", accepted_risks_by_plan)
-        result = await loader.load((self.database_id, page_request(first, after)))
-        return Connection.from_page(result, AcceptedRiskType.from_model)
 
     @strawberry.field(description="Its revisions, proposed, accepted and rejected, oldest first.")
     async def revisions(
@@ -963,40 +940,21 @@ class PlanType(relay.Node):
 
 @strawberry.type
 class PlansQuery:
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Plans you can read (your school's, all of them for district-wide roles, those you "
-        "collaborate on, and the approved plans the district published), oldest first.",
+    plans = listing(
+        "Plans you can read (your school's, all of them for district-wide roles, those you collaborate on, "
+        "and the approved plans the district published), oldest first.",
+        PlanType,
+        service.list_plans,
+        service.PlanFilter,
+        school_id=id_arg("School"),
+        status=arg(PlanStatusEnum),
+        cycle=arg(str, description="Such as `2026-27`."),
+        initiative_id=id_arg("Initiative"),
     )
-    async def plans(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-        school_id: relay.GlobalID | None = None,
-        status: PlanStatusEnum | None = None,  # type: ignore[valid-type]
-        cycle: Annotated[str | None, strawberry.argument(description="Such as `2026-27`.")] = None,
-        initiative_id: relay.GlobalID | None = None,
-    ) -> Connection[PlanType]:
-        page = page_request(first, after, updated_since)
-        filters = service.PlanFilter(
-            school_id=parse_global_id(school_id, "School", field="schoolId") if school_id else None,
-            status=status,
-            cycle=cycle,
-            initiative_id=(
-                parse_global_id(initiative_id, "Initiative", field="initiativeId") if initiative_id else None
-            ),
-        )
-        result = await read(info, service.list_plans, page, filters)
-        return Connection.from_page(result, PlanType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One plan by its global id; null if it is not there for you.",
+    plan = one(
+        "One plan by its global id; null if it is not there for you.", PlanType, "plan_by_id", plan_by_id
     )
-    async def plan(self, info: Info[Context, None], id: relay.GlobalID) -> PlanType | None:
-        return await node_by_id(info, id, "Plan", "plan_by_id", plan_by_id, PlanType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -1322,26 +1280,6 @@ class CheckpointsPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _goal_failed(errors: list[UserError]) -> GoalPayload:
-    return GoalPayload(user_errors=errors)
-
-
-def _step_failed(errors: list[UserError]) -> ActionStepPayload:
-    return ActionStepPayload(user_errors=errors)
-
-
-def _revision_failed(errors: list[UserError]) -> PlanRevisionPayload:
-    return PlanRevisionPayload(user_errors=errors)
-
-
-def _checkpoint_failed(errors: list[UserError]) -> CheckpointPayload:
-    return CheckpointPayload(user_errors=errors)
-
-
-def _checkpoints_failed(errors: list[UserError]) -> CheckpointsPayload:
-    return CheckpointsPayload(user_errors=errors)
-
-
 def _ref(value: relay.GlobalID, type_name: str, path: tuple[str | int, ...]) -> uuid.UUID:
     """The UUID in a global id of `type_name` found at `path` of the input; `NotFound` naming it if not."""
     row_id = node_uuid(value, type_name)
@@ -1363,21 +1301,21 @@ def _nested(fields: dict[str, Any], name: str) -> dict[str, Any]:
 
 def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
     changes = []
-    for index, change in enumerate(input.changes):
-        entity = change.entity.value
+    for index, item in enumerate(input.changes):
+        entity = item.entity.value
         changes.append(
             {
-                "op": change.op.value,
+                "op": item.op.value,
                 "entity": entity,
-                "id": _ref(change.id, _ENTITY_TYPES[entity], ("changes", index, "id"))
-                if change.id is not None
+                "id": _ref(item.id, _ENTITY_TYPES[entity], ("changes", index, "id"))
+                if item.id is not None
                 else None,
                 "parent_id": _ref(
-                    change.parent_id, _PARENT_TYPES.get(entity, "Plan"), ("changes", index, "parent_id")
+                    item.parent_id, _PARENT_TYPES.get(entity, "Plan"), ("changes", index, "parent_id")
                 )
-                if change.parent_id is not None
+                if item.parent_id is not None
                 else None,
-                "fields": {} if change.fields is None else change.fields,
+                "fields": {} if item.fields is None else item.fields,
             }
         )
     causes = [
@@ -1395,57 +1333,45 @@ _EVIDENCE = answer(EvidencePayload, evidence=EvidenceType.from_model)
 _PLAN_SIGN_OFF = answer(PlanSignOffPayload, sign_off=PlanSignOffType.from_model)
 _PLAN_REVISION = answer(PlanRevisionPayload, revision=PlanRevisionType.from_view)
 _CHECKPOINT = answer(CheckpointPayload, checkpoint=ReviewCheckpointType.from_model)
+_CHECKPOINTS = answer(
+    CheckpointsPayload, checkpoints=lambda rows: [ReviewCheckpointType.from_model(r) for r in rows]
+)
+_ACCEPTED_RISK = answer(AcceptedRiskPayload, accepted_risk=AcceptedRiskType.from_model)
+_GOAL = answer(GoalPayload, goal=GoalType.from_view)
 
 
 @strawberry.type
 class PlansMutation:
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Start a plan as a draft: the district's (no schoolId) or one school's (district admins "
+    create_plan = mutation(
+        "Start a plan as a draft: the district's (no schoolId) or one school's (district admins "
         "and leaders, a school's leaders for their school).",
+        create(CreatePlanInput, _PLAN, service.create_plan, PlanCreate).ids(
+            school_id="School", initiative_id="Initiative"
+        ),
     )
-    async def create_plan(self, info: Info[Context, None], input: CreatePlanInput) -> PlanPayload:
-        data = fields(
-            PlanCreate,
-            input,
-            ref("school_id", "School"),
-            ref("initiative_id", "Initiative"),
-        )
-        return await mutate(info, _PLAN, service.create_plan, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change a plan or move it along; send `expectedVersion` to refuse stale writes. Content "
+    update_plan = mutation(
+        "Change a plan or move it along; send `expectedVersion` to refuse stale writes. Content "
         "changes to an approved or active plan are refused (`conflict`): propose a revision.",
+        change(UpdatePlanInput, _PLAN, service.update_plan, PlanUpdate).ids(initiative_id="Initiative"),
     )
-    async def update_plan(self, info: Info[Context, None], input: UpdatePlanInput) -> PlanPayload:
-        initiative = ref("initiative_id", "Initiative")
-        return await update(info, _PLAN, service.update_plan, input, "Plan", PlanUpdate, initiative)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Invite a person of the district to write or review a plan (its lead, or a leader).",
+    add_collaborator = mutation(
+        "Invite a person of the district to write or review a plan (its lead, or a leader).",
+        create(AddCollaboratorInput, _COLLABORATOR, service.add_collaborator, CollaboratorCreate)
+        .under("plan_id", "Plan")
+        .ids(person_id="Person"),
     )
-    async def add_collaborator(
-        self, info: Info[Context, None], input: AddCollaboratorInput
-    ) -> CollaboratorPayload:
-        plan = Id(input.plan_id, "Plan", "planId")
-        data = fields(CollaboratorCreate, input, ref("person_id", "Person"), exclude={"plan_id"})
-        return await mutate(info, _COLLABORATOR, service.add_collaborator, plan, data)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a collaborator's role.")
-    async def update_collaborator(
-        self, info: Info[Context, None], input: UpdateCollaboratorInput
-    ) -> CollaboratorPayload:
-        return await update(
-            info, _COLLABORATOR, service.update_collaborator, input, "PlanCollaborator", CollaboratorUpdate
-        )
+    update_collaborator = mutation(
+        "Change a collaborator's role.",
+        change(UpdateCollaboratorInput, _COLLABORATOR, service.update_collaborator, CollaboratorUpdate),
+    )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take a collaborator off a plan.")
-    async def remove_collaborator(
-        self, info: Info[Context, None], input: RemoveCollaboratorInput
-    ) -> RemovalPayload:
-        return await remove(info, service.remove_collaborator, input, "PlanCollaborator")
+    remove_collaborator = mutation(
+        "Take a collaborator off a plan.",
+        removal(RemoveCollaboratorInput, service.remove_collaborator, "PlanCollaborator"),
+    )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1459,7 +1385,7 @@ class PlansMutation:
             view = await service.add_goal(session, info.context.principal, plan_id, data)
             return GoalPayload(goal=GoalType.from_view(view))
 
-        return await run_mutation(info.context, work, _goal_failed)
+        return await run_mutation(info.context, work, _GOAL.failed)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a goal or its measure.")
     async def update_goal(self, info: Info[Context, None], input: UpdateGoalInput) -> GoalPayload:
@@ -1472,131 +1398,78 @@ class PlansMutation:
             )
             return GoalPayload(goal=GoalType.from_view(view))
 
-        return await run_mutation(info.context, work, _goal_failed)
+        return await run_mutation(info.context, work, _GOAL.failed)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Remove a goal with its strategies, action steps and indicator (before approval).",
+    remove_goal = mutation(
+        "Remove a goal with its strategies, action steps and indicator (before approval).",
+        removal(RemoveGoalInput, service.remove_goal, "Goal"),
     )
-    async def remove_goal(self, info: Info[Context, None], input: RemoveGoalInput) -> RemovalPayload:
-        return await remove(info, service.remove_goal, input, "Goal")
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add a strategy under a goal.")
-    async def add_strategy(self, info: Info[Context, None], input: AddStrategyInput) -> StrategyPayload:
-        goal = Id(input.goal_id, "Goal", "goalId")
-        data = fields(StrategyCreate, input, exclude={"goal_id"})
-        return await mutate(info, _STRATEGY, service.add_strategy, goal, data)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a strategy.")
-    async def update_strategy(self, info: Info[Context, None], input: UpdateStrategyInput) -> StrategyPayload:
-        return await update(info, _STRATEGY, service.update_strategy, input, "Strategy", StrategyUpdate)
-
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED, description="Remove a strategy with its action steps."
+    add_strategy = mutation(
+        "Add a strategy under a goal.",
+        create(AddStrategyInput, _STRATEGY, service.add_strategy, StrategyCreate).under("goal_id", "Goal"),
     )
-    async def remove_strategy(self, info: Info[Context, None], input: RemoveStrategyInput) -> RemovalPayload:
-        return await remove(info, service.remove_strategy, input, "Strategy")
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Add an action step under a strategy.")
-    async def add_action_step(
-        self, info: Info[Context, None], input: AddActionStepInput
-    ) -> ActionStepPayload:
-        strategy = Id(input.strategy_id, "Strategy", "strategyId")
-        data = fields(
-            ActionStepCreate,
-            input,
-            ref("owner_person_id", "Person"),
-            ref("scales_pilot_id", "ActionStep"),
-            exclude={"strategy_id"},
-        )
-        return await mutate(info, _ACTION_STEP, service.add_action_step, strategy, data)
+    update_strategy = mutation(
+        "Change a strategy.", change(UpdateStrategyInput, _STRATEGY, service.update_strategy, StrategyUpdate)
+    )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change an action step, or report its progress (status, progress, blocked reason) once "
+    remove_strategy = mutation(
+        "Remove a strategy with its action steps.",
+        removal(RemoveStrategyInput, service.remove_strategy, "Strategy"),
+    )
+
+    add_action_step = mutation(
+        "Add an action step under a strategy.",
+        create(AddActionStepInput, _ACTION_STEP, service.add_action_step, ActionStepCreate)
+        .under("strategy_id", "Strategy")
+        .ids(owner_person_id="Person", scales_pilot_id="ActionStep"),
+    )
+
+    update_action_step = mutation(
+        "Change an action step, or report its progress (status, progress, blocked reason) once "
         "the plan is approved; send `expectedVersion` to refuse stale writes.",
+        change(UpdateActionStepInput, _ACTION_STEP, service.update_action_step, ActionStepUpdate).ids(
+            owner_person_id="Person", scales_pilot_id="ActionStep"
+        ),
     )
-    async def update_action_step(
-        self, info: Info[Context, None], input: UpdateActionStepInput
-    ) -> ActionStepPayload:
-        owner_person = ref("owner_person_id", "Person")
-        scales_pilot = ref("scales_pilot_id", "ActionStep")
-        return await update(
-            info,
-            _ACTION_STEP,
-            service.update_action_step,
-            input,
-            "ActionStep",
-            ActionStepUpdate,
-            owner_person,
-            scales_pilot,
-        )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record that a done pilot's scale-up criteria were met, on what evidence (you are "
-        "recorded as who decided); once only. Rollouts that scale the pilot may then start.",
+    record_scale_up = mutation(
+        "Record that a done pilot's scale-up criteria were met, on what evidence (you are recorded as who "
+        "decided); once only. Rollouts that scale the pilot may then start.",
+        create(RecordScaleUpInput, _ACTION_STEP, service.record_scale_up, ScaleUpRecord).under(
+            "step_id", "ActionStep"
+        ),
     )
-    async def record_scale_up(
-        self, info: Info[Context, None], input: RecordScaleUpInput
-    ) -> ActionStepPayload:
-        async def work(session: AsyncSession) -> ActionStepPayload:
-            step_id = parse_global_id(input.step_id, "ActionStep", field="stepId")
-            data = validate_input(ScaleUpRecord, {"evidence": input.evidence})
-            step = await service.record_scale_up(session, info.context.principal, step_id, data)
-            return ActionStepPayload(action_step=ActionStepType.from_model(step))
 
-        return await run_mutation(info.context, work, _step_failed)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an action step.")
-    async def remove_action_step(
-        self, info: Info[Context, None], input: RemoveActionStepInput
-    ) -> RemovalPayload:
-        return await remove(info, service.remove_action_step, input, "ActionStep")
-
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED, description="Add evidence pre-planning collected for a plan."
+    remove_action_step = mutation(
+        "Remove an action step.", removal(RemoveActionStepInput, service.remove_action_step, "ActionStep")
     )
-    async def add_evidence(self, info: Info[Context, None], input: AddEvidenceInput) -> EvidencePayload:
-        plan = Id(input.plan_id, "Plan", "planId")
-        data = fields(
-            EvidenceCreate,
-            input,
-            ref("exemplar_school_id", "School"),
-            exclude={"plan_id"},
-        )
-        return await mutate(info, _EVIDENCE, service.add_evidence, plan, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Sign off a plan in review, as one of its reviewers (or one who may approve it), once per "
+    add_evidence = mutation(
+        "Add evidence pre-planning collected for a plan.",
+        create(AddEvidenceInput, _EVIDENCE, service.add_evidence, EvidenceCreate)
+        .under("plan_id", "Plan")
+        .ids(exemplar_school_id="School"),
+    )
+
+    sign_off_plan = mutation(
+        "Sign off a plan in review, as one of its reviewers (or one who may approve it), once per "
         "submission. Approval takes someone other than the plan's lead, where the district separates duties.",
+        create(SignOffPlanInput, _PLAN_SIGN_OFF, service.sign_off, SignOffCreate).under("plan_id", "Plan"),
     )
-    async def sign_off_plan(self, info: Info[Context, None], input: SignOffPlanInput) -> PlanSignOffPayload:
-        plan = Id(input.plan_id, "Plan", "planId")
-        data = fields(SignOffCreate, input, exclude={"plan_id"})
-        return await mutate(info, _PLAN_SIGN_OFF, service.sign_off, plan, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Carry a barrier of the plan's co-creation as an accepted risk, with the reason: approval "
-        "needs every barrier answered or carried. The plan's lead or an approver, before approval.",
+    accept_plan_risk = mutation(
+        "Carry a barrier of the plan's co-creation as an accepted risk, with the reason: approval needs every "
+        "barrier answered or carried. The plan's lead or an approver, before approval.",
+        create(AcceptPlanRiskInput, _ACCEPTED_RISK, service.accept_risk, AcceptedRiskCreate)
+        .under("plan_id", "Plan")
+        .ids(input_id="Input"),
     )
-    async def accept_plan_risk(
-        self, info: Info[Context, None], input: AcceptPlanRiskInput
-    ) -> AcceptedRiskPayload:
-        async def work(session: AsyncSession) -> AcceptedRiskPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            input_id = parse_global_id(input.input_id, "Input", field="inputId")
-            data = validate_input(AcceptedRiskCreate, {"input_id": input_id, "reason": input.reason})
-            risk = await service.accept_risk(session, info.context.principal, plan_id, data)
-            return AcceptedRiskPayload(accepted_risk=AcceptedRiskType.from_model(risk))
 
-        return await run_mutation(info.context, work, lambda errors: AcceptedRiskPayload(user_errors=errors))
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an evidence item.")
-    async def remove_evidence(self, info: Info[Context, None], input: RemoveEvidenceInput) -> RemovalPayload:
-        return await remove(info, service.remove_evidence, input, "Evidence")
+    remove_evidence = mutation(
+        "Remove an evidence item.", removal(RemoveEvidenceInput, service.remove_evidence, "Evidence")
+    )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1612,19 +1485,13 @@ class PlansMutation:
             view = await service.propose_revision(session, info.context.principal, plan_id, data)
             return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
 
-        return await run_mutation(info.context, work, _revision_failed)
+        return await run_mutation(info.context, work, _PLAN_REVISION.failed)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Accept a proposed revision (the plan's lead, or its approver): every change applies or "
+    accept_revision = mutation(
+        "Accept a proposed revision (the plan's lead, or its approver): every change applies or "
         "none does; the revision is numbered and the plan's version moves on.",
+        change(AcceptRevisionInput, _PLAN_REVISION, service.accept_revision, RevisionDecision),
     )
-    async def accept_revision(
-        self, info: Info[Context, None], input: AcceptRevisionInput
-    ) -> PlanRevisionPayload:
-        return await update(
-            info, _PLAN_REVISION, service.accept_revision, input, "PlanRevision", RevisionDecision
-        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1633,34 +1500,23 @@ class PlansMutation:
     async def reject_revision(
         self, info: Info[Context, None], input: RejectRevisionInput
     ) -> PlanRevisionPayload:
-        async def work(session: AsyncSession) -> PlanRevisionPayload:
-            revision_id = parse_global_id(input.id, "PlanRevision")
-            data = validate_input(RevisionDecision, {"note": input.note})
-            view = await service.reject_revision(session, info.context.principal, revision_id, data)
-            return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
+        revision = Id(input.id, "PlanRevision")
+        data = fields(RevisionDecision, input)
+        return await mutate(info, _PLAN_REVISION, service.reject_revision, revision, data)
 
-        return await run_mutation(info.context, work, _revision_failed)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Schedule a review of a plan.")
-    async def add_checkpoint(self, info: Info[Context, None], input: AddCheckpointInput) -> CheckpointPayload:
-        plan = Id(input.plan_id, "Plan", "planId")
-        data = fields(CheckpointCreate, input, exclude={"plan_id"})
-        return await mutate(info, _CHECKPOINT, service.add_checkpoint, plan, data)
-
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Schedule a series of reviews, every `everyWeeks` weeks (6 unless given).",
+    add_checkpoint = mutation(
+        "Schedule a review of a plan.",
+        create(AddCheckpointInput, _CHECKPOINT, service.add_checkpoint, CheckpointCreate).under(
+            "plan_id", "Plan"
+        ),
     )
-    async def schedule_checkpoints(
-        self, info: Info[Context, None], input: ScheduleCheckpointsInput
-    ) -> CheckpointsPayload:
-        async def work(session: AsyncSession) -> CheckpointsPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            data = validate_input(CheckpointSchedule, present_fields(input, exclude=frozenset({"plan_id"})))
-            rows = await service.schedule_checkpoints(session, info.context.principal, plan_id, data)
-            return CheckpointsPayload(checkpoints=[ReviewCheckpointType.from_model(r) for r in rows])
 
-        return await run_mutation(info.context, work, _checkpoints_failed)
+    schedule_checkpoints = mutation(
+        "Schedule a series of reviews, every `everyWeeks` weeks (6 unless given).",
+        create(
+            ScheduleCheckpointsInput, _CHECKPOINTS, service.schedule_checkpoints, CheckpointSchedule
+        ).under("plan_id", "Plan"),
+    )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1684,13 +1540,9 @@ class PlansMutation:
             )
             return CheckpointPayload(checkpoint=ReviewCheckpointType.from_model(row))
 
-        return await run_mutation(info.context, work, _checkpoint_failed)
+        return await run_mutation(info.context, work, _CHECKPOINT.failed)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Remove a review that was not held (a held review stays on the record).",
+    remove_checkpoint = mutation(
+        "Remove a review that was not held (a held review stays on the record).",
+        removal(RemoveCheckpointInput, service.remove_checkpoint, "ReviewCheckpoint"),
     )
-    async def remove_checkpoint(
-        self, info: Info[Context, None], input: RemoveCheckpointInput
-    ) -> RemovalPayload:
-        return await remove(info, service.remove_checkpoint, input, "ReviewCheckpoint")

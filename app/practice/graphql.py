@@ -26,23 +26,26 @@ from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.kit import (
     VERSIONED,
-    Id,
-    RemovalPayload,
     RemoveInput,
+    act,
     answer,
+    arg,
     audited_node_resolver,
+    change,
     changes_of,
     converter,
-    fields,
-    mutate,
-    node_by_id,
+    create,
+    follow,
+    id_arg,
+    listing,
+    mutation,
     node_resolver,
     nodes_via_loader,
+    one,
     payload,
     read,
     ref,
-    remove,
-    update,
+    removal,
     version_field,
     with_ids,
 )
@@ -56,7 +59,7 @@ from app.graphql.relay import (
     parse_optional_global_id,
     present_fields,
 )
-from app.identity.graphql import PersonType, person_of
+from app.identity.graphql import person_field
 from app.plans.graphql import (
     ProposeRevisionInput,
     RevisionCauseInput,
@@ -227,12 +230,10 @@ class ObservationType(relay.Node):
     updated_at: datetime
     walkthrough_uuid: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(
-        description="The teacher whose classroom it is; null for callers who do not read "
-        "the district's people."
+    teacher = person_field(
+        "The teacher whose classroom it is; null for callers who do not read the district's people.",
+        "teacher_person_id",
     )
-    async def teacher(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.teacher_person_id)
 
     @strawberry.field(description="The walkthrough it is part of.")
     async def walkthrough(self, info: Info[Context, None]) -> WalkthroughType | None:
@@ -288,17 +289,12 @@ class WalkthroughType(relay.Node):
     updated_at: datetime
     school_uuid: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(
-        description="Who walked through; null when not recorded, and for callers who do not "
-        "read the district's people."
+    observer = person_field(
+        "Who walked through; null when not recorded, and for callers who do not read the district's people.",
+        "observer_person_id",
     )
-    async def observer(self, info: Info[Context, None]) -> PersonType | None:
-        return await person_of(info, self.observer_person_id)
 
-    @strawberry.field(description="The school walked through.")
-    async def school(self, info: Info[Context, None]) -> SchoolType | None:
-        loader = info.context.loader("school_by_id", school_by_id)
-        return SchoolType.from_model(await loader.load(self.school_uuid))
+    school = follow("The school walked through.", SchoolType, "school_by_id", school_by_id, "school_uuid")
 
     @strawberry.field(
         description="The share of classrooms at each level (suppressed below three classrooms)."
@@ -561,37 +557,23 @@ class FeedbackAggregatesType:
 
 @strawberry.type
 class PracticeQuery:
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Walkthroughs you can read (your school's, the district's for district-wide roles, and those "
-        "that observed you), oldest first.",
+    walkthroughs = listing(
+        "Walkthroughs you can read (your school's, the district's for district-wide roles, and those that "
+        "observed you), oldest first.",
+        WalkthroughType,
+        practice.list_walkthroughs,
+        practice.WalkthroughFilter,
+        school_id=id_arg("School"),
+        plan_id=id_arg("Plan"),
+        practice=arg(str),
     )
-    async def walkthroughs(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-        school_id: relay.GlobalID | None = None,
-        plan_id: relay.GlobalID | None = None,
-        practice_name: Annotated[str | None, strawberry.argument(name="practice")] = None,
-    ) -> Connection[WalkthroughType]:
-        page = page_request(first, after, updated_since)
-        filters = practice.WalkthroughFilter(
-            parse_optional_global_id(school_id, "School", field="schoolId"),
-            parse_optional_global_id(plan_id, "Plan", field="planId"),
-            practice_name,
-        )
-        result = await read(info, practice.list_walkthroughs, page, filters)
-        return Connection.from_page(result, WalkthroughType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED, description="One walkthrough; null if it is not there for you."
+    walkthrough = one(
+        "One walkthrough; null if it is not there for you.",
+        WalkthroughType,
+        "walkthrough_by_id",
+        walkthrough_by_id,
     )
-    async def walkthrough(self, info: Info[Context, None], id: relay.GlobalID) -> WalkthroughType | None:
-        return await node_by_id(
-            info, id, "Walkthrough", "walkthrough_by_id", walkthrough_by_id, WalkthroughType.from_model
-        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -653,70 +635,38 @@ class PracticeQuery:
         async with info.context.transaction():  # the read is audited
             return ObservationType.from_model(await loader.load(row_id))
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED, description="PDSA cycles of the plans you can read, oldest first."
+    pdsa_cycles = listing(
+        "PDSA cycles of the plans you can read, oldest first.",
+        PdsaCycleType,
+        practice.list_pdsa_cycles,
+        practice.PdsaFilter,
+        plan_id=id_arg("Plan"),
+        strategy_id=id_arg("Strategy"),
+        decision=arg(PdsaDecisionEnum),
     )
-    async def pdsa_cycles(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-        plan_id: relay.GlobalID | None = None,
-        strategy_id: relay.GlobalID | None = None,
-        decision: PdsaDecisionEnum | None = None,  # type: ignore[valid-type]
-    ) -> Connection[PdsaCycleType]:
-        page = page_request(first, after, updated_since)
-        filters = practice.PdsaFilter(
-            parse_optional_global_id(plan_id, "Plan", field="planId"),
-            parse_optional_global_id(strategy_id, "Strategy", field="strategyId"),
-            decision,
-        )
-        result = await read(info, practice.list_pdsa_cycles, page, filters)
-        return Connection.from_page(result, PdsaCycleType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED, description="One PDSA cycle; null if not there for you."
+    pdsa_cycle = one(
+        "One PDSA cycle; null if not there for you.", PdsaCycleType, "pdsa_cycle_by_id", pdsa_cycle_by_id
     )
-    async def pdsa_cycle(self, info: Info[Context, None], id: relay.GlobalID) -> PdsaCycleType | None:
-        return await node_by_id(
-            info, id, "PdsaCycle", "pdsa_cycle_by_id", pdsa_cycle_by_id, PdsaCycleType.from_model
-        )
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="PLC meetings you can read, oldest first: all of your school's for its teachers and coaches, "
-        "the shared ones for leadership.",
+    plc_meetings = listing(
+        "PLC meetings you can read, oldest first: all of your school's for its teachers and coaches, the "
+        "shared ones for leadership.",
+        PlcMeetingType,
+        practice.list_plc_meetings,
+        practice.PlcFilter,
+        school_id=id_arg("School"),
+        team=arg(str),
+        shared_with_leadership=arg(bool),
+        need=arg(str),
     )
-    async def plc_meetings(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-        school_id: relay.GlobalID | None = None,
-        team: str | None = None,
-        shared_with_leadership: bool | None = None,
-        need: str | None = None,
-    ) -> Connection[PlcMeetingType]:
-        page = page_request(first, after, updated_since)
-        filters = practice.PlcFilter(
-            parse_optional_global_id(school_id, "School", field="schoolId"),
-            team,
-            shared_with_leadership,
-            need,
-        )
-        result = await read(info, practice.list_plc_meetings, page, filters)
-        return Connection.from_page(result, PlcMeetingType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One PLC meeting; null if it is not there for you (for leadership: not shared).",
+    plc_meeting = one(
+        "One PLC meeting; null if it is not there for you (for leadership: not shared).",
+        PlcMeetingType,
+        "plc_meeting_by_id",
+        plc_meeting_by_id,
     )
-    async def plc_meeting(self, info: Info[Context, None], id: relay.GlobalID) -> PlcMeetingType | None:
-        return await node_by_id(
-            info, id, "PlcMeeting", "plc_meeting_by_id", plc_meeting_by_id, PlcMeetingType.from_model
-        )
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -786,15 +736,12 @@ class PracticeQuery:
             found = await feedback.feedback_results_by_id(session, info.context.principal, [row_id])
         return FeedbackResultType.from_model(found.get(row_id))
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED, description="The shares you made, and those made with you."
+    feedback_shares = listing(
+        "The shares you made, and those made with you.",
+        FeedbackShareType,
+        feedback.list_feedback_shares,
+        updated_since=False,
     )
-    async def feedback_shares(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[FeedbackShareType]:
-        page = page_request(first, after)
-        result = await read(info, feedback.list_feedback_shares, page)
-        return Connection.from_page(result, FeedbackShareType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -1005,6 +952,7 @@ _WALKTHROUGH_REFS = (
     ref("plan_id", "Plan"),
     ref("activity_id", "Activity"),
 )
+_FEEDBACK_SHARE = answer(FeedbackSharePayload, feedback_share=FeedbackShareType.from_model)
 _WALKTHROUGH = answer(WalkthroughPayload, walkthrough=WalkthroughType.from_model)
 _OBSERVATION = answer(ObservationPayload, observation=ObservationType.from_model)
 _PDSA_CYCLE = answer(PdsaCyclePayload, pdsa_cycle=PdsaCycleType.from_model)
@@ -1013,109 +961,64 @@ _PLC_MEETING = answer(PlcMeetingPayload, plc_meeting=PlcMeetingType.from_model)
 
 @strawberry.type
 class PracticeMutation:
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record a walkthrough (school leaders, coaches and district leaders).",
+    create_walkthrough = mutation(
+        "Record a walkthrough (school leaders, coaches and district leaders).",
+        create(CreateWalkthroughInput, _WALKTHROUGH, practice.create_walkthrough, WalkthroughCreate).ids(
+            school_id="School",
+            practice_id="Practice",
+            observer_person_id="Person",
+            plan_id="Plan",
+            activity_id="Activity",
+        ),
     )
-    async def create_walkthrough(
-        self, info: Info[Context, None], input: CreateWalkthroughInput
-    ) -> WalkthroughPayload:
-        data = fields(
-            WalkthroughCreate,
-            input,
-            ref("school_id", "School"),
-            ref("practice_id", "Practice"),
-            ref("observer_person_id", "Person"),
-            ref("plan_id", "Plan"),
-            ref("activity_id", "Activity"),
-        )
-        return await mutate(info, _WALKTHROUGH, practice.create_walkthrough, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change a walkthrough; send `expectedVersion` to refuse stale writes.",
+    update_walkthrough = mutation(
+        "Change a walkthrough; send `expectedVersion` to refuse stale writes.",
+        change(UpdateWalkthroughInput, _WALKTHROUGH, practice.update_walkthrough, WalkthroughUpdate).ids(
+            *_WALKTHROUGH_REFS
+        ),
     )
-    async def update_walkthrough(
-        self, info: Info[Context, None], input: UpdateWalkthroughInput
-    ) -> WalkthroughPayload:
-        return await update(
-            info,
-            _WALKTHROUGH,
-            practice.update_walkthrough,
-            input,
-            "Walkthrough",
-            WalkthroughUpdate,
-            *_WALKTHROUGH_REFS,
-        )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Close a walkthrough: its summary is computed, stored and published, and its observations "
+    close_walkthrough = mutation(
+        "Close a walkthrough: its summary is computed, stored and published, and its observations "
         "are locked. School leaders, coaches and district leaders.",
+        act(RemoveInput, _WALKTHROUGH, practice.close_walkthrough),
     )
-    async def close_walkthrough(self, info: Info[Context, None], input: RemoveInput) -> WalkthroughPayload:
-        return await mutate(info, _WALKTHROUGH, practice.close_walkthrough, Id(input.id, "Walkthrough"))
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED, description="Remove a walkthrough with its observations."
+    remove_walkthrough = mutation(
+        "Remove a walkthrough with its observations.",
+        removal(RemoveInput, practice.remove_walkthrough, "Walkthrough"),
     )
-    async def remove_walkthrough(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, practice.remove_walkthrough, input, "Walkthrough")
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record one classroom in a walkthrough: the teacher, the level, the support that would help.",
+    add_observation = mutation(
+        "Record one classroom in a walkthrough: the teacher, the level, the support that would help.",
+        create(AddObservationInput, _OBSERVATION, practice.add_observation, ObservationCreate)
+        .under("walkthrough_id", "Walkthrough")
+        .ids(teacher_person_id="Person"),
     )
-    async def add_observation(
-        self, info: Info[Context, None], input: AddObservationInput
-    ) -> ObservationPayload:
-        walkthrough = Id(input.walkthrough_id, "Walkthrough", "walkthroughId")
-        data = fields(
-            ObservationCreate,
-            input,
-            ref("teacher_person_id", "Person"),
-            exclude={"walkthrough_id"},
-        )
-        return await mutate(info, _OBSERVATION, practice.add_observation, walkthrough, data)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change an observation.")
-    async def update_observation(
-        self, info: Info[Context, None], input: UpdateObservationInput
-    ) -> ObservationPayload:
-        return await update(
-            info,
-            _OBSERVATION,
-            practice.update_observation,
-            input,
-            "WalkthroughObservation",
-            ObservationUpdate,
-        )
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove an observation.")
-    async def remove_observation(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, practice.remove_observation, input, "WalkthroughObservation")
-
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Start a PDSA cycle on a strategy (the plan's lead and co-authors, leaders in reach).",
+    update_observation = mutation(
+        "Change an observation.",
+        change(UpdateObservationInput, _OBSERVATION, practice.update_observation, ObservationUpdate),
     )
-    async def create_pdsa_cycle(
-        self, info: Info[Context, None], input: CreatePdsaCycleInput
-    ) -> PdsaCyclePayload:
-        strategy = Id(input.strategy_id, "Strategy", "strategyId")
-        data = fields(PdsaCycleCreate, input, ref("practice_id", "Practice"), exclude={"strategy_id"})
-        return await mutate(info, _PDSA_CYCLE, practice.create_pdsa_cycle, strategy, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record what was done and the results of a PDSA cycle; send `expectedVersion`.",
+    remove_observation = mutation(
+        "Remove an observation.", removal(RemoveInput, practice.remove_observation, "WalkthroughObservation")
     )
-    async def update_pdsa_cycle(
-        self, info: Info[Context, None], input: UpdatePdsaCycleInput
-    ) -> PdsaCyclePayload:
-        return await update(
-            info, _PDSA_CYCLE, practice.update_pdsa_cycle, input, "PdsaCycle", PdsaCycleUpdate, _PRACTICE_ID
-        )
+
+    create_pdsa_cycle = mutation(
+        "Start a PDSA cycle on a strategy (the plan's lead and co-authors, leaders in reach).",
+        create(CreatePdsaCycleInput, _PDSA_CYCLE, practice.create_pdsa_cycle, PdsaCycleCreate)
+        .under("strategy_id", "Strategy")
+        .ids(practice_id="Practice"),
+    )
+
+    update_pdsa_cycle = mutation(
+        "Record what was done and the results of a PDSA cycle; send `expectedVersion`.",
+        change(UpdatePdsaCycleInput, _PDSA_CYCLE, practice.update_pdsa_cycle, PdsaCycleUpdate).ids(
+            _PRACTICE_ID
+        ),
+    )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1134,45 +1037,27 @@ class PracticeMutation:
 
         return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a PDSA cycle.")
-    async def remove_pdsa_cycle(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, practice.remove_pdsa_cycle, input, "PdsaCycle")
-
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record a PLC meeting (the school's teachers and coaches).",
+    remove_pdsa_cycle = mutation(
+        "Remove a PDSA cycle.", removal(RemoveInput, practice.remove_pdsa_cycle, "PdsaCycle")
     )
-    async def create_plc_meeting(
-        self, info: Info[Context, None], input: CreatePlcMeetingInput
-    ) -> PlcMeetingPayload:
-        data = fields(
-            PlcMeetingCreate,
-            input,
-            ref("school_id", "School"),
-            ref("practice_id", "Practice"),
-        )
-        return await mutate(info, _PLC_MEETING, practice.create_plc_meeting, data)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change a PLC meeting, sharing it with leadership or not; send `expectedVersion`.",
+    create_plc_meeting = mutation(
+        "Record a PLC meeting (the school's teachers and coaches).",
+        create(CreatePlcMeetingInput, _PLC_MEETING, practice.create_plc_meeting, PlcMeetingCreate).ids(
+            school_id="School", practice_id="Practice"
+        ),
     )
-    async def update_plc_meeting(
-        self, info: Info[Context, None], input: UpdatePlcMeetingInput
-    ) -> PlcMeetingPayload:
-        return await update(
-            info,
-            _PLC_MEETING,
-            practice.update_plc_meeting,
-            input,
-            "PlcMeeting",
-            PlcMeetingUpdate,
-            _PRACTICE_ID,
-        )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Remove a PLC meeting.")
-    async def remove_plc_meeting(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, practice.remove_plc_meeting, input, "PlcMeeting")
+    update_plc_meeting = mutation(
+        "Change a PLC meeting, sharing it with leadership or not; send `expectedVersion`.",
+        change(UpdatePlcMeetingInput, _PLC_MEETING, practice.update_plc_meeting, PlcMeetingUpdate).ids(
+            _PRACTICE_ID
+        ),
+    )
+
+    remove_plc_meeting = mutation(
+        "Remove a PLC meeting.", removal(RemoveInput, practice.remove_plc_meeting, "PlcMeeting")
+    )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -1193,27 +1078,18 @@ class PracticeMutation:
 
         return await run_mutation(info.context, work, _failed(FeedbackResultPayload))
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED, description="Take one of your results off the record."
+    remove_feedback_result = mutation(
+        "Take one of your results off the record.",
+        removal(RemoveInput, feedback.remove_feedback_result, "FeedbackResult"),
     )
-    async def remove_feedback_result(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, feedback.remove_feedback_result, input, "FeedbackResult")
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED, description="Let a named person read your feedback results."
+    share_feedback = mutation(
+        "Let a named person read your feedback results.",
+        create(ShareFeedbackInput, _FEEDBACK_SHARE, feedback.share_feedback, FeedbackShareCreate).ids(
+            person_id="Person"
+        ),
     )
-    async def share_feedback(
-        self, info: Info[Context, None], input: ShareFeedbackInput
-    ) -> FeedbackSharePayload:
-        async def work(session: AsyncSession) -> FeedbackSharePayload:
-            person_id = parse_global_id(input.person_id, "Person", field="personId")
-            share = await feedback.share_feedback(
-                session, info.context.principal, FeedbackShareCreate(person_id=person_id)
-            )
-            return FeedbackSharePayload(feedback_share=FeedbackShareType.from_model(share))
 
-        return await run_mutation(info.context, work, _failed(FeedbackSharePayload))
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Withdraw a share you made.")
-    async def unshare_feedback(self, info: Info[Context, None], input: RemoveInput) -> RemovalPayload:
-        return await remove(info, feedback.unshare_feedback, input, "FeedbackShare")
+    unshare_feedback = mutation(
+        "Withdraw a share you made.", removal(RemoveInput, feedback.unshare_feedback, "FeedbackShare")
+    )

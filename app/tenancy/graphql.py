@@ -13,17 +13,17 @@ from strawberry.types import Info
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.kit import (
-    Id,
     answer,
+    change,
     changes_of,
     converter,
-    fields,
-    mutate,
-    node_by_id,
+    create,
+    follow,
+    mutation,
     node_resolver,
+    one,
     payload,
     read,
-    update,
 )
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
@@ -136,10 +136,9 @@ class SchoolType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @strawberry.field(description="The district the school belongs to.")
-    async def district(self, info: Info[Context, None]) -> DistrictType | None:
-        loader = info.context.loader("district_by_id", district_by_id)
-        return DistrictType.from_model(await loader.load(self.district_id))
+    district = follow(
+        "The district the school belongs to.", DistrictType, "district_by_id", district_by_id, "district_id"
+    )
 
     resolve_nodes = node_resolver("school_by_id", school_by_id)
 
@@ -163,21 +162,19 @@ class TenancyQuery:
         result = await read(info, service.list_districts, page)
         return Connection.from_page(result, DistrictType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One district by its global id; null if it is not there for you.",
+    district = one(
+        "One district by its global id; null if it is not there for you.",
+        DistrictType,
+        "district_by_id",
+        district_by_id,
     )
-    async def district(self, info: Info[Context, None], id: relay.GlobalID) -> DistrictType | None:
-        return await node_by_id(
-            info, id, "District", "district_by_id", district_by_id, DistrictType.from_model
-        )
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One school by its global id; null if it is not there for you.",
+    school = one(
+        "One school by its global id; null if it is not there for you.",
+        SchoolType,
+        "school_by_id",
+        school_by_id,
     )
-    async def school(self, info: Info[Context, None], id: relay.GlobalID) -> SchoolType | None:
-        return await node_by_id(info, id, "School", "school_by_id", school_by_id, SchoolType.from_model)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -253,15 +250,14 @@ class TenancyMutation:
 
         return await run_mutation(info.context, work, _district_failed)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create a school in a district.")
-    async def create_school(self, info: Info[Context, None], input: CreateSchoolInput) -> SchoolPayload:
-        district = Id(input.district_id, "District", "districtId")
-        data = fields(SchoolCreate, input, exclude={"district_id"})
-        return await mutate(info, _SCHOOL, service.create_school, district, data)
-
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change a school; send `expectedVersion` to refuse stale writes.",
+    create_school = mutation(
+        "Create a school in a district.",
+        create(CreateSchoolInput, _SCHOOL, service.create_school, SchoolCreate).under(
+            "district_id", "District"
+        ),
     )
-    async def update_school(self, info: Info[Context, None], input: UpdateSchoolInput) -> SchoolPayload:
-        return await update(info, _SCHOOL, service.update_school, input, "School", SchoolUpdate)
+
+    update_school = mutation(
+        "Change a school; send `expectedVersion` to refuse stale writes.",
+        change(UpdateSchoolInput, _SCHOOL, service.update_school, SchoolUpdate),
+    )

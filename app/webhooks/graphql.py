@@ -17,7 +17,7 @@ from app.auth.policy import get_visible_many
 from app.core.errors import FieldError, ValidationFailed
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import answer, converter
+from app.graphql.kit import answer, converter, listing
 from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
@@ -136,17 +136,12 @@ class WebhookDeliveryType(relay.Node):
 
 @strawberry.type
 class WebhooksQuery:
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="A client's own webhook subscriptions; district admins see every client's.",
+    webhook_subscriptions = listing(
+        "A client's own webhook subscriptions; district admins see every client's.",
+        WebhookSubscriptionType,
+        service.list_subscriptions,
+        updated_since=False,
     )
-    async def webhook_subscriptions(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[WebhookSubscriptionType]:
-        page = page_request(first, after)
-        async with info.context.session() as session:
-            result = await service.list_subscriptions(session, info.context.principal, page)
-        return Connection.from_page(result, WebhookSubscriptionType.from_model)
 
     @strawberry.field(
         permission_classes=AUTHENTICATED, description="A subscription's delivery log, oldest first."
