@@ -265,9 +265,28 @@ class Stage:
     select: tuple[tuple[str, str], ...] = ()
 
 
+# The district's id as the sync statements compare it with a stored row's `district_id`: a sub-select
+# (an InitPlan), so the planner sees a value it does not know. With the literal value, a district the
+# statistics have not seen yet (a new one, while ANALYZE knows others well) is estimated at one row, and
+# a lookup by the unique key may be planned as a scan of that district for every staged row.
+DISTRICT = "(SELECT $1::uuid)"
+
+
+def probe(table: str, alias: str, key: str, *, outer: bool = False) -> str:
+    """A join to the stored row of `table` whose `(district_id, sourced_id)` is (the sync's district,
+    `key`): one probe of that unique key per outer row, whatever the statistics say. LATERAL fixes the
+    join order (the outer row first), `OFFSET 0` keeps the subquery whole (no outer condition is pushed
+    into it, so no other index matches more of its conditions), and `DISTRICT` keeps the district's own
+    estimate out of it: the unique index, costed at one row, is then the only cheap way to answer."""
+    join = "LEFT JOIN LATERAL" if outer else "JOIN LATERAL"
+    return (
+        f" {join} (SELECT * FROM {table} AS k WHERE k.district_id = {DISTRICT} AND k.sourced_id = {key}"  # noqa: S608
+        f" OFFSET 0) AS {alias} ON TRUE"
+    )
+
+
 def _join(table: str, alias: str, column: str, *, outer: bool = False) -> str:
-    join = "LEFT JOIN" if outer else "JOIN"
-    return f" {join} {table} AS {alias} ON {alias}.district_id = $1 AND {alias}.sourced_id = s.{column}"
+    return probe(table, alias, f"s.{column}", outer=outer)
 
 
 STAGES: dict[SyncEntity, Stage] = {
@@ -390,18 +409,27 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
     hash_col = ", sis_hash" if table.hashed else ""
     hash_val = ", c.sis_hash" if table.hashed else ""
     hash_set = ", sis_hash = excluded.sis_hash" if table.hashed else ""
+    rehash_when = "NOT c.new AND NOT c.differs AND c.hash_differs"
     rehash = (
         f"""
         rehash AS (
-            UPDATE {table.name} AS t SET sis_hash = c.sis_hash
-            FROM compared AS c
-            WHERE t.district_id = $1 AND t.sourced_id = c.sourced_id AND NOT c.new AND NOT c.differs
-                AND c.sis_hash IS NOT NULL AND t.sis_hash IS DISTINCT FROM c.sis_hash
+            UPDATE {table.name} AS t SET sis_hash = r.hash
+            -- By the primary key, from arrays of the ids and digests: joined to `compared` itself, the
+            -- planner may take a scan of the whole table (every district) for a hash join.
+            FROM unnest(
+                ARRAY(SELECT c.stored_id FROM compared AS c WHERE {rehash_when} ORDER BY c.stored_id),
+                ARRAY(SELECT c.sis_hash FROM compared AS c WHERE {rehash_when} ORDER BY c.stored_id)
+            ) AS r(id, hash)
+            WHERE t.id = r.id
         ),"""  # noqa: S608
         if table.hashed
         else ""
     )
     compared_t = [*(f"t.{n}" for n in [*names, table.modified, *constant_names])]
+    # Stored as sent but with another digest (or none): only the digest is recorded (`rehash`), by the id.
+    rehash_flag = ""
+    if table.hashed:
+        rehash_flag = ",\n                (c.sis_hash IS NOT NULL AND t.sis_hash IS DISTINCT FROM c.sis_hash) AS hash_differs"
     compared_c = [*(f"c.{n}" for n in cols), *constant_values]
     assignments = ", ".join(f"{name} = excluded.{name}" for name in [*cols, *constant_names])
     version = ", version = t.version + 1" if table.versioned else ""
@@ -410,13 +438,14 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
             SELECT s.sourced_id, {src}{hash_src} FROM {stage_table(entity)} AS s{stage.joins}
         ),
         -- Each staged row next to the stored one: new, differing, or sent with an older dateLastModified.
+        -- The stored row is found by a probe of the unique key (see `probe`), never by a plan that
+        -- depends on how many rows the statistics think the district has.
         compared AS MATERIALIZED (
-            SELECT c.*, t.id IS NULL AS new,
+            SELECT c.*, t.id AS stored_id, t.id IS NULL AS new,
                 coalesce(c.{table.modified} < t.{table.modified}, FALSE) AS stale,
                 ({", ".join(compared_t)}, t.{table.deleted}) IS DISTINCT FROM ({", ".join(compared_c)}, NULL)
-                    AS differs
-            FROM src AS c
-            LEFT JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = c.sourced_id
+                    AS differs{rehash_flag}
+            FROM src AS c{probe(table.name, "t", "c.sourced_id", outer=True)}
         ),
         changed AS (
             SELECT * FROM compared AS c WHERE c.new OR (c.differs AND NOT c.stale)
@@ -456,7 +485,7 @@ def _check_sql(entity: SyncEntity) -> str | None:
         parts.append(
             f"SELECT s.row, {index} AS ref, t.sourced_id IS NOT NULL AS deleted "  # noqa: S608
             f"FROM {stage_table(entity)} AS s "
-            f"LEFT JOIN {table} AS t ON t.district_id = $1 AND t.sourced_id = s.{column} "
+            f"{probe(table, 't', f's.{column}', outer=True)} "
             f"WHERE s.{column} IS NOT NULL AND (t.sourced_id IS NULL OR t.{deleted} IS NOT NULL)"
         )
     return " UNION ALL ".join(parts)
@@ -558,11 +587,16 @@ def match_sql(entity: SyncEntity, seen_table: str) -> str:
     needs doing. Lines the import would refuse never match: a digest is only stored for a record the
     import validated and wrote, and a reference deleted since is checked here."""
     table = TABLES[entity]
+    # Each referred record by a probe of its primary key per matched row (LATERAL, `OFFSET 0`: as an
+    # EXISTS, the planner may hash the whole referred table, every district's rows, once per chunk).
+    live_joins = "".join(
+        f" LEFT JOIN LATERAL (SELECT r.{deleted} IS NULL{derived.replace('t.', 'm.')} AS live "  # noqa: S608
+        f"FROM {referred} AS r WHERE r.id = m.{column} OFFSET 0) AS l{index} ON TRUE"
+        for index, (column, referred, deleted, derived) in enumerate(table.refers)
+    )
     live = " AND ".join(
-        f"(m.{column} IS NULL OR EXISTS "
-        f"(SELECT FROM {referred} AS r WHERE r.id = m.{column} AND r.{deleted} IS NULL"
-        f"{derived.replace('t.', 'm.')}))"
-        for column, referred, deleted, derived in table.refers
+        f"(m.{column} IS NULL OR coalesce(l{index}.live, FALSE))"
+        for index, (column, _, _, _) in enumerate(table.refers)
     )
     columns = "".join(
         f", t.{name}"
@@ -577,13 +611,13 @@ def match_sql(entity: SyncEntity, seen_table: str) -> str:
         ),
         -- The liveness of what a row refers to is checked only for the rows that matched: as a
         -- filter of the join, the planner may check it for every row of the district.
+        -- The stored row by a probe of its unique key (see `probe`); digest and liveness after it.
         found AS MATERIALIZED (
-            SELECT u.sourced_id{columns} FROM fresh AS u
-            JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id
-                AND t.sis_hash = u.hash AND t.{table.deleted} IS NULL
+            SELECT u.sourced_id{columns} FROM fresh AS u{probe(table.name, "t", "u.sourced_id")}
+            WHERE t.sis_hash = u.hash AND t.{table.deleted} IS NULL
         ),
         matched AS MATERIALIZED (
-            SELECT m.sourced_id FROM found AS m WHERE {live or "TRUE"}
+            SELECT m.sourced_id FROM found AS m{live_joins} WHERE {live or "TRUE"}
         ),
         remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT sourced_id FROM matched)
         SELECT sourced_id FROM matched
