@@ -265,28 +265,38 @@ class Stage:
     select: tuple[tuple[str, str], ...] = ()
 
 
-# The district's id as the sync statements compare it with a stored row's `district_id`: a sub-select
-# (an InitPlan), so the planner sees a value it does not know. With the literal value, a district the
-# statistics have not seen yet (a new one, while ANALYZE knows others well) is estimated at one row, and
-# a lookup by the unique key may be planned as a scan of that district for every staged row.
+# The district's id as the sync's probes compare it (see `probe`): a sub-select (an InitPlan), so the
+# planner sees a value it does not know, and estimates a range from it with its default selectivity
+# rather than from what the statistics say about this district.
 DISTRICT = "(SELECT $1::uuid)"
 
 
 def probe(table: str, alias: str, key: str, *, outer: bool = False) -> str:
     """A join to the stored row of `table` whose `(district_id, sourced_id)` is (the sync's district,
-    `key`): one probe of that unique key per outer row, whatever the statistics say. LATERAL fixes the
-    join order (the outer row first), `OFFSET 0` keeps the subquery whole (no outer condition is pushed
-    into it, so no other index matches more of its conditions), and `DISTRICT` keeps the district's own
-    estimate out of it: the unique index, costed at one row, is then the only cheap way to answer."""
+    `key`): one probe of the unique index per outer row, whatever the statistics say.
+
+    Written as an equality, the probe could be answered by any index that starts with `district_id`,
+    and when the statistics take the district for a row or two (a new district while ANALYZE knows
+    others well; tables analysed while small), the planner takes one of those: a scan of the whole
+    district per staged row. So it is written as "the first key at or after (district, key) in the
+    unique key's order": a row comparison, `ORDER BY` both columns and `LIMIT 1`. Only the unique
+    index returns that order, so any other plan must read and sort a third of the table (the default
+    estimate for a range from an unknown value); the unique index reads one entry. LATERAL fixes the
+    join order (the outer row first) and the join condition keeps the entry only if it is that key."""
     join = "LEFT JOIN LATERAL" if outer else "JOIN LATERAL"
     return (
-        f" {join} (SELECT * FROM {table} AS k WHERE k.district_id = {DISTRICT} AND k.sourced_id = {key}"  # noqa: S608
-        f" OFFSET 0) AS {alias} ON TRUE"
+        f" {join} (SELECT * FROM {table} AS k WHERE (k.district_id, k.sourced_id) >= ({DISTRICT}, {key})"  # noqa: S608
+        f" ORDER BY k.district_id, k.sourced_id LIMIT 1) AS {alias}"
+        f" ON {alias}.district_id = $1 AND {alias}.sourced_id = {key}"
     )
 
 
 def _join(table: str, alias: str, column: str, *, outer: bool = False) -> str:
-    return probe(table, alias, f"s.{column}", outer=outer)
+    # References stay ordinary joins: most of a chunk's rows refer to a few hundred classes and a
+    # district's students, which a hash join reads once; a probe per row costs about three times the
+    # whole upsert of a first import (measured at 20,000 students). See bench/README.md, sixth pass.
+    join = "LEFT JOIN" if outer else "JOIN"
+    return f" {join} {table} AS {alias} ON {alias}.district_id = $1 AND {alias}.sourced_id = s.{column}"
 
 
 STAGES: dict[SyncEntity, Stage] = {
@@ -413,14 +423,12 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
     rehash = (
         f"""
         rehash AS (
-            UPDATE {table.name} AS t SET sis_hash = r.hash
-            -- By the primary key, from arrays of the ids and digests: joined to `compared` itself, the
-            -- planner may take a scan of the whole table (every district) for a hash join.
-            FROM unnest(
-                ARRAY(SELECT c.stored_id FROM compared AS c WHERE {rehash_when} ORDER BY c.stored_id),
-                ARRAY(SELECT c.sis_hash FROM compared AS c WHERE {rehash_when} ORDER BY c.stored_id)
-            ) AS r(id, hash)
-            WHERE t.id = r.id
+            UPDATE {table.name} AS t SET sis_hash = c.sis_hash
+            FROM compared AS c
+            -- The ids also as an array: the table is then read by its primary key (a join alone may be
+            -- planned as a scan of the whole table, every district, per chunk).
+            WHERE t.id = ANY(ARRAY(SELECT c.stored_id FROM compared AS c WHERE {rehash_when}))
+                AND t.id = c.stored_id AND {rehash_when}
         ),"""  # noqa: S608
         if table.hashed
         else ""
@@ -485,7 +493,7 @@ def _check_sql(entity: SyncEntity) -> str | None:
         parts.append(
             f"SELECT s.row, {index} AS ref, t.sourced_id IS NOT NULL AS deleted "  # noqa: S608
             f"FROM {stage_table(entity)} AS s "
-            f"{probe(table, 't', f's.{column}', outer=True)} "
+            f"LEFT JOIN {table} AS t ON t.district_id = $1 AND t.sourced_id = s.{column} "
             f"WHERE s.{column} IS NOT NULL AND (t.sourced_id IS NULL OR t.{deleted} IS NOT NULL)"
         )
     return " UNION ALL ".join(parts)
