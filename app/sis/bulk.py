@@ -246,6 +246,14 @@ TABLES: dict[SyncEntity, Table] = {
 }
 
 
+# A new row's id: time-ordered (the layout of a UUIDv7: milliseconds since 1970, then 74 random bits),
+# so the primary key and the `(district_id, created_at, id)` index of a bulk insert append at their
+# right edge instead of landing on a random leaf page per row. Computed per row after the insert's sort.
+NEW_ID = (
+    "(lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || '7'"
+    " || substr(replace(gen_random_uuid()::text, '-', ''), 14, 19))::uuid"
+)
+
 # The writing transaction's id: the row's change version (see `app.core.models.change_version_column`).
 CHANGE_VERSION = "pg_current_xact_id()::text::bigint"
 
@@ -461,7 +469,7 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
         up AS (
             INSERT INTO {table.name} AS t
                 (id, district_id, sourced_id, change_version, {", ".join(cols + constant_names)}{hash_col})
-            SELECT gen_random_uuid(), $1, c.sourced_id, {CHANGE_VERSION},
+            SELECT {NEW_ID}, $1, c.sourced_id, {CHANGE_VERSION},
                 {", ".join([*(f"c.{n}" for n in cols), *constant_values])}{hash_val}
             FROM changed AS c
             -- In sourcedId order, so two syncs racing over the same records lock them in the same order.
