@@ -246,6 +246,14 @@ TABLES: dict[SyncEntity, Table] = {
 }
 
 
+# A new row's id: time-ordered (the layout of a UUIDv7: milliseconds since 1970, then 74 random bits),
+# so the primary key and the `(district_id, created_at, id)` index of a bulk insert append at their
+# right edge instead of landing on a random leaf page per row. Computed per row after the insert's sort.
+NEW_ID = (
+    "(lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') || '7'"
+    " || substr(replace(gen_random_uuid()::text, '-', ''), 14, 19))::uuid"
+)
+
 # The writing transaction's id: the row's change version (see `app.core.models.change_version_column`).
 CHANGE_VERSION = "pg_current_xact_id()::text::bigint"
 
@@ -265,7 +273,36 @@ class Stage:
     select: tuple[tuple[str, str], ...] = ()
 
 
+# The district's id as the sync's probes compare it (see `probe`): a sub-select (an InitPlan), so the
+# planner sees a value it does not know, and estimates a range from it with its default selectivity
+# rather than from what the statistics say about this district.
+DISTRICT = "(SELECT $1::uuid)"
+
+
+def probe(table: str, alias: str, key: str, *, outer: bool = False) -> str:
+    """A join to the stored row of `table` whose `(district_id, sourced_id)` is (the sync's district,
+    `key`): one probe of the unique index per outer row, whatever the statistics say.
+
+    Written as an equality, the probe could be answered by any index that starts with `district_id`,
+    and when the statistics take the district for a row or two (a new district while ANALYZE knows
+    others well; tables analysed while small), the planner takes one of those: a scan of the whole
+    district per staged row. So it is written as "the first key at or after (district, key) in the
+    unique key's order": a row comparison, `ORDER BY` both columns and `LIMIT 1`. Only the unique
+    index returns that order, so any other plan must read and sort a third of the table (the default
+    estimate for a range from an unknown value); the unique index reads one entry. LATERAL fixes the
+    join order (the outer row first) and the join condition keeps the entry only if it is that key."""
+    join = "LEFT JOIN LATERAL" if outer else "JOIN LATERAL"
+    return (
+        f" {join} (SELECT * FROM {table} AS k WHERE (k.district_id, k.sourced_id) >= ({DISTRICT}, {key})"  # noqa: S608
+        f" ORDER BY k.district_id, k.sourced_id LIMIT 1) AS {alias}"
+        f" ON {alias}.district_id = $1 AND {alias}.sourced_id = {key}"
+    )
+
+
 def _join(table: str, alias: str, column: str, *, outer: bool = False) -> str:
+    # References stay ordinary joins: most of a chunk's rows refer to a few hundred classes and a
+    # district's students, which a hash join reads once; a probe per row costs about three times the
+    # whole upsert of a first import (measured at 20,000 students). See bench/README.md, sixth pass.
     join = "LEFT JOIN" if outer else "JOIN"
     return f" {join} {table} AS {alias} ON {alias}.district_id = $1 AND {alias}.sourced_id = s.{column}"
 
@@ -390,18 +427,25 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
     hash_col = ", sis_hash" if table.hashed else ""
     hash_val = ", c.sis_hash" if table.hashed else ""
     hash_set = ", sis_hash = excluded.sis_hash" if table.hashed else ""
+    rehash_when = "NOT c.new AND NOT c.differs AND c.hash_differs"
     rehash = (
         f"""
         rehash AS (
             UPDATE {table.name} AS t SET sis_hash = c.sis_hash
             FROM compared AS c
-            WHERE t.district_id = $1 AND t.sourced_id = c.sourced_id AND NOT c.new AND NOT c.differs
-                AND c.sis_hash IS NOT NULL AND t.sis_hash IS DISTINCT FROM c.sis_hash
+            -- The ids also as an array: the table is then read by its primary key (a join alone may be
+            -- planned as a scan of the whole table, every district, per chunk).
+            WHERE t.id = ANY(ARRAY(SELECT c.stored_id FROM compared AS c WHERE {rehash_when}))
+                AND t.id = c.stored_id AND {rehash_when}
         ),"""  # noqa: S608
         if table.hashed
         else ""
     )
     compared_t = [*(f"t.{n}" for n in [*names, table.modified, *constant_names])]
+    # Stored as sent but with another digest (or none): only the digest is recorded (`rehash`), by the id.
+    rehash_flag = ""
+    if table.hashed:
+        rehash_flag = ",\n                (c.sis_hash IS NOT NULL AND t.sis_hash IS DISTINCT FROM c.sis_hash) AS hash_differs"
     compared_c = [*(f"c.{n}" for n in cols), *constant_values]
     assignments = ", ".join(f"{name} = excluded.{name}" for name in [*cols, *constant_names])
     version = ", version = t.version + 1" if table.versioned else ""
@@ -410,13 +454,14 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
             SELECT s.sourced_id, {src}{hash_src} FROM {stage_table(entity)} AS s{stage.joins}
         ),
         -- Each staged row next to the stored one: new, differing, or sent with an older dateLastModified.
+        -- The stored row is found by a probe of the unique key (see `probe`), never by a plan that
+        -- depends on how many rows the statistics think the district has.
         compared AS MATERIALIZED (
-            SELECT c.*, t.id IS NULL AS new,
+            SELECT c.*, t.id AS stored_id, t.id IS NULL AS new,
                 coalesce(c.{table.modified} < t.{table.modified}, FALSE) AS stale,
                 ({", ".join(compared_t)}, t.{table.deleted}) IS DISTINCT FROM ({", ".join(compared_c)}, NULL)
-                    AS differs
-            FROM src AS c
-            LEFT JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = c.sourced_id
+                    AS differs{rehash_flag}
+            FROM src AS c{probe(table.name, "t", "c.sourced_id", outer=True)}
         ),
         changed AS (
             SELECT * FROM compared AS c WHERE c.new OR (c.differs AND NOT c.stale)
@@ -424,7 +469,7 @@ def _upsert_sql(entity: SyncEntity, table: Table) -> str:
         up AS (
             INSERT INTO {table.name} AS t
                 (id, district_id, sourced_id, change_version, {", ".join(cols + constant_names)}{hash_col})
-            SELECT gen_random_uuid(), $1, c.sourced_id, {CHANGE_VERSION},
+            SELECT {NEW_ID}, $1, c.sourced_id, {CHANGE_VERSION},
                 {", ".join([*(f"c.{n}" for n in cols), *constant_values])}{hash_val}
             FROM changed AS c
             -- In sourcedId order, so two syncs racing over the same records lock them in the same order.
@@ -558,11 +603,16 @@ def match_sql(entity: SyncEntity, seen_table: str) -> str:
     needs doing. Lines the import would refuse never match: a digest is only stored for a record the
     import validated and wrote, and a reference deleted since is checked here."""
     table = TABLES[entity]
+    # Each referred record by a probe of its primary key per matched row (LATERAL, `OFFSET 0`: as an
+    # EXISTS, the planner may hash the whole referred table, every district's rows, once per chunk).
+    live_joins = "".join(
+        f" LEFT JOIN LATERAL (SELECT r.{deleted} IS NULL{derived.replace('t.', 'm.')} AS live "  # noqa: S608
+        f"FROM {referred} AS r WHERE r.id = m.{column} OFFSET 0) AS l{index} ON TRUE"
+        for index, (column, referred, deleted, derived) in enumerate(table.refers)
+    )
     live = " AND ".join(
-        f"(m.{column} IS NULL OR EXISTS "
-        f"(SELECT FROM {referred} AS r WHERE r.id = m.{column} AND r.{deleted} IS NULL"
-        f"{derived.replace('t.', 'm.')}))"
-        for column, referred, deleted, derived in table.refers
+        f"(m.{column} IS NULL OR coalesce(l{index}.live, FALSE))"
+        for index, (column, _, _, _) in enumerate(table.refers)
     )
     columns = "".join(
         f", t.{name}"
@@ -577,13 +627,13 @@ def match_sql(entity: SyncEntity, seen_table: str) -> str:
         ),
         -- The liveness of what a row refers to is checked only for the rows that matched: as a
         -- filter of the join, the planner may check it for every row of the district.
+        -- The stored row by a probe of its unique key (see `probe`); digest and liveness after it.
         found AS MATERIALIZED (
-            SELECT u.sourced_id{columns} FROM fresh AS u
-            JOIN {table.name} AS t ON t.district_id = $1 AND t.sourced_id = u.sourced_id
-                AND t.sis_hash = u.hash AND t.{table.deleted} IS NULL
+            SELECT u.sourced_id{columns} FROM fresh AS u{probe(table.name, "t", "u.sourced_id")}
+            WHERE t.sis_hash = u.hash AND t.{table.deleted} IS NULL
         ),
         matched AS MATERIALIZED (
-            SELECT m.sourced_id FROM found AS m WHERE {live or "TRUE"}
+            SELECT m.sourced_id FROM found AS m{live_joins} WHERE {live or "TRUE"}
         ),
         remembered AS (INSERT INTO {seen_table} (sourced_id) SELECT sourced_id FROM matched)
         SELECT sourced_id FROM matched
