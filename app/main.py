@@ -41,7 +41,7 @@ from app.core.middleware import ConditionalGet, RequestContextMiddleware, page_p
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
 from app.core.problems import install_problem_handlers, problem_response
-from app.core.read_lane import ReadLane
+from app.core.read_lane import ReadLane, lane_of
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.lane import GraphQLLane
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.url.render_as_string(hide_password=False), settings.grant_cache_seconds
         )
         await app.state.grant_versions.start()
+        lane_of(app)  # every route prepared now, so that what it makes is frozen with the rest
         _freeze_startup_objects()
         stop_worker = _start_webhook_worker(app, settings) if settings.webhook_worker else None
         try:
