@@ -39,9 +39,10 @@ def change_version_column() -> Any:
     """A `change_version` column: the id of the transaction that last wrote the row (a 64-bit xid8).
 
     A trigger of migration 0010 stamps it on every INSERT and UPDATE that does not set it (the bulk
-    SIS writer sets it itself), so no writer can forget. The SIS change feed serves rows below
-    `pg_snapshot_xmin(pg_current_snapshot())`: every transaction with a smaller id has ended, so no row
-    can still turn up behind that watermark (unlike a timestamp, taken at a transaction's start).
+    SIS writer sets it itself), so no writer can forget. The SIS change feed serves rows below the
+    oldest transaction of this database still running in its snapshot (`app.sis.service._WATERMARK`):
+    every transaction with a smaller id has ended, so no row can still turn up behind that watermark
+    (unlike a timestamp, taken at a transaction's start).
     """
     return Field(default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"})
 

@@ -482,9 +482,32 @@ def _common(model: Any) -> tuple[Any, ...]:
     return (model.id, model.sourced_id, model.date_last_modified, model.updated_at, model.change_version)
 
 
-# The change version below which no transaction is still running: every row at or under it that will
-# ever be visible already is. Evaluated inside the feed's own statement.
-_WATERMARK = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# The change version below which no transaction of this database is still running: every row under it
+# that will ever be visible already is. Evaluated inside the feed's own statement, from its snapshot.
+#
+# `pg_snapshot_xmin` alone is the oldest transaction of the whole server, and transaction ids are
+# server-wide: a long writer in another database (another application on a shared server, a
+# migration, another test's database) would hold every poller here back until it ends. So the
+# snapshot's running transactions are taken one by one, and one is passed over only when it is known to
+# belong to another database (a session there, or a transaction prepared there, holds it): it can
+# never write a row here, and an id stays with the database that took it. A running id that cannot be
+# placed (it ended since the snapshot, or the statistics do not show it) still holds the watermark:
+# its rows, if it wrote any here, are invisible to this snapshot and must not fall behind the
+# watermark. Ids are compared by their low 32 bits (`backend_xid` is a 32-bit xid): two running
+# transactions are never 2^32 ids apart.
+_WATERMARK = literal_column(
+    """(SELECT coalesce(min(x.id::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+    FROM pg_snapshot_xip(pg_current_snapshot()) AS x (id)
+    WHERE NOT EXISTS (
+        SELECT FROM pg_stat_activity AS a
+        WHERE a.backend_xid::text::bigint = x.id::text::bigint % 4294967296
+            AND a.datname <> current_database()
+    ) AND NOT EXISTS (
+        SELECT FROM pg_prepared_xacts AS p
+        WHERE p.transaction::text::bigint = x.id::text::bigint % 4294967296
+            AND p.database <> current_database()
+    ))"""
+)
 
 
 @dataclass(frozen=True, slots=True)

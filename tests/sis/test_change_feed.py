@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.sis.bulk import BulkWriter, driver_connection
 from app.sis.schemas import SyncEntity
@@ -34,9 +34,9 @@ async def pull(
 async def pull_until(
     client: httpx.AsyncClient, headers: dict[str, str], last: int | None, version: int
 ) -> tuple[int, list[str], list[str]]:
-    """Pull until the watermark passes `version`. Other transactions of the cluster (other tests) can
-    hold it back a while (the watermark is the oldest running transaction of the whole server, which
-    tests share); a poller simply pulls again. It never needs a time, and never gets a row twice."""
+    """Pull until the watermark passes `version`. A transaction of this database that is still running
+    (the app's own, finishing its request) can hold it back a moment; a poller simply pulls again. It
+    never needs a time, and never gets a row twice."""
     seen: list[str] = []
     deleted: list[str] = []
     for _ in range(1200):
@@ -103,3 +103,28 @@ async def test_updates_and_records_carry_their_change_version(
     versions = {s["sourcedId"]: s["changeVersion"] for s in items}
     assert last < versions["s-2"] <= newest
     assert versions["s-1"] <= last
+
+
+async def test_a_long_writer_in_another_database_does_not_hold_the_feed_back(
+    client: httpx.AsyncClient, tokens: Tokens, session: AsyncSession, database_server_url: str
+) -> None:
+    """Transaction ids are server-wide, so the oldest running transaction of the server may belong to
+    another application's database. It can never write a row here: the feed must not wait for it."""
+    roster = await tokens.client_headers("A", "roster")
+    elsewhere = create_async_engine(database_server_url)  # the server's own database, not the test's
+    try:
+        async with elsewhere.connect() as other:
+            await other.execute(text("SELECT pg_current_xact_id()"))  # a writer there: it holds an id
+            assert (await other.execute(text("SELECT current_database()"))).scalar_one() != (
+                await session.execute(text("SELECT current_database()"))
+            ).scalar_one()
+            await session.rollback()
+
+            await put_ok(client, "students", students("s-1", "s-2"), roster)
+            committed = await committed_version(session)
+            newest, records, _ = await pull(client, roster, None)
+            assert newest >= committed, "the feed waits for a transaction of another database"
+            assert sorted(records) == ["s-1", "s-2"]
+            await other.rollback()
+    finally:
+        await elsewhere.dispose()
