@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
@@ -37,16 +36,13 @@ from app.coaching.schemas import (
 )
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import run_mutation, validate_input
 from app.graphql.kit import (
-    Id,
     RemoveInput,
     answer,
     audited_node_resolver,
     change,
     converter,
     create,
-    mutate,
     mutation,
     payload,
     read,
@@ -60,7 +56,6 @@ from app.graphql.relay import (
     page_request,
     parse_global_id,
     parse_optional_global_id,
-    present_fields,
 )
 from app.practice import catalogue
 from app.practice.graphql import (
@@ -452,25 +447,12 @@ class CoachingMutation:
         change(UpdatePracticeInput, _PRACTICE, catalogue.update_practice, PracticeUpdate),
     )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Start a coaching cycle.")
-    async def start_coaching_cycle(
-        self, info: Info[Context, None], input: StartCoachingCycleInput
-    ) -> CoachingCyclePayload:
-        async def work(session: AsyncSession) -> CoachingCyclePayload:
-            fields = present_fields(input)
-            fields["school_id"] = parse_global_id(input.school_id, "School", field="schoolId")
-            fields["practice_id"] = parse_global_id(input.practice_id, "Practice", field="practiceId")
-            fields["teacher_person_id"] = parse_optional_global_id(
-                input.teacher_person_id, "Person", field="teacherPersonId"
-            )
-            fields["coach_person_id"] = parse_optional_global_id(
-                input.coach_person_id, "Person", field="coachPersonId"
-            )
-            data = validate_input(CoachingCycleCreate, fields)
-            row = await coaching.start_cycle(session, info.context.principal, data)
-            return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_model(row))
-
-        return await run_mutation(info.context, work, _COACHING_CYCLE.failed)
+    start_coaching_cycle = mutation(
+        "Start a coaching cycle.",
+        create(StartCoachingCycleInput, _COACHING_CYCLE, coaching.start_cycle, CoachingCycleCreate).ids(
+            school_id="School", practice_id="Practice", teacher_person_id="Person", coach_person_id="Person"
+        ),
+    )
 
     update_coaching_cycle = mutation(
         "Change a coaching cycle.",
@@ -500,19 +482,15 @@ class CoachingMutation:
         .ids(observation_id="WalkthroughObservation"),
     )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Say whether the support was given.")
-    async def set_coaching_support_given(
-        self, info: Info[Context, None], input: SetCoachingSupportGivenInput
-    ) -> CoachingObservationPayload:
-        id_ = Id(input.id, "CoachingObservation")
-        return await mutate(
-            info,
+    set_coaching_support_given = mutation(
+        "Say whether the support was given.",
+        change(
+            SetCoachingSupportGivenInput,
             _COACHING_OBSERVATION,
             coaching.set_support_given,
-            id_,
-            input.support_given,
-            expected_version=input.expected_version,
-        )
+            lambda input: input.support_given,
+        ),
+    )
 
     share_coaching_cycle = mutation(
         "Share your coaching cycle.",

@@ -251,11 +251,14 @@ def ref(name: str, type_name: str) -> tuple[str, str, str]:
 def with_ids(fields: dict[str, Any], *ids: tuple[str, str, str]) -> dict[str, Any]:
     """`fields` with the global ids it holds replaced by UUIDs: (Python name, type, GraphQL field name).
 
-    An explicit null stays null (PATCH semantics); an id of another type is `NotFound` on that field.
+    An explicit null stays null (PATCH semantics); an id of another type is `NotFound` on that field (for
+    a list of ids, on its place in the list).
     """
     for name, type_name, field_name in ids:
         value = fields.get(name)
-        if value is not None:
+        if isinstance(value, list):
+            fields[name] = [parse_global_id(v, type_name, path=(name, i)) for i, v in enumerate(value)]
+        elif value is not None:
             fields[name] = parse_global_id(value, type_name, field=field_name)
     return fields
 
@@ -280,17 +283,33 @@ class Id:
 class Fields:
     """A mutation argument: the fields the client sent, global ids made UUIDs, validated against the
     request model REST uses (so the rules cannot drift). `exclude` are the input's fields that are not
-    the model's (the parent's or the object's id, the expected version)."""
+    the model's (the parent's or the object's id, the expected version); `nested` are input objects
+    within it, given as their sent fields too."""
 
     model: type[BaseModel]
     input: Any
     ids: tuple[tuple[str, str, str], ...] = ()
     exclude: frozenset[str] = VERSIONED
+    nested: tuple[str, ...] = ()
 
     def resolve(self) -> BaseModel:
-        return validate_input(
-            self.model, with_ids(present_fields(self.input, exclude=self.exclude), *self.ids)
-        )
+        sent = present_fields(self.input, exclude=self.exclude)
+        for name in self.nested:
+            if sent.get(name) is not None:
+                sent[name] = present_fields(sent[name])
+        return validate_input(self.model, with_ids(sent, *self.ids))
+
+
+@dataclass(frozen=True)
+class Made:
+    """A mutation argument the area makes from its input itself (`make(input)`), in the unit of work, for
+    inputs `Fields` cannot say (lists of nested objects, ids of several types)."""
+
+    make: Callable[[Any], Any]
+    input: Any
+
+    def resolve(self) -> Any:
+        return self.make(self.input)
 
 
 def fields(
@@ -301,7 +320,7 @@ def fields(
 
 
 def _resolve(arg: Any) -> Any:
-    return arg.resolve() if isinstance(arg, (Id, Fields)) else arg
+    return arg.resolve() if isinstance(arg, (Id, Fields, Made)) else arg
 
 
 # --- payloads ----------------------------------------------------------------------------------------
@@ -310,7 +329,8 @@ def _resolve(arg: Any) -> Any:
 @dataclass(frozen=True)
 class Answer(Generic[P]):
     """How a mutation answers: its payload type, and which field of it the service's result fills,
-    converted by `convert`. A domain error answers the same payload with only `userErrors`."""
+    converted by `convert` (without a field, `convert` gives all the payload's fields by name). A domain
+    error answers the same payload with only `userErrors`."""
 
     payload: Callable[..., P]
     field: str | None = None
@@ -327,7 +347,7 @@ class Answer(Generic[P]):
 
     def ok(self, result: Any) -> P:
         if self.field is None:
-            return self.payload()
+            return self.payload(**self.convert(result)) if self.convert else self.payload()
         return self.payload(**{self.field: self.convert(result) if self.convert else result})
 
     def failed(self, errors: list[UserError]) -> P:
@@ -418,10 +438,12 @@ class Write:
     input: type
     answer: Answer[Any]
     call: Callable[..., Awaitable[Any]]
-    model: type[BaseModel] | None = None
+    model: type[BaseModel] | Callable[[Any], Any] | None = None
     type_name: str | None = None
     parent: tuple[str, str, str] | None = None
     refs: tuple[tuple[str, str, str], ...] = ()
+    inner: tuple[str, ...] = ()
+    versioned: bool = True
 
     def under(self, name: str, type_name: str) -> Write:
         """Created under the `type_name` the input's field `name` holds the global id of (the parent's
@@ -433,19 +455,34 @@ class Write:
         more = tuple(ref(name, type_name) for name, type_name in named.items())
         return dataclasses.replace(self, refs=self.refs + refs + more)
 
+    def nested(self, *names: str) -> Write:
+        """The input's fields that are input objects, given to the request model as their sent fields."""
+        return dataclasses.replace(self, inner=self.inner + names)
+
+    def unversioned(self) -> Write:
+        """A change whose input has no `expectedVersion` (the service is not given one)."""
+        return dataclasses.replace(self, versioned=False)
+
     async def run(self, info: Info[Context, None], input: Any) -> Any:
         if self.kind == "remove":
             return await remove(info, self.call, input, self.type_name)
         if self.kind == "act":
             return await mutate(info, self.answer, self.call, Id(input.id, self.type_name))
+        args: list[Any] = []
+        exclude = VERSIONED
         if self.kind == "change":
-            return await update(info, self.answer, self.call, input, self.type_name, self.model, *self.refs)
-        if self.parent is None:
-            return await mutate(info, self.answer, self.call, fields(self.model, input, *self.refs))
-        name, type_name, field = self.parent
-        under = Id(getattr(input, name), type_name, field)
-        data = fields(self.model, input, *self.refs, exclude={name})
-        return await mutate(info, self.answer, self.call, under, data)
+            args.append(Id(input.id, self.type_name))
+        elif self.parent is not None:
+            name, type_name, field = self.parent
+            args.append(Id(getattr(input, name), type_name, field))
+            exclude |= {name}
+        if isinstance(self.model, type) and issubclass(self.model, BaseModel):
+            args.append(Fields(self.model, input, self.refs, exclude, self.inner))
+        else:
+            args.append(Made(self.model, input))  # type: ignore[arg-type]
+        if self.kind == "change" and self.versioned:
+            return await mutate(info, self.answer, self.call, *args, expected_version=input.expected_version)
+        return await mutate(info, self.answer, self.call, *args)
 
 
 def mutation(description: str, write: Write) -> Any:
@@ -463,17 +500,25 @@ def mutation(description: str, write: Write) -> Any:
 
 
 def create(
-    input: type, answer: Answer[Any], call: Callable[..., Awaitable[Any]], model: type[BaseModel]
+    input: type,
+    answer: Answer[Any],
+    call: Callable[..., Awaitable[Any]],
+    model: type[BaseModel] | Callable[[Any], Any],
 ) -> Write:
     """A new object from the input's fields, validated against the request model REST uses:
-    `call(session, principal, data)`, or `call(session, principal, parent_id, data)` `.under(...)` one."""
+    `call(session, principal, data)`, or `call(session, principal, parent_id, data)` `.under(...)` one.
+    `model` may instead be a function that makes the service's argument from the input (see `Made`)."""
     return Write("create", input, answer, call, model)
 
 
 def change(
-    input: type, answer: Answer[Any], call: Callable[..., Awaitable[Any]], model: type[BaseModel]
+    input: type,
+    answer: Answer[Any],
+    call: Callable[..., Awaitable[Any]],
+    model: type[BaseModel] | Callable[[Any], Any],
 ) -> Write:
-    """A versioned change (see `update`) of the object the payload answers, named by the input's `id`."""
+    """A versioned change (see `update`) of the object the payload answers, named by the input's `id`
+    (`model` as for `create`)."""
     return Write("change", input, answer, call, model, answer.type_name)
 
 

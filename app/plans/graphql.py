@@ -26,15 +26,13 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.auth.principal import Principal
-from app.core.errors import FieldError, NotFound, PermissionDenied
+from app.core.errors import NotFound, PermissionDenied
 from app.core.pagination import MAX_LIMIT, PageRequest
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
-    VERSIONED,
-    Id,
     answer,
     arg,
     change,
@@ -42,22 +40,18 @@ from app.graphql.kit import (
     children,
     converter,
     create,
-    fields,
     follow,
     id_arg,
     id_input,
     listing,
-    mutate,
     mutation,
     node_resolver,
     node_resolver_via_service,
     one,
     payload,
     read,
-    ref,
     removal,
     version_field,
-    with_ids,
 )
 from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent, parts_by_id
 from app.graphql.permissions import AUTHENTICATED
@@ -68,7 +62,6 @@ from app.graphql.relay import (
     optional_global_id,
     page_request,
     parse_global_id,
-    present_fields,
 )
 from app.identity.graphql import PersonType, person_field, person_of
 from app.initiatives.graphql import (
@@ -1280,25 +1273,6 @@ class CheckpointsPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _ref(value: relay.GlobalID, type_name: str, path: tuple[str | int, ...]) -> uuid.UUID:
-    """The UUID in a global id of `type_name` found at `path` of the input; `NotFound` naming it if not."""
-    row_id = node_uuid(value, type_name)
-    if row_id is None:
-        raise NotFound(
-            f"No {type_name} with id {value}.",
-            errors=[FieldError(path, f"Not the id of a {type_name}.", "not_found")],
-        )
-    return row_id
-
-
-def _nested(fields: dict[str, Any], name: str) -> dict[str, Any]:
-    """`fields` with the nested input object under `name` turned into its present fields."""
-    value = fields.get(name)
-    if value is not None:
-        fields[name] = present_fields(value)
-    return fields
-
-
 def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
     changes = []
     for index, item in enumerate(input.changes):
@@ -1307,11 +1281,11 @@ def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
             {
                 "op": item.op.value,
                 "entity": entity,
-                "id": _ref(item.id, _ENTITY_TYPES[entity], ("changes", index, "id"))
+                "id": parse_global_id(item.id, _ENTITY_TYPES[entity], path=("changes", index, "id"))
                 if item.id is not None
                 else None,
-                "parent_id": _ref(
-                    item.parent_id, _PARENT_TYPES.get(entity, "Plan"), ("changes", index, "parent_id")
+                "parent_id": parse_global_id(
+                    item.parent_id, _PARENT_TYPES.get(entity, "Plan"), path=("changes", index, "parent_id")
                 )
                 if item.parent_id is not None
                 else None,
@@ -1319,7 +1293,10 @@ def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
             }
         )
     causes = [
-        {"kind": cause.kind, "id": _ref(cause.id, _CAUSE_TYPES[cause.kind], ("caused_by", index, "id"))}
+        {
+            "kind": cause.kind,
+            "id": parse_global_id(cause.id, _CAUSE_TYPES[cause.kind], path=("caused_by", index, "id")),
+        }
         for index, cause in enumerate(input.caused_by or [])
     ]
     return validate_input(RevisionCreate, {"reason": input.reason, "changes": changes, "caused_by": causes})
@@ -1373,32 +1350,17 @@ class PlansMutation:
         removal(RemoveCollaboratorInput, service.remove_collaborator, "PlanCollaborator"),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Add a measurable goal, with the indicator that measures it (before approval).",
+    add_goal = mutation(
+        "Add a measurable goal, with the indicator that measures it (before approval).",
+        create(AddGoalInput, _GOAL, service.add_goal, GoalCreate)
+        .under("plan_id", "Plan")
+        .nested("indicator"),
     )
-    async def add_goal(self, info: Info[Context, None], input: AddGoalInput) -> GoalPayload:
-        async def work(session: AsyncSession) -> GoalPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            fields = _nested(present_fields(input, exclude=frozenset({"plan_id"})), "indicator")
-            data = validate_input(GoalCreate, fields)
-            view = await service.add_goal(session, info.context.principal, plan_id, data)
-            return GoalPayload(goal=GoalType.from_view(view))
 
-        return await run_mutation(info.context, work, _GOAL.failed)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a goal or its measure.")
-    async def update_goal(self, info: Info[Context, None], input: UpdateGoalInput) -> GoalPayload:
-        async def work(session: AsyncSession) -> GoalPayload:
-            goal_id = parse_global_id(input.id, "Goal")
-            fields = _nested(present_fields(input, exclude=VERSIONED), "indicator")
-            data = validate_input(GoalUpdate, fields)
-            view = await service.update_goal(
-                session, info.context.principal, goal_id, data, expected_version=input.expected_version
-            )
-            return GoalPayload(goal=GoalType.from_view(view))
-
-        return await run_mutation(info.context, work, _GOAL.failed)
+    update_goal = mutation(
+        "Change a goal or its measure.",
+        change(UpdateGoalInput, _GOAL, service.update_goal, GoalUpdate).nested("indicator"),
+    )
 
     remove_goal = mutation(
         "Remove a goal with its strategies, action steps and indicator (before approval).",
@@ -1471,21 +1433,13 @@ class PlansMutation:
         "Remove an evidence item.", removal(RemoveEvidenceInput, service.remove_evidence, "Evidence")
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Propose a revision of an approved or active plan (its lead, co-authors or leaders): "
+    propose_revision = mutation(
+        "Propose a revision of an approved or active plan (its lead, co-authors or leaders): "
         "the changes are checked now and applied when the lead accepts.",
+        create(ProposeRevisionInput, _PLAN_REVISION, service.propose_revision, revision_data).under(
+            "plan_id", "Plan"
+        ),
     )
-    async def propose_revision(
-        self, info: Info[Context, None], input: ProposeRevisionInput
-    ) -> PlanRevisionPayload:
-        async def work(session: AsyncSession) -> PlanRevisionPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            data = revision_data(input)
-            view = await service.propose_revision(session, info.context.principal, plan_id, data)
-            return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
-
-        return await run_mutation(info.context, work, _PLAN_REVISION.failed)
 
     accept_revision = mutation(
         "Accept a proposed revision (the plan's lead, or its approver): every change applies or "
@@ -1493,16 +1447,10 @@ class PlansMutation:
         change(AcceptRevisionInput, _PLAN_REVISION, service.accept_revision, RevisionDecision),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Reject a proposed revision, saying why (the plan's lead, or its approver).",
+    reject_revision = mutation(
+        "Reject a proposed revision, saying why (the plan's lead, or its approver).",
+        change(RejectRevisionInput, _PLAN_REVISION, service.reject_revision, RevisionDecision).unversioned(),
     )
-    async def reject_revision(
-        self, info: Info[Context, None], input: RejectRevisionInput
-    ) -> PlanRevisionPayload:
-        revision = Id(input.id, "PlanRevision")
-        data = fields(RevisionDecision, input)
-        return await mutate(info, _PLAN_REVISION, service.reject_revision, revision, data)
 
     add_checkpoint = mutation(
         "Schedule a review of a plan.",
@@ -1518,29 +1466,12 @@ class PlansMutation:
         ).under("plan_id", "Plan"),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record a review: when it was held, who came, what it found and decided, and the "
-        "revision it produced.",
+    update_checkpoint = mutation(
+        "Record a review: when it was held, who came, what it found and decided, and the revision it produced.",
+        change(UpdateCheckpointInput, _CHECKPOINT, service.update_checkpoint, CheckpointUpdate).ids(
+            revision_id="PlanRevision", attendee_person_ids="Person"
+        ),
     )
-    async def update_checkpoint(
-        self, info: Info[Context, None], input: UpdateCheckpointInput
-    ) -> CheckpointPayload:
-        async def work(session: AsyncSession) -> CheckpointPayload:
-            checkpoint_id = parse_global_id(input.id, "ReviewCheckpoint")
-            fields = with_ids(present_fields(input, exclude=VERSIONED), ref("revision_id", "PlanRevision"))
-            if fields.get("attendee_person_ids") is not None:
-                fields["attendee_person_ids"] = [
-                    _ref(person, "Person", ("attendee_person_ids", index))
-                    for index, person in enumerate(fields["attendee_person_ids"])
-                ]
-            data = validate_input(CheckpointUpdate, fields)
-            row = await service.update_checkpoint(
-                session, info.context.principal, checkpoint_id, data, expected_version=input.expected_version
-            )
-            return CheckpointPayload(checkpoint=ReviewCheckpointType.from_model(row))
-
-        return await run_mutation(info.context, work, _CHECKPOINT.failed)
 
     remove_checkpoint = mutation(
         "Remove a review that was not held (a held review stays on the record).",

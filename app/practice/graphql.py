@@ -13,19 +13,19 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
 from app.core.errors import NotFound
 from app.core.pagination import Page
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
     VERSIONED,
+    Answer,
     RemoveInput,
     act,
     answer,
@@ -47,7 +47,6 @@ from app.graphql.kit import (
     ref,
     removal,
     version_field,
-    with_ids,
 )
 from app.graphql.loaders import by_id, narrowed_page_loader
 from app.graphql.permissions import AUTHENTICATED
@@ -55,7 +54,6 @@ from app.graphql.relay import (
     Connection,
     node_uuid,
     page_request,
-    parse_global_id,
     parse_optional_global_id,
     present_fields,
 )
@@ -918,13 +916,6 @@ class ShareFeedbackInput:
 FeedbackSharePayload = payload("FeedbackSharePayload", feedback_share=FeedbackShareType)
 
 
-def _failed(payload: type[Any]) -> Any:
-    def on_error(errors: list[UserError]) -> Any:
-        return payload(user_errors=errors)
-
-    return on_error
-
-
 def _decision_data(input: DecidePdsaCycleInput) -> PdsaDecisionCreate:
     fields = present_fields(input, exclude=VERSIONED | {"revision"})
     if input.revision:
@@ -951,6 +942,10 @@ _WALKTHROUGH_REFS = (
     ref("observer_person_id", "Person"),
     ref("plan_id", "Plan"),
     ref("activity_id", "Activity"),
+)
+_FEEDBACK_RESULT = Answer(
+    FeedbackResultPayload,
+    convert=lambda found: {"feedback_result": FeedbackResultType.from_model(found[0]), "created": found[1]},
 )
 _FEEDBACK_SHARE = answer(FeedbackSharePayload, feedback_share=FeedbackShareType.from_model)
 _WALKTHROUGH = answer(WalkthroughPayload, walkthrough=WalkthroughType.from_model)
@@ -1020,22 +1015,10 @@ class PracticeMutation:
         ),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Decide a PDSA cycle (adopt, adapt, abandon), optionally proposing a plan revision.",
+    decide_pdsa_cycle = mutation(
+        "Decide a PDSA cycle (adopt, adapt, abandon), optionally proposing a plan revision.",
+        change(DecidePdsaCycleInput, _PDSA_CYCLE, practice.decide_pdsa_cycle, _decision_data),
     )
-    async def decide_pdsa_cycle(
-        self, info: Info[Context, None], input: DecidePdsaCycleInput
-    ) -> PdsaCyclePayload:
-        async def work(session: AsyncSession) -> PdsaCyclePayload:
-            row_id = parse_global_id(input.id, "PdsaCycle")
-            data = _decision_data(input)
-            row = await practice.decide_pdsa_cycle(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_model(row))
-
-        return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
 
     remove_pdsa_cycle = mutation(
         "Remove a PDSA cycle.", removal(RemoveInput, practice.remove_pdsa_cycle, "PdsaCycle")
@@ -1059,24 +1042,12 @@ class PracticeMutation:
         "Remove a PLC meeting.", removal(RemoveInput, practice.remove_plc_meeting, "PlcMeeting")
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record a student feedback result: yours, or (survey integrations) a named teacher's.",
+    record_feedback_result = mutation(
+        "Record a student feedback result: yours, or (survey integrations) a named teacher's.",
+        create(
+            RecordFeedbackResultInput, _FEEDBACK_RESULT, feedback.record_feedback_result, FeedbackResultCreate
+        ).ids(school_id="School", teacher_person_id="Person"),
     )
-    async def record_feedback_result(
-        self, info: Info[Context, None], input: RecordFeedbackResultInput
-    ) -> FeedbackResultPayload:
-        async def work(session: AsyncSession) -> FeedbackResultPayload:
-            fields = with_ids(
-                present_fields(input),
-                ref("school_id", "School"),
-                ref("teacher_person_id", "Person"),
-            )
-            data = validate_input(FeedbackResultCreate, fields)
-            row, created = await feedback.record_feedback_result(session, info.context.principal, data)
-            return FeedbackResultPayload(feedback_result=FeedbackResultType.from_model(row), created=created)
-
-        return await run_mutation(info.context, work, _failed(FeedbackResultPayload))
 
     remove_feedback_result = mutation(
         "Take one of your results off the record.",
