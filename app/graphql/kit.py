@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from inspect import Parameter
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -35,6 +36,7 @@ from strawberry.types import Info
 from strawberry.types.base import StrawberryList, StrawberryOptional
 
 from app.core.errors import NotFound, PermissionDenied
+from app.core.pagination import MAX_LIMIT, PageRequest
 from app.graphql.context import Context
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import load_nodes, node_uuids
@@ -84,6 +86,14 @@ def id_input(name: str, *, description: str | None = None) -> Any:
 
 
 RemoveInput = id_input("RemoveInput")
+
+
+def choices(name: str, description: str, *values: str) -> Any:
+    """A GraphQL enum that is the API's own, not a model's: `choices("DiffChange", "How …", "added",
+    "removed")` is the `StrEnum` whose members are the values upper-cased (`DiffChange.ADDED`)."""
+    return strawberry.enum(
+        StrEnum(name, {value.upper(): value for value in values}), name=name, description=description
+    )
 
 
 # --- converters: a row to its GraphQL type --------------------------------------------------------
@@ -184,6 +194,33 @@ def _build_converter(
     converter = scope["factory"](**bound)
     converter.__qualname__ = f"{cls.__name__}.from_model"
     return converter
+
+
+def node(
+    name: str,
+    description: str | None = None,
+    source: Any = None,
+    /,
+    *,
+    ids: dict[str, str | tuple[str, str]] | None = None,
+    **overrides: str | Callable[[Any], Any],
+) -> Callable[[type[T]], type[T]]:
+    """A Relay node type: over a class that subclasses `relay.Node`,
+
+        @node("Evidence", "Something pre-planning collected for a plan.", Evidence, ids={"plan_id": "Plan"})
+        class EvidenceType(relay.Node):
+            database_id: uuid.UUID
+            ...
+
+    is the strawberry type `Evidence` (with that description) whose first field is its `id: ID!` (the
+    row's UUID inside), with the `converter` of `source` that `ids` and `overrides` say."""
+
+    def decorate(cls: type[T]) -> type[T]:
+        cls.__annotations__ = {"id": relay.NodeID[str], **inspect.get_annotations(cls)}
+        typed = strawberry.type(cls, name=name, description=description)
+        return converter(source, ids=ids, **overrides)(typed)
+
+    return decorate
 
 
 # --- update inputs derived from creation inputs ------------------------------------------------------
@@ -360,6 +397,14 @@ def answer(payload: Callable[..., P], **converted: Callable[[Any], Any]) -> Answ
         return Answer(payload)
     ((name, convert),) = converted.items()
     return Answer(payload, name, convert)
+
+
+def answered(name: str, *, convert: Callable[[Any], Any] | None = None, **field: Any) -> Answer[Any]:
+    """A payload and its answer in one: `answered("GoalPayload", goal=GoalType)` is the answer of
+    `payload("GoalPayload", goal=GoalType)` that fills `goal` with `GoalType.from_model(result)` (or
+    `convert(result)`)."""
+    ((name_, type_),) = field.items()
+    return Answer(payload(name, **field), name_, convert or type_.from_model)
 
 
 # --- the mutation runner -----------------------------------------------------------------------------
@@ -543,25 +588,42 @@ async def read(info: Info[Context, None], call: Callable[..., Awaitable[R]], *ar
         return await call(session, info.context.principal, *args, **kwargs)
 
 
+async def audited_read(
+    info: Info[Context, None], call: Callable[..., Awaitable[R]], *args: Any, **kwargs: Any
+) -> R:
+    """`read` for what the service audits as it reads (coaching cycles, observations, feedback): in a
+    unit of work that commits, so the audit rows are kept."""
+    async with info.context.transaction() as session:
+        return await call(session, info.context.principal, *args, **kwargs)
+
+
 # --- query fields ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Arg:
-    """A filter argument of a list field: its GraphQL type (nullable, null by default), and for a global
-    id the type it must name (the filter is given the UUID; an id of another type is `NotFound` on the
-    argument)."""
+    """An argument of a query field: its GraphQL type (nullable, null by default, unless it has another
+    `default` or is `required`), and for a global id the type it must name (the resolver is given the
+    UUID; an id of another type is `NotFound` on the argument)."""
 
     type: Any
     node: str | None = None
     name: str | None = None
     description: str | None = None
+    default: Any = None
+    required: bool = False
 
     def annotation(self) -> Any:
         type_ = relay.GlobalID if self.node is not None else self.type
+        if not self.required and self.default is None:
+            type_ = type_ | None
         if self.name is None and self.description is None:
-            return type_ | None
-        return Annotated[type_ | None, strawberry.argument(name=self.name, description=self.description)]
+            return type_
+        return Annotated[type_, strawberry.argument(name=self.name, description=self.description)]
+
+    def parameter(self, python_name: str) -> Parameter:
+        default = Parameter.empty if self.required else self.default
+        return Parameter(python_name, Parameter.KEYWORD_ONLY, default=default, annotation=self.annotation())
 
     def value(self, python_name: str, given: Any) -> Any:
         if self.node is None or given is None:
@@ -569,14 +631,41 @@ class Arg:
         return parse_global_id(given, self.node, field=self.name or ref(python_name, self.node)[2])
 
 
-def arg(type_: Any, *, name: str | None = None, description: str | None = None) -> Arg:
-    """A filter argument of `type_`, given to the filter as sent."""
-    return Arg(type_, None, name, description)
+def arg(type_: Any, *, name: str | None = None, description: str | None = None, default: Any = None) -> Arg:
+    """An argument of `type_`, given to the resolver as sent."""
+    return Arg(type_, None, name, description, default)
 
 
-def id_arg(type_name: str, *, description: str | None = None) -> Arg:
-    """A filter argument holding the global id of a `type_name`."""
-    return Arg(relay.GlobalID, type_name, None, description)
+def id_arg(type_name: str, *, description: str | None = None, required: bool = False) -> Arg:
+    """An argument holding the global id of a `type_name`."""
+    return Arg(relay.GlobalID, type_name, None, description, required=required)
+
+
+def _field(
+    resolve: Callable[..., Any],
+    parameters: list[Parameter],
+    returns: Any,
+    description: str,
+    metadata: dict[str, Any] | None,
+) -> Any:
+    """The top-level field for an authenticated caller that `resolve(self, info, **parameters)` answers."""
+    parameters = [
+        Parameter("self", Parameter.POSITIONAL_OR_KEYWORD),
+        Parameter("info", Parameter.POSITIONAL_OR_KEYWORD, annotation=Info[Context, None]),
+        *parameters,
+    ]
+    resolve.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {p.name: p.annotation for p in parameters[1:]} | {"return": returns}
+    return strawberry.field(
+        resolver=resolve, permission_classes=AUTHENTICATED, description=description, metadata=metadata
+    )
+
+
+def _check_filter(filter: Callable[..., Any] | None, arguments: dict[str, Arg]) -> None:
+    if filter is not None:
+        unknown = set(arguments) - set(inspect.signature(filter).parameters)
+        if unknown:
+            raise TypeError(f"{filter!r} has no {sorted(unknown)}")
 
 
 def listing(
@@ -587,6 +676,8 @@ def listing(
     *,
     convert: str = "from_model",
     updated_since: bool = True,
+    audited: bool = False,
+    metadata: dict[str, Any] | None = None,
     **arguments: Arg,
 ) -> Any:
     """A top-level list field for an authenticated caller, as a connection of `node`:
@@ -596,27 +687,23 @@ def listing(
 
     is `plans(first: Int = 50, after: String, updatedSince: DateTime, schoolId: ID, status: PlanStatus):
     PlanConnection!`, resolved as `call(session, principal, page, PlanFilter(school_id=…, status=…))` on
-    the read session (without `filter`, the arguments are `call`'s keyword arguments).
-    `updated_since=False` leaves that argument out."""
-    if filter is not None:
-        unknown = set(arguments) - set(inspect.signature(filter).parameters)
-        if unknown:
-            raise TypeError(f"{filter!r} has no {sorted(unknown)}")
+    the read session (`audited=True`: see `audited_read`; without `filter`, the arguments are `call`'s
+    keyword arguments). `updated_since=False` leaves that argument out."""
+    _check_filter(filter, arguments)
+    reader = audited_read if audited else read
 
     async def resolve(
         self: Any, info: Any, first: Any = 50, after: Any = None, updated_since: Any = None, **given: Any
     ) -> Any:
         page = page_request(first, after, updated_since)
-        values = {name: spec.value(name, given.get(name)) for name, spec in arguments.items()}
+        values = {name: spec.value(name, given.get(name, spec.default)) for name, spec in arguments.items()}
         if filter is None:
-            result = await read(info, call, page, **values)
+            result = await reader(info, call, page, **values)
         else:
-            result = await read(info, call, page, filter(**values))
+            result = await reader(info, call, page, filter(**values))
         return Connection.from_page(result, getattr(node, convert))
 
     parameters = [
-        Parameter("self", Parameter.POSITIONAL_OR_KEYWORD),
-        Parameter("info", Parameter.POSITIONAL_OR_KEYWORD, annotation=Info[Context, None]),
         Parameter("first", Parameter.POSITIONAL_OR_KEYWORD, default=50, annotation=int | None),
         Parameter("after", Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=str | None),
     ]
@@ -626,13 +713,35 @@ def listing(
                 "updated_since", Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=datetime | None
             )
         )
-    parameters += [
-        Parameter(name, Parameter.KEYWORD_ONLY, default=None, annotation=spec.annotation())
-        for name, spec in arguments.items()
-    ]
-    resolve.__signature__ = inspect.Signature(parameters, return_annotation=Connection[node])  # type: ignore[attr-defined]
-    resolve.__annotations__ = {p.name: p.annotation for p in parameters[1:]} | {"return": Connection[node]}
-    return strawberry.field(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
+    parameters += [spec.parameter(name) for name, spec in arguments.items()]
+    return _field(resolve, parameters, Connection[node], description, metadata)
+
+
+def report(
+    description: str,
+    returns: Any,
+    call: Callable[..., Awaitable[Any]],
+    filter: Callable[..., Any] | None = None,
+    *,
+    convert: str = "from_model",
+    metadata: dict[str, Any] | None = None,
+    **arguments: Arg,
+) -> Any:
+    """A top-level field for an authenticated caller answering one computed `returns` (a summary, a
+    rollup): `call(session, principal, filter(**arguments))` on the read session, or with the arguments
+    as keyword arguments without `filter`, converted by `returns`' `convert` classmethod."""
+    _check_filter(filter, arguments)
+
+    async def resolve(self: Any, info: Any, **given: Any) -> Any:
+        values = {name: spec.value(name, given.get(name, spec.default)) for name, spec in arguments.items()}
+        if filter is None:
+            result = await read(info, call, **values)
+        else:
+            result = await read(info, call, filter(**values))
+        return getattr(returns, convert)(result)
+
+    parameters = [spec.parameter(name) for name, spec in arguments.items()]
+    return _field(resolve, parameters, returns, description, metadata)
 
 
 def one(description: str, node: Any, loader_name: str, factory: Any, *, convert: str = "from_model") -> Any:
@@ -642,6 +751,22 @@ def one(description: str, node: Any, loader_name: str, factory: Any, *, convert:
 
     async def resolve(self: Any, info: Any, id: relay.GlobalID) -> Any:
         return await node_by_id(info, id, type_name, loader_name, factory, getattr(node, convert))
+
+    resolve.__annotations__ = {"info": Info[Context, None], "id": relay.GlobalID, "return": node | None}
+    return strawberry.field(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
+
+
+def one_as_node(description: str, node: Any) -> Any:
+    """A top-level field answering one `node` by its global id as `node(id:)` does, through the type's
+    own `resolve_nodes` (an audited read, for one): null for an id of another type, one that does not
+    exist, or one the caller may not read."""
+    type_name = node.__strawberry_definition__.name
+
+    async def resolve(self: Any, info: Any, id: relay.GlobalID) -> Any:
+        if node_uuid(id, type_name) is None:
+            return None
+        (found,) = await node.resolve_nodes(info=info, node_ids=[id.node_id])
+        return found
 
     resolve.__annotations__ = {"info": Info[Context, None], "id": relay.GlobalID, "return": node | None}
     return strawberry.field(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
@@ -695,40 +820,85 @@ def children(
 
 
 def follow(
-    description: str, node: Any, loader_name: str, factory: Any, key: str, *, convert: str = "from_model"
+    description: str,
+    node: Any,
+    loader_name: str,
+    factory: Any,
+    key: str,
+    *,
+    convert: str = "from_model",
+    refused_is_null: bool = False,
 ) -> Any:
     """The field of the object a row's foreign key names, read for many rows at once through the
     request's `loader_name` loader by the row's private UUID attribute `key`; null when the key is
-    null, or when the loader finds nothing there for the caller:
+    null, or when the loader finds nothing there for the caller (or, `refused_is_null`, refuses the
+    caller the kind):
 
         school = follow("The school, for a school's plan.", SchoolType, "school_by_id", school_by_id,
                         "school_uuid")
-    """
+
+    `node` may be the name of a type the calling module defines further down (`"PlanType"`)."""
+    module = sys._getframe(1).f_globals if isinstance(node, str) else None
 
     async def resolve(self: Any, info: Any) -> Any:
         row_id = getattr(self, key)
         if row_id is None:
             return None
-        row = await info.context.loader(loader_name, factory).load(row_id)
-        return getattr(node, convert)(row)
+        try:
+            row = await info.context.loader(loader_name, factory).load(row_id)
+        except PermissionDenied:
+            if refused_is_null:
+                return None
+            raise
+        return getattr(module[node] if module is not None else node, convert)(row)
 
-    resolve.__annotations__ = {"info": Info[Context, None], "return": node | None}
+    if module is not None:  # the name is looked up in the calling module, when the schema is built
+        resolve.__module__ = module["__name__"]
+        resolve.__annotations__ = {"info": Info[Context, None], "return": f"{node} | None"}
+    else:
+        resolve.__annotations__ = {"info": Info[Context, None], "return": node | None}
     return strawberry.field(resolver=resolve, description=description)
+
+
+# Short lists of children are read as one page this long.
+ALL = PageRequest(limit=MAX_LIMIT)
+
+
+def few_children(
+    node: Any, loader_name: str, factory: Any, *, convert: str = "from_model", **field: Any
+) -> Any:
+    """A plain list field of an object's few children (collaborators, sign-offs): the first `MAX_LIMIT`,
+    read for many parents at once through the request's `loader_name` loader (a `page_per_parent`
+    factory) by the parent's `database_id`."""
+
+    async def resolve(self: Any, info: Any) -> Any:
+        page = await info.context.loader(loader_name, factory).load((self.database_id, ALL))
+        to_node = getattr(node, convert)
+        return [to_node(row) for row in page.items]
+
+    resolve.__annotations__ = {"info": Info[Context, None], "return": list[node]}
+    return strawberry.field(resolver=resolve, **field)
 
 
 # --- node resolution ---------------------------------------------------------------------------------
 
 
-def node_resolver(loader_name: str, factory: Any, *, via: str = "loader", convert: str = "from_model") -> Any:
+def node_resolver(
+    loader_name: str, factory: Any, *, via: str = "loader", convert: str = "from_model", audited: bool = False
+) -> Any:
     """A Relay type's `resolve_nodes`: through the request's `loader_name` loader, as `load_nodes`
     (`via="load_nodes"`: a refused kind resolves to nulls) or `nodes_via_loader` (`via="loader"`),
-    converting each row with the type's `convert` classmethod."""
+    converting each row with the type's `convert` classmethod; `audited`: the loader's reads are
+    audited, so they run in a unit of work that commits."""
 
     async def resolve_nodes(
         cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         load = load_nodes if via == "load_nodes" else nodes_via_loader
-        return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
+        if not audited:
+            return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
+        async with info.context.transaction():
+            return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
 
     return classmethod(resolve_nodes)
 

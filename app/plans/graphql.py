@@ -16,7 +16,6 @@ import asyncio
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 
 import strawberry
@@ -26,7 +25,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.auth.principal import Principal
-from app.core.errors import NotFound, PermissionDenied
+from app.core.errors import NotFound
 from app.core.pagination import MAX_LIMIT, PageRequest
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
@@ -34,21 +33,24 @@ from app.graphql.cost import cost
 from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
     answer,
+    answered,
     arg,
     change,
     changes_of,
     children,
+    choices,
     converter,
     create,
+    few_children,
     follow,
     id_arg,
     id_input,
     listing,
     mutation,
+    node,
     node_resolver,
     node_resolver_via_service,
     one,
-    payload,
     read,
     removal,
     version_field,
@@ -59,7 +61,6 @@ from app.graphql.relay import (
     Connection,
     actor_global_id,
     node_uuid,
-    optional_global_id,
     page_request,
     parse_global_id,
 )
@@ -146,32 +147,19 @@ RevisionStatusEnum = strawberry.enum(RevisionStatus, name="RevisionStatus")
 CauseKindEnum = strawberry.enum(CauseKind, name="CauseKind", description="What led to a revision.")
 
 
-@strawberry.enum(name="RevisionOp", description="What a revision's change does.")
-class RevisionOpEnum(StrEnum):
-    ADD = "add"
-    UPDATE = "update"
-    REMOVE = "remove"
-
-
-@strawberry.enum(name="RevisionEntity", description="What a revision's change (or a diff entry) is about.")
-class RevisionEntityEnum(StrEnum):
-    PLAN = "plan"
-    GOAL = "goal"
-    STRATEGY = "strategy"
-    ACTION_STEP = "action_step"
-
-
-@strawberry.enum(name="DiffChange", description="How a part of the plan differs between two revisions.")
-class DiffChangeEnum(StrEnum):
-    ADDED = "added"
-    REMOVED = "removed"
-    CHANGED = "changed"
-
-
-@strawberry.enum(name="DocumentFormat", description="How a plan is rendered as a document.")
-class DocumentFormatEnum(StrEnum):
-    MARKDOWN = "markdown"
-    HTML = "html"
+RevisionOpEnum = choices("RevisionOp", "What a revision's change does.", "add", "update", "remove")
+RevisionEntityEnum = choices(
+    "RevisionEntity",
+    "What a revision's change (or a diff entry) is about.",
+    "plan",
+    "goal",
+    "strategy",
+    "action_step",
+)
+DiffChangeEnum = choices(
+    "DiffChange", "How a part of the plan differs between two revisions.", "added", "removed", "changed"
+)
+DocumentFormatEnum = choices("DocumentFormat", "How a plan is rendered as a document.", "markdown", "html")
 
 
 # The GraphQL type of the rows a revision's change names, and of what a cause points at.
@@ -224,12 +212,14 @@ async def _get_checkpoint(
 # --- types -------------------------------------------------------------------------------------------
 
 
-@converter(PlanCollaborator, ids={"plan_id": "Plan", "person_id": "Person"}, person_uuid="row.person_id")
-@strawberry.type(
-    name="PlanCollaborator", description="Someone who writes (lead, co-author) or reviews a plan."
+@node(
+    "PlanCollaborator",
+    "Someone who writes (lead, co-author) or reviews a plan.",
+    PlanCollaborator,
+    ids={"plan_id": "Plan", "person_id": "Person"},
+    person_uuid="row.person_id",
 )
 class CollaboratorType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this collaborator.")
     plan_id: relay.GlobalID
     person_id: relay.GlobalID
@@ -254,7 +244,9 @@ def _is_pilot(self: Any) -> bool:
     return self.step.is_pilot
 
 
-@converter(
+@node(
+    "ActionStep",
+    "Who does what by when under a strategy. A pilot tries it with a small group first.",
     ActionStep,
     ids={
         "plan_id": "Plan",
@@ -265,12 +257,7 @@ def _is_pilot(self: Any) -> bool:
     owner_uuid="row.owner_person_id",
     step="row",
 )
-@strawberry.type(
-    name="ActionStep",
-    description="Who does what by when under a strategy. A pilot tries it with a small group first.",
-)
 class ActionStepType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this action step.")
     plan_id: relay.GlobalID
     strategy_id: relay.GlobalID
@@ -313,12 +300,13 @@ class ActionStepType(relay.Node):
     resolve_nodes = node_resolver_via_service(service.get_action_step)
 
 
-@converter(Strategy, ids={"plan_id": "Plan", "goal_id": "Goal", "carried_from_id": "Strategy"})
-@strawberry.type(
-    name="Strategy", description="A change idea under a goal, optionally naming the driver it acts on."
+@node(
+    "Strategy",
+    "A change idea under a goal, optionally naming the driver it acts on.",
+    Strategy,
+    ids={"plan_id": "Plan", "goal_id": "Goal", "carried_from_id": "Strategy"},
 )
 class StrategyType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this strategy.")
     plan_id: relay.GlobalID
     goal_id: relay.GlobalID
@@ -344,11 +332,15 @@ class StrategyType(relay.Node):
     resolve_nodes = node_resolver_via_service(_get_strategy)
 
 
-@strawberry.type(
-    name="Goal", description="A measurable goal of a plan: its indicator holds the baseline and the target."
+@node(
+    "Goal",
+    "A measurable goal of a plan: its indicator holds the baseline and the target.",
+    Goal,
+    ids={"plan_id": "Plan", "carried_from_id": "Goal"},
+    plan_uuid="row.plan_id",
+    indicator_uuid="row.indicator_id",
 )
 class GoalType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this goal.")
     plan_id: relay.GlobalID
     statement: str
@@ -359,36 +351,21 @@ class GoalType(relay.Node):
     version: int
     created_at: datetime
     updated_at: datetime
+    plan_uuid: strawberry.Private[uuid.UUID]
     indicator_uuid: strawberry.Private[uuid.UUID]
     indicator_row: strawberry.Private[Indicator | None] = None
 
     @classmethod
     def from_row(cls, goal: Goal, indicator: Indicator | None = None) -> GoalType:
-        return cls(
-            id=str(goal.id),
-            database_id=goal.id,
-            plan_id=relay.GlobalID("Plan", str(goal.plan_id)),
-            statement=goal.statement,
-            weight=goal.weight,
-            carried_from_id=optional_global_id("Goal", goal.carried_from_id),
-            version=goal.version,
-            created_at=goal.created_at,
-            updated_at=goal.updated_at,
-            indicator_uuid=goal.indicator_id,
-            indicator_row=indicator,
-        )
+        node: GoalType = cls.from_model(goal)  # type: ignore[attr-defined]
+        node.indicator_row = indicator
+        return node
 
     @classmethod
     def from_view(cls, view: service.GoalView | None) -> GoalType | None:
         return cls.from_row(view.goal, view.indicator) if view is not None else None
 
-    @strawberry.field(description="The plan the goal belongs to.")
-    async def plan(self, info: Info[Context, None]) -> PlanType | None:
-        plan_id = node_uuid(self.plan_id, "Plan")
-        if plan_id is None:
-            return None
-        plan = await info.context.loader("plan_by_id", plan_by_id).load(plan_id)
-        return PlanType.from_model(plan) if plan is not None else None
+    plan = follow("The plan the goal belongs to.", "PlanType", "plan_by_id", plan_by_id, "plan_uuid")
 
     @strawberry.field(description="How the goal is measured: unit, direction, baseline and target.")
     async def indicator(self, info: Info[Context, None]) -> IndicatorType | None:
@@ -414,14 +391,14 @@ SignOffKindEnum = strawberry.enum(
 )
 
 
-@converter(
+@node(
+    "PlanSignOff",
+    "Who signed a plan off, when, with what note.",
     PlanSignOff,
     ids={"plan_id": "Plan", "person_id": "Person"},
     signed_by_global_id=lambda row: actor_global_id(row.signed_by_kind, row.signed_by_id),
 )
-@strawberry.type(name="PlanSignOff", description="Who signed a plan off, when, with what note.")
 class PlanSignOffType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     plan_id: relay.GlobalID
     kind: SignOffKindEnum  # type: ignore[valid-type]
@@ -440,17 +417,14 @@ class PlanSignOffType(relay.Node):
     resolve_nodes = node_resolver("sign_off_by_id", sign_off_by_id, via="load_nodes")
 
 
-@converter(
+@node(
+    "AcceptedRisk",
+    "A barrier raised in the plan's co-creation that the plan carries unanswered, and why.",
     AcceptedRisk,
     ids={"plan_id": "Plan", "input_id": "Input"},
     accepted_by_global_id=lambda row: actor_global_id(row.accepted_by_kind, row.accepted_by_id),
 )
-@strawberry.type(
-    name="AcceptedRisk",
-    description="A barrier raised in the plan's co-creation that the plan carries unanswered, and why.",
-)
 class AcceptedRiskType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     plan_id: relay.GlobalID
     input_id: relay.GlobalID = strawberry.field(description="The barrier (an Input) carried unanswered.")
@@ -468,10 +442,13 @@ class AcceptedRiskType(relay.Node):
     resolve_nodes = node_resolver("accepted_risk_by_id", accepted_risk_by_id, via="load_nodes")
 
 
-@converter(Evidence, ids={"plan_id": "Plan", "exemplar_school_id": "School"})
-@strawberry.type(name="Evidence", description="Something pre-planning collected for a plan.")
+@node(
+    "Evidence",
+    "Something pre-planning collected for a plan.",
+    Evidence,
+    ids={"plan_id": "Plan", "exemplar_school_id": "School"},
+)
 class EvidenceType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this item.")
     plan_id: relay.GlobalID
     kind: EvidenceKindEnum  # type: ignore[valid-type]
@@ -503,13 +480,15 @@ class RevisionCauseType:
     target_database_id: uuid.UUID
 
 
-@strawberry.type(
-    name="PlanRevision",
-    description="A change to an approved plan: proposed with a reason and its causes, then accepted "
+@node(
+    "PlanRevision",
+    "A change to an approved plan: proposed with a reason and its causes, then accepted "
     "(applied, and numbered) or rejected by the lead. Number 0 is the plan as approved.",
+    PlanRevision,
+    ids={"plan_id": "Plan"},
+    plan_uuid="row.plan_id",
 )
 class PlanRevisionType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this revision.")
     plan_id: relay.GlobalID
     number: int | None = strawberry.field(description="Given on acceptance, in order; null until then.")
@@ -528,29 +507,12 @@ class PlanRevisionType(relay.Node):
     plan_uuid: strawberry.Private[uuid.UUID | None] = None
 
     @classmethod
-    def from_row(
-        cls, revision: PlanRevision, causes: list[PlanRevisionCause] | None = None
-    ) -> PlanRevisionType:
-        return cls(
-            id=str(revision.id),
-            database_id=revision.id,
-            plan_id=relay.GlobalID("Plan", str(revision.plan_id)),
-            number=revision.number,
-            status=revision.status,
-            reason=revision.reason,
-            changes=revision.changes,
-            proposed_by_label=revision.proposed_by_label,
-            decided_by_label=revision.decided_by_label,
-            decided_at=revision.decided_at,
-            decision_note=revision.decision_note,
-            created_at=revision.created_at,
-            causes=causes,
-            plan_uuid=revision.plan_id,
-        )
-
-    @classmethod
     def from_view(cls, view: service.RevisionView | None) -> PlanRevisionType | None:
-        return cls.from_row(view.revision, view.causes) if view is not None else None
+        if view is None:
+            return None
+        node: PlanRevisionType = cls.from_model(view.revision)  # type: ignore[attr-defined]
+        node.causes = view.causes
+        return node
 
     @strawberry.field(description="What led to it: inputs, review checkpoints, measurements.")
     async def caused_by(self, info: Info[Context, None]) -> list[RevisionCauseType]:
@@ -560,24 +522,24 @@ class PlanRevisionType(relay.Node):
             causes = await loader.load(self.database_id) or []
         return [RevisionCauseType.from_model(c) for c in causes]
 
-    @strawberry.field(description="The plan it revises (after an acceptance, at its new version).")
-    async def plan(self, info: Info[Context, None]) -> PlanType | None:
-        loader = info.context.loader("plan_by_id", plan_by_id)
-        return PlanType.from_model(await loader.load(self.plan_uuid))
+    plan = follow(
+        "The plan it revises (after an acceptance, at its new version).",
+        "PlanType",
+        "plan_by_id",
+        plan_by_id,
+        "plan_uuid",
+    )
 
     resolve_nodes = node_resolver_via_service(service.get_revision, convert="from_view")
 
 
-@converter(
-    ReviewCheckpoint, ids={"plan_id": "Plan", "attendee_person_ids": "Person", "revision_id": "PlanRevision"}
-)
-@strawberry.type(
-    name="ReviewCheckpoint",
-    description="A scheduled review of a plan: when, who came, what was found and decided, and the "
-    "revision it produced.",
+@node(
+    "ReviewCheckpoint",
+    "A scheduled review of a plan: when, who came, what was found and decided, and the revision it produced.",
+    ReviewCheckpoint,
+    ids={"plan_id": "Plan", "attendee_person_ids": "Person", "revision_id": "PlanRevision"},
 )
 class ReviewCheckpointType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this checkpoint.")
     plan_id: relay.GlobalID
     scheduled_on: date
@@ -728,7 +690,12 @@ class RevisionDiffType:
     entries: list[DiffEntryType]
 
 
-@converter(
+@node(
+    "Plan",
+    "An improvement plan of one school (or of the district) for one cycle: co-authored, "
+    "approved under the district's co-creation policy, and revised on evidence. Staff read their "
+    "school's plans, collaborators the plans they work on, everyone the approved plans the district "
+    "published.",
     Plan,
     ids={
         "district_id": "District",
@@ -739,15 +706,7 @@ class RevisionDiffType:
     school_uuid="row.school_id",
     initiative_uuid="row.initiative_id",
 )
-@strawberry.type(
-    name="Plan",
-    description="An improvement plan of one school (or of the district) for one cycle: co-authored, "
-    "approved under the district's co-creation policy, and revised on evidence. Staff read their "
-    "school's plans, collaborators the plans they work on, everyone the approved plans the district "
-    "published.",
-)
 class PlanType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this plan.")
     district_id: relay.GlobalID
     school_id: relay.GlobalID | None = strawberry.field(description="Null for a district plan.")
@@ -775,23 +734,21 @@ class PlanType(relay.Node):
         "The school, for a school's plan.", SchoolType, "school_by_id", school_by_id, "school_uuid"
     )
 
-    @strawberry.field(
-        description="The initiative it carries out; null if none, or if it is not there for you."
+    initiative = follow(
+        "The initiative it carries out; null if none, or if it is not there for you.",
+        InitiativeType,
+        "initiative_by_id",
+        initiative_by_id,
+        "initiative_uuid",
+        refused_is_null=True,
     )
-    async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
-        if self.initiative_uuid is None:
-            return None
-        loader = info.context.loader("initiative_by_id", initiative_by_id)
-        try:
-            return InitiativeType.from_model(await loader.load(self.initiative_uuid))
-        except PermissionDenied:
-            return None
 
-    @strawberry.field(description=f"Who writes and reviews it, oldest first (at most {MAX_LIMIT}).")
-    async def collaborators(self, info: Info[Context, None]) -> list[CollaboratorType]:
-        loader = info.context.loader("plan_collaborators_by_plan", collaborators_by_plan)
-        page = await loader.load((self.database_id, _ALL))
-        return [CollaboratorType.from_model(c) for c in page.items]
+    collaborators = few_children(
+        CollaboratorType,
+        "plan_collaborators_by_plan",
+        collaborators_by_plan,
+        description=f"Who writes and reviews it, oldest first (at most {MAX_LIMIT}).",
+    )
 
     goals = children(
         GoalType,
@@ -802,23 +759,21 @@ class PlanType(relay.Node):
         description="Its goals, oldest first.",
     )
 
-    @strawberry.field(
+    evidence = few_children(
+        EvidenceType,
+        "plan_evidence_by_plan",
+        evidence_by_plan,
         description=f"The evidence pre-planning collected, oldest first (at most {MAX_LIMIT}).",
         deprecation_reason=f"Stops at {MAX_LIMIT}; use `evidenceConnection`, which pages through all and counts them.",
     )
-    async def evidence(self, info: Info[Context, None]) -> list[EvidenceType]:
-        loader = info.context.loader("plan_evidence_by_plan", evidence_by_plan)
-        page = await loader.load((self.database_id, _ALL))
-        return [EvidenceType.from_model(e) for e in page.items]
 
-    @strawberry.field(
+    sign_offs = few_children(
+        PlanSignOffType,
+        "plan_sign_offs_by_plan",
+        sign_offs_by_plan,
         description=f"Who signed it off (its reviewers, and its approver with the approval), oldest first "
-        f"(at most {MAX_LIMIT})."
+        f"(at most {MAX_LIMIT}).",
     )
-    async def sign_offs(self, info: Info[Context, None]) -> list[PlanSignOffType]:
-        loader = info.context.loader("plan_sign_offs_by_plan", sign_offs_by_plan)
-        page = await loader.load((self.database_id, _ALL))
-        return [PlanSignOffType.from_model(r) for r in page.items]
 
     evidence_connection = children(
         EvidenceType,
@@ -828,16 +783,15 @@ class PlanType(relay.Node):
         description="The evidence pre-planning collected, oldest first.",
     )
 
-    @strawberry.field(
+    accepted_risks = few_children(
+        AcceptedRiskType,
+        "plan_accepted_risks_by_plan",
+        accepted_risks_by_plan,
         description=f"The barriers of its co-creation it carries unanswered, with the reasons, oldest first "
         f"(at most {MAX_LIMIT}).",
         deprecation_reason=f"Stops at {MAX_LIMIT}; use `acceptedRisksConnection`, which pages through all "
         "and counts them.",
     )
-    async def accepted_risks(self, info: Info[Context, None]) -> list[AcceptedRiskType]:
-        loader = info.context.loader("plan_accepted_risks_by_plan", accepted_risks_by_plan)
-        page = await loader.load((self.database_id, _ALL))
-        return [AcceptedRiskType.from_model(r) for r in page.items]
 
     accepted_risks_connection = children(
         AcceptedRiskType,
@@ -864,7 +818,7 @@ class PlanType(relay.Node):
             info.context, "plan_revisions_by_plan", service.revisions_of_plans, status=status
         )
         result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, PlanRevisionType.from_row)
+        return Connection.from_page(result, PlanRevisionType.from_model)
 
     @strawberry.field(
         description=f"Its review checkpoints, oldest first (at most {MAX_LIMIT}); `overdue` narrows to the "
@@ -972,16 +926,12 @@ class PlansQuery:
             diff = await service.diff_revisions(session, info.context.principal, row_id, from_, to)
         return RevisionDiffType.from_model(diff)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Overdue review checkpoints of every plan you can read, oldest first.",
+    overdue_checkpoints = listing(
+        "Overdue review checkpoints of every plan you can read, oldest first.",
+        ReviewCheckpointType,
+        service.overdue_checkpoints,
+        updated_since=False,
     )
-    async def overdue_checkpoints(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[ReviewCheckpointType]:
-        page = page_request(first, after)
-        result = await read(info, service.overdue_checkpoints, page)
-        return Connection.from_page(result, ReviewCheckpointType.from_model)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -1012,9 +962,6 @@ class UpdatePlanInput:
     )
 
 
-PlanPayload = payload("PlanPayload", plan=PlanType)
-
-
 @strawberry.input(description="Invite a person of the district to write or review a plan.")
 class AddCollaboratorInput:
     plan_id: relay.GlobalID
@@ -1026,12 +973,6 @@ class AddCollaboratorInput:
 @changes_of(AddCollaboratorInput, exclude={"plan_id", "person_id"})
 class UpdateCollaboratorInput:
     pass
-
-
-RemoveCollaboratorInput = id_input("RemoveCollaboratorInput")
-
-
-CollaboratorPayload = payload("CollaboratorPayload", collaborator=CollaboratorType)
 
 
 @strawberry.input(name="GoalIndicatorInput", description="How a new goal is measured.")
@@ -1070,12 +1011,6 @@ class UpdateGoalInput:
     indicator: UpdateGoalIndicatorInput | None = strawberry.UNSET
 
 
-RemoveGoalInput = id_input("RemoveGoalInput")
-
-
-GoalPayload = payload("GoalPayload", goal=GoalType)
-
-
 @strawberry.input(description="A change idea under a goal.")
 class AddStrategyInput:
     goal_id: relay.GlobalID
@@ -1089,12 +1024,6 @@ class AddStrategyInput:
 @changes_of(AddStrategyInput, exclude={"goal_id"})
 class UpdateStrategyInput:
     pass
-
-
-RemoveStrategyInput = id_input("RemoveStrategyInput")
-
-
-StrategyPayload = payload("StrategyPayload", strategy=StrategyType)
 
 
 @strawberry.input(description="Who does what by when under a strategy.")
@@ -1131,12 +1060,6 @@ class RecordScaleUpInput:
     evidence: str
 
 
-RemoveActionStepInput = id_input("RemoveActionStepInput")
-
-
-ActionStepPayload = payload("ActionStepPayload", action_step=ActionStepType)
-
-
 @strawberry.input(description="Something pre-planning collected; it can be added at any stage but closed.")
 class AddEvidenceInput:
     plan_id: relay.GlobalID
@@ -1156,9 +1079,6 @@ class SignOffPlanInput:
     note: str | None = strawberry.UNSET
 
 
-PlanSignOffPayload = payload("PlanSignOffPayload", sign_off=PlanSignOffType)
-
-
 @strawberry.input(description="A barrier of the plan's co-creation to carry unanswered, and why.")
 class AcceptPlanRiskInput:
     plan_id: relay.GlobalID
@@ -1166,15 +1086,6 @@ class AcceptPlanRiskInput:
         description="The barrier: an Input of the plan's co-creation."
     )
     reason: str
-
-
-AcceptedRiskPayload = payload("AcceptedRiskPayload", accepted_risk=AcceptedRiskType)
-
-
-RemoveEvidenceInput = id_input("RemoveEvidenceInput")
-
-
-EvidencePayload = payload("EvidencePayload", evidence=EvidenceType)
 
 
 @strawberry.input(
@@ -1230,9 +1141,6 @@ class RejectRevisionInput:
     note: str = strawberry.field(description="Why; its proposer reads it.")
 
 
-PlanRevisionPayload = payload("PlanRevisionPayload", revision=PlanRevisionType)
-
-
 @strawberry.input(description="A review of the plan, on a date.")
 class AddCheckpointInput:
     plan_id: relay.GlobalID
@@ -1259,12 +1167,6 @@ class UpdateCheckpointInput:
     revision_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET, description="The revision (of this plan) the review produced."
     )
-
-
-RemoveCheckpointInput = id_input("RemoveCheckpointInput")
-
-
-CheckpointPayload = payload("CheckpointPayload", checkpoint=ReviewCheckpointType)
 
 
 @strawberry.type
@@ -1302,19 +1204,28 @@ def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
     return validate_input(RevisionCreate, {"reason": input.reason, "changes": changes, "caused_by": causes})
 
 
-_PLAN = answer(PlanPayload, plan=PlanType.from_model)
-_COLLABORATOR = answer(CollaboratorPayload, collaborator=CollaboratorType.from_model)
-_STRATEGY = answer(StrategyPayload, strategy=StrategyType.from_model)
-_ACTION_STEP = answer(ActionStepPayload, action_step=ActionStepType.from_model)
-_EVIDENCE = answer(EvidencePayload, evidence=EvidenceType.from_model)
-_PLAN_SIGN_OFF = answer(PlanSignOffPayload, sign_off=PlanSignOffType.from_model)
-_PLAN_REVISION = answer(PlanRevisionPayload, revision=PlanRevisionType.from_view)
-_CHECKPOINT = answer(CheckpointPayload, checkpoint=ReviewCheckpointType.from_model)
+RemoveCollaboratorInput = id_input("RemoveCollaboratorInput")
+RemoveGoalInput = id_input("RemoveGoalInput")
+RemoveStrategyInput = id_input("RemoveStrategyInput")
+RemoveActionStepInput = id_input("RemoveActionStepInput")
+RemoveEvidenceInput = id_input("RemoveEvidenceInput")
+RemoveCheckpointInput = id_input("RemoveCheckpointInput")
+
+_PLAN = answered("PlanPayload", plan=PlanType)
+_COLLABORATOR = answered("CollaboratorPayload", collaborator=CollaboratorType)
+_STRATEGY = answered("StrategyPayload", strategy=StrategyType)
+_ACTION_STEP = answered("ActionStepPayload", action_step=ActionStepType)
+_EVIDENCE = answered("EvidencePayload", evidence=EvidenceType)
+_PLAN_SIGN_OFF = answered("PlanSignOffPayload", sign_off=PlanSignOffType)
+_PLAN_REVISION = answered(
+    "PlanRevisionPayload", revision=PlanRevisionType, convert=PlanRevisionType.from_view
+)
+_CHECKPOINT = answered("CheckpointPayload", checkpoint=ReviewCheckpointType)
 _CHECKPOINTS = answer(
     CheckpointsPayload, checkpoints=lambda rows: [ReviewCheckpointType.from_model(r) for r in rows]
 )
-_ACCEPTED_RISK = answer(AcceptedRiskPayload, accepted_risk=AcceptedRiskType.from_model)
-_GOAL = answer(GoalPayload, goal=GoalType.from_view)
+_ACCEPTED_RISK = answered("AcceptedRiskPayload", accepted_risk=AcceptedRiskType)
+_GOAL = answered("GoalPayload", goal=GoalType, convert=GoalType.from_view)
 
 
 @strawberry.type
