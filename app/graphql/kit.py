@@ -1,13 +1,16 @@
 """The GraphQL kit every area's module is written with: payloads, removal, the version input, global ids
 in inputs, node resolution, and the one mutation runner.
 
-An area's mutation is declarative: which service function, which arguments, which payload.
+An area's mutation is declarative: which input, which service function, which payload.
 
-    _MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
+    _MEASURE = answered("MeasurePayload", measure=IndicatorType)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a measure.")
-    async def update_measure(self, info: Info[Context, None], input: UpdateMeasureInput) -> MeasurePayload:
-        return await update(info, _MEASURE, service.update_measure, input, "Indicator", IndicatorUpdate)
+    update_measure = mutation(
+        "Change a measure.", change(UpdateMeasureInput, _MEASURE, service.update_measure, IndicatorUpdate)
+    )
+
+and so are its queries (`listing`, `one`, `report`), nested fields (`children`, `follow`) and node
+types (`node`, `node_resolver`).
 
 `mutate` runs the service in the request's unit of work (one transaction per mutation field) and turns a
 `DomainError` into the payload's `userErrors`; the arguments it is given are resolved inside that unit of
@@ -38,6 +41,7 @@ from strawberry.types.base import StrawberryList, StrawberryOptional
 from app.core.errors import NotFound, PermissionDenied
 from app.core.pagination import MAX_LIMIT, PageRequest
 from app.graphql.context import Context
+from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import load_nodes, node_uuids
 from app.graphql.permissions import AUTHENTICATED
@@ -430,26 +434,6 @@ async def mutate(
     return await run_mutation(info.context, work, answer.failed)
 
 
-async def update(
-    info: Info[Context, None],
-    answer: Answer[P],
-    call: Callable[..., Awaitable[Any]],
-    input: Any,
-    type_name: str,
-    model: type[BaseModel],
-    *ids: tuple[str, str, str],
-) -> P:
-    """A versioned change: `call(session, principal, id, data, expected_version=…)`."""
-    return await mutate(
-        info,
-        answer,
-        call,
-        Id(input.id, type_name),
-        fields(model, input, *ids),
-        expected_version=input.expected_version,
-    )
-
-
 REMOVED: Answer[RemovalPayload] = Answer(RemovalPayload)
 
 
@@ -562,8 +546,8 @@ def change(
     call: Callable[..., Awaitable[Any]],
     model: type[BaseModel] | Callable[[Any], Any],
 ) -> Write:
-    """A versioned change (see `update`) of the object the payload answers, named by the input's `id`
-    (`model` as for `create`)."""
+    """A versioned change of the object the payload answers, named by the input's `id`:
+    `call(session, principal, id, data, expected_version=…)` (`model` as for `create`)."""
     return Write("change", input, answer, call, model, answer.type_name)
 
 
@@ -725,23 +709,35 @@ def report(
     *,
     convert: str = "from_model",
     metadata: dict[str, Any] | None = None,
+    audited: bool = False,
+    missing_is_null: bool = False,
     **arguments: Arg,
 ) -> Any:
     """A top-level field for an authenticated caller answering one computed `returns` (a summary, a
-    rollup): `call(session, principal, filter(**arguments))` on the read session, or with the arguments
-    as keyword arguments without `filter`, converted by `returns`' `convert` classmethod."""
+    rollup): `call(session, principal, filter(**arguments))` on the read session (`audited`: see
+    `audited_read`), or with the arguments as keyword arguments without `filter`, converted by
+    `returns`' `convert` classmethod. `missing_is_null`: about an object its id argument names, null
+    for an id of another type or what is not there for the caller (`NotFound`), as `node` answers."""
     _check_filter(filter, arguments)
+    reader = audited_read if audited else read
 
     async def resolve(self: Any, info: Any, **given: Any) -> Any:
-        values = {name: spec.value(name, given.get(name, spec.default)) for name, spec in arguments.items()}
-        if filter is None:
-            result = await read(info, call, **values)
-        else:
-            result = await read(info, call, filter(**values))
+        try:
+            values = {
+                name: spec.value(name, given.get(name, spec.default)) for name, spec in arguments.items()
+            }
+            if filter is None:
+                result = await reader(info, call, **values)
+            else:
+                result = await reader(info, call, filter(**values))
+        except NotFound:
+            if missing_is_null:
+                return None
+            raise
         return getattr(returns, convert)(result)
 
     parameters = [spec.parameter(name) for name, spec in arguments.items()]
-    return _field(resolve, parameters, returns, description, metadata)
+    return _field(resolve, parameters, returns | None if missing_is_null else returns, description, metadata)
 
 
 def one(description: str, node: Any, loader_name: str, factory: Any, *, convert: str = "from_model") -> Any:
@@ -816,6 +812,25 @@ def children(
     return strawberry.field(resolver=resolver, **field)
 
 
+def computed(
+    description: str,
+    returns: Any,
+    call: Callable[..., Awaitable[Any]],
+    *,
+    weight: int,
+    convert: str = "from_model",
+) -> Any:
+    """A field computed by the service for one object, `call(session, principal, database_id)` on the
+    read session, priced `weight` objects each time it is asked (see `app.graphql.cost`): a client asks
+    for it on one object, not on a long list."""
+
+    async def resolve(self: Any, info: Any) -> Any:
+        return getattr(returns, convert)(await read(info, call, self.database_id))
+
+    resolve.__annotations__ = {"info": Info[Context, None], "return": returns}
+    return strawberry.field(resolver=resolve, description=description, metadata=cost(weight))
+
+
 # --- references ---------------------------------------------------------------------------------------
 
 
@@ -886,19 +901,24 @@ def few_children(
 def node_resolver(
     loader_name: str, factory: Any, *, via: str = "loader", convert: str = "from_model", audited: bool = False
 ) -> Any:
-    """A Relay type's `resolve_nodes`: through the request's `loader_name` loader, as `load_nodes`
-    (`via="load_nodes"`: a refused kind resolves to nulls) or `nodes_via_loader` (`via="loader"`),
+    """A Relay type's `resolve_nodes`: through the request's `loader_name` loader (see `load_nodes`; a
+    refusal of the whole kind resolves to nulls with `via="load_nodes"`, is an error with `via="loader"`),
     converting each row with the type's `convert` classmethod; `audited`: the loader's reads are
     audited, so they run in a unit of work that commits."""
+    refused_is_null = via == "load_nodes"
 
     async def resolve_nodes(
         cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        load = load_nodes if via == "load_nodes" else nodes_via_loader
+        to_node = getattr(cls, convert)
         if not audited:
-            return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
+            return await load_nodes(
+                info, loader_name, factory, node_ids, to_node, refused_is_null=refused_is_null
+            )
         async with info.context.transaction():
-            return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
+            return await load_nodes(
+                info, loader_name, factory, node_ids, to_node, refused_is_null=refused_is_null
+            )
 
     return classmethod(resolve_nodes)
 
@@ -946,18 +966,6 @@ def audited_node_resolver(fetch: Any, *, convert: str = "from_model") -> Any:
         return [to_node(found[i]) if i is not None and i in found else None for i in ids]
 
     return classmethod(resolve_nodes)
-
-
-async def nodes_via_loader(
-    info: Info[Context, None], loader_name: str, factory: Any, node_ids: Iterable[str], convert: Any
-) -> list[Any]:
-    """Relay `node`/`nodes` resolution through the request's loader; a malformed id resolves to null
-    (a refusal of the whole kind is an error, unlike `load_nodes`)."""
-    ids = node_uuids(node_ids)
-    loader = info.context.loader(loader_name, factory)
-    rows = await loader.load_many([i for i in ids if i is not None])
-    found = iter(rows)
-    return [convert(next(found)) if i is not None else None for i in ids]
 
 
 async def nodes_via_service(

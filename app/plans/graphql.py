@@ -26,12 +26,13 @@ from strawberry.types import Info
 
 from app.auth.principal import Principal
 from app.core.errors import NotFound
-from app.core.pagination import MAX_LIMIT, PageRequest
+from app.core.pagination import MAX_LIMIT
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
+    ALL,
     answer,
     answered,
     arg,
@@ -39,6 +40,7 @@ from app.graphql.kit import (
     changes_of,
     children,
     choices,
+    computed,
     converter,
     create,
     few_children,
@@ -51,7 +53,6 @@ from app.graphql.kit import (
     node_resolver,
     node_resolver_via_service,
     one,
-    read,
     removal,
     version_field,
 )
@@ -190,9 +191,6 @@ accepted_risks_by_plan = page_per_parent(service.accepted_risks_of_plans)
 sign_offs_by_plan = page_per_parent(service.sign_offs_of_plans)
 causes_by_revision = by_id(service.causes_of_revisions)
 checkpoints_by_plan = page_per_parent(service.checkpoints_of_plans)
-
-# Collaborators, evidence and checkpoints are short lists, read as one page this long.
-_ALL = PageRequest(limit=MAX_LIMIT)
 
 
 async def _get_strategy(session: AsyncSession, principal: Principal, strategy_id: uuid.UUID) -> Strategy:
@@ -649,6 +647,10 @@ class PolicyCheckType:
     )
 
 
+@converter(
+    barriers=lambda found: [InputType.from_model(i) for i in found[0]],
+    leverage_points=lambda found: [InputType.from_model(i) for i in found[1]],
+)
 @strawberry.type(
     name="PrePlanning",
     description="The barriers and leverage points raised in the co-creation activities held for the plan: "
@@ -828,42 +830,33 @@ class PlanType(relay.Node):
         self, info: Info[Context, None], overdue: bool | None = None
     ) -> list[ReviewCheckpointType]:
         loader = info.context.loader("plan_checkpoints_by_plan", checkpoints_by_plan)
-        page = await loader.load((self.database_id, _ALL))
+        page = await loader.load((self.database_id, ALL))
         return [
             ReviewCheckpointType.from_model(c) for c in page.items if overdue is None or c.overdue is overdue
         ]
 
-    @strawberry.field(
-        description="How far along it is, with the goal tree behind the number. Computed per plan: ask "
-        "for it on one plan, not a long list.",
-        metadata=cost(5_000),
+    progress = computed(
+        "How far along it is, with the goal tree behind the number. Computed per plan: ask for it on one "
+        "plan, not a long list.",
+        PlanProgressType,
+        service.plan_progress,
+        weight=5_000,
     )
-    async def progress(self, info: Info[Context, None]) -> PlanProgressType:
-        progress = await read(info, service.plan_progress, self.database_id)
-        return PlanProgressType.from_model(progress)
 
-    @strawberry.field(
-        description="Whether its co-creation record meets the district's policy for going to review, and "
-        "what is missing. Computed per plan.",
-        metadata=cost(2_500),
+    policy_check = computed(
+        "Whether its co-creation record meets the district's policy for going to review, and what is "
+        "missing. Computed per plan.",
+        PolicyCheckType,
+        service.policy_check,
+        weight=2_500,
     )
-    async def policy_check(self, info: Info[Context, None]) -> PolicyCheckType:
-        check = await read(info, service.policy_check, self.database_id)
-        return PolicyCheckType.from_model(check)
 
-    @strawberry.field(
-        description="The barriers and leverage points its co-creation activities raised. Computed per plan.",
-        metadata=cost(2_500),
+    pre_planning = computed(
+        "The barriers and leverage points its co-creation activities raised. Computed per plan.",
+        PrePlanningType,
+        service.pre_planning_inputs,
+        weight=2_500,
     )
-    async def pre_planning(self, info: Info[Context, None]) -> PrePlanningType:
-        async with info.context.session() as session:
-            barriers, leverage = await service.pre_planning_inputs(
-                session, info.context.principal, self.database_id
-            )
-        return PrePlanningType(
-            barriers=[InputType.from_model(i) for i in barriers],
-            leverage_points=[InputType.from_model(i) for i in leverage],
-        )
 
     @strawberry.field(
         description="The plan as a document a school can share. Computed per plan.", metadata=cost(25_000)

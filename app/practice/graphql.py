@@ -19,7 +19,6 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from app.core.errors import NotFound
 from app.core.pagination import Page
 from app.graphql.context import Context
 from app.graphql.errors import UserError, validate_input
@@ -50,7 +49,6 @@ from app.graphql.kit import (
     version_field,
 )
 from app.graphql.loaders import by_id, narrowed_page_loader
-from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     node_uuid,
@@ -555,41 +553,24 @@ class PracticeQuery:
         walkthrough_by_id,
     )
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Every walkthrough of the same practice at the same school as this one, oldest first, each "
-        "with its summary. Null if the walkthrough is not there for you.",
+    walkthrough_trend = report(
+        "Every walkthrough of the same practice at the same school as this one, oldest first, each with its "
+        "summary. Null if the walkthrough is not there for you.",
+        WalkthroughTrendType,
+        practice.walkthrough_trend,
+        missing_is_null=True,
+        walkthrough_id=id_arg("Walkthrough", required=True),
     )
-    async def walkthrough_trend(
-        self, info: Info[Context, None], walkthrough_id: relay.GlobalID
-    ) -> WalkthroughTrendType | None:
-        row_id = node_uuid(walkthrough_id, "Walkthrough")
-        if row_id is None:
-            return None
-        async with info.context.session() as session:
-            try:
-                trend = await practice.walkthrough_trend(session, info.context.principal, row_id)
-            except NotFound:
-                return None
-        return WalkthroughTrendType.from_model(trend)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Who needs which support after a walkthrough (school leaders, coaches, district roles; a "
-        "`forbidden` error for teachers). Null if the walkthrough is not there for you.",
+    who_needs_support = report(
+        "Who needs which support after a walkthrough (school leaders, coaches, district roles; a `forbidden` "
+        "error for teachers). Null if the walkthrough is not there for you.",
+        WhoNeedsSupportType,
+        practice.who_needs_support,
+        audited=True,
+        missing_is_null=True,
+        walkthrough_id=id_arg("Walkthrough", required=True),
     )
-    async def who_needs_support(
-        self, info: Info[Context, None], walkthrough_id: relay.GlobalID
-    ) -> WhoNeedsSupportType | None:
-        row_id = node_uuid(walkthrough_id, "Walkthrough")
-        if row_id is None:
-            return None
-        async with info.context.transaction() as session:  # the reads are audited
-            try:
-                report = await practice.who_needs_support(session, info.context.principal, row_id)
-            except NotFound:
-                return None
-        return WhoNeedsSupportType.from_model(report)
 
     my_observations = listing(
         "Your own classroom's observations across every walkthrough, oldest first.",
