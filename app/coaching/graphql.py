@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
@@ -37,30 +36,29 @@ from app.coaching.schemas import (
 )
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import run_mutation, validate_input
 from app.graphql.kit import (
-    Id,
     RemoveInput,
     answer,
+    answered,
+    arg,
     audited_node_resolver,
     change,
     converter,
     create,
-    mutate,
+    id_arg,
+    listing,
     mutation,
+    node,
+    one_as_node,
     payload,
     read,
     removal,
+    report,
     version_field,
 )
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
-    Connection,
-    node_uuid,
-    page_request,
     parse_global_id,
-    parse_optional_global_id,
-    present_fields,
 )
 from app.practice import catalogue
 from app.practice.graphql import (
@@ -84,7 +82,10 @@ CoachingSessionKindEnum = strawberry.enum(
 # --- types ------------------------------------------------------------------------------------------
 
 
-@converter(
+@node(
+    "CoachingCycle",
+    "A teacher and a coach around one practice. Only the two, and the people the teacher "
+    "shared it with, can ever read it; every read is audited.",
     CoachingCycle,
     ids={
         "school_id": "School",
@@ -93,13 +94,7 @@ CoachingSessionKindEnum = strawberry.enum(
         "practice_id": "Practice",
     },
 )
-@strawberry.type(
-    name="CoachingCycle",
-    description="A teacher and a coach around one practice. Only the two, and the people the teacher "
-    "shared it with, can ever read it; every read is audited.",
-)
 class CoachingCycleType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     school_id: relay.GlobalID
     teacher_person_id: relay.GlobalID
@@ -119,10 +114,13 @@ class CoachingCycleType(relay.Node):
     resolve_nodes = audited_node_resolver(coaching.cycles_by_id)
 
 
-@converter(CoachingSession, ids={"cycle_id": "CoachingCycle"})
-@strawberry.type(name="CoachingSession", description="A scheduled plan, observe or debrief session.")
+@node(
+    "CoachingSession",
+    "A scheduled plan, observe or debrief session.",
+    CoachingSession,
+    ids={"cycle_id": "CoachingCycle"},
+)
 class CoachingSessionType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     cycle_id: relay.GlobalID
     kind: CoachingSessionKindEnum  # type: ignore[valid-type]
@@ -133,7 +131,10 @@ class CoachingSessionType(relay.Node):
     resolve_nodes = audited_node_resolver(coaching.sessions_by_id)
 
 
-@converter(
+@node(
+    "CoachingObservation",
+    "A walkthrough observation of the teacher's classroom linked to the cycle: the support "
+    "it said was needed and whether it was given.",
     CoachingObservationPublic,
     ids={
         "cycle_id": "CoachingCycle",
@@ -141,13 +142,7 @@ class CoachingSessionType(relay.Node):
         "walkthrough_id": "Walkthrough",
     },
 )
-@strawberry.type(
-    name="CoachingObservation",
-    description="A walkthrough observation of the teacher's classroom linked to the cycle: the support "
-    "it said was needed and whether it was given.",
-)
 class CoachingObservationType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     cycle_id: relay.GlobalID
     observation_id: relay.GlobalID
@@ -161,12 +156,13 @@ class CoachingObservationType(relay.Node):
     resolve_nodes = audited_node_resolver(coaching.observations_by_id)
 
 
-@converter(CoachingShare, ids={"cycle_id": "CoachingCycle", "person_id": "Person"})
-@strawberry.type(
-    name="CoachingShare", description="The teacher's choice to let a named person read the cycle."
+@node(
+    "CoachingShare",
+    "The teacher's choice to let a named person read the cycle.",
+    CoachingShare,
+    ids={"cycle_id": "CoachingCycle", "person_id": "Person"},
 )
 class CoachingShareType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     cycle_id: relay.GlobalID
     person_id: relay.GlobalID
@@ -191,6 +187,7 @@ class CoachingCountCellType:
     teachers: int | None
 
 
+@converter(cells=lambda row: [CoachingCountCellType.from_model(c) for c in row.cells])
 @strawberry.type(name="CoachingCounts", description="Released coaching counts, per practice and period.")
 class CoachingCountsType:
     min_teachers: int
@@ -254,74 +251,44 @@ def _of_cycle(description: str, node: Any, call: Any) -> Any:
 
 @strawberry.type
 class CoachingQuery:
-    @strawberry.field(permission_classes=AUTHENTICATED, description="The district's practice catalogue.")
-    async def practices(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        include_retired: bool = False,
-        name: str | None = None,
-    ) -> Connection[PracticeType]:
-        page = page_request(first, after)
-        async with info.context.session() as session:
-            result = await catalogue.list_practices(
-                session, info.context.principal, page, catalogue.PracticeFilter(include_retired, name)
-            )
-        return Connection.from_page(result, PracticeType.from_model)
+    practices = listing(
+        "The district's practice catalogue.",
+        PracticeType,
+        catalogue.list_practices,
+        catalogue.PracticeFilter,
+        updated_since=False,
+        include_retired=arg(bool, default=False),
+        name=arg(str),
+    )
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Where a practice is learned, tried, discussed and observed.",
+    practice_footprint = report(
+        "Where a practice is learned, tried, discussed and observed.",
+        PracticeFootprintType,
+        coaching.practice_footprint,
         metadata=cost(4),
+        practice_id=id_arg("Practice", required=True),
     )
-    async def practice_footprint(
-        self, info: Info[Context, None], practice_id: relay.GlobalID
-    ) -> PracticeFootprintType:
-        row_id = parse_global_id(practice_id, "Practice", field="practiceId")
-        report = await read(info, coaching.practice_footprint, row_id)
-        return PracticeFootprintType.from_model(report)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Coaching cycles you may read: yours as teacher or coach, and those shared with you, "
-        "whatever the filter. Every cycle returned is recorded in the audit trail as read by you.",
+    coaching_cycles = listing(
+        "Coaching cycles you may read: yours as teacher or coach, and those shared with you, whatever the "
+        "filter. Every cycle returned is recorded in the audit trail as read by you.",
+        CoachingCycleType,
+        coaching.list_cycles,
+        coaching.CycleFilter,
+        updated_since=False,
+        audited=True,
+        practice_id=id_arg("Practice"),
+        period=arg(str),
+        status=arg(CoachingStatusEnum),
+        as_teacher=arg(bool, default=False),
+        as_coach=arg(bool, default=False),
     )
-    async def coaching_cycles(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        practice_id: relay.GlobalID | None = None,
-        period: str | None = None,
-        status: CoachingStatusEnum | None = None,  # type: ignore[valid-type]
-        as_teacher: bool = False,
-        as_coach: bool = False,
-    ) -> Connection[CoachingCycleType]:
-        page = page_request(first, after)
-        filters = coaching.CycleFilter(
-            parse_optional_global_id(practice_id, "Practice", field="practiceId"),
-            period,
-            status,
-            as_teacher,
-            as_coach,
-        )
-        async with info.context.transaction() as session:
-            result = await coaching.list_cycles(session, info.context.principal, page, filters)
-        return Connection.from_page(result, CoachingCycleType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One coaching cycle, for its teacher, its coach and those shared with (audited); null "
-        "for everyone else, as for an id that does not exist.",
+    coaching_cycle = one_as_node(
+        "One coaching cycle, for its teacher, its coach and those shared with (audited); null for everyone "
+        "else, as for an id that does not exist.",
+        CoachingCycleType,
     )
-    async def coaching_cycle(self, info: Info[Context, None], id: relay.GlobalID) -> CoachingCycleType | None:
-        row_id = node_uuid(id, "CoachingCycle")
-        if row_id is None:
-            return None
-        async with info.context.transaction() as session:
-            found = await coaching.cycles_by_id(session, info.context.principal, [row_id])
-        return CoachingCycleType.from_model(found[row_id]) if row_id in found else None
 
     coaching_sessions = _of_cycle(
         "A cycle's sessions in time order.", CoachingSessionType, coaching.list_sessions
@@ -346,23 +313,14 @@ class CoachingQuery:
         "Whom the teacher shared a cycle with.", CoachingShareType, coaching.list_shares
     )
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="How many coaching cycles, on which practices: released counts for leaders and coaches.",
+    coaching_counts = report(
+        "How many coaching cycles, on which practices: released counts for leaders and coaches.",
+        CoachingCountsType,
+        coaching.coaching_counts,
         metadata=cost(4),
+        period=arg(str),
+        practice_id=id_arg("Practice"),
     )
-    async def coaching_counts(
-        self, info: Info[Context, None], period: str | None = None, practice_id: relay.GlobalID | None = None
-    ) -> CoachingCountsType:
-        practice = parse_optional_global_id(practice_id, "Practice", field="practiceId")
-        async with info.context.session() as session:
-            report = await coaching.coaching_counts(
-                session, info.context.principal, period=period, practice_id=practice
-            )
-        return CoachingCountsType(
-            min_teachers=report.min_teachers,
-            cells=[CoachingCountCellType.from_model(c) for c in report.cells],
-        )
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -388,9 +346,6 @@ class UpdateCoachingCycleInput:
     status: CoachingStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
 
 
-CoachingCyclePayload = payload("CoachingCyclePayload", coaching_cycle=CoachingCycleType)
-
-
 @strawberry.input(description="A plan, observe or debrief session of a cycle.")
 class ScheduleCoachingSessionInput:
     cycle_id: relay.GlobalID
@@ -398,9 +353,6 @@ class ScheduleCoachingSessionInput:
     starts_at: datetime
     ends_at: datetime
     notes: str | None = None
-
-
-CoachingSessionPayload = payload("CoachingSessionPayload", coaching_session=CoachingSessionType)
 
 
 @strawberry.input(description="Link a walkthrough observation of the teacher's classroom.")
@@ -417,24 +369,20 @@ class SetCoachingSupportGivenInput:
     expected_version: int | None = version_field()
 
 
-CoachingObservationPayload = payload(
-    "CoachingObservationPayload", coaching_observation=CoachingObservationType
-)
-
-
 @strawberry.input(description="Let a named person read your coaching cycle.")
 class ShareCoachingCycleInput:
     cycle_id: relay.GlobalID
     person_id: relay.GlobalID
 
 
-CoachingSharePayload = payload("CoachingSharePayload", coaching_share=CoachingShareType)
-
+CoachingObservationPayload = payload(
+    "CoachingObservationPayload", coaching_observation=CoachingObservationType
+)
 
 _PRACTICE = answer(PracticePayload, practice=PracticeType.from_model)
-_COACHING_CYCLE = answer(CoachingCyclePayload, coaching_cycle=CoachingCycleType.from_model)
-_COACHING_SESSION = answer(CoachingSessionPayload, coaching_session=CoachingSessionType.from_model)
-_COACHING_SHARE = answer(CoachingSharePayload, coaching_share=CoachingShareType.from_model)
+_COACHING_CYCLE = answered("CoachingCyclePayload", coaching_cycle=CoachingCycleType)
+_COACHING_SESSION = answered("CoachingSessionPayload", coaching_session=CoachingSessionType)
+_COACHING_SHARE = answered("CoachingSharePayload", coaching_share=CoachingShareType)
 _COACHING_OBSERVATION = answer(
     CoachingObservationPayload, coaching_observation=CoachingObservationType.from_model
 )
@@ -452,25 +400,12 @@ class CoachingMutation:
         change(UpdatePracticeInput, _PRACTICE, catalogue.update_practice, PracticeUpdate),
     )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Start a coaching cycle.")
-    async def start_coaching_cycle(
-        self, info: Info[Context, None], input: StartCoachingCycleInput
-    ) -> CoachingCyclePayload:
-        async def work(session: AsyncSession) -> CoachingCyclePayload:
-            fields = present_fields(input)
-            fields["school_id"] = parse_global_id(input.school_id, "School", field="schoolId")
-            fields["practice_id"] = parse_global_id(input.practice_id, "Practice", field="practiceId")
-            fields["teacher_person_id"] = parse_optional_global_id(
-                input.teacher_person_id, "Person", field="teacherPersonId"
-            )
-            fields["coach_person_id"] = parse_optional_global_id(
-                input.coach_person_id, "Person", field="coachPersonId"
-            )
-            data = validate_input(CoachingCycleCreate, fields)
-            row = await coaching.start_cycle(session, info.context.principal, data)
-            return CoachingCyclePayload(coaching_cycle=CoachingCycleType.from_model(row))
-
-        return await run_mutation(info.context, work, _COACHING_CYCLE.failed)
+    start_coaching_cycle = mutation(
+        "Start a coaching cycle.",
+        create(StartCoachingCycleInput, _COACHING_CYCLE, coaching.start_cycle, CoachingCycleCreate).ids(
+            school_id="School", practice_id="Practice", teacher_person_id="Person", coach_person_id="Person"
+        ),
+    )
 
     update_coaching_cycle = mutation(
         "Change a coaching cycle.",
@@ -500,19 +435,15 @@ class CoachingMutation:
         .ids(observation_id="WalkthroughObservation"),
     )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Say whether the support was given.")
-    async def set_coaching_support_given(
-        self, info: Info[Context, None], input: SetCoachingSupportGivenInput
-    ) -> CoachingObservationPayload:
-        id_ = Id(input.id, "CoachingObservation")
-        return await mutate(
-            info,
+    set_coaching_support_given = mutation(
+        "Say whether the support was given.",
+        change(
+            SetCoachingSupportGivenInput,
             _COACHING_OBSERVATION,
             coaching.set_support_given,
-            id_,
-            input.support_given,
-            expected_version=input.expected_version,
-        )
+            lambda input: input.support_given,
+        ),
+    )
 
     share_coaching_cycle = mutation(
         "Share your coaching cycle.",

@@ -1,13 +1,16 @@
 """The GraphQL kit every area's module is written with: payloads, removal, the version input, global ids
 in inputs, node resolution, and the one mutation runner.
 
-An area's mutation is declarative: which service function, which arguments, which payload.
+An area's mutation is declarative: which input, which service function, which payload.
 
-    _MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
+    _MEASURE = answered("MeasurePayload", measure=IndicatorType)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a measure.")
-    async def update_measure(self, info: Info[Context, None], input: UpdateMeasureInput) -> MeasurePayload:
-        return await update(info, _MEASURE, service.update_measure, input, "Indicator", IndicatorUpdate)
+    update_measure = mutation(
+        "Change a measure.", change(UpdateMeasureInput, _MEASURE, service.update_measure, IndicatorUpdate)
+    )
+
+and so are its queries (`listing`, `one`, `report`), nested fields (`children`, `follow`) and node
+types (`node`, `node_resolver`).
 
 `mutate` runs the service in the request's unit of work (one transaction per mutation field) and turns a
 `DomainError` into the payload's `userErrors`; the arguments it is given are resolved inside that unit of
@@ -24,6 +27,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from inspect import Parameter
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -35,7 +39,9 @@ from strawberry.types import Info
 from strawberry.types.base import StrawberryList, StrawberryOptional
 
 from app.core.errors import NotFound, PermissionDenied
+from app.core.pagination import MAX_LIMIT, PageRequest
 from app.graphql.context import Context
+from app.graphql.cost import cost
 from app.graphql.errors import UserError, run_mutation, validate_input
 from app.graphql.loaders import load_nodes, node_uuids
 from app.graphql.permissions import AUTHENTICATED
@@ -84,6 +90,14 @@ def id_input(name: str, *, description: str | None = None) -> Any:
 
 
 RemoveInput = id_input("RemoveInput")
+
+
+def choices(name: str, description: str, *values: str) -> Any:
+    """A GraphQL enum that is the API's own, not a model's: `choices("DiffChange", "How …", "added",
+    "removed")` is the `StrEnum` whose members are the values upper-cased (`DiffChange.ADDED`)."""
+    return strawberry.enum(
+        StrEnum(name, {value.upper(): value for value in values}), name=name, description=description
+    )
 
 
 # --- converters: a row to its GraphQL type --------------------------------------------------------
@@ -186,6 +200,33 @@ def _build_converter(
     return converter
 
 
+def node(
+    name: str,
+    description: str | None = None,
+    source: Any = None,
+    /,
+    *,
+    ids: dict[str, str | tuple[str, str]] | None = None,
+    **overrides: str | Callable[[Any], Any],
+) -> Callable[[type[T]], type[T]]:
+    """A Relay node type: over a class that subclasses `relay.Node`,
+
+        @node("Evidence", "Something pre-planning collected for a plan.", Evidence, ids={"plan_id": "Plan"})
+        class EvidenceType(relay.Node):
+            database_id: uuid.UUID
+            ...
+
+    is the strawberry type `Evidence` (with that description) whose first field is its `id: ID!` (the
+    row's UUID inside), with the `converter` of `source` that `ids` and `overrides` say."""
+
+    def decorate(cls: type[T]) -> type[T]:
+        cls.__annotations__ = {"id": relay.NodeID[str], **inspect.get_annotations(cls)}
+        typed = strawberry.type(cls, name=name, description=description)
+        return converter(source, ids=ids, **overrides)(typed)
+
+    return decorate
+
+
 # --- update inputs derived from creation inputs ------------------------------------------------------
 
 
@@ -251,11 +292,14 @@ def ref(name: str, type_name: str) -> tuple[str, str, str]:
 def with_ids(fields: dict[str, Any], *ids: tuple[str, str, str]) -> dict[str, Any]:
     """`fields` with the global ids it holds replaced by UUIDs: (Python name, type, GraphQL field name).
 
-    An explicit null stays null (PATCH semantics); an id of another type is `NotFound` on that field.
+    An explicit null stays null (PATCH semantics); an id of another type is `NotFound` on that field (for
+    a list of ids, on its place in the list).
     """
     for name, type_name, field_name in ids:
         value = fields.get(name)
-        if value is not None:
+        if isinstance(value, list):
+            fields[name] = [parse_global_id(v, type_name, path=(name, i)) for i, v in enumerate(value)]
+        elif value is not None:
             fields[name] = parse_global_id(value, type_name, field=field_name)
     return fields
 
@@ -280,17 +324,33 @@ class Id:
 class Fields:
     """A mutation argument: the fields the client sent, global ids made UUIDs, validated against the
     request model REST uses (so the rules cannot drift). `exclude` are the input's fields that are not
-    the model's (the parent's or the object's id, the expected version)."""
+    the model's (the parent's or the object's id, the expected version); `nested` are input objects
+    within it, given as their sent fields too."""
 
     model: type[BaseModel]
     input: Any
     ids: tuple[tuple[str, str, str], ...] = ()
     exclude: frozenset[str] = VERSIONED
+    nested: tuple[str, ...] = ()
 
     def resolve(self) -> BaseModel:
-        return validate_input(
-            self.model, with_ids(present_fields(self.input, exclude=self.exclude), *self.ids)
-        )
+        sent = present_fields(self.input, exclude=self.exclude)
+        for name in self.nested:
+            if sent.get(name) is not None:
+                sent[name] = present_fields(sent[name])
+        return validate_input(self.model, with_ids(sent, *self.ids))
+
+
+@dataclass(frozen=True)
+class Made:
+    """A mutation argument the area makes from its input itself (`make(input)`), in the unit of work, for
+    inputs `Fields` cannot say (lists of nested objects, ids of several types)."""
+
+    make: Callable[[Any], Any]
+    input: Any
+
+    def resolve(self) -> Any:
+        return self.make(self.input)
 
 
 def fields(
@@ -301,7 +361,7 @@ def fields(
 
 
 def _resolve(arg: Any) -> Any:
-    return arg.resolve() if isinstance(arg, (Id, Fields)) else arg
+    return arg.resolve() if isinstance(arg, (Id, Fields, Made)) else arg
 
 
 # --- payloads ----------------------------------------------------------------------------------------
@@ -310,7 +370,8 @@ def _resolve(arg: Any) -> Any:
 @dataclass(frozen=True)
 class Answer(Generic[P]):
     """How a mutation answers: its payload type, and which field of it the service's result fills,
-    converted by `convert`. A domain error answers the same payload with only `userErrors`."""
+    converted by `convert` (without a field, `convert` gives all the payload's fields by name). A domain
+    error answers the same payload with only `userErrors`."""
 
     payload: Callable[..., P]
     field: str | None = None
@@ -327,7 +388,7 @@ class Answer(Generic[P]):
 
     def ok(self, result: Any) -> P:
         if self.field is None:
-            return self.payload()
+            return self.payload(**self.convert(result)) if self.convert else self.payload()
         return self.payload(**{self.field: self.convert(result) if self.convert else result})
 
     def failed(self, errors: list[UserError]) -> P:
@@ -340,6 +401,14 @@ def answer(payload: Callable[..., P], **converted: Callable[[Any], Any]) -> Answ
         return Answer(payload)
     ((name, convert),) = converted.items()
     return Answer(payload, name, convert)
+
+
+def answered(name: str, *, convert: Callable[[Any], Any] | None = None, **field: Any) -> Answer[Any]:
+    """A payload and its answer in one: `answered("GoalPayload", goal=GoalType)` is the answer of
+    `payload("GoalPayload", goal=GoalType)` that fills `goal` with `GoalType.from_model(result)` (or
+    `convert(result)`)."""
+    ((name_, type_),) = field.items()
+    return Answer(payload(name, **field), name_, convert or type_.from_model)
 
 
 # --- the mutation runner -----------------------------------------------------------------------------
@@ -363,26 +432,6 @@ async def mutate(
         return answer.ok(await call(session, info.context.principal, *resolved, **named))
 
     return await run_mutation(info.context, work, answer.failed)
-
-
-async def update(
-    info: Info[Context, None],
-    answer: Answer[P],
-    call: Callable[..., Awaitable[Any]],
-    input: Any,
-    type_name: str,
-    model: type[BaseModel],
-    *ids: tuple[str, str, str],
-) -> P:
-    """A versioned change: `call(session, principal, id, data, expected_version=…)`."""
-    return await mutate(
-        info,
-        answer,
-        call,
-        Id(input.id, type_name),
-        fields(model, input, *ids),
-        expected_version=input.expected_version,
-    )
 
 
 REMOVED: Answer[RemovalPayload] = Answer(RemovalPayload)
@@ -418,10 +467,12 @@ class Write:
     input: type
     answer: Answer[Any]
     call: Callable[..., Awaitable[Any]]
-    model: type[BaseModel] | None = None
+    model: type[BaseModel] | Callable[[Any], Any] | None = None
     type_name: str | None = None
     parent: tuple[str, str, str] | None = None
     refs: tuple[tuple[str, str, str], ...] = ()
+    inner: tuple[str, ...] = ()
+    versioned: bool = True
 
     def under(self, name: str, type_name: str) -> Write:
         """Created under the `type_name` the input's field `name` holds the global id of (the parent's
@@ -433,19 +484,34 @@ class Write:
         more = tuple(ref(name, type_name) for name, type_name in named.items())
         return dataclasses.replace(self, refs=self.refs + refs + more)
 
+    def nested(self, *names: str) -> Write:
+        """The input's fields that are input objects, given to the request model as their sent fields."""
+        return dataclasses.replace(self, inner=self.inner + names)
+
+    def unversioned(self) -> Write:
+        """A change whose input has no `expectedVersion` (the service is not given one)."""
+        return dataclasses.replace(self, versioned=False)
+
     async def run(self, info: Info[Context, None], input: Any) -> Any:
         if self.kind == "remove":
             return await remove(info, self.call, input, self.type_name)
         if self.kind == "act":
             return await mutate(info, self.answer, self.call, Id(input.id, self.type_name))
+        args: list[Any] = []
+        exclude = VERSIONED
         if self.kind == "change":
-            return await update(info, self.answer, self.call, input, self.type_name, self.model, *self.refs)
-        if self.parent is None:
-            return await mutate(info, self.answer, self.call, fields(self.model, input, *self.refs))
-        name, type_name, field = self.parent
-        under = Id(getattr(input, name), type_name, field)
-        data = fields(self.model, input, *self.refs, exclude={name})
-        return await mutate(info, self.answer, self.call, under, data)
+            args.append(Id(input.id, self.type_name))
+        elif self.parent is not None:
+            name, type_name, field = self.parent
+            args.append(Id(getattr(input, name), type_name, field))
+            exclude |= {name}
+        if isinstance(self.model, type) and issubclass(self.model, BaseModel):
+            args.append(Fields(self.model, input, self.refs, exclude, self.inner))
+        else:
+            args.append(Made(self.model, input))  # type: ignore[arg-type]
+        if self.kind == "change" and self.versioned:
+            return await mutate(info, self.answer, self.call, *args, expected_version=input.expected_version)
+        return await mutate(info, self.answer, self.call, *args)
 
 
 def mutation(description: str, write: Write) -> Any:
@@ -463,17 +529,25 @@ def mutation(description: str, write: Write) -> Any:
 
 
 def create(
-    input: type, answer: Answer[Any], call: Callable[..., Awaitable[Any]], model: type[BaseModel]
+    input: type,
+    answer: Answer[Any],
+    call: Callable[..., Awaitable[Any]],
+    model: type[BaseModel] | Callable[[Any], Any],
 ) -> Write:
     """A new object from the input's fields, validated against the request model REST uses:
-    `call(session, principal, data)`, or `call(session, principal, parent_id, data)` `.under(...)` one."""
+    `call(session, principal, data)`, or `call(session, principal, parent_id, data)` `.under(...)` one.
+    `model` may instead be a function that makes the service's argument from the input (see `Made`)."""
     return Write("create", input, answer, call, model)
 
 
 def change(
-    input: type, answer: Answer[Any], call: Callable[..., Awaitable[Any]], model: type[BaseModel]
+    input: type,
+    answer: Answer[Any],
+    call: Callable[..., Awaitable[Any]],
+    model: type[BaseModel] | Callable[[Any], Any],
 ) -> Write:
-    """A versioned change (see `update`) of the object the payload answers, named by the input's `id`."""
+    """A versioned change of the object the payload answers, named by the input's `id`:
+    `call(session, principal, id, data, expected_version=…)` (`model` as for `create`)."""
     return Write("change", input, answer, call, model, answer.type_name)
 
 
@@ -498,25 +572,42 @@ async def read(info: Info[Context, None], call: Callable[..., Awaitable[R]], *ar
         return await call(session, info.context.principal, *args, **kwargs)
 
 
+async def audited_read(
+    info: Info[Context, None], call: Callable[..., Awaitable[R]], *args: Any, **kwargs: Any
+) -> R:
+    """`read` for what the service audits as it reads (coaching cycles, observations, feedback): in a
+    unit of work that commits, so the audit rows are kept."""
+    async with info.context.transaction() as session:
+        return await call(session, info.context.principal, *args, **kwargs)
+
+
 # --- query fields ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Arg:
-    """A filter argument of a list field: its GraphQL type (nullable, null by default), and for a global
-    id the type it must name (the filter is given the UUID; an id of another type is `NotFound` on the
-    argument)."""
+    """An argument of a query field: its GraphQL type (nullable, null by default, unless it has another
+    `default` or is `required`), and for a global id the type it must name (the resolver is given the
+    UUID; an id of another type is `NotFound` on the argument)."""
 
     type: Any
     node: str | None = None
     name: str | None = None
     description: str | None = None
+    default: Any = None
+    required: bool = False
 
     def annotation(self) -> Any:
         type_ = relay.GlobalID if self.node is not None else self.type
+        if not self.required and self.default is None:
+            type_ = type_ | None
         if self.name is None and self.description is None:
-            return type_ | None
-        return Annotated[type_ | None, strawberry.argument(name=self.name, description=self.description)]
+            return type_
+        return Annotated[type_, strawberry.argument(name=self.name, description=self.description)]
+
+    def parameter(self, python_name: str) -> Parameter:
+        default = Parameter.empty if self.required else self.default
+        return Parameter(python_name, Parameter.KEYWORD_ONLY, default=default, annotation=self.annotation())
 
     def value(self, python_name: str, given: Any) -> Any:
         if self.node is None or given is None:
@@ -524,14 +615,41 @@ class Arg:
         return parse_global_id(given, self.node, field=self.name or ref(python_name, self.node)[2])
 
 
-def arg(type_: Any, *, name: str | None = None, description: str | None = None) -> Arg:
-    """A filter argument of `type_`, given to the filter as sent."""
-    return Arg(type_, None, name, description)
+def arg(type_: Any, *, name: str | None = None, description: str | None = None, default: Any = None) -> Arg:
+    """An argument of `type_`, given to the resolver as sent."""
+    return Arg(type_, None, name, description, default)
 
 
-def id_arg(type_name: str, *, description: str | None = None) -> Arg:
-    """A filter argument holding the global id of a `type_name`."""
-    return Arg(relay.GlobalID, type_name, None, description)
+def id_arg(type_name: str, *, description: str | None = None, required: bool = False) -> Arg:
+    """An argument holding the global id of a `type_name`."""
+    return Arg(relay.GlobalID, type_name, None, description, required=required)
+
+
+def _field(
+    resolve: Callable[..., Any],
+    parameters: list[Parameter],
+    returns: Any,
+    description: str,
+    metadata: dict[str, Any] | None,
+) -> Any:
+    """The top-level field for an authenticated caller that `resolve(self, info, **parameters)` answers."""
+    parameters = [
+        Parameter("self", Parameter.POSITIONAL_OR_KEYWORD),
+        Parameter("info", Parameter.POSITIONAL_OR_KEYWORD, annotation=Info[Context, None]),
+        *parameters,
+    ]
+    resolve.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {p.name: p.annotation for p in parameters[1:]} | {"return": returns}
+    return strawberry.field(
+        resolver=resolve, permission_classes=AUTHENTICATED, description=description, metadata=metadata
+    )
+
+
+def _check_filter(filter: Callable[..., Any] | None, arguments: dict[str, Arg]) -> None:
+    if filter is not None:
+        unknown = set(arguments) - set(inspect.signature(filter).parameters)
+        if unknown:
+            raise TypeError(f"{filter!r} has no {sorted(unknown)}")
 
 
 def listing(
@@ -542,6 +660,8 @@ def listing(
     *,
     convert: str = "from_model",
     updated_since: bool = True,
+    audited: bool = False,
+    metadata: dict[str, Any] | None = None,
     **arguments: Arg,
 ) -> Any:
     """A top-level list field for an authenticated caller, as a connection of `node`:
@@ -551,27 +671,23 @@ def listing(
 
     is `plans(first: Int = 50, after: String, updatedSince: DateTime, schoolId: ID, status: PlanStatus):
     PlanConnection!`, resolved as `call(session, principal, page, PlanFilter(school_id=…, status=…))` on
-    the read session (without `filter`, the arguments are `call`'s keyword arguments).
-    `updated_since=False` leaves that argument out."""
-    if filter is not None:
-        unknown = set(arguments) - set(inspect.signature(filter).parameters)
-        if unknown:
-            raise TypeError(f"{filter!r} has no {sorted(unknown)}")
+    the read session (`audited=True`: see `audited_read`; without `filter`, the arguments are `call`'s
+    keyword arguments). `updated_since=False` leaves that argument out."""
+    _check_filter(filter, arguments)
+    reader = audited_read if audited else read
 
     async def resolve(
         self: Any, info: Any, first: Any = 50, after: Any = None, updated_since: Any = None, **given: Any
     ) -> Any:
         page = page_request(first, after, updated_since)
-        values = {name: spec.value(name, given.get(name)) for name, spec in arguments.items()}
+        values = {name: spec.value(name, given.get(name, spec.default)) for name, spec in arguments.items()}
         if filter is None:
-            result = await read(info, call, page, **values)
+            result = await reader(info, call, page, **values)
         else:
-            result = await read(info, call, page, filter(**values))
+            result = await reader(info, call, page, filter(**values))
         return Connection.from_page(result, getattr(node, convert))
 
     parameters = [
-        Parameter("self", Parameter.POSITIONAL_OR_KEYWORD),
-        Parameter("info", Parameter.POSITIONAL_OR_KEYWORD, annotation=Info[Context, None]),
         Parameter("first", Parameter.POSITIONAL_OR_KEYWORD, default=50, annotation=int | None),
         Parameter("after", Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=str | None),
     ]
@@ -581,13 +697,47 @@ def listing(
                 "updated_since", Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=datetime | None
             )
         )
-    parameters += [
-        Parameter(name, Parameter.KEYWORD_ONLY, default=None, annotation=spec.annotation())
-        for name, spec in arguments.items()
-    ]
-    resolve.__signature__ = inspect.Signature(parameters, return_annotation=Connection[node])  # type: ignore[attr-defined]
-    resolve.__annotations__ = {p.name: p.annotation for p in parameters[1:]} | {"return": Connection[node]}
-    return strawberry.field(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
+    parameters += [spec.parameter(name) for name, spec in arguments.items()]
+    return _field(resolve, parameters, Connection[node], description, metadata)
+
+
+def report(
+    description: str,
+    returns: Any,
+    call: Callable[..., Awaitable[Any]],
+    filter: Callable[..., Any] | None = None,
+    *,
+    convert: str = "from_model",
+    metadata: dict[str, Any] | None = None,
+    audited: bool = False,
+    missing_is_null: bool = False,
+    **arguments: Arg,
+) -> Any:
+    """A top-level field for an authenticated caller answering one computed `returns` (a summary, a
+    rollup): `call(session, principal, filter(**arguments))` on the read session (`audited`: see
+    `audited_read`), or with the arguments as keyword arguments without `filter`, converted by
+    `returns`' `convert` classmethod. `missing_is_null`: about an object its id argument names, null
+    for an id of another type or what is not there for the caller (`NotFound`), as `node` answers."""
+    _check_filter(filter, arguments)
+    reader = audited_read if audited else read
+
+    async def resolve(self: Any, info: Any, **given: Any) -> Any:
+        try:
+            values = {
+                name: spec.value(name, given.get(name, spec.default)) for name, spec in arguments.items()
+            }
+            if filter is None:
+                result = await reader(info, call, **values)
+            else:
+                result = await reader(info, call, filter(**values))
+        except NotFound:
+            if missing_is_null:
+                return None
+            raise
+        return getattr(returns, convert)(result)
+
+    parameters = [spec.parameter(name) for name, spec in arguments.items()]
+    return _field(resolve, parameters, returns | None if missing_is_null else returns, description, metadata)
 
 
 def one(description: str, node: Any, loader_name: str, factory: Any, *, convert: str = "from_model") -> Any:
@@ -597,6 +747,22 @@ def one(description: str, node: Any, loader_name: str, factory: Any, *, convert:
 
     async def resolve(self: Any, info: Any, id: relay.GlobalID) -> Any:
         return await node_by_id(info, id, type_name, loader_name, factory, getattr(node, convert))
+
+    resolve.__annotations__ = {"info": Info[Context, None], "id": relay.GlobalID, "return": node | None}
+    return strawberry.field(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
+
+
+def one_as_node(description: str, node: Any) -> Any:
+    """A top-level field answering one `node` by its global id as `node(id:)` does, through the type's
+    own `resolve_nodes` (an audited read, for one): null for an id of another type, one that does not
+    exist, or one the caller may not read."""
+    type_name = node.__strawberry_definition__.name
+
+    async def resolve(self: Any, info: Any, id: relay.GlobalID) -> Any:
+        if node_uuid(id, type_name) is None:
+            return None
+        (found,) = await node.resolve_nodes(info=info, node_ids=[id.node_id])
+        return found
 
     resolve.__annotations__ = {"info": Info[Context, None], "id": relay.GlobalID, "return": node | None}
     return strawberry.field(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
@@ -646,44 +812,113 @@ def children(
     return strawberry.field(resolver=resolver, **field)
 
 
+def computed(
+    description: str,
+    returns: Any,
+    call: Callable[..., Awaitable[Any]],
+    *,
+    weight: int,
+    convert: str = "from_model",
+) -> Any:
+    """A field computed by the service for one object, `call(session, principal, database_id)` on the
+    read session, priced `weight` objects each time it is asked (see `app.graphql.cost`): a client asks
+    for it on one object, not on a long list."""
+
+    async def resolve(self: Any, info: Any) -> Any:
+        return getattr(returns, convert)(await read(info, call, self.database_id))
+
+    resolve.__annotations__ = {"info": Info[Context, None], "return": returns}
+    return strawberry.field(resolver=resolve, description=description, metadata=cost(weight))
+
+
 # --- references ---------------------------------------------------------------------------------------
 
 
 def follow(
-    description: str, node: Any, loader_name: str, factory: Any, key: str, *, convert: str = "from_model"
+    description: str,
+    node: Any,
+    loader_name: str,
+    factory: Any,
+    key: str,
+    *,
+    convert: str = "from_model",
+    refused_is_null: bool = False,
 ) -> Any:
     """The field of the object a row's foreign key names, read for many rows at once through the
     request's `loader_name` loader by the row's private UUID attribute `key`; null when the key is
-    null, or when the loader finds nothing there for the caller:
+    null, or when the loader finds nothing there for the caller (or, `refused_is_null`, refuses the
+    caller the kind):
 
         school = follow("The school, for a school's plan.", SchoolType, "school_by_id", school_by_id,
                         "school_uuid")
-    """
+
+    `node` may be the name of a type the calling module defines further down (`"PlanType"`)."""
+    module = sys._getframe(1).f_globals if isinstance(node, str) else None
 
     async def resolve(self: Any, info: Any) -> Any:
         row_id = getattr(self, key)
         if row_id is None:
             return None
-        row = await info.context.loader(loader_name, factory).load(row_id)
-        return getattr(node, convert)(row)
+        try:
+            row = await info.context.loader(loader_name, factory).load(row_id)
+        except PermissionDenied:
+            if refused_is_null:
+                return None
+            raise
+        return getattr(module[node] if module is not None else node, convert)(row)
 
-    resolve.__annotations__ = {"info": Info[Context, None], "return": node | None}
+    if module is not None:  # the name is looked up in the calling module, when the schema is built
+        resolve.__module__ = module["__name__"]
+        resolve.__annotations__ = {"info": Info[Context, None], "return": f"{node} | None"}
+    else:
+        resolve.__annotations__ = {"info": Info[Context, None], "return": node | None}
     return strawberry.field(resolver=resolve, description=description)
+
+
+# Short lists of children are read as one page this long.
+ALL = PageRequest(limit=MAX_LIMIT)
+
+
+def few_children(
+    node: Any, loader_name: str, factory: Any, *, convert: str = "from_model", **field: Any
+) -> Any:
+    """A plain list field of an object's few children (collaborators, sign-offs): the first `MAX_LIMIT`,
+    read for many parents at once through the request's `loader_name` loader (a `page_per_parent`
+    factory) by the parent's `database_id`."""
+
+    async def resolve(self: Any, info: Any) -> Any:
+        page = await info.context.loader(loader_name, factory).load((self.database_id, ALL))
+        to_node = getattr(node, convert)
+        return [to_node(row) for row in page.items]
+
+    resolve.__annotations__ = {"info": Info[Context, None], "return": list[node]}
+    return strawberry.field(resolver=resolve, **field)
 
 
 # --- node resolution ---------------------------------------------------------------------------------
 
 
-def node_resolver(loader_name: str, factory: Any, *, via: str = "loader", convert: str = "from_model") -> Any:
-    """A Relay type's `resolve_nodes`: through the request's `loader_name` loader, as `load_nodes`
-    (`via="load_nodes"`: a refused kind resolves to nulls) or `nodes_via_loader` (`via="loader"`),
-    converting each row with the type's `convert` classmethod."""
+def node_resolver(
+    loader_name: str, factory: Any, *, via: str = "loader", convert: str = "from_model", audited: bool = False
+) -> Any:
+    """A Relay type's `resolve_nodes`: through the request's `loader_name` loader (see `load_nodes`; a
+    refusal of the whole kind resolves to nulls with `via="load_nodes"`, is an error with `via="loader"`),
+    converting each row with the type's `convert` classmethod; `audited`: the loader's reads are
+    audited, so they run in a unit of work that commits."""
+    refused_is_null = via == "load_nodes"
 
     async def resolve_nodes(
         cls: Any, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        load = load_nodes if via == "load_nodes" else nodes_via_loader
-        return await load(info, loader_name, factory, node_ids, getattr(cls, convert))
+        to_node = getattr(cls, convert)
+        if not audited:
+            return await load_nodes(
+                info, loader_name, factory, node_ids, to_node, refused_is_null=refused_is_null
+            )
+        async with info.context.transaction():
+            return await load_nodes(
+                info, loader_name, factory, node_ids, to_node, refused_is_null=refused_is_null
+            )
 
     return classmethod(resolve_nodes)
 
@@ -731,18 +966,6 @@ def audited_node_resolver(fetch: Any, *, convert: str = "from_model") -> Any:
         return [to_node(found[i]) if i is not None and i in found else None for i in ids]
 
     return classmethod(resolve_nodes)
-
-
-async def nodes_via_loader(
-    info: Info[Context, None], loader_name: str, factory: Any, node_ids: Iterable[str], convert: Any
-) -> list[Any]:
-    """Relay `node`/`nodes` resolution through the request's loader; a malformed id resolves to null
-    (a refusal of the whole kind is an error, unlike `load_nodes`)."""
-    ids = node_uuids(node_ids)
-    loader = info.context.loader(loader_name, factory)
-    rows = await loader.load_many([i for i in ids if i is not None])
-    found = iter(rows)
-    return [convert(next(found)) if i is not None else None for i in ids]
 
 
 async def nodes_via_service(

@@ -111,15 +111,20 @@ async def load_nodes(
     factory: Callable[[Context], DataLoader[uuid.UUID, Any]],
     node_ids: Any,
     convert: Any,
+    *,
+    refused_is_null: bool = True,
 ) -> list[Any]:
     """Relay `node`/`nodes` resolution through the request's `name` loader (one batch for all ids): a
     malformed id, a row the caller may not read and a caller refused the kind altogether all resolve
-    to null, as `node` promises ("null if it is not there for you")."""
+    to null, as `node` promises ("null if it is not there for you"); without `refused_is_null`, a
+    refusal of the whole kind is an error."""
     ids = node_uuids(node_ids)
     loader = info.context.loader(name, factory)
     try:
         rows = await loader.load_many([i for i in ids if i is not None])
     except PermissionDenied:
+        if not refused_is_null:
+            raise
         return [None for _ in ids]
     found = iter(rows)
     return [

@@ -134,8 +134,11 @@ def parse_optional_global_id(
     return parse_global_id(value, expected_type, field=field) if value is not None else None
 
 
-def parse_global_id(value: relay.GlobalID, expected_type: str, *, field: str = "id") -> uuid.UUID:
-    """The UUID inside a global id of `expected_type`; anything else is a `NotFound` naming the field.
+def parse_global_id(
+    value: relay.GlobalID, expected_type: str, *, field: str = "id", path: tuple[str | int, ...] | None = None
+) -> uuid.UUID:
+    """The UUID inside a global id of `expected_type`; anything else is a `NotFound` naming the field
+    (or the `path` of the input where the id was, for one nested in lists).
 
     A well-formed id of the wrong type or a mangled one are both "no such object", as REST answers 404.
     """
@@ -144,7 +147,7 @@ def parse_global_id(value: relay.GlobalID, expected_type: str, *, field: str = "
         return row_id
     raise NotFound(
         f"No {expected_type} with id {value}.",
-        errors=[FieldError((field,), f"Not the id of a {expected_type}.", "not_found")],
+        errors=[FieldError(path or (field,), f"Not the id of a {expected_type}.", "not_found")],
     )
 
 

@@ -16,7 +16,6 @@ import asyncio
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 
 import strawberry
@@ -26,38 +25,36 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.auth.principal import Principal
-from app.core.errors import FieldError, NotFound, PermissionDenied
-from app.core.pagination import MAX_LIMIT, PageRequest
+from app.core.errors import NotFound
+from app.core.pagination import MAX_LIMIT
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
-    VERSIONED,
-    Id,
+    ALL,
     answer,
+    answered,
     arg,
     change,
     changes_of,
     children,
+    choices,
+    computed,
     converter,
     create,
-    fields,
+    few_children,
     follow,
     id_arg,
     id_input,
     listing,
-    mutate,
     mutation,
+    node,
     node_resolver,
     node_resolver_via_service,
     one,
-    payload,
-    read,
-    ref,
     removal,
     version_field,
-    with_ids,
 )
 from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent, parts_by_id
 from app.graphql.permissions import AUTHENTICATED
@@ -65,10 +62,8 @@ from app.graphql.relay import (
     Connection,
     actor_global_id,
     node_uuid,
-    optional_global_id,
     page_request,
     parse_global_id,
-    present_fields,
 )
 from app.identity.graphql import PersonType, person_field, person_of
 from app.initiatives.graphql import (
@@ -153,32 +148,19 @@ RevisionStatusEnum = strawberry.enum(RevisionStatus, name="RevisionStatus")
 CauseKindEnum = strawberry.enum(CauseKind, name="CauseKind", description="What led to a revision.")
 
 
-@strawberry.enum(name="RevisionOp", description="What a revision's change does.")
-class RevisionOpEnum(StrEnum):
-    ADD = "add"
-    UPDATE = "update"
-    REMOVE = "remove"
-
-
-@strawberry.enum(name="RevisionEntity", description="What a revision's change (or a diff entry) is about.")
-class RevisionEntityEnum(StrEnum):
-    PLAN = "plan"
-    GOAL = "goal"
-    STRATEGY = "strategy"
-    ACTION_STEP = "action_step"
-
-
-@strawberry.enum(name="DiffChange", description="How a part of the plan differs between two revisions.")
-class DiffChangeEnum(StrEnum):
-    ADDED = "added"
-    REMOVED = "removed"
-    CHANGED = "changed"
-
-
-@strawberry.enum(name="DocumentFormat", description="How a plan is rendered as a document.")
-class DocumentFormatEnum(StrEnum):
-    MARKDOWN = "markdown"
-    HTML = "html"
+RevisionOpEnum = choices("RevisionOp", "What a revision's change does.", "add", "update", "remove")
+RevisionEntityEnum = choices(
+    "RevisionEntity",
+    "What a revision's change (or a diff entry) is about.",
+    "plan",
+    "goal",
+    "strategy",
+    "action_step",
+)
+DiffChangeEnum = choices(
+    "DiffChange", "How a part of the plan differs between two revisions.", "added", "removed", "changed"
+)
+DocumentFormatEnum = choices("DocumentFormat", "How a plan is rendered as a document.", "markdown", "html")
 
 
 # The GraphQL type of the rows a revision's change names, and of what a cause points at.
@@ -210,9 +192,6 @@ sign_offs_by_plan = page_per_parent(service.sign_offs_of_plans)
 causes_by_revision = by_id(service.causes_of_revisions)
 checkpoints_by_plan = page_per_parent(service.checkpoints_of_plans)
 
-# Collaborators, evidence and checkpoints are short lists, read as one page this long.
-_ALL = PageRequest(limit=MAX_LIMIT)
-
 
 async def _get_strategy(session: AsyncSession, principal: Principal, strategy_id: uuid.UUID) -> Strategy:
     strategy, _ = await service._plan_child(session, principal, Strategy, strategy_id, "strategy", lock=False)
@@ -231,12 +210,14 @@ async def _get_checkpoint(
 # --- types -------------------------------------------------------------------------------------------
 
 
-@converter(PlanCollaborator, ids={"plan_id": "Plan", "person_id": "Person"}, person_uuid="row.person_id")
-@strawberry.type(
-    name="PlanCollaborator", description="Someone who writes (lead, co-author) or reviews a plan."
+@node(
+    "PlanCollaborator",
+    "Someone who writes (lead, co-author) or reviews a plan.",
+    PlanCollaborator,
+    ids={"plan_id": "Plan", "person_id": "Person"},
+    person_uuid="row.person_id",
 )
 class CollaboratorType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this collaborator.")
     plan_id: relay.GlobalID
     person_id: relay.GlobalID
@@ -261,7 +242,9 @@ def _is_pilot(self: Any) -> bool:
     return self.step.is_pilot
 
 
-@converter(
+@node(
+    "ActionStep",
+    "Who does what by when under a strategy. A pilot tries it with a small group first.",
     ActionStep,
     ids={
         "plan_id": "Plan",
@@ -272,12 +255,7 @@ def _is_pilot(self: Any) -> bool:
     owner_uuid="row.owner_person_id",
     step="row",
 )
-@strawberry.type(
-    name="ActionStep",
-    description="Who does what by when under a strategy. A pilot tries it with a small group first.",
-)
 class ActionStepType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this action step.")
     plan_id: relay.GlobalID
     strategy_id: relay.GlobalID
@@ -320,12 +298,13 @@ class ActionStepType(relay.Node):
     resolve_nodes = node_resolver_via_service(service.get_action_step)
 
 
-@converter(Strategy, ids={"plan_id": "Plan", "goal_id": "Goal", "carried_from_id": "Strategy"})
-@strawberry.type(
-    name="Strategy", description="A change idea under a goal, optionally naming the driver it acts on."
+@node(
+    "Strategy",
+    "A change idea under a goal, optionally naming the driver it acts on.",
+    Strategy,
+    ids={"plan_id": "Plan", "goal_id": "Goal", "carried_from_id": "Strategy"},
 )
 class StrategyType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this strategy.")
     plan_id: relay.GlobalID
     goal_id: relay.GlobalID
@@ -351,11 +330,15 @@ class StrategyType(relay.Node):
     resolve_nodes = node_resolver_via_service(_get_strategy)
 
 
-@strawberry.type(
-    name="Goal", description="A measurable goal of a plan: its indicator holds the baseline and the target."
+@node(
+    "Goal",
+    "A measurable goal of a plan: its indicator holds the baseline and the target.",
+    Goal,
+    ids={"plan_id": "Plan", "carried_from_id": "Goal"},
+    plan_uuid="row.plan_id",
+    indicator_uuid="row.indicator_id",
 )
 class GoalType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this goal.")
     plan_id: relay.GlobalID
     statement: str
@@ -366,36 +349,21 @@ class GoalType(relay.Node):
     version: int
     created_at: datetime
     updated_at: datetime
+    plan_uuid: strawberry.Private[uuid.UUID]
     indicator_uuid: strawberry.Private[uuid.UUID]
     indicator_row: strawberry.Private[Indicator | None] = None
 
     @classmethod
     def from_row(cls, goal: Goal, indicator: Indicator | None = None) -> GoalType:
-        return cls(
-            id=str(goal.id),
-            database_id=goal.id,
-            plan_id=relay.GlobalID("Plan", str(goal.plan_id)),
-            statement=goal.statement,
-            weight=goal.weight,
-            carried_from_id=optional_global_id("Goal", goal.carried_from_id),
-            version=goal.version,
-            created_at=goal.created_at,
-            updated_at=goal.updated_at,
-            indicator_uuid=goal.indicator_id,
-            indicator_row=indicator,
-        )
+        node: GoalType = cls.from_model(goal)  # type: ignore[attr-defined]
+        node.indicator_row = indicator
+        return node
 
     @classmethod
     def from_view(cls, view: service.GoalView | None) -> GoalType | None:
         return cls.from_row(view.goal, view.indicator) if view is not None else None
 
-    @strawberry.field(description="The plan the goal belongs to.")
-    async def plan(self, info: Info[Context, None]) -> PlanType | None:
-        plan_id = node_uuid(self.plan_id, "Plan")
-        if plan_id is None:
-            return None
-        plan = await info.context.loader("plan_by_id", plan_by_id).load(plan_id)
-        return PlanType.from_model(plan) if plan is not None else None
+    plan = follow("The plan the goal belongs to.", "PlanType", "plan_by_id", plan_by_id, "plan_uuid")
 
     @strawberry.field(description="How the goal is measured: unit, direction, baseline and target.")
     async def indicator(self, info: Info[Context, None]) -> IndicatorType | None:
@@ -421,14 +389,14 @@ SignOffKindEnum = strawberry.enum(
 )
 
 
-@converter(
+@node(
+    "PlanSignOff",
+    "Who signed a plan off, when, with what note.",
     PlanSignOff,
     ids={"plan_id": "Plan", "person_id": "Person"},
     signed_by_global_id=lambda row: actor_global_id(row.signed_by_kind, row.signed_by_id),
 )
-@strawberry.type(name="PlanSignOff", description="Who signed a plan off, when, with what note.")
 class PlanSignOffType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     plan_id: relay.GlobalID
     kind: SignOffKindEnum  # type: ignore[valid-type]
@@ -447,17 +415,14 @@ class PlanSignOffType(relay.Node):
     resolve_nodes = node_resolver("sign_off_by_id", sign_off_by_id, via="load_nodes")
 
 
-@converter(
+@node(
+    "AcceptedRisk",
+    "A barrier raised in the plan's co-creation that the plan carries unanswered, and why.",
     AcceptedRisk,
     ids={"plan_id": "Plan", "input_id": "Input"},
     accepted_by_global_id=lambda row: actor_global_id(row.accepted_by_kind, row.accepted_by_id),
 )
-@strawberry.type(
-    name="AcceptedRisk",
-    description="A barrier raised in the plan's co-creation that the plan carries unanswered, and why.",
-)
 class AcceptedRiskType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     plan_id: relay.GlobalID
     input_id: relay.GlobalID = strawberry.field(description="The barrier (an Input) carried unanswered.")
@@ -475,10 +440,13 @@ class AcceptedRiskType(relay.Node):
     resolve_nodes = node_resolver("accepted_risk_by_id", accepted_risk_by_id, via="load_nodes")
 
 
-@converter(Evidence, ids={"plan_id": "Plan", "exemplar_school_id": "School"})
-@strawberry.type(name="Evidence", description="Something pre-planning collected for a plan.")
+@node(
+    "Evidence",
+    "Something pre-planning collected for a plan.",
+    Evidence,
+    ids={"plan_id": "Plan", "exemplar_school_id": "School"},
+)
 class EvidenceType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this item.")
     plan_id: relay.GlobalID
     kind: EvidenceKindEnum  # type: ignore[valid-type]
@@ -510,13 +478,15 @@ class RevisionCauseType:
     target_database_id: uuid.UUID
 
 
-@strawberry.type(
-    name="PlanRevision",
-    description="A change to an approved plan: proposed with a reason and its causes, then accepted "
+@node(
+    "PlanRevision",
+    "A change to an approved plan: proposed with a reason and its causes, then accepted "
     "(applied, and numbered) or rejected by the lead. Number 0 is the plan as approved.",
+    PlanRevision,
+    ids={"plan_id": "Plan"},
+    plan_uuid="row.plan_id",
 )
 class PlanRevisionType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this revision.")
     plan_id: relay.GlobalID
     number: int | None = strawberry.field(description="Given on acceptance, in order; null until then.")
@@ -535,29 +505,12 @@ class PlanRevisionType(relay.Node):
     plan_uuid: strawberry.Private[uuid.UUID | None] = None
 
     @classmethod
-    def from_row(
-        cls, revision: PlanRevision, causes: list[PlanRevisionCause] | None = None
-    ) -> PlanRevisionType:
-        return cls(
-            id=str(revision.id),
-            database_id=revision.id,
-            plan_id=relay.GlobalID("Plan", str(revision.plan_id)),
-            number=revision.number,
-            status=revision.status,
-            reason=revision.reason,
-            changes=revision.changes,
-            proposed_by_label=revision.proposed_by_label,
-            decided_by_label=revision.decided_by_label,
-            decided_at=revision.decided_at,
-            decision_note=revision.decision_note,
-            created_at=revision.created_at,
-            causes=causes,
-            plan_uuid=revision.plan_id,
-        )
-
-    @classmethod
     def from_view(cls, view: service.RevisionView | None) -> PlanRevisionType | None:
-        return cls.from_row(view.revision, view.causes) if view is not None else None
+        if view is None:
+            return None
+        node: PlanRevisionType = cls.from_model(view.revision)  # type: ignore[attr-defined]
+        node.causes = view.causes
+        return node
 
     @strawberry.field(description="What led to it: inputs, review checkpoints, measurements.")
     async def caused_by(self, info: Info[Context, None]) -> list[RevisionCauseType]:
@@ -567,24 +520,24 @@ class PlanRevisionType(relay.Node):
             causes = await loader.load(self.database_id) or []
         return [RevisionCauseType.from_model(c) for c in causes]
 
-    @strawberry.field(description="The plan it revises (after an acceptance, at its new version).")
-    async def plan(self, info: Info[Context, None]) -> PlanType | None:
-        loader = info.context.loader("plan_by_id", plan_by_id)
-        return PlanType.from_model(await loader.load(self.plan_uuid))
+    plan = follow(
+        "The plan it revises (after an acceptance, at its new version).",
+        "PlanType",
+        "plan_by_id",
+        plan_by_id,
+        "plan_uuid",
+    )
 
     resolve_nodes = node_resolver_via_service(service.get_revision, convert="from_view")
 
 
-@converter(
-    ReviewCheckpoint, ids={"plan_id": "Plan", "attendee_person_ids": "Person", "revision_id": "PlanRevision"}
-)
-@strawberry.type(
-    name="ReviewCheckpoint",
-    description="A scheduled review of a plan: when, who came, what was found and decided, and the "
-    "revision it produced.",
+@node(
+    "ReviewCheckpoint",
+    "A scheduled review of a plan: when, who came, what was found and decided, and the revision it produced.",
+    ReviewCheckpoint,
+    ids={"plan_id": "Plan", "attendee_person_ids": "Person", "revision_id": "PlanRevision"},
 )
 class ReviewCheckpointType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this checkpoint.")
     plan_id: relay.GlobalID
     scheduled_on: date
@@ -694,6 +647,10 @@ class PolicyCheckType:
     )
 
 
+@converter(
+    barriers=lambda found: [InputType.from_model(i) for i in found[0]],
+    leverage_points=lambda found: [InputType.from_model(i) for i in found[1]],
+)
 @strawberry.type(
     name="PrePlanning",
     description="The barriers and leverage points raised in the co-creation activities held for the plan: "
@@ -735,7 +692,12 @@ class RevisionDiffType:
     entries: list[DiffEntryType]
 
 
-@converter(
+@node(
+    "Plan",
+    "An improvement plan of one school (or of the district) for one cycle: co-authored, "
+    "approved under the district's co-creation policy, and revised on evidence. Staff read their "
+    "school's plans, collaborators the plans they work on, everyone the approved plans the district "
+    "published.",
     Plan,
     ids={
         "district_id": "District",
@@ -746,15 +708,7 @@ class RevisionDiffType:
     school_uuid="row.school_id",
     initiative_uuid="row.initiative_id",
 )
-@strawberry.type(
-    name="Plan",
-    description="An improvement plan of one school (or of the district) for one cycle: co-authored, "
-    "approved under the district's co-creation policy, and revised on evidence. Staff read their "
-    "school's plans, collaborators the plans they work on, everyone the approved plans the district "
-    "published.",
-)
 class PlanType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this plan.")
     district_id: relay.GlobalID
     school_id: relay.GlobalID | None = strawberry.field(description="Null for a district plan.")
@@ -782,23 +736,21 @@ class PlanType(relay.Node):
         "The school, for a school's plan.", SchoolType, "school_by_id", school_by_id, "school_uuid"
     )
 
-    @strawberry.field(
-        description="The initiative it carries out; null if none, or if it is not there for you."
+    initiative = follow(
+        "The initiative it carries out; null if none, or if it is not there for you.",
+        InitiativeType,
+        "initiative_by_id",
+        initiative_by_id,
+        "initiative_uuid",
+        refused_is_null=True,
     )
-    async def initiative(self, info: Info[Context, None]) -> InitiativeType | None:
-        if self.initiative_uuid is None:
-            return None
-        loader = info.context.loader("initiative_by_id", initiative_by_id)
-        try:
-            return InitiativeType.from_model(await loader.load(self.initiative_uuid))
-        except PermissionDenied:
-            return None
 
-    @strawberry.field(description=f"Who writes and reviews it, oldest first (at most {MAX_LIMIT}).")
-    async def collaborators(self, info: Info[Context, None]) -> list[CollaboratorType]:
-        loader = info.context.loader("plan_collaborators_by_plan", collaborators_by_plan)
-        page = await loader.load((self.database_id, _ALL))
-        return [CollaboratorType.from_model(c) for c in page.items]
+    collaborators = few_children(
+        CollaboratorType,
+        "plan_collaborators_by_plan",
+        collaborators_by_plan,
+        description=f"Who writes and reviews it, oldest first (at most {MAX_LIMIT}).",
+    )
 
     goals = children(
         GoalType,
@@ -809,23 +761,21 @@ class PlanType(relay.Node):
         description="Its goals, oldest first.",
     )
 
-    @strawberry.field(
+    evidence = few_children(
+        EvidenceType,
+        "plan_evidence_by_plan",
+        evidence_by_plan,
         description=f"The evidence pre-planning collected, oldest first (at most {MAX_LIMIT}).",
         deprecation_reason=f"Stops at {MAX_LIMIT}; use `evidenceConnection`, which pages through all and counts them.",
     )
-    async def evidence(self, info: Info[Context, None]) -> list[EvidenceType]:
-        loader = info.context.loader("plan_evidence_by_plan", evidence_by_plan)
-        page = await loader.load((self.database_id, _ALL))
-        return [EvidenceType.from_model(e) for e in page.items]
 
-    @strawberry.field(
+    sign_offs = few_children(
+        PlanSignOffType,
+        "plan_sign_offs_by_plan",
+        sign_offs_by_plan,
         description=f"Who signed it off (its reviewers, and its approver with the approval), oldest first "
-        f"(at most {MAX_LIMIT})."
+        f"(at most {MAX_LIMIT}).",
     )
-    async def sign_offs(self, info: Info[Context, None]) -> list[PlanSignOffType]:
-        loader = info.context.loader("plan_sign_offs_by_plan", sign_offs_by_plan)
-        page = await loader.load((self.database_id, _ALL))
-        return [PlanSignOffType.from_model(r) for r in page.items]
 
     evidence_connection = children(
         EvidenceType,
@@ -835,16 +785,15 @@ class PlanType(relay.Node):
         description="The evidence pre-planning collected, oldest first.",
     )
 
-    @strawberry.field(
+    accepted_risks = few_children(
+        AcceptedRiskType,
+        "plan_accepted_risks_by_plan",
+        accepted_risks_by_plan,
         description=f"The barriers of its co-creation it carries unanswered, with the reasons, oldest first "
         f"(at most {MAX_LIMIT}).",
         deprecation_reason=f"Stops at {MAX_LIMIT}; use `acceptedRisksConnection`, which pages through all "
         "and counts them.",
     )
-    async def accepted_risks(self, info: Info[Context, None]) -> list[AcceptedRiskType]:
-        loader = info.context.loader("plan_accepted_risks_by_plan", accepted_risks_by_plan)
-        page = await loader.load((self.database_id, _ALL))
-        return [AcceptedRiskType.from_model(r) for r in page.items]
 
     accepted_risks_connection = children(
         AcceptedRiskType,
@@ -871,7 +820,7 @@ class PlanType(relay.Node):
             info.context, "plan_revisions_by_plan", service.revisions_of_plans, status=status
         )
         result = await loader.load((self.database_id, page))
-        return Connection.from_page(result, PlanRevisionType.from_row)
+        return Connection.from_page(result, PlanRevisionType.from_model)
 
     @strawberry.field(
         description=f"Its review checkpoints, oldest first (at most {MAX_LIMIT}); `overdue` narrows to the "
@@ -881,42 +830,33 @@ class PlanType(relay.Node):
         self, info: Info[Context, None], overdue: bool | None = None
     ) -> list[ReviewCheckpointType]:
         loader = info.context.loader("plan_checkpoints_by_plan", checkpoints_by_plan)
-        page = await loader.load((self.database_id, _ALL))
+        page = await loader.load((self.database_id, ALL))
         return [
             ReviewCheckpointType.from_model(c) for c in page.items if overdue is None or c.overdue is overdue
         ]
 
-    @strawberry.field(
-        description="How far along it is, with the goal tree behind the number. Computed per plan: ask "
-        "for it on one plan, not a long list.",
-        metadata=cost(5_000),
+    progress = computed(
+        "How far along it is, with the goal tree behind the number. Computed per plan: ask for it on one "
+        "plan, not a long list.",
+        PlanProgressType,
+        service.plan_progress,
+        weight=5_000,
     )
-    async def progress(self, info: Info[Context, None]) -> PlanProgressType:
-        progress = await read(info, service.plan_progress, self.database_id)
-        return PlanProgressType.from_model(progress)
 
-    @strawberry.field(
-        description="Whether its co-creation record meets the district's policy for going to review, and "
-        "what is missing. Computed per plan.",
-        metadata=cost(2_500),
+    policy_check = computed(
+        "Whether its co-creation record meets the district's policy for going to review, and what is "
+        "missing. Computed per plan.",
+        PolicyCheckType,
+        service.policy_check,
+        weight=2_500,
     )
-    async def policy_check(self, info: Info[Context, None]) -> PolicyCheckType:
-        check = await read(info, service.policy_check, self.database_id)
-        return PolicyCheckType.from_model(check)
 
-    @strawberry.field(
-        description="The barriers and leverage points its co-creation activities raised. Computed per plan.",
-        metadata=cost(2_500),
+    pre_planning = computed(
+        "The barriers and leverage points its co-creation activities raised. Computed per plan.",
+        PrePlanningType,
+        service.pre_planning_inputs,
+        weight=2_500,
     )
-    async def pre_planning(self, info: Info[Context, None]) -> PrePlanningType:
-        async with info.context.session() as session:
-            barriers, leverage = await service.pre_planning_inputs(
-                session, info.context.principal, self.database_id
-            )
-        return PrePlanningType(
-            barriers=[InputType.from_model(i) for i in barriers],
-            leverage_points=[InputType.from_model(i) for i in leverage],
-        )
 
     @strawberry.field(
         description="The plan as a document a school can share. Computed per plan.", metadata=cost(25_000)
@@ -979,16 +919,12 @@ class PlansQuery:
             diff = await service.diff_revisions(session, info.context.principal, row_id, from_, to)
         return RevisionDiffType.from_model(diff)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Overdue review checkpoints of every plan you can read, oldest first.",
+    overdue_checkpoints = listing(
+        "Overdue review checkpoints of every plan you can read, oldest first.",
+        ReviewCheckpointType,
+        service.overdue_checkpoints,
+        updated_since=False,
     )
-    async def overdue_checkpoints(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[ReviewCheckpointType]:
-        page = page_request(first, after)
-        result = await read(info, service.overdue_checkpoints, page)
-        return Connection.from_page(result, ReviewCheckpointType.from_model)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -1019,9 +955,6 @@ class UpdatePlanInput:
     )
 
 
-PlanPayload = payload("PlanPayload", plan=PlanType)
-
-
 @strawberry.input(description="Invite a person of the district to write or review a plan.")
 class AddCollaboratorInput:
     plan_id: relay.GlobalID
@@ -1033,12 +966,6 @@ class AddCollaboratorInput:
 @changes_of(AddCollaboratorInput, exclude={"plan_id", "person_id"})
 class UpdateCollaboratorInput:
     pass
-
-
-RemoveCollaboratorInput = id_input("RemoveCollaboratorInput")
-
-
-CollaboratorPayload = payload("CollaboratorPayload", collaborator=CollaboratorType)
 
 
 @strawberry.input(name="GoalIndicatorInput", description="How a new goal is measured.")
@@ -1077,12 +1004,6 @@ class UpdateGoalInput:
     indicator: UpdateGoalIndicatorInput | None = strawberry.UNSET
 
 
-RemoveGoalInput = id_input("RemoveGoalInput")
-
-
-GoalPayload = payload("GoalPayload", goal=GoalType)
-
-
 @strawberry.input(description="A change idea under a goal.")
 class AddStrategyInput:
     goal_id: relay.GlobalID
@@ -1096,12 +1017,6 @@ class AddStrategyInput:
 @changes_of(AddStrategyInput, exclude={"goal_id"})
 class UpdateStrategyInput:
     pass
-
-
-RemoveStrategyInput = id_input("RemoveStrategyInput")
-
-
-StrategyPayload = payload("StrategyPayload", strategy=StrategyType)
 
 
 @strawberry.input(description="Who does what by when under a strategy.")
@@ -1138,12 +1053,6 @@ class RecordScaleUpInput:
     evidence: str
 
 
-RemoveActionStepInput = id_input("RemoveActionStepInput")
-
-
-ActionStepPayload = payload("ActionStepPayload", action_step=ActionStepType)
-
-
 @strawberry.input(description="Something pre-planning collected; it can be added at any stage but closed.")
 class AddEvidenceInput:
     plan_id: relay.GlobalID
@@ -1163,9 +1072,6 @@ class SignOffPlanInput:
     note: str | None = strawberry.UNSET
 
 
-PlanSignOffPayload = payload("PlanSignOffPayload", sign_off=PlanSignOffType)
-
-
 @strawberry.input(description="A barrier of the plan's co-creation to carry unanswered, and why.")
 class AcceptPlanRiskInput:
     plan_id: relay.GlobalID
@@ -1173,15 +1079,6 @@ class AcceptPlanRiskInput:
         description="The barrier: an Input of the plan's co-creation."
     )
     reason: str
-
-
-AcceptedRiskPayload = payload("AcceptedRiskPayload", accepted_risk=AcceptedRiskType)
-
-
-RemoveEvidenceInput = id_input("RemoveEvidenceInput")
-
-
-EvidencePayload = payload("EvidencePayload", evidence=EvidenceType)
 
 
 @strawberry.input(
@@ -1237,9 +1134,6 @@ class RejectRevisionInput:
     note: str = strawberry.field(description="Why; its proposer reads it.")
 
 
-PlanRevisionPayload = payload("PlanRevisionPayload", revision=PlanRevisionType)
-
-
 @strawberry.input(description="A review of the plan, on a date.")
 class AddCheckpointInput:
     plan_id: relay.GlobalID
@@ -1268,35 +1162,10 @@ class UpdateCheckpointInput:
     )
 
 
-RemoveCheckpointInput = id_input("RemoveCheckpointInput")
-
-
-CheckpointPayload = payload("CheckpointPayload", checkpoint=ReviewCheckpointType)
-
-
 @strawberry.type
 class CheckpointsPayload:
     checkpoints: list[ReviewCheckpointType] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-def _ref(value: relay.GlobalID, type_name: str, path: tuple[str | int, ...]) -> uuid.UUID:
-    """The UUID in a global id of `type_name` found at `path` of the input; `NotFound` naming it if not."""
-    row_id = node_uuid(value, type_name)
-    if row_id is None:
-        raise NotFound(
-            f"No {type_name} with id {value}.",
-            errors=[FieldError(path, f"Not the id of a {type_name}.", "not_found")],
-        )
-    return row_id
-
-
-def _nested(fields: dict[str, Any], name: str) -> dict[str, Any]:
-    """`fields` with the nested input object under `name` turned into its present fields."""
-    value = fields.get(name)
-    if value is not None:
-        fields[name] = present_fields(value)
-    return fields
 
 
 def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
@@ -1307,11 +1176,11 @@ def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
             {
                 "op": item.op.value,
                 "entity": entity,
-                "id": _ref(item.id, _ENTITY_TYPES[entity], ("changes", index, "id"))
+                "id": parse_global_id(item.id, _ENTITY_TYPES[entity], path=("changes", index, "id"))
                 if item.id is not None
                 else None,
-                "parent_id": _ref(
-                    item.parent_id, _PARENT_TYPES.get(entity, "Plan"), ("changes", index, "parent_id")
+                "parent_id": parse_global_id(
+                    item.parent_id, _PARENT_TYPES.get(entity, "Plan"), path=("changes", index, "parent_id")
                 )
                 if item.parent_id is not None
                 else None,
@@ -1319,25 +1188,37 @@ def revision_data(input: ProposeRevisionInput) -> RevisionCreate:
             }
         )
     causes = [
-        {"kind": cause.kind, "id": _ref(cause.id, _CAUSE_TYPES[cause.kind], ("caused_by", index, "id"))}
+        {
+            "kind": cause.kind,
+            "id": parse_global_id(cause.id, _CAUSE_TYPES[cause.kind], path=("caused_by", index, "id")),
+        }
         for index, cause in enumerate(input.caused_by or [])
     ]
     return validate_input(RevisionCreate, {"reason": input.reason, "changes": changes, "caused_by": causes})
 
 
-_PLAN = answer(PlanPayload, plan=PlanType.from_model)
-_COLLABORATOR = answer(CollaboratorPayload, collaborator=CollaboratorType.from_model)
-_STRATEGY = answer(StrategyPayload, strategy=StrategyType.from_model)
-_ACTION_STEP = answer(ActionStepPayload, action_step=ActionStepType.from_model)
-_EVIDENCE = answer(EvidencePayload, evidence=EvidenceType.from_model)
-_PLAN_SIGN_OFF = answer(PlanSignOffPayload, sign_off=PlanSignOffType.from_model)
-_PLAN_REVISION = answer(PlanRevisionPayload, revision=PlanRevisionType.from_view)
-_CHECKPOINT = answer(CheckpointPayload, checkpoint=ReviewCheckpointType.from_model)
+RemoveCollaboratorInput = id_input("RemoveCollaboratorInput")
+RemoveGoalInput = id_input("RemoveGoalInput")
+RemoveStrategyInput = id_input("RemoveStrategyInput")
+RemoveActionStepInput = id_input("RemoveActionStepInput")
+RemoveEvidenceInput = id_input("RemoveEvidenceInput")
+RemoveCheckpointInput = id_input("RemoveCheckpointInput")
+
+_PLAN = answered("PlanPayload", plan=PlanType)
+_COLLABORATOR = answered("CollaboratorPayload", collaborator=CollaboratorType)
+_STRATEGY = answered("StrategyPayload", strategy=StrategyType)
+_ACTION_STEP = answered("ActionStepPayload", action_step=ActionStepType)
+_EVIDENCE = answered("EvidencePayload", evidence=EvidenceType)
+_PLAN_SIGN_OFF = answered("PlanSignOffPayload", sign_off=PlanSignOffType)
+_PLAN_REVISION = answered(
+    "PlanRevisionPayload", revision=PlanRevisionType, convert=PlanRevisionType.from_view
+)
+_CHECKPOINT = answered("CheckpointPayload", checkpoint=ReviewCheckpointType)
 _CHECKPOINTS = answer(
     CheckpointsPayload, checkpoints=lambda rows: [ReviewCheckpointType.from_model(r) for r in rows]
 )
-_ACCEPTED_RISK = answer(AcceptedRiskPayload, accepted_risk=AcceptedRiskType.from_model)
-_GOAL = answer(GoalPayload, goal=GoalType.from_view)
+_ACCEPTED_RISK = answered("AcceptedRiskPayload", accepted_risk=AcceptedRiskType)
+_GOAL = answered("GoalPayload", goal=GoalType, convert=GoalType.from_view)
 
 
 @strawberry.type
@@ -1373,32 +1254,17 @@ class PlansMutation:
         removal(RemoveCollaboratorInput, service.remove_collaborator, "PlanCollaborator"),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Add a measurable goal, with the indicator that measures it (before approval).",
+    add_goal = mutation(
+        "Add a measurable goal, with the indicator that measures it (before approval).",
+        create(AddGoalInput, _GOAL, service.add_goal, GoalCreate)
+        .under("plan_id", "Plan")
+        .nested("indicator"),
     )
-    async def add_goal(self, info: Info[Context, None], input: AddGoalInput) -> GoalPayload:
-        async def work(session: AsyncSession) -> GoalPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            fields = _nested(present_fields(input, exclude=frozenset({"plan_id"})), "indicator")
-            data = validate_input(GoalCreate, fields)
-            view = await service.add_goal(session, info.context.principal, plan_id, data)
-            return GoalPayload(goal=GoalType.from_view(view))
 
-        return await run_mutation(info.context, work, _GOAL.failed)
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change a goal or its measure.")
-    async def update_goal(self, info: Info[Context, None], input: UpdateGoalInput) -> GoalPayload:
-        async def work(session: AsyncSession) -> GoalPayload:
-            goal_id = parse_global_id(input.id, "Goal")
-            fields = _nested(present_fields(input, exclude=VERSIONED), "indicator")
-            data = validate_input(GoalUpdate, fields)
-            view = await service.update_goal(
-                session, info.context.principal, goal_id, data, expected_version=input.expected_version
-            )
-            return GoalPayload(goal=GoalType.from_view(view))
-
-        return await run_mutation(info.context, work, _GOAL.failed)
+    update_goal = mutation(
+        "Change a goal or its measure.",
+        change(UpdateGoalInput, _GOAL, service.update_goal, GoalUpdate).nested("indicator"),
+    )
 
     remove_goal = mutation(
         "Remove a goal with its strategies, action steps and indicator (before approval).",
@@ -1471,21 +1337,13 @@ class PlansMutation:
         "Remove an evidence item.", removal(RemoveEvidenceInput, service.remove_evidence, "Evidence")
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Propose a revision of an approved or active plan (its lead, co-authors or leaders): "
+    propose_revision = mutation(
+        "Propose a revision of an approved or active plan (its lead, co-authors or leaders): "
         "the changes are checked now and applied when the lead accepts.",
+        create(ProposeRevisionInput, _PLAN_REVISION, service.propose_revision, revision_data).under(
+            "plan_id", "Plan"
+        ),
     )
-    async def propose_revision(
-        self, info: Info[Context, None], input: ProposeRevisionInput
-    ) -> PlanRevisionPayload:
-        async def work(session: AsyncSession) -> PlanRevisionPayload:
-            plan_id = parse_global_id(input.plan_id, "Plan", field="planId")
-            data = revision_data(input)
-            view = await service.propose_revision(session, info.context.principal, plan_id, data)
-            return PlanRevisionPayload(revision=PlanRevisionType.from_view(view))
-
-        return await run_mutation(info.context, work, _PLAN_REVISION.failed)
 
     accept_revision = mutation(
         "Accept a proposed revision (the plan's lead, or its approver): every change applies or "
@@ -1493,16 +1351,10 @@ class PlansMutation:
         change(AcceptRevisionInput, _PLAN_REVISION, service.accept_revision, RevisionDecision),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Reject a proposed revision, saying why (the plan's lead, or its approver).",
+    reject_revision = mutation(
+        "Reject a proposed revision, saying why (the plan's lead, or its approver).",
+        change(RejectRevisionInput, _PLAN_REVISION, service.reject_revision, RevisionDecision).unversioned(),
     )
-    async def reject_revision(
-        self, info: Info[Context, None], input: RejectRevisionInput
-    ) -> PlanRevisionPayload:
-        revision = Id(input.id, "PlanRevision")
-        data = fields(RevisionDecision, input)
-        return await mutate(info, _PLAN_REVISION, service.reject_revision, revision, data)
 
     add_checkpoint = mutation(
         "Schedule a review of a plan.",
@@ -1518,29 +1370,12 @@ class PlansMutation:
         ).under("plan_id", "Plan"),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record a review: when it was held, who came, what it found and decided, and the "
-        "revision it produced.",
+    update_checkpoint = mutation(
+        "Record a review: when it was held, who came, what it found and decided, and the revision it produced.",
+        change(UpdateCheckpointInput, _CHECKPOINT, service.update_checkpoint, CheckpointUpdate).ids(
+            revision_id="PlanRevision", attendee_person_ids="Person"
+        ),
     )
-    async def update_checkpoint(
-        self, info: Info[Context, None], input: UpdateCheckpointInput
-    ) -> CheckpointPayload:
-        async def work(session: AsyncSession) -> CheckpointPayload:
-            checkpoint_id = parse_global_id(input.id, "ReviewCheckpoint")
-            fields = with_ids(present_fields(input, exclude=VERSIONED), ref("revision_id", "PlanRevision"))
-            if fields.get("attendee_person_ids") is not None:
-                fields["attendee_person_ids"] = [
-                    _ref(person, "Person", ("attendee_person_ids", index))
-                    for index, person in enumerate(fields["attendee_person_ids"])
-                ]
-            data = validate_input(CheckpointUpdate, fields)
-            row = await service.update_checkpoint(
-                session, info.context.principal, checkpoint_id, data, expected_version=input.expected_version
-            )
-            return CheckpointPayload(checkpoint=ReviewCheckpointType.from_model(row))
-
-        return await run_mutation(info.context, work, _CHECKPOINT.failed)
 
     remove_checkpoint = mutation(
         "Remove a review that was not held (a held review stays on the record).",

@@ -10,25 +10,24 @@ a read and its audit event are one transaction here as over REST.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
-from app.core.errors import NotFound
 from app.core.pagination import Page
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
     VERSIONED,
+    Answer,
     RemoveInput,
     act,
-    answer,
+    answered,
     arg,
     audited_node_resolver,
     change,
@@ -39,24 +38,21 @@ from app.graphql.kit import (
     id_arg,
     listing,
     mutation,
+    node,
     node_resolver,
-    nodes_via_loader,
     one,
+    one_as_node,
     payload,
-    read,
     ref,
     removal,
+    report,
     version_field,
-    with_ids,
 )
 from app.graphql.loaders import by_id, narrowed_page_loader
-from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     Connection,
     node_uuid,
     page_request,
-    parse_global_id,
-    parse_optional_global_id,
     present_fields,
 )
 from app.identity.graphql import person_field
@@ -126,10 +122,8 @@ feedback_share_by_id = by_id(feedback.feedback_shares_by_id)
 # --- the practice catalogue (its queries and mutations are coaching's, which uses it most) ----------
 
 
-@converter(Practice)
-@strawberry.type(name="Practice", description="An evidence-based practice of the district's catalogue.")
+@node("Practice", "An evidence-based practice of the district's catalogue.", Practice)
 class PracticeType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     name: str
     description: str | None
@@ -152,9 +146,6 @@ class CreatePracticeInput:
 @changes_of(CreatePracticeInput)
 class UpdatePracticeInput:
     retired: bool | None = strawberry.UNSET
-
-
-PracticePayload = payload("PracticePayload", practice=PracticeType)
 
 
 # --- walkthroughs -----------------------------------------------------------------------------------
@@ -207,18 +198,15 @@ class WalkthroughTrendType:
     walkthroughs: list[WalkthroughSummaryType]
 
 
-@converter(
+@node(
+    "WalkthroughObservation",
+    "One classroom in a walkthrough. Read by the teacher observed and the school's leaders and "
+    "coaches; never by other teachers.",
     WalkthroughObservation,
     ids={"walkthrough_id": "Walkthrough", "teacher_person_id": "Person"},
     walkthrough_uuid="row.walkthrough_id",
 )
-@strawberry.type(
-    name="WalkthroughObservation",
-    description="One classroom in a walkthrough. Read by the teacher observed and the school's leaders and "
-    "coaches; never by other teachers.",
-)
 class ObservationType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this observation.")
     walkthrough_id: relay.GlobalID
     teacher_person_id: relay.GlobalID
@@ -235,23 +223,21 @@ class ObservationType(relay.Node):
         "teacher_person_id",
     )
 
-    @strawberry.field(description="The walkthrough it is part of.")
-    async def walkthrough(self, info: Info[Context, None]) -> WalkthroughType | None:
-        loader = info.context.loader("walkthrough_by_id", walkthrough_by_id)
-        return WalkthroughType.from_model(await loader.load(self.walkthrough_uuid))
+    walkthrough = follow(
+        "The walkthrough it is part of.",
+        "WalkthroughType",
+        "walkthrough_by_id",
+        walkthrough_by_id,
+        "walkthrough_uuid",
+    )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[ObservationType | None]:
-        # Reading an observation is audited: a unit of work that commits.
-        async with info.context.transaction():
-            return await nodes_via_loader(
-                info, "observation_by_id", observation_by_id, node_ids, cls.from_model
-            )
+    resolve_nodes = node_resolver("observation_by_id", observation_by_id, audited=True)
 
 
-@converter(
+@node(
+    "Walkthrough",
+    "A walk through a school's classrooms looking for one practice, usually after the professional "
+    "learning on it. Read by the school's staff, and by anyone it observed.",
     Walkthrough,
     ids={
         "district_id": "District",
@@ -263,13 +249,7 @@ class ObservationType(relay.Node):
     },
     school_uuid="row.school_id",
 )
-@strawberry.type(
-    name="Walkthrough",
-    description="A walk through a school's classrooms looking for one practice, usually after the professional "
-    "learning on it. Read by the school's staff, and by anyone it observed.",
-)
 class WalkthroughType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this walkthrough.")
     district_id: relay.GlobalID
     school_id: relay.GlobalID
@@ -296,13 +276,13 @@ class WalkthroughType(relay.Node):
 
     school = follow("The school walked through.", SchoolType, "school_by_id", school_by_id, "school_uuid")
 
-    @strawberry.field(
-        description="The share of classrooms at each level (suppressed below three classrooms)."
+    summary = follow(
+        "The share of classrooms at each level (suppressed below three classrooms).",
+        WalkthroughSummaryType,
+        "walkthrough_summary_by_id",
+        walkthrough_summary_by_id,
+        "database_id",
     )
-    async def summary(self, info: Info[Context, None]) -> WalkthroughSummaryType | None:
-        loader = info.context.loader("walkthrough_summary_by_id", walkthrough_summary_by_id)
-        summary = await loader.load(self.database_id)
-        return WalkthroughSummaryType.from_model(summary) if summary is not None else None
 
     @strawberry.field(
         description="The classrooms observed, oldest first: all of them for leaders and coaches, your own for a "
@@ -369,7 +349,10 @@ class WhoNeedsSupportType:
 # --- PDSA cycles ------------------------------------------------------------------------------------
 
 
-@converter(
+@node(
+    "PdsaCycle",
+    "A plan-do-study-act cycle on a strategy: the question, the prediction, what was done, the "
+    "results and the decision, which may have proposed a plan revision. Read by the plan's readers.",
     PdsaCycle,
     ids={
         "plan_id": "Plan",
@@ -377,14 +360,9 @@ class WhoNeedsSupportType:
         "practice_id": "Practice",
         "revision_id": "PlanRevision",
     },
-)
-@strawberry.type(
-    name="PdsaCycle",
-    description="A plan-do-study-act cycle on a strategy: the question, the prediction, what was done, the "
-    "results and the decision, which may have proposed a plan revision. Read by the plan's readers.",
+    strategy_uuid="row.strategy_id",
 )
 class PdsaCycleType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this cycle.")
     plan_id: relay.GlobalID
     strategy_id: relay.GlobalID
@@ -406,13 +384,15 @@ class PdsaCycleType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @strawberry.field(description="The strategy the cycle tests; null when its plan is not yours to read.")
-    async def strategy(self, info: Info[Context, None]) -> StrategyType | None:
-        strategy_id = node_uuid(self.strategy_id, "Strategy")
-        if strategy_id is None:
-            return None
-        strategy = await info.context.loader("strategy_by_id", strategy_by_id).load(strategy_id)
-        return StrategyType.from_model(strategy) if strategy is not None else None
+    strategy_uuid: strawberry.Private[uuid.UUID]
+
+    strategy = follow(
+        "The strategy the cycle tests; null when its plan is not yours to read.",
+        StrategyType,
+        "strategy_by_id",
+        strategy_by_id,
+        "strategy_uuid",
+    )
 
     resolve_nodes = node_resolver("pdsa_cycle_by_id", pdsa_cycle_by_id)
 
@@ -420,16 +400,16 @@ class PdsaCycleType(relay.Node):
 # --- PLC meetings -----------------------------------------------------------------------------------
 
 
-@converter(
-    PlcMeeting, ids={"school_id": "School", "practice_id": "Practice"}, needs=lambda row: list(row.needs)
-)
-@strawberry.type(
-    name="PlcMeeting",
-    description="A professional learning community meeting. Its school's teachers and coaches read it; "
+@node(
+    "PlcMeeting",
+    "A professional learning community meeting. Its school's teachers and coaches read it; "
     "leadership only if the PLC shared it.",
+    PlcMeeting,
+    ids={"school_id": "School", "practice_id": "Practice"},
+    needs=lambda row: list(row.needs),
+    school_uuid="row.school_id",
 )
 class PlcMeetingType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this meeting.")
     school_id: relay.GlobalID
     team: str
@@ -445,12 +425,9 @@ class PlcMeetingType(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @strawberry.field(description="The school whose PLC met.")
-    async def school(self, info: Info[Context, None]) -> SchoolType | None:
-        school_id = node_uuid(self.school_id, "School")
-        if school_id is None:
-            return None
-        return SchoolType.from_model(await info.context.loader("school_by_id", school_by_id).load(school_id))
+    school_uuid: strawberry.Private[uuid.UUID]
+
+    school = follow("The school whose PLC met.", SchoolType, "school_by_id", school_by_id, "school_uuid")
 
     resolve_nodes = node_resolver("plc_meeting_by_id", plc_meeting_by_id)
 
@@ -485,14 +462,14 @@ class PlcNeedsType:
 # --- student feedback -------------------------------------------------------------------------------
 
 
-@converter(FeedbackResult, ids={"school_id": "School", "teacher_person_id": "Person"})
-@strawberry.type(
-    name="FeedbackResult",
-    description="A formative student survey result about a teacher's class. Only the teacher, and the people "
+@node(
+    "FeedbackResult",
+    "A formative student survey result about a teacher's class. Only the teacher, and the people "
     "the teacher shared with, can ever read it; every read is audited.",
+    FeedbackResult,
+    ids={"school_id": "School", "teacher_person_id": "Person"},
 )
 class FeedbackResultType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID = strawberry.field(description="The UUID the REST API uses for this result.")
     school_id: relay.GlobalID
     teacher_person_id: relay.GlobalID
@@ -506,12 +483,13 @@ class FeedbackResultType(relay.Node):
     resolve_nodes = audited_node_resolver(feedback.feedback_results_by_id)
 
 
-@converter(FeedbackShare, ids={"teacher_person_id": "Person", "person_id": "Person"})
-@strawberry.type(
-    name="FeedbackShare", description="A teacher's choice to let a named person read their results."
+@node(
+    "FeedbackShare",
+    "A teacher's choice to let a named person read their results.",
+    FeedbackShare,
+    ids={"teacher_person_id": "Person", "person_id": "Person"},
 )
 class FeedbackShareType(relay.Node):
-    id: relay.NodeID[str]
     database_id: uuid.UUID
     teacher_person_id: relay.GlobalID
     person_id: relay.GlobalID
@@ -575,65 +553,37 @@ class PracticeQuery:
         walkthrough_by_id,
     )
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Every walkthrough of the same practice at the same school as this one, oldest first, each "
-        "with its summary. Null if the walkthrough is not there for you.",
+    walkthrough_trend = report(
+        "Every walkthrough of the same practice at the same school as this one, oldest first, each with its "
+        "summary. Null if the walkthrough is not there for you.",
+        WalkthroughTrendType,
+        practice.walkthrough_trend,
+        missing_is_null=True,
+        walkthrough_id=id_arg("Walkthrough", required=True),
     )
-    async def walkthrough_trend(
-        self, info: Info[Context, None], walkthrough_id: relay.GlobalID
-    ) -> WalkthroughTrendType | None:
-        row_id = node_uuid(walkthrough_id, "Walkthrough")
-        if row_id is None:
-            return None
-        async with info.context.session() as session:
-            try:
-                trend = await practice.walkthrough_trend(session, info.context.principal, row_id)
-            except NotFound:
-                return None
-        return WalkthroughTrendType.from_model(trend)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Who needs which support after a walkthrough (school leaders, coaches, district roles; a "
-        "`forbidden` error for teachers). Null if the walkthrough is not there for you.",
+    who_needs_support = report(
+        "Who needs which support after a walkthrough (school leaders, coaches, district roles; a `forbidden` "
+        "error for teachers). Null if the walkthrough is not there for you.",
+        WhoNeedsSupportType,
+        practice.who_needs_support,
+        audited=True,
+        missing_is_null=True,
+        walkthrough_id=id_arg("Walkthrough", required=True),
     )
-    async def who_needs_support(
-        self, info: Info[Context, None], walkthrough_id: relay.GlobalID
-    ) -> WhoNeedsSupportType | None:
-        row_id = node_uuid(walkthrough_id, "Walkthrough")
-        if row_id is None:
-            return None
-        async with info.context.transaction() as session:  # the reads are audited
-            try:
-                report = await practice.who_needs_support(session, info.context.principal, row_id)
-            except NotFound:
-                return None
-        return WhoNeedsSupportType.from_model(report)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Your own classroom's observations across every walkthrough, oldest first.",
+    my_observations = listing(
+        "Your own classroom's observations across every walkthrough, oldest first.",
+        ObservationType,
+        practice.list_my_observations,
+        updated_since=False,
+        audited=True,
     )
-    async def my_observations(
-        self, info: Info[Context, None], first: int | None = 50, after: str | None = None
-    ) -> Connection[ObservationType]:
-        page = page_request(first, after)
-        async with info.context.transaction() as session:  # the reads are audited
-            result = await practice.list_my_observations(session, info.context.principal, page)
-        return Connection.from_page(result, ObservationType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One observation (the teacher observed, the school's leaders and coaches); null otherwise.",
+    observation = one_as_node(
+        "One observation (the teacher observed, the school's leaders and coaches); null otherwise.",
+        ObservationType,
     )
-    async def observation(self, info: Info[Context, None], id: relay.GlobalID) -> ObservationType | None:
-        row_id = node_uuid(id, "WalkthroughObservation")
-        if row_id is None:
-            return None
-        loader = info.context.loader("observation_by_id", observation_by_id)
-        async with info.context.transaction():  # the read is audited
-            return ObservationType.from_model(await loader.load(row_id))
 
     pdsa_cycles = listing(
         "PDSA cycles of the plans you can read, oldest first.",
@@ -668,73 +618,43 @@ class PracticeQuery:
         plc_meeting_by_id,
     )
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Common needs across the PLCs that shared with leadership, at one school or every school "
-        "in your reach.",
+    plc_needs = report(
+        "Common needs across the PLCs that shared with leadership, at one school or every school in your "
+        "reach.",
+        PlcNeedsType,
+        practice.plc_needs,
+        school_id=id_arg("School"),
+        since=arg(date),
     )
-    async def plc_needs(
-        self, info: Info[Context, None], school_id: relay.GlobalID | None = None, since: date | None = None
-    ) -> PlcNeedsType:
-        school = parse_optional_global_id(school_id, "School", field="schoolId")
-        report = await read(info, practice.plc_needs, school_id=school, since=since)
-        return PlcNeedsType.from_model(report)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Feedback results you may read: your own and those shared with you, whatever the filter. "
-        "Every result returned is recorded in the audit trail as read by you.",
+    feedback_results = listing(
+        "Feedback results you may read: your own and those shared with you, whatever the filter. Every "
+        "result returned is recorded in the audit trail as read by you.",
+        FeedbackResultType,
+        feedback.list_feedback_results,
+        feedback.FeedbackFilter,
+        audited=True,
+        teacher_person_id=id_arg("Person"),
+        measure=arg(str),
+        period=arg(str),
     )
-    async def feedback_results(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        updated_since: datetime | None = None,
-        teacher_person_id: relay.GlobalID | None = None,
-        measure: str | None = None,
-        period: str | None = None,
-    ) -> Connection[FeedbackResultType]:
-        page = page_request(first, after, updated_since)
-        filters = feedback.FeedbackFilter(
-            parse_optional_global_id(teacher_person_id, "Person", field="teacherPersonId"), measure, period
-        )
-        async with info.context.transaction() as session:
-            result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
-        return Connection.from_page(result, FeedbackResultType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Your own feedback results, oldest first (each read is audited).",
+    my_feedback_results = listing(
+        "Your own feedback results, oldest first (each read is audited).",
+        FeedbackResultType,
+        feedback.list_feedback_results,
+        partial(feedback.FeedbackFilter, mine=True),
+        updated_since=False,
+        audited=True,
+        measure=arg(str),
+        period=arg(str),
     )
-    async def my_feedback_results(
-        self,
-        info: Info[Context, None],
-        first: int | None = 50,
-        after: str | None = None,
-        measure: str | None = None,
-        period: str | None = None,
-    ) -> Connection[FeedbackResultType]:
-        page = page_request(first, after)
-        filters = feedback.FeedbackFilter(None, measure, period, mine=True)
-        async with info.context.transaction() as session:
-            result = await feedback.list_feedback_results(session, info.context.principal, page, filters)
-        return Connection.from_page(result, FeedbackResultType.from_model)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One feedback result, for its teacher and those they shared with (audited); null for "
-        "everyone else, as for an id that does not exist.",
+    feedback_result = one_as_node(
+        "One feedback result, for its teacher and those they shared with (audited); null for everyone "
+        "else, as for an id that does not exist.",
+        FeedbackResultType,
     )
-    async def feedback_result(
-        self, info: Info[Context, None], id: relay.GlobalID
-    ) -> FeedbackResultType | None:
-        row_id = node_uuid(id, "FeedbackResult")
-        if row_id is None:
-            return None
-        async with info.context.transaction() as session:
-            found = await feedback.feedback_results_by_id(session, info.context.principal, [row_id])
-        return FeedbackResultType.from_model(found.get(row_id))
 
     feedback_shares = listing(
         "The shares you made, and those made with you.",
@@ -743,23 +663,16 @@ class PracticeQuery:
         updated_since=False,
     )
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="School-level student feedback in your reach (leaders, coaches, district roles), one cell "
-        "per school, measure and period; small cells suppressed.",
+    feedback_aggregates = report(
+        "School-level student feedback in your reach (leaders, coaches, district roles), one cell per "
+        "school, measure and period; small cells suppressed.",
+        FeedbackAggregatesType,
+        feedback.feedback_aggregates,
+        feedback.AggregateFilter,
+        school_id=id_arg("School"),
+        measure=arg(str),
+        period=arg(str),
     )
-    async def feedback_aggregates(
-        self,
-        info: Info[Context, None],
-        school_id: relay.GlobalID | None = None,
-        measure: str | None = None,
-        period: str | None = None,
-    ) -> FeedbackAggregatesType:
-        filters = feedback.AggregateFilter(
-            parse_optional_global_id(school_id, "School", field="schoolId"), measure, period
-        )
-        report = await read(info, feedback.feedback_aggregates, filters)
-        return FeedbackAggregatesType.from_model(report)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -791,9 +704,6 @@ class UpdateWalkthroughInput:
     notes: str | None = strawberry.UNSET
 
 
-WalkthroughPayload = payload("WalkthroughPayload", walkthrough=WalkthroughType)
-
-
 @strawberry.input(description="One classroom in a walkthrough.")
 class AddObservationInput:
     walkthrough_id: relay.GlobalID
@@ -809,9 +719,6 @@ class AddObservationInput:
 @changes_of(AddObservationInput, exclude={"walkthrough_id", "teacher_person_id"})
 class UpdateObservationInput:
     note: str | None = strawberry.UNSET
-
-
-ObservationPayload = payload("ObservationPayload", observation=ObservationType)
 
 
 @strawberry.input(description="Start a PDSA cycle on a strategy.")
@@ -860,9 +767,6 @@ class DecidePdsaCycleInput:
     )
 
 
-PdsaCyclePayload = payload("PdsaCyclePayload", pdsa_cycle=PdsaCycleType)
-
-
 @strawberry.input(description="A PLC meeting at a school.")
 class CreatePlcMeetingInput:
     school_id: relay.GlobalID
@@ -881,9 +785,6 @@ class CreatePlcMeetingInput:
 @changes_of(CreatePlcMeetingInput, exclude={"school_id"})
 class UpdatePlcMeetingInput:
     shared_with_leadership: bool | None = strawberry.UNSET
-
-
-PlcMeetingPayload = payload("PlcMeetingPayload", plc_meeting=PlcMeetingType)
 
 
 @strawberry.input(
@@ -915,16 +816,6 @@ class ShareFeedbackInput:
     person_id: relay.GlobalID
 
 
-FeedbackSharePayload = payload("FeedbackSharePayload", feedback_share=FeedbackShareType)
-
-
-def _failed(payload: type[Any]) -> Any:
-    def on_error(errors: list[UserError]) -> Any:
-        return payload(user_errors=errors)
-
-    return on_error
-
-
 def _decision_data(input: DecidePdsaCycleInput) -> PdsaDecisionCreate:
     fields = present_fields(input, exclude=VERSIONED | {"revision"})
     if input.revision:
@@ -945,6 +836,8 @@ def _decision_data(input: DecidePdsaCycleInput) -> PdsaDecisionCreate:
     return validate_input(PdsaDecisionCreate, fields)
 
 
+PracticePayload = payload("PracticePayload", practice=PracticeType)
+
 _PRACTICE_ID = ref("practice_id", "Practice")
 _WALKTHROUGH_REFS = (
     _PRACTICE_ID,
@@ -952,11 +845,15 @@ _WALKTHROUGH_REFS = (
     ref("plan_id", "Plan"),
     ref("activity_id", "Activity"),
 )
-_FEEDBACK_SHARE = answer(FeedbackSharePayload, feedback_share=FeedbackShareType.from_model)
-_WALKTHROUGH = answer(WalkthroughPayload, walkthrough=WalkthroughType.from_model)
-_OBSERVATION = answer(ObservationPayload, observation=ObservationType.from_model)
-_PDSA_CYCLE = answer(PdsaCyclePayload, pdsa_cycle=PdsaCycleType.from_model)
-_PLC_MEETING = answer(PlcMeetingPayload, plc_meeting=PlcMeetingType.from_model)
+_FEEDBACK_RESULT = Answer(
+    FeedbackResultPayload,
+    convert=lambda found: {"feedback_result": FeedbackResultType.from_model(found[0]), "created": found[1]},
+)
+_FEEDBACK_SHARE = answered("FeedbackSharePayload", feedback_share=FeedbackShareType)
+_WALKTHROUGH = answered("WalkthroughPayload", walkthrough=WalkthroughType)
+_OBSERVATION = answered("ObservationPayload", observation=ObservationType)
+_PDSA_CYCLE = answered("PdsaCyclePayload", pdsa_cycle=PdsaCycleType)
+_PLC_MEETING = answered("PlcMeetingPayload", plc_meeting=PlcMeetingType)
 
 
 @strawberry.type
@@ -1020,22 +917,10 @@ class PracticeMutation:
         ),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Decide a PDSA cycle (adopt, adapt, abandon), optionally proposing a plan revision.",
+    decide_pdsa_cycle = mutation(
+        "Decide a PDSA cycle (adopt, adapt, abandon), optionally proposing a plan revision.",
+        change(DecidePdsaCycleInput, _PDSA_CYCLE, practice.decide_pdsa_cycle, _decision_data),
     )
-    async def decide_pdsa_cycle(
-        self, info: Info[Context, None], input: DecidePdsaCycleInput
-    ) -> PdsaCyclePayload:
-        async def work(session: AsyncSession) -> PdsaCyclePayload:
-            row_id = parse_global_id(input.id, "PdsaCycle")
-            data = _decision_data(input)
-            row = await practice.decide_pdsa_cycle(
-                session, info.context.principal, row_id, data, expected_version=input.expected_version
-            )
-            return PdsaCyclePayload(pdsa_cycle=PdsaCycleType.from_model(row))
-
-        return await run_mutation(info.context, work, _failed(PdsaCyclePayload))
 
     remove_pdsa_cycle = mutation(
         "Remove a PDSA cycle.", removal(RemoveInput, practice.remove_pdsa_cycle, "PdsaCycle")
@@ -1059,24 +944,12 @@ class PracticeMutation:
         "Remove a PLC meeting.", removal(RemoveInput, practice.remove_plc_meeting, "PlcMeeting")
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record a student feedback result: yours, or (survey integrations) a named teacher's.",
+    record_feedback_result = mutation(
+        "Record a student feedback result: yours, or (survey integrations) a named teacher's.",
+        create(
+            RecordFeedbackResultInput, _FEEDBACK_RESULT, feedback.record_feedback_result, FeedbackResultCreate
+        ).ids(school_id="School", teacher_person_id="Person"),
     )
-    async def record_feedback_result(
-        self, info: Info[Context, None], input: RecordFeedbackResultInput
-    ) -> FeedbackResultPayload:
-        async def work(session: AsyncSession) -> FeedbackResultPayload:
-            fields = with_ids(
-                present_fields(input),
-                ref("school_id", "School"),
-                ref("teacher_person_id", "Person"),
-            )
-            data = validate_input(FeedbackResultCreate, fields)
-            row, created = await feedback.record_feedback_result(session, info.context.principal, data)
-            return FeedbackResultPayload(feedback_result=FeedbackResultType.from_model(row), created=created)
-
-        return await run_mutation(info.context, work, _failed(FeedbackResultPayload))
 
     remove_feedback_result = mutation(
         "Take one of your results off the record.",
