@@ -18,14 +18,20 @@ from app.auth.principal import Principal
 from app.core.errors import PermissionDenied
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
+    Id,
     answer,
+    answer_by,
     change,
     converter,
     create,
+    fields,
     listing,
+    mutate,
+    mutate_arguments,
     mutation,
+    mutation_by,
     node_resolver,
     node_resolver_via_service,
     payload,
@@ -343,8 +349,30 @@ def _uuid_or_none(value: relay.GlobalID | None, type_name: str, field: str) -> u
     return parse_global_id(value, type_name, field=field) if value is not None else None
 
 
+async def _create_user(session: AsyncSession, principal: Principal, input: CreateUserInput) -> UserPublic:
+    fields = present_fields(input, exclude=frozenset({"person_id", "roles"}))
+    fields["person_id"] = _uuid_or_none(input.person_id, "Person", "personId")
+    fields["roles"] = [
+        {"role": grant.role, "school_id": _uuid_or_none(grant.school_id, "School", "schoolId")}
+        for grant in (input.roles or [])
+    ]
+    return await service.create_user(session, principal, validate_input(UserCreate, fields))
+
+
+async def _reset_password(session: AsyncSession, principal: Principal, input: ResetUserPasswordInput) -> None:
+    user_id = parse_global_id(input.id, "User")
+    data = validate_input(PasswordReset, {"new_password": input.new_password})
+    await service.reset_password(session, principal, user_id, data.new_password)
+
+
 _PERSON = answer(PersonPayload, person=PersonType.from_model)
 _USER = answer(UserPayload, user=UserType.from_model)
+_DONE = answer(DonePayload, ok=lambda _: True)
+_API_CLIENT = answer(ApiClientPayload, api_client=ApiClientType.from_model)
+_NEW_API_CLIENT = answer_by(
+    ApiClientPayload,
+    lambda created: {"api_client": ApiClientType.from_model(created), "client_secret": created.client_secret},
+)
 
 
 @strawberry.type
@@ -358,94 +386,42 @@ class IdentityMutation:
         "Change a person.", change(UpdatePersonInput, _PERSON, service.update_person, PersonUpdate)
     )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create an account (district admins).")
-    async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> UserPayload:
-        async def work(session: AsyncSession) -> UserPayload:
-            fields = present_fields(input, exclude=frozenset({"person_id", "roles"}))
-            fields["person_id"] = _uuid_or_none(input.person_id, "Person", "personId")
-            fields["roles"] = [
-                {"role": grant.role, "school_id": _uuid_or_none(grant.school_id, "School", "schoolId")}
-                for grant in (input.roles or [])
-            ]
-            data = validate_input(UserCreate, fields)
-            user = await service.create_user(session, info.context.principal, data)
-            return UserPayload(user=UserType.from_model(user))
-
-        return await run_mutation(info.context, work, lambda errors: UserPayload(user_errors=errors))
+    create_user = mutation_by("Create an account (district admins).", CreateUserInput, _USER, _create_user)
 
     update_user = mutation(
         "Change or deactivate an account.", change(UpdateUserInput, _USER, service.update_user, UserUpdate)
     )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Set an account's password (admins).")
-    async def reset_user_password(
-        self, info: Info[Context, None], input: ResetUserPasswordInput
-    ) -> DonePayload:
-        async def work(session: AsyncSession) -> DonePayload:
-            user_id = parse_global_id(input.id, "User")
-            data = validate_input(PasswordReset, {"new_password": input.new_password})
-            await service.reset_password(session, info.context.principal, user_id, data.new_password)
-            return DonePayload(ok=True)
-
-        return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))
+    reset_user_password = mutation_by(
+        "Set an account's password (admins).", ResetUserPasswordInput, _DONE, _reset_password
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change your own password.")
     async def change_my_password(
         self, info: Info[Context, None], input: ChangeMyPasswordInput
     ) -> DonePayload:
-        async def work(session: AsyncSession) -> DonePayload:
-            data = validate_input(PasswordChange, present_fields(input))
-            attempt = password_attempt(info.context.request)
-            await service.change_own_password(session, info.context.principal, data, attempt)
-            return DonePayload(ok=True)
+        attempt = password_attempt(info.context.request)
+        return await mutate(info, _DONE, service.change_own_password, fields(PasswordChange, input), attempt)
 
-        return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Grant a role (admins).")
-    async def grant_role(self, info: Info[Context, None], input: GrantRoleInput) -> RoleAssignmentPayload:
-        async def work(session: AsyncSession) -> RoleAssignmentPayload:
-            data = RoleAssignmentCreate(
-                user_id=parse_global_id(input.user_id, "User", field="userId"),
-                role=input.role,
-                school_id=_uuid_or_none(input.school_id, "School", "schoolId"),
-            )
-            assignment = await service.grant_role(session, info.context.principal, data)
-            return RoleAssignmentPayload(role_assignment=RoleAssignmentType.from_model(assignment))
-
-        return await run_mutation(
-            info.context, work, lambda errors: RoleAssignmentPayload(user_errors=errors)
-        )
+    grant_role = mutation(
+        "Grant a role (admins).",
+        create(
+            GrantRoleInput,
+            answer(RoleAssignmentPayload, role_assignment=RoleAssignmentType.from_model),
+            service.grant_role,
+            RoleAssignmentCreate,
+        ).ids(user_id="User", school_id="School"),
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take a role away (admins).")
     async def revoke_role(self, info: Info[Context, None], id: relay.GlobalID) -> DonePayload:
-        async def work(session: AsyncSession) -> DonePayload:
-            await service.revoke_role(session, info.context.principal, parse_global_id(id, "RoleAssignment"))
-            return DonePayload(ok=True)
+        return await mutate_arguments(info, _DONE, service.revoke_role, Id(id, "RoleAssignment"))
 
-        return await run_mutation(info.context, work, answer(DonePayload).failed, under=None)
-
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Register an integrator; the secret is in this answer only.",
+    create_api_client = mutation(
+        "Register an integrator; the secret is in this answer only.",
+        create(CreateApiClientInput, _NEW_API_CLIENT, service.create_api_client, ApiClientCreate),
     )
-    async def create_api_client(
-        self, info: Info[Context, None], input: CreateApiClientInput
-    ) -> ApiClientPayload:
-        async def work(session: AsyncSession) -> ApiClientPayload:
-            data = validate_input(ApiClientCreate, present_fields(input))
-            created = await service.create_api_client(session, info.context.principal, data)
-            return ApiClientPayload(
-                api_client=ApiClientType.from_model(created), client_secret=created.client_secret
-            )
-
-        return await run_mutation(info.context, work, lambda errors: ApiClientPayload(user_errors=errors))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Revoke an integrator (idempotent).")
     async def revoke_api_client(self, info: Info[Context, None], id: relay.GlobalID) -> ApiClientPayload:
-        async def work(session: AsyncSession) -> ApiClientPayload:
-            client = await service.revoke_api_client(
-                session, info.context.principal, parse_global_id(id, "ApiClient")
-            )
-            return ApiClientPayload(api_client=ApiClientType.from_model(client))
-
-        return await run_mutation(info.context, work, answer(ApiClientPayload).failed, under=None)
+        return await mutate_arguments(info, _API_CLIENT, service.revoke_api_client, Id(id, "ApiClient"))

@@ -19,13 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
-from app.core.errors import NotFound
+from app.auth.principal import Principal
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
-from app.graphql.errors import run_mutation, validate_input
 from app.graphql.kit import (
+    answer,
+    answer_by,
     converter,
+    create,
+    id_arg,
     id_input,
+    lookup,
+    mutate,
     mutation,
     node_resolver,
     payload,
@@ -33,10 +38,8 @@ from app.graphql.kit import (
 )
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import node_uuid, parse_global_id, present_fields
-from app.initiatives.graphql import (
-    IndicatorType,
-)
+from app.graphql.relay import node_uuid
+from app.initiatives.graphql import IndicatorType
 from app.monitoring import dashboard, measurements
 from app.monitoring.models import Measurement
 from app.monitoring.schemas import (
@@ -317,59 +320,34 @@ class MeasurementBatchResultType:
 
 @strawberry.type
 class MonitoringQuery:
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One indicator by its global id, for whoever may read the initiative or plan it "
-        "measures; null if it is not there for you.",
+    indicator = lookup(
+        "One indicator by its global id, for whoever may read the initiative or plan it measures; null if "
+        "it is not there for you.",
+        IndicatorType,
+        measurements.get_indicator,
+        IndicatorType.from_model,
+        node="Indicator",
     )
-    async def indicator(self, info: Info[Context, None], id: relay.GlobalID) -> IndicatorType | None:
-        indicator_id = node_uuid(id, "Indicator")
-        if indicator_id is None:
-            return None
-        async with info.context.session() as session:
-            try:
-                indicator = await measurements.get_indicator(session, info.context.principal, indicator_id)
-            except NotFound:
-                return None
-        return IndicatorType.from_model(indicator)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Where an indicator stands and what its run chart signals: its own series, or one "
-        "school's with `schoolId`. Null if the indicator is not there for you.",
+    indicator_status = lookup(
+        "Where an indicator stands and what its run chart signals: its own series, or one school's with "
+        "`schoolId`. Null if the indicator is not there for you.",
+        IndicatorStatusReportType,
+        measurements.indicator_status,
+        IndicatorStatusReportType.from_model,
+        node="Indicator",
+        id_name="indicator_id",
+        school_id=id_arg("School"),
     )
-    async def indicator_status(
-        self, info: Info[Context, None], indicator_id: relay.GlobalID, school_id: relay.GlobalID | None = None
-    ) -> IndicatorStatusReportType | None:
-        target = node_uuid(indicator_id, "Indicator")
-        if target is None:
-            return None
-        school = parse_global_id(school_id, "School", field="schoolId") if school_id is not None else None
-        async with info.context.session() as session:
-            try:
-                report = await measurements.indicator_status(
-                    session, info.context.principal, target, school_id=school
-                )
-            except NotFound:
-                return None
-        return IndicatorStatusReportType.from_model(report)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="A plan at a glance, in one call; null if the plan is not there for you.",
+    plan_dashboard = lookup(
+        "A plan at a glance, in one call; null if the plan is not there for you.",
+        PlanDashboardType,
+        dashboard.dashboard_view,
+        PlanDashboardType.from_view,
+        node="Plan",
+        id_name="plan_id",
     )
-    async def plan_dashboard(
-        self, info: Info[Context, None], plan_id: relay.GlobalID
-    ) -> PlanDashboardType | None:
-        target = node_uuid(plan_id, "Plan")
-        if target is None:
-            return None
-        async with info.context.session() as session:
-            try:
-                view = await dashboard.dashboard_view(session, info.context.principal, target)
-            except NotFound:
-                return None
-        return PlanDashboardType.from_view(view)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -425,33 +403,34 @@ def _row(row: RecordMeasurementInput) -> dict[str, Any]:
     return fields
 
 
+_RECORDED = answer_by(
+    RecordMeasurementPayload,
+    lambda recorded: {
+        "measurement": MeasurementType.from_model(recorded.measurement),
+        "outcome": recorded.outcome,
+    },
+)
+
+_BATCH = answer(RecordMeasurementsPayload, result=MeasurementBatchResultType.from_model)
+
+
+async def _record_rows(
+    session: AsyncSession, principal: Principal, input: RecordMeasurementsInput
+) -> BulkResult:
+    rows = [_row(row) for row in input.measurements]
+    return await measurements.record_measurements(session, principal, rows, partial=input.partial)
+
+
 @strawberry.type
 class MonitoringMutation:
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record a value of an indicator (leaders and coaches within their reach, monitoring "
+    record_measurement = mutation(
+        "Record a value of an indicator (leaders and coaches within their reach, monitoring "
         "integrations). With a key used before for this indicator nothing is added: the outcome says "
         "UNCHANGED or UPDATED.",
+        create(RecordMeasurementInput, _RECORDED, measurements.record_measurement, MeasurementCreate)
+        .under("indicator_id", "Indicator")
+        .ids(school_id="School"),
     )
-    async def record_measurement(
-        self, info: Info[Context, None], input: RecordMeasurementInput
-    ) -> RecordMeasurementPayload:
-        async def work(session: AsyncSession) -> RecordMeasurementPayload:
-            indicator_id = parse_global_id(input.indicator_id, "Indicator", field="indicatorId")
-            fields = present_fields(input, exclude=frozenset({"indicator_id", "school_id"}))
-            if input.school_id is not strawberry.UNSET and input.school_id is not None:
-                fields["school_id"] = parse_global_id(input.school_id, "School", field="schoolId")
-            data = validate_input(MeasurementCreate, fields)
-            recorded = await measurements.record_measurement(
-                session, info.context.principal, indicator_id, data
-            )
-            return RecordMeasurementPayload(
-                measurement=MeasurementType.from_model(recorded.measurement), outcome=recorded.outcome
-            )
-
-        return await run_mutation(
-            info.context, work, lambda errors: RecordMeasurementPayload(user_errors=errors)
-        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -462,16 +441,7 @@ class MonitoringMutation:
     async def record_measurements(
         self, info: Info[Context, None], input: RecordMeasurementsInput
     ) -> RecordMeasurementsPayload:
-        async def work(session: AsyncSession) -> RecordMeasurementsPayload:
-            rows = [_row(row) for row in input.measurements]
-            result = await measurements.record_measurements(
-                session, info.context.principal, rows, partial=input.partial
-            )
-            return RecordMeasurementsPayload(result=MeasurementBatchResultType.from_model(result))
-
-        return await run_mutation(
-            info.context, work, lambda errors: RecordMeasurementsPayload(user_errors=errors)
-        )
+        return await mutate(info, _BATCH, _record_rows, input)
 
     remove_measurement = mutation(
         "Remove a measurement.",
