@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
+from app.auth.principal import Principal
 from app.core.errors import NotFound, PermissionDenied
 from app.core.pagination import MAX_LIMIT, PageRequest
 from app.engagement import service, translations
@@ -52,7 +53,7 @@ from app.engagement.schemas import (
     YouSaidWeDid,
 )
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import validate_input
 from app.graphql.kit import (
     Id,
     answer,
@@ -67,8 +68,10 @@ from app.graphql.kit import (
     id_arg,
     id_input,
     listing,
+    lookup,
     mutate,
     mutation,
+    mutation_by,
     node_resolver,
     node_resolver_via_service,
     one,
@@ -137,10 +140,6 @@ _TARGET_TYPES: dict[ChangeTarget, str] = {
 }
 
 
-def _target_type(target: ChangeTarget) -> str:
-    return _TARGET_TYPES[target]
-
-
 # --- types -------------------------------------------------------------------------------------------
 
 
@@ -153,6 +152,12 @@ async def reader_languages(info: Info[Context, None], language: str | None) -> l
         async with info.context.session() as session:
             cache[language] = await translations.reader_languages(session, info.context.principal, asked)
     return cache[language]
+
+
+async def _activity(self: Any, info: Info[Context, None]) -> ActivityType | None:
+    """The activity of a participation or an input."""
+    loader = info.context.loader("activity_by_id", activity_by_id)
+    return ActivityType.from_model(await loader.load(self.activity_uuid))
 
 
 @converter(TranslationNote, ids={"entered_by_person_id": "Person"})
@@ -189,7 +194,7 @@ class InputTextType:
 @converter(
     InputLink,
     ids={"input_id": "Input"},
-    target_id=lambda row: relay.GlobalID(_target_type(row.target), str(row.target_id)),
+    target_id=lambda row: relay.GlobalID(_TARGET_TYPES[row.target], str(row.target_id)),
 )
 @strawberry.type(
     name="InputLink", description="Something an input changed: a field of its initiative, or a capacity item."
@@ -262,10 +267,7 @@ class ParticipationType(relay.Node):
         except PermissionDenied:
             return None
 
-    @strawberry.field(description="The activity taken part in.")
-    async def activity(self, info: Info[Context, None]) -> ActivityType | None:
-        loader = info.context.loader("activity_by_id", activity_by_id)
-        return ActivityType.from_model(await loader.load(self.activity_uuid))
+    activity = strawberry.field(resolver=_activity, description="The activity taken part in.")
 
     resolve_nodes = node_resolver("participation_by_id", participation_by_id)
 
@@ -321,10 +323,7 @@ class InputType(relay.Node):
         "participation_uuid",
     )
 
-    @strawberry.field(description="The activity it was contributed to.")
-    async def activity(self, info: Info[Context, None]) -> ActivityType | None:
-        loader = info.context.loader("activity_by_id", activity_by_id)
-        return ActivityType.from_model(await loader.load(self.activity_uuid))
+    activity = strawberry.field(resolver=_activity, description="The activity it was contributed to.")
 
     @strawberry.field(description="What it changed, oldest first.")
     async def changed(self, info: Info[Context, None]) -> list[InputLinkType]:
@@ -510,6 +509,7 @@ AttendeeKindEnum = strawberry.enum(
 )
 
 
+@converter(NamedStakeholder, ids={"stakeholder_id": "Stakeholder"})
 @strawberry.type(name="NamedStakeholder", description="A mapped stakeholder, by name.")
 class NamedStakeholderType:
     stakeholder_id: relay.GlobalID
@@ -555,22 +555,15 @@ class ExpectedGroupCoverageType:
     heard_in_co_production: bool
 
 
-def _named(rows: list[NamedStakeholder]) -> list[NamedStakeholderType]:
-    return [
-        NamedStakeholderType(
-            stakeholder_id=relay.GlobalID("Stakeholder", str(r.stakeholder_id)),
-            name=r.name,
-            category=r.category,
-        )
-        for r in rows
-    ]
-
-
 @converter(
     Representation,
     ids={"initiative_id": "Initiative"},
-    stakeholders_never_took_part=lambda row: _named(row.stakeholders_never_took_part),
-    stakeholders_missing_from_co_creation=lambda row: _named(row.stakeholders_missing_from_co_creation),
+    stakeholders_never_took_part=lambda row: [
+        NamedStakeholderType.from_model(s) for s in row.stakeholders_never_took_part
+    ],
+    stakeholders_missing_from_co_creation=lambda row: [
+        NamedStakeholderType.from_model(s) for s in row.stakeholders_missing_from_co_creation
+    ],
     people=lambda row: [ModeCountType(**c.model_dump()) for c in row.people],
     people_by_kind=lambda row: [KindCountType(**c.model_dump()) for c in row.people_by_kind],
     breakdown=lambda row: [BreakdownCellType(**c.model_dump()) for c in row.breakdown],
@@ -654,24 +647,16 @@ class EngagementQuery:
                 return None
         return YouSaidWeDidType.from_model(report)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Which stakeholder categories of an initiative's authorizing environment took part in "
-        "its held activities (leaders, coaches and admins; a `forbidden` error for other roles). Null if "
-        "the initiative is not there for you.",
+    representation = lookup(
+        "Which stakeholder categories of an initiative's authorizing environment took part in its held "
+        "activities (leaders, coaches and admins; a `forbidden` error for other roles). Null if the "
+        "initiative is not there for you.",
+        RepresentationType,
+        service.representation,
+        RepresentationType.from_model,
+        node="Initiative",
+        id_name="initiative_id",
     )
-    async def representation(
-        self, info: Info[Context, None], initiative_id: relay.GlobalID
-    ) -> RepresentationType | None:
-        row_id = node_uuid(initiative_id, "Initiative")
-        if row_id is None:
-            return None
-        async with info.context.session() as session:
-            try:
-                report = await service.representation(session, info.context.principal, row_id)
-            except NotFound:
-                return None
-        return RepresentationType.from_model(report)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -715,9 +700,6 @@ class UpdateActivityInput:
     )
 
 
-ActivityPayload = payload("ActivityPayload", activity=ActivityType)
-
-
 @strawberry.input(description="Who took part: exactly one of a stakeholder or a person of the district.")
 class AddParticipationInput:
     activity_id: relay.GlobalID
@@ -738,12 +720,6 @@ class AddParticipationInput:
 class UpdateParticipationInput:
     attended: bool | None = strawberry.UNSET
     may_be_named: bool | None = strawberry.UNSET
-
-
-RemoveParticipationInput = id_input("RemoveParticipationInput")
-
-
-ParticipationPayload = payload("ParticipationPayload", participation=ParticipationType)
 
 
 @strawberry.input(description="What a participant contributed to a held activity.")
@@ -768,9 +744,6 @@ class UpdateInputInput:
     )
 
 
-InputPayload = payload("InputPayload", input=InputType)
-
-
 @strawberry.input(description="Record what an input changed, within its activity's initiative.")
 class LinkInputInput:
     input_id: relay.GlobalID
@@ -785,15 +758,21 @@ class LinkInputInput:
     note: str | None = strawberry.UNSET
 
 
+async def _link_input(session: AsyncSession, principal: Principal, input: LinkInputInput) -> InputLink:
+    # What `targetId` names depends on `target`: its type is known only with the input.
+    input_id = parse_global_id(input.input_id, "Input", field="inputId")
+    fields = present_fields(input, exclude=frozenset({"input_id"}))
+    fields["target_id"] = parse_global_id(input.target_id, _TARGET_TYPES[input.target], field="targetId")
+    return await service.link_input(session, principal, input_id, validate_input(InputLinkCreate, fields))
+
+
+RemoveParticipationInput = id_input("RemoveParticipationInput")
 UnlinkInputInput = id_input("UnlinkInputInput")
 
-
+ActivityPayload = payload("ActivityPayload", activity=ActivityType)
+ParticipationPayload = payload("ParticipationPayload", participation=ParticipationType)
+InputPayload = payload("InputPayload", input=InputType)
 InputLinkPayload = payload("InputLinkPayload", input_link=InputLinkType)
-
-
-def _link_failed(errors: list[UserError]) -> InputLinkPayload:
-    return InputLinkPayload(user_errors=errors)
-
 
 _ACTIVITY = answer(ActivityPayload, activity=ActivityType.from_model)
 _PARTICIPATION = answer(ParticipationPayload, participation=ParticipationType.from_model)
@@ -846,22 +825,12 @@ class EngagementMutation:
         change(UpdateInputInput, _INPUT, service.update_input, InputUpdate),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record what an input changed: a field of its initiative, or one of its capacity items.",
+    link_input = mutation_by(
+        "Record what an input changed: a field of its initiative, or one of its capacity items.",
+        LinkInputInput,
+        answer(InputLinkPayload, input_link=InputLinkType.from_model),
+        _link_input,
     )
-    async def link_input(self, info: Info[Context, None], input: LinkInputInput) -> InputLinkPayload:
-        async def work(session: AsyncSession) -> InputLinkPayload:
-            input_id = parse_global_id(input.input_id, "Input", field="inputId")
-            fields = present_fields(input, exclude=frozenset({"input_id"}))
-            fields["target_id"] = parse_global_id(
-                input.target_id, _target_type(input.target), field="targetId"
-            )
-            data = validate_input(InputLinkCreate, fields)
-            link = await service.link_input(session, info.context.principal, input_id, data)
-            return InputLinkPayload(input_link=InputLinkType.from_model(link))
-
-        return await run_mutation(info.context, work, _link_failed)
 
     unlink_input = mutation(
         "Remove a record of what an input changed.",

@@ -24,8 +24,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from inspect import Parameter
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 import strawberry
 from pydantic import BaseModel
@@ -849,3 +850,10 @@ def mutation_by(
 
     resolve.__annotations__ = {"info": Info[Context, None], "input": input, "return": answer.payload}
     return strawberry.mutation(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
+
+
+def literal_enum(literal: Any, name: str, description: str | None = None) -> Any:
+    """A GraphQL enum of a `Literal` of strings, for the schemas that speak in literals: its members
+    are the values, named in upper case (`literal_enum(Corner, "Corner")` is `PUBLIC_VALUE`, …)."""
+    members = {value.upper(): value for value in get_args(literal)}
+    return strawberry.enum(StrEnum(name, members), name=name, description=description)

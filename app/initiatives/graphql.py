@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -32,6 +31,7 @@ from app.graphql.kit import (
     id_arg,
     id_input,
     listing,
+    literal_enum,
     mutation,
     node_resolver,
     one,
@@ -71,6 +71,7 @@ from app.initiatives.schemas import (
     AuthorizingEnvironmentMap,
     CapacityItemCreate,
     CapacityItemUpdate,
+    Corner,
     CornerScore,
     Finding,
     IndicatorCreate,
@@ -80,6 +81,8 @@ from app.initiatives.schemas import (
     MapEntry,
     PlacementCreate,
     PlacementUpdate,
+    Quadrant,
+    Severity,
     StakeholderCreate,
     StakeholderUpdate,
     TriangleDiagnosis,
@@ -101,28 +104,9 @@ ParticipationLevelEnum = strawberry.enum(ParticipationLevel, name="Participation
 
 
 # The diagnosis speaks in string literals (`schemas.Corner` and friends); GraphQL clients get enums.
-@strawberry.enum(name="Corner", description="A corner of the strategic triangle.")
-class CornerEnum(StrEnum):
-    PUBLIC_VALUE = "public_value"
-    CAPACITY = "capacity"
-    LEGITIMACY = "legitimacy"
-
-
-@strawberry.enum(name="Severity", description="`CREDIT` findings add to a corner; the others take away.")
-class SeverityEnum(StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-    CREDIT = "credit"
-
-
-@strawberry.enum(name="Quadrant", description="A cell of the power/interest grid.")
-class QuadrantEnum(StrEnum):
-    KEY_PLAYERS = "key_players"
-    KEEP_SATISFIED = "keep_satisfied"
-    KEEP_INFORMED = "keep_informed"
-    MONITOR = "monitor"
-
+CornerEnum = literal_enum(Corner, "Corner", "A corner of the strategic triangle.")
+SeverityEnum = literal_enum(Severity, "Severity", "`CREDIT` findings add to a corner; the others take away.")
+QuadrantEnum = literal_enum(Quadrant, "Quadrant", "A cell of the power/interest grid.")
 
 initiative_by_id = by_id(service.initiatives_by_id)
 stakeholder_by_id = by_id(service.stakeholders_by_id)
@@ -594,10 +578,7 @@ class InitiativeType(relay.Node):
         metadata=cost(2_500),
     )
     async def authorizing_environment(self, info: Info[Context, None]) -> AuthorizingEnvironment | None:
-        async with info.context.session() as session:
-            environment = await service.authorizing_environment(
-                session, info.context.principal, self.database_id
-            )
+        environment = await read(info, service.authorizing_environment, self.database_id)
         return AuthorizingEnvironment.from_schema(environment)
 
     resolve_nodes = node_resolver("initiative_by_id", initiative_by_id)
@@ -674,9 +655,6 @@ class UpdateInitiativeInput:
     published: bool | None = strawberry.UNSET
 
 
-InitiativePayload = payload("InitiativePayload", initiative=InitiativeType)
-
-
 @strawberry.input(description="A new measure of an initiative's public value.")
 class AddMeasureInput:
     initiative_id: relay.GlobalID
@@ -706,12 +684,6 @@ class UpdateMeasureInput:
     feedback_measure: str | None = strawberry.UNSET
 
 
-RemoveMeasureInput = id_input("RemoveMeasureInput")
-
-
-MeasurePayload = payload("MeasurePayload", measure=IndicatorType)
-
-
 @strawberry.input(description="Something the initiative needs in order to deliver.")
 class AddCapacityItemInput:
     initiative_id: relay.GlobalID
@@ -725,12 +697,6 @@ class AddCapacityItemInput:
 @changes_of(AddCapacityItemInput, exclude={"initiative_id"})
 class UpdateCapacityItemInput:
     pass
-
-
-RemoveCapacityItemInput = id_input("RemoveCapacityItemInput")
-
-
-CapacityItemPayload = payload("CapacityItemPayload", capacity_item=CapacityItemType)
 
 
 @strawberry.input(description="A new member of the district's authorizing environment.")
@@ -753,9 +719,6 @@ class UpdateStakeholderInput:
     pass
 
 
-StakeholderPayload = payload("StakeholderPayload", stakeholder=StakeholderType)
-
-
 @strawberry.input(
     description="Place a stakeholder of the district in an initiative's authorizing environment."
 )
@@ -773,24 +736,24 @@ class PlaceStakeholderInput:
 
 
 @strawberry.input(description="Changes to a placement; a new stance is added to its history.")
+@changes_of(PlaceStakeholderInput, exclude={"initiative_id", "stakeholder_id"})
 class UpdatePlacementInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
     power: int | None = strawberry.UNSET
     interest: int | None = strawberry.UNSET
-    stance: StanceEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    key_authorizer: bool | None = strawberry.UNSET
     evidence: str | None = strawberry.field(
         default=strawberry.UNSET, description="With a new stance only: what it is based on."
     )
 
 
+RemoveMeasureInput = id_input("RemoveMeasureInput")
+RemoveCapacityItemInput = id_input("RemoveCapacityItemInput")
 RemovePlacementInput = id_input("RemovePlacementInput")
 
-
+InitiativePayload = payload("InitiativePayload", initiative=InitiativeType)
+MeasurePayload = payload("MeasurePayload", measure=IndicatorType)
+CapacityItemPayload = payload("CapacityItemPayload", capacity_item=CapacityItemType)
+StakeholderPayload = payload("StakeholderPayload", stakeholder=StakeholderType)
 PlacementPayload = payload("PlacementPayload", placement=PlacementType)
-
 
 _INITIATIVE = answer(InitiativePayload, initiative=InitiativeType.from_model)
 _MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
