@@ -808,7 +808,7 @@ def lookup(
     caller (`NotFound`), as Relay's `node` answers.
 
         plan_dashboard = lookup("A plan at a glance…", PlanDashboardType, dashboard.dashboard_view,
-                                PlanDashboardType.from_view, node="Plan", id_name="plan_id")
+                                PlanDashboardType.from_model, node="Plan", id_name="plan_id")
     """
 
     async def resolve(self: Any, info: Any, **given: Any) -> Any:

@@ -39,26 +39,9 @@ from app.graphql.kit import (
 )
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import (
-    node_uuid,
-    optional_global_id,
-    parse_global_id,
-    present_fields,
-)
-from app.identity import service
+from app.graphql.relay import node_uuid, optional_global_id, parse_global_id, present_fields
+from app.identity import schemas, service
 from app.identity.models import ApiClient, Person, PersonKind, Role
-from app.identity.schemas import (
-    ApiClientCreate,
-    Me,
-    PasswordChange,
-    PasswordReset,
-    PersonCreate,
-    PersonUpdate,
-    RoleAssignmentCreate,
-    UserCreate,
-    UserPublic,
-    UserUpdate,
-)
 
 if TYPE_CHECKING:
     from app.agenda.graphql import AgendaType
@@ -67,13 +50,9 @@ PersonKindEnum = strawberry.enum(PersonKind, name="PersonKind")
 RoleEnum = strawberry.enum(Role, name="Role")
 
 
-async def _persons_by_id(
-    session: AsyncSession, principal: Principal, person_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Person]:
-    return await get_visible_many(session, Person, person_ids, principal, Action.PERSON_READ)
-
-
-person_by_id = by_id(_persons_by_id)
+person_by_id = by_id(
+    lambda session, principal, ids: get_visible_many(session, Person, ids, principal, Action.PERSON_READ)
+)
 role_assignment_by_id = by_id(service.role_assignments_by_id)
 
 
@@ -143,7 +122,7 @@ class RoleAssignmentType(relay.Node):
 
 
 @converter(
-    UserPublic,
+    schemas.UserPublic,
     ids={"person_id": "Person"},
     roles=lambda row: [RoleAssignmentType.from_model(r) for r in row.roles],
 )
@@ -184,7 +163,7 @@ class RoleGrantType:
 
 
 @converter(
-    Me,
+    schemas.Me,
     ids={"district_id": "District"},
     roles=lambda row: [
         RoleGrantType(role=r.role, school_id=optional_global_id("School", r.school_id)) for r in row.roles
@@ -231,8 +210,7 @@ class MeType:
 class IdentityQuery:
     @strawberry.field(permission_classes=AUTHENTICATED, description="Who you are.")
     async def me(self, info: Info[Context, None]) -> MeType:
-        async with info.context.session() as session:
-            return MeType.from_model(await service.me(session, info.context.principal))
+        return MeType.from_model(await read(info, service.me))
 
     people = listing("The people of your district.", PersonType, service.list_people)
 
@@ -272,9 +250,6 @@ class UpdatePersonInput:
     tags: list[str] | None = strawberry.UNSET
 
 
-PersonPayload = payload("PersonPayload", person=PersonType)
-
-
 @strawberry.input
 class RoleGrantInput:
     role: RoleEnum  # type: ignore[valid-type]
@@ -297,9 +272,6 @@ class UpdateUserInput:
     expected_version: int | None = None
     email: str | None = strawberry.UNSET
     is_active: bool | None = strawberry.UNSET
-
-
-UserPayload = payload("UserPayload", user=UserType)
 
 
 @strawberry.input
@@ -327,9 +299,6 @@ class GrantRoleInput:
     school_id: relay.GlobalID | None = None
 
 
-RoleAssignmentPayload = payload("RoleAssignmentPayload", role_assignment=RoleAssignmentType)
-
-
 @strawberry.input
 class CreateApiClientInput:
     name: str
@@ -349,21 +318,27 @@ def _uuid_or_none(value: relay.GlobalID | None, type_name: str, field: str) -> u
     return parse_global_id(value, type_name, field=field) if value is not None else None
 
 
-async def _create_user(session: AsyncSession, principal: Principal, input: CreateUserInput) -> UserPublic:
+async def _create_user(
+    session: AsyncSession, principal: Principal, input: CreateUserInput
+) -> schemas.UserPublic:
     fields = present_fields(input, exclude=frozenset({"person_id", "roles"}))
     fields["person_id"] = _uuid_or_none(input.person_id, "Person", "personId")
     fields["roles"] = [
         {"role": grant.role, "school_id": _uuid_or_none(grant.school_id, "School", "schoolId")}
         for grant in (input.roles or [])
     ]
-    return await service.create_user(session, principal, validate_input(UserCreate, fields))
+    return await service.create_user(session, principal, validate_input(schemas.UserCreate, fields))
 
 
 async def _reset_password(session: AsyncSession, principal: Principal, input: ResetUserPasswordInput) -> None:
     user_id = parse_global_id(input.id, "User")
-    data = validate_input(PasswordReset, {"new_password": input.new_password})
+    data = validate_input(schemas.PasswordReset, {"new_password": input.new_password})
     await service.reset_password(session, principal, user_id, data.new_password)
 
+
+PersonPayload = payload("PersonPayload", person=PersonType)
+UserPayload = payload("UserPayload", user=UserType)
+RoleAssignmentPayload = payload("RoleAssignmentPayload", role_assignment=RoleAssignmentType)
 
 _PERSON = answer(PersonPayload, person=PersonType.from_model)
 _USER = answer(UserPayload, user=UserType.from_model)
@@ -379,17 +354,18 @@ _NEW_API_CLIENT = answer_by(
 class IdentityMutation:
     create_person = mutation(
         "Add a person to your district.",
-        create(CreatePersonInput, _PERSON, service.create_person, PersonCreate),
+        create(CreatePersonInput, _PERSON, service.create_person, schemas.PersonCreate),
     )
 
     update_person = mutation(
-        "Change a person.", change(UpdatePersonInput, _PERSON, service.update_person, PersonUpdate)
+        "Change a person.", change(UpdatePersonInput, _PERSON, service.update_person, schemas.PersonUpdate)
     )
 
     create_user = mutation_by("Create an account (district admins).", CreateUserInput, _USER, _create_user)
 
     update_user = mutation(
-        "Change or deactivate an account.", change(UpdateUserInput, _USER, service.update_user, UserUpdate)
+        "Change or deactivate an account.",
+        change(UpdateUserInput, _USER, service.update_user, schemas.UserUpdate),
     )
 
     reset_user_password = mutation_by(
@@ -401,7 +377,9 @@ class IdentityMutation:
         self, info: Info[Context, None], input: ChangeMyPasswordInput
     ) -> DonePayload:
         attempt = password_attempt(info.context.request)
-        return await mutate(info, _DONE, service.change_own_password, fields(PasswordChange, input), attempt)
+        return await mutate(
+            info, _DONE, service.change_own_password, fields(schemas.PasswordChange, input), attempt
+        )
 
     grant_role = mutation(
         "Grant a role (admins).",
@@ -409,7 +387,7 @@ class IdentityMutation:
             GrantRoleInput,
             answer(RoleAssignmentPayload, role_assignment=RoleAssignmentType.from_model),
             service.grant_role,
-            RoleAssignmentCreate,
+            schemas.RoleAssignmentCreate,
         ).ids(user_id="User", school_id="School"),
     )
 
@@ -419,7 +397,7 @@ class IdentityMutation:
 
     create_api_client = mutation(
         "Register an integrator; the secret is in this answer only.",
-        create(CreateApiClientInput, _NEW_API_CLIENT, service.create_api_client, ApiClientCreate),
+        create(CreateApiClientInput, _NEW_API_CLIENT, service.create_api_client, schemas.ApiClientCreate),
     )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Revoke an integrator (idempotent).")

@@ -202,9 +202,6 @@ class UpdateDistrictInput:
     sourced_id: str | None = strawberry.UNSET
 
 
-DistrictPayload = payload("DistrictPayload", district=DistrictType)
-
-
 @strawberry.input(description="A new school in a district.")
 class CreateSchoolInput:
     district_id: relay.GlobalID
@@ -220,6 +217,7 @@ class UpdateSchoolInput:
     pass
 
 
+DistrictPayload = payload("DistrictPayload", district=DistrictType)
 SchoolPayload = payload("SchoolPayload", school=SchoolType)
 
 

@@ -26,6 +26,7 @@ from app.graphql.kit import (
     mutate_arguments,
     node_resolver,
     payload,
+    read,
 )
 from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
@@ -163,10 +164,7 @@ class WebhooksQuery:
         page = page_request(first, after)
         subscription_id = _subscription_id(subscription_id, subscription_global_id, "subscriptionId")
         wanted = DeliveryStatus(status) if status in DeliveryStatus.__members__.values() else None
-        async with info.context.session() as session:
-            result = await service.list_deliveries(
-                session, info.context.principal, subscription_id, page, wanted
-            )
+        result = await read(info, service.list_deliveries, subscription_id, page, wanted)
         return Connection.from_page(result, WebhookDeliveryType.from_view)
 
 
