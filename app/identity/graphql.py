@@ -187,8 +187,7 @@ class MeType:
     async def person(self, info: Info[Context, None]) -> PersonType | None:
         if self.person_uuid is None:
             return None
-        person = await read(info, service.own_person)
-        return PersonType.from_model(person) if person is not None else None
+        return PersonType.from_model(await read(info, service.own_person))
 
     @strawberry.field(
         description="What needs you now: due steps, reviews, inputs to answer, revisions to decide, "

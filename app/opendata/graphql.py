@@ -37,8 +37,7 @@ class OpenDataQuery:
         description="Your district's open-data choice; null until it was ever set. District admins.",
     )
     async def open_data_setting(self, info: Info[Context, None]) -> OpenDataSettingType | None:
-        row = await read(info, service.setting_of)
-        return OpenDataSettingType.from_model(row) if row is not None else None
+        return OpenDataSettingType.from_model(await read(info, service.setting_of))
 
 
 @strawberry.input
