@@ -11,11 +11,12 @@ from strawberry.types import Info
 
 from app.agenda import service
 from app.graphql.context import Context
-from app.graphql.kit import read
+from app.graphql.kit import converter, read
 
 AgendaKindEnum = strawberry.enum(service.AgendaKind, name="AgendaKind", description="What needs you.")
 
 
+@converter(service.AgendaItem, ids={"plan_id": "Plan"})
 @strawberry.type(name="AgendaItem", description="One thing that needs you, with where to read it.")
 class AgendaItemType:
     kind: AgendaKindEnum  # type: ignore[valid-type]
@@ -41,19 +42,5 @@ class AgendaType:
 
 async def resolve_agenda(info: Info[Context, None]) -> AgendaType:
     agenda = await read(info, service.my_agenda)
-    return AgendaType(
-        as_of=agenda.as_of,
-        total=agenda.total,
-        items=[
-            AgendaItemType(
-                kind=i.kind,
-                database_id=i.id,
-                title=i.title,
-                due_on=i.due_on,
-                overdue=i.overdue,
-                plan_id=relay.GlobalID("Plan", str(i.plan_id)) if i.plan_id else None,
-                link=i.link,
-            )
-            for i in agenda.items
-        ],
-    )
+    items = [AgendaItemType.from_model(item) for item in agenda.items]
+    return AgendaType(as_of=agenda.as_of, total=agenda.total, items=items)

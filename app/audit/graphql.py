@@ -15,7 +15,7 @@ from app.audit import service
 from app.audit.models import AuditEvent
 from app.core.pagination import require_aware
 from app.graphql.context import Context
-from app.graphql.kit import converter
+from app.graphql.kit import converter, read
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import (
     ACTOR_TYPES,
@@ -125,6 +125,5 @@ class AuditQuery:
             require_aware(occurred_from, ("occurredFrom",)),
             require_aware(occurred_until, ("occurredUntil",)),
         )
-        async with info.context.session() as session:
-            result = await service.list_audit_events(session, info.context.principal, page, filters)
+        result = await read(info, service.list_audit_events, page, filters)
         return Connection.from_page(result, AuditEventType.from_model)

@@ -16,43 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
+from app.auth.principal import Principal
 from app.core.errors import NotFound, PermissionDenied
 from app.core.pagination import MAX_LIMIT, PageRequest
-from app.engagement import service, translations
+from app.engagement import models, schemas, service, translations
 from app.engagement.localize import ACTIVITY_FIELDS, INPUT_FIELDS, localized, notes
-from app.engagement.models import (
-    Activity,
-    ActivityKind,
-    ActivityStatus,
-    AttendeeKind,
-    ChangeTarget,
-    Disposition,
-    Input,
-    InputKind,
-    InputLink,
-    Mode,
-    ParticipantRole,
-    Participation,
-)
-from app.engagement.schemas import (
-    ActivityCreate,
-    ActivityTranslation,
-    ActivityUpdate,
-    DispositionGroup,
-    InputCreate,
-    InputLinkCreate,
-    InputTranslation,
-    InputUpdate,
-    NamedStakeholder,
-    ParticipationCreate,
-    ParticipationUpdate,
-    ReportedInput,
-    Representation,
-    TranslationNote,
-    YouSaidWeDid,
-)
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import validate_input
 from app.graphql.kit import (
     Id,
     answer,
@@ -67,23 +37,20 @@ from app.graphql.kit import (
     id_arg,
     id_input,
     listing,
+    lookup,
     mutate,
     mutation,
+    mutation_by,
     node_resolver,
     node_resolver_via_service,
     one,
     payload,
+    read,
     removal,
 )
 from app.graphql.loaders import by_id, narrowed_page_loader, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import (
-    Connection,
-    node_uuid,
-    page_request,
-    parse_global_id,
-    present_fields,
-)
+from app.graphql.relay import Connection, node_uuid, page_request, parse_global_id, present_fields
 from app.identity.graphql import person_field
 from app.initiatives.graphql import (
     InitiativeType,
@@ -96,25 +63,27 @@ from app.initiatives.graphql import (
 from app.tenancy.graphql import GroupDimensionEnum, SchoolType, school_by_id
 
 ModeEnum = strawberry.enum(
-    Mode,
+    models.Mode,
     name="Mode",
     description="`CO_CREATION` shapes a design; `CO_PRODUCTION` keeps people in the work.",
 )
-ActivityKindEnum = strawberry.enum(ActivityKind, name="ActivityKind")
+ActivityKindEnum = strawberry.enum(models.ActivityKind, name="ActivityKind")
 ActivityStatusEnum = strawberry.enum(
-    ActivityStatus,
+    models.ActivityStatus,
     name="ActivityStatus",
     description="PLANNED goes to HELD or CANCELLED; CANCELLED can be PLANNED again; HELD stays held.",
 )
-ParticipantRoleEnum = strawberry.enum(ParticipantRole, name="ParticipantRole")
-InputKindEnum = strawberry.enum(InputKind, name="InputKind")
+ParticipantRoleEnum = strawberry.enum(models.ParticipantRole, name="ParticipantRole")
+InputKindEnum = strawberry.enum(models.InputKind, name="InputKind")
 DispositionEnum = strawberry.enum(
-    Disposition,
+    models.Disposition,
     name="Disposition",
     description="What became of an input. ADOPTED, ADAPTED and DECLINED are final; ADAPTED and DECLINED "
     "need a reason.",
 )
-ChangeTargetEnum = strawberry.enum(ChangeTarget, name="ChangeTarget", description="What an input changed.")
+ChangeTargetEnum = strawberry.enum(
+    models.ChangeTarget, name="ChangeTarget", description="What an input changed."
+)
 
 activity_by_id = by_id(service.activities_by_id)
 participation_by_id = by_id(service.participations_by_id)
@@ -128,17 +97,13 @@ _ALL_LINKS = PageRequest(limit=MAX_LIMIT)
 
 
 # The GraphQL type of what a link's `targetId` names, by its target.
-_TARGET_TYPES: dict[ChangeTarget, str] = {
-    ChangeTarget.INITIATIVE_FIELD: "Initiative",
-    ChangeTarget.CAPACITY_ITEM: "CapacityItem",
-    ChangeTarget.GOAL: "Goal",
-    ChangeTarget.STRATEGY: "Strategy",
-    ChangeTarget.ACTION_STEP: "ActionStep",
+_TARGET_TYPES: dict[models.ChangeTarget, str] = {
+    models.ChangeTarget.INITIATIVE_FIELD: "Initiative",
+    models.ChangeTarget.CAPACITY_ITEM: "CapacityItem",
+    models.ChangeTarget.GOAL: "Goal",
+    models.ChangeTarget.STRATEGY: "Strategy",
+    models.ChangeTarget.ACTION_STEP: "ActionStep",
 }
-
-
-def _target_type(target: ChangeTarget) -> str:
-    return _TARGET_TYPES[target]
 
 
 # --- types -------------------------------------------------------------------------------------------
@@ -155,7 +120,13 @@ async def reader_languages(info: Info[Context, None], language: str | None) -> l
     return cache[language]
 
 
-@converter(TranslationNote, ids={"entered_by_person_id": "Person"})
+async def _activity(self: Any, info: Info[Context, None]) -> ActivityType | None:
+    """The activity of a participation or an input."""
+    loader = info.context.loader("activity_by_id", activity_by_id)
+    return ActivityType.from_model(await loader.load(self.activity_uuid))
+
+
+@converter(schemas.TranslationNote, ids={"entered_by_person_id": "Person"})
 @strawberry.type(name="TranslationNote", description="One translated field, entered by a person.")
 class TranslationNoteType:
     language: str
@@ -187,9 +158,9 @@ class InputTextType:
 
 
 @converter(
-    InputLink,
+    models.InputLink,
     ids={"input_id": "Input"},
-    target_id=lambda row: relay.GlobalID(_target_type(row.target), str(row.target_id)),
+    target_id=lambda row: relay.GlobalID(_TARGET_TYPES[row.target], str(row.target_id)),
 )
 @strawberry.type(
     name="InputLink", description="Something an input changed: a field of its initiative, or a capacity item."
@@ -213,7 +184,7 @@ class InputLinkType(relay.Node):
 
 
 @converter(
-    Participation,
+    models.Participation,
     ids={"activity_id": "Activity", "stakeholder_id": "Stakeholder", "person_id": "Person"},
     activity_uuid="row.activity_id",
     stakeholder_uuid="row.stakeholder_id",
@@ -262,16 +233,13 @@ class ParticipationType(relay.Node):
         except PermissionDenied:
             return None
 
-    @strawberry.field(description="The activity taken part in.")
-    async def activity(self, info: Info[Context, None]) -> ActivityType | None:
-        loader = info.context.loader("activity_by_id", activity_by_id)
-        return ActivityType.from_model(await loader.load(self.activity_uuid))
+    activity = strawberry.field(resolver=_activity, description="The activity taken part in.")
 
     resolve_nodes = node_resolver("participation_by_id", participation_by_id)
 
 
 @converter(
-    Input,
+    models.Input,
     ids={"activity_id": "Activity", "participation_id": "Participation"},
     translated=lambda row: [TranslationNoteType.from_model(n) for n in notes(row, INPUT_FIELDS)],
     activity_uuid="row.activity_id",
@@ -321,10 +289,7 @@ class InputType(relay.Node):
         "participation_uuid",
     )
 
-    @strawberry.field(description="The activity it was contributed to.")
-    async def activity(self, info: Info[Context, None]) -> ActivityType | None:
-        loader = info.context.loader("activity_by_id", activity_by_id)
-        return ActivityType.from_model(await loader.load(self.activity_uuid))
+    activity = strawberry.field(resolver=_activity, description="The activity it was contributed to.")
 
     @strawberry.field(description="What it changed, oldest first.")
     async def changed(self, info: Info[Context, None]) -> list[InputLinkType]:
@@ -336,7 +301,7 @@ class InputType(relay.Node):
 
 
 @converter(
-    Activity,
+    models.Activity,
     ids={"district_id": "District", "school_id": "School", "initiative_id": "Initiative", "plan_id": "Plan"},
     translated=lambda row: [TranslationNoteType.from_model(n) for n in notes(row, ACTIVITY_FIELDS)],
     school_uuid="row.school_id",
@@ -441,7 +406,7 @@ class ActivityType(relay.Node):
 
 
 @converter(
-    ReportedInput,
+    schemas.ReportedInput,
     ids={"input_id": ("Input", "id")},
     changed=lambda row: [InputLinkType.from_model(link) for link in row.changed],
     original=lambda row: (
@@ -478,7 +443,7 @@ class ReportedInputType:
         return self.input_id
 
 
-@converter(DispositionGroup, inputs=lambda row: [ReportedInputType.from_model(i) for i in row.inputs])
+@converter(schemas.DispositionGroup, inputs=lambda row: [ReportedInputType.from_model(i) for i in row.inputs])
 @strawberry.type(name="DispositionGroup", description="The inputs that share a disposition.")
 class DispositionGroupType:
     disposition: DispositionEnum  # type: ignore[valid-type]
@@ -486,7 +451,7 @@ class DispositionGroupType:
 
 
 @converter(
-    YouSaidWeDid,
+    schemas.YouSaidWeDid,
     ids={"initiative_id": "Initiative"},
     groups=lambda row: [DispositionGroupType.from_model(g) for g in row.groups],
 )
@@ -506,10 +471,11 @@ class YouSaidWeDidType:
 
 
 AttendeeKindEnum = strawberry.enum(
-    AttendeeKind, name="AttendeeKind", description="What kind of person attended an activity."
+    models.AttendeeKind, name="AttendeeKind", description="What kind of person attended an activity."
 )
 
 
+@converter(schemas.NamedStakeholder, ids={"stakeholder_id": "Stakeholder"})
 @strawberry.type(name="NamedStakeholder", description="A mapped stakeholder, by name.")
 class NamedStakeholderType:
     stakeholder_id: relay.GlobalID
@@ -555,22 +521,15 @@ class ExpectedGroupCoverageType:
     heard_in_co_production: bool
 
 
-def _named(rows: list[NamedStakeholder]) -> list[NamedStakeholderType]:
-    return [
-        NamedStakeholderType(
-            stakeholder_id=relay.GlobalID("Stakeholder", str(r.stakeholder_id)),
-            name=r.name,
-            category=r.category,
-        )
-        for r in rows
-    ]
-
-
 @converter(
-    Representation,
+    schemas.Representation,
     ids={"initiative_id": "Initiative"},
-    stakeholders_never_took_part=lambda row: _named(row.stakeholders_never_took_part),
-    stakeholders_missing_from_co_creation=lambda row: _named(row.stakeholders_missing_from_co_creation),
+    stakeholders_never_took_part=lambda row: [
+        NamedStakeholderType.from_model(s) for s in row.stakeholders_never_took_part
+    ],
+    stakeholders_missing_from_co_creation=lambda row: [
+        NamedStakeholderType.from_model(s) for s in row.stakeholders_missing_from_co_creation
+    ],
     people=lambda row: [ModeCountType(**c.model_dump()) for c in row.people],
     people_by_kind=lambda row: [KindCountType(**c.model_dump()) for c in row.people_by_kind],
     breakdown=lambda row: [BreakdownCellType(**c.model_dump()) for c in row.breakdown],
@@ -647,31 +606,22 @@ class EngagementQuery:
         if row_id is None:
             return None
         wanted = await reader_languages(info, language)
-        async with info.context.session() as session:
-            try:
-                report = await service.you_said_we_did(session, info.context.principal, row_id, wanted)
-            except NotFound:
-                return None
+        try:
+            report = await read(info, service.you_said_we_did, row_id, wanted)
+        except NotFound:
+            return None
         return YouSaidWeDidType.from_model(report)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Which stakeholder categories of an initiative's authorizing environment took part in "
-        "its held activities (leaders, coaches and admins; a `forbidden` error for other roles). Null if "
-        "the initiative is not there for you.",
+    representation = lookup(
+        "Which stakeholder categories of an initiative's authorizing environment took part in its held "
+        "activities (leaders, coaches and admins; a `forbidden` error for other roles). Null if the "
+        "initiative is not there for you.",
+        RepresentationType,
+        service.representation,
+        RepresentationType.from_model,
+        node="Initiative",
+        id_name="initiative_id",
     )
-    async def representation(
-        self, info: Info[Context, None], initiative_id: relay.GlobalID
-    ) -> RepresentationType | None:
-        row_id = node_uuid(initiative_id, "Initiative")
-        if row_id is None:
-            return None
-        async with info.context.session() as session:
-            try:
-                report = await service.representation(session, info.context.principal, row_id)
-            except NotFound:
-                return None
-        return RepresentationType.from_model(report)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -715,9 +665,6 @@ class UpdateActivityInput:
     )
 
 
-ActivityPayload = payload("ActivityPayload", activity=ActivityType)
-
-
 @strawberry.input(description="Who took part: exactly one of a stakeholder or a person of the district.")
 class AddParticipationInput:
     activity_id: relay.GlobalID
@@ -738,12 +685,6 @@ class AddParticipationInput:
 class UpdateParticipationInput:
     attended: bool | None = strawberry.UNSET
     may_be_named: bool | None = strawberry.UNSET
-
-
-RemoveParticipationInput = id_input("RemoveParticipationInput")
-
-
-ParticipationPayload = payload("ParticipationPayload", participation=ParticipationType)
 
 
 @strawberry.input(description="What a participant contributed to a held activity.")
@@ -768,9 +709,6 @@ class UpdateInputInput:
     )
 
 
-InputPayload = payload("InputPayload", input=InputType)
-
-
 @strawberry.input(description="Record what an input changed, within its activity's initiative.")
 class LinkInputInput:
     input_id: relay.GlobalID
@@ -785,15 +723,23 @@ class LinkInputInput:
     note: str | None = strawberry.UNSET
 
 
+async def _link_input(session: AsyncSession, principal: Principal, input: LinkInputInput) -> models.InputLink:
+    # What `targetId` names depends on `target`: its type is known only with the input.
+    input_id = parse_global_id(input.input_id, "Input", field="inputId")
+    fields = present_fields(input, exclude=frozenset({"input_id"}))
+    fields["target_id"] = parse_global_id(input.target_id, _TARGET_TYPES[input.target], field="targetId")
+    return await service.link_input(
+        session, principal, input_id, validate_input(schemas.InputLinkCreate, fields)
+    )
+
+
+RemoveParticipationInput = id_input("RemoveParticipationInput")
 UnlinkInputInput = id_input("UnlinkInputInput")
 
-
+ActivityPayload = payload("ActivityPayload", activity=ActivityType)
+ParticipationPayload = payload("ParticipationPayload", participation=ParticipationType)
+InputPayload = payload("InputPayload", input=InputType)
 InputLinkPayload = payload("InputLinkPayload", input_link=InputLinkType)
-
-
-def _link_failed(errors: list[UserError]) -> InputLinkPayload:
-    return InputLinkPayload(user_errors=errors)
-
 
 _ACTIVITY = answer(ActivityPayload, activity=ActivityType.from_model)
 _PARTICIPATION = answer(ParticipationPayload, participation=ParticipationType.from_model)
@@ -805,27 +751,32 @@ class EngagementMutation:
     create_activity = mutation(
         "Record a co-creation or co-production activity (district admins and leaders, a "
         "school's leaders and coaches).",
-        create(CreateActivityInput, _ACTIVITY, service.create_activity, ActivityCreate).ids(
+        create(CreateActivityInput, _ACTIVITY, service.create_activity, schemas.ActivityCreate).ids(
             initiative_id="Initiative", plan_id="Plan", school_id="School"
         ),
     )
 
     update_activity = mutation(
         "Change an activity, its status included; send `expectedVersion` to refuse stale writes.",
-        change(UpdateActivityInput, _ACTIVITY, service.update_activity, ActivityUpdate),
+        change(UpdateActivityInput, _ACTIVITY, service.update_activity, schemas.ActivityUpdate),
     )
 
     add_participation = mutation(
         "Record who took part in an activity; attending a held activity raises the stakeholder's "
         "recorded IAP2 level in its initiative.",
-        create(AddParticipationInput, _PARTICIPATION, service.add_participation, ParticipationCreate)
+        create(AddParticipationInput, _PARTICIPATION, service.add_participation, schemas.ParticipationCreate)
         .under("activity_id", "Activity")
         .ids(stakeholder_id="Stakeholder", person_id="Person"),
     )
 
     update_participation = mutation(
         "Change a participation; a participant may change whether they agree to be named.",
-        change(UpdateParticipationInput, _PARTICIPATION, service.update_participation, ParticipationUpdate),
+        change(
+            UpdateParticipationInput,
+            _PARTICIPATION,
+            service.update_participation,
+            schemas.ParticipationUpdate,
+        ),
     )
 
     remove_participation = mutation(
@@ -836,32 +787,22 @@ class EngagementMutation:
     add_input = mutation(
         "Record what a participant contributed to a held activity: your own, or anyone's in an "
         "activity you run.",
-        create(AddInputInput, _INPUT, service.add_input, InputCreate)
+        create(AddInputInput, _INPUT, service.add_input, schemas.InputCreate)
         .under("activity_id", "Activity")
         .ids(participation_id="Participation"),
     )
 
     update_input = mutation(
         "Record what became of an input and the response; send `expectedVersion` to refuse stale writes.",
-        change(UpdateInputInput, _INPUT, service.update_input, InputUpdate),
+        change(UpdateInputInput, _INPUT, service.update_input, schemas.InputUpdate),
     )
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record what an input changed: a field of its initiative, or one of its capacity items.",
+    link_input = mutation_by(
+        "Record what an input changed: a field of its initiative, or one of its capacity items.",
+        LinkInputInput,
+        answer(InputLinkPayload, input_link=InputLinkType.from_model),
+        _link_input,
     )
-    async def link_input(self, info: Info[Context, None], input: LinkInputInput) -> InputLinkPayload:
-        async def work(session: AsyncSession) -> InputLinkPayload:
-            input_id = parse_global_id(input.input_id, "Input", field="inputId")
-            fields = present_fields(input, exclude=frozenset({"input_id"}))
-            fields["target_id"] = parse_global_id(
-                input.target_id, _target_type(input.target), field="targetId"
-            )
-            data = validate_input(InputLinkCreate, fields)
-            link = await service.link_input(session, info.context.principal, input_id, data)
-            return InputLinkPayload(input_link=InputLinkType.from_model(link))
-
-        return await run_mutation(info.context, work, _link_failed)
 
     unlink_input = mutation(
         "Remove a record of what an input changed.",
@@ -903,7 +844,7 @@ class TranslationMutation:
         self, info: Info[Context, None], input: TranslateActivityInput
     ) -> ActivityPayload:
         activity = Id(input.activity_id, "Activity", "activityId")
-        data = fields(ActivityTranslation, input, exclude={"activity_id", "language"})
+        data = fields(schemas.ActivityTranslation, input, exclude={"activity_id", "language"})
         return await mutate(info, _ACTIVITY, translations.translate_activity, activity, input.language, data)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take an activity's translation off.")
@@ -921,5 +862,5 @@ class TranslationMutation:
     )
     async def translate_input(self, info: Info[Context, None], input: TranslateInputInput) -> InputPayload:
         input_ = Id(input.input_id, "Input", "inputId")
-        data = fields(InputTranslation, input, exclude={"input_id", "language"})
+        data = fields(schemas.InputTranslation, input, exclude={"input_id", "language"})
         return await mutate(info, _INPUT, translations.translate_input, input_, input.language, data)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from inspect import Parameter
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 import strawberry
 from pydantic import BaseModel
@@ -981,3 +981,101 @@ async def nodes_via_service(
             except (ValueError, NotFound, PermissionDenied):
                 results.append(None)
     return results
+
+
+# --- added by helper b ---
+
+
+async def mutate_arguments(
+    info: Info[Context, None], answer: Answer[P], call: Callable[..., Awaitable[Any]], *args: Any
+) -> P:
+    """`mutate` for a mutation that takes plain arguments, not an `input`: user errors name the
+    argument itself (`path: ["id"]`), not `input.id`."""
+
+    async def work(session: AsyncSession) -> P:
+        resolved = [_resolve(arg) for arg in args]
+        return answer.ok(await call(session, info.context.principal, *resolved))
+
+    return await run_mutation(info.context, work, answer.failed, under=None)
+
+
+@dataclass(frozen=True)
+class _Built(Answer[P]):
+    build: Callable[[Any], dict[str, Any]] | None = None
+
+    def ok(self, result: Any) -> P:
+        return self.payload(**self.build(result))  # type: ignore[misc]
+
+
+def answer_by(payload: Callable[..., P], build: Callable[[Any], dict[str, Any]]) -> Answer[P]:
+    """An answer whose payload holds more than one object: `build(result)` gives its fields
+    (`answer_by(ApiClientPayload, lambda c: {"api_client": ..., "client_secret": c.client_secret})`)."""
+    return _Built(payload, build=build)
+
+
+def lookup(
+    description: str,
+    returns: Any,
+    call: Callable[..., Awaitable[Any]],
+    convert: Callable[[Any], Any],
+    *,
+    node: str,
+    id_name: str = "id",
+    metadata: dict[str, Any] | None = None,
+    **arguments: Arg,
+) -> Any:
+    """A top-level field answering one thing about the `node` its `id_name` argument names, for an
+    authenticated caller: `call(session, principal, uuid, **arguments)` on the read session, converted
+    by `convert`; null for an id of another type, and when the service finds nothing there for the
+    caller (`NotFound`), as Relay's `node` answers.
+
+        plan_dashboard = lookup("A plan at a glance…", PlanDashboardType, dashboard.dashboard_view,
+                                PlanDashboardType.from_model, node="Plan", id_name="plan_id")
+    """
+
+    async def resolve(self: Any, info: Any, **given: Any) -> Any:
+        row_id = node_uuid(given[id_name], node)
+        if row_id is None:
+            return None
+        values = {name: spec.value(name, given.get(name)) for name, spec in arguments.items()}
+        try:
+            found = await read(info, call, row_id, **values)
+        except NotFound:
+            return None
+        return convert(found)
+
+    parameters = [
+        Parameter("self", Parameter.POSITIONAL_OR_KEYWORD),
+        Parameter("info", Parameter.POSITIONAL_OR_KEYWORD, annotation=Info[Context, None]),
+        Parameter(id_name, Parameter.KEYWORD_ONLY, annotation=relay.GlobalID),
+    ]
+    parameters += [
+        Parameter(name, Parameter.KEYWORD_ONLY, default=None, annotation=spec.annotation())
+        for name, spec in arguments.items()
+    ]
+    resolve.__signature__ = inspect.Signature(parameters, return_annotation=returns | None)  # type: ignore[attr-defined]
+    resolve.__annotations__ = {p.name: p.annotation for p in parameters[1:]} | {"return": returns | None}
+    return strawberry.field(
+        resolver=resolve, permission_classes=AUTHENTICATED, description=description, metadata=metadata
+    )
+
+
+def mutation_by(
+    description: str, input: type, answer: Answer[Any], call: Callable[..., Awaitable[Any]]
+) -> Any:
+    """A mutation field whose `call(session, principal, input)` reads the input itself, for the few
+    whose input does not map onto one request model (nested inputs, ids whose type depends on another
+    field): run as `mutate` runs it, so what it raises is a user error like any other."""
+
+    async def resolve(self: Any, info: Any, input: Any) -> Any:
+        return await mutate(info, answer, call, input)
+
+    resolve.__annotations__ = {"info": Info[Context, None], "input": input, "return": answer.payload}
+    return strawberry.mutation(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
+
+
+def literal_enum(literal: Any, name: str, description: str | None = None) -> Any:
+    """A GraphQL enum of a `Literal` of strings, for the schemas that speak in literals: its members
+    are the values, named in upper case (`literal_enum(Corner, "Corner")` is `PUBLIC_VALUE`, …)."""
+    members = {value.upper(): value for value in get_args(literal)}
+    return strawberry.enum(StrEnum(name, members), name=name, description=description)

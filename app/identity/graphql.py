@@ -18,14 +18,20 @@ from app.auth.principal import Principal
 from app.core.errors import PermissionDenied
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
+    Id,
     answer,
+    answer_by,
     change,
     converter,
     create,
+    fields,
     listing,
+    mutate,
+    mutate_arguments,
     mutation,
+    mutation_by,
     node_resolver,
     node_resolver_via_service,
     payload,
@@ -33,26 +39,9 @@ from app.graphql.kit import (
 )
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import (
-    node_uuid,
-    optional_global_id,
-    parse_global_id,
-    present_fields,
-)
-from app.identity import service
+from app.graphql.relay import node_uuid, optional_global_id, parse_global_id, present_fields
+from app.identity import schemas, service
 from app.identity.models import ApiClient, Person, PersonKind, Role
-from app.identity.schemas import (
-    ApiClientCreate,
-    Me,
-    PasswordChange,
-    PasswordReset,
-    PersonCreate,
-    PersonUpdate,
-    RoleAssignmentCreate,
-    UserCreate,
-    UserPublic,
-    UserUpdate,
-)
 
 if TYPE_CHECKING:
     from app.agenda.graphql import AgendaType
@@ -61,13 +50,9 @@ PersonKindEnum = strawberry.enum(PersonKind, name="PersonKind")
 RoleEnum = strawberry.enum(Role, name="Role")
 
 
-async def _persons_by_id(
-    session: AsyncSession, principal: Principal, person_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Person]:
-    return await get_visible_many(session, Person, person_ids, principal, Action.PERSON_READ)
-
-
-person_by_id = by_id(_persons_by_id)
+person_by_id = by_id(
+    lambda session, principal, ids: get_visible_many(session, Person, ids, principal, Action.PERSON_READ)
+)
 role_assignment_by_id = by_id(service.role_assignments_by_id)
 
 
@@ -137,7 +122,7 @@ class RoleAssignmentType(relay.Node):
 
 
 @converter(
-    UserPublic,
+    schemas.UserPublic,
     ids={"person_id": "Person"},
     roles=lambda row: [RoleAssignmentType.from_model(r) for r in row.roles],
 )
@@ -178,7 +163,7 @@ class RoleGrantType:
 
 
 @converter(
-    Me,
+    schemas.Me,
     ids={"district_id": "District"},
     roles=lambda row: [
         RoleGrantType(role=r.role, school_id=optional_global_id("School", r.school_id)) for r in row.roles
@@ -202,8 +187,7 @@ class MeType:
     async def person(self, info: Info[Context, None]) -> PersonType | None:
         if self.person_uuid is None:
             return None
-        person = await read(info, service.own_person)
-        return PersonType.from_model(person) if person is not None else None
+        return PersonType.from_model(await read(info, service.own_person))
 
     @strawberry.field(
         description="What needs you now: due steps, reviews, inputs to answer, revisions to decide, "
@@ -225,8 +209,7 @@ class MeType:
 class IdentityQuery:
     @strawberry.field(permission_classes=AUTHENTICATED, description="Who you are.")
     async def me(self, info: Info[Context, None]) -> MeType:
-        async with info.context.session() as session:
-            return MeType.from_model(await service.me(session, info.context.principal))
+        return MeType.from_model(await read(info, service.me))
 
     people = listing("The people of your district.", PersonType, service.list_people)
 
@@ -266,9 +249,6 @@ class UpdatePersonInput:
     tags: list[str] | None = strawberry.UNSET
 
 
-PersonPayload = payload("PersonPayload", person=PersonType)
-
-
 @strawberry.input
 class RoleGrantInput:
     role: RoleEnum  # type: ignore[valid-type]
@@ -291,9 +271,6 @@ class UpdateUserInput:
     expected_version: int | None = None
     email: str | None = strawberry.UNSET
     is_active: bool | None = strawberry.UNSET
-
-
-UserPayload = payload("UserPayload", user=UserType)
 
 
 @strawberry.input
@@ -321,9 +298,6 @@ class GrantRoleInput:
     school_id: relay.GlobalID | None = None
 
 
-RoleAssignmentPayload = payload("RoleAssignmentPayload", role_assignment=RoleAssignmentType)
-
-
 @strawberry.input
 class CreateApiClientInput:
     name: str
@@ -343,109 +317,88 @@ def _uuid_or_none(value: relay.GlobalID | None, type_name: str, field: str) -> u
     return parse_global_id(value, type_name, field=field) if value is not None else None
 
 
+async def _create_user(
+    session: AsyncSession, principal: Principal, input: CreateUserInput
+) -> schemas.UserPublic:
+    fields = present_fields(input, exclude=frozenset({"person_id", "roles"}))
+    fields["person_id"] = _uuid_or_none(input.person_id, "Person", "personId")
+    fields["roles"] = [
+        {"role": grant.role, "school_id": _uuid_or_none(grant.school_id, "School", "schoolId")}
+        for grant in (input.roles or [])
+    ]
+    return await service.create_user(session, principal, validate_input(schemas.UserCreate, fields))
+
+
+async def _reset_password(session: AsyncSession, principal: Principal, input: ResetUserPasswordInput) -> None:
+    user_id = parse_global_id(input.id, "User")
+    data = validate_input(schemas.PasswordReset, {"new_password": input.new_password})
+    await service.reset_password(session, principal, user_id, data.new_password)
+
+
+PersonPayload = payload("PersonPayload", person=PersonType)
+UserPayload = payload("UserPayload", user=UserType)
+RoleAssignmentPayload = payload("RoleAssignmentPayload", role_assignment=RoleAssignmentType)
+
 _PERSON = answer(PersonPayload, person=PersonType.from_model)
 _USER = answer(UserPayload, user=UserType.from_model)
+_DONE = answer(DonePayload, ok=lambda _: True)
+_API_CLIENT = answer(ApiClientPayload, api_client=ApiClientType.from_model)
+_NEW_API_CLIENT = answer_by(
+    ApiClientPayload,
+    lambda created: {"api_client": ApiClientType.from_model(created), "client_secret": created.client_secret},
+)
 
 
 @strawberry.type
 class IdentityMutation:
     create_person = mutation(
         "Add a person to your district.",
-        create(CreatePersonInput, _PERSON, service.create_person, PersonCreate),
+        create(CreatePersonInput, _PERSON, service.create_person, schemas.PersonCreate),
     )
 
     update_person = mutation(
-        "Change a person.", change(UpdatePersonInput, _PERSON, service.update_person, PersonUpdate)
+        "Change a person.", change(UpdatePersonInput, _PERSON, service.update_person, schemas.PersonUpdate)
     )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create an account (district admins).")
-    async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> UserPayload:
-        async def work(session: AsyncSession) -> UserPayload:
-            fields = present_fields(input, exclude=frozenset({"person_id", "roles"}))
-            fields["person_id"] = _uuid_or_none(input.person_id, "Person", "personId")
-            fields["roles"] = [
-                {"role": grant.role, "school_id": _uuid_or_none(grant.school_id, "School", "schoolId")}
-                for grant in (input.roles or [])
-            ]
-            data = validate_input(UserCreate, fields)
-            user = await service.create_user(session, info.context.principal, data)
-            return UserPayload(user=UserType.from_model(user))
-
-        return await run_mutation(info.context, work, lambda errors: UserPayload(user_errors=errors))
+    create_user = mutation_by("Create an account (district admins).", CreateUserInput, _USER, _create_user)
 
     update_user = mutation(
-        "Change or deactivate an account.", change(UpdateUserInput, _USER, service.update_user, UserUpdate)
+        "Change or deactivate an account.",
+        change(UpdateUserInput, _USER, service.update_user, schemas.UserUpdate),
     )
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Set an account's password (admins).")
-    async def reset_user_password(
-        self, info: Info[Context, None], input: ResetUserPasswordInput
-    ) -> DonePayload:
-        async def work(session: AsyncSession) -> DonePayload:
-            user_id = parse_global_id(input.id, "User")
-            data = validate_input(PasswordReset, {"new_password": input.new_password})
-            await service.reset_password(session, info.context.principal, user_id, data.new_password)
-            return DonePayload(ok=True)
-
-        return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))
+    reset_user_password = mutation_by(
+        "Set an account's password (admins).", ResetUserPasswordInput, _DONE, _reset_password
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Change your own password.")
     async def change_my_password(
         self, info: Info[Context, None], input: ChangeMyPasswordInput
     ) -> DonePayload:
-        async def work(session: AsyncSession) -> DonePayload:
-            data = validate_input(PasswordChange, present_fields(input))
-            attempt = password_attempt(info.context.request)
-            await service.change_own_password(session, info.context.principal, data, attempt)
-            return DonePayload(ok=True)
-
-        return await run_mutation(info.context, work, lambda errors: DonePayload(user_errors=errors))
-
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Grant a role (admins).")
-    async def grant_role(self, info: Info[Context, None], input: GrantRoleInput) -> RoleAssignmentPayload:
-        async def work(session: AsyncSession) -> RoleAssignmentPayload:
-            data = RoleAssignmentCreate(
-                user_id=parse_global_id(input.user_id, "User", field="userId"),
-                role=input.role,
-                school_id=_uuid_or_none(input.school_id, "School", "schoolId"),
-            )
-            assignment = await service.grant_role(session, info.context.principal, data)
-            return RoleAssignmentPayload(role_assignment=RoleAssignmentType.from_model(assignment))
-
-        return await run_mutation(
-            info.context, work, lambda errors: RoleAssignmentPayload(user_errors=errors)
+        attempt = password_attempt(info.context.request)
+        return await mutate(
+            info, _DONE, service.change_own_password, fields(schemas.PasswordChange, input), attempt
         )
+
+    grant_role = mutation(
+        "Grant a role (admins).",
+        create(
+            GrantRoleInput,
+            answer(RoleAssignmentPayload, role_assignment=RoleAssignmentType.from_model),
+            service.grant_role,
+            schemas.RoleAssignmentCreate,
+        ).ids(user_id="User", school_id="School"),
+    )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Take a role away (admins).")
     async def revoke_role(self, info: Info[Context, None], id: relay.GlobalID) -> DonePayload:
-        async def work(session: AsyncSession) -> DonePayload:
-            await service.revoke_role(session, info.context.principal, parse_global_id(id, "RoleAssignment"))
-            return DonePayload(ok=True)
+        return await mutate_arguments(info, _DONE, service.revoke_role, Id(id, "RoleAssignment"))
 
-        return await run_mutation(info.context, work, answer(DonePayload).failed, under=None)
-
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Register an integrator; the secret is in this answer only.",
+    create_api_client = mutation(
+        "Register an integrator; the secret is in this answer only.",
+        create(CreateApiClientInput, _NEW_API_CLIENT, service.create_api_client, schemas.ApiClientCreate),
     )
-    async def create_api_client(
-        self, info: Info[Context, None], input: CreateApiClientInput
-    ) -> ApiClientPayload:
-        async def work(session: AsyncSession) -> ApiClientPayload:
-            data = validate_input(ApiClientCreate, present_fields(input))
-            created = await service.create_api_client(session, info.context.principal, data)
-            return ApiClientPayload(
-                api_client=ApiClientType.from_model(created), client_secret=created.client_secret
-            )
-
-        return await run_mutation(info.context, work, lambda errors: ApiClientPayload(user_errors=errors))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Revoke an integrator (idempotent).")
     async def revoke_api_client(self, info: Info[Context, None], id: relay.GlobalID) -> ApiClientPayload:
-        async def work(session: AsyncSession) -> ApiClientPayload:
-            client = await service.revoke_api_client(
-                session, info.context.principal, parse_global_id(id, "ApiClient")
-            )
-            return ApiClientPayload(api_client=ApiClientType.from_model(client))
-
-        return await run_mutation(info.context, work, answer(ApiClientPayload).failed, under=None)
+        return await mutate_arguments(info, _API_CLIENT, service.revoke_api_client, Id(id, "ApiClient"))

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -32,6 +31,7 @@ from app.graphql.kit import (
     id_arg,
     id_input,
     listing,
+    literal_enum,
     mutation,
     node_resolver,
     one,
@@ -42,94 +42,38 @@ from app.graphql.kit import (
     version_field,
 )
 from app.graphql.loaders import by_id, load_nodes, narrowed_page_loader, page_per_parent, parts_by_id
-from app.graphql.relay import (
-    Connection,
-    actor_global_id,
-    node_uuid,
-    page_request,
-)
+from app.graphql.relay import Connection, actor_global_id, node_uuid, page_request
 from app.identity.graphql import person_field
-from app.initiatives import service
-from app.initiatives.models import (
-    CapacityCategory,
-    CapacityItem,
-    CapacityStatus,
-    Direction,
-    Indicator,
-    IndicatorKind,
-    Initiative,
-    InitiativeStakeholder,
-    ParticipationLevel,
-    Stage,
-    StageChange,
-    Stakeholder,
-    StakeholderCategory,
-    Stance,
-    StanceChange,
-)
-from app.initiatives.schemas import (
-    AuthorizingEnvironmentMap,
-    CapacityItemCreate,
-    CapacityItemUpdate,
-    CornerScore,
-    Finding,
-    IndicatorCreate,
-    IndicatorUpdate,
-    InitiativeCreate,
-    InitiativeUpdate,
-    MapEntry,
-    PlacementCreate,
-    PlacementUpdate,
-    StakeholderCreate,
-    StakeholderUpdate,
-    TriangleDiagnosis,
-)
+from app.initiatives import models, schemas, service
 from app.tenancy.graphql import SchoolType, school_by_id
 
 if TYPE_CHECKING:
     from app.engagement.graphql import ActivityType
     from app.monitoring.graphql import IndicatorStatusReportType, MeasurementType
 
-StageEnum = strawberry.enum(Stage, name="Stage")
-IndicatorKindEnum = strawberry.enum(IndicatorKind, name="IndicatorKind")
-DirectionEnum = strawberry.enum(Direction, name="Direction")
-CapacityCategoryEnum = strawberry.enum(CapacityCategory, name="CapacityCategory")
-CapacityStatusEnum = strawberry.enum(CapacityStatus, name="CapacityStatus")
-StakeholderCategoryEnum = strawberry.enum(StakeholderCategory, name="StakeholderCategory")
-StanceEnum = strawberry.enum(Stance, name="Stance")
-ParticipationLevelEnum = strawberry.enum(ParticipationLevel, name="ParticipationLevel")
+StageEnum = strawberry.enum(models.Stage, name="Stage")
+IndicatorKindEnum = strawberry.enum(models.IndicatorKind, name="IndicatorKind")
+DirectionEnum = strawberry.enum(models.Direction, name="Direction")
+CapacityCategoryEnum = strawberry.enum(models.CapacityCategory, name="CapacityCategory")
+CapacityStatusEnum = strawberry.enum(models.CapacityStatus, name="CapacityStatus")
+StakeholderCategoryEnum = strawberry.enum(models.StakeholderCategory, name="StakeholderCategory")
+StanceEnum = strawberry.enum(models.Stance, name="Stance")
+ParticipationLevelEnum = strawberry.enum(models.ParticipationLevel, name="ParticipationLevel")
 
 
 # The diagnosis speaks in string literals (`schemas.Corner` and friends); GraphQL clients get enums.
-@strawberry.enum(name="Corner", description="A corner of the strategic triangle.")
-class CornerEnum(StrEnum):
-    PUBLIC_VALUE = "public_value"
-    CAPACITY = "capacity"
-    LEGITIMACY = "legitimacy"
-
-
-@strawberry.enum(name="Severity", description="`CREDIT` findings add to a corner; the others take away.")
-class SeverityEnum(StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-    CREDIT = "credit"
-
-
-@strawberry.enum(name="Quadrant", description="A cell of the power/interest grid.")
-class QuadrantEnum(StrEnum):
-    KEY_PLAYERS = "key_players"
-    KEEP_SATISFIED = "keep_satisfied"
-    KEEP_INFORMED = "keep_informed"
-    MONITOR = "monitor"
-
+CornerEnum = literal_enum(schemas.Corner, "Corner", "A corner of the strategic triangle.")
+SeverityEnum = literal_enum(
+    schemas.Severity, "Severity", "`CREDIT` findings add to a corner; the others take away."
+)
+QuadrantEnum = literal_enum(schemas.Quadrant, "Quadrant", "A cell of the power/interest grid.")
 
 initiative_by_id = by_id(service.initiatives_by_id)
 stakeholder_by_id = by_id(service.stakeholders_by_id)
 capacity_item_by_id = by_id(service.capacity_items_by_id)
 placement_by_id = by_id(service.placements_by_id)
-stage_change_by_id = parts_by_id(StageChange, "initiative_id", service.initiatives_by_id)
-stance_change_by_id = parts_by_id(StanceChange, "initiative_stakeholder_id", service.placements_by_id)
+stage_change_by_id = parts_by_id(models.StageChange, "initiative_id", service.initiatives_by_id)
+stance_change_by_id = parts_by_id(models.StanceChange, "initiative_stakeholder_id", service.placements_by_id)
 measures_by_initiative = page_per_parent(service.measures_of_initiatives)
 capacity_by_initiative = page_per_parent(service.capacity_of_initiatives)
 placements_by_initiative = page_per_parent(service.placements_of_initiatives)
@@ -140,7 +84,7 @@ stage_history_by_initiative = page_per_parent(service.stage_history_of_initiativ
 # --- types -------------------------------------------------------------------------------------------
 
 
-@converter(Indicator, ids={"initiative_id": "Initiative", "school_id": "School"})
+@converter(models.Indicator, ids={"initiative_id": "Initiative", "school_id": "School"})
 @strawberry.type(name="Indicator", description="A measure of an initiative's public value.")
 class IndicatorType(relay.Node):
     id: relay.NodeID[str]
@@ -212,7 +156,7 @@ class IndicatorType(relay.Node):
         return await load_nodes(info, "indicator_by_id", by_id(readable_indicators), node_ids, cls.from_model)
 
 
-@converter(CapacityItem, ids={"initiative_id": "Initiative", "owner_person_id": "Person"})
+@converter(models.CapacityItem, ids={"initiative_id": "Initiative", "owner_person_id": "Person"})
 @strawberry.type(
     name="CapacityItem", description="Something the initiative needs in order to deliver, and how far it is."
 )
@@ -232,7 +176,9 @@ class CapacityItemType(relay.Node):
 
 
 @converter(
-    Stakeholder, ids={"district_id": "District", "person_id": "Person"}, tags=lambda row: list(row.tags)
+    models.Stakeholder,
+    ids={"district_id": "District", "person_id": "Person"},
+    tags=lambda row: list(row.tags),
 )
 @strawberry.type(
     name="Stakeholder",
@@ -262,7 +208,8 @@ class StakeholderType(relay.Node):
 
 
 @converter(
-    StageChange, changed_by_global_id=lambda row: actor_global_id(row.changed_by_kind, row.changed_by_id)
+    models.StageChange,
+    changed_by_global_id=lambda row: actor_global_id(row.changed_by_kind, row.changed_by_id),
 )
 @strawberry.type(
     name="StageChange",
@@ -289,7 +236,7 @@ class StageChangeType(relay.Node):
 
 
 @converter(
-    StanceChange,
+    models.StanceChange,
     ids={"activity_global_id": ("Activity", "activity_id")},
     recorded_by_global_id=lambda row: actor_global_id(row.recorded_by_kind, row.recorded_by_id),
 )
@@ -322,7 +269,7 @@ class StanceChangeType(relay.Node):
 
 
 @converter(
-    InitiativeStakeholder,
+    models.InitiativeStakeholder,
     ids={"initiative_id": "Initiative", "stakeholder_id": "Stakeholder"},
     stakeholder_uuid="row.stakeholder_id",
     initiative_uuid="row.initiative_id",
@@ -383,7 +330,7 @@ SUBJECT_TYPES: dict[str, str] = {
 
 
 @converter(
-    Finding,
+    schemas.Finding,
     corner=lambda row: CornerEnum(row.corner),
     severity=lambda row: SeverityEnum(row.severity),
     subjects=lambda row: list(row.subjects),
@@ -406,7 +353,7 @@ class TriangleFinding:
 
 
 @converter(
-    CornerScore,
+    schemas.CornerScore,
     corner=lambda row: CornerEnum(row.corner),
     findings=lambda row: [TriangleFinding.from_model(f) for f in row.findings],
 )
@@ -418,7 +365,7 @@ class TriangleCorner:
 
 
 @converter(
-    TriangleDiagnosis,
+    schemas.TriangleDiagnosis,
     corners=lambda row: [TriangleCorner.from_model(c) for c in row.corners],
     weakest=lambda row: CornerEnum(row.weakest),
 )
@@ -429,7 +376,7 @@ class TriangleDiagnosisType:
 
 
 @converter(
-    MapEntry,
+    schemas.MapEntry,
     ids={"placement_id": "InitiativeStakeholder"},
     stakeholder=lambda row: StakeholderType.from_model(row.stakeholder),
     quadrant=lambda row: QuadrantEnum(row.quadrant),
@@ -470,7 +417,7 @@ class AuthorizingEnvironment:
     stance_counts: list[StanceCount] = strawberry.field(description="Every stance, opposed to champion.")
 
     @classmethod
-    def from_schema(cls, environment: AuthorizingEnvironmentMap) -> AuthorizingEnvironment:
+    def from_schema(cls, environment: schemas.AuthorizingEnvironmentMap) -> AuthorizingEnvironment:
         cells = {
             quadrant: [AuthorizingEnvironmentEntry.from_model(entry) for entry in entries]
             for quadrant, entries in environment.quadrants.items()
@@ -484,13 +431,13 @@ class AuthorizingEnvironment:
             ),
             stance_counts=[
                 StanceCount(stance=stance, count=environment.stance_counts.get(stance, 0))
-                for stance in Stance
+                for stance in models.Stance
             ],
         )
 
 
 @converter(
-    Initiative,
+    models.Initiative,
     ids={"district_id": "District", "school_id": "School", "owner_person_id": "Person"},
     school_uuid="row.school_id",
 )
@@ -594,10 +541,7 @@ class InitiativeType(relay.Node):
         metadata=cost(2_500),
     )
     async def authorizing_environment(self, info: Info[Context, None]) -> AuthorizingEnvironment | None:
-        async with info.context.session() as session:
-            environment = await service.authorizing_environment(
-                session, info.context.principal, self.database_id
-            )
+        environment = await read(info, service.authorizing_environment, self.database_id)
         return AuthorizingEnvironment.from_schema(environment)
 
     resolve_nodes = node_resolver("initiative_by_id", initiative_by_id)
@@ -674,9 +618,6 @@ class UpdateInitiativeInput:
     published: bool | None = strawberry.UNSET
 
 
-InitiativePayload = payload("InitiativePayload", initiative=InitiativeType)
-
-
 @strawberry.input(description="A new measure of an initiative's public value.")
 class AddMeasureInput:
     initiative_id: relay.GlobalID
@@ -706,12 +647,6 @@ class UpdateMeasureInput:
     feedback_measure: str | None = strawberry.UNSET
 
 
-RemoveMeasureInput = id_input("RemoveMeasureInput")
-
-
-MeasurePayload = payload("MeasurePayload", measure=IndicatorType)
-
-
 @strawberry.input(description="Something the initiative needs in order to deliver.")
 class AddCapacityItemInput:
     initiative_id: relay.GlobalID
@@ -725,12 +660,6 @@ class AddCapacityItemInput:
 @changes_of(AddCapacityItemInput, exclude={"initiative_id"})
 class UpdateCapacityItemInput:
     pass
-
-
-RemoveCapacityItemInput = id_input("RemoveCapacityItemInput")
-
-
-CapacityItemPayload = payload("CapacityItemPayload", capacity_item=CapacityItemType)
 
 
 @strawberry.input(description="A new member of the district's authorizing environment.")
@@ -753,9 +682,6 @@ class UpdateStakeholderInput:
     pass
 
 
-StakeholderPayload = payload("StakeholderPayload", stakeholder=StakeholderType)
-
-
 @strawberry.input(
     description="Place a stakeholder of the district in an initiative's authorizing environment."
 )
@@ -773,24 +699,24 @@ class PlaceStakeholderInput:
 
 
 @strawberry.input(description="Changes to a placement; a new stance is added to its history.")
+@changes_of(PlaceStakeholderInput, exclude={"initiative_id", "stakeholder_id"})
 class UpdatePlacementInput:
-    id: relay.GlobalID
-    expected_version: int | None = version_field()
     power: int | None = strawberry.UNSET
     interest: int | None = strawberry.UNSET
-    stance: StanceEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    participation_level: ParticipationLevelEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    key_authorizer: bool | None = strawberry.UNSET
     evidence: str | None = strawberry.field(
         default=strawberry.UNSET, description="With a new stance only: what it is based on."
     )
 
 
+RemoveMeasureInput = id_input("RemoveMeasureInput")
+RemoveCapacityItemInput = id_input("RemoveCapacityItemInput")
 RemovePlacementInput = id_input("RemovePlacementInput")
 
-
+InitiativePayload = payload("InitiativePayload", initiative=InitiativeType)
+MeasurePayload = payload("MeasurePayload", measure=IndicatorType)
+CapacityItemPayload = payload("CapacityItemPayload", capacity_item=CapacityItemType)
+StakeholderPayload = payload("StakeholderPayload", stakeholder=StakeholderType)
 PlacementPayload = payload("PlacementPayload", placement=PlacementType)
-
 
 _INITIATIVE = answer(InitiativePayload, initiative=InitiativeType.from_model)
 _MEASURE = answer(MeasurePayload, measure=IndicatorType.from_model)
@@ -804,25 +730,28 @@ _OWNER = ref("owner_person_id", "Person")
 class InitiativesMutation:
     create_initiative = mutation(
         "Start an initiative: the district's (no schoolId) or one school's.",
-        create(CreateInitiativeInput, _INITIATIVE, service.create_initiative, InitiativeCreate).ids(
+        create(CreateInitiativeInput, _INITIATIVE, service.create_initiative, schemas.InitiativeCreate).ids(
             _OWNER, school_id="School"
         ),
     )
 
     update_initiative = mutation(
         "Change an initiative, its stage included; send `expectedVersion` to refuse stale writes.",
-        change(UpdateInitiativeInput, _INITIATIVE, service.update_initiative, InitiativeUpdate).ids(_OWNER),
+        change(UpdateInitiativeInput, _INITIATIVE, service.update_initiative, schemas.InitiativeUpdate).ids(
+            _OWNER
+        ),
     )
 
     add_measure = mutation(
         "Add a measure of the public value.",
-        create(AddMeasureInput, _MEASURE, service.add_measure, IndicatorCreate).under(
+        create(AddMeasureInput, _MEASURE, service.add_measure, schemas.IndicatorCreate).under(
             "initiative_id", "Initiative"
         ),
     )
 
     update_measure = mutation(
-        "Change a measure.", change(UpdateMeasureInput, _MEASURE, service.update_measure, IndicatorUpdate)
+        "Change a measure.",
+        change(UpdateMeasureInput, _MEASURE, service.update_measure, schemas.IndicatorUpdate),
     )
 
     remove_measure = mutation(
@@ -831,16 +760,16 @@ class InitiativesMutation:
 
     add_capacity_item = mutation(
         "Add something the initiative needs.",
-        create(AddCapacityItemInput, _CAPACITY_ITEM, service.add_capacity_item, CapacityItemCreate)
+        create(AddCapacityItemInput, _CAPACITY_ITEM, service.add_capacity_item, schemas.CapacityItemCreate)
         .under("initiative_id", "Initiative")
         .ids(_OWNER),
     )
 
     update_capacity_item = mutation(
         "Change a capacity item.",
-        change(UpdateCapacityItemInput, _CAPACITY_ITEM, service.update_capacity_item, CapacityItemUpdate).ids(
-            _OWNER
-        ),
+        change(
+            UpdateCapacityItemInput, _CAPACITY_ITEM, service.update_capacity_item, schemas.CapacityItemUpdate
+        ).ids(_OWNER),
     )
 
     remove_capacity_item = mutation(
@@ -850,29 +779,29 @@ class InitiativesMutation:
 
     create_stakeholder = mutation(
         "Add a member of the district's authorizing environment.",
-        create(CreateStakeholderInput, _STAKEHOLDER, service.create_stakeholder, StakeholderCreate).ids(
-            person_id="Person"
-        ),
+        create(
+            CreateStakeholderInput, _STAKEHOLDER, service.create_stakeholder, schemas.StakeholderCreate
+        ).ids(person_id="Person"),
     )
 
     update_stakeholder = mutation(
         "Change a stakeholder.",
-        change(UpdateStakeholderInput, _STAKEHOLDER, service.update_stakeholder, StakeholderUpdate).ids(
-            person_id="Person"
-        ),
+        change(
+            UpdateStakeholderInput, _STAKEHOLDER, service.update_stakeholder, schemas.StakeholderUpdate
+        ).ids(person_id="Person"),
     )
 
     place_stakeholder = mutation(
         "Place a stakeholder in an initiative's authorizing environment; the stance opens its "
         "stance history.",
-        create(PlaceStakeholderInput, _PLACEMENT, service.place_stakeholder, PlacementCreate)
+        create(PlaceStakeholderInput, _PLACEMENT, service.place_stakeholder, schemas.PlacementCreate)
         .under("initiative_id", "Initiative")
         .ids(stakeholder_id="Stakeholder"),
     )
 
     update_placement = mutation(
         "Change a stakeholder's place; a new stance goes into its history with the evidence.",
-        change(UpdatePlacementInput, _PLACEMENT, service.update_placement, PlacementUpdate),
+        change(UpdatePlacementInput, _PLACEMENT, service.update_placement, schemas.PlacementUpdate),
     )
 
     remove_placement = mutation(

@@ -19,13 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
-from app.core.errors import NotFound
+from app.auth.principal import Principal
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
-from app.graphql.errors import run_mutation, validate_input
 from app.graphql.kit import (
+    answer,
+    answer_by,
     converter,
+    create,
+    id_arg,
     id_input,
+    lookup,
+    mutate,
     mutation,
     node_resolver,
     payload,
@@ -33,58 +38,42 @@ from app.graphql.kit import (
 )
 from app.graphql.loaders import by_id
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import node_uuid, parse_global_id, present_fields
-from app.initiatives.graphql import (
-    IndicatorType,
-)
-from app.monitoring import dashboard, measurements
+from app.graphql.relay import node_uuid
+from app.initiatives.graphql import IndicatorType
+from app.monitoring import dashboard, measurements, schemas, signals
 from app.monitoring.models import Measurement
-from app.monitoring.schemas import (
-    BulkResult,
-    IndicatorStatusPublic,
-    MeasurementCreate,
-    RecordOutcome,
-    RunChartPublic,
-    SeriesPoint,
-    SignalPublic,
-)
-from app.monitoring.signals import (
-    BaselineSource,
-    IndicatorStatus,
-    RuleOutcome,
-    RunChartRule,
-    RunChartRuleSet,
-    SignalSide,
-    StatusBasis,
-)
 from app.plans.graphql import ActionStepType, GoalType, PlanType, ReviewCheckpointType, goal_indicator_by_id
 from app.practice.graphql import FeedbackCellType, WalkthroughSummaryType
 
 IndicatorStatusEnum = strawberry.enum(
-    IndicatorStatus,
+    signals.IndicatorStatus,
     name="IndicatorStatus",
     description="ON_TRACK, AT_RISK (short of the path by at most 10% of the baseline-to-target "
     "distance), OFF_TRACK, or NO_DATA.",
 )
 StatusBasisEnum = strawberry.enum(
-    StatusBasis,
+    signals.StatusBasis,
     name="StatusBasis",
     description="TRAJECTORY: the path from baseline to target by the target date; DIRECTION: no target "
     "date or value, judged against the baseline; LEVEL: a level to maintain; NONE: not judged.",
 )
-BaselineSourceEnum = strawberry.enum(BaselineSource, name="BaselineSource")
+BaselineSourceEnum = strawberry.enum(signals.BaselineSource, name="BaselineSource")
 RunChartRuleSetEnum = strawberry.enum(
-    RunChartRuleSet, name="RunChartRuleSet", description="IHI (Provost & Murray) or ANHOEJ (Anhøj & Olesen)."
+    signals.RunChartRuleSet,
+    name="RunChartRuleSet",
+    description="IHI (Provost & Murray) or ANHOEJ (Anhøj & Olesen).",
 )
-RunChartRuleEnum = strawberry.enum(RunChartRule, name="RunChartRule")
+RunChartRuleEnum = strawberry.enum(signals.RunChartRule, name="RunChartRule")
 RuleOutcomeEnum = strawberry.enum(
-    RuleOutcome, name="RuleOutcome", description="INSUFFICIENT_DATA: the series is too short for the rule."
+    signals.RuleOutcome,
+    name="RuleOutcome",
+    description="INSUFFICIENT_DATA: the series is too short for the rule.",
 )
 SignalSideEnum = strawberry.enum(
-    SignalSide, name="SignalSide", description="ABOVE / BELOW the median (runs), UP / DOWN (trends)."
+    signals.SignalSide, name="SignalSide", description="ABOVE / BELOW the median (runs), UP / DOWN (trends)."
 )
 MeasurementOutcomeEnum = strawberry.enum(
-    RecordOutcome,
+    schemas.RecordOutcome,
     name="MeasurementOutcome",
     description="What recording did: CREATED, or for a key already stored UPDATED or UNCHANGED.",
 )
@@ -126,7 +115,7 @@ class MeasurementType(relay.Node):
     resolve_nodes = node_resolver("measurement_by_id", measurement_by_id)
 
 
-@converter(SeriesPoint)
+@converter(schemas.SeriesPoint)
 @strawberry.type(name="SeriesPoint", description="A dated value of an indicator's series.")
 class SeriesPointType:
     measured_on: date
@@ -143,7 +132,7 @@ class SignalPointType:
 
 
 @converter(
-    SignalPublic,
+    schemas.SignalPublic,
     points=lambda row: [SignalPointType.from_model(p) for p in row.points],
 )
 @strawberry.type(
@@ -171,7 +160,7 @@ class RunChartRuleResultType:
 
 
 @converter(
-    RunChartPublic,
+    schemas.RunChartPublic,
     rules=lambda row: [RunChartRuleResultType(**r.model_dump()) for r in row.rules],
     signals=lambda row: [RunChartSignalType.from_model(s) for s in row.signals],
 )
@@ -188,7 +177,7 @@ class RunChartType:
 
 
 @converter(
-    IndicatorStatusPublic,
+    schemas.IndicatorStatusPublic,
     ids={"indicator_id": "Indicator", "school_id": "School"},
     latest=lambda row: SeriesPointType.from_model(row.latest),
     baseline=lambda row: SeriesPointType.from_model(row.baseline),
@@ -218,6 +207,12 @@ class IndicatorStatusReportType:
     run_chart: RunChartType
 
 
+@converter(
+    goal=lambda row: GoalType.from_row(row.goal, row.indicator),
+    indicator=lambda row: IndicatorType.from_model(row.indicator),
+    status=lambda row: IndicatorStatusReportType.from_model(row.status),
+    feedback=lambda row: [FeedbackCellType.from_model(c) for c in row.feedback],
+)
 @strawberry.type(name="GoalDashboard", description="A goal, its indicator and where the indicator stands.")
 class GoalDashboardType:
     goal: GoalType
@@ -235,6 +230,18 @@ class DashboardInputsType:
     items: list[InputType] = strawberry.field(description="Those you may see with their contributor.")
 
 
+@converter(
+    dashboard.DashboardView,
+    plan=lambda row: PlanType.from_model(row.plan),
+    goals=lambda row: [GoalDashboardType.from_model(g) for g in row.goals],
+    overdue_action_steps=lambda row: [ActionStepType.from_model(s) for s in row.overdue_steps],
+    overdue_checkpoints=lambda row: [ReviewCheckpointType.from_model(c) for c in row.overdue_checkpoints],
+    due_checkpoints=lambda row: [ReviewCheckpointType.from_model(c) for c in row.due_checkpoints],
+    latest_walkthrough=lambda row: WalkthroughSummaryType.from_model(row.walkthrough),
+    open_inputs=lambda row: DashboardInputsType(
+        count=row.open_input_count, items=[InputType.from_model(i) for i in row.open_inputs]
+    ),
+)
 @strawberry.type(
     name="PlanDashboard",
     description="A plan at a glance: goals with their indicators' status and signals, overdue action steps, "
@@ -251,31 +258,6 @@ class PlanDashboardType:
         description="Null when the plan has no walkthrough you may read."
     )
     open_inputs: DashboardInputsType
-
-    @classmethod
-    def from_view(cls, view: dashboard.DashboardView) -> PlanDashboardType:
-        return cls(
-            plan=PlanType.from_model(view.plan),
-            as_of=view.as_of,
-            goals=[
-                GoalDashboardType(
-                    goal=GoalType.from_row(g.goal, g.indicator),
-                    indicator=IndicatorType.from_model(g.indicator),
-                    status=IndicatorStatusReportType.from_model(g.status),  # type: ignore[arg-type]
-                    feedback=[FeedbackCellType.from_model(c) for c in g.feedback],
-                )
-                for g in view.goals
-            ],
-            overdue_action_steps=[ActionStepType.from_model(s) for s in view.overdue_steps],
-            overdue_checkpoints=[ReviewCheckpointType.from_model(c) for c in view.overdue_checkpoints],
-            due_checkpoints=[ReviewCheckpointType.from_model(c) for c in view.due_checkpoints],
-            latest_walkthrough=WalkthroughSummaryType.from_model(view.walkthrough)
-            if view.walkthrough
-            else None,
-            open_inputs=DashboardInputsType(
-                count=view.open_input_count, items=[InputType.from_model(i) for i in view.open_inputs]
-            ),
-        )
 
 
 @converter(ids={"measurement_id": ("Measurement", "id")})
@@ -297,7 +279,7 @@ class MeasurementRowErrorType:
 
 
 @converter(
-    BulkResult,
+    schemas.BulkResult,
     items=lambda row: [RecordedMeasurementType.from_model(i) for i in row.items],
     errors=lambda row: [MeasurementRowErrorType.from_model(e) for e in row.errors],
 )
@@ -317,59 +299,34 @@ class MeasurementBatchResultType:
 
 @strawberry.type
 class MonitoringQuery:
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="One indicator by its global id, for whoever may read the initiative or plan it "
-        "measures; null if it is not there for you.",
+    indicator = lookup(
+        "One indicator by its global id, for whoever may read the initiative or plan it measures; null if "
+        "it is not there for you.",
+        IndicatorType,
+        measurements.get_indicator,
+        IndicatorType.from_model,
+        node="Indicator",
     )
-    async def indicator(self, info: Info[Context, None], id: relay.GlobalID) -> IndicatorType | None:
-        indicator_id = node_uuid(id, "Indicator")
-        if indicator_id is None:
-            return None
-        async with info.context.session() as session:
-            try:
-                indicator = await measurements.get_indicator(session, info.context.principal, indicator_id)
-            except NotFound:
-                return None
-        return IndicatorType.from_model(indicator)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="Where an indicator stands and what its run chart signals: its own series, or one "
-        "school's with `schoolId`. Null if the indicator is not there for you.",
+    indicator_status = lookup(
+        "Where an indicator stands and what its run chart signals: its own series, or one school's with "
+        "`schoolId`. Null if the indicator is not there for you.",
+        IndicatorStatusReportType,
+        measurements.indicator_status,
+        IndicatorStatusReportType.from_model,
+        node="Indicator",
+        id_name="indicator_id",
+        school_id=id_arg("School"),
     )
-    async def indicator_status(
-        self, info: Info[Context, None], indicator_id: relay.GlobalID, school_id: relay.GlobalID | None = None
-    ) -> IndicatorStatusReportType | None:
-        target = node_uuid(indicator_id, "Indicator")
-        if target is None:
-            return None
-        school = parse_global_id(school_id, "School", field="schoolId") if school_id is not None else None
-        async with info.context.session() as session:
-            try:
-                report = await measurements.indicator_status(
-                    session, info.context.principal, target, school_id=school
-                )
-            except NotFound:
-                return None
-        return IndicatorStatusReportType.from_model(report)
 
-    @strawberry.field(
-        permission_classes=AUTHENTICATED,
-        description="A plan at a glance, in one call; null if the plan is not there for you.",
+    plan_dashboard = lookup(
+        "A plan at a glance, in one call; null if the plan is not there for you.",
+        PlanDashboardType,
+        dashboard.dashboard_view,
+        PlanDashboardType.from_model,
+        node="Plan",
+        id_name="plan_id",
     )
-    async def plan_dashboard(
-        self, info: Info[Context, None], plan_id: relay.GlobalID
-    ) -> PlanDashboardType | None:
-        target = node_uuid(plan_id, "Plan")
-        if target is None:
-            return None
-        async with info.context.session() as session:
-            try:
-                view = await dashboard.dashboard_view(session, info.context.principal, target)
-            except NotFound:
-                return None
-        return PlanDashboardType.from_view(view)
 
 
 # --- mutations --------------------------------------------------------------------------------------
@@ -425,33 +382,34 @@ def _row(row: RecordMeasurementInput) -> dict[str, Any]:
     return fields
 
 
+_RECORDED = answer_by(
+    RecordMeasurementPayload,
+    lambda recorded: {
+        "measurement": MeasurementType.from_model(recorded.measurement),
+        "outcome": recorded.outcome,
+    },
+)
+
+_BATCH = answer(RecordMeasurementsPayload, result=MeasurementBatchResultType.from_model)
+
+
+async def _record_rows(
+    session: AsyncSession, principal: Principal, input: RecordMeasurementsInput
+) -> schemas.BulkResult:
+    rows = [_row(row) for row in input.measurements]
+    return await measurements.record_measurements(session, principal, rows, partial=input.partial)
+
+
 @strawberry.type
 class MonitoringMutation:
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Record a value of an indicator (leaders and coaches within their reach, monitoring "
+    record_measurement = mutation(
+        "Record a value of an indicator (leaders and coaches within their reach, monitoring "
         "integrations). With a key used before for this indicator nothing is added: the outcome says "
         "UNCHANGED or UPDATED.",
+        create(RecordMeasurementInput, _RECORDED, measurements.record_measurement, schemas.MeasurementCreate)
+        .under("indicator_id", "Indicator")
+        .ids(school_id="School"),
     )
-    async def record_measurement(
-        self, info: Info[Context, None], input: RecordMeasurementInput
-    ) -> RecordMeasurementPayload:
-        async def work(session: AsyncSession) -> RecordMeasurementPayload:
-            indicator_id = parse_global_id(input.indicator_id, "Indicator", field="indicatorId")
-            fields = present_fields(input, exclude=frozenset({"indicator_id", "school_id"}))
-            if input.school_id is not strawberry.UNSET and input.school_id is not None:
-                fields["school_id"] = parse_global_id(input.school_id, "School", field="schoolId")
-            data = validate_input(MeasurementCreate, fields)
-            recorded = await measurements.record_measurement(
-                session, info.context.principal, indicator_id, data
-            )
-            return RecordMeasurementPayload(
-                measurement=MeasurementType.from_model(recorded.measurement), outcome=recorded.outcome
-            )
-
-        return await run_mutation(
-            info.context, work, lambda errors: RecordMeasurementPayload(user_errors=errors)
-        )
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -462,16 +420,7 @@ class MonitoringMutation:
     async def record_measurements(
         self, info: Info[Context, None], input: RecordMeasurementsInput
     ) -> RecordMeasurementsPayload:
-        async def work(session: AsyncSession) -> RecordMeasurementsPayload:
-            rows = [_row(row) for row in input.measurements]
-            result = await measurements.record_measurements(
-                session, info.context.principal, rows, partial=input.partial
-            )
-            return RecordMeasurementsPayload(result=MeasurementBatchResultType.from_model(result))
-
-        return await run_mutation(
-            info.context, work, lambda errors: RecordMeasurementsPayload(user_errors=errors)
-        )
+        return await mutate(info, _BATCH, _record_rows, input)
 
     remove_measurement = mutation(
         "Remove a measurement.",

@@ -5,14 +5,11 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from app.graphql.context import Context
-from app.graphql.errors import run_mutation, validate_input
-from app.graphql.kit import converter, payload, read
+from app.graphql.kit import answer, converter, create, mutation, payload, read
 from app.graphql.permissions import AUTHENTICATED
-from app.graphql.relay import present_fields
 from app.opendata import service
 from app.opendata.models import OpenDataSetting
 from app.opendata.schemas import OpenDataSettingUpdate
@@ -40,8 +37,7 @@ class OpenDataQuery:
         description="Your district's open-data choice; null until it was ever set. District admins.",
     )
     async def open_data_setting(self, info: Info[Context, None]) -> OpenDataSettingType | None:
-        row = await read(info, service.setting_of)
-        return OpenDataSettingType.from_model(row) if row is not None else None
+        return OpenDataSettingType.from_model(await read(info, service.setting_of))
 
 
 @strawberry.input
@@ -58,19 +54,13 @@ OpenDataSettingPayload = payload("OpenDataSettingPayload", setting=OpenDataSetti
 
 @strawberry.type
 class OpenDataMutation:
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Opt in to open data (or out): what the district published becomes readable by anyone "
-        "at `/open-data/{slug}/`. District admins.",
+    set_open_data_setting = mutation(
+        "Opt in to open data (or out): what the district published becomes readable by anyone at "
+        "`/open-data/{slug}/`. District admins.",
+        create(
+            SetOpenDataSettingInput,
+            answer(OpenDataSettingPayload, setting=OpenDataSettingType.from_model),
+            service.set_setting,
+            OpenDataSettingUpdate,
+        ),
     )
-    async def set_open_data_setting(
-        self, info: Info[Context, None], input: SetOpenDataSettingInput
-    ) -> OpenDataSettingPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> OpenDataSettingPayload:
-            data = validate_input(OpenDataSettingUpdate, present_fields(input))
-            row = await service.set_setting(session, principal, data)
-            return OpenDataSettingPayload(setting=OpenDataSettingType.from_model(row))
-
-        return await run_mutation(info.context, work, lambda e: OpenDataSettingPayload(user_errors=e))

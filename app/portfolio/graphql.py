@@ -10,13 +10,14 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.cost import cost
-from app.graphql.kit import read
+from app.graphql.kit import converter, read
 from app.graphql.permissions import AUTHENTICATED
 from app.plans.graphql import PlanType
 from app.portfolio import service
 from app.practice.graphql import WalkthroughSummaryType
 
 
+@converter(service.GoalCounts)
 @strawberry.type(name="PortfolioGoalCounts", description="A plan's goals by where their indicators stand.")
 class GoalCountsType:
     on_track: int
@@ -25,6 +26,17 @@ class GoalCountsType:
     no_data: int
 
 
+@converter(
+    service.PlanRow,
+    plan=lambda row: PlanType.from_model(row.plan),
+    school_id=lambda row: relay.GlobalID("School", str(row.plan.school_id)),
+    goals=lambda row: GoalCountsType.from_model(row.goals),
+    favourable_signals="row.signals_favourable",
+    unfavourable_signals="row.signals_unfavourable",
+    other_signals="row.signals_other",
+    overdue_action_steps="row.overdue_steps",
+    latest_walkthrough=lambda row: WalkthroughSummaryType.from_model(row.walkthrough),
+)
 @strawberry.type(name="PortfolioPlan", description="One school plan in the district portfolio.")
 class PortfolioPlanType:
     rank: int = strawberry.field(description="1 is the plan whose school needs help most.")
@@ -47,38 +59,12 @@ class PortfolioPlanType:
     latest_walkthrough: WalkthroughSummaryType | None
     attention: list[str] = strawberry.field(description="Why the plan is where it is in the order.")
 
-    @classmethod
-    def from_row(cls, row: service.PlanRow) -> PortfolioPlanType:
-        return cls(
-            rank=row.rank,
-            plan=PlanType.from_model(row.plan),
-            school_id=relay.GlobalID("School", str(row.plan.school_id)),
-            school_name=row.school_name,
-            progress=row.progress,
-            goals=GoalCountsType(
-                on_track=row.goals.on_track,
-                at_risk=row.goals.at_risk,
-                off_track=row.goals.off_track,
-                no_data=row.goals.no_data,
-            ),
-            favourable_signals=row.signals_favourable,
-            unfavourable_signals=row.signals_unfavourable,
-            other_signals=row.signals_other,
-            overdue_action_steps=row.overdue_steps,
-            overdue_checkpoints=row.overdue_checkpoints,
-            due_checkpoints=row.due_checkpoints,
-            co_creation_activities=row.co_creation_activities,
-            voices_heard=row.voices_heard,
-            voices_required=row.voices_required,
-            voices_missing=row.voices_missing,
-            revisions_this_term=row.revisions_this_term,
-            latest_walkthrough=WalkthroughSummaryType.from_model(row.walkthrough)
-            if row.walkthrough
-            else None,
-            attention=row.attention,
-        )
 
-
+@converter(
+    service.PracticeSchool,
+    ids={"school_id": "School"},
+    walkthrough=lambda row: WalkthroughSummaryType.from_model(row.summary),
+)
 @strawberry.type(name="PracticeSchool", description="A school's latest closed walkthrough of a practice.")
 class PracticeSchoolType:
     school_id: relay.GlobalID
@@ -86,6 +72,11 @@ class PracticeSchoolType:
     walkthrough: WalkthroughSummaryType
 
 
+@converter(
+    service.PracticeRow,
+    ids={"practice_id": "Practice"},
+    schools=lambda row: [PracticeSchoolType.from_model(s) for s in row.schools],
+)
 @strawberry.type(name="PracticeAcrossSchools", description="A practice across the district's schools.")
 class PracticeAcrossSchoolsType:
     practice: str
@@ -100,6 +91,11 @@ class PracticeAcrossSchoolsType:
     )
 
 
+@converter(
+    service.Portfolio,
+    plans=lambda row: [PortfolioPlanType.from_model(p) for p in row.plans],
+    practices=lambda row: [PracticeAcrossSchoolsType.from_model(p) for p in row.practices],
+)
 @strawberry.type(
     name="DistrictPortfolio",
     description="Every school plan of the district, the schools that need help first: more goals off "
@@ -121,27 +117,4 @@ class PortfolioQuery:
         metadata=cost(10),
     )
     async def district_portfolio(self, info: Info[Context, None], cycle: str | None = None) -> PortfolioType:
-        portfolio = await read(info, service.district_portfolio, cycle=cycle)
-        return PortfolioType(
-            as_of=portfolio.as_of,
-            term_starts_on=portfolio.term_starts_on,
-            plans=[PortfolioPlanType.from_row(r) for r in portfolio.plans],
-            practices=[
-                PracticeAcrossSchoolsType(
-                    practice=p.practice,
-                    practice_id=relay.GlobalID("Practice", str(p.practice_id)) if p.practice_id else None,
-                    schools=[
-                        PracticeSchoolType(
-                            school_id=relay.GlobalID("School", str(s.school_id)),
-                            school_name=s.school_name,
-                            walkthrough=WalkthroughSummaryType.from_model(s.summary),
-                        )
-                        for s in p.schools
-                    ],
-                    shown_schools=p.shown_schools,
-                    classrooms=p.classrooms,
-                    developing_or_above=p.developing_or_above,
-                )
-                for p in portfolio.practices
-            ],
-        )
+        return PortfolioType.from_model(await read(info, service.district_portfolio, cycle=cycle))

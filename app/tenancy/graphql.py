@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
+from app.auth.principal import Principal
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
+from app.graphql.errors import validate_input
 from app.graphql.kit import (
+    VERSIONED,
     answer,
     change,
     changes_of,
@@ -20,10 +22,12 @@ from app.graphql.kit import (
     create,
     follow,
     mutation,
+    mutation_by,
     node_resolver,
     one,
     payload,
     read,
+    version_field,
 )
 from app.graphql.loaders import by_id, page_per_parent
 from app.graphql.permissions import AUTHENTICATED
@@ -148,6 +152,7 @@ class SchoolType(relay.Node):
 
 @strawberry.type
 class TenancyQuery:
+    # Resolved by hand, not by `listing`: the service function is looked up when called (a test breaks it).
     @strawberry.field(
         permission_classes=AUTHENTICATED, description="The districts you can see, oldest first."
     )
@@ -158,8 +163,7 @@ class TenancyQuery:
         after: str | None = None,
         updated_since: datetime | None = None,
     ) -> Connection[DistrictType]:
-        page = page_request(first, after, updated_since)
-        result = await read(info, service.list_districts, page)
+        result = await read(info, service.list_districts, page_request(first, after, updated_since))
         return Connection.from_page(result, DistrictType.from_model)
 
     district = one(
@@ -183,9 +187,7 @@ class TenancyQuery:
 @strawberry.input(description="Changes to a district: omitted fields stay as they are.")
 class UpdateDistrictInput:
     id: relay.GlobalID
-    expected_version: int | None = strawberry.field(
-        default=None, description="The version you read; a stale one is refused and nothing is written."
-    )
+    expected_version: int | None = version_field()
     name: str | None = strawberry.UNSET
     timezone: str | None = strawberry.UNSET
     min_cell_size: int | None = strawberry.UNSET
@@ -198,9 +200,6 @@ class UpdateDistrictInput:
     separate_plan_approval: bool | None = strawberry.UNSET
     expected_groups: list[ExpectedGroupInput] | None = strawberry.UNSET
     sourced_id: str | None = strawberry.UNSET
-
-
-DistrictPayload = payload("DistrictPayload", district=DistrictType)
 
 
 @strawberry.input(description="A new school in a district.")
@@ -218,11 +217,21 @@ class UpdateSchoolInput:
     pass
 
 
+DistrictPayload = payload("DistrictPayload", district=DistrictType)
 SchoolPayload = payload("SchoolPayload", school=SchoolType)
 
 
-def _district_failed(errors: list[UserError]) -> DistrictPayload:
-    return DistrictPayload(user_errors=errors)
+async def _update_district(
+    session: AsyncSession, principal: Principal, input: UpdateDistrictInput
+) -> District:
+    district_id = parse_global_id(input.id, "District")
+    fields = present_fields(input, exclude=VERSIONED)
+    if fields.get("expected_groups"):
+        fields["expected_groups"] = [vars(g) for g in fields["expected_groups"]]
+    data = validate_input(DistrictUpdate, fields)
+    return await service.update_district(
+        session, principal, district_id, data, expected_version=input.expected_version
+    )
 
 
 _SCHOOL = answer(SchoolPayload, school=SchoolType.from_model)
@@ -230,25 +239,12 @@ _SCHOOL = answer(SchoolPayload, school=SchoolType.from_model)
 
 @strawberry.type
 class TenancyMutation:
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED,
-        description="Change a district; send `expectedVersion` to refuse stale writes.",
+    update_district = mutation_by(
+        "Change a district; send `expectedVersion` to refuse stale writes.",
+        UpdateDistrictInput,
+        answer(DistrictPayload, district=DistrictType.from_model),
+        _update_district,
     )
-    async def update_district(self, info: Info[Context, None], input: UpdateDistrictInput) -> DistrictPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> DistrictPayload:
-            district_id = parse_global_id(input.id, "District")
-            fields = present_fields(input, exclude=frozenset({"id", "expected_version"}))
-            if fields.get("expected_groups"):
-                fields["expected_groups"] = [vars(g) for g in fields["expected_groups"]]
-            data = validate_input(DistrictUpdate, fields)
-            district = await service.update_district(
-                session, principal, district_id, data, expected_version=input.expected_version
-            )
-            return DistrictPayload(district=DistrictType.from_model(district))
-
-        return await run_mutation(info.context, work, _district_failed)
 
     create_school = mutation(
         "Create a school in a district.",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
 
@@ -14,10 +13,21 @@ from strawberry.types import Info
 
 from app.auth.permissions import Action
 from app.auth.policy import get_visible_many
+from app.auth.principal import Principal
 from app.core.errors import FieldError, ValidationFailed
 from app.graphql.context import Context
-from app.graphql.errors import UserError, run_mutation, validate_input
-from app.graphql.kit import answer, converter, listing
+from app.graphql.errors import UserError, validate_input
+from app.graphql.kit import (
+    answer,
+    answer_by,
+    converter,
+    listing,
+    mutate,
+    mutate_arguments,
+    node_resolver,
+    payload,
+    read,
+)
 from app.graphql.loaders import by_id, load_nodes
 from app.graphql.permissions import AUTHENTICATED
 from app.graphql.relay import Connection, page_request, parse_global_id, present_fields
@@ -78,13 +88,7 @@ class WebhookSubscriptionType(relay.Node):
         )
         return found[0]
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[WebhookSubscriptionType | None]:
-        return await load_nodes(
-            info, "webhook_subscription_by_id", subscription_by_id, node_ids, cls.from_model
-        )
+    resolve_nodes = node_resolver("webhook_subscription_by_id", subscription_by_id, via="load_nodes")
 
 
 @strawberry.type(name="WebhookDelivery", description="One event sent (or being retried) to a subscription.")
@@ -127,11 +131,9 @@ class WebhookDeliveryType(relay.Node):
             delivered_at=d.delivered_at,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
-    ) -> list[WebhookDeliveryType | None]:
-        return await load_nodes(info, "webhook_delivery_by_id", delivery_by_id, node_ids, cls.from_view)
+    resolve_nodes = node_resolver(
+        "webhook_delivery_by_id", delivery_by_id, via="load_nodes", convert="from_view"
+    )
 
 
 @strawberry.type
@@ -160,18 +162,9 @@ class WebhooksQuery:
         ] = None,
     ) -> Connection[WebhookDeliveryType]:
         page = page_request(first, after)
-        subscription_id = _either_id(
-            subscription_id,
-            subscription_global_id,
-            "WebhookSubscription",
-            raw_field="subscriptionId",
-            field="subscriptionGlobalId",
-        )
+        subscription_id = _subscription_id(subscription_id, subscription_global_id, "subscriptionId")
         wanted = DeliveryStatus(status) if status in DeliveryStatus.__members__.values() else None
-        async with info.context.session() as session:
-            result = await service.list_deliveries(
-                session, info.context.principal, subscription_id, page, wanted
-            )
+        result = await read(info, service.list_deliveries, subscription_id, page, wanted)
         return Connection.from_page(result, WebhookDeliveryType.from_view)
 
 
@@ -210,10 +203,7 @@ class WebhookSubscriptionPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
-class WebhookDeliveryPayload:
-    delivery: WebhookDeliveryType | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+WebhookDeliveryPayload = payload("WebhookDeliveryPayload", delivery=WebhookDeliveryType)
 
 
 @strawberry.type
@@ -223,6 +213,74 @@ class DeleteWebhookSubscriptionPayload:
     )
     deleted_global_id: relay.GlobalID | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _subscription_id(raw: uuid.UUID | None, global_id: relay.GlobalID | None, raw_field: str) -> uuid.UUID:
+    return _either_id(
+        raw, global_id, "WebhookSubscription", raw_field=raw_field, field="subscriptionGlobalId"
+    )
+
+
+async def _create(
+    session: AsyncSession, principal: Principal, input: CreateWebhookSubscriptionInput, allow_private: bool
+) -> tuple[WebhookSubscription, str]:
+    fields = present_fields(input, exclude=frozenset({"api_client_global_id"}))
+    if input.api_client_global_id is not None:
+        fields["api_client_id"] = _either_id(
+            input.api_client_id,
+            input.api_client_global_id,
+            "ApiClient",
+            raw_field="apiClientId",
+            field="apiClientGlobalId",
+        )
+    data = validate_input(SubscriptionCreate, fields)
+    return await service.create_subscription(session, principal, data, allow_private=allow_private)
+
+
+async def _update(
+    session: AsyncSession, principal: Principal, input: UpdateWebhookSubscriptionInput, allow_private: bool
+) -> WebhookSubscription:
+    fields = present_fields(input, exclude=frozenset({"id", "subscription_global_id", "expected_version"}))
+    data = validate_input(SubscriptionUpdate, fields)
+    subscription_id = _subscription_id(input.id, input.subscription_global_id, "id")
+    return await service.update_subscription(
+        session,
+        principal,
+        subscription_id,
+        data,
+        allow_private=allow_private,
+        expected_version=input.expected_version,
+    )
+
+
+async def _delete(
+    session: AsyncSession, principal: Principal, raw: uuid.UUID | None, global_id: relay.GlobalID | None
+) -> uuid.UUID:
+    subscription_id = _subscription_id(raw, global_id, "id")
+    await service.delete_subscription(session, principal, subscription_id)
+    return subscription_id
+
+
+async def _redeliver(
+    session: AsyncSession, principal: Principal, raw: uuid.UUID | None, global_id: relay.GlobalID | None
+) -> service.DeliveryView:
+    delivery_id = _either_id(raw, global_id, "WebhookDelivery", raw_field="id", field="deliveryGlobalId")
+    return await service.redeliver(session, principal, delivery_id)
+
+
+_CREATED = answer_by(
+    WebhookSubscriptionPayload,
+    lambda created: {"subscription": WebhookSubscriptionType.from_model(created[0]), "secret": created[1]},
+)
+_SUBSCRIPTION = answer(WebhookSubscriptionPayload, subscription=WebhookSubscriptionType.from_model)
+_DELETED = answer_by(
+    DeleteWebhookSubscriptionPayload,
+    lambda deleted: {
+        "deleted_id": deleted,
+        "deleted_global_id": relay.GlobalID("WebhookSubscription", str(deleted)),
+    },
+)
+_REDELIVERED = answer(WebhookDeliveryPayload, delivery=WebhookDeliveryType.from_view)
 
 
 @strawberry.type
@@ -235,27 +293,7 @@ class WebhooksMutation:
     async def create_webhook_subscription(
         self, info: Info[Context, None], input: CreateWebhookSubscriptionInput
     ) -> WebhookSubscriptionPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> WebhookSubscriptionPayload:
-            fields = present_fields(input, exclude=frozenset({"api_client_global_id"}))
-            if input.api_client_global_id is not None:
-                fields["api_client_id"] = _either_id(
-                    input.api_client_id,
-                    input.api_client_global_id,
-                    "ApiClient",
-                    raw_field="apiClientId",
-                    field="apiClientGlobalId",
-                )
-            data = validate_input(SubscriptionCreate, fields)
-            row, secret = await service.create_subscription(
-                session, principal, data, allow_private=_allow_private(info)
-            )
-            return WebhookSubscriptionPayload(
-                subscription=WebhookSubscriptionType.from_model(row), secret=secret
-            )
-
-        return await run_mutation(info.context, work, lambda e: WebhookSubscriptionPayload(user_errors=e))
+        return await mutate(info, _CREATED, _create, input, _allow_private(info))
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
@@ -264,33 +302,7 @@ class WebhooksMutation:
     async def update_webhook_subscription(
         self, info: Info[Context, None], input: UpdateWebhookSubscriptionInput
     ) -> WebhookSubscriptionPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> WebhookSubscriptionPayload:
-            data = validate_input(
-                SubscriptionUpdate,
-                present_fields(
-                    input, exclude=frozenset({"id", "subscription_global_id", "expected_version"})
-                ),
-            )
-            subscription_id = _either_id(
-                input.id,
-                input.subscription_global_id,
-                "WebhookSubscription",
-                raw_field="id",
-                field="subscriptionGlobalId",
-            )
-            row = await service.update_subscription(
-                session,
-                principal,
-                subscription_id,
-                data,
-                allow_private=_allow_private(info),
-                expected_version=input.expected_version,
-            )
-            return WebhookSubscriptionPayload(subscription=WebhookSubscriptionType.from_model(row))
-
-        return await run_mutation(info.context, work, lambda e: WebhookSubscriptionPayload(user_errors=e))
+        return await mutate(info, _SUBSCRIPTION, _update, input, _allow_private(info))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Stop a subscription.")
     async def delete_webhook_subscription(
@@ -301,24 +313,7 @@ class WebhooksMutation:
         ] = None,
         subscription_global_id: relay.GlobalID | None = None,
     ) -> DeleteWebhookSubscriptionPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> DeleteWebhookSubscriptionPayload:
-            subscription_id = _either_id(
-                id,
-                subscription_global_id,
-                "WebhookSubscription",
-                raw_field="id",
-                field="subscriptionGlobalId",
-            )
-            await service.delete_subscription(session, principal, subscription_id)
-            return DeleteWebhookSubscriptionPayload(
-                deleted_id=subscription_id,
-                deleted_global_id=relay.GlobalID("WebhookSubscription", str(subscription_id)),
-            )
-
-        failed = answer(DeleteWebhookSubscriptionPayload).failed
-        return await run_mutation(info.context, work, failed, under=None)
+        return await mutate_arguments(info, _DELETED, _delete, id, subscription_global_id)
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED, description="Send a delivery again, with the same `webhook-id`."
@@ -331,13 +326,4 @@ class WebhooksMutation:
         ] = None,
         delivery_global_id: relay.GlobalID | None = None,
     ) -> WebhookDeliveryPayload:
-        principal = info.context.principal
-
-        async def work(session: AsyncSession) -> WebhookDeliveryPayload:
-            delivery_id = _either_id(
-                id, delivery_global_id, "WebhookDelivery", raw_field="id", field="deliveryGlobalId"
-            )
-            view = await service.redeliver(session, principal, delivery_id)
-            return WebhookDeliveryPayload(delivery=WebhookDeliveryType.from_view(view))
-
-        return await run_mutation(info.context, work, answer(WebhookDeliveryPayload).failed, under=None)
+        return await mutate_arguments(info, _REDELIVERED, _redeliver, id, delivery_global_id)
