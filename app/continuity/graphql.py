@@ -14,7 +14,7 @@ from app.continuity import service
 from app.continuity.schemas import NextPlanCreate
 from app.graphql.cost import cost
 from app.graphql.errors import UserError
-from app.graphql.kit import answer_by, converter, create, lookup, mutation
+from app.graphql.kit import Answer, converter, create, lookup, mutation
 from app.plans.graphql import PlanType
 
 # Relay and Apollo key their stores by `id`: an `id` that is a Goal's or a Strategy's, on a record that
@@ -79,9 +79,9 @@ async def _start_next_plan(
     return await service.start_next_plan(session, principal, plan_id, title=data.title)
 
 
-_STARTED = answer_by(
+_STARTED = Answer(
     NextPlanPayload,
-    lambda started: {
+    convert=lambda started: {
         "plan": PlanType.from_model(started.plan),
         "previous_plan_id": relay.GlobalID("Plan", str(started.previous.id)),
         "carried": [CarriedType.from_model(c) for c in started.carried],

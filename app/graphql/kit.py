@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from inspect import Parameter
-from typing import Annotated, Any, Generic, TypeVar, get_args
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from pydantic import BaseModel
@@ -92,9 +92,10 @@ def id_input(name: str, *, description: str | None = None) -> Any:
 RemoveInput = id_input("RemoveInput")
 
 
-def choices(name: str, description: str, *values: str) -> Any:
+def choices(name: str, description: str | None, *values: str) -> Any:
     """A GraphQL enum that is the API's own, not a model's: `choices("DiffChange", "How …", "added",
-    "removed")` is the `StrEnum` whose members are the values upper-cased (`DiffChange.ADDED`)."""
+    "removed")` is the `StrEnum` whose members are the values upper-cased (`DiffChange.ADDED`). For a
+    schema's `Literal`: `choices("Corner", "A corner …", *get_args(Corner))`."""
     return strawberry.enum(
         StrEnum(name, {value.upper(): value for value in values}), name=name, description=description
     )
@@ -999,20 +1000,6 @@ async def mutate_arguments(
     return await run_mutation(info.context, work, answer.failed, under=None)
 
 
-@dataclass(frozen=True)
-class _Built(Answer[P]):
-    build: Callable[[Any], dict[str, Any]] | None = None
-
-    def ok(self, result: Any) -> P:
-        return self.payload(**self.build(result))  # type: ignore[misc]
-
-
-def answer_by(payload: Callable[..., P], build: Callable[[Any], dict[str, Any]]) -> Answer[P]:
-    """An answer whose payload holds more than one object: `build(result)` gives its fields
-    (`answer_by(ApiClientPayload, lambda c: {"api_client": ..., "client_secret": c.client_secret})`)."""
-    return _Built(payload, build=build)
-
-
 def lookup(
     description: str,
     returns: Any,
@@ -1072,10 +1059,3 @@ def mutation_by(
 
     resolve.__annotations__ = {"info": Info[Context, None], "input": input, "return": answer.payload}
     return strawberry.mutation(resolver=resolve, permission_classes=AUTHENTICATED, description=description)
-
-
-def literal_enum(literal: Any, name: str, description: str | None = None) -> Any:
-    """A GraphQL enum of a `Literal` of strings, for the schemas that speak in literals: its members
-    are the values, named in upper case (`literal_enum(Corner, "Corner")` is `PUBLIC_VALUE`, …)."""
-    members = {value.upper(): value for value in get_args(literal)}
-    return strawberry.enum(StrEnum(name, members), name=name, description=description)

@@ -20,9 +20,9 @@ from app.graphql.context import Context
 from app.graphql.cost import cost
 from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
+    Answer,
     Id,
     answer,
-    answer_by,
     change,
     converter,
     create,
@@ -343,9 +343,12 @@ _PERSON = answer(PersonPayload, person=PersonType.from_model)
 _USER = answer(UserPayload, user=UserType.from_model)
 _DONE = answer(DonePayload, ok=lambda _: True)
 _API_CLIENT = answer(ApiClientPayload, api_client=ApiClientType.from_model)
-_NEW_API_CLIENT = answer_by(
+_NEW_API_CLIENT = Answer(
     ApiClientPayload,
-    lambda created: {"api_client": ApiClientType.from_model(created), "client_secret": created.client_secret},
+    convert=lambda created: {
+        "api_client": ApiClientType.from_model(created),
+        "client_secret": created.client_secret,
+    },
 )
 
 

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import strawberry
 from strawberry import relay
@@ -25,13 +25,13 @@ from app.graphql.kit import (
     change,
     changes_of,
     children,
+    choices,
     converter,
     create,
     follow,
     id_arg,
     id_input,
     listing,
-    literal_enum,
     mutation,
     node_resolver,
     one,
@@ -62,11 +62,11 @@ ParticipationLevelEnum = strawberry.enum(models.ParticipationLevel, name="Partic
 
 
 # The diagnosis speaks in string literals (`schemas.Corner` and friends); GraphQL clients get enums.
-CornerEnum = literal_enum(schemas.Corner, "Corner", "A corner of the strategic triangle.")
-SeverityEnum = literal_enum(
-    schemas.Severity, "Severity", "`CREDIT` findings add to a corner; the others take away."
+CornerEnum = choices("Corner", "A corner of the strategic triangle.", *get_args(schemas.Corner))
+SeverityEnum = choices(
+    "Severity", "`CREDIT` findings add to a corner; the others take away.", *get_args(schemas.Severity)
 )
-QuadrantEnum = literal_enum(schemas.Quadrant, "Quadrant", "A cell of the power/interest grid.")
+QuadrantEnum = choices("Quadrant", "A cell of the power/interest grid.", *get_args(schemas.Quadrant))
 
 initiative_by_id = by_id(service.initiatives_by_id)
 stakeholder_by_id = by_id(service.stakeholders_by_id)

@@ -23,8 +23,8 @@ from app.auth.principal import Principal
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.kit import (
+    Answer,
     answer,
-    answer_by,
     converter,
     create,
     id_arg,
@@ -382,9 +382,9 @@ def _row(row: RecordMeasurementInput) -> dict[str, Any]:
     return fields
 
 
-_RECORDED = answer_by(
+_RECORDED = Answer(
     RecordMeasurementPayload,
-    lambda recorded: {
+    convert=lambda recorded: {
         "measurement": MeasurementType.from_model(recorded.measurement),
         "outcome": recorded.outcome,
     },

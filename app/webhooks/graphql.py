@@ -18,8 +18,8 @@ from app.core.errors import FieldError, ValidationFailed
 from app.graphql.context import Context
 from app.graphql.errors import UserError, validate_input
 from app.graphql.kit import (
+    Answer,
     answer,
-    answer_by,
     converter,
     listing,
     mutate,
@@ -268,14 +268,17 @@ async def _redeliver(
     return await service.redeliver(session, principal, delivery_id)
 
 
-_CREATED = answer_by(
+_CREATED = Answer(
     WebhookSubscriptionPayload,
-    lambda created: {"subscription": WebhookSubscriptionType.from_model(created[0]), "secret": created[1]},
+    convert=lambda created: {
+        "subscription": WebhookSubscriptionType.from_model(created[0]),
+        "secret": created[1],
+    },
 )
 _SUBSCRIPTION = answer(WebhookSubscriptionPayload, subscription=WebhookSubscriptionType.from_model)
-_DELETED = answer_by(
+_DELETED = Answer(
     DeleteWebhookSubscriptionPayload,
-    lambda deleted: {
+    convert=lambda deleted: {
         "deleted_id": deleted,
         "deleted_global_id": relay.GlobalID("WebhookSubscription", str(deleted)),
     },
