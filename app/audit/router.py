@@ -16,7 +16,7 @@ from app.core.schemas import IsoDateTime, ListResponse
 router = AreaRouter(tags=["audit"], responses=problem_responses(401, 403, 422))
 
 
-@router.get("/audit-events", operation_id="listAuditEvents", response_model=ListResponse[AuditEventPublic])
+@router.get("/audit-events", response_model=ListResponse[AuditEventPublic])
 async def list_audit_events(
     request: Request,
     response: Response,

@@ -46,7 +46,7 @@ WRITE_ERRORS = problem_responses(404, 409, 412)
 # --- the practice catalogue -------------------------------------------------------------------------
 
 
-@router.get("/practices", operation_id="listPractices", response_model=ListResponse[PracticePublic])
+@router.get("/practices", response_model=ListResponse[PracticePublic])
 async def list_practices(
     request: Request,
     response: Response,

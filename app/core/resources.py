@@ -36,7 +36,16 @@ from app.auth.principal import Principal
 from app.core.pagination import Page, PageRequest
 from app.core.problems import problem_responses
 from app.core.repository import VersionCheck
-from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, one_body, set_etag
+from app.core.rest import (
+    Caller,
+    ExpectedVersion,
+    ListParams,
+    Session,
+    camel_case,
+    list_body,
+    one_body,
+    set_etag,
+)
 from app.core.schemas import ListResponse
 
 NOT_FOUND = problem_responses(404)
@@ -349,12 +358,7 @@ def _route(
         path,
         _endpoint(name, doc, signature, returns, run),
         methods=[method],
-        operation_id=operation_id or _camel(name),
+        operation_id=operation_id or camel_case(name),
         name=name,
         **route,
     )
-
-
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(part.title() for part in rest)

@@ -39,9 +39,15 @@ class AreaRouter(APIRouter):
     _segments_of: int = -1
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        """Every `POST` that creates (status 201) takes an `Idempotency-Key` (`app.core.idempotency`):
+        """A route's operation id is the camel case of its function's name (`get_plan_lineage` is
+        `getPlanLineage`) unless it names another, as the routes `app.core.resources` declares are.
+
+        Every `POST` that creates (status 201) takes an `Idempotency-Key` (`app.core.idempotency`):
         the dependency declares the header in the contract and claims the key, the route class replays
         or records the answer."""
+        kwargs["operation_id"] = kwargs.get("operation_id") or camel_case(
+            kwargs.get("name") or endpoint.__name__
+        )
         methods = {m.upper() for m in kwargs.get("methods") or ()}
         if "POST" in methods and kwargs.get("status_code") == 201:
             kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()), Depends(_idempotency)]
@@ -65,6 +71,12 @@ class AreaRouter(APIRouter):
                 found.add(first)
             self._segments, self._segments_of = (frozenset(found) or None), len(self.routes)
         return self._segments
+
+
+def camel_case(name: str) -> str:
+    """`get_plan_lineage` as an operation id: `getPlanLineage`."""
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
 
 
 async def _unit_of_work(

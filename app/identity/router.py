@@ -39,7 +39,7 @@ PersonId = Annotated[uuid.UUID, Path(description="The person's id.")]
 UserId = Annotated[uuid.UUID, Path(description="The account's id.")]
 
 
-@router.get("/me", operation_id="getMe", response_model=Me)
+@router.get("/me", response_model=Me)
 async def get_me(session: Session, principal: Caller) -> Me:
     """Who you are: your account and roles, or your API client and its scopes."""
     return await service.me(session, principal)
@@ -47,7 +47,6 @@ async def get_me(session: Session, principal: Caller) -> Me:
 
 @router.put(
     "/me/password",
-    operation_id="changeMyPassword",
     status_code=204,
     response_class=Response,
     responses=problem_responses(429),
@@ -110,7 +109,6 @@ USERS.update(
 
 @router.put(
     "/users/{user_id}/password",
-    operation_id="resetUserPassword",
     status_code=204,
     response_class=Response,
     responses=problem_responses(404),
@@ -160,7 +158,6 @@ API_CLIENT_LIST.list(
 
 @router.post(
     "/api-clients",
-    operation_id="createApiClient",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiClientCreated,
 )
@@ -175,7 +172,6 @@ async def create_api_client(body: ApiClientCreate, session: Session, principal: 
 
 @router.get(
     "/api-clients/{api_client_id}",
-    operation_id="getApiClient",
     response_model=ApiClientPublic,
     responses=problem_responses(404),
 )
@@ -188,7 +184,6 @@ async def get_api_client(
 
 @router.post(
     "/api-clients/{api_client_id}/revoke",
-    operation_id="revokeApiClient",
     response_model=ApiClientPublic,
     responses=problem_responses(404),
 )

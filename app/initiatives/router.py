@@ -53,7 +53,7 @@ WRITE_ERRORS = problem_responses(404, 409, 412)
 # --- initiatives ------------------------------------------------------------------------------------
 
 
-@router.get("/initiatives", operation_id="listInitiatives", response_model=ListResponse[InitiativePublic])
+@router.get("/initiatives", response_model=ListResponse[InitiativePublic])
 async def list_initiatives(
     request: Request,
     response: Response,

@@ -85,7 +85,7 @@ class ExportFormat(StrEnum):
 # --- plans ------------------------------------------------------------------------------------------
 
 
-@router.get("/plans", operation_id="listPlans", response_model=ListResponse[PlanPublic])
+@router.get("/plans", response_model=ListResponse[PlanPublic])
 async def list_plans(
     request: Request,
     response: Response,
@@ -140,7 +140,6 @@ PLANS.update(
 
 @router.get(
     "/plans/{plan_id}/export",
-    operation_id="exportPlan",
     response_model=PlanExport,
     responses={
         **problem_responses(404),
@@ -257,7 +256,6 @@ PLANS.items(
 
 @router.post(
     "/plans/{plan_id}/goals",
-    operation_id="addGoal",
     status_code=status.HTTP_201_CREATED,
     response_model=GoalPublic,
     responses=problem_responses(404, 409),
@@ -274,7 +272,6 @@ async def add_goal(
 
 @router.get(
     "/goals/{goal_id}",
-    operation_id="getGoal",
     response_model=GoalPublic,
     responses=problem_responses(404),
 )
@@ -287,7 +284,6 @@ async def get_goal(goal_id: GoalId, response: Response, session: Session, princi
 
 @router.patch(
     "/goals/{goal_id}",
-    operation_id="updateGoal",
     response_model=GoalPublic,
     responses=WRITE_ERRORS,
 )
@@ -382,7 +378,6 @@ ACTION_STEPS.update(
 
 @router.post(
     "/action-steps/{step_id}/scale-up",
-    operation_id="recordScaleUp",
     response_model=ActionStepPublic,
     responses=problem_responses(404, 409),
 )

@@ -70,7 +70,7 @@ NOT_FOUND = problem_responses(404)
 # --- walkthroughs -----------------------------------------------------------------------------------
 
 
-@router.get("/walkthroughs", operation_id="listWalkthroughs", response_model=ListResponse[WalkthroughPublic])
+@router.get("/walkthroughs", response_model=ListResponse[WalkthroughPublic])
 async def list_walkthroughs(
     request: Request,
     response: Response,
@@ -110,7 +110,6 @@ WALKTHROUGHS.remove(practice.remove_walkthrough, "Remove a walkthrough with its 
 
 @router.post(
     "/walkthroughs/{walkthrough_id}/close",
-    operation_id="closeWalkthrough",
     response_model=WalkthroughPublic,
     responses=NOT_FOUND,
 )
@@ -204,7 +203,6 @@ OBSERVATIONS.remove(practice.remove_observation)
 
 @router.get(
     "/pdsa-cycles",
-    operation_id="listPdsaCycles",
     response_model=ListResponse[PdsaCyclePublic],
     responses=NOT_FOUND,
 )
@@ -248,7 +246,6 @@ PDSA_CYCLES.update(
 
 @router.post(
     "/pdsa-cycles/{cycle_id}/decision",
-    operation_id="decidePdsaCycle",
     response_model=PdsaCyclePublic,
     responses=WRITE_ERRORS,
 )
@@ -276,7 +273,7 @@ PDSA_CYCLES.remove(practice.remove_pdsa_cycle, "Remove a cycle; a revision it pr
 # --- PLC meetings -----------------------------------------------------------------------------------
 
 
-@router.get("/plc-meetings", operation_id="listPlcMeetings", response_model=ListResponse[PlcMeetingPublic])
+@router.get("/plc-meetings", response_model=ListResponse[PlcMeetingPublic])
 async def list_plc_meetings(
     request: Request,
     response: Response,
@@ -337,7 +334,6 @@ async def plc_needs(
 
 @router.post(
     "/feedback-results",
-    operation_id="recordFeedbackResult",
     status_code=status.HTTP_201_CREATED,
     response_model=FeedbackResultPublic,
     responses={
@@ -362,7 +358,6 @@ async def record_feedback_result(
 
 @router.get(
     "/feedback-results",
-    operation_id="listFeedbackResults",
     response_model=ListResponse[FeedbackResultPublic],
 )
 async def list_feedback_results(
@@ -387,7 +382,6 @@ async def list_feedback_results(
 
 @router.get(
     "/me/feedback-results",
-    operation_id="listMyFeedbackResults",
     response_model=ListResponse[FeedbackResultPublic],
 )
 async def list_my_feedback_results(
@@ -407,7 +401,6 @@ async def list_my_feedback_results(
 
 @router.get(
     "/feedback-results/{result_id}",
-    operation_id="getFeedbackResult",
     response_model=FeedbackResultPublic,
     responses=NOT_FOUND,
 )

@@ -33,7 +33,6 @@ def _public(release: Release | Any) -> ReleasePublic:
 
 @router.post(
     "/releases",
-    operation_id="createRelease",
     status_code=status.HTTP_201_CREATED,
     response_model=ReleasePublic,
     responses=problem_responses(409),
