@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import read_event
+from app.audit.recorder import record_reads_of_teachers
 from app.auth.permissions import Action
 from app.auth.policy import authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal
@@ -161,18 +161,9 @@ async def _record_reads(
 ) -> None:
     """One `coaching_cycle.read` audit event per cycle read, flushed now: no read without its record.
     The event names whose cycle was read and how, never what it says."""
-    session.add_all(
-        read_event(
-            principal,
-            READ_ACTION,
-            district_id=row.district_id,
-            entity_type="coaching_cycle",
-            entity_id=row.id,
-            after={"teacher_person_id": str(row.teacher_person_id), "access": _access(row, reader)},
-        )
-        for row in rows
+    await record_reads_of_teachers(
+        session, principal, READ_ACTION, "coaching_cycle", rows, lambda row: _access(row, reader)
     )
-    await session.flush()
 
 
 # --- reading cycles ---------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import read_event
+from app.audit.recorder import record_reads_of_teachers
 from app.auth.permissions import Action
 from app.auth.policy import allowed_schools, authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal, PrincipalKind
@@ -140,21 +140,14 @@ async def _record_reads(
 ) -> None:
     """One `feedback.read` audit event per result read, flushed now: if the record cannot be written,
     the read fails with it. The event names whose result was read and how, never the result."""
-    session.add_all(
-        read_event(
-            principal,
-            READ_ACTION,
-            district_id=row.district_id,
-            entity_type="feedback_result",
-            entity_id=row.id,
-            after={
-                "teacher_person_id": str(row.teacher_person_id),
-                "access": "own" if row.teacher_person_id == reader else "shared",
-            },
-        )
-        for row in rows
+    await record_reads_of_teachers(
+        session,
+        principal,
+        READ_ACTION,
+        "feedback_result",
+        rows,
+        lambda row: "own" if row.teacher_person_id == reader else "shared",
     )
-    await session.flush()
 
 
 # --- reading results --------------------------------------------------------------------------------

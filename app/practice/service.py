@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import column, func, literal, literal_column, select, table, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import read_event
+from app.audit.recorder import record_reads_of_teachers
 from app.auth.permissions import Action
 from app.auth.policy import authorize, get_scoped, get_scoped_many, require_authenticated, visible
 from app.auth.principal import Principal, PrincipalKind
@@ -340,21 +340,14 @@ async def _record_observation_reads(session: AsyncSession, principal: Principal,
     if not rows:
         return
     reader = await own_person_id(session, principal)
-    session.add_all(
-        read_event(
-            principal,
-            OBSERVATION_READ,
-            district_id=row.district_id,
-            entity_type="walkthrough_observation",
-            entity_id=row.id,
-            after={
-                "teacher_person_id": str(row.teacher_person_id),
-                "access": "own" if row.teacher_person_id == reader else "leadership",
-            },
-        )
-        for row in rows
+    await record_reads_of_teachers(
+        session,
+        principal,
+        OBSERVATION_READ,
+        "walkthrough_observation",
+        rows,
+        lambda row: "own" if row.teacher_person_id == reader else "leadership",
     )
-    await session.flush()
 
 
 def _observations_visible(stmt: Any, principal: Principal) -> Any:
