@@ -30,6 +30,22 @@ VERSION_NOT_SENT = VersionNotSent.VERSION_NOT_SENT
 VersionCheck = int | None | Literal[VersionNotSent.VERSION_NOT_SENT]
 
 
+def no_such(what: str, row_id: uuid.UUID) -> NotFound:
+    """The `NotFound` for a row that is absent, another district's or not the caller's to reach: the
+    same words for all three, so a probe learns nothing."""
+    return NotFound(f"No {what} with id {row_id}.")
+
+
+async def one_or_404(
+    session: AsyncSession, stmt: Any, *, what: str, row_id: uuid.UUID, params: Mapping[str, Any] | None = None
+) -> Any:
+    """The one row `stmt` finds, or `no_such(what, row_id)`."""
+    row = (await session.execute(stmt, params)).scalar_one_or_none()
+    if row is None:
+        raise no_such(what, row_id)
+    return row
+
+
 async def get_or_404(
     session: AsyncSession, model: type[M], row_id: uuid.UUID, *, what: str, lock: bool = False
 ) -> M:
@@ -37,10 +53,7 @@ async def get_or_404(
     if lock:
         # Serialises concurrent writers of the same row, so the version check below cannot race.
         stmt = stmt.with_for_update()
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"No {what} with id {row_id}.")
-    return row
+    return await one_or_404(session, stmt, what=what, row_id=row_id)  # type: ignore[no-any-return]
 
 
 async def get_part_or_404(
@@ -59,11 +72,11 @@ async def get_part_or_404(
     are the same `NotFound`, worded for the part, so a probe learns nothing. `lock` locks the row."""
     row = await session.get(model, row_id, with_for_update=lock)
     if row is None or (district_id is not None and row.district_id != district_id):  # type: ignore[attr-defined]
-        raise NotFound(f"No {what} with id {row_id}.")
+        raise no_such(what, row_id)
     try:
         await owner(row)
     except NotFound:
-        raise NotFound(f"No {what} with id {row_id}.") from None
+        raise no_such(what, row_id) from None
     return row
 
 

@@ -55,7 +55,7 @@ from app.core.pagination import (
     paginate_children,
     paginate_per_parent,
 )
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict, no_such
 from app.core.rows import columns_of, fetch_rows, read_rows
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Disposition, Input, InputKind, Mode, Participation
@@ -2399,12 +2399,12 @@ async def _plan_child(
     if row is None or (
         principal.kind is not PrincipalKind.SYSTEM and row.district_id != principal.district_id
     ):
-        raise NotFound(f"No {what} with id {row_id}.")
+        raise no_such(what, row_id)
     plan_id = row.plan_id if hasattr(row, "plan_id") else None
     try:
         plan = await get_plan(session, principal, plan_id)  # type: ignore[arg-type]
     except NotFound:
-        raise NotFound(f"No {what} with id {row_id}.") from None
+        raise no_such(what, row_id) from None
     return row, plan
 
 
@@ -2441,6 +2441,18 @@ def _in_district(stmt: Any, model: Any, principal: Principal) -> Any:
     if principal.kind is PrincipalKind.SYSTEM:
         return stmt
     return stmt.where(model.district_id == principal.district_id)
+
+
+async def goals_with_indicators(session: AsyncSession, plan_id: uuid.UUID) -> list[tuple[Goal, Indicator]]:
+    """The plan's goals, oldest first, each with the indicator that measures it. Not scoped: for a
+    caller that has already read the plan (its dashboard, the next cycle's plan)."""
+    rows = await session.execute(
+        select(Goal, Indicator)
+        .join(Indicator, Indicator.id == Goal.indicator_id)
+        .where(Goal.plan_id == plan_id)
+        .order_by(Goal.created_at, Goal.id)
+    )
+    return [(goal, indicator) for goal, indicator in rows]
 
 
 async def _with_indicators(session: AsyncSession, goals: list[Goal]) -> list[GoalView]:
