@@ -46,6 +46,8 @@ from app.core.repository import (
     check_version,
     flush_or_conflict,
     get_part_or_404,
+    no_such,
+    one_or_404,
     where_equal,
 )
 from app.core.sql import any_of
@@ -360,12 +362,10 @@ async def get_participation(
     session: AsyncSession, principal: Principal, participation_id: uuid.UUID
 ) -> Participation:
     stmt = _participations_named(principal).where(Participation.id == participation_id)
-    participation = (await session.execute(stmt)).scalar_one_or_none()
-    if participation is None:
-        raise NotFound(f"No participation with id {participation_id}.")
+    participation = await one_or_404(session, stmt, what="participation", row_id=participation_id)
     if not await activities_by_id(session, principal, [participation.activity_id]):
-        raise NotFound(f"No participation with id {participation_id}.")
-    return participation
+        raise no_such("participation", participation_id)
+    return participation  # type: ignore[no-any-return]
 
 
 async def participations_by_id(
@@ -383,13 +383,18 @@ async def participations_by_id(
 
 def _participations_named(principal: Principal) -> Any:
     """Participations of the principal's district whose identity it may see (see `_named_to`)."""
+    return _named(principal, Participation, (Activity, Activity.id == Participation.activity_id))
+
+
+def _named(principal: Principal, model: Any, *joins: tuple[Any, Any]) -> Any:
+    """Rows of `model` (participations, inputs) of the principal's district whose person's identity it
+    may see (`_named_to`), joined to their participation and activity by `joins` (target, on)."""
+    stmt = select(model)
     if principal.kind is PrincipalKind.SYSTEM:
-        return select(Participation)
-    return (
-        select(Participation)
-        .join(Activity, Activity.id == Participation.activity_id)
-        .where(Participation.district_id == principal.district_id, _named_to(principal))
-    )
+        return stmt
+    for target, on in joins:
+        stmt = stmt.join(target, on)
+    return stmt.where(model.district_id == principal.district_id, _named_to(principal))
 
 
 async def add_participation(
@@ -530,13 +535,11 @@ async def _raise_participation_levels(
 
 
 def _inputs_named(principal: Principal) -> Any:
-    if principal.kind is PrincipalKind.SYSTEM:
-        return select(Input)
-    return (
-        select(Input)
-        .join(Participation, Participation.id == Input.participation_id)
-        .join(Activity, Activity.id == Input.activity_id)
-        .where(Input.district_id == principal.district_id, _named_to(principal))
+    return _named(
+        principal,
+        Input,
+        (Participation, Participation.id == Input.participation_id),
+        (Activity, Activity.id == Input.activity_id),
     )
 
 
