@@ -83,8 +83,13 @@ async def get_part_or_404(
 def where_equal(stmt: Any, model: Any, filters: Any, *names: str) -> Any:
     """`stmt` narrowed, for each of `names` that `filters` gives (not None), to the rows of `model`
     whose column of that name equals it: a list's equality filters, each named once."""
-    for name in names:
-        value = getattr(filters, name)
+    return where_given(stmt, model, **{name: getattr(filters, name) for name in names})
+
+
+def where_given(stmt: Any, model: Any, **values: Any) -> Any:
+    """`stmt` narrowed to the rows of `model` whose column of each name equals the value given; a value
+    of None is a filter the caller did not send, and narrows nothing."""
+    for name, value in values.items():
         if value is not None:
             stmt = stmt.where(getattr(model, name) == value)
     return stmt

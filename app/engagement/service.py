@@ -49,6 +49,7 @@ from app.core.repository import (
     no_such,
     one_or_404,
     where_equal,
+    where_given,
 )
 from app.core.sql import any_of
 from app.engagement import voices
@@ -556,8 +557,7 @@ async def list_inputs(
     through the initiative's "you said, we did")."""
     await get_activity(session, principal, activity_id)
     stmt = _inputs_named(principal).where(Input.activity_id == activity_id)
-    if disposition is not None:
-        stmt = stmt.where(Input.disposition == disposition)
+    stmt = where_given(stmt, Input, disposition=disposition)
     return await paginate(session, stmt, Input, page)
 
 
@@ -571,9 +571,7 @@ async def inputs_of_activities(
 ) -> dict[uuid.UUID, Page[Input]]:
     """A page of inputs per readable activity (a DataLoader batch), as `list_inputs` filters them."""
     readable = list(await activities_by_id(session, principal, activity_ids))
-    stmt = _inputs_named(principal)
-    if disposition is not None:
-        stmt = stmt.where(Input.disposition == disposition)
+    stmt = where_given(_inputs_named(principal), Input, disposition=disposition)
     return await paginate_per_parent(
         session, stmt, Input, Input.activity_id, readable, page, answer_for=activity_ids
     )

@@ -48,6 +48,7 @@ from app.core.repository import (
     check_version,
     flush_or_conflict,
     get_part_or_404,
+    where_given,
 )
 from app.core.sql import any_of
 from app.identity.models import Person
@@ -418,8 +419,7 @@ async def list_stakeholders(
 ) -> Page[Stakeholder]:
     """The district's stakeholders (leaders, coaches, admins and `read` clients)."""
     stmt = visible(select(Stakeholder), Stakeholder, principal, Action.STAKEHOLDER_READ)
-    if category is not None:
-        stmt = stmt.where(Stakeholder.category == category)
+    stmt = where_given(stmt, Stakeholder, category=category)
     return await paginate(session, stmt, Stakeholder, page)
 
 

@@ -55,7 +55,14 @@ from app.core.pagination import (
     paginate_children,
     paginate_per_parent,
 )
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict, no_such
+from app.core.repository import (
+    VersionCheck,
+    apply_changes,
+    check_version,
+    flush_or_conflict,
+    no_such,
+    where_given,
+)
 from app.core.rows import columns_of, fetch_rows, read_rows
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Disposition, Input, InputKind, Mode, Participation
@@ -1534,8 +1541,7 @@ async def list_revisions(
 ) -> Page[RevisionView]:
     await get_plan(session, principal, plan_id)
     stmt = select(PlanRevision).where(PlanRevision.plan_id == plan_id)
-    if status is not None:
-        stmt = stmt.where(PlanRevision.status == status)
+    stmt = where_given(stmt, PlanRevision, status=status)
     result = await paginate(session, stmt, PlanRevision, page)
     return result.with_items(await _with_causes(session, result.items))
 
@@ -1550,9 +1556,7 @@ async def revisions_of_plans(
 ) -> dict[uuid.UUID, Page[PlanRevision]]:
     """A page of revisions per readable plan (a DataLoader batch), as `list_revisions` filters them."""
     readable = list(await plans_by_id(session, principal, plan_ids))
-    stmt = select(PlanRevision)
-    if status is not None:
-        stmt = stmt.where(PlanRevision.status == status)
+    stmt = where_given(select(PlanRevision), PlanRevision, status=status)
     return await paginate_per_parent(
         session, stmt, PlanRevision, PlanRevision.plan_id, readable, page, answer_for=plan_ids
     )

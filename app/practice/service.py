@@ -42,7 +42,14 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict, where_equal
+from app.core.repository import (
+    VersionCheck,
+    apply_changes,
+    check_version,
+    flush_or_conflict,
+    where_equal,
+    where_given,
+)
 from app.core.sql import any_of
 from app.engagement.models import Activity
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
@@ -374,8 +381,7 @@ async def list_observations(
     stmt = _observations_visible(select(WalkthroughObservation), principal).where(
         WalkthroughObservation.walkthrough_id == walkthrough_id
     )
-    if teacher_person_id is not None:
-        stmt = stmt.where(WalkthroughObservation.teacher_person_id == teacher_person_id)
+    stmt = where_given(stmt, WalkthroughObservation, teacher_person_id=teacher_person_id)
     result = await paginate(session, stmt, WalkthroughObservation, page)
     await _record_observation_reads(session, principal, result.items)
     return result
@@ -393,8 +399,7 @@ async def observations_of_walkthroughs(
     classroom when `teacher_person_id` is given (as `list_observations`)."""
     readable = list(await walkthroughs_by_id(session, principal, walkthrough_ids))
     stmt = _observations_visible(select(WalkthroughObservation), principal)
-    if teacher_person_id is not None:
-        stmt = stmt.where(WalkthroughObservation.teacher_person_id == teacher_person_id)
+    stmt = where_given(stmt, WalkthroughObservation, teacher_person_id=teacher_person_id)
     pages = await paginate_per_parent(
         session,
         stmt,
@@ -986,8 +991,7 @@ async def plc_needs(
     stmt = _plc_visible(columns, principal).where(
         PlcMeeting.district_id == district_id, PlcMeeting.shared_with_leadership.is_(True)
     )
-    if school_id is not None:
-        stmt = stmt.where(PlcMeeting.school_id == school_id)
+    stmt = where_given(stmt, PlcMeeting, school_id=school_id)
     if since is not None:
         stmt = stmt.where(PlcMeeting.met_on >= since)
     rows = (await session.execute(stmt)).all()
