@@ -34,7 +34,7 @@ from app.core.schemas import ListResponse
 from app.practice import catalogue
 from app.practice.schemas import PracticeCreate, PracticePublic, PracticeUpdate
 
-router = AreaRouter(tags=["coaching"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["coaching"])
 
 PracticeId = Annotated[uuid.UUID, Path(description="The practice's id.")]
 CycleId = Annotated[uuid.UUID, Path(description="The coaching cycle's id.")]

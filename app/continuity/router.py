@@ -20,7 +20,7 @@ from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, Session, set_etag
 from app.plans.schemas import PlanPublic
 
-router = AreaRouter(tags=["plans"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["plans"])
 
 PlanId = Annotated[uuid.UUID, Path(description="The plan's id.")]
 

@@ -21,9 +21,12 @@ from app.core.db import session_scope
 from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
 from app.core.idempotency import IdempotentRoute, idempotency_dependency
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
+from app.core.problems import problem_responses
 from app.core.replies import json_response, list_json, model_json
 from app.core.repository import VERSION_NOT_SENT, VersionCheck
 from app.core.schemas import IsoDateTime
+
+_AREA_PROBLEMS = problem_responses(401, 403, 422)
 
 
 class AreaRouter(APIRouter):
@@ -37,6 +40,11 @@ class AreaRouter(APIRouter):
 
     _segments: frozenset[str] | None = None
     _segments_of: int = -1
+
+    def __init__(self, *, responses: dict[int | str, dict[str, Any]] | None = None, **kwargs: Any) -> None:
+        """Every operation of an area may answer 401, 403 and 422 as problem details, unless the area
+        says otherwise (`responses`)."""
+        super().__init__(responses=_AREA_PROBLEMS if responses is None else responses, **kwargs)
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         """A route's operation id is the camel case of its function's name (`get_plan_lineage` is

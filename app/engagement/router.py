@@ -43,7 +43,7 @@ from app.engagement.schemas import (
     YouSaidWeDid,
 )
 
-router = AreaRouter(tags=["engagement"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["engagement"])
 
 ActivityId = Annotated[uuid.UUID, Path(description="The activity's id.")]
 ParticipationId = Annotated[uuid.UUID, Path(description="The participation's id.")]

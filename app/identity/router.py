@@ -33,7 +33,7 @@ from app.identity.schemas import (
     UserUpdate,
 )
 
-router = AreaRouter(tags=["identity"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["identity"])
 
 PersonId = Annotated[uuid.UUID, Path(description="The person's id.")]
 UserId = Annotated[uuid.UUID, Path(description="The account's id.")]

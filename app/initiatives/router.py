@@ -44,7 +44,7 @@ from app.initiatives.schemas import (
     TriangleDiagnosis,
 )
 
-router = AreaRouter(tags=["initiatives"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["initiatives"])
 
 InitiativeId = Annotated[uuid.UUID, Path(description="The initiative's id.")]
 WRITE_ERRORS = problem_responses(404, 409, 412)

@@ -26,7 +26,7 @@ from app.monitoring.schemas import (
     RecordOutcome,
 )
 
-router = AreaRouter(tags=["progress monitoring"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["progress monitoring"])
 
 IndicatorId = Annotated[
     uuid.UUID, Path(description="The indicator's id (an initiative measure or a goal's).")

@@ -65,7 +65,7 @@ from app.plans.schemas import (
     StrategyUpdate,
 )
 
-router = AreaRouter(tags=["plans"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["plans"])
 
 PlanId = Annotated[uuid.UUID, Path(description="The plan's id.")]
 GoalId = Annotated[uuid.UUID, Path(description="The goal's id.")]

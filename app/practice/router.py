@@ -52,7 +52,7 @@ from app.practice.schemas import (
     WhoNeedsSupport,
 )
 
-router = AreaRouter(tags=["progress monitoring"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["progress monitoring"])
 
 WalkthroughId = Annotated[uuid.UUID, Path(description="The walkthrough's id.")]
 ObservationId = Annotated[uuid.UUID, Path(description="The observation's id.")]

@@ -13,7 +13,7 @@ from app.releases import service
 from app.releases.models import Release, ReleaseSubject
 from app.releases.schemas import ReleaseAudit, ReleaseCreate, ReleasePublic
 
-router = AreaRouter(tags=["releases"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["releases"])
 
 
 def _public(release: Release | Any) -> ReleasePublic:

@@ -21,7 +21,7 @@ from app.webhooks.schemas import (
     SubscriptionUpdate,
 )
 
-router = AreaRouter(tags=["webhooks"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["webhooks"])
 
 SubscriptionId = Annotated[uuid.UUID, Path(description="The subscription's id.")]
 DeliveryId = Annotated[uuid.UUID, Path(description="The delivery's id.")]
