@@ -46,6 +46,25 @@ async def one_or_404(
     return row
 
 
+async def referenced_row(
+    session: AsyncSession,
+    model: type[M],
+    row_id: uuid.UUID,
+    district_id: uuid.UUID,
+    path: tuple[str | int, ...],
+    what: str,
+) -> M:
+    """The row an id in a request names (at `path`), of the same district; otherwise `NotFound`
+    naming the field, as for an id that does not exist."""
+    row = await session.get(model, row_id)
+    if row is None or row.district_id != district_id:  # type: ignore[attr-defined]
+        raise NotFound(
+            f"No {what} with id {row_id} in this district.",
+            errors=[FieldError(path, "Not found in this district.", "not_found")],
+        )
+    return row
+
+
 async def get_or_404(
     session: AsyncSession, model: type[M], row_id: uuid.UUID, *, what: str, lock: bool = False
 ) -> M:

@@ -48,6 +48,7 @@ from app.core.repository import (
     get_part_or_404,
     no_such,
     one_or_404,
+    referenced_row,
     where_equal,
     where_given,
 )
@@ -234,10 +235,14 @@ async def create_activity(session: AsyncSession, principal: Principal, data: Act
     district_id = initiatives._district_of(principal)
     school_id = data.school_id
     owners: list[tuple[str, Initiative | Plan]] = []
-    if data.initiative_id is not None:
-        owners.append(("initiative", await _initiative_in_district(session, district_id, data.initiative_id)))
-    if data.plan_id is not None:
-        owners.append(("plan", await _plan_in_district(session, district_id, data.plan_id)))
+    named: tuple[tuple[str, Any, uuid.UUID | None], ...] = (
+        ("initiative", Initiative, data.initiative_id),
+        ("plan", Plan, data.plan_id),
+    )
+    for what, model, owner_id in named:
+        if owner_id is not None:
+            owner = await referenced_row(session, model, owner_id, district_id, (f"{what}_id",), what)
+            owners.append((what, owner))
     for what, owner in owners:
         if owner.school_id is None:
             continue
@@ -423,12 +428,14 @@ async def add_participation(
             errors=[FieldError(("activity_id",), "The activity is cancelled.", "activity_cancelled")],
         )
     if data.stakeholder_id is not None:
-        stakeholder = await session.get(Stakeholder, data.stakeholder_id)
-        if stakeholder is None or stakeholder.district_id != activity.district_id:
-            raise NotFound(
-                f"No stakeholder with id {data.stakeholder_id} in this district.",
-                errors=[FieldError(("stakeholder_id",), "Not found in this district.", "not_found")],
-            )
+        await referenced_row(
+            session,
+            Stakeholder,
+            data.stakeholder_id,
+            activity.district_id,
+            ("stakeholder_id",),
+            "stakeholder",
+        )
     await initiatives._check_references(session, activity.district_id, person_id=data.person_id)
     participation = Participation(
         district_id=activity.district_id, activity_id=activity.id, **data.model_dump()
@@ -1001,28 +1008,6 @@ async def _serves_plan(session: AsyncSession, activity: Activity, plan_id: uuid.
         return False
     plan_initiative = await session.scalar(select(Plan.initiative_id).where(Plan.id == plan_id))
     return plan_initiative == activity.initiative_id
-
-
-async def _plan_in_district(session: AsyncSession, district_id: uuid.UUID, plan_id: uuid.UUID) -> Plan:
-    plan = await session.get(Plan, plan_id)
-    if plan is None or plan.district_id != district_id:
-        raise NotFound(
-            f"No plan with id {plan_id} in this district.",
-            errors=[FieldError(("plan_id",), "Not found in this district.", "not_found")],
-        )
-    return plan
-
-
-async def _initiative_in_district(
-    session: AsyncSession, district_id: uuid.UUID, initiative_id: uuid.UUID
-) -> Initiative:
-    initiative = await session.get(Initiative, initiative_id)
-    if initiative is None or initiative.district_id != district_id:
-        raise NotFound(
-            f"No initiative with id {initiative_id} in this district.",
-            errors=[FieldError(("initiative_id",), "Not found in this district.", "not_found")],
-        )
-    return initiative
 
 
 def _check_held_on(activity: Activity) -> None:

@@ -48,6 +48,7 @@ from app.core.repository import (
     check_version,
     flush_or_conflict,
     get_part_or_404,
+    referenced_row,
     where_given,
 )
 from app.core.sql import any_of
@@ -769,12 +770,8 @@ async def _check_references(
     for field, model, row_id in checks:
         if row_id is None:
             continue
-        row = await session.get(model, row_id)
-        if row is None or row.district_id != district_id:
-            raise NotFound(
-                f"No {field.removesuffix('_id').replace('_', ' ')} with id {row_id} in this district.",
-                errors=[FieldError((field,), "Not found in this district.", "not_found")],
-            )
+        what = field.removesuffix("_id").replace("_", " ")
+        await referenced_row(session, model, row_id, district_id, (field,), what)
 
 
 def _check_dates(start: Any, end: Any, *, fields: tuple[str, str] = ("starts_on", "ends_on")) -> None:

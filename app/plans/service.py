@@ -61,6 +61,7 @@ from app.core.repository import (
     check_version,
     flush_or_conflict,
     no_such,
+    referenced_row,
     where_given,
 )
 from app.core.rows import columns_of, fetch_rows, read_rows
@@ -2482,13 +2483,9 @@ async def _with_causes(session: AsyncSession, revisions: list[PlanRevision]) -> 
 async def _initiative_in_district(
     session: AsyncSession, district_id: uuid.UUID, initiative_id: uuid.UUID
 ) -> Initiative:
-    initiative = await session.get(Initiative, initiative_id)
-    if initiative is None or initiative.district_id != district_id:
-        raise NotFound(
-            f"No initiative with id {initiative_id} in this district.",
-            errors=[FieldError(("initiative_id",), "Not found in this district.", "not_found")],
-        )
-    return initiative
+    return await referenced_row(
+        session, Initiative, initiative_id, district_id, ("initiative_id",), "initiative"
+    )
 
 
 async def _all(session: AsyncSession, stmt: Any) -> list[Any]:

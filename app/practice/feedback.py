@@ -42,7 +42,7 @@ from app.auth.policy import allowed_schools, authorize, private_to, require, req
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import apply_changes, flush_or_conflict, where_equal
+from app.core.repository import apply_changes, flush_or_conflict, referenced_row, where_equal
 from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.service import _district_of
@@ -54,7 +54,6 @@ from app.practice.schemas import (
     FeedbackShareCreate,
 )
 from app.practice.service import (
-    _in_district,
     _staff_member,
     is_teacher_of,
     own_person_id,
@@ -239,7 +238,7 @@ async def record_feedback_result(
                     FieldError(("school_id",), "Required unless you teach at one school only.", "required")
                 ],
             )
-    await _in_district(session, School, school_id, district_id, ("school_id",), "school")
+    await referenced_row(session, School, school_id, district_id, ("school_id",), "school")
     authorize(principal, Action.FEEDBACK_RECORD, district_id=district_id, school_id=school_id)
     if own is None:
         await _staff_member(session, district_id, teacher, "teacher_person_id")
@@ -354,7 +353,7 @@ async def share_feedback(
     (yourself) and `Conflict` (already shared)."""
     teacher = await require_person(session, principal, "Only a teacher shares their own feedback results.")
     district_id = _district_of(principal)
-    await _in_district(session, Person, data.person_id, district_id, ("person_id",), "person")
+    await referenced_row(session, Person, data.person_id, district_id, ("person_id",), "person")
     if data.person_id == teacher:
         raise ValidationFailed(
             "Your results are already yours.",
@@ -452,7 +451,9 @@ async def feedback_aggregates(
     """
     district_id = _district_of(principal)
     if filters.school_id is not None:
-        await _in_district(session, School, filters.school_id, district_id, ("query", "school_id"), "school")
+        await referenced_row(
+            session, School, filters.school_id, district_id, ("query", "school_id"), "school"
+        )
         authorize(
             principal, Action.FEEDBACK_AGGREGATE_READ, district_id=district_id, school_id=filters.school_id
         )

@@ -47,6 +47,7 @@ from app.core.repository import (
     apply_changes,
     check_version,
     flush_or_conflict,
+    referenced_row,
     where_equal,
     where_given,
 )
@@ -130,28 +131,10 @@ async def require_person(session: AsyncSession, principal: Principal, why: str) 
 # --- shared helpers ---------------------------------------------------------------------------------
 
 
-async def _in_district(
-    session: AsyncSession,
-    model: Any,
-    row_id: uuid.UUID,
-    district_id: uuid.UUID,
-    path: tuple[str, ...],
-    what: str,
-) -> Any:
-    """The row an id in a request names, of the same district; otherwise `NotFound` naming the field."""
-    row = await session.get(model, row_id)
-    if row is None or row.district_id != district_id:
-        raise NotFound(
-            f"No {what} with id {row_id} in this district.",
-            errors=[FieldError(path, "Not found in this district.", "not_found")],
-        )
-    return row
-
-
 async def _staff_member(
     session: AsyncSession, district_id: uuid.UUID, person_id: uuid.UUID, field: str
 ) -> Person:
-    person = await _in_district(session, Person, person_id, district_id, (field,), "person")
+    person = await referenced_row(session, Person, person_id, district_id, (field,), "person")
     if person.kind is not PersonKind.STAFF:
         raise ValidationFailed(
             "Only staff teach classes.",
@@ -271,13 +254,13 @@ async def _check_walkthrough_links(
     a school plan or activity is of its school."""
     await catalogue.check_practice(session, district_id, fields.get("practice_id"), unchanged=keep_practice)
     if fields.get("observer_person_id") is not None:
-        await _in_district(
+        await referenced_row(
             session, Person, fields["observer_person_id"], district_id, ("observer_person_id",), "person"
         )
     for field, model, what in (("plan_id", Plan, "plan"), ("activity_id", Activity, "activity")):
         if fields.get(field) is None:
             continue
-        row = await _in_district(session, model, fields[field], district_id, (field,), what)
+        row = await referenced_row(session, model, fields[field], district_id, (field,), what)
         if row.school_id is not None and row.school_id != school_id:
             raise ValidationFailed(
                 f"The {what} belongs to another school.",
@@ -297,7 +280,7 @@ async def create_walkthrough(
     another school).
     """
     district_id = _district_of(principal)
-    await _in_district(session, School, data.school_id, district_id, ("school_id",), "school")
+    await referenced_row(session, School, data.school_id, district_id, ("school_id",), "school")
     authorize(principal, Action.WALKTHROUGH_MANAGE, district_id=district_id, school_id=data.school_id)
     fields = data.model_dump()
     await _check_walkthrough_links(session, district_id, data.school_id, fields)
@@ -922,7 +905,7 @@ async def create_plc_meeting(
     """Record a PLC meeting at a school (its teachers and coaches). Not shared with leadership unless
     the PLC says so."""
     district_id = _district_of(principal)
-    await _in_district(session, School, data.school_id, district_id, ("school_id",), "school")
+    await referenced_row(session, School, data.school_id, district_id, ("school_id",), "school")
     authorize(principal, Action.PLC_RECORD, district_id=district_id, school_id=data.school_id)
     await catalogue.check_practice(session, district_id, data.practice_id)
     meeting = PlcMeeting(district_id=district_id, **data.model_dump())
@@ -982,7 +965,7 @@ async def plc_needs(
     """
     district_id = _district_of(principal)
     if school_id is not None:
-        await _in_district(session, School, school_id, district_id, ("query", "school_id"), "school")
+        await referenced_row(session, School, school_id, district_id, ("query", "school_id"), "school")
         try:
             authorize(principal, Action.PLC_READ_SHARED, district_id=district_id, school_id=school_id)
         except PermissionDenied:
