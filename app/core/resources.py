@@ -105,9 +105,11 @@ class _Routes:
         doc: str | None,
         filters: dict[str, Any] | None,
         each: Callable[[Any], Any] | None,
+        filter_of: Callable[..., Any] | None,
         route: dict[str, Any],
     ) -> None:
-        """`GET path+sub`: a page of `read(session, principal, [id,] page, **filters)` as
+        """`GET path+sub`: a page of `read(session, principal, [id,] page, **filters)` (or, with
+        `filter_of`, `read(session, principal, [id,] page, filter_of(*filters))`) as
         `ListResponse[public]`, with its `Link` header."""
         filters = filters or {}
 
@@ -120,7 +122,10 @@ class _Routes:
             **values: Any,
         ) -> Response:
             chosen = {name: values[name] for name in filters}
-            result = await read(session, principal, *self._key(values), page, **chosen)
+            if filter_of is None:
+                result = await read(session, principal, *self._key(values), page, **chosen)
+            else:
+                result = await read(session, principal, *self._key(values), page, filter_of(*chosen.values()))
             return list_body(request, response, _made(result, each), public)
 
         parameters = {"request": Request, "response": Response, **_CALLER, "page": ListParams}
@@ -261,13 +266,15 @@ class Resource(_Routes):
         *,
         filters: dict[str, Any] | None = None,
         each: Callable[[Any], Any] | None = None,
+        filter_of: Callable[..., Any] | None = None,
         **route: Any,
     ) -> None:
         """`GET path/sub`: a page of `read(session, principal, id, page)` as `ListResponse[public]`, with
         its `Link` header. `filters` are the optional query parameters the list takes (name and
-        annotation, absent = None), passed on to `read` by name; `each` makes an item of the reply from
-        each the service answers, where the service answers views (`GoalPublic.from_view`)."""
-        self._list(sub, public, read, doc, filters, each, route)
+        annotation, absent = None), passed on to `read` by name, or, with `filter_of` (the service's
+        filter type), as one `filter_of(*filters)` in their order; `each` makes an item of the reply
+        from each the service answers, where the service answers views (`GoalPublic.from_view`)."""
+        self._list(sub, public, read, doc, filters, each, filter_of, route)
 
     def add(
         self,
@@ -309,12 +316,13 @@ class Collection(_Routes):
         *,
         filters: dict[str, Any] | None = None,
         each: Callable[[Any], Any] | None = None,
+        filter_of: Callable[..., Any] | None = None,
         **route: Any,
     ) -> None:
         """`GET path`: a page of `read(session, principal, page)` as `ListResponse[public]`, with its
-        `Link` header; `filters` and `each` as for `Resource.items`."""
+        `Link` header; `filters`, `filter_of` and `each` as for `Resource.items`."""
         route.setdefault("responses", None)
-        self._list("", self.public, read, doc, filters, each, route)
+        self._list("", self.public, read, doc, filters, each, filter_of, route)
 
     def create(
         self, body: Any, create: Create, doc: str | None = None, *, etag: bool = True, **route: Any
