@@ -170,16 +170,8 @@ async def create_api_client(body: ApiClientCreate, session: Session, principal: 
     return await service.create_api_client(session, principal, body)
 
 
-@router.get(
-    "/api-clients/{api_client_id}",
-    response_model=ApiClientPublic,
-    responses=problem_responses(404),
-)
-async def get_api_client(
-    api_client_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
-) -> ApiClientPublic:
-    """One client (never its secret)."""
-    return ApiClientPublic.model_validate(await service.get_api_client(session, principal, api_client_id))
+API_CLIENTS = Resource(router, "/api-clients/{api_client_id}", Annotated[uuid.UUID, Path()])
+API_CLIENTS.view("", ApiClientPublic, service.get_api_client, "One client (never its secret).")
 
 
 @router.post(
