@@ -91,6 +91,12 @@ def authorize(
     raise _denied(action)
 
 
+def authorize_on(principal: Principal, action: Action, row: Any) -> None:
+    """`authorize` `action` on a row that carries its district and school (`school_id` None for a
+    district-wide one): a plan, an activity, a walkthrough…"""
+    authorize(principal, action, district_id=row.district_id, school_id=row.school_id)
+
+
 def require(principal: Principal, action: Action) -> None:
     """Allow `action` somewhere in the principal's own district (for lists and creates with no object
     yet). Raises `Unauthenticated` or `PermissionDenied`."""

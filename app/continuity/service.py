@@ -32,7 +32,7 @@ from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Action
-from app.auth.policy import authorize
+from app.auth.policy import authorize_on
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError
 from app.core.repository import flush_or_conflict
@@ -105,7 +105,7 @@ async def start_next_plan(
     `next_plan_exists`, with the next plan's id).
     """
     previous = await plans.get_plan(session, principal, plan_id, lock=True)
-    authorize(principal, Action.PLAN_CREATE, district_id=previous.district_id, school_id=previous.school_id)
+    authorize_on(principal, Action.PLAN_CREATE, previous)
     if previous.status is not PlanStatus.CLOSED:
         raise Conflict(
             f"The plan is {previous.status.value}: only a closed plan starts the next cycle's plan. Close it "

@@ -31,6 +31,7 @@ from app.auth.permissions import Action
 from app.auth.policy import (
     allowed_schools,
     authorize,
+    authorize_on,
     children_visible_many,
     get_scoped,
     get_scoped_many,
@@ -325,9 +326,7 @@ async def _activity_for_update(
         lambda stmt: _activities_visible(stmt, principal),
         lock=True,
     )
-    authorize(
-        principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
-    )
+    authorize_on(principal, Action.ACTIVITY_MANAGE, activity)
     return activity
 
 
@@ -463,9 +462,7 @@ async def update_participation(
     activity = (await session.execute(locked)).scalar_one()
     changes = data.changes()
     try:
-        authorize(
-            principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
-        )
+        authorize_on(principal, Action.ACTIVITY_MANAGE, activity)
     except PermissionDenied:
         if set(changes) - {"may_be_named"} or not await _is_own(session, principal, participation):
             raise
@@ -638,9 +635,7 @@ async def add_input(
             errors=[FieldError(("participation_id",), "Not a participation in this activity.", "not_found")],
         )
     try:
-        authorize(
-            principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
-        )
+        authorize_on(principal, Action.ACTIVITY_MANAGE, activity)
     except PermissionDenied:
         authorize(principal, Action.INPUT_CONTRIBUTE, district_id=activity.district_id)
         if not await _is_own(session, principal, participation):

@@ -24,6 +24,7 @@ import app.initiatives.findings  # noqa: F401  (registers this area's triangle f
 from app.auth.permissions import Action
 from app.auth.policy import (
     authorize,
+    authorize_on,
     children_visible_many,
     get_to_change,
     get_visible,
@@ -199,12 +200,7 @@ async def update_initiative(
                 ],
             )
         if new_stage is Stage.APPROVED:
-            authorize(
-                principal,
-                Action.INITIATIVE_APPROVE,
-                district_id=initiative.district_id,
-                school_id=initiative.school_id,
-            )
+            authorize_on(principal, Action.INITIATIVE_APPROVE, initiative)
     await _check_references(session, initiative.district_id, owner_person_id=changes.get("owner_person_id"))
     _check_dates(changes.get("starts_on", initiative.starts_on), changes.get("ends_on", initiative.ends_on))
     if new_stage is not None and new_stage != initiative.stage:

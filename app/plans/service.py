@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import Action
 from app.auth.policy import (
     authorize,
+    authorize_on,
     children_visible_many,
     require,
     require_authenticated,
@@ -236,9 +237,9 @@ def _plans_visible(stmt: Any, principal: Principal) -> Any:
 async def _authorize_author(session: AsyncSession, principal: Principal, plan: Plan) -> None:
     """Leaders in reach of the plan, or its lead and co-authors (who hold the author right)."""
     try:
-        authorize(principal, Action.PLAN_EDIT, district_id=plan.district_id, school_id=plan.school_id)
+        authorize_on(principal, Action.PLAN_EDIT, plan)
     except PermissionDenied:
-        authorize(principal, Action.PLAN_AUTHOR, district_id=plan.district_id, school_id=plan.school_id)
+        authorize_on(principal, Action.PLAN_AUTHOR, plan)
         if await _collaborator_role(session, principal, plan) not in WRITERS:
             raise PermissionDenied(
                 "Only the plan's lead and co-authors, or leaders, edit it.",
@@ -256,7 +257,7 @@ async def authorize_pdsa(session: AsyncSession, principal: Principal, plan: Plan
     except PermissionDenied:
         pass
     try:
-        authorize(principal, Action.PDSA_RUN, district_id=plan.district_id, school_id=plan.school_id)
+        authorize_on(principal, Action.PDSA_RUN, plan)
         return
     except PermissionDenied:
         pass
@@ -271,7 +272,7 @@ async def authorize_pdsa(session: AsyncSession, principal: Principal, plan: Plan
 
 def _authorize_approver(principal: Principal, plan: Plan) -> None:
     action = Action.PLAN_APPROVE_SCHOOL if plan.school_id is not None else Action.PLAN_APPROVE_DISTRICT
-    authorize(principal, action, district_id=plan.district_id, school_id=plan.school_id)
+    authorize_on(principal, action, plan)
 
 
 async def _authorize_lead(session: AsyncSession, principal: Principal, plan: Plan) -> None:
@@ -428,7 +429,7 @@ async def update_plan(
         await _move(session, principal, plan, new_status)
         changes["status"] = new_status
     if publish is not None and publish != plan.published:
-        authorize(principal, Action.PLAN_EDIT, district_id=plan.district_id, school_id=plan.school_id)
+        authorize_on(principal, Action.PLAN_EDIT, plan)
         status = changes.get("status", plan.status)
         if publish and status not in (PlanStatus.APPROVED, PlanStatus.ACTIVE, PlanStatus.CLOSED):
             raise ValidationFailed(

@@ -37,7 +37,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.recorder import record_reads_of_teachers
 from app.auth.permissions import Action
-from app.auth.policy import authorize, get_scoped, get_scoped_many, require_authenticated, visible
+from app.auth.policy import (
+    authorize,
+    authorize_on,
+    get_scoped,
+    get_scoped_many,
+    require_authenticated,
+    visible,
+)
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
@@ -234,12 +241,7 @@ async def _walkthrough_for_update(
     session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID
 ) -> Walkthrough:
     walkthrough = await get_walkthrough(session, principal, walkthrough_id, lock=True)
-    authorize(
-        principal,
-        Action.WALKTHROUGH_MANAGE,
-        district_id=walkthrough.district_id,
-        school_id=walkthrough.school_id,
-    )
+    authorize_on(principal, Action.WALKTHROUGH_MANAGE, walkthrough)
     return walkthrough
 
 
@@ -634,12 +636,7 @@ async def who_needs_support(
     """Who needs which support after the walkthrough (coaching, PLC, feedback), by name. For leaders and
     coaches of the school (`PermissionDenied` for other readers of the walkthrough)."""
     walkthrough = await get_walkthrough(session, principal, walkthrough_id)
-    authorize(
-        principal,
-        Action.WALKTHROUGH_DETAIL_READ,
-        district_id=walkthrough.district_id,
-        school_id=walkthrough.school_id,
-    )
+    authorize_on(principal, Action.WALKTHROUGH_DETAIL_READ, walkthrough)
     stmt = (
         select(WalkthroughObservation, Person.display_name)
         .join(Person, Person.id == WalkthroughObservation.teacher_person_id)
@@ -918,7 +915,7 @@ async def _meeting_for_update(
     session: AsyncSession, principal: Principal, meeting_id: uuid.UUID
 ) -> PlcMeeting:
     meeting = await get_plc_meeting(session, principal, meeting_id, lock=True)
-    authorize(principal, Action.PLC_RECORD, district_id=meeting.district_id, school_id=meeting.school_id)
+    authorize_on(principal, Action.PLC_RECORD, meeting)
     return meeting
 
 
