@@ -194,8 +194,10 @@ async def list_activities(
     return await paginate(session, stmt, Activity, page)
 
 
-async def get_activity(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Activity:
-    """The activity; `NotFound` when it is not there for the principal."""
+async def get_activity(
+    session: AsyncSession, principal: Principal, activity_id: uuid.UUID, *, lock: bool = False
+) -> Activity:
+    """The activity; `NotFound` when it is not there for the principal. `lock` locks it for update."""
     return await get_scoped(
         session,
         principal,
@@ -203,6 +205,7 @@ async def get_activity(session: AsyncSession, principal: Principal, activity_id:
         activity_id,
         "activity",
         lambda stmt: _activities_visible(stmt, principal),
+        lock=lock,
     )
 
 
@@ -317,15 +320,7 @@ async def _activity_for_update(
     session: AsyncSession, principal: Principal, activity_id: uuid.UUID
 ) -> Activity:
     """The activity, locked, once the principal may run it (readers who may not get 403)."""
-    activity = await get_scoped(
-        session,
-        principal,
-        Activity,
-        activity_id,
-        "activity",
-        lambda stmt: _activities_visible(stmt, principal),
-        lock=True,
-    )
+    activity = await get_activity(session, principal, activity_id, lock=True)
     authorize_on(principal, Action.ACTIVITY_MANAGE, activity)
     return activity
 
