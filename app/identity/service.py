@@ -450,14 +450,4 @@ async def _roles_of(
 
 
 def _user_public(user: User, roles: list[RoleAssignment]) -> UserPublic:
-    return UserPublic(
-        id=user.id,
-        created_at=user.created_at,
-        updated_at=user.updated_at,
-        version=user.version,
-        district_id=user.district_id,
-        person_id=user.person_id,
-        email=user.email,
-        is_active=user.is_active,
-        roles=[RoleAssignmentPublic.model_validate(r) for r in roles],
-    )
+    return UserPublic.from_row(user, roles=[RoleAssignmentPublic.model_validate(r) for r in roles])

@@ -17,17 +17,8 @@ router = AreaRouter(tags=["releases"])
 
 
 def _public(release: Release | Any) -> ReleasePublic:
-    return ReleasePublic(
-        id=release.id,
-        subject=release.subject,
-        period=release.period,
-        period_start=release.period_start,
-        period_end=release.period_end,
-        revision=release.revision,
-        released_at=release.created_at,
-        min_cell_size=release.min_cell_size,
-        min_people=release.min_people,
-        audit=ReleaseAudit.model_validate(release.audit),
+    return ReleasePublic.from_row(
+        release, released_at=release.created_at, audit=ReleaseAudit.model_validate(release.audit)
     )
 
 
