@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -286,39 +287,34 @@ def _libpq_url() -> str:
     return _database_url().replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def cmd_backup(args: argparse.Namespace) -> int:
+def _run_pg_tool(name: str, arguments: list[str], failed: str) -> None:
+    """Run PostgreSQL's `name` (pg_dump, pg_restore) on this database with `arguments`; a non-zero
+    exit is a `CommandError` saying so, followed by `failed` (what it means for the user's data)."""
     import subprocess
 
-    done = subprocess.run(  # noqa: S603
-        [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", args.file, _libpq_url()],
-        check=False,
-    )
+    done = subprocess.run([_pg_tool(name), *arguments], check=False)  # noqa: S603
     if done.returncode != 0:
-        raise CommandError(f"pg_dump failed (exit status {done.returncode}); {args.file} is not a backup")
+        raise CommandError(f"{name} failed (exit status {done.returncode}); {failed}")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    _run_pg_tool(
+        "pg_dump",
+        ["--format=custom", "--no-owner", "--file", args.file, _libpq_url()],
+        f"{args.file} is not a backup",
+    )
     print(f"wrote {args.file} (restore with: triangle restore {args.file})")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    import subprocess
-
     if not Path(args.file).is_file():
         raise CommandError(f"no such backup: {args.file}")
-    done = subprocess.run(  # noqa: S603
-        [
-            _pg_tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            "--dbname",
-            _libpq_url(),
-            args.file,
-        ],
-        check=False,
+    _run_pg_tool(
+        "pg_restore",
+        ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", _libpq_url(), args.file],
+        "nothing was changed",
     )
-    if done.returncode != 0:
-        raise CommandError(f"pg_restore failed (exit status {done.returncode}); nothing was changed")
     print(f"restored {args.file}")
     return 0
 
@@ -375,24 +371,24 @@ def _write(path: Path, content: str) -> None:
     print(f"wrote {path}")
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port (1-65535)")
-    return port
+def _whole_number(low: int, high: int, not_a_number: str, out_of_range: str) -> Callable[[str], int]:
+    """An argparse `type` for a whole number from `low` to `high`; the messages are templates of the
+    `text` given and of its `value`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(not_a_number.format(text=text)) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(out_of_range.format(value=value))
+        return value
+
+    return parse
 
 
-def _workers(text: str) -> int:
-    try:
-        workers = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 1 <= workers <= 256:
-        raise argparse.ArgumentTypeError(f"{workers} workers: give 1 to 256")
-    return workers
+_port = _whole_number(1, 65535, "not a port number: {text!r}", "{value} is not a port (1-65535)")
+_workers = _whole_number(1, 256, "not a number: {text!r}", "{value} workers: give 1 to 256")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -33,7 +33,8 @@ from app.engagement.schemas import (
     ParticipationCreate,
 )
 from app.identity import service as identity
-from app.identity.models import PersonKind, Role, RoleAssignment, User
+from app.identity.demo import demo_staff
+from app.identity.models import PersonKind, Role
 from app.identity.schemas import RoleGrantInput, UserCreate
 from app.initiatives import service as initiatives
 from app.initiatives.models import (
@@ -669,15 +670,7 @@ async def seed_plans(session: AsyncSession, district_id: uuid.UUID) -> int:
             Stakeholder.district_id == district_id, Stakeholder.name == "Literacy coaches"
         )
     )
-    staff = dict(
-        (
-            await session.execute(
-                select(RoleAssignment.role, User.person_id)
-                .join(User, User.id == RoleAssignment.user_id)
-                .where(RoleAssignment.district_id == district_id)
-            )
-        ).all()
-    )
+    staff = await demo_staff(session, district_id)
     today = utcnow().date()
     start = today.year if today.month >= 7 else today.year - 1  # school years start in the summer
     cycle = f"{start}-{(start + 1) % 100:02d}"

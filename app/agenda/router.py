@@ -10,7 +10,7 @@ from app.core.rest import AreaRouter, Caller, Session
 router = AreaRouter(tags=["agenda"], responses=problem_responses(401))
 
 
-@router.get("/me/agenda", operation_id="getMyAgenda", response_model=AgendaPublic)
+@router.get("/me/agenda", response_model=AgendaPublic)
 async def get_my_agenda(session: Session, principal: Caller) -> AgendaPublic:
     """What needs you now, most urgent first: action steps you own that are overdue or due within 14
     days, reviews due of plans you work on, inputs to answer in activities you facilitate, revisions

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -77,6 +77,32 @@ def read_event(
         after=after,
         request_id=current_request_id(),
     )
+
+
+async def record_reads_of_teachers(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    entity_type: str,
+    rows: Iterable[Any],
+    access: Callable[[Any], str],
+) -> None:
+    """One `action` audit event per row read that is about a teacher (a feedback result, an
+    observation, a coaching cycle), flushed now: if the record cannot be written, the read fails with
+    it. The event names whose row was read (`teacher_person_id`) and how (`access(row)`: own, shared,
+    leadership…), never what the row says."""
+    session.add_all(
+        read_event(
+            principal,
+            action,
+            district_id=row.district_id,
+            entity_type=entity_type,
+            entity_id=row.id,
+            after={"teacher_person_id": str(row.teacher_person_id), "access": access(row)},
+        )
+        for row in rows
+    )
+    await session.flush()
 
 
 def _is_secret(column: str) -> bool:

@@ -32,6 +32,7 @@ from app.auth.permissions import (
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import NotFound, PermissionDenied, Unauthenticated
 from app.core.pagination import Page, PageRequest, page_shape, paginate_kept
+from app.core.repository import no_such, one_or_404
 from app.core.sql import any_of
 
 S = TypeVar("S", bound=Select[Any])
@@ -88,6 +89,12 @@ def authorize(
     if school_id is not None and school_id in schools:
         return
     raise _denied(action)
+
+
+def authorize_on(principal: Principal, action: Action, row: Any) -> None:
+    """`authorize` `action` on a row that carries its district and school (`school_id` None for a
+    district-wide one): a plan, an activity, a walkthrough…"""
+    authorize(principal, action, district_id=row.district_id, school_id=row.school_id)
 
 
 def require(principal: Principal, action: Action) -> None:
@@ -240,16 +247,9 @@ async def get_visible(
             principal,
             lambda: _one_visible(model, principal, actions, lock),
         )
-    except PermissionDenied:
-        # No right to this kind of row at all: say so for rows of the principal's own district, but
-        # another district's row (or none) stays a plain 404, whoever asks.
-        if await _in_own_district(session, model, row_id, principal):
-            raise
-        raise NotFound(f"No {what} with id {row_id}.") from None
-    row = (await session.execute(stmt, {"row_id": row_id})).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"No {what} with id {row_id}.")
-    return row
+    except PermissionDenied as denied:
+        raise await _denied_or_absent(denied, session, model, row_id, principal, what) from None
+    return await one_or_404(session, stmt, what=what, row_id=row_id, params={"row_id": row_id})  # type: ignore[no-any-return]
 
 
 async def get_to_change(
@@ -289,16 +289,26 @@ async def get_scoped(
     district's rows only, as with `get_visible`. With `lock`, the row is locked for update."""
     try:
         stmt = scope(select(model).where(model.id == row_id))  # type: ignore[attr-defined]
-    except PermissionDenied:
-        if await _in_own_district(session, model, row_id, principal):
-            raise
-        raise NotFound(f"No {what} with id {row_id}.") from None
+    except PermissionDenied as denied:
+        raise await _denied_or_absent(denied, session, model, row_id, principal, what) from None
     if lock:
         stmt = stmt.with_for_update(of=model)
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"No {what} with id {row_id}.")
-    return row  # type: ignore[no-any-return]
+    return await one_or_404(session, stmt, what=what, row_id=row_id)  # type: ignore[no-any-return]
+
+
+async def _denied_or_absent(
+    denied: PermissionDenied,
+    session: AsyncSession,
+    model: Any,
+    row_id: uuid.UUID,
+    principal: Principal,
+    what: str,
+) -> Exception:
+    """What to answer a principal with no right to such rows at all: `denied` (403) for a row of its
+    own district, but another district's row (or none) stays a plain 404, whoever asks."""
+    if await _in_own_district(session, model, row_id, principal):
+        return denied
+    return no_such(what, row_id)
 
 
 async def get_scoped_many(

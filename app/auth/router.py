@@ -73,7 +73,6 @@ FormField = Annotated[str | None, Form(max_length=4096)]
 
 @router.post(
     "/token",
-    operation_id="issueToken",
     response_model=TokenResponse,
     responses={
         400: {"model": OAuthErrorResponse, "description": "invalid_request, invalid_grant, invalid_scope, …"},
@@ -159,7 +158,6 @@ async def issue_token(
 
 @router.post(
     "/revoke",
-    operation_id="revokeToken",
     status_code=200,
     # The answer is an empty body (RFC 7009 §2.2): declared so, not as JSON a generated client would parse.
     response_class=Response,

@@ -34,7 +34,7 @@ from app.core.schemas import ListResponse
 from app.practice import catalogue
 from app.practice.schemas import PracticeCreate, PracticePublic, PracticeUpdate
 
-router = AreaRouter(tags=["coaching"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["coaching"])
 
 PracticeId = Annotated[uuid.UUID, Path(description="The practice's id.")]
 CycleId = Annotated[uuid.UUID, Path(description="The coaching cycle's id.")]
@@ -46,7 +46,7 @@ WRITE_ERRORS = problem_responses(404, 409, 412)
 # --- the practice catalogue -------------------------------------------------------------------------
 
 
-@router.get("/practices", operation_id="listPractices", response_model=ListResponse[PracticePublic])
+@router.get("/practices", response_model=ListResponse[PracticePublic])
 async def list_practices(
     request: Request,
     response: Response,

@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import read_event
+from app.audit.recorder import record_reads_of_teachers
 from app.auth.permissions import Action
 from app.auth.policy import authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal
@@ -63,6 +63,7 @@ from app.core.repository import (
     check_version,
     flush_or_conflict,
     get_part_or_404,
+    referenced_row,
     where_equal,
 )
 from app.core.sql import any_of
@@ -161,18 +162,9 @@ async def _record_reads(
 ) -> None:
     """One `coaching_cycle.read` audit event per cycle read, flushed now: no read without its record.
     The event names whose cycle was read and how, never what it says."""
-    session.add_all(
-        read_event(
-            principal,
-            READ_ACTION,
-            district_id=row.district_id,
-            entity_type="coaching_cycle",
-            entity_id=row.id,
-            after={"teacher_person_id": str(row.teacher_person_id), "access": _access(row, reader)},
-        )
-        for row in rows
+    await record_reads_of_teachers(
+        session, principal, READ_ACTION, "coaching_cycle", rows, lambda row: _access(row, reader)
     )
-    await session.flush()
 
 
 # --- reading cycles ---------------------------------------------------------------------------------
@@ -329,7 +321,7 @@ async def start_cycle(
     me = await practice.require_person(
         session, principal, "Only a teacher or a coach starts a coaching cycle."
     )
-    await practice._in_district(session, School, data.school_id, district_id, ("school_id",), "school")
+    await referenced_row(session, School, data.school_id, district_id, ("school_id",), "school")
     authorize(principal, Action.COACHING_CYCLE_START, district_id=district_id, school_id=data.school_id)
     teacher = data.teacher_person_id or me
     coach = data.coach_person_id or me
@@ -341,7 +333,7 @@ async def start_cycle(
             errors=[FieldError(("coach_person_id",), "Name the coach (or the teacher).", "same_person")],
         )
     for field, person in (("teacher_person_id", teacher), ("coach_person_id", coach)):
-        await practice._in_district(session, Person, person, district_id, (field,), "person")
+        await referenced_row(session, Person, person, district_id, (field,), "person")
     if not await practice.is_teacher_of(session, teacher, data.school_id):
         raise ValidationFailed(
             "The teacher does not teach at the school.",
@@ -638,7 +630,7 @@ async def share_cycle(
             "your cycle from them. Cycles of a released period are no longer shared.",
             errors=[FieldError(("person_id",), "The period's counts are released.", "period_released")],
         )
-    await practice._in_district(session, Person, data.person_id, cycle.district_id, ("person_id",), "person")
+    await referenced_row(session, Person, data.person_id, cycle.district_id, ("person_id",), "person")
     if data.person_id in (cycle.teacher_person_id, cycle.coach_person_id):
         raise ValidationFailed(
             "They are in the cycle already.",

@@ -23,7 +23,8 @@ from app.core.models import utcnow
 from app.engagement import service as engagement
 from app.engagement.models import ActivityKind, ActivityStatus, Mode
 from app.engagement.schemas import ActivityCreate, ParticipationCreate
-from app.identity.models import Role, RoleAssignment, User
+from app.identity.demo import demo_staff
+from app.identity.models import Role
 from app.initiatives.models import Direction, Initiative, ParticipationLevel
 from app.initiatives.schemas import IndicatorCreate
 from app.monitoring import measurements
@@ -56,15 +57,7 @@ async def seed_next_year(session: AsyncSession, district_id: uuid.UUID) -> None:
     initiative = await session.scalar(
         select(Initiative).where(Initiative.district_id == district_id, Initiative.title == EASTSIDE)
     )
-    staff = dict(
-        (
-            await session.execute(
-                select(RoleAssignment.role, User.person_id)
-                .join(User, User.id == RoleAssignment.user_id)
-                .where(RoleAssignment.district_id == district_id)
-            )
-        ).all()
-    )
+    staff = await demo_staff(session, district_id)
     leader = staff.get(Role.SCHOOL_LEADER)
     if school is None:
         return

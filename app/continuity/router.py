@@ -20,14 +20,13 @@ from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, Session, set_etag
 from app.plans.schemas import PlanPublic
 
-router = AreaRouter(tags=["plans"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["plans"])
 
 PlanId = Annotated[uuid.UUID, Path(description="The plan's id.")]
 
 
 @router.post(
     "/plans/{plan_id}/next-plan",
-    operation_id="startNextPlan",
     status_code=status.HTTP_201_CREATED,
     response_model=NextPlanPublic,
     responses=problem_responses(404, 409),
@@ -60,7 +59,6 @@ async def start_next_plan(
 
 @router.get(
     "/plans/{plan_id}/lineage",
-    operation_id="getPlanLineage",
     response_model=LineagePublic,
     responses=problem_responses(404),
 )

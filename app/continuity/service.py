@@ -32,7 +32,7 @@ from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Action
-from app.auth.policy import authorize
+from app.auth.policy import authorize_on
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError
 from app.core.repository import flush_or_conflict
@@ -43,7 +43,6 @@ from app.monitoring.signals import IndicatorStatus
 from app.plans import service as plans
 from app.plans.models import (
     CollaboratorRole,
-    Goal,
     Plan,
     PlanCollaborator,
     PlanStatus,
@@ -106,7 +105,7 @@ async def start_next_plan(
     `next_plan_exists`, with the next plan's id).
     """
     previous = await plans.get_plan(session, principal, plan_id, lock=True)
-    authorize(principal, Action.PLAN_CREATE, district_id=previous.district_id, school_id=previous.school_id)
+    authorize_on(principal, Action.PLAN_CREATE, previous)
     if previous.status is not PlanStatus.CLOSED:
         raise Conflict(
             f"The plan is {previous.status.value}: only a closed plan starts the next cycle's plan. Close it "
@@ -132,14 +131,7 @@ async def start_next_plan(
     )
     await _carry_collaborators(session, principal, previous, plan)
 
-    goal_rows = (
-        await session.execute(
-            select(Goal, Indicator)
-            .join(Indicator, Indicator.id == Goal.indicator_id)
-            .where(Goal.plan_id == previous.id)
-            .order_by(Goal.created_at, Goal.id)
-        )
-    ).all()
+    goal_rows = await plans.goals_with_indicators(session, previous.id)
     series = await measurements.series_of_indicators(session, [i for _, i in goal_rows])
     progress = (await plans.progress_of_plans(session, [previous.id]))[previous.id]
     strategy_progress = {s.id: s.progress for g in progress.goals for s in g.strategies}
@@ -160,36 +152,41 @@ async def start_next_plan(
             archived.append(Archived("goal", goal.id, goal.statement))
             archived += [Archived("strategy", s.id, s.title) for s in mine]
             continue
-        new_goal = Goal(
-            district_id=plan.district_id,
-            plan_id=plan.id,
-            indicator_id=indicator.id,
-            statement=goal.statement,
-            weight=goal.weight,
-            carried_from_id=goal.id,
-        )
-        session.add(new_goal)
-        await session.flush()
-        carried.append(Carried("goal", new_goal.id, goal.id, goal.statement))
+        new_goal = await _carry(session, plan, carried, "goal", goal, indicator_id=indicator.id)
         for strategy in mine:
             done = strategy_progress.get(strategy.id)
             if done is not None and done >= 100:
                 archived.append(Archived("strategy", strategy.id, strategy.title))
                 continue
-            new_strategy = Strategy(
-                district_id=plan.district_id,
-                plan_id=plan.id,
-                goal_id=new_goal.id,
-                title=strategy.title,
-                description=strategy.description,
-                driver=strategy.driver,
-                weight=strategy.weight,
-                carried_from_id=strategy.id,
-            )
-            session.add(new_strategy)
-            await session.flush()
-            carried.append(Carried("strategy", new_strategy.id, strategy.id, strategy.title))
+            await _carry(session, plan, carried, "strategy", strategy, goal_id=new_goal.id)
     return NextPlan(plan=plan, previous=previous, carried=carried, archived=archived)
+
+
+# What carries over of a goal and of a strategy, the first naming it in `Carried`; the rest (progress,
+# measurements, steps) starts afresh.
+_CARRIED_FIELDS: dict[str, tuple[str, ...]] = {
+    "goal": ("statement", "weight"),
+    "strategy": ("title", "description", "driver", "weight"),
+}
+
+
+async def _carry(
+    session: AsyncSession, plan: Plan, carried: list[Carried], kind: str, original: Any, **links: Any
+) -> Any:
+    """A copy of `original` (a goal or a strategy) in the next plan, tied to its new rows by `links`,
+    remembering where it came from (`carried_from_id`); noted in `carried`."""
+    fields = _CARRIED_FIELDS[kind]
+    copy = type(original)(
+        district_id=plan.district_id,
+        plan_id=plan.id,
+        carried_from_id=original.id,
+        **{name: getattr(original, name) for name in fields},
+        **links,
+    )
+    session.add(copy)
+    await session.flush()
+    carried.append(Carried(kind, copy.id, original.id, getattr(original, fields[0])))
+    return copy
 
 
 def _already(previous_id: uuid.UUID, next_id: uuid.UUID) -> Conflict:

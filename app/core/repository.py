@@ -30,6 +30,41 @@ VERSION_NOT_SENT = VersionNotSent.VERSION_NOT_SENT
 VersionCheck = int | None | Literal[VersionNotSent.VERSION_NOT_SENT]
 
 
+def no_such(what: str, row_id: uuid.UUID) -> NotFound:
+    """The `NotFound` for a row that is absent, another district's or not the caller's to reach: the
+    same words for all three, so a probe learns nothing."""
+    return NotFound(f"No {what} with id {row_id}.")
+
+
+async def one_or_404(
+    session: AsyncSession, stmt: Any, *, what: str, row_id: uuid.UUID, params: Mapping[str, Any] | None = None
+) -> Any:
+    """The one row `stmt` finds, or `no_such(what, row_id)`."""
+    row = (await session.execute(stmt, params)).scalar_one_or_none()
+    if row is None:
+        raise no_such(what, row_id)
+    return row
+
+
+async def referenced_row(
+    session: AsyncSession,
+    model: type[M],
+    row_id: uuid.UUID,
+    district_id: uuid.UUID,
+    path: tuple[str | int, ...],
+    what: str,
+) -> M:
+    """The row an id in a request names (at `path`), of the same district; otherwise `NotFound`
+    naming the field, as for an id that does not exist."""
+    row = await session.get(model, row_id)
+    if row is None or row.district_id != district_id:  # type: ignore[attr-defined]
+        raise NotFound(
+            f"No {what} with id {row_id} in this district.",
+            errors=[FieldError(path, "Not found in this district.", "not_found")],
+        )
+    return row
+
+
 async def get_or_404(
     session: AsyncSession, model: type[M], row_id: uuid.UUID, *, what: str, lock: bool = False
 ) -> M:
@@ -37,10 +72,7 @@ async def get_or_404(
     if lock:
         # Serialises concurrent writers of the same row, so the version check below cannot race.
         stmt = stmt.with_for_update()
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"No {what} with id {row_id}.")
-    return row
+    return await one_or_404(session, stmt, what=what, row_id=row_id)  # type: ignore[no-any-return]
 
 
 async def get_part_or_404(
@@ -59,19 +91,24 @@ async def get_part_or_404(
     are the same `NotFound`, worded for the part, so a probe learns nothing. `lock` locks the row."""
     row = await session.get(model, row_id, with_for_update=lock)
     if row is None or (district_id is not None and row.district_id != district_id):  # type: ignore[attr-defined]
-        raise NotFound(f"No {what} with id {row_id}.")
+        raise no_such(what, row_id)
     try:
         await owner(row)
     except NotFound:
-        raise NotFound(f"No {what} with id {row_id}.") from None
+        raise no_such(what, row_id) from None
     return row
 
 
 def where_equal(stmt: Any, model: Any, filters: Any, *names: str) -> Any:
     """`stmt` narrowed, for each of `names` that `filters` gives (not None), to the rows of `model`
     whose column of that name equals it: a list's equality filters, each named once."""
-    for name in names:
-        value = getattr(filters, name)
+    return where_given(stmt, model, **{name: getattr(filters, name) for name in names})
+
+
+def where_given(stmt: Any, model: Any, **values: Any) -> Any:
+    """`stmt` narrowed to the rows of `model` whose column of each name equals the value given; a value
+    of None is a filter the caller did not send, and narrows nothing."""
+    for name, value in values.items():
         if value is not None:
             stmt = stmt.where(getattr(model, name) == value)
     return stmt

@@ -36,7 +36,16 @@ from app.auth.principal import Principal
 from app.core.pagination import Page, PageRequest
 from app.core.problems import problem_responses
 from app.core.repository import VersionCheck
-from app.core.rest import Caller, ExpectedVersion, ListParams, Session, list_body, one_body, set_etag
+from app.core.rest import (
+    Caller,
+    ExpectedVersion,
+    ListParams,
+    Session,
+    camel_case,
+    list_body,
+    one_body,
+    set_etag,
+)
 from app.core.schemas import ListResponse
 
 NOT_FOUND = problem_responses(404)
@@ -74,7 +83,123 @@ def _endpoint(
     return endpoint
 
 
-class Resource:
+class _Routes:
+    """What the routes of one object (`Resource`) and of a kind of object (`Collection`) share: the
+    router, the path, and the object's id in it, which a collection has none of."""
+
+    router: APIRouter
+    path: str
+    public: Any
+    key_name: str | None = None
+    key: Any = None
+
+    def _key(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """The object's id as the service takes it, before the page or the body; none for a collection."""
+        return () if self.key_name is None else (values[self.key_name],)
+
+    def _list(
+        self,
+        sub: str,
+        public: Any,
+        read: Callable[..., Awaitable[Page[Any]]],
+        doc: str | None,
+        filters: dict[str, Any] | None,
+        each: Callable[[Any], Any] | None,
+        filter_of: Callable[..., Any] | None,
+        route: dict[str, Any],
+    ) -> None:
+        """`GET path+sub`: a page of `read(session, principal, [id,] page, **filters)` (or, with
+        `filter_of`, `read(session, principal, [id,] page, filter_of(*filters))`) as
+        `ListResponse[public]`, with its `Link` header."""
+        filters = filters or {}
+
+        async def run(
+            request: Request,
+            response: Response,
+            session: AsyncSession,
+            principal: Principal,
+            page: Any,
+            **values: Any,
+        ) -> Response:
+            chosen = {name: values[name] for name in filters}
+            if filter_of is None:
+                result = await read(session, principal, *self._key(values), page, **chosen)
+            else:
+                result = await read(session, principal, *self._key(values), page, filter_of(*chosen.values()))
+            return list_body(request, response, _made(result, each), public)
+
+        parameters = {"request": Request, "response": Response, **_CALLER, "page": ListParams}
+        self._add(
+            "GET",
+            read,
+            doc,
+            run,
+            Response,
+            parameters,
+            optional=filters,
+            sub=sub,
+            response_model=ListResponse[public],
+            **route,
+        )
+
+    def _create(
+        self,
+        sub: str,
+        body: Any,
+        public: Any,
+        create: Write,
+        doc: str | None,
+        etag: bool,
+        route: dict[str, Any],
+    ) -> None:
+        """`POST path+sub` with `body`: `create(session, principal, [id,] body)`, answered 201 with the
+        new object and, unless `etag` is off, its `ETag`."""
+
+        async def run(
+            session: AsyncSession,
+            principal: Principal,
+            body: Any,
+            response: Response | None = None,
+            **values: Any,
+        ) -> Any:
+            made = await create(session, principal, *self._key(values), body)
+            if response is not None:
+                set_etag(response, made.version)
+            return public.model_validate(made)
+
+        parameters = {"body": body, "response": Response, **_CALLER} if etag else {"body": body, **_CALLER}
+        self._add(
+            "POST",
+            create,
+            doc,
+            run,
+            public,
+            parameters,
+            sub=sub,
+            status_code=201,
+            response_model=public,
+            **route,
+        )
+
+    def _add(
+        self,
+        method: str,
+        service: Callable[..., Any],
+        doc: str | None,
+        run: Callable[..., Any],
+        returns: Any,
+        parameters: dict[str, Any],
+        *,
+        sub: str = "",
+        **route: Any,
+    ) -> None:
+        key = {} if self.key_name is None else {self.key_name: self.key}
+        _route(
+            self.router, method, self.path + sub, service, doc, run, returns, {**key, **parameters}, **route
+        )
+
+
+class Resource(_Routes):
     """The routes of one kind of object at `path`, whose last segment is its id (`{thing_id}`, of
     type `key`, an `Annotated` path parameter); `public` is its reply model. `sub` routes hang below
     the object (`/things/{thing_id}/parts`)."""
@@ -141,39 +266,15 @@ class Resource:
         *,
         filters: dict[str, Any] | None = None,
         each: Callable[[Any], Any] | None = None,
+        filter_of: Callable[..., Any] | None = None,
         **route: Any,
     ) -> None:
         """`GET path/sub`: a page of `read(session, principal, id, page)` as `ListResponse[public]`, with
         its `Link` header. `filters` are the optional query parameters the list takes (name and
-        annotation, absent = None), passed on to `read` by name; `each` makes an item of the reply from
-        each the service answers, where the service answers views (`GoalPublic.from_view`)."""
-        key_name, filters = self.key_name, filters or {}
-
-        async def run(
-            request: Request,
-            response: Response,
-            session: AsyncSession,
-            principal: Principal,
-            page: Any,
-            **values: Any,
-        ) -> Response:
-            chosen = {name: values[name] for name in filters}
-            result = await read(session, principal, values[key_name], page, **chosen)
-            return list_body(request, response, _made(result, each), public)
-
-        parameters = {"request": Request, "response": Response, **_CALLER, "page": ListParams}
-        self._add(
-            "GET",
-            read,
-            doc,
-            run,
-            Response,
-            parameters,
-            optional=filters,
-            sub=sub,
-            response_model=ListResponse[public],
-            **route,
-        )
+        annotation, absent = None), passed on to `read` by name, or, with `filter_of` (the service's
+        filter type), as one `filter_of(*filters)` in their order; `each` makes an item of the reply
+        from each the service answers, where the service answers views (`GoalPublic.from_view`)."""
+        self._list(sub, public, read, doc, filters, each, filter_of, route)
 
     def add(
         self,
@@ -189,33 +290,7 @@ class Resource:
         """`POST path/sub` with `body`: `create(session, principal, id, body)`, answered 201 with the new
         object and its `ETag` (none with `etag=False`, for parts that carry no version), and, as every
         create, taking an `Idempotency-Key` (`AreaRouter`)."""
-        key_name = self.key_name
-
-        async def run(
-            session: AsyncSession,
-            principal: Principal,
-            body: Any,
-            response: Response | None = None,
-            **key: Any,
-        ) -> Any:
-            made = await create(session, principal, key[key_name], body)
-            if response is not None:
-                set_etag(response, made.version)
-            return public.model_validate(made)
-
-        parameters = {"body": body, "response": Response, **_CALLER} if etag else {"body": body, **_CALLER}
-        self._add(
-            "POST",
-            create,
-            doc,
-            run,
-            public,
-            parameters,
-            sub=sub,
-            status_code=201,
-            response_model=public,
-            **route,
-        )
+        self._create(sub, body, public, create, doc, etag, route)
 
     def view(self, sub: str, model: Any, read: Read, doc: str | None = None, **route: Any) -> None:
         """`GET path/sub`: what `read(session, principal, id)` makes of the object, as `model`."""
@@ -226,32 +301,8 @@ class Resource:
 
         self._add("GET", read, doc, run, model, _CALLER, sub=sub, response_model=model, **route)
 
-    def _add(
-        self,
-        method: str,
-        service: Callable[..., Any],
-        doc: str | None,
-        run: Callable[..., Any],
-        returns: Any,
-        parameters: dict[str, Any],
-        *,
-        sub: str = "",
-        **route: Any,
-    ) -> None:
-        _route(
-            self.router,
-            method,
-            self.path + sub,
-            service,
-            doc,
-            run,
-            returns,
-            {self.key_name: self.key, **parameters},
-            **route,
-        )
 
-
-class Collection:
+class Collection(_Routes):
     """The routes of a kind of object as a whole, at `path` (`/things`): page through those the caller
     may read, and add one. `public` is the reply model."""
 
@@ -265,38 +316,13 @@ class Collection:
         *,
         filters: dict[str, Any] | None = None,
         each: Callable[[Any], Any] | None = None,
+        filter_of: Callable[..., Any] | None = None,
         **route: Any,
     ) -> None:
         """`GET path`: a page of `read(session, principal, page)` as `ListResponse[public]`, with its
-        `Link` header; `filters` and `each` as for `Resource.items`."""
-        public, filters = self.public, filters or {}
-
-        async def run(
-            request: Request,
-            response: Response,
-            session: AsyncSession,
-            principal: Principal,
-            page: Any,
-            **values: Any,
-        ) -> Response:
-            result = await read(session, principal, page, **values)
-            return list_body(request, response, _made(result, each), public)
-
-        parameters = {"request": Request, "response": Response, **_CALLER, "page": ListParams}
+        `Link` header; `filters`, `filter_of` and `each` as for `Resource.items`."""
         route.setdefault("responses", None)
-        _route(
-            self.router,
-            "GET",
-            self.path,
-            read,
-            doc,
-            run,
-            Response,
-            parameters,
-            optional=filters,
-            response_model=ListResponse[public],
-            **route,
-        )
+        self._list("", self.public, read, doc, filters, each, filter_of, route)
 
     def create(
         self, body: Any, create: Create, doc: str | None = None, *, etag: bool = True, **route: Any
@@ -304,30 +330,7 @@ class Collection:
         """`POST path` with `body`: `create(session, principal, body)`, answered 201 with the new object
         and its `ETag` (none with `etag=False`, for objects that carry no version), and, as every
         create, taking an `Idempotency-Key` (`AreaRouter`)."""
-        public = self.public
-
-        async def run(
-            session: AsyncSession, principal: Principal, body: Any, response: Response | None = None
-        ) -> Any:
-            made = await create(session, principal, body)
-            if response is not None:
-                set_etag(response, made.version)
-            return public.model_validate(made)
-
-        parameters = {"body": body, "response": Response, **_CALLER} if etag else {"body": body, **_CALLER}
-        _route(
-            self.router,
-            "POST",
-            self.path,
-            create,
-            doc,
-            run,
-            public,
-            parameters,
-            status_code=201,
-            response_model=public,
-            **route,
-        )
+        self._create("", body, self.public, create, doc, etag, route)
 
 
 def _made(result: Page[Any], each: Callable[[Any], Any] | None) -> Page[Any]:
@@ -363,12 +366,7 @@ def _route(
         path,
         _endpoint(name, doc, signature, returns, run),
         methods=[method],
-        operation_id=operation_id or _camel(name),
+        operation_id=operation_id or camel_case(name),
         name=name,
         **route,
     )
-
-
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(part.title() for part in rest)

@@ -21,9 +21,12 @@ from app.core.db import session_scope
 from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
 from app.core.idempotency import IdempotentRoute, idempotency_dependency
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
+from app.core.problems import problem_responses
 from app.core.replies import json_response, list_json, model_json
 from app.core.repository import VERSION_NOT_SENT, VersionCheck
 from app.core.schemas import IsoDateTime
+
+_AREA_PROBLEMS = problem_responses(401, 403, 422)
 
 
 class AreaRouter(APIRouter):
@@ -38,10 +41,21 @@ class AreaRouter(APIRouter):
     _segments: frozenset[str] | None = None
     _segments_of: int = -1
 
+    def __init__(self, *, responses: dict[int | str, dict[str, Any]] | None = None, **kwargs: Any) -> None:
+        """Every operation of an area may answer 401, 403 and 422 as problem details, unless the area
+        says otherwise (`responses`)."""
+        super().__init__(responses=_AREA_PROBLEMS if responses is None else responses, **kwargs)
+
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        """Every `POST` that creates (status 201) takes an `Idempotency-Key` (`app.core.idempotency`):
+        """A route's operation id is the camel case of its function's name (`get_plan_lineage` is
+        `getPlanLineage`) unless it names another, as the routes `app.core.resources` declares are.
+
+        Every `POST` that creates (status 201) takes an `Idempotency-Key` (`app.core.idempotency`):
         the dependency declares the header in the contract and claims the key, the route class replays
         or records the answer."""
+        kwargs["operation_id"] = kwargs.get("operation_id") or camel_case(
+            kwargs.get("name") or endpoint.__name__
+        )
         methods = {m.upper() for m in kwargs.get("methods") or ()}
         if "POST" in methods and kwargs.get("status_code") == 201:
             kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()), Depends(_idempotency)]
@@ -65,6 +79,12 @@ class AreaRouter(APIRouter):
                 found.add(first)
             self._segments, self._segments_of = (frozenset(found) or None), len(self.routes)
         return self._segments
+
+
+def camel_case(name: str) -> str:
+    """`get_plan_lineage` as an operation id: `getPlanLineage`."""
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
 
 
 async def _unit_of_work(

@@ -7,7 +7,7 @@ import types
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -138,6 +138,14 @@ class UpdateModel(RequestModel):
 
 class PublicModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def from_row(cls, row: Any, **given: Any) -> Self:
+        """The reply made from `row`'s attributes named as its fields, but for `given`: the fields the
+        row does not carry (a user's roles), or carries under another name or in another form."""
+        return cls.model_validate(
+            {name: given[name] if name in given else getattr(row, name) for name in cls.model_fields}
+        )
 
 
 class EntityPublic(PublicModel):

@@ -43,7 +43,7 @@ from app.engagement.schemas import (
     YouSaidWeDid,
 )
 
-router = AreaRouter(tags=["engagement"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["engagement"])
 
 ActivityId = Annotated[uuid.UUID, Path(description="The activity's id.")]
 ParticipationId = Annotated[uuid.UUID, Path(description="The participation's id.")]
@@ -72,7 +72,7 @@ async def _wanted(
 # --- activities -------------------------------------------------------------------------------------
 
 
-@router.get("/activities", operation_id="listActivities", response_model=ListResponse[ActivityPublic])
+@router.get("/activities", response_model=ListResponse[ActivityPublic])
 async def list_activities(
     request: Request,
     response: Response,
@@ -99,7 +99,6 @@ async def list_activities(
 
 @router.post(
     "/activities",
-    operation_id="createActivity",
     status_code=status.HTTP_201_CREATED,
     response_model=ActivityPublic,
     responses=problem_responses(404),
@@ -118,7 +117,6 @@ async def create_activity(
 
 @router.get(
     "/activities/{activity_id}",
-    operation_id="getActivity",
     response_model=ActivityPublic,
     responses=problem_responses(404),
 )
@@ -140,7 +138,6 @@ async def get_activity(
 
 @router.patch(
     "/activities/{activity_id}",
-    operation_id="updateActivity",
     response_model=ActivityPublic,
     responses=WRITE_ERRORS,
 )
@@ -164,7 +161,6 @@ async def update_activity(
 
 @router.put(
     "/activities/{activity_id}/translations/{language}",
-    operation_id="translateActivity",
     response_model=ActivityPublic,
     responses=WRITE_ERRORS,
 )
@@ -186,7 +182,6 @@ async def translate_activity(
 
 @router.delete(
     "/activities/{activity_id}/translations/{language}",
-    operation_id="removeActivityTranslation",
     status_code=204,
     response_class=Response,
     responses=problem_responses(404),
@@ -253,7 +248,6 @@ PARTICIPATIONS.remove(
 
 @router.get(
     "/activities/{activity_id}/inputs",
-    operation_id="listInputs",
     response_model=ListResponse[InputPublic],
     responses=problem_responses(404),
 )
@@ -280,7 +274,6 @@ async def list_inputs(
 
 @router.post(
     "/activities/{activity_id}/inputs",
-    operation_id="addInput",
     status_code=status.HTTP_201_CREATED,
     response_model=InputPublic,
     responses=problem_responses(404),
@@ -298,7 +291,6 @@ async def add_input(
 
 @router.get(
     "/inputs/{input_id}",
-    operation_id="getInput",
     response_model=InputPublic,
     responses=problem_responses(404),
 )
@@ -318,7 +310,6 @@ async def get_input(
 
 @router.patch(
     "/inputs/{input_id}",
-    operation_id="updateInput",
     response_model=InputPublic,
     responses=WRITE_ERRORS,
 )
@@ -341,7 +332,6 @@ async def update_input(
 
 @router.put(
     "/inputs/{input_id}/translations/{language}",
-    operation_id="translateInput",
     response_model=InputPublic,
     responses=WRITE_ERRORS,
 )
@@ -395,7 +385,6 @@ INPUT_LINKS.remove(service.unlink_input, "Remove a record of what an input chang
 
 @router.get(
     "/initiatives/{initiative_id}/you-said-we-did",
-    operation_id="getYouSaidWeDid",
     response_model=YouSaidWeDid,
     responses=problem_responses(404),
 )

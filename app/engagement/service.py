@@ -31,6 +31,7 @@ from app.auth.permissions import Action
 from app.auth.policy import (
     allowed_schools,
     authorize,
+    authorize_on,
     children_visible_many,
     get_scoped,
     get_scoped_many,
@@ -46,7 +47,11 @@ from app.core.repository import (
     check_version,
     flush_or_conflict,
     get_part_or_404,
+    no_such,
+    one_or_404,
+    referenced_row,
     where_equal,
+    where_given,
 )
 from app.core.sql import any_of
 from app.engagement import voices
@@ -189,8 +194,10 @@ async def list_activities(
     return await paginate(session, stmt, Activity, page)
 
 
-async def get_activity(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Activity:
-    """The activity; `NotFound` when it is not there for the principal."""
+async def get_activity(
+    session: AsyncSession, principal: Principal, activity_id: uuid.UUID, *, lock: bool = False
+) -> Activity:
+    """The activity; `NotFound` when it is not there for the principal. `lock` locks it for update."""
     return await get_scoped(
         session,
         principal,
@@ -198,6 +205,7 @@ async def get_activity(session: AsyncSession, principal: Principal, activity_id:
         activity_id,
         "activity",
         lambda stmt: _activities_visible(stmt, principal),
+        lock=lock,
     )
 
 
@@ -231,10 +239,14 @@ async def create_activity(session: AsyncSession, principal: Principal, data: Act
     district_id = initiatives._district_of(principal)
     school_id = data.school_id
     owners: list[tuple[str, Initiative | Plan]] = []
-    if data.initiative_id is not None:
-        owners.append(("initiative", await _initiative_in_district(session, district_id, data.initiative_id)))
-    if data.plan_id is not None:
-        owners.append(("plan", await _plan_in_district(session, district_id, data.plan_id)))
+    named: tuple[tuple[str, Any, uuid.UUID | None], ...] = (
+        ("initiative", Initiative, data.initiative_id),
+        ("plan", Plan, data.plan_id),
+    )
+    for what, model, owner_id in named:
+        if owner_id is not None:
+            owner = await referenced_row(session, model, owner_id, district_id, (f"{what}_id",), what)
+            owners.append((what, owner))
     for what, owner in owners:
         if owner.school_id is None:
             continue
@@ -308,18 +320,8 @@ async def _activity_for_update(
     session: AsyncSession, principal: Principal, activity_id: uuid.UUID
 ) -> Activity:
     """The activity, locked, once the principal may run it (readers who may not get 403)."""
-    activity = await get_scoped(
-        session,
-        principal,
-        Activity,
-        activity_id,
-        "activity",
-        lambda stmt: _activities_visible(stmt, principal),
-        lock=True,
-    )
-    authorize(
-        principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
-    )
+    activity = await get_activity(session, principal, activity_id, lock=True)
+    authorize_on(principal, Action.ACTIVITY_MANAGE, activity)
     return activity
 
 
@@ -360,12 +362,10 @@ async def get_participation(
     session: AsyncSession, principal: Principal, participation_id: uuid.UUID
 ) -> Participation:
     stmt = _participations_named(principal).where(Participation.id == participation_id)
-    participation = (await session.execute(stmt)).scalar_one_or_none()
-    if participation is None:
-        raise NotFound(f"No participation with id {participation_id}.")
+    participation = await one_or_404(session, stmt, what="participation", row_id=participation_id)
     if not await activities_by_id(session, principal, [participation.activity_id]):
-        raise NotFound(f"No participation with id {participation_id}.")
-    return participation
+        raise no_such("participation", participation_id)
+    return participation  # type: ignore[no-any-return]
 
 
 async def participations_by_id(
@@ -383,13 +383,18 @@ async def participations_by_id(
 
 def _participations_named(principal: Principal) -> Any:
     """Participations of the principal's district whose identity it may see (see `_named_to`)."""
+    return _named(principal, Participation, (Activity, Activity.id == Participation.activity_id))
+
+
+def _named(principal: Principal, model: Any, *joins: tuple[Any, Any]) -> Any:
+    """Rows of `model` (participations, inputs) of the principal's district whose person's identity it
+    may see (`_named_to`), joined to their participation and activity by `joins` (target, on)."""
+    stmt = select(model)
     if principal.kind is PrincipalKind.SYSTEM:
-        return select(Participation)
-    return (
-        select(Participation)
-        .join(Activity, Activity.id == Participation.activity_id)
-        .where(Participation.district_id == principal.district_id, _named_to(principal))
-    )
+        return stmt
+    for target, on in joins:
+        stmt = stmt.join(target, on)
+    return stmt.where(model.district_id == principal.district_id, _named_to(principal))
 
 
 async def add_participation(
@@ -417,12 +422,14 @@ async def add_participation(
             errors=[FieldError(("activity_id",), "The activity is cancelled.", "activity_cancelled")],
         )
     if data.stakeholder_id is not None:
-        stakeholder = await session.get(Stakeholder, data.stakeholder_id)
-        if stakeholder is None or stakeholder.district_id != activity.district_id:
-            raise NotFound(
-                f"No stakeholder with id {data.stakeholder_id} in this district.",
-                errors=[FieldError(("stakeholder_id",), "Not found in this district.", "not_found")],
-            )
+        await referenced_row(
+            session,
+            Stakeholder,
+            data.stakeholder_id,
+            activity.district_id,
+            ("stakeholder_id",),
+            "stakeholder",
+        )
     await initiatives._check_references(session, activity.district_id, person_id=data.person_id)
     participation = Participation(
         district_id=activity.district_id, activity_id=activity.id, **data.model_dump()
@@ -450,9 +457,7 @@ async def update_participation(
     activity = (await session.execute(locked)).scalar_one()
     changes = data.changes()
     try:
-        authorize(
-            principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
-        )
+        authorize_on(principal, Action.ACTIVITY_MANAGE, activity)
     except PermissionDenied:
         if set(changes) - {"may_be_named"} or not await _is_own(session, principal, participation):
             raise
@@ -530,13 +535,11 @@ async def _raise_participation_levels(
 
 
 def _inputs_named(principal: Principal) -> Any:
-    if principal.kind is PrincipalKind.SYSTEM:
-        return select(Input)
-    return (
-        select(Input)
-        .join(Participation, Participation.id == Input.participation_id)
-        .join(Activity, Activity.id == Input.activity_id)
-        .where(Input.district_id == principal.district_id, _named_to(principal))
+    return _named(
+        principal,
+        Input,
+        (Participation, Participation.id == Input.participation_id),
+        (Activity, Activity.id == Input.activity_id),
     )
 
 
@@ -553,8 +556,7 @@ async def list_inputs(
     through the initiative's "you said, we did")."""
     await get_activity(session, principal, activity_id)
     stmt = _inputs_named(principal).where(Input.activity_id == activity_id)
-    if disposition is not None:
-        stmt = stmt.where(Input.disposition == disposition)
+    stmt = where_given(stmt, Input, disposition=disposition)
     return await paginate(session, stmt, Input, page)
 
 
@@ -568,9 +570,7 @@ async def inputs_of_activities(
 ) -> dict[uuid.UUID, Page[Input]]:
     """A page of inputs per readable activity (a DataLoader batch), as `list_inputs` filters them."""
     readable = list(await activities_by_id(session, principal, activity_ids))
-    stmt = _inputs_named(principal)
-    if disposition is not None:
-        stmt = stmt.where(Input.disposition == disposition)
+    stmt = where_given(_inputs_named(principal), Input, disposition=disposition)
     return await paginate_per_parent(
         session, stmt, Input, Input.activity_id, readable, page, answer_for=activity_ids
     )
@@ -630,9 +630,7 @@ async def add_input(
             errors=[FieldError(("participation_id",), "Not a participation in this activity.", "not_found")],
         )
     try:
-        authorize(
-            principal, Action.ACTIVITY_MANAGE, district_id=activity.district_id, school_id=activity.school_id
-        )
+        authorize_on(principal, Action.ACTIVITY_MANAGE, activity)
     except PermissionDenied:
         authorize(principal, Action.INPUT_CONTRIBUTE, district_id=activity.district_id)
         if not await _is_own(session, principal, participation):
@@ -1000,28 +998,6 @@ async def _serves_plan(session: AsyncSession, activity: Activity, plan_id: uuid.
         return False
     plan_initiative = await session.scalar(select(Plan.initiative_id).where(Plan.id == plan_id))
     return plan_initiative == activity.initiative_id
-
-
-async def _plan_in_district(session: AsyncSession, district_id: uuid.UUID, plan_id: uuid.UUID) -> Plan:
-    plan = await session.get(Plan, plan_id)
-    if plan is None or plan.district_id != district_id:
-        raise NotFound(
-            f"No plan with id {plan_id} in this district.",
-            errors=[FieldError(("plan_id",), "Not found in this district.", "not_found")],
-        )
-    return plan
-
-
-async def _initiative_in_district(
-    session: AsyncSession, district_id: uuid.UUID, initiative_id: uuid.UUID
-) -> Initiative:
-    initiative = await session.get(Initiative, initiative_id)
-    if initiative is None or initiative.district_id != district_id:
-        raise NotFound(
-            f"No initiative with id {initiative_id} in this district.",
-            errors=[FieldError(("initiative_id",), "Not found in this district.", "not_found")],
-        )
-    return initiative
 
 
 def _check_held_on(activity: Activity) -> None:

@@ -33,13 +33,13 @@ from app.identity.schemas import (
     UserUpdate,
 )
 
-router = AreaRouter(tags=["identity"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["identity"])
 
 PersonId = Annotated[uuid.UUID, Path(description="The person's id.")]
 UserId = Annotated[uuid.UUID, Path(description="The account's id.")]
 
 
-@router.get("/me", operation_id="getMe", response_model=Me)
+@router.get("/me", response_model=Me)
 async def get_me(session: Session, principal: Caller) -> Me:
     """Who you are: your account and roles, or your API client and its scopes."""
     return await service.me(session, principal)
@@ -47,7 +47,6 @@ async def get_me(session: Session, principal: Caller) -> Me:
 
 @router.put(
     "/me/password",
-    operation_id="changeMyPassword",
     status_code=204,
     response_class=Response,
     responses=problem_responses(429),
@@ -110,7 +109,6 @@ USERS.update(
 
 @router.put(
     "/users/{user_id}/password",
-    operation_id="resetUserPassword",
     status_code=204,
     response_class=Response,
     responses=problem_responses(404),
@@ -160,7 +158,6 @@ API_CLIENT_LIST.list(
 
 @router.post(
     "/api-clients",
-    operation_id="createApiClient",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiClientCreated,
 )
@@ -173,22 +170,12 @@ async def create_api_client(body: ApiClientCreate, session: Session, principal: 
     return await service.create_api_client(session, principal, body)
 
 
-@router.get(
-    "/api-clients/{api_client_id}",
-    operation_id="getApiClient",
-    response_model=ApiClientPublic,
-    responses=problem_responses(404),
-)
-async def get_api_client(
-    api_client_id: Annotated[uuid.UUID, Path()], session: Session, principal: Caller
-) -> ApiClientPublic:
-    """One client (never its secret)."""
-    return ApiClientPublic.model_validate(await service.get_api_client(session, principal, api_client_id))
+API_CLIENTS = Resource(router, "/api-clients/{api_client_id}", Annotated[uuid.UUID, Path()])
+API_CLIENTS.view("", ApiClientPublic, service.get_api_client, "One client (never its secret).")
 
 
 @router.post(
     "/api-clients/{api_client_id}/revoke",
-    operation_id="revokeApiClient",
     response_model=ApiClientPublic,
     responses=problem_responses(404),
 )

@@ -29,7 +29,7 @@ from app.core.errors import (
 )
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict, where_given
 from app.core.security import hash_secret, new_token_secret
 from app.core.sql import any_of
 from app.identity.models import ApiClient, Person, Role, RoleAssignment, User
@@ -282,8 +282,7 @@ async def list_role_assignments(
 ) -> Page[RoleAssignment]:
     require(principal, Action.USER_MANAGE)
     stmt = visible(select(RoleAssignment), RoleAssignment, principal, Action.USER_MANAGE)
-    if user_id is not None:
-        stmt = stmt.where(RoleAssignment.user_id == user_id)
+    stmt = where_given(stmt, RoleAssignment, user_id=user_id)
     return await paginate(session, stmt, RoleAssignment, page)
 
 
@@ -451,14 +450,4 @@ async def _roles_of(
 
 
 def _user_public(user: User, roles: list[RoleAssignment]) -> UserPublic:
-    return UserPublic(
-        id=user.id,
-        created_at=user.created_at,
-        updated_at=user.updated_at,
-        version=user.version,
-        district_id=user.district_id,
-        person_id=user.person_id,
-        email=user.email,
-        is_active=user.is_active,
-        roles=[RoleAssignmentPublic.model_validate(r) for r in roles],
-    )
+    return UserPublic.from_row(user, roles=[RoleAssignmentPublic.model_validate(r) for r in roles])

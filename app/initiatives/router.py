@@ -8,18 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Path, Query
 
 from app.core.problems import problem_responses
 from app.core.resources import Collection, Resource
 from app.core.rest import (
     AreaRouter,
-    Caller,
-    ListParams,
-    Session,
-    list_body,
 )
-from app.core.schemas import ListResponse
 from app.initiatives import service
 from app.initiatives.models import Stage, StakeholderCategory
 from app.initiatives.schemas import (
@@ -44,7 +39,7 @@ from app.initiatives.schemas import (
     TriangleDiagnosis,
 )
 
-router = AreaRouter(tags=["initiatives"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["initiatives"])
 
 InitiativeId = Annotated[uuid.UUID, Path(description="The initiative's id.")]
 WRITE_ERRORS = problem_responses(404, 409, 412)
@@ -53,25 +48,21 @@ WRITE_ERRORS = problem_responses(404, 409, 412)
 # --- initiatives ------------------------------------------------------------------------------------
 
 
-@router.get("/initiatives", operation_id="listInitiatives", response_model=ListResponse[InitiativePublic])
-async def list_initiatives(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    stage: Stage | None = None,
-    school_id: uuid.UUID | None = None,
-    owner_person_id: uuid.UUID | None = None,
-    stakeholder_category: Annotated[
-        StakeholderCategory | None, Query(description="Only initiatives with a stakeholder of this category.")
-    ] = None,
-) -> Response:
+Collection(router, "/initiatives", InitiativePublic).list(
+    service.list_initiatives,
     """Initiatives you can see: your school's, the district's (district-wide roles), and everything
-    published. Filter by stage, school, owner or stakeholder category; `updated_since` for sync."""
-    filters = service.InitiativeFilter(stage, school_id, owner_person_id, stakeholder_category)
-    result = await service.list_initiatives(session, principal, page, filters)
-    return list_body(request, response, result, InitiativePublic)
+    published. Filter by stage, school, owner or stakeholder category; `updated_since` for sync.""",
+    filters={
+        "stage": Stage | None,
+        "school_id": uuid.UUID | None,
+        "owner_person_id": uuid.UUID | None,
+        "stakeholder_category": Annotated[
+            StakeholderCategory | None,
+            Query(description="Only initiatives with a stakeholder of this category."),
+        ],
+    },
+    filter_of=service.InitiativeFilter,
+)
 
 
 Collection(router, "/initiatives", InitiativePublic).create(

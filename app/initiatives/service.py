@@ -24,6 +24,7 @@ import app.initiatives.findings  # noqa: F401  (registers this area's triangle f
 from app.auth.permissions import Action
 from app.auth.policy import (
     authorize,
+    authorize_on,
     children_visible_many,
     get_to_change,
     get_visible,
@@ -48,6 +49,8 @@ from app.core.repository import (
     check_version,
     flush_or_conflict,
     get_part_or_404,
+    referenced_row,
+    where_given,
 )
 from app.core.sql import any_of
 from app.identity.models import Person
@@ -197,12 +200,7 @@ async def update_initiative(
                 ],
             )
         if new_stage is Stage.APPROVED:
-            authorize(
-                principal,
-                Action.INITIATIVE_APPROVE,
-                district_id=initiative.district_id,
-                school_id=initiative.school_id,
-            )
+            authorize_on(principal, Action.INITIATIVE_APPROVE, initiative)
     await _check_references(session, initiative.district_id, owner_person_id=changes.get("owner_person_id"))
     _check_dates(changes.get("starts_on", initiative.starts_on), changes.get("ends_on", initiative.ends_on))
     if new_stage is not None and new_stage != initiative.stage:
@@ -418,8 +416,7 @@ async def list_stakeholders(
 ) -> Page[Stakeholder]:
     """The district's stakeholders (leaders, coaches, admins and `read` clients)."""
     stmt = visible(select(Stakeholder), Stakeholder, principal, Action.STAKEHOLDER_READ)
-    if category is not None:
-        stmt = stmt.where(Stakeholder.category == category)
+    stmt = where_given(stmt, Stakeholder, category=category)
     return await paginate(session, stmt, Stakeholder, page)
 
 
@@ -769,12 +766,8 @@ async def _check_references(
     for field, model, row_id in checks:
         if row_id is None:
             continue
-        row = await session.get(model, row_id)
-        if row is None or row.district_id != district_id:
-            raise NotFound(
-                f"No {field.removesuffix('_id').replace('_', ' ')} with id {row_id} in this district.",
-                errors=[FieldError((field,), "Not found in this district.", "not_found")],
-            )
+        what = field.removesuffix("_id").replace("_", " ")
+        await referenced_row(session, model, row_id, district_id, (field,), what)
 
 
 def _check_dates(start: Any, end: Any, *, fields: tuple[str, str] = ("starts_on", "ends_on")) -> None:

@@ -85,14 +85,7 @@ async def dashboard_view(
     `PermissionDenied` for a principal that reads no plans (as `get_plan`)."""
     plan = await plans.get_plan(session, principal, plan_id)
     as_of = today or utcnow().date()
-    rows = (
-        await session.execute(
-            select(Goal, Indicator)
-            .join(Indicator, Indicator.id == Goal.indicator_id)
-            .where(Goal.plan_id == plan.id)
-            .order_by(Goal.created_at, Goal.id)
-        )
-    ).all()
+    rows = await plans.goals_with_indicators(session, plan.id)
     series = await measurements.series_of_indicators(session, [indicator for _, indicator in rows])
     cells = await _feedback_cells(session, principal, plan, {i.feedback_measure for _, i in rows})
     goals = [

@@ -35,7 +35,7 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import execute_or_conflict, flush_or_conflict
+from app.core.repository import execute_or_conflict, flush_or_conflict, where_given
 from app.core.sql import any_of
 from app.initiatives import service as initiatives
 from app.initiatives.models import Direction, Indicator
@@ -213,8 +213,7 @@ async def list_measurements(
     with `school_id`). `NotFound` / `PermissionDenied` as `get_indicator`."""
     await get_indicator(session, principal, indicator_id)
     stmt = select(Measurement).where(Measurement.indicator_id == indicator_id)
-    if school_id is not None:
-        stmt = stmt.where(Measurement.school_id == school_id)
+    stmt = where_given(stmt, Measurement, school_id=school_id)
     return await paginate(session, stmt, Measurement, page)
 
 
@@ -229,9 +228,7 @@ async def measurements_of_indicators(
     """A page of measurements per readable indicator (a DataLoader batch), only one school's when
     `school_id` is given (as `list_measurements`); unreadable indicators get none."""
     readable = list(await readable_indicators(session, principal, indicator_ids))
-    stmt = select(Measurement)
-    if school_id is not None:
-        stmt = stmt.where(Measurement.school_id == school_id)
+    stmt = where_given(select(Measurement), Measurement, school_id=school_id)
     return await paginate_per_parent(
         session, stmt, Measurement, Measurement.indicator_id, readable, page, answer_for=indicator_ids
     )

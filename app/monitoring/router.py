@@ -26,7 +26,7 @@ from app.monitoring.schemas import (
     RecordOutcome,
 )
 
-router = AreaRouter(tags=["progress monitoring"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["progress monitoring"])
 
 IndicatorId = Annotated[
     uuid.UUID, Path(description="The indicator's id (an initiative measure or a goal's).")
@@ -48,7 +48,6 @@ INDICATORS.get(
 
 @router.post(
     "/indicators/{indicator_id}/measurements",
-    operation_id="recordMeasurement",
     status_code=status.HTTP_201_CREATED,
     response_model=MeasurementPublic,
     responses={
@@ -77,7 +76,6 @@ async def record_measurement(
 
 @router.post(
     "/measurements/bulk",
-    operation_id="recordMeasurements",
     response_model=BulkResult,
     responses=problem_responses(404),
 )
@@ -122,7 +120,6 @@ MEASUREMENTS.remove(
 
 @router.get(
     "/indicators/{indicator_id}/status",
-    operation_id="getIndicatorStatus",
     response_model=IndicatorStatusPublic,
     responses=problem_responses(404),
 )
@@ -145,7 +142,6 @@ async def get_indicator_status(
 
 @router.get(
     "/indicators/{indicator_id}/chart.svg",
-    operation_id="getIndicatorChart",
     response_class=Response,
     responses={
         200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}, "description": "The run chart."},

@@ -342,33 +342,65 @@ def _insufficient(
 _USEFUL = "points off the median"
 
 
-def _shift(analysis: RunChartAnalysis, runs: list[tuple[SignalSide, list[int]]]) -> None:
+# The set each rule belongs to: the IHI's four rules, Anhøj's two.
+_RULE_SET = {
+    RunChartRule.SHIFT: RunChartRuleSet.IHI,
+    RunChartRule.TREND: RunChartRuleSet.IHI,
+    RunChartRule.TOO_FEW_RUNS: RunChartRuleSet.IHI,
+    RunChartRule.TOO_MANY_RUNS: RunChartRuleSet.IHI,
+    RunChartRule.LONG_RUN: RunChartRuleSet.ANHOEJ,
+    RunChartRule.FEW_CROSSINGS: RunChartRuleSet.ANHOEJ,
+}
+
+
+def _too_few_useful(analysis: RunChartAnalysis, *rules: RunChartRule) -> bool:
+    """Whether the series has too few points off the median for `rules` to judge it; if so, each of
+    them is recorded as lacking data."""
     n = analysis.useful_observations
-    if n < MIN_POINTS:
-        _insufficient(
-            analysis, RunChartRuleSet.IHI, RunChartRule.SHIFT, needed=MIN_POINTS, have=n, what=_USEFUL
-        )
+    if n >= MIN_POINTS:
+        return False
+    for rule in rules:
+        _insufficient(analysis, _RULE_SET[rule], rule, needed=MIN_POINTS, have=n, what=_USEFUL)
+    return True
+
+
+def _signal(
+    analysis: RunChartAnalysis,
+    rule: RunChartRule,
+    points: Sequence[int],
+    side: SignalSide | None,
+    detail: str,
+) -> None:
+    analysis.signals.append(Signal(_RULE_SET[rule], rule, tuple(points), side, detail))
+
+
+def _judged(
+    analysis: RunChartAnalysis, rule: RunChartRule, signalled: bool, detail: str, *, observed: int, limit: int
+) -> None:
+    """Record the rule's verdict on the series: the quantity observed and the limit it is held to."""
+    outcome = RuleOutcome.SIGNAL if signalled else RuleOutcome.NO_SIGNAL
+    analysis.rules.append(RuleResult(_RULE_SET[rule], rule, outcome, detail, observed=observed, limit=limit))
+
+
+def _shift(analysis: RunChartAnalysis, runs: list[tuple[SignalSide, list[int]]]) -> None:
+    if _too_few_useful(analysis, RunChartRule.SHIFT):
         return
     found = [(side, run) for side, run in runs if len(run) >= SHIFT_LENGTH]
     for side, run in found:
-        analysis.signals.append(
-            Signal(
-                RunChartRuleSet.IHI,
-                RunChartRule.SHIFT,
-                tuple(run),
-                side,
-                f"{len(run)} consecutive points {side.value} the median (a shift is {SHIFT_LENGTH} or more).",
-            )
-        )
-    analysis.rules.append(
-        RuleResult(
-            RunChartRuleSet.IHI,
+        _signal(
+            analysis,
             RunChartRule.SHIFT,
-            RuleOutcome.SIGNAL if found else RuleOutcome.NO_SIGNAL,
-            f"Longest run on one side of the median: {analysis.longest_run}; a shift is {SHIFT_LENGTH} or more.",
-            observed=analysis.longest_run,
-            limit=SHIFT_LENGTH - 1,
+            run,
+            side,
+            f"{len(run)} consecutive points {side.value} the median (a shift is {SHIFT_LENGTH} or more).",
         )
+    _judged(
+        analysis,
+        RunChartRule.SHIFT,
+        bool(found),
+        f"Longest run on one side of the median: {analysis.longest_run}; a shift is {SHIFT_LENGTH} or more.",
+        observed=analysis.longest_run,
+        limit=SHIFT_LENGTH - 1,
     )
 
 
@@ -407,149 +439,113 @@ def _trend(analysis: RunChartAnalysis, values: Sequence[Decimal]) -> None:
         start = end
     for side, indices, length in found:
         word = "rising" if side is SignalSide.UP else "falling"
-        analysis.signals.append(
-            Signal(
-                RunChartRuleSet.IHI,
-                RunChartRule.TREND,
-                tuple(indices),
-                side,
-                f"{length} points all {word} (a trend is {TREND_LENGTH} or more; equal neighbours count once).",
-            )
-        )
-    analysis.rules.append(
-        RuleResult(
-            RunChartRuleSet.IHI,
+        _signal(
+            analysis,
             RunChartRule.TREND,
-            RuleOutcome.SIGNAL if found else RuleOutcome.NO_SIGNAL,
-            f"Longest stretch all rising or all falling: {longest} points; a trend is {TREND_LENGTH} or more.",
-            observed=longest,
-            limit=TREND_LENGTH - 1,
+            indices,
+            side,
+            f"{length} points all {word} (a trend is {TREND_LENGTH} or more; equal neighbours count once).",
         )
+    _judged(
+        analysis,
+        RunChartRule.TREND,
+        bool(found),
+        f"Longest stretch all rising or all falling: {longest} points; a trend is {TREND_LENGTH} or more.",
+        observed=longest,
+        limit=TREND_LENGTH - 1,
     )
 
 
 def _runs_test(analysis: RunChartAnalysis, runs: list[tuple[SignalSide, list[int]]]) -> None:
-    n = analysis.useful_observations
-    if n < MIN_POINTS:
-        _insufficient(
-            analysis, RunChartRuleSet.IHI, RunChartRule.TOO_FEW_RUNS, needed=MIN_POINTS, have=n, what=_USEFUL
-        )
-        _insufficient(
-            analysis, RunChartRuleSet.IHI, RunChartRule.TOO_MANY_RUNS, needed=MIN_POINTS, have=n, what=_USEFUL
-        )
+    if _too_few_useful(analysis, RunChartRule.TOO_FEW_RUNS, RunChartRule.TOO_MANY_RUNS):
         return
+    n = analysis.useful_observations
     fewest, most = run_limits(n)
     every = tuple(i for _, run in runs for i in run)
     too_few = analysis.runs < fewest
     too_many = analysis.runs > most
+    off_median = f"{analysis.runs} runs in {n} points off the median"
     if too_few:
-        analysis.signals.append(
-            Signal(
-                RunChartRuleSet.IHI,
-                RunChartRule.TOO_FEW_RUNS,
-                every,
-                None,
-                f"{analysis.runs} runs in {n} points off the median; fewer than {fewest} is unusual.",
-            )
+        _signal(
+            analysis,
+            RunChartRule.TOO_FEW_RUNS,
+            every,
+            None,
+            f"{off_median}; fewer than {fewest} is unusual.",
         )
     if too_many:
-        analysis.signals.append(
-            Signal(
-                RunChartRuleSet.IHI,
-                RunChartRule.TOO_MANY_RUNS,
-                every,
-                None,
-                f"{analysis.runs} runs in {n} points off the median; more than {most} is unusual.",
-            )
-        )
-    analysis.rules.append(
-        RuleResult(
-            RunChartRuleSet.IHI,
-            RunChartRule.TOO_FEW_RUNS,
-            RuleOutcome.SIGNAL if too_few else RuleOutcome.NO_SIGNAL,
-            f"{analysis.runs} runs; fewer than {fewest} would be a signal.",
-            observed=analysis.runs,
-            limit=fewest,
-        )
-    )
-    analysis.rules.append(
-        RuleResult(
-            RunChartRuleSet.IHI,
+        _signal(
+            analysis,
             RunChartRule.TOO_MANY_RUNS,
-            RuleOutcome.SIGNAL if too_many else RuleOutcome.NO_SIGNAL,
-            f"{analysis.runs} runs; more than {most} would be a signal.",
-            observed=analysis.runs,
-            limit=most,
+            every,
+            None,
+            f"{off_median}; more than {most} is unusual.",
         )
+    _judged(
+        analysis,
+        RunChartRule.TOO_FEW_RUNS,
+        too_few,
+        f"{analysis.runs} runs; fewer than {fewest} would be a signal.",
+        observed=analysis.runs,
+        limit=fewest,
+    )
+    _judged(
+        analysis,
+        RunChartRule.TOO_MANY_RUNS,
+        too_many,
+        f"{analysis.runs} runs; more than {most} would be a signal.",
+        observed=analysis.runs,
+        limit=most,
     )
 
 
 def _long_run(analysis: RunChartAnalysis, runs: list[tuple[SignalSide, list[int]]]) -> None:
-    n = analysis.useful_observations
-    if n < MIN_POINTS:
-        _insufficient(
-            analysis, RunChartRuleSet.ANHOEJ, RunChartRule.LONG_RUN, needed=MIN_POINTS, have=n, what=_USEFUL
-        )
+    if _too_few_useful(analysis, RunChartRule.LONG_RUN):
         return
+    n = analysis.useful_observations
     limit = longest_run_limit(n)
     found = [(side, run) for side, run in runs if len(run) > limit]
     for side, run in found:
-        analysis.signals.append(
-            Signal(
-                RunChartRuleSet.ANHOEJ,
-                RunChartRule.LONG_RUN,
-                tuple(run),
-                side,
-                f"A run of {len(run)} points {side.value} the median; longer than {limit} is unusual for {n} points.",
-            )
-        )
-    analysis.rules.append(
-        RuleResult(
-            RunChartRuleSet.ANHOEJ,
+        _signal(
+            analysis,
             RunChartRule.LONG_RUN,
-            RuleOutcome.SIGNAL if found else RuleOutcome.NO_SIGNAL,
-            f"Longest run {analysis.longest_run}; longer than round(log2({n}) + 3) = {limit} would be a signal.",
-            observed=analysis.longest_run,
-            limit=limit,
+            run,
+            side,
+            f"A run of {len(run)} points {side.value} the median; longer than {limit} is unusual for {n} points.",
         )
+    _judged(
+        analysis,
+        RunChartRule.LONG_RUN,
+        bool(found),
+        f"Longest run {analysis.longest_run}; longer than round(log2({n}) + 3) = {limit} would be a signal.",
+        observed=analysis.longest_run,
+        limit=limit,
     )
 
 
 def _few_crossings(analysis: RunChartAnalysis, runs: list[tuple[SignalSide, list[int]]]) -> None:
-    n = analysis.useful_observations
-    if n < MIN_POINTS:
-        _insufficient(
-            analysis,
-            RunChartRuleSet.ANHOEJ,
-            RunChartRule.FEW_CROSSINGS,
-            needed=MIN_POINTS,
-            have=n,
-            what=_USEFUL,
-        )
+    if _too_few_useful(analysis, RunChartRule.FEW_CROSSINGS):
         return
+    n = analysis.useful_observations
     fewest = crossings_limit(n)
     too_few = analysis.crossings < fewest
     if too_few:
-        analysis.signals.append(
-            Signal(
-                RunChartRuleSet.ANHOEJ,
-                RunChartRule.FEW_CROSSINGS,
-                tuple(i for _, run in runs for i in run),
-                None,
-                f"The series crosses its median {analysis.crossings} times in {n} points; fewer than "
-                f"{fewest} is unusual.",
-            )
-        )
-    analysis.rules.append(
-        RuleResult(
-            RunChartRuleSet.ANHOEJ,
+        _signal(
+            analysis,
             RunChartRule.FEW_CROSSINGS,
-            RuleOutcome.SIGNAL if too_few else RuleOutcome.NO_SIGNAL,
-            f"{analysis.crossings} crossings; fewer than {fewest} (5th percentile of Binomial({n - 1}, 0.5)) "
-            "would be a signal.",
-            observed=analysis.crossings,
-            limit=fewest,
+            [i for _, run in runs for i in run],
+            None,
+            f"The series crosses its median {analysis.crossings} times in {n} points; fewer than "
+            f"{fewest} is unusual.",
         )
+    _judged(
+        analysis,
+        RunChartRule.FEW_CROSSINGS,
+        too_few,
+        f"{analysis.crossings} crossings; fewer than {fewest} (5th percentile of Binomial({n - 1}, 0.5)) "
+        "would be a signal.",
+        observed=analysis.crossings,
+        limit=fewest,
     )
 
 

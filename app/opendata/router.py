@@ -17,7 +17,7 @@ from app.opendata import files, service
 from app.opendata.models import OpenDataSetting
 from app.opendata.schemas import OpenDataSettingPublic, OpenDataSettingUpdate
 
-router = AreaRouter(tags=["open data"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["open data"])
 public = APIRouter(prefix="/open-data", tags=["open data"], responses=problem_responses(404, 429))
 
 SlugPath = Annotated[str, Path(max_length=63, description="The district's public path, e.g. `riverside`.")]

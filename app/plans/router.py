@@ -11,7 +11,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import Body, Path, Query, Request, Response, status
+from fastapi import Body, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.core.problems import problem_responses
@@ -20,12 +20,10 @@ from app.core.rest import (
     AreaRouter,
     Caller,
     ExpectedVersion,
-    ListParams,
     Session,
-    list_body,
     set_etag,
 )
-from app.core.schemas import INT4_MAX, ListResponse
+from app.core.schemas import INT4_MAX
 from app.plans import service
 from app.plans.models import PlanStatus, RevisionStatus
 from app.plans.schemas import (
@@ -65,7 +63,7 @@ from app.plans.schemas import (
     StrategyUpdate,
 )
 
-router = AreaRouter(tags=["plans"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["plans"])
 
 PlanId = Annotated[uuid.UUID, Path(description="The plan's id.")]
 GoalId = Annotated[uuid.UUID, Path(description="The goal's id.")]
@@ -85,29 +83,24 @@ class ExportFormat(StrEnum):
 # --- plans ------------------------------------------------------------------------------------------
 
 
-@router.get("/plans", operation_id="listPlans", response_model=ListResponse[PlanPublic])
-async def list_plans(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    school_id: Annotated[uuid.UUID | None, Query(description="Only this school's plans.")] = None,
-    status: Annotated[PlanStatus | None, Query(description="Only plans with this status.")] = None,
-    cycle: Annotated[
-        str | None,
-        Query(pattern=r"^\d{4}-\d{2}$", description="Only plans of this cycle, such as `2026-27`."),
-    ] = None,
-    initiative_id: Annotated[
-        uuid.UUID | None, Query(description="Only plans that carry out this initiative.")
-    ] = None,
-) -> Response:
+Collection(router, "/plans", PlanPublic).list(
+    service.list_plans,
     """Plans you can read, oldest first: your school's (all of the district's, for district-wide
     roles), those you collaborate on, and approved plans the district has published. Filter by school,
-    status, cycle or initiative; `updated_since` for sync."""
-    filters = service.PlanFilter(school_id, status, cycle, initiative_id)
-    result = await service.list_plans(session, principal, page, filters)
-    return list_body(request, response, result, PlanPublic)
+    status, cycle or initiative; `updated_since` for sync.""",
+    filters={
+        "school_id": Annotated[uuid.UUID | None, Query(description="Only this school's plans.")],
+        "status": Annotated[PlanStatus | None, Query(description="Only plans with this status.")],
+        "cycle": Annotated[
+            str | None,
+            Query(pattern=r"^\d{4}-\d{2}$", description="Only plans of this cycle, such as `2026-27`."),
+        ],
+        "initiative_id": Annotated[
+            uuid.UUID | None, Query(description="Only plans that carry out this initiative.")
+        ],
+    },
+    filter_of=service.PlanFilter,
+)
 
 
 Collection(router, "/plans", PlanPublic).create(
@@ -140,7 +133,6 @@ PLANS.update(
 
 @router.get(
     "/plans/{plan_id}/export",
-    operation_id="exportPlan",
     response_model=PlanExport,
     responses={
         **problem_responses(404),
@@ -257,7 +249,6 @@ PLANS.items(
 
 @router.post(
     "/plans/{plan_id}/goals",
-    operation_id="addGoal",
     status_code=status.HTTP_201_CREATED,
     response_model=GoalPublic,
     responses=problem_responses(404, 409),
@@ -274,7 +265,6 @@ async def add_goal(
 
 @router.get(
     "/goals/{goal_id}",
-    operation_id="getGoal",
     response_model=GoalPublic,
     responses=problem_responses(404),
 )
@@ -287,7 +277,6 @@ async def get_goal(goal_id: GoalId, response: Response, session: Session, princi
 
 @router.patch(
     "/goals/{goal_id}",
-    operation_id="updateGoal",
     response_model=GoalPublic,
     responses=WRITE_ERRORS,
 )
@@ -382,7 +371,6 @@ ACTION_STEPS.update(
 
 @router.post(
     "/action-steps/{step_id}/scale-up",
-    operation_id="recordScaleUp",
     response_model=ActionStepPublic,
     responses=problem_responses(404, 409),
 )

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import Action
 from app.auth.policy import (
     authorize,
+    authorize_on,
     children_visible_many,
     require,
     require_authenticated,
@@ -55,7 +56,15 @@ from app.core.pagination import (
     paginate_children,
     paginate_per_parent,
 )
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict
+from app.core.repository import (
+    VersionCheck,
+    apply_changes,
+    check_version,
+    flush_or_conflict,
+    no_such,
+    referenced_row,
+    where_given,
+)
 from app.core.rows import columns_of, fetch_rows, read_rows
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Disposition, Input, InputKind, Mode, Participation
@@ -228,9 +237,9 @@ def _plans_visible(stmt: Any, principal: Principal) -> Any:
 async def _authorize_author(session: AsyncSession, principal: Principal, plan: Plan) -> None:
     """Leaders in reach of the plan, or its lead and co-authors (who hold the author right)."""
     try:
-        authorize(principal, Action.PLAN_EDIT, district_id=plan.district_id, school_id=plan.school_id)
+        authorize_on(principal, Action.PLAN_EDIT, plan)
     except PermissionDenied:
-        authorize(principal, Action.PLAN_AUTHOR, district_id=plan.district_id, school_id=plan.school_id)
+        authorize_on(principal, Action.PLAN_AUTHOR, plan)
         if await _collaborator_role(session, principal, plan) not in WRITERS:
             raise PermissionDenied(
                 "Only the plan's lead and co-authors, or leaders, edit it.",
@@ -248,7 +257,7 @@ async def authorize_pdsa(session: AsyncSession, principal: Principal, plan: Plan
     except PermissionDenied:
         pass
     try:
-        authorize(principal, Action.PDSA_RUN, district_id=plan.district_id, school_id=plan.school_id)
+        authorize_on(principal, Action.PDSA_RUN, plan)
         return
     except PermissionDenied:
         pass
@@ -263,7 +272,7 @@ async def authorize_pdsa(session: AsyncSession, principal: Principal, plan: Plan
 
 def _authorize_approver(principal: Principal, plan: Plan) -> None:
     action = Action.PLAN_APPROVE_SCHOOL if plan.school_id is not None else Action.PLAN_APPROVE_DISTRICT
-    authorize(principal, action, district_id=plan.district_id, school_id=plan.school_id)
+    authorize_on(principal, action, plan)
 
 
 async def _authorize_lead(session: AsyncSession, principal: Principal, plan: Plan) -> None:
@@ -420,7 +429,7 @@ async def update_plan(
         await _move(session, principal, plan, new_status)
         changes["status"] = new_status
     if publish is not None and publish != plan.published:
-        authorize(principal, Action.PLAN_EDIT, district_id=plan.district_id, school_id=plan.school_id)
+        authorize_on(principal, Action.PLAN_EDIT, plan)
         status = changes.get("status", plan.status)
         if publish and status not in (PlanStatus.APPROVED, PlanStatus.ACTIVE, PlanStatus.CLOSED):
             raise ValidationFailed(
@@ -1534,8 +1543,7 @@ async def list_revisions(
 ) -> Page[RevisionView]:
     await get_plan(session, principal, plan_id)
     stmt = select(PlanRevision).where(PlanRevision.plan_id == plan_id)
-    if status is not None:
-        stmt = stmt.where(PlanRevision.status == status)
+    stmt = where_given(stmt, PlanRevision, status=status)
     result = await paginate(session, stmt, PlanRevision, page)
     return result.with_items(await _with_causes(session, result.items))
 
@@ -1550,9 +1558,7 @@ async def revisions_of_plans(
 ) -> dict[uuid.UUID, Page[PlanRevision]]:
     """A page of revisions per readable plan (a DataLoader batch), as `list_revisions` filters them."""
     readable = list(await plans_by_id(session, principal, plan_ids))
-    stmt = select(PlanRevision)
-    if status is not None:
-        stmt = stmt.where(PlanRevision.status == status)
+    stmt = where_given(select(PlanRevision), PlanRevision, status=status)
     return await paginate_per_parent(
         session, stmt, PlanRevision, PlanRevision.plan_id, readable, page, answer_for=plan_ids
     )
@@ -2399,12 +2405,12 @@ async def _plan_child(
     if row is None or (
         principal.kind is not PrincipalKind.SYSTEM and row.district_id != principal.district_id
     ):
-        raise NotFound(f"No {what} with id {row_id}.")
+        raise no_such(what, row_id)
     plan_id = row.plan_id if hasattr(row, "plan_id") else None
     try:
         plan = await get_plan(session, principal, plan_id)  # type: ignore[arg-type]
     except NotFound:
-        raise NotFound(f"No {what} with id {row_id}.") from None
+        raise no_such(what, row_id) from None
     return row, plan
 
 
@@ -2443,6 +2449,18 @@ def _in_district(stmt: Any, model: Any, principal: Principal) -> Any:
     return stmt.where(model.district_id == principal.district_id)
 
 
+async def goals_with_indicators(session: AsyncSession, plan_id: uuid.UUID) -> list[tuple[Goal, Indicator]]:
+    """The plan's goals, oldest first, each with the indicator that measures it. Not scoped: for a
+    caller that has already read the plan (its dashboard, the next cycle's plan)."""
+    rows = await session.execute(
+        select(Goal, Indicator)
+        .join(Indicator, Indicator.id == Goal.indicator_id)
+        .where(Goal.plan_id == plan_id)
+        .order_by(Goal.created_at, Goal.id)
+    )
+    return [(goal, indicator) for goal, indicator in rows]
+
+
 async def _with_indicators(session: AsyncSession, goals: list[Goal]) -> list[GoalView]:
     if not goals:
         return []
@@ -2466,13 +2484,9 @@ async def _with_causes(session: AsyncSession, revisions: list[PlanRevision]) -> 
 async def _initiative_in_district(
     session: AsyncSession, district_id: uuid.UUID, initiative_id: uuid.UUID
 ) -> Initiative:
-    initiative = await session.get(Initiative, initiative_id)
-    if initiative is None or initiative.district_id != district_id:
-        raise NotFound(
-            f"No initiative with id {initiative_id} in this district.",
-            errors=[FieldError(("initiative_id",), "Not found in this district.", "not_found")],
-        )
-    return initiative
+    return await referenced_row(
+        session, Initiative, initiative_id, district_id, ("initiative_id",), "initiative"
+    )
 
 
 async def _all(session: AsyncSession, stmt: Any) -> list[Any]:

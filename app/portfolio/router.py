@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Query
 
-from app.core.problems import problem_responses
 from app.core.rest import AreaRouter, Caller, Session
 from app.portfolio import service
 from app.portfolio.schemas import (
@@ -19,7 +18,7 @@ from app.portfolio.schemas import (
     SignalCounts,
 )
 
-router = AreaRouter(tags=["portfolio"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["portfolio"])
 
 
 def plan_public(row: service.PlanRow) -> PortfolioPlan:

@@ -39,6 +39,7 @@ from app.auth.policy import require, visible
 from app.auth.principal import Principal
 from app.core.errors import FieldError, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
+from app.core.repository import where_given
 from app.core.sql import any_of
 from app.engagement.models import Activity, ActivityStatus, Mode, Participation
 from app.initiatives.models import Indicator
@@ -160,8 +161,7 @@ async def district_portfolio(
         .where(Plan.status != PlanStatus.CLOSED)
         .order_by(School.name, Plan.created_at, Plan.id)
     )
-    if cycle is not None:
-        stmt = stmt.where(Plan.cycle == cycle)
+    stmt = where_given(stmt, Plan, cycle=cycle)
     # One district's portfolio, even for the operator (whom `visible` lets read across districts).
     stmt = stmt.where(Plan.district_id == principal.district_id)
     found = (await session.execute(plans._plans_visible(stmt, principal))).all()

@@ -36,13 +36,13 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import read_event
+from app.audit.recorder import record_reads_of_teachers
 from app.auth.permissions import Action
 from app.auth.policy import allowed_schools, authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import apply_changes, flush_or_conflict, where_equal
+from app.core.repository import apply_changes, flush_or_conflict, referenced_row, where_equal
 from app.core.sql import any_of
 from app.identity.models import Person
 from app.initiatives.service import _district_of
@@ -54,7 +54,6 @@ from app.practice.schemas import (
     FeedbackShareCreate,
 )
 from app.practice.service import (
-    _in_district,
     _staff_member,
     is_teacher_of,
     own_person_id,
@@ -140,21 +139,14 @@ async def _record_reads(
 ) -> None:
     """One `feedback.read` audit event per result read, flushed now: if the record cannot be written,
     the read fails with it. The event names whose result was read and how, never the result."""
-    session.add_all(
-        read_event(
-            principal,
-            READ_ACTION,
-            district_id=row.district_id,
-            entity_type="feedback_result",
-            entity_id=row.id,
-            after={
-                "teacher_person_id": str(row.teacher_person_id),
-                "access": "own" if row.teacher_person_id == reader else "shared",
-            },
-        )
-        for row in rows
+    await record_reads_of_teachers(
+        session,
+        principal,
+        READ_ACTION,
+        "feedback_result",
+        rows,
+        lambda row: "own" if row.teacher_person_id == reader else "shared",
     )
-    await session.flush()
 
 
 # --- reading results --------------------------------------------------------------------------------
@@ -246,7 +238,7 @@ async def record_feedback_result(
                     FieldError(("school_id",), "Required unless you teach at one school only.", "required")
                 ],
             )
-    await _in_district(session, School, school_id, district_id, ("school_id",), "school")
+    await referenced_row(session, School, school_id, district_id, ("school_id",), "school")
     authorize(principal, Action.FEEDBACK_RECORD, district_id=district_id, school_id=school_id)
     if own is None:
         await _staff_member(session, district_id, teacher, "teacher_person_id")
@@ -361,7 +353,7 @@ async def share_feedback(
     (yourself) and `Conflict` (already shared)."""
     teacher = await require_person(session, principal, "Only a teacher shares their own feedback results.")
     district_id = _district_of(principal)
-    await _in_district(session, Person, data.person_id, district_id, ("person_id",), "person")
+    await referenced_row(session, Person, data.person_id, district_id, ("person_id",), "person")
     if data.person_id == teacher:
         raise ValidationFailed(
             "Your results are already yours.",
@@ -459,7 +451,9 @@ async def feedback_aggregates(
     """
     district_id = _district_of(principal)
     if filters.school_id is not None:
-        await _in_district(session, School, filters.school_id, district_id, ("query", "school_id"), "school")
+        await referenced_row(
+            session, School, filters.school_id, district_id, ("query", "school_id"), "school"
+        )
         authorize(
             principal, Action.FEEDBACK_AGGREGATE_READ, district_id=district_id, school_id=filters.school_id
         )

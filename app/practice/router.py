@@ -52,7 +52,7 @@ from app.practice.schemas import (
     WhoNeedsSupport,
 )
 
-router = AreaRouter(tags=["progress monitoring"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["progress monitoring"])
 
 WalkthroughId = Annotated[uuid.UUID, Path(description="The walkthrough's id.")]
 ObservationId = Annotated[uuid.UUID, Path(description="The observation's id.")]
@@ -70,24 +70,20 @@ NOT_FOUND = problem_responses(404)
 # --- walkthroughs -----------------------------------------------------------------------------------
 
 
-@router.get("/walkthroughs", operation_id="listWalkthroughs", response_model=ListResponse[WalkthroughPublic])
-async def list_walkthroughs(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    school_id: SchoolFilter = None,
-    plan_id: Annotated[uuid.UUID | None, Query(description="Only walkthroughs monitoring this plan.")] = None,
-    practice_name: Annotated[
-        str | None, Query(alias="practice", min_length=1, max_length=200, description="Whatever its case.")
-    ] = None,
-) -> Response:
+Collection(router, "/walkthroughs", WalkthroughPublic).list(
+    practice.list_walkthroughs,
     """Walkthroughs you can see, oldest first: your school's (all of the district's, for district-wide
-    roles), and any that observed your classroom."""
-    filters = practice.WalkthroughFilter(school_id, plan_id, practice_name)
-    result = await practice.list_walkthroughs(session, principal, page, filters)
-    return list_body(request, response, result, WalkthroughPublic)
+    roles), and any that observed your classroom.""",
+    filters={
+        "school_id": SchoolFilter,
+        "plan_id": Annotated[uuid.UUID | None, Query(description="Only walkthroughs monitoring this plan.")],
+        "practice_name": Annotated[
+            str | None,
+            Query(alias="practice", min_length=1, max_length=200, description="Whatever its case."),
+        ],
+    },
+    filter_of=practice.WalkthroughFilter,
+)
 
 
 Collection(router, "/walkthroughs", WalkthroughPublic).create(
@@ -110,7 +106,6 @@ WALKTHROUGHS.remove(practice.remove_walkthrough, "Remove a walkthrough with its 
 
 @router.post(
     "/walkthroughs/{walkthrough_id}/close",
-    operation_id="closeWalkthrough",
     response_model=WalkthroughPublic,
     responses=NOT_FOUND,
 )
@@ -202,26 +197,17 @@ OBSERVATIONS.remove(practice.remove_observation)
 # --- PDSA cycles ------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/pdsa-cycles",
-    operation_id="listPdsaCycles",
-    response_model=ListResponse[PdsaCyclePublic],
+Collection(router, "/pdsa-cycles", PdsaCyclePublic).list(
+    practice.list_pdsa_cycles,
+    """PDSA cycles of the plans you can read, oldest first.""",
+    filters={
+        "plan_id": Annotated[uuid.UUID | None, Query(description="Only this plan's cycles.")],
+        "strategy_id": Annotated[uuid.UUID | None, Query(description="Only this strategy's cycles.")],
+        "decision": Annotated[PdsaDecision | None, Query(description="adopt, adapt or abandon.")],
+    },
+    filter_of=practice.PdsaFilter,
     responses=NOT_FOUND,
 )
-async def list_pdsa_cycles(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    plan_id: Annotated[uuid.UUID | None, Query(description="Only this plan's cycles.")] = None,
-    strategy_id: Annotated[uuid.UUID | None, Query(description="Only this strategy's cycles.")] = None,
-    decision: Annotated[PdsaDecision | None, Query(description="adopt, adapt or abandon.")] = None,
-) -> Response:
-    """PDSA cycles of the plans you can read, oldest first."""
-    filters = practice.PdsaFilter(plan_id, strategy_id, decision)
-    result = await practice.list_pdsa_cycles(session, principal, page, filters)
-    return list_body(request, response, result, PdsaCyclePublic)
 
 
 STRATEGIES = Resource(router, "/strategies/{strategy_id}", StrategyId)
@@ -248,7 +234,6 @@ PDSA_CYCLES.update(
 
 @router.post(
     "/pdsa-cycles/{cycle_id}/decision",
-    operation_id="decidePdsaCycle",
     response_model=PdsaCyclePublic,
     responses=WRITE_ERRORS,
 )
@@ -276,27 +261,20 @@ PDSA_CYCLES.remove(practice.remove_pdsa_cycle, "Remove a cycle; a revision it pr
 # --- PLC meetings -----------------------------------------------------------------------------------
 
 
-@router.get("/plc-meetings", operation_id="listPlcMeetings", response_model=ListResponse[PlcMeetingPublic])
-async def list_plc_meetings(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    school_id: SchoolFilter = None,
-    team: Annotated[str | None, Query(min_length=1, max_length=200, description="Whatever its case.")] = None,
-    shared_with_leadership: Annotated[
-        bool | None, Query(description="Only shared, or only unshared.")
-    ] = None,
-    need: Annotated[
-        str | None, Query(min_length=1, max_length=64, description="Meetings tagging this need.")
-    ] = None,
-) -> Response:
+Collection(router, "/plc-meetings", PlcMeetingPublic).list(
+    practice.list_plc_meetings,
     """PLC meetings you can read, oldest first: all of your school's, for its teachers and coaches;
-    only those shared with leadership, for leaders."""
-    filters = practice.PlcFilter(school_id, team, shared_with_leadership, need)
-    result = await practice.list_plc_meetings(session, principal, page, filters)
-    return list_body(request, response, result, PlcMeetingPublic)
+    only those shared with leadership, for leaders.""",
+    filters={
+        "school_id": SchoolFilter,
+        "team": Annotated[str | None, Query(min_length=1, max_length=200, description="Whatever its case.")],
+        "shared_with_leadership": Annotated[bool | None, Query(description="Only shared, or only unshared.")],
+        "need": Annotated[
+            str | None, Query(min_length=1, max_length=64, description="Meetings tagging this need.")
+        ],
+    },
+    filter_of=practice.PlcFilter,
+)
 
 
 Collection(router, "/plc-meetings", PlcMeetingPublic).create(
@@ -337,7 +315,6 @@ async def plc_needs(
 
 @router.post(
     "/feedback-results",
-    operation_id="recordFeedbackResult",
     status_code=status.HTTP_201_CREATED,
     response_model=FeedbackResultPublic,
     responses={
@@ -360,34 +337,24 @@ async def record_feedback_result(
     return FeedbackResultPublic.model_validate(row)
 
 
-@router.get(
-    "/feedback-results",
-    operation_id="listFeedbackResults",
-    response_model=ListResponse[FeedbackResultPublic],
-)
-async def list_feedback_results(
-    request: Request,
-    response: Response,
-    session: Session,
-    principal: Caller,
-    page: ListParams,
-    teacher_person_id: Annotated[
-        uuid.UUID | None, Query(description="Only this teacher's (yours, or one who shared with you).")
-    ] = None,
-    measure: Text = None,
-    period: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
-) -> Response:
+Collection(router, "/feedback-results", FeedbackResultPublic).list(
+    feedback.list_feedback_results,
     """Feedback results you may read: your own, and those teachers shared with you. Nobody else's,
     whatever your role and whatever the filter. Every result returned is recorded in the audit trail
-    as read by you."""
-    filters = feedback.FeedbackFilter(teacher_person_id, measure, period)
-    result = await feedback.list_feedback_results(session, principal, page, filters)
-    return list_body(request, response, result, FeedbackResultPublic)
+    as read by you.""",
+    filters={
+        "teacher_person_id": Annotated[
+            uuid.UUID | None, Query(description="Only this teacher's (yours, or one who shared with you).")
+        ],
+        "measure": Text,
+        "period": Annotated[str | None, Query(min_length=1, max_length=32)],
+    },
+    filter_of=feedback.FeedbackFilter,
+)
 
 
 @router.get(
     "/me/feedback-results",
-    operation_id="listMyFeedbackResults",
     response_model=ListResponse[FeedbackResultPublic],
 )
 async def list_my_feedback_results(
@@ -407,7 +374,6 @@ async def list_my_feedback_results(
 
 @router.get(
     "/feedback-results/{result_id}",
-    operation_id="getFeedbackResult",
     response_model=FeedbackResultPublic,
     responses=NOT_FOUND,
 )

@@ -26,6 +26,14 @@ Measure = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 Period = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Need = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Share = Annotated[DecimalNumber, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+# The catalogue practice a walkthrough, a PDSA cycle or a PLC meeting concerns: as sent, and as answered.
+PracticeChosen = Annotated[
+    uuid.UUID | None,
+    Field(description="The practice of the district's catalogue it concerns (`/practices`)."),
+]
+PracticeTagged = Annotated[
+    uuid.UUID | None, Field(description="The practice of the district's catalogue, if tagged.")
+]
 
 MAX_NEEDS = 20
 
@@ -44,9 +52,7 @@ def normalise_needs(needs: list[str]) -> list[str]:
 class WalkthroughCreate(RequestModel):
     school_id: uuid.UUID
     practice: Title = Field(description="The practice looked for, e.g. `Turn and talk`.")
-    practice_id: uuid.UUID | None = Field(
-        default=None, description="The practice of the district's catalogue it concerns (`/practices`)."
-    )
+    practice_id: PracticeChosen = None
     observed_on: date
     observer_person_id: uuid.UUID | None = Field(
         default=None, description="Who walked through; defaults to you."
@@ -76,7 +82,7 @@ class WalkthroughPublic(VersionedEntityPublic):
     district_id: uuid.UUID
     school_id: uuid.UUID
     practice: str
-    practice_id: uuid.UUID | None = Field(description="The practice of the district's catalogue, if tagged.")
+    practice_id: PracticeTagged
     observed_on: date
     observer_person_id: uuid.UUID | None
     plan_id: uuid.UUID | None
@@ -169,9 +175,7 @@ class PdsaCycleCreate(RequestModel):
     prediction: Prose = Field(description="What you expect to happen, written before you try.")
     plan: Prose = Field(description="Who does what, when, with whom, and what data is collected.")
     started_on: date | None = None
-    practice_id: uuid.UUID | None = Field(
-        default=None, description="The practice of the district's catalogue it concerns (`/practices`)."
-    )
+    practice_id: PracticeChosen = None
 
 
 class PdsaCycleUpdate(UpdateModel):
@@ -218,7 +222,7 @@ class PdsaCyclePublic(VersionedEntityPublic):
     decision: PdsaDecision | None
     decided_on: date | None
     revision_id: uuid.UUID | None = Field(description="The plan revision the decision proposed.")
-    practice_id: uuid.UUID | None = Field(description="The practice of the district's catalogue, if tagged.")
+    practice_id: PracticeTagged
 
 
 # --- PLC meetings -----------------------------------------------------------------------------------
@@ -227,9 +231,7 @@ class PdsaCyclePublic(VersionedEntityPublic):
 class PlcMeetingCreate(RequestModel):
     school_id: uuid.UUID
     team: Title = Field(description="The PLC, e.g. `Grade 3 team`.")
-    practice_id: uuid.UUID | None = Field(
-        default=None, description="The practice of the district's catalogue it concerns (`/practices`)."
-    )
+    practice_id: PracticeChosen = None
     met_on: date
     agenda: Prose | None = None
     notes: Prose | None = None
@@ -272,7 +274,7 @@ class PlcMeetingPublic(VersionedEntityPublic):
     notes: str | None
     needs: list[str]
     shared_with_leadership: bool
-    practice_id: uuid.UUID | None = Field(description="The practice of the district's catalogue, if tagged.")
+    practice_id: PracticeTagged
 
 
 class NeedRollup(PublicModel):

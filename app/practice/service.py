@@ -35,14 +35,29 @@ from typing import Any
 from sqlalchemy import column, func, literal, literal_column, select, table, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import read_event
+from app.audit.recorder import record_reads_of_teachers
 from app.auth.permissions import Action
-from app.auth.policy import authorize, get_scoped, get_scoped_many, require_authenticated, visible
+from app.auth.policy import (
+    authorize,
+    authorize_on,
+    get_scoped,
+    get_scoped_many,
+    require_authenticated,
+    visible,
+)
 from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
-from app.core.repository import VersionCheck, apply_changes, check_version, flush_or_conflict, where_equal
+from app.core.repository import (
+    VersionCheck,
+    apply_changes,
+    check_version,
+    flush_or_conflict,
+    referenced_row,
+    where_equal,
+    where_given,
+)
 from app.core.sql import any_of
 from app.engagement.models import Activity
 from app.identity.models import Person, PersonKind, Role, RoleAssignment, User
@@ -123,28 +138,10 @@ async def require_person(session: AsyncSession, principal: Principal, why: str) 
 # --- shared helpers ---------------------------------------------------------------------------------
 
 
-async def _in_district(
-    session: AsyncSession,
-    model: Any,
-    row_id: uuid.UUID,
-    district_id: uuid.UUID,
-    path: tuple[str, ...],
-    what: str,
-) -> Any:
-    """The row an id in a request names, of the same district; otherwise `NotFound` naming the field."""
-    row = await session.get(model, row_id)
-    if row is None or row.district_id != district_id:
-        raise NotFound(
-            f"No {what} with id {row_id} in this district.",
-            errors=[FieldError(path, "Not found in this district.", "not_found")],
-        )
-    return row
-
-
 async def _staff_member(
     session: AsyncSession, district_id: uuid.UUID, person_id: uuid.UUID, field: str
 ) -> Person:
-    person = await _in_district(session, Person, person_id, district_id, (field,), "person")
+    person = await referenced_row(session, Person, person_id, district_id, (field,), "person")
     if person.kind is not PersonKind.STAFF:
         raise ValidationFailed(
             "Only staff teach classes.",
@@ -244,12 +241,7 @@ async def _walkthrough_for_update(
     session: AsyncSession, principal: Principal, walkthrough_id: uuid.UUID
 ) -> Walkthrough:
     walkthrough = await get_walkthrough(session, principal, walkthrough_id, lock=True)
-    authorize(
-        principal,
-        Action.WALKTHROUGH_MANAGE,
-        district_id=walkthrough.district_id,
-        school_id=walkthrough.school_id,
-    )
+    authorize_on(principal, Action.WALKTHROUGH_MANAGE, walkthrough)
     return walkthrough
 
 
@@ -264,13 +256,13 @@ async def _check_walkthrough_links(
     a school plan or activity is of its school."""
     await catalogue.check_practice(session, district_id, fields.get("practice_id"), unchanged=keep_practice)
     if fields.get("observer_person_id") is not None:
-        await _in_district(
+        await referenced_row(
             session, Person, fields["observer_person_id"], district_id, ("observer_person_id",), "person"
         )
     for field, model, what in (("plan_id", Plan, "plan"), ("activity_id", Activity, "activity")):
         if fields.get(field) is None:
             continue
-        row = await _in_district(session, model, fields[field], district_id, (field,), what)
+        row = await referenced_row(session, model, fields[field], district_id, (field,), what)
         if row.school_id is not None and row.school_id != school_id:
             raise ValidationFailed(
                 f"The {what} belongs to another school.",
@@ -290,7 +282,7 @@ async def create_walkthrough(
     another school).
     """
     district_id = _district_of(principal)
-    await _in_district(session, School, data.school_id, district_id, ("school_id",), "school")
+    await referenced_row(session, School, data.school_id, district_id, ("school_id",), "school")
     authorize(principal, Action.WALKTHROUGH_MANAGE, district_id=district_id, school_id=data.school_id)
     fields = data.model_dump()
     await _check_walkthrough_links(session, district_id, data.school_id, fields)
@@ -340,21 +332,14 @@ async def _record_observation_reads(session: AsyncSession, principal: Principal,
     if not rows:
         return
     reader = await own_person_id(session, principal)
-    session.add_all(
-        read_event(
-            principal,
-            OBSERVATION_READ,
-            district_id=row.district_id,
-            entity_type="walkthrough_observation",
-            entity_id=row.id,
-            after={
-                "teacher_person_id": str(row.teacher_person_id),
-                "access": "own" if row.teacher_person_id == reader else "leadership",
-            },
-        )
-        for row in rows
+    await record_reads_of_teachers(
+        session,
+        principal,
+        OBSERVATION_READ,
+        "walkthrough_observation",
+        rows,
+        lambda row: "own" if row.teacher_person_id == reader else "leadership",
     )
-    await session.flush()
 
 
 def _observations_visible(stmt: Any, principal: Principal) -> Any:
@@ -381,8 +366,7 @@ async def list_observations(
     stmt = _observations_visible(select(WalkthroughObservation), principal).where(
         WalkthroughObservation.walkthrough_id == walkthrough_id
     )
-    if teacher_person_id is not None:
-        stmt = stmt.where(WalkthroughObservation.teacher_person_id == teacher_person_id)
+    stmt = where_given(stmt, WalkthroughObservation, teacher_person_id=teacher_person_id)
     result = await paginate(session, stmt, WalkthroughObservation, page)
     await _record_observation_reads(session, principal, result.items)
     return result
@@ -400,8 +384,7 @@ async def observations_of_walkthroughs(
     classroom when `teacher_person_id` is given (as `list_observations`)."""
     readable = list(await walkthroughs_by_id(session, principal, walkthrough_ids))
     stmt = _observations_visible(select(WalkthroughObservation), principal)
-    if teacher_person_id is not None:
-        stmt = stmt.where(WalkthroughObservation.teacher_person_id == teacher_person_id)
+    stmt = where_given(stmt, WalkthroughObservation, teacher_person_id=teacher_person_id)
     pages = await paginate_per_parent(
         session,
         stmt,
@@ -653,12 +636,7 @@ async def who_needs_support(
     """Who needs which support after the walkthrough (coaching, PLC, feedback), by name. For leaders and
     coaches of the school (`PermissionDenied` for other readers of the walkthrough)."""
     walkthrough = await get_walkthrough(session, principal, walkthrough_id)
-    authorize(
-        principal,
-        Action.WALKTHROUGH_DETAIL_READ,
-        district_id=walkthrough.district_id,
-        school_id=walkthrough.school_id,
-    )
+    authorize_on(principal, Action.WALKTHROUGH_DETAIL_READ, walkthrough)
     stmt = (
         select(WalkthroughObservation, Person.display_name)
         .join(Person, Person.id == WalkthroughObservation.teacher_person_id)
@@ -924,7 +902,7 @@ async def create_plc_meeting(
     """Record a PLC meeting at a school (its teachers and coaches). Not shared with leadership unless
     the PLC says so."""
     district_id = _district_of(principal)
-    await _in_district(session, School, data.school_id, district_id, ("school_id",), "school")
+    await referenced_row(session, School, data.school_id, district_id, ("school_id",), "school")
     authorize(principal, Action.PLC_RECORD, district_id=district_id, school_id=data.school_id)
     await catalogue.check_practice(session, district_id, data.practice_id)
     meeting = PlcMeeting(district_id=district_id, **data.model_dump())
@@ -937,7 +915,7 @@ async def _meeting_for_update(
     session: AsyncSession, principal: Principal, meeting_id: uuid.UUID
 ) -> PlcMeeting:
     meeting = await get_plc_meeting(session, principal, meeting_id, lock=True)
-    authorize(principal, Action.PLC_RECORD, district_id=meeting.district_id, school_id=meeting.school_id)
+    authorize_on(principal, Action.PLC_RECORD, meeting)
     return meeting
 
 
@@ -984,7 +962,7 @@ async def plc_needs(
     """
     district_id = _district_of(principal)
     if school_id is not None:
-        await _in_district(session, School, school_id, district_id, ("query", "school_id"), "school")
+        await referenced_row(session, School, school_id, district_id, ("query", "school_id"), "school")
         try:
             authorize(principal, Action.PLC_READ_SHARED, district_id=district_id, school_id=school_id)
         except PermissionDenied:
@@ -993,8 +971,7 @@ async def plc_needs(
     stmt = _plc_visible(columns, principal).where(
         PlcMeeting.district_id == district_id, PlcMeeting.shared_with_leadership.is_(True)
     )
-    if school_id is not None:
-        stmt = stmt.where(PlcMeeting.school_id == school_id)
+    stmt = where_given(stmt, PlcMeeting, school_id=school_id)
     if since is not None:
         stmt = stmt.where(PlcMeeting.met_on >= since)
     rows = (await session.execute(stmt)).all()

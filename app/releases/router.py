@@ -13,27 +13,17 @@ from app.releases import service
 from app.releases.models import Release, ReleaseSubject
 from app.releases.schemas import ReleaseAudit, ReleaseCreate, ReleasePublic
 
-router = AreaRouter(tags=["releases"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["releases"])
 
 
 def _public(release: Release | Any) -> ReleasePublic:
-    return ReleasePublic(
-        id=release.id,
-        subject=release.subject,
-        period=release.period,
-        period_start=release.period_start,
-        period_end=release.period_end,
-        revision=release.revision,
-        released_at=release.created_at,
-        min_cell_size=release.min_cell_size,
-        min_people=release.min_people,
-        audit=ReleaseAudit.model_validate(release.audit),
+    return ReleasePublic.from_row(
+        release, released_at=release.created_at, audit=ReleaseAudit.model_validate(release.audit)
     )
 
 
 @router.post(
     "/releases",
-    operation_id="createRelease",
     status_code=status.HTTP_201_CREATED,
     response_model=ReleasePublic,
     responses=problem_responses(409),

@@ -30,7 +30,7 @@ from app.auth.principal import Principal
 from app.coaching import service as coaching
 from app.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import flush_or_conflict
+from app.core.repository import flush_or_conflict, where_given
 from app.practice import feedback
 from app.releases.models import Release, ReleaseSubject
 from app.releases.schemas import ReleaseCreate
@@ -59,8 +59,7 @@ async def list_releases(
     """The district's releases, oldest first (every revision)."""
     require_authenticated(principal)
     stmt = select(Release).where(Release.district_id == _district_of(principal))
-    if subject is not None:
-        stmt = stmt.where(Release.subject == subject)
+    stmt = where_given(stmt, Release, subject=subject)
     return await paginate(session, stmt, Release, page)
 
 

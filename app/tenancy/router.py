@@ -21,7 +21,7 @@ from app.tenancy.schemas import (
     SchoolUpdate,
 )
 
-router = AreaRouter(tags=["tenancy"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["tenancy"])
 
 DistrictId = Annotated[uuid.UUID, Path(description="The district's id.")]
 SchoolId = Annotated[uuid.UUID, Path(description="The school's id.")]

@@ -21,7 +21,7 @@ from app.webhooks.schemas import (
     SubscriptionUpdate,
 )
 
-router = AreaRouter(tags=["webhooks"], responses=problem_responses(401, 403, 422))
+router = AreaRouter(tags=["webhooks"])
 
 SubscriptionId = Annotated[uuid.UUID, Path(description="The subscription's id.")]
 DeliveryId = Annotated[uuid.UUID, Path(description="The delivery's id.")]
@@ -33,21 +33,8 @@ def _allow_private(request: Request) -> bool:
 
 def _delivery(view: service.DeliveryView) -> DeliveryPublic:
     d = view.delivery
-    return DeliveryPublic(
-        id=d.id,
-        created_at=d.created_at,
-        updated_at=d.updated_at,
-        subscription_id=d.subscription_id,
-        event_id=d.event_id,
-        event_type=view.event_type,
-        status=d.status,
-        attempts=d.attempts,
-        next_attempt_at=d.next_attempt_at if d.status is DeliveryStatus.PENDING else None,
-        last_attempt_at=d.last_attempt_at,
-        last_status_code=d.last_status_code,
-        last_error=d.last_error,
-        delivered_at=d.delivered_at,
-    )
+    next_attempt_at = d.next_attempt_at if d.status is DeliveryStatus.PENDING else None
+    return DeliveryPublic.from_row(d, event_type=view.event_type, next_attempt_at=next_attempt_at)
 
 
 @router.post(

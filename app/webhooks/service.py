@@ -25,7 +25,7 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate
-from app.core.repository import VersionCheck, apply_changes, check_version, get_part_or_404
+from app.core.repository import VersionCheck, apply_changes, check_version, get_part_or_404, where_given
 from app.core.sql import any_of
 from app.identity.models import ApiClient
 from app.webhooks import addresses, signing
@@ -223,8 +223,7 @@ async def list_deliveries(
     """The subscription's delivery log, oldest first: each event, its state and last answer."""
     subscription = await get_subscription(session, principal, subscription_id)
     stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id)
-    if status is not None:
-        stmt = stmt.where(WebhookDelivery.status == status)
+    stmt = where_given(stmt, WebhookDelivery, status=status)
     found = await paginate(session, stmt, WebhookDelivery, page)
     types: dict[uuid.UUID, str] = {}
     if found.items:
