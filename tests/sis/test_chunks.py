@@ -77,3 +77,23 @@ async def test_bulk_mode_in_chunks_archives_only_what_no_chunk_had(
     assert (users["missing"], users["deleted"]) == (1, 1)
     students = await list_all(client, f"{SYNC}/students", headers)
     assert sorted(s["sourcedId"] for s in students) == ["s-1", "s-3"]
+
+
+async def test_a_sourced_id_in_three_chunks_is_one_record_and_two_duplicates(
+    client: httpx.AsyncClient, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's seen-table then holds the sourcedId twice (the second chunk's line is remembered
+    too): the third line is still one duplicate, reported once."""
+    headers = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    monkeypatch.setattr(oneroster, "CHUNK_ROWS", 1)
+    referrals = REFERRALS_HEADER + "".join(
+        f"ref-1,,,s-1,a-es,t-1,2026-10-0{day},disruption,minor\n" for day in (2, 3, 4)
+    )
+    response = await upload(client, full_bundle(**{"referrals.csv": referrals}), headers, partial="true")
+    assert response.status_code == 200, response.text
+    run = response.json()
+    assert [(e["row"], e["code"]) for e in run["errors"]] == [(3, "duplicate"), (4, "duplicate")]
+    counts = run["counts"]["referrals"]
+    assert (counts["received"], counts["created"], counts["rejected"]) == (3, 1, 2)
+    stored = await list_all(client, f"{SYNC}/referrals", headers)
+    assert [(r["sourcedId"], r["date"]) for r in stored] == [("ref-1", "2026-10-02")]  # the first line
