@@ -256,12 +256,18 @@ async def import_oneroster(
         require(principal, Action.ROSTER_SYNC)
     if manifest.modes.keys() & BEHAVIOR_FILES:
         require(principal, Action.BEHAVIOR_SYNC)
-    writer = BulkWriter(await driver_connection(session), district_id)
+    connection = await driver_connection(session)
 
     async def attempt() -> ImportResult:
-        # A fresh importer each attempt: what a rolled-back attempt counted must not stay.
+        # A fresh importer and writer each attempt: what a rolled-back attempt counted, staged or
+        # analysed (its temporary tables went with its savepoint) must not stay.
         importer = BundleImport(
-            writer, zipped, manifest, partial=partial, archive_missing=archive_missing, progress=progress
+            BulkWriter(connection, district_id),
+            zipped,
+            manifest,
+            partial=partial,
+            archive_missing=archive_missing,
+            progress=progress,
         )
         outcome = await importer.run()
         if importer.failed:
@@ -269,7 +275,7 @@ async def import_oneroster(
         return outcome
 
     try:
-        result = await _retrying(writer.connection, attempt)
+        result = await _retrying(connection, attempt)
     except _Rejected as rejected:
         result = rejected.result
     except BundleError as exc:

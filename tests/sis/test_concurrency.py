@@ -3,13 +3,20 @@ not help, a 503 with Retry-After and no database internals (issue 15)."""
 
 from __future__ import annotations
 
+import io
+
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import operator_of
 from app.sis import service
-from tests.conftest import Tokens
-from tests.sis.helpers import SYNC, list_all, put, students
+from app.sis.models import SyncRunStatus
+from app.sis.schemas import SyncEntity
+from tests.conftest import Tokens, World
+from tests.sis.helpers import SYNC, full_bundle, list_all, put, students
 
 
 async def test_a_deadlocked_batch_is_retried_and_applies(
@@ -56,3 +63,32 @@ async def test_a_batch_that_keeps_deadlocking_is_a_retryable_503(
     assert body["type"] == "/problems/sync_busy"
     assert "deadlock" not in response.text.lower()
     assert "Process" not in response.text
+
+
+async def test_an_import_retried_after_a_deadlock_plans_its_second_attempt_as_its_first(
+    session: AsyncSession, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first attempt's temporary stages went with its savepoint: the second must build (and
+    analyse) its own, or the planner joins an unanalysed stage to the real tables blind."""
+    write = service.BulkWriter.write
+    attempts: list[int] = []
+
+    async def deadlocks_once(writer: service.BulkWriter, prepared: object) -> object:
+        counts = await write(writer, prepared)  # type: ignore[arg-type]
+        if prepared.entity is SyncEntity.STUDENTS:  # type: ignore[attr-defined]
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise asyncpg.DeadlockDetectedError("deadlock detected")
+        return counts
+
+    monkeypatch.setattr(service.BulkWriter, "write", deadlocks_once)
+    run = await service.import_oneroster(
+        session, operator_of(world.district_id("A")), io.BytesIO(full_bundle())
+    )
+    assert run.status is SyncRunStatus.APPLIED, run.errors
+    assert len(attempts) == 2
+    # Still inside the import's transaction: the stage the second attempt wrote through has statistics.
+    analysed = await session.execute(
+        text("SELECT count(*) FROM pg_stats WHERE tablename = 'sis_stage_students'")
+    )
+    assert analysed.scalar_one() > 0
