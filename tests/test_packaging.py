@@ -3,7 +3,7 @@
 The suite runs with the test extra installed, so a module the service imports but only the test extra
 brings (httpx, for the webhook worker) passes every other test and fails a new user's first command:
 `pip install . && triangle serve` stopped at start-up with `No module named 'httpx'`. This test reads
-every import in `app/` and checks that some distribution the project's own dependencies bring (with the
+every import in `app/` and `migrations/` and checks that some distribution the project's own dependencies bring (with the
 extras they ask for, but not the project's `test` extra) provides it.
 """
 
@@ -18,13 +18,15 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-APP = Path(__file__).resolve().parents[1] / "app"
+ROOT = Path(__file__).resolve().parents[1]
+# What the wheel ships: the package, and the migrations it carries as app/_migrations.
+SHIPPED = (ROOT / "app", ROOT / "migrations")
 
 
 def _imported_top_level_modules() -> dict[str, set[str]]:
-    """Each third-party top-level module imported anywhere in `app/`, with the files importing it."""
+    """Each third-party top-level module imported by the shipped code, with the files importing it."""
     found: dict[str, set[str]] = {}
-    for path in APP.rglob("*.py"):
+    for path in (path for folder in SHIPPED for path in folder.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -35,7 +37,7 @@ def _imported_top_level_modules() -> dict[str, set[str]]:
             for name in names:
                 top = name.split(".")[0]
                 if top != "app" and top not in sys.stdlib_module_names:
-                    found.setdefault(top, set()).add(str(path.relative_to(APP.parent)))
+                    found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
     return found
 
 
@@ -69,7 +71,7 @@ def test_every_module_the_service_imports_is_installed_by_its_own_dependencies()
         for module, files in _imported_top_level_modules().items()
         if not {canonicalize_name(d) for d in installed_by.get(module, [])} & closure
     }
-    assert not missing, f"imported by app/ but not installed by `pip install .`: {missing}"
+    assert not missing, f"imported by shipped code but not installed by `pip install .`: {missing}"
 
 
 def test_the_closure_leaves_out_the_test_extra() -> None:
