@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import types
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -86,12 +88,30 @@ class _DecimalText:
         return json_schema
 
 
+def refuse_instants_beyond_utc(value: Any) -> Any:
+    """A time with an offset must name an instant that UTC can write in years 1–9999:
+    `9999-12-31T23:59:59-12:00` is well-formed ISO 8601, but its UTC instant falls in year 10000, and
+    neither Python nor the driver converting it to UTC for PostgreSQL can hold it (a 500, not a 422)."""
+    if isinstance(value, datetime) and value.utcoffset():
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise PydanticCustomError(
+                "datetime_beyond_utc", "The time falls outside years 1 to 9999 once converted to UTC."
+            ) from None
+    return value
+
+
 # Every decimal in a request or response model: the same value, with the pattern in the contract.
 DecimalNumber = Annotated[Decimal, _DecimalText()]
 
 # Query parameters and fields of dates and times, in ISO 8601 only.
 IsoDate = Annotated[date, BeforeValidator(refuse_numbers_as_time)]
-IsoDateTime = Annotated[datetime, BeforeValidator(refuse_numbers_as_time)]
+IsoDateTime = Annotated[
+    datetime, BeforeValidator(refuse_numbers_as_time), AfterValidator(refuse_instants_beyond_utc)
+]
+# A time that must carry its zone (a SIS record's dateLastModified).
+AwareDateTime = Annotated[AwareDatetime, AfterValidator(refuse_instants_beyond_utc)]
 
 
 def _is_temporal(annotation: Any) -> bool:
@@ -107,7 +127,8 @@ def _is_temporal(annotation: Any) -> bool:
 class RequestModel(BaseModel):
     """Base of every request body: unknown fields are rejected, so a misspelt field is never dropped
     silently and no client can set a field it should not (mass assignment). Dates and times are read
-    from ISO 8601 text only (`refuse_numbers_as_time`), in every request model at once."""
+    from ISO 8601 text only (`refuse_numbers_as_time`), and must fall in years 1–9999 in UTC
+    (`refuse_instants_beyond_utc`), in every request model at once."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -125,6 +146,13 @@ class RequestModel(BaseModel):
     def _iso_8601_times(cls, value: Any, info: Any) -> Any:
         if info.field_name in cls._temporal_fields:
             return refuse_numbers_as_time(value)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utc_instants(cls, value: Any, info: Any) -> Any:
+        if info.field_name in cls._temporal_fields:
+            return refuse_instants_beyond_utc(value)
         return value
 
 

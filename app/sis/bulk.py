@@ -33,6 +33,7 @@ import asyncpg
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.schemas import refuse_instants_beyond_utc
 from app.sis.models import EnrollmentRole, ReferralSeverity, SupportDomain
 from app.sis.schemas import (
     IGNORED_USER_FIELDS,
@@ -959,7 +960,8 @@ def _common(record: dict[str, str], fields: frozenset[str]) -> tuple[str, dateti
     if not _DATETIME(modified):
         raise _Doubt
     try:
-        return sourced_id, datetime.fromisoformat(modified)
+        # An instant UTC cannot write goes to the full check too, which names the field.
+        return sourced_id, refuse_instants_beyond_utc(datetime.fromisoformat(modified))
     except ValueError:
         raise _Doubt from None
 

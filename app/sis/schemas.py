@@ -12,10 +12,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
-from app.core.schemas import Name, PublicModel, SourcedId
+from app.core.schemas import AwareDateTime, Name, PublicModel, SourcedId
 from app.identity.models import StaffRole
 from app.sis.models import (
     EnrollmentRole,
@@ -64,7 +64,7 @@ class SyncRecord(BaseModel):
 
     sourced_id: SourcedId
     status: RecordStatus = RecordStatus.ACTIVE
-    date_last_modified: AwareDatetime | None = None
+    date_last_modified: AwareDateTime | None = None
 
 
 class DeletionRecord(BaseModel):
@@ -74,7 +74,7 @@ class DeletionRecord(BaseModel):
 
     sourced_id: SourcedId
     status: Literal[RecordStatus.TOBEDELETED]
-    date_last_modified: AwareDatetime | None = None
+    date_last_modified: AwareDateTime | None = None
 
 
 class SchoolRecord(SyncRecord):
