@@ -102,6 +102,25 @@ def refuse_instants_beyond_utc(value: Any) -> Any:
     return value
 
 
+# The calendar improvement work is dated in. Every date and time a request body writes falls in it, so
+# no value a client sends can make later date arithmetic overflow Python's calendar, which ends at
+# 9999-12-31: a run chart's margins around a measurement, a review schedule's next date. (SIS records
+# are not request models: a SIS may send 9999-12-31 as an open end, and nothing computes with it.)
+FIRST_WORK_DAY = date(1900, 1, 1)
+LAST_WORK_DAY = date(2199, 12, 31)
+
+
+def refuse_dates_beyond_the_work_calendar(value: Any) -> Any:
+    """Dates, and times by the date they were written with, lie in 1900–2199."""
+    day = value.date() if isinstance(value, datetime) else value
+    if isinstance(day, date) and not FIRST_WORK_DAY <= day <= LAST_WORK_DAY:
+        raise PydanticCustomError(
+            "date_out_of_range",
+            f"Dates and times lie between {FIRST_WORK_DAY.isoformat()} and {LAST_WORK_DAY.isoformat()}.",
+        )
+    return value
+
+
 # Every decimal in a request or response model: the same value, with the pattern in the contract.
 DecimalNumber = Annotated[Decimal, _DecimalText()]
 
@@ -127,8 +146,8 @@ def _is_temporal(annotation: Any) -> bool:
 class RequestModel(BaseModel):
     """Base of every request body: unknown fields are rejected, so a misspelt field is never dropped
     silently and no client can set a field it should not (mass assignment). Dates and times are read
-    from ISO 8601 text only (`refuse_numbers_as_time`), and must fall in years 1–9999 in UTC
-    (`refuse_instants_beyond_utc`), in every request model at once."""
+    from ISO 8601 text only (`refuse_numbers_as_time`) and lie in the work calendar, 1900–2199
+    (`refuse_dates_beyond_the_work_calendar`), in every request model at once."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -150,9 +169,9 @@ class RequestModel(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _utc_instants(cls, value: Any, info: Any) -> Any:
+    def _in_the_work_calendar(cls, value: Any, info: Any) -> Any:
         if info.field_name in cls._temporal_fields:
-            return refuse_instants_beyond_utc(value)
+            return refuse_dates_beyond_the_work_calendar(value)
         return value
 
 
