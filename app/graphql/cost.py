@@ -42,6 +42,7 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    value_from_ast_untyped,
 )
 
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -118,9 +119,21 @@ def price(
     root = schema.get_root_type(operation.operation)
     if root is None:
         return None
-    pricing = _Pricing(schema, fragments, variables or {})
+    pricing = _Pricing(schema, fragments, _with_defaults(operation, variables or {}))
     pricing.selection(root, operation.selection_set, 1, frozenset())
     return OperationCost(objects=pricing.objects, weight=pricing.weight, limit=limit)
+
+
+def _with_defaults(operation: OperationDefinitionNode, variables: dict[str, Any]) -> dict[str, Any]:
+    """The variables as the operation runs with them: a variable left out takes the default its
+    definition declares (`query($n: Int = 200)` runs pages of 200 when `$n` is not sent), while one
+    sent, null included, keeps its value."""
+    effective = dict(variables)
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in effective and definition.default_value is not None:
+            effective[name] = value_from_ast_untyped(definition.default_value)
+    return effective
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

@@ -1,0 +1,50 @@
+"""Requests a determined front end or an attacker sends: each was answered wrongly once (a cost the
+price did not see, a crash for a client's mistake, an answer outside GraphQL's shape), and is held here.
+Real PostgreSQL, real tokens; each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from app.identity.models import Role
+from tests.conftest import GraphQLClient, Tokens, count_statements
+
+
+@pytest.fixture
+async def leader(gql: GraphQLClient, tokens: Tokens) -> GraphQLClient:
+    gql.headers.update(await tokens.headers("A", Role.DISTRICT_LEADER))
+    return gql
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", ())]
+
+
+# --- cost ---------------------------------------------------------------------------------------------
+
+THREE_LEVELS = """query($n: Int = 200) { plans(first: $n) { edges { node {
+  goals(first: $n) { edges { node { strategies(first: $n) { edges { node { id } } } } } } } } } }"""
+
+
+async def test_a_page_size_from_a_variables_default_is_priced_at_that_default(
+    app: FastAPI, leader: GraphQLClient
+) -> None:
+    """`$n: Int = 200` with `$n` left out runs pages of 200: it is priced so, not at the field's 50."""
+    for attempt in range(2):  # the interpreter's first run, then the compiled plan's
+        with count_statements(app) as counter:
+            body = await leader.raw(THREE_LEVELS)
+
+        assert codes(body) == ["query_too_costly"], attempt
+        assert body["extensions"]["cost"]["requested"] == 200 + 200**2 + 200**3
+        assert counter.count == 0
+
+
+async def test_an_explicit_null_overrides_a_variables_default(leader: GraphQLClient) -> None:
+    """A null sent for `$n` is the field's default page (50), as the resolver runs it."""
+    body = await leader.raw(THREE_LEVELS, {"n": None})
+
+    assert "errors" not in body, body
+    assert body["extensions"]["cost"]["requested"] == 50 + 50**2 + 50**3
