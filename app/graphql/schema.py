@@ -41,6 +41,7 @@ from app.graphql.cost import OperationCost, operation_cost, price
 from app.graphql.errors import BAD_USER_INPUT, shape_error
 from app.graphql.execution import PlanCache, QueryPlan, coerce_variables, compile_text, run_plan
 from app.graphql.permissions import AUTHENTICATED
+from app.graphql.scalars import SCALAR_OVERRIDES
 from app.identity.graphql import IdentityMutation, IdentityQuery
 from app.initiatives.graphql import InitiativesMutation, InitiativesQuery
 from app.monitoring.graphql import MonitoringMutation, MonitoringQuery
@@ -384,6 +385,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

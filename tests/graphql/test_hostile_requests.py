@@ -4,6 +4,7 @@ Real PostgreSQL, real tokens; each test failed on the code before its fix."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -48,3 +49,37 @@ async def test_an_explicit_null_overrides_a_variables_default(leader: GraphQLCli
 
     assert "errors" not in body, body
     assert body["extensions"]["cost"]["requested"] == 50 + 50**2 + 50**3
+
+
+# --- values -------------------------------------------------------------------------------------------
+
+UPDATED_SINCE = "query($d: DateTime) { plans(updatedSince: $d) { edges { node { id } } } }"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("9999-12-31T23:59:59-12:00", id="past-year-9999-in-utc"),
+        pytest.param("0001-01-01T00:00:00+14:00", id="before-year-1-in-utc"),
+    ],
+)
+async def test_a_time_that_has_no_utc_equivalent_is_the_clients_mistake(
+    app: FastAPI, leader: GraphQLClient, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    """A well-formed time whose UTC instant falls outside the calendar overflowed when it was compared
+    (`internal_error`, logged as a bug); it is a value of the wrong kind, by variable or inline."""
+    with caplog.at_level(logging.INFO), count_statements(app) as counter:
+        as_variable = await leader.raw(UPDATED_SINCE, {"d": value})
+        inline = await leader.raw(f'{{ plans(updatedSince: "{value}") {{ edges {{ node {{ id }} }} }} }}')
+
+    assert codes(as_variable) == ["bad_user_input"], as_variable
+    assert codes(inline) == ["bad_user_input"], inline
+    assert "$d" in as_variable["errors"][0]["message"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert counter.count == 0
+
+
+async def test_a_time_at_the_calendars_edge_that_has_one_is_accepted(leader: GraphQLClient) -> None:
+    body = await leader.raw(UPDATED_SINCE, {"d": "9999-12-31T23:59:59Z"})
+
+    assert "errors" not in body, body
