@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from graphql.validation import (
     ASTValidationRule,
     NoSchemaIntrospectionCustomRule,
@@ -274,6 +274,32 @@ class CostLimit(SchemaExtension):
         return {"cost": self.cost.extension()} if self.cost is not None else {}
 
 
+class OneOperationOrItsName(SchemaExtension):
+    """The specification's GetOperation: a document of several operations runs the one
+    `operationName` names, and without a name it is refused (strawberry ran the first). Nothing runs,
+    and the operation priced (`CostLimit`) is the one that would have run."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        # The name the request sent (strawberry's `operation_name` falls back to the first one's).
+        sent = getattr(context, "_provided_operation_name", None)
+        if document is not None and sent is None:
+            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+            if operations > 1:
+                context.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            f"The document holds {operations} operations: send `operationName` to say "
+                            "which to run.",
+                            extensions={"code": "bad_request"},
+                        )
+                    ],
+                )
+        yield
+
+
 class QueriesOnlyRead(SchemaExtension):
     """A query operation reads through the request's read session (no BEGIN/COMMIT); a mutation
     writes in transactions. Runs once the operation is known, before any resolver."""
@@ -369,6 +395,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     rules = tuple(limit_rules(settings))
     extensions: list[object] = [
         lambda: CostLimit(limit=settings.graphql_max_cost),
+        OneOperationOrItsName,
         QueriesOnlyRead,
         # Limits run at validation, before any resolver: a hostile document costs parsing only.
         lambda: ValidationRules(rules),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 import pytest
 from fastapi import FastAPI
 
@@ -83,3 +84,80 @@ async def test_a_time_at_the_calendars_edge_that_has_one_is_accepted(leader: Gra
     body = await leader.raw(UPDATED_SINCE, {"d": "9999-12-31T23:59:59Z"})
 
     assert "errors" not in body, body
+
+
+# --- requests -----------------------------------------------------------------------------------------
+
+ME = "{ me { __typename } }"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        pytest.param(
+            {"query": "query A { me { __typename } }", "operationName": 3}, None, 400, id="name-not-a-string"
+        ),
+        pytest.param(
+            {"query": "query A { me { __typename } }", "operationName": "B"}, None, 400, id="unknown-name"
+        ),
+        pytest.param({"query": ME, "extensions": "x"}, None, 400, id="extensions-not-an-object"),
+        pytest.param({"variables": {}}, None, 400, id="no-query"),
+        pytest.param([{"query": ME}, {"query": ME}], None, 400, id="batch"),
+        pytest.param({"query": ME}, "text/plain", 400, id="csrf-text-plain"),
+        pytest.param({"query": ME}, "application/x-www-form-urlencoded", 400, id="csrf-form"),
+    ],
+)
+async def test_a_request_graphql_cannot_run_is_refused_in_graphqls_shape(
+    app: FastAPI,
+    leader: GraphQLClient,
+    caplog: pytest.LogCaptureFixture,
+    body: Any,
+    content_type: str | None,
+    status: int,
+) -> None:
+    """A request that is not one operation GraphQL can run (a name of the wrong type or naming no
+    operation, a batch, a body a browser form could send cross-site) is refused before anything runs,
+    and the answer is a GraphQL error document a client can parse, not a line of text or a 500."""
+    headers = {**leader.headers, "Content-Type": content_type or "application/json"}
+    with caplog.at_level(logging.INFO), count_statements(app) as counter:
+        response = await leader.http.post("/graphql", content=orjson.dumps(body), headers=headers)
+
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    answer = response.json()
+    assert "data" not in answer  # a request error: nothing executed
+    assert codes(answer) == ["bad_request"], answer
+    assert answer["errors"][0]["message"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert counter.count == 0
+
+
+async def test_a_mutation_by_get_is_refused_in_graphqls_shape(app: FastAPI, leader: GraphQLClient) -> None:
+    mutation = 'mutation { createInitiative(input: {title: "T", publicValue: "V"}) { userErrors { code } } }'
+    with count_statements(app) as counter:
+        response = await leader.http.get("/graphql", params={"query": mutation}, headers=leader.headers)
+
+    assert response.status_code == 405, response.text
+    assert codes(response.json()) == ["method_not_allowed"]
+    assert counter.count == 0
+
+
+async def test_a_document_of_several_operations_needs_the_name_of_the_one_to_run(
+    app: FastAPI, leader: GraphQLClient
+) -> None:
+    """The specification's GetOperation: without `operationName`, a document must hold one operation.
+    Strawberry ran the first instead, so a client that forgot the name got the answer to a question it
+    may not have meant."""
+    document = "query First { me { __typename } } query Second { __typename }"
+    with count_statements(app) as counter:
+        unnamed = await leader.raw(document)
+    response = await leader.http.post(
+        "/graphql", json={"query": document, "operationName": "Second"}, headers=leader.headers
+    )
+    named = response.json()
+
+    assert unnamed["data"] is None
+    assert codes(unnamed) == ["bad_request"], unnamed
+    assert "operationName" in unnamed["errors"][0]["message"]
+    assert counter.count == 0
+    assert named["data"] == {"__typename": "Query"}
