@@ -161,3 +161,35 @@ async def test_a_document_of_several_operations_needs_the_name_of_the_one_to_run
     assert "operationName" in unnamed["errors"][0]["message"]
     assert counter.count == 0
     assert named["data"] == {"__typename": "Query"}
+
+
+def _cursor(key: Any) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode()
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        pytest.param("9999-12-31T23:59:59-12:00", id="past-year-9999-in-utc"),
+        pytest.param("0001-01-01T00:00:00+14:00", id="before-year-1-in-utc"),
+    ],
+)
+async def test_a_tampered_cursor_whose_time_has_no_utc_equivalent_is_refused_as_a_cursor(
+    leader: GraphQLClient, caplog: pytest.LogCaptureFixture, created_at: str
+) -> None:
+    """Cursors are base64 JSON the client can rewrite: a time outside UTC's calendar decoded, then
+    overflowed in the query (`internal_error`). It is a cursor this service did not issue, in GraphQL
+    as in REST (the decoding is shared: `app.core.pagination.decode_cursor`)."""
+    cursor = _cursor([created_at, "39953c22-d2bb-45b5-85bb-b07814f333e3"])
+    with caplog.at_level(logging.INFO):
+        body = await leader.raw(
+            "query($a: String) { initiatives(after: $a) { edges { node { id } } } }", {"a": cursor}
+        )
+        rest = await leader.http.get("/api/v1/initiatives", params={"cursor": cursor}, headers=leader.headers)
+
+    assert codes(body) == ["validation_failed"], body
+    assert body["errors"][0]["message"] == "The cursor is not one this service issued."
+    assert rest.status_code == 422, rest.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
