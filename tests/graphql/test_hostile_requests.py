@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi import FastAPI
+from graphql import get_introspection_query
 
 from app.identity.models import Role
 from tests.conftest import GraphQLClient, Tokens, count_statements
@@ -50,6 +51,52 @@ async def test_an_explicit_null_overrides_a_variables_default(leader: GraphQLCli
 
     assert "errors" not in body, body
     assert body["extensions"]["cost"]["requested"] == 50 + 50**2 + 50**3
+
+
+async def test_a_field_selected_by_several_fragments_is_priced_once(leader: GraphQLClient) -> None:
+    """A front end's colocated fragments overlap (a card and a header both ask a plan's goals); the
+    executor merges fields of one response key and reads them once, so the price counts them once.
+    Priced per spread, five fragments made 100 plans' goals cost five times what they read."""
+    body = await leader.raw(
+        """fragment Card on Plan { goals(first: 100) { edges { node { id } } } }
+        fragment Header on Plan { goals(first: 100) { totalCount edges { node { statement } } } }
+        { plans(first: 100) { edges { node { ...Card ...Header ... on Plan { ...Card } } }
+                               edges { node { id } } } }"""
+    )
+
+    assert "errors" not in body, body
+    assert body["extensions"]["cost"]["objects"] == 100 + 100 * 100
+
+
+async def test_fields_under_different_aliases_are_priced_each(leader: GraphQLClient) -> None:
+    body = await leader.raw(
+        "{ a: plans(first: 10) { edges { node { id } } } b: plans(first: 10) { edges { node { id } } } }"
+    )
+
+    assert body["extensions"]["cost"]["objects"] == 20
+
+
+INTROSPECTION = get_introspection_query(descriptions=True)  # what GraphiQL and codegen send
+TYPE_FRAGMENTS = INTROSPECTION[INTROSPECTION.index("fragment FullType") :]
+
+
+async def test_introspection_is_priced_by_the_schema_it_reads(app: FastAPI, leader: GraphQLClient) -> None:
+    """Introspection reads no rows but is not free: thirty aliases of the whole schema's types took
+    seconds of CPU and were priced 0. Its lists are priced at their mean sizes in this schema, so the
+    standard introspection query (GraphiQL's, codegen's) passes, priced at about what it returns, and
+    thirty copies of it are refused before they run."""
+    once = await leader.raw(INTROSPECTION)
+    many = "{ " + " ".join(f"a{i}: __schema {{ types {{ ...FullType }} }}" for i in range(30)) + " }"
+    with count_statements(app) as counter:
+        refused = await leader.raw(many + "\n" + TYPE_FRAGMENTS)
+
+    assert "errors" not in once
+    types = once["data"]["__schema"]["types"]
+    fields = sum(len(t["fields"] or ()) for t in types)
+    assert once["extensions"]["cost"]["objects"] > len(types) + fields
+    assert codes(refused) == ["query_too_costly"], refused.get("extensions")
+    assert refused["data"] is None
+    assert counter.count == 0
 
 
 # --- values -------------------------------------------------------------------------------------------
