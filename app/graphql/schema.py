@@ -179,7 +179,7 @@ class CompiledSchema(strawberry.Schema):
     ) -> ExecutionResult:
         query, refusal = self.documents.resolve(query, operation_extensions)
         if refusal is not None:
-            return ExecutionResult(data=None, errors=[refusal])
+            return ExecutionResult(data=None, errors=[shape_error(refusal)])
         key = (query, operation_name) if isinstance(query, str) and self.plans.maxsize else None
         plan = self.plans.get(key) if key is not None else None
         if plan and not self.verify:
@@ -240,7 +240,7 @@ class CompiledSchema(strawberry.Schema):
         extensions = {"cost": cost.extension()} if cost is not None else None
         refusal = cost.refusal() if cost is not None else None
         if refusal is not None:
-            return ExecutionResult(data=None, errors=[refusal], extensions=extensions)
+            return ExecutionResult(data=None, errors=[shape_error(refusal)], extensions=extensions)
         context.read_only = True  # plans are queries
         data, errors = await run_plan(self._schema, plan, variables, context, root_value)
         self.plans.runs += 1

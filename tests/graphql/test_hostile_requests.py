@@ -240,3 +240,18 @@ async def test_a_tampered_cursor_whose_time_has_no_utc_equivalent_is_refused_as_
     assert body["errors"][0]["message"] == "The cursor is not one this service issued."
     assert rest.status_code == 422, rest.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+async def test_every_refusal_quotes_the_request_id(leader: GraphQLClient) -> None:
+    """The request id is what a front end quotes to support; errors that came with their code
+    (a value written inline, a price over the limit) went out without it."""
+    inline = await leader.raw('{ initiatives(first: "ten") { edges { node { id } } } }')
+    costly = [
+        await leader.raw(
+            "query($n: Int) { plans(first: $n) { edges { node { progress { __typename } } } } }", {"n": 200}
+        )
+        for _ in range(2)  # interpreted, then from the compiled plan
+    ]
+
+    for body in (inline, *costly):
+        assert body["errors"][0]["extensions"]["request_id"], body
