@@ -42,6 +42,7 @@ from graphql import (
     GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SchemaMetaFieldDef,
     SelectionSetNode,
@@ -225,14 +226,23 @@ class _Pricing:
             self.objects += count * page
             self.connection(named, selection_sets, count * page, count, spread)
             return
-        items = count * (self.list_size(parent, node.name.value) if _is_list(definition.type) else 1)
+        items = count * (self.list_size(parent, node) if _is_list(definition.type) else 1)
         self.objects += items
         self.selection(named, selection_sets, items, spread)
 
-    def list_size(self, parent: Any, name: str) -> int:
-        """The objects a plain list is priced at: introspection's lists at their mean size in this
-        schema (so reading the whole schema is priced at what it holds), others at `LIST_ESTIMATE`."""
-        return self.introspection.get((getattr(parent, "name", ""), name), LIST_ESTIMATE)
+    def list_size(self, parent: Any, node: FieldNode) -> int:
+        """The objects a plain list is priced at: one per id of a list asked by `ids` (`nodes`);
+        introspection's lists at their mean size in this schema (so reading the whole schema is priced
+        at what it holds); others at `LIST_ESTIMATE`."""
+        argument = next((a for a in node.arguments or () if a.name.value == "ids"), None)
+        if argument is not None:
+            value: Any = argument.value
+            if isinstance(value, VariableNode):
+                value = self.variables.get(value.name.value)
+            elif isinstance(value, ListValueNode):
+                value = value.values
+            return len(value) if isinstance(value, list | tuple) else 1
+        return self.introspection.get((getattr(parent, "name", ""), node.name.value), LIST_ESTIMATE)
 
     def connection(
         self,

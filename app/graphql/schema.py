@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -34,7 +35,9 @@ from app.audit.graphql import AuditQuery
 from app.coaching.graphql import CoachingMutation, CoachingQuery
 from app.continuity.graphql import ContinuityMutation, ContinuityQuery
 from app.core.config import Settings
+from app.core.errors import FieldError, ValidationFailed
 from app.core.input_guard import ForbiddenTextInDocument
+from app.core.pagination import MAX_LIMIT
 from app.engagement.graphql import EngagementMutation, EngagementQuery, TranslationMutation
 from app.graphql.context import Context
 from app.graphql.cost import OperationCost, operation_cost, price
@@ -77,6 +80,41 @@ class Query(
     )
     async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
         return await id.resolve_node(info, required=False)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description=f"Objects by their global ids (at most {MAX_LIMIT}), in the order asked; null for each "
+        "that is not there for you, as `node` answers it. Each kind of object is read once, whatever the "
+        "number of its ids.",
+    )
+    async def nodes(self, info: Info[Context, None], ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+        return await nodes_by_global_id(info, ids)
+
+
+async def nodes_by_global_id(info: Info[Context, None], ids: list[relay.GlobalID]) -> list[Any]:
+    """`nodes(ids:)`: the ids grouped by type, each type's `resolve_nodes` called once (its reads
+    authorized and batched as for `node`), answered in the order asked. An id naming no node type is
+    null, like one that does not exist."""
+    if len(ids) > MAX_LIMIT:
+        raise ValidationFailed(
+            f"At most {MAX_LIMIT} ids at a time.",
+            errors=[FieldError(("ids",), f"At most {MAX_LIMIT} ids.", "too_long")],
+        )
+    by_type: dict[str, list[int]] = {}
+    for position, global_id in enumerate(ids):
+        by_type.setdefault(global_id.type_name, []).append(position)
+    answered: list[Any] = [None] * len(ids)
+    for type_name, positions in by_type.items():
+        definition = info.schema.get_type_by_name(type_name)
+        origin = getattr(definition, "origin", None)
+        if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+            continue
+        found = origin.resolve_nodes(info=info, node_ids=[ids[p].node_id for p in positions], required=False)
+        if inspect.isawaitable(found):
+            found = await found
+        for position, node in zip(positions, found, strict=True):
+            answered[position] = node
+    return answered
 
 
 @strawberry.type

@@ -5,15 +5,17 @@ Real PostgreSQL, real tokens; each test failed on the code before its fix."""
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import orjson
 import pytest
 from fastapi import FastAPI
 from graphql import get_introspection_query
+from strawberry import relay
 
 from app.identity.models import Role
-from tests.conftest import GraphQLClient, Tokens, count_statements
+from tests.conftest import GraphQLClient, Tokens, World, count_statements
 
 
 @pytest.fixture
@@ -255,3 +257,51 @@ async def test_every_refusal_quotes_the_request_id(leader: GraphQLClient) -> Non
 
     for body in (inline, *costly):
         assert body["errors"][0]["extensions"]["request_id"], body
+
+
+# --- relay --------------------------------------------------------------------------------------------
+
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
+
+
+async def test_nodes_answers_each_id_in_order_and_null_for_what_is_not_there_for_you(
+    app: FastAPI, world: World, gql: GraphQLClient, tokens: Tokens
+) -> None:
+    """Relay's plural `nodes(ids:)`: every node type round-trips, in the order asked; another
+    district's id, another type's name, a mangled id are null, as `node(id:)` answers them."""
+    from tests.test_relay_nodes import CASES, _seed
+
+    ids = await _seed(app, world)
+    by_role: dict[Role, list[str]] = {}
+    for type_name, (_, role) in CASES.items():
+        by_role.setdefault(role, []).append(str(relay.GlobalID(type_name, str(ids[type_name]))))
+    for role, wanted in by_role.items():
+        gql.headers = await tokens.headers("A", role)
+        asked = [*reversed(wanted), str(relay.GlobalID("Plan", str(uuid.uuid4()))), "UXVlcnk6MQ=="]
+        body = await gql.raw(NODES, {"ids": asked})
+        assert "errors" not in body, body
+        answered = body["data"]["nodes"]
+        assert [n["id"] if n else None for n in answered] == [*reversed(wanted), None, None], role
+        assert body["extensions"]["cost"]["objects"] == len(asked)
+        gql.headers = await tokens.headers("B", role)
+        assert (await gql(NODES, {"ids": wanted}))["nodes"] == [None] * len(wanted)
+
+
+async def test_nodes_reads_each_kind_once_and_caps_the_list(
+    app: FastAPI, world: World, gql: GraphQLClient, tokens: Tokens
+) -> None:
+    from tests.test_relay_nodes import _seed
+
+    await _seed(app, world)
+    gql.headers = await tokens.headers("A", Role.DISTRICT_LEADER)
+    plans = await gql("{ plans(first: 50) { edges { node { id } } } }")
+    plan_ids = [edge["node"]["id"] for edge in plans["plans"]["edges"]]
+    with count_statements(app) as one:
+        await gql(NODES, {"ids": plan_ids[:1]})
+    with count_statements(app) as many:
+        answered = await gql(NODES, {"ids": plan_ids})
+    assert [n["id"] for n in answered["nodes"]] == plan_ids
+    assert many.count == one.count  # one read for the kind, whatever the number of ids
+
+    too_many = await gql.raw(NODES, {"ids": plan_ids[:1] * 201})
+    assert codes(too_many) == ["validation_failed"], too_many
