@@ -305,3 +305,37 @@ async def test_nodes_reads_each_kind_once_and_caps_the_list(
 
     too_many = await gql.raw(NODES, {"ids": plan_ids[:1] * 201})
     assert codes(too_many) == ["validation_failed"], too_many
+
+
+# --- size ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["with-content-length", "chunked"])
+async def test_a_body_larger_than_any_operation_needs_is_refused_before_it_is_parsed(
+    app: FastAPI, gql: GraphQLClient, chunked: bool
+) -> None:
+    """Nothing capped a GraphQL body: 100,000 list items (6 MB) took four seconds to coerce before
+    anything looked at them, for a caller without a token too. The largest input an operation takes
+    (5,000 measurements) is far under the cap."""
+    item = b'{"indicatorId":"x","value":"1","measuredOn":"2026-02-01"},'
+    body = (
+        b'{"query":"mutation($i: RecordMeasurementsInput!) { recordMeasurements(input: $i) { __typename } }",'
+        b'"variables":{"i":{"measurements":['
+        + item * (8 * 2**20 // len(item))  # 8 MiB
+        + b'{"indicatorId":"x","value":"1","measuredOn":"2026-02-01"}]}}}'
+    )
+
+    async def stream() -> Any:
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536]
+
+    with count_statements(app) as counter:
+        response = await gql.http.post(
+            "/graphql",
+            content=stream() if chunked else body,
+            headers={"Content-Type": "application/json"},
+        )
+
+    assert response.status_code == 413, response.text[:300]
+    assert codes(response.json()) == ["payload_too_large"]
+    assert counter.count == 0
