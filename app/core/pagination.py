@@ -16,7 +16,7 @@ import uuid
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -134,8 +134,18 @@ def decode_cursor(
         created_at = datetime.fromisoformat(created_at_text)
         if created_at.tzinfo is None:
             raise ValueError("naive timestamp")
+        # A rewritten cursor may hold a time whose UTC instant is outside the calendar; it would
+        # overflow in the query, so it is refused here with the rest.
+        created_at.astimezone(UTC)
         return created_at, uuid.UUID(id_text)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,
+        binascii.Error,
+        UnicodeDecodeError,
+        json.JSONDecodeError,
+    ) as exc:
         raise ValidationFailed(
             "The cursor is not one this service issued.",
             errors=[

@@ -169,7 +169,11 @@ def _request_error(error: GraphQLError) -> GraphQLError:
     shown and nothing is logged above info. Anything else that failed before execution is ours."""
     original = error.original_error
     if original is None and "code" in (error.extensions or {}):
-        return error
+        # Coded where it was raised (a value written inline, a price over the limit): kept, with the
+        # request id every error quotes.
+        code = error.extensions["code"]
+        logger.info("graphql request refused: %s", error.message, extra={"code": code})
+        return _with_code(error, error.message, code)
     if isinstance(error, GraphQLSyntaxError):
         code = "graphql_parse_failed"
     elif isinstance(original, GraphQLError):

@@ -39,7 +39,7 @@ from strawberry.types.graphql import OperationType
 
 from app.core.metrics import observe_graphql, operation_of
 from app.graphql.context import open_context
-from app.graphql.router import MAX_JSON_DEPTH, json_depth
+from app.graphql.router import MAX_BODY_BYTES, MAX_JSON_DEPTH, json_depth
 
 _FIELDS = frozenset({"query", "variables", "operationName", "extensions"})
 _POST_OPERATIONS = OperationType.from_http("POST")
@@ -67,10 +67,10 @@ class GraphQLLane:
         ):
             await self.app(scope, receive, send)
             return
-        body, more = await _read_body(receive)
-        replay = _replaying(body, more, receive)
+        body, more, unfinished = await _read_body(receive)
+        replay = _replaying(body, more, receive, unfinished)
         try:
-            served = None if more else self._servable(scope, body)
+            served = None if more or unfinished or len(body) > MAX_BODY_BYTES else self._servable(scope, body)
         except Exception:
             served = None
         if served is None:
@@ -181,20 +181,28 @@ def _plain_headers(scope: Scope) -> bool:
     return content_type == b"application/json"
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The request's body, read whole; `more` when the client disconnected before its end."""
+async def _read_body(receive: Receive) -> tuple[bytes, bool, bool]:
+    """The request's body, read whole; `more` when the client disconnected before its end;
+    `unfinished` when it is longer than the router reads (`MAX_BODY_BYTES`): the lane stops reading
+    there and leaves the rest, and the refusal, to the router."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"".join(chunks), True
-        chunks.append(message.get("body", b""))
+            return b"".join(chunks), True, False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks), False
+            return b"".join(chunks), False, False
+        if size > MAX_BODY_BYTES:
+            return b"".join(chunks), False, True
 
 
-def _replaying(body: bytes, disconnected: bool, receive: Receive) -> Receive:
-    """A `receive` that hands out the body already read, then defers to the server's."""
+def _replaying(body: bytes, disconnected: bool, receive: Receive, unfinished: bool = False) -> Receive:
+    """A `receive` that hands out the body already read (saying more follows when it is
+    `unfinished`), then defers to the server's."""
     sent = False
 
     async def replay() -> Message:
@@ -203,7 +211,7 @@ def _replaying(body: bytes, disconnected: bool, receive: Receive) -> Receive:
             sent = True
             if disconnected:
                 return {"type": "http.disconnect"}
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": unfinished}
         return await receive()
 
     return replay

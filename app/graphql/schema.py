@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -11,7 +12,7 @@ from typing import Any
 import orjson
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from graphql.validation import (
     ASTValidationRule,
     NoSchemaIntrospectionCustomRule,
@@ -34,13 +35,16 @@ from app.audit.graphql import AuditQuery
 from app.coaching.graphql import CoachingMutation, CoachingQuery
 from app.continuity.graphql import ContinuityMutation, ContinuityQuery
 from app.core.config import Settings
+from app.core.errors import FieldError, ValidationFailed
 from app.core.input_guard import ForbiddenTextInDocument
+from app.core.pagination import MAX_LIMIT
 from app.engagement.graphql import EngagementMutation, EngagementQuery, TranslationMutation
 from app.graphql.context import Context
 from app.graphql.cost import OperationCost, operation_cost, price
 from app.graphql.errors import BAD_USER_INPUT, shape_error
 from app.graphql.execution import PlanCache, QueryPlan, coerce_variables, compile_text, run_plan
 from app.graphql.permissions import AUTHENTICATED
+from app.graphql.scalars import SCALAR_OVERRIDES
 from app.identity.graphql import IdentityMutation, IdentityQuery
 from app.initiatives.graphql import InitiativesMutation, InitiativesQuery
 from app.monitoring.graphql import MonitoringMutation, MonitoringQuery
@@ -76,6 +80,41 @@ class Query(
     )
     async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
         return await id.resolve_node(info, required=False)
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description=f"Objects by their global ids (at most {MAX_LIMIT}), in the order asked; null for each "
+        "that is not there for you, as `node` answers it. Each kind of object is read once, whatever the "
+        "number of its ids.",
+    )
+    async def nodes(self, info: Info[Context, None], ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+        return await nodes_by_global_id(info, ids)
+
+
+async def nodes_by_global_id(info: Info[Context, None], ids: list[relay.GlobalID]) -> list[Any]:
+    """`nodes(ids:)`: the ids grouped by type, each type's `resolve_nodes` called once (its reads
+    authorized and batched as for `node`), answered in the order asked. An id naming no node type is
+    null, like one that does not exist."""
+    if len(ids) > MAX_LIMIT:
+        raise ValidationFailed(
+            f"At most {MAX_LIMIT} ids at a time.",
+            errors=[FieldError(("ids",), f"At most {MAX_LIMIT} ids.", "too_long")],
+        )
+    by_type: dict[str, list[int]] = {}
+    for position, global_id in enumerate(ids):
+        by_type.setdefault(global_id.type_name, []).append(position)
+    answered: list[Any] = [None] * len(ids)
+    for type_name, positions in by_type.items():
+        definition = info.schema.get_type_by_name(type_name)
+        origin = getattr(definition, "origin", None)
+        if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+            continue
+        found = origin.resolve_nodes(info=info, node_ids=[ids[p].node_id for p in positions], required=False)
+        if inspect.isawaitable(found):
+            found = await found
+        for position, node in zip(positions, found, strict=True):
+            answered[position] = node
+    return answered
 
 
 @strawberry.type
@@ -178,7 +217,7 @@ class CompiledSchema(strawberry.Schema):
     ) -> ExecutionResult:
         query, refusal = self.documents.resolve(query, operation_extensions)
         if refusal is not None:
-            return ExecutionResult(data=None, errors=[refusal])
+            return ExecutionResult(data=None, errors=[shape_error(refusal)])
         key = (query, operation_name) if isinstance(query, str) and self.plans.maxsize else None
         plan = self.plans.get(key) if key is not None else None
         if plan and not self.verify:
@@ -239,7 +278,7 @@ class CompiledSchema(strawberry.Schema):
         extensions = {"cost": cost.extension()} if cost is not None else None
         refusal = cost.refusal() if cost is not None else None
         if refusal is not None:
-            return ExecutionResult(data=None, errors=[refusal], extensions=extensions)
+            return ExecutionResult(data=None, errors=[shape_error(refusal)], extensions=extensions)
         context.read_only = True  # plans are queries
         data, errors = await run_plan(self._schema, plan, variables, context, root_value)
         self.plans.runs += 1
@@ -271,6 +310,32 @@ class CostLimit(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": self.cost.extension()} if self.cost is not None else {}
+
+
+class OneOperationOrItsName(SchemaExtension):
+    """The specification's GetOperation: a document of several operations runs the one
+    `operationName` names, and without a name it is refused (strawberry ran the first). Nothing runs,
+    and the operation priced (`CostLimit`) is the one that would have run."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        # The name the request sent (strawberry's `operation_name` falls back to the first one's).
+        sent = getattr(context, "_provided_operation_name", None)
+        if document is not None and sent is None:
+            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+            if operations > 1:
+                context.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            f"The document holds {operations} operations: send `operationName` to say "
+                            "which to run.",
+                            extensions={"code": "bad_request"},
+                        )
+                    ],
+                )
+        yield
 
 
 class QueriesOnlyRead(SchemaExtension):
@@ -368,6 +433,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     rules = tuple(limit_rules(settings))
     extensions: list[object] = [
         lambda: CostLimit(limit=settings.graphql_max_cost),
+        OneOperationOrItsName,
         QueriesOnlyRead,
         # Limits run at validation, before any resolver: a hostile document costs parsing only.
         lambda: ValidationRules(rules),
@@ -384,6 +450,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         extensions=extensions,  # type: ignore[arg-type]
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 
