@@ -16,7 +16,7 @@ import uuid
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import FieldError, ValidationFailed
 from app.core.rows import columns_of, fetch_rows, read_rows
+from app.core.schemas import refuse_instants_beyond_utc
 from app.core.sql import any_of
 
 DEFAULT_LIMIT = 50
@@ -136,16 +137,9 @@ def decode_cursor(
             raise ValueError("naive timestamp")
         # A rewritten cursor may hold a time whose UTC instant is outside the calendar; it would
         # overflow in the query, so it is refused here with the rest.
-        created_at.astimezone(UTC)
+        refuse_instants_beyond_utc(created_at)
         return created_at, uuid.UUID(id_text)
-    except (
-        ValueError,
-        TypeError,
-        OverflowError,
-        binascii.Error,
-        UnicodeDecodeError,
-        json.JSONDecodeError,
-    ) as exc:
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationFailed(
             "The cursor is not one this service issued.",
             errors=[

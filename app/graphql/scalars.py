@@ -10,20 +10,17 @@ by variable) before anything runs.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dateutil.parser
 from strawberry.schema.types.base_scalars import DateTimeDefinition, wrap_parser
 
+from app.core.schemas import refuse_instants_beyond_utc
+
 
 def _parse_datetime(text: str) -> datetime:
-    value = dateutil.parser.isoparse(text)
-    if value.tzinfo is not None:
-        try:
-            value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("Its time in UTC falls outside years 1 to 9999.") from None
-    return value
+    """Strawberry's parsing, then REST's check of the UTC instant (one rule for both APIs)."""
+    return refuse_instants_beyond_utc(dateutil.parser.isoparse(text))
 
 
 UTC_DATETIME = dataclasses.replace(DateTimeDefinition, parse_value=wrap_parser(_parse_datetime, "DateTime"))
