@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -40,8 +40,9 @@ from app.core.logging import configure_logging
 from app.core.middleware import ConditionalGet, RequestContextMiddleware, page_policy
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
-from app.core.problems import install_problem_handlers, problem_response
+from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
 from app.core.read_lane import ReadLane, lane_of
+from app.core.rest import known_query_parameters
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.lane import GraphQLLane
@@ -152,7 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app)
 
-    api = APIRouter(prefix=API_PREFIX)
+    # Every operation refuses a query parameter it does not declare (`app.core.rest`).
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_parameters)])
     api.include_router(auth_router)
     api.include_router(tenancy_router)
     api.include_router(identity_router)
@@ -275,7 +277,8 @@ def _operations_router() -> APIRouter:
         responses={
             503: {
                 "description": "Database unreachable or not migrated to the head revision: a problem "
-                "document with `reason` and `Retry-After`."
+                "document with `reason` and `Retry-After`.",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
             }
         },
     )

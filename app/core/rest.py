@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
@@ -145,6 +146,44 @@ async def upload_field(request: Request, name: str, limit: int) -> tuple[UploadF
             errors=[FieldError(("body", name), "Field required.", "missing")],
         )
     return upload, form
+
+
+async def known_query_parameters(request: Request) -> None:
+    """Refuse a query parameter the operation does not declare (422, `extra_forbidden`), as an unknown
+    body field is refused.
+
+    Ignored, a misspelt filter widens the answer silently: `?updatedSince=` (the sync records' casing)
+    or `?status=` on a list filtered by `stage` answered the whole list, and a sync script pulled
+    everything every night without knowing. Installed on the API router (`app.main`), so every
+    operation has it; the read lane (`app.core.read_lane`) hands any request with an unknown parameter
+    to FastAPI, which answers with this."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = [name for name in request.query_params if name not in _declared_queries(route)]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown query parameter(s): {', '.join(sorted(set(unknown)))}.",
+            errors=[
+                FieldError(("query", name), "Unknown query parameter.", "extra_forbidden")
+                for name in dict.fromkeys(unknown)
+            ],
+        )
+
+
+def _declared_queries(route: APIRoute) -> frozenset[str]:
+    declared: frozenset[str] | None = getattr(route, "_declared_queries", None)
+    if declared is None:
+        declared = frozenset(_query_aliases(route.dependant))
+        route._declared_queries = declared  # type: ignore[attr-defined]
+    return declared
+
+
+def _query_aliases(dependant: Dependant) -> Iterator[str]:
+    for param in dependant.query_params:
+        yield param.alias
+    for sub in dependant.dependencies:
+        yield from _query_aliases(sub)
 
 
 def require_zone(value: datetime | None, parameter: str) -> datetime | None:
