@@ -37,12 +37,12 @@ from app.core.db import (
 from app.core.errors import DomainError, NotFound, Unauthenticated
 from app.core.input_guard import InputGuard
 from app.core.logging import configure_logging
-from app.core.middleware import ConditionalGet, RequestContextMiddleware, page_policy
+from app.core.middleware import ConditionalGet, HeadAsGet, RequestContextMiddleware, page_policy
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
 from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
 from app.core.read_lane import ReadLane, lane_of
-from app.core.rest import known_query_parameters
+from app.core.rest import json_bodies_only, known_query_parameters
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.lane import GraphQLLane
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ReadLane)  # plain GET reads without FastAPI's dispatch
     app.add_middleware(ConditionalGet)  # it sees the route's ETag, the others see its 304
     app.add_middleware(InputGuard, graphql_path="/graphql")
+    app.add_middleware(HeadAsGet)  # every layer inside sees the GET a HEAD stands for
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
         # Outside the request-context layer: a preflight is answered here, before any routing (the
@@ -144,8 +145,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
-            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
+            # Every header the contract declares, so a browser can send and read what it promises
+            # (an `Idempotency-Key` retry, a conditional read, a replay's marker).
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "If-None-Match",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Idempotent-Replayed",
+                "Link",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+            ],
             # Bearer tokens, never cookies: credentials mode stays off.
             allow_credentials=False,
             max_age=600,
@@ -153,8 +170,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app)
 
-    # Every operation refuses a query parameter it does not declare (`app.core.rest`).
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_parameters)])
+    # Every operation refuses a query parameter it does not declare, and one that takes JSON a body
+    # of another media type (`app.core.rest`).
+    api = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(known_query_parameters), Depends(json_bodies_only)]
+    )
     api.include_router(auth_router)
     api.include_router(tenancy_router)
     api.include_router(identity_router)

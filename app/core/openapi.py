@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import _get_api_route_for_openapi
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from app.auth.dependencies import get_principal
 from app.auth.permissions import Scope
@@ -94,6 +94,15 @@ def document_schema(
     _DOCUMENTED.update(refers_to or {})
     _DOCUMENTED[name] = schema
     return {"$ref": REF_TEMPLATE.format(model=name)}
+
+
+def checked_one_by_one(*models: type[BaseModel]) -> Any:
+    """The type of a value a service checks itself (a batch record by record, so a bad record is
+    named by its index and `partial=true` can apply the rest; a revision's change by its entity): a
+    plain object to validation, `model` (or any one of `models`) in the contract, so a generated
+    client gets a typed value, not a bare `dict`."""
+    refs = [document_schema(model.__name__, *model_schema(model)) for model in models]
+    return Annotated[dict[str, Any], WithJsonSchema(refs[0] if len(refs) == 1 else {"anyOf": refs})]
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -149,6 +149,8 @@ def methods_of_path(request: Request) -> list[str]:
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.match(path):
             methods |= set(route.methods or ())
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as GET without the body (`app.core.middleware.HeadAsGet`)
     return sorted(methods)
 
 
@@ -162,13 +164,18 @@ TRANSPORT_PROBLEMS: dict[str, dict[str, Any]] = {
         "surrogate is refused so, wherever it is sent.",
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     },
+    "415": {
+        "description": "The body is not `application/json` (or a `+json` type); nothing was written.",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    },
 }
 
 
 def declare_transport_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Declare in the OpenAPI document the problems any operation may answer before its route runs:
-    422 for forbidden text in a path or query (every operation), and 400 for an unparseable body
-    (every operation that takes one). Operations that declare their own keep their own."""
+    422 for forbidden text in a path or query (every operation), 400 for an unparseable body (every
+    operation that takes one) and 415 for a body that is not JSON (every operation that takes JSON).
+    Operations that declare their own keep their own."""
     for item in schema.get("paths", {}).values():
         for method, operation in item.items():
             if method not in {"get", "put", "post", "patch", "delete", "head", "options"}:
@@ -177,6 +184,8 @@ def declare_transport_problems(schema: dict[str, Any]) -> dict[str, Any]:
             responses.setdefault("422", TRANSPORT_PROBLEMS["422"])
             if "requestBody" in operation:
                 responses.setdefault("400", TRANSPORT_PROBLEMS["400"])
+                if "application/json" in operation["requestBody"].get("content", {}):
+                    responses.setdefault("415", TRANSPORT_PROBLEMS["415"])
     return schema
 
 

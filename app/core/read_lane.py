@@ -288,6 +288,8 @@ def _servable(context: Any) -> _Route | None:
     for sub in dependant.dependencies:
         if sub.call is rest.known_query_parameters:
             continue  # solved by the lane itself: `declared` below
+        if sub.call is rest.json_bodies_only:
+            continue  # a GET route takes no body
         step = _step(sub)
         if step is None:
             return None

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from starlette.types import Message, Scope
 from app.auth.dependencies import get_principal
 from app.auth.principal import Principal
 from app.core.db import session_scope
-from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
+from app.core.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from app.core.idempotency import IdempotentRoute, idempotency_dependency
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
 from app.core.problems import problem_responses
@@ -169,6 +169,35 @@ async def known_query_parameters(request: Request) -> None:
                 for name in dict.fromkeys(unknown)
             ],
         )
+
+
+async def json_bodies_only(request: Request) -> None:
+    """Refuse a body sent as anything but JSON (415) to an operation that takes JSON.
+
+    `curl -d '{…}'` sends `application/x-www-form-urlencoded`, other clients `text/plain` or no type:
+    FastAPI then validated the raw bytes and answered 422 "Input should be a valid dictionary", which
+    sends an integrator looking at the body instead of the header. `application/json` with a charset,
+    and any `+json` type, are JSON. Forms (the token endpoint) and uploads are not asked. Installed
+    with `known_query_parameters`."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not _takes_json(route):
+        return
+    if request.headers.get("content-length", "") in ("", "0") and "transfer-encoding" not in request.headers:
+        return  # nothing sent: FastAPI names the missing body
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        return
+    raise UnsupportedMediaType(
+        f"This operation takes application/json, not {media_type or 'a body without Content-Type'}.",
+        errors=[FieldError(("header", "Content-Type"), "Send application/json.", "unsupported_media_type")],
+    )
+
+
+def _takes_json(route: APIRoute) -> bool:
+    field = route.body_field
+    return field is not None and not isinstance(field.field_info, params.Form | params.File)
 
 
 def _declared_queries(route: APIRoute) -> frozenset[str]:
