@@ -200,7 +200,22 @@ async def test_head_answers_as_get_without_a_body(client: httpx.AsyncClient, tok
 
     refused = await client.put(f"{API}/initiatives", headers=leader)
     assert refused.status_code == 405
-    assert refused.headers["allow"] == "GET, HEAD, POST"
+    assert refused.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+async def test_options_says_which_methods_a_path_takes(client: httpx.AsyncClient) -> None:
+    """RFC 9110 §9.3.7: `OPTIONS` asks what a resource supports. It answered 405 (a problem) on every
+    path; it answers 204 with `Allow`, needing no token (it says nothing of any object: an id that
+    does not exist gets the same answer as one that does), and 404 where nothing is served."""
+    answer = await client.options(f"{API}/initiatives")
+    assert (answer.status_code, answer.headers["allow"], answer.content) == (
+        204,
+        "GET, HEAD, OPTIONS, POST",
+        b"",
+    )
+    one = await client.options(f"{API}/initiatives/00000000-0000-0000-0000-000000000000")
+    assert (one.status_code, one.headers["allow"]) == (204, "GET, HEAD, OPTIONS, PATCH")
+    assert (await client.options(f"{API}/nothing-here")).status_code == 404
 
 
 async def test_a_body_that_is_not_json_is_415(

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -121,12 +121,16 @@ def _request_validation_error(request: Request, exc: RequestValidationError) -> 
     )
 
 
-def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """Routing errors (unknown path, wrong method) in the same problem shape as everything else."""
     kind = next((k for k in DomainError.registry.values() if k.status == exc.status_code), None)
     headers = dict(exc.headers) if exc.headers else {}
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(methods_of_path(request))
+        if request.method == "OPTIONS":
+            # RFC 9110 §9.3.7: what the path takes, for anyone (it tells nothing of any object). No
+            # route declares OPTIONS, so routing refused it; a CORS preflight never gets here.
+            return Response(status_code=204, headers=headers)
     return problem_response(
         request,
         code=kind.code if kind else f"http_{exc.status_code}",
@@ -151,6 +155,8 @@ def methods_of_path(request: Request) -> list[str]:
             methods |= set(route.methods or ())
     if "GET" in methods:
         methods.add("HEAD")  # answered as GET without the body (`app.core.middleware.HeadAsGet`)
+    if methods:
+        methods.add("OPTIONS")  # answered with this list (`_http_error`)
     return sorted(methods)
 
 
