@@ -73,7 +73,9 @@ monitoring and SIS sync.
 
 * Lists are cursor-paginated (`limit`, `cursor`, `next_cursor`, `Link: rel="next"`) and accept
   `updated_since` for incremental sync.
-* Errors are RFC 9457 problem documents (`application/problem+json`).
+* Errors are RFC 9457 problem documents (`application/problem+json`). An unknown body field or query
+  parameter is a 422 (a misspelt filter never silently answers the whole list); a body that is not
+  JSON is a 415.
 * Updates take `If-Match` with the `ETag` you read; a stale one gets 412 and changes nothing. A read
   with `If-None-Match: <the ETag you hold>` answers 304 with no body when nothing changed.
 * A `POST` that creates takes an `Idempotency-Key`: a retry with the same key gets the first answer.
