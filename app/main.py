@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -37,11 +37,12 @@ from app.core.db import (
 from app.core.errors import DomainError, NotFound, Unauthenticated
 from app.core.input_guard import InputGuard
 from app.core.logging import configure_logging
-from app.core.middleware import ConditionalGet, RequestContextMiddleware, page_policy
+from app.core.middleware import ConditionalGet, HeadAsGet, RequestContextMiddleware, page_policy
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
-from app.core.problems import install_problem_handlers, problem_response
+from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
 from app.core.read_lane import ReadLane, lane_of
+from app.core.rest import json_bodies_only, known_query_parameters
 from app.core.security import KeyRing, TokenSigner
 from app.engagement.router import router as engagement_router
 from app.graphql.lane import GraphQLLane
@@ -72,7 +73,9 @@ monitoring and SIS sync.
 
 * Lists are cursor-paginated (`limit`, `cursor`, `next_cursor`, `Link: rel="next"`) and accept
   `updated_since` for incremental sync.
-* Errors are RFC 9457 problem documents (`application/problem+json`).
+* Errors are RFC 9457 problem documents (`application/problem+json`). An unknown body field or query
+  parameter is a 422 (a misspelt filter never silently answers the whole list); a body that is not
+  JSON is a 415.
 * Updates take `If-Match` with the `ETag` you read; a stale one gets 412 and changes nothing. A read
   with `If-None-Match: <the ETag you hold>` answers 304 with no body when nothing changed.
 * A `POST` that creates takes an `Idempotency-Key`: a retry with the same key gets the first answer.
@@ -135,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ReadLane)  # plain GET reads without FastAPI's dispatch
     app.add_middleware(ConditionalGet)  # it sees the route's ETag, the others see its 304
     app.add_middleware(InputGuard, graphql_path="/graphql")
+    app.add_middleware(HeadAsGet)  # every layer inside sees the GET a HEAD stands for
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
         # Outside the request-context layer: a preflight is answered here, before any routing (the
@@ -143,8 +147,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
-            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
+            # Every header the contract declares, so a browser can send and read what it promises
+            # (an `Idempotency-Key` retry, a conditional read, a replay's marker).
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "If-None-Match",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Idempotent-Replayed",
+                "Link",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+            ],
             # Bearer tokens, never cookies: credentials mode stays off.
             allow_credentials=False,
             max_age=600,
@@ -152,7 +172,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app)
 
-    api = APIRouter(prefix=API_PREFIX)
+    # Every operation refuses a query parameter it does not declare, and one that takes JSON a body
+    # of another media type (`app.core.rest`).
+    api = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(known_query_parameters), Depends(json_bodies_only)]
+    )
     api.include_router(auth_router)
     api.include_router(tenancy_router)
     api.include_router(identity_router)
@@ -275,7 +299,8 @@ def _operations_router() -> APIRouter:
         responses={
             503: {
                 "description": "Database unreachable or not migrated to the head revision: a problem "
-                "document with `reason` and `Retry-After`."
+                "document with `reason` and `Retry-After`.",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
             }
         },
     )

@@ -77,7 +77,7 @@ FormField = Annotated[str | None, Form(max_length=4096)]
     responses={
         400: {"model": OAuthErrorResponse, "description": "invalid_request, invalid_grant, invalid_scope, …"},
         401: {"model": OAuthErrorResponse, "description": "invalid_client"},
-        429: {"description": "Too many failed attempts; see `Retry-After`."},
+        429: {"model": OAuthErrorResponse, "description": "Too many failed attempts; see `Retry-After`."},
     },
 )
 async def issue_token(

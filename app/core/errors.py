@@ -125,6 +125,15 @@ class MethodNotAllowed(DomainError):
     description = "The path exists but does not accept this HTTP method; see the `Allow` header."
 
 
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+    status = 415
+    description = (
+        "The body is not in the media type the operation takes (`application/json`); nothing was written."
+    )
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
     title = "Too many requests"

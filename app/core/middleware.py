@@ -198,6 +198,36 @@ async def _send_masked_error(scope: Scope, send: Send, request_id: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class HeadAsGet:
+    """`HEAD` answered as `GET` without the body (RFC 9110 §9.3.2): every read answered 405 to it.
+
+    FastAPI's routes serve only the methods they declare, and declaring HEAD beside each GET would
+    give every read a second operation in the contract. So the request runs as the GET it stands for
+    (a read: the unit of work opens no transaction for it), the answer keeps its status and headers,
+    `Content-Length` included, and its body is not sent. Outside the other layers, which see a GET.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        ended = False
+
+        async def send_headers_only(message: Message) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.body":
+                if ended or message.get("more_body", False):
+                    return
+                ended = True
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
 class ConditionalGet:
     """`If-None-Match` on every read that carries an `ETag` (RFC 9110 §13.1.2): when the caller already
     holds the current version, answer 304 with the `ETag` and no body.

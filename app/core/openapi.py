@@ -17,18 +17,24 @@ It is derived from the routes themselves, not listed by hand, so a new route is 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import _get_api_route_for_openapi
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from app.auth.dependencies import get_principal
 from app.auth.permissions import Scope
-from app.core.problems import declare_transport_problems, problem_responses
+from app.core.problems import (
+    PROBLEM_MEDIA_TYPE,
+    TRANSPORT_PROBLEMS,
+    declare_transport_problems,
+    problem_responses,
+)
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a path, not a secret)
 OAUTH2 = "OAuth2"
@@ -44,6 +50,8 @@ _SCOPE_DESCRIPTIONS = {
 
 # What `app.core.rest` accepts in `If-Match`: one strong or weak ETag this service issued, or `*`.
 _IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"\d{1,9}")\s*$'
+
+PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 
 _HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-ID": {
@@ -88,6 +96,15 @@ def document_schema(
     return {"$ref": REF_TEMPLATE.format(model=name)}
 
 
+def checked_one_by_one(*models: type[BaseModel]) -> Any:
+    """The type of a value a service checks itself (a batch record by record, so a bad record is
+    named by its index and `partial=true` can apply the rest; a revision's change by its entity): a
+    plain object to validation, `model` (or any one of `models`) in the contract, so a generated
+    client gets a typed value, not a bare `dict`."""
+    refs = [document_schema(model.__name__, *model_schema(model)) for model in models]
+    return Annotated[dict[str, Any], WithJsonSchema(refs[0] if len(refs) == 1 else {"anyOf": refs})]
+
+
 def install_openapi(app: FastAPI) -> None:
     """Wrap `app.openapi`: FastAPI's document (which it builds once and keeps) plus what this module
     adds, added once."""
@@ -127,6 +144,8 @@ def describe(document: dict[str, Any], app: FastAPI) -> None:
             if (path, method) in authenticated:
                 operation["security"] = [{OAUTH2: []}, {BEARER: []}]
             for status, response in operation["responses"].items():
+                if not status.startswith(("2", "3")):
+                    _as_problem(status, response)
                 headers = response.setdefault("headers", {})
                 headers["X-Request-ID"] = {"$ref": "#/components/headers/X-Request-ID"}
                 if status in ("429", "503"):
@@ -137,6 +156,31 @@ def describe(document: dict[str, Any], app: FastAPI) -> None:
                     headers["ETag"] = {"$ref": "#/components/headers/ETag"}
                 if method == "get" and _has_query_parameter(operation, "cursor"):
                     headers["Link"] = {"$ref": "#/components/headers/Link"}
+    _drop_unreferenced(document, ("HTTPValidationError", "ValidationError"))
+
+
+def _as_problem(status: str, response: dict[str, Any]) -> None:
+    """A problem is sent as a problem document (`app.core.problems`) and nothing else: not as the
+    `application/json` FastAPI adds beside it for a `model`, nor as FastAPI's own `HTTPValidationError`
+    (a list in `detail`), which it declares as the 422 of routes that declare none. (The token
+    endpoint's RFC 6749 errors are JSON of their own, and stay so.)"""
+    content = response.get("content") or {}
+    if PROBLEM_MEDIA_TYPE in content:
+        response["content"] = {PROBLEM_MEDIA_TYPE: content[PROBLEM_MEDIA_TYPE]}
+    elif content.get("application/json", {}).get("schema") == _FASTAPI_VALIDATION_ERROR:
+        response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": dict(PROBLEM_SCHEMA)}}
+        response["description"] = TRANSPORT_PROBLEMS[status]["description"]
+
+
+_FASTAPI_VALIDATION_ERROR = {"$ref": "#/components/schemas/HTTPValidationError"}
+
+
+def _drop_unreferenced(document: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Remove FastAPI's schemas nothing refers to any more (in order: the first may refer to the next)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in names:
+        if name in schemas and f'"#/components/schemas/{name}"' not in json.dumps(document):
+            del schemas[name]
 
 
 def _require_if_match(operation: dict[str, Any]) -> None:

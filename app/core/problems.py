@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -121,12 +121,16 @@ def _request_validation_error(request: Request, exc: RequestValidationError) -> 
     )
 
 
-def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """Routing errors (unknown path, wrong method) in the same problem shape as everything else."""
     kind = next((k for k in DomainError.registry.values() if k.status == exc.status_code), None)
     headers = dict(exc.headers) if exc.headers else {}
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(methods_of_path(request))
+        if request.method == "OPTIONS":
+            # RFC 9110 §9.3.7: what the path takes, for anyone (it tells nothing of any object). No
+            # route declares OPTIONS, so routing refused it; a CORS preflight never gets here.
+            return Response(status_code=204, headers=headers)
     return problem_response(
         request,
         code=kind.code if kind else f"http_{exc.status_code}",
@@ -149,6 +153,10 @@ def methods_of_path(request: Request) -> list[str]:
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.match(path):
             methods |= set(route.methods or ())
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as GET without the body (`app.core.middleware.HeadAsGet`)
+    if methods:
+        methods.add("OPTIONS")  # answered with this list (`_http_error`)
     return sorted(methods)
 
 
@@ -162,13 +170,18 @@ TRANSPORT_PROBLEMS: dict[str, dict[str, Any]] = {
         "surrogate is refused so, wherever it is sent.",
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     },
+    "415": {
+        "description": "The body is not `application/json` (or a `+json` type); nothing was written.",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    },
 }
 
 
 def declare_transport_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Declare in the OpenAPI document the problems any operation may answer before its route runs:
-    422 for forbidden text in a path or query (every operation), and 400 for an unparseable body
-    (every operation that takes one). Operations that declare their own keep their own."""
+    422 for forbidden text in a path or query (every operation), 400 for an unparseable body (every
+    operation that takes one) and 415 for a body that is not JSON (every operation that takes JSON).
+    Operations that declare their own keep their own."""
     for item in schema.get("paths", {}).values():
         for method, operation in item.items():
             if method not in {"get", "put", "post", "patch", "delete", "head", "options"}:
@@ -177,6 +190,8 @@ def declare_transport_problems(schema: dict[str, Any]) -> dict[str, Any]:
             responses.setdefault("422", TRANSPORT_PROBLEMS["422"])
             if "requestBody" in operation:
                 responses.setdefault("400", TRANSPORT_PROBLEMS["400"])
+                if "application/json" in operation["requestBody"].get("content", {}):
+                    responses.setdefault("415", TRANSPORT_PROBLEMS["415"])
     return schema
 
 

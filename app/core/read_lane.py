@@ -11,9 +11,9 @@ commonest shape of request to a GET route itself and hands everything else to Fa
   (`app.core.rest`'s session), the list parameters and order. A header, cookie or body parameter, or
   any other dependency, leaves the route to FastAPI.
 - It serves a request only in the plainest form: no `root_path`, each known query parameter at most
-  once and in canonical form (`limit=50`, a hyphenated UUID, an enum's value). Anything else (a
-  repeated or odd-looking value, `updated_since`) goes to FastAPI, which validates and answers as
-  always, problems included.
+  once and in canonical form (`limit=50`, a hyphenated UUID, an enum's value), and none it does not
+  declare. Anything else (a repeated or odd-looking value, `updated_since`, an unknown name) goes
+  to FastAPI, which validates and answers as always, problems included.
 - It calls the route's own endpoint with the same values FastAPI would pass, inside the same unit of
   work, and writes the answer as FastAPI would (a returned `Response` as is; anything else through
   the route's response field). Whatever goes wrong before the answer is sent (a `NotFound`, a bad
@@ -93,6 +93,9 @@ class _Route:
     status_code: int | None
     by_alias: bool
     needs_principal: bool  # whether a step takes the caller (or the unit of work bound to it)
+    # Every query parameter the route declares: any other is refused (`rest.known_query_parameters`),
+    # which the lane leaves to FastAPI.
+    declared: frozenset[str] = frozenset()
 
 
 class ReadLane:
@@ -134,6 +137,8 @@ class ReadLane:
         ids = [uuid.UUID(part) for part, slot in zip(parts, key, strict=True) if slot == _PARAMETER]
         values: dict[str, Any] = dict(zip(found.path_params, ids, strict=True))
         query = QueryParams(scope["query_string"])
+        if not found.declared.issuperset(query.keys()):
+            raise _Irregular("an undeclared query parameter")
         values.update(_read_queries(found.queries, query))
         request = Request(scope, receive)
         sub_response = Response()
@@ -281,6 +286,10 @@ def _servable(context: Any) -> _Route | None:
         return None
     steps = []
     for sub in dependant.dependencies:
+        if sub.call is rest.known_query_parameters:
+            continue  # solved by the lane itself: `declared` below
+        if sub.call is rest.json_bodies_only:
+            continue  # a GET route takes no body
         step = _step(sub)
         if step is None:
             return None
@@ -297,6 +306,7 @@ def _servable(context: Any) -> _Route | None:
         status_code=context.status_code,
         by_alias=context.response_model_by_alias,
         needs_principal=any(step.kind in ("principal", "session") for step in steps),
+        declared=frozenset(q.alias for q in (*queries, *(q for step in steps for q in step.queries))),
     )
 
 

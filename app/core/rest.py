@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, params
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
@@ -18,7 +19,7 @@ from starlette.types import Message, Scope
 from app.auth.dependencies import get_principal
 from app.auth.principal import Principal
 from app.core.db import session_scope
-from app.core.errors import FieldError, PayloadTooLarge, ValidationFailed
+from app.core.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from app.core.idempotency import IdempotentRoute, idempotency_dependency
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, require_aware
 from app.core.problems import problem_responses
@@ -145,6 +146,73 @@ async def upload_field(request: Request, name: str, limit: int) -> tuple[UploadF
             errors=[FieldError(("body", name), "Field required.", "missing")],
         )
     return upload, form
+
+
+async def known_query_parameters(request: Request) -> None:
+    """Refuse a query parameter the operation does not declare (422, `extra_forbidden`), as an unknown
+    body field is refused.
+
+    Ignored, a misspelt filter widens the answer silently: `?updatedSince=` (the sync records' casing)
+    or `?status=` on a list filtered by `stage` answered the whole list, and a sync script pulled
+    everything every night without knowing. Installed on the API router (`app.main`), so every
+    operation has it; the read lane (`app.core.read_lane`) hands any request with an unknown parameter
+    to FastAPI, which answers with this."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = [name for name in request.query_params if name not in _declared_queries(route)]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown query parameter(s): {', '.join(sorted(set(unknown)))}.",
+            errors=[
+                FieldError(("query", name), "Unknown query parameter.", "extra_forbidden")
+                for name in dict.fromkeys(unknown)
+            ],
+        )
+
+
+async def json_bodies_only(request: Request) -> None:
+    """Refuse a body sent as anything but JSON (415) to an operation that takes JSON.
+
+    `curl -d '{…}'` sends `application/x-www-form-urlencoded`, other clients `text/plain` or no type:
+    FastAPI then validated the raw bytes and answered 422 "Input should be a valid dictionary", which
+    sends an integrator looking at the body instead of the header. `application/json` with a charset,
+    and any `+json` type, are JSON. Forms (the token endpoint) and uploads are not asked. Installed
+    with `known_query_parameters`."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not _takes_json(route):
+        return
+    if request.headers.get("content-length", "") in ("", "0") and "transfer-encoding" not in request.headers:
+        return  # nothing sent: FastAPI names the missing body
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        return
+    raise UnsupportedMediaType(
+        f"This operation takes application/json, not {media_type or 'a body without Content-Type'}.",
+        errors=[FieldError(("header", "Content-Type"), "Send application/json.", "unsupported_media_type")],
+    )
+
+
+def _takes_json(route: APIRoute) -> bool:
+    field = route.body_field
+    return field is not None and not isinstance(field.field_info, params.Form | params.File)
+
+
+def _declared_queries(route: APIRoute) -> frozenset[str]:
+    declared: frozenset[str] | None = getattr(route, "_declared_queries", None)
+    if declared is None:
+        declared = frozenset(_query_aliases(route.dependant))
+        route._declared_queries = declared  # type: ignore[attr-defined]
+    return declared
+
+
+def _query_aliases(dependant: Dependant) -> Iterator[str]:
+    for param in dependant.query_params:
+        yield param.alias
+    for sub in dependant.dependencies:
+        yield from _query_aliases(sub)
 
 
 def require_zone(value: datetime | None, parameter: str) -> datetime | None:

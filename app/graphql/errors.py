@@ -52,6 +52,7 @@ class UserErrorKind(Enum):
     BAD_REQUEST = "bad_request"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
     BATCH_REJECTED = "batch_rejected"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, StringConstraints
 
+from app.core.openapi import checked_one_by_one
 from app.core.schemas import DecimalNumber, EntityPublic, PublicModel, RequestModel
 from app.engagement.schemas import InputPublic
 from app.initiatives.models import Direction
@@ -66,7 +67,7 @@ class MeasurementRow(MeasurementCreate):
 class MeasurementBatch(RequestModel):
     """Up to 5,000 measurements across indicators, applied in one transaction."""
 
-    measurements: list[dict[str, Any]] = Field(
+    measurements: list[checked_one_by_one(MeasurementRow)] = Field(  # type: ignore[valid-type]
         max_length=MAX_BULK,
         description=f"Up to {MAX_BULK:,} rows, each a measurement with its `indicator_id`. Rows are "
         "checked one by one, so each refused row is named by its index.",

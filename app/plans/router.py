@@ -13,7 +13,9 @@ from typing import Annotated
 
 from fastapi import Body, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.core.problems import problem_responses
 from app.core.resources import Collection, Resource
 from app.core.rest import (
@@ -156,10 +158,44 @@ async def export_plan(
 ) -> PlanExport | Response:
     """The whole plan in one document a school can share: its collaborators, goals with their
     measures, strategies and action steps, the evidence behind it, its reviews and its accepted
-    revisions, with its overall progress. As JSON, Markdown (`text/markdown`) or printable HTML."""
+    revisions, with its overall progress. As JSON, Markdown (`text/markdown`) or printable HTML;
+    `exportPlanMarkdown` and `exportPlanHtml` answer the text forms alone, for generated clients."""
     if export_format is ExportFormat.JSON:
         return await service.export_plan(session, principal, plan_id)
-    as_html = export_format is ExportFormat.HTML
+    return await _plan_document(session, principal, plan_id, as_html=export_format is ExportFormat.HTML)
+
+
+# A generated client parses an answer by the first media type its operation declares, so each of the
+# export's text forms is also an operation of its own, declaring only its media type.
+@router.get(
+    "/plans/{plan_id}/export/markdown",
+    response_class=Response,
+    responses={
+        **problem_responses(404),
+        200: {
+            "description": "The plan as Markdown.",
+            "content": {"text/markdown": {"schema": {"type": "string"}}},
+        },
+    },
+)
+async def export_plan_markdown(plan_id: PlanId, session: Session, principal: Caller) -> Response:
+    """The whole plan as Markdown (`text/markdown`), as `exportPlan` with `format=markdown`."""
+    return await _plan_document(session, principal, plan_id, as_html=False)
+
+
+@router.get(
+    "/plans/{plan_id}/export/html",
+    response_class=HTMLResponse,
+    responses={**problem_responses(404), 200: {"description": "The plan as a printable HTML page."}},
+)
+async def export_plan_html(plan_id: PlanId, session: Session, principal: Caller) -> Response:
+    """The whole plan as a printable HTML page (`text/html`), as `exportPlan` with `format=html`."""
+    return await _plan_document(session, principal, plan_id, as_html=True)
+
+
+async def _plan_document(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, as_html: bool
+) -> Response:
     document = await service.plan_document(session, principal, plan_id, as_html=as_html)
     if as_html:
         return HTMLResponse(document)

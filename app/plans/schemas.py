@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from app.core.openapi import checked_one_by_one
 from app.core.schemas import (
     DecimalNumber,
     EntityPublic,
@@ -375,7 +376,13 @@ class Change(RequestModel):
     entity: Entity
     id: uuid.UUID | None = None
     parent_id: uuid.UUID | None = None
-    fields: dict[str, Any] = Field(default_factory=dict)
+    fields: checked_one_by_one(  # type: ignore[valid-type]
+        GoalCreate, StrategyCreate, ActionStepCreate, PlanUpdate, GoalUpdate, StrategyUpdate, ActionStepUpdate
+    ) = Field(
+        default_factory=dict,
+        description="For `add`, the new goal, strategy or action step; for `update`, the fields to "
+        "change; for `remove`, nothing. Checked against the entity's own schema.",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Change:
