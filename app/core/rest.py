@@ -83,7 +83,7 @@ class AreaRouter(APIRouter):
 
 
 def camel_case(name: str) -> str:
-    """`get_plan_lineage` as an operation id: `getPlanLineage`."""
+    """`get_plan_lineage` as `getPlanLineage`: a REST operation id, or a GraphQL field's name."""
     first, *rest = name.split("_")
     return first + "".join(part.title() for part in rest)
 

@@ -27,6 +27,7 @@ from app.core.availability import DatabaseUnavailable, is_database_unavailable, 
 from app.core.errors import DomainError, InternalError, ValidationFailed
 from app.core.problems import field_errors_from_pydantic
 from app.core.request_context import current_request_id, note_database_unavailable
+from app.core.rest import camel_case
 from app.graphql.context import Context
 
 logger = logging.getLogger(__name__)
@@ -84,10 +85,7 @@ class UserError:
 
 
 def _camel(part: str | int) -> str:
-    if isinstance(part, int):
-        return str(part)
-    head, *rest = part.split("_")
-    return head + "".join(word.title() for word in rest)
+    return str(part) if isinstance(part, int) else camel_case(part)
 
 
 def user_errors(exc: DomainError, under: str | None = "input") -> list[UserError]:

@@ -20,6 +20,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.auth.principal import Principal
+from app.core.rest import camel_case
 from app.engagement.graphql import InputType
 from app.graphql.context import Context
 from app.graphql.kit import (
@@ -269,11 +270,14 @@ class RecordedMeasurementType:
     outcome: MeasurementOutcomeEnum  # type: ignore[valid-type]
 
 
-@converter()
+@converter(input_field=lambda row: camel_case(row.field) if row.field else None)
 @strawberry.type(name="MeasurementRowError", description="A refused row of a bulk add.")
 class MeasurementRowErrorType:
     index: int
     field: str | None = strawberry.field(description="The field at fault, as REST names it (snake_case).")
+    input_field: str | None = strawberry.field(
+        description="The field at fault as the row's input names it (`indicatorId`, `measuredOn`)."
+    )
     message: str
     code: str
 

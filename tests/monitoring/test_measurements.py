@@ -500,7 +500,7 @@ RECORD_MANY = f"""
 mutation($input: RecordMeasurementsInput!) {{
   recordMeasurements(input: $input) {{
     result {{ received created updated unchanged rejected
-              items {{ index measurementId key outcome }} errors {{ index field code }} }}
+              items {{ index measurementId key outcome }} errors {{ index field inputField code }} }}
     {USER_ERRORS}
   }}
 }}"""
@@ -598,7 +598,9 @@ async def test_graphql_bulk_is_atomic_idempotent_and_can_be_partial(
         "recordMeasurements"
     ]["result"]
     assert (partial["created"], partial["rejected"]) == (2, 1)
-    assert partial["errors"] == [{"index": 2, "field": "indicator_id", "code": "not_found"}]
+    assert partial["errors"] == [
+        {"index": 2, "field": "indicator_id", "inputField": "indicatorId", "code": "not_found"}
+    ]
     again = (await gql(RECORD_MANY, {"input": {"measurements": good}}))["recordMeasurements"]["result"]
     assert (again["created"], again["unchanged"]) == (0, 2)
     assert [i["outcome"] for i in again["items"]] == ["UNCHANGED", "UNCHANGED"]
