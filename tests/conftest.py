@@ -517,3 +517,22 @@ class GraphQLClient:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+@pytest.fixture
+async def gql_leader(gql: GraphQLClient, tokens: Tokens) -> GraphQLClient:
+    """The GraphQL client, signed in as district A's district leader."""
+    gql.headers.update(await tokens.headers("A", Role.DISTRICT_LEADER))
+    return gql
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    """The `extensions.code` of each GraphQL error in an answer."""
+    return [error["extensions"]["code"] for error in body.get("errors", ())]
+
+
+async def created(client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: Any) -> dict[str, Any]:
+    """POST `body` to `url`, insist on 201 Created, and give back the created object."""
+    response = await client.post(url, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -13,18 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.identity.models import Role
-from tests.conftest import GraphQLClient, Tokens, count_statements
-
-
-@pytest.fixture
-async def leader(gql: GraphQLClient, tokens: Tokens) -> GraphQLClient:
-    gql.headers.update(await tokens.headers("A", Role.DISTRICT_LEADER))
-    return gql
-
-
-def codes(body: dict[str, Any]) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors", ())]
-
+from tests.conftest import GraphQLClient, Tokens, count_statements, error_codes
 
 BAD_VARIABLES = [
     pytest.param(
@@ -61,38 +50,38 @@ BAD_VARIABLES = [
 @pytest.mark.parametrize(("query", "variables"), BAD_VARIABLES)
 async def test_a_variable_of_the_wrong_type_is_the_clients_mistake(
     app: FastAPI,
-    leader: GraphQLClient,
+    gql_leader: GraphQLClient,
     caplog: pytest.LogCaptureFixture,
     query: str,
     variables: dict[str, Any],
 ) -> None:
     with caplog.at_level(logging.INFO), count_statements(app) as counter:
-        body = await leader.raw(query, variables)
+        body = await gql_leader.raw(query, variables)
 
     assert body["data"] is None
-    assert codes(body), body
-    assert set(codes(body)) == {"bad_user_input"}, body
+    assert error_codes(body), body
+    assert set(error_codes(body)) == {"bad_user_input"}, body
     assert "Unexpected error" not in body["errors"][0]["message"]
     assert "$" in body["errors"][0]["message"]  # says which variable
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert counter.count == 0  # nothing ran, nothing was written
 
 
-async def test_the_same_mistake_written_inline_has_the_same_code(leader: GraphQLClient) -> None:
-    inline = await leader.raw('{ initiatives(first: "ten") { edges { node { id } } } }')
-    as_variable = await leader.raw(
+async def test_the_same_mistake_written_inline_has_the_same_code(gql_leader: GraphQLClient) -> None:
+    inline = await gql_leader.raw('{ initiatives(first: "ten") { edges { node { id } } } }')
+    as_variable = await gql_leader.raw(
         "query($n: Int) { initiatives(first: $n) { edges { node { id } } } }", {"n": "ten"}
     )
 
-    assert codes(inline) == codes(as_variable) == ["bad_user_input"]
+    assert error_codes(inline) == error_codes(as_variable) == ["bad_user_input"]
 
 
-async def test_documents_that_do_not_parse_or_validate_say_so_with_a_code(leader: GraphQLClient) -> None:
-    unparsable = await leader.raw("{ initiatives { edges { node { id }")
-    invalid = await leader.raw("{ initiatives { edges { node { noSuchField } } } }")
+async def test_documents_that_do_not_parse_or_validate_say_so_with_a_code(gql_leader: GraphQLClient) -> None:
+    unparsable = await gql_leader.raw("{ initiatives { edges { node { id }")
+    invalid = await gql_leader.raw("{ initiatives { edges { node { noSuchField } } } }")
 
-    assert codes(unparsable) == ["graphql_parse_failed"]
-    assert codes(invalid) == ["graphql_validation_failed"]
+    assert error_codes(unparsable) == ["graphql_parse_failed"]
+    assert error_codes(invalid) == ["graphql_validation_failed"]
 
 
 # --- cost ---------------------------------------------------------------------------------------------
@@ -103,24 +92,24 @@ FOUR_LEVELS = """query($n: Int) { plans(first: $n) { edges { node {
 
 
 async def test_four_nested_pages_of_200_are_refused_before_any_sql(
-    app: FastAPI, leader: GraphQLClient
+    app: FastAPI, gql_leader: GraphQLClient
 ) -> None:
     for attempt in range(2):  # the interpreter's first run, then the compiled plan's
         with count_statements(app) as counter:
-            body = await leader.raw(FOUR_LEVELS, {"n": 200})
+            body = await gql_leader.raw(FOUR_LEVELS, {"n": 200})
 
         assert body["data"] is None, attempt
-        assert codes(body) == ["query_too_costly"]
+        assert error_codes(body) == ["query_too_costly"]
         assert body["extensions"]["cost"]["requested"] == 200 + 200**2 + 200**3 + 200**4
         assert body["extensions"]["cost"]["requested"] > body["extensions"]["cost"]["limit"]
         assert counter.count == 0
 
 
 async def test_the_price_is_pages_multiplied_down_the_tree_and_is_in_every_answer(
-    leader: GraphQLClient,
+    gql_leader: GraphQLClient,
 ) -> None:
     for attempt in range(3):  # interpreted, then from the compiled plan (twice)
-        body = await leader.raw(FOUR_LEVELS, {"n": 3})
+        body = await gql_leader.raw(FOUR_LEVELS, {"n": 3})
 
         assert "errors" not in body, body
         assert body["extensions"]["cost"] == {
@@ -131,18 +120,18 @@ async def test_the_price_is_pages_multiplied_down_the_tree_and_is_in_every_answe
         }, attempt
 
 
-async def test_a_compiled_plan_is_priced_for_the_variables_of_each_request(leader: GraphQLClient) -> None:
+async def test_a_compiled_plan_is_priced_for_the_variables_of_each_request(gql_leader: GraphQLClient) -> None:
     # The plan keeps its price per set of values: a kept price never answers for other values.
     for n in (3, 2, 3, 200, 2):
-        body = await leader.raw(FOUR_LEVELS, {"n": n})
+        body = await gql_leader.raw(FOUR_LEVELS, {"n": n})
         assert body["extensions"]["cost"]["requested"] == n + n**2 + n**3 + n**4, n
-        assert (codes(body) == ["query_too_costly"]) is (n == 200)
+        assert (error_codes(body) == ["query_too_costly"]) is (n == 200)
 
 
 async def test_a_default_page_is_priced_at_its_default_and_pageinfo_once_per_connection(
-    leader: GraphQLClient,
+    gql_leader: GraphQLClient,
 ) -> None:
-    body = await leader.raw(
+    body = await gql_leader.raw(
         "{ plans { pageInfo { hasNextPage } edges { cursor node { id goals(first: 2) { edges { node { id } } } } } } }"
     )
 
@@ -150,22 +139,22 @@ async def test_a_default_page_is_priced_at_its_default_and_pageinfo_once_per_con
 
 
 async def test_fields_computed_per_object_are_weighted_and_refused_on_long_lists(
-    app: FastAPI, leader: GraphQLClient
+    app: FastAPI, gql_leader: GraphQLClient
 ) -> None:
-    one = await leader.raw("{ plans(first: 1) { edges { node { progress { __typename } } } } }")
+    one = await gql_leader.raw("{ plans(first: 1) { edges { node { progress { __typename } } } } }")
     assert "errors" not in one, one
     assert one["extensions"]["cost"]["computed"] > 0
 
-    through_a_fragment = await leader.raw(
+    through_a_fragment = await gql_leader.raw(
         "query($id: ID!) { node(id: $id) { ... on Plan { document } } }", {"id": "UGxhbjox"}
     )
     assert through_a_fragment["extensions"]["cost"]["computed"] > one["extensions"]["cost"]["computed"]
 
     with count_statements(app) as counter:
-        many = await leader.raw(
+        many = await gql_leader.raw(
             "{ plans(first: 200) { edges { node { progress { __typename } policyCheck { met } document } } } }"
         )
-    assert codes(many) == ["query_too_costly"]
+    assert error_codes(many) == ["query_too_costly"]
     assert counter.count == 0
 
 
@@ -195,7 +184,7 @@ async def test_a_bad_token_answers_in_graphqls_shape_like_a_missing_one(
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
     assert body["data"] is None
-    assert codes(body) == ["unauthenticated"]
+    assert error_codes(body) == ["unauthenticated"]
     assert body["errors"][0]["path"] == ["initiatives"]
 
 
@@ -216,8 +205,8 @@ def test_every_domain_error_has_a_user_error_kind() -> None:
     assert codes <= {kind.value for kind in UserErrorKind}, codes - {kind.value for kind in UserErrorKind}
 
 
-async def test_a_stale_version_says_which_version_is_current(leader: GraphQLClient) -> None:
-    made = await leader(
+async def test_a_stale_version_says_which_version_is_current(gql_leader: GraphQLClient) -> None:
+    made = await gql_leader(
         'mutation { createInitiative(input: {title: "Reading", publicValue: "More readers"}) '
         "{ initiative { id version } userErrors { code } } }"
     )
@@ -225,9 +214,9 @@ async def test_a_stale_version_says_which_version_is_current(leader: GraphQLClie
     update = """mutation($id: ID!, $v: Int!, $t: String!) {
       updateInitiative(input: {id: $id, expectedVersion: $v, title: $t}) {
         initiative { version } userErrors { field message code kind currentVersion } } }"""
-    await leader(update, {"id": initiative["id"], "v": initiative["version"], "t": "Reading for all"})
+    await gql_leader(update, {"id": initiative["id"], "v": initiative["version"], "t": "Reading for all"})
 
-    stale = await leader(update, {"id": initiative["id"], "v": initiative["version"], "t": "Lost"})
+    stale = await gql_leader(update, {"id": initiative["id"], "v": initiative["version"], "t": "Lost"})
 
     [error] = stale["updateInitiative"]["userErrors"]
     assert error["kind"] == "STALE_VERSION"

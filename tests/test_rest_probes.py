@@ -12,15 +12,9 @@ from fastapi import FastAPI
 from app.core.config import Settings
 from app.identity.models import Role
 from app.main import create_app
-from tests.conftest import Tokens
+from tests.conftest import Tokens, created
 
 API = "/api/v1"
-
-
-async def _created(client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: Any) -> dict[str, Any]:
-    response = await client.post(url, json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 # --- query parameters ------------------------------------------------------------------------------
@@ -33,7 +27,7 @@ async def test_a_misspelt_query_parameter_is_refused_not_ignored(
     once answered the whole list, as if no filter had been asked for: a sync script pulled everything
     every night and never knew. An unknown parameter is a 422 naming it, as an unknown body field is."""
     leader = await tokens.headers("A", Role.DISTRICT_LEADER)
-    await _created(client, f"{API}/initiatives", {"title": "Reading", "public_value": "All read."}, leader)
+    await created(client, f"{API}/initiatives", {"title": "Reading", "public_value": "All read."}, leader)
 
     for query in ("updatedSince=2099-01-01T00:00:00Z", "status=approved", "limit=5&pageSize=5"):
         refused = await client.get(f"{API}/initiatives?{query}", headers=leader)
@@ -158,7 +152,7 @@ async def test_the_plan_exports_as_markdown_and_html_by_operations_of_their_own(
     client: httpx.AsyncClient, tokens: Tokens
 ) -> None:
     leader = await tokens.headers("A", Role.DISTRICT_LEADER)
-    plan = await _created(client, f"{API}/plans", {"title": "Reading plan", "cycle": "2026-27"}, leader)
+    plan = await created(client, f"{API}/plans", {"title": "Reading plan", "cycle": "2026-27"}, leader)
     url = f"{API}/plans/{plan['id']}/export"
     for kind, media_type in (("markdown", "text/markdown"), ("html", "text/html")):
         alone = await client.get(f"{url}/{kind}", headers=leader)
@@ -180,7 +174,7 @@ async def test_head_answers_as_get_without_a_body(client: httpx.AsyncClient, tok
     but not HEAD."""
     leader = await tokens.headers("A", Role.DISTRICT_LEADER)
     for title in ("Reading", "Writing"):
-        await _created(client, f"{API}/initiatives", {"title": title, "public_value": "All."}, leader)
+        await created(client, f"{API}/initiatives", {"title": title, "public_value": "All."}, leader)
     got = await client.get(f"{API}/initiatives?limit=1", headers=leader)
     head = await client.head(f"{API}/initiatives?limit=1", headers=leader)
     assert head.status_code == 200, head.headers

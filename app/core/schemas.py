@@ -160,19 +160,12 @@ class RequestModel(BaseModel):
             name for name, field in cls.model_fields.items() if _is_temporal(field.annotation)
         )
 
-    @field_validator("*", mode="before")
+    @field_validator("*", mode="wrap")
     @classmethod
-    def _iso_8601_times(cls, value: Any, info: Any) -> Any:
-        if info.field_name in cls._temporal_fields:
-            return refuse_numbers_as_time(value)
-        return value
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _in_the_work_calendar(cls, value: Any, info: Any) -> Any:
-        if info.field_name in cls._temporal_fields:
-            return refuse_dates_beyond_the_work_calendar(value)
-        return value
+    def _iso_8601_times_in_the_work_calendar(cls, value: Any, handler: Any, info: Any) -> Any:
+        if info.field_name not in cls._temporal_fields:
+            return handler(value)
+        return refuse_dates_beyond_the_work_calendar(handler(refuse_numbers_as_time(value)))
 
 
 class UpdateModel(RequestModel):

@@ -3,29 +3,21 @@ write by accident. `If-Match: *` writes over whatever is current, knowingly."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from app.identity.models import Role
-from tests.conftest import Tokens
+from tests.conftest import Tokens, created
 
 API = "/api/v1"
-
-
-async def _created(client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: Any) -> dict[str, Any]:
-    response = await client.post(url, json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def test_a_write_without_if_match_is_428_and_writes_nothing(
     client: httpx.AsyncClient, tokens: Tokens
 ) -> None:
     leader = await tokens.headers("A", Role.DISTRICT_LEADER)
-    initiative = await _created(
+    initiative = await created(
         client, f"{API}/initiatives", {"title": "Reading", "public_value": "All read."}, leader
     )
     url = f"{API}/initiatives/{initiative['id']}"
@@ -65,7 +57,7 @@ async def test_participations_carry_a_version_like_every_edited_row(
     """`updateParticipation` was the one write in its area without a version: two organisers marking
     attendance at once silently overwrote each other."""
     leader = await tokens.headers("A", Role.DISTRICT_LEADER)
-    activity = await _created(
+    activity = await created(
         client,
         f"{API}/activities",
         {
@@ -77,13 +69,13 @@ async def test_participations_carry_a_version_like_every_edited_row(
         },
         leader,
     )
-    person = await _created(
+    person = await created(
         client,
         f"{API}/people",
         {"display_name": "Ana Ruiz", "kind": "family"},
         await tokens.headers("A", Role.DISTRICT_ADMIN),
     )
-    participation = await _created(
+    participation = await created(
         client,
         f"{API}/activities/{activity['id']}/participations",
         {"person_id": person["id"], "role": "participant"},
