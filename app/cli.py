@@ -535,6 +535,47 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_status
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        unanswered = _database_did_not_answer(exc)
+        if unanswered is None:
+            raise
+        print(f"triangle: error: {unanswered}", file=sys.stderr)
+        return 1
+
+
+def _database_did_not_answer(exc: BaseException) -> str | None:
+    """What to tell an operator whose database could not be used at all (nothing listening, a host
+    name that does not resolve, a timeout, a database or login the server refuses), found anywhere
+    in the exception's chain; None for any other failure, which keeps its traceback. Says where from
+    the settings, never the URL itself, which may hold a password."""
+    import socket
+
+    import asyncpg
+
+    refused = (
+        ConnectionError,
+        socket.gaierror,
+        TimeoutError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InvalidCatalogNameError,
+        asyncpg.InvalidAuthorizationSpecificationError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+    )
+    link: BaseException | None = exc
+    while link is not None and not isinstance(link, refused):
+        link = link.__cause__ or link.__context__
+    if link is None:
+        return None
+    settings = get_settings()
+    if settings.database_url is None:
+        where = f"the embedded PostgreSQL in {settings.data_dir}"
+    else:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(settings.database_url)
+        where = f"{url.host or 'the local socket'}:{url.port or 5432}/{url.database or ''}"
+    return f"the database did not answer ({where}): {link}"
 
 
 def _describe_settings_error(exc: Exception) -> str:

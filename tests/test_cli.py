@@ -183,3 +183,37 @@ def test_a_mistyped_bundle_path_is_answered_before_the_importer_loads(tmp_path: 
         f"from app.cli import main\nassert main(['import-oneroster', {str(missing)!r}, '--district', 'X']) == 2"
     )
     assert not loaded & {"app.sis.console", "app.sis.service", "app.core.migrations", "alembic"}
+
+
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [
+        ("127.0.0.1:1/triangle", "127.0.0.1:1"),  # nothing listens there
+        ("no-such-host.invalid/triangle", "no-such-host.invalid"),  # the name does not resolve
+        (None, "triangle_no_such_database"),  # the server answers; the database is not there
+    ],
+)
+def test_a_database_that_does_not_answer_is_one_line_without_the_password(
+    database_server_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    where: str | None,
+    says: str,
+) -> None:
+    """A new operator's first `triangle migrate` against a wrong DATABASE_URL printed asyncpg's
+    traceback. It is one line that says where, and never the URL's password."""
+    from sqlalchemy.engine import make_url
+
+    if where is None:
+        url = make_url(database_server_url).set(
+            drivername="postgresql", database="triangle_no_such_database", password="s3cret-pw"
+        )
+        monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    else:
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://triangle:s3cret-pw@{where}")
+    assert main(["migrate"]) == 1
+    err = capsys.readouterr().err
+    line = _one_line(err)
+    assert line.startswith("triangle: error: the database did not answer")
+    assert says in line
+    assert "s3cret-pw" not in err
