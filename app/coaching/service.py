@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import record_reads_of_teachers
+from app.audit.recorder import record_reads_of_teachers, teachers_read_by
 from app.auth.permissions import Action
 from app.auth.policy import authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal
@@ -701,12 +701,14 @@ async def compute_release(
 
 
 async def _known_teachers(session: AsyncSession, principal: Principal) -> frozenset[str]:
-    """Teachers whose cycles the caller may read one by one (as teacher, coach or shared reader)."""
+    """Teachers whose cycles the caller may read one by one (as teacher, coach or shared reader), or
+    once read (a share since withdrawn, a cycle since removed)."""
     person = await practice.own_person_id(session, principal)
-    if person is None:
+    if person is None or principal.district_id is None:
         return frozenset()
     stmt = select(CoachingCycle.teacher_person_id).where(_readable(person, principal.district_id)).distinct()
-    return frozenset({str(person), *(str(t) for t in await session.scalars(stmt))})
+    read = await teachers_read_by(session, principal.district_id, person, READ_ACTION)
+    return frozenset({str(person), *(str(t) for t in await session.scalars(stmt)), *read})
 
 
 async def coaching_counts(

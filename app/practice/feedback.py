@@ -21,7 +21,8 @@ The rules, which no role map can loosen:
   across schools. A cell counts only the results of the school's teachers when it was released; it is
   suppressed (every figure null) below the district's minimum n of students or minimum number of
   teachers (three at least), and, for a reader, when the results that reader may see one by one
-  (their own, those shared with them) leave fewer than those minimums: they could subtract them.
+  (their own, those shared with them) or once read (the audit trail remembers a share since
+  withdrawn) leave fewer than those minimums: they could subtract them.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import record_reads_of_teachers
+from app.audit.recorder import record_reads_of_teachers, teachers_read_by
 from app.auth.permissions import Action
 from app.auth.policy import allowed_schools, authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal, PrincipalKind
@@ -511,12 +512,14 @@ async def _late_results(
 
 
 async def _known_teachers(session: AsyncSession, principal: Principal) -> frozenset[str]:
-    """Teachers whose results the caller may read one by one: themselves and those who shared."""
+    """Teachers whose results the caller may read one by one, or once did: themselves, those who
+    share with them, and those whose results they read before a share was withdrawn."""
     person = await own_person_id(session, principal)
-    if person is None:
+    if person is None or principal.district_id is None:
         return frozenset()
     shared = await session.scalars(_shared_with(person))
-    return frozenset({str(person), *(str(p) for p in shared)})
+    read = await teachers_read_by(session, principal.district_id, person, READ_ACTION)
+    return frozenset({str(person), *(str(p) for p in shared), *read})
 
 
 def hidden_from_reader(

@@ -1,0 +1,103 @@
+"""Attacks on released aggregates that the first round (test_privacy_attacks) did not try: a reader
+who forgets nothing, and corrections whose difference is one teacher.
+
+- A share withdrawn after the reader read the shared rows: the reader still knows them, so a released
+  cell that hid from them while they could read those rows must keep hiding (it would otherwise be
+  the rest of the cell, to subtract).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.identity.models import Role
+from tests.coaching.test_coaching_rest import cycle, practice
+from tests.coaching.test_coaching_rest import release as release_coaching
+from tests.conftest import Tokens, World
+from tests.monitoring.test_privacy_attacks import MEASURE, PERIOD, release_feedback, rest_cell, teachers
+from tests.practice.helpers import API, Headers, Staff, get, make_staff, post
+
+
+async def _share_and_read(client: httpx.AsyncClient, teacher: Staff, reader: Staff) -> str:
+    """The teacher shares their results with `reader`, who reads them; the share's id."""
+    share = await post(client, "/feedback-shares", {"person_id": reader.person_id}, teacher.headers)
+    read = await get(client, "/feedback-results", reader.headers, period=PERIOD, measure=MEASURE)
+    assert [r for r in read["items"] if r["teacher_person_id"] == teacher.person_id]
+    return share["id"]
+
+
+async def _withdraw(client: httpx.AsyncClient, url: str, headers: Headers) -> None:
+    response = await client.delete(f"{API}{url}", headers=headers)
+    assert response.status_code == 204, response.text
+
+
+async def _graphql_cells(client: httpx.AsyncClient, headers: Headers) -> list[dict[str, Any]]:
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": """{ feedbackAggregates(measure: "belonging", period: "2026-fall")
+            { cells { suppressed respondents favourableShare } } }"""
+        },
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["feedbackAggregates"]["cells"]
+
+
+async def test_a_withdrawn_share_does_not_unhide_the_cell_from_a_reader_who_read_it(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Three teachers; two share with a coach, who reads their results. The cell hides from the coach
+    (one unknown teacher). Both withdraw their shares: the coach still knows both results, and the
+    cell minus them is the third teacher's result, over REST and over GraphQL."""
+    made = await teachers(client, tokens, world, 3)
+    coach = await make_staff(client, tokens, world, Role.COACH, name="Curious coach")
+    shares = [(teacher, await _share_and_read(client, teacher, coach)) for teacher in made[:2]]
+    assert (await release_feedback(client, tokens)).status_code == 201
+    hidden = await rest_cell(client, coach.headers, world)
+    assert hidden is not None
+    assert hidden["suppressed"]
+    for teacher, share_id in shares:
+        await _withdraw(client, f"/feedback-shares/{share_id}", teacher.headers)
+    cell = await rest_cell(client, coach.headers, world)
+    assert cell is not None
+    assert cell["suppressed"], "the cell minus the two results the coach read is the third teacher's result"
+    cells = await _graphql_cells(client, coach.headers)
+    assert cells
+    assert all(c["suppressed"] for c in cells), cells
+    # A leader who never read a result still reads the cell.
+    leader = await rest_cell(client, await tokens.headers("A", Role.SCHOOL_LEADER), world)
+    assert leader is not None
+    assert not leader["suppressed"]
+
+
+async def test_a_withdrawn_coaching_share_does_not_unhide_the_counts(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Coaching counts, the same way: a district leader reads two teachers' shared cycles, the shares
+    are withdrawn after the release, and the count of three teachers is still hidden from them."""
+    made = await practice(client, tokens)
+    coach = await make_staff(client, tokens, world, Role.COACH)
+    leader = await make_staff(client, tokens, world, Role.DISTRICT_LEADER, school=None, name="Leader")
+    shared = []
+    for n in range(3):
+        teacher = await make_staff(client, tokens, world)
+        started = await cycle(client, world, coach, teacher, made["id"])
+        if n < 2:
+            share = await post(
+                client,
+                f"/coaching-cycles/{started['id']}/shares",
+                {"person_id": leader.person_id},
+                teacher.headers,
+            )
+            await get(client, f"/coaching-cycles/{started['id']}", leader.headers)
+            shared.append((teacher, share["id"]))
+    assert (await release_coaching(client, tokens)).status_code == 201
+    before = (await get(client, "/coaching-counts", leader.headers))["cells"]
+    assert [c["suppressed"] for c in before] == [True]
+    for teacher, share_id in shared:
+        await _withdraw(client, f"/coaching-shares/{share_id}", teacher.headers)
+    after = (await get(client, "/coaching-counts", leader.headers))["cells"]
+    assert [c["suppressed"] for c in after] == [True], "three cycles minus the two read is the third"
