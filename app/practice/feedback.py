@@ -423,7 +423,8 @@ async def compute_release(
                 "suppressed": hidden,
             },
         }
-        basis[key] = [[str(r.teacher_person_id), r.respondents] for r in rows]
+        # Each teacher's respondents and share: what a correction compares to find who changed.
+        basis[key] = [[str(r.teacher_person_id), r.respondents, str(r.favourable_share)] for r in rows]
     suppressed = sum(1 for c in cells.values() if c["respondents"]["suppressed"])
     return ComputedRelease(
         tables={"cells": cells},
@@ -528,8 +529,9 @@ def hidden_from_reader(
     """Whether a released cell is hidden from one reader: suppressed when released, or, without the
     people whose records the reader may read one by one (`known`: their own, those shared with them),
     drawn from fewer than `min_people` people or `min_n` counted items (`basis` pairs a person with
-    the items of theirs in the cell). The reader could otherwise subtract what they know from it."""
-    unknown = [items for person, items in basis if person not in known]
+    the items of theirs in the cell, then anything more). The reader could otherwise subtract what
+    they know from it."""
+    unknown = [entry[1] for entry in basis if entry[0] not in known]
     return suppressed or len(unknown) < min_people or sum(unknown) < min_n
 
 

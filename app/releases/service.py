@@ -9,7 +9,9 @@ The rules:
   changes do not change it; reads say how many late items it leaves out.
 - Releasing the same period again is a correction: a new revision, allowed only when every
   difference from the previous revision passes suppression itself (`Conflict` otherwise), because
-  two revisions read one after the other are a table of differences.
+  two revisions read one after the other are a table of differences. For figures drawn from
+  people's records (feedback, coaching) that means the people whose records changed, too: a cell
+  may change only through at least the minimum of people (and of respondents), whatever the counts.
 - District admins and district leaders release (`RELEASE_PUBLISH`); any signed-in person of the
   district may list what was released.
 """
@@ -112,6 +114,9 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
         # Coaching cells count teachers' cycles: a correction moves them by the minimum of teachers.
         min_n = min_people if data.subject is ReleaseSubject.COACHING else district.min_cell_size
         _check_correction(previous, tables, min_n, min_people)
+        # A feedback cell's items are respondents; a coaching cell's are counted by teachers only.
+        min_items = 0 if data.subject is ReleaseSubject.COACHING else district.min_cell_size
+        _check_changed_people(previous, tables, basis, min_people, min_items)
     release = Release(
         district_id=district_id,
         subject=data.subject,
@@ -203,6 +208,58 @@ def _counts(node: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict
             )
             found |= _counts(item, (*path, label or str(len(found))))
     return found
+
+
+def _check_changed_people(
+    previous: Release, tables: dict[str, Any], basis: dict[str, Any], min_people: int, min_items: int
+) -> None:
+    """A correction of a release drawn from people's records (`basis`: per cell, each person's entry)
+    may change a published cell only through at least `min_people` people whose entries changed
+    (added, removed or different), holding at least `min_items` items between them: the two
+    revisions read one after the other are the changed people's difference. The counts alone cannot
+    tell: one teacher replacing their result keeps the number of teachers, and may keep the
+    respondents too, while the share moves by exactly their change."""
+    if not basis and not previous.basis:
+        return
+    before_cells, after_cells = previous.tables.get("cells", {}), tables.get("cells", {})
+    too_small = []
+    for key, old_cell in before_cells.items():
+        new_cell = after_cells.get(key)
+        if new_cell is None or (_hidden(old_cell) and _hidden(new_cell)):
+            continue
+        old = {entry[0]: entry[1:] for entry in previous.basis.get(key, [])}
+        new = {entry[0]: entry[1:] for entry in basis.get(key, [])}
+        changed = [
+            person for person in old.keys() | new.keys() if not _same_entry(old.get(person), new.get(person))
+        ]
+        if not changed:
+            continue
+        items = sum(max(_items(old.get(p)), _items(new.get(p))) for p in changed)
+        if len(changed) < min_people or items < min_items:
+            too_small.append(key)
+    if too_small:
+        raise Conflict(
+            f"A correction would change {len(too_small)} published cell(s) through fewer people than "
+            "the minimum, and the difference would be theirs. The late data waits for a change big "
+            "enough to publish.",
+        )
+
+
+def _hidden(cell: dict[str, Any]) -> bool:
+    return all(v["suppressed"] for v in cell.values() if isinstance(v, dict) and "suppressed" in v)
+
+
+def _items(entry: list[Any] | None) -> int:
+    return int(entry[0]) if entry else 0
+
+
+def _same_entry(old: list[Any] | None, new: list[Any] | None) -> bool:
+    """Whether a person's entry is unchanged; an entry of an older release that kept less is compared
+    on what both kept."""
+    if old is None or new is None:
+        return old is new
+    common = min(len(old), len(new))
+    return old[:common] == new[:common]
 
 
 def _check_correction(previous: Release, tables: dict[str, Any], min_n: int, min_people: int) -> None:

@@ -4,6 +4,9 @@ who forgets nothing, and corrections whose difference is one teacher.
 - A share withdrawn after the reader read the shared rows: the reader still knows them, so a released
   cell that hid from them while they could read those rows must keep hiding (it would otherwise be
   the rest of the cell, to subtract).
+- A correction release where one teacher's record changed (a feedback result's value only, or its
+  respondents by more than the minimum n; three more coaching cycles of one teacher): every count
+  moves by zero or by the minimum, yet the difference between the revisions is that one teacher.
 """
 
 from __future__ import annotations
@@ -16,8 +19,15 @@ from app.identity.models import Role
 from tests.coaching.test_coaching_rest import cycle, practice
 from tests.coaching.test_coaching_rest import release as release_coaching
 from tests.conftest import Tokens, World
-from tests.monitoring.test_privacy_attacks import MEASURE, PERIOD, release_feedback, rest_cell, teachers
-from tests.practice.helpers import API, Headers, Staff, get, make_staff, post
+from tests.monitoring.test_privacy_attacks import (
+    MEASURE,
+    PERIOD,
+    recovered,
+    release_feedback,
+    rest_cell,
+    teachers,
+)
+from tests.practice.helpers import API, Headers, Staff, get, make_staff, post, record
 
 
 async def _share_and_read(client: httpx.AsyncClient, teacher: Staff, reader: Staff) -> str:
@@ -101,3 +111,72 @@ async def test_a_withdrawn_coaching_share_does_not_unhide_the_counts(
         await _withdraw(client, f"/coaching-shares/{share_id}", teacher.headers)
     after = (await get(client, "/coaching-counts", leader.headers))["cells"]
     assert [c["suppressed"] for c in after] == [True], "three cycles minus the two read is the third"
+
+
+async def test_a_correction_cannot_differ_by_one_teachers_changed_value(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """One teacher replaces their result after the release, respondents unchanged. A correction that
+    keeps every count but moves the favourable share is that teacher's change, to the respondent."""
+    made = await teachers(client, tokens, world, 4)
+    assert (await release_feedback(client, tokens)).status_code == 201
+    leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    before = await rest_cell(client, leader, world)
+    await record(client, made[0].headers, status=200, favourable_share="0.95", respondents=12)
+    await release_feedback(client, tokens)
+    after = await rest_cell(client, leader, world)
+    assert not recovered(before, after), (before, after)
+
+
+async def test_a_correction_cannot_differ_by_one_teachers_larger_class(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """One teacher's result grows by more than the minimum n of respondents: the respondents move by
+    enough, the teachers not at all, and the difference is still one teacher's class."""
+    made = await teachers(client, tokens, world, 4)
+    assert (await release_feedback(client, tokens)).status_code == 201
+    leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    before = await rest_cell(client, leader, world)
+    await record(client, made[0].headers, status=200, favourable_share="0.9", respondents=30)
+    await release_feedback(client, tokens)
+    after = await rest_cell(client, leader, world)
+    assert not recovered(before, after), (before, after)
+
+
+async def test_a_correction_through_enough_teachers_is_still_released(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Three late teachers with their classes: the difference is a cell of its own, big enough."""
+    await teachers(client, tokens, world, 3)
+    assert (await release_feedback(client, tokens)).status_code == 201
+    leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    await teachers(client, tokens, world, 3)
+    response = await release_feedback(client, tokens)
+    assert response.status_code == 201, response.text
+    cell = await rest_cell(client, leader, world)
+    assert cell is not None
+    assert (cell["revision"], cell["teachers"], cell["respondents"]) == (2, 6, 72)
+
+
+async def test_a_coaching_correction_cannot_differ_by_one_teachers_cycles(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Three teachers with a cycle each are released; one teacher then starts three more cycles of the
+    practice in the period. The cycles move by three (the minimum of teachers), the teachers by none:
+    a correction would say that one teacher took three more cycles."""
+    made = await practice(client, tokens)
+    coach = await make_staff(client, tokens, world, Role.COACH)
+    first = None
+    for _ in range(3):
+        teacher = await make_staff(client, tokens, world)
+        first = first or teacher
+        await cycle(client, world, coach, teacher, made["id"])
+    assert (await release_coaching(client, tokens)).status_code == 201
+    leader = await tokens.headers("A", Role.DISTRICT_LEADER)
+    before = (await get(client, "/coaching-counts", leader))["cells"]
+    assert first is not None
+    for _ in range(3):
+        await cycle(client, world, coach, first, made["id"])
+    await release_coaching(client, tokens)
+    after = (await get(client, "/coaching-counts", leader))["cells"]
+    assert [(c["cycles"], c["teachers"]) for c in after] == [(c["cycles"], c["teachers"]) for c in before]
