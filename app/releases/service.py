@@ -11,7 +11,9 @@ The rules:
   difference from the previous revision passes suppression itself (`Conflict` otherwise), because
   two revisions read one after the other are a table of differences. For figures drawn from
   people's records (feedback, coaching) that means the people whose records changed, too: a cell
-  may change only through at least the minimum of people (and of respondents), whatever the counts.
+  may change only through at least the minimum of people (and of respondents), whatever the counts;
+  for behaviour, a school's (the district's) figures only through at least the minimum n of students
+  whose referrals in the period changed.
 - District admins and district leaders release (`RELEASE_PUBLISH`); any signed-in person of the
   district may list what was released.
 """
@@ -91,7 +93,7 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
         computed = await analytics.compute_release(
             session, district_id, when, district.min_cell_size, period=data.period
         )
-        tables, basis, audit, items = computed.tables, {}, computed.audit, computed.items
+        tables, basis, audit, items = computed.tables, computed.basis, computed.audit, computed.items
         min_people = 0
     else:
         if data.period_start is not None or data.period_end is not None:
@@ -116,7 +118,10 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
         _check_correction(previous, tables, min_n, min_people)
         # A feedback cell's items are respondents; a coaching cell's are counted by teachers only.
         min_items = 0 if data.subject is ReleaseSubject.COACHING else district.min_cell_size
-        _check_changed_people(previous, tables, basis, min_people, min_items)
+        if data.subject is ReleaseSubject.BEHAVIOR:
+            _check_changed_students(previous, tables, basis, district.min_cell_size)
+        else:
+            _check_changed_people(previous, tables, basis, min_people, min_items)
     release = Release(
         district_id=district_id,
         subject=data.subject,
@@ -243,6 +248,55 @@ def _check_changed_people(
             "the minimum, and the difference would be theirs. The late data waits for a change big "
             "enough to publish.",
         )
+
+
+def _check_changed_students(
+    previous: Release, tables: dict[str, Any], basis: dict[str, Any], min_n: int
+) -> None:
+    """A behaviour correction may move a published figure of a school (of the district) only through
+    at least `min_n` students whose referrals in the period changed there (anywhere): the counts
+    alone cannot tell, since ten late referrals of one student already at 6+ move the referral
+    counts by ten and no count of students at all. A previous revision without a basis (released
+    before it was kept) is not compared."""
+    if "referred" not in previous.basis or "referred" not in basis:
+        return
+    old, new = previous.basis["referred"], basis["referred"]
+    changed = {
+        school: sum(
+            1
+            for student in old.get(school, {}).keys() | new.get(school, {}).keys()
+            if old.get(school, {}).get(student) != new.get(school, {}).get(student)
+        )
+        for school in old.keys() | new.keys()
+    }
+    parts = [("district", previous.tables.get("district"), tables.get("district"), sum(changed.values()))]
+    parts += [
+        (school, part, tables.get("schools", {}).get(school), changed.get(school, 0))
+        for school, part in previous.tables.get("schools", {}).items()
+    ]
+    too_small = [
+        name
+        for name, before, after, students in parts
+        if 0 < students < min_n and before is not None and after is not None and _moved(before, after)
+    ]
+    if too_small:
+        raise Conflict(
+            f"A correction would change published figures of {len(too_small)} part(s) through the "
+            "referrals of fewer students than the minimum, and the difference would be theirs. The "
+            "late data waits for a change big enough to publish.",
+        )
+
+
+def _moved(before: Any, after: Any) -> bool:
+    """Whether any figure shown in both `before` and `after` has another value."""
+    old, new = _counts(before), _counts(after)
+    return any(
+        not cell["suppressed"]
+        and path in new
+        and not new[path]["suppressed"]
+        and new[path]["value"] != cell["value"]
+        for path, cell in old.items()
+    )
 
 
 def _hidden(cell: dict[str, Any]) -> bool:

@@ -7,6 +7,8 @@ who forgets nothing, and corrections whose difference is one teacher.
 - A correction release where one teacher's record changed (a feedback result's value only, or its
   respondents by more than the minimum n; three more coaching cycles of one teacher): every count
   moves by zero or by the minimum, yet the difference between the revisions is that one teacher.
+- A behaviour correction where one student's late referrals (ten, their bucket unchanged) move the
+  referral counts by exactly the minimum n: the difference is that one student.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ from tests.monitoring.test_privacy_attacks import (
     teachers,
 )
 from tests.practice.helpers import API, Headers, Staff, get, make_staff, post, record
+from tests.sis.helpers import put_ok
+from tests.sis.test_release_attacks import OCTOBER, seed
+from tests.sis.test_release_attacks import _cells as report_cells
+from tests.sis.test_release_attacks import release as release_behaviour
+from tests.sis.test_release_attacks import school_report as behaviour_report
 
 
 async def _share_and_read(client: httpx.AsyncClient, teacher: Staff, reader: Staff) -> str:
@@ -180,3 +187,69 @@ async def test_a_coaching_correction_cannot_differ_by_one_teachers_cycles(
     await release_coaching(client, tokens)
     after = (await get(client, "/coaching-counts", leader))["cells"]
     assert [(c["cycles"], c["teachers"]) for c in after] == [(c["cycles"], c["teachers"]) for c in before]
+
+
+async def test_a_behaviour_correction_cannot_differ_by_one_students_referrals(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Fifteen students referred in October, one of them six times. Ten more referrals of that one
+    student arrive late: their bucket (6+) stays, and every count that moves, moves by ten, the
+    minimum n. A correction would publish that one student's ten referrals as the difference."""
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    referred = [(i, "disruption", "t-1", "2026-10-05") for i in range(15)]
+    referred += [(0, "disruption", "t-1", f"2026-10-{day:02}") for day in range(6, 11)]
+    ids = await seed(client, admin, students=40, referrals=referred)
+    await release_behaviour(client, admin)
+    leader = await tokens.headers("A", Role.DISTRICT_LEADER)
+    school = world.school_ids("A")[0]
+    before = await behaviour_report(client, leader, school, period="2026-10")
+    assert before is not None
+    late = [
+        {
+            "sourcedId": f"r-late-{n}",
+            "student": ids[0],
+            "school": "a-es",
+            "staff": "t-1",
+            "date": f"2026-10-{12 + n:02}",
+            "category": "disruption",
+            "severity": "minor",
+        }
+        for n in range(10)
+    ]
+    await put_ok(client, "referrals", late, admin)
+    await release_behaviour(client, admin)
+    after = await behaviour_report(client, leader, school, period="2026-10")
+    assert after is not None
+    moved = [
+        (b["value"], a["value"])
+        for b, a in zip(report_cells(before), report_cells(after), strict=True)
+        if not b["suppressed"] and not a["suppressed"] and b["value"] != a["value"]
+    ]
+    assert not moved, f"one student's referrals, by difference: {moved}"
+
+
+async def test_a_behaviour_correction_through_enough_students_is_still_released(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Twelve more students each referred once, late: a difference of twelve students, published."""
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    ids = await seed(
+        client, admin, students=40, referrals=[(i, "disruption", "t-1", "2026-10-05") for i in range(15)]
+    )
+    await release_behaviour(client, admin)
+    late = [
+        {
+            "sourcedId": f"r-late-{n}",
+            "student": ids[20 + n],
+            "school": "a-es",
+            "staff": "t-1",
+            "date": "2026-10-20",
+            "category": "disruption",
+            "severity": "minor",
+        }
+        for n in range(12)
+    ]
+    await put_ok(client, "referrals", late, admin)
+    response = await client.post("/api/v1/releases", json=OCTOBER, headers=admin)
+    assert response.status_code == 201, response.text
+    assert response.json()["revision"] == 2
