@@ -106,9 +106,9 @@ async def record_reads_of_teachers(
 
 
 async def teachers_read_by(
-    session: AsyncSession, district_id: uuid.UUID, person_id: uuid.UUID, action: str
+    session: AsyncSession, district_id: uuid.UUID, person_id: uuid.UUID, *actions: str
 ) -> set[str]:
-    """Every teacher whose rows any login of `person_id` has read as `action` (the events
+    """Every teacher whose rows any login of `person_id` has read as one of `actions` (the events
     `record_reads_of_teachers` leaves), whenever: what a reader once read, they still know after the
     share that let them read it is withdrawn or the row is gone. A released figure that would hide
     from them while they could read those rows must keep hiding."""
@@ -118,7 +118,7 @@ async def teachers_read_by(
         select(AuditEvent.after["teacher_person_id"].astext)
         .where(
             AuditEvent.actor_id.in_(select(User.id).where(User.person_id == person_id)),
-            AuditEvent.action == action,
+            AuditEvent.action.in_(actions),
             AuditEvent.district_id == district_id,
             AuditEvent.actor_kind == PrincipalKind.USER.value,
         )

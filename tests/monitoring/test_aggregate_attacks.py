@@ -29,7 +29,7 @@ from tests.monitoring.test_privacy_attacks import (
     rest_cell,
     teachers,
 )
-from tests.practice.helpers import API, Headers, Staff, get, make_staff, post, record
+from tests.practice.helpers import API, Headers, Staff, get, make_staff, observe, post, record, walkthrough
 from tests.sis.helpers import put_ok
 from tests.sis.test_release_attacks import OCTOBER, seed
 from tests.sis.test_release_attacks import _cells as report_cells
@@ -253,3 +253,32 @@ async def test_a_behaviour_correction_through_enough_students_is_still_released(
     response = await client.post("/api/v1/releases", json=OCTOBER, headers=admin)
     assert response.status_code == 201, response.text
     assert response.json()["revision"] == 2
+
+
+async def test_a_colleagues_shared_cycle_does_not_help_take_the_walkthrough_apart(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Four classrooms observed; teacher A links their observation to a coaching cycle and shares the
+    cycle with colleague B. B knows their own level and, through the cycle, A's: the summary minus the
+    two is the last two classrooms, fewer than the minimum of three."""
+    made = await practice(client, tokens)
+    coach = await make_staff(client, tokens, world, Role.COACH)
+    a, b, c, d = [await make_staff(client, tokens, world, name=f"Observed {i}") for i in range(4)]
+    walk = await walkthrough(client, world, coach.headers, practice_id=made["id"])
+    observed = {}
+    for staff, level in ((a, "proficient"), (b, "developing"), (c, "beginning"), (d, "beginning")):
+        observed[staff.person_id] = await observe(client, walk["id"], staff.person_id, coach.headers, level)
+    started = await cycle(client, world, coach, a, made["id"])
+    await post(
+        client,
+        f"/coaching-cycles/{started['id']}/observations",
+        {"observation_id": observed[a.person_id]["id"]},
+        coach.headers,
+    )
+    await post(client, f"/coaching-cycles/{started['id']}/shares", {"person_id": b.person_id}, a.headers)
+    response = await client.post(f"{API}/walkthroughs/{walk['id']}/close", headers=coach.headers)
+    assert response.status_code == 200, response.text
+    links = await get(client, f"/coaching-cycles/{started['id']}/observations", b.headers)
+    assert [link["level"] for link in links] == ["proficient"]
+    summary = await get(client, f"/walkthroughs/{walk['id']}/summary", b.headers)
+    assert summary["suppressed"], "B's level and A's, taken from the summary, leave C's and D's"
