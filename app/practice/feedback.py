@@ -31,10 +31,10 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.recorder import record_reads_of_teachers, teachers_read_by
@@ -61,8 +61,9 @@ from app.practice.service import (
     require_person,
     teachers_of_school,
 )
-from app.releases.computed import ComputedRelease
+from app.releases.computed import ComputedRelease, changed_people
 from app.releases.models import Release, ReleaseSubject
+from app.releases.reading import latest_revisions
 from app.tenancy.models import District, School
 
 READ_ACTION = "feedback.read"
@@ -464,19 +465,12 @@ async def feedback_aggregates(
     district = await session.get(District, district_id)
     if district is None:
         raise PermissionDenied("Aggregates belong to a district.")
-    latest = (
-        select(Release)
-        .where(Release.district_id == district_id, Release.subject == ReleaseSubject.FEEDBACK)
-        .ext(distinct_on(Release.period))
-        .order_by(Release.period, Release.revision.desc())
-    )
-    if filters.period is not None:
-        latest = latest.where(Release.period == filters.period)
-    releases = list((await session.execute(latest)).scalars())
+    periods = await latest_revisions(session, district_id, ReleaseSubject.FEEDBACK, filters.period)
     known = await _known_teachers(session, principal)
-    late = await _late_results(session, district_id, releases)
+    late = await _late_results(session, district_id, [p.latest for p in periods])
     cells = []
-    for release in releases:
+    for revisions in periods:
+        release = revisions.latest
         for key, stored in release.tables["cells"].items():
             school_id = uuid.UUID(stored["school_id"])
             if allowed is not None and school_id not in allowed:
@@ -485,7 +479,11 @@ async def feedback_aggregates(
                 continue
             if filters.measure is not None and stored["measure"] != filters.measure:
                 continue
-            cells.append(_released_cell(release, stored, release.basis.get(key, []), known, late))
+            cells.append(
+                _released_cell(
+                    release, stored, release.basis.get(key, []), revisions.earlier.get(key, []), known, late
+                )
+            )
     cells.sort(key=lambda c: (c.measure, c.period, str(c.school_id)))
     return FeedbackAggregates(
         min_cell_size=district.min_cell_size, min_teachers=district.min_teachers, cells=cells
@@ -524,7 +522,12 @@ async def _known_teachers(session: AsyncSession, principal: Principal) -> frozen
 
 
 def hidden_from_reader(
-    suppressed: bool, basis: list[list[Any]], known: frozenset[str], min_people: int, min_n: int
+    suppressed: bool,
+    basis: list[list[Any]],
+    known: frozenset[str],
+    min_people: int,
+    min_n: int,
+    earlier: list[list[list[Any]]] = (),  # type: ignore[assignment]
 ) -> bool:
     """Whether a released cell is hidden from one reader: suppressed when released, or, without the
     people whose records the reader may read one by one (`known`: their own, those shared with them),
@@ -532,18 +535,28 @@ def hidden_from_reader(
     the items of theirs in the cell, then anything more). The reader could otherwise subtract what
     they know from it."""
     unknown = [entry[1] for entry in basis if entry[0] not in known]
-    return suppressed or len(unknown) < min_people or sum(unknown) < min_n
+    if suppressed or len(unknown) < min_people or sum(unknown) < min_n:
+        return True
+    # A correction is the difference between two revisions (`earlier`: the bases before this one,
+    # oldest first): the people it changed, less those the reader knows, must be as many again.
+    revisions = [*earlier, basis]
+    for before, after in pairwise(revisions):
+        rest = {p: n for p, n in changed_people(before, after).items() if p not in known}
+        if rest and (len(rest) < min_people or sum(rest.values()) < min_n):
+            return True
+    return False
 
 
 def _released_cell(
     release: Release,
     stored: dict[str, Any],
     basis: list[list[Any]],
+    earlier: list[list[list[Any]]],
     known: frozenset[str],
     late: dict[tuple[str, str, str], int],
 ) -> FeedbackCell:
     suppressed = hidden_from_reader(
-        stored["respondents"]["suppressed"], basis, known, release.min_people, release.min_cell_size
+        stored["respondents"]["suppressed"], basis, known, release.min_people, release.min_cell_size, earlier
     )
     return FeedbackCell(
         school_id=uuid.UUID(stored["school_id"]),

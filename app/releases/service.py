@@ -36,6 +36,7 @@ from app.core.errors import Conflict, FieldError, PermissionDenied, ValidationFa
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import flush_or_conflict, where_given
 from app.practice import feedback
+from app.releases.computed import changed_people
 from app.releases.models import Release, ReleaseSubject
 from app.releases.schemas import ReleaseCreate
 from app.sis import analytics
@@ -232,15 +233,8 @@ def _check_changed_people(
         new_cell = after_cells.get(key)
         if new_cell is None or (_hidden(old_cell) and _hidden(new_cell)):
             continue
-        old = {entry[0]: entry[1:] for entry in previous.basis.get(key, [])}
-        new = {entry[0]: entry[1:] for entry in basis.get(key, [])}
-        changed = [
-            person for person in old.keys() | new.keys() if not _same_entry(old.get(person), new.get(person))
-        ]
-        if not changed:
-            continue
-        items = sum(max(_items(old.get(p)), _items(new.get(p))) for p in changed)
-        if len(changed) < min_people or items < min_items:
+        changed = changed_people(previous.basis.get(key, []), basis.get(key, []))
+        if changed and (len(changed) < min_people or sum(changed.values()) < min_items):
             too_small.append(key)
     if too_small:
         raise Conflict(
@@ -301,19 +295,6 @@ def _moved(before: Any, after: Any) -> bool:
 
 def _hidden(cell: dict[str, Any]) -> bool:
     return all(v["suppressed"] for v in cell.values() if isinstance(v, dict) and "suppressed" in v)
-
-
-def _items(entry: list[Any] | None) -> int:
-    return int(entry[0]) if entry else 0
-
-
-def _same_entry(old: list[Any] | None, new: list[Any] | None) -> bool:
-    """Whether a person's entry is unchanged; an entry of an older release that kept less is compared
-    on what both kept."""
-    if old is None or new is None:
-        return old is new
-    common = min(len(old), len(new))
-    return old[:common] == new[:common]
 
 
 def _check_correction(previous: Release, tables: dict[str, Any], min_n: int, min_people: int) -> None:

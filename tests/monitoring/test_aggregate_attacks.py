@@ -282,3 +282,23 @@ async def test_a_colleagues_shared_cycle_does_not_help_take_the_walkthrough_apar
     assert [link["level"] for link in links] == ["proficient"]
     summary = await get(client, f"/walkthroughs/{walk['id']}/summary", b.headers)
     assert summary["suppressed"], "B's level and A's, taken from the summary, leave C's and D's"
+
+
+async def test_a_correction_does_not_give_a_reader_the_rest_of_its_difference(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Four teachers; A shares with a coach. Three teachers (A among them) replace their results and
+    the district corrects the release: a difference of three teachers, published. The coach, who
+    reads A's old and new results, would have the other two teachers' change from the two revisions."""
+    made = await teachers(client, tokens, world, 4)
+    coach = await make_staff(client, tokens, world, Role.COACH, name="Curious coach")
+    await _share_and_read(client, made[0], coach)
+    assert (await release_feedback(client, tokens)).status_code == 201
+    before = await rest_cell(client, coach.headers, world)
+    for teacher, share in zip(made[:3], ("0.8", "0.9", "0.95"), strict=True):
+        await record(client, teacher.headers, status=200, favourable_share=share, respondents=12)
+    await get(client, "/feedback-results", coach.headers, period=PERIOD, measure=MEASURE)
+    response = await release_feedback(client, tokens)
+    assert response.status_code == 201, response.text
+    after = await rest_cell(client, coach.headers, world)
+    assert not recovered(before, after), (before, after)
