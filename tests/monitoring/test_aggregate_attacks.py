@@ -1,5 +1,6 @@
 """Attacks on released aggregates that the first round (test_privacy_attacks) did not try: a reader
-who forgets nothing, and corrections whose difference is one teacher.
+who forgets nothing, corrections whose difference is one teacher or one student, and a colleague's
+classroom learnt through a shared coaching cycle. Each failed on the code before its fix.
 
 - A share withdrawn after the reader read the shared rows: the reader still knows them, so a released
   cell that hid from them while they could read those rows must keep hiding (it would otherwise be
@@ -9,6 +10,9 @@ who forgets nothing, and corrections whose difference is one teacher.
   moves by zero or by the minimum, yet the difference between the revisions is that one teacher.
 - A behaviour correction where one student's late referrals (ten, their bucket unchanged) move the
   referral counts by exactly the minimum n: the difference is that one student.
+- A correction through three teachers, read by a coach who knows one of them: the rest is two.
+- A walkthrough summary read by a teacher who was shared a colleague's coaching cycle (which carries
+  the colleague's observation): their own classroom and the colleague's leave two.
 """
 
 from __future__ import annotations
