@@ -25,6 +25,8 @@ class AuditEvent(EntityBase, table=True):
     __table_args__ = (
         Index("ix_audit_event_district_id_created_at_id", "district_id", "created_at", "id"),
         Index("ix_audit_event_entity", "entity_type", "entity_id"),
+        # Whose rows a reader has read (`teachers_read_by`): asked on every read of a released figure.
+        Index("ix_audit_event_actor_id_action", "actor_id", "action"),
     )
 
     # No foreign key: the trail is append-only history and must not be cascaded away with its subject

@@ -16,12 +16,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
-from app.auth.principal import SYSTEM, Principal
+from app.auth.principal import SYSTEM, Principal, PrincipalKind
 from app.core.request_context import current_request_id
 
 PRINCIPAL_KEY = "principal"
@@ -103,6 +103,28 @@ async def record_reads_of_teachers(
         for row in rows
     )
     await session.flush()
+
+
+async def teachers_read_by(
+    session: AsyncSession, district_id: uuid.UUID, person_id: uuid.UUID, *actions: str
+) -> set[str]:
+    """Every teacher whose rows any login of `person_id` has read as one of `actions` (the events
+    `record_reads_of_teachers` leaves), whenever: what a reader once read, they still know after the
+    share that let them read it is withdrawn or the row is gone. A released figure that would hide
+    from them while they could read those rows must keep hiding."""
+    from app.identity.models import User  # identity's models import nothing of the audit
+
+    stmt = (
+        select(AuditEvent.after["teacher_person_id"].astext)
+        .where(
+            AuditEvent.actor_id.in_(select(User.id).where(User.person_id == person_id)),
+            AuditEvent.action.in_(actions),
+            AuditEvent.district_id == district_id,
+            AuditEvent.actor_kind == PrincipalKind.USER.value,
+        )
+        .distinct()
+    )
+    return {teacher for teacher in await session.scalars(stmt) if teacher}
 
 
 def _is_secret(column: str) -> bool:

@@ -29,10 +29,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import record_reads_of_teachers
+from app.audit.recorder import record_reads_of_teachers, teachers_read_by
 from app.auth.permissions import Action
 from app.auth.policy import authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal
@@ -76,6 +75,7 @@ from app.practice.feedback import hidden_from_reader
 from app.practice.models import PdsaCycle, PlcMeeting, Walkthrough, WalkthroughObservation
 from app.releases.computed import ComputedRelease
 from app.releases.models import Release, ReleaseSubject
+from app.releases.reading import latest_revisions
 from app.tenancy.models import District, School
 
 READ_ACTION = "coaching_cycle.read"
@@ -701,12 +701,14 @@ async def compute_release(
 
 
 async def _known_teachers(session: AsyncSession, principal: Principal) -> frozenset[str]:
-    """Teachers whose cycles the caller may read one by one (as teacher, coach or shared reader)."""
+    """Teachers whose cycles the caller may read one by one (as teacher, coach or shared reader), or
+    once read (a share since withdrawn, a cycle since removed)."""
     person = await practice.own_person_id(session, principal)
-    if person is None:
+    if person is None or principal.district_id is None:
         return frozenset()
     stmt = select(CoachingCycle.teacher_person_id).where(_readable(person, principal.district_id)).distinct()
-    return frozenset({str(person), *(str(t) for t in await session.scalars(stmt))})
+    read = await teachers_read_by(session, principal.district_id, person, READ_ACTION)
+    return frozenset({str(person), *(str(t) for t in await session.scalars(stmt)), *read})
 
 
 async def coaching_counts(
@@ -724,24 +726,22 @@ async def coaching_counts(
     district = await session.get(District, district_id)
     if district is None:
         raise PermissionDenied("Coaching counts belong to a district.")
-    latest = (
-        select(Release)
-        .where(Release.district_id == district_id, Release.subject == ReleaseSubject.COACHING)
-        .ext(distinct_on(Release.period))
-        .order_by(Release.period, Release.revision.desc())
-    )
-    if period is not None:
-        latest = latest.where(Release.period == period)
-    releases = list((await session.execute(latest)).scalars())
+    periods = await latest_revisions(session, district_id, ReleaseSubject.COACHING, period)
     known = await _known_teachers(session, principal)
     cells = []
-    for release in releases:
+    for revisions in periods:
+        release = revisions.latest
         for key, stored in release.tables["cells"].items():
             if practice_id is not None and key != str(practice_id):
                 continue
             # A teacher's cycles count as items toward no minimum but the number of teachers.
             suppressed = hidden_from_reader(
-                stored["cycles"]["suppressed"], release.basis.get(key, []), known, release.min_people, 0
+                stored["cycles"]["suppressed"],
+                release.basis.get(key, []),
+                known,
+                release.min_people,
+                0,
+                revisions.earlier.get(key, []),
             )
             cells.append(
                 CoachingCountCell(

@@ -21,7 +21,8 @@ The rules, which no role map can loosen:
   across schools. A cell counts only the results of the school's teachers when it was released; it is
   suppressed (every figure null) below the district's minimum n of students or minimum number of
   teachers (three at least), and, for a reader, when the results that reader may see one by one
-  (their own, those shared with them) leave fewer than those minimums: they could subtract them.
+  (their own, those shared with them) or once read (the audit trail remembers a share since
+  withdrawn) leave fewer than those minimums: they could subtract them.
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import record_reads_of_teachers
+from app.audit.recorder import record_reads_of_teachers, teachers_read_by
 from app.auth.permissions import Action
 from app.auth.policy import allowed_schools, authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal, PrincipalKind
@@ -60,8 +61,9 @@ from app.practice.service import (
     require_person,
     teachers_of_school,
 )
-from app.releases.computed import ComputedRelease
+from app.releases.computed import ComputedRelease, changed_people
 from app.releases.models import Release, ReleaseSubject
+from app.releases.reading import latest_revisions
 from app.tenancy.models import District, School
 
 READ_ACTION = "feedback.read"
@@ -422,7 +424,8 @@ async def compute_release(
                 "suppressed": hidden,
             },
         }
-        basis[key] = [[str(r.teacher_person_id), r.respondents] for r in rows]
+        # Each teacher's respondents and share: what a correction compares to find who changed.
+        basis[key] = [[str(r.teacher_person_id), r.respondents, str(r.favourable_share)] for r in rows]
     suppressed = sum(1 for c in cells.values() if c["respondents"]["suppressed"])
     return ComputedRelease(
         tables={"cells": cells},
@@ -462,19 +465,12 @@ async def feedback_aggregates(
     district = await session.get(District, district_id)
     if district is None:
         raise PermissionDenied("Aggregates belong to a district.")
-    latest = (
-        select(Release)
-        .where(Release.district_id == district_id, Release.subject == ReleaseSubject.FEEDBACK)
-        .ext(distinct_on(Release.period))
-        .order_by(Release.period, Release.revision.desc())
-    )
-    if filters.period is not None:
-        latest = latest.where(Release.period == filters.period)
-    releases = list((await session.execute(latest)).scalars())
+    periods = await latest_revisions(session, district_id, ReleaseSubject.FEEDBACK, filters.period)
     known = await _known_teachers(session, principal)
-    late = await _late_results(session, district_id, releases)
+    late = await _late_results(session, district_id, [p.latest for p in periods])
     cells = []
-    for release in releases:
+    for revisions in periods:
+        release = revisions.latest
         for key, stored in release.tables["cells"].items():
             school_id = uuid.UUID(stored["school_id"])
             if allowed is not None and school_id not in allowed:
@@ -483,7 +479,11 @@ async def feedback_aggregates(
                 continue
             if filters.measure is not None and stored["measure"] != filters.measure:
                 continue
-            cells.append(_released_cell(release, stored, release.basis.get(key, []), known, late))
+            cells.append(
+                _released_cell(
+                    release, stored, release.basis.get(key, []), revisions.earlier.get(key, []), known, late
+                )
+            )
     cells.sort(key=lambda c: (c.measure, c.period, str(c.school_id)))
     return FeedbackAggregates(
         min_cell_size=district.min_cell_size, min_teachers=district.min_teachers, cells=cells
@@ -511,34 +511,52 @@ async def _late_results(
 
 
 async def _known_teachers(session: AsyncSession, principal: Principal) -> frozenset[str]:
-    """Teachers whose results the caller may read one by one: themselves and those who shared."""
+    """Teachers whose results the caller may read one by one, or once did: themselves, those who
+    share with them, and those whose results they read before a share was withdrawn."""
     person = await own_person_id(session, principal)
-    if person is None:
+    if person is None or principal.district_id is None:
         return frozenset()
     shared = await session.scalars(_shared_with(person))
-    return frozenset({str(person), *(str(p) for p in shared)})
+    read = await teachers_read_by(session, principal.district_id, person, READ_ACTION)
+    return frozenset({str(person), *(str(p) for p in shared), *read})
 
 
 def hidden_from_reader(
-    suppressed: bool, basis: list[list[Any]], known: frozenset[str], min_people: int, min_n: int
+    suppressed: bool,
+    basis: list[list[Any]],
+    known: frozenset[str],
+    min_people: int,
+    min_n: int,
+    earlier: list[list[list[Any]]] = (),  # type: ignore[assignment]
 ) -> bool:
     """Whether a released cell is hidden from one reader: suppressed when released, or, without the
     people whose records the reader may read one by one (`known`: their own, those shared with them),
     drawn from fewer than `min_people` people or `min_n` counted items (`basis` pairs a person with
-    the items of theirs in the cell). The reader could otherwise subtract what they know from it."""
-    unknown = [items for person, items in basis if person not in known]
-    return suppressed or len(unknown) < min_people or sum(unknown) < min_n
+    the items of theirs in the cell, then anything more). The reader could otherwise subtract what
+    they know from it."""
+    unknown = [entry[1] for entry in basis if entry[0] not in known]
+    if suppressed or len(unknown) < min_people or sum(unknown) < min_n:
+        return True
+    # A correction is the difference between two revisions (`earlier`: the bases before this one,
+    # oldest first): the people it changed, less those the reader knows, must be as many again.
+    revisions = [*earlier, basis]
+    for before, after in pairwise(revisions):
+        rest = {p: n for p, n in changed_people(before, after).items() if p not in known}
+        if rest and (len(rest) < min_people or sum(rest.values()) < min_n):
+            return True
+    return False
 
 
 def _released_cell(
     release: Release,
     stored: dict[str, Any],
     basis: list[list[Any]],
+    earlier: list[list[list[Any]]],
     known: frozenset[str],
     late: dict[tuple[str, str, str], int],
 ) -> FeedbackCell:
     suppressed = hidden_from_reader(
-        stored["respondents"]["suppressed"], basis, known, release.min_people, release.min_cell_size
+        stored["respondents"]["suppressed"], basis, known, release.min_people, release.min_cell_size, earlier
     )
     return FeedbackCell(
         school_id=uuid.UUID(stored["school_id"]),

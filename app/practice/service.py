@@ -35,9 +35,10 @@ from typing import Any
 from sqlalchemy import column, func, literal, literal_column, select, table, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import record_reads_of_teachers
+from app.audit.recorder import record_reads_of_teachers, teachers_read_by
 from app.auth.permissions import Action
 from app.auth.policy import (
+    allowed_schools,
     authorize,
     authorize_on,
     get_scoped,
@@ -46,6 +47,7 @@ from app.auth.policy import (
     visible,
 )
 from app.auth.principal import Principal, PrincipalKind
+from app.coaching.models import CoachingCycle, CoachingShare
 from app.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.core.models import utcnow
 from app.core.pagination import Page, PageRequest, paginate, paginate_per_parent
@@ -97,6 +99,8 @@ from app.practice.schemas import (
 from app.tenancy.models import District, School
 
 OBSERVATION_READ = "walkthrough_observation.read"
+# `app.coaching.service.READ_ACTION`, which imports this module: a cycle read names its teacher.
+CYCLE_READ = "coaching_cycle.read"
 _DEVELOPING_OR_ABOVE = frozenset({ImplementationLevel.DEVELOPING, ImplementationLevel.PROFICIENT})
 
 _OBSERVATION_UNIQUE = {
@@ -528,7 +532,7 @@ async def remove_observation(session: AsyncSession, principal: Principal, observ
 
 
 def _summary(
-    walkthrough: Walkthrough, observed: int, reader: uuid.UUID | None, min_classrooms: int
+    walkthrough: Walkthrough, observed: int, known: frozenset[str], min_classrooms: int
 ) -> WalkthroughSummary:
     released = walkthrough.released_summary if walkthrough.closed_at is not None else None
     if released is None:
@@ -538,8 +542,9 @@ def _summary(
     else:
         counts = released["counts"]
         total = sum(counts.values())
-        # The reader's own classroom is theirs to know: it does not help hide the others from them.
-        others = total - (1 if reader is not None and str(reader) in released["teachers"] else 0)
+        # Classrooms the reader knows one by one (their own, a colleague's they read) do not help
+        # hide the others from them.
+        others = total - sum(1 for teacher in released["teachers"] if teacher in known)
         suppressed = others < min_classrooms
     levels = [
         LevelShare(
@@ -589,7 +594,40 @@ async def summaries_of(
         ).one_or_none()
         if row is not None:
             reader, min_classrooms = row
-    return [_summary(w, observed.get(w.id, 0), reader, min_classrooms) for w in walkthroughs]
+    own = frozenset({str(reader)}) if reader is not None else frozenset()
+    detail = allowed_schools(principal, Action.WALKTHROUGH_DETAIL_READ)
+    known = own
+    if reader is not None and any(
+        w.closed_at is not None and detail is not None and w.school_id not in detail for w in walkthroughs
+    ):
+        known = own | await _classrooms_known_to(session, walkthroughs[0].district_id, reader)
+    return [
+        _summary(
+            w,
+            observed.get(w.id, 0),
+            own if detail is None or w.school_id in detail else known,
+            min_classrooms,
+        )
+        for w in walkthroughs
+    ]
+
+
+async def _classrooms_known_to(
+    session: AsyncSession, district_id: uuid.UUID, person: uuid.UUID
+) -> frozenset[str]:
+    """Teachers whose walkthrough levels `person` may read, or once read, one by one without the
+    right to every observation of the school: the teachers of coaching cycles they coach or were
+    shared (a cycle carries its teacher's linked observations), and every teacher whose observation
+    or cycle they read (the audit trail's read events: a share withdrawn since is not forgotten).
+    Readers with that right (leaders, coaches of the school) read every classroom anyway."""
+    cycles = select(CoachingCycle.teacher_person_id).where(
+        CoachingCycle.district_id == district_id,
+        (CoachingCycle.coach_person_id == person)
+        | CoachingCycle.id.in_(select(CoachingShare.cycle_id).where(CoachingShare.person_id == person)),
+    )
+    readable = {str(teacher) for teacher in await session.scalars(cycles)}
+    read = await teachers_read_by(session, district_id, person, OBSERVATION_READ, CYCLE_READ)
+    return frozenset(readable | read)
 
 
 async def walkthrough_summary(

@@ -9,7 +9,11 @@ The rules:
   changes do not change it; reads say how many late items it leaves out.
 - Releasing the same period again is a correction: a new revision, allowed only when every
   difference from the previous revision passes suppression itself (`Conflict` otherwise), because
-  two revisions read one after the other are a table of differences.
+  two revisions read one after the other are a table of differences. For figures drawn from
+  people's records (feedback, coaching) that means the people whose records changed, too: a cell
+  may change only through at least the minimum of people (and of respondents), whatever the counts;
+  for behaviour, a school's (the district's) figures only through at least the minimum n of students
+  whose referrals in the period changed.
 - District admins and district leaders release (`RELEASE_PUBLISH`); any signed-in person of the
   district may list what was released.
 """
@@ -32,6 +36,7 @@ from app.core.errors import Conflict, FieldError, PermissionDenied, ValidationFa
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import flush_or_conflict, where_given
 from app.practice import feedback
+from app.releases.computed import changed_people
 from app.releases.models import Release, ReleaseSubject
 from app.releases.schemas import ReleaseCreate
 from app.sis import analytics
@@ -89,7 +94,7 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
         computed = await analytics.compute_release(
             session, district_id, when, district.min_cell_size, period=data.period
         )
-        tables, basis, audit, items = computed.tables, {}, computed.audit, computed.items
+        tables, basis, audit, items = computed.tables, computed.basis, computed.audit, computed.items
         min_people = 0
     else:
         if data.period_start is not None or data.period_end is not None:
@@ -112,6 +117,12 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
         # Coaching cells count teachers' cycles: a correction moves them by the minimum of teachers.
         min_n = min_people if data.subject is ReleaseSubject.COACHING else district.min_cell_size
         _check_correction(previous, tables, min_n, min_people)
+        # A feedback cell's items are respondents; a coaching cell's are counted by teachers only.
+        min_items = 0 if data.subject is ReleaseSubject.COACHING else district.min_cell_size
+        if data.subject is ReleaseSubject.BEHAVIOR:
+            _check_changed_students(previous, tables, basis, district.min_cell_size)
+        else:
+            _check_changed_people(previous, tables, basis, min_people, min_items)
     release = Release(
         district_id=district_id,
         subject=data.subject,
@@ -203,6 +214,87 @@ def _counts(node: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict
             )
             found |= _counts(item, (*path, label or str(len(found))))
     return found
+
+
+def _check_changed_people(
+    previous: Release, tables: dict[str, Any], basis: dict[str, Any], min_people: int, min_items: int
+) -> None:
+    """A correction of a release drawn from people's records (`basis`: per cell, each person's entry)
+    may change a published cell only through at least `min_people` people whose entries changed
+    (added, removed or different), holding at least `min_items` items between them: the two
+    revisions read one after the other are the changed people's difference. The counts alone cannot
+    tell: one teacher replacing their result keeps the number of teachers, and may keep the
+    respondents too, while the share moves by exactly their change."""
+    if not basis and not previous.basis:
+        return
+    before_cells, after_cells = previous.tables.get("cells", {}), tables.get("cells", {})
+    too_small = []
+    for key, old_cell in before_cells.items():
+        new_cell = after_cells.get(key)
+        if new_cell is None or (_hidden(old_cell) and _hidden(new_cell)):
+            continue
+        changed = changed_people(previous.basis.get(key, []), basis.get(key, []))
+        if changed and (len(changed) < min_people or sum(changed.values()) < min_items):
+            too_small.append(key)
+    if too_small:
+        raise Conflict(
+            f"A correction would change {len(too_small)} published cell(s) through fewer people than "
+            "the minimum, and the difference would be theirs. The late data waits for a change big "
+            "enough to publish.",
+        )
+
+
+def _check_changed_students(
+    previous: Release, tables: dict[str, Any], basis: dict[str, Any], min_n: int
+) -> None:
+    """A behaviour correction may move a published figure of a school (of the district) only through
+    at least `min_n` students whose referrals in the period changed there (anywhere): the counts
+    alone cannot tell, since ten late referrals of one student already at 6+ move the referral
+    counts by ten and no count of students at all. A previous revision without a basis (released
+    before it was kept) is not compared."""
+    if "referred" not in previous.basis or "referred" not in basis:
+        return
+    old, new = previous.basis["referred"], basis["referred"]
+    changed = {
+        school: sum(
+            1
+            for student in old.get(school, {}).keys() | new.get(school, {}).keys()
+            if old.get(school, {}).get(student) != new.get(school, {}).get(student)
+        )
+        for school in old.keys() | new.keys()
+    }
+    parts = [("district", previous.tables.get("district"), tables.get("district"), sum(changed.values()))]
+    parts += [
+        (school, part, tables.get("schools", {}).get(school), changed.get(school, 0))
+        for school, part in previous.tables.get("schools", {}).items()
+    ]
+    too_small = [
+        name
+        for name, before, after, students in parts
+        if 0 < students < min_n and before is not None and after is not None and _moved(before, after)
+    ]
+    if too_small:
+        raise Conflict(
+            f"A correction would change published figures of {len(too_small)} part(s) through the "
+            "referrals of fewer students than the minimum, and the difference would be theirs. The "
+            "late data waits for a change big enough to publish.",
+        )
+
+
+def _moved(before: Any, after: Any) -> bool:
+    """Whether any figure shown in both `before` and `after` has another value."""
+    old, new = _counts(before), _counts(after)
+    return any(
+        not cell["suppressed"]
+        and path in new
+        and not new[path]["suppressed"]
+        and new[path]["value"] != cell["value"]
+        for path, cell in old.items()
+    )
+
+
+def _hidden(cell: dict[str, Any]) -> bool:
+    return all(v["suppressed"] for v in cell.values() if isinstance(v, dict) and "suppressed" in v)
 
 
 def _check_correction(previous: Release, tables: dict[str, Any], min_n: int, min_people: int) -> None:

@@ -349,13 +349,38 @@ async def _school_cells(
     )
 
 
+_REFERRED = text(
+    """
+    SELECT r.school_id, r.student_id, count(*) AS referrals,
+        md5(string_agg(r.category || '|' || coalesce(r.reporter_person_id::text, ''), ','
+            ORDER BY r.category, r.reporter_person_id)) AS digest
+    FROM behavior_referral AS r JOIN student AS s ON s.id = r.student_id AND s.school_id = r.school_id
+    WHERE r.district_id = :district AND r.deleted_at IS NULL AND s.deleted_at IS NULL
+        AND r.occurred_on BETWEEN :start AND :end
+    GROUP BY r.school_id, r.student_id
+    """
+)
+
+
 @dataclass
 class BehaviorRelease:
-    """What a behaviour release stores: the published tables, the audit's verdict, its size."""
+    """What a behaviour release stores: the published tables, the audit's verdict, its size, and its
+    basis: per school, each referred student's referrals in the period (how many, and a digest of
+    their categories and reporters), never returned, so a correction can tell how many students its
+    differences come from."""
 
     tables: dict[str, Any]
     audit: dict[str, Any]
     items: int
+    basis: dict[str, Any]
+
+
+async def _referred(session: AsyncSession, district_id: uuid.UUID, when: Period) -> dict[str, Any]:
+    params = {"district": district_id, "start": when.start, "end": when.end}
+    referred: dict[str, dict[str, list[Any]]] = {}
+    for row in await session.execute(_REFERRED, params):
+        referred.setdefault(str(row.school_id), {})[str(row.student_id)] = [int(row.referrals), row.digest]
+    return {"referred": referred}
 
 
 async def compute_release(
@@ -389,6 +414,7 @@ async def compute_release(
         },
         audit=_verdict(system.cells, {k: i for k, i in intervals.items() if k in sensitive}, min_n),
         items=int(items or 0),
+        basis=await _referred(session, district_id, when),
     )
 
 
