@@ -1,0 +1,131 @@
+"""Access inside one district, tried as an attacker would (OWASP API Security Top 10, 2023): objects
+of a colleague or of another school (API1), fields a role may not set (API3), functions a role or
+scope may not call (API5), and tokens whose grant has changed since they were issued.
+
+tests/test_authorization.py is the matrix of who may do what to the World's rows; this module holds
+the attacks that the matrix cannot express: a sequence of legitimate calls that ends somewhere the
+policy says no one may be.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from app.identity.models import Role
+from tests.conftest import TEST_PASSWORD, Tokens, World
+from tests.practice.helpers import API, admin_headers, get, make_staff, post
+from tests.sis.helpers import put_ok
+
+PERIOD = "2026-27"
+
+
+async def _practice(client: httpx.AsyncClient, tokens: Tokens) -> str:
+    made = await post(client, "/practices", {"name": "Turn and talk"}, await admin_headers(tokens))
+    return str(made["id"])
+
+
+async def _login_for(client: httpx.AsyncClient, tokens: Tokens, person_id: str) -> httpx.Response:
+    """A district admin makes a login for an existing person, with a password the admin knows."""
+    body = {
+        "email": "new.login@a.example.org",
+        "password": TEST_PASSWORD,
+        "person_id": person_id,
+        "roles": [],
+    }
+    return await client.post(f"{API}/users", json=body, headers=await admin_headers(tokens))
+
+
+def _refused_as_private(response: httpx.Response) -> None:
+    assert response.status_code == 409, response.text
+    assert [e["code"] for e in response.json()["errors"]] == ["private_history"]
+
+
+# --- API1: a login made for a person inherits what was shared with that person ----------------------
+
+
+async def test_an_admin_cannot_make_a_login_for_someone_a_teacher_shared_results_with(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """A teacher shares their student feedback with a mentor the district knows as a person without a
+    login. A district admin, who reads no teacher's results, makes a login for that person with a
+    password of the admin's choosing, and would read the results as the mentor."""
+    teacher = await make_staff(client, tokens, world)
+    recorded = await post(
+        client,
+        "/feedback-results",
+        {"measure": "belonging", "period": "2026-fall", "favourable_share": "0.4", "respondents": 25},
+        teacher.headers,
+    )
+    mentor = await post(
+        client, "/people", {"display_name": "Mentor", "kind": "staff"}, await admin_headers(tokens)
+    )
+    await post(client, "/feedback-shares", {"person_id": mentor["id"]}, teacher.headers)
+
+    made = await _login_for(client, tokens, mentor["id"])
+    _refused_as_private(made)
+    # Nothing was made: the mentor's results stay out of anyone's reach but the teacher's.
+    signed_in = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "password", "username": "new.login@a.example.org", "password": TEST_PASSWORD},
+    )
+    assert signed_in.status_code == 400
+    admin = await admin_headers(tokens)
+    assert (await client.get(f"{API}/feedback-results/{recorded['id']}", headers=admin)).status_code == 404
+
+
+async def test_an_admin_cannot_make_a_login_for_someone_a_teacher_shared_a_coaching_cycle_with(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    coach = await make_staff(client, tokens, world, Role.COACH)
+    teacher = await make_staff(client, tokens, world)
+    body = {
+        "school_id": str(world.school_ids("A")[0]),
+        "practice_id": await _practice(client, tokens),
+        "period": PERIOD,
+        "teacher_person_id": teacher.person_id,
+        "goal": "Every student talks about the text twice a lesson.",
+    }
+    started = await post(client, "/coaching-cycles", body, coach.headers)
+    mentor = await post(
+        client, "/people", {"display_name": "Mentor", "kind": "staff"}, await admin_headers(tokens)
+    )
+    await post(
+        client, f"/coaching-cycles/{started['id']}/shares", {"person_id": mentor["id"]}, teacher.headers
+    )
+
+    _refused_as_private(await _login_for(client, tokens, mentor["id"]))
+
+
+async def test_an_admin_cannot_make_a_login_for_a_rostered_teacher_in_a_coaching_cycle(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """A coach starts a cycle with a teacher the SIS rosters (a teacher of the school without a login
+    yet). The admin making that teacher's login would read the cycle as the teacher; it is the
+    teacher's own to claim, as their feedback results and observations are."""
+    admin = await admin_headers(tokens)
+    await put_ok(
+        client,
+        "staff",
+        [{"sourcedId": "t-1", "role": "teacher", "givenName": "Ana", "familyName": "Ruiz"}],
+        admin,
+    )
+    await put_ok(client, "classes", [{"sourcedId": "c-1", "title": "3A", "school": "a-es"}], admin)
+    await put_ok(
+        client,
+        "enrollments",
+        [{"sourcedId": "e-t1", "class": "c-1", "user": "t-1", "role": "teacher"}],
+        admin,
+    )
+    people = (await get(client, "/people", admin, limit=200))["items"]
+    (rostered,) = [p["id"] for p in people if p["sourced_id"] == "t-1"]
+    coach = await make_staff(client, tokens, world, Role.COACH)
+    body = {
+        "school_id": str(world.school_ids("A")[0]),
+        "practice_id": await _practice(client, tokens),
+        "period": PERIOD,
+        "teacher_person_id": rostered,
+        "goal": "Exit tickets every lesson.",
+    }
+    await post(client, "/coaching-cycles", body, coach.headers)
+
+    _refused_as_private(await _login_for(client, tokens, rostered))
