@@ -9,10 +9,12 @@ policy says no one may be.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from app.identity.models import Role
-from tests.conftest import TEST_PASSWORD, Tokens, World
+from tests.conftest import ANY_VERSION, TEST_PASSWORD, Tokens, World
 from tests.practice.helpers import API, admin_headers, get, make_staff, post
 from tests.sis.helpers import put_ok
 
@@ -129,3 +131,77 @@ async def test_an_admin_cannot_make_a_login_for_a_rostered_teacher_in_a_coaching
     await post(client, "/coaching-cycles", body, coach.headers)
 
     _refused_as_private(await _login_for(client, tokens, rostered))
+
+
+# --- separation of duties ---------------------------------------------------------------------------
+
+
+async def _school_plan_in_review(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """A school plan its school leader leads, with the teacher as co-author, sent to review by the
+    teacher. Returns the plan, the school leader's headers and the leader's collaborator row."""
+    leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    admin = await admin_headers(tokens)
+    # The district asks for no co-creation before review: separation of duties is what is tried here.
+    district = f"{API}/districts/{world.district_id('A')}"
+    settings = {"plan_min_co_creation": 0, "school_plan_voices": [], "district_plan_voices": []}
+    response = await client.patch(district, json=settings, headers=admin | ANY_VERSION)
+    assert response.status_code == 200, response.text
+    plan = await post(
+        client,
+        "/plans",
+        {"cycle": PERIOD, "title": "Reading", "school_id": str(world.school_ids("A")[0])},
+        leader,
+    )
+    teacher_person = (await get(client, "/me", await tokens.headers("A", Role.TEACHER)))["person_id"]
+    await post(
+        client,
+        f"/plans/{plan['id']}/collaborators",
+        {"person_id": teacher_person, "role": "co_author"},
+        leader,
+    )
+    goal = {"statement": "S", "indicator": {"name": "N", "unit": "u", "direction": "increase"}}
+    await post(client, f"/plans/{plan['id']}/goals", goal, leader)
+    teacher = await tokens.headers("A", Role.TEACHER)
+    submitted = await client.patch(
+        f"{API}/plans/{plan['id']}", json={"status": "in_review"}, headers=teacher | ANY_VERSION
+    )
+    assert submitted.status_code == 200, submitted.text
+    collaborators = (await get(client, f"/plans/{plan['id']}/collaborators", leader))["items"]
+    (mine,) = [c for c in collaborators if c["role"] == "lead"]
+    return plan, leader, mine
+
+
+async def test_a_lead_who_steps_down_during_review_does_not_approve_their_plan(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The school leader leads the plan; the co-author sends it to review; the leader steps down to
+    co-author and approves it alone. Separation of duties refuses either step."""
+    plan, leader, mine = await _school_plan_in_review(client, tokens, world)
+    url = f"{API}/plans/{plan['id']}"
+    refused = await client.patch(url, json={"status": "approved"}, headers=leader | ANY_VERSION)
+    assert refused.status_code == 403
+    assert refused.json()["reason"] == "separation_of_duties"
+
+    stepped_down = await client.patch(
+        f"{API}/plan-collaborators/{mine['id']}", json={"role": "co_author"}, headers=leader | ANY_VERSION
+    )
+    assert stepped_down.status_code == 200, stepped_down.text
+    approved = await client.patch(url, json={"status": "approved"}, headers=leader | ANY_VERSION)
+    assert approved.status_code == 403, approved.text
+    assert approved.json()["reason"] == "separation_of_duties"
+    assert (await get(client, f"/plans/{plan['id']}", leader))["status"] == "in_review"
+
+
+async def test_a_lead_who_leaves_the_plan_during_review_does_not_approve_it(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    plan, leader, mine = await _school_plan_in_review(client, tokens, world)
+    left = await client.delete(f"{API}/plan-collaborators/{mine['id']}", headers=leader)
+    assert left.status_code == 204, left.text
+    approved = await client.patch(
+        f"{API}/plans/{plan['id']}", json={"status": "approved"}, headers=leader | ANY_VERSION
+    )
+    assert approved.status_code == 403, approved.text
+    assert approved.json()["reason"] == "separation_of_duties"

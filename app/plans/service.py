@@ -30,8 +30,9 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.permissions import Action
 from app.auth.policy import (
@@ -490,8 +491,12 @@ async def _check_separation_of_duties(session: AsyncSession, principal: Principa
         return
     is_lead = await _collaborator_role(session, principal, plan) is CollaboratorRole.LEAD
     submitted = principal.id is not None and principal.id == plan.submitted_by_id
-    if is_lead or submitted:
-        who = "its lead" if is_lead else "who sent it to review"
+    # A lead who hands the lead over (or leaves the plan) before it is approved still led it: stepping
+    # down between the submission and the approval is not how a second pair of eyes is found.
+    person = await _person_of(session, principal)
+    led = person is not None and person in plan.former_lead_person_ids
+    if is_lead or submitted or led:
+        who = "its lead" if is_lead else "who led it" if led else "who sent it to review"
         raise PermissionDenied(
             f"Separation of duties: a plan is approved by someone other than {who}. Ask another approver.",
             extra={"action": "plan:approve", "reason": "separation_of_duties"},
@@ -910,6 +915,8 @@ async def update_collaborator(
     changes = data.changes()
     if changes.get("role") is CollaboratorRole.LEAD:
         await _check_one_lead(session, plan, collaborator.person_id)
+    elif collaborator.role is CollaboratorRole.LEAD and changes.get("role") is not None:
+        await _remember_former_lead(session, plan, collaborator.person_id)
     apply_changes(collaborator, changes)
     await session.flush()
     return collaborator
@@ -936,8 +943,24 @@ async def remove_collaborator(
         session, principal, PlanCollaborator, collaborator_id, "collaborator"
     )
     await _authorize_lead(session, principal, plan)
+    if collaborator.role is CollaboratorRole.LEAD:
+        await _remember_former_lead(session, plan, collaborator.person_id)
     await session.delete(collaborator)
     await session.flush()
+
+
+async def _remember_former_lead(session: AsyncSession, plan: Plan, person_id: uuid.UUID) -> None:
+    """Keep that `person_id` led the plan (`Plan.former_lead_person_ids`, for separation of duties).
+    One statement on the plan's row, which takes no new version: who leads it is not its content."""
+    if person_id in plan.former_lead_person_ids:
+        return
+    await session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id)
+        .values(former_lead_person_ids=func.array_append(Plan.former_lead_person_ids, person_id))
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(plan, "former_lead_person_ids", [*plan.former_lead_person_ids, person_id])
 
 
 # --- the goal tree ----------------------------------------------------------------------------------
