@@ -205,3 +205,61 @@ async def test_a_lead_who_leaves_the_plan_during_review_does_not_approve_it(
     )
     assert approved.status_code == 403, approved.text
     assert approved.json()["reason"] == "separation_of_duties"
+
+
+# --- a role taken away ------------------------------------------------------------------------------
+
+
+async def test_a_lead_whose_role_was_taken_away_no_longer_decides_for_the_plan(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """A teacher leads their school's plan, then leaves the school: the admin takes the teacher role
+    away. Their tokens end (tests/auth); signed in again, with no role, they still read the plan they
+    collaborated on, but decide nothing for it — as a co-author who lost the role edits nothing."""
+    leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    admin = await admin_headers(tokens)
+    email = "leaving.teacher@a.example.org"
+    body = {
+        "email": email,
+        "password": TEST_PASSWORD,
+        "display_name": "Leaving teacher",
+        "roles": [{"role": "teacher", "school_id": str(world.school_ids("A")[0])}],
+    }
+    teacher = await post(client, "/users", body, admin)
+    plan = await post(
+        client,
+        "/plans",
+        {"cycle": PERIOD, "title": "Reading", "school_id": str(world.school_ids("A")[0])},
+        leader,
+    )
+    (mine,) = (await get(client, f"/plans/{plan['id']}/collaborators", leader))["items"]
+    response = await client.delete(f"{API}/plan-collaborators/{mine['id']}", headers=leader)
+    assert response.status_code == 204, response.text
+    await post(
+        client,
+        f"/plans/{plan['id']}/collaborators",
+        {"person_id": teacher["person_id"], "role": "lead"},
+        leader,
+    )
+    (grant,) = (await get(client, "/role-assignments", admin, user_id=teacher["id"]))["items"]
+    response = await client.delete(f"{API}/role-assignments/{grant['id']}", headers=admin)
+    assert response.status_code == 204, response.text
+    me = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "password", "username": email, "password": TEST_PASSWORD},
+    )
+    assert me.status_code == 200, me.text
+    former = {"Authorization": f"Bearer {me.json()['access_token']}"}
+
+    assert (await client.get(f"{API}/plans/{plan['id']}", headers=former)).status_code == 200
+    outsider = await post(client, "/people", {"display_name": "Friend", "kind": "community_member"}, admin)
+    invited = await client.post(
+        f"{API}/plans/{plan['id']}/collaborators",
+        json={"person_id": outsider["id"], "role": "co_author"},
+        headers=former,
+    )
+    assert invited.status_code == 403, invited.text
+    renamed = await client.patch(
+        f"{API}/plans/{plan['id']}", json={"title": "Mine"}, headers=former | ANY_VERSION
+    )
+    assert renamed.status_code == 403, renamed.text

@@ -277,10 +277,13 @@ def _authorize_approver(principal: Principal, plan: Plan) -> None:
 
 
 async def _authorize_lead(session: AsyncSession, principal: Principal, plan: Plan) -> None:
-    """The plan's lead, or whoever may approve it, decides on revisions and its life cycle."""
+    """The plan's lead, or whoever may approve it, decides on revisions and its life cycle. The lead
+    writes the plan, so they hold the author right as its co-authors must (`_authorize_author`): a
+    lead whose role was taken away (who left the school, say) decides nothing for it any more."""
     try:
         _authorize_approver(principal, plan)
     except PermissionDenied:
+        authorize_on(principal, Action.PLAN_AUTHOR, plan)
         if await _collaborator_role(session, principal, plan) is not CollaboratorRole.LEAD:
             raise PermissionDenied(
                 "Only the plan's lead, or whoever approves it, decides this.",
