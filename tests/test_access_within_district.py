@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from strawberry import relay
 
 from app.identity.models import Role
 from tests.conftest import ANY_VERSION, TEST_PASSWORD, Tokens, World
@@ -35,6 +36,10 @@ async def _login_for(client: httpx.AsyncClient, tokens: Tokens, person_id: str) 
         "roles": [],
     }
     return await client.post(f"{API}/users", json=body, headers=await admin_headers(tokens))
+
+
+def gid(type_name: str, row_id: object) -> str:
+    return str(relay.GlobalID(type_name, str(row_id)))
 
 
 def _refused_as_private(response: httpx.Response) -> None:
@@ -263,3 +268,70 @@ async def test_a_lead_whose_role_was_taken_away_no_longer_decides_for_the_plan(
         f"{API}/plans/{plan['id']}", json={"title": "Mine"}, headers=former | ANY_VERSION
     )
     assert renamed.status_code == 403, renamed.text
+
+
+async def test_a_coach_who_is_no_longer_a_coach_no_longer_reads_the_teachers_cycle(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """A coaching cycle is the teacher's and their coach's. The coach becomes the school's principal
+    (the coach role taken away, a school leader role granted): signed in again, they would read the
+    teacher's goal and reflection as the principal who evaluates them. The cycle stays the teacher's;
+    its coach reads and changes it while they coach at the school."""
+    admin = await admin_headers(tokens)
+    school = str(world.school_ids("A")[0])
+    email = "coach.to.principal@a.example.org"
+    body = {
+        "email": email,
+        "password": TEST_PASSWORD,
+        "display_name": "Coach, then principal",
+        "roles": [{"role": "coach", "school_id": school}],
+    }
+    coach = await post(client, "/users", body, admin)
+    coach_headers = {"Authorization": f"Bearer {await tokens.password_grant(email, TEST_PASSWORD)}"}
+    teacher = await make_staff(client, tokens, world)
+    started = await post(
+        client,
+        "/coaching-cycles",
+        {
+            "school_id": school,
+            "practice_id": await _practice(client, tokens),
+            "period": PERIOD,
+            "teacher_person_id": teacher.person_id,
+            "goal": "Every student talks about the text twice a lesson.",
+        },
+        coach_headers,
+    )
+    reflected = await client.patch(
+        f"{API}/coaching-cycles/{started['id']}",
+        json={"goal_agreed": True, "reflection": "I rush the pairs."},
+        headers=teacher.headers | ANY_VERSION,
+    )
+    assert reflected.status_code == 200, reflected.text
+
+    (grant,) = (await get(client, "/role-assignments", admin, user_id=coach["id"]))["items"]
+    response = await client.delete(f"{API}/role-assignments/{grant['id']}", headers=admin)
+    assert response.status_code == 204, response.text
+    await post(
+        client,
+        "/role-assignments",
+        {"user_id": coach["id"], "role": "school_leader", "school_id": school},
+        admin,
+    )
+    principal = {"Authorization": f"Bearer {await tokens.password_grant(email, TEST_PASSWORD)}"}
+
+    url = f"{API}/coaching-cycles/{started['id']}"
+    assert (await client.get(url, headers=principal)).status_code == 404
+    assert (await get(client, "/coaching-cycles", principal))["items"] == []
+    node = await client.post(
+        "/graphql",
+        json={
+            "query": "query($id: ID!) { node(id: $id) { id } }",
+            "variables": {"id": gid("CoachingCycle", started["id"])},
+        },
+        headers=principal,
+    )
+    assert node.json()["data"] == {"node": None}
+    changed = await client.patch(url, json={"goal": "Faster."}, headers=principal | ANY_VERSION)
+    assert changed.status_code == 404
+    # The teacher's cycle is still theirs.
+    assert (await client.get(url, headers=teacher.headers)).status_code == 200
