@@ -9,6 +9,7 @@ policy says no one may be.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -308,6 +309,16 @@ async def test_a_coach_who_is_no_longer_a_coach_no_longer_reads_the_teachers_cyc
     )
     assert reflected.status_code == 200, reflected.text
 
+    soon = datetime.now(UTC) + timedelta(days=1)
+    session = {
+        "kind": "observe",
+        "starts_at": soon.isoformat(),
+        "ends_at": (soon + timedelta(hours=1)).isoformat(),
+    }
+    await post(client, f"/coaching-cycles/{started['id']}/sessions", session, teacher.headers)
+    agenda = await get(client, "/me/agenda", coach_headers)
+    assert [item["kind"] for item in agenda["items"]] == ["coaching_session"]
+
     (grant,) = (await get(client, "/role-assignments", admin, user_id=coach["id"]))["items"]
     response = await client.delete(f"{API}/role-assignments/{grant['id']}", headers=admin)
     assert response.status_code == 204, response.text
@@ -333,5 +344,6 @@ async def test_a_coach_who_is_no_longer_a_coach_no_longer_reads_the_teachers_cyc
     assert node.json()["data"] == {"node": None}
     changed = await client.patch(url, json={"goal": "Faster."}, headers=principal | ANY_VERSION)
     assert changed.status_code == 404
+    assert (await get(client, "/me/agenda", principal))["items"] == []
     # The teacher's cycle is still theirs.
     assert (await client.get(url, headers=teacher.headers)).status_code == 200

@@ -128,8 +128,8 @@ def _released_before(moment: Any) -> Any:
     )
 
 
-def _coaching(reader: uuid.UUID | None) -> ColumnElement[bool]:
-    """Cycles `reader` coaches, while they coach at the cycle's school (the coach role there or
+def coached_by(reader: Any) -> ColumnElement[bool]:
+    """Cycles `reader` (a person id, or an expression naming one) coaches, while they coach at the cycle's school (the coach role there or
     district-wide, an active login): a coach whose role was taken away (who became the school's
     principal, say) is no longer the teacher's coach, and reads the cycle only if the teacher shares
     it with them."""
@@ -139,7 +139,7 @@ def _coaching(reader: uuid.UUID | None) -> ColumnElement[bool]:
 
 
 def _readable(reader: uuid.UUID | None, district_id: uuid.UUID | None) -> ColumnElement[bool]:
-    """Cycles `reader` may read: theirs as teacher, those they coach (`_coaching`), and those the
+    """Cycles `reader` may read: theirs as teacher, those they coach (`coached_by`), and those the
     teacher shared with them while the cycle's period was unreleased (as for feedback: a reader who
     read the released counts before the share could otherwise subtract the shared cycle from them)."""
     shared = (
@@ -156,7 +156,7 @@ def _readable(reader: uuid.UUID | None, district_id: uuid.UUID | None) -> Column
         district_id,
         CoachingCycle.district_id,
         (CoachingCycle.teacher_person_id,),
-        or_(_coaching(reader), shared),
+        or_(coached_by(reader), shared),
     )
 
 
@@ -209,7 +209,7 @@ async def list_cycles(
     if filters.as_teacher:
         stmt = stmt.where(CoachingCycle.teacher_person_id == reader)
     if filters.as_coach:
-        stmt = stmt.where(_coaching(reader))
+        stmt = stmt.where(coached_by(reader))
     stmt = where_equal(stmt, CoachingCycle, filters, "practice_id", "period", "status")
     result = await paginate(session, stmt, CoachingCycle, page)
     await _record_reads(session, principal, reader, result.items)
@@ -505,7 +505,7 @@ async def coaching_sessions_for(
         .join(CoachingCycle, CoachingCycle.id == CoachingSession.cycle_id)
         .where(
             CoachingCycle.district_id == principal.district_id,
-            or_(CoachingCycle.teacher_person_id == me, _coaching(me)),
+            or_(CoachingCycle.teacher_person_id == me, coached_by(me)),
             CoachingSession.starts_at >= start,
             CoachingSession.starts_at < end,
         )
