@@ -347,3 +347,55 @@ async def test_a_coach_who_is_no_longer_a_coach_no_longer_reads_the_teachers_cyc
     assert (await get(client, "/me/agenda", principal))["items"] == []
     # The teacher's cycle is still theirs.
     assert (await client.get(url, headers=teacher.headers)).status_code == 200
+
+
+# --- API1: a reference to an object one cannot read ----------------------------------------------
+
+
+async def test_a_plan_carries_out_only_an_initiative_its_writer_reads_at_its_own_school(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The first school's leader links their school's plan to the second school's unpublished
+    initiative, whose id they learnt somewhere. The plan's co-creation record would then count that
+    school's design sessions (their titles, dates and attendance in the plan's document, and toward the
+    district's co-creation policy): another school's unpublished work, read and claimed by reference."""
+    admin = await admin_headers(tokens)
+    school_1, school_2 = (str(s) for s in world.school_ids("A"))
+    theirs = await post(
+        client, "/initiatives", {"title": "Theirs", "public_value": "V", "school_id": school_2}, admin
+    )
+    held = {
+        "initiative_id": theirs["id"],
+        "mode": "co_creation",
+        "kind": "design_session",
+        "title": "Second school's design session",
+        "held_on": "2026-10-01",
+        "status": "held",
+        "participation_level": "involve",
+    }
+    await post(client, "/activities", held, admin)
+    leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    assert (await client.get(f"{API}/initiatives/{theirs['id']}", headers=leader)).status_code == 404
+
+    body = {"cycle": PERIOD, "title": "Ours", "school_id": school_1, "initiative_id": theirs["id"]}
+    response = await client.post(f"{API}/plans", json=body, headers=leader)
+    assert response.status_code == 404, response.text
+    assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [
+        (["body", "initiative_id"], "not_found")
+    ]
+
+    plan = await post(client, "/plans", {**body, "initiative_id": None}, leader)
+    response = await client.patch(
+        f"{API}/plans/{plan['id']}", json={"initiative_id": theirs["id"]}, headers=leader | ANY_VERSION
+    )
+    assert response.status_code == 404, response.text
+    document = await client.get(f"{API}/plans/{plan['id']}/export/markdown", headers=leader)
+    assert "Second school's design session" not in document.text
+
+    # A district leader, who reads it, still may not make it the first school's plan's initiative.
+    district_leader = await tokens.headers("A", Role.DISTRICT_LEADER)
+    response = await client.post(f"{API}/plans", json=body, headers=district_leader)
+    assert response.status_code == 422, response.text
+    assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [
+        (["body", "initiative_id"], "school_mismatch")
+    ]

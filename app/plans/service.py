@@ -384,7 +384,7 @@ async def create_plan(session: AsyncSession, principal: Principal, data: PlanCre
     district_id = initiatives._district_of(principal)
     await initiatives._check_references(session, district_id, school_id=data.school_id)
     if data.initiative_id is not None:
-        await _initiative_in_district(session, district_id, data.initiative_id)
+        await _initiative_to_carry_out(session, principal, data.school_id, data.initiative_id)
     authorize(principal, Action.PLAN_CREATE, district_id=district_id, school_id=data.school_id)
     plan = Plan(district_id=district_id, **data.model_dump())
     session.add(plan)
@@ -428,7 +428,7 @@ async def update_plan(
     if changes:
         _require_editable(plan)
         if changes.get("initiative_id") is not None:
-            await _initiative_in_district(session, plan.district_id, changes["initiative_id"])
+            await _initiative_to_carry_out(session, principal, plan.school_id, changes["initiative_id"])
     if new_status is not None and new_status != plan.status:
         await _move(session, principal, plan, new_status)
         changes["status"] = new_status
@@ -1795,7 +1795,7 @@ async def _apply_change(session: AsyncSession, principal: Principal, plan: Plan,
     if change.entity == "plan":
         updates = PlanUpdate.model_validate(fields).changes()
         if updates.get("initiative_id") is not None:
-            await _initiative_in_district(session, plan.district_id, updates["initiative_id"])
+            await _initiative_to_carry_out(session, principal, plan.school_id, updates["initiative_id"])
         for name, value in updates.items():
             setattr(plan, name, value)  # the acceptance moves the plan's version, once
         await session.flush()
@@ -2507,12 +2507,39 @@ async def _with_causes(session: AsyncSession, revisions: list[PlanRevision]) -> 
     return [RevisionView(r, causes[r.id]) for r in revisions]
 
 
-async def _initiative_in_district(
-    session: AsyncSession, district_id: uuid.UUID, initiative_id: uuid.UUID
+async def _initiative_to_carry_out(
+    session: AsyncSession, principal: Principal, school_id: uuid.UUID | None, initiative_id: uuid.UUID
 ) -> Initiative:
-    return await referenced_row(
+    """The initiative a plan (of `school_id`, None for a district plan) is to carry out: one the
+    principal reads, of the plan's school or of the district. A plan counts its initiative's
+    co-creation sessions and names them in its document, so an initiative the writer cannot read (another
+    school's unpublished one, say) is `NotFound` on the field, as one not in the district; another
+    school's is `ValidationFailed` (`school_mismatch`)."""
+    district_id = initiatives._district_of(principal)
+    initiative = await referenced_row(
         session, Initiative, initiative_id, district_id, ("initiative_id",), "initiative"
     )
+    try:
+        readable = await initiatives.initiatives_by_id(session, principal, [initiative_id])
+    except PermissionDenied:
+        readable = {}
+    if initiative_id not in readable:
+        raise NotFound(
+            f"No initiative with id {initiative_id} in this district.",
+            errors=[FieldError(("initiative_id",), "Not found in this district.", "not_found")],
+        )
+    if initiative.school_id is not None and initiative.school_id != school_id:
+        raise ValidationFailed(
+            "The initiative belongs to another school.",
+            errors=[
+                FieldError(
+                    ("initiative_id",),
+                    "Name an initiative of the plan's school or the district.",
+                    "school_mismatch",
+                )
+            ],
+        )
+    return initiative
 
 
 async def _all(session: AsyncSession, stmt: Any) -> list[Any]:
