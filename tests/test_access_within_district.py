@@ -399,3 +399,34 @@ async def test_a_plan_carries_out_only_an_initiative_its_writer_reads_at_its_own
     assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [
         (["body", "initiative_id"], "school_mismatch")
     ]
+
+
+async def test_an_activity_is_linked_only_to_an_initiative_or_plan_its_runner_reads(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """A coach of the first school records a held design session and links it to a district plan in
+    draft, which they cannot read: the district plan's co-creation record would count it, toward the
+    policy its approval checks, and its document would name it."""
+    district_leader = await tokens.headers("A", Role.DISTRICT_LEADER)
+    coach = await tokens.headers("A", Role.COACH)
+    plan = await post(client, "/plans", {"cycle": PERIOD, "title": "District reading plan"}, district_leader)
+    initiative = await post(
+        client, "/initiatives", {"title": "District", "public_value": "V"}, district_leader
+    )
+    for owner, owner_id in (("plan_id", plan["id"]), ("initiative_id", initiative["id"])):
+        assert (await client.get(f"{API}/{owner[:-3]}s/{owner_id}", headers=coach)).status_code == 404
+        held = {
+            owner: owner_id,
+            "school_id": str(world.school_ids("A")[0]),
+            "mode": "co_creation",
+            "kind": "design_session",
+            "title": "Claimed session",
+            "held_on": "2026-10-01",
+            "status": "held",
+            "participation_level": "involve",
+        }
+        response = await client.post(f"{API}/activities", json=held, headers=coach)
+        assert response.status_code == 404, response.text
+        assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [(["body", owner], "not_found")]
+    document = await client.get(f"{API}/plans/{plan['id']}/export/markdown", headers=district_leader)
+    assert "Claimed session" not in document.text
