@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.policy import require_authenticated
 from app.auth.principal import Principal, PrincipalKind
 from app.coaching.models import CoachingCycle, CoachingSession
+from app.coaching.service import coached_by
 from app.core.errors import PermissionDenied
 from app.core.models import utcnow
 from app.engagement import service as engagement
@@ -306,7 +307,7 @@ def coaching_sessions(principal: Principal, today: date) -> Any:
             CoachingCycle.district_id == principal.district_id,
             or_(
                 CoachingCycle.teacher_person_id == _me(principal),
-                CoachingCycle.coach_person_id == _me(principal),
+                coached_by(_me(principal)),
             ),
             cast(day, Date) >= today,
             cast(day, Date) < today + COACHING_WEEK,

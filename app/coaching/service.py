@@ -3,7 +3,8 @@ principal, raises `DomainError`s, flushes and never commits.
 
 The rules, which no role map can loosen (the trust rule of student feedback, `policy.private_to`):
 - A cycle, its sessions, its linked observations and its shares are read only by its teacher, its
-  coach, and the people the teacher shared the cycle with. For anyone else, whatever their role
+  coach (while they coach at its school: a coach whose role was taken away is its coach no more), and
+  the people the teacher shared the cycle with. For anyone else, whatever their role
   (a district admin, a principal, another teacher, another district's coach), the cycle does not
   exist: `NotFound`, worded as for an id never issued; lists hold only what the caller may read.
   Every read of a cycle appends a `coaching_cycle.read` audit event in the reader's transaction.
@@ -127,10 +128,20 @@ def _released_before(moment: Any) -> Any:
     )
 
 
+def coached_by(reader: Any) -> ColumnElement[bool]:
+    """Cycles `reader` (a person id, or an expression naming one) coaches, while they coach at the cycle's school (the coach role there or
+    district-wide, an active login): a coach whose role was taken away (who became the school's
+    principal, say) is no longer the teacher's coach, and reads the cycle only if the teacher shares
+    it with them."""
+    return (CoachingCycle.coach_person_id == reader) & CoachingCycle.coach_person_id.in_(
+        coaches_of_school(CoachingCycle.school_id)
+    )
+
+
 def _readable(reader: uuid.UUID | None, district_id: uuid.UUID | None) -> ColumnElement[bool]:
-    """Cycles `reader` may read: theirs as teacher or coach, and those the teacher shared with them
-    while the cycle's period was unreleased (as for feedback: a reader who read the released counts
-    before the share could otherwise subtract the shared cycle from them)."""
+    """Cycles `reader` may read: theirs as teacher, those they coach (`coached_by`), and those the
+    teacher shared with them while the cycle's period was unreleased (as for feedback: a reader who
+    read the released counts before the share could otherwise subtract the shared cycle from them)."""
     shared = (
         select(CoachingShare.id)
         .where(
@@ -144,15 +155,29 @@ def _readable(reader: uuid.UUID | None, district_id: uuid.UUID | None) -> Column
         reader,
         district_id,
         CoachingCycle.district_id,
-        (CoachingCycle.teacher_person_id, CoachingCycle.coach_person_id),
-        shared,
+        (CoachingCycle.teacher_person_id,),
+        or_(coached_by(reader), shared),
     )
 
 
-def _access(cycle: Any, reader: uuid.UUID) -> str:
+async def _coaches_at(session: AsyncSession, person: uuid.UUID, school_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The schools among `school_ids` where `person` coaches now (as `coaches_of_school` says)."""
+    if not school_ids:
+        return set()
+    grants = set(
+        await session.scalars(
+            select(RoleAssignment.school_id)
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(User.person_id == person, RoleAssignment.role == Role.COACH, User.is_active.is_(True))
+        )
+    )
+    return set(school_ids) if None in grants else school_ids & grants
+
+
+def _access(cycle: Any, reader: uuid.UUID, coached: set[uuid.UUID]) -> str:
     if cycle.teacher_person_id == reader:
         return "teacher"
-    if cycle.coach_person_id == reader:
+    if cycle.coach_person_id == reader and cycle.school_id in coached:
         return "coach"
     return "shared"
 
@@ -162,8 +187,11 @@ async def _record_reads(
 ) -> None:
     """One `coaching_cycle.read` audit event per cycle read, flushed now: no read without its record.
     The event names whose cycle was read and how, never what it says."""
+    coached = await _coaches_at(
+        session, reader, {row.school_id for row in rows if row.coach_person_id == reader}
+    )
     await record_reads_of_teachers(
-        session, principal, READ_ACTION, "coaching_cycle", rows, lambda row: _access(row, reader)
+        session, principal, READ_ACTION, "coaching_cycle", rows, lambda row: _access(row, reader, coached)
     )
 
 
@@ -181,7 +209,7 @@ async def list_cycles(
     if filters.as_teacher:
         stmt = stmt.where(CoachingCycle.teacher_person_id == reader)
     if filters.as_coach:
-        stmt = stmt.where(CoachingCycle.coach_person_id == reader)
+        stmt = stmt.where(coached_by(reader))
     stmt = where_equal(stmt, CoachingCycle, filters, "practice_id", "period", "status")
     result = await paginate(session, stmt, CoachingCycle, page)
     await _record_reads(session, principal, reader, result.items)
@@ -268,7 +296,13 @@ async def _party_cycle(
     changes nothing (`PermissionDenied`); with `teacher_only`, the coach neither."""
     cycle = await get_cycle(session, principal, cycle_id, lock=True)
     person = await practice.own_person_id(session, principal)
-    parties = (cycle.teacher_person_id,) if teacher_only else (cycle.teacher_person_id, cycle.coach_person_id)
+    parties = {cycle.teacher_person_id}
+    if (
+        not teacher_only
+        and person == cycle.coach_person_id
+        and await _coaches_at(session, person, {cycle.school_id})
+    ):
+        parties.add(person)
     if person not in parties:
         raise PermissionDenied(teacher_only or "Only the cycle's teacher and coach change it.")
     return cycle, person  # type: ignore[return-value]
@@ -471,7 +505,7 @@ async def coaching_sessions_for(
         .join(CoachingCycle, CoachingCycle.id == CoachingSession.cycle_id)
         .where(
             CoachingCycle.district_id == principal.district_id,
-            or_(CoachingCycle.teacher_person_id == me, CoachingCycle.coach_person_id == me),
+            or_(CoachingCycle.teacher_person_id == me, coached_by(me)),
             CoachingSession.starts_at >= start,
             CoachingSession.starts_at < end,
         )

@@ -246,6 +246,7 @@ async def create_activity(session: AsyncSession, principal: Principal, data: Act
     for what, model, owner_id in named:
         if owner_id is not None:
             owner = await referenced_row(session, model, owner_id, district_id, (f"{what}_id",), what)
+            await _check_readable_owner(session, principal, what, owner)
             owners.append((what, owner))
     for what, owner in owners:
         if owner.school_id is None:
@@ -271,6 +272,28 @@ async def create_activity(session: AsyncSession, principal: Principal, data: Act
     session.add(activity)
     await session.flush()
     return activity
+
+
+async def _check_readable_owner(
+    session: AsyncSession, principal: Principal, what: str, owner: Initiative | Plan
+) -> None:
+    """An activity counts toward its initiative's or plan's co-creation record (the policy a plan's
+    approval checks, the sessions its document names): it is linked only to one its runner reads.
+    Another is `NotFound` on the field, worded as one not in the district."""
+    from app.plans import service as plans  # plans reads this area's inputs too; import on use
+
+    try:
+        if isinstance(owner, Initiative):
+            readable = owner.id in await initiatives.initiatives_by_id(session, principal, [owner.id])
+        else:
+            readable = owner.id in await plans.plans_by_id(session, principal, [owner.id])
+    except PermissionDenied:
+        readable = False
+    if not readable:
+        raise NotFound(
+            f"No {what} with id {owner.id} in this district.",
+            errors=[FieldError((f"{what}_id",), "Not found in this district.", "not_found")],
+        )
 
 
 async def update_activity(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import column, exists, func, select, table
+from sqlalchemy import column, exists, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.grants import end_grant
@@ -140,13 +140,15 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
             session, Person, data.person_id, principal, Action.PERSON_READ, what="person"
         )
         if await _has_private_history(session, person.id):
-            # A login inherits everything recorded about its person. Teacher-private records (feedback
-            # results, walkthrough observations) are read only by the teacher, whatever the reader's role,
-            # so an admin cannot make a login that would read them as "own".
+            # A login inherits everything recorded about its person, and everything shared with it.
+            # Teacher-private records (feedback results, walkthrough observations, coaching cycles) are
+            # read only by the people they name, whatever the reader's role, so an admin cannot make a
+            # login that would read them as its own or as shared with it.
             raise Conflict(
-                "This person has teacher-private records (feedback results or walkthrough observations): a "
-                "login for them would read those records as theirs. The teacher's account is made with a "
-                "new person, or by the teacher through the district's identity provider.",
+                "This person is named in teacher-private records (feedback results, walkthrough "
+                "observations or coaching cycles, their own or shared with them): a login for them "
+                "would read those records. Their account is made with a new person, or by them through "
+                "the district's identity provider.",
                 errors=[FieldError(("person_id",), "Holds teacher-private records.", "private_history")],
             )
     else:
@@ -170,18 +172,23 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
     return _user_public(user, assignments)
 
 
-# Lower areas do not import the monitoring models; these two columns are all this check needs.
+# Every column that names a person who reads a teacher-private row (`policy.private_to`: the teacher,
+# the coach, whoever the teacher shared it with). Lower areas do not import the monitoring and coaching
+# models; these columns are all this check needs. A new private record, or a new way of sharing one,
+# adds its column here.
 _PRIVATE_HISTORY = (
-    table("feedback_result", column("teacher_person_id")),
-    table("walkthrough_observation", column("teacher_person_id")),
+    table("feedback_result", column("teacher_person_id")).c.teacher_person_id,
+    table("feedback_share", column("person_id")).c.person_id,
+    table("walkthrough_observation", column("teacher_person_id")).c.teacher_person_id,
+    table("coaching_cycle", column("teacher_person_id")).c.teacher_person_id,
+    table("coaching_cycle", column("coach_person_id")).c.coach_person_id,
+    table("coaching_share", column("person_id")).c.person_id,
 )
 
 
 async def _has_private_history(session: AsyncSession, person_id: uuid.UUID) -> bool:
-    for private in _PRIVATE_HISTORY:
-        if await session.scalar(select(exists().where(private.c.teacher_person_id == person_id))):
-            return True
-    return False
+    named = [exists().where(person == person_id) for person in _PRIVATE_HISTORY]
+    return bool(await session.scalar(select(or_(*named))))
 
 
 async def update_user(

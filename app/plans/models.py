@@ -116,6 +116,11 @@ class Plan(VersionedEntityBase, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # Who sent it to review (a user's or client's id): under separation of duties they do not approve it.
     submitted_by_id: uuid.UUID | None = None
+    # Everyone who has led it and stepped down or left (person ids, oldest first): under separation of
+    # duties they do not approve it either, however the lead changed hands before it was approved.
+    former_lead_person_ids: list[uuid.UUID] = Field(
+        default_factory=list, sa_type=ARRAY(Uuid()), nullable=False
+    )
     # The closed plan of the previous cycle this one continues (its lineage); a plan starts one next
     # plan at most.
     previous_plan_id: uuid.UUID | None = Field(

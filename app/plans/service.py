@@ -30,8 +30,9 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.permissions import Action
 from app.auth.policy import (
@@ -276,10 +277,13 @@ def _authorize_approver(principal: Principal, plan: Plan) -> None:
 
 
 async def _authorize_lead(session: AsyncSession, principal: Principal, plan: Plan) -> None:
-    """The plan's lead, or whoever may approve it, decides on revisions and its life cycle."""
+    """The plan's lead, or whoever may approve it, decides on revisions and its life cycle. The lead
+    writes the plan, so they hold the author right as its co-authors must (`_authorize_author`): a
+    lead whose role was taken away (who left the school, say) decides nothing for it any more."""
     try:
         _authorize_approver(principal, plan)
     except PermissionDenied:
+        authorize_on(principal, Action.PLAN_AUTHOR, plan)
         if await _collaborator_role(session, principal, plan) is not CollaboratorRole.LEAD:
             raise PermissionDenied(
                 "Only the plan's lead, or whoever approves it, decides this.",
@@ -380,7 +384,7 @@ async def create_plan(session: AsyncSession, principal: Principal, data: PlanCre
     district_id = initiatives._district_of(principal)
     await initiatives._check_references(session, district_id, school_id=data.school_id)
     if data.initiative_id is not None:
-        await _initiative_in_district(session, district_id, data.initiative_id)
+        await _initiative_to_carry_out(session, principal, data.school_id, data.initiative_id)
     authorize(principal, Action.PLAN_CREATE, district_id=district_id, school_id=data.school_id)
     plan = Plan(district_id=district_id, **data.model_dump())
     session.add(plan)
@@ -424,7 +428,7 @@ async def update_plan(
     if changes:
         _require_editable(plan)
         if changes.get("initiative_id") is not None:
-            await _initiative_in_district(session, plan.district_id, changes["initiative_id"])
+            await _initiative_to_carry_out(session, principal, plan.school_id, changes["initiative_id"])
     if new_status is not None and new_status != plan.status:
         await _move(session, principal, plan, new_status)
         changes["status"] = new_status
@@ -490,8 +494,12 @@ async def _check_separation_of_duties(session: AsyncSession, principal: Principa
         return
     is_lead = await _collaborator_role(session, principal, plan) is CollaboratorRole.LEAD
     submitted = principal.id is not None and principal.id == plan.submitted_by_id
-    if is_lead or submitted:
-        who = "its lead" if is_lead else "who sent it to review"
+    # A lead who hands the lead over (or leaves the plan) before it is approved still led it: stepping
+    # down between the submission and the approval is not how a second pair of eyes is found.
+    person = await _person_of(session, principal)
+    led = person is not None and person in plan.former_lead_person_ids
+    if is_lead or submitted or led:
+        who = "its lead" if is_lead else "who led it" if led else "who sent it to review"
         raise PermissionDenied(
             f"Separation of duties: a plan is approved by someone other than {who}. Ask another approver.",
             extra={"action": "plan:approve", "reason": "separation_of_duties"},
@@ -910,6 +918,8 @@ async def update_collaborator(
     changes = data.changes()
     if changes.get("role") is CollaboratorRole.LEAD:
         await _check_one_lead(session, plan, collaborator.person_id)
+    elif collaborator.role is CollaboratorRole.LEAD and changes.get("role") is not None:
+        await _remember_former_lead(session, plan, collaborator.person_id)
     apply_changes(collaborator, changes)
     await session.flush()
     return collaborator
@@ -936,8 +946,24 @@ async def remove_collaborator(
         session, principal, PlanCollaborator, collaborator_id, "collaborator"
     )
     await _authorize_lead(session, principal, plan)
+    if collaborator.role is CollaboratorRole.LEAD:
+        await _remember_former_lead(session, plan, collaborator.person_id)
     await session.delete(collaborator)
     await session.flush()
+
+
+async def _remember_former_lead(session: AsyncSession, plan: Plan, person_id: uuid.UUID) -> None:
+    """Keep that `person_id` led the plan (`Plan.former_lead_person_ids`, for separation of duties).
+    One statement on the plan's row, which takes no new version: who leads it is not its content."""
+    if person_id in plan.former_lead_person_ids:
+        return
+    await session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id)
+        .values(former_lead_person_ids=func.array_append(Plan.former_lead_person_ids, person_id))
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(plan, "former_lead_person_ids", [*plan.former_lead_person_ids, person_id])
 
 
 # --- the goal tree ----------------------------------------------------------------------------------
@@ -1769,7 +1795,7 @@ async def _apply_change(session: AsyncSession, principal: Principal, plan: Plan,
     if change.entity == "plan":
         updates = PlanUpdate.model_validate(fields).changes()
         if updates.get("initiative_id") is not None:
-            await _initiative_in_district(session, plan.district_id, updates["initiative_id"])
+            await _initiative_to_carry_out(session, principal, plan.school_id, updates["initiative_id"])
         for name, value in updates.items():
             setattr(plan, name, value)  # the acceptance moves the plan's version, once
         await session.flush()
@@ -2481,12 +2507,39 @@ async def _with_causes(session: AsyncSession, revisions: list[PlanRevision]) -> 
     return [RevisionView(r, causes[r.id]) for r in revisions]
 
 
-async def _initiative_in_district(
-    session: AsyncSession, district_id: uuid.UUID, initiative_id: uuid.UUID
+async def _initiative_to_carry_out(
+    session: AsyncSession, principal: Principal, school_id: uuid.UUID | None, initiative_id: uuid.UUID
 ) -> Initiative:
-    return await referenced_row(
+    """The initiative a plan (of `school_id`, None for a district plan) is to carry out: one the
+    principal reads, of the plan's school or of the district. A plan counts its initiative's
+    co-creation sessions and names them in its document, so an initiative the writer cannot read (another
+    school's unpublished one, say) is `NotFound` on the field, as one not in the district; another
+    school's is `ValidationFailed` (`school_mismatch`)."""
+    district_id = initiatives._district_of(principal)
+    initiative = await referenced_row(
         session, Initiative, initiative_id, district_id, ("initiative_id",), "initiative"
     )
+    try:
+        readable = await initiatives.initiatives_by_id(session, principal, [initiative_id])
+    except PermissionDenied:
+        readable = {}
+    if initiative_id not in readable:
+        raise NotFound(
+            f"No initiative with id {initiative_id} in this district.",
+            errors=[FieldError(("initiative_id",), "Not found in this district.", "not_found")],
+        )
+    if initiative.school_id is not None and initiative.school_id != school_id:
+        raise ValidationFailed(
+            "The initiative belongs to another school.",
+            errors=[
+                FieldError(
+                    ("initiative_id",),
+                    "Name an initiative of the plan's school or the district.",
+                    "school_mismatch",
+                )
+            ],
+        )
+    return initiative
 
 
 async def _all(session: AsyncSession, stmt: Any) -> list[Any]:
