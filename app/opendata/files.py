@@ -39,16 +39,37 @@ def as_json(rows: list[dict[str, Any]]) -> bytes:
     ).encode()
 
 
+# A spreadsheet takes a cell that begins with one of these for a formula, and runs it when the file is
+# opened (CSV injection, in OWASP's words). What people said is published word for word, so a public
+# file must not let anyone's words become a formula on a reader's machine.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value: str) -> str:
+    """A text cell as a spreadsheet shows it: one that would start a formula gets a leading apostrophe
+    (OWASP's advice), which spreadsheets read as "this is text" and do not display."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def _csv_cell(value: Any, kind: str) -> Any:
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if kind == "string" and isinstance(value, str):
+        return _as_text(value)
+    return value
+
+
 def as_csv(table: str, rows: list[dict[str, Any]]) -> bytes:
-    columns = [c.name for c in TABLES[table][1]]
+    """The table as CSV. Text cells that a spreadsheet would run as a formula begin with an apostrophe;
+    the JSON file of the same table keeps every text exactly as stored."""
+    columns = TABLES[table][1]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([c.name for c in columns])
     for row in rows:
-        values = [_plain(row[c]) for c in columns]
-        writer.writerow(
-            ["" if v is None else ("true" if v is True else "false" if v is False else v) for v in values]
-        )
+        writer.writerow([_csv_cell(_plain(row[c.name]), c.type) for c in columns])
     return out.getvalue().encode()
 
 

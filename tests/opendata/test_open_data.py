@@ -4,6 +4,8 @@ and page that finds no private field, unreleased figure or non-consenting name."
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -293,3 +295,40 @@ async def test_admins_opt_in_over_graphql_too(
     gql.headers = await tokens.headers("A", Role.DISTRICT_LEADER)
     refused = await gql(set_it, {"input": {"enabled": False, "slug": "district-a"}})
     assert refused["setOpenDataSetting"]["userErrors"][0]["code"] == "forbidden"
+
+
+async def test_no_public_csv_cell_is_a_spreadsheet_formula(admin: httpx.AsyncClient, tokens: Tokens) -> None:
+    """Someone's words, published word for word, must not run as a formula when a reader opens the CSV
+    in a spreadsheet (CSV injection): a text cell that would start one begins with an apostrophe. The
+    JSON file keeps the words exactly, and numbers and ordinary text are untouched."""
+    await publish(admin)
+    formulas = ['=HYPERLINK("http://evil.example","Click")', "+1+1", "-2+3", "@SUM(A1)", "=cmd|'/c calc'!A0"]
+    initiative = await create_initiative(
+        admin, title=formulas[0], public_value="Plain words.", beneficiaries=formulas[1], published=True
+    )
+    response = await admin.post(
+        f"{API}/initiatives/{initiative['id']}/measures",
+        json={"name": formulas[2], "unit": "points", "direction": "decrease", "target_value": -5},
+    )
+    assert response.status_code == 201, response.text
+    activity = await create_activity(admin, initiative_id=initiative["id"], status="held", published=True)
+    someone = await create_stakeholder(admin, "Someone")
+    said = await participate(admin, activity["id"], stakeholder_id=someone["id"])
+    for words in formulas[3:]:
+        await add_input(admin, activity["id"], said["id"], text=words)
+
+    def cells(name: str) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(files[name].decode())))
+
+    files = {
+        name: (await admin.get(f"/open-data/district-a/{name}", headers={"Authorization": ""})).content
+        for name in ("initiatives.csv", "indicators.csv", "you_said_we_did.csv", "you_said_we_did.json")
+    }
+    (published,) = cells("initiatives.csv")
+    assert (published["title"], published["beneficiaries"]) == (f"'{formulas[0]}", "'+1+1")
+    assert published["public_value"] == "Plain words."
+    (measure,) = cells("indicators.csv")
+    assert (measure["name"], measure["target_value"]) == ("'-2+3", "-5.0")
+    as_csv = sorted(row["you_said"] for row in cells("you_said_we_did.csv"))
+    as_json = sorted(row["you_said"] for row in json.loads(files["you_said_we_did.json"]))
+    assert (as_csv, as_json) == (sorted(f"'{words}" for words in formulas[3:]), sorted(formulas[3:]))
