@@ -2195,44 +2195,44 @@ async def plan_document(
         return "—" if value is None else f"{value:g}%"
 
     lines = [
-        f"# {plan.title}",
+        f"# {_md(plan.title)}",
         "",
         f"**Cycle** {plan.cycle} · **Status** {label(plan.status)} · **Progress** {pct(progress.progress)}",
         "",
     ]
     if plan.summary:
-        lines += [plan.summary, ""]
+        lines += [_md(plan.summary), ""]
     lines += await _authors_section(session, plan)
     for goal in progress.goals:
         indicator = views[goal.id].indicator
         lines += [
-            f"## Goal: {goal.statement}",
+            f"## Goal: {_md(goal.statement)}",
             "",
-            f"Measured by *{indicator.name}* ({indicator.unit}): baseline "
+            f"Measured by *{_md(indicator.name)}* ({_md(indicator.unit)}): baseline "
             f"{_num(indicator.baseline_value)}, target {_num(indicator.target_value)}"
             f"{' by ' + indicator.target_date.isoformat() if indicator.target_date else ''}. "
             f"Progress {pct(goal.progress)}.",
             "",
         ]
         for strategy in goal.strategies:
-            lines += [f"### Strategy: {strategy.title} ({pct(strategy.progress)})", ""]
+            lines += [f"### Strategy: {_md(strategy.title)} ({pct(strategy.progress)})", ""]
             for s in strategy.action_steps:
                 step = steps[s.id]
                 due = f", due {step.due_on.isoformat()}" if step.due_on else ""
-                pilot = f" — pilot with {step.pilot_group}" if step.pilot_group else ""
+                pilot = f" — pilot with {_md(step.pilot_group)}" if step.pilot_group else ""
                 if step.pilot_group and step.scale_up_criteria:
-                    pilot += f"; scales up when: {step.scale_up_criteria}"
+                    pilot += f"; scales up when: {_md(step.scale_up_criteria)}"
                 if step.scale_up_met_at is not None:
                     pilot += (
                         f" (met {step.scale_up_met_at.date().isoformat()}, recorded by "
-                        f"{step.scale_up_met_by_label}: {step.scale_up_evidence})"
+                        f"{_md(step.scale_up_met_by_label)}: {_md(step.scale_up_evidence)})"
                     )
                 if step.scales_pilot_id is not None and step.scales_pilot_id in steps:
-                    pilot += f" — scales up the pilot *{steps[step.scales_pilot_id].title}*"
-                lines.append(f"- {step.title} ({label(step.status)}, {s.progress}%{due}){pilot}")
+                    pilot += f" — scales up the pilot *{_md(steps[step.scales_pilot_id].title)}*"
+                lines.append(f"- {_md(step.title)} ({label(step.status)}, {s.progress}%{due}){pilot}")
             lines.append("")
     if evidence:
-        lines += ["## Evidence", ""] + [f"- {e.title} ({label(e.kind)})" for e in evidence] + [""]
+        lines += ["## Evidence", ""] + [f"- {_md(e.title)} ({label(e.kind)})" for e in evidence] + [""]
     lines += await _co_creation_section(session, plan)
     if checkpoints:
         lines += ["## Reviews", ""]
@@ -2240,10 +2240,12 @@ async def plan_document(
             state = (
                 f"held {c.held_on.isoformat()}" if c.held_on else ("overdue" if c.overdue else "scheduled")
             )
-            lines.append(f"- {c.scheduled_on.isoformat()}: {state}{' — ' + c.summary if c.summary else ''}")
+            lines.append(
+                f"- {c.scheduled_on.isoformat()}: {state}{' — ' + _md(c.summary) if c.summary else ''}"
+            )
         lines.append("")
     if revisions:
-        lines += ["## Revisions", ""] + [f"- {r.number}: {r.reason}" for r in revisions] + [""]
+        lines += ["## Revisions", ""] + [f"- {r.number}: {_md(r.reason)}" for r in revisions] + [""]
     markdown = "\n".join(lines)
     return _html(plan.title, lines) if as_html else markdown
 
@@ -2269,7 +2271,7 @@ async def _authors_section(session: AsyncSession, plan: Plan) -> list[str]:
     for role in CollaboratorRole:
         names = [name for r, name in rows if r is role]
         if names:
-            lines.append(f"- **{words[role]}**: {', '.join(names)}")
+            lines.append(f"- **{words[role]}**: {', '.join(_md(name) for name in names)}")
     return [*lines, ""]
 
 
@@ -2331,7 +2333,7 @@ async def _co_creation_section(session: AsyncSession, plan: Plan) -> list[str]:
     if sessions:
         lines += ["### Sessions", ""]
         lines += [
-            f"- {a.held_on.isoformat()}: {a.title} ({label(a.kind)}, {label(a.participation_level)}), "
+            f"- {a.held_on.isoformat()}: {_md(a.title)} ({label(a.kind)}, {label(a.participation_level)}), "
             f"{n} attended"
             for a, n in sessions
         ]
@@ -2340,16 +2342,16 @@ async def _co_creation_section(session: AsyncSession, plan: Plan) -> list[str]:
         lines += ["### Barriers raised", ""]
         for barrier, risk in barriers:
             if risk is not None:
-                fate = f"carried as an accepted risk: {risk.reason}"
+                fate = f"carried as an accepted risk: {_md(risk.reason)}"
             else:
-                fate = label(barrier.disposition) + (f": {barrier.response}" if barrier.response else "")
-            lines.append(f"- {barrier.text} — *{fate}*")
+                fate = label(barrier.disposition) + (f": {_md(barrier.response)}" if barrier.response else "")
+            lines.append(f"- {_md(barrier.text)} — *{fate}*")
         lines.append("")
     if sign_offs:
         lines += ["### Sign-offs", ""]
         lines += [
-            f"- {'Approved' if o.kind is SignOffKind.APPROVAL else 'Reviewed'} by {o.signed_by_label} on "
-            f"{o.created_at.date().isoformat()}{': ' + o.note if o.note else ''}"
+            f"- {'Approved' if o.kind is SignOffKind.APPROVAL else 'Reviewed'} by {_md(o.signed_by_label)} on "
+            f"{o.created_at.date().isoformat()}{': ' + _md(o.note) if o.note else ''}"
             for o in sign_offs
         ]
         lines.append("")
@@ -2360,10 +2362,32 @@ def _num(value: Decimal | None) -> str:
     return "—" if value is None else f"{value.normalize():f}"
 
 
+# What people wrote goes into the document as text, never as Markdown: a summary, a note or a barrier
+# could otherwise add a heading, a list item ("- Approved by the superintendent"), a link or raw HTML
+# to a document the school hands its board. CommonMark lets any ASCII punctuation be escaped with a
+# backslash; these are the characters that make markup inline, and those that make a block at the
+# start of a line (a heading, a quote, a list, a setext underline).
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]<>&|~])")
+_BLOCK_MARKUP = re.compile(r"^([ \t]*)([#>+=-])", re.MULTILINE)
+_NUMBERED = re.compile(r"^([ \t]*\d+)([.)])", re.MULTILINE)
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def _md(text: str | None) -> str:
+    """Someone's words as Markdown that shows them literally."""
+    if not text:
+        return ""
+    text = _INLINE_MARKUP.sub(r"\\\1", text)
+    text = _BLOCK_MARKUP.sub(r"\1\\\2", text)
+    return _NUMBERED.sub(r"\1\\\2", text)
+
+
 def _inline(text: str) -> str:
-    """Markdown's emphasis in escaped text: **strong**, then *emphasis*."""
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    return re.sub(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])", r"<em>\1</em>", text)
+    """Markdown's emphasis in escaped text: **strong**, then *emphasis*; an escaped character (what
+    people wrote, `_md`) is shown as itself."""
+    text = re.sub(r"(?<!\\)\*\*(.+?)(?<!\\)\*\*", r"<strong>\1</strong>", text)
+    text = re.sub(r"(?<![*\w\\])\*(?!\s)(.+?)(?<![\s\\])\*(?![*\w])", r"<em>\1</em>", text)
+    return _ESCAPED.sub(r"\1", text)
 
 
 def _html(title: str, lines: list[str]) -> str:
@@ -2386,7 +2410,7 @@ def _html(title: str, lines: list[str]) -> str:
         elif line.startswith("## "):
             body.append(f"<h2>{_inline(text[3:])}</h2>")
         elif line.startswith("# "):
-            body.append(f"<h1>{text[2:]}</h1>")
+            body.append(f"<h1>{_inline(text[2:])}</h1>")
         elif line:
             body.append(f"<p>{_inline(text)}</p>")
     if in_list:
