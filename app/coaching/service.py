@@ -71,7 +71,7 @@ from app.plans import service as plans
 from app.plans.models import Plan
 from app.practice import catalogue
 from app.practice import service as practice
-from app.practice.feedback import hidden_from_reader
+from app.practice.feedback import hidden_cells
 from app.practice.models import PdsaCycle, PlcMeeting, Walkthrough, WalkthroughObservation
 from app.releases.computed import ComputedRelease
 from app.releases.models import Release, ReleaseSubject
@@ -731,18 +731,12 @@ async def coaching_counts(
     cells = []
     for revisions in periods:
         release = revisions.latest
+        # A teacher's cycles count as items toward no minimum but the number of teachers.
+        hidden = hidden_cells(revisions, known, 0, "cycles")
         for key, stored in release.tables["cells"].items():
             if practice_id is not None and key != str(practice_id):
                 continue
-            # A teacher's cycles count as items toward no minimum but the number of teachers.
-            suppressed = hidden_from_reader(
-                stored["cycles"]["suppressed"],
-                release.basis.get(key, []),
-                known,
-                release.min_people,
-                0,
-                revisions.earlier.get(key, []),
-            )
+            suppressed = key in hidden
             cells.append(
                 CoachingCountCell(
                     practice_id=uuid.UUID(key),

@@ -61,9 +61,9 @@ from app.practice.service import (
     require_person,
     teachers_of_school,
 )
-from app.releases.computed import ComputedRelease, changed_people
+from app.releases.computed import ComputedRelease, by_size, changed_people, overlapping
 from app.releases.models import Release, ReleaseSubject
-from app.releases.reading import latest_revisions
+from app.releases.reading import Revisions, latest_revisions
 from app.tenancy.models import District, School
 
 READ_ACTION = "feedback.read"
@@ -471,6 +471,7 @@ async def feedback_aggregates(
     cells = []
     for revisions in periods:
         release = revisions.latest
+        hidden = hidden_cells(revisions, known, release.min_cell_size, "respondents")
         for key, stored in release.tables["cells"].items():
             school_id = uuid.UUID(stored["school_id"])
             if allowed is not None and school_id not in allowed:
@@ -479,11 +480,7 @@ async def feedback_aggregates(
                 continue
             if filters.measure is not None and stored["measure"] != filters.measure:
                 continue
-            cells.append(
-                _released_cell(
-                    release, stored, release.basis.get(key, []), revisions.earlier.get(key, []), known, late
-                )
-            )
+            cells.append(_released_cell(release, stored, key in hidden, late))
     cells.sort(key=lambda c: (c.measure, c.period, str(c.school_id)))
     return FeedbackAggregates(
         min_cell_size=district.min_cell_size, min_teachers=district.min_teachers, cells=cells
@@ -547,17 +544,34 @@ def hidden_from_reader(
     return False
 
 
+def hidden_cells(revisions: Revisions, known: frozenset[str], min_n: int, figure: str) -> set[str]:
+    """The cells of a period's latest revision hidden from one reader (`known`: the people whose
+    records they may read or once read; `figure`: the cell's figure that says it was suppressed):
+    each cell by `hidden_from_reader`, then across the cells still shown, which must not difference
+    to fewer than the minimums of people the reader does not know
+    (`app.releases.computed.overlapping`; the release suppressed such pairs for a reader who knows
+    nobody). Feedback and coaching counts both call it; it reads no database."""
+    release = revisions.latest
+    cells = release.tables["cells"]
+    hidden = {
+        key
+        for key, stored in cells.items()
+        if hidden_from_reader(
+            stored[figure]["suppressed"],
+            release.basis.get(key, []),
+            known,
+            release.min_people,
+            min_n,
+            revisions.earlier.get(key, []),
+        )
+    }
+    shown = by_size(release.basis, [key for key in cells if key not in hidden])
+    return hidden | overlapping(release.basis, shown, known, release.min_people, min_n)
+
+
 def _released_cell(
-    release: Release,
-    stored: dict[str, Any],
-    basis: list[list[Any]],
-    earlier: list[list[list[Any]]],
-    known: frozenset[str],
-    late: dict[tuple[str, str, str], int],
+    release: Release, stored: dict[str, Any], suppressed: bool, late: dict[tuple[str, str, str], int]
 ) -> FeedbackCell:
-    suppressed = hidden_from_reader(
-        stored["respondents"]["suppressed"], basis, known, release.min_people, release.min_cell_size, earlier
-    )
     return FeedbackCell(
         school_id=uuid.UUID(stored["school_id"]),
         measure=stored["measure"],

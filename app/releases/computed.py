@@ -34,3 +34,44 @@ def changed_people(before: Iterable[list[Any]], after: Iterable[list[Any]]) -> d
         if a is None or b is None or a[:common] != b[:common]:
             changed[person] = max(int(a[0]) if a else 0, int(b[0]) if b else 0)
     return changed
+
+
+def by_size(basis: dict[str, list[list[Any]]], keys: Iterable[str]) -> list[str]:
+    """Cells in the order `overlapping` keeps them: the most people first, then the most items, then
+    by key (so the bigger of two overlapping cells is the one shown, whoever reads)."""
+    return sorted(
+        keys,
+        key=lambda k: (-len(basis.get(k, [])), -sum(int(e[1]) for e in basis.get(k, [])), k),
+    )
+
+
+def overlapping(
+    basis: dict[str, list[list[Any]]],
+    keys: Iterable[str],
+    known: frozenset[str],
+    min_people: int,
+    min_n: int,
+) -> set[str]:
+    """Complementary suppression across the cells one release publishes (`keys`, shown so far, in the
+    order to keep them): two cells that pool some of the same people (two measures of one school,
+    two practices' coaching counts) difference to the people whose entries differ between them, on
+    the people and their items only (`[person, items]`: the values of two cells are of different
+    things). A cell is kept only if, against every cell kept before it, those people less the
+    reader's `known` are none or at least `min_people` holding at least `min_n` items; the cells
+    returned are the ones to hide. Cells with no person in common pass without comparing."""
+    kept: list[tuple[list[list[Any]], set[str]]] = []
+    hidden: set[str] = set()
+    for key in keys:
+        entries = basis.get(key, [])
+        people = {e[0] for e in entries}
+        items = [[e[0], e[1]] for e in entries]
+        for other, other_people in kept:
+            if not people & other_people:
+                continue
+            rest = {p: n for p, n in changed_people(other, items).items() if p not in known}
+            if rest and (len(rest) < min_people or sum(rest.values()) < min_n):
+                hidden.add(key)
+                break
+        else:
+            kept.append((items, people))
+    return hidden

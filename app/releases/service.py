@@ -36,7 +36,7 @@ from app.core.errors import Conflict, FieldError, PermissionDenied, ValidationFa
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import flush_or_conflict, where_given
 from app.practice import feedback
-from app.releases.computed import changed_people
+from app.releases.computed import by_size, changed_people, overlapping
 from app.releases.models import Release, ReleaseSubject
 from app.releases.schemas import ReleaseCreate
 from app.sis import analytics
@@ -113,12 +113,14 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
         )
         tables, basis, audit, items = released.tables, released.basis, released.audit, released.items
         min_people = district.min_teachers
+    # A feedback cell's items are respondents; a coaching cell's are counted by teachers only.
+    min_items = 0 if data.subject is ReleaseSubject.COACHING else district.min_cell_size
+    if data.subject is not ReleaseSubject.BEHAVIOR:
+        _suppress_overlaps(tables, basis, audit, min_people, min_items)
     if previous is not None:
         # Coaching cells count teachers' cycles: a correction moves them by the minimum of teachers.
         min_n = min_people if data.subject is ReleaseSubject.COACHING else district.min_cell_size
         _check_correction(previous, tables, min_n, min_people)
-        # A feedback cell's items are respondents; a coaching cell's are counted by teachers only.
-        min_items = 0 if data.subject is ReleaseSubject.COACHING else district.min_cell_size
         if data.subject is ReleaseSubject.BEHAVIOR:
             _check_changed_students(previous, tables, basis, district.min_cell_size)
         else:
@@ -291,6 +293,27 @@ def _moved(before: Any, after: Any) -> bool:
         and new[path]["value"] != cell["value"]
         for path, cell in old.items()
     )
+
+
+def _suppress_overlaps(
+    tables: dict[str, Any], basis: dict[str, Any], audit: dict[str, Any], min_people: int, min_items: int
+) -> None:
+    """Complementary suppression across the cells of a release drawn from people's records: two shown
+    cells pooling some of the same teachers (two measures of one school; two practices' coaching
+    counts) must differ by none or at least `min_people` teachers holding `min_items` items, or
+    their difference is those teachers' (respondents(M2) - respondents(M1) = one teacher's class).
+    The bigger cell is kept, the smaller hidden (`app.releases.computed.overlapping`), before the
+    release is stored, so every reader and every correction sees the same published cells."""
+    cells = tables.get("cells", {})
+    shown = by_size(basis, [key for key, cell in cells.items() if not _hidden(cell)])
+    hide = overlapping(basis, shown, frozenset(), min_people, min_items)
+    for key in hide:
+        for figure in cells[key].values():
+            if isinstance(figure, dict) and "suppressed" in figure:
+                figure["value"], figure["suppressed"] = None, True
+    if hide:
+        audit["suppressed"] = audit.get("suppressed", 0) + len(hide)
+        audit["overlap_suppressed"] = len(hide)
 
 
 def _hidden(cell: dict[str, Any]) -> bool:
