@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import record_reads_of_teachers, teachers_read_by
+from app.audit.recorder import record_reads_of_teachers, teachers_known_by
 from app.auth.permissions import Action
 from app.auth.policy import allowed_schools, authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal, PrincipalKind
@@ -514,7 +514,7 @@ async def _known_teachers(session: AsyncSession, principal: Principal) -> frozen
     if person is None or principal.district_id is None:
         return frozenset()
     shared = await session.scalars(_shared_with(person))
-    read = await teachers_read_by(session, principal.district_id, person, READ_ACTION)
+    read = await teachers_known_by(session, principal.district_id, person, READ_ACTION)
     return frozenset({str(person), *(str(p) for p in shared), *read})
 
 

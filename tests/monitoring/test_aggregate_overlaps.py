@@ -19,7 +19,7 @@ from tests.coaching.test_coaching_rest import cycle, practice
 from tests.coaching.test_coaching_rest import release as release_coaching
 from tests.conftest import Tokens, World
 from tests.monitoring.test_privacy_attacks import PERIOD, release_feedback
-from tests.practice.helpers import API, get, make_staff, observe, record, walkthrough
+from tests.practice.helpers import API, TEST_PASSWORD, get, make_staff, observe, record, walkthrough
 
 
 def _differ_by_fewer(a: dict[str, Any], b: dict[str, Any], people: str, minimum: int) -> bool:
@@ -148,3 +148,37 @@ async def test_walkthroughs_of_the_same_classrooms_still_show_the_trend(
     )
     for walk in (first, second):
         assert not (await get(client, f"/walkthroughs/{walk}/summary", colleague.headers))["suppressed"]
+
+
+async def test_an_admin_padding_a_school_with_accounts_they_made_does_not_isolate_a_teacher(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """One real teacher (their account made by another admin) and two accounts the district admin
+    makes, signs in as and records known results for: a three-teacher cell whose favourable share,
+    less the two known, is the real teacher's. For that admin the two they made count as known, so
+    the cell hides; a district leader who made no account still reads it."""
+    other_admin = await make_staff(
+        client, tokens, world, Role.DISTRICT_ADMIN, school=None, name="Other admin"
+    )
+    body = {
+        "email": "real.teacher@a.example.org",
+        "password": TEST_PASSWORD,
+        "display_name": "Real teacher",
+        "roles": [{"role": "teacher", "school_id": str(world.school_ids("A")[0])}],
+    }
+    response = await client.post(f"{API}/users", json=body, headers=other_admin.headers)
+    assert response.status_code == 201, response.text
+    real = {"Authorization": f"Bearer {await tokens.password_grant(body['email'], TEST_PASSWORD)}"}
+    await record(client, real, favourable_share="0.9", respondents=12)
+    for n in range(2):
+        made = await make_staff(client, tokens, world, name=f"Made-up {n}")
+        await record(client, made.headers, favourable_share="0.5", respondents=12)
+    assert (await release_feedback(client, tokens)).status_code == 201
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    cells = (await get(client, "/feedback-aggregates", admin, period=PERIOD))["cells"]
+    assert [c["suppressed"] for c in cells] == [True], (
+        "less the two made-up results, the cell is the real one"
+    )
+    leader = await tokens.headers("A", Role.DISTRICT_LEADER)
+    cells = (await get(client, "/feedback-aggregates", leader, period=PERIOD))["cells"]
+    assert [c["suppressed"] for c in cells] == [False]
