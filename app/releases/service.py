@@ -118,6 +118,7 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
     if data.subject is not ReleaseSubject.BEHAVIOR:
         _suppress_overlaps(tables, basis, audit, min_people, min_items)
     if previous is not None:
+        _refuse_legacy(previous)
         # Coaching cells count teachers' cycles: a correction moves them by the minimum of teachers.
         min_n = min_people if data.subject is ReleaseSubject.COACHING else district.min_cell_size
         _check_correction(previous, tables, min_n, min_people)
@@ -216,6 +217,35 @@ def _counts(node: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict
             )
             found |= _counts(item, (*path, label or str(len(found))))
     return found
+
+
+def _refuse_legacy(previous: Release) -> None:
+    """A correction is compared with the previous revision's basis: who each published cell was drawn
+    from and what they held. A revision stored before the basis said enough (a feedback release
+    whose entries lack each teacher's share, a behaviour release without its referred students, a
+    release with cells and no basis at all) cannot say who a correction changed, so a correction
+    of it is refused rather than compared on counts alone: a value-only change of one teacher, or
+    ten late referrals of one student, would pass. The basis of a past release cannot be rebuilt
+    (results and referrals have changed since), and the late data is counted as late meanwhile."""
+    cells = previous.tables.get("cells") if previous.subject is not ReleaseSubject.BEHAVIOR else None
+    if previous.subject is ReleaseSubject.BEHAVIOR:
+        legacy = "referred" not in previous.basis
+    elif previous.subject is ReleaseSubject.FEEDBACK:
+        legacy = any(
+            key not in previous.basis or any(len(entry) < 3 for entry in previous.basis[key])
+            for key in cells or {}
+        )
+    else:
+        legacy = any(key not in previous.basis for key in cells or {})
+    if legacy:
+        raise Conflict(
+            f"Revision {previous.revision} of {previous.period!r} was released before releases kept "
+            "what each cell was drawn from, so a correction's difference cannot be checked for who "
+            "it describes. It stays as released; its late data is counted as late.",
+            errors=[
+                FieldError(("period",), "A release without a full basis is not corrected.", "legacy_release")
+            ],
+        )
 
 
 def _check_changed_people(
