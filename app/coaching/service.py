@@ -726,17 +726,19 @@ async def coaching_counts(
     district = await session.get(District, district_id)
     if district is None:
         raise PermissionDenied("Coaching counts belong to a district.")
-    periods = await latest_revisions(session, district_id, ReleaseSubject.COACHING, period)
+    released = await latest_revisions(session, district_id, ReleaseSubject.COACHING)
     known = await _known_teachers(session, principal)
+    # A teacher's cycles count as items toward no minimum but the number of teachers.
+    hidden = hidden_cells(released, known, 0, "cycles")
     cells = []
-    for revisions in periods:
+    for revisions in released:
         release = revisions.latest
-        # A teacher's cycles count as items toward no minimum but the number of teachers.
-        hidden = hidden_cells(revisions, known, 0, "cycles")
+        if period is not None and release.period != period:
+            continue
         for key, stored in release.tables["cells"].items():
             if practice_id is not None and key != str(practice_id):
                 continue
-            suppressed = key in hidden
+            suppressed = key in hidden[release.period]
             cells.append(
                 CoachingCountCell(
                     practice_id=uuid.UUID(key),

@@ -465,13 +465,14 @@ async def feedback_aggregates(
     district = await session.get(District, district_id)
     if district is None:
         raise PermissionDenied("Aggregates belong to a district.")
-    periods = await latest_revisions(session, district_id, ReleaseSubject.FEEDBACK, filters.period)
+    released = await latest_revisions(session, district_id, ReleaseSubject.FEEDBACK)
     known = await _known_teachers(session, principal)
+    hidden = hidden_cells(released, known, None, "respondents")
+    periods = [p for p in released if filters.period is None or p.latest.period == filters.period]
     late = await _late_results(session, district_id, [p.latest for p in periods])
     cells = []
     for revisions in periods:
         release = revisions.latest
-        hidden = hidden_cells(revisions, known, release.min_cell_size, "respondents")
         for key, stored in release.tables["cells"].items():
             school_id = uuid.UUID(stored["school_id"])
             if allowed is not None and school_id not in allowed:
@@ -480,7 +481,7 @@ async def feedback_aggregates(
                 continue
             if filters.measure is not None and stored["measure"] != filters.measure:
                 continue
-            cells.append(_released_cell(release, stored, key in hidden, late))
+            cells.append(_released_cell(release, stored, key in hidden[release.period], late))
     cells.sort(key=lambda c: (c.measure, c.period, str(c.school_id)))
     return FeedbackAggregates(
         min_cell_size=district.min_cell_size, min_teachers=district.min_teachers, cells=cells
@@ -544,29 +545,41 @@ def hidden_from_reader(
     return False
 
 
-def hidden_cells(revisions: Revisions, known: frozenset[str], min_n: int, figure: str) -> set[str]:
-    """The cells of a period's latest revision hidden from one reader (`known`: the people whose
-    records they may read or once read; `figure`: the cell's figure that says it was suppressed):
-    each cell by `hidden_from_reader`, then across the cells still shown, which must not difference
-    to fewer than the minimums of people the reader does not know
-    (`app.releases.computed.overlapping`; the release suppressed such pairs for a reader who knows
-    nobody). Feedback and coaching counts both call it; it reads no database."""
-    release = revisions.latest
-    cells = release.tables["cells"]
-    hidden = {
-        key
-        for key, stored in cells.items()
-        if hidden_from_reader(
-            stored[figure]["suppressed"],
-            release.basis.get(key, []),
-            known,
-            release.min_people,
-            min_n,
-            revisions.earlier.get(key, []),
+def hidden_cells(
+    periods: list[Revisions], known: frozenset[str], min_n: int | None, figure: str
+) -> dict[str, set[str]]:
+    """Per released period, the cells of its latest revision hidden from one reader (`known`: the
+    people whose records they may read or once read; `figure`: the cell's figure that says it was
+    suppressed): each cell by `hidden_from_reader`, then across every cell still shown, of this
+    period and of the periods released before it, which must not difference to fewer than the
+    minimums of people the reader does not know (`app.releases.computed.overlapping`; the release
+    suppressed such pairs for a reader who knows nobody). Give it every released period, whatever
+    the reader asked for: a filter must not change what a cell is compared with. Feedback and
+    coaching counts both call it; it reads no database."""
+    hidden: dict[str, set[str]] = {}
+    shown_before: list[list[list[Any]]] = []
+    for revisions in sorted(periods, key=lambda r: (r.latest.created_at, r.latest.period)):
+        release = revisions.latest
+        cells = release.tables["cells"]
+        items = release.min_cell_size if min_n is None else min_n
+        alone = {
+            key
+            for key, stored in cells.items()
+            if hidden_from_reader(
+                stored[figure]["suppressed"],
+                release.basis.get(key, []),
+                known,
+                release.min_people,
+                items,
+                revisions.earlier.get(key, []),
+            )
+        }
+        shown = by_size(release.basis, [key for key in cells if key not in alone])
+        hidden[release.period] = alone | overlapping(
+            release.basis, shown, known, release.min_people, items, shown_before
         )
-    }
-    shown = by_size(release.basis, [key for key in cells if key not in hidden])
-    return hidden | overlapping(release.basis, shown, known, release.min_people, min_n)
+        shown_before += [release.basis.get(key, []) for key in shown if key not in hidden[release.period]]
+    return hidden
 
 
 def _released_cell(

@@ -51,6 +51,7 @@ def overlapping(
     known: frozenset[str],
     min_people: int,
     min_n: int,
+    shown_before: Iterable[list[list[Any]]] = (),
 ) -> set[str]:
     """Complementary suppression across the cells one release publishes (`keys`, shown so far, in the
     order to keep them): two cells that pool some of the same people (two measures of one school,
@@ -58,8 +59,13 @@ def overlapping(
     the people and their items only (`[person, items]`: the values of two cells are of different
     things). A cell is kept only if, against every cell kept before it, those people less the
     reader's `known` are none or at least `min_people` holding at least `min_n` items; the cells
-    returned are the ones to hide. Cells with no person in common pass without comparing."""
-    kept: list[tuple[list[list[Any]], set[str]]] = []
+    returned are the ones to hide. Cells with no person in common pass without comparing.
+    `shown_before`: the bases of cells already shown elsewhere (other periods' releases), kept
+    whatever they are, so a new cell is compared with them too (two overlapping periods)."""
+    kept: list[tuple[list[list[Any]], set[str]]] = [
+        (items, {e[0] for e in items})
+        for items in ([[e[0], e[1]] for e in entries] for entries in shown_before)
+    ]
     hidden: set[str] = set()
     for key in keys:
         entries = basis.get(key, [])

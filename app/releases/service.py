@@ -38,6 +38,7 @@ from app.core.repository import flush_or_conflict, where_given
 from app.practice import feedback
 from app.releases.computed import by_size, changed_people, overlapping
 from app.releases.models import Release, ReleaseSubject
+from app.releases.reading import latest_revisions
 from app.releases.schemas import ReleaseCreate
 from app.sis import analytics
 from app.tenancy.models import District
@@ -116,7 +117,15 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
     # A feedback cell's items are respondents; a coaching cell's are counted by teachers only.
     min_items = 0 if data.subject is ReleaseSubject.COACHING else district.min_cell_size
     if data.subject is not ReleaseSubject.BEHAVIOR:
-        _suppress_overlaps(tables, basis, audit, min_people, min_items)
+        others = await latest_revisions(session, district_id, data.subject)
+        shown = [
+            r.latest.basis.get(key, [])
+            for r in others
+            if r.latest.period != data.period
+            for key, cell in r.latest.tables.get("cells", {}).items()
+            if not _hidden(cell)
+        ]
+        _suppress_overlaps(tables, basis, audit, min_people, min_items, shown)
     if previous is not None:
         _refuse_legacy(previous)
         # Coaching cells count teachers' cycles: a correction moves them by the minimum of teachers.
@@ -326,17 +335,25 @@ def _moved(before: Any, after: Any) -> bool:
 
 
 def _suppress_overlaps(
-    tables: dict[str, Any], basis: dict[str, Any], audit: dict[str, Any], min_people: int, min_items: int
+    tables: dict[str, Any],
+    basis: dict[str, Any],
+    audit: dict[str, Any],
+    min_people: int,
+    min_items: int,
+    shown_before: list[list[list[Any]]],
 ) -> None:
     """Complementary suppression across the cells of a release drawn from people's records: two shown
     cells pooling some of the same teachers (two measures of one school; two practices' coaching
     counts) must differ by none or at least `min_people` teachers holding `min_items` items, or
     their difference is those teachers' (respondents(M2) - respondents(M1) = one teacher's class).
     The bigger cell is kept, the smaller hidden (`app.releases.computed.overlapping`), before the
-    release is stored, so every reader and every correction sees the same published cells."""
+    release is stored, so every reader and every correction sees the same published cells. Cells
+    shown by other periods' releases (`shown_before`) are kept whatever: the two periods' cells of
+    one school and measure subtract as well (fall's four teachers less spring's three), and the one
+    released first stays as it was read."""
     cells = tables.get("cells", {})
     shown = by_size(basis, [key for key, cell in cells.items() if not _hidden(cell)])
-    hide = overlapping(basis, shown, frozenset(), min_people, min_items)
+    hide = overlapping(basis, shown, frozenset(), min_people, min_items, shown_before)
     for key in hide:
         for figure in cells[key].values():
             if isinstance(figure, dict) and "suppressed" in figure:

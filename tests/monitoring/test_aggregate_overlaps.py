@@ -182,3 +182,24 @@ async def test_an_admin_padding_a_school_with_accounts_they_made_does_not_isolat
     leader = await tokens.headers("A", Role.DISTRICT_LEADER)
     cells = (await get(client, "/feedback-aggregates", leader, period=PERIOD))["cells"]
     assert [c["suppressed"] for c in cells] == [False]
+
+
+async def test_two_periods_do_not_difference_to_one_teachers_class(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Two overlapping windows: four teachers' `belonging` in the fall, the same three of them (the
+    same 12 respondents each) in the spring. Fall less spring is the fourth teacher's class. The
+    spring cell, released second, hides; the fall cell, read before, stays as it was."""
+    made = [await make_staff(client, tokens, world, name=f"Teacher {i}") for i in range(4)]
+    for staff in made:
+        await record(client, staff.headers, favourable_share="0.5", respondents=12)
+    assert (await release_feedback(client, tokens)).status_code == 201
+    for staff in made[:3]:
+        await record(client, staff.headers, period="2027-spring", favourable_share="0.7", respondents=12)
+    assert (await release_feedback(client, tokens, "2027-spring")).status_code == 201
+    headers = await tokens.headers("A", Role.SCHOOL_LEADER)
+    cells = {c["period"]: c for c in (await get(client, "/feedback-aggregates", headers))["cells"]}
+    assert not _differ_by_fewer(cells[PERIOD], cells["2027-spring"], "teachers", 3), cells
+    assert not cells[PERIOD]["suppressed"]
+    spring = await get(client, "/feedback-aggregates", headers, period="2027-spring")
+    assert [c["suppressed"] for c in spring["cells"]] == [True]
