@@ -663,7 +663,9 @@ async def compute_release(
     session: AsyncSession, district_id: uuid.UUID, period: str, min_teachers: int
 ) -> ComputedRelease:
     """Per practice, the period's cycles and distinct teachers, district-wide; a cell is suppressed
-    below `min_teachers` teachers. No cell is a sum of others, so suppression needs no complements."""
+    below `min_teachers` teachers. No cell is a sum of others, but
+    two cells pooling the same teachers subtract: the release suppresses such pairs
+    (`app.releases.service._suppress_overlaps`)."""
     stmt = (
         select(CoachingCycle.practice_id, CoachingCycle.teacher_person_id, func.count())
         .where(CoachingCycle.district_id == district_id, CoachingCycle.period == period)

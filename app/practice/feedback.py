@@ -22,7 +22,9 @@ The rules, which no role map can loosen:
   suppressed (every figure null) below the district's minimum n of students or minimum number of
   teachers (three at least), and, for a reader, when the results that reader may see one by one
   (their own, those shared with them) or once read (the audit trail remembers a share since
-  withdrawn) leave fewer than those minimums: they could subtract them.
+  withdrawn), or whose accounts they made, leave fewer than those minimums: they could subtract
+  them. Two shown cells (two measures, two periods) never differ by fewer teachers than that
+  either (`hidden_cells`).
 """
 
 from __future__ import annotations
@@ -389,7 +391,9 @@ async def compute_release(
 ) -> ComputedRelease:
     """Every school and measure of the period, from the results of each school's teachers (an active
     teacher role at the school now), each cell suppressed below `min_n` respondents or
-    `min_teachers` teachers. No cell is a sum of others, so suppression needs no complements."""
+    `min_teachers` teachers. No cell is a sum of others, but
+    two cells pooling the same teachers subtract: the release suppresses such pairs
+    (`app.releases.service._suppress_overlaps`)."""
     stmt = select(
         FeedbackResult.school_id,
         FeedbackResult.measure,

@@ -3,6 +3,7 @@ stores. Kept apart from the service so an area can name it without importing the
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -62,22 +63,26 @@ def overlapping(
     returned are the ones to hide. Cells with no person in common pass without comparing.
     `shown_before`: the bases of cells already shown elsewhere (other periods' releases), kept
     whatever they are, so a new cell is compared with them too (two overlapping periods)."""
-    kept: list[tuple[list[list[Any]], set[str]]] = [
-        (items, {e[0] for e in items})
-        for items in ([[e[0], e[1]] for e in entries] for entries in shown_before)
-    ]
+    kept: list[list[list[Any]]] = []
+    # Which kept cells hold each person: only cells sharing someone are compared.
+    holding: dict[str, list[int]] = defaultdict(list)
+
+    def keep(items: list[list[Any]]) -> None:
+        for person, _ in items:
+            holding[person].append(len(kept))
+        kept.append(items)
+
+    for entries in shown_before:
+        keep([[e[0], e[1]] for e in entries])
     hidden: set[str] = set()
     for key in keys:
-        entries = basis.get(key, [])
-        people = {e[0] for e in entries}
-        items = [[e[0], e[1]] for e in entries]
-        for other, other_people in kept:
-            if not people & other_people:
-                continue
-            rest = {p: n for p, n in changed_people(other, items).items() if p not in known}
+        items = [[e[0], e[1]] for e in basis.get(key, [])]
+        others = sorted({i for person, _ in items for i in holding.get(person, ())})
+        for i in others:
+            rest = {p: n for p, n in changed_people(kept[i], items).items() if p not in known}
             if rest and (len(rest) < min_people or sum(rest.values()) < min_n):
                 hidden.add(key)
                 break
         else:
-            kept.append((items, people))
+            keep(items)
     return hidden
