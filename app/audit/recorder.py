@@ -127,8 +127,9 @@ def _read_by(district_id: uuid.UUID, person_id: uuid.UUID, actions: Sequence[str
     )
 
 
-# Writes that make a login its maker can sign in as, or put a person on a school's roster: whoever
-# did them knows what that person's account records (they chose its password, or its results).
+# Writes that make a login its maker can sign in as, put a person on a school's roster, or record a
+# teacher's result or cycle: whoever did them knows what that person's account records (they chose
+# its password, or its results).
 _MAKING = (
     "person.create",
     "user_account.create",
@@ -136,15 +137,19 @@ _MAKING = (
     "role_assignment.create",
     "enrollment.create",
     "enrollment.update",
+    "feedback_result.create",
+    "coaching_cycle.create",
 )
 
 
 async def teachers_known_by(
     session: AsyncSession, district_id: uuid.UUID, person_id: uuid.UUID, *actions: str
 ) -> set[str]:
-    """`teachers_read_by`, and every person whose account or roster entry the reader made, in one
-    statement: people any login of `person_id` (or an API client one of them created) created, gave
-    a login, a password or a role, or rostered in a section. A district admin who makes accounts at a
+    """`teachers_read_by`, and every person whose account, roster entry or records the reader made,
+    in one statement: people any login of `person_id` (or an API client one of them created)
+    created, gave a login, a password or a role, rostered in a section, or recorded a feedback
+    result or a coaching cycle of (a survey client an admin made writes known results for real
+    teachers who had none, beside one real result). A district admin who makes accounts at a
     school and records their results knows those results: toward a released cell's minimum, for that
     reader, those people count as known, like the results they were shared (the padding attack: two
     made-up teachers beside one real one make a three-teacher cell that is the real one's result)."""
@@ -170,6 +175,7 @@ async def teachers_known_by(
     )
     user_id = func.coalesce(events.c.after["user_id"].astext, func.cast(events.c.entity_id, String))
     person = func.coalesce(
+        events.c.after["teacher_person_id"].astext,
         events.c.after["person_id"].astext,
         select(func.cast(User.person_id, String))
         .where(

@@ -19,7 +19,16 @@ from tests.coaching.test_coaching_rest import cycle, practice
 from tests.coaching.test_coaching_rest import release as release_coaching
 from tests.conftest import Tokens, World
 from tests.monitoring.test_privacy_attacks import PERIOD, release_feedback
-from tests.practice.helpers import API, TEST_PASSWORD, get, make_staff, observe, record, walkthrough
+from tests.practice.helpers import (
+    API,
+    TEST_PASSWORD,
+    get,
+    make_staff,
+    monitoring_client,
+    observe,
+    record,
+    walkthrough,
+)
 
 
 def _differ_by_fewer(a: dict[str, Any], b: dict[str, Any], people: str, minimum: int) -> bool:
@@ -203,3 +212,45 @@ async def test_two_periods_do_not_difference_to_one_teachers_class(
     assert not cells[PERIOD]["suppressed"]
     spring = await get(client, "/feedback-aggregates", headers, period="2027-spring")
     assert [c["suppressed"] for c in spring["cells"]] == [True]
+
+
+async def test_an_admin_padding_a_cell_through_a_survey_client_they_made_does_not_isolate_a_teacher(
+    client: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """Three real teachers (accounts made by another admin), one with a result. The district admin
+    makes a survey client and records known results for the other two, who had none: the cell less
+    those two is the first teacher's result. Results the reader's client wrote are known to them."""
+    other_admin = await make_staff(
+        client, tokens, world, Role.DISTRICT_ADMIN, school=None, name="Other admin"
+    )
+    people = []
+    for n in range(3):
+        body = {
+            "email": f"real.{n}@a.example.org",
+            "password": TEST_PASSWORD,
+            "display_name": f"Real teacher {n}",
+            "roles": [{"role": "teacher", "school_id": str(world.school_ids("A")[0])}],
+        }
+        response = await client.post(f"{API}/users", json=body, headers=other_admin.headers)
+        assert response.status_code == 201, response.text
+        people.append(response.json()["person_id"])
+        if n == 0:
+            token = await tokens.password_grant(body["email"], TEST_PASSWORD)
+            await record(client, {"Authorization": f"Bearer {token}"}, favourable_share="0.9", respondents=12)
+    survey = await monitoring_client(client, tokens)
+    for person in people[1:]:
+        await record(
+            client,
+            survey,
+            teacher_person_id=person,
+            school_id=str(world.school_ids("A")[0]),
+            favourable_share="0.5",
+            respondents=12,
+        )
+    assert (await release_feedback(client, tokens)).status_code == 201
+    admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
+    cells = (await get(client, "/feedback-aggregates", admin, period=PERIOD))["cells"]
+    assert [c["suppressed"] for c in cells] == [True], "less the two results the admin's client wrote"
+    leader = await tokens.headers("A", Role.DISTRICT_LEADER)
+    cells = (await get(client, "/feedback-aggregates", leader, period=PERIOD))["cells"]
+    assert [c["suppressed"] for c in cells] == [False]
