@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import String, case, event, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -112,18 +112,80 @@ async def teachers_read_by(
     `record_reads_of_teachers` leaves), whenever: what a reader once read, they still know after the
     share that let them read it is withdrawn or the row is gone. A released figure that would hide
     from them while they could read those rows must keep hiding."""
+    stmt = _read_by(district_id, person_id, actions).distinct()
+    return {teacher for teacher in await session.scalars(stmt) if teacher}
+
+
+def _read_by(district_id: uuid.UUID, person_id: uuid.UUID, actions: Sequence[str]) -> Any:
     from app.identity.models import User  # identity's models import nothing of the audit
 
-    stmt = (
-        select(AuditEvent.after["teacher_person_id"].astext)
-        .where(
-            AuditEvent.actor_id.in_(select(User.id).where(User.person_id == person_id)),
-            AuditEvent.action.in_(actions),
-            AuditEvent.district_id == district_id,
-            AuditEvent.actor_kind == PrincipalKind.USER.value,
-        )
-        .distinct()
+    return select(AuditEvent.after["teacher_person_id"].astext).where(
+        AuditEvent.actor_id.in_(select(User.id).where(User.person_id == person_id)),
+        AuditEvent.action.in_(actions),
+        AuditEvent.district_id == district_id,
+        AuditEvent.actor_kind == PrincipalKind.USER.value,
     )
+
+
+# Writes that make a login its maker can sign in as, put a person on a school's roster, or record a
+# teacher's result or cycle: whoever did them knows what that person's account records (they chose
+# its password, or its results).
+_MAKING = (
+    "person.create",
+    "user_account.create",
+    "user_account.update",
+    "role_assignment.create",
+    "enrollment.create",
+    "enrollment.update",
+    "feedback_result.create",
+    "coaching_cycle.create",
+)
+
+
+async def teachers_known_by(
+    session: AsyncSession, district_id: uuid.UUID, person_id: uuid.UUID, *actions: str
+) -> set[str]:
+    """`teachers_read_by`, and every person whose account, roster entry or records the reader made,
+    in one statement: people any login of `person_id` (or an API client one of them created)
+    created, gave a login, a password or a role, rostered in a section, or recorded a feedback
+    result or a coaching cycle of (a survey client an admin made writes known results for real
+    teachers who had none, beside one real result). A district admin who makes accounts at a
+    school and records their results knows those results: toward a released cell's minimum, for that
+    reader, those people count as known, like the results they were shared (the padding attack: two
+    made-up teachers beside one real one make a three-teacher cell that is the real one's result)."""
+    from app.identity.models import ApiClient, User  # identity's models import nothing of the audit
+
+    logins = select(User.id).where(User.person_id == person_id)
+    clients = select(AuditEvent.entity_id).where(
+        AuditEvent.actor_id.in_(logins),
+        AuditEvent.action == "api_client.create",
+        AuditEvent.district_id == district_id,
+    )
+    made = AuditEvent.actor_id.in_(logins.union(select(ApiClient.id).where(ApiClient.id.in_(clients))))
+    events = (
+        select(AuditEvent)
+        .where(
+            made,
+            AuditEvent.action.in_(_MAKING),
+            AuditEvent.district_id == district_id,
+            # An account's other changes (an email, deactivating it) give nobody its password.
+            (AuditEvent.action != "user_account.update") | AuditEvent.after.has_key("password_hash"),
+        )
+        .subquery()
+    )
+    user_id = func.coalesce(events.c.after["user_id"].astext, func.cast(events.c.entity_id, String))
+    person = func.coalesce(
+        events.c.after["teacher_person_id"].astext,
+        events.c.after["person_id"].astext,
+        select(func.cast(User.person_id, String))
+        .where(
+            func.cast(User.id, String) == user_id,
+            events.c.entity_type.in_(("user_account", "role_assignment")),
+        )
+        .scalar_subquery(),
+        case((events.c.entity_type == "person", func.cast(events.c.entity_id, String))),
+    )
+    stmt = select(person).select_from(events).union(_read_by(district_id, person_id, actions))
     return {teacher for teacher in await session.scalars(stmt) if teacher}
 
 

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import record_reads_of_teachers, teachers_read_by
+from app.audit.recorder import record_reads_of_teachers, teachers_known_by
 from app.auth.permissions import Action
 from app.auth.policy import authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal
@@ -72,7 +72,7 @@ from app.plans import service as plans
 from app.plans.models import Plan
 from app.practice import catalogue
 from app.practice import service as practice
-from app.practice.feedback import hidden_from_reader
+from app.practice.feedback import hidden_cells
 from app.practice.models import PdsaCycle, PlcMeeting, Walkthrough, WalkthroughObservation
 from app.releases.computed import ComputedRelease
 from app.releases.models import Release, ReleaseSubject
@@ -697,7 +697,9 @@ async def compute_release(
     session: AsyncSession, district_id: uuid.UUID, period: str, min_teachers: int
 ) -> ComputedRelease:
     """Per practice, the period's cycles and distinct teachers, district-wide; a cell is suppressed
-    below `min_teachers` teachers. No cell is a sum of others, so suppression needs no complements."""
+    below `min_teachers` teachers. No cell is a sum of others, but
+    two cells pooling the same teachers subtract: the release suppresses such pairs
+    (`app.releases.service._suppress_overlaps`)."""
     stmt = (
         select(CoachingCycle.practice_id, CoachingCycle.teacher_person_id, func.count())
         .where(CoachingCycle.district_id == district_id, CoachingCycle.period == period)
@@ -741,7 +743,7 @@ async def _known_teachers(session: AsyncSession, principal: Principal) -> frozen
     if person is None or principal.district_id is None:
         return frozenset()
     stmt = select(CoachingCycle.teacher_person_id).where(_readable(person, principal.district_id)).distinct()
-    read = await teachers_read_by(session, principal.district_id, person, READ_ACTION)
+    read = await teachers_known_by(session, principal.district_id, person, READ_ACTION)
     return frozenset({str(person), *(str(t) for t in await session.scalars(stmt)), *read})
 
 
@@ -760,23 +762,19 @@ async def coaching_counts(
     district = await session.get(District, district_id)
     if district is None:
         raise PermissionDenied("Coaching counts belong to a district.")
-    periods = await latest_revisions(session, district_id, ReleaseSubject.COACHING, period)
+    released = await latest_revisions(session, district_id, ReleaseSubject.COACHING)
     known = await _known_teachers(session, principal)
+    # A teacher's cycles count as items toward no minimum but the number of teachers.
+    hidden = hidden_cells(released, known, 0, "cycles")
     cells = []
-    for revisions in periods:
+    for revisions in released:
         release = revisions.latest
+        if period is not None and release.period != period:
+            continue
         for key, stored in release.tables["cells"].items():
             if practice_id is not None and key != str(practice_id):
                 continue
-            # A teacher's cycles count as items toward no minimum but the number of teachers.
-            suppressed = hidden_from_reader(
-                stored["cycles"]["suppressed"],
-                release.basis.get(key, []),
-                known,
-                release.min_people,
-                0,
-                revisions.earlier.get(key, []),
-            )
+            suppressed = key in hidden[release.period]
             cells.append(
                 CoachingCountCell(
                     practice_id=uuid.UUID(key),

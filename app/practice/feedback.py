@@ -22,7 +22,9 @@ The rules, which no role map can loosen:
   suppressed (every figure null) below the district's minimum n of students or minimum number of
   teachers (three at least), and, for a reader, when the results that reader may see one by one
   (their own, those shared with them) or once read (the audit trail remembers a share since
-  withdrawn) leave fewer than those minimums: they could subtract them.
+  withdrawn), or whose accounts they made, leave fewer than those minimums: they could subtract
+  them. Two shown cells (two measures, two periods) never differ by fewer teachers than that
+  either (`hidden_cells`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import record_reads_of_teachers, teachers_read_by
+from app.audit.recorder import record_reads_of_teachers, teachers_known_by
 from app.auth.permissions import Action
 from app.auth.policy import allowed_schools, authorize, private_to, require, require_authenticated
 from app.auth.principal import Principal, PrincipalKind
@@ -61,9 +63,9 @@ from app.practice.service import (
     require_person,
     teachers_of_school,
 )
-from app.releases.computed import ComputedRelease, changed_people
+from app.releases.computed import ComputedRelease, by_size, changed_people, overlapping
 from app.releases.models import Release, ReleaseSubject
-from app.releases.reading import latest_revisions
+from app.releases.reading import Revisions, latest_revisions
 from app.tenancy.models import District, School
 
 READ_ACTION = "feedback.read"
@@ -389,7 +391,9 @@ async def compute_release(
 ) -> ComputedRelease:
     """Every school and measure of the period, from the results of each school's teachers (an active
     teacher role at the school now), each cell suppressed below `min_n` respondents or
-    `min_teachers` teachers. No cell is a sum of others, so suppression needs no complements."""
+    `min_teachers` teachers. No cell is a sum of others, but
+    two cells pooling the same teachers subtract: the release suppresses such pairs
+    (`app.releases.service._suppress_overlaps`)."""
     stmt = select(
         FeedbackResult.school_id,
         FeedbackResult.measure,
@@ -465,8 +469,10 @@ async def feedback_aggregates(
     district = await session.get(District, district_id)
     if district is None:
         raise PermissionDenied("Aggregates belong to a district.")
-    periods = await latest_revisions(session, district_id, ReleaseSubject.FEEDBACK, filters.period)
+    released = await latest_revisions(session, district_id, ReleaseSubject.FEEDBACK)
     known = await _known_teachers(session, principal)
+    hidden = hidden_cells(released, known, None, "respondents")
+    periods = [p for p in released if filters.period is None or p.latest.period == filters.period]
     late = await _late_results(session, district_id, [p.latest for p in periods])
     cells = []
     for revisions in periods:
@@ -479,11 +485,7 @@ async def feedback_aggregates(
                 continue
             if filters.measure is not None and stored["measure"] != filters.measure:
                 continue
-            cells.append(
-                _released_cell(
-                    release, stored, release.basis.get(key, []), revisions.earlier.get(key, []), known, late
-                )
-            )
+            cells.append(_released_cell(release, stored, key in hidden[release.period], late))
     cells.sort(key=lambda c: (c.measure, c.period, str(c.school_id)))
     return FeedbackAggregates(
         min_cell_size=district.min_cell_size, min_teachers=district.min_teachers, cells=cells
@@ -517,7 +519,7 @@ async def _known_teachers(session: AsyncSession, principal: Principal) -> frozen
     if person is None or principal.district_id is None:
         return frozenset()
     shared = await session.scalars(_shared_with(person))
-    read = await teachers_read_by(session, principal.district_id, person, READ_ACTION)
+    read = await teachers_known_by(session, principal.district_id, person, READ_ACTION)
     return frozenset({str(person), *(str(p) for p in shared), *read})
 
 
@@ -547,17 +549,46 @@ def hidden_from_reader(
     return False
 
 
+def hidden_cells(
+    periods: list[Revisions], known: frozenset[str], min_n: int | None, figure: str
+) -> dict[str, set[str]]:
+    """Per released period, the cells of its latest revision hidden from one reader (`known`: the
+    people whose records they may read or once read; `figure`: the cell's figure that says it was
+    suppressed): each cell by `hidden_from_reader`, then across every cell still shown, of this
+    period and of the periods released before it, which must not difference to fewer than the
+    minimums of people the reader does not know (`app.releases.computed.overlapping`; the release
+    suppressed such pairs for a reader who knows nobody). Give it every released period, whatever
+    the reader asked for: a filter must not change what a cell is compared with. Feedback and
+    coaching counts both call it; it reads no database."""
+    hidden: dict[str, set[str]] = {}
+    shown_before: list[list[list[Any]]] = []
+    for revisions in sorted(periods, key=lambda r: (r.latest.created_at, r.latest.period)):
+        release = revisions.latest
+        cells = release.tables["cells"]
+        items = release.min_cell_size if min_n is None else min_n
+        alone = {
+            key
+            for key, stored in cells.items()
+            if hidden_from_reader(
+                stored[figure]["suppressed"],
+                release.basis.get(key, []),
+                known,
+                release.min_people,
+                items,
+                revisions.earlier.get(key, []),
+            )
+        }
+        shown = by_size(release.basis, [key for key in cells if key not in alone])
+        hidden[release.period] = alone | overlapping(
+            release.basis, shown, known, release.min_people, items, shown_before
+        )
+        shown_before += [release.basis.get(key, []) for key in shown if key not in hidden[release.period]]
+    return hidden
+
+
 def _released_cell(
-    release: Release,
-    stored: dict[str, Any],
-    basis: list[list[Any]],
-    earlier: list[list[list[Any]]],
-    known: frozenset[str],
-    late: dict[tuple[str, str, str], int],
+    release: Release, stored: dict[str, Any], suppressed: bool, late: dict[tuple[str, str, str], int]
 ) -> FeedbackCell:
-    suppressed = hidden_from_reader(
-        stored["respondents"]["suppressed"], basis, known, release.min_people, release.min_cell_size, earlier
-    )
     return FeedbackCell(
         school_id=uuid.UUID(stored["school_id"]),
         measure=stored["measure"],

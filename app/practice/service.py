@@ -96,6 +96,7 @@ from app.practice.schemas import (
     WalkthroughUpdate,
     WhoNeedsSupport,
 )
+from app.releases.computed import overlapping
 from app.tenancy.models import District, School
 
 OBSERVATION_READ = "walkthrough_observation.read"
@@ -532,7 +533,11 @@ async def remove_observation(session: AsyncSession, principal: Principal, observ
 
 
 def _summary(
-    walkthrough: Walkthrough, observed: int, known: frozenset[str], min_classrooms: int
+    walkthrough: Walkthrough,
+    observed: int,
+    known: frozenset[str],
+    min_classrooms: int,
+    overlapped: frozenset[uuid.UUID] = frozenset(),
 ) -> WalkthroughSummary:
     released = walkthrough.released_summary if walkthrough.closed_at is not None else None
     if released is None:
@@ -545,7 +550,7 @@ def _summary(
         # Classrooms the reader knows one by one (their own, a colleague's they read) do not help
         # hide the others from them.
         others = total - sum(1 for teacher in released["teachers"] if teacher in known)
-        suppressed = others < min_classrooms
+        suppressed = others < min_classrooms or walkthrough.id in overlapped
     levels = [
         LevelShare(
             level=level,
@@ -601,15 +606,62 @@ async def summaries_of(
         w.closed_at is not None and detail is not None and w.school_id not in detail for w in walkthroughs
     ):
         known = own | await _classrooms_known_to(session, walkthroughs[0].district_id, reader)
+    # Without the right to every classroom, two walkthroughs of a practice at a school whose
+    # classrooms differ by fewer than the minimum are one summary too many (see `_overlapped`).
+    counted = [
+        w
+        for w in walkthroughs
+        if w.closed_at is not None and detail is not None and w.school_id not in detail
+    ]
+    overlapped = await _overlapped(session, counted, known, min_classrooms) if counted else frozenset()
     return [
         _summary(
             w,
             observed.get(w.id, 0),
             own if detail is None or w.school_id in detail else known,
             min_classrooms,
+            overlapped,
         )
         for w in walkthroughs
     ]
+
+
+async def _overlapped(
+    session: AsyncSession, walkthroughs: list[Walkthrough], known: frozenset[str], min_classrooms: int
+) -> frozenset[uuid.UUID]:
+    """Which of `walkthroughs` (closed) hide from a reader who knows the classrooms `known` because
+    an earlier closed walkthrough of the same practice at the same school counted classrooms that
+    differ from theirs by fewer than `min_classrooms`, less those known ({a,b,c} then {a,b,c,d}: the
+    two summaries' difference is d's level). Each school's walkthroughs of a practice, whatever its
+    case and whenever, in the order they closed: a summary shown stays shown when a later one
+    closes, and the later one hides (`app.releases.computed.overlapping`, the rule feedback and
+    coaching releases apply across their cells). Whether a walkthrough hides from this reader for
+    its own classrooms is `_summary`'s; one statement for the whole batch."""
+    schools = {w.school_id for w in walkthroughs}
+    practices = {w.practice.lower() for w in walkthroughs}
+    stmt = (
+        select(Walkthrough.id, Walkthrough.school_id, Walkthrough.practice, Walkthrough.released_summary)
+        .where(
+            Walkthrough.district_id == walkthroughs[0].district_id,
+            any_of(Walkthrough.school_id, list(schools)),
+            func.lower(Walkthrough.practice).in_(practices),
+            Walkthrough.closed_at.is_not(None),
+        )
+        .order_by(Walkthrough.closed_at, Walkthrough.id)
+    )
+    groups: dict[tuple[uuid.UUID, str], list[str]] = defaultdict(list)
+    basis: dict[str, list[list[Any]]] = {}
+    for row in (await session.execute(stmt)).all():
+        teachers = (row.released_summary or {}).get("teachers", [])
+        # Walkthroughs too small to show for a reader who knows nobody never were shown.
+        if len(teachers) < min_classrooms:
+            continue
+        basis[str(row.id)] = [[teacher, 0] for teacher in teachers]
+        groups[(row.school_id, row.practice.lower())].append(str(row.id))
+    hidden: set[str] = set()
+    for keys in groups.values():
+        hidden |= overlapping(basis, keys, known, min_classrooms, 0)
+    return frozenset(uuid.UUID(key) for key in hidden)
 
 
 async def _classrooms_known_to(

@@ -3,6 +3,7 @@ stores. Kept apart from the service so an area can name it without importing the
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,3 +35,54 @@ def changed_people(before: Iterable[list[Any]], after: Iterable[list[Any]]) -> d
         if a is None or b is None or a[:common] != b[:common]:
             changed[person] = max(int(a[0]) if a else 0, int(b[0]) if b else 0)
     return changed
+
+
+def by_size(basis: dict[str, list[list[Any]]], keys: Iterable[str]) -> list[str]:
+    """Cells in the order `overlapping` keeps them: the most people first, then the most items, then
+    by key (so the bigger of two overlapping cells is the one shown, whoever reads)."""
+    return sorted(
+        keys,
+        key=lambda k: (-len(basis.get(k, [])), -sum(int(e[1]) for e in basis.get(k, [])), k),
+    )
+
+
+def overlapping(
+    basis: dict[str, list[list[Any]]],
+    keys: Iterable[str],
+    known: frozenset[str],
+    min_people: int,
+    min_n: int,
+    shown_before: Iterable[list[list[Any]]] = (),
+) -> set[str]:
+    """Complementary suppression across the cells one release publishes (`keys`, shown so far, in the
+    order to keep them): two cells that pool some of the same people (two measures of one school,
+    two practices' coaching counts) difference to the people whose entries differ between them, on
+    the people and their items only (`[person, items]`: the values of two cells are of different
+    things). A cell is kept only if, against every cell kept before it, those people less the
+    reader's `known` are none or at least `min_people` holding at least `min_n` items; the cells
+    returned are the ones to hide. Cells with no person in common pass without comparing.
+    `shown_before`: the bases of cells already shown elsewhere (other periods' releases), kept
+    whatever they are, so a new cell is compared with them too (two overlapping periods)."""
+    kept: list[list[list[Any]]] = []
+    # Which kept cells hold each person: only cells sharing someone are compared.
+    holding: dict[str, list[int]] = defaultdict(list)
+
+    def keep(items: list[list[Any]]) -> None:
+        for person, _ in items:
+            holding[person].append(len(kept))
+        kept.append(items)
+
+    for entries in shown_before:
+        keep([[e[0], e[1]] for e in entries])
+    hidden: set[str] = set()
+    for key in keys:
+        items = [[e[0], e[1]] for e in basis.get(key, [])]
+        others = sorted({i for person, _ in items for i in holding.get(person, ())})
+        for i in others:
+            rest = {p: n for p, n in changed_people(kept[i], items).items() if p not in known}
+            if rest and (len(rest) < min_people or sum(rest.values()) < min_n):
+                hidden.add(key)
+                break
+        else:
+            keep(items)
+    return hidden

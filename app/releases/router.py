@@ -34,7 +34,11 @@ async def create_release(body: ReleaseCreate, session: Session, principal: Calle
     aggregates (`subject: feedback`, naming the period the results carry). The figures are computed
     once, suppressed over every table they make up together, audited, and stored; they never change.
     Releasing the same period again is a correction (a new revision), refused with 409 when a figure
-    would move by less than the district's minimum. District admins and district leaders."""
+    would move by less than the district's minimum, or through fewer people than its minimums, and
+    when the revision it corrects was stored before releases kept what each cell was drawn from
+    (`legacy_release`). Two cells that pool the same teachers (two measures, two practices, two
+    periods) never both show when they differ by fewer than the minimums: the smaller, or the one
+    released later, is suppressed. District admins and district leaders."""
     return _public(await service.create_release(session, principal, body))
 
 

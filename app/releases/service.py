@@ -36,8 +36,9 @@ from app.core.errors import Conflict, FieldError, PermissionDenied, ValidationFa
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import flush_or_conflict, where_given
 from app.practice import feedback
-from app.releases.computed import changed_people
+from app.releases.computed import by_size, changed_people, overlapping
 from app.releases.models import Release, ReleaseSubject
+from app.releases.reading import latest_revisions
 from app.releases.schemas import ReleaseCreate
 from app.sis import analytics
 from app.tenancy.models import District
@@ -113,12 +114,23 @@ async def create_release(session: AsyncSession, principal: Principal, data: Rele
         )
         tables, basis, audit, items = released.tables, released.basis, released.audit, released.items
         min_people = district.min_teachers
+    # A feedback cell's items are respondents; a coaching cell's are counted by teachers only.
+    min_items = 0 if data.subject is ReleaseSubject.COACHING else district.min_cell_size
+    if data.subject is not ReleaseSubject.BEHAVIOR:
+        others = await latest_revisions(session, district_id, data.subject)
+        shown = [
+            r.latest.basis.get(key, [])
+            for r in others
+            if r.latest.period != data.period
+            for key, cell in r.latest.tables.get("cells", {}).items()
+            if not _hidden(cell)
+        ]
+        _suppress_overlaps(tables, basis, audit, min_people, min_items, shown)
     if previous is not None:
+        _refuse_legacy(previous)
         # Coaching cells count teachers' cycles: a correction moves them by the minimum of teachers.
         min_n = min_people if data.subject is ReleaseSubject.COACHING else district.min_cell_size
         _check_correction(previous, tables, min_n, min_people)
-        # A feedback cell's items are respondents; a coaching cell's are counted by teachers only.
-        min_items = 0 if data.subject is ReleaseSubject.COACHING else district.min_cell_size
         if data.subject is ReleaseSubject.BEHAVIOR:
             _check_changed_students(previous, tables, basis, district.min_cell_size)
         else:
@@ -216,6 +228,35 @@ def _counts(node: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict
     return found
 
 
+def _refuse_legacy(previous: Release) -> None:
+    """A correction is compared with the previous revision's basis: who each published cell was drawn
+    from and what they held. A revision stored before the basis said enough (a feedback release
+    whose entries lack each teacher's share, a behaviour release without its referred students, a
+    release with cells and no basis at all) cannot say who a correction changed, so a correction
+    of it is refused rather than compared on counts alone: a value-only change of one teacher, or
+    ten late referrals of one student, would pass. The basis of a past release cannot be rebuilt
+    (results and referrals have changed since), and the late data is counted as late meanwhile."""
+    cells = previous.tables.get("cells") if previous.subject is not ReleaseSubject.BEHAVIOR else None
+    if previous.subject is ReleaseSubject.BEHAVIOR:
+        legacy = "referred" not in previous.basis
+    elif previous.subject is ReleaseSubject.FEEDBACK:
+        legacy = any(
+            key not in previous.basis or any(len(entry) < 3 for entry in previous.basis[key])
+            for key in cells or {}
+        )
+    else:
+        legacy = any(key not in previous.basis for key in cells or {})
+    if legacy:
+        raise Conflict(
+            f"Revision {previous.revision} of {previous.period!r} was released before releases kept "
+            "what each cell was drawn from, so a correction's difference cannot be checked for who "
+            "it describes. It stays as released; its late data is counted as late.",
+            errors=[
+                FieldError(("period",), "A release without a full basis is not corrected.", "legacy_release")
+            ],
+        )
+
+
 def _check_changed_people(
     previous: Release, tables: dict[str, Any], basis: dict[str, Any], min_people: int, min_items: int
 ) -> None:
@@ -291,6 +332,35 @@ def _moved(before: Any, after: Any) -> bool:
         and new[path]["value"] != cell["value"]
         for path, cell in old.items()
     )
+
+
+def _suppress_overlaps(
+    tables: dict[str, Any],
+    basis: dict[str, Any],
+    audit: dict[str, Any],
+    min_people: int,
+    min_items: int,
+    shown_before: list[list[list[Any]]],
+) -> None:
+    """Complementary suppression across the cells of a release drawn from people's records: two shown
+    cells pooling some of the same teachers (two measures of one school; two practices' coaching
+    counts) must differ by none or at least `min_people` teachers holding `min_items` items, or
+    their difference is those teachers' (respondents(M2) - respondents(M1) = one teacher's class).
+    The bigger cell is kept, the smaller hidden (`app.releases.computed.overlapping`), before the
+    release is stored, so every reader and every correction sees the same published cells. Cells
+    shown by other periods' releases (`shown_before`) are kept whatever: the two periods' cells of
+    one school and measure subtract as well (fall's four teachers less spring's three), and the one
+    released first stays as it was read."""
+    cells = tables.get("cells", {})
+    shown = by_size(basis, [key for key, cell in cells.items() if not _hidden(cell)])
+    hide = overlapping(basis, shown, frozenset(), min_people, min_items, shown_before)
+    for key in hide:
+        for figure in cells[key].values():
+            if isinstance(figure, dict) and "suppressed" in figure:
+                figure["value"], figure["suppressed"] = None, True
+    if hide:
+        audit["suppressed"] = audit.get("suppressed", 0) + len(hide)
+        audit["overlap_suppressed"] = len(hide)
 
 
 def _hidden(cell: dict[str, Any]) -> bool:
