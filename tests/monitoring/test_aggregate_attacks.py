@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from app.identity.models import Role
 from tests.coaching.test_coaching_rest import cycle, practice
@@ -124,31 +125,29 @@ async def test_a_withdrawn_coaching_share_does_not_unhide_the_counts(
     assert [c["suppressed"] for c in after] == [True], "three cycles minus the two read is the third"
 
 
-async def test_a_correction_cannot_differ_by_one_teachers_changed_value(
-    client: httpx.AsyncClient, tokens: Tokens, world: World
+@pytest.mark.parametrize(
+    ("favourable_share", "respondents"),
+    [
+        # Respondents unchanged: every count stays, and the favourable share moves by that teacher's
+        # change, to the respondent.
+        pytest.param("0.95", 12, id="changed_value"),
+        # A class grown by more than the minimum n: the respondents move by enough, the teachers not
+        # at all, and the difference is still one teacher's class.
+        pytest.param("0.9", 30, id="larger_class"),
+    ],
+)
+async def test_a_correction_cannot_differ_by_one_teachers_replaced_result(
+    client: httpx.AsyncClient, tokens: Tokens, world: World, favourable_share: str, respondents: int
 ) -> None:
-    """One teacher replaces their result after the release, respondents unchanged. A correction that
-    keeps every count but moves the favourable share is that teacher's change, to the respondent."""
+    """One teacher replaces their result after the release: a correction must not publish a difference
+    that is that one teacher's."""
     made = await teachers(client, tokens, world, 4)
     assert (await release_feedback(client, tokens)).status_code == 201
     leader = await tokens.headers("A", Role.SCHOOL_LEADER)
     before = await rest_cell(client, leader, world)
-    await record(client, made[0].headers, status=200, favourable_share="0.95", respondents=12)
-    await release_feedback(client, tokens)
-    after = await rest_cell(client, leader, world)
-    assert not recovered(before, after), (before, after)
-
-
-async def test_a_correction_cannot_differ_by_one_teachers_larger_class(
-    client: httpx.AsyncClient, tokens: Tokens, world: World
-) -> None:
-    """One teacher's result grows by more than the minimum n of respondents: the respondents move by
-    enough, the teachers not at all, and the difference is still one teacher's class."""
-    made = await teachers(client, tokens, world, 4)
-    assert (await release_feedback(client, tokens)).status_code == 201
-    leader = await tokens.headers("A", Role.SCHOOL_LEADER)
-    before = await rest_cell(client, leader, world)
-    await record(client, made[0].headers, status=200, favourable_share="0.9", respondents=30)
+    await record(
+        client, made[0].headers, status=200, favourable_share=favourable_share, respondents=respondents
+    )
     await release_feedback(client, tokens)
     after = await rest_cell(client, leader, world)
     assert not recovered(before, after), (before, after)
@@ -193,6 +192,28 @@ async def test_a_coaching_correction_cannot_differ_by_one_teachers_cycles(
     assert [(c["cycles"], c["teachers"]) for c in after] == [(c["cycles"], c["teachers"]) for c in before]
 
 
+# October: fifteen students referred, the first of them six times (the 6+ bucket).
+ONE_STUDENT_AT_SIX = [(i, "disruption", "t-1", "2026-10-05") for i in range(15)] + [
+    (0, "disruption", "t-1", f"2026-10-{day:02}") for day in range(6, 11)
+]
+
+
+def late_referrals(student: str, count: int = 10) -> list[dict[str, Any]]:
+    """`count` more October referrals of one student, arriving after the period was released."""
+    return [
+        {
+            "sourcedId": f"r-late-{n}",
+            "student": student,
+            "school": "a-es",
+            "staff": "t-1",
+            "date": f"2026-10-{12 + n:02}",
+            "category": "disruption",
+            "severity": "minor",
+        }
+        for n in range(count)
+    ]
+
+
 async def test_a_behaviour_correction_cannot_differ_by_one_students_referrals(
     client: httpx.AsyncClient, tokens: Tokens, world: World
 ) -> None:
@@ -200,27 +221,13 @@ async def test_a_behaviour_correction_cannot_differ_by_one_students_referrals(
     student arrive late: their bucket (6+) stays, and every count that moves, moves by ten, the
     minimum n. A correction would publish that one student's ten referrals as the difference."""
     admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
-    referred = [(i, "disruption", "t-1", "2026-10-05") for i in range(15)]
-    referred += [(0, "disruption", "t-1", f"2026-10-{day:02}") for day in range(6, 11)]
-    ids = await seed(client, admin, students=40, referrals=referred)
+    ids = await seed(client, admin, students=40, referrals=ONE_STUDENT_AT_SIX)
     await release_behaviour(client, admin)
     leader = await tokens.headers("A", Role.DISTRICT_LEADER)
     school = world.school_ids("A")[0]
     before = await behaviour_report(client, leader, school, period="2026-10")
     assert before is not None
-    late = [
-        {
-            "sourcedId": f"r-late-{n}",
-            "student": ids[0],
-            "school": "a-es",
-            "staff": "t-1",
-            "date": f"2026-10-{12 + n:02}",
-            "category": "disruption",
-            "severity": "minor",
-        }
-        for n in range(10)
-    ]
-    await put_ok(client, "referrals", late, admin)
+    await put_ok(client, "referrals", late_referrals(ids[0]), admin)
     await release_behaviour(client, admin)
     after = await behaviour_report(client, leader, school, period="2026-10")
     assert after is not None

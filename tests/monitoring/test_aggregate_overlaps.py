@@ -39,18 +39,28 @@ def _differ_by_fewer(a: dict[str, Any], b: dict[str, Any], people: str, minimum:
     return 0 < abs(a[people] - b[people]) < minimum
 
 
+async def release_two_measures(
+    client: httpx.AsyncClient, tokens: Tokens, world: World, *, teachers_on_belonging: int
+) -> None:
+    """Teachers record `belonging` with 12 respondents each, the first three `challenge` too; then the
+    period is released."""
+    made = [
+        await make_staff(client, tokens, world, name=f"Teacher {i}") for i in range(teachers_on_belonging)
+    ]
+    for n, staff in enumerate(made):
+        await record(client, staff.headers, measure="belonging", favourable_share="0.5", respondents=12)
+        if n < 3:
+            await record(client, staff.headers, measure="challenge", favourable_share="0.5", respondents=12)
+    assert (await release_feedback(client, tokens)).status_code == 201
+
+
 async def test_two_measures_do_not_difference_to_one_teachers_class(
     client: httpx.AsyncClient, tokens: Tokens, world: World
 ) -> None:
     """Four teachers record `belonging`, three of them `challenge` too, each with 12 respondents.
     Both cells pass the minimums alone; their difference is the fourth teacher: 12 respondents and
     their favourable count. One of the two is hidden, for every reader."""
-    made = [await make_staff(client, tokens, world, name=f"Teacher {i}") for i in range(4)]
-    for n, staff in enumerate(made):
-        await record(client, staff.headers, measure="belonging", favourable_share="0.5", respondents=12)
-        if n < 3:
-            await record(client, staff.headers, measure="challenge", favourable_share="0.5", respondents=12)
-    assert (await release_feedback(client, tokens)).status_code == 201
+    await release_two_measures(client, tokens, world, teachers_on_belonging=4)
     school = str(world.school_ids("A")[0])
     for role in (Role.SCHOOL_LEADER, Role.DISTRICT_LEADER):
         headers = await tokens.headers("A", role)
@@ -76,12 +86,7 @@ async def test_two_measures_with_teachers_enough_apart_both_show(
 ) -> None:
     """Control: six teachers on `belonging`, three of them on `challenge`: the difference is three
     teachers and 36 respondents, publishable itself, so both cells show."""
-    made = [await make_staff(client, tokens, world, name=f"Teacher {i}") for i in range(6)]
-    for n, staff in enumerate(made):
-        await record(client, staff.headers, measure="belonging", favourable_share="0.5", respondents=12)
-        if n < 3:
-            await record(client, staff.headers, measure="challenge", favourable_share="0.5", respondents=12)
-    assert (await release_feedback(client, tokens)).status_code == 201
+    await release_two_measures(client, tokens, world, teachers_on_belonging=6)
     headers = await tokens.headers("A", Role.SCHOOL_LEADER)
     body = await get(client, "/feedback-aggregates", headers, period=PERIOD)
     assert [c["suppressed"] for c in body["cells"]] == [False, False]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.identity.models import Role
 from app.releases.models import Release, ReleaseSubject
 from tests.conftest import Tokens, World
+from tests.monitoring.test_aggregate_attacks import ONE_STUDENT_AT_SIX, late_referrals
 from tests.monitoring.test_privacy_attacks import recovered, release_feedback, rest_cell, teachers
 from tests.practice.helpers import record
 from tests.sis.helpers import put_ok
@@ -55,24 +56,10 @@ async def test_a_legacy_behaviour_release_is_not_corrected_by_one_students_refer
     client: httpx.AsyncClient, tokens: Tokens, world: World, session: AsyncSession
 ) -> None:
     admin = await tokens.headers("A", Role.DISTRICT_ADMIN)
-    referred = [(i, "disruption", "t-1", "2026-10-05") for i in range(15)]
-    referred += [(0, "disruption", "t-1", f"2026-10-{day:02}") for day in range(6, 11)]
-    ids = await seed(client, admin, students=40, referrals=referred)
+    ids = await seed(client, admin, students=40, referrals=ONE_STUDENT_AT_SIX)
     await release_behaviour(client, admin)
     await _as_legacy(session, ReleaseSubject.BEHAVIOR)
-    late = [
-        {
-            "sourcedId": f"r-late-{n}",
-            "student": ids[0],
-            "school": "a-es",
-            "staff": "t-1",
-            "date": f"2026-10-{12 + n:02}",
-            "category": "disruption",
-            "severity": "minor",
-        }
-        for n in range(10)
-    ]
-    await put_ok(client, "referrals", late, admin)
+    await put_ok(client, "referrals", late_referrals(ids[0]), admin)
     response = await client.post("/api/v1/releases", json=OCTOBER, headers=admin)
     assert response.status_code == 409, response.text
     assert "legacy_release" in response.text, response.text
