@@ -568,8 +568,8 @@ async def policy_check(session: AsyncSession, principal: Principal, plan_id: uui
     count for it: attendance is dated when it is written (`attendance_recorded_at`), so an absence
     turned into attendance after review never counts for the plan, and attendance withdrawn at any time
     no longer counts, even after approval (an approved plan's check then says its record no longer
-    meets the policy). Approval also needs every barrier raised in the plan's co-creation answered or
-    carried as an accepted risk (`unanswered_barriers`). `missing` says, in words, what is not there.
+    meets the policy). Approval also needs every barrier raised in the plan's co-creation answered, with
+    a response given back, or carried as an accepted risk (`unanswered_barriers`). `missing` says, in words, what is not there.
     """
     plan = await get_plan(session, principal, plan_id)
     return await _judge(session, plan, _judged_at(plan))
@@ -633,13 +633,14 @@ async def _judge(session: AsyncSession, plan: Plan, as_of: datetime) -> PolicyCh
     )
 
 
-# A barrier is answered once it has a disposition that tells its contributor something.
+# A barrier is answered once it has a disposition that tells its contributor something, and the
+# response given back to them: adopted (or deferred) with nothing said back is not an answer.
 UNANSWERED = (Disposition.OPEN, Disposition.UNDER_CONSIDERATION)
 
 
 async def _unanswered_barriers(session: AsyncSession, plan: Plan) -> list[uuid.UUID]:
-    """Barriers raised in the plan's co-creation, still open or under consideration, and not carried as
-    accepted risks, oldest first."""
+    """Barriers raised in the plan's co-creation, still open or under consideration (or given a
+    disposition with no response said back), and not carried as accepted risks, oldest first."""
     carried = select(AcceptedRisk.input_id).where(AcceptedRisk.plan_id == plan.id)
     stmt = (
         select(Input.id)
@@ -648,7 +649,7 @@ async def _unanswered_barriers(session: AsyncSession, plan: Plan) -> list[uuid.U
             Activity.plan_id == plan.id,
             Activity.mode == Mode.CO_CREATION,
             Input.kind == InputKind.BARRIER,
-            Input.disposition.in_(UNANSWERED),
+            or_(Input.disposition.in_(UNANSWERED), Input.response.is_(None)),
             Input.id.not_in(carried),
         )
         .order_by(Input.created_at, Input.id)

@@ -1,0 +1,83 @@
+"""Gaming the co-creation policy of a plan (OWASP API6:2023, unrestricted access to a sensitive business
+flow), as a cynical insider would, over REST and GraphQL, with real tokens from the real token endpoint.
+
+Each attack here succeeded on the code before the rule it names:
+
+- a barrier marked adopted (or deferred, declined, adapted) with no response given back counted as
+  answered, so approval went through while its contributor was told nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from strawberry import relay
+
+from app.identity.models import Role
+from tests.conftest import ANY_VERSION, Tokens, World
+from tests.engagement.test_rest import add_input, create_activity, participate, update_input
+from tests.initiatives.test_rest import assert_problem, create_stakeholder, get_json
+from tests.plans.test_rest import PLANS, school_plan, update_plan
+
+GRAPHQL = "/graphql"
+
+
+@pytest.fixture
+async def leader(client: httpx.AsyncClient, tokens: Tokens) -> httpx.AsyncClient:
+    """The HTTP client, signed in as district A's district leader (headers given per call win)."""
+    client.headers.update(await tokens.headers("A", Role.DISTRICT_LEADER))
+    return client
+
+
+async def _graphql_check(client: httpx.AsyncClient, plan_id: str) -> dict[str, Any]:
+    """The plan's policy check as GraphQL answers it (the same service rule as REST's)."""
+    query = """query($id: ID!) { plan(id: $id) {
+        policyCheck { met readyForApproval unansweredBarriers coCreationActivities voicesHeard } } }"""
+    response = await client.post(
+        GRAPHQL, json={"query": query, "variables": {"id": str(relay.GlobalID("Plan", plan_id))}}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]["plan"]["policyCheck"]
+
+
+async def test_a_barrier_marked_adopted_without_a_response_is_not_answered(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The contributor of a barrier must be told what became of it before the plan is approved: a
+    disposition with no response given back is not an answer (REST and GraphQL alike)."""
+    school_leader = await tokens.headers("A", Role.SCHOOL_LEADER)
+    plan = await school_plan(leader, world)
+    url = f"{PLANS}/{plan['id']}"
+    activity = await create_activity(leader, plan_id=plan["id"], status="held")
+    teachers = await create_stakeholder(leader, "Grade 2 teachers", "teacher")
+    said = await participate(leader, activity["id"], stakeholder_id=teachers["id"])
+    barrier = await add_input(leader, activity["id"], said["id"], kind="barrier", text="No planning time.")
+    deferred = await add_input(leader, activity["id"], said["id"], kind="barrier", text="No books.")
+    barrier = await update_input(leader, barrier, disposition="adopted")  # nothing said back
+    deferred = await update_input(leader, deferred, disposition="deferred")
+    plan = await update_plan(leader, plan, status="in_review")
+
+    check = await get_json(leader, f"{url}/policy-check")
+    assert check["unanswered_barriers"] == [barrier["id"], deferred["id"]]
+    assert check["ready_for_approval"] is False
+    graphql = await _graphql_check(leader, plan["id"])
+    assert (graphql["readyForApproval"], len(graphql["unansweredBarriers"])) == (False, 2)
+    response = await leader.patch(url, json={"status": "approved"}, headers=school_leader | ANY_VERSION)
+    problem = assert_problem(response, 422, "validation_failed")
+    assert [e["code"] for e in problem["errors"]] == ["unanswered_barrier", "unanswered_barrier"]
+
+    # A response given back answers it; whitespace is not one (refused as input).
+    blank = await leader.patch(
+        f"/api/v1/inputs/{barrier['id']}", json={"response": "   "}, headers=ANY_VERSION
+    )
+    assert_problem(blank, 422, "validation_failed")
+    await update_input(leader, barrier, response="A protected 30-minute block from January.")
+    await update_input(leader, deferred, response="We revisit it when the budget is set in March.")
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["unanswered_barriers"], check["ready_for_approval"]) == ([], True)
+    plan = await update_plan(leader, plan, school_leader, status="approved")
+    assert plan["status"] == "approved"
