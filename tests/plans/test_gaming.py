@@ -4,7 +4,10 @@ flow), as a cynical insider would, over REST and GraphQL, with real tokens from 
 Each attack here succeeded on the code before the rule it names:
 
 - a barrier marked adopted (or deferred, declined, adapted) with no response given back counted as
-  answered, so approval went through while its contributor was told nothing.
+  answered, so approval went through while its contributor was told nothing;
+- a school plan carrying out a district initiative counted another school's sessions of that initiative
+  as its own co-creation;
+- a teacher (or coach, or school leader) of another school counted as the plan school's own voice.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from strawberry import relay
 
 from app.identity.models import Role
 from tests.conftest import ANY_VERSION, Tokens, World
-from tests.engagement.test_rest import add_input, create_activity, participate, update_input
-from tests.initiatives.test_rest import assert_problem, create_stakeholder, get_json
+from tests.engagement.test_rest import add_input, create_activity, participate, person_of, update_input
+from tests.initiatives.test_rest import assert_problem, create_initiative, create_stakeholder, get_json
 from tests.plans.test_rest import PLANS, school_plan, update_plan
 
 GRAPHQL = "/graphql"
@@ -81,3 +84,54 @@ async def test_a_barrier_marked_adopted_without_a_response_is_not_answered(
     assert (check["unanswered_barriers"], check["ready_for_approval"]) == ([], True)
     plan = await update_plan(leader, plan, school_leader, status="approved")
     assert plan["status"] == "approved"
+
+
+async def test_a_school_plan_counts_only_its_own_schools_sessions_of_a_district_initiative(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """A district initiative is carried out by several schools' plans; a session held at another school
+    for it is that school's co-creation, not this one's. District-wide sessions count for every plan."""
+    first, second = (str(s) for s in world.school_ids("A")[:2])
+    initiative = await create_initiative(leader)
+    plan = await school_plan(leader, world, initiative_id=initiative["id"])
+    url = f"{PLANS}/{plan['id']}"
+    elsewhere = await create_activity(leader, initiative_id=initiative["id"], school_id=second, status="held")
+    teachers = await create_stakeholder(leader, "Second school's teachers", "teacher")
+    await participate(leader, elsewhere["id"], stakeholder_id=teachers["id"])
+
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["co_creation_activities"], check["met"]) == (0, False)
+    assert (await _graphql_check(leader, plan["id"]))["coCreationActivities"] == 0
+    refused = await leader.patch(url, json={"status": "in_review"}, headers=ANY_VERSION)
+    assert_problem(refused, 422, "validation_failed")
+
+    # The plan's own school's session, and a district-wide one, count.
+    own = await create_activity(leader, initiative_id=initiative["id"], school_id=first, status="held")
+    await participate(leader, own["id"], stakeholder_id=teachers["id"])
+    everyone = await create_activity(leader, initiative_id=initiative["id"], status="held")
+    await participate(leader, everyone["id"], stakeholder_id=teachers["id"])
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["co_creation_activities"], check["met"]) == (2, True)
+
+
+async def test_staff_of_another_school_are_not_the_plan_schools_voice(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """The second school's plan needs its teachers; the first school's teacher (and school leader),
+    invited to its session, are not them."""
+    plan = await school_plan(leader, world, school=1)
+    url = f"{PLANS}/{plan['id']}"
+    session = await create_activity(leader, plan_id=plan["id"], status="held")
+    for role in (Role.TEACHER, Role.SCHOOL_LEADER):
+        await participate(leader, session["id"], person_id=await person_of(leader, tokens, world, role))
+
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["voices_heard"], check["met"]) == ([], False)
+    assert (await _graphql_check(leader, plan["id"]))["voicesHeard"] == []
+    refused = await leader.patch(url, json={"status": "in_review"}, headers=ANY_VERSION)
+    assert_problem(refused, 422, "validation_failed")
+
+    # A teachers' group (a stakeholder, not an account of another school) is heard.
+    teachers = await create_stakeholder(leader, "Second school's staff council", "teacher")
+    await participate(leader, session["id"], stakeholder_id=teachers["id"])
+    assert (await get_json(leader, f"{url}/policy-check"))["met"] is True
