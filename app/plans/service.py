@@ -169,6 +169,8 @@ ROLE_VOICES: dict[Role, Voice] = {
     Role.SCHOOL_LEADER: Voice.SCHOOL_LEADERS,
     Role.COMMUNITY_MEMBER: Voice.COMMUNITY,
 }
+# Voices a member of staff never brings, whatever a stakeholder record files them under.
+NOT_STAFF_VOICES = frozenset({Voice.FAMILIES, Voice.COMMUNITY, Voice.STUDENTS})
 VOICE_WORDS: dict[Voice, str] = {
     Voice.TEACHERS: "teachers",
     Voice.FAMILIES: "families",
@@ -853,7 +855,7 @@ async def voices_at_schools(
         Participation.attendance_recorded_at <= as_of,
     )
     by_stakeholder = (
-        select(Participation.activity_id, Stakeholder.category)
+        select(Participation.activity_id, Stakeholder.category, Person.kind)
         .join(
             Participation,
             or_(
@@ -861,11 +863,15 @@ async def voices_at_schools(
                 and_(Participation.person_id.is_not(None), Participation.person_id == Stakeholder.person_id),
             ),
         )
+        .outerjoin(Person, Person.id == Stakeholder.person_id)
         .where(attended)
     )
-    for activity_id, category in (await session.execute(by_stakeholder)).all():
-        if category in CATEGORY_VOICES:
-            found[activity_id].add((CATEGORY_VOICES[category], None))
+    for activity_id, category, kind in (await session.execute(by_stakeholder)).all():
+        voice = CATEGORY_VOICES.get(category)
+        # A member of staff speaks as staff: a stakeholder record filing them as a family, a student or
+        # the community does not make them that voice.
+        if voice is not None and not (kind is PersonKind.STAFF and voice in NOT_STAFF_VOICES):
+            found[activity_id].add((voice, None))
     by_person = (
         select(Participation.activity_id, Person.kind)
         .join(Participation, Participation.person_id == Person.id)

@@ -7,7 +7,8 @@ Each attack here succeeded on the code before the rule it names:
   answered, so approval went through while its contributor was told nothing;
 - a school plan carrying out a district initiative counted another school's sessions of that initiative
   as its own co-creation;
-- a teacher (or coach, or school leader) of another school counted as the plan school's own voice.
+- a teacher (or coach, or school leader) of another school counted as the plan school's own voice;
+- a member of staff filed under a family stakeholder record counted as the families' voice.
 """
 
 from __future__ import annotations
@@ -20,9 +21,16 @@ from strawberry import relay
 
 from app.identity.models import Role
 from tests.conftest import ANY_VERSION, Tokens, World
-from tests.engagement.test_rest import add_input, create_activity, participate, person_of, update_input
+from tests.engagement.test_rest import (
+    add_input,
+    create_activity,
+    new_person,
+    participate,
+    person_of,
+    update_input,
+)
 from tests.initiatives.test_rest import assert_problem, create_initiative, create_stakeholder, get_json
-from tests.plans.test_rest import PLANS, school_plan, update_plan
+from tests.plans.test_rest import PLANS, create_plan, school_plan, update_plan
 
 GRAPHQL = "/graphql"
 
@@ -134,4 +142,33 @@ async def test_staff_of_another_school_are_not_the_plan_schools_voice(
     # A teachers' group (a stakeholder, not an account of another school) is heard.
     teachers = await create_stakeholder(leader, "Second school's staff council", "teacher")
     await participate(leader, session["id"], stakeholder_id=teachers["id"])
+    assert (await get_json(leader, f"{url}/policy-check"))["met"] is True
+
+
+async def test_a_member_of_staff_filed_as_a_family_stakeholder_is_not_the_families_voice(
+    leader: httpx.AsyncClient, tokens: Tokens, world: World
+) -> None:
+    """A district plan needs families or community. A stakeholder record of the family category that
+    stands for a member of staff (here, the district's own teacher) does not make them a family voice:
+    a person of staff speaks as staff, whatever category a record files them under."""
+    plan = await create_plan(leader)
+    url = f"{PLANS}/{plan['id']}"
+    session = await create_activity(leader, plan_id=plan["id"], status="held")
+    teacher = await person_of(leader, tokens, world, Role.TEACHER)
+    posing = await create_stakeholder(leader, "Parent representative", "family", person_id=teacher)
+    await participate(leader, session["id"], stakeholder_id=posing["id"])
+    staff = await create_stakeholder(leader, "Teachers' council", "teacher")
+    await participate(leader, session["id"], stakeholder_id=staff["id"])
+
+    check = await get_json(leader, f"{url}/policy-check")
+    assert (check["voices_heard"], check["met"]) == (["teachers"], False)
+    assert check["missing"] == ["families or community members among the participants of its co-creation"]
+    assert (await _graphql_check(leader, plan["id"]))["voicesHeard"] == ["TEACHERS"]
+    refused = await leader.patch(url, json={"status": "in_review"}, headers=ANY_VERSION)
+    assert_problem(refused, 422, "validation_failed")
+
+    # A family who is not staff, filed the same way, is heard.
+    parent = await new_person(leader, tokens, "Rosa")
+    family = await create_stakeholder(leader, "Parent representative 2", "family", person_id=parent)
+    await participate(leader, session["id"], stakeholder_id=family["id"])
     assert (await get_json(leader, f"{url}/policy-check"))["met"] is True
