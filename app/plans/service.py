@@ -169,6 +169,8 @@ ROLE_VOICES: dict[Role, Voice] = {
     Role.SCHOOL_LEADER: Voice.SCHOOL_LEADERS,
     Role.COMMUNITY_MEMBER: Voice.COMMUNITY,
 }
+# Voices a member of staff never brings, whatever a stakeholder record files them under.
+NOT_STAFF_VOICES = frozenset({Voice.FAMILIES, Voice.COMMUNITY, Voice.STUDENTS})
 VOICE_WORDS: dict[Voice, str] = {
     Voice.TEACHERS: "teachers",
     Voice.FAMILIES: "families",
@@ -568,8 +570,10 @@ async def policy_check(session: AsyncSession, principal: Principal, plan_id: uui
     count for it: attendance is dated when it is written (`attendance_recorded_at`), so an absence
     turned into attendance after review never counts for the plan, and attendance withdrawn at any time
     no longer counts, even after approval (an approved plan's check then says its record no longer
-    meets the policy). Approval also needs every barrier raised in the plan's co-creation answered or
-    carried as an accepted risk (`unanswered_barriers`). `missing` says, in words, what is not there.
+    meets the policy). A school plan counts its own school's and district-wide sessions only, and staff
+    roles of its own school (or district-wide) as voices. Approval also needs every barrier raised in
+    the plan's co-creation answered, with a response given back, or carried as an accepted risk
+    (`unanswered_barriers`). `missing` says, in words, what is not there.
     """
     plan = await get_plan(session, principal, plan_id)
     return await _judge(session, plan, _judged_at(plan))
@@ -596,6 +600,12 @@ async def _judge(session: AsyncSession, plan: Plan, as_of: datetime) -> PolicyCh
     activities = select(Activity.id).where(
         Activity.district_id == plan.district_id,
         or_(*linked),
+        # Of the plan's school or district-wide (`counts_for_plan`).
+        *(
+            [or_(Activity.school_id.is_(None), Activity.school_id == plan.school_id)]
+            if plan.school_id
+            else []
+        ),
         Activity.mode == Mode.CO_CREATION,
         Activity.status == ActivityStatus.HELD,
         # Held, and recorded, by the moment of judgment; and someone came.
@@ -604,7 +614,7 @@ async def _judge(session: AsyncSession, plan: Plan, as_of: datetime) -> PolicyCh
         exists(select(Participation.id).where(attended)),
     )
     activity_ids = list((await session.execute(activities)).scalars())
-    heard = await _voices_heard(session, activity_ids, as_of)
+    heard = await _voices_heard(session, activity_ids, as_of, school_id=plan.school_id)
     required = [
         Voice(v) for v in (district.school_plan_voices if plan.school_id else district.district_plan_voices)
     ]
@@ -633,13 +643,14 @@ async def _judge(session: AsyncSession, plan: Plan, as_of: datetime) -> PolicyCh
     )
 
 
-# A barrier is answered once it has a disposition that tells its contributor something.
+# A barrier is answered once it has a disposition that tells its contributor something, and the
+# response given back to them: adopted (or deferred) with nothing said back is not an answer.
 UNANSWERED = (Disposition.OPEN, Disposition.UNDER_CONSIDERATION)
 
 
 async def _unanswered_barriers(session: AsyncSession, plan: Plan) -> list[uuid.UUID]:
-    """Barriers raised in the plan's co-creation, still open or under consideration, and not carried as
-    accepted risks, oldest first."""
+    """Barriers raised in the plan's co-creation, still open or under consideration (or given a
+    disposition with no response said back), and not carried as accepted risks, oldest first."""
     carried = select(AcceptedRisk.input_id).where(AcceptedRisk.plan_id == plan.id)
     stmt = (
         select(Input.id)
@@ -648,7 +659,7 @@ async def _unanswered_barriers(session: AsyncSession, plan: Plan) -> list[uuid.U
             Activity.plan_id == plan.id,
             Activity.mode == Mode.CO_CREATION,
             Input.kind == InputKind.BARRIER,
-            Input.disposition.in_(UNANSWERED),
+            or_(Input.disposition.in_(UNANSWERED), Input.response.is_(None)),
             Input.id.not_in(carried),
         )
         .order_by(Input.created_at, Input.id)
@@ -803,20 +814,39 @@ def _voice_satisfied(voice: Voice, heard: set[Voice]) -> bool:
     return voice in heard
 
 
-async def _voices_heard(session: AsyncSession, activity_ids: list[uuid.UUID], as_of: datetime) -> set[Voice]:
+async def _voices_heard(
+    session: AsyncSession, activity_ids: list[uuid.UUID], as_of: datetime, *, school_id: uuid.UUID | None
+) -> set[Voice]:
     """The voices among those who attended the activities (as recorded by `as_of`): by stakeholder
-    category, by the kind of person, and by the roles a person's account holds."""
+    category, by the kind of person, and by the roles a person's account holds (for a school plan, its
+    school's or district-wide roles only)."""
     heard: set[Voice] = set()
-    for voices in (await voices_by_activity(session, activity_ids, as_of)).values():
+    for voices in (await voices_by_activity(session, activity_ids, as_of, school_id=school_id)).values():
         heard |= voices
     return heard
 
 
 async def voices_by_activity(
-    session: AsyncSession, activity_ids: list[uuid.UUID], as_of: datetime
+    session: AsyncSession, activity_ids: list[uuid.UUID], as_of: datetime, *, school_id: uuid.UUID | None
 ) -> dict[uuid.UUID, set[Voice]]:
-    """The voices heard at each activity (as `_voices_heard` counts them), in three queries."""
-    found: dict[uuid.UUID, set[Voice]] = defaultdict(set)
+    """The voices heard at each activity (as `_voices_heard` counts them), in three queries. For a
+    school's plan (`school_id`), staff speak for the school they work at: a teacher, coach or school
+    leader of another school is not its teachers' or leaders' voice (district-wide roles are)."""
+    found = await voices_at_schools(session, activity_ids, as_of)
+    return {a: voices_for_school(heard, school_id) for a, heard in found.items()}
+
+
+def voices_for_school(heard: set[tuple[Voice, uuid.UUID | None]], school_id: uuid.UUID | None) -> set[Voice]:
+    """The voices of `voices_at_schools` that speak for a plan of `school_id` (any, for a district plan)."""
+    return {voice for voice, at in heard if school_id is None or at is None or at == school_id}
+
+
+async def voices_at_schools(
+    session: AsyncSession, activity_ids: list[uuid.UUID], as_of: datetime
+) -> dict[uuid.UUID, set[tuple[Voice, uuid.UUID | None]]]:
+    """The voices heard at each activity, each with the school it speaks for: a staff role's school, or
+    None (a stakeholder's category, a person's kind, a district-wide role), in three queries."""
+    found: dict[uuid.UUID, set[tuple[Voice, uuid.UUID | None]]] = defaultdict(set)
     if not activity_ids:
         return found
     attended = and_(
@@ -825,7 +855,7 @@ async def voices_by_activity(
         Participation.attendance_recorded_at <= as_of,
     )
     by_stakeholder = (
-        select(Participation.activity_id, Stakeholder.category)
+        select(Participation.activity_id, Stakeholder.category, Person.kind)
         .join(
             Participation,
             or_(
@@ -833,11 +863,15 @@ async def voices_by_activity(
                 and_(Participation.person_id.is_not(None), Participation.person_id == Stakeholder.person_id),
             ),
         )
+        .outerjoin(Person, Person.id == Stakeholder.person_id)
         .where(attended)
     )
-    for activity_id, category in (await session.execute(by_stakeholder)).all():
-        if category in CATEGORY_VOICES:
-            found[activity_id].add(CATEGORY_VOICES[category])
+    for activity_id, category, kind in (await session.execute(by_stakeholder)).all():
+        voice = CATEGORY_VOICES.get(category)
+        # A member of staff speaks as staff: a stakeholder record filing them as a family, a student or
+        # the community does not make them that voice.
+        if voice is not None and not (kind is PersonKind.STAFF and voice in NOT_STAFF_VOICES):
+            found[activity_id].add((voice, None))
     by_person = (
         select(Participation.activity_id, Person.kind)
         .join(Participation, Participation.person_id == Person.id)
@@ -845,17 +879,24 @@ async def voices_by_activity(
     )
     for activity_id, kind in (await session.execute(by_person)).all():
         if kind in PERSON_KIND_VOICES:
-            found[activity_id].add(PERSON_KIND_VOICES[kind])
+            found[activity_id].add((PERSON_KIND_VOICES[kind], None))
     by_role = (
-        select(Participation.activity_id, RoleAssignment.role)
+        select(Participation.activity_id, RoleAssignment.role, RoleAssignment.school_id)
         .join(User, User.id == RoleAssignment.user_id)
         .join(Participation, Participation.person_id == User.person_id)
         .where(attended)
     )
-    for activity_id, role in (await session.execute(by_role)).all():
+    for activity_id, role, school_id in (await session.execute(by_role)).all():
         if role in ROLE_VOICES:
-            found[activity_id].add(ROLE_VOICES[role])
+            found[activity_id].add((ROLE_VOICES[role], school_id))
     return found
+
+
+def counts_for_plan(activity_school_id: uuid.UUID | None, plan_school_id: uuid.UUID | None) -> bool:
+    """Whether a co-creation activity (linked to the plan or its initiative) counts for the plan: a
+    school plan's co-creation is held with its own school or district-wide; another school's sessions of
+    the district initiative it carries out are that school's, not this one's."""
+    return plan_school_id is None or activity_school_id is None or activity_school_id == plan_school_id
 
 
 def voice_satisfied(voice: Voice, heard: set[Voice]) -> bool:

@@ -303,7 +303,7 @@ async def _co_creation(
         linked.append(any_of(Activity.initiative_id, initiative_ids))
     rows = (
         await session.execute(
-            select(Activity.id, Activity.plan_id, Activity.initiative_id).where(
+            select(Activity.id, Activity.plan_id, Activity.initiative_id, Activity.school_id).where(
                 or_(*linked),
                 Activity.mode == Mode.CO_CREATION,
                 Activity.status == ActivityStatus.HELD,
@@ -318,15 +318,19 @@ async def _co_creation(
         if p.initiative_id is not None:
             plans_of_initiative[p.initiative_id].append(p.id)
     wanted = set(plan_ids)
-    for activity_id, plan_id, initiative_id in rows:
+    school_of = {p.id: p.school_id for p in found}
+    for activity_id, plan_id, initiative_id, school_id in rows:
         if plan_id in wanted:
             of_plan[plan_id].add(activity_id)
         for linked_plan in plans_of_initiative.get(initiative_id, []):
-            of_plan[linked_plan].add(activity_id)
-    voices = await plans.voices_by_activity(session, [r[0] for r in rows], now)
+            if plans.counts_for_plan(school_id, school_of[linked_plan]):
+                of_plan[linked_plan].add(activity_id)
+    voices = await plans.voices_at_schools(session, [r[0] for r in rows], now)
     heard: dict[uuid.UUID, set[Voice]] = {}
     for plan_id, activity_ids in of_plan.items():
-        heard[plan_id] = set().union(*(voices.get(a, set()) for a in activity_ids))
+        heard[plan_id] = set().union(
+            *(plans.voices_for_school(voices.get(a, set()), school_of[plan_id]) for a in activity_ids)
+        )
     return {k: len(v) for k, v in of_plan.items()}, heard
 
 
