@@ -30,7 +30,7 @@ from tests.engagement.test_rest import (
     update_input,
 )
 from tests.initiatives.test_rest import assert_problem, create_initiative, create_stakeholder, get_json
-from tests.plans.test_rest import PLANS, create_plan, school_plan, update_plan
+from tests.plans.test_rest import PLANS, create_plan, plan_with_a_session, school_plan, update_plan
 
 GRAPHQL = "/graphql"
 
@@ -61,11 +61,8 @@ async def test_a_barrier_marked_adopted_without_a_response_is_not_answered(
     """The contributor of a barrier must be told what became of it before the plan is approved: a
     disposition with no response given back is not an answer (REST and GraphQL alike)."""
     school_leader = await tokens.headers("A", Role.SCHOOL_LEADER)
-    plan = await school_plan(leader, world)
+    plan, activity, said = await plan_with_a_session(leader, world, "Grade 2 teachers")
     url = f"{PLANS}/{plan['id']}"
-    activity = await create_activity(leader, plan_id=plan["id"], status="held")
-    teachers = await create_stakeholder(leader, "Grade 2 teachers", "teacher")
-    said = await participate(leader, activity["id"], stakeholder_id=teachers["id"])
     barrier = await add_input(leader, activity["id"], said["id"], kind="barrier", text="No planning time.")
     deferred = await add_input(leader, activity["id"], said["id"], kind="barrier", text="No books.")
     barrier = await update_input(leader, barrier, disposition="adopted")  # nothing said back

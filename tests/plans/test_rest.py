@@ -638,15 +638,22 @@ async def test_attendance_counts_for_a_plan_only_as_it_stood_when_the_plan_went_
     )
 
 
+async def plan_with_a_session(client: httpx.AsyncClient, world: World, voice: str) -> tuple[Json, Json, Json]:
+    """A draft plan at A's first school, a co-creation session held for it, and the participation of a
+    teacher stakeholder (`voice`) in it: where the plan's barriers are raised."""
+    plan = await school_plan(client, world)
+    activity = await create_activity(client, plan_id=plan["id"], status="held")
+    teachers = await create_stakeholder(client, voice, "teacher")
+    said = await participate(client, activity["id"], stakeholder_id=teachers["id"])
+    return plan, activity, said
+
+
 async def test_open_barriers_block_approval_until_answered_or_carried_as_accepted_risks(
     leader: httpx.AsyncClient, tokens: Tokens, world: World
 ) -> None:
     school_leader = await tokens.headers("A", Role.SCHOOL_LEADER)
-    plan = await school_plan(leader, world)
+    plan, activity, said = await plan_with_a_session(leader, world, "K-3 teachers")
     url = f"{PLANS}/{plan['id']}"
-    activity = await create_activity(leader, plan_id=plan["id"], status="held")
-    teachers = await create_stakeholder(leader, "K-3 teachers", "teacher")
-    said = await participate(leader, activity["id"], stakeholder_id=teachers["id"])
     schedule = await add_input(
         leader, activity["id"], said["id"], kind="barrier", text="No time in the schedule."
     )
