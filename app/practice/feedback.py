@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
@@ -63,7 +64,7 @@ from app.practice.service import (
     require_person,
     teachers_of_school,
 )
-from app.releases.computed import ComputedRelease, by_size, changed_people, overlapping
+from app.releases.computed import ComputedRelease, by_size, differ_too_little, overlapping
 from app.releases.models import Release, ReleaseSubject
 from app.releases.reading import Revisions, latest_revisions
 from app.tenancy.models import District, School
@@ -529,7 +530,7 @@ def hidden_from_reader(
     known: frozenset[str],
     min_people: int,
     min_n: int,
-    earlier: list[list[list[Any]]] = (),  # type: ignore[assignment]
+    earlier: Sequence[list[list[Any]]] = (),
 ) -> bool:
     """Whether a released cell is hidden from one reader: suppressed when released, or, without the
     people whose records the reader may read one by one (`known`: their own, those shared with them),
@@ -543,8 +544,7 @@ def hidden_from_reader(
     # oldest first): the people it changed, less those the reader knows, must be as many again.
     revisions = [*earlier, basis]
     for before, after in pairwise(revisions):
-        rest = {p: n for p, n in changed_people(before, after).items() if p not in known}
-        if rest and (len(rest) < min_people or sum(rest.values()) < min_n):
+        if differ_too_little(before, after, known, min_people, min_n):
             return True
     return False
 

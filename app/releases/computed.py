@@ -37,6 +37,20 @@ def changed_people(before: Iterable[list[Any]], after: Iterable[list[Any]]) -> d
     return changed
 
 
+def differ_too_little(
+    before: Iterable[list[Any]],
+    after: Iterable[list[Any]],
+    known: frozenset[str],
+    min_people: int,
+    min_n: int,
+) -> bool:
+    """Whether two bases of a cell (two revisions of it, or two cells pooling the same people) differ
+    by some people the reader does not `know`, but by fewer than `min_people` of them or fewer than
+    `min_n` items between them: read one after the other, the difference would single them out."""
+    rest = {p: n for p, n in changed_people(before, after).items() if p not in known}
+    return bool(rest) and (len(rest) < min_people or sum(rest.values()) < min_n)
+
+
 def by_size(basis: dict[str, list[list[Any]]], keys: Iterable[str]) -> list[str]:
     """Cells in the order `overlapping` keeps them: the most people first, then the most items, then
     by key (so the bigger of two overlapping cells is the one shown, whoever reads)."""
@@ -79,8 +93,7 @@ def overlapping(
         items = [[e[0], e[1]] for e in basis.get(key, [])]
         others = sorted({i for person, _ in items for i in holding.get(person, ())})
         for i in others:
-            rest = {p: n for p, n in changed_people(kept[i], items).items() if p not in known}
-            if rest and (len(rest) < min_people or sum(rest.values()) < min_n):
+            if differ_too_little(kept[i], items, known, min_people, min_n):
                 hidden.add(key)
                 break
         else:

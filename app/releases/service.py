@@ -36,7 +36,7 @@ from app.core.errors import Conflict, FieldError, PermissionDenied, ValidationFa
 from app.core.pagination import Page, PageRequest, paginate
 from app.core.repository import flush_or_conflict, where_given
 from app.practice import feedback
-from app.releases.computed import by_size, changed_people, overlapping
+from app.releases.computed import by_size, differ_too_little, overlapping
 from app.releases.models import Release, ReleaseSubject
 from app.releases.reading import latest_revisions
 from app.releases.schemas import ReleaseCreate
@@ -274,8 +274,9 @@ def _check_changed_people(
         new_cell = after_cells.get(key)
         if new_cell is None or (_hidden(old_cell) and _hidden(new_cell)):
             continue
-        changed = changed_people(previous.basis.get(key, []), basis.get(key, []))
-        if changed and (len(changed) < min_people or sum(changed.values()) < min_items):
+        if differ_too_little(
+            previous.basis.get(key, []), basis.get(key, []), frozenset(), min_people, min_items
+        ):
             too_small.append(key)
     if too_small:
         raise Conflict(
